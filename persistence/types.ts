@@ -1,0 +1,96 @@
+/**
+ * The two storage contracts. Engines: LevelDB (default, one folder) and memory (tests, `--no-persist`).
+ * Every write resolves only after the engine has taken it; every failure rejects with a `StorageError`.
+ */
+
+/** Size of one stored document. */
+export interface DocStats {
+  /** Entries in its update log (a compacted document has 1). */
+  updates: number;
+  /** Bytes of all its stored updates. */
+  bytes: number;
+}
+
+/** Yjs documents by name (the runtime names them `${party}/${roomId}`). */
+export interface DocStore {
+  /** The merged state of every stored update (a Yjs update), or `null` when nothing is stored. */
+  load(name: string): Promise<Uint8Array | null>;
+  /** Appends one update to the document's log; resolves once it is durably written. */
+  append(name: string, update: Uint8Array): Promise<void>;
+  /**
+   * Replaces the log with one snapshot. `state` defaults to the merge of what is stored. Updates appended
+   * while a compaction runs are never lost.
+   */
+  compact(name: string, state?: Uint8Array): Promise<void>;
+  /** Removes the document and its log. */
+  delete(name: string): Promise<void>;
+  /** Names of all stored documents, sorted. */
+  names(): Promise<string[]>;
+  /** `{ updates: 0, bytes: 0 }` for a document that is not stored. */
+  stats(name: string): Promise<DocStats>;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  /** Inclusive lower bound. */
+  start?: string;
+  /** Exclusive lower bound. */
+  startAfter?: string;
+  /** Exclusive upper bound. */
+  end?: string;
+  limit?: number;
+  reverse?: boolean;
+}
+
+/**
+ * One room's ordered key-value store: the engine under the Durable-Object-like `room.storage`.
+ * Values are anything structured clone can copy (Map, Set, Date, Uint8Array, nested objects).
+ */
+export interface KvStore {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  get<T = unknown>(keys: string[]): Promise<Map<string, T>>;
+  put<T>(key: string, value: T): Promise<void>;
+  put<T>(entries: Record<string, T>): Promise<void>;
+  /** `true` when the key existed. */
+  delete(key: string): Promise<boolean>;
+  /** How many of the keys existed. */
+  delete(keys: string[]): Promise<number>;
+  deleteAll(): Promise<void>;
+  /** Entries in key order (reverse order with `reverse`). */
+  list<T = unknown>(options?: ListOptions): Promise<Map<string, T>>;
+  /** Runs `fn` against a transactional view: all of its writes land together, or none does if it throws. */
+  transaction<T>(fn: (txn: KvStore) => Promise<T>): Promise<T>;
+}
+
+/** One storage location holding both contracts. */
+export interface Storage {
+  readonly docs: DocStore;
+  /** The key-value store of one room. `room` is an opaque id (the runtime uses `${party}/${roomId}`). */
+  kv(room: string): KvStore;
+  /** Where the data lives, for messages: the folder's absolute path, or `"memory"`. */
+  readonly location: string;
+  /** Flushes and releases the folder. */
+  close(): Promise<void>;
+}
+
+export type StorageErrorCode =
+  /** A write the engine refused (disk full, closed database, …). */
+  | "ERR_STORAGE_WRITE"
+  /** A read the engine failed. */
+  | "ERR_STORAGE_READ"
+  /** Another process holds the folder. */
+  | "ERR_STORAGE_LOCKED"
+  /** A stored update that cannot be decoded. */
+  | "ERR_STORAGE_CORRUPT";
+
+/** A storage failure. Its message names the room (when there is one) and the folder. */
+export class StorageError extends Error {
+  override readonly name = "StorageError";
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./close-codes.js";
+export * from "./errors.js";
+export * from "./messages.js";
+export * from "./custom.js";
+export * from "./chunking.js";

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Servers, LevelDB folders and child processes are real: keep the suite within two cores.
+    maxWorkers: 2,
+    reporters: process.env.CI ? ["default"] : ["default"],
+  },
+});
