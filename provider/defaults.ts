@@ -1,0 +1,30 @@
+/**
+ * Every timing and size default of the provider, in one place. Options override some of them; the rest
+ * are fixed because a server never needs to tune them.
+ */
+export const ProviderDefaults = {
+  /** The party a room lives in when `party` is not given (PartyKit's convention). */
+  party: "main",
+  /** First reconnect delay before jitter; it doubles on every failed attempt. */
+  initialBackoffMs: 100,
+  /** Cap of the reconnect delay (y-partykit's `maxBackoffTime` default). */
+  maxBackoffMs: 2_500,
+  /**
+   * A connection that synced and stayed open this long counts as healthy: its loss restarts the backoff from
+   * the first step. A shorter one (a server that accepts and then closes right away) keeps growing it.
+   */
+  stableConnectionMs: 5_000,
+  /** With no frame from the server this long, probe it with a sync step 1 (the server always answers). */
+  probeAfterSilenceMs: 15_000,
+  /** With no frame from the server this long, the connection is dead: close it and reconnect. */
+  deadAfterSilenceMs: 30_000,
+  /** How often the silence watchdog looks. */
+  watchdogIntervalMs: 3_000,
+  /** Incoming chunked (y-pk-batch) frames above this size are refused. */
+  maxIncomingFrameBytes: 64 * 1024 * 1024,
+  /** `resyncInterval` default: no periodic resync. */
+  resyncInterval: -1,
+} as const;
+
+/** The code the provider closes its own socket with (`disconnect()`, watchdog). */
+export const LOCAL_CLOSE_CODE = 1000;

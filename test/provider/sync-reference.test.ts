@@ -1,0 +1,84 @@
+/**
+ * Sync and awareness through y-websocket's reference server (@y/websocket-server), which speaks the same
+ * binary protocol: proves the provider is a plain y-protocols peer, independent of yparty's server.
+ */
+import http from "node:http";
+import { setupWSConnection } from "@y/websocket-server/utils";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
+import { converged, destroyProviders, listen, makeProvider, synced, waitUntil, type TestHttpServer } from "./support.js";
+
+let server: TestHttpServer;
+let wss: WebSocketServer;
+
+beforeEach(async () => {
+  wss = new WebSocketServer({ noServer: true });
+  const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
+  httpServer.on("upgrade", (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => setupWSConnection(ws, req)),
+  );
+  server = await listen(httpServer);
+});
+
+afterEach(async () => {
+  destroyProviders();
+  for (const client of wss.clients) client.terminate();
+  wss.close();
+  await server.close();
+});
+
+const text = (doc: import("yjs").Doc) => doc.getText("t").toString();
+let roomCounter = 0;
+const freshRoom = () => `ref-${process.pid}-${++roomCounter}`;
+
+describe("against the reference y-websocket server", () => {
+  it("syncs text both ways and shows each other's awareness", async () => {
+    const room = freshRoom();
+    const a = makeProvider(server.host, room);
+    const b = makeProvider(server.host, room);
+    await Promise.all([synced(a), synced(b)]);
+    a.doc.getText("t").insert(0, "hello");
+    await converged([b.doc], text, "hello");
+    b.doc.getText("t").insert(5, " world");
+    await converged([a.doc, b.doc], text, "hello world");
+
+    a.awareness.setLocalStateField("user", { name: "Ada" });
+    await waitUntil(
+      "b to see Ada",
+      () => (b.awareness.getStates().get(a.doc.clientID) as { user?: { name: string } } | undefined)?.user?.name === "Ada",
+      (recheck) => {
+        b.awareness.on("change", recheck);
+        return () => b.awareness.off("change", recheck);
+      },
+    );
+  });
+
+  it("sends edits made while disconnected once it reconnects", async () => {
+    const room = freshRoom();
+    const a = makeProvider(server.host, room);
+    const b = makeProvider(server.host, room);
+    await Promise.all([synced(a), synced(b)]);
+    a.disconnect();
+    expect(a.wsconnected).toBe(false);
+    a.doc.getText("t").insert(0, "offline edit");
+    expect(text(b.doc)).toBe("");
+    void a.connect();
+    await converged([b.doc], text, "offline edit");
+  });
+
+  it("removes a peer's awareness when it disconnects", async () => {
+    const room = freshRoom();
+    const a = makeProvider(server.host, room);
+    const b = makeProvider(server.host, room);
+    a.awareness.setLocalStateField("user", "a");
+    await Promise.all([synced(a), synced(b)]);
+    const seen = () => b.awareness.getStates().has(a.doc.clientID);
+    const watch = (recheck: () => void) => {
+      b.awareness.on("change", recheck);
+      return () => b.awareness.off("change", recheck);
+    };
+    await waitUntil("b to see a", seen, watch);
+    a.disconnect();
+    await waitUntil("b to drop a", () => !seen(), watch);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { backoffDelay, wasHealthy } from "../../provider/backoff.js";
+import { SaveTracker } from "../../provider/save-status.js";
+import { Watchdog } from "../../provider/watchdog.js";
+
+describe("backoff", () => {
+  const timing = { initialMs: 100, maxMs: 2_500 };
+
+  it("doubles per attempt up to the cap, each delay within [ceiling/2, ceiling]", () => {
+    const low = (attempt: number) => backoffDelay(attempt, { ...timing, random: () => 0 });
+    const high = (attempt: number) => backoffDelay(attempt, { ...timing, random: () => 0.999999 });
+    expect([0, 1, 2, 3, 4, 5, 6].map(low)).toEqual([50, 100, 200, 400, 800, 1250, 1250]);
+    expect([0, 1, 2, 3, 4, 5, 6].map(high)).toEqual([100, 200, 400, 800, 1600, 2500, 2500]);
+    // Equal jitter: the shortest wait of a step is the longest of the step before.
+    for (let attempt = 0; attempt < 4; attempt++) expect(low(attempt + 1)).toBeGreaterThanOrEqual(high(attempt));
+  });
+
+  it("spreads clients that retry at the same step", () => {
+    const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(5, timing)));
+    expect(delays.size).toBeGreaterThan(10);
+  });
+
+  it("resets only after a connection that synced and stayed up", () => {
+    expect(wasHealthy(null, 10_000, 5_000)).toBe(false);
+    expect(wasHealthy({ openedAt: 0, synced: true }, 100, 5_000)).toBe(false);
+    expect(wasHealthy({ openedAt: 0, synced: false }, 60_000, 5_000)).toBe(false);
+    expect(wasHealthy({ openedAt: 0, synced: true }, 5_000, 5_000)).toBe(true);
+  });
+});
+
+describe("save tracker", () => {
+  it("counts local changes as unsynced until the messages covering them are acked", () => {
+    const save = new SaveTracker();
+    save.connectionOpened();
+    save.localChange();
+    save.documentMessageSent(); // update 1 → seq 1
+    save.localChange();
+    save.documentMessageSent(); // update 2 → seq 2
+    expect(save.unsynced).toBe(2);
+    save.acknowledged(1);
+    expect(save.unsynced).toBe(1);
+    save.acknowledged(2);
+    expect(save.unsynced).toBe(0);
+  });
+
+  it("lets the step 2 of a new connection cover changes made offline or lost in flight", () => {
+    const save = new SaveTracker();
+    save.connectionOpened();
+    save.localChange();
+    save.documentMessageSent(); // sent, never acked: the connection dies
+    save.localChange(); // made offline, never sent
+    save.connectionOpened();
+    save.acknowledged(1); // an ack of the new connection before it sent anything means nothing
+    expect(save.unsynced).toBe(2);
+    save.documentMessageSent(); // our step 2 answering the server's step 1
+    save.acknowledged(1);
+    expect(save.unsynced).toBe(0);
+  });
+});
+
+describe("watchdog", () => {
+  it("probes once after the probe silence and declares the socket dead after the dead silence", () => {
+    let last = 0;
+    const calls: string[] = [];
+    const dog = new Watchdog(
+      { lastReceived: () => last, probe: () => calls.push("probe"), dead: () => calls.push("dead") },
+      { probeAfterMs: 10, deadAfterMs: 30, intervalMs: 1_000_000 },
+    );
+    dog.check(5);
+    dog.check(12);
+    dog.check(20);
+    expect(calls).toEqual(["probe"]);
+    last = 20; // the server answered
+    dog.check(25);
+    dog.check(35);
+    expect(calls).toEqual(["probe", "probe"]);
+    dog.check(50);
+    expect(calls).toEqual(["probe", "probe", "dead"]);
+  });
+});
