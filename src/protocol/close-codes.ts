@@ -19,6 +19,8 @@ export const CloseCode = {
   TryAgainLater: 1013,
   /** The client never read: its unsent data grew past the per-connection cap. */
   SendBufferFull: 4008,
+  /** Another connection with the same id (`_pk`) joined the room and replaced this one. Do not reconnect as is. */
+  Replaced: 4009,
   /** Authentication missing or invalid (`onBeforeConnect` answered 401). Do not reconnect as is. */
   Unauthorized: 4401,
   /** Authenticated but not allowed (`onBeforeConnect` answered 403). Do not reconnect as is. */

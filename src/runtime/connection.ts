@@ -1,0 +1,134 @@
+/**
+ * One WebSocket connected to a room, as user code sees it (`Party.Connection`): the DOM WebSocket
+ * surface over a `ws` socket, plus `id`, `uri`, `tags`, `state`/`setState` and attachments.
+ * It does not decide policy: the room owns hook calls, the socket policies own limits.
+ */
+import type { WebSocket as WsSocket } from "ws";
+import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
+import type { Connection } from "./party-types.js";
+
+/** What a connection reports to the runtime. */
+export interface ConnectionOwner {
+  /** After a send, the socket's unsent bytes (the runtime closes a connection that never reads). */
+  afterSend(connection: RoomConnection, bufferedAmount: number): void;
+  /** A message listener threw. */
+  listenerFailed(connection: RoomConnection, error: unknown): void;
+}
+
+const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+
+export class RoomConnection {
+  static readonly CONNECTING = READY_STATE.CONNECTING;
+  static readonly OPEN = READY_STATE.OPEN;
+  static readonly CLOSING = READY_STATE.CLOSING;
+  static readonly CLOSED = READY_STATE.CLOSED;
+  readonly CONNECTING = READY_STATE.CONNECTING;
+  readonly OPEN = READY_STATE.OPEN;
+  readonly CLOSING = READY_STATE.CLOSING;
+  readonly CLOSED = READY_STATE.CLOSED;
+
+  tags: readonly string[] = [];
+  /** Binary frames arrive as Uint8Array (Node Buffer) whatever this says; kept for DOM compatibility. */
+  binaryType: BinaryType = "arraybuffer";
+  readonly events: ConnectionEvents;
+  #state: unknown = null;
+  #attachment: unknown = null;
+
+  constructor(
+    readonly id: string,
+    readonly uri: string,
+    readonly ws: WsSocket,
+    private readonly owner: ConnectionOwner,
+  ) {
+    this.events = new ConnectionEvents((error) => owner.listenerFailed(this, error));
+  }
+
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+  get url(): string {
+    return this.uri;
+  }
+  get protocol(): string {
+    return this.ws.protocol;
+  }
+  get extensions(): string {
+    return this.ws.extensions;
+  }
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+  /** @deprecated PartyKit's alias: the connection is the socket. */
+  get socket(): this {
+    return this;
+  }
+
+  get state(): unknown {
+    return this.#state;
+  }
+  setState(next: unknown): unknown {
+    this.#state = typeof next === "function" ? (next as (prev: unknown) => unknown)(this.#state) : next;
+    return this.#state;
+  }
+
+  /** Stores a structured-clone copy, as Durable Objects do. */
+  serializeAttachment(attachment: unknown): void {
+    this.#attachment = attachment === undefined ? null : structuredClone(attachment);
+  }
+  deserializeAttachment(): unknown {
+    return this.#attachment === null ? null : structuredClone(this.#attachment);
+  }
+
+  /** Sends a text (string) or binary frame; a no-op once the connection is closing or closed. */
+  send(data: string | ArrayBuffer | ArrayBufferView): void {
+    if (this.ws.readyState !== READY_STATE.OPEN) return;
+    this.ws.send(data);
+    this.owner.afterSend(this, this.ws.bufferedAmount);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.ws.readyState >= READY_STATE.CLOSING) return;
+    this.ws.close(code, reason);
+  }
+
+  addEventListener(type: string, listener: ((event: ConnectionEvent) => unknown) | null, options?: boolean | AddEventListenerOptions): void {
+    this.events.add(type, listener, options);
+  }
+  removeEventListener(type: string, listener: ((event: ConnectionEvent) => unknown) | null): void {
+    this.events.remove(type, listener);
+  }
+  dispatchEvent(event: Event): boolean {
+    this.events.dispatch(event);
+    return true;
+  }
+
+  get onmessage() {
+    return this.events.getHandler("message");
+  }
+  set onmessage(fn) {
+    this.events.setHandler("message", fn);
+  }
+  get onclose() {
+    return this.events.getHandler("close");
+  }
+  set onclose(fn) {
+    this.events.setHandler("close", fn);
+  }
+  get onerror() {
+    return this.events.getHandler("error");
+  }
+  set onerror(fn) {
+    this.events.setHandler("error", fn);
+  }
+  get onopen() {
+    return this.events.getHandler("open");
+  }
+  set onopen(fn) {
+    this.events.setHandler("open", fn);
+  }
+
+  /** The PartyKit-typed view user code receives (the same object). */
+  asParty<TState = unknown>(): Connection<TState> {
+    return this as unknown as Connection<TState>;
+  }
+}

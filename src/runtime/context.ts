@@ -1,0 +1,102 @@
+/**
+ * What user code gets besides its room: `room.context` / `lobby.parties` (stubs reaching other rooms
+ * in this process), the lobbies handed to the static hooks, and their ExecutionContext.
+ */
+import { randomBytes } from "node:crypto";
+import WebSocket from "ws";
+import type { Logger } from "./log.js";
+import type { Context, ExecutionContext, FetchLobby, Lobby, Stub } from "./party-types.js";
+
+/** Reaches rooms of this server (provided by the server: registry and bound address). */
+export interface RoomDirectory {
+  /** Runs the request through the room's `onRequest` (no `onBeforeRequest`, as on PartyKit). */
+  fetchRoom(party: string, roomId: string, request: Request): Promise<Response>;
+  /** The server's base URL, e.g. `http://127.0.0.1:1999`. */
+  baseUrl(): string;
+}
+
+/** Header that marks a `stub.socket()` connection: it skips `onBeforeConnect`, as PartyKit's stubs do. */
+export const INTERNAL_SOCKET_HEADER = "x-yparty-internal";
+
+export class PartyContext {
+  /** A per-server secret, so clients cannot claim to be an internal socket. */
+  readonly internalToken = randomBytes(16).toString("hex");
+  readonly parties: Context["parties"] = {};
+  readonly context: Context;
+  readonly #pending = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly directory: RoomDirectory,
+    readonly env: Record<string, unknown>,
+    private readonly logger: Logger,
+  ) {
+    this.context = {
+      parties: this.parties,
+      ai: {},
+      vectorize: {},
+      assets: { fetch: async () => null },
+      bindings: { r2: {}, kv: {} },
+    };
+  }
+
+  /** Makes `parties` list exactly these party names (after a reload too: the object stays the same). */
+  setPartyNames(names: string[]): void {
+    for (const name of Object.keys(this.parties)) delete this.parties[name];
+    for (const name of names) this.parties[name] = { get: (id: string) => this.#stub(name, id) };
+  }
+
+  fetchLobby(): FetchLobby {
+    const { ai, vectorize, assets, bindings } = this.context;
+    return { env: this.env, ai, vectorize, assets, bindings, parties: this.parties, analytics: { writeDataPoint: () => {} } };
+  }
+
+  lobby(roomId: string): Lobby {
+    return { ...this.fetchLobby(), id: roomId };
+  }
+
+  /** `ctx.waitUntil` promises are kept (and their failures logged) until the server closes. */
+  executionContext(): ExecutionContext {
+    return {
+      waitUntil: (promise) => {
+        const tracked = Promise.resolve(promise).catch((error) => this.logger.error("worker.wait_until_failed", { code: "ERR_INTERNAL", error }));
+        this.#pending.add(tracked);
+        void tracked.finally(() => this.#pending.delete(tracked));
+      },
+      passThroughOnException: () => {},
+    };
+  }
+
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  #stub(party: string, roomId: string): Stub {
+    const roomPath = `/parties/${encodeURIComponent(party)}/${encodeURIComponent(roomId)}`;
+    const urlOf = (path: unknown, protocol: "http" | "ws") => {
+      const suffix = typeof path === "string" && path !== "" ? (path.startsWith("/") ? path : `/${path}`) : "";
+      return this.directory.baseUrl().replace(/^http/, protocol) + roomPath + suffix;
+    };
+    const openSocket = (pathOrInit?: string | RequestInit, init?: RequestInit) => {
+      const options = typeof pathOrInit === "object" ? pathOrInit : init;
+      const headers = Object.fromEntries(new Headers(options?.headers));
+      return new WebSocket(urlOf(pathOrInit, "ws"), { headers: { ...headers, [INTERNAL_SOCKET_HEADER]: this.internalToken } });
+    };
+    return {
+      fetch: (pathOrInit?: string | RequestInit | Request, init?: RequestInit | Request) => {
+        const url = urlOf(pathOrInit, "http");
+        const request = pathOrInit instanceof Request ? new Request(url, pathOrInit) : new Request(url, (typeof pathOrInit === "object" ? pathOrInit : init) as RequestInit | undefined);
+        return this.directory.fetchRoom(party, roomId, request);
+      },
+      socket: (pathOrInit?: string | RequestInit, init?: RequestInit) => opened(openSocket(pathOrInit, init)),
+      connect: () => openSocket() as unknown as globalThis.WebSocket,
+    };
+  }
+}
+
+function opened(ws: WebSocket): Promise<globalThis.WebSocket> {
+  return new Promise((resolve, reject) => {
+    ws.once("open", () => resolve(ws as unknown as globalThis.WebSocket));
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`The room refused the socket: HTTP ${res.statusCode}`)));
+  });
+}

@@ -1,0 +1,30 @@
+/** The server's shared parts, as the request and upgrade handlers see them. */
+import type { WebSocketServer } from "ws";
+import type { Storage } from "../../persistence/types.js";
+import type { PartyContext } from "./context.js";
+import type { Heartbeat } from "./heartbeat.js";
+import type { Limits } from "./limits.js";
+import type { Logger } from "./log.js";
+import type { PartyDefinition } from "./party-module.js";
+import type { RoomRegistry } from "./registry.js";
+
+/** Consulted in order for paths outside `/parties/` and `/party/`; the first Response wins. */
+export type RouteHandler<S = unknown> = (req: Request, server: S) => Response | undefined | Promise<Response | undefined>;
+
+export interface ServerCore {
+  readonly limits: Limits;
+  readonly logger: Logger;
+  readonly parties: Map<string, PartyDefinition>;
+  readonly registry: RoomRegistry;
+  readonly partyContext: PartyContext;
+  readonly heartbeat: Heartbeat;
+  readonly wss: WebSocketServer;
+  readonly routes: RouteHandler[];
+  /** The public server object handed to route handlers. */
+  readonly publicServer: unknown;
+  /** False once `close()` began: new requests and upgrades get 503. */
+  accepting(): boolean;
+  openedStorage(): Storage;
+  /** `host:port`, for URLs of requests without a Host header. */
+  authority(): string;
+}

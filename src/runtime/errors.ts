@@ -1,0 +1,76 @@
+/**
+ * Runtime errors with stable codes, and the one place they become HTTP answers.
+ * Clients only ever see `{ error: { code, message } }`; stacks go to the log.
+ */
+
+export type RuntimeErrorCode =
+  /** No route, party listing or `onFetch` answered this path. */
+  | "ERR_NOT_FOUND"
+  /** A method the path does not take (the party listing is GET only). */
+  | "ERR_METHOD_NOT_ALLOWED"
+  /** The path names a party the server does not have. */
+  | "ERR_UNKNOWN_PARTY"
+  /** The room id is empty, too long, has control characters or bad %-escapes. */
+  | "ERR_INVALID_ROOM_ID"
+  /** The party has no `onRequest` (HTTP) or the request is not a WebSocket upgrade it can take. */
+  | "ERR_NO_HANDLER"
+  /** The room already holds `limits.maxConnectionsPerRoom` connections. */
+  | "ERR_ROOM_FULL"
+  /** The server is closing or reloading. */
+  | "ERR_SHUTTING_DOWN"
+  /** User code threw; the details are in the log only. */
+  | "ERR_INTERNAL"
+  /** `onStart` threw; the next arrival retries it. */
+  | "ERR_START_FAILED"
+  /** A hook (`onConnect`, `onMessage`, a message listener, …) threw for one connection. */
+  | "ERR_HOOK_FAILED"
+  /** A frame over `limits.maxMessageBytes`. */
+  | "ERR_MESSAGE_TOO_BIG"
+  /** A client stopped reading and its send buffer passed `limits.maxSendBufferBytes`. */
+  | "ERR_SEND_BUFFER_FULL"
+  /** A socket did not answer a ping within `limits.heartbeatTimeoutMs`. */
+  | "ERR_HEARTBEAT_TIMEOUT"
+  /** `getConnectionTags` returned something PartyKit would refuse. */
+  | "ERR_INVALID_TAGS"
+  /** `documentStorage()` got an object that is not a yparty room. */
+  | "ERR_NOT_A_ROOM"
+  /** A socket-level error reported by `ws` (bad frame, reset). */
+  | "ERR_SOCKET";
+
+export class RuntimeError extends Error {
+  override readonly name = "RuntimeError";
+  constructor(
+    readonly code: RuntimeErrorCode,
+    message: string,
+    /** The HTTP status this error answers with. */
+    readonly status = 500,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The JSON body every runtime error answer carries. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function errorResponse(code: RuntimeErrorCode | string, message: string, status: number): Response {
+  const body: ErrorBody = { error: { code, message } };
+  return Response.json(body, { status });
+}
+
+/** A generic 500 for a throw in user code: never the stack, never the message (it may hold secrets). */
+export function internalErrorResponse(): Response {
+  return errorResponse("ERR_INTERNAL", "Internal server error", 500);
+}
+
+/** The error's own stable `code` when it has one (RuntimeError, StorageError, ProtocolError, ws errors). */
+export function codeOf(error: unknown, fallback: string): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : fallback;
+}
+
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

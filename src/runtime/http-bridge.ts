@@ -1,0 +1,99 @@
+/**
+ * Node http ⇄ WHATWG fetch types, both ways: an IncomingMessage becomes a `Request` (body streamed,
+ * not buffered), a `Response` is written to a ServerResponse, or — for refused upgrades — as raw
+ * HTTP/1.1 on the socket before it is destroyed.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+
+export function requestUrl(req: IncomingMessage, fallbackHost: string): URL {
+  return new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
+}
+
+export function toWebHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    try {
+      headers.append(raw[i]!, raw[i + 1]!);
+    } catch {
+      // A header value WHATWG refuses (obsolete line folding, bytes > 0xff): skip it, keep the request.
+    }
+  }
+  return headers;
+}
+
+/** `withBody: false` for upgrades: their socket belongs to the WebSocket, not to a body stream. */
+export function toWebRequest(req: IncomingMessage, url: URL, withBody: boolean): Request {
+  const method = req.method ?? "GET";
+  const hasBody = withBody && method !== "GET" && method !== "HEAD";
+  return new Request(url, {
+    method,
+    headers: toWebHeaders(req),
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+  } as RequestInit);
+}
+
+export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  if (response.statusText) res.statusMessage = response.statusText;
+  for (const [name, value] of response.headers) {
+    if (name === "set-cookie") continue;
+    res.setHeader(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
+}
+
+/**
+ * Answers an upgrade request with `response` on the raw socket, then closes it — so a refused
+ * WebSocket client sees the status and body (ws: `unexpected-response`). The body is capped.
+ */
+export async function writeRawResponse(socket: Duplex, response: Response, maxBodyBytes: number): Promise<void> {
+  const body = await readCapped(response, maxBodyBytes);
+  if (socket.destroyed) return;
+  const headers = new Map<string, string>();
+  for (const [name, value] of response.headers) headers.set(name, value);
+  headers.set("connection", "close");
+  headers.set("content-length", String(body.byteLength));
+  headers.delete("transfer-encoding");
+  const statusText = response.statusText || STATUS_CODES[response.status] || "";
+  const head =
+    `HTTP/1.1 ${response.status} ${statusText}\r\n` +
+    [...headers].map(([name, value]) => `${name}: ${value}`).join("\r\n") +
+    "\r\n\r\n";
+  socket.once("finish", () => socket.destroy());
+  socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
+}
+
+async function readCapped(response: Response, maxBytes: number): Promise<Buffer> {
+  if (!response.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  try {
+    while (size < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(Buffer.from(value));
+      size += value.byteLength;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes);
+}
+
+/** Answers a plain status on a raw socket (no Response object needed). */
+export function writeRawStatus(socket: Duplex, response: Response, maxBodyBytes: number): void {
+  writeRawResponse(socket, response, maxBodyBytes).catch(() => socket.destroy());
+}

@@ -1,0 +1,106 @@
+/**
+ * Plain HTTP: room requests (through `onBeforeRequest`, then the room's `onRequest`), the party
+ * listing, then `routes`, the `main` party's `onFetch`, else a 404 — every error as JSON with a code.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerCore } from "./core.js";
+import { RuntimeError, errorResponse, internalErrorResponse } from "./errors.js";
+import { callUser } from "./guard.js";
+import { requestUrl, toWebRequest, writeWebResponse } from "./http-bridge.js";
+import { listParty } from "./listing.js";
+import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
+
+export async function handleHttp(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let response: Response;
+  try {
+    response = await answer(core, req);
+  } catch (error) {
+    core.logger.error("http.failed", { code: "ERR_INTERNAL", url: req.url, error });
+    response = internalErrorResponse();
+  }
+  try {
+    await writeWebResponse(res, response);
+  } catch (error) {
+    // The client went away mid-body, or the body stream failed: nothing left to answer.
+    core.logger.debug("http.write_failed", { code: "ERR_SOCKET", url: req.url, error });
+    res.destroy();
+  }
+}
+
+async function answer(core: ServerCore, req: IncomingMessage): Promise<Response> {
+  if (!core.accepting()) return shuttingDown();
+  const url = requestUrl(req, core.authority());
+  const route = routeOrError(url, core.limits.maxRoomIdLength);
+  if (route instanceof Response) return route;
+  if (route.kind === "party") {
+    if (!core.parties.has(route.party)) return unknownParty(route.party);
+    if (req.method !== "GET" && req.method !== "HEAD") return errorResponse("ERR_METHOD_NOT_ALLOWED", "Only GET lists a party", 405);
+    return Response.json(await listParty(core, route.party));
+  }
+  const request = toWebRequest(req, url, true);
+  if (route.kind === "other") return answerOther(core, request);
+
+  const definition = core.parties.get(route.party);
+  if (!definition) return unknownParty(route.party);
+  let forwarded = request;
+  if (definition.onBeforeRequest) {
+    const lobby = core.partyContext.lobby(route.roomId);
+    const verdict = await userHook(core, "onBeforeRequest", route, () =>
+      definition.onBeforeRequest!(request, lobby, core.partyContext.executionContext()),
+    );
+    if (verdict instanceof Response) return verdict;
+    // Anything but a Request (a bug in the hook) forwards the original, as a missing hook would.
+    if (verdict instanceof Request) forwarded = verdict;
+  }
+  return core.registry.withRoom(route.party, route.roomId, (room) => room.request(forwarded));
+}
+
+async function answerOther(core: ServerCore, request: Request): Promise<Response> {
+  for (const route of core.routes) {
+    const response = await callUser(() => route(request, core.publicServer)).catch((error) => {
+      core.logger.error("route.failed", { code: "ERR_INTERNAL", url: request.url, error });
+      return internalErrorResponse();
+    });
+    if (response) return response;
+  }
+  const onFetch = core.parties.get(MAIN_PARTY)?.onFetch;
+  if (onFetch) {
+    const response = await userHook(core, "onFetch", { party: MAIN_PARTY }, () =>
+      onFetch(request, core.partyContext.fetchLobby(), core.partyContext.executionContext()),
+    );
+    if (response instanceof Response) return response;
+  }
+  return errorResponse("ERR_NOT_FOUND", `Nothing is served at ${new URL(request.url).pathname}`, 404);
+}
+
+/** Runs a worker-level hook; a throw is logged and becomes the generic 500 (returned, not thrown). */
+export async function userHook<T>(
+  core: ServerCore,
+  hook: string,
+  where: { party: string; roomId?: string },
+  fn: () => T | Promise<T>,
+): Promise<T | Response> {
+  try {
+    return await callUser(fn);
+  } catch (error) {
+    core.logger.error("party.hook_failed", { code: "ERR_HOOK_FAILED", hook, party: where.party, room: where.roomId, error });
+    return internalErrorResponse();
+  }
+}
+
+export function routeOrError(url: URL, maxRoomIdLength: number): Route | Response {
+  try {
+    return routeOf(url.pathname, maxRoomIdLength);
+  } catch (error) {
+    if (error instanceof RuntimeError) return errorResponse(error.code, error.message, error.status);
+    throw error;
+  }
+}
+
+export function unknownParty(party: string): Response {
+  return errorResponse("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
+}
+
+export function shuttingDown(): Response {
+  return errorResponse("ERR_SHUTTING_DOWN", "The server is shutting down", 503);
+}

@@ -1,0 +1,16 @@
+/**
+ * yparty/server: the PartyKit-compatible room runtime.
+ * `import type * as Party from "yparty/server"` gives the PartyKit type names (Party.Server, Party.Room, …).
+ */
+export { createServer, DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./server.js";
+export type { LiveRoomInfo, ServerOptions, YpartyServer } from "./server.js";
+export type { RouteHandler } from "./core.js";
+export type { PartyModule } from "./party-module.js";
+export { documentStorage, type DocumentStorage } from "./document-storage.js";
+export { createLogger, silentLogger, type LogEntry, type Logger, type LoggerOptions, type LogLevel } from "./log.js";
+export { DEFAULT_LIMITS, MAX_CONNECTION_TAGS, MAX_TAG_LENGTH, type Limits } from "./limits.js";
+export { RuntimeError, type ErrorBody, type RuntimeErrorCode } from "./errors.js";
+export type { PartyListing, PartyRoomListing } from "./listing.js";
+export { MAIN_PARTY } from "./routing.js";
+export { CloseCode } from "../protocol/index.js";
+export type * from "./party-types.js";

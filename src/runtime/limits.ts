@@ -1,0 +1,54 @@
+/**
+ * Every limit and timeout of the runtime, with its default, in one place.
+ * `createServer({ limits })` overrides any of them; docs/runtime.md lists them.
+ */
+export interface Limits {
+  /** Largest WebSocket frame a client may send; a bigger one closes the connection with 1009. */
+  maxMessageBytes: number;
+  /**
+   * Unsent bytes one connection may queue (a client that stops reading). Past it the connection is
+   * closed with `CloseCode.SendBufferFull` and nothing more is queued for it.
+   */
+  maxSendBufferBytes: number;
+  /** How often the server pings every socket. */
+  heartbeatIntervalMs: number;
+  /** How long a pinged socket may take to answer before it is terminated (its `onClose` runs). */
+  heartbeatTimeoutMs: number;
+  /** A room with no connections, no request in flight and no pending alarm is unloaded after this long. */
+  idleUnloadMs: number;
+  /** Longest room id, in UTF-16 code units, after URL decoding. */
+  maxRoomIdLength: number;
+  /** Connections one room accepts at once; the next upgrade is answered 503. */
+  maxConnectionsPerRoom: number;
+  /** Bytes of a refusing `Response` body written back on an upgrade socket. */
+  maxRefusalBodyBytes: number;
+  /** Graceful close: how long to wait for sockets and HTTP requests before cutting them. */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxSendBufferBytes: 32 * 1024 * 1024,
+  heartbeatIntervalMs: 30_000,
+  heartbeatTimeoutMs: 10_000,
+  idleUnloadMs: 30_000,
+  maxRoomIdLength: 256,
+  maxConnectionsPerRoom: 10_000,
+  maxRefusalBodyBytes: 64 * 1024,
+  shutdownTimeoutMs: 5_000,
+});
+
+/** PartyKit's tag rules: up to 9 tags of yours (the connection id is always the first tag), 256 chars each. */
+export const MAX_CONNECTION_TAGS = 9;
+export const MAX_TAG_LENGTH = 256;
+
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(overrides) as Array<[keyof Limits, number | undefined]>) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_LIMITS)) throw new TypeError(`Unknown limit "${key}"`);
+    if (typeof value !== "number" || !(value > 0)) throw new TypeError(`Limit "${key}" must be a positive number, got ${value}`);
+    limits[key] = value;
+  }
+  return limits;
+}

@@ -1,0 +1,265 @@
+/**
+ * The PartyKit type surface, modelled on `partykit/server`'s own .d.ts (0.0.115) with the Cloudflare
+ * types replaced by the WHATWG/DOM ones Node has. `import type * as Party from "yparty/server"` gives the
+ * same names, so PartyKit code type-checks with only the import path changed.
+ */
+
+/** An incoming HTTP request (WHATWG). */
+export type Request = globalThis.Request;
+type ReturnRequest = globalThis.Request;
+
+export interface StorageGetOptions {
+  allowConcurrency?: boolean;
+  noCache?: boolean;
+}
+export interface StoragePutOptions {
+  allowConcurrency?: boolean;
+  allowUnconfirmed?: boolean;
+  noCache?: boolean;
+}
+export interface StorageListOptions {
+  start?: string;
+  startAfter?: string;
+  end?: string;
+  prefix?: string;
+  reverse?: boolean;
+  limit?: number;
+  allowConcurrency?: boolean;
+  noCache?: boolean;
+}
+export interface StorageSetAlarmOptions {
+  allowConcurrency?: boolean;
+  allowUnconfirmed?: boolean;
+}
+
+/** The transactional view handed to `storage.transaction(fn)`. */
+export interface StorageTransaction {
+  get<T = unknown>(key: string, options?: StorageGetOptions): Promise<T | undefined>;
+  get<T = unknown>(keys: string[], options?: StorageGetOptions): Promise<Map<string, T>>;
+  list<T = unknown>(options?: StorageListOptions): Promise<Map<string, T>>;
+  put<T>(key: string, value: T, options?: StoragePutOptions): Promise<void>;
+  put<T>(entries: Record<string, T>, options?: StoragePutOptions): Promise<void>;
+  delete(key: string, options?: StoragePutOptions): Promise<boolean>;
+  delete(keys: string[], options?: StoragePutOptions): Promise<number>;
+  /** Nothing this transaction wrote lands; the closure's result is still returned. */
+  rollback(): void;
+}
+
+/** Per-room key-value storage (the Durable Object storage API). */
+export interface Storage {
+  get<T = unknown>(key: string, options?: StorageGetOptions): Promise<T | undefined>;
+  get<T = unknown>(keys: string[], options?: StorageGetOptions): Promise<Map<string, T>>;
+  list<T = unknown>(options?: StorageListOptions): Promise<Map<string, T>>;
+  put<T>(key: string, value: T, options?: StoragePutOptions): Promise<void>;
+  put<T>(entries: Record<string, T>, options?: StoragePutOptions): Promise<void>;
+  delete(key: string, options?: StoragePutOptions): Promise<boolean>;
+  delete(keys: string[], options?: StoragePutOptions): Promise<number>;
+  deleteAll(options?: StoragePutOptions): Promise<void>;
+  transaction<T>(closure: (txn: StorageTransaction) => Promise<T>): Promise<T>;
+  /** The pending alarm's time (ms since epoch), or null. */
+  getAlarm(options?: StorageGetOptions): Promise<number | null>;
+  /** Stores the alarm (it survives a restart) and fires `onAlarm` once at `scheduledTime`. */
+  setAlarm(scheduledTime: number | Date, options?: StorageSetAlarmOptions): Promise<void>;
+  deleteAlarm(options?: StorageSetAlarmOptions): Promise<void>;
+  /** Resolves when every earlier write is durable (they already are when they resolve). */
+  sync(): Promise<void>;
+}
+
+/** Connection metadata only available when the connection is made. */
+export type ConnectionContext = {
+  request: Request;
+};
+
+export type Stub = {
+  /** @deprecated Use `await socket()` instead */
+  connect: () => WebSocket;
+  socket(pathOrInit?: string | RequestInit): Promise<WebSocket>;
+  socket(path: string, init?: RequestInit): Promise<WebSocket>;
+  fetch(pathOrInit?: string | RequestInit | ReturnRequest): Promise<Response>;
+  fetch(path: string, init?: RequestInit | ReturnRequest): Promise<Response>;
+};
+
+type AssetFetcher = {
+  fetch(path: string): Promise<Response | null>;
+};
+export type AI = Record<string, never>;
+type CustomBindings = {
+  r2: Record<string, unknown>;
+  kv: Record<string, unknown>;
+};
+/** Cloudflare Analytics Engine: accepted and ignored on Node. */
+export type AnalyticsEngineDataset = {
+  writeDataPoint(event?: unknown): void;
+};
+
+/** Additional information about other resources in the current project. */
+export type Context = {
+  /** Access other parties in this project (in-process on yparty). */
+  parties: Record<string, { get(id: string): Stub }>;
+  ai: AI;
+  vectorize: Record<string, unknown>;
+  assets: AssetFetcher;
+  bindings: CustomBindings;
+};
+
+type LobbyBase = {
+  env: Record<string, unknown>;
+  ai: AI;
+  parties: Context["parties"];
+  vectorize: Context["vectorize"];
+  analytics: AnalyticsEngineDataset;
+  assets: AssetFetcher;
+  bindings: CustomBindings;
+};
+export type FetchLobby = LobbyBase;
+export type CronLobby = LobbyBase;
+export type Lobby = LobbyBase & { id: string };
+
+export type ExecutionContext = {
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException(): void;
+};
+
+type ImmutablePrimitive = undefined | null | boolean | string | number;
+type Immutable<T> = T extends ImmutablePrimitive
+  ? T
+  : T extends Array<infer U>
+    ? ReadonlyArray<Immutable<U>>
+    : T extends Map<infer K, infer V>
+      ? ReadonlyMap<Immutable<K>, Immutable<V>>
+      : T extends Set<infer M>
+        ? ReadonlySet<Immutable<M>>
+        : { readonly [K in keyof T]: Immutable<T[K]> };
+export type ConnectionState<T> = { readonly [K in keyof T]: Immutable<T[K]> } | null;
+export type ConnectionSetStateFn<T> = (prevState: ConnectionState<T>) => T;
+
+/** A WebSocket connected to the Room. */
+export type Connection<TState = unknown> = WebSocket & {
+  /** Connection identifier (`_pk` or `id` query parameter, else generated). */
+  id: string;
+  /** @deprecated You can access the socket properties directly on the connection */
+  socket: WebSocket;
+  uri: string;
+  /** Tags from `getConnectionTags` (the id is always the first). */
+  tags: readonly string[];
+  /** Read-only; use `setState` to change it. */
+  state: ConnectionState<TState>;
+  setState(state: TState | ConnectionSetStateFn<TState> | null): ConnectionState<TState>;
+  /** @deprecated use Connection.setState instead */
+  serializeAttachment<T = unknown>(attachment: T): void;
+  /** @deprecated use Connection.state instead */
+  deserializeAttachment<T = unknown>(): T | null;
+};
+
+/** Room represents a single, self-contained, long-lived session. */
+export type Room = {
+  /** Room ID defined in the Party URL, e.g. /parties/:name/:id */
+  id: string;
+  /** A stable internal id (a hash of party and room id). Use `id` instead. */
+  internalID: string;
+  /** Party name defined in the Party URL, e.g. /parties/:name/:id */
+  name: string;
+  /** Environment variables (`vars`) */
+  env: Record<string, unknown>;
+  /** A per-room key-value storage */
+  storage: Storage;
+  /** Runs `fn`; no connection, message or request is delivered to the room until it settles. */
+  blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+  context: Context;
+  /** @deprecated Use `room.getConnections` instead */
+  connections: Map<string, Connection>;
+  /** @deprecated Use `room.context.parties` instead */
+  parties: Context["parties"];
+  /** Send a message to all connected clients, except connection ids listed `without` */
+  broadcast: (msg: string | ArrayBuffer | ArrayBufferView, without?: string[] | undefined) => void;
+  getConnection<TState = unknown>(id: string): Connection<TState> | undefined;
+  getConnections<TState = unknown>(tag?: string): Iterable<Connection<TState>>;
+  analytics: AnalyticsEngineDataset;
+};
+/** @deprecated Use `Party.Room` instead */
+export type Party = Room;
+
+/**
+ * PartyKit's `Party.ServerOptions`. Named `PartyServerOptions` here (PartyKit's own alias) because
+ * `ServerOptions` is the options of `createServer`.
+ */
+export type PartyServerOptions = {
+  /** Accepted for compatibility; yparty keeps rooms in memory while they are in use. */
+  hibernate?: boolean;
+};
+
+export type Server = {
+  readonly options?: PartyServerOptions;
+  getConnectionTags?(connection: Connection, context: ConnectionContext): string[] | Promise<string[]>;
+  /** Called once before the first `onConnect`/`onRequest`; a throw is retried on the next arrival. */
+  onStart?(): void | Promise<void>;
+  onConnect?(connection: Connection, ctx: ConnectionContext): void | Promise<void>;
+  onMessage?(message: string | ArrayBuffer | ArrayBufferView, sender: Connection): void | Promise<void>;
+  onClose?(connection: Connection): void | Promise<void>;
+  onError?(connection: Connection, error: Error): void | Promise<void>;
+  onRequest?(req: Request): Response | Promise<Response>;
+  onAlarm?(): void | Promise<void>;
+  /** yparty: awaited before the room is unloaded (idle, reload, server close). Flush here. */
+  onStop?(): void | Promise<void>;
+};
+
+export type FetchSocket = WebSocket & { request: Request };
+
+type ServerConstructor = {
+  new (room: Room): Server;
+};
+
+/** The statics a Party.Server class may carry (PartyKit's Edge worker hooks). */
+export type Worker = ServerConstructor & {
+  onFetch?(req: Request, lobby: FetchLobby, ctx: ExecutionContext): Response | undefined | null | Promise<Response | null | undefined>;
+  onSocket?(socket: FetchSocket, lobby: FetchLobby, ctx: ExecutionContext): void | Promise<void>;
+  onBeforeRequest?(req: Request, lobby: Lobby, ctx: ExecutionContext): Request | Response | Promise<Request | Response>;
+  onBeforeConnect?(req: Request, lobby: Lobby, ctx: ExecutionContext): Request | Response | Promise<Request | Response>;
+};
+
+/** The legacy object style: `export default { onConnect(conn, room) { … } }`. */
+export type PartyKitServer = {
+  /** @deprecated Use `onFetch` instead */
+  unstable_onFetch?: (req: Request, lobby: FetchLobby, ctx: ExecutionContext) => Response | null | undefined | Promise<Response | null | undefined>;
+  onFetch?: (req: Request, lobby: FetchLobby, ctx: ExecutionContext) => Response | null | undefined | Promise<Response | null | undefined>;
+  onSocket?(socket: FetchSocket, lobby: FetchLobby, ctx: ExecutionContext): void | Promise<void>;
+  onBeforeRequest?: (req: Request, lobby: Lobby, ctx: ExecutionContext) => ReturnRequest | Response | Promise<ReturnRequest | Response>;
+  onRequest?: (req: Request, room: Room) => Response | Promise<Response>;
+  onAlarm?: (room: Omit<Room, "id" | "parties">) => void | Promise<void>;
+  onConnect?: (connection: Connection, room: Room, ctx: ConnectionContext) => void | Promise<void>;
+  onBeforeConnect?: (req: Request, lobby: Lobby, ctx: ExecutionContext) => ReturnRequest | Response | Promise<ReturnRequest | Response>;
+  onMessage?: (message: string | ArrayBuffer | ArrayBufferView, connection: Connection, room: Room) => void | Promise<void>;
+  onClose?: (connection: Connection, room: Room) => void | Promise<void>;
+  onError?: (connection: Connection, err: Error, room: Room) => void | Promise<void>;
+};
+
+/** @deprecated Use Party.Request instead */
+export type PartyRequest = Request;
+/** @deprecated Use Party.Storage instead */
+export type PartyStorage = Storage;
+/** @deprecated Use Party.Storage instead */
+export type PartyKitStorage = Storage;
+/** @deprecated Use Party.ConnectionContext instead */
+export type PartyConnectionContext = ConnectionContext;
+/** @deprecated Use Party.ConnectionContext instead */
+export type PartyKitContext = ConnectionContext;
+/** @deprecated Use Party.Stub instead */
+export type PartyStub = Stub;
+/** @deprecated Use Party.Context instead */
+export type PartyContext = Context;
+/** @deprecated Use Party.FetchLobby instead */
+export type PartyFetchLobby = FetchLobby;
+/** @deprecated Use Party.Lobby instead */
+export type PartyLobby = Lobby;
+/** @deprecated Use Party.ExecutionContext instead */
+export type PartyExecutionContext = ExecutionContext;
+/** @deprecated Use Party.Connection instead */
+export type PartyConnection = Connection;
+/** @deprecated Use Party.Server instead */
+export type PartyServer = Server;
+/** @deprecated Use Party.Worker instead */
+export type PartyWorker = Worker;
+/** @deprecated Use `Room` instead */
+export type PartyKitRoom = Room;
+/** @deprecated Use `Party.Connection` instead */
+export type PartyKitConnection = Connection;

@@ -1,0 +1,77 @@
+/**
+ * The live rooms: one `LiveRoom` per party+room id, created on first use and unloaded after
+ * `limits.idleUnloadMs` without connections, requests or alarms (after `onStop` has flushed it).
+ * An arrival during an unload waits for it, then gets a fresh room.
+ */
+import type { LiveRoom } from "./room.js";
+import { storageName } from "./routing.js";
+
+export class RoomRegistry {
+  readonly #rooms = new Map<string, LiveRoom>();
+  readonly #unloading = new Map<string, Promise<void>>();
+  readonly #idleTimers = new Map<LiveRoom, NodeJS.Timeout>();
+
+  constructor(
+    private readonly createRoom: (party: string, roomId: string) => LiveRoom,
+    private readonly idleUnloadMs: () => number,
+  ) {}
+
+  /** Runs `fn` with the live room (creating it); retried once if the room started unloading meanwhile. */
+  async withRoom<T>(party: string, roomId: string, fn: (room: LiveRoom) => Promise<T>): Promise<T> {
+    const key = storageName(party, roomId);
+    for (;;) {
+      const unloading = this.#unloading.get(key);
+      if (unloading) await unloading;
+      let room = this.#rooms.get(key);
+      if (!room) {
+        room = this.createRoom(party, roomId);
+        this.#rooms.set(key, room);
+      }
+      if (!room.stopped) {
+        this.#cancelIdle(room);
+        return fn(room);
+      }
+    }
+  }
+
+  get(party: string, roomId: string): LiveRoom | undefined {
+    return this.#rooms.get(storageName(party, roomId));
+  }
+
+  list(): LiveRoom[] {
+    return [...this.#rooms.values()];
+  }
+
+  /** Called by rooms whenever they may be idle: (re)arms the unload timer. */
+  mayBeIdle(room: LiveRoom): void {
+    if (room.stopped || !room.isIdle() || this.#idleTimers.has(room)) return;
+    const timer = setTimeout(() => {
+      this.#idleTimers.delete(room);
+      if (room.isIdle()) void this.unload(room, 1000, "Room unloaded");
+    }, this.idleUnloadMs());
+    timer.unref();
+    this.#idleTimers.set(room, timer);
+  }
+
+  /** Stops the room (closing its sockets with `closeCode`, awaiting `onStop`) and forgets it. */
+  async unload(room: LiveRoom, closeCode: number, reason: string): Promise<void> {
+    const key = storageName(room.party, room.id);
+    this.#cancelIdle(room);
+    if (this.#rooms.get(key) !== room) return this.#unloading.get(key);
+    this.#rooms.delete(key);
+    const unloading = room.stop(closeCode, reason).finally(() => this.#unloading.delete(key));
+    this.#unloading.set(key, unloading);
+    return unloading;
+  }
+
+  async unloadAll(closeCode: number, reason: string): Promise<void> {
+    await Promise.all(this.list().map((room) => this.unload(room, closeCode, reason)));
+    await Promise.all([...this.#unloading.values()]);
+  }
+
+  #cancelIdle(room: LiveRoom): void {
+    const timer = this.#idleTimers.get(room);
+    if (timer) clearTimeout(timer);
+    this.#idleTimers.delete(room);
+  }
+}

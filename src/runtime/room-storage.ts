@@ -1,0 +1,80 @@
+/**
+ * `room.storage`: the Durable Object storage API over one room's KvStore, with alarms delegated to
+ * the server's alarm scheduler (which stores them, so they survive a restart).
+ */
+import type { KvStore, ListOptions } from "../../persistence/types.js";
+import type { Storage, StorageListOptions, StorageTransaction } from "./party-types.js";
+
+/** The room's alarm, as the scheduler keeps it. */
+export interface RoomAlarm {
+  get(): Promise<number | null>;
+  set(time: number): Promise<void>;
+  delete(): Promise<void>;
+}
+
+/** Thrown inside the KvStore transaction to discard its writes after `txn.rollback()`. */
+class RolledBack extends Error {}
+
+export function createRoomStorage(kv: KvStore, alarm: RoomAlarm): Storage {
+  const storage: Storage = {
+    get: ((keys: string | string[]) => kv.get(keys as string)) as Storage["get"],
+    put: ((keyOrEntries: string | Record<string, unknown>, value?: unknown) =>
+      typeof keyOrEntries === "string" ? kv.put(keyOrEntries, value) : kv.put(keyOrEntries)) as Storage["put"],
+    delete: ((keys: string | string[]) => kv.delete(keys as string)) as Storage["delete"],
+    deleteAll: () => kv.deleteAll(),
+    list: (options) => kv.list(toListOptions(options)),
+    transaction: (closure) => runTransaction(kv, closure),
+    getAlarm: () => alarm.get(),
+    setAlarm: (time) => alarm.set(toTime(time)),
+    deleteAlarm: () => alarm.delete(),
+    // Every write already resolves only once the engine holds it.
+    sync: async () => {},
+  };
+  return storage;
+}
+
+async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  try {
+    return await kv.transaction(async (inner) => {
+      let rolledBack = false;
+      const txn = wrapTransaction(inner, () => (rolledBack = true));
+      result = await closure(txn);
+      if (rolledBack) throw new RolledBack();
+      return result;
+    });
+  } catch (error) {
+    if (error instanceof RolledBack) return result as T;
+    throw error;
+  }
+}
+
+function wrapTransaction(inner: KvStore, rollback: () => void): StorageTransaction {
+  return {
+    get: ((keys: string | string[]) => inner.get(keys as string)) as StorageTransaction["get"],
+    put: ((keyOrEntries: string | Record<string, unknown>, value?: unknown) =>
+      typeof keyOrEntries === "string" ? inner.put(keyOrEntries, value) : inner.put(keyOrEntries)) as StorageTransaction["put"],
+    delete: ((keys: string | string[]) => inner.delete(keys as string)) as StorageTransaction["delete"],
+    list: (options) => inner.list(toListOptions(options)),
+    rollback,
+  };
+}
+
+/** Drops the Durable Object cache hints the KvStore has no use for. */
+function toListOptions(options: StorageListOptions = {}): ListOptions {
+  const { start, startAfter, end, prefix, reverse, limit } = options;
+  const out: ListOptions = {};
+  if (start !== undefined) out.start = start;
+  if (startAfter !== undefined) out.startAfter = startAfter;
+  if (end !== undefined) out.end = end;
+  if (prefix !== undefined) out.prefix = prefix;
+  if (reverse !== undefined) out.reverse = reverse;
+  if (limit !== undefined) out.limit = limit;
+  return out;
+}
+
+function toTime(time: number | Date): number {
+  const ms = time instanceof Date ? time.getTime() : time;
+  if (!Number.isFinite(ms)) throw new TypeError(`setAlarm needs a finite time, got ${String(time)}`);
+  return ms;
+}

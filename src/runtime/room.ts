@@ -1,0 +1,307 @@
+/**
+ * One live room: the single instance every connection and request to one party+room id reaches.
+ * It owns every call into the room's user code, so a throwing hook closes one connection (1011) or
+ * answers one generic 500, and never reaches other connections, rooms or the process.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import type { WebSocket as WsSocket } from "ws";
+import { CloseCode } from "../protocol/index.js";
+import { StorageError } from "../../persistence/types.js";
+import type { Storage as BackingStorage } from "../../persistence/types.js";
+import { RoomConnection, type ConnectionOwner } from "./connection.js";
+import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
+import { ConnectionSet, prepareTags } from "./connections.js";
+import { registerDocumentStorage } from "./document-storage.js";
+import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
+import { callUser, settleWithin } from "./guard.js";
+import type { Limits } from "./limits.js";
+import type { Logger } from "./log.js";
+import type { Connection, ConnectionContext, Context, Room, Server } from "./party-types.js";
+import type { PartyDefinition } from "./party-module.js";
+import { createRoomStorage, type RoomAlarm } from "./room-storage.js";
+import { storageName } from "./routing.js";
+import { StartGate } from "./start-gate.js";
+
+export interface RoomDeps {
+  party: string;
+  roomId: string;
+  definition: PartyDefinition;
+  env: Record<string, unknown>;
+  storage: BackingStorage;
+  alarm: RoomAlarm;
+  alarmPending(): boolean;
+  context: Context;
+  limits: Limits;
+  logger: Logger;
+  /** Called whenever the room may have become idle (the registry decides). */
+  mayBeIdle(room: LiveRoom): void;
+}
+
+type Frame = string | Buffer;
+
+export class LiveRoom implements ConnectionOwner {
+  readonly party: string;
+  readonly id: string;
+  readonly connections = new ConnectionSet();
+  /** The `Party.Room` user code receives. */
+  readonly room: Room;
+  #server: Server | undefined;
+  readonly #gate: StartGate;
+  readonly #queued = new Map<RoomConnection, Frame[]>();
+  readonly #connected = new WeakSet<RoomConnection>();
+  readonly #closingHooks = new Set<Promise<unknown>>();
+  #busy = 0;
+  #stopped = false;
+
+  constructor(private readonly deps: RoomDeps) {
+    this.party = deps.party;
+    this.id = deps.roomId;
+    this.room = this.#createPartyRoom();
+    this.#gate = new StartGate(() => this.#start());
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** No connection, nothing in flight, no pending alarm: the registry may unload it. */
+  isIdle(): boolean {
+    return this.connections.size === 0 && this.#busy === 0 && this.#queued.size === 0 && !this.deps.alarmPending();
+  }
+
+  // ---- HTTP ------------------------------------------------------------------------------------
+
+  /** Runs `onRequest`; a throw becomes a generic 500 (the stack goes to the log only). */
+  async request(req: Request): Promise<Response> {
+    return this.#whileBusy(async () => {
+      const server = await this.#ready().catch(() => undefined);
+      if (!server) return errorResponse("ERR_START_FAILED", "The room could not start; try again", 503);
+      if (!server.onRequest) return errorResponse("ERR_NO_HANDLER", `Party "${this.party}" does not answer HTTP requests`, 404);
+      try {
+        const response = await callUser(() => server.onRequest!(req));
+        if (!(response instanceof Response)) throw new TypeError("onRequest must return a Response");
+        return response;
+      } catch (error) {
+        this.#log("error", "room.request_failed", error, { code: "ERR_INTERNAL", hook: "onRequest", url: req.url });
+        return internalErrorResponse();
+      }
+    });
+  }
+
+  // ---- WebSocket -------------------------------------------------------------------------------
+
+  /** Takes an upgraded socket: start, tags, replacement of a same-id connection, `onConnect`, then messages. */
+  async accept(ws: WsSocket, request: Request): Promise<RoomConnection> {
+    const url = new URL(request.url);
+    const id = url.searchParams.get("_pk") || url.searchParams.get("id") || randomUUID();
+    const connection = new RoomConnection(id, request.url, ws, this);
+    ws.on("message", (data: Buffer, isBinary: boolean) => this.#receive(connection, isBinary ? data : data.toString("utf8")));
+    ws.on("close", (code: number, reason: Buffer) => this.#closed(connection, code, reason.toString("utf8")));
+    ws.on("error", (error: Error) => this.#socketError(connection, error));
+    await this.#whileBusy(() => this.#connect(connection, { request }));
+    return connection;
+  }
+
+  async #connect(connection: RoomConnection, ctx: ConnectionContext): Promise<void> {
+    // Messages arriving meanwhile wait in the queue, so `onConnect` always runs before `onMessage`.
+    this.#queued.set(connection, []);
+    let server: Server;
+    try {
+      server = await this.#ready();
+    } catch (error) {
+      const code = error instanceof StorageError ? CloseCode.TryAgainLater : CloseCode.InternalError;
+      connection.close(code, "The room could not start");
+      return;
+    }
+    if (connection.readyState !== connection.OPEN) return this.#queued.delete(connection), undefined;
+    const party = connection.asParty();
+    try {
+      connection.tags = prepareTags(connection.id, server.getConnectionTags ? await callUser(() => server.getConnectionTags!(party, ctx)) : []);
+    } catch (error) {
+      return this.#fault(connection, error, "getConnectionTags");
+    }
+    const replaced = this.connections.add(connection);
+    replaced?.close(CloseCode.Replaced, "Replaced by a newer connection with the same id");
+    this.#connected.add(connection);
+    try {
+      await callUser(() => server.onConnect?.(party, ctx));
+    } catch (error) {
+      return this.#fault(connection, error, "onConnect");
+    }
+    void this.#drain(connection);
+  }
+
+  #receive(connection: RoomConnection, frame: Frame): void {
+    const queue = this.#queued.get(connection);
+    if (queue) {
+      queue.push(frame);
+    } else if (this.#gate.open) {
+      this.#deliver(connection, frame);
+    } else {
+      this.#queued.set(connection, [frame]);
+      void this.#drain(connection);
+    }
+  }
+
+  /** Delivers queued frames in order, pausing whenever `blockConcurrencyWhile` holds the room. */
+  async #drain(connection: RoomConnection): Promise<void> {
+    for (;;) {
+      await this.#gate.whenOpen().catch(() => {});
+      const queue = this.#queued.get(connection);
+      if (!queue || queue.length === 0 || connection.readyState !== connection.OPEN) break;
+      while (queue.length > 0 && this.#gate.open) this.#deliver(connection, queue.shift()!);
+      if (!this.#gate.started) break;
+    }
+    this.#queued.delete(connection);
+    this.deps.mayBeIdle(this);
+  }
+
+  #deliver(connection: RoomConnection, frame: Frame): void {
+    connection.events.dispatch(messageEvent(frame));
+    const server = this.#server;
+    if (!server?.onMessage || connection.readyState !== connection.OPEN) return;
+    callUser(() => server.onMessage!(frame, connection.asParty())).catch((error) => this.#fault(connection, error, "onMessage"));
+  }
+
+  #closed(connection: RoomConnection, code: number, reason: string): void {
+    this.#queued.delete(connection);
+    this.connections.delete(connection);
+    if (this.#connected.has(connection)) {
+      this.#connected.delete(connection);
+      connection.events.dispatch(closeEvent(code, reason, code !== 1006));
+      const server = this.#server;
+      const hook = callUser(() => server?.onClose?.(connection.asParty())).catch((error) =>
+        this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onClose", connection: connection.id }),
+      );
+      this.#closingHooks.add(hook);
+      void hook.finally(() => {
+        this.#closingHooks.delete(hook);
+        this.deps.mayBeIdle(this);
+      });
+    }
+    this.deps.mayBeIdle(this);
+  }
+
+  #socketError(connection: RoomConnection, error: Error): void {
+    const code = (error as { code?: string }).code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "ERR_MESSAGE_TOO_BIG" : "ERR_SOCKET";
+    this.#log("warn", "connection.error", error, { code, connection: connection.id });
+    this.#reportError(connection, Object.assign(asError(error), { code }));
+  }
+
+  /** A hook threw for this connection: close it with 1011, tell `onError`, log the stack. */
+  #fault(connection: RoomConnection, error: unknown, hook: string): void {
+    this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id });
+    connection.close(CloseCode.InternalError, "Internal error");
+    this.#reportError(connection, asError(error));
+  }
+
+  #reportError(connection: RoomConnection, error: Error): void {
+    connection.events.dispatch(errorEvent(error));
+    const server = this.#server;
+    if (!server?.onError || !this.#connected.has(connection)) return;
+    callUser(() => server.onError!(connection.asParty(), error)).catch((hookError) =>
+      this.#log("error", "room.hook_failed", hookError, { code: "ERR_HOOK_FAILED", hook: "onError", connection: connection.id }),
+    );
+  }
+
+  // ConnectionOwner
+  afterSend(connection: RoomConnection, bufferedAmount: number): void {
+    if (bufferedAmount <= this.deps.limits.maxSendBufferBytes) return;
+    this.#log("warn", "connection.send_buffer_full", undefined, { code: "ERR_SEND_BUFFER_FULL", connection: connection.id, bufferedAmount });
+    // The close frame queues behind the unread data; `ws` destroys the socket if the client never reads it.
+    connection.close(CloseCode.SendBufferFull, "Send buffer full");
+  }
+  listenerFailed(connection: RoomConnection, error: unknown): void {
+    this.#fault(connection, error, "message listener");
+  }
+
+  // ---- alarms, stop ----------------------------------------------------------------------------
+
+  async alarm(): Promise<void> {
+    await this.#whileBusy(async () => {
+      const server = await this.#ready();
+      await callUser(() => server.onAlarm?.()).catch((error) => {
+        this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onAlarm" });
+        throw error;
+      });
+    });
+  }
+
+  /**
+   * Unloads the room: closes every connection with `closeCode`, waits (bounded) for the sockets and
+   * their `onClose`, then awaits `onStop` so the room can flush.
+   */
+  async stop(closeCode: number, reason: string): Promise<void> {
+    this.#stopped = true;
+    const sockets = this.connections.all().map((c) => c.ws);
+    const socketsClosed = Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once("close", r)))));
+    for (const connection of this.connections.all()) connection.close(closeCode, reason);
+    await settleWithin(socketsClosed, this.deps.limits.shutdownTimeoutMs);
+    for (const ws of sockets) if (ws.readyState !== ws.CLOSED) ws.terminate();
+    await Promise.allSettled([...this.#closingHooks]);
+    if (this.#gate.started && this.#server?.onStop) {
+      await callUser(() => this.#server!.onStop!()).catch((error) =>
+        this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onStop" }),
+      );
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  async #ready(): Promise<Server> {
+    await this.#gate.whenOpen();
+    return this.#server!;
+  }
+
+  async #start(): Promise<void> {
+    try {
+      this.#server ??= this.deps.definition.createServer(this.room);
+      await callUser(() => this.#server!.onStart?.());
+    } catch (error) {
+      const code = error instanceof StorageError ? error.code : "ERR_START_FAILED";
+      this.#log("error", "room.start_failed", error, { code });
+      throw error;
+    }
+  }
+
+  async #whileBusy<T>(fn: () => Promise<T>): Promise<T> {
+    this.#busy++;
+    try {
+      return await fn();
+    } finally {
+      this.#busy--;
+      this.deps.mayBeIdle(this);
+    }
+  }
+
+  #log(level: "warn" | "error", event: string, error: unknown, fields: Record<string, unknown>): void {
+    const code = fields.code ?? codeOf(error, "ERR_INTERNAL");
+    this.deps.logger[level](event, { ...fields, code, party: this.party, room: this.id, ...(error === undefined ? {} : { error: asError(error) }) });
+  }
+
+  #createPartyRoom(): Room {
+    const { party, roomId, env, storage, alarm, context } = this.deps;
+    const name = storageName(party, roomId);
+    const room: Room = {
+      id: roomId,
+      internalID: createHash("sha256").update(name).digest("hex"),
+      name: party,
+      env,
+      storage: createRoomStorage(storage.kv(name), alarm),
+      blockConcurrencyWhile: (fn) => this.#gate.block(fn),
+      context,
+      connections: this.connections.legacyMap,
+      parties: context.parties,
+      broadcast: (message, without) => {
+        for (const connection of this.connections.open()) if (!without?.includes(connection.id)) connection.send(message);
+      },
+      getConnection: <T>(id: string) => this.connections.get(id)?.asParty<T>(),
+      getConnections: <T>(tag?: string) => [...this.connections.open(tag)].map((c) => c.asParty<T>()),
+      analytics: { writeDataPoint: () => {} },
+    };
+    registerDocumentStorage(room, { store: storage.docs, name });
+    return room;
+  }
+}
+
+export type { Connection };

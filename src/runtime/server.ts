@@ -1,0 +1,225 @@
+/**
+ * `createServer`: one Node HTTP server with `ws` (noServer) for upgrades, serving every party's rooms
+ * at `/parties/{party}/{room}` and `/party/{room}` (party "main"), plus `routes` for other paths.
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { WebSocketServer } from "ws";
+import { openStorage } from "../../persistence/index.js";
+import type { Storage } from "../../persistence/types.js";
+import { CloseCode } from "../protocol/index.js";
+import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
+import { PartyContext } from "./context.js";
+import type { RouteHandler, ServerCore } from "./core.js";
+import { RuntimeError } from "./errors.js";
+import { settleWithin } from "./guard.js";
+import { Heartbeat } from "./heartbeat.js";
+import { handleHttp } from "./http-handler.js";
+import { resolveLimits, type Limits } from "./limits.js";
+import { createLogger, type Logger } from "./log.js";
+import { definePartyFromModule, type PartyDefinition, type PartyModule } from "./party-module.js";
+import { RoomRegistry } from "./registry.js";
+import { LiveRoom } from "./room.js";
+import { handleUpgrade } from "./upgrade-handler.js";
+
+export interface ServerOptions {
+  parties: Record<string, PartyModule>;
+  /** Default 1999; 0 = any free port. */
+  port?: number;
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Default `{ dir: ".yparty" }`; `false` keeps everything in memory. */
+  persist?: { dir: string } | false;
+  /** An already opened storage; wins over `persist`. The caller closes it. */
+  storage?: Storage;
+  /** `room.env` and `lobby.env`. */
+  vars?: Record<string, unknown>;
+  logger?: Logger;
+  limits?: Partial<Limits>;
+  routes?: RouteHandler<YpartyServer>[];
+}
+
+export interface LiveRoomInfo {
+  party: string;
+  id: string;
+  connections: number;
+}
+
+export interface YpartyServer {
+  listen(): Promise<{ port: number; host: string }>;
+  /** The bound port after `listen()` (the requested one before). */
+  readonly port: number;
+  /** `http://HOST:PORT` */
+  readonly url: string;
+  /** Graceful: stop accepting, close sockets with 1001, `onStop` every room, close the storage it opened. */
+  close(): Promise<void>;
+  readonly storage: Storage;
+  readonly logger: Logger;
+  readonly limits: Readonly<Limits>;
+  rooms(): LiveRoomInfo[];
+  /** `yparty dev`: close every connection with 1012, unload every room (awaiting `onStop`), swap the parties. */
+  reload(parties: Record<string, PartyModule>): Promise<void>;
+}
+
+export const DEFAULT_PORT = 1999;
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PERSIST_DIR = ".yparty";
+
+export function createServer(options: ServerOptions): YpartyServer {
+  return new Server(options);
+}
+
+class Server implements YpartyServer, ServerCore {
+  readonly limits: Limits;
+  readonly logger: Logger;
+  readonly parties = new Map<string, PartyDefinition>();
+  readonly registry: RoomRegistry;
+  readonly partyContext: PartyContext;
+  readonly heartbeat: Heartbeat;
+  readonly wss: WebSocketServer;
+  readonly routes: RouteHandler[];
+  readonly publicServer = this;
+  readonly #http: HttpServer;
+  readonly #host: string;
+  #port: number;
+  #storage: Storage | undefined;
+  readonly #ownsStorage: boolean;
+  #alarms: AlarmScheduler | undefined;
+  #state: "new" | "listening" | "closing" | "closed" = "new";
+  #closing: Promise<void> | undefined;
+
+  constructor(private readonly options: ServerOptions) {
+    this.limits = resolveLimits(options.limits);
+    this.logger = options.logger ?? createLogger();
+    this.#host = options.host ?? DEFAULT_HOST;
+    this.#port = options.port ?? DEFAULT_PORT;
+    this.#storage = options.storage;
+    this.#ownsStorage = !options.storage;
+    this.routes = (options.routes ?? []) as RouteHandler[];
+    this.partyContext = new PartyContext(
+      { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
+      options.vars ?? {},
+      this.logger,
+    );
+    this.#setParties(options.parties);
+    this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits.idleUnloadMs);
+    this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
+    this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
+    this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));
+    this.#http.on("clientError", (_error, socket) => socket.destroy());
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+  get url(): string {
+    return `http://${this.#host.includes(":") ? `[${this.#host}]` : this.#host}:${this.#port}`;
+  }
+  get storage(): Storage {
+    if (!this.#storage) throw new RuntimeError("ERR_NOT_FOUND", "The storage opens in listen(); it is not open yet");
+    return this.#storage;
+  }
+  openedStorage(): Storage {
+    return this.storage;
+  }
+  accepting(): boolean {
+    return this.#state === "listening";
+  }
+  authority(): string {
+    return `${this.#host}:${this.#port}`;
+  }
+
+  async listen(): Promise<{ port: number; host: string }> {
+    if (this.#state !== "new") throw new Error("listen() was already called");
+    this.#storage ??= await this.#openStorage();
+    this.#alarms = new AlarmScheduler(this.#storage.kv(ALARMS_KV_NAME), (party, id) => this.#fireAlarm(party, id), this.logger);
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once("error", reject);
+      this.#http.listen(this.#port, this.#host, () => {
+        this.#http.off("error", reject);
+        resolve();
+      });
+    });
+    const address = this.#http.address();
+    if (address && typeof address === "object") this.#port = address.port;
+    this.#state = "listening";
+    this.heartbeat.start();
+    const restored = await this.#alarms.restore();
+    this.logger.info("server.listening", { url: this.url, storage: this.#storage.location, alarms: restored });
+    return { port: this.#port, host: this.#host };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const wasListening = this.#state === "listening";
+    this.#state = "closing";
+    const httpClosed = wasListening ? new Promise<void>((resolve) => this.#http.close(() => resolve())) : Promise.resolve();
+    this.#http.closeIdleConnections();
+    await this.#alarms?.stop();
+    await this.registry.unloadAll(CloseCode.GoingAway, "Server shutting down");
+    this.heartbeat.stop();
+    await this.partyContext.settle();
+    this.#http.closeIdleConnections();
+    await settleWithin(httpClosed, this.limits.shutdownTimeoutMs);
+    this.#http.closeAllConnections();
+    if (this.#ownsStorage) await this.#storage?.close();
+    this.#state = "closed";
+    this.logger.info("server.closed", {});
+  }
+
+  rooms(): LiveRoomInfo[] {
+    return this.registry.list().map((room) => ({ party: room.party, id: room.id, connections: room.connections.size }));
+  }
+
+  async reload(parties: Record<string, PartyModule>): Promise<void> {
+    const definitions = new Map(Object.entries(parties).map(([name, module]) => [name, definePartyFromModule(module)] as const));
+    await this.registry.unloadAll(CloseCode.ServiceRestart, "Server code reloaded");
+    this.#setParties(parties, definitions);
+    this.logger.info("server.reloaded", { parties: [...this.parties.keys()] });
+  }
+
+  #setParties(parties: Record<string, PartyModule>, definitions?: Map<string, PartyDefinition>): void {
+    const next = definitions ?? new Map(Object.entries(parties).map(([name, module]) => [name, definePartyFromModule(module)] as const));
+    this.parties.clear();
+    for (const [name, definition] of next) this.parties.set(name, definition);
+    this.partyContext.setPartyNames([...this.parties.keys()]);
+  }
+
+  #createRoom(party: string, roomId: string): LiveRoom {
+    const definition = this.parties.get(party);
+    if (!definition || !this.#storage || !this.#alarms) throw new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
+    const alarms = this.#alarms;
+    return new LiveRoom({
+      party,
+      roomId,
+      definition,
+      env: this.partyContext.env,
+      storage: this.#storage,
+      alarm: alarms.forRoom(party, roomId),
+      alarmPending: () => alarms.isPending(party, roomId),
+      context: this.partyContext.context,
+      limits: this.limits,
+      logger: this.logger,
+      mayBeIdle: (room) => this.registry.mayBeIdle(room),
+    });
+  }
+
+  async #fireAlarm(party: string, roomId: string): Promise<void> {
+    if (!this.parties.has(party)) {
+      this.logger.warn("alarm.unknown_party", { code: "ERR_UNKNOWN_PARTY", party, room: roomId });
+      return;
+    }
+    await this.registry.withRoom(party, roomId, (room) => room.alarm());
+  }
+
+  async #openStorage(): Promise<Storage> {
+    const persist = this.options.persist ?? { dir: DEFAULT_PERSIST_DIR };
+    const onWarning = (warning: { code: string; message: string; doc?: string }) =>
+      this.logger.warn("storage.warning", { code: warning.code, message: warning.message, doc: warning.doc });
+    return persist === false ? openStorage({ memory: true, onWarning }) : openStorage({ dir: persist.dir, onWarning });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * WebSocket upgrades, validated step by step; every refusal is answered as HTTP on the raw socket
+ * before it is destroyed, so the client sees a status and a JSON body (or the `Response` that
+ * `onBeforeConnect` returned). `ws` itself then checks the handshake headers.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { WebSocket as WsSocket } from "ws";
+import { INTERNAL_SOCKET_HEADER } from "./context.js";
+import type { ServerCore } from "./core.js";
+import { errorResponse, internalErrorResponse } from "./errors.js";
+import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
+import { routeOrError, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+
+export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  // Until `ws` owns the socket, a client reset must not become an unhandled 'error'.
+  const ignore = () => {};
+  socket.on("error", ignore);
+  upgrade(core, req, socket, head)
+    .catch((error) => {
+      core.logger.error("upgrade.failed", { code: "ERR_INTERNAL", url: req.url, error });
+      return internalErrorResponse();
+    })
+    .then((refusal) => {
+      if (refusal) writeRawStatus(socket, refusal, core.limits.maxRefusalBodyBytes);
+      else socket.off("error", ignore);
+    });
+}
+
+/** Resolves with the refusal to answer, or undefined once the socket was handed to a room. */
+async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Response | undefined> {
+  if (!core.accepting()) return shuttingDown();
+  const url = requestUrl(req, core.authority());
+  const route = routeOrError(url, core.limits.maxRoomIdLength);
+  if (route instanceof Response) return route;
+  if (route.kind !== "room") return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
+  const definition = core.parties.get(route.party);
+  if (!definition) return unknownParty(route.party);
+
+  let request = toWebRequest(req, url, false);
+  const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken;
+  if (definition.onBeforeConnect && !internal) {
+    const lobby = core.partyContext.lobby(route.roomId);
+    const verdict = await userHook(core, "onBeforeConnect", route, () =>
+      definition.onBeforeConnect!(request, lobby, core.partyContext.executionContext()),
+    );
+    if (verdict instanceof Response) return verdict;
+    if (verdict instanceof Request) request = verdict;
+  }
+  if (!core.accepting()) return shuttingDown();
+  const live = core.registry.get(route.party, route.roomId);
+  if (live && live.connections.size >= core.limits.maxConnectionsPerRoom) {
+    return errorResponse("ERR_ROOM_FULL", `Room "${route.roomId}" is full`, 503);
+  }
+  if (socket.destroyed) return undefined;
+  core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+    core.heartbeat.track(ws, () =>
+      core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", party: route.party, room: route.roomId }),
+    );
+    core.registry
+      .withRoom(route.party, route.roomId, (room) => room.accept(ws, request))
+      .catch((error) => {
+        core.logger.error("upgrade.accept_failed", { code: "ERR_INTERNAL", party: route.party, room: route.roomId, error });
+        ws.terminate();
+      });
+  });
+  return undefined;
+}

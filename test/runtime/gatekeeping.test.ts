@@ -1,0 +1,108 @@
+import PartySocket from "partysocket";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type * as Party from "../../src/runtime/index.js";
+import { cleanupAll, connect, deferred, refusedUpgrade, startServer, waitFor } from "../helpers/server.js";
+
+afterEach(cleanupAll);
+
+class Guarded implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  static onBeforeConnect(req: Party.Request, lobby: Party.Lobby) {
+    const token = new URL(req.url).searchParams.get("token");
+    if (token !== "secret") return new Response(`no entry to ${lobby.id}`, { status: 403, headers: { "x-why": "token" } });
+    const forwarded = new Request(req);
+    forwarded.headers.set("x-user", "admin");
+    return forwarded;
+  }
+  static onBeforeRequest(req: Party.Request) {
+    if (req.headers.get("authorization") !== "Bearer ok") return new Response("unauthorized", { status: 401 });
+    const forwarded = new Request(req);
+    forwarded.headers.set("x-checked", "yes");
+    return forwarded;
+  }
+  static onFetch(req: Party.Request, lobby: Party.FetchLobby) {
+    const url = new URL(req.url);
+    if (url.pathname === "/hello") return new Response(`hello ${String(lobby.env.NAME)}`);
+    return null;
+  }
+  onConnect(conn: Party.Connection, ctx: Party.ConnectionContext) {
+    conn.send(`user=${ctx.request.headers.get("x-user")}`);
+  }
+  onRequest(req: Party.Request) {
+    return new Response(`checked=${req.headers.get("x-checked")}`);
+  }
+}
+
+describe("static worker hooks and bad input", () => {
+  it("refuses an upgrade with the Response of onBeforeConnect (status and body reach the client)", async () => {
+    const { wsUrl } = await startServer({ main: Guarded });
+    expect(await refusedUpgrade(wsUrl("/party/vault"))).toEqual({ status: 403, body: "no entry to vault" });
+    const client = connect(wsUrl("/party/vault?token=secret"));
+    expect(await client.next()).toBe("user=admin");
+  });
+
+  it("filters HTTP with onBeforeRequest and answers other paths with onFetch, routes, else 404 JSON", async () => {
+    const { url } = await startServer(
+      { main: Guarded },
+      { vars: { NAME: "yparty" }, routes: [(req) => (new URL(req.url).pathname === "/route" ? new Response("from route") : undefined)] },
+    );
+    expect((await fetch(`${url}/party/x`)).status).toBe(401);
+    expect(await (await fetch(`${url}/party/x`, { headers: { authorization: "Bearer ok" } })).text()).toBe("checked=yes");
+    expect(await (await fetch(`${url}/hello`)).text()).toBe("hello yparty");
+    expect(await (await fetch(`${url}/route`)).text()).toBe("from route");
+    const missing = await fetch(`${url}/nothing`);
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error.code).toBe("ERR_NOT_FOUND");
+  });
+
+  it("answers an unknown party 404 and an invalid room id 400, over HTTP and on upgrades", async () => {
+    const { url, wsUrl } = await startServer({ main: Guarded });
+    const unknown = await fetch(`${url}/parties/nope/room`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe("ERR_UNKNOWN_PARTY");
+    for (const bad of ["/parties/main/%00x", "/parties/main/%E0%A4%A", `/parties/main/${"x".repeat(300)}`, "/party/%20%09"]) {
+      const res = await fetch(url + bad);
+      expect(res.status, bad).toBe(400);
+      expect((await res.json()).error.code).toBe("ERR_INVALID_ROOM_ID");
+    }
+    const refused = await refusedUpgrade(wsUrl("/parties/nope/room"));
+    expect(refused.status).toBe(404);
+    expect(JSON.parse(refused.body).error.code).toBe("ERR_UNKNOWN_PARTY");
+    const badId = await refusedUpgrade(wsUrl("/parties/main/%01"));
+    expect(badId.status).toBe(400);
+    expect(JSON.parse(badId.body).error.code).toBe("ERR_INVALID_ROOM_ID");
+  });
+
+  it("decodes room ids exactly once", async () => {
+    const seen = deferred<string>();
+    class Ids implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect() {
+        seen.resolve(this.room.id);
+      }
+    }
+    const { wsUrl } = await startServer({ main: Ids });
+    connect(wsUrl("/parties/main/a%2520b%2Fc%20d"));
+    expect(await waitFor(seen.promise, "onConnect")).toBe("a%20b/c d");
+  });
+
+  it("works with partysocket, the PartyKit client", async () => {
+    const { server } = await startServer({ main: Guarded });
+    const socket = new PartySocket({
+      host: `127.0.0.1:${server.port}`,
+      room: "ps",
+      id: "party-client",
+      query: { token: "secret" },
+      WebSocket,
+    });
+    try {
+      const first = new Promise<string>((resolve) => socket.addEventListener("message", (e) => resolve(String(e.data)), { once: true }));
+      expect(await waitFor(first, "partysocket message")).toBe("user=admin");
+      expect(socket.id).toBe("party-client");
+      expect(server.rooms()).toEqual([{ party: "main", id: "ps", connections: 1 }]);
+    } finally {
+      socket.close();
+    }
+  });
+});
