@@ -1,0 +1,36 @@
+/**
+ * CPU time and resident memory of a process, read from /proc (Linux). Both peers and yparty run as child
+ * processes, so the same numbers are read the same way for each.
+ */
+import { readFileSync } from "node:fs";
+
+/** Clock ticks per second of utime/stime in /proc/<pid>/stat (USER_HZ, 100 on Linux everywhere). */
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after "pid (comm)".
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** Resident set size in bytes (VmRSS of /proc/<pid>/status). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match?.[1]) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** Measures the CPU a process uses while `work` runs, as a percentage of one core over the wall time. */
+export async function measureCpu<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpuPercent: number; wallMs: number }> {
+  const cpuBefore = cpuSeconds(pid);
+  const wallBefore = performance.now();
+  const result = await work();
+  const wallMs = performance.now() - wallBefore;
+  const cpuPercent = ((cpuSeconds(pid) - cpuBefore) * 1000 * 100) / wallMs;
+  return { result, cpuPercent, wallMs };
+}

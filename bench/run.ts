@@ -1,0 +1,123 @@
+/**
+ * `npm run bench [-- --quick] [--servers=a,b] [--scenarios=x,y] [--cpu-prof]`: every scenario against every
+ * server, each server in its own child process started fresh for each (run, scenario), medians of the runs,
+ * written to bench/results/ as JSON, Markdown, SVG and PNG.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { BenchError } from "./errors.js";
+import { FULL, QUICK, RESULTS_DIR } from "./limits.js";
+import { renderSvg, writeChart } from "./report/chart.js";
+import { renderMarkdown, type RunInfo } from "./report/markdown.js";
+import { summarize, type RunRecord } from "./report/summary.js";
+import { bigDoc } from "./scenarios/big-doc.js";
+import { coldLoad } from "./scenarios/cold-load.js";
+import { fanout } from "./scenarios/fanout.js";
+import { idle } from "./scenarios/idle.js";
+import { throughput } from "./scenarios/throughput.js";
+import type { Scenario } from "./scenarios/types.js";
+import { stopAllServers } from "./server-process.js";
+import { SERVERS, type ServerSpec } from "./servers/catalog.js";
+import { setChildNodeFlags, startTarget } from "./target.js";
+
+const SCENARIOS: readonly Scenario[] = [fanout, throughput, idle, bigDoc, coldLoad];
+
+interface Options {
+  quick: boolean;
+  servers: readonly ServerSpec[];
+  scenarios: readonly Scenario[];
+  cpuProf: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const listArg = (name: string): string[] | undefined =>
+    argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3).split(",");
+  const known = ["--quick", "--cpu-prof"];
+  const unknown = argv.filter((arg) => !known.includes(arg) && !/^--(servers|scenarios)=/.test(arg));
+  if (unknown.length > 0) throw new BenchError("ERR_USAGE", `unknown argument(s): ${unknown.join(" ")}`);
+  const serverIds = listArg("servers");
+  const scenarioIds = listArg("scenarios");
+  return {
+    quick: argv.includes("--quick"),
+    cpuProf: argv.includes("--cpu-prof"),
+    servers: serverIds ? SERVERS.filter((spec) => serverIds.includes(spec.id)) : SERVERS,
+    scenarios: scenarioIds ? SCENARIOS.filter((scenario) => scenarioIds.includes(scenario.id)) : SCENARIOS,
+  };
+}
+
+async function runOne(scenario: Scenario, spec: ServerSpec, run: number, options: Options): Promise<RunRecord> {
+  const profile = options.quick ? QUICK : FULL;
+  const started = performance.now();
+  let target;
+  try {
+    target = await startTarget(spec);
+    const metrics = await scenario.run(target, profile);
+    log(`run ${run} ${scenario.id.padEnd(10)} ${spec.id.padEnd(15)} ${Math.round(performance.now() - started)} ms  ${format(metrics)}`);
+    return { run, server: spec.id, scenario: scenario.id, metrics };
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "ERR_UNEXPECTED";
+    const message = (error as Error).message ?? String(error);
+    log(`run ${run} ${scenario.id.padEnd(10)} ${spec.id.padEnd(15)} FAILED ${code}: ${message.split("\n")[0]}`);
+    return { run, server: spec.id, scenario: scenario.id, error: { code, message } };
+  } finally {
+    await target?.stop();
+  }
+}
+
+const format = (metrics: Record<string, number>): string =>
+  Object.entries(metrics)
+    .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toFixed(2)}`)
+    .join(" ");
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const profile = options.quick ? QUICK : FULL;
+  const resultsDir = fileURLToPath(RESULTS_DIR);
+  if (options.cpuProf) setChildNodeFlags(["--cpu-prof", `--cpu-prof-dir=${resultsDir}profiles`]);
+  const startedAt = new Date();
+  const load = loadavg()[0] ?? 0;
+  const wallStart = performance.now();
+  const records: RunRecord[] = [];
+  for (let run = 1; run <= profile.runs; run++) {
+    for (const scenario of options.scenarios) {
+      for (const spec of options.servers) {
+        if (scenario.appliesTo({ spec })) records.push(await runOne(scenario, spec, run, options));
+      }
+    }
+  }
+  const summary = summarize(records);
+  const name = options.quick ? "quick" : "latest";
+  const info: RunInfo = {
+    date: startedAt.toISOString(),
+    profile: options.quick ? "quick" : "full",
+    runs: profile.runs,
+    node: process.version,
+    cpus: cpus().length,
+    loadAverage: load,
+    durationS: (performance.now() - wallStart) / 1000,
+    chartFile: `${name}.png`,
+  };
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(`${resultsDir}${name}.json`, `${JSON.stringify({ info, profile, summary, records }, null, 2)}\n`);
+  await writeFile(`${resultsDir}${name}.md`, renderMarkdown(summary, info));
+  const svg = renderSvg(summary, `${info.date} · ${info.profile} · median of ${info.runs} run(s) · load avg ${load.toFixed(2)}`);
+  await writeChart(svg, `${resultsDir}${name}.svg`, `${resultsDir}${name}.png`).catch((error: Error) => log(`chart: ${error.message}`));
+  log(`\nwrote ${resultsDir}${name}.{json,md,svg,png} in ${Math.round(info.durationS)} s`);
+  process.stdout.write(renderMarkdown(summary, info));
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void stopAllServers().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((error: unknown) => {
+    log(`bench failed: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAllServers());

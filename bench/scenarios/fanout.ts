@@ -1,0 +1,84 @@
+/**
+ * (1) Fan-out: rooms × clients, every client one small insert every interval for a fixed time. Latency is
+ * send → receipt at every other client of the room: each insert's text carries `~sender.seq~`, which
+ * survives any re-encoding of the update by the server, and the send time is kept in the harness.
+ */
+import { AppendTypist } from "../client/append-updates.js";
+import type { BenchClient } from "../client/bench-client.js";
+import { closeAll, connectMany } from "../client/pool.js";
+import { cpuSeconds } from "../proc.js";
+import { quantile } from "../stats.js";
+import { pollUntil } from "../timing.js";
+import type { Metrics, Scenario } from "./types.js";
+
+const MARK = /~(\d+)\.(\d+)~/g;
+const CONNECT_CONCURRENCY = 20;
+
+export const fanout: Scenario = {
+  id: "fanout",
+  title: "Fan-out latency",
+  appliesTo: () => true,
+  async run(target, profile) {
+    const { rooms, clientsPerRoom, intervalMs, durationMs, drainMs } = profile.fanout;
+    const count = rooms * clientsPerRoom;
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    const onReceive = (receiver: number) => (update: Uint8Array) => {
+      const now = performance.now();
+      for (const match of Buffer.from(update.buffer, update.byteOffset, update.byteLength).toString("latin1").matchAll(MARK)) {
+        if (Number(match[1]) === receiver) continue; // a server may echo the sender's own update
+        const at = sentAt.get(`${match[1]}.${match[2]}`);
+        if (at !== undefined) latencies.push(now - at);
+      }
+    };
+    const clients = await connectMany(
+      target,
+      count,
+      CONNECT_CONCURRENCY,
+      (i) => `fanout-${i % rooms}`,
+      (i) => ({ onUpdate: onReceive(i) }),
+    );
+    try {
+      const sendsPerClient = Math.floor(durationMs / intervalMs);
+      const cpuBefore = cpuSeconds(target.server.pid);
+      const harnessBefore = process.cpuUsage();
+      const started = performance.now();
+      await Promise.all(clients.map((client, i) => typeOnSchedule(client, i, sendsPerClient, intervalMs, sentAt)));
+      const wallMs = performance.now() - started;
+      const serverCpu = cpuSeconds(target.server.pid) - cpuBefore;
+      const harness = process.cpuUsage(harnessBefore);
+      const expected = sentAt.size * (clientsPerRoom - 1);
+      await pollUntil(() => latencies.length >= expected, drainMs);
+      return {
+        p50Ms: quantile(latencies, 0.5),
+        p95Ms: quantile(latencies, 0.95),
+        p99Ms: quantile(latencies, 0.99),
+        serverCpuPercent: (serverCpu * 1000 * 100) / wallMs,
+        harnessCpuPercent: ((harness.user + harness.system) / 1000 / wallMs) * 100,
+        lostPercent: (100 * (expected - latencies.length)) / expected,
+        receipts: latencies.length,
+      } satisfies Metrics;
+    } finally {
+      await closeAll(clients);
+    }
+  },
+};
+
+/** One client's sends: a random phase within the interval (so load is even), then one insert per interval. */
+function typeOnSchedule(client: BenchClient, index: number, sends: number, intervalMs: number, sentAt: Map<string, number>): Promise<void> {
+  const typist = new AppendTypist(index + 1);
+  const firstAt = performance.now() + Math.random() * intervalMs;
+  return new Promise((resolve) => {
+    let seq = 0;
+    const tick = (): void => {
+      if (seq >= sends || !client.isOpen) return resolve();
+      const update = typist.next(`~${index}.${seq}~`);
+      sentAt.set(`${index}.${seq}`, performance.now());
+      client.sendUpdate(update);
+      seq++;
+      // Scheduled against the start, so a late timer does not shift every later send.
+      setTimeout(tick, Math.max(0, firstAt + seq * intervalMs - performance.now()));
+    };
+    setTimeout(tick, firstAt - performance.now());
+  });
+}
