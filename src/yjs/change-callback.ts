@@ -1,0 +1,122 @@
+/**
+ * y-partykit's change callback, debounced per room: after edits settle, either `handler(doc)` runs or the
+ * chosen root types are POSTed as JSON to `url` (`{ room, data: { [name]: { type, content } } }`, the body
+ * y-partykit sends). A failing URL is retried with backoff and every failure is logged. When the room
+ * stops, a pending callback runs at once; a retry that is waiting is tried once more right away.
+ */
+import * as Y from "yjs";
+import type { Logger } from "../runtime/log.js";
+import { createDebouncer, type Debouncer } from "./debounce.js";
+import {
+  CALLBACK_DEFAULTS,
+  CALLBACK_MAX_ATTEMPTS,
+  CALLBACK_RETRY_BASE_MS,
+  CALLBACK_RETRY_MAX_MS,
+} from "./defaults.js";
+import { asError } from "./errors.js";
+import type { CallbackOptions } from "./options.js";
+
+/** y-partykit's `callback.objects` kinds, as `doc.get(name, Kind)` takes them. */
+const KINDS: Record<string, new () => Y.AbstractType<any>> = {
+  Array: Y.Array,
+  Map: Y.Map,
+  Text: Y.Text,
+  XmlFragment: Y.XmlFragment,
+  XmlElement: Y.XmlElement,
+};
+
+function callbackBody(room: string, doc: Y.Doc, objects: Record<string, string>): string {
+  const data: Record<string, { type: string; content: unknown }> = {};
+  for (const [name, type] of Object.entries(objects)) {
+    const Kind = KINDS[type];
+    if (!Kind) throw new TypeError(`Unknown shared object type: ${type}`);
+    data[name] = { type, content: doc.get(name, Kind).toJSON() };
+  }
+  return JSON.stringify({ room, data });
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}
+
+export interface ChangeCallbackOptions {
+  callback: CallbackOptions;
+  /** The room's id, sent as `room` in the URL body. */
+  room: string;
+  doc: Y.Doc;
+  logger: Pick<Logger, "warn" | "error">;
+}
+
+export class ChangeCallback {
+  readonly #debouncer: Debouncer;
+  readonly #stopping = new AbortController();
+
+  constructor(private readonly options: ChangeCallbackOptions) {
+    const { callback } = options;
+    this.#debouncer = createDebouncer(
+      () => this.#run(),
+      callback.debounceWait || CALLBACK_DEFAULTS.debounceWait,
+      callback.debounceMaxWait || CALLBACK_DEFAULTS.debounceMaxWait,
+    );
+  }
+
+  /** The document changed. */
+  notify(): void {
+    this.#debouncer.schedule();
+  }
+
+  /** Runs a pending callback now, cuts retry waits short, and resolves when done. */
+  async close(): Promise<void> {
+    this.#stopping.abort();
+    await this.#debouncer.flush();
+  }
+
+  async #run(): Promise<void> {
+    const { callback, doc, room, logger } = this.options;
+    try {
+      if (callback.handler) await callback.handler(doc);
+      if (callback.url) await this.#post(callback.url, callbackBody(room, doc, callback.objects ?? {}));
+    } catch (error) {
+      logger.error("yjs.callback_failed", { code: "ERR_CALLBACK_FAILED", room, error: asError(error) });
+    }
+  }
+
+  async #post(url: string, body: string): Promise<void> {
+    const { callback, room, logger } = this.options;
+    const headers = { "Content-Type": "application/json", ...Object.fromEntries(new Headers(callback.headers ?? {})) };
+    for (let attempt = 1; ; attempt++) {
+      let failure: string;
+      try {
+        const res = await fetch(url, {
+          method: "POST",
+          headers,
+          body,
+          signal: AbortSignal.timeout(callback.timeout || CALLBACK_DEFAULTS.timeout),
+        });
+        if (res.ok) return;
+        failure = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
+      } catch (error) {
+        failure = asError(error).message;
+      }
+      const last = attempt >= CALLBACK_MAX_ATTEMPTS || (this.#stopping.signal.aborted && attempt > 1);
+      const fields = { code: "ERR_CALLBACK_FAILED", room, url, attempt, failure };
+      if (last) {
+        logger.error("yjs.callback_dropped", fields);
+        return;
+      }
+      const delay = Math.min(CALLBACK_RETRY_MAX_MS, CALLBACK_RETRY_BASE_MS * 2 ** (attempt - 1));
+      logger.warn("yjs.callback_retry", { ...fields, retryInMs: delay });
+      await pause(delay, this.#stopping.signal);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * When a room's stored update log is merged into one entry, per persistence mode (y-partykit semantics):
+ * - snapshot: merged when the room unloads, and in the background once the log is long;
+ * - history: merged (all of it) once it holds more than `maxUpdates` entries or `maxBytes` bytes.
+ * Compaction runs in the background, one at a time, and never holds up appends (the DocStore keeps
+ * updates appended during a compaction).
+ */
+import type { DocStats, DocStore } from "../../persistence/types.js";
+import type { Logger } from "../runtime/log.js";
+import { SNAPSHOT_COMPACT_BYTES, SNAPSHOT_COMPACT_UPDATES } from "./defaults.js";
+import { asError } from "./errors.js";
+
+export type CompactionPolicy =
+  | { mode: "snapshot" }
+  | { mode: "history"; maxUpdates: number; maxBytes: number };
+
+function overLimits(stats: DocStats, maxUpdates: number, maxBytes: number): boolean {
+  return stats.updates > maxUpdates || (stats.bytes > maxBytes && stats.updates > 1);
+}
+
+export function shouldCompactInBackground(policy: CompactionPolicy, stats: DocStats): boolean {
+  return policy.mode === "snapshot"
+    ? overLimits(stats, SNAPSHOT_COMPACT_UPDATES, SNAPSHOT_COMPACT_BYTES)
+    : overLimits(stats, policy.maxUpdates, policy.maxBytes);
+}
+
+export function shouldCompactOnUnload(policy: CompactionPolicy, stats: DocStats): boolean {
+  return policy.mode === "snapshot" ? stats.updates > 1 : overLimits(stats, policy.maxUpdates, policy.maxBytes);
+}
+
+export interface CompactorOptions {
+  store: DocStore;
+  name: string;
+  policy: CompactionPolicy;
+  logger: Pick<Logger, "warn">;
+}
+
+export class Compactor {
+  #stats: DocStats = { updates: 0, bytes: 0 };
+  #running: Promise<void> | null = null;
+
+  constructor(private readonly options: CompactorOptions) {}
+
+  /** Reads the stored log's size once, when the room loads. */
+  async start(): Promise<void> {
+    this.#stats = await this.options.store.stats(this.options.name);
+  }
+
+  get stats(): DocStats {
+    return { ...this.#stats };
+  }
+
+  /** Counts one append and starts a background merge if the policy asks for it. */
+  noteAppended(bytes: number): void {
+    this.#stats.updates++;
+    this.#stats.bytes += bytes;
+    if (!this.#running && shouldCompactInBackground(this.options.policy, this.#stats)) void this.#compact();
+  }
+
+  /** Waits for a running merge, then merges if the unload rule asks for it. Never rejects (failures are logged). */
+  async finish(): Promise<void> {
+    if (this.#running) await this.#running;
+    if (shouldCompactOnUnload(this.options.policy, this.#stats)) await this.#compact();
+  }
+
+  #compact(): Promise<void> {
+    const { store, name, logger } = this.options;
+    this.#running = (async () => {
+      try {
+        await store.compact(name);
+        this.#stats = await store.stats(name);
+      } catch (error) {
+        // The log stays as it was (still complete); the next trigger tries again.
+        logger.warn("yjs.compact_failed", { code: "ERR_COMPACT_FAILED", doc: name, error: asError(error) });
+      } finally {
+        this.#running = null;
+      }
+    })();
+    return this.#running;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Every limit, delay and threshold of the Yjs room, with its default, in one place.
+ * docs/yjs.md lists them.
+ */
+
+/** y-partykit's change-callback defaults (`callback.debounceWait`, `debounceMaxWait`, `timeout`). */
+export const CALLBACK_DEFAULTS = Object.freeze({
+  debounceWait: 2_000,
+  debounceMaxWait: 10_000,
+  timeout: 5_000,
+});
+
+/** A failing URL callback is retried this many times in all (the first try included). */
+export const CALLBACK_MAX_ATTEMPTS = 5;
+/** Delay before the first retry of a failed URL callback; doubles per attempt up to the cap. */
+export const CALLBACK_RETRY_BASE_MS = 500;
+export const CALLBACK_RETRY_MAX_MS = 8_000;
+
+/** y-partykit's history-mode cap on stored bytes before the log is merged (and the largest allowed). */
+export const HISTORY_MAX_BYTES = 10_000_000;
+/** y-partykit's history-mode default cap on stored updates: none. */
+export const HISTORY_MAX_UPDATES = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Snapshot mode merges the log when the room unloads (as y-partykit does) and, so that a long-lived room's
+ * next load stays quick, in the background once the log holds this many entries or bytes.
+ */
+export const SNAPSHOT_COMPACT_UPDATES = 1_000;
+export const SNAPSHOT_COMPACT_BYTES = 4_000_000;
+
+/** A failed append is retried after this delay, doubling up to the cap, while the room lives. */
+export const APPEND_RETRY_BASE_MS = 100;
+export const APPEND_RETRY_MAX_MS = 5_000;
+
+/** Largest frame a y-partykit chunked batch (`y-pk-batch#…`) may reassemble to. */
+export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+
+/** Largest body the HTTP API accepts for `POST` (a Yjs update). */
+export const MAX_HTTP_UPDATE_BYTES = 16 * 1024 * 1024;
+
+/** WebSocket close reasons are capped at 123 bytes by RFC 6455; ours stay well under. */
+export const MAX_CLOSE_REASON_LENGTH = 120;
+
+/** Frames one connection may send while its room is still loading; past it the connection is closed (1013). */
+export const MAX_BACKLOG_FRAMES = 10_000;
+
+/** What a read-only connection is told (once) when it sends a change. */
+export const READ_ONLY_REASON = "read-only connection: changes are not applied";

@@ -1,0 +1,85 @@
+/**
+ * Errors of the Yjs room, each with a stable `code`. Those that end a connection carry the close code
+ * (see docs/protocol.md); those that end an HTTP request carry the status.
+ */
+import { CloseCode } from "../protocol/index.js";
+
+export type YjsErrorCode =
+  /** A sync step 2 or update whose payload Yjs cannot decode. */
+  | "ERR_INVALID_UPDATE"
+  /** A sync step 1 whose state vector Yjs cannot decode. */
+  | "ERR_INVALID_STATE_VECTOR"
+  /** An awareness update that is truncated or holds a state that is not JSON. */
+  | "ERR_INVALID_AWARENESS"
+  /** A client sent a message only servers send (permission denied, durable ack). */
+  | "ERR_UNEXPECTED_MESSAGE"
+  /** The document could not be loaded (`load()`/`onLoad()` threw, or storage failed). Retried on the next try. */
+  | "ERR_LOAD_FAILED"
+  /** Appending to the document store failed; retried in the background. */
+  | "ERR_APPEND_FAILED"
+  /** Merging the stored log failed; the log stays as it was and is merged later. */
+  | "ERR_COMPACT_FAILED"
+  /** The change callback (handler or URL) failed. */
+  | "ERR_CALLBACK_FAILED"
+  /** The room was stopped while the operation waited. */
+  | "ERR_ROOM_STOPPED"
+  /** HTTP: the request body or query is not what the API takes. */
+  | "ERR_BAD_REQUEST"
+  /** HTTP: a write to a read-only room. */
+  | "ERR_READ_ONLY"
+  /** HTTP: GET of a room that has no document (a GET never creates one). */
+  | "ERR_ROOM_NOT_FOUND"
+  /** HTTP: a method the API does not take. */
+  | "ERR_METHOD_NOT_ALLOWED"
+  /** HTTP: a body over `MAX_HTTP_UPDATE_BYTES`. */
+  | "ERR_BODY_TOO_BIG";
+
+export class YjsError extends Error {
+  override readonly name = "YjsError";
+  constructor(
+    readonly code: YjsErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** The close code a connection gets when this error ends it. */
+  get closeCode(): number {
+    switch (this.code) {
+      case "ERR_LOAD_FAILED":
+        return CloseCode.TryAgainLater;
+      case "ERR_INVALID_UPDATE":
+      case "ERR_INVALID_STATE_VECTOR":
+      case "ERR_INVALID_AWARENESS":
+      case "ERR_UNEXPECTED_MESSAGE":
+        return CloseCode.InvalidMessage;
+      default:
+        return CloseCode.InternalError;
+    }
+  }
+
+  /** The HTTP status a request gets when this error ends it. */
+  get status(): number {
+    switch (this.code) {
+      case "ERR_BAD_REQUEST":
+      case "ERR_INVALID_UPDATE":
+        return 400;
+      case "ERR_READ_ONLY":
+        return 403;
+      case "ERR_ROOM_NOT_FOUND":
+        return 404;
+      case "ERR_METHOD_NOT_ALLOWED":
+        return 405;
+      case "ERR_BODY_TOO_BIG":
+        return 413;
+      case "ERR_LOAD_FAILED":
+      case "ERR_ROOM_STOPPED":
+        return 503;
+      default:
+        return 500;
+    }
+  }
+}
+
+export const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));

@@ -1,0 +1,63 @@
+/**
+ * What the Yjs room keeps per connection: the abstract socket, the awareness client ids it controls,
+ * its chunked-frame reader, its durable-ack counters, and frames that arrived before the room loaded.
+ */
+import { ChunkedFrameReader, encodeDurableAck } from "../protocol/index.js";
+import { MAX_BATCH_BYTES } from "./defaults.js";
+
+/** The least a connection must offer: a Party.Connection, a `ws` socket wrapper, or a test double. */
+export interface SessionConnection {
+  readonly id: string;
+  send(data: Uint8Array | string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface AttachOptions {
+  /** The connection opted in to durable acks (`?yparty_ack=1`). */
+  ack?: boolean;
+}
+
+export class Peer {
+  /** Awareness client ids this connection has announced (removed for everyone when it goes). */
+  readonly awarenessIds = new Set<number>();
+  readonly chunks = new ChunkedFrameReader(MAX_BATCH_BYTES);
+  /** Frames received while the room was still loading, replayed in order once it is ready. */
+  backlog: Array<Uint8Array | string> = [];
+  /** Sync step 2 / update messages received on this connection. */
+  received = 0;
+  #acked = 0;
+  toldReadOnly = false;
+  closed = false;
+
+  constructor(
+    readonly conn: SessionConnection,
+    readonly wantsAcks: boolean,
+  ) {}
+
+  /** Sends a frame; a socket that is already gone is not an error here (its close event detaches it). */
+  send(data: Uint8Array | string): void {
+    if (this.closed) return;
+    try {
+      this.conn.send(data);
+    } catch {
+      // The runtime reports the socket's own error and close; nothing to add here.
+    }
+  }
+
+  /** Acknowledges the first `count` document messages, once, in increasing order. */
+  ack(count: number): void {
+    if (!this.wantsAcks || count <= this.#acked) return;
+    this.#acked = count;
+    this.send(encodeDurableAck(count));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close(code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+}

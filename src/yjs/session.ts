@@ -1,0 +1,237 @@
+/**
+ * The core of a Yjs room, shared by every face (y-partykit's `onConnect`, `YServer`, `DocumentParty`, the
+ * HTTP API): one document and its Awareness, the connections attached to it, and the y-protocols
+ * conversation with each. It knows connections only as `{ id, send, close }`.
+ *
+ * Lifecycle: created → `load()` (once; connections may attach meanwhile and their frames wait) → ready →
+ * `stop()` (flush, compact, destroy). A failed load closes the waiting connections with 1013 and destroys
+ * the document and its Awareness timer; the owner makes a new session for the next try.
+ */
+import * as Y from "yjs";
+import { CloseCode, ProtocolError, encodeCustomMessage } from "../protocol/index.js";
+import type { DocStore } from "../../persistence/types.js";
+import type { Logger } from "../runtime/log.js";
+import { ChangeCallback } from "./change-callback.js";
+import { Compactor, type CompactionPolicy } from "./compaction.js";
+import { MAX_BACKLOG_FRAMES } from "./defaults.js";
+import { YjsError, asError } from "./errors.js";
+import { closeReason, toBytes } from "./frames.js";
+import type { CallbackOptions } from "./options.js";
+import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
+import { Conversation } from "./conversation.js";
+import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
+import { UpdateLog } from "./update-log.js";
+import { validateUpdate } from "./validate.js";
+
+export interface SessionPersistence {
+  store: DocStore;
+  /** The document's name in the store (`${party}/${roomId}`). */
+  name: string;
+  policy: CompactionPolicy;
+}
+
+export interface SessionOptions {
+  /** The room id: the doc's `name`, the callback body's `room`, and logs. */
+  room: string;
+  gc: boolean;
+  /** Without it the document lives in memory only. */
+  persistence?: SessionPersistence;
+  /** State applied first on every load (y-partykit `load()`, y-partyserver `onLoad()`); not stored. */
+  load?: () => Promise<Y.Doc | Uint8Array | null | undefined | void>;
+  callback?: CallbackOptions;
+  /** Asked for every change a connection sends. */
+  isReadOnly?: (conn: SessionConnection) => boolean;
+  onCustomMessage?: (conn: SessionConnection, message: string) => void;
+  logger: Logger;
+}
+
+export type SessionState = "created" | "loading" | "ready" | "failed" | "stopping" | "stopped";
+
+export class DocumentSession {
+  readonly doc: SharedDoc;
+  #state: SessionState = "created";
+  #loading: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  readonly #peers = new Map<SessionConnection, Peer>();
+  readonly #conversation: Conversation;
+  #log: UpdateLog | undefined;
+  #compactor: Compactor | undefined;
+  #callback: ChangeCallback | undefined;
+
+  constructor(private readonly options: SessionOptions) {
+    this.doc = new SharedDoc(options.room, options.gc);
+    this.#conversation = new Conversation(this.doc, {
+      isReadOnly: options.isReadOnly,
+      whenDurable: () => this.whenDurable(),
+      refuse: (peer, error) => this.#refuse(peer, error),
+    });
+  }
+
+  get awareness() {
+    return this.doc.awareness;
+  }
+  get state(): SessionState {
+    return this.#state;
+  }
+  get connectionCount(): number {
+    return this.#peers.size;
+  }
+  connections(): SessionConnection[] {
+    return [...this.#peers.keys()];
+  }
+  /** The stored log's size as last seen (`undefined` without persistence). */
+  get storedStats() {
+    return this.#compactor?.stats;
+  }
+
+  /** Loads the document once; every caller shares the same attempt. `after` is awaited first. */
+  load(after?: Promise<unknown>): Promise<void> {
+    this.#loading ??= this.#load(after);
+    return this.#loading;
+  }
+
+  async #load(after?: Promise<unknown>): Promise<void> {
+    this.#state = "loading";
+    const { load, persistence, callback, room, logger } = this.options;
+    try {
+      await after?.catch(() => {});
+      const initial = load ? await load() : null;
+      if (initial) Y.applyUpdate(this.doc, initial instanceof Uint8Array ? initial : Y.encodeStateAsUpdate(initial), LOAD_ORIGIN);
+      if (persistence) await this.#loadStored(persistence);
+    } catch (cause) {
+      this.#state = "failed";
+      const error = new YjsError("ERR_LOAD_FAILED", `room ${room} could not load: ${asError(cause).message}`, { cause });
+      logger.error("yjs.load_failed", { code: error.code, room, error: asError(cause) });
+      for (const peer of this.#peers.values()) peer.close(CloseCode.TryAgainLater, "room could not load; try again");
+      this.#peers.clear();
+      this.doc.destroy(); // also destroys the Awareness and its timer
+      throw error;
+    }
+    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.doc, logger });
+    this.doc.on("update", this.#onUpdate);
+    this.awareness.on("update", this.#onAwarenessUpdate);
+    this.#state = "ready";
+    for (const peer of [...this.#peers.values()]) this.#greet(peer);
+  }
+
+  async #loadStored({ store, name, policy }: SessionPersistence): Promise<void> {
+    const stored = await store.load(name);
+    if (stored) Y.applyUpdate(this.doc, stored, LOAD_ORIGIN);
+    const logger = this.options.logger;
+    const compactor = new Compactor({ store, name, policy, logger });
+    await compactor.start();
+    this.#compactor = compactor;
+    this.#log = new UpdateLog({ store, name, logger, onAppended: (bytes) => compactor.noteAppended(bytes) });
+  }
+
+  /** Adds a connection; it is greeted (sync step 1, awareness) as soon as the room is ready. */
+  attach(conn: SessionConnection, options: AttachOptions = {}): void {
+    if (this.#state === "failed" || this.#state === "stopping" || this.#state === "stopped") {
+      conn.close(CloseCode.TryAgainLater, "room is unloading; try again");
+      return;
+    }
+    if (this.#peers.has(conn)) return;
+    const peer = new Peer(conn, options.ack === true);
+    this.#peers.set(conn, peer);
+    if (this.#state === "ready") this.#greet(peer);
+  }
+
+  #greet(peer: Peer): void {
+    this.#conversation.greet(peer);
+    const backlog = peer.backlog;
+    peer.backlog = [];
+    for (const frame of backlog) if (!peer.closed) this.#handle(peer, frame);
+  }
+
+  /** One frame from a connection: a binary y-protocols frame, a `__YPS:` custom message or a batch marker. */
+  receive(conn: SessionConnection, data: string | ArrayBuffer | ArrayBufferView): void {
+    const peer = this.#peers.get(conn);
+    if (!peer || peer.closed) return;
+    const frame = typeof data === "string" ? data : toBytes(data);
+    if (this.#state === "ready") return this.#handle(peer, frame);
+    if (this.#state !== "created" && this.#state !== "loading") return;
+    if (peer.backlog.length >= MAX_BACKLOG_FRAMES) {
+      peer.close(CloseCode.TryAgainLater, "too many frames while the room loads");
+      return void this.detach(conn);
+    }
+    peer.backlog.push(frame);
+  }
+
+  #handle(peer: Peer, frame: Uint8Array | string): void {
+    const custom = this.#conversation.handle(peer, frame);
+    // User code runs outside the protocol's error handling: its throws are the runtime's to report.
+    if (custom !== null) this.options.onCustomMessage?.(peer.conn, custom);
+  }
+
+  #refuse(peer: Peer, error: ProtocolError | YjsError): void {
+    this.options.logger.warn("yjs.frame_refused", { code: error.code, room: this.options.room, connection: peer.conn.id, reason: error.message });
+    peer.close(error.closeCode, closeReason(error));
+    this.detach(peer.conn);
+  }
+
+  /** Removes a connection and, for everyone else, the awareness states it controlled. */
+  detach(conn: SessionConnection): void {
+    const peer = this.#peers.get(conn);
+    if (!peer) return;
+    this.#peers.delete(conn);
+    peer.closed = true;
+    this.#conversation.forget(peer);
+  }
+
+  /** Applies an update from outside the sockets (HTTP, server code); resolves once it is stored. */
+  async applyUpdate(update: Uint8Array, origin: unknown = HTTP_ORIGIN): Promise<void> {
+    if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
+    validateUpdate(update);
+    Y.applyUpdate(this.doc, update, origin);
+    await this.whenDurable();
+  }
+
+  /** Resolves once every change applied so far is stored (at once without persistence). */
+  whenDurable(): Promise<void> {
+    return this.#log?.whenDurable() ?? Promise.resolve();
+  }
+
+  sendCustomMessage(conn: SessionConnection, message: string): void {
+    this.#peers.get(conn)?.send(encodeCustomMessage(message));
+  }
+
+  broadcastCustomMessage(message: string, without?: SessionConnection): void {
+    const frame = encodeCustomMessage(message);
+    for (const peer of this.#peers.values()) if (peer.conn !== without) peer.send(frame);
+  }
+
+  /** Every document change: the same frame to every connection (the sender too), then the store. */
+  readonly #onUpdate = (update: Uint8Array) => {
+    this.#conversation.broadcastUpdate(this.#peers.values(), update);
+    this.#log?.append(update);
+    this.#callback?.notify();
+  };
+
+  readonly #onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+    this.#conversation.broadcastAwareness(this.#peers.values(), change, origin);
+  };
+
+  /** Flushes the log, runs a pending callback, compacts per policy, then destroys the doc. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await this.#loading?.catch(() => {});
+    if (this.#state === "failed" || this.#state === "created") {
+      this.#state = "stopped";
+      if (!this.doc.isDestroyed) this.doc.destroy();
+      return;
+    }
+    this.#state = "stopping";
+    await this.#log?.close().catch(() => {}); // failures are logged by the log itself
+    await this.#callback?.close();
+    await this.#compactor?.finish();
+    for (const peer of this.#peers.values()) peer.closed = true;
+    this.#peers.clear();
+    this.doc.off("update", this.#onUpdate);
+    this.doc.destroy();
+    this.#state = "stopped";
+  }
+}

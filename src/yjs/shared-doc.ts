@@ -1,0 +1,26 @@
+/**
+ * The room's document: a Y.Doc that carries its Awareness, as y-partykit's and y-partyserver's
+ * `WSSharedDoc` do (`doc.awareness`), so code written against either finds it where it expects.
+ */
+import * as awarenessProtocol from "y-protocols/awareness";
+import * as Y from "yjs";
+
+export class SharedDoc extends Y.Doc {
+  readonly awareness: awarenessProtocol.Awareness;
+
+  constructor(
+    /** The room id (y-partykit's `doc.name`). */
+    readonly name: string,
+    gc: boolean,
+  ) {
+    super({ gc });
+    this.awareness = new awarenessProtocol.Awareness(this);
+    // The server has no presence of its own; it only relays its clients'.
+    this.awareness.setLocalState(null);
+  }
+}
+
+/** Origins of changes that must not be appended to the store (they came from it, or from `load()`). */
+export const LOAD_ORIGIN = Symbol("yparty.load");
+/** Origin of updates posted over HTTP. */
+export const HTTP_ORIGIN = Symbol("yparty.http");

@@ -1,0 +1,46 @@
+/**
+ * Payload checks that run BEFORE anything is applied, so a refused frame leaves the document and the
+ * awareness states exactly as they were (Yjs and y-protocols may throw half-way through applying).
+ */
+import * as decoding from "lib0/decoding";
+import * as Y from "yjs";
+import { YjsError } from "./errors.js";
+
+/** Throws `ERR_INVALID_UPDATE` unless `update` is a whole Yjs (v1) update. */
+export function validateUpdate(update: Uint8Array): void {
+  try {
+    Y.decodeUpdate(update);
+  } catch (error) {
+    throw new YjsError("ERR_INVALID_UPDATE", `not a Yjs update: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Whether applying `update` would change `doc`: it has structs or deletions the doc lacks. Clients send
+ * their whole state as sync step 2 on connect, which usually changes nothing.
+ */
+export function wouldChange(doc: Y.Doc, update: Uint8Array): boolean {
+  if (update.byteLength === 2 && update[0] === 0 && update[1] === 0) return false;
+  return !Y.snapshotContainsUpdate(Y.snapshot(doc), update);
+}
+
+/**
+ * Throws `ERR_INVALID_AWARENESS` unless `update` is a whole awareness update whose every state is JSON:
+ * `varUint(n) • n × (varUint(clientID) • varUint(clock) • varString(JSON state))`.
+ */
+export function validateAwarenessUpdate(update: Uint8Array): void {
+  const decoder = decoding.createDecoder(update);
+  try {
+    const count = decoding.readVarUint(decoder);
+    for (let i = 0; i < count; i++) {
+      decoding.readVarUint(decoder);
+      decoding.readVarUint(decoder);
+      JSON.parse(decoding.readVarString(decoder));
+    }
+  } catch (error) {
+    throw new YjsError("ERR_INVALID_AWARENESS", `bad awareness update: ${(error as Error).message}`, { cause: error });
+  }
+  if (decoding.hasContent(decoder)) {
+    throw new YjsError("ERR_INVALID_AWARENESS", "bytes left over after the awareness update");
+  }
+}

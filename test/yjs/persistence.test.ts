@@ -1,0 +1,234 @@
+import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { MemoryDocStore } from "../../persistence/index.js";
+import { createLogger, type LogEntry } from "../../src/runtime/log.js";
+import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
+import type { CompactionPolicy } from "../../src/yjs/compaction.js";
+import { SNAPSHOT_COMPACT_UPDATES } from "../../src/yjs/defaults.js";
+import { ControlledStore } from "./support/controlled-store.js";
+import { FakeClient, deferred, isType, withTimeout } from "./support/fake-client.js";
+
+const sessions: DocumentSession[] = [];
+const clients: FakeClient[] = [];
+const servers: Server[] = [];
+
+function capturingLogger() {
+  const entries: LogEntry[] = [];
+  const logger = createLogger({ level: "debug", write: () => {} });
+  logger.subscribe((entry) => entries.push(entry));
+  const next = (event: string, ms = 5_000) =>
+    withTimeout(
+      new Promise<LogEntry>((resolve) => {
+        const stop = logger.subscribe((e) => e.event === event && (stop(), resolve(e)));
+      }),
+      ms,
+      `log ${event}`,
+    );
+  return { logger, entries, next };
+}
+
+async function open(store: ControlledStore | MemoryDocStore, policy: CompactionPolicy = { mode: "snapshot" }, extra: Partial<SessionOptions> = {}) {
+  const session = new DocumentSession({
+    room: "r",
+    gc: false,
+    logger: capturingLogger().logger,
+    persistence: { store, name: "main/r", policy },
+    ...extra,
+  });
+  sessions.push(session);
+  await session.load();
+  return session;
+}
+
+function connect(session: DocumentSession, id: string, ack = false) {
+  const client = new FakeClient(session, id);
+  clients.push(client);
+  session.attach(client, { ack });
+  client.handshake();
+  return client;
+}
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  await Promise.all(sessions.splice(0).map((s) => s.stop()));
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+describe("durable acks", () => {
+  it("acks a connection's sync-step2/update messages, counted from 1, only after the append", async () => {
+    const store = new ControlledStore();
+    const session = await open(store);
+    const a = connect(session, "a", true); // handshake: step 2 (#1) and the step 2 answering the server's step 1 (#2)
+    await a.next(isType("durable-ack"));
+    const hold = deferred();
+    store.holdAppend = () => hold.promise;
+    a.doc.getText("t").insert(0, "one"); // #3
+    a.doc.getText("t").insert(3, "two"); // #4 — queued behind #3's append
+    await Promise.resolve();
+    const acksBefore = a.ofType("durable-ack").map((m) => m.count);
+    expect(Math.max(...acksBefore)).toBe(2);
+    store.holdAppend = null;
+    hold.resolve();
+    const ack = await a.next((m): m is { type: "durable-ack"; count: number } => isType("durable-ack")(m) && m.count === 4);
+    expect(ack.count).toBe(4);
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, (await store.load("main/r"))!);
+    expect(stored.getText("t").toString()).toBe("onetwo");
+    // Acks only ever grow.
+    const counts = a.ofType("durable-ack").map((m) => m.count);
+    expect(counts).toEqual([...counts].sort((x, y) => x - y));
+  });
+
+  it("batches updates that arrive while an append is in flight into one append", async () => {
+    const store = new ControlledStore();
+    const session = await open(store);
+    const a = connect(session, "a", true);
+    await a.next(isType("durable-ack"));
+    const appendsBefore = store.appended.length;
+    const hold = deferred();
+    store.holdAppend = () => hold.promise;
+    for (let i = 0; i < 20; i++) a.doc.getText("t").insert(i, "x");
+    store.holdAppend = null;
+    hold.resolve();
+    const last = a.received();
+    await a.next((m): m is { type: "durable-ack"; count: number } => isType("durable-ack")(m) && m.count === last);
+    expect(store.appended.length - appendsBefore).toBe(2); // the first held write, then the 19 others merged
+  });
+
+  it("does not ack clients that did not opt in", async () => {
+    const session = await open(new ControlledStore());
+    const a = connect(session, "a", false);
+    a.doc.getText("t").insert(0, "x");
+    await session.whenDurable();
+    await Promise.resolve();
+    expect(a.ofType("durable-ack")).toHaveLength(0);
+  });
+
+  it("retries a failed append with backoff, logs it, and acks once it lands", async () => {
+    const store = new ControlledStore();
+    const { logger, next } = capturingLogger();
+    const session = await open(store, { mode: "snapshot" }, { logger });
+    const a = connect(session, "a", true);
+    await a.next(isType("durable-ack"));
+    store.failAppend = Object.assign(new Error("disk full"), { code: "ERR_STORAGE_WRITE" });
+    const warned = next("yjs.append_failed");
+    a.doc.getText("t").insert(0, "saved later");
+    expect(await warned).toMatchObject({ code: "ERR_STORAGE_WRITE", doc: "main/r", attempt: 1 });
+    store.failAppend = null;
+    await a.next((m): m is { type: "durable-ack"; count: number } => isType("durable-ack")(m) && m.count === 3);
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, (await store.load("main/r"))!);
+    expect(stored.getText("t").toString()).toBe("saved later");
+  });
+});
+
+describe("persistence and compaction", () => {
+  it("appends every applied update, and a new session loads what the last one stored", async () => {
+    const store = new ControlledStore();
+    const first = await open(store);
+    const a = connect(first, "a");
+    a.doc.getText("t").insert(0, "hello");
+    a.doc.getMap("m").set("k", 1);
+    await first.whenDurable();
+    expect((await store.stats("main/r")).updates).toBeGreaterThanOrEqual(2);
+    first.detach(a);
+    await first.stop();
+    expect((await store.stats("main/r")).updates).toBe(1); // snapshot mode merges on unload
+    const second = await open(store);
+    expect(second.doc.getText("t").toString()).toBe("hello");
+    expect(second.doc.getMap("m").get("k")).toBe(1);
+  });
+
+  it("snapshot mode also merges in the background once the log is long", async () => {
+    const store = new ControlledStore();
+    const session = await open(store);
+    const a = connect(session, "a", true);
+    const compacted = store.nextCompaction();
+    for (let i = 0; i <= SNAPSHOT_COMPACT_UPDATES; i++) {
+      a.doc.getText("t").insert(0, "x");
+      await session.whenDurable(); // one append per update
+    }
+    await withTimeout(compacted, 5_000, "background compaction");
+    expect((await store.stats("main/r")).updates).toBeLessThan(SNAPSHOT_COMPACT_UPDATES);
+    expect(session.doc.getText("t").length).toBe(SNAPSHOT_COMPACT_UPDATES + 1);
+  });
+
+  it("history mode keeps the log until it passes maxUpdates, then merges it", async () => {
+    const store = new ControlledStore();
+    const session = await open(store, { mode: "history", maxUpdates: 5, maxBytes: 10_000_000 });
+    const a = connect(session, "a");
+    for (let i = 0; i < 5; i++) {
+      a.doc.getText("t").insert(0, String(i));
+      await session.whenDurable();
+    }
+    expect((await store.stats("main/r")).updates).toBe(5);
+    expect(store.compactions).toBe(0);
+    const compacted = store.nextCompaction();
+    a.doc.getText("t").insert(0, "!");
+    await session.whenDurable();
+    await withTimeout(compacted, 5_000, "history compaction");
+    expect((await store.stats("main/r")).updates).toBe(1);
+    session.detach(a);
+    await session.stop();
+    const again = await open(store, { mode: "history", maxUpdates: 5, maxBytes: 10_000_000 });
+    expect(again.doc.getText("t").toString()).toBe("!43210");
+  });
+});
+
+describe("change callback", () => {
+  it("calls the handler once per burst of edits, debounced per room", async () => {
+    const calls: string[] = [];
+    const called = deferred();
+    const session = await open(new ControlledStore(), { mode: "snapshot" }, {
+      callback: {
+        handler: (doc) => {
+          calls.push(doc.getText("t").toString());
+          called.resolve();
+        },
+        debounceWait: 30,
+        debounceMaxWait: 1_000,
+      },
+    });
+    const a = connect(session, "a");
+    for (const ch of "abc") a.doc.getText("t").insert(a.doc.getText("t").length, ch);
+    await withTimeout(called.promise, 2_000, "handler");
+    expect(calls).toEqual(["abc"]);
+  });
+
+  it("POSTs y-partykit's body to the URL, retrying failures with backoff and logging them", async () => {
+    const bodies: unknown[] = [];
+    let requests = 0;
+    const delivered = deferred();
+    const server = createHttpServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        requests++;
+        if (requests < 3) return void res.writeHead(500).end("try again");
+        bodies.push({ body: JSON.parse(body), auth: req.headers.authorization });
+        res.writeHead(200).end("ok");
+        delivered.resolve();
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const { logger, entries } = capturingLogger();
+    const session = await open(new ControlledStore(), { mode: "snapshot" }, {
+      logger,
+      callback: { url, headers: { authorization: "Bearer s3cret" }, objects: { t: "Text", m: "Map" }, debounceWait: 10, debounceMaxWait: 100 },
+    });
+    const a = connect(session, "a");
+    a.doc.getText("t").insert(0, "hi");
+    a.doc.getMap("m").set("n", 2);
+    await withTimeout(delivered.promise, 10_000, "callback delivery");
+    expect(bodies).toEqual([
+      { body: { room: "r", data: { t: { type: "Text", content: "hi" }, m: { type: "Map", content: { n: 2 } } } }, auth: "Bearer s3cret" },
+    ]);
+    const retries = entries.filter((e) => e.event === "yjs.callback_retry");
+    expect(retries.map((e) => e.attempt)).toEqual([1, 2]);
+    expect(retries[0]).toMatchObject({ code: "ERR_CALLBACK_FAILED", room: "r", failure: expect.stringContaining("HTTP 500") });
+  });
+});

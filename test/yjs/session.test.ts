@@ -1,0 +1,249 @@
+import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import * as awarenessProtocol from "y-protocols/awareness";
+import * as encoding from "lib0/encoding";
+import {
+  CloseCode,
+  encodeAwareness,
+  encodeCustomMessage,
+  encodeDurableAck,
+  encodeQueryAwareness,
+  encodeUpdate,
+  splitIntoChunks,
+} from "../../src/protocol/index.js";
+import { ControlledStore } from "./support/controlled-store.js";
+import { createLogger, type LogEntry } from "../../src/runtime/log.js";
+import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
+import { READ_ONLY_REASON } from "../../src/yjs/defaults.js";
+import { FakeClient, isType } from "./support/fake-client.js";
+
+const sessions: DocumentSession[] = [];
+const clients: FakeClient[] = [];
+
+function capturingLogger() {
+  const entries: LogEntry[] = [];
+  const logger = createLogger({ level: "debug", write: () => {} });
+  logger.subscribe((entry) => entries.push(entry));
+  return { logger, entries };
+}
+
+async function openSession(options: Partial<SessionOptions> = {}) {
+  const session = new DocumentSession({ room: "r1", gc: true, logger: capturingLogger().logger, ...options });
+  sessions.push(session);
+  await session.load();
+  return session;
+}
+
+function connect(session: DocumentSession, id: string, ack = false): FakeClient {
+  const client = new FakeClient(session, id);
+  clients.push(client);
+  session.attach(client, { ack });
+  client.handshake();
+  return client;
+}
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  await Promise.all(sessions.splice(0).map((s) => s.stop()));
+});
+
+describe("DocumentSession protocol", () => {
+  it("greets with sync step 1, answers step 1 with step 2, and syncs two clients", async () => {
+    const session = await openSession();
+    const a = connect(session, "a");
+    expect(a.messages[0]).toMatchObject({ type: "sync-step1" });
+    a.doc.getText("t").insert(0, "hello");
+    const b = connect(session, "b");
+    expect(b.doc.getText("t").toString()).toBe("hello");
+    b.doc.getText("t").insert(5, " world");
+    expect(a.doc.getText("t").toString()).toBe("hello world");
+    expect(session.doc.getText("t").toString()).toBe("hello world");
+  });
+
+  it("encodes each update once and sends the same bytes to every connection, sender included", async () => {
+    const session = await openSession();
+    const a = connect(session, "a");
+    const b = connect(session, "b");
+    const before = [a.frames.length, b.frames.length];
+    a.doc.getText("t").insert(0, "x");
+    const toA = a.frames.slice(before[0]);
+    const toB = b.frames.slice(before[1]);
+    expect(toA).toHaveLength(1);
+    expect(toB).toHaveLength(1);
+    expect(toA[0]).toBe(toB[0]); // the very same Uint8Array
+  });
+
+  it("relays awareness, tracks each connection's client ids, removes them on detach and answers queries", async () => {
+    const session = await openSession();
+    const a = connect(session, "a");
+    const b = connect(session, "b");
+    a.awareness.setLocalStateField("user", { name: "Ann" });
+    expect(b.awareness.getStates().get(a.doc.clientID)).toEqual({ user: { name: "Ann" } });
+    expect(session.awareness.getStates().get(a.doc.clientID)).toEqual({ user: { name: "Ann" } });
+
+    const c = connect(session, "c"); // a late joiner gets the current states on connect
+    expect(c.awareness.getStates().get(a.doc.clientID)).toEqual({ user: { name: "Ann" } });
+
+    const queried = c.frames.length;
+    session.receive(c, encodeQueryAwareness());
+    expect(c.messages.slice(queried)).toEqual([expect.objectContaining({ type: "awareness" })]);
+
+    session.detach(a);
+    expect(session.awareness.getStates().has(a.doc.clientID)).toBe(false);
+    expect(b.awareness.getStates().has(a.doc.clientID)).toBe(false);
+  });
+
+  it("delivers custom messages to the handler and sends them to one or all", async () => {
+    const received: Array<[string, string]> = [];
+    const session = await openSession({ onCustomMessage: (conn, message) => received.push([conn.id, message]) });
+    const a = connect(session, "a");
+    const b = connect(session, "b");
+    session.receive(a, encodeCustomMessage("ping"));
+    session.receive(a, "not a custom message"); // other text is ignored
+    expect(received).toEqual([["a", "ping"]]);
+    session.sendCustomMessage(a, "to-a");
+    session.broadcastCustomMessage("to-all-but-a", a);
+    expect(a.frames.filter((f) => typeof f === "string")).toEqual(["__YPS:to-a"]);
+    expect(b.frames.filter((f) => typeof f === "string")).toEqual(["__YPS:to-all-but-a"]);
+  });
+
+  it("reassembles y-partykit chunked frames", async () => {
+    const session = await openSession();
+    const a = connect(session, "a");
+    const source = new Y.Doc();
+    source.getText("t").insert(0, "chunked ".repeat(100));
+    const frame = encodeUpdate(Y.encodeStateAsUpdate(source));
+    const parts = splitIntoChunks(frame, 64);
+    expect(parts.length).toBeGreaterThan(3);
+    for (const part of parts) session.receive(a, part);
+    expect(session.doc.getText("t").toString()).toBe("chunked ".repeat(100));
+    expect(a.closed).toBeUndefined();
+  });
+
+  it("read-only connections change nothing, reach no one, are told once, and keep awareness", async () => {
+    const session = await openSession({ isReadOnly: (conn) => conn.id.startsWith("ro") });
+    const writer = connect(session, "w");
+    writer.doc.getText("t").insert(0, "base");
+    const reader = connect(session, "ro1");
+    expect(reader.doc.getText("t").toString()).toBe("base"); // reads work
+    expect(reader.ofType("permission-denied")).toHaveLength(0); // an empty step 2 on connect is not a write
+
+    const writerFrames = writer.frames.length;
+    reader.doc.getText("t").insert(0, "evil ");
+    reader.doc.getText("t").insert(0, "more ");
+    expect(session.doc.getText("t").toString()).toBe("base");
+    expect(writer.frames.length).toBe(writerFrames);
+    expect(reader.ofType("permission-denied")).toEqual([{ type: "permission-denied", reason: READ_ONLY_REASON }]);
+    expect(reader.closed).toBeUndefined();
+
+    reader.awareness.setLocalStateField("cursor", 3);
+    expect(writer.awareness.getStates().get(reader.doc.clientID)).toEqual({ cursor: 3 });
+  });
+});
+
+describe("DocumentSession bad input", () => {
+  const truncated = Uint8Array.of(0, 2, 200); // update whose length varint claims 200 bytes
+  const unknownType = Uint8Array.of(42, 0);
+  const garbageUpdate = encodeUpdate(Uint8Array.of(5, 200, 17, 3, 9, 9, 9));
+  const badAwareness = (() => {
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 1);
+    encoding.writeVarUint(e, 7);
+    encoding.writeVarUint(e, 1);
+    encoding.writeVarString(e, "{not json");
+    return encodeAwareness(encoding.toUint8Array(e));
+  })();
+  const cases: Array<[string, Uint8Array | string, string]> = [
+    ["a truncated frame", truncated, "ERR_TRUNCATED"],
+    ["an unknown message type", unknownType, "ERR_UNKNOWN_MESSAGE_TYPE"],
+    ["a garbage update", garbageUpdate, "ERR_INVALID_UPDATE"],
+    ["awareness with invalid JSON", badAwareness, "ERR_INVALID_AWARENESS"],
+    ["a server-only message", encodeDurableAck(3), "ERR_UNEXPECTED_MESSAGE"],
+    ["a bad batch marker", 'y-pk-batch#{"type":"end"', "ERR_BAD_BATCH"],
+  ];
+
+  for (const [what, frame, code] of cases) {
+    it(`closes the sender of ${what} with 1007 (${code}), leaves the doc alone, others keep working`, async () => {
+      const { logger, entries } = capturingLogger();
+      const session = await openSession({ logger });
+      const good = connect(session, "good");
+      const bad = connect(session, "bad");
+      good.doc.getText("t").insert(0, "kept");
+      bad.awareness.setLocalStateField("name", "bad");
+      const before = Y.encodeStateAsUpdate(session.doc);
+
+      session.receive(bad, frame);
+
+      expect(bad.closed?.code).toBe(CloseCode.InvalidMessage);
+      expect(bad.closed?.reason).toMatch(new RegExp(`^${code}: `));
+      expect(Buffer.byteLength(bad.closed!.reason!)).toBeLessThanOrEqual(123);
+      expect(Y.encodeStateAsUpdate(session.doc)).toEqual(before);
+      expect(entries).toContainEqual(expect.objectContaining({ event: "yjs.frame_refused", code, room: "r1", connection: "bad" }));
+      // Its awareness state is gone for the others; the good client carries on.
+      expect(good.awareness.getStates().has(bad.doc.clientID)).toBe(false);
+      good.doc.getText("t").insert(4, "!");
+      expect(session.doc.getText("t").toString()).toBe("kept!");
+      expect(session.connectionCount).toBe(1);
+    });
+  }
+});
+
+describe("DocumentSession load", () => {
+  it("shares one load among connections that arrive before it finishes, and replays their frames", async () => {
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const session = new DocumentSession({
+      room: "r",
+      gc: true,
+      logger: capturingLogger().logger,
+      load: async () => {
+        loads++;
+        await gate;
+        const seed = new Y.Doc();
+        seed.getText("t").insert(0, "seed");
+        return seed;
+      },
+    });
+    sessions.push(session);
+    const first = session.load();
+    const second = session.load();
+    const a = new FakeClient(session, "a");
+    clients.push(a);
+    session.attach(a);
+    a.doc.getText("t").insert(0, "early "); // sent while loading: must wait, not vanish
+    expect(a.frames).toHaveLength(0);
+    release();
+    await Promise.all([first, second]);
+    expect(loads).toBe(1);
+    expect(a.messages[0]).toMatchObject({ type: "sync-step1" });
+    expect(session.doc.getText("t").toString()).toContain("early ");
+    expect(session.doc.getText("t").toString()).toContain("seed");
+  });
+
+  it("a failed load closes waiting connections with 1013, destroys doc and awareness timer, and a new session retries", async () => {
+    const { logger, entries } = capturingLogger();
+    const store = new ControlledStore();
+    store.failLoad = new Error("disk on fire");
+    const make = () =>
+      new DocumentSession({ room: "r", gc: true, logger, persistence: { store, name: "p/r", policy: { mode: "snapshot" } } });
+    const session = make();
+    const a = new FakeClient(session, "a");
+    clients.push(a);
+    session.attach(a);
+    await expect(session.load()).rejects.toMatchObject({ code: "ERR_LOAD_FAILED" });
+    expect(a.closed).toEqual({ code: CloseCode.TryAgainLater, reason: "room could not load; try again" });
+    expect(session.state).toBe("failed");
+    expect(session.doc.isDestroyed).toBe(true);
+    expect((session.awareness as unknown as { _checkInterval: { _destroyed: boolean } })._checkInterval._destroyed).toBe(true);
+    expect(entries).toContainEqual(expect.objectContaining({ event: "yjs.load_failed", code: "ERR_LOAD_FAILED", room: "r" }));
+
+    store.failLoad = null;
+    const retry = make();
+    sessions.push(retry);
+    await retry.load();
+    const b = connect(retry, "b");
+    b.doc.getText("t").insert(0, "works");
+    expect(retry.doc.getText("t").toString()).toBe("works");
+  });
+});
