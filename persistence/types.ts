@@ -81,7 +81,17 @@ export type StorageErrorCode =
   /** Another process holds the folder. */
   | "ERR_STORAGE_LOCKED"
   /** A stored update that cannot be decoded. */
-  | "ERR_STORAGE_CORRUPT";
+  | "ERR_STORAGE_CORRUPT"
+  /** Bad input from the caller: a non-string key, a value structured clone cannot copy, contradicting list options. */
+  | "ERR_STORAGE_INVALID_ARGUMENT";
+
+/** Something worth telling the operator that did not fail the call (e.g. a corrupt update that was skipped). */
+export interface StorageWarning {
+  code: StorageErrorCode;
+  message: string;
+  /** The document concerned, when there is one. */
+  doc?: string;
+}
 
 /** A storage failure. Its message names the room (when there is one) and the folder. */
 export class StorageError extends Error {

@@ -1,0 +1,50 @@
+/**
+ * Document keys in y-leveldb's own layout (`['v1', name, 'update', clock]` for the log, `['v1_sv', name]` for the
+ * per-document index entry), encoded by y-leveldb's own key encoding. A yparty folder's documents can therefore be
+ * read by y-leveldb's `LeveldbPersistence` and the other way round.
+ */
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import { keyEncoding } from "y-leveldb";
+
+const CLOCK_LIMIT = 0x1_0000_0000; // clocks are stored as unsigned 32-bit big-endian numbers
+
+const encode = (parts: Array<string | number>): Uint8Array => new Uint8Array(keyEncoding.encode(parts));
+
+export const updateKey = (name: string, clock: number): Uint8Array => encode(["v1", name, "update", clock]);
+
+/** Bounds of one document's update log. */
+export const logRange = (name: string): { gte: Uint8Array; lt: Uint8Array } => ({
+  gte: updateKey(name, 0),
+  lt: updateKey(name, CLOCK_LIMIT - 1),
+});
+
+/** Bounds of everything y-leveldb keeps for one document (log and metadata), its index entry excluded. */
+export const documentRange = (name: string): { gte: Uint8Array; lt: Uint8Array } => ({
+  gte: encode(["v1", name]),
+  lt: encode(["v1", name, "zzzzzzz"]),
+});
+
+export const indexKey = (name: string): Uint8Array => encode(["v1_sv", name]);
+
+/** Bounds of all index entries, i.e. of all document names. */
+export const indexRange = { gte: encode(["v1_sv"]), lt: encode(["v1_sw"]) };
+
+export const clockOfKey = (key: Uint8Array): number => keyEncoding.decode(key)[3] as number;
+export const nameOfIndexKey = (key: Uint8Array): string => keyEncoding.decode(key)[1] as string;
+
+/** y-leveldb's index value: the clock the state vector was taken at, then the state vector. */
+export function encodeIndexValue(stateVector: Uint8Array, clock: number): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, clock);
+  encoding.writeVarUint8Array(encoder, stateVector);
+  return encoding.toUint8Array(encoder);
+}
+
+export function decodeIndexValue(value: Uint8Array): { clock: number; stateVector: Uint8Array } {
+  const decoder = decoding.createDecoder(value);
+  const clock = decoding.readVarUint(decoder);
+  return { clock, stateVector: decoding.readVarUint8Array(decoder) };
+}
+
+export const isClockInRange = (clock: number): boolean => clock < CLOCK_LIMIT - 1;

@@ -1,0 +1,227 @@
+import { defaults } from "./defaults.js";
+import type { BatchOp, ByteDb } from "./byte-db.js";
+import * as keys from "./doc-keys.js";
+import { closedError, docSubject, readError, writeError } from "./errors.js";
+import { mergeLog, stateVectorOf, type LogEntry } from "./merge.js";
+import type { DocStats, DocStore, StorageWarning } from "./types.js";
+import { WriteQueue, type BuildOps } from "./write-queue.js";
+
+export interface LevelDocStoreOptions {
+  /** Folder, for messages. */
+  location: string;
+  sync?: boolean;
+  maxAppendsPerBatch?: number;
+  onWarning?: (warning: StorageWarning) => void;
+}
+
+/**
+ * What this process knows of one document's log. Builds update it in queue order (before their batch lands);
+ * a failed batch makes it reread from disk.
+ */
+interface LogState {
+  lastClock: number;
+  updates: number;
+  bytes: number;
+}
+
+/** One document: its write queue, its log state, and the clocks found corrupt (never deleted by compaction). */
+class DocLog {
+  readonly queue: WriteQueue<BatchOp>;
+  /** Bumped by `delete`, so a compaction that raced it does not bring the document back. */
+  generation = 0;
+  readonly corruptClocks = new Set<number>();
+  #state: Promise<LogState> | null = null;
+  /** Serialises compactions of this document. */
+  compacting: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly name: string,
+    private readonly db: ByteDb,
+    commit: (ops: BatchOp[]) => Promise<void>,
+    maxAppendsPerBatch: number,
+  ) {
+    this.queue = new WriteQueue(async (ops) => {
+      try {
+        await commit(ops);
+      } catch (error) {
+        this.#state = null; // clocks and counts were advanced for a batch that did not land
+        throw error;
+      }
+    }, maxAppendsPerBatch);
+  }
+
+  state(): Promise<LogState> {
+    this.#state ??= this.#read().catch((error: unknown) => {
+      this.#state = null;
+      throw error;
+    });
+    return this.#state;
+  }
+
+  async #read(): Promise<LogState> {
+    const entries = await this.db.iterator(keys.logRange(this.name)).all();
+    const last = entries.at(-1);
+    return {
+      lastClock: last ? keys.clockOfKey(last[0]) : -1,
+      updates: entries.length,
+      bytes: entries.reduce((sum, [, value]) => sum + value.byteLength, 0),
+    };
+  }
+}
+
+/** DocStore on LevelDB in y-leveldb's layout, with one write queue per document (rooms never wait for each other). */
+export class LevelDocStore implements DocStore {
+  readonly #logs = new Map<string, DocLog>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed = false;
+
+  constructor(
+    private readonly db: ByteDb,
+    private readonly options: LevelDocStoreOptions,
+  ) {}
+
+  async load(name: string): Promise<Uint8Array | null> {
+    return this.#merge(name, await this.#readLog(name));
+  }
+
+  /** Merges log entries; reports and remembers the corrupt ones (the rule in docs/persistence.md). */
+  #merge(name: string, entries: LogEntry[]): Uint8Array | null {
+    const { merged, corrupt } = mergeLog(entries);
+    const log = this.#log(name);
+    for (const { clock, reason } of corrupt) {
+      log.corruptClocks.add(clock);
+      this.options.onWarning?.({
+        code: "ERR_STORAGE_CORRUPT",
+        doc: name,
+        message:
+          `Skipped stored update #${clock} of ${docSubject(name)} in ${this.options.location}: it cannot be decoded ` +
+          `(${reason}). It stays on disk untouched until the document is deleted.`,
+      });
+    }
+    return merged;
+  }
+
+  append(name: string, update: Uint8Array): Promise<void> {
+    const bytes = Uint8Array.from(update); // the caller may reuse its buffer
+    return this.#write(name, async (log) => {
+      const state = await log.state();
+      const clock = state.lastClock + 1;
+      const ops: BatchOp[] = [{ type: "put", key: keys.updateKey(name, clock), value: bytes }];
+      if (state.updates === 0) ops.push(indexOp(name, bytes, clock)); // y-leveldb lists documents by this entry
+      state.lastClock = clock;
+      state.updates += 1;
+      state.bytes += bytes.byteLength;
+      return ops;
+    });
+  }
+
+  compact(name: string, state?: Uint8Array): Promise<void> {
+    const log = this.#log(name);
+    const generation = log.generation;
+    // Everything appended before this call is at or below `upTo`; later appends get higher clocks and are kept.
+    let upTo = -1;
+    const marked = this.#write(name, async () => ((upTo = (await log.state()).lastClock), []));
+    const run = Promise.all([marked, log.compacting]).then(() => this.#compact(log, upTo, generation, state));
+    log.compacting = run.catch(() => undefined);
+    return this.#track(run);
+  }
+
+  async #compact(log: DocLog, upTo: number, generation: number, given: Uint8Array | undefined): Promise<void> {
+    if (upTo < 0 && !given) return;
+    const logged = (await this.#readLog(log.name)).filter((e) => e.clock <= upTo);
+    const snapshot = given ? Uint8Array.from(given) : this.#merge(log.name, logged);
+    if (!snapshot) return;
+    const replaced = logged.filter((e) => !log.corruptClocks.has(e.clock)); // corrupt entries are never deleted
+    await this.#write(log.name, async () => {
+      if (log.generation !== generation) return []; // deleted meanwhile: do not resurrect it
+      const state = await log.state();
+      const clock = state.lastClock + 1;
+      state.lastClock = clock;
+      state.updates += 1 - replaced.length;
+      state.bytes += snapshot.byteLength - replaced.reduce((sum, e) => sum + e.update.byteLength, 0);
+      return [
+        { type: "put", key: keys.updateKey(log.name, clock), value: snapshot },
+        indexOp(log.name, snapshot, clock),
+        ...replaced.map((e): BatchOp => ({ type: "del", key: keys.updateKey(log.name, e.clock) })),
+      ];
+    });
+  }
+
+  delete(name: string): Promise<void> {
+    return this.#write(name, async (log) => {
+      const stored = await this.db.keys(keys.documentRange(name)).all();
+      const ops: BatchOp[] = [...stored, keys.indexKey(name)].map((key) => ({ type: "del", key }));
+      log.generation += 1;
+      log.corruptClocks.clear();
+      Object.assign(await log.state(), { lastClock: -1, updates: 0, bytes: 0 });
+      return ops;
+    });
+  }
+
+  async names(): Promise<string[]> {
+    try {
+      const indexKeys = await this.db.keys(keys.indexRange).all();
+      return indexKeys.map(keys.nameOfIndexKey).sort();
+    } catch (error) {
+      throw readError("the document list", this.options.location, error);
+    }
+  }
+
+  async stats(name: string): Promise<DocStats> {
+    try {
+      const { updates, bytes } = await this.#log(name).state();
+      return { updates, bytes };
+    } catch (error) {
+      throw readError(docSubject(name), this.options.location, error);
+    }
+  }
+
+  /** Waits for every write in flight, then refuses new ones. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #log(name: string): DocLog {
+    let log = this.#logs.get(name);
+    if (!log) {
+      const commit = (ops: BatchOp[]) => this.db.batch(ops, { sync: this.options.sync ?? defaults.sync });
+      log = new DocLog(name, this.db, commit, this.options.maxAppendsPerBatch ?? defaults.maxAppendsPerBatch);
+      this.#logs.set(name, log);
+    }
+    return log;
+  }
+
+  #write(name: string, build: (log: DocLog) => ReturnType<BuildOps<BatchOp>>): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError(docSubject(name), this.options.location));
+    const log = this.#log(name);
+    const written = log.queue.enqueue(() => build(log)).catch((error: unknown) => {
+      throw writeError(docSubject(name), this.options.location, error);
+    });
+    return this.#track(written);
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inFlight.add(promise);
+    const forget = () => this.#inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  async #readLog(name: string): Promise<LogEntry[]> {
+    try {
+      const entries = await this.db.iterator(keys.logRange(name)).all();
+      // LevelDB hands out Buffers; callers get plain Uint8Arrays, as from the memory engine.
+      return entries.map(([key, value]) => ({
+        clock: keys.clockOfKey(key),
+        update: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+      }));
+    } catch (error) {
+      throw readError(docSubject(name), this.options.location, error);
+    }
+  }
+}
+
+function indexOp(name: string, update: Uint8Array, clock: number): BatchOp {
+  return { type: "put", key: keys.indexKey(name), value: keys.encodeIndexValue(stateVectorOf(update), clock) };
+}

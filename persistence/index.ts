@@ -1,0 +1,46 @@
+/** yparty/persistence: where rooms keep their Yjs documents and key-value data. */
+import { LevelStorage } from "./storage-level.js";
+import { MemoryStorage } from "./storage-memory.js";
+import type { Storage, StorageWarning } from "./types.js";
+
+export type OpenStorageOptions =
+  | {
+      /** The LevelDB folder (created when missing); yparty's default is `.yparty`. */
+      dir: string;
+      /** Fsync every write batch: survives power loss, not only a process crash. Default `false`. */
+      sync?: boolean;
+      /** Problems that did not fail a call, e.g. a corrupt stored update that was skipped. Default: console.warn. */
+      onWarning?: (warning: StorageWarning) => void;
+    }
+  | { memory: true; onWarning?: (warning: StorageWarning) => void };
+
+/** Opens the storage: a LevelDB folder, or memory. Rejects with `StorageError` (ERR_STORAGE_LOCKED when another
+ * process holds the folder). */
+export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
+  if ("memory" in options) return new MemoryStorage();
+  return LevelStorage.open({ ...options, onWarning: options.onWarning ?? warnOnConsole });
+}
+
+function warnOnConsole(warning: StorageWarning): void {
+  console.warn(`[yparty storage] ${warning.code}: ${warning.message}`);
+}
+
+export { StorageError } from "./types.js";
+export type {
+  DocStats,
+  DocStore,
+  KvStore,
+  ListOptions,
+  Storage,
+  StorageErrorCode,
+  StorageWarning,
+} from "./types.js";
+export { LevelStorage, type LevelStorageOptions } from "./storage-level.js";
+export { MemoryStorage } from "./storage-memory.js";
+export { LevelDocStore, type LevelDocStoreOptions } from "./doc-level.js";
+export { MemoryDocStore } from "./doc-memory.js";
+export { RoomKvStore, type KvBackend, type KvReader, type KvWrite } from "./kv-store.js";
+export { LevelKvBackend } from "./kv-level.js";
+export { MemoryKvBackend } from "./kv-memory.js";
+export type { BatchOp, ByteDb, ByteRange } from "./byte-db.js";
+export { defaults as storageDefaults } from "./defaults.js";

@@ -1,0 +1,94 @@
+import type { BatchOp, ByteDb, ByteRange } from "./byte-db.js";
+import { closedError, roomSubject } from "./errors.js";
+import { decodeString, encodeString, prefixUpperBound, roomPrefix } from "./kv-codec.js";
+import type { KvBackend, KvWrite } from "./kv-store.js";
+import type { ListOptions } from "./types.js";
+
+interface Bound {
+  key: Buffer;
+  inclusive: boolean;
+}
+
+/** One room's entries in the `kv` sublevel: keys are `roomPrefix(room) + UTF-16 BE key` (see kv-codec.ts). */
+export class LevelKvBackend implements KvBackend {
+  readonly #prefix: Buffer;
+  readonly #roomEnd: Buffer;
+
+  constructor(
+    private readonly room: string,
+    private readonly db: ByteDb,
+    private readonly options: { location: string; sync: boolean; isClosed: () => boolean },
+  ) {
+    this.#prefix = roomPrefix(room);
+    // The prefix starts with the room id's length (< 2^32), so it always has a byte below 0xff to increment.
+    this.#roomEnd = prefixUpperBound(this.#prefix)!;
+  }
+
+  async read(key: string): Promise<Uint8Array | undefined> {
+    const storedKey = this.#key(key);
+    const [value] = await this.db.values({ gte: storedKey, lte: storedKey }).all();
+    return value;
+  }
+
+  async range(options: ListOptions): Promise<Array<[string, Uint8Array]>> {
+    const range = this.#byteRange(options);
+    if (!range) return [];
+    const entries = await this.db.iterator(range).all();
+    return entries.map(([key, value]): [string, Uint8Array] => [decodeString(key.subarray(this.#prefix.length)), value]);
+  }
+
+  async write(writes: KvWrite[]): Promise<void> {
+    if (this.options.isClosed()) throw closedError(roomSubject(this.room), this.options.location);
+    const ops: BatchOp[] = [];
+    for (const write of writes) {
+      if (write.type === "clear") {
+        // A batch cannot hold a range delete: list the room's keys so the clear lands with the rest, atomically.
+        const stored = await this.db.keys(this.#byteRange({})!).all();
+        ops.push(...stored.map((key): BatchOp => ({ type: "del", key })));
+      } else if (write.type === "put") {
+        ops.push({ type: "put", key: this.#key(write.key), value: write.value });
+      } else {
+        ops.push({ type: "del", key: this.#key(write.key) });
+      }
+    }
+    if (ops.length > 0) await this.db.batch(ops, { sync: this.options.sync });
+  }
+
+  #key(key: string): Buffer {
+    return Buffer.concat([this.#prefix, encodeString(key)]);
+  }
+
+  /** The options as one byte range inside this room, or `null` when it is empty. */
+  #byteRange(options: ListOptions): ByteRange | null {
+    const lower: Bound[] = [{ key: this.#prefix, inclusive: true }];
+    const upper: Bound[] = [{ key: this.#roomEnd, inclusive: false }];
+    if (options.prefix !== undefined) {
+      const start = this.#key(options.prefix);
+      lower.push({ key: start, inclusive: true });
+      const end = prefixUpperBound(start);
+      if (end) upper.push({ key: end, inclusive: false });
+    }
+    if (options.start !== undefined) lower.push({ key: this.#key(options.start), inclusive: true });
+    if (options.startAfter !== undefined) lower.push({ key: this.#key(options.startAfter), inclusive: false });
+    if (options.end !== undefined) upper.push({ key: this.#key(options.end), inclusive: false });
+    const from = lower.reduce(tighterLower);
+    const to = upper.reduce(tighterUpper);
+    if (Buffer.compare(from.key, to.key) >= 0) return null; // every upper bound is exclusive
+    return {
+      [from.inclusive ? "gte" : "gt"]: from.key,
+      lt: to.key,
+      reverse: options.reverse ?? false,
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+    };
+  }
+}
+
+function tighterLower(a: Bound, b: Bound): Bound {
+  const order = Buffer.compare(a.key, b.key);
+  if (order !== 0) return order > 0 ? a : b;
+  return a.inclusive ? b : a;
+}
+
+function tighterUpper(a: Bound, b: Bound): Bound {
+  return Buffer.compare(a.key, b.key) <= 0 ? a : b;
+}

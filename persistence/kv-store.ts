@@ -1,0 +1,221 @@
+import { invalidArgument, readError, roomSubject, writeError } from "./errors.js";
+import { assertKey, deserializeValue, serializeValue } from "./kv-codec.js";
+import { compareKeys, selectRange, validateListOptions } from "./kv-range.js";
+import { StorageError, type KvStore, type ListOptions } from "./types.js";
+
+/** One write of a room's key-value store; `clear` empties the room. */
+export type KvWrite = { type: "put"; key: string; value: Uint8Array } | { type: "del"; key: string } | { type: "clear" };
+
+/** Raw reads of one room: serialized values, keys already validated. */
+export interface KvReader {
+  read(key: string): Promise<Uint8Array | undefined>;
+  /** Entries passing `options` (already validated), in key order (reversed and limited as asked). */
+  range(options: ListOptions): Promise<Array<[string, Uint8Array]>>;
+}
+
+/** What an engine provides for one room. */
+export interface KvBackend extends KvReader {
+  /** Applies every write together, in order, or none. */
+  write(writes: KvWrite[]): Promise<void>;
+}
+
+/** The KvStore face shared by a room's store and its transactions: argument checks, (de)serialization. */
+abstract class KvFacade implements KvStore {
+  constructor(
+    protected readonly room: string,
+    protected readonly location: string,
+  ) {}
+
+  protected abstract reader(): KvReader;
+  /** Runs a read-then-write step so that no other write of this room interleaves. */
+  protected abstract exclusive<T>(step: () => Promise<T>): Promise<T>;
+  protected abstract applyWrites(writes: KvWrite[]): Promise<void>;
+  abstract transaction<T>(fn: (txn: KvStore) => Promise<T>): Promise<T>;
+
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  get<T = unknown>(keys: string[]): Promise<Map<string, T>>;
+  async get<T>(keyOrKeys: string | string[]): Promise<T | undefined | Map<string, T>> {
+    if (!Array.isArray(keyOrKeys)) {
+      assertKey(keyOrKeys);
+      return this.#decode(keyOrKeys, await this.#read(keyOrKeys)) as T | undefined;
+    }
+    keyOrKeys.forEach(assertKey);
+    const found = new Map<string, T>();
+    for (const key of keyOrKeys) {
+      const bytes = await this.#read(key);
+      if (bytes !== undefined) found.set(key, this.#decode(key, bytes) as T);
+    }
+    return found;
+  }
+
+  put<T>(key: string, value: T): Promise<void>;
+  put<T>(entries: Record<string, T>): Promise<void>;
+  async put<T>(keyOrEntries: string | Record<string, T>, value?: T): Promise<void> {
+    if (typeof keyOrEntries !== "string" && (keyOrEntries === null || typeof keyOrEntries !== "object")) {
+      throw invalidArgument(`put takes a string key and a value, or an object of entries; got ${typeof keyOrEntries}`);
+    }
+    const entries = typeof keyOrEntries === "string" ? [[keyOrEntries, value] as const] : Object.entries(keyOrEntries);
+    const writes = entries.map(([key, v]): KvWrite => ({ type: "put", key, value: serializeValue(key, v) }));
+    await this.exclusive(() => this.applyWrites(writes));
+  }
+
+  delete(key: string): Promise<boolean>;
+  delete(keys: string[]): Promise<number>;
+  async delete(keyOrKeys: string | string[]): Promise<boolean | number> {
+    const keys = Array.isArray(keyOrKeys) ? keyOrKeys : [keyOrKeys];
+    keys.forEach(assertKey);
+    const existed = await this.exclusive(async () => {
+      let count = 0;
+      for (const key of new Set(keys)) if ((await this.#read(key)) !== undefined) count += 1;
+      await this.applyWrites(keys.map((key): KvWrite => ({ type: "del", key })));
+      return count;
+    });
+    return Array.isArray(keyOrKeys) ? existed : existed > 0;
+  }
+
+  async deleteAll(): Promise<void> {
+    await this.exclusive(() => this.applyWrites([{ type: "clear" }]));
+  }
+
+  async list<T = unknown>(options: ListOptions = {}): Promise<Map<string, T>> {
+    validateListOptions(options);
+    if (options.limit === 0) return new Map();
+    let entries: Array<[string, Uint8Array]>;
+    try {
+      entries = await this.reader().range(options);
+    } catch (error) {
+      throw readError(roomSubject(this.room), this.location, error);
+    }
+    return new Map(entries.map(([key, bytes]) => [key, this.#decode(key, bytes) as T]));
+  }
+
+  async #read(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.reader().read(key);
+    } catch (error) {
+      throw readError(roomSubject(this.room), this.location, error);
+    }
+  }
+
+  /** A stored value that cannot be decoded is refused, never replaced by `undefined` (see docs/persistence.md). */
+  #decode(key: string, bytes: Uint8Array | undefined): unknown {
+    if (bytes === undefined) return undefined;
+    try {
+      return deserializeValue(bytes);
+    } catch (error) {
+      throw new StorageError(
+        "ERR_STORAGE_CORRUPT",
+        `The stored value of key ${JSON.stringify(key)} in ${roomSubject(this.room)} in ${this.location} cannot be ` +
+          `decoded; it was left untouched (overwrite or delete the key to replace it)`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+/** A room's KvStore over an engine's backend. Writes of one room are applied one after another, in call order. */
+export class RoomKvStore extends KvFacade {
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    room: string,
+    location: string,
+    private readonly backend: KvBackend,
+  ) {
+    super(room, location);
+  }
+
+  protected reader(): KvReader {
+    return this.backend;
+  }
+
+  protected exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(step);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  protected async applyWrites(writes: KvWrite[]): Promise<void> {
+    try {
+      await this.backend.write(writes);
+    } catch (error) {
+      throw writeError(roomSubject(this.room), this.location, error);
+    }
+  }
+
+  async transaction<T>(fn: (txn: KvStore) => Promise<T>): Promise<T> {
+    const txn = new KvTransaction(this.room, this.location, this.backend);
+    const result = await fn(txn);
+    const writes = txn.finish();
+    if (writes.length > 0) await this.exclusive(() => this.applyWrites(writes));
+    return result;
+  }
+}
+
+/** A transaction's view: writes are buffered (and read back by its own reads) until the room applies them as one. */
+class KvTransaction extends KvFacade implements KvReader {
+  readonly #staged = new Map<string, Uint8Array | null>();
+  #cleared = false;
+  #finished = false;
+
+  constructor(
+    room: string,
+    location: string,
+    private readonly base: KvReader,
+  ) {
+    super(room, location);
+  }
+
+  /** Ends the transaction and hands over its writes. */
+  finish(): KvWrite[] {
+    this.#finished = true;
+    const writes: KvWrite[] = this.#cleared ? [{ type: "clear" }] : [];
+    for (const [key, value] of this.#staged) {
+      writes.push(value === null ? { type: "del", key } : { type: "put", key, value });
+    }
+    return writes;
+  }
+
+  async read(key: string): Promise<Uint8Array | undefined> {
+    if (this.#staged.has(key)) return this.#staged.get(key) ?? undefined;
+    return this.#cleared ? undefined : this.base.read(key);
+  }
+
+  async range(options: ListOptions): Promise<Array<[string, Uint8Array]>> {
+    const unlimited = { ...options, limit: undefined, reverse: false };
+    const merged = new Map(this.#cleared ? [] : await this.base.range(unlimited));
+    for (const [key, value] of this.#staged) {
+      if (value === null) merged.delete(key);
+      else merged.set(key, value);
+    }
+    const sorted = [...merged].sort(([a], [b]) => compareKeys(a, b));
+    return selectRange(sorted, options);
+  }
+
+  protected reader(): KvReader {
+    return this;
+  }
+
+  protected exclusive<T>(step: () => Promise<T>): Promise<T> {
+    return step();
+  }
+
+  protected async applyWrites(writes: KvWrite[]): Promise<void> {
+    if (this.#finished) {
+      throw writeError(roomSubject(this.room), this.location, new Error("the transaction has already ended"));
+    }
+    for (const write of writes) {
+      if (write.type === "clear") {
+        this.#cleared = true;
+        this.#staged.clear();
+      } else {
+        this.#staged.set(write.key, write.type === "put" ? write.value : null);
+      }
+    }
+  }
+
+  /** A nested transaction joins this one. */
+  transaction<T>(fn: (txn: KvStore) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+}

@@ -1,0 +1,85 @@
+import * as path from "node:path";
+import { Level } from "level";
+import type { ByteDb } from "./byte-db.js";
+import { defaults } from "./defaults.js";
+import { LevelDocStore } from "./doc-level.js";
+import { lockedError, reasonOf } from "./errors.js";
+import { LevelKvBackend } from "./kv-level.js";
+import { RoomKvStore } from "./kv-store.js";
+import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
+
+export interface LevelStorageOptions {
+  dir: string;
+  /** Fsync every batch (survives power loss, costs a disk flush per batch). Default: `defaults.sync`. */
+  sync?: boolean;
+  onWarning?: (warning: StorageWarning) => void;
+}
+
+/** Folders this process has open: LevelDB's own lock does not stop a second open in the same process (and a failed
+ * second open even releases the first one's lock), so that case is refused here. */
+const openFolders = new Set<string>();
+
+/** Both contracts in one LevelDB folder: documents at the top level in y-leveldb's layout, rooms in the `kv` sublevel. */
+export class LevelStorage implements Storage {
+  readonly docs: LevelDocStore;
+  readonly #rooms = new Map<string, KvStore>();
+  readonly #kv: ByteDb;
+  #closed = false;
+
+  private constructor(
+    readonly location: string,
+    private readonly db: Level<Uint8Array, Uint8Array>,
+    private readonly options: LevelStorageOptions,
+  ) {
+    this.docs = new LevelDocStore(db, {
+      location,
+      sync: options.sync ?? defaults.sync,
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
+    this.#kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
+  }
+
+  static async open(options: LevelStorageOptions): Promise<LevelStorage> {
+    const location = path.resolve(options.dir);
+    if (openFolders.has(location)) throw lockedError(location);
+    openFolders.add(location);
+    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
+    try {
+      await db.open();
+    } catch (error) {
+      openFolders.delete(location);
+      throw openError(location, error);
+    }
+    return new LevelStorage(location, db, options);
+  }
+
+  kv(room: string): KvStore {
+    let store = this.#rooms.get(room);
+    if (!store) {
+      const backend = new LevelKvBackend(room, this.#kv, {
+        location: this.location,
+        sync: this.options.sync ?? defaults.sync,
+        isClosed: () => this.#closed,
+      });
+      store = new RoomKvStore(room, this.location, backend);
+      this.#rooms.set(room, store);
+    }
+    return store;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.docs.close();
+    await this.db.close();
+    openFolders.delete(this.location);
+  }
+}
+
+function openError(location: string, error: unknown): StorageError {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (cause?.code === "LEVEL_LOCKED") return lockedError(location, error);
+  return new StorageError("ERR_STORAGE_READ", `Could not open ${location}: ${reasonOf(cause ?? error)}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,17 @@
+// y-leveldb ships types, but its `exports` map has no "types" condition, so NodeNext resolution cannot find them.
+// The parts yparty uses:
+declare module "y-leveldb" {
+  import type * as Y from "yjs";
+  /** y-leveldb's key encoding: strings as `0, varString`, numbers as `1, uint32 big-endian`. */
+  export const keyEncoding: {
+    encode(parts: Array<string | number>): Uint8Array;
+    decode(bytes: Uint8Array): Array<string | number>;
+  };
+  export class LeveldbPersistence {
+    constructor(location: string);
+    getYDoc(name: string): Promise<Y.Doc>;
+    storeUpdate(name: string, update: Uint8Array): Promise<number>;
+    getAllDocNames(): Promise<string[]>;
+    destroy(): Promise<void>;
+  }
+}

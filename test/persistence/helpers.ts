@@ -1,0 +1,68 @@
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as Y from "yjs";
+import { openStorage, type Storage, type StorageWarning } from "../../persistence/index.js";
+
+/** A fresh storage for one test, and how to throw it away. */
+export interface StorageUnderTest {
+  storage: Storage;
+  dispose(): Promise<void>;
+}
+export type StorageFactory = () => Promise<StorageUnderTest>;
+
+export async function makeTempDir(): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), "yparty-store-"));
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+export const memoryFactory: StorageFactory = async () => {
+  const storage = await openStorage({ memory: true });
+  return { storage, dispose: () => storage.close() };
+};
+
+/** A LevelDB storage in a fresh temp folder; warnings go to `warnings` when given. */
+export function levelFactory(warnings?: StorageWarning[]): StorageFactory {
+  return async () => {
+    const dir = await makeTempDir();
+    const storage = await openStorage({ dir, onWarning: (w) => warnings?.push(w) });
+    return {
+      storage,
+      dispose: async () => {
+        await storage.close();
+        await removeDir(dir);
+      },
+    };
+  };
+}
+
+/** The update that inserts `text` at the end of a doc's text "t" (a doc per writer, so every update is new). */
+export function textUpdate(doc: Y.Doc, text: string): Uint8Array {
+  let captured: Uint8Array | null = null;
+  const capture = (update: Uint8Array) => (captured = update);
+  doc.on("update", capture);
+  const ytext = doc.getText("t");
+  ytext.insert(ytext.length, text);
+  doc.off("update", capture);
+  if (!captured) throw new Error("no update captured");
+  return captured;
+}
+
+/** The text "t" of a stored state (`""` when nothing is stored). */
+export function textOf(state: Uint8Array | null): string {
+  const doc = new Y.Doc();
+  if (state) Y.applyUpdate(doc, state);
+  return doc.getText("t").toString();
+}
+
+/** Resolves with the value, or rejects after `ms` naming what it waited for (no test waits forever). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
