@@ -1,0 +1,73 @@
+/**
+ * `yparty/react`: `useYProvider`, the hook of y-partykit and y-partyserver, safe under StrictMode.
+ *
+ * The provider is made once per (host, party, prefix, room, doc) and kept in a ref, so StrictMode's double
+ * render does not build a second one (a `useState` initializer would run twice). The effect connects; its
+ * cleanup disconnects and, unless the effect runs again in the same commit (StrictMode's simulated
+ * unmount), destroys the provider in a microtask. Since the socket opens only after `params` resolve (a
+ * microtask later), StrictMode's connect → disconnect → connect opens exactly one socket.
+ */
+import { useEffect, useReducer, useRef } from "react";
+import type * as Y from "yjs";
+import { YPartyKitProvider, type YPartyKitProviderOptions } from "./provider.js";
+
+export interface UseYProviderOptions {
+  /** Defaults to the page's host (`window.location.host`). */
+  host?: string | undefined;
+  room: string;
+  party?: string;
+  prefix?: string;
+  doc?: Y.Doc;
+  options?: YPartyKitProviderOptions;
+}
+
+interface Held {
+  key: string;
+  doc: Y.Doc | undefined;
+  provider: YPartyKitProvider;
+  /** Effects currently holding the provider; 0 after a cleanup means "maybe unmounted". */
+  holders: number;
+}
+
+const defaultHost = (): string => (typeof window !== "undefined" ? window.location.host : "localhost:1999");
+
+function create(options: UseYProviderOptions, key: string): Held {
+  const provider = new YPartyKitProvider(options.host ?? defaultHost(), options.room, options.doc, {
+    party: options.party,
+    prefix: options.prefix,
+    ...options.options,
+    connect: false,
+  });
+  return { key, doc: options.doc, provider, holders: 0 };
+}
+
+export function useYProvider(options: UseYProviderOptions): YPartyKitProvider {
+  const key = JSON.stringify([options.host ?? defaultHost(), options.party, options.prefix, options.room]);
+  const held = useRef<Held | null>(null);
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
+  if (!held.current || held.current.key !== key || held.current.doc !== options.doc || held.current.provider.destroyed) {
+    held.current = create(options, key);
+  }
+  const current = held.current;
+
+  useEffect(() => {
+    if (current.provider.destroyed) {
+      // Reattached after a real unmount (e.g. <Activity> hiding and showing): start a fresh provider.
+      rerender();
+      return;
+    }
+    current.holders++;
+    void current.provider.connect();
+    return () => {
+      current.holders--;
+      current.provider.disconnect();
+      queueMicrotask(() => {
+        if (current.holders === 0) current.provider.destroy();
+      });
+    };
+  }, [current]);
+
+  return current.provider;
+}
+
+export default useYProvider;
