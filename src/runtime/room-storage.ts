@@ -12,10 +12,35 @@ export interface RoomAlarm {
   delete(): Promise<void>;
 }
 
+/**
+ * The storage calls of one room still running. Libraries write without awaiting (y-partykit stores
+ * every update fire-and-forget), so a room waits for these before it unloads and the storage closes.
+ */
+export class PendingStorageOps {
+  readonly #running = new Set<Promise<unknown>>();
+
+  track<T>(operation: Promise<T>): Promise<T> {
+    this.#running.add(operation);
+    const forget = () => void this.#running.delete(operation);
+    operation.then(forget, forget);
+    return operation;
+  }
+
+  /** Resolves once no call has been running for one event-loop turn (chains of calls included), or after `ms`. */
+  async settled(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.#running.size === 0 || Date.now() >= deadline) return;
+    }
+  }
+}
+
 /** Thrown inside the KvStore transaction to discard its writes after `txn.rollback()`. */
 class RolledBack extends Error {}
 
-export function createRoomStorage(kv: KvStore, alarm: RoomAlarm): Storage {
+export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: PendingStorageOps): Storage {
   const storage: Storage = {
     get: ((keys: string | string[]) => kv.get(keys as string)) as Storage["get"],
     put: ((keyOrEntries: string | Record<string, unknown>, value?: unknown) =>
@@ -30,6 +55,10 @@ export function createRoomStorage(kv: KvStore, alarm: RoomAlarm): Storage {
     // Every write already resolves only once the engine holds it.
     sync: async () => {},
   };
+  for (const name of Object.keys(storage) as Array<keyof Storage>) {
+    const call = storage[name] as (...args: unknown[]) => Promise<unknown>;
+    (storage as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => pending.track(call(...args));
+  }
   return storage;
 }
 

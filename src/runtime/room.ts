@@ -18,7 +18,7 @@ import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { Connection, ConnectionContext, Context, Room, Server } from "./party-types.js";
 import type { PartyDefinition } from "./party-module.js";
-import { createRoomStorage, type RoomAlarm } from "./room-storage.js";
+import { createRoomStorage, PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { storageName } from "./routing.js";
 import { StartGate } from "./start-gate.js";
 
@@ -50,6 +50,7 @@ export class LiveRoom implements ConnectionOwner {
   readonly #queued = new Map<RoomConnection, Frame[]>();
   readonly #connected = new WeakSet<RoomConnection>();
   readonly #closingHooks = new Set<Promise<unknown>>();
+  readonly #storageOps = new PendingStorageOps();
   #busy = 0;
   #stopped = false;
 
@@ -239,11 +240,14 @@ export class LiveRoom implements ConnectionOwner {
     await settleWithin(socketsClosed, this.deps.limits.shutdownTimeoutMs);
     for (const ws of sockets) if (ws.readyState !== ws.CLOSED) ws.terminate();
     await Promise.allSettled([...this.#closingHooks]);
+    await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
     if (this.#gate.started && this.#server?.onStop) {
       await callUser(() => this.#server!.onStop!()).catch((error) =>
         this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onStop" }),
       );
     }
+    // onStop flushes through storage too.
+    await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -287,7 +291,7 @@ export class LiveRoom implements ConnectionOwner {
       internalID: createHash("sha256").update(name).digest("hex"),
       name: party,
       env,
-      storage: createRoomStorage(storage.kv(name), alarm),
+      storage: createRoomStorage(storage.kv(name), alarm, this.#storageOps),
       blockConcurrencyWhile: (fn) => this.#gate.block(fn),
       context,
       connections: this.connections.legacyMap,

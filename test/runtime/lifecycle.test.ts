@@ -1,0 +1,200 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type * as Party from "../../src/runtime/index.js";
+import { CloseCode } from "../../src/runtime/index.js";
+import { cleanupAll, connect, deferred, startServer, waitFor } from "../helpers/server.js";
+
+afterEach(cleanupAll);
+
+/** A list of lifecycle events that can also be awaited. */
+class EventLog extends Array<string> {
+  readonly #waiters: Array<{ event: string; resolve: () => void }> = [];
+  override push(...items: string[]): number {
+    const length = super.push(...items);
+    for (const waiter of this.#waiters.filter((w) => items.includes(w.event))) waiter.resolve();
+    return length;
+  }
+  /** Resolves when `event` has been recorded (at once if it already was). */
+  seen(event: string): Promise<void> {
+    if (this.includes(event)) return Promise.resolve();
+    return waitFor(new Promise<void>((resolve) => this.#waiters.push({ event, resolve })), `event "${event}"`);
+  }
+}
+
+/** Records its lifecycle in a shared list, so tests can assert the order across rooms. */
+function recordingParty(events: string[]) {
+  return class Recorder implements Party.Server {
+    constructor(readonly room: Party.Room) {
+      events.push(`construct ${room.id}`);
+    }
+    onStart() {
+      events.push(`start ${this.room.id}`);
+    }
+    onConnect(conn: Party.Connection) {
+      conn.send("ready");
+    }
+    async onClose(conn: Party.Connection) {
+      await this.room.storage.put(`closed:${conn.id}`, true);
+      events.push(`close ${conn.id}`);
+    }
+    async onStop() {
+      await this.room.storage.put("stopped", true);
+      events.push(`stop ${this.room.id}`);
+    }
+    async onRequest() {
+      return Response.json({ stopped: (await this.room.storage.get("stopped")) ?? false });
+    }
+  };
+}
+
+describe("room lifecycle", () => {
+  it("closes gracefully: sockets get 1001, onClose then onStop run, and their writes are stored", async () => {
+    const events: string[] = [];
+    const first = await startServer({ main: recordingParty(events) });
+    const client = connect(first.wsUrl("/party/g?_pk=c1"));
+    await client.next();
+    await first.stop();
+    expect((await waitFor(client.closed, "close")).code).toBe(CloseCode.GoingAway);
+    expect(events).toEqual(["construct g", "start g", "close c1", "stop g"]);
+    const second = await first.restart();
+    expect(await (await fetch(`${second.url}/party/g`)).json()).toEqual({ stopped: true });
+  });
+
+  it("unloads an idle room after onStop and starts it again on the next arrival", async () => {
+    const events = new EventLog();
+    const { server, wsUrl } = await startServer({ main: recordingParty(events) }, { storage: "memory", limits: { idleUnloadMs: 50 } });
+    const client = connect(wsUrl("/party/idle?_pk=c1"));
+    await client.next();
+    expect(server.rooms()).toEqual([{ party: "main", id: "idle", connections: 1 }]);
+    await client.close();
+    await events.seen("stop idle");
+    expect(server.rooms()).toEqual([]);
+    const again = connect(wsUrl("/party/idle?_pk=c2"));
+    expect(await again.next()).toBe("ready");
+    expect(events.filter((e) => e.startsWith("start"))).toEqual(["start idle", "start idle"]);
+  });
+
+  it("reload closes connections with 1012, stops every room and swaps the party code", async () => {
+    const events: string[] = [];
+    const { server, wsUrl } = await startServer({ main: recordingParty(events) }, { storage: "memory" });
+    const client = connect(wsUrl("/party/r?_pk=c1"));
+    await client.next();
+    class V2 implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect(conn: Party.Connection) {
+        conn.send("v2");
+      }
+    }
+    await server.reload({ main: V2 });
+    expect((await client.closed).code).toBe(CloseCode.ServiceRestart);
+    expect(events.slice(-2)).toEqual(["close c1", "stop r"]);
+    expect(await connect(wsUrl("/party/r")).next()).toBe("v2");
+  });
+
+  it("replaces a connection when another joins the room with the same id", async () => {
+    const closes = new EventLog();
+    class Room implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect(conn: Party.Connection) {
+        conn.send(`n=${[...this.room.getConnections()].length}`);
+      }
+      onClose(conn: Party.Connection) {
+        closes.push(conn.id);
+      }
+    }
+    const { wsUrl } = await startServer({ main: Room }, { storage: "memory" });
+    const first = connect(wsUrl("/party/dup?_pk=same"));
+    expect(await first.next()).toBe("n=1");
+    const second = connect(wsUrl("/party/dup?_pk=same"));
+    expect(await second.next()).toBe("n=1");
+    expect((await first.closed).code).toBe(CloseCode.Replaced);
+    await closes.seen("same");
+    expect(closes).toEqual(["same"]);
+    expect(second.ws.readyState).toBe(second.ws.OPEN);
+  });
+
+  it("holds connections and messages while blockConcurrencyWhile runs", async () => {
+    const release = deferred();
+    const order: string[] = [];
+    class Blocking implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect(conn: Party.Connection) {
+        order.push(`connect ${conn.id}`);
+      }
+      onMessage(message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
+        order.push(`message ${String(message)}`);
+        if (message === "block") {
+          void this.room.blockConcurrencyWhile(async () => {
+            await release.promise;
+            order.push("unblocked");
+          });
+        }
+        sender.send(`ack ${String(message)}`);
+      }
+    }
+    const { wsUrl } = await startServer({ main: Blocking }, { storage: "memory" });
+    const a = connect(wsUrl("/party/b?_pk=a"));
+    await a.opened;
+    a.send("block");
+    expect(await a.next()).toBe("ack block");
+    a.send("after");
+    const b = connect(wsUrl("/party/b?_pk=b"));
+    await b.opened;
+    expect(order).toEqual(["connect a", "message block"]);
+    release.resolve();
+    expect(await a.next()).toBe("ack after");
+    expect(order.slice(0, 3)).toEqual(["connect a", "message block", "unblocked"]);
+    expect(order).toContain("connect b");
+  });
+
+  it("lists a party's live and stored rooms at GET /parties/{party}", async () => {
+    class Doc implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect() {}
+    }
+    const { server, url, wsUrl } = await startServer({ docs: Doc });
+    await server.storage.docs.append("docs/stored", new Uint8Array([0, 0]));
+    await server.storage.docs.append("other/ignored", new Uint8Array([0, 0]));
+    await connect(wsUrl("/parties/docs/live")).opened;
+    const listing = await (await fetch(`${url}/parties/docs`)).json();
+    expect(listing.party).toBe("docs");
+    expect(listing.rooms).toEqual([
+      { id: "live", connections: 1, storedBytes: 0, storedUpdates: 0 },
+      { id: "stored", connections: 0, storedBytes: 2, storedUpdates: 1 },
+    ]);
+  });
+});
+
+describe("context.parties", () => {
+  it("reaches a room of another party in-process with fetch() and socket()", async () => {
+    class Store implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest(req: Party.Request) {
+        if (req.method === "POST") await this.room.storage.put("value", await req.text());
+        return new Response(`${this.room.name}/${this.room.id}=${(await this.room.storage.get<string>("value")) ?? ""} at ${new URL(req.url).pathname}`);
+      }
+      onMessage(message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
+        sender.send(`store heard ${String(message)}`);
+      }
+    }
+    class Front implements Party.Server {
+      static onBeforeConnect() {
+        return new Response("clients may not connect here directly", { status: 403 });
+      }
+      constructor(readonly room: Party.Room) {}
+      async onRequest(req: Party.Request) {
+        const store = this.room.context.parties.store!.get("shared");
+        await store.fetch("/write", { method: "POST", body: await req.text() });
+        const read = await (await store.fetch()).text();
+        const socket = await store.socket();
+        const heard = new Promise<string>((resolve) => socket.addEventListener("message", (e) => resolve(String(e.data))));
+        socket.send("hi");
+        const reply = await heard;
+        socket.close();
+        return new Response(`${read} | ${reply}`);
+      }
+    }
+    const { url } = await startServer({ front: Front, store: Store }, { storage: "memory" });
+    const res = await fetch(`${url}/parties/front/f1`, { method: "POST", body: "42" });
+    expect(await res.text()).toBe("store/shared=42 at /parties/store/shared | store heard hi");
+  });
+});
