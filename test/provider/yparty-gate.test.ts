@@ -23,7 +23,7 @@ describe("against a refusing yparty party", () => {
     const attempts: number[] = [];
     const changed = new Set<() => void>();
     let open = false;
-    class Gate implements Party.Server {
+    class Gate {
       constructor(readonly room: Party.Room) {}
       static onBeforeConnect() {
         attempts.push(Date.now());
