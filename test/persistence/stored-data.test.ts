@@ -1,0 +1,148 @@
+import { Level } from "level";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LeveldbPersistence } from "y-leveldb";
+import * as Y from "yjs";
+import { openStorage, StorageError, type Storage, type StorageWarning } from "../../persistence/index.js";
+import { updateKey } from "../../persistence/doc-keys.js";
+import { encodeString, roomPrefix } from "../../persistence/kv-codec.js";
+import { makeTempDir, removeDir, textOf, textUpdate } from "./helpers.js";
+
+/** Writes raw bytes under raw keys, as a crash, a bad disk or another tool might have left them. */
+async function writeRaw(dir: string, write: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+  await db.open();
+  try {
+    await write(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** An update from its own writer, so it does not depend on any other update (a skipped one included). */
+function entryUpdate(key: string): Uint8Array {
+  const doc = new Y.Doc();
+  doc.getMap("entries").set(key, true);
+  return Y.encodeStateAsUpdate(doc);
+}
+
+function entriesOf(state: Uint8Array | null): string[] {
+  const doc = new Y.Doc();
+  if (state) Y.applyUpdate(doc, state);
+  return [...doc.getMap("entries").keys()].sort();
+}
+
+describe("stored data that is corrupt, or written by y-leveldb", () => {
+  let dir: string;
+  let storage: Storage | null;
+  let warnings: StorageWarning[];
+  beforeEach(async () => {
+    dir = await makeTempDir();
+    storage = null;
+    warnings = [];
+  });
+  afterEach(async () => {
+    await storage?.close();
+    await removeDir(dir);
+  });
+
+  async function open(): Promise<Storage> {
+    storage = await openStorage({ dir, onWarning: (w) => warnings.push(w) });
+    return storage;
+  }
+
+  async function close(): Promise<void> {
+    await storage?.close();
+    storage = null;
+  }
+
+  it("skips corrupt and truncated updates with a warning naming the document, and never deletes them", async () => {
+    const docs = (await open()).docs;
+    for (const key of ["zero", "one", "two", "three"]) await docs.append("main/doc", entryUpdate(key));
+    await close();
+    const valid = textUpdate(new Y.Doc(), "never seen");
+    await writeRaw(dir, async (db) => {
+      await db.put(updateKey("main/doc", 1), Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]));
+      await db.put(updateKey("main/doc", 3), valid.subarray(0, valid.length >> 1));
+    });
+
+    const reopened = (await open()).docs;
+    expect(entriesOf(await reopened.load("main/doc"))).toEqual(["two", "zero"]);
+    expect(warnings.map((w) => [w.code, w.doc])).toEqual([
+      ["ERR_STORAGE_CORRUPT", "main/doc"],
+      ["ERR_STORAGE_CORRUPT", "main/doc"],
+    ]);
+    expect(warnings[0]!.message).toContain("#1");
+    expect(warnings[1]!.message).toContain("#3");
+    expect(warnings[0]!.message).toContain(dir);
+
+    await reopened.compact("main/doc");
+    expect(await reopened.stats("main/doc")).toMatchObject({ updates: 3 }); // the snapshot and the two kept entries
+    await reopened.append("main/doc", entryUpdate("four"));
+    expect(entriesOf(await reopened.load("main/doc"))).toEqual(["four", "two", "zero"]);
+
+    await reopened.delete("main/doc");
+    expect(await reopened.load("main/doc")).toBeNull();
+    expect(await reopened.stats("main/doc")).toEqual({ updates: 0, bytes: 0 });
+  });
+
+  it("loads nothing, with a warning, when a document's only entry is corrupt", async () => {
+    const docs = (await open()).docs;
+    await docs.append("main/only", textUpdate(new Y.Doc(), "x"));
+    await close();
+    await writeRaw(dir, (db) => db.put(updateKey("main/only", 0), Uint8Array.from([1, 1, 9])));
+    expect(await (await open()).docs.load("main/only")).toBeNull();
+    expect(warnings).toHaveLength(1);
+    expect(await storage!.docs.names()).toEqual(["main/only"]);
+  });
+
+  it("refuses a corrupt key-value entry with ERR_STORAGE_CORRUPT until it is overwritten", async () => {
+    await (await open()).kv("main/room").put({ good: 1, bad: 2 });
+    await close();
+    await writeRaw(dir, async (db) => {
+      const kv = db.sublevel<Uint8Array, Uint8Array>("kv", { keyEncoding: "view", valueEncoding: "view" });
+      await kv.put(Buffer.concat([roomPrefix("main/room"), encodeString("bad")]), Uint8Array.from([0xff, 0x0f, 0x6f]));
+    });
+    const kv = (await open()).kv("main/room");
+    expect(await kv.get("good")).toBe(1);
+    for (const read of [kv.get("bad"), kv.list()]) {
+      const error = await read.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).code).toBe("ERR_STORAGE_CORRUPT");
+      expect((error as StorageError).message).toContain('"bad"');
+      expect((error as StorageError).message).toContain('"main/room"');
+    }
+    await kv.put("bad", "fixed");
+    expect(await kv.list()).toEqual(new Map<string, unknown>([["bad", "fixed"], ["good", 1]]));
+  });
+
+  it("writes documents y-leveldb can read", async () => {
+    const docs = (await open()).docs;
+    const writer = new Y.Doc();
+    for (const text of ["written ", "by ", "yparty"]) await docs.append("main/shared", textUpdate(writer, text));
+    await docs.compact("main/shared");
+    await docs.append("main/shared", textUpdate(writer, "!"));
+    await close();
+
+    const theirs = new LeveldbPersistence(dir);
+    try {
+      expect(await theirs.getAllDocNames()).toEqual(["main/shared"]);
+      expect((await theirs.getYDoc("main/shared")).getText("t").toString()).toBe("written by yparty!");
+    } finally {
+      await theirs.destroy();
+    }
+  });
+
+  it("reads documents y-leveldb wrote", async () => {
+    const theirs = new LeveldbPersistence(dir);
+    const writer = new Y.Doc();
+    for (const text of ["written ", "by ", "y-leveldb"]) await theirs.storeUpdate("room-1", textUpdate(writer, text));
+    await theirs.destroy();
+
+    const docs = (await open()).docs;
+    expect(await docs.names()).toEqual(["room-1"]);
+    expect(textOf(await docs.load("room-1"))).toBe("written by y-leveldb");
+    await docs.append("room-1", textUpdate(writer, "!"));
+    expect(textOf(await docs.load("room-1"))).toBe("written by y-leveldb!");
+    expect(await docs.stats("room-1")).toMatchObject({ updates: 4 });
+  });
+});
