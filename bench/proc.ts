@@ -25,12 +25,8 @@ export function rssBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-/** Measures the CPU a process uses while `work` runs, as a percentage of one core over the wall time. */
-export async function measureCpu<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpuPercent: number; wallMs: number }> {
-  const cpuBefore = cpuSeconds(pid);
-  const wallBefore = performance.now();
-  const result = await work();
-  const wallMs = performance.now() - wallBefore;
-  const cpuPercent = ((cpuSeconds(pid) - cpuBefore) * 1000 * 100) / wallMs;
-  return { result, cpuPercent, wallMs };
+/** CPU this (harness) process used since `before` (a `process.cpuUsage()`), in % of one core over `wallMs`. */
+export function cpuPercentSince(before: NodeJS.CpuUsage, wallMs: number): number {
+  const used = process.cpuUsage(before);
+  return ((used.user + used.system) / 1000 / wallMs) * 100;
 }

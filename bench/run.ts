@@ -3,11 +3,13 @@
  * server, each server in its own child process started fresh for each (run, scenario), medians of the runs,
  * written to bench/results/ as JSON, Markdown, SVG and PNG.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { cpus, loadavg } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BenchError } from "./errors.js";
 import { FULL, QUICK, RESULTS_DIR } from "./limits.js";
+import { summarizeProfiles } from "./profile-summary.js";
 import { renderSvg, writeChart } from "./report/chart.js";
 import { renderMarkdown, type RunInfo } from "./report/markdown.js";
 import { summarize, type RunRecord } from "./report/summary.js";
@@ -76,7 +78,11 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const profile = options.quick ? QUICK : FULL;
   const resultsDir = fileURLToPath(RESULTS_DIR);
-  if (options.cpuProf) setChildNodeFlags(["--cpu-prof", `--cpu-prof-dir=${resultsDir}profiles`]);
+  const profileDir = join(tmpdir(), `yparty-bench-profiles-${Date.now()}`);
+  // Only yparty is profiled: its hot spots are what the report asks for (peers are not ours to fix).
+  if (options.cpuProf) {
+    setChildNodeFlags((spec) => (spec.id.startsWith("yparty") ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, spec.id)}`] : []));
+  }
   const startedAt = new Date();
   const load = loadavg()[0] ?? 0;
   const wallStart = performance.now();
@@ -107,6 +113,15 @@ async function main(): Promise<void> {
   await writeChart(svg, `${resultsDir}${name}.svg`, `${resultsDir}${name}.png`).catch((error: Error) => log(`chart: ${error.message}`));
   log(`\nwrote ${resultsDir}${name}.{json,md,svg,png} in ${Math.round(info.durationS)} s`);
   process.stdout.write(renderMarkdown(summary, info));
+  if (options.cpuProf) await printProfiles(profileDir);
+}
+
+async function printProfiles(dir: string): Promise<void> {
+  for (const server of await readdir(dir).catch(() => [])) {
+    const files = (await readdir(join(dir, server))).filter((file) => file.endsWith(".cpuprofile"));
+    const profiles = await Promise.all(files.map(async (file) => JSON.parse(await readFile(join(dir, server, file), "utf8"))));
+    process.stdout.write(`\n## CPU profile: ${server} (${files.length} processes, ${join(dir, server)})\n\n${summarizeProfiles(profiles)}`);
+  }
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

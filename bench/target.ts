@@ -22,16 +22,16 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** Extra node flags for every child (e.g. `--cpu-prof` when profiling). */
-let childNodeFlags: string[] = [];
-export const setChildNodeFlags = (flags: string[]): void => {
-  childNodeFlags = flags;
+/** Extra node flags per server (e.g. `--cpu-prof` for the servers being profiled). */
+let nodeFlagsFor: (spec: ServerSpec) => string[] = () => [];
+export const setChildNodeFlags = (flagsFor: (spec: ServerSpec) => string[]): void => {
+  nodeFlagsFor = flagsFor;
 };
 
 export async function startTarget(spec: ServerSpec): Promise<Target> {
   const dir = spec.persistent ? await mkdtemp(join(tmpdir(), `yparty-bench-${spec.id}-`)) : undefined;
   const args = dir ? ["--dir", dir] : [];
-  const launch = (): Promise<ServerProcess> => ServerProcess.start(spec.label, spec.script, args, childNodeFlags);
+  const launch = (): Promise<ServerProcess> => ServerProcess.start(spec.label, spec.script, args, nodeFlagsFor(spec));
   let server: ServerProcess;
   try {
     server = await launch();

@@ -105,6 +105,11 @@ export class BenchClient {
     await withTimeout(this.closed, TIMEOUTS.connectMs, `close ${this.room}`).catch(() => this.ws.terminate());
   }
 
+  /** Drops the connection at once (after a flood, a graceful close would wait behind queued data). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   private markSynced(resolve: () => void): void {
     this.synced = true;
     this.syncedAt = performance.now();

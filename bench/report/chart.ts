@@ -26,9 +26,17 @@ interface Bar {
 
 const escapeXml = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-function panel(title: string, unit: string, bars: Bar[], x0: number): string {
+/** Bar height as a share of the plot: linear, or log10 from 1 (the relay can be 30× the rest). */
+function scaler(kind: "linear" | "log", max: number): (value: number) => number {
+  if (kind === "linear") return (value) => value / max;
+  const top = Math.log10(Math.max(10, max));
+  return (value) => Math.max(0, Math.log10(Math.max(1, value)) / top);
+}
+
+function panel(title: string, unit: string, bars: Bar[], x0: number, kind: "linear" | "log" = "linear"): string {
   const plotHeight = HEIGHT - PANEL.top - PANEL.bottom;
   const max = Math.max(1e-9, ...bars.map((bar) => bar.value)) * 1.15;
+  const share = scaler(kind, max);
   const groups = [...new Set(bars.map((bar) => bar.group))];
   const groupWidth = PANEL.width / Math.max(1, groups.length);
   const parts = [
@@ -36,9 +44,9 @@ function panel(title: string, unit: string, bars: Bar[], x0: number): string {
     `<text x="${x0 - 50}" y="${PANEL.top + plotHeight / 2}" font-size="12" transform="rotate(-90 ${x0 - 50} ${PANEL.top + plotHeight / 2})" text-anchor="middle">${escapeXml(unit)}</text>`,
     `<line x1="${x0}" y1="${PANEL.top + plotHeight}" x2="${x0 + PANEL.width}" y2="${PANEL.top + plotHeight}" stroke="#333"/>`,
   ];
-  for (let tick = 0; tick <= 4; tick++) {
-    const value = (max * tick) / 4;
-    const y = PANEL.top + plotHeight - (plotHeight * tick) / 4;
+  const ticks = kind === "linear" ? [0, 1, 2, 3, 4].map((tick) => (max * tick) / 4) : decades(max);
+  for (const value of ticks) {
+    const y = PANEL.top + plotHeight - plotHeight * share(value);
     parts.push(`<line x1="${x0}" y1="${y}" x2="${x0 + PANEL.width}" y2="${y}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${x0 - 6}" y="${y + 4}" font-size="11" text-anchor="end">${round(value)}</text>`);
   }
@@ -46,7 +54,7 @@ function panel(title: string, unit: string, bars: Bar[], x0: number): string {
     const inGroup = bars.filter((bar) => bar.group === group);
     const barWidth = (groupWidth * 0.8) / inGroup.length;
     inGroup.forEach((bar, i) => {
-      const height = (plotHeight * bar.value) / max;
+      const height = plotHeight * share(bar.value);
       const x = x0 + g * groupWidth + groupWidth * 0.1 + i * barWidth;
       const y = PANEL.top + plotHeight - height;
       parts.push(`<rect x="${x}" y="${y}" width="${barWidth - 2}" height="${height}" fill="${bar.color}" fill-opacity="${bar.opacity}"/>`);
@@ -59,6 +67,9 @@ function panel(title: string, unit: string, bars: Bar[], x0: number): string {
   });
   return parts.join("\n");
 }
+
+/** 1, 10, 100, … up to `max`. */
+const decades = (max: number): number[] => Array.from({ length: Math.floor(Math.log10(Math.max(10, max))) + 1 }, (_, i) => 10 ** i);
 
 export function renderSvg(summary: Summary, subtitle: string): string {
   const row = (scenario: string, key: string) => summary.rows.find((candidate) => candidate.def.scenario === scenario && candidate.def.key === key);
@@ -77,7 +88,7 @@ export function renderSvg(summary: Summary, subtitle: string): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     panel("Fan-out latency (10 rooms × 10 clients)", "milliseconds (lower is better)", latencyBars, PANEL.left),
-    panel("Throughput ceiling (one room)", "updates/s at a receiver (higher is better)", throughputBars, PANEL.left + PANEL.width + 110),
+    panel("Throughput ceiling (one room)", "updates/s at a receiver, log scale (higher is better)", throughputBars, PANEL.left + PANEL.width + 110, "log"),
     `<text x="${WIDTH / 2}" y="${HEIGHT - 8}" font-size="11" text-anchor="middle" fill="#555">${escapeXml(subtitle)}</text>`,
     "</svg>",
   ].join("\n");

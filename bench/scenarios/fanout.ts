@@ -6,7 +6,7 @@
 import { AppendTypist } from "../client/append-updates.js";
 import type { BenchClient } from "../client/bench-client.js";
 import { closeAll, connectMany } from "../client/pool.js";
-import { cpuSeconds } from "../proc.js";
+import { cpuPercentSince, cpuSeconds } from "../proc.js";
 import { quantile } from "../stats.js";
 import { pollUntil } from "../timing.js";
 import type { Metrics, Scenario } from "./types.js";
@@ -46,7 +46,6 @@ export const fanout: Scenario = {
       await Promise.all(clients.map((client, i) => typeOnSchedule(client, i, sendsPerClient, intervalMs, sentAt)));
       const wallMs = performance.now() - started;
       const serverCpu = cpuSeconds(target.server.pid) - cpuBefore;
-      const harness = process.cpuUsage(harnessBefore);
       const expected = sentAt.size * (clientsPerRoom - 1);
       await pollUntil(() => latencies.length >= expected, drainMs);
       return {
@@ -54,7 +53,7 @@ export const fanout: Scenario = {
         p95Ms: quantile(latencies, 0.95),
         p99Ms: quantile(latencies, 0.99),
         serverCpuPercent: (serverCpu * 1000 * 100) / wallMs,
-        harnessCpuPercent: ((harness.user + harness.system) / 1000 / wallMs) * 100,
+        harnessCpuPercent: cpuPercentSince(harnessBefore, wallMs),
         lostPercent: (100 * (expected - latencies.length)) / expected,
         receipts: latencies.length,
       } satisfies Metrics;

@@ -5,7 +5,7 @@
  */
 import { AppendTypist } from "../client/append-updates.js";
 import { BenchClient } from "../client/bench-client.js";
-import { cpuSeconds } from "../proc.js";
+import { cpuPercentSince, cpuSeconds } from "../proc.js";
 import { pause } from "../timing.js";
 import type { Metrics, Scenario } from "./types.js";
 
@@ -42,6 +42,7 @@ export const throughput: Scenario = {
       await pause(warmupMs);
       const countBefore = received;
       const cpuBefore = cpuSeconds(target.server.pid);
+      const harnessBefore = process.cpuUsage();
       const started = performance.now();
       await pause(windowMs);
       const elapsedMs = performance.now() - started;
@@ -49,11 +50,13 @@ export const throughput: Scenario = {
       return {
         updatesPerSec: (updates * 1000) / elapsedMs,
         serverCpuPercent: ((cpuSeconds(target.server.pid) - cpuBefore) * 1000 * 100) / elapsedMs,
+        harnessCpuPercent: cpuPercentSince(harnessBefore, elapsedMs),
         sent,
       } satisfies Metrics;
     } finally {
       stopped = true;
-      await Promise.all([sender.close(), receiver.close()]);
+      sender.terminate();
+      receiver.terminate();
     }
   },
 };
