@@ -4,6 +4,7 @@
  * `onAlarm` once, after which its record is deleted unless the handler set a new one.
  */
 import type { KvStore } from "../../persistence/types.js";
+import { codeOf } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { RoomAlarm } from "./room-storage.js";
 import { storageName } from "./routing.js";
@@ -92,19 +93,25 @@ export class AlarmScheduler {
     void firing.finally(() => this.#firing.delete(firing));
   }
 
+  /**
+   * The record is cleared before `onAlarm` runs (as on Durable Objects, `getAlarm()` is null inside the
+   * handler, and an alarm it sets is kept). A throwing handler is logged by the room and not retried.
+   */
   async #fire(key: string, record: AlarmRecord): Promise<void> {
     this.#timers.delete(key);
     try {
-      await this.fire(record.party, record.roomId);
+      const stored = await this.kv.get<AlarmRecord>(key);
+      if (stored?.time !== record.time) return;
+      await this.kv.delete(key);
     } catch (error) {
-      // The room logged the hook failure itself; the alarm is still spent (no retry storm).
-      this.logger.debug("alarm.failed", { party: record.party, room: record.roomId, error });
+      this.logger.error("alarm.clear_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party: record.party, room: record.roomId, error });
+      return;
     }
     try {
-      const stored = await this.kv.get<AlarmRecord>(key);
-      if (stored?.time === record.time) await this.kv.delete(key);
+      await this.fire(record.party, record.roomId);
     } catch (error) {
-      this.logger.error("alarm.clear_failed", { code: "ERR_STORAGE_WRITE", party: record.party, room: record.roomId, error });
+      // The room logged the hook failure with its code; the alarm is spent (no retry storm).
+      this.logger.debug("alarm.failed", { party: record.party, room: record.roomId, error });
     }
   }
 }

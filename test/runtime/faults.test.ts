@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type * as Party from "../../src/runtime/index.js";
+import { CloseCode } from "../../src/runtime/index.js";
+import { cleanupAll, connect, deferred, refusedUpgrade, startServer, waitFor } from "../helpers/server.js";
+
+afterEach(cleanupAll);
+
+describe("faults in user code stay with one connection or request", () => {
+  it("a throwing onMessage closes only that connection with 1011 and calls onError; the room and others go on", async () => {
+    const errors: string[] = [];
+    class Fragile implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onMessage(message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
+        if (message === "throw") throw new Error("boom in onMessage");
+        if (message === "reject") await Promise.reject(new Error("async boom"));
+        this.room.broadcast(`${sender.id}: ${String(message)}`);
+      }
+      onError(conn: Party.Connection, error: Error) {
+        errors.push(`${conn.id}: ${error.message}`);
+      }
+    }
+    const { wsUrl, logs } = await startServer({ main: Fragile }, { storage: "memory" });
+    const bad = connect(wsUrl("/party/f?_pk=bad"));
+    const worse = connect(wsUrl("/party/f?_pk=worse"));
+    const good = connect(wsUrl("/party/f?_pk=good"));
+    const elsewhere = connect(wsUrl("/party/other?_pk=elsewhere"));
+    await Promise.all([bad.opened, worse.opened, good.opened, elsewhere.opened]);
+    bad.send("throw");
+    worse.send("reject");
+    expect(await bad.closed).toEqual({ code: CloseCode.InternalError, reason: "Internal error" });
+    expect((await worse.closed).code).toBe(CloseCode.InternalError);
+    expect(errors.sort()).toEqual(["bad: boom in onMessage", "worse: async boom"]);
+    const failure = logs.find((e) => e.event === "room.hook_failed" && e.connection === "bad");
+    expect(failure).toMatchObject({ level: "error", code: "ERR_HOOK_FAILED", hook: "onMessage", party: "main", room: "f" });
+    expect((failure!.error as { stack: string }).stack).toContain("boom in onMessage");
+    good.send("still here");
+    expect(await good.next()).toBe("good: still here");
+    elsewhere.send("me too");
+    expect(await elsewhere.next()).toBe("elsewhere: me too");
+  });
+
+  it("a throwing message listener or onConnect closes the connection with 1011", async () => {
+    const legacy: Party.PartyKitServer = {
+      onConnect(conn) {
+        if (new URL(conn.uri).searchParams.has("refuse")) throw new Error("onConnect failed");
+        conn.addEventListener("message", () => {
+          throw new Error("listener failed");
+        });
+      },
+    };
+    const { wsUrl, logs } = await startServer({ main: legacy }, { storage: "memory" });
+    const refused = connect(wsUrl("/party/l?refuse=1"));
+    expect((await refused.closed).code).toBe(CloseCode.InternalError);
+    const listener = connect(wsUrl("/party/l"));
+    await listener.opened;
+    listener.send("x");
+    expect((await listener.closed).code).toBe(CloseCode.InternalError);
+    expect(logs.filter((e) => e.code === "ERR_HOOK_FAILED").map((e) => e.hook).sort()).toEqual(["message listener", "onConnect"]);
+  });
+
+  it("a throwing onRequest answers a generic 500 JSON (no stack, no message) and logs the stack", async () => {
+    class Broken implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onRequest(req: Party.Request): Response {
+        if (new URL(req.url).pathname.endsWith("/ok")) return new Response("fine");
+        throw new Error("secret database password in this message");
+      }
+    }
+    const { url, logs } = await startServer({ main: Broken }, { storage: "memory" });
+    const res = await fetch(`${url}/party/b`);
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: "ERR_INTERNAL", message: "Internal server error" } });
+    expect(text).not.toContain("secret");
+    const entry = logs.find((e) => e.event === "room.request_failed");
+    expect(entry).toMatchObject({ code: "ERR_INTERNAL", party: "main", room: "b", hook: "onRequest" });
+    expect((entry!.error as { stack: string }).stack).toContain("secret database password");
+    expect(await (await fetch(`${url}/party/b/ok`)).text()).toBe("fine");
+  });
+
+  it("a throwing onBeforeConnect refuses the upgrade with a 500; a failing onStart closes the socket with 1011", async () => {
+    let starts = 0;
+    class Gate implements Party.Server {
+      static onBeforeConnect(req: Party.Request): Party.Request {
+        if (new URL(req.url).searchParams.has("explode")) throw new Error("gate exploded");
+        return req;
+      }
+      constructor(readonly room: Party.Room) {}
+      onStart() {
+        if (++starts === 1) throw new Error("cannot start");
+      }
+      onConnect(conn: Party.Connection) {
+        conn.send("in");
+      }
+    }
+    const { wsUrl } = await startServer({ main: Gate }, { storage: "memory" });
+    const refusal = await refusedUpgrade(wsUrl("/party/g?explode=1"));
+    expect(refusal.status).toBe(500);
+    expect(JSON.parse(refusal.body).error.code).toBe("ERR_INTERNAL");
+    const first = connect(wsUrl("/party/g"));
+    expect((await first.closed).code).toBe(CloseCode.InternalError);
+    const second = connect(wsUrl("/party/g"));
+    expect(await second.next()).toBe("in");
+  });
+
+  it("a throwing onClose or onStop is logged and the server still closes", async () => {
+    const closed = deferred();
+    class Sloppy implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onClose() {
+        closed.resolve();
+        throw new Error("onClose failed");
+      }
+      onStop() {
+        throw new Error("onStop failed");
+      }
+    }
+    const test = await startServer({ main: Sloppy }, { storage: "memory" });
+    const client = connect(test.wsUrl("/party/s"));
+    await client.opened;
+    await test.stop();
+    await waitFor(closed.promise, "onClose");
+    expect(test.logs.filter((e) => e.code === "ERR_HOOK_FAILED").map((e) => e.hook).sort()).toEqual(["onClose", "onStop"]);
+  });
+});
