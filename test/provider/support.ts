@@ -13,12 +13,15 @@ export const WS = NodeWebSocket as unknown as typeof WebSocket;
  * build, so the class is reached through whichever `default` holds it.
  */
 type AnchorModule = { default: AnchorProviderClass & { default?: AnchorProviderClass } };
-export type AnchorProviderClass = new (
-  host: string,
-  room: string,
-  doc: Y.Doc,
-  options: Record<string, unknown>,
-) => YPartyKitProvider;
+export interface AnchorProvider {
+  doc: Y.Doc;
+  awareness: import("y-protocols/awareness").Awareness;
+  synced: boolean;
+  on(name: string, f: (...args: any[]) => void): unknown;
+  off(name: string, f: (...args: any[]) => void): void;
+  destroy(): void;
+}
+export type AnchorProviderClass = new (host: string, room: string, doc: Y.Doc, options: Record<string, unknown>) => AnchorProvider;
 const anchorModule = yPartykitModule as unknown as AnchorModule;
 export const YPartyKitAnchorProvider: AnchorProviderClass = anchorModule.default.default ?? anchorModule.default;
 export const WAIT_MS = 10_000;
@@ -93,7 +96,7 @@ export function destroyProviders(): void {
   live.clear();
 }
 
-export const synced = (provider: YPartyKitProvider): Promise<unknown> =>
+export const synced = (provider: Pick<AnchorProvider, "synced" | "on" | "off">): Promise<unknown> =>
   provider.synced ? Promise.resolve() : nextEvent(provider, "synced", (state: boolean) => state);
 
 /** Waits until `texts()` are all equal to `expected`, re-checking on every update of `docs`. */
