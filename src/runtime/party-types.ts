@@ -32,8 +32,8 @@ export interface StorageSetAlarmOptions {
   allowUnconfirmed?: boolean;
 }
 
-/** The transactional view handed to `storage.transaction(fn)`. */
-export interface StorageTransaction {
+/** The reads and writes shared by the storage and its transactions. */
+export interface StorageKeyValue {
   get<T = unknown>(key: string, options?: StorageGetOptions): Promise<T | undefined>;
   get<T = unknown>(keys: string[], options?: StorageGetOptions): Promise<Map<string, T>>;
   list<T = unknown>(options?: StorageListOptions): Promise<Map<string, T>>;
@@ -41,19 +41,16 @@ export interface StorageTransaction {
   put<T>(entries: Record<string, T>, options?: StoragePutOptions): Promise<void>;
   delete(key: string, options?: StoragePutOptions): Promise<boolean>;
   delete(keys: string[], options?: StoragePutOptions): Promise<number>;
+}
+
+/** The transactional view handed to `storage.transaction(fn)`. */
+export interface StorageTransaction extends StorageKeyValue {
   /** Nothing this transaction wrote lands; the closure's result is still returned. */
   rollback(): void;
 }
 
 /** Per-room key-value storage (the Durable Object storage API). */
-export interface Storage {
-  get<T = unknown>(key: string, options?: StorageGetOptions): Promise<T | undefined>;
-  get<T = unknown>(keys: string[], options?: StorageGetOptions): Promise<Map<string, T>>;
-  list<T = unknown>(options?: StorageListOptions): Promise<Map<string, T>>;
-  put<T>(key: string, value: T, options?: StoragePutOptions): Promise<void>;
-  put<T>(entries: Record<string, T>, options?: StoragePutOptions): Promise<void>;
-  delete(key: string, options?: StoragePutOptions): Promise<boolean>;
-  delete(keys: string[], options?: StoragePutOptions): Promise<number>;
+export interface Storage extends StorageKeyValue {
   deleteAll(options?: StoragePutOptions): Promise<void>;
   transaction<T>(closure: (txn: StorageTransaction) => Promise<T>): Promise<T>;
   /** The pending alarm's time (ms since epoch), or null. */

@@ -3,7 +3,8 @@
  * the server's alarm scheduler (which stores them, so they survive a restart).
  */
 import type { KvStore, ListOptions } from "../../persistence/types.js";
-import type { Storage, StorageListOptions, StorageTransaction } from "./party-types.js";
+import { callUser } from "./guard.js";
+import type { Storage, StorageKeyValue, StorageListOptions, StorageTransaction } from "./party-types.js";
 
 /** The room's alarm, as the scheduler keeps it. */
 export interface RoomAlarm {
@@ -42,12 +43,8 @@ class RolledBack extends Error {}
 
 export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: PendingStorageOps): Storage {
   const storage: Storage = {
-    get: ((keys: string | string[]) => kv.get(keys as string)) as Storage["get"],
-    put: ((keyOrEntries: string | Record<string, unknown>, value?: unknown) =>
-      typeof keyOrEntries === "string" ? kv.put(keyOrEntries, value) : kv.put(keyOrEntries)) as Storage["put"],
-    delete: ((keys: string | string[]) => kv.delete(keys as string)) as Storage["delete"],
+    ...keyValue(kv),
     deleteAll: () => kv.deleteAll(),
-    list: (options) => kv.list(toListOptions(options)),
     transaction: (closure) => runTransaction(kv, closure),
     getAlarm: () => alarm.get(),
     setAlarm: (time) => alarm.set(toTime(time)),
@@ -57,7 +54,7 @@ export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: Pendin
   };
   for (const name of Object.keys(storage) as Array<keyof Storage>) {
     const call = storage[name] as (...args: unknown[]) => Promise<unknown>;
-    (storage as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => pending.track(call(...args));
+    (storage as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => pending.track(callUser(() => call(...args)));
   }
   return storage;
 }
@@ -79,13 +76,17 @@ async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction)
 }
 
 function wrapTransaction(inner: KvStore, rollback: () => void): StorageTransaction {
+  return { ...keyValue(inner), rollback };
+}
+
+/** The Durable Object read/write calls over a KvStore (the options are cache hints it has no use for). */
+function keyValue(kv: KvStore): StorageKeyValue {
   return {
-    get: ((keys: string | string[]) => inner.get(keys as string)) as StorageTransaction["get"],
+    get: ((keys: string | string[]) => kv.get(keys as string)) as StorageKeyValue["get"],
     put: ((keyOrEntries: string | Record<string, unknown>, value?: unknown) =>
-      typeof keyOrEntries === "string" ? inner.put(keyOrEntries, value) : inner.put(keyOrEntries)) as StorageTransaction["put"],
-    delete: ((keys: string | string[]) => inner.delete(keys as string)) as StorageTransaction["delete"],
-    list: (options) => inner.list(toListOptions(options)),
-    rollback,
+      typeof keyOrEntries === "string" ? kv.put(keyOrEntries, value) : kv.put(keyOrEntries)) as StorageKeyValue["put"],
+    delete: ((keys: string | string[]) => kv.delete(keys as string)) as StorageKeyValue["delete"],
+    list: (options) => kv.list(toListOptions(options)),
   };
 }
 

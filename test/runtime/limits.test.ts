@@ -86,6 +86,7 @@ describe("limits", () => {
   it("refuses upgrades past maxConnectionsPerRoom with 503", async () => {
     class Any implements Party.Server {
       constructor(readonly room: Party.Room) {}
+      onConnect() {}
     }
     const { wsUrl } = await startServer({ main: Any }, { storage: "memory", limits: { maxConnectionsPerRoom: 1 } });
     await connect(wsUrl("/party/full")).opened;
