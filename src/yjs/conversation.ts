@@ -95,7 +95,7 @@ export class Conversation {
   #receiveUpdate(peer: Peer, update: Uint8Array): void {
     validateUpdate(update);
     const count = ++peer.received;
-    if (this.hooks.isReadOnly?.(peer.conn)) {
+    if (peer.readOnly || this.hooks.isReadOnly?.(peer.conn)) {
       if (!peer.toldReadOnly && wouldChange(this.doc, update)) {
         peer.toldReadOnly = true;
         peer.send(encodePermissionDenied(READ_ONLY_REASON));

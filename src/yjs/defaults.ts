@@ -46,3 +46,9 @@ export const MAX_BACKLOG_FRAMES = 10_000;
 
 /** What a read-only connection is told (once) when it sends a change. */
 export const READ_ONLY_REASON = "read-only connection: changes are not applied";
+
+/**
+ * A document opened by `unstable_getYDoc()` or an HTTP request with no socket to keep it alive is
+ * unloaded (flushed and destroyed) after this long without connections.
+ */
+export const IDLE_UNLOAD_MS = 30_000;

@@ -32,7 +32,9 @@ export type YjsErrorCode =
   /** HTTP: a method the API does not take. */
   | "ERR_METHOD_NOT_ALLOWED"
   /** HTTP: a body over `MAX_HTTP_UPDATE_BYTES`. */
-  | "ERR_BODY_TOO_BIG";
+  | "ERR_BODY_TOO_BIG"
+  /** HTTP: a POST whose Content-Type is not `application/octet-stream`. */
+  | "ERR_UNSUPPORTED_MEDIA_TYPE";
 
 export class YjsError extends Error {
   override readonly name = "YjsError";
@@ -73,6 +75,8 @@ export class YjsError extends Error {
         return 405;
       case "ERR_BODY_TOO_BIG":
         return 413;
+      case "ERR_UNSUPPORTED_MEDIA_TYPE":
+        return 415;
       case "ERR_LOAD_FAILED":
       case "ERR_ROOM_STOPPED":
         return 503;

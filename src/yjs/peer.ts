@@ -15,6 +15,8 @@ export interface SessionConnection {
 export interface AttachOptions {
   /** The connection opted in to durable acks (`?yparty_ack=1`). */
   ack?: boolean;
+  /** Its changes are refused (it still reads, and its awareness is relayed). */
+  readOnly?: boolean;
 }
 
 export class Peer {
@@ -29,10 +31,16 @@ export class Peer {
   toldReadOnly = false;
   closed = false;
 
+  readonly wantsAcks: boolean;
+  readonly readOnly: boolean;
+
   constructor(
     readonly conn: SessionConnection,
-    readonly wantsAcks: boolean,
-  ) {}
+    options: AttachOptions,
+  ) {
+    this.wantsAcks = options.ack === true;
+    this.readOnly = options.readOnly === true;
+  }
 
   /** Sends a frame; a socket that is already gone is not an error here (its close event detaches it). */
   send(data: Uint8Array | string): void {

@@ -131,7 +131,7 @@ export class DocumentSession {
       return;
     }
     if (this.#peers.has(conn)) return;
-    const peer = new Peer(conn, options.ack === true);
+    const peer = new Peer(conn, options);
     this.#peers.set(conn, peer);
     if (this.#state === "ready") this.#greet(peer);
   }

@@ -1,0 +1,131 @@
+/**
+ * The headless HTTP API of a Yjs room (its default `onRequest`):
+ *   GET  …/{room}                      the document as JSON (see json-export.ts)
+ *   GET  …/{room}?format=update        the whole state as a binary Yjs update
+ *   GET  …/{room}?format=state-vector  the state vector
+ *   GET  …/{room}?since=<base64 sv>    the update a peer with that state vector lacks
+ *   POST …/{room}                      an `application/octet-stream` Yjs update: applied, stored, sent to
+ *                                      every socket; answered after the durable write
+ *   GET  …/{room}/awareness            presence: [{ clientId, state }]
+ * A GET never creates a document (unknown room → 404). Errors are `{ error: { code, message } }`.
+ */
+import * as Y from "yjs";
+import { errorResponse } from "../runtime/errors.js";
+import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
+import { YjsError } from "./errors.js";
+import { docToJson } from "./json-export.js";
+import type { DocumentSession } from "./session.js";
+import { validateUpdate } from "./validate.js";
+
+export interface DocumentAccess {
+  /** The document when it is loaded; never loads. */
+  live(): DocumentSession | undefined;
+  /** Whether the store holds this document. */
+  stored(): Promise<boolean>;
+  /** Loads the document, creating it when new. */
+  open(): Promise<DocumentSession>;
+  /** Whether HTTP writes to this room are refused. */
+  readOnly(req: Request): boolean | Promise<boolean>;
+  /** The request is done with `session` (the owner may unload it when no socket holds it). */
+  done?(session: DocumentSession): void;
+}
+
+const BINARY = { "Content-Type": "application/octet-stream" };
+/** Yjs encodes into plain ArrayBuffers; the DOM typings want that said. */
+const binaryBody = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
+
+export async function handleDocumentRequest(req: Request, access: DocumentAccess): Promise<Response> {
+  try {
+    const url = new URL(req.url);
+    const sub = subPath(url.pathname);
+    if (sub === "awareness") return req.method === "GET" ? await getAwareness(access) : notAllowed("GET");
+    if (sub !== "") return errorResponse("ERR_NOT_FOUND", `No such document resource: ${sub}`, 404);
+    if (req.method === "GET" || req.method === "HEAD") return await getDocument(url, access);
+    if (req.method === "POST") return await postUpdate(req, access);
+    return notAllowed("GET, POST");
+  } catch (error) {
+    if (error instanceof YjsError) return errorResponse(error.code, error.message, error.status);
+    throw error;
+  }
+}
+
+/** What follows the room segment: `/parties/{party}/{room}/…` or `/party/{room}/…`. */
+function subPath(pathname: string): string {
+  const segments = pathname.split("/");
+  const roomIndex = segments[1] === "party" ? 2 : 3;
+  return segments.slice(roomIndex + 1).filter((s) => s !== "").join("/");
+}
+
+function notAllowed(allow: string): Response {
+  const response = errorResponse("ERR_METHOD_NOT_ALLOWED", `Use ${allow}`, 405);
+  response.headers.set("Allow", allow);
+  return response;
+}
+
+async function existing(access: DocumentAccess): Promise<DocumentSession | undefined> {
+  return access.live() ?? ((await access.stored()) ? access.open() : undefined);
+}
+
+async function getDocument(url: URL, access: DocumentAccess): Promise<Response> {
+  const format = url.searchParams.get("format") ?? (url.searchParams.has("since") ? "update" : "json");
+  if (!["json", "update", "state-vector"].includes(format)) {
+    throw new YjsError("ERR_BAD_REQUEST", `format must be json, update or state-vector, not ${JSON.stringify(format)}`);
+  }
+  const since = url.searchParams.has("since") ? decodeBase64(url.searchParams.get("since")!, "since") : undefined;
+  const session = await existing(access);
+  if (!session) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
+  try {
+    const doc = session.doc;
+    if (format === "state-vector") return new Response(binaryBody(Y.encodeStateVector(doc)), { headers: BINARY });
+    if (format === "update") return new Response(binaryBody(diff(doc, since)), { headers: BINARY });
+    return Response.json(docToJson(doc));
+  } finally {
+    access.done?.(session);
+  }
+}
+
+function diff(doc: Y.Doc, since: Uint8Array | undefined): Uint8Array {
+  try {
+    return Y.encodeStateAsUpdate(doc, since);
+  } catch {
+    throw new YjsError("ERR_BAD_REQUEST", "since is not a Yjs state vector");
+  }
+}
+
+async function getAwareness(access: DocumentAccess): Promise<Response> {
+  const session = access.live();
+  if (!session && !(await access.stored())) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
+  const states = session ? [...session.awareness.getStates()] : [];
+  return Response.json(states.map(([clientId, state]) => ({ clientId, state })));
+}
+
+async function postUpdate(req: Request, access: DocumentAccess): Promise<Response> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!type.toLowerCase().startsWith("application/octet-stream")) {
+    throw new YjsError("ERR_UNSUPPORTED_MEDIA_TYPE", "POST a binary Yjs update as application/octet-stream");
+  }
+  if (await access.readOnly(req)) throw new YjsError("ERR_READ_ONLY", "This room is read-only");
+  const update = await readBody(req);
+  validateUpdate(update);
+  const session = access.live() ?? (await access.open());
+  try {
+    await session.applyUpdate(update);
+    return Response.json({ ok: true, stateVector: Buffer.from(Y.encodeStateVector(session.doc)).toString("base64") });
+  } finally {
+    access.done?.(session);
+  }
+}
+
+async function readBody(req: Request): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? 0);
+  if (declared > MAX_HTTP_UPDATE_BYTES) throw new YjsError("ERR_BODY_TOO_BIG", `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes`);
+  const body = new Uint8Array(await req.arrayBuffer());
+  if (body.byteLength > MAX_HTTP_UPDATE_BYTES) throw new YjsError("ERR_BODY_TOO_BIG", `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes`);
+  if (body.byteLength === 0) throw new YjsError("ERR_BAD_REQUEST", "The body is empty; POST a Yjs update");
+  return body;
+}
+
+function decodeBase64(value: string, name: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw new YjsError("ERR_BAD_REQUEST", `${name} is not base64`);
+  return new Uint8Array(Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
+}

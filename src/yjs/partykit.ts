@@ -1,0 +1,102 @@
+/**
+ * The y-partykit face: `onConnect(conn, room, options)` and `unstable_getYDoc(room, options)`, with
+ * y-partykit's options and behaviour, so a y-partykit server file works with only its import changed.
+ * Plus `onRequest(req, room, options)`: the headless HTTP API for the same document.
+ */
+import type { Connection, Room } from "../runtime/party-types.js";
+import { handleDocumentRequest, type DocumentAccess } from "./http-api.js";
+import { resolveOptions, type YPartyKitOptions } from "./options.js";
+import { roomLogger, tryDocumentStorage, wantsDurableAcks } from "./room-context.js";
+import { SessionRegistry } from "./session-registry.js";
+import { DocumentSession } from "./session.js";
+import type { SharedDoc } from "./shared-doc.js";
+
+const registry = new SessionRegistry();
+/** The options each live document was created with, to warn (once) when later calls differ, as y-partykit does. */
+const createdWith = new WeakMap<DocumentSession, string>();
+let warnedAboutOptions = false;
+
+/** `readOnly` is left out: it is per connection (each `onConnect` call may pass its own). */
+const hashOptions = ({ readOnly: _perConnection, ...options }: YPartyKitOptions) =>
+  JSON.stringify(options, (_key, value: unknown) => (typeof value === "function" ? "function() {}" : value));
+
+/** Where a room's document lives in the registry: its store and name, or the room itself when it has no store. */
+function keyOf(room: Room): { scope: object; name: string } {
+  const storage = tryDocumentStorage(room);
+  return storage ? { scope: storage.store, name: storage.name } : { scope: room, name: room.id };
+}
+
+function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
+  const { scope, name } = keyOf(room);
+  const logger = roomLogger(room);
+  const { session, created } = registry.acquire(scope, name, () => {
+    const { gc, policy } = resolveOptions(options);
+    const storage = tryDocumentStorage(room);
+    if (policy && !storage) logger.warn("yjs.no_storage", { room: room.id, message: "persist ignored: this room has no document store" });
+    return new DocumentSession({
+      room: room.id,
+      gc,
+      persistence: policy && storage ? { ...storage, policy } : undefined,
+      load: options.load,
+      callback: options.callback,
+      logger,
+    });
+  });
+  const hash = hashOptions(options);
+  if (created) createdWith.set(session, hash);
+  else if (!warnedAboutOptions && createdWith.get(session) !== hash) {
+    warnedAboutOptions = true;
+    logger.warn("yjs.options_ignored", { room: room.id, message: "Document was previously initialized with different options. Provided options are ignored." });
+  }
+  return session;
+}
+
+/** Serves `conn` from the room's document (loaded once, shared by all its connections). */
+export async function onConnect(conn: Connection, room: Room, options: YPartyKitOptions = {}): Promise<void> {
+  const session = sessionFor(room, { ...options });
+  const { scope, name } = keyOf(room);
+  registry.keep(session);
+  session.attach(conn, { ack: wantsDurableAcks(conn), readOnly: options.readOnly === true });
+  conn.addEventListener("message", (event: MessageEvent) => session.receive(conn, event.data));
+  conn.addEventListener("close", () => {
+    session.detach(conn);
+    // Last one out flushes and unloads; the returned promise lets a runtime that tracks it wait.
+    if (session.connectionCount === 0) return registry.release(scope, name, session);
+    return undefined;
+  });
+  // A failed load has already closed this connection with 1013 and logged why.
+  await session.load().catch(() => {});
+}
+
+/** Gets or loads the room's document (y-partykit's `unstable_getYDoc`). */
+export async function unstable_getYDoc(room: Room, options: YPartyKitOptions = {}): Promise<SharedDoc> {
+  const session = sessionFor(room, { ...options });
+  await session.load();
+  if (session.connectionCount === 0) {
+    const { scope, name } = keyOf(room);
+    registry.releaseWhenIdle(scope, name, session);
+  }
+  return session.doc;
+}
+
+/** The headless HTTP API for a y-partykit-style room (call it from your `onRequest`). */
+export function onRequest(req: Request, room: Room, options: YPartyKitOptions = {}): Promise<Response> {
+  const { scope, name } = keyOf(room);
+  const access: DocumentAccess = {
+    live: () => registry.peek(scope, name),
+    stored: async () => {
+      const storage = tryDocumentStorage(room);
+      return storage ? (await storage.store.stats(storage.name)).updates > 0 : false;
+    },
+    open: async () => {
+      const session = sessionFor(room, { ...options });
+      await session.load();
+      return session;
+    },
+    readOnly: () => options.readOnly === true,
+    done: (session) => {
+      if (session.connectionCount === 0) registry.releaseWhenIdle(scope, name, session);
+    },
+  };
+  return handleDocumentRequest(req, access);
+}

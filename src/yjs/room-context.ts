@@ -1,0 +1,34 @@
+/**
+ * What the Yjs faces need from a yparty room: where its document is stored, a logger, and whether a
+ * socket asked for durable acks. Kept in one place so the faces stay free of runtime details.
+ */
+import { ACK_PARAM } from "../protocol/index.js";
+import { documentStorage, type DocumentStorage } from "../runtime/document-storage.js";
+import { createLogger, type Logger } from "../runtime/log.js";
+import type { Connection, Room } from "../runtime/party-types.js";
+
+let fallbackLogger: Logger | undefined;
+
+/** The server's logger when the runtime hands one out with the room's storage, else one on stderr. */
+export function roomLogger(room: Room): Logger {
+  const storage = tryDocumentStorage(room) as (DocumentStorage & { logger?: Logger }) | undefined;
+  return storage?.logger ?? (fallbackLogger ??= createLogger());
+}
+
+/** The room's DocStore and document name, or `undefined` for a room yparty did not make (tests, other hosts). */
+export function tryDocumentStorage(room: Room): DocumentStorage | undefined {
+  try {
+    return documentStorage(room);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the socket connected with `?yparty_ack=1`. */
+export function wantsDurableAcks(conn: Connection): boolean {
+  try {
+    return new URL(conn.uri, "http://localhost").searchParams.get(ACK_PARAM) === "1";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Live documents of y-partykit-style rooms (`onConnect`, `unstable_getYDoc`), which have no instance of
+ * their own to hold them. One session per (store, document name): concurrent first connections share its
+ * load; a session that failed to load is dropped so the next arrival retries; a new session for a name
+ * whose previous one is still flushing waits for that flush before it loads.
+ */
+import { IDLE_UNLOAD_MS } from "./defaults.js";
+import type { DocumentSession } from "./session.js";
+
+const USABLE = new Set(["created", "loading", "ready"]);
+
+export class SessionRegistry {
+  readonly #live = new WeakMap<object, Map<string, DocumentSession>>();
+  readonly #stopping = new WeakMap<object, Map<string, Promise<void>>>();
+  readonly #idleTimers = new Map<DocumentSession, ReturnType<typeof setTimeout>>();
+
+  /** The live session for `name` in `scope`, or a new one from `create` (its load starts at once). */
+  acquire(scope: object, name: string, create: () => DocumentSession): { session: DocumentSession; created: boolean } {
+    const live = mapOf(this.#live, scope);
+    const existing = live.get(name);
+    if (existing && USABLE.has(existing.state)) return { session: existing, created: false };
+    const session = create();
+    live.set(name, session);
+    session.load(mapOf(this.#stopping, scope).get(name)).catch(() => {
+      if (live.get(name) === session) live.delete(name);
+    });
+    return { session, created: true };
+  }
+
+  /** The session for `name` when it is loaded, without creating one. */
+  peek(scope: object, name: string): DocumentSession | undefined {
+    const session = this.#live.get(scope)?.get(name);
+    return session?.state === "ready" ? session : undefined;
+  }
+
+  /** Flushes and destroys a session that has no connections left; a later `acquire` loads afresh. */
+  release(scope: object, name: string, session: DocumentSession): Promise<void> {
+    this.keep(session);
+    const live = mapOf(this.#live, scope);
+    if (live.get(name) === session) live.delete(name);
+    const stopping = mapOf(this.#stopping, scope);
+    const stopped: Promise<void> = session.stop().finally(() => {
+      if (stopping.get(name) === stopped) stopping.delete(name);
+    });
+    stopping.set(name, stopped);
+    return stopped;
+  }
+
+  /** Releases the session after `IDLE_UNLOAD_MS` unless a connection arrives meanwhile. */
+  releaseWhenIdle(scope: object, name: string, session: DocumentSession): void {
+    this.keep(session);
+    const timer = setTimeout(() => {
+      this.#idleTimers.delete(session);
+      if (session.connectionCount === 0) void this.release(scope, name, session);
+    }, IDLE_UNLOAD_MS);
+    timer.unref(); // an idle document never keeps the process alive
+    this.#idleTimers.set(session, timer);
+  }
+
+  /** Cancels a pending idle release. */
+  keep(session: DocumentSession): void {
+    clearTimeout(this.#idleTimers.get(session));
+    this.#idleTimers.delete(session);
+  }
+}
+
+function mapOf<V>(maps: WeakMap<object, Map<string, V>>, scope: object): Map<string, V> {
+  let map = maps.get(scope);
+  if (!map) maps.set(scope, (map = new Map()));
+  return map;
+}

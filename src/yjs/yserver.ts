@@ -1,0 +1,188 @@
+/**
+ * The y-partyserver face: `class MyDoc extends YServer { onLoad() {…} onSave() {…} }`, with `this.document`,
+ * `static callbackOptions` (the debounce of `onSave`), `isReadOnly(conn)`, and custom string messages both
+ * ways. On top of y-partyserver: `static persist` keeps the document in yparty's store (appended as it
+ * changes; default off, as y-partyserver leaves persistence to onLoad/onSave), durable acks, and the
+ * headless HTTP API as the default `onRequest`.
+ *
+ * The document is loaded on the first connection or request, shared by those that arrive meanwhile,
+ * and unloaded (flushed, destroyed) when the last connection leaves or the room stops.
+ */
+import type * as Y from "yjs";
+import { encodeCustomMessage } from "../protocol/index.js";
+import type { Logger } from "../runtime/log.js";
+import type * as Party from "../runtime/party-types.js";
+import { handleDocumentRequest } from "./http-api.js";
+import { resolvePolicy, type YPartyKitOptions } from "./options.js";
+import { roomLogger, tryDocumentStorage, wantsDurableAcks } from "./room-context.js";
+import { DocumentSession } from "./session.js";
+import type { SharedDoc } from "./shared-doc.js";
+
+export interface YServerCallbackOptions {
+  /** Quiet time after an edit before `onSave` runs (default 2000 ms). */
+  debounceWait?: number;
+  /** Longest an edit waits for `onSave` (default 10000 ms). */
+  debounceMaxWait?: number;
+  /** Accepted for y-partyserver compatibility. */
+  timeout?: number;
+}
+
+const SENDABLE_STATES = new Set([0, 1]); // CONNECTING, OPEN
+
+export class YServer implements Party.Server {
+  /** How `onSave` is debounced (y-partyserver). */
+  static callbackOptions: YServerCallbackOptions = {};
+  /** yparty: keep the document in yparty's store: `{ mode: "snapshot" }` or `{ mode: "history", … }`. */
+  static persist: YPartyKitOptions["persist"] = false;
+  /** Garbage collection of deleted content. Default: on without `persist`, off with it (as y-partykit). */
+  static gc: boolean | undefined = undefined;
+
+  #session: DocumentSession | undefined;
+  #lastStop: Promise<void> | undefined;
+
+  constructor(readonly room: Party.Room) {}
+
+  /** The room's document (with `document.awareness`). */
+  get document(): SharedDoc {
+    return this.#current().doc;
+  }
+
+  // ---- hooks to override ---------------------------------------------------------------------
+
+  /** State to start from: return a Y.Doc, or apply to `this.document` directly. */
+  async onLoad(): Promise<Y.Doc | void> {}
+
+  /** Called (debounced by `callbackOptions`) after the document changed, and once more when it unloads. */
+  async onSave(): Promise<void> {}
+
+  /** Whether this connection's changes are refused. Asked for every change it sends. */
+  isReadOnly(_connection: Party.Connection): boolean {
+    return false;
+  }
+
+  /** Whether this HTTP request's writes (POST) are refused. */
+  isReadOnlyRequest(_request: Party.Request): boolean | Promise<boolean> {
+    return false;
+  }
+
+  /** A `__YPS:` custom message from a client. */
+  onCustomMessage(connection: Party.Connection, message: string): void {
+    this.#logger.warn("yjs.custom_message_unhandled", { room: this.room.id, connection: connection.id, message: `onCustomMessage is not implemented in ${this.constructor.name}` });
+  }
+
+  // ---- custom messages -------------------------------------------------------------------------
+
+  sendCustomMessage(connection: Party.Connection, message: string): void {
+    if (!SENDABLE_STATES.has(connection.readyState)) return;
+    try {
+      connection.send(encodeCustomMessage(message));
+    } catch (error) {
+      this.#logger.warn("yjs.custom_message_failed", { room: this.room.id, connection: connection.id, error });
+    }
+  }
+
+  broadcastCustomMessage(message: string, excludeConnection?: Party.Connection): void {
+    for (const connection of this.room.getConnections()) {
+      if (connection !== excludeConnection) this.sendCustomMessage(connection, message);
+    }
+  }
+
+  // ---- Party.Server ------------------------------------------------------------------------------
+
+  onStart(): void | Promise<void> {}
+
+  async onConnect(connection: Party.Connection, _ctx: Party.ConnectionContext): Promise<void> {
+    const session = this.#current();
+    session.attach(connection, { ack: wantsDurableAcks(connection) });
+    // A failed load has already closed the waiting connections with 1013 and logged why.
+    await session.load(this.#lastStop).catch(() => {});
+  }
+
+  onMessage(message: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): void {
+    this.handleMessage(connection, message);
+  }
+
+  /** y-partyserver's name for feeding one frame to the document. */
+  handleMessage(connection: Party.Connection, message: string | ArrayBuffer | ArrayBufferView): void {
+    this.#session?.receive(connection, message);
+  }
+
+  onClose(connection: Party.Connection): void | Promise<void> {
+    const session = this.#session;
+    if (!session) return;
+    session.detach(connection);
+    if (session.connectionCount === 0) return this.#unload(session);
+  }
+
+  onRequest(request: Party.Request): Promise<Response> {
+    return handleDocumentRequest(request, {
+      live: () => (this.#session?.state === "ready" ? this.#session : undefined),
+      stored: async () => {
+        const storage = tryDocumentStorage(this.room);
+        return storage !== undefined && this.#policy() !== undefined && (await storage.store.stats(storage.name)).updates > 0;
+      },
+      open: async () => {
+        const session = this.#current();
+        await session.load(this.#lastStop);
+        return session;
+      },
+      readOnly: (req) => this.isReadOnlyRequest(req),
+    });
+  }
+
+  async onStop(): Promise<void> {
+    if (this.#session) await this.#unload(this.#session);
+    await this.#lastStop;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  get #logger(): Logger {
+    return roomLogger(this.room);
+  }
+
+  #policy() {
+    return resolvePolicy((this.constructor as typeof YServer).persist);
+  }
+
+  /** The usable session, or a new one (the previous failed or was unloaded). */
+  #current(): DocumentSession {
+    const state = this.#session?.state;
+    if (this.#session && (state === "created" || state === "loading" || state === "ready")) return this.#session;
+    const ctor = this.constructor as typeof YServer;
+    const policy = this.#policy();
+    const storage = tryDocumentStorage(this.room);
+    const savesToo = this.onSave !== YServer.prototype.onSave;
+    this.#session = new DocumentSession({
+      room: this.room.id,
+      gc: ctor.gc ?? policy === undefined,
+      persistence: policy && storage ? { ...storage, policy } : undefined,
+      load: () => this.onLoad(),
+      callback: savesToo ? { handler: () => this.onSave(), ...ctor.callbackOptions } : undefined,
+      isReadOnly: (conn) => this.isReadOnly(conn as Party.Connection),
+      onCustomMessage: (conn, message) => this.onCustomMessage(conn as Party.Connection, message),
+      logger: this.#logger,
+    });
+    return this.#session;
+  }
+
+  #unload(session: DocumentSession): Promise<void> {
+    if (this.#session === session) this.#session = undefined;
+    const previous = this.#lastStop;
+    const stopped = (async () => {
+      await previous;
+      await session.stop();
+    })();
+    this.#lastStop = stopped;
+    return stopped;
+  }
+}
+
+/**
+ * The built-in default party: every room is a persisted Yjs room (snapshot mode, garbage-collected)
+ * with the headless HTTP API. What `yparty dev` serves when the project has no server code.
+ */
+export class DocumentParty extends YServer {
+  static override persist: YPartyKitOptions["persist"] = { mode: "snapshot" };
+  static override gc: boolean | undefined = true;
+}
