@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerCore } from "./core.js";
-import { RuntimeError, errorResponse, internalErrorResponse } from "./errors.js";
+import { RuntimeError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { callUser } from "./guard.js";
 import { requestUrl, toWebRequest, writeWebResponse } from "./http-bridge.js";
 import { listParty } from "./listing.js";
@@ -15,8 +15,14 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
   try {
     response = await answer(core, req);
   } catch (error) {
-    core.logger.error("http.failed", { code: "ERR_INTERNAL", url: req.url, error });
-    response = internalErrorResponse();
+    if (error instanceof RuntimeError && error.status < 500) {
+      response = errorResponse(error.code, error.message, error.status);
+    } else if (error instanceof RuntimeError && error.code === "ERR_SHUTTING_DOWN") {
+      response = shuttingDown();
+    } else {
+      core.logger.error("http.failed", { code: codeOf(error, "ERR_INTERNAL"), url: req.url, error });
+      response = internalErrorResponse();
+    }
   }
   try {
     await writeWebResponse(res, response);

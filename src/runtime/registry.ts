@@ -3,6 +3,7 @@
  * `limits.idleUnloadMs` without connections, requests or alarms (after `onStop` has flushed it).
  * An arrival during an unload waits for it, then gets a fresh room.
  */
+import { RuntimeError } from "./errors.js";
 import type { LiveRoom } from "./room.js";
 import { storageName } from "./routing.js";
 
@@ -10,6 +11,7 @@ export class RoomRegistry {
   readonly #rooms = new Map<string, LiveRoom>();
   readonly #unloading = new Map<string, Promise<void>>();
   readonly #idleTimers = new Map<LiveRoom, NodeJS.Timeout>();
+  #closed = false;
 
   constructor(
     private readonly createRoom: (party: string, roomId: string) => LiveRoom,
@@ -20,6 +22,7 @@ export class RoomRegistry {
   async withRoom<T>(party: string, roomId: string, fn: (room: LiveRoom) => Promise<T>): Promise<T> {
     const key = storageName(party, roomId);
     for (;;) {
+      if (this.#closed) throw new RuntimeError("ERR_SHUTTING_DOWN", "The server is shutting down", 503);
       const unloading = this.#unloading.get(key);
       if (unloading) await unloading;
       let room = this.#rooms.get(key);
@@ -62,6 +65,12 @@ export class RoomRegistry {
     const unloading = room.stop(closeCode, reason).finally(() => this.#unloading.delete(key));
     this.#unloading.set(key, unloading);
     return unloading;
+  }
+
+  /** Unloads every room for good: later arrivals get ERR_SHUTTING_DOWN (server close). */
+  async close(closeCode: number, reason: string): Promise<void> {
+    this.#closed = true;
+    await this.unloadAll(closeCode, reason);
   }
 
   async unloadAll(closeCode: number, reason: string): Promise<void> {

@@ -99,6 +99,7 @@ export class LiveRoom implements ConnectionOwner {
     ws.on("message", (data: Buffer, isBinary: boolean) => this.#receive(connection, isBinary ? data : data.toString("utf8")));
     ws.on("close", (code: number, reason: Buffer) => this.#closed(connection, code, reason.toString("utf8")));
     ws.on("error", (error: Error) => this.#socketError(connection, error));
+    ws.resume();
     await this.#whileBusy(() => this.#connect(connection, { request }));
     return connection;
   }
@@ -134,14 +135,14 @@ export class LiveRoom implements ConnectionOwner {
 
   #receive(connection: RoomConnection, frame: Frame): void {
     const queue = this.#queued.get(connection);
-    if (queue) {
-      queue.push(frame);
-    } else if (this.#gate.open) {
-      this.#deliver(connection, frame);
-    } else {
+    if (!queue && this.#gate.open) return this.#deliver(connection, frame);
+    if (queue) queue.push(frame);
+    else {
       this.#queued.set(connection, [frame]);
       void this.#drain(connection);
     }
+    // While frames wait, stop reading the socket: TCP pushes back, so the queue stays small.
+    if (!connection.ws.isPaused) connection.ws.pause();
   }
 
   /** Delivers queued frames in order, pausing whenever `blockConcurrencyWhile` holds the room. */
@@ -154,6 +155,7 @@ export class LiveRoom implements ConnectionOwner {
       if (!this.#gate.started) break;
     }
     this.#queued.delete(connection);
+    if (connection.ws.isPaused) connection.ws.resume();
     this.deps.mayBeIdle(this);
   }
 

@@ -160,7 +160,7 @@ class Server implements YpartyServer, ServerCore {
     const httpClosed = wasListening ? new Promise<void>((resolve) => this.#http.close(() => resolve())) : Promise.resolve();
     this.#http.closeIdleConnections();
     await this.#alarms?.stop();
-    await this.registry.unloadAll(CloseCode.GoingAway, "Server shutting down");
+    await this.registry.close(CloseCode.GoingAway, "Server shutting down");
     this.heartbeat.stop();
     await this.partyContext.settle();
     this.#http.closeIdleConnections();

@@ -8,7 +8,8 @@ import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
 import { INTERNAL_SOCKET_HEADER } from "./context.js";
 import type { ServerCore } from "./core.js";
-import { errorResponse, internalErrorResponse } from "./errors.js";
+import { CloseCode } from "../protocol/index.js";
+import { codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
 import { routeOrError, shuttingDown, unknownParty, userHook } from "./http-handler.js";
 
@@ -54,14 +55,18 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   }
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+    // The room may still be unloading (a previous instance): hold frames and errors until it listens.
+    ws.pause();
+    ws.on("error", () => {});
     core.heartbeat.track(ws, () =>
       core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", party: route.party, room: route.roomId }),
     );
     core.registry
       .withRoom(route.party, route.roomId, (room) => room.accept(ws, request))
       .catch((error) => {
-        core.logger.error("upgrade.accept_failed", { code: "ERR_INTERNAL", party: route.party, room: route.roomId, error });
-        ws.terminate();
+        const code = codeOf(error, "ERR_INTERNAL");
+        core.logger.error("upgrade.accept_failed", { code, party: route.party, room: route.roomId, error });
+        ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.InternalError);
       });
   });
   return undefined;

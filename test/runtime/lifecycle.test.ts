@@ -146,6 +146,26 @@ describe("room lifecycle", () => {
     expect(order).toContain("connect b");
   });
 
+  it("delivers messages sent during a slow async onConnect after it, in order (y-partykit attaches listeners late)", async () => {
+    const release = deferred();
+    const legacy: Party.PartyKitServer = {
+      async onConnect(conn) {
+        await release.promise;
+        conn.addEventListener("message", (event) => conn.send(`late listener: ${String((event as MessageEvent).data)}`));
+      },
+    };
+    const { wsUrl } = await startServer({ main: legacy }, { storage: "memory" });
+    const client = connect(wsUrl("/party/slow"));
+    await client.opened;
+    for (const n of [1, 2, 3]) client.send(`m${n}`);
+    release.resolve();
+    expect([await client.next(), await client.next(), await client.next()]).toEqual([
+      "late listener: m1",
+      "late listener: m2",
+      "late listener: m3",
+    ]);
+  });
+
   it("lists a party's live and stored rooms at GET /parties/{party}", async () => {
     class Doc implements Party.Server {
       constructor(readonly room: Party.Room) {}
