@@ -1,11 +1,6 @@
-/**
- * The server the provider tests talk to. Until yparty's Yjs room lands this is y-websocket's reference
- * server (same binary protocol, no custom messages, no acks).
- */
-import http from "node:http";
-import { setupWSConnection } from "@y/websocket-server/utils";
-import { WebSocketServer } from "ws";
-import { listen } from "./support.js";
+/** The server the browser and interop tests talk to: a real yparty server whose rooms are `DocumentParty`. */
+import { createServer, silentLogger } from "../../src/runtime/index.js";
+import { DocumentParty } from "../../src/yjs/index.js";
 
 export interface Backend {
   host: string;
@@ -13,18 +8,14 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export async function startBackend(port = 0): Promise<Backend> {
-  const wss = new WebSocketServer({ noServer: true });
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
-  server.on("upgrade", (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => setupWSConnection(ws, req)));
-  const listening = await listen(server, port);
-  return {
-    host: listening.host,
-    port: listening.port,
-    close: async () => {
-      for (const client of wss.clients) client.terminate();
-      wss.close();
-      await listening.close();
-    },
-  };
+export async function startBackend(): Promise<Backend> {
+  const server = createServer({
+    parties: { main: DocumentParty },
+    port: 0,
+    host: "127.0.0.1",
+    persist: false,
+    logger: silentLogger(),
+  });
+  const { port } = await server.listen();
+  return { host: `127.0.0.1:${port}`, port, close: () => server.close() };
 }
