@@ -89,6 +89,8 @@ interface LiveConnection {
   openedAt: number;
   synced: boolean;
   frames: ChunkedFrameReader;
+  /** The server refused our writes (read-only): its acks then count messages it did not store. */
+  writesRefused: boolean;
 }
 
 const isAuthClose = (code: number): code is AuthFailure["code"] =>
@@ -293,7 +295,12 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.wsLastMessageReceived = Date.now();
     this.wsconnecting = false;
     this.wsconnected = true;
-    this.#connection = { openedAt: Date.now(), synced: false, frames: new ChunkedFrameReader(ProviderDefaults.maxIncomingFrameBytes) };
+    this.#connection = {
+      openedAt: Date.now(),
+      synced: false,
+      frames: new ChunkedFrameReader(ProviderDefaults.maxIncomingFrameBytes),
+      writesRefused: false,
+    };
     this.#save.connectionOpened();
     this.#watchdog.start();
     this.emit("status", [{ status: "connected" }]);
@@ -323,11 +330,14 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   #handle(message: Message, connection: LiveConnection): void {
     if (message.type === "durable-ack") {
+      if (connection.writesRefused) return;
       this.#save.acknowledged(message.count);
       this.#reportUnsynced();
       return;
     }
     if (message.type === "permission-denied") {
+      // Sent before the ack of the refused message, so no ack of a refused change is ever counted.
+      connection.writesRefused = true;
       this.emit("permission-denied", [message.reason]);
       return;
     }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStorage } from "../../persistence/index.js";
+import { decodeMessage } from "../../src/protocol/index.js";
 import type { DocStore, Storage } from "../../persistence/types.js";
 import { createServer, silentLogger, type YpartyServer } from "../../src/runtime/index.js";
 import type * as Party from "../../src/runtime/index.js";
@@ -203,5 +204,35 @@ describe("durable save status", () => {
     const reader = makeProvider(url, "room-offline");
     await synced(reader);
     expect(text(reader.doc)).toBe("one two");
+  });
+});
+
+describe("read-only connections", () => {
+  it("reports permission-denied and never counts a refused edit as saved", async () => {
+    class ReadOnly extends YServer {
+      static override persist = { mode: "history" } as const;
+      override isReadOnly() {
+        return true;
+      }
+    }
+    const { url } = await startServer({ main: ReadOnly });
+    const reader = makeProvider(url, "room-readonly");
+    await synced(reader);
+    // Watch the raw frames: the server acks the refused update too (it counts every message).
+    const acks: number[] = [];
+    const ws = reader.ws as unknown as import("ws").WebSocket;
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return;
+      const message = decodeMessage(new Uint8Array(data));
+      if (message.type === "durable-ack") acks.push(message.count);
+    });
+    const denied = nextEvent(reader, "permission-denied");
+    reader.doc.getText("t").insert(0, "not allowed");
+    expect(await denied).toEqual([expect.any(String)]);
+    await waitUntil("the server to ack the refused update", () => acks.length > 0 && Math.max(...acks) >= 2, (recheck) => {
+      ws.on("message", recheck);
+      return () => ws.off("message", recheck);
+    });
+    expect(reader.unsyncedChanges).toBe(1);
   });
 });
