@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Servers, LevelDB folders and child processes are real: keep the suite within two cores.
     maxWorkers: 2,
+    // dist/ is rebuilt once per run: the CLI and demo tests spawn the real `bin/yparty.js`.
+    globalSetup: ["test/cli/global-setup.ts"],
     reporters: process.env.CI ? ["default"] : ["default"],
   },
 });

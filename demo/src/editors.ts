@@ -1,0 +1,40 @@
+import { javascript } from "@codemirror/lang-javascript";
+import { Editor } from "@tiptap/core";
+import Collaboration from "@tiptap/extension-collaboration";
+import CollaborationCaret from "@tiptap/extension-collaboration-caret";
+import StarterKit from "@tiptap/starter-kit";
+import { basicSetup, EditorView } from "codemirror";
+import { yCollab } from "y-codemirror.next";
+import * as Y from "yjs";
+import type { YPartyKitProvider } from "../../provider/index.js";
+import type { Identity } from "./identity.js";
+
+/** The shared types of a demo room (their names are what the JSON export shows). */
+export const shared = {
+  richText: "prosemirror",
+  code: "code",
+  chat: "chat",
+} as const;
+
+/** Tiptap on the room's XmlFragment, with everyone's carets. Yjs owns undo, so StarterKit's history is off. */
+export function mountRichText(element: HTMLElement, provider: YPartyKitProvider, identity: Identity): Editor {
+  return new Editor({
+    element,
+    extensions: [
+      StarterKit.configure({ undoRedo: false }),
+      Collaboration.configure({ document: provider.doc, field: shared.richText }),
+      CollaborationCaret.configure({ provider, user: { name: identity.name, color: identity.color } }),
+    ],
+    editorProps: { attributes: { "aria-label": "Rich text", spellcheck: "false" } },
+  });
+}
+
+/** CodeMirror on the room's Y.Text; y-codemirror.next draws remote cursors from awareness (`user` field). */
+export function mountCode(element: HTMLElement, provider: YPartyKitProvider): EditorView {
+  const text = provider.doc.getText(shared.code);
+  const undoManager = new Y.UndoManager(text);
+  return new EditorView({
+    parent: element,
+    extensions: [basicSetup, javascript(), yCollab(text, provider.awareness, { undoManager })],
+  });
+}

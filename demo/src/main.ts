@@ -1,0 +1,63 @@
+/**
+ * The yparty demo page: one room, two editors (Tiptap rich text and CodeMirror code) on one Y.Doc, live
+ * cursors, who is here, a chat, and a truthful save indicator. In your own project, import the provider
+ * as `yparty/provider` (or keep `y-partykit/provider`: yparty's bundler maps it to the same module).
+ */
+import * as Y from "yjs";
+import { YPartyKitProvider } from "../../provider/index.js";
+import { mountChat, type ChatMessage } from "./chat.js";
+import { mountCode, mountRichText, shared } from "./editors.js";
+import { loadIdentity, rename } from "./identity.js";
+import { publishIdentity, renderPresence } from "./presence.js";
+import { renderRoomList, roomFromUrl, roomHref, suggestRoomName } from "./room-picker.js";
+import { showConnection, showSaveStatus } from "./status.js";
+
+function byId<T extends HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`The page has no #${id}`);
+  return element as T;
+}
+
+function openRoom(room: string): void {
+  let identity = loadIdentity();
+  const doc = new Y.Doc();
+  const provider = new YPartyKitProvider(location.host, room, doc, { party: "main" });
+  byId("room-name").textContent = room;
+  const exportLink = byId<HTMLAnchorElement>("export-link");
+  exportLink.href = `/parties/main/${encodeURIComponent(room)}`;
+  showConnection(byId("connection"), provider);
+  showSaveStatus(byId("saved"), provider);
+
+  const richText = mountRichText(byId("tiptap"), provider, identity);
+  mountCode(byId("codemirror"), provider);
+  publishIdentity(provider.awareness, identity);
+  renderPresence(byId("people"), provider.awareness);
+  mountChat(byId("chat-log"), byId("chat-form"), byId("chat-input"), doc.getArray<ChatMessage>(shared.chat), () => identity);
+
+  const nameInput = byId<HTMLInputElement>("name-input");
+  nameInput.value = identity.name;
+  nameInput.addEventListener("change", () => {
+    identity = rename(identity, nameInput.value);
+    nameInput.value = identity.name;
+    richText.commands.updateUser({ name: identity.name, color: identity.color });
+    publishIdentity(provider.awareness, identity);
+  });
+  // For the browser test and for poking around in the console.
+  Object.assign(window, { yparty: { doc, provider, richText } });
+}
+
+function showPicker(): void {
+  const input = byId<HTMLInputElement>("new-room");
+  input.value = suggestRoomName();
+  byId<HTMLFormElement>("new-room-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (input.value.trim()) location.search = roomHref(input.value.trim());
+  });
+  void renderRoomList(byId("room-list"));
+}
+
+const room = roomFromUrl();
+byId("room-view").hidden = room === undefined;
+byId("picker").hidden = room !== undefined;
+if (room !== undefined) openRoom(room);
+else showPicker();

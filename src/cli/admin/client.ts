@@ -1,0 +1,86 @@
+import path from "node:path";
+import { findConfigFile, readConfigFile } from "../config/read.js";
+import { CliDefaults } from "../defaults.js";
+import { CliError } from "../errors.js";
+import { readAdminFile } from "./token.js";
+
+export interface AdminTarget {
+  url: string;
+  token: string;
+}
+
+export interface AdminFlags {
+  cwd: string;
+  url?: string;
+  token?: string;
+  persist?: string;
+  config?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The data folder a server started here would use: `--persist`, else the config's `persist`, else `.yparty`. */
+function dataDirFor(flags: AdminFlags): string {
+  if (flags.persist !== undefined) return path.resolve(flags.cwd, flags.persist);
+  const configFile = findConfigFile(flags.cwd, flags.config);
+  const persist = configFile ? readConfigFile(configFile).persist : undefined;
+  const root = configFile ? path.dirname(configFile) : flags.cwd;
+  return path.resolve(root, typeof persist === "string" ? persist : CliDefaults.dataDir);
+}
+
+/** Where the server is and its token: flags, then `$YPARTY_URL` / `$YPARTY_ADMIN_TOKEN`, then the data folder. */
+export async function findServer(flags: AdminFlags): Promise<AdminTarget> {
+  let url = flags.url ?? flags.env.YPARTY_URL;
+  let token = flags.token ?? flags.env.YPARTY_ADMIN_TOKEN;
+  if (url === undefined || token === undefined) {
+    const dataDir = dataDirFor(flags);
+    const file = await readAdminFile(dataDir);
+    if (!file) {
+      throw new CliError(
+        "ERR_ADMIN_UNREACHABLE",
+        `No running server found: ${path.join(dataDir, CliDefaults.adminFile)} does not exist.\n` +
+          "Start one with 'yparty dev', or pass --url and --token (or set YPARTY_URL and YPARTY_ADMIN_TOKEN).",
+      );
+    }
+    url ??= file.url;
+    token ??= file.token;
+  }
+  return { url: url.replace(/\/+$/, ""), token };
+}
+
+/** One admin request; network failures and error answers become `CliError`s with the server's message. */
+export async function adminFetch(target: AdminTarget, pathAndQuery: string, init: RequestInit = {}, timeout = true): Promise<Response> {
+  const url = `${target.url}${CliDefaults.adminPrefix}${pathAndQuery}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      ...init,
+      headers: { authorization: `Bearer ${target.token}` },
+      ...(timeout ? { signal: AbortSignal.timeout(CliDefaults.adminTimeoutMs) } : {}),
+      ...(init.signal ? { signal: init.signal } : {}),
+    });
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new CliError("ERR_ADMIN_UNREACHABLE", `Cannot reach the server at ${target.url} (${reason}). Is it running?`);
+  }
+  if (!response.ok) {
+    const body = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+    const detail = body?.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`;
+    throw new CliError("ERR_ADMIN_REQUEST", `The server refused: ${detail}`);
+  }
+  return response;
+}
+
+/** `party/room` → its parts; the room id may itself contain "/". */
+export function parseRoomRef(ref: string): { party: string; id: string } {
+  const slash = ref.indexOf("/");
+  if (slash <= 0 || slash === ref.length - 1) {
+    throw new CliError("ERR_USAGE", `Expected <party>/<room>, e.g. main/my-room; got "${ref}".\nRun "yparty --help" for usage.`);
+  }
+  return { party: ref.slice(0, slash), id: ref.slice(slash + 1) };
+}
+
+export function roomUrlPath(ref: { party: string; id: string }): string {
+  return `rooms/${encodeURIComponent(ref.party)}/${encodeURIComponent(ref.id)}`;
+}

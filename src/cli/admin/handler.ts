@@ -1,0 +1,124 @@
+import type { LogEntry, RouteHandler, YpartyServer } from "../../runtime/index.js";
+import { errorResponse } from "../../runtime/errors.js";
+import { CliDefaults } from "../defaults.js";
+import { tokenMatches } from "./token.js";
+
+/** One row of `yparty list`. */
+export interface RoomRow {
+  party: string;
+  id: string;
+  connections: number;
+  storedBytes: number;
+  storedUpdates: number;
+}
+
+export interface AdminOptions {
+  token: string;
+  /** The document JSON of a stored Yjs update (the Yjs layer's export). */
+  updateToJson: (update: Uint8Array) => unknown;
+}
+
+export interface AdminHandler {
+  route: RouteHandler<YpartyServer>;
+  /** Ends every open `tail` stream (before the server closes, so it does not wait on them). */
+  close(): void;
+}
+
+/** Rooms that are live or stored, with both numbers. Stored names are `${party}/${roomId}`. */
+export async function listRooms(server: YpartyServer): Promise<RoomRow[]> {
+  const rows = new Map<string, RoomRow>();
+  for (const room of server.rooms()) {
+    rows.set(`${room.party}/${room.id}`, { party: room.party, id: room.id, connections: room.connections, storedBytes: 0, storedUpdates: 0 });
+  }
+  for (const name of await server.storage.docs.names()) {
+    const slash = name.indexOf("/");
+    if (slash < 0) continue;
+    const stats = await server.storage.docs.stats(name);
+    const row = rows.get(name) ?? { party: name.slice(0, slash), id: name.slice(slash + 1), connections: 0, storedBytes: 0, storedUpdates: 0 };
+    rows.set(name, { ...row, storedBytes: stats.bytes, storedUpdates: stats.updates });
+  }
+  return [...rows.values()].sort((a, b) => a.party.localeCompare(b.party) || a.id.localeCompare(b.id));
+}
+
+/** Server-sent events: one `data:` line of JSON per log entry, and a comment now and then to keep proxies open. */
+function logStream(server: YpartyServer, streams: Set<() => void>): Response {
+  let stop = () => {};
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const encoder = new TextEncoder();
+      const send = (text: string) => controller.enqueue(encoder.encode(text));
+      const unsubscribe = server.logger.subscribe((entry: LogEntry) => send(`data: ${JSON.stringify(entry)}\n\n`));
+      const keepAlive = setInterval(() => send(": keep-alive\n\n"), CliDefaults.tailKeepAliveMs);
+      stop = () => {
+        unsubscribe();
+        clearInterval(keepAlive);
+        streams.delete(stop);
+      };
+      streams.add(() => {
+        stop();
+        controller.close();
+      });
+      send(": connected\n\n");
+    },
+    cancel: () => stop(),
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-store" } });
+}
+
+async function exportRoom(server: YpartyServer, name: string, format: string | null, options: AdminOptions): Promise<Response> {
+  if (format !== null && format !== "json" && format !== "binary") {
+    return errorResponse("ERR_BAD_FORMAT", `format must be "json" or "binary", got "${format}"`, 400);
+  }
+  const update = await server.storage.docs.load(name);
+  if (update === null) return errorResponse("ERR_NOT_FOUND", `No stored document for ${name}`, 404);
+  if (format === "binary") {
+    return new Response(Buffer.from(update), { headers: { "content-type": "application/octet-stream" } });
+  }
+  return Response.json(options.updateToJson(update));
+}
+
+async function deleteRoom(server: YpartyServer, party: string, id: string): Promise<Response> {
+  const live = server.rooms().find((room) => room.party === party && room.id === id);
+  if (live) {
+    // A loaded room holds the document in memory and its clients hold copies: deleting under them would be undone.
+    return errorResponse("ERR_ROOM_IN_USE", `${party}/${id} is loaded (${live.connections} connections); delete it once it is idle`, 409);
+  }
+  const name = `${party}/${id}`;
+  const existed = (await server.storage.docs.stats(name)).updates > 0;
+  await server.storage.docs.delete(name);
+  await server.storage.kv(name).deleteAll();
+  return Response.json({ deleted: name, existed });
+}
+
+/** Splits `/_yparty/rooms/{party}/{room}[/export]` into its decoded parts. */
+function roomPath(rest: string): { party: string; id: string; action: string } | undefined {
+  const parts = rest.split("/");
+  if (parts[0] !== "rooms" || parts.length < 3 || parts.length > 4) return undefined;
+  try {
+    return { party: decodeURIComponent(parts[1]!), id: decodeURIComponent(parts[2]!), action: parts[3] ?? "" };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The admin API under `/_yparty/`: list, tail, export, delete. Every request needs `Authorization: Bearer <token>`. */
+export function adminHandler(options: AdminOptions): AdminHandler {
+  const streams = new Set<() => void>();
+  const route: RouteHandler<YpartyServer> = async (request, server) => {
+    const url = new URL(request.url);
+    if (!url.pathname.startsWith(CliDefaults.adminPrefix)) return undefined;
+    if (!tokenMatches(request.headers.get("authorization"), options.token)) {
+      return errorResponse("ERR_UNAUTHORIZED", "Missing or wrong admin token", 401);
+    }
+    const rest = url.pathname.slice(CliDefaults.adminPrefix.length);
+    if (rest === "rooms" && request.method === "GET") return Response.json({ rooms: await listRooms(server) });
+    if (rest === "logs" && request.method === "GET") return logStream(server, streams);
+    const room = roomPath(rest);
+    if (room?.action === "export" && request.method === "GET") {
+      return exportRoom(server, `${room.party}/${room.id}`, url.searchParams.get("format"), options);
+    }
+    if (room?.action === "" && request.method === "DELETE") return deleteRoom(server, room.party, room.id);
+    return errorResponse("ERR_NOT_FOUND", `No admin route ${request.method} ${url.pathname}`, 404);
+  };
+  return { route, close: () => [...streams].forEach((end) => end()) };
+}

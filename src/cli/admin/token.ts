@@ -1,0 +1,51 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { CliDefaults } from "../defaults.js";
+
+/** What a running server leaves in its data folder so `yparty list/tail/delete/export` can reach it. */
+export interface AdminFile {
+  url: string;
+  token: string;
+  pid: number;
+}
+
+export function generateToken(): string {
+  return randomBytes(CliDefaults.adminTokenBytes).toString("base64url");
+}
+
+/** Constant-time comparison of a request's bearer token with the server's. */
+export function tokenMatches(header: string | null, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/i.exec(header ?? "")?.[1] ?? "");
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function adminFilePath(dataDir: string): string {
+  return path.join(dataDir, CliDefaults.adminFile);
+}
+
+/** Written with mode 0600: the token is as good as a password for the server's data. */
+export async function writeAdminFile(dataDir: string, content: AdminFile): Promise<string> {
+  await mkdir(dataDir, { recursive: true });
+  const file = adminFilePath(dataDir);
+  await writeFile(file, JSON.stringify(content, null, 2) + "\n", { mode: 0o600 });
+  return file;
+}
+
+export async function readAdminFile(dataDir: string): Promise<AdminFile | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(adminFilePath(dataDir), "utf8")) as Partial<AdminFile>;
+    return typeof parsed.url === "string" && typeof parsed.token === "string"
+      ? { url: parsed.url, token: parsed.token, pid: Number(parsed.pid) }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes the admin file, but only if it is still ours (another server may have started since). */
+export async function removeAdminFile(dataDir: string, token: string): Promise<void> {
+  const current = await readAdminFile(dataDir);
+  if (current?.token === token) await rm(adminFilePath(dataDir), { force: true });
+}

@@ -1,0 +1,74 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { commands, type CommandName, type CommandSpec } from "./commands.js";
+import { usageError } from "./errors.js";
+
+export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
+
+export type Invocation =
+  | { kind: "help"; command?: CommandName }
+  | { kind: "version" }
+  | { kind: "run"; command: CommandName; positionals: string[]; values: ParsedValues };
+
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(commands, name);
+}
+
+function parseCommand(spec: CommandSpec, argv: string[]): { positionals: string[]; values: ParsedValues } {
+  const options: ParseArgsConfig["options"] = {};
+  for (const [name, option] of Object.entries(spec.options)) {
+    options[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as ParsedValues, positionals };
+  } catch (error) {
+    // node:util reports unknown flags and missing values with a readable message; keep it, add the command.
+    const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, ".") : String(error);
+    throw usageError(`yparty ${spec.name}: ${message}`);
+  }
+}
+
+/** Reads `argv` (without node and the script) into what to do. Throws a usage `CliError` (exit 2). */
+export function parseInvocation(argv: string[]): Invocation {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    const topic = rest[0];
+    if (first === "help" && topic !== undefined) {
+      if (!isCommand(topic)) throw usageError(`Unknown command "${topic}".`);
+      return { kind: "help", command: topic };
+    }
+    return { kind: "help" };
+  }
+  if (first === "--version" || first === "-v") return { kind: "version" };
+  if (!isCommand(first)) {
+    throw usageError(first.startsWith("-") ? `Unknown option "${first}" before the command.` : `Unknown command "${first}".`);
+  }
+  const spec = commands[first];
+  const { values, positionals } = parseCommand(spec, rest);
+  if (values.help === true) return { kind: "help", command: first };
+  if (positionals.length > spec.maxArgs) {
+    throw usageError(`yparty ${first}: unexpected argument "${positionals[spec.maxArgs]}" (usage: yparty ${first} ${spec.args}).`);
+  }
+  if (positionals.length < spec.minArgs) {
+    throw usageError(`yparty ${first}: missing ${spec.args}.`);
+  }
+  return { kind: "run", command: first, positionals, values };
+}
+
+/** `KEY=VALUE` pairs of a repeatable flag into an object; the value may contain `=`. */
+export function parseKeyValues(flag: string, pairs: string[] | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw usageError(`--${flag} expects KEY=VALUE, got "${pair}".`);
+    result[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return result;
+}
+
+/** A port flag: an integer 0..65535. */
+export function parsePort(text: string, source: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw usageError(`${source} expects a port number 0-65535, got "${text}".`);
+  return port;
+}

@@ -1,0 +1,46 @@
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { CliError } from "../errors.js";
+import type { PartyModule } from "../../runtime/index.js";
+
+const hooks = ["onConnect", "onRequest", "onMessage", "onBeforeConnect", "onBeforeRequest", "onClose", "onError"];
+
+/** A Party.Server class, or a legacy object with at least one hook (PartyKit's object API). */
+function isPartyModule(value: unknown): value is PartyModule {
+  if (typeof value === "function") return true;
+  return typeof value === "object" && value !== null && hooks.some((hook) => typeof (value as Record<string, unknown>)[hook] === "function");
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "no default export";
+  if (value === null) return "null";
+  if (typeof value === "object") return `an object with ${Object.keys(value).join(", ") || "no fields"}`;
+  return `a ${typeof value}`;
+}
+
+/**
+ * Imports a server bundle and returns its parties. A module that throws while loading, or a default export
+ * that is not a party, is an `ERR_BAD_ENTRY` naming the entry file.
+ */
+export async function loadBundle(file: string, entries: Record<string, string>, root: string): Promise<Record<string, PartyModule>> {
+  let loaded: { parties: Record<string, Record<string, unknown>> };
+  try {
+    loaded = (await import(pathToFileURL(file).href)) as typeof loaded;
+  } catch (error) {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    throw new CliError("ERR_BAD_ENTRY", `The server code threw while loading:\n${detail}`, { cause: error });
+  }
+  const parties: Record<string, PartyModule> = {};
+  for (const [name, namespace] of Object.entries(loaded.parties)) {
+    const candidate = namespace.default;
+    if (!isPartyModule(candidate)) {
+      const entry = path.relative(root, entries[name] ?? name);
+      throw new CliError(
+        "ERR_BAD_ENTRY",
+        `${entry} (party "${name}"): the default export must be a Party.Server class or an object with onConnect/onRequest; got ${describe(candidate)}.`,
+      );
+    }
+    parties[name] = candidate;
+  }
+  return parties;
+}

@@ -1,0 +1,95 @@
+import type { BuildContext, BuildFailure, Message, Metafile } from "esbuild";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { serverModulesPlugin } from "./plugin.js";
+
+export interface ServerBundleOptions {
+  /** Party name → absolute entry file. */
+  entries: Record<string, string>;
+  /** esbuild's working folder (the project root); relative paths in messages are shown from here. */
+  root: string;
+  /** Where bundles are written, one file per build (so each reload imports fresh code). */
+  outDir: string;
+  define: Record<string, string>;
+  alias: Record<string, string>;
+  minify: boolean;
+  /** Pretty-print build errors with colours. */
+  color: boolean;
+}
+
+export type BuildOutcome =
+  | { ok: true; file: string; inputs: string[]; warnings: string[] }
+  | { ok: false; message: string; inputs: string[] };
+
+export interface ServerBuilder {
+  /** Builds (or rebuilds) every entry into one ESM file. Never throws for errors in user code. */
+  build(): Promise<BuildOutcome>;
+  dispose(): Promise<void>;
+}
+
+/** One module that imports every party entry, so all parties share one build and one watcher. */
+function facade(entries: Record<string, string>): string {
+  const lines = Object.values(entries).map((file, index) => `import * as party${index} from ${JSON.stringify(file)};`);
+  const table = Object.keys(entries).map((name, index) => `${JSON.stringify(name)}: party${index}`);
+  return `${lines.join("\n")}\nexport const parties = { ${table.join(", ")} };\n`;
+}
+
+// Bundled CommonJS packages may call require() for Node built-ins; ESM has no require, so give them one.
+const requireShim = 'import { createRequire as __ypartyCreateRequire } from "node:module";\nconst require = __ypartyCreateRequire(import.meta.url);';
+
+function inputsOf(root: string, metafile: Metafile | undefined): string[] {
+  return Object.keys(metafile?.inputs ?? {})
+    .filter((input) => !input.startsWith("<") && !input.includes(":"))
+    .map((input) => path.resolve(root, input));
+}
+
+async function describeErrors(errors: Message[], color: boolean): Promise<string> {
+  const { formatMessages } = await import("esbuild");
+  return (await formatMessages(errors, { kind: "error", color })).join("").trimEnd();
+}
+
+export async function createServerBuilder(options: ServerBundleOptions): Promise<ServerBuilder> {
+  const esbuild = await import("esbuild");
+  let count = 0;
+  let lastInputs: string[] = Object.values(options.entries);
+  const context: BuildContext = await esbuild.context({
+    stdin: { contents: facade(options.entries), resolveDir: options.root, sourcefile: "yparty-entries.js", loader: "js" },
+    absWorkingDir: options.root,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    write: false,
+    metafile: true,
+    sourcemap: "inline",
+    logLevel: "silent",
+    minify: options.minify,
+    define: options.define,
+    alias: options.alias,
+    banner: { js: requireShim },
+    conditions: ["partykit"],
+    plugins: [serverModulesPlugin()],
+  });
+  await mkdir(options.outDir, { recursive: true });
+
+  return {
+    async build() {
+      try {
+        const result = await context.rebuild();
+        lastInputs = inputsOf(options.root, result.metafile);
+        const code = result.outputFiles?.[0]?.text ?? "";
+        const file = path.join(options.outDir, `server-${++count}.mjs`);
+        await writeFile(file, code);
+        const warnings = result.warnings.length
+          ? [(await esbuild.formatMessages(result.warnings, { kind: "warning", color: options.color })).join("")]
+          : [];
+        return { ok: true, file, inputs: lastInputs, warnings };
+      } catch (error) {
+        const errors = (error as Partial<BuildFailure>).errors;
+        const message = errors?.length ? await describeErrors(errors, options.color) : String(error);
+        return { ok: false, message, inputs: lastInputs };
+      }
+    },
+    dispose: () => context.dispose(),
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The command table: one source for parsing (`args.ts`) and for `--help` (`help.ts`), so they cannot drift.
+ */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  /** Repeatable (`--var A=1 --var B=2`). */
+  multiple?: boolean;
+  /** Shown after the flag in help, e.g. `<dir>`. */
+  value?: string;
+  description: string;
+}
+
+export interface CommandSpec {
+  name: CommandName;
+  summary: string;
+  /** Positional arguments, e.g. `[entry]` or `<party>/<room>`. */
+  args: string;
+  /** At most this many positionals. */
+  maxArgs: number;
+  /** At least this many positionals. */
+  minArgs: number;
+  options: Record<string, OptionSpec>;
+  /** Extra lines for the command's help. */
+  notes?: string[];
+}
+
+export type CommandName = "dev" | "start" | "list" | "tail" | "delete" | "export";
+
+const configOption: OptionSpec = {
+  type: "string",
+  short: "c",
+  value: "<file>",
+  description: "config file (default: yparty.json, else partykit.json, in this folder)",
+};
+
+const serverOptions: Record<string, OptionSpec> = {
+  config: configOption,
+  port: { type: "string", short: "p", value: "<n>", description: "port to listen on (default 1999; 0 = any free port)" },
+  host: { type: "string", value: "<host>", description: "interface to bind (default 127.0.0.1; 0.0.0.0 for every interface)" },
+  persist: { type: "string", value: "<dir>", description: "LevelDB data folder (default .yparty)" },
+  "no-persist": { type: "boolean", description: "keep everything in memory; lost on exit" },
+  var: { type: "string", multiple: true, value: "KEY=VALUE", description: "a variable for room.env (repeatable; wins over config and .env)" },
+  define: { type: "string", multiple: true, value: "KEY=VALUE", description: "replace KEY in the server code with VALUE, a JS expression (repeatable)" },
+  serve: { type: "string", value: "<dir>", description: "serve static files from this folder" },
+  "admin-token": { type: "string", value: "<token>", description: "token for list/tail/delete/export (default: $YPARTY_ADMIN_TOKEN, else generated)" },
+  "log-level": { type: "string", value: "<level>", description: "debug, info, warn or error (default info)" },
+  help: { type: "boolean", short: "h", description: "show this help" },
+};
+
+/** How admin commands find the server: flags, else env, else the admin file in the data folder. */
+const adminOptions: Record<string, OptionSpec> = {
+  url: { type: "string", value: "<url>", description: "server URL (default: $YPARTY_URL, else read from the data folder)" },
+  token: { type: "string", value: "<token>", description: "admin token (default: $YPARTY_ADMIN_TOKEN, else read from the data folder)" },
+  persist: { type: "string", value: "<dir>", description: "data folder of the running server (default .yparty)" },
+  config: configOption,
+  help: { type: "boolean", short: "h", description: "show this help" },
+};
+
+export const commands: Record<CommandName, CommandSpec> = {
+  dev: {
+    name: "dev",
+    summary: "run a server that rebuilds and reloads when its code changes",
+    args: "[entry]",
+    minArgs: 0,
+    maxArgs: 1,
+    options: serverOptions,
+    notes: [
+      "Without an entry or a config file, every room is a Yjs document (y-websocket compatible), stored in .yparty/.",
+      "On a code change, connections are closed with 1012 (clients reconnect) and room storage is kept.",
+      "A build error is printed and the last good build keeps serving.",
+    ],
+  },
+  start: {
+    name: "start",
+    summary: "run a server for production (no watching; JSON-line logs when stdout is not a terminal)",
+    args: "[entry]",
+    minArgs: 0,
+    maxArgs: 1,
+    options: serverOptions,
+  },
+  list: {
+    name: "list",
+    summary: "list rooms of a running server: live connections and stored size",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    options: { ...adminOptions, json: { type: "boolean", description: "print JSON instead of a table" } },
+  },
+  tail: {
+    name: "tail",
+    summary: "stream the live logs of a running server",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    options: { ...adminOptions, json: { type: "boolean", description: "print each entry as a JSON line" } },
+  },
+  delete: {
+    name: "delete",
+    summary: "delete a room's stored data (its Yjs document and key-value storage)",
+    args: "<party>/<room>",
+    minArgs: 1,
+    maxArgs: 1,
+    options: { ...adminOptions, yes: { type: "boolean", short: "y", description: "do not ask for confirmation" } },
+    notes: ["Asks for confirmation; without a terminal, --yes is required. Connections to the room are closed."],
+  },
+  export: {
+    name: "export",
+    summary: "print a room's Yjs document as JSON, or as a binary Yjs update",
+    args: "<party>/<room>",
+    minArgs: 1,
+    maxArgs: 1,
+    options: {
+      ...adminOptions,
+      format: { type: "string", value: "<json|binary>", description: "output format (default json)" },
+      output: { type: "string", short: "o", value: "<file>", description: "write to a file instead of stdout" },
+    },
+  },
+};

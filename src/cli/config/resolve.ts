@@ -1,0 +1,164 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { CliDefaults } from "../defaults.js";
+import { CliError } from "../errors.js";
+import { parseDotenv } from "./dotenv.js";
+import { findConfigFile, readConfigFile, readEnvFiles } from "./read.js";
+import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
+
+/** What the command line says about the project; anything set here wins over the config file. */
+export interface ProjectFlags {
+  cwd: string;
+  config?: string;
+  entry?: string;
+  port?: number;
+  host?: string;
+  persist?: string;
+  noPersist?: boolean;
+  vars?: Record<string, string>;
+  define?: Record<string, string>;
+  serve?: string;
+  /** `yparty dev` also reads `.env.local` (as PartyKit does). */
+  dev?: boolean;
+}
+
+export interface AssetBuild {
+  entryPoints: string[];
+  outdir: string;
+  bundle: boolean;
+  splitting: boolean;
+  minify: boolean;
+  sourcemap: boolean;
+  format: "esm" | "cjs" | "iife";
+  external: string[];
+  alias: Record<string, string>;
+  define: Record<string, string>;
+  loader: Record<string, string>;
+}
+
+export interface ServeConfig {
+  /** Absolute folder of static files. */
+  path: string;
+  /** Unknown paths without a file extension answer index.html. */
+  singlePageApp: boolean;
+  /** Cache-Control max-age in seconds; `null` = no header. */
+  browserTTL: number | null;
+  build?: AssetBuild;
+}
+
+/** Everything a server command needs, with absolute paths. */
+export interface ProjectConfig {
+  /** The config file read, if any. */
+  file?: string;
+  /** Folder that relative paths in the config are resolved against. */
+  root: string;
+  name?: string;
+  /** Absolute entry of the `main` party; absent = the built-in Yjs party. */
+  main?: string;
+  /** Other parties: name → absolute entry. */
+  parties: Record<string, string>;
+  port: number;
+  host: string;
+  persist: { dir: string } | false;
+  vars: Record<string, unknown>;
+  define: Record<string, string>;
+  alias: Record<string, string>;
+  minify: boolean;
+  build?: { command: string; cwd: string; watch: string[] };
+  serve?: ServeConfig;
+  /** Things worth telling the user once (env files read, hosted-only fields ignored). */
+  notes: string[];
+}
+
+function entryPath(base: string, file: string, field: string, source: string): string {
+  const absolute = path.resolve(base, file);
+  if (!existsSync(absolute)) throw new CliError("ERR_ENTRY_NOT_FOUND", `${source}: ${field}: file not found: ${absolute}`);
+  return absolute;
+}
+
+function assetBuild(root: string, servePath: string, build: string | AssetBuildFileConfig): AssetBuild {
+  const spec = typeof build === "string" ? { entry: build } : build;
+  const entries = spec.entry === undefined ? [] : Array.isArray(spec.entry) ? spec.entry : [spec.entry];
+  return {
+    entryPoints: entries.map((entry) => path.resolve(root, entry)),
+    outdir: path.resolve(root, spec.outdir ?? path.join(servePath, "dist")),
+    bundle: spec.bundle ?? true,
+    splitting: spec.splitting ?? true,
+    minify: spec.minify ?? false,
+    sourcemap: spec.sourcemap ?? true,
+    format: spec.format ?? "esm",
+    external: spec.external ?? [],
+    alias: spec.alias ?? {},
+    define: spec.define ?? {},
+    loader: spec.loader ?? {},
+  };
+}
+
+function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile): ServeConfig | undefined {
+  if (flags.serve !== undefined) return { path: path.resolve(flags.cwd, flags.serve), singlePageApp: false, browserTTL: null };
+  const serve = file.serve;
+  if (serve === undefined) return undefined;
+  if (typeof serve === "string") return { path: path.resolve(root, serve), singlePageApp: false, browserTTL: null };
+  const servePath = path.resolve(root, serve.path ?? "public");
+  return {
+    path: servePath,
+    singlePageApp: serve.singlePageApp ?? false,
+    browserTTL: serve.browserTTL ?? null,
+    ...(serve.build === undefined ? {} : { build: assetBuild(root, servePath, serve.build) }),
+  };
+}
+
+function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile): { dir: string } | false {
+  if (flags.noPersist) return false;
+  if (flags.persist !== undefined) return { dir: path.resolve(flags.cwd, flags.persist) };
+  if (file.persist === false) return false;
+  const dir = typeof file.persist === "string" ? file.persist : CliDefaults.dataDir;
+  return { dir: path.resolve(root, dir) };
+}
+
+/** Reads the config file (if any), `.env` files and flags into one `ProjectConfig`. Throws `CliError` (exit 2). */
+export function resolveProject(flags: ProjectFlags): ProjectConfig {
+  const configFile = findConfigFile(flags.cwd, flags.config);
+  const file: ConfigFile = configFile ? readConfigFile(configFile) : {};
+  const root = configFile ? path.dirname(configFile) : flags.cwd;
+  const source = configFile ?? "command line";
+  const notes: string[] = [];
+  const hosted = hostedOnlyFields.filter((field) => file[field] !== undefined);
+  if (hosted.length > 0) notes.push(`Ignoring PartyKit platform fields in ${configFile}: ${hosted.join(", ")}`);
+  if (typeof file.serve === "object") {
+    const ignored = ignoredServeFields.filter((field) => (file.serve as Record<string, unknown>)[field] !== undefined);
+    if (ignored.length > 0) notes.push(`Ignoring serve fields in ${configFile}: ${ignored.join(", ")}`);
+  }
+  const env = readEnvFiles(root, flags.dev === true, parseDotenv);
+  if (env.files.length > 0) notes.push(`Loaded environment variables from ${env.files.map((f) => path.relative(flags.cwd, f) || f).join(", ")}`);
+
+  const main = flags.entry !== undefined
+    ? entryPath(flags.cwd, flags.entry, "entry", "command line")
+    : file.main !== undefined ? entryPath(root, file.main, "main", source) : undefined;
+  const parties = Object.fromEntries(
+    Object.entries(file.parties ?? {}).map(([name, entry]) => [name, entryPath(root, entry, `parties.${name}`, source)]),
+  );
+  const build = file.build?.command === undefined ? undefined : {
+    command: file.build.command,
+    cwd: path.resolve(root, file.build.cwd ?? "."),
+    watch: (file.build.watch === undefined ? ["src"] : Array.isArray(file.build.watch) ? file.build.watch : [file.build.watch]).map((w) => path.resolve(root, w)),
+  };
+  const serve = serveConfig(flags, root, file);
+  return {
+    ...(configFile ? { file: configFile } : {}),
+    root,
+    ...(file.name !== undefined ? { name: file.name } : {}),
+    ...(main !== undefined ? { main } : {}),
+    parties,
+    port: flags.port ?? file.port ?? CliDefaults.port,
+    host: flags.host ?? CliDefaults.host,
+    persist: persistConfig(flags, root, file),
+    vars: { ...file.vars, ...env.vars, ...flags.vars },
+    define: { ...file.define, ...flags.define },
+    alias: file.build?.alias ?? {},
+    minify: file.minify ?? false,
+    ...(build ? { build } : {}),
+    ...(serve ? { serve } : {}),
+    notes,
+  };
+}

@@ -1,0 +1,127 @@
+import { any, arrayOf, bool, enumOf, nul, num, object, oneOf, recordOf, str, type Shape } from "./shape.js";
+
+/** Field types of `yparty.json`: the same fields `partykit.json` accepts (PartyKit 0.0.115's schema). */
+const stringOrStrings = oneOf(str, arrayOf(str));
+const loaders = enumOf("base64", "binary", "copy", "css", "dataurl", "default", "empty", "file", "js", "json", "jsx", "local-css", "text", "ts", "tsx");
+
+/** `serve.build`: the browser bundle PartyKit builds from your client entry. */
+export const assetBuildShape = object({
+  entry: stringOrStrings,
+  bundle: bool,
+  splitting: bool,
+  external: arrayOf(str),
+  outdir: str,
+  minify: bool,
+  alias: recordOf(str),
+  format: enumOf("esm", "cjs", "iife"),
+  live: bool,
+  sourcemap: bool,
+  define: recordOf(str),
+  loader: recordOf(loaders),
+});
+
+export const configShape = object({
+  $schema: str,
+  name: str,
+  main: str,
+  port: num,
+  vars: recordOf(any),
+  define: recordOf(str),
+  parties: recordOf(str),
+  persist: oneOf(bool, str),
+  minify: bool,
+  serve: oneOf(
+    str,
+    object(
+      {
+        path: str,
+        build: oneOf(str, assetBuildShape),
+        include: arrayOf(str),
+        exclude: arrayOf(str),
+        browserTTL: oneOf(nul, num),
+        edgeTTL: oneOf(nul, num),
+        singlePageApp: bool,
+      },
+      "an object with path, singlePageApp, build, browserTTL",
+    ),
+  ),
+  build: object({ command: str, cwd: str, watch: stringOrStrings, alias: recordOf(str) }),
+  // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
+  team: str,
+  preview: str,
+  crons: recordOf(str),
+  compatibilityDate: str,
+  compatibilityFlags: arrayOf(str),
+  ai: any,
+  domain: str,
+  vectorize: recordOf(any),
+  logpush: bool,
+  tailConsumers: arrayOf(str),
+  analytics: str,
+  bindings: object({ r2: recordOf(str), kv: recordOf(str) }),
+  placement: object({ mode: enumOf("smart") }),
+  observability: object({ enabled: bool, head_sampling_rate: num }),
+}, "a config object");
+
+/** Fields that only mean something on PartyKit's hosted platform. */
+export const hostedOnlyFields = [
+  "team",
+  "preview",
+  "crons",
+  "compatibilityDate",
+  "compatibilityFlags",
+  "ai",
+  "domain",
+  "vectorize",
+  "logpush",
+  "tailConsumers",
+  "analytics",
+  "bindings",
+  "placement",
+  "observability",
+] as const;
+
+/** `serve` fields that yparty ignores (they tune PartyKit's CDN). */
+export const ignoredServeFields = ["include", "exclude", "edgeTTL"] as const;
+
+/** A config file as written (after validation). */
+export interface ConfigFile {
+  name?: string;
+  main?: string;
+  port?: number;
+  vars?: Record<string, unknown>;
+  define?: Record<string, string>;
+  parties?: Record<string, string>;
+  persist?: boolean | string;
+  minify?: boolean;
+  serve?: string | ServeFileConfig;
+  build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };
+  [hosted: string]: unknown;
+}
+
+export interface ServeFileConfig {
+  path?: string;
+  build?: string | AssetBuildFileConfig;
+  include?: string[];
+  exclude?: string[];
+  browserTTL?: number | null;
+  edgeTTL?: number | null;
+  singlePageApp?: boolean;
+}
+
+export interface AssetBuildFileConfig {
+  entry?: string | string[];
+  bundle?: boolean;
+  splitting?: boolean;
+  external?: string[];
+  outdir?: string;
+  minify?: boolean;
+  alias?: Record<string, string>;
+  format?: "esm" | "cjs" | "iife";
+  live?: boolean;
+  sourcemap?: boolean;
+  define?: Record<string, string>;
+  loader?: Record<string, string>;
+}
+
+export type { Shape };

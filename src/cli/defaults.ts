@@ -1,0 +1,25 @@
+/** Every default and limit of the CLI, in one place. */
+export const CliDefaults = {
+  port: 1999,
+  host: "127.0.0.1",
+  /** Where LevelDB data, the admin file and the build output live unless `--persist` says otherwise. */
+  dataDir: ".yparty",
+  /** Config files looked up in the working directory, in this order. */
+  configFiles: ["yparty.json", "partykit.json", "partykit.jsonc", "partykit.json5"],
+  /** Env files read into `vars`; later files win. */
+  envFiles: [".env", ".env.local"],
+  /** File changes closer together than this trigger one rebuild. */
+  watchDebounceMs: 100,
+  /** Path prefix of the admin HTTP API (list, tail, delete, export). */
+  adminPrefix: "/_yparty/",
+  /** File in the data folder that tells local commands where the server is and its admin token. */
+  adminFile: "server.json",
+  /** Bytes of randomness in a generated admin token. */
+  adminTokenBytes: 24,
+  /** How long an admin command waits for the server to answer. */
+  adminTimeoutMs: 10_000,
+  /** Interval of the keep-alive comment on a `tail` stream, so proxies keep it open. */
+  tailKeepAliveMs: 15_000,
+  /** A second SIGINT/SIGTERM during shutdown exits at once; so does a shutdown slower than this. */
+  shutdownTimeoutMs: 15_000,
+} as const;

@@ -1,0 +1,80 @@
+import type { LogLevel } from "../runtime/index.js";
+import { parseInvocation, parseKeyValues, parsePort, type ParsedValues } from "./args.js";
+import { commands, type CommandName } from "./commands.js";
+import { resolveProject } from "./config/resolve.js";
+import { CliError, ExitCode, usageError } from "./errors.js";
+import { commandHelp, mainHelp } from "./help.js";
+import { packageVersion } from "./version.js";
+
+const logLevels: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+const str = (values: ParsedValues, name: string) => values[name] as string | undefined;
+
+async function serverCommand(command: "dev" | "start", positionals: string[], values: ParsedValues): Promise<number> {
+  const logLevel = (str(values, "log-level") ?? "info") as LogLevel;
+  if (!logLevels.includes(logLevel)) throw usageError(`--log-level must be one of ${logLevels.join(", ")}, got "${logLevel}".`);
+  if (values.persist !== undefined && values["no-persist"] === true) throw usageError("--persist and --no-persist contradict each other.");
+  const port = str(values, "port");
+  const project = resolveProject({
+    cwd: process.cwd(),
+    dev: command === "dev",
+    ...(str(values, "config") !== undefined ? { config: str(values, "config") } : {}),
+    ...(positionals[0] !== undefined ? { entry: positionals[0] } : {}),
+    ...(port !== undefined ? { port: parsePort(port, "--port") } : {}),
+    ...(str(values, "host") !== undefined ? { host: str(values, "host") } : {}),
+    ...(str(values, "persist") !== undefined ? { persist: str(values, "persist") } : {}),
+    noPersist: values["no-persist"] === true,
+    vars: parseKeyValues("var", values.var as string[] | undefined),
+    define: parseKeyValues("define", values.define as string[] | undefined),
+    ...(str(values, "serve") !== undefined ? { serve: str(values, "serve") } : {}),
+  });
+  const adminToken = str(values, "admin-token") ?? process.env.YPARTY_ADMIN_TOKEN;
+  // Loaded on demand: `--help` and usage errors answer without loading the runtime or esbuild.
+  const { runServer } = await import("./serve/run.js");
+  return runServer({ command, project, logLevel, ...(adminToken ? { adminToken } : {}) });
+}
+
+async function adminCommand(command: Exclude<CommandName, "dev" | "start">, positionals: string[], values: ParsedValues): Promise<number> {
+  const { findServer } = await import("./admin/client.js");
+  const { deleteCommand, exportCommand, listCommand, tailCommand } = await import("./admin/commands.js");
+  const target = await findServer({
+    cwd: process.cwd(),
+    env: process.env,
+    ...(str(values, "url") !== undefined ? { url: str(values, "url") } : {}),
+    ...(str(values, "token") !== undefined ? { token: str(values, "token") } : {}),
+    ...(str(values, "persist") !== undefined ? { persist: str(values, "persist") } : {}),
+    ...(str(values, "config") !== undefined ? { config: str(values, "config") } : {}),
+  });
+  const json = values.json === true;
+  if (command === "list") await listCommand(target, json);
+  else if (command === "tail") await tailCommand(target, json);
+  else if (command === "delete") await deleteCommand(target, positionals[0]!, values.yes === true);
+  else await exportCommand(target, positionals[0]!, str(values, "format") ?? "json", str(values, "output"));
+  return ExitCode.Ok;
+}
+
+/** Runs the CLI; resolves with the exit code. Errors meant for the user are printed without a stack. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const invocation = parseInvocation(argv);
+    if (invocation.kind === "version") {
+      process.stdout.write(`${packageVersion()}\n`);
+      return ExitCode.Ok;
+    }
+    if (invocation.kind === "help") {
+      process.stdout.write(invocation.command ? commandHelp(commands[invocation.command]) : mainHelp(packageVersion()));
+      return ExitCode.Ok;
+    }
+    const { command, positionals, values } = invocation;
+    if (command === "dev" || command === "start") return await serverCommand(command, positionals, values);
+    return await adminCommand(command, positionals, values);
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`yparty: ${error.message}\n`);
+      return error.exitCode;
+    }
+    const detail = error instanceof Error ? (process.env.YPARTY_DEBUG ? error.stack : `${error.message} (set YPARTY_DEBUG=1 for the stack)`) : String(error);
+    process.stderr.write(`yparty: unexpected failure: ${detail}\n`);
+    return ExitCode.Failure;
+  }
+}

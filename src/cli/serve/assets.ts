@@ -1,0 +1,68 @@
+import type { BuildContext, BuildOptions, Plugin } from "esbuild";
+import { browserModulesPlugin } from "../bundle/plugin.js";
+import type { AssetBuild } from "../config/resolve.js";
+import { CliError } from "../errors.js";
+
+export interface AssetBuilder {
+  dispose(): Promise<void>;
+}
+
+function buildOptions(build: AssetBuild, root: string, define: Record<string, string>, plugins: Plugin[]): BuildOptions {
+  return {
+    entryPoints: build.entryPoints,
+    outdir: build.outdir,
+    absWorkingDir: root,
+    bundle: build.bundle,
+    splitting: build.splitting && build.format === "esm",
+    minify: build.minify,
+    sourcemap: build.sourcemap,
+    format: build.format,
+    external: build.external,
+    alias: build.alias,
+    define: { ...define, ...build.define },
+    loader: build.loader as BuildOptions["loader"],
+    platform: "browser",
+    target: "es2022",
+    logLevel: "silent",
+    plugins: [browserModulesPlugin(), ...plugins],
+  };
+}
+
+/**
+ * The config's `serve.build`: bundles the client entry for the browser (once for `start`; rebuilt on change
+ * for `dev`, where errors are reported and the previous files keep being served).
+ */
+export async function buildAssets(
+  build: AssetBuild,
+  root: string,
+  define: Record<string, string>,
+  options: { watch: boolean; report: (text: string, ok: boolean) => void; color: boolean },
+): Promise<AssetBuilder> {
+  const esbuild = await import("esbuild");
+  const format = async (kind: "error" | "warning", messages: Parameters<typeof esbuild.formatMessages>[0]) =>
+    (await esbuild.formatMessages(messages, { kind, color: options.color })).join("").trimEnd();
+  if (!options.watch) {
+    try {
+      await esbuild.build(buildOptions(build, root, define, []));
+    } catch (error) {
+      const errors = (error as { errors?: Parameters<typeof esbuild.formatMessages>[0] }).errors ?? [];
+      throw new CliError("ERR_BUILD", `The client build (serve.build) failed:\n${await format("error", errors)}`);
+    }
+    return { dispose: async () => {} };
+  }
+  let first = true;
+  const reporter: Plugin = {
+    name: "yparty-asset-report",
+    setup(pluginBuild) {
+      pluginBuild.onEnd(async (result) => {
+        if (result.errors.length > 0) options.report(`Client build failed:\n${await format("error", result.errors)}`, false);
+        else if (!first) options.report("Client rebuilt", true);
+        first = false;
+      });
+    },
+  };
+  const context: BuildContext = await esbuild.context(buildOptions(build, root, define, [reporter]));
+  await context.rebuild().catch(() => {});
+  await context.watch();
+  return { dispose: () => context.dispose() };
+}

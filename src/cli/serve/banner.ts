@@ -1,0 +1,36 @@
+import path from "node:path";
+
+export interface BannerInfo {
+  command: "dev" | "start";
+  url: string;
+  parties: string[];
+  persist: { dir: string } | false;
+  serve?: string;
+  adminToken: string;
+  adminFile?: string;
+}
+
+function relative(file: string): string {
+  return path.relative(process.cwd(), file) || ".";
+}
+
+/** The token is shown by `dev` (a local tool); `start` only says where it is, so it stays out of log files. */
+function adminLine(info: BannerInfo): string {
+  const where = info.adminFile ? ` (saved in ${relative(info.adminFile)} for yparty list/tail/delete/export)` : "";
+  if (info.command === "dev" || !info.adminFile) return `token ${info.adminToken}${where}`;
+  return `token saved in ${relative(info.adminFile)}`;
+}
+
+/** What `yparty dev` prints once listening: where to go, what runs, where data lives, how to reach the admin API. */
+export function banner(info: BannerInfo): string {
+  const rows: Array<[string, string]> = [
+    ["url", info.url],
+    ["parties", info.parties.join(", ")],
+    ["data", info.persist ? `${relative(info.persist.dir)} (LevelDB)` : "memory (lost on exit; --no-persist)"],
+    ...(info.serve ? [["static", relative(info.serve)] as [string, string]] : []),
+    ["admin", adminLine(info)],
+  ];
+  const lines = rows.map(([label, value]) => `  ${label.padEnd(8)} ${value}`);
+  const tail = info.command === "dev" ? "Watching for changes. Press Ctrl-C to stop." : "Press Ctrl-C to stop.";
+  return [`yparty ${info.command}: ready on ${info.url}`, ...lines, tail, ""].join("\n");
+}

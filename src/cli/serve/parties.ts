@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { PartyModule } from "../../runtime/index.js";
+import { loadBundle } from "../bundle/load.js";
+import { createServerBuilder, type ServerBuilder } from "../bundle/server.js";
+import type { ProjectConfig } from "../config/resolve.js";
+import { CliError } from "../errors.js";
+
+export type Parties = Record<string, PartyModule>;
+
+export type RebuildOutcome = { ok: true; parties: Parties; warnings: string[] } | { ok: false; message: string };
+
+/** The party modules of a project, built from its entries; rebuilt on demand (`yparty dev`). */
+export interface PartySource {
+  /** Human description per party, e.g. `main (src/server.ts)`. */
+  readonly description: string[];
+  rebuild(): Promise<RebuildOutcome>;
+  /** Files the last build read (what `dev` watches). Empty when there is nothing to build. */
+  inputs(): string[];
+  dispose(): Promise<void>;
+}
+
+/** Without a `main` entry, the main party is the built-in Yjs party: every room a persisted Yjs document. */
+async function builtInMain(): Promise<Parties> {
+  const { DocumentParty } = await import("../../yjs/index.js");
+  return { main: DocumentParty as unknown as PartyModule };
+}
+
+export async function createPartySource(project: ProjectConfig, define: Record<string, string>, color: boolean): Promise<PartySource> {
+  const entries: Record<string, string> = { ...(project.main ? { main: project.main } : {}), ...project.parties };
+  const describeEntry = (name: string) => `${name} (${path.relative(process.cwd(), entries[name]!) || entries[name]})`;
+  const description = [
+    ...(project.main ? [] : ["main (built-in Yjs documents)"]),
+    ...Object.keys(entries).map(describeEntry),
+  ];
+  if (Object.keys(entries).length === 0) {
+    return { description, rebuild: async () => ({ ok: true, parties: await builtInMain(), warnings: [] }), inputs: () => [], dispose: async () => {} };
+  }
+  const outDir = await mkdtemp(path.join(os.tmpdir(), "yparty-build-"));
+  let builder: ServerBuilder;
+  try {
+    builder = await createServerBuilder({ entries, root: project.root, outDir, define, alias: project.alias, minify: project.minify, color });
+  } catch (error) {
+    await rm(outDir, { recursive: true, force: true });
+    throw new CliError("ERR_BUILD", `Cannot start the bundler (esbuild): ${(error as Error).message}`, { cause: error });
+  }
+  let inputs: string[] = Object.values(entries);
+  return {
+    description,
+    async rebuild() {
+      const outcome = await builder.build();
+      inputs = outcome.inputs;
+      if (!outcome.ok) return { ok: false, message: `The server code failed to build:\n${outcome.message}` };
+      try {
+        const parties = await loadBundle(outcome.file, entries, project.root);
+        const main = project.main ? {} : await builtInMain();
+        return { ok: true, parties: { ...main, ...parties }, warnings: outcome.warnings };
+      } catch (error) {
+        if (error instanceof CliError) return { ok: false, message: error.message };
+        throw error;
+      }
+    },
+    inputs: () => inputs,
+    async dispose() {
+      await builder.dispose();
+      await rm(outDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { createLogger, createServer, type LogLevel, type Logger, type RouteHandler, type YpartyServer } from "../../runtime/index.js";
+import { updateToJson } from "../admin/export.js";
+import { adminHandler } from "../admin/handler.js";
+import { generateToken, removeAdminFile, writeAdminFile } from "../admin/token.js";
+import type { ProjectConfig } from "../config/resolve.js";
+import { CliError } from "../errors.js";
+import { staticFiles } from "../static.js";
+import { buildAssets, type AssetBuilder } from "./assets.js";
+import { banner } from "./banner.js";
+import { runBuildCommand } from "./build-command.js";
+import { createPartySource, type PartySource } from "./parties.js";
+import { startDevReloader } from "./reloader.js";
+import { onShutdownSignal } from "./shutdown.js";
+
+export interface RunOptions {
+  command: "dev" | "start";
+  project: ProjectConfig;
+  adminToken?: string;
+  logLevel: LogLevel;
+}
+
+/** How a failure to listen or open storage reads to a person. */
+function startupError(error: unknown, project: ProjectConfig): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === "EADDRINUSE") {
+    return new CliError("ERR_LISTEN", `Port ${project.port} on ${project.host} is already in use. Stop the other server or pass --port.`);
+  }
+  if (code === "EACCES" || code === "EADDRNOTAVAIL") {
+    return new CliError("ERR_LISTEN", `Cannot listen on ${project.host}:${project.port} (${code}).`);
+  }
+  if (code === "ERR_STORAGE_LOCKED") {
+    return new CliError("ERR_LISTEN", `${(error as Error).message}\nAnother yparty server is using this data folder; stop it or pass --persist <dir>.`);
+  }
+  return error;
+}
+
+function routesFor(project: ProjectConfig, admin: RouteHandler<YpartyServer>): RouteHandler<YpartyServer>[] {
+  const routes: RouteHandler<YpartyServer>[] = [admin];
+  if (project.serve) {
+    routes.push(staticFiles({ root: project.serve.path, singlePageApp: project.serve.singlePageApp, browserTTL: project.serve.browserTTL }));
+  }
+  return routes;
+}
+
+/** Starts everything that must be ready before the first request; undoes it all if a later step fails. */
+async function startServer(options: RunOptions, logger: Logger, cleanups: Array<() => Promise<void>>) {
+  const { project, command } = options;
+  const color = process.stdout.isTTY === true;
+  if (project.build) await runBuildCommand(project.build.command, project.build.cwd);
+  const define = { PARTYKIT_HOST: JSON.stringify(`${project.host}:${project.port}`), ...project.define };
+  const source: PartySource = await createPartySource(project, define, color);
+  cleanups.push(() => source.dispose());
+  const first = await source.rebuild();
+  if (!first.ok) throw new CliError("ERR_BUILD", first.message);
+  first.warnings.forEach((text) => process.stderr.write(text));
+  if (project.serve?.build) {
+    const report = (text: string, ok: boolean) => (ok ? logger.info("client.rebuilt") : process.stderr.write(text + "\n"));
+    const assets: AssetBuilder = await buildAssets(project.serve.build, project.root, define, { watch: command === "dev", report, color });
+    cleanups.push(() => assets.dispose());
+  }
+  const token = options.adminToken ?? generateToken();
+  const admin = adminHandler({ token, updateToJson });
+  let server: YpartyServer;
+  try {
+    server = createServer({
+      parties: first.parties,
+      port: project.port,
+      host: project.host,
+      persist: project.persist,
+      vars: project.vars,
+      logger,
+      routes: routesFor(project, admin.route),
+    });
+    await server.listen();
+  } catch (error) {
+    throw startupError(error, project);
+  }
+  cleanups.unshift(async () => {
+    admin.close();
+    await server.close();
+  });
+  const adminFile = project.persist ? await writeAdminFile(project.persist.dir, { url: server.url, token, pid: process.pid }) : undefined;
+  if (project.persist) cleanups.push(() => removeAdminFile((project.persist as { dir: string }).dir, token));
+  return { server, source, token, adminFile };
+}
+
+/**
+ * `yparty dev` / `yparty start`: builds, serves, and on SIGINT/SIGTERM closes gracefully (every room flushed)
+ * before resolving with the exit code.
+ */
+export async function runServer(options: RunOptions): Promise<number> {
+  const { project, command } = options;
+  const json = command === "start" && !process.stdout.isTTY;
+  const logger = createLogger({ json, level: options.logLevel, write: (line) => void process.stdout.write(line + "\n") });
+  for (const note of project.notes) logger.info("config.note", { note });
+  const cleanups: Array<() => Promise<void>> = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.error("shutdown.failed", { error }));
+  };
+  // Signals are handled from the start: one that arrives while building or opening storage waits for that
+  // to finish, then closes everything like any other shutdown.
+  const startup = startServer(options, logger, cleanups);
+  const exitCode = onShutdownSignal(logger, async () => {
+    await startup.catch(() => {});
+    await runCleanups();
+  });
+  let started: Awaited<typeof startup>;
+  try {
+    started = await startup;
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+  const { server, source, token, adminFile } = started;
+  const info = { command, url: server.url, parties: source.description, persist: project.persist, adminToken: token, ...(adminFile ? { adminFile } : {}), ...(project.serve ? { serve: project.serve.path } : {}) };
+  if (json) logger.info("yparty.ready", { url: server.url, parties: source.description, data: project.persist ? project.persist.dir : "memory" });
+  else process.stdout.write(banner(info));
+  if (command === "dev") {
+    const reloader = startDevReloader({ source, server, logger, project });
+    cleanups.unshift(async () => reloader.close());
+  }
+  return exitCode;
+}

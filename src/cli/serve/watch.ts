@@ -1,0 +1,69 @@
+import { watch, type FSWatcher } from "node:fs";
+import path from "node:path";
+import { CliDefaults } from "../defaults.js";
+
+export interface FileWatcher {
+  /** Watches the folders of these files (replacing the previous set); changes under node_modules are ignored. */
+  update(files: string[]): void;
+  close(): void;
+}
+
+/**
+ * Calls `onChange` once per burst of file changes (debounced). Watches folders, not files: editors that
+ * save by rename replace the file, and a new file next to an entry is noticed too.
+ */
+export function watchFiles(onChange: () => void, debounceMs: number = CliDefaults.watchDebounceMs): FileWatcher {
+  const watchers = new Map<string, FSWatcher>();
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onChange, debounceMs);
+  };
+  return {
+    update(files) {
+      const dirs = new Set(files.filter((file) => !file.split(path.sep).includes("node_modules")).map((file) => path.dirname(file)));
+      for (const [dir, watcher] of watchers) {
+        if (!dirs.has(dir)) {
+          watcher.close();
+          watchers.delete(dir);
+        }
+      }
+      for (const dir of dirs) {
+        if (watchers.has(dir)) continue;
+        try {
+          const watcher = watch(dir, (_event, name) => {
+            if (name && !name.startsWith(".")) schedule();
+          });
+          watcher.on("error", () => watchers.delete(dir));
+          watchers.set(dir, watcher);
+        } catch {
+          // The folder vanished between the build and now; the next build will list what exists.
+        }
+      }
+    },
+    close() {
+      clearTimeout(timer);
+      for (const watcher of watchers.values()) watcher.close();
+      watchers.clear();
+    },
+  };
+}
+
+/** Watches whole trees (the config's `build.watch`), for a custom build command. */
+export function watchTrees(roots: string[], onChange: () => void, debounceMs: number = CliDefaults.watchDebounceMs): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const watchers = roots.flatMap((root) => {
+    try {
+      return [watch(root, { recursive: true }, () => {
+        clearTimeout(timer);
+        timer = setTimeout(onChange, debounceMs);
+      })];
+    } catch {
+      return [];
+    }
+  });
+  return () => {
+    clearTimeout(timer);
+    for (const watcher of watchers) watcher.close();
+  };
+}

@@ -1,0 +1,86 @@
+/** `yparty list | tail | delete | export` against a real server, found through the data folder's admin file. */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import * as Y from "yjs";
+import { afterEach, describe, expect, it } from "vitest";
+import { CliProcess, deferredCleanups, runCli, serveFixture } from "./helpers.js";
+import { TextClient, within, wsUrl } from "./ws-client.js";
+
+const defer = deferredCleanups(afterEach);
+const serve = (fixture: string) => serveFixture(defer, "start", fixture);
+
+describe("admin commands", () => {
+  it("the admin API refuses requests without the token", async () => {
+    const { url, dir } = await serve("legacy-object");
+    expect((await fetch(`${url}/_yparty/rooms`)).status).toBe(401);
+    const wrong = await fetch(`${url}/_yparty/rooms`, { headers: { authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({ error: { code: "ERR_UNAUTHORIZED", message: "Missing or wrong admin token" } });
+    const file = JSON.parse(await readFile(path.join(dir, ".yparty", "server.json"), "utf8")) as { token: string; url: string };
+    expect(file.url).toBe(url);
+    expect((await fetch(`${url}/_yparty/rooms`, { headers: { authorization: `Bearer ${file.token}` } })).status).toBe(200);
+  });
+
+  it("list shows live rooms with their connections", async () => {
+    const { url, dir } = await serve("legacy-object");
+    const client = new TextClient(wsUrl(url, "/parties/main/busy-room"));
+    defer(() => client.close());
+    await client.next((m) => m.startsWith("legacy hello"));
+    const table = await runCli(["list"], { cwd: dir });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^PARTY\s+ROOM\s+CONNECTIONS\s+STORED\s+UPDATES$/m);
+    expect(table.stdout).toMatch(/^main\s+busy-room\s+1\s+0 B\s+0$/m);
+    const json = await runCli(["list", "--json"], { cwd: dir });
+    expect(JSON.parse(json.stdout)).toContainEqual({ party: "main", id: "busy-room", connections: 1, storedBytes: 0, storedUpdates: 0 });
+  });
+
+  it("tail streams log entries as they happen", async () => {
+    const { url, dir } = await serve("legacy-object");
+    const tail = new CliProcess(["tail", "--json"], { cwd: dir });
+    defer(() => tail.stop("SIGKILL"));
+    await tail.waitFor(/Tailing logs of/);
+    expect((await fetch(`${url}/parties/main/lobby/boom`)).status).toBe(500);
+    const [line] = await tail.waitFor(/^\{.*"level":"error".*\}$/m);
+    expect(JSON.parse(line)).toMatchObject({ level: "error", party: "main", room: "lobby" });
+    expect(await tail.stop("SIGINT")).toBe(0);
+  });
+
+  it("export prints JSON or a binary update; delete removes a stored room after --yes", async () => {
+    const { url, dir, cli } = await serve("y-partykit");
+    // Write through the y-protocols socket with a raw Yjs update, as any client would.
+    const doc = new Y.Doc();
+    doc.getText("text").insert(0, "exported words");
+    const watcher = new TextClient(wsUrl(url, "/parties/main/report"));
+    defer(() => watcher.close());
+    await within(watcher.opened, 10_000, "socket");
+    const { encodeUpdate } = await import("../../src/protocol/index.js");
+    watcher.socket.send(encodeUpdate(Y.encodeStateAsUpdate(doc)));
+    await watcher.next((m) => m === "saved:exported words");
+    watcher.close();
+    await within(watcher.closed, 10_000, "close");
+    // Stop and restart, so the room is not loaded (delete refuses a loaded room).
+    expect(await cli.stop("SIGTERM")).toBe(0);
+    const restarted = new CliProcess(["start", "--port", "0"], { cwd: dir });
+    defer(() => restarted.stop("SIGKILL"));
+    await restarted.url();
+
+    const json = await runCli(["export", "main/report"], { cwd: dir });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ text: "exported words" });
+    const binaryFile = path.join(dir, "report.bin");
+    const binary = await runCli(["export", "main/report", "--format", "binary", "-o", binaryFile], { cwd: dir });
+    expect(binary.code).toBe(0);
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, new Uint8Array(await readFile(binaryFile)));
+    expect(copy.getText("text").toString()).toBe("exported words");
+
+    const listed = await runCli(["list"], { cwd: dir });
+    expect(listed.stdout).toMatch(/^main\s+report\s+0\s+\d+ B\s+\d+$/m);
+    const deleted = await runCli(["delete", "main/report", "--yes"], { cwd: dir });
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toBe("Deleted main/report.\n");
+    const gone = await runCli(["export", "main/report"], { cwd: dir });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("ERR_NOT_FOUND");
+  });
+});

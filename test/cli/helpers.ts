@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const binPath = path.join(repoRoot, "bin", "yparty.js");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment for a spawned CLI: no inherited admin settings, no colours. */
+function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extra };
+  delete env.YPARTY_URL;
+  if (!("YPARTY_ADMIN_TOKEN" in extra)) delete env.YPARTY_ADMIN_TOKEN;
+  return env;
+}
+
+/** Runs `yparty ...args` to completion (bounded by `timeoutMs`). */
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd ?? repoRoot, env: cliEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`yparty ${args.join(" ")} did not finish in time.\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, options.timeoutMs ?? 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** A long-running `yparty dev|start`, with its output collected and waitable. */
+export class CliProcess {
+  readonly child: ChildProcess;
+  stdout = "";
+  stderr = "";
+  private readonly exited: Promise<number | null>;
+  private waiters: Array<() => void> = [];
+
+  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd ?? repoRoot, env: cliEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+    const collect = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      this[stream] += chunk.toString();
+      for (const wake of this.waiters.splice(0)) wake();
+    };
+    this.child.stdout!.on("data", collect("stdout"));
+    this.child.stderr!.on("data", collect("stderr"));
+    this.exited = new Promise((resolve) => this.child.on("exit", (code) => {
+      for (const wake of this.waiters.splice(0)) wake();
+      resolve(code);
+    }));
+  }
+
+  get output(): string {
+    return this.stdout + this.stderr;
+  }
+
+  /** Resolves with the first match of `pattern` in the output (from `from` on); rejects on exit or timeout. */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000, from = 0): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.output.slice(from).match(pattern);
+      if (match) return match;
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`yparty exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${pattern}.\n${this.output}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Timed out waiting for ${pattern}.\n${this.output}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** The URL from the banner (or the JSON `yparty.ready` line), printed once the server is fully up. */
+  async url(): Promise<string> {
+    const match = await this.waitFor(/ready on (http:\/\/\S+)|"event":"yparty\.ready","url":"(http:\/\/[^"]+)"/);
+    return match[1] ?? match[2]!;
+  }
+
+  /** Sends `signal` and resolves with the exit code (SIGKILL after `timeoutMs`). */
+  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 15_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+export async function tempDir(prefix = "yparty-cli-"): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A port nothing listens on (bound once, then released). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Copies a fixture project into a temp folder (with the repo's node_modules linked), so tests can edit it. */
+export async function copyFixture(name: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const { cp, symlink } = await import("node:fs/promises");
+  const temp = await tempDir(`yparty-${name}-`);
+  await cp(path.join(repoRoot, "test", "cli", "fixtures", name), temp.dir, { recursive: true });
+  await symlink(path.join(repoRoot, "node_modules"), path.join(temp.dir, "node_modules"), "dir");
+  return temp;
+}
+
+/** Registers an afterEach that runs everything deferred during the test, last first. */
+export function deferredCleanups(afterEachHook: (fn: () => Promise<void>) => void): (cleanup: () => unknown) => void {
+  const cleanups: Array<() => unknown> = [];
+  afterEachHook(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return (cleanup) => void cleanups.push(cleanup);
+}
+
+/** A fixture copied to a temp folder and `yparty <command> --port 0` running in it, with both cleaned up. */
+export async function serveFixture(defer: (cleanup: () => unknown) => void, command: "dev" | "start", fixture: string, args: string[] = []) {
+  const project = await copyFixture(fixture);
+  defer(project.remove);
+  return { dir: project.dir, ...(await serveIn(defer, command, project.dir, args)) };
+}
+
+/** `yparty <command> --port 0` in `dir`, stopped (SIGKILL if still running) after the test. */
+export async function serveIn(defer: (cleanup: () => unknown) => void, command: "dev" | "start", dir: string, args: string[] = []) {
+  const cli = new CliProcess([command, "--port", "0", ...args], { cwd: dir });
+  defer(() => cli.stop("SIGKILL"));
+  return { cli, url: await cli.url() };
+}

@@ -1,0 +1,132 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { closedPort, runCli, tempDir } from "./helpers.js";
+
+let project: { dir: string; remove: () => Promise<void> };
+beforeEach(async () => {
+  project = await tempDir();
+});
+afterEach(async () => {
+  await project.remove();
+});
+
+describe("yparty --help", () => {
+  it("lists every command and exits 0", async () => {
+    const result = await runCli(["--help"]);
+    expect(result.code).toBe(0);
+    for (const command of ["dev", "start", "list", "tail", "delete", "export"]) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    expect(result.stdout).toContain("Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config");
+  });
+
+  it.each(["dev", "start", "list", "tail", "delete", "export"])("explains 'yparty %s' with its flags", async (command) => {
+    const result = await runCli([command, "--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: yparty ${command}`);
+    expect(result.stdout).toContain("--help");
+  });
+
+  it("documents the server flags", async () => {
+    const { stdout } = await runCli(["help", "dev"]);
+    for (const flag of ["--config", "--port", "--host", "--persist", "--no-persist", "--var KEY=VALUE", "--define KEY=VALUE", "--serve", "--admin-token"]) {
+      expect(stdout).toContain(flag);
+    }
+  });
+
+  it("prints the version", async () => {
+    const result = await runCli(["--version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe("bad usage exits 2 with a message and no stack", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["serve"], /Unknown command "serve"/],
+    [["dev", "--bogus"], /yparty dev: Unknown option '--bogus'/],
+    [["dev", "--port"], /--port.*argument missing|Option '-p, --port <value>' argument missing/],
+    [["dev", "--port", "http"], /--port expects a port number 0-65535, got "http"/],
+    [["dev", "--port", "70000"], /--port expects a port number 0-65535/],
+    [["dev", "--var", "NOVALUE"], /--var expects KEY=VALUE, got "NOVALUE"/],
+    [["dev", "a.ts", "b.ts"], /unexpected argument "b.ts"/],
+    [["dev", "--persist", "x", "--no-persist"], /--persist and --no-persist contradict/],
+    [["dev", "--log-level", "loud"], /--log-level must be one of debug, info, warn, error/],
+    [["delete"], /yparty delete: missing <party>\/<room>/],
+    [["dev", "missing-entry.ts"], /entry: file not found: .*missing-entry\.ts/],
+  ];
+  it.each(cases)("yparty %j", async (args, message) => {
+    const result = await runCli(args, { cwd: project.dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("delete without a terminal and without --yes refuses (exit 2)", async () => {
+    const result = await runCli(["delete", "main/room", "--url", "http://127.0.0.1:9", "--token", "t"], { cwd: project.dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Pass --yes");
+  });
+
+  it("an admin command with no running server exits 1 and says how to point it at one", async () => {
+    const result = await runCli(["list"], { cwd: project.dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("No running server found");
+    expect(result.stderr).toContain("--url and --token");
+  });
+
+  it("an unreachable server is reported (exit 1)", async () => {
+    const port = await closedPort();
+    const result = await runCli(["list", "--url", `http://127.0.0.1:${port}`, "--token", "t"], { cwd: project.dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Cannot reach the server at http://127.0.0.1:${port} (ECONNREFUSED)`);
+  });
+});
+
+describe("bad config exits 2 naming the file, the field and what was expected", () => {
+  async function withConfig(name: string, content: string) {
+    const file = path.join(project.dir, name);
+    await writeFile(file, content);
+    return { file, result: await runCli(["dev"], { cwd: project.dir }) };
+  }
+
+  it("reports every wrong type and unknown field at once", async () => {
+    const { file, result } = await withConfig(
+      "yparty.json",
+      JSON.stringify({ port: "1999", serve: { path: "public", singlePageApp: "yes" }, persist: 3, vars: [], colour: "red" }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Invalid config file ${file}`);
+    expect(result.stderr).toContain('port: expected a number, got the string "1999"');
+    expect(result.stderr).toContain("serve.singlePageApp: expected a boolean, got the string \"yes\"");
+    expect(result.stderr).toContain("persist: expected a boolean or a string, got the number 3");
+    expect(result.stderr).toContain("vars: expected an object, got an array");
+    expect(result.stderr).toMatch(/colour: unknown field \(expected one of: .*main.*\)/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("reads partykit.json, with comments, and checks PartyKit's name rules", async () => {
+    const { file, result } = await withConfig("partykit.json", `{\n  // my project\n  "name": "My Project",\n  "parties": { "main": "x.ts" },\n}\n`);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(file);
+    expect(result.stderr).toContain('name: expected lowercase letters, digits, "-" or "_", got "My Project"');
+    expect(result.stderr).toContain('parties.main: the "main" party is the "main" field');
+  });
+
+  it("reports JSON syntax errors with line and column", async () => {
+    const { file, result } = await withConfig("yparty.json", `{\n  "port": 1999\n  "main": "x.ts"\n}`);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, "\\.")}:3:\\d+: not valid JSON`));
+  });
+
+  it("reports a missing entry file with the field", async () => {
+    const { file, result } = await withConfig("yparty.json", JSON.stringify({ main: "src/server.ts" }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}: main: file not found: ${path.join(project.dir, "src/server.ts")}`);
+  });
+
+  it("reports a --config that does not exist", async () => {
+    const result = await runCli(["dev", "--config", "nope.json"], { cwd: project.dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Config file not found: ${path.join(project.dir, "nope.json")}`);
+  });
+});
