@@ -4,8 +4,12 @@
  * same names, so PartyKit code type-checks with only the import path changed.
  */
 
-/** An incoming HTTP request (WHATWG). */
-export type Request = globalThis.Request;
+/** An incoming HTTP request: the WHATWG Request, typed the way Cloudflare's is. */
+export interface Request extends globalThis.Request {
+  json<T>(): Promise<T>;
+  /** Cloudflare's request metadata; never set on Node. */
+  readonly cf?: Record<string, unknown>;
+}
 type ReturnRequest = globalThis.Request;
 
 export interface StorageGetOptions {
