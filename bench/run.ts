@@ -21,7 +21,7 @@ import { throughput } from "./scenarios/throughput.js";
 import type { Scenario } from "./scenarios/types.js";
 import { stopAllServers } from "./server-process.js";
 import { SERVERS, type ServerSpec } from "./servers/catalog.js";
-import { setChildNodeFlags, startTarget } from "./target.js";
+import { setProfileFlags, startTarget } from "./target.js";
 
 const SCENARIOS: readonly Scenario[] = [fanout, throughput, idle, bigDoc, coldLoad];
 
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const profileDir = join(tmpdir(), `yparty-bench-profiles-${Date.now()}`);
   // Only yparty is profiled: its hot spots are what the report asks for (peers are not ours to fix).
   if (options.cpuProf) {
-    setChildNodeFlags((spec) => (spec.id.startsWith("yparty") ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, spec.id)}`] : []));
+    setProfileFlags((spec) => (spec.id.startsWith("yparty") ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, spec.id)}`] : []));
   }
   const startedAt = new Date();
   const load = loadavg()[0] ?? 0;

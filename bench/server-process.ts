@@ -38,10 +38,13 @@ export class ServerProcess {
     return this.child.pid;
   }
 
-  /** Spawns `node --import tsx <script> ...args` and resolves once it printed its port. */
-  static async start(label: string, script: string, args: string[] = [], nodeFlags: string[] = []): Promise<ServerProcess> {
-    const scriptPath = fileURLToPath(new URL(`./servers/${script}`, import.meta.url));
-    const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", scriptPath, ...args], {
+  /**
+   * Spawns `node --import tsx bench/servers/<script> ...args` (or `node <bundle> ...args` for a prebuilt
+   * entry, see ./servers/bundle.ts) and resolves once it printed its port.
+   */
+  static async start(label: string, entry: { script: string } | { bundle: string }, args: string[] = [], nodeFlags: string[] = []): Promise<ServerProcess> {
+    const main = "bundle" in entry ? [entry.bundle] : ["--import", "tsx", fileURLToPath(new URL(`./servers/${entry.script}`, import.meta.url))];
+    const child = spawn(process.execPath, [...nodeFlags, ...main, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NODE_ENV: "production" },
     });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FRAMINGS, type Framing } from "./client/framing.js";
 import { ServerProcess } from "./server-process.js";
+import { bundledEntry } from "./servers/bundle.js";
 import type { ServerSpec } from "./servers/catalog.js";
 
 export interface Target {
@@ -22,16 +23,18 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** Extra node flags per server (e.g. `--cpu-prof` for the servers being profiled). */
-let nodeFlagsFor: (spec: ServerSpec) => string[] = () => [];
-export const setChildNodeFlags = (flagsFor: (spec: ServerSpec) => string[]): void => {
-  nodeFlagsFor = flagsFor;
+/** Node flags for the servers being profiled (`--cpu-prof ...`); those run as a bundle, see ./servers/bundle.ts. */
+let profileFlagsFor: (spec: ServerSpec) => string[] = () => [];
+export const setProfileFlags = (flagsFor: (spec: ServerSpec) => string[]): void => {
+  profileFlagsFor = flagsFor;
 };
 
 export async function startTarget(spec: ServerSpec): Promise<Target> {
+  const flags = profileFlagsFor(spec);
+  const entry = flags.length > 0 ? { bundle: await bundledEntry(spec.script) } : { script: spec.script };
   const dir = spec.persistent ? await mkdtemp(join(tmpdir(), `yparty-bench-${spec.id}-`)) : undefined;
   const args = dir ? ["--dir", dir] : [];
-  const launch = (): Promise<ServerProcess> => ServerProcess.start(spec.label, spec.script, args, nodeFlagsFor(spec));
+  const launch = (): Promise<ServerProcess> => ServerProcess.start(spec.label, entry, args, flags);
   let server: ServerProcess;
   try {
     server = await launch();
