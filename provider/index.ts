@@ -4,14 +4,8 @@
  *   import YPartyKitProvider from "yparty/provider";
  *   const provider = new YPartyKitProvider("localhost:1999", "my-room", doc);
  */
-export {
-  YPartyKitProvider,
-  type AuthFailure,
-  type CloseInfo,
-  type ConnectionStatus,
-  type YPartyKitProviderEvents,
-  type YPartyKitProviderOptions,
-} from "./provider.js";
+export { YPartyKitProvider, type YPartyKitProviderEvents } from "./provider.js";
+export type { AuthFailure, CloseInfo, ConnectionStatus, YPartyKitProviderOptions } from "./types.js";
 export { ProviderError, type ProviderErrorCode } from "./errors.js";
 export type { Params, ParamsProvider } from "./url.js";
 export { ProviderDefaults } from "./defaults.js";

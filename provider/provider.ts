@@ -8,67 +8,17 @@ import { ObservableV2 } from "lib0/observable";
 import * as random from "lib0/random";
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
-import {
-  ChunkedFrameReader,
-  CloseCode,
-  decodeCustomMessage,
-  decodeMessage,
-  encodeCustomMessage,
-  encodeQueryAwareness,
-  encodeUpdate,
-  isBatchMarker,
-  splitIntoChunks,
-  type Message,
-} from "../src/protocol/index.js";
+import { CloseCode, encodeQueryAwareness, encodeUpdate, type Message } from "../src/protocol/index.js";
 import { backoffDelay, wasHealthy } from "./backoff.js";
+import { SocketConnection, type ConnectionHandlers } from "./connection.js";
 import { CrossTabChannel } from "./cross-tab.js";
-import { LOCAL_CLOSE_CODE, ProviderDefaults } from "./defaults.js";
+import { ProviderDefaults } from "./defaults.js";
 import { ProviderError } from "./errors.js";
-import {
-  applyMessage,
-  awarenessOf,
-  localAwarenessGone,
-  localSyncStep1,
-  localSyncStep2,
-  removeRemoteAwareness,
-} from "./frames.js";
+import { applyMessage, awarenessOf, localAwarenessGone, localSyncStep1, localSyncStep2, removeRemoteAwareness } from "./frames.js";
 import { SaveTracker } from "./save-status.js";
-import { connectionUrl, resolveParams, serverUrl, type EndpointOptions, type ParamsProvider } from "./url.js";
+import type { AuthFailure, CloseInfo, ConnectionStatus, YPartyKitProviderOptions } from "./types.js";
+import { connectionUrl, resolveParams, serverUrl, type ParamsProvider } from "./url.js";
 import { Watchdog } from "./watchdog.js";
-
-export interface YPartyKitProviderOptions extends EndpointOptions {
-  /** Connect from the constructor (default true). */
-  connect?: boolean;
-  /** Query parameters, or a (sync or async) function called again before every connection attempt. */
-  params?: ParamsProvider;
-  awareness?: awarenessProtocol.Awareness;
-  /** A WebSocket class where there is no global one (Node 20: the `ws` package). */
-  WebSocketPolyfill?: typeof WebSocket | null;
-  /** Ask the server for its state every this many ms (default: never). */
-  resyncInterval?: number;
-  /** Cap of the reconnect delay in ms (default 2500). */
-  maxBackoffTime?: number;
-  /** No cross-tab sync (default: on in browsers, off elsewhere). */
-  disableBc?: boolean;
-  /** The `_pk` connection id (default: a random UUID). */
-  connectionId?: string;
-  /** Ask yparty for durable acknowledgements (`?yparty_ack=1`), which drive `unsyncedChanges` (default true). */
-  durableAcks?: boolean;
-}
-
-export type ConnectionStatus = "connecting" | "connected" | "disconnected";
-
-/** What `connection-close` carries: the socket's CloseEvent, or this shape when we closed it ourselves. */
-export interface CloseInfo {
-  code: number;
-  reason: string;
-  wasClean: boolean;
-}
-
-export interface AuthFailure {
-  code: typeof CloseCode.Unauthorized | typeof CloseCode.Forbidden;
-  reason: string;
-}
 
 export type YPartyKitProviderEvents = {
   status: (event: { status: ConnectionStatus }) => void;
@@ -85,14 +35,6 @@ export type YPartyKitProviderEvents = {
   "unsynced-changes": (count: number) => void;
 };
 
-interface LiveConnection {
-  openedAt: number;
-  synced: boolean;
-  frames: ChunkedFrameReader;
-  /** The server refused our writes (read-only): its acks then count messages it did not store. */
-  writesRefused: boolean;
-}
-
 const isAuthClose = (code: number): code is AuthFailure["code"] =>
   code === CloseCode.Unauthorized || code === CloseCode.Forbidden;
 
@@ -106,12 +48,10 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   readonly bcChannel: string;
   /** The URL of the latest attempt (before the first: the URL without query). */
   url: string;
-  ws: WebSocket | null = null;
   wsconnected = false;
   wsconnecting = false;
   shouldConnect = false;
   wsUnsuccessfulReconnects = 0;
-  wsLastMessageReceived = 0;
   maxBackoffTime: number;
   disableBc: boolean;
   _WS: typeof WebSocket | null;
@@ -123,8 +63,8 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   readonly #crossTab: CrossTabChannel;
   readonly #save = new SaveTracker();
   readonly #watchdog: Watchdog;
+  #connection: SocketConnection | null = null;
   #synced = false;
-  #connection: LiveConnection | null = null;
   /** Bumped by every new attempt and by `disconnect()`, so a stale async attempt knows to give up. */
   #generation = 0;
   #attemptPending = false;
@@ -155,17 +95,26 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#crossTab = new CrossTabChannel(this.bcChannel, { doc: this.doc, awareness: this.awareness, origin: this });
     this.#watchdog = new Watchdog({
       lastReceived: () => this.wsLastMessageReceived,
-      probe: () => this.#send(localSyncStep1(this.doc)),
-      dead: () => this.ws && this.#socketClosed(this.ws, { code: LOCAL_CLOSE_CODE, reason: "no frame from the server", wasClean: false }, true),
+      probe: () => this.#connection?.send(localSyncStep1(this.doc)),
+      dead: () => this.#connection?.close("no frame from the server", false),
     });
     const resyncInterval = options.resyncInterval ?? ProviderDefaults.resyncInterval;
     if (resyncInterval > 0) {
-      this.#resyncTimer = setInterval(() => this.#send(localSyncStep1(this.doc)), resyncInterval);
+      this.#resyncTimer = setInterval(() => this.#connection?.send(localSyncStep1(this.doc)), resyncInterval);
     }
     this.doc.on("update", this.#onDocUpdate);
     this.awareness.on("update", this.#onAwarenessUpdate);
     if (typeof window !== "undefined") window.addEventListener("pagehide", this.#onPageHide);
     if (options.connect ?? true) void this.connect();
+  }
+
+  /** The current socket, or `null`. */
+  get ws(): WebSocket | null {
+    return this.#connection?.ws ?? null;
+  }
+
+  get wsLastMessageReceived(): number {
+    return this.#connection?.lastReceivedAt ?? 0;
   }
 
   get synced(): boolean {
@@ -197,7 +146,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     if (this.#destroyed) return;
     this.shouldConnect = true;
     this.#joinCrossTab();
-    if (this.ws !== null || this.#attemptPending) return;
+    if (this.#connection !== null || this.#attemptPending) return;
     clearTimeout(this.#reconnectTimer);
     await this.#attempt();
   }
@@ -210,10 +159,10 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.wsconnecting = false;
     clearTimeout(this.#reconnectTimer);
     const gone = localAwarenessGone(this.awareness);
-    this.#send(gone);
+    this.#connection?.send(gone);
     this.#crossTab.publish(gone);
     this.#crossTab.leave();
-    if (this.ws) this.#socketClosed(this.ws, { code: LOCAL_CLOSE_CODE, reason: "disconnect", wasClean: true }, true);
+    this.#connection?.close("disconnect");
   }
 
   override destroy(): void {
@@ -231,10 +180,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   /** Sends a custom string message (`__YPS:` text frame). Returns false when not connected. */
   sendMessage(message: string): boolean {
-    const ws = this.ws;
-    if (!this.wsconnected || !ws || ws.readyState !== ws.OPEN) return false;
-    ws.send(encodeCustomMessage(message));
-    return true;
+    return this.#connection?.sendCustom(message) ?? false;
   }
 
   async #attempt(): Promise<void> {
@@ -247,9 +193,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     } catch (error) {
       if (generation !== this.#generation) return;
       this.#attemptPending = false;
-      this.wsconnecting = false;
-      this.emit("connection-error", [error as ProviderError, this]);
-      this.#scheduleReconnect(false);
+      this.#failedBeforeSocket(error as ProviderError, true);
       return;
     }
     // disconnect(), destroy() or a newer attempt happened while params were resolving.
@@ -260,75 +204,54 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   }
 
   #openSocket(): void {
-    const WS = this._WS;
-    if (!WS) {
-      this.wsconnecting = false;
+    if (!this._WS) {
       const error = new ProviderError("ERR_NO_WEBSOCKET", "No WebSocket implementation: pass options.WebSocketPolyfill");
-      this.emit("connection-error", [error, this]);
-      return;
+      return this.#failedBeforeSocket(error, false);
     }
-    let ws: WebSocket;
     try {
-      ws = new WS(this.url);
+      this.#connection = new SocketConnection(this._WS, this.url, this.#socketEvents);
     } catch (cause) {
-      this.wsconnecting = false;
-      this.emit("connection-error", [new ProviderError("ERR_SOCKET_CREATE", String(cause), cause), this]);
-      this.#scheduleReconnect(false);
-      return;
+      return this.#failedBeforeSocket(new ProviderError("ERR_SOCKET_CREATE", String(cause), cause), true);
     }
-    ws.binaryType = "arraybuffer";
-    this.ws = ws;
     this.wsconnecting = true;
     this.wsconnected = false;
     this.synced = false;
-    ws.onopen = () => this.#opened(ws);
-    ws.onmessage = (event) => this.#received(ws, event.data);
-    ws.onerror = (event) => {
-      if (ws === this.ws) this.emit("connection-error", [event, this]);
-    };
-    ws.onclose = (event) => this.#socketClosed(ws, event, false);
     this.emit("status", [{ status: "connecting" }]);
   }
 
-  #opened(ws: WebSocket): void {
-    if (ws !== this.ws) return;
-    this.wsLastMessageReceived = Date.now();
+  #failedBeforeSocket(error: ProviderError, retry: boolean): void {
     this.wsconnecting = false;
-    this.wsconnected = true;
-    this.#connection = {
-      openedAt: Date.now(),
-      synced: false,
-      frames: new ChunkedFrameReader(ProviderDefaults.maxIncomingFrameBytes),
-      writesRefused: false,
-    };
-    this.#save.connectionOpened();
-    this.#watchdog.start();
-    this.emit("status", [{ status: "connected" }]);
-    this.#send(localSyncStep1(this.doc));
-    if (this.awareness.getLocalState() !== null) this.#send(awarenessOf(this.awareness, [this.doc.clientID]));
+    this.emit("connection-error", [error, this]);
+    if (retry) this.#scheduleReconnect(false);
   }
 
-  #received(ws: WebSocket, data: unknown): void {
-    const connection = this.#connection;
-    if (ws !== this.ws || !connection) return;
-    this.wsLastMessageReceived = Date.now();
-    let frame: Uint8Array | null;
-    try {
-      frame = typeof data === "string" ? this.#textFrame(data, connection) : connection.frames.binary(toBytes(data));
-      if (frame) this.#handle(decodeMessage(frame), connection);
-    } catch (cause) {
-      const error = new ProviderError("ERR_BAD_FRAME", `skipped a frame: ${(cause as Error).message}`, cause);
-      this.emit("connection-error", [error, this]);
-    }
-  }
+  /** Socket events, each ignored unless it comes from the current connection. */
+  readonly #socketEvents: ConnectionHandlers = {
+    opened: (connection) => {
+      if (connection !== this.#connection) return;
+      this.wsconnecting = false;
+      this.wsconnected = true;
+      this.#save.connectionOpened();
+      this.#watchdog.start();
+      this.emit("status", [{ status: "connected" }]);
+      connection.send(localSyncStep1(this.doc));
+      if (this.awareness.getLocalState() !== null) connection.send(awarenessOf(this.awareness, [this.doc.clientID]));
+    },
+    message: (connection, message) => {
+      if (connection === this.#connection) this.#handle(message, connection);
+    },
+    custom: (connection, message) => {
+      if (connection === this.#connection) this.emit("custom-message", [message]);
+    },
+    error: (connection, error) => {
+      if (connection === this.#connection) this.emit("connection-error", [error, this]);
+    },
+    closed: (connection, event, local) => {
+      if (connection === this.#connection) this.#closed(connection, event, local);
+    },
+  };
 
-  #textFrame(text: string, connection: LiveConnection): Uint8Array | null {
-    const custom = decodeCustomMessage(text);
-    if (custom !== null) this.emit("custom-message", [custom]);
-    return isBatchMarker(text) ? connection.frames.marker(text) : null;
-  }
-
-  #handle(message: Message, connection: LiveConnection): void {
+  #handle(message: Message, connection: SocketConnection): void {
     if (message.type === "durable-ack") {
       if (connection.writesRefused) return;
       this.#save.acknowledged(message.count);
@@ -342,25 +265,17 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       return;
     }
     const reply = applyMessage(message, { doc: this.doc, awareness: this.awareness, origin: this });
-    if (reply) this.#send(reply, message.type === "sync-step1");
+    // Our step 2 (the answer to the server's step 1) is a document message: it counts for acks.
+    if (reply && connection.send(reply) && message.type === "sync-step1") this.#save.documentMessageSent();
     if (message.type === "sync-step2") {
       connection.synced = true;
       this.synced = true;
     }
   }
 
-  /**
-   * The one place a socket ends, whoever ended it: detach it at once (so a reconnect never overlaps
-   * it), report, then back off or stop.
-   */
-  #socketClosed(ws: WebSocket, event: CloseInfo, local: boolean): void {
-    if (ws !== this.ws) return;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    ws.onerror = () => {}; // closing a CONNECTING socket reports an error; Node's `ws` throws it unhandled
-    if (local) ws.close(LOCAL_CLOSE_CODE);
-    const connection = this.#connection;
+  /** A socket ended, whoever ended it: report, then back off or stop. */
+  #closed(connection: SocketConnection, event: CloseInfo, local: boolean): void {
     const wasConnected = this.wsconnected;
-    this.ws = null;
     this.#connection = null;
     this.wsconnecting = false;
     this.#watchdog.stop();
@@ -376,7 +291,8 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       this.emit("auth-error", [{ code: event.code, reason: event.reason }, this]);
       return;
     }
-    this.#scheduleReconnect(wasHealthy(connection, Date.now(), ProviderDefaults.stableConnectionMs));
+    const opened = connection.openedAt > 0 ? connection : null;
+    this.#scheduleReconnect(wasHealthy(opened, Date.now(), ProviderDefaults.stableConnectionMs));
   }
 
   #scheduleReconnect(afterHealthyConnection: boolean): void {
@@ -386,16 +302,8 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     const delay = backoffDelay(attempt, { initialMs: ProviderDefaults.initialBackoffMs, maxMs: this.maxBackoffTime });
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = setTimeout(() => {
-      if (this.shouldConnect && this.ws === null && !this.#attemptPending) void this.#attempt();
+      if (this.shouldConnect && this.#connection === null && !this.#attemptPending) void this.#attempt();
     }, delay);
-  }
-
-  /** Sends a frame on the open socket, chunked when large; `documentMessage` frames count for acks. */
-  #send(frame: Uint8Array, documentMessage = false): void {
-    const ws = this.ws;
-    if (!this.wsconnected || !ws || ws.readyState !== ws.OPEN) return;
-    if (documentMessage) this.#save.documentMessageSent();
-    for (const part of splitIntoChunks(frame)) ws.send(part);
   }
 
   #joinCrossTab(): void {
@@ -419,31 +327,22 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     if (origin === this) return; // from the server or another tab: already where it belongs
     this.#save.localChange();
     const frame = encodeUpdate(update);
-    this.#send(frame, true);
+    if (this.#connection?.send(frame)) this.#save.documentMessageSent();
     this.#crossTab.publish(frame);
     this.#reportUnsynced();
   };
 
   /** Only our own entry goes out: peers' entries are theirs to announce (and to time out). */
-  readonly #onAwarenessUpdate = (
-    change: { added: number[]; updated: number[]; removed: number[] },
-    origin: unknown,
-  ): void => {
+  readonly #onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown): void => {
     if (origin === this) return;
     const own = this.doc.clientID;
     if (![...change.added, ...change.updated, ...change.removed].includes(own)) return;
     const frame = awarenessOf(this.awareness, [own]);
-    this.#send(frame);
+    this.#connection?.send(frame);
     this.#crossTab.publish(frame);
   };
 
   readonly #onPageHide = (): void => {
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.doc.clientID], "window unload");
   };
-}
-
-function toBytes(data: unknown): Uint8Array {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`unexpected binary frame type ${Object.prototype.toString.call(data)}`);
 }

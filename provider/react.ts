@@ -9,7 +9,8 @@
  */
 import { useEffect, useReducer, useRef } from "react";
 import type * as Y from "yjs";
-import { YPartyKitProvider, type YPartyKitProviderOptions } from "./provider.js";
+import { YPartyKitProvider } from "./provider.js";
+import type { YPartyKitProviderOptions } from "./types.js";
 
 export interface UseYProviderOptions {
   /** Defaults to the page's host (`window.location.host`). */

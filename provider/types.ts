@@ -1,0 +1,38 @@
+/** The provider's option and event payload types (the event map itself lives with the class). */
+import type * as awarenessProtocol from "y-protocols/awareness";
+import type { CloseCode } from "../src/protocol/index.js";
+import type { EndpointOptions, ParamsProvider } from "./url.js";
+
+export interface YPartyKitProviderOptions extends EndpointOptions {
+  /** Connect from the constructor (default true). */
+  connect?: boolean;
+  /** Query parameters, or a (sync or async) function called again before every connection attempt. */
+  params?: ParamsProvider;
+  awareness?: awarenessProtocol.Awareness;
+  /** A WebSocket class where there is no global one (Node 20: the `ws` package). */
+  WebSocketPolyfill?: typeof WebSocket | null;
+  /** Ask the server for its state every this many ms (default: never). */
+  resyncInterval?: number;
+  /** Cap of the reconnect delay in ms (default 2500). */
+  maxBackoffTime?: number;
+  /** No cross-tab sync (default: on in browsers, off elsewhere). */
+  disableBc?: boolean;
+  /** The `_pk` connection id (default: a random UUID). */
+  connectionId?: string;
+  /** Ask yparty for durable acknowledgements (`?yparty_ack=1`), which drive `unsyncedChanges` (default true). */
+  durableAcks?: boolean;
+}
+
+export type ConnectionStatus = "connecting" | "connected" | "disconnected";
+
+/** What `connection-close` carries: the socket's CloseEvent, or this shape when we closed it ourselves. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+}
+
+export interface AuthFailure {
+  code: typeof CloseCode.Unauthorized | typeof CloseCode.Forbidden;
+  reason: string;
+}
