@@ -34,6 +34,8 @@ export type RuntimeErrorCode =
   | "ERR_INVALID_TAGS"
   /** `documentStorage()` got an object that is not a yparty room. */
   | "ERR_NOT_A_ROOM"
+  /** `server.storage` was read before `listen()` opened it. */
+  | "ERR_NOT_LISTENING"
   /** A socket-level error reported by `ws` (bad frame, reset). */
   | "ERR_SOCKET";
 

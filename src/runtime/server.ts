@@ -106,7 +106,11 @@ class Server implements YpartyServer, ServerCore {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
     this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));
-    this.#http.on("clientError", (_error, socket) => socket.destroy());
+    // Unparseable HTTP: answer 400 when the socket still can, never let it throw.
+    this.#http.on("clientError", (_error, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      else socket.destroy();
+    });
   }
 
   get port(): number {
@@ -116,7 +120,7 @@ class Server implements YpartyServer, ServerCore {
     return `http://${this.#host.includes(":") ? `[${this.#host}]` : this.#host}:${this.#port}`;
   }
   get storage(): Storage {
-    if (!this.#storage) throw new RuntimeError("ERR_NOT_FOUND", "The storage opens in listen(); it is not open yet");
+    if (!this.#storage) throw new RuntimeError("ERR_NOT_LISTENING", "The storage opens in listen(); it is not open yet");
     return this.#storage;
   }
   openedStorage(): Storage {
@@ -131,15 +135,25 @@ class Server implements YpartyServer, ServerCore {
 
   async listen(): Promise<{ port: number; host: string }> {
     if (this.#state !== "new") throw new Error("listen() was already called");
+    this.#state = "closed"; // until it listens: a failed listen() is not retried
     this.#storage ??= await this.#openStorage();
     this.#alarms = new AlarmScheduler(this.#storage.kv(ALARMS_KV_NAME), (party, id) => this.#fireAlarm(party, id), this.logger);
-    await new Promise<void>((resolve, reject) => {
-      this.#http.once("error", reject);
-      this.#http.listen(this.#port, this.#host, () => {
-        this.#http.off("error", reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#http.once("error", reject);
+        this.#http.listen(this.#port, this.#host, () => {
+          this.#http.off("error", reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      // EADDRINUSE and friends: release the folder we opened, keep the error's own code.
+      if (this.#ownsStorage) {
+        await this.#storage.close();
+        this.#storage = undefined;
+      }
+      throw error;
+    }
     const address = this.#http.address();
     if (address && typeof address === "object") this.#port = address.port;
     this.#state = "listening";

@@ -1,7 +1,12 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect as netConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import PartySocket from "partysocket";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type * as Party from "../../src/runtime/index.js";
+import { createServer, silentLogger } from "../../src/runtime/index.js";
 import { cleanupAll, connect, deferred, refusedUpgrade, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -104,5 +109,37 @@ describe("static worker hooks and bad input", () => {
     } finally {
       socket.close();
     }
+  });
+});
+
+describe("listen and close", () => {
+  it("rejects listen() on a port in use with the system's code and releases the folder it opened", async () => {
+    const taken = await startServer({ main: Guarded }, { storage: "memory" });
+    const dir = await mkdtemp(join(tmpdir(), "yparty-clash-"));
+    try {
+      const clash = createServer({ parties: { main: Guarded }, port: taken.server.port, persist: { dir }, logger: silentLogger() });
+      await expect(clash.listen()).rejects.toMatchObject({ code: "EADDRINUSE" });
+      // The folder was released: another server can open it.
+      const next = createServer({ parties: { main: Guarded }, port: 0, persist: { dir }, logger: silentLogger() });
+      await next.listen();
+      await next.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers unparseable HTTP with 400 and keeps serving", async () => {
+    const { url, server } = await startServer({ main: Guarded }, { storage: "memory" });
+    const reply = await waitFor(
+      new Promise<string>((resolve) => {
+        const socket = netConnect(server.port, "127.0.0.1", () => socket.write("NOT HTTP\r\n\r\n"));
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk.toString()));
+        socket.on("close", () => resolve(text));
+      }),
+      "the 400",
+    );
+    expect(reply.startsWith("HTTP/1.1 400")).toBe(true);
+    expect((await fetch(`${url}/hello`)).status).toBe(200);
   });
 });
