@@ -69,8 +69,15 @@ describe("provider in headless Chromium", () => {
     const a = await tab(one, backend.host, "browser-sync", "Ada");
     const b = await tab(two, backend.host, "browser-sync", "Grace");
     await a.waitForFunction(() => (window as unknown as Win).provider.synced, null, { timeout: 10_000 });
-    await a.evaluate(() => (window as unknown as Win).provider.doc.getText("t").insert(0, "typed in page A"));
+    const unsyncedRightAfter = await a.evaluate(() => {
+      const { provider } = window as unknown as Win;
+      provider.doc.getText("t").insert(0, "typed in page A");
+      return provider.unsyncedChanges;
+    });
+    expect(unsyncedRightAfter).toBe(1);
     await waitText(b, "typed in page A");
+    // "All changes saved" once the server acknowledged the durable write.
+    await a.waitForFunction(() => (window as unknown as Win).provider.unsyncedChanges === 0, null, { timeout: 10_000 });
     await b.evaluate(() => (window as unknown as Win).provider.doc.getText("t").insert(0, ">> "));
     await waitText(a, ">> typed in page A");
     await Promise.all([waitPeers(a, ["Ada", "Grace"]), waitPeers(b, ["Ada", "Grace"])]);
