@@ -3,6 +3,7 @@
  * Node's own EventTarget rethrows listener errors as uncaught exceptions, which would take the
  * process down; this one hands every throw to the runtime instead.
  */
+import { callUserQuietly } from "./guard.js";
 
 export type ConnectionEventType = "open" | "message" | "close" | "error";
 
@@ -59,12 +60,7 @@ export class ConnectionEvents {
     const calls: Listener[] = list.map((r) => r.listener);
     if (handler) calls.push(handler);
     for (const listener of calls) {
-      try {
-        const result = typeof listener === "function" ? listener(event) : listener.handleEvent(event);
-        if (result instanceof Promise) result.catch(this.reportError);
-      } catch (error) {
-        this.reportError(error);
-      }
+      callUserQuietly(() => (typeof listener === "function" ? listener(event) : listener.handleEvent(event)), this.reportError);
     }
   }
 

@@ -10,6 +10,21 @@ export function callUser<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The hot-path variant of `callUser` (every frame): no promise is made when `fn` returns a plain value;
+ * a throw or a rejection goes to `onError`.
+ */
+export function callUserQuietly(fn: () => unknown, onError: (error: unknown) => void): void {
+  try {
+    const result = fn();
+    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+      (result as PromiseLike<unknown>).then(undefined, onError);
+    }
+  } catch (error) {
+    onError(error);
+  }
+}
+
 /** Resolves when `promise` settles or after `ms`, whichever is first (never rejects). */
 export function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
   return new Promise((resolve) => {

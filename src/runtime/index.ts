@@ -9,7 +9,7 @@ export type { PartyModule } from "./party-module.js";
 export { documentStorage, type DocumentStorage } from "./document-storage.js";
 export { createLogger, silentLogger, type LogEntry, type Logger, type LoggerOptions, type LogLevel } from "./log.js";
 export { DEFAULT_LIMITS, MAX_CONNECTION_TAGS, MAX_TAG_LENGTH, type Limits } from "./limits.js";
-export { RuntimeError, type ErrorBody, type RuntimeErrorCode } from "./errors.js";
+export { errorResponse, RuntimeError, type ErrorBody, type RuntimeErrorCode } from "./errors.js";
 export type { PartyListing, PartyRoomListing } from "./listing.js";
 export { MAIN_PARTY } from "./routing.js";
 export { CloseCode } from "../protocol/index.js";

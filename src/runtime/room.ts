@@ -13,7 +13,7 @@ import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
 import { registerDocumentStorage } from "./document-storage.js";
 import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
-import { callUser, settleWithin } from "./guard.js";
+import { callUser, callUserQuietly, settleWithin } from "./guard.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { Connection, ConnectionContext, Context, Room, Server } from "./party-types.js";
@@ -160,10 +160,13 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   #deliver(connection: RoomConnection, frame: Frame): void {
-    connection.events.dispatch(messageEvent(frame));
+    if (connection.events.hasListeners("message")) connection.events.dispatch(messageEvent(frame));
     const server = this.#server;
     if (!server?.onMessage || connection.readyState !== connection.OPEN) return;
-    callUser(() => server.onMessage!(frame, connection.asParty())).catch((error) => this.#fault(connection, error, "onMessage"));
+    callUserQuietly(
+      () => server.onMessage!(frame, connection.asParty()),
+      (error) => this.#fault(connection, error, "onMessage"),
+    );
   }
 
   #closed(connection: RoomConnection, code: number, reason: string): void {
