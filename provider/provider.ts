@@ -332,9 +332,12 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#reportUnsynced();
   };
 
-  /** Only our own entry goes out: peers' entries are theirs to announce (and to time out). */
-  readonly #onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown): void => {
-    if (origin === this) return;
+  /**
+   * Only our own entry goes out: peers' entries are theirs to announce (and to time out). Whatever the
+   * origin: when a peer or the server announces us as gone, y-protocols bumps our clock, and sending our
+   * entry again is how we say we are still here.
+   */
+  readonly #onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }): void => {
     const own = this.doc.clientID;
     if (![...change.added, ...change.updated, ...change.removed].includes(own)) return;
     const frame = awarenessOf(this.awareness, [own]);

@@ -3,9 +3,9 @@
  * frames from the server, frames it cannot read, periodic resync, and a clean destroy.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Awareness } from "y-protocols/awareness";
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
-import { decodeMessage, encodeSyncStep1, encodeSyncStep2, splitIntoChunks } from "../../src/protocol/index.js";
+import { decodeMessage, encodeAwareness, encodeSyncStep1, encodeSyncStep2, splitIntoChunks } from "../../src/protocol/index.js";
 import { destroyProviders, makeProvider, nextEvent, scriptedWsServer, synced, waitUntil, type TestHttpServer } from "./support.js";
 
 const servers: TestHttpServer[] = [];
@@ -64,6 +64,40 @@ describe("frames from the server", () => {
       seen.add(recheck);
       return () => seen.delete(recheck);
     });
+  });
+});
+
+describe("presence", () => {
+  it("answers a remote 'you are gone' about itself by announcing its state again", async () => {
+    // The server mirrors our awareness; once it has our entry it announces that entry as removed.
+    const mirror = new Awareness(new Y.Doc());
+    mirror.setLocalState(null);
+    const announcements: Array<{ clock: number; state: unknown }> = [];
+    const seen = new Set<() => void>();
+    const server = await scriptedWsServer((socket) => {
+      socket.on("message", (data: Buffer, isBinary: boolean) => {
+        if (!isBinary) return;
+        const message = decodeMessage(new Uint8Array(data));
+        if (message.type !== "awareness") return;
+        applyAwarenessUpdate(mirror, message.update, "client");
+        const [client] = [...mirror.meta.keys()].filter((id) => id !== mirror.clientID);
+        announcements.push({ clock: mirror.meta.get(client!)!.clock, state: mirror.getStates().get(client!) ?? null });
+        seen.forEach((recheck) => recheck());
+        if (announcements.length === 1) {
+          socket.send(encodeAwareness(encodeAwarenessUpdate(mirror, [client!], new Map())));
+        }
+      });
+    });
+    const provider = makeProvider(server.host, "presence");
+    provider.awareness.setLocalStateField("user", "Ada");
+    await waitUntil("the provider to re-announce itself", () => announcements.length >= 2, (recheck) => {
+      seen.add(recheck);
+      return () => seen.delete(recheck);
+    });
+    expect(announcements[1]!.clock).toBeGreaterThan(announcements[0]!.clock);
+    expect(announcements[1]!.state).toEqual({ user: "Ada" });
+    expect(provider.awareness.getLocalState()).toEqual({ user: "Ada" });
+    mirror.destroy();
   });
 });
 
