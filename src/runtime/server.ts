@@ -190,14 +190,15 @@ class Server implements YpartyServer, ServerCore {
   }
 
   async reload(parties: Record<string, PartyModule>): Promise<void> {
-    const definitions = new Map(Object.entries(parties).map(([name, module]) => [name, definePartyFromModule(module)] as const));
+    // Swap first (it throws on a bad module before anything is touched): clients reconnecting while the
+    // old rooms stop must get fresh rooms running the new code.
+    this.#setParties(parties);
     await this.registry.unloadAll(CloseCode.ServiceRestart, "Server code reloaded");
-    this.#setParties(parties, definitions);
     this.logger.info("server.reloaded", { parties: [...this.parties.keys()] });
   }
 
-  #setParties(parties: Record<string, PartyModule>, definitions?: Map<string, PartyDefinition>): void {
-    const next = definitions ?? new Map(Object.entries(parties).map(([name, module]) => [name, definePartyFromModule(module)] as const));
+  #setParties(parties: Record<string, PartyModule>): void {
+    const next = new Map(Object.entries(parties).map(([name, module]) => [name, definePartyFromModule(module)] as const));
     this.parties.clear();
     for (const [name, definition] of next) this.parties.set(name, definition);
     this.partyContext.setPartyNames([...this.parties.keys()]);

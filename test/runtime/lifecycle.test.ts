@@ -84,10 +84,13 @@ describe("room lifecycle", () => {
         conn.send("v2");
       }
     }
+    // Like PartySocket: reconnect the moment the close arrives, while the old room is still stopping.
+    const reconnected = client.closed.then(() => connect(wsUrl("/party/r?_pk=c1")));
     await server.reload({ main: V2 });
     expect((await client.closed).code).toBe(CloseCode.ServiceRestart);
     expect(events.slice(-2)).toEqual(["close c1", "stop r"]);
-    expect(await connect(wsUrl("/party/r")).next()).toBe("v2");
+    expect(await (await reconnected).next()).toBe("v2");
+    expect(server.rooms()).toEqual([{ party: "main", id: "r", connections: 1 }]);
   });
 
   it("replaces a connection when another joins the room with the same id", async () => {
