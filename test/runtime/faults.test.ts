@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { openStorage } from "../../persistence/index.js";
+import { StorageError, type Storage } from "../../persistence/types.js";
 import type * as Party from "../../src/runtime/index.js";
-import { CloseCode } from "../../src/runtime/index.js";
+import { CloseCode, createServer, silentLogger, type LogEntry } from "../../src/runtime/index.js";
 import { cleanupAll, connect, deferred, refusedUpgrade, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -121,5 +123,53 @@ describe("faults in user code stay with one connection or request", () => {
     await test.stop();
     await waitFor(closed.promise, "onClose");
     expect(test.logs.filter((e) => e.code === "ERR_HOOK_FAILED").map((e) => e.hook).sort()).toEqual(["onClose", "onStop"]);
+  });
+
+  it("a storage failure while a room starts closes sockets with 1013 (try again later) and answers 503", async () => {
+    const memory = await openStorage({ memory: true });
+    let failReads = true;
+    // A storage whose reads fail until the "disk" comes back.
+    const flaky: Storage = {
+      docs: memory.docs,
+      location: memory.location,
+      close: () => memory.close(),
+      kv: (room) => {
+        const kv = memory.kv(room);
+        const get = kv.get.bind(kv) as (key: string) => Promise<unknown>;
+        return {
+          get: ((key: string) => (failReads ? Promise.reject(new StorageError("ERR_STORAGE_READ", `cannot read room ${room}`)) : get(key))) as typeof kv.get,
+          put: kv.put.bind(kv),
+          delete: kv.delete.bind(kv),
+          deleteAll: kv.deleteAll.bind(kv),
+          list: kv.list.bind(kv),
+          transaction: kv.transaction.bind(kv),
+        };
+      },
+    };
+    class Loads implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onStart() {
+        await this.room.storage.get("config");
+      }
+      onConnect(conn: Party.Connection) {
+        conn.send("loaded");
+      }
+    }
+    const logs: LogEntry[] = [];
+    const logger = silentLogger();
+    logger.subscribe((entry) => logs.push(entry));
+    const server = createServer({ parties: { main: Loads }, port: 0, storage: flaky, logger });
+    await server.listen();
+    try {
+      const wsUrl = server.url.replace("http", "ws") + "/party/disk";
+      expect((await connect(wsUrl).closed).code).toBe(CloseCode.TryAgainLater);
+      expect((await fetch(`${server.url}/party/disk`)).status).toBe(503);
+      expect(logs.find((e) => e.event === "room.start_failed")).toMatchObject({ code: "ERR_STORAGE_READ", party: "main", room: "disk" });
+      failReads = false;
+      expect(await connect(wsUrl).next()).toBe("loaded");
+    } finally {
+      await server.close();
+      await memory.close();
+    }
   });
 });
