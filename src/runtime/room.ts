@@ -3,7 +3,7 @@
  * It owns every call into the room's user code, so a throwing hook closes one connection (1011) or
  * answers one generic 500, and never reaches other connections, rooms or the process.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { WebSocket as WsSocket } from "ws";
 import { CloseCode } from "../protocol/index.js";
 import { StorageError } from "../../persistence/types.js";
@@ -11,16 +11,16 @@ import type { Storage as BackingStorage } from "../../persistence/types.js";
 import { RoomConnection, type ConnectionOwner } from "./connection.js";
 import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
-import { registerDocumentStorage } from "./document-storage.js";
 import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { callUser, callUserQuietly, settleWithin } from "./guard.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
-import type { Connection, ConnectionContext, Context, Room, Server } from "./party-types.js";
+import type { ConnectionContext, Context, Room, Server } from "./party-types.js";
 import type { PartyDefinition } from "./party-module.js";
-import { createRoomStorage, PendingStorageOps, type RoomAlarm } from "./room-storage.js";
-import { storageName } from "./routing.js";
+import { createPartyRoom } from "./party-room.js";
+import { PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { StartGate } from "./start-gate.js";
+import { Inbox, type Frame } from "./inbox.js";
 
 export interface RoomDeps {
   party: string;
@@ -37,8 +37,6 @@ export interface RoomDeps {
   mayBeIdle(room: LiveRoom): void;
 }
 
-type Frame = string | Buffer;
-
 export class LiveRoom implements ConnectionOwner {
   readonly party: string;
   readonly id: string;
@@ -47,7 +45,7 @@ export class LiveRoom implements ConnectionOwner {
   readonly room: Room;
   #server: Server | undefined;
   readonly #gate: StartGate;
-  readonly #queued = new Map<RoomConnection, Frame[]>();
+  readonly #inbox: Inbox;
   readonly #connected = new WeakSet<RoomConnection>();
   readonly #closingHooks = new Set<Promise<unknown>>();
   readonly #storageOps = new PendingStorageOps();
@@ -57,8 +55,14 @@ export class LiveRoom implements ConnectionOwner {
   constructor(private readonly deps: RoomDeps) {
     this.party = deps.party;
     this.id = deps.roomId;
-    this.room = this.#createPartyRoom();
     this.#gate = new StartGate(() => this.#start());
+    this.room = createPartyRoom({
+      ...deps,
+      connections: this.connections,
+      storageOps: this.#storageOps,
+      blockConcurrencyWhile: (fn) => this.#gate.block(fn),
+    });
+    this.#inbox = new Inbox(this.#gate, (connection, frame) => this.#deliver(connection, frame), () => deps.mayBeIdle(this));
   }
 
   get stopped(): boolean {
@@ -67,7 +71,7 @@ export class LiveRoom implements ConnectionOwner {
 
   /** No connection, nothing in flight, no pending alarm: the registry may unload it. */
   isIdle(): boolean {
-    return this.connections.size === 0 && this.#busy === 0 && this.#queued.size === 0 && !this.deps.alarmPending();
+    return this.connections.size === 0 && this.#busy === 0 && this.#inbox.size === 0 && !this.deps.alarmPending();
   }
 
   // ---- HTTP ------------------------------------------------------------------------------------
@@ -96,7 +100,7 @@ export class LiveRoom implements ConnectionOwner {
     const url = new URL(request.url);
     const id = url.searchParams.get("_pk") || url.searchParams.get("id") || randomUUID();
     const connection = new RoomConnection(id, request.url, ws, this);
-    ws.on("message", (data: Buffer, isBinary: boolean) => this.#receive(connection, isBinary ? data : data.toString("utf8")));
+    ws.on("message", (data: Buffer, isBinary: boolean) => this.#inbox.receive(connection, isBinary ? data : data.toString("utf8")));
     ws.on("close", (code: number, reason: Buffer) => this.#closed(connection, code, reason.toString("utf8")));
     ws.on("error", (error: Error) => this.#socketError(connection, error));
     ws.resume();
@@ -105,8 +109,8 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   async #connect(connection: RoomConnection, ctx: ConnectionContext): Promise<void> {
-    // Messages arriving meanwhile wait in the queue, so `onConnect` always runs before `onMessage`.
-    this.#queued.set(connection, []);
+    // Frames arriving meanwhile wait, so `onConnect` always runs before `onMessage`.
+    this.#inbox.hold(connection);
     let server: Server;
     try {
       server = await this.#ready();
@@ -115,7 +119,7 @@ export class LiveRoom implements ConnectionOwner {
       connection.close(code, "The room could not start");
       return;
     }
-    if (connection.readyState !== connection.OPEN) return this.#queued.delete(connection), undefined;
+    if (connection.readyState !== connection.OPEN) return this.#inbox.drop(connection);
     const party = connection.asParty();
     try {
       connection.tags = prepareTags(connection.id, server.getConnectionTags ? await callUser(() => server.getConnectionTags!(party, ctx)) : []);
@@ -130,33 +134,7 @@ export class LiveRoom implements ConnectionOwner {
     } catch (error) {
       return this.#fault(connection, error, "onConnect");
     }
-    void this.#drain(connection);
-  }
-
-  #receive(connection: RoomConnection, frame: Frame): void {
-    const queue = this.#queued.get(connection);
-    if (!queue && this.#gate.open) return this.#deliver(connection, frame);
-    if (queue) queue.push(frame);
-    else {
-      this.#queued.set(connection, [frame]);
-      void this.#drain(connection);
-    }
-    // While frames wait, stop reading the socket: TCP pushes back, so the queue stays small.
-    if (!connection.ws.isPaused) connection.ws.pause();
-  }
-
-  /** Delivers queued frames in order, pausing whenever `blockConcurrencyWhile` holds the room. */
-  async #drain(connection: RoomConnection): Promise<void> {
-    for (;;) {
-      await this.#gate.whenOpen().catch(() => {});
-      const queue = this.#queued.get(connection);
-      if (!queue || queue.length === 0 || connection.readyState !== connection.OPEN) break;
-      while (queue.length > 0 && this.#gate.open) this.#deliver(connection, queue.shift()!);
-      if (!this.#gate.started) break;
-    }
-    this.#queued.delete(connection);
-    if (connection.ws.isPaused) connection.ws.resume();
-    this.deps.mayBeIdle(this);
+    this.#inbox.release(connection);
   }
 
   #deliver(connection: RoomConnection, frame: Frame): void {
@@ -170,7 +148,7 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   #closed(connection: RoomConnection, code: number, reason: string): void {
-    this.#queued.delete(connection);
+    this.#inbox.drop(connection);
     this.connections.delete(connection);
     if (this.#connected.has(connection)) {
       this.#connected.delete(connection);
@@ -287,30 +265,4 @@ export class LiveRoom implements ConnectionOwner {
     const code = fields.code ?? codeOf(error, "ERR_INTERNAL");
     this.deps.logger[level](event, { ...fields, code, party: this.party, room: this.id, ...(error === undefined ? {} : { error: asError(error) }) });
   }
-
-  #createPartyRoom(): Room {
-    const { party, roomId, env, storage, alarm, context } = this.deps;
-    const name = storageName(party, roomId);
-    const room: Room = {
-      id: roomId,
-      internalID: createHash("sha256").update(name).digest("hex"),
-      name: party,
-      env,
-      storage: createRoomStorage(storage.kv(name), alarm, this.#storageOps),
-      blockConcurrencyWhile: (fn) => this.#gate.block(fn),
-      context,
-      connections: this.connections.legacyMap,
-      parties: context.parties,
-      broadcast: (message, without) => {
-        for (const connection of this.connections.open()) if (!without?.includes(connection.id)) connection.send(message);
-      },
-      getConnection: <T>(id: string) => this.connections.get(id)?.asParty<T>(),
-      getConnections: <T>(tag?: string) => [...this.connections.open(tag)].map((c) => c.asParty<T>()),
-      analytics: { writeDataPoint: () => {} },
-    };
-    registerDocumentStorage(room, { store: storage.docs, name });
-    return room;
-  }
 }
-
-export type { Connection };

@@ -1,0 +1,66 @@
+/**
+ * The frames of a room's connections on their way to the room: delivered at once when the room is
+ * open, otherwise queued per connection and delivered in order once it opens (after `onStart`,
+ * between `blockConcurrencyWhile` callbacks, after the connection's own `onConnect`). While a
+ * connection's frames wait, its socket is paused, so TCP pushes back and the queue stays small.
+ */
+import type { RoomConnection } from "./connection.js";
+import type { StartGate } from "./start-gate.js";
+
+export type Frame = string | Buffer;
+
+export class Inbox {
+  readonly #queued = new Map<RoomConnection, Frame[]>();
+
+  constructor(
+    private readonly gate: StartGate,
+    private readonly deliver: (connection: RoomConnection, frame: Frame) => void,
+    /** Called when a queue empties (the room may have become idle). */
+    private readonly drained: () => void,
+  ) {}
+
+  /** Connections with frames waiting (or held). */
+  get size(): number {
+    return this.#queued.size;
+  }
+
+  /** Holds every frame of `connection` until `release` (while its `onConnect` runs). */
+  hold(connection: RoomConnection): void {
+    this.#queued.set(connection, []);
+  }
+
+  /** Delivers what was held, then lets frames through directly. */
+  release(connection: RoomConnection): void {
+    void this.#drain(connection);
+  }
+
+  /** Forgets a closed connection's frames. */
+  drop(connection: RoomConnection): void {
+    this.#queued.delete(connection);
+  }
+
+  receive(connection: RoomConnection, frame: Frame): void {
+    const queue = this.#queued.get(connection);
+    if (!queue && this.gate.open) return this.deliver(connection, frame);
+    if (queue) queue.push(frame);
+    else {
+      this.#queued.set(connection, [frame]);
+      void this.#drain(connection);
+    }
+    if (!connection.ws.isPaused) connection.ws.pause();
+  }
+
+  async #drain(connection: RoomConnection): Promise<void> {
+    for (;;) {
+      await this.gate.whenOpen().catch(() => {});
+      const queue = this.#queued.get(connection);
+      if (!queue || queue.length === 0 || connection.readyState !== connection.OPEN) break;
+      // A frame's handler may call blockConcurrencyWhile: the rest wait for it.
+      while (queue.length > 0 && this.gate.open) this.deliver(connection, queue.shift()!);
+      if (!this.gate.started) break;
+    }
+    this.#queued.delete(connection);
+    if (connection.ws.isPaused) connection.ws.resume();
+    this.drained();
+  }
+}

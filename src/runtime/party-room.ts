@@ -1,0 +1,45 @@
+/** The `Party.Room` object user code receives, over one live room's parts. */
+import { createHash } from "node:crypto";
+import type { Storage as BackingStorage } from "../../persistence/types.js";
+import type { ConnectionSet } from "./connections.js";
+import { registerDocumentStorage } from "./document-storage.js";
+import type { Context, Room } from "./party-types.js";
+import { createRoomStorage, type PendingStorageOps, type RoomAlarm } from "./room-storage.js";
+import { storageName } from "./routing.js";
+
+export interface PartyRoomParts {
+  party: string;
+  roomId: string;
+  env: Record<string, unknown>;
+  storage: BackingStorage;
+  alarm: RoomAlarm;
+  context: Context;
+  connections: ConnectionSet;
+  storageOps: PendingStorageOps;
+  blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export function createPartyRoom(parts: PartyRoomParts): Room {
+  const { party, roomId, env, storage, alarm, context, connections, storageOps } = parts;
+  const name = storageName(party, roomId);
+  const room: Room = {
+    id: roomId,
+    // Stable across restarts (Durable Objects give a hex id; nothing should depend on its form).
+    internalID: createHash("sha256").update(name).digest("hex"),
+    name: party,
+    env,
+    storage: createRoomStorage(storage.kv(name), alarm, storageOps),
+    blockConcurrencyWhile: (fn) => parts.blockConcurrencyWhile(fn),
+    context,
+    connections: connections.legacyMap,
+    parties: context.parties,
+    broadcast: (message, without) => {
+      for (const connection of connections.open()) if (!without?.includes(connection.id)) connection.send(message);
+    },
+    getConnection: <T>(id: string) => connections.get(id)?.asParty<T>(),
+    getConnections: <T>(tag?: string) => [...connections.open(tag)].map((c) => c.asParty<T>()),
+    analytics: { writeDataPoint: () => {} },
+  };
+  registerDocumentStorage(room, { store: storage.docs, name });
+  return room;
+}
