@@ -10,6 +10,8 @@ import { requestUrl, toWebRequest, writeWebResponse } from "./http-bridge.js";
 import { listParty } from "./listing.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
 
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
 export async function handleHttp(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let response: Response;
   try {
@@ -43,6 +45,8 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
     if (req.method !== "GET" && req.method !== "HEAD") return errorResponse("ERR_METHOD_NOT_ALLOWED", "Only GET lists a party", 405);
     return Response.json(await listParty(core, route.party));
   }
+  // WHATWG Request refuses CONNECT, TRACE and TRACK.
+  if (FORBIDDEN_METHODS.has(req.method ?? "")) return errorResponse("ERR_METHOD_NOT_ALLOWED", `${req.method} is not served`, 405);
   const request = toWebRequest(req, url, true);
   if (route.kind === "other") return answerOther(core, request);
 

@@ -128,18 +128,24 @@ describe("listen and close", () => {
     }
   });
 
-  it("answers unparseable HTTP with 400 and keeps serving", async () => {
+  it("answers unparseable HTTP with 400, TRACE with 405, and keeps serving", async () => {
     const { url, server } = await startServer({ main: Guarded }, { storage: "memory" });
-    const reply = await waitFor(
-      new Promise<string>((resolve) => {
-        const socket = netConnect(server.port, "127.0.0.1", () => socket.write("NOT HTTP\r\n\r\n"));
-        let text = "";
-        socket.on("data", (chunk) => (text += chunk.toString()));
-        socket.on("close", () => resolve(text));
-      }),
-      "the 400",
-    );
+    const reply = await rawHttp(server.port, "NOT HTTP\r\n\r\n");
     expect(reply.startsWith("HTTP/1.1 400")).toBe(true);
+    const trace = await rawHttp(server.port, "TRACE /party/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(trace.startsWith("HTTP/1.1 405")).toBe(true);
+    expect(trace).toContain("ERR_METHOD_NOT_ALLOWED");
     expect((await fetch(`${url}/hello`)).status).toBe(200);
   });
 });
+
+/** Writes raw bytes to the server and resolves with everything it answers before closing. */
+function rawHttp(port: number, text: string): Promise<string> {
+  const answer = new Promise<string>((resolve) => {
+    const socket = netConnect(port, "127.0.0.1", () => socket.write(text));
+    let reply = "";
+    socket.on("data", (chunk) => (reply += chunk.toString()));
+    socket.on("close", () => resolve(reply));
+  });
+  return waitFor(answer, `the answer to ${JSON.stringify(text.slice(0, 20))}`);
+}

@@ -121,7 +121,7 @@ describe("routing and the class API", () => {
     expect(events.slice(2).sort()).toEqual(["connect one", "connect two", "request"]);
   });
 
-  it("calls onClose and onError, and exposes connections, tags, state and attachments", async () => {
+  it("calls onClose, and exposes connections, ids (given or generated), tags, state and attachments", async () => {
     const closed = deferred<string>();
     let room!: Party.Room;
     class Tagged implements Party.Server {
@@ -157,6 +157,12 @@ describe("routing and the class API", () => {
     await b.close();
     expect(await waitFor(closed.promise, "onClose")).toBe("b");
     expect(room.connections.has("b")).toBe(false);
+    expect(room.internalID).toMatch(/^[0-9a-f]{64}$/);
+    const anonymous = connect(wsUrl("/party/t?team=red"));
+    const generated = JSON.parse((await anonymous.next()) as string).tags[0];
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    expect(room.getConnection(generated)?.id).toBe(generated);
+    await anonymous.close();
   });
 
   it("gives each room storage on LevelDB that survives a restart, and a DocStore name", async () => {
