@@ -44,8 +44,11 @@ export class Heartbeat {
 
   #pingAll(): void {
     for (const [ws, entry] of this.#sockets) {
-      if (entry.deadline || ws.readyState !== ws.OPEN) continue;
+      // A socket the runtime paused (its frames wait for the room) cannot read pongs: judge it later.
+      if (entry.deadline || ws.readyState !== ws.OPEN || ws.isPaused) continue;
       entry.deadline = setTimeout(() => {
+        entry.deadline = undefined;
+        if (ws.isPaused) return;
         entry.onTimeout();
         ws.terminate();
       }, this.timeoutMs);

@@ -83,6 +83,30 @@ describe("limits", () => {
     expect(live.ws.readyState).toBe(live.ws.OPEN);
   });
 
+  it("does not terminate a socket the runtime paused while its frames wait for blockConcurrencyWhile", async () => {
+    const release = deferred();
+    class Busy implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onMessage(message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
+        if (message === "block") void this.room.blockConcurrencyWhile(() => release.promise);
+        sender.send(`ack ${String(message)}`);
+      }
+    }
+    const { wsUrl } = await startServer({ main: Busy }, { storage: "memory", limits: { heartbeatIntervalMs: 30, heartbeatTimeoutMs: 60 } });
+    const waiting = connect(wsUrl("/party/busy"));
+    const observer = connect(wsUrl("/party/elsewhere"));
+    await Promise.all([waiting.opened, observer.opened]);
+    waiting.send("block");
+    expect(await waiting.next()).toBe("ack block");
+    waiting.send("queued");
+    // Many heartbeat rounds pass (seen by a client of another room) while "queued" waits.
+    let pings = 0;
+    await waitFor(new Promise<void>((resolve) => observer.ws.on("ping", () => ++pings === 8 && resolve())), "8 pings");
+    release.resolve();
+    expect(await waiting.next()).toBe("ack queued");
+    expect(waiting.ws.readyState).toBe(waiting.ws.OPEN);
+  });
+
   it("refuses upgrades past maxConnectionsPerRoom with 503", async () => {
     class Any implements Party.Server {
       constructor(readonly room: Party.Room) {}
