@@ -33,6 +33,11 @@ export interface CompactorOptions {
   name: string;
   policy: CompactionPolicy;
   logger: Pick<Logger, "warn">;
+  /**
+   * The state to store instead of the store's own merge, which garbage-collects: given for documents
+   * that keep their history (gc off), so compaction keeps it too.
+   */
+  snapshot?: () => Uint8Array;
 }
 
 export class Compactor {
@@ -67,7 +72,7 @@ export class Compactor {
     const { store, name, logger } = this.options;
     this.#running = (async () => {
       try {
-        await store.compact(name);
+        await store.compact(name, this.options.snapshot?.());
         this.#stats = await store.stats(name);
       } catch (error) {
         // The log stays as it was (still complete); the next trigger tries again.

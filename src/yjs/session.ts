@@ -118,7 +118,8 @@ export class DocumentSession {
     const stored = await store.load(name);
     if (stored) Y.applyUpdate(this.doc, stored, LOAD_ORIGIN);
     const logger = this.options.logger;
-    const compactor = new Compactor({ store, name, policy, logger });
+    const snapshot = this.options.gc ? undefined : () => Y.encodeStateAsUpdate(this.doc);
+    const compactor = new Compactor({ store, name, policy, logger, snapshot });
     await compactor.start();
     this.#compactor = compactor;
     this.#log = new UpdateLog({ store, name, logger, onAppended: (bytes) => compactor.noteAppended(bytes) });

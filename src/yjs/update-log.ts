@@ -8,7 +8,7 @@
 import * as Y from "yjs";
 import type { DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
-import { APPEND_RETRY_BASE_MS, APPEND_RETRY_MAX_MS } from "./defaults.js";
+import { APPEND_RETRY_BASE_MS, APPEND_RETRY_MAX_MS, MAX_APPEND_BATCH } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
 
 interface Waiter {
@@ -71,8 +71,13 @@ export class UpdateLog {
 
   #kick(): void {
     if (this.#inFlight || this.#retryTimer || this.#queued.updates.length === 0) return;
-    const batch = this.#queued;
-    this.#queued = emptyBatch();
+    // At most MAX_APPEND_BATCH updates per append: Y.mergeUpdates grows much worse than linearly.
+    let batch = this.#queued;
+    if (batch.updates.length > MAX_APPEND_BATCH) {
+      batch = { updates: this.#queued.updates.splice(0, MAX_APPEND_BATCH), waiters: [] };
+    } else {
+      this.#queued = emptyBatch();
+    }
     this.#inFlight = batch;
     const update = batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates);
     const { store, name } = this.options;

@@ -1,0 +1,49 @@
+/** The editing traces under /work/shared/data/editing-traces: `{ startContent, endContent, txns: [{ patches: [[pos, del, text]] }] }`. */
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+
+export type Patch = [position: number, deleteCount: number, insert: string];
+export interface Trace {
+  startContent: string;
+  endContent: string;
+  txns: Array<{ patches: Patch[] }>;
+}
+
+export const TRACE_DIR = "/work/shared/data/editing-traces";
+
+export function loadTrace(name: string): Trace {
+  return JSON.parse(gunzipSync(readFileSync(`${TRACE_DIR}/${name}.json.gz`)).toString("utf8")) as Trace;
+}
+
+/** The UTF-16 index of code point `index` in `text` (traces count code points; JS strings and Y.Text count UTF-16). */
+export function utf16Index(text: string, index: number): number {
+  if (!/[\uD800-\uDFFF]/.test(text)) return index;
+  let units = 0;
+  for (let cp = 0; cp < index && units < text.length; cp++) units += text.codePointAt(units)! > 0xffff ? 2 : 1;
+  return units;
+}
+
+/** UTF-16 length of `count` code points of `text` starting at UTF-16 index `from`. */
+export function utf16Span(text: string, from: number, count: number): number {
+  let units = 0;
+  for (let cp = 0; cp < count && from + units < text.length; cp++) units += text.codePointAt(from + units)! > 0xffff ? 2 : 1;
+  return units;
+}
+
+/** Applies one patch to a plain string (the reference the replicas must match). */
+export function applyPatch(text: string, [position, deleteCount, insert]: Patch): string {
+  const at = utf16Index(text, position);
+  return text.slice(0, at) + insert + text.slice(at + utf16Span(text, at, deleteCount));
+}
+
+/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
