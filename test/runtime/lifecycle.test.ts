@@ -73,6 +73,20 @@ describe("room lifecycle", () => {
     expect(events.filter((e) => e.startsWith("start"))).toEqual(["start idle", "start idle"]);
   });
 
+  it("leaves no room behind after many clients come and go across many rooms", async () => {
+    const events = new EventLog();
+    const { server, wsUrl } = await startServer({ main: recordingParty(events) }, { storage: "memory", limits: { idleUnloadMs: 20 } });
+    const rooms = Array.from({ length: 20 }, (_, i) => `churn-${i}`);
+    for (let round = 0; round < 3; round++) {
+      const clients = rooms.flatMap((room) => [connect(wsUrl(`/party/${room}`)), connect(wsUrl(`/party/${room}`))]);
+      await Promise.all(clients.map((client) => client.next()));
+      await Promise.all(clients.map((client) => client.close()));
+      await Promise.all(rooms.map((room) => events.seen(`stop ${room}`)));
+      events.length = 0;
+    }
+    expect(server.rooms()).toEqual([]);
+  });
+
   it("reload closes connections with 1012, stops every room and swaps the party code", async () => {
     const events: string[] = [];
     const { server, wsUrl } = await startServer({ main: recordingParty(events) }, { storage: "memory" });
