@@ -9,7 +9,7 @@ import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
 import { PartyContext } from "./context.js";
-import type { RouteHandler, ServerCore } from "./core.js";
+import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError } from "./errors.js";
 import { settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -20,6 +20,9 @@ import { definePartyFromModule, type PartyDefinition, type PartyModule } from ".
 import { RoomRegistry } from "./registry.js";
 import { LiveRoom } from "./room.js";
 import { handleUpgrade } from "./upgrade-handler.js";
+
+/** For paths outside `/parties/` and `/party/`, consulted in order; the first Response wins. */
+export type RouteHandler<S = YpartyServer> = CoreRouteHandler<S>;
 
 export interface ServerOptions {
   parties: Record<string, PartyModule>;
@@ -35,7 +38,7 @@ export interface ServerOptions {
   vars?: Record<string, unknown>;
   logger?: Logger;
   limits?: Partial<Limits>;
-  routes?: RouteHandler<YpartyServer>[];
+  routes?: RouteHandler[];
 }
 
 export interface LiveRoomInfo {
@@ -76,7 +79,7 @@ class Server implements YpartyServer, ServerCore {
   readonly partyContext: PartyContext;
   readonly heartbeat: Heartbeat;
   readonly wss: WebSocketServer;
-  readonly routes: RouteHandler[];
+  readonly routes: CoreRouteHandler[];
   readonly publicServer = this;
   readonly #http: HttpServer;
   readonly #host: string;
@@ -94,7 +97,7 @@ class Server implements YpartyServer, ServerCore {
     this.#port = options.port ?? DEFAULT_PORT;
     this.#storage = options.storage;
     this.#ownsStorage = !options.storage;
-    this.routes = (options.routes ?? []) as RouteHandler[];
+    this.routes = (options.routes ?? []) as CoreRouteHandler[];
     this.partyContext = new PartyContext(
       { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
       options.vars ?? {},
