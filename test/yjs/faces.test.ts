@@ -1,0 +1,101 @@
+/**
+ * The faces' own behaviour on a real server: a y-partykit server file with only its import changed,
+ * `load()`/`unstable_getYDoc`, a failing load (1013, then a retry that works), YServer's onLoad/onSave.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { cleanupAll, connect, startServer } from "../helpers/server.js";
+import type * as Party from "../../src/runtime/index.js";
+import { CloseCode } from "../../src/protocol/index.js";
+// A y-partykit server, as its docs write it, with only the import path changed:
+import { onConnect, unstable_getYDoc, YServer } from "../../src/yjs/index.js";
+import { deferred, withTimeout } from "./support/fake-client.js";
+import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
+
+afterEach(async () => {
+  destroyProviders();
+  await cleanupAll();
+});
+
+let loadShouldFail = false;
+const loads: string[] = [];
+
+const partykitServer = {
+  async onConnect(conn: Party.Connection, room: Party.Room) {
+    return onConnect(conn, room, {
+      persist: { mode: "snapshot" },
+      async load() {
+        loads.push(room.id);
+        if (loadShouldFail) throw new Error("upstream database is down");
+        const doc = new Y.Doc();
+        doc.getMap("meta").set("template", "v1");
+        return doc;
+      },
+    });
+  },
+  async onRequest(req: Party.Request, room: Party.Room) {
+    const doc = await unstable_getYDoc(room, { persist: { mode: "snapshot" } });
+    return Response.json({ text: doc.getText("t").toString(), clients: doc.awareness.getStates().size });
+  },
+} satisfies Party.PartyKitServer;
+
+const saves: string[] = [];
+const saved = { wait: deferred() };
+class SavingDoc extends YServer {
+  static override callbackOptions = { debounceWait: 20, debounceMaxWait: 200 };
+  override async onLoad() {
+    this.document.getText("t").insert(0, "loaded:");
+  }
+  override async onSave() {
+    saves.push(this.document.getText("t").toString());
+    saved.wait.resolve();
+  }
+}
+
+describe("y-partykit function style", () => {
+  it("serves a y-partykit server file unchanged but for its import, with load() and unstable_getYDoc", async () => {
+    loadShouldFail = false;
+    const server = await startServer({ main: partykitServer });
+    const doc = new Y.Doc();
+    const provider = makeProvider("y-partykit", server.url, "main", "pk-room", doc);
+    await whenSynced(provider);
+    await until(doc, (d) => d.getMap("meta").get("template") === "v1", "load() state arrives");
+    doc.getText("t").insert(0, "typed");
+    const seen = new Y.Doc();
+    makeProvider("y-websocket", server.url, "main", "pk-room", seen);
+    await until(seen, (d) => d.getText("t").toString() === "typed", "server has the edit");
+    const res = await fetch(`${server.url}/parties/main/pk-room`);
+    expect(await res.json()).toEqual({ text: "typed", clients: 0 });
+  });
+
+  it("a failing load closes the waiting sockets with 1013 and a reason; the next connection retries", async () => {
+    const server = await startServer({ main: partykitServer });
+    loadShouldFail = true;
+    loads.length = 0;
+    const first = connect(server.wsUrl("/parties/main/flaky"));
+    const second = connect(server.wsUrl("/parties/main/flaky"));
+    const [a, b] = await Promise.all([first.closed, second.closed]);
+    expect(a).toEqual({ code: CloseCode.TryAgainLater, reason: "room could not load; try again" });
+    expect(b.code).toBe(CloseCode.TryAgainLater);
+    expect(loads.filter((id) => id === "flaky").length).toBeLessThanOrEqual(2);
+    loadShouldFail = false;
+    const doc = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "flaky", doc));
+    await until(doc, (d) => d.getMap("meta").get("template") === "v1", "retried load works");
+  });
+});
+
+describe("YServer", () => {
+  it("runs onLoad before clients sync and onSave debounced after changes", async () => {
+    saves.length = 0;
+    saved.wait = deferred();
+    const server = await startServer({ docs: SavingDoc });
+    const doc = new Y.Doc();
+    await whenSynced(makeProvider("y-partyserver", server.url, "docs", "s", doc));
+    await until(doc, (d) => d.getText("t").toString() === "loaded:", "onLoad state");
+    doc.getText("t").insert(7, "a");
+    doc.getText("t").insert(8, "b");
+    await withTimeout(saved.wait.promise, 5_000, "onSave");
+    expect(saves.at(-1)).toBe("loaded:ab");
+  });
+});
