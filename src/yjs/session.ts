@@ -183,7 +183,11 @@ export class DocumentSession {
   async applyUpdate(update: Uint8Array, origin: unknown = HTTP_ORIGIN): Promise<void> {
     if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
     validateUpdate(update);
-    Y.applyUpdate(this.doc, update, origin);
+    try {
+      Y.applyUpdate(this.doc, update, origin);
+    } catch (error) {
+      throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
+    }
     await this.whenDurable();
   }
 
