@@ -89,3 +89,30 @@ describe("docToJson", () => {
     expect(docToJson(serverCopy(kept, false)).gone).toBe("");
   });
 });
+
+describe("docToJson with Tiptap", () => {
+  it("exports a Tiptap (y-prosemirror) document as its ProseMirror JSON content", async () => {
+    const { getSchema } = await import("@tiptap/core");
+    const { default: StarterKit } = await import("@tiptap/starter-kit");
+    const { prosemirrorJSONToYDoc } = await import("@tiptap/y-tiptap");
+    const schema = getSchema([StarterKit]);
+    const json = {
+      type: "doc",
+      content: [
+        { type: "heading", attrs: { level: 1 }, content: [{ type: "text", text: "Title" }] },
+        {
+          type: "paragraph",
+          content: [
+            { type: "text", text: "Hello " },
+            { type: "text", text: "bold", marks: [{ type: "bold" }] },
+            { type: "text", text: " link", marks: [{ type: "link", attrs: { href: "https://example.com" } }] },
+          ],
+        },
+        { type: "bulletList", content: [{ type: "listItem", content: [{ type: "paragraph", content: [{ type: "text", text: "item" }] }] }] },
+      ],
+    };
+    const exported = docToJson(serverCopy(prosemirrorJSONToYDoc(schema, json, "default")));
+    const canonical = schema.nodeFromJSON(json).toJSON() as { content: unknown[] };
+    expect(exported).toEqual({ default: { type: "#fragment", content: canonical.content } });
+  });
+});
