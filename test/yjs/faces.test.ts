@@ -85,6 +85,31 @@ describe("y-partykit function style", () => {
   });
 });
 
+/** PartyKit's docs' usual form: a Party.Server class calling y-partykit's onConnect. */
+class PartykitClassServer implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  onConnect(conn: Party.Connection) {
+    return onConnect(conn, this.room, { persist: { mode: "snapshot" } });
+  }
+}
+
+describe("y-partykit in a Party.Server class", () => {
+  it("syncs two providers and keeps the document across a restart", async () => {
+    const server = await startServer({ main: PartykitClassServer });
+    const a = new Y.Doc();
+    const b = new Y.Doc();
+    await whenSynced(makeProvider("y-partykit", server.url, "main", "cls", a));
+    await whenSynced(makeProvider("y-partyserver", server.url, "main", "cls", b));
+    a.getText("t").insert(0, "class style");
+    await until(b, (d) => d.getText("t").toString() === "class style", "second provider");
+    destroyProviders();
+    const again = await server.restart();
+    const c = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", again.url, "main", "cls", c));
+    await until(c, (d) => d.getText("t").toString() === "class style", "after restart");
+  });
+});
+
 describe("YServer", () => {
   it("runs onLoad before clients sync and onSave debounced after changes", async () => {
     saves.length = 0;
