@@ -4,6 +4,16 @@ export const defaults = {
   sync: false,
   /** Most appends of one document committed together in one LevelDB batch (group commit). */
   maxAppendsPerBatch: 512,
+  /**
+   * Logs longer than this are merged for loading through a Y.Doc rather than `Y.mergeUpdates`, whose cost grows with
+   * the square of the number of updates.
+   */
+  mergeInDocAbove: 64,
+  /**
+   * A load that reads more log entries than this compacts the document in the background with the state it just
+   * merged (y-leveldb trims at 500 the same way). `Infinity` turns it off.
+   */
+  compactOnLoadAbove: 500,
   /** Name of the LevelDB sublevel that holds every room's key-value store. */
   kvSublevel: "kv",
 } as const;

@@ -1,9 +1,9 @@
 import { defaults } from "./defaults.js";
 import type { BatchOp, ByteDb } from "./byte-db.js";
 import * as keys from "./doc-keys.js";
-import { closedError, docSubject, readError, writeError } from "./errors.js";
-import { mergeLog, stateVectorOf, type LogEntry } from "./merge.js";
-import type { DocStats, DocStore, StorageWarning } from "./types.js";
+import { closedError, docSubject, readError, reasonOf, writeError } from "./errors.js";
+import { compactLog, mergeLog, stateVectorOf, type LogEntry, type MergeResult } from "./merge.js";
+import { StorageError, type DocStats, type DocStore, type StorageWarning } from "./types.js";
 import { WriteQueue, type BuildOps } from "./write-queue.js";
 
 export interface LevelDocStoreOptions {
@@ -11,6 +11,8 @@ export interface LevelDocStoreOptions {
   location: string;
   sync?: boolean;
   maxAppendsPerBatch?: number;
+  /** See `defaults.compactOnLoadAbove`. */
+  compactOnLoadAbove?: number;
   onWarning?: (warning: StorageWarning) => void;
 }
 
@@ -81,12 +83,47 @@ export class LevelDocStore implements DocStore {
   ) {}
 
   async load(name: string): Promise<Uint8Array | null> {
-    return this.#merge(name, await this.#readLog(name));
+    const log = this.#log(name);
+    const generation = log.generation;
+    const entries = await this.#readLog(name);
+    const merged = this.#merge(name, entries, mergeLog);
+    const longLog = entries.length > (this.options.compactOnLoadAbove ?? defaults.compactOnLoadAbove);
+    if (merged && longLog && !this.#closed) {
+      // The merge is done already: replacing what was read with it costs one write. Appends made since the read have
+      // higher clocks and are kept.
+      this.#compactInBackground(log, entries.at(-1)!.clock, generation, merged);
+    }
+    return merged;
+  }
+
+  #compactInBackground(log: DocLog, upTo: number, generation: number, merged: Uint8Array): void {
+    this.#chainCompaction(log, log.compacting, upTo, generation, merged).catch((error: unknown) =>
+      this.options.onWarning?.({
+        code: error instanceof StorageError ? error.code : "ERR_STORAGE_WRITE",
+        doc: log.name,
+        message: `Compacting ${docSubject(log.name)} after loading it failed (it stays as it was): ${reasonOf(error)}`,
+      }),
+    );
+  }
+
+  /** Runs a compaction once `ready` resolves, after this document's earlier compactions. */
+  #chainCompaction(
+    log: DocLog,
+    ready: Promise<unknown>,
+    upTo: number | (() => number),
+    generation: number,
+    state: Uint8Array | undefined,
+  ): Promise<void> {
+    const run = Promise.all([ready, log.compacting]).then(() =>
+      this.#compact(log, typeof upTo === "number" ? upTo : upTo(), generation, state),
+    );
+    log.compacting = run.catch(() => undefined);
+    return this.#track(run);
   }
 
   /** Merges log entries; reports and remembers the corrupt ones (the rule in docs/persistence.md). */
-  #merge(name: string, entries: LogEntry[]): Uint8Array | null {
-    const { merged, corrupt } = mergeLog(entries);
+  #merge(name: string, entries: LogEntry[], merge: (entries: LogEntry[]) => MergeResult): Uint8Array | null {
+    const { merged, corrupt } = merge(entries);
     const log = this.#log(name);
     for (const { clock, reason } of corrupt) {
       log.corruptClocks.add(clock);
@@ -121,15 +158,13 @@ export class LevelDocStore implements DocStore {
     // Everything appended before this call is at or below `upTo`; later appends get higher clocks and are kept.
     let upTo = -1;
     const marked = this.#write(name, async () => ((upTo = (await log.state()).lastClock), []));
-    const run = Promise.all([marked, log.compacting]).then(() => this.#compact(log, upTo, generation, state));
-    log.compacting = run.catch(() => undefined);
-    return this.#track(run);
+    return this.#chainCompaction(log, marked, () => upTo, generation, state);
   }
 
   async #compact(log: DocLog, upTo: number, generation: number, given: Uint8Array | undefined): Promise<void> {
     if (upTo < 0 && !given) return;
     const logged = (await this.#readLog(log.name)).filter((e) => e.clock <= upTo);
-    const snapshot = given ? Uint8Array.from(given) : this.#merge(log.name, logged);
+    const snapshot = given ? Uint8Array.from(given) : this.#merge(log.name, logged, compactLog);
     if (!snapshot) return;
     const replaced = logged.filter((e) => !log.corruptClocks.has(e.clock)); // corrupt entries are never deleted
     await this.#write(log.name, async () => {
@@ -144,7 +179,7 @@ export class LevelDocStore implements DocStore {
         indexOp(log.name, snapshot, clock),
         ...replaced.map((e): BatchOp => ({ type: "del", key: keys.updateKey(log.name, e.clock) })),
       ];
-    });
+    }, true);
   }
 
   delete(name: string): Promise<void> {
@@ -192,8 +227,9 @@ export class LevelDocStore implements DocStore {
     return log;
   }
 
-  #write(name: string, build: (log: DocLog) => ReturnType<BuildOps<BatchOp>>): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError(docSubject(name), this.options.location));
+  /** Queues a write. `finishing`: the second step of a compaction already under way, which `close` lets complete. */
+  #write(name: string, build: (log: DocLog) => ReturnType<BuildOps<BatchOp>>, finishing = false): Promise<void> {
+    if (this.#closed && !finishing) return Promise.reject(closedError(docSubject(name), this.options.location));
     const log = this.#log(name);
     const written = log.queue.enqueue(() => build(log)).catch((error: unknown) => {
       throw writeError(docSubject(name), this.options.location, error);

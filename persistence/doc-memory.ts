@@ -1,5 +1,5 @@
 import { closedError, docSubject } from "./errors.js";
-import { mergeLog, type LogEntry } from "./merge.js";
+import { compactLog, mergeLog, type LogEntry } from "./merge.js";
 import type { DocStats, DocStore } from "./types.js";
 
 /** DocStore in memory, for tests and `--no-persist`. Same contract as the LevelDB engine, nothing survives a restart. */
@@ -23,7 +23,7 @@ export class MemoryDocStore implements DocStore {
     this.#assertOpen(name);
     const log = this.#logs.get(name);
     // Synchronous from here on: nothing can be appended between reading the log and replacing it.
-    const snapshot = state ? Uint8Array.from(state) : mergeLog(log?.entries ?? []).merged;
+    const snapshot = state ? Uint8Array.from(state) : compactLog(log?.entries ?? []).merged;
     if (!snapshot) return;
     const nextClock = log?.nextClock ?? 0;
     this.#logs.set(name, { entries: [{ clock: nextClock, update: snapshot }], nextClock: nextClock + 1 });

@@ -9,6 +9,8 @@ export type OpenStorageOptions =
       dir: string;
       /** Fsync every write batch: survives power loss, not only a process crash. Default `false`. */
       sync?: boolean;
+      /** A load reading more log entries than this compacts the document in the background. Default 500. */
+      compactOnLoadAbove?: number;
       /** Problems that did not fail a call, e.g. a corrupt stored update that was skipped. Default: console.warn. */
       onWarning?: (warning: StorageWarning) => void;
     }

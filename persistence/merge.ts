@@ -1,4 +1,6 @@
 import * as Y from "yjs";
+import { defaults } from "./defaults.js";
+import { reasonOf } from "./errors.js";
 
 /** One stored log entry: its position in the log and its bytes. */
 export interface LogEntry {
@@ -14,37 +16,76 @@ export interface MergeResult {
 }
 
 /**
- * Merges a document's log. Fast path: one `Y.mergeUpdates` over everything. Only when that throws is each entry
- * decoded on its own, so the unreadable ones can be named and left out (the rule in docs/persistence.md).
+ * Merges a document's log for loading. A short log is merged with `Y.mergeUpdates` (one pass, no Y.Doc); a long one
+ * through a Y.Doc, because `Y.mergeUpdates` re-sorts all its inputs for every struct (quadratic on a 260k-entry log).
+ * Either way, entries that cannot be decoded are left out and named (the rule in docs/persistence.md).
  */
 export function mergeLog(entries: readonly LogEntry[]): MergeResult {
+  return entries.length > defaults.mergeInDocAbove ? mergeInDoc(entries) : mergeLazily(entries);
+}
+
+/** The log as one garbage-collected snapshot (deleted text dropped), for compaction. */
+export function compactLog(entries: readonly LogEntry[]): MergeResult {
+  return mergeInDoc(entries);
+}
+
+function mergeLazily(entries: readonly LogEntry[]): MergeResult {
   if (entries.length === 0) return { merged: null, corrupt: [] };
   try {
-    return { merged: mergeAll(entries.map((e) => e.update)), corrupt: [] };
+    return { merged: mergeUpdates(entries.map((e) => e.update)), corrupt: [] };
   } catch {
-    return mergeReadable(entries);
+    const { readable, corrupt } = splitReadable(entries);
+    return { merged: readable.length > 0 ? mergeUpdates(readable.map((e) => e.update)) : null, corrupt };
   }
 }
 
 /** Throws when any update cannot be decoded (`Y.mergeUpdates` returns a lone update unread, so that one is decoded). */
-function mergeAll(updates: Uint8Array[]): Uint8Array {
+function mergeUpdates(updates: Uint8Array[]): Uint8Array {
   if (updates.length > 1) return Y.mergeUpdates(updates);
   Y.decodeUpdate(updates[0]!);
   return updates[0]!;
 }
 
-function mergeReadable(entries: readonly LogEntry[]): MergeResult {
-  const readable: Uint8Array[] = [];
+function mergeInDoc(entries: readonly LogEntry[]): MergeResult {
+  if (entries.length === 0) return { merged: null, corrupt: [] };
+  const first = applyEach(entries);
+  if (first.failed.length === 0) return { merged: Y.encodeStateAsUpdate(first.doc), corrupt: [] };
+  // An entry threw, possibly after part of it was applied: start over with the entries that decode, so that no part
+  // of a corrupt entry ends up in the result.
+  const { readable, corrupt } = splitReadable(entries);
+  const clean = applyEach(readable);
+  const applied = readable.length - clean.failed.length;
+  return { merged: applied > 0 ? Y.encodeStateAsUpdate(clean.doc) : null, corrupt: [...corrupt, ...clean.failed] };
+}
+
+/** Applies every entry to a new Y.Doc in one transaction, noting the ones that throw. */
+function applyEach(entries: readonly LogEntry[]): { doc: Y.Doc; failed: MergeResult["corrupt"] } {
+  const doc = new Y.Doc();
+  const failed: MergeResult["corrupt"] = [];
+  doc.transact(() => {
+    for (const entry of entries) {
+      try {
+        Y.applyUpdate(doc, entry.update);
+      } catch (error) {
+        failed.push({ clock: entry.clock, reason: reasonOf(error) });
+      }
+    }
+  });
+  return { doc, failed };
+}
+
+function splitReadable(entries: readonly LogEntry[]): { readable: LogEntry[]; corrupt: MergeResult["corrupt"] } {
+  const readable: LogEntry[] = [];
   const corrupt: MergeResult["corrupt"] = [];
   for (const entry of entries) {
     try {
-      mergeAll([entry.update]);
-      readable.push(entry.update);
+      Y.decodeUpdate(entry.update);
+      readable.push(entry);
     } catch (error) {
-      corrupt.push({ clock: entry.clock, reason: error instanceof Error ? error.message : String(error) });
+      corrupt.push({ clock: entry.clock, reason: reasonOf(error) });
     }
   }
-  return { merged: readable.length > 0 ? mergeAll(readable) : null, corrupt };
+  return { readable, corrupt };
 }
 
 /** The state vector of an update, or the empty one when it cannot be read (it is only an index hint). */

@@ -1,3 +1,4 @@
+import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Level } from "level";
 import type { ByteDb } from "./byte-db.js";
@@ -13,6 +14,8 @@ export interface LevelStorageOptions {
   /** Fsync every batch (survives power loss, costs a disk flush per batch). Default: `defaults.sync`. */
   sync?: boolean;
   onWarning?: (warning: StorageWarning) => void;
+  /** See `defaults.compactOnLoadAbove`. */
+  compactOnLoadAbove?: number;
 }
 
 /** Folders this process has open: LevelDB's own lock does not stop a second open in the same process (and a failed
@@ -34,6 +37,7 @@ export class LevelStorage implements Storage {
     this.docs = new LevelDocStore(db, {
       location,
       sync: options.sync ?? defaults.sync,
+      compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
     this.#kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
@@ -45,6 +49,7 @@ export class LevelStorage implements Storage {
     openFolders.add(location);
     const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
     try {
+      await fs.mkdir(location, { recursive: true }); // LevelDB creates the last folder only
       await db.open();
     } catch (error) {
       openFolders.delete(location);

@@ -52,7 +52,7 @@ export class WriteQueue<Op> {
     const built: Job<Op>[] = [];
     for (const job of jobs) {
       try {
-        ops.push(...(await job.build()));
+        for (const op of await job.build()) ops.push(op); // a compaction can delete 100k+ entries: no spread
         built.push(job);
       } catch (error) {
         job.reject(error);

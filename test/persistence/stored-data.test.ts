@@ -55,9 +55,11 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
     storage = null;
   }
 
-  it("skips corrupt and truncated updates with a warning naming the document, and never deletes them", async () => {
+  // A short log is merged with Y.mergeUpdates, a long one through a Y.Doc: both follow the rule.
+  it.each([4, 100])("skips corrupt and truncated updates of a %i-entry log with a warning, and never deletes them", async (length) => {
     const docs = (await open()).docs;
-    for (const key of ["zero", "one", "two", "three"]) await docs.append("main/doc", entryUpdate(key));
+    const keys = ["zero", "one", "two", "three", ...Array.from({ length: length - 4 }, (_, i) => `more ${i}`)];
+    for (const key of keys) await docs.append("main/doc", entryUpdate(key));
     await close();
     const valid = textUpdate(new Y.Doc(), "never seen");
     await writeRaw(dir, async (db) => {
@@ -66,7 +68,8 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
     });
 
     const reopened = (await open()).docs;
-    expect(entriesOf(await reopened.load("main/doc"))).toEqual(["two", "zero"]);
+    const readable = keys.filter((key) => key !== "one" && key !== "three").sort();
+    expect(entriesOf(await reopened.load("main/doc"))).toEqual(readable);
     expect(warnings.map((w) => [w.code, w.doc])).toEqual([
       ["ERR_STORAGE_CORRUPT", "main/doc"],
       ["ERR_STORAGE_CORRUPT", "main/doc"],
@@ -78,11 +81,24 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
     await reopened.compact("main/doc");
     expect(await reopened.stats("main/doc")).toMatchObject({ updates: 3 }); // the snapshot and the two kept entries
     await reopened.append("main/doc", entryUpdate("four"));
-    expect(entriesOf(await reopened.load("main/doc"))).toEqual(["four", "two", "zero"]);
+    expect(entriesOf(await reopened.load("main/doc"))).toEqual([...readable, "four"].sort());
 
     await reopened.delete("main/doc");
     expect(await reopened.load("main/doc")).toBeNull();
     expect(await reopened.stats("main/doc")).toEqual({ updates: 0, bytes: 0 });
+  });
+
+  it("compacts a long log in the background after loading it, keeping appends made meanwhile", async () => {
+    const writer = new Y.Doc();
+    const docs = (await open()).docs;
+    await Promise.all(Array.from({ length: 600 }, (_, i) => docs.append("main/long", textUpdate(writer, `${i},`))));
+    expect(textOf(await docs.load("main/long"))).toBe(writer.getText("t").toString());
+    await docs.append("main/long", textUpdate(writer, "late"));
+    await close(); // waits for the background compaction
+    const reopened = (await open()).docs;
+    expect(textOf(await reopened.load("main/long"))).toBe(writer.getText("t").toString());
+    expect(await reopened.stats("main/long")).toMatchObject({ updates: 2 }); // the snapshot and the late append
+    expect(warnings).toEqual([]);
   });
 
   it("loads nothing, with a warning, when a document's only entry is corrupt", async () => {

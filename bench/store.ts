@@ -1,0 +1,186 @@
+/**
+ * `npm run bench:store`: throughput and load time of the persistence layer on LevelDB.
+ *  - appends/s of small updates, one room (one at a time, and a burst that group commit batches) and 100 rooms at once,
+ *    without and with fsync (`sync: true`);
+ *  - load time of the automerge-paper editing trace stored as its full update log (one update per transaction), then
+ *    after compaction.
+ * Bounded loops, temp folders removed at the end. Prints a table.
+ */
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as zlib from "node:zlib";
+import * as Y from "yjs";
+import { openStorage, type Storage } from "../persistence/index.js";
+
+const SETTINGS = {
+  /** Appends in the one-room runs. */
+  oneRoomAppends: 3_000,
+  /** Rooms, and sequential appends per room, in the many-rooms run. */
+  rooms: 100,
+  appendsPerRoom: 50,
+  /** Appends in flight at once while storing the trace. */
+  traceWindow: 2_048,
+} as const;
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const tracesDir = path.resolve(repoRoot, "../shared/data/editing-traces");
+const traceFile = path.join(tracesDir, "automerge-paper.json.gz");
+
+interface Row {
+  measure: string;
+  value: string;
+  note: string;
+}
+const rows: Row[] = [];
+/** Records a result and shows it at once (the whole table is printed at the end). */
+function report(row: Row): void {
+  rows.push(row);
+  console.log(`  ${row.measure}: ${row.value} (${row.note})`);
+}
+const tempDirs: string[] = [];
+
+async function withStorage<T>(sync: boolean, run: (storage: Storage) => Promise<T>): Promise<T> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "yparty-bench-store-"));
+  tempDirs.push(dir);
+  const storage = await openStorage({ dir, sync });
+  try {
+    return await run(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** `count` one-character updates from one writer, as an editor produces them. */
+function typingUpdates(count: number): Uint8Array[] {
+  const doc = new Y.Doc();
+  const updates: Uint8Array[] = [];
+  doc.on("update", (update: Uint8Array) => updates.push(update));
+  const text = doc.getText("text");
+  for (let i = 0; i < count; i++) text.insert(text.length, String.fromCharCode(97 + (i % 26)));
+  return updates;
+}
+
+async function timed(run: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}
+
+const perSecond = (count: number, ms: number): string => `${Math.round((count * 1000) / ms).toLocaleString("en")}/s`;
+
+async function benchAppends(sync: boolean): Promise<void> {
+  const label = sync ? "sync: true (fsync)" : "sync: false (default)";
+  const updates = typingUpdates(SETTINGS.oneRoomAppends);
+  await withStorage(sync, async ({ docs }) => {
+    const ms = await timed(async () => {
+      for (const update of updates) await docs.append("bench/one-by-one", update);
+    });
+    report({ measure: `1 room, each append awaited, ${label}`, value: perSecond(updates.length, ms), note: `${updates.length} appends` });
+  });
+  await withStorage(sync, async ({ docs }) => {
+    const ms = await timed(() => Promise.all(updates.map((u) => docs.append("bench/burst", u))).then(() => undefined));
+    report({ measure: `1 room, burst (group commit), ${label}`, value: perSecond(updates.length, ms), note: `${updates.length} appends` });
+  });
+  const perRoom = typingUpdates(SETTINGS.appendsPerRoom);
+  await withStorage(sync, async ({ docs }) => {
+    const room = async (r: number) => {
+      for (const update of perRoom) await docs.append(`bench/room-${r}`, update);
+    };
+    const ms = await timed(() => Promise.all(Array.from({ length: SETTINGS.rooms }, (_, r) => room(r))).then(() => undefined));
+    const total = SETTINGS.rooms * perRoom.length;
+    report({
+      measure: `${SETTINGS.rooms} rooms at once, each append awaited, ${label}`,
+      value: perSecond(total, ms),
+      note: `${total} appends`,
+    });
+  });
+}
+
+interface Trace {
+  endContent: string;
+  txns: Array<{ patches: Array<[number, number, string]> }>;
+}
+
+function readTrace(): Trace {
+  if (!fs.existsSync(traceFile)) {
+    throw new Error(
+      `The editing traces are missing: expected ${traceFile} (the folder ../shared/data/editing-traces next to the repository).`,
+    );
+  }
+  return JSON.parse(zlib.gunzipSync(fs.readFileSync(traceFile)).toString("utf8")) as Trace;
+}
+
+/** One update per transaction of the trace, as an editor would have sent them. */
+function traceUpdates(trace: Trace): Uint8Array[] {
+  const doc = new Y.Doc();
+  const updates: Uint8Array[] = [];
+  doc.on("update", (update: Uint8Array) => updates.push(update));
+  const text = doc.getText("text");
+  for (const txn of trace.txns) {
+    doc.transact(() => {
+      for (const [pos, deleted, inserted] of txn.patches) {
+        if (deleted > 0) text.delete(pos, deleted);
+        if (inserted) text.insert(pos, inserted);
+      }
+    });
+  }
+  if (text.toString() !== trace.endContent) throw new Error("replaying the trace did not give its endContent");
+  return updates;
+}
+
+/** Loads the document and builds a Y.Doc from it, checking the text; returns [load ms, load + apply ms]. */
+async function timeLoad(storage: Storage, name: string, expected: string): Promise<[number, number]> {
+  const started = performance.now();
+  const state = await storage.docs.load(name);
+  const loaded = performance.now();
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, state!);
+  const applied = performance.now();
+  if (doc.getText("text").toString() !== expected) throw new Error("the loaded trace document differs from the trace");
+  return [loaded - started, applied - started];
+}
+
+async function benchTrace(): Promise<void> {
+  const trace = readTrace();
+  const updates = traceUpdates(trace);
+  const name = "bench/automerge-paper";
+  await withStorage(false, async (storage) => {
+    const storeMs = await timed(async () => {
+      for (let i = 0; i < updates.length; i += SETTINGS.traceWindow) {
+        await Promise.all(updates.slice(i, i + SETTINGS.traceWindow).map((u) => storage.docs.append(name, u)));
+      }
+    });
+    const log = await storage.docs.stats(name);
+    report({ measure: "trace: store its update log", value: `${Math.round(storeMs)} ms`, note: `${log.updates.toLocaleString("en")} updates, ${kib(log.bytes)}` });
+    const [logLoad, logApply] = await timeLoad(storage, name, trace.endContent);
+    report({ measure: "trace: load from the full update log", value: `${Math.round(logLoad)} ms`, note: `${Math.round(logApply)} ms with Y.applyUpdate` });
+    const compactMs = await timed(() => storage.docs.compact(name));
+    const snapshot = await storage.docs.stats(name);
+    report({ measure: "trace: compact", value: `${Math.round(compactMs)} ms`, note: `${snapshot.updates} update, ${kib(snapshot.bytes)}` });
+    const [snapLoad, snapApply] = await timeLoad(storage, name, trace.endContent);
+    report({ measure: "trace: load after compaction", value: `${Math.round(snapLoad)} ms`, note: `${Math.round(snapApply)} ms with Y.applyUpdate` });
+  });
+}
+
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
+
+function printTable(): void {
+  const widths = (["measure", "value", "note"] as const).map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  console.log(line(["measure", "value", "note"]));
+  console.log(line(widths.map((w) => "-".repeat(w))));
+  for (const row of rows) console.log(line([row.measure, row.value, row.note]));
+}
+
+try {
+  console.log(`yparty store benchmark: node ${process.version}, ${os.cpus().length} cores, temp folders in ${os.tmpdir()}`);
+  await benchAppends(false);
+  await benchAppends(true);
+  await benchTrace();
+  printTable();
+} finally {
+  await Promise.all(tempDirs.map((dir) => fsp.rm(dir, { recursive: true, force: true })));
+}
