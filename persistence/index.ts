@@ -7,7 +7,7 @@ export type OpenStorageOptions =
   | {
       /** The LevelDB folder (created when missing); yparty's default is `.yparty`. */
       dir: string;
-      /** Fsync every write batch: survives power loss, not only a process crash. Default `false`. */
+      /** Fsync every write batch, so acknowledged writes survive power loss, not only a process crash. Default `true`. */
       sync?: boolean;
       /** A load reading more log entries than this compacts the document in the background. Default 500. */
       compactOnLoadAbove?: number;
