@@ -2,6 +2,7 @@ import { defaults } from "./defaults.js";
 import type { BatchOp, ByteDb } from "./byte-db.js";
 import * as keys from "./doc-keys.js";
 import { closedError, docSubject, readError, reasonOf, writeError } from "./errors.js";
+import { InFlight } from "./in-flight.js";
 import { compactLog, mergeLog, stateVectorOf, type LogEntry, type MergeResult } from "./merge.js";
 import { StorageError, type DocStats, type DocStore, type StorageWarning } from "./types.js";
 import { WriteQueue, type BuildOps } from "./write-queue.js";
@@ -74,7 +75,7 @@ class DocLog {
 /** DocStore on LevelDB in y-leveldb's layout, with one write queue per document (rooms never wait for each other). */
 export class LevelDocStore implements DocStore {
   readonly #logs = new Map<string, DocLog>();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #inFlight = new InFlight();
   #closed = false;
 
   constructor(
@@ -214,7 +215,7 @@ export class LevelDocStore implements DocStore {
   /** Waits for every write in flight, then refuses new ones. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    await this.#inFlight.drain();
   }
 
   #log(name: string): DocLog {
@@ -238,10 +239,7 @@ export class LevelDocStore implements DocStore {
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
-    this.#inFlight.add(promise);
-    const forget = () => this.#inFlight.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    return this.#inFlight.track(promise);
   }
 
   async #readLog(name: string): Promise<LogEntry[]> {

@@ -17,7 +17,13 @@ export class LevelKvBackend implements KvBackend {
   constructor(
     private readonly room: string,
     private readonly db: ByteDb,
-    private readonly options: { location: string; sync: boolean; isClosed: () => boolean },
+    private readonly options: {
+      location: string;
+      sync: boolean;
+      isClosed: () => boolean;
+      /** Lets `close()` wait for this write. */
+      track?: <T>(write: Promise<T>) => Promise<T>;
+    },
   ) {
     this.#prefix = roomPrefix(room);
     // The prefix starts with the room id's length (< 2^32), so it always has a byte below 0xff to increment.
@@ -37,8 +43,13 @@ export class LevelKvBackend implements KvBackend {
     return entries.map(([key, value]): [string, Uint8Array] => [decodeString(key.subarray(this.#prefix.length)), value]);
   }
 
-  async write(writes: KvWrite[]): Promise<void> {
-    if (this.options.isClosed()) throw closedError(roomSubject(this.room), this.options.location);
+  write(writes: KvWrite[]): Promise<void> {
+    if (this.options.isClosed()) return Promise.reject(closedError(roomSubject(this.room), this.options.location));
+    const written = this.#write(writes);
+    return this.options.track ? this.options.track(written) : written;
+  }
+
+  async #write(writes: KvWrite[]): Promise<void> {
     const ops: BatchOp[] = [];
     for (const write of writes) {
       if (write.type === "clear") {

@@ -5,6 +5,7 @@ import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import { LevelDocStore } from "./doc-level.js";
 import { lockedError, reasonOf } from "./errors.js";
+import { InFlight } from "./in-flight.js";
 import { LevelKvBackend } from "./kv-level.js";
 import { RoomKvStore } from "./kv-store.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
@@ -27,6 +28,7 @@ export class LevelStorage implements Storage {
   readonly docs: LevelDocStore;
   readonly #rooms = new Map<string, KvStore>();
   readonly #kv: ByteDb;
+  readonly #kvWrites = new InFlight();
   #closed = false;
 
   private constructor(
@@ -65,6 +67,7 @@ export class LevelStorage implements Storage {
         location: this.location,
         sync: this.options.sync ?? defaults.sync,
         isClosed: () => this.#closed,
+        track: (write) => this.#kvWrites.track(write),
       });
       store = new RoomKvStore(room, this.location, backend);
       this.#rooms.set(room, store);
@@ -75,7 +78,7 @@ export class LevelStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.docs.close();
+    await Promise.all([this.docs.close(), this.#kvWrites.drain()]);
     await this.db.close();
     openFolders.delete(this.location);
   }

@@ -29,7 +29,7 @@ function openRoom(room: string): void {
   showSaveStatus(byId("saved"), provider);
 
   const richText = mountRichText(byId("tiptap"), provider, identity);
-  mountCode(byId("codemirror"), provider);
+  const code = mountCode(byId("codemirror"), provider);
   publishIdentity(provider.awareness, identity);
   renderPresence(byId("people"), provider.awareness);
   mountChat(byId("chat-log"), byId("chat-form"), byId("chat-input"), doc.getArray<ChatMessage>(shared.chat), () => identity);
@@ -43,7 +43,7 @@ function openRoom(room: string): void {
     publishIdentity(provider.awareness, identity);
   });
   // For the browser test and for poking around in the console.
-  Object.assign(window, { yparty: { doc, provider, richText } });
+  Object.assign(window, { yparty: { doc, provider, richText, code } });
 }
 
 function showPicker(): void {

@@ -10,8 +10,10 @@ export interface BannerInfo {
   adminFile?: string;
 }
 
+/** Short paths for files under the working folder, absolute ones for anything elsewhere. */
 function relative(file: string): string {
-  return path.relative(process.cwd(), file) || ".";
+  const short = path.relative(process.cwd(), file);
+  return short === "" ? "." : short.startsWith("..") ? file : short;
 }
 
 /** The token is shown by `dev` (a local tool); `start` only says where it is, so it stays out of log files. */

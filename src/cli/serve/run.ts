@@ -54,7 +54,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   if (!first.ok) throw new CliError("ERR_BUILD", first.message);
   first.warnings.forEach((text) => process.stderr.write(text));
   if (project.serve?.build) {
-    const report = (text: string, ok: boolean) => (ok ? logger.info("client.rebuilt") : process.stderr.write(text + "\n"));
+    const report = (text: string, ok: boolean) => (ok ? logger.debug("client.rebuilt") : process.stderr.write(text + "\n"));
     const assets: AssetBuilder = await buildAssets(project.serve.build, project.root, define, { watch: command === "dev", report, color });
     cleanups.push(() => assets.dispose());
   }

@@ -1,0 +1,95 @@
+/**
+ * `node --import tsx bench/heap-per-connection.ts [server-id] [connections]`: what a server keeps per idle
+ * connection, by constructor. Takes a heap snapshot of the server child (via --heapsnapshot-signal) with no
+ * client and again with N idle clients (full handshake, 100 rooms), and prints the retained-by-type delta
+ * (self sizes) per connection. Where RSS per connection misses its target, this says which objects to shed.
+ */
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { closeAll, connectMany } from "./client/pool.js";
+import { BenchError } from "./errors.js";
+import { serverById, type ServerId } from "./servers/catalog.js";
+import { setProfileFlags, startTarget } from "./target.js";
+import { pause } from "./timing.js";
+
+const ROOMS = 100;
+/** Rows shown. */
+const TOP = 25;
+/** Writing a snapshot of a ~100 MB heap takes a few seconds. */
+const SNAPSHOT_TIMEOUT_MS = 60_000;
+const SNAPSHOT_POLL_MS = 300;
+
+interface HeapSnapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
+/** Self size per "type:name" (constructor name for objects). */
+async function sizesByType(file: string): Promise<Map<string, { bytes: number; count: number }>> {
+  const heap = JSON.parse(await readFile(file, "utf8")) as HeapSnapshot;
+  const fields = heap.snapshot.meta.node_fields;
+  const width = fields.length;
+  const [typeAt, nameAt, sizeAt] = ["type", "name", "self_size"].map((field) => fields.indexOf(field)) as [number, number, number];
+  const types = heap.snapshot.meta.node_types[0];
+  const sizes = new Map<string, { bytes: number; count: number }>();
+  for (let i = 0; i < heap.nodes.length; i += width) {
+    const type = types[heap.nodes[i + typeAt] as number] as string;
+    const name = type === "object" || type === "native" ? (heap.strings[heap.nodes[i + nameAt] as number] as string) : `(${type})`;
+    const entry = sizes.get(name) ?? { bytes: 0, count: 0 };
+    entry.bytes += heap.nodes[i + sizeAt] as number;
+    entry.count++;
+    sizes.set(name, entry);
+  }
+  return sizes;
+}
+
+/** Signals the child to write a heap snapshot into `dir` and returns the new file once it is complete. */
+async function snapshot(pid: number, dir: string, before: Set<string>): Promise<string> {
+  process.kill(pid, "SIGUSR2");
+  const deadline = performance.now() + SNAPSHOT_TIMEOUT_MS;
+  let lastSize = -1;
+  while (performance.now() < deadline) {
+    await pause(SNAPSHOT_POLL_MS);
+    const file = (await readdir(dir)).find((name) => name.endsWith(".heapsnapshot") && !before.has(name));
+    if (!file) continue;
+    // The file appears before it is complete: done once its size stops changing.
+    const { size } = await stat(join(dir, file));
+    if (size > 0 && size === lastSize) {
+      before.add(file);
+      return join(dir, file);
+    }
+    lastSize = size;
+  }
+  throw new BenchError("ERR_TIMEOUT", `no complete heap snapshot within ${SNAPSHOT_TIMEOUT_MS} ms`);
+}
+
+const id = (process.argv[2] ?? "yparty-memory") as ServerId;
+const connections = Number(process.argv[3] ?? 1000);
+const dir = process.cwd();
+// The flag makes the child run as a bundle (./servers/bundle.ts), like a profiled one.
+setProfileFlags(() => ["--heapsnapshot-signal=SIGUSR2"]);
+const target = await startTarget(serverById(id));
+const seen = new Set((await readdir(dir)).filter((name) => name.endsWith(".heapsnapshot")));
+const files: string[] = [];
+try {
+  files.push(await snapshot(target.server.pid, dir, seen));
+  const clients = await connectMany(target, connections, 50, (i) => `heap-${i % ROOMS}`);
+  files.push(await snapshot(target.server.pid, dir, seen));
+  await closeAll(clients);
+  const empty = await sizesByType(files[0] as string);
+  const full = await sizesByType(files[1] as string);
+  const rows = [...full].map(([name, { bytes, count }]) => ({
+    name,
+    bytes: bytes - (empty.get(name)?.bytes ?? 0),
+    count: count - (empty.get(name)?.count ?? 0),
+  }));
+  const total = rows.reduce((sum, row) => sum + row.bytes, 0);
+  process.stdout.write(`${id}: heap +${(total / connections).toFixed(0)} bytes per connection (${connections} connections)\n`);
+  for (const row of rows.sort((a, b) => b.bytes - a.bytes).slice(0, TOP)) {
+    process.stdout.write(`${(row.bytes / connections).toFixed(0).padStart(7)} B/conn  ${(row.count / connections).toFixed(1).padStart(6)} objs/conn  ${row.name}\n`);
+  }
+} finally {
+  await target.stop();
+  await Promise.all(files.map((file) => rm(file, { force: true })));
+}
