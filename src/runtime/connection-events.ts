@@ -52,16 +52,22 @@ export class ConnectionEvents {
     this.#handlerProps.set(type, typeof handler === "function" ? handler : null);
   }
 
-  /** Calls every listener of `event.type`; a throw (or rejection) goes to `reportError`, the rest still run. */
-  dispatch(event: ConnectionEvent): void {
+  /**
+   * Calls every listener of `event.type`; a throw (or rejection) goes to `reportError`, the rest still run.
+   * Returns the listeners' async work, if any, so the room can wait for it before unloading.
+   */
+  dispatch(event: ConnectionEvent): Promise<void> | undefined {
     const list = this.#byType.get(event.type) ?? [];
     if (list.some((r) => r.once)) this.#byType.set(event.type, list.filter((r) => !r.once));
     const handler = this.#handlerProps.get(event.type);
     const calls: Listener[] = list.map((r) => r.listener);
     if (handler) calls.push(handler);
+    let pending: Array<Promise<void>> | undefined;
     for (const listener of calls) {
-      callUserQuietly(() => (typeof listener === "function" ? listener(event) : listener.handleEvent(event)), this.reportError);
+      const work = callUserQuietly(() => (typeof listener === "function" ? listener(event) : listener.handleEvent(event)), this.reportError);
+      if (work) (pending ??= []).push(work);
     }
+    return pending && Promise.all(pending).then(() => undefined);
   }
 
   hasListeners(type: string): boolean {

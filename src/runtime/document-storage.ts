@@ -1,12 +1,15 @@
 /** `documentStorage(room)`: how the Yjs layer reaches a room's DocStore without knowing the engine. */
 import type { DocStore } from "../../persistence/types.js";
 import { RuntimeError } from "./errors.js";
+import type { Logger } from "./log.js";
 import type { Room } from "./party-types.js";
 
 export interface DocumentStorage {
   store: DocStore;
   /** The document's name in the store: `${party}/${roomId}`. */
   name: string;
+  /** The server's logger, so document warnings land where the rest of the room's log goes. */
+  logger: Logger;
 }
 
 const byRoom = new WeakMap<object, DocumentStorage>();

@@ -14,15 +14,17 @@ export function callUser<T>(fn: () => T | Promise<T>): Promise<T> {
  * The hot-path variant of `callUser` (every frame): no promise is made when `fn` returns a plain value;
  * a throw or a rejection goes to `onError`.
  */
-export function callUserQuietly(fn: () => unknown, onError: (error: unknown) => void): void {
+export function callUserQuietly(fn: () => unknown, onError: (error: unknown) => void): Promise<void> | undefined {
   try {
     const result = fn();
     if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-      (result as PromiseLike<unknown>).then(undefined, onError);
+      // Returned so callers that must wait for the user's async work (close listeners before unload) can.
+      return Promise.resolve(result as PromiseLike<unknown>).then(() => undefined, onError);
     }
   } catch (error) {
     onError(error);
   }
+  return undefined;
 }
 
 /** Resolves when `promise` settles or after `ms`, whichever is first (never rejects). */

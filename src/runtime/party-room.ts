@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Storage as BackingStorage } from "../../persistence/types.js";
 import type { ConnectionSet } from "./connections.js";
+import type { Logger } from "./log.js";
 import { registerDocumentStorage } from "./document-storage.js";
 import type { Context, Room } from "./party-types.js";
 import { createRoomStorage, type PendingStorageOps, type RoomAlarm } from "./room-storage.js";
@@ -17,6 +18,7 @@ export interface PartyRoomParts {
   connections: ConnectionSet;
   storageOps: PendingStorageOps;
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+  logger: Logger;
 }
 
 export function createPartyRoom(parts: PartyRoomParts): Room {
@@ -40,6 +42,6 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     getConnections: <T>(tag?: string) => [...connections.open(tag)].map((c) => c.asParty<T>()),
     analytics: { writeDataPoint: () => {} },
   };
-  registerDocumentStorage(room, { store: storage.docs, name });
+  registerDocumentStorage(room, { store: storage.docs, name, logger: parts.logger });
   return room;
 }

@@ -152,11 +152,13 @@ export class LiveRoom implements ConnectionOwner {
     this.connections.delete(connection);
     if (this.#connected.has(connection)) {
       this.#connected.delete(connection);
-      connection.events.dispatch(closeEvent(code, reason, code !== 1006));
+      // Legacy rooms flush from close listeners (y-partykit's onConnect): wait for them like for onClose.
+      const listeners = connection.events.dispatch(closeEvent(code, reason, code !== 1006));
       const server = this.#server;
-      const hook = callUser(() => server?.onClose?.(connection.asParty())).catch((error) =>
+      const onClose = callUser(() => server?.onClose?.(connection.asParty())).catch((error) =>
         this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onClose", connection: connection.id }),
       );
+      const hook = listeners ? Promise.all([listeners, onClose]) : onClose;
       this.#closingHooks.add(hook);
       void hook.finally(() => {
         this.#closingHooks.delete(hook);

@@ -11,8 +11,7 @@ let fallbackLogger: Logger | undefined;
 
 /** The server's logger when the runtime hands one out with the room's storage, else one on stderr. */
 export function roomLogger(room: Room): Logger {
-  const storage = tryDocumentStorage(room) as (DocumentStorage & { logger?: Logger }) | undefined;
-  return storage?.logger ?? (fallbackLogger ??= createLogger());
+  return tryDocumentStorage(room)?.logger ?? (fallbackLogger ??= createLogger());
 }
 
 /** The room's DocStore and document name, or `undefined` for a room yparty did not make (tests, other hosts). */

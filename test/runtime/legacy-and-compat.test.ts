@@ -39,6 +39,32 @@ describe("the legacy object API (PartyKitServer)", () => {
     expect(await (await fetch(`${url}/parties/legacy/old`)).json()).toEqual({ room: "old", connections: ["a", "b"] });
   });
 
+  it("waits for an async close listener's storage write before the server closes its storage", async () => {
+    const listenerRan = deferred();
+    const legacy: Party.PartyKitServer = {
+      onConnect(conn, room) {
+        conn.addEventListener("close", async () => {
+          listenerRan.resolve();
+          // A flush that takes a few turns, as y-partykit's snapshot write does.
+          for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+          await room.storage.put("flushed", "yes");
+        });
+        conn.send("ready");
+      },
+      async onRequest(_req, room) {
+        return Response.json({ flushed: (await room.storage.get("flushed")) ?? null });
+      },
+    };
+    const first = await startServer({ legacy });
+    const client = connect(first.wsUrl("/parties/legacy/flush"));
+    expect(await client.next()).toBe("ready");
+    await first.stop();
+    await waitFor(listenerRan.promise, "the close listener");
+    expect(first.logs.filter((entry) => entry.level === "warn" || entry.level === "error")).toEqual([]);
+    const second = await first.restart();
+    expect(await (await fetch(`${second.url}/parties/legacy/flush`)).json()).toEqual({ flushed: "yes" });
+  });
+
   it("runs y-partykit's own onConnect unmodified, with snapshot persistence in room.storage across a restart", async () => {
     const yjsParty: Party.PartyKitServer = {
       onConnect(conn, room) {
