@@ -102,7 +102,7 @@ export const commands: Record<CommandName, CommandSpec> = {
     minArgs: 1,
     maxArgs: 1,
     options: { ...adminOptions, yes: { type: "boolean", short: "y", description: "do not ask for confirmation" } },
-    notes: ["Asks for confirmation; without a terminal, --yes is required. Connections to the room are closed."],
+    notes: ["Asks for confirmation; without a terminal, --yes is required. A room people are connected to is refused (exit 1): delete it once it is idle."],
   },
   export: {
     name: "export",

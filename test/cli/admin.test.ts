@@ -56,6 +56,10 @@ describe("admin commands", () => {
     const { encodeUpdate } = await import("../../src/protocol/index.js");
     watcher.socket.send(encodeUpdate(Y.encodeStateAsUpdate(doc)));
     await watcher.next((m) => m === "saved:exported words");
+    // A room someone is connected to is not deleted under them.
+    const refused = await runCli(["delete", "main/report", "--yes"], { cwd: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("main/report is loaded (1 connections)");
     watcher.close();
     await within(watcher.closed, 10_000, "close");
     // Stop and restart, so the room is not loaded (delete refuses a loaded room).
