@@ -3,56 +3,21 @@ import * as Y from "yjs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryDocStore } from "../../persistence/index.js";
-import { createLogger, type LogEntry } from "../../src/runtime/log.js";
-import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
+import type { SessionOptions } from "../../src/yjs/session.js";
 import type { CompactionPolicy } from "../../src/yjs/compaction.js";
 import { SNAPSHOT_COMPACT_UPDATES } from "../../src/yjs/defaults.js";
 import { ControlledStore } from "./support/controlled-store.js";
-import { FakeClient, deferred, isType, withTimeout } from "./support/fake-client.js";
+import { deferred, endOfRead, isType, withTimeout } from "./support/fake-client.js";
+import { capturingLogger, clients, connect, openSession, stopAll } from "./support/sessions.js";
 
-const sessions: DocumentSession[] = [];
-const clients: FakeClient[] = [];
 const servers: Server[] = [];
 
-function capturingLogger() {
-  const entries: LogEntry[] = [];
-  const logger = createLogger({ level: "debug", write: () => {} });
-  logger.subscribe((entry) => entries.push(entry));
-  const next = (event: string, ms = 5_000) =>
-    withTimeout(
-      new Promise<LogEntry>((resolve) => {
-        const stop = logger.subscribe((e) => e.event === event && (stop(), resolve(e)));
-      }),
-      ms,
-      `log ${event}`,
-    );
-  return { logger, entries, next };
-}
-
-async function open(store: ControlledStore | MemoryDocStore, policy: CompactionPolicy = { mode: "snapshot" }, extra: Partial<SessionOptions> = {}) {
-  const session = new DocumentSession({
-    room: "r",
-    gc: false,
-    logger: capturingLogger().logger,
-    persistence: { store, name: "main/r", policy },
-    ...extra,
-  });
-  sessions.push(session);
-  await session.load();
-  return session;
-}
-
-function connect(session: DocumentSession, id: string, ack = false) {
-  const client = new FakeClient(session, id);
-  clients.push(client);
-  session.attach(client, { ack });
-  client.handshake();
-  return client;
+function open(store: ControlledStore | MemoryDocStore, policy: CompactionPolicy = { mode: "snapshot" }, extra: Partial<SessionOptions> = {}) {
+  return openSession({ room: "r", gc: false, persistence: { store, name: "main/r", policy }, ...extra });
 }
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(sessions.splice(0).map((s) => s.stop()));
+  await stopAll();
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
@@ -89,7 +54,12 @@ describe("durable acks", () => {
     const appendsBefore = store.appended.length;
     const hold = deferred();
     store.holdAppend = () => hold.promise;
-    for (let i = 0; i < 20; i++) a.doc.getText("t").insert(i, "x");
+    a.doc.getText("t").insert(0, "x");
+    await endOfRead(); // applied, its append held
+    for (let i = 1; i < 20; i++) {
+      a.doc.getText("t").insert(i, "x");
+      await endOfRead(); // one burst each: 19 updates while the first append is in flight
+    }
     store.holdAppend = null;
     hold.resolve();
     const last = a.received();
@@ -130,6 +100,7 @@ describe("persistence and compaction", () => {
     const first = await open(store);
     const a = connect(first, "a");
     a.doc.getText("t").insert(0, "hello");
+    await endOfRead();
     a.doc.getMap("m").set("k", 1);
     await first.whenDurable();
     expect((await store.stats("main/r")).updates).toBeGreaterThanOrEqual(2);

@@ -12,60 +12,36 @@ import {
   splitIntoChunks,
 } from "../../src/protocol/index.js";
 import { ControlledStore } from "./support/controlled-store.js";
-import { createLogger, type LogEntry } from "../../src/runtime/log.js";
 import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
 import { READ_ONLY_REASON } from "../../src/yjs/defaults.js";
-import { FakeClient, isType } from "./support/fake-client.js";
+import { FakeClient, endOfRead, isType } from "./support/fake-client.js";
+import { capturingLogger, clients, connect, openSession, sessions, stopAll } from "./support/sessions.js";
 
-const sessions: DocumentSession[] = [];
-const clients: FakeClient[] = [];
+const open = (options: Partial<SessionOptions> = {}) => openSession({ room: "r1", gc: true, ...options });
 
-function capturingLogger() {
-  const entries: LogEntry[] = [];
-  const logger = createLogger({ level: "debug", write: () => {} });
-  logger.subscribe((entry) => entries.push(entry));
-  return { logger, entries };
-}
-
-async function openSession(options: Partial<SessionOptions> = {}) {
-  const session = new DocumentSession({ room: "r1", gc: true, logger: capturingLogger().logger, ...options });
-  sessions.push(session);
-  await session.load();
-  return session;
-}
-
-function connect(session: DocumentSession, id: string, ack = false): FakeClient {
-  const client = new FakeClient(session, id);
-  clients.push(client);
-  session.attach(client, { ack });
-  client.handshake();
-  return client;
-}
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(sessions.splice(0).map((s) => s.stop()));
-});
+afterEach(stopAll);
 
 describe("DocumentSession protocol", () => {
   it("greets with sync step 1, answers step 1 with step 2, and syncs two clients", async () => {
-    const session = await openSession();
+    const session = await open();
     const a = connect(session, "a");
     expect(a.messages[0]).toMatchObject({ type: "sync-step1" });
     a.doc.getText("t").insert(0, "hello");
     const b = connect(session, "b");
     expect(b.doc.getText("t").toString()).toBe("hello");
     b.doc.getText("t").insert(5, " world");
+    await endOfRead();
     expect(a.doc.getText("t").toString()).toBe("hello world");
     expect(session.doc.getText("t").toString()).toBe("hello world");
   });
 
   it("encodes each update once and sends the same bytes to every connection, sender included", async () => {
-    const session = await openSession();
+    const session = await open();
     const a = connect(session, "a");
     const b = connect(session, "b");
     const before = [a.frames.length, b.frames.length];
     a.doc.getText("t").insert(0, "x");
+    await endOfRead();
     const toA = a.frames.slice(before[0]);
     const toB = b.frames.slice(before[1]);
     expect(toA).toHaveLength(1);
@@ -74,7 +50,7 @@ describe("DocumentSession protocol", () => {
   });
 
   it("relays awareness, tracks each connection's client ids, removes them on detach and answers queries", async () => {
-    const session = await openSession();
+    const session = await open();
     const a = connect(session, "a");
     const b = connect(session, "b");
     a.awareness.setLocalStateField("user", { name: "Ann" });
@@ -95,7 +71,7 @@ describe("DocumentSession protocol", () => {
 
   it("delivers custom messages to the handler and sends them to one or all", async () => {
     const received: Array<[string, string]> = [];
-    const session = await openSession({ onCustomMessage: (conn, message) => received.push([conn.id, message]) });
+    const session = await open({ onCustomMessage: (conn, message) => received.push([conn.id, message]) });
     const a = connect(session, "a");
     const b = connect(session, "b");
     session.receive(a, encodeCustomMessage("ping"));
@@ -108,7 +84,7 @@ describe("DocumentSession protocol", () => {
   });
 
   it("reassembles y-partykit chunked frames", async () => {
-    const session = await openSession();
+    const session = await open();
     const a = connect(session, "a");
     const source = new Y.Doc();
     source.getText("t").insert(0, "chunked ".repeat(100));
@@ -121,7 +97,7 @@ describe("DocumentSession protocol", () => {
   });
 
   it("read-only connections change nothing, reach no one, are told once, and keep awareness", async () => {
-    const session = await openSession({ isReadOnly: (conn) => conn.id.startsWith("ro") });
+    const session = await open({ isReadOnly: (conn) => conn.id.startsWith("ro") });
     const writer = connect(session, "w");
     writer.doc.getText("t").insert(0, "base");
     const reader = connect(session, "ro1");
@@ -165,7 +141,7 @@ describe("DocumentSession bad input", () => {
   for (const [what, frame, code] of cases) {
     it(`closes the sender of ${what} with 1007 (${code}), leaves the doc alone, others keep working`, async () => {
       const { logger, entries } = capturingLogger();
-      const session = await openSession({ logger });
+      const session = await open({ logger });
       const good = connect(session, "good");
       const bad = connect(session, "bad");
       good.doc.getText("t").insert(0, "kept");
