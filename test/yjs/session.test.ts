@@ -14,7 +14,7 @@ import {
 import { ControlledStore } from "./support/controlled-store.js";
 import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
 import { READ_ONLY_REASON } from "../../src/yjs/defaults.js";
-import { FakeClient, endOfRead, isType } from "./support/fake-client.js";
+import { FakeClient, isType } from "./support/fake-client.js";
 import { capturingLogger, clients, connect, openSession, sessions, stopAll } from "./support/sessions.js";
 
 const open = (options: Partial<SessionOptions> = {}) => openSession({ room: "r1", gc: true, ...options });
@@ -30,7 +30,6 @@ describe("DocumentSession protocol", () => {
     const b = connect(session, "b");
     expect(b.doc.getText("t").toString()).toBe("hello");
     b.doc.getText("t").insert(5, " world");
-    await endOfRead();
     expect(a.doc.getText("t").toString()).toBe("hello world");
     expect(session.doc.getText("t").toString()).toBe("hello world");
   });
@@ -41,7 +40,6 @@ describe("DocumentSession protocol", () => {
     const b = connect(session, "b");
     const before = [a.frames.length, b.frames.length];
     a.doc.getText("t").insert(0, "x");
-    await endOfRead();
     const toA = a.frames.slice(before[0]);
     const toB = b.frames.slice(before[1]);
     expect(toA).toHaveLength(1);
