@@ -9,6 +9,5 @@ export default defineConfig({
     maxWorkers: 2,
     // dist/ is rebuilt once per run: the CLI and demo tests spawn the real `bin/yparty.js`.
     globalSetup: ["test/cli/global-setup.ts"],
-    reporters: process.env.CI ? ["default"] : ["default"],
   },
 });
