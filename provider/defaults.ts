@@ -22,6 +22,8 @@ export const ProviderDefaults = {
   watchdogIntervalMs: 3_000,
   /** Incoming chunked (y-pk-batch) frames above this size are refused. */
   maxIncomingFrameBytes: 64 * 1024 * 1024,
+  /** `useYProvider` without a window (server rendering): a provider no effect claimed by then is destroyed. */
+  unclaimedWithoutWindowMs: 1_000,
   /** `resyncInterval` default: no periodic resync. */
   resyncInterval: -1,
 } as const;

@@ -9,6 +9,7 @@
  */
 import { useEffect, useReducer, useRef } from "react";
 import type * as Y from "yjs";
+import { ProviderDefaults } from "./defaults.js";
 import { YPartyKitProvider } from "./provider.js";
 import type { YPartyKitProviderOptions } from "./types.js";
 
@@ -28,6 +29,18 @@ interface Held {
   provider: YPartyKitProvider;
   /** Effects currently holding the provider; 0 after a cleanup means "maybe unmounted". */
   holders: number;
+  /** An effect ran for it: it lives in a real renderer, not in a server render. */
+  claimed: boolean;
+}
+
+/**
+ * Server rendering runs no effects, so nothing would ever destroy a provider made there (nor its
+ * Awareness timer). Without a window, one no effect has claimed after a grace period is destroyed; the
+ * timer does not hold the process open. Renderers without a window that do run effects (Ink) claim it first.
+ */
+function destroyUnlessClaimed(held: Held): void {
+  const timer = setTimeout(() => held.claimed || held.provider.destroy(), ProviderDefaults.unclaimedWithoutWindowMs);
+  (timer as { unref?: () => void }).unref?.();
 }
 
 const defaultHost = (): string => (typeof window !== "undefined" ? window.location.host : "localhost:1999");
@@ -39,7 +52,7 @@ function create(options: UseYProviderOptions, key: string): Held {
     ...options.options,
     connect: false,
   });
-  return { key, doc: options.doc, provider, holders: 0 };
+  return { key, doc: options.doc, provider, holders: 0, claimed: false };
 }
 
 export function useYProvider(options: UseYProviderOptions): YPartyKitProvider {
@@ -48,6 +61,7 @@ export function useYProvider(options: UseYProviderOptions): YPartyKitProvider {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   if (!held.current || held.current.key !== key || held.current.doc !== options.doc || held.current.provider.destroyed) {
     held.current = create(options, key);
+    if (typeof window === "undefined") destroyUnlessClaimed(held.current);
   }
   const current = held.current;
 
@@ -58,6 +72,7 @@ export function useYProvider(options: UseYProviderOptions): YPartyKitProvider {
       return;
     }
     current.holders++;
+    current.claimed = true;
     void current.provider.connect();
     return () => {
       current.holders--;
