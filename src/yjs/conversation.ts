@@ -12,16 +12,15 @@ import {
   decodeMessage,
   encodeAwareness,
   encodePermissionDenied,
-  encodeSyncStep1,
-  encodeSyncStep2,
-  encodeUpdate,
   isBatchMarker,
 } from "../protocol/index.js";
 import { READ_ONLY_REASON } from "./defaults.js";
 import { YjsError } from "./errors.js";
+import { sameBytes, step1Frame, step2Frame, updateFrame } from "./frames.js";
 import { Peer, type SessionConnection } from "./peer.js";
 import type { SharedDoc } from "./shared-doc.js";
-import { validateAwarenessUpdate, validateUpdate, wouldChange } from "./validate.js";
+import { UpdateBatch } from "./update-batch.js";
+import { isEmptyUpdate, validateAwarenessUpdate, validateUpdate, wouldChange } from "./validate.js";
 
 export interface ConversationHooks {
   isReadOnly?: ((conn: SessionConnection) => boolean) | undefined;
@@ -31,14 +30,42 @@ export interface ConversationHooks {
 }
 
 export class Conversation {
+  readonly #batch: UpdateBatch;
+  /**
+   * Frames that depend only on the document's state, kept until its next transaction: N clients connecting to
+   * an unchanged document cost one state-vector encode and, when they send the same state vector (fresh
+   * clients: the empty one), one step 2 encode.
+   */
+  #step1: Uint8Array | null = null;
+  #step2: { stateVector: Uint8Array; frame: Uint8Array } | null = null;
+  readonly #forgetState = (): void => {
+    this.#step1 = null;
+    this.#step2 = null;
+  };
+
   constructor(
     private readonly doc: SharedDoc,
     private readonly hooks: ConversationHooks,
-  ) {}
+  ) {
+    this.#batch = new UpdateBatch(doc, {
+      applied: (peer, count) => this.#acknowledge(peer, count),
+      failed: (peer, error, appliedCount) => {
+        this.#acknowledge(peer, appliedCount);
+        this.hooks.refuse(peer, error);
+      },
+    });
+    // Every transaction, even one that only parks pending structs (which a step 2 includes), drops the cache.
+    doc.on("afterTransaction", this.#forgetState);
+  }
+
+  /** Applies the updates received so far that still wait for the end of their socket read (see UpdateBatch). */
+  flush(): void {
+    this.#batch.flush();
+  }
 
   /** What a new connection gets first: sync step 1, then every awareness state the room knows. */
   greet(peer: Peer): void {
-    peer.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
+    peer.send((this.#step1 ??= step1Frame(Y.encodeStateVector(this.doc))));
     if (this.doc.awareness.getStates().size > 0) this.#sendAwarenessStates(peer);
   }
 
@@ -49,11 +76,12 @@ export class Conversation {
   handle(peer: Peer, data: Uint8Array | string): string | null {
     try {
       if (typeof data === "string") {
+        this.#batch.flush(); // a custom message's handler may read the document
         if (!isBatchMarker(data)) return decodeCustomMessage(data); // other text is not ours: ignored
         const whole = peer.chunks.marker(data);
         if (whole) this.#handleFrame(peer, whole);
       } else {
-        const whole = peer.chunks.binary(data);
+        const whole = peer.inBatch ? peer.chunks.binary(data) : data;
         if (whole) this.#handleFrame(peer, whole);
       }
     } catch (error) {
@@ -65,9 +93,11 @@ export class Conversation {
 
   #handleFrame(peer: Peer, bytes: Uint8Array): void {
     const message = decodeMessage(bytes);
+    // Only a run of updates from one connection is batched; anything else sees every update before it.
+    if (message.type !== "update" && message.type !== "sync-step2") this.#batch.flush();
     switch (message.type) {
       case "sync-step1":
-        peer.send(encodeSyncStep2(this.#diff(message.stateVector)));
+        peer.send(this.#step2Frame(message.stateVector));
         return;
       case "sync-step2":
       case "update":
@@ -83,6 +113,15 @@ export class Conversation {
     }
   }
 
+  /** The answer to a sync step 1: what the document has beyond `stateVector`. */
+  #step2Frame(stateVector: Uint8Array): Uint8Array {
+    const cached = this.#step2;
+    if (cached && sameBytes(cached.stateVector, stateVector)) return cached.frame;
+    const frame = step2Frame(this.#diff(stateVector));
+    this.#step2 = { stateVector: stateVector.slice(), frame }; // a copy: the argument is a view into a frame
+    return frame;
+  }
+
   #diff(stateVector: Uint8Array): Uint8Array {
     try {
       return Y.encodeStateAsUpdate(this.doc, stateVector);
@@ -91,26 +130,31 @@ export class Conversation {
     }
   }
 
-  /** A sync step 2 or update: validated, then applied unless read-only; counted for durable acks either way. */
+  /**
+   * A sync step 2 or update: validated now, applied with the rest of its burst unless read-only; counted
+   * for durable acks either way.
+   */
   #receiveUpdate(peer: Peer, update: Uint8Array): void {
+    if (isEmptyUpdate(update)) return this.#acknowledge(peer, ++peer.received); // a fresh client's step 2: nothing to apply
     validateUpdate(update);
     const count = ++peer.received;
     if (peer.readOnly || this.hooks.isReadOnly?.(peer.conn)) {
+      this.#batch.flush();
       if (!peer.toldReadOnly && wouldChange(this.doc, update)) {
         peer.toldReadOnly = true;
         peer.send(encodePermissionDenied(READ_ONLY_REASON));
       }
+      this.#acknowledge(peer, count);
     } else {
-      try {
-        Y.applyUpdate(this.doc, update, peer);
-      } catch (error) {
-        throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${(error as Error).message}`, { cause: error });
-      }
+      this.#batch.add(peer, update, count);
     }
-    if (peer.wantsAcks) {
-      // A failed write is logged by the update log; the connection then simply gets no ack for it.
-      this.hooks.whenDurable().then(() => peer.ack(count), () => {});
-    }
+  }
+
+  /** Acks the first `count` document messages once everything applied so far is stored. */
+  #acknowledge(peer: Peer, count: number): void {
+    if (!peer.wantsAcks || count === 0) return;
+    // A failed write is logged by the update log; the connection then simply gets no ack for it.
+    this.hooks.whenDurable().then(() => peer.ack(count), () => {});
   }
 
   #sendAwarenessStates(peer: Peer): void {
@@ -119,16 +163,15 @@ export class Conversation {
   }
 
   broadcastUpdate(peers: Iterable<Peer>, update: Uint8Array): void {
-    const frame = encodeUpdate(update);
+    const frame = updateFrame(update);
     for (const peer of peers) peer.send(frame);
   }
 
   /** Tracks which client ids a connection controls, and relays every awareness change to all. */
   broadcastAwareness(peers: Iterable<Peer>, change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown): void {
     if (origin instanceof Peer) {
-      const ids = origin.awarenessIds;
-      for (const id of change.added) ids.add(id);
-      for (const id of change.removed) ids.delete(id);
+      for (const id of change.added) origin.announced(id);
+      for (const id of change.removed) origin.withdrew(id);
     }
     const changed = change.added.concat(change.updated, change.removed);
     const frame = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.doc.awareness, changed));

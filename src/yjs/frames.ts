@@ -1,4 +1,5 @@
 /** Small byte and close-reason helpers of the Yjs room. */
+import { MessageType, SyncType } from "../protocol/index.js";
 import { MAX_CLOSE_REASON_LENGTH } from "./defaults.js";
 
 /** A view of a binary frame, whatever container it came in (Buffer, ArrayBuffer, typed array). */
@@ -15,4 +16,41 @@ export function closeReason(error: { code: string; message: string }): string {
   let cut = reason.slice(0, MAX_CLOSE_REASON_LENGTH);
   while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_LENGTH) cut = cut.slice(0, -1);
   return cut;
+}
+
+/**
+ * A y-protocols sync frame (`varUint(Sync) • varUint(syncType) • varUint8Array(payload)`) in one allocation and
+ * one copy; src/protocol's generic encoder grows a buffer and copies it again, which shows for the big step 2
+ * of a large document and for the frame every connection of a room gets for each change.
+ */
+function syncFrame(syncType: number, payload: Uint8Array): Uint8Array {
+  const length = payload.byteLength;
+  let lengthBytes = 1;
+  for (let rest = length >>> 7; rest > 0; rest >>>= 7) lengthBytes++;
+  const frame = new Uint8Array(2 + lengthBytes + length);
+  frame[0] = MessageType.Sync;
+  frame[1] = syncType;
+  let at = 2;
+  let rest = length;
+  while (rest > 0x7f) {
+    frame[at++] = (rest & 0x7f) | 0x80;
+    rest >>>= 7;
+  }
+  frame[at++] = rest;
+  frame.set(payload, at);
+  return frame;
+}
+
+/** Same bytes as src/protocol's `encodeUpdate`. */
+export const updateFrame = (update: Uint8Array): Uint8Array => syncFrame(SyncType.Update, update);
+/** Same bytes as src/protocol's `encodeSyncStep1`. */
+export const step1Frame = (stateVector: Uint8Array): Uint8Array => syncFrame(SyncType.Step1, stateVector);
+/** Same bytes as src/protocol's `encodeSyncStep2`. */
+export const step2Frame = (update: Uint8Array): Uint8Array => syncFrame(SyncType.Step2, update);
+
+/** Whether two byte arrays hold the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -19,12 +19,14 @@ export interface AttachOptions {
   readOnly?: boolean;
 }
 
+/** Shared by every peer that has announced no awareness state (most of an idle room's connections). */
+const NO_IDS: ReadonlySet<number> = new Set<number>();
+
 export class Peer {
-  /** Awareness client ids this connection has announced (removed for everyone when it goes). */
-  readonly awarenessIds = new Set<number>();
-  readonly chunks = new ChunkedFrameReader(MAX_BATCH_BYTES);
+  #awarenessIds: Set<number> | undefined;
+  #chunks: ChunkedFrameReader | undefined;
   /** Frames received while the room was still loading, replayed in order once it is ready. */
-  backlog: Array<Uint8Array | string> = [];
+  backlog: Array<Uint8Array | string> | undefined;
   /** Sync step 2 / update messages received on this connection. */
   received = 0;
   #acked = 0;
@@ -40,6 +42,26 @@ export class Peer {
   ) {
     this.wantsAcks = options.ack === true;
     this.readOnly = options.readOnly === true;
+  }
+
+  /** Awareness client ids this connection has announced (removed for everyone when it goes). */
+  get awarenessIds(): ReadonlySet<number> {
+    return this.#awarenessIds ?? NO_IDS;
+  }
+  announced(id: number): void {
+    (this.#awarenessIds ??= new Set()).add(id);
+  }
+  withdrew(id: number): void {
+    this.#awarenessIds?.delete(id);
+  }
+
+  /** Its y-partykit chunked-frame reader, made when the first batch marker arrives. */
+  get chunks(): ChunkedFrameReader {
+    return (this.#chunks ??= new ChunkedFrameReader(MAX_BATCH_BYTES));
+  }
+  /** Whether this connection has sent a batch marker (its binary frames then go through the reader). */
+  get inBatch(): boolean {
+    return this.#chunks !== undefined;
   }
 
   /** Sends a frame; a socket that is already gone is not an error here (its close event detaches it). */

@@ -48,7 +48,7 @@ export interface SessionOptions {
 export type SessionState = "created" | "loading" | "ready" | "failed" | "stopping" | "stopped";
 
 export class DocumentSession {
-  readonly doc: SharedDoc;
+  readonly #doc: SharedDoc;
   #state: SessionState = "created";
   #loading: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -59,16 +59,21 @@ export class DocumentSession {
   #callback: ChangeCallback | undefined;
 
   constructor(private readonly options: SessionOptions) {
-    this.doc = new SharedDoc(options.room, options.gc);
-    this.#conversation = new Conversation(this.doc, {
+    this.#doc = new SharedDoc(options.room, options.gc);
+    this.#conversation = new Conversation(this.#doc, {
       isReadOnly: options.isReadOnly,
       whenDurable: () => this.whenDurable(),
       refuse: (peer, error) => this.#refuse(peer, error),
     });
   }
 
+  /** The document, with every update received so far applied (a burst still in its socket read is flushed). */
+  get doc(): SharedDoc {
+    this.#conversation.flush();
+    return this.#doc;
+  }
   get awareness() {
-    return this.doc.awareness;
+    return this.#doc.awareness;
   }
   get state(): SessionState {
     return this.#state;
@@ -96,7 +101,7 @@ export class DocumentSession {
     try {
       await after?.catch(() => {});
       const initial = load ? await load() : null;
-      if (initial) Y.applyUpdate(this.doc, initial instanceof Uint8Array ? initial : Y.encodeStateAsUpdate(initial), LOAD_ORIGIN);
+      if (initial) Y.applyUpdate(this.#doc, initial instanceof Uint8Array ? initial : Y.encodeStateAsUpdate(initial), LOAD_ORIGIN);
       if (persistence) await this.#loadStored(persistence);
     } catch (cause) {
       this.#state = "failed";
@@ -104,11 +109,11 @@ export class DocumentSession {
       logger.error("yjs.load_failed", { code: error.code, room, error: asError(cause) });
       for (const peer of this.#peers.values()) peer.close(CloseCode.TryAgainLater, "room could not load; try again");
       this.#peers.clear();
-      this.doc.destroy(); // also destroys the Awareness and its timer
+      this.#doc.destroy(); // also destroys the Awareness and its timer
       throw error;
     }
-    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.doc, logger });
-    this.doc.on("update", this.#onUpdate);
+    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
+    this.#doc.on("update", this.#onUpdate);
     this.awareness.on("update", this.#onAwarenessUpdate);
     this.#state = "ready";
     for (const peer of [...this.#peers.values()]) this.#greet(peer);
@@ -116,9 +121,12 @@ export class DocumentSession {
 
   async #loadStored({ store, name, policy }: SessionPersistence): Promise<void> {
     const stored = await store.load(name);
-    if (stored) Y.applyUpdate(this.doc, stored, LOAD_ORIGIN);
+    if (stored) Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
     const logger = this.options.logger;
-    const snapshot = this.options.gc ? undefined : () => Y.encodeStateAsUpdate(this.doc);
+    // The live document already holds everything applied (and, with gc, is collected the same way the store's
+    // merge would): encoding it is far cheaper than the store re-applying its whole log. Not with gc and
+    // `load()`: what `load()` supplies is not stored, and the store's merge leaves it out.
+    const snapshot = this.options.gc && this.options.load ? undefined : () => Y.encodeStateAsUpdate(this.#doc);
     const compactor = new Compactor({ store, name, policy, logger, snapshot });
     await compactor.start();
     this.#compactor = compactor;
@@ -132,6 +140,7 @@ export class DocumentSession {
       return;
     }
     if (this.#peers.has(conn)) return;
+    this.#conversation.flush(); // its greeting must reflect every update received before it
     const peer = new Peer(conn, options);
     this.#peers.set(conn, peer);
     if (this.#state === "ready") this.#greet(peer);
@@ -140,8 +149,8 @@ export class DocumentSession {
   #greet(peer: Peer): void {
     this.#conversation.greet(peer);
     const backlog = peer.backlog;
-    peer.backlog = [];
-    for (const frame of backlog) if (!peer.closed) this.#handle(peer, frame);
+    peer.backlog = undefined;
+    if (backlog) for (const frame of backlog) if (!peer.closed) this.#handle(peer, frame);
   }
 
   /** One frame from a connection: a binary y-protocols frame, a `__YPS:` custom message or a batch marker. */
@@ -151,11 +160,12 @@ export class DocumentSession {
     const frame = typeof data === "string" ? data : toBytes(data);
     if (this.#state === "ready") return this.#handle(peer, frame);
     if (this.#state !== "created" && this.#state !== "loading") return;
-    if (peer.backlog.length >= MAX_BACKLOG_FRAMES) {
+    const backlog = (peer.backlog ??= []);
+    if (backlog.length >= MAX_BACKLOG_FRAMES) {
       peer.close(CloseCode.TryAgainLater, "too many frames while the room loads");
       return void this.detach(conn);
     }
-    peer.backlog.push(frame);
+    backlog.push(frame);
   }
 
   #handle(peer: Peer, frame: Uint8Array | string): void {
@@ -174,6 +184,7 @@ export class DocumentSession {
   detach(conn: SessionConnection): void {
     const peer = this.#peers.get(conn);
     if (!peer) return;
+    this.#conversation.flush(); // its last updates reach everyone before its presence goes
     this.#peers.delete(conn);
     peer.closed = true;
     this.#conversation.forget(peer);
@@ -183,8 +194,9 @@ export class DocumentSession {
   async applyUpdate(update: Uint8Array, origin: unknown = HTTP_ORIGIN): Promise<void> {
     if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
     validateUpdate(update);
+    this.#conversation.flush();
     try {
-      Y.applyUpdate(this.doc, update, origin);
+      Y.applyUpdate(this.#doc, update, origin);
     } catch (error) {
       throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
     }
@@ -193,6 +205,7 @@ export class DocumentSession {
 
   /** Resolves once every change applied so far is stored (at once without persistence). */
   whenDurable(): Promise<void> {
+    this.#conversation.flush();
     return this.#log?.whenDurable() ?? Promise.resolve();
   }
 
@@ -218,6 +231,7 @@ export class DocumentSession {
 
   /** Flushes the log, runs a pending callback, compacts per policy, then destroys the doc. Idempotent. */
   stop(): Promise<void> {
+    if (this.#state === "ready") this.#conversation.flush();
     this.#stopping ??= this.#stop();
     return this.#stopping;
   }
@@ -226,7 +240,7 @@ export class DocumentSession {
     await this.#loading?.catch(() => {});
     if (this.#state === "failed" || this.#state === "created") {
       this.#state = "stopped";
-      if (!this.doc.isDestroyed) this.doc.destroy();
+      if (!this.#doc.isDestroyed) this.#doc.destroy();
       return;
     }
     this.#state = "stopping";
@@ -235,8 +249,8 @@ export class DocumentSession {
     await this.#compactor?.finish();
     for (const peer of this.#peers.values()) peer.closed = true;
     this.#peers.clear();
-    this.doc.off("update", this.#onUpdate);
-    this.doc.destroy();
+    this.#doc.off("update", this.#onUpdate);
+    this.#doc.destroy();
     this.#state = "stopped";
   }
 }

@@ -15,12 +15,17 @@ export function validateUpdate(update: Uint8Array): void {
   }
 }
 
+/** The update of an empty document (no structs, no deletions): what a fresh client sends as its sync step 2. */
+export function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
+}
+
 /**
  * Whether applying `update` would change `doc`: it has structs or deletions the doc lacks. Clients send
  * their whole state as sync step 2 on connect, which usually changes nothing.
  */
 export function wouldChange(doc: Y.Doc, update: Uint8Array): boolean {
-  if (update.byteLength === 2 && update[0] === 0 && update[1] === 0) return false;
+  if (isEmptyUpdate(update)) return false;
   return !Y.snapshotContainsUpdate(Y.snapshot(doc), update);
 }
 

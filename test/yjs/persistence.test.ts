@@ -7,7 +7,7 @@ import type { SessionOptions } from "../../src/yjs/session.js";
 import type { CompactionPolicy } from "../../src/yjs/compaction.js";
 import { SNAPSHOT_COMPACT_UPDATES } from "../../src/yjs/defaults.js";
 import { ControlledStore } from "./support/controlled-store.js";
-import { deferred, isType, withTimeout } from "./support/fake-client.js";
+import { deferred, endOfRead, isType, withTimeout } from "./support/fake-client.js";
 import { capturingLogger, clients, connect, openSession, stopAll } from "./support/sessions.js";
 
 const servers: Server[] = [];
@@ -54,7 +54,12 @@ describe("durable acks", () => {
     const appendsBefore = store.appended.length;
     const hold = deferred();
     store.holdAppend = () => hold.promise;
-    for (let i = 0; i < 20; i++) a.doc.getText("t").insert(i, "x");
+    a.doc.getText("t").insert(0, "x");
+    await endOfRead(); // applied, its append held
+    for (let i = 1; i < 20; i++) {
+      a.doc.getText("t").insert(i, "x");
+      await endOfRead(); // one burst each: 19 updates while the first append is in flight
+    }
     store.holdAppend = null;
     hold.resolve();
     const last = a.received();
@@ -95,6 +100,7 @@ describe("persistence and compaction", () => {
     const first = await open(store);
     const a = connect(first, "a");
     a.doc.getText("t").insert(0, "hello");
+    await endOfRead();
     a.doc.getMap("m").set("k", 1);
     await first.whenDurable();
     expect((await store.stats("main/r")).updates).toBeGreaterThanOrEqual(2);

@@ -14,7 +14,7 @@ import {
 import { ControlledStore } from "./support/controlled-store.js";
 import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
 import { READ_ONLY_REASON } from "../../src/yjs/defaults.js";
-import { FakeClient, isType } from "./support/fake-client.js";
+import { FakeClient, endOfRead, isType } from "./support/fake-client.js";
 import { capturingLogger, clients, connect, openSession, sessions, stopAll } from "./support/sessions.js";
 
 const open = (options: Partial<SessionOptions> = {}) => openSession({ room: "r1", gc: true, ...options });
@@ -30,6 +30,7 @@ describe("DocumentSession protocol", () => {
     const b = connect(session, "b");
     expect(b.doc.getText("t").toString()).toBe("hello");
     b.doc.getText("t").insert(5, " world");
+    await endOfRead();
     expect(a.doc.getText("t").toString()).toBe("hello world");
     expect(session.doc.getText("t").toString()).toBe("hello world");
   });
@@ -40,11 +41,39 @@ describe("DocumentSession protocol", () => {
     const b = connect(session, "b");
     const before = [a.frames.length, b.frames.length];
     a.doc.getText("t").insert(0, "x");
+    await endOfRead();
     const toA = a.frames.slice(before[0]);
     const toB = b.frames.slice(before[1]);
     expect(toA).toHaveLength(1);
     expect(toB).toHaveLength(1);
     expect(toA[0]).toBe(toB[0]); // the very same Uint8Array
+  });
+
+  it("applies a burst of updates from one connection as one change, and answers a step 1 in the same burst with all of it", async () => {
+    const session = await open();
+    const a = connect(session, "a", true);
+    const b = connect(session, "b");
+    await endOfRead();
+    const changes: Uint8Array[] = [];
+    session.doc.on("update", (update: Uint8Array) => changes.push(update));
+    const before = b.frames.length;
+    const text = a.doc.getText("t");
+    for (let i = 0; i < 5; i++) text.insert(i, String(i)); // five update frames in one socket read
+    const sent = a.received();
+    const acked = a.next((m): m is { type: "durable-ack"; count: number } => isType("durable-ack")(m) && m.count === sent);
+    // A step 1 from another connection in the same read must see all five.
+    const late = new FakeClient(session, "late");
+    clients.push(late);
+    session.attach(late);
+    late.handshake();
+    expect(late.doc.getText("t").toString()).toBe("01234");
+    expect(changes).toHaveLength(1); // one transaction for the five
+    await endOfRead();
+    expect(b.ofType("update").length).toBe(1); // one frame for the five
+    expect(b.frames.length - before).toBe(1);
+    expect(b.doc.getText("t").toString()).toBe("01234");
+    // Durable acks still count every document message, the five included.
+    await acked;
   });
 
   it("relays awareness, tracks each connection's client ids, removes them on detach and answers queries", async () => {

@@ -18,6 +18,12 @@ import type { SessionConnection } from "../../../src/yjs/peer.js";
 const FROM_SERVER = Symbol("from-server");
 const DEFAULT_WAIT_MS = 2_000;
 
+/**
+ * Resolves once the updates sent so far are applied: the session applies a burst of updates at the end of
+ * the socket read that delivered it (a microtask), as for a real socket.
+ */
+export const endOfRead = (): Promise<void> => new Promise((resolve) => queueMicrotask(resolve));
+
 type Waiter = { match: (m: Message | string) => boolean; resolve: (m: Message | string) => void };
 
 export class FakeClient implements SessionConnection {
