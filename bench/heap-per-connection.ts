@@ -2,7 +2,9 @@
  * `node --import tsx bench/heap-per-connection.ts [server-id] [connections]`: what a server keeps per idle
  * connection, by constructor. Takes a heap snapshot of the server child (via --heapsnapshot-signal) with no
  * client and again with N idle clients (full handshake, 100 rooms), and prints the retained-by-type delta
- * (self sizes) per connection. Where RSS per connection misses its target, this says which objects to shed.
+ * (self sizes) per connection, counted from one client per room on (the idle scenario measures from its first
+ * step too), so rooms and the code first connects compile are left out. Where RSS per connection misses its
+ * target, this says which objects to shed. KEEP_SNAPSHOTS=1 keeps the two snapshot files (in the cwd).
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -73,10 +75,13 @@ const target = await startTarget(serverById(id));
 const seen = new Set((await readdir(dir)).filter((name) => name.endsWith(".heapsnapshot")));
 const files: string[] = [];
 try {
+  // One client per room first, as the idle scenario measures from 250 connections on: the rooms, their documents
+  // and the code the first connects compile are not per-connection costs.
+  const warm = await connectMany(target, ROOMS, 50, (i) => `heap-${i % ROOMS}`);
   files.push(await snapshot(target.server.pid, dir, seen));
   const clients = await connectMany(target, connections, 50, (i) => `heap-${i % ROOMS}`);
   files.push(await snapshot(target.server.pid, dir, seen));
-  await closeAll(clients);
+  await closeAll([...warm, ...clients]);
   const empty = await sizesByType(files[0] as string);
   const full = await sizesByType(files[1] as string);
   const rows = [...full].map(([name, { bytes, count }]) => ({
@@ -91,5 +96,6 @@ try {
   }
 } finally {
   await target.stop();
-  await Promise.all(files.map((file) => rm(file, { force: true })));
+  if (process.env.KEEP_SNAPSHOTS) process.stdout.write(`snapshots kept: ${files.join(" ")}\n`);
+  else await Promise.all(files.map((file) => rm(file, { force: true })));
 }

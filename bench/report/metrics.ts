@@ -27,6 +27,7 @@ export const METRICS: readonly MetricDef[] = [
     scenario: "throughput", key: "updatesPerSec", label: "throughput ceiling", unit: "updates/s", better: "higher",
     target: { kind: "ratio", op: ">=", value: 2, text: "≥ 2×" },
   },
+  { scenario: "throughput", key: "framesPerSec", label: "throughput: update frames at the receiver", unit: "frames/s", better: "higher" },
   { scenario: "throughput", key: "serverCpuPercent", label: "throughput server CPU", unit: "% core", better: "lower" },
   {
     scenario: "idle", key: "rssPerConnKB", label: "RSS per idle connection", unit: "KB", better: "lower",

@@ -2,7 +2,13 @@
  * (2) Throughput ceiling: one room, one sender typing as fast as its socket drains (it tops its send
  * buffer up to a high-water mark, then yields), one receiver counting updates over a fixed window after a
  * warm-up. Updates are generated without a Y.Doc (~1 µs each), so the harness never sets the ceiling.
+ *
+ * The receiver counts the sender's updates that reached it, not frames: each update appends one character,
+ * so the sender's clock in what arrives says how many of its updates are in (a server may deliver a burst
+ * of updates merged into one update, as Yjs merges a transaction; one that forwards every frame as it came
+ * delivers one update per frame and counts the same either way). Frames per second are reported beside it.
  */
+import * as Y from "yjs";
 import { AppendTypist } from "../client/append-updates.js";
 import { BenchClient } from "../client/bench-client.js";
 import { cpuPercentSince, cpuSeconds } from "../proc.js";
@@ -20,7 +26,13 @@ export const throughput: Scenario = {
   async run(target, profile) {
     const { warmupMs, windowMs, highWaterBytes, maxUpdates } = profile.throughput;
     let received = 0;
-    const receiver = await BenchClient.connect(target.framing, target.server.port, ROOM, { onUpdate: () => received++ });
+    let frames = 0;
+    const onUpdate = (update: Uint8Array): void => {
+      frames++;
+      // The sender is the only writer: the end of its clock range is the number of its updates delivered.
+      for (const clock of Y.parseUpdateMeta(update).to.values()) if (clock > received) received = clock;
+    };
+    const receiver = await BenchClient.connect(target.framing, target.server.port, ROOM, { onUpdate });
     const sender = await BenchClient.connect(target.framing, target.server.port, ROOM);
     const typist = new AppendTypist(1);
     let sent = 0;
@@ -41,6 +53,7 @@ export const throughput: Scenario = {
       pump();
       await pause(warmupMs);
       const countBefore = received;
+      const framesBefore = frames;
       const cpuBefore = cpuSeconds(target.server.pid);
       const harnessBefore = process.cpuUsage();
       const started = performance.now();
@@ -49,6 +62,7 @@ export const throughput: Scenario = {
       const updates = received - countBefore;
       return {
         updatesPerSec: (updates * 1000) / elapsedMs,
+        framesPerSec: ((frames - framesBefore) * 1000) / elapsedMs,
         serverCpuPercent: ((cpuSeconds(target.server.pid) - cpuBefore) * 1000 * 100) / elapsedMs,
         harnessCpuPercent: cpuPercentSince(harnessBefore, elapsedMs),
         sent,

@@ -30,7 +30,7 @@ export class RoomConnection {
   tags: readonly string[] = [];
   /** Binary frames arrive as Uint8Array (Node Buffer) whatever this says; kept for DOM compatibility. */
   binaryType: BinaryType = "arraybuffer";
-  readonly events: ConnectionEvents;
+  #events: ConnectionEvents | undefined;
   #state: unknown = null;
   #attachment: unknown = null;
 
@@ -39,8 +39,20 @@ export class RoomConnection {
     readonly uri: string,
     readonly ws: WsSocket,
     private readonly owner: ConnectionOwner,
-  ) {
-    this.events = new ConnectionEvents((error) => owner.listenerFailed(this, error));
+  ) {}
+
+  /** The DOM-style listeners, made on first use: most connections never get one (party hooks do the work). */
+  get events(): ConnectionEvents {
+    return (this.#events ??= new ConnectionEvents((error) => this.owner.listenerFailed(this, error)));
+  }
+
+  hasListeners(type: string): boolean {
+    return this.#events !== undefined && this.#events.hasListeners(type);
+  }
+
+  /** Dispatches to the listeners of `event.type`, if there are any; returns their async work (see ConnectionEvents). */
+  notify(event: ConnectionEvent): Promise<void> | undefined {
+    return this.#events?.dispatch(event);
   }
 
   get readyState(): number {

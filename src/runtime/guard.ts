@@ -10,6 +10,11 @@ export function callUser<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/** Whether user code returned a promise (or any thenable) whose failure must be caught. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
 /**
  * The hot-path variant of `callUser` (every frame): no promise is made when `fn` returns a plain value;
  * a throw or a rejection goes to `onError`.
@@ -17,9 +22,9 @@ export function callUser<T>(fn: () => T | Promise<T>): Promise<T> {
 export function callUserQuietly(fn: () => unknown, onError: (error: unknown) => void): Promise<void> | undefined {
   try {
     const result = fn();
-    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+    if (isThenable(result)) {
       // Returned so callers that must wait for the user's async work (close listeners before unload) can.
-      return Promise.resolve(result as PromiseLike<unknown>).then(() => undefined, onError);
+      return Promise.resolve(result).then(() => undefined, onError);
     }
   } catch (error) {
     onError(error);

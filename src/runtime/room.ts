@@ -12,7 +12,7 @@ import { RoomConnection, type ConnectionOwner } from "./connection.js";
 import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
 import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
-import { callUser, callUserQuietly, settleWithin } from "./guard.js";
+import { callUser, isThenable, settleWithin } from "./guard.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { ConnectionContext, Context, Room, Server } from "./party-types.js";
@@ -35,6 +35,14 @@ export interface RoomDeps {
   logger: Logger;
   /** Called whenever the room may have become idle (the registry decides). */
   mayBeIdle(room: LiveRoom): void;
+}
+
+/**
+ * A random UUID as one flat string: `randomUUID()` returns a chain of 14 concatenated pieces (~450 bytes
+ * kept for as long as the connection lives); the flat copy takes ~50.
+ */
+function newConnectionId(): string {
+  return Buffer.from(randomUUID(), "latin1").toString("latin1");
 }
 
 export class LiveRoom implements ConnectionOwner {
@@ -95,17 +103,24 @@ export class LiveRoom implements ConnectionOwner {
 
   // ---- WebSocket -------------------------------------------------------------------------------
 
-  /** Takes an upgraded socket: start, tags, replacement of a same-id connection, `onConnect`, then messages. */
-  async accept(ws: WsSocket, request: Request): Promise<RoomConnection> {
-    const url = new URL(request.url);
-    const id = url.searchParams.get("_pk") || url.searchParams.get("id") || randomUUID();
-    const connection = new RoomConnection(id, request.url, ws, this);
+  /**
+   * Takes an upgraded socket (`url` is its request's, `ctx` what `onConnect` gets): start, tags, replacement
+   * of a same-id connection, `onConnect`, then messages.
+   */
+  async accept(ws: WsSocket, url: URL, ctx: ConnectionContext): Promise<RoomConnection> {
+    const id = url.searchParams.get("_pk") || url.searchParams.get("id") || newConnectionId();
+    const connection = new RoomConnection(id, url.href, ws, this);
+    this.#listen(ws, connection);
+    ws.resume();
+    await this.#whileBusy(() => this.#connect(connection, ctx));
+    return connection;
+  }
+
+  /** Apart from `accept` so the listeners kept per socket hold only the connection, not the request. */
+  #listen(ws: WsSocket, connection: RoomConnection): void {
     ws.on("message", (data: Buffer, isBinary: boolean) => this.#inbox.receive(connection, isBinary ? data : data.toString("utf8")));
     ws.on("close", (code: number, reason: Buffer) => this.#closed(connection, code, reason.toString("utf8")));
     ws.on("error", (error: Error) => this.#socketError(connection, error));
-    ws.resume();
-    await this.#whileBusy(() => this.#connect(connection, { request }));
-    return connection;
   }
 
   async #connect(connection: RoomConnection, ctx: ConnectionContext): Promise<void> {
@@ -137,14 +152,18 @@ export class LiveRoom implements ConnectionOwner {
     this.#inbox.release(connection);
   }
 
+  /** Every frame passes here: no closure, promise or event is made unless a listener or an async hook needs it. */
   #deliver(connection: RoomConnection, frame: Frame): void {
-    if (connection.events.hasListeners("message")) connection.events.dispatch(messageEvent(frame));
+    if (connection.hasListeners("message")) connection.notify(messageEvent(frame));
     const server = this.#server;
     if (!server?.onMessage || connection.readyState !== connection.OPEN) return;
-    callUserQuietly(
-      () => server.onMessage!(frame, connection.asParty()),
-      (error) => this.#fault(connection, error, "onMessage"),
-    );
+    let result: unknown;
+    try {
+      result = server.onMessage(frame, connection.asParty());
+    } catch (error) {
+      return this.#fault(connection, error, "onMessage");
+    }
+    if (isThenable(result)) Promise.resolve(result).catch((error: unknown) => this.#fault(connection, error, "onMessage"));
   }
 
   #closed(connection: RoomConnection, code: number, reason: string): void {
@@ -153,7 +172,7 @@ export class LiveRoom implements ConnectionOwner {
     if (this.#connected.has(connection)) {
       this.#connected.delete(connection);
       // Legacy rooms flush from close listeners (y-partykit's onConnect): wait for them like for onClose.
-      const listeners = connection.events.dispatch(closeEvent(code, reason, code !== 1006));
+      const listeners = connection.hasListeners("close") ? connection.notify(closeEvent(code, reason, code !== 1006)) : undefined;
       const server = this.#server;
       const onClose = callUser(() => server?.onClose?.(connection.asParty())).catch((error) =>
         this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onClose", connection: connection.id }),
@@ -182,7 +201,7 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   #reportError(connection: RoomConnection, error: Error): void {
-    connection.events.dispatch(errorEvent(error));
+    if (connection.hasListeners("error")) connection.notify(errorEvent(error));
     const server = this.#server;
     if (!server?.onError || !this.#connected.has(connection)) return;
     callUser(() => server.onError!(connection.asParty(), error)).catch((hookError) =>

@@ -10,8 +10,12 @@ import { INTERNAL_SOCKET_HEADER } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
 import { codeOf, errorResponse, internalErrorResponse } from "./errors.js";
-import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
+import { lazyConnectionContext, requestUrl, writeRawStatus } from "./http-bridge.js";
+import type { ConnectionContext } from "./party-types.js";
 import { routeOrError, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+
+/** Module-level so the listener kept per socket holds no request scope. */
+function ignoreError(): void {}
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   // Until `ws` owns the socket, a client reset must not become an unhandled 'error'.
@@ -38,15 +42,20 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   const definition = core.parties.get(route.party);
   if (!definition) return unknownParty(route.party);
 
-  let request = toWebRequest(req, url, false);
+  let connectUrl = url;
+  let context: ConnectionContext = lazyConnectionContext(req, url);
   const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken;
   if (definition.onBeforeConnect && !internal) {
+    const request = context.request;
     const lobby = core.partyContext.lobby(route.roomId);
     const verdict = await userHook(core, "onBeforeConnect", route, () =>
       definition.onBeforeConnect!(request, lobby, core.partyContext.executionContext()),
     );
     if (verdict instanceof Response) return verdict;
-    if (verdict instanceof Request) request = verdict;
+    if (verdict instanceof Request) {
+      context = { request: verdict };
+      connectUrl = new URL(verdict.url);
+    }
   }
   if (!core.accepting()) return shuttingDown();
   const live = core.registry.get(route.party, route.roomId);
@@ -57,12 +66,10 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     // The room may still be unloading (a previous instance): hold frames and errors until it listens.
     ws.pause();
-    ws.on("error", () => {});
-    core.heartbeat.track(ws, () =>
-      core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", party: route.party, room: route.roomId }),
-    );
+    ws.on("error", ignoreError);
+    core.heartbeat.track(ws, heartbeatTimeoutLog(core, route.party, route.roomId));
     core.registry
-      .withRoom(route.party, route.roomId, (room) => room.accept(ws, request))
+      .withRoom(route.party, route.roomId, (room) => room.accept(ws, connectUrl, context))
       .catch((error) => {
         const code = codeOf(error, "ERR_INTERNAL");
         core.logger.error("upgrade.accept_failed", { code, party: route.party, room: route.roomId, error });
@@ -70,4 +77,9 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
       });
   });
   return undefined;
+}
+
+/** Built outside `upgrade` so the callback kept per socket does not hold that scope (the request, its headers). */
+function heartbeatTimeoutLog(core: ServerCore, party: string, room: string): () => void {
+  return () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", party, room });
 }
