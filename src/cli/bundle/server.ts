@@ -37,9 +37,12 @@ function facade(entries: Record<string, string>): string {
 // Bundled CommonJS packages may call require() for Node built-ins; ESM has no require, so give them one.
 const requireShim = 'import { createRequire as __ypartyCreateRequire } from "node:module";\nconst require = __ypartyCreateRequire(import.meta.url);';
 
+/** esbuild's name for the generated facade: an input in the metafile, but no file on disk to watch. */
+const FACADE_FILE = "yparty-entries.js";
+
 function inputsOf(root: string, metafile: Metafile | undefined): string[] {
   return Object.keys(metafile?.inputs ?? {})
-    .filter((input) => !input.startsWith("<") && !input.includes(":"))
+    .filter((input) => !input.startsWith("<") && !input.includes(":") && input !== FACADE_FILE)
     .map((input) => path.resolve(root, input));
 }
 
@@ -53,7 +56,7 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
   let count = 0;
   let lastInputs: string[] = Object.values(options.entries);
   const context: BuildContext = await esbuild.context({
-    stdin: { contents: facade(options.entries), resolveDir: options.root, sourcefile: "yparty-entries.js", loader: "js" },
+    stdin: { contents: facade(options.entries), resolveDir: options.root, sourcefile: FACADE_FILE, loader: "js" },
     absWorkingDir: options.root,
     bundle: true,
     platform: "node",

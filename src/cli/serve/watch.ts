@@ -8,12 +8,17 @@ export interface FileWatcher {
   close(): void;
 }
 
+/** Files whose appearance may fix a build (an import of a file that did not exist yet). */
+const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
+
 /**
- * Calls `onChange` once per burst of file changes (debounced). Watches folders, not files: editors that
- * save by rename replace the file, and a new file next to an entry is noticed too.
+ * Calls `onChange` once per burst of changes to the build's input files (debounced). Watches folders, not
+ * files: editors that save by rename replace the file. Other files in those folders (logs, notes, data)
+ * never trigger a rebuild, except new source files, which may be what a failing import was waiting for.
  */
 export function watchFiles(onChange: () => void, debounceMs: number = CliDefaults.watchDebounceMs): FileWatcher {
   const watchers = new Map<string, FSWatcher>();
+  let inputs = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
     clearTimeout(timer);
@@ -21,6 +26,7 @@ export function watchFiles(onChange: () => void, debounceMs: number = CliDefault
   };
   return {
     update(files) {
+      inputs = new Set(files);
       const dirs = new Set(files.filter((file) => !file.split(path.sep).includes("node_modules")).map((file) => path.dirname(file)));
       for (const [dir, watcher] of watchers) {
         if (!dirs.has(dir)) {
@@ -32,7 +38,7 @@ export function watchFiles(onChange: () => void, debounceMs: number = CliDefault
         if (watchers.has(dir)) continue;
         try {
           const watcher = watch(dir, (_event, name) => {
-            if (name && !name.startsWith(".")) schedule();
+            if (name && !name.startsWith(".") && (inputs.has(path.join(dir, name)) || SOURCE_FILE.test(name))) schedule();
           });
           watcher.on("error", () => watchers.delete(dir));
           watchers.set(dir, watcher);
