@@ -34,6 +34,8 @@ class DocLog {
   generation = 0;
   readonly corruptClocks = new Set<number>();
   #state: Promise<LogState> | null = null;
+  /** Bumped whenever the known state is dropped (a failed read or batch), so a read begun before is not trusted. */
+  #version = 0;
   /** Serialises compactions of this document. */
   compacting: Promise<void> = Promise.resolve();
 
@@ -48,14 +50,32 @@ class DocLog {
         await commit(ops);
       } catch (error) {
         this.#state = null; // clocks and counts were advanced for a batch that did not land
+        this.#version++;
         throw error;
       }
     }, maxAppendsPerBatch);
   }
 
+  /** Identifies what is known now; `knowFrom` takes a read only if nothing was learnt or dropped since. */
+  get version(): number {
+    return this.#state ? -1 : this.#version;
+  }
+
+  /** Takes the state from a read of the whole log (a load) that began at `version`, if no write came between. */
+  knowFrom(entries: readonly LogEntry[], version: number): void {
+    if (this.#state || version !== this.#version) return;
+    const last = entries.at(-1);
+    this.#state = Promise.resolve({
+      lastClock: last ? last.clock : -1,
+      updates: entries.length,
+      bytes: entries.reduce((sum, entry) => sum + entry.update.byteLength, 0),
+    });
+  }
+
   state(): Promise<LogState> {
     this.#state ??= this.#read().catch((error: unknown) => {
       this.#state = null;
+      this.#version++;
       throw error;
     });
     return this.#state;
@@ -86,7 +106,10 @@ export class LevelDocStore implements DocStore {
   async load(name: string): Promise<Uint8Array | null> {
     const log = this.#log(name);
     const generation = log.generation;
+    const version = log.version;
     const entries = await this.#readLog(name);
+    // The room asks for the log's size right after loading: no second read of the whole log for it.
+    if (log.generation === generation) log.knowFrom(entries, version);
     const merged = this.#merge(name, entries, mergeLog);
     const longLog = entries.length > (this.options.compactOnLoadAbove ?? defaults.compactOnLoadAbove);
     if (merged && longLog && !this.#closed) {

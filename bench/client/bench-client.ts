@@ -35,6 +35,8 @@ export class BenchClient {
   /** performance.now() at socket creation and when synced. */
   readonly startedAt = performance.now();
   syncedAt = 0;
+  /** performance.now() when the handshake's step 2 had fully arrived, before it was applied. */
+  answeredAt = 0;
   /** Sync step 2 and update messages sent: what yparty's durable ack counts. */
   documentMessagesSent = 0;
   private synced = false;
@@ -129,6 +131,7 @@ export class BenchClient {
         return;
       }
       case "sync-step2":
+        if (!this.synced) this.answeredAt = performance.now();
         if (this.options.doc) Y.applyUpdate(this.options.doc, message.update, this);
         if (!this.synced) this.markSynced(resolveSynced);
         return;

@@ -49,6 +49,7 @@ export const METRICS: readonly MetricDef[] = [
     scenario: "coldLoad", key: "coldLoadMs", label: "cold load automerge-paper (ready → synced)", unit: "ms", better: "lower",
     target: { kind: "absolute", op: "<", value: 100, text: "< 100 ms" },
   },
+  { scenario: "coldLoad", key: "answeredMs", label: "cold load: ready → whole step 2 received (before the client applies it)", unit: "ms", better: "lower" },
   { scenario: "coldLoad", key: "startToSyncedMs", label: "cold load incl. process start", unit: "ms", better: "lower" },
 ];
 

@@ -113,6 +113,11 @@ export class Conversation {
     }
   }
 
+  /** Keeps `frame` as the answer to a step 1 with `stateVector` until the next transaction. */
+  rememberStep2(stateVector: Uint8Array, frame: Uint8Array): void {
+    this.#step2 = { stateVector, frame };
+  }
+
   /** The answer to a sync step 1: what the document has beyond `stateVector`. */
   #step2Frame(stateVector: Uint8Array): Uint8Array {
     const cached = this.#step2;

@@ -48,6 +48,21 @@ export const step1Frame = (stateVector: Uint8Array): Uint8Array => syncFrame(Syn
 /** Same bytes as src/protocol's `encodeSyncStep2`. */
 export const step2Frame = (update: Uint8Array): Uint8Array => syncFrame(SyncType.Step2, update);
 
+/** The state vector of an empty document: what a fresh client sends in its sync step 1. */
+export const EMPTY_STATE_VECTOR = Uint8Array.of(0);
+
+/** Whether `frame` is a sync step 1 with the empty state vector (a fresh client asking for everything). */
+export function isFreshStep1(frame: Uint8Array | string): boolean {
+  return (
+    typeof frame !== "string" &&
+    frame.byteLength === 4 &&
+    frame[0] === MessageType.Sync &&
+    frame[1] === SyncType.Step1 &&
+    frame[2] === 1 &&
+    frame[3] === 0
+  );
+}
+
 /** Whether two byte arrays hold the same bytes. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;

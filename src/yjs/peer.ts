@@ -10,6 +10,8 @@ export interface SessionConnection {
   readonly id: string;
   send(data: Uint8Array | string): void;
   close(code?: number, reason?: string): void;
+  /** Bytes queued but not yet written to the network, where the connection knows it (a socket does). */
+  readonly bufferedAmount?: number;
 }
 
 export interface AttachOptions {

@@ -13,9 +13,9 @@ import type { DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
 import { ChangeCallback } from "./change-callback.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
-import { MAX_BACKLOG_FRAMES } from "./defaults.js";
+import { MAX_BACKLOG_FRAMES, STORED_ANSWER_DRAIN_MS } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
-import { closeReason, toBytes } from "./frames.js";
+import { EMPTY_STATE_VECTOR, closeReason, isFreshStep1, step2Frame, toBytes } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
 import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
 import { Conversation } from "./conversation.js";
@@ -121,7 +121,7 @@ export class DocumentSession {
 
   async #loadStored({ store, name, policy }: SessionPersistence): Promise<void> {
     const stored = await store.load(name);
-    if (stored) Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
+    if (stored) await this.#applyStored(stored);
     const logger = this.options.logger;
     // The live document already holds everything applied (and, with gc, is collected the same way the store's
     // merge would): encoding it is far cheaper than the store re-applying its whole log. Not with gc and
@@ -131,6 +131,28 @@ export class DocumentSession {
     await compactor.start();
     this.#compactor = compactor;
     this.#log = new UpdateLog({ store, name, logger, onAppended: (bytes) => compactor.noteAppended(bytes) });
+  }
+
+  /**
+   * Applies the stored state. When nothing else is in the document (no `load()` state), the stored bytes ARE
+   * the answer to a fresh client's sync step 1: fresh clients already waiting get them before the (slow, on a
+   * cold process) apply, and the next ones get them without an encode, until the document changes.
+   */
+  async #applyStored(stored: Uint8Array): Promise<void> {
+    const storedIsAll = this.#doc.store.clients.size === 0 && this.#doc.store.pendingStructs === null;
+    if (!storedIsAll) return void Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
+    const answer = step2Frame(stored);
+    const answered: Peer[] = [];
+    for (const peer of this.#peers.values()) {
+      const first = peer.backlog?.[0];
+      if (first === undefined || !isFreshStep1(first)) continue;
+      peer.backlog!.shift();
+      peer.send(answer);
+      answered.push(peer);
+    }
+    if (answered.length > 0) await whenWritten(answered, STORED_ANSWER_DRAIN_MS);
+    Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
+    this.#conversation.rememberStep2(EMPTY_STATE_VECTOR, answer);
   }
 
   /** Adds a connection; it is greeted (sync step 1, awareness) as soon as the room is ready. */
@@ -253,4 +275,11 @@ export class DocumentSession {
     this.#doc.destroy();
     this.#state = "stopped";
   }
+}
+
+/** Resolves once every peer's socket has written out what it was given (or at once where that is not known), or after `ms`. */
+async function whenWritten(peers: Peer[], ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  const pending = () => peers.some((peer) => !peer.closed && (peer.conn.bufferedAmount ?? 0) > 0);
+  while (pending() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
 }

@@ -60,9 +60,13 @@ export class YServer implements Party.Server {
     return false;
   }
 
-  /** Whether this HTTP request's writes (POST) are refused. */
+  /**
+   * Whether this HTTP request's writes (POST) are refused. By default they are refused exactly when the
+   * class overrides `isReadOnly`: a server that decides read-only per connection has not said who may
+   * write over HTTP, and a viewer must not get around it with curl. Override this to decide per request.
+   */
   isReadOnlyRequest(_request: Party.Request): boolean | Promise<boolean> {
-    return false;
+    return this.isReadOnly !== YServer.prototype.isReadOnly;
   }
 
   /** A `__YPS:` custom message from a client. */
@@ -185,4 +189,16 @@ export class YServer implements Party.Server {
 export class DocumentParty extends YServer {
   static override persist: YPartyKitOptions["persist"] = { mode: "snapshot" };
   static override gc: boolean | undefined = true;
+
+  /**
+   * Resolves once the connection is attached, without waiting for the document to load: its frames then reach
+   * the session while the room loads, so a fresh client's sync step 1 is answered from the stored bytes before
+   * the document is built from them (most of a cold load). The session holds every other frame until it is
+   * ready. A subclass that reads `this.document` after `await super.onConnect()` must `await` a load of its own
+   * (YServer's `onConnect`, which this skips, resolves after the load).
+   */
+  override onConnect(connection: Party.Connection, ctx: Party.ConnectionContext): Promise<void> {
+    void super.onConnect(connection, ctx);
+    return Promise.resolve();
+  }
 }

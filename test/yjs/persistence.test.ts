@@ -3,12 +3,12 @@ import * as Y from "yjs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryDocStore } from "../../persistence/index.js";
-import type { SessionOptions } from "../../src/yjs/session.js";
+import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
 import type { CompactionPolicy } from "../../src/yjs/compaction.js";
 import { SNAPSHOT_COMPACT_UPDATES } from "../../src/yjs/defaults.js";
 import { ControlledStore } from "./support/controlled-store.js";
-import { deferred, endOfRead, isType, withTimeout } from "./support/fake-client.js";
-import { capturingLogger, clients, connect, openSession, stopAll } from "./support/sessions.js";
+import { FakeClient, deferred, endOfRead, isType, withTimeout } from "./support/fake-client.js";
+import { capturingLogger, clients, connect, openSession, sessions, stopAll } from "./support/sessions.js";
 
 const servers: Server[] = [];
 
@@ -110,6 +110,31 @@ describe("persistence and compaction", () => {
     const second = await open(store);
     expect(second.doc.getText("t").toString()).toBe("hello");
     expect(second.doc.getMap("m").get("k")).toBe(1);
+  });
+
+  it("answers a fresh client that asked while the room loaded with the stored state, then greets it; later fresh clients get the same bytes", async () => {
+    const store = new MemoryDocStore();
+    const source = new Y.Doc();
+    source.getText("t").insert(0, "stored text");
+    await store.append("main/r", Y.encodeStateAsUpdate(source));
+    const session = new DocumentSession({ room: "r", gc: true, logger: capturingLogger().logger, persistence: { store, name: "main/r", policy: { mode: "snapshot" } } });
+    sessions.push(session);
+    const early = new FakeClient(session, "early");
+    clients.push(early);
+    session.attach(early);
+    early.handshake(); // its step 1 (empty state vector) waits for the load
+    await session.load();
+    expect(early.messages.map((m) => (typeof m === "string" ? m : m.type)).slice(0, 2)).toEqual(["sync-step2", "sync-step1"]);
+    expect(early.doc.getText("t").toString()).toBe("stored text");
+    expect(session.doc.getText("t").toString()).toBe("stored text");
+    const late = connect(session, "late");
+    expect(late.doc.getText("t").toString()).toBe("stored text");
+    const step2Of = (client: FakeClient) => client.frames[client.messages.findIndex((m) => typeof m !== "string" && m.type === "sync-step2")];
+    expect(step2Of(late)).toBe(step2Of(early)); // one frame, not encoded again
+    // A change drops it: the next fresh client gets the new state.
+    early.doc.getText("t").insert(0, "new ");
+    await endOfRead();
+    expect(connect(session, "later").doc.getText("t").toString()).toBe("new stored text");
   });
 
   it("snapshot mode also merges in the background once the log is long", async () => {
