@@ -4,6 +4,8 @@
  */
 
 export type RuntimeErrorCode =
+  /** The request itself is malformed (an invalid Host header). */
+  | "ERR_BAD_REQUEST"
   /** No route, party listing or `onFetch` answered this path. */
   | "ERR_NOT_FOUND"
   /** A method the path does not take (the party listing is GET only). */

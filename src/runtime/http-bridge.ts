@@ -9,9 +9,15 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { RuntimeError } from "./errors.js";
 
+/** The request's URL; a Host header no URL can carry is the client's mistake (400), not ours. */
 export function requestUrl(req: IncomingMessage, fallbackHost: string): URL {
-  return new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
+  try {
+    return new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
+  } catch {
+    throw new RuntimeError("ERR_BAD_REQUEST", `Invalid Host header or request target: ${JSON.stringify(req.headers.host ?? "")} ${JSON.stringify(req.url ?? "")}`, 400);
+  }
 }
 
 export function toWebHeaders(req: IncomingMessage): Headers {

@@ -55,11 +55,10 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
   let forwarded = request;
   if (definition.onBeforeRequest) {
     const lobby = core.partyContext.lobby(route.roomId);
-    const verdict = await userHook(core, "onBeforeRequest", route, () =>
+    const verdict = gateVerdict(core, "onBeforeRequest", route, await userHook(core, "onBeforeRequest", route, () =>
       definition.onBeforeRequest!(request, lobby, core.partyContext.executionContext()),
-    );
+    ));
     if (verdict instanceof Response) return verdict;
-    // Anything but a Request (a bug in the hook) forwards the original, as a missing hook would.
     if (verdict instanceof Request) forwarded = verdict;
   }
   return core.registry.withRoom(route.party, route.roomId, (room) => room.request(forwarded));
@@ -96,6 +95,23 @@ export async function userHook<T>(
     core.logger.error("party.hook_failed", { code: "ERR_HOOK_FAILED", hook, party: where.party, room: where.roomId, error });
     return internalErrorResponse();
   }
+}
+
+/**
+ * What `onBeforeConnect`/`onBeforeRequest` returned: a Response refuses, a Request goes on in its place,
+ * nothing goes on unchanged (as in PartyKit). Anything else (`false`, a string) is a bug that must not let
+ * the request through, since these hooks guard access: 500, and the log says what to return.
+ */
+export function gateVerdict(core: ServerCore, hook: string, where: { party: string; roomId?: string }, verdict: unknown): Request | Response | undefined {
+  if (verdict === undefined || verdict instanceof Request || verdict instanceof Response) return verdict;
+  core.logger.error("party.hook_failed", {
+    code: "ERR_HOOK_FAILED",
+    hook,
+    party: where.party,
+    room: where.roomId,
+    message: `${hook} returned ${typeof verdict === "string" ? JSON.stringify(verdict) : String(verdict)}: return a Request to go on, a Response to refuse, or nothing`,
+  });
+  return internalErrorResponse();
 }
 
 export function routeOrError(url: URL, maxRoomIdLength: number): Route | Response {

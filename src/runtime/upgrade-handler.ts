@@ -9,10 +9,10 @@ import type { WebSocket as WsSocket } from "ws";
 import { INTERNAL_SOCKET_HEADER } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
-import { codeOf, errorResponse, internalErrorResponse } from "./errors.js";
+import { RuntimeError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { lazyConnectionContext, requestUrl, writeRawStatus } from "./http-bridge.js";
 import type { ConnectionContext } from "./party-types.js";
-import { routeOrError, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+import { gateVerdict, routeOrError, shuttingDown, unknownParty, userHook } from "./http-handler.js";
 
 /** Module-level so the listener kept per socket holds no request scope. */
 function ignoreError(): void {}
@@ -23,6 +23,7 @@ export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Du
   socket.on("error", ignore);
   upgrade(core, req, socket, head)
     .catch((error) => {
+      if (error instanceof RuntimeError && error.status < 500) return errorResponse(error.code, error.message, error.status);
       core.logger.error("upgrade.failed", { code: "ERR_INTERNAL", url: req.url, error });
       return internalErrorResponse();
     })
@@ -48,9 +49,9 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   if (definition.onBeforeConnect && !internal) {
     const request = context.request;
     const lobby = core.partyContext.lobby(route.roomId);
-    const verdict = await userHook(core, "onBeforeConnect", route, () =>
+    const verdict = gateVerdict(core, "onBeforeConnect", route, await userHook(core, "onBeforeConnect", route, () =>
       definition.onBeforeConnect!(request, lobby, core.partyContext.executionContext()),
-    );
+    ));
     if (verdict instanceof Response) return verdict;
     if (verdict instanceof Request) {
       context = { request: verdict };

@@ -116,13 +116,25 @@ async function postUpdate(req: Request, access: DocumentAccess): Promise<Respons
   }
 }
 
+/** Reads the body with a running count, so a chunked body (no Content-Length) cannot grow past the limit in memory. */
 async function readBody(req: Request): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("content-length") ?? 0);
-  if (declared > MAX_HTTP_UPDATE_BYTES) throw new YjsError("ERR_BODY_TOO_BIG", `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes`);
-  const body = new Uint8Array(await req.arrayBuffer());
-  if (body.byteLength > MAX_HTTP_UPDATE_BYTES) throw new YjsError("ERR_BODY_TOO_BIG", `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes`);
-  if (body.byteLength === 0) throw new YjsError("ERR_BAD_REQUEST", "The body is empty; POST a Yjs update");
-  return body;
+  const tooBig = () => new YjsError("ERR_BODY_TOO_BIG", `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes`);
+  if (Number(req.headers.get("content-length") ?? 0) > MAX_HTTP_UPDATE_BYTES) throw tooBig();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (req.body) {
+    const reader = req.body.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      size += read.value.byteLength;
+      if (size > MAX_HTTP_UPDATE_BYTES) {
+        await reader.cancel().catch(() => {});
+        throw tooBig();
+      }
+      chunks.push(read.value);
+    }
+  }
+  if (size === 0) throw new YjsError("ERR_BAD_REQUEST", "The body is empty; POST a Yjs update");
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 function decodeBase64(value: string, name: string): Uint8Array {

@@ -137,6 +137,49 @@ describe("listen and close", () => {
     expect(trace).toContain("ERR_METHOD_NOT_ALLOWED");
     expect((await fetch(`${url}/hello`)).status).toBe(200);
   });
+
+  it("answers a Host header no URL can carry with 400 ERR_BAD_REQUEST, over HTTP and on upgrades", async () => {
+    const { url, server, logs } = await startServer({ main: Guarded }, { storage: "memory" });
+    const plain = await rawHttp(server.port, "GET /party/x HTTP/1.1\r\nHost: [bad\r\nConnection: close\r\n\r\n");
+    expect(plain.startsWith("HTTP/1.1 400")).toBe(true);
+    expect(plain).toContain("ERR_BAD_REQUEST");
+    const upgrade = await rawHttp(
+      server.port,
+      "GET /party/x HTTP/1.1\r\nHost: [bad\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    expect(upgrade.startsWith("HTTP/1.1 400")).toBe(true);
+    expect(logs.filter((entry) => entry.level === "error")).toEqual([]);
+    expect((await fetch(`${url}/hello`)).status).toBe(200);
+  });
+
+  it("refuses with 500 when onBeforeConnect/onBeforeRequest return something that is neither a Request, a Response nor nothing", async () => {
+    class Sloppy implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      // A common slip: returning the check's result instead of a Response.
+      static onBeforeConnect() {
+        return false;
+      }
+      static onBeforeRequest() {
+        return "nope";
+      }
+      onConnect(conn: Party.Connection) {
+        conn.send("let in");
+      }
+      onRequest() {
+        return new Response("served");
+      }
+    }
+    const { url, wsUrl, logs } = await startServer({ main: Sloppy as unknown as Party.Worker }, { storage: "memory" });
+    expect((await refusedUpgrade(wsUrl("/party/locked"))).status).toBe(500);
+    const response = await fetch(`${url}/party/locked`);
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain("served");
+    const messages = logs.filter((entry) => entry.event === "party.hook_failed").map((entry) => entry.message);
+    expect(messages).toEqual([
+      "onBeforeConnect returned false: return a Request to go on, a Response to refuse, or nothing",
+      'onBeforeRequest returned "nope": return a Request to go on, a Response to refuse, or nothing',
+    ]);
+  });
 });
 
 /** Writes raw bytes to the server and resolves with everything it answers before closing. */
