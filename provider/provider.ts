@@ -77,7 +77,8 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     super();
     if (typeof host !== "string") throw new TypeError(`YPartyKitProvider: host must be a string, got ${typeof host}`);
     if (typeof room !== "string") throw new TypeError(`YPartyKitProvider: room must be a string, got ${typeof room}`);
-    const roomUrl = `${serverUrl(host, { ...options, prefix: undefined })}/${room}`;
+    // Encoded once, decoded once by the server: "a/b", "q?x" or "50%" stay one room with exactly that id.
+    const roomUrl = `${serverUrl(host, { ...options, prefix: undefined })}/${encodeURIComponent(room)}`;
     // y-partykit's rule: a prefix is the whole path, the room is not appended.
     this.#base = options.prefix ? serverUrl(host, options) : roomUrl;
     this.url = this.#base;

@@ -64,6 +64,19 @@ describe("provider + DocumentParty", () => {
     await waitUntil("b to drop Ada", () => !b.awareness.getStates().has(a.doc.clientID), watchAwareness(b.awareness));
   });
 
+  it("keeps a room name with /, ?, # and % as one room with exactly that id", async () => {
+    const { url } = await startServer({ main: DocumentParty });
+    const room = "team a/notes?draft=1#top 50%";
+    const a = makeProvider(url, room);
+    const b = makeProvider(url, room);
+    await Promise.all([synced(a), synced(b)]);
+    a.doc.getText("t").insert(0, "same room");
+    await converged([b.doc], text, "same room");
+    const listed = (await (await fetch(`${url}/parties/main`)).json()) as { rooms: Array<{ id: string }> };
+    expect(listed.rooms.map((r) => r.id)).toContain(room);
+    expect(await (await fetch(`${url}/parties/main/${encodeURIComponent(room)}`)).json()).toEqual({ t: "same room" });
+  });
+
   it("exchanges custom messages with a YServer", async () => {
     class Echo extends YServer {
       override onCustomMessage(connection: Party.Connection, message: string) {
