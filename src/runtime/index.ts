@@ -3,7 +3,7 @@
  * `import type * as Party from "yparty/server"` gives the PartyKit type names (Party.Server, Party.Room, …).
  */
 export { createServer, DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./server.js";
-export type { LiveRoomInfo, RouteHandler, ServerOptions, YpartyServer } from "./server.js";
+export type { CreateServerOptions, LiveRoomInfo, RouteHandler, YpartyServer } from "./server.js";
 export type { PartyModule } from "./party-module.js";
 export { documentStorage, type DocumentStorage } from "./document-storage.js";
 export { createLogger, silentLogger, type LogEntry, type Logger, type LoggerOptions, type LogLevel } from "./log.js";

@@ -180,17 +180,16 @@ export type Room = {
 /** @deprecated Use `Party.Room` instead */
 export type Party = Room;
 
-/**
- * PartyKit's `Party.ServerOptions`. Named `PartyServerOptions` here (PartyKit's own alias) because
- * `ServerOptions` is the options of `createServer`.
- */
-export type PartyServerOptions = {
+/** PartyKit's `Party.ServerOptions` (`static options` / `readonly options` of a server). */
+export type ServerOptions = {
   /** Accepted for compatibility; yparty keeps rooms in memory while they are in use. */
   hibernate?: boolean;
 };
+/** PartyKit's alias of `ServerOptions`. */
+export type PartyServerOptions = ServerOptions;
 
 export type Server = {
-  readonly options?: PartyServerOptions;
+  readonly options?: ServerOptions;
   getConnectionTags?(connection: Connection, context: ConnectionContext): string[] | Promise<string[]>;
   /** Called once before the first `onConnect`/`onRequest`; a throw is retried on the next arrival. */
   onStart?(): void | Promise<void>;

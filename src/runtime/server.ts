@@ -24,7 +24,7 @@ import { handleUpgrade } from "./upgrade-handler.js";
 /** For paths outside `/parties/` and `/party/`, consulted in order; the first Response wins. */
 export type RouteHandler<S = YpartyServer> = CoreRouteHandler<S>;
 
-export interface ServerOptions {
+export interface CreateServerOptions {
   parties: Record<string, PartyModule>;
   /** Default 1999; 0 = any free port. */
   port?: number;
@@ -67,7 +67,7 @@ export const DEFAULT_PORT = 1999;
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PERSIST_DIR = ".yparty";
 
-export function createServer(options: ServerOptions): YpartyServer {
+export function createServer(options: CreateServerOptions): YpartyServer {
   return new Server(options);
 }
 
@@ -90,7 +90,7 @@ class Server implements YpartyServer, ServerCore {
   #state: "new" | "listening" | "closing" | "closed" = "new";
   #closing: Promise<void> | undefined;
 
-  constructor(private readonly options: ServerOptions) {
+  constructor(private readonly options: CreateServerOptions) {
     this.limits = resolveLimits(options.limits);
     this.logger = options.logger ?? createLogger();
     this.#host = options.host ?? DEFAULT_HOST;

@@ -25,13 +25,13 @@ import {
   createServer,
   type LogEntry,
   type PartyModule,
-  type ServerOptions,
+  type CreateServerOptions,
   type YpartyServer,
 } from "../../src/runtime/index.js";
 
 export const DEFAULT_WAIT_MS = 5_000;
 
-export interface StartOptions extends Omit<ServerOptions, "parties" | "port" | "host" | "persist" | "storage" | "logger"> {
+export interface StartOptions extends Omit<CreateServerOptions, "parties" | "port" | "host" | "persist" | "storage" | "logger"> {
   storage?: "leveldb" | "memory";
   /** Reuse this folder (LevelDB). Default: a fresh temp folder. */
   dir?: string;
