@@ -1,5 +1,7 @@
-/** The editing traces under /work/shared/data/editing-traces: `{ startContent, endContent, txns: [{ patches: [[pos, del, text]] }] }`. */
-import { readFileSync } from "node:fs";
+/** The shared editing traces: `{ startContent, endContent, txns: [{ patches: [[pos, del, text]] }] }`. */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 
 export type Patch = [position: number, deleteCount: number, insert: string];
@@ -9,10 +11,18 @@ export interface Trace {
   txns: Array<{ patches: Patch[] }>;
 }
 
-export const TRACE_DIR = "/work/shared/data/editing-traces";
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** `$YPARTY_TRACES`, else `../shared/data/editing-traces` beside the repository, else the workplace's copy. */
+export const TRACE_DIR =
+  process.env.YPARTY_TRACES ??
+  [path.resolve(repoRoot, "../shared/data/editing-traces"), "/work/shared/data/editing-traces"].find((dir) => existsSync(dir)) ??
+  path.resolve(repoRoot, "../shared/data/editing-traces");
 
 export function loadTrace(name: string): Trace {
-  return JSON.parse(gunzipSync(readFileSync(`${TRACE_DIR}/${name}.json.gz`)).toString("utf8")) as Trace;
+  const file = path.join(TRACE_DIR, `${name}.json.gz`);
+  if (!existsSync(file)) throw new Error(`The editing trace ${file} is missing: put the shared data beside the repository or set YPARTY_TRACES to its editing-traces folder.`);
+  return JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as Trace;
 }
 
 /** The UTF-16 index of code point `index` in `text` (traces count code points; JS strings and Y.Text count UTF-16). */
