@@ -1,7 +1,8 @@
 /**
  * (4) Big document: a writer sends N inserts (pipelined, respecting its send buffer) until a listener's
  * Y.Doc holds the whole text; then fresh clients sync it one after another: time from socket creation to
- * the applied sync step 2, and the bytes that took. Every fresh client checks it got the full text.
+ * the applied sync step 2, and the bytes that took. Every fresh client checks it got the full text. Also the
+ * time until the whole step 2 has arrived, before the client applies it (the client's own Yjs work).
  */
 import * as Y from "yjs";
 import { BenchClient } from "../client/bench-client.js";
@@ -37,6 +38,7 @@ export const bigDoc: Scenario = {
       metrics.ingestMs = performance.now() - started;
       metrics.rssWithDocMB = rssBytes(target.server.pid) / 2 ** 20;
       const times: number[] = [];
+      const answered: number[] = [];
       const bytes: number[] = [];
       for (let i = 0; i < freshClients; i++) {
         const doc = new Y.Doc();
@@ -45,9 +47,11 @@ export const bigDoc: Scenario = {
         const got = doc.getText(TEXT_NAME).length;
         if (got !== length) throw new BenchError("ERR_WRONG_CONTENT", `${target.spec.label}: fresh sync got ${got} of ${length} chars`);
         times.push(fresh.syncedAt - fresh.startedAt);
+        answered.push(fresh.answeredAt - fresh.startedAt);
         bytes.push(fresh.syncBytes);
       }
       metrics.syncMs = median(times);
+      metrics.answeredMs = median(answered);
       metrics.syncKB = median(bytes) / 1024;
       return metrics;
     } finally {
