@@ -5,7 +5,7 @@ import { usageError } from "./errors.js";
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
 export type Invocation =
-  | { kind: "help"; command?: CommandName }
+  | { kind: "help"; command?: CommandName; /** No command given at all: help, but a usage exit code. */ missingCommand?: boolean }
   | { kind: "version" }
   | { kind: "run"; command: CommandName; positionals: string[]; values: ParsedValues };
 
@@ -37,7 +37,7 @@ export function parseInvocation(argv: string[]): Invocation {
       if (!isCommand(topic)) throw usageError(`Unknown command "${topic}".`);
       return { kind: "help", command: topic };
     }
-    return { kind: "help" };
+    return first === undefined ? { kind: "help", missingCommand: true } : { kind: "help" };
   }
   if (first === "--version" || first === "-v") return { kind: "version" };
   if (!isCommand(first)) {

@@ -62,6 +62,11 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.Ok;
     }
     if (invocation.kind === "help") {
+      // `yparty` alone is a usage mistake (scripts must not take it for success): help on stderr, exit 2.
+      if (invocation.missingCommand) {
+        process.stderr.write(mainHelp(packageVersion()));
+        return ExitCode.Usage;
+      }
       process.stdout.write(invocation.command ? commandHelp(commands[invocation.command]) : mainHelp(packageVersion()));
       return ExitCode.Ok;
     }

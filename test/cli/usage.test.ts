@@ -33,6 +33,13 @@ describe("yparty --help", () => {
     }
   });
 
+  it("with no command prints the help on stderr and exits 2", async () => {
+    const result = await runCli([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("Usage: yparty <command>");
+  });
+
   it("prints the version", async () => {
     const result = await runCli(["--version"]);
     expect(result.code).toBe(0);
@@ -53,8 +60,12 @@ describe("bad usage exits 2 with a message and no stack", () => {
     [["dev", "--log-level", "loud"], /--log-level must be one of debug, info, warn, error/],
     [["delete"], /yparty delete: missing <party>\/<room>/],
     [["dev", "missing-entry.ts"], /entry: file not found: .*missing-entry\.ts/],
+    [["dev", "--serve", "no-such-folder"], /--serve: folder not found: .*no-such-folder/],
+    [["dev", "--persist", "a-file.txt"], /--persist: .*a-file\.txt is a file, not a folder/],
+    [["start", "--host", "256.1.1.1", "--no-persist", "--port", "0"], /--host 256\.1\.1\.1 is not an address of this machine .*Use 127\.0\.0\.1/],
   ];
   it.each(cases)("yparty %j", async (args, message) => {
+    await writeFile(path.join(project.dir, "a-file.txt"), "not a folder");
     const result = await runCli(args, { cwd: project.dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
@@ -122,6 +133,15 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
     const { file, result } = await withConfig("yparty.json", JSON.stringify({ main: "src/server.ts" }));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${file}: main: file not found: ${path.join(project.dir, "src/server.ts")}`);
+  });
+
+  it("refuses a config whose only content is a stray comma, and a serve folder that does not exist", async () => {
+    const comma = await withConfig("yparty.json", "{,}");
+    expect(comma.result.code).toBe(2);
+    expect(comma.result.stderr).toMatch(/yparty\.json:1:\d+: not valid JSON/);
+    const { file, result } = await withConfig("yparty.json", JSON.stringify({ serve: "static" }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}: serve: folder not found: ${path.join(project.dir, "static")}`);
   });
 
   it("reports a --config that does not exist", async () => {

@@ -63,6 +63,9 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
     format: "esm",
     target: "node20",
     write: false,
+    // Source paths in the inline map are relative to where the bundle is written, so stack traces name
+    // the project's real files (outputs are never written by esbuild: `write: false`).
+    outdir: options.outDir,
     metafile: true,
     sourcemap: "inline",
     logLevel: "silent",

@@ -5,11 +5,16 @@
 export function stripJsonComments(text: string): string {
   const out = text.split("");
   let inString = false;
+  /** The last character outside strings and comments that is not blank: a comma right after `{`, `[` or `,` is no trailing comma. */
+  let previous = "";
   for (let i = 0; i < out.length; i++) {
     const ch = text[i];
     if (inString) {
       if (ch === "\\") i++;
-      else if (ch === '"') inString = false;
+      else if (ch === '"') {
+        inString = false;
+        previous = '"';
+      }
       continue;
     }
     if (ch === '"') {
@@ -22,9 +27,12 @@ export function stripJsonComments(text: string): string {
       for (; i < stop; i++) if (text[i] !== "\n") out[i] = " ";
       i--;
     } else if (ch === ",") {
-      // A comma followed only by blanks (or blanked comments) and a closing bracket is a trailing comma.
+      // A comma after a value, followed only by blanks (or blanked comments) and a closing bracket, is a trailing comma.
       const rest = /^[\s]*(?:\/\/[^\n]*\n[\s]*|\/\*[\s\S]*?\*\/[\s]*)*[}\]]/.exec(text.slice(i + 1));
-      if (rest) out[i] = " ";
+      if (rest && !"{[,".includes(previous)) out[i] = " ";
+      previous = ",";
+    } else if (ch !== undefined && !/\s/.test(ch)) {
+      previous = ch;
     }
   }
   return out.join("");

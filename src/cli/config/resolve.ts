@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { CliDefaults } from "../defaults.js";
 import { CliError } from "../errors.js";
@@ -94,12 +94,20 @@ function assetBuild(root: string, servePath: string, build: string | AssetBuildF
   };
 }
 
-function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile): ServeConfig | undefined {
-  if (flags.serve !== undefined) return { path: path.resolve(flags.cwd, flags.serve), singlePageApp: false, browserTTL: null };
+/** A static folder must exist, unless a client build will create it. */
+function servedFolder(folder: string, field: string, source: string, built: boolean): string {
+  if (built || statSync(folder, { throwIfNoEntry: false })?.isDirectory()) return folder;
+  throw new CliError("ERR_CONFIG", `${source}: ${field}: folder not found: ${folder}`);
+}
+
+function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile, source: string): ServeConfig | undefined {
+  if (flags.serve !== undefined) {
+    return { path: servedFolder(path.resolve(flags.cwd, flags.serve), "--serve", "command line", false), singlePageApp: false, browserTTL: null };
+  }
   const serve = file.serve;
   if (serve === undefined) return undefined;
-  if (typeof serve === "string") return { path: path.resolve(root, serve), singlePageApp: false, browserTTL: null };
-  const servePath = path.resolve(root, serve.path ?? "public");
+  if (typeof serve === "string") return { path: servedFolder(path.resolve(root, serve), "serve", source, false), singlePageApp: false, browserTTL: null };
+  const servePath = servedFolder(path.resolve(root, serve.path ?? "public"), "serve.path", source, serve.build !== undefined);
   return {
     path: servePath,
     singlePageApp: serve.singlePageApp ?? false,
@@ -108,12 +116,20 @@ function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile): Serve
   };
 }
 
-function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile): { dir: string } | false {
+/** The data folder may not exist yet (it is created), but it must not be a file. */
+function dataFolder(folder: string, field: string, source: string): { dir: string } {
+  if (statSync(folder, { throwIfNoEntry: false })?.isFile()) {
+    throw new CliError("ERR_CONFIG", `${source}: ${field}: ${folder} is a file, not a folder; pass a folder for the LevelDB data (it is created if missing)`);
+  }
+  return { dir: folder };
+}
+
+function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile, source: string): { dir: string } | false {
   if (flags.noPersist) return false;
-  if (flags.persist !== undefined) return { dir: path.resolve(flags.cwd, flags.persist) };
+  if (flags.persist !== undefined) return dataFolder(path.resolve(flags.cwd, flags.persist), "--persist", "command line");
   if (file.persist === false) return false;
   const dir = typeof file.persist === "string" ? file.persist : CliDefaults.dataDir;
-  return { dir: path.resolve(root, dir) };
+  return dataFolder(path.resolve(root, dir), "persist", source);
 }
 
 /** Reads the config file (if any), `.env` files and flags into one `ProjectConfig`. Throws `CliError` (exit 2). */
@@ -143,7 +159,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     cwd: path.resolve(root, file.build.cwd ?? "."),
     watch: (file.build.watch === undefined ? ["src"] : Array.isArray(file.build.watch) ? file.build.watch : [file.build.watch]).map((w) => path.resolve(root, w)),
   };
-  const serve = serveConfig(flags, root, file);
+  const serve = serveConfig(flags, root, file, source);
   return {
     ...(configFile ? { file: configFile } : {}),
     root,
@@ -152,7 +168,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     parties,
     port: flags.port ?? file.port ?? CliDefaults.port,
     host: flags.host ?? CliDefaults.host,
-    persist: persistConfig(flags, root, file),
+    persist: persistConfig(flags, root, file, source),
     vars: { ...file.vars, ...env.vars, ...flags.vars },
     define: { ...file.define, ...flags.define },
     alias: file.build?.alias ?? {},

@@ -25,8 +25,11 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
   if (code === "EADDRINUSE") {
     return new CliError("ERR_LISTEN", `Port ${project.port} on ${project.host} is already in use. Stop the other server or pass --port.`);
   }
-  if (code === "EACCES" || code === "EADDRNOTAVAIL") {
-    return new CliError("ERR_LISTEN", `Cannot listen on ${project.host}:${project.port} (${code}).`);
+  if (code === "EACCES") {
+    return new CliError("ERR_LISTEN", `Not allowed to listen on ${project.host}:${project.port} (EACCES). Ports below 1024 need privileges: pass --port 1999 or another free port.`);
+  }
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new CliError("ERR_USAGE", `--host ${project.host} is not an address of this machine (${code}). Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`);
   }
   if (code === "ERR_STORAGE_LOCKED") {
     return new CliError("ERR_LISTEN", `${(error as Error).message}\nAnother yparty server is using this data folder; stop it or pass --persist <dir>.`);
@@ -113,11 +116,12 @@ export async function runServer(options: RunOptions): Promise<number> {
   }
   const { server, source, token, adminFile } = started;
   const info = { command, url: server.url, parties: source.description, persist: project.persist, adminToken: token, ...(adminFile ? { adminFile } : {}), ...(project.serve ? { serve: project.serve.path } : {}) };
-  if (json) logger.info("yparty.ready", { url: server.url, parties: source.description, data: project.persist ? project.persist.dir : "memory" });
-  else process.stdout.write(banner(info));
+  // Watch before saying "ready": a change saved right after the banner must not be missed.
   if (command === "dev") {
     const reloader = startDevReloader({ source, server, logger, project });
     cleanups.unshift(async () => reloader.close());
   }
+  if (json) logger.info("yparty.ready", { url: server.url, parties: source.description, data: project.persist ? project.persist.dir : "memory" });
+  else process.stdout.write(banner(info));
   return exitCode;
 }
