@@ -102,7 +102,7 @@ export const commands: Record<CommandName, CommandSpec> = {
     minArgs: 1,
     maxArgs: 1,
     options: { ...adminOptions, yes: { type: "boolean", short: "y", description: "do not ask for confirmation" } },
-    notes: ["Asks for confirmation; without a terminal, --yes is required. A room people are connected to is refused (exit 1): delete it once it is idle."],
+    notes: ["Asks for confirmation; without a terminal, --yes is required. A room people are connected to is refused (exit 1): delete it once everyone has left."],
   },
   export: {
     name: "export",

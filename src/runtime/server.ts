@@ -59,6 +59,11 @@ export interface YpartyServer {
   readonly logger: Logger;
   readonly limits: Readonly<Limits>;
   rooms(): LiveRoomInfo[];
+  /**
+   * Unloads a live room now if it is idle (no connection, request or alarm in flight), after its `onStop`
+   * flushed it; true when it is (or already was) not loaded. For operations that need the room at rest.
+   */
+  unloadIfIdle(party: string, roomId: string): Promise<boolean>;
   /** `yparty dev`: close every connection with 1012, unload every room (awaiting `onStop`), swap the parties. */
   reload(parties: Record<string, PartyModule>): Promise<void>;
 }
@@ -193,6 +198,14 @@ class Server implements YpartyServer, ServerCore {
 
   rooms(): LiveRoomInfo[] {
     return this.registry.list().map((room) => ({ party: room.party, id: room.id, connections: room.connections.size }));
+  }
+
+  async unloadIfIdle(party: string, roomId: string): Promise<boolean> {
+    const room = this.registry.get(party, roomId);
+    if (!room) return true;
+    if (!room.isIdle()) return false;
+    await this.registry.unload(room, 1000, "Room unloaded");
+    return true;
   }
 
   async reload(parties: Record<string, PartyModule>): Promise<void> {

@@ -59,14 +59,14 @@ describe("admin commands", () => {
     // A room someone is connected to is not deleted under them.
     const refused = await runCli(["delete", "main/report", "--yes"], { cwd: dir });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("main/report is loaded (1 connections)");
+    expect(refused.stderr).toContain("main/report is in use (1 connection)");
     watcher.close();
     await within(watcher.closed, 10_000, "close");
-    // Stop and restart, so the room is not loaded (delete refuses a loaded room).
+    // Stop and restart, so the stored document is what gets exported.
     expect(await cli.stop("SIGTERM")).toBe(0);
     const restarted = new CliProcess(["start", "--port", "0"], { cwd: dir });
     defer(() => restarted.stop("SIGKILL"));
-    await restarted.url();
+    const restartedUrl = await restarted.url();
 
     const json = await runCli(["export", "main/report"], { cwd: dir });
     expect(json.code).toBe(0);
@@ -80,6 +80,8 @@ describe("admin commands", () => {
 
     const listed = await runCli(["list"], { cwd: dir });
     expect(listed.stdout).toMatch(/^main\s+report\s+0\s+\d+ B\s+\d+$/m);
+    // A GET loads the room; nobody is connected, so delete unloads it rather than refusing.
+    expect((await fetch(`${restartedUrl}/parties/main/report`)).status).toBe(200);
     const deleted = await runCli(["delete", "main/report", "--yes"], { cwd: dir });
     expect(deleted.code).toBe(0);
     expect(deleted.stdout).toBe("Deleted main/report.\n");

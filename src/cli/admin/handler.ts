@@ -78,10 +78,11 @@ async function exportRoom(server: YpartyServer, name: string, format: string | n
 }
 
 async function deleteRoom(server: YpartyServer, party: string, id: string): Promise<Response> {
-  const live = server.rooms().find((room) => room.party === party && room.id === id);
-  if (live) {
-    // A loaded room holds the document in memory and its clients hold copies: deleting under them would be undone.
-    return errorResponse("ERR_ROOM_IN_USE", `${party}/${id} is loaded (${live.connections} connections); delete it once it is idle`, 409);
+  // A room in use holds the document in memory and its clients hold copies: deleting under them would be
+  // undone. A loaded room nobody uses (a recent GET, say) is unloaded first.
+  if (!(await server.unloadIfIdle(party, id))) {
+    const connections = server.rooms().find((room) => room.party === party && room.id === id)?.connections ?? 0;
+    return errorResponse("ERR_ROOM_IN_USE", `${party}/${id} is in use (${connections} connection${connections === 1 ? "" : "s"}); delete it once everyone has left`, 409);
   }
   const name = `${party}/${id}`;
   const existed = (await server.storage.docs.stats(name)).updates > 0;
