@@ -98,7 +98,11 @@ export class RoomConnection {
     this.owner.afterSend(this, this.ws.bufferedAmount);
   }
 
+  /** The server (a hook, the room, a fault) closed it: frames still queued from it are not delivered. */
+  closedByServer = false;
+
   close(code?: number, reason?: string): void {
+    this.closedByServer = true;
     if (this.ws.readyState >= READY_STATE.CLOSING) return;
     this.ws.close(code, reason);
   }

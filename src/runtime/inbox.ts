@@ -3,6 +3,8 @@
  * open, otherwise queued per connection and delivered in order once it opens (after `onStart`,
  * between `blockConcurrencyWhile` callbacks, after the connection's own `onConnect`). While a
  * connection's frames wait, its socket is paused, so TCP pushes back and the queue stays small.
+ * Frames a client sent before closing its socket are still delivered (its close waits for them), unless
+ * the server closed it.
  */
 import type { RoomConnection } from "./connection.js";
 import type { StartGate } from "./start-gate.js";
@@ -15,13 +17,18 @@ export class Inbox {
   constructor(
     private readonly gate: StartGate,
     private readonly deliver: (connection: RoomConnection, frame: Frame) => void,
-    /** Called when a queue empties (the room may have become idle). */
-    private readonly drained: () => void,
+    /** Called when a connection's queue is gone (delivered or dropped): its close may proceed, the room may be idle. */
+    private readonly drained: (connection: RoomConnection) => void,
   ) {}
 
   /** Connections with frames waiting (or held). */
   get size(): number {
     return this.#queued.size;
+  }
+
+  /** Whether `connection` has frames waiting or held. */
+  has(connection: RoomConnection): boolean {
+    return this.#queued.has(connection);
   }
 
   /** Holds every frame of `connection` until `release` (while its `onConnect` runs). */
@@ -34,9 +41,9 @@ export class Inbox {
     void this.#drain(connection);
   }
 
-  /** Forgets a closed connection's frames. */
+  /** Forgets a connection's frames (the server closed it, or it never got in). */
   drop(connection: RoomConnection): void {
-    this.#queued.delete(connection);
+    if (this.#queued.delete(connection)) this.drained(connection);
   }
 
   receive(connection: RoomConnection, frame: Frame): void {
@@ -54,13 +61,13 @@ export class Inbox {
     for (;;) {
       await this.gate.whenOpen().catch(() => {});
       const queue = this.#queued.get(connection);
-      if (!queue || queue.length === 0 || connection.readyState !== connection.OPEN) break;
+      if (!queue || queue.length === 0 || connection.closedByServer) break;
       // A frame's handler may call blockConcurrencyWhile: the rest wait for it.
       while (queue.length > 0 && this.gate.open) this.deliver(connection, queue.shift()!);
       if (!this.gate.started) break;
     }
-    this.#queued.delete(connection);
+    if (!this.#queued.delete(connection)) return;
     if (connection.ws.isPaused) connection.ws.resume();
-    this.drained();
+    this.drained(connection);
   }
 }

@@ -56,6 +56,8 @@ export class LiveRoom implements ConnectionOwner {
   readonly #inbox: Inbox;
   readonly #connected = new WeakSet<RoomConnection>();
   readonly #closingHooks = new Set<Promise<unknown>>();
+  /** Sockets the client closed while their frames waited: closed for the room once those are delivered. */
+  readonly #pendingCloses = new Map<RoomConnection, { code: number; reason: string }>();
   readonly #storageOps = new PendingStorageOps();
   #busy = 0;
   #stopped = false;
@@ -70,7 +72,7 @@ export class LiveRoom implements ConnectionOwner {
       storageOps: this.#storageOps,
       blockConcurrencyWhile: (fn) => this.#gate.block(fn),
     });
-    this.#inbox = new Inbox(this.#gate, (connection, frame) => this.#deliver(connection, frame), () => deps.mayBeIdle(this));
+    this.#inbox = new Inbox(this.#gate, (connection, frame) => this.#deliver(connection, frame), (connection) => this.#inboxDone(connection));
   }
 
   get stopped(): boolean {
@@ -132,9 +134,10 @@ export class LiveRoom implements ConnectionOwner {
     } catch (error) {
       const code = error instanceof StorageError ? CloseCode.TryAgainLater : CloseCode.InternalError;
       connection.close(code, "The room could not start");
-      return;
+      return this.#inbox.drop(connection);
     }
-    if (connection.readyState !== connection.OPEN) return this.#inbox.drop(connection);
+    // A client that closed meanwhile still gets onConnect, its frames and onClose: what it sent is not lost.
+    if (connection.closedByServer) return this.#inbox.drop(connection);
     const party = connection.asParty();
     try {
       connection.tags = prepareTags(connection.id, server.getConnectionTags ? await callUser(() => server.getConnectionTags!(party, ctx)) : []);
@@ -156,7 +159,7 @@ export class LiveRoom implements ConnectionOwner {
   #deliver(connection: RoomConnection, frame: Frame): void {
     if (connection.hasListeners("message")) connection.notify(messageEvent(frame));
     const server = this.#server;
-    if (!server?.onMessage || connection.readyState !== connection.OPEN) return;
+    if (!server?.onMessage || connection.closedByServer) return;
     let result: unknown;
     try {
       result = server.onMessage(frame, connection.asParty());
@@ -167,7 +170,25 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   #closed(connection: RoomConnection, code: number, reason: string): void {
+    // Frames it sent before closing are delivered first; the close follows once they are (#inboxDone).
+    if (this.#inbox.has(connection) && !connection.closedByServer) {
+      this.#pendingCloses.set(connection, { code, reason });
+      return;
+    }
     this.#inbox.drop(connection);
+    this.#finishClose(connection, code, reason);
+  }
+
+  #inboxDone(connection: RoomConnection): void {
+    const pending = this.#pendingCloses.get(connection);
+    if (pending) {
+      this.#pendingCloses.delete(connection);
+      this.#finishClose(connection, pending.code, pending.reason);
+    }
+    this.deps.mayBeIdle(this);
+  }
+
+  #finishClose(connection: RoomConnection, code: number, reason: string): void {
     this.connections.delete(connection);
     if (this.#connected.has(connection)) {
       this.#connected.delete(connection);
@@ -197,6 +218,8 @@ export class LiveRoom implements ConnectionOwner {
   #fault(connection: RoomConnection, error: unknown, hook: string): void {
     this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id });
     connection.close(CloseCode.InternalError, "Internal error");
+    // Its waiting frames go (a client that had already closed is then closed for the room too).
+    this.#inbox.drop(connection);
     this.#reportError(connection, asError(error));
   }
 
