@@ -8,7 +8,7 @@
  * the document and its Awareness timer; the owner makes a new session for the next try.
  */
 import * as Y from "yjs";
-import { CloseCode, ProtocolError, encodeCustomMessage } from "../protocol/index.js";
+import { CloseCode, MessageType, ProtocolError, SyncType, encodeCustomMessage } from "../protocol/index.js";
 import type { DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
 import { ChangeCallback } from "./change-callback.js";
@@ -53,6 +53,8 @@ export class DocumentSession {
   #loading: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   readonly #peers = new Map<SessionConnection, Peer>();
+  /** Connections that left while the room loaded, with changes waiting in their backlog. */
+  readonly #leftWhileLoading: Peer[] = [];
   readonly #conversation: Conversation;
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
@@ -117,6 +119,21 @@ export class DocumentSession {
     this.awareness.on("update", this.#onAwarenessUpdate);
     this.#state = "ready";
     for (const peer of [...this.#peers.values()]) this.#greet(peer);
+    for (const peer of this.#leftWhileLoading.splice(0)) this.#applyWhatItSent(peer);
+  }
+
+  /**
+   * A connection that sent changes and left before the room loaded: its document changes are applied now
+   * (its presence is not: it has left). What a client sent before closing is never lost.
+   */
+  #applyWhatItSent(peer: Peer): void {
+    for (const frame of peer.backlog ?? []) {
+      const isChange = typeof frame !== "string" && frame[0] === MessageType.Sync && (frame[1] === SyncType.Step2 || frame[1] === SyncType.Update);
+      if (isChange) this.#handle(peer, frame);
+    }
+    peer.backlog = undefined;
+    this.#conversation.flush();
+    this.#conversation.forget(peer);
   }
 
   async #loadStored({ store, name, policy }: SessionPersistence): Promise<void> {
@@ -210,6 +227,7 @@ export class DocumentSession {
     this.#peers.delete(conn);
     peer.closed = true;
     this.#conversation.forget(peer);
+    if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading")) this.#leftWhileLoading.push(peer);
   }
 
   /** Applies an update from outside the sockets (HTTP, server code); resolves once it is stored. */
