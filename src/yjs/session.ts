@@ -116,6 +116,8 @@ export class DocumentSession {
     }
     if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
     this.#doc.on("update", this.#onUpdate);
+    this.#storedPending = { structs: this.#doc.store.pendingStructs?.update ?? null, ds: this.#doc.store.pendingDs };
+    this.#doc.on("afterTransaction", this.#persistPending);
     this.awareness.on("update", this.#onAwarenessUpdate);
     this.#state = "ready";
     for (const peer of [...this.#peers.values()]) this.#greet(peer);
@@ -265,6 +267,21 @@ export class DocumentSession {
     this.#callback?.notify();
   };
 
+  /**
+   * Yjs holds an update whose dependencies it has not seen as "pending" and emits no `update` event for
+   * it: without this, a change acknowledged as stored would only live in memory until the next
+   * compaction. The pending state (as a v1 update) goes to the store whenever it changes; on load Yjs
+   * keeps it pending again until the missing change arrives.
+   */
+  #storedPending: { structs: Uint8Array | null; ds: Uint8Array | null } = { structs: null, ds: null };
+  readonly #persistPending = () => {
+    const { pendingStructs, pendingDs } = this.#doc.store;
+    const structs = pendingStructs?.update ?? null;
+    if (structs !== null && structs !== this.#storedPending.structs) this.#log?.append(Y.convertUpdateFormatV2ToV1(structs));
+    if (pendingDs !== null && pendingDs !== this.#storedPending.ds) this.#log?.append(Y.convertUpdateFormatV2ToV1(pendingDs));
+    this.#storedPending = { structs, ds: pendingDs };
+  };
+
   readonly #onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
     this.#conversation.broadcastAwareness(this.#peers.values(), change, origin);
   };
@@ -290,6 +307,7 @@ export class DocumentSession {
     for (const peer of this.#peers.values()) peer.closed = true;
     this.#peers.clear();
     this.#doc.off("update", this.#onUpdate);
+    this.#doc.off("afterTransaction", this.#persistPending);
     this.#doc.destroy();
     this.#state = "stopped";
   }
