@@ -32,7 +32,8 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
     return new CliError("ERR_USAGE", `--host ${project.host} is not an address of this machine (${code}). Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`);
   }
   if (code === "ERR_STORAGE_LOCKED") {
-    return new CliError("ERR_LISTEN", `${(error as Error).message}\nAnother yparty server is using this data folder; stop it or pass --persist <dir>.`);
+    // The storage layer's message already says what to do; the flag is the CLI's part.
+    return new CliError("ERR_LISTEN", `${(error as Error).message.replace(/\)$/, "")}: --persist <dir>).`);
   }
   return error;
 }
