@@ -13,9 +13,15 @@ import type { Peer } from "./peer.js";
 export interface UpdateBatchHooks {
   /** The burst's updates are applied; `count` is the peer's document-message count of the last one. */
   applied(peer: Peer, count: number): void;
-  /** Yjs threw on an update; the ones before it (`count` of them in the peer's numbering) were applied. */
+  /**
+   * Yjs (or an observer of the document, as before batching) threw on an update; `count` is the peer's
+   * document-message count of the last update before it.
+   */
   failed(peer: Peer, error: YjsError, count: number): void;
 }
+
+/** Scheduling through a settled promise costs less than `queueMicrotask` (an AsyncResource per call). */
+const SETTLED = Promise.resolve();
 
 export class UpdateBatch {
   #peer: Peer | null = null;
@@ -41,7 +47,7 @@ export class UpdateBatch {
     this.#count = count;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flushTask);
+      void SETTLED.then(this.#flushTask);
     }
   }
 
@@ -53,34 +59,25 @@ export class UpdateBatch {
     const count = this.#count;
     this.#peer = null;
     this.#updates = [];
-    const failedAt = updates.length === 1 ? this.#applyOne(peer, updates[0]!) : this.#applyAll(peer, updates);
-    if (failedAt === -1) return this.hooks.applied(peer, count);
-    const { index, error } = failedAt;
-    const cause = new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${(error as Error).message}`, { cause: error });
-    this.hooks.failed(peer, cause, count - (updates.length - index));
-  }
-
-  #applyOne(peer: Peer, update: Uint8Array): -1 | { index: number; error: unknown } {
+    let failedAt = -1;
+    let failure: unknown;
     try {
-      Y.applyUpdate(this.doc, update, peer);
-      return -1;
-    } catch (error) {
-      return { index: 0, error };
-    }
-  }
-
-  #applyAll(peer: Peer, updates: Uint8Array[]): -1 | { index: number; error: unknown } {
-    let failure: -1 | { index: number; error: unknown } = -1;
-    this.doc.transact(() => {
-      for (let index = 0; index < updates.length; index++) {
-        try {
-          Y.applyUpdate(this.doc, updates[index]!, peer);
-        } catch (error) {
-          failure = { index, error };
-          return;
+      this.doc.transact(() => {
+        for (let index = 0; index < updates.length; index++) {
+          try {
+            Y.applyUpdate(this.doc, updates[index]!, peer);
+          } catch (error) {
+            [failedAt, failure] = [index, error];
+            return;
+          }
         }
-      }
-    }, peer);
-    return failure;
+      }, peer);
+    } catch (error) {
+      // An observer threw at the end of the transaction: everything was applied, the last one counts as failed.
+      if (failedAt === -1) [failedAt, failure] = [updates.length - 1, error];
+    }
+    if (failedAt === -1) return this.hooks.applied(peer, count);
+    const cause = new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${(failure as Error)?.message}`, { cause: failure });
+    this.hooks.failed(peer, cause, count - (updates.length - failedAt));
   }
 }

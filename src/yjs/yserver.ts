@@ -157,11 +157,14 @@ export class YServer implements Party.Server {
     const policy = this.#policy();
     const storage = tryDocumentStorage(this.room);
     const savesToo = this.onSave !== YServer.prototype.onSave;
+    // Without an `onLoad` of its own the room has no state besides the stored one, so compaction may store the
+    // live document as it is instead of replaying the stored log (see DocumentSession).
+    const loadsToo = this.onLoad !== YServer.prototype.onLoad;
     this.#session = new DocumentSession({
       room: this.room.id,
       gc: ctor.gc ?? policy === undefined,
       persistence: policy && storage ? { ...storage, policy } : undefined,
-      load: () => this.onLoad(),
+      load: loadsToo ? () => this.onLoad() : undefined,
       callback: savesToo ? { handler: () => this.onSave(), ...ctor.callbackOptions } : undefined,
       isReadOnly: (conn) => this.isReadOnly(conn as Party.Connection),
       onCustomMessage: (conn, message) => this.onCustomMessage(conn as Party.Connection, message),

@@ -189,6 +189,28 @@ describe("DocumentSession bad input", () => {
       expect(session.connectionCount).toBe(1);
     });
   }
+
+  it("an observer that throws on a burst closes its sender with 1007, as a refused update, and the room carries on", async () => {
+    const { logger, entries } = capturingLogger();
+    const session = await open({ logger });
+    const good = connect(session, "good");
+    const bad = connect(session, "bad");
+    await endOfRead();
+    const text = session.doc.getText("t");
+    const observer = () => {
+      throw new Error("observer failed");
+    };
+    text.observe(observer);
+    bad.doc.getText("t").insert(0, "a");
+    bad.doc.getText("t").insert(1, "b");
+    await endOfRead(); // the burst is applied in a microtask: the throw must not escape it
+    expect(bad.closed?.code).toBe(CloseCode.InvalidMessage);
+    expect(entries).toContainEqual(expect.objectContaining({ event: "yjs.frame_refused", code: "ERR_INVALID_UPDATE", connection: "bad" }));
+    text.unobserve(observer);
+    good.doc.getText("t").insert(0, "!");
+    await endOfRead();
+    expect(session.doc.getText("t").toString()).toBe("!ab");
+  });
 });
 
 describe("DocumentSession load", () => {
