@@ -95,7 +95,8 @@ try {
     process.stdout.write(`${(row.bytes / connections).toFixed(0).padStart(7)} B/conn  ${(row.count / connections).toFixed(1).padStart(6)} objs/conn  ${row.name}\n`);
   }
 } finally {
-  await target.stop();
+  // The files go even when stopping the child fails.
   if (process.env.KEEP_SNAPSHOTS) process.stdout.write(`snapshots kept: ${files.join(" ")}\n`);
   else await Promise.all(files.map((file) => rm(file, { force: true })));
+  await target.stop();
 }
