@@ -78,7 +78,7 @@ export async function writeWebResponse(res: ServerResponse, response: Response):
  * WebSocket client sees the status and body (ws: `unexpected-response`). The body is capped.
  */
 export async function writeRawResponse(socket: Duplex, response: Response, maxBodyBytes: number): Promise<void> {
-  const body = await readCapped(response, maxBodyBytes);
+  const { bytes: body } = await readAtMost(response.body, maxBodyBytes);
   if (socket.destroyed) return;
   const headers = new Map<string, string>();
   for (const [name, value] of response.headers) headers.set(name, value);
@@ -94,22 +94,26 @@ export async function writeRawResponse(socket: Duplex, response: Response, maxBo
   socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<Buffer> {
-  if (!response.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
+/**
+ * Reads a body stream, never holding more than `maxBytes` plus one chunk: `over` says the body was longer
+ * (the rest is not read). Refused upgrades truncate their body with it; request handlers refuse long ones.
+ */
+export async function readAtMost(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<{ bytes: Buffer; over: boolean }> {
+  if (!body) return { bytes: Buffer.alloc(0), over: false };
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = response.body.getReader();
+  const reader = body.getReader();
   try {
-    while (size < maxBytes) {
+    while (size <= maxBytes) {
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(Buffer.from(value));
+      chunks.push(value);
       size += value.byteLength;
     }
   } finally {
     reader.cancel().catch(() => {});
   }
-  return Buffer.concat(chunks).subarray(0, maxBytes);
+  return { bytes: Buffer.concat(chunks).subarray(0, maxBytes), over: size > maxBytes };
 }
 
 /** Answers a plain status on a raw socket (no Response object needed). */

@@ -37,9 +37,9 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
 
 async function answer(core: ServerCore, req: IncomingMessage): Promise<Response> {
   if (!core.accepting()) return shuttingDown();
-  const url = requestUrl(req, core.authority());
-  const route = routeOrError(url, core.limits.maxRoomIdLength);
-  if (route instanceof Response) return route;
+  const routed = routeRequest(core, req);
+  if (routed instanceof Response) return routed;
+  const { url, route } = routed;
   if (route.kind === "party") {
     if (!core.parties.has(route.party)) return unknownParty(route.party);
     if (req.method !== "GET" && req.method !== "HEAD") return errorResponse("ERR_METHOD_NOT_ALLOWED", "Only GET lists a party", 405);
@@ -55,9 +55,9 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
   let forwarded = request;
   if (definition.onBeforeRequest) {
     const lobby = core.partyContext.lobby(route.roomId);
-    const verdict = gateVerdict(core, "onBeforeRequest", route, await userHook(core, "onBeforeRequest", route, () =>
+    const verdict = await gateHook(core, "onBeforeRequest", route, () =>
       definition.onBeforeRequest!(request, lobby, core.partyContext.executionContext()),
-    ));
+    );
     if (verdict instanceof Response) return verdict;
     if (verdict instanceof Request) forwarded = verdict;
   }
@@ -98,11 +98,17 @@ export async function userHook<T>(
 }
 
 /**
- * What `onBeforeConnect`/`onBeforeRequest` returned: a Response refuses, a Request goes on in its place,
- * nothing goes on unchanged (as in PartyKit). Anything else (`false`, a string) is a bug that must not let
- * the request through, since these hooks guard access: 500, and the log says what to return.
+ * Runs `onBeforeConnect`/`onBeforeRequest`: a Response refuses, a Request goes on in its place, nothing goes
+ * on unchanged (as in PartyKit). Anything else (`false`, a string) is a bug that must not let the request
+ * through, since these hooks guard access: 500, and the log says what to return. A throw is a 500 too.
  */
-export function gateVerdict(core: ServerCore, hook: string, where: { party: string; roomId?: string }, verdict: unknown): Request | Response | undefined {
+export async function gateHook(
+  core: ServerCore,
+  hook: string,
+  where: { party: string; roomId?: string },
+  fn: () => unknown,
+): Promise<Request | Response | undefined> {
+  const verdict = await userHook(core, hook, where, fn);
   if (verdict === undefined || verdict instanceof Request || verdict instanceof Response) return verdict;
   core.logger.error("party.hook_failed", {
     code: "ERR_HOOK_FAILED",
@@ -114,9 +120,11 @@ export function gateVerdict(core: ServerCore, hook: string, where: { party: stri
   return internalErrorResponse();
 }
 
-export function routeOrError(url: URL, maxRoomIdLength: number): Route | Response {
+/** The request's URL and route, or the answer when either is the client's mistake (a bad Host 400, a bad room id 400). */
+export function routeRequest(core: ServerCore, req: IncomingMessage): { url: URL; route: Route } | Response {
   try {
-    return routeOf(url.pathname, maxRoomIdLength);
+    const url = requestUrl(req, core.authority());
+    return { url, route: routeOf(url.pathname, core.limits.maxRoomIdLength) };
   } catch (error) {
     if (error instanceof RuntimeError) return errorResponse(error.code, error.message, error.status);
     throw error;

@@ -50,10 +50,17 @@ export class RoomRegistry {
     if (room.stopped || !room.isIdle() || this.#idleTimers.has(room)) return;
     const timer = setTimeout(() => {
       this.#idleTimers.delete(room);
-      if (room.isIdle()) void this.unload(room, 1000, "Room unloaded");
+      void this.unloadIfIdle(room);
     }, this.idleUnloadMs());
     timer.unref();
     this.#idleTimers.set(room, timer);
+  }
+
+  /** Unloads `room` if nothing uses it (no connection, request, queued frame or alarm); false if something does. */
+  async unloadIfIdle(room: LiveRoom): Promise<boolean> {
+    if (!room.isIdle()) return false;
+    await this.unload(room, 1000, "Room unloaded");
+    return true;
   }
 
   /** Stops the room (closing its sockets with `closeCode`, awaiting `onStop`) and forgets it. */

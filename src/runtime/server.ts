@@ -202,10 +202,7 @@ class Server implements YpartyServer, ServerCore {
 
   async unloadIfIdle(party: string, roomId: string): Promise<boolean> {
     const room = this.registry.get(party, roomId);
-    if (!room) return true;
-    if (!room.isIdle()) return false;
-    await this.registry.unload(room, 1000, "Room unloaded");
-    return true;
+    return room === undefined || this.registry.unloadIfIdle(room);
   }
 
   async reload(parties: Record<string, PartyModule>): Promise<void> {

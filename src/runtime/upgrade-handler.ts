@@ -9,36 +9,34 @@ import type { WebSocket as WsSocket } from "ws";
 import { INTERNAL_SOCKET_HEADER } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
-import { RuntimeError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
-import { lazyConnectionContext, requestUrl, writeRawStatus } from "./http-bridge.js";
+import { codeOf, errorResponse, internalErrorResponse } from "./errors.js";
+import { lazyConnectionContext, writeRawStatus } from "./http-bridge.js";
 import type { ConnectionContext } from "./party-types.js";
-import { gateVerdict, routeOrError, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+import { gateHook, routeRequest, shuttingDown, unknownParty } from "./http-handler.js";
 
-/** Module-level so the listener kept per socket holds no request scope. */
+/** Module-level so no listener kept per socket holds the request's scope. */
 function ignoreError(): void {}
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   // Until `ws` owns the socket, a client reset must not become an unhandled 'error'.
-  const ignore = () => {};
-  socket.on("error", ignore);
+  socket.on("error", ignoreError);
   upgrade(core, req, socket, head)
     .catch((error) => {
-      if (error instanceof RuntimeError && error.status < 500) return errorResponse(error.code, error.message, error.status);
       core.logger.error("upgrade.failed", { code: "ERR_INTERNAL", url: req.url, error });
       return internalErrorResponse();
     })
     .then((refusal) => {
       if (refusal) writeRawStatus(socket, refusal, core.limits.maxRefusalBodyBytes);
-      else socket.off("error", ignore);
+      else socket.off("error", ignoreError);
     });
 }
 
 /** Resolves with the refusal to answer, or undefined once the socket was handed to a room. */
 async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Response | undefined> {
   if (!core.accepting()) return shuttingDown();
-  const url = requestUrl(req, core.authority());
-  const route = routeOrError(url, core.limits.maxRoomIdLength);
-  if (route instanceof Response) return route;
+  const routed = routeRequest(core, req);
+  if (routed instanceof Response) return routed;
+  const { url, route } = routed;
   if (route.kind !== "room") return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
   const definition = core.parties.get(route.party);
   if (!definition) return unknownParty(route.party);
@@ -49,9 +47,9 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   if (definition.onBeforeConnect && !internal) {
     const request = context.request;
     const lobby = core.partyContext.lobby(route.roomId);
-    const verdict = gateVerdict(core, "onBeforeConnect", route, await userHook(core, "onBeforeConnect", route, () =>
+    const verdict = await gateHook(core, "onBeforeConnect", route, () =>
       definition.onBeforeConnect!(request, lobby, core.partyContext.executionContext()),
-    ));
+    );
     if (verdict instanceof Response) return verdict;
     if (verdict instanceof Request) {
       context = { request: verdict };

@@ -11,6 +11,7 @@
  */
 import * as Y from "yjs";
 import { errorResponse } from "../runtime/errors.js";
+import { readAtMost } from "../runtime/http-bridge.js";
 import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
 import { YjsError } from "./errors.js";
 import { docToJson } from "./json-export.js";
@@ -120,21 +121,10 @@ async function postUpdate(req: Request, access: DocumentAccess): Promise<Respons
 async function readBody(req: Request): Promise<Uint8Array> {
   const tooBig = () => new YjsError("ERR_BODY_TOO_BIG", `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes`);
   if (Number(req.headers.get("content-length") ?? 0) > MAX_HTTP_UPDATE_BYTES) throw tooBig();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (req.body) {
-    const reader = req.body.getReader();
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      size += read.value.byteLength;
-      if (size > MAX_HTTP_UPDATE_BYTES) {
-        await reader.cancel().catch(() => {});
-        throw tooBig();
-      }
-      chunks.push(read.value);
-    }
-  }
-  if (size === 0) throw new YjsError("ERR_BAD_REQUEST", "The body is empty; POST a Yjs update");
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const { bytes, over } = await readAtMost(req.body, MAX_HTTP_UPDATE_BYTES);
+  if (over) throw tooBig();
+  if (bytes.byteLength === 0) throw new YjsError("ERR_BAD_REQUEST", "The body is empty; POST a Yjs update");
+  return bytes;
 }
 
 function decodeBase64(value: string, name: string): Uint8Array {
