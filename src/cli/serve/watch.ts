@@ -16,13 +16,20 @@ const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
  * files: editors that save by rename replace the file. Other files in those folders (logs, notes, data)
  * never trigger a rebuild, except new source files, which may be what a failing import was waiting for.
  */
-export function watchFiles(onChange: () => void, debounceMs: number = CliDefaults.watchDebounceMs): FileWatcher {
+export function watchFiles(onChange: (changed: string[]) => void, debounceMs: number = CliDefaults.watchDebounceMs): FileWatcher {
   const watchers = new Map<string, FSWatcher>();
   let inputs = new Set<string>();
+  /** The files of the burst under way, handed to `onChange` (so it can say what changed). */
+  let changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
-  const schedule = () => {
+  const schedule = (file: string) => {
+    changed.add(file);
     clearTimeout(timer);
-    timer = setTimeout(onChange, debounceMs);
+    timer = setTimeout(() => {
+      const burst = [...changed];
+      changed = new Set();
+      onChange(burst);
+    }, debounceMs);
   };
   return {
     update(files) {
@@ -38,7 +45,9 @@ export function watchFiles(onChange: () => void, debounceMs: number = CliDefault
         if (watchers.has(dir)) continue;
         try {
           const watcher = watch(dir, (_event, name) => {
-            if (name && !name.startsWith(".") && (inputs.has(path.join(dir, name)) || SOURCE_FILE.test(name))) schedule();
+            if (!name || name.startsWith(".")) return;
+            const file = path.join(dir, name);
+            if (inputs.has(file) || SOURCE_FILE.test(name)) schedule(file);
           });
           watcher.on("error", () => watchers.delete(dir));
           watchers.set(dir, watcher);
