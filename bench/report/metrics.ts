@@ -10,37 +10,41 @@ export interface MetricDef {
   target?: { kind: "ratio" | "absolute"; op: "<=" | ">=" | "<"; value: number; text: string };
 }
 
+/** Issue 7's ratio targets against the best peer. */
+const AT_MOST_HALF: MetricDef["target"] = { kind: "ratio", op: "<=", value: 0.5, text: "≤ 0.5×" };
+const AT_LEAST_TWICE: MetricDef["target"] = { kind: "ratio", op: ">=", value: 2, text: "≥ 2×" };
+
 export const METRICS: readonly MetricDef[] = [
   { scenario: "fanout", key: "p50Ms", label: "fan-out latency p50", unit: "ms", better: "lower" },
   { scenario: "fanout", key: "p95Ms", label: "fan-out latency p95", unit: "ms", better: "lower" },
   {
     scenario: "fanout", key: "p99Ms", label: "fan-out latency p99", unit: "ms", better: "lower",
-    target: { kind: "ratio", op: "<=", value: 0.5, text: "≤ 0.5×" },
+    target: AT_MOST_HALF,
   },
   {
     scenario: "fanout", key: "serverCpuPercent", label: "fan-out server CPU", unit: "% core", better: "lower",
-    target: { kind: "ratio", op: "<=", value: 0.5, text: "≤ 0.5×" },
+    target: AT_MOST_HALF,
   },
   { scenario: "fanout", key: "lostPercent", label: "fan-out receipts lost", unit: "%", better: "lower" },
   { scenario: "fanout", key: "harnessCpuPercent", label: "fan-out client (harness) CPU", unit: "% core", better: "lower" },
   {
     scenario: "throughput", key: "updatesPerSec", label: "throughput ceiling", unit: "updates/s", better: "higher",
-    target: { kind: "ratio", op: ">=", value: 2, text: "≥ 2×" },
+    target: AT_LEAST_TWICE,
   },
   { scenario: "throughput", key: "framesPerSec", label: "throughput: update frames at the receiver", unit: "frames/s", better: "higher" },
   { scenario: "throughput", key: "serverCpuPercent", label: "throughput server CPU", unit: "% core", better: "lower" },
   {
     scenario: "idle", key: "rssPerConnKB", label: "RSS per idle connection", unit: "KB", better: "lower",
-    target: { kind: "ratio", op: "<=", value: 0.5, text: "≤ 0.5×" },
+    target: AT_MOST_HALF,
   },
   {
     scenario: "idle", key: "connectsPerSec", label: "connects (open + sync)", unit: "/s", better: "higher",
-    target: { kind: "ratio", op: ">=", value: 2, text: "≥ 2×" },
+    target: AT_LEAST_TWICE,
   },
   { scenario: "idle", key: "baselineRssMB", label: "RSS with no connection", unit: "MB", better: "lower" },
   {
     scenario: "bigDoc", key: "syncMs", label: "big doc: fresh sync time", unit: "ms", better: "lower",
-    target: { kind: "ratio", op: "<=", value: 0.5, text: "≤ 0.5×" },
+    target: AT_MOST_HALF,
   },
   { scenario: "bigDoc", key: "answeredMs", label: "big doc: fresh sync, step 2 received (before the client applies it)", unit: "ms", better: "lower" },
   { scenario: "bigDoc", key: "syncKB", label: "big doc: fresh sync bytes", unit: "KB", better: "lower" },
