@@ -63,6 +63,11 @@ export function isFreshStep1(frame: Uint8Array | string): boolean {
   );
 }
 
+/** Whether `frame` changes the document: a sync step 2 or an update (not a step 1, awareness or custom message). */
+export function isDocumentChange(frame: Uint8Array | string): boolean {
+  return typeof frame !== "string" && frame[0] === MessageType.Sync && (frame[1] === SyncType.Step2 || frame[1] === SyncType.Update);
+}
+
 /** Whether two byte arrays hold the same bytes. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;

@@ -8,14 +8,14 @@
  * the document and its Awareness timer; the owner makes a new session for the next try.
  */
 import * as Y from "yjs";
-import { CloseCode, MessageType, ProtocolError, SyncType, encodeCustomMessage } from "../protocol/index.js";
+import { CloseCode, ProtocolError, encodeCustomMessage } from "../protocol/index.js";
 import type { DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
 import { ChangeCallback } from "./change-callback.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
 import { MAX_BACKLOG_FRAMES, STORED_ANSWER_DRAIN_MS } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
-import { EMPTY_STATE_VECTOR, closeReason, isFreshStep1, step2Frame, toBytes } from "./frames.js";
+import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
 import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
 import { Conversation } from "./conversation.js";
@@ -129,10 +129,7 @@ export class DocumentSession {
    * (its presence is not: it has left). What a client sent before closing is never lost.
    */
   #applyWhatItSent(peer: Peer): void {
-    for (const frame of peer.backlog ?? []) {
-      const isChange = typeof frame !== "string" && frame[0] === MessageType.Sync && (frame[1] === SyncType.Step2 || frame[1] === SyncType.Update);
-      if (isChange) this.#handle(peer, frame);
-    }
+    for (const frame of peer.backlog ?? []) if (isDocumentChange(frame)) this.#handle(peer, frame);
     peer.backlog = undefined;
     this.#conversation.flush();
     this.#conversation.forget(peer);
