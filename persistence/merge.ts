@@ -1,4 +1,5 @@
 import * as Y from "yjs";
+import { updateFormatError } from "../src/protocol/update-format.js";
 import { defaults } from "./defaults.js";
 import { reasonOf } from "./errors.js";
 
@@ -39,11 +40,16 @@ function mergeLazily(entries: readonly LogEntry[]): MergeResult {
   }
 }
 
-/** Throws when any update cannot be decoded (`Y.mergeUpdates` returns a lone update unread, so that one is decoded). */
+/** Throws when any update cannot be decoded (`Y.mergeUpdates` returns a lone update unread, so that one is checked). */
 function mergeUpdates(updates: Uint8Array[]): Uint8Array {
   if (updates.length > 1) return Y.mergeUpdates(updates);
-  Y.decodeUpdate(updates[0]!);
+  assertDecodable(updates[0]!);
   return updates[0]!;
+}
+
+function assertDecodable(update: Uint8Array): void {
+  const problem = updateFormatError(update);
+  if (problem !== undefined) throw new Error(problem);
 }
 
 function mergeInDoc(entries: readonly LogEntry[]): MergeResult {
@@ -78,12 +84,9 @@ function splitReadable(entries: readonly LogEntry[]): { readable: LogEntry[]; co
   const readable: LogEntry[] = [];
   const corrupt: MergeResult["corrupt"] = [];
   for (const entry of entries) {
-    try {
-      Y.decodeUpdate(entry.update);
-      readable.push(entry);
-    } catch (error) {
-      corrupt.push({ clock: entry.clock, reason: reasonOf(error) });
-    }
+    const reason = updateFormatError(entry.update);
+    if (reason === undefined) readable.push(entry);
+    else corrupt.push({ clock: entry.clock, reason });
   }
   return { readable, corrupt };
 }

@@ -4,15 +4,13 @@
  */
 import * as decoding from "lib0/decoding";
 import * as Y from "yjs";
+import { updateFormatError } from "../protocol/update-format.js";
 import { YjsError } from "./errors.js";
 
 /** Throws `ERR_INVALID_UPDATE` unless `update` is a whole Yjs (v1) update. */
 export function validateUpdate(update: Uint8Array): void {
-  try {
-    Y.decodeUpdate(update);
-  } catch (error) {
-    throw new YjsError("ERR_INVALID_UPDATE", `not a Yjs update: ${(error as Error).message}`, { cause: error });
-  }
+  const problem = updateFormatError(update);
+  if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `not a Yjs update: ${problem}`);
 }
 
 /** The update of an empty document (no structs, no deletions): what a fresh client sends as its sync step 2. */

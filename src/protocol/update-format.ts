@@ -1,0 +1,263 @@
+/**
+ * A check that bytes are a whole Yjs (v1) update, without building it: the layout `Y.decodeUpdate` reads
+ * (structs per client, then the delete set), walked in place. It accepts nothing `Y.decodeUpdate` refuses and
+ * costs a fraction of it, since no struct, string or ID object is made (test/protocol/update-format.test.ts
+ * holds it to that on real traces and damaged bytes). Format: yjs/src/utils/encoding.js and structs/*.js.
+ *
+ * It runs where a cold process meets a big stored document, so it is written for V8's unoptimized tiers too:
+ * one reader position in module state (the walk is synchronous, never re-entered) and few calls per struct.
+ * Server side only (node:buffer); not exported from the protocol index the provider bundles.
+ */
+import { isUtf8 } from "node:buffer";
+
+/**
+ * Bumped whenever what the walk accepts changes: stores that recorded "checked" (persistence/seal.ts) then check
+ * again instead of trusting an older walk's verdict.
+ */
+export const UPDATE_FORMAT_CHECK_VERSION = 1;
+
+/** Why `update` is not a whole Yjs v1 update, or `undefined` when it is one. */
+export function updateFormatError(update: Uint8Array): string | undefined {
+  bytes = update;
+  pos = 0;
+  try {
+    walkUpdate();
+    return undefined;
+  } catch (error) {
+    return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
+  } finally {
+    bytes = EMPTY; // do not keep the caller's buffer alive
+  }
+}
+
+class MalformedUpdate extends Error {}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+let bytes: Uint8Array = EMPTY;
+let pos = 0;
+
+const BITS5 = 0b11111;
+const HAS_ORIGIN = 0b1000_0000;
+const HAS_RIGHT_ORIGIN = 0b0100_0000;
+const HAS_PARENT_SUB = 0b0010_0000;
+const SKIP = 10;
+/** A varUint of up to 7 bytes holds at most 49 bits: always a safe integer. */
+const SAFE_UINT_BYTES = 7;
+
+/** Item content refs (Yjs `contentRefs`). */
+const Content = { Deleted: 1, JSON: 2, Binary: 3, String: 4, Embed: 5, Format: 6, Type: 7, Any: 8, Doc: 9 } as const;
+/** Type refs whose content carries a name (YXmlElement, YXmlHook); refs above 6 are unknown to Yjs. */
+const NAMED_TYPE_REFS = new Set([3, 5]);
+const LAST_TYPE_REF = 6;
+/** lib0 `writeAny` tags, counted down from 127 as lib0 does; 127…120 (undefined, null, false, true) carry nothing more. */
+const Any = { Undefined: 127, Null: 126, Int: 125, Float32: 124, Float64: 123, BigInt: 122, String: 119, Object: 118, Array: 117, Bytes: 116 };
+const FIRST_ANY_TAG = 116;
+/** Far beyond any JSON an editor writes, far below where lib0's recursive reader runs out of stack. */
+const MAX_VALUE_DEPTH = 1000;
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function walkUpdate(): void {
+  const clients = uint();
+  for (let i = 0; i < clients; i++) {
+    const structs = uint();
+    skipUints(2); // client, first clock
+    for (let s = 0; s < structs; s++) {
+      if (pos >= bytes.length) throw endsEarly();
+      const info = bytes[pos++]!;
+      if (info === SKIP || (info & BITS5) === 0) {
+        skipUints(1); // a Skip's or GC's length
+        continue;
+      }
+      if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
+        if (uint() === 1) skipString(); // parent: a root type, by name
+        else skipUints(2); // parent: a nested type, by item ID
+        if (info & HAS_PARENT_SUB) skipString();
+      } else {
+        skipUints(info & HAS_ORIGIN && info & HAS_RIGHT_ORIGIN ? 4 : 2); // origin and right origin IDs
+      }
+      const ref = info & BITS5;
+      if (ref === Content.String) skipString();
+      else if (ref === Content.Deleted) skipUints(1);
+      else content(ref);
+    }
+  }
+  const deleteSetClients = uint();
+  for (let i = 0; i < deleteSetClients; i++) {
+    skipUints(1); // client
+    skipUints(2 * uint()); // clock and length of each range: most of a long-edited document's bytes
+  }
+}
+
+/** The rarer contents (strings and deletions are read inline). */
+function content(ref: number): void {
+  switch (ref) {
+    case Content.JSON: {
+      const count = uint();
+      for (let i = 0; i < count; i++) {
+        const json = text();
+        if (json !== "undefined") parseJson(json);
+      }
+      return;
+    }
+    case Content.Binary:
+      skipBytes();
+      return;
+    case Content.Embed:
+      parseJson(text());
+      return;
+    case Content.Format:
+      skipString(); // key
+      parseJson(text());
+      return;
+    case Content.Type: {
+      const typeRef = uint();
+      if (!(typeRef <= LAST_TYPE_REF)) throw new MalformedUpdate(`unknown type ref ${typeRef}`);
+      if (NAMED_TYPE_REFS.has(typeRef)) skipString();
+      return;
+    }
+    case Content.Any: {
+      const count = uint();
+      for (let i = 0; i < count; i++) any();
+      return;
+    }
+    case Content.Doc: {
+      skipString(); // guid
+      // Yjs reads `opts.shouldLoad` off the options, so undefined or null throws there
+      if (bytes[pos] === Any.Undefined || bytes[pos] === Any.Null) throw new MalformedUpdate("subdocument without options");
+      any();
+      return;
+    }
+    default:
+      throw new MalformedUpdate(`unknown content ref ${ref}`);
+  }
+}
+
+/**
+ * One lib0 `writeAny` value. Nesting is capped: lib0 reads it recursively and overflows the stack at a depth that
+ * depends on the stack size (~4 400 levels on Node's default), and this walk must never pass what Yjs then refuses.
+ */
+function any(depth = 0): void {
+  if (depth > MAX_VALUE_DEPTH) throw new MalformedUpdate(`a value nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  if (pos >= bytes.length) throw endsEarly();
+  const tag = bytes[pos++]!;
+  if (tag < FIRST_ANY_TAG || tag > Any.Undefined) throw new MalformedUpdate(`unknown value tag ${tag}`);
+  switch (tag) {
+    case Any.Int:
+      // lib0 varInt: a continuation bit, the sign and 6 bits first, then 7 bits per byte as in a varUint
+      if (bytes[pos] !== undefined && bytes[pos]! & 0x80) longUint(bytes[pos++]! & 0x3f, 64);
+      else if (pos++ >= bytes.length) throw endsEarly();
+      return;
+    case Any.Float32:
+      skip(4);
+      return;
+    case Any.Float64:
+    case Any.BigInt:
+      skip(8);
+      return;
+    case Any.String:
+      skipString();
+      return;
+    case Any.Bytes:
+      skipBytes();
+      return;
+    case Any.Object: {
+      const count = uint();
+      for (let i = 0; i < count; i++) {
+        skipString(); // key
+        any(depth + 1);
+      }
+      return;
+    }
+    case Any.Array: {
+      const count = uint();
+      for (let i = 0; i < count; i++) any(depth + 1);
+      return;
+    }
+    default: // undefined, null, false, true: the tag is the value
+  }
+}
+
+function parseJson(json: string): void {
+  try {
+    JSON.parse(json);
+  } catch {
+    throw new MalformedUpdate("content that is not JSON");
+  }
+}
+
+function endsEarly(): MalformedUpdate {
+  return new MalformedUpdate("the update ends early");
+}
+
+function skip(length: number): void {
+  if (!(length <= bytes.length - pos)) throw endsEarly(); // written so that NaN fails too
+  pos += length;
+}
+
+function skipBytes(): void {
+  skip(uint());
+}
+
+/** A length-prefixed string, checked but not decoded: lib0 decodes UTF-8 strictly, so invalid UTF-8 fails there. */
+function skipString(): void {
+  const length = uint();
+  const start = pos;
+  skip(length);
+  for (let i = start; i < pos; i++) {
+    // Up to the first non-ASCII byte no check is needed; from there (a character boundary) Node checks the rest.
+    if (bytes[i]! >= 0x80) {
+      if (!isUtf8(bytes.subarray(i, pos))) throw new MalformedUpdate("a string that is not UTF-8");
+      return;
+    }
+  }
+}
+
+/** A length-prefixed string, decoded (for JSON contents). */
+function text(): string {
+  const length = uint();
+  const start = pos;
+  skip(length);
+  try {
+    return utf8.decode(bytes.subarray(start, pos));
+  } catch {
+    throw new MalformedUpdate("a string that is not UTF-8");
+  }
+}
+
+/** lib0 varUint, with the one-byte case inline. */
+function uint(): number {
+  const first = bytes[pos];
+  if (first !== undefined && first < 0x80) {
+    pos++;
+    return first;
+  }
+  return longUint();
+}
+
+/** lib0 varUint from `pos`: 7 bits per byte, low first, up to Number.MAX_SAFE_INTEGER (`value` and `scale`: read so far). */
+function longUint(value = 0, scale = 1): number {
+  for (;;) {
+    if (pos >= bytes.length) throw endsEarly();
+    const byte = bytes[pos++]!;
+    value += (byte & 0x7f) * scale;
+    // Checked before the last byte too, and written so that NaN fails (lib0 turns ~150 continuation bytes into
+    // NaN, which no bounds check catches): stricter than lib0 only for integers Yjs never writes.
+    if (!(value <= Number.MAX_SAFE_INTEGER)) throw new MalformedUpdate("an integer is out of range");
+    if (byte < 0x80) return value;
+    scale *= 128;
+  }
+}
+
+/** Skips `count` varUints in one tight loop; only one long enough to overflow is read out. */
+function skipUints(count: number): void {
+  for (let i = 0; i < count; i++) {
+    const start = pos;
+    while (bytes[pos]! >= 0x80) pos++;
+    if (pos >= bytes.length) throw endsEarly();
+    pos++;
+    if (pos - start > SAFE_UINT_BYTES) {
+      pos = start;
+      longUint();
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import * as encoding from "lib0/encoding";
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { updateFormatError } from "../../src/protocol/update-format.js";
+import { loadTrace, seededRandom, utf16Index, utf16Span } from "../yjs/support/trace.js";
+
+/** What Yjs itself says: the reference the walker must agree with. */
+function yjsDecodes(update: Uint8Array): boolean {
+  try {
+    Y.decodeUpdate(update);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One update per transaction of a shared editing trace, as a live editor sends them. */
+function traceUpdates(name: string, limit: number): Uint8Array[] {
+  const doc = new Y.Doc();
+  const text = doc.getText("text");
+  const updates: Uint8Array[] = [];
+  doc.on("update", (update: Uint8Array) => updates.push(update));
+  for (const { patches } of loadTrace(name).txns.slice(0, limit)) {
+    doc.transact(() => {
+      for (const [position, deleteCount, insert] of patches) {
+        const at = utf16Index(text.toString(), position);
+        if (deleteCount > 0) text.delete(at, utf16Span(text.toString(), at, deleteCount));
+        if (insert) text.insert(at, insert);
+      }
+    });
+  }
+  updates.push(Y.encodeStateAsUpdate(doc));
+  return updates;
+}
+
+/** A document with every kind of struct and content Yjs writes: the corpus's odd corners. */
+function everyContentKind(): Uint8Array[] {
+  const doc = new Y.Doc();
+  const updates: Uint8Array[] = [];
+  doc.on("update", (update: Uint8Array) => updates.push(update));
+  const text = doc.getText("rich");
+  text.insert(0, "héllo 🌍 world", { bold: true });
+  text.insertEmbed(3, { image: "x.png" });
+  text.format(1, 4, { italic: null, color: "#f00" });
+  text.delete(2, 3);
+  const map = doc.getMap("values");
+  map.set("numbers", [0, -1, 63, -64, 2 ** 31, -(2 ** 40), 1.5, Number.MAX_SAFE_INTEGER]);
+  map.set("big", 12345678901234567890n as unknown as number);
+  map.set("misc", { a: null, b: true, c: false, d: "s", e: new Uint8Array([1, 2, 3]), f: [[], {}] });
+  map.set("missing", undefined as unknown as number);
+  map.set("nested", new Y.Map([["inner", new Y.Array()]]));
+  map.delete("misc");
+  const array = doc.getArray("array");
+  array.insert(0, [new Uint8Array([9, 9]), "x", 1, new Y.Text("t")]);
+  array.push([new Y.Doc({ meta: { kind: "sub" } })]);
+  const xml = doc.getXmlFragment("xml");
+  const element = new Y.XmlElement("p");
+  element.setAttribute("class", "c");
+  element.insert(0, [new Y.XmlText("in xml"), new Y.XmlHook("hook") as unknown as Y.XmlElement]);
+  xml.insert(0, [element]);
+  updates.push(Y.encodeStateAsUpdate(doc));
+  // A merge of non-adjacent updates carries a Skip struct where the gap is.
+  updates.push(Y.mergeUpdates([updates[0]!, updates[2]!]));
+  updates.push(legacyJsonContent());
+  return updates;
+}
+
+/** ContentJSON (written by old Yjs versions only): one struct in root array "a" holding `1` and `undefined`. */
+function legacyJsonContent(): Uint8Array {
+  const encoder = encoding.createEncoder();
+  for (const n of [1, 1, 7, 0]) encoding.writeVarUint(encoder, n); // 1 client, 1 struct, client 7, clock 0
+  encoding.writeUint8(encoder, 2); // info: ContentJSON, no origins
+  encoding.writeVarUint(encoder, 1); // parent is a root type
+  encoding.writeVarString(encoder, "a");
+  encoding.writeVarUint(encoder, 2);
+  encoding.writeVarString(encoder, "1");
+  encoding.writeVarString(encoder, "undefined");
+  encoding.writeVarUint(encoder, 0); // empty delete set
+  return encoding.toUint8Array(encoder);
+}
+
+/** Truncations, byte flips, inserted and dropped bytes: the damage disks and buggy clients do. */
+function damaged(update: Uint8Array, random: () => number, count: number): Uint8Array[] {
+  const variants: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = Math.floor(random() * update.length);
+    const kind = i % 4;
+    if (kind === 0) variants.push(update.slice(0, at));
+    else if (kind === 1) {
+      const copy = update.slice();
+      copy[at] = Math.floor(random() * 256);
+      variants.push(copy);
+    } else if (kind === 2) variants.push(Uint8Array.from([...update.subarray(0, at), Math.floor(random() * 256), ...update.subarray(at)]));
+    else variants.push(Uint8Array.from([...update.subarray(0, at), ...update.subarray(at + 1)]));
+  }
+  return variants;
+}
+
+describe("updateFormatError", () => {
+  const corpus = [...everyContentKind(), ...traceUpdates("sveltecomponent", 400), ...traceUpdates("clownschool", 200)];
+
+  it("accepts every update Yjs writes, of every struct and content kind", () => {
+    for (const update of corpus) expect(updateFormatError(update)).toBeUndefined();
+    expect(updateFormatError(Y.encodeStateAsUpdate(new Y.Doc()))).toBeUndefined();
+  });
+
+  it("agrees with Y.decodeUpdate on thousands of damaged updates", () => {
+    const random = seededRandom(7);
+    let refused = 0;
+    for (const update of corpus.filter((_, i) => i % 7 === 0)) {
+      for (const variant of damaged(update, random, 12)) {
+        const reason = updateFormatError(variant);
+        expect({ bytes: [...variant], accepted: reason === undefined }).toEqual({ bytes: [...variant], accepted: yjsDecodes(variant) });
+        if (reason !== undefined) refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(500); // the damage is real: most variants are not updates any more
+  });
+
+  it("names what is wrong", () => {
+    const update = corpus[0]!;
+    expect(updateFormatError(update.subarray(0, update.length - 1))).toBe("the update ends early");
+    expect(updateFormatError(Uint8Array.of(1, 1, 7, 0, 0x9f, 1, 0))).toBe("unknown content ref 31");
+    expect(updateFormatError(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f))).toBe("an integer is out of range");
+    expect(updateFormatError(new Uint8Array())).toBe("the update ends early");
+  });
+
+  // Damage that flips bytes never builds these; hostile input does. lib0 turns ~150 continuation bytes into NaN.
+  it("refuses integers lib0 would read as NaN, wherever they stand, and returns at once", () => {
+    const nan = [...Array<number>(150).fill(0x80), 0];
+    const asStringLength = Uint8Array.from([1, 1, 1, 0, 4, 1, ...nan, 0]);
+    const asTypeRef = Uint8Array.from([1, 1, 1, 0, 7, 1, 1, 0x61, ...nan, 0]);
+    const asStructCount = Uint8Array.from([1, ...nan, 1, 0, 0]);
+    for (const update of [asStringLength, asTypeRef]) {
+      expect(yjsDecodes(update)).toBe(false);
+      expect(updateFormatError(update)).toBe("an integer is out of range");
+    }
+    expect(updateFormatError(asStructCount)).toBe("an integer is out of range");
+  });
+
+  it("refuses values nested deeper than 1000 levels, well before lib0's recursive reader runs out of stack", () => {
+    const nested = (depth: number) => Uint8Array.from([1, 1, 1, 0, 8, 1, 1, 0x61, 1, ...Array<number>(depth).fill(0).flatMap(() => [117, 1]), 126, 0]);
+    expect(updateFormatError(nested(1000))).toBeUndefined();
+    expect(yjsDecodes(nested(1000))).toBe(true);
+    expect(updateFormatError(nested(1001))).toBe("a value nested deeper than 1000 levels");
+    expect(updateFormatError(nested(100_000))).toBe("a value nested deeper than 1000 levels");
+    expect(yjsDecodes(nested(100_000))).toBe(false);
+  });
+
+  it("refuses a subdocument without options, as Yjs does", () => {
+    const encoder = encoding.createEncoder();
+    for (const n of [1, 1, 7, 0]) encoding.writeVarUint(encoder, n);
+    encoding.writeUint8(encoder, 9); // ContentDoc
+    encoding.writeVarUint(encoder, 1);
+    encoding.writeVarString(encoder, "a");
+    encoding.writeVarString(encoder, "guid");
+    encoding.writeUint8(encoder, 126); // null options
+    encoding.writeVarUint(encoder, 0);
+    const update = encoding.toUint8Array(encoder);
+    expect(yjsDecodes(update)).toBe(false);
+    expect(updateFormatError(update)).toBe("subdocument without options");
+  });
+});
