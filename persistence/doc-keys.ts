@@ -25,6 +25,9 @@ export const documentRange = (name: string): { gte: Uint8Array; lt: Uint8Array }
   lt: encode(["v1", name, "zzzzzzz"]),
 });
 
+/** yparty's seal of a document's lone log entry (persistence/seal.ts), in y-leveldb's metadata space. */
+export const sealKey = (name: string): Uint8Array => encode(["v1", name, "meta", "yparty:seal"]);
+
 export const indexKey = (name: string): Uint8Array => encode(["v1_sv", name]);
 
 /** Bounds of all index entries, i.e. of all document names. */

@@ -4,6 +4,7 @@ import * as keys from "./doc-keys.js";
 import { closedError, docSubject, readError, reasonOf, writeError } from "./errors.js";
 import { InFlight } from "./in-flight.js";
 import { compactLog, mergeLog, stateVectorOf, type LogEntry, type MergeResult } from "./merge.js";
+import { isSealed, sealOps } from "./seal.js";
 import { StorageError, type DocStats, type DocStore, type StorageWarning } from "./types.js";
 import { WriteQueue, type BuildOps } from "./write-queue.js";
 
@@ -107,10 +108,11 @@ export class LevelDocStore implements DocStore {
     const log = this.#log(name);
     const generation = log.generation;
     const version = log.version;
-    const entries = await this.#readLog(name);
+    const [entries, seal] = await Promise.all([this.#readLog(name), this.#readSeal(name)]);
     // The room asks for the log's size right after loading: no second read of the whole log for it.
     if (log.generation === generation) log.knowFrom(entries, version);
-    const merged = this.#merge(name, entries, mergeLog);
+    const lone = entries.length === 1 ? entries[0]! : undefined;
+    const merged = lone && isSealed(seal, lone) ? lone.update : this.#merge(name, entries, mergeLog);
     const longLog = entries.length > (this.options.compactOnLoadAbove ?? defaults.compactOnLoadAbove);
     if (merged && longLog && !this.#closed) {
       // The merge is done already: replacing what was read with it costs one write. Appends made since the read have
@@ -168,7 +170,8 @@ export class LevelDocStore implements DocStore {
       const state = await log.state();
       const clock = state.lastClock + 1;
       const ops: BatchOp[] = [{ type: "put", key: keys.updateKey(name, clock), value: bytes }];
-      if (state.updates === 0) ops.push(indexOp(name, bytes, clock)); // y-leveldb lists documents by this entry
+      // y-leveldb lists documents by the index entry; a first update may stay the only one (a bulk import)
+      if (state.updates === 0) ops.push(indexOp(name, bytes, clock), ...sealOps(name, clock, bytes));
       state.lastClock = clock;
       state.updates += 1;
       state.bytes += bytes.byteLength;
@@ -201,6 +204,7 @@ export class LevelDocStore implements DocStore {
       return [
         { type: "put", key: keys.updateKey(log.name, clock), value: snapshot },
         indexOp(log.name, snapshot, clock),
+        ...sealOps(log.name, clock, snapshot),
         ...replaced.map((e): BatchOp => ({ type: "del", key: keys.updateKey(log.name, e.clock) })),
       ];
     }, true);
@@ -263,6 +267,15 @@ export class LevelDocStore implements DocStore {
 
   #track<T>(promise: Promise<T>): Promise<T> {
     return this.#inFlight.track(promise);
+  }
+
+  async #readSeal(name: string): Promise<Uint8Array | undefined> {
+    const key = keys.sealKey(name);
+    try {
+      return (await this.db.values({ gte: key, lte: key }).all())[0];
+    } catch (error) {
+      throw readError(docSubject(name), this.options.location, error);
+    }
   }
 
   async #readLog(name: string): Promise<LogEntry[]> {

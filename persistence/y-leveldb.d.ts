@@ -12,6 +12,7 @@ declare module "y-leveldb" {
     getYDoc(name: string): Promise<Y.Doc>;
     storeUpdate(name: string, update: Uint8Array): Promise<number>;
     getAllDocNames(): Promise<string[]>;
+    getMeta(name: string, metaKey: string): Promise<unknown>;
     destroy(): Promise<void>;
   }
 }

@@ -1,9 +1,12 @@
+import { createHash } from "node:crypto";
 import { Level } from "level";
+import * as buffer from "lib0/buffer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LeveldbPersistence } from "y-leveldb";
 import * as Y from "yjs";
 import { openStorage, StorageError, type Storage, type StorageWarning } from "../../persistence/index.js";
-import { updateKey } from "../../persistence/doc-keys.js";
+import { sealKey, updateKey } from "../../persistence/doc-keys.js";
+import { UPDATE_FORMAT_CHECK_VERSION } from "../../src/protocol/update-format.js";
 import { encodeString, roomPrefix } from "../../persistence/kv-codec.js";
 import { makeTempDir, removeDir, textOf, textUpdate } from "./helpers.js";
 
@@ -15,6 +18,16 @@ async function writeRaw(dir: string, write: (db: Level<Uint8Array, Uint8Array>) 
     await write(db);
   } finally {
     await db.close();
+  }
+}
+
+/** y-leveldb itself on the same folder, closed afterwards. */
+async function withYLeveldb(dir: string, use: (theirs: LeveldbPersistence) => Promise<void>): Promise<void> {
+  const theirs = new LeveldbPersistence(dir);
+  try {
+    await use(theirs);
+  } finally {
+    await theirs.destroy();
   }
 }
 
@@ -101,14 +114,60 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
     expect(warnings).toEqual([]);
   });
 
-  it("loads nothing, with a warning, when a document's only entry is corrupt", async () => {
+  // The first update was sealed; rewriting it leaves a seal whose digest no longer matches, so the bytes are checked.
+  it("loads nothing, with a warning, when a document's only entry is corrupt; a seal vouches only for the bytes it names", async () => {
     const docs = (await open()).docs;
     await docs.append("main/only", textUpdate(new Y.Doc(), "x"));
     await close();
-    await writeRaw(dir, (db) => db.put(updateKey("main/only", 0), Uint8Array.from([1, 1, 9])));
+    const garbage = Uint8Array.from([1, 1, 9]);
+    await writeRaw(dir, (db) => db.put(updateKey("main/only", 0), garbage));
     expect(await (await open()).docs.load("main/only")).toBeNull();
-    expect(warnings).toHaveLength(1);
+    expect(warnings.map((w) => w.code)).toEqual(["ERR_STORAGE_CORRUPT"]);
     expect(await storage!.docs.names()).toEqual(["main/only"]);
+    await close();
+    // A seal for another clock, or from another version of the check, vouches for nothing.
+    const sha256 = createHash("sha256").update(garbage).digest();
+    for (const stale of [{ clock: 1, sha256, check: UPDATE_FORMAT_CHECK_VERSION }, { clock: 0, sha256, check: UPDATE_FORMAT_CHECK_VERSION - 1 }]) {
+      await writeRaw(dir, (db) => db.put(sealKey("main/only"), buffer.encodeAny(stale)));
+      expect(await (await open()).docs.load("main/only")).toBeNull();
+      await close();
+    }
+    expect(warnings.map((w) => w.code)).toEqual(Array(3).fill("ERR_STORAGE_CORRUPT"));
+    // A seal naming those very bytes is taken at its word: the load hands them on unchecked (the walk it saves).
+    const seal = { clock: 0, sha256, check: UPDATE_FORMAT_CHECK_VERSION };
+    await writeRaw(dir, (db) => db.put(sealKey("main/only"), buffer.encodeAny(seal)));
+    expect(await (await open()).docs.load("main/only")).toEqual(garbage);
+    expect(warnings).toHaveLength(3);
+  });
+
+  it("seals no first update that is not a well-formed Yjs update (the store's own API takes any bytes)", async () => {
+    const docs = (await open()).docs;
+    await docs.append("main/raw", Uint8Array.from([1, 1, 9]));
+    await close();
+    await withYLeveldb(dir, async (theirs) => expect(await theirs.getMeta("main/raw", "yparty:seal")).toBeUndefined());
+    expect(await (await open()).docs.load("main/raw")).toBeNull();
+    expect(warnings.map((w) => w.code)).toEqual(["ERR_STORAGE_CORRUPT"]);
+  });
+
+  it("seals a lone entry it checked (first update, compaction), in y-leveldb's metadata, deleted with the document", async () => {
+    const docs = (await open()).docs;
+    const writer = new Y.Doc();
+    await docs.append("main/sealed", textUpdate(writer, "first"));
+    for (const text of [" second", " third"]) await docs.append("main/sealed", textUpdate(writer, text));
+    await docs.compact("main/sealed");
+    await close();
+
+    await withYLeveldb(dir, async (theirs) => {
+      const seal = (await theirs.getMeta("main/sealed", "yparty:seal")) as { clock: number; sha256: Uint8Array };
+      expect(seal.clock).toBe(3); // the snapshot written after entries 0-2
+      expect(seal.sha256).toHaveLength(32);
+      expect((await theirs.getYDoc("main/sealed")).getText("t").toString()).toBe("first second third");
+    });
+    const reopened = (await open()).docs;
+    expect(textOf(await reopened.load("main/sealed"))).toBe("first second third");
+    await reopened.delete("main/sealed");
+    await close();
+    await withYLeveldb(dir, async (theirs) => expect(await theirs.getMeta("main/sealed", "yparty:seal")).toBeUndefined());
   });
 
   it("refuses a corrupt key-value entry with ERR_STORAGE_CORRUPT until it is overwritten", async () => {
@@ -120,8 +179,9 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
     });
     const kv = (await open()).kv("main/room");
     expect(await kv.get("good")).toBe(1);
-    for (const read of [kv.get("bad"), kv.list()]) {
-      const error = await read.catch((e: unknown) => e);
+    // One read at a time: a second promise made up front would reject unobserved while the first is awaited.
+    for (const read of [() => kv.get("bad"), () => kv.list()]) {
+      const error = await read().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StorageError);
       expect((error as StorageError).code).toBe("ERR_STORAGE_CORRUPT");
       expect((error as StorageError).message).toContain('"bad"');
@@ -139,13 +199,10 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
     await docs.append("main/shared", textUpdate(writer, "!"));
     await close();
 
-    const theirs = new LeveldbPersistence(dir);
-    try {
+    await withYLeveldb(dir, async (theirs) => {
       expect(await theirs.getAllDocNames()).toEqual(["main/shared"]);
       expect((await theirs.getYDoc("main/shared")).getText("t").toString()).toBe("written by yparty!");
-    } finally {
-      await theirs.destroy();
-    }
+    });
   });
 
   it("reads documents y-leveldb wrote", async () => {
