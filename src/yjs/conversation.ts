@@ -167,9 +167,11 @@ export class Conversation {
     peer.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.doc.awareness, clients)));
   }
 
-  broadcastUpdate(peers: Iterable<Peer>, update: Uint8Array): void {
+  /** Sends a transaction's update to every connection but the one it all came from (see `UpdateBatch.soleAuthorOf`). */
+  broadcastUpdate(peers: Iterable<Peer>, update: Uint8Array, transaction: Y.Transaction): void {
     const frame = updateFrame(update);
-    for (const peer of peers) peer.send(frame);
+    const author = this.#batch.soleAuthorOf(transaction);
+    for (const peer of peers) if (peer !== author) peer.send(frame);
   }
 
   /** Tracks which client ids a connection controls, and relays every awareness change to all. */

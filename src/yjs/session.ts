@@ -257,9 +257,9 @@ export class DocumentSession {
     for (const peer of this.#peers.values()) if (peer.conn !== without) peer.send(frame);
   }
 
-  /** Every document change: the same frame to every connection (the sender too), then the store. */
-  readonly #onUpdate = (update: Uint8Array) => {
-    this.#conversation.broadcastUpdate(this.#peers.values(), update);
+  /** Every document change: the same frame to every connection (not back to a sole sender), then the store. */
+  readonly #onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+    this.#conversation.broadcastUpdate(this.#peers.values(), update, transaction);
     this.#log?.append(update);
     this.#callback?.notify();
   };

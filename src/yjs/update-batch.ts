@@ -28,6 +28,13 @@ export class UpdateBatch {
   #updates: Uint8Array[] = [];
   #count = 0;
   #scheduled = false;
+  /**
+   * While a burst is applied: its transaction and connection, when that transaction can only hold what the
+   * connection sent: no structs or deletions were pending before it (which the burst could have let in), and no
+   * `beforeTransaction` listener wrote into it. Changes that observers make in reaction run in transactions of
+   * their own, whatever origin they pass.
+   */
+  #own: { transaction: Y.Transaction; peer: Peer } | null = null;
   /** One function for every microtask: no closure per frame. */
   readonly #flushTask = (): void => {
     this.#scheduled = false;
@@ -38,6 +45,14 @@ export class UpdateBatch {
     private readonly doc: Y.Doc,
     private readonly hooks: UpdateBatchHooks,
   ) {}
+
+  /**
+   * The connection `transaction` holds nothing but changes from, if any: it has all of that transaction's update
+   * already, so the update is not echoed back to it (one frame fewer per change).
+   */
+  soleAuthorOf(transaction: Y.Transaction): Peer | null {
+    return this.#own?.transaction === transaction ? this.#own.peer : null;
+  }
 
   /** Queues a validated update of `peer` (its `count`-th document message). */
   add(peer: Peer, update: Uint8Array, count: number): void {
@@ -61,8 +76,11 @@ export class UpdateBatch {
     this.#updates = [];
     let failedAt = -1;
     let failure: unknown;
+    const { pendingStructs, pendingDs } = this.doc.store;
+    const nothingPending = pendingStructs === null && pendingDs === null;
     try {
-      this.doc.transact(() => {
+      this.doc.transact((transaction) => {
+        if (nothingPending && isUntouched(transaction)) this.#own = { transaction, peer };
         for (let index = 0; index < updates.length; index++) {
           try {
             Y.applyUpdate(this.doc, updates[index]!, peer);
@@ -75,9 +93,26 @@ export class UpdateBatch {
     } catch (error) {
       // An observer threw at the end of the transaction: everything was applied, the last one counts as failed.
       if (failedAt === -1) [failedAt, failure] = [updates.length - 1, error];
+    } finally {
+      this.#own = null;
     }
     if (failedAt === -1) return this.hooks.applied(peer, count);
     const cause = new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${(failure as Error)?.message}`, { cause: failure });
     this.hooks.failed(peer, cause, count - (updates.length - failedAt));
   }
+}
+
+/**
+ * Nothing was written into `transaction` yet, under any client id (a `beforeTransaction` listener may apply another
+ * replica's update): the whole state vector is still the one the transaction started from. O(clients), as Yjs' own
+ * `beforeState`.
+ */
+function isUntouched(transaction: Y.Transaction): boolean {
+  if (transaction.deleteSet.clients.size > 0) return false;
+  const { store } = transaction.doc;
+  if (store.clients.size !== transaction.beforeState.size) return false;
+  for (const client of store.clients.keys()) {
+    if (Y.getState(store, client) !== transaction.beforeState.get(client)) return false;
+  }
+  return true;
 }

@@ -35,18 +35,62 @@ describe("DocumentSession protocol", () => {
     expect(session.doc.getText("t").toString()).toBe("hello world");
   });
 
-  it("encodes each update once and sends the same bytes to every connection, sender included", async () => {
+  it("encodes each update once and sends the same bytes to every other connection, not back to its sender", async () => {
+    const session = await open();
+    const [a, b, c] = ["a", "b", "c"].map((id) => connect(session, id));
+    await endOfRead();
+    const before = [a!.frames.length, b!.frames.length, c!.frames.length];
+    a!.doc.getText("t").insert(0, "x");
+    await endOfRead();
+    const [toA, toB, toC] = [a!, b!, c!].map((client, i) => client.frames.slice(before[i]));
+    expect(toA).toHaveLength(0);
+    expect(toB).toHaveLength(1);
+    expect(toB![0]).toBe(toC![0]); // the very same Uint8Array
+    expect(b!.doc.getText("t").toString()).toBe("x");
+  });
+
+  it("sends the sender what server code changed in reaction to its change (an observer's own transaction)", async () => {
+    const session = await open();
+    const a = connect(session, "a");
+    await endOfRead();
+    const map = session.doc.getMap("m");
+    // Server code often keeps the change's origin on its reaction (for undo or attribution): still its own transaction
+    map.observe((event) => {
+      if (!map.has("seen")) session.doc.transact(() => map.set("seen", map.get("x")), event.transaction.origin);
+    });
+    // A listener writing into the burst's own transaction, as the server and as another replica (another client id)
+    const replica = new Y.Doc();
+    replica.getMap("m").set("replica", true);
+    session.doc.on("beforeTransaction", (transaction: Y.Transaction) => {
+      if (transaction.origin === null || map.has("before")) return;
+      map.set("before", true);
+      Y.applyUpdate(session.doc, Y.encodeStateAsUpdate(replica));
+    });
+    a.doc.getMap("m").set("x", 1);
+    await endOfRead();
+    expect(a.doc.getMap("m").toJSON()).toEqual({ x: 1, seen: 1, before: true, replica: true });
+  });
+
+  it("does echo a change to its sender when it let in changes held back as pending, which the sender lacks", async () => {
     const session = await open();
     const a = connect(session, "a");
     const b = connect(session, "b");
-    const before = [a.frames.length, b.frames.length];
-    a.doc.getText("t").insert(0, "x");
     await endOfRead();
-    const toA = a.frames.slice(before[0]);
-    const toB = b.frames.slice(before[1]);
-    expect(toA).toHaveLength(1);
-    expect(toB).toHaveLength(1);
-    expect(toA[0]).toBe(toB[0]); // the very same Uint8Array
+    // b edits on top of a change the server has not seen yet (it reached b some other way): Yjs holds it pending
+    const elsewhere = new Y.Doc();
+    elsewhere.getText("t").insert(0, "base ");
+    const base = Y.encodeStateAsUpdate(elsewhere);
+    const edited = new Y.Doc();
+    Y.applyUpdate(edited, base);
+    edited.getText("t").insert(5, "more");
+    session.receive(b, encodeUpdate(Y.encodeStateAsUpdate(edited, Y.encodeStateVectorFromUpdate(base))));
+    await endOfRead();
+    expect(session.doc.getText("t").toString()).toBe("");
+    // a sends the missing change: the transaction's update carries b's edit too, and a must get it
+    Y.applyUpdate(a.doc, base);
+    await endOfRead();
+    expect(session.doc.getText("t").toString()).toBe("base more");
+    expect(a.doc.getText("t").toString()).toBe("base more");
   });
 
   it("applies a burst of updates from one connection as one change, and answers a step 1 in the same burst with all of it", async () => {
