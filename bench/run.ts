@@ -27,6 +27,8 @@ const SCENARIOS: readonly Scenario[] = [fanout, throughput, idle, bigDoc, coldLo
 
 interface Options {
   quick: boolean;
+  /** Only some servers or scenarios: the report goes to `partial.*`, never over a full `latest.*`. */
+  partial: boolean;
   servers: readonly ServerSpec[];
   scenarios: readonly Scenario[];
   cpuProf: boolean;
@@ -42,6 +44,7 @@ function parseArgs(argv: readonly string[]): Options {
   const scenarioIds = listArg("scenarios");
   return {
     quick: argv.includes("--quick"),
+    partial: serverIds !== undefined || scenarioIds !== undefined,
     cpuProf: argv.includes("--cpu-prof"),
     servers: serverIds ? SERVERS.filter((spec) => serverIds.includes(spec.id)) : SERVERS,
     scenarios: scenarioIds ? SCENARIOS.filter((scenario) => scenarioIds.includes(scenario.id)) : SCENARIOS,
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
     }
   }
   const summary = summarize(records);
-  const name = options.quick ? "quick" : "latest";
+  const name = options.quick ? "quick" : options.partial ? "partial" : "latest";
   const info: RunInfo = {
     date: startedAt.toISOString(),
     profile: options.quick ? "quick" : "full",
