@@ -65,12 +65,15 @@ export class Heartbeat {
     for (const ws of this.#sockets) {
       // A socket the runtime paused (its frames wait for the room) cannot read pongs: judge it later.
       if (ws[DEADLINE] !== undefined || ws.readyState !== ws.OPEN || ws.isPaused) continue;
-      const deadline = setTimeout(() => {
+      // Judged one poll phase later: after a stall of the event loop, timers run before the reads, so a pong that
+      // already arrived would otherwise be read only after its socket was terminated.
+      const deadline: NodeJS.Timeout = setTimeout(() => setImmediate(() => {
+        if (ws[DEADLINE] !== deadline) return; // a pong or frame came in that poll phase
         ws[DEADLINE] = undefined;
         if (ws.isPaused) return;
         ws[ON_TIMEOUT]();
         ws.terminate();
-      }, this.timeoutMs);
+      }), this.timeoutMs);
       deadline.unref();
       ws[DEADLINE] = deadline;
       ws.ping();

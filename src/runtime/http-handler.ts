@@ -26,6 +26,9 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
       response = internalErrorResponse();
     }
   }
+  // Answered before the whole body came in (a 413, a refusal): close after the answer. Kept alive, the socket
+  // would sit paused on the unread rest, unnoticed even once the client has gone, and hold up a graceful close.
+  if (!req.complete) res.setHeader("connection", "close");
   try {
     await writeWebResponse(res, response);
   } catch (error) {

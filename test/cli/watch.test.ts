@@ -3,7 +3,7 @@
  * folders: a log or data file written there must not reload the server (it used to, in a loop when the
  * server's own output went to a file in the project).
  */
-import { writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { watchFiles } from "../../src/cli/serve/watch.js";
@@ -11,6 +11,13 @@ import { deferredCleanups, tempDir } from "./helpers.js";
 import { within } from "./ws-client.js";
 
 const defer = deferredCleanups(afterEach);
+
+/** As many editors save: one rename, so one event (a plain write can be seen as a truncate and, later, a write). */
+async function saveAtomically(file: string, text: string): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`); // dot-files are not watched
+  await writeFile(temp, text);
+  await rename(temp, file);
+}
 
 describe("watchFiles", () => {
   it("ignores files that are not inputs, and rebuilds for an input or a new source file", async () => {
@@ -32,13 +39,13 @@ describe("watchFiles", () => {
     // must name only the input (a non-input that triggered would be in it, or in an earlier burst).
     const first = burst();
     for (const name of ["out.log", "notes.txt", "data.bin"]) await writeFile(path.join(dir, name), "x");
-    await writeFile(entry, "export const v = 2;\n");
+    await saveAtomically(entry, "export const v = 2;\n");
     expect(await first).toEqual([entry]);
     expect(bursts).toEqual([[entry]]);
 
     const second = burst();
     const helper = path.join(dir, "helper.ts");
-    await writeFile(helper, "export const h = 1;\n");
+    await saveAtomically(helper, "export const h = 1;\n");
     expect(await second).toEqual([helper]);
   });
 });

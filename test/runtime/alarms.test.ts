@@ -42,14 +42,15 @@ describe("alarms", () => {
     let firedInFirst = false;
     void fired.current.promise.then(() => (firedInFirst = true));
     const first = await startServer({ main: alarmParty(fired) });
-    await fetch(`${first.url}/party/later?in=400`, { method: "POST" });
+    // Far enough ahead that the fsync'd write and the stop happen before it, even on a slow disk.
+    await fetch(`${first.url}/party/later?in=3000`, { method: "POST" });
     await first.stop();
     expect(firedInFirst).toBe(false);
 
     fired.current = deferred<string>();
     const second = await first.restart();
     expect(second.logs.find((e) => e.event === "server.listening")?.alarms).toBe(1);
-    expect(await waitFor(fired.current.promise, "onAlarm after the restart")).toBe("later");
+    expect(await waitFor(fired.current.promise, "onAlarm after the restart", 10_000)).toBe("later");
     expect(await (await fetch(`${second.url}/party/later`)).json()).toEqual({ alarm: null, runs: 1 });
 
     const third = await second.restart();

@@ -70,7 +70,7 @@ describe("limits", () => {
         closed.resolve(conn.id);
       }
     }
-    const { wsUrl, logs } = await startServer({ main: Presence }, { storage: "memory", limits: { heartbeatIntervalMs: 40, heartbeatTimeoutMs: 400 } });
+    const { wsUrl, logs } = await startServer({ main: Presence }, { storage: "memory", limits: { heartbeatIntervalMs: 40, heartbeatTimeoutMs: 1_000 } });
     const live = connect(wsUrl("/party/h?_pk=live"));
     const dead = connect(wsUrl("/party/h?_pk=dead"));
     await Promise.all([live.opened, dead.opened]);
@@ -83,6 +83,27 @@ describe("limits", () => {
     expect(live.ws.readyState).toBe(live.ws.OPEN);
   });
 
+  it("keeps a client whose pong arrived while the server's event loop was stalled past the timeout", async () => {
+    class Quiet implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+    }
+    const { wsUrl, logs } = await startServer({ main: Quiet }, { storage: "memory", limits: { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 100 } });
+    const live = connect(wsUrl("/party/stall"));
+    await live.opened;
+    let pings = 0;
+    const rounds = new Promise<void>((resolve) =>
+      live.ws.on("ping", () => {
+        // Client and server share this process: stalling it here (the client has already answered the ping)
+        // lets the server's deadline pass with the pong unread in its socket, as a long GC or a busy room would.
+        if (++pings === 1) for (const end = performance.now() + 250; performance.now() < end; );
+        if (pings === 4) resolve();
+      }),
+    );
+    await waitFor(rounds, "4 pings");
+    expect(live.ws.readyState).toBe(live.ws.OPEN);
+    expect(logs.some((e) => e.code === "ERR_HEARTBEAT_TIMEOUT")).toBe(false);
+  });
+
   it("does not terminate a socket the runtime paused while its frames wait for blockConcurrencyWhile", async () => {
     const release = deferred();
     class Busy implements Party.Server {
@@ -92,16 +113,16 @@ describe("limits", () => {
         sender.send(`ack ${String(message)}`);
       }
     }
-    const { wsUrl } = await startServer({ main: Busy }, { storage: "memory", limits: { heartbeatIntervalMs: 30, heartbeatTimeoutMs: 60 } });
+    const { wsUrl } = await startServer({ main: Busy }, { storage: "memory", limits: { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 500 } });
     const waiting = connect(wsUrl("/party/busy"));
     const observer = connect(wsUrl("/party/elsewhere"));
     await Promise.all([waiting.opened, observer.opened]);
     waiting.send("block");
     expect(await waiting.next()).toBe("ack block");
     waiting.send("queued");
-    // Many heartbeat rounds pass (seen by a client of another room) while "queued" waits.
+    // More heartbeat rounds than one timeout spans pass (seen by a client of another room) while "queued" waits.
     let pings = 0;
-    await waitFor(new Promise<void>((resolve) => observer.ws.on("ping", () => ++pings === 8 && resolve())), "8 pings");
+    await waitFor(new Promise<void>((resolve) => observer.ws.on("ping", () => ++pings === 15 && resolve())), "15 pings");
     release.resolve();
     expect(await waiting.next()).toBe("ack queued");
     expect(waiting.ws.readyState).toBe(waiting.ws.OPEN);

@@ -106,17 +106,18 @@ describe("headless HTTP API", () => {
     await start();
     const url = `${server.url}/parties/main/strict`;
     await post(url, updateWith((d) => d.getText("t").insert(0, "safe")));
-    const cases: Array<[Promise<Response>, number, string]> = [
-      [post(url, Uint8Array.of(5, 200, 17, 3, 9, 9, 9)), 400, "ERR_INVALID_UPDATE"],
-      [post(url, new Uint8Array(0)), 400, "ERR_BAD_REQUEST"],
-      [post(url, "hello", { "content-type": "text/plain" }), 415, "ERR_UNSUPPORTED_MEDIA_TYPE"],
-      [fetch(`${url}?format=xml`), 400, "ERR_BAD_REQUEST"],
-      [fetch(`${url}?since=***`), 400, "ERR_BAD_REQUEST"],
-      [fetch(url, { method: "DELETE" }), 405, "ERR_METHOD_NOT_ALLOWED"],
-      [fetch(`${url}/nothing-here`), 404, "ERR_NOT_FOUND"],
+    const cases: Array<[() => Promise<Response>, number, string]> = [
+      [() => post(url, Uint8Array.of(5, 200, 17, 3, 9, 9, 9)), 400, "ERR_INVALID_UPDATE"],
+      [() => post(url, new Uint8Array(0)), 400, "ERR_BAD_REQUEST"],
+      [() => post(url, "hello", { "content-type": "text/plain" }), 415, "ERR_UNSUPPORTED_MEDIA_TYPE"],
+      [() => fetch(`${url}?format=xml`), 400, "ERR_BAD_REQUEST"],
+      [() => fetch(`${url}?since=***`), 400, "ERR_BAD_REQUEST"],
+      [() => fetch(url, { method: "DELETE" }), 405, "ERR_METHOD_NOT_ALLOWED"],
+      [() => fetch(`${url}/nothing-here`), 404, "ERR_NOT_FOUND"],
     ];
-    for (const [response, status, code] of cases) {
-      const res = await response;
+    // One request at a time: a request made up front could fail unobserved while an earlier one is awaited.
+    for (const [request, status, code] of cases) {
+      const res = await request();
       expect({ status: res.status, body: await res.json() }).toEqual({ status, body: { error: { code, message: expect.any(String) } } });
     }
     expect(await (await fetch(url)).json()).toEqual({ t: "safe" });

@@ -23,7 +23,7 @@ const postUpdate = (url: string, update: Uint8Array) =>
   fetch(url, { method: "POST", body: Buffer.from(update), headers: { "content-type": "application/octet-stream" } });
 
 /** POSTs `total` bytes in 64 KiB chunks with no Content-Length; resolves with the status and how much was sent. */
-function postChunked(url: string, total: number): Promise<{ status: number; body: string; sent: number }> {
+function postChunked(url: string, total: number): Promise<{ status: number; connection: string | undefined; body: string; sent: number }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: "POST", headers: { "content-type": "application/octet-stream", "transfer-encoding": "chunked" } });
     let sent = 0;
@@ -40,7 +40,10 @@ function postChunked(url: string, total: number): Promise<{ status: number; body
       answered = true;
       let body = "";
       res.on("data", (data: Buffer) => (body += data.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, sent }));
+      res.on("end", () => {
+        req.destroy(); // the body is never finished
+        resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body, sent });
+      });
     });
     // The server may close the socket once it has answered; that is the point.
     req.on("error", (error) => (answered ? undefined : reject(error)));
@@ -49,13 +52,15 @@ function postChunked(url: string, total: number): Promise<{ status: number; body
 }
 
 describe("HTTP API guards", () => {
-  it("answers 413 to a chunked body over the limit before reading all of it, and keeps serving", async () => {
+  it("answers 413 (and closes) to a chunked body over the limit before reading all of it, and keeps serving", async () => {
     const { url } = await startServer({ main: DocumentParty }, { storage: "memory" });
     const total = MAX_HTTP_UPDATE_BYTES * 4;
     const answer = await waitFor(postChunked(`${url}/parties/main/big`, total), "the 413", 30_000);
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: "ERR_BODY_TOO_BIG" } });
     expect(answer.sent).toBeLessThan(total);
+    // Not kept alive: the rest of the body is never read, and a socket paused on it would hold up the server's close.
+    expect(answer.connection).toBe("close");
     expect((await postUpdate(`${url}/parties/main/small`, textUpdate("fine"))).status).toBe(200);
     expect(await (await fetch(`${url}/parties/main/small`)).json()).toEqual({ body: "fine" });
   });
