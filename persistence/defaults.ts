@@ -17,6 +17,12 @@ export const defaults = {
    * merged (y-leveldb trims at 500 the same way). `Infinity` turns it off.
    */
   compactOnLoadAbove: 500,
+  /**
+   * Documents whose log state (last clock, size, corrupt entries) the LevelDB store keeps while nothing is read or
+   * written for them. Past it, the least recently used idle ones are dropped and read again from disk when next used,
+   * so a long-running server does not grow with every document it ever touched.
+   */
+  idleLogsKept: 1000,
   /** Name of the LevelDB sublevel that holds every room's key-value store. */
   kvSublevel: "kv",
 } as const;

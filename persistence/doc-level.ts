@@ -15,6 +15,8 @@ export interface LevelDocStoreOptions {
   maxAppendsPerBatch?: number;
   /** See `defaults.compactOnLoadAbove`. */
   compactOnLoadAbove?: number;
+  /** See `defaults.idleLogsKept`. */
+  idleLogsKept?: number;
   onWarning?: (warning: StorageWarning) => void;
 }
 
@@ -39,6 +41,8 @@ class DocLog {
   #version = 0;
   /** Serialises compactions of this document. */
   compacting: Promise<void> = Promise.resolve();
+  /** Operations under way: a held log is never dropped (its queue, generation and state are in use). */
+  holds = 0;
 
   constructor(
     readonly name: string,
@@ -95,6 +99,7 @@ class DocLog {
 
 /** DocStore on LevelDB in y-leveldb's layout, with one write queue per document (rooms never wait for each other). */
 export class LevelDocStore implements DocStore {
+  /** In least recently used order; idle ones past `idleLogsKept` are dropped. */
   readonly #logs = new Map<string, DocLog>();
   readonly #inFlight = new InFlight();
   #closed = false;
@@ -104,8 +109,12 @@ export class LevelDocStore implements DocStore {
     private readonly options: LevelDocStoreOptions,
   ) {}
 
-  async load(name: string): Promise<Uint8Array | null> {
+  load(name: string): Promise<Uint8Array | null> {
     const log = this.#log(name);
+    return this.#held(log, this.#load(log, name));
+  }
+
+  async #load(log: DocLog, name: string): Promise<Uint8Array | null> {
     const generation = log.generation;
     const version = log.version;
     const [entries, seal] = await Promise.all([this.#readLog(name), this.#readSeal(name)]);
@@ -144,7 +153,7 @@ export class LevelDocStore implements DocStore {
       this.#compact(log, typeof upTo === "number" ? upTo : upTo(), generation, state),
     );
     log.compacting = run.catch(() => undefined);
-    return this.#track(run);
+    return this.#held(log, this.#track(run));
   }
 
   /** Merges log entries; reports and remembers the corrupt ones (the rule in docs/persistence.md). */
@@ -231,8 +240,9 @@ export class LevelDocStore implements DocStore {
   }
 
   async stats(name: string): Promise<DocStats> {
+    const log = this.#log(name);
     try {
-      const { updates, bytes } = await this.#log(name).state();
+      const { updates, bytes } = await this.#held(log, log.state());
       return { updates, bytes };
     } catch (error) {
       throw readError(docSubject(name), this.options.location, error);
@@ -245,14 +255,44 @@ export class LevelDocStore implements DocStore {
     await this.#inFlight.drain();
   }
 
+  /** Documents whose log state is kept now (held, recently used, or with corrupt entries to protect). */
+  get logsKept(): number {
+    return this.#logs.size;
+  }
+
   #log(name: string): DocLog {
     let log = this.#logs.get(name);
-    if (!log) {
+    if (log) {
+      this.#logs.delete(name); // re-inserted last: the most recently used
+    } else {
       const commit = (ops: BatchOp[]) => this.db.batch(ops, { sync: this.options.sync ?? defaults.sync });
       log = new DocLog(name, this.db, commit, this.options.maxAppendsPerBatch ?? defaults.maxAppendsPerBatch);
-      this.#logs.set(name, log);
     }
+    this.#logs.set(name, log);
     return log;
+  }
+
+  /** Holds `log` until `operation` settles, then drops idle logs past the limit. */
+  #held<T>(log: DocLog, operation: Promise<T>): Promise<T> {
+    log.holds++;
+    return operation.finally(() => {
+      log.holds--;
+      this.#dropIdleLogs();
+    });
+  }
+
+  /**
+   * Drops the least recently used idle logs past `idleLogsKept`. Never a held one, nor one that knows corrupt entries:
+   * a compaction given the live state (not a merge of the log, which would find them again) must not delete those.
+   */
+  #dropIdleLogs(): void {
+    let excess = this.#logs.size - (this.options.idleLogsKept ?? defaults.idleLogsKept);
+    for (const [name, log] of this.#logs) {
+      if (excess <= 0) return;
+      if (log.holds > 0 || log.corruptClocks.size > 0) continue;
+      this.#logs.delete(name);
+      excess--;
+    }
   }
 
   /** Queues a write. `finishing`: the second step of a compaction already under way, which `close` lets complete. */
@@ -262,7 +302,7 @@ export class LevelDocStore implements DocStore {
     const written = log.queue.enqueue(() => build(log)).catch((error: unknown) => {
       throw writeError(docSubject(name), this.options.location, error);
     });
-    return this.#track(written);
+    return this.#held(log, this.#track(written));
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {

@@ -26,7 +26,14 @@ const openFolders = new Set<string>();
 /** Both contracts in one LevelDB folder: documents at the top level in y-leveldb's layout, rooms in the `kv` sublevel. */
 export class LevelStorage implements Storage {
   readonly docs: LevelDocStore;
-  readonly #rooms = new Map<string, KvStore>();
+  /**
+   * Each room's store while anything holds it (a live room, a write in flight): one instance per room keeps its
+   * writes in order. One nothing holds is collected, so a long-running server does not grow with every room it saw.
+   */
+  readonly #rooms = new Map<string, WeakRef<KvStore>>();
+  readonly #collected = new FinalizationRegistry<string>((room) => {
+    if (this.#rooms.get(room)?.deref() === undefined) this.#rooms.delete(room);
+  });
   readonly #kv: ByteDb;
   readonly #kvWrites = new InFlight();
   #closed = false;
@@ -60,8 +67,13 @@ export class LevelStorage implements Storage {
     return new LevelStorage(location, db, options);
   }
 
+  /** Rooms whose key-value store is in memory now. */
+  get roomsKept(): number {
+    return this.#rooms.size;
+  }
+
   kv(room: string): KvStore {
-    let store = this.#rooms.get(room);
+    let store = this.#rooms.get(room)?.deref();
     if (!store) {
       const backend = new LevelKvBackend(room, this.#kv, {
         location: this.location,
@@ -70,7 +82,8 @@ export class LevelStorage implements Storage {
         track: (write) => this.#kvWrites.track(write),
       });
       store = new RoomKvStore(room, this.location, backend);
-      this.#rooms.set(room, store);
+      this.#rooms.set(room, new WeakRef(store));
+      this.#collected.register(store, room);
     }
     return store;
   }

@@ -8,6 +8,7 @@ import {
   StorageError,
   type ByteDb,
 } from "../../persistence/index.js";
+import { updateKey } from "../../persistence/doc-keys.js";
 import { gatedDb, touches } from "./gated-db.js";
 import { makeTempDir, removeDir, textOf, textUpdate } from "./helpers.js";
 
@@ -98,6 +99,45 @@ describe("LevelDB engine under slow and failing writes", () => {
     await docs.append("main/doc", textUpdate(writer, "three"));
     expect(textOf(await docs.load("main/doc"))).toBe("one lost three");
     expect((await docs.stats("main/doc")).updates).toBe(3);
+  });
+
+  it("keeps the state of at most idleLogsKept idle documents; a dropped one is read again from disk and its log goes on", async () => {
+    let logReads = 0;
+    const counting: ByteDb = {
+      batch: (ops, options) => level.batch(ops, options ?? {}),
+      iterator: (range) => (logReads++, level.iterator(range)),
+      keys: (range) => level.keys(range),
+      values: (range) => level.values(range),
+    };
+    const docs = new LevelDocStore(counting, { location: dir, idleLogsKept: 3 });
+    const writers = Array.from({ length: 10 }, () => new Y.Doc());
+    for (const round of ["a", "b"]) for (const [i, writer] of writers.entries()) await docs.append(`doc-${i}`, textUpdate(writer, round));
+    expect(docs.logsKept).toBe(3);
+
+    const before = logReads;
+    expect((await docs.stats("doc-9")).updates).toBe(2); // kept: known without a read
+    expect(logReads).toBe(before);
+    expect((await docs.stats("doc-0")).updates).toBe(2); // dropped: read again
+    expect(logReads).toBe(before + 1);
+    await docs.append("doc-0", textUpdate(writers[0]!, "c")); // continues after the clocks on disk, overwriting none
+    expect(textOf(await docs.load("doc-0"))).toBe("abc");
+    expect((await docs.stats("doc-0")).updates).toBe(3);
+    expect(docs.logsKept).toBe(3);
+  });
+
+  it("never drops the state of a document with corrupt entries, so compacting it with a given state keeps them", async () => {
+    const writer = new Y.Doc();
+    const before = new LevelDocStore(level, { location: dir });
+    await before.append("main/bad", textUpdate(writer, "one "));
+    await before.append("main/bad", textUpdate(writer, "two"));
+    await level.put(updateKey("main/bad", 2), Uint8Array.of(0xff, 0xff, 0xff)); // damaged on disk, found by the next process
+    const docs = new LevelDocStore(level, { location: dir, idleLogsKept: 1 });
+    expect(textOf(await docs.load("main/bad"))).toBe("one two"); // finds the corrupt entry #2 and skips it
+    for (let i = 0; i < 5; i++) await docs.append(`main/other-${i}`, textUpdate(new Y.Doc(), "x"));
+    expect(docs.logsKept).toBe(1); // main/bad, the least recently used, is the one kept: it knows corrupt entries
+    await docs.compact("main/bad", Y.encodeStateAsUpdate(writer));
+    expect(Uint8Array.from((await level.get(updateKey("main/bad", 2)))!)).toEqual(Uint8Array.of(0xff, 0xff, 0xff));
+    expect(textOf(await docs.load("main/bad"))).toBe("one two");
   });
 
   it("rejects a failed key-value write with ERR_STORAGE_WRITE naming the room and the folder", async () => {

@@ -86,6 +86,7 @@ describe("limits", () => {
   it("keeps a client whose pong arrived while the server's event loop was stalled past the timeout", async () => {
     class Quiet implements Party.Server {
       constructor(readonly room: Party.Room) {}
+      onConnect() {}
     }
     const { wsUrl, logs } = await startServer({ main: Quiet }, { storage: "memory", limits: { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 100 } });
     const live = connect(wsUrl("/party/stall"));
