@@ -41,7 +41,8 @@ class DocLog {
   #version = 0;
   /** Serialises compactions of this document. */
   compacting: Promise<void> = Promise.resolve();
-  /** Operations under way: a held log is never dropped (its queue, generation and state are in use). */
+  /** Operations under way, and live rooms that `keep` it: a held log is never dropped (its queue, generation and
+   * state are in use). */
   holds = 0;
 
   constructor(
@@ -253,6 +254,17 @@ export class LevelDocStore implements DocStore {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#inFlight.drain();
+  }
+
+  keep(name: string): void {
+    this.#log(name).holds++;
+  }
+
+  release(name: string): void {
+    const log = this.#logs.get(name); // kept, so still there
+    if (!log || log.holds === 0) return;
+    log.holds--;
+    this.#dropIdleLogs();
   }
 
   /** Documents whose log state is kept now (held, recently used, or with corrupt entries to protect). */

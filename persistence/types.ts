@@ -28,6 +28,12 @@ export interface DocStore {
   names(): Promise<string[]>;
   /** `{ updates: 0, bytes: 0 }` for a document that is not stored. */
   stats(name: string): Promise<DocStats>;
+  /**
+   * Optional. A live room keeps its document from before its load until it stops, so a store that forgets what it
+   * knows of idle documents (LevelDB: the log's end and size) keeps that for as long. Each `keep` gets one `release`.
+   */
+  keep?(name: string): void;
+  release?(name: string): void;
 }
 
 export interface ListOptions {

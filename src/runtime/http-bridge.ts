@@ -57,13 +57,14 @@ export function lazyConnectionContext(req: IncomingMessage, url: URL): { readonl
   };
 }
 
-export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+export async function writeWebResponse(res: ServerResponse, response: Response, options: { close?: boolean } = {}): Promise<void> {
   res.statusCode = response.status;
   if (response.statusText) res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
     if (name === "set-cookie") continue;
     res.setHeader(name, value);
   }
+  if (options.close) res.setHeader("connection", "close"); // after the copy: a proxied response's keep-alive must not undo it
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader("set-cookie", cookies);
   if (!response.body) {

@@ -26,11 +26,10 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
       response = internalErrorResponse();
     }
   }
-  // Answered before the whole body came in (a 413, a refusal): close after the answer. Kept alive, the socket
-  // would sit paused on the unread rest, unnoticed even once the client has gone, and hold up a graceful close.
-  if (!req.complete) res.setHeader("connection", "close");
   try {
-    await writeWebResponse(res, response);
+    // Answered before the whole body came in (a 413, a refusal): close after the answer. Kept alive, the socket
+    // would sit paused on the unread rest, unnoticed even once the client has gone, and hold up a graceful close.
+    await writeWebResponse(res, response, { close: !req.complete });
   } catch (error) {
     // The client went away mid-body, or the body stream failed: nothing left to answer.
     core.logger.debug("http.write_failed", { code: "ERR_SOCKET", url: req.url, error });

@@ -59,6 +59,8 @@ export class DocumentSession {
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
   #callback: ChangeCallback | undefined;
+  /** Ends the store's `keep` of this document (the room is done with it). */
+  #releaseStored: (() => void) | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.#doc = new SharedDoc(options.room, options.gc);
@@ -112,6 +114,7 @@ export class DocumentSession {
       for (const peer of this.#peers.values()) peer.close(CloseCode.TryAgainLater, "room could not load; try again");
       this.#peers.clear();
       this.#doc.destroy(); // also destroys the Awareness and its timer
+      this.#releaseStored?.();
       throw error;
     }
     if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
@@ -136,6 +139,8 @@ export class DocumentSession {
   }
 
   async #loadStored({ store, name, policy }: SessionPersistence): Promise<void> {
+    store.keep?.(name);
+    this.#releaseStored = () => store.release?.(name);
     const stored = await store.load(name);
     if (stored) await this.#applyStored(stored);
     const logger = this.options.logger;
@@ -301,6 +306,7 @@ export class DocumentSession {
     await this.#log?.close().catch(() => {}); // failures are logged by the log itself
     await this.#callback?.close();
     await this.#compactor?.finish();
+    this.#releaseStored?.();
     for (const peer of this.#peers.values()) peer.closed = true;
     this.#peers.clear();
     this.#doc.off("update", this.#onUpdate);

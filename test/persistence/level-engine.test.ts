@@ -12,6 +12,18 @@ import { updateKey } from "../../persistence/doc-keys.js";
 import { gatedDb, touches } from "./gated-db.js";
 import { makeTempDir, removeDir, textOf, textUpdate } from "./helpers.js";
 
+/** The real LevelDB, counting range reads of whole entries: what reading a document's log state from disk costs. */
+function countingEntryReads(level: Level<Uint8Array, Uint8Array>): { db: ByteDb; reads: () => number } {
+  let reads = 0;
+  const db: ByteDb = {
+    batch: (ops, options) => level.batch(ops, options ?? {}),
+    iterator: (range) => (reads++, level.iterator(range)),
+    keys: (range) => level.keys(range),
+    values: (range) => level.values(range),
+  };
+  return { db, reads: () => reads };
+}
+
 /** Engines over a real LevelDB wrapped so single batches can be held or failed. */
 describe("LevelDB engine under slow and failing writes", () => {
   let dir: string;
@@ -102,27 +114,38 @@ describe("LevelDB engine under slow and failing writes", () => {
   });
 
   it("keeps the state of at most idleLogsKept idle documents; a dropped one is read again from disk and its log goes on", async () => {
-    let logReads = 0;
-    const counting: ByteDb = {
-      batch: (ops, options) => level.batch(ops, options ?? {}),
-      iterator: (range) => (logReads++, level.iterator(range)),
-      keys: (range) => level.keys(range),
-      values: (range) => level.values(range),
-    };
-    const docs = new LevelDocStore(counting, { location: dir, idleLogsKept: 3 });
+    const { db, reads } = countingEntryReads(level);
+    const docs = new LevelDocStore(db, { location: dir, idleLogsKept: 3 });
     const writers = Array.from({ length: 10 }, () => new Y.Doc());
     for (const round of ["a", "b"]) for (const [i, writer] of writers.entries()) await docs.append(`doc-${i}`, textUpdate(writer, round));
     expect(docs.logsKept).toBe(3);
 
-    const before = logReads;
+    const before = reads();
     expect((await docs.stats("doc-9")).updates).toBe(2); // kept: known without a read
-    expect(logReads).toBe(before);
+    expect(reads()).toBe(before);
     expect((await docs.stats("doc-0")).updates).toBe(2); // dropped: read again
-    expect(logReads).toBe(before + 1);
+    expect(reads()).toBe(before + 1);
     await docs.append("doc-0", textUpdate(writers[0]!, "c")); // continues after the clocks on disk, overwriting none
     expect(textOf(await docs.load("doc-0"))).toBe("abc");
     expect((await docs.stats("doc-0")).updates).toBe(3);
     expect(docs.logsKept).toBe(3);
+  });
+
+  it("keeps the state of a document a live room keeps, however many others are used, until it is released", async () => {
+    const { db, reads } = countingEntryReads(level);
+    const docs = new LevelDocStore(db, { location: dir, idleLogsKept: 2 });
+    const live = new Y.Doc();
+    docs.keep("main/live");
+    await docs.append("main/live", textUpdate(live, "live"));
+    for (let i = 0; i < 10; i++) await docs.append(`main/other-${i}`, textUpdate(new Y.Doc(), "x"));
+    const before = reads();
+    expect((await docs.stats("main/live")).updates).toBe(1);
+    expect(reads()).toBe(before); // still known
+    docs.release("main/live");
+    for (let i = 0; i < 3; i++) await docs.append(`main/other-${i}`, textUpdate(new Y.Doc(), "y"));
+    const afterRelease = reads();
+    expect((await docs.stats("main/live")).updates).toBe(1);
+    expect(reads()).toBe(afterRelease + 1); // dropped once released: read again
   });
 
   it("never drops the state of a document with corrupt entries, so compacting it with a given state keeps them", async () => {

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -192,3 +193,36 @@ function rawHttp(port: number, text: string): Promise<string> {
   });
   return waitFor(answer, `the answer to ${JSON.stringify(text.slice(0, 20))}`);
 }
+
+describe("refusals before the body is read", () => {
+  it("close the connection whatever the Response's headers say, so a paused socket never lingers", async () => {
+    class NoUploads implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onRequest() {
+        return new Response("never reached");
+      }
+      static onBeforeRequest() {
+        return new Response("no uploads here", { status: 403, headers: { connection: "keep-alive" } });
+      }
+    }
+    const { url } = await startServer({ main: NoUploads }, { storage: "memory" });
+    const answer = await waitFor(
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = httpRequest(`${url}/party/uploads`, { method: "POST", headers: { "transfer-encoding": "chunked" } });
+        req.on("response", (res) => {
+          res.resume();
+          res.on("end", () => {
+            req.destroy(); // its body never ends
+            resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+          });
+        });
+        req.on("error", reject);
+        req.write(Buffer.alloc(1024));
+      }),
+      "the refusal",
+    );
+    expect(answer).toEqual({ status: 403, connection: "close" });
+    expect((await fetch(`${url}/party/uploads`)).status).toBe(403); // and it keeps serving
+  });
+});
+

@@ -290,7 +290,7 @@ describe("DocumentSession load", () => {
     expect(session.doc.getText("t").toString()).toContain("seed");
   });
 
-  it("a failed load closes waiting connections with 1013, destroys doc and awareness timer, and a new session retries", async () => {
+  it("a failed load closes waiting connections with 1013, destroys doc and awareness timer, and a new session retries; the store keeps the document from load to stop", async () => {
     const { logger, entries } = capturingLogger();
     const store = new ControlledStore();
     store.failLoad = new Error("disk on fire");
@@ -301,6 +301,7 @@ describe("DocumentSession load", () => {
     clients.push(a);
     session.attach(a);
     await expect(session.load()).rejects.toMatchObject({ code: "ERR_LOAD_FAILED" });
+    expect(store.kept.get("p/r")).toBe(0); // the store may forget the document again
     expect(a.closed).toEqual({ code: CloseCode.TryAgainLater, reason: "room could not load; try again" });
     expect(session.state).toBe("failed");
     expect(session.doc.isDestroyed).toBe(true);
@@ -311,8 +312,11 @@ describe("DocumentSession load", () => {
     const retry = make();
     sessions.push(retry);
     await retry.load();
+    expect(store.kept.get("p/r")).toBe(1); // kept while the room is live: the store need not read its log state again
     const b = connect(retry, "b");
     b.doc.getText("t").insert(0, "works");
     expect(retry.doc.getText("t").toString()).toBe("works");
+    await retry.stop();
+    expect(store.kept.get("p/r")).toBe(0);
   });
 });

@@ -48,4 +48,14 @@ export class ControlledStore implements DocStore {
   stats(name: string): Promise<DocStats> {
     return this.inner.stats(name);
   }
+  /** Open `keep`s per document. */
+  readonly kept = new Map<string, number>();
+  keep(name: string): void {
+    this.kept.set(name, (this.kept.get(name) ?? 0) + 1);
+    this.inner.keep?.(name);
+  }
+  release(name: string): void {
+    this.kept.set(name, (this.kept.get(name) ?? 0) - 1);
+    this.inner.release?.(name);
+  }
 }
