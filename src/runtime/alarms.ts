@@ -1,7 +1,9 @@
 /**
- * Room alarms (`room.storage.setAlarm`). Each is stored in one server-wide KvStore, so alarms survive
- * a restart: `restore()` re-arms every stored alarm (an overdue one fires at once) and each fires
- * `onAlarm` once, after which its record is deleted unless the handler set a new one.
+ * Room alarms (`room.storage.setAlarm`), with Durable Objects' guarantees. Each is stored in one server-wide
+ * KvStore, so alarms survive a restart: `restore()` re-arms every stored alarm (an overdue one fires at once).
+ * Delivery is at least once: the record stays, marked running, while `onAlarm` runs, so a crash meanwhile fires
+ * it again on the next start; it is deleted once the handler returns, unless the handler set a new one. A throwing
+ * handler is retried with exponential backoff (`limits.alarmRetryBaseMs` doubling, `limits.alarmRetries` times).
  */
 import type { KvStore } from "../../persistence/types.js";
 import { codeOf } from "./errors.js";
@@ -16,7 +18,20 @@ interface AlarmRecord {
   party: string;
   roomId: string;
   time: number;
+  /** Set while `onAlarm` runs: `getAlarm()` reads it as no alarm, and a restart fires it again. */
+  running?: true;
+  /** Retries made so far after the handler threw. */
+  retries?: number;
 }
+
+export interface AlarmRetryPolicy {
+  retries: number;
+  baseMs: number;
+}
+
+/** The same alarm at the same stage: the handler did not set or delete one meanwhile. */
+const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): boolean =>
+  stored !== undefined && stored.time === record.time && stored.running === record.running && (stored.retries ?? 0) === (record.retries ?? 0);
 
 /** Runs the room's `onAlarm` (loading the room first). */
 export type FireAlarm = (party: string, roomId: string) => Promise<void>;
@@ -33,12 +48,16 @@ export class AlarmScheduler {
     private readonly kv: KvStore,
     private readonly fire: FireAlarm,
     private readonly logger: Logger,
+    private readonly retry: AlarmRetryPolicy,
   ) {}
 
   forRoom(party: string, roomId: string): RoomAlarm {
     const key = storageName(party, roomId);
     return {
-      get: async () => (await this.kv.get<AlarmRecord>(key))?.time ?? null,
+      get: async () => {
+        const record = await this.kv.get<AlarmRecord>(key);
+        return record && !record.running ? record.time : null;
+      },
       set: async (time) => {
         await this.kv.put<AlarmRecord>(key, { party, roomId, time });
         this.#arm(key, { party, roomId, time });
@@ -93,25 +112,46 @@ export class AlarmScheduler {
     void firing.finally(() => this.#firing.delete(firing));
   }
 
-  /**
-   * The record is cleared before `onAlarm` runs (as on Durable Objects, `getAlarm()` is null inside the
-   * handler, and an alarm it sets is kept). A throwing handler is logged by the room and not retried.
-   */
+  /** Runs `onAlarm` with the record marked running, then deletes it, retries it, or leaves what the handler set. */
   async #fire(key: string, record: AlarmRecord): Promise<void> {
     this.#timers.delete(key);
+    const { party, roomId } = record;
+    const running: AlarmRecord = { ...record, running: true };
     try {
-      const stored = await this.kv.get<AlarmRecord>(key);
-      if (stored?.time !== record.time) return;
-      await this.kv.delete(key);
+      // Still this alarm (one a crash cut off is restored already running): anything else replaced it.
+      if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), record)) return;
+      await this.kv.put<AlarmRecord>(key, running);
     } catch (error) {
-      this.logger.error("alarm.clear_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party: record.party, room: record.roomId, error });
+      this.logger.error("alarm.start_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error });
       return;
     }
+    let failure: unknown;
     try {
-      await this.fire(record.party, record.roomId);
+      await this.fire(party, roomId);
     } catch (error) {
-      // The room logged the hook failure with its code; the alarm is spent (no retry storm).
-      this.logger.debug("alarm.failed", { party: record.party, room: record.roomId, error });
+      failure = error ?? new Error("onAlarm threw"); // the room logged it with its code
     }
+    try {
+      // An alarm the handler set (or its deleteAlarm) wins over this one.
+      if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), running)) return;
+      if (failure === undefined) return void (await this.kv.delete(key));
+      await this.#retryLater(key, record);
+    } catch (error) {
+      this.logger.error("alarm.settle_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error });
+    }
+  }
+
+  async #retryLater(key: string, record: AlarmRecord): Promise<void> {
+    const { party, roomId } = record;
+    const retries = (record.retries ?? 0) + 1;
+    if (retries > this.retry.retries) {
+      this.logger.error("alarm.gave_up", { code: "ERR_ALARM_FAILED", party, room: roomId, message: `onAlarm threw ${retries} times in a row; the alarm is dropped` });
+      await this.kv.delete(key);
+      return;
+    }
+    const next: AlarmRecord = { party, roomId, time: Date.now() + this.retry.baseMs * 2 ** (retries - 1), retries };
+    await this.kv.put<AlarmRecord>(key, next);
+    this.#arm(key, next);
+    this.logger.warn("alarm.retry_scheduled", { code: "ERR_ALARM_FAILED", party, room: roomId, retry: retries, at: new Date(next.time).toISOString() });
   }
 }

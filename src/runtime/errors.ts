@@ -32,6 +32,8 @@ export type RuntimeErrorCode =
   | "ERR_SEND_BUFFER_FULL"
   /** A socket did not answer a ping within `limits.heartbeatTimeoutMs`. */
   | "ERR_HEARTBEAT_TIMEOUT"
+  /** `onAlarm` threw: retried with backoff (`limits.alarmRetries`), then dropped. */
+  | "ERR_ALARM_FAILED"
   /** `getConnectionTags` returned something PartyKit would refuse. */
   | "ERR_INVALID_TAGS"
   /** `documentStorage()` got an object that is not a yparty room. */

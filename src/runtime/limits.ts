@@ -24,6 +24,10 @@ export interface Limits {
   maxRefusalBodyBytes: number;
   /** Graceful close: how long to wait for sockets and HTTP requests before cutting them. */
   shutdownTimeoutMs: number;
+  /** Times a throwing `onAlarm` is retried before the alarm is dropped (Durable Objects: 6). */
+  alarmRetries: number;
+  /** Wait before the first retry of a throwing `onAlarm`; it doubles for each next one (Durable Objects: 2 s). */
+  alarmRetryBaseMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -36,6 +40,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConnectionsPerRoom: 10_000,
   maxRefusalBodyBytes: 64 * 1024,
   shutdownTimeoutMs: 5_000,
+  alarmRetries: 6,
+  alarmRetryBaseMs: 2_000,
 });
 
 /** PartyKit's tag rules: up to 9 tags of yours (the connection id is always the first tag), 256 chars each. */

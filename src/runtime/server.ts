@@ -148,7 +148,8 @@ class Server implements YpartyServer, ServerCore {
     // in the first upgrade or request, which every route check reaches (`instanceof Response`).
     void Response;
     this.#storage ??= await this.#openStorage();
-    this.#alarms = new AlarmScheduler(this.#storage.kv(ALARMS_KV_NAME), (party, id) => this.#fireAlarm(party, id), this.logger);
+    const retry = { retries: this.limits.alarmRetries, baseMs: this.limits.alarmRetryBaseMs };
+    this.#alarms = new AlarmScheduler(this.#storage.kv(ALARMS_KV_NAME), (party, id) => this.#fireAlarm(party, id), this.logger, retry);
     try {
       await new Promise<void>((resolve, reject) => {
         this.#http.once("error", reject);

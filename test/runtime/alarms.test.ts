@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStorage } from "../../persistence/index.js";
-import { ALARMS_KV_NAME } from "../../src/runtime/alarms.js";
+import { ALARMS_KV_NAME, AlarmScheduler } from "../../src/runtime/alarms.js";
 import type * as Party from "../../src/runtime/index.js";
+import { silentLogger, type LogEntry } from "../../src/runtime/index.js";
 import { cleanupAll, deferred, startServer, waitFor, type Deferred } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -72,4 +76,74 @@ describe("alarms", () => {
     await first.restart();
     expect(await waitFor(fired.current.promise, "the overdue alarm")).toBe("overdue");
   });
+
+  it("retries a throwing onAlarm with doubling waits until it succeeds; getAlarm() is null while it runs", async () => {
+    const calls: Array<{ at: number; alarm: number | null }> = [];
+    const succeeded = deferred<void>();
+    class Flaky implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest() {
+        await this.room.storage.setAlarm(Date.now());
+        return new Response("set");
+      }
+      async onAlarm() {
+        calls.push({ at: performance.now(), alarm: await this.room.storage.getAlarm() });
+        if (calls.length < 3) throw new Error(`flaky ${calls.length}`);
+        succeeded.resolve();
+      }
+    }
+    const { url, logs } = await startServer({ main: Flaky }, { storage: "memory", limits: { alarmRetryBaseMs: 40 } });
+    await fetch(`${url}/party/flaky`, { method: "POST" });
+    await waitFor(succeeded.promise, "the third attempt");
+    expect(calls.map((c) => c.alarm)).toEqual([null, null, null]);
+    const waits = [calls[1]!.at - calls[0]!.at, calls[2]!.at - calls[1]!.at];
+    expect(waits[0]).toBeGreaterThanOrEqual(38); // 40 ms, then 80 ms (timers may run a hair early)
+    expect(waits[1]).toBeGreaterThanOrEqual(78);
+    expect(logs.filter((e) => e.event === "alarm.retry_scheduled").map((e) => e.retry)).toEqual([1, 2]);
+  });
+
+  it("gives up after limits.alarmRetries retries, says so in the log, and keeps the room working", async () => {
+    let calls = 0;
+    class Broken implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest(req: Party.Request) {
+        if (req.method === "POST") await this.room.storage.setAlarm(Date.now());
+        return Response.json({ alarm: await this.room.storage.getAlarm(), calls });
+      }
+      onAlarm() {
+        calls++;
+        throw new Error("always broken");
+      }
+    }
+    const { url, server } = await startServer({ main: Broken }, { storage: "memory", limits: { alarmRetries: 2, alarmRetryBaseMs: 5 } });
+    const dropped = new Promise<LogEntry>((resolve) => server.logger.subscribe((e) => e.event === "alarm.gave_up" && resolve(e)));
+    await fetch(`${url}/party/broken`, { method: "POST" });
+    const gaveUp = await waitFor(dropped, "the alarm to be dropped");
+    expect(gaveUp).toMatchObject({ code: "ERR_ALARM_FAILED", party: "main", room: "broken" });
+    expect(await (await fetch(`${url}/party/broken`)).json()).toEqual({ alarm: null, calls: 3 });
+  });
+
+  it("fires again, on the next start, an alarm whose onAlarm a crash cut off (at least once)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "yparty-alarm-crash-"));
+    try {
+      const first = await openStorage({ dir });
+      const started = deferred<void>();
+      const crashed = new AlarmScheduler(first.kv(ALARMS_KV_NAME), () => (started.resolve(), new Promise<void>(() => {})), silentLogger(), { retries: 6, baseMs: 2000 });
+      await crashed.forRoom("main", "cut-off").set(Date.now());
+      await waitFor(started.promise, "onAlarm to start");
+      await first.close(); // the handler never returns: the process died inside it
+
+      const second = await openStorage({ dir });
+      const fired = deferred<string>();
+      const next = new AlarmScheduler(second.kv(ALARMS_KV_NAME), async (_party, roomId) => fired.resolve(roomId), silentLogger(), { retries: 6, baseMs: 2000 });
+      expect(await next.restore()).toBe(1);
+      expect(await waitFor(fired.promise, "the alarm to fire again")).toBe("cut-off");
+      await next.stop();
+      expect(await second.kv(ALARMS_KV_NAME).list()).toEqual(new Map()); // done now: deleted
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
