@@ -32,6 +32,8 @@ export type RuntimeErrorCode =
   | "ERR_SEND_BUFFER_FULL"
   /** A socket did not answer a ping within `limits.heartbeatTimeoutMs`. */
   | "ERR_HEARTBEAT_TIMEOUT"
+  /** A `crons` entry is not a cron expression yparty can run. */
+  | "ERR_INVALID_CRON"
   /** `onAlarm` threw: retried with backoff (`limits.alarmRetries`), then dropped. */
   | "ERR_ALARM_FAILED"
   /** `getConnectionTags` returned something PartyKit would refuse. */

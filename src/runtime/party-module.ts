@@ -3,6 +3,8 @@
  * (with statics) or the legacy object (`export default { onConnect(conn, room) { … } }`).
  */
 import type {
+  Cron,
+  CronLobby,
   ExecutionContext,
   FetchLobby,
   Lobby,
@@ -22,6 +24,7 @@ export interface PartyDefinition {
   onBeforeConnect?(req: Request, lobby: Lobby, ctx: ExecutionContext): MaybePromise<Request | Response>;
   onBeforeRequest?(req: Request, lobby: Lobby, ctx: ExecutionContext): MaybePromise<Request | Response>;
   onFetch?(req: Request, lobby: FetchLobby, ctx: ExecutionContext): MaybePromise<Response | null | undefined>;
+  onCron?(cron: Cron, lobby: CronLobby, ctx: ExecutionContext): unknown;
 }
 
 export function definePartyFromModule(module: PartyModule): PartyDefinition {
@@ -36,6 +39,7 @@ function fromClass(ServerClass: Worker): PartyDefinition {
   if (ServerClass.onBeforeConnect) definition.onBeforeConnect = ServerClass.onBeforeConnect.bind(ServerClass);
   if (ServerClass.onBeforeRequest) definition.onBeforeRequest = ServerClass.onBeforeRequest.bind(ServerClass);
   if (ServerClass.onFetch) definition.onFetch = ServerClass.onFetch.bind(ServerClass);
+  if (ServerClass.onCron) definition.onCron = ServerClass.onCron.bind(ServerClass);
   return definition;
 }
 
@@ -45,6 +49,7 @@ function fromLegacyObject(module: PartyKitServer): PartyDefinition {
   if (module.onBeforeRequest) definition.onBeforeRequest = module.onBeforeRequest.bind(module);
   const onFetch = module.onFetch ?? module.unstable_onFetch;
   if (onFetch) definition.onFetch = onFetch.bind(module);
+  if (module.onCron) definition.onCron = module.onCron.bind(module);
   return definition;
 }
 

@@ -205,6 +205,17 @@ export type Server = {
 
 export type FetchSocket = WebSocket & { request: Request };
 
+/** One run of a `crons` schedule (Cloudflare's ScheduledController, with the schedule's name). */
+export type Cron = {
+  name: string;
+  /** The expression, as written in `crons`. */
+  cron: string;
+  /** When this run was due (ms since the epoch). */
+  scheduledTime: number;
+  /** Accepted for compatibility: a failed run is never retried. */
+  noRetry(): void;
+};
+
 type ServerConstructor = {
   new (room: Room): Server;
 };
@@ -213,6 +224,8 @@ type ServerConstructor = {
 export type Worker = ServerConstructor & {
   onFetch?(req: Request, lobby: FetchLobby, ctx: ExecutionContext): Response | undefined | null | Promise<Response | null | undefined>;
   onSocket?(socket: FetchSocket, lobby: FetchLobby, ctx: ExecutionContext): void | Promise<void>;
+  /** Runs each `crons` schedule (on the `main` party). */
+  onCron?(cron: Cron, lobby: CronLobby, ctx: ExecutionContext): unknown;
   onBeforeRequest?(req: Request, lobby: Lobby, ctx: ExecutionContext): Request | Response | Promise<Request | Response>;
   onBeforeConnect?(req: Request, lobby: Lobby, ctx: ExecutionContext): Request | Response | Promise<Request | Response>;
 };
@@ -223,6 +236,7 @@ export type PartyKitServer = {
   unstable_onFetch?: (req: Request, lobby: FetchLobby, ctx: ExecutionContext) => Response | null | undefined | Promise<Response | null | undefined>;
   onFetch?: (req: Request, lobby: FetchLobby, ctx: ExecutionContext) => Response | null | undefined | Promise<Response | null | undefined>;
   onSocket?(socket: FetchSocket, lobby: FetchLobby, ctx: ExecutionContext): void | Promise<void>;
+  onCron?: (cron: Cron, lobby: CronLobby, ctx: ExecutionContext) => void | Promise<void>;
   onBeforeRequest?: (req: Request, lobby: Lobby, ctx: ExecutionContext) => ReturnRequest | Response | Promise<ReturnRequest | Response>;
   onRequest?: (req: Request, room: Room) => Response | Promise<Response>;
   onAlarm?: (room: Omit<Room, "id" | "parties">) => void | Promise<void>;

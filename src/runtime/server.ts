@@ -11,14 +11,17 @@ import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
 import { PartyContext } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError } from "./errors.js";
-import { settleWithin } from "./guard.js";
+import { CronScheduler } from "./crons.js";
+import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
 import { handleHttp } from "./http-handler.js";
 import { resolveLimits, type Limits } from "./limits.js";
 import { createLogger, type Logger } from "./log.js";
 import { definePartyFromModule, type PartyDefinition, type PartyModule } from "./party-module.js";
 import { RoomRegistry } from "./registry.js";
+import type { Cron } from "./party-types.js";
 import { LiveRoom } from "./room.js";
+import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
 
 /** For paths outside `/parties/` and `/party/`, consulted in order; the first Response wins. */
@@ -39,6 +42,11 @@ export interface CreateServerOptions {
   logger?: Logger;
   limits?: Partial<Limits>;
   routes?: RouteHandler[];
+  /**
+   * PartyKit's `crons`: name → cron expression (UTC, five fields; a sixth in front for seconds). Each runs the
+   * `main` party's static `onCron`. An expression that cannot run throws `ERR_INVALID_CRON` here.
+   */
+  crons?: Record<string, string>;
 }
 
 export interface LiveRoomInfo {
@@ -92,6 +100,7 @@ class Server implements YpartyServer, ServerCore {
   #storage: Storage | undefined;
   readonly #ownsStorage: boolean;
   #alarms: AlarmScheduler | undefined;
+  readonly #crons: CronScheduler;
   #state: "new" | "listening" | "closing" | "closed" = "new";
   #closing: Promise<void> | undefined;
 
@@ -109,6 +118,7 @@ class Server implements YpartyServer, ServerCore {
       this.logger,
     );
     this.#setParties(options.parties);
+    this.#crons = new CronScheduler(options.crons ?? {}, (cron) => this.#runCron(cron), this.logger);
     this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits.idleUnloadMs);
     this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
@@ -170,6 +180,10 @@ class Server implements YpartyServer, ServerCore {
     if (address && typeof address === "object") this.#port = address.port;
     this.#state = "listening";
     this.heartbeat.start();
+    this.#crons.start();
+    if (this.#crons.names.length > 0 && !this.parties.get(MAIN_PARTY)?.onCron) {
+      this.logger.warn("cron.no_handler", { message: `crons ${this.#crons.names.join(", ")} are set, but the main party has no static onCron: they do nothing` });
+    }
     const restored = await this.#alarms.restore();
     this.logger.info("server.listening", { url: this.url, storage: this.#storage.location, alarms: restored });
     return { port: this.#port, host: this.#host };
@@ -186,6 +200,7 @@ class Server implements YpartyServer, ServerCore {
     const httpClosed = wasListening ? new Promise<void>((resolve) => this.#http.close(() => resolve())) : Promise.resolve();
     this.#http.closeIdleConnections();
     await this.#alarms?.stop();
+    await this.#crons.stop();
     await this.registry.close(CloseCode.GoingAway, "Server shutting down");
     this.heartbeat.stop();
     await this.partyContext.settle();
@@ -238,6 +253,13 @@ class Server implements YpartyServer, ServerCore {
       logger: this.logger,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),
     });
+  }
+
+  async #runCron(cron: Cron): Promise<void> {
+    const onCron = this.parties.get(MAIN_PARTY)?.onCron;
+    if (!onCron) return;
+    this.logger.debug("cron.run", { cron: cron.name });
+    await callUser(() => onCron(cron, this.partyContext.fetchLobby(), this.partyContext.executionContext()));
   }
 
   async #fireAlarm(party: string, roomId: string): Promise<void> {

@@ -129,6 +129,12 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
     expect(result.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, "\\.")}:3:\\d+: not valid JSON`));
   });
 
+  it("reports a cron expression that cannot run, naming the schedule", async () => {
+    const { file, result } = await withConfig("partykit.json", JSON.stringify({ crons: { nightly: "0 25 * * *" } }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}: crons.nightly: Invalid cron expression "0 25 * * *": the hour field has "25"; it takes 0-23`);
+  });
+
   it("reports a missing entry file with the field", async () => {
     const { file, result } = await withConfig("yparty.json", JSON.stringify({ main: "src/server.ts" }));
     expect(result.code).toBe(2);

@@ -4,6 +4,7 @@ import { CliDefaults } from "../defaults.js";
 import { CliError } from "../errors.js";
 import { parseDotenv } from "./dotenv.js";
 import { findConfigFile, readConfigFile, readEnvFiles } from "./read.js";
+import { parseCron } from "../../runtime/cron-expression.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
@@ -66,6 +67,8 @@ export interface ProjectConfig {
   minify: boolean;
   build?: { command: string; cwd: string; watch: string[] };
   serve?: ServeConfig;
+  /** PartyKit's `crons`: name → expression, each checked here. */
+  crons: Record<string, string>;
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -175,6 +178,19 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     minify: file.minify ?? false,
     ...(build ? { build } : {}),
     ...(serve ? { serve } : {}),
+    crons: checkedCrons(file.crons ?? {}, source),
     notes,
   };
+}
+
+/** Refuses an expression that cannot run now, naming the field, rather than at the server's start. */
+function checkedCrons(crons: Record<string, string>, source: string): Record<string, string> {
+  for (const [name, expression] of Object.entries(crons)) {
+    try {
+      parseCron(expression);
+    } catch (error) {
+      throw new CliError("ERR_CONFIG", `${source}: crons.${name}: ${(error as Error).message}`);
+    }
+  }
+  return crons;
 }

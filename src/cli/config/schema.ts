@@ -46,10 +46,11 @@ export const configShape = object({
     ),
   ),
   build: object({ command: str, cwd: str, watch: stringOrStrings, alias: recordOf(str) }),
+  // name → cron expression: runs the main party's static onCron (see src/runtime/crons.ts).
+  crons: recordOf(str),
   // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
   team: str,
   preview: str,
-  crons: recordOf(str),
   compatibilityDate: str,
   compatibilityFlags: arrayOf(str),
   ai: any,
@@ -67,7 +68,6 @@ export const configShape = object({
 export const hostedOnlyFields = [
   "team",
   "preview",
-  "crons",
   "compatibilityDate",
   "compatibilityFlags",
   "ai",
@@ -96,6 +96,7 @@ export interface ConfigFile {
   minify?: boolean;
   serve?: string | ServeFileConfig;
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };
+  crons?: Record<string, string>;
   [hosted: string]: unknown;
 }
 

@@ -74,6 +74,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       vars: project.vars,
       logger,
       routes: routesFor(project, admin.route),
+      crons: project.crons,
     });
     await server.listen();
   } catch (error) {

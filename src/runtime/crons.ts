@@ -1,0 +1,80 @@
+/**
+ * PartyKit's `crons`: each named schedule runs the `main` party's static `onCron(cron, lobby, ctx)` at the times
+ * its expression names (UTC). A run that throws is logged; the schedule goes on. Times missed while the server was
+ * down are not made up, as on PartyKit's platform.
+ */
+import { codeOf } from "./errors.js";
+import { parseCron, type CronSchedule } from "./cron-expression.js";
+import type { Logger } from "./log.js";
+import type { Cron } from "./party-types.js";
+
+// setTimeout cannot wait longer than 2^31-1 ms; a later run re-arms in steps.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export type RunCron = (cron: Cron) => Promise<void>;
+
+export class CronScheduler {
+  readonly #schedules: Array<{ name: string; expression: string; schedule: CronSchedule }>;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #running = new Set<Promise<void>>();
+  #stopped = false;
+
+  /** Throws `ERR_INVALID_CRON` naming the schedule when an expression cannot run. */
+  constructor(
+    crons: Record<string, string>,
+    private readonly run: RunCron,
+    private readonly logger: Logger,
+  ) {
+    this.#schedules = Object.entries(crons).map(([name, expression]) => {
+      try {
+        return { name, expression, schedule: parseCron(expression) };
+      } catch (error) {
+        (error as Error).message = `crons.${name}: ${(error as Error).message}`;
+        throw error;
+      }
+    });
+  }
+
+  get names(): string[] {
+    return this.#schedules.map((s) => s.name);
+  }
+
+  start(): void {
+    for (const entry of this.#schedules) this.#arm(entry, entry.schedule.next(new Date()).getTime());
+  }
+
+  /** Stops every timer and waits for runs under way. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#running]);
+  }
+
+  #arm(entry: { name: string; expression: string; schedule: CronSchedule }, at: number): void {
+    if (this.#stopped) return;
+    const delay = Math.max(0, at - Date.now());
+    const timer = setTimeout(() => {
+      if (delay > MAX_TIMER_MS) return this.#arm(entry, at);
+      // The next run is set from the scheduled time, so a slow run never shifts the schedule.
+      this.#arm(entry, entry.schedule.next(new Date(Math.max(at, Date.now()))).getTime());
+      this.#track(this.#fire(entry, at));
+    }, Math.min(delay, MAX_TIMER_MS));
+    timer.unref();
+    this.#timers.set(entry.name, timer);
+  }
+
+  async #fire(entry: { name: string; expression: string }, scheduledTime: number): Promise<void> {
+    const cron: Cron = { name: entry.name, cron: entry.expression, scheduledTime, noRetry() {} };
+    try {
+      await this.run(cron);
+    } catch (error) {
+      this.logger.error("cron.failed", { code: codeOf(error, "ERR_HOOK_FAILED"), cron: entry.name, error });
+    }
+  }
+
+  #track(run: Promise<void>): void {
+    this.#running.add(run);
+    void run.finally(() => this.#running.delete(run));
+  }
+}
