@@ -26,7 +26,10 @@ abstract class KvFacade implements KvStore {
     protected readonly location: string,
   ) {}
 
+  /** Reads for `get` and `list`: they see every write called before them. */
   protected abstract reader(): KvReader;
+  /** Reads inside an `exclusive` step, where every earlier write has landed. */
+  protected abstract stepReader(): KvReader;
   /** Runs a read-then-write step so that no other write of this room interleaves. */
   protected abstract exclusive<T>(step: () => Promise<T>): Promise<T>;
   protected abstract applyWrites(writes: KvWrite[]): Promise<void>;
@@ -66,7 +69,7 @@ abstract class KvFacade implements KvStore {
     keys.forEach(assertKey);
     const existed = await this.exclusive(async () => {
       let count = 0;
-      for (const key of new Set(keys)) if ((await this.#read(key)) !== undefined) count += 1;
+      for (const key of new Set(keys)) if ((await this.#read(key, this.stepReader())) !== undefined) count += 1;
       await this.applyWrites(keys.map((key): KvWrite => ({ type: "del", key })));
       return count;
     });
@@ -89,9 +92,9 @@ abstract class KvFacade implements KvStore {
     return new Map(entries.map(([key, bytes]) => [key, this.#decode(key, bytes) as T]));
   }
 
-  async #read(key: string): Promise<Uint8Array | undefined> {
+  async #read(key: string, reader = this.reader()): Promise<Uint8Array | undefined> {
     try {
-      return await this.reader().read(key);
+      return await reader.read(key);
     } catch (error) {
       throw readError(roomSubject(this.room), this.location, error);
     }
@@ -113,9 +116,17 @@ abstract class KvFacade implements KvStore {
   }
 }
 
-/** A room's KvStore over an engine's backend. Writes of one room are applied one after another, in call order. */
+/**
+ * A room's KvStore over an engine's backend. Writes of one room are applied one after another, in call order, and a
+ * read sees every write called before it, awaited or not (Durable Objects' read-your-writes: PartyKit code often
+ * does not await `put`).
+ */
 export class RoomKvStore extends KvFacade {
   #chain: Promise<unknown> = Promise.resolve();
+  readonly #afterWrites: KvReader = {
+    read: (key) => this.#chain.then(() => this.backend.read(key)),
+    range: (options) => this.#chain.then(() => this.backend.range(options)),
+  };
 
   constructor(
     room: string,
@@ -126,6 +137,10 @@ export class RoomKvStore extends KvFacade {
   }
 
   protected reader(): KvReader {
+    return this.#afterWrites;
+  }
+
+  protected stepReader(): KvReader {
     return this.backend;
   }
 
@@ -144,7 +159,7 @@ export class RoomKvStore extends KvFacade {
   }
 
   async transaction<T>(fn: (txn: KvStore) => Promise<T>): Promise<T> {
-    const txn = new KvTransaction(this.room, this.location, this.backend);
+    const txn = new KvTransaction(this.room, this.location, this.#afterWrites);
     const result = await fn(txn);
     const writes = txn.finish();
     if (writes.length > 0) await this.exclusive(() => this.applyWrites(writes));
@@ -193,6 +208,10 @@ class KvTransaction extends KvFacade implements KvReader {
   }
 
   protected reader(): KvReader {
+    return this;
+  }
+
+  protected stepReader(): KvReader {
     return this;
   }
 

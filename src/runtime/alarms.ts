@@ -5,6 +5,7 @@
  * it again on the next start; it is deleted once the handler returns, unless the handler set a new one. A throwing
  * handler is retried with exponential backoff (`limits.alarmRetryBaseMs` doubling, `limits.alarmRetries` times).
  */
+import { randomUUID } from "node:crypto";
 import type { KvStore } from "../../persistence/types.js";
 import { codeOf } from "./errors.js";
 import type { Logger } from "./log.js";
@@ -18,6 +19,8 @@ interface AlarmRecord {
   party: string;
   roomId: string;
   time: number;
+  /** Tells two alarms set for the same time apart (absent in records of older versions). */
+  id?: string;
   /** Set while `onAlarm` runs: `getAlarm()` reads it as no alarm, and a restart fires it again. */
   running?: true;
   /** Retries made so far after the handler threw. */
@@ -31,7 +34,11 @@ export interface AlarmRetryPolicy {
 
 /** The same alarm at the same stage: the handler did not set or delete one meanwhile. */
 const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): boolean =>
-  stored !== undefined && stored.time === record.time && stored.running === record.running && (stored.retries ?? 0) === (record.retries ?? 0);
+  stored !== undefined &&
+  stored.id === record.id &&
+  stored.time === record.time &&
+  stored.running === record.running &&
+  (stored.retries ?? 0) === (record.retries ?? 0);
 
 /** Runs the room's `onAlarm` (loading the room first). */
 export type FireAlarm = (party: string, roomId: string) => Promise<void>;
@@ -43,6 +50,18 @@ export class AlarmScheduler {
   readonly #timers = new Map<string, { time: number; timer: NodeJS.Timeout }>();
   readonly #firing = new Set<Promise<void>>();
   #stopped = false;
+  readonly #locks = new Map<string, Promise<unknown>>();
+  /** Per room, the alarm handler running (or waiting to run), so the next waits for it. */
+  readonly #handlers = new Map<string, Promise<void>>();
+
+  /** Runs one read-then-write step on `key`'s record, after every earlier one (kv.get does not wait for queued writes). */
+  #serial<T>(key: string, step: () => Promise<T>): Promise<T> {
+    const run = (this.#locks.get(key) ?? Promise.resolve()).then(step);
+    const tail = run.catch(() => undefined);
+    this.#locks.set(key, tail);
+    void tail.then(() => this.#locks.get(key) === tail && this.#locks.delete(key));
+    return run;
+  }
 
   constructor(
     private readonly kv: KvStore,
@@ -58,14 +77,17 @@ export class AlarmScheduler {
         const record = await this.kv.get<AlarmRecord>(key);
         return record && !record.running ? record.time : null;
       },
-      set: async (time) => {
-        await this.kv.put<AlarmRecord>(key, { party, roomId, time });
-        this.#arm(key, { party, roomId, time });
-      },
-      delete: async () => {
-        this.#disarm(key);
-        await this.kv.delete(key);
-      },
+      set: (time) =>
+        this.#serial(key, async () => {
+          const record: AlarmRecord = { party, roomId, time, id: randomUUID() };
+          await this.kv.put<AlarmRecord>(key, record);
+          this.#arm(key, record);
+        }),
+      delete: () =>
+        this.#serial(key, async () => {
+          this.#disarm(key);
+          await this.kv.delete(key);
+        }),
     };
   }
 
@@ -88,14 +110,16 @@ export class AlarmScheduler {
     await Promise.allSettled([...this.#firing]);
   }
 
-  #arm(key: string, record: AlarmRecord): void {
+  /** Fires `record` at `at` (its own time, or later when storage failed and it is tried again). */
+  #arm(key: string, record: AlarmRecord, at = record.time): void {
     if (this.#stopped) return;
     this.#disarm(key);
-    const delay = Math.max(0, record.time - Date.now());
-    const timer = setTimeout(
-      () => (delay > MAX_TIMER_MS ? this.#arm(key, record) : this.#track(this.#fire(key, record))),
-      Math.min(delay, MAX_TIMER_MS),
-    );
+    const delay = Math.max(0, at - Date.now());
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      if (delay > MAX_TIMER_MS) return this.#arm(key, record, at);
+      if (this.#timers.get(key)?.timer === timer) this.#timers.delete(key);
+      this.#track(this.#fireAfterRunning(key, record));
+    }, Math.min(delay, MAX_TIMER_MS));
     timer.unref();
     this.#timers.set(key, { time: record.time, timer });
   }
@@ -112,17 +136,30 @@ export class AlarmScheduler {
     void firing.finally(() => this.#firing.delete(firing));
   }
 
+  /** One `onAlarm` at a time per room, as on Durable Objects: an alarm due while the last one runs waits for it. */
+  #fireAfterRunning(key: string, record: AlarmRecord): Promise<void> {
+    const run = (this.#handlers.get(key) ?? Promise.resolve()).then(() => this.#fire(key, record));
+    this.#handlers.set(key, run);
+    void run.then(() => this.#handlers.get(key) === run && this.#handlers.delete(key));
+    return run;
+  }
+
   /** Runs `onAlarm` with the record marked running, then deletes it, retries it, or leaves what the handler set. */
   async #fire(key: string, record: AlarmRecord): Promise<void> {
-    this.#timers.delete(key);
     const { party, roomId } = record;
     const running: AlarmRecord = { ...record, running: true };
     try {
-      // Still this alarm (one a crash cut off is restored already running): anything else replaced it.
-      if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), record)) return;
-      await this.kv.put<AlarmRecord>(key, running);
+      const started = await this.#serial(key, async () => {
+        // Still this alarm (one a crash cut off is restored already running): anything else replaced it.
+        if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), record)) return false;
+        await this.kv.put<AlarmRecord>(key, running);
+        return true;
+      });
+      if (!started) return;
     } catch (error) {
+      // Stored as it was: try again later rather than leave it stuck until the next start.
       this.logger.error("alarm.start_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error });
+      if (!this.#timers.has(key)) this.#arm(key, record, Date.now() + this.retry.baseMs);
       return;
     }
     let failure: unknown;
@@ -132,12 +169,16 @@ export class AlarmScheduler {
       failure = error ?? new Error("onAlarm threw"); // the room logged it with its code
     }
     try {
-      // An alarm the handler set (or its deleteAlarm) wins over this one.
-      if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), running)) return;
-      if (failure === undefined) return void (await this.kv.delete(key));
-      await this.#retryLater(key, record);
+      await this.#serial(key, async () => {
+        // An alarm the handler set (or its deleteAlarm) wins over this one.
+        if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), running)) return;
+        if (failure === undefined) return void (await this.kv.delete(key));
+        await this.#retryLater(key, record);
+      });
     } catch (error) {
+      // Left marked running: fire it again later (at least once), as a restart would.
       this.logger.error("alarm.settle_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error });
+      if (!this.#timers.has(key)) this.#arm(key, running, Date.now() + this.retry.baseMs); // unless the handler set one
     }
   }
 

@@ -48,12 +48,17 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 export const MAX_CONNECTION_TAGS = 9;
 export const MAX_TAG_LENGTH = 256;
 
+/** Counts where 0 means "none" (no alarm retries). */
+const ZERO_ALLOWED: ReadonlySet<keyof Limits> = new Set<keyof Limits>(["alarmRetries"]);
+
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(overrides) as Array<[keyof Limits, number | undefined]>) {
     if (value === undefined) continue;
     if (!(key in DEFAULT_LIMITS)) throw new TypeError(`Unknown limit "${key}"`);
-    if (typeof value !== "number" || !(value > 0)) throw new TypeError(`Limit "${key}" must be a positive number, got ${value}`);
+    if (ZERO_ALLOWED.has(key) ? !(Number.isInteger(value) && value >= 0) : typeof value !== "number" || !(value > 0)) {
+      throw new TypeError(`Limit "${key}" must be ${ZERO_ALLOWED.has(key) ? "a whole number, 0 or more" : "a positive number"}, got ${value}`);
+    }
     limits[key] = value;
   }
   return limits;

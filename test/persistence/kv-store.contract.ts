@@ -67,6 +67,18 @@ export function runKvStoreContract(engine: string, factory: StorageFactory): voi
       expect(await kv.get("k")).toBe(3);
     });
 
+    it("lets a read see every write called before it, awaited or not (Durable Objects' read-your-writes)", async () => {
+      for (let i = 0; i < 20; i++) {
+        void kv.put("n", i);
+        expect(await kv.get("n")).toBe(i);
+      }
+      void kv.put({ a: 1, b: 2 });
+      void kv.delete("a");
+      expect(await kv.list()).toEqual(new Map<string, unknown>([["b", 2], ["n", 19]]));
+      void kv.put("t", "before");
+      expect(await kv.transaction(async (txn) => txn.get("t"))).toBe("before");
+    });
+
     it("lists keys in JavaScript string order", async () => {
       await kv.put(Object.fromEntries(awkwardKeys.map((k, i) => [k, i])));
       const sorted = [...awkwardKeys].sort();

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { openStorage } from "../../persistence/index.js";
+import { openStorage, type KvStore } from "../../persistence/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "../../src/runtime/alarms.js";
 import type * as Party from "../../src/runtime/index.js";
-import { silentLogger, type LogEntry } from "../../src/runtime/index.js";
+import { createServer, silentLogger, type LogEntry } from "../../src/runtime/index.js";
 import { cleanupAll, deferred, startServer, waitFor, type Deferred } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -23,6 +23,20 @@ function alarmParty(fired: { current: Deferred<string> }) {
     async onAlarm() {
       await this.room.storage.put("runs", ((await this.room.storage.get<number>("runs")) ?? 0) + 1);
       fired.current.resolve(this.room.id);
+    }
+  };
+}
+
+/** A party whose POST sets an alarm due now, and whose `onAlarm` is `onAlarm(room)`. */
+function firesNow(onAlarm: (room: Party.Room) => void | Promise<void>) {
+  return class FiresNow implements Party.Server {
+    constructor(readonly room: Party.Room) {}
+    async onRequest() {
+      await this.room.storage.setAlarm(Date.now());
+      return new Response("set");
+    }
+    onAlarm() {
+      return onAlarm(this.room);
     }
   };
 }
@@ -80,18 +94,11 @@ describe("alarms", () => {
   it("retries a throwing onAlarm with doubling waits until it succeeds; getAlarm() is null while it runs", async () => {
     const calls: Array<{ at: number; alarm: number | null }> = [];
     const succeeded = deferred<void>();
-    class Flaky implements Party.Server {
-      constructor(readonly room: Party.Room) {}
-      async onRequest() {
-        await this.room.storage.setAlarm(Date.now());
-        return new Response("set");
-      }
-      async onAlarm() {
-        calls.push({ at: performance.now(), alarm: await this.room.storage.getAlarm() });
-        if (calls.length < 3) throw new Error(`flaky ${calls.length}`);
-        succeeded.resolve();
-      }
-    }
+    const Flaky = firesNow(async (room) => {
+      calls.push({ at: performance.now(), alarm: await room.storage.getAlarm() });
+      if (calls.length < 3) throw new Error(`flaky ${calls.length}`);
+      succeeded.resolve();
+    });
     const { url, logs } = await startServer({ main: Flaky }, { storage: "memory", limits: { alarmRetryBaseMs: 40 } });
     await fetch(`${url}/party/flaky`, { method: "POST" });
     await waitFor(succeeded.promise, "the third attempt");
@@ -144,6 +151,82 @@ describe("alarms", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("keeps an alarm the handler sets without awaiting it, as Durable Objects allow (a chain of three on LevelDB)", async () => {
+    let fired = 0;
+    const third = deferred<void>();
+    const Chained = firesNow((room) => {
+      fired++;
+      if (fired < 3) void room.storage.setAlarm(Date.now() + 20); // not awaited: it must not be lost
+      else third.resolve();
+    });
+    const { url } = await startServer({ main: Chained });
+    await fetch(`${url}/party/chain`, { method: "POST" });
+    await waitFor(third.promise, "the third alarm of the chain");
+    expect(fired).toBe(3);
+  });
+
+  it("runs one onAlarm at a time per room: an alarm due while one runs waits for it", async () => {
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    const second = deferred<void>();
+    const Slow = firesNow(async (room) => {
+      running++;
+      most = Math.max(most, running);
+      calls++;
+      if (calls === 1) {
+        await room.storage.setAlarm(Date.now()); // due at once, while this one still works
+        await new Promise((resolve) => setTimeout(resolve, 100)); // the work this handler does
+      } else {
+        second.resolve();
+      }
+      running--;
+    });
+    const { url } = await startServer({ main: Slow }, { storage: "memory" });
+    await fetch(`${url}/party/slow`, { method: "POST" });
+    await waitFor(second.promise, "the second alarm");
+    expect({ calls, most }).toEqual({ calls: 2, most: 1 });
+  });
+
+  it("takes alarmRetries: 0 as no retries, and refuses a fractional count", async () => {
+    let calls = 0;
+    const Once = firesNow(() => {
+      calls++;
+      throw new Error("fails once, for good");
+    });
+    expect(() => createServer({ parties: { main: Once }, persist: false, logger: silentLogger(), limits: { alarmRetries: 1.5 } })).toThrow(
+      'Limit "alarmRetries" must be a whole number, 0 or more, got 1.5',
+    );
+    const { url, server } = await startServer({ main: Once }, { storage: "memory", limits: { alarmRetries: 0 } });
+    const dropped = new Promise<LogEntry>((resolve) => server.logger.subscribe((e) => e.event === "alarm.gave_up" && resolve(e)));
+    await fetch(`${url}/party/once`, { method: "POST" });
+    await waitFor(dropped, "the alarm to be dropped");
+    expect(calls).toBe(1);
+  });
+
+  it("tries an alarm again later when storage fails as it starts or settles, instead of leaving it stuck", async () => {
+    const storage = await openStorage({ memory: true });
+    const kv = storage.kv(ALARMS_KV_NAME);
+    let failures = 2; // the write that marks it running, then the delete once onAlarm returned
+    const fail = () => (failures--, Promise.reject(new Error("disk full (simulated)")));
+    const faults: Partial<KvStore> = {
+      put: ((key: string, value: unknown) => ((value as { running?: boolean }).running && failures === 2 ? fail() : kv.put(key, value))) as KvStore["put"],
+      delete: ((key: string) => (failures === 1 ? fail() : kv.delete(key))) as KvStore["delete"],
+    };
+    const flaky = new Proxy(kv, {
+      get: (target, name) => faults[name as keyof KvStore] ?? (Reflect.get(target, name) as () => unknown).bind(target),
+    });
+    let calls = 0;
+    const done = deferred<void>();
+    const scheduler = new AlarmScheduler(flaky, async () => void (++calls === 2 && done.resolve()), silentLogger(), { retries: 6, baseMs: 10 });
+    await scheduler.forRoom("main", "flaky-disk").set(Date.now());
+    await waitFor(done.promise, "onAlarm to run again after the failed settle");
+    await scheduler.stop();
+    expect(calls).toBe(2); // once after the failed start (none ran), again after the failed delete (at least once)
+    expect(await kv.list()).toEqual(new Map());
+    await storage.close();
   });
 });
 
