@@ -1,5 +1,5 @@
 /** The server's shared parts, as the request and upgrade handlers see them. */
-import type { WebSocketServer } from "ws";
+import type { WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { Storage } from "../../persistence/types.js";
 import type { PartyContext } from "./context.js";
 import type { Heartbeat } from "./heartbeat.js";
@@ -20,6 +20,8 @@ export interface ServerCore {
   readonly heartbeat: Heartbeat;
   readonly wss: WebSocketServer;
   readonly routes: RouteHandler[];
+  /** Sockets handed to the main party's `onSocket` (outside any room): closed with the server. */
+  readonly fetchSockets: Set<WsSocket>;
   /** The public server object handed to route handlers. */
   readonly publicServer: unknown;
   /** False once `close()` began: new requests and upgrades get 503. */

@@ -7,6 +7,7 @@ import type {
   CronLobby,
   ExecutionContext,
   FetchLobby,
+  FetchSocket,
   Lobby,
   PartyKitServer,
   Room,
@@ -25,6 +26,7 @@ export interface PartyDefinition {
   onBeforeRequest?(req: Request, lobby: Lobby, ctx: ExecutionContext): MaybePromise<Request | Response>;
   onFetch?(req: Request, lobby: FetchLobby, ctx: ExecutionContext): MaybePromise<Response | null | undefined>;
   onCron?(cron: Cron, lobby: CronLobby, ctx: ExecutionContext): unknown;
+  onSocket?(socket: FetchSocket, lobby: FetchLobby, ctx: ExecutionContext): unknown;
 }
 
 export function definePartyFromModule(module: PartyModule): PartyDefinition {
@@ -40,6 +42,7 @@ function fromClass(ServerClass: Worker): PartyDefinition {
   if (ServerClass.onBeforeRequest) definition.onBeforeRequest = ServerClass.onBeforeRequest.bind(ServerClass);
   if (ServerClass.onFetch) definition.onFetch = ServerClass.onFetch.bind(ServerClass);
   if (ServerClass.onCron) definition.onCron = ServerClass.onCron.bind(ServerClass);
+  if (ServerClass.onSocket) definition.onSocket = ServerClass.onSocket.bind(ServerClass);
   return definition;
 }
 
@@ -50,6 +53,7 @@ function fromLegacyObject(module: PartyKitServer): PartyDefinition {
   const onFetch = module.onFetch ?? module.unstable_onFetch;
   if (onFetch) definition.onFetch = onFetch.bind(module);
   if (module.onCron) definition.onCron = module.onCron.bind(module);
+  if (module.onSocket) definition.onSocket = module.onSocket.bind(module);
   return definition;
 }
 

@@ -3,7 +3,7 @@
  * at `/parties/{party}/{room}` and `/party/{room}` (party "main"), plus `routes` for other paths.
  */
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket as WsSocket } from "ws";
 import { openStorage } from "../../persistence/index.js";
 import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
@@ -93,6 +93,7 @@ class Server implements YpartyServer, ServerCore {
   readonly heartbeat: Heartbeat;
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
+  readonly fetchSockets = new Set<WsSocket>();
   readonly publicServer = this;
   readonly #http: HttpServer;
   readonly #host: string;
@@ -201,6 +202,7 @@ class Server implements YpartyServer, ServerCore {
     this.#http.closeIdleConnections();
     await this.#alarms?.stop();
     await this.#crons.stop();
+    for (const ws of this.fetchSockets) ws.close(CloseCode.GoingAway, "Server shutting down");
     await this.registry.close(CloseCode.GoingAway, "Server shutting down");
     this.heartbeat.stop();
     await this.partyContext.settle();

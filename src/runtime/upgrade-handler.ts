@@ -11,7 +11,10 @@ import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
 import { codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { lazyConnectionContext, writeRawStatus } from "./http-bridge.js";
-import type { ConnectionContext } from "./party-types.js";
+import { callUser } from "./guard.js";
+import type { PartyDefinition } from "./party-module.js";
+import type { ConnectionContext, FetchSocket } from "./party-types.js";
+import { MAIN_PARTY } from "./routing.js";
 import { gateHook, routeRequest, shuttingDown, unknownParty } from "./http-handler.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
@@ -37,6 +40,8 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   const routed = routeRequest(core, req);
   if (routed instanceof Response) return routed;
   const { url, route } = routed;
+  const onSocket = core.parties.get(MAIN_PARTY)?.onSocket;
+  if (route.kind === "other" && onSocket) return acceptFetchSocket(core, req, socket, head, url, onSocket);
   if (route.kind !== "room") return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
   const definition = core.parties.get(route.party);
   if (!definition) return unknownParty(route.party);
@@ -74,6 +79,29 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
         core.logger.error("upgrade.accept_failed", { code, party: route.party, room: route.roomId, error });
         ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.InternalError);
       });
+  });
+  return undefined;
+}
+
+/**
+ * PartyKit's `static onSocket`: a WebSocket to a path outside the parties goes to the main party's worker hook, as a
+ * WebSocket (`addEventListener`, `send`, `close`; binary frames as ArrayBuffer) with its `request`. It belongs to
+ * no room; the server closes it with 1001 when it closes.
+ */
+function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, onSocket: NonNullable<PartyDefinition["onSocket"]>): undefined {
+  const { request } = lazyConnectionContext(req, url);
+  if (socket.destroyed) return undefined;
+  core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+    ws.binaryType = "arraybuffer";
+    ws.on("error", ignoreError);
+    core.fetchSockets.add(ws);
+    ws.once("close", () => core.fetchSockets.delete(ws));
+    core.heartbeat.track(ws, () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", path: url.pathname }));
+    const fetchSocket = Object.assign(ws, { request }) as unknown as FetchSocket;
+    callUser(() => onSocket(fetchSocket, core.partyContext.fetchLobby(), core.partyContext.executionContext())).catch((error) => {
+      core.logger.error("party.hook_failed", { code: "ERR_HOOK_FAILED", hook: "onSocket", party: MAIN_PARTY, error });
+      ws.close(CloseCode.InternalError, "onSocket failed");
+    });
   });
   return undefined;
 }

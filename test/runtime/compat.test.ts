@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type * as Party from "../../src/runtime/index.js";
 import ChatServer, { legacy } from "./fixtures/partykit-chat.js";
 import { cleanupAll, connect, refusedUpgrade, startServer } from "../helpers/server.js";
 
@@ -31,5 +32,53 @@ describe("PartyKit code with only the import path changed", () => {
     // onStart reloads the stored messages after a restart.
     const second = await first.restart();
     expect(await (await fetch(`${second.url}/party/lobby`)).json()).toEqual({ messages: 1, env: "hi" });
+  });
+});
+
+describe("static onSocket", () => {
+  class Main implements Party.Server {
+    constructor(readonly room: Party.Room) {}
+    onConnect(conn: Party.Connection) {
+      conn.send("a room");
+    }
+    static onSocket(socket: Party.FetchSocket, lobby: Party.FetchLobby) {
+      socket.addEventListener("message", (event) => {
+        const data: unknown = event.data;
+        const path = new URL(socket.request.url).pathname;
+        socket.send(typeof data === "string" ? `echo ${data} at ${path} for ${String(lobby.env.NAME)}` : `bytes ${(data as ArrayBuffer).byteLength}`);
+      });
+    }
+  }
+
+  it("serves WebSockets outside the parties with the request, text and binary frames, and closes them with 1001 with the server", async () => {
+    const server = await startServer({ main: Main }, { storage: "memory", vars: { NAME: "yparty" } });
+    const client = connect(server.wsUrl("/chat?x=1"));
+    await client.opened;
+    client.send("hi");
+    expect(await client.next()).toBe("echo hi at /chat for yparty");
+    client.send(new Uint8Array(3));
+    expect(await client.next()).toBe("bytes 3");
+    const room = connect(server.wsUrl("/party/r"));
+    expect(await room.next()).toBe("a room"); // rooms are still rooms
+    await server.stop();
+    expect((await client.closed).code).toBe(1001);
+  });
+
+  it("is not there without an onSocket: 404, and a throwing onSocket closes the socket with 1011", async () => {
+    class Plain implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect() {}
+    }
+    const plain = await startServer({ main: Plain }, { storage: "memory" });
+    expect((await refusedUpgrade(plain.wsUrl("/chat"))).status).toBe(404);
+    class Broken extends Main {
+      static override onSocket(): void {
+        throw new Error("no sockets today");
+      }
+    }
+    const broken = await startServer({ main: Broken }, { storage: "memory" });
+    const client = connect(broken.wsUrl("/chat"));
+    expect((await client.closed).code).toBe(1011);
+    expect(broken.logs).toContainEqual(expect.objectContaining({ event: "party.hook_failed", hook: "onSocket", code: "ERR_HOOK_FAILED" }));
   });
 });
