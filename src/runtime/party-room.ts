@@ -17,6 +17,8 @@ export interface PartyRoomParts {
   context: Context;
   connections: ConnectionSet;
   storageOps: PendingStorageOps;
+  /** Holds the room's events while a storage read is in flight. */
+  inputGate(read: Promise<unknown>): void;
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
   logger: Logger;
 }
@@ -30,7 +32,7 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     internalID: createHash("sha256").update(name).digest("hex"),
     name: party,
     env,
-    storage: createRoomStorage(storage.kv(name), alarm, storageOps),
+    storage: createRoomStorage(storage.kv(name), alarm, storageOps, parts.inputGate),
     blockConcurrencyWhile: (fn) => parts.blockConcurrencyWhile(fn),
     context,
     connections: connections.legacyMap,

@@ -41,7 +41,10 @@ export class PendingStorageOps {
 /** Thrown inside the KvStore transaction to discard its writes after `txn.rollback()`. */
 class RolledBack extends Error {}
 
-export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: PendingStorageOps): Storage {
+/** Storage calls that read: while one is in flight, the room's input gate holds other events (see StartGate). */
+const READS: ReadonlySet<keyof Storage> = new Set<keyof Storage>(["get", "list", "getAlarm", "transaction"]);
+
+export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: PendingStorageOps, inputGate: (read: Promise<unknown>) => void): Storage {
   const storage: Storage = {
     ...keyValue(kv),
     deleteAll: () => kv.deleteAll(),
@@ -54,7 +57,12 @@ export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: Pendin
   };
   for (const name of Object.keys(storage) as Array<keyof Storage>) {
     const call = storage[name] as (...args: unknown[]) => Promise<unknown>;
-    (storage as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => pending.track(callUser(() => call(...args)));
+    const reads = READS.has(name);
+    (storage as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      const operation = pending.track(callUser(() => call(...args)));
+      if (reads) inputGate(operation);
+      return operation;
+    };
   }
   return storage;
 }

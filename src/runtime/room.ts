@@ -70,6 +70,7 @@ export class LiveRoom implements ConnectionOwner {
       ...deps,
       connections: this.connections,
       storageOps: this.#storageOps,
+      inputGate: (read) => this.#gate.holdWhile(read),
       blockConcurrencyWhile: (fn) => this.#gate.block(fn),
     });
     this.#inbox = new Inbox(this.#gate, (connection, frame) => this.#deliver(connection, frame), (connection) => this.#inboxDone(connection));

@@ -1,7 +1,8 @@
 /**
  * When a room may receive events: after its start succeeded (concurrent first arrivals share one
- * start; a failed start is forgotten so the next arrival retries) and while no
- * `blockConcurrencyWhile` callback runs.
+ * start; a failed start is forgotten so the next arrival retries), while no `blockConcurrencyWhile`
+ * callback runs, and while no storage read is in flight (Durable Objects' input gate: the handler that
+ * awaits a read goes on before any other event, so a read-modify-write is not interleaved).
  */
 export class StartGate {
   #started = false;
@@ -19,10 +20,21 @@ export class StartGate {
     return this.#started && this.#blockers.size === 0;
   }
 
-  /** Starts the room if needed, then waits for any blocking callback. Rejects with the start's error. */
+  /** Starts the room if needed, then waits for any blocking callback or read. Rejects with the start's error. */
   async whenOpen(): Promise<void> {
     if (!this.#started) await this.#ensureStarted();
-    while (this.#blockers.size > 0) await Promise.allSettled([...this.#blockers]);
+    while (this.#blockers.size > 0) {
+      await Promise.allSettled([...this.#blockers]);
+      // The code that awaited the last one runs first (its microtasks), and may hold the gate again.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The input gate: events wait while `operation` (a storage read) is in flight. */
+  holdWhile(operation: Promise<unknown>): void {
+    this.#blockers.add(operation);
+    const release = () => void this.#blockers.delete(operation);
+    operation.then(release, release);
   }
 
   #ensureStarted(): Promise<void> {

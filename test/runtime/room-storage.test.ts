@@ -16,7 +16,7 @@ beforeEach(async () => {
     set: async (time) => void (alarmTime = time),
     delete: async () => void (alarmTime = null),
   };
-  storage = createRoomStorage(backing.kv("main/room"), alarm, new PendingStorageOps());
+  storage = createRoomStorage(backing.kv("main/room"), alarm, new PendingStorageOps(), () => {}); // the gate: see input-gate.test.ts
 });
 afterEach(() => backing.close());
 
