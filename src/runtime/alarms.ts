@@ -73,10 +73,12 @@ export class AlarmScheduler {
   forRoom(party: string, roomId: string): RoomAlarm {
     const key = storageName(party, roomId);
     return {
-      get: async () => {
-        const record = await this.kv.get<AlarmRecord>(key);
-        return record && !record.running ? record.time : null;
-      },
+      // In order with `set` and `delete`, so a `setAlarm` not awaited is seen by the next `getAlarm`.
+      get: () =>
+        this.#serial(key, async () => {
+          const record = await this.kv.get<AlarmRecord>(key);
+          return record && !record.running ? record.time : null;
+        }),
       set: (time) =>
         this.#serial(key, async () => {
           const record: AlarmRecord = { party, roomId, time, id: randomUUID() };

@@ -59,12 +59,15 @@ export class Inbox {
 
   async #drain(connection: RoomConnection): Promise<void> {
     for (;;) {
-      await this.gate.whenOpen().catch(() => {});
+      const admitted = await this.gate.whenOpen().then(
+        () => true,
+        () => false, // the start failed: the room is gone
+      );
       const queue = this.#queued.get(connection);
-      if (!queue || queue.length === 0 || connection.closedByServer) break;
-      // A frame's handler may call blockConcurrencyWhile: the rest wait for it.
+      if (!admitted || !queue || queue.length === 0 || connection.closedByServer) break;
+      this.deliver(connection, queue.shift()!); // its turn
+      // A frame's handler may call blockConcurrencyWhile or read storage: the rest wait for it.
       while (queue.length > 0 && this.gate.open) this.deliver(connection, queue.shift()!);
-      if (!this.gate.started) break;
     }
     if (!this.#queued.delete(connection)) return;
     if (connection.ws.isPaused) connection.ws.resume();

@@ -41,14 +41,17 @@ export class PendingStorageOps {
 /** Thrown inside the KvStore transaction to discard its writes after `txn.rollback()`. */
 class RolledBack extends Error {}
 
-/** Storage calls that read: while one is in flight, the room's input gate holds other events (see StartGate). */
-const READS: ReadonlySet<keyof Storage> = new Set<keyof Storage>(["get", "list", "getAlarm", "transaction"]);
+/**
+ * Storage calls that read: while one is in flight, the room's input gate holds other events (see StartGate). A
+ * transaction's own reads hold it too, one by one, not its whole closure (which may await anything).
+ */
+const READS: ReadonlySet<keyof Storage> = new Set<keyof Storage>(["get", "list", "getAlarm"]);
 
 export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: PendingStorageOps, inputGate: (read: Promise<unknown>) => void): Storage {
   const storage: Storage = {
     ...keyValue(kv),
     deleteAll: () => kv.deleteAll(),
-    transaction: (closure) => runTransaction(kv, closure),
+    transaction: (closure) => runTransaction(kv, closure, inputGate),
     getAlarm: () => alarm.get(),
     setAlarm: (time) => alarm.set(toTime(time)),
     deleteAlarm: () => alarm.delete(),
@@ -67,12 +70,12 @@ export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: Pendin
   return storage;
 }
 
-async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction) => Promise<T>): Promise<T> {
+async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction) => Promise<T>, inputGate: (read: Promise<unknown>) => void): Promise<T> {
   let result: T | undefined;
   try {
     return await kv.transaction(async (inner) => {
       let rolledBack = false;
-      const txn = wrapTransaction(inner, () => (rolledBack = true));
+      const txn = wrapTransaction(inner, () => (rolledBack = true), inputGate);
       result = await closure(txn);
       if (rolledBack) throw new RolledBack();
       return result;
@@ -83,8 +86,15 @@ async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction)
   }
 }
 
-function wrapTransaction(inner: KvStore, rollback: () => void): StorageTransaction {
-  return { ...keyValue(inner), rollback };
+function wrapTransaction(inner: KvStore, rollback: () => void, inputGate: (read: Promise<unknown>) => void): StorageTransaction {
+  const calls = keyValue(inner);
+  const gated = <F extends (...args: never[]) => Promise<unknown>>(read: F): F =>
+    ((...args: Parameters<F>) => {
+      const operation = read(...args);
+      inputGate(operation);
+      return operation;
+    }) as F;
+  return { ...calls, get: gated(calls.get), list: gated(calls.list), delete: gated(calls.delete), rollback };
 }
 
 /** The Durable Object read/write calls over a KvStore (the options are cache hints it has no use for). */

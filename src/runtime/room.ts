@@ -193,13 +193,7 @@ export class LiveRoom implements ConnectionOwner {
     this.connections.delete(connection);
     if (this.#connected.has(connection)) {
       this.#connected.delete(connection);
-      // Legacy rooms flush from close listeners (y-partykit's onConnect): wait for them like for onClose.
-      const listeners = connection.hasListeners("close") ? connection.notify(closeEvent(code, reason, code !== 1006)) : undefined;
-      const server = this.#server;
-      const onClose = callUser(() => server?.onClose?.(connection.asParty())).catch((error) =>
-        this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onClose", connection: connection.id }),
-      );
-      const hook = listeners ? Promise.all([listeners, onClose]) : onClose;
+      const hook = this.#closeHooks(connection, code, reason);
       this.#closingHooks.add(hook);
       void hook.finally(() => {
         this.#closingHooks.delete(hook);
@@ -207,6 +201,18 @@ export class LiveRoom implements ConnectionOwner {
       });
     }
     this.deps.mayBeIdle(this);
+  }
+
+  /** `onClose` and close listeners, as an event like any other: through the input gate. */
+  async #closeHooks(connection: RoomConnection, code: number, reason: string): Promise<void> {
+    if (!this.#gate.open) await this.#gate.whenOpen().catch(() => {});
+    // Legacy rooms flush from close listeners (y-partykit's onConnect): wait for them like for onClose.
+    const listeners = connection.hasListeners("close") ? connection.notify(closeEvent(code, reason, code !== 1006)) : undefined;
+    const server = this.#server;
+    const onClose = callUser(() => server?.onClose?.(connection.asParty())).catch((error) =>
+      this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onClose", connection: connection.id }),
+    );
+    await (listeners ? Promise.all([listeners, onClose]) : onClose);
   }
 
   #socketError(connection: RoomConnection, error: Error): void {
@@ -228,9 +234,12 @@ export class LiveRoom implements ConnectionOwner {
     if (connection.hasListeners("error")) connection.notify(errorEvent(error));
     const server = this.#server;
     if (!server?.onError || !this.#connected.has(connection)) return;
-    callUser(() => server.onError!(connection.asParty(), error)).catch((hookError) =>
-      this.#log("error", "room.hook_failed", hookError, { code: "ERR_HOOK_FAILED", hook: "onError", connection: connection.id }),
-    );
+    const connected = this.#gate.open ? Promise.resolve() : this.#gate.whenOpen().catch(() => {}); // through the input gate
+    connected
+      .then(() => callUser(() => server.onError!(connection.asParty(), error)))
+      .catch((hookError: unknown) =>
+        this.#log("error", "room.hook_failed", hookError, { code: "ERR_HOOK_FAILED", hook: "onError", connection: connection.id }),
+      );
   }
 
   // ConnectionOwner

@@ -202,8 +202,9 @@ class Server implements YpartyServer, ServerCore {
     this.#http.closeIdleConnections();
     await this.#alarms?.stop();
     await this.#crons.stop();
-    for (const ws of this.fetchSockets) ws.close(CloseCode.GoingAway, "Server shutting down");
+    const fetchSocketsClosed = this.#closeFetchSockets();
     await this.registry.close(CloseCode.GoingAway, "Server shutting down");
+    await fetchSocketsClosed;
     this.heartbeat.stop();
     await this.partyContext.settle();
     this.#http.closeIdleConnections();
@@ -212,6 +213,18 @@ class Server implements YpartyServer, ServerCore {
     if (this.#ownsStorage) await this.#storage?.close();
     this.#state = "closed";
     this.logger.info("server.closed", {});
+  }
+
+  /** Closes `onSocket`'s sockets with 1001, as rooms close theirs: waits (bounded), then cuts what is left. */
+  async #closeFetchSockets(): Promise<void> {
+    const sockets = [...this.fetchSockets];
+    const closed = Promise.all(sockets.map((ws) => new Promise((resolve) => (ws.readyState === ws.CLOSED ? resolve(undefined) : ws.once("close", resolve)))));
+    for (const ws of sockets) {
+      if (ws.isPaused) ws.resume(); // still waiting for onSocket to listen: it must read the client's close
+      ws.close(CloseCode.GoingAway, "Server shutting down");
+    }
+    await settleWithin(closed, this.limits.shutdownTimeoutMs);
+    for (const ws of sockets) if (ws.readyState !== ws.CLOSED) ws.terminate();
   }
 
   rooms(): LiveRoomInfo[] {

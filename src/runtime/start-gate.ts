@@ -3,11 +3,16 @@
  * start; a failed start is forgotten so the next arrival retries), while no `blockConcurrencyWhile`
  * callback runs, and while no storage read is in flight (Durable Objects' input gate: the handler that
  * awaits a read goes on before any other event, so a read-modify-write is not interleaved).
+ *
+ * Events that find it closed wait their turn, first come first served: each is let in alone, and the next
+ * only once the one before has run up to its first await (and perhaps closed the gate again).
  */
 export class StartGate {
   #started = false;
   #starting: Promise<void> | undefined;
-  #blockers = new Set<Promise<unknown>>();
+  readonly #blockers = new Set<Promise<unknown>>();
+  readonly #waiting: Array<() => void> = [];
+  #admitting = false;
 
   constructor(private readonly start: () => Promise<void>) {}
 
@@ -15,26 +20,37 @@ export class StartGate {
     return this.#started;
   }
 
-  /** True when an event may be delivered right now, without waiting. */
+  /** True when an event may be delivered right now, without waiting (and without jumping the queue). */
   get open(): boolean {
-    return this.#started && this.#blockers.size === 0;
+    return this.#started && this.#blockers.size === 0 && this.#waiting.length === 0;
   }
 
-  /** Starts the room if needed, then waits for any blocking callback or read. Rejects with the start's error. */
+  /** Starts the room if needed, then waits for the event's turn. Rejects with the start's error. */
   async whenOpen(): Promise<void> {
     if (!this.#started) await this.#ensureStarted();
-    while (this.#blockers.size > 0) {
-      await Promise.allSettled([...this.#blockers]);
-      // The code that awaited the last one runs first (its microtasks), and may hold the gate again.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    if (this.open) return;
+    const turn = new Promise<void>((resolve) => this.#waiting.push(resolve));
+    void this.#admit();
+    await turn;
   }
 
-  /** The input gate: events wait while `operation` (a storage read) is in flight. */
-  holdWhile(operation: Promise<unknown>): void {
-    this.#blockers.add(operation);
-    const release = () => void this.#blockers.delete(operation);
-    operation.then(release, release);
+  /** Lets waiting events in one at a time, each once nothing holds the gate. */
+  async #admit(): Promise<void> {
+    if (this.#admitting) return;
+    this.#admitting = true;
+    try {
+      while (this.#waiting.length > 0) {
+        while (this.#blockers.size > 0) {
+          await Promise.allSettled([...this.#blockers]);
+          // The code that awaited the last one runs first (its microtasks), and may hold the gate again.
+          await nextTurn();
+        }
+        this.#waiting.shift()!();
+        await nextTurn(); // the event runs up to its first await before the next is let in
+      }
+    } finally {
+      this.#admitting = false;
+    }
   }
 
   #ensureStarted(): Promise<void> {
@@ -54,11 +70,16 @@ export class StartGate {
   /** `room.blockConcurrencyWhile`: events wait until `fn` settles; its result or error is returned. */
   async block<T>(fn: () => Promise<T>): Promise<T> {
     const running = (async () => fn())();
-    this.#blockers.add(running);
-    try {
-      return await running;
-    } finally {
-      this.#blockers.delete(running);
-    }
+    this.holdWhile(running);
+    return running;
+  }
+
+  /** Events wait while `operation` (a blocking callback, a storage read) is in flight. */
+  holdWhile(operation: Promise<unknown>): void {
+    this.#blockers.add(operation);
+    const release = () => void this.#blockers.delete(operation);
+    operation.then(release, release);
   }
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

@@ -97,9 +97,18 @@ function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duple
     core.fetchSockets.add(ws);
     ws.once("close", () => core.fetchSockets.delete(ws));
     core.heartbeat.track(ws, () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", path: url.pathname }));
+    // Frames wait until onSocket listens for them (it may await something first), or has returned.
+    ws.pause();
+    const resume = (): void => {
+      ws.off("newListener", onListener);
+      if (ws.isPaused) ws.resume();
+    };
+    const onListener = (event: string | symbol): void => void (event === "message" && queueMicrotask(resume));
+    ws.on("newListener", onListener);
     const fetchSocket = Object.assign(ws, { request }) as unknown as FetchSocket;
-    callUser(() => onSocket(fetchSocket, core.partyContext.fetchLobby(), core.partyContext.executionContext())).catch((error) => {
+    callUser(() => onSocket(fetchSocket, core.partyContext.fetchLobby(), core.partyContext.executionContext())).then(resume, (error) => {
       core.logger.error("party.hook_failed", { code: "ERR_HOOK_FAILED", hook: "onSocket", party: MAIN_PARTY, error });
+      resume(); // a paused socket could not read the client's answer to the close
       ws.close(CloseCode.InternalError, "onSocket failed");
     });
   });

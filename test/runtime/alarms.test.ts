@@ -228,5 +228,17 @@ describe("alarms", () => {
     expect(await kv.list()).toEqual(new Map());
     await storage.close();
   });
+
+  it("lets getAlarm() see a setAlarm() that was not awaited", async () => {
+    class Peek implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest() {
+        void this.room.storage.setAlarm(Date.now() + 60_000);
+        return Response.json({ seen: (await this.room.storage.getAlarm()) !== null });
+      }
+    }
+    const { url } = await startServer({ main: Peek }, { storage: "memory" });
+    expect(await (await fetch(`${url}/party/peek`)).json()).toEqual({ seen: true });
+  });
 });
 

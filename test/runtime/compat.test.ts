@@ -81,4 +81,22 @@ describe("static onSocket", () => {
     expect((await client.closed).code).toBe(1011);
     expect(broken.logs).toContainEqual(expect.objectContaining({ event: "party.hook_failed", hook: "onSocket", code: "ERR_HOOK_FAILED" }));
   });
+
+  it("keeps frames a client sends before onSocket listens (it may await something first)", async () => {
+    class Late implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect() {}
+      static async onSocket(socket: Party.FetchSocket) {
+        await new Promise((resolve) => setTimeout(resolve, 30)); // e.g. a token check
+        socket.addEventListener("message", (event) => socket.send(`got ${String(event.data)}`));
+      }
+    }
+    const { wsUrl } = await startServer({ main: Late }, { storage: "memory" });
+    const client = connect(wsUrl("/late"));
+    await client.opened;
+    client.send("first");
+    client.send("second");
+    expect([await client.next(), await client.next()]).toEqual(["got first", "got second"]);
+  });
 });
+
