@@ -71,7 +71,7 @@ export class LiveRoom implements ConnectionOwner {
       connections: this.connections,
       storageOps: this.#storageOps,
       inputGate: (read) => this.#gate.holdWhile(read),
-      blockConcurrencyWhile: (fn) => this.#gate.block(fn),
+      blockConcurrencyWhile: (fn) => this.#whileBusy(() => this.#gate.block(fn)),
     });
     this.#inbox = new Inbox(this.#gate, (connection, frame) => this.#deliver(connection, frame), (connection) => this.#inboxDone(connection));
   }
@@ -167,7 +167,16 @@ export class LiveRoom implements ConnectionOwner {
     } catch (error) {
       return this.#fault(connection, error, "onMessage");
     }
-    if (isThenable(result)) Promise.resolve(result).catch((error: unknown) => this.#fault(connection, error, "onMessage"));
+    if (isThenable(result)) {
+      // The room is not idle (and may not unload) while the handler still runs.
+      this.#busy++;
+      Promise.resolve(result)
+        .catch((error: unknown) => this.#fault(connection, error, "onMessage"))
+        .finally(() => {
+          this.#busy--;
+          this.deps.mayBeIdle(this);
+        });
+    }
   }
 
   #closed(connection: RoomConnection, code: number, reason: string): void {

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
 /**
  * When a room may receive events: after its start succeeded (concurrent first arrivals share one
  * start; a failed start is forgotten so the next arrival retries), while no `blockConcurrencyWhile`
@@ -13,6 +15,9 @@ export class StartGate {
   readonly #blockers = new Set<Promise<unknown>>();
   readonly #waiting: Array<() => void> = [];
   #admitting = false;
+  #blockChain: Promise<void> = Promise.resolve();
+  /** An event went in by the fast path this turn: it may not have reached its first read yet. */
+  #claimed = false;
 
   constructor(private readonly start: () => Promise<void>) {}
 
@@ -22,13 +27,18 @@ export class StartGate {
 
   /** True when an event may be delivered right now, without waiting (and without jumping the queue). */
   get open(): boolean {
-    return this.#started && this.#blockers.size === 0 && this.#waiting.length === 0;
+    return this.#started && this.#blockers.size === 0 && this.#waiting.length === 0 && !this.#claimed;
   }
 
   /** Starts the room if needed, then waits for the event's turn. Rejects with the start's error. */
   async whenOpen(): Promise<void> {
     if (!this.#started) await this.#ensureStarted();
-    if (this.open) return;
+    if (this.open) {
+      // Claim the rest of this turn: the event has awaits to go before its first read.
+      this.#claimed = true;
+      setImmediate(() => (this.#claimed = false));
+      return;
+    }
     const turn = new Promise<void>((resolve) => this.#waiting.push(resolve));
     void this.#admit();
     await turn;
@@ -40,7 +50,11 @@ export class StartGate {
     this.#admitting = true;
     try {
       while (this.#waiting.length > 0) {
-        while (this.#blockers.size > 0) {
+        while (this.#blockers.size > 0 || this.#claimed) {
+          if (this.#claimed && this.#blockers.size === 0) {
+            await nextTurn();
+            continue;
+          }
           await Promise.allSettled([...this.#blockers]);
           // The code that awaited the last one runs first (its microtasks), and may hold the gate again.
           await nextTurn();
@@ -67,9 +81,15 @@ export class StartGate {
     return this.#starting;
   }
 
-  /** `room.blockConcurrencyWhile`: events wait until `fn` settles; its result or error is returned. */
-  async block<T>(fn: () => Promise<T>): Promise<T> {
-    const running = (async () => fn())();
+  /**
+   * `room.blockConcurrencyWhile`: events wait until `fn` settles; its result or error is returned. Callbacks run one
+   * at a time (one called by code that resumed after some other await waits for the running one); one called from
+   * inside another runs at once.
+   */
+  block<T>(fn: () => Promise<T>): Promise<T> {
+    const nested = insideBlock.getStore() === this;
+    const running = nested ? Promise.resolve().then(fn) : this.#blockChain.then(() => insideBlock.run(this, fn));
+    if (!nested) this.#blockChain = running.then(ignore, ignore);
     this.holdWhile(running);
     return running;
   }
@@ -83,3 +103,6 @@ export class StartGate {
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const ignore = (): void => {};
+/** Which gate's blockConcurrencyWhile callback the running code is inside, to run a nested call at once. */
+const insideBlock = new AsyncLocalStorage<StartGate>();

@@ -108,5 +108,79 @@ describe("input gate", () => {
     const response = await waitFor(fetch(`${url}/party/self`), "the outer request");
     expect(await response.text()).toBe("outer got inner");
   });
+
+  it("lets events that waited for the start in one at a time: five POSTs to a starting room count 1 to 5", async () => {
+    class SlowStart extends Counter {
+      async onStart() {
+        await new Promise((resolve) => setTimeout(resolve, 50)); // loading something
+      }
+    }
+    const { url } = await startServer({ main: SlowStart }, { storage: "memory" });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => fetch(`${url}/party/cold`, { method: "POST" }).then((r) => r.text())));
+    expect(answers.sort()).toEqual(["1", "2", "3", "4", "5"]);
+  });
+
+  it("runs blockConcurrencyWhile callbacks one at a time, also for code that resumed after another await", async () => {
+    const order: string[] = [];
+    const resumeX = deferred();
+    const releaseA = deferred();
+    const xRan = deferred();
+    class Critical implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onMessage() {
+        await resumeX.promise; // e.g. a fetch elsewhere: the gate is open meanwhile
+        await this.room.blockConcurrencyWhile(async () => void order.push("x"));
+        xRan.resolve();
+      }
+      async onRequest() {
+        void this.room.blockConcurrencyWhile(async () => {
+          order.push("a start");
+          await releaseA.promise;
+          order.push("a end");
+        });
+        await Promise.resolve();
+        return new Response("started");
+      }
+    }
+    const { url, wsUrl } = await startServer({ main: Critical }, { storage: "memory" });
+    const client = connect(wsUrl("/party/crit"));
+    await client.opened;
+    client.send("x");
+    expect(await (await fetch(`${url}/party/crit`)).text()).toBe("started");
+    resumeX.resolve();
+    releaseA.resolve();
+    await waitFor(xRan.promise, "x's callback");
+    expect(order).toEqual(["a start", "a end", "x"]);
+  });
+
+  it("keeps a room loaded while a message handler still runs after its client left", async () => {
+    const release = deferred();
+    const closed = deferred();
+    class Lingering implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onMessage() {
+        await release.promise;
+        await this.room.storage.put("done", true);
+      }
+      onClose() {
+        closed.resolve();
+      }
+    }
+    const { wsUrl, server } = await startServer({ main: Lingering }, { storage: "memory" });
+    const client = connect(wsUrl("/party/linger"));
+    await client.opened;
+    client.send("work");
+    client.ws.close();
+    await waitFor(closed.promise, "onClose");
+    expect(await server.unloadIfIdle("main", "linger")).toBe(false); // its handler still runs
+    release.resolve();
+    let unloaded = false;
+    // The handler settles a few turns after `release`: then the room is idle and unloads.
+    for (let turn = 0; turn < 100 && !unloaded; turn++) {
+      unloaded = await server.unloadIfIdle("main", "linger");
+      if (!unloaded) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(unloaded).toBe(true);
+  });
 });
 
