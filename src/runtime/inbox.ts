@@ -47,6 +47,7 @@ export class Inbox {
   }
 
   receive(connection: RoomConnection, frame: Frame): void {
+    if (connection.closedByServer) return; // dropped, as #drain drops its queued frames (and it must not restart the room)
     const queue = this.#queued.get(connection);
     if (!queue && this.gate.open) return this.deliver(connection, frame);
     if (queue) queue.push(frame);

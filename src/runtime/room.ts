@@ -158,9 +158,10 @@ export class LiveRoom implements ConnectionOwner {
 
   /** Every frame passes here: no closure, promise or event is made unless a listener or an async hook needs it. */
   #deliver(connection: RoomConnection, frame: Frame): void {
+    if (connection.closedByServer) return; // the rest of a batch after a fault closed it
     if (connection.hasListeners("message")) connection.notify(messageEvent(frame));
     const server = this.#server;
-    if (!server?.onMessage || connection.closedByServer) return;
+    if (!server?.onMessage) return;
     let result: unknown;
     try {
       result = server.onMessage(frame, connection.asParty());
@@ -285,7 +286,8 @@ export class LiveRoom implements ConnectionOwner {
     for (const connection of this.connections.all()) connection.close(closeCode, reason);
     await settleWithin(socketsClosed, this.deps.limits.shutdownTimeoutMs);
     for (const ws of sockets) if (ws.readyState !== ws.CLOSED) ws.terminate();
-    await Promise.allSettled([...this.#closingHooks]);
+    // Bounded like the sockets: a close hook waits for the input gate, which a callback that never settles keeps shut.
+    await settleWithin(Promise.allSettled([...this.#closingHooks]), this.deps.limits.shutdownTimeoutMs);
     await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
     if (this.#gate.started && this.#server?.onStop) {
       await callUser(() => this.#server!.onStop!()).catch((error) =>

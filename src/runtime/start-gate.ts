@@ -87,8 +87,12 @@ export class StartGate {
    * inside another runs at once.
    */
   block<T>(fn: () => Promise<T>): Promise<T> {
-    const nested = insideBlock.getStore() === this;
-    const running = nested ? Promise.resolve().then(fn) : this.#blockChain.then(() => insideBlock.run(this, fn));
+    const outer = insideBlock.getStore();
+    const nested = outer?.gate === this && outer.active;
+    const inside = { gate: this, active: true };
+    const running = nested
+      ? Promise.resolve().then(fn)
+      : this.#blockChain.then(() => insideBlock.run(inside, fn)).finally(() => (inside.active = false));
     if (!nested) this.#blockChain = running.then(ignore, ignore);
     this.holdWhile(running);
     return running;
@@ -104,5 +108,8 @@ export class StartGate {
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const ignore = (): void => {};
-/** Which gate's blockConcurrencyWhile callback the running code is inside, to run a nested call at once. */
-const insideBlock = new AsyncLocalStorage<StartGate>();
+/**
+ * Which gate's blockConcurrencyWhile callback the running code is inside, to run a nested call at once; `active` ends
+ * with the callback (timers it started outlive it, and must wait their turn then).
+ */
+const insideBlock = new AsyncLocalStorage<{ gate: StartGate; active: boolean }>();

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
+import { StartGate } from "../../src/runtime/start-gate.js";
 import { cleanupAll, connect, deferred, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -181,6 +182,30 @@ describe("input gate", () => {
       if (!unloaded) await new Promise((resolve) => setImmediate(resolve));
     }
     expect(unloaded).toBe(true);
+  });
+
+  it("treats a blockConcurrencyWhile from a timer a finished callback left behind as a new one: it waits its turn", async () => {
+    const gate = new StartGate(async () => {});
+    await gate.whenOpen();
+    const order: string[] = [];
+    const timerFired = deferred();
+    const releaseB = deferred();
+    let leaked: Promise<void> | undefined;
+    await gate.block(async () => {
+      setTimeout(() => {
+        leaked = gate.block(async () => void order.push("leaked"));
+        timerFired.resolve();
+      }, 0);
+    });
+    const b = gate.block(async () => {
+      order.push("B start");
+      await releaseB.promise;
+      order.push("B end");
+    });
+    await waitFor(timerFired.promise, "the leftover timer");
+    releaseB.resolve();
+    await Promise.all([b, leaked]);
+    expect(order).toEqual(["B start", "B end", "leaked"]);
   });
 });
 
