@@ -74,8 +74,9 @@ describe("crons", () => {
       { name: "tick", cron: "* * * * * *" },
       { name: "tick", cron: "* * * * * *" },
     ]);
-    expect(runs[0]!.scheduledTime % 1000).toBe(0);
-    expect(runs[1]!.scheduledTime - runs[0]!.scheduledTime).toBe(1000);
+    expect(runs.map((run) => run.scheduledTime % 1000)).toEqual([0, 0]); // on the second, as scheduled
+    // The next second, or a later one if this machine stalled past it (missed runs are not made up).
+    expect(runs[1]!.scheduledTime - runs[0]!.scheduledTime).toBeGreaterThanOrEqual(1000);
     expect(((await (await fetch(`${url}/party/clock`)).json()) as { ticks: number }).ticks).toBeGreaterThanOrEqual(2);
   });
 
