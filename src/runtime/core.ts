@@ -20,6 +20,8 @@ export interface ServerCore {
   readonly heartbeat: Heartbeat;
   readonly wss: WebSocketServer;
   readonly routes: RouteHandler[];
+  /** `GET /parties/{party}` answers the party's rooms (`createServer({ listRooms })`). */
+  readonly listsRooms: boolean;
   /** Sockets handed to the main party's `onSocket` (outside any room): closed with the server. */
   readonly fetchSockets: Set<WsSocket>;
   /** The public server object handed to route handlers. */

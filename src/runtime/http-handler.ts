@@ -44,6 +44,7 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
   const { url, route } = routed;
   if (route.kind === "party") {
     if (!core.parties.has(route.party)) return unknownParty(route.party);
+    if (!core.listsRooms) return errorResponse("ERR_NOT_FOUND", "Room listing is turned off on this server (listRooms: false)", 404);
     if (req.method !== "GET" && req.method !== "HEAD") return errorResponse("ERR_METHOD_NOT_ALLOWED", "Only GET lists a party", 405);
     return Response.json(await listParty(core, route.party));
   }

@@ -47,6 +47,11 @@ export interface CreateServerOptions {
    * `main` party's static `onCron`. An expression that cannot run throws `ERR_INVALID_CRON` here.
    */
   crons?: Record<string, string>;
+  /**
+   * Whether `GET /parties/{party}` lists the party's rooms to anyone who asks (default true: the demo's room picker
+   * uses it). `false` answers 404, for servers whose room names are not public.
+   */
+  listRooms?: boolean;
 }
 
 export interface LiveRoomInfo {
@@ -94,6 +99,7 @@ class Server implements YpartyServer, ServerCore {
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Set<WsSocket>();
+  readonly listsRooms: boolean;
   readonly publicServer = this;
   readonly #http: HttpServer;
   readonly #host: string;
@@ -113,6 +119,7 @@ class Server implements YpartyServer, ServerCore {
     this.#storage = options.storage;
     this.#ownsStorage = !options.storage;
     this.routes = (options.routes ?? []) as CoreRouteHandler[];
+    this.listsRooms = options.listRooms ?? true;
     this.partyContext = new PartyContext(
       { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
       options.vars ?? {},

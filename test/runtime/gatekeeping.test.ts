@@ -226,3 +226,23 @@ describe("refusals before the body is read", () => {
   });
 });
 
+describe("the party listing", () => {
+  it("lists rooms by default, and answers 404 with listRooms: false while the rooms themselves still work", async () => {
+    class Named implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onRequest() {
+        return new Response(`room ${this.room.id}`);
+      }
+    }
+    const open = await startServer({ main: Named }, { storage: "memory" });
+    await fetch(`${open.url}/party/secret-plans`);
+    expect(((await (await fetch(`${open.url}/parties/main`)).json()) as { rooms: Array<{ id: string }> }).rooms.map((r) => r.id)).toEqual(["secret-plans"]);
+
+    const closed = await startServer({ main: Named }, { storage: "memory", listRooms: false });
+    expect(await (await fetch(`${closed.url}/party/secret-plans`)).text()).toBe("room secret-plans");
+    const listing = await fetch(`${closed.url}/parties/main`);
+    expect(listing.status).toBe(404);
+    expect(await listing.json()).toEqual({ error: { code: "ERR_NOT_FOUND", message: expect.stringContaining("listRooms: false") } });
+  });
+});
+

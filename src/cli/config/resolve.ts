@@ -69,6 +69,8 @@ export interface ProjectConfig {
   serve?: ServeConfig;
   /** PartyKit's `crons`: name → expression, each checked here. */
   crons: Record<string, string>;
+  /** `GET /parties/{party}` lists rooms (default true). */
+  listRooms: boolean;
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -179,6 +181,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     ...(build ? { build } : {}),
     ...(serve ? { serve } : {}),
     crons: checkedCrons(file.crons ?? {}, source),
+    listRooms: file.listRooms ?? true,
     notes,
   };
 }

@@ -48,6 +48,8 @@ export const configShape = object({
   build: object({ command: str, cwd: str, watch: stringOrStrings, alias: recordOf(str) }),
   // name → cron expression: runs the main party's static onCron (see src/runtime/crons.ts).
   crons: recordOf(str),
+  // false: GET /parties/{party} does not list room names (yparty's own field).
+  listRooms: bool,
   // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
   team: str,
   preview: str,
@@ -97,6 +99,7 @@ export interface ConfigFile {
   serve?: string | ServeFileConfig;
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };
   crons?: Record<string, string>;
+  listRooms?: boolean;
   [hosted: string]: unknown;
 }
 

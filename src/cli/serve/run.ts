@@ -75,6 +75,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       logger,
       routes: routesFor(project, admin.route),
       crons: project.crons,
+      listRooms: project.listRooms,
     });
     await server.listen();
   } catch (error) {
