@@ -7,10 +7,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { KvStore } from "../../persistence/types.js";
+import { InFlight } from "../../persistence/in-flight.js";
 import { codeOf } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { RoomAlarm } from "./room-storage.js";
 import { storageName } from "./routing.js";
+import { runAt, type TimerAt } from "./timers.js";
 
 /** The KvStore holding every alarm. Room stores are named `party/room`; this name has no "/", so never collides. */
 export const ALARMS_KV_NAME = "__yparty:alarms";
@@ -43,24 +45,18 @@ const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): bool
 /** Runs the room's `onAlarm` (loading the room first). */
 export type FireAlarm = (party: string, roomId: string) => Promise<void>;
 
-// setTimeout cannot wait longer than 2^31-1 ms; longer alarms re-arm in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AlarmScheduler {
-  readonly #timers = new Map<string, { time: number; timer: NodeJS.Timeout }>();
-  readonly #firing = new Set<Promise<void>>();
+  readonly #timers = new Map<string, TimerAt>();
+  readonly #firing = new InFlight();
   #stopped = false;
-  readonly #locks = new Map<string, Promise<unknown>>();
+  /** Per room, the read-then-write steps on its record, one after another (kv.get does not wait for queued writes). */
+  readonly #steps = new Map<string, Promise<unknown>>();
   /** Per room, the alarm handler running (or waiting to run), so the next waits for it. */
-  readonly #handlers = new Map<string, Promise<void>>();
+  readonly #handlers = new Map<string, Promise<unknown>>();
 
-  /** Runs one read-then-write step on `key`'s record, after every earlier one (kv.get does not wait for queued writes). */
   #serial<T>(key: string, step: () => Promise<T>): Promise<T> {
-    const run = (this.#locks.get(key) ?? Promise.resolve()).then(step);
-    const tail = run.catch(() => undefined);
-    this.#locks.set(key, tail);
-    void tail.then(() => this.#locks.get(key) === tail && this.#locks.delete(key));
-    return run;
+    return chainOn(this.#steps, key, step);
   }
 
   constructor(
@@ -109,41 +105,28 @@ export class AlarmScheduler {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const key of [...this.#timers.keys()]) this.#disarm(key);
-    await Promise.allSettled([...this.#firing]);
+    await this.#firing.drain();
   }
 
   /** Fires `record` at `at` (its own time, or later when storage failed and it is tried again). */
   #arm(key: string, record: AlarmRecord, at = record.time): void {
     if (this.#stopped) return;
     this.#disarm(key);
-    const delay = Math.max(0, at - Date.now());
-    const timer: NodeJS.Timeout = setTimeout(() => {
-      if (delay > MAX_TIMER_MS) return this.#arm(key, record, at);
-      if (this.#timers.get(key)?.timer === timer) this.#timers.delete(key);
-      this.#track(this.#fireAfterRunning(key, record));
-    }, Math.min(delay, MAX_TIMER_MS));
-    timer.unref();
-    this.#timers.set(key, { time: record.time, timer });
+    const timer = runAt(at, () => {
+      if (this.#timers.get(key) === timer) this.#timers.delete(key);
+      void this.#firing.track(this.#fireAfterRunning(key, record));
+    });
+    this.#timers.set(key, timer);
   }
 
   #disarm(key: string): void {
-    const entry = this.#timers.get(key);
-    if (!entry) return;
-    clearTimeout(entry.timer);
+    this.#timers.get(key)?.cancel();
     this.#timers.delete(key);
-  }
-
-  #track(firing: Promise<void>): void {
-    this.#firing.add(firing);
-    void firing.finally(() => this.#firing.delete(firing));
   }
 
   /** One `onAlarm` at a time per room, as on Durable Objects: an alarm due while the last one runs waits for it. */
   #fireAfterRunning(key: string, record: AlarmRecord): Promise<void> {
-    const run = (this.#handlers.get(key) ?? Promise.resolve()).then(() => this.#fire(key, record));
-    this.#handlers.set(key, run);
-    void run.then(() => this.#handlers.get(key) === run && this.#handlers.delete(key));
-    return run;
+    return chainOn(this.#handlers, key, () => this.#fire(key, record));
   }
 
   /** Runs `onAlarm` with the record marked running, then deletes it, retries it, or leaves what the handler set. */
@@ -198,3 +181,14 @@ export class AlarmScheduler {
     this.logger.warn("alarm.retry_scheduled", { code: "ERR_ALARM_FAILED", party, room: roomId, retry: retries, at: new Date(next.time).toISOString() });
   }
 }
+
+/** Runs `step` once the last one chained on `key` has settled (either way); the map forgets a key with nothing left. */
+function chainOn<T>(chains: Map<string, Promise<unknown>>, key: string, step: () => Promise<T>): Promise<T> {
+  const run = (chains.get(key) ?? Promise.resolve()).then(step);
+  const tail = run.then(ignore, ignore);
+  chains.set(key, tail);
+  void tail.then(() => chains.get(key) === tail && chains.delete(key));
+  return run;
+}
+
+const ignore = (): void => {};

@@ -3,20 +3,19 @@
  * its expression names (UTC). A run that throws is logged; the schedule goes on. Times missed while the server was
  * down are not made up, as on PartyKit's platform.
  */
+import { InFlight } from "../../persistence/in-flight.js";
 import { codeOf } from "./errors.js";
 import { parseCron, type CronSchedule } from "./cron-expression.js";
 import type { Logger } from "./log.js";
 import type { Cron } from "./party-types.js";
-
-// setTimeout cannot wait longer than 2^31-1 ms; a later run re-arms in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { runAt, type TimerAt } from "./timers.js";
 
 export type RunCron = (cron: Cron) => Promise<void>;
 
 export class CronScheduler {
   readonly #schedules: Array<{ name: string; expression: string; schedule: CronSchedule }>;
-  readonly #timers = new Map<string, NodeJS.Timeout>();
-  readonly #running = new Set<Promise<void>>();
+  readonly #timers = new Map<string, TimerAt>();
+  readonly #running = new InFlight();
   #stopped = false;
 
   /** Throws `ERR_INVALID_CRON` naming the schedule when an expression cannot run. */
@@ -46,21 +45,18 @@ export class CronScheduler {
   /** Stops every timer and waits for runs under way. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const timer of this.#timers.values()) timer.cancel();
     this.#timers.clear();
-    await Promise.allSettled([...this.#running]);
+    await this.#running.drain();
   }
 
   #arm(entry: { name: string; expression: string; schedule: CronSchedule }, at: number): void {
     if (this.#stopped) return;
-    const delay = Math.max(0, at - Date.now());
-    const timer = setTimeout(() => {
-      if (delay > MAX_TIMER_MS) return this.#arm(entry, at);
+    const timer = runAt(at, () => {
       // The next run is set from the scheduled time, so a slow run never shifts the schedule.
       this.#arm(entry, entry.schedule.next(new Date(Math.max(at, Date.now()))).getTime());
-      this.#track(this.#fire(entry, at));
-    }, Math.min(delay, MAX_TIMER_MS));
-    timer.unref();
+      void this.#running.track(this.#fire(entry, at));
+    });
     this.#timers.set(entry.name, timer);
   }
 
@@ -71,10 +67,5 @@ export class CronScheduler {
     } catch (error) {
       this.logger.error("cron.failed", { code: codeOf(error, "ERR_HOOK_FAILED"), cron: entry.name, error });
     }
-  }
-
-  #track(run: Promise<void>): void {
-    this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
   }
 }

@@ -60,14 +60,19 @@ export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: Pendin
   };
   for (const name of Object.keys(storage) as Array<keyof Storage>) {
     const call = storage[name] as (...args: unknown[]) => Promise<unknown>;
-    const reads = READS.has(name);
-    (storage as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      const operation = pending.track(callUser(() => call(...args)));
-      if (reads) inputGate(operation);
-      return operation;
-    };
+    const tracked = (...args: unknown[]) => pending.track(callUser(() => call(...args)));
+    (storage as unknown as Record<string, unknown>)[name] = READS.has(name) ? holdingGate(inputGate, tracked) : tracked;
   }
   return storage;
+}
+
+/** `read`, with the input gate held while each call of it is in flight. */
+function holdingGate<F extends (...args: never[]) => Promise<unknown>>(inputGate: (read: Promise<unknown>) => void, read: F): F {
+  return ((...args: Parameters<F>) => {
+    const operation = read(...args);
+    inputGate(operation);
+    return operation;
+  }) as F;
 }
 
 async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction) => Promise<T>, inputGate: (read: Promise<unknown>) => void): Promise<T> {
@@ -88,13 +93,13 @@ async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction)
 
 function wrapTransaction(inner: KvStore, rollback: () => void, inputGate: (read: Promise<unknown>) => void): StorageTransaction {
   const calls = keyValue(inner);
-  const gated = <F extends (...args: never[]) => Promise<unknown>>(read: F): F =>
-    ((...args: Parameters<F>) => {
-      const operation = read(...args);
-      inputGate(operation);
-      return operation;
-    }) as F;
-  return { ...calls, get: gated(calls.get), list: gated(calls.list), delete: gated(calls.delete), rollback };
+  return {
+    ...calls,
+    get: holdingGate(inputGate, calls.get),
+    list: holdingGate(inputGate, calls.list),
+    delete: holdingGate(inputGate, calls.delete),
+    rollback,
+  };
 }
 
 /** The Durable Object read/write calls over a KvStore (the options are cache hints it has no use for). */

@@ -13,6 +13,7 @@ import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
 import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
+import { closeSocketsWithin } from "./socket-close.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { ConnectionContext, Context, Room, Server } from "./party-types.js";
@@ -281,11 +282,8 @@ export class LiveRoom implements ConnectionOwner {
    */
   async stop(closeCode: number, reason: string): Promise<void> {
     this.#stopped = true;
-    const sockets = this.connections.all().map((c) => c.ws);
-    const socketsClosed = Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once("close", r)))));
-    for (const connection of this.connections.all()) connection.close(closeCode, reason);
-    await settleWithin(socketsClosed, this.deps.limits.shutdownTimeoutMs);
-    for (const ws of sockets) if (ws.readyState !== ws.CLOSED) ws.terminate();
+    const sockets = this.connections.all().map((connection) => ({ ws: connection.ws, close: () => connection.close(closeCode, reason) }));
+    await closeSocketsWithin(sockets, this.deps.limits.shutdownTimeoutMs);
     // Bounded like the sockets: a close hook waits for the input gate, which a callback that never settles keeps shut.
     await settleWithin(Promise.allSettled([...this.#closingHooks]), this.deps.limits.shutdownTimeoutMs);
     await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);

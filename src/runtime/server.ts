@@ -21,6 +21,7 @@ import { definePartyFromModule, type PartyDefinition, type PartyModule } from ".
 import { RoomRegistry } from "./registry.js";
 import type { Cron } from "./party-types.js";
 import { LiveRoom } from "./room.js";
+import { closeSocketsWithin } from "./socket-close.js";
 import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
 
@@ -223,15 +224,12 @@ class Server implements YpartyServer, ServerCore {
   }
 
   /** Closes `onSocket`'s sockets with 1001, as rooms close theirs: waits (bounded), then cuts what is left. */
-  async #closeFetchSockets(): Promise<void> {
-    const sockets = [...this.fetchSockets];
-    const closed = Promise.all(sockets.map((ws) => new Promise((resolve) => (ws.readyState === ws.CLOSED ? resolve(undefined) : ws.once("close", resolve)))));
-    for (const ws of sockets) {
+  #closeFetchSockets(): Promise<void> {
+    const close = (ws: WsSocket): void => {
       if (ws.isPaused) ws.resume(); // still waiting for onSocket to listen: it must read the client's close
       ws.close(CloseCode.GoingAway, "Server shutting down");
-    }
-    await settleWithin(closed, this.limits.shutdownTimeoutMs);
-    for (const ws of sockets) if (ws.readyState !== ws.CLOSED) ws.terminate();
+    };
+    return closeSocketsWithin([...this.fetchSockets].map((ws) => ({ ws, close: () => close(ws) })), this.limits.shutdownTimeoutMs);
   }
 
   rooms(): LiveRoomInfo[] {

@@ -51,12 +51,9 @@ export class StartGate {
     try {
       while (this.#waiting.length > 0) {
         while (this.#blockers.size > 0 || this.#claimed) {
-          if (this.#claimed && this.#blockers.size === 0) {
-            await nextTurn();
-            continue;
-          }
-          await Promise.allSettled([...this.#blockers]);
-          // The code that awaited the last one runs first (its microtasks), and may hold the gate again.
+          if (this.#blockers.size > 0) await Promise.allSettled([...this.#blockers]);
+          // The code that awaited the last one runs first (its microtasks), and may hold the gate again; a claim
+          // made by the fast path ends with the turn.
           await nextTurn();
         }
         this.#waiting.shift()!();

@@ -71,7 +71,7 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
     // The room may still be unloading (a previous instance): hold frames and errors until it listens.
     ws.pause();
     ws.on("error", ignoreError);
-    core.heartbeat.track(ws, heartbeatTimeoutLog(core, route.party, route.roomId));
+    core.heartbeat.track(ws, heartbeatTimeoutLog(core, { party: route.party, room: route.roomId }));
     core.registry
       .withRoom(route.party, route.roomId, (room) => room.accept(ws, connectUrl, context))
       .catch((error) => {
@@ -96,7 +96,7 @@ function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duple
     ws.on("error", ignoreError);
     core.fetchSockets.add(ws);
     ws.once("close", () => core.fetchSockets.delete(ws));
-    core.heartbeat.track(ws, () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", path: url.pathname }));
+    core.heartbeat.track(ws, heartbeatTimeoutLog(core, { path: url.pathname }));
     // Frames wait until onSocket listens for them (it may await something first), or has returned.
     ws.pause();
     const resume = (): void => {
@@ -116,6 +116,6 @@ function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duple
 }
 
 /** Built outside `upgrade` so the callback kept per socket does not hold that scope (the request, its headers). */
-function heartbeatTimeoutLog(core: ServerCore, party: string, room: string): () => void {
-  return () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", party, room });
+function heartbeatTimeoutLog(core: ServerCore, where: { party: string; room: string } | { path: string }): () => void {
+  return () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", ...where });
 }
