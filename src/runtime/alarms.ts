@@ -126,6 +126,7 @@ export class AlarmScheduler {
 
   /** One `onAlarm` at a time per room, as on Durable Objects: an alarm due while the last one runs waits for it. */
   #fireAfterRunning(key: string, record: AlarmRecord): Promise<void> {
+    if (this.#handlers.has(key)) this.logger.debug("alarm.queued", { party: record.party, room: record.roomId });
     return chainOn(this.#handlers, key, () => this.#fire(key, record));
   }
 

@@ -172,19 +172,21 @@ describe("alarms", () => {
     let most = 0;
     let calls = 0;
     const second = deferred<void>();
+    const queued = deferred<void>();
     const Slow = firesNow(async (room) => {
       running++;
       most = Math.max(most, running);
       calls++;
       if (calls === 1) {
         await room.storage.setAlarm(Date.now()); // due at once, while this one still works
-        await new Promise((resolve) => setTimeout(resolve, 100)); // the work this handler does
+        await queued.promise; // works on until the second is due and waiting
       } else {
         second.resolve();
       }
       running--;
     });
-    const { url } = await startServer({ main: Slow }, { storage: "memory" });
+    const { url, server } = await startServer({ main: Slow }, { storage: "memory" });
+    server.logger.subscribe((entry) => entry.event === "alarm.queued" && queued.resolve());
     await fetch(`${url}/party/slow`, { method: "POST" });
     await waitFor(second.promise, "the second alarm");
     expect({ calls, most }).toEqual({ calls: 2, most: 1 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import ChatServer, { legacy } from "./fixtures/partykit-chat.js";
-import { cleanupAll, connect, refusedUpgrade, startServer } from "../helpers/server.js";
+import { cleanupAll, connect, deferred, refusedUpgrade, startServer } from "../helpers/server.js";
 
 afterEach(cleanupAll);
 
@@ -83,20 +83,26 @@ describe("static onSocket", () => {
   });
 
   it("keeps frames a client sends before onSocket listens (it may await something first)", async () => {
+    const tokenChecked = deferred();
     class Late implements Party.Server {
       constructor(readonly room: Party.Room) {}
       onConnect() {}
       static async onSocket(socket: Party.FetchSocket) {
-        await new Promise((resolve) => setTimeout(resolve, 30)); // e.g. a token check
+        if (new URL(socket.request.url).pathname === "/late") await tokenChecked.promise; // e.g. a token check
         socket.addEventListener("message", (event) => socket.send(`got ${String(event.data)}`));
       }
     }
     const { wsUrl } = await startServer({ main: Late }, { storage: "memory" });
-    const client = connect(wsUrl("/late"));
-    await client.opened;
-    client.send("first");
-    client.send("second");
-    expect([await client.next(), await client.next()]).toEqual(["got first", "got second"]);
+    const late = connect(wsUrl("/late"));
+    const other = connect(wsUrl("/other"));
+    await Promise.all([late.opened, other.opened]);
+    late.send("first");
+    late.send("second");
+    // A round trip sent after them: the server has had the late socket's frames in hand by its answer.
+    other.send("ping");
+    expect(await other.next()).toBe("got ping");
+    tokenChecked.resolve();
+    expect([await late.next(), await late.next()]).toEqual(["got first", "got second"]);
   });
 });
 

@@ -111,9 +111,15 @@ describe("input gate", () => {
   });
 
   it("lets events that waited for the start in one at a time: five POSTs to a starting room count 1 to 5", async () => {
+    const allArrived = deferred();
+    let arrived = 0;
     class SlowStart extends Counter {
+      static onBeforeRequest(req: Party.Request) {
+        if (++arrived === 5) allArrived.resolve();
+        return req;
+      }
       async onStart() {
-        await new Promise((resolve) => setTimeout(resolve, 50)); // loading something
+        await allArrived.promise; // loading something, until every POST is waiting for the start
       }
     }
     const { url } = await startServer({ main: SlowStart }, { storage: "memory" });
