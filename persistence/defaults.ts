@@ -23,6 +23,11 @@ export const defaults = {
    * so a long-running server does not grow with every document it ever touched.
    */
   idleLogsKept: 1000,
+  /**
+   * The ack journal (persistence/ack-journal.ts) is rewritten with one line per document once it grows past this
+   * (it is started afresh on every open, so only a long-running server gets there).
+   */
+  ackJournalMaxBytes: 4 * 1024 * 1024,
   /** Name of the LevelDB sublevel that holds every room's key-value store. */
   kvSublevel: "kv",
 } as const;

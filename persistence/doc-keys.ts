@@ -25,8 +25,23 @@ export const documentRange = (name: string): { gte: Uint8Array; lt: Uint8Array }
   lt: encode(["v1", name, "zzzzzzz"]),
 });
 
+/** A key in y-leveldb's metadata space of a document (what its `setMeta` writes; ignored by its other calls). */
+const metaKey = (name: string, key: string): Uint8Array => encode(["v1", name, "meta", key]);
+
 /** yparty's seal of a document's lone log entry (persistence/seal.ts), in y-leveldb's metadata space. */
-export const sealKey = (name: string): Uint8Array => encode(["v1", name, "meta", "yparty:seal"]);
+export const sealKey = (name: string): Uint8Array => metaKey(name, "yparty:seal");
+
+/** yparty's record of the log's end as of its last write (persistence/ack-record.ts). */
+export const ackedKey = (name: string): Uint8Array => metaKey(name, "yparty:acked");
+
+/** yparty's mark on a document found missing acknowledged writes (persistence/ack-record.ts). */
+export const damageKey = (name: string): Uint8Array => metaKey(name, "yparty:damaged");
+
+/** Bounds of one document's metadata space ("meta" and "metb" encode to the same length). */
+export const metaRange = (name: string): { gte: Uint8Array; lt: Uint8Array } => ({
+  gte: encode(["v1", name, "meta"]),
+  lt: encode(["v1", name, "metb"]),
+});
 
 export const indexKey = (name: string): Uint8Array => encode(["v1_sv", name]);
 

@@ -1,3 +1,4 @@
+import { describeDamage, type Damage } from "./ack-record.js";
 import { StorageError } from "./types.js";
 
 /** The readable reason of an unknown failure, for messages. */
@@ -13,7 +14,7 @@ export function reasonOf(cause: unknown): string {
 export function writeError(subject: string, location: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
   return new StorageError(
-    "ERR_STORAGE_WRITE",
+    isDiskFull(cause) ? "ERR_STORAGE_FULL" : "ERR_STORAGE_WRITE",
     `Could not write ${subject} to ${location}: ${reasonOf(cause)}`,
     { cause },
   );
@@ -26,6 +27,20 @@ export function readError(subject: string, location: string, cause: unknown): St
     "ERR_STORAGE_READ",
     `Could not read ${subject} from ${location}: ${reasonOf(cause)}`,
     { cause },
+  );
+}
+
+/** LevelDB reports a full disk as an IO error whose text carries the OS's (ENOSPC). */
+function isDiskFull(cause: unknown): boolean {
+  return /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT|File too large|EFBIG/.test(reasonOf(cause));
+}
+
+/** A document known to miss acknowledged writes (ack-record.ts); loads refuse it until `yparty repair`. */
+export function damagedError(name: string, location: string, damage: Damage): StorageError {
+  return new StorageError(
+    "ERR_DOCUMENT_DAMAGED",
+    `${docSubject(name)} in ${location} is damaged: ${describeDamage(damage)}. It is not served until an operator ` +
+      `stops the server and runs "yparty repair" to accept what is left ("yparty doctor" lists every damaged document)`,
   );
 }
 

@@ -1,12 +1,16 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Level } from "level";
+import { checkJournaledDocuments } from "./ack-check.js";
+import { AckJournal, readJournal } from "./ack-journal.js";
+import { describeDamage } from "./ack-record.js";
 import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import { LevelDocStore } from "./doc-level.js";
-import { lockedError, reasonOf } from "./errors.js";
+import { docSubject, lockedError, reasonOf } from "./errors.js";
 import { InFlight } from "./in-flight.js";
 import { LevelKvBackend } from "./kv-level.js";
+import { droppedOnOpen } from "./leveldb-log.js";
 import { RoomKvStore } from "./kv-store.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
 
@@ -42,12 +46,14 @@ export class LevelStorage implements Storage {
     readonly location: string,
     private readonly db: Level<Uint8Array, Uint8Array>,
     private readonly options: LevelStorageOptions,
+    private readonly journal: AckJournal,
   ) {
     this.docs = new LevelDocStore(db, {
       location,
       sync: options.sync ?? defaults.sync,
       compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      onCommitted: (name, end) => journal.note(name, end),
     });
     this.#kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
   }
@@ -64,7 +70,15 @@ export class LevelStorage implements Storage {
       openFolders.delete(location);
       throw openError(location, error);
     }
-    return new LevelStorage(location, db, options);
+    let journal: AckJournal;
+    try {
+      journal = await checkOnOpen(location, db, options.onWarning);
+    } catch (error) {
+      await db.close();
+      openFolders.delete(location);
+      throw openError(location, error);
+    }
+    return new LevelStorage(location, db, options, journal);
   }
 
   /** Rooms whose key-value store is in memory now. */
@@ -92,9 +106,42 @@ export class LevelStorage implements Storage {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([this.docs.close(), this.#kvWrites.drain()]);
+    this.journal.close();
     await this.db.close();
     openFolders.delete(this.location);
   }
+}
+
+/**
+ * What the last run acknowledged against what LevelDB kept: reports (at error level, naming each document) what
+ * LevelDB dropped while opening and every document the ack journal shows short, marks those damaged, then starts
+ * the journal afresh. Everything it witnessed is checked by then.
+ */
+async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorageOptions["onWarning"]): Promise<AckJournal> {
+  const dropped = await droppedOnOpen(location);
+  if (dropped.length > 0) {
+    onWarning?.({
+      code: "ERR_DOCUMENT_DAMAGED",
+      level: "error",
+      message:
+        `LevelDB skipped damaged parts of its write-ahead log while opening ${location} (${dropped.join("; ")}): ` +
+        `writes it had acknowledged may be lost. Documents known to be affected are reported one by one; ` +
+        `stop the server and run "yparty doctor" for the whole folder`,
+    });
+  }
+  for (const { name, damage, error } of await checkJournaledDocuments(db, await readJournal(location))) {
+    const message = damage
+      ? `${docSubject(name)} in ${location} is damaged: ${describeDamage(damage)}. It answers ERR_DOCUMENT_DAMAGED ` +
+        `until an operator stops the server and runs "yparty repair" to accept what is left`
+      : `${docSubject(name)} in ${location} cannot be read (${reasonOf(error)}): stop the server and run "yparty doctor"`;
+    onWarning?.({ code: damage ? "ERR_DOCUMENT_DAMAGED" : "ERR_STORAGE_READ", level: "error", doc: name, message });
+  }
+  return new AckJournal(location, (error) =>
+    onWarning?.({
+      code: "ERR_STORAGE_WRITE",
+      message: `Could not write the ack journal in ${location} (${reasonOf(error)}): a lost tail of LevelDB's log may go unnoticed until the next start`,
+    }),
+  );
 }
 
 function openError(location: string, error: unknown): StorageError {

@@ -80,8 +80,12 @@ export interface Storage {
 }
 
 export type StorageErrorCode =
-  /** A write the engine refused (disk full, closed database, …). */
+  /** A write the engine refused (closed database, I/O error, …). */
   | "ERR_STORAGE_WRITE"
+  /** A write refused because the disk (or the process's file size limit) is full; retrying works once space returns. */
+  | "ERR_STORAGE_FULL"
+  /** A document known to miss writes that were acknowledged (damaged storage); refused until `yparty repair`. */
+  | "ERR_DOCUMENT_DAMAGED"
   /** A read the engine failed. */
   | "ERR_STORAGE_READ"
   /** Another process holds the folder. */
@@ -97,6 +101,8 @@ export interface StorageWarning {
   message: string;
   /** The document concerned, when there is one. */
   doc?: string;
+  /** `"error"` for what an operator must act on (damaged storage); a warning otherwise. */
+  level?: "error";
 }
 
 /** A storage failure. Its message names the room (when there is one) and the folder. */

@@ -93,7 +93,7 @@ describe("LevelDB engine under slow and failing writes", () => {
     expect(events).toEqual(["b put", "a put"]);
   });
 
-  it("rejects a failed append with ERR_STORAGE_WRITE naming the document and the folder, then carries on", async () => {
+  it("rejects an append the full disk refused with ERR_STORAGE_FULL naming the document and the folder, then carries on", async () => {
     const gate = gatedDb(level);
     const docs = new LevelDocStore(gate.db, { location: dir });
     const writer = new Y.Doc();
@@ -102,7 +102,7 @@ describe("LevelDB engine under slow and failing writes", () => {
     const lost = textUpdate(writer, "lost ");
     const error = await docs.append("main/doc", lost).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
-    expect((error as StorageError).code).toBe("ERR_STORAGE_WRITE");
+    expect((error as StorageError).code).toBe("ERR_STORAGE_FULL");
     expect((error as StorageError).message).toContain('"main/doc"');
     expect((error as StorageError).message).toContain(dir);
     expect((error as StorageError).message).toContain("No space left on device");

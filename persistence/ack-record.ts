@@ -1,0 +1,115 @@
+/**
+ * How yparty knows a document lost acknowledged writes. Every batch that changes a document's log also writes, in the
+ * same atomic batch, the log's end as that batch leaves it: the clock of its last entry and how many entries it holds
+ * (the "acked record", `['v1', name, 'meta', 'yparty:acked']`, in y-leveldb's metadata space like the seal). A load
+ * that finds fewer entries at or below that clock than the record counts, or not the entry at that clock, knows a
+ * part of the log it acknowledged is gone (LevelDB dropped a damaged block of its write-ahead log, or a table).
+ *
+ * The record goes down with its batch, so it cannot tell that the newest batches are gone (a truncated write-ahead
+ * log): the ack journal (ack-journal.ts) witnesses those. What either finds is kept as a damage mark
+ * (`['v1', name, 'meta', 'yparty:damaged']`) until `yparty repair` accepts what is left.
+ */
+import * as buffer from "lib0/buffer";
+import type { BatchOp } from "./byte-db.js";
+import { ackedKey, damageKey } from "./doc-keys.js";
+
+/** The end of a document's log: the clock of its last entry (-1: none) and how many entries it holds. */
+export interface LogEnd {
+  clock: number;
+  updates: number;
+}
+
+/** A document known to miss writes it acknowledged. */
+export interface Damage {
+  /** What was acknowledged. */
+  expected: LogEnd;
+  /** What the log holds now. */
+  found: LogEnd;
+  /** How many acknowledged writes (log entries, or whole batches for a lost tail) are missing, at least. */
+  missing: number;
+  /** Who noticed: the in-batch record, or the ack journal (a lost tail of the write-ahead log). */
+  detectedBy: "record" | "journal";
+  /** ISO time of the first detection. */
+  detectedAt: string;
+}
+
+export function ackedRecordOp(name: string, end: LogEnd): BatchOp {
+  return { type: "put", key: ackedKey(name), value: buffer.encodeAny({ clock: end.clock, updates: end.updates }) };
+}
+
+export function damageMarkOp(name: string, damage: Damage): BatchOp {
+  return { type: "put", key: damageKey(name), value: buffer.encodeAny({ ...damage }) };
+}
+
+export function decodeLogEnd(bytes: Uint8Array | undefined): LogEnd | undefined {
+  const value = decodeObject(bytes);
+  return value && isLogEnd(value) ? { clock: value.clock, updates: value.updates } : undefined;
+}
+
+export function decodeDamage(bytes: Uint8Array | undefined): Damage | undefined {
+  const value = decodeObject(bytes);
+  if (!value || !isLogEnd(value.expected) || !isLogEnd(value.found)) return undefined;
+  const detectedBy = value.detectedBy === "journal" ? "journal" : "record";
+  const detectedAt = typeof value.detectedAt === "string" ? value.detectedAt : "";
+  const missing = Number.isInteger(value.missing) ? (value.missing as number) : 1;
+  return { expected: value.expected, found: value.found, missing, detectedBy, detectedAt };
+}
+
+/** The log's end as its entries' clocks (ascending) show it. */
+export function endOf(clocks: readonly number[]): LogEnd {
+  return { clock: clocks.at(-1) ?? -1, updates: clocks.length };
+}
+
+/**
+ * Whether the log (its entries' clocks, ascending) holds everything `record` says was acknowledged.
+ * `indexClock`: the clock y-leveldb's index entry names; a newer one than the record's means y-leveldb itself
+ * rewrote the document (its `flushDocument`), which leaves the record stale, not the log damaged.
+ */
+export function checkRecord(clocks: readonly number[], record: LogEnd | undefined, indexClock?: number): Damage | undefined {
+  if (!record || record.updates === 0) return undefined;
+  if (indexClock !== undefined && indexClock > record.clock) return undefined;
+  let upTo = 0;
+  while (upTo < clocks.length && clocks[upTo]! <= record.clock) upTo++;
+  if (upTo >= record.updates && clocks[upTo - 1] === record.clock) return undefined;
+  return damage(record, endOf(clocks), Math.max(1, record.updates - upTo), "record");
+}
+
+/** Whether the log's record reaches what the ack journal saw acknowledged. */
+export function checkJournaled(journaled: LogEnd, record: LogEnd | undefined, clocks: readonly number[]): Damage | undefined {
+  if (journaled.clock < 0 || (record && record.clock >= journaled.clock)) return undefined;
+  // Each batch takes the next clock: the clocks between the record's and the journal's are lost batches.
+  return damage(journaled, endOf(clocks), journaled.clock - (record?.clock ?? -1), "journal");
+}
+
+const damage = (expected: LogEnd, found: LogEnd, missing: number, detectedBy: Damage["detectedBy"]): Damage => ({
+  expected,
+  found,
+  missing,
+  detectedBy,
+  detectedAt: new Date().toISOString(),
+});
+
+/** One line for logs and `yparty doctor`: what was acknowledged, what is there, what is missing. */
+export function describeDamage(damage: Damage): string {
+  const { expected, found, missing } = damage;
+  const what =
+    damage.detectedBy === "journal"
+      ? `its ${missing} newest acknowledged write(s) are missing (a lost tail of LevelDB's write-ahead log)`
+      : `${missing} acknowledged log entr${missing === 1 ? "y is" : "ies are"} missing`;
+  return `${what}: acknowledged through write #${expected.clock} (${expected.updates} log entries), the log holds ${found.updates} entries through #${found.clock}`;
+}
+
+function decodeObject(bytes: Uint8Array | undefined): Record<string, unknown> | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    const value: unknown = buffer.decodeAny(bytes);
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLogEnd(value: unknown): value is LogEnd {
+  const end = value as { clock?: unknown; updates?: unknown } | null;
+  return typeof end === "object" && end !== null && Number.isInteger(end.clock) && Number.isInteger(end.updates);
+}
