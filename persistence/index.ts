@@ -46,3 +46,5 @@ export { LevelKvBackend } from "./kv-level.js";
 export { MemoryKvBackend } from "./kv-memory.js";
 export type { BatchOp, ByteDb, ByteRange } from "./byte-db.js";
 export { defaults as storageDefaults } from "./defaults.js";
+export { checkFolder, repairFolder, isClean, type FolderReport, type RepairReport, type DocumentFinding } from "./folder-check.js";
+export { describeDamage, type Damage, type LogEnd } from "./ack-record.js";

@@ -25,7 +25,7 @@ export interface CommandSpec {
   notes?: string[];
 }
 
-export type CommandName = "dev" | "start" | "list" | "tail" | "delete" | "export";
+export type CommandName = "dev" | "start" | "list" | "tail" | "delete" | "export" | "doctor" | "repair";
 
 const configOption: OptionSpec = {
   type: "string",
@@ -55,6 +55,34 @@ const adminOptions: Record<string, OptionSpec> = {
   persist: { type: "string", value: "<dir>", description: "data folder of the running server (default .yparty)" },
   config: configOption,
   help: { type: "boolean", short: "h", description: "show this help" },
+};
+
+/** Offline commands on a data folder (the server stopped): src/cli/doctor.ts, src/cli/repair.ts. */
+const folderOptions: Record<string, OptionSpec> = {
+  persist: { type: "string", value: "<dir>", description: "the data folder (default .yparty, or the config's persist)" },
+  config: configOption,
+  help: { type: "boolean", short: "h", description: "show this help" },
+};
+
+const folderCommands: Record<"doctor" | "repair", CommandSpec> = {
+  doctor: {
+    name: "doctor",
+    summary: "check a data folder for damaged storage (server stopped); exit 1 when damage is found",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    options: folderOptions,
+    notes: ["Lists every document that misses acknowledged updates or cannot be read. Writes nothing (LevelDB replays its log on open, as always)."],
+  },
+  repair: {
+    name: "repair",
+    summary: "accept what is left of damaged documents so they load again (server stopped)",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    options: folderOptions,
+    notes: ["Runs LevelDB's own repair when the folder cannot open or data cannot be read. What was lost stays lost: keep a copy of the folder first."],
+  },
 };
 
 export const commands: Record<CommandName, CommandSpec> = {
@@ -116,4 +144,5 @@ export const commands: Record<CommandName, CommandSpec> = {
       output: { type: "string", short: "o", value: "<file>", description: "write to a file instead of stdout" },
     },
   },
+  ...folderCommands,
 };

@@ -20,7 +20,8 @@ export type CliErrorCode =
   | "ERR_NOT_CONFIRMED"
   | "ERR_ADMIN_UNREACHABLE"
   | "ERR_ADMIN_REQUEST"
-  | "ERR_LISTEN";
+  | "ERR_LISTEN"
+  | "ERR_STORAGE";
 
 /** Exit status for each error code: usage and config mistakes are 2, everything else 1. */
 const exitCodeOf: Record<CliErrorCode, ExitCode> = {
@@ -35,6 +36,7 @@ const exitCodeOf: Record<CliErrorCode, ExitCode> = {
   ERR_ADMIN_UNREACHABLE: ExitCode.Failure,
   ERR_ADMIN_REQUEST: ExitCode.Failure,
   ERR_LISTEN: ExitCode.Failure,
+  ERR_STORAGE: ExitCode.Failure,
 };
 
 /** An error meant for the person at the terminal: printed as its message only, never with a stack. */

@@ -34,7 +34,15 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
   return runServer({ command, project, logLevel, ...(adminToken ? { adminToken } : {}) });
 }
 
-async function adminCommand(command: Exclude<CommandName, "dev" | "start">, positionals: string[], values: ParsedValues): Promise<number> {
+/** `doctor` / `repair`: offline, on the data folder a server started here would use. */
+async function folderCommand(command: "doctor" | "repair", values: ParsedValues): Promise<number> {
+  const { dataDirFor } = await import("./admin/client.js");
+  const dir = dataDirFor({ cwd: process.cwd(), persist: str(values, "persist"), config: str(values, "config") });
+  if (command === "doctor") return (await import("./doctor.js")).doctorCommand({ dir });
+  return (await import("./repair.js")).repairCommand({ dir });
+}
+
+async function adminCommand(command: Exclude<CommandName, "dev" | "start" | "doctor" | "repair">, positionals: string[], values: ParsedValues): Promise<number> {
   const { findServer } = await import("./admin/client.js");
   const { deleteCommand, exportCommand, listCommand, tailCommand } = await import("./admin/commands.js");
   const target = await findServer({
@@ -72,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { command, positionals, values } = invocation;
     if (command === "dev" || command === "start") return await serverCommand(command, positionals, values);
+    if (command === "doctor" || command === "repair") return await folderCommand(command, values);
     return await adminCommand(command, positionals, values);
   } catch (error) {
     if (error instanceof CliError) {

@@ -292,8 +292,9 @@ class Server implements YpartyServer, ServerCore {
 
   async #openStorage(): Promise<Storage> {
     const persist = this.options.persist ?? { dir: DEFAULT_PERSIST_DIR };
-    const onWarning = (warning: { code: string; message: string; doc?: string }) =>
-      this.logger.warn("storage.warning", { code: warning.code, message: warning.message, doc: warning.doc });
+    // Damaged storage is logged as an error: an operator must act on it.
+    const onWarning = (warning: { code: string; message: string; doc?: string; level?: "error" }) =>
+      this.logger[warning.level ?? "warn"]("storage.warning", { code: warning.code, message: warning.message, doc: warning.doc });
     return persist === false ? openStorage({ memory: true, onWarning }) : openStorage({ dir: persist.dir, onWarning });
   }
 }

@@ -15,6 +15,10 @@ export type YjsErrorCode =
   | "ERR_UNEXPECTED_MESSAGE"
   /** The document could not be loaded (`load()`/`onLoad()` threw, or storage failed). Retried on the next try. */
   | "ERR_LOAD_FAILED"
+  /** The stored document is known to miss acknowledged updates (damaged storage); refused until `yparty repair`. */
+  | "ERR_DOCUMENT_DAMAGED"
+  /** HTTP: the disk is full, the update is applied but not stored yet (stored when space returns). */
+  | "ERR_STORAGE_FULL"
   /** Appending to the document store failed; retried in the background. */
   | "ERR_APPEND_FAILED"
   /** Merging the stored log failed; the log stays as it was and is merged later. */
@@ -50,6 +54,7 @@ export class YjsError extends Error {
   get closeCode(): number {
     switch (this.code) {
       case "ERR_LOAD_FAILED":
+      case "ERR_DOCUMENT_DAMAGED":
         return CloseCode.TryAgainLater;
       case "ERR_INVALID_UPDATE":
       case "ERR_INVALID_STATE_VECTOR":
@@ -78,8 +83,12 @@ export class YjsError extends Error {
       case "ERR_UNSUPPORTED_MEDIA_TYPE":
         return 415;
       case "ERR_LOAD_FAILED":
+      case "ERR_DOCUMENT_DAMAGED":
+      case "ERR_APPEND_FAILED":
       case "ERR_ROOM_STOPPED":
         return 503;
+      case "ERR_STORAGE_FULL":
+        return 507;
       default:
         return 500;
     }

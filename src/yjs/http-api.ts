@@ -13,7 +13,7 @@ import * as Y from "yjs";
 import { errorResponse } from "../runtime/errors.js";
 import { readAtMost } from "../runtime/http-bridge.js";
 import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
-import { YjsError } from "./errors.js";
+import { YjsError, asError } from "./errors.js";
 import { docToJson } from "./json-export.js";
 import type { DocumentSession } from "./session.js";
 import { validateUpdate } from "./validate.js";
@@ -64,7 +64,16 @@ function notAllowed(allow: string): Response {
 }
 
 async function existing(access: DocumentAccess): Promise<DocumentSession | undefined> {
-  return access.live() ?? ((await access.stored()) ? access.open() : undefined);
+  return access.live() ?? ((await isStored(access)) ? access.open() : undefined);
+}
+
+/** A store that cannot even say whether it holds the document (a damaged LevelDB table) failed a load: 503. */
+async function isStored(access: DocumentAccess): Promise<boolean> {
+  try {
+    return await access.stored();
+  } catch (cause) {
+    throw new YjsError("ERR_LOAD_FAILED", `The document could not load: ${asError(cause).message}`, { cause });
+  }
 }
 
 async function getDocument(url: URL, access: DocumentAccess): Promise<Response> {
@@ -95,7 +104,7 @@ function diff(doc: Y.Doc, since: Uint8Array | undefined): Uint8Array {
 
 async function getAwareness(access: DocumentAccess): Promise<Response> {
   const session = access.live();
-  if (!session && !(await access.stored())) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
+  if (!session && !(await isStored(access))) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
   const states = session ? [...session.awareness.getStates()] : [];
   return Response.json(states.map(([clientId, state]) => ({ clientId, state })));
 }

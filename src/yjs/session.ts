@@ -109,9 +109,10 @@ export class DocumentSession {
       if (persistence) await this.#loadStored(persistence);
     } catch (cause) {
       this.#state = "failed";
-      const error = new YjsError("ERR_LOAD_FAILED", `room ${room} could not load: ${asError(cause).message}`, { cause });
-      logger.error("yjs.load_failed", { code: error.code, room, error: asError(cause) });
-      for (const peer of this.#peers.values()) peer.close(CloseCode.TryAgainLater, "room could not load; try again");
+      const error = loadError(room, cause);
+      logger.error(error.code === "ERR_DOCUMENT_DAMAGED" ? "yjs.document_damaged" : "yjs.load_failed", { code: error.code, room, error: asError(cause) });
+      const reason = error.code === "ERR_DOCUMENT_DAMAGED" ? DAMAGED_REASON : "room could not load; try again";
+      for (const peer of this.#peers.values()) peer.close(error.closeCode, reason);
       this.#peers.clear();
       this.#doc.destroy(); // also destroys the Awareness and its timer
       this.#releaseStored?.();
@@ -244,13 +245,16 @@ export class DocumentSession {
     } catch (error) {
       throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
     }
-    await this.whenDurable();
+    await this.whenDurable({ failFast: true });
   }
 
-  /** Resolves once every change applied so far is stored (at once without persistence). */
-  whenDurable(): Promise<void> {
+  /**
+   * Resolves once every change applied so far is stored (at once without persistence). `failFast`: reject as soon
+   * as a write of them fails (they stay queued and are retried), e.g. `ERR_STORAGE_FULL` for an HTTP answer.
+   */
+  whenDurable(options?: { failFast?: boolean }): Promise<void> {
     this.#conversation.flush();
-    return this.#log?.whenDurable() ?? Promise.resolve();
+    return this.#log?.whenDurable(options) ?? Promise.resolve();
   }
 
   sendCustomMessage(conn: SessionConnection, message: string): void {
@@ -314,6 +318,20 @@ export class DocumentSession {
     this.#doc.destroy();
     this.#state = "stopped";
   }
+}
+
+const DAMAGED_REASON = "ERR_DOCUMENT_DAMAGED: stored document misses acknowledged updates; an operator must repair it";
+
+/**
+ * Why a load failed: damaged storage (the store's `ERR_DOCUMENT_DAMAGED`) is told apart from any other failure. The
+ * client is told what to expect; which updates are missing, and where, goes to the log (the error's cause).
+ */
+function loadError(room: string, cause: unknown): YjsError {
+  if ((cause as { code?: unknown }).code === "ERR_DOCUMENT_DAMAGED") {
+    const message = `The stored document of room ${room} is damaged (it misses updates that were acknowledged) and is not served until an operator runs "yparty repair"`;
+    return new YjsError("ERR_DOCUMENT_DAMAGED", message, { cause });
+  }
+  return new YjsError("ERR_LOAD_FAILED", `room ${room} could not load: ${asError(cause).message}`, { cause });
 }
 
 /** Resolves once every peer's socket has written out what it was given (or at once where that is not known), or after `ms`. */

@@ -14,6 +14,8 @@ import { YjsError, asError } from "./errors.js";
 interface Waiter {
   resolve(): void;
   reject(error: Error): void;
+  /** Told of the first failed write of its updates (they stay queued), instead of waiting for the retry to land. */
+  failFast?: boolean;
 }
 
 interface Batch {
@@ -37,6 +39,8 @@ export class UpdateLog {
   #inFlight: Batch | null = null;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
+  /** The last failure while writes keep failing (cleared by a write that lands). */
+  #failing: Error | undefined;
   /** Once closing, a failed append rejects its waiters instead of retrying. */
   #closing = false;
 
@@ -48,11 +52,24 @@ export class UpdateLog {
     this.#kick();
   }
 
-  /** Resolves once every update queued so far is durably appended; rejects if the log closed without it. */
-  whenDurable(): Promise<void> {
+  /**
+   * Resolves once every update queued so far is durably appended; rejects if the log closed without it. With
+   * `failFast`, rejects as soon as an attempt to write them fails, or at once while the log waits to retry one.
+   */
+  whenDurable(options: { failFast?: boolean } = {}): Promise<void> {
     const batch = this.#queued.updates.length > 0 ? this.#queued : this.#inFlight;
     if (!batch) return Promise.resolve();
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    if (options.failFast && this.#failing && this.#retryTimer) return Promise.reject(this.#notStored(this.#failing));
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject, failFast: options.failFast }));
+  }
+
+  /** What a fail-fast waiter is told: the disk is full (`ERR_STORAGE_FULL`), or the write failed. */
+  #notStored(error: Error): YjsError {
+    const full = (error as { code?: unknown }).code === "ERR_STORAGE_FULL";
+    const message = full
+      ? `The disk is full: the update is applied but not stored yet (it is stored once space returns, if the room is still live). Retry later`
+      : `The update is applied but could not be stored yet (${error.message}); it is retried. Retry later`;
+    return new YjsError(full ? "ERR_STORAGE_FULL" : "ERR_APPEND_FAILED", message, { cause: error });
   }
 
   /** Whether updates are waiting or being written. */
@@ -84,6 +101,7 @@ export class UpdateLog {
     store.append(name, update).then(
       () => {
         this.#failures = 0;
+        this.#failing = undefined;
         this.#inFlight = null;
         for (const waiter of batch.waiters) waiter.resolve();
         this.options.onAppended?.(update.byteLength);
@@ -98,6 +116,7 @@ export class UpdateLog {
 
   #failed(batch: Batch, error: Error): void {
     this.#failures++;
+    this.#failing = error;
     const code = (error as { code?: string }).code ?? "ERR_APPEND_FAILED";
     if (this.#closing) {
       this.options.logger.error("yjs.append_failed", { code, doc: this.options.name, final: true, error });
@@ -106,10 +125,11 @@ export class UpdateLog {
       this.#queued = emptyBatch();
       return;
     }
-    // Put the batch back in front of what arrived meanwhile, and try again later.
+    // Put the batch back in front of what arrived meanwhile, and try again later. Fail-fast waiters hear it now.
+    for (const waiter of batch.waiters) if (waiter.failFast) waiter.reject(this.#notStored(error));
     this.#queued = {
       updates: [...batch.updates, ...this.#queued.updates],
-      waiters: [...batch.waiters, ...this.#queued.waiters],
+      waiters: [...batch.waiters.filter((waiter) => !waiter.failFast), ...this.#queued.waiters],
     };
     const delay = Math.min(APPEND_RETRY_MAX_MS, APPEND_RETRY_BASE_MS * 2 ** (this.#failures - 1));
     this.options.logger.warn("yjs.append_failed", { code, doc: this.options.name, attempt: this.#failures, retryInMs: delay, error });

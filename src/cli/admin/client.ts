@@ -19,7 +19,7 @@ export interface AdminFlags {
 }
 
 /** The data folder a server started here would use: `--persist`, else the config's `persist`, else `.yparty`. */
-function dataDirFor(flags: AdminFlags): string {
+export function dataDirFor(flags: Omit<AdminFlags, "env">): string {
   if (flags.persist !== undefined) return path.resolve(flags.cwd, flags.persist);
   const configFile = findConfigFile(flags.cwd, flags.config);
   const persist = configFile ? readConfigFile(configFile).persist : undefined;

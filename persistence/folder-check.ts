@@ -1,0 +1,191 @@
+/**
+ * Offline check and repair of a data folder (`yparty doctor`, `yparty repair`), with the server stopped.
+ *
+ * The check reads every document's whole log (so a damaged LevelDB table shows as a read error) and its records
+ * against the ack journal (ack-record.ts, ack-journal.ts), and every room's key-value data. It writes nothing itself;
+ * opening LevelDB does replay its write-ahead log into a table, as every open does, and what LevelDB dropped while
+ * doing so is reported.
+ *
+ * The repair accepts what is left: LevelDB's own repair (`RepairDB`: rebuilds the tables from what is readable,
+ * moves what is not to `lost/`) when the folder cannot be opened or some data cannot be read, then each damaged
+ * document's record is rewritten to the log it now holds and its damage mark removed, and the ack journal is
+ * started afresh. Documents then load with what is left.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { Level } from "level";
+import { findDamage, readMeta } from "./ack-check.js";
+import { ACK_JOURNAL_FILE, readJournal, type Journaled } from "./ack-journal.js";
+import { ackedRecordOp, endOf, type Damage, type LogEnd } from "./ack-record.js";
+import type { BatchOp } from "./byte-db.js";
+import { defaults } from "./defaults.js";
+import * as keys from "./doc-keys.js";
+import { lockedError, reasonOf } from "./errors.js";
+import { droppedOnOpen } from "./leveldb-log.js";
+import type { StorageError } from "./types.js";
+
+export interface DocumentFinding {
+  name: string;
+  /** Known to miss acknowledged writes. */
+  damage?: Damage;
+  /** Its log cannot be read (a damaged table). */
+  unreadable?: string;
+}
+
+export interface FolderReport {
+  location: string;
+  /** What LevelDB said it dropped while opening the folder for this check. */
+  dropped: string[];
+  /** Documents checked. */
+  documents: number;
+  findings: DocumentFinding[];
+  /** Room key-value data that cannot be read, if any. */
+  unreadableRoomData?: string;
+}
+
+export interface RepairReport {
+  /** Whether LevelDB's own repair ran (the folder could not open, or some data could not be read). */
+  levelDbRepaired: boolean;
+  /** Documents now served with what is left, and what they had lost (unreadable ones stay in `after`). */
+  accepted: DocumentFinding[];
+  /** The check after the repair (clean when `findings` is empty and no room data is unreadable). */
+  after: FolderReport;
+}
+
+export interface CheckOptions {
+  /** Called now and then with documents checked so far and the total (for progress output). */
+  onProgress?: (checked: number, total: number) => void;
+}
+
+type Db = Level<Uint8Array, Uint8Array>;
+const RANGE_PAGE = 1000;
+
+export const isClean = (report: FolderReport): boolean => report.findings.length === 0 && !report.unreadableRoomData;
+
+/** Checks the folder; throws a `StorageError` when it cannot be opened (`ERR_STORAGE_LOCKED`: a server holds it). */
+export async function checkFolder(dir: string, options: CheckOptions = {}): Promise<FolderReport> {
+  const location = path.resolve(dir);
+  await mustExist(location);
+  const db = await openDb(location);
+  try {
+    return await check(db, location, options);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Repairs the folder as the module comment says; then checks it again. */
+export async function repairFolder(dir: string, options: CheckOptions = {}): Promise<RepairReport> {
+  const location = path.resolve(dir);
+  await mustExist(location);
+  let levelDbRepaired = false;
+  let db = await openDb(location).catch(async (error: unknown) => {
+    if ((error as StorageError).code === "ERR_STORAGE_LOCKED") throw error;
+    levelDbRepaired = await repairLevelDb(location);
+    return openDb(location);
+  });
+  try {
+    let report = await check(db, location, options);
+    if (!levelDbRepaired && (report.unreadableRoomData || report.findings.some((f) => f.unreadable))) {
+      await db.close();
+      levelDbRepaired = await repairLevelDb(location);
+      db = await openDb(location);
+      report = await check(db, location, options);
+    }
+    const accepted = report.findings.filter((finding) => finding.damage); // unreadable ones stay reported
+    await db.batch(await acceptOps(db, accepted.map((f) => f.name)), { sync: true });
+    await fs.rm(path.join(location, ACK_JOURNAL_FILE), { force: true });
+    return { levelDbRepaired, accepted, after: await check(db, location, options) };
+  } finally {
+    await db.close();
+  }
+}
+
+async function check(db: Db, location: string, { onProgress }: CheckOptions): Promise<FolderReport> {
+  const journaled = await readJournal(location);
+  const names = await documentNames(db, journaled);
+  const findings: DocumentFinding[] = [];
+  let lastProgress = Date.now();
+  for (const [index, name] of names.entries()) {
+    const finding = await checkDocument(db, name, journaled.get(name));
+    if (finding) findings.push(finding);
+    if (onProgress && Date.now() - lastProgress >= 1000) {
+      onProgress(index + 1, names.length);
+      lastProgress = Date.now();
+    }
+  }
+  const unreadableRoomData = await unreadableKv(db);
+  return {
+    location,
+    dropped: await droppedOnOpen(location),
+    documents: names.length,
+    findings,
+    ...(unreadableRoomData ? { unreadableRoomData } : {}),
+  };
+}
+
+async function checkDocument(db: Db, name: string, journaled: LogEnd | null | undefined): Promise<DocumentFinding | undefined> {
+  try {
+    const [entries, meta] = await Promise.all([db.iterator(keys.logRange(name)).all(), readMeta(db, name)]);
+    const damage = await findDamage(db, name, entries.map(([key]) => keys.clockOfKey(key)), meta, journaled);
+    return damage ? { name, damage } : undefined;
+  } catch (error) {
+    return { name, unreadable: reasonOf((error as { cause?: unknown }).cause ?? error) };
+  }
+}
+
+/** Every document the index lists, and those only the journal names (an index entry lost with its table). */
+async function documentNames(db: Db, journaled: Journaled): Promise<string[]> {
+  const names = new Set<string>();
+  for (const key of await db.keys(keys.indexRange).all()) names.add(keys.nameOfIndexKey(key));
+  for (const [name, end] of journaled) if (end) names.add(name);
+  return [...names].sort();
+}
+
+/** Reads all room key-value data in pages; the reason of the first read that fails, if one does. */
+async function unreadableKv(db: Db): Promise<string | undefined> {
+  const kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
+  let after: Uint8Array | undefined;
+  try {
+    for (;;) {
+      const page = await kv.iterator({ ...(after ? { gt: after } : {}), limit: RANGE_PAGE }).all();
+      if (page.length < RANGE_PAGE) return undefined;
+      after = page.at(-1)![0];
+    }
+  } catch (error) {
+    return reasonOf((error as { cause?: unknown }).cause ?? error);
+  }
+}
+
+/** Each document's record set to the log it holds now (none when it is empty), its damage mark removed. */
+async function acceptOps(db: Db, names: string[]): Promise<BatchOp[]> {
+  const ops: BatchOp[] = [];
+  for (const name of names) {
+    const end = endOf((await db.keys(keys.logRange(name)).all()).map(keys.clockOfKey));
+    ops.push({ type: "del", key: keys.damageKey(name) });
+    ops.push(end.updates > 0 ? ackedRecordOp(name, end) : { type: "del", key: keys.ackedKey(name) });
+  }
+  return ops;
+}
+
+async function repairLevelDb(location: string): Promise<true> {
+  await (Level as unknown as { repair(location: string): Promise<void> }).repair(location);
+  return true;
+}
+
+async function openDb(location: string): Promise<Db> {
+  const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: false });
+  try {
+    await db.open();
+    return db;
+  } catch (error) {
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    if (cause?.code === "LEVEL_LOCKED") throw lockedError(location, error);
+    throw error;
+  }
+}
+
+async function mustExist(location: string): Promise<void> {
+  const stat = await fs.stat(location).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new Error(`${location} is not a data folder (it does not exist or is not a folder)`);
+}

@@ -1,0 +1,62 @@
+/**
+ * `yparty doctor`: checks a data folder offline (the server stopped) and lists every document known to miss
+ * acknowledged updates or that cannot be read. Exit 0 when clean, 1 when anything is found.
+ */
+import { checkFolder, describeDamage, isClean, StorageError, type DocumentFinding, type FolderReport } from "../../persistence/index.js";
+import { CliError, ExitCode } from "./errors.js";
+
+export interface FolderCommandOptions {
+  dir: string;
+  out?: NodeJS.WritableStream;
+  /** Progress lines go here (a big folder takes a while). */
+  err?: NodeJS.WritableStream;
+}
+
+export async function doctorCommand({ dir, out = process.stdout, err = process.stderr }: FolderCommandOptions): Promise<number> {
+  err.write(`Checking ${dir} …\n`);
+  const report = await withFolder(dir, () => checkFolder(dir, { onProgress: progressTo(err) }));
+  out.write(formatReport(report));
+  if (isClean(report) && report.dropped.length === 0) {
+    out.write(`${report.documents} document(s) checked: no damage found.\n`);
+    return ExitCode.Ok;
+  }
+  const damaged = report.findings.length;
+  out.write(
+    `${report.documents} document(s) checked: ${damaged} damaged or unreadable.\n` +
+      `Keep a copy of the folder, then run "yparty repair --persist ${dir}" (server stopped) to serve what is left.\n`,
+  );
+  return ExitCode.Failure;
+}
+
+/** One line per finding, and what LevelDB said it dropped. */
+export function formatReport(report: FolderReport): string {
+  const lines = [
+    ...report.dropped.map((line) => `LEVELDB     ${line}`),
+    ...report.findings.map(formatFinding),
+    ...(report.unreadableRoomData ? [`UNREADABLE  room key-value data: ${report.unreadableRoomData}`] : []),
+  ];
+  return lines.map((line) => `${line}\n`).join("");
+}
+
+export function formatFinding(finding: DocumentFinding): string {
+  if (finding.damage) return `DAMAGED     ${finding.name}: ${describeDamage(finding.damage)}`;
+  return `UNREADABLE  ${finding.name}: ${finding.unreadable}`;
+}
+
+/** A progress line at most every second, for folders big enough to need one. */
+export function progressTo(err: NodeJS.WritableStream): (checked: number, total: number) => void {
+  return (checked, total) => err.write(`  checked ${checked} of ${total} documents\n`);
+}
+
+/** Runs `work` on the folder; a folder a server holds, or that is missing, is a one-line error. */
+export async function withFolder<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof StorageError && error.code === "ERR_STORAGE_LOCKED") {
+      throw new CliError("ERR_STORAGE", `${dir} is in use by a running server: stop it first (doctor and repair work offline).`, { cause: error });
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError("ERR_STORAGE", `Could not open ${dir}: ${reason}. "yparty repair" runs LevelDB's own repair on a folder that cannot open.`, { cause: error });
+  }
+}
