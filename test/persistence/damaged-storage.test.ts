@@ -1,0 +1,129 @@
+/**
+ * Damaged storage is never served silently: a real `yparty start` is killed after acknowledged writes, its LevelDB
+ * files are damaged (write-ahead log truncated, 16 bytes of it flipped, 16 bytes of a table flipped), and on restart
+ * every room either answers with everything it acknowledged or refuses with 503 and a stable code, named in the log;
+ * `yparty doctor` reports the damaged rooms (exit 1), `yparty repair` makes them load with what is left, and a room
+ * stored before the damage is served throughout.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { CliProcess } from "../cli/helpers.js";
+import {
+  doctor,
+  flipBytes,
+  logEvents,
+  newestFile,
+  postUpdate,
+  postUpdates,
+  repair,
+  roomAnswer,
+  socketClose,
+  startServer,
+  truncateTo,
+  type RoomAnswer,
+} from "./damage-support.js";
+import { makeTempDir, removeDir } from "./helpers.js";
+
+const ROOMS = ["d1", "d2", "d3", "d4"];
+const PER_ROOM = 40;
+const INTACT_UPDATES = 20;
+const TIMEOUT_MS = 120_000;
+
+describe("damaged storage", () => {
+  const running = new Set<CliProcess>();
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const cli of running) await cli.stop("SIGKILL");
+    running.clear();
+    await Promise.all(dirs.splice(0).map(removeDir));
+  });
+
+  async function tempDir(): Promise<string> {
+    const dir = await makeTempDir();
+    dirs.push(dir);
+    return dir;
+  }
+
+  /**
+   * Stores the room "intact" and has a restart move it into a table, then POSTs PER_ROOM updates to each damageable
+   * room (all answered 200) and kills the server: those are in the write-ahead log only.
+   */
+  async function writeThenKill(dir: string): Promise<void> {
+    const first = await startServer(dir, running);
+    await postUpdates(first.url, "intact", INTACT_UPDATES);
+    await first.cli.stop("SIGKILL");
+    const second = await startServer(dir, running); // LevelDB's open writes the log into a table
+    await Promise.all(ROOMS.map((room) => postUpdates(second.url, room, PER_ROOM)));
+    await second.cli.stop("SIGKILL");
+  }
+
+  /** Restarts on the damaged folder and checks every promise of the module comment; `codes`: what refusals may say. */
+  async function expectNothingServedSilently(dir: string, codes: string[]): Promise<void> {
+    const server = await startServer(dir, running);
+    const answers = new Map<string, RoomAnswer>();
+    for (const room of ROOMS) answers.set(room, await roomAnswer(server.url, room));
+    const refused = ROOMS.filter((room) => answers.get(room)!.status !== 200);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const room of ROOMS) {
+      const answer = answers.get(room)!;
+      if (answer.status === 200) expect(answer, room).toEqual({ status: 200, keys: PER_ROOM }); // complete, or refused
+      else expect(codes, `${room}: ${JSON.stringify(answer)}`).toContain(answer.code);
+      if (answer.status !== 200) expect(answer.status).toBe(503);
+    }
+    expect(await roomAnswer(server.url, "intact")).toEqual({ status: 200, keys: INTACT_UPDATES });
+
+    const damaged = refused[0]!;
+    const code = answers.get(damaged)!.code!;
+    const post = await postUpdate(server.url, damaged, new Uint8Array([0, 0]));
+    expect(post.status).toBe(503);
+    expect(((await post.json()) as { error: { code: string } }).error.code).toBe(code);
+    const closed = await socketClose(server.url, damaged);
+    expect(closed).toMatchObject({ code: 1013 });
+    if (code === "ERR_DOCUMENT_DAMAGED") expect((closed as { reason: string }).reason).toMatch(/^ERR_DOCUMENT_DAMAGED: /);
+    await postUpdates(server.url, "intact", 1, INTACT_UPDATES); // other rooms keep working
+    // The log names every refused room, at error level.
+    const named = [...logEvents(server.cli, "storage.warning"), ...logEvents(server.cli, "yjs.document_damaged"), ...logEvents(server.cli, "yjs.load_failed")]
+      .filter((entry) => entry.level === "error")
+      .map((entry) => String(entry.doc ?? entry.room));
+    for (const room of refused) expect(named.some((name) => name === `main/${room}` || name === room), `${room} in ${named}`).toBe(true);
+    await server.cli.stop("SIGTERM");
+
+    const checked = await doctor(dir);
+    expect(checked.code, checked.stdout + checked.stderr).toBe(1);
+    for (const room of refused) expect(checked.stdout).toContain(`main/${room}`);
+    const repaired = await repair(dir);
+    expect(repaired.code, repaired.stdout + repaired.stderr).toBe(0);
+    const again = await doctor(dir);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+
+    const after = await startServer(dir, running);
+    for (const room of refused) {
+      const answer = await roomAnswer(after.url, room);
+      expect(answer.status, `${room} after repair`).toBe(200);
+      expect(answer.keys).toBeLessThan(PER_ROOM); // what is left
+    }
+    expect(await roomAnswer(after.url, "intact")).toEqual({ status: 200, keys: INTACT_UPDATES + 1 });
+  }
+
+  it("refuses rooms whose newest acknowledged writes went with a truncated write-ahead log", { timeout: TIMEOUT_MS }, async () => {
+    const dir = await tempDir();
+    await writeThenKill(dir);
+    await truncateTo(await newestFile(dir, "log"), 0.5);
+    await expectNothingServedSilently(dir, ["ERR_DOCUMENT_DAMAGED"]);
+  });
+
+  it("refuses rooms that lost acknowledged writes to 16 flipped bytes of the write-ahead log", { timeout: TIMEOUT_MS }, async () => {
+    const dir = await tempDir();
+    await writeThenKill(dir);
+    await flipBytes(await newestFile(dir, "log"), 0.5);
+    await expectNothingServedSilently(dir, ["ERR_DOCUMENT_DAMAGED"]);
+  });
+
+  it("answers 503, not 500, for rooms in a damaged table", { timeout: TIMEOUT_MS }, async () => {
+    const dir = await tempDir();
+    await writeThenKill(dir);
+    const compacting = await startServer(dir, running); // the log goes into a table
+    await compacting.cli.stop("SIGTERM");
+    await flipBytes(await newestFile(dir, "ldb"), 0.5);
+    await expectNothingServedSilently(dir, ["ERR_LOAD_FAILED", "ERR_DOCUMENT_DAMAGED"]);
+  });
+});
