@@ -28,6 +28,11 @@ export const defaults = {
    * (it is started afresh on every open, so only a long-running server gets there).
    */
   ackJournalMaxBytes: 4 * 1024 * 1024,
+  /**
+   * After a failed write the database is reopened before the next one (persistence/write-guard.ts), once the disk has
+   * this much free: the reopen replays LevelDB's log into a table.
+   */
+  reopenMinFreeBytes: 1024 * 1024,
   /** Name of the LevelDB sublevel that holds every room's key-value store. */
   kvSublevel: "kv",
 } as const;

@@ -32,7 +32,11 @@ export function readError(subject: string, location: string, cause: unknown): St
 
 /** LevelDB reports a full disk as an IO error whose text carries the OS's (ENOSPC). */
 function isDiskFull(cause: unknown): boolean {
-  return /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT|File too large|EFBIG/.test(reasonOf(cause));
+  // A reopen that failed for want of space (write-guard.ts) wraps the IO error: look down the causes.
+  for (let error = cause; error; error = (error as { cause?: unknown }).cause) {
+    if (/No space left on device|ENOSPC|Disk quota exceeded|EDQUOT|File too large|EFBIG/.test(reasonOf(error))) return true;
+  }
+  return false;
 }
 
 /** A document known to miss acknowledged writes (ack-record.ts); loads refuse it until `yparty repair`. */

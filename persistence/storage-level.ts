@@ -11,6 +11,7 @@ import { docSubject, lockedError, reasonOf } from "./errors.js";
 import { InFlight } from "./in-flight.js";
 import { LevelKvBackend } from "./kv-level.js";
 import { droppedOnOpen } from "./leveldb-log.js";
+import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
 
@@ -48,14 +49,20 @@ export class LevelStorage implements Storage {
     private readonly options: LevelStorageOptions,
     private readonly journal: AckJournal,
   ) {
-    this.docs = new LevelDocStore(db, {
+    const writes = new WriteGuard(db, location, () =>
+      options.onWarning?.({
+        code: "ERR_STORAGE_WRITE",
+        message: `Reopened ${location} after a failed write, so that LevelDB's log goes on clean; writing again`,
+      }),
+    );
+    this.docs = new LevelDocStore(writes.guard(db), {
       location,
       sync: options.sync ?? defaults.sync,
       compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       onCommitted: (name, end) => journal.note(name, end),
     });
-    this.#kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
+    this.#kv = writes.guard(db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" }));
   }
 
   static async open(options: LevelStorageOptions): Promise<LevelStorage> {

@@ -29,7 +29,7 @@ export interface UpdateLogOptions {
   store: DocStore;
   /** The document's name in the store. */
   name: string;
-  logger: Pick<Logger, "warn" | "error">;
+  logger: Pick<Logger, "info" | "warn" | "error">;
   /** Called after each successful append with the bytes written (for the compaction policy). */
   onAppended?(bytes: number): void;
 }
@@ -100,6 +100,7 @@ export class UpdateLog {
     const { store, name } = this.options;
     store.append(name, update).then(
       () => {
+        if (this.#failures > 0) this.options.logger.info("yjs.append_recovered", { doc: name, failedAttempts: this.#failures });
         this.#failures = 0;
         this.#failing = undefined;
         this.#inFlight = null;

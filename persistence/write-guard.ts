@@ -1,0 +1,69 @@
+/**
+ * After a failed write, LevelDB 1.20 (classic-level's) may have left a torn record in its write-ahead log and keeps
+ * appending after it; the next open's replay then drops the whole 32 KiB block around it, taking writes acknowledged
+ * after the failure with it. Measured: a POST answered 200 after a disk-full episode was gone after a kill -9
+ * (LOG: "dropping 10276 bytes; Corruption: checksum mismatch"). So after any failed write the database is closed and
+ * opened again before the next write: that replay drops only the failed, unacknowledged bytes, and writing goes on
+ * in a fresh log.
+ *
+ * The reopen is tried by the next write, and only once the disk has `defaults.reopenMinFreeBytes` free (the replay
+ * writes a table): until then writes fail at once with `ERR_STORAGE_FULL` and reads go on from the open database.
+ * Operations issued while it reopens wait for it.
+ */
+import * as fs from "node:fs/promises";
+import type { Level } from "level";
+import type { ByteDb } from "./byte-db.js";
+import { defaults } from "./defaults.js";
+import { writeError } from "./errors.js";
+import { StorageError } from "./types.js";
+
+export class WriteGuard {
+  #broken = false;
+  #reopening: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Level<Uint8Array, Uint8Array>,
+    private readonly location: string,
+    private readonly onReopened: () => void,
+  ) {}
+
+  /** `target` (the database or one of its sublevels) with writes that wait for a reopen after a failed one. */
+  guard(target: ByteDb): ByteDb {
+    const read = <T>(run: () => Promise<T>): Promise<T> => (this.db.status === "open" ? run() : this.#ready().then(run));
+    return {
+      batch: async (ops, options) => {
+        await this.#ready();
+        try {
+          await target.batch(ops, options);
+        } catch (error) {
+          this.#broken = true;
+          throw error;
+        }
+      },
+      iterator: (range) => ({ all: () => read(() => target.iterator(range).all()) }),
+      keys: (range) => ({ all: () => read(() => target.keys(range).all()) }),
+      values: (range) => ({ all: () => read(() => target.values(range).all()) }),
+    };
+  }
+
+  async #ready(): Promise<void> {
+    if (!this.#broken) return;
+    this.#reopening ??= this.#reopen().finally(() => (this.#reopening = null));
+    await this.#reopening;
+  }
+
+  async #reopen(): Promise<void> {
+    const { bavail, bsize } = await fs.statfs(this.location);
+    if (bavail * bsize < defaults.reopenMinFreeBytes) {
+      throw new StorageError("ERR_STORAGE_FULL", `The disk of ${this.location} is full (${bavail * bsize} bytes free): writes resume once space returns`);
+    }
+    try {
+      if (this.db.status === "open") await this.db.close();
+      await this.db.open();
+    } catch (error) {
+      throw writeError("the database (reopening it after a failed write)", this.location, error);
+    }
+    this.#broken = false;
+    this.onReopened();
+  }
+}
