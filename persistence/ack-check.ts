@@ -4,7 +4,9 @@
  */
 import { checkJournaled, checkRecord, damageMarkOp, decodeDamage, decodeLogEnd, endOf, type Damage, type LogEnd } from "./ack-record.js";
 import type { BatchOp, ByteDb } from "./byte-db.js";
+import { defaults } from "./defaults.js";
 import * as keys from "./doc-keys.js";
+import { eachLimited } from "./each-limited.js";
 
 /** yparty's metadata of one document. */
 export interface DocMeta {
@@ -82,17 +84,18 @@ export async function checkJournaledDocuments(
 ): Promise<Array<{ name: string; damage?: Damage; error?: unknown }>> {
   const found: Array<{ name: string; damage?: Damage; error?: unknown }> = [];
   const marks: BatchOp[] = [];
-  for (const [name, end] of journaled) {
-    if (end === null) continue;
+  await eachLimited(journaled, defaults.checkConcurrency, async ([name, end]) => {
+    if (end === null) return;
     try {
       const { damage, marked } = await inspectDocument(db, name, end);
-      if (!damage) continue;
+      if (!damage) return;
       if (!marked) marks.push(damageMarkOp(name, damage));
       found.push({ name, damage });
     } catch (error) {
       found.push({ name, error });
     }
-  }
+  });
+  found.sort((a, b) => (a.name < b.name ? -1 : 1));
   if (marks.length > 0) await db.batch(marks, { sync: true });
   return found;
 }

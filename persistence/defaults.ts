@@ -33,6 +33,8 @@ export const defaults = {
    * this much free: the reopen replays LevelDB's log into a table.
    */
   reopenMinFreeBytes: 1024 * 1024,
+  /** Documents checked at once when the storage opens (the ack journal's) and by `yparty doctor`. */
+  checkConcurrency: 4,
   /** Name of the LevelDB sublevel that holds every room's key-value store. */
   kvSublevel: "kv",
 } as const;

@@ -21,6 +21,7 @@ import type { BatchOp } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import * as keys from "./doc-keys.js";
 import { lockedError, reasonOf } from "./errors.js";
+import { eachLimited } from "./each-limited.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import type { StorageError } from "./types.js";
 
@@ -105,15 +106,18 @@ async function check(db: Db, location: string, { onProgress }: CheckOptions): Pr
   const journaled = await readJournal(location);
   const names = await documentNames(db, journaled);
   const findings: DocumentFinding[] = [];
+  let checked = 0;
   let lastProgress = Date.now();
-  for (const [index, name] of names.entries()) {
+  await eachLimited(names, defaults.checkConcurrency, async (name) => {
     const finding = await checkDocument(db, name, journaled.get(name));
     if (finding) findings.push(finding);
+    checked++;
     if (onProgress && Date.now() - lastProgress >= 1000) {
-      onProgress(index + 1, names.length);
+      onProgress(checked, names.length);
       lastProgress = Date.now();
     }
-  }
+  });
+  findings.sort((a, b) => (a.name < b.name ? -1 : 1));
   const unreadableRoomData = await unreadableKv(db);
   return {
     location,
