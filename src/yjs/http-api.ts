@@ -13,7 +13,7 @@ import * as Y from "yjs";
 import { errorResponse } from "../runtime/errors.js";
 import { readAtMost } from "../runtime/http-bridge.js";
 import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
-import { YjsError, asError } from "./errors.js";
+import { YjsError } from "./errors.js";
 import { docToJson } from "./json-export.js";
 import type { DocumentSession } from "./session.js";
 import { validateUpdate } from "./validate.js";
@@ -67,14 +67,11 @@ async function existing(access: DocumentAccess): Promise<DocumentSession | undef
   return access.live() ?? ((await isStored(access)) ? access.open() : undefined);
 }
 
-/** A store that cannot even say whether it holds the document (a damaged LevelDB table) failed a load: 503. */
-async function isStored(access: DocumentAccess): Promise<boolean> {
-  try {
-    return await access.stored();
-  } catch (cause) {
-    throw new YjsError("ERR_LOAD_FAILED", `The document could not load: ${asError(cause).message}`, { cause });
-  }
-}
+/**
+ * A store that cannot say whether it holds the document (a damaged LevelDB table) is taken to hold it: loading it
+ * then fails the same way, is logged naming the room, and answers 503 `ERR_LOAD_FAILED` (not a 500).
+ */
+const isStored = (access: DocumentAccess): Promise<boolean> => access.stored().catch(() => true);
 
 async function getDocument(url: URL, access: DocumentAccess): Promise<Response> {
   const format = url.searchParams.get("format") ?? (url.searchParams.has("since") ? "update" : "json");

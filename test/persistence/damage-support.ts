@@ -78,8 +78,8 @@ export async function socketClose(url: string, room: string, ms = 10_000): Promi
   });
 }
 
-/** The newest LevelDB file of `extension` (`log`: the write-ahead log; `ldb`: a table), the largest among equals. */
-export async function newestFile(dir: string, extension: "log" | "ldb"): Promise<string> {
+/** The largest LevelDB file of `extension` (`log`: the write-ahead log; `ldb`: a table): the one the rooms under test are in. */
+export async function largestFile(dir: string, extension: "log" | "ldb"): Promise<string> {
   const names = (await fs.readdir(dir)).filter((name) => /^\d+\./.test(name) && name.endsWith(`.${extension}`));
   const sized = await Promise.all(names.map(async (name) => ({ name, size: (await fs.stat(path.join(dir, name))).size })));
   sized.sort((a, b) => b.size - a.size || b.name.localeCompare(a.name));

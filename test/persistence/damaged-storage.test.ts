@@ -11,7 +11,7 @@ import {
   doctor,
   flipBytes,
   logEvents,
-  newestFile,
+  largestFile,
   postUpdate,
   postUpdates,
   repair,
@@ -107,14 +107,14 @@ describe("damaged storage", () => {
   it("refuses rooms whose newest acknowledged writes went with a truncated write-ahead log", { timeout: TIMEOUT_MS }, async () => {
     const dir = await tempDir();
     await writeThenKill(dir);
-    await truncateTo(await newestFile(dir, "log"), 0.5);
+    await truncateTo(await largestFile(dir, "log"), 0.5);
     await expectNothingServedSilently(dir, ["ERR_DOCUMENT_DAMAGED"]);
   });
 
   it("refuses rooms that lost acknowledged writes to 16 flipped bytes of the write-ahead log", { timeout: TIMEOUT_MS }, async () => {
     const dir = await tempDir();
     await writeThenKill(dir);
-    await flipBytes(await newestFile(dir, "log"), 0.5);
+    await flipBytes(await largestFile(dir, "log"), 0.5);
     await expectNothingServedSilently(dir, ["ERR_DOCUMENT_DAMAGED"]);
   });
 
@@ -123,7 +123,7 @@ describe("damaged storage", () => {
     await writeThenKill(dir);
     const compacting = await startServer(dir, running); // the log goes into a table
     await compacting.cli.stop("SIGTERM");
-    await flipBytes(await newestFile(dir, "ldb"), 0.5);
+    await flipBytes(await largestFile(dir, "ldb"), 0.5);
     await expectNothingServedSilently(dir, ["ERR_LOAD_FAILED", "ERR_DOCUMENT_DAMAGED"]);
   });
 });
