@@ -76,15 +76,19 @@ export async function inspectDocument(
 /**
  * Checks every document the ack journal names and marks the damaged ones, so the next loads refuse them even once
  * the journal is started afresh. Returns them with the damage found; documents that cannot even be read are
- * returned with the error (their loads fail by themselves).
+ * returned with the error (their loads fail by themselves). A document whose record reaches the journal's line
+ * kept the batch the journal saw (the record is in it): unless `thorough` (LevelDB dropped parts of its log while
+ * opening, so entries may be missing from the middle) its log is not read; its loads check it anyway.
  */
 export async function checkJournaledDocuments(
   db: ByteDb,
   journaled: ReadonlyMap<string, LogEnd | null>,
+  thorough: boolean,
 ): Promise<Array<{ name: string; damage?: Damage; error?: unknown }>> {
   const found: Array<{ name: string; damage?: Damage; error?: unknown }> = [];
   const marks: BatchOp[] = [];
-  await eachLimited(journaled, defaults.checkConcurrency, async ([name, end]) => {
+  const suspects = thorough ? [...journaled] : await shortOfJournal(db, journaled);
+  await eachLimited(suspects, defaults.checkConcurrency, async ([name, end]) => {
     if (end === null) return;
     try {
       const { damage, marked } = await inspectDocument(db, name, end);
@@ -98,6 +102,17 @@ export async function checkJournaledDocuments(
   found.sort((a, b) => (a.name < b.name ? -1 : 1));
   if (marks.length > 0) await db.batch(marks, { sync: true });
   return found;
+}
+
+/** The journaled documents whose record does not reach the journal's line, or that carry a damage mark. */
+async function shortOfJournal(db: ByteDb, journaled: ReadonlyMap<string, LogEnd | null>): Promise<Array<[string, LogEnd | null]>> {
+  const lines = [...journaled].filter(([, end]) => end !== null);
+  if (!db.getMany) return lines;
+  const values = await db.getMany(lines.flatMap(([name]) => [keys.ackedKey(name), keys.damageKey(name)]));
+  return lines.filter(([, end], i) => {
+    const acked = decodeLogEnd(values[2 * i]);
+    return values[2 * i + 1] !== undefined || !acked || acked.clock < end!.clock;
+  });
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

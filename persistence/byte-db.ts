@@ -15,4 +15,6 @@ export interface ByteDb {
   iterator(range: ByteRange): { all(): Promise<Array<[Uint8Array, Uint8Array]>> };
   keys(range: ByteRange): { all(): Promise<Uint8Array[]> };
   values(range: ByteRange): { all(): Promise<Uint8Array[]> };
+  /** Many point reads in one call (LevelDB: one native call, far cheaper than a range read per key). */
+  getMany?(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
 }

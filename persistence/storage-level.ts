@@ -136,7 +136,8 @@ async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorage
         `stop the server and run "yparty doctor" for the whole folder`,
     });
   }
-  for (const { name, damage, error } of await checkJournaledDocuments(db, await readJournal(location))) {
+  const journaled = await readJournal(location);
+  for (const { name, damage, error } of await checkJournaledDocuments(db, journaled, dropped.length > 0)) {
     const message = damage
       ? `${docSubject(name)} in ${location} is damaged: ${describeDamage(damage)}. It answers ERR_DOCUMENT_DAMAGED ` +
         `until an operator stops the server and runs "yparty repair" to accept what is left`

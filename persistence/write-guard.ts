@@ -43,6 +43,7 @@ export class WriteGuard {
       iterator: (range) => ({ all: () => read(() => target.iterator(range).all()) }),
       keys: (range) => ({ all: () => read(() => target.keys(range).all()) }),
       values: (range) => ({ all: () => read(() => target.values(range).all()) }),
+      ...(target.getMany ? { getMany: (keys: Uint8Array[]) => read(() => target.getMany!(keys)) } : {}),
     };
   }
 
