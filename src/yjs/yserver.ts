@@ -38,13 +38,15 @@ export class YServer implements Party.Server {
   static gc: boolean | undefined = undefined;
 
   #session: DocumentSession | undefined;
+  /** The session being unloaded: its final `onSave` reads `this.document`, which must still be its document. */
+  #unloading: DocumentSession | undefined;
   #lastStop: Promise<void> | undefined;
 
   constructor(readonly room: Party.Room) {}
 
   /** The room's document (with `document.awareness`). */
   get document(): SharedDoc {
-    return this.#current().doc;
+    return (this.#unloading ?? this.#current()).doc;
   }
 
   // ---- hooks to override ---------------------------------------------------------------------
@@ -178,7 +180,12 @@ export class YServer implements Party.Server {
     const previous = this.#lastStop;
     const stopped = (async () => {
       await previous;
-      await session.stop();
+      this.#unloading = session;
+      try {
+        await session.stop();
+      } finally {
+        this.#unloading = undefined;
+      }
     })();
     this.#lastStop = stopped;
     return stopped;

@@ -39,6 +39,22 @@ const partykitServer = {
   },
 } satisfies Party.PartyKitServer;
 
+/** The save-to-your-own-database pattern: onLoad reads the room's bytes from "a database", onSave writes them back. */
+const database = new Map<string, Uint8Array>();
+const databaseSaved = { wait: deferred() };
+class OwnDatabaseDoc extends YServer {
+  // Longer than the test: the save that matters is the one when the room unloads.
+  static override callbackOptions = { debounceWait: 20_000, debounceMaxWait: 60_000 };
+  override async onLoad() {
+    const bytes = database.get(this.room.id);
+    if (bytes) Y.applyUpdate(this.document, bytes);
+  }
+  override async onSave() {
+    database.set(this.room.id, Y.encodeStateAsUpdate(this.document));
+    databaseSaved.wait.resolve();
+  }
+}
+
 const saves: string[] = [];
 const saved = { wait: deferred() };
 class SavingDoc extends YServer {
@@ -122,5 +138,25 @@ describe("YServer", () => {
     doc.getText("t").insert(8, "b");
     await withTimeout(saved.wait.promise, 5_000, "onSave");
     expect(saves.at(-1)).toBe("loaded:ab");
+  });
+
+  it("onSave at unload sees the document the clients wrote, and the next client loads it back from onLoad", async () => {
+    database.clear();
+    databaseSaved.wait = deferred();
+    const server = await startServer({ docs: OwnDatabaseDoc });
+    const writer = new Y.Doc();
+    const watcher = new Y.Doc();
+    await whenSynced(makeProvider("y-partyserver", server.url, "docs", "own-db", writer));
+    await whenSynced(makeProvider("y-websocket", server.url, "docs", "own-db", watcher));
+    writer.getText("t").insert(0, "kept in my database");
+    await until(watcher, (d) => d.getText("t").toString() === "kept in my database", "the server has the edit");
+    destroyProviders(); // everyone leaves: the room unloads and saves once
+    await withTimeout(databaseSaved.wait.promise, 5_000, "onSave at unload");
+    const saved = new Y.Doc();
+    Y.applyUpdate(saved, database.get("own-db")!);
+    expect(saved.getText("t").toString()).toBe("kept in my database");
+    const reader = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "docs", "own-db", reader));
+    await until(reader, (d) => d.getText("t").toString() === "kept in my database", "the next client loads it");
   });
 });
