@@ -59,11 +59,14 @@ export class DocumentSession {
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
   #callback: ChangeCallback | undefined;
+  /** The change callback's options: given at creation, or adopted later (see `adoptCallback`). */
+  #callbackOptions: CallbackOptions | undefined;
   /** Ends the store's `keep` of this document (the room is done with it). */
   #releaseStored: (() => void) | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.#doc = new SharedDoc(options.room, options.gc);
+    this.#callbackOptions = options.callback;
     this.#conversation = new Conversation(this.#doc, {
       isReadOnly: options.isReadOnly,
       whenDurable: () => this.whenDurable(),
@@ -101,7 +104,7 @@ export class DocumentSession {
 
   async #load(after?: Promise<unknown>): Promise<void> {
     this.#state = "loading";
-    const { load, persistence, callback, room, logger } = this.options;
+    const { load, persistence, room, logger } = this.options;
     try {
       await after?.catch(() => {});
       const initial = load ? await load() : null;
@@ -117,7 +120,7 @@ export class DocumentSession {
       this.#releaseStored?.();
       throw error;
     }
-    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
+    this.#startCallback();
     this.#doc.on("update", this.#onUpdate);
     this.#storedPending = { structs: this.#doc.store.pendingStructs?.update ?? null, ds: this.#doc.store.pendingDs };
     this.#doc.on("afterTransaction", this.#persistPending);
@@ -174,6 +177,23 @@ export class DocumentSession {
     if (answered.length > 0) await whenWritten(answered, STORED_ANSWER_DRAIN_MS);
     Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
     this.#conversation.rememberStep2(EMPTY_STATE_VECTOR, answer);
+  }
+
+  /**
+   * Gives a session made without a change callback the one a later caller passes (the HTTP face loaded the room
+   * before a socket's options, which carry the callback, arrived). Returns false when it already has one.
+   */
+  adoptCallback(callback: CallbackOptions): boolean {
+    if (this.#callbackOptions) return false;
+    this.#callbackOptions = callback;
+    if (this.#state === "ready") this.#startCallback();
+    return true;
+  }
+
+  #startCallback(): void {
+    const callback = this.#callbackOptions;
+    const { room, logger } = this.options;
+    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
   }
 
   /** Adds a connection; it is greeted (sync step 1, awareness) as soon as the room is ready. */

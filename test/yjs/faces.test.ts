@@ -8,7 +8,7 @@ import { cleanupAll, connect, startServer } from "../helpers/server.js";
 import type * as Party from "../../src/runtime/index.js";
 import { CloseCode } from "../../src/protocol/index.js";
 // A y-partykit server, as its docs write it, with only the import path changed:
-import { onConnect, unstable_getYDoc, YServer } from "../../src/yjs/index.js";
+import { onConnect, onRequest, unstable_getYDoc, YServer } from "../../src/yjs/index.js";
 import { deferred, withTimeout } from "./support/fake-client.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
 
@@ -98,6 +98,71 @@ describe("y-partykit function style", () => {
     const doc = new Y.Doc();
     await whenSynced(makeProvider("y-websocket", server.url, "main", "flaky", doc));
     await until(doc, (d) => d.getMap("meta").get("template") === "v1", "retried load works");
+  });
+});
+
+/** docs/yjs.md's form: the socket face adds a change callback and a per-connection flag; the HTTP face gives only `persist`. */
+const callbackRuns: string[] = [];
+const callbackRan = { wait: deferred() };
+const twoFacedServer = {
+  onConnect(conn: Party.Connection, room: Party.Room) {
+    return onConnect(conn, room, {
+      persist: { mode: "snapshot" },
+      readOnly: new URL(conn.uri).searchParams.get("role") === "viewer",
+      callback: {
+        debounceWait: 20,
+        handler: (doc) => {
+          callbackRuns.push(doc.getText("t").toString());
+          callbackRan.wait.resolve();
+        },
+      },
+    });
+  },
+  async onRequest(req: Party.Request, room: Party.Room) {
+    if (new URL(req.url).searchParams.has("text")) {
+      const doc = await unstable_getYDoc(room, { persist: { mode: "snapshot" } });
+      return Response.json({ text: doc.getText("t").toString() });
+    }
+    return onRequest(req, room, { persist: { mode: "snapshot" } });
+  },
+} satisfies Party.PartyKitServer;
+
+function textUpdate(text: string): Uint8Array {
+  const doc = new Y.Doc();
+  doc.getText("t").insert(0, text);
+  return Y.encodeStateAsUpdate(doc);
+}
+
+describe("one set of options per room, whichever face loads it", () => {
+  it("a room an HTTP POST loaded first still runs the callback its sockets' options give, with no warning", async () => {
+    callbackRuns.length = 0;
+    callbackRan.wait = deferred();
+    const server = await startServer({ main: twoFacedServer });
+    const posted = await fetch(`${server.url}/parties/main/faces`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: textUpdate("from http, ") as BodyInit,
+    });
+    expect(posted.status).toBe(200);
+    const doc = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "faces", doc));
+    doc.getText("t").insert(doc.getText("t").length, "then typed");
+    await withTimeout(callbackRan.wait.promise, 5_000, "the change callback");
+    expect(callbackRuns.at(-1)).toBe("from http, then typed");
+    expect(server.logs.filter((entry) => entry.event === "yjs.options_ignored")).toEqual([]);
+  });
+
+  it("unstable_getYDoc with fewer options than the sockets gave reads the same document, with no warning", async () => {
+    const server = await startServer({ main: twoFacedServer });
+    const doc = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "faces-2", doc));
+    doc.getText("t").insert(0, "typed first");
+    const seen = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "faces-2", seen));
+    await until(seen, (d) => d.getText("t").toString() === "typed first", "the server has the edit");
+    const res = await fetch(`${server.url}/parties/main/faces-2?text`);
+    expect(await res.json()).toEqual({ text: "typed first" });
+    expect(server.logs.filter((entry) => entry.event === "yjs.options_ignored")).toEqual([]);
   });
 });
 
