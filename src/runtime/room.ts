@@ -294,6 +294,7 @@ export class LiveRoom implements ConnectionOwner {
     }
     // onStop flushes through storage too.
     await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
+    this.deps.logger.debug("room.stopped", { party: this.party, room: this.id, reason });
   }
 
   // ---- internals -------------------------------------------------------------------------------
