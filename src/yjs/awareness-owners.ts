@@ -5,7 +5,8 @@
  * A client id belongs to the live connection that announced it first (with a state), up to
  * `maxIdsPerConnection` ids each, until that connection closes or the id's state times out (no renewal for
  * 30 s). Dropped before anything is applied: entries for an id another connection owns, for an id holding a
- * state server code wrote (no connection owns it), for the server's own client id, and new ids past the cap.
+ * state server code wrote (no connection owns it), for the server's own client id, new ids past the cap, and
+ * clocks past `MAX_AWARENESS_CLOCK`.
  *
  * y-protocols applies an entry only when its clock is higher than the one it knows, and whoever held an id
  * before (a connection since closed, server code) may have raised that clock: a connection taking a free id
@@ -14,8 +15,9 @@
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import type { Awareness } from "y-protocols/awareness";
+import { MAX_AWARENESS_CLOCK } from "./defaults.js";
 
-export type AwarenessRefusal = "not-owner" | "over-cap";
+export type AwarenessRefusal = "not-owner" | "over-cap" | "clock-too-high";
 
 export interface AwarenessOwnersOptions<C> {
   maxIdsPerConnection: number;
@@ -62,6 +64,10 @@ export class AwarenessOwners<C extends object> {
       const clientId = decoding.readVarUint(decoder);
       let clock = decoding.readVarUint(decoder);
       const json = decoding.readVarString(decoder);
+      if (clock > MAX_AWARENESS_CLOCK) {
+        this.#refuse(connection, clientId, "clock-too-high");
+        continue;
+      }
       const owner = this.#ownerOf.get(clientId);
       if (owner === undefined && this.#claimable(clientId)) {
         if (JSON.parse(json) === null) continue; // a free id has no state to remove

@@ -51,6 +51,7 @@ export interface SessionOptions {
 const AWARENESS_REFUSED = {
   "not-owner": "awareness entries for client ids another connection (or the server) owns are dropped",
   "over-cap": "awareness entries for more client ids than maxAwarenessIdsPerConnection are dropped",
+  "clock-too-high": "awareness entries with a clock over 2^52 are dropped",
 };
 
 export type SessionState = "created" | "loading" | "ready" | "failed" | "stopping" | "stopped";

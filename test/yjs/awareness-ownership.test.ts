@@ -180,6 +180,26 @@ describe("awareness ownership", () => {
     expect(server.logs.filter((e) => e.event === "yjs.awareness_refused")).toEqual([]);
   });
 
+  it("drops clocks past 2^52, so whoever takes an id next can still be raised past it", async () => {
+    server = await startServer(PARTIES);
+    const room = "clocks";
+    const watcher = provider("main", room);
+    await whenSynced(watcher.provider);
+    const first = await rawClient(server, "main", room);
+    first.announce([[77, Number.MAX_SAFE_INTEGER, { user: "far ahead" }]]);
+    first.announce([[77, 2 ** 52, { user: "first" }]]);
+    await untilAwareness(watcher.provider.awareness, (a) => userOf(a, 77) === "first", "the first holder's state");
+    await first.client.close();
+    await untilAwareness(watcher.provider.awareness, (a) => !a.getStates().has(77), "its state removed");
+    const next = await rawClient(server, "main", room);
+    next.announce([[77, 1, { user: "next" }]]);
+    await untilAwareness(watcher.provider.awareness, (a) => userOf(a, 77) === "next", "the next holder's state");
+    expect(watcher.provider.awareness.meta.get(77)!.clock).toBe(2 ** 52 + 1);
+    expect(server.logs.filter((e) => e.event === "yjs.awareness_refused")).toEqual([
+      expect.objectContaining({ clientId: 77, reason: "clock-too-high" }),
+    ]);
+  });
+
   it("lets one connection own 16 ids by default; the 200,000 more it announces cost no memory", async () => {
     server = await startServer(PARTIES);
     const flooder = await rawClient(server, "main", "flooded");
