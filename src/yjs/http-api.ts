@@ -5,7 +5,8 @@
  *   GET  …/{room}?format=state-vector  the state vector
  *   GET  …/{room}?since=<base64 sv>    the update a peer with that state vector lacks
  *   POST …/{room}                      an `application/octet-stream` Yjs update: applied, stored, sent to
- *                                      every socket; answered after the durable write
+ *                                      every socket; answered after the durable write (202 `pending` when
+ *                                      Yjs holds it back until the changes it builds on arrive)
  *   GET  …/{room}/awareness            presence: [{ clientId, state }]
  * A GET never creates a document (unknown room → 404). Errors are `{ error: { code, message } }`.
  */
@@ -16,7 +17,7 @@ import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
 import { YjsError } from "./errors.js";
 import { docToJson } from "./json-export.js";
 import type { DocumentSession } from "./session.js";
-import { validateUpdate } from "./validate.js";
+import { validateUpdate, wouldChange } from "./validate.js";
 
 export interface DocumentAccess {
   /** The document when it is loaded; never loads. */
@@ -111,10 +112,22 @@ async function postUpdate(req: Request, access: DocumentAccess): Promise<Respons
   const session = access.live() ?? (await access.open());
   try {
     await session.applyUpdate(update);
-    return Response.json({ ok: true, stateVector: Buffer.from(Y.encodeStateVector(session.doc)).toString("base64") });
+    const doc = session.doc;
+    const stateVector = Buffer.from(Y.encodeStateVector(doc)).toString("base64");
+    if (heldBack(doc, update)) return Response.json({ ok: true, pending: true, stateVector }, { status: 202 });
+    return Response.json({ ok: true, stateVector });
   } finally {
     access.done?.(session);
   }
+}
+
+/**
+ * Whether Yjs holds (part of) an applied `update` back as pending: it builds on changes the document has not
+ * seen yet (stored, and applied once they arrive). Only a document with something pending needs the check.
+ */
+function heldBack(doc: Y.Doc, update: Uint8Array): boolean {
+  const { pendingStructs, pendingDs } = doc.store;
+  return (pendingStructs !== null || pendingDs !== null) && wouldChange(doc, update);
 }
 
 /** Reads the body with a running count, so a chunked body (no Content-Length) cannot grow past the limit in memory. */

@@ -50,6 +50,7 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: options.load,
       callback: options.callback,
+      maxAwarenessIdsPerConnection: options.maxAwarenessIdsPerConnection,
       logger,
     });
   });

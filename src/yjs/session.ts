@@ -42,8 +42,17 @@ export interface SessionOptions {
   /** Asked for every change a connection sends. */
   isReadOnly?: (conn: SessionConnection) => boolean;
   onCustomMessage?: (conn: SessionConnection, message: string) => void;
+  /** Awareness client ids one connection may own (default `MAX_AWARENESS_IDS_PER_CONNECTION`). */
+  maxAwarenessIdsPerConnection?: number | undefined;
   logger: Logger;
 }
+
+/** What the log says, once per connection, about the awareness entries it drops. */
+const AWARENESS_REFUSED = {
+  "not-owner": "awareness entries for client ids another connection (or the server) owns are dropped",
+  "over-cap": "awareness entries for more client ids than maxAwarenessIdsPerConnection are dropped",
+  "clock-too-high": "awareness entries with a clock over 2^52 are dropped",
+};
 
 export type SessionState = "created" | "loading" | "ready" | "failed" | "stopping" | "stopped";
 
@@ -71,6 +80,9 @@ export class DocumentSession {
       isReadOnly: options.isReadOnly,
       whenDurable: () => this.whenDurable(),
       refuse: (peer, error) => this.#refuse(peer, error),
+      maxAwarenessIds: options.maxAwarenessIdsPerConnection,
+      awarenessRefused: (peer, clientId, reason) =>
+        options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
     });
   }
 
@@ -90,6 +102,10 @@ export class DocumentSession {
   }
   connections(): SessionConnection[] {
     return [...this.#peers.keys()];
+  }
+  /** Awareness entries dropped since the room loaded: client ids their sender does not own, or past its cap. */
+  get awarenessRefused(): number {
+    return this.#conversation.awarenessRefused;
   }
   /** The stored log's size as last seen (`undefined` without persistence). */
   get storedStats() {
