@@ -44,6 +44,19 @@ function avatar(person: Person): HTMLElement {
   return element;
 }
 
+/** Past this many people in one editor, its stack shows one avatar fewer and "+N" for the rest. */
+const maxAvatars = 5;
+
+function stackOf(people: Person[]): HTMLElement[] {
+  if (people.length <= maxAvatars) return people.map(avatar);
+  const rest = people.slice(maxAvatars - 1);
+  const more = document.createElement("span");
+  more.className = "avatar more";
+  more.textContent = `+${rest.length}`;
+  more.title = rest.map(displayName).join(", ");
+  return [...people.slice(0, maxAvatars - 1).map(avatar), more];
+}
+
 /**
  * Who is here: the list of everyone (with the editor each is in), and on each editor's panel a stack of the
  * avatars of the people in it. `stacks` are elements with `data-avatars` naming their editor.
@@ -61,7 +74,7 @@ export function renderPresence(list: HTMLElement, stacks: Iterable<HTMLElement>,
         return item;
       }),
     );
-    for (const stack of stacks) stack.replaceChildren(...people.filter((person) => person.editor === stack.dataset.avatars).map(avatar));
+    for (const stack of stacks) stack.replaceChildren(...stackOf(people.filter((person) => person.editor === stack.dataset.avatars)));
   };
   awareness.on("change", render);
   render();

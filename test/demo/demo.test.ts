@@ -7,8 +7,11 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContextOptions, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliProcess, repoRoot, tempDir } from "../cli/helpers.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import * as Y from "yjs";
+import { YPartyKitProvider } from "../../provider/index.js";
+import { CliProcess, deferredCleanups, repoRoot, tempDir } from "../cli/helpers.js";
 
 const artifacts = path.join(repoRoot, "test-artifacts");
 const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
@@ -28,6 +31,9 @@ beforeAll(async () => {
   await mkdir(artifacts, { recursive: true });
 }, 60_000);
 
+/** Browser contexts and providers a test opens are closed after it. */
+const defer = deferredCleanups(afterEach);
+
 afterAll(async () => {
   await browser?.close();
   await cli?.stop("SIGTERM");
@@ -41,6 +47,7 @@ const newRoom = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++ro
 async function newPage(options: BrowserContextOptions & { identity?: { name: string; color: string } } = {}): Promise<Page> {
   const { identity, ...contextOptions } = options;
   const context = await browser.newContext({ viewport: desktop, ...contextOptions });
+  defer(() => context.close());
   context.setDefaultTimeout(waitMs);
   if (identity) {
     await context.addInitScript(([n, c]) => localStorage.setItem("yparty-demo-identity", JSON.stringify({ name: n, color: c })), [identity.name, identity.color] as const);
@@ -288,6 +295,23 @@ describe("demo page", () => {
     expect(exported.code).toBe(await code(ada));
     expect(JSON.stringify(exported.prosemirror)).toContain("Ada writes rich text.");
   }, 90_000);
+
+  it("a crowded editor: its avatar stack shows four people and +N, with the others' names in the tooltip", async () => {
+    const room = newRoom("crowded");
+    const page = await openRoom(await newPage({ identity: { name: "Grace", color: "#008080" } }), room);
+    await page.locator("#codemirror .cm-content").click();
+    // Six more people in the code editor: Node clients publishing the same awareness fields as the page.
+    const host = new URL(url).host;
+    for (const name of ["Visitor 1", "Visitor 2", "Visitor 3", "Visitor 4", "Visitor 5", "Visitor 6"]) {
+      const provider = new YPartyKitProvider(host, room, new Y.Doc(), { party: "main", WebSocketPolyfill: WebSocket as never, disableBc: true });
+      defer(() => provider.destroy());
+      provider.awareness.setLocalState({ user: { name, color: "#9a6324" }, editor: "code" });
+    }
+    await expect.poll(() => avatarsIn(page, "Code"), { timeout: waitMs }).toEqual(["Grace (you)", "Visitor 1", "Visitor 2", "Visitor 3", "Visitor 4, Visitor 5, Visitor 6"]);
+    expect(await page.getByLabel("Who is in Code").locator(".avatar").last().textContent()).toBe("+3");
+    expect(await page.locator("#people li").count()).toBe(7);
+    await screenshot(page, "crowded");
+  });
 
   it("fits a 390 px wide phone: nothing scrolls sideways, the header wraps", async () => {
     const page = await newPage({ viewport: { width: 390, height: 844 }, identity: { name: "Margaret", color: "#911eb4" } });
