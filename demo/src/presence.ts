@@ -2,7 +2,7 @@ import type { Awareness } from "y-protocols/awareness";
 import type { Identity } from "./identity.js";
 
 /** The room's editors by the name their panel carries in `data-editor`, with the label people see. */
-export const editorLabels: Record<string, string> = { richText: "Rich text", code: "Code" };
+const editorLabels: Record<string, string> = { richText: "Rich text", code: "Code" };
 
 interface Person {
   clientId: number;
@@ -19,7 +19,7 @@ function peopleIn(awareness: Awareness): Person[] {
     const user = state.user as { name?: unknown; color?: unknown } | undefined;
     if (!user || typeof user.name !== "string") return [];
     const color = typeof user.color === "string" ? user.color : "#888888";
-    const editor = typeof state.editor === "string" && state.editor in editorLabels ? state.editor : undefined;
+    const editor = typeof state.editor === "string" && Object.hasOwn(editorLabels, state.editor) ? state.editor : undefined;
     return [{ clientId, name: user.name, color, editor, isYou: clientId === awareness.clientID }];
   });
   return people.sort((a, b) => Number(b.isYou) - Number(a.isYou) || a.name.localeCompare(b.name));

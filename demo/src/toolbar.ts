@@ -39,31 +39,35 @@ const groups: Tool[][] = [
   ],
 ];
 
+function buttonFor(tool: Tool, editor: Editor): HTMLButtonElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = tool.label;
+  button.title = tool.name;
+  button.setAttribute("aria-label", tool.name);
+  // Keep the focus (and the selection) in the editor.
+  button.addEventListener("mousedown", (event) => event.preventDefault());
+  button.addEventListener("click", () => tool.run(editor.chain().focus()).run());
+  return button;
+}
+
 /** Fills `toolbar` with formatting buttons for `editor`; pressed and disabled states follow every transaction. */
 export function mountToolbar(toolbar: HTMLElement, editor: Editor): void {
-  const buttons = groups.map((tools) =>
-    tools.map((tool) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = tool.label;
-      button.title = tool.name;
-      button.setAttribute("aria-label", tool.name);
-      // Keep the focus (and the selection) in the editor.
-      button.addEventListener("mousedown", (event) => event.preventDefault());
-      button.addEventListener("click", () => tool.run(editor.chain().focus()).run());
-      return { tool, button };
-    }),
-  );
+  const buttons = new Map<Tool, HTMLButtonElement>();
   toolbar.replaceChildren(
-    ...buttons.map((group) => {
-      const element = document.createElement("span");
-      element.className = "group";
-      element.append(...group.map(({ button }) => button));
-      return element;
+    ...groups.map((tools) => {
+      const group = document.createElement("span");
+      group.className = "group";
+      for (const tool of tools) {
+        const button = buttonFor(tool, editor);
+        buttons.set(tool, button);
+        group.append(button);
+      }
+      return group;
     }),
   );
   const render = () => {
-    for (const { tool, button } of buttons.flat()) {
+    for (const [tool, button] of buttons) {
       if (tool.isActive) button.setAttribute("aria-pressed", String(tool.isActive(editor)));
       if (tool.canRun) button.disabled = !tool.canRun(editor);
     }
