@@ -313,19 +313,26 @@ describe("demo page", () => {
     await screenshot(page, "crowded");
   });
 
-  it("fits a 390 px wide phone: nothing scrolls sideways, the header wraps", async () => {
+  it("fits a 390 px wide phone: nothing scrolls sideways in a room or in the picker, the header wraps", async () => {
     const page = await newPage({ viewport: { width: 390, height: 844 }, identity: { name: "Margaret", color: "#911eb4" } });
+    const fitsTheScreen = async () => {
+      for (const selector of ["html", "header"]) {
+        const { scroll, client } = await page.locator(selector).evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+        expect(scroll, `${selector} is ${scroll} px wide in a ${client} px viewport`).toBeLessThanOrEqual(client);
+      }
+      for (const right of await page.locator("header > *, .room-bar > *").evaluateAll((els) => els.map((el) => el.getBoundingClientRect().right))) {
+        expect(right).toBeLessThanOrEqual(390);
+      }
+    };
     await openRoom(page, newRoom("a-rather-long-room-name-on-a-phone"));
     await page.locator("#tiptap .ProseMirror").click();
     await page.keyboard.type("# On the go");
-    const widths = (selector: string) => page.locator(selector).evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
-    for (const selector of ["html", "header"]) {
-      const { scroll, client } = await widths(selector);
-      expect(scroll, `${selector} is ${scroll} px wide in a ${client} px viewport`).toBeLessThanOrEqual(client);
-    }
-    for (const box of await page.locator("header > *, .room-bar > *").evaluateAll((els) => els.map((el) => el.getBoundingClientRect().right))) {
-      expect(box).toBeLessThanOrEqual(390);
-    }
+    await fitsTheScreen();
     await screenshot(page, "phone");
+
+    await page.goto(`${url}/`);
+    await page.locator("#room-list a").first().waitFor();
+    await fitsTheScreen();
+    await screenshot(page, "phone-picker");
   });
 });
