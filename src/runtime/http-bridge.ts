@@ -11,13 +11,20 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { RuntimeError } from "./errors.js";
 
-/** The request's URL; a Host header no URL can carry is the client's mistake (400), not ours. */
+/**
+ * The request's URL; a Host header or request target no request URL can carry is the client's mistake (400), not
+ * ours: one that does not parse, or one with credentials (`Host: user@evil.example`), which WHATWG `Request` refuses.
+ */
 export function requestUrl(req: IncomingMessage, fallbackHost: string): URL {
+  let url: URL | undefined;
   try {
-    return new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
+    url = new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
   } catch {
-    throw new RuntimeError("ERR_BAD_REQUEST", `Invalid Host header or request target: ${JSON.stringify(req.headers.host ?? "")} ${JSON.stringify(req.url ?? "")}`, 400);
+    // answered below
   }
+  if (url && url.username === "" && url.password === "") return url;
+  const what = url ? "Credentials (user@) in the Host header or request target" : "Invalid Host header or request target";
+  throw new RuntimeError("ERR_BAD_REQUEST", `${what}: ${JSON.stringify(req.headers.host ?? "")} ${JSON.stringify(req.url ?? "")}`, 400);
 }
 
 export function toWebHeaders(req: IncomingMessage): Headers {

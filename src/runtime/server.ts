@@ -14,7 +14,7 @@ import { RuntimeError } from "./errors.js";
 import { CronScheduler } from "./crons.js";
 import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
-import { handleHttp } from "./http-handler.js";
+import { handleConnect, handleHttp } from "./http-handler.js";
 import { resolveLimits, type Limits } from "./limits.js";
 import { createLogger, type Logger } from "./log.js";
 import { definePartyFromModule, type PartyDefinition, type PartyModule } from "./party-module.js";
@@ -133,6 +133,7 @@ class Server implements YpartyServer, ServerCore {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
     this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));
+    this.#http.on("connect", (req, socket) => handleConnect(this, req, socket));
     // Unparseable HTTP: answer 400 when the socket still can, never let it throw.
     this.#http.on("clientError", (_error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
