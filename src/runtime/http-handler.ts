@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { clientAddress } from "./client-address.js";
 import type { ServerCore } from "./core.js";
 import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed } from "./errors.js";
 import { callUser } from "./guard.js";
@@ -53,7 +54,7 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
     return Response.json(await listParty(core, route.party));
   }
   if (FORBIDDEN_METHODS.has(req.method ?? "")) return forbiddenMethod(req.method!);
-  const request = toWebRequest(req, url, true);
+  const request = toWebRequest(req, url, { withBody: true, clientAddress: clientAddress(req, core.trustedProxies) });
   if (route.kind === "other") return answerOther(core, request);
 
   const definition = core.parties.get(route.party);

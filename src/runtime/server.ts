@@ -11,6 +11,7 @@ import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
 import { PartyContext } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError } from "./errors.js";
+import { trustedProxyCount, type TrustProxy } from "./client-address.js";
 import { CronScheduler } from "./crons.js";
 import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -53,6 +54,12 @@ export interface CreateServerOptions {
    * uses it). `false` answers 404, for servers whose room names are not public.
    */
   listRooms?: boolean;
+  /**
+   * Behind a reverse proxy: the client's address (`cf-connecting-ip`, `x-forwarded-for` in user code) is taken from
+   * the `x-forwarded-for` the proxy appended to, `true` for one proxy, a number for that many. Default false: the
+   * socket's address, and whatever a client sends in those headers is overwritten.
+   */
+  trustProxy?: TrustProxy;
 }
 
 export interface LiveRoomInfo {
@@ -101,6 +108,7 @@ class Server implements YpartyServer, ServerCore {
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Set<WsSocket>();
   readonly listsRooms: boolean;
+  readonly trustedProxies: number;
   readonly publicServer = this;
   readonly #http: HttpServer;
   readonly #host: string;
@@ -121,6 +129,7 @@ class Server implements YpartyServer, ServerCore {
     this.#ownsStorage = !options.storage;
     this.routes = (options.routes ?? []) as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
+    this.trustedProxies = trustedProxyCount(options.trustProxy);
     this.partyContext = new PartyContext(
       { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
       options.vars ?? {},

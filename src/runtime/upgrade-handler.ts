@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
+import { clientAddress } from "./client-address.js";
 import { INTERNAL_SOCKET_HEADER } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
@@ -47,8 +48,9 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   if (!definition) return unknownParty(route.party);
 
   let connectUrl = url;
-  let context: ConnectionContext = lazyConnectionContext(req, url);
   const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken;
+  // A stub's socket keeps the headers its caller gave it, as on PartyKit (where it never crosses the network).
+  let context: ConnectionContext = lazyConnectionContext(req, url, internal ? null : clientAddress(req, core.trustedProxies));
   if (definition.onBeforeConnect && !internal) {
     const request = context.request;
     const lobby = core.partyContext.lobby(route.roomId);
@@ -89,7 +91,7 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
  * no room; the server closes it with 1001 when it closes.
  */
 function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, onSocket: NonNullable<PartyDefinition["onSocket"]>): undefined {
-  const { request } = lazyConnectionContext(req, url);
+  const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     ws.binaryType = "arraybuffer";
