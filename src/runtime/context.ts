@@ -15,6 +15,13 @@ export interface RoomDirectory {
   baseUrl(): string;
 }
 
+/**
+ * Serves the project's static assets (the CLI's `serve` folder): a Response for a GET or HEAD it has a file for,
+ * else nothing. The server answers paths outside the parties with it (after `routes`, before `onFetch`), and
+ * `assets.fetch(path)` of lobbies and rooms asks it.
+ */
+export type AssetHandler = (request: Request) => Response | undefined | Promise<Response | undefined>;
+
 /** Header that marks a `stub.socket()` connection: it skips `onBeforeConnect`, as PartyKit's stubs do. */
 export const INTERNAL_SOCKET_HEADER = "x-yparty-internal";
 
@@ -29,12 +36,13 @@ export class PartyContext {
     private readonly directory: RoomDirectory,
     readonly env: Record<string, unknown>,
     private readonly logger: Logger,
+    private readonly assets?: AssetHandler,
   ) {
     this.context = {
       parties: this.parties,
       ai: {},
       vectorize: {},
-      assets: { fetch: async () => null },
+      assets: { fetch: (path) => this.#fetchAsset(path) },
       bindings: { r2: {}, kv: {} },
     };
   }
@@ -64,6 +72,15 @@ export class PartyContext {
       },
       passThroughOnException: () => {},
     };
+  }
+
+  /** PartyKit's `assets.fetch(path)`: a GET of `path` from the assets, or null when there is no such file. */
+  async #fetchAsset(path: string): Promise<Response | null> {
+    if (typeof path !== "string" || !path.startsWith("/")) {
+      throw new TypeError(`assets.fetch: the path must start with "/" (as on PartyKit), got ${JSON.stringify(path)}`);
+    }
+    if (!this.assets) return null;
+    return (await this.assets(new Request(this.directory.baseUrl() + path))) ?? null;
   }
 
   async settle(): Promise<void> {

@@ -96,7 +96,14 @@ async function answerOther(core: ServerCore, request: Request): Promise<Response
     );
     if (response instanceof Response) return response;
   }
-  return errorResponse("ERR_NOT_FOUND", `Nothing is served at ${new URL(request.url).pathname}`, 404);
+  return (await notFoundPage(core, request)) ?? errorResponse("ERR_NOT_FOUND", `Nothing is served at ${new URL(request.url).pathname}`, 404);
+}
+
+/** The assets' `/404.html`, as PartyKit answers a page nothing serves (for GET and HEAD: a page is for browsers). */
+async function notFoundPage(core: ServerCore, request: Request): Promise<Response | undefined> {
+  if (request.method !== "GET" && request.method !== "HEAD") return undefined;
+  const page = await core.partyContext.context.assets.fetch("/404.html");
+  return page ? new Response(page.body, { status: 404, statusText: "Not Found", headers: page.headers }) : undefined;
 }
 
 /** Runs a worker-level hook; a throw is logged and becomes the generic 500 (returned, not thrown). */

@@ -8,7 +8,7 @@ import { openStorage } from "../../persistence/index.js";
 import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
-import { PartyContext } from "./context.js";
+import { PartyContext, type AssetHandler } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError } from "./errors.js";
 import { trustedProxyCount, type TrustProxy } from "./client-address.js";
@@ -54,6 +54,8 @@ export interface CreateServerOptions {
    * uses it). `false` answers 404, for servers whose room names are not public.
    */
   listRooms?: boolean;
+  /** The static assets (the CLI's `serve` folder): served after `routes`, and to `lobby.assets.fetch(path)`. */
+  assets?: AssetHandler;
   /**
    * Behind a reverse proxy: the client's address (`cf-connecting-ip`, `x-forwarded-for` in user code) is taken from
    * the `x-forwarded-for` the proxy appended to, `true` for one proxy, a number for that many. Default false: the
@@ -127,13 +129,14 @@ class Server implements YpartyServer, ServerCore {
     this.#port = options.port ?? DEFAULT_PORT;
     this.#storage = options.storage;
     this.#ownsStorage = !options.storage;
-    this.routes = (options.routes ?? []) as CoreRouteHandler[];
+    this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
     this.trustedProxies = trustedProxyCount(options.trustProxy);
     this.partyContext = new PartyContext(
       { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
       options.vars ?? {},
       this.logger,
+      options.assets,
     );
     this.#setParties(options.parties);
     this.#crons = new CronScheduler(options.crons ?? {}, (cron) => this.#runCron(cron), this.logger);
