@@ -22,6 +22,33 @@ export interface RoomDirectory {
  */
 export type AssetHandler = (request: Request) => Response | undefined | Promise<Response | undefined>;
 
+/**
+ * What `stub.fetch` answers for a request that carries `Upgrade: websocket`, where a Durable Object answers 101 with
+ * the socket on PartyKit: returned from `onBeforeConnect` (or from the main party's `onFetch` for a socket to a path
+ * outside the parties), it connects the client's socket to that room — its `onConnect`, with this request as
+ * `ctx.request`. It holds nothing until then; answering a plain HTTP request with it is a 500.
+ */
+export class WebSocketHandoff extends Response {
+  constructor(
+    readonly party: string,
+    readonly roomId: string,
+    readonly request: Request,
+  ) {
+    super(null, { status: 200 });
+  }
+  /** 101 Switching Protocols, as the Durable Object's answer reads on PartyKit. */
+  override get status(): number {
+    return 101;
+  }
+  override get ok(): boolean {
+    return false;
+  }
+}
+
+function isUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
 /** Header that marks a `stub.socket()` connection: it skips `onBeforeConnect`, as PartyKit's stubs do. */
 export const INTERNAL_SOCKET_HEADER = "x-yparty-internal";
 
@@ -102,6 +129,7 @@ export class PartyContext {
       fetch: (pathOrInit?: string | RequestInit | Request, init?: RequestInit | Request) => {
         const url = urlOf(pathOrInit, "http");
         const request = pathOrInit instanceof Request ? new Request(url, pathOrInit) : new Request(url, (typeof pathOrInit === "object" ? pathOrInit : init) as RequestInit | undefined);
+        if (isUpgrade(request)) return Promise.resolve(new WebSocketHandoff(party, roomId, request));
         return this.directory.fetchRoom(party, roomId, request);
       },
       socket: (pathOrInit?: string | RequestInit, init?: RequestInit) => opened(openSocket(pathOrInit, init)),

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { clientAddress } from "./client-address.js";
+import { WebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed } from "./errors.js";
 import { callUser } from "./guard.js";
@@ -21,6 +22,7 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
   let response: Response;
   try {
     response = await answer(core, req);
+    if (response instanceof WebSocketHandoff) response = handoffWithoutSocket(core, req);
   } catch (error) {
     if (error instanceof RuntimeError && error.status < 500) {
       response = errorResponse(error.code, error.message, error.status);
@@ -40,6 +42,16 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
     core.logger.debug("http.write_failed", { code: "ERR_SOCKET", url: req.url, error });
     res.destroy();
   }
+}
+
+/** A hook answered a plain request with `stub.fetch` of a request carrying `Upgrade: websocket`: no socket to hand over. */
+function handoffWithoutSocket(core: ServerCore, req: IncomingMessage): Response {
+  core.logger.error("http.handoff_without_socket", {
+    code: "ERR_HOOK_FAILED",
+    url: req.url,
+    message: "A hook answered a plain HTTP request with a WebSocket hand-off (stub.fetch of a request with Upgrade: websocket); only a WebSocket upgrade can be handed to a room",
+  });
+  return internalErrorResponse();
 }
 
 async function answer(core: ServerCore, req: IncomingMessage): Promise<Response> {
