@@ -1,7 +1,8 @@
 /**
  * WebSocket upgrades, validated step by step; every refusal is answered as HTTP on the raw socket
  * before it is destroyed, so the client sees a status and a JSON body (or the `Response` that
- * `onBeforeConnect` returned). `ws` itself then checks the handshake headers.
+ * `onBeforeConnect` returned). `ws` itself then checks the handshake headers. A socket goes to the room
+ * its path names, or to the room a WebSocket hand-off from `onBeforeConnect` / `onFetch` names.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
