@@ -11,7 +11,7 @@
  * A GET never creates a document (unknown room → 404). Errors are `{ error: { code, message } }`.
  */
 import * as Y from "yjs";
-import { errorResponse } from "../runtime/errors.js";
+import { errorResponse, methodNotAllowed } from "../runtime/errors.js";
 import { readAtMost } from "../runtime/http-bridge.js";
 import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
 import { YjsError } from "./errors.js";
@@ -40,11 +40,12 @@ export async function handleDocumentRequest(req: Request, access: DocumentAccess
   try {
     const url = new URL(req.url);
     const sub = subPath(url.pathname);
-    if (sub === "awareness") return req.method === "GET" ? await getAwareness(access) : notAllowed("GET");
+    const reads = req.method === "GET" || req.method === "HEAD";
+    if (sub === "awareness") return reads ? await getAwareness(access) : methodNotAllowed(["GET", "HEAD"]);
     if (sub !== "") return errorResponse("ERR_NOT_FOUND", `No such document resource: ${sub}`, 404);
-    if (req.method === "GET" || req.method === "HEAD") return await getDocument(url, access);
+    if (reads) return await getDocument(url, access);
     if (req.method === "POST") return await postUpdate(req, access);
-    return notAllowed("GET, POST");
+    return methodNotAllowed(["GET", "HEAD", "POST"]);
   } catch (error) {
     if (error instanceof YjsError) return errorResponse(error.code, error.message, error.status);
     throw error;
@@ -56,12 +57,6 @@ function subPath(pathname: string): string {
   const segments = pathname.split("/");
   const roomIndex = segments[1] === "party" ? 2 : 3;
   return segments.slice(roomIndex + 1).filter((s) => s !== "").join("/");
-}
-
-function notAllowed(allow: string): Response {
-  const response = errorResponse("ERR_METHOD_NOT_ALLOWED", `Use ${allow}`, 405);
-  response.headers.set("Allow", allow);
-  return response;
 }
 
 async function existing(access: DocumentAccess): Promise<DocumentSession | undefined> {
