@@ -108,4 +108,40 @@ describe("PartyKit projects, unchanged under yparty dev", () => {
     const report = await audit.next((m) => m.includes("spring-sale"));
     expect(JSON.parse(report)).toEqual({ link: "spring-sale", hits: 3 });
   });
+
+  it("sharding: onBeforeConnect hands the client's WebSocket to a shard room through a stub's fetch", async () => {
+    const { url } = await dev("sharding");
+    const first = connectText(defer, wsUrl(url, "/parties/main/lobby?user=alice"));
+    const welcome = await first.next((m) => m.startsWith("welcome to "));
+    const shard = welcome.slice("welcome to ".length);
+    expect(shard).toMatch(/^shard-\d$/);
+
+    const second = connectText(defer, wsUrl(url, "/parties/main/lobby?user=alice"));
+    await second.next((m) => m === `welcome to ${shard}`);
+    first.socket.send("hello from alice's first tab");
+    await second.next((m) => m === `${shard}: hello from alice's first tab`);
+    expect(await (await fetch(`${url}/parties/main/${shard}`)).text()).toBe(`${shard} has 2 connections`);
+  });
+
+  it("basic example: rooms, static assets, onFetch through lobby.assets, onSocket, the client's address and binary messages", async () => {
+    const { url } = await dev("basic");
+    const index = await fetch(`${url}/`);
+    expect(await index.text()).toContain("The basic example");
+    const another = await fetch(`${url}/another`);
+    expect(another.status).toBe(200);
+    expect(await another.text()).toContain("Another page");
+    const missing = await fetch(`${url}/nowhere`);
+    expect({ status: missing.status, body: await missing.text() }).toEqual({ status: 404, body: "onFetch: /nowhere" });
+
+    const room = connectText(defer, wsUrl(url, "/parties/main/hall"));
+    await room.next((m) => m === "hello from hall, ip 127.0.0.1");
+    await room.opened;
+    room.socket.send(new Uint8Array([1, 2, 3]));
+    await room.next((m) => m === "binary of 3 bytes");
+
+    const outside = connectText(defer, wsUrl(url, "/some/socket"));
+    await outside.opened;
+    outside.socket.send("ping");
+    await outside.next((m) => m === "onSocket echo: ping");
+  });
 });
