@@ -1,7 +1,9 @@
 import { javascript } from "@codemirror/lang-javascript";
+import { placeholder } from "@codemirror/view";
 import { Editor } from "@tiptap/core";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
+import { Placeholder } from "@tiptap/extensions";
 import StarterKit from "@tiptap/starter-kit";
 import { basicSetup, EditorView } from "codemirror";
 import { yCollab } from "y-codemirror.next";
@@ -16,7 +18,10 @@ export const shared = {
   chat: "chat",
 } as const;
 
-/** Tiptap on the room's XmlFragment, with everyone's carets. Yjs owns undo, so StarterKit's history is off. */
+/**
+ * Tiptap on the room's XmlFragment, with everyone's carets. Yjs owns undo (Collaboration's `undo`/`redo`
+ * commands and Mod-Z), so StarterKit's history is off.
+ */
 export function mountRichText(element: HTMLElement, provider: YPartyKitProvider, identity: Identity): Editor {
   return new Editor({
     element,
@@ -24,6 +29,7 @@ export function mountRichText(element: HTMLElement, provider: YPartyKitProvider,
       StarterKit.configure({ undoRedo: false }),
       Collaboration.configure({ document: provider.doc, field: shared.richText }),
       CollaborationCaret.configure({ provider, user: { name: identity.name, color: identity.color } }),
+      Placeholder.configure({ placeholder: "Write something…" }),
     ],
     editorProps: { attributes: { "aria-label": "Rich text", spellcheck: "false" } },
   });
@@ -35,6 +41,6 @@ export function mountCode(element: HTMLElement, provider: YPartyKitProvider): Ed
   const undoManager = new Y.UndoManager(text);
   return new EditorView({
     parent: element,
-    extensions: [basicSetup, javascript(), yCollab(text, provider.awareness, { undoManager })],
+    extensions: [basicSetup, javascript(), placeholder("// Code goes here"), yCollab(text, provider.awareness, { undoManager })],
   });
 }

@@ -1,16 +1,19 @@
 /**
- * The yparty demo page: one room, two editors (Tiptap rich text and CodeMirror code) on one Y.Doc, live
- * cursors, who is here, a chat, and a truthful save indicator. In your own project, import the provider
- * as `yparty/provider` (or keep `y-partykit/provider`: yparty's bundler maps it to the same module).
+ * The yparty demo page: one room, two editors (Tiptap rich text with a toolbar, and CodeMirror code) on one
+ * Y.Doc, live cursors, who is here and in which editor, an invite link, a chat, and a truthful save indicator.
+ * In your own project, import the provider as `yparty/provider` (or keep `y-partykit/provider`: yparty's
+ * bundler maps it to the same module).
  */
 import * as Y from "yjs";
 import { YPartyKitProvider } from "../../provider/index.js";
 import { mountChat, type ChatMessage } from "./chat.js";
 import { mountCode, mountRichText, shared } from "./editors.js";
 import { loadIdentity, rename } from "./identity.js";
-import { publishIdentity, renderPresence } from "./presence.js";
+import { mountInvite } from "./invite.js";
+import { publishFocusedEditor, publishIdentity, renderPresence } from "./presence.js";
 import { renderRoomList, roomFromUrl, roomHref, suggestRoomName } from "./room-picker.js";
 import { showConnection, showSaveStatus } from "./status.js";
+import { mountToolbar } from "./toolbar.js";
 
 function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -23,15 +26,19 @@ function openRoom(room: string): void {
   const doc = new Y.Doc();
   const provider = new YPartyKitProvider(location.host, room, doc, { party: "main" });
   byId("room-name").textContent = room;
+  document.title = `${room} · yparty demo`;
   const exportLink = byId<HTMLAnchorElement>("export-link");
   exportLink.href = `/parties/main/${encodeURIComponent(room)}`;
   showConnection(byId("connection"), provider);
   showSaveStatus(byId("saved"), provider);
+  mountInvite(byId("invite"), new URL(roomHref(room), location.href).href);
 
   const richText = mountRichText(byId("tiptap"), provider, identity);
+  mountToolbar(byId("toolbar"), richText);
   const code = mountCode(byId("codemirror"), provider);
   publishIdentity(provider.awareness, identity);
-  renderPresence(byId("people"), provider.awareness);
+  publishFocusedEditor(provider.awareness);
+  renderPresence(byId("people"), document.querySelectorAll<HTMLElement>("[data-avatars]"), provider.awareness);
   mountChat(byId("chat-log"), byId("chat-form"), byId("chat-input"), doc.getArray<ChatMessage>(shared.chat), () => identity);
 
   const nameInput = byId<HTMLInputElement>("name-input");
@@ -57,6 +64,7 @@ function showPicker(): void {
 }
 
 const room = roomFromUrl();
+byId("room-bar").hidden = room === undefined;
 byId("room-view").hidden = room === undefined;
 byId("picker").hidden = room !== undefined;
 if (room !== undefined) openRoom(room);

@@ -43,6 +43,7 @@ const serverOptions: Record<string, OptionSpec> = {
   var: { type: "string", multiple: true, value: "KEY=VALUE", description: "a variable for room.env (repeatable; wins over config and .env)" },
   define: { type: "string", multiple: true, value: "KEY=VALUE", description: "replace KEY in the server code with VALUE, a JS expression (repeatable)" },
   serve: { type: "string", value: "<dir>", description: "serve static files from this folder" },
+  "trust-proxy": { type: "boolean", description: "behind a reverse proxy: take the client's address from the X-Forwarded-For it appends to" },
   "admin-token": { type: "string", value: "<token>", description: "token for list/tail/delete/export (default: $YPARTY_ADMIN_TOKEN, else generated)" },
   "log-level": { type: "string", value: "<level>", description: "debug, info, warn or error (default info)" },
   help: { type: "boolean", short: "h", description: "show this help" },

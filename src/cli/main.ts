@@ -27,6 +27,7 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     vars: parseKeyValues("var", values.var as string[] | undefined),
     define: parseKeyValues("define", values.define as string[] | undefined),
     ...(str(values, "serve") !== undefined ? { serve: str(values, "serve") } : {}),
+    ...(values["trust-proxy"] === true ? { trustProxy: true } : {}),
   });
   const adminToken = str(values, "admin-token") ?? process.env.YPARTY_ADMIN_TOKEN;
   // Loaded on demand: `--help` and usage errors answer without loading the runtime or esbuild.

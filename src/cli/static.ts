@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { RouteHandler } from "../runtime/index.js";
+import type { AssetHandler } from "../runtime/index.js";
 
 const contentTypes: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -60,7 +60,7 @@ async function respond(file: string, method: string, browserTTL: number | null |
 }
 
 /** Serves files from a folder for GET/HEAD; anything it does not have falls through to the next handler. */
-export function staticFiles(options: StaticOptions): RouteHandler<unknown> {
+export function staticFiles(options: StaticOptions): AssetHandler {
   const root = path.resolve(options.root);
   return async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") return undefined;

@@ -8,7 +8,7 @@ import { callUserQuietly } from "./guard.js";
 export type ConnectionEventType = "open" | "message" | "close" | "error";
 
 export interface ConnectionEvent extends Event {
-  /** `message`: the frame (string for text, Uint8Array for binary). */
+  /** `message`: the frame (string for text, ArrayBuffer for binary). */
   readonly data?: unknown;
   /** `close`: the close code and reason. */
   readonly code?: number;

@@ -28,7 +28,7 @@ export class RoomConnection {
   readonly CLOSED = READY_STATE.CLOSED;
 
   tags: readonly string[] = [];
-  /** Binary frames arrive as Uint8Array (Node Buffer) whatever this says; kept for DOM compatibility. */
+  /** Binary frames arrive as ArrayBuffer whatever this says (Workers' only kind, so PartyKit's); kept for DOM compatibility. */
   binaryType: BinaryType = "arraybuffer";
   #events: ConnectionEvents | undefined;
   #state: unknown = null;

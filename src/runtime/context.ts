@@ -15,6 +15,40 @@ export interface RoomDirectory {
   baseUrl(): string;
 }
 
+/**
+ * Serves the project's static assets (the CLI's `serve` folder): a Response for a GET or HEAD it has a file for,
+ * else nothing. The server answers paths outside the parties with it (after `routes`, before `onFetch`), and
+ * `assets.fetch(path)` of lobbies and rooms asks it.
+ */
+export type AssetHandler = (request: Request) => Response | undefined | Promise<Response | undefined>;
+
+/**
+ * What `stub.fetch` answers for a request that carries `Upgrade: websocket`, where a Durable Object answers 101 with
+ * the socket on PartyKit: returned from `onBeforeConnect` (or from the main party's `onFetch` for a socket to a path
+ * outside the parties), it connects the client's socket to that room — its `onConnect`, with this request as
+ * `ctx.request`. It holds nothing until then; answering a plain HTTP request with it is a 500.
+ */
+export class WebSocketHandoff extends Response {
+  constructor(
+    readonly party: string,
+    readonly roomId: string,
+    readonly request: Request,
+  ) {
+    super(null, { status: 200 });
+  }
+  /** 101 Switching Protocols, as the Durable Object's answer reads on PartyKit. */
+  override get status(): number {
+    return 101;
+  }
+  override get ok(): boolean {
+    return false;
+  }
+}
+
+function isUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
 /** Header that marks a `stub.socket()` connection: it skips `onBeforeConnect`, as PartyKit's stubs do. */
 export const INTERNAL_SOCKET_HEADER = "x-yparty-internal";
 
@@ -29,12 +63,13 @@ export class PartyContext {
     private readonly directory: RoomDirectory,
     readonly env: Record<string, unknown>,
     private readonly logger: Logger,
+    private readonly assets?: AssetHandler,
   ) {
     this.context = {
       parties: this.parties,
       ai: {},
       vectorize: {},
-      assets: { fetch: async () => null },
+      assets: { fetch: (path) => this.#fetchAsset(path) },
       bindings: { r2: {}, kv: {} },
     };
   }
@@ -66,6 +101,15 @@ export class PartyContext {
     };
   }
 
+  /** PartyKit's `assets.fetch(path)`: a GET of `path` from the assets, or null when there is no such file. */
+  async #fetchAsset(path: string): Promise<Response | null> {
+    if (typeof path !== "string" || !path.startsWith("/")) {
+      throw new TypeError(`assets.fetch: the path must start with "/" (as on PartyKit), got ${JSON.stringify(path)}`);
+    }
+    if (!this.assets) return null;
+    return (await this.assets(new Request(this.directory.baseUrl() + path))) ?? null;
+  }
+
   async settle(): Promise<void> {
     await Promise.allSettled([...this.#pending]);
   }
@@ -85,6 +129,7 @@ export class PartyContext {
       fetch: (pathOrInit?: string | RequestInit | Request, init?: RequestInit | Request) => {
         const url = urlOf(pathOrInit, "http");
         const request = pathOrInit instanceof Request ? new Request(url, pathOrInit) : new Request(url, (typeof pathOrInit === "object" ? pathOrInit : init) as RequestInit | undefined);
+        if (isUpgrade(request)) return Promise.resolve(new WebSocketHandoff(party, roomId, request));
         return this.directory.fetchRoom(party, roomId, request);
       },
       socket: (pathOrInit?: string | RequestInit, init?: RequestInit) => opened(openSocket(pathOrInit, init)),

@@ -20,6 +20,8 @@ export interface ServerCore {
   readonly heartbeat: Heartbeat;
   readonly wss: WebSocketServer;
   readonly routes: RouteHandler[];
+  /** Proxies in front trusted to append the client's address to `x-forwarded-for` (`createServer({ trustProxy })`). */
+  readonly trustedProxies: number;
   /** `GET /parties/{party}` answers the party's rooms (`createServer({ listRooms })`). */
   readonly listsRooms: boolean;
   /** Sockets handed to the main party's `onSocket` (outside any room): closed with the server. */

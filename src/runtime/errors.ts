@@ -68,6 +68,13 @@ export function errorResponse(code: RuntimeErrorCode | string, message: string, 
   return Response.json(body, { status });
 }
 
+/** A 405 with the `Allow` header HTTP requires: `allow` lists every method the resource takes, HEAD too where GET is. */
+export function methodNotAllowed(allow: readonly string[], message = `Use ${allow.join(", ")}`): Response {
+  const response = errorResponse("ERR_METHOD_NOT_ALLOWED", message, 405);
+  response.headers.set("Allow", allow.join(", "));
+  return response;
+}
+
 /** A generic 500 for a throw in user code: never the stack, never the message (it may hold secrets). */
 export function internalErrorResponse(): Response {
   return errorResponse("ERR_INTERNAL", "Internal server error", 500);

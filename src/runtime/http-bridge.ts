@@ -9,18 +9,30 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { setClientAddress } from "./client-address.js";
 import { RuntimeError } from "./errors.js";
 
-/** The request's URL; a Host header no URL can carry is the client's mistake (400), not ours. */
+/**
+ * The request's URL; a Host header or request target no request URL can carry is the client's mistake (400), not
+ * ours: one that does not parse, or one with credentials (`Host: user@evil.example`), which WHATWG `Request` refuses.
+ */
 export function requestUrl(req: IncomingMessage, fallbackHost: string): URL {
+  let url: URL | undefined;
   try {
-    return new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
+    url = new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
   } catch {
-    throw new RuntimeError("ERR_BAD_REQUEST", `Invalid Host header or request target: ${JSON.stringify(req.headers.host ?? "")} ${JSON.stringify(req.url ?? "")}`, 400);
+    // answered below
   }
+  if (url && url.username === "" && url.password === "") return url;
+  const what = url ? "Credentials (user@) in the Host header or request target" : "Invalid Host header or request target";
+  throw new RuntimeError("ERR_BAD_REQUEST", `${what}: ${JSON.stringify(req.headers.host ?? "")} ${JSON.stringify(req.url ?? "")}`, 400);
 }
 
-export function toWebHeaders(req: IncomingMessage): Headers {
+/**
+ * The request's headers as WHATWG Headers, with `clientAddress` (see client-address.ts) as `cf-connecting-ip` and
+ * `x-forwarded-for` over what the client sent; `null` leaves them as sent (yparty's own internal sockets).
+ */
+function toWebHeaders(req: IncomingMessage, clientAddress: string | null): Headers {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -30,16 +42,17 @@ export function toWebHeaders(req: IncomingMessage): Headers {
       // A header value WHATWG refuses (obsolete line folding, bytes > 0xff): skip it, keep the request.
     }
   }
+  if (clientAddress !== null) setClientAddress(headers, clientAddress);
   return headers;
 }
 
 /** `withBody: false` for upgrades: their socket belongs to the WebSocket, not to a body stream. */
-export function toWebRequest(req: IncomingMessage, url: URL, withBody: boolean): Request {
+export function toWebRequest(req: IncomingMessage, url: URL, options: { withBody: boolean; clientAddress: string | null }): Request {
   const method = req.method ?? "GET";
-  const hasBody = withBody && method !== "GET" && method !== "HEAD";
+  const hasBody = options.withBody && method !== "GET" && method !== "HEAD";
   return new Request(url, {
     method,
-    headers: toWebHeaders(req),
+    headers: toWebHeaders(req, options.clientAddress),
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
   } as RequestInit);
 }
@@ -48,11 +61,11 @@ export function toWebRequest(req: IncomingMessage, url: URL, withBody: boolean):
  * The context a WebSocket's `onConnect` gets, its WHATWG Request made on first read: building one costs about
  * 0.1 ms and a few KB per connection, and most rooms never look at it.
  */
-export function lazyConnectionContext(req: IncomingMessage, url: URL): { readonly request: Request } {
+export function lazyConnectionContext(req: IncomingMessage, url: URL, clientAddress: string | null): { readonly request: Request } {
   let request: Request | undefined;
   return {
     get request() {
-      return (request ??= toWebRequest(req, url, false));
+      return (request ??= toWebRequest(req, url, { withBody: false, clientAddress }));
     },
   };
 }

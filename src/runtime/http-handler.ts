@@ -3,19 +3,26 @@
  * listing, then `routes`, the `main` party's `onFetch`, else a 404 — every error as JSON with a code.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { clientAddress } from "./client-address.js";
+import { WebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
-import { RuntimeError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
+import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed } from "./errors.js";
 import { callUser } from "./guard.js";
-import { requestUrl, toWebRequest, writeWebResponse } from "./http-bridge.js";
+import { requestUrl, toWebRequest, writeRawStatus, writeWebResponse } from "./http-bridge.js";
 import { listParty } from "./listing.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
 
+/** WHATWG Request refuses these, so no user code could see them: answered 405 here. */
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+/** What a path outside the listing may take: the methods handed to user code (it decides per path). */
+const SERVED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 export async function handleHttp(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let response: Response;
   try {
     response = await answer(core, req);
+    if (response instanceof WebSocketHandoff) response = handoffWithoutSocket(core, req);
   } catch (error) {
     if (error instanceof RuntimeError && error.status < 500) {
       response = errorResponse(error.code, error.message, error.status);
@@ -37,6 +44,16 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
   }
 }
 
+/** A hook answered a plain request with `stub.fetch` of a request carrying `Upgrade: websocket`: no socket to hand over. */
+function handoffWithoutSocket(core: ServerCore, req: IncomingMessage): Response {
+  core.logger.error("http.handoff_without_socket", {
+    code: "ERR_HOOK_FAILED",
+    url: req.url,
+    message: "A hook answered a plain HTTP request with a WebSocket hand-off (stub.fetch of a request with Upgrade: websocket); only a WebSocket upgrade can be handed to a room",
+  });
+  return internalErrorResponse();
+}
+
 async function answer(core: ServerCore, req: IncomingMessage): Promise<Response> {
   if (!core.accepting()) return shuttingDown();
   const routed = routeRequest(core, req);
@@ -45,12 +62,11 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
   if (route.kind === "party") {
     if (!core.parties.has(route.party)) return unknownParty(route.party);
     if (!core.listsRooms) return errorResponse("ERR_NOT_FOUND", "Room listing is turned off on this server (listRooms: false)", 404);
-    if (req.method !== "GET" && req.method !== "HEAD") return errorResponse("ERR_METHOD_NOT_ALLOWED", "Only GET lists a party", 405);
+    if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"], "Only GET (or HEAD) lists a party");
     return Response.json(await listParty(core, route.party));
   }
-  // WHATWG Request refuses CONNECT, TRACE and TRACK.
-  if (FORBIDDEN_METHODS.has(req.method ?? "")) return errorResponse("ERR_METHOD_NOT_ALLOWED", `${req.method} is not served`, 405);
-  const request = toWebRequest(req, url, true);
+  if (FORBIDDEN_METHODS.has(req.method ?? "")) return forbiddenMethod(req.method!);
+  const request = toWebRequest(req, url, { withBody: true, clientAddress: clientAddress(req, core.trustedProxies) });
   if (route.kind === "other") return answerOther(core, request);
 
   const definition = core.parties.get(route.party);
@@ -65,6 +81,16 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
     if (verdict instanceof Request) forwarded = verdict;
   }
   return core.registry.withRoom(route.party, route.roomId, (room) => room.request(forwarded));
+}
+
+function forbiddenMethod(method: string): Response {
+  return methodNotAllowed(SERVED_METHODS, `${method} is not served`);
+}
+
+/** `CONNECT` (Node hands it over apart from other requests, as a raw socket): 405, then the socket is closed. */
+export function handleConnect(core: ServerCore, req: IncomingMessage, socket: Duplex): void {
+  socket.on("error", () => {}); // a client reset while the answer goes out is no error of ours
+  writeRawStatus(socket, forbiddenMethod(req.method ?? "CONNECT"), core.limits.maxRefusalBodyBytes);
 }
 
 async function answerOther(core: ServerCore, request: Request): Promise<Response> {
@@ -82,7 +108,14 @@ async function answerOther(core: ServerCore, request: Request): Promise<Response
     );
     if (response instanceof Response) return response;
   }
-  return errorResponse("ERR_NOT_FOUND", `Nothing is served at ${new URL(request.url).pathname}`, 404);
+  return (await notFoundPage(core, request)) ?? errorResponse("ERR_NOT_FOUND", `Nothing is served at ${new URL(request.url).pathname}`, 404);
+}
+
+/** The assets' `/404.html`, as PartyKit answers a page nothing serves (for GET and HEAD: a page is for browsers). */
+async function notFoundPage(core: ServerCore, request: Request): Promise<Response | undefined> {
+  if (request.method !== "GET" && request.method !== "HEAD") return undefined;
+  const page = await core.partyContext.context.assets.fetch("/404.html");
+  return page ? new Response(page.body, { status: 404, statusText: "Not Found", headers: page.headers }) : undefined;
 }
 
 /** Runs a worker-level hook; a throw is logged and becomes the generic 500 (returned, not thrown). */

@@ -9,7 +9,20 @@
 import type { RoomConnection } from "./connection.js";
 import type { StartGate } from "./start-gate.js";
 
-export type Frame = string | Buffer;
+/** A frame as user code gets it: text as a string, binary as an ArrayBuffer (as on PartyKit). */
+export type Frame = string | ArrayBuffer;
+
+/**
+ * A binary frame as an ArrayBuffer of exactly its bytes. `ws` hands each frame over as a Buffer: one that owns its
+ * whole ArrayBuffer (a frame that filled its own read, or one assembled from fragments past Node's buffer pool) is
+ * passed as is; a view into a larger chunk — small frames that shared a TCP read, which is most of them — is copied
+ * out (0.5–2 µs for a frame under 3 KB; `new Uint8Array(view)` allocates faster than `ArrayBuffer.slice`). Handing
+ * over the chunk itself would show user code the other frames and keep the whole chunk alive while one is held.
+ */
+export function binaryFrame(data: Buffer): ArrayBuffer {
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data.buffer as ArrayBuffer;
+  return new Uint8Array(data).buffer;
+}
 
 export class Inbox {
   readonly #queued = new Map<RoomConnection, Frame[]>();

@@ -21,7 +21,7 @@ import type { PartyDefinition } from "./party-module.js";
 import { createPartyRoom } from "./party-room.js";
 import { PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { StartGate } from "./start-gate.js";
-import { Inbox, type Frame } from "./inbox.js";
+import { Inbox, binaryFrame, type Frame } from "./inbox.js";
 
 export interface RoomDeps {
   party: string;
@@ -122,7 +122,7 @@ export class LiveRoom implements ConnectionOwner {
 
   /** Apart from `accept` so the listeners kept per socket hold only the connection, not the request. */
   #listen(ws: WsSocket, connection: RoomConnection): void {
-    ws.on("message", (data: Buffer, isBinary: boolean) => this.#inbox.receive(connection, isBinary ? data : data.toString("utf8")));
+    ws.on("message", (data: Buffer, isBinary: boolean) => this.#inbox.receive(connection, isBinary ? binaryFrame(data) : data.toString("utf8")));
     ws.on("close", (code: number, reason: Buffer) => this.#closed(connection, code, reason.toString("utf8")));
     ws.on("error", (error: Error) => this.#socketError(connection, error));
   }
@@ -294,6 +294,7 @@ export class LiveRoom implements ConnectionOwner {
     }
     // onStop flushes through storage too.
     await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
+    this.deps.logger.debug("room.stopped", { party: this.party, room: this.id, reason });
   }
 
   // ---- internals -------------------------------------------------------------------------------

@@ -8,13 +8,14 @@ import { openStorage } from "../../persistence/index.js";
 import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
-import { PartyContext } from "./context.js";
+import { PartyContext, type AssetHandler } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError } from "./errors.js";
+import { trustedProxyCount, type TrustProxy } from "./client-address.js";
 import { CronScheduler } from "./crons.js";
 import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
-import { handleHttp } from "./http-handler.js";
+import { handleConnect, handleHttp } from "./http-handler.js";
 import { resolveLimits, type Limits } from "./limits.js";
 import { createLogger, type Logger } from "./log.js";
 import { definePartyFromModule, type PartyDefinition, type PartyModule } from "./party-module.js";
@@ -53,6 +54,14 @@ export interface CreateServerOptions {
    * uses it). `false` answers 404, for servers whose room names are not public.
    */
   listRooms?: boolean;
+  /** The static assets (the CLI's `serve` folder): served after `routes`, and to `lobby.assets.fetch(path)`. */
+  assets?: AssetHandler;
+  /**
+   * Behind a reverse proxy: the client's address (`cf-connecting-ip`, `x-forwarded-for` in user code) is taken from
+   * the `x-forwarded-for` the proxy appended to, `true` for one proxy, a number for that many. Default false: the
+   * socket's address, and whatever a client sends in those headers is overwritten.
+   */
+  trustProxy?: TrustProxy;
 }
 
 export interface LiveRoomInfo {
@@ -101,6 +110,7 @@ class Server implements YpartyServer, ServerCore {
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Set<WsSocket>();
   readonly listsRooms: boolean;
+  readonly trustedProxies: number;
   readonly publicServer = this;
   readonly #http: HttpServer;
   readonly #host: string;
@@ -119,12 +129,14 @@ class Server implements YpartyServer, ServerCore {
     this.#port = options.port ?? DEFAULT_PORT;
     this.#storage = options.storage;
     this.#ownsStorage = !options.storage;
-    this.routes = (options.routes ?? []) as CoreRouteHandler[];
+    this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
+    this.trustedProxies = trustedProxyCount(options.trustProxy);
     this.partyContext = new PartyContext(
       { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
       options.vars ?? {},
       this.logger,
+      options.assets,
     );
     this.#setParties(options.parties);
     this.#crons = new CronScheduler(options.crons ?? {}, (cron) => this.#runCron(cron), this.logger);
@@ -133,6 +145,7 @@ class Server implements YpartyServer, ServerCore {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
     this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));
+    this.#http.on("connect", (req, socket) => handleConnect(this, req, socket));
     // Unparseable HTTP: answer 400 when the socket still can, never let it throw.
     this.#http.on("clientError", (_error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");

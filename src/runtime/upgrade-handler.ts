@@ -1,12 +1,14 @@
 /**
  * WebSocket upgrades, validated step by step; every refusal is answered as HTTP on the raw socket
  * before it is destroyed, so the client sees a status and a JSON body (or the `Response` that
- * `onBeforeConnect` returned). `ws` itself then checks the handshake headers.
+ * `onBeforeConnect` returned). `ws` itself then checks the handshake headers. A socket goes to the room
+ * its path names, or to the room a WebSocket hand-off from `onBeforeConnect` / `onFetch` names.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
-import { INTERNAL_SOCKET_HEADER } from "./context.js";
+import { clientAddress } from "./client-address.js";
+import { INTERNAL_SOCKET_HEADER, WebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
 import { codeOf, errorResponse, internalErrorResponse } from "./errors.js";
@@ -15,7 +17,7 @@ import { callUser } from "./guard.js";
 import type { PartyDefinition } from "./party-module.js";
 import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
-import { gateHook, routeRequest, shuttingDown, unknownParty } from "./http-handler.js";
+import { gateHook, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
 function ignoreError(): void {}
@@ -34,53 +36,86 @@ export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Du
     });
 }
 
-/** Resolves with the refusal to answer, or undefined once the socket was handed to a room. */
+/** Where an accepted socket goes: a room, with the URL and context its `onConnect` sees. */
+interface Target {
+  party: string;
+  roomId: string;
+  url: URL;
+  context: ConnectionContext;
+}
+
+/** Resolves with the refusal to answer, or undefined once the socket was handed to a room (or to `onSocket`). */
 async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Response | undefined> {
   if (!core.accepting()) return shuttingDown();
   const routed = routeRequest(core, req);
   if (routed instanceof Response) return routed;
   const { url, route } = routed;
-  const onSocket = core.parties.get(MAIN_PARTY)?.onSocket;
-  if (route.kind === "other" && onSocket) return acceptFetchSocket(core, req, socket, head, url, onSocket);
-  if (route.kind !== "room") return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
-  const definition = core.parties.get(route.party);
-  if (!definition) return unknownParty(route.party);
-
-  let connectUrl = url;
-  let context: ConnectionContext = lazyConnectionContext(req, url);
-  const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken;
-  if (definition.onBeforeConnect && !internal) {
-    const request = context.request;
-    const lobby = core.partyContext.lobby(route.roomId);
-    const verdict = await gateHook(core, "onBeforeConnect", route, () =>
-      definition.onBeforeConnect!(request, lobby, core.partyContext.executionContext()),
-    );
-    if (verdict instanceof Response) return verdict;
-    if (verdict instanceof Request) {
-      context = { request: verdict };
-      connectUrl = new URL(verdict.url);
-    }
+  let target: Target | Response;
+  if (route.kind === "room") {
+    target = await roomTarget(core, req, url, route);
+  } else {
+    const main = core.parties.get(MAIN_PARTY);
+    if (route.kind === "other" && main?.onSocket) return acceptFetchSocket(core, req, socket, head, url, main.onSocket);
+    if (route.kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
+    target = await fetchTarget(core, req, url, main.onFetch);
   }
+  if (target instanceof Response) return target;
   if (!core.accepting()) return shuttingDown();
-  const live = core.registry.get(route.party, route.roomId);
+  const live = core.registry.get(target.party, target.roomId);
   if (live && live.connections.size >= core.limits.maxConnectionsPerRoom) {
-    return errorResponse("ERR_ROOM_FULL", `Room "${route.roomId}" is full`, 503);
+    return errorResponse("ERR_ROOM_FULL", `Room "${target.roomId}" is full`, 503);
   }
   if (socket.destroyed) return undefined;
+  acceptIntoRoom(core, req, socket, head, target);
+  return undefined;
+}
+
+/** A socket to a room: through its party's `onBeforeConnect` (a Request goes on, a hand-off goes elsewhere, a Response refuses). */
+async function roomTarget(core: ServerCore, req: IncomingMessage, url: URL, route: { party: string; roomId: string }): Promise<Target | Response> {
+  const definition = core.parties.get(route.party);
+  if (!definition) return unknownParty(route.party);
+  const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken;
+  // A stub's socket keeps the headers its caller gave it, as on PartyKit (where it never crosses the network).
+  const context = lazyConnectionContext(req, url, internal ? null : clientAddress(req, core.trustedProxies));
+  const target: Target = { party: route.party, roomId: route.roomId, url, context };
+  if (!definition.onBeforeConnect || internal) return target;
+  const request = context.request;
+  const lobby = core.partyContext.lobby(route.roomId);
+  const verdict = await gateHook(core, "onBeforeConnect", route, () => definition.onBeforeConnect!(request, lobby, core.partyContext.executionContext()));
+  if (verdict instanceof Response) return handedOff(core, verdict);
+  return verdict instanceof Request ? { ...target, url: new URL(verdict.url), context: { request: verdict } } : target;
+}
+
+/** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */
+async function fetchTarget(core: ServerCore, req: IncomingMessage, url: URL, onFetch: NonNullable<PartyDefinition["onFetch"]>): Promise<Target | Response> {
+  const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
+  const answer = await userHook(core, "onFetch", { party: MAIN_PARTY }, () => onFetch(request, core.partyContext.fetchLobby(), core.partyContext.executionContext()));
+  if (answer instanceof Response) return handedOff(core, answer);
+  return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
+}
+
+/** A hook's Response: a hand-off (`stub.fetch` of the upgrade request) names the room to connect to; any other refuses. */
+function handedOff(core: ServerCore, response: Response): Target | Response {
+  if (!(response instanceof WebSocketHandoff)) return response;
+  if (!core.parties.has(response.party)) return unknownParty(response.party);
+  return { party: response.party, roomId: response.roomId, url: new URL(response.request.url), context: { request: response.request } };
+}
+
+function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target): void {
+  const { party, roomId, url, context } = target;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     // The room may still be unloading (a previous instance): hold frames and errors until it listens.
     ws.pause();
     ws.on("error", ignoreError);
-    core.heartbeat.track(ws, heartbeatTimeoutLog(core, { party: route.party, room: route.roomId }));
+    core.heartbeat.track(ws, heartbeatTimeoutLog(core, { party, room: roomId }));
     core.registry
-      .withRoom(route.party, route.roomId, (room) => room.accept(ws, connectUrl, context))
+      .withRoom(party, roomId, (room) => room.accept(ws, url, context))
       .catch((error) => {
         const code = codeOf(error, "ERR_INTERNAL");
-        core.logger.error("upgrade.accept_failed", { code, party: route.party, room: route.roomId, error });
+        core.logger.error("upgrade.accept_failed", { code, party, room: roomId, error });
         ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.InternalError);
       });
   });
-  return undefined;
 }
 
 /**
@@ -89,7 +124,7 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
  * no room; the server closes it with 1001 when it closes.
  */
 function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, onSocket: NonNullable<PartyDefinition["onSocket"]>): undefined {
-  const { request } = lazyConnectionContext(req, url);
+  const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     ws.binaryType = "arraybuffer";

@@ -14,10 +14,11 @@ import {
   encodePermissionDenied,
   isBatchMarker,
 } from "../protocol/index.js";
-import { READ_ONLY_REASON } from "./defaults.js";
+import { AwarenessOwners, type AwarenessRefusal } from "./awareness-owners.js";
+import { MAX_AWARENESS_IDS_PER_CONNECTION, READ_ONLY_REASON } from "./defaults.js";
 import { YjsError } from "./errors.js";
 import { sameBytes, step1Frame, step2Frame, updateFrame } from "./frames.js";
-import { Peer, type SessionConnection } from "./peer.js";
+import type { Peer, SessionConnection } from "./peer.js";
 import type { SharedDoc } from "./shared-doc.js";
 import { UpdateBatch } from "./update-batch.js";
 import { isEmptyUpdate, validateAwarenessUpdate, validateUpdate, wouldChange } from "./validate.js";
@@ -27,10 +28,15 @@ export interface ConversationHooks {
   /** Resolves once everything applied so far is stored. */
   whenDurable(): Promise<void>;
   refuse(peer: Peer, error: ProtocolError | YjsError): void;
+  /** Awareness client ids one connection may own (default `MAX_AWARENESS_IDS_PER_CONNECTION`). */
+  maxAwarenessIds?: number | undefined;
+  /** The first awareness entry of `peer` that was dropped (see AwarenessOwners). */
+  awarenessRefused?(peer: Peer, clientId: number, reason: AwarenessRefusal): void;
 }
 
 export class Conversation {
   readonly #batch: UpdateBatch;
+  readonly #owners: AwarenessOwners<Peer>;
   /**
    * Frames that depend only on the document's state, kept until its next transaction: N clients connecting to
    * an unchanged document cost one state-vector encode and, when they send the same state vector (fresh
@@ -53,6 +59,10 @@ export class Conversation {
         this.#acknowledge(peer, appliedCount);
         this.hooks.refuse(peer, error);
       },
+    });
+    this.#owners = new AwarenessOwners(doc.awareness, {
+      maxIdsPerConnection: hooks.maxAwarenessIds ?? MAX_AWARENESS_IDS_PER_CONNECTION,
+      onFirstRefusal: (peer, clientId, reason) => hooks.awarenessRefused?.(peer, clientId, reason),
     });
     // Every transaction, even one that only parks pending structs (which a step 2 includes), drops the cache.
     doc.on("afterTransaction", this.#forgetState);
@@ -103,9 +113,7 @@ export class Conversation {
       case "update":
         return this.#receiveUpdate(peer, message.update);
       case "awareness":
-        validateAwarenessUpdate(message.update);
-        awarenessProtocol.applyAwarenessUpdate(this.doc.awareness, message.update, peer);
-        return;
+        return this.#receiveAwareness(peer, message.update);
       case "query-awareness":
         return this.#sendAwarenessStates(peer);
       default:
@@ -162,6 +170,18 @@ export class Conversation {
     this.hooks.whenDurable().then(() => peer.ack(count), () => {});
   }
 
+  /** Applies the entries of an awareness update that `peer` may write (see AwarenessOwners). */
+  #receiveAwareness(peer: Peer, update: Uint8Array): void {
+    validateAwarenessUpdate(update);
+    const allowed = this.#owners.filter(peer, update);
+    if (allowed) awarenessProtocol.applyAwarenessUpdate(this.doc.awareness, allowed, peer);
+  }
+
+  /** Awareness entries dropped since the room loaded (not owned by their sender, or past its cap). */
+  get awarenessRefused(): number {
+    return this.#owners.refused;
+  }
+
   #sendAwarenessStates(peer: Peer): void {
     const clients = [...this.doc.awareness.getStates().keys()];
     peer.send(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.doc.awareness, clients)));
@@ -174,20 +194,18 @@ export class Conversation {
     for (const peer of peers) if (peer !== author) peer.send(frame);
   }
 
-  /** Tracks which client ids a connection controls, and relays every awareness change to all. */
+  /** Relays every awareness change to all; ids whose state timed out are free to be claimed again. */
   broadcastAwareness(peers: Iterable<Peer>, change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown): void {
-    if (origin instanceof Peer) {
-      for (const id of change.added) origin.announced(id);
-      for (const id of change.removed) origin.withdrew(id);
-    }
+    if (origin === "timeout") this.#owners.timedOut(change.removed);
     const changed = change.added.concat(change.updated, change.removed);
     const frame = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.doc.awareness, changed));
     for (const peer of peers) peer.send(frame);
   }
 
-  /** A connection left: its awareness states are removed, and everyone is told. */
+  /** A connection left: the client ids it owned are free, their states removed, and everyone is told. */
   forget(peer: Peer): void {
-    if (peer.awarenessIds.size === 0 || this.doc.isDestroyed) return;
-    awarenessProtocol.removeAwarenessStates(this.doc.awareness, [...peer.awarenessIds], null);
+    const ids = this.#owners.release(peer);
+    if (ids.length === 0 || this.doc.isDestroyed) return;
+    awarenessProtocol.removeAwarenessStates(this.doc.awareness, ids, null);
   }
 }

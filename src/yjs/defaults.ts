@@ -41,6 +41,17 @@ export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 /** Largest body the HTTP API accepts for `POST` (a Yjs update). */
 export const MAX_HTTP_UPDATE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Awareness client ids one connection may own (an editor uses one). Entries for more are dropped; set per room
+ * with `maxAwarenessIdsPerConnection` (y-partykit options, `static` on YServer).
+ */
+export const MAX_AWARENESS_IDS_PER_CONNECTION = 16;
+/**
+ * Highest awareness clock the room accepts (a client counts up by one per change). Past 2^53 a clock can no
+ * longer be raised by one, and whoever left an id there would keep every later owner of it from being heard.
+ */
+export const MAX_AWARENESS_CLOCK = 2 ** 52;
+
 /** WebSocket close reasons are capped at 123 bytes by RFC 6455; ours stay well under. */
 export const MAX_CLOSE_REASON_LENGTH = 120;
 

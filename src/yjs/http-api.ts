@@ -5,18 +5,19 @@
  *   GET  …/{room}?format=state-vector  the state vector
  *   GET  …/{room}?since=<base64 sv>    the update a peer with that state vector lacks
  *   POST …/{room}                      an `application/octet-stream` Yjs update: applied, stored, sent to
- *                                      every socket; answered after the durable write
+ *                                      every socket; answered after the durable write (202 `pending` when
+ *                                      Yjs holds it back until the changes it builds on arrive)
  *   GET  …/{room}/awareness            presence: [{ clientId, state }]
  * A GET never creates a document (unknown room → 404). Errors are `{ error: { code, message } }`.
  */
 import * as Y from "yjs";
-import { errorResponse } from "../runtime/errors.js";
+import { errorResponse, methodNotAllowed } from "../runtime/errors.js";
 import { readAtMost } from "../runtime/http-bridge.js";
 import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
 import { YjsError } from "./errors.js";
 import { docToJson } from "./json-export.js";
 import type { DocumentSession } from "./session.js";
-import { validateUpdate } from "./validate.js";
+import { validateUpdate, wouldChange } from "./validate.js";
 
 export interface DocumentAccess {
   /** The document when it is loaded; never loads. */
@@ -39,11 +40,12 @@ export async function handleDocumentRequest(req: Request, access: DocumentAccess
   try {
     const url = new URL(req.url);
     const sub = subPath(url.pathname);
-    if (sub === "awareness") return req.method === "GET" ? await getAwareness(access) : notAllowed("GET");
+    const reads = req.method === "GET" || req.method === "HEAD";
+    if (sub === "awareness") return reads ? await getAwareness(access) : methodNotAllowed(["GET", "HEAD"]);
     if (sub !== "") return errorResponse("ERR_NOT_FOUND", `No such document resource: ${sub}`, 404);
-    if (req.method === "GET" || req.method === "HEAD") return await getDocument(url, access);
+    if (reads) return await getDocument(url, access);
     if (req.method === "POST") return await postUpdate(req, access);
-    return notAllowed("GET, POST");
+    return methodNotAllowed(["GET", "HEAD", "POST"]);
   } catch (error) {
     if (error instanceof YjsError) return errorResponse(error.code, error.message, error.status);
     throw error;
@@ -55,12 +57,6 @@ function subPath(pathname: string): string {
   const segments = pathname.split("/");
   const roomIndex = segments[1] === "party" ? 2 : 3;
   return segments.slice(roomIndex + 1).filter((s) => s !== "").join("/");
-}
-
-function notAllowed(allow: string): Response {
-  const response = errorResponse("ERR_METHOD_NOT_ALLOWED", `Use ${allow}`, 405);
-  response.headers.set("Allow", allow);
-  return response;
 }
 
 async function existing(access: DocumentAccess): Promise<DocumentSession | undefined> {
@@ -117,10 +113,22 @@ async function postUpdate(req: Request, access: DocumentAccess): Promise<Respons
   const session = access.live() ?? (await access.open());
   try {
     await session.applyUpdate(update);
-    return Response.json({ ok: true, stateVector: Buffer.from(Y.encodeStateVector(session.doc)).toString("base64") });
+    const doc = session.doc;
+    const stateVector = Buffer.from(Y.encodeStateVector(doc)).toString("base64");
+    if (heldBack(doc, update)) return Response.json({ ok: true, pending: true, stateVector }, { status: 202 });
+    return Response.json({ ok: true, stateVector });
   } finally {
     access.done?.(session);
   }
+}
+
+/**
+ * Whether Yjs holds (part of) an applied `update` back as pending: it builds on changes the document has not
+ * seen yet (stored, and applied once they arrive). Only a document with something pending needs the check.
+ */
+function heldBack(doc: Y.Doc, update: Uint8Array): boolean {
+  const { pendingStructs, pendingDs } = doc.store;
+  return (pendingStructs !== null || pendingDs !== null) && wouldChange(doc, update);
 }
 
 /** Reads the body with a running count, so a chunked body (no Content-Length) cannot grow past the limit in memory. */

@@ -56,6 +56,8 @@ export interface YPartyKitOptions {
   load?: () => Promise<Y.Doc | null | undefined>;
   /** Every connection of this room is read-only. */
   readOnly?: boolean;
+  /** Awareness client ids one connection may own (default 16); entries for more are dropped. */
+  maxAwarenessIdsPerConnection?: number;
 }
 
 export interface ResolvedOptions {

@@ -12,13 +12,24 @@ import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
 
 const registry = new SessionRegistry();
-/** The options each live document was created with, to warn (once) when later calls differ, as y-partykit does. */
-const createdWith = new WeakMap<DocumentSession, string>();
+/** The options each live document runs with, to warn (once) when a later call asks for others, as y-partykit does. */
+const runsWith = new WeakMap<DocumentSession, YPartyKitOptions>();
 let warnedAboutOptions = false;
 
-/** `readOnly` is left out: it is per connection (each `onConnect` call may pass its own). */
-const hashOptions = ({ readOnly: _perConnection, ...options }: YPartyKitOptions) =>
-  JSON.stringify(options, (_key, value: unknown) => (typeof value === "function" ? "function() {}" : value));
+const hashOf = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === "function" ? "function() {}" : v));
+
+/**
+ * One set of options per room, whichever face loads it: a later call may leave out what the first gave, and may
+ * add a change callback the first did not give (the HTTP face, called with `persist` only, loaded the room before
+ * a socket's options arrived). Any other difference is ignored, with a warning. `readOnly` is per connection.
+ */
+function reconcile(session: DocumentSession, options: YPartyKitOptions): boolean {
+  const current = runsWith.get(session) ?? {};
+  if (options.callback && session.adoptCallback(options.callback)) runsWith.set(session, { ...current, callback: options.callback });
+  const effective = runsWith.get(session) ?? {};
+  const asked = Object.entries(options).filter(([key, value]) => key !== "readOnly" && value !== undefined);
+  return asked.every(([key, value]) => hashOf(effective[key as keyof YPartyKitOptions]) === hashOf(value));
+}
 
 /** Where a room's document lives in the registry: its store and name, or the room itself when it has no store. */
 function keyOf(room: Room): { scope: object; name: string } {
@@ -39,12 +50,12 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: options.load,
       callback: options.callback,
+      maxAwarenessIdsPerConnection: options.maxAwarenessIdsPerConnection,
       logger,
     });
   });
-  const hash = hashOptions(options);
-  if (created) createdWith.set(session, hash);
-  else if (!warnedAboutOptions && createdWith.get(session) !== hash) {
+  if (created) runsWith.set(session, options);
+  else if (!reconcile(session, options) && !warnedAboutOptions) {
     warnedAboutOptions = true;
     logger.warn("yjs.options_ignored", { room: room.id, message: "Document was previously initialized with different options. Provided options are ignored." });
   }

@@ -1,6 +1,5 @@
 /**
- * What the Yjs room keeps per connection: the abstract socket, the awareness client ids it controls,
- * its chunked-frame reader, its durable-ack counters, and frames that arrived before the room loaded.
+ * What the Yjs room keeps per connection: the abstract socket, its chunked-frame reader, its durable-ack counters, and frames that arrived before the room loaded.
  */
 import { ChunkedFrameReader, encodeDurableAck } from "../protocol/index.js";
 import { MAX_BATCH_BYTES } from "./defaults.js";
@@ -21,11 +20,7 @@ export interface AttachOptions {
   readOnly?: boolean;
 }
 
-/** Shared by every peer that has announced no awareness state (most of an idle room's connections). */
-const NO_IDS: ReadonlySet<number> = new Set<number>();
-
 export class Peer {
-  #awarenessIds: Set<number> | undefined;
   #chunks: ChunkedFrameReader | undefined;
   /** Frames received while the room was still loading, replayed in order once it is ready. */
   backlog: Array<Uint8Array | string> | undefined;
@@ -44,17 +39,6 @@ export class Peer {
   ) {
     this.wantsAcks = options.ack === true;
     this.readOnly = options.readOnly === true;
-  }
-
-  /** Awareness client ids this connection has announced (removed for everyone when it goes). */
-  get awarenessIds(): ReadonlySet<number> {
-    return this.#awarenessIds ?? NO_IDS;
-  }
-  announced(id: number): void {
-    (this.#awarenessIds ??= new Set()).add(id);
-  }
-  withdrew(id: number): void {
-    this.#awarenessIds?.delete(id);
   }
 
   /** Its y-partykit chunked-frame reader, made when the first batch marker arrives. */

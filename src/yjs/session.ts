@@ -42,8 +42,17 @@ export interface SessionOptions {
   /** Asked for every change a connection sends. */
   isReadOnly?: (conn: SessionConnection) => boolean;
   onCustomMessage?: (conn: SessionConnection, message: string) => void;
+  /** Awareness client ids one connection may own (default `MAX_AWARENESS_IDS_PER_CONNECTION`). */
+  maxAwarenessIdsPerConnection?: number | undefined;
   logger: Logger;
 }
+
+/** What the log says, once per connection, about the awareness entries it drops. */
+const AWARENESS_REFUSED = {
+  "not-owner": "awareness entries for client ids another connection (or the server) owns are dropped",
+  "over-cap": "awareness entries for more client ids than maxAwarenessIdsPerConnection are dropped",
+  "clock-too-high": "awareness entries with a clock over 2^52 are dropped",
+};
 
 export type SessionState = "created" | "loading" | "ready" | "failed" | "stopping" | "stopped";
 
@@ -59,15 +68,21 @@ export class DocumentSession {
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
   #callback: ChangeCallback | undefined;
+  /** The change callback's options: given at creation, or adopted later (see `adoptCallback`). */
+  #callbackOptions: CallbackOptions | undefined;
   /** Ends the store's `keep` of this document (the room is done with it). */
   #releaseStored: (() => void) | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.#doc = new SharedDoc(options.room, options.gc);
+    this.#callbackOptions = options.callback;
     this.#conversation = new Conversation(this.#doc, {
       isReadOnly: options.isReadOnly,
       whenDurable: () => this.whenDurable(),
       refuse: (peer, error) => this.#refuse(peer, error),
+      maxAwarenessIds: options.maxAwarenessIdsPerConnection,
+      awarenessRefused: (peer, clientId, reason) =>
+        options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
     });
   }
 
@@ -88,6 +103,10 @@ export class DocumentSession {
   connections(): SessionConnection[] {
     return [...this.#peers.keys()];
   }
+  /** Awareness entries dropped since the room loaded: client ids their sender does not own, or past its cap. */
+  get awarenessRefused(): number {
+    return this.#conversation.awarenessRefused;
+  }
   /** The stored log's size as last seen (`undefined` without persistence). */
   get storedStats() {
     return this.#compactor?.stats;
@@ -101,7 +120,7 @@ export class DocumentSession {
 
   async #load(after?: Promise<unknown>): Promise<void> {
     this.#state = "loading";
-    const { load, persistence, callback, room, logger } = this.options;
+    const { load, persistence, room, logger } = this.options;
     try {
       await after?.catch(() => {});
       const initial = load ? await load() : null;
@@ -118,7 +137,7 @@ export class DocumentSession {
       this.#releaseStored?.();
       throw error;
     }
-    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
+    this.#startCallback();
     this.#doc.on("update", this.#onUpdate);
     this.#storedPending = { structs: this.#doc.store.pendingStructs?.update ?? null, ds: this.#doc.store.pendingDs };
     this.#doc.on("afterTransaction", this.#persistPending);
@@ -175,6 +194,23 @@ export class DocumentSession {
     if (answered.length > 0) await whenWritten(answered, STORED_ANSWER_DRAIN_MS);
     Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
     this.#conversation.rememberStep2(EMPTY_STATE_VECTOR, answer);
+  }
+
+  /**
+   * Gives a session made without a change callback the one a later caller passes (the HTTP face loaded the room
+   * before a socket's options, which carry the callback, arrived). Returns false when it already has one.
+   */
+  adoptCallback(callback: CallbackOptions): boolean {
+    if (this.#callbackOptions) return false;
+    this.#callbackOptions = callback;
+    if (this.#state === "ready") this.#startCallback();
+    return true;
+  }
+
+  #startCallback(): void {
+    const callback = this.#callbackOptions;
+    const { room, logger } = this.options;
+    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
   }
 
   /** Adds a connection; it is greeted (sync step 1, awareness) as soon as the room is ready. */

@@ -12,6 +12,7 @@ import type * as Y from "yjs";
 import { encodeCustomMessage } from "../protocol/index.js";
 import type { Logger } from "../runtime/log.js";
 import type * as Party from "../runtime/party-types.js";
+import { MAX_AWARENESS_IDS_PER_CONNECTION } from "./defaults.js";
 import { handleDocumentRequest } from "./http-api.js";
 import { resolvePolicy, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks } from "./room-context.js";
@@ -36,15 +37,19 @@ export class YServer implements Party.Server {
   static persist: YPartyKitOptions["persist"] = false;
   /** Garbage collection of deleted content. Default: on without `persist`, off with it (as y-partykit). */
   static gc: boolean | undefined = undefined;
+  /** Awareness client ids one connection may own; entries for more are dropped. */
+  static maxAwarenessIdsPerConnection: number = MAX_AWARENESS_IDS_PER_CONNECTION;
 
   #session: DocumentSession | undefined;
+  /** The session being unloaded: its final `onSave` reads `this.document`, which must still be its document. */
+  #unloading: DocumentSession | undefined;
   #lastStop: Promise<void> | undefined;
 
   constructor(readonly room: Party.Room) {}
 
   /** The room's document (with `document.awareness`). */
   get document(): SharedDoc {
-    return this.#current().doc;
+    return (this.#unloading ?? this.#current()).doc;
   }
 
   // ---- hooks to override ---------------------------------------------------------------------
@@ -168,6 +173,7 @@ export class YServer implements Party.Server {
       callback: savesToo ? { handler: () => this.onSave(), ...ctor.callbackOptions } : undefined,
       isReadOnly: (conn) => this.isReadOnly(conn as Party.Connection),
       onCustomMessage: (conn, message) => this.onCustomMessage(conn as Party.Connection, message),
+      maxAwarenessIdsPerConnection: ctor.maxAwarenessIdsPerConnection,
       logger: this.#logger,
     });
     return this.#session;
@@ -178,7 +184,12 @@ export class YServer implements Party.Server {
     const previous = this.#lastStop;
     const stopped = (async () => {
       await previous;
-      await session.stop();
+      this.#unloading = session;
+      try {
+        await session.stop();
+      } finally {
+        this.#unloading = undefined;
+      }
     })();
     this.#lastStop = stopped;
     return stopped;

@@ -122,11 +122,14 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Copies a fixture project into a temp folder (with the repo's node_modules linked), so tests can edit it. */
-export async function copyFixture(name: string): Promise<{ dir: string; remove: () => Promise<void> }> {
+/**
+ * Copies a fixture project (a folder of `from`, test/cli/fixtures by default) into a temp folder with the repo's
+ * node_modules linked, so tests can edit it.
+ */
+export async function copyFixture(name: string, from = path.join(repoRoot, "test", "cli", "fixtures")): Promise<{ dir: string; remove: () => Promise<void> }> {
   const { cp, symlink } = await import("node:fs/promises");
   const temp = await tempDir(`yparty-${name}-`);
-  await cp(path.join(repoRoot, "test", "cli", "fixtures", name), temp.dir, { recursive: true });
+  await cp(path.join(from, name), temp.dir, { recursive: true });
   await symlink(path.join(repoRoot, "node_modules"), path.join(temp.dir, "node_modules"), "dir");
   return temp;
 }
@@ -141,8 +144,8 @@ export function deferredCleanups(afterEachHook: (fn: () => Promise<void>) => voi
 }
 
 /** A fixture copied to a temp folder and `yparty <command> --port 0` running in it, with both cleaned up. */
-export async function serveFixture(defer: (cleanup: () => unknown) => void, command: "dev" | "start", fixture: string, args: string[] = []) {
-  const project = await copyFixture(fixture);
+export async function serveFixture(defer: (cleanup: () => unknown) => void, command: "dev" | "start", fixture: string, args: string[] = [], from?: string) {
+  const project = await copyFixture(fixture, from);
   defer(project.remove);
   return { dir: project.dir, ...(await serveIn(defer, command, project.dir, args)) };
 }

@@ -25,7 +25,7 @@ describe("an update whose dependency has not arrived", () => {
 
     const server = await startServer({ main: DocumentParty });
     const room = `${server.url}/parties/main/pending`;
-    expect((await post(room, second)).status).toBe(200);
+    expect((await post(room, second)).status).toBe(202); // stored, held back (docs/yjs.md)
     expect(await (await fetch(room)).json()).toEqual({}); // held back: its base is missing
 
     const restarted = await server.restart();

@@ -19,6 +19,8 @@ export interface ProjectFlags {
   vars?: Record<string, string>;
   define?: Record<string, string>;
   serve?: string;
+  /** `--trust-proxy`: wins over the config's `trustProxy`. */
+  trustProxy?: boolean;
   /** `yparty dev` also reads `.env.local` (as PartyKit does). */
   dev?: boolean;
 }
@@ -71,6 +73,8 @@ export interface ProjectConfig {
   crons: Record<string, string>;
   /** `GET /parties/{party}` lists rooms (default true). */
   listRooms: boolean;
+  /** Proxies in front whose X-Forwarded-For gives the client's address (`createServer({ trustProxy })`). */
+  trustProxy: boolean | number;
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -182,8 +186,16 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     ...(serve ? { serve } : {}),
     crons: checkedCrons(file.crons ?? {}, source),
     listRooms: file.listRooms ?? true,
+    trustProxy: flags.trustProxy ?? checkedTrustProxy(file.trustProxy, source),
     notes,
   };
+}
+
+function checkedTrustProxy(trustProxy: boolean | number | undefined, source: string): boolean | number {
+  if (typeof trustProxy === "number" && !(Number.isInteger(trustProxy) && trustProxy >= 0)) {
+    throw new CliError("ERR_CONFIG", `${source}: trustProxy: must be true, false or the number of proxies in front of the server, got ${trustProxy}`);
+  }
+  return trustProxy ?? false;
 }
 
 /** Refuses an expression that cannot run now, naming the field, rather than at the server's start. */

@@ -50,6 +50,8 @@ export const configShape = object({
   crons: recordOf(str),
   // false: GET /parties/{party} does not list room names (yparty's own field).
   listRooms: bool,
+  // The client's address comes from X-Forwarded-For of this many proxies in front (true: one); yparty's own field.
+  trustProxy: oneOf(bool, num),
   // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
   team: str,
   preview: str,
@@ -100,6 +102,7 @@ export interface ConfigFile {
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };
   crons?: Record<string, string>;
   listRooms?: boolean;
+  trustProxy?: boolean | number;
   [hosted: string]: unknown;
 }
 

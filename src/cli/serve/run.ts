@@ -1,4 +1,4 @@
-import { createLogger, createServer, type LogLevel, type Logger, type RouteHandler, type YpartyServer } from "../../runtime/index.js";
+import { createLogger, createServer, type AssetHandler, type LogLevel, type Logger, type YpartyServer } from "../../runtime/index.js";
 import { updateToJson } from "../admin/export.js";
 import { adminHandler } from "../admin/handler.js";
 import { generateToken, removeAdminFile, writeAdminFile } from "../admin/token.js";
@@ -38,12 +38,10 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
   return error;
 }
 
-function routesFor(project: ProjectConfig, admin: RouteHandler<YpartyServer>): RouteHandler<YpartyServer>[] {
-  const routes: RouteHandler<YpartyServer>[] = [admin];
-  if (project.serve) {
-    routes.push(staticFiles({ root: project.serve.path, singlePageApp: project.serve.singlePageApp, browserTTL: project.serve.browserTTL }));
-  }
-  return routes;
+/** The `serve` folder: served for paths nothing else answers, and to `lobby.assets.fetch(path)`. */
+function assetsFor(project: ProjectConfig): { assets?: AssetHandler } {
+  if (!project.serve) return {};
+  return { assets: staticFiles({ root: project.serve.path, singlePageApp: project.serve.singlePageApp, browserTTL: project.serve.browserTTL }) };
 }
 
 /** Starts everything that must be ready before the first request; undoes it all if a later step fails. */
@@ -73,9 +71,11 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       persist: project.persist,
       vars: project.vars,
       logger,
-      routes: routesFor(project, admin.route),
+      routes: [admin.route],
+      ...assetsFor(project),
       crons: project.crons,
       listRooms: project.listRooms,
+      trustProxy: project.trustProxy,
     });
     await server.listen();
   } catch (error) {

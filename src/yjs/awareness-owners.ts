@@ -1,0 +1,158 @@
+/**
+ * Who may write which awareness client id (docs/protocol.md, "Awareness ownership"). Every awareness update
+ * a connection sends goes through `filter` before y-protocols applies it.
+ *
+ * A client id belongs to the live connection that announced it first (with a state), up to
+ * `maxIdsPerConnection` ids each, until that connection closes or the id's state times out (no renewal for
+ * 30 s). Dropped before anything is applied: entries for an id another connection owns, for an id holding a
+ * state server code wrote (no connection owns it), for the server's own client id, new ids past the cap, and
+ * clocks past `MAX_AWARENESS_CLOCK`.
+ *
+ * y-protocols applies an entry only when its clock is higher than the one it knows, and whoever held an id
+ * before (a connection since closed, server code) may have raised that clock: a connection taking a free id
+ * would then be ignored by everyone. So a claim's clock is raised past the room's, and the relay carries it.
+ */
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import type { Awareness } from "y-protocols/awareness";
+import { MAX_AWARENESS_CLOCK } from "./defaults.js";
+
+export type AwarenessRefusal = "not-owner" | "over-cap" | "clock-too-high";
+
+export interface AwarenessOwnersOptions<C> {
+  maxIdsPerConnection: number;
+  /** Told the first time an entry of `connection` is dropped (later ones are only counted). */
+  onFirstRefusal(connection: C, clientId: number, reason: AwarenessRefusal): void;
+}
+
+interface Holding {
+  readonly ids: Set<number>;
+  refused: number;
+}
+
+export class AwarenessOwners<C extends object> {
+  readonly #ownerOf = new Map<number, C>();
+  readonly #holdings = new Map<C, Holding>();
+  #refused = 0;
+
+  constructor(
+    private readonly awareness: Awareness,
+    private readonly options: AwarenessOwnersOptions<C>,
+  ) {
+    const max = options.maxIdsPerConnection;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new TypeError(`maxAwarenessIdsPerConnection must be a whole number, 1 or more (default 16), got ${max}`);
+    }
+  }
+
+  /** Entries dropped since the room loaded, every connection together. */
+  get refused(): number {
+    return this.#refused;
+  }
+
+  /**
+   * The part of `update` (a validated awareness update) that `connection` may apply, claims' clocks raised,
+   * or `null` when nothing is left. Entries that would have changed nothing are dropped without counting
+   * (y-websocket-style providers send back every state they hear, others' included).
+   */
+  filter(connection: C, update: Uint8Array): Uint8Array | null {
+    const decoder = decoding.createDecoder(update);
+    const encoder = encoding.createEncoder();
+    let kept = 0;
+    const count = decoding.readVarUint(decoder);
+    for (let i = 0; i < count; i++) {
+      const clientId = decoding.readVarUint(decoder);
+      let clock = decoding.readVarUint(decoder);
+      const json = decoding.readVarString(decoder);
+      if (clock > MAX_AWARENESS_CLOCK) {
+        this.#refuse(connection, clientId, "clock-too-high");
+        continue;
+      }
+      const owner = this.#ownerOf.get(clientId);
+      if (owner === undefined && this.#claimable(clientId)) {
+        if (JSON.parse(json) === null) continue; // a free id has no state to remove
+        if (!this.#claim(connection, clientId)) {
+          this.#refuse(connection, clientId, "over-cap");
+          continue;
+        }
+        clock = this.#claimClock(clientId, clock);
+      } else if (owner !== connection) {
+        if (this.#wouldApply(clientId, clock, json)) this.#refuse(connection, clientId, "not-owner");
+        continue;
+      }
+      encoding.writeVarUint(encoder, clientId);
+      encoding.writeVarUint(encoder, clock);
+      encoding.writeVarString(encoder, json);
+      kept++;
+    }
+    if (kept === 0) return null;
+    const filtered = encoding.createEncoder();
+    encoding.writeVarUint(filtered, kept);
+    encoding.writeUint8Array(filtered, encoding.toUint8Array(encoder));
+    return encoding.toUint8Array(filtered);
+  }
+
+  /** States the room's Awareness timed out (not renewed for 30 s): their ids are free again. */
+  timedOut(clientIds: readonly number[]): void {
+    for (const clientId of clientIds) {
+      const owner = this.#ownerOf.get(clientId);
+      if (owner === undefined) continue;
+      this.#ownerOf.delete(clientId);
+      const holding = this.#holdings.get(owner)!;
+      holding.ids.delete(clientId);
+      if (holding.ids.size === 0 && holding.refused === 0) this.#holdings.delete(owner);
+    }
+  }
+
+  /** `connection` left: the ids it owned, now free (their states are still to be removed). */
+  release(connection: C): number[] {
+    const holding = this.#holdings.get(connection);
+    if (!holding) return [];
+    this.#holdings.delete(connection);
+    for (const clientId of holding.ids) this.#ownerOf.delete(clientId);
+    return [...holding.ids];
+  }
+
+  /** A free id may be taken unless it is the server's own or holds a state server code wrote. */
+  #claimable(clientId: number): boolean {
+    return clientId !== this.awareness.clientID && !this.awareness.states.has(clientId);
+  }
+
+  #claim(connection: C, clientId: number): boolean {
+    const holding = this.#holding(connection);
+    if (holding.ids.size >= this.options.maxIdsPerConnection) return false;
+    holding.ids.add(clientId);
+    this.#ownerOf.set(clientId, connection);
+    return true;
+  }
+
+  #holding(connection: C): Holding {
+    let holding = this.#holdings.get(connection);
+    if (!holding) this.#holdings.set(connection, (holding = { ids: new Set(), refused: 0 }));
+    return holding;
+  }
+
+  /**
+   * An id the room has known (someone held it) needs a clock past the room's to be applied and relayed. One it
+   * has never seen keeps y-protocols' rule: a first state at clock 0 waits for the client's first renewal.
+   */
+  #claimClock(clientId: number, clock: number): number {
+    const known = this.awareness.meta.get(clientId);
+    return known === undefined ? clock : Math.max(clock, known.clock + 1);
+  }
+
+  #clockOf(clientId: number): number {
+    return this.awareness.meta.get(clientId)?.clock ?? 0;
+  }
+
+  /** y-protocols' own rule: a higher clock, or a removal at the same clock of a state it holds. */
+  #wouldApply(clientId: number, clock: number, json: string): boolean {
+    const current = this.#clockOf(clientId);
+    return current < clock || (current === clock && this.awareness.states.has(clientId) && JSON.parse(json) === null);
+  }
+
+  #refuse(connection: C, clientId: number, reason: AwarenessRefusal): void {
+    this.#refused++;
+    if (this.#holding(connection).refused++ === 0) this.options.onFirstRefusal(connection, clientId, reason);
+  }
+}
