@@ -41,6 +41,8 @@ export class AckJournal {
   readonly #file: string;
   #fd: number;
   #bytes = 0;
+  /** Rewrites happen past this: the default, or twice the last rewrite's size (many documents: no rewrite per line). */
+  #rewriteAbove: number;
   /** What the file says now, to rewrite it shorter once it grows past `defaults.ackJournalMaxBytes`. */
   readonly #latest: Journaled = new Map();
   #failed = false;
@@ -49,7 +51,9 @@ export class AckJournal {
   constructor(
     dir: string,
     private readonly onFailure: (error: unknown) => void,
+    private readonly maxBytes: number = defaults.ackJournalMaxBytes,
   ) {
+    this.#rewriteAbove = maxBytes;
     this.#file = path.join(dir, ACK_JOURNAL_FILE);
     this.#fd = fs.openSync(this.#file, "w");
   }
@@ -61,7 +65,7 @@ export class AckJournal {
     const line = `${JSON.stringify(end ? [name, end.clock, end.updates] : [name, null])}\n`;
     try {
       this.#bytes += fs.writeSync(this.#fd, line);
-      if (this.#bytes > defaults.ackJournalMaxBytes) this.#rewrite();
+      if (this.#bytes > this.#rewriteAbove) this.#rewrite();
     } catch (error) {
       // A full disk: the journal then witnesses less. LevelDB's own write just landed, so this is rare; say it once.
       if (!this.#failed) this.onFailure(error);
@@ -79,6 +83,7 @@ export class AckJournal {
     fs.closeSync(this.#fd);
     this.#fd = fs.openSync(this.#file, "a");
     this.#bytes = Buffer.byteLength(text);
+    this.#rewriteAbove = Math.max(this.maxBytes, 2 * this.#bytes);
   }
 
   close(): void {

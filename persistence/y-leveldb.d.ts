@@ -13,6 +13,8 @@ declare module "y-leveldb" {
     storeUpdate(name: string, update: Uint8Array): Promise<number>;
     getAllDocNames(): Promise<string[]>;
     getMeta(name: string, metaKey: string): Promise<unknown>;
+    /** Merges the log into one update (its own compaction). */
+    flushDocument(name: string): Promise<void>;
     destroy(): Promise<void>;
   }
 }
