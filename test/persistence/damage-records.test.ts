@@ -6,7 +6,6 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { Level } from "level";
 import { afterEach, describe, expect, it } from "vitest";
 import { LeveldbPersistence } from "y-leveldb";
 import * as Y from "yjs";
@@ -14,7 +13,7 @@ import { ACK_JOURNAL_FILE, AckJournal, readJournal } from "../../persistence/ack
 import { ackedRecordOp } from "../../persistence/ack-record.js";
 import { updateKey } from "../../persistence/doc-keys.js";
 import { checkFolder, openStorage, repairFolder, StorageError, type StorageWarning } from "../../persistence/index.js";
-import { makeTempDir, removeDir, textOf, textUpdate } from "./helpers.js";
+import { makeTempDir, removeDir, textOf, textUpdate, writeRaw } from "./helpers.js";
 
 describe("damage records", () => {
   const dirs: string[] = [];
@@ -36,22 +35,11 @@ describe("damage records", () => {
     await storage.close();
   }
 
-  /** Runs `change` on the raw LevelDB of the folder (the storage closed). */
-  async function onRawDb(dir: string, change: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
-    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
-    await db.open();
-    try {
-      await change(db);
-    } finally {
-      await db.close();
-    }
-  }
-
   it("refuses a document whose log lost entries from the middle, until repair accepts what is left", async () => {
     const dir = await tempDir();
     await storeWords(dir, "main/doc", 5);
     await storeWords(dir, "main/other", 2);
-    await onRawDb(dir, (db) => db.del(updateKey("main/doc", 2)));
+    await writeRaw(dir, (db) => db.del(updateKey("main/doc", 2)));
 
     const warnings: StorageWarning[] = [];
     const storage = await openStorage({ dir, onWarning: (w) => warnings.push(w) });
@@ -76,7 +64,7 @@ describe("damage records", () => {
     const dir = await tempDir();
     await storeWords(dir, "main/doc", 4);
     // The newest batch gone with its record, as a truncated write-ahead log leaves it: the record says 2 (of 0..2).
-    await onRawDb(dir, (db) =>
+    await writeRaw(dir, (db) =>
       db.batch([{ type: "del", key: updateKey("main/doc", 3) }, ackedRecordOp("main/doc", { clock: 2, updates: 3 })]),
     );
     const warnings: StorageWarning[] = [];

@@ -1,6 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { Level } from "level";
 import * as Y from "yjs";
 import { openStorage, type Storage, type StorageWarning } from "../../persistence/index.js";
 
@@ -65,4 +66,15 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Writes raw bytes under raw keys, as a crash, a bad disk or another tool might have left them. */
+export async function writeRaw(dir: string, write: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+  await db.open();
+  try {
+    await write(db);
+  } finally {
+    await db.close();
+  }
 }

@@ -8,18 +8,7 @@ import { openStorage, StorageError, type Storage, type StorageWarning } from "..
 import { sealKey, updateKey } from "../../persistence/doc-keys.js";
 import { UPDATE_FORMAT_CHECK_VERSION } from "../../src/protocol/update-format.js";
 import { encodeString, roomPrefix } from "../../persistence/kv-codec.js";
-import { makeTempDir, removeDir, textOf, textUpdate } from "./helpers.js";
-
-/** Writes raw bytes under raw keys, as a crash, a bad disk or another tool might have left them. */
-async function writeRaw(dir: string, write: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
-  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
-  await db.open();
-  try {
-    await write(db);
-  } finally {
-    await db.close();
-  }
-}
+import { makeTempDir, removeDir, textOf, textUpdate, writeRaw } from "./helpers.js";
 
 /** y-leveldb itself on the same folder, closed afterwards. */
 async function withYLeveldb(dir: string, use: (theirs: LeveldbPersistence) => Promise<void>): Promise<void> {
