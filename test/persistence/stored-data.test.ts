@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { Level } from "level";
 import * as buffer from "lib0/buffer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LeveldbPersistence } from "y-leveldb";
