@@ -10,7 +10,9 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import * as Y from "yjs";
+import { ACK_PARAM, decodeMessage, encodeUpdate } from "../../src/protocol/index.js";
 import type { CliProcess } from "../cli/helpers.js";
 import { postUpdate, roomAnswer, startServer } from "./damage-support.js";
 import { makeTempDir, removeDir } from "./helpers.js";
@@ -66,15 +68,19 @@ describe("a full disk", () => {
 
     const server = await startServer(dir, running);
     const doc = new Y.Doc();
-    const post = (key: string) => {
+    const change = (key: string) => {
       let update: Uint8Array | undefined;
       doc.once("update", (u: Uint8Array) => (update = u));
       doc.getMap("m").set(key, key.padEnd(2048, "x"));
-      return postUpdate(server.url, "room", update!);
+      return update!;
     };
+    const post = (key: string) => postUpdate(server.url, "room", change(key));
     expect((await post("before")).status).toBe(200);
+    const socket = await ackingSocket(`${server.url.replace(/^http/, "ws")}/parties/main/room?${ACK_PARAM}=1`);
+    cleanups.push(async () => socket.close());
 
     const filler = await fillDisk(mountPoint);
+    socket.send(encodeUpdate(change("socket")));
     const answers: Array<{ status: number; code: string; ms: number }> = [];
     for (const key of ["full-1", "full-2", "full-3"]) {
       const started = performance.now();
@@ -87,14 +93,50 @@ describe("a full disk", () => {
       expect(answer.ms).toBeLessThan(ANSWER_WITHIN_MS);
     }
     expect((await roomAnswer(server.url, "other-room")).status).toBe(404); // the server still answers
+    expect(socket.acks).toEqual([]); // nothing it sent is stored yet: no durable ack
 
     await fs.rm(filler);
     await server.cli.waitFor(/"yjs\.append_recovered"/, RECOVERY_TIMEOUT_MS);
     expect((await post("after")).status).toBe(200);
+    await socket.acked(1, RECOVERY_TIMEOUT_MS); // the socket's update, stored once space returned
 
     await server.cli.stop("SIGKILL");
     const restarted = await startServer(dir, running);
     // Everything is stored, also the updates answered 507: they were stored once space returned.
-    expect(await roomAnswer(restarted.url, "room")).toEqual({ status: 200, keys: 5 });
+    expect(await roomAnswer(restarted.url, "room")).toEqual({ status: 200, keys: 6 });
   });
 });
+
+/** A raw socket asking for durable acks, with the counts it was acked. */
+async function ackingSocket(url: string) {
+  const ws = new WebSocket(url);
+  const acks: number[] = [];
+  const waiters = new Set<() => void>();
+  ws.on("message", (data: Buffer) => {
+    const message = decodeMessage(new Uint8Array(data));
+    if (message.type === "durable-ack") acks.push(message.count);
+    for (const wake of waiters) wake();
+  });
+  await new Promise<void>((resolve, reject) => ws.once("open", () => resolve()).once("error", reject));
+  return {
+    acks,
+    send: (frame: Uint8Array) => ws.send(frame),
+    close: () => ws.close(),
+    /** Resolves once an ack of at least `count` arrived; rejects after `ms`. */
+    acked: (count: number, ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!acks.some((n) => n >= count)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no durable ack of ${count} within ${ms} ms (got ${acks.join(", ") || "none"})`));
+        }, ms);
+        waiters.add(check);
+        check();
+      }),
+  };
+}
