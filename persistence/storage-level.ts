@@ -41,6 +41,7 @@ export class LevelStorage implements Storage {
   });
   readonly #kv: ByteDb;
   readonly #kvWrites = new InFlight();
+  readonly #writes: WriteGuard;
   #closed = false;
 
   private constructor(
@@ -49,12 +50,12 @@ export class LevelStorage implements Storage {
     private readonly options: LevelStorageOptions,
     private readonly journal: AckJournal,
   ) {
-    const writes = new WriteGuard(db, location, () =>
+    const writes = (this.#writes = new WriteGuard(db, location, () =>
       options.onWarning?.({
         code: "ERR_STORAGE_WRITE",
         message: `Reopened ${location} after a failed write, so that LevelDB's log goes on clean; writing again`,
       }),
-    );
+    ));
     this.docs = new LevelDocStore(writes.guard(db), {
       location,
       sync: options.sync ?? defaults.sync,
@@ -114,6 +115,7 @@ export class LevelStorage implements Storage {
     this.#closed = true;
     await Promise.all([this.docs.close(), this.#kvWrites.drain()]);
     this.journal.close();
+    this.#writes.closed = true;
     await this.db.close();
     openFolders.delete(this.location);
   }

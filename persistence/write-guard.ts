@@ -20,6 +20,8 @@ import { StorageError } from "./types.js";
 export class WriteGuard {
   #broken = false;
   #reopening: Promise<void> | null = null;
+  /** Set when the storage closes: never reopen a database its owner closed. */
+  closed = false;
 
   constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
@@ -48,7 +50,7 @@ export class WriteGuard {
   }
 
   async #ready(): Promise<void> {
-    if (!this.#broken) return;
+    if (!this.#broken || this.closed) return;
     this.#reopening ??= this.#reopen().finally(() => (this.#reopening = null));
     await this.#reopening;
   }
