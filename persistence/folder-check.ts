@@ -86,11 +86,14 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
     return openDb(location);
   });
   try {
-    let report = await check(db, location, options);
-    if (!levelDbRepaired && (report.unreadableRoomData || report.findings.some((f) => f.unreadable))) {
-      await db.close();
-      levelDbRepaired = await repairLevelDb(location);
-      db = await openDb(location);
+    // A check that cannot even list the documents (a damaged table under the index) needs LevelDB's repair too.
+    let report = await check(db, location, options).catch(() => undefined);
+    if (!report || report.unreadableRoomData || report.findings.some((f) => f.unreadable)) {
+      if (!levelDbRepaired) {
+        await db.close();
+        levelDbRepaired = await repairLevelDb(location);
+        db = await openDb(location);
+      }
       report = await check(db, location, options);
     }
     const accepted = report.findings.filter((finding) => finding.damage); // unreadable ones stay reported

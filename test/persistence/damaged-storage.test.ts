@@ -61,6 +61,12 @@ describe("damaged storage", () => {
 
   /** Restarts on the damaged folder and checks every promise of the module comment; `codes`: what refusals may say. */
   async function expectNothingServedSilently(dir: string, codes: string[]): Promise<void> {
+    const refused = await expectRefusedAndLogged(dir, codes);
+    await expectDoctorAndRepair(dir, refused);
+  }
+
+  /** The server part: every room complete or refused with one of `codes`, the refused ones logged; returns them. */
+  async function expectRefusedAndLogged(dir: string, codes: string[]): Promise<string[]> {
     const server = await startServer(dir, running);
     const answers = new Map<string, RoomAnswer>();
     for (const room of ROOMS) answers.set(room, await roomAnswer(server.url, room));
@@ -89,7 +95,11 @@ describe("damaged storage", () => {
       .map((entry) => String(entry.doc ?? entry.room));
     for (const room of refused) expect(named.some((name) => name === `main/${room}` || name === room), `${room} in ${named}`).toBe(true);
     await server.cli.stop("SIGTERM");
+    return refused;
+  }
 
+  /** `yparty doctor` reports the refused rooms, `yparty repair` makes them load with what is left. */
+  async function expectDoctorAndRepair(dir: string, refused: string[]): Promise<void> {
     const checked = await doctor(dir);
     expect(checked.code, checked.stdout + checked.stderr).toBe(1);
     for (const room of refused) expect(checked.stdout).toContain(`main/${room}`);
@@ -143,13 +153,40 @@ describe("damaged storage", () => {
     }
   });
 
-  it("answers 503, not 500, for rooms in a damaged table", { timeout: TIMEOUT_MS }, async () => {
-    const dir = await tempDir();
+  /** Like writeThenKill, with the rooms' writes moved into a table by one more start. */
+  async function writeIntoTable(dir: string): Promise<string> {
     await writeThenKill(dir);
     const compacting = await startServer(dir, running); // the log goes into a table
     await compacting.cli.stop("SIGTERM");
-    await flipBytes(await largestFile(dir, "ldb"), 0.5);
-    await expectNothingServedSilently(dir, ["ERR_LOAD_FAILED", "ERR_DOCUMENT_DAMAGED"]);
+    return largestFile(dir, "ldb");
+  }
+
+  it("answers 503, not 500, for rooms in a table with 16 flipped bytes", { timeout: TIMEOUT_MS }, async () => {
+    const dir = await tempDir();
+    await flipBytes(await writeIntoTable(dir), 0.5);
+    // Not followed by doctor and repair: flipped bytes can decode as keys out of order, and LevelDB (classic-level is
+    // built with its assertions on) aborts the process that compacts such a table (docs/reliability.md, known limits).
+    await expectRefusedAndLogged(dir, ["ERR_LOAD_FAILED", "ERR_DOCUMENT_DAMAGED"]);
+  });
+
+  it("reports a truncated table, and repair makes every room load what is left", { timeout: TIMEOUT_MS }, async () => {
+    const dir = await tempDir();
+    await truncateTo(await writeIntoTable(dir), 0.5);
+    // The server may not even start on it (its start reads room storage in that table): the operator's path is this.
+    const checked = await doctor(dir);
+    expect(checked.code, checked.stdout + checked.stderr).toBe(1);
+    // LevelDB cannot read the table's index: the folder cannot be checked at all, and doctor says what to do.
+    expect(checked.stderr).toMatch(/Could not open .*000\d+\.ldb.*"yparty repair" runs LevelDB's own repair/);
+    const repaired = await repair(dir);
+    expect(repaired.code, repaired.stdout + repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain("LevelDB repair ran");
+    const again = await doctor(dir);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const server = await startServer(dir, running);
+    expect(await roomAnswer(server.url, "intact")).toEqual({ status: 200, keys: INTACT_UPDATES });
+    // What the lost half of the table held is gone (moved to lost/ by LevelDB's repair), index entries included:
+    // such a room answers 404 like one never written. Nothing answers an error.
+    for (const room of ROOMS) expect([200, 404], room).toContain((await roomAnswer(server.url, room)).status);
   });
 });
 
