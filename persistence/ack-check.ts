@@ -108,7 +108,9 @@ export async function checkJournaledDocuments(
 async function shortOfJournal(db: ByteDb, journaled: ReadonlyMap<string, LogEnd | null>): Promise<Array<[string, LogEnd | null]>> {
   const lines = [...journaled].filter(([, end]) => end !== null);
   if (!db.getMany) return lines;
-  const values = await db.getMany(lines.flatMap(([name]) => [keys.ackedKey(name), keys.damageKey(name)]));
+  // A read that fails (a damaged table) leaves every document to the one-by-one check, which reports each failure.
+  const values = await db.getMany(lines.flatMap(([name]) => [keys.ackedKey(name), keys.damageKey(name)])).catch(() => undefined);
+  if (!values) return lines;
   return lines.filter(([, end], i) => {
     const acked = decodeLogEnd(values[2 * i]);
     return values[2 * i + 1] !== undefined || !acked || acked.clock < end!.clock;
