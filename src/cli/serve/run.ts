@@ -10,7 +10,7 @@ import { banner } from "./banner.js";
 import { runBuildCommand } from "./build-command.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { startDevReloader } from "./reloader.js";
-import { onShutdownSignal } from "./shutdown.js";
+import { onShutdownSignal, runAll } from "./shutdown.js";
 
 export interface RunOptions {
   command: "dev" | "start";
@@ -81,10 +81,8 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   } catch (error) {
     throw startupError(error, project);
   }
-  cleanups.unshift(async () => {
-    admin.close();
-    await server.close();
-  });
+  // Two steps, so a failure to end the log streams cannot skip closing the server (rooms flushed, storage closed).
+  cleanups.unshift(async () => admin.close(), () => server.close());
   const adminFile = project.persist ? await writeAdminFile(project.persist.dir, { url: server.url, token, pid: process.pid }) : undefined;
   if (project.persist) cleanups.push(() => removeAdminFile((project.persist as { dir: string }).dir, token));
   return { server, source, token, adminFile };
@@ -100,15 +98,13 @@ export async function runServer(options: RunOptions): Promise<number> {
   const logger = createLogger({ json, level: options.logLevel, write: (line) => void process.stdout.write(line + "\n") });
   for (const note of project.notes) logger.info("config.note", { note });
   const cleanups: Array<() => Promise<void>> = [];
-  const runCleanups = async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.error("shutdown.failed", { error }));
-  };
+  const runCleanups = () => runAll(cleanups.splice(0), logger);
   // Signals are handled from the start: one that arrives while building or opening storage waits for that
   // to finish, then closes everything like any other shutdown.
   const startup = startServer(options, logger, cleanups);
   const exitCode = onShutdownSignal(logger, async () => {
     await startup.catch(() => {});
-    await runCleanups();
+    return runCleanups();
   });
   let started: Awaited<typeof startup>;
   try {
