@@ -41,7 +41,8 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
 function routesFor(project: ProjectConfig, admin: RouteHandler<YpartyServer>): RouteHandler<YpartyServer>[] {
   const routes: RouteHandler<YpartyServer>[] = [admin];
   if (project.serve) {
-    routes.push(staticFiles({ root: project.serve.path, singlePageApp: project.serve.singlePageApp, browserTTL: project.serve.browserTTL }));
+    const { path: root, singlePageApp, browserTTL } = project.serve;
+    routes.push(staticFiles({ root, singlePageApp, browserTTL, hidden: project.persist ? [project.persist.dir] : [] }));
   }
   return routes;
 }
