@@ -22,7 +22,7 @@ export interface AdminFlags {
 function dataDirFor(flags: AdminFlags): string {
   if (flags.persist !== undefined) return path.resolve(flags.cwd, flags.persist);
   const configFile = findConfigFile(flags.cwd, flags.config);
-  const persist = configFile ? readConfigFile(configFile).persist : undefined;
+  const persist = configFile ? readConfigFile(configFile).config.persist : undefined;
   const root = configFile ? path.dirname(configFile) : flags.cwd;
   return path.resolve(root, typeof persist === "string" ? persist : CliDefaults.dataDir);
 }

@@ -115,13 +115,13 @@ export async function runServer(options: RunOptions): Promise<number> {
     throw error;
   }
   const { server, source, token, adminFile } = started;
-  const info = { command, url: server.url, parties: source.description, persist: project.persist, adminToken: token, ...(adminFile ? { adminFile } : {}), ...(project.serve ? { serve: project.serve.path } : {}) };
+  const info = { command, ...(project.name ? { name: project.name } : {}), url: server.url, parties: source.description, persist: project.persist, adminToken: token, ...(adminFile ? { adminFile } : {}), ...(project.serve ? { serve: project.serve.path } : {}) };
   // Watch before saying "ready": a change saved right after the banner must not be missed.
   if (command === "dev") {
     const reloader = startDevReloader({ source, server, logger, project });
     cleanups.unshift(async () => reloader.close());
   }
-  if (json) logger.info("yparty.ready", { url: server.url, parties: source.description, data: project.persist ? project.persist.dir : "memory" });
+  if (json) logger.info("yparty.ready", { url: server.url, ...(project.name ? { name: project.name } : {}), parties: source.description, data: project.persist ? project.persist.dir : "memory" });
   else process.stdout.write(banner(info));
   return exitCode;
 }
