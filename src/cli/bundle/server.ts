@@ -18,7 +18,8 @@ export interface ServerBundleOptions {
 }
 
 export type BuildOutcome =
-  | { ok: true; file: string; inputs: string[]; warnings: string[] }
+  /** `unchanged`: the same code as the last good build, which `file` still holds. */
+  | { ok: true; file: string; inputs: string[]; warnings: string[]; unchanged: boolean }
   | { ok: false; message: string; inputs: string[] };
 
 export interface ServerBuilder {
@@ -55,6 +56,7 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
   const esbuild = await import("esbuild");
   let count = 0;
   let lastInputs: string[] = Object.values(options.entries);
+  let lastGood: { code: string; file: string } | undefined;
   const context: BuildContext = await esbuild.context({
     stdin: { contents: facade(options.entries), resolveDir: options.root, sourcefile: FACADE_FILE, loader: "js" },
     absWorkingDir: options.root,
@@ -84,12 +86,14 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
         const result = await context.rebuild();
         lastInputs = inputsOf(options.root, result.metafile);
         const code = result.outputFiles?.[0]?.text ?? "";
-        const file = path.join(options.outDir, `server-${++count}.mjs`);
-        await writeFile(file, code);
         const warnings = result.warnings.length
           ? [(await esbuild.formatMessages(result.warnings, { kind: "warning", color: options.color })).join("")]
           : [];
-        return { ok: true, file, inputs: lastInputs, warnings };
+        if (lastGood?.code === code) return { ok: true, file: lastGood.file, inputs: lastInputs, warnings, unchanged: true };
+        const file = path.join(options.outDir, `server-${++count}.mjs`);
+        await writeFile(file, code);
+        lastGood = { code, file };
+        return { ok: true, file, inputs: lastInputs, warnings, unchanged: false };
       } catch (error) {
         const errors = (error as Partial<BuildFailure>).errors;
         const message = errors?.length ? await describeErrors(errors, options.color) : String(error);
