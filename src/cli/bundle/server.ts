@@ -2,6 +2,7 @@ import type { BuildContext, BuildFailure, Message, Metafile } from "esbuild";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { serverModulesPlugin } from "./plugin.js";
+import { wasmModulesPlugin } from "./wasm.js";
 
 export interface ServerBundleOptions {
   /** Party name → absolute entry file. */
@@ -76,7 +77,9 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
     alias: options.alias,
     banner: { js: requireShim },
     conditions: ["partykit"],
-    plugins: [serverModulesPlugin()],
+    // The bytes of `.wasm` imports; wasmModulesPlugin makes each a WebAssembly.Module.
+    loader: { ".wasm": "binary" },
+    plugins: [serverModulesPlugin(), wasmModulesPlugin()],
   });
   await mkdir(options.outDir, { recursive: true });
 
