@@ -56,7 +56,7 @@ const serverOptions: Record<string, OptionSpec> = {
 const adminOptions: Record<string, OptionSpec> = {
   url: { type: "string", value: "<url>", description: "server URL (default: $YPARTY_URL, else read from the data folder)" },
   token: { type: "string", value: "<token>", description: "admin token (default: $YPARTY_ADMIN_TOKEN, else read from the data folder)" },
-  persist: { type: "string", value: "<dir>", description: "data folder of the running server (default .yparty)" },
+  persist: { type: "string", value: "<dir>", description: "data folder of the running server (default: the config's, package.json's yparty scripts', nearby .yparty)" },
   config: configOption,
   help: { type: "boolean", short: "h", description: "show this help" },
 };
