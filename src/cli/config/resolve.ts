@@ -66,6 +66,8 @@ export interface ProjectConfig {
   host: string;
   persist: { dir: string } | false;
   vars: Record<string, unknown>;
+  /** The `.env` files' variables alone: also set in `process.env` (as PartyKit's runtime does), real ones winning. */
+  dotenv: Record<string, string>;
   define: Record<string, string>;
   alias: Record<string, string>;
   minify: boolean;
@@ -201,6 +203,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     host: flags.host ?? CliDefaults.host,
     persist,
     vars: { ...file.vars, ...env.vars, ...flags.vars },
+    dotenv: env.vars,
     define: { ...(flags.withEnv ? envDefines(env.vars) : {}), ...file.define, ...flags.define },
     alias: file.build?.alias ?? {},
     minify: file.minify ?? false,

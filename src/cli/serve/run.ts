@@ -51,6 +51,8 @@ function routesFor(project: ProjectConfig, admin: RouteHandler<YpartyServer>): R
 async function startServer(options: RunOptions, logger: Logger, cleanups: Array<() => Promise<void>>) {
   const { project, command } = options;
   const color = process.stdout.isTTY === true;
+  // PartyKit puts .env into the server code's process.env; here the real environment wins, as with dotenv.
+  for (const [key, value] of Object.entries(project.dotenv)) process.env[key] ??= value;
   if (project.build) await runBuildCommand(project.build.command, project.build.cwd);
   const define = { PARTYKIT_HOST: JSON.stringify(`${project.host}:${project.port}`), ...project.define };
   const source: PartySource = await createPartySource(project, define, color);
