@@ -2,7 +2,7 @@ import type { BuildContext, BuildFailure, Message, Metafile } from "esbuild";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { serverModulesPlugin } from "./plugin.js";
-import { wasmModulesPlugin } from "./wasm.js";
+import { binaryLoaders, binaryModulesPlugin } from "./binary-modules.js";
 
 export interface ServerBundleOptions {
   /** Party name → absolute entry file. */
@@ -77,9 +77,9 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
     alias: options.alias,
     banner: { js: requireShim },
     conditions: ["partykit"],
-    // The bytes of `.wasm` imports; wasmModulesPlugin makes each a WebAssembly.Module.
-    loader: { ".wasm": "binary" },
-    plugins: [serverModulesPlugin(), wasmModulesPlugin()],
+    // The bytes of `.wasm` / `.bin` imports; binaryModulesPlugin makes each what PartyKit gives.
+    loader: binaryLoaders,
+    plugins: [serverModulesPlugin(), binaryModulesPlugin()],
   });
   await mkdir(options.outDir, { recursive: true });
 

@@ -1,6 +1,7 @@
 /**
- * WebAssembly in server code, as on PartyKit: `import mod from "./x.wasm"` (or `"./x.wasm?module"`) is a
- * compiled `WebAssembly.Module`, and in `yparty dev` a new .wasm file reloads the server like any input.
+ * Binary modules in server code, as on PartyKit: `import mod from "./x.wasm"` (or `"./x.wasm?module"`) is a
+ * compiled `WebAssembly.Module`, `import data from "./x.bin"` an ArrayBuffer, and in `yparty dev` a new .wasm
+ * file reloads the server like any input.
  */
 import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -26,6 +27,7 @@ function calcModule(op: number): Uint8Array {
 const server = `
 import calcModule from "./calc.wasm";
 import sameModule from "./calc.wasm?module";
+import table from "./table.bin";
 
 type Calc = { calc(a: number, b: number): number };
 
@@ -36,24 +38,26 @@ export default class Calculator {
     return Response.json({
       result: calc(Number(url.searchParams.get("a")), Number(url.searchParams.get("b"))),
       isModule: calcModule instanceof WebAssembly.Module && sameModule instanceof WebAssembly.Module,
+      table: table instanceof ArrayBuffer ? [...new Uint8Array(table)] : String(table),
     });
   }
 }
 `;
 
-describe("WebAssembly modules in server code", () => {
-  it("imports a .wasm file as a WebAssembly.Module, and dev reloads when it changes", async () => {
+describe("binary modules in server code", () => {
+  it("imports a .wasm file as a WebAssembly.Module and a .bin file as an ArrayBuffer; dev reloads when one changes", async () => {
     const { dir, remove } = await tempDir("yparty-wasm-");
     defer(remove);
     await writeFile(path.join(dir, "calc.wasm"), calcModule(i32Add));
+    await writeFile(path.join(dir, "table.bin"), new Uint8Array([0, 7, 255]));
     await writeFile(path.join(dir, "server.ts"), server);
     const { cli, url } = await serveIn(defer, "dev", dir, ["server.ts", "--no-persist"]);
-    expect(await (await fetch(`${url}/parties/main/math?a=2&b=3`)).json()).toEqual({ result: 5, isModule: true });
+    expect(await (await fetch(`${url}/parties/main/math?a=2&b=3`)).json()).toEqual({ result: 5, isModule: true, table: [0, 7, 255] });
 
     const mark = cli.output.length;
     await writeFile(path.join(dir, ".calc.wasm.tmp"), calcModule(i32Sub));
     await rename(path.join(dir, ".calc.wasm.tmp"), path.join(dir, "calc.wasm"));
     await cli.waitFor(/dev\.reloaded/, 15_000, mark);
-    expect(await (await fetch(`${url}/parties/main/math?a=2&b=3`)).json()).toEqual({ result: -1, isModule: true });
+    expect(await (await fetch(`${url}/parties/main/math?a=2&b=3`)).json()).toEqual({ result: -1, isModule: true, table: [0, 7, 255] });
   });
 });
