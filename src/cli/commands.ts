@@ -71,7 +71,7 @@ export const commands: Record<CommandName, CommandSpec> = {
     options: serverOptions,
     notes: [
       "Without an entry or a config file, every room is a Yjs document (y-websocket compatible), stored in .yparty/.",
-      "On a code change, connections are closed with 1012 (clients reconnect) and room storage is kept.",
+      "When a file the server bundle reads changes it, connections are closed with 1012 (clients reconnect) and room storage is kept.",
       "A build error is printed and the last good build keeps serving.",
     ],
   },
