@@ -10,6 +10,9 @@ export interface ConfigProblem {
   missingFile?: boolean;
 }
 
+/** Records a problem of one source (a config file, or the command line). */
+export type Report = (field: string, message: string, options?: { missingFile?: boolean }) => void;
+
 /**
  * Collects every problem of a project's config before anything starts, so one run reports them all
  * (grouped by file, then the command line) instead of one per attempt.
@@ -17,8 +20,9 @@ export interface ConfigProblem {
 export class ConfigProblems {
   readonly list: ConfigProblem[] = [];
 
-  add(problem: ConfigProblem): void {
-    this.list.push(problem);
+  /** A `Report` for the problems of `source`. */
+  of(source: string): Report {
+    return (field, message, options = {}) => void this.list.push({ source, field, message, ...options });
   }
 
   /** Throws one `CliError` naming every problem, if there is any. */

@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { CliDefaults } from "../defaults.js";
 import { parseDotenv } from "./dotenv.js";
-import { ConfigProblems } from "./problems.js";
+import { ConfigProblems, type Report } from "./problems.js";
 import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
 import { parseCron } from "../../runtime/cron-expression.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
@@ -81,15 +81,9 @@ export interface ProjectConfig {
   notes: string[];
 }
 
-/** Where a field's checks report: the source (config file or command line) and the collector. */
-interface Report {
-  source: string;
-  problems: ConfigProblems;
-}
-
 function entryPath(base: string, file: string, field: string, report: Report): string {
   const absolute = path.resolve(base, file);
-  if (!existsSync(absolute)) report.problems.add({ source: report.source, field, message: `file not found: ${absolute}`, missingFile: true });
+  if (!existsSync(absolute)) report(field, `file not found: ${absolute}`, { missingFile: true });
   return absolute;
 }
 
@@ -114,7 +108,7 @@ function assetBuild(root: string, servePath: string, build: string | AssetBuildF
 /** A static folder must exist, unless a client build will create it. */
 function servedFolder(folder: string, field: string, report: Report, built: boolean): string {
   if (!built && !statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
-    report.problems.add({ source: report.source, field, message: `folder not found: ${folder}` });
+    report(field, `folder not found: ${folder}`);
   }
   return folder;
 }
@@ -138,8 +132,7 @@ function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile, fromFi
 /** The data folder may not exist yet (it is created), but it must not be a file. */
 function dataFolder(folder: string, field: string, report: Report): { dir: string } {
   if (statSync(folder, { throwIfNoEntry: false })?.isFile()) {
-    const message = `${folder} is a file, not a folder; pass a folder for the LevelDB data (it is created if missing)`;
-    report.problems.add({ source: report.source, field, message });
+    report(field, `${folder} is a file, not a folder; pass a folder for the LevelDB data (it is created if missing)`);
   }
   return { dir: folder };
 }
@@ -162,11 +155,11 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const file: ConfigFile = read.config;
   const root = configFile ? path.dirname(configFile) : flags.cwd;
   const problems = new ConfigProblems();
-  const fromFile: Report = { source: configFile ?? "command line", problems };
-  const fromFlags: Report = { source: "command line", problems };
-  for (const { field, message } of read.problems) problems.add({ source: fromFile.source, field, message });
+  const fromFile = problems.of(configFile ?? "command line");
+  const fromFlags = problems.of("command line");
+  for (const { field, message } of read.problems) fromFile(field, message);
   const nameFlag = flags.name === undefined ? undefined : nameProblem(flags.name);
-  if (nameFlag) problems.add({ source: "command line", field: "--name", message: nameFlag });
+  if (nameFlag) fromFlags("--name", nameFlag);
   const notes: string[] = [];
   const hosted = hostedOnlyFields.filter((field) => file[field] !== undefined);
   if (hosted.length > 0) notes.push(`Ignoring PartyKit platform fields in ${configFile}: ${hosted.join(", ")}`);
@@ -229,7 +222,7 @@ function checkedCrons(crons: Record<string, string>, report: Report): Record<str
     try {
       parseCron(expression);
     } catch (error) {
-      report.problems.add({ source: report.source, field: `crons.${name}`, message: (error as Error).message });
+      report(`crons.${name}`, (error as Error).message);
     }
   }
   return crons;
