@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as Y from "yjs";
 import { afterEach, describe, expect, it } from "vitest";
-import { CliProcess, deferredCleanups, runCli, serveFixture, serveIn, tempDir } from "./helpers.js";
+import { CliProcess, closedPort, deferredCleanups, runCli, serveFixture, serveIn, tempDir } from "./helpers.js";
 import { TextClient, within, wsUrl } from "./ws-client.js";
 
 const defer = deferredCleanups(afterEach);
@@ -57,6 +57,14 @@ describe("admin commands", () => {
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/No running server found: no server\.json in\n  \.yparty \(this folder\)\n/);
     expect(nothing.stderr).toContain("pass --persist <its data folder>");
+    // A server.json left by a server that is gone: used as the last resort, and said so.
+    const port = await closedPort();
+    await mkdir(path.join(elsewhere, ".yparty"));
+    await writeFile(path.join(elsewhere, ".yparty", "server.json"), JSON.stringify({ url: `http://127.0.0.1:${port}`, token: "t", pid: 2 ** 22 + 1 }));
+    const stale = await runCli(["list"], { cwd: elsewhere });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain(`its process ${2 ** 22 + 1} is not running here`);
+    expect(stale.stderr).toContain(`Cannot reach the server at http://127.0.0.1:${port}`);
   });
 
   it("tail streams log entries as they happen", async () => {

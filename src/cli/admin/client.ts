@@ -30,7 +30,8 @@ export async function findServer(flags: AdminFlags): Promise<AdminTarget> {
     token ??= found.file.token;
     const where = `${shortPath(flags.cwd, path.join(found.candidate.dir, CliDefaults.adminFile))}, ${found.candidate.reason}`;
     const others = found.others.length ? `; also running: ${found.others.map((other) => shortPath(flags.cwd, other.dir)).join(", ")} (pass --persist to pick)` : "";
-    process.stderr.write(`yparty: server ${url} (from ${where})${others}\n`);
+    const stale = found.running ? "" : `; its process ${found.file.pid} is not running here, the file may be left over`;
+    process.stderr.write(`yparty: server ${url} (from ${where})${others}${stale}\n`);
   }
   return { url: url.replace(/\/+$/, ""), token };
 }

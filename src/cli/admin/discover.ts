@@ -115,6 +115,8 @@ function isRunning(pid: number): boolean {
 export interface FoundServer {
   file: AdminFile;
   candidate: Candidate;
+  /** Whether the process that wrote the file runs on this machine (false: stale, or in a container). */
+  running: boolean;
   /** Other running servers that were found too (the user may have meant one of them). */
   others: Candidate[];
 }
@@ -133,7 +135,7 @@ export async function discoverServer(cwd: string, flags: { persist?: string; con
   }
   const running = withFile.filter(({ file }) => isRunning(file.pid));
   const chosen = running[0] ?? withFile[0];
-  if (chosen) return { ...chosen, others: running.filter((found) => found !== chosen).map((found) => found.candidate) };
+  if (chosen) return { ...chosen, running: running.includes(chosen), others: running.filter((found) => found !== chosen).map((found) => found.candidate) };
   const looked = list.slice(0, 6).map((candidate) => `  ${shortPath(cwd, candidate.dir)} (${candidate.reason})`);
   throw new CliError(
     "ERR_ADMIN_UNREACHABLE",
