@@ -94,7 +94,7 @@ export function candidates(cwd: string, flags: { persist?: string; config?: stri
   const configFile = findConfigFile(cwd, flags.config);
   const fromConfig = configFile ? configDataDir(configFile) : undefined;
   const all: Candidate[] = [
-    ...(fromConfig ? [{ dir: fromConfig, reason: path.basename(configFile!) }] : []),
+    ...(fromConfig ? [{ dir: fromConfig, reason: `${path.basename(configFile!)}'s data folder` }] : []),
     ...(flags.config !== undefined ? [] : [...scriptCandidates(cwd), { dir: path.join(cwd, CliDefaults.dataDir), reason: "this folder" }, ...ancestorCandidates(cwd), ...childCandidates(cwd)]),
   ];
   const seen = new Set<string>();
