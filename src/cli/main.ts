@@ -26,6 +26,8 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     noPersist: values["no-persist"] === true,
     vars: parseKeyValues("var", values.var as string[] | undefined),
     define: parseKeyValues("define", values.define as string[] | undefined),
+    withEnv: values["with-env"] === true,
+    ...(str(values, "name") !== undefined ? { name: str(values, "name") } : {}),
     ...(str(values, "serve") !== undefined ? { serve: str(values, "serve") } : {}),
     ...(values["trust-proxy"] === true ? { trustProxy: true } : {}),
   });
