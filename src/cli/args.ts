@@ -13,13 +13,44 @@ function isCommand(name: string): name is CommandName {
   return Object.hasOwn(commands, name);
 }
 
+/** A word that continues a variadic flag: `KEY=VALUE`, not a flag itself. */
+const keyValueWord = /^[^-=][^=]*=/;
+
+/**
+ * Spells variadic flags out as repeated ones (`--var A=1 B=2` → `--var A=1 --var B=2`), so the entry file
+ * after them stays a positional: only `KEY=VALUE` words continue the flag.
+ */
+function expandVariadic(spec: CommandSpec, argv: string[]): string[] {
+  const variadic = new Map<string, string>();
+  for (const [name, option] of Object.entries(spec.options)) {
+    if (!option.variadic) continue;
+    variadic.set(`--${name}`, name);
+    if (option.short) variadic.set(`-${option.short}`, name);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    out.push(word);
+    const inline = /^(--[^=]+)=/.exec(word)?.[1];
+    const name = variadic.get(inline ?? word);
+    if (name === undefined) continue;
+    if (inline === undefined && i + 1 < argv.length) out.push(argv[++i]!);
+    while (i + 1 < argv.length && keyValueWord.test(argv[i + 1]!)) out.push(`--${name}`, argv[++i]!);
+  }
+  return out;
+}
+
 function parseCommand(spec: CommandSpec, argv: string[]): { positionals: string[]; values: ParsedValues } {
   const options: ParseArgsConfig["options"] = {};
   for (const [name, option] of Object.entries(spec.options)) {
     options[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
   }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: expandVariadic(spec, argv), options, allowPositionals: true, strict: true });
     return { values: values as ParsedValues, positionals };
   } catch (error) {
     // node:util reports unknown flags and missing values with a readable message; keep it, add the command.

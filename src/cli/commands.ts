@@ -6,6 +6,8 @@ export interface OptionSpec {
   short?: string;
   /** Repeatable (`--var A=1 --var B=2`). */
   multiple?: boolean;
+  /** Also takes the `KEY=VALUE` words that follow it (`--var A=1 B=2`, as PartyKit's CLI reads it). */
+  variadic?: boolean;
   /** Shown after the flag in help, e.g. `<dir>`. */
   value?: string;
   description: string;
@@ -40,8 +42,10 @@ const serverOptions: Record<string, OptionSpec> = {
   host: { type: "string", value: "<host>", description: "interface to bind (default 127.0.0.1; 0.0.0.0 for every interface)" },
   persist: { type: "string", value: "<dir>", description: "LevelDB data folder (default .yparty)" },
   "no-persist": { type: "boolean", description: "keep everything in memory; lost on exit" },
-  var: { type: "string", multiple: true, value: "KEY=VALUE", description: "a variable for room.env (repeatable; wins over config and .env)" },
-  define: { type: "string", multiple: true, value: "KEY=VALUE", description: "replace KEY in the server code with VALUE, a JS expression (repeatable)" },
+  var: { type: "string", short: "v", multiple: true, variadic: true, value: "KEY=VALUE...", description: "variables for room.env (--var A=1 B=2; wins over config and .env)" },
+  define: { type: "string", short: "d", multiple: true, variadic: true, value: "KEY=VALUE...", description: "replace KEY in the server code with VALUE, a JS expression (--define A=1 B=2)" },
+  "with-env": { type: "boolean", description: "also replace each .env variable's name in the server code with its value, a string (PartyKit's --with-env)" },
+  name: { type: "string", short: "n", value: "<name>", description: "project name shown in the banner (default: the config's name)" },
   serve: { type: "string", value: "<dir>", description: "serve static files from this folder" },
   "trust-proxy": { type: "boolean", description: "behind a reverse proxy: take the client's address from the X-Forwarded-For it appends to" },
   "admin-token": { type: "string", value: "<token>", description: "token for list/tail/delete/export (default: $YPARTY_ADMIN_TOKEN, else generated)" },
@@ -53,7 +57,7 @@ const serverOptions: Record<string, OptionSpec> = {
 const adminOptions: Record<string, OptionSpec> = {
   url: { type: "string", value: "<url>", description: "server URL (default: $YPARTY_URL, else read from the data folder)" },
   token: { type: "string", value: "<token>", description: "admin token (default: $YPARTY_ADMIN_TOKEN, else read from the data folder)" },
-  persist: { type: "string", value: "<dir>", description: "data folder of the running server (default .yparty)" },
+  persist: { type: "string", value: "<dir>", description: "data folder of the running server (default: the config's, package.json's yparty scripts', nearby .yparty)" },
   config: configOption,
   help: { type: "boolean", short: "h", description: "show this help" },
 };
@@ -96,7 +100,7 @@ export const commands: Record<CommandName, CommandSpec> = {
     options: serverOptions,
     notes: [
       "Without an entry or a config file, every room is a Yjs document (y-websocket compatible), stored in .yparty/.",
-      "On a code change, connections are closed with 1012 (clients reconnect) and room storage is kept.",
+      "When a file the server bundle reads changes it, connections are closed with 1012 (clients reconnect) and room storage is kept.",
       "A build error is printed and the last good build keeps serving.",
     ],
   },

@@ -26,6 +26,8 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     noPersist: values["no-persist"] === true,
     vars: parseKeyValues("var", values.var as string[] | undefined),
     define: parseKeyValues("define", values.define as string[] | undefined),
+    withEnv: values["with-env"] === true,
+    ...(str(values, "name") !== undefined ? { name: str(values, "name") } : {}),
     ...(str(values, "serve") !== undefined ? { serve: str(values, "serve") } : {}),
     ...(values["trust-proxy"] === true ? { trustProxy: true } : {}),
   });
@@ -37,8 +39,13 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
 
 /** `doctor` / `repair`: offline, on the data folder a server started here would use. */
 async function folderCommand(command: "doctor" | "repair", values: ParsedValues): Promise<number> {
-  const { dataDirFor } = await import("./admin/client.js");
-  const dir = dataDirFor({ cwd: process.cwd(), persist: str(values, "persist"), config: str(values, "config") });
+  const { candidates } = await import("./admin/discover.js");
+  const persist = str(values, "persist");
+  const config = str(values, "config");
+  // The folder a server started here would use (the first place the admin commands look), never a guess further off.
+  const [folder] = candidates(process.cwd(), { ...(persist !== undefined ? { persist } : {}), ...(config !== undefined ? { config } : {}) });
+  if (!folder) throw usageError(`yparty ${command}: this project keeps no data folder (persist: false); pass --persist <dir>.`);
+  const dir = folder.dir;
   if (command === "doctor") return (await import("./doctor.js")).doctorCommand({ dir });
   return (await import("./repair.js")).repairCommand({ dir });
 }

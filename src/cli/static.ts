@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { AssetHandler } from "../runtime/index.js";
 
@@ -29,13 +29,30 @@ export interface StaticOptions {
   singlePageApp?: boolean;
   /** Cache-Control max-age in seconds; `null`/absent = no caching header. */
   browserTTL?: number | null;
+  /**
+   * Absolute folders never served, even inside `root` or through a symlink: the data folder (LevelDB files and
+   * the admin token's file).
+   */
+  hidden?: string[];
 }
+
+/** Dot-named files and folders (`.env`, `.git`, `.yparty`) are never served; `.well-known` is public by design. */
+function isDotPath(pathname: string): boolean {
+  return pathname.split("/").some((segment) => segment.startsWith(".") && segment !== ".well-known");
+}
+
+/** The real location of a path, or the path itself if it does not exist (yet). */
+async function realLocation(file: string): Promise<string> {
+  return realpath(file).catch(() => file);
+}
+
+const isInside = (file: string, folder: string) => file === folder || file.startsWith(folder + path.sep);
 
 async function isFile(file: string): Promise<boolean> {
   return (await stat(file).catch(() => undefined))?.isFile() === true;
 }
 
-/** The file a URL path names inside `root`, or undefined if it escapes `root` or is malformed. */
+/** The file a URL path names inside `root`, or undefined if it escapes `root`, is malformed or names a dotfile. */
 function fileFor(root: string, pathname: string): string | undefined {
   let decoded: string;
   try {
@@ -43,7 +60,7 @@ function fileFor(root: string, pathname: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (decoded.includes("\0")) return undefined;
+  if (decoded.includes("\0") || isDotPath(path.posix.normalize(decoded))) return undefined;
   const file = path.resolve(root, "." + path.posix.normalize(decoded));
   if (file !== root && !file.startsWith(root + path.sep)) return undefined;
   return decoded.endsWith("/") ? path.join(file, "index.html") : file;
@@ -62,15 +79,25 @@ async function respond(file: string, method: string, browserTTL: number | null |
 /** Serves files from a folder for GET/HEAD; anything it does not have falls through to the next handler. */
 export function staticFiles(options: StaticOptions): AssetHandler {
   const root = path.resolve(options.root);
+  const hidden = (options.hidden ?? []).map((folder) => path.resolve(folder));
+  /** A file to serve: it exists and neither it nor what it links to is in a hidden folder (which may appear later). */
+  const servable = async (file: string) => {
+    if (!(await isFile(file))) return false;
+    const real = await realLocation(file);
+    for (const folder of hidden) {
+      if (isInside(file, folder) || isInside(real, await realLocation(folder))) return false;
+    }
+    return true;
+  };
   return async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") return undefined;
     const { pathname } = new URL(request.url);
     const file = fileFor(root, pathname);
     if (file === undefined) return undefined;
-    if (await isFile(file)) return respond(file, request.method, options.browserTTL);
+    if (await servable(file)) return respond(file, request.method, options.browserTTL);
     if (options.singlePageApp && path.extname(pathname) === "") {
       const index = path.join(root, "index.html");
-      if (await isFile(index)) return respond(index, request.method, options.browserTTL);
+      if (await servable(index)) return respond(index, request.method, options.browserTTL);
     }
     return undefined;
   };

@@ -1,9 +1,9 @@
 /** `yparty list | tail | delete | export` against a real server, found through the data folder's admin file. */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as Y from "yjs";
 import { afterEach, describe, expect, it } from "vitest";
-import { CliProcess, deferredCleanups, runCli, serveFixture } from "./helpers.js";
+import { CliProcess, closedPort, deferredCleanups, runCli, serveFixture, serveIn, tempDir } from "./helpers.js";
 import { TextClient, within, wsUrl } from "./ws-client.js";
 
 const defer = deferredCleanups(afterEach);
@@ -32,6 +32,39 @@ describe("admin commands", () => {
     expect(table.stdout).toMatch(/^main\s+busy-room\s+1\s+0 B\s+0$/m);
     const json = await runCli(["list", "--json"], { cwd: dir });
     expect(JSON.parse(json.stdout)).toContainEqual({ party: "main", id: "busy-room", connections: 1, storedBytes: 0, storedUpdates: 0 });
+  });
+
+  it("finds the server the way it was started: package.json's script with a config in a subfolder, from the root or below", async () => {
+    const { dir: repo, remove } = await tempDir("yparty-repo-");
+    defer(remove);
+    await writeFile(path.join(repo, "package.json"), JSON.stringify({ private: true, scripts: { start: "yparty dev --config app/yparty.json" } }));
+    await mkdir(path.join(repo, "app", "src"), { recursive: true });
+    await writeFile(path.join(repo, "app", "yparty.json"), JSON.stringify({ name: "app" }));
+    const { url } = await serveIn(defer, "start", repo, ["--config", "app/yparty.json"]);
+    expect(JSON.parse(await readFile(path.join(repo, "app", ".yparty", "server.json"), "utf8"))).toMatchObject({ url });
+
+    const fromRoot = await runCli(["list", "--json"], { cwd: repo });
+    expect(fromRoot.code).toBe(0);
+    expect(JSON.parse(fromRoot.stdout)).toEqual([]);
+    expect(fromRoot.stderr).toBe(`yparty: server ${url} (from app/.yparty/server.json, package.json's "start" script)\n`);
+    const fromBelow = await runCli(["list", "--json"], { cwd: path.join(repo, "app", "src") });
+    expect(fromBelow.code).toBe(0);
+    expect(fromBelow.stderr).toContain(`yparty: server ${url} (from ../.yparty/server.json, a folder above)`);
+    // Nothing to find: the message says where it looked and what to pass.
+    const { dir: elsewhere, remove: removeElsewhere } = await tempDir("yparty-elsewhere-");
+    defer(removeElsewhere);
+    const nothing = await runCli(["list"], { cwd: elsewhere });
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/No running server found: no server\.json in\n  \.yparty \(this folder\)\n/);
+    expect(nothing.stderr).toContain("pass --persist <its data folder>");
+    // A server.json left by a server that is gone: used as the last resort, and said so.
+    const port = await closedPort();
+    await mkdir(path.join(elsewhere, ".yparty"));
+    await writeFile(path.join(elsewhere, ".yparty", "server.json"), JSON.stringify({ url: `http://127.0.0.1:${port}`, token: "t", pid: 2 ** 22 + 1 }));
+    const stale = await runCli(["list"], { cwd: elsewhere });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain(`its process ${2 ** 22 + 1} is not running here`);
+    expect(stale.stderr).toContain(`Cannot reach the server at http://127.0.0.1:${port}`);
   });
 
   it("tail streams log entries as they happen", async () => {

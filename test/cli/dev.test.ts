@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deferredCleanups, serveFixture } from "./helpers.js";
@@ -36,6 +36,26 @@ describe("yparty dev", () => {
     expect(await again.next((m) => m.startsWith("hello"))).toBe("hello v2 from room-a (earth) function");
     // room.storage survived the reload: the counter goes on.
     expect(await (await fetch(`${url}/parties/main/room-a`)).json()).toEqual({ label: "v2", count: 2, room: "room-a" });
+  });
+
+  it("files that are not inputs of the bundle, and saves that do not change it, never close the clients", async () => {
+    const { dir, cli, url } = await serveFixture(defer, "dev", "class-api", ["--log-level", "debug"]);
+    const client = connect(wsUrl(url, "/parties/main/room-a"));
+    await client.next((m) => m.startsWith("hello"));
+    const mark = cli.output.length;
+    // A note and a module nothing imports appear next to the server code.
+    await writeFile(path.join(dir, "src", "notes.txt"), "todo");
+    await writeFile(path.join(dir, "src", "scratch.ts"), "export const unused = 1;\n");
+    await cli.waitFor(/dev\.change_ignored.*notes\.txt/, 15_000, mark);
+    await cli.waitFor(/dev\.change_ignored.*scratch\.ts/, 15_000, mark);
+    // An input saved as it was: rebuilt, the same bundle, nothing reloaded.
+    const labelFile = path.join(dir, "src", "label.ts");
+    const temp = path.join(dir, "src", ".label.ts.tmp"); // saved as editors do: one rename, never a half-written file
+    await writeFile(temp, await readFile(labelFile, "utf8"));
+    await rename(temp, labelFile);
+    await cli.waitFor(/dev\.unchanged/, 15_000, mark);
+    expect(cli.output.slice(mark)).not.toContain("dev.reloaded");
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
   });
 
   it("a build error is printed and the last good build keeps serving", async () => {

@@ -50,8 +50,9 @@ export class CliProcess {
   private readonly exited: Promise<number | null>;
   private waiters: Array<() => void> = [];
 
-  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [binPath, ...args], { cwd: options.cwd ?? repoRoot, env: cliEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+  /** `bin` runs another copy of the binary (an installed package's) instead of this repository's. */
+  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; bin?: string } = {}) {
+    this.child = spawn(process.execPath, [options.bin ?? binPath, ...args], { cwd: options.cwd ?? repoRoot, env: cliEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
     const collect = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
       this[stream] += chunk.toString();
       for (const wake of this.waiters.splice(0)) wake();

@@ -109,6 +109,25 @@ describe("a project with a config", () => {
     expect((await fetch(`${url}/parties/nope/room`)).status).toBe(404);
   });
 
+  it("takes PartyKit's flags as its npm scripts write them: variadic --var, --with-env, --name (else the config's name); .env reaches process.env", async () => {
+    const dir = await emptyProject();
+    await writeFile(path.join(dir, "partykit.json"), JSON.stringify({ name: "from-config" }));
+    await writeFile(path.join(dir, ".env"), "GREETING=hello from .env\nnot-an-identifier=x\n");
+    await writeFile(
+      path.join(dir, "server.ts"),
+      `declare const GREETING: string;
+       export default class Flags { constructor(readonly room: { env: Record<string, unknown> }) {}
+         onRequest() { return Response.json({ A: this.room.env.A, B: this.room.env.B, greeting: GREETING, fromProcess: process.env.GREETING }); } }\n`,
+    );
+    // The entry after the pairs stays the entry (PartyKit's own parser would take it as a variable).
+    const { cli, url } = await serveIn(defer, "dev", dir, ["--var", "A=1", "B=2=two", "--with-env", "--name", "my-app", "server.ts"]);
+    expect(await (await fetch(`${url}/parties/main/any`)).json()).toEqual({ A: "1", B: "2=two", greeting: "hello from .env", fromProcess: "hello from .env" });
+    expect(cli.stdout).toMatch(/^yparty dev: my-app ready on http/m);
+
+    const configNamed = await serveIn(defer, "dev", dir, ["-v", "A=3", "--no-persist"]);
+    expect(configNamed.cli.stdout).toMatch(/^yparty dev: from-config ready on http/m);
+  });
+
   it("a failing build.command stops the start with exit 1 and says which command failed", async () => {
     const dir = await emptyProject();
     await writeFile(path.join(dir, "yparty.json"), JSON.stringify({ build: { command: "node -e \"process.exit(3)\"" } }));

@@ -115,6 +115,20 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("reports the name rule, missing entries, cron expressions and folders together with wrong types, in one run", async () => {
+    const { file, result } = await withConfig(
+      "partykit.json",
+      JSON.stringify({ name: "My App", port: "1999", main: "missing.ts", parties: { chat: "chat.ts" }, crons: { nightly: "0 25 * * *" }, serve: "static" }),
+    );
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines[0]).toBe(`yparty: Invalid config file ${file}:`);
+    expect(lines.slice(1).map((line) => line.trim().split(":")[0]).sort()).toEqual(["crons.nightly", "main", "name", "parties.chat", "port", "serve"]);
+    const bad = await runCli(["dev", "missing-entry.ts", "--name", "Bad Name", "--serve", "nowhere"], { cwd: project.dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Invalid command line:\n(  (entry|--name|--serve): .*\n){3}/);
+  });
+
   it("reads partykit.json, with comments, and checks PartyKit's name rules", async () => {
     const { file, result } = await withConfig("partykit.json", `{\n  // my project\n  "name": "My Project",\n  "parties": { "main": "x.ts" },\n}\n`);
     expect(result.code).toBe(2);
@@ -132,13 +146,13 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
   it("reports a cron expression that cannot run, naming the schedule", async () => {
     const { file, result } = await withConfig("partykit.json", JSON.stringify({ crons: { nightly: "0 25 * * *" } }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${file}: crons.nightly: Invalid cron expression "0 25 * * *": the hour field has "25"; it takes 0-23`);
+    expect(result.stderr).toContain(`Invalid config file ${file}:\n  crons.nightly: Invalid cron expression "0 25 * * *": the hour field has "25"; it takes 0-23`);
   });
 
   it("reports a missing entry file with the field", async () => {
     const { file, result } = await withConfig("yparty.json", JSON.stringify({ main: "src/server.ts" }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${file}: main: file not found: ${path.join(project.dir, "src/server.ts")}`);
+    expect(result.stderr).toContain(`Invalid config file ${file}:\n  main: file not found: ${path.join(project.dir, "src/server.ts")}`);
   });
 
   it("refuses a config whose only content is a stray comma, and a serve folder that does not exist", async () => {
@@ -147,7 +161,7 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
     expect(comma.result.stderr).toMatch(/yparty\.json:1:\d+: not valid JSON/);
     const { file, result } = await withConfig("yparty.json", JSON.stringify({ serve: "static" }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${file}: serve: folder not found: ${path.join(project.dir, "static")}`);
+    expect(result.stderr).toContain(`Invalid config file ${file}:\n  serve: folder not found: ${path.join(project.dir, "static")}`);
   });
 
   it("reports a --config that does not exist", async () => {

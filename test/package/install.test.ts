@@ -1,17 +1,25 @@
 /**
- * yparty as another project sees it after `npm install <path to this repo>` (npm links the folder into
- * node_modules): every subpath export imports in plain Node, its types resolve for a strict NodeNext
- * TypeScript project, and the `yparty` binary runs.
+ * yparty as another project sees it. First as `npm install <path to this repo>` does it (npm links the folder
+ * into node_modules): every subpath export imports in plain Node, its types resolve for a strict NodeNext
+ * TypeScript project, and the `yparty` binary runs. Then as it ships: `npm pack`, the tarball installed into an
+ * empty folder with npm (from the npm cache where it can), and `yparty dev` run there on a PartyKit project's
+ * TypeScript server; and what the tarball holds: everything the exports need, every module dist/ imports
+ * declared as a dependency, never a data folder, an admin file or a token, even when the working tree has them.
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { builtinModules, createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../cli/helpers.js";
+import * as esbuild from "esbuild";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { CliProcess, deferredCleanups, repoRoot, tempDir } from "../cli/helpers.js";
+import { destroyProviders, makeProvider, until, whenSynced } from "../yjs/support/providers.js";
 
 const run = promisify(execFile);
+const defer = deferredCleanups(afterEach);
 let consumer: string;
 
 beforeAll(async () => {
@@ -76,5 +84,165 @@ describe("the installed package", () => {
   it("runs the yparty binary", async () => {
     const { stdout } = await run(process.execPath, [path.join(consumer, "node_modules", "yparty", "bin", "yparty.js"), "--version"], { cwd: consumer });
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+
+interface PackResult {
+  filename: string;
+  size: number;
+  files: Array<{ path: string }>;
+}
+
+interface PackageJson {
+  version: string;
+  bin: Record<string, string>;
+  exports: Record<string, string | Record<string, string>>;
+  dependencies: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  files: string[];
+}
+
+/** `npm pack --json` in `dir` (scripts off: dist/ is already built); `dryRun` lists without writing. */
+async function pack(dir: string, destination: string, dryRun: boolean): Promise<PackResult> {
+  const args = ["pack", "--json", "--ignore-scripts", "--pack-destination", destination, ...(dryRun ? ["--dry-run"] : [])];
+  const { stdout } = await run("npm", args, { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+  return (JSON.parse(stdout) as PackResult[])[0]!;
+}
+
+/** Paths a data folder leaves behind: the folder itself, the admin file, LevelDB's files. */
+const dataFile = /(^|\/)(\.yparty\/|server\.json$|LOCK$|CURRENT$|LOG(\.old)?$|MANIFEST-\d+$|[^/]+\.(ldb|log)$)/;
+
+const packageJson = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as PackageJson;
+let scratch: { dir: string; remove: () => Promise<void> };
+let packed: PackResult;
+let installed: string;
+let installedPackage: string;
+
+describe("the packed tarball, installed with npm into an empty folder", () => {
+  beforeAll(async () => {
+    scratch = await tempDir("yparty-tarball-");
+    packed = await pack(repoRoot, scratch.dir, false);
+    installed = path.join(scratch.dir, "installed");
+    await mkdir(installed);
+    await writeFile(path.join(installed, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+    // --prefer-offline: from the npm cache (filled by the repository's own install) where it can, else the registry.
+    await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", path.join(scratch.dir, packed.filename)], { cwd: installed, timeout: 50_000 });
+    installedPackage = path.join(installed, "node_modules", "yparty");
+  }, 60_000);
+
+  afterAll(() => scratch?.remove());
+  afterEach(() => destroyProviders());
+
+  it("holds the binary, every export's files and the docs, and no data folder, admin file or token", () => {
+    const files = packed.files.map((file) => file.path);
+    const exported = Object.values(packageJson.exports).flatMap((target) => (typeof target === "string" ? [target] : Object.values(target)));
+    for (const target of [...exported, ...Object.values(packageJson.bin), "README.md", "docs/cli.md", "demo/yparty.json"]) {
+      expect(files).toContain(target.replace(/^\.\//, ""));
+    }
+    expect(files.filter((file) => dataFile.test(file))).toEqual([]);
+    expect(files.filter((file) => /^(test|bench|src|node_modules)\//.test(file))).toEqual([]);
+  });
+
+  it("never packs a data folder, even one left in the working tree under any packed folder", async () => {
+    // A copy of the package with the traces a running demo leaves: npm decides from `files` alone.
+    const tree = path.join(scratch.dir, "tree");
+    const planted = [
+      "demo/.yparty/server.json",
+      "demo/.yparty/000005.ldb",
+      "demo/.yparty/000003.log",
+      "demo/.yparty/LOCK",
+      "demo/data/server.json",
+      "demo/data/CURRENT",
+      "demo/data/MANIFEST-000002",
+      "demo/data/LOG",
+      "dist/.yparty/server.json",
+      "docs/server.json",
+      ".yparty/server.json",
+      "demo/public/build/main.js",
+    ];
+    const kept = ["demo/yparty.json", "demo/server.ts", "demo/src/main.ts", "demo/public/index.html", "dist/src/cli/main.js", "docs/cli.md", "bin/yparty.js", "README.md"];
+    await mkdir(tree);
+    await writeFile(path.join(tree, "package.json"), JSON.stringify(packageJson));
+    for (const file of [...planted, ...kept]) {
+      await mkdir(path.dirname(path.join(tree, file)), { recursive: true });
+      await writeFile(path.join(tree, file), file.endsWith("server.json") ? '{"url":"http://127.0.0.1:1999","token":"secret-admin-token","pid":1}' : "x");
+    }
+    const listed = (await pack(tree, scratch.dir, true)).files.map((file) => file.path).sort();
+    expect(listed).toEqual([...kept, "package.json"].sort());
+  });
+
+  it("declares every package that dist/ imports at run time, and each resolves from the installed package", async () => {
+    const installedFiles = packed.files.map((file) => file.path).filter((file) => file.startsWith("dist/") && file.endsWith(".js"));
+    // esbuild reads the real import statements (type-only imports are already gone from dist/).
+    const result = await esbuild.build({
+      entryPoints: installedFiles.map((file) => path.join(installedPackage, file)),
+      bundle: true,
+      write: false,
+      outdir: path.join(scratch.dir, "scan"),
+      platform: "node",
+      format: "esm",
+      packages: "external",
+      metafile: true,
+      logLevel: "silent",
+    });
+    const specifiers = new Set(
+      Object.values(result.metafile.inputs).flatMap((input) => input.imports.filter((entry) => entry.external).map((entry) => entry.path)),
+    );
+    const packages = [...specifiers]
+      .filter((specifier) => !specifier.startsWith("node:") && !builtinModules.includes(specifier))
+      .map((specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"));
+    const declared = { ...packageJson.dependencies, ...packageJson.peerDependencies };
+    expect(packages.length).toBeGreaterThan(0);
+    expect(packages.filter((name) => !(name in declared))).toEqual([]);
+    // Peer dependencies (react) are the consumer's to install; everything else must be there after `npm install`.
+    const requireFromPackage = createRequire(path.join(installedPackage, "package.json"));
+    const missing = [...new Set(packages)].filter((name) => !(name in (packageJson.peerDependencies ?? {}))).filter((name) => {
+      try {
+        requireFromPackage.resolve(`${name}/package.json`);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it("runs `yparty dev` on a TypeScript server that imports partykit/server and y-partykit; providers sync through it", async () => {
+    const project = installed;
+    await mkdir(path.join(project, "src"), { recursive: true });
+    await writeFile(
+      path.join(project, "src", "server.ts"),
+      `import type * as Party from "partykit/server";
+import { onConnect } from "y-partykit";
+
+export default class Editor implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  onConnect(conn: Party.Connection): void | Promise<void> {
+    return onConnect(conn, this.room, { persist: { mode: "snapshot" } });
+  }
+  onRequest(): Response {
+    return new Response(\`editor \${this.room.id} on \${process.version}\`);
+  }
+}
+`,
+    );
+    const bin = path.join(project, "node_modules", ".bin", "yparty");
+    const version = await run(bin, ["--version"], { cwd: project });
+    expect(version.stdout.trim()).toBe(packageJson.version);
+
+    const cli = new CliProcess(["dev", "src/server.ts", "--port", "0"], { cwd: project, bin });
+    defer(() => cli.stop("SIGKILL"));
+    const url = await cli.url();
+    expect(await (await fetch(`${url}/parties/main/notes`)).text()).toBe(`editor notes on ${process.version}`);
+
+    const writer = new Y.Doc();
+    const writerProvider = makeProvider("y-partykit", url, "main", "notes", writer);
+    await whenSynced(writerProvider, 10_000);
+    writer.getText("body").insert(0, "from an installed yparty");
+    const reader = new Y.Doc();
+    makeProvider("y-partykit", url, "main", "notes", reader);
+    await until(reader, (doc) => doc.getText("body").toString() === "from an installed yparty", "the second provider to see the text", 10_000);
+    expect(await cli.stop("SIGINT")).toBe(0);
   });
 });

@@ -1,8 +1,7 @@
 import path from "node:path";
-import { findConfigFile, readConfigFile } from "../config/read.js";
 import { CliDefaults } from "../defaults.js";
 import { CliError } from "../errors.js";
-import { readAdminFile } from "./token.js";
+import { discoverServer, shortPath } from "./discover.js";
 
 export interface AdminTarget {
   url: string;
@@ -18,31 +17,21 @@ export interface AdminFlags {
   env: NodeJS.ProcessEnv;
 }
 
-/** The data folder a server started here would use: `--persist`, else the config's `persist`, else `.yparty`. */
-export function dataDirFor(flags: Omit<AdminFlags, "env">): string {
-  if (flags.persist !== undefined) return path.resolve(flags.cwd, flags.persist);
-  const configFile = findConfigFile(flags.cwd, flags.config);
-  const persist = configFile ? readConfigFile(configFile).persist : undefined;
-  const root = configFile ? path.dirname(configFile) : flags.cwd;
-  return path.resolve(root, typeof persist === "string" ? persist : CliDefaults.dataDir);
-}
-
-/** Where the server is and its token: flags, then `$YPARTY_URL` / `$YPARTY_ADMIN_TOKEN`, then the data folder. */
+/**
+ * Where the server is and its token: flags, then `$YPARTY_URL` / `$YPARTY_ADMIN_TOKEN`, then the admin file of
+ * a server started the way people start it (discover.ts). Says on stderr which server it found.
+ */
 export async function findServer(flags: AdminFlags): Promise<AdminTarget> {
   let url = flags.url ?? flags.env.YPARTY_URL;
   let token = flags.token ?? flags.env.YPARTY_ADMIN_TOKEN;
   if (url === undefined || token === undefined) {
-    const dataDir = dataDirFor(flags);
-    const file = await readAdminFile(dataDir);
-    if (!file) {
-      throw new CliError(
-        "ERR_ADMIN_UNREACHABLE",
-        `No running server found: ${path.join(dataDir, CliDefaults.adminFile)} does not exist.\n` +
-          "Start one with 'yparty dev', or pass --url and --token (or set YPARTY_URL and YPARTY_ADMIN_TOKEN).",
-      );
-    }
-    url ??= file.url;
-    token ??= file.token;
+    const found = await discoverServer(flags.cwd, { ...(flags.persist !== undefined ? { persist: flags.persist } : {}), ...(flags.config !== undefined ? { config: flags.config } : {}) });
+    url ??= found.file.url;
+    token ??= found.file.token;
+    const where = `${shortPath(flags.cwd, path.join(found.candidate.dir, CliDefaults.adminFile))}, ${found.candidate.reason}`;
+    const others = found.others.length ? `; also running: ${found.others.map((other) => shortPath(flags.cwd, other.dir)).join(", ")} (pass --persist to pick)` : "";
+    const stale = found.running ? "" : `; its process ${found.file.pid} is not running here, the file may be left over`;
+    process.stderr.write(`yparty: server ${url} (from ${where})${others}${stale}\n`);
   }
   return { url: url.replace(/\/+$/, ""), token };
 }

@@ -40,7 +40,10 @@ export async function listRooms(server: YpartyServer): Promise<RoomRow[]> {
   return [...rows.values()].sort((a, b) => a.party.localeCompare(b.party) || a.id.localeCompare(b.id));
 }
 
-/** Server-sent events: one `data:` line of JSON per log entry, and a comment now and then to keep proxies open. */
+/**
+ * Server-sent events: one `data:` line of JSON per log entry, and a comment now and then to keep proxies open.
+ * The stream ends once, whoever ends it first: the client (cancel) or the server's shutdown (`streams`).
+ */
 function logStream(server: YpartyServer, streams: Set<() => void>): Response {
   let stop = () => {};
   const body = new ReadableStream<Uint8Array>({
@@ -52,12 +55,14 @@ function logStream(server: YpartyServer, streams: Set<() => void>): Response {
       stop = () => {
         unsubscribe();
         clearInterval(keepAlive);
-        streams.delete(stop);
+        streams.delete(end);
+        server.logger.debug("admin.tail_ended", {});
       };
-      streams.add(() => {
+      const end = () => {
         stop();
         controller.close();
-      });
+      };
+      streams.add(end);
       send(": connected\n\n");
     },
     cancel: () => stop(),

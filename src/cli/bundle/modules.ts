@@ -10,7 +10,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const srcDir = path.resolve(here, "..", "..");
-const packageDir = path.resolve(srcDir, "..");
+/** yparty's own folder (the repository, or node_modules/yparty once installed): the files it ships live here. */
+export const packageDir = path.resolve(srcDir, "..");
 
 export const yparty = {
   runtime: path.join(srcDir, "runtime", `index${ext}`),
@@ -35,6 +36,9 @@ export const compatibleModules: Record<string, string> = {
 
 /** Packages that must exist once per process (Yjs warns and breaks `instanceof` with two copies). */
 export const sharedPackages = /^(yjs|y-protocols|lib0)(\/.*)?$/;
+
+/** Packages a page must hold once: Yjs's family, and React (two copies: "Invalid hook call"). */
+export const pageSingletons = /^(yjs|y-protocols|lib0|react|react-dom|scheduler)(\/.*)?$/;
 
 const requireHere = createRequire(import.meta.url);
 

@@ -1,6 +1,7 @@
 import type { Plugin } from "esbuild";
+import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { compatibleModules, sharedPackages, sharedPackageUrl } from "./modules.js";
+import { compatibleModules, packageDir, pageSingletons, sharedPackages, sharedPackageUrl } from "./modules.js";
 
 const compatibleFilter = new RegExp(
   `^(${Object.keys(compatibleModules).map((name) => name.replace(/[/-]/g, "\\$&")).join("|")})$`,
@@ -26,12 +27,28 @@ export function serverModulesPlugin(): Plugin {
   };
 }
 
-/** Browser bundles: the same names, bundled from yparty's sources (the provider is browser-safe). */
-export function browserModulesPlugin(): Plugin {
+/** A package import: not relative or absolute (esbuild filters are Go regexps: no lookahead; URLs are skipped below). */
+const bareImport = /^[^./]/;
+const schemeImport = /^[a-z]+:/;
+
+/**
+ * Browser bundles: the same names, bundled from yparty's sources (the provider is browser-safe). Packages
+ * those sources import, and the page's singletons (yjs, react, …) wherever imported, resolve from the
+ * project first: installed from a folder, yparty has its own node_modules, and a second Yjs or React in the
+ * page breaks it ("Yjs was already imported", "Invalid hook call"). yparty's copy is the fallback.
+ */
+export function browserModulesPlugin(projectRoot: string): Plugin {
+  const fromYparty = (importer: string) => importer === packageDir || importer.startsWith(packageDir + path.sep);
   return {
     name: "yparty-browser-modules",
     setup(build) {
       build.onResolve({ filter: compatibleFilter }, (args) => ({ path: compatibleModules[args.path]! }));
+      build.onResolve({ filter: bareImport }, async (args) => {
+        if ((args.pluginData as { projectFirst?: boolean } | undefined)?.projectFirst || schemeImport.test(args.path)) return undefined;
+        if (!pageSingletons.test(args.path) && !fromYparty(args.importer)) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: projectRoot, pluginData: { projectFirst: true } });
+        return resolved.errors.length > 0 ? undefined : resolved;
+      });
     },
   };
 }

@@ -2,6 +2,7 @@ import type { BuildContext, BuildFailure, Message, Metafile } from "esbuild";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { serverModulesPlugin } from "./plugin.js";
+import { binaryLoaders, binaryModulesPlugin } from "./binary-modules.js";
 
 export interface ServerBundleOptions {
   /** Party name → absolute entry file. */
@@ -18,7 +19,8 @@ export interface ServerBundleOptions {
 }
 
 export type BuildOutcome =
-  | { ok: true; file: string; inputs: string[]; warnings: string[] }
+  /** `unchanged`: the same code as the last good build, which `file` still holds. */
+  | { ok: true; file: string; inputs: string[]; warnings: string[]; unchanged: boolean }
   | { ok: false; message: string; inputs: string[] };
 
 export interface ServerBuilder {
@@ -55,6 +57,7 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
   const esbuild = await import("esbuild");
   let count = 0;
   let lastInputs: string[] = Object.values(options.entries);
+  let lastGood: { code: string; file: string } | undefined;
   const context: BuildContext = await esbuild.context({
     stdin: { contents: facade(options.entries), resolveDir: options.root, sourcefile: FACADE_FILE, loader: "js" },
     absWorkingDir: options.root,
@@ -74,7 +77,9 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
     alias: options.alias,
     banner: { js: requireShim },
     conditions: ["partykit"],
-    plugins: [serverModulesPlugin()],
+    // The bytes of `.wasm` / `.bin` imports; binaryModulesPlugin makes each what PartyKit gives.
+    loader: binaryLoaders,
+    plugins: [serverModulesPlugin(), binaryModulesPlugin()],
   });
   await mkdir(options.outDir, { recursive: true });
 
@@ -84,12 +89,14 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
         const result = await context.rebuild();
         lastInputs = inputsOf(options.root, result.metafile);
         const code = result.outputFiles?.[0]?.text ?? "";
-        const file = path.join(options.outDir, `server-${++count}.mjs`);
-        await writeFile(file, code);
         const warnings = result.warnings.length
           ? [(await esbuild.formatMessages(result.warnings, { kind: "warning", color: options.color })).join("")]
           : [];
-        return { ok: true, file, inputs: lastInputs, warnings };
+        if (lastGood?.code === code) return { ok: true, file: lastGood.file, inputs: lastInputs, warnings, unchanged: true };
+        const file = path.join(options.outDir, `server-${++count}.mjs`);
+        await writeFile(file, code);
+        lastGood = { code, file };
+        return { ok: true, file, inputs: lastInputs, warnings, unchanged: false };
       } catch (error) {
         const errors = (error as Partial<BuildFailure>).errors;
         const message = errors?.length ? await describeErrors(errors, options.color) : String(error);

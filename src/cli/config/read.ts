@@ -4,7 +4,7 @@ import { CliDefaults } from "../defaults.js";
 import { CliError } from "../errors.js";
 import { lineColumn, stripJsonComments } from "./jsonc.js";
 import { configShape, type ConfigFile } from "./schema.js";
-import { check } from "./shape.js";
+import { check, type ShapeProblem } from "./shape.js";
 
 /** The config file to use: `--config`, else the first of yparty.json / partykit.json in `cwd`; none is fine. */
 export function findConfigFile(cwd: string, explicit: string | undefined): string | undefined {
@@ -16,28 +16,42 @@ export function findConfigFile(cwd: string, explicit: string | undefined): strin
   return CliDefaults.configFiles.map((name) => path.join(cwd, name)).find((file) => existsSync(file));
 }
 
-/** Extra rules beyond types, from PartyKit's own checks. */
-function checkNames(config: ConfigFile): Array<{ field: string; message: string }> {
-  const problems: Array<{ field: string; message: string }> = [];
-  const validName = /^[a-z0-9_-]+$/;
-  if (config.name !== undefined && !validName.test(config.name)) {
-    problems.push({ field: "name", message: `expected lowercase letters, digits, "-" or "_", got ${JSON.stringify(config.name)}` });
-  }
-  for (const party of Object.keys(config.parties ?? {})) {
+const validName = /^[a-z0-9_-]+$/;
+
+/** PartyKit's rule for a project name (also checked for `--name`); undefined when it fits. */
+export function nameProblem(name: string): string | undefined {
+  return validName.test(name) ? undefined : `expected lowercase letters, digits, "-" or "_", got ${JSON.stringify(name)}`;
+}
+
+/** Extra rules beyond types, from PartyKit's own checks; fields of the wrong type are left to the type check. */
+function checkNames(config: Record<string, unknown>): ShapeProblem[] {
+  const problems: ShapeProblem[] = [];
+  const name = typeof config.name === "string" ? nameProblem(config.name) : undefined;
+  if (name) problems.push({ field: "name", message: name });
+  const parties = config.parties;
+  for (const party of typeof parties === "object" && parties !== null && !Array.isArray(parties) ? Object.keys(parties) : []) {
     if (!validName.test(party)) {
       problems.push({ field: `parties.${party}`, message: 'party names are lowercase letters, digits, "-" or "_"' });
     } else if (party === "main") {
       problems.push({ field: "parties.main", message: 'the "main" party is the "main" field; pick another name' });
     }
   }
-  if (config.port !== undefined && (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535)) {
-    problems.push({ field: "port", message: `expected an integer 0-65535, got ${config.port}` });
+  const port = config.port;
+  if (typeof port === "number" && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    problems.push({ field: "port", message: `expected an integer 0-65535, got ${port}` });
   }
   return problems;
 }
 
-/** Reads and validates a config file. Every problem is reported at once, as `file: field: message`. */
-export function readConfigFile(file: string): ConfigFile {
+/** A config file as read: its fields, without those that have a problem (so later checks do not trip on them). */
+export interface ReadConfig {
+  config: ConfigFile;
+  /** Every wrong type, unknown field and broken rule, all at once. */
+  problems: ShapeProblem[];
+}
+
+/** Reads and checks a config file. Throws only when it cannot be read or is not JSON; other problems are returned. */
+export function readConfigFile(file: string): ReadConfig {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -54,12 +68,11 @@ export function readConfigFile(file: string): ConfigFile {
     throw new CliError("ERR_CONFIG", `${file}${where}: not valid JSON (${(error as Error).message})`);
   }
   const problems = check(configShape, parsed, "");
-  if (problems.length === 0) problems.push(...checkNames(parsed as ConfigFile));
-  if (problems.length > 0) {
-    const lines = problems.map(({ field, message }) => `  ${field || "(top level)"}: ${message}`);
-    throw new CliError("ERR_CONFIG", `Invalid config file ${file}:\n${lines.join("\n")}`);
-  }
-  return parsed as ConfigFile;
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { config: {}, problems };
+  problems.push(...checkNames(parsed as Record<string, unknown>));
+  const config: Record<string, unknown> = { ...parsed };
+  for (const { field } of problems) delete config[field.split(/[.[]/)[0]!];
+  return { config: config as ConfigFile, problems };
 }
 
 /** Variables from `.env` (and `.env.local` in dev) in `dir`; later files win. */

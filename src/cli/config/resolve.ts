@@ -1,9 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { CliDefaults } from "../defaults.js";
-import { CliError } from "../errors.js";
 import { parseDotenv } from "./dotenv.js";
-import { findConfigFile, readConfigFile, readEnvFiles } from "./read.js";
+import { ConfigProblems, type Report } from "./problems.js";
+import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
 import { parseCron } from "../../runtime/cron-expression.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
@@ -18,6 +18,10 @@ export interface ProjectFlags {
   noPersist?: boolean;
   vars?: Record<string, string>;
   define?: Record<string, string>;
+  /** `--with-env`: `.env` variables also become `define`s (PartyKit's flag). */
+  withEnv?: boolean;
+  /** `--name`: wins over the config's `name` (shown in the banner). */
+  name?: string;
   serve?: string;
   /** `--trust-proxy`: wins over the config's `trustProxy`. */
   trustProxy?: boolean;
@@ -64,6 +68,8 @@ export interface ProjectConfig {
   host: string;
   persist: { dir: string } | false;
   vars: Record<string, unknown>;
+  /** The `.env` files' variables alone: also set in `process.env` (as PartyKit's runtime does), real ones winning. */
+  dotenv: Record<string, string>;
   define: Record<string, string>;
   alias: Record<string, string>;
   minify: boolean;
@@ -79,9 +85,9 @@ export interface ProjectConfig {
   notes: string[];
 }
 
-function entryPath(base: string, file: string, field: string, source: string): string {
+function entryPath(base: string, file: string, field: string, report: Report): string {
   const absolute = path.resolve(base, file);
-  if (!existsSync(absolute)) throw new CliError("ERR_ENTRY_NOT_FOUND", `${source}: ${field}: file not found: ${absolute}`);
+  if (!existsSync(absolute)) report(field, `file not found: ${absolute}`, { missingFile: true });
   return absolute;
 }
 
@@ -104,19 +110,21 @@ function assetBuild(root: string, servePath: string, build: string | AssetBuildF
 }
 
 /** A static folder must exist, unless a client build will create it. */
-function servedFolder(folder: string, field: string, source: string, built: boolean): string {
-  if (built || statSync(folder, { throwIfNoEntry: false })?.isDirectory()) return folder;
-  throw new CliError("ERR_CONFIG", `${source}: ${field}: folder not found: ${folder}`);
+function servedFolder(folder: string, field: string, report: Report, built: boolean): string {
+  if (!built && !statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    report(field, `folder not found: ${folder}`);
+  }
+  return folder;
 }
 
-function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile, source: string): ServeConfig | undefined {
+function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile, fromFile: Report, fromFlags: Report): ServeConfig | undefined {
   if (flags.serve !== undefined) {
-    return { path: servedFolder(path.resolve(flags.cwd, flags.serve), "--serve", "command line", false), singlePageApp: false, browserTTL: null };
+    return { path: servedFolder(path.resolve(flags.cwd, flags.serve), "--serve", fromFlags, false), singlePageApp: false, browserTTL: null };
   }
   const serve = file.serve;
   if (serve === undefined) return undefined;
-  if (typeof serve === "string") return { path: servedFolder(path.resolve(root, serve), "serve", source, false), singlePageApp: false, browserTTL: null };
-  const servePath = servedFolder(path.resolve(root, serve.path ?? "public"), "serve.path", source, serve.build !== undefined);
+  if (typeof serve === "string") return { path: servedFolder(path.resolve(root, serve), "serve", fromFile, false), singlePageApp: false, browserTTL: null };
+  const servePath = servedFolder(path.resolve(root, serve.path ?? "public"), "serve.path", fromFile, serve.build !== undefined);
   return {
     path: servePath,
     singlePageApp: serve.singlePageApp ?? false,
@@ -126,27 +134,36 @@ function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile, source
 }
 
 /** The data folder may not exist yet (it is created), but it must not be a file. */
-function dataFolder(folder: string, field: string, source: string): { dir: string } {
+function dataFolder(folder: string, field: string, report: Report): { dir: string } {
   if (statSync(folder, { throwIfNoEntry: false })?.isFile()) {
-    throw new CliError("ERR_CONFIG", `${source}: ${field}: ${folder} is a file, not a folder; pass a folder for the LevelDB data (it is created if missing)`);
+    report(field, `${folder} is a file, not a folder; pass a folder for the LevelDB data (it is created if missing)`);
   }
   return { dir: folder };
 }
 
-function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile, source: string): { dir: string } | false {
+function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile, fromFile: Report, fromFlags: Report): { dir: string } | false {
   if (flags.noPersist) return false;
-  if (flags.persist !== undefined) return dataFolder(path.resolve(flags.cwd, flags.persist), "--persist", "command line");
+  if (flags.persist !== undefined) return dataFolder(path.resolve(flags.cwd, flags.persist), "--persist", fromFlags);
   if (file.persist === false) return false;
   const dir = typeof file.persist === "string" ? file.persist : CliDefaults.dataDir;
-  return dataFolder(path.resolve(root, dir), "persist", source);
+  return dataFolder(path.resolve(root, dir), "persist", fromFile);
 }
 
-/** Reads the config file (if any), `.env` files and flags into one `ProjectConfig`. Throws `CliError` (exit 2). */
+/**
+ * Reads the config file (if any), `.env` files and flags into one `ProjectConfig`. Every problem, in the file
+ * and on the command line, is reported in one `CliError` (exit 2).
+ */
 export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const configFile = findConfigFile(flags.cwd, flags.config);
-  const file: ConfigFile = configFile ? readConfigFile(configFile) : {};
+  const read = configFile ? readConfigFile(configFile) : { config: {}, problems: [] };
+  const file: ConfigFile = read.config;
   const root = configFile ? path.dirname(configFile) : flags.cwd;
-  const source = configFile ?? "command line";
+  const problems = new ConfigProblems();
+  const fromFile = problems.of(configFile ?? "command line");
+  const fromFlags = problems.of("command line");
+  for (const { field, message } of read.problems) fromFile(field, message);
+  const nameFlag = flags.name === undefined ? undefined : nameProblem(flags.name);
+  if (nameFlag) fromFlags("--name", nameFlag);
   const notes: string[] = [];
   const hosted = hostedOnlyFields.filter((field) => file[field] !== undefined);
   if (hosted.length > 0) notes.push(`Ignoring PartyKit platform fields in ${configFile}: ${hosted.join(", ")}`);
@@ -158,53 +175,67 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   if (env.files.length > 0) notes.push(`Loaded environment variables from ${env.files.map((f) => path.relative(flags.cwd, f) || f).join(", ")}`);
 
   const main = flags.entry !== undefined
-    ? entryPath(flags.cwd, flags.entry, "entry", "command line")
-    : file.main !== undefined ? entryPath(root, file.main, "main", source) : undefined;
+    ? entryPath(flags.cwd, flags.entry, "entry", fromFlags)
+    : file.main !== undefined ? entryPath(root, file.main, "main", fromFile) : undefined;
   const parties = Object.fromEntries(
-    Object.entries(file.parties ?? {}).map(([name, entry]) => [name, entryPath(root, entry, `parties.${name}`, source)]),
+    Object.entries(file.parties ?? {}).map(([name, entry]) => [name, entryPath(root, entry, `parties.${name}`, fromFile)]),
   );
   const build = file.build?.command === undefined ? undefined : {
     command: file.build.command,
     cwd: path.resolve(root, file.build.cwd ?? "."),
     watch: (file.build.watch === undefined ? ["src"] : Array.isArray(file.build.watch) ? file.build.watch : [file.build.watch]).map((w) => path.resolve(root, w)),
   };
-  const serve = serveConfig(flags, root, file, source);
+  const serve = serveConfig(flags, root, file, fromFile, fromFlags);
+  const persist = persistConfig(flags, root, file, fromFile, fromFlags);
+  const crons = checkedCrons(file.crons ?? {}, fromFile);
+  const trustProxy = flags.trustProxy ?? checkedTrustProxy(file.trustProxy, fromFile);
+  problems.throwIfAny();
+  const name = flags.name ?? file.name;
   return {
     ...(configFile ? { file: configFile } : {}),
     root,
-    ...(file.name !== undefined ? { name: file.name } : {}),
+    ...(name !== undefined ? { name } : {}),
     ...(main !== undefined ? { main } : {}),
     parties,
     port: flags.port ?? file.port ?? CliDefaults.port,
     host: flags.host ?? CliDefaults.host,
-    persist: persistConfig(flags, root, file, source),
+    persist,
     vars: { ...file.vars, ...env.vars, ...flags.vars },
-    define: { ...file.define, ...flags.define },
+    dotenv: env.vars,
+    define: { ...(flags.withEnv ? envDefines(env.vars) : {}), ...file.define, ...flags.define },
     alias: file.build?.alias ?? {},
     minify: file.minify ?? false,
     ...(build ? { build } : {}),
     ...(serve ? { serve } : {}),
-    crons: checkedCrons(file.crons ?? {}, source),
+    crons,
     listRooms: file.listRooms ?? true,
-    trustProxy: flags.trustProxy ?? checkedTrustProxy(file.trustProxy, source),
+    trustProxy,
     notes,
   };
 }
 
-function checkedTrustProxy(trustProxy: boolean | number | undefined, source: string): boolean | number {
+function checkedTrustProxy(trustProxy: boolean | number | undefined, report: Report): boolean | number {
   if (typeof trustProxy === "number" && !(Number.isInteger(trustProxy) && trustProxy >= 0)) {
-    throw new CliError("ERR_CONFIG", `${source}: trustProxy: must be true, false or the number of proxies in front of the server, got ${trustProxy}`);
+    report("trustProxy", `must be true, false or the number of proxies in front of the server, got ${trustProxy}`);
   }
   return trustProxy ?? false;
 }
 
+/**
+ * `--with-env` (as PartyKit's): each `.env` variable also replaces the global of that name in the server code,
+ * as a string. Only names that can be identifiers can be replaced.
+ */
+function envDefines(vars: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars).filter(([key]) => /^[A-Za-z_$][\w$]*$/.test(key)).map(([key, value]) => [key, JSON.stringify(value)]));
+}
+
 /** Refuses an expression that cannot run now, naming the field, rather than at the server's start. */
-function checkedCrons(crons: Record<string, string>, source: string): Record<string, string> {
+function checkedCrons(crons: Record<string, string>, report: Report): Record<string, string> {
   for (const [name, expression] of Object.entries(crons)) {
     try {
       parseCron(expression);
     } catch (error) {
-      throw new CliError("ERR_CONFIG", `${source}: crons.${name}: ${(error as Error).message}`);
+      report(`crons.${name}`, (error as Error).message);
     }
   }
   return crons;

@@ -24,7 +24,7 @@ function buildOptions(build: AssetBuild, root: string, define: Record<string, st
     platform: "browser",
     target: "es2022",
     logLevel: "silent",
-    plugins: [browserModulesPlugin(), ...plugins],
+    plugins: [browserModulesPlugin(root), ...plugins],
   };
 }
 

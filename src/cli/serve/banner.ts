@@ -2,6 +2,8 @@ import path from "node:path";
 
 export interface BannerInfo {
   command: "dev" | "start";
+  /** The project's name (`--name`, else the config's `name`). */
+  name?: string;
   url: string;
   parties: string[];
   persist: { dir: string } | false;
@@ -34,5 +36,5 @@ export function banner(info: BannerInfo): string {
   ];
   const lines = rows.map(([label, value]) => `  ${label.padEnd(8)} ${value}`);
   const tail = info.command === "dev" ? "Watching for changes. Press Ctrl-C to stop." : "Press Ctrl-C to stop.";
-  return [`yparty ${info.command}: ready on ${info.url}`, ...lines, tail, ""].join("\n");
+  return [`yparty ${info.command}: ${info.name ? `${info.name} ` : ""}ready on ${info.url}`, ...lines, tail, ""].join("\n");
 }

@@ -9,7 +9,8 @@ import { CliError } from "../errors.js";
 
 export type Parties = Record<string, PartyModule>;
 
-export type RebuildOutcome = { ok: true; parties: Parties; warnings: string[] } | { ok: false; message: string };
+/** `unchanged`: the bundle is byte for byte the last one (nothing to reload; `parties` are the last ones). */
+export type RebuildOutcome = { ok: true; parties: Parties; warnings: string[]; unchanged?: boolean } | { ok: false; message: string };
 
 /** The party modules of a project, built from its entries; rebuilt on demand (`yparty dev`). */
 export interface PartySource {
@@ -46,16 +47,19 @@ export async function createPartySource(project: ProjectConfig, define: Record<s
     throw new CliError("ERR_BUILD", `Cannot start the bundler (esbuild): ${(error as Error).message}`, { cause: error });
   }
   let inputs: string[] = Object.values(entries);
+  let last: Parties | undefined;
   return {
     description,
     async rebuild() {
       const outcome = await builder.build();
       inputs = outcome.inputs;
       if (!outcome.ok) return { ok: false, message: `The server code failed to build:\n${outcome.message}` };
+      if (outcome.unchanged && last) return { ok: true, parties: last, warnings: outcome.warnings, unchanged: true };
       try {
         const parties = await loadBundle(outcome.file, entries, project.root);
         const main = project.main ? {} : await builtInMain();
-        return { ok: true, parties: { ...main, ...parties }, warnings: outcome.warnings };
+        last = { ...main, ...parties };
+        return { ok: true, parties: last, warnings: outcome.warnings };
       } catch (error) {
         if (error instanceof CliError) return { ok: false, message: error.message };
         throw error;

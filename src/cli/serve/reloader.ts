@@ -24,7 +24,7 @@ export function startDevReloader({ source, server, logger, project }: DevReloade
   const rebuildOnce = async () => {
     const started = Date.now();
     const outcome = await source.rebuild();
-    watcher.update(source.inputs());
+    watcher.update(source.inputs(), { newSources: !outcome.ok });
     if (closed) return;
     if (!outcome.ok) {
       process.stderr.write(`\n✘ Still serving the last good build. ${outcome.message}\n\n`);
@@ -32,6 +32,11 @@ export function startDevReloader({ source, server, logger, project }: DevReloade
       return;
     }
     outcome.warnings.forEach((text) => process.stderr.write(text));
+    if (outcome.unchanged) {
+      // Saved without a change that reaches the bundle (a touch, an editor's save-all): clients keep their sockets.
+      logger.debug("dev.unchanged", {});
+      return;
+    }
     await server.reload(outcome.parties);
     logger.info("dev.reloaded", { ms: Date.now() - started });
   };
@@ -52,7 +57,7 @@ export function startDevReloader({ source, server, logger, project }: DevReloade
     });
   };
 
-  const watcher = watchFiles(trigger);
+  const watcher = watchFiles(trigger, (file) => logger.debug("dev.change_ignored", { file }));
   watcher.update(source.inputs());
   const build = project.build;
   const stopCommandWatch = build

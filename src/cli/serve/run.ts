@@ -10,7 +10,7 @@ import { banner } from "./banner.js";
 import { runBuildCommand } from "./build-command.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { startDevReloader } from "./reloader.js";
-import { onShutdownSignal } from "./shutdown.js";
+import { onShutdownSignal, runAll } from "./shutdown.js";
 
 export interface RunOptions {
   command: "dev" | "start";
@@ -38,16 +38,19 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
   return error;
 }
 
-/** The `serve` folder: served for paths nothing else answers, and to `lobby.assets.fetch(path)`. */
+/** The `serve` folder (never the data folder in it): served for paths nothing else answers, and to `lobby.assets.fetch(path)`. */
 function assetsFor(project: ProjectConfig): { assets?: AssetHandler } {
   if (!project.serve) return {};
-  return { assets: staticFiles({ root: project.serve.path, singlePageApp: project.serve.singlePageApp, browserTTL: project.serve.browserTTL }) };
+  const { path: root, singlePageApp, browserTTL } = project.serve;
+  return { assets: staticFiles({ root, singlePageApp, browserTTL, hidden: project.persist ? [project.persist.dir] : [] }) };
 }
 
 /** Starts everything that must be ready before the first request; undoes it all if a later step fails. */
 async function startServer(options: RunOptions, logger: Logger, cleanups: Array<() => Promise<void>>) {
   const { project, command } = options;
   const color = process.stdout.isTTY === true;
+  // PartyKit puts .env into the server code's process.env; here the real environment wins, as with dotenv.
+  for (const [key, value] of Object.entries(project.dotenv)) process.env[key] ??= value;
   if (project.build) await runBuildCommand(project.build.command, project.build.cwd);
   const define = { PARTYKIT_HOST: JSON.stringify(`${project.host}:${project.port}`), ...project.define };
   const source: PartySource = await createPartySource(project, define, color);
@@ -81,10 +84,8 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   } catch (error) {
     throw startupError(error, project);
   }
-  cleanups.unshift(async () => {
-    admin.close();
-    await server.close();
-  });
+  // Two steps, so a failure to end the log streams cannot skip closing the server (rooms flushed, storage closed).
+  cleanups.unshift(async () => admin.close(), () => server.close());
   const adminFile = project.persist ? await writeAdminFile(project.persist.dir, { url: server.url, token, pid: process.pid }) : undefined;
   if (project.persist) cleanups.push(() => removeAdminFile((project.persist as { dir: string }).dir, token));
   return { server, source, token, adminFile };
@@ -100,15 +101,13 @@ export async function runServer(options: RunOptions): Promise<number> {
   const logger = createLogger({ json, level: options.logLevel, write: (line) => void process.stdout.write(line + "\n") });
   for (const note of project.notes) logger.info("config.note", { note });
   const cleanups: Array<() => Promise<void>> = [];
-  const runCleanups = async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup().catch((error: unknown) => logger.error("shutdown.failed", { error }));
-  };
+  const runCleanups = () => runAll(cleanups.splice(0), logger);
   // Signals are handled from the start: one that arrives while building or opening storage waits for that
   // to finish, then closes everything like any other shutdown.
   const startup = startServer(options, logger, cleanups);
   const exitCode = onShutdownSignal(logger, async () => {
     await startup.catch(() => {});
-    await runCleanups();
+    return runCleanups();
   });
   let started: Awaited<typeof startup>;
   try {
@@ -118,13 +117,13 @@ export async function runServer(options: RunOptions): Promise<number> {
     throw error;
   }
   const { server, source, token, adminFile } = started;
-  const info = { command, url: server.url, parties: source.description, persist: project.persist, adminToken: token, ...(adminFile ? { adminFile } : {}), ...(project.serve ? { serve: project.serve.path } : {}) };
+  const info = { command, ...(project.name ? { name: project.name } : {}), url: server.url, parties: source.description, persist: project.persist, adminToken: token, ...(adminFile ? { adminFile } : {}), ...(project.serve ? { serve: project.serve.path } : {}) };
   // Watch before saying "ready": a change saved right after the banner must not be missed.
   if (command === "dev") {
     const reloader = startDevReloader({ source, server, logger, project });
     cleanups.unshift(async () => reloader.close());
   }
-  if (json) logger.info("yparty.ready", { url: server.url, parties: source.description, data: project.persist ? project.persist.dir : "memory" });
+  if (json) logger.info("yparty.ready", { url: server.url, ...(project.name ? { name: project.name } : {}), parties: source.description, data: project.persist ? project.persist.dir : "memory" });
   else process.stdout.write(banner(info));
   return exitCode;
 }

@@ -3,10 +3,28 @@ import { CliDefaults } from "../defaults.js";
 import { ExitCode } from "../errors.js";
 
 /**
- * Resolves with the exit code once SIGINT or SIGTERM has been handled: `close` runs (rooms flushed, storage
- * closed) and the code is 0. A second signal, or a close slower than the timeout, gives up with 1.
+ * Runs every step, in order, whatever the ones before did: a failing step is logged and the others still run
+ * (a log stream that cannot be ended must not keep the rooms from being flushed). Resolves true if all succeeded.
  */
-export function onShutdownSignal(logger: Logger, close: () => Promise<void>): Promise<number> {
+export async function runAll(steps: Array<() => Promise<void>>, logger: Logger): Promise<boolean> {
+  let ok = true;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      ok = false;
+      logger.error("shutdown.failed", { error });
+    }
+  }
+  return ok;
+}
+
+/**
+ * Resolves with the exit code once SIGINT or SIGTERM has been handled: `close` runs (rooms flushed, storage
+ * closed) and the code is 0, or 1 if any step of it failed. A second signal, or a close slower than the
+ * timeout, gives up with 1.
+ */
+export function onShutdownSignal(logger: Logger, close: () => Promise<boolean>): Promise<number> {
   return new Promise((resolve) => {
     let closing = false;
     const handle = (signal: NodeJS.Signals) => {
@@ -23,7 +41,7 @@ export function onShutdownSignal(logger: Logger, close: () => Promise<void>): Pr
       }, CliDefaults.shutdownTimeoutMs);
       timer.unref();
       close().then(
-        () => resolve(ExitCode.Ok),
+        (ok) => resolve(ok ? ExitCode.Ok : ExitCode.Failure),
         (error: unknown) => {
           logger.error("shutdown.failed", { error });
           resolve(ExitCode.Failure);

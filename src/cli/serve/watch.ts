@@ -3,8 +3,12 @@ import path from "node:path";
 import { CliDefaults } from "../defaults.js";
 
 export interface FileWatcher {
-  /** Watches the folders of these files (replacing the previous set); changes under node_modules are ignored. */
-  update(files: string[]): void;
+  /**
+   * Watches the folders of these files (replacing the previous set); changes under node_modules are ignored.
+   * `newSources`: after a failed build, a new source file in those folders also counts (a failing import may be
+   * waiting for it); after a good one, only the inputs do.
+   */
+  update(files: string[], options?: { newSources?: boolean }): void;
   close(): void;
 }
 
@@ -13,12 +17,18 @@ const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
 
 /**
  * Calls `onChange` once per burst of changes to the build's input files (debounced). Watches folders, not
- * files: editors that save by rename replace the file. Other files in those folders (logs, notes, data)
- * never trigger a rebuild, except new source files, which may be what a failing import was waiting for.
+ * files: editors that save by rename replace the file. Other files in those folders (logs, notes, data, a new
+ * module nothing imports yet) never trigger a rebuild, except new source files after a failed build, which
+ * may be what a failing import was waiting for. `onIgnored` hears of the others.
  */
-export function watchFiles(onChange: (changed: string[]) => void, debounceMs: number = CliDefaults.watchDebounceMs): FileWatcher {
+export function watchFiles(
+  onChange: (changed: string[]) => void,
+  onIgnored: (file: string) => void = () => {},
+  debounceMs: number = CliDefaults.watchDebounceMs,
+): FileWatcher {
   const watchers = new Map<string, FSWatcher>();
   let inputs = new Set<string>();
+  let newSources = false;
   /** The files of the burst under way, handed to `onChange` (so it can say what changed). */
   let changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
@@ -32,8 +42,9 @@ export function watchFiles(onChange: (changed: string[]) => void, debounceMs: nu
     }, debounceMs);
   };
   return {
-    update(files) {
+    update(files, options = {}) {
       inputs = new Set(files);
+      newSources = options.newSources === true;
       const dirs = new Set(files.filter((file) => !file.split(path.sep).includes("node_modules")).map((file) => path.dirname(file)));
       for (const [dir, watcher] of watchers) {
         if (!dirs.has(dir)) {
@@ -47,7 +58,8 @@ export function watchFiles(onChange: (changed: string[]) => void, debounceMs: nu
           const watcher = watch(dir, (_event, name) => {
             if (!name || name.startsWith(".")) return;
             const file = path.join(dir, name);
-            if (inputs.has(file) || SOURCE_FILE.test(name)) schedule(file);
+            if (inputs.has(file) || (newSources && SOURCE_FILE.test(name))) schedule(file);
+            else onIgnored(file);
           });
           watcher.on("error", () => watchers.delete(dir));
           watchers.set(dir, watcher);
