@@ -256,6 +256,8 @@ export class LevelDocStore implements DocStore {
     const log = this.#log(name);
     try {
       const { updates, bytes } = await this.#held(log, log.state());
+      // A document whose whole log was lost is still one that acknowledged writes: it must not pass for never written.
+      if (updates === 0 && (await readMeta(this.db, name)).damage) return { updates, bytes, damaged: true };
       return { updates, bytes };
     } catch (error) {
       throw readError(docSubject(name), this.options.location, error);

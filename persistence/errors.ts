@@ -20,12 +20,13 @@ export function writeError(subject: string, location: string, cause: unknown): S
   );
 }
 
-/** A read that failed. */
+/** A read that failed. One LevelDB failed for damaged files says what to do about it. */
 export function readError(subject: string, location: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
+  const damaged = /LEVEL_CORRUPTION|LEVEL_IO_ERROR/.test(reasonOf(cause)) ? ` (damaged storage? Stop the server and run "yparty doctor")` : "";
   return new StorageError(
     "ERR_STORAGE_READ",
-    `Could not read ${subject} from ${location}: ${reasonOf(cause)}`,
+    `Could not read ${subject} from ${location}: ${reasonOf(cause)}${damaged}`,
     { cause },
   );
 }

@@ -9,6 +9,8 @@ export interface DocStats {
   updates: number;
   /** Bytes of all its stored updates. */
   bytes: number;
+  /** Set when nothing is left of a document known to have acknowledged writes (damaged storage): it still exists. */
+  damaged?: true;
 }
 
 /** Yjs documents by name (the runtime names them `${party}/${roomId}`). */

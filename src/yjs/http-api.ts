@@ -16,6 +16,7 @@ import { readAtMost } from "../runtime/http-bridge.js";
 import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
 import { YjsError } from "./errors.js";
 import { docToJson } from "./json-export.js";
+import type { DocStats } from "../../persistence/types.js";
 import type { DocumentSession } from "./session.js";
 import { validateUpdate, wouldChange } from "./validate.js";
 
@@ -60,14 +61,17 @@ function subPath(pathname: string): string {
 }
 
 async function existing(access: DocumentAccess): Promise<DocumentSession | undefined> {
-  return access.live() ?? ((await isStored(access)) ? access.open() : undefined);
+  return access.live() ?? ((await storedOrUnknown(access)) ? access.open() : undefined);
 }
+
+/** Whether a document with these stats exists: something stored, or known lost (it then answers 503, not 404). */
+export const isStored = (stats: DocStats): boolean => stats.updates > 0 || stats.damaged === true;
 
 /**
  * A store that cannot say whether it holds the document (a damaged LevelDB table) is taken to hold it: loading it
  * then fails the same way, is logged naming the room, and answers 503 `ERR_LOAD_FAILED` (not a 500).
  */
-const isStored = (access: DocumentAccess): Promise<boolean> => access.stored().catch(() => true);
+const storedOrUnknown = (access: DocumentAccess): Promise<boolean> => access.stored().catch(() => true);
 
 async function getDocument(url: URL, access: DocumentAccess): Promise<Response> {
   const format = url.searchParams.get("format") ?? (url.searchParams.has("since") ? "update" : "json");
@@ -97,7 +101,7 @@ function diff(doc: Y.Doc, since: Uint8Array | undefined): Uint8Array {
 
 async function getAwareness(access: DocumentAccess): Promise<Response> {
   const session = access.live();
-  if (!session && !(await isStored(access))) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
+  if (!session && !(await storedOrUnknown(access))) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
   const states = session ? [...session.awareness.getStates()] : [];
   return Response.json(states.map(([clientId, state]) => ({ clientId, state })));
 }

@@ -4,7 +4,7 @@
  * Plus `onRequest(req, room, options)`: the headless HTTP API for the same document.
  */
 import type { Connection, Room } from "../runtime/party-types.js";
-import { handleDocumentRequest, type DocumentAccess } from "./http-api.js";
+import { handleDocumentRequest, isStored, type DocumentAccess } from "./http-api.js";
 import { resolveOptions, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks } from "./room-context.js";
 import { SessionRegistry } from "./session-registry.js";
@@ -97,7 +97,7 @@ export function onRequest(req: Request, room: Room, options: YPartyKitOptions = 
     live: () => registry.peek(scope, name),
     stored: async () => {
       const storage = tryDocumentStorage(room);
-      return storage ? (await storage.store.stats(storage.name)).updates > 0 : false;
+      return storage ? isStored(await storage.store.stats(storage.name)) : false;
     },
     open: async () => {
       const session = sessionFor(room, { ...options });

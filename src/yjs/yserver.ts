@@ -13,7 +13,7 @@ import { encodeCustomMessage } from "../protocol/index.js";
 import type { Logger } from "../runtime/log.js";
 import type * as Party from "../runtime/party-types.js";
 import { MAX_AWARENESS_IDS_PER_CONNECTION } from "./defaults.js";
-import { handleDocumentRequest } from "./http-api.js";
+import { handleDocumentRequest, isStored } from "./http-api.js";
 import { resolvePolicy, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks } from "./room-context.js";
 import { DocumentSession } from "./session.js";
@@ -128,7 +128,7 @@ export class YServer implements Party.Server {
       live: () => (this.#session?.state === "ready" ? this.#session : undefined),
       stored: async () => {
         const storage = tryDocumentStorage(this.room);
-        return storage !== undefined && this.#policy() !== undefined && (await storage.store.stats(storage.name)).updates > 0;
+        return storage !== undefined && this.#policy() !== undefined && isStored(await storage.store.stats(storage.name));
       },
       open: async () => {
         const session = this.#current();

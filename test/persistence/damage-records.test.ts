@@ -80,6 +80,18 @@ describe("damage records", () => {
     await again.close();
   });
 
+  it("keeps a document whose whole log was lost known, so it answers damaged rather than never written", async () => {
+    const dir = await tempDir();
+    await storeWords(dir, "main/doc", 2);
+    // Everything LevelDB held is gone (log, index entry, records), as when the whole write-ahead log is lost.
+    await writeRaw(dir, (db) => db.clear());
+    const storage = await openStorage({ dir, onWarning: () => {} });
+    expect(await storage.docs.stats("main/doc")).toEqual({ updates: 0, bytes: 0, damaged: true });
+    expect(await storage.docs.stats("main/never")).toEqual({ updates: 0, bytes: 0 });
+    await expect(storage.docs.load("main/doc")).rejects.toMatchObject({ code: "ERR_DOCUMENT_DAMAGED" });
+    await storage.close();
+  });
+
   it("takes a document y-leveldb rewrote (flushDocument) as it is, not as damaged", async () => {
     const dir = await tempDir();
     await storeWords(dir, "main/doc", 3);
