@@ -5,6 +5,7 @@
 export { createServer, DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./server.js";
 export type { CreateServerOptions, LiveRoomInfo, RouteHandler, YpartyServer } from "./server.js";
 export type { PartyModule } from "./party-module.js";
+export type { LocalConnection, LocalPeer, SocketHandler, SocketHost } from "./socket-mounts.js";
 export { documentStorage, type DocumentStorage } from "./document-storage.js";
 export { createLogger, silentLogger, type LogEntry, type Logger, type LoggerOptions, type LogLevel } from "./log.js";
 export { DEFAULT_LIMITS, MAX_CONNECTION_TAGS, MAX_TAG_LENGTH, type Limits } from "./limits.js";

@@ -24,6 +24,7 @@ import { LiveRoom } from "./room.js";
 import { closeSocketsWithin } from "./socket-close.js";
 import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
+import type { SocketHandler } from "./socket-mounts.js";
 
 /** For paths outside `/parties/` and `/party/`, consulted in order; the first Response wins. */
 export type RouteHandler<S = YpartyServer> = CoreRouteHandler<S>;
@@ -53,6 +54,8 @@ export interface CreateServerOptions {
    * uses it). `false` answers 404, for servers whose room names are not public.
    */
   listRooms?: boolean;
+  /** Exact paths (e.g. `"/rooms"`) whose WebSockets go to a handler, which may open in-process connections to rooms. */
+  sockets?: Record<string, SocketHandler>;
 }
 
 export interface LiveRoomInfo {
@@ -101,6 +104,7 @@ class Server implements YpartyServer, ServerCore {
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Set<WsSocket>();
   readonly listsRooms: boolean;
+  readonly sockets: ReadonlyMap<string, SocketHandler>;
   readonly publicServer = this;
   readonly #http: HttpServer;
   readonly #host: string;
@@ -121,6 +125,7 @@ class Server implements YpartyServer, ServerCore {
     this.#ownsStorage = !options.storage;
     this.routes = (options.routes ?? []) as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
+    this.sockets = new Map(Object.entries(options.sockets ?? {}));
     this.partyContext = new PartyContext(
       { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
       options.vars ?? {},

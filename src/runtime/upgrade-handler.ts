@@ -16,6 +16,7 @@ import type { PartyDefinition } from "./party-module.js";
 import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
 import { gateHook, routeRequest, shuttingDown, unknownParty } from "./http-handler.js";
+import { acceptMountedSocket } from "./socket-mounts.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
 function ignoreError(): void {}
@@ -40,6 +41,8 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   const routed = routeRequest(core, req);
   if (routed instanceof Response) return routed;
   const { url, route } = routed;
+  const mounted = route.kind === "other" ? core.sockets.get(url.pathname) : undefined;
+  if (mounted) return acceptMountedSocket(core, req, socket, head, url, mounted);
   const onSocket = core.parties.get(MAIN_PARTY)?.onSocket;
   if (route.kind === "other" && onSocket) return acceptFetchSocket(core, req, socket, head, url, onSocket);
   if (route.kind !== "room") return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);

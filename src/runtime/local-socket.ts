@@ -1,0 +1,88 @@
+/**
+ * An in-process connection to a room: the room sees an ordinary `Party.Connection` (start gate, input gate,
+ * `onConnect`/`onMessage`/`onClose`, idle unload, shutdown all apply), the other end is a callback in this process.
+ * It is how a protocol mounted at a path (`createServer({ sockets })`) multiplexes many rooms over one client socket
+ * without a loopback socket per room. The room's half mimics the part of a `ws` socket the runtime uses.
+ */
+import { EventEmitter } from "node:events";
+
+const OPEN = 1;
+const CLOSED = 3;
+
+/** What the opener of a local connection receives from the room. */
+export interface LocalPeer {
+  /** A frame the room sent (`conn.send`), synchronously, in order. */
+  onMessage(frame: string | Uint8Array): void;
+  /** The room side closed it (the room's code: `conn.close`, 1001 at shutdown, 1011 on a fault, 1012 on reload). */
+  onClose(code: number, reason: string): void;
+}
+
+/** The opener's end of a local connection. */
+export interface LocalConnection {
+  /** As a client's text or binary frame; dropped once closed. */
+  send(frame: string | Uint8Array): void;
+  /** Closes it for the room (its `onClose` runs); the peer's `onClose` is not called. */
+  close(code?: number, reason?: string): void;
+  readonly open: boolean;
+}
+
+/** The room's half, shaped like the part of a `ws` socket `LiveRoom` uses. */
+export class RoomSideSocket extends EventEmitter {
+  readonly CLOSED = CLOSED;
+  readyState = OPEN;
+  readonly protocol = "";
+  readonly extensions = "";
+  readonly bufferedAmount = 0;
+  isPaused = false;
+
+  constructor(private readonly peer: LocalPeer) {
+    super();
+  }
+
+  /** `conn.send` in the room. */
+  send(data: string | ArrayBuffer | ArrayBufferView): void {
+    if (this.readyState !== OPEN) return;
+    this.peer.onMessage(typeof data === "string" ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  /** `conn.close` in the room, or the runtime closing it (unload, shutdown, a fault). */
+  close(code = 1000, reason = ""): void {
+    this.finish(code, reason, true);
+  }
+  terminate(): void {
+    this.finish(1006, "", true);
+  }
+  pause(): void {
+    this.isPaused = true;
+  }
+  resume(): void {
+    this.isPaused = false;
+  }
+
+  /** A frame from the opener, as a client's frame reaches the room. */
+  receive(frame: string | Uint8Array): void {
+    if (this.readyState !== OPEN) return;
+    if (typeof frame === "string") this.emit("message", frame, false);
+    else this.emit("message", Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), true);
+  }
+
+  finish(code: number, reason: string, byRoom: boolean): void {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+    // After the current call returns, as a socket's close event would: no hook runs inside another.
+    queueMicrotask(() => {
+      this.emit("close", code, Buffer.from(reason));
+      if (byRoom) this.peer.onClose(code, reason);
+    });
+  }
+}
+
+/** The opener's end of `socket`. */
+export function openerEnd(socket: RoomSideSocket): LocalConnection {
+  return {
+    send: (frame) => socket.receive(frame),
+    close: (code = 1000, reason = "") => socket.finish(code, reason, false),
+    get open() {
+      return socket.readyState === OPEN;
+    },
+  };
+}
