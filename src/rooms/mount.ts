@@ -5,7 +5,7 @@
  *   const rooms = createRooms({ types: { counter } });
  *   createServer({ parties: { ...myParties, ...rooms.parties }, sockets: rooms.sockets });
  */
-import type { PartyModule, SocketHandler } from "../runtime/index.js";
+import type { PartyModule, SocketHandler, SocketHost } from "../runtime/index.js";
 import type { RoomType } from "./define.js";
 import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
@@ -48,11 +48,12 @@ export function createRooms(options: RoomsOptions): RoomsMount {
     parties[matchmakerPartyName(name)] = matchmakerParty(name);
   }
   const roomTypes = new Set(Object.keys(options.types));
-  const sessions = new Map<string, Session>();
   const handshake = { verifyToken: options.verifyToken ?? devTokenVerifier, ...(options.projectId === undefined ? {} : { projectId: options.projectId }) };
-  let context: SessionContext | undefined;
+  // Per server (a test restarts one, `yparty dev` may make a new one): sessions resume only on their own server.
+  const contexts = new WeakMap<SocketHost, SessionContext>();
   const handler: SocketHandler = (ws, request, host) => {
-    context ??= { host, roomTypes, directory, limits, logger: host.logger, sessions };
+    let context = contexts.get(host);
+    if (!context) contexts.set(host, (context = { host, roomTypes, directory, limits, logger: host.logger, sessions: new Map<string, Session>() }));
     acceptRoomsSocket(ws, request, context, handshake);
   };
   return { parties, sockets: { [options.path ?? DEFAULT_ROOMS_PATH]: handler } };

@@ -18,7 +18,7 @@ import { CloseCode } from "../protocol/index.js";
 
 export type { LocalConnection, LocalPeer } from "./local-socket.js";
 
-/** What a mounted socket handler may reach. */
+/** What a mounted socket handler may reach (one object per server). */
 export interface SocketHost {
   /**
    * Opens an in-process connection to room `roomId` of `party`, skipping `onBeforeConnect` (as a stub's socket
@@ -52,7 +52,16 @@ export function acceptMountedSocket(core: ServerCore, req: IncomingMessage, sock
   return undefined;
 }
 
+const hosts = new WeakMap<ServerCore, SocketHost>();
+
+/** One host per server, so a handler may key what it keeps per server on it. */
 function socketHost(core: ServerCore): SocketHost {
+  let host = hosts.get(core);
+  if (!host) hosts.set(core, (host = newSocketHost(core)));
+  return host;
+}
+
+function newSocketHost(core: ServerCore): SocketHost {
   return {
     lobby: core.partyContext.fetchLobby(),
     logger: core.logger,
