@@ -104,4 +104,22 @@ export class Mirror {
   }
 }
 
+/** A client of `counter` room `room`, its mirror from the snapshot, and its session id. */
+export async function joinCounter(server: TestServer, room: string, token: string): Promise<{ client: RawClient; mirror: Mirror; sessionId: string }> {
+  const client = rawClient(server);
+  const ok = await client.handshake({ token });
+  await client.request("room.join_or_create", { room_type: "counter", room });
+  const mirror = new Mirror();
+  mirror.apply(await client.expect("state.snapshot"));
+  return { client, mirror, sessionId: ok.session_id };
+}
+
+/** Sends `times` × `inc {by: 1}` and applies patches until the mirror's count shows them all. */
+export async function incAndFollow(client: RawClient, mirror: Mirror, room: string, times: number): Promise<void> {
+  const count = () => (mirror.state as { count: number }).count;
+  const target = count() + times;
+  for (let i = 0; i < times; i++) client.send("room.message", { room, type: "inc", data: { by: 1 } });
+  while (count() < target) mirror.apply(await client.expect("state.patch"));
+}
+
 export { waitFor };

@@ -2,25 +2,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType } from "../../src/rooms/index.js";
 import { cleanupAll } from "../helpers/server.js";
 import { counter, type CounterState } from "./fixtures.js";
-import { Mirror, rawClient, startRooms, type RawClient } from "./helpers.js";
+import { incAndFollow, joinCounter, rawClient, startRooms, type RawClient } from "./helpers.js";
 import type { TestServer } from "../helpers/server.js";
 
 afterEach(cleanupAll);
-
-async function joined(server: TestServer, room: string, token: string): Promise<{ client: RawClient; mirror: Mirror; sessionId: string }> {
-  const client = rawClient(server);
-  const ok = await client.handshake({ token });
-  await client.request("room.join_or_create", { room_type: "counter", room });
-  const mirror = new Mirror();
-  mirror.apply(await client.expect("state.snapshot"));
-  return { client, mirror, sessionId: ok.session_id };
-}
-
-async function incUntil(client: RawClient, mirror: Mirror, room: string, times: number): Promise<void> {
-  const target = (mirror.state as CounterState).count + times;
-  for (let i = 0; i < times; i++) client.send("room.message", { room, type: "inc", data: { by: 1 } });
-  while ((mirror.state as CounterState).count < target) mirror.apply(await client.expect("state.patch"));
-}
 
 /** Drops the socket without a close handshake, as a lost network does. */
 async function drop(client: RawClient): Promise<void> {
@@ -31,12 +16,12 @@ async function drop(client: RawClient): Promise<void> {
 describe("rooms: session resume", () => {
   it("a session dropped less than the resume window ago gets its rooms back and the patches after its last ack", async () => {
     const server = await startRooms({ counter });
-    const alice = await joined(server, "r", "dev:alice");
-    const bob = await joined(server, "r", "dev:bob");
+    const alice = await joinCounter(server, "r", "dev:alice");
+    const bob = await joinCounter(server, "r", "dev:bob");
     while (alice.mirror.seq < bob.mirror.seq) alice.mirror.apply(await alice.client.expect("state.patch"));
     alice.client.send("state.ack", { room: "r", seq: alice.mirror.seq });
     await drop(alice.client);
-    await incUntil(bob.client, bob.mirror, "r", 6);
+    await incAndFollow(bob.client, bob.mirror, "r", 6);
     expect((bob.mirror.state as CounterState).players).toHaveProperty("alice"); // her seat is kept meanwhile
 
     const back = rawClient(server);
@@ -46,16 +31,16 @@ describe("rooms: session resume", () => {
     expect(alice.mirror.state).toEqual(bob.mirror.state);
     expect(back.received.some((envelope) => envelope.t === "state.snapshot")).toBe(false);
     // And it goes on as before.
-    await incUntil(back, alice.mirror, "r", 1);
+    await incAndFollow(back, alice.mirror, "r", 1);
     expect((alice.mirror.state as CounterState).count).toBe(7);
   });
 
   it("a client that never acks gets a snapshot on resume once the room stopped keeping its patches (maxKeptPatches)", async () => {
     const server = await startRooms({ counter }, { limits: { maxKeptPatches: 3 } });
-    const lazy = await joined(server, "r", "dev:lazy");
-    const busy = await joined(server, "r", "dev:busy");
+    const lazy = await joinCounter(server, "r", "dev:lazy");
+    const busy = await joinCounter(server, "r", "dev:busy");
     await drop(lazy.client);
-    for (let i = 0; i < 10; i++) await incUntil(busy.client, busy.mirror, "r", 1); // one patch each
+    for (let i = 0; i < 10; i++) await incAndFollow(busy.client, busy.mirror, "r", 1); // one patch each
     expect(busy.mirror.seq).toBeGreaterThan(3 + 2);
     const back = rawClient(server);
     await back.handshake({ token: "dev:lazy", session_id: lazy.sessionId });
@@ -65,8 +50,8 @@ describe("rooms: session resume", () => {
 
   it("after the window the session is gone: its player left the rooms, and the old id starts a new session", async () => {
     const server = await startRooms({ counter }, { limits: { resumeWindowMs: 100 } });
-    const gone = await joined(server, "r", "dev:gone");
-    const stays = await joined(server, "r", "dev:stays");
+    const gone = await joinCounter(server, "r", "dev:gone");
+    const stays = await joinCounter(server, "r", "dev:stays");
     await drop(gone.client);
     await stays.client.expect("state.patch", (p) => p.ops.some((op: { op: string; path: string }) => op.op === "remove" && op.path === "/players/gone"));
     const back = rawClient(server);
@@ -77,7 +62,7 @@ describe("rooms: session resume", () => {
 
   it("another player cannot resume someone's session", async () => {
     const server = await startRooms({ counter });
-    const alice = await joined(server, "r", "dev:alice");
+    const alice = await joinCounter(server, "r", "dev:alice");
     await drop(alice.client);
     const mallory = rawClient(server);
     const ok = await mallory.handshake({ token: "dev:mallory", session_id: alice.sessionId });

@@ -2,23 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType } from "../../src/rooms/index.js";
 import { cleanupAll } from "../helpers/server.js";
 import { counter, type CounterState } from "./fixtures.js";
-import { Mirror, rawClient, startRooms, type RawClient } from "./helpers.js";
+import { incAndFollow, joinCounter, Mirror, rawClient, startRooms } from "./helpers.js";
 
 afterEach(cleanupAll);
-
-async function joined(client: RawClient, room: string, token: string): Promise<Mirror> {
-  await client.handshake({ token });
-  await client.request("room.join_or_create", { room_type: "counter", room });
-  const mirror = new Mirror();
-  mirror.apply(await client.expect("state.snapshot"));
-  return mirror;
-}
-
-async function incAndFollow(client: RawClient, mirror: Mirror, room: string, times: number): Promise<void> {
-  const target = (mirror.state as CounterState).count + times;
-  for (let i = 0; i < times; i++) client.send("room.message", { room, type: "inc", data: { by: 1 } });
-  while ((mirror.state as CounterState).count < target) mirror.apply(await client.expect("state.patch"));
-}
 
 describe("rooms: authoritative state", () => {
   it("batches every change of one tick into one patch (seq + 1)", async () => {
@@ -49,11 +35,9 @@ describe("rooms: authoritative state", () => {
 
   it("a late client gets a snapshot at the current seq, then the same patches as the others", async () => {
     const server = await startRooms({ counter });
-    const early = rawClient(server);
-    const earlyMirror = await joined(early, "r", "dev:early");
+    const { client: early, mirror: earlyMirror } = await joinCounter(server, "r", "dev:early");
     await incAndFollow(early, earlyMirror, "r", 30);
-    const late = rawClient(server);
-    const lateMirror = await joined(late, "r", "dev:late");
+    const { client: late, mirror: lateMirror } = await joinCounter(server, "r", "dev:late");
     expect(lateMirror.seq).toBe(earlyMirror.seq + 1); // the late join is one more patch
     expect((lateMirror.state as CounterState).count).toBe(30);
     await incAndFollow(early, earlyMirror, "r", 5);
@@ -63,8 +47,7 @@ describe("rooms: authoritative state", () => {
 
   it("state.resync answers a fresh snapshot; state.ack of a seq the room never had is an error", async () => {
     const server = await startRooms({ counter });
-    const client = rawClient(server);
-    const mirror = await joined(client, "r", "dev:a");
+    const { client, mirror } = await joinCounter(server, "r", "dev:a");
     await incAndFollow(client, mirror, "r", 3);
     client.send("state.ack", { room: "r", seq: mirror.seq });
     client.send("state.resync", { room: "r", reason: "checksum mismatch" });
@@ -76,12 +59,10 @@ describe("rooms: authoritative state", () => {
 
   it("the state survives a restart, and seq goes on from where it was", async () => {
     const server = await startRooms({ counter }, { server: { storage: "leveldb" } });
-    const client = rawClient(server);
-    const mirror = await joined(client, "kept", "dev:a");
+    const { client, mirror } = await joinCounter(server, "kept", "dev:a");
     await incAndFollow(client, mirror, "kept", 7);
     const restarted = await server.restart();
-    const again = rawClient(restarted);
-    const after = await joined(again, "kept", "dev:a");
+    const { client: again, mirror: after } = await joinCounter(restarted, "kept", "dev:a");
     // Its leave (a patch) was stored before the unload, then its new join is one more.
     expect(after.seq).toBe(mirror.seq + 2);
     expect(after.state).toEqual({ count: 7, players: { a: { joined: true } } });
