@@ -13,7 +13,9 @@ import {
   type Codec,
   type Envelope,
   type JsonPatchOp,
+  type MatchFound,
   type RequestId,
+  type RoomListing,
 } from "../src/rooms/wire/index.js";
 import { StateMirror } from "./mirror.js";
 
@@ -41,21 +43,6 @@ export interface ConnectOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Acks are sent at most this often per room (default 50 ms). */
   ackDelayMs?: number;
-}
-
-export interface RoomListing {
-  room: string;
-  room_type: string;
-  clients: number;
-  max_clients: number;
-  metadata: Record<string, unknown>;
-}
-
-export interface MatchFound {
-  room: string;
-  room_type: string;
-  size: number;
-  participants: string[];
 }
 
 export type RoomsClientEvent =

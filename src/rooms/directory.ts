@@ -3,13 +3,9 @@
  * name finds a free seat. The rooms keep it up to date (created, clients changed, unloaded). Process-local: with
  * the cluster it moves behind the registry.
  */
-export interface RoomListing {
-  room: string;
-  room_type: string;
-  clients: number;
-  max_clients: number;
-  metadata: Record<string, unknown>;
-}
+import type { RoomListing } from "./wire/index.js";
+
+export type { RoomListing };
 
 export class RoomDirectory {
   readonly #byType = new Map<string, Map<string, RoomListing>>();

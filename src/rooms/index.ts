@@ -6,5 +6,4 @@ export { createRooms, DEFAULT_ROOMS_PATH, type RoomsMount, type RoomsOptions } f
 export { defineRoomType, RoomError, DEFAULT_MAX_CLIENTS, type RoomApi, type RoomInput, type RoomType, type RoomTypeDefinition } from "./define.js";
 export { devTokenVerifier, type TokenVerifier } from "./handshake.js";
 export { DEFAULT_ROOMS_LIMITS, type RoomsLimits } from "./limits.js";
-export type { RoomListing } from "./directory.js";
 export * from "./wire/index.js";

@@ -35,6 +35,24 @@ export const MessageType = {
   MatchFound: "match.found",
 } as const;
 
+/** One entry of `room.list`'s answer. */
+export interface RoomListing {
+  room: string;
+  room_type: string;
+  clients: number;
+  max_clients: number;
+  metadata: Record<string, unknown>;
+}
+
+/** The payload of `match.found`. */
+export interface MatchFound {
+  room: string;
+  room_type: string;
+  size: number;
+  /** Player ids. */
+  participants: string[];
+}
+
 /** Close codes of the rooms protocol (besides the runtime's, e.g. 1001 at shutdown). */
 export const RoomsCloseCode = {
   /** A frame before the handshake, a malformed handshake, or too many bad frames after it. */
