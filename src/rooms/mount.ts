@@ -35,6 +35,11 @@ export interface RoomsMount {
   sockets: Record<string, SocketHandler>;
 }
 
+/** The default export of the module a config's `rooms` entry names (`yparty dev` mounts it at `rooms.path`). */
+export function defineRooms(options: Omit<RoomsOptions, "path">): Omit<RoomsOptions, "path"> {
+  return options;
+}
+
 const ROOM_TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createRooms(options: RoomsOptions): RoomsMount {

@@ -5,6 +5,7 @@ import { CliError } from "../errors.js";
 import { parseDotenv } from "./dotenv.js";
 import { findConfigFile, readConfigFile, readEnvFiles } from "./read.js";
 import { parseCron } from "../../runtime/cron-expression.js";
+import { DEFAULT_ROOMS_PATH } from "../../rooms/mount.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
@@ -71,6 +72,8 @@ export interface ProjectConfig {
   crons: Record<string, string>;
   /** `GET /parties/{party}` lists rooms (default true). */
   listRooms: boolean;
+  /** The rooms protocol: the module defining the room types (absolute), and the socket path. */
+  rooms?: { entry: string; path: string };
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -182,8 +185,19 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     ...(serve ? { serve } : {}),
     crons: checkedCrons(file.crons ?? {}, source),
     listRooms: file.listRooms ?? true,
+    ...(file.rooms !== undefined ? { rooms: roomsConfig(root, file.rooms, source) } : {}),
     notes,
   };
+}
+
+function roomsConfig(root: string, rooms: string | { entry?: string; path?: string }, source: string): { entry: string; path: string } {
+  const spec = typeof rooms === "string" ? { entry: rooms } : rooms;
+  if (spec.entry === undefined) throw new CliError("ERR_CONFIG", `${source}: rooms.entry: name the module that exports defineRooms({ types })`);
+  const socketPath = spec.path ?? DEFAULT_ROOMS_PATH;
+  if (!socketPath.startsWith("/") || socketPath.startsWith("/parties/") || socketPath.startsWith("/party/")) {
+    throw new CliError("ERR_CONFIG", `${source}: rooms.path: "${socketPath}" must start with "/" and lie outside /parties/ and /party/`);
+  }
+  return { entry: entryPath(root, spec.entry, "rooms.entry", source), path: socketPath };
 }
 
 /** Refuses an expression that cannot run now, naming the field, rather than at the server's start. */

@@ -50,6 +50,8 @@ export const configShape = object({
   crons: recordOf(str),
   // false: GET /parties/{party} does not list room names (yparty's own field).
   listRooms: bool,
+  // The rooms protocol (yparty's own): a module whose default export is defineRooms({ types }), mounted at path.
+  rooms: oneOf(str, object({ entry: str, path: str })),
   // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
   team: str,
   preview: str,
@@ -100,6 +102,7 @@ export interface ConfigFile {
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };
   crons?: Record<string, string>;
   listRooms?: boolean;
+  rooms?: string | { entry?: string; path?: string };
   [hosted: string]: unknown;
 }
 

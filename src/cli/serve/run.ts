@@ -76,6 +76,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       routes: routesFor(project, admin.route),
       crons: project.crons,
       listRooms: project.listRooms,
+      sockets: source.sockets,
     });
     await server.listen();
   } catch (error) {
