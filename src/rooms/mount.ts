@@ -5,7 +5,7 @@
  *   const rooms = createRooms({ types: { counter } });
  *   createServer({ parties: { ...myParties, ...rooms.parties }, sockets: rooms.sockets });
  */
-import type { PartyModule, SocketHandler, SocketHost } from "../runtime/index.js";
+import { silentLogger, type PartyModule, type SocketHandler, type SocketHost } from "../runtime/index.js";
 import type { RoomType } from "./define.js";
 import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
@@ -45,11 +45,12 @@ const ROOM_TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export function createRooms(options: RoomsOptions): RoomsMount {
   const limits: RoomsLimits = { ...DEFAULT_ROOMS_LIMITS, ...options.limits };
   const directory = new RoomDirectory();
+  const shared = { directory, limits, logger: silentLogger() };
   const parties: Record<string, PartyModule> = {};
   for (const [name, type] of Object.entries(options.types)) {
     if (!ROOM_TYPE_NAME.test(name)) throw new TypeError(`Room type "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (type?.kind !== "yparty.roomType") throw new TypeError(`Room type "${name}" must be made with defineRoomType(…)`);
-    parties[roomPartyName(name)] = roomParty(name, type, { directory, limits });
+    parties[roomPartyName(name)] = roomParty(name, type, shared);
     parties[matchmakerPartyName(name)] = matchmakerParty(name);
   }
   const roomTypes = new Set(Object.keys(options.types));
@@ -57,6 +58,7 @@ export function createRooms(options: RoomsOptions): RoomsMount {
   // Per server (a test restarts one, `yparty dev` may make a new one): sessions resume only on their own server.
   const contexts = new WeakMap<SocketHost, SessionContext>();
   const handler: SocketHandler = (ws, request, host) => {
+    shared.logger = host.logger;
     let context = contexts.get(host);
     if (!context) contexts.set(host, (context = { host, roomTypes, directory, limits, logger: host.logger, sessions: new Map<string, Session>() }));
     acceptRoomsSocket(ws, request, context, handshake);

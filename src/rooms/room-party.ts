@@ -4,7 +4,7 @@
  * every patch, so it survives an unload or a restart. Patches are a diff of the state against the last one sent,
  * once per event-loop tick (`setImmediate`), however many inputs changed it.
  */
-import type { Connection, Room, Server, Worker } from "../runtime/index.js";
+import type { Connection, Logger, Room, Server, Worker } from "../runtime/index.js";
 import { errorResponse } from "../runtime/index.js";
 import { clone, diff, MessageType, stateChecksum, type Envelope } from "./wire/index.js";
 import { DEFAULT_MAX_CLIENTS, RoomError, type RoomApi, type RoomInput, type RoomType } from "./define.js";
@@ -30,6 +30,8 @@ interface Member {
 export interface RoomPartyShared {
   directory: RoomDirectory;
   limits: RoomsLimits;
+  /** The server's logger (the mount sets it as sockets arrive: rooms only run once a session joined one). */
+  logger: Logger;
 }
 
 /** The party name a room type's rooms live under. */
@@ -59,6 +61,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #seq = 0;
     #checksum = stateChecksum({});
     #created = false;
+    /** The running `onCreate`, which concurrent first joins share. */
+    #creating: Promise<void> | undefined;
     #metadata: Record<string, unknown> = {};
     /** Patch frames not yet acknowledged by every member, oldest first. */
     #kept: Array<{ seq: number; frame: string }> = [];
@@ -156,14 +160,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#joining.set(conn, []);
       let held: string[] = [];
       try {
-        if (!this.#created) {
-          this.#created = true;
-          this.#state = {};
-          await this.#run(() => type.onCreate?.call(this.#api, request.options));
-          this.#sent = clone(this.#state);
-          this.#checksum = stateChecksum(this.#sent);
-          this.#save();
-        }
+        if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));
         if (!rejoin) await this.#run(() => type.onJoin?.call(this.#api, request.player, request.options));
       } finally {
         held = this.#joining.get(conn) ?? [];
@@ -177,6 +174,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#list();
       this.#startTicking();
       for (const frame of held) await this.onMessage(frame, conn);
+    }
+
+    /** Runs `onCreate`; the room counts as created only once it succeeded (a throw is retried by the next join). */
+    async #create(options: Record<string, unknown>): Promise<void> {
+      this.#state = {};
+      await this.#run(() => type.onCreate?.call(this.#api, options));
+      this.#sent = clone(this.#state);
+      this.#checksum = stateChecksum(this.#sent);
+      this.#created = true;
+      this.#save();
     }
 
     /** After a resumed session: the patches after its last ack, or a snapshot when they are no longer kept. */
@@ -268,15 +275,29 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       });
     }
 
-    /** Sends what changed since the last patch as one patch (seq + 1), keeps it for late acks, stores the state. */
+    /**
+     * Sends what changed since the last patch as one patch (seq + 1), keeps it for late acks, stores the state.
+     * A state that is not JSON (a BigInt, a cycle) is logged and rolled back to the last state sent.
+     */
     #flush(): void {
       if (!this.#created) return;
-      const ops = diff(this.#sent, this.#state);
-      if (ops.length === 0) return;
-      this.#sent = clone(this.#state);
+      let next: { ops: ReturnType<typeof diff>; sent: unknown; checksum: string; frame: string };
+      try {
+        const ops = diff(this.#sent, this.#state);
+        if (ops.length === 0) return;
+        const sent = clone(this.#state);
+        const checksum = stateChecksum(sent);
+        const frame = JSON.stringify({ t: MessageType.Patch, p: { room: this.room.id, ops, seq: this.#seq + 1, checksum } });
+        next = { ops, sent, checksum, frame };
+      } catch (error) {
+        this.#log("error", "rooms.state_invalid", error, { message: "The room's state is not plain JSON; it was rolled back to the last state sent" });
+        this.#state = clone(this.#sent);
+        return;
+      }
+      const { frame } = next;
+      this.#sent = next.sent;
       this.#seq++;
-      this.#checksum = stateChecksum(this.#sent);
-      const frame = JSON.stringify({ t: MessageType.Patch, p: { room: this.room.id, ops, seq: this.#seq, checksum: this.#checksum } });
+      this.#checksum = next.checksum;
       for (const member of this.#members.values()) member.conn.send(frame);
       this.#kept.push({ seq: this.#seq, frame });
       this.#trimKept();
@@ -294,7 +315,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     #save(): void {
       const stored: StoredRoom = { state: this.#sent, seq: this.#seq, metadata: this.#metadata };
-      void this.room.storage.put(STATE_KEY, stored);
+      this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
+    }
+
+    #log(level: "warn" | "error", event: string, error: unknown, fields: Record<string, unknown>): void {
+      const code = event === "room.hook_failed" ? "ERR_HOOK_FAILED" : "ERR_INTERNAL";
+      shared.logger[level](event, { code, party: this.room.name, room: this.room.id, ...fields, error });
     }
 
     #list(): void {
@@ -310,7 +336,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         const now = Date.now();
         const elapsed = now - last;
         last = now;
-        void Promise.resolve(this.#run(() => type.onTick!.call(this.#api, elapsed))).catch(() => {});
+        const failed = (error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onTick" });
+        try {
+          void Promise.resolve(this.#run(() => type.onTick!.call(this.#api, elapsed))).catch(failed);
+        } catch (error) {
+          failed(error);
+        }
       }, tickMs);
     }
 

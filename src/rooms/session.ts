@@ -290,7 +290,10 @@ export class Session {
 
   /** A wire envelope the room wrote as JSON, in the session's codec. */
   #wire(json: string): string | Uint8Array {
-    return this.#codec === "json" ? json : encodeMsgpack(JSON.parse(json), { ignoreUndefined: true });
+    if (this.#codec === "json") return json;
+    // A room sends one string to all its members: encode it once for every MessagePack session.
+    if (json !== lastMsgpack.json) lastMsgpack = { json, bytes: encodeMsgpack(JSON.parse(json), { ignoreUndefined: true }) };
+    return lastMsgpack.bytes;
   }
 
   send(t: string, p: Record<string, unknown>, rid?: RequestId): void {
@@ -315,6 +318,8 @@ export class Session {
     this.end(); // not resumable: the client misbehaved
   }
 }
+
+let lastMsgpack: { json: string; bytes: Uint8Array } = { json: "", bytes: new Uint8Array() };
 
 const CLIENT_TYPES = [
   MessageType.JoinOrCreate,
