@@ -1,4 +1,5 @@
 /** examples/rooms as a user runs it: `yparty dev --config examples/rooms/yparty.json`, raw clients over real sockets. */
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { copyFixture, deferredCleanups, serveIn, repoRoot } from "../cli/helpers.js";
@@ -40,10 +41,33 @@ describe("examples/rooms under yparty dev", () => {
   });
 });
 
+describe("examples/rooms under yparty dev: reload", () => {
+  it("a change to the room types reloads them: rooms close their connections (1012), a new join runs the new code, the state is kept", async () => {
+    const project = await copyFixture("rooms", path.join(repoRoot, "examples"));
+    defer(project.remove);
+    const { cli, url } = await serveIn(defer, "dev", project.dir, ["--config", "yparty.json"]);
+    const server = { wsUrl: (p: string) => url.replace(/^http/, "ws") + p } as TestServer;
+    const client = rawClient(server);
+    await client.handshake({ token: "dev:ada" });
+    await client.request("room.join_or_create", { room_type: "counter", room: "kept" });
+    client.send("room.message", { room: "kept", type: "inc", data: { by: 3 } });
+    await client.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path === "/count"));
+
+    const file = path.join(project.dir, "rooms.ts");
+    await writeFile(file, (await readFile(file, "utf8")).replace('return this.send(sender, "echo", data);', 'return this.send(sender, "echo", { v2: data });'));
+    expect((await client.expect("error", undefined, 20_000)).p.reason).toMatch(/room "kept" closed the connection \(1012/);
+    await cli.waitFor(/dev\.reloaded/);
+    const again = await client.request("room.join_or_create", { room_type: "counter", room: "kept" });
+    expect(again.ok).toBe(true);
+    expect((await client.expect("state.snapshot", (p) => p.seq === again.seq)).p.state).toEqual({ count: 3, players: { ada: { joined: true } } });
+    client.send("room.message", { room: "kept", type: "echo", data: 1 });
+    expect((await client.expect("room.message")).p.data).toEqual({ v2: 1 });
+  });
+});
+
 describe("the rooms config field", () => {
   it("takes a module (string) or {entry, path}; a path inside /parties/ or a missing module is refused, naming the field", async () => {
     const { resolveProject } = await import("../../src/cli/config/resolve.js");
-    const { writeFile } = await import("node:fs/promises");
     const { tempDir } = await import("../cli/helpers.js");
     const temp = await tempDir();
     defer(temp.remove);
