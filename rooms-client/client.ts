@@ -261,7 +261,11 @@ export class RoomsClient {
     this.sessionId = p.session_id;
     this.player = p.player;
     this.#emit({ type: "status", status: "open" });
-    if (resumed) return;
+    if (resumed) {
+      // A join whose answer the lost socket took: the session is in a room this client does not know. Leave it.
+      for (const { room } of (p.rooms ?? []) as Array<{ room: string }>) if (!this.rooms.has(room)) this.#send(MessageType.Leave, { room });
+      return;
+    }
     // A new session: rooms we were in are gone from it; join them again by name (each sends a fresh snapshot).
     for (const joined of this.rooms.values()) {
       joined.mirror.resyncing = true;

@@ -40,8 +40,9 @@ export interface RoomTypeDefinition<S = unknown> {
   maxClients?: number;
   /** `room.message` types sent unreliably: coalesced (newest per sender and type) or dropped under backpressure. */
   unreliable?: readonly string[];
-  /** The first state, when the room is created (`options` of the first join). Default state: `{}`. */
+  /** The first state, when the room is created (`options` of the first join). Default state: `{}`. A `RoomError` refuses the join. */
   onCreate?: Hook<S, [options: Record<string, unknown>]>;
+  /** A `RoomError` thrown here refuses the join (`rpc.response {ok: false, reason}`). */
   onJoin?: Hook<S, [player: string, options: Record<string, unknown>]>;
   onLeave?: Hook<S, [player: string]>;
   /** A client's `room.message`; throw `RoomError` to answer the sender `error {reason}`. */

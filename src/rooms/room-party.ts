@@ -152,21 +152,25 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     async #join(conn: Connection, request: JoinRequest): Promise<void> {
       const rejoin = this.#members.get(conn.id); // the same player again (a resumed or second session)
-      if (!rejoin && this.#members.size + this.#joining.size >= maxClients) {
-        conn.send(JSON.stringify({ t: Link.Refused, p: { reason: `room "${this.room.id}" is full (${maxClients} clients)` } }));
-        conn.close(1000, "Room full");
-        return;
-      }
+      if (!rejoin && this.#members.size + this.#joining.size >= maxClients) return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
       this.#joining.set(conn, []);
       let held: string[] = [];
       try {
         if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));
         if (!rejoin) await this.#run(() => type.onJoin?.call(this.#api, request.player, request.options));
+      } catch (error) {
+        // A RoomError from onCreate or onJoin refuses the join with its reason (a ban, a password, a locked room).
+        if (error instanceof RoomError) return this.#refuse(conn, error.message);
+        throw error;
       } finally {
         held = this.#joining.get(conn) ?? [];
         this.#joining.delete(conn);
       }
-      if (conn.readyState !== 1) return; // the session left meanwhile
+      if (conn.readyState !== 1) {
+        // The session left while onJoin ran: it is not a member, so undo its join here.
+        if (!rejoin) await this.#run(() => type.onLeave?.call(this.#api, request.player));
+        return;
+      }
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(conn.id, { player: request.player, conn, ack: this.#seq });
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
@@ -174,6 +178,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#list();
       this.#startTicking();
       for (const frame of held) await this.onMessage(frame, conn);
+    }
+
+    #refuse(conn: Connection, reason: string): void {
+      conn.send(JSON.stringify({ t: Link.Refused, p: { reason } }));
+      conn.close(1000, "Join refused");
     }
 
     /** Runs `onCreate`; the room counts as created only once it succeeded (a throw is retried by the next join). */
