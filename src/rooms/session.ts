@@ -6,7 +6,7 @@
  */
 import type { WebSocket as WsSocket } from "ws";
 import { encode as encodeMsgpack } from "@msgpack/msgpack";
-import type { LocalConnection, Logger, SocketHost } from "../runtime/index.js";
+import { CloseCode, type LocalConnection, type Logger, type SocketHost } from "../runtime/index.js";
 import {
   decodeEnvelope,
   encodeEnvelope,
@@ -37,16 +37,26 @@ export interface SessionContext {
   sessions: Map<string, Session>;
 }
 
+interface JoinRequest {
+  rid: RequestId | undefined;
+  options: Record<string, unknown>;
+  named: boolean;
+  tried: Set<string>;
+  /** A rejoin the session makes by itself (after a reload): no `rpc.response`, the snapshot says it all. */
+  silent?: boolean;
+}
+
 interface RoomLink {
   room: string;
   roomType: string;
+  options: Record<string, unknown>;
   conn: LocalConnection;
   joined: boolean;
   leaving: boolean;
   /** Set by `~refused`; the room closes the link next. */
   refused?: string;
   /** The join request still waiting for its answer. */
-  request?: { rid: RequestId | undefined; options: Record<string, unknown>; named: boolean; tried: Set<string> };
+  request?: JoinRequest;
 }
 
 /** How many full rooms an unnamed join tries before it creates one. */
@@ -161,7 +171,11 @@ export class Session {
         const { room_type: roomType, size } = p;
         if (!this.#knownType(roomType, rid)) return;
         if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 1000) return this.badInput(rid, "p.size must be an integer from 1 to 1000");
-        this.#enqueue(roomType, size);
+        try {
+          this.#enqueue(roomType, size);
+        } catch (error) {
+          return this.respond(rid, { room_type: roomType }, (error as Error).message); // the type is gone (a reload)
+        }
         return this.respond(rid, { room_type: roomType, size });
       }
       case MessageType.Dequeue:
@@ -177,18 +191,23 @@ export class Session {
     if (!this.#knownType(roomType, rid)) return;
     if (room !== undefined && !validRoomName(room)) return this.badInput(rid, `p.room must be a non-empty string of at most ${MAX_ROOM_NAME_LENGTH} characters`);
     if (!isRecord(options)) return this.badInput(rid, "p.options must be an object");
-    const request = { rid, options, named: room !== undefined, tried: new Set<string>() };
+    const request: JoinRequest = { rid, options, named: room !== undefined, tried: new Set<string>() };
     const name = (room as string | undefined) ?? this.ctx.directory.freeRoom(roomType, request.tried) ?? newId(9);
     if (this.#links.has(name)) return this.respond(rid, { room: name, room_type: roomType }, `already in room "${name}"`);
     this.#openLink(name, roomType, request);
   }
 
-  #openLink(name: string, roomType: string, request: NonNullable<RoomLink["request"]>): void {
-    const link: RoomLink = { room: name, roomType, joined: false, leaving: false, request, conn: undefined as unknown as LocalConnection };
-    link.conn = this.ctx.host.connect(roomPartyName(roomType), name, this.player, {
-      onMessage: (frame) => this.#fromRoom(link, frame),
-      onClose: (code, reason) => this.#roomClosed(link, code, reason),
-    });
+  #openLink(name: string, roomType: string, request: JoinRequest): void {
+    const link: RoomLink = { room: name, roomType, options: request.options, joined: false, leaving: false, request, conn: undefined as unknown as LocalConnection };
+    try {
+      link.conn = this.ctx.host.connect(roomPartyName(roomType), name, this.player, {
+        onMessage: (frame) => this.#fromRoom(link, frame),
+        onClose: (code, reason) => this.#roomClosed(link, code, reason),
+      });
+    } catch (error) {
+      // The room type is gone (a reload removed it) or the server is closing.
+      return this.#joinFailed(request, name, roomType, (error as Error).message);
+    }
     this.#links.set(name, link);
     link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: request.options } }));
   }
@@ -256,9 +275,9 @@ export class Session {
       if (t === Link.Refused) link.refused = p.reason;
       if (t === Link.Joined) {
         link.joined = true;
-        const rid = link.request?.rid;
+        const request = link.request;
         link.request = undefined;
-        this.respond(rid, { room: p.room, room_type: p.room_type, seq: p.seq });
+        if (!request?.silent) this.respond(request?.rid, { room: p.room, room_type: p.room_type, seq: p.seq });
       }
       return;
     }
@@ -280,10 +299,17 @@ export class Session {
         request.tried.add(link.room);
         return this.#openLink(this.ctx.directory.freeRoom(link.roomType, request.tried) ?? newId(9), link.roomType, request);
       }
-      return this.respond(request.rid, { room: link.room, room_type: link.roomType }, link.refused ?? `room "${link.room}" could not be joined (${code} ${reason})`);
+      return this.#joinFailed(request, link.room, link.roomType, link.refused ?? `room "${link.room}" could not be joined (${code} ${reason})`);
     }
     if (link.leaving || this.#ended) return;
+    // The server's code was reloaded (yparty dev): join again by itself, as Colyseus' devMode does; a snapshot follows.
+    if (code === CloseCode.ServiceRestart) return this.#openLink(link.room, link.roomType, { rid: undefined, options: link.options, named: true, tried: new Set(), silent: true });
     this.send(MessageType.Error, { reason: `room "${link.room}" closed the connection (${code} ${reason})`, room: link.room });
+  }
+
+  #joinFailed(request: JoinRequest, room: string, roomType: string, reason: string): void {
+    if (request.silent) this.send(MessageType.Error, { reason, room });
+    else this.respond(request.rid, { room, room_type: roomType }, reason);
   }
 
   // ---- to the client -----------------------------------------------------------------------------

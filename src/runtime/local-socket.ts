@@ -33,7 +33,15 @@ export class RoomSideSocket extends EventEmitter {
   readonly protocol = "";
   readonly extensions = "";
   readonly bufferedAmount = 0;
-  isPaused = false;
+  /**
+   * Paused until the room listens (`LiveRoom.accept` resumes it; the room may still be unloading when the opener
+   * sends its first frames), and whenever the room's inbox holds frames: frames wait here, as unread bytes wait
+   * in a paused `ws` socket, and go on in order.
+   */
+  isPaused = true;
+  readonly #waiting: Array<string | Uint8Array> = [];
+  /** The opener closed while frames waited: the room gets those frames first, then the close. */
+  #pendingClose: { code: number; reason: string } | undefined;
 
   constructor(private readonly peer: LocalPeer) {
     super();
@@ -56,11 +64,26 @@ export class RoomSideSocket extends EventEmitter {
   }
   resume(): void {
     this.isPaused = false;
+    // Later, as a resumed `ws` socket reads: the caller finishes what it does first (accept sets up the inbox).
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    while (!this.isPaused && this.#waiting.length > 0) this.#emitFrame(this.#waiting.shift()!);
+    const close = this.#pendingClose;
+    if (this.isPaused || this.#waiting.length > 0 || !close) return;
+    this.#pendingClose = undefined;
+    this.emit("close", close.code, Buffer.from(close.reason));
   }
 
   /** A frame from the opener, as a client's frame reaches the room. */
   receive(frame: string | Uint8Array): void {
     if (this.readyState !== OPEN) return;
+    if (this.isPaused || this.#waiting.length > 0) this.#waiting.push(frame);
+    else this.#emitFrame(frame);
+  }
+
+  #emitFrame(frame: string | Uint8Array): void {
     if (typeof frame === "string") this.emit("message", frame, false);
     else this.emit("message", Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), true);
   }
@@ -70,8 +93,15 @@ export class RoomSideSocket extends EventEmitter {
     this.readyState = CLOSED;
     // After the current call returns, as a socket's close event would: no hook runs inside another.
     queueMicrotask(() => {
-      this.emit("close", code, Buffer.from(reason));
-      if (byRoom) this.peer.onClose(code, reason);
+      if (byRoom) {
+        this.#waiting.length = 0; // as frames of a connection the server closed, dropped
+        this.emit("close", code, Buffer.from(reason));
+        this.peer.onClose(code, reason);
+      } else if (this.isPaused || this.#waiting.length > 0) {
+        this.#pendingClose = { code, reason };
+      } else {
+        this.emit("close", code, Buffer.from(reason));
+      }
     });
   }
 }

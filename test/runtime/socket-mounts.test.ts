@@ -82,3 +82,44 @@ describe("createServer({ sockets }): a handler mounted at a path, with in-proces
     await expect(client.opened).rejects.toThrow(/404/);
   });
 });
+
+describe("in-process connections to a room that is unloading", () => {
+  it("frames sent while the room unloads, and a close right behind them, reach the next instance in order", async () => {
+    const seen: string[] = [];
+    const closed = { first: deferred(), second: deferred() };
+    const stopping = deferred();
+    const release = deferred();
+    class Slow implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onMessage(message: string | ArrayBuffer | ArrayBufferView) {
+        seen.push(`message ${String(message)}`);
+      }
+      onClose(conn: Party.Connection) {
+        seen.push(`close ${conn.id}`);
+        closed[conn.id as "first" | "second"].resolve();
+      }
+      async onStop() {
+        stopping.resolve();
+        await release.promise;
+      }
+    }
+    const hostReady = deferred<Parameters<SocketHandler>[2]>();
+    const server = await startServer({ slow: Slow }, { storage: "memory", sockets: { "/h": (_ws, _request, host) => hostReady.resolve(host) } });
+    const client = connect(server.wsUrl("/h"));
+    await client.opened;
+    const host = await waitFor(hostReady.promise, "the handler");
+    const peer = { onMessage: () => {}, onClose: () => {} };
+    host.connect("slow", "r", "first", peer).close();
+    await waitFor(closed.first.promise, "the first close");
+    const unloaded = server.server.unloadIfIdle("slow", "r");
+    await waitFor(stopping.promise, "onStop of the first instance");
+    const second = host.connect("slow", "r", "second", peer);
+    second.send("a");
+    second.send("b");
+    second.close();
+    release.resolve();
+    expect(await unloaded).toBe(true);
+    await waitFor(closed.second.promise, "the second close");
+    expect(seen).toEqual(["close first", "message a", "message b", "close second"]);
+  });
+});
