@@ -12,6 +12,8 @@ export interface RoomsLimits {
   maxReliableBufferBytes: number;
   /** Time to wait for `handshake` before closing 4400. */
   handshakeTimeoutMs: number;
+  /** Rooms one session may be in (or joining) at once; a join past it is refused. */
+  maxRoomsPerSession: number;
 }
 
 export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
@@ -21,4 +23,5 @@ export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
   unreliableBufferBytes: 64 * 1024,
   maxReliableBufferBytes: 8 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  maxRoomsPerSession: 32,
 });

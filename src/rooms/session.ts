@@ -194,6 +194,8 @@ export class Session {
     const request: JoinRequest = { rid, options, named: room !== undefined, tried: new Set<string>() };
     const name = (room as string | undefined) ?? this.ctx.directory.freeRoom(roomType, request.tried) ?? newId(9);
     if (this.#links.has(name)) return this.respond(rid, { room: name, room_type: roomType }, `already in room "${name}"`);
+    const max = this.ctx.limits.maxRoomsPerSession;
+    if (this.#links.size >= max) return this.respond(rid, { room: name, room_type: roomType }, `in ${max} rooms already (maxRoomsPerSession): leave one first`);
     this.#openLink(name, roomType, request);
   }
 

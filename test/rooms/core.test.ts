@@ -170,6 +170,16 @@ describe("rooms: lifecycle and messages", () => {
     }
   });
 
+  it("refuses a join past maxRoomsPerSession, and takes it again after a leave", async () => {
+    const server = await startRooms({ counter }, { limits: { maxRoomsPerSession: 2 } });
+    const client = rawClient(server);
+    await client.handshake();
+    for (const room of ["a", "b"]) expect(await client.request("room.join_or_create", { room_type: "counter", room })).toMatchObject({ ok: true });
+    expect(await client.request("room.join_or_create", { room_type: "counter", room: "c" })).toMatchObject({ ok: false, reason: "in 2 rooms already (maxRoomsPerSession): leave one first" });
+    await client.request("room.leave", { room: "a" });
+    expect(await client.request("room.join_or_create", { room_type: "counter", room: "c" })).toMatchObject({ ok: true });
+  });
+
   it("the room parties are not reachable at their own URLs", async () => {
     const server = await startRooms({ counter });
     const response = await fetch(`${server.url}/parties/rooms.counter/r`);
