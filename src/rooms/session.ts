@@ -82,10 +82,6 @@ export class Session {
     ctx.sessions.set(this.id, this);
   }
 
-  get attached(): boolean {
-    return this.#ws !== undefined;
-  }
-
   /** Speaks through `ws` from now on (a new session, or a resumed one). Answers `handshake.ok`. */
   attach(ws: WsSocket, codec: Codec, resumed: boolean): void {
     const previous = this.#ws;
@@ -115,6 +111,7 @@ export class Session {
   readonly #onClose = (): void => {
     this.#release();
     this.#ws = undefined;
+    this.#dequeue(undefined); // a match found now could not reach the player
     if (this.#links.size === 0) return this.end();
     this.#expiry = setTimeout(() => this.end(), this.ctx.limits.resumeWindowMs);
     this.#expiry.unref(); // a closing server does not wait for it: its rooms close the links

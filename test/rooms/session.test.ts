@@ -141,3 +141,19 @@ describe("rooms: reliable and unreliable under backpressure", () => {
     expect((await reader.client.closed).code).toBe(4008);
   });
 });
+
+describe("rooms: matchmaking and dropped sockets", () => {
+  it("a dropped socket leaves the queue at once (its session, kept for resume, is not matched)", async () => {
+    const server = await startRooms({ counter });
+    const { client: gone } = await joinCounter(server, "lobby", "dev:gone"); // in a room: the session outlives the socket
+    await gone.request("matchmaking.enqueue", { room_type: "counter", size: 2 });
+    await drop(gone);
+    const a = rawClient(server);
+    await a.handshake({ token: "dev:a" });
+    const b = rawClient(server);
+    await b.handshake({ token: "dev:b" });
+    await a.request("matchmaking.enqueue", { room_type: "counter", size: 2 });
+    await b.request("matchmaking.enqueue", { room_type: "counter", size: 2 });
+    expect((await a.expect("match.found")).p.participants).toEqual(["a", "b"]);
+  });
+});
