@@ -6,7 +6,7 @@
  */
 import type { Connection, Logger, Room, Server, Worker } from "../runtime/index.js";
 import { errorResponse } from "../runtime/index.js";
-import { clone, diff, MessageType, stateChecksum, type Envelope } from "./wire/index.js";
+import { canonicalChecksum, canonicalJson, clone, diff, MessageType, stateChecksum, type Envelope } from "./wire/index.js";
 import { DEFAULT_MAX_CLIENTS, RoomError, type RoomApi, type RoomInput, type RoomType } from "./define.js";
 import type { RoomDirectory } from "./directory.js";
 import { Link, unreliableFrame, type JoinRequest } from "./link.js";
@@ -294,8 +294,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       try {
         const ops = diff(this.#sent, this.#state);
         if (ops.length === 0) return;
-        const sent = clone(this.#state);
-        const checksum = stateChecksum(sent);
+        // One walk gives the checksum and the copy kept as "sent" (and refuses what is not JSON).
+        const canonical = canonicalJson(this.#state);
+        const sent: unknown = JSON.parse(canonical);
+        const checksum = canonicalChecksum(canonical);
         const frame = JSON.stringify({ t: MessageType.Patch, p: { room: this.room.id, ops, seq: this.#seq + 1, checksum } });
         next = { ops, sent, checksum, frame };
       } catch (error) {

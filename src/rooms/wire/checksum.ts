@@ -5,5 +5,10 @@ import { crc32 } from "./crc32.js";
 const utf8 = new TextEncoder();
 
 export function stateChecksum(state: unknown): string {
-  return crc32(utf8.encode(canonicalJson(state))).toString(16).padStart(8, "0");
+  return canonicalChecksum(canonicalJson(state));
+}
+
+/** The checksum of a state already written as canonical JSON. */
+export function canonicalChecksum(canonical: string): string {
+  return crc32(utf8.encode(canonical)).toString(16).padStart(8, "0");
 }

@@ -2,5 +2,5 @@
 export * from "./envelope.js";
 export { canonicalJson } from "./canonical-json.js";
 export { crc32 } from "./crc32.js";
-export { stateChecksum } from "./checksum.js";
+export { canonicalChecksum, stateChecksum } from "./checksum.js";
 export { applyPatch, clone, diff, JsonPatchError, type JsonPatchOp } from "./json-patch.js";
