@@ -104,6 +104,24 @@ describe("yparty/rooms-client", () => {
     expect(roomA.seq).toBeGreaterThan(0);
   });
 
+  it("when the server no longer has its session, joins its rooms again by name and mirrors the fresh snapshot", async () => {
+    const server = await startRooms({ counter }, { limits: { resumeWindowMs: 1 } });
+    const bob = await open(server, "bob");
+    const roomB = await bob.joinOrCreate<CounterState>("counter", { room: "n" });
+    const alice = await connect(server.wsUrl("/rooms"), { token: "dev:alice", WebSocket: TrackedWebSocket, backoff: { initialMs: 200, maxMs: 400 }, ackDelayMs: 5 });
+    clients.push(alice);
+    const roomA = await alice.joinOrCreate<CounterState>("counter", { room: "n" });
+    const firstSession = alice.sessionId;
+    // Bob sees alice leave once her session expired (after the drop, well before she reconnects).
+    const left = until(bob, "alice's leave", (event) => event.type === "state" && !("alice" in (event.state as CounterState).players) && (event.state as CounterState).count === 0 && roomB.seq > 1);
+    sockets[sockets.length - 1]!.terminate();
+    await left;
+    roomB.send("inc", { by: 4 });
+    await until(alice, "the rejoin's snapshot", (event) => event.type === "state" && (event.state as CounterState).count === 4 && "alice" in (event.state as CounterState).players);
+    expect(alice.sessionId).not.toBe(firstSession);
+    expect(roomA.state).toEqual({ count: 4, players: { alice: { joined: true }, bob: { joined: true } } });
+  });
+
   it("gets match.found as an event", async () => {
     const server = await startRooms({ counter });
     const a = await open(server, "a");
