@@ -221,7 +221,12 @@ export class RoomsClient {
 
   #receive(data: unknown): void {
     const frame = typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer);
-    const envelope = decodeEnvelope(this.#ready ? this.codec : "json", frame) as Envelope<Record<string, any>>;
+    let envelope: Envelope<Record<string, any>>;
+    try {
+      envelope = decodeEnvelope(this.#ready ? this.codec : "json", frame) as Envelope<Record<string, any>>;
+    } catch (error) {
+      return this.#emit({ type: "error", reason: `a frame from the server could not be read: ${(error as Error).message}` });
+    }
     const p = envelope.p;
     switch (envelope.t) {
       case MessageType.HandshakeOk:

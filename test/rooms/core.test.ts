@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { defineRoomType } from "../../src/rooms/index.js";
 import { cleanupAll } from "../helpers/server.js";
 import { counter } from "./fixtures.js";
 import { Mirror, rawClient, startRooms } from "./helpers.js";
@@ -178,6 +179,23 @@ describe("rooms: lifecycle and messages", () => {
     expect(await client.request("room.join_or_create", { room_type: "counter", room: "c" })).toMatchObject({ ok: false, reason: "in 2 rooms already (maxRoomsPerSession): leave one first" });
     await client.request("room.leave", { room: "a" });
     expect(await client.request("room.join_or_create", { room_type: "counter", room: "c" })).toMatchObject({ ok: true });
+  });
+
+  it("onCreate gets the first join's options; setMetadata shows in room.list", async () => {
+    const tagged = defineRoomType<{ mode: unknown }>({
+      maxClients: 4,
+      onCreate(options) {
+        this.state = { mode: options.mode };
+        this.setMetadata({ mode: options.mode, open: true });
+      },
+    });
+    const server = await startRooms({ counter, tagged });
+    const client = rawClient(server);
+    await client.handshake();
+    await client.request("room.join_or_create", { room_type: "tagged", room: "t", options: { mode: "ranked" } });
+    expect((await client.expect("state.snapshot")).p.state).toEqual({ mode: "ranked" });
+    expect((await client.request("room.list", { room_type: "tagged" })).rooms).toEqual([{ room: "t", room_type: "tagged", clients: 1, max_clients: 4, metadata: { mode: "ranked", open: true } }]);
+    expect((await client.request("room.list", {})).rooms).toHaveLength(1); // counter has no live room
   });
 
   it("the room parties are not reachable at their own URLs", async () => {
