@@ -5,7 +5,7 @@
  */
 import type { WebSocket as WsSocket } from "ws";
 import { checkEnvelope, CODECS, EnvelopeError, MessageType, RoomsCloseCode, type Codec } from "./wire/index.js";
-import { Session, type SessionContext } from "./session.js";
+import { CONTROL_CHARACTERS, Session, type SessionContext } from "./session.js";
 
 /** Returns the player id for a token, or null (or undefined) to refuse it. */
 export type TokenVerifier = (token: string, context: { projectId: string; request: Request }) => string | null | undefined | Promise<string | null | undefined>;
@@ -18,6 +18,8 @@ export interface HandshakeOptions {
   /** When set, a handshake with another `project_id` is refused (4401). */
   projectId?: string;
 }
+
+const MAX_PLAYER_ID_LENGTH = 128;
 
 interface Handshake {
   codec: Codec;
@@ -66,6 +68,10 @@ export function acceptRoomsSocket(ws: WsSocket, request: Request, ctx: SessionCo
     }
     if (stage !== "verifying") return; // closed meanwhile
     if (typeof player !== "string" || player === "") return refuse(RoomsCloseCode.Unauthorized, "the token was refused");
+    // It names connections and JSON Pointer paths in states: keep it short and printable.
+    if (player.length > MAX_PLAYER_ID_LENGTH || CONTROL_CHARACTERS.test(player)) {
+      return refuse(RoomsCloseCode.Unauthorized, `the token gave an unusable player id (at most ${MAX_PLAYER_ID_LENGTH} characters, no control characters)`);
+    }
     stage = "done";
     clearTimeout(timeout);
     ws.off("message", onFrame);

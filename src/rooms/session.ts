@@ -62,6 +62,8 @@ interface RoomLink {
 /** How many full rooms an unnamed join tries before it creates one. */
 const FREE_ROOM_ATTEMPTS = 3;
 const MAX_ROOM_NAME_LENGTH = 128;
+/** C0, DEL and C1: invisible in logs, never a sensible name. */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export class Session {
   readonly id = newId(16);
@@ -359,5 +361,5 @@ const CLIENT_TYPES = [
 ];
 
 function validRoomName(room: unknown): room is string {
-  return typeof room === "string" && room !== "" && room.length <= MAX_ROOM_NAME_LENGTH && !/[\u0000-\u001f\u007f-\u009f]/.test(room);
+  return typeof room === "string" && room !== "" && room.length <= MAX_ROOM_NAME_LENGTH && !CONTROL_CHARACTERS.test(room);
 }

@@ -71,6 +71,17 @@ describe("rooms: the handshake refuses", () => {
     expect((await client.client.closed).code).toBe(4400);
   });
 
+  it("a token that gives an unusable player id (too long, control characters): error, then 4401", async () => {
+    const server = await startRooms({ counter });
+    for (const token of [`dev:${"x".repeat(129)}`, "dev:a\nb"]) {
+      const client = rawClient(server);
+      await client.client.opened;
+      client.send("handshake", { v: 1, codecs: ["json"], project_id: "x", token });
+      expect((await client.expect("error")).p.reason).toMatch(/unusable player id/);
+      expect((await client.client.closed).code).toBe(4401);
+    }
+  });
+
   it("a refused token: error, then 4401 (the verifier decides)", async () => {
     const server = await startRooms({ counter }, { verifyToken: (token) => (token.startsWith("dev:") ? token.slice(4) : null) });
     const client = rawClient(server);
