@@ -65,7 +65,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #creating: Promise<void> | undefined;
     #metadata: Record<string, unknown> = {};
     /** Patch frames not yet acknowledged by every member, oldest first. */
-    #kept: Array<{ seq: number; frame: string }> = [];
+    #kept: Array<{ seq: number; frame: string; checksum: string }> = [];
     #flushScheduled = false;
     #tick: NodeJS.Timeout | undefined;
     /** The sender of the input being handled: the coalescing key of what it broadcasts. */
@@ -125,7 +125,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         case MessageType.MessageBytes:
           return this.#input(member, envelope.t === MessageType.MessageBytes, p);
         case MessageType.Ack:
-          return this.#ack(member, p.seq);
+          return this.#ack(member, p.seq, p.checksum);
         case MessageType.Resync:
           this.#flush();
           member.conn.send(this.#snapshotFrame());
@@ -221,9 +221,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       return this.#run(() => type.onInput?.call(this.#api, input), member);
     }
 
-    #ack(member: Member, seq: unknown): void {
+    #ack(member: Member, seq: unknown, checksum: unknown): void {
       if (typeof seq !== "number" || !Number.isInteger(seq) || seq < 0 || seq > this.#seq) {
         return this.#error(member, `p.seq must be an integer from 0 to ${this.#seq}`);
+      }
+      const expected = seq === this.#seq ? this.#checksum : this.#kept.find((patch) => patch.seq === seq)?.checksum;
+      if (typeof checksum === "string" && expected !== undefined && checksum !== expected) {
+        // The client holds another state than the room sent (the seed's optional ack checksum): it gets the whole state.
+        this.#flush();
+        member.conn.send(this.#snapshotFrame());
+        return;
       }
       if (seq <= member.ack) return;
       member.ack = seq;
@@ -310,7 +317,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#seq++;
       this.#checksum = next.checksum;
       for (const member of this.#members.values()) member.conn.send(frame);
-      this.#kept.push({ seq: this.#seq, frame });
+      this.#kept.push({ seq: this.#seq, frame, checksum: this.#checksum });
       this.#trimKept();
       this.#save();
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { defineRoomType } from "../../src/rooms/index.js";
+import { defineRoomType, stateChecksum } from "../../src/rooms/index.js";
 import { cleanupAll } from "../helpers/server.js";
 import { counter, type CounterState } from "./fixtures.js";
 import { incAndFollow, joinCounter, Mirror, rawClient, startRooms } from "./helpers.js";
@@ -55,6 +55,18 @@ describe("rooms: authoritative state", () => {
     expect(snapshot.p).toMatchObject({ room: "r", seq: mirror.seq, state: mirror.state });
     client.send("state.ack", { room: "r", seq: mirror.seq + 10 });
     expect((await client.expect("error")).p).toEqual({ room: "r", reason: `p.seq must be an integer from 0 to ${mirror.seq}` });
+  });
+
+  it("an ack whose checksum differs from the room's at that seq gets a snapshot (the seed's optional ack checksum)", async () => {
+    const server = await startRooms({ counter });
+    const { client, mirror } = await joinCounter(server, "r", "dev:a");
+    await incAndFollow(client, mirror, "r", 2);
+    client.send("state.ack", { room: "r", seq: mirror.seq, checksum: "00000000" });
+    expect((await client.expect("state.snapshot", (p) => p.seq === mirror.seq)).p.state).toEqual(mirror.state);
+    client.send("state.ack", { room: "r", seq: mirror.seq, checksum: stateChecksum(mirror.state) });
+    client.send("state.resync", { room: "r" }); // a round trip: the good ack got no snapshot
+    await client.expect("state.snapshot");
+    expect(client.received.filter((envelope) => envelope.t === "state.snapshot")).toHaveLength(3);
   });
 
   it("the state survives a restart, and seq goes on from where it was", async () => {
