@@ -40,6 +40,8 @@ export class RoomSideSocket extends EventEmitter {
    */
   isPaused = true;
   readonly #waiting: Array<string | Uint8Array> = [];
+  /** Fragments of a binary frame the room is sending in parts. */
+  readonly #fragments: Uint8Array[] = [];
   /** The opener closed while frames waited: the room gets those frames first, then the close. */
   #pendingClose: { code: number; reason: string } | undefined;
 
@@ -47,10 +49,23 @@ export class RoomSideSocket extends EventEmitter {
     super();
   }
 
-  /** `conn.send` in the room. */
-  send(data: string | ArrayBuffer | ArrayBufferView): void {
-    if (this.readyState !== OPEN) return;
-    this.peer.onMessage(typeof data === "string" ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  /**
+   * `conn.send` in the room, with `ws`'s signature: a frame sent in fragments (`fin: false` until the last) reaches
+   * the peer whole, and the callback runs once it was handed over, as `ws` calls it once written.
+   */
+  send(data: string | ArrayBuffer | ArrayBufferView, options?: { fin?: boolean } | ((error?: Error) => void), callback?: (error?: Error) => void): void {
+    const done = typeof options === "function" ? options : callback;
+    const fin = typeof options === "object" ? options.fin !== false : true;
+    if (this.readyState === OPEN) {
+      const bytes = typeof data === "string" ? undefined : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      if (bytes && (!fin || this.#fragments.length > 0)) {
+        this.#fragments.push(bytes.slice());
+        if (fin) this.peer.onMessage(concat(this.#fragments.splice(0)));
+      } else {
+        this.peer.onMessage(bytes ?? (data as string));
+      }
+    }
+    if (done) queueMicrotask(() => done(this.readyState === OPEN ? undefined : new Error("The connection is closed")));
   }
   /** `conn.close` in the room, or the runtime closing it (unload, shutdown, a fault). */
   close(code = 1000, reason = ""): void {
@@ -115,4 +130,14 @@ export function openerEnd(socket: RoomSideSocket): LocalConnection {
       return socket.readyState === OPEN;
     },
   };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.byteLength;
+  }
+  return whole;
 }

@@ -123,3 +123,17 @@ describe("in-process connections to a room that is unloading", () => {
     expect(seen).toEqual(["close first", "message a", "message b", "close second"]);
   });
 });
+
+describe("the room's half of an in-process connection", () => {
+  it("takes ws's send signature: fragments reach the peer as one frame, callbacks run", async () => {
+    const { RoomSideSocket } = await import("../../src/runtime/local-socket.js");
+    const frames: Array<string | Uint8Array> = [];
+    const socket = new RoomSideSocket({ onMessage: (frame) => frames.push(frame), onClose: () => {} });
+    const called = deferred<unknown>();
+    socket.send(new Uint8Array([1, 2]), { fin: false }, () => {});
+    socket.send(new Uint8Array([3]), { fin: true }, (error) => called.resolve(error));
+    socket.send("text");
+    expect(await waitFor(called.promise, "the callback")).toBeUndefined();
+    expect(frames).toEqual([new Uint8Array([1, 2, 3]), "text"]);
+  });
+});
