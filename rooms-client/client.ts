@@ -254,6 +254,7 @@ export class RoomsClient {
       case MessageType.MatchFound:
         return this.#emit({ type: "match.found", match: p as MatchFound });
       case MessageType.Error:
+        if (p.closed === true) this.rooms.delete(p.room); // the room closed this player's connection: no longer in it
         return this.#emit({ type: "error", reason: p.reason, ...(p.room === undefined ? {} : { room: p.room }) });
     }
   }

@@ -305,7 +305,7 @@ export class Session {
     if (link.leaving || this.#ended) return;
     // The server's code was reloaded (yparty dev): join again by itself, as Colyseus' devMode does; a snapshot follows.
     if (code === CloseCode.ServiceRestart) return this.#openLink(link.room, link.roomType, { rid: undefined, options: link.options, named: true, tried: new Set(), silent: true });
-    this.send(MessageType.Error, { reason: `room "${link.room}" closed the connection (${code} ${reason})`, room: link.room });
+    this.send(MessageType.Error, { reason: `room "${link.room}" closed the connection (${code} ${reason})`, room: link.room, closed: true });
   }
 
   #joinFailed(request: JoinRequest, room: string, roomType: string, reason: string): void {

@@ -98,7 +98,7 @@ describe("rooms: authoritative state", () => {
     await b.handshake({ token: "dev:b" });
     await b.request("room.join_or_create", { room_type: "fragile", room: "f" });
     a.send("room.message", { room: "f", type: "boom" });
-    expect((await a.expect("error")).p).toMatchObject({ room: "f", reason: expect.stringMatching(/closed the connection \(1011/) });
+    expect((await a.expect("error")).p).toMatchObject({ room: "f", closed: true, reason: expect.stringMatching(/closed the connection \(1011/) });
     b.send("room.message", { room: "f", type: "tick" });
     expect((await b.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path === "/n"))).p.ops).toContainEqual({ op: "replace", path: "/n", value: 1 });
     expect(server.logs.some((entry) => entry.event === "room.hook_failed" && entry.hook === "onMessage")).toBe(true);
