@@ -1,10 +1,13 @@
 /**
- * `npm run bench:rooms [-- --rooms=100 --clients=10 --rate=20 --seconds=10]`: the cost of the rooms protocol's
+ * `npm run bench:rooms [-- --rooms=100 --clients=10 --rate=20 --seconds=10 --leveldb]`: the cost of the rooms protocol's
  * authoritative state (snapshots, JSON Patches, seq, CRC-32 checksums) against a plain party that broadcasts the
  * same JSON state by hand. Each client sends `--rate` inputs a second; latency is from sending an input to seeing
  * its effect in the state (the patch, or the broadcast, that carries its id), p50/p99; server CPU is read from
  * /proc for the server's own child process. Prints a table and the ratios.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import WebSocket from "ws";
 import { cpuSeconds, rssBytes } from "./proc.js";
 import { ServerProcess, stopAllServers } from "./server-process.js";
@@ -12,6 +15,8 @@ import { quantile, round } from "./stats.js";
 
 const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const SETTINGS = { rooms: arg("rooms", 100), clients: arg("clients", 10), rate: arg("rate", 20), seconds: arg("seconds", 10), warmupSeconds: 1 };
+/** `--leveldb`: both servers store on LevelDB in a temp folder (the rooms store their state after every patch). */
+const leveldb = process.argv.includes("--leveldb");
 
 type Mode = "rooms" | "plain";
 
@@ -63,7 +68,8 @@ async function connectClient(mode: Mode, port: number, room: number, index: numb
 }
 
 async function run(mode: Mode): Promise<Record<string, number>> {
-  const server = await ServerProcess.start(`yparty ${mode}`, { script: "rooms.ts" }, ["--mode", mode]);
+  const dir = leveldb ? await mkdtemp(join(tmpdir(), "yparty-bench-rooms-")) : undefined;
+  const server = await ServerProcess.start(`yparty ${mode}`, { script: "rooms.ts" }, ["--mode", mode, ...(dir ? ["--dir", dir] : [])]);
   try {
     const clients: Client[] = [];
     for (let room = 0; room < SETTINGS.rooms; room++) {
@@ -125,6 +131,7 @@ async function run(mode: Mode): Promise<Record<string, number>> {
     };
   } finally {
     await server.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The rooms bench's server: `--mode rooms` serves room type `bench` over the rooms protocol (snapshot, JSON Patch
  * per tick, seq, CRC-32 checksum); `--mode plain` a plain party keeping the same state and broadcasting all of it
- * as JSON by hand after every input. State: `{count, last: {player: input id}}`. In memory, quiet logs.
+ * as JSON by hand after every input. State: `{count, last: {player: input id}}`. In memory, or on LevelDB in
+ * `--dir`; quiet logs.
  */
 import { createLogger, createServer, type Connection, type PartyModule, type Room } from "../../src/runtime/index.js";
 import { createRooms, defineRoomType } from "../../src/rooms/index.js";
@@ -36,12 +37,14 @@ class PlainParty {
 }
 
 const mode = process.argv[process.argv.indexOf("--mode") + 1];
+const dirFlag = process.argv.indexOf("--dir");
+const dir = dirFlag >= 0 ? process.argv[dirFlag + 1] : undefined;
 const rooms = createRooms({ types: { bench } });
 const server = createServer({
   parties: mode === "rooms" ? rooms.parties : { plain: PlainParty as unknown as PartyModule },
   sockets: mode === "rooms" ? rooms.sockets : {},
   port: 0,
-  persist: false,
+  persist: dir ? { dir } : false,
   logger: createLogger({ level: "error" }),
   limits: { maxConnectionsPerRoom: 100_000 },
 });

@@ -12,6 +12,11 @@ export interface RoomsLimits {
   maxReliableBufferBytes: number;
   /** Time to wait for `handshake` before closing 4400. */
   handshakeTimeoutMs: number;
+  /**
+   * A room writes its state to `room.storage` at most this often (0: after every patch), and always at unload
+   * (idle, reload, graceful shutdown). A crash loses at most this much of the state.
+   */
+  saveIntervalMs: number;
   /** Rooms one session may be in (or joining) at once; a join past it is refused. */
   maxRoomsPerSession: number;
 }
@@ -23,5 +28,6 @@ export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
   unreliableBufferBytes: 64 * 1024,
   maxReliableBufferBytes: 8 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  saveIntervalMs: 250,
   maxRoomsPerSession: 32,
 });

@@ -67,6 +67,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /** Patch frames not yet acknowledged by every member, oldest first. */
     #kept: Array<{ seq: number; frame: string; checksum: string }> = [];
     #flushScheduled = false;
+    #saveTimer: NodeJS.Timeout | undefined;
     #tick: NodeJS.Timeout | undefined;
     /** The sender of the input being handled: the coalescing key of what it broadcasts. */
     #sender = "";
@@ -144,6 +145,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     onStop(): void {
       this.#flush();
+      if (this.#saveTimer) this.#save(); // what the interval held back
       this.#stopTicking();
       shared.directory.remove(roomTypeName, this.room.id);
     }
@@ -319,7 +321,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       for (const member of this.#members.values()) member.conn.send(frame);
       this.#kept.push({ seq: this.#seq, frame, checksum: this.#checksum });
       this.#trimKept();
-      this.#save();
+      this.#scheduleSave();
     }
 
     /** Keeps patches back to the oldest ack, and never more than `maxKeptPatches`. */
@@ -331,7 +333,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (drop > 0) this.#kept.splice(0, drop);
     }
 
+    /** At most one write per `saveIntervalMs` (0: every patch); the last state is always written at unload. */
+    #scheduleSave(): void {
+      const interval = shared.limits.saveIntervalMs;
+      if (interval <= 0) return this.#save();
+      this.#saveTimer ??= setTimeout(() => this.#save(), interval);
+    }
+
     #save(): void {
+      clearTimeout(this.#saveTimer);
+      this.#saveTimer = undefined;
       const stored: StoredRoom = { state: this.#sent, seq: this.#seq, metadata: this.#metadata };
       this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
     }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType, stateChecksum } from "../../src/rooms/index.js";
+import { STATE_KEY } from "../../src/rooms/room-party.js";
 import { cleanupAll } from "../helpers/server.js";
 import { counter, type CounterState } from "./fixtures.js";
 import { incAndFollow, joinCounter, Mirror, rawClient, startRooms } from "./helpers.js";
@@ -78,6 +79,17 @@ describe("rooms: authoritative state", () => {
     // Its leave (a patch) was stored before the unload, then its new join is one more.
     expect(after.seq).toBe(mirror.seq + 2);
     expect(after.state).toEqual({ count: 7, players: { a: { joined: true } } });
+  });
+
+  it("writes the state at most every saveIntervalMs, and the last state when the room unloads", async () => {
+    const server = await startRooms({ counter }, { limits: { saveIntervalMs: 60_000 }, server: { storage: "leveldb" } });
+    const { client, mirror } = await joinCounter(server, "lazy", "dev:a");
+    await incAndFollow(client, mirror, "lazy", 5);
+    const stored = () => server.server.storage.kv("rooms.counter/lazy").get(STATE_KEY) as Promise<{ seq: number; state: unknown } | undefined>;
+    expect((await stored())?.seq).toBe(0); // only the created room was written: the patches wait for the interval
+    const restarted = await server.restart();
+    const { mirror: after } = await joinCounter(restarted, "lazy", "dev:a");
+    expect(after.state).toEqual({ count: 5, players: { a: { joined: true } } });
   });
 
   it("a logic fault (not a RoomError) closes that player's room connection: error to the client, the room goes on", async () => {
