@@ -25,6 +25,7 @@ import { LiveRoom } from "./room.js";
 import { closeSocketsWithin } from "./socket-close.js";
 import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
+import type { SocketHandler } from "./socket-mounts.js";
 
 /** For paths outside `/parties/` and `/party/`, consulted in order; the first Response wins. */
 export type RouteHandler<S = YpartyServer> = CoreRouteHandler<S>;
@@ -62,6 +63,8 @@ export interface CreateServerOptions {
    * socket's address, and whatever a client sends in those headers is overwritten.
    */
   trustProxy?: TrustProxy;
+  /** Exact paths (e.g. `"/rooms"`) whose WebSockets go to a handler, which may open in-process connections to rooms. */
+  sockets?: Record<string, SocketHandler>;
 }
 
 export interface LiveRoomInfo {
@@ -111,6 +114,7 @@ class Server implements YpartyServer, ServerCore {
   readonly fetchSockets = new Set<WsSocket>();
   readonly listsRooms: boolean;
   readonly trustedProxies: number;
+  readonly sockets: ReadonlyMap<string, SocketHandler>;
   readonly publicServer = this;
   readonly #http: HttpServer;
   readonly #host: string;
@@ -132,6 +136,7 @@ class Server implements YpartyServer, ServerCore {
     this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
     this.trustedProxies = trustedProxyCount(options.trustProxy);
+    this.sockets = new Map(Object.entries(options.sockets ?? {}));
     this.partyContext = new PartyContext(
       { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
       options.vars ?? {},

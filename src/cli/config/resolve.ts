@@ -5,6 +5,7 @@ import { parseDotenv } from "./dotenv.js";
 import { ConfigProblems, type Report } from "./problems.js";
 import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
 import { parseCron } from "../../runtime/cron-expression.js";
+import { DEFAULT_ROOMS_PATH } from "../../rooms/mount.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
@@ -81,6 +82,8 @@ export interface ProjectConfig {
   listRooms: boolean;
   /** Proxies in front whose X-Forwarded-For gives the client's address (`createServer({ trustProxy })`). */
   trustProxy: boolean | number;
+  /** The rooms protocol: the module defining the room types (absolute), and the socket path. */
+  rooms?: { entry: string; path: string };
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -189,6 +192,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const persist = persistConfig(flags, root, file, fromFile, fromFlags);
   const crons = checkedCrons(file.crons ?? {}, fromFile);
   const trustProxy = flags.trustProxy ?? checkedTrustProxy(file.trustProxy, fromFile);
+  const rooms = file.rooms === undefined ? undefined : roomsConfig(root, file.rooms, fromFile);
   problems.throwIfAny();
   const name = flags.name ?? file.name;
   return {
@@ -210,6 +214,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     crons,
     listRooms: file.listRooms ?? true,
     trustProxy,
+    ...(rooms ? { rooms } : {}),
     notes,
   };
 }
@@ -227,6 +232,20 @@ function checkedTrustProxy(trustProxy: boolean | number | undefined, report: Rep
  */
 function envDefines(vars: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(vars).filter(([key]) => /^[A-Za-z_$][\w$]*$/.test(key)).map(([key, value]) => [key, JSON.stringify(value)]));
+}
+
+/** The rooms protocol: `"rooms": "src/rooms.ts"` or `{ "entry", "path" }`. */
+function roomsConfig(root: string, rooms: string | { entry?: string; path?: string }, report: Report): { entry: string; path: string } | undefined {
+  const spec = typeof rooms === "string" ? { entry: rooms } : rooms;
+  if (spec.entry === undefined) {
+    report("rooms.entry", "name the module that exports defineRooms({ types })");
+    return undefined;
+  }
+  const socketPath = spec.path ?? DEFAULT_ROOMS_PATH;
+  if (!socketPath.startsWith("/") || socketPath.startsWith("/parties/") || socketPath.startsWith("/party/")) {
+    report("rooms.path", `"${socketPath}" must start with "/" and lie outside /parties/ and /party/`);
+  }
+  return { entry: entryPath(root, spec.entry, "rooms.entry", report), path: socketPath };
 }
 
 /** Refuses an expression that cannot run now, naming the field, rather than at the server's start. */
