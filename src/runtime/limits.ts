@@ -6,10 +6,16 @@ export interface Limits {
   /** Largest WebSocket frame a client may send; a bigger one closes the connection with 1009. */
   maxMessageBytes: number;
   /**
-   * Unsent bytes one connection may queue (a client that stops reading). Past it the connection is
-   * closed with `CloseCode.SendBufferFull` and nothing more is queued for it.
+   * Unsent bytes one connection may queue (a client that stops reading), not counting the largest frame still
+   * being written (a large document's first sync). Past it the connection is closed with
+   * `CloseCode.SendBufferFull` and nothing more is queued for it.
    */
   maxSendBufferBytes: number;
+  /**
+   * Unsent bytes all connections of the server may queue together. Past it the connections holding the most
+   * unread bytes (beyond their largest frame) are closed with `CloseCode.SendBufferFull` until it holds again.
+   */
+  maxBufferedBytes: number;
   /** How often the server pings every socket. */
   heartbeatIntervalMs: number;
   /** How long a pinged socket may take to answer before it is terminated (its `onClose` runs). */
@@ -33,6 +39,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 16 * 1024 * 1024,
   maxSendBufferBytes: 32 * 1024 * 1024,
+  maxBufferedBytes: 512 * 1024 * 1024,
   heartbeatIntervalMs: 30_000,
   heartbeatTimeoutMs: 10_000,
   idleUnloadMs: 30_000,

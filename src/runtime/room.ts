@@ -22,6 +22,7 @@ import { createPartyRoom } from "./party-room.js";
 import { PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { StartGate } from "./start-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
+import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 
 export interface RoomDeps {
   party: string;
@@ -34,6 +35,8 @@ export interface RoomDeps {
   context: Context;
   limits: Limits;
   logger: Logger;
+  /** Unsent bytes, per connection and server-wide. */
+  sendBudget: SendBudget;
   /** Called whenever the room may have become idle (the registry decides). */
   mayBeIdle(room: LiveRoom): void;
 }
@@ -254,9 +257,12 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   // ConnectionOwner
-  afterSend(connection: RoomConnection, bufferedAmount: number): void {
-    if (bufferedAmount <= this.deps.limits.maxSendBufferBytes) return;
-    this.#log("warn", "connection.send_buffer_full", undefined, { code: "ERR_SEND_BUFFER_FULL", connection: connection.id, bufferedAmount });
+  afterSend(connection: RoomConnection): void {
+    this.deps.sendBudget.afterSend(connection);
+  }
+  sendBufferFull(connection: RoomConnection, limit: SendBufferLimit): void {
+    const bufferedAmount = connection.bufferedAmount;
+    this.#log("warn", "connection.send_buffer_full", undefined, { code: "ERR_SEND_BUFFER_FULL", connection: connection.id, bufferedAmount, limit });
     // The close frame queues behind the unread data; `ws` destroys the socket if the client never reads it.
     connection.close(CloseCode.SendBufferFull, "Send buffer full");
   }
