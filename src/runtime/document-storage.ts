@@ -10,6 +10,8 @@ export interface DocumentStorage {
   name: string;
   /** The server's logger, so document warnings land where the rest of the room's log goes. */
   logger: Logger;
+  /** `limits.maxDocumentBytes`: the largest document the room may hold. */
+  maxDocumentBytes: number;
 }
 
 const byRoom = new WeakMap<object, DocumentStorage>();

@@ -16,6 +16,11 @@ export interface Limits {
    * unread bytes (beyond their largest frame) are closed with `CloseCode.SendBufferFull` until it holds again.
    */
   maxBufferedBytes: number;
+  /**
+   * Largest document (its encoded Yjs state) a room may hold: the write that would take it past this is
+   * refused (HTTP 413, close 1009, `ERR_DOCUMENT_TOO_LARGE`), so no document grows into one nobody can open.
+   */
+  maxDocumentBytes: number;
   /** How often the server pings every socket. */
   heartbeatIntervalMs: number;
   /** How long a pinged socket may take to answer before it is terminated (its `onClose` runs). */
@@ -40,6 +45,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 16 * 1024 * 1024,
   maxSendBufferBytes: 32 * 1024 * 1024,
   maxBufferedBytes: 512 * 1024 * 1024,
+  maxDocumentBytes: 256 * 1024 * 1024,
   heartbeatIntervalMs: 30_000,
   heartbeatTimeoutMs: 10_000,
   idleUnloadMs: 30_000,

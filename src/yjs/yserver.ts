@@ -175,6 +175,7 @@ export class YServer implements Party.Server {
       onCustomMessage: (conn, message) => this.onCustomMessage(conn as Party.Connection, message),
       maxAwarenessIdsPerConnection: ctor.maxAwarenessIdsPerConnection,
       logger: this.#logger,
+      maxDocumentBytes: storage?.maxDocumentBytes,
     });
     return this.#session;
   }
