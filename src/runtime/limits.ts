@@ -27,6 +27,8 @@ export interface Limits {
   heartbeatTimeoutMs: number;
   /** A room with no connections, no request in flight and no pending alarm is unloaded after this long. */
   idleUnloadMs: number;
+  /** Idle rooms kept loaded at once (waiting for `idleUnloadMs`); past it the longest idle one is unloaded now. */
+  maxIdleRooms: number;
   /** Longest room id, in UTF-16 code units, after URL decoding. */
   maxRoomIdLength: number;
   /** Connections one room accepts at once; the next upgrade is answered 503. */
@@ -49,6 +51,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   heartbeatIntervalMs: 30_000,
   heartbeatTimeoutMs: 10_000,
   idleUnloadMs: 30_000,
+  maxIdleRooms: 1_000,
   maxRoomIdLength: 256,
   maxConnectionsPerRoom: 10_000,
   maxRefusalBodyBytes: 64 * 1024,

@@ -23,6 +23,8 @@ export interface PartyRoomParts {
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
   logger: Logger;
   limits: Limits;
+  /** See `DocumentStorage.unloadWhenIdle`. */
+  unloadWhenIdle(): void;
 }
 
 export function createPartyRoom(parts: PartyRoomParts): Room {
@@ -51,6 +53,7 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     name,
     logger: parts.logger,
     maxDocumentBytes: parts.limits.maxDocumentBytes,
+    unloadWhenIdle: parts.unloadWhenIdle,
   });
   return room;
 }

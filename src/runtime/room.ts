@@ -65,6 +65,8 @@ export class LiveRoom implements ConnectionOwner {
   readonly #storageOps = new PendingStorageOps();
   #busy = 0;
   #stopped = false;
+  /** The party keeps nothing in memory: unload as soon as idle (until a connection arrives). */
+  #unloadWhenIdle = false;
 
   constructor(private readonly deps: RoomDeps) {
     this.party = deps.party;
@@ -76,12 +78,18 @@ export class LiveRoom implements ConnectionOwner {
       storageOps: this.#storageOps,
       inputGate: (read) => this.#gate.holdWhile(read),
       blockConcurrencyWhile: (fn) => this.#whileBusy(() => this.#gate.block(fn)),
+      unloadWhenIdle: () => void (this.#unloadWhenIdle = true),
     });
     this.#inbox = new Inbox(this.#gate, (connection, frame) => this.#deliver(connection, frame), (connection) => this.#inboxDone(connection));
   }
 
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** The party asked to be unloaded as soon as nothing holds the room (see `DocumentStorage.unloadWhenIdle`). */
+  get unloadsWhenIdle(): boolean {
+    return this.#unloadWhenIdle;
   }
 
   /** No connection, nothing in flight, no pending alarm: the registry may unload it. */
@@ -117,6 +125,7 @@ export class LiveRoom implements ConnectionOwner {
   async accept(ws: WsSocket, url: URL, ctx: ConnectionContext): Promise<RoomConnection> {
     const id = url.searchParams.get("_pk") || url.searchParams.get("id") || newConnectionId();
     const connection = new RoomConnection(id, url.href, ws, this);
+    this.#unloadWhenIdle = false; // the party may keep things for connections
     this.#listen(ws, connection);
     ws.resume();
     await this.#whileBusy(() => this.#connect(connection, ctx));

@@ -142,7 +142,7 @@ class Server implements YpartyServer, ServerCore {
     );
     this.#setParties(options.parties);
     this.#crons = new CronScheduler(options.crons ?? {}, (cron) => this.#runCron(cron), this.logger);
-    this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits.idleUnloadMs);
+    this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits);
     this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs);
     this.sendBudget = new SendBudget(this.limits);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
