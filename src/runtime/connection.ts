@@ -6,6 +6,7 @@
 import type { WebSocket as WsSocket } from "ws";
 import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
 import type { Connection } from "./party-types.js";
+import { FRAGMENT_BYTES, PacedSender } from "./paced-sender.js";
 import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 
 /** What a connection reports to the runtime. */
@@ -19,6 +20,9 @@ export interface ConnectionOwner {
 }
 
 const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+
+const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
+  ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 
 export class RoomConnection implements BufferHolder {
   static readonly CONNECTING = READY_STATE.CONNECTING;
@@ -40,6 +44,8 @@ export class RoomConnection implements BufferHolder {
   #sentBytes = 0;
   #largestEnd = 0;
   #largestBytes = 0;
+  /** Made for the first binary message over `FRAGMENT_BYTES`. */
+  #paced: PacedSender | undefined;
 
   constructor(
     readonly id: string,
@@ -74,8 +80,9 @@ export class RoomConnection implements BufferHolder {
   get extensions(): string {
     return this.ws.extensions;
   }
+  /** Bytes sent but not written to the network yet (the socket's, and those of a large message still being paced). */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + (this.#paced?.heldBytes ?? 0);
   }
 
   /**
@@ -84,7 +91,7 @@ export class RoomConnection implements BufferHolder {
    * piling up behind it still count.
    */
   get unsentBeyondLargestFrame(): number {
-    const buffered = this.ws.bufferedAmount;
+    const buffered = this.bufferedAmount;
     return buffered - this.#largestUnsent(buffered);
   }
 
@@ -107,7 +114,7 @@ export class RoomConnection implements BufferHolder {
 
   #counted(bytes: number): void {
     this.#sentBytes += bytes;
-    if (bytes > this.#largestUnsent(this.ws.bufferedAmount)) {
+    if (bytes > this.#largestUnsent(this.bufferedAmount)) {
       this.#largestEnd = this.#sentBytes;
       this.#largestBytes = bytes;
     }
@@ -136,8 +143,13 @@ export class RoomConnection implements BufferHolder {
   /** Sends a text (string) or binary frame; a no-op once the connection is closing or closed. */
   send(data: string | ArrayBuffer | ArrayBufferView): void {
     if (this.ws.readyState !== READY_STATE.OPEN) return;
-    this.ws.send(data);
-    this.#counted(typeof data === "string" ? Buffer.byteLength(data) : data.byteLength);
+    const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+    if (this.#paced?.busy || (typeof data !== "string" && bytes > FRAGMENT_BYTES)) {
+      (this.#paced ??= new PacedSender(this.ws)).send(typeof data === "string" ? data : toBytes(data), bytes);
+    } else {
+      this.ws.send(data);
+    }
+    this.#counted(bytes);
     this.owner.afterSend(this);
   }
 

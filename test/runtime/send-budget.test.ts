@@ -2,6 +2,7 @@
  * Unsent outgoing bytes: a client that reads is never cut for the size of one frame, a client that stops
  * reading still is, and the server's total is capped (`maxBufferedBytes`), biggest unread holders closed first.
  */
+import { connect as connectTcp, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { CloseCode } from "../../src/runtime/index.js";
@@ -25,9 +26,13 @@ function resumeReading(client: TestClient): void {
 class Sender implements Party.Server {
   static readonly connections: Party.Connection[] = [];
   static readonly floods = new Map<string, number>();
+  static readonly closed: string[] = [];
   constructor(readonly room: Party.Room) {}
   onConnect(conn: Party.Connection) {
     Sender.connections.push(conn);
+  }
+  onClose(conn: Party.Connection) {
+    Sender.closed.push(conn.id);
   }
   onMessage(message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
     const [command, size] = String(message).split(" ");
@@ -43,6 +48,33 @@ class Sender implements Party.Server {
   }
 }
 
+/** A TCP proxy to `port` that passes the server's bytes on one read (≤ 64 KiB) every `everyMs`: a slow link. */
+async function throttlingProxy(port: string, everyMs: number): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<Socket>();
+  const proxy = createNetServer((client) => {
+    const upstream = connectTcp(Number(port), "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => (client.destroy(), upstream.destroy()));
+    }
+    client.pipe(upstream);
+    upstream.on("data", (chunk: Buffer) => {
+      client.write(chunk);
+      upstream.pause();
+      setTimeout(() => upstream.resume(), everyMs);
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (proxy.address() as AddressInfo).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
+}
+
 function openBuffered(): number {
   return Sender.connections.filter((c) => c.readyState === c.OPEN).reduce((sum, c) => sum + c.bufferedAmount, 0);
 }
@@ -51,6 +83,7 @@ describe("send buffers", () => {
   afterEach(() => {
     Sender.connections.length = 0;
     Sender.floods.clear();
+    Sender.closed.length = 0;
   });
 
   it("never cuts a client that reads for the size of one frame, however far past the cap", async () => {
@@ -62,6 +95,34 @@ describe("send buffers", () => {
     reader.send("echo after");
     expect(await reader.next()).toBe("echo after");
     expect(reader.ws.readyState).toBe(reader.ws.OPEN);
+  });
+
+  it("gives a client still reading a large frame more than the heartbeat timeout; one that stopped is terminated", async () => {
+    const limits = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_500 };
+    const { wsUrl } = await startServer({ main: Sender }, { storage: "memory", limits });
+    // The slow one reads through a proxy that passes 64 KiB every 10 ms: the whole frame takes ~4 s, far longer than
+    // the heartbeat gives; a ping written behind all of it would be answered too late.
+    const proxy = await throttlingProxy(new URL(wsUrl("/")).port, 10);
+    const slow = connect(`ws://127.0.0.1:${proxy.port}/party/one?_pk=slow`);
+    const stalled = connect(wsUrl("/party/one?_pk=stalled"));
+    await Promise.all([slow.opened, stalled.opened]);
+    stopReading(stalled);
+    const started = performance.now();
+    slow.send(`big ${24 * MiB}`);
+    stalled.send(`big ${24 * MiB}`);
+    expect(((await slow.next(20_000)) as Uint8Array).byteLength).toBe(24 * MiB);
+    expect(performance.now() - started).toBeGreaterThan(limits.heartbeatIntervalMs + limits.heartbeatTimeoutMs);
+    slow.send("echo still here");
+    expect(await slow.next()).toBe("echo still here");
+    await waitFor(
+      new Promise<void>((resolve) => {
+        const check = () => (Sender.closed.includes("stalled") ? resolve() : setTimeout(check, 10));
+        check();
+      }),
+      "the stalled client to be terminated",
+    );
+    expect(Sender.closed).not.toContain("slow");
+    proxy.close();
   });
 
   it("still closes a client that stops reading: what queues behind its large frame counts", async () => {
