@@ -79,6 +79,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       crons: project.crons,
       listRooms: project.listRooms,
       trustProxy: project.trustProxy,
+      limits: project.limits,
     });
     await server.listen();
   } catch (error) {
