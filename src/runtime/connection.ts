@@ -112,6 +112,11 @@ export class RoomConnection implements BufferHolder {
     this.owner.sendBufferFull(this, limit);
   }
 
+  terminate(): void {
+    this.closedByServer = true;
+    this.ws.terminate();
+  }
+
   #counted(bytes: number): void {
     this.#sentBytes += bytes;
     if (bytes > this.#largestUnsent(this.bufferedAmount)) {
