@@ -20,6 +20,7 @@ import { resolveLimits, type Limits } from "./limits.js";
 import { createLogger, type Logger } from "./log.js";
 import { definePartyFromModule, type PartyDefinition, type PartyModule } from "./party-module.js";
 import { RoomRegistry } from "./registry.js";
+import { SendBudget } from "./send-budget.js";
 import type { Cron } from "./party-types.js";
 import { LiveRoom } from "./room.js";
 import { closeSocketsWithin } from "./socket-close.js";
@@ -109,6 +110,7 @@ class Server implements YpartyServer, ServerCore {
   readonly registry: RoomRegistry;
   readonly partyContext: PartyContext;
   readonly heartbeat: Heartbeat;
+  readonly sendBudget: SendBudget;
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Set<WsSocket>();
@@ -145,8 +147,9 @@ class Server implements YpartyServer, ServerCore {
     );
     this.#setParties(options.parties);
     this.#crons = new CronScheduler(options.crons ?? {}, (cron) => this.#runCron(cron), this.logger);
-    this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits.idleUnloadMs);
+    this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits);
     this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs);
+    this.sendBudget = new SendBudget(this.limits);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
     this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));
@@ -289,6 +292,7 @@ class Server implements YpartyServer, ServerCore {
       context: this.partyContext.context,
       limits: this.limits,
       logger: this.logger,
+      sendBudget: this.sendBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),
     });
   }

@@ -33,6 +33,8 @@ export type YjsErrorCode =
   | "ERR_METHOD_NOT_ALLOWED"
   /** HTTP: a body over `MAX_HTTP_UPDATE_BYTES`. */
   | "ERR_BODY_TOO_BIG"
+  /** A write that would take the document past `limits.maxDocumentBytes` (HTTP 413, close 1009). */
+  | "ERR_DOCUMENT_TOO_LARGE"
   /** HTTP: a POST whose Content-Type is not `application/octet-stream`. */
   | "ERR_UNSUPPORTED_MEDIA_TYPE";
 
@@ -51,6 +53,8 @@ export class YjsError extends Error {
     switch (this.code) {
       case "ERR_LOAD_FAILED":
         return CloseCode.TryAgainLater;
+      case "ERR_DOCUMENT_TOO_LARGE":
+        return CloseCode.MessageTooBig;
       case "ERR_INVALID_UPDATE":
       case "ERR_INVALID_STATE_VECTOR":
       case "ERR_INVALID_AWARENESS":
@@ -74,6 +78,7 @@ export class YjsError extends Error {
       case "ERR_METHOD_NOT_ALLOWED":
         return 405;
       case "ERR_BODY_TOO_BIG":
+      case "ERR_DOCUMENT_TOO_LARGE":
         return 413;
       case "ERR_UNSUPPORTED_MEDIA_TYPE":
         return 415;

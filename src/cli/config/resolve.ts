@@ -6,6 +6,7 @@ import { ConfigProblems, type Report } from "./problems.js";
 import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
 import { parseCron } from "../../runtime/cron-expression.js";
 import { DEFAULT_ROOMS_PATH } from "../../rooms/mount.js";
+import { resolveLimits, type Limits } from "../../runtime/limits.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
@@ -84,6 +85,8 @@ export interface ProjectConfig {
   trustProxy: boolean | number;
   /** The rooms protocol: the module defining the room types (absolute), and the socket path. */
   rooms?: { entry: string; path: string };
+  /** `createServer`'s `limits`, each checked here. */
+  limits: Partial<Limits>;
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -193,6 +196,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const crons = checkedCrons(file.crons ?? {}, fromFile);
   const trustProxy = flags.trustProxy ?? checkedTrustProxy(file.trustProxy, fromFile);
   const rooms = file.rooms === undefined ? undefined : roomsConfig(root, file.rooms, fromFile);
+  const limits = checkedLimits(file.limits ?? {}, fromFile);
   problems.throwIfAny();
   const name = flags.name ?? file.name;
   return {
@@ -215,6 +219,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     listRooms: file.listRooms ?? true,
     trustProxy,
     ...(rooms ? { rooms } : {}),
+    limits,
     notes,
   };
 }
@@ -246,6 +251,16 @@ function roomsConfig(root: string, rooms: string | { entry?: string; path?: stri
     report("rooms.path", `"${socketPath}" must start with "/" and lie outside /parties/ and /party/`);
   }
   return { entry: entryPath(root, spec.entry, "rooms.entry", report), path: socketPath };
+}
+
+/** An unknown limit, or a value it cannot take, is reported now rather than at the server's start. */
+function checkedLimits(limits: Record<string, number>, report: Report): Partial<Limits> {
+  try {
+    resolveLimits(limits);
+  } catch (error) {
+    report("limits", `${(error as Error).message} (see docs/runtime.md#limits)`);
+  }
+  return limits;
 }
 
 /** Refuses an expression that cannot run now, naming the field, rather than at the server's start. */

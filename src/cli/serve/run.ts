@@ -80,6 +80,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       listRooms: project.listRooms,
       trustProxy: project.trustProxy,
       sockets: source.sockets,
+      limits: project.limits,
     });
     await server.listen();
   } catch (error) {
