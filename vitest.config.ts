@@ -1,6 +1,13 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // examples/ import yparty by its package names; tests run them against the sources.
+  resolve: {
+    alias: {
+      "yparty/rooms": fileURLToPath(new URL("./src/rooms/index.ts", import.meta.url)),
+    },
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

@@ -6,18 +6,25 @@
 import type { WebSocket as WsSocket } from "ws";
 import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
 import type { Connection } from "./party-types.js";
+import { FRAGMENT_BYTES, PacedSender } from "./paced-sender.js";
+import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
-  /** After a send, the socket's unsent bytes (the runtime closes a connection that never reads). */
-  afterSend(connection: RoomConnection, bufferedAmount: number): void;
+  /** After a send: the runtime judges the connection's unsent bytes (it closes a connection that never reads). */
+  afterSend(connection: RoomConnection): void;
+  /** Its unsent bytes passed `limit`: close it with 4008. */
+  sendBufferFull(connection: RoomConnection, limit: SendBufferLimit): void;
   /** A message listener threw. */
   listenerFailed(connection: RoomConnection, error: unknown): void;
 }
 
 const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
-export class RoomConnection {
+const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
+  ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+
+export class RoomConnection implements BufferHolder {
   static readonly CONNECTING = READY_STATE.CONNECTING;
   static readonly OPEN = READY_STATE.OPEN;
   static readonly CLOSING = READY_STATE.CLOSING;
@@ -33,6 +40,12 @@ export class RoomConnection {
   #events: ConnectionEvents | undefined;
   #state: unknown = null;
   #attachment: unknown = null;
+  /** Bytes handed to the socket since it opened, and where the largest frame still being written ends / its size. */
+  #sentBytes = 0;
+  #largestEnd = 0;
+  #largestBytes = 0;
+  /** Made for the first binary message over `FRAGMENT_BYTES`. */
+  #paced: PacedSender | undefined;
 
   constructor(
     readonly id: string,
@@ -67,8 +80,49 @@ export class RoomConnection {
   get extensions(): string {
     return this.ws.extensions;
   }
+  /** Bytes sent but not written to the network yet (the socket's, and those of a large message still being paced). */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + (this.#paced?.heldBytes ?? 0);
+  }
+
+  /**
+   * Unsent bytes beyond the largest single frame still being written: what the send-buffer cap judges, so a
+   * client that reads is never cut for the size of one frame (a large document's first sync), while bytes
+   * piling up behind it still count.
+   */
+  get unsentBeyondLargestFrame(): number {
+    const buffered = this.bufferedAmount;
+    return buffered - this.#largestUnsent(buffered);
+  }
+
+  /** The part of the largest frame in flight not written yet (the socket writes in order: sent − buffered is written). */
+  #largestUnsent(buffered: number): number {
+    if (this.#largestBytes === 0) return 0;
+    const unsent = Math.min(this.#largestBytes, this.#largestEnd - (this.#sentBytes - buffered));
+    if (unsent > 0) return unsent;
+    this.#largestBytes = 0;
+    return 0;
+  }
+
+  onceClosed(listener: () => void): void {
+    this.ws.once("close", listener);
+  }
+
+  sendBufferFull(limit: SendBufferLimit): void {
+    this.owner.sendBufferFull(this, limit);
+  }
+
+  terminate(): void {
+    this.closedByServer = true;
+    this.ws.terminate();
+  }
+
+  #counted(bytes: number): void {
+    this.#sentBytes += bytes;
+    if (bytes > this.#largestUnsent(this.bufferedAmount)) {
+      this.#largestEnd = this.#sentBytes;
+      this.#largestBytes = bytes;
+    }
   }
   /** @deprecated PartyKit's alias: the connection is the socket. */
   get socket(): this {
@@ -94,8 +148,14 @@ export class RoomConnection {
   /** Sends a text (string) or binary frame; a no-op once the connection is closing or closed. */
   send(data: string | ArrayBuffer | ArrayBufferView): void {
     if (this.ws.readyState !== READY_STATE.OPEN) return;
-    this.ws.send(data);
-    this.owner.afterSend(this, this.ws.bufferedAmount);
+    const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+    if (this.#paced?.busy || (typeof data !== "string" && bytes > FRAGMENT_BYTES)) {
+      (this.#paced ??= new PacedSender(this.ws)).send(typeof data === "string" ? data : toBytes(data), bytes);
+    } else {
+      this.ws.send(data);
+    }
+    this.#counted(bytes);
+    this.owner.afterSend(this);
   }
 
   /** The server (a hook, the room, a fault) closed it: frames still queued from it are not delivered. */

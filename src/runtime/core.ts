@@ -7,6 +7,7 @@ import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { PartyDefinition } from "./party-module.js";
 import type { RoomRegistry } from "./registry.js";
+import type { SocketHandler } from "./socket-mounts.js";
 
 /** Consulted in order for paths outside `/parties/` and `/party/`; the first Response wins. */
 export type RouteHandler<S = unknown> = (req: Request, server: S) => Response | undefined | Promise<Response | undefined>;
@@ -26,6 +27,8 @@ export interface ServerCore {
   readonly listsRooms: boolean;
   /** Sockets handed to the main party's `onSocket` (outside any room): closed with the server. */
   readonly fetchSockets: Set<WsSocket>;
+  /** `createServer({ sockets })`: exact paths whose WebSockets go to a handler (closed with the server, as above). */
+  readonly sockets: ReadonlyMap<string, SocketHandler>;
   /** The public server object handed to route handlers. */
   readonly publicServer: unknown;
   /** False once `close()` began: new requests and upgrades get 503. */

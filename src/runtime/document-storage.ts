@@ -10,6 +10,13 @@ export interface DocumentStorage {
   name: string;
   /** The server's logger, so document warnings land where the rest of the room's log goes. */
   logger: Logger;
+  /** `limits.maxDocumentBytes`: the largest document the room may hold. */
+  maxDocumentBytes: number;
+  /**
+   * The party keeps nothing of this room in memory (a request found no document): the runtime unloads the room
+   * as soon as no connection, request or alarm holds it, instead of after `limits.idleUnloadMs`.
+   */
+  unloadWhenIdle(): void;
 }
 
 const byRoom = new WeakMap<object, DocumentStorage>();

@@ -6,16 +6,29 @@ export interface Limits {
   /** Largest WebSocket frame a client may send; a bigger one closes the connection with 1009. */
   maxMessageBytes: number;
   /**
-   * Unsent bytes one connection may queue (a client that stops reading). Past it the connection is
-   * closed with `CloseCode.SendBufferFull` and nothing more is queued for it.
+   * Unsent bytes one connection may queue (a client that stops reading), not counting the largest frame still
+   * being written (a large document's first sync). Past it the connection is closed with
+   * `CloseCode.SendBufferFull` and nothing more is queued for it.
    */
   maxSendBufferBytes: number;
+  /**
+   * Unsent bytes all connections of the server may queue together. Past it the connections holding the most
+   * unread bytes (beyond their largest frame) are closed with `CloseCode.SendBufferFull` until it holds again.
+   */
+  maxBufferedBytes: number;
+  /**
+   * Largest document (its encoded Yjs state) a room may hold: the write that would take it past this is
+   * refused (HTTP 413, close 1009, `ERR_DOCUMENT_TOO_LARGE`), so no document grows into one nobody can open.
+   */
+  maxDocumentBytes: number;
   /** How often the server pings every socket. */
   heartbeatIntervalMs: number;
   /** How long a pinged socket may take to answer before it is terminated (its `onClose` runs). */
   heartbeatTimeoutMs: number;
   /** A room with no connections, no request in flight and no pending alarm is unloaded after this long. */
   idleUnloadMs: number;
+  /** Idle rooms kept loaded at once (waiting for `idleUnloadMs`); past it the longest idle one is unloaded now. */
+  maxIdleRooms: number;
   /** Longest room id, in UTF-16 code units, after URL decoding. */
   maxRoomIdLength: number;
   /** Connections one room accepts at once; the next upgrade is answered 503. */
@@ -33,9 +46,12 @@ export interface Limits {
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 16 * 1024 * 1024,
   maxSendBufferBytes: 32 * 1024 * 1024,
+  maxBufferedBytes: 512 * 1024 * 1024,
+  maxDocumentBytes: 256 * 1024 * 1024,
   heartbeatIntervalMs: 30_000,
   heartbeatTimeoutMs: 10_000,
   idleUnloadMs: 30_000,
+  maxIdleRooms: 1_000,
   maxRoomIdLength: 256,
   maxConnectionsPerRoom: 10_000,
   maxRefusalBodyBytes: 64 * 1024,

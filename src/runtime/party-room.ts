@@ -4,6 +4,7 @@ import type { Storage as BackingStorage } from "../../persistence/types.js";
 import type { ConnectionSet } from "./connections.js";
 import type { Logger } from "./log.js";
 import { registerDocumentStorage } from "./document-storage.js";
+import type { Limits } from "./limits.js";
 import type { Context, Room } from "./party-types.js";
 import { createRoomStorage, type PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { storageName } from "./routing.js";
@@ -21,6 +22,9 @@ export interface PartyRoomParts {
   inputGate(read: Promise<unknown>): void;
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
   logger: Logger;
+  limits: Limits;
+  /** See `DocumentStorage.unloadWhenIdle`. */
+  unloadWhenIdle(): void;
 }
 
 export function createPartyRoom(parts: PartyRoomParts): Room {
@@ -44,6 +48,12 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     getConnections: <T>(tag?: string) => [...connections.open(tag)].map((c) => c.asParty<T>()),
     analytics: { writeDataPoint: () => {} },
   };
-  registerDocumentStorage(room, { store: storage.docs, name, logger: parts.logger });
+  registerDocumentStorage(room, {
+    store: storage.docs,
+    name,
+    logger: parts.logger,
+    maxDocumentBytes: parts.limits.maxDocumentBytes,
+    unloadWhenIdle: parts.unloadWhenIdle,
+  });
   return room;
 }

@@ -1,9 +1,11 @@
 /**
  * The live rooms: one `LiveRoom` per party+room id, created on first use and unloaded after
- * `limits.idleUnloadMs` without connections, requests or alarms (after `onStop` has flushed it).
- * An arrival during an unload waits for it, then gets a fresh room.
+ * `limits.idleUnloadMs` without connections, requests or alarms (after `onStop` has flushed it), or at once
+ * when more than `limits.maxIdleRooms` rooms are idle (the longest idle first), or when its party keeps
+ * nothing in memory. An arrival during an unload waits for it, then gets a fresh room.
  */
 import { RuntimeError } from "./errors.js";
+import type { Limits } from "./limits.js";
 import type { LiveRoom } from "./room.js";
 import { storageName } from "./routing.js";
 
@@ -15,7 +17,7 @@ export class RoomRegistry {
 
   constructor(
     private readonly createRoom: (party: string, roomId: string) => LiveRoom,
-    private readonly idleUnloadMs: () => number,
+    private readonly limits: () => Pick<Limits, "idleUnloadMs" | "maxIdleRooms">,
   ) {}
 
   /** Runs `fn` with the live room (creating it); retried once if the room started unloading meanwhile. */
@@ -45,15 +47,30 @@ export class RoomRegistry {
     return [...this.#rooms.values()];
   }
 
-  /** Called by rooms whenever they may be idle: (re)arms the unload timer. */
+  /**
+   * Called by rooms whenever they may be idle: (re)arms the unload timer, or unloads at once a room whose party
+   * keeps nothing in memory (a request for a document that does not exist must not leave a live room behind).
+   */
   mayBeIdle(room: LiveRoom): void {
-    if (room.stopped || !room.isIdle() || this.#idleTimers.has(room)) return;
+    if (room.stopped || !room.isIdle()) return;
+    if (room.unloadsWhenIdle) {
+      this.#cancelIdle(room);
+      return void this.unloadIfIdle(room);
+    }
+    if (this.#idleTimers.has(room)) return;
+    const { idleUnloadMs, maxIdleRooms } = this.limits();
     const timer = setTimeout(() => {
       this.#idleTimers.delete(room);
       void this.unloadIfIdle(room);
-    }, this.idleUnloadMs());
+    }, idleUnloadMs);
     timer.unref();
     this.#idleTimers.set(room, timer);
+    // Idle rooms in the order they became idle (a Map keeps insertion order): past the cap, the oldest goes now.
+    for (const [oldest] of this.#idleTimers) {
+      if (this.#idleTimers.size <= maxIdleRooms) break;
+      this.#cancelIdle(oldest);
+      void this.unloadIfIdle(oldest);
+    }
   }
 
   /** Unloads `room` if nothing uses it (no connection, request, queued frame or alarm); false if something does. */

@@ -22,6 +22,7 @@ import { createPartyRoom } from "./party-room.js";
 import { PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { StartGate } from "./start-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
+import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 
 export interface RoomDeps {
   party: string;
@@ -34,6 +35,8 @@ export interface RoomDeps {
   context: Context;
   limits: Limits;
   logger: Logger;
+  /** Unsent bytes, per connection and server-wide. */
+  sendBudget: SendBudget;
   /** Called whenever the room may have become idle (the registry decides). */
   mayBeIdle(room: LiveRoom): void;
 }
@@ -62,6 +65,8 @@ export class LiveRoom implements ConnectionOwner {
   readonly #storageOps = new PendingStorageOps();
   #busy = 0;
   #stopped = false;
+  /** The party keeps nothing in memory: unload as soon as idle (until a connection arrives). */
+  #unloadWhenIdle = false;
 
   constructor(private readonly deps: RoomDeps) {
     this.party = deps.party;
@@ -73,12 +78,18 @@ export class LiveRoom implements ConnectionOwner {
       storageOps: this.#storageOps,
       inputGate: (read) => this.#gate.holdWhile(read),
       blockConcurrencyWhile: (fn) => this.#whileBusy(() => this.#gate.block(fn)),
+      unloadWhenIdle: () => void (this.#unloadWhenIdle = true),
     });
     this.#inbox = new Inbox(this.#gate, (connection, frame) => this.#deliver(connection, frame), (connection) => this.#inboxDone(connection));
   }
 
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** The party asked to be unloaded as soon as nothing holds the room (see `DocumentStorage.unloadWhenIdle`). */
+  get unloadsWhenIdle(): boolean {
+    return this.#unloadWhenIdle;
   }
 
   /** No connection, nothing in flight, no pending alarm: the registry may unload it. */
@@ -114,6 +125,7 @@ export class LiveRoom implements ConnectionOwner {
   async accept(ws: WsSocket, url: URL, ctx: ConnectionContext): Promise<RoomConnection> {
     const id = url.searchParams.get("_pk") || url.searchParams.get("id") || newConnectionId();
     const connection = new RoomConnection(id, url.href, ws, this);
+    this.#unloadWhenIdle = false; // the party may keep things for connections
     this.#listen(ws, connection);
     ws.resume();
     await this.#whileBusy(() => this.#connect(connection, ctx));
@@ -254,9 +266,12 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   // ConnectionOwner
-  afterSend(connection: RoomConnection, bufferedAmount: number): void {
-    if (bufferedAmount <= this.deps.limits.maxSendBufferBytes) return;
-    this.#log("warn", "connection.send_buffer_full", undefined, { code: "ERR_SEND_BUFFER_FULL", connection: connection.id, bufferedAmount });
+  afterSend(connection: RoomConnection): void {
+    this.deps.sendBudget.afterSend(connection);
+  }
+  sendBufferFull(connection: RoomConnection, limit: SendBufferLimit): void {
+    const bufferedAmount = connection.bufferedAmount;
+    this.#log("warn", "connection.send_buffer_full", undefined, { code: "ERR_SEND_BUFFER_FULL", connection: connection.id, bufferedAmount, limit });
     // The close frame queues behind the unread data; `ws` destroys the socket if the client never reads it.
     connection.close(CloseCode.SendBufferFull, "Send buffer full");
   }

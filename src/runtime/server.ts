@@ -20,11 +20,13 @@ import { resolveLimits, type Limits } from "./limits.js";
 import { createLogger, type Logger } from "./log.js";
 import { definePartyFromModule, type PartyDefinition, type PartyModule } from "./party-module.js";
 import { RoomRegistry } from "./registry.js";
+import { SendBudget } from "./send-budget.js";
 import type { Cron } from "./party-types.js";
 import { LiveRoom } from "./room.js";
 import { closeSocketsWithin } from "./socket-close.js";
 import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
+import type { SocketHandler } from "./socket-mounts.js";
 
 /** For paths outside `/parties/` and `/party/`, consulted in order; the first Response wins. */
 export type RouteHandler<S = YpartyServer> = CoreRouteHandler<S>;
@@ -62,6 +64,8 @@ export interface CreateServerOptions {
    * socket's address, and whatever a client sends in those headers is overwritten.
    */
   trustProxy?: TrustProxy;
+  /** Exact paths (e.g. `"/rooms"`) whose WebSockets go to a handler, which may open in-process connections to rooms. */
+  sockets?: Record<string, SocketHandler>;
 }
 
 export interface LiveRoomInfo {
@@ -106,11 +110,13 @@ class Server implements YpartyServer, ServerCore {
   readonly registry: RoomRegistry;
   readonly partyContext: PartyContext;
   readonly heartbeat: Heartbeat;
+  readonly sendBudget: SendBudget;
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Set<WsSocket>();
   readonly listsRooms: boolean;
   readonly trustedProxies: number;
+  readonly sockets: ReadonlyMap<string, SocketHandler>;
   readonly publicServer = this;
   readonly #http: HttpServer;
   readonly #host: string;
@@ -132,6 +138,7 @@ class Server implements YpartyServer, ServerCore {
     this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
     this.trustedProxies = trustedProxyCount(options.trustProxy);
+    this.sockets = new Map(Object.entries(options.sockets ?? {}));
     this.partyContext = new PartyContext(
       { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
       options.vars ?? {},
@@ -140,8 +147,9 @@ class Server implements YpartyServer, ServerCore {
     );
     this.#setParties(options.parties);
     this.#crons = new CronScheduler(options.crons ?? {}, (cron) => this.#runCron(cron), this.logger);
-    this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits.idleUnloadMs);
+    this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits);
     this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs);
+    this.sendBudget = new SendBudget(this.limits);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
     this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));
@@ -284,6 +292,7 @@ class Server implements YpartyServer, ServerCore {
       context: this.partyContext.context,
       limits: this.limits,
       logger: this.logger,
+      sendBudget: this.sendBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),
     });
   }

@@ -18,6 +18,7 @@ import type { PartyDefinition } from "./party-module.js";
 import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
 import { gateHook, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+import { acceptMountedSocket } from "./socket-mounts.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
 function ignoreError(): void {}
@@ -54,6 +55,8 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   if (route.kind === "room") {
     target = await roomTarget(core, req, url, route);
   } else {
+    const mounted = route.kind === "other" ? core.sockets.get(url.pathname) : undefined;
+    if (mounted) return acceptMountedSocket(core, req, socket, head, url, mounted);
     const main = core.parties.get(MAIN_PARTY);
     if (route.kind === "other" && main?.onSocket) return acceptFetchSocket(core, req, socket, head, url, main.onSocket);
     if (route.kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);

@@ -32,6 +32,8 @@ export interface ConversationHooks {
   maxAwarenessIds?: number | undefined;
   /** The first awareness entry of `peer` that was dropped (see AwarenessOwners). */
   awarenessRefused?(peer: Peer, clientId: number, reason: AwarenessRefusal): void;
+  /** Throws (a YjsError) when the document may not take `update` (see DocumentSize). */
+  admit(update: Uint8Array): void;
 }
 
 export class Conversation {
@@ -159,6 +161,7 @@ export class Conversation {
       }
       this.#acknowledge(peer, count);
     } else {
+      this.hooks.admit(update);
       this.#batch.add(peer, update, count);
     }
   }

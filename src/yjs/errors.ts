@@ -37,6 +37,8 @@ export type YjsErrorCode =
   | "ERR_METHOD_NOT_ALLOWED"
   /** HTTP: a body over `MAX_HTTP_UPDATE_BYTES`. */
   | "ERR_BODY_TOO_BIG"
+  /** A write that would take the document past `limits.maxDocumentBytes` (HTTP 413, close 1009). */
+  | "ERR_DOCUMENT_TOO_LARGE"
   /** HTTP: a POST whose Content-Type is not `application/octet-stream`. */
   | "ERR_UNSUPPORTED_MEDIA_TYPE";
 
@@ -56,6 +58,8 @@ export class YjsError extends Error {
       case "ERR_LOAD_FAILED":
       case "ERR_DOCUMENT_DAMAGED":
         return CloseCode.TryAgainLater;
+      case "ERR_DOCUMENT_TOO_LARGE":
+        return CloseCode.MessageTooBig;
       case "ERR_INVALID_UPDATE":
       case "ERR_INVALID_STATE_VECTOR":
       case "ERR_INVALID_AWARENESS":
@@ -79,6 +83,7 @@ export class YjsError extends Error {
       case "ERR_METHOD_NOT_ALLOWED":
         return 405;
       case "ERR_BODY_TOO_BIG":
+      case "ERR_DOCUMENT_TOO_LARGE":
         return 413;
       case "ERR_UNSUPPORTED_MEDIA_TYPE":
         return 415;

@@ -52,6 +52,7 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
       callback: options.callback,
       maxAwarenessIdsPerConnection: options.maxAwarenessIdsPerConnection,
       logger,
+      maxDocumentBytes: storage?.maxDocumentBytes,
     });
   });
   if (created) runsWith.set(session, options);

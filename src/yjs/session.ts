@@ -11,7 +11,9 @@ import * as Y from "yjs";
 import { CloseCode, ProtocolError, encodeCustomMessage } from "../protocol/index.js";
 import type { DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
+import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import { ChangeCallback } from "./change-callback.js";
+import { DocumentSize, encodedSize } from "./document-size.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
 import { MAX_BACKLOG_FRAMES, STORED_ANSWER_DRAIN_MS } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
@@ -45,6 +47,8 @@ export interface SessionOptions {
   /** Awareness client ids one connection may own (default `MAX_AWARENESS_IDS_PER_CONNECTION`). */
   maxAwarenessIdsPerConnection?: number | undefined;
   logger: Logger;
+  /** Largest encoded document it takes (default `DEFAULT_LIMITS.maxDocumentBytes`; rooms pass the server's limit). */
+  maxDocumentBytes?: number;
 }
 
 /** What the log says, once per connection, about the awareness entries it drops. */
@@ -65,6 +69,7 @@ export class DocumentSession {
   /** Connections that left while the room loaded, with changes waiting in their backlog. */
   readonly #leftWhileLoading: Peer[] = [];
   readonly #conversation: Conversation;
+  readonly #size: DocumentSize;
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
   #callback: ChangeCallback | undefined;
@@ -76,6 +81,7 @@ export class DocumentSession {
   constructor(private readonly options: SessionOptions) {
     this.#doc = new SharedDoc(options.room, options.gc);
     this.#callbackOptions = options.callback;
+    this.#size = new DocumentSize(() => encodedSize(this.doc), options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes);
     this.#conversation = new Conversation(this.#doc, {
       isReadOnly: options.isReadOnly,
       whenDurable: () => this.whenDurable(),
@@ -83,6 +89,7 @@ export class DocumentSession {
       maxAwarenessIds: options.maxAwarenessIdsPerConnection,
       awarenessRefused: (peer, clientId, reason) =>
         options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
+      admit: (update) => this.#size.admit(update),
     });
   }
 
@@ -170,6 +177,7 @@ export class DocumentSession {
     const snapshot = this.options.gc && this.options.load ? undefined : () => Y.encodeStateAsUpdate(this.#doc);
     const compactor = new Compactor({ store, name, policy, logger, snapshot });
     await compactor.start();
+    if (!this.options.load) this.#size.loaded(compactor.stats.bytes);
     this.#compactor = compactor;
     this.#log = new UpdateLog({ store, name, logger, onAppended: (bytes) => compactor.noteAppended(bytes) });
   }
@@ -276,6 +284,7 @@ export class DocumentSession {
     if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
     validateUpdate(update);
     this.#conversation.flush();
+    this.#size.admit(update);
     try {
       Y.applyUpdate(this.#doc, update, origin);
     } catch (error) {

@@ -123,8 +123,8 @@ export class YServer implements Party.Server {
     if (session.connectionCount === 0) return this.#unload(session);
   }
 
-  onRequest(request: Party.Request): Promise<Response> {
-    return handleDocumentRequest(request, {
+  async onRequest(request: Party.Request): Promise<Response> {
+    const response = await handleDocumentRequest(request, {
       live: () => (this.#session?.state === "ready" ? this.#session : undefined),
       stored: async () => {
         const storage = tryDocumentStorage(this.room);
@@ -137,6 +137,9 @@ export class YServer implements Party.Server {
       },
       readOnly: (req) => this.isReadOnlyRequest(req),
     });
+    // A request that loaded no document (a GET of a room that has none) leaves nothing worth keeping in memory.
+    if (this.#session === undefined) tryDocumentStorage(this.room)?.unloadWhenIdle();
+    return response;
   }
 
   async onStop(): Promise<void> {
@@ -175,6 +178,7 @@ export class YServer implements Party.Server {
       onCustomMessage: (conn, message) => this.onCustomMessage(conn as Party.Connection, message),
       maxAwarenessIdsPerConnection: ctor.maxAwarenessIdsPerConnection,
       logger: this.#logger,
+      maxDocumentBytes: storage?.maxDocumentBytes,
     });
     return this.#session;
   }

@@ -22,7 +22,13 @@ function describe(value: unknown): string {
  * Imports a server bundle and returns its parties. A module that throws while loading, or a default export
  * that is not a party, is an `ERR_BAD_ENTRY` naming the entry file.
  */
-export async function loadBundle(file: string, entries: Record<string, string>, root: string): Promise<Record<string, PartyModule>> {
+export async function loadBundle(
+  file: string,
+  entries: Record<string, string>,
+  root: string,
+  /** Entries that are not parties (the rooms module): their default exports go to `found`, unchecked. */
+  others?: { names: ReadonlySet<string>; found: Record<string, unknown> },
+): Promise<Record<string, PartyModule>> {
   let loaded: { parties: Record<string, Record<string, unknown>> };
   try {
     loaded = (await import(pathToFileURL(file).href)) as typeof loaded;
@@ -33,6 +39,10 @@ export async function loadBundle(file: string, entries: Record<string, string>, 
   const parties: Record<string, PartyModule> = {};
   for (const [name, namespace] of Object.entries(loaded.parties)) {
     const candidate = namespace.default;
+    if (others?.names.has(name)) {
+      others.found[name] = candidate;
+      continue;
+    }
     if (!isPartyModule(candidate)) {
       const entry = path.relative(root, entries[name] ?? name);
       throw new CliError(

@@ -19,6 +19,8 @@ export const yparty = {
   provider: path.join(packageDir, "provider", `index${ext}`),
   react: path.join(packageDir, "provider", `react${ext}`),
   persistence: path.join(packageDir, "persistence", `index${ext}`),
+  rooms: path.join(srcDir, "rooms", `index${ext}`),
+  roomsClient: path.join(packageDir, "rooms-client", `index${ext}`),
 } as const;
 
 /** Import specifiers PartyKit projects use, and yparty's own package names, mapped to our modules. */
@@ -32,6 +34,8 @@ export const compatibleModules: Record<string, string> = {
   "yparty/provider": yparty.provider,
   "yparty/react": yparty.react,
   "yparty/persistence": yparty.persistence,
+  "yparty/rooms": yparty.rooms,
+  "yparty/rooms-client": yparty.roomsClient,
 };
 
 /** Packages that must exist once per process (Yjs warns and breaks `instanceof` with two copies). */

@@ -5,6 +5,8 @@ import { parseDotenv } from "./dotenv.js";
 import { ConfigProblems, type Report } from "./problems.js";
 import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
 import { parseCron } from "../../runtime/cron-expression.js";
+import { DEFAULT_ROOMS_PATH } from "../../rooms/mount.js";
+import { resolveLimits, type Limits } from "../../runtime/limits.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
@@ -81,6 +83,10 @@ export interface ProjectConfig {
   listRooms: boolean;
   /** Proxies in front whose X-Forwarded-For gives the client's address (`createServer({ trustProxy })`). */
   trustProxy: boolean | number;
+  /** The rooms protocol: the module defining the room types (absolute), and the socket path. */
+  rooms?: { entry: string; path: string };
+  /** `createServer`'s `limits`, each checked here. */
+  limits: Partial<Limits>;
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -189,6 +195,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const persist = persistConfig(flags, root, file, fromFile, fromFlags);
   const crons = checkedCrons(file.crons ?? {}, fromFile);
   const trustProxy = flags.trustProxy ?? checkedTrustProxy(file.trustProxy, fromFile);
+  const rooms = file.rooms === undefined ? undefined : roomsConfig(root, file.rooms, fromFile);
+  const limits = checkedLimits(file.limits ?? {}, fromFile);
   problems.throwIfAny();
   const name = flags.name ?? file.name;
   return {
@@ -210,6 +218,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     crons,
     listRooms: file.listRooms ?? true,
     trustProxy,
+    ...(rooms ? { rooms } : {}),
+    limits,
     notes,
   };
 }
@@ -227,6 +237,30 @@ function checkedTrustProxy(trustProxy: boolean | number | undefined, report: Rep
  */
 function envDefines(vars: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(vars).filter(([key]) => /^[A-Za-z_$][\w$]*$/.test(key)).map(([key, value]) => [key, JSON.stringify(value)]));
+}
+
+/** The rooms protocol: `"rooms": "src/rooms.ts"` or `{ "entry", "path" }`. */
+function roomsConfig(root: string, rooms: string | { entry?: string; path?: string }, report: Report): { entry: string; path: string } | undefined {
+  const spec = typeof rooms === "string" ? { entry: rooms } : rooms;
+  if (spec.entry === undefined) {
+    report("rooms.entry", "name the module that exports defineRooms({ types })");
+    return undefined;
+  }
+  const socketPath = spec.path ?? DEFAULT_ROOMS_PATH;
+  if (!socketPath.startsWith("/") || socketPath.startsWith("/parties/") || socketPath.startsWith("/party/")) {
+    report("rooms.path", `"${socketPath}" must start with "/" and lie outside /parties/ and /party/`);
+  }
+  return { entry: entryPath(root, spec.entry, "rooms.entry", report), path: socketPath };
+}
+
+/** An unknown limit, or a value it cannot take, is reported now rather than at the server's start. */
+function checkedLimits(limits: Record<string, number>, report: Report): Partial<Limits> {
+  try {
+    resolveLimits(limits);
+  } catch (error) {
+    report("limits", `${(error as Error).message} (see docs/runtime.md#limits)`);
+  }
+  return limits;
 }
 
 /** Refuses an expression that cannot run now, naming the field, rather than at the server's start. */

@@ -52,6 +52,10 @@ export const configShape = object({
   listRooms: bool,
   // The client's address comes from X-Forwarded-For of this many proxies in front (true: one); yparty's own field.
   trustProxy: oneOf(bool, num),
+  // The rooms protocol (yparty's own): a module whose default export is defineRooms({ types }), mounted at path.
+  rooms: oneOf(str, object({ entry: str, path: str })),
+  // The server's limits (yparty's own field): any of createServer's `limits`, checked by the runtime.
+  limits: recordOf(num),
   // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
   team: str,
   preview: str,
@@ -103,6 +107,8 @@ export interface ConfigFile {
   crons?: Record<string, string>;
   listRooms?: boolean;
   trustProxy?: boolean | number;
+  rooms?: string | { entry?: string; path?: string };
+  limits?: Record<string, number>;
   [hosted: string]: unknown;
 }
 

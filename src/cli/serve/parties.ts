@@ -6,6 +6,8 @@ import { loadBundle } from "../bundle/load.js";
 import { createServerBuilder, type ServerBuilder } from "../bundle/server.js";
 import type { ProjectConfig } from "../config/resolve.js";
 import { CliError } from "../errors.js";
+import { createRoomsSource, ROOMS_ENTRY } from "./rooms.js";
+import type { SocketHandler } from "../../runtime/index.js";
 
 export type Parties = Record<string, PartyModule>;
 
@@ -17,6 +19,8 @@ export interface PartySource {
   /** Human description per party, e.g. `main (src/server.ts)`. */
   readonly description: string[];
   rebuild(): Promise<RebuildOutcome>;
+  /** `createServer({ sockets })`: the rooms protocol's socket when the config has `rooms`. */
+  readonly sockets: Record<string, SocketHandler>;
   /** Files the last build read (what `dev` watches). Empty when there is nothing to build. */
   inputs(): string[];
   dispose(): Promise<void>;
@@ -29,14 +33,15 @@ async function builtInMain(): Promise<Parties> {
 }
 
 export async function createPartySource(project: ProjectConfig, define: Record<string, string>, color: boolean): Promise<PartySource> {
-  const entries: Record<string, string> = { ...(project.main ? { main: project.main } : {}), ...project.parties };
+  const entries: Record<string, string> = { ...(project.main ? { main: project.main } : {}), ...project.parties, ...(project.rooms ? { [ROOMS_ENTRY]: project.rooms.entry } : {}) };
+  const rooms = createRoomsSource(project);
   const describeEntry = (name: string) => `${name} (${path.relative(process.cwd(), entries[name]!) || entries[name]})`;
   const description = [
     ...(project.main ? [] : ["main (built-in Yjs documents)"]),
     ...Object.keys(entries).map(describeEntry),
   ];
   if (Object.keys(entries).length === 0) {
-    return { description, rebuild: async () => ({ ok: true, parties: await builtInMain(), warnings: [] }), inputs: () => [], dispose: async () => {} };
+    return { description, sockets: {}, rebuild: async () => ({ ok: true, parties: await builtInMain(), warnings: [] }), inputs: () => [], dispose: async () => {} };
   }
   const outDir = await mkdtemp(path.join(os.tmpdir(), "yparty-build-"));
   let builder: ServerBuilder;
@@ -50,15 +55,18 @@ export async function createPartySource(project: ProjectConfig, define: Record<s
   let last: Parties | undefined;
   return {
     description,
+    sockets: rooms.sockets,
     async rebuild() {
       const outcome = await builder.build();
       inputs = outcome.inputs;
       if (!outcome.ok) return { ok: false, message: `The server code failed to build:\n${outcome.message}` };
       if (outcome.unchanged && last) return { ok: true, parties: last, warnings: outcome.warnings, unchanged: true };
       try {
-        const parties = await loadBundle(outcome.file, entries, project.root);
+        const others = { names: new Set([ROOMS_ENTRY]), found: {} as Record<string, unknown> };
+        const parties = await loadBundle(outcome.file, entries, project.root, others);
         const main = project.main ? {} : await builtInMain();
-        last = { ...main, ...parties };
+        const roomParties = project.rooms ? rooms.mount(others.found[ROOMS_ENTRY]) : {};
+        last = { ...main, ...parties, ...roomParties };
         return { ok: true, parties: last, warnings: outcome.warnings };
       } catch (error) {
         if (error instanceof CliError) return { ok: false, message: error.message };

@@ -79,6 +79,8 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       crons: project.crons,
       listRooms: project.listRooms,
       trustProxy: project.trustProxy,
+      sockets: source.sockets,
+      limits: project.limits,
     });
     await server.listen();
   } catch (error) {

@@ -1,0 +1,68 @@
+/**
+ * `defineRoomType`: the logic of one kind of room. Hooks run with `this` bound to the room (`RoomApi`): its
+ * authoritative JSON `state`, which the logic changes in place or replaces; every change is sent to the clients as
+ * a JSON Patch at the end of the event-loop tick.
+ */
+import type { Room as PartyRoom } from "../runtime/index.js";
+
+export interface RoomInput {
+  /** The game's action type (`p.type`), e.g. `"inc"`, `"player.move"`. */
+  type: string;
+  /** `p.data`, or the decoded bytes of a `room.message.bytes`. */
+  data: unknown;
+  /** The sender's player id. */
+  sender: string;
+  /** True for `room.message.bytes` (then `data` is a Uint8Array). */
+  binary: boolean;
+}
+
+export interface RoomApi<S = unknown> {
+  /** The authoritative state (plain JSON: objects, arrays, strings, finite numbers, booleans, null). */
+  state: S;
+  readonly room: string;
+  readonly roomType: string;
+  /** Player ids in the room, in join order. */
+  readonly clients: readonly string[];
+  /** A `room.message` (or `.bytes` for a Uint8Array) to every client, or every client but `except`. */
+  broadcast(type: string, data: unknown, options?: { except?: string }): void;
+  /** A `room.message` (or `.bytes`) to one player. */
+  send(player: string, type: string, data: unknown): void;
+  /** What `room.list` shows for this room. */
+  setMetadata(metadata: Record<string, unknown>): void;
+  /** The room's `room.storage`, for anything besides the state (which is stored by itself). */
+  readonly partyRoom: PartyRoom;
+}
+
+type Hook<S, A extends unknown[]> = ((this: RoomApi<S>, ...args: A) => void | Promise<void>) | undefined;
+
+export interface RoomTypeDefinition<S = unknown> {
+  /** Clients per room (default 16). `room.join_or_create` without a room name fills rooms up to it. */
+  maxClients?: number;
+  /** `room.message` types sent unreliably: coalesced (newest per sender and type) or dropped under backpressure. */
+  unreliable?: readonly string[];
+  /** The first state, when the room is created (`options` of the first join). Default state: `{}`. A `RoomError` refuses the join. */
+  onCreate?: Hook<S, [options: Record<string, unknown>]>;
+  /** A `RoomError` thrown here refuses the join (`rpc.response {ok: false, reason}`). */
+  onJoin?: Hook<S, [player: string, options: Record<string, unknown>]>;
+  onLeave?: Hook<S, [player: string]>;
+  /** A client's `room.message`; throw `RoomError` to answer the sender `error {reason}`. */
+  onInput?: Hook<S, [input: RoomInput]>;
+  /** Called every `tickMs` while the room has clients. */
+  onTick?: Hook<S, [elapsedMs: number]>;
+  tickMs?: number;
+}
+
+export interface RoomType<S = unknown> extends RoomTypeDefinition<S> {
+  readonly kind: "yparty.roomType";
+}
+
+export function defineRoomType<S = Record<string, unknown>>(definition: RoomTypeDefinition<S>): RoomType<S> {
+  return { ...definition, kind: "yparty.roomType" };
+}
+
+/** Thrown by room logic: the client gets `error {reason: message, room}` (bad input, not a server fault). */
+export class RoomError extends Error {
+  override readonly name = "RoomError";
+}
+
+export const DEFAULT_MAX_CLIENTS = 16;

@@ -1,0 +1,33 @@
+/** Every limit of the rooms protocol, with its default, in one place (documented in docs/rooms.md). */
+export interface RoomsLimits {
+  /** Bad frames after the handshake (each answered `error`); the one that reaches this closes the socket 4400. */
+  maxProtocolErrors: number;
+  /** A dropped session may be resumed (`handshake.session_id`) for this long; its rooms keep its seat meanwhile. */
+  resumeWindowMs: number;
+  /** Patches a room keeps for clients that have not acked them; one further behind gets a snapshot. */
+  maxKeptPatches: number;
+  /** Unsent bytes on a socket above which unreliable messages are coalesced (newest per sender and type) instead of sent. */
+  unreliableBufferBytes: number;
+  /** Unsent bytes on a socket above which the client is closed 4008: too slow for reliable messages. */
+  maxReliableBufferBytes: number;
+  /** Time to wait for `handshake` before closing 4400. */
+  handshakeTimeoutMs: number;
+  /**
+   * A room writes its state to `room.storage` at most this often (0: after every patch), and always at unload
+   * (idle, reload, graceful shutdown). A crash loses at most this much of the state.
+   */
+  saveIntervalMs: number;
+  /** Rooms one session may be in (or joining) at once; a join past it is refused. */
+  maxRoomsPerSession: number;
+}
+
+export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
+  maxProtocolErrors: 10,
+  resumeWindowMs: 30_000,
+  maxKeptPatches: 512,
+  unreliableBufferBytes: 64 * 1024,
+  maxReliableBufferBytes: 8 * 1024 * 1024,
+  handshakeTimeoutMs: 10_000,
+  saveIntervalMs: 250,
+  maxRoomsPerSession: 32,
+});

@@ -1,0 +1,67 @@
+/**
+ * `createRooms({ types })`: the rooms protocol as a mount on `createServer` — the parties it needs (one per room
+ * type, one matchmaker per room type) and the socket handler at its path (default `/rooms`).
+ *
+ *   const rooms = createRooms({ types: { counter } });
+ *   createServer({ parties: { ...myParties, ...rooms.parties }, sockets: rooms.sockets });
+ */
+import { silentLogger, type PartyModule, type SocketHandler, type SocketHost } from "../runtime/index.js";
+import type { RoomType } from "./define.js";
+import { RoomDirectory } from "./directory.js";
+import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
+import { DEFAULT_ROOMS_LIMITS, type RoomsLimits } from "./limits.js";
+import { matchmakerParty, matchmakerPartyName } from "./matchmaker-party.js";
+import { roomParty, roomPartyName } from "./room-party.js";
+import type { Session, SessionContext } from "./session.js";
+
+export const DEFAULT_ROOMS_PATH = "/rooms";
+
+export interface RoomsOptions {
+  /** Room type name → `defineRoomType(…)`. Names: letters, digits, `_`, `-` (at most 64). */
+  types: Record<string, RoomType<any>>;
+  /** Default `/rooms`. */
+  path?: string;
+  /** Default `devTokenVerifier`: every non-empty token (for development). */
+  verifyToken?: TokenVerifier;
+  /** When set, handshakes naming another `project_id` are refused (4401). */
+  projectId?: string;
+  limits?: Partial<RoomsLimits>;
+}
+
+export interface RoomsMount {
+  /** Spread into `createServer({ parties })` (and into `server.reload(parties)`). */
+  parties: Record<string, PartyModule>;
+  /** Pass as `createServer({ sockets })`. */
+  sockets: Record<string, SocketHandler>;
+}
+
+/** The default export of the module a config's `rooms` entry names (`yparty dev` mounts it at `rooms.path`). */
+export function defineRooms(options: Omit<RoomsOptions, "path">): Omit<RoomsOptions, "path"> {
+  return options;
+}
+
+const ROOM_TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function createRooms(options: RoomsOptions): RoomsMount {
+  const limits: RoomsLimits = { ...DEFAULT_ROOMS_LIMITS, ...options.limits };
+  const directory = new RoomDirectory();
+  const shared = { directory, limits, logger: silentLogger() };
+  const parties: Record<string, PartyModule> = {};
+  for (const [name, type] of Object.entries(options.types)) {
+    if (!ROOM_TYPE_NAME.test(name)) throw new TypeError(`Room type "${name}": use letters, digits, "_" and "-" (at most 64)`);
+    if (type?.kind !== "yparty.roomType") throw new TypeError(`Room type "${name}" must be made with defineRoomType(…)`);
+    parties[roomPartyName(name)] = roomParty(name, type, shared);
+    parties[matchmakerPartyName(name)] = matchmakerParty(name);
+  }
+  const roomTypes = new Set(Object.keys(options.types));
+  const handshake = { verifyToken: options.verifyToken ?? devTokenVerifier, ...(options.projectId === undefined ? {} : { projectId: options.projectId }) };
+  // Per server (a test restarts one, `yparty dev` may make a new one): sessions resume only on their own server.
+  const contexts = new WeakMap<SocketHost, SessionContext>();
+  const handler: SocketHandler = (ws, request, host) => {
+    shared.logger = host.logger;
+    let context = contexts.get(host);
+    if (!context) contexts.set(host, (context = { host, roomTypes, directory, limits, logger: host.logger, sessions: new Map<string, Session>() }));
+    acceptRoomsSocket(ws, request, context, handshake);
+  };
+  return { parties, sockets: { [options.path ?? DEFAULT_ROOMS_PATH]: handler } };
+}

@@ -1,0 +1,385 @@
+/**
+ * One room type as a party: each room is one live instance (the runtime's registry), its sessions are in-process
+ * connections (one per player), and its authoritative state is stored in `room.storage` under `STATE_KEY` after
+ * every patch, so it survives an unload or a restart. Patches are a diff of the state against the last one sent,
+ * once per event-loop tick (`setImmediate`), however many inputs changed it.
+ */
+import type { Connection, Logger, Room, Server, Worker } from "../runtime/index.js";
+import { errorResponse } from "../runtime/index.js";
+import { canonicalChecksum, canonicalJson, clone, diff, MessageType, stateChecksum, type Envelope } from "./wire/index.js";
+import { DEFAULT_MAX_CLIENTS, RoomError, type RoomApi, type RoomInput, type RoomType } from "./define.js";
+import type { RoomDirectory } from "./directory.js";
+import { Link, unreliableFrame, type JoinRequest } from "./link.js";
+import type { RoomsLimits } from "./limits.js";
+
+export const STATE_KEY = "yparty.rooms.state";
+
+interface StoredRoom {
+  state: unknown;
+  seq: number;
+  metadata: Record<string, unknown>;
+}
+
+interface Member {
+  player: string;
+  conn: Connection;
+  /** The last seq the client acknowledged (it had this state). */
+  ack: number;
+}
+
+export interface RoomPartyShared {
+  directory: RoomDirectory;
+  limits: RoomsLimits;
+  /** The server's logger (the mount sets it as sockets arrive: rooms only run once a session joined one). */
+  logger: Logger;
+}
+
+/** The party name a room type's rooms live under. */
+export function roomPartyName(roomType: string): string {
+  return `rooms.${roomType}`;
+}
+
+/** The parties of the rooms protocol are reached only through its socket: their own URLs answer 404. */
+export function closedToClients(): Response {
+  return errorResponse("ERR_NOT_FOUND", "Rooms are reached through the rooms socket (handshake first)", 404);
+}
+
+export function roomParty(roomTypeName: string, type: RoomType<any>, shared: RoomPartyShared): Worker {
+  const maxClients = type.maxClients ?? DEFAULT_MAX_CLIENTS;
+  const unreliable = new Set(type.unreliable ?? []);
+
+  return class RoomParty implements Server {
+    static onBeforeConnect = closedToClients;
+    static onBeforeRequest = closedToClients;
+
+    readonly #members = new Map<string, Member>();
+    /** Frames of connections whose join is still running (async hooks): delivered once they are members. */
+    readonly #joining = new Map<Connection, string[]>();
+    #state: unknown = {};
+    /** The state as of `#seq` (what the clients have been sent). */
+    #sent: unknown = {};
+    #seq = 0;
+    #checksum = stateChecksum({});
+    #created = false;
+    /** The running `onCreate`, which concurrent first joins share. */
+    #creating: Promise<void> | undefined;
+    #metadata: Record<string, unknown> = {};
+    /** Patch frames not yet acknowledged by every member, oldest first. */
+    #kept: Array<{ seq: number; frame: string; checksum: string }> = [];
+    #flushScheduled = false;
+    #saveTimer: NodeJS.Timeout | undefined;
+    #tick: NodeJS.Timeout | undefined;
+    /** The sender of the input being handled: the coalescing key of what it broadcasts. */
+    #sender = "";
+    readonly #api: RoomApi;
+
+    constructor(readonly room: Room) {
+      const self = this;
+      this.#api = {
+        get state() {
+          return self.#state;
+        },
+        set state(next) {
+          self.#state = next;
+        },
+        room: room.id,
+        roomType: roomTypeName,
+        get clients() {
+          return [...self.#members.keys()];
+        },
+        broadcast: (messageType, data, options) => this.#broadcast(messageType, data, options?.except),
+        send: (player, messageType, data) => {
+          const member = this.#members.get(player);
+          if (member) member.conn.send(this.#messageFrame(messageType, data));
+        },
+        setMetadata: (metadata) => {
+          this.#metadata = { ...metadata };
+          this.#list();
+        },
+        partyRoom: room,
+      };
+    }
+
+    async onStart(): Promise<void> {
+      const stored = await this.room.storage.get<StoredRoom>(STATE_KEY);
+      if (!stored) return;
+      this.#created = true;
+      this.#state = stored.state;
+      this.#sent = clone(stored.state);
+      this.#seq = stored.seq;
+      this.#metadata = stored.metadata;
+      this.#checksum = stateChecksum(this.#sent);
+      this.#list();
+    }
+
+    onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void | Promise<void> {
+      if (typeof message !== "string") return;
+      const envelope = JSON.parse(message) as Envelope<Record<string, unknown>>;
+      const p = envelope.p;
+      if (envelope.t === Link.Join) return this.#join(conn, p as unknown as JoinRequest);
+      const member = this.#members.get(conn.id);
+      if (!member || member.conn !== conn) return void this.#joining.get(conn)?.push(message);
+      switch (envelope.t) {
+        case Link.Resume:
+          return this.#catchUp(member);
+        case MessageType.Message:
+        case MessageType.MessageBytes:
+          return this.#input(member, envelope.t === MessageType.MessageBytes, p);
+        case MessageType.Ack:
+          return this.#ack(member, p.seq, p.checksum);
+        case MessageType.Resync:
+          this.#flush();
+          member.conn.send(this.#snapshotFrame());
+          return;
+      }
+    }
+
+    async onClose(conn: Connection): Promise<void> {
+      const member = this.#members.get(conn.id);
+      if (!member || member.conn !== conn) return; // replaced by a newer connection of the same player
+      this.#members.delete(conn.id);
+      this.#list();
+      if (this.#members.size === 0) this.#stopTicking();
+      await this.#run(() => type.onLeave?.call(this.#api, member.player));
+    }
+
+    onStop(): void {
+      this.#flush();
+      if (this.#saveTimer) this.#save(); // what the interval held back
+      this.#stopTicking();
+      shared.directory.remove(roomTypeName, this.room.id);
+    }
+
+    // ---- joining ---------------------------------------------------------------------------------
+
+    async #join(conn: Connection, request: JoinRequest): Promise<void> {
+      const rejoin = this.#members.get(conn.id); // the same player again (a resumed or second session)
+      if (!rejoin && this.#members.size + this.#joining.size >= maxClients) return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
+      this.#joining.set(conn, []);
+      let held: string[] = [];
+      try {
+        if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));
+        if (!rejoin) await this.#run(() => type.onJoin?.call(this.#api, request.player, request.options));
+      } catch (error) {
+        // A RoomError from onCreate or onJoin refuses the join with its reason (a ban, a password, a locked room).
+        if (error instanceof RoomError) return this.#refuse(conn, error.message);
+        throw error;
+      } finally {
+        held = this.#joining.get(conn) ?? [];
+        this.#joining.delete(conn);
+      }
+      if (conn.readyState !== 1) {
+        // The session left while onJoin ran: it is not a member, so undo its join here.
+        if (!rejoin) await this.#run(() => type.onLeave?.call(this.#api, request.player));
+        return;
+      }
+      this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
+      this.#members.set(conn.id, { player: request.player, conn, ack: this.#seq });
+      conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
+      conn.send(this.#snapshotFrame());
+      this.#list();
+      this.#startTicking();
+      for (const frame of held) await this.onMessage(frame, conn);
+    }
+
+    #refuse(conn: Connection, reason: string): void {
+      conn.send(JSON.stringify({ t: Link.Refused, p: { reason } }));
+      conn.close(1000, "Join refused");
+    }
+
+    /** Runs `onCreate`; the room counts as created only once it succeeded (a throw is retried by the next join). */
+    async #create(options: Record<string, unknown>): Promise<void> {
+      this.#state = {};
+      await this.#run(() => type.onCreate?.call(this.#api, options));
+      this.#sent = clone(this.#state);
+      this.#checksum = stateChecksum(this.#sent);
+      this.#created = true;
+      this.#save();
+    }
+
+    /** After a resumed session: the patches after its last ack, or a snapshot when they are no longer kept. */
+    #catchUp(member: Member): void {
+      this.#flush();
+      if (member.ack === this.#seq) return;
+      const oldest = this.#kept[0];
+      if (oldest && oldest.seq <= member.ack + 1) {
+        for (const patch of this.#kept) if (patch.seq > member.ack) member.conn.send(patch.frame);
+      } else {
+        member.conn.send(this.#snapshotFrame());
+      }
+    }
+
+    // ---- inputs ----------------------------------------------------------------------------------
+
+    #input(member: Member, binary: boolean, p: Record<string, unknown>): void | Promise<void> {
+      const inputType = p.type;
+      if (typeof inputType !== "string" || inputType === "") return this.#error(member, 'p.type must be a non-empty string');
+      let data: unknown = p.data;
+      if (binary) {
+        if (typeof p.data_b64 !== "string" || !BASE64.test(p.data_b64)) return this.#error(member, "p.data_b64 must be base64");
+        data = new Uint8Array(Buffer.from(p.data_b64, "base64"));
+      }
+      const input: RoomInput = { type: inputType, data, sender: member.player, binary };
+      return this.#run(() => type.onInput?.call(this.#api, input), member);
+    }
+
+    #ack(member: Member, seq: unknown, checksum: unknown): void {
+      if (typeof seq !== "number" || !Number.isInteger(seq) || seq < 0 || seq > this.#seq) {
+        return this.#error(member, `p.seq must be an integer from 0 to ${this.#seq}`);
+      }
+      const expected = seq === this.#seq ? this.#checksum : this.#kept.find((patch) => patch.seq === seq)?.checksum;
+      if (typeof checksum === "string" && expected !== undefined && checksum !== expected) {
+        // The client holds another state than the room sent (the seed's optional ack checksum): it gets the whole state.
+        this.#flush();
+        member.conn.send(this.#snapshotFrame());
+        return;
+      }
+      if (seq <= member.ack) return;
+      member.ack = seq;
+      this.#trimKept();
+    }
+
+    /**
+     * Runs a logic hook with `this` = the room; its changes go out at the end of the tick. A `RoomError` answers
+     * `member` with `error`; anything else is a fault the runtime reports (and closes that player's connection).
+     */
+    #run(hook: () => void | Promise<void>, member?: Member): void | Promise<void> {
+      this.#sender = member?.player ?? "";
+      const settle = (error?: unknown): void => {
+        this.#sender = "";
+        this.#scheduleFlush();
+        if (error === undefined) return;
+        if (error instanceof RoomError && member) return this.#error(member, error.message);
+        throw error;
+      };
+      let result: void | Promise<void>;
+      try {
+        result = hook();
+      } catch (error) {
+        return settle(error);
+      }
+      if (!(result instanceof Promise)) return settle();
+      return result.then(() => settle(), settle);
+    }
+
+    #error(member: Member, reason: string): void {
+      member.conn.send(JSON.stringify({ t: MessageType.Error, p: { reason, room: this.room.id } }));
+    }
+
+    // ---- outgoing --------------------------------------------------------------------------------
+
+    #messageFrame(messageType: string, data: unknown): string {
+      return data instanceof Uint8Array
+        ? JSON.stringify({ t: MessageType.MessageBytes, p: { room: this.room.id, type: messageType, data_b64: Buffer.from(data).toString("base64") } })
+        : JSON.stringify({ t: MessageType.Message, p: { room: this.room.id, type: messageType, data } });
+    }
+
+    #broadcast(messageType: string, data: unknown, except: string | undefined): void {
+      let frame = this.#messageFrame(messageType, data);
+      if (unreliable.has(messageType)) frame = unreliableFrame(JSON.stringify([this.#sender, messageType]), frame);
+      for (const member of this.#members.values()) if (member.player !== except) member.conn.send(frame);
+    }
+
+    #snapshotFrame(): string {
+      return JSON.stringify({ t: MessageType.Snapshot, p: { room: this.room.id, state: this.#sent, seq: this.#seq, checksum: this.#checksum } });
+    }
+
+    #scheduleFlush(): void {
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    }
+
+    /**
+     * Sends what changed since the last patch as one patch (seq + 1), keeps it for late acks, stores the state.
+     * A state that is not JSON (a BigInt, a cycle) is logged and rolled back to the last state sent.
+     */
+    #flush(): void {
+      if (!this.#created) return;
+      let next: { ops: ReturnType<typeof diff>; sent: unknown; checksum: string; frame: string };
+      try {
+        const ops = diff(this.#sent, this.#state);
+        if (ops.length === 0) return;
+        // One walk gives the checksum and the copy kept as "sent" (and refuses what is not JSON).
+        const canonical = canonicalJson(this.#state);
+        const sent: unknown = JSON.parse(canonical);
+        const checksum = canonicalChecksum(canonical);
+        const frame = JSON.stringify({ t: MessageType.Patch, p: { room: this.room.id, ops, seq: this.#seq + 1, checksum } });
+        next = { ops, sent, checksum, frame };
+      } catch (error) {
+        this.#log("error", "rooms.state_invalid", error, { message: "The room's state is not plain JSON; it was rolled back to the last state sent" });
+        this.#state = clone(this.#sent);
+        return;
+      }
+      const { frame } = next;
+      this.#sent = next.sent;
+      this.#seq++;
+      this.#checksum = next.checksum;
+      for (const member of this.#members.values()) member.conn.send(frame);
+      this.#kept.push({ seq: this.#seq, frame, checksum: this.#checksum });
+      this.#trimKept();
+      this.#scheduleSave();
+    }
+
+    /** Keeps patches back to the oldest ack, and never more than `maxKeptPatches`. */
+    #trimKept(): void {
+      let oldestAck = this.#seq;
+      for (const member of this.#members.values()) oldestAck = Math.min(oldestAck, member.ack);
+      let drop = 0;
+      while (drop < this.#kept.length && (this.#kept[drop]!.seq <= oldestAck || this.#kept.length - drop > shared.limits.maxKeptPatches)) drop++;
+      if (drop > 0) this.#kept.splice(0, drop);
+    }
+
+    /** At most one write per `saveIntervalMs` (0: every patch); the last state is always written at unload. */
+    #scheduleSave(): void {
+      const interval = shared.limits.saveIntervalMs;
+      if (interval <= 0) return this.#save();
+      this.#saveTimer ??= setTimeout(() => this.#save(), interval);
+    }
+
+    #save(): void {
+      clearTimeout(this.#saveTimer);
+      this.#saveTimer = undefined;
+      const stored: StoredRoom = { state: this.#sent, seq: this.#seq, metadata: this.#metadata };
+      this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
+    }
+
+    #log(level: "warn" | "error", event: string, error: unknown, fields: Record<string, unknown>): void {
+      const code = event === "room.hook_failed" ? "ERR_HOOK_FAILED" : "ERR_INTERNAL";
+      shared.logger[level](event, { code, party: this.room.name, room: this.room.id, ...fields, error });
+    }
+
+    #list(): void {
+      if (!this.#created) return;
+      shared.directory.update({ room: this.room.id, room_type: roomTypeName, clients: this.#members.size, max_clients: maxClients, metadata: this.#metadata });
+    }
+
+    #startTicking(): void {
+      const tickMs = type.tickMs;
+      if (!type.onTick || !tickMs || this.#tick) return;
+      let last = Date.now();
+      this.#tick = setInterval(() => {
+        const now = Date.now();
+        const elapsed = now - last;
+        last = now;
+        const failed = (error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onTick" });
+        try {
+          void Promise.resolve(this.#run(() => type.onTick!.call(this.#api, elapsed))).catch(failed);
+        } catch (error) {
+          failed(error);
+        }
+      }, tickMs);
+    }
+
+    #stopTicking(): void {
+      clearInterval(this.#tick);
+      this.#tick = undefined;
+    }
+  };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+

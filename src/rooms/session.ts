@@ -1,0 +1,365 @@
+/**
+ * One client's session: the rooms it is in (one in-process connection to each room party), its requests and
+ * their `rpc.response`, the bad-frame count, and the socket it currently speaks through. A dropped socket leaves
+ * the session detached for `resumeWindowMs` (its rooms keep its seat); a handshake with its `session_id` attaches
+ * a new socket and the rooms send what the client missed since its last ack.
+ */
+import type { WebSocket as WsSocket } from "ws";
+import { encode as encodeMsgpack } from "@msgpack/msgpack";
+import { CloseCode, type LocalConnection, type Logger, type SocketHost } from "../runtime/index.js";
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  EnvelopeError,
+  isRecord,
+  MessageType,
+  RoomsCloseCode,
+  type Codec,
+  type Envelope,
+  type RequestId,
+} from "./wire/index.js";
+import { ERROR_FRAME_PREFIX, INTERNAL_FRAME_PREFIX, Link, splitUnreliable, UNRELIABLE_PREFIX } from "./link.js";
+import { newId } from "./ids.js";
+import { Outbox } from "./outbox.js";
+import { roomPartyName } from "./room-party.js";
+import { MATCHMAKER_ROOM, matchmakerPartyName } from "./matchmaker-party.js";
+import type { RoomDirectory } from "./directory.js";
+import type { RoomsLimits } from "./limits.js";
+
+/** What every session of one mount shares. */
+export interface SessionContext {
+  host: SocketHost;
+  roomTypes: ReadonlySet<string>;
+  directory: RoomDirectory;
+  limits: RoomsLimits;
+  logger: Logger;
+  /** Sessions by id, for resume; a session removes itself when it ends. */
+  sessions: Map<string, Session>;
+}
+
+interface JoinRequest {
+  rid: RequestId | undefined;
+  options: Record<string, unknown>;
+  named: boolean;
+  tried: Set<string>;
+  /** A rejoin the session makes by itself (after a reload): no `rpc.response`, the snapshot says it all. */
+  silent?: boolean;
+}
+
+interface RoomLink {
+  room: string;
+  roomType: string;
+  options: Record<string, unknown>;
+  conn: LocalConnection;
+  joined: boolean;
+  leaving: boolean;
+  /** Set by `~refused`; the room closes the link next. */
+  refused?: string;
+  /** The join request still waiting for its answer. */
+  request?: JoinRequest;
+}
+
+/** How many full rooms an unnamed join tries before it creates one. */
+const FREE_ROOM_ATTEMPTS = 3;
+const MAX_ROOM_NAME_LENGTH = 128;
+/** C0, DEL and C1: invisible in logs, never a sensible name. */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+export class Session {
+  readonly id = newId(16);
+  readonly #links = new Map<string, RoomLink>();
+  /** The matchmakers this session waits in, by room type. */
+  readonly #queues = new Map<string, LocalConnection>();
+  #ws: WsSocket | undefined;
+  #outbox: Outbox | undefined;
+  #codec: Codec = "json";
+  #errors = 0;
+  #expiry: NodeJS.Timeout | undefined;
+  #ended = false;
+
+  constructor(
+    readonly player: string,
+    private readonly ctx: SessionContext,
+  ) {
+    ctx.sessions.set(this.id, this);
+  }
+
+  /** Speaks through `ws` from now on (a new session, or a resumed one). Answers `handshake.ok`. */
+  attach(ws: WsSocket, codec: Codec, resumed: boolean): void {
+    const previous = this.#ws;
+    if (previous) {
+      this.#release();
+      previous.close(4009, "Replaced by a resumed session");
+    }
+    clearTimeout(this.#expiry);
+    this.#ws = ws;
+    this.#codec = codec;
+    this.#errors = 0;
+    this.#outbox = new Outbox(ws, this.ctx.limits);
+    ws.on("message", this.#onFrame);
+    ws.on("close", this.#onClose);
+    const rooms = [...this.#links.values()].filter((link) => link.joined).map((link) => ({ room: link.room, room_type: link.roomType }));
+    ws.send(JSON.stringify({ t: MessageType.HandshakeOk, p: { codec, session_id: this.id, player: this.player, resumed, rooms } }));
+    if (resumed) for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
+  }
+
+  /** Frames that arrived while the handshake was being checked, in order. */
+  replay(frames: ReadonlyArray<string | Uint8Array>): void {
+    for (const frame of frames) if (this.#ws) this.#receive(frame);
+  }
+
+  readonly #onFrame = (data: Buffer, isBinary: boolean): void => this.#receive(isBinary ? new Uint8Array(data) : data.toString("utf8"));
+
+  readonly #onClose = (): void => {
+    this.#release();
+    this.#ws = undefined;
+    this.#dequeue(undefined); // a match found now could not reach the player
+    if (this.#links.size === 0) return this.end();
+    this.#expiry = setTimeout(() => this.end(), this.ctx.limits.resumeWindowMs);
+    this.#expiry.unref(); // a closing server does not wait for it: its rooms close the links
+  };
+
+  #release(): void {
+    this.#ws?.off("message", this.#onFrame);
+    this.#ws?.off("close", this.#onClose);
+    this.#outbox?.close();
+    this.#outbox = undefined;
+  }
+
+  /** Leaves every room and queue, and forgets the session (not resumable any more). */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#expiry);
+    this.ctx.sessions.delete(this.id);
+    this.#dequeue(undefined);
+    for (const link of this.#links.values()) {
+      link.leaving = true;
+      link.conn.close(1000, "Session ended");
+    }
+    this.#links.clear();
+  }
+
+  // ---- from the client ---------------------------------------------------------------------------
+
+  #receive(frame: string | Uint8Array): void {
+    let envelope: Envelope<Record<string, unknown>>;
+    try {
+      envelope = decodeEnvelope(this.#codec, frame);
+    } catch (error) {
+      return this.badInput(undefined, error instanceof EnvelopeError ? error.message : "malformed frame");
+    }
+    const { p, rid } = envelope;
+    switch (envelope.t) {
+      case MessageType.JoinOrCreate:
+        return this.#joinOrCreate(p, rid);
+      case MessageType.Leave:
+        return this.#leave(p, rid);
+      case MessageType.List:
+        if (p.room_type !== undefined && typeof p.room_type !== "string") return this.badInput(rid, "p.room_type must be a string");
+        return this.respond(rid, { rooms: this.ctx.directory.list(p.room_type as string | undefined) });
+      case MessageType.Message:
+      case MessageType.MessageBytes:
+      case MessageType.Ack:
+      case MessageType.Resync: {
+        const link = this.#link(p.room, rid); // still joining too: the room holds it until the join is done
+        if (link) link.conn.send(JSON.stringify({ t: envelope.t, p }));
+        return;
+      }
+      case MessageType.Enqueue: {
+        const { room_type: roomType, size } = p;
+        if (!this.#knownType(roomType, rid)) return;
+        if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 1000) return this.badInput(rid, "p.size must be an integer from 1 to 1000");
+        try {
+          this.#enqueue(roomType, size);
+        } catch (error) {
+          return this.respond(rid, { room_type: roomType }, (error as Error).message); // the type is gone (a reload)
+        }
+        return this.respond(rid, { room_type: roomType, size });
+      }
+      case MessageType.Dequeue:
+        if (p.room_type !== undefined && typeof p.room_type !== "string") return this.badInput(rid, "p.room_type must be a string");
+        return this.respond(rid, { dequeued: this.#dequeue(p.room_type as string | undefined) });
+      default:
+        return this.badInput(rid, `unknown message type "${envelope.t}" (after the handshake: ${CLIENT_TYPES.join(", ")})`);
+    }
+  }
+
+  #joinOrCreate(p: Record<string, unknown>, rid: RequestId | undefined): void {
+    const { room_type: roomType, room, options = {} } = p;
+    if (!this.#knownType(roomType, rid)) return;
+    if (room !== undefined && !validRoomName(room)) return this.badInput(rid, `p.room must be a non-empty string of at most ${MAX_ROOM_NAME_LENGTH} characters`);
+    if (!isRecord(options)) return this.badInput(rid, "p.options must be an object");
+    const request: JoinRequest = { rid, options, named: room !== undefined, tried: new Set<string>() };
+    const name = (room as string | undefined) ?? this.ctx.directory.freeRoom(roomType, request.tried) ?? newId(9);
+    if (this.#links.has(name)) return this.respond(rid, { room: name, room_type: roomType }, `already in room "${name}"`);
+    const max = this.ctx.limits.maxRoomsPerSession;
+    if (this.#links.size >= max) return this.respond(rid, { room: name, room_type: roomType }, `in ${max} rooms already (maxRoomsPerSession): leave one first`);
+    this.#openLink(name, roomType, request);
+  }
+
+  #openLink(name: string, roomType: string, request: JoinRequest): void {
+    const link: RoomLink = { room: name, roomType, options: request.options, joined: false, leaving: false, request, conn: undefined as unknown as LocalConnection };
+    try {
+      link.conn = this.ctx.host.connect(roomPartyName(roomType), name, this.player, {
+        onMessage: (frame) => this.#fromRoom(link, frame),
+        onClose: (code, reason) => this.#roomClosed(link, code, reason),
+      });
+    } catch (error) {
+      // The room type is gone (a reload removed it) or the server is closing.
+      return this.#joinFailed(request, name, roomType, (error as Error).message);
+    }
+    this.#links.set(name, link);
+    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: request.options } }));
+  }
+
+  #leave(p: Record<string, unknown>, rid: RequestId | undefined): void {
+    const link = this.#link(p.room, rid);
+    if (!link) return;
+    link.leaving = true;
+    this.#links.delete(link.room);
+    link.conn.close(1000, "Left the room");
+    if (link.request) this.respond(link.request.rid, { room: link.room, room_type: link.roomType }, "left before the join was done");
+    this.respond(rid, { room: link.room });
+  }
+
+  /** The room `room` names, joined or joining. */
+  #link(room: unknown, rid: RequestId | undefined): RoomLink | undefined {
+    if (typeof room !== "string") return void this.badInput(rid, "p.room must be a string");
+    const link = this.#links.get(room);
+    if (!link) return void this.badInput(rid, `not in room "${room}" (join it first)`);
+    return link;
+  }
+
+  #knownType(roomType: unknown, rid: RequestId | undefined): roomType is string {
+    if (typeof roomType === "string" && this.ctx.roomTypes.has(roomType)) return true;
+    this.badInput(rid, `p.room_type must be one of: ${[...this.ctx.roomTypes].join(", ")}`);
+    return false;
+  }
+
+  /** Waits in the room type's matchmaker (one party per room type); a second enqueue replaces the first. */
+  #enqueue(roomType: string, size: number): void {
+    let queue = this.#queues.get(roomType);
+    if (!queue?.open) {
+      const conn = this.ctx.host.connect(matchmakerPartyName(roomType), MATCHMAKER_ROOM, this.id, {
+        onMessage: (frame) => {
+          if (typeof frame !== "string" || !this.#outbox) return;
+          this.#outbox.reliable(this.#wire(frame)); // match.found
+        },
+        onClose: () => {
+          if (this.#queues.get(roomType) === conn) this.#queues.delete(roomType);
+        },
+      });
+      this.#queues.set(roomType, (queue = conn));
+    }
+    queue.send(JSON.stringify({ t: MessageType.Enqueue, p: { player: this.player, size } }));
+  }
+
+  /** Leaves the matchmaker of `roomType`, or every one; how many it left. */
+  #dequeue(roomType: string | undefined): number {
+    let left = 0;
+    for (const [type, queue] of this.#queues) {
+      if (roomType !== undefined && type !== roomType) continue;
+      this.#queues.delete(type);
+      queue.close(1000, "Dequeued");
+      left++;
+    }
+    return left;
+  }
+
+  // ---- from the rooms ----------------------------------------------------------------------------
+
+  #fromRoom(link: RoomLink, frame: string | Uint8Array): void {
+    if (typeof frame !== "string") return;
+    if (frame.startsWith(INTERNAL_FRAME_PREFIX)) {
+      const { t, p } = JSON.parse(frame) as Envelope<{ reason: string; room: string; room_type: string; seq: number }>;
+      if (t === Link.Refused) link.refused = p.reason;
+      if (t === Link.Joined) {
+        link.joined = true;
+        const request = link.request;
+        link.request = undefined;
+        if (!request?.silent) this.respond(request?.rid, { room: p.room, room_type: p.room_type, seq: p.seq });
+      }
+      return;
+    }
+    if (!this.#outbox) return; // detached: the room keeps what the client has not acked
+    if (frame.startsWith(UNRELIABLE_PREFIX)) {
+      const [key, json] = splitUnreliable(frame);
+      return this.#outbox.unreliable(`${link.room}\n${key}`, this.#wire(json));
+    }
+    this.#outbox.reliable(this.#wire(frame));
+    if (frame.startsWith(ERROR_FRAME_PREFIX)) this.#countError();
+  }
+
+  #roomClosed(link: RoomLink, code: number, reason: string): void {
+    if (this.#links.get(link.room) === link) this.#links.delete(link.room);
+    const request = link.request;
+    if (request) {
+      // Full: an unnamed join tries another room, then makes a new one.
+      if (link.refused && !request.named && request.tried.size < FREE_ROOM_ATTEMPTS) {
+        request.tried.add(link.room);
+        return this.#openLink(this.ctx.directory.freeRoom(link.roomType, request.tried) ?? newId(9), link.roomType, request);
+      }
+      return this.#joinFailed(request, link.room, link.roomType, link.refused ?? `room "${link.room}" could not be joined (${code} ${reason})`);
+    }
+    if (link.leaving || this.#ended) return;
+    // The server's code was reloaded (yparty dev): join again by itself, as Colyseus' devMode does; a snapshot follows.
+    if (code === CloseCode.ServiceRestart) return this.#openLink(link.room, link.roomType, { rid: undefined, options: link.options, named: true, tried: new Set(), silent: true });
+    this.send(MessageType.Error, { reason: `room "${link.room}" closed the connection (${code} ${reason})`, room: link.room, closed: true });
+  }
+
+  #joinFailed(request: JoinRequest, room: string, roomType: string, reason: string): void {
+    if (request.silent) this.send(MessageType.Error, { reason, room });
+    else this.respond(request.rid, { room, room_type: roomType }, reason);
+  }
+
+  // ---- to the client -----------------------------------------------------------------------------
+
+  /** A wire envelope the room wrote as JSON, in the session's codec. */
+  #wire(json: string): string | Uint8Array {
+    if (this.#codec === "json") return json;
+    // A room sends one string to all its members: encode it once for every MessagePack session.
+    if (json !== lastMsgpack.json) lastMsgpack = { json, bytes: encodeMsgpack(JSON.parse(json), { ignoreUndefined: true }) };
+    return lastMsgpack.bytes;
+  }
+
+  send(t: string, p: Record<string, unknown>, rid?: RequestId): void {
+    this.#outbox?.reliable(encodeEnvelope(this.#codec, rid === undefined ? { t, p } : { t, p, rid }));
+  }
+
+  /** `rpc.response` `{ok: true, …result}`, or `{ok: false, reason}` when `refusal` is given. */
+  respond(rid: RequestId | undefined, result: Record<string, unknown>, refusal?: string): void {
+    this.send(MessageType.RpcResponse, refusal === undefined ? { ok: true, ...result } : { ok: false, reason: refusal, ...result }, rid);
+  }
+
+  /** A bad frame: `rpc.response` `{ok: false}` for a request with `rid`, else `error`; counted. */
+  badInput(rid: RequestId | undefined, reason: string): void {
+    if (rid === undefined) this.send(MessageType.Error, { reason });
+    else this.respond(rid, {}, reason);
+    this.#countError();
+  }
+
+  #countError(): void {
+    if (++this.#errors < this.ctx.limits.maxProtocolErrors) return;
+    this.#ws?.close(RoomsCloseCode.BadRequest, `Too many bad frames (${this.ctx.limits.maxProtocolErrors})`);
+    this.end(); // not resumable: the client misbehaved
+  }
+}
+
+let lastMsgpack: { json: string; bytes: Uint8Array } = { json: "", bytes: new Uint8Array() };
+
+const CLIENT_TYPES = [
+  MessageType.JoinOrCreate,
+  MessageType.Leave,
+  MessageType.List,
+  MessageType.Message,
+  MessageType.MessageBytes,
+  MessageType.Ack,
+  MessageType.Resync,
+  MessageType.Enqueue,
+  MessageType.Dequeue,
+];
+
+function validRoomName(room: unknown): room is string {
+  return typeof room === "string" && room !== "" && room.length <= MAX_ROOM_NAME_LENGTH && !CONTROL_CHARACTERS.test(room);
+}

@@ -1,0 +1,6 @@
+/** The rooms protocol's wire format, shared by `yparty/rooms` and `yparty/rooms-client` (browser-safe). */
+export * from "./envelope.js";
+export { canonicalJson } from "./canonical-json.js";
+export { crc32 } from "./crc32.js";
+export { canonicalChecksum, stateChecksum } from "./checksum.js";
+export { applyPatch, clone, diff, JsonPatchError, type JsonPatchOp } from "./json-patch.js";

@@ -1,0 +1,59 @@
+/**
+ * The largest document a room holds (`limits.maxDocumentBytes`): every update is admitted here before it is
+ * applied, and the one that would take the document's encoded size past the limit is refused with
+ * `ERR_DOCUMENT_TOO_LARGE` (HTTP 413, close 1009), so no document grows into one nobody can open.
+ *
+ * Encoding the document on every write would cost as much as the document, so the size is estimated: the last
+ * measured size plus the bytes of every update admitted since (an update adds about its own size to the
+ * encoding, and often less). Only when the estimate would pass the limit is the document measured again, at most
+ * once per `max / REMEASURE_FRACTION` bytes admitted: a write may be refused that much before the limit.
+ */
+import * as Y from "yjs";
+import { YjsError } from "./errors.js";
+
+/** Near the limit, the document is measured again once this fraction of the limit has been admitted since. */
+const REMEASURE_FRACTION = 64;
+
+export class DocumentSize {
+  /** The encoded size as last measured, or as the store reported it when the document loaded (unknown: measured first). */
+  #known: number | undefined;
+  /** Whether `#known` was measured (not only reported), and the bytes admitted since. */
+  #exact = false;
+  #since = 0;
+
+  constructor(
+    /** Encodes the document with every admitted update applied. */
+    private readonly measure: () => number,
+    readonly max: number,
+  ) {}
+
+  /** The size the document loaded with, as the store reports it (its stored bytes): spares the first measure. */
+  loaded(bytes: number): void {
+    this.#known = bytes;
+    this.#exact = false;
+    this.#since = 0;
+  }
+
+  /** Throws `ERR_DOCUMENT_TOO_LARGE` when `update` could take the document past the limit; counts it otherwise. */
+  admit(update: Uint8Array): void {
+    const bytes = update.byteLength;
+    const over = (this.#known ?? 0) + this.#since + bytes > this.max;
+    if (this.#known === undefined || (over && (!this.#exact || this.#since >= this.max / REMEASURE_FRACTION))) {
+      this.#known = this.measure();
+      this.#exact = true;
+      this.#since = 0;
+    }
+    if (this.#known + this.#since + bytes > this.max) {
+      throw new YjsError(
+        "ERR_DOCUMENT_TOO_LARGE",
+        `the document would pass its limit of ${this.max} bytes; delete content or split it into several rooms`,
+      );
+    }
+    this.#since += bytes;
+  }
+}
+
+/** The encoded size of `doc` (what a fresh client's first sync carries). */
+export function encodedSize(doc: Y.Doc): number {
+  return Y.encodeStateAsUpdate(doc).byteLength;
+}

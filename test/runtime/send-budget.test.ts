@@ -1,0 +1,214 @@
+/**
+ * Unsent outgoing bytes: a client that reads is never cut for the size of one frame, a client that stops
+ * reading still is, and the server's total is capped (`maxBufferedBytes`), biggest unread holders closed first.
+ */
+import { connect as connectTcp, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type * as Party from "../../src/runtime/index.js";
+import { CloseCode } from "../../src/runtime/index.js";
+import { cleanupAll, connect, startServer, waitFor, type TestClient } from "../helpers/server.js";
+
+afterEach(cleanupAll);
+
+const MiB = 1024 * 1024;
+/** One buffer for every frame: `ws` queues it without copying, so the floods cost the test no memory. */
+const chunk = new Uint8Array(64 * 1024);
+
+/** What "shared N" sends (its first N bytes): queued without a copy. */
+const shared = new Uint8Array(48 * MiB);
+
+/** Stops the client's socket from reading: what it has not read piles up in the server's send buffer. */
+function stopReading(client: TestClient): void {
+  (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+}
+function resumeReading(client: TestClient): void {
+  (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+}
+
+/** "big N": one frame of N bytes; "flood N": N bytes in 64 KiB frames (while the connection stays open). */
+class Sender implements Party.Server {
+  static readonly connections: Party.Connection[] = [];
+  static readonly floods = new Map<string, number>();
+  static readonly closed: string[] = [];
+  constructor(readonly room: Party.Room) {}
+  onConnect(conn: Party.Connection) {
+    Sender.connections.push(conn);
+  }
+  onClose(conn: Party.Connection) {
+    Sender.closed.push(conn.id);
+  }
+  onMessage(message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
+    const [command, size] = String(message).split(" ");
+    const bytes = Number(size);
+    if (command === "big") return sender.send(new Uint8Array(bytes));
+    if (command === "shared") {
+      sender.send(shared.subarray(0, bytes));
+      return void Sender.floods.set(sender.id, bytes);
+    }
+    if (command === "echo") return sender.send(String(message));
+    let sent = 0;
+    while (sender.readyState === sender.OPEN && sent < bytes) {
+      sender.send(chunk);
+      sent += chunk.byteLength;
+    }
+    Sender.floods.set(sender.id, sent);
+  }
+}
+
+/** A TCP proxy to `port` that passes the server's bytes on one read (≤ 64 KiB) every `everyMs`: a slow link. */
+async function throttlingProxy(port: string, everyMs: number): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<Socket>();
+  const proxy = createNetServer((client) => {
+    const upstream = connectTcp(Number(port), "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.on("close", () => (client.destroy(), upstream.destroy()));
+    }
+    client.pipe(upstream);
+    upstream.on("data", (chunk: Buffer) => {
+      client.write(chunk);
+      upstream.pause();
+      setTimeout(() => upstream.resume(), everyMs);
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (proxy.address() as AddressInfo).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
+}
+
+/** Resolves once the server has sent what connection `id` asked for. */
+function sent(id: string): Promise<void> {
+  const done = new Promise<void>((resolve) => {
+    const check = () => (Sender.floods.has(id) ? resolve() : setTimeout(check, 5));
+    check();
+  });
+  return waitFor(done, `the server's sending to ${id}`);
+}
+
+/** Unsent bytes the server holds for open connections, or also for those closing whose sockets are not gone yet. */
+function buffered(which: "open" | "held"): number {
+  const counted = (c: Party.Connection) => (which === "open" ? c.readyState === c.OPEN : c.readyState !== c.CLOSED);
+  return Sender.connections.filter(counted).reduce((sum, c) => sum + c.bufferedAmount, 0);
+}
+
+describe("send buffers", () => {
+  afterEach(() => {
+    Sender.connections.length = 0;
+    Sender.floods.clear();
+    Sender.closed.length = 0;
+  });
+
+  it("never cuts a client that reads for the size of one frame, however far past the cap", async () => {
+    const { wsUrl } = await startServer({ main: Sender }, { storage: "memory", limits: { maxSendBufferBytes: 256 * 1024 } });
+    const reader = connect(wsUrl("/party/one?_pk=reader"));
+    await reader.opened;
+    reader.send(`big ${8 * MiB}`);
+    expect(((await reader.next(15_000)) as Uint8Array).byteLength).toBe(8 * MiB);
+    reader.send("echo after");
+    expect(await reader.next()).toBe("echo after");
+    expect(reader.ws.readyState).toBe(reader.ws.OPEN);
+  });
+
+  it("gives a client still reading a large frame more than the heartbeat timeout; one that stopped is terminated", async () => {
+    const limits = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_500 };
+    const { wsUrl } = await startServer({ main: Sender }, { storage: "memory", limits });
+    // The slow one reads through a proxy that passes 64 KiB every 10 ms: the whole frame takes ~4 s, far longer than
+    // the heartbeat gives; a ping written behind all of it would be answered too late.
+    const proxy = await throttlingProxy(new URL(wsUrl("/")).port, 10);
+    const slow = connect(`ws://127.0.0.1:${proxy.port}/party/one?_pk=slow`);
+    const stalled = connect(wsUrl("/party/one?_pk=stalled"));
+    await Promise.all([slow.opened, stalled.opened]);
+    stopReading(stalled);
+    const started = performance.now();
+    slow.send(`big ${24 * MiB}`);
+    stalled.send(`big ${24 * MiB}`);
+    expect(((await slow.next(20_000)) as Uint8Array).byteLength).toBe(24 * MiB);
+    expect(performance.now() - started).toBeGreaterThan(limits.heartbeatIntervalMs + limits.heartbeatTimeoutMs);
+    slow.send("echo still here");
+    expect(await slow.next()).toBe("echo still here");
+    await waitFor(
+      new Promise<void>((resolve) => {
+        const check = () => (Sender.closed.includes("stalled") ? resolve() : setTimeout(check, 10));
+        check();
+      }),
+      "the stalled client to be terminated",
+    );
+    expect(Sender.closed).not.toContain("slow");
+    proxy.close();
+  });
+
+  it("still closes a client that stops reading: what queues behind its large frame counts", async () => {
+    const { wsUrl, logs } = await startServer({ main: Sender }, { storage: "memory", limits: { maxSendBufferBytes: 256 * 1024 } });
+    const stalled = connect(wsUrl("/party/one?_pk=stalled"));
+    await stalled.opened;
+    stopReading(stalled);
+    stalled.send(`big ${8 * MiB}`);
+    stalled.send(`flood ${64 * MiB}`);
+    await sent("stalled");
+    expect(Sender.floods.get("stalled")).toBeLessThan(64 * MiB);
+    expect(logs.find((e) => e.code === "ERR_SEND_BUFFER_FULL")).toMatchObject({ connection: "stalled", limit: "maxSendBufferBytes" });
+    resumeReading(stalled);
+    expect((await waitFor(stalled.closed, "the close after resume", 20_000)).code).toBe(CloseCode.SendBufferFull);
+  });
+
+  it("destroys the sockets it closed for the server's budget that still have not read, when it is over again", async () => {
+    const maxBufferedBytes = 48 * MiB;
+    const { wsUrl } = await startServer({ main: Sender }, { storage: "memory", limits: { maxBufferedBytes } });
+    // Each reader gets less than the one before: the biggest holder closed is always an older one, still holding.
+    for (const [i, size] of [40, 32, 24, 16, 8].entries()) {
+      const reader = connect(wsUrl(`/party/big-${i}?_pk=big-${i}`));
+      await reader.opened;
+      stopReading(reader);
+      reader.send(`shared ${size * MiB}`);
+      await sent(`big-${i}`);
+      // At most what the last closing freed is still held (the closed ones hold it until the next time it is over).
+      expect(buffered("held")).toBeLessThanOrEqual(maxBufferedBytes + 32 * MiB);
+    }
+    // Kept until ws's 30 s close timeout, the first two closed would still hold ~68 MiB here.
+    expect(buffered("held")).toBeLessThanOrEqual(maxBufferedBytes);
+  });
+
+  it("keeps the server's unsent total under maxBufferedBytes: the biggest unread holders go first, then their sockets, other rooms work on", async () => {
+    const maxBufferedBytes = 16 * MiB;
+    const { wsUrl, logs } = await startServer({ main: Sender }, { storage: "memory", limits: { maxBufferedBytes } });
+    const readers: TestClient[] = [];
+    for (let i = 0; i < 8; i++) {
+      const reader = connect(wsUrl(`/party/room-${i % 4}?_pk=reader-${i}`));
+      await reader.opened;
+      stopReading(reader);
+      readers.push(reader);
+    }
+    // Reader i asks for (i + 1) × 2 MiB: 72 MiB in all, far past the budget (and past what loopback buffers hold).
+    for (let i = 0; i < 8; i++) {
+      readers[i]!.send(`flood ${(i + 1) * 2 * MiB}`);
+      await sent(`reader-${i}`);
+      expect(buffered("open")).toBeLessThanOrEqual(maxBufferedBytes);
+      // Those it closed keep their unread bytes until the server is over its budget again: at most one eviction more.
+      expect(buffered("held")).toBeLessThanOrEqual(maxBufferedBytes + 16 * MiB);
+    }
+    const closedByBudget = logs.filter((e) => e.code === "ERR_SEND_BUFFER_FULL").map((e) => e.connection);
+    expect(logs.filter((e) => e.code === "ERR_SEND_BUFFER_FULL").every((e) => e.limit === "maxBufferedBytes")).toBe(true);
+    expect(closedByBudget).toContain("reader-7");
+    expect(closedByBudget).not.toContain("reader-0");
+    expect(readers[0]!.ws.readyState).toBe(readers[0]!.ws.OPEN);
+
+    // Another room, and a small reader's own room, keep working.
+    const other = connect(wsUrl("/party/elsewhere"));
+    await other.opened;
+    other.send("echo hello");
+    expect(await other.next()).toBe("echo hello");
+
+    // Each was sent 4008; one that still had not read when the server needed the room again was cut (1006).
+    for (const name of closedByBudget) {
+      const reader = readers[Number(String(name).split("-")[1])]!;
+      resumeReading(reader);
+      expect([CloseCode.SendBufferFull, 1006]).toContain((await waitFor(reader.closed, `${String(name)}'s close`, 20_000)).code);
+    }
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Memory ceilings of a DocumentParty server in its own process (garbage collected before each reading):
+ * requests for rooms that have no document leave no live room behind, and rooms made by POSTs go away, with
+ * their memory, once idle. Figures measured before and after these ceilings: docs/reliability.md.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { waitFor } from "../helpers/server.js";
+
+const MiB = 1024 * 1024;
+const REQUESTS = 300;
+const CONCURRENCY = 40;
+
+interface Memory {
+  rss: number;
+  heapUsed: number;
+  rooms: number;
+}
+
+let child: ChildProcess | undefined;
+let dir: string | undefined;
+
+afterEach(async () => {
+  child?.kill();
+  child = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function startChild(limits: Record<string, number>): Promise<{ base: string; memory(): Promise<Memory> }> {
+  dir = await mkdtemp(join(tmpdir(), "yparty-memory-"));
+  child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await waitFor(new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)), "the server to listen", 20_000);
+  const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+  return { base, memory: async () => (await (await fetch(`${base}/__memory`)).json()) as Memory };
+}
+
+/** Runs `request(i)` for i in 0..count-1, `CONCURRENCY` at a time, each awaited before its slot takes the next. */
+async function inParallel(count: number, request: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await request(next++);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/** Reads `read()` until `done` holds (each reading collects garbage first), or throws after `ms`. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, ms = 20_000): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("memory ceilings", () => {
+  it("GET and HEAD of rooms that have no document leave no live room and no memory behind", async () => {
+    const { base, memory } = await startChild({});
+    const before = await memory();
+    await inParallel(REQUESTS, async (i) => {
+      const res = await fetch(`${base}/parties/main/unknown-${i}`, { method: i % 2 === 0 ? "GET" : "HEAD" });
+      await res.arrayBuffer();
+      expect(res.status).toBe(404);
+    });
+    const after = await memory();
+    expect(after.rooms).toBe(0);
+    // Before: every request left a live room for idleUnloadMs (~19 KB of heap each, +5.6 MiB here).
+    expect(after.heapUsed - before.heapUsed).toBeLessThan(3 * MiB);
+    expect(after.rss - before.rss).toBeLessThan(64 * MiB);
+  }, 60_000);
+
+  it("rooms made by POSTs stay loaded only up to maxIdleRooms, and once idle they go, with their memory", async () => {
+    const maxIdleRooms = 50;
+    const { base, memory } = await startChild({ maxIdleRooms, idleUnloadMs: 1_000 });
+    const doc = new Y.Doc();
+    doc.getText("t").insert(0, "hello world ".repeat(20));
+    const update = Y.encodeStateAsUpdate(doc) as Uint8Array<ArrayBuffer>;
+    const before = await memory();
+    await inParallel(REQUESTS, async (i) => {
+      const res = await fetch(`${base}/parties/main/posted-${i}`, { method: "POST", body: update, headers: { "Content-Type": "application/octet-stream" } });
+      await res.arrayBuffer();
+      expect(res.status).toBe(200);
+    });
+    const loaded = await memory();
+    expect(loaded.rooms).toBeLessThanOrEqual(maxIdleRooms);
+    // ~31 KB of heap per loaded room: 50 rooms at most instead of every room posted to in the last idleUnloadMs.
+    expect(loaded.heapUsed - before.heapUsed).toBeLessThan(5 * MiB);
+    const idle = await until(memory, (m) => m.rooms === 0, "every room to unload");
+    expect(idle.heapUsed - before.heapUsed).toBeLessThan(3 * MiB);
+    expect(idle.rss - before.rss).toBeLessThan(64 * MiB);
+  }, 60_000);
+});
