@@ -10,7 +10,7 @@ import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
 import { PartyContext, type AssetHandler } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
-import { RuntimeError } from "./errors.js";
+import { RuntimeError, codeOf } from "./errors.js";
 import { trustedProxyCount, type TrustProxy } from "./client-address.js";
 import { CronScheduler } from "./crons.js";
 import { callUser, settleWithin } from "./guard.js";
@@ -214,9 +214,26 @@ class Server implements YpartyServer, ServerCore {
     if (this.#crons.names.length > 0 && !this.parties.get(MAIN_PARTY)?.onCron) {
       this.logger.warn("cron.no_handler", { message: `crons ${this.#crons.names.join(", ")} are set, but the main party has no static onCron: they do nothing` });
     }
-    const restored = await this.#alarms.restore();
+    const restored = await this.#restoreAlarms();
     this.logger.info("server.listening", { url: this.url, storage: this.#storage.location, alarms: restored });
     return { port: this.#port, host: this.#host };
+  }
+
+  /**
+   * Re-arms the stored alarms. Storage that cannot list them (a damaged table) is reported, and the server serves
+   * every room all the same: refusing to start would take the intact rooms down with the damaged ones.
+   */
+  async #restoreAlarms(): Promise<number> {
+    try {
+      return await this.#alarms!.restore();
+    } catch (error) {
+      this.logger.error("alarm.restore_failed", {
+        code: codeOf(error, "ERR_STORAGE_READ"),
+        error,
+        message: `Stored alarms could not be read from ${this.#storage!.location}: none will fire until the server restarts on readable storage. Stop the server and run yparty doctor.`,
+      });
+      return 0;
+    }
   }
 
   close(): Promise<void> {

@@ -4,6 +4,7 @@ import { StorageError, type Storage } from "../../persistence/types.js";
 import type * as Party from "../../src/runtime/index.js";
 import { CloseCode, createServer, silentLogger, type LogEntry } from "../../src/runtime/index.js";
 import { cleanupAll, connect, deferred, refusedUpgrade, startServer, waitFor } from "../helpers/server.js";
+import { ALARMS_KV_NAME } from "../../src/runtime/alarms.js";
 
 afterEach(cleanupAll);
 
@@ -167,6 +168,43 @@ describe("faults in user code stay with one connection or request", () => {
       expect(logs.find((e) => e.event === "room.start_failed")).toMatchObject({ code: "ERR_STORAGE_READ", party: "main", room: "disk" });
       failReads = false;
       expect(await connect(wsUrl).next()).toBe("loaded");
+    } finally {
+      await server.close();
+      await memory.close();
+    }
+  });
+
+  it("stored alarms that cannot be read at start are reported, and the server serves every room all the same", async () => {
+    const memory = await openStorage({ memory: true });
+    // A damaged table under the alarms' records: their listing fails.
+    const damaged: Storage = {
+      docs: memory.docs,
+      location: memory.location,
+      close: () => memory.close(),
+      kv: (room) => {
+        const kv = memory.kv(room);
+        if (room !== ALARMS_KV_NAME) return kv;
+        return Object.assign(Object.create(kv) as typeof kv, {
+          list: () => Promise.reject(new StorageError("ERR_STORAGE_READ", "Corruption: block checksum mismatch")),
+        });
+      },
+    };
+    class Hello implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onRequest() {
+        return new Response(`hello from ${this.room.id}`);
+      }
+    }
+    const logs: LogEntry[] = [];
+    const logger = silentLogger();
+    logger.subscribe((entry) => logs.push(entry));
+    const server = createServer({ parties: { main: Hello }, port: 0, storage: damaged, logger });
+    await server.listen();
+    try {
+      expect(await (await fetch(`${server.url}/party/fine`)).text()).toBe("hello from fine");
+      const report = logs.find((e) => e.event === "alarm.restore_failed");
+      expect(report).toMatchObject({ level: "error", code: "ERR_STORAGE_READ" });
+      expect(String(report?.message)).toContain("yparty doctor");
     } finally {
       await server.close();
       await memory.close();
