@@ -56,6 +56,8 @@ export interface YPartyKitOptions {
   load?: () => Promise<Y.Doc | null | undefined>;
   /** Every connection of this room is read-only. */
   readOnly?: boolean;
+  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 100 000); more: 1009 / 413. */
+  maxUpdateStructs?: number;
 }
 
 export interface ResolvedOptions {

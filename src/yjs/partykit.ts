@@ -39,6 +39,7 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: options.load,
       callback: options.callback,
+      maxUpdateStructs: options.maxUpdateStructs,
       logger,
     });
   });

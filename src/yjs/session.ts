@@ -13,7 +13,7 @@ import type { DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
 import { ChangeCallback } from "./change-callback.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
-import { MAX_BACKLOG_FRAMES, STORED_ANSWER_DRAIN_MS } from "./defaults.js";
+import { MAX_BACKLOG_FRAMES, MAX_TYPE_DEPTH, MAX_UPDATE_STRUCTS, STORED_ANSWER_DRAIN_MS } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
 import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
@@ -21,7 +21,7 @@ import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
 import { Conversation } from "./conversation.js";
 import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
 import { UpdateLog } from "./update-log.js";
-import { validateUpdate } from "./validate.js";
+import { validateAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
 
 export interface SessionPersistence {
   store: DocStore;
@@ -42,6 +42,8 @@ export interface SessionOptions {
   /** Asked for every change a connection sends. */
   isReadOnly?: (conn: SessionConnection) => boolean;
   onCustomMessage?: (conn: SessionConnection, message: string) => void;
+  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`). */
+  maxUpdateStructs?: number | undefined;
   logger: Logger;
 }
 
@@ -56,6 +58,7 @@ export class DocumentSession {
   /** Connections that left while the room loaded, with changes waiting in their backlog. */
   readonly #leftWhileLoading: Peer[] = [];
   readonly #conversation: Conversation;
+  readonly #limits: UpdateLimits;
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
   #callback: ChangeCallback | undefined;
@@ -64,7 +67,8 @@ export class DocumentSession {
 
   constructor(private readonly options: SessionOptions) {
     this.#doc = new SharedDoc(options.room, options.gc);
-    this.#conversation = new Conversation(this.#doc, {
+    this.#limits = { maxStructs: options.maxUpdateStructs ?? MAX_UPDATE_STRUCTS, maxTypeDepth: MAX_TYPE_DEPTH };
+    this.#conversation = new Conversation(this.#doc, this.#limits, {
       isReadOnly: options.isReadOnly,
       whenDurable: () => this.whenDurable(),
       refuse: (peer, error) => this.#refuse(peer, error),
@@ -237,8 +241,9 @@ export class DocumentSession {
   /** Applies an update from outside the sockets (HTTP, server code); resolves once it is stored. */
   async applyUpdate(update: Uint8Array, origin: unknown = HTTP_ORIGIN): Promise<void> {
     if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
-    validateUpdate(update);
+    const shape = validateUpdate(update, this.#limits);
     this.#conversation.flush();
+    validateAgainst(this.#doc, update, shape, this.#limits);
     try {
       Y.applyUpdate(this.#doc, update, origin);
     } catch (error) {

@@ -36,6 +36,8 @@ export class YServer implements Party.Server {
   static persist: YPartyKitOptions["persist"] = false;
   /** Garbage collection of deleted content. Default: on without `persist`, off with it (as y-partykit). */
   static gc: boolean | undefined = undefined;
+  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 100 000); more: 1009 / 413. */
+  static maxUpdateStructs: number | undefined = undefined;
 
   #session: DocumentSession | undefined;
   #lastStop: Promise<void> | undefined;
@@ -163,6 +165,7 @@ export class YServer implements Party.Server {
     this.#session = new DocumentSession({
       room: this.room.id,
       gc: ctor.gc ?? policy === undefined,
+      maxUpdateStructs: ctor.maxUpdateStructs,
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: loadsToo ? () => this.onLoad() : undefined,
       callback: savesToo ? { handler: () => this.onSave(), ...ctor.callbackOptions } : undefined,
