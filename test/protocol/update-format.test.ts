@@ -2,7 +2,7 @@ import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { updateFormatError } from "../../src/protocol/update-format.js";
-import { loadTrace, seededRandom, utf16Index, utf16Span } from "../yjs/support/trace.js";
+import { loadTrace, seededRandom, typeTransactions } from "../yjs/support/trace.js";
 
 /** What Yjs itself says: the reference the walker must agree with. */
 function yjsDecodes(update: Uint8Array): boolean {
@@ -17,18 +17,9 @@ function yjsDecodes(update: Uint8Array): boolean {
 /** One update per transaction of a shared editing trace, as a live editor sends them. */
 function traceUpdates(name: string, limit: number): Uint8Array[] {
   const doc = new Y.Doc();
-  const text = doc.getText("text");
   const updates: Uint8Array[] = [];
   doc.on("update", (update: Uint8Array) => updates.push(update));
-  for (const { patches } of loadTrace(name).txns.slice(0, limit)) {
-    doc.transact(() => {
-      for (const [position, deleteCount, insert] of patches) {
-        const at = utf16Index(text.toString(), position);
-        if (deleteCount > 0) text.delete(at, utf16Span(text.toString(), at, deleteCount));
-        if (insert) text.insert(at, insert);
-      }
-    });
-  }
+  typeTransactions(doc.getText("text"), loadTrace(name).txns.slice(0, limit));
   updates.push(Y.encodeStateAsUpdate(doc));
   return updates;
 }

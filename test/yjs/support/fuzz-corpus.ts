@@ -4,7 +4,7 @@
  * every kind of struct. Deterministic: the same corpus every run.
  */
 import * as Y from "yjs";
-import { loadTrace, seededRandom, utf16Index, utf16Span } from "./trace.js";
+import { loadTrace, seededRandom, typeTransactions } from "./trace.js";
 import { knownIds, mutateUpdate, type MutationContext } from "./update-mutator.js";
 
 export interface FuzzCorpus {
@@ -23,16 +23,7 @@ export function buildCorpus(trace = "sveltecomponent", transactions = 300): Fuzz
   const doc = new Y.Doc();
   const updates: Uint8Array[] = [];
   doc.on("update", (update: Uint8Array) => updates.push(update));
-  const text = doc.getText("text");
-  for (const { patches } of loadTrace(trace).txns.slice(0, transactions)) {
-    doc.transact(() => {
-      for (const [position, deleteCount, insert] of patches) {
-        const at = utf16Index(text.toString(), position);
-        if (deleteCount > 0) text.delete(at, utf16Span(text.toString(), at, deleteCount));
-        if (insert) text.insert(at, insert);
-      }
-    });
-  }
+  typeTransactions(doc.getText("text"), loadTrace(trace).txns.slice(0, transactions));
   const map = doc.getMap<unknown>("m");
   const nested = new Y.Map<unknown>([["inner", new Y.Array()]]);
   map.set("nested", nested);
