@@ -27,6 +27,8 @@ export interface ConversationHooks {
   /** Resolves once everything applied so far is stored. */
   whenDurable(): Promise<void>;
   refuse(peer: Peer, error: ProtocolError | YjsError): void;
+  /** Pending structs threw when retried (see UpdateBatchHooks.pendingDropped). */
+  pendingDropped(error: Error): void;
 }
 
 export class Conversation {
@@ -54,6 +56,7 @@ export class Conversation {
         this.#acknowledge(peer, appliedCount);
         this.hooks.refuse(peer, error);
       },
+      pendingDropped: (error) => this.hooks.pendingDropped(error),
     });
     // Every transaction, even one that only parks pending structs (which a step 2 includes), drops the cache.
     doc.on("afterTransaction", this.#forgetState);

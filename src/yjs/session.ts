@@ -20,6 +20,7 @@ import type { CallbackOptions } from "./options.js";
 import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
 import { Conversation } from "./conversation.js";
 import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
+import { holdPending, retryPending, settlePending } from "./pending.js";
 import { UpdateLog } from "./update-log.js";
 import { validateAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
 
@@ -72,6 +73,7 @@ export class DocumentSession {
       isReadOnly: options.isReadOnly,
       whenDurable: () => this.whenDurable(),
       refuse: (peer, error) => this.#refuse(peer, error),
+      pendingDropped: (error) => this.#pendingDropped(error),
     });
   }
 
@@ -123,6 +125,7 @@ export class DocumentSession {
     }
     if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
     this.#doc.on("update", this.#onUpdate);
+    settlePending(this.#doc);
     this.#storedPending = { structs: this.#doc.store.pendingStructs?.update ?? null, ds: this.#doc.store.pendingDs };
     this.#doc.on("afterTransaction", this.#persistPending);
     this.awareness.on("update", this.#onAwarenessUpdate);
@@ -227,6 +230,10 @@ export class DocumentSession {
     this.detach(peer.conn);
   }
 
+  #pendingDropped(error: Error): void {
+    this.options.logger.warn("yjs.pending_dropped", { room: this.options.room, reason: `structs waiting for their dependencies threw when retried: ${error.message}` });
+  }
+
   /** Removes a connection and, for everyone else, the awareness states it controlled. */
   detach(conn: SessionConnection): void {
     const peer = this.#peers.get(conn);
@@ -244,10 +251,20 @@ export class DocumentSession {
     const shape = validateUpdate(update, this.#limits);
     this.#conversation.flush();
     validateAgainst(this.#doc, update, shape, this.#limits);
+    let pendingError: Error | undefined;
     try {
-      Y.applyUpdate(this.#doc, update, origin);
+      this.#doc.transact(() => {
+        const held = holdPending(this.#doc);
+        try {
+          Y.applyUpdate(this.#doc, update, origin);
+        } finally {
+          pendingError = retryPending(this.#doc, held);
+        }
+      }, origin);
     } catch (error) {
       throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
+    } finally {
+      if (pendingError) this.#pendingDropped(pendingError);
     }
     await this.whenDurable();
   }
@@ -282,6 +299,7 @@ export class DocumentSession {
    */
   #storedPending: { structs: Uint8Array | null; ds: Uint8Array | null } = { structs: null, ds: null };
   readonly #persistPending = () => {
+    settlePending(this.#doc);
     const { pendingStructs, pendingDs } = this.#doc.store;
     const structs = pendingStructs?.update ?? null;
     if (structs !== null && structs !== this.#storedPending.structs) this.#log?.append(Y.convertUpdateFormatV2ToV1(structs));

@@ -21,6 +21,7 @@ export interface FuzzCorpus {
 
 export function buildCorpus(trace = "sveltecomponent", transactions = 300): FuzzCorpus {
   const doc = new Y.Doc();
+  doc.clientID = 1_431_096_171; // the same corpus every run
   const updates: Uint8Array[] = [];
   doc.on("update", (update: Uint8Array) => updates.push(update));
   typeTransactions(doc.getText("text"), loadTrace(trace).txns.slice(0, transactions));

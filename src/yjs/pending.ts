@@ -1,0 +1,60 @@
+/**
+ * Yjs parks structs whose dependencies it has not seen as "pending", and merges them into every encoding of the
+ * document (`Y.encodeStateAsUpdate`: sync step 2 answers, HTTP reads, snapshots). A pending struct may carry the
+ * ID of a struct the document already has, with other references (a forged or replayed ID): merged with the real
+ * one, it can win, and every copy made from the encoding then parks that client's structs as pending too: a
+ * fresh client or a reload lost the document. Pending structs the document already has are no-ops to Yjs (it skips
+ * what it has when it retries them), so they are dropped.
+ */
+import * as Y from "yjs";
+import { sameBytes } from "./frames.js";
+
+/** Drops from `doc`'s pending structs every part the document already has. O(pending) when there is any. */
+export function settlePending(doc: Y.Doc): void {
+  const pending = doc.store.pendingStructs;
+  if (pending === null) return;
+  const rest = Y.diffUpdateV2(pending.update, Y.encodeStateVector(doc));
+  if (Y.decodeUpdateV2(rest).structs.length === 0) doc.store.pendingStructs = null;
+  else if (!sameBytes(rest, pending.update)) pending.update = rest;
+}
+
+export interface HeldPending {
+  update: Uint8Array;
+  missing: Map<number, number>;
+}
+
+/**
+ * Takes the pending structs out of `doc` while updates are applied. Yjs retries them inside the apply of any
+ * update that supplies what they wait for, so one that throws when retried would make that update (however
+ * well-formed) fail half-way and be refused. Held aside, they are retried on their own by `retryPending`.
+ */
+export function holdPending(doc: Y.Doc): HeldPending | null {
+  const pending = doc.store.pendingStructs;
+  doc.store.pendingStructs = null;
+  return pending;
+}
+
+/**
+ * Puts `held` back, retrying it first when what it waits for has arrived (Yjs's own rule). Returns the error when
+ * the retry threw: what it had integrated stays (and is sent and stored as any change), the rest is dropped.
+ */
+export function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
+  if (held === null) return undefined;
+  const ready = [...held.missing].some(([client, clock]) => clock < Y.getState(doc.store, client));
+  if (!ready) {
+    const arrived = doc.store.pendingStructs;
+    if (arrived === null) doc.store.pendingStructs = held;
+    else {
+      for (const [client, clock] of arrived.missing) if (!(held.missing.get(client)! <= clock)) held.missing.set(client, clock);
+      held.update = Y.mergeUpdatesV2([held.update, arrived.update]);
+      doc.store.pendingStructs = held;
+    }
+    return undefined;
+  }
+  try {
+    Y.applyUpdateV2(doc, held.update);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
