@@ -9,10 +9,24 @@
 import * as Y from "yjs";
 import { sameBytes } from "./frames.js";
 
-/** Drops from `doc`'s pending structs every part the document already has. O(pending) when there is any. */
+/** The lowest clock per client of a pending update, kept while that update is the pending one. */
+const lowestClocks = new WeakMap<Uint8Array, Map<number, number>>();
+
+/**
+ * Drops from `doc`'s pending structs every part the document already has. O(clients pending) after a transaction,
+ * O(pending) only when the document caught up with some of it.
+ */
 export function settlePending(doc: Y.Doc): void {
   const pending = doc.store.pendingStructs;
   if (pending === null) return;
+  let lowest = lowestClocks.get(pending.update);
+  if (lowest === undefined) {
+    lowest = Y.parseUpdateMetaV2(pending.update).from;
+    lowestClocks.set(pending.update, lowest);
+  }
+  let overlaps = false;
+  for (const [client, clock] of lowest) if (clock < Y.getState(doc.store, client)) overlaps = true;
+  if (!overlaps) return;
   const rest = Y.diffUpdateV2(pending.update, Y.encodeStateVector(doc));
   if (Y.decodeUpdateV2(rest).structs.length === 0) doc.store.pendingStructs = null;
   else if (!sameBytes(rest, pending.update)) pending.update = rest;
