@@ -32,27 +32,36 @@ export function settlePending(doc: Y.Doc): void {
   else if (!sameBytes(rest, pending.update)) pending.update = rest;
 }
 
-export interface HeldPending {
+interface HeldPending {
   update: Uint8Array;
   missing: Map<number, number>;
 }
 
 /**
- * Takes the pending structs out of `doc` while updates are applied. Yjs retries them inside the apply of any
- * update that supplies what they wait for, so one that throws when retried would make that update (however
- * well-formed) fail half-way and be refused. Held aside, they are retried on their own by `retryPending`.
+ * Runs `apply` (updates applied to `doc`, in a transaction of the caller's) with the pending structs held aside,
+ * then retries them on their own. Yjs retries them inside the apply of any update that supplies what they wait
+ * for, so one that throws when retried would make that update (however well-formed) fail half-way and be
+ * refused. Returns the retry's error: what the retry had integrated stays, like any accepted change.
  */
-export function holdPending(doc: Y.Doc): HeldPending | null {
+export function withPendingAside(doc: Y.Doc, apply: () => void): Error | undefined {
+  const held = holdPending(doc);
+  let error: Error | undefined;
+  try {
+    apply();
+  } finally {
+    error = retryPending(doc, held);
+  }
+  return error;
+}
+
+function holdPending(doc: Y.Doc): HeldPending | null {
   const pending = doc.store.pendingStructs;
   doc.store.pendingStructs = null;
   return pending;
 }
 
-/**
- * Puts `held` back, retrying it first when what it waits for has arrived (Yjs's own rule). Returns the error when
- * the retry threw: what it had integrated stays (and is sent and stored as any change), the rest is dropped.
- */
-export function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
+/** Puts `held` back, retrying it first when what it waits for has arrived (Yjs's own rule). */
+function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
   if (held === null) return undefined;
   const ready = [...held.missing].some(([client, clock]) => clock < Y.getState(doc.store, client));
   if (!ready) {

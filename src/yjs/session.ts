@@ -20,7 +20,7 @@ import type { CallbackOptions } from "./options.js";
 import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
 import { Conversation } from "./conversation.js";
 import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
-import { holdPending, retryPending, settlePending } from "./pending.js";
+import { settlePending, withPendingAside } from "./pending.js";
 import { UpdateLog } from "./update-log.js";
 import { validateAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
 
@@ -254,12 +254,7 @@ export class DocumentSession {
     let pendingError: Error | undefined;
     try {
       this.#doc.transact(() => {
-        const held = holdPending(this.#doc);
-        try {
-          Y.applyUpdate(this.#doc, update, origin);
-        } finally {
-          pendingError = retryPending(this.#doc, held);
-        }
+        pendingError = withPendingAside(this.#doc, () => Y.applyUpdate(this.#doc, update, origin));
       }, origin);
     } catch (error) {
       throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });

@@ -8,7 +8,7 @@
  */
 import * as Y from "yjs";
 import { YjsError } from "./errors.js";
-import { holdPending, retryPending } from "./pending.js";
+import { withPendingAside } from "./pending.js";
 import type { Peer } from "./peer.js";
 
 export interface UpdateBatchHooks {
@@ -85,8 +85,7 @@ export class UpdateBatch {
     try {
       this.doc.transact((transaction) => {
         if (nothingPending && isUntouched(transaction)) this.#own = { transaction, peer };
-        const held = holdPending(this.doc);
-        try {
+        pendingError = withPendingAside(this.doc, () => {
           for (let index = 0; index < updates.length; index++) {
             try {
               Y.applyUpdate(this.doc, updates[index]!, peer);
@@ -95,9 +94,7 @@ export class UpdateBatch {
               return;
             }
           }
-        } finally {
-          pendingError = retryPending(this.doc, held);
-        }
+        });
       }, peer);
     } catch (error) {
       // An observer threw at the end of the transaction: everything was applied, the last one counts as failed.

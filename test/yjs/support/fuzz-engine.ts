@@ -21,7 +21,7 @@ import {
   splitIntoChunks,
 } from "../../../src/protocol/index.js";
 import { docToJson } from "../../../src/yjs/json-export.js";
-import { holdPending, retryPending, settlePending } from "../../../src/yjs/pending.js";
+import { settlePending, withPendingAside } from "../../../src/yjs/pending.js";
 import type { DocumentSession } from "../../../src/yjs/session.js";
 import type { SessionConnection } from "../../../src/yjs/peer.js";
 import type { FuzzCorpus } from "./fuzz-corpus.js";
@@ -191,12 +191,7 @@ export class Oracle {
     if (!input.update) return;
     try {
       this.reference.transact(() => {
-        const held = holdPending(this.reference);
-        try {
-          Y.applyUpdate(this.reference, input.update!);
-        } finally {
-          if (retryPending(this.reference, held)) this.pendingDropped++;
-        }
+        if (withPendingAside(this.reference, () => Y.applyUpdate(this.reference, input.update!))) this.pendingDropped++;
       });
       settlePending(this.reference);
     } catch (error) {
