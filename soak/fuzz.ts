@@ -1,6 +1,6 @@
 /**
  * `npm run soak`: the structure-aware fuzzer of test/yjs/fuzz-oracle.test.ts, long. By default 1,000,000 inputs
- * against the room core (DocumentSession, what the server runs for every frame), in rounds of 50,000 on a fresh
+ * against the room core (DocumentSession, what the server runs for every frame), in rounds of 10,000 on a fresh
  * room, each checked against its reference document (the room, a second client, a copy of its encoding); then
  * 20,000 inputs over real sockets and HTTP to a real server on LevelDB, checked live, at a client and after a
  * restart on the same folder. Prints progress and a summary (JSON on the last line); exits 1 on any divergence,
@@ -26,7 +26,7 @@ const { values } = parseArgs({
 const TOTAL = Number(values.inputs);
 const SOCKET = Number(values.socket);
 const SEED = Number(values.seed);
-const ROUND = 50_000;
+const ROUND = 10_000;
 
 const corpus = buildCorpus();
 const problems: string[] = [];
