@@ -16,7 +16,8 @@ import { docToJson } from "../src/yjs/json-export.js";
 import { DocumentSession } from "../src/yjs/session.js";
 import { cleanupAll, startServer } from "../test/helpers/server.js";
 import { buildCorpus } from "../test/yjs/support/fuzz-corpus.js";
-import { FuzzInputs, Oracle, RoomCoreTarget } from "../test/yjs/support/fuzz-engine.js";
+import { Oracle, RoomCoreTarget } from "../test/yjs/support/fuzz-engine.js";
+import { FuzzInputs } from "../test/yjs/support/fuzz-inputs.js";
 import { SocketTarget, postInput } from "../test/yjs/support/fuzz-socket.js";
 import { seededRandom } from "../test/yjs/support/trace.js";
 

@@ -4,6 +4,7 @@
  * every kind of struct. Deterministic: the same corpus every run.
  */
 import * as Y from "yjs";
+import { sameBytes } from "../../../src/yjs/frames.js";
 import { loadTrace, seededRandom, typeTransactions } from "./trace.js";
 import { knownIds, mutateUpdate, type MutationContext } from "./update-mutator.js";
 
@@ -84,8 +85,4 @@ function decodes(update: Uint8Array): boolean {
   } catch {
     return false;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

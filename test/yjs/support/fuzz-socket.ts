@@ -5,7 +5,8 @@
  */
 import { decodeMessage, encodeSyncStep1 } from "../../../src/protocol/index.js";
 import { connect, type TestClient, type TestServer } from "../../helpers/server.js";
-import { DOCUMENTED_HTTP_REFUSALS, DOCUMENTED_REFUSALS, type FuzzInput, type Oracle } from "./fuzz-engine.js";
+import { DOCUMENTED_HTTP_REFUSALS, DOCUMENTED_REFUSALS, type Oracle } from "./fuzz-engine.js";
+import type { FuzzInput } from "./fuzz-inputs.js";
 
 const PROBE = encodeSyncStep1(new Uint8Array([0]));
 
