@@ -31,6 +31,11 @@ const ROUND = 10_000;
 
 const corpus = buildCorpus();
 const problems: string[] = [];
+/** Notes a problem, and prints it at once (the run goes on). */
+function report(problem: string): void {
+  problems.push(problem);
+  console.log(`PROBLEM ${problem}`);
+}
 const totals = { tried: 0, accepted: 0, refused: {} as Record<string, number>, undocumented: 0, referenceFailures: 0, pendingDropped: 0 };
 const started = performance.now();
 
@@ -41,20 +46,21 @@ function tally(oracle: Oracle, where: string): void {
   totals.referenceFailures += oracle.referenceFailures.length;
   totals.pendingDropped += oracle.pendingDropped;
   for (const [key, count] of oracle.refusedBy) totals.refused[key] = (totals.refused[key] ?? 0) + count;
-  for (const reason of [...oracle.undocumented, ...oracle.referenceFailures]) problems.push(`${where}: ${reason}`);
+  for (const reason of [...oracle.undocumented, ...oracle.referenceFailures]) report(`${where}: ${reason}`);
 }
 
 function check(oracle: Oracle, what: string, doc: Y.Doc): void {
   const problem = oracle.differs(what, Y.encodeStateVector(doc), docToJson(doc));
-  if (problem) problems.push(problem);
+  if (problem) report(problem);
 }
 
 async function roomCoreRound(round: number, inputs: number): Promise<void> {
-  const session = new DocumentSession({ room: `soak-${round}`, gc: round % 2 === 0, logger: silentLogger() });
+  const gc = round % 2 === 0;
+  const session = new DocumentSession({ room: `soak-${round}`, gc, logger: silentLogger() });
   await session.load();
   await session.applyUpdate(corpus.base);
   const target = new RoomCoreTarget(session);
-  const oracle = new Oracle(corpus.base);
+  const oracle = new Oracle(corpus.base, gc);
   const source = new FuzzInputs(corpus, seededRandom(SEED * 1_000_003 + round));
   for (let i = 1; i <= inputs; i++) {
     target.send(source.next(), oracle);
@@ -62,7 +68,7 @@ async function roomCoreRound(round: number, inputs: number): Promise<void> {
   }
   check(oracle, `round ${round}, room`, session.doc);
   check(oracle, `round ${round}, second client`, target.mirror.doc);
-  const copy = new Y.Doc();
+  const copy = new Y.Doc({ gc });
   Y.applyUpdate(copy, Y.encodeStateAsUpdate(session.doc));
   check(oracle, `round ${round}, copy of its encoding`, copy);
   tally(oracle, `round ${round}`);
@@ -89,13 +95,13 @@ async function socketRun(inputs: number): Promise<void> {
       target = new SocketTarget(current, room);
       const stateVector = new Uint8Array(await (await fetch(`${current.url}${room}?format=state-vector`)).arrayBuffer());
       const problem = oracle.differs(`server after restart at ${i}`, stateVector, await (await fetch(current.url + room)).json());
-      if (problem) problems.push(problem);
+      if (problem) report(problem);
       console.log(`sockets: ${i}/${inputs} inputs, restarted, ${problems.length} problems, ${seconds()} s`);
     }
   }
   await target.close();
   const errors = current.logs.filter((entry) => entry.level === "error");
-  for (const entry of errors.slice(0, 5)) problems.push(`server logged an error: ${JSON.stringify(entry)}`);
+  for (const entry of errors.slice(0, 5)) report(`server logged an error: ${JSON.stringify(entry)}`);
   tally(oracle, "sockets");
   source.destroy();
   await cleanupAll();

@@ -4,7 +4,7 @@
  * ID of a struct the document already has, with other references (a forged or replayed ID): merged with the real
  * one, it can win, and every copy made from the encoding then parks that client's structs as pending too: a
  * fresh client or a reload lost the document. Pending structs the document already has are no-ops to Yjs (it skips
- * what it has when it retries them), so they are dropped.
+ * what it has when it retries them), so they are dropped, and what they held back is retried.
  */
 import * as Y from "yjs";
 import { sameBytes } from "./frames.js";
@@ -12,21 +12,21 @@ import { sameBytes } from "./frames.js";
 /** The lowest clock per client of a pending update, kept while that update is the pending one. */
 const lowestClocks = new WeakMap<Uint8Array, Map<number, number>>();
 
-/**
- * Drops from `doc`'s pending structs every part the document already has. O(clients pending) after a transaction,
- * O(pending) only when the document caught up with some of it.
- */
+/** Whether the document has some of `pending` already. O(clients pending) once its lowest clocks are known. */
+function overlaps(doc: Y.Doc, pending: Uint8Array): boolean {
+  let lowest = lowestClocks.get(pending);
+  if (lowest === undefined) {
+    lowest = Y.parseUpdateMetaV2(pending).from;
+    lowestClocks.set(pending, lowest);
+  }
+  for (const [client, clock] of lowest) if (clock < Y.getState(doc.store, client)) return true;
+  return false;
+}
+
+/** Drops from `doc`'s pending structs every part the document already has (after any transaction). */
 export function settlePending(doc: Y.Doc): void {
   const pending = doc.store.pendingStructs;
-  if (pending === null) return;
-  let lowest = lowestClocks.get(pending.update);
-  if (lowest === undefined) {
-    lowest = Y.parseUpdateMetaV2(pending.update).from;
-    lowestClocks.set(pending.update, lowest);
-  }
-  let overlaps = false;
-  for (const [client, clock] of lowest) if (clock < Y.getState(doc.store, client)) overlaps = true;
-  if (!overlaps) return;
+  if (pending === null || !overlaps(doc, pending.update)) return;
   const rest = Y.diffUpdateV2(pending.update, Y.encodeStateVector(doc));
   if (Y.decodeUpdateV2(rest).structs.length === 0) doc.store.pendingStructs = null;
   else if (!sameBytes(rest, pending.update)) pending.update = rest;
@@ -49,7 +49,7 @@ export function withPendingAside(doc: Y.Doc, apply: () => void): Error | undefin
   try {
     apply();
   } finally {
-    error = retryPending(doc, held);
+    error = retryPending(doc, held) ?? retryWithoutKnown(doc);
   }
   return error;
 }
@@ -74,8 +74,31 @@ function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
     }
     return undefined;
   }
+  return applyPending(doc, held.update);
+}
+
+/** Rounds of `retryWithoutKnown`: each drops at least one struct, so this only bounds a pathological pile. */
+const MAX_SETTLE_ROUNDS = 8;
+
+/**
+ * Drops the pending parts the document now has and retries the rest. Yjs parks a struct it already has when one
+ * of its references is missing (it looks at references before at clocks), and with it every later struct of its
+ * client: dropped, those later ones may wait for nothing any more.
+ */
+function retryWithoutKnown(doc: Y.Doc): Error | undefined {
+  for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+    const pending = doc.store.pendingStructs;
+    if (pending === null || !overlaps(doc, pending.update)) return undefined;
+    doc.store.pendingStructs = null;
+    const error = applyPending(doc, Y.diffUpdateV2(pending.update, Y.encodeStateVector(doc)));
+    if (error) return error;
+  }
+  return undefined;
+}
+
+function applyPending(doc: Y.Doc, update: Uint8Array): Error | undefined {
   try {
-    Y.applyUpdateV2(doc, held.update);
+    Y.applyUpdateV2(doc, update);
     return undefined;
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));

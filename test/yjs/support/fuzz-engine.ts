@@ -32,7 +32,7 @@ export const DOCUMENTED_HTTP_REFUSALS: Record<number, RegExp> = {
  * Yjs keeps them, and one with a forged ID then blocks that client's later structs for good).
  */
 export class Oracle {
-  readonly reference = new Y.Doc();
+  readonly reference: Y.Doc;
   tried = 0;
   accepted = 0;
   /** Pending structs that threw when retried (dropped, as a room does). */
@@ -42,7 +42,9 @@ export class Oracle {
   /** Accepted inputs the reference could not apply (the server took what Yjs cannot apply whole). */
   readonly referenceFailures: string[] = [];
 
-  constructor(base: Uint8Array) {
+  /** `gc` as the room's: the JSON export of a root of unknown kind looks at deleted content that gc keeps. */
+  constructor(base: Uint8Array, gc = true) {
+    this.reference = new Y.Doc({ gc });
     Y.applyUpdate(this.reference, base);
   }
 
