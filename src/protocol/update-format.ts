@@ -27,6 +27,8 @@ export interface UpdateShape {
   parts: number;
   /** Items whose content is a shared type (their nesting is checked against the document, see validate.ts). */
   types: number;
+  /** Items that start before and end after the `known` clock of their client (checked against the document). */
+  straddling: number;
 }
 
 /** Why `update` is not a whole Yjs v1 update, or `undefined` when it is one. */
@@ -35,15 +37,19 @@ export function updateFormatError(update: Uint8Array): string | undefined {
   return typeof shape === "string" ? shape : undefined;
 }
 
-/** The shape of `update`, or why it is not a whole Yjs v1 update. */
-export function readUpdateShape(update: Uint8Array): UpdateShape | string {
+/**
+ * The shape of `update`, or why it is not a whole Yjs v1 update. `known(client)`: the clock up to which a document
+ * has the client's structs (its state), for counting the items that straddle it.
+ */
+export function readUpdateShape(update: Uint8Array, known?: (client: number) => number): UpdateShape | string {
   bytes = update;
   pos = 0;
   parts = 0;
   types = 0;
+  straddling = 0;
   try {
-    walkUpdate();
-    return { parts, types };
+    walkUpdate(known);
+    return { parts, types, straddling };
   } catch (error) {
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
   } finally {
@@ -58,6 +64,7 @@ let bytes: Uint8Array = EMPTY;
 let pos = 0;
 let parts = 0;
 let types = 0;
+let straddling = 0;
 
 const BITS5 = 0b11111;
 const HAS_ORIGIN = 0b1000_0000;
@@ -79,7 +86,7 @@ const FIRST_ANY_TAG = 116;
 const MAX_VALUE_DEPTH = 1000;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function walkUpdate(): void {
+function walkUpdate(known: ((client: number) => number) | undefined): void {
   const clients = uint();
   const seen = new Set<number>();
   for (let i = 0; i < clients; i++) {
@@ -89,6 +96,7 @@ function walkUpdate(): void {
     if (seen.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
     seen.add(client);
     let clock = uint();
+    const state = known ? known(client) : 0;
     parts += structs;
     for (let s = 0; s < structs; s++) {
       if (pos >= bytes.length) throw endsEarly();
@@ -106,9 +114,11 @@ function walkUpdate(): void {
         if (info & HAS_RIGHT_ORIGIN) earlier(client, clock);
       }
       const ref = info & BITS5;
+      const start = clock;
       if (ref === Content.String) clock += nonEmpty(skipString());
       else if (ref === Content.Deleted) clock += nonEmpty(uint());
       else clock += nonEmpty(content(ref));
+      if (start < state && state < clock) straddling++;
     }
   }
   const deleteSetClients = uint();

@@ -74,7 +74,8 @@ function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
     }
     return undefined;
   }
-  return applyPending(doc, held.update);
+  // Without what the document has: a part it has is never applied again, in whatever place it claims.
+  return applyPending(doc, Y.diffUpdateV2(held.update, Y.encodeStateVector(doc)));
 }
 
 /** Rounds of `retryWithoutKnown`: each drops at least one struct, so this only bounds a pathological pile. */

@@ -22,7 +22,7 @@ import { Conversation } from "./conversation.js";
 import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
 import { settlePending, withPendingAside } from "./pending.js";
 import { UpdateLog } from "./update-log.js";
-import { validateAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
+import { validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
 
 export interface SessionPersistence {
   store: DocStore;
@@ -254,9 +254,13 @@ export class DocumentSession {
     let pendingError: Error | undefined;
     try {
       this.#doc.transact(() => {
-        pendingError = withPendingAside(this.#doc, () => Y.applyUpdate(this.#doc, update, origin));
+        pendingError = withPendingAside(this.#doc, () => {
+          validatePartsAgainst(this.#doc, update);
+          Y.applyUpdate(this.#doc, update, origin);
+        });
       }, origin);
     } catch (error) {
+      if (error instanceof YjsError) throw error;
       throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
     } finally {
       if (pendingError) this.#pendingDropped(pendingError);

@@ -9,6 +9,7 @@
 import * as Y from "yjs";
 import { YjsError } from "./errors.js";
 import { withPendingAside } from "./pending.js";
+import { validatePartsAgainst } from "./validate.js";
 import type { Peer } from "./peer.js";
 
 export interface UpdateBatchHooks {
@@ -88,6 +89,7 @@ export class UpdateBatch {
         pendingError = withPendingAside(this.doc, () => {
           for (let index = 0; index < updates.length; index++) {
             try {
+              validatePartsAgainst(this.doc, updates[index]!);
               Y.applyUpdate(this.doc, updates[index]!, peer);
             } catch (error) {
               [failedAt, failure] = [index, error];
@@ -104,7 +106,8 @@ export class UpdateBatch {
     }
     if (pendingError) this.hooks.pendingDropped(pendingError);
     if (failedAt === -1) return this.hooks.applied(peer, count);
-    const cause = new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${(failure as Error)?.message}`, { cause: failure });
+    const cause =
+      failure instanceof YjsError ? failure : new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${(failure as Error)?.message}`, { cause: failure });
     this.hooks.failed(peer, cause, count - (updates.length - failedAt));
   }
 }

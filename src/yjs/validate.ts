@@ -6,6 +6,7 @@ import * as decoding from "lib0/decoding";
 import * as Y from "yjs";
 import { readUpdateShape, type UpdateShape } from "../protocol/update-format.js";
 import { YjsError } from "./errors.js";
+import { straddleError } from "./straddle.js";
 import { typeNestingError } from "./type-nesting.js";
 
 export interface UpdateLimits {
@@ -30,6 +31,17 @@ export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "
     );
   }
   return shape;
+}
+
+/**
+ * Throws `ERR_INVALID_UPDATE` when `update` has an item the document would apply in part, in another place than
+ * the part it has (see straddle.ts). Run right before the update is applied: it depends on the document's state.
+ */
+export function validatePartsAgainst(doc: Y.Doc, update: Uint8Array): void {
+  const shape = readUpdateShape(update, (client) => Y.getState(doc.store, client));
+  if (typeof shape === "string" || shape.straddling === 0) return;
+  const problem = straddleError(doc, update);
+  if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
 }
 
 /** Throws `ERR_INVALID_UPDATE` when `update` (of `shape`) would nest shared types in `doc` deeper than allowed. */

@@ -180,3 +180,30 @@ describe("one update holds at most maxUpdateStructs structs", () => {
     expect(Object.keys(((await (await fetch(server.url + ROOM)).json()) as { m: object }).m)).toHaveLength(1_000);
   });
 });
+
+describe("an item the room has part of is applied only in the place of that part", () => {
+  it("a forged item overlapping a map value, placed in a text: 400, and the room's encoding still equals the room", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const author = new Y.Doc();
+    author.clientID = 7;
+    author.getText("text").insert(0, "hello");
+    const mapper = new Y.Doc();
+    mapper.clientID = 8;
+    mapper.getMap("m").set("k", 1); // the room has client 8 up to clock 1
+    expect((await post(server, Y.encodeStateAsUpdate(author))).status).toBe(200);
+    expect((await post(server, Y.encodeStateAsUpdate(mapper))).status).toBe(200);
+    // Client 8, clocks 0–1, inserted after "he": the room would keep clock 1 and link it after the map value.
+    const forged = encodeStructs({
+      sections: [{ client: 8, clock: 0, structs: [{ kind: "item", origin: { client: 7, clock: 1 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("xy") }] }],
+      deletes: [],
+    });
+    const posted = await post(server, forged);
+    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("overlaps") } } });
+    const live = await state(server);
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, live.update);
+    expect(copy.getText("text").toString()).toBe("hello");
+    expect(copy.getMap("m").toJSON()).toEqual({ k: 1 });
+    expect(live.json).toEqual({ text: "hello", m: { k: 1 } });
+  });
+});
