@@ -37,18 +37,30 @@ export function updateFormatError(update: Uint8Array): string | undefined {
   return typeof shape === "string" ? shape : undefined;
 }
 
+/** What the walk may ask of the document an update is about to be applied to. */
+export interface DocumentView {
+  /** The clock up to which the document has `client`'s structs (its state). */
+  state(client: number): number;
+  /**
+   * Whether, in the document, the item holding the right origin comes after the one holding the origin, in the
+   * same list (asked when the document has both). Yjs orders concurrent inserts consistently only then.
+   */
+  inOrder(originClient: number, originClock: number, rightClient: number, rightClock: number): boolean;
+}
+
 /**
- * The shape of `update`, or why it is not a whole Yjs v1 update. `known(client)`: the clock up to which a document
- * has the client's structs (its state), for counting the items that straddle it.
+ * The shape of `update`, or why it is not a whole Yjs v1 update. With `view`, also what makes it one the document
+ * cannot take: an item whose right origin is not after its origin there; and the items that straddle what the
+ * document has of their client are counted.
  */
-export function readUpdateShape(update: Uint8Array, known?: (client: number) => number): UpdateShape | string {
+export function readUpdateShape(update: Uint8Array, view?: DocumentView): UpdateShape | string {
   bytes = update;
   pos = 0;
   parts = 0;
   types = 0;
   straddling = 0;
   try {
-    walkUpdate(known);
+    walkUpdate(view);
     return { parts, types, straddling };
   } catch (error) {
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
@@ -65,6 +77,9 @@ let pos = 0;
 let parts = 0;
 let types = 0;
 let straddling = 0;
+/** The ID `earlier` read last. */
+let refClient = 0;
+let refClock = 0;
 
 const BITS5 = 0b11111;
 const HAS_ORIGIN = 0b1000_0000;
@@ -86,7 +101,7 @@ const FIRST_ANY_TAG = 116;
 const MAX_VALUE_DEPTH = 1000;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function walkUpdate(known: ((client: number) => number) | undefined): void {
+function walkUpdate(view: DocumentView | undefined): void {
   const clients = uint();
   const seen = new Set<number>();
   for (let i = 0; i < clients; i++) {
@@ -96,7 +111,7 @@ function walkUpdate(known: ((client: number) => number) | undefined): void {
     if (seen.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
     seen.add(client);
     let clock = uint();
-    const state = known ? known(client) : 0;
+    const state = view ? view.state(client) : 0;
     parts += structs;
     for (let s = 0; s < structs; s++) {
       if (pos >= bytes.length) throw endsEarly();
@@ -109,9 +124,16 @@ function walkUpdate(known: ((client: number) => number) | undefined): void {
         if (uint() === 1) skipString(); // parent: a root type, by name
         else earlier(client, clock); // parent: a nested type, by item ID
         if (info & HAS_PARENT_SUB) skipString();
-      } else {
-        if (info & HAS_ORIGIN) earlier(client, clock);
-        if (info & HAS_RIGHT_ORIGIN) earlier(client, clock);
+      } else if (!(info & HAS_RIGHT_ORIGIN)) earlier(client, clock);
+      else if (!(info & HAS_ORIGIN)) earlier(client, clock);
+      else {
+        earlier(client, clock);
+        const originClient = refClient;
+        const originClock = refClock;
+        earlier(client, clock);
+        if (view && originClock < view.state(originClient) && refClock < view.state(refClient) && !view.inOrder(originClient, originClock, refClient, refClock)) {
+          throw new MalformedUpdate("an item whose right origin is not after its origin in the document");
+        }
       }
       const ref = info & BITS5;
       const start = clock;
@@ -139,8 +161,8 @@ function walkUpdate(known: ((client: number) => number) | undefined): void {
  * client must come before it: Yjs looks it up without checking that it exists.
  */
 function earlier(client: number, clock: number): void {
-  const refClient = uint();
-  const refClock = uint();
+  refClient = uint();
+  refClock = uint();
   if (refClient === client && refClock >= clock) throw new MalformedUpdate("a struct refers to itself or to a later struct of its client");
 }
 

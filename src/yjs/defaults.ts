@@ -51,6 +51,12 @@ export const MAX_UPDATE_STRUCTS = 100_000;
  */
 export const MAX_TYPE_DEPTH = 512;
 
+/**
+ * Items an update's order checks may walk in all (document-view.ts): an editor's insert takes one step (its
+ * origins were neighbours when it was made), one merged after a long time offline a step per concurrent insert.
+ */
+export const MAX_ORDER_STEPS_PER_UPDATE = 1_000_000;
+
 /** Largest body the HTTP API accepts for `POST` (a Yjs update). */
 export const MAX_HTTP_UPDATE_BYTES = 16 * 1024 * 1024;
 

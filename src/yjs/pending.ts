@@ -8,6 +8,7 @@
  */
 import * as Y from "yjs";
 import { sameBytes } from "./frames.js";
+import { validatePartsAgainst } from "./validate.js";
 
 /** The lowest clock per client of a pending update, kept while that update is the pending one. */
 const lowestClocks = new WeakMap<Uint8Array, Map<number, number>>();
@@ -97,9 +98,12 @@ function retryWithoutKnown(doc: Y.Doc): Error | undefined {
   return undefined;
 }
 
+/** Applies pending structs, after the checks an update gets right before it is applied (refused: dropped). */
 function applyPending(doc: Y.Doc, update: Uint8Array): Error | undefined {
   try {
-    Y.applyUpdateV2(doc, update);
+    const v1 = Y.convertUpdateFormatV2ToV1(update);
+    validatePartsAgainst(doc, v1);
+    Y.applyUpdate(doc, v1);
     return undefined;
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));

@@ -6,6 +6,7 @@ import * as decoding from "lib0/decoding";
 import * as Y from "yjs";
 import { readUpdateShape, type UpdateShape } from "../protocol/update-format.js";
 import { YjsError } from "./errors.js";
+import { YDocumentView } from "./document-view.js";
 import { straddleError } from "./straddle.js";
 import { typeNestingError } from "./type-nesting.js";
 
@@ -34,12 +35,14 @@ export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "
 }
 
 /**
- * Throws `ERR_INVALID_UPDATE` when `update` has an item the document would apply in part, in another place than
- * the part it has (see straddle.ts). Run right before the update is applied: it depends on the document's state.
+ * Throws `ERR_INVALID_UPDATE` when `update` has an item whose right origin is not after its origin in the document
+ * (document-view.ts), or one the document would apply in part, in another place than the part it has
+ * (straddle.ts). Run right before the update is applied: it depends on the document's state.
  */
 export function validatePartsAgainst(doc: Y.Doc, update: Uint8Array): void {
-  const shape = readUpdateShape(update, (client) => Y.getState(doc.store, client));
-  if (typeof shape === "string" || shape.straddling === 0) return;
+  const shape = readUpdateShape(update, new YDocumentView(doc));
+  if (typeof shape === "string") throw new YjsError("ERR_INVALID_UPDATE", `refused: ${shape}`);
+  if (shape.straddling === 0) return;
   const problem = straddleError(doc, update);
   if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
 }

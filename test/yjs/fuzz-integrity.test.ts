@@ -207,3 +207,27 @@ describe("an item the room has part of is applied only in the place of that part
     expect(live.json).toEqual({ text: "hello", m: { k: 1 } });
   });
 });
+
+describe("an item's right origin must come after its origin", () => {
+  it("a forged insert between 'd' and an 'a' to its left: 400, the text unchanged", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const first = new Y.Doc();
+    first.clientID = 7;
+    first.getText("text").insert(0, "ab");
+    const second = new Y.Doc();
+    second.clientID = 9;
+    Y.applyUpdate(second, Y.encodeStateAsUpdate(first));
+    second.getText("text").insert(2, "cd");
+    expect((await post(server, Y.encodeStateAsUpdate(second))).status).toBe(200);
+    // Yjs would place it by whatever follows "d" when it arrives: a reload or another client could order it otherwise.
+    const forged = encodeStructs({
+      sections: [{ client: 8, clock: 0, structs: [{ kind: "item", origin: { client: 9, clock: 1 }, rightOrigin: { client: 7, clock: 0 }, parent: null, parentSub: null, content: new Y.ContentString("x") }] }],
+      deletes: [],
+    });
+    const posted = await post(server, forged);
+    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("right origin is not after its origin") } } });
+    const closed = await refusal(server, encodeUpdate(forged));
+    expect(closed.code).toBe(CloseCode.InvalidMessage);
+    expect((await state(server)).json).toEqual({ text: "abcd" });
+  });
+});
