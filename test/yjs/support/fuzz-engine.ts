@@ -106,8 +106,14 @@ class Probe implements SessionConnection {
 
 /** A second client of the room core: applies whatever the server sends it. */
 export class Mirror implements SessionConnection {
-  readonly doc = new Y.Doc();
-  constructor(readonly id: string) {}
+  readonly doc: Y.Doc;
+  /** `gc` as the room's (see Oracle). */
+  constructor(
+    readonly id: string,
+    gc: boolean,
+  ) {
+    this.doc = new Y.Doc({ gc });
+  }
   send(data: Uint8Array | string): void {
     if (typeof data === "string") return;
     const message = decodeMessage(data);
@@ -123,9 +129,10 @@ export class Mirror implements SessionConnection {
 export class RoomCoreTarget {
   #attacker: Probe;
   #count = 0;
-  readonly mirror = new Mirror("mirror");
+  readonly mirror: Mirror;
 
   constructor(private readonly session: DocumentSession) {
+    this.mirror = new Mirror("mirror", session.doc.gc);
     session.attach(this.mirror);
     session.receive(this.mirror, encodeSyncStep1(new Uint8Array([0])));
     this.#attacker = this.#attach();
