@@ -4,6 +4,11 @@
  * costs a fraction of it, since no struct, string or ID object is made (test/protocol/update-format.test.ts
  * holds it to that on real traces and damaged bytes). Format: yjs/src/utils/encoding.js and structs/*.js.
  *
+ * Beyond the layout it refuses what Yjs never writes and would throw on half-way through applying (after part
+ * of the update is already in the document): a struct that refers to itself or to a later struct of its own
+ * client (Yjs checks references to other clients against its state vector, but assumes those to its own client
+ * were integrated before), a client listed twice, a struct or deleted range of length 0.
+ *
  * It runs where a cold process meets a big stored document, so it is written for V8's unoptimized tiers too:
  * one reader position in module state (the walk is synchronous, never re-entered) and few calls per struct.
  * Server side only (node:buffer); not exported from the protocol index the provider bundles.
@@ -14,15 +19,49 @@ import { isUtf8 } from "node:buffer";
  * Bumped whenever what the walk accepts changes: stores that recorded "checked" (persistence/seal.ts) then check
  * again instead of trusting an older walk's verdict.
  */
-export const UPDATE_FORMAT_CHECK_VERSION = 1;
+export const UPDATE_FORMAT_CHECK_VERSION = 2;
+
+/** What a well-formed update holds, counted by the walk. */
+export interface UpdateShape {
+  /** Structs (items, GCs, skips) and deleted ranges: what applying costs, one integrate or delete each. */
+  parts: number;
+  /** Items whose content is a shared type (their nesting is checked against the document, see validate.ts). */
+  types: number;
+  /** Items that start before and end after the `known` clock of their client (checked against the document). */
+  straddling: number;
+}
 
 /** Why `update` is not a whole Yjs v1 update, or `undefined` when it is one. */
 export function updateFormatError(update: Uint8Array): string | undefined {
+  const shape = readUpdateShape(update);
+  return typeof shape === "string" ? shape : undefined;
+}
+
+/** What the walk may ask of the document an update is about to be applied to. */
+export interface DocumentView {
+  /** The clock up to which the document has `client`'s structs (its state). */
+  state(client: number): number;
+  /**
+   * Whether, in the document, the item holding the right origin comes after the one holding the origin, in the
+   * same list (asked when the document has both). Yjs orders concurrent inserts consistently only then.
+   */
+  inOrder(originClient: number, originClock: number, rightClient: number, rightClock: number): boolean;
+}
+
+/**
+ * The shape of `update`, or why it is not a whole Yjs v1 update. With `view`, also what makes it one the document
+ * cannot take: an item whose right origin is not after its origin there; and the items that straddle what the
+ * document has of their client are counted.
+ */
+export function readUpdateShape(update: Uint8Array, view?: DocumentView): UpdateShape | string {
   bytes = update;
   pos = 0;
+  parts = 0;
+  types = 0;
+  straddling = 0;
   try {
-    walkUpdate();
-    return undefined;
+    walkUpdate(view);
+    return { parts, types, straddling };
   } catch (error) {
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
   } finally {
@@ -35,6 +74,12 @@ class MalformedUpdate extends Error {}
 const EMPTY: Uint8Array = new Uint8Array(0);
 let bytes: Uint8Array = EMPTY;
 let pos = 0;
+let parts = 0;
+let types = 0;
+let straddling = 0;
+/** The ID `earlier` read last. */
+let refClient = 0;
+let refClock = 0;
 
 const BITS5 = 0b11111;
 const HAS_ORIGIN = 0b1000_0000;
@@ -56,40 +101,79 @@ const FIRST_ANY_TAG = 116;
 const MAX_VALUE_DEPTH = 1000;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function walkUpdate(): void {
+function walkUpdate(view: DocumentView | undefined): void {
   const clients = uint();
+  const seen = new Set<number>();
   for (let i = 0; i < clients; i++) {
     const structs = uint();
-    skipUints(2); // client, first clock
+    const client = uint();
+    // Yjs keeps only the last list of a client (the others vanish silently): never written, refused.
+    if (seen.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
+    seen.add(client);
+    let clock = uint();
+    const state = view ? view.state(client) : 0;
+    parts += structs;
     for (let s = 0; s < structs; s++) {
       if (pos >= bytes.length) throw endsEarly();
       const info = bytes[pos++]!;
       if (info === SKIP || (info & BITS5) === 0) {
-        skipUints(1); // a Skip's or GC's length
+        clock += nonEmpty(uint()); // a Skip's or GC's length
         continue;
       }
       if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
         if (uint() === 1) skipString(); // parent: a root type, by name
-        else skipUints(2); // parent: a nested type, by item ID
+        else earlier(client, clock); // parent: a nested type, by item ID
         if (info & HAS_PARENT_SUB) skipString();
-      } else {
-        skipUints(info & HAS_ORIGIN && info & HAS_RIGHT_ORIGIN ? 4 : 2); // origin and right origin IDs
+      } else if (!(info & HAS_RIGHT_ORIGIN)) earlier(client, clock);
+      else if (!(info & HAS_ORIGIN)) earlier(client, clock);
+      else {
+        earlier(client, clock);
+        const originClient = refClient;
+        const originClock = refClock;
+        earlier(client, clock);
+        if (view && originClock < view.state(originClient) && refClock < view.state(refClient) && !view.inOrder(originClient, originClock, refClient, refClock)) {
+          throw new MalformedUpdate("an item whose right origin is not after its origin in the document");
+        }
       }
       const ref = info & BITS5;
-      if (ref === Content.String) skipString();
-      else if (ref === Content.Deleted) skipUints(1);
-      else content(ref);
+      const start = clock;
+      if (ref === Content.String) clock += nonEmpty(skipString());
+      else if (ref === Content.Deleted) clock += nonEmpty(uint());
+      else clock += nonEmpty(content(ref));
+      if (start < state && state < clock) straddling++;
     }
   }
   const deleteSetClients = uint();
   for (let i = 0; i < deleteSetClients; i++) {
     skipUints(1); // client
-    skipUints(2 * uint()); // clock and length of each range: most of a long-edited document's bytes
+    const ranges = uint();
+    parts += ranges;
+    for (let r = 0; r < ranges; r++) {
+      skipUints(1); // clock
+      // Yjs's own v2 encoder throws on an empty range, after the transaction applied it
+      if (uint() === 0) throw new MalformedUpdate("a deleted range of length 0");
+    }
   }
 }
 
-/** The rarer contents (strings and deletions are read inline). */
-function content(ref: number): void {
+/**
+ * Reads an item ID a struct at `clock` of `client` refers to (origin, right origin or parent). One of its own
+ * client must come before it: Yjs looks it up without checking that it exists.
+ */
+function earlier(client: number, clock: number): void {
+  refClient = uint();
+  refClock = uint();
+  if (refClient === client && refClock >= clock) throw new MalformedUpdate("a struct refers to itself or to a later struct of its client");
+}
+
+/** A struct's length: Yjs never writes one of 0, and a struct of length 0 breaks its lookups by clock. */
+function nonEmpty(length: number): number {
+  if (length === 0) throw new MalformedUpdate("a struct of length 0");
+  return length;
+}
+
+/** The rarer contents (strings and deletions are read inline); returns the content's length in clock ticks. */
+function content(ref: number): number {
   switch (ref) {
     case Content.JSON: {
       const count = uint();
@@ -97,35 +181,36 @@ function content(ref: number): void {
         const json = text();
         if (json !== "undefined") parseJson(json);
       }
-      return;
+      return count;
     }
     case Content.Binary:
       skipBytes();
-      return;
+      return 1;
     case Content.Embed:
       parseJson(text());
-      return;
+      return 1;
     case Content.Format:
       skipString(); // key
       parseJson(text());
-      return;
+      return 1;
     case Content.Type: {
       const typeRef = uint();
       if (!(typeRef <= LAST_TYPE_REF)) throw new MalformedUpdate(`unknown type ref ${typeRef}`);
       if (NAMED_TYPE_REFS.has(typeRef)) skipString();
-      return;
+      types++;
+      return 1;
     }
     case Content.Any: {
       const count = uint();
       for (let i = 0; i < count; i++) any();
-      return;
+      return count;
     }
     case Content.Doc: {
       skipString(); // guid
       // Yjs reads `opts.shouldLoad` off the options, so undefined or null throws there
       if (bytes[pos] === Any.Undefined || bytes[pos] === Any.Null) throw new MalformedUpdate("subdocument without options");
       any();
-      return;
+      return 1;
     }
     default:
       throw new MalformedUpdate(`unknown content ref ${ref}`);
@@ -198,8 +283,12 @@ function skipBytes(): void {
   skip(uint());
 }
 
-/** A length-prefixed string, checked but not decoded: lib0 decodes UTF-8 strictly, so invalid UTF-8 fails there. */
-function skipString(): void {
+/**
+ * A length-prefixed string, checked but not decoded: lib0 decodes UTF-8 strictly, so invalid UTF-8 fails there.
+ * Returns its length in UTF-16 code units (what Yjs counts): one per byte that starts a character, two for a
+ * character of four bytes.
+ */
+function skipString(): number {
   const length = uint();
   const start = pos;
   skip(length);
@@ -207,9 +296,15 @@ function skipString(): void {
     // Up to the first non-ASCII byte no check is needed; from there (a character boundary) Node checks the rest.
     if (bytes[i]! >= 0x80) {
       if (!isUtf8(bytes.subarray(i, pos))) throw new MalformedUpdate("a string that is not UTF-8");
-      return;
+      let units = i - start;
+      for (let j = i; j < pos; j++) {
+        const byte = bytes[j]!;
+        if ((byte & 0xc0) !== 0x80) units += byte >= 0xf0 ? 2 : 1;
+      }
+      return units;
     }
   }
+  return length;
 }
 
 /** A length-prefixed string, decoded (for JSON contents). */

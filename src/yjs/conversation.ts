@@ -21,7 +21,7 @@ import { sameBytes, step1Frame, step2Frame, updateFrame } from "./frames.js";
 import type { Peer, SessionConnection } from "./peer.js";
 import type { SharedDoc } from "./shared-doc.js";
 import { UpdateBatch } from "./update-batch.js";
-import { isEmptyUpdate, validateAwarenessUpdate, validateUpdate, wouldChange } from "./validate.js";
+import { isEmptyUpdate, validateAgainst, validateAwarenessUpdate, validateUpdate, wouldChange, type UpdateLimits } from "./validate.js";
 
 export interface ConversationHooks {
   isReadOnly?: ((conn: SessionConnection) => boolean) | undefined;
@@ -34,6 +34,8 @@ export interface ConversationHooks {
   awarenessRefused?(peer: Peer, clientId: number, reason: AwarenessRefusal): void;
   /** Throws (a YjsError) when the document may not take `update` (see DocumentSize). */
   admit(update: Uint8Array): void;
+  /** Pending structs threw when retried (see UpdateBatchHooks.pendingDropped). */
+  pendingDropped(error: Error): void;
 }
 
 export class Conversation {
@@ -53,6 +55,7 @@ export class Conversation {
 
   constructor(
     private readonly doc: SharedDoc,
+    private readonly limits: UpdateLimits,
     private readonly hooks: ConversationHooks,
   ) {
     this.#batch = new UpdateBatch(doc, {
@@ -61,6 +64,7 @@ export class Conversation {
         this.#acknowledge(peer, appliedCount);
         this.hooks.refuse(peer, error);
       },
+      pendingDropped: (error) => this.hooks.pendingDropped(error),
     });
     this.#owners = new AwarenessOwners(doc.awareness, {
       maxIdsPerConnection: hooks.maxAwarenessIds ?? MAX_AWARENESS_IDS_PER_CONNECTION,
@@ -147,13 +151,20 @@ export class Conversation {
 
   /**
    * A sync step 2 or update: validated now, applied with the rest of its burst unless read-only; counted
-   * for durable acks either way.
+   * for durable acks either way. One that holds shared types is checked against the document with every
+   * update before it applied.
    */
   #receiveUpdate(peer: Peer, update: Uint8Array): void {
     if (isEmptyUpdate(update)) return this.#acknowledge(peer, ++peer.received); // a fresh client's step 2: nothing to apply
-    validateUpdate(update);
+    const shape = validateUpdate(update, this.limits);
+    const readOnly = peer.readOnly || this.hooks.isReadOnly?.(peer.conn) === true;
+    if (!readOnly && shape.types > 0) {
+      this.#batch.flush();
+      if (peer.closed) return; // an update before it in the burst was refused
+      validateAgainst(this.doc, update, shape, this.limits);
+    }
     const count = ++peer.received;
-    if (peer.readOnly || this.hooks.isReadOnly?.(peer.conn)) {
+    if (readOnly) {
       this.#batch.flush();
       if (!peer.toldReadOnly && wouldChange(this.doc, update)) {
         peer.toldReadOnly = true;

@@ -38,6 +38,25 @@ export const APPEND_RETRY_MAX_MS = 5_000;
 /** Largest frame a y-partykit chunked batch (`y-pk-batch#…`) may reassemble to. */
 export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Structs and deleted ranges one update (sync step 2, update or POST body) may hold by default
+ * (`maxUpdateStructs`). Applying one costs ~5 µs of the event loop, which every room of the process shares:
+ * 100 000 stall it ~0.5 s. The largest shared editing trace, typed whole, is ~11 000 structs.
+ */
+export const MAX_UPDATE_STRUCTS = 100_000;
+
+/**
+ * How deep shared types may nest (a root type is level 0): Yjs deletes and collects nested types recursively and
+ * runs out of stack past ~2 500 levels. Editors nest a few dozen at most.
+ */
+export const MAX_TYPE_DEPTH = 512;
+
+/**
+ * Items an update's order checks may walk in all (document-view.ts): an editor's insert takes one step (its
+ * origins were neighbours when it was made), one merged after a long time offline a step per concurrent insert.
+ */
+export const MAX_ORDER_STEPS_PER_UPDATE = 1_000_000;
+
 /** Largest body the HTTP API accepts for `POST` (a Yjs update). */
 export const MAX_HTTP_UPDATE_BYTES = 16 * 1024 * 1024;
 

@@ -5,8 +5,13 @@
 import { CloseCode } from "../protocol/index.js";
 
 export type YjsErrorCode =
-  /** A sync step 2 or update whose payload Yjs cannot decode. */
+  /**
+   * A sync step 2 or update Yjs cannot decode, or could not apply whole (it would throw half-way), or that nests
+   * shared types deeper than `MAX_TYPE_DEPTH`.
+   */
   | "ERR_INVALID_UPDATE"
+  /** A sync step 2 or update holding more structs and deleted ranges than `maxUpdateStructs`. */
+  | "ERR_UPDATE_TOO_LARGE"
   /** A sync step 1 whose state vector Yjs cannot decode. */
   | "ERR_INVALID_STATE_VECTOR"
   /** An awareness update that is truncated or holds a state that is not JSON. */
@@ -65,6 +70,8 @@ export class YjsError extends Error {
       case "ERR_INVALID_AWARENESS":
       case "ERR_UNEXPECTED_MESSAGE":
         return CloseCode.InvalidMessage;
+      case "ERR_UPDATE_TOO_LARGE":
+        return CloseCode.MessageTooBig;
       default:
         return CloseCode.InternalError;
     }
@@ -84,6 +91,7 @@ export class YjsError extends Error {
         return 405;
       case "ERR_BODY_TOO_BIG":
       case "ERR_DOCUMENT_TOO_LARGE":
+      case "ERR_UPDATE_TOO_LARGE":
         return 413;
       case "ERR_UNSUPPORTED_MEDIA_TYPE":
         return 415;

@@ -58,6 +58,8 @@ export interface YPartyKitOptions {
   readOnly?: boolean;
   /** Awareness client ids one connection may own (default 16); entries for more are dropped. */
   maxAwarenessIdsPerConnection?: number;
+  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 100 000); more: 1009 / 413. */
+  maxUpdateStructs?: number;
 }
 
 export interface ResolvedOptions {

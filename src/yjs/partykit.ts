@@ -51,6 +51,7 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
       load: options.load,
       callback: options.callback,
       maxAwarenessIdsPerConnection: options.maxAwarenessIdsPerConnection,
+      maxUpdateStructs: options.maxUpdateStructs,
       logger,
       maxDocumentBytes: storage?.maxDocumentBytes,
     });

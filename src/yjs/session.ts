@@ -15,15 +15,16 @@ import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import { ChangeCallback } from "./change-callback.js";
 import { DocumentSize, encodedSize } from "./document-size.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
-import { MAX_BACKLOG_FRAMES, STORED_ANSWER_DRAIN_MS } from "./defaults.js";
+import { MAX_BACKLOG_FRAMES, MAX_TYPE_DEPTH, MAX_UPDATE_STRUCTS, STORED_ANSWER_DRAIN_MS } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
 import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
 import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
 import { Conversation } from "./conversation.js";
 import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
+import { settlePending, withPendingAside } from "./pending.js";
 import { UpdateLog } from "./update-log.js";
-import { validateUpdate } from "./validate.js";
+import { validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
 
 export interface SessionPersistence {
   store: DocStore;
@@ -46,6 +47,8 @@ export interface SessionOptions {
   onCustomMessage?: (conn: SessionConnection, message: string) => void;
   /** Awareness client ids one connection may own (default `MAX_AWARENESS_IDS_PER_CONNECTION`). */
   maxAwarenessIdsPerConnection?: number | undefined;
+  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`). */
+  maxUpdateStructs?: number | undefined;
   logger: Logger;
   /** Largest encoded document it takes (default `DEFAULT_LIMITS.maxDocumentBytes`; rooms pass the server's limit). */
   maxDocumentBytes?: number;
@@ -70,6 +73,7 @@ export class DocumentSession {
   readonly #leftWhileLoading: Peer[] = [];
   readonly #conversation: Conversation;
   readonly #size: DocumentSize;
+  readonly #limits: UpdateLimits;
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
   #callback: ChangeCallback | undefined;
@@ -82,7 +86,8 @@ export class DocumentSession {
     this.#doc = new SharedDoc(options.room, options.gc);
     this.#callbackOptions = options.callback;
     this.#size = new DocumentSize(() => encodedSize(this.doc), options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes);
-    this.#conversation = new Conversation(this.#doc, {
+    this.#limits = { maxStructs: options.maxUpdateStructs ?? MAX_UPDATE_STRUCTS, maxTypeDepth: MAX_TYPE_DEPTH };
+    this.#conversation = new Conversation(this.#doc, this.#limits, {
       isReadOnly: options.isReadOnly,
       whenDurable: () => this.whenDurable(),
       refuse: (peer, error) => this.#refuse(peer, error),
@@ -90,6 +95,7 @@ export class DocumentSession {
       awarenessRefused: (peer, clientId, reason) =>
         options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
       admit: (update) => this.#size.admit(update),
+      pendingDropped: (error) => this.#pendingDropped(error),
     });
   }
 
@@ -146,6 +152,7 @@ export class DocumentSession {
     }
     this.#startCallback();
     this.#doc.on("update", this.#onUpdate);
+    settlePending(this.#doc);
     this.#storedPending = { structs: this.#doc.store.pendingStructs?.update ?? null, ds: this.#doc.store.pendingDs };
     this.#doc.on("afterTransaction", this.#persistPending);
     this.awareness.on("update", this.#onAwarenessUpdate);
@@ -268,6 +275,10 @@ export class DocumentSession {
     this.detach(peer.conn);
   }
 
+  #pendingDropped(error: Error): void {
+    this.options.logger.warn("yjs.pending_dropped", { room: this.options.room, reason: `structs waiting for their dependencies threw when retried: ${error.message}` });
+  }
+
   /** Removes a connection and, for everyone else, the awareness states it controlled. */
   detach(conn: SessionConnection): void {
     const peer = this.#peers.get(conn);
@@ -282,13 +293,23 @@ export class DocumentSession {
   /** Applies an update from outside the sockets (HTTP, server code); resolves once it is stored. */
   async applyUpdate(update: Uint8Array, origin: unknown = HTTP_ORIGIN): Promise<void> {
     if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
-    validateUpdate(update);
+    const shape = validateUpdate(update, this.#limits);
     this.#conversation.flush();
     this.#size.admit(update);
+    validateAgainst(this.#doc, update, shape, this.#limits);
+    let pendingError: Error | undefined;
     try {
-      Y.applyUpdate(this.#doc, update, origin);
+      this.#doc.transact(() => {
+        pendingError = withPendingAside(this.#doc, () => {
+          validatePartsAgainst(this.#doc, update);
+          Y.applyUpdate(this.#doc, update, origin);
+        });
+      }, origin);
     } catch (error) {
+      if (error instanceof YjsError) throw error;
       throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
+    } finally {
+      if (pendingError) this.#pendingDropped(pendingError);
     }
     await this.whenDurable({ failFast: true });
   }
@@ -326,6 +347,7 @@ export class DocumentSession {
    */
   #storedPending: { structs: Uint8Array | null; ds: Uint8Array | null } = { structs: null, ds: null };
   readonly #persistPending = () => {
+    settlePending(this.#doc);
     const { pendingStructs, pendingDs } = this.#doc.store;
     const structs = pendingStructs?.update ?? null;
     if (structs !== null && structs !== this.#storedPending.structs) this.#log?.append(Y.convertUpdateFormatV2ToV1(structs));

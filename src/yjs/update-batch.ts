@@ -8,6 +8,8 @@
  */
 import * as Y from "yjs";
 import { YjsError } from "./errors.js";
+import { withPendingAside } from "./pending.js";
+import { validatePartsAgainst } from "./validate.js";
 import type { Peer } from "./peer.js";
 
 export interface UpdateBatchHooks {
@@ -18,6 +20,8 @@ export interface UpdateBatchHooks {
    * document-message count of the last update before it.
    */
   failed(peer: Peer, error: YjsError, count: number): void;
+  /** Pending structs (accepted earlier) threw when retried; what they had integrated stays, the rest is dropped. */
+  pendingDropped(error: Error): void;
 }
 
 /** Scheduling through a settled promise costs less than `queueMicrotask` (an AsyncResource per call). */
@@ -78,17 +82,21 @@ export class UpdateBatch {
     let failure: unknown;
     const { pendingStructs, pendingDs } = this.doc.store;
     const nothingPending = pendingStructs === null && pendingDs === null;
+    let pendingError: Error | undefined;
     try {
       this.doc.transact((transaction) => {
         if (nothingPending && isUntouched(transaction)) this.#own = { transaction, peer };
-        for (let index = 0; index < updates.length; index++) {
-          try {
-            Y.applyUpdate(this.doc, updates[index]!, peer);
-          } catch (error) {
-            [failedAt, failure] = [index, error];
-            return;
+        pendingError = withPendingAside(this.doc, () => {
+          for (let index = 0; index < updates.length; index++) {
+            try {
+              validatePartsAgainst(this.doc, updates[index]!);
+              Y.applyUpdate(this.doc, updates[index]!, peer);
+            } catch (error) {
+              [failedAt, failure] = [index, error];
+              return;
+            }
           }
-        }
+        });
       }, peer);
     } catch (error) {
       // An observer threw at the end of the transaction: everything was applied, the last one counts as failed.
@@ -96,8 +104,10 @@ export class UpdateBatch {
     } finally {
       this.#own = null;
     }
+    if (pendingError) this.hooks.pendingDropped(pendingError);
     if (failedAt === -1) return this.hooks.applied(peer, count);
-    const cause = new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${(failure as Error)?.message}`, { cause: failure });
+    const cause =
+      failure instanceof YjsError ? failure : new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${(failure as Error)?.message}`, { cause: failure });
     this.hooks.failed(peer, cause, count - (updates.length - failedAt));
   }
 }

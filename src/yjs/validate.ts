@@ -4,13 +4,54 @@
  */
 import * as decoding from "lib0/decoding";
 import * as Y from "yjs";
-import { updateFormatError } from "../protocol/update-format.js";
+import { readUpdateShape, type UpdateShape } from "../protocol/update-format.js";
 import { YjsError } from "./errors.js";
+import { YDocumentView } from "./document-view.js";
+import { straddleError } from "./straddle.js";
+import { typeNestingError } from "./type-nesting.js";
 
-/** Throws `ERR_INVALID_UPDATE` unless `update` is a whole Yjs (v1) update. */
-export function validateUpdate(update: Uint8Array): void {
-  const problem = updateFormatError(update);
-  if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `not a Yjs update: ${problem}`);
+export interface UpdateLimits {
+  /** Structs and deleted ranges one update may hold (`ERR_UPDATE_TOO_LARGE`). */
+  maxStructs: number;
+  /** How deep shared types may nest in the document (`ERR_INVALID_UPDATE`). */
+  maxTypeDepth: number;
+}
+
+/**
+ * Throws `ERR_INVALID_UPDATE` unless `update` is a whole Yjs (v1) update that Yjs applies without throwing half-way,
+ * and `ERR_UPDATE_TOO_LARGE` when it holds more structs than `limits` allow. What it checks against a document
+ * (nesting) is checked by `validateAgainst`, once every update before it is applied.
+ */
+export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "maxStructs">): UpdateShape {
+  const shape = readUpdateShape(update);
+  if (typeof shape === "string") throw new YjsError("ERR_INVALID_UPDATE", `not a Yjs update: ${shape}`);
+  if (limits && shape.parts > limits.maxStructs) {
+    throw new YjsError(
+      "ERR_UPDATE_TOO_LARGE",
+      `the update holds ${shape.parts} structs and deleted ranges, over the limit of ${limits.maxStructs}: send it in parts or raise maxUpdateStructs`,
+    );
+  }
+  return shape;
+}
+
+/**
+ * Throws `ERR_INVALID_UPDATE` when `update` has an item whose right origin is not after its origin in the document
+ * (document-view.ts), or one the document would apply in part, in another place than the part it has
+ * (straddle.ts). Run right before the update is applied: it depends on the document's state.
+ */
+export function validatePartsAgainst(doc: Y.Doc, update: Uint8Array): void {
+  const shape = readUpdateShape(update, new YDocumentView(doc));
+  if (typeof shape === "string") throw new YjsError("ERR_INVALID_UPDATE", `refused: ${shape}`);
+  if (shape.straddling === 0) return;
+  const problem = straddleError(doc, update);
+  if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
+}
+
+/** Throws `ERR_INVALID_UPDATE` when `update` (of `shape`) would nest shared types in `doc` deeper than allowed. */
+export function validateAgainst(doc: Y.Doc, update: Uint8Array, shape: UpdateShape, limits: Pick<UpdateLimits, "maxTypeDepth">): void {
+  if (shape.types === 0) return;
+  const problem = typeNestingError(doc, update, limits.maxTypeDepth);
+  if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
 }
 
 /** The update of an empty document (no structs, no deletions): what a fresh client sends as its sync step 2. */

@@ -39,6 +39,8 @@ export class YServer implements Party.Server {
   static gc: boolean | undefined = undefined;
   /** Awareness client ids one connection may own; entries for more are dropped. */
   static maxAwarenessIdsPerConnection: number = MAX_AWARENESS_IDS_PER_CONNECTION;
+  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 100 000); more: 1009 / 413. */
+  static maxUpdateStructs: number | undefined = undefined;
 
   #session: DocumentSession | undefined;
   /** The session being unloaded: its final `onSave` reads `this.document`, which must still be its document. */
@@ -171,6 +173,7 @@ export class YServer implements Party.Server {
     this.#session = new DocumentSession({
       room: this.room.id,
       gc: ctor.gc ?? policy === undefined,
+      maxUpdateStructs: ctor.maxUpdateStructs,
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: loadsToo ? () => this.onLoad() : undefined,
       callback: savesToo ? { handler: () => this.onSave(), ...ctor.callbackOptions } : undefined,

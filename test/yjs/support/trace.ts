@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import type * as Y from "yjs";
 
 export type Patch = [position: number, deleteCount: number, insert: string];
 export interface Trace {
@@ -38,6 +39,19 @@ export function utf16Span(text: string, from: number, count: number): number {
   let units = 0;
   for (let cp = 0; cp < count && from + units < text.length; cp++) units += text.codePointAt(from + units)! > 0xffff ? 2 : 1;
   return units;
+}
+
+/** Types `txns` into `text`, one Yjs transaction per trace transaction, as an editor does. */
+export function typeTransactions(text: Y.Text, txns: Trace["txns"]): void {
+  for (const { patches } of txns) {
+    text.doc!.transact(() => {
+      for (const [position, deleteCount, insert] of patches) {
+        const at = utf16Index(text.toString(), position);
+        if (deleteCount > 0) text.delete(at, utf16Span(text.toString(), at, deleteCount));
+        if (insert) text.insert(at, insert);
+      }
+    });
+  }
 }
 
 /** Applies one patch to a plain string (the reference the replicas must match). */

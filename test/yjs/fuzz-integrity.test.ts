@@ -1,0 +1,233 @@
+/**
+ * What a refused update must never do, on a real server with LevelDB: change the document (live, for other
+ * clients, on disk), nest types so deep that a later delete overflows half-way, or stall every room for seconds.
+ * The mutated frames are found by the structure-aware fuzzer (a seeded search), not pasted.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { CloseCode, encodeSyncStep2, encodeUpdate } from "../../src/protocol/index.js";
+import { MAX_TYPE_DEPTH } from "../../src/yjs/defaults.js";
+import { DocumentParty } from "../../src/yjs/index.js";
+import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
+import { buildCorpus, halfApplyingMutants } from "./support/fuzz-corpus.js";
+import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
+import { encodeStructs, type RawStruct } from "./support/struct-codec.js";
+
+afterEach(async () => {
+  destroyProviders();
+  await cleanupAll();
+});
+
+const ROOM = "/parties/main/target";
+
+async function post(server: TestServer, update: Uint8Array, room = ROOM): Promise<{ status: number; body: any }> {
+  const res = await fetch(server.url + room, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: update as Uint8Array<ArrayBuffer> });
+  return { status: res.status, body: await res.json() };
+}
+
+async function state(server: TestServer, room = ROOM): Promise<{ update: Uint8Array; json: unknown }> {
+  const update = new Uint8Array(await (await fetch(`${server.url}${room}?format=update`)).arrayBuffer());
+  const json = await (await fetch(server.url + room)).json();
+  return { update, json };
+}
+
+/** Sends `frame` on a new connection and resolves with how the server closed it. */
+async function refusal(server: TestServer, frame: Uint8Array, room = ROOM): Promise<{ code: number; reason: string }> {
+  const client = connect(server.wsUrl(room));
+  await client.opened;
+  client.send(frame);
+  return client.closed;
+}
+
+/** A chain of `depth` Y.Maps under root map "root", each under key "c" of the one before. */
+function nestedMaps(depth: number): { doc: Y.Doc; leaf: Y.Map<unknown> } {
+  const doc = new Y.Doc();
+  let map = doc.getMap<unknown>("root");
+  doc.transact(() => {
+    for (let i = 0; i < depth; i++) {
+      const next = new Y.Map<unknown>();
+      map.set("c", next);
+      map = next;
+    }
+  });
+  return { doc, leaf: map };
+}
+
+describe("a refused update never changes the document", () => {
+  const corpus = buildCorpus();
+  // Two kinds the fuzzer found: a struct whose origin is a later clock of its own client (Yjs reads an item that
+  // is not there) and an empty deleted range (Yjs's encoder throws in the transaction's cleanup).
+  const mutants = halfApplyingMutants(corpus, ["Cannot read properties of undefined (reading 'id')", "Unexpected case"]);
+
+  it("found mutated step 2 frames that plain Yjs decodes, then applies half-way", () => {
+    expect([...mutants.keys()].sort()).toEqual(["Cannot read properties of undefined (reading 'id')", "Unexpected case"]);
+  });
+
+  it.each([...mutants.keys()])("a step 2 that makes Yjs throw %j: 1007 and 400, nothing changes, live, for peers or on disk", async (kind) => {
+    const mutant = mutants.get(kind)!;
+    const server = await startServer({ main: DocumentParty });
+    expect((await post(server, corpus.base)).status).toBe(200);
+    const peer = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "target", peer));
+    const before = await state(server);
+
+    const closed = await refusal(server, encodeSyncStep2(mutant));
+    expect(closed.code).toBe(CloseCode.InvalidMessage);
+    expect(closed.reason).toMatch(/^ERR_INVALID_UPDATE/);
+    const posted = await post(server, mutant);
+    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE" } } });
+
+    expect(await state(server)).toEqual(before);
+    // The peer got nothing from it: after a marker edit reaches it, it holds exactly the server's state.
+    const marker = new Y.Doc();
+    Y.applyUpdate(marker, before.update);
+    marker.getMap("m").set("marker", 1);
+    expect((await post(server, Y.encodeStateAsUpdate(marker, Y.encodeStateVector(peer)))).status).toBe(200);
+    await until(peer, (d) => d.getMap("m").get("marker") === 1, "marker reaches the peer");
+    expect(Y.encodeStateVector(peer)).toEqual(Y.encodeStateVector(marker));
+    destroyProviders();
+
+    const restarted = await server.restart();
+    const after = await state(restarted);
+    const expected = new Y.Doc();
+    Y.applyUpdate(expected, after.update);
+    expect(Y.encodeStateVector(expected)).toEqual(Y.encodeStateVector(marker));
+    expect(after.json).toEqual({ ...(before.json as object), m: { ...(before.json as { m: object }).m, marker: 1 } });
+  });
+});
+
+describe("shared types nest at most MAX_TYPE_DEPTH levels", () => {
+  it("a chain of 20 000 nested maps is refused at the door: 400 over HTTP, 1007 over a socket", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const update = Y.encodeStateAsUpdate(nestedMaps(20_000).doc);
+    const posted = await post(server, update);
+    expect(posted.status).toBe(400);
+    expect(posted.body.error).toMatchObject({ code: "ERR_INVALID_UPDATE", message: expect.stringContaining(`deeper than ${MAX_TYPE_DEPTH} levels`) });
+    const closed = await refusal(server, encodeSyncStep2(update));
+    expect(closed.code).toBe(CloseCode.InvalidMessage);
+    expect(closed.reason).toMatch(/^ERR_INVALID_UPDATE: .*deeper than/);
+    expect((await fetch(server.url + ROOM)).status).toBe(404); // nothing was stored
+  });
+
+  it("one level more, added later under a chain at the limit, is refused; the chain at the limit deletes, exports and restarts", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const { doc, leaf } = nestedMaps(MAX_TYPE_DEPTH);
+    expect((await post(server, Y.encodeStateAsUpdate(doc))).status).toBe(200);
+    const json = (await (await fetch(server.url + ROOM)).json()) as { root: Record<string, unknown> };
+    let depth = 0;
+    for (let node: any = json.root; node.c !== undefined; node = node.c) depth++;
+    expect(depth).toBe(MAX_TYPE_DEPTH);
+
+    const synced = Y.encodeStateVector(doc);
+    leaf.set("deeper", new Y.Map());
+    const closed = await refusal(server, encodeUpdate(Y.encodeStateAsUpdate(doc, synced)));
+    expect(closed.reason).toMatch(/deeper than/);
+
+    // A peer deletes the root's chain: every level is deleted, the JSON and a restart agree.
+    const peer = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "target", peer));
+    const probe = new Y.Doc();
+    await whenSynced(makeProvider("y-partykit", server.url, "main", "target", probe));
+    peer.getMap("root").delete("c");
+    await until(probe, (d) => !d.getMap("root").has("c"), "the delete reaches another client");
+    // An untyped root with nothing visible exports as null (docs/yjs.md).
+    expect(await (await fetch(server.url + ROOM)).json()).toEqual({ root: null });
+    destroyProviders();
+    const restarted = await server.restart();
+    const res = await fetch(restarted.url + ROOM);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ root: null });
+  });
+});
+
+describe("one update holds at most maxUpdateStructs structs", () => {
+  /** `count` map entries in one struct list: the shape of the 6.7 MB, 400 000-struct step 2 that stalled every room. */
+  function manyStructs(count: number): Uint8Array {
+    const structs: RawStruct[] = [];
+    for (let i = 0; i < count; i++) {
+      structs.push({ kind: "item", origin: null, rightOrigin: null, parent: "m", parentSub: `key ${i}`, content: new Y.ContentAny([i]) });
+    }
+    return encodeStructs({ sections: [{ client: 7, clock: 0, structs }], deletes: [] });
+  }
+
+  it("400 000 structs: 413 and 1009 at once, the event loop never stalls for long, other rooms answer", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const update = manyStructs(400_000);
+    expect(update.length).toBeGreaterThan(6_000_000);
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const posted = await post(server, update);
+    const closed = await refusal(server, encodeSyncStep2(update));
+    delay.disable();
+    expect(posted).toMatchObject({ status: 413, body: { error: { code: "ERR_UPDATE_TOO_LARGE" } } });
+    expect(posted.body.error.message).toMatch(/400000 structs .* over the limit of 100000/);
+    expect(closed.code).toBe(CloseCode.MessageTooBig);
+    expect(closed.reason).toMatch(/^ERR_UPDATE_TOO_LARGE/);
+    // Applying it blocked the loop 2–4 s; refusing it takes a walk over the bytes (~40 ms), with a wide margin.
+    expect(delay.max / 1e6).toBeLessThan(1_000);
+    expect((await post(server, Y.encodeStateAsUpdate(nestedMaps(1).doc), "/parties/main/other")).status).toBe(200);
+    expect((await fetch(server.url + ROOM)).status).toBe(404);
+  });
+
+  it("is configurable per party (static maxUpdateStructs)", async () => {
+    class Small extends DocumentParty {
+      static override maxUpdateStructs = 1_000;
+    }
+    const server = await startServer({ main: Small });
+    expect((await post(server, manyStructs(1_001))).status).toBe(413);
+    expect((await post(server, manyStructs(1_000))).status).toBe(200);
+    expect(Object.keys(((await (await fetch(server.url + ROOM)).json()) as { m: object }).m)).toHaveLength(1_000);
+  });
+});
+
+describe("an item the room has part of is applied only in the place of that part", () => {
+  it("a forged item overlapping a map value, placed in a text: 400, and the room's encoding still equals the room", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const author = new Y.Doc();
+    author.clientID = 7;
+    author.getText("text").insert(0, "hello");
+    const mapper = new Y.Doc();
+    mapper.clientID = 8;
+    mapper.getMap("m").set("k", 1); // the room has client 8 up to clock 1
+    expect((await post(server, Y.encodeStateAsUpdate(author))).status).toBe(200);
+    expect((await post(server, Y.encodeStateAsUpdate(mapper))).status).toBe(200);
+    // Client 8, clocks 0–1, inserted after "he": the room would keep clock 1 and link it after the map value.
+    const forged = encodeStructs({
+      sections: [{ client: 8, clock: 0, structs: [{ kind: "item", origin: { client: 7, clock: 1 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("xy") }] }],
+      deletes: [],
+    });
+    const posted = await post(server, forged);
+    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("overlaps") } } });
+    const live = await state(server);
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, live.update);
+    expect(copy.getText("text").toString()).toBe("hello");
+    expect(copy.getMap("m").toJSON()).toEqual({ k: 1 });
+    expect(live.json).toEqual({ text: "hello", m: { k: 1 } });
+  });
+});
+
+describe("an item's right origin must come after its origin", () => {
+  it("a forged insert between 'd' and an 'a' to its left: 400, the text unchanged", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const first = new Y.Doc();
+    first.clientID = 7;
+    first.getText("text").insert(0, "ab");
+    const second = new Y.Doc();
+    second.clientID = 9;
+    Y.applyUpdate(second, Y.encodeStateAsUpdate(first));
+    second.getText("text").insert(2, "cd");
+    expect((await post(server, Y.encodeStateAsUpdate(second))).status).toBe(200);
+    // Yjs would place it by whatever follows "d" when it arrives: a reload or another client could order it otherwise.
+    const forged = encodeStructs({
+      sections: [{ client: 8, clock: 0, structs: [{ kind: "item", origin: { client: 9, clock: 1 }, rightOrigin: { client: 7, clock: 0 }, parent: null, parentSub: null, content: new Y.ContentString("x") }] }],
+      deletes: [],
+    });
+    const posted = await post(server, forged);
+    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("right origin is not after its origin") } } });
+    const closed = await refusal(server, encodeUpdate(forged));
+    expect(closed.code).toBe(CloseCode.InvalidMessage);
+    expect((await state(server)).json).toEqual({ text: "abcd" });
+  });
+});
