@@ -335,4 +335,25 @@ describe("demo page", () => {
     await fitsTheScreen();
     await screenshot(page, "phone-picker");
   });
+
+  it("the counter page: two players on the rooms protocol see one count, each other, and the link from the picker", async () => {
+    const picker = await newPage();
+    await picker.goto(`${url}/`);
+    expect(await picker.locator('a[href="/counter.html"]').count()).toBe(1);
+
+    const room = newRoom("counter");
+    const openCounter = async (player: string) => {
+      const page = await newPage();
+      await page.goto(`${url}/counter.html?room=${room}&player=${player}`);
+      await expect.poll(() => page.locator("#status").textContent(), { timeout: waitMs }).toBe("open");
+      return page;
+    };
+    const ada = await openCounter("ada");
+    const alan = await openCounter("alan");
+    for (const page of [ada, alan]) await expect.poll(() => page.locator("#players li").allTextContents(), { timeout: waitMs }).toEqual(["ada", "alan"]);
+    await ada.click("#inc5");
+    await alan.click("#inc1");
+    for (const page of [ada, alan]) await expect.poll(() => page.locator("#count").textContent(), { timeout: waitMs }).toBe("6");
+    await screenshot(ada, "counter");
+  });
 });
