@@ -160,7 +160,7 @@ export class Conversation {
     const readOnly = peer.readOnly || this.hooks.isReadOnly?.(peer.conn) === true;
     if (!readOnly && shape.types > 0) {
       this.#batch.flush();
-      if (peer.closed) return; // an update before it in the burst was refused
+      if (peer.refused) return; // an update before it in the burst was refused (a peer that left still counts)
       validateAgainst(this.doc, update, shape, this.limits);
     }
     const count = ++peer.received;
@@ -172,7 +172,8 @@ export class Conversation {
       }
       this.#acknowledge(peer, count);
     } else {
-      this.hooks.admit(update);
+      this.hooks.admit(update); // may measure the document, which applies the burst so far
+      if (peer.refused) return;
       this.#batch.add(peer, update, count);
     }
   }

@@ -29,6 +29,8 @@ export class Peer {
   #acked = 0;
   toldReadOnly = false;
   closed = false;
+  /** A frame of it was refused: nothing it sent after that frame is applied (it may have left before, too). */
+  refused = false;
 
   readonly wantsAcks: boolean;
   readonly readOnly: boolean;

@@ -166,7 +166,10 @@ export class DocumentSession {
    * (its presence is not: it has left). What a client sent before closing is never lost.
    */
   #applyWhatItSent(peer: Peer): void {
-    for (const frame of peer.backlog ?? []) if (isDocumentChange(frame)) this.#handle(peer, frame);
+    for (const frame of peer.backlog ?? []) {
+      if (peer.refused) break;
+      if (isDocumentChange(frame)) this.#handle(peer, frame);
+    }
     peer.backlog = undefined;
     this.#conversation.flush();
     this.#conversation.forget(peer);
@@ -271,6 +274,7 @@ export class DocumentSession {
 
   #refuse(peer: Peer, error: ProtocolError | YjsError): void {
     this.options.logger.warn("yjs.frame_refused", { code: error.code, room: this.options.room, connection: peer.conn.id, reason: error.message });
+    peer.refused = true;
     peer.close(error.closeCode, closeReason(error));
     this.detach(peer.conn);
   }
@@ -295,8 +299,8 @@ export class DocumentSession {
     if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
     const shape = validateUpdate(update, this.#limits);
     this.#conversation.flush();
-    this.#size.admit(update);
     validateAgainst(this.#doc, update, shape, this.#limits);
+    this.#size.admit(update);
     let pendingError: Error | undefined;
     try {
       this.#doc.transact(() => {
