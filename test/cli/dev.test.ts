@@ -73,4 +73,24 @@ describe("yparty dev", () => {
     await cli.waitFor(/dev\.reloaded/, 15_000, mark);
     expect(await (await fetch(`${url}/parties/main/still-up`)).json()).toMatchObject({ fixed: true, count: 2 });
   });
+
+  it("code that builds but throws as it loads is reported on every save, never served", async () => {
+    const { dir, cli, url } = await devServer("class-api");
+    const serverFile = path.join(dir, "src", "server.ts");
+    const good = await readFile(serverFile, "utf8");
+    const broken = `throw new Error("boom while loading");\n${good}`;
+    // Saved as editors do, by rename: one change event per save.
+    const save = async (text: string) => {
+      await writeFile(`${serverFile}.tmp`, text);
+      await rename(`${serverFile}.tmp`, serverFile);
+    };
+    const reports = () => cli.output.split("The server code threw while loading").length - 1;
+    await save(broken);
+    await cli.waitFor(/threw while loading:\nError: boom while loading/, 15_000);
+    expect(reports()).toBe(1);
+    // The same bytes saved again: loaded (and refused) again, not taken for the build that is still served.
+    await save(broken);
+    await cli.waitFor(/threw while loading:[\s\S]*threw while loading:/, 15_000);
+    expect(await (await fetch(`${url}/parties/main/still-up`)).json()).toMatchObject({ label: "v1" });
+  });
 });

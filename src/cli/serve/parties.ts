@@ -69,6 +69,8 @@ export async function createPartySource(project: ProjectConfig, define: Record<s
         last = { ...main, ...parties, ...roomParties };
         return { ok: true, parties: last, warnings: outcome.warnings };
       } catch (error) {
+        // Not a bundle to keep serving: the same bytes saved again must load (and fail) again, not reuse `last`.
+        last = undefined;
         if (error instanceof CliError) return { ok: false, message: error.message };
         throw error;
       }
