@@ -32,14 +32,14 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function startChild(limits: Record<string, number>): Promise<{ base: string; memory(): Promise<Memory> }> {
+async function startChild(limits: Record<string, number>): Promise<{ base: string; memory(when?: "idle"): Promise<Memory> }> {
   dir = await mkdtemp(join(tmpdir(), "yparty-memory-"));
   child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const line = await waitFor(new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)), "the server to listen", 20_000);
   const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
-  return { base, memory: async () => (await (await fetch(`${base}/__memory`)).json()) as Memory };
+  return { base, memory: async (when) => (await (await fetch(`${base}/__memory${when ? `?${when}` : ""}`)).json()) as Memory };
 }
 
 /** Runs `request(i)` for i in 0..count-1, `CONCURRENCY` at a time, each awaited before its slot takes the next. */
@@ -49,17 +49,6 @@ async function inParallel(count: number, request: (i: number) => Promise<void>):
     while (next < count) await request(next++);
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
-/** Reads `read()` until `done` holds (each reading collects garbage first), or throws after `ms`. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, ms = 20_000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe("memory ceilings", () => {
@@ -94,7 +83,7 @@ describe("memory ceilings", () => {
     expect(loaded.rooms).toBeLessThanOrEqual(maxIdleRooms);
     // ~31 KB of heap per loaded room: 50 rooms at most instead of every room posted to in the last idleUnloadMs.
     expect(loaded.heapUsed - before.heapUsed).toBeLessThan(5 * MiB);
-    const idle = await until(memory, (m) => m.rooms === 0, "every room to unload");
+    const idle = await waitFor(memory("idle"), "every room to unload", 20_000);
     expect(idle.heapUsed - before.heapUsed).toBeLessThan(3 * MiB);
     expect(idle.rss - before.rss).toBeLessThan(64 * MiB);
   }, 60_000);
