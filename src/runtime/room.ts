@@ -59,6 +59,8 @@ export class LiveRoom implements ConnectionOwner {
   readonly #gate: StartGate;
   readonly #inbox: Inbox;
   readonly #connected = new WeakSet<RoomConnection>();
+  /** Accepted, not yet among `connections` (the room is starting, or getConnectionTags runs): they count toward the limit. */
+  readonly #starting = new Set<RoomConnection>();
   readonly #closingHooks = new Set<Promise<unknown>>();
   /** Sockets the client closed while their frames waited: closed for the room once those are delivered. */
   readonly #pendingCloses = new Map<RoomConnection, { code: number; reason: string }>();
@@ -122,13 +124,25 @@ export class LiveRoom implements ConnectionOwner {
    * Takes an upgraded socket (`url` is its request's, `ctx` what `onConnect` gets): start, tags, replacement
    * of a same-id connection, `onConnect`, then messages.
    */
-  async accept(ws: WsSocket, url: URL, ctx: ConnectionContext): Promise<RoomConnection> {
+  async accept(ws: WsSocket, url: URL, ctx: ConnectionContext): Promise<RoomConnection | undefined> {
+    // Counted with the connections still starting: clients that arrive together while the room starts, and
+    // in-process connections (which no upgrade check sees), cannot take it past the limit.
+    if (this.connections.size + this.#starting.size >= this.deps.limits.maxConnectionsPerRoom) {
+      ws.resume(); // read the client's answer to the close
+      ws.close(CloseCode.TryAgainLater, "Room is full; try again later");
+      return undefined;
+    }
     const id = url.searchParams.get("_pk") || url.searchParams.get("id") || newConnectionId();
     const connection = new RoomConnection(id, url.href, ws, this);
     this.#unloadWhenIdle = false; // the party may keep things for connections
     this.#listen(ws, connection);
     ws.resume();
-    await this.#whileBusy(() => this.#connect(connection, ctx));
+    this.#starting.add(connection);
+    try {
+      await this.#whileBusy(() => this.#connect(connection, ctx));
+    } finally {
+      this.#starting.delete(connection);
+    }
     return connection;
   }
 
@@ -159,6 +173,7 @@ export class LiveRoom implements ConnectionOwner {
       return this.#fault(connection, error, "getConnectionTags");
     }
     const replaced = this.connections.add(connection);
+    this.#starting.delete(connection); // counted as a connection from here
     replaced?.close(CloseCode.Replaced, "Replaced by a newer connection with the same id");
     this.#connected.add(connection);
     try {

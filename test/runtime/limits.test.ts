@@ -140,4 +140,31 @@ describe("limits", () => {
     expect(refusal.status).toBe(503);
     expect(JSON.parse(refusal.body).error.code).toBe("ERR_ROOM_FULL");
   });
+
+  it("holds maxConnectionsPerRoom against clients that arrive together while the room starts", async () => {
+    const started = deferred();
+    const connected: string[] = [];
+    class Slow implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onStart() {
+        await started.promise;
+      }
+      onConnect(conn: Party.Connection) {
+        connected.push(conn.id);
+        conn.send("in");
+      }
+    }
+    const { wsUrl } = await startServer({ main: Slow }, { storage: "memory", limits: { maxConnectionsPerRoom: 2 } });
+    const clients = Array.from({ length: 5 }, () => connect(wsUrl("/party/rush")));
+    const outcomes = clients.map((client) =>
+      Promise.race([client.nth(0).then(() => "in" as const), client.closed.then(({ code }) => code)]),
+    );
+    for (const client of clients) await client.opened.catch(() => {}); // every upgrade passed the check before the room was live
+    started.resolve();
+    const seen: Array<"in" | number> = [];
+    for (const outcome of outcomes) seen.push(await waitFor(outcome, "each client let in or turned away"));
+    expect(seen.filter((o) => o === "in")).toHaveLength(2);
+    expect(seen.filter((o) => o === CloseCode.TryAgainLater)).toHaveLength(3);
+    expect(connected).toHaveLength(2);
+  });
 });

@@ -136,4 +136,26 @@ describe("the room's half of an in-process connection", () => {
     expect(await waitFor(called.promise, "the callback")).toBeUndefined();
     expect(frames).toEqual([new Uint8Array([1, 2, 3]), "text"]);
   });
+
+  it("in-process connections count toward maxConnectionsPerRoom: one past it is closed with 1013", async () => {
+    events.length = 0;
+    // Each relay socket is its own connection id ("relay-1" for all would replace, not add): one socket per id.
+    const perSocket: SocketHandler = (ws, request, host) => {
+      const id = new URL(request.url).searchParams.get("id")!;
+      const link = host.connect("echo", "crowded", id, {
+        onMessage: (frame) => ws.send(String(frame)),
+        onClose: (code) => ws.send(`closed ${code}`),
+      });
+      ws.on("message", (data: Buffer) => link.send(data.toString()));
+    };
+    const server = await startServer({ echo: Echo }, { storage: "memory", sockets: { "/one": perSocket }, limits: { maxConnectionsPerRoom: 2 } });
+    const answers: string[] = [];
+    for (const id of ["a", "b", "c"]) {
+      const client = connect(server.wsUrl(`/one?id=${id}`));
+      await client.opened;
+      client.send("ping");
+      answers.push(String(await client.next()));
+    }
+    expect(answers).toEqual(["crowded:ping", "crowded:ping", "closed 1013"]);
+  });
 });
