@@ -8,6 +8,7 @@
  * The document is loaded on the first connection or request, shared by those that arrive meanwhile,
  * and unloaded (flushed, destroyed) when the last connection leaves or the room stops.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type * as Y from "yjs";
 import { encodeCustomMessage } from "../protocol/index.js";
 import type { Logger } from "../runtime/log.js";
@@ -28,6 +29,13 @@ export interface YServerCallbackOptions {
   timeout?: number;
 }
 
+/**
+ * The document an `onSave` call is saving: its `this.document`, even when it runs as the session unloads (the room
+ * has dropped it by then, and a newer session may be loading) — and only there, so other hooks meanwhile see the
+ * room's current document.
+ */
+const savingDocument = new AsyncLocalStorage<SharedDoc>();
+
 const SENDABLE_STATES = new Set([0, 1]); // CONNECTING, OPEN
 
 export class YServer implements Party.Server {
@@ -43,15 +51,13 @@ export class YServer implements Party.Server {
   static maxUpdateStructs: number | undefined = undefined;
 
   #session: DocumentSession | undefined;
-  /** The session being unloaded: its final `onSave` reads `this.document`, which must still be its document. */
-  #unloading: DocumentSession | undefined;
   #lastStop: Promise<void> | undefined;
 
   constructor(readonly room: Party.Room) {}
 
   /** The room's document (with `document.awareness`). */
   get document(): SharedDoc {
-    return (this.#unloading ?? this.#current()).doc;
+    return savingDocument.getStore() ?? this.#current().doc;
   }
 
   // ---- hooks to override ---------------------------------------------------------------------
@@ -176,7 +182,7 @@ export class YServer implements Party.Server {
       maxUpdateStructs: ctor.maxUpdateStructs,
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: loadsToo ? () => this.onLoad() : undefined,
-      callback: savesToo ? { handler: () => this.onSave(), ...ctor.callbackOptions } : undefined,
+      callback: savesToo ? { handler: (doc) => savingDocument.run(doc as SharedDoc, () => this.onSave()), ...ctor.callbackOptions } : undefined,
       isReadOnly: (conn) => this.isReadOnly(conn as Party.Connection),
       onCustomMessage: (conn, message) => this.onCustomMessage(conn as Party.Connection, message),
       maxAwarenessIdsPerConnection: ctor.maxAwarenessIdsPerConnection,
@@ -191,12 +197,7 @@ export class YServer implements Party.Server {
     const previous = this.#lastStop;
     const stopped = (async () => {
       await previous;
-      this.#unloading = session;
-      try {
-        await session.stop();
-      } finally {
-        this.#unloading = undefined;
-      }
+      await session.stop();
     })();
     this.#lastStop = stopped;
     return stopped;
