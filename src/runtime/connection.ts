@@ -6,6 +6,7 @@
 import type { WebSocket as WsSocket } from "ws";
 import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
 import type { Connection } from "./party-types.js";
+import { LargestFrame } from "./largest-frame.js";
 import { FRAGMENT_BYTES, PacedSender } from "./paced-sender.js";
 import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 
@@ -40,10 +41,7 @@ export class RoomConnection implements BufferHolder {
   #events: ConnectionEvents | undefined;
   #state: unknown = null;
   #attachment: unknown = null;
-  /** Bytes handed to the socket since it opened, and where the largest frame still being written ends / its size. */
-  #sentBytes = 0;
-  #largestEnd = 0;
-  #largestBytes = 0;
+  readonly #largestFrame = new LargestFrame();
   /** Made for the first binary message over `FRAGMENT_BYTES`. */
   #paced: PacedSender | undefined;
 
@@ -92,16 +90,7 @@ export class RoomConnection implements BufferHolder {
    */
   get unsentBeyondLargestFrame(): number {
     const buffered = this.bufferedAmount;
-    return buffered - this.#largestUnsent(buffered);
-  }
-
-  /** The part of the largest frame in flight not written yet (the socket writes in order: sent − buffered is written). */
-  #largestUnsent(buffered: number): number {
-    if (this.#largestBytes === 0) return 0;
-    const unsent = Math.min(this.#largestBytes, this.#largestEnd - (this.#sentBytes - buffered));
-    if (unsent > 0) return unsent;
-    this.#largestBytes = 0;
-    return 0;
+    return buffered - this.#largestFrame.unsent(buffered);
   }
 
   onceClosed(listener: () => void): void {
@@ -117,13 +106,6 @@ export class RoomConnection implements BufferHolder {
     this.ws.terminate();
   }
 
-  #counted(bytes: number): void {
-    this.#sentBytes += bytes;
-    if (bytes > this.#largestUnsent(this.bufferedAmount)) {
-      this.#largestEnd = this.#sentBytes;
-      this.#largestBytes = bytes;
-    }
-  }
   /** @deprecated PartyKit's alias: the connection is the socket. */
   get socket(): this {
     return this;
@@ -154,7 +136,7 @@ export class RoomConnection implements BufferHolder {
     } else {
       this.ws.send(data);
     }
-    this.#counted(bytes);
+    this.#largestFrame.counted(bytes, this.bufferedAmount);
     this.owner.afterSend(this);
   }
 
