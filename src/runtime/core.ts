@@ -3,6 +3,7 @@ import type { WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { Storage } from "../../persistence/types.js";
 import type { PartyContext } from "./context.js";
 import type { Heartbeat } from "./heartbeat.js";
+import type { SendBudget } from "./send-budget.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { PartyDefinition } from "./party-module.js";
@@ -19,6 +20,8 @@ export interface ServerCore {
   readonly registry: RoomRegistry;
   readonly partyContext: PartyContext;
   readonly heartbeat: Heartbeat;
+  /** Unsent bytes of every connection and raw socket (`limits.maxBufferedBytes`). */
+  readonly sendBudget: SendBudget;
   readonly wss: WebSocketServer;
   readonly routes: RouteHandler[];
   /** Proxies in front trusted to append the client's address to `x-forwarded-for` (`createServer({ trustProxy })`). */

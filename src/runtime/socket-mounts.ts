@@ -12,6 +12,7 @@ import type { ServerCore } from "./core.js";
 import { codeOf, RuntimeError } from "./errors.js";
 import { lazyConnectionContext } from "./http-bridge.js";
 import { clientAddress } from "./client-address.js";
+import { adoptRawSocket } from "./raw-sockets.js";
 import { RoomSideSocket, openerEnd, type LocalConnection, type LocalPeer } from "./local-socket.js";
 import type { Logger } from "./log.js";
 import type { FetchLobby } from "./party-types.js";
@@ -39,10 +40,7 @@ export function acceptMountedSocket(core: ServerCore, req: IncomingMessage, sock
   const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
-    ws.on("error", () => {});
-    core.fetchSockets.add(ws);
-    ws.once("close", () => core.fetchSockets.delete(ws));
-    core.heartbeat.track(ws, () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", path: url.pathname }));
+    adoptRawSocket(core, ws, url.pathname);
     try {
       handler(ws, request, socketHost(core));
     } catch (error) {

@@ -19,6 +19,7 @@ import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
 import { gateHook, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
 import { acceptMountedSocket } from "./socket-mounts.js";
+import { adoptRawSocket } from "./raw-sockets.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
 function ignoreError(): void {}
@@ -131,10 +132,7 @@ function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duple
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     ws.binaryType = "arraybuffer";
-    ws.on("error", ignoreError);
-    core.fetchSockets.add(ws);
-    ws.once("close", () => core.fetchSockets.delete(ws));
-    core.heartbeat.track(ws, heartbeatTimeoutLog(core, { path: url.pathname }));
+    adoptRawSocket(core, ws, url.pathname);
     // Frames wait until onSocket listens for them (it may await something first), or has returned.
     ws.pause();
     const resume = (): void => {

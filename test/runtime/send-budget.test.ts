@@ -5,7 +5,7 @@
 import { connect as connectTcp, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
-import { CloseCode } from "../../src/runtime/index.js";
+import { CloseCode, type LogEntry, type SocketHandler } from "../../src/runtime/index.js";
 import { cleanupAll, connect, startServer, waitFor, type TestClient } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -210,5 +210,29 @@ describe("send buffers", () => {
       resumeReading(reader);
       expect([CloseCode.SendBufferFull, 1006]).toContain((await waitFor(reader.closed, `${String(name)}'s close`, 20_000)).code);
     }
+  });
+
+  it("holds sockets handed out as they are (a mounted socket's handler, onSocket) to the same caps", async () => {
+    let floodedTo = 0;
+    // A handler that writes to its socket directly, as the rooms protocol's does: "flood N" sends N bytes.
+    const flooder: SocketHandler = (ws) => {
+      ws.on("message", (data: Buffer) => {
+        const bytes = Number(data.toString().split(" ")[1]);
+        while (ws.readyState === ws.OPEN && floodedTo < bytes) {
+          ws.send(chunk);
+          floodedTo += chunk.byteLength;
+        }
+      });
+    };
+    const { server, wsUrl } = await startServer({ main: Sender }, { storage: "memory", sockets: { "/raw": flooder }, limits: { maxSendBufferBytes: 8 * MiB } });
+    const full = new Promise<LogEntry>((resolve) => server.logger.subscribe((entry) => entry.event === "socket.send_buffer_full" && resolve(entry)));
+    const stalled = connect(wsUrl("/raw"));
+    await stalled.opened;
+    stopReading(stalled);
+    stalled.send(`flood ${64 * MiB}`);
+    expect(await waitFor(full, "the socket to pass its cap", 20_000)).toMatchObject({ code: "ERR_SEND_BUFFER_FULL", path: "/raw", limit: "maxSendBufferBytes" });
+    expect(floodedTo).toBeLessThan(64 * MiB);
+    resumeReading(stalled);
+    expect((await waitFor(stalled.closed, "the close after resume", 20_000)).code).toBe(CloseCode.SendBufferFull);
   });
 });
