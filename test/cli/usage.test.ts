@@ -129,6 +129,14 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
     expect(bad.stderr).toMatch(/Invalid command line:\n(  (entry|--name|--serve): .*\n){3}/);
   });
 
+  it("reports both problems of a rooms entry that names no module and a path inside the parties, in one run", async () => {
+    const { result } = await withConfig("yparty.json", JSON.stringify({ rooms: { path: "/parties/rooms" }, limits: { maxRooms: 3 } }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("rooms.entry: name the module that exports defineRooms({ types })");
+    expect(result.stderr).toContain('rooms.path: "/parties/rooms" must start with "/" and lie outside /parties/ and /party/');
+    expect(result.stderr).toMatch(/limits: .*maxRooms/);
+  });
+
   it("reads partykit.json, with comments, and checks PartyKit's name rules", async () => {
     const { file, result } = await withConfig("partykit.json", `{\n  // my project\n  "name": "My Project",\n  "parties": { "main": "x.ts" },\n}\n`);
     expect(result.code).toBe(2);

@@ -242,13 +242,13 @@ function envDefines(vars: Record<string, string>): Record<string, string> {
 /** The rooms protocol: `"rooms": "src/rooms.ts"` or `{ "entry", "path" }`. */
 function roomsConfig(root: string, rooms: string | { entry?: string; path?: string }, report: Report): { entry: string; path: string } | undefined {
   const spec = typeof rooms === "string" ? { entry: rooms } : rooms;
-  if (spec.entry === undefined) {
-    report("rooms.entry", "name the module that exports defineRooms({ types })");
-    return undefined;
-  }
   const socketPath = spec.path ?? DEFAULT_ROOMS_PATH;
   if (!socketPath.startsWith("/") || socketPath.startsWith("/parties/") || socketPath.startsWith("/party/")) {
     report("rooms.path", `"${socketPath}" must start with "/" and lie outside /parties/ and /party/`);
+  }
+  if (spec.entry === undefined) {
+    report("rooms.entry", "name the module that exports defineRooms({ types })");
+    return undefined;
   }
   return { entry: entryPath(root, spec.entry, "rooms.entry", report), path: socketPath };
 }
