@@ -22,6 +22,7 @@ import {
   type RoomAnswer,
 } from "./damage-support.js";
 import { makeTempDir, removeDir } from "./helpers.js";
+import { seededRandom } from "../yjs/support/trace.js";
 
 const ROOMS = ["d1", "d2", "d3", "d4"];
 const PER_ROOM = 40;
@@ -189,15 +190,3 @@ describe("damaged storage", () => {
     for (const room of ROOMS) expect([200, 404], room).toContain((await roomAnswer(server.url, room)).status);
   });
 });
-
-/** mulberry32: a small seeded generator, so a failing round can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,12 +1,33 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openStorage } from "../../persistence/index.js";
-import { StorageError, type Storage } from "../../persistence/types.js";
+import { StorageError, type KvStore, type Storage } from "../../persistence/types.js";
 import type * as Party from "../../src/runtime/index.js";
 import { CloseCode, createServer, silentLogger, type LogEntry } from "../../src/runtime/index.js";
 import { cleanupAll, connect, deferred, refusedUpgrade, startServer, waitFor } from "../helpers/server.js";
 import { ALARMS_KV_NAME } from "../../src/runtime/alarms.js";
 
 afterEach(cleanupAll);
+
+/** `storage` with some methods of some rooms' key-value stores replaced by `faults(room, kv)`. */
+function withFaultyKv(storage: Storage, faults: (room: string, kv: KvStore) => Partial<KvStore>): Storage {
+  return {
+    docs: storage.docs,
+    location: storage.location,
+    close: () => storage.close(),
+    kv: (room) => {
+      const kv = storage.kv(room);
+      return {
+        get: kv.get.bind(kv) as KvStore["get"],
+        put: kv.put.bind(kv) as KvStore["put"],
+        delete: kv.delete.bind(kv) as KvStore["delete"],
+        deleteAll: kv.deleteAll.bind(kv),
+        list: kv.list.bind(kv),
+        transaction: kv.transaction.bind(kv),
+        ...faults(room, kv),
+      };
+    },
+  };
+}
 
 describe("faults in user code stay with one connection or request", () => {
   it("a throwing onMessage closes only that connection with 1011 and calls onError; the room and others go on", async () => {
@@ -130,23 +151,9 @@ describe("faults in user code stay with one connection or request", () => {
     const memory = await openStorage({ memory: true });
     let failReads = true;
     // A storage whose reads fail until the "disk" comes back.
-    const flaky: Storage = {
-      docs: memory.docs,
-      location: memory.location,
-      close: () => memory.close(),
-      kv: (room) => {
-        const kv = memory.kv(room);
-        const get = kv.get.bind(kv) as (key: string) => Promise<unknown>;
-        return {
-          get: ((key: string) => (failReads ? Promise.reject(new StorageError("ERR_STORAGE_READ", `cannot read room ${room}`)) : get(key))) as typeof kv.get,
-          put: kv.put.bind(kv),
-          delete: kv.delete.bind(kv),
-          deleteAll: kv.deleteAll.bind(kv),
-          list: kv.list.bind(kv),
-          transaction: kv.transaction.bind(kv),
-        };
-      },
-    };
+    const flaky = withFaultyKv(memory, (room, kv) => ({
+      get: ((key: string) => (failReads ? Promise.reject(new StorageError("ERR_STORAGE_READ", `cannot read room ${room}`)) : kv.get(key))) as KvStore["get"],
+    }));
     class Loads implements Party.Server {
       constructor(readonly room: Party.Room) {}
       async onStart() {
@@ -177,18 +184,9 @@ describe("faults in user code stay with one connection or request", () => {
   it("stored alarms that cannot be read at start are reported, and the server serves every room all the same", async () => {
     const memory = await openStorage({ memory: true });
     // A damaged table under the alarms' records: their listing fails.
-    const damaged: Storage = {
-      docs: memory.docs,
-      location: memory.location,
-      close: () => memory.close(),
-      kv: (room) => {
-        const kv = memory.kv(room);
-        if (room !== ALARMS_KV_NAME) return kv;
-        return Object.assign(Object.create(kv) as typeof kv, {
-          list: () => Promise.reject(new StorageError("ERR_STORAGE_READ", "Corruption: block checksum mismatch")),
-        });
-      },
-    };
+    const damaged = withFaultyKv(memory, (room) =>
+      room === ALARMS_KV_NAME ? { list: () => Promise.reject(new StorageError("ERR_STORAGE_READ", "Corruption: block checksum mismatch")) } : {},
+    );
     class Hello implements Party.Server {
       constructor(readonly room: Party.Room) {}
       onRequest() {
