@@ -15,10 +15,18 @@ export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string): vo
   ws.on("error", ignoreError);
   core.fetchSockets.add(ws);
   ws.once("close", () => core.fetchSockets.delete(ws));
-  core.heartbeat.track(ws, () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", path }));
+  core.heartbeat.track(ws, heartbeatTimeoutLog(core, { path }));
   underSendBudget(ws, core.sendBudget, (limit) =>
     core.logger.warn("socket.send_buffer_full", { code: "ERR_SEND_BUFFER_FULL", path, bufferedAmount: ws.bufferedAmount, limit }),
   );
+}
+
+/**
+ * What the heartbeat logs when a socket stops answering (room connections and raw sockets alike). Built apart from
+ * the upgrade so the callback kept per socket does not hold its scope (the request, its headers).
+ */
+export function heartbeatTimeoutLog(core: ServerCore, where: { party: string; room: string } | { path: string }): () => void {
+  return () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", ...where });
 }
 
 /** Module-level so no listener kept per socket holds the caller's scope. */

@@ -19,7 +19,7 @@ import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
 import { gateHook, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
 import { acceptMountedSocket } from "./socket-mounts.js";
-import { adoptRawSocket } from "./raw-sockets.js";
+import { adoptRawSocket, heartbeatTimeoutLog } from "./raw-sockets.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
 function ignoreError(): void {}
@@ -151,7 +151,3 @@ function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duple
   return undefined;
 }
 
-/** Built outside `upgrade` so the callback kept per socket does not hold that scope (the request, its headers). */
-function heartbeatTimeoutLog(core: ServerCore, where: { party: string; room: string } | { path: string }): () => void {
-  return () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", ...where });
-}
