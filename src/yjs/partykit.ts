@@ -24,9 +24,8 @@ const hashOf = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (
  * a socket's options arrived). Any other difference is ignored, with a warning. `readOnly` is per connection.
  */
 function reconcile(session: DocumentSession, options: YPartyKitOptions): boolean {
-  const current = runsWith.get(session) ?? {};
-  if (options.callback && session.adoptCallback(options.callback)) runsWith.set(session, { ...current, callback: options.callback });
-  const effective = runsWith.get(session) ?? {};
+  let effective = runsWith.get(session) ?? {};
+  if (options.callback && session.adoptCallback(options.callback)) runsWith.set(session, (effective = { ...effective, callback: options.callback }));
   const asked = Object.entries(options).filter(([key, value]) => key !== "readOnly" && value !== undefined);
   return asked.every(([key, value]) => hashOf(effective[key as keyof YPartyKitOptions]) === hashOf(value));
 }

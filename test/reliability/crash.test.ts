@@ -194,13 +194,12 @@ describe("kill -9 under load, during merges and during unloads", () => {
       expect(total).toBeGreaterThan(0);
 
       // Back up on the same folder: every acknowledged token is stored, in every room.
-      const { base: again } = await startServer(dir);
+      const { child: restarted, base: again } = await startServer(dir);
       for (const target of [...ROOMS, ...CHURN_ROOMS]) {
         const stored = await storedTokens(again, target);
         const missing = [...(acknowledged.get(`${target.party}/${target.room}`) ?? [])].filter((token) => !stored.has(token));
         expect(missing, `acknowledged but lost in ${target.party}/${target.room} after kill ${round + 1}`).toEqual([]);
       }
-      const restarted = [...children].at(-1)!;
       restarted.kill("SIGKILL");
       await new Promise((resolve) => restarted.once("exit", resolve));
     }
