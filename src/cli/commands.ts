@@ -1,6 +1,8 @@
 /**
  * The command table: one source for parsing (`args.ts`) and for `--help` (`help.ts`), so they cannot drift.
  */
+import { CliDefaults } from "./defaults.js";
+
 export interface OptionSpec {
   type: "string" | "boolean";
   short?: string;
@@ -38,9 +40,9 @@ const configOption: OptionSpec = {
 
 const serverOptions: Record<string, OptionSpec> = {
   config: configOption,
-  port: { type: "string", short: "p", value: "<n>", description: "port to listen on (default 1999; 0 = any free port)" },
-  host: { type: "string", value: "<host>", description: "interface to bind (default 127.0.0.1; 0.0.0.0 for every interface)" },
-  persist: { type: "string", value: "<dir>", description: "LevelDB data folder (default .yparty)" },
+  port: { type: "string", short: "p", value: "<n>", description: `port to listen on (default ${CliDefaults.port}; 0 = any free port)` },
+  host: { type: "string", value: "<host>", description: `interface to bind (default ${CliDefaults.host}; 0.0.0.0 for every interface)` },
+  persist: { type: "string", value: "<dir>", description: `LevelDB data folder (default ${CliDefaults.dataDir})` },
   "no-persist": { type: "boolean", description: "keep everything in memory; lost on exit" },
   var: { type: "string", short: "v", multiple: true, variadic: true, value: "KEY=VALUE...", description: "variables for room.env (--var A=1 B=2; wins over config and .env)" },
   define: { type: "string", short: "d", multiple: true, variadic: true, value: "KEY=VALUE...", description: "replace KEY in the server code with VALUE, a JS expression (--define A=1 B=2)" },
@@ -57,14 +59,14 @@ const serverOptions: Record<string, OptionSpec> = {
 const adminOptions: Record<string, OptionSpec> = {
   url: { type: "string", value: "<url>", description: "server URL (default: $YPARTY_URL, else read from the data folder)" },
   token: { type: "string", value: "<token>", description: "admin token (default: $YPARTY_ADMIN_TOKEN, else read from the data folder)" },
-  persist: { type: "string", value: "<dir>", description: "data folder of the running server (default: the config's, package.json's yparty scripts', nearby .yparty)" },
+  persist: { type: "string", value: "<dir>", description: `data folder of the running server (default: the config's, package.json's yparty scripts', nearby ${CliDefaults.dataDir})` },
   config: configOption,
   help: { type: "boolean", short: "h", description: "show this help" },
 };
 
 /** Offline commands on a data folder (the server stopped): src/cli/doctor.ts, src/cli/repair.ts. */
 const folderOptions: Record<string, OptionSpec> = {
-  persist: { type: "string", value: "<dir>", description: "the data folder (default .yparty, or the config's persist)" },
+  persist: { type: "string", value: "<dir>", description: `the data folder (default ${CliDefaults.dataDir}, or the config's persist)` },
   config: configOption,
   help: { type: "boolean", short: "h", description: "show this help" },
 };
@@ -99,7 +101,7 @@ export const commands: Record<CommandName, CommandSpec> = {
     maxArgs: 1,
     options: serverOptions,
     notes: [
-      "Without an entry or a config file, every room is a Yjs document (y-websocket compatible), stored in .yparty/.",
+      `Without an entry or a config file, every room is a Yjs document (y-websocket compatible), stored in ${CliDefaults.dataDir}/.`,
       "When a file the server bundle reads changes it, connections are closed with 1012 (clients reconnect) and room storage is kept.",
       "A build error is printed and the last good build keeps serving.",
     ],

@@ -1,9 +1,11 @@
-/** Every default and limit of the CLI, in one place. */
+import { DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "../runtime/defaults.js";
+
+/** Every default and limit of the CLI, in one place; the server's own (port, host, data folder) are the runtime's. */
 export const CliDefaults = {
-  port: 1999,
-  host: "127.0.0.1",
+  port: DEFAULT_PORT,
+  host: DEFAULT_HOST,
   /** Where LevelDB data, the admin file and the build output live unless `--persist` says otherwise. */
-  dataDir: ".yparty",
+  dataDir: DEFAULT_PERSIST_DIR,
   /** Config files looked up in the working directory, in this order. */
   configFiles: ["yparty.json", "partykit.json", "partykit.jsonc", "partykit.json5"],
   /** Env files read into `vars`; later files win. */

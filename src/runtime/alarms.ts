@@ -11,7 +11,7 @@ import { InFlight } from "../../persistence/in-flight.js";
 import { codeOf } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { RoomAlarm } from "./room-storage.js";
-import { storageName } from "./routing.js";
+import { storageName } from "./room-names.js";
 import { runAt, type TimerAt } from "./timers.js";
 
 /** The KvStore holding every alarm. Room stores are named `party/room`; this name has no "/", so never collides. */

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import type { Logger } from "./log.js";
+import { roomPath } from "./room-names.js";
 import type { Context, ExecutionContext, FetchLobby, Lobby, Stub } from "./party-types.js";
 
 /** Reaches rooms of this server (provided by the server: registry and bound address). */
@@ -115,10 +116,10 @@ export class PartyContext {
   }
 
   #stub(party: string, roomId: string): Stub {
-    const roomPath = `/parties/${encodeURIComponent(party)}/${encodeURIComponent(roomId)}`;
+    const base = roomPath(party, roomId);
     const urlOf = (path: unknown, protocol: "http" | "ws") => {
       const suffix = typeof path === "string" && path !== "" ? (path.startsWith("/") ? path : `/${path}`) : "";
-      return this.directory.baseUrl().replace(/^http/, protocol) + roomPath + suffix;
+      return this.directory.baseUrl().replace(/^http/, protocol) + base + suffix;
     };
     const openSocket = (pathOrInit?: string | RequestInit, init?: RequestInit) => {
       const options = typeof pathOrInit === "object" ? pathOrInit : init;

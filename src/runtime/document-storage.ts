@@ -12,6 +12,8 @@ export interface DocumentStorage {
   logger: Logger;
   /** `limits.maxDocumentBytes`: the largest document the room may hold. */
   maxDocumentBytes: number;
+  /** `limits.idleUnloadMs`: how long a document nobody uses stays loaded. */
+  idleUnloadMs: number;
   /**
    * The party keeps nothing of this room in memory (a request found no document): the runtime unloads the room
    * as soon as no connection, request or alarm holds it, instead of after `limits.idleUnloadMs`.

@@ -1,7 +1,10 @@
-/** `GET /parties/{party}`: the party's live rooms and stored documents. */
-import type { ServerCore } from "./core.js";
+/** Rooms that are live or stored, with both numbers: `GET /parties/{party}`, and the admin API's `yparty list`. */
+import type { Storage } from "../../persistence/types.js";
+import type { RoomRegistry } from "./registry.js";
+import { parseStorageName, storageName } from "./room-names.js";
 
-export interface PartyRoomListing {
+export interface RoomListing {
+  party: string;
   id: string;
   /** Open connections now (0 for a room that is only stored). */
   connections: number;
@@ -9,23 +12,31 @@ export interface PartyRoomListing {
   storedUpdates: number;
 }
 
+export type PartyRoomListing = Omit<RoomListing, "party">;
+
 export interface PartyListing {
   party: string;
   rooms: PartyRoomListing[];
 }
 
-export async function listParty(core: ServerCore, party: string): Promise<PartyListing> {
-  const prefix = `${party}/`;
-  const docs = core.openedStorage().docs;
-  const ids = new Set<string>();
-  for (const name of await docs.names()) if (name.startsWith(prefix)) ids.add(name.slice(prefix.length));
-  const live = new Map(core.registry.list().filter((room) => room.party === party).map((room) => [room.id, room]));
-  for (const id of live.keys()) ids.add(id);
-  const rooms = await Promise.all(
-    [...ids].sort().map(async (id) => {
-      const stats = await docs.stats(prefix + id);
-      return { id, connections: live.get(id)?.connections.size ?? 0, storedBytes: stats.bytes, storedUpdates: stats.updates };
-    }),
-  );
-  return { party, rooms };
+/** Every room (or one party's), sorted by party then id. */
+export async function listRooms(registry: RoomRegistry, storage: Storage, party?: string): Promise<RoomListing[]> {
+  const rows = new Map<string, RoomListing>();
+  for (const room of registry.list()) {
+    if (party !== undefined && room.party !== party) continue;
+    rows.set(storageName(room.party, room.id), { party: room.party, id: room.id, connections: room.connections.size, storedBytes: 0, storedUpdates: 0 });
+  }
+  for (const name of await storage.docs.names()) {
+    const ref = parseStorageName(name);
+    if (!ref || (party !== undefined && ref.party !== party)) continue;
+    const stats = await storage.docs.stats(name);
+    const row = rows.get(name) ?? { party: ref.party, id: ref.roomId, connections: 0, storedBytes: 0, storedUpdates: 0 };
+    rows.set(name, { ...row, storedBytes: stats.bytes, storedUpdates: stats.updates });
+  }
+  return [...rows.values()].sort((a, b) => a.party.localeCompare(b.party) || a.id.localeCompare(b.id));
+}
+
+export async function listParty(registry: RoomRegistry, storage: Storage, party: string): Promise<PartyListing> {
+  const rooms = await listRooms(registry, storage, party);
+  return { party, rooms: rooms.map(({ party: _party, ...room }) => room) };
 }

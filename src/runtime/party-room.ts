@@ -7,7 +7,7 @@ import { registerDocumentStorage } from "./document-storage.js";
 import type { Limits } from "./limits.js";
 import type { Context, Room } from "./party-types.js";
 import { createRoomStorage, type PendingStorageOps, type RoomAlarm } from "./room-storage.js";
-import { storageName } from "./routing.js";
+import { storageName } from "./room-names.js";
 
 export interface PartyRoomParts {
   party: string;
@@ -53,6 +53,7 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     name,
     logger: parts.logger,
     maxDocumentBytes: parts.limits.maxDocumentBytes,
+    idleUnloadMs: parts.limits.idleUnloadMs,
     unloadWhenIdle: parts.unloadWhenIdle,
   });
   return room;

@@ -7,7 +7,7 @@
 import { RuntimeError } from "./errors.js";
 import type { Limits } from "./limits.js";
 import type { LiveRoom } from "./room.js";
-import { storageName } from "./routing.js";
+import { storageName } from "./room-names.js";
 
 export class RoomRegistry {
   readonly #rooms = new Map<string, LiveRoom>();

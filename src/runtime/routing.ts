@@ -26,6 +26,16 @@ export function routeOf(pathname: string, maxRoomIdLength: number): Route {
   return { kind: "other" };
 }
 
+/**
+ * What follows the room segment of a room's URL, for the room's own routes: `/parties/{party}/{room}/a/b/` and
+ * `/party/{room}/a/b` give "a/b"; the room's own URL gives "".
+ */
+export function roomSubPath(pathname: string): string {
+  const segments = pathname.split("/");
+  const roomIndex = segments[1] === "party" ? 2 : 3;
+  return segments.slice(roomIndex + 1).filter((segment) => segment !== "").join("/");
+}
+
 // C0 controls, DEL and C1 controls: invisible in logs and URLs, never a sensible room name.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
@@ -47,9 +57,4 @@ function decodeSegment(segment: string, what: string): string {
 
 function invalidRoomId(message: string): RuntimeError {
   return new RuntimeError("ERR_INVALID_ROOM_ID", message, 400);
-}
-
-/** The name of a room's KvStore and of its Yjs document in the DocStore. */
-export function storageName(party: string, roomId: string): string {
-  return `${party}/${roomId}`;
 }

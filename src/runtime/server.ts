@@ -16,12 +16,14 @@ import { CronScheduler } from "./crons.js";
 import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
 import { handleConnect, handleHttp } from "./http-handler.js";
+import { DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./defaults.js";
 import { resolveLimits, type Limits } from "./limits.js";
 import { createLogger, type Logger } from "./log.js";
 import { definePartyFromModule, type PartyDefinition, type PartyModule } from "./party-module.js";
 import { RoomRegistry } from "./registry.js";
 import { SendBudget } from "./send-budget.js";
 import type { Cron } from "./party-types.js";
+import { listRooms, type RoomListing } from "./listing.js";
 import { LiveRoom } from "./room.js";
 import { closeSocketsWithin } from "./socket-close.js";
 import { MAIN_PARTY } from "./routing.js";
@@ -86,6 +88,8 @@ export interface YpartyServer {
   readonly logger: Logger;
   readonly limits: Readonly<Limits>;
   rooms(): LiveRoomInfo[];
+  /** Rooms that are live or stored (or one party's), with their connections and stored size; sorted. */
+  roomListing(party?: string): Promise<RoomListing[]>;
   /**
    * Unloads a live room now if it is idle (no connection, request or alarm in flight), after its `onStop`
    * flushed it; true when it is (or already was) not loaded. For operations that need the room at rest.
@@ -95,9 +99,7 @@ export interface YpartyServer {
   reload(parties: Record<string, PartyModule>): Promise<void>;
 }
 
-export const DEFAULT_PORT = 1999;
-export const DEFAULT_HOST = "127.0.0.1";
-export const DEFAULT_PERSIST_DIR = ".yparty";
+export { DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./defaults.js";
 
 export function createServer(options: CreateServerOptions): YpartyServer {
   return new Server(options);
@@ -272,6 +274,10 @@ class Server implements YpartyServer, ServerCore {
 
   rooms(): LiveRoomInfo[] {
     return this.registry.list().map((room) => ({ party: room.party, id: room.id, connections: room.connections.size }));
+  }
+
+  roomListing(party?: string): Promise<RoomListing[]> {
+    return listRooms(this.registry, this.storage, party);
   }
 
   async unloadIfIdle(party: string, roomId: string): Promise<boolean> {

@@ -15,6 +15,7 @@ import { clientAddress } from "./client-address.js";
 import { adoptRawSocket } from "./raw-sockets.js";
 import { RoomSideSocket, openerEnd, type LocalConnection, type LocalPeer } from "./local-socket.js";
 import type { Logger } from "./log.js";
+import { roomPath } from "./room-names.js";
 import type { FetchLobby } from "./party-types.js";
 import { CloseCode } from "../protocol/index.js";
 
@@ -67,7 +68,7 @@ function newSocketHost(core: ServerCore): SocketHost {
     connect(party, roomId, id, peer) {
       if (!core.parties.has(party)) throw new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
       const roomSide = new RoomSideSocket(peer);
-      const url = new URL(`/parties/${encodeURIComponent(party)}/${encodeURIComponent(roomId)}?_pk=${encodeURIComponent(id)}`, `http://${core.authority()}`);
+      const url = new URL(`${roomPath(party, roomId)}?_pk=${encodeURIComponent(id)}`, `http://${core.authority()}`);
       core.registry
         .withRoom(party, roomId, (room) => room.accept(roomSide as unknown as WsSocket, url, { request: new Request(url) }))
         .catch((error) => {

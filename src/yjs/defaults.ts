@@ -81,12 +81,6 @@ export const MAX_BACKLOG_FRAMES = 10_000;
 export const READ_ONLY_REASON = "read-only connection: changes are not applied";
 
 /**
- * A document opened by `unstable_getYDoc()` or an HTTP request with no socket to keep it alive is
- * unloaded (flushed and destroyed) after this long without connections.
- */
-export const IDLE_UNLOAD_MS = 30_000;
-
-/**
  * A cold load answers fresh clients from the stored bytes first, then lets their socket write out (up to this
  * long) before it applies the same bytes to the document: the apply blocks the event loop (~100 ms for a large
  * document on a cold process), and the rest of the answer would wait behind it.

@@ -12,6 +12,7 @@
  */
 import * as Y from "yjs";
 import { errorResponse, methodNotAllowed } from "../runtime/errors.js";
+import { roomSubPath } from "../runtime/routing.js";
 import { readAtMost } from "../runtime/http-bridge.js";
 import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
 import { YjsError } from "./errors.js";
@@ -40,7 +41,7 @@ const binaryBody = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
 export async function handleDocumentRequest(req: Request, access: DocumentAccess): Promise<Response> {
   try {
     const url = new URL(req.url);
-    const sub = subPath(url.pathname);
+    const sub = roomSubPath(url.pathname);
     const reads = req.method === "GET" || req.method === "HEAD";
     if (sub === "awareness") return reads ? await getAwareness(access) : methodNotAllowed(["GET", "HEAD"]);
     if (sub !== "") return errorResponse("ERR_NOT_FOUND", `No such document resource: ${sub}`, 404);
@@ -51,13 +52,6 @@ export async function handleDocumentRequest(req: Request, access: DocumentAccess
     if (error instanceof YjsError) return errorResponse(error.code, error.message, error.status);
     throw error;
   }
-}
-
-/** What follows the room segment: `/parties/{party}/{room}/…` or `/party/{room}/…`. */
-function subPath(pathname: string): string {
-  const segments = pathname.split("/");
-  const roomIndex = segments[1] === "party" ? 2 : 3;
-  return segments.slice(roomIndex + 1).filter((s) => s !== "").join("/");
 }
 
 async function existing(access: DocumentAccess): Promise<DocumentSession | undefined> {

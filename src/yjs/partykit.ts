@@ -3,6 +3,7 @@
  * y-partykit's options and behaviour, so a y-partykit server file works with only its import changed.
  * Plus `onRequest(req, room, options)`: the headless HTTP API for the same document.
  */
+import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import type { Connection, Room } from "../runtime/party-types.js";
 import { handleDocumentRequest, isStored, type DocumentAccess } from "./http-api.js";
 import { resolveOptions, type YPartyKitOptions } from "./options.js";
@@ -86,7 +87,7 @@ export async function unstable_getYDoc(room: Room, options: YPartyKitOptions = {
   await session.load();
   if (session.connectionCount === 0) {
     const { scope, name } = keyOf(room);
-    registry.releaseWhenIdle(scope, name, session);
+    registry.releaseWhenIdle(scope, name, session, idleUnloadMs(room));
   }
   return session.doc;
 }
@@ -107,8 +108,11 @@ export function onRequest(req: Request, room: Room, options: YPartyKitOptions = 
     },
     readOnly: () => options.readOnly === true,
     done: (session) => {
-      if (session.connectionCount === 0) registry.releaseWhenIdle(scope, name, session);
+      if (session.connectionCount === 0) registry.releaseWhenIdle(scope, name, session, idleUnloadMs(room));
     },
   };
   return handleDocumentRequest(req, access);
 }
+
+/** How long a document nobody is connected to stays loaded: the room's `limits.idleUnloadMs`. */
+const idleUnloadMs = (room: Room): number => tryDocumentStorage(room)?.idleUnloadMs ?? DEFAULT_LIMITS.idleUnloadMs;

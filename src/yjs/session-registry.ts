@@ -4,7 +4,6 @@
  * load; a session that failed to load is dropped so the next arrival retries; a new session for a name
  * whose previous one is still flushing waits for that flush before it loads.
  */
-import { IDLE_UNLOAD_MS } from "./defaults.js";
 import type { DocumentSession } from "./session.js";
 
 const USABLE = new Set(["created", "loading", "ready"]);
@@ -46,13 +45,13 @@ export class SessionRegistry {
     return stopped;
   }
 
-  /** Releases the session after `IDLE_UNLOAD_MS` unless a connection arrives meanwhile. */
-  releaseWhenIdle(scope: object, name: string, session: DocumentSession): void {
+  /** Releases the session after `afterMs` (the room's `limits.idleUnloadMs`) unless a connection arrives meanwhile. */
+  releaseWhenIdle(scope: object, name: string, session: DocumentSession, afterMs: number): void {
     this.keep(session);
     const timer = setTimeout(() => {
       this.#idleTimers.delete(session);
       if (session.connectionCount === 0) void this.release(scope, name, session);
-    }, IDLE_UNLOAD_MS);
+    }, afterMs);
     timer.unref(); // an idle document never keeps the process alive
     this.#idleTimers.set(session, timer);
   }

@@ -84,6 +84,21 @@ describe("y-partykit function style", () => {
     expect(await res.json()).toEqual({ text: "typed", clients: 0 });
   });
 
+  it("a document no socket holds (unstable_getYDoc from onRequest) is unloaded after the room's limits.idleUnloadMs", async () => {
+    const unloaded = deferred<void>();
+    const idleParty = {
+      async onRequest(_req: Party.Request, room: Party.Room) {
+        const doc = await unstable_getYDoc(room);
+        doc.on("destroy", () => unloaded.resolve());
+        return Response.json({ text: doc.getText("t").toString() });
+      },
+    } satisfies Party.PartyKitServer;
+    const server = await startServer({ main: idleParty }, { limits: { idleUnloadMs: 50 } });
+    expect((await fetch(`${server.url}/parties/main/idle-doc`)).status).toBe(200);
+    // The default (30 s) is far past this wait: only the room's own limit unloads it in time.
+    await withTimeout(unloaded.promise, 5_000, "the document is unloaded after idleUnloadMs");
+  });
+
   it("a failing load closes the waiting sockets with 1013 and a reason; the next connection retries", async () => {
     const server = await startServer({ main: partykitServer });
     loadShouldFail = true;

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { CliDefaults } from "../defaults.js";
 import { CliError } from "../errors.js";
+import { parseStorageName } from "../../runtime/room-names.js";
 import { discoverServer, shortPath } from "./discover.js";
 
 export interface AdminTarget {
@@ -63,11 +64,9 @@ export async function adminFetch(target: AdminTarget, pathAndQuery: string, init
 
 /** `party/room` → its parts; the room id may itself contain "/". */
 export function parseRoomRef(ref: string): { party: string; id: string } {
-  const slash = ref.indexOf("/");
-  if (slash <= 0 || slash === ref.length - 1) {
-    throw new CliError("ERR_USAGE", `Expected <party>/<room>, e.g. main/my-room; got "${ref}".\nRun "yparty --help" for usage.`);
-  }
-  return { party: ref.slice(0, slash), id: ref.slice(slash + 1) };
+  const room = parseStorageName(ref);
+  if (!room) throw new CliError("ERR_USAGE", `Expected <party>/<room>, e.g. main/my-room; got "${ref}".\nRun "yparty --help" for usage.`);
+  return { party: room.party, id: room.roomId };
 }
 
 export function roomUrlPath(ref: { party: string; id: string }): string {

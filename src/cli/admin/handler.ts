@@ -1,16 +1,10 @@
-import type { LogEntry, RouteHandler, YpartyServer } from "../../runtime/index.js";
+import { storageName, type LogEntry, type RoomListing, type RouteHandler, type YpartyServer } from "../../runtime/index.js";
 import { errorResponse } from "../../runtime/errors.js";
 import { CliDefaults } from "../defaults.js";
 import { tokenMatches } from "./token.js";
 
 /** One row of `yparty list`. */
-export interface RoomRow {
-  party: string;
-  id: string;
-  connections: number;
-  storedBytes: number;
-  storedUpdates: number;
-}
+export type RoomRow = RoomListing;
 
 export interface AdminOptions {
   token: string;
@@ -22,22 +16,6 @@ export interface AdminHandler {
   route: RouteHandler<YpartyServer>;
   /** Ends every open `tail` stream (before the server closes, so it does not wait on them). */
   close(): void;
-}
-
-/** Rooms that are live or stored, with both numbers. Stored names are `${party}/${roomId}`. */
-export async function listRooms(server: YpartyServer): Promise<RoomRow[]> {
-  const rows = new Map<string, RoomRow>();
-  for (const room of server.rooms()) {
-    rows.set(`${room.party}/${room.id}`, { party: room.party, id: room.id, connections: room.connections, storedBytes: 0, storedUpdates: 0 });
-  }
-  for (const name of await server.storage.docs.names()) {
-    const slash = name.indexOf("/");
-    if (slash < 0) continue;
-    const stats = await server.storage.docs.stats(name);
-    const row = rows.get(name) ?? { party: name.slice(0, slash), id: name.slice(slash + 1), connections: 0, storedBytes: 0, storedUpdates: 0 };
-    rows.set(name, { ...row, storedBytes: stats.bytes, storedUpdates: stats.updates });
-  }
-  return [...rows.values()].sort((a, b) => a.party.localeCompare(b.party) || a.id.localeCompare(b.id));
 }
 
 /**
@@ -89,7 +67,7 @@ async function deleteRoom(server: YpartyServer, party: string, id: string): Prom
     const connections = server.rooms().find((room) => room.party === party && room.id === id)?.connections ?? 0;
     return errorResponse("ERR_ROOM_IN_USE", `${party}/${id} is in use (${connections} connection${connections === 1 ? "" : "s"}); delete it once everyone has left`, 409);
   }
-  const name = `${party}/${id}`;
+  const name = storageName(party, id);
   const existed = (await server.storage.docs.stats(name)).updates > 0;
   await server.storage.docs.delete(name);
   await server.storage.kv(name).deleteAll();
@@ -117,11 +95,11 @@ export function adminHandler(options: AdminOptions): AdminHandler {
       return errorResponse("ERR_UNAUTHORIZED", "Missing or wrong admin token", 401);
     }
     const rest = url.pathname.slice(CliDefaults.adminPrefix.length);
-    if (rest === "rooms" && request.method === "GET") return Response.json({ rooms: await listRooms(server) });
+    if (rest === "rooms" && request.method === "GET") return Response.json({ rooms: await server.roomListing() });
     if (rest === "logs" && request.method === "GET") return logStream(server, streams);
     const room = roomPath(rest);
     if (room?.action === "export" && request.method === "GET") {
-      return exportRoom(server, `${room.party}/${room.id}`, url.searchParams.get("format"), options);
+      return exportRoom(server, storageName(room.party, room.id), url.searchParams.get("format"), options);
     }
     if (room?.action === "" && request.method === "DELETE") return deleteRoom(server, room.party, room.id);
     return errorResponse("ERR_NOT_FOUND", `No admin route ${request.method} ${url.pathname}`, 404);
