@@ -1,6 +1,7 @@
 /**
- * Throwaway database engines for the cluster tests: Debian's `redis-server` and PostgreSQL 15, each a real server on
- * a free loopback port in its own temp folder, started as a child process and stopped by its pid.
+ * Throwaway database engines for the cluster tests: Debian's `redis-server` and PostgreSQL (15 on Debian 12: the newest
+ * in /usr/lib/postgresql, or the folder in YPARTY_POSTGRES_BIN), each a real server on a free loopback port in its own
+ * temp folder, started as a child process and stopped by its pid. .ci/run installs both when missing.
  *
  *   startRedis()    → Engine, url `redis://127.0.0.1:PORT`. No persistence: a restart comes back empty, as a
  *                     Redis without AOF/RDB does (the cluster may depend on nothing Redis keeps).
@@ -22,7 +23,7 @@
  * (`yparty-postgres-template-<version>-…`, about 25 MB; delete it any time).
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { chown, mkdtemp, readdir, readFile, rename, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -47,7 +48,7 @@ export interface Engine {
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
-const POSTGRES_BIN = process.env.YPARTY_POSTGRES_BIN ?? "/usr/lib/postgresql/15/bin";
+const POSTGRES_BIN = process.env.YPARTY_POSTGRES_BIN ?? debianPostgresBin();
 const DATABASE = "yparty";
 /** Bumped when the template's initdb options or contents change: older templates are then left unused. */
 const TEMPLATE_FORMAT = "v1";
@@ -344,6 +345,15 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | undefined>
   const uid = /uid=(\d+)/.exec(stdout)?.[1];
   const gid = /gid=(\d+)/.exec(stdout)?.[1];
   return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<major>/bin: the newest one. */
+function debianPostgresBin(): string {
+  const root = "/usr/lib/postgresql";
+  const majors = existsSync(root) ? readdirSync(root).filter((name) => existsSync(join(root, name, "bin", "initdb"))) : [];
+  const newest = majors.sort((a, b) => Number(b) - Number(a))[0];
+  // Missing: a clear error at the first start (spawn ENOENT names the path), and .ci/run installs it.
+  return join(root, newest ?? "15", "bin");
 }
 
 function runWithInput(command: string, args: string[], input: string, options: object): Promise<void> {
