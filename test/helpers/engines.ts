@@ -49,6 +49,7 @@ export interface Engine {
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const POSTGRES_BIN = process.env.YPARTY_POSTGRES_BIN ?? debianPostgresBin();
+const POSTGRES_INSTALL = "Debian: apt-get install postgresql, or set YPARTY_POSTGRES_BIN; .ci/run installs it";
 const DATABASE = "yparty";
 /** Bumped when the template's initdb options or contents change: older templates are then left unused. */
 const TEMPLATE_FORMAT = "v1";
@@ -68,6 +69,8 @@ interface EngineSpec {
   args(port: number): string[];
   ready: RegExp;
   signals: Record<StopHow, NodeJS.Signals>;
+  /** What to do when the command is missing. */
+  install: string;
   /** The user to run as (PostgreSQL when the tests run as root). */
   user?: { uid: number; gid: number };
   url(port: number): string;
@@ -85,6 +88,7 @@ export async function startRedis(): Promise<Engine> {
     ],
     ready: /Ready to accept connections/,
     signals: { graceful: "SIGTERM", crash: "SIGKILL" },
+    install: "Debian: apt-get install redis-server; .ci/run does it",
     url: (port) => `redis://127.0.0.1:${port}`,
   });
 }
@@ -123,6 +127,7 @@ export async function startPostgres(): Promise<Engine> {
     ],
     ready: /database system is ready to accept connections/,
     signals: { graceful: "SIGINT", crash: "SIGQUIT" },
+    install: POSTGRES_INSTALL,
     ...(user ? { user } : {}),
     url: (port) => `postgres://postgres@127.0.0.1:${port}/${DATABASE}`,
   });
@@ -240,7 +245,9 @@ function launch(spec: EngineSpec, port: number, output: string[]): Promise<Child
     const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) =>
       fail(`exited before it was ready (${signal ?? `code ${code}`})`);
     child.once("exit", onEarlyExit);
-    child.once("error", (error) => fail(`could not be started: ${error.message}`));
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      fail(`could not be started: ${error.message}${error.code === "ENOENT" ? ` (${spec.install})` : ""}`),
+    );
     readLines(child.stdout!, onLine);
     readLines(child.stderr!, onLine);
   });
@@ -307,7 +314,9 @@ let templateFolder: Promise<string> | undefined;
  */
 function postgresTemplate(user: { uid: number; gid: number } | undefined): Promise<string> {
   return (templateFolder ??= (async () => {
-    const { stdout } = await run(join(POSTGRES_BIN, "postgres"), ["--version"]);
+    const { stdout } = await run(join(POSTGRES_BIN, "postgres"), ["--version"]).catch((error: Error) => {
+      throw new Error(`PostgreSQL is not at ${POSTGRES_BIN} (${POSTGRES_INSTALL}): ${error.message}`);
+    });
     const version = /\d+(\.\d+)*/.exec(stdout)?.[0] ?? "unknown";
     // The owner is in the name too: a folder of mode 0700 is only for the user who made it.
     const owner = user?.uid ?? process.getuid?.() ?? 0;
