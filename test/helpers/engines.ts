@@ -56,7 +56,8 @@ const TEMPLATE_FORMAT = "v1";
 
 const run = promisify(execFile);
 const engines = new Set<Engine>();
-// Servers still running when the test process exits (a crashed worker) are killed with it.
+// Servers still running when a script exits without stopping them are killed with it. (A vitest worker may be ended
+// without an "exit" event: tests call stopAllEngines in afterEach.)
 const liveServers = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of liveServers) child.kill("SIGKILL");
@@ -95,11 +96,17 @@ export async function startRedis(): Promise<Engine> {
 
 export async function startPostgres(): Promise<Engine> {
   const user = await postgresUser();
+  const template = await postgresTemplate(user);
   const dir = await mkdtemp(join(tmpdir(), "yparty-postgres-"));
-  if (user) await chown(dir, user.uid, user.gid);
   const data = join(dir, "data");
-  // A copy of the machine's template data folder; cp -a keeps its owner and mode 0700.
-  await run("cp", ["-a", await postgresTemplate(user), data]);
+  try {
+    if (user) await chown(dir, user.uid, user.gid);
+    // A copy of the machine's template data folder; cp -a keeps its owner and mode 0700.
+    await run("cp", ["-a", template, data]);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   return startEngine(dir, {
     name: "postgres",
     command: join(POSTGRES_BIN, "postgres"),
@@ -112,7 +119,7 @@ export async function startPostgres(): Promise<Engine> {
         fsync: "on",
         synchronous_commit: "on",
         full_page_writes: "on",
-        // Cheaper where no commit can be lost: no replication, small memory, no crash-time checkpoint waits.
+        // Cheaper where no commit can be lost: no replication, small memory, no timed checkpoints during a test.
         wal_level: "minimal",
         max_wal_senders: "0",
         shared_buffers: "32MB",
@@ -200,7 +207,9 @@ async function startEngine(dir: string, spec: EngineSpec): Promise<Engine> {
     },
     start: async () => {
       await stopping;
-      if (child) throw new Error(`${spec.name} on port ${port} is already running (pid ${child.pid})`);
+      if (child && child.exitCode === null && child.signalCode === null) {
+        throw new Error(`${spec.name} on port ${port} is already running (pid ${child.pid})`);
+      }
       child = await launch(spec, port, output);
     },
     restart: async (how = "graceful") => {
