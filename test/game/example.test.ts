@@ -1,5 +1,5 @@
 /** examples/game as a user runs it: `yparty dev --config examples/game/yparty.json`, raw `ws` clients, the REST API. */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { copyFixture, deferredCleanups, serveIn, repoRoot, tempDir } from "../cli/helpers.js";
@@ -40,6 +40,30 @@ describe("examples/game under yparty dev", () => {
     const friends = await fetch(`${url}/api/friends`, { headers: { authorization: "Bearer dev:ada" } });
     expect(await friends.json()).toEqual({ friends: [] });
     expect((await fetch(`${url}/api/friends`)).status).toBe(401);
+  });
+});
+
+describe("examples/game under yparty dev: reload", () => {
+  it("a change to the match reloads it: sessions rejoin their match by themselves, the state is kept, the new code runs", async () => {
+    const project = await copyFixture("game", path.join(repoRoot, "examples"));
+    defer(project.remove);
+    const { cli, url } = await serveIn(defer, "dev", project.dir, ["--config", "yparty.json"]);
+    const server = { url, wsUrl: (p: string) => url.replace(/^http/, "ws") + p } as TestServer;
+    const ada = gameClient(server);
+    await ada.connect("ada");
+    await ada.request("match.join", { match_id: "kept.arena" });
+    ada.send("match.input", { action: "move", x: 7, y: 1 });
+    await ada.expect("match.state", (p) => p.players.ada?.x === 7);
+
+    const file = path.join(project.dir, "game.ts");
+    await writeFile(file, (await readFile(file, "utf8")).replace("return ctx.finish({ winner: player });", "return ctx.finish({ winner: player, v2: true });"));
+    await cli.waitFor(/dev\.reloaded/);
+    // The state goes on after the reload (a tick of the reloaded room), with the position kept.
+    const before = ada.client.messages.length;
+    await ada.until("a state after the reload", (m) => m.type === "match.state" && ada.received.indexOf(m) >= before && m.payload.players.ada?.x === 7, 20_000);
+    ada.send("match.input", { action: "finish" });
+    expect((await ada.expect("match.finished", undefined, 10_000)).payload.result).toEqual({ winner: "ada", v2: true });
+    expect(ada.received.filter((m) => m.type === "error")).toEqual([]);
   });
 });
 
