@@ -38,6 +38,11 @@ export interface MatchDefinition<S> {
   tickRate: number;
   /** Players per match (default 16). */
   maxPlayers?: number;
+  /**
+   * A matched match starts once all its matched players joined, or this long after its first join with those who
+   * did (a player who dropped meanwhile does not hold the others forever). Default 30 000.
+   */
+  startTimeoutMs?: number;
   /** Vetoes each player may use in one match (default 0: no vetoes). */
   vetoTokensPerPlayer?: number;
   /** The first state. `players`: who the matchmaker matched (null for a match joined by id). */

@@ -8,8 +8,9 @@
  * session, `{type: "input" | "vote.cast" | "vote.veto", data: {cid?, payload}}`; to it, `{type: <game message type>,
  * data: {cid?, payload}}`, which the session sends on as `{cid?, type, payload}`.
  *
- * The match starts when the players the matchmaker matched have all joined (a match joined by id: at its first
- * join); `match.started` goes to everyone at the next tick, and to each later joiner at the tick after its join.
+ * The match starts when the players the matchmaker matched have all joined, or `startTimeoutMs` after its first
+ * join (a match joined by id: at its first join); `match.started` goes to everyone at the next tick, and to each
+ * later joiner at the tick after its join.
  */
 import type { RoomApi, RoomType } from "../rooms/define.js";
 import { defineRoomType, RoomError } from "../rooms/define.js";
@@ -31,6 +32,8 @@ export interface MatchRoomState {
   finished: Record<string, unknown> | null;
 }
 
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
+
 /** Link message types from the session. */
 export const MatchLink = { Input: "input", Cast: "vote.cast", Veto: "vote.veto" } as const;
 
@@ -45,6 +48,8 @@ interface MatchMemory {
   inputs: QueuedInput[];
   /** Players that get `match.started` at the next tick (everyone when the match just started). */
   announce: Set<string>;
+  /** `Date.now()` of this instance's first join (the start timeout counts from it). */
+  firstJoinAt?: number;
   votes: VoteBook;
   ctx: MatchContext;
 }
@@ -162,6 +167,12 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
     }
   }
 
+  function start(api: Api, mem: MatchMemory): void {
+    if (api.state.started) return;
+    api.state.started = true;
+    for (const player of api.clients) mem.announce.add(player);
+  }
+
   return defineRoomType<MatchRoomState>({
     maxClients: match.maxPlayers ?? 16,
     tickMs: Math.round(1000 / match.tickRate),
@@ -176,11 +187,9 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
       await mem.votes.load();
       match.onJoin?.(this.state.game, player, mem.ctx);
       mem.announce.add(player);
+      mem.firstJoinAt ??= Date.now();
       const { expected } = this.state;
-      if (!this.state.started && (expected === null || expected.every((p) => p === player || this.clients.includes(p)))) {
-        this.state.started = true;
-        for (const p of this.clients) mem.announce.add(p);
-      }
+      if (expected === null || expected.every((p) => p === player || this.clients.includes(p))) start(this, mem);
     },
     onLeave(player) {
       const mem = memory(this);
@@ -208,6 +217,7 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
     },
     onTick() {
       const mem = memory(this);
+      if (!this.state.started && Date.now() - (mem.firstJoinAt ?? Date.now()) >= (match.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)) start(this, mem);
       if (!this.state.started) return;
       if (mem.announce.size > 0) {
         const started = { match_id: this.room, players: [...this.clients] };

@@ -32,7 +32,10 @@ export interface GameOptions {
   matches: Record<string, Match<any>>;
   /** Matchmaking mode → its size, match and rules. */
   modes?: Record<string, ModeDefinition>;
-  /** `session.connect`'s token (and the REST API's Bearer token) → player id, or null to refuse. Default `devTokenVerifier` (development only). */
+  /**
+   * `session.connect`'s token (and the REST API's Bearer token) → player id, or null to refuse; the rooms protocol's
+   * verifier type (its context's `projectId` is "": seed 002 has none). Default `devTokenVerifier` (development only).
+   */
   verifyToken?: TokenVerifier;
   /** The socket's path, default `/ws`. */
   path?: string;

@@ -147,6 +147,18 @@ describe("notifications from a match", () => {
 });
 
 describe("joining", () => {
+  it("a matched match whose players do not all come starts startTimeoutMs after its first join, with those who did", async () => {
+    const duel = defineMatch({ tickRate: 20, startTimeoutMs: 300, init: () => ({}) });
+    const server = await startGame({ matches: { duel }, modes: { duel: { size: 2, match: "duel" } } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    for (const client of [ada, bob]) await client.request("matchmaker.add", { mode: "duel" });
+    const matchId = (await ada.expect("matchmaker.matched")).payload.match_id;
+    const joined = Date.now();
+    await ada.request("match.join", { match_id: matchId }); // bob never comes
+    expect((await ada.expect("match.started")).payload).toEqual({ match_id: matchId, players: ["ada"] });
+    expect(Date.now() - joined).toBeGreaterThanOrEqual(250);
+  });
+
   it("a MatchError from init or onJoin refuses the join with its reason (and the cid); the match may be joined once it allows", async () => {
     let open = false;
     const gated = defineMatch({
