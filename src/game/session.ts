@@ -9,11 +9,11 @@
  * {reason}` carrying it, except `match.input`, which is only answered when it fails.
  */
 import type { WebSocket as WsSocket } from "ws";
-import { CloseCode, type LocalConnection, type Logger, type SocketHost } from "../runtime/index.js";
-import { Link } from "../rooms/link.js";
+import type { LocalConnection, Logger, SocketHost } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
 import { GameCloseCode, GameMessage, GameWireError, envelopeJson, isRecord, parseEnvelope, type GameEnvelope } from "./wire.js";
-import { CHAT_PARTY, MATCHMAKER_ROOM, matchPartyName, matchmakerPartyName, PLAYER_PARTY } from "./parties.js";
+import { CHAT_PARTY, MATCHMAKER_ROOM, matchmakerPartyName, PLAYER_PARTY } from "./parties.js";
+import { MatchSeat, type SeatOwner } from "./match-seat.js";
 import { matchNameOf } from "./matchmaker-party.js";
 import { MatchLink } from "./match-room.js";
 import { checkProperties, type ModeDefinition } from "./modes.js";
@@ -30,25 +30,13 @@ export interface GameContext {
   sessions: Map<string, GameSession>;
 }
 
-interface MatchLinkState {
-  matchId: string;
-  conn: LocalConnection;
-  joined: boolean;
-  leaving: boolean;
-  /** The `match.join` waiting for the room's answer. */
-  joinCid?: string | undefined;
-  joinAnswered: boolean;
-  /** The last `match.started` frame, sent again to a reconnected client that joins again. */
-  started?: string;
-}
-
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CHANNEL_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export class GameSession {
   #ws: WsSocket | undefined;
   #player: LocalConnection | undefined;
-  #match: MatchLinkState | undefined;
+  #match: MatchSeat | undefined;
   readonly #chats = new Map<string, LocalConnection>();
   readonly #matchmakers = new Map<string, LocalConnection>();
   /** Ticket id → mode. */
@@ -125,11 +113,8 @@ export class GameSession {
     clearTimeout(this.#expiry);
     if (this.ctx.sessions.get(this.player) === this) this.ctx.sessions.delete(this.player);
     this.#detach();
-    if (this.#match) {
-      this.#match.leaving = true;
-      this.#match.conn.close(1000, "Session ended");
-      this.#match = undefined;
-    }
+    this.#match?.leave("Session ended");
+    this.#match = undefined;
   }
 
   /** The session timeout starts again with every frame from the client. */
@@ -186,46 +171,35 @@ export class GameSession {
     const matchId = payload.match_id;
     if (typeof matchId !== "string" || !ID.test(matchId)) return this.#bad(cid, "payload.match_id must be a match id (letters, digits, _ . : -; at most 128)");
     const current = this.#match;
-    if (current?.matchId === matchId) {
-      // Joined already (a reconnect within the match): it goes on where it was.
-      if (!current.joined) return this.#bad(cid, `joining match "${matchId}" already`);
-      this.#send(envelopeJson(GameMessage.MatchJoin, { match_id: matchId }, cid));
-      if (current.started) this.#send(current.started);
-      return;
-    }
+    if (current?.matchId === matchId) return current.joined ? current.joinedAgain(cid) : this.#bad(cid, `joining match "${matchId}" already`);
     if (current) return this.#bad(cid, `in match "${current.matchId}" already: leave it first (match.leave)`);
-    const name = matchNameOf(matchId);
-    if (!this.ctx.matches.has(name)) return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.ctx.matches].join(", ")})`);
-    const link: MatchLinkState = { matchId, joined: false, leaving: false, joinCid: cid, joinAnswered: false, conn: undefined as unknown as LocalConnection };
+    if (!this.ctx.matches.has(matchNameOf(matchId))) return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.ctx.matches].join(", ")})`);
     try {
-      link.conn = this.ctx.host.connect(matchPartyName(name), matchId, this.player, {
-        onMessage: (frame) => this.#fromMatch(link, frame),
-        onClose: (code, reason) => this.#matchClosed(link, code, reason),
-      });
+      this.#match = new MatchSeat(matchId, cid, this.ctx.host, this.player, this.#matched.get(matchId), this.#seatOwner);
     } catch (error) {
       return this.#bad(cid, (error as Error).message); // the match is gone (a reload removed it) or the server is closing
     }
-    this.#match = link;
-    const players = this.#matched.get(matchId);
-    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: players ? { players } : {} } }));
   }
 
+  readonly #seatOwner: SeatOwner = {
+    send: (frame) => this.#send(frame),
+    lost: (seat) => {
+      if (this.#match === seat) this.#match = undefined;
+    },
+  };
+
   #leaveMatch(cid: string | undefined): void {
-    const link = this.#match;
-    if (!link) return this.#bad(cid, "not in a match");
-    link.leaving = true;
+    const seat = this.#match;
+    if (!seat) return this.#bad(cid, "not in a match");
     this.#match = undefined;
-    link.conn.close(1000, "Left the match");
-    this.#answerJoin(link, envelopeJson(GameMessage.Error, { reason: `left match "${link.matchId}" before the join was done` }, link.joinCid));
-    this.#send(envelopeJson(GameMessage.MatchLeave, { match_id: link.matchId }, cid));
+    seat.leave("Left the match");
+    this.#send(envelopeJson(GameMessage.MatchLeave, { match_id: seat.matchId }, cid));
   }
 
   /** An input or a vote, to the match the session is in. */
   #toMatch(type: string, payload: Record<string, unknown>, cid: string | undefined): void {
-    const link = this.#match;
-    if (!link) return this.#bad(cid, "not in a match (match.join first)");
-    const data = cid === undefined ? { payload } : { cid, payload };
-    link.conn.send(JSON.stringify({ t: "room.message", p: { room: link.matchId, type, data } }));
+    if (!this.#match) return this.#bad(cid, "not in a match (match.join first)");
+    this.#match.forward(type, payload, cid);
   }
 
   #addTicket(payload: Record<string, unknown>, cid: string | undefined): void {
@@ -330,44 +304,6 @@ export class GameSession {
     this.#send(frame);
   }
 
-  #fromMatch(link: MatchLinkState, frame: string | Uint8Array): void {
-    if (typeof frame !== "string") return;
-    if (frame === lastMatchFrame.frame) return this.#send(lastMatchFrame.out); // a broadcast another session translated
-    const { t, p } = JSON.parse(frame) as { t: string; p: Record<string, any> };
-    switch (t) {
-      case Link.Joined:
-        link.joined = true;
-        return this.#answerJoin(link, envelopeJson(GameMessage.MatchJoin, { match_id: link.matchId }, link.joinCid));
-      case Link.Refused:
-        return this.#answerJoin(link, envelopeJson(GameMessage.Error, { reason: p.reason }, link.joinCid));
-      case "room.message": {
-        const out = matchFrame(frame, p.type, p.data);
-        if (p.type === GameMessage.MatchStarted) link.started = out;
-        return this.#send(out);
-      }
-      case "error":
-        return this.#send(envelopeJson(GameMessage.Error, { reason: p.reason }));
-    }
-  }
-
-  #answerJoin(link: MatchLinkState, frame: string): void {
-    if (link.joinAnswered) return;
-    link.joinAnswered = true;
-    this.#send(frame);
-  }
-
-  #matchClosed(link: MatchLinkState, code: number, reason: string): void {
-    if (this.#match === link) this.#match = undefined;
-    if (link.leaving || this.#ended) return;
-    if (!link.joined) return this.#answerJoin(link, envelopeJson(GameMessage.Error, { reason: `match "${link.matchId}" could not be joined (${code} ${reason})` }, link.joinCid));
-    // The server's code was reloaded (yparty dev): join again by itself; the match goes on.
-    if (code === CloseCode.ServiceRestart) {
-      link.joinAnswered = true;
-      return this.#joinMatch({ match_id: link.matchId }, undefined);
-    }
-    this.#send(envelopeJson(GameMessage.Error, { reason: `match "${link.matchId}" closed the connection (${code} ${reason})` }));
-  }
-
   // ---- to the client -----------------------------------------------------------------------------
 
   #send(frame: string): void {
@@ -381,18 +317,6 @@ export class GameSession {
     this.#ws?.close(GameCloseCode.BadRequest, `Too many bad frames (${this.ctx.limits.maxProtocolErrors})`);
   }
 }
-
-/**
- * The match room's `room.message {type, data: {cid?, payload}}` as the client's `{cid?, type, payload}`. A room
- * sends one frame to all its players: the last translation is kept, so a broadcast is parsed once, not per player.
- */
-function matchFrame(frame: string, type: string, data: { cid?: string; payload: unknown }): string {
-  const out = envelopeJson(type, data.payload, data.cid);
-  if (type !== GameMessage.MatchStarted) lastMatchFrame = { frame, out };
-  return out;
-}
-
-let lastMatchFrame = { frame: "", out: "" };
 
 export const CLIENT_TYPES = [
   GameMessage.SessionConnect,
