@@ -364,25 +364,34 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       shared.directory.update({ room: this.room.id, room_type: roomTypeName, clients: this.#members.size, max_clients: maxClients, metadata: this.#metadata });
     }
 
+    /**
+     * Ticks on a fixed schedule (the n-th at start + n × tickMs), so a late tick makes the next one come sooner
+     * instead of every later tick shifting (a loaded process keeps its tick rate); more than a tick behind, the next
+     * runs at once and the schedule goes on from there: missed ticks are skipped, not run in a burst.
+     */
     #startTicking(): void {
       const tickMs = type.tickMs;
       if (!type.onTick || !tickMs || this.#tick) return;
       let last = Date.now();
-      this.#tick = setInterval(() => {
+      let due = last + tickMs;
+      const tick = (): void => {
         const now = Date.now();
         const elapsed = now - last;
         last = now;
+        due = Math.max(due + tickMs, now + 1);
+        this.#tick = setTimeout(tick, due - now);
         const failed = (error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onTick" });
         try {
           void Promise.resolve(this.#run(() => type.onTick!.call(this.#api, elapsed))).catch(failed);
         } catch (error) {
           failed(error);
         }
-      }, tickMs);
+      };
+      this.#tick = setTimeout(tick, tickMs);
     }
 
     #stopTicking(): void {
-      clearInterval(this.#tick);
+      clearTimeout(this.#tick);
       this.#tick = undefined;
     }
   };
