@@ -47,6 +47,7 @@ export function closedToClients(): Response {
 export function roomParty(roomTypeName: string, type: RoomType<any>, shared: RoomPartyShared): Worker {
   const maxClients = type.maxClients ?? DEFAULT_MAX_CLIENTS;
   const unreliable = new Set(type.unreliable ?? []);
+  const syncState = type.syncState ?? true;
 
   return class RoomParty implements Server {
     static onBeforeConnect = closedToClients;
@@ -143,6 +144,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       await this.#run(() => type.onLeave?.call(this.#api, member.player));
     }
 
+    onAlarm(): void | Promise<void> {
+      return this.#run(() => type.onAlarm?.call(this.#api));
+    }
+
     onStop(): void {
       this.#flush();
       if (this.#saveTimer) this.#save(); // what the interval held back
@@ -176,7 +181,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(conn.id, { player: request.player, conn, ack: this.#seq });
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
-      conn.send(this.#snapshotFrame());
+      if (syncState) conn.send(this.#snapshotFrame());
       this.#list();
       this.#startTicking();
       for (const frame of held) await this.onMessage(frame, conn);
@@ -318,9 +323,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#sent = next.sent;
       this.#seq++;
       this.#checksum = next.checksum;
-      for (const member of this.#members.values()) member.conn.send(frame);
-      this.#kept.push({ seq: this.#seq, frame, checksum: this.#checksum });
-      this.#trimKept();
+      if (syncState) {
+        for (const member of this.#members.values()) member.conn.send(frame);
+        this.#kept.push({ seq: this.#seq, frame, checksum: this.#checksum });
+        this.#trimKept();
+      }
       this.#scheduleSave();
     }
 
@@ -357,25 +364,34 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       shared.directory.update({ room: this.room.id, room_type: roomTypeName, clients: this.#members.size, max_clients: maxClients, metadata: this.#metadata });
     }
 
+    /**
+     * Ticks on a fixed schedule (the n-th at start + n × tickMs), so a late tick makes the next one come sooner
+     * instead of every later tick shifting (a loaded process keeps its tick rate); more than a tick behind, the next
+     * runs at once and the schedule goes on from there: missed ticks are skipped, not run in a burst.
+     */
     #startTicking(): void {
       const tickMs = type.tickMs;
       if (!type.onTick || !tickMs || this.#tick) return;
       let last = Date.now();
-      this.#tick = setInterval(() => {
+      let due = last + tickMs;
+      const tick = (): void => {
         const now = Date.now();
         const elapsed = now - last;
         last = now;
+        due = Math.max(due + tickMs, now + 1);
+        this.#tick = setTimeout(tick, due - now);
         const failed = (error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onTick" });
         try {
           void Promise.resolve(this.#run(() => type.onTick!.call(this.#api, elapsed))).catch(failed);
         } catch (error) {
           failed(error);
         }
-      }, tickMs);
+      };
+      this.#tick = setTimeout(tick, tickMs);
     }
 
     #stopTicking(): void {
-      clearInterval(this.#tick);
+      clearTimeout(this.#tick);
       this.#tick = undefined;
     }
   };

@@ -1,0 +1,125 @@
+/**
+ * A session's seat in its match: the in-process connection to the match room (the rooms link: `~join`, then
+ * `room.message`s both ways), the answer to its `match.join`, and what the room sends translated to the client's
+ * envelope. A reload of the server's code (1012) takes the seat again by itself; any other close by the room ends it.
+ */
+import { CloseCode, type LocalConnection, type SocketHost } from "../runtime/index.js";
+import { Link } from "../rooms/link.js";
+import { GameMessage, envelopeJson } from "./wire.js";
+import { matchPartyName } from "./parties.js";
+import { matchNameOf } from "./matchmaker-party.js";
+
+export interface SeatOwner {
+  /** A frame for the client. */
+  send(frame: string): void;
+  /** The room closed the seat for good (a fault, a refused join): the session is no longer in the match. */
+  lost(seat: MatchSeat): void;
+}
+
+export class MatchSeat {
+  readonly matchId: string;
+  joined = false;
+  #conn: LocalConnection;
+  #joinCid: string | undefined;
+  #joinAnswered = false;
+  #leaving = false;
+  /** The last `match.started`, sent again to a reconnected client that joins again. */
+  #started: string | undefined;
+
+  /** Throws when the match's party is gone (a reload removed it) or the server is closing. */
+  constructor(
+    matchId: string,
+    cid: string | undefined,
+    private readonly host: SocketHost,
+    private readonly player: string,
+    private readonly players: string[] | undefined,
+    private readonly owner: SeatOwner,
+  ) {
+    this.matchId = matchId;
+    this.#joinCid = cid;
+    this.#conn = this.#open();
+  }
+
+  #open(): LocalConnection {
+    const conn = this.host.connect(matchPartyName(matchNameOf(this.matchId)), this.matchId, this.player, {
+      onMessage: (frame) => this.#fromRoom(frame),
+      onClose: (code, reason) => this.#closed(conn, code, reason),
+    });
+    conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: this.players ? { players: this.players } : {} } }));
+    return conn;
+  }
+
+  /** An input or a vote (`MatchLink` type), with the client's payload and cid. */
+  forward(type: string, payload: Record<string, unknown>, cid: string | undefined): void {
+    const data = cid === undefined ? { payload } : { cid, payload };
+    this.#conn.send(JSON.stringify({ t: "room.message", p: { room: this.matchId, type, data } }));
+  }
+
+  /** `match.join` of the match the session is in already (a reconnect): it goes on where it was. */
+  joinedAgain(cid: string | undefined): void {
+    this.owner.send(envelopeJson(GameMessage.MatchJoin, { match_id: this.matchId }, cid));
+    if (this.#started) this.owner.send(this.#started);
+  }
+
+  /** Leaves the match (its `onLeave` runs); a join still waiting is answered with an error. */
+  leave(reason: string): void {
+    this.#leaving = true;
+    this.#conn.close(1000, reason);
+    this.#answerJoin(envelopeJson(GameMessage.Error, { reason: `left match "${this.matchId}" before the join was done` }, this.#joinCid));
+  }
+
+  #fromRoom(frame: string | Uint8Array): void {
+    if (typeof frame !== "string") return;
+    if (frame === lastMatchFrame.frame) return this.owner.send(lastMatchFrame.out); // a broadcast another seat translated
+    const { t, p } = JSON.parse(frame) as { t: string; p: Record<string, any> };
+    switch (t) {
+      case Link.Joined:
+        this.joined = true;
+        return this.#answerJoin(envelopeJson(GameMessage.MatchJoin, { match_id: this.matchId }, this.#joinCid));
+      case Link.Refused:
+        return this.#answerJoin(envelopeJson(GameMessage.Error, { reason: p.reason }, this.#joinCid));
+      case "room.message": {
+        const out = matchFrame(frame, p.type, p.data);
+        if (p.type === GameMessage.MatchStarted) this.#started = out;
+        return this.owner.send(out);
+      }
+      case "error":
+        return this.owner.send(envelopeJson(GameMessage.Error, { reason: p.reason }));
+    }
+  }
+
+  #answerJoin(frame: string): void {
+    if (this.#joinAnswered) return;
+    this.#joinAnswered = true;
+    this.owner.send(frame);
+  }
+
+  #closed(conn: LocalConnection, code: number, reason: string): void {
+    if (this.#leaving || conn !== this.#conn) return;
+    // The server's code was reloaded (yparty dev): take the seat again; the match goes on.
+    if (this.joined && code === CloseCode.ServiceRestart) {
+      this.#joinAnswered = true;
+      try {
+        this.#conn = this.#open();
+        return;
+      } catch {
+        // the match is gone from the new code: lost below
+      }
+    }
+    this.owner.lost(this);
+    if (!this.joined) return this.#answerJoin(envelopeJson(GameMessage.Error, { reason: `match "${this.matchId}" could not be joined (${code} ${reason})` }, this.#joinCid));
+    this.owner.send(envelopeJson(GameMessage.Error, { reason: `match "${this.matchId}" closed the connection (${code} ${reason})` }));
+  }
+}
+
+/**
+ * The match room's `room.message {type, data: {cid?, payload}}` as the client's `{cid?, type, payload}`. A room
+ * sends one frame to all its players: the last translation is kept, so a broadcast is parsed once, not per player.
+ */
+function matchFrame(frame: string, type: string, data: { cid?: string; payload: unknown }): string {
+  const out = envelopeJson(type, data.payload, data.cid);
+  if (type !== GameMessage.MatchStarted) lastMatchFrame = { frame, out };
+  return out;
+}
+
+let lastMatchFrame = { frame: "", out: "" };
