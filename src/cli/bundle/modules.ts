@@ -21,6 +21,7 @@ export const yparty = {
   persistence: path.join(packageDir, "persistence", `index${ext}`),
   rooms: path.join(srcDir, "rooms", `index${ext}`),
   roomsClient: path.join(packageDir, "rooms-client", `index${ext}`),
+  gameClient: path.join(packageDir, "game-client", `index${ext}`),
 } as const;
 
 /** Import specifiers PartyKit projects use, and yparty's own package names, mapped to our modules. */
@@ -36,6 +37,7 @@ export const compatibleModules: Record<string, string> = {
   "yparty/persistence": yparty.persistence,
   "yparty/rooms": yparty.rooms,
   "yparty/rooms-client": yparty.roomsClient,
+  "yparty/game-client": yparty.gameClient,
 };
 
 /** Packages that must exist once per process (Yjs warns and breaks `instanceof` with two copies). */
