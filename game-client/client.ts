@@ -16,6 +16,7 @@ import {
   type MatchInput,
   type PresenceUpdate,
   type RequestResults,
+  type RequestType,
   type ServerMessages,
 } from "./messages.js";
 import { apiUrlFor, GameApi, resolveToken, type TokenSource } from "./rest.js";
@@ -51,8 +52,6 @@ export interface StatusEvent {
 /** What `on` listens to: every server message type by its payload, and the client's own `status`. */
 export type GameClientEvents<State = unknown> = ServerMessages<State> & { status: StatusEvent };
 
-/** The answer of a request: its result, or an acknowledgement with whatever the server put in it. */
-export type RequestResult<T extends keyof ClientMessages> = T extends keyof RequestResults ? RequestResults[T] : Record<string, unknown>;
 
 /** Close codes after which reconnecting cannot help (or would fight the socket that replaced this one). */
 const FINAL_CODES = new Set<number>([GameCloseCode.BadRequest, GameCloseCode.Unauthorized, GameCloseCode.Replaced]);
@@ -101,7 +100,7 @@ export class GameClient<State = unknown> {
     },
   };
   readonly chat = {
-    /** The channel's recent history follows as `chat.message` events. */
+    /** Resolves with the channel's recent history (oldest first); new messages come as `chat.message` events. */
     join: async (channelId: string) => {
       const answer = await this.request(C.ChatJoin, { channel_id: channelId });
       this.channels.add(channelId);
@@ -138,6 +137,8 @@ export class GameClient<State = unknown> {
   /** When a frame last arrived (performance-free: Date is enough for seconds). */
   #heardAt = 0;
   #presence: PresenceUpdate | undefined;
+  /** Unread notifications come again with every new session: each id is emitted once per client. */
+  readonly #notified = new Set<string>();
 
   constructor(
     readonly url: string,
@@ -180,8 +181,8 @@ export class GameClient<State = unknown> {
   }
 
   /** Sends `type` with a `cid` and resolves with the answer's payload; rejects with a `GameRequestError`. */
-  request<T extends keyof ClientMessages>(type: T, payload: ClientMessages[T], options: { timeoutMs?: number } = {}): Promise<RequestResult<T>> {
-    return this.#request(type, payload, options.timeoutMs, false) as Promise<RequestResult<T>>;
+  request<T extends RequestType>(type: T, payload: ClientMessages[T], options: { timeoutMs?: number } = {}): Promise<RequestResults[T]> {
+    return this.#request(type, payload, options.timeoutMs, false) as Promise<RequestResults[T]>;
   }
 
   /** Sends without a `cid` (nothing answers it unless it is refused: then an `error` event). False when not connected. */
@@ -311,6 +312,10 @@ export class GameClient<State = unknown> {
       return;
     }
     if (frame.type === S.MatchFinished && frame.payload?.match_id === this.matchId) this.matchId = undefined;
+    if (frame.type === S.NotificationNew) {
+      if (this.#notified.has(frame.payload?.id)) return;
+      this.#notified.add(frame.payload?.id);
+    }
     this.#emit(frame.type, frame.payload ?? {});
   }
 

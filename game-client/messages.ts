@@ -160,9 +160,11 @@ export interface VoteStart {
   options: VoteOption[];
   window_ms: number;
   method: VoteMethod;
-  /** Not in the seed's example; the server may add them. */
+  /** yparty's additions to the seed's example. */
   visibility?: VoteVisibility;
   veto_enabled?: boolean;
+  /** Less than `window_ms` for a player who joins while the vote runs. */
+  time_remaining_ms?: number;
 }
 export interface VoteTally {
   vote_id: string;
@@ -218,16 +220,42 @@ export interface ServerMessages<S = unknown> {
 
 // ---- requests and their answers ------------------------------------------------------------------------------
 
-/** What answers a request sent with a `cid` (besides `error`): the same type with a result, or `session.connected`. */
+/**
+ * What answers each request sent with a `cid` (besides `error`): a message of the same type, carrying the cid and
+ * this payload (`session.connect` is answered by `session.connected`). `match.input` is not a request: it is
+ * answered only when refused.
+ */
 export interface RequestResults {
   "session.connect": SessionConnected;
+  "session.heartbeat": Empty;
+  "match.join": { match_id: string };
+  "match.leave": { match_id: string };
   "matchmaker.add": { ticket_id: string };
+  "matchmaker.remove": { ticket_id: string };
+  /** The channel's recent history, oldest first. */
+  "chat.join": { channel_id: string; history: ChatMessage[] };
+  "chat.leave": { channel_id: string };
+  "chat.send": { channel_id: string; sent_at: string };
+  "vote.cast": { vote_id: string };
+  "vote.veto": { vote_id: string; veto_tokens_left: number };
+  "presence.update": { status: string };
 }
+
+export type RequestType = keyof RequestResults;
 
 // ---- the REST API (`/api`, `Authorization: Bearer <token>`) ----------------------------------------------------
 
-/** `GET /api/friends`: a friendship is mutual once both added each other; until then it is a request. */
+/** `GET /api/friends`: a friendship is mutual once both added each other; until then it is an invite. */
 export interface Friend {
   player_id: string;
   state: "friend" | "invite_sent" | "invite_received";
+  /** A friend's presence ("offline" when away); only for state `friend`. */
+  status?: string;
+}
+
+/** `GET /api/notifications`: every kept notification, read or not. */
+export interface StoredNotification extends Notification {
+  /** ISO 8601 UTC. */
+  created_at: string;
+  read: boolean;
 }

@@ -2,7 +2,7 @@
  * The game protocol's REST API (`/api`, `Authorization: Bearer <token>`): friends and notifications, what does
  * not fit the socket. Browser-safe: the global `fetch` (or one passed in).
  */
-import type { Friend, Notification } from "./messages.js";
+import type { Friend, StoredNotification } from "./messages.js";
 import { GameRequestError } from "./errors.js";
 
 export type TokenSource = string | (() => string | Promise<string>);
@@ -22,13 +22,13 @@ export function apiUrlFor(socketUrl: string): string {
 export class GameApi {
   readonly friends = {
     /** Adds a friend; the other player gets a `friend_request` notification. Adding back makes you friends. */
-    add: (playerId: string): Promise<unknown> => this.#call("POST", "/friends", { player_id: playerId }),
+    add: (playerId: string) => this.#call("POST", "/friends", { player_id: playerId }) as Promise<Friend>,
     list: async (): Promise<Friend[]> => ((await this.#call("GET", "/friends")) as { friends: Friend[] }).friends,
   };
   readonly notifications = {
     /** Every notification kept for the player, unread ones included (they are kept until read). */
-    list: async (): Promise<Array<Notification & { read?: boolean }>> => ((await this.#call("GET", "/notifications")) as { notifications: Array<Notification & { read?: boolean }> }).notifications,
-    read: (id: string): Promise<unknown> => this.#call("POST", `/notifications/${encodeURIComponent(id)}/read`),
+    list: async (): Promise<StoredNotification[]> => ((await this.#call("GET", "/notifications")) as { notifications: StoredNotification[] }).notifications,
+    read: (id: string) => this.#call("POST", `/notifications/${encodeURIComponent(id)}/read`) as Promise<{ id: string; read: true }>,
   };
 
   constructor(
@@ -61,10 +61,10 @@ export class GameApi {
   }
 }
 
-/** The runtime's `{error: {message}}`, or a `{reason}`. */
+/** The runtime's `{error: {message}}`, an `{error: "…"}` or a `{reason}`. */
 function errorMessage(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return typeof body === "string" && body !== "" ? body : undefined;
-  const { error, reason } = body as { error?: { message?: unknown }; reason?: unknown };
-  if (typeof error?.message === "string") return error.message;
-  return typeof reason === "string" ? reason : undefined;
+  const { error, reason } = body as { error?: unknown; reason?: unknown };
+  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : error ?? reason;
+  return typeof message === "string" ? message : undefined;
 }
