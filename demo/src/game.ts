@@ -33,7 +33,9 @@ say("player", player);
 
 const game = await connect<ArenaState>(`${location.origin.replace(/^http/, "ws")}/ws`, { token: `dev:${player}` });
 const dots = new Map<string, HTMLElement>();
-let me = { x: 0, y: 0 };
+/** Where this player's dot is headed: arrow keys step from here, so quick presses add up before the state catches up. */
+let aim = { x: 0, y: 0 };
+let aimedAt = 0;
 let channel: string | undefined;
 let vote: VoteStart | undefined;
 
@@ -65,7 +67,8 @@ game.on("match.started", ({ match_id, players }) => {
 });
 game.on("match.state", (state) => {
   say("tick", String(state.tick));
-  me = state.players[player] ?? me;
+  // The server has had time to apply what was sent: follow it (a rejoin, a match that moves players itself).
+  if (performance.now() - aimedAt > 500) aim = state.players[player] ?? aim;
   for (const [id, at] of Object.entries(state.players)) placeDot(id, at);
   for (const [id, dot] of dots) if (!(id in state.players)) (dot.remove(), dots.delete(id));
 });
@@ -92,14 +95,16 @@ function placeDot(id: string, at: { x: number; y: number }): void {
 
 const clamp = (n: number) => Math.max(0, Math.min(CELLS - 1, n));
 function moveTo(x: number, y: number): void {
-  game.match.input({ action: "move", x: clamp(x), y: clamp(y) });
+  aim = { x: clamp(x), y: clamp(y) };
+  aimedAt = performance.now();
+  game.match.input({ action: "move", ...aim });
 }
 const arrows: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 $("board").addEventListener("keydown", (event) => {
   const step = arrows[event.key];
   if (!step) return;
   event.preventDefault();
-  moveTo(me.x + step[0], me.y + step[1]);
+  moveTo(aim.x + step[0], aim.y + step[1]);
 });
 $("board").addEventListener("click", (event) => {
   const box = $("board").getBoundingClientRect();
@@ -149,18 +154,22 @@ game.on("match.vote_start", (started) => {
 $("veto").onclick = () => {
   if (vote) void game.vote.veto(vote.vote_id).catch((error: GameRequestError) => say("errors", error.message));
 };
+function closeVote(): void {
+  $("vote-options").replaceChildren();
+  ($("veto") as HTMLButtonElement).disabled = true;
+}
 game.on("match.vote_tally", ({ vote_id, tallies, total_votes }) => {
   if (vote_id === vote?.vote_id) say("vote-tally", `${Object.entries(tallies).map(([id, n]) => `${id} ${n}`).join(", ")} (${total_votes} votes)`);
 });
 game.on("match.vote_result", ({ vote_id, winner }) => {
   if (vote_id !== vote?.vote_id) return;
   say("vote-result", winner === null ? "nobody voted" : `${winner} wins`);
-  $("vote-options").replaceChildren();
+  closeVote();
 });
 game.on("match.vote_vetoed", ({ vote_id, vetoed_by }) => {
   if (vote_id !== vote?.vote_id) return;
   say("vote-result", `vetoed by ${vetoed_by}`);
-  $("vote-options").replaceChildren();
+  closeVote();
 });
 
 say("status", game.status);
