@@ -6,6 +6,7 @@ export default defineConfig({
   resolve: {
     alias: {
       "yparty/rooms": fileURLToPath(new URL("./src/rooms/index.ts", import.meta.url)),
+      "yparty/game": fileURLToPath(new URL("./src/game/index.ts", import.meta.url)),
     },
   },
   test: {

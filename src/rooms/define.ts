@@ -50,6 +50,13 @@ export interface RoomTypeDefinition<S = unknown> {
   /** Called every `tickMs` while the room has clients. */
   onTick?: Hook<S, [elapsedMs: number]>;
   tickMs?: number;
+  /** The room's alarm fired (`this.partyRoom.storage.setAlarm`): on time across restarts, with or without clients. */
+  onAlarm?: Hook<S, []>;
+  /**
+   * Default true. False: the state is stored (it survives unloads and restarts) but not sent: no snapshots, no
+   * patches; the logic sends its clients what they see (seed 002's matches send `match.state` this way).
+   */
+  syncState?: boolean;
 }
 
 export interface RoomType<S = unknown> extends RoomTypeDefinition<S> {

@@ -5,21 +5,16 @@
  */
 import type { WebSocket as WsSocket } from "ws";
 import { checkEnvelope, CODECS, EnvelopeError, MessageType, RoomsCloseCode, type Codec } from "./wire/index.js";
-import { CONTROL_CHARACTERS, Session, type SessionContext } from "./session.js";
+import { Session, type SessionContext } from "./session.js";
+import { verifyPlayer, type TokenVerifier } from "./tokens.js";
 
-/** Returns the player id for a token, or null (or undefined) to refuse it. */
-export type TokenVerifier = (token: string, context: { projectId: string; request: Request }) => string | null | undefined | Promise<string | null | undefined>;
-
-/** Every non-empty token; the player id is the token, without a `dev:` prefix. For development only. */
-export const devTokenVerifier: TokenVerifier = (token) => (token.startsWith("dev:") ? token.slice(4) : token) || null;
+export { devTokenVerifier, type TokenVerifier } from "./tokens.js";
 
 export interface HandshakeOptions {
   verifyToken: TokenVerifier;
   /** When set, a handshake with another `project_id` is refused (4401). */
   projectId?: string;
 }
-
-const MAX_PLAYER_ID_LENGTH = 128;
 
 interface Handshake {
   codec: Codec;
@@ -58,20 +53,13 @@ export function acceptRoomsSocket(ws: WsSocket, request: Request, ctx: SessionCo
   });
 
   async function verify(handshake: Handshake): Promise<void> {
-    let player: string | null | undefined;
-    try {
-      const projectOk = options.projectId === undefined || options.projectId === handshake.projectId;
-      player = projectOk ? await options.verifyToken(handshake.token, { projectId: handshake.projectId, request }) : null;
-    } catch (error) {
-      ctx.logger.error("rooms.verify_failed", { code: "ERR_HOOK_FAILED", error });
-      player = null;
-    }
+    const projectOk = options.projectId === undefined || options.projectId === handshake.projectId;
+    const verified = projectOk
+      ? await verifyPlayer(options.verifyToken, handshake.token, { projectId: handshake.projectId, request }, ctx.logger)
+      : { refused: "the token was refused" };
     if (stage !== "verifying") return; // closed meanwhile
-    if (typeof player !== "string" || player === "") return refuse(RoomsCloseCode.Unauthorized, "the token was refused");
-    // It names connections and JSON Pointer paths in states: keep it short and printable.
-    if (player.length > MAX_PLAYER_ID_LENGTH || CONTROL_CHARACTERS.test(player)) {
-      return refuse(RoomsCloseCode.Unauthorized, `the token gave an unusable player id (at most ${MAX_PLAYER_ID_LENGTH} characters, no control characters)`);
-    }
+    if ("refused" in verified) return refuse(RoomsCloseCode.Unauthorized, verified.refused);
+    const player = verified.player;
     stage = "done";
     clearTimeout(timeout);
     ws.off("message", onFrame);

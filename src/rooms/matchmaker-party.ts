@@ -8,6 +8,7 @@ import type { Connection, Server, Worker } from "../runtime/index.js";
 import { MessageType, type Envelope } from "./wire/index.js";
 import { newId } from "./ids.js";
 import { closedToClients } from "./room-party.js";
+import { formGroup, type WaitingTicket } from "./matchmaking.js";
 
 export const MATCHMAKER_ROOM = "queue";
 
@@ -15,9 +16,8 @@ export function matchmakerPartyName(roomType: string): string {
   return `rooms-matchmaker.${roomType}`;
 }
 
-interface Waiting {
+interface Waiting extends WaitingTicket {
   conn: Connection;
-  player: string;
   size: number;
 }
 
@@ -34,7 +34,7 @@ export function matchmakerParty(roomType: string): Worker {
       const { t, p } = JSON.parse(message) as Envelope<{ player: string; size: number }>;
       if (t !== MessageType.Enqueue) return;
       this.#waiting.delete(conn.id);
-      this.#waiting.set(conn.id, { conn, player: p.player, size: p.size });
+      this.#waiting.set(conn.id, { conn, player: p.player, size: p.size, since: Date.now() });
       this.#match(p.size);
     }
 
@@ -43,8 +43,8 @@ export function matchmakerParty(roomType: string): Worker {
     }
 
     #match(size: number): void {
-      const group = [...this.#waiting.values()].filter((waiting) => waiting.size === size).slice(0, size);
-      if (group.length < size) return;
+      const group = formGroup([...this.#waiting.values()].filter((waiting) => waiting.size === size), size);
+      if (!group) return;
       const room = newId(9);
       const participants = group.map((waiting) => waiting.player);
       const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });

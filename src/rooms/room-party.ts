@@ -47,6 +47,7 @@ export function closedToClients(): Response {
 export function roomParty(roomTypeName: string, type: RoomType<any>, shared: RoomPartyShared): Worker {
   const maxClients = type.maxClients ?? DEFAULT_MAX_CLIENTS;
   const unreliable = new Set(type.unreliable ?? []);
+  const syncState = type.syncState ?? true;
 
   return class RoomParty implements Server {
     static onBeforeConnect = closedToClients;
@@ -143,6 +144,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       await this.#run(() => type.onLeave?.call(this.#api, member.player));
     }
 
+    onAlarm(): void | Promise<void> {
+      return this.#run(() => type.onAlarm?.call(this.#api));
+    }
+
     onStop(): void {
       this.#flush();
       if (this.#saveTimer) this.#save(); // what the interval held back
@@ -176,7 +181,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(conn.id, { player: request.player, conn, ack: this.#seq });
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
-      conn.send(this.#snapshotFrame());
+      if (syncState) conn.send(this.#snapshotFrame());
       this.#list();
       this.#startTicking();
       for (const frame of held) await this.onMessage(frame, conn);
@@ -318,9 +323,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#sent = next.sent;
       this.#seq++;
       this.#checksum = next.checksum;
-      for (const member of this.#members.values()) member.conn.send(frame);
-      this.#kept.push({ seq: this.#seq, frame, checksum: this.#checksum });
-      this.#trimKept();
+      if (syncState) {
+        for (const member of this.#members.values()) member.conn.send(frame);
+        this.#kept.push({ seq: this.#seq, frame, checksum: this.#checksum });
+        this.#trimKept();
+      }
       this.#scheduleSave();
     }
 

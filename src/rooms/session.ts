@@ -25,6 +25,7 @@ import { roomPartyName } from "./room-party.js";
 import { MATCHMAKER_ROOM, matchmakerPartyName } from "./matchmaker-party.js";
 import type { RoomDirectory } from "./directory.js";
 import type { RoomsLimits } from "./limits.js";
+import { CONTROL_CHARACTERS } from "./tokens.js";
 
 /** What every session of one mount shares. */
 export interface SessionContext {
@@ -62,8 +63,6 @@ interface RoomLink {
 /** How many full rooms an unnamed join tries before it creates one. */
 const FREE_ROOM_ATTEMPTS = 3;
 const MAX_ROOM_NAME_LENGTH = 128;
-/** C0, DEL and C1: invisible in logs, never a sensible name. */
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export class Session {
   readonly id = newId(16);

@@ -7,11 +7,15 @@ import type { SendBudget } from "./send-budget.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { PartyDefinition } from "./party-module.js";
+import type { FetchLobby } from "./party-types.js";
 import type { RoomRegistry } from "./registry.js";
 import type { SocketHandler } from "./socket-mounts.js";
 
-/** Consulted in order for paths outside `/parties/` and `/party/`; the first Response wins. */
-export type RouteHandler<S = unknown> = (req: Request, server: S) => Response | undefined | Promise<Response | undefined>;
+/**
+ * Consulted in order for paths outside `/parties/` and `/party/`; the first Response wins. `lobby` reaches the
+ * parties' rooms in-process, as `onFetch`'s does (how a protocol's REST API, e.g. the game's `/api`, reaches its rooms).
+ */
+export type RouteHandler<S = unknown> = (req: Request, server: S, lobby: FetchLobby) => Response | undefined | Promise<Response | undefined>;
 
 export interface ServerCore {
   readonly limits: Limits;

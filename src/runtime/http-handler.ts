@@ -95,7 +95,7 @@ export function handleConnect(core: ServerCore, req: IncomingMessage, socket: Du
 
 async function answerOther(core: ServerCore, request: Request): Promise<Response> {
   for (const route of core.routes) {
-    const response = await callUser(() => route(request, core.publicServer)).catch((error) => {
+    const response = await callUser(() => route(request, core.publicServer, core.partyContext.fetchLobby())).catch((error) => {
       core.logger.error("route.failed", { code: "ERR_INTERNAL", url: request.url, error });
       return internalErrorResponse();
     });

@@ -26,7 +26,7 @@ export async function loadBundle(
   file: string,
   entries: Record<string, string>,
   root: string,
-  /** Entries that are not parties (the rooms module): their default exports go to `found`, unchecked. */
+  /** Entries that are not parties (the rooms and game modules): their default exports go to `found`, unchecked. */
   others?: { names: ReadonlySet<string>; found: Record<string, unknown> },
 ): Promise<Record<string, PartyModule>> {
   let loaded: { parties: Record<string, Record<string, unknown>> };

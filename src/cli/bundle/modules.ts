@@ -20,6 +20,7 @@ export const yparty = {
   react: path.join(packageDir, "provider", `react${ext}`),
   persistence: path.join(packageDir, "persistence", `index${ext}`),
   rooms: path.join(srcDir, "rooms", `index${ext}`),
+  game: path.join(srcDir, "game", `index${ext}`),
   roomsClient: path.join(packageDir, "rooms-client", `index${ext}`),
   gameClient: path.join(packageDir, "game-client", `index${ext}`),
 } as const;
@@ -36,6 +37,7 @@ export const compatibleModules: Record<string, string> = {
   "yparty/react": yparty.react,
   "yparty/persistence": yparty.persistence,
   "yparty/rooms": yparty.rooms,
+  "yparty/game": yparty.game,
   "yparty/rooms-client": yparty.roomsClient,
   "yparty/game-client": yparty.gameClient,
 };

@@ -6,6 +6,7 @@ import { ConfigProblems, type Report } from "./problems.js";
 import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
 import { parseCron } from "../../runtime/cron-expression.js";
 import { DEFAULT_ROOMS_PATH } from "../../rooms/mount.js";
+import { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "../../game/mount.js";
 import { resolveLimits, type Limits } from "../../runtime/limits.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
@@ -84,11 +85,22 @@ export interface ProjectConfig {
   /** Proxies in front whose X-Forwarded-For gives the client's address (`createServer({ trustProxy })`). */
   trustProxy: boolean | number;
   /** The rooms protocol: the module defining the room types (absolute), and the socket path. */
-  rooms?: { entry: string; path: string };
+  rooms?: MountConfig;
+  /** The game protocol (seed 002): the module defining matches and modes (absolute), the socket path, the REST prefix. */
+  game?: MountConfig;
   /** `createServer`'s `limits`, each checked here. */
   limits: Partial<Limits>;
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
+}
+
+/** A protocol mounted from the config (`rooms`, `game`). */
+export interface MountConfig {
+  entry: string;
+  /** The socket's path. */
+  path: string;
+  /** The REST API's prefix (the game's). */
+  apiPath?: string;
 }
 
 function entryPath(base: string, file: string, field: string, report: Report): string {
@@ -195,7 +207,9 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const persist = persistConfig(flags, root, file, fromFile, fromFlags);
   const crons = checkedCrons(file.crons ?? {}, fromFile);
   const trustProxy = flags.trustProxy ?? checkedTrustProxy(file.trustProxy, fromFile);
-  const rooms = file.rooms === undefined ? undefined : roomsConfig(root, file.rooms, fromFile);
+  const rooms = file.rooms === undefined ? undefined : mountConfig(root, "rooms", file.rooms, DEFAULT_ROOMS_PATH, "defineRooms({ types })", fromFile);
+  const game = file.game === undefined ? undefined : mountConfig(root, "game", file.game, DEFAULT_GAME_PATH, "defineGame({ matches, modes })", fromFile);
+  if (rooms && game && rooms.path === game.path) fromFile("game.path", `"${game.path}" is rooms.path too: give each protocol its own path`);
   const limits = checkedLimits(file.limits ?? {}, fromFile);
   problems.throwIfAny();
   const name = flags.name ?? file.name;
@@ -219,6 +233,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     listRooms: file.listRooms ?? true,
     trustProxy,
     ...(rooms ? { rooms } : {}),
+    ...(game ? { game } : {}),
     limits,
     notes,
   };
@@ -239,18 +254,19 @@ function envDefines(vars: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(vars).filter(([key]) => /^[A-Za-z_$][\w$]*$/.test(key)).map(([key, value]) => [key, JSON.stringify(value)]));
 }
 
-/** The rooms protocol: `"rooms": "src/rooms.ts"` or `{ "entry", "path" }`. */
-function roomsConfig(root: string, rooms: string | { entry?: string; path?: string }, report: Report): { entry: string; path: string } | undefined {
-  const spec = typeof rooms === "string" ? { entry: rooms } : rooms;
-  const socketPath = spec.path ?? DEFAULT_ROOMS_PATH;
-  if (!socketPath.startsWith("/") || socketPath.startsWith("/parties/") || socketPath.startsWith("/party/")) {
-    report("rooms.path", `"${socketPath}" must start with "/" and lie outside /parties/ and /party/`);
+/** A protocol mount: `"rooms": "src/rooms.ts"` or `{ "entry", "path" }` (the game's also `apiPath`). */
+function mountConfig(root: string, field: "rooms" | "game", spec: string | { entry?: string; path?: string; apiPath?: string }, defaultPath: string, expected: string, report: Report): MountConfig | undefined {
+  const { entry, path: socketPath = defaultPath, apiPath } = typeof spec === "string" ? { entry: spec } : spec;
+  for (const [name, value] of [["path", socketPath], ["apiPath", apiPath]] as const) {
+    if (value !== undefined && (!value.startsWith("/") || value.startsWith("/parties/") || value.startsWith("/party/"))) {
+      report(`${field}.${name}`, `"${value}" must start with "/" and lie outside /parties/ and /party/`);
+    }
   }
-  if (spec.entry === undefined) {
-    report("rooms.entry", "name the module that exports defineRooms({ types })");
+  if (entry === undefined) {
+    report(`${field}.entry`, `name the module that exports ${expected}`);
     return undefined;
   }
-  return { entry: entryPath(root, spec.entry, "rooms.entry", report), path: socketPath };
+  return { entry: entryPath(root, entry, `${field}.entry`, report), path: socketPath, ...(field === "game" ? { apiPath: apiPath ?? DEFAULT_API_PATH } : {}) };
 }
 
 /** An unknown limit, or a value it cannot take, is reported now rather than at the server's start. */

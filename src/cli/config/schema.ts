@@ -54,6 +54,9 @@ export const configShape = object({
   trustProxy: oneOf(bool, num),
   // The rooms protocol (yparty's own): a module whose default export is defineRooms({ types }), mounted at path.
   rooms: oneOf(str, object({ entry: str, path: str })),
+  // The game protocol (seed 002, yparty's own): a module whose default export is defineGame({ matches, modes }),
+  // its socket at path (default /ws), its REST API under apiPath (default /api).
+  game: oneOf(str, object({ entry: str, path: str, apiPath: str })),
   // The server's limits (yparty's own field): any of createServer's `limits`, checked by the runtime.
   limits: recordOf(num),
   // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
@@ -108,6 +111,7 @@ export interface ConfigFile {
   listRooms?: boolean;
   trustProxy?: boolean | number;
   rooms?: string | { entry?: string; path?: string };
+  game?: string | { entry?: string; path?: string; apiPath?: string };
   limits?: Record<string, number>;
   [hosted: string]: unknown;
 }

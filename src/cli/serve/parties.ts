@@ -6,8 +6,8 @@ import { loadBundle } from "../bundle/load.js";
 import { createServerBuilder, type ServerBuilder } from "../bundle/server.js";
 import type { ProjectConfig } from "../config/resolve.js";
 import { CliError } from "../errors.js";
-import { createRoomsSource, ROOMS_ENTRY } from "./rooms.js";
-import type { SocketHandler } from "../../runtime/index.js";
+import { createMountSources } from "./mounts.js";
+import type { RouteHandler, SocketHandler } from "../../runtime/index.js";
 
 export type Parties = Record<string, PartyModule>;
 
@@ -19,8 +19,10 @@ export interface PartySource {
   /** Human description per party, e.g. `main (src/server.ts)`. */
   readonly description: string[];
   rebuild(): Promise<RebuildOutcome>;
-  /** `createServer({ sockets })`: the rooms protocol's socket when the config has `rooms`. */
+  /** `createServer({ sockets })`: the sockets of the protocols the config mounts (`rooms`, `game`). */
   readonly sockets: Record<string, SocketHandler>;
+  /** `createServer({ routes })`: the game's REST API when the config has `game`. */
+  readonly routes: RouteHandler[];
   /** Files the last build read (what `dev` watches). Empty when there is nothing to build. */
   inputs(): string[];
   dispose(): Promise<void>;
@@ -33,15 +35,15 @@ async function builtInMain(): Promise<Parties> {
 }
 
 export async function createPartySource(project: ProjectConfig, define: Record<string, string>, color: boolean): Promise<PartySource> {
-  const entries: Record<string, string> = { ...(project.main ? { main: project.main } : {}), ...project.parties, ...(project.rooms ? { [ROOMS_ENTRY]: project.rooms.entry } : {}) };
-  const rooms = createRoomsSource(project);
+  const mounts = createMountSources(project);
+  const entries: Record<string, string> = { ...(project.main ? { main: project.main } : {}), ...project.parties, ...mounts.entries };
   const describeEntry = (name: string) => `${name} (${path.relative(process.cwd(), entries[name]!) || entries[name]})`;
   const description = [
     ...(project.main ? [] : ["main (built-in Yjs documents)"]),
     ...Object.keys(entries).map(describeEntry),
   ];
   if (Object.keys(entries).length === 0) {
-    return { description, sockets: {}, rebuild: async () => ({ ok: true, parties: await builtInMain(), warnings: [] }), inputs: () => [], dispose: async () => {} };
+    return { description, sockets: {}, routes: [], rebuild: async () => ({ ok: true, parties: await builtInMain(), warnings: [] }), inputs: () => [], dispose: async () => {} };
   }
   const outDir = await mkdtemp(path.join(os.tmpdir(), "yparty-build-"));
   let builder: ServerBuilder;
@@ -55,18 +57,18 @@ export async function createPartySource(project: ProjectConfig, define: Record<s
   let last: Parties | undefined;
   return {
     description,
-    sockets: rooms.sockets,
+    sockets: mounts.sockets,
+    routes: mounts.routes,
     async rebuild() {
       const outcome = await builder.build();
       inputs = outcome.inputs;
       if (!outcome.ok) return { ok: false, message: `The server code failed to build:\n${outcome.message}` };
       if (outcome.unchanged && last) return { ok: true, parties: last, warnings: outcome.warnings, unchanged: true };
       try {
-        const others = { names: new Set([ROOMS_ENTRY]), found: {} as Record<string, unknown> };
+        const others = { names: new Set(Object.keys(mounts.entries)), found: {} as Record<string, unknown> };
         const parties = await loadBundle(outcome.file, entries, project.root, others);
         const main = project.main ? {} : await builtInMain();
-        const roomParties = project.rooms ? rooms.mount(others.found[ROOMS_ENTRY]) : {};
-        last = { ...main, ...parties, ...roomParties };
+        last = { ...main, ...parties, ...mounts.mount(others.found) };
         return { ok: true, parties: last, warnings: outcome.warnings };
       } catch (error) {
         // Not a bundle to keep serving: the same bytes saved again must load (and fail) again, not reuse `last`.

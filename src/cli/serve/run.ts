@@ -74,7 +74,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       persist: project.persist,
       vars: project.vars,
       logger,
-      routes: [admin.route],
+      routes: [admin.route, ...source.routes],
       ...assetsFor(project),
       crons: project.crons,
       listRooms: project.listRooms,

@@ -1,0 +1,97 @@
+/**
+ * The config's protocol mounts — `rooms` (seed 004) and `game` (seed 002): each names a module, bundled with the
+ * parties (as entry `yparty:rooms` / `yparty:game`), whose default export (`defineRooms(…)` / `defineGame(…)`)
+ * becomes a mount: its parties join the project's, its socket handler is served at the configured path, and its
+ * routes (the game's REST API) are consulted for other paths. Each rebuild makes a new mount; the socket handler
+ * and routes always use the latest, so `yparty dev` reloads them like any party.
+ */
+import path from "node:path";
+import type { PartyModule, RouteHandler, SocketHandler } from "../../runtime/index.js";
+import { createRooms, type RoomsOptions } from "../../rooms/index.js";
+import { createGame, type GameOptions } from "../../game/index.js";
+import type { MountConfig, ProjectConfig } from "../config/resolve.js";
+import { CliError } from "../errors.js";
+
+interface Mount {
+  parties: Record<string, PartyModule>;
+  sockets: Record<string, SocketHandler>;
+  routes?: RouteHandler[];
+}
+
+interface Protocol {
+  /** The config field. */
+  field: "rooms" | "game";
+  /** The bundle entry of its module. */
+  entry: string;
+  /** What the default export must be, for the error. */
+  expected: string;
+  /** Whether the default export looks right. */
+  check(defaultExport: Record<string, unknown>): boolean;
+  create(defaultExport: unknown, config: MountConfig): Mount;
+}
+
+export const PROTOCOLS: readonly Protocol[] = [
+  {
+    field: "rooms",
+    entry: "yparty:rooms",
+    expected: "defineRooms({ types: { name: defineRoomType(…) } })",
+    check: (options) => typeof options.types === "object" && options.types !== null,
+    create: (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path }),
+  },
+  {
+    field: "game",
+    entry: "yparty:game",
+    expected: "defineGame({ matches: { name: defineMatch(…) }, modes? })",
+    check: (options) => typeof options.matches === "object" && options.matches !== null,
+    create: (options, config) => createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}) }),
+  },
+];
+
+export interface MountSources {
+  /** Bundle entry → module, for every protocol the config mounts. */
+  readonly entries: Record<string, string>;
+  /** For `createServer({ sockets })`: stable handlers that use the latest mounts. */
+  readonly sockets: Record<string, SocketHandler>;
+  /** For `createServer({ routes })`: a stable route that asks the latest mounts' routes. */
+  readonly routes: RouteHandler[];
+  /** Makes the mounts from their modules' default exports (by bundle entry); returns their parties. Throws `ERR_BAD_ENTRY`. */
+  mount(found: Record<string, unknown>): Record<string, PartyModule>;
+}
+
+export function createMountSources(project: ProjectConfig): MountSources {
+  const configured = PROTOCOLS.flatMap((protocol) => (project[protocol.field] ? [{ protocol, config: project[protocol.field]! }] : []));
+  const current = new Map<string, Mount>();
+  const sockets: Record<string, SocketHandler> = {};
+  for (const { protocol, config } of configured) sockets[config.path] = (ws, request, host) => current.get(protocol.field)!.sockets[config.path]!(ws, request, host);
+  const route: RouteHandler = async (request, server, lobby) => {
+    for (const mount of current.values()) {
+      for (const handler of mount.routes ?? []) {
+        const response = await handler(request, server, lobby);
+        if (response) return response;
+      }
+    }
+    return undefined;
+  };
+  return {
+    entries: Object.fromEntries(configured.map(({ protocol, config }) => [protocol.entry, config.entry])),
+    sockets,
+    routes: configured.some(({ protocol }) => protocol.field === "game") ? [route] : [],
+    mount(found) {
+      const parties: Record<string, PartyModule> = {};
+      for (const { protocol, config } of configured) {
+        const options = found[protocol.entry];
+        const entry = path.relative(project.root, config.entry);
+        if (typeof options !== "object" || options === null || !protocol.check(options as Record<string, unknown>)) {
+          throw new CliError("ERR_BAD_ENTRY", `${entry} (${protocol.field}): the default export must be ${protocol.expected}`);
+        }
+        try {
+          current.set(protocol.field, protocol.create(options, config));
+        } catch (error) {
+          throw new CliError("ERR_BAD_ENTRY", `${entry} (${protocol.field}): ${(error as Error).message}`, { cause: error });
+        }
+        Object.assign(parties, current.get(protocol.field)!.parties);
+      }
+      return parties;
+    },
+  };
+}

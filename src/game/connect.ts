@@ -1,0 +1,58 @@
+/**
+ * The start of a game socket: `session.connect {token}` must come first. Anything else first is answered with
+ * `error` (its `cid` echoed) and the socket stays open for a `session.connect`; a refused token gets `error` and
+ * close 4401; no `session.connect` within `sessionTimeoutMs`, 4408. Frames sent right behind `session.connect`
+ * wait while the token is checked, then follow in order.
+ */
+import type { WebSocket as WsSocket } from "ws";
+import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
+import { GameCloseCode, GameMessage, GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
+import { GameSession, type GameContext } from "./session.js";
+
+export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContext, verifyToken: TokenVerifier): void {
+  const early: string[] = [];
+  let stage: "waiting" | "verifying" | "done" = "waiting";
+  let errors = 0;
+  const bad = (cid: string | undefined, reason: string): void => {
+    ws.send(envelopeJson(GameMessage.Error, { reason }, cid));
+    if (++errors >= ctx.limits.maxProtocolErrors) finish(GameCloseCode.BadRequest, `Too many bad frames (${ctx.limits.maxProtocolErrors})`);
+  };
+  const finish = (code?: number, reason?: string): void => {
+    stage = "done";
+    clearTimeout(timeout);
+    ws.off("message", onFrame);
+    if (code !== undefined) ws.close(code, reason);
+  };
+  const timeout = setTimeout(() => finish(GameCloseCode.SessionTimeout, "No session.connect in time"), ctx.limits.sessionTimeoutMs);
+  const onFrame = (data: Buffer, isBinary: boolean): void => {
+    if (stage === "verifying") return void early.push(isBinary ? "" : data.toString("utf8"));
+    if (stage !== "waiting") return;
+    if (isBinary) return bad(undefined, "frames are JSON text");
+    let envelope: GameEnvelope;
+    try {
+      envelope = parseEnvelope(data.toString("utf8"));
+    } catch (error) {
+      return bad((error as GameWireError).cid, (error as GameWireError).message);
+    }
+    const { cid, type, payload } = envelope;
+    if (type !== GameMessage.SessionConnect) return bad(cid, `send session.connect {token} first (got "${type}")`);
+    if (typeof payload.token !== "string" || payload.token === "") return bad(cid, "payload.token must be a non-empty string");
+    stage = "verifying";
+    void verify(payload.token, cid);
+  };
+  ws.on("message", onFrame);
+  ws.once("close", () => finish());
+
+  async function verify(token: string, cid: string | undefined): Promise<void> {
+    const verified = await verifyPlayer(verifyToken, token, { projectId: "", request }, ctx.logger);
+    if (stage !== "verifying") return; // closed meanwhile
+    if ("refused" in verified) {
+      ws.send(envelopeJson(GameMessage.Error, { reason: verified.refused }, cid));
+      return finish(GameCloseCode.Unauthorized, "Unauthorized");
+    }
+    finish();
+    const session = ctx.sessions.get(verified.player) ?? new GameSession(verified.player, ctx);
+    session.attach(ws, cid);
+    session.replay(early);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `defineMatch`: the logic of an authoritative match. The hooks get the match's state (theirs to change in place),
+ * and a `MatchContext`. Inputs are queued as they arrive and applied at the next tick, in arrival order, each with
+ * `onInput`; then `onTick` runs and every player gets `match.state` (what `getState` returns).
+ */
+import type { Storage } from "../runtime/index.js";
+import type { VoteResult, VoteSpec } from "./votes.js";
+
+export interface MatchInput {
+  /** The sender's player id. */
+  player: string;
+  /** `match.input`'s payload, as the client sent it. */
+  payload: Record<string, unknown>;
+}
+
+export interface MatchContext {
+  readonly matchId: string;
+  /** Ticks run so far (the one running counts). */
+  readonly tick: number;
+  /** Players in the match now, in join order. */
+  readonly players: readonly string[];
+  /** Ends the match: `match.finished {match_id, result}` to every player; no more ticks, inputs are refused. */
+  finish(result: Record<string, unknown>): void;
+  /** Starts a vote among the players (`match.vote_start` to each); its result comes when `window_ms` passes. Returns its id. Throws `MatchError` for a bad spec. */
+  startVote(spec: VoteSpec): string;
+  /** Any message to every player, or to one. */
+  broadcast(type: string, payload: unknown): void;
+  send(player: string, type: string, payload: unknown): void;
+  /** The match room's storage, for anything besides the state (which is stored by itself). */
+  readonly storage: Storage;
+}
+
+export interface MatchDefinition<S> {
+  /** Ticks per second (1–60): inputs are applied, `onTick` runs and `match.state` goes out this often. */
+  tickRate: number;
+  /** Players per match (default 16). */
+  maxPlayers?: number;
+  /** Vetoes each player may use in one match (default 0: no vetoes). */
+  vetoTokensPerPlayer?: number;
+  /** The first state. `players`: who the matchmaker matched (null for a match joined by id). */
+  init(ctx: MatchContext, setup: { players: string[] | null }): S;
+  onJoin?(state: S, player: string, ctx: MatchContext): void;
+  /** One queued input, at its tick. Throw `MatchError` to answer the sender `error {reason}` (with its `cid`). */
+  onInput?(state: S, input: MatchInput, ctx: MatchContext): void;
+  onTick?(state: S, ctx: MatchContext): void;
+  /** The payload of `match.state` (default: the state itself). */
+  getState?(state: S, ctx: MatchContext): unknown;
+  onLeave?(state: S, player: string, ctx: MatchContext): void;
+  /** A vote of this match closed with a result (not called for a vetoed vote). */
+  onVoteResult?(state: S, result: VoteResult, ctx: MatchContext): void;
+}
+
+export interface Match<S = unknown> extends MatchDefinition<S> {
+  readonly kind: "yparty.match";
+}
+
+export function defineMatch<S>(definition: MatchDefinition<S>): Match<S> {
+  const { tickRate } = definition;
+  if (typeof tickRate !== "number" || !(tickRate >= 1 && tickRate <= 60)) throw new TypeError(`defineMatch: tickRate must be from 1 to 60, got ${String(tickRate)}`);
+  if (typeof definition.init !== "function") throw new TypeError("defineMatch: init(ctx, setup) is required");
+  return { ...definition, kind: "yparty.match" };
+}
+
+/** Thrown by match logic: the player gets `error {reason: message}` (bad input, not a server fault). */
+export class MatchError extends Error {
+  override readonly name = "MatchError";
+}

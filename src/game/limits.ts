@@ -1,0 +1,38 @@
+/** Every limit of the game protocol, with its default, in one place (documented in docs/game.md). */
+export interface GameLimits {
+  /**
+   * A session with no frame from its client for this long is closed (4408) and its player goes offline; also the
+   * wait for `session.connect`. Clients send `session.heartbeat` more often (every 10 s is plenty).
+   */
+  sessionTimeoutMs: number;
+  /** After a socket drops, its session keeps the player's seats in matches this long for a reconnect. */
+  reconnectWindowMs: number;
+  /** Bad frames answered with `error`; the one that reaches this closes the socket 4400. */
+  maxProtocolErrors: number;
+  /** Characters of one chat message. */
+  maxChatLength: number;
+  /** Chat messages one session may send per `chatRateWindowMs` (over it: `error`). */
+  chatMessagesPerWindow: number;
+  chatRateWindowMs: number;
+  /** Messages a channel keeps and sends on `chat.join`. */
+  chatHistory: number;
+  /** Chat channels, and matchmaker tickets, one session may hold at once (each); a session is in one match at a time. */
+  maxPerSession: number;
+  /** Notifications a player keeps (unread first; the oldest read ones go first). */
+  maxNotifications: number;
+  /** Friends (and pending invites) per player. */
+  maxFriends: number;
+}
+
+export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
+  sessionTimeoutMs: 30_000,
+  reconnectWindowMs: 30_000,
+  maxProtocolErrors: 20,
+  maxChatLength: 1000,
+  chatMessagesPerWindow: 10,
+  chatRateWindowMs: 10_000,
+  chatHistory: 50,
+  maxPerSession: 16,
+  maxNotifications: 200,
+  maxFriends: 500,
+});

@@ -1,0 +1,238 @@
+/**
+ * A `defineMatch` as a room type of the rooms protocol's authoritative rooms (`src/rooms/room-party.ts`): one live
+ * instance per match, its state stored in `room.storage` (it survives unloads and restarts), join and leave hooks,
+ * seats (`maxPlayers`), ticks while players are in, the room's alarm. The room does not sync its state to clients
+ * (`syncState: false`): each tick sends `match.state` as the seed has it.
+ *
+ * Between the session and this room (the rooms link, `src/rooms/link.ts`), frames are `room.message`s: from the
+ * session, `{type: "input" | "vote.cast" | "vote.veto", data: {cid?, payload}}`; to it, `{type: <game message type>,
+ * data: {cid?, payload}}`, which the session sends on as `{cid?, type, payload}`.
+ *
+ * The match starts when the players the matchmaker matched have all joined (a match joined by id: at its first
+ * join); `match.started` goes to everyone at the next tick, and to each later joiner at the tick after its join.
+ */
+import type { RoomApi, RoomType } from "../rooms/define.js";
+import { defineRoomType, RoomError } from "../rooms/define.js";
+import { GameMessage, isRecord } from "./wire.js";
+import { MatchError, type Match, type MatchContext } from "./define-match.js";
+import { VoteBook } from "./vote-book.js";
+import { checkBallot, tally, voteResult, type VoteRecord } from "./votes.js";
+import type { Logger } from "../runtime/index.js";
+
+/** What the room stores (`this.state` of the room type). */
+export interface MatchRoomState {
+  game: unknown;
+  tick: number;
+  /** The matched players (null: a match joined by id, which starts at its first join). */
+  expected: string[] | null;
+  started: boolean;
+  /** The result, once finished. */
+  finished: Record<string, unknown> | null;
+}
+
+/** Link message types from the session. */
+export const MatchLink = { Input: "input", Cast: "vote.cast", Veto: "vote.veto" } as const;
+
+interface QueuedInput {
+  player: string;
+  payload: Record<string, unknown>;
+  cid?: string;
+}
+
+/** What one live match room keeps in memory besides its stored state. */
+interface MatchMemory {
+  inputs: QueuedInput[];
+  /** Players that get `match.started` at the next tick (everyone when the match just started). */
+  announce: Set<string>;
+  votes: VoteBook;
+  ctx: MatchContext;
+}
+
+type Api = RoomApi<MatchRoomState>;
+
+export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType<MatchRoomState> {
+  const memories = new WeakMap<Api, MatchMemory>();
+  const memory = (api: Api): MatchMemory => {
+    let found = memories.get(api);
+    if (!found) memories.set(api, (found = { inputs: [], announce: new Set(), votes: new VoteBook(api.partyRoom.storage), ctx: matchContext(api) }));
+    return found;
+  };
+
+  const reply = (api: Api, player: string, type: string, payload: unknown, cid?: string) => api.send(player, type, cid === undefined ? { payload } : { cid, payload });
+  const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
+
+  function matchContext(api: Api): MatchContext {
+    return {
+      matchId: api.room,
+      get tick() {
+        return api.state.tick;
+      },
+      get players() {
+        return api.clients;
+      },
+      finish(result) {
+        if (api.state.finished) return;
+        api.state.finished = isRecord(result) ? result : { value: result };
+        broadcast(api, GameMessage.MatchFinished, { match_id: api.room, result: api.state.finished });
+      },
+      startVote(spec) {
+        const { votes } = memory(api);
+        let started: ReturnType<VoteBook["start"]>;
+        try {
+          started = votes.start(spec, [...api.clients], Date.now());
+        } catch (error) {
+          throw new MatchError(`vote: ${(error as Error).message}`);
+        }
+        const { vote, saved } = started;
+        saved.catch((error: unknown) => logger().error("game.vote_save_failed", { code: "ERR_INTERNAL", match: api.room, error }));
+        broadcast(api, GameMessage.VoteStart, voteStart(vote));
+        return vote.vote_id;
+      },
+      broadcast: (type, payload) => broadcast(api, type, payload),
+      send: (player, type, payload) => reply(api, player, type, payload),
+      storage: api.partyRoom.storage,
+    };
+  }
+
+  /** Closes due votes: the result to every player (and to the logic). */
+  async function closeVotes(api: Api): Promise<void> {
+    const { votes, ctx } = memory(api);
+    await votes.load();
+    await votes.closeDue(Date.now(), (vote) => {
+      vote.result = voteResult(vote);
+      broadcast(api, GameMessage.VoteResult, vote.result);
+      match.onVoteResult?.(api.state.game, vote.result, ctx);
+    });
+  }
+
+  async function cast(api: Api, player: string, data: { cid?: string; payload: Record<string, unknown> }): Promise<void> {
+    const { votes } = memory(api);
+    await votes.load();
+    const vote = openVote(votes, data.payload.vote_id, Date.now());
+    if (!vote.eligible.includes(player)) throw new MatchError(`only the players of the match when vote "${vote.vote_id}" started may vote`);
+    let ballot: string[];
+    try {
+      ballot = checkBallot(vote, data.payload.option_id);
+    } catch (error) {
+      throw new MatchError((error as Error).message);
+    }
+    await votes.cast(vote, player, ballot);
+    reply(api, player, GameMessage.VoteCast, { vote_id: vote.vote_id }, data.cid);
+    if (vote.visibility === "live") {
+      broadcast(api, GameMessage.VoteTally, { vote_id: vote.vote_id, tallies: tally(vote), time_remaining_ms: Math.max(0, vote.closes_at - Date.now()), total_votes: Object.keys(vote.ballots).length });
+    }
+  }
+
+  async function veto(api: Api, player: string, data: { cid?: string; payload: Record<string, unknown> }): Promise<void> {
+    const { votes } = memory(api);
+    await votes.load();
+    const vote = openVote(votes, data.payload.vote_id, Date.now());
+    if (!vote.veto_enabled) throw new MatchError(`vote "${vote.vote_id}" cannot be vetoed (veto_enabled is false)`);
+    if (!vote.eligible.includes(player)) throw new MatchError(`only the players of the match when vote "${vote.vote_id}" started may veto it`);
+    const tokens = match.vetoTokensPerPlayer ?? 0;
+    if (votes.vetoesUsed(player) >= tokens) throw new MatchError(`no veto tokens left (${tokens} per player in this match)`);
+    await votes.veto(vote, player);
+    reply(api, player, GameMessage.VoteVeto, { vote_id: vote.vote_id, veto_tokens_left: tokens - votes.vetoesUsed(player) }, data.cid);
+    broadcast(api, GameMessage.VoteVetoed, { vote_id: vote.vote_id, vetoed_by: player });
+  }
+
+  /** Applies the queued inputs in arrival order; a `MatchError` answers its sender, anything else is logged. */
+  function applyInputs(api: Api, mem: MatchMemory): void {
+    const inputs = mem.inputs.splice(0);
+    for (const input of inputs) {
+      if (api.state.finished) {
+        reply(api, input.player, GameMessage.Error, { reason: "the match is finished" }, input.cid);
+        continue;
+      }
+      try {
+        match.onInput?.(api.state.game, { player: input.player, payload: input.payload }, mem.ctx);
+      } catch (error) {
+        if (!(error instanceof MatchError)) logger().error("room.hook_failed", { code: "ERR_HOOK_FAILED", hook: "onInput", match: api.room, error });
+        reply(api, input.player, GameMessage.Error, { reason: error instanceof MatchError ? error.message : "the match could not apply this input" }, input.cid);
+      }
+    }
+  }
+
+  return defineRoomType<MatchRoomState>({
+    maxClients: match.maxPlayers ?? 16,
+    tickMs: Math.round(1000 / match.tickRate),
+    syncState: false,
+    onCreate(options) {
+      const expected = Array.isArray(options.players) && options.players.every((p) => typeof p === "string") ? (options.players as string[]) : null;
+      this.state = { game: null, tick: 0, expected, started: false, finished: null };
+      this.state.game = match.init(memory(this).ctx, { players: expected });
+    },
+    async onJoin(player) {
+      const mem = memory(this);
+      await mem.votes.load();
+      match.onJoin?.(this.state.game, player, mem.ctx);
+      mem.announce.add(player);
+      const { expected } = this.state;
+      if (!this.state.started && (expected === null || expected.every((p) => p === player || this.clients.includes(p)))) {
+        this.state.started = true;
+        for (const p of this.clients) mem.announce.add(p);
+      }
+    },
+    onLeave(player) {
+      const mem = memory(this);
+      mem.announce.delete(player);
+      match.onLeave?.(this.state.game, player, mem.ctx);
+    },
+    onInput({ type, data, sender }) {
+      const message = data as { cid?: string; payload: Record<string, unknown> };
+      switch (type) {
+        case MatchLink.Input: {
+          const refusal = !this.state.started ? "the match has not started (waiting for its players)" : this.state.finished ? "the match is finished" : undefined;
+          if (refusal) return reply(this, sender, GameMessage.Error, { reason: refusal }, message.cid);
+          memory(this).inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
+          return;
+        }
+        case MatchLink.Cast:
+        case MatchLink.Veto:
+          return (type === MatchLink.Cast ? cast : veto)(this, sender, message).catch((error: unknown) => {
+            if (!(error instanceof MatchError)) throw error;
+            reply(this, sender, GameMessage.Error, { reason: error.message }, message.cid);
+          });
+        default:
+          throw new RoomError(`unknown link message "${type}"`);
+      }
+    },
+    onTick() {
+      const mem = memory(this);
+      if (!this.state.started) return;
+      if (mem.announce.size > 0) {
+        const started = { match_id: this.room, players: [...this.clients] };
+        for (const player of mem.announce) {
+          reply(this, player, GameMessage.MatchStarted, started);
+          for (const vote of mem.votes.open()) reply(this, player, GameMessage.VoteStart, voteStart(vote));
+          if (this.state.finished) reply(this, player, GameMessage.MatchFinished, { match_id: this.room, result: this.state.finished });
+        }
+        mem.announce.clear();
+      }
+      if (this.state.finished) return;
+      this.state.tick++;
+      applyInputs(this, mem);
+      match.onTick?.(this.state.game, mem.ctx);
+      broadcast(this, GameMessage.MatchState, match.getState ? match.getState(this.state.game, mem.ctx) : this.state.game);
+    },
+    onAlarm() {
+      return closeVotes(this);
+    },
+  });
+}
+
+/** The vote `voteId` names, open; a `MatchError` says why not. */
+function openVote(votes: VoteBook, voteId: unknown, now: number): VoteRecord {
+  if (typeof voteId !== "string") throw new MatchError("payload.vote_id must be a string");
+  const vote = votes.get(voteId);
+  if (!vote) throw new MatchError(`no vote "${voteId}" in this match`);
+  if (vote.status === "vetoed") throw new MatchError(`vote "${voteId}" was vetoed by ${vote.vetoed_by}`);
+  if (vote.status === "closed" || vote.closes_at <= now) throw new MatchError(`vote "${voteId}" is closed (its window has passed)`);
+  return vote;
+}
+
+/** `match.vote_start`'s payload; a late joiner's also says how long is left. */
+function voteStart(vote: VoteRecord): Record<string, unknown> {
+  const { vote_id, options, window_ms, method, visibility, veto_enabled } = vote;
+  return { vote_id, options, window_ms, method, visibility, veto_enabled, time_remaining_ms: Math.max(0, vote.closes_at - Date.now()) };
+}

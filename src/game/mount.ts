@@ -1,0 +1,93 @@
+/**
+ * `createGame({ matches, modes })`: seed 002's game backend as a mount on `createServer` — its parties (player
+ * rooms, chat channels, one room type per match, one matchmaker per mode), the socket at its path (default `/ws`)
+ * and the REST API under `/api`.
+ *
+ *   const game = createGame({ matches: { arena }, modes: { arena: { size: 2, match: "arena" } } });
+ *   createServer({ parties: { ...myParties, ...game.parties }, sockets: game.sockets, routes: game.routes });
+ */
+import type { PartyModule, RouteHandler, SocketHandler, SocketHost } from "../runtime/index.js";
+import { silentLogger } from "../runtime/index.js";
+import { roomParty } from "../rooms/room-party.js";
+import { RoomDirectory } from "../rooms/directory.js";
+import { DEFAULT_ROOMS_LIMITS } from "../rooms/limits.js";
+import { devTokenVerifier, type TokenVerifier } from "../rooms/tokens.js";
+import type { Match } from "./define-match.js";
+import { matchRoomType } from "./match-room.js";
+import { matchmakerParty } from "./matchmaker-party.js";
+import { playerParty } from "./player-party.js";
+import { chatParty } from "./chat-party.js";
+import { CHAT_PARTY, matchPartyName, matchmakerPartyName, PLAYER_PARTY, type GameShared } from "./parties.js";
+import { DEFAULT_GAME_LIMITS, type GameLimits } from "./limits.js";
+import type { ModeDefinition } from "./modes.js";
+import { acceptGameSocket } from "./connect.js";
+import { gameApi } from "./rest.js";
+import type { GameContext, GameSession } from "./session.js";
+
+export const DEFAULT_GAME_PATH = "/ws";
+export const DEFAULT_API_PATH = "/api";
+
+export interface GameOptions {
+  /** Match name → `defineMatch(…)`. Names: letters, digits, `_`, `-` (at most 64). */
+  matches: Record<string, Match<any>>;
+  /** Matchmaking mode → its size, match and rules. */
+  modes?: Record<string, ModeDefinition>;
+  /** `session.connect`'s token (and the REST API's Bearer token) → player id, or null to refuse. Default `devTokenVerifier` (development only). */
+  verifyToken?: TokenVerifier;
+  /** The socket's path, default `/ws`. */
+  path?: string;
+  /** The REST API's prefix, default `/api`. */
+  apiPath?: string;
+  limits?: Partial<GameLimits>;
+}
+
+export interface GameMount {
+  /** Spread into `createServer({ parties })` (and into `server.reload(parties)`). */
+  parties: Record<string, PartyModule>;
+  /** Pass as `createServer({ sockets })`. */
+  sockets: Record<string, SocketHandler>;
+  /** Pass as `createServer({ routes })`: the REST API. */
+  routes: RouteHandler[];
+}
+
+/** The default export of the module a config's `game` entry names (`yparty dev` mounts it at `game.path`). */
+export function defineGame(options: Omit<GameOptions, "path" | "apiPath">): Omit<GameOptions, "path" | "apiPath"> {
+  return options;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function createGame(options: GameOptions): GameMount {
+  const limits: GameLimits = { ...DEFAULT_GAME_LIMITS, ...options.limits };
+  const shared: GameShared = { limits, logger: silentLogger() };
+  const modes = new Map(Object.entries(options.modes ?? {}));
+  const parties: Record<string, PartyModule> = { [PLAYER_PARTY]: playerParty(shared), [CHAT_PARTY]: chatParty(shared) };
+  // Matches are rooms of the rooms protocol's authoritative room party (their own directory: never listed).
+  const roomShared = { directory: new RoomDirectory(), limits: { ...DEFAULT_ROOMS_LIMITS }, logger: shared.logger };
+  for (const [name, match] of Object.entries(options.matches)) {
+    if (!NAME.test(name)) throw new TypeError(`Match "${name}": use letters, digits, "_" and "-" (at most 64)`);
+    if (match?.kind !== "yparty.match") throw new TypeError(`Match "${name}" must be made with defineMatch(…)`);
+    parties[matchPartyName(name)] = roomParty(name, matchRoomType(match, () => shared.logger), roomShared);
+  }
+  for (const [name, mode] of modes) {
+    if (!NAME.test(name)) throw new TypeError(`Mode "${name}": use letters, digits, "_" and "-" (at most 64)`);
+    if (!Number.isInteger(mode?.size) || mode.size < 1 || mode.size > 100) throw new TypeError(`Mode "${name}": size must be an integer from 1 to 100`);
+    if (!(mode.match in options.matches)) throw new TypeError(`Mode "${name}": match "${mode.match}" is not one of the matches (${Object.keys(options.matches).join(", ")})`);
+    parties[matchmakerPartyName(name)] = matchmakerParty(mode);
+  }
+  const verifyToken = options.verifyToken ?? devTokenVerifier;
+  const matches = new Set(Object.keys(options.matches));
+  // Per server (a test restarts one, `yparty dev` may make a new one): sessions live on their own server.
+  const contexts = new WeakMap<SocketHost, GameContext>();
+  const handler: SocketHandler = (ws, request, host) => {
+    shared.logger = roomShared.logger = host.logger;
+    let context = contexts.get(host);
+    if (!context) contexts.set(host, (context = { host, matches, modes, limits, logger: host.logger, sessions: new Map<string, GameSession>() }));
+    acceptGameSocket(ws, request, context, verifyToken);
+  };
+  return {
+    parties,
+    sockets: { [options.path ?? DEFAULT_GAME_PATH]: handler },
+    routes: [gameApi(options.apiPath ?? DEFAULT_API_PATH, verifyToken)],
+  };
+}

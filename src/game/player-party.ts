@@ -1,0 +1,243 @@
+/**
+ * One room per player (party `game-player`, room = player id): its friends, its notifications (kept in
+ * `room.storage` until read), and its presence. The player's session holds an in-process connection to it while a
+ * socket is attached, so the player is online exactly while the room has a connection; going online or offline,
+ * and `presence.update`, reach every friend's room (a stub fetch), which tells its own sessions.
+ *
+ * Internal HTTP (stubs only: the REST API and other player rooms), JSON bodies:
+ *   POST /friends {player_id}      the owner adds a friend (the other room gets POST /invite)
+ *   GET  /friends                  → {friends: [{player_id, state, status?}]}
+ *   POST /invite {from}            another player added this one → {state}
+ *   POST /presence {player_id, status}   a friend's presence changed
+ *   GET  /status                   → {status}
+ *   GET  /notifications            → {notifications}
+ *   POST /notifications/{id}/read  → {id, read: true} (404 when there is no such notification)
+ *   POST /notify {type, subject, content}  → {id}: a notification for this player
+ */
+import type { Connection, Room, Server, Worker } from "../runtime/index.js";
+import { newId } from "../rooms/ids.js";
+import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
+import { closedToClients, PLAYER_PARTY, type GameShared } from "./parties.js";
+
+export type FriendState = "friend" | "invite_sent" | "invite_received";
+
+export interface StoredNotification {
+  id: string;
+  type: string;
+  subject: string;
+  content: Record<string, unknown>;
+  /** ISO 8601 UTC. */
+  created_at: string;
+  read: boolean;
+}
+
+const FRIENDS_KEY = "game.friends";
+const NOTIFICATIONS_KEY = "game.notifications";
+export const ONLINE = "online";
+export const OFFLINE = "offline";
+const MAX_STATUS_LENGTH = 64;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function playerParty(shared: GameShared): Worker {
+  return class PlayerParty implements Server {
+    static onBeforeConnect = closedToClients;
+    static onBeforeRequest = closedToClients;
+
+    #friends: Record<string, FriendState> = {};
+    #notifications: StoredNotification[] = [];
+    /** Set by `presence.update` while online; "online" otherwise. */
+    #status = ONLINE;
+
+    constructor(readonly room: Room) {}
+
+    async onStart(): Promise<void> {
+      this.#friends = (await this.room.storage.get<Record<string, FriendState>>(FRIENDS_KEY)) ?? {};
+      this.#notifications = (await this.room.storage.get<StoredNotification[]>(NOTIFICATIONS_KEY)) ?? [];
+    }
+
+    async onConnect(conn: Connection): Promise<void> {
+      // Kept until read: every unread one reaches every new session.
+      for (const notification of this.#notifications) if (!notification.read) conn.send(envelopeJson(GameMessage.NotificationNew, publicNotification(notification)));
+      if (this.#online() === 1) {
+        this.#status = ONLINE;
+        await this.#tellFriends(ONLINE);
+      }
+    }
+
+    async onClose(): Promise<void> {
+      if (this.#online() === 0) await this.#tellFriends(OFFLINE);
+    }
+
+    async onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): Promise<void> {
+      if (typeof message !== "string") return;
+      const { cid, type, payload } = JSON.parse(message) as GameEnvelope; // checked by the session
+      if (type !== GameMessage.PresenceUpdate) return;
+      const { status } = payload;
+      if (typeof status !== "string" || status === "" || status.length > MAX_STATUS_LENGTH || status === OFFLINE) {
+        return conn.send(envelopeJson(GameMessage.Error, { reason: `payload.status must be a non-empty string of at most ${MAX_STATUS_LENGTH} characters, not "offline"` }, cid));
+      }
+      this.#status = status;
+      conn.send(envelopeJson(GameMessage.PresenceUpdate, { status }, cid));
+      await this.#tellFriends(status);
+    }
+
+    async onRequest(request: Request): Promise<Response> {
+      try {
+        return Response.json(await this.#answer(request));
+      } catch (error) {
+        if (error instanceof HttpError) return Response.json({ error: error.message }, { status: error.status });
+        throw error;
+      }
+    }
+
+    async #answer(request: Request): Promise<unknown> {
+      const route = `${request.method} ${new URL(request.url).pathname.split("/").slice(4).join("/")}`;
+      const body = request.method === "POST" ? await jsonBody(request) : {};
+      switch (route) {
+        case "POST friends":
+          return this.#addFriend(requiredString(body, "player_id"));
+        case "GET friends":
+          return { friends: await this.#listFriends() };
+        case "POST invite":
+          return { state: await this.#invitedBy(requiredString(body, "from")) };
+        case "POST presence": {
+          const friend = requiredString(body, "player_id");
+          if (this.#friends[friend] === "friend") this.#send(envelopeJson(GameMessage.PresenceChanged, { player_id: friend, status: requiredString(body, "status") }));
+          return {};
+        }
+        case "GET status":
+          return { status: this.#online() > 0 ? this.#status : OFFLINE };
+        case "GET notifications":
+          return { notifications: this.#notifications };
+        case "POST notify":
+          return { id: await this.#notify(requiredString(body, "type"), requiredString(body, "subject"), isRecord(body.content) ? body.content : {}) };
+      }
+      const read = /^POST notifications\/([^/]+)\/read$/.exec(route);
+      if (read) return this.#markRead(decodeURIComponent(read[1]!));
+      throw new HttpError(404, `no such endpoint: ${request.method} ${new URL(request.url).pathname}`);
+    }
+
+    async #addFriend(other: string): Promise<{ player_id: string; state: FriendState }> {
+      if (other === this.room.id) throw new HttpError(400, "a player cannot befriend itself");
+      if (this.#friends[other] === "friend") return { player_id: other, state: "friend" };
+      this.#roomFor();
+      const answer = await this.#playerRoom(other).fetch("/invite", { method: "POST", body: JSON.stringify({ from: this.room.id }) });
+      if (!answer.ok) throw new HttpError(answer.status, ((await answer.json()) as { error: string }).error);
+      const { state } = (await answer.json()) as { state: FriendState };
+      const mine: FriendState = state === "friend" ? "friend" : "invite_sent";
+      this.#friends[other] = mine;
+      await this.room.storage.put(FRIENDS_KEY, this.#friends);
+      return { player_id: other, state: mine };
+    }
+
+    /** `from` added this player: an invite (and a `friend_request` notification), or a friendship if this one had invited `from`. */
+    async #invitedBy(from: string): Promise<FriendState> {
+      const current = this.#friends[from];
+      if (current === "friend") return "friend";
+      if (current === "invite_sent") {
+        this.#friends[from] = "friend";
+        await this.room.storage.put(FRIENDS_KEY, this.#friends);
+        return "friend";
+      }
+      this.#roomFor();
+      this.#friends[from] = "invite_received";
+      await this.room.storage.put(FRIENDS_KEY, this.#friends);
+      if (current === undefined) await this.#notify("friend_request", "New friend request", { from_player_id: from });
+      return "invite_received";
+    }
+
+    /** Refuses a new friend past `maxFriends`. */
+    #roomFor(): void {
+      if (Object.keys(this.#friends).length >= shared.limits.maxFriends) throw new HttpError(409, `at most ${shared.limits.maxFriends} friends and invites (maxFriends)`);
+    }
+
+    async #listFriends(): Promise<Array<{ player_id: string; state: FriendState; status?: string }>> {
+      return Promise.all(
+        Object.entries(this.#friends).map(async ([player, state]) => {
+          if (state !== "friend") return { player_id: player, state };
+          const answer = await this.#playerRoom(player).fetch("/status");
+          return { player_id: player, state, status: ((await answer.json()) as { status: string }).status };
+        }),
+      );
+    }
+
+    async #notify(type: string, subject: string, content: Record<string, unknown>): Promise<string> {
+      const notification: StoredNotification = { id: newId(12), type, subject, content, created_at: new Date().toISOString(), read: false };
+      this.#notifications.push(notification);
+      const excess = this.#notifications.length - shared.limits.maxNotifications;
+      if (excess > 0) {
+        // The oldest read ones go first, then the oldest unread.
+        const read = this.#notifications.filter((n) => n.read).slice(0, excess);
+        const dropped = new Set([...read, ...this.#notifications.filter((n) => !n.read)].slice(0, excess));
+        this.#notifications = this.#notifications.filter((n) => !dropped.has(n));
+      }
+      await this.room.storage.put(NOTIFICATIONS_KEY, this.#notifications);
+      this.#send(envelopeJson(GameMessage.NotificationNew, publicNotification(notification)));
+      return notification.id;
+    }
+
+    async #markRead(id: string): Promise<{ id: string; read: true }> {
+      const notification = this.#notifications.find((n) => n.id === id);
+      if (!notification) throw new HttpError(404, `no notification "${id}"`);
+      notification.read = true;
+      await this.room.storage.put(NOTIFICATIONS_KEY, this.#notifications);
+      return { id, read: true };
+    }
+
+    async #tellFriends(status: string): Promise<void> {
+      const body = JSON.stringify({ player_id: this.room.id, status });
+      const friends = Object.keys(this.#friends).filter((player) => this.#friends[player] === "friend");
+      await Promise.all(
+        friends.map((friend) =>
+          this.#playerRoom(friend)
+            .fetch("/presence", { method: "POST", body })
+            .catch((error: unknown) => shared.logger.warn("game.presence_failed", { code: "ERR_INTERNAL", player: this.room.id, friend, error })),
+        ),
+      );
+    }
+
+    #playerRoom(player: string) {
+      return this.room.context.parties[PLAYER_PARTY]!.get(player);
+    }
+
+    #online(): number {
+      let count = 0;
+      for (const _ of this.room.getConnections()) count++;
+      return count;
+    }
+
+    #send(frame: string): void {
+      for (const conn of this.room.getConnections()) conn.send(frame);
+    }
+  };
+}
+
+function publicNotification({ id, type, subject, content }: StoredNotification): Record<string, unknown> {
+  return { id, type, subject, content };
+}
+
+async function jsonBody(request: Request): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    const text = await request.text();
+    body = text === "" ? {} : JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "the body must be JSON");
+  }
+  if (!isRecord(body)) throw new HttpError(400, "the body must be a JSON object");
+  return body;
+}
+
+function requiredString(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (typeof value !== "string" || value === "" || value.length > 128) throw new HttpError(400, `"${field}" must be a non-empty string of at most 128 characters`);
+  return value;
+}

@@ -1,0 +1,410 @@
+/**
+ * One player's session: the socket it speaks through, and its in-process connections to the game's rooms — its
+ * player room (presence, notifications) while a socket is attached, its match (one at a time), its chat channels,
+ * and the matchmakers of the modes it has tickets in. A session is per player: a second socket connecting as the
+ * same player takes it over (the first is closed 4009). When the socket drops, the session keeps its seat in its
+ * match for `reconnectWindowMs`, so a reconnect (`session.connect`, then `match.join` again) goes on where it was.
+ *
+ * Every request is answered with a message of its type carrying its `cid` (its result, if any) or with `error
+ * {reason}` carrying it, except `match.input`, which is only answered when it fails.
+ */
+import type { WebSocket as WsSocket } from "ws";
+import { CloseCode, type LocalConnection, type Logger, type SocketHost } from "../runtime/index.js";
+import { Link } from "../rooms/link.js";
+import { newId } from "../rooms/ids.js";
+import { GameCloseCode, GameMessage, GameWireError, envelopeJson, isRecord, parseEnvelope, type GameEnvelope } from "./wire.js";
+import { CHAT_PARTY, MATCHMAKER_ROOM, matchPartyName, matchmakerPartyName, PLAYER_PARTY } from "./parties.js";
+import { matchNameOf } from "./matchmaker-party.js";
+import { MatchLink } from "./match-room.js";
+import { checkProperties, type ModeDefinition } from "./modes.js";
+import type { GameLimits } from "./limits.js";
+
+/** What every session of one mount (on one server) shares. */
+export interface GameContext {
+  host: SocketHost;
+  matches: ReadonlySet<string>;
+  modes: ReadonlyMap<string, ModeDefinition>;
+  limits: GameLimits;
+  logger: Logger;
+  /** Sessions by player; a session removes itself when it ends. */
+  sessions: Map<string, GameSession>;
+}
+
+interface MatchLinkState {
+  matchId: string;
+  conn: LocalConnection;
+  joined: boolean;
+  leaving: boolean;
+  /** The `match.join` waiting for the room's answer. */
+  joinCid?: string | undefined;
+  joinAnswered: boolean;
+  /** The last `match.started` frame, sent again to a reconnected client that joins again. */
+  started?: string;
+}
+
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const CHANNEL_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export class GameSession {
+  #ws: WsSocket | undefined;
+  #player: LocalConnection | undefined;
+  #match: MatchLinkState | undefined;
+  readonly #chats = new Map<string, LocalConnection>();
+  readonly #matchmakers = new Map<string, LocalConnection>();
+  /** Ticket id → mode. */
+  readonly #tickets = new Map<string, string>();
+  /** Match id → the players the matchmaker matched (passed to the match as it is created). */
+  readonly #matched = new Map<string, string[]>();
+  /** When this session's recent chat messages were sent (the rate limit). */
+  #chatTimes: number[] = [];
+  #errors = 0;
+  #idle: NodeJS.Timeout | undefined;
+  #expiry: NodeJS.Timeout | undefined;
+  #ended = false;
+
+  constructor(
+    readonly player: string,
+    private readonly ctx: GameContext,
+  ) {
+    ctx.sessions.set(player, this);
+  }
+
+  /** Speaks through `ws` from now on; answers `session.connected`. */
+  attach(ws: WsSocket, cid: string | undefined): void {
+    const previous = this.#ws;
+    if (previous) {
+      this.#detach();
+      previous.close(GameCloseCode.Replaced, "Replaced by a newer session of the same player");
+    }
+    clearTimeout(this.#expiry);
+    this.#ws = ws;
+    this.#errors = 0;
+    ws.on("message", this.#onFrame);
+    ws.on("close", this.#onClose);
+    this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player }, cid));
+    this.#player = this.ctx.host.connect(PLAYER_PARTY, this.player, newId(9), { onMessage: (frame) => this.#forward(frame), onClose: () => {} });
+    this.#touch();
+  }
+
+  /** Frames that arrived while `session.connect` was being checked, in order. */
+  replay(frames: readonly string[]): void {
+    for (const frame of frames) if (this.#ws) this.#receive(frame);
+  }
+
+  readonly #onFrame = (data: Buffer, isBinary: boolean): void => {
+    if (isBinary) return this.#bad(undefined, "frames are JSON text");
+    this.#receive(data.toString("utf8"));
+  };
+
+  readonly #onClose = (): void => {
+    this.#detach();
+    this.#ws = undefined;
+    if (!this.#match) return this.end();
+    this.#expiry = setTimeout(() => this.end(), this.ctx.limits.reconnectWindowMs);
+    this.#expiry.unref(); // a closing server does not wait for it: its rooms close the links
+  };
+
+  /** What lives only while a socket is attached: presence, chat channels, matchmaking tickets. */
+  #detach(): void {
+    clearTimeout(this.#idle);
+    this.#ws?.off("message", this.#onFrame);
+    this.#ws?.off("close", this.#onClose);
+    this.#player?.close(1000, "Offline");
+    this.#player = undefined;
+    for (const chat of this.#chats.values()) chat.close(1000, "Offline");
+    this.#chats.clear();
+    for (const queue of this.#matchmakers.values()) queue.close(1000, "Offline"); // a match found now could not reach the player
+    this.#matchmakers.clear();
+    this.#tickets.clear();
+  }
+
+  /** Leaves the match too, and forgets the session. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#expiry);
+    if (this.ctx.sessions.get(this.player) === this) this.ctx.sessions.delete(this.player);
+    this.#detach();
+    if (this.#match) {
+      this.#match.leaving = true;
+      this.#match.conn.close(1000, "Session ended");
+      this.#match = undefined;
+    }
+  }
+
+  /** The session timeout starts again with every frame from the client. */
+  #touch(): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => this.#ws?.close(GameCloseCode.SessionTimeout, "Session timed out (no heartbeat)"), this.ctx.limits.sessionTimeoutMs);
+  }
+
+  // ---- from the client ---------------------------------------------------------------------------
+
+  #receive(frame: string): void {
+    this.#touch();
+    let envelope: GameEnvelope;
+    try {
+      envelope = parseEnvelope(frame);
+    } catch (error) {
+      const wire = error as GameWireError;
+      return this.#bad(wire.cid, wire.message);
+    }
+    const { cid, payload } = envelope;
+    switch (envelope.type) {
+      case GameMessage.SessionConnect:
+        return this.#bad(cid, `already connected as "${this.player}"`);
+      case GameMessage.SessionHeartbeat:
+        return this.#send(envelopeJson(GameMessage.SessionHeartbeat, {}, cid));
+      case GameMessage.MatchJoin:
+        return this.#joinMatch(payload, cid);
+      case GameMessage.MatchLeave:
+        return this.#leaveMatch(cid);
+      case GameMessage.MatchInput:
+        return this.#toMatch(MatchLink.Input, payload, cid);
+      case GameMessage.VoteCast:
+        return this.#toMatch(MatchLink.Cast, payload, cid);
+      case GameMessage.VoteVeto:
+        return this.#toMatch(MatchLink.Veto, payload, cid);
+      case GameMessage.MatchmakerAdd:
+        return this.#addTicket(payload, cid);
+      case GameMessage.MatchmakerRemove:
+        return this.#removeTicket(payload, cid);
+      case GameMessage.ChatJoin:
+        return this.#joinChat(payload, cid, frame);
+      case GameMessage.ChatLeave:
+        return this.#leaveChat(payload, cid);
+      case GameMessage.ChatSend:
+        return this.#sendChat(payload, cid, frame);
+      case GameMessage.PresenceUpdate:
+        return this.#player?.send(frame);
+      default:
+        return this.#bad(cid, `unknown message type "${envelope.type}" (the client sends ${CLIENT_TYPES.join(", ")})`);
+    }
+  }
+
+  #joinMatch(payload: Record<string, unknown>, cid: string | undefined): void {
+    const matchId = payload.match_id;
+    if (typeof matchId !== "string" || !ID.test(matchId)) return this.#bad(cid, "payload.match_id must be a match id (letters, digits, _ . : -; at most 128)");
+    const current = this.#match;
+    if (current?.matchId === matchId) {
+      // Joined already (a reconnect within the match): it goes on where it was.
+      if (!current.joined) return this.#bad(cid, `joining match "${matchId}" already`);
+      this.#send(envelopeJson(GameMessage.MatchJoin, { match_id: matchId }, cid));
+      if (current.started) this.#send(current.started);
+      return;
+    }
+    if (current) return this.#bad(cid, `in match "${current.matchId}" already: leave it first (match.leave)`);
+    const name = matchNameOf(matchId);
+    if (!this.ctx.matches.has(name)) return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.ctx.matches].join(", ")})`);
+    const link: MatchLinkState = { matchId, joined: false, leaving: false, joinCid: cid, joinAnswered: false, conn: undefined as unknown as LocalConnection };
+    try {
+      link.conn = this.ctx.host.connect(matchPartyName(name), matchId, this.player, {
+        onMessage: (frame) => this.#fromMatch(link, frame),
+        onClose: (code, reason) => this.#matchClosed(link, code, reason),
+      });
+    } catch (error) {
+      return this.#bad(cid, (error as Error).message); // the match is gone (a reload removed it) or the server is closing
+    }
+    this.#match = link;
+    const players = this.#matched.get(matchId);
+    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: players ? { players } : {} } }));
+  }
+
+  #leaveMatch(cid: string | undefined): void {
+    const link = this.#match;
+    if (!link) return this.#bad(cid, "not in a match");
+    link.leaving = true;
+    this.#match = undefined;
+    link.conn.close(1000, "Left the match");
+    this.#send(envelopeJson(GameMessage.MatchLeave, { match_id: link.matchId }, cid));
+  }
+
+  /** An input or a vote, to the match the session is in. */
+  #toMatch(type: string, payload: Record<string, unknown>, cid: string | undefined): void {
+    const link = this.#match;
+    if (!link) return this.#bad(cid, "not in a match (match.join first)");
+    const data = cid === undefined ? { payload } : { cid, payload };
+    link.conn.send(JSON.stringify({ t: "room.message", p: { room: link.matchId, type, data } }));
+  }
+
+  #addTicket(payload: Record<string, unknown>, cid: string | undefined): void {
+    const mode = payload.mode;
+    if (typeof mode !== "string" || !this.ctx.modes.has(mode)) return this.#bad(cid, `payload.mode must be one of: ${[...this.ctx.modes.keys()].join(", ")}`);
+    let properties;
+    try {
+      properties = checkProperties(payload.properties);
+    } catch (error) {
+      return this.#bad(cid, (error as Error).message);
+    }
+    let queue = this.#matchmakers.get(mode);
+    if (!queue?.open) {
+      if (this.#matchmakers.size >= this.ctx.limits.maxPerSession) return this.#bad(cid, `in ${this.ctx.limits.maxPerSession} modes' matchmakers already`);
+      queue = this.ctx.host.connect(matchmakerPartyName(mode), MATCHMAKER_ROOM, this.player, {
+        onMessage: (frame) => this.#matchedFrame(frame),
+        onClose: () => {
+          if (this.#matchmakers.get(mode) === queue) this.#matchmakers.delete(mode);
+        },
+      });
+      this.#matchmakers.set(mode, queue);
+    }
+    // One ticket per mode: a new one replaces the earlier.
+    for (const [ticket, ticketMode] of this.#tickets) if (ticketMode === mode) this.#tickets.delete(ticket);
+    const ticketId = newId(12);
+    this.#tickets.set(ticketId, mode);
+    queue.send(envelopeJson(GameMessage.MatchmakerAdd, { ticket_id: ticketId, properties }));
+    this.#send(envelopeJson(GameMessage.MatchmakerAdd, { ticket_id: ticketId }, cid));
+  }
+
+  #removeTicket(payload: Record<string, unknown>, cid: string | undefined): void {
+    const ticketId = payload.ticket_id;
+    const mode = typeof ticketId === "string" ? this.#tickets.get(ticketId) : undefined;
+    if (mode === undefined) return this.#bad(cid, `no ticket "${String(ticketId)}" waiting (matched, removed, or never added)`);
+    this.#tickets.delete(ticketId as string);
+    this.#matchmakers.get(mode)?.send(envelopeJson(GameMessage.MatchmakerRemove, { ticket_id: ticketId }));
+    this.#send(envelopeJson(GameMessage.MatchmakerRemove, { ticket_id: ticketId }, cid));
+  }
+
+  #joinChat(payload: Record<string, unknown>, cid: string | undefined, frame: string): void {
+    const channel = this.#channel(payload, cid);
+    if (channel === undefined) return;
+    let link = this.#chats.get(channel);
+    if (!link) {
+      if (this.#chats.size >= this.ctx.limits.maxPerSession) return this.#bad(cid, `in ${this.ctx.limits.maxPerSession} channels already: leave one first`);
+      link = this.ctx.host.connect(CHAT_PARTY, channel, this.player, {
+        onMessage: (message) => this.#forward(message),
+        onClose: () => {
+          if (this.#chats.get(channel) === link) this.#chats.delete(channel);
+        },
+      });
+      this.#chats.set(channel, link);
+    }
+    link.send(frame); // answered with the history
+  }
+
+  #leaveChat(payload: Record<string, unknown>, cid: string | undefined): void {
+    const channel = this.#channel(payload, cid);
+    if (channel === undefined) return;
+    const link = this.#chats.get(channel);
+    if (!link) return this.#bad(cid, `not in channel "${channel}"`);
+    this.#chats.delete(channel);
+    link.close(1000, "Left the channel");
+    this.#send(envelopeJson(GameMessage.ChatLeave, { channel_id: channel }, cid));
+  }
+
+  #sendChat(payload: Record<string, unknown>, cid: string | undefined, frame: string): void {
+    const channel = this.#channel(payload, cid);
+    if (channel === undefined) return;
+    const link = this.#chats.get(channel);
+    if (!link) return this.#bad(cid, `not in channel "${channel}" (chat.join first)`);
+    const { content } = payload;
+    const { maxChatLength, chatMessagesPerWindow, chatRateWindowMs } = this.ctx.limits;
+    if (typeof content !== "string" || content.trim() === "" || content.length > maxChatLength) return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
+    const now = Date.now();
+    this.#chatTimes = this.#chatTimes.filter((time) => time > now - chatRateWindowMs);
+    if (this.#chatTimes.length >= chatMessagesPerWindow) return this.#bad(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
+    this.#chatTimes.push(now);
+    link.send(frame);
+  }
+
+  #channel(payload: Record<string, unknown>, cid: string | undefined): string | undefined {
+    const channel = payload.channel_id;
+    if (typeof channel === "string" && CHANNEL_ID.test(channel)) return channel;
+    this.#bad(cid, "payload.channel_id must be a channel id (letters, digits, _ . : -; at most 64)");
+    return undefined;
+  }
+
+  // ---- from the rooms ----------------------------------------------------------------------------
+
+  /** A frame a room wrote for the client (player and chat rooms speak the wire format). */
+  #forward(frame: string | Uint8Array): void {
+    if (typeof frame === "string") this.#send(frame);
+  }
+
+  #matchedFrame(frame: string | Uint8Array): void {
+    if (typeof frame !== "string") return;
+    const { payload } = JSON.parse(frame) as GameEnvelope<{ match_id: string; players: string[]; ticket_id: string }>;
+    this.#tickets.delete(payload.ticket_id);
+    this.#matched.set(payload.match_id, payload.players);
+    if (this.#matched.size > this.ctx.limits.maxPerSession) this.#matched.delete(this.#matched.keys().next().value!);
+    this.#send(frame);
+  }
+
+  #fromMatch(link: MatchLinkState, frame: string | Uint8Array): void {
+    if (typeof frame !== "string") return;
+    if (frame === lastMatchFrame.frame) return this.#send(lastMatchFrame.out); // a broadcast another session translated
+    const { t, p } = JSON.parse(frame) as { t: string; p: Record<string, any> };
+    switch (t) {
+      case Link.Joined:
+        link.joined = true;
+        return this.#answerJoin(link, envelopeJson(GameMessage.MatchJoin, { match_id: link.matchId }, link.joinCid));
+      case Link.Refused:
+        return this.#answerJoin(link, envelopeJson(GameMessage.Error, { reason: p.reason }, link.joinCid));
+      case "room.message": {
+        const out = matchFrame(frame, p.type, p.data);
+        if (p.type === GameMessage.MatchStarted) link.started = out;
+        return this.#send(out);
+      }
+      case "error":
+        return this.#send(envelopeJson(GameMessage.Error, { reason: p.reason }));
+    }
+  }
+
+  #answerJoin(link: MatchLinkState, frame: string): void {
+    if (link.joinAnswered) return;
+    link.joinAnswered = true;
+    this.#send(frame);
+  }
+
+  #matchClosed(link: MatchLinkState, code: number, reason: string): void {
+    if (this.#match === link) this.#match = undefined;
+    if (link.leaving || this.#ended) return;
+    if (!link.joined) return this.#answerJoin(link, envelopeJson(GameMessage.Error, { reason: `match "${link.matchId}" could not be joined (${code} ${reason})` }, link.joinCid));
+    // The server's code was reloaded (yparty dev): join again by itself; the match goes on.
+    if (code === CloseCode.ServiceRestart) {
+      link.joinAnswered = true;
+      return this.#joinMatch({ match_id: link.matchId }, undefined);
+    }
+    this.#send(envelopeJson(GameMessage.Error, { reason: `match "${link.matchId}" closed the connection (${code} ${reason})` }));
+  }
+
+  // ---- to the client -----------------------------------------------------------------------------
+
+  #send(frame: string): void {
+    if (this.#ws?.readyState === this.#ws?.OPEN) this.#ws?.send(frame);
+  }
+
+  /** A bad frame: `error {reason}` with its `cid`; the `maxProtocolErrors`th closes the socket 4400. */
+  #bad(cid: string | undefined, reason: string): void {
+    this.#send(envelopeJson(GameMessage.Error, { reason }, cid));
+    if (++this.#errors < this.ctx.limits.maxProtocolErrors) return;
+    this.#ws?.close(GameCloseCode.BadRequest, `Too many bad frames (${this.ctx.limits.maxProtocolErrors})`);
+  }
+}
+
+/**
+ * The match room's `room.message {type, data: {cid?, payload}}` as the client's `{cid?, type, payload}`. A room
+ * sends one frame to all its players: the last translation is kept, so a broadcast is parsed once, not per player.
+ */
+function matchFrame(frame: string, type: string, data: { cid?: string; payload: unknown }): string {
+  const out = envelopeJson(type, data.payload, data.cid);
+  if (type !== GameMessage.MatchStarted) lastMatchFrame = { frame, out };
+  return out;
+}
+
+let lastMatchFrame = { frame: "", out: "" };
+
+export const CLIENT_TYPES = [
+  GameMessage.SessionConnect,
+  GameMessage.SessionHeartbeat,
+  GameMessage.MatchJoin,
+  GameMessage.MatchInput,
+  GameMessage.MatchLeave,
+  GameMessage.MatchmakerAdd,
+  GameMessage.MatchmakerRemove,
+  GameMessage.ChatJoin,
+  GameMessage.ChatLeave,
+  GameMessage.ChatSend,
+  GameMessage.VoteCast,
+  GameMessage.VoteVeto,
+  GameMessage.PresenceUpdate,
+];

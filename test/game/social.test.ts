@@ -1,0 +1,134 @@
+/** Chat channels with history and limits; presence to friends; notifications kept while offline; the REST API. */
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAll, type TestServer } from "../helpers/server.js";
+import { defineMatch } from "../../src/game/index.js";
+import { gameClient, players, startGame } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+const plain = defineMatch({ tickRate: 20, init: () => ({}) });
+
+function api(server: TestServer, path: string, player: string | undefined, init: RequestInit = {}): Promise<Response> {
+  const headers = player === undefined ? {} : { authorization: `Bearer dev:${player}` };
+  return fetch(server.url + path, { ...init, headers: { ...headers, "content-type": "application/json" } });
+}
+
+const befriend = async (server: TestServer, from: string, to: string) => (await api(server, "/api/friends", from, { method: "POST", body: JSON.stringify({ player_id: to }) })).json();
+
+describe("chat", () => {
+  it("a joiner gets the channel's recent history; every member gets each message with sender_id and an ISO 8601 UTC sent_at", async () => {
+    const server = await startGame({ matches: { plain }, limits: { chatHistory: 2 } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    expect(await ada.request("chat.join", { channel_id: "lobby" })).toMatchObject({ type: "chat.join", payload: { channel_id: "lobby", history: [] } });
+    for (const content of ["one", "two", "three"]) expect((await ada.request("chat.send", { channel_id: "lobby", content })).type).toBe("chat.send");
+    const joined = await bob.request("chat.join", { channel_id: "lobby" });
+    // chatHistory 2: the last two, oldest first.
+    expect(joined.payload.history.map((m: { content: string }) => m.content)).toEqual(["two", "three"]);
+    expect(joined.payload.history[0]).toMatchObject({ channel_id: "lobby", sender_id: "ada" });
+    expect(joined.payload.history[0].sent_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+
+    await bob.request("chat.send", { channel_id: "lobby", content: "Hello!" });
+    for (const client of [ada, bob]) {
+      const message = await client.expect("chat.message", (p) => p.content === "Hello!");
+      expect(message.payload).toEqual({ channel_id: "lobby", sender_id: "bob", content: "Hello!", sent_at: expect.any(String) });
+      expect(new Date(message.payload.sent_at).toISOString()).toBe(message.payload.sent_at);
+    }
+    // After leaving, no more messages; sending there is an error.
+    expect(await bob.request("chat.leave", { channel_id: "lobby" })).toMatchObject({ type: "chat.leave", payload: { channel_id: "lobby" } });
+    expect(await bob.request("chat.send", { channel_id: "lobby", content: "x" })).toMatchObject({ type: "error", payload: { reason: expect.stringMatching(/not in channel "lobby"/) } });
+  });
+
+  it("refuses messages too long or too fast, with error and the cid", async () => {
+    const server = await startGame({ matches: { plain }, limits: { maxChatLength: 10, chatMessagesPerWindow: 2, chatRateWindowMs: 60_000 } });
+    const [ada] = await players(server, "ada");
+    await ada.request("chat.join", { channel_id: "lobby" });
+    expect(await ada.request("chat.send", { channel_id: "lobby", content: "x".repeat(11) })).toMatchObject({ type: "error", payload: { reason: expect.stringMatching(/at most 10 characters/) } });
+    await ada.request("chat.send", { channel_id: "lobby", content: "a" });
+    await ada.request("chat.send", { channel_id: "lobby", content: "b" });
+    expect(await ada.request("chat.send", { channel_id: "lobby", content: "c" })).toMatchObject({ type: "error", payload: { reason: expect.stringMatching(/too many chat messages: at most 2 per 60 s/) } });
+  });
+
+  it("keeps the history across a restart (room storage)", async () => {
+    const server = await startGame({ matches: { plain }, server: { storage: "leveldb" } });
+    const [ada] = await players(server, "ada");
+    await ada.request("chat.join", { channel_id: "kept" });
+    await ada.request("chat.send", { channel_id: "kept", content: "still here" });
+    const restarted = await server.restart();
+    const [bob] = await players(restarted, "bob");
+    const joined = await bob.request("chat.join", { channel_id: "kept" });
+    expect(joined.payload.history.map((m: { content: string }) => m.content)).toEqual(["still here"]);
+  });
+});
+
+describe("friends, presence and notifications", () => {
+  it("adding a friend notifies the other live; adding back makes friends; presence changes reach friends only", async () => {
+    const server = await startGame({ matches: { plain } });
+    const [ada, bob, eve] = await players(server, "ada", "bob", "eve");
+    expect(await befriend(server, "ada", "bob")).toEqual({ player_id: "bob", state: "invite_sent" });
+    const request = await bob.expect("notification.new");
+    expect(request.payload).toEqual({ id: expect.any(String), type: "friend_request", subject: "New friend request", content: { from_player_id: "ada" } });
+    expect(await befriend(server, "bob", "ada")).toEqual({ player_id: "ada", state: "friend" });
+    expect(await (await api(server, "/api/friends", "ada")).json()).toEqual({ friends: [{ player_id: "bob", state: "friend", status: "online" }] });
+    await befriend(server, "eve", "ada"); // an invite only: eve is not ada's friend yet
+
+    expect(await bob.request("presence.update", { status: "in_game", metadata: { match_id: "m1" } })).toMatchObject({ type: "presence.update", payload: { status: "in_game" } });
+    expect((await ada.expect("presence.changed")).payload).toEqual({ player_id: "bob", status: "in_game" });
+
+    await bob.client.close();
+    expect((await ada.expect("presence.changed")).payload).toEqual({ player_id: "bob", status: "offline" });
+    expect(await (await api(server, "/api/friends", "ada")).json()).toEqual({
+      friends: [
+        { player_id: "bob", state: "friend", status: "offline" },
+        { player_id: "eve", state: "invite_received" },
+      ],
+    });
+    await players(server, "bob");
+    expect((await ada.expect("presence.changed")).payload).toEqual({ player_id: "bob", status: "online" });
+    // ada's own changes reach bob's new session, never eve (not a friend).
+    await eve.client.close();
+    expect(ada.received.filter((m) => m.type === "presence.changed" && m.payload.player_id === "eve")).toEqual([]);
+  });
+
+  it("a notification for a player who is away is delivered on the next connect, and again until it is read", async () => {
+    const server = await startGame({ matches: { plain }, server: { storage: "leveldb" } });
+    expect(await befriend(server, "ada", "bob")).toEqual({ player_id: "bob", state: "invite_sent" }); // bob never connected
+
+    const bob = gameClient(server);
+    await bob.connect("bob");
+    const delivered = await bob.expect("notification.new");
+    expect(delivered.payload).toMatchObject({ type: "friend_request", content: { from_player_id: "ada" } });
+    const listed = (await (await api(server, "/api/notifications", "bob")).json()) as { notifications: Array<{ id: string; read: boolean; created_at: string }> };
+    expect(listed.notifications).toEqual([expect.objectContaining({ id: delivered.payload.id, read: false })]);
+    await bob.client.close();
+
+    // Not read yet: kept, across a restart too, and sent again.
+    const restarted = await server.restart();
+    const again = gameClient(restarted);
+    await again.connect("bob");
+    expect((await again.expect("notification.new")).payload.id).toBe(delivered.payload.id);
+    const read = await api(restarted, `/api/notifications/${delivered.payload.id}/read`, "bob", { method: "POST" });
+    expect(await read.json()).toEqual({ id: delivered.payload.id, read: true });
+    expect((await api(restarted, "/api/notifications/nope/read", "bob", { method: "POST" })).status).toBe(404);
+    await again.client.close();
+
+    const third = gameClient(restarted);
+    await third.connect("bob");
+    await third.request("session.heartbeat"); // anything sent at connect came before this answer
+    expect(third.received.filter((m) => m.type === "notification.new")).toEqual([]);
+  });
+
+  it("the REST API needs a Bearer token the verifier accepts (401), and answers bad calls with 400/404/405", async () => {
+    const server = await startGame({ matches: { plain }, verifyToken: (token) => (token.startsWith("dev:") ? token.slice(4) : null) });
+    const none = await api(server, "/api/friends", undefined);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toBe("Bearer");
+    expect((await fetch(server.url + "/api/friends", { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await api(server, "/api/friends", "ada", { method: "POST", body: "{" })).status).toBe(400);
+    expect((await api(server, "/api/friends", "ada", { method: "POST", body: JSON.stringify({}) })).status).toBe(400);
+    expect((await api(server, "/api/friends", "ada", { method: "POST", body: JSON.stringify({ player_id: "ada" }) })).status).toBe(400);
+    expect((await api(server, "/api/nothing", "ada")).status).toBe(404);
+    expect((await api(server, "/api/notifications", "ada", { method: "DELETE" })).status).toBe(405);
+    // The parties behind it are not reachable at their own URLs.
+    expect((await fetch(server.url + "/parties/game-player/ada/friends")).status).toBe(404);
+  });
+});
