@@ -4,6 +4,7 @@
  * `onInput`; then `onTick` runs and every player gets `match.state` (what `getState` returns).
  */
 import type { Storage } from "../runtime/index.js";
+import { RoomError } from "../rooms/define.js";
 import type { VoteResult, VoteSpec } from "./votes.js";
 
 export interface MatchInput {
@@ -61,7 +62,10 @@ export function defineMatch<S>(definition: MatchDefinition<S>): Match<S> {
   return { ...definition, kind: "yparty.match" };
 }
 
-/** Thrown by match logic: the player gets `error {reason: message}` (bad input, not a server fault). */
-export class MatchError extends Error {
-  override readonly name = "MatchError";
+/**
+ * Thrown by match logic: the player gets `error {reason: message}` (bad input, not a server fault). A rooms
+ * `RoomError`, so one thrown by `init` or `onJoin` refuses the join with its reason (a full lobby, a ban).
+ */
+export class MatchError extends RoomError {
+  override readonly name: string = "MatchError";
 }

@@ -216,6 +216,7 @@ export class GameSession {
     link.leaving = true;
     this.#match = undefined;
     link.conn.close(1000, "Left the match");
+    this.#answerJoin(link, envelopeJson(GameMessage.Error, { reason: `left match "${link.matchId}" before the join was done` }, link.joinCid));
     this.#send(envelopeJson(GameMessage.MatchLeave, { match_id: link.matchId }, cid));
   }
 

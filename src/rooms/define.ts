@@ -69,7 +69,7 @@ export function defineRoomType<S = Record<string, unknown>>(definition: RoomType
 
 /** Thrown by room logic: the client gets `error {reason: message, room}` (bad input, not a server fault). */
 export class RoomError extends Error {
-  override readonly name = "RoomError";
+  override readonly name: string = "RoomError";
 }
 
 export const DEFAULT_MAX_CLIENTS = 16;

@@ -124,3 +124,23 @@ describe("matches", () => {
     expect(result.payload).toEqual({ vote_id: start.payload.vote_id, winner: "volcano", counts: { jungle: 0, volcano: 2 }, distribution: { jungle: 0, volcano: 1 }, total_votes: 2, turnout: 1 });
   });
 });
+
+describe("joining", () => {
+  it("a MatchError from init or onJoin refuses the join with its reason (and the cid); the match may be joined once it allows", async () => {
+    let open = false;
+    const gated = defineMatch({
+      tickRate: 10,
+      maxPlayers: 1,
+      init: () => ({}),
+      onJoin() {
+        if (!open) throw new MatchError("the lobby is locked");
+      },
+    });
+    const server = await startGame({ matches: { gated } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    expect(await ada.request("match.join", { match_id: "g.gated" })).toMatchObject({ type: "error", payload: { reason: "the lobby is locked" } });
+    open = true;
+    expect((await ada.request("match.join", { match_id: "g.gated" })).type).toBe("match.join");
+    expect(await bob.request("match.join", { match_id: "g.gated" })).toMatchObject({ type: "error", payload: { reason: expect.stringMatching(/is full \(1 clients\)/) } });
+  });
+});

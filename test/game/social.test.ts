@@ -9,7 +9,7 @@ afterEach(cleanupAll);
 const plain = defineMatch({ tickRate: 20, init: () => ({}) });
 
 function api(server: TestServer, path: string, player: string | undefined, init: RequestInit = {}): Promise<Response> {
-  const headers = player === undefined ? {} : { authorization: `Bearer dev:${player}` };
+  const headers: Record<string, string> = player === undefined ? {} : { authorization: `Bearer dev:${player}` };
   return fetch(server.url + path, { ...init, headers: { ...headers, "content-type": "application/json" } });
 }
 
