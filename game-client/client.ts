@@ -63,10 +63,16 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** Connects and resolves once the session is connected; rejects if the first connection fails. */
+/** Connects and resolves once the session is connected; if the first connection fails, closes the client and rejects. */
 export function connect<State = unknown>(url: string, options: GameConnectOptions): Promise<GameClient<State>> {
   const client = new GameClient<State>(url, options);
-  return client.opened.then(() => client);
+  return client.opened.then(
+    () => client,
+    (error: unknown) => {
+      client.close(); // nobody holds it: it must not go on retrying
+      throw error;
+    },
+  );
 }
 
 export class GameClient<State = unknown> {

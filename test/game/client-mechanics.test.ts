@@ -10,6 +10,7 @@ import * as esbuild from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { connect, GameRequestError, type GameClient, type GameFrame } from "../../game-client/index.js";
+import { closedPort } from "../cli/helpers.js";
 import { waitFor } from "../helpers/server.js";
 
 /** A ws server on a free port that hands each parsed client frame to `script`, with a way to answer. */
@@ -132,6 +133,21 @@ describe("yparty/game-client mechanics", () => {
         ["presence.update", { status: "in_game", metadata: { match_id: "m1" } }],
       ]),
     );
+  });
+
+  it("a first connection that fails rejects connect() and leaves nothing retrying", async () => {
+    const port = await closedPort();
+    let sockets = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        sockets++;
+      }
+    }
+    const error = await rejection(connect(`ws://127.0.0.1:${port}/ws`, { token: "dev:ada", WebSocket: CountingWebSocket, backoff: { initialMs: 5, maxMs: 5 } }));
+    expect(error.kind).toBe("disconnected");
+    await new Promise((resolve) => setTimeout(resolve, 100)); // twenty backoff delays: no retry may come
+    expect(sockets).toBe(1);
   });
 
   it("requests while disconnected reject at once with kind disconnected; inputs report false", async () => {
