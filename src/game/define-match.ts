@@ -29,6 +29,8 @@ export interface MatchContext {
   send(player: string, type: string, payload: unknown): void;
   /** The match room's storage, for anything besides the state (which is stored by itself). */
   readonly storage: Storage;
+  /** A notification to any player: `notification.new` now if online, else on its next connect (kept until read). Resolves with its id. */
+  notify(player: string, notification: { type: string; subject: string; content?: Record<string, unknown> }): Promise<string>;
 }
 
 export interface MatchDefinition<S> {

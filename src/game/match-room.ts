@@ -18,6 +18,7 @@ import { MatchError, type Match, type MatchContext } from "./define-match.js";
 import { VoteBook } from "./vote-book.js";
 import { checkBallot, tally, voteResult, type VoteRecord } from "./votes.js";
 import type { Logger } from "../runtime/index.js";
+import { PLAYER_PARTY } from "./parties.js";
 
 /** What the room stores (`this.state` of the room type). */
 export interface MatchRoomState {
@@ -91,7 +92,15 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
       broadcast: (type, payload) => broadcast(api, type, payload),
       send: (player, type, payload) => reply(api, player, type, payload),
       storage: api.partyRoom.storage,
+      notify: (player, notification) => notify(api, player, notification),
     };
+  }
+
+  async function notify(api: Api, player: string, notification: { type: string; subject: string; content?: Record<string, unknown> }): Promise<string> {
+    const answer = await api.partyRoom.context.parties[PLAYER_PARTY]!.get(player).fetch("/notify", { method: "POST", body: JSON.stringify(notification) });
+    const body = (await answer.json()) as { id?: string; error?: string };
+    if (!answer.ok || body.id === undefined) throw new MatchError(`notify: ${body.error ?? answer.status}`);
+    return body.id;
   }
 
   /** Closes due votes: the result to every player (and to the logic). */

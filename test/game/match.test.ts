@@ -125,6 +125,27 @@ describe("matches", () => {
   });
 });
 
+describe("notifications from a match", () => {
+  it("ctx.notify reaches a player live, or on its next connect", async () => {
+    const inviting = defineMatch({
+      tickRate: 10,
+      init: () => ({}),
+      onInput(_state, { player, payload }, ctx) {
+        void ctx.notify(payload.to as string, { type: "match_invite", subject: "Join my match", content: { from_player_id: player, match_id: ctx.matchId } });
+      },
+    });
+    const server = await startGame({ matches: { inviting } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    await ada.request("match.join", { match_id: "i.inviting" });
+    await ada.expect("match.started");
+    ada.send("match.input", { to: "bob" });
+    ada.send("match.input", { to: "cy" });
+    expect((await bob.expect("notification.new")).payload).toEqual({ id: expect.any(String), type: "match_invite", subject: "Join my match", content: { from_player_id: "ada", match_id: "i.inviting" } });
+    const [cy] = await players(server, "cy");
+    expect((await cy.expect("notification.new")).payload).toMatchObject({ type: "match_invite", content: { from_player_id: "ada" } });
+  });
+});
+
 describe("joining", () => {
   it("a MatchError from init or onJoin refuses the join with its reason (and the cid); the match may be joined once it allows", async () => {
     let open = false;
