@@ -140,7 +140,7 @@ export class GameClient<State = unknown> {
   #attempt = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
-  /** When a frame last arrived (performance-free: Date is enough for seconds). */
+  /** When the last frame arrived (Date.now()): a heartbeat unanswered while frames still come is no dead link. */
   #heardAt = 0;
   #presence: PresenceUpdate | undefined;
   /** Unread notifications come again with every new session: each id is emitted once per client. */
