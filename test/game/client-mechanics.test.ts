@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
-import { connect, GameRequestError, type GameClient, type GameFrame } from "../../game-client/index.js";
+import { apiUrlFor, connect, GameRequestError, type GameClient, type GameFrame } from "../../game-client/index.js";
 import { closedPort } from "../cli/helpers.js";
 import { waitFor } from "../helpers/server.js";
 
@@ -158,6 +158,11 @@ describe("yparty/game-client mechanics", () => {
     await closed;
     expect((await rejection(client.chat.join("lobby"))).kind).toBe("disconnected");
     expect(client.match.input({ action: "move", x: 1, y: 1 })).toBe(false);
+  });
+
+  it("finds the REST API next to the socket: same host, /api, https for wss", () => {
+    expect(apiUrlFor("ws://127.0.0.1:1999/ws")).toBe("http://127.0.0.1:1999/api");
+    expect(apiUrlFor("wss://game.example/custom/ws?x=1")).toBe("https://game.example/api");
   });
 
   it("bundles for the browser with no Node module", async () => {
