@@ -8,7 +8,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import WebSocket from "ws";
+import type WebSocket from "ws";
+import { nextJsonFrame as nextFrame, openSocket as open } from "./client/json-socket.js";
 import { cpuSeconds, rssBytes } from "./proc.js";
 import { ServerProcess, stopAllServers } from "./server-process.js";
 import { quantile, round } from "./stats.js";
@@ -27,27 +28,6 @@ interface Client {
   nextId: number;
   /** rooms mode: the room name. */
   room: string;
-}
-
-function open(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-  });
-}
-
-/** The next frame of `ws` that `match` accepts, parsed. */
-function nextFrame(ws: WebSocket, match: (frame: any) => boolean): Promise<any> {
-  return new Promise((resolve) => {
-    const onMessage = (data: Buffer) => {
-      const frame = JSON.parse(data.toString());
-      if (!match(frame)) return;
-      ws.off("message", onMessage);
-      resolve(frame);
-    };
-    ws.on("message", onMessage);
-  });
 }
 
 async function connectClient(mode: Mode, port: number, room: number, index: number): Promise<Client> {

@@ -18,18 +18,7 @@ import {
   type RoomListing,
 } from "../src/rooms/wire/index.js";
 import { StateMirror } from "./mirror.js";
-
-type WebSocketLike = {
-  binaryType: string;
-  readyState: number;
-  send(data: string | Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-};
-type WebSocketConstructor = new (url: string) => WebSocketLike;
+import { webSocketConstructor, type WebSocketLike } from "./socket.js";
 
 export interface ConnectOptions {
   token: string | (() => string | Promise<string>);
@@ -189,9 +178,7 @@ export class RoomsClient {
   async #open(): Promise<void> {
     this.#emit({ type: "status", status: this.#attempt === 0 ? "connecting" : "reconnecting" });
     const token = typeof this.options.token === "function" ? await this.options.token() : this.options.token;
-    const Socket = (this.options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as WebSocketConstructor | undefined;
-    if (!Socket) throw new TypeError("No WebSocket: pass one as options.WebSocket (in Node 20: (await import(\"ws\")).WebSocket)");
-    const ws = new Socket(this.url);
+    const ws = new (webSocketConstructor(this.options.WebSocket))(this.url);
     this.#ws = ws;
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {

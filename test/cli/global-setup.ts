@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const sourceDirs = ["src", "provider", "rooms-client", "persistence"];
+const sourceDirs = ["src", "provider", "rooms-client", "game-client", "persistence"];
 
 export default async function buildDist(): Promise<void> {
   const entryPoints = sourceDirs.flatMap((dir) =>

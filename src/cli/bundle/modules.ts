@@ -22,6 +22,7 @@ export const yparty = {
   rooms: path.join(srcDir, "rooms", `index${ext}`),
   game: path.join(srcDir, "game", `index${ext}`),
   roomsClient: path.join(packageDir, "rooms-client", `index${ext}`),
+  gameClient: path.join(packageDir, "game-client", `index${ext}`),
 } as const;
 
 /** Import specifiers PartyKit projects use, and yparty's own package names, mapped to our modules. */
@@ -38,6 +39,7 @@ export const compatibleModules: Record<string, string> = {
   "yparty/rooms": yparty.rooms,
   "yparty/game": yparty.game,
   "yparty/rooms-client": yparty.roomsClient,
+  "yparty/game-client": yparty.gameClient,
 };
 
 /** Packages that must exist once per process (Yjs warns and breaks `instanceof` with two copies). */

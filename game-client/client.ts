@@ -1,0 +1,368 @@
+/**
+ * `yparty/game-client`: a typed, browser-safe client of the game protocol (seed 002, docs/game.md). One WebSocket
+ * per player: `session.connect` first, requests correlated by `cid` (with timeouts and typed errors), a heartbeat,
+ * events by message type, and a reconnect with backoff that connects the session again and rejoins the match and
+ * chat channels the client was in (and repeats its presence).
+ */
+import { backoffDelay } from "../provider/backoff.js";
+import { webSocketConstructor, type WebSocketLike } from "../rooms-client/socket.js";
+import { GameRequestError } from "./errors.js";
+import {
+  ClientMessageType as C,
+  GameCloseCode,
+  ServerMessageType as S,
+  type ClientMessages,
+  type GameFrame,
+  type MatchInput,
+  type PresenceUpdate,
+  type RequestResults,
+  type RequestType,
+  type ServerMessages,
+} from "./messages.js";
+import { apiUrlFor, GameApi, resolveToken, type TokenSource } from "./rest.js";
+
+export interface GameConnectOptions {
+  /** The token of `session.connect` and of the REST API (a function is asked again at every reconnect). */
+  token: TokenSource;
+  /** For Node 20, which has no global WebSocket: `(await import("ws")).WebSocket`. */
+  WebSocket?: unknown;
+  /** The REST API's base URL; default: the socket's host, path `/api`. */
+  apiUrl?: string;
+  fetch?: typeof fetch;
+  /** A request with no answer for this long rejects with kind `timeout` (default 10 s). */
+  requestTimeoutMs?: number;
+  /**
+   * `session.heartbeat` is sent this often (default 10 s; the server closes a session silent for 30 s). A heartbeat
+   * not answered within `requestTimeoutMs`, with nothing else heard meanwhile, counts the connection as dead.
+   */
+  heartbeatMs?: number;
+  /** Reconnect after a lost connection (default true), waiting `initialMs` doubling to `maxMs` (250 ms, 10 s). */
+  reconnect?: boolean;
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+export type GameStatus = "connecting" | "open" | "reconnecting" | "closed";
+export interface StatusEvent {
+  status: GameStatus;
+  /** The close code that led here, if any (see `GameCloseCode`). */
+  code?: number;
+  reason?: string;
+}
+
+/** What `on` listens to: every server message type by its payload, and the client's own `status`. */
+export type GameClientEvents<State = unknown> = ServerMessages<State> & { status: StatusEvent };
+
+
+/** Close codes after which reconnecting cannot help (or would fight the socket that replaced this one). */
+const FINAL_CODES = new Set<number>([GameCloseCode.BadRequest, GameCloseCode.Unauthorized, GameCloseCode.Replaced]);
+
+interface Pending {
+  type: string;
+  resolve(payload: unknown): void;
+  reject(error: GameRequestError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Connects and resolves once the session is connected; if the first connection fails, closes the client and rejects. */
+export function connect<State = unknown>(url: string, options: GameConnectOptions): Promise<GameClient<State>> {
+  const client = new GameClient<State>(url, options);
+  return client.opened.then(
+    () => client,
+    (error: unknown) => {
+      client.close(); // nobody holds it: it must not go on retrying
+      throw error;
+    },
+  );
+}
+
+export class GameClient<State = unknown> {
+  /** Set by `session.connected`. */
+  playerId: string | undefined;
+  status: GameStatus = "connecting";
+  /** The match this client joined (rejoined after a reconnect) until it leaves or the match finishes. */
+  matchId: string | undefined;
+  /** The chat channels this client joined (rejoined after a reconnect). */
+  readonly channels = new Set<string>();
+  /** Resolves at the first `session.connected`; rejects if the first connection fails. */
+  readonly opened: Promise<void>;
+  readonly api: GameApi;
+
+  readonly matchmaker = {
+    /** Resolves with the ticket id; `matchmaker.matched` comes as an event. */
+    add: async (mode: string, properties: Record<string, unknown> = {}): Promise<string> => (await this.request(C.MatchmakerAdd, { mode, properties })).ticket_id,
+    remove: (ticketId: string) => this.request(C.MatchmakerRemove, { ticket_id: ticketId }),
+  };
+  readonly match = {
+    join: async (matchId: string) => {
+      const answer = await this.request(C.MatchJoin, { match_id: matchId });
+      this.matchId = matchId;
+      return answer;
+    },
+    /** Inputs are not acknowledged (they are many): false when not connected; a refused one comes as an `error` event. */
+    input: (input: MatchInput): boolean => this.send(C.MatchInput, input),
+    leave: () => {
+      this.matchId = undefined;
+      return this.request(C.MatchLeave, {});
+    },
+  };
+  readonly chat = {
+    /** Resolves with the channel's recent history (oldest first); new messages come as `chat.message` events. */
+    join: async (channelId: string) => {
+      const answer = await this.request(C.ChatJoin, { channel_id: channelId });
+      this.channels.add(channelId);
+      return answer;
+    },
+    leave: (channelId: string) => {
+      this.channels.delete(channelId);
+      return this.request(C.ChatLeave, { channel_id: channelId });
+    },
+    send: (channelId: string, content: string) => this.request(C.ChatSend, { channel_id: channelId, content }),
+  };
+  readonly vote = {
+    /** One option id; a list for approval (every approved option) and ranked votes (best first). A recast replaces. */
+    cast: (voteId: string, option: string | string[]) => this.request(C.VoteCast, { vote_id: voteId, option_id: option }),
+    veto: (voteId: string) => this.request(C.VoteVeto, { vote_id: voteId }),
+  };
+  readonly presence = {
+    /** Friends get `presence.changed`; repeated after a reconnect. */
+    update: (status: string, metadata: Record<string, unknown> = {}) => {
+      this.#presence = { status, metadata };
+      return this.request(C.PresenceUpdate, this.#presence);
+    },
+  };
+
+  readonly #listeners = new Map<string, Set<(payload: any) => void>>();
+  readonly #pending = new Map<string, Pending>();
+  #ws: WebSocketLike | undefined;
+  #ready = false;
+  #closed = false;
+  #nextCid = 1;
+  #attempt = 0;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** When the last frame arrived (Date.now()): a heartbeat unanswered while frames still come is no dead link. */
+  #heardAt = 0;
+  #presence: PresenceUpdate | undefined;
+  /** Unread notifications come again with every new session: each id is emitted once per client. */
+  readonly #notified = new Set<string>();
+
+  constructor(
+    readonly url: string,
+    private readonly options: GameConnectOptions,
+  ) {
+    this.api = new GameApi(options.apiUrl ?? apiUrlFor(url), options.token, options.fetch);
+    this.opened = new Promise((resolve, reject) => {
+      const off = this.on("status", ({ status, code, reason }) => {
+        if (status === "open") resolve();
+        else if (status === "closed" || status === "reconnecting") reject(new GameRequestError("disconnected", `could not connect to ${url} (close ${code ?? "–"}${reason ? `: ${reason}` : ""})`));
+        else return;
+        off();
+      });
+    });
+    this.opened.catch(() => {});
+    this.#start();
+  }
+
+  on<K extends keyof GameClientEvents<State>>(type: K, listener: (payload: GameClientEvents<State>[K]) => void): () => void {
+    let listeners = this.#listeners.get(type as string);
+    if (!listeners) this.#listeners.set(type as string, (listeners = new Set()));
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  /** The next `type` event that `where` accepts; rejects with kind `timeout` after `timeoutMs` (default: the request timeout). */
+  next<K extends keyof GameClientEvents<State>>(type: K, options: { where?: (payload: GameClientEvents<State>[K]) => boolean; timeoutMs?: number } = {}): Promise<GameClientEvents<State>[K]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new GameRequestError("timeout", `no ${String(type)} within ${this.#timeoutMs(options.timeoutMs)} ms`, String(type)));
+      }, this.#timeoutMs(options.timeoutMs));
+      const off = this.on(type, (payload) => {
+        if (options.where && !options.where(payload)) return;
+        off();
+        clearTimeout(timer);
+        resolve(payload);
+      });
+    });
+  }
+
+  /** Sends `type` with a `cid` and resolves with the answer's payload; rejects with a `GameRequestError`. */
+  request<T extends RequestType>(type: T, payload: ClientMessages[T], options: { timeoutMs?: number } = {}): Promise<RequestResults[T]> {
+    return this.#request(type, payload, options.timeoutMs, false) as Promise<RequestResults[T]>;
+  }
+
+  /** Sends without a `cid` (nothing answers it unless it is refused: then an `error` event). False when not connected. */
+  send<T extends keyof ClientMessages>(type: T, payload: ClientMessages[T]): boolean {
+    return this.#write({ type, payload });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    this.#stopHeartbeat();
+    this.#ws?.close(1000, "Client closed");
+    this.#ws = undefined;
+    this.#failPending("the client was closed");
+    this.#setStatus({ status: "closed", code: 1000 });
+  }
+
+  // ---- connection ------------------------------------------------------------------------------------------
+
+  /** A token function that throws or a missing WebSocket ends the client: retrying cannot help. */
+  #start(): void {
+    this.#open().catch((error: Error) => {
+      this.#closed = true;
+      this.#emit(S.Error, { reason: error.message });
+      this.#setStatus({ status: "closed", reason: error.message });
+    });
+  }
+
+  async #open(): Promise<void> {
+    this.#setStatus({ status: this.#attempt === 0 && this.playerId === undefined ? "connecting" : "reconnecting" });
+    const token = await resolveToken(this.options.token);
+    const ws = new (webSocketConstructor(this.options.WebSocket))(this.url);
+    this.#ws = ws;
+    ws.onopen = () => {
+      this.#request(C.SessionConnect, { token }, undefined, true).then(
+        (answer) => this.#connected(ws, (answer as { player_id: string }).player_id),
+        (error: GameRequestError) => {
+          // Refused (a bad token): final. Lost or timed out: the close handler retries.
+          if (error.kind === "refused" && this.#ws === ws) this.#end(ws, GameCloseCode.Unauthorized, error.message);
+        },
+      );
+    };
+    ws.onmessage = (event) => this.#receive(event.data);
+    ws.onclose = (event) => this.#lost(ws, event.code, event.reason);
+    ws.onerror = () => {};
+  }
+
+  #connected(ws: WebSocketLike, playerId: string): void {
+    if (this.#ws !== ws) return;
+    const again = this.playerId !== undefined;
+    this.#ready = true;
+    this.#attempt = 0;
+    this.playerId = playerId;
+    this.#startHeartbeat(ws);
+    this.#setStatus({ status: "open" });
+    if (again) this.#restore();
+  }
+
+  /** After a reconnect: back into the match and channels, and the presence set before. Failures come as `error` events. */
+  #restore(): void {
+    const failed = (what: string) => (error: Error) => this.#emit(S.Error, { reason: `could not ${what} again: ${error.message}` });
+    if (this.matchId !== undefined) this.#request(C.MatchJoin, { match_id: this.matchId }, undefined, false).catch(failed(`join match ${this.matchId}`));
+    for (const channel of this.channels) this.#request(C.ChatJoin, { channel_id: channel }, undefined, false).catch(failed(`join channel ${channel}`));
+    if (this.#presence) this.#request(C.PresenceUpdate, this.#presence, undefined, false).catch(failed("set the presence"));
+  }
+
+  #lost(ws: WebSocketLike, code: number, reason: string): void {
+    if (this.#ws !== ws) return;
+    this.#ws = undefined;
+    this.#ready = false;
+    this.#stopHeartbeat();
+    this.#failPending(`the connection was lost (close ${code})`);
+    if (this.#closed) return;
+    if (this.options.reconnect === false || FINAL_CODES.has(code)) return this.#end(ws, code, reason);
+    this.#setStatus({ status: "reconnecting", code, reason });
+    const delay = backoffDelay(this.#attempt++, { initialMs: this.options.backoff?.initialMs ?? 250, maxMs: this.options.backoff?.maxMs ?? 10_000 });
+    this.#retry = setTimeout(() => this.#start(), delay);
+  }
+
+  #end(ws: WebSocketLike, code: number, reason: string): void {
+    this.#closed = true;
+    this.#ws = undefined;
+    this.#ready = false;
+    this.#stopHeartbeat();
+    ws.close(1000, "Client closed");
+    this.#failPending(reason || `closed (${code})`);
+    this.#setStatus({ status: "closed", code, reason });
+  }
+
+  #startHeartbeat(ws: WebSocketLike): void {
+    this.#stopHeartbeat();
+    this.#heartbeat = setInterval(() => {
+      const sentAt = Date.now();
+      this.#request(C.SessionHeartbeat, {}, undefined, false).catch((error: GameRequestError) => {
+        // Silence since the heartbeat: the link is dead though no close came. Drop it; #lost reconnects.
+        if (error.kind === "timeout" && this.#heardAt <= sentAt && this.#ws === ws) {
+          ws.close(4000, "Heartbeat timeout");
+          this.#lost(ws, 4000, "heartbeat timeout");
+        }
+      });
+    }, this.options.heartbeatMs ?? 10_000);
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  // ---- frames ----------------------------------------------------------------------------------------------
+
+  #receive(data: unknown): void {
+    this.#heardAt = Date.now();
+    let frame: GameFrame<string, any>;
+    try {
+      frame = JSON.parse(String(data)) as GameFrame<string, any>;
+      if (typeof frame !== "object" || frame === null || typeof frame.type !== "string") throw new Error("no type");
+    } catch (error) {
+      return this.#emit(S.Error, { reason: `a frame from the server could not be read: ${(error as Error).message}` });
+    }
+    const pending = frame.cid === undefined ? undefined : this.#pending.get(frame.cid);
+    if (pending) {
+      this.#pending.delete(frame.cid!);
+      clearTimeout(pending.timer);
+      if (frame.type === S.Error) pending.reject(new GameRequestError("refused", String(frame.payload?.reason ?? "refused"), pending.type));
+      else pending.resolve(frame.payload ?? {});
+      return;
+    }
+    if (frame.type === S.MatchFinished && frame.payload?.match_id === this.matchId) this.matchId = undefined;
+    if (frame.type === S.NotificationNew) {
+      if (this.#notified.has(frame.payload?.id)) return;
+      this.#notified.add(frame.payload?.id);
+    }
+    this.#emit(frame.type, frame.payload ?? {});
+  }
+
+  #write(frame: GameFrame, beforeSession = false): boolean {
+    const ws = this.#ws;
+    if (!ws || (!this.#ready && !beforeSession) || ws.readyState !== 1) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  #request(type: string, payload: unknown, timeoutMs: number | undefined, beforeSession: boolean): Promise<unknown> {
+    const cid = String(this.#nextCid++);
+    return new Promise((resolve, reject) => {
+      if (!this.#write({ cid, type, payload }, beforeSession)) return reject(new GameRequestError("disconnected", "not connected", type));
+      const ms = this.#timeoutMs(timeoutMs);
+      const timer = setTimeout(() => {
+        this.#pending.delete(cid);
+        reject(new GameRequestError("timeout", `no answer to ${type} within ${ms} ms`, type));
+      }, ms);
+      this.#pending.set(cid, { type, resolve, reject, timer });
+    });
+  }
+
+  #timeoutMs(given: number | undefined): number {
+    return given ?? this.options.requestTimeoutMs ?? 10_000;
+  }
+
+  #failPending(reason: string): void {
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new GameRequestError("disconnected", reason, pending.type));
+    }
+    this.#pending.clear();
+  }
+
+  #setStatus(event: StatusEvent): void {
+    this.status = event.status;
+    this.#emit("status", event);
+  }
+
+  #emit(type: string, payload: unknown): void {
+    for (const listener of [...(this.#listeners.get(type) ?? [])]) listener(payload);
+  }
+}

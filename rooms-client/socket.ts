@@ -1,0 +1,19 @@
+/** The WebSocket both typed clients (rooms-client, game-client) drive: the browser's, or one passed in (`ws` in Node 20). */
+export type WebSocketLike = {
+  binaryType: string;
+  readyState: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+};
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** `given`, else the global WebSocket; throws when there is neither (Node 20 has no global WebSocket). */
+export function webSocketConstructor(given: unknown): WebSocketConstructor {
+  const Socket = (given ?? (globalThis as { WebSocket?: unknown }).WebSocket) as WebSocketConstructor | undefined;
+  if (!Socket) throw new TypeError("No WebSocket: pass one as options.WebSocket (in Node 20: (await import(\"ws\")).WebSocket)");
+  return Socket;
+}
