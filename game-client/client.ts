@@ -18,7 +18,7 @@ import {
   type RequestResults,
   type RequestType,
   type ServerMessages,
-} from "./messages.js";
+} from "../src/game/messages.js";
 import { apiUrlFor, GameApi, resolveToken, type TokenSource } from "./rest.js";
 
 export interface GameConnectOptions {

@@ -2,4 +2,4 @@
 export { connect, GameClient, type GameClientEvents, type GameConnectOptions, type GameStatus, type StatusEvent } from "./client.js";
 export { GameRequestError, type GameRequestErrorKind } from "./errors.js";
 export { apiUrlFor, GameApi, type TokenSource } from "./rest.js";
-export * from "./messages.js";
+export * from "../src/game/messages.js";

@@ -2,7 +2,7 @@
  * The game protocol's REST API (`/api`, `Authorization: Bearer <token>`): friends and notifications, what does
  * not fit the socket. Browser-safe: the global `fetch` (or one passed in).
  */
-import type { Friend, StoredNotification } from "./messages.js";
+import type { Friend, StoredNotification } from "../src/game/messages.js";
 import { GameRequestError } from "./errors.js";
 
 export type TokenSource = string | (() => string | Promise<string>);

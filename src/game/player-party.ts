@@ -14,7 +14,7 @@
  *   POST /notifications/{id}/read  → {id, read: true} (404 when there is no such notification)
  *   POST /notify {type, subject, content}  → {id}: a notification for this player
  */
-import type { Connection, Room, Server, Worker } from "../runtime/index.js";
+import { errorResponse, type Connection, type ErrorBody, type Room, type Server, type Worker } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
 import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
 import { closedToClients, PLAYER_PARTY, type GameShared } from "./parties.js";
@@ -37,12 +37,28 @@ export const ONLINE = "online";
 export const OFFLINE = "offline";
 const MAX_STATUS_LENGTH = 64;
 
+/** The code of the runtime's error body `{error: {code, message}}` for each status the REST API answers. */
+const CODE_OF_STATUS: Record<number, string> = {
+  400: "ERR_BAD_REQUEST",
+  401: "ERR_UNAUTHORIZED",
+  404: "ERR_NOT_FOUND",
+  405: "ERR_METHOD_NOT_ALLOWED",
+  409: "ERR_CONFLICT",
+};
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(message);
+  }
+
+  /** The answer, in the runtime's error shape. */
+  toResponse(headers?: Record<string, string>): Response {
+    const response = errorResponse(CODE_OF_STATUS[this.status] ?? "ERR_INTERNAL", this.message, this.status);
+    for (const [name, value] of Object.entries(headers ?? {})) response.headers.set(name, value);
+    return response;
   }
 }
 
@@ -93,7 +109,7 @@ export function playerParty(shared: GameShared): Worker {
       try {
         return Response.json(await this.#answer(request));
       } catch (error) {
-        if (error instanceof HttpError) return Response.json({ error: error.message }, { status: error.status });
+        if (error instanceof HttpError) return error.toResponse();
         throw error;
       }
     }
@@ -130,7 +146,7 @@ export function playerParty(shared: GameShared): Worker {
       if (this.#friends[other] === "friend") return { player_id: other, state: "friend" };
       this.#roomFor();
       const answer = await this.#playerRoom(other).fetch("/invite", { method: "POST", body: JSON.stringify({ from: this.room.id }) });
-      if (!answer.ok) throw new HttpError(answer.status, ((await answer.json()) as { error: string }).error);
+      if (!answer.ok) throw new HttpError(answer.status, ((await answer.json()) as ErrorBody).error.message);
       const { state } = (await answer.json()) as { state: FriendState };
       const mine: FriendState = state === "friend" ? "friend" : "invite_sent";
       this.#friends[other] = mine;

@@ -6,11 +6,12 @@
  *   GET  /api/friends                         → {friends: [{player_id, state, status?}]} (status of friends only)
  *   GET  /api/notifications                   → {notifications: [{id, type, subject, content, created_at, read}]}
  *   POST /api/notifications/{id}/read         → {id, read: true}; 404 for an unknown id
- * Errors are `{"error": "…"}` with 400, 401, 404, 405 or 409.
+ * Errors are the runtime's `{"error": {"code", "message"}}` with 400, 401, 404, 405 or 409.
  */
 import type { FetchLobby, RouteHandler, YpartyServer } from "../runtime/index.js";
 import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
 import { PLAYER_PARTY } from "./parties.js";
+import { HttpError } from "./player-party.js";
 
 const ENDPOINTS: Array<{ pattern: RegExp; methods: string[] }> = [
   { pattern: /^\/friends$/, methods: ["GET", "POST"] },
@@ -24,11 +25,13 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier): RouteHandl
     if (!pathname.startsWith(`${apiPath}/`)) return undefined;
     const rest = pathname.slice(apiPath.length);
     const endpoint = ENDPOINTS.find(({ pattern }) => pattern.test(rest));
-    if (!endpoint) return Response.json({ error: `no such endpoint: ${pathname}` }, { status: 404 });
-    if (!endpoint.methods.includes(request.method)) return Response.json({ error: `${request.method} is not allowed here (${endpoint.methods.join(", ")})` }, { status: 405, headers: { allow: endpoint.methods.join(", ") } });
+    if (!endpoint) return new HttpError(404, `no such endpoint: ${pathname}`).toResponse();
+    if (!endpoint.methods.includes(request.method)) {
+      return new HttpError(405, `${request.method} is not allowed here (${endpoint.methods.join(", ")})`).toResponse({ allow: endpoint.methods.join(", ") });
+    }
     const token = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
     const verified = token === undefined ? { refused: "Authorization: Bearer <token> is required" } : await verifyPlayer(verifyToken, token, { projectId: "", request }, server.logger);
-    if ("refused" in verified) return Response.json({ error: verified.refused }, { status: 401, headers: { "www-authenticate": "Bearer" } });
+    if ("refused" in verified) return new HttpError(401, verified.refused).toResponse({ "www-authenticate": "Bearer" });
     const body = request.method === "POST" ? await request.text() : undefined;
     return lobby.parties[PLAYER_PARTY]!.get(verified.player).fetch(rest, { method: request.method, ...(body === undefined ? {} : { body }) });
   };

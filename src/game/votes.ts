@@ -13,6 +13,7 @@
  * `distribution` is each option's share of all counts, and `turnout` the share of the match's players who voted,
  * both truncated to three decimals (as the seed's example: 2 of 3 is 0.666).
  */
+import type { VoteResult } from "./messages.js";
 import { isRecord } from "./wire.js";
 
 export const VOTE_METHODS = ["plurality", "approval", "ranked", "weighted"] as const;
@@ -55,14 +56,7 @@ export interface VoteRecord {
   result?: VoteResult;
 }
 
-export interface VoteResult {
-  vote_id: string;
-  winner: string | null;
-  counts: Record<string, number>;
-  distribution: Record<string, number>;
-  total_votes: number;
-  turnout: number;
-}
+export type { VoteResult };
 
 export const MAX_VOTE_OPTIONS = 32;
 export const MAX_VOTE_WINDOW_MS = 24 * 60 * 60 * 1000;

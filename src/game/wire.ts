@@ -9,49 +9,7 @@ export interface GameEnvelope<P = Record<string, unknown>> {
   payload: P;
 }
 
-/** Every message type of the protocol. */
-export const GameMessage = {
-  Error: "error",
-  SessionConnect: "session.connect",
-  SessionConnected: "session.connected",
-  SessionHeartbeat: "session.heartbeat",
-  MatchJoin: "match.join",
-  MatchInput: "match.input",
-  MatchLeave: "match.leave",
-  MatchStarted: "match.started",
-  MatchState: "match.state",
-  MatchFinished: "match.finished",
-  MatchmakerAdd: "matchmaker.add",
-  MatchmakerRemove: "matchmaker.remove",
-  MatchmakerMatched: "matchmaker.matched",
-  ChatJoin: "chat.join",
-  ChatLeave: "chat.leave",
-  ChatSend: "chat.send",
-  ChatMessage: "chat.message",
-  VoteCast: "vote.cast",
-  VoteVeto: "vote.veto",
-  VoteStart: "match.vote_start",
-  VoteTally: "match.vote_tally",
-  VoteResult: "match.vote_result",
-  VoteVetoed: "match.vote_vetoed",
-  PresenceUpdate: "presence.update",
-  PresenceChanged: "presence.changed",
-  NotificationNew: "notification.new",
-} as const;
-
-/** Close codes of the game socket (besides the runtime's, e.g. 1001 at shutdown). */
-export const GameCloseCode = {
-  /** Too many bad frames. */
-  BadRequest: 4400,
-  /** The token of `session.connect` was refused. */
-  Unauthorized: 4401,
-  /** No frame (e.g. `session.heartbeat`) within the session timeout, or no `session.connect` within it. */
-  SessionTimeout: 4408,
-  /** Too slow: the client does not read its messages (the runtime's send cap, `socket.send_buffer_full`). */
-  TooSlow: 4008,
-  /** Another socket connected as the same player and took the session over. */
-  Replaced: 4009,
-} as const;
+export { GameCloseCode, GameMessage } from "./messages.js";
 
 export class GameWireError extends Error {
   override readonly name = "GameWireError";

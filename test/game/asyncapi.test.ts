@@ -1,6 +1,6 @@
 /**
  * docs/game.asyncapi.yaml is a valid AsyncAPI 3 document (a real parser says so), names every message type of
- * game-client/messages.ts in the right direction, and gives every request its answer: the same type
+ * src/game/messages.ts in the right direction, and gives every request its answer: the same type
  * (session.connect: session.connected) or error. And the server speaks it: every frame of a session that uses
  * every message type has the payload keys the document requires, and no key it does not list.
  */

@@ -107,9 +107,11 @@ describe("matches", () => {
     const server = await startGame({ ...example, server: { storage: "leveldb" } });
     const { clients, matchId } = await matchedPair(server, "ada", "bob");
     const [ada, bob] = clients as [GameClient, GameClient];
+    // The vote opens after this send, so its window closes no earlier than this (time_remaining_ms is counted from the
+    // server's send, and the reader may get it late on a loaded machine).
+    const closesAt = Date.now() + 1500;
     ada.send("match.input", { action: "call_vote", options: OPTIONS, method: "plurality", window_ms: 1500, visibility: "hidden", veto_enabled: false });
     const start = await bob.expect("match.vote_start");
-    const closesAt = Date.now() + (start.payload.time_remaining_ms as number);
     await ada.request("vote.cast", { vote_id: start.payload.vote_id, option_id: "volcano" });
     await bob.request("vote.cast", { vote_id: start.payload.vote_id, option_id: "volcano" });
     expect(ada.received.filter((m) => m.type === "match.vote_tally")).toEqual([]); // hidden

@@ -126,7 +126,9 @@ describe("friends, presence and notifications", () => {
     expect((await api(server, "/api/friends", "ada", { method: "POST", body: "{" })).status).toBe(400);
     expect((await api(server, "/api/friends", "ada", { method: "POST", body: JSON.stringify({}) })).status).toBe(400);
     expect((await api(server, "/api/friends", "ada", { method: "POST", body: JSON.stringify({ player_id: "ada" }) })).status).toBe(400);
-    expect((await api(server, "/api/nothing", "ada")).status).toBe(404);
+    const missing = await api(server, "/api/nothing", "ada");
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: "ERR_NOT_FOUND", message: "no such endpoint: /api/nothing" } });
     expect((await api(server, "/api/notifications", "ada", { method: "DELETE" })).status).toBe(405);
     // The parties behind it are not reachable at their own URLs.
     expect((await fetch(server.url + "/parties/game-player/ada/friends")).status).toBe(404);

@@ -60,6 +60,9 @@ export const GameCloseCode = {
   Replaced: 4009,
 } as const;
 
+/** Both directions in one table, for code that handles either. */
+export const GameMessage = { ...ClientMessageType, ...ServerMessageType } as const;
+
 export type ClientMessageTypeName = (typeof ClientMessageType)[keyof typeof ClientMessageType];
 export type ServerMessageTypeName = (typeof ServerMessageType)[keyof typeof ServerMessageType];
 
