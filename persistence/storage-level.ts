@@ -61,7 +61,7 @@ export class LevelStorage implements Storage {
       sync: options.sync ?? defaults.sync,
       compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-      onCommitted: (name, end) => journal.note(name, end),
+      onCommitted: (landed) => journal.noteAll(landed),
     });
     this.#kv = writes.guard(db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" }));
   }
