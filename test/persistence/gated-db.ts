@@ -1,9 +1,12 @@
 import type { BatchOp, ByteDb, ByteRange } from "../../persistence/index.js";
 
-/** A hold on the first batch or read that `match`es: `entered` resolves when it arrives, `release` lets it through. */
+/**
+ * A hold on the first batch or read that `match`es: `entered` resolves when it arrives, `release` lets it through
+ * (or fails it with `error`).
+ */
 export interface Hold {
   entered: Promise<void>;
-  release(): void;
+  release(error?: Error): void;
 }
 
 type Rule<T> = { match: (what: T) => boolean; apply: () => Promise<void> };
@@ -35,9 +38,9 @@ export function gatedDb(db: ByteDb) {
   };
   const hold = <T>(rules: Rule<T>[], match: (what: T) => boolean): Hold => {
     let enter!: () => void;
-    let release!: () => void;
+    let release!: (error?: Error) => void;
     const entered = new Promise<void>((resolve) => (enter = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
+    const released = new Promise<void>((resolve, reject) => (release = (error) => (error ? reject(error) : resolve())));
     rules.push({ match, apply: () => (enter(), released) });
     return { entered, release };
   };
