@@ -1,5 +1,5 @@
 import { findDamage, readMeta, type DocMeta } from "./ack-check.js";
-import { ackedRecordOp, type LogEnd } from "./ack-record.js";
+import { encodeLogEnd, type LogEnd } from "./ack-record.js";
 import { entriesOfRun } from "./append-entries.js";
 import { defaults } from "./defaults.js";
 import type { BatchOp, ByteDb } from "./byte-db.js";
@@ -56,11 +56,17 @@ class DocLog implements Writer<BatchOp> {
   holds = 0;
   /** The log's end as the batch being committed leaves it (set by `seal`), for the ack journal. */
   sealed: LogEnd | null = null;
+  /** Its keys, the name encoded once (every append writes both). */
+  readonly updateKey: (clock: number) => Uint8Array;
+  readonly #ackedKey: Uint8Array;
 
   constructor(
     readonly name: string,
     private readonly db: ByteDb,
-  ) {}
+  ) {
+    this.updateKey = keys.updateKeyOf(name);
+    this.#ackedKey = keys.ackedKey(name);
+  }
 
   /**
    * This batch's builds of the document have run and the next batch's have not: the state is the log's end after it.
@@ -69,7 +75,7 @@ class DocLog implements Writer<BatchOp> {
   async seal(): Promise<BatchOp[]> {
     const { lastClock, updates } = await this.state();
     this.sealed = lastClock < 0 ? null : { clock: lastClock, updates };
-    return this.sealed ? [ackedRecordOp(this.name, this.sealed)] : [];
+    return this.sealed ? [{ type: "put", key: this.#ackedKey, value: encodeLogEnd(this.sealed) }] : [];
   }
 
   /** Clocks and counts were advanced for a batch that did not land: read them again. */
@@ -382,7 +388,7 @@ async function appendOps(log: DocLog, run: Uint8Array[]): Promise<BatchOp[]> {
   const ops: BatchOp[] = [];
   for (const entry of entriesOfRun(run)) {
     const clock = state.lastClock + 1;
-    ops.push({ type: "put", key: keys.updateKey(log.name, clock), value: entry });
+    ops.push({ type: "put", key: log.updateKey(clock), value: entry });
     // y-leveldb lists documents by the index entry; a first update may stay the only one (a bulk import)
     if (state.updates === 0) ops.push(indexOp(log.name, entry, clock), ...sealOps(log.name, clock, entry));
     state.lastClock = clock;
