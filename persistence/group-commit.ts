@@ -28,9 +28,11 @@ export interface GroupCommitOptions<Op, W extends Writer<Op>> {
   /** Most items one run takes (merging grows worse than linearly with the items merged). */
   maxItemsPerRun: number;
   /**
-   * Least time between the starts of two commits. 0: the next batch starts as soon as the last one landed (it holds
-   * what arrived meanwhile). Above 0, a busy store makes at most one commit per interval (fewer fsyncs); an idle one
-   * still commits a lone job at once.
+   * Least time between the starts of two commits while several writers are writing. 0: the next batch starts as soon
+   * as the last one landed (it holds what arrived meanwhile). Above 0, while writers other than the ones waiting
+   * wrote in the last batch (or several are waiting), the next batch waits until this long after the last one began,
+   * so that theirs join it: fewer commits (fsyncs) for the same writes. A lone writer, or an idle store, commits at
+   * once: waiting would gather nothing.
    */
   commitIntervalMs: number;
 }
@@ -59,6 +61,8 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
   /** The running drain; cleared in the same microtask as its last look at the queue, so no job is stranded. */
   #draining: Promise<void> | null = null;
   #lastCommitAt = -Infinity;
+  /** The writers of the last batch: whether others than the waiting ones are writing (see `commitIntervalMs`). */
+  #lastWriters: ReadonlySet<W> = new Set();
 
   constructor(private readonly options: GroupCommitOptions<Op, W>) {}
 
@@ -97,13 +101,22 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       await Promise.resolve();
       while (this.#queuedJobs > 0) {
         const wait = this.#lastCommitAt + this.options.commitIntervalMs - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (wait > 0 && this.#othersWriting()) await new Promise((resolve) => setTimeout(resolve, wait));
         this.#lastCommitAt = performance.now();
-        await this.#commitBatch(this.#takeBatch());
+        const batch = this.#takeBatch();
+        this.#lastWriters = new Set(batch.keys());
+        await this.#commitBatch(batch);
       }
     } finally {
       this.#draining = null;
     }
+  }
+
+  /** Whether waiting could gather more writers: several wait now, or one of the last batch's does not. */
+  #othersWriting(): boolean {
+    if (this.#queued.size > 1) return true;
+    for (const writer of this.#lastWriters) if (!this.#queued.has(writer)) return true;
+    return false;
   }
 
   /** Up to `maxJobsPerBatch` jobs, each writer's in its order; what does not fit stays first in line. */
