@@ -16,11 +16,11 @@ export const defaults = {
    */
   maxUpdatesPerEntry: 64,
   /**
-   * Least time between the starts of two LevelDB commits while writes keep coming. 0 (natural group commit): a batch
-   * goes out as soon as the last one landed, holding everything (of every document) that arrived meanwhile. Above 0,
-   * a busy server makes at most one commit per interval (fewer fsyncs, for disks where they are slow), and every
-   * durable ack may wait that much longer; a write that finds the store idle still commits at once. Figures in
-   * docs/persistence.md ("Group commit").
+   * Least time between the starts of two commits while several documents write (persistence/group-commit.ts). 0
+   * (natural group commit): a batch goes out as soon as the last one landed, holding everything (of every document)
+   * that arrived meanwhile. Above 0, the next batch waits that long after the last one began so other documents'
+   * writes join it (fewer fsyncs, durable acks later by up to the interval); a lone writer still commits at once.
+   * Off: on this machine it did not lower the fan-out CPU (docs/persistence.md, "Group commit").
    */
   commitIntervalMs: 0,
   /**
