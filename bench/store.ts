@@ -1,7 +1,9 @@
 /**
  * `npm run bench:store`: throughput and load time of the persistence layer on LevelDB.
  *  - appends/s of small updates, one room (one at a time, and a burst that group commit batches) and 100 rooms at once,
- *    without and with fsync (`sync: true`);
+ *    without and with fsync (`sync: true`), with the process's CPU time per append (all threads: fsyncs included);
+ *  - 10 rooms appending at a steady 50 updates/s each (the fan-out bench's load), with fsync: CPU per append, and how
+ *    long an append waits to be durable;
  *  - load time of the automerge-paper editing trace stored as its full update log (one update per transaction), then
  *    after compaction.
  * Bounded loops, temp folders removed at the end. Prints a table.
@@ -21,6 +23,10 @@ const SETTINGS = {
   /** Rooms, and sequential appends per room, in the many-rooms run. */
   rooms: 100,
   appendsPerRoom: 50,
+  /** The steady run: rooms, appends per second in each, seconds. */
+  steadyRooms: 10,
+  steadyRatePerRoom: 50,
+  steadySeconds: 5,
   /** Appends in flight at once while storing the trace. */
   traceWindow: 2_048,
 } as const;
@@ -43,10 +49,13 @@ function report(row: Row): void {
 const tempDirs: string[] = [];
 
 /** `compactOnLoadAbove: Infinity` so the trace's full log can be loaded (and compacted) on purpose. */
-async function withStorage<T>(sync: boolean, run: (storage: Storage) => Promise<T>): Promise<T> {
+async function withStorage<T>(sync: boolean | "memory", run: (storage: Storage) => Promise<T>, commitIntervalMs?: number): Promise<T> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "yparty-bench-store-"));
   tempDirs.push(dir);
-  const storage = await openStorage({ dir, sync, compactOnLoadAbove: Number.POSITIVE_INFINITY });
+  const storage =
+    sync === "memory"
+      ? await openStorage({ memory: true })
+      : await openStorage({ dir, sync, compactOnLoadAbove: Number.POSITIVE_INFINITY, ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }) });
   try {
     return await run(storage);
   } finally {
@@ -65,39 +74,78 @@ function typingUpdates(count: number): Uint8Array[] {
 }
 
 async function timed(run: () => Promise<void>): Promise<number> {
+  return (await measured(run)).ms;
+}
+
+/** Wall time and the process's CPU time (user + system, every thread) of `run`. */
+async function measured(run: () => Promise<void>): Promise<{ ms: number; cpuUs: number }> {
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await run();
-  return performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  return { ms: performance.now() - started, cpuUs: user + system };
 }
 
 const perSecond = (count: number, ms: number): string => `${Math.round((count * 1000) / ms).toLocaleString("en")}/s`;
+const cpuEach = (cpuUs: number, count: number): string => `${Math.round(cpuUs / count)} µs CPU each`;
 
 async function benchAppends(sync: boolean): Promise<void> {
   const label = sync ? "sync: true (default, fsync)" : "sync: false";
   const updates = typingUpdates(SETTINGS.oneRoomAppends);
   await withStorage(sync, async ({ docs }) => {
-    const ms = await timed(async () => {
+    const { ms, cpuUs } = await measured(async () => {
       for (const update of updates) await docs.append("bench/one-by-one", update);
     });
-    report({ measure: `1 room, each append awaited, ${label}`, value: perSecond(updates.length, ms), note: `${updates.length} appends` });
+    report({ measure: `1 room, each append awaited, ${label}`, value: perSecond(updates.length, ms), note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length)}` });
   });
   await withStorage(sync, async ({ docs }) => {
-    const ms = await timed(() => Promise.all(updates.map((u) => docs.append("bench/burst", u))).then(() => undefined));
-    report({ measure: `1 room, burst (group commit), ${label}`, value: perSecond(updates.length, ms), note: `${updates.length} appends` });
+    const { ms, cpuUs } = await measured(() => Promise.all(updates.map((u) => docs.append("bench/burst", u))).then(() => undefined));
+    report({ measure: `1 room, burst (group commit), ${label}`, value: perSecond(updates.length, ms), note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length)}` });
   });
   const perRoom = typingUpdates(SETTINGS.appendsPerRoom);
   await withStorage(sync, async ({ docs }) => {
     const room = async (r: number) => {
       for (const update of perRoom) await docs.append(`bench/room-${r}`, update);
     };
-    const ms = await timed(() => Promise.all(Array.from({ length: SETTINGS.rooms }, (_, r) => room(r))).then(() => undefined));
+    const { ms, cpuUs } = await measured(() => Promise.all(Array.from({ length: SETTINGS.rooms }, (_, r) => room(r))).then(() => undefined));
     const total = SETTINGS.rooms * perRoom.length;
     report({
       measure: `${SETTINGS.rooms} rooms at once, each append awaited, ${label}`,
       value: perSecond(total, ms),
-      note: `${total} appends`,
+      note: `${total} appends, ${cpuEach(cpuUs, total)}`,
     });
   });
+}
+
+/** The fan-out bench's write load without the sockets: rooms appending at a steady rate each, not awaiting. */
+async function benchSteady(engine: "memory" | "leveldb", commitIntervalMs?: number): Promise<void> {
+  const { steadyRooms: rooms, steadyRatePerRoom: rate, steadySeconds: seconds } = SETTINGS;
+  const perRoom = typingUpdates(rate * seconds);
+  await withStorage(engine === "memory" ? "memory" : true, async ({ docs }) => {
+    const waits: number[] = [];
+    const { cpuUs } = await measured(async () => {
+      const pending: Promise<void>[] = [];
+      const started = performance.now();
+      for (let i = 0; i < perRoom.length; i++) {
+        // Each room's i-th update is due at i / rate seconds, the rooms spread over the interval.
+        for (let r = 0; r < rooms; r++) {
+          const due = started + ((i + r / rooms) * 1000) / rate;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          const sent = performance.now();
+          pending.push(docs.append(`bench/steady-${r}`, perRoom[i]!).then(() => void waits.push(performance.now() - sent)));
+        }
+      }
+      await Promise.all(pending);
+    });
+    waits.sort((a, b) => a - b);
+    const p = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))]!.toFixed(2);
+    report({
+      measure: `${rooms} rooms × ${rate} appends/s each for ${seconds} s, ${engine === "memory" ? "memory engine (the loop's own cost)" : "sync: true"}${commitIntervalMs ? `, commitIntervalMs: ${commitIntervalMs}` : ""}`,
+      value: cpuEach(cpuUs, waits.length),
+      note: `durable after p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; ${((cpuUs / (seconds * 1e6)) * 100).toFixed(1)} % of a core`,
+    });
+  }, commitIntervalMs);
 }
 
 interface Trace {
@@ -155,7 +203,7 @@ async function benchTrace(): Promise<void> {
       }
     });
     const log = await storage.docs.stats(name);
-    report({ measure: "trace: store its update log", value: `${Math.round(storeMs)} ms`, note: `${log.updates.toLocaleString("en")} updates, ${kib(log.bytes)}` });
+    report({ measure: "trace: store its update log", value: `${Math.round(storeMs)} ms`, note: `${updates.length.toLocaleString("en")} updates in ${log.updates.toLocaleString("en")} entries, ${kib(log.bytes)}` });
     const [logLoad, logApply] = await timeLoad(storage, name, trace.endContent);
     report({ measure: "trace: load from the full update log", value: `${Math.round(logLoad)} ms`, note: `${Math.round(logApply)} ms with Y.applyUpdate` });
     const compactMs = await timed(() => storage.docs.compact(name));
@@ -180,7 +228,10 @@ try {
   console.log(`yparty store benchmark: node ${process.version}, ${os.cpus().length} cores, temp folders in ${os.tmpdir()}`);
   await benchAppends(false);
   await benchAppends(true);
-  await benchTrace();
+  await benchSteady("memory");
+  await benchSteady("leveldb");
+  await benchSteady("leveldb", 5);
+  if (!process.argv.includes("--no-trace")) await benchTrace();
   printTable();
 } finally {
   await Promise.all(tempDirs.map((dir) => fsp.rm(dir, { recursive: true, force: true })));

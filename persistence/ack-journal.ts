@@ -58,13 +58,21 @@ export class AckJournal {
     this.#fd = fs.openSync(this.#file, "w");
   }
 
-  /** Records that `name`'s log ends at `end` (`null`: deleted). Synchronous: one `write(2)` of a short line. */
+  /** Records that `name`'s log ends at `end` (`null`: deleted). */
   note(name: string, end: LogEnd | null): void {
+    this.noteAll([[name, end]]);
+  }
+
+  /** Records the log ends one batch left (`null`: deleted). Synchronous: one `write(2)` of short lines. */
+  noteAll(landed: Iterable<readonly [name: string, end: LogEnd | null]>): void {
     if (this.#fd < 0) return;
-    this.#latest.set(name, end);
-    const line = `${JSON.stringify(end ? [name, end.clock, end.updates] : [name, null])}\n`;
+    let lines = "";
+    for (const [name, end] of landed) {
+      this.#latest.set(name, end);
+      lines += `${lineOf(name, end)}\n`;
+    }
     try {
-      this.#bytes += fs.writeSync(this.#fd, line);
+      this.#bytes += fs.writeSync(this.#fd, lines);
       if (this.#bytes > this.#rewriteAbove) this.#rewrite();
     } catch (error) {
       // A full disk: the journal then witnesses less. LevelDB's own write just landed, so this is rare; say it once.
@@ -75,7 +83,7 @@ export class AckJournal {
 
   /** Replaces the file with one line per document (atomically: a crash leaves the old or the new one). */
   #rewrite(): void {
-    const lines = [...this.#latest].map(([name, end]) => JSON.stringify(end ? [name, end.clock, end.updates] : [name, null]));
+    const lines = [...this.#latest].map(([name, end]) => lineOf(name, end));
     const text = lines.join("\n") + "\n";
     const temporary = `${this.#file}.tmp`;
     fs.writeFileSync(temporary, text);
@@ -92,6 +100,8 @@ export class AckJournal {
     this.#fd = -1;
   }
 }
+
+const lineOf = (name: string, end: LogEnd | null): string => JSON.stringify(end ? [name, end.clock, end.updates] : [name, null]);
 
 function parseLine(line: string): [string, LogEnd | null] | undefined {
   if (line === "") return undefined;

@@ -34,8 +34,11 @@ export interface Damage {
 }
 
 export function ackedRecordOp(name: string, end: LogEnd): BatchOp {
-  return { type: "put", key: ackedKey(name), value: buffer.encodeAny({ clock: end.clock, updates: end.updates }) };
+  return { type: "put", key: ackedKey(name), value: encodeLogEnd(end) };
 }
+
+/** The record's value (`ackedRecordOp` writes it under the document's `ackedKey`). */
+export const encodeLogEnd = (end: LogEnd): Uint8Array => buffer.encodeAny({ clock: end.clock, updates: end.updates });
 
 export function damageMarkOp(name: string, damage: Damage): BatchOp {
   return { type: "put", key: damageKey(name), value: buffer.encodeAny({ ...damage }) };

@@ -5,8 +5,24 @@ export const defaults = {
    * crashes). Group commit keeps the cost small; figures and reasoning in docs/persistence.md.
    */
   sync: true,
-  /** Most appends of one document committed together in one LevelDB batch (group commit). */
-  maxAppendsPerBatch: 512,
+  /**
+   * Most jobs committed together in one batch, across documents (group commit, persistence/group-commit.ts); a run of
+   * one document's consecutive appends counts as one job.
+   */
+  maxJobsPerBatch: 512,
+  /**
+   * Most appends of one document merged into one log entry. `Y.mergeUpdates` re-sorts all its inputs for every
+   * struct, so its cost grows worse than linearly: a burst of appends becomes several entries of this many each.
+   */
+  maxUpdatesPerEntry: 64,
+  /**
+   * Least time between the starts of two commits while several documents write (persistence/group-commit.ts). 0
+   * (natural group commit): a batch goes out as soon as the last one landed, holding everything (of every document)
+   * that arrived meanwhile. Above 0, the next batch waits that long after the last one began so other documents'
+   * writes join it (fewer fsyncs, durable acks later by up to the interval); a lone writer still commits at once.
+   * Off: on this machine it did not lower the fan-out CPU (docs/persistence.md, "Group commit").
+   */
+  commitIntervalMs: 0,
   /**
    * Logs longer than this are merged for loading through a Y.Doc rather than `Y.mergeUpdates`, whose cost grows with
    * the square of the number of updates.

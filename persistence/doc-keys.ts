@@ -13,6 +13,21 @@ const encode = (parts: Array<string | number>): Uint8Array => new Uint8Array(key
 
 export const updateKey = (name: string, clock: number): Uint8Array => encode(["v1", name, "update", clock]);
 
+/**
+ * `updateKey` for one document, its name encoded once: the encoding is the parts' encodings one after another, so a
+ * clock's key is the encoded `['v1', name, 'update']` followed by the number's (1, uint32 big-endian).
+ */
+export function updateKeyOf(name: string): (clock: number) => Uint8Array {
+  const prefix = encode(["v1", name, "update"]);
+  return (clock) => {
+    const key = new Uint8Array(prefix.length + 5);
+    key.set(prefix);
+    key[prefix.length] = 1;
+    new DataView(key.buffer).setUint32(prefix.length + 1, clock);
+    return key;
+  };
+}
+
 /** Bounds of one document's update log. */
 export const logRange = (name: string): { gte: Uint8Array; lt: Uint8Array } => ({
   gte: updateKey(name, 0),

@@ -1,27 +1,31 @@
 import { findDamage, readMeta, type DocMeta } from "./ack-check.js";
-import { ackedRecordOp, type LogEnd } from "./ack-record.js";
+import { encodeLogEnd, type LogEnd } from "./ack-record.js";
+import { entriesOfRun } from "./append-entries.js";
 import { defaults } from "./defaults.js";
 import type { BatchOp, ByteDb } from "./byte-db.js";
 import * as keys from "./doc-keys.js";
 import { closedError, damagedError, docSubject, readError, reasonOf, writeError } from "./errors.js";
+import { GroupCommitter, type Writer } from "./group-commit.js";
 import { InFlight } from "./in-flight.js";
 import { compactLog, mergeLog, stateVectorOf, type LogEntry, type MergeResult } from "./merge.js";
 import { isSealed, sealOps } from "./seal.js";
 import { StorageError, type DocStats, type DocStore, type StorageWarning } from "./types.js";
-import { WriteQueue, type BuildOps } from "./write-queue.js";
 
 export interface LevelDocStoreOptions {
   /** Folder, for messages. */
   location: string;
   sync?: boolean;
-  maxAppendsPerBatch?: number;
+  /** See `defaults.maxJobsPerBatch`, `maxUpdatesPerEntry`, `commitIntervalMs`. */
+  maxJobsPerBatch?: number;
+  maxUpdatesPerEntry?: number;
+  commitIntervalMs?: number;
   /** See `defaults.compactOnLoadAbove`. */
   compactOnLoadAbove?: number;
   /** See `defaults.idleLogsKept`. */
   idleLogsKept?: number;
   onWarning?: (warning: StorageWarning) => void;
-  /** Told the log's end after each batch of a document lands (`null`: deleted), for the ack journal. */
-  onCommitted?: (name: string, end: LogEnd | null) => void;
+  /** Told, after each batch lands, the log's end of every document in it (`null`: deleted), for the ack journal. */
+  onCommitted?: (landed: ReadonlyArray<readonly [name: string, end: LogEnd | null]>) => void;
 }
 
 /**
@@ -34,9 +38,11 @@ interface LogState {
   bytes: number;
 }
 
-/** One document: its write queue, its log state, and the clocks found corrupt (never deleted by compaction). */
-class DocLog {
-  readonly queue: WriteQueue<BatchOp>;
+/**
+ * One document: its log state, the clocks found corrupt (never deleted by compaction), and its part in the shared
+ * batches (group-commit.ts): each batch that changes its log also records the log's end (ack-record.ts).
+ */
+class DocLog implements Writer<BatchOp> {
   /** Bumped by `delete`, so a compaction that raced it does not bring the document back. */
   generation = 0;
   readonly corruptClocks = new Set<number>();
@@ -48,29 +54,34 @@ class DocLog {
   /** Operations under way, and live rooms that `keep` it: a held log is never dropped (its queue, generation and
    * state are in use). */
   holds = 0;
+  /** The log's end as the batch being committed leaves it (set by `seal`), for the ack journal. */
+  sealed: LogEnd | null = null;
+  /** Its keys, the name encoded once (every append writes both). */
+  readonly updateKey: (clock: number) => Uint8Array;
+  readonly #ackedKey: Uint8Array;
 
   constructor(
     readonly name: string,
     private readonly db: ByteDb,
-    commit: (ops: BatchOp[]) => Promise<void>,
-    maxAppendsPerBatch: number,
-    onCommitted?: (name: string, end: LogEnd | null) => void,
   ) {
-    this.queue = new WriteQueue(async (ops) => {
-      try {
-        // The builds of this batch have run and the next batch's have not: the state is the log's end after it.
-        // Recorded in the same batch, so a load can tell a log that lost acknowledged entries (ack-record.ts).
-        const { lastClock, updates } = await this.state();
-        const end = lastClock < 0 ? null : { clock: lastClock, updates };
-        if (end) ops.push(ackedRecordOp(name, end));
-        await commit(ops);
-        onCommitted?.(name, end);
-      } catch (error) {
-        this.#state = null; // clocks and counts were advanced for a batch that did not land
-        this.#version++;
-        throw error;
-      }
-    }, maxAppendsPerBatch);
+    this.updateKey = keys.updateKeyOf(name);
+    this.#ackedKey = keys.ackedKey(name);
+  }
+
+  /**
+   * This batch's builds of the document have run and the next batch's have not: the state is the log's end after it.
+   * Recorded in the same batch, so a load can tell a log that lost acknowledged entries (ack-record.ts).
+   */
+  async seal(): Promise<BatchOp[]> {
+    const { lastClock, updates } = await this.state();
+    this.sealed = lastClock < 0 ? null : { clock: lastClock, updates };
+    return this.sealed ? [{ type: "put", key: this.#ackedKey, value: encodeLogEnd(this.sealed) }] : [];
+  }
+
+  /** Clocks and counts were advanced for a batch that did not land: read them again. */
+  failed(): void {
+    this.#state = null;
+    this.#version++;
   }
 
   /** Identifies what is known now; `knowFrom` takes a read only if nothing was learnt or dropped since. */
@@ -91,8 +102,7 @@ class DocLog {
 
   state(): Promise<LogState> {
     this.#state ??= this.#read().catch((error: unknown) => {
-      this.#state = null;
-      this.#version++;
+      this.failed();
       throw error;
     });
     return this.#state;
@@ -109,17 +119,31 @@ class DocLog {
   }
 }
 
-/** DocStore on LevelDB in y-leveldb's layout, with one write queue per document (rooms never wait for each other). */
+/**
+ * DocStore on LevelDB in y-leveldb's layout. Writes of every document go through one group committer: the appends,
+ * compactions and deletions waiting together land as one LevelDB batch, with one fsync.
+ */
 export class LevelDocStore implements DocStore {
   /** In least recently used order; idle ones past `idleLogsKept` are dropped. */
   readonly #logs = new Map<string, DocLog>();
   readonly #inFlight = new InFlight();
+  readonly #committer: GroupCommitter<BatchOp, DocLog>;
   #closed = false;
 
   constructor(
     private readonly db: ByteDb,
     private readonly options: LevelDocStoreOptions,
-  ) {}
+  ) {
+    this.#committer = new GroupCommitter({
+      commit: async (ops, writers) => {
+        await db.batch(ops, { sync: options.sync ?? defaults.sync });
+        options.onCommitted?.(writers.map((log) => [log.name, log.sealed] as const));
+      },
+      maxJobsPerBatch: options.maxJobsPerBatch ?? defaults.maxJobsPerBatch,
+      maxItemsPerRun: options.maxUpdatesPerEntry ?? defaults.maxUpdatesPerEntry,
+      commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
+    });
+  }
 
   load(name: string): Promise<Uint8Array | null> {
     const log = this.#log(name);
@@ -188,17 +212,8 @@ export class LevelDocStore implements DocStore {
 
   append(name: string, update: Uint8Array): Promise<void> {
     const bytes = Uint8Array.from(update); // the caller may reuse its buffer
-    return this.#write(name, async (log) => {
-      const state = await log.state();
-      const clock = state.lastClock + 1;
-      const ops: BatchOp[] = [{ type: "put", key: keys.updateKey(name, clock), value: bytes }];
-      // y-leveldb lists documents by the index entry; a first update may stay the only one (a bulk import)
-      if (state.updates === 0) ops.push(indexOp(name, bytes, clock), ...sealOps(name, clock, bytes));
-      state.lastClock = clock;
-      state.updates += 1;
-      state.bytes += bytes.byteLength;
-      return ops;
-    });
+    // Consecutive appends of the document join one run: one merged entry in the next batch.
+    return this.#write(name, (log) => this.#committer.add(log, bytes, (run) => appendOps(log, run)));
   }
 
   compact(name: string, state?: Uint8Array): Promise<void> {
@@ -206,7 +221,7 @@ export class LevelDocStore implements DocStore {
     const generation = log.generation;
     // Everything appended before this call is at or below `upTo`; later appends get higher clocks and are kept.
     let upTo = -1;
-    const marked = this.#write(name, async () => ((upTo = (await log.state()).lastClock), []));
+    const marked = this.#write(name, () => this.#committer.enqueue(log, async () => ((upTo = (await log.state()).lastClock), [])));
     return this.#chainCompaction(log, marked, () => upTo, generation, state);
   }
 
@@ -216,7 +231,7 @@ export class LevelDocStore implements DocStore {
     const snapshot = given ? Uint8Array.from(given) : this.#merge(log.name, logged, compactLog);
     if (!snapshot) return;
     const replaced = logged.filter((e) => !log.corruptClocks.has(e.clock)); // corrupt entries are never deleted
-    await this.#write(log.name, async () => {
+    await this.#write(log.name, () => this.#committer.enqueue(log, async () => {
       if (log.generation !== generation) return []; // deleted meanwhile: do not resurrect it
       const state = await log.state();
       const clock = state.lastClock + 1;
@@ -229,18 +244,18 @@ export class LevelDocStore implements DocStore {
         ...sealOps(log.name, clock, snapshot),
         ...replaced.map((e): BatchOp => ({ type: "del", key: keys.updateKey(log.name, e.clock) })),
       ];
-    }, true);
+    }), true);
   }
 
   delete(name: string): Promise<void> {
-    return this.#write(name, async (log) => {
+    return this.#write(name, (log) => this.#committer.enqueue(log, async () => {
       const stored = await this.db.keys(keys.documentRange(name)).all();
       const ops: BatchOp[] = [...stored, keys.indexKey(name)].map((key) => ({ type: "del", key }));
       log.generation += 1;
       log.corruptClocks.clear();
       Object.assign(await log.state(), { lastClock: -1, updates: 0, bytes: 0 });
       return ops;
-    });
+    }));
   }
 
   async names(): Promise<string[]> {
@@ -291,9 +306,7 @@ export class LevelDocStore implements DocStore {
     if (log) {
       this.#logs.delete(name); // re-inserted last: the most recently used
     } else {
-      const commit = (ops: BatchOp[]) => this.db.batch(ops, { sync: this.options.sync ?? defaults.sync });
-      const maxAppends = this.options.maxAppendsPerBatch ?? defaults.maxAppendsPerBatch;
-      log = new DocLog(name, this.db, commit, maxAppends, this.options.onCommitted);
+      log = new DocLog(name, this.db);
     }
     this.#logs.set(name, log);
     return log;
@@ -323,10 +336,10 @@ export class LevelDocStore implements DocStore {
   }
 
   /** Queues a write. `finishing`: the second step of a compaction already under way, which `close` lets complete. */
-  #write(name: string, build: (log: DocLog) => ReturnType<BuildOps<BatchOp>>, finishing = false): Promise<void> {
+  #write(name: string, queue: (log: DocLog) => Promise<void>, finishing = false): Promise<void> {
     if (this.#closed && !finishing) return Promise.reject(closedError(docSubject(name), this.options.location));
     const log = this.#log(name);
-    const written = log.queue.enqueue(() => build(log)).catch((error: unknown) => {
+    const written = queue(log).catch((error: unknown) => {
       throw writeError(docSubject(name), this.options.location, error);
     });
     return this.#held(log, this.#track(written));
@@ -367,6 +380,22 @@ export class LevelDocStore implements DocStore {
       throw readError(docSubject(name), this.options.location, error);
     }
   }
+}
+
+/** A run of appends as log entries (merged: append-entries.ts), each under the next clock. */
+async function appendOps(log: DocLog, run: Uint8Array[]): Promise<BatchOp[]> {
+  const state = await log.state();
+  const ops: BatchOp[] = [];
+  for (const entry of entriesOfRun(run)) {
+    const clock = state.lastClock + 1;
+    ops.push({ type: "put", key: log.updateKey(clock), value: entry });
+    // y-leveldb lists documents by the index entry; a first update may stay the only one (a bulk import)
+    if (state.updates === 0) ops.push(indexOp(log.name, entry, clock), ...sealOps(log.name, clock, entry));
+    state.lastClock = clock;
+    state.updates += 1;
+    state.bytes += entry.byteLength;
+  }
+  return ops;
 }
 
 function indexOp(name: string, update: Uint8Array, clock: number): BatchOp {

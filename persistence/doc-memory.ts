@@ -1,10 +1,33 @@
+import { entriesOfRun } from "./append-entries.js";
+import { defaults } from "./defaults.js";
 import { closedError, docSubject } from "./errors.js";
+import { GroupCommitter, type Writer } from "./group-commit.js";
 import { compactLog, mergeLog, type LogEntry } from "./merge.js";
 import type { DocStats, DocStore } from "./types.js";
 
-/** DocStore in memory, for tests and `--no-persist`. Same contract as the LevelDB engine, nothing survives a restart. */
+/** A change to the logs, applied when its batch commits (in batch order, synchronously). */
+type Apply = () => void;
+
+class MemoryLog implements Writer<Apply> {
+  entries: LogEntry[] = [];
+  nextClock = 0;
+  seal = (): Apply[] => [];
+  failed = (): void => {};
+}
+
+/**
+ * DocStore in memory, for tests and `--no-persist`. Same contract as the LevelDB engine, through the same group
+ * committer (appends merged per run, order kept per document); nothing survives a restart.
+ */
 export class MemoryDocStore implements DocStore {
-  readonly #logs = new Map<string, { entries: LogEntry[]; nextClock: number }>();
+  /** Kept after a delete (emptied), so the document's queued writes and later ones stay on one writer. */
+  readonly #logs = new Map<string, MemoryLog>();
+  readonly #committer = new GroupCommitter<Apply, MemoryLog>({
+    commit: async (ops) => ops.forEach((apply) => apply()),
+    maxJobsPerBatch: defaults.maxJobsPerBatch,
+    maxItemsPerRun: defaults.maxUpdatesPerEntry,
+    commitIntervalMs: 0, // no fsync to spare
+  });
   #closed = false;
 
   async load(name: string): Promise<Uint8Array | null> {
@@ -13,29 +36,31 @@ export class MemoryDocStore implements DocStore {
   }
 
   async append(name: string, update: Uint8Array): Promise<void> {
-    this.#assertOpen(name);
-    const log = this.#logs.get(name) ?? { entries: [], nextClock: 0 };
-    log.entries.push({ clock: log.nextClock++, update: Uint8Array.from(update) });
-    this.#logs.set(name, log);
+    const log = this.#open(name);
+    return this.#committer.add(log, Uint8Array.from(update), (run) =>
+      entriesOfRun(run).map((entry) => () => void log.entries.push({ clock: log.nextClock++, update: entry })),
+    );
   }
 
   async compact(name: string, state?: Uint8Array): Promise<void> {
-    this.#assertOpen(name);
-    const log = this.#logs.get(name);
-    // Synchronous from here on: nothing can be appended between reading the log and replacing it.
-    const snapshot = state ? Uint8Array.from(state) : compactLog(log?.entries ?? []).merged;
-    if (!snapshot) return;
-    const nextClock = log?.nextClock ?? 0;
-    this.#logs.set(name, { entries: [{ clock: nextClock, update: snapshot }], nextClock: nextClock + 1 });
+    const log = this.#open(name);
+    const given = state && Uint8Array.from(state);
+    // Merged when it applies: every append queued before this call has landed then, none queued after it.
+    return this.#committer.enqueue(log, () => [
+      () => {
+        const snapshot = given ?? compactLog(log.entries).merged;
+        if (snapshot) log.entries = [{ clock: log.nextClock++, update: snapshot }];
+      },
+    ]);
   }
 
   async delete(name: string): Promise<void> {
-    this.#assertOpen(name);
-    this.#logs.delete(name);
+    const log = this.#open(name);
+    return this.#committer.enqueue(log, () => [() => void (log.entries = [])]);
   }
 
   async names(): Promise<string[]> {
-    return [...this.#logs.keys()].sort();
+    return [...this.#logs].filter(([, log]) => log.entries.length > 0).map(([name]) => name).sort();
   }
 
   async stats(name: string): Promise<DocStats> {
@@ -47,7 +72,10 @@ export class MemoryDocStore implements DocStore {
     this.#closed = true;
   }
 
-  #assertOpen(name: string): void {
+  #open(name: string): MemoryLog {
     if (this.#closed) throw closedError(docSubject(name), "memory");
+    let log = this.#logs.get(name);
+    if (!log) this.#logs.set(name, (log = new MemoryLog()));
+    return log;
   }
 }

@@ -22,6 +22,8 @@ export interface LevelStorageOptions {
   onWarning?: (warning: StorageWarning) => void;
   /** See `defaults.compactOnLoadAbove`. */
   compactOnLoadAbove?: number;
+  /** See `defaults.commitIntervalMs`. */
+  commitIntervalMs?: number;
 }
 
 /** Folders this process has open: LevelDB's own lock does not stop a second open in the same process (and a failed
@@ -60,8 +62,9 @@ export class LevelStorage implements Storage {
       location,
       sync: options.sync ?? defaults.sync,
       compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
+      commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-      onCommitted: (name, end) => journal.note(name, end),
+      onCommitted: (landed) => journal.noteAll(landed),
     });
     this.#kv = writes.guard(db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" }));
   }

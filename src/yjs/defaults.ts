@@ -28,9 +28,6 @@ export const HISTORY_MAX_UPDATES = Number.MAX_SAFE_INTEGER;
 export const SNAPSHOT_COMPACT_UPDATES = 1_000;
 export const SNAPSHOT_COMPACT_BYTES = 4_000_000;
 
-/** Updates merged into one append at most (merging many small updates is slow). */
-export const MAX_APPEND_BATCH = 64;
-
 /** A failed append is retried after this delay, doubling up to the cap, while the room lives. */
 export const APPEND_RETRY_BASE_MS = 100;
 export const APPEND_RETRY_MAX_MS = 5_000;

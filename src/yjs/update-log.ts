@@ -1,55 +1,72 @@
 /**
- * Appends a room's updates to the DocStore as they are applied. While one append is in flight, new
- * updates queue up and go out merged as the next append, so a busy room makes one write at a time.
- * `whenDurable()` resolves once everything queued before the call is stored: durable acks and the HTTP
- * API wait on it. A failed append is logged and retried with backoff while the room lives; nothing
- * is dropped silently.
+ * Hands a room's updates to the DocStore as they are applied, and knows which are stored. The store coalesces
+ * (persistence/group-commit.ts: one batch for every document's waiting appends, merged per document), so this is a
+ * thin queue: each update goes to `store.append` at once. `whenDurable()` resolves once everything appended before
+ * the call is stored: durable acks and the HTTP API wait on it. A failed append is logged and retried with backoff
+ * while the room lives (updates arriving meanwhile wait and go with the retry); nothing is dropped silently.
  */
-import * as Y from "yjs";
 import type { DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
-import { APPEND_RETRY_BASE_MS, APPEND_RETRY_MAX_MS, MAX_APPEND_BATCH } from "./defaults.js";
+import { APPEND_RETRY_BASE_MS, APPEND_RETRY_MAX_MS } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
 
 interface Waiter {
+  /** Resolved once every update up to this one (counted from 1) is stored. */
+  upTo: number;
   resolve(): void;
   reject(error: Error): void;
   /** Told of the first failed write of its updates (they stay queued), instead of waiting for the retry to land. */
   failFast?: boolean;
 }
 
-interface Batch {
+/** Updates `first`..`last` (counted from 1), handed to the store together or waiting to be. */
+interface Chunk {
   updates: Uint8Array[];
-  waiters: Waiter[];
+  first: number;
+  last: number;
+  /** `held`: not handed over yet (a retry is pending); `failed`: its append failed, it goes with the retry. */
+  state: "sending" | "failed" | "held";
 }
-
-const emptyBatch = (): Batch => ({ updates: [], waiters: [] });
 
 export interface UpdateLogOptions {
   store: DocStore;
   /** The document's name in the store. */
   name: string;
   logger: Pick<Logger, "info" | "warn" | "error">;
-  /** Called after each successful append with the bytes written (for the compaction policy). */
+  /** Called after appends land with the bytes they carried (for the compaction policy): once per store batch. */
   onAppended?(bytes: number): void;
 }
 
 export class UpdateLog {
-  #queued: Batch = emptyBatch();
-  #inFlight: Batch | null = null;
+  /** Updates appended so far. */
+  #appended = 0;
+  /** What is not stored yet, in order. Everything before its first chunk is stored. */
+  #unstored: Chunk[] = [];
+  /** In order of `upTo`. */
+  #waiters: Waiter[] = [];
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
   /** The last failure while writes keep failing (cleared by a write that lands). */
   #failing: Error | undefined;
   /** Once closing, a failed append rejects its waiters instead of retrying. */
   #closing = false;
+  /** Bytes landed since `onAppended` was last told: appends that land in one store batch are reported once. */
+  #landedBytes = 0;
 
   constructor(private readonly options: UpdateLogOptions) {}
 
   /** Queues one applied update for appending. */
   append(update: Uint8Array): void {
-    this.#queued.updates.push(update);
-    this.#kick();
+    const seq = ++this.#appended;
+    const last = this.#unstored.at(-1);
+    if (this.#retryTimer && last?.state === "held") {
+      last.updates.push(update);
+      last.last = seq;
+      return;
+    }
+    const chunk: Chunk = { updates: [update], first: seq, last: seq, state: "held" };
+    this.#unstored.push(chunk);
+    if (!this.#retryTimer) this.#send(chunk);
   }
 
   /**
@@ -57,10 +74,9 @@ export class UpdateLog {
    * `failFast`, rejects as soon as an attempt to write them fails, or at once while the log waits to retry one.
    */
   whenDurable(options: { failFast?: boolean } = {}): Promise<void> {
-    const batch = this.#queued.updates.length > 0 ? this.#queued : this.#inFlight;
-    if (!batch) return Promise.resolve();
+    if (this.#unstored.length === 0) return Promise.resolve();
     if (options.failFast && this.#failing && this.#retryTimer) return Promise.reject(this.#notStored(this.#failing));
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject, failFast: options.failFast }));
+    return new Promise((resolve, reject) => this.#waiters.push({ upTo: this.#appended, resolve, reject, failFast: options.failFast }));
   }
 
   /** What a fail-fast waiter is told: the disk is full (`ERR_STORAGE_FULL`), or the write failed. */
@@ -74,69 +90,75 @@ export class UpdateLog {
 
   /** Whether updates are waiting or being written. */
   get busy(): boolean {
-    return this.#inFlight !== null || this.#queued.updates.length > 0;
+    return this.#unstored.length > 0;
   }
 
   /** Stops retrying, writes what is queued now and resolves when it is stored (rejects if that fails). */
   close(): Promise<void> {
     this.#closing = true;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    this.#kick();
+    if (this.#retryTimer) this.#retry();
     return this.whenDurable();
   }
 
-  #kick(): void {
-    if (this.#inFlight || this.#retryTimer || this.#queued.updates.length === 0) return;
-    // At most MAX_APPEND_BATCH updates per append: Y.mergeUpdates grows much worse than linearly.
-    let batch = this.#queued;
-    if (batch.updates.length > MAX_APPEND_BATCH) {
-      batch = { updates: this.#queued.updates.splice(0, MAX_APPEND_BATCH), waiters: [] };
-    } else {
-      this.#queued = emptyBatch();
-    }
-    this.#inFlight = batch;
-    const update = batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates);
+  /** Hands a chunk (already in `#unstored`, in its place) to the store. */
+  #send(chunk: Chunk): void {
+    chunk.state = "sending";
     const { store, name } = this.options;
-    store.append(name, update).then(
-      () => {
-        if (this.#failures > 0) this.options.logger.info("yjs.append_recovered", { doc: name, failedAttempts: this.#failures });
-        this.#failures = 0;
-        this.#failing = undefined;
-        this.#inFlight = null;
-        for (const waiter of batch.waiters) waiter.resolve();
-        this.options.onAppended?.(update.byteLength);
-        this.#kick();
-      },
-      (error: unknown) => {
-        this.#inFlight = null;
-        this.#failed(batch, asError(error));
-      },
+    const appended = chunk.updates.length === 1 ? store.append(name, chunk.updates[0]!) : Promise.all(chunk.updates.map((u) => store.append(name, u)));
+    appended.then(
+      () => this.#landed(chunk),
+      (error: unknown) => this.#failed(chunk, asError(error)),
     );
   }
 
-  #failed(batch: Batch, error: Error): void {
-    this.#failures++;
-    this.#failing = error;
+  #landed(chunk: Chunk): void {
+    const index = this.#unstored.indexOf(chunk);
+    if (index < 0) return; // given up on while closing
+    this.#unstored.splice(index, 1);
+    if (this.#failures > 0) this.options.logger.info("yjs.append_recovered", { doc: this.options.name, failedAttempts: this.#failures });
+    this.#failures = 0;
+    this.#failing = undefined;
+    const storedUpTo = this.#unstored[0] ? this.#unstored[0].first - 1 : this.#appended;
+    while (this.#waiters[0] && this.#waiters[0].upTo <= storedUpTo) this.#waiters.shift()!.resolve();
+    if (this.#landedBytes === 0) queueMicrotask(() => this.#reportLanded());
+    for (const update of chunk.updates) this.#landedBytes += update.byteLength;
+  }
+
+  #reportLanded(): void {
+    const bytes = this.#landedBytes;
+    this.#landedBytes = 0;
+    this.options.onAppended?.(bytes);
+  }
+
+  #failed(chunk: Chunk, error: Error): void {
+    if (!this.#unstored.includes(chunk)) return;
     const code = (error as { code?: string }).code ?? "ERR_APPEND_FAILED";
     if (this.#closing) {
       this.options.logger.error("yjs.append_failed", { code, doc: this.options.name, final: true, error });
       const stopped = new YjsError("ERR_APPEND_FAILED", `could not store updates of ${this.options.name}`, { cause: error });
-      for (const waiter of [...batch.waiters, ...this.#queued.waiters]) waiter.reject(stopped);
-      this.#queued = emptyBatch();
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(stopped);
+      this.#unstored = [];
       return;
     }
-    // Put the batch back in front of what arrived meanwhile, and try again later. Fail-fast waiters hear it now.
-    for (const waiter of batch.waiters) if (waiter.failFast) waiter.reject(this.#notStored(error));
-    this.#queued = {
-      updates: [...batch.updates, ...this.#queued.updates],
-      waiters: [...batch.waiters.filter((waiter) => !waiter.failFast), ...this.#queued.waiters],
-    };
+    chunk.state = "failed";
+    // Fail-fast waiters for these updates hear it now; the others wait for the retry.
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (!waiter.failFast || waiter.upTo < chunk.first) return true;
+      waiter.reject(this.#notStored(error));
+      return false;
+    });
+    this.#failing = error;
+    if (this.#retryTimer) return; // appends in flight together fail together: one attempt
+    this.#failures++;
     const delay = Math.min(APPEND_RETRY_MAX_MS, APPEND_RETRY_BASE_MS * 2 ** (this.#failures - 1));
     this.options.logger.warn("yjs.append_failed", { code, doc: this.options.name, attempt: this.#failures, retryInMs: delay, error });
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#kick();
-    }, delay);
+    this.#retryTimer = setTimeout(() => this.#retry(), delay);
+  }
+
+  /** Hands the failed and held updates to the store again, in order. */
+  #retry(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    for (const chunk of this.#unstored.filter((c) => c.state !== "sending")) this.#send(chunk);
   }
 }

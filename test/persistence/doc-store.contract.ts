@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { StorageError, type DocStore } from "../../persistence/index.js";
+import { StorageError, storageDefaults, type DocStore } from "../../persistence/index.js";
 import { textOf, textUpdate, type StorageFactory, type StorageUnderTest } from "./helpers.js";
 
 /** The DocStore contract: every engine passes exactly these tests. */
@@ -43,12 +43,33 @@ export function runDocStoreContract(engine: string, factory: StorageFactory): vo
       for (const name of names) expect(textOf(await docs.load(name))).toBe(`text of ${name}`);
     });
 
-    it("keeps every one of many appends made without waiting", async () => {
+    it("keeps every one of many appends made without waiting, merged into entries of at most maxUpdatesPerEntry", async () => {
       const writer = new Y.Doc();
       const updates = Array.from({ length: 200 }, (_, i) => textUpdate(writer, `${i},`));
       await Promise.all(updates.map((u) => docs.append("main/burst", u)));
       expect(textOf(await docs.load("main/burst"))).toBe(writer.getText("t").toString());
-      expect((await docs.stats("main/burst")).updates).toBe(200);
+      expect((await docs.stats("main/burst")).updates).toBe(Math.ceil(200 / storageDefaults.maxUpdatesPerEntry));
+    });
+
+    it("keeps every document's appends when many documents append at once, with compactions and deletions among them", async () => {
+      const names = Array.from({ length: 8 }, (_, i) => `main/doc-${i}`);
+      const writers = names.map(() => new Y.Doc());
+      const pending: Promise<void>[] = [];
+      for (let round = 0; round < 20; round++) {
+        for (const [i, name] of names.entries()) {
+          pending.push(docs.append(name, textUpdate(writers[i]!, `${round},`)));
+          if (round === 10 && i % 2 === 0) pending.push(docs.compact(name));
+        }
+        if (round === 5) {
+          pending.push(docs.delete("main/doc-7"));
+          writers[7] = new Y.Doc(); // starts afresh: later updates must not depend on the deleted ones
+        }
+        if (round % 4 === 0) await pending.at(-1);
+      }
+      await Promise.all(pending);
+      for (const [i, name] of names.entries()) expect(textOf(await docs.load(name))).toBe(writers[i]!.getText("t").toString());
+      // deleted after round 5's append: rounds 6..19 are what is left
+      expect(writers[7]!.getText("t").toString()).toBe(Array.from({ length: 14 }, (_, i) => `${i + 6},`).join(""));
     });
 
     it("compacts the log into one snapshot of the same content", async () => {

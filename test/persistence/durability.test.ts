@@ -50,7 +50,6 @@ describe("LevelDB storage across processes", () => {
     const numbers = doc.getMap<number>("numbers");
     const missing = reported.filter((n) => numbers.get(`k${n}`) !== n);
     expect(missing).toEqual([]);
-    expect((await storage.docs.stats("main/durable")).updates).toBeGreaterThanOrEqual(reported.length);
   });
 
   it("keeps every key-value write that resolved before a SIGKILL", async () => {

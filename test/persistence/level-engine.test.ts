@@ -8,8 +8,10 @@ import {
   StorageError,
   type ByteDb,
 } from "../../persistence/index.js";
-import { updateKey } from "../../persistence/doc-keys.js";
-import { gatedDb, touches } from "./gated-db.js";
+import { decodeLogEnd } from "../../persistence/ack-record.js";
+import { ackedKey, logRange, updateKey } from "../../persistence/doc-keys.js";
+import type { BatchOp } from "../../persistence/byte-db.js";
+import { gatedDb, reads, touches } from "./gated-db.js";
 import { makeTempDir, removeDir, textOf, textUpdate } from "./helpers.js";
 
 /** The real LevelDB, counting range reads of whole entries: what reading a document's log state from disk costs. */
@@ -42,41 +44,88 @@ describe("LevelDB engine under slow and failing writes", () => {
     return new RoomKvStore(room, dir, new LevelKvBackend(room, db, { location: dir, sync: false, isClosed: () => false }));
   }
 
-  it("lets room B append while room A's write is held", async () => {
+  it("commits the appends of documents waiting together in one batch, each with the record of its log's end", async () => {
     const gate = gatedDb(level);
     const docs = new LevelDocStore(gate.db, { location: dir });
-    const held = gate.hold(touches("room-a"));
-    const events: string[] = [];
-    const slowA = docs.append("room-a", textUpdate(new Y.Doc(), "a")).then(() => events.push("a appended"));
-    await held.entered;
+    const writerA = new Y.Doc();
     const writerB = new Y.Doc();
-    for (let i = 0; i < 5; i++) {
-      await docs.append("room-b", textUpdate(writerB, `${i}`));
-      events.push(`b appended ${i}`);
-    }
-    held.release();
-    await slowA;
-    expect(events).toEqual(["b appended 0", "b appended 1", "b appended 2", "b appended 3", "b appended 4", "a appended"]);
-    expect(textOf(await docs.load("room-a"))).toBe("a");
+    await Promise.all([
+      docs.append("room-a", textUpdate(writerA, "a1 ")),
+      docs.append("room-b", textUpdate(writerB, "b1")),
+      docs.append("room-a", textUpdate(writerA, "a2")),
+    ]);
+    expect(gate.batches).toHaveLength(1);
+    const keysOf = (ops: BatchOp[]) => ops.map((op) => Buffer.from(op.key).toString("hex"));
+    const hex = (key: Uint8Array) => Buffer.from(key).toString("hex");
+    const written = keysOf(gate.batches[0]!);
+    // room-a's two appends are one merged entry; each document's ack record is in the batch, saying where its log ends
+    expect(written).toEqual(expect.arrayContaining([hex(updateKey("room-a", 0)), hex(updateKey("room-b", 0)), hex(ackedKey("room-a")), hex(ackedKey("room-b"))]));
+    expect(written).not.toContain(hex(updateKey("room-a", 1)));
+    expect(decodeLogEnd(await level.get(ackedKey("room-a")))).toEqual({ clock: 0, updates: 1 });
+    expect(decodeLogEnd(await level.get(ackedKey("room-b")))).toEqual({ clock: 0, updates: 1 });
+    expect(textOf(await docs.load("room-a"))).toBe("a1 a2");
+    expect(textOf(await docs.load("room-b"))).toBe("b1");
   });
 
-  it("lets room B append while room A is being compacted, and keeps A's appends made meanwhile", async () => {
+  it("keeps each document's order of entries when its appends share batches with another's", async () => {
+    const gate = gatedDb(level);
+    const docs = new LevelDocStore(gate.db, { location: dir, commitIntervalMs: 0 });
+    const writerA = new Y.Doc();
+    const writerB = new Y.Doc();
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < 30; i++) {
+      pending.push(docs.append("room-a", textUpdate(writerA, `${i},`)));
+      pending.push(docs.append("room-b", textUpdate(writerB, `${i},`)));
+      if (i % 3 === 0) await pending.at(-1); // some batches hold a few appends, some one
+    }
+    await Promise.all(pending);
+    expect(gate.batches.length).toBeGreaterThan(5);
+    for (const name of ["room-a", "room-b"]) {
+      // Each entry starts where the one before it ended: the log holds the appends in the order they were made.
+      const entries = await level.values(logRange(name)).all();
+      const ranges = entries.map((entry) => Y.parseUpdateMeta(entry));
+      for (let i = 1; i < ranges.length; i++) {
+        const [client] = ranges[i]!.from.keys();
+        expect(ranges[i]!.from.get(client!)).toBe(ranges[i - 1]!.to.get(client!));
+      }
+    }
+    expect(textOf(await docs.load("room-a"))).toBe(writerA.getText("t").toString());
+  });
+
+  it("fails only the document whose share of a batch cannot be built; the other's appends in it land", async () => {
+    const gate = gatedDb(level);
+    const docs = new LevelDocStore(gate.db, { location: dir });
+    gate.failRead(reads("room-a"), new Error("I/O error (simulated)")); // reading room-a's log end, to number its entry
+    const results = await Promise.allSettled([
+      docs.append("room-a", textUpdate(new Y.Doc(), "a")),
+      docs.append("room-b", textUpdate(new Y.Doc(), "b")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
+    expect(((results[0] as PromiseRejectedResult).reason as StorageError).message).toContain('"room-a"');
+    expect(gate.batches).toHaveLength(1); // room-b went out in the batch room-a failed to join
+    expect(textOf(await docs.load("room-b"))).toBe("b");
+    await docs.append("room-a", textUpdate(new Y.Doc(), "again")); // a retry works
+    expect(textOf(await docs.load("room-a"))).toBe("again");
+  });
+
+  it("lets room B and room A's own appends land while room A's compaction reads its log", async () => {
     const gate = gatedDb(level);
     const docs = new LevelDocStore(gate.db, { location: dir });
     const writerA = new Y.Doc();
     for (let i = 0; i < 10; i++) await docs.append("room-a", textUpdate(writerA, `${i}`));
-    const held = gate.hold((ops) => touches("room-a")(ops) && ops.some((op) => op.type === "del"));
+    const held = gate.holdRead(reads("room-a"));
     const events: string[] = [];
     const compaction = docs.compact("room-a").then(() => events.push("a compacted"));
     await held.entered;
-    const lateA = docs.append("room-a", textUpdate(writerA, "late")).then(() => events.push("a appended"));
+    await docs.append("room-a", textUpdate(writerA, "late"));
+    events.push("a appended");
     await docs.append("room-b", textUpdate(new Y.Doc(), "b"));
     events.push("b appended");
     held.release();
-    await Promise.all([compaction, lateA]);
-    expect(events).toEqual(["b appended", "a compacted", "a appended"]);
+    await compaction;
+    expect(events).toEqual(["a appended", "b appended", "a compacted"]);
     expect(textOf(await docs.load("room-a"))).toBe(writerA.getText("t").toString());
-    expect(await docs.stats("room-a")).toMatchObject({ updates: 2 });
+    expect(await docs.stats("room-a")).toMatchObject({ updates: 2 }); // the snapshot, and the append it did not merge
   });
 
   it("lets room B's key-value writes through while room A's are held", async () => {

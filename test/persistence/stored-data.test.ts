@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LeveldbPersistence } from "y-leveldb";
 import * as Y from "yjs";
 import { openStorage, StorageError, type Storage, type StorageWarning } from "../../persistence/index.js";
-import { sealKey, updateKey } from "../../persistence/doc-keys.js";
+import { sealKey, updateKey, updateKeyOf } from "../../persistence/doc-keys.js";
 import { UPDATE_FORMAT_CHECK_VERSION } from "../../src/protocol/update-format.js";
 import { encodeString, roomPrefix } from "../../persistence/kv-codec.js";
 import { makeTempDir, removeDir, textOf, textUpdate, writeRaw } from "./helpers.js";
@@ -92,7 +92,7 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
   it("compacts a long log in the background after loading it, keeping appends made meanwhile", async () => {
     const writer = new Y.Doc();
     const docs = (await open()).docs;
-    await Promise.all(Array.from({ length: 600 }, (_, i) => docs.append("main/long", textUpdate(writer, `${i},`))));
+    for (let i = 0; i < 600; i++) await docs.append("main/long", textUpdate(writer, `${i},`)); // an entry each
     expect(textOf(await docs.load("main/long"))).toBe(writer.getText("t").toString());
     await docs.append("main/long", textUpdate(writer, "late"));
     await close(); // waits for the background compaction
@@ -177,6 +177,13 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
     }
     await kv.put("bad", "fixed");
     expect(await kv.list()).toEqual(new Map<string, unknown>([["bad", "fixed"], ["good", 1]]));
+  });
+
+  it("encodes a document's log keys as y-leveldb does, whatever the clock", () => {
+    for (const name of ["main/a", "chat/é😀", ""]) {
+      const keyOf = updateKeyOf(name);
+      for (const clock of [0, 1, 255, 256, 65_535, 2 ** 24 + 7, 2 ** 32 - 2]) expect(keyOf(clock)).toEqual(updateKey(name, clock));
+    }
   });
 
   it("writes documents y-leveldb can read", async () => {

@@ -1,0 +1,15 @@
+import * as Y from "yjs";
+
+/**
+ * The log entries one run of appended updates becomes (group-commit.ts bounds a run at `defaults.maxUpdatesPerEntry`:
+ * `Y.mergeUpdates` grows worse than linearly with its inputs): their merge, or each update as it came when they cannot
+ * be merged (an update Yjs cannot read is stored as given, as a lone append is; loading skips and reports it).
+ */
+export function entriesOfRun(updates: readonly Uint8Array[]): Uint8Array[] {
+  if (updates.length === 1) return [updates[0]!];
+  try {
+    return [Y.mergeUpdates(updates as Uint8Array[])];
+  } catch {
+    return [...updates];
+  }
+}

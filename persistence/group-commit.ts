@@ -1,0 +1,183 @@
+/**
+ * The one place where writes are coalesced: every writer (a document) queues jobs here, and the jobs waiting when
+ * the engine is ready go out as one atomic commit (one LevelDB batch and one fsync; later, one PostgreSQL transaction),
+ * whatever document they belong to. Consecutive small items of one writer (a document's appends) join one run, which
+ * the writer turns into its share of the batch (one merged log entry per run). Engine-agnostic: the engine's part is
+ * `commit(ops, writers)`; docs/persistence.md ("Group commit") describes the interface.
+ */
+
+/** A writer's share of a batch: the operations one job writes. Runs just before its batch commits. */
+export type BuildOps<Op> = () => Promise<Op[]> | Op[];
+
+/** One document (or anything with its own order of writes) taking part in batches. */
+export interface Writer<Op> {
+  /**
+   * Called once per batch after this writer's jobs in it are built, when they produced operations: the operations
+   * that close its share (e.g. the record of the log's end after the batch). Throwing fails only this writer's jobs.
+   */
+  seal(): Promise<Op[]> | Op[];
+  /** This writer's jobs of a batch did not land (the commit or its seal failed): forget what their builds assumed. */
+  failed(): void;
+}
+
+export interface GroupCommitOptions<Op, W extends Writer<Op>> {
+  /** Writes `ops` atomically and durably; `writers`: those with operations in it (in the order their ops appear). */
+  commit(ops: Op[], writers: readonly W[]): Promise<void>;
+  /** Most jobs (runs count as one) in one batch; the rest go in the next. */
+  maxJobsPerBatch: number;
+  /** Most items one run takes (merging grows worse than linearly with the items merged). */
+  maxItemsPerRun: number;
+  /**
+   * Least time between the starts of two commits while several writers are writing. 0: the next batch starts as soon
+   * as the last one landed (it holds what arrived meanwhile). Above 0, while writers other than the ones waiting
+   * wrote in the last batch (or several are waiting), the next batch waits until this long after the last one began,
+   * so that theirs join it: fewer commits (fsyncs) for the same writes. A lone writer, or an idle store, commits at
+   * once: waiting would gather nothing.
+   */
+  commitIntervalMs: number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+interface Job<Op> {
+  build: BuildOps<Op>;
+  /** One per call that queued it (a run has one per item). */
+  waiters: Waiter[];
+  /** Set for a run: its items; `open` while more may join. */
+  run?: { items: unknown[]; open: boolean };
+}
+
+const resolveJob = (job: Job<unknown>): void => job.waiters.forEach((waiter) => waiter.resolve());
+const rejectJob = (job: Job<unknown>, error: unknown): void => job.waiters.forEach((waiter) => waiter.reject(error));
+
+/** Group commit across writers: one commit in flight at a time, each holding every job that waited for it. */
+export class GroupCommitter<Op, W extends Writer<Op>> {
+  /** Each writer's jobs not yet in a batch, writers in the order they first queued. */
+  readonly #queued = new Map<W, Job<Op>[]>();
+  #queuedJobs = 0;
+  /** The running drain; cleared in the same microtask as its last look at the queue, so no job is stranded. */
+  #draining: Promise<void> | null = null;
+  #lastCommitAt = -Infinity;
+  /** The writers of the last batch: whether others than the waiting ones are writing (see `commitIntervalMs`). */
+  #lastWriters: ReadonlySet<W> = new Set();
+
+  constructor(private readonly options: GroupCommitOptions<Op, W>) {}
+
+  /** Queues a job of `writer`; resolves once its batch has committed, rejects with its build's or the commit's error. */
+  enqueue(writer: W, build: BuildOps<Op>): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.#push(writer, { build, waiters: [{ resolve, reject }] }));
+  }
+
+  /**
+   * Queues `item` for `writer` in a run: it joins the writer's last queued job if that is a run that has not started
+   * and has room, else starts one whose `build` gets all of its items (in queue order). Resolves like `enqueue`.
+   */
+  add<T>(writer: W, item: T, build: (items: T[]) => Promise<Op[]> | Op[]): Promise<void> {
+    const last = this.#queued.get(writer)?.at(-1);
+    if (last?.run?.open && last.run.items.length < this.options.maxItemsPerRun) {
+      last.run.items.push(item);
+      return new Promise<void>((resolve, reject) => last.waiters.push({ resolve, reject }));
+    }
+    const run = { items: [item] as unknown[], open: true };
+    return new Promise<void>((resolve, reject) =>
+      this.#push(writer, { build: () => build(run.items as T[]), waiters: [{ resolve, reject }], run }),
+    );
+  }
+
+  #push(writer: W, job: Job<Op>): void {
+    const jobs = this.#queued.get(writer);
+    if (jobs) jobs.push(job);
+    else this.#queued.set(writer, [job]);
+    this.#queuedJobs++;
+    this.#draining ??= this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      // Let the caller's synchronous burst join the first batch.
+      await Promise.resolve();
+      while (this.#queuedJobs > 0) {
+        const wait = this.#lastCommitAt + this.options.commitIntervalMs - performance.now();
+        if (wait > 0 && this.#othersWriting()) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.#lastCommitAt = performance.now();
+        const batch = this.#takeBatch();
+        this.#lastWriters = new Set(batch.keys());
+        await this.#commitBatch(batch);
+      }
+    } finally {
+      this.#draining = null;
+    }
+  }
+
+  /** Whether waiting could gather more writers: several wait now, or one of the last batch's does not. */
+  #othersWriting(): boolean {
+    if (this.#queued.size > 1) return true;
+    for (const writer of this.#lastWriters) if (!this.#queued.has(writer)) return true;
+    return false;
+  }
+
+  /** Up to `maxJobsPerBatch` jobs, each writer's in its order; what does not fit stays first in line. */
+  #takeBatch(): Map<W, Job<Op>[]> {
+    const batch = new Map<W, Job<Op>[]>();
+    let room = this.options.maxJobsPerBatch;
+    for (const [writer, jobs] of this.#queued) {
+      if (room === 0) break;
+      const taken = jobs.length <= room ? jobs : jobs.splice(0, room);
+      if (taken === jobs) this.#queued.delete(writer);
+      for (const job of taken) if (job.run) job.run.open = false; // later items start a new run, in a later batch
+      batch.set(writer, taken);
+      room -= taken.length;
+      this.#queuedJobs -= taken.length;
+    }
+    return batch;
+  }
+
+  async #commitBatch(batch: Map<W, Job<Op>[]>): Promise<void> {
+    // Writers build at once (one's slow read does not hold the others up); each writer's jobs in order.
+    const shares = await Promise.all([...batch].map(([writer, jobs]) => this.#build(writer, jobs)));
+    const ops: Op[] = [];
+    const writers: W[] = [];
+    for (const share of shares) {
+      if (!share || share.ops.length === 0) continue;
+      for (const op of share.ops) ops.push(op); // a compaction can delete 100k+ entries: no spread
+      writers.push(share.writer);
+    }
+    try {
+      if (ops.length > 0) await this.options.commit(ops, writers);
+    } catch (error) {
+      for (const share of shares) {
+        if (!share) continue;
+        if (share.ops.length > 0) share.writer.failed();
+        for (const job of share.built) rejectJob(job, error);
+      }
+      return;
+    }
+    for (const share of shares) if (share) for (const job of share.built) resolveJob(job);
+  }
+
+  /** One writer's share: its jobs' operations and its seal. A job whose build throws fails alone. */
+  async #build(writer: W, jobs: Job<Op>[]): Promise<{ writer: W; ops: Op[]; built: Job<Op>[] } | undefined> {
+    const ops: Op[] = [];
+    const built: Job<Op>[] = [];
+    for (const job of jobs) {
+      try {
+        for (const op of await job.build()) ops.push(op);
+        built.push(job);
+      } catch (error) {
+        rejectJob(job, error);
+      }
+    }
+    if (ops.length === 0) return { writer, ops, built };
+    try {
+      for (const op of await writer.seal()) ops.push(op);
+    } catch (error) {
+      writer.failed();
+      for (const job of built) rejectJob(job, error);
+      return undefined;
+    }
+    return { writer, ops, built };
+  }
+}

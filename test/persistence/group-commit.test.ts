@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { GroupCommitter, type Writer } from "../../persistence/group-commit.js";
+import { withTimeout } from "./helpers.js";
+
+/** A writer that closes its share of each batch with a `${name}:sealed` op, and counts its failures. */
+class NamedWriter implements Writer<string> {
+  failures = 0;
+  failSeal = false;
+  constructor(readonly name: string) {}
+  seal(): string[] {
+    if (this.failSeal) throw new Error(`seal of ${this.name} failed`);
+    return [`${this.name}:sealed`];
+  }
+  failed(): void {
+    this.failures++;
+  }
+}
+
+/** A committer whose commits are recorded (it is pure: no LevelDB needed). */
+function recording(options: { maxJobsPerBatch?: number; maxItemsPerRun?: number; commitIntervalMs?: number; failCommit?: (ops: string[]) => boolean } = {}) {
+  const commits: Array<{ ops: string[]; writers: string[] }> = [];
+  const committer = new GroupCommitter<string, NamedWriter>({
+    async commit(ops, writers) {
+      if (options.failCommit?.(ops)) throw new Error("commit failed");
+      commits.push({ ops, writers: writers.map((writer) => writer.name) });
+    },
+    maxJobsPerBatch: options.maxJobsPerBatch ?? 512,
+    maxItemsPerRun: options.maxItemsPerRun ?? 64,
+    commitIntervalMs: options.commitIntervalMs ?? 0,
+  });
+  return { committer, commits };
+}
+
+const job = (op: string) => () => [op];
+const joined = (items: string[]) => [items.join("+")];
+
+describe("GroupCommitter (cross-document group commit)", () => {
+  it("commits the jobs of every writer waiting together as one batch, each writer's share sealed", async () => {
+    const { committer, commits } = recording();
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    await Promise.all([committer.enqueue(a, job("a1")), committer.enqueue(b, job("b1")), committer.enqueue(a, job("a2"))]);
+    expect(commits).toEqual([{ ops: ["a1", "a2", "a:sealed", "b1", "b:sealed"], writers: ["a", "b"] }]);
+  });
+
+  it("keeps each writer's order across batches, what arrives during a commit going in the next", async () => {
+    const { committer, commits } = recording();
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    let entered!: () => void;
+    let release!: () => void;
+    const building = new Promise<void>((resolve) => (entered = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const first = committer.enqueue(a, async () => (entered(), await released, ["a1"]));
+    await building; // the first batch is being built
+    const later = [committer.enqueue(b, job("b1")), committer.enqueue(a, job("a2")), committer.enqueue(a, job("a3"))];
+    release();
+    await Promise.all([first, ...later]);
+    expect(commits.map((c) => c.ops)).toEqual([["a1", "a:sealed"], ["b1", "b:sealed", "a2", "a3", "a:sealed"]]);
+  });
+
+  it("joins a writer's consecutive items into runs of at most maxItemsPerRun, one build each", async () => {
+    const { committer, commits } = recording({ maxItemsPerRun: 3 });
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    const added = ["1", "2", "3", "4"].map((item) => committer.add(a, item, joined));
+    const between = committer.enqueue(a, job("compact")); // ends the run: later items start another
+    const after = ["5", "6"].map((item) => committer.add(a, item, joined));
+    const other = committer.add(b, "x", joined);
+    await Promise.all([...added, between, ...after, other]);
+    expect(commits.map((c) => c.ops)).toEqual([["1+2+3", "4", "compact", "5+6", "a:sealed", "x", "b:sealed"]]);
+  });
+
+  it("fails only the job whose build throws: the writer's other jobs and other writers land", async () => {
+    const { committer, commits } = recording();
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    const results = await Promise.allSettled([
+      committer.enqueue(a, job("a1")),
+      committer.enqueue(a, () => {
+        throw new Error("bad build");
+      }),
+      committer.enqueue(b, job("b1")),
+      committer.enqueue(a, job("a2")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect(commits).toEqual([{ ops: ["a1", "a2", "a:sealed", "b1", "b:sealed"], writers: ["a", "b"] }]);
+  });
+
+  it("fails a writer whose seal throws, alone: its jobs reject and it is told, the others land", async () => {
+    const { committer, commits } = recording();
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    a.failSeal = true;
+    const results = await Promise.allSettled([committer.enqueue(a, job("a1")), committer.enqueue(b, job("b1"))]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
+    expect(commits).toEqual([{ ops: ["b1", "b:sealed"], writers: ["b"] }]);
+    expect([a.failures, b.failures]).toEqual([1, 0]);
+  });
+
+  it("rejects every job of a batch whose commit fails and tells each writer; the next batch is written", async () => {
+    const { committer, commits } = recording({ failCommit: (ops) => ops.includes("bad") });
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    const failed = await Promise.allSettled([committer.enqueue(a, job("bad")), committer.add(b, "b1", joined)]);
+    expect(failed.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect([a.failures, b.failures]).toEqual([1, 1]);
+    await committer.enqueue(b, job("b2"));
+    expect(commits.map((c) => c.ops)).toEqual([["b2", "b:sealed"]]);
+  });
+
+  it("caps the jobs in one batch, across writers, keeping each writer's order", async () => {
+    const { committer, commits } = recording({ maxJobsPerBatch: 2 });
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    await Promise.all([committer.enqueue(a, job("a1")), committer.enqueue(a, job("a2")), committer.enqueue(a, job("a3")), committer.enqueue(b, job("b1"))]);
+    expect(commits.map((c) => c.ops)).toEqual([["a1", "a2", "a:sealed"], ["a3", "a:sealed", "b1", "b:sealed"]]);
+  });
+
+  it("while several writers write, holds what arrives within commitIntervalMs of the last commit for one batch", async () => {
+    const { committer, commits } = recording({ commitIntervalMs: 50 });
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    await Promise.all([committer.enqueue(a, job("a1")), committer.enqueue(b, job("b1"))]);
+    const later = [committer.enqueue(a, job("a2"))]; // b wrote in the last batch: a2 waits for it
+    await new Promise((resolve) => setImmediate(resolve));
+    later.push(committer.enqueue(b, job("b2")));
+    await Promise.all(later);
+    expect(commits.map((c) => c.ops)).toEqual([
+      ["a1", "a:sealed", "b1", "b:sealed"],
+      ["a2", "a:sealed", "b2", "b:sealed"],
+    ]);
+  });
+
+  it("never makes a lone writer wait for commitIntervalMs", async () => {
+    const { committer, commits } = recording({ commitIntervalMs: 10_000 });
+    const a = new NamedWriter("a");
+    for (const op of ["a1", "a2", "a3"]) await withTimeout(committer.enqueue(a, job(op)), 1_000, `${op} committed`);
+    expect(commits).toHaveLength(3);
+  });
+
+  it("takes a job writing hundreds of thousands of operations", async () => {
+    const { committer, commits } = recording();
+    await committer.enqueue(new NamedWriter("a"), () => Array.from({ length: 300_000 }, (_, i) => `${i}`));
+    expect(commits[0]!.ops).toHaveLength(300_001);
+  });
+});

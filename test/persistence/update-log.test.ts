@@ -1,0 +1,78 @@
+/**
+ * A room's UpdateLog over the real LevelDB engine: updates go to the store as they are applied, the store's batches
+ * fail and recover, and `whenDurable()` tells the truth throughout.
+ */
+import { Level } from "level";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { LevelDocStore } from "../../persistence/index.js";
+import { UpdateLog } from "../../src/yjs/update-log.js";
+import { gatedDb, touches } from "./gated-db.js";
+import { makeTempDir, removeDir, textOf, textUpdate, withTimeout } from "./helpers.js";
+
+/** A logger that keeps what it was told. */
+function recordingLogger() {
+  const events: Array<{ event: string; fields: Record<string, unknown> }> = [];
+  const record = (event: string, fields: Record<string, unknown> = {}) => void events.push({ event, fields });
+  return { logger: { info: record, warn: record, error: record }, events };
+}
+
+describe("UpdateLog over the LevelDB engine", () => {
+  let dir: string;
+  let level: Level<Uint8Array, Uint8Array>;
+  beforeEach(async () => {
+    dir = await makeTempDir();
+    level = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+    await level.open();
+  });
+  afterEach(async () => {
+    await level.close();
+    await removeDir(dir);
+  });
+
+  it("retries a failed batch; updates made meanwhile wait, go with the retry, and everything is acknowledged once stored", async () => {
+    const gate = gatedDb(level);
+    const docs = new LevelDocStore(gate.db, { location: dir });
+    const { logger, events } = recordingLogger();
+    const log = new UpdateLog({ store: docs, name: "main/doc", logger });
+    const writer = new Y.Doc();
+    gate.fail(touches("main/doc"), new Error("No space left on device (simulated)"));
+    log.append(textUpdate(writer, "one "));
+    const failFast = log.whenDurable({ failFast: true }).catch((error: { code?: string }) => error.code);
+    expect(await withTimeout(failFast, 5_000, "the fail-fast waiter")).toBe("ERR_STORAGE_FULL");
+    expect(events.map((e) => e.event)).toEqual(["yjs.append_failed"]);
+    // While the retry waits, a fail-fast caller hears it at once and later updates are held back with the failed one.
+    log.append(textUpdate(writer, "two "));
+    await expect(log.whenDurable({ failFast: true })).rejects.toMatchObject({ code: "ERR_STORAGE_FULL" });
+    log.append(textUpdate(writer, "three"));
+    await withTimeout(log.whenDurable(), 5_000, "the retry");
+    expect(events.map((e) => e.event)).toEqual(["yjs.append_failed", "yjs.append_recovered"]);
+    expect(textOf(await docs.load("main/doc"))).toBe("one two three");
+    expect(log.busy).toBe(false);
+  });
+
+  it("acknowledges nothing past an update whose batch failed, even when a later batch lands first", async () => {
+    const gate = gatedDb(level);
+    const docs = new LevelDocStore(gate.db, { location: dir });
+    const { logger } = recordingLogger();
+    const log = new UpdateLog({ store: docs, name: "main/doc", logger });
+    const writer = new Y.Doc();
+    const held = gate.hold(touches("main/doc"));
+    log.append(textUpdate(writer, "a"));
+    await held.entered; // "a" is being written
+    log.append(textUpdate(writer, "b")); // handed over at once: it waits for the next batch
+    const stored = gate.batches.length;
+    let acknowledged = false;
+    const durable = log.whenDurable().then(() => (acknowledged = true));
+    held.release(new Error("I/O error (simulated)")); // "a" fails; "b" lands in the next batch
+    await withTimeout(waitFor(() => gate.batches.length > stored), 5_000, "the batch with b");
+    expect(acknowledged).toBe(false); // "a" is not stored yet: nothing after it may be acknowledged
+    await withTimeout(durable, 5_000, "the retry of a");
+    expect(textOf(await docs.load("main/doc"))).toBe("ab");
+  });
+});
+
+/** Resolves once `check` holds (polled each turn of the event loop). */
+async function waitFor(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setImmediate(resolve));
+}
