@@ -14,6 +14,7 @@ import { ConnectionSet, prepareTags } from "./connections.js";
 import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
 import { closeSocketsWithin } from "./socket-close.js";
+import type { Durability } from "./document-storage.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { ConnectionContext, Context, Room, Server } from "./party-types.js";
@@ -34,6 +35,8 @@ export interface RoomDeps {
   alarmPending(): boolean;
   context: Context;
   limits: Limits;
+  /** The server's durability for document parties (see `DocumentStorage.durability`). */
+  durability: Durability;
   logger: Logger;
   /** Unsent bytes, per connection and server-wide. */
   sendBudget: SendBudget;

@@ -13,6 +13,7 @@ import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError, codeOf } from "./errors.js";
 import { trustedProxyCount, type TrustProxy } from "./client-address.js";
 import { CronScheduler } from "./crons.js";
+import { durabilityOf, type Durability } from "./document-storage.js";
 import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
 import { handleConnect, handleHttp } from "./http-handler.js";
@@ -64,6 +65,12 @@ export interface CreateServerOptions {
    * socket's address, and whatever a client sends in those headers is overwritten.
    */
   trustProxy?: TrustProxy;
+  /**
+   * When a change of a shared document (the Yjs parties) reaches the other collaborators: `"fast"` (default) as soon
+   * as it is applied; `"strict"` only once it is stored, so a crash never takes back what anyone saw. A party may set
+   * its own (`static durability`, the `durability` option of y-partykit's `onConnect`).
+   */
+  durability?: Durability;
   /** Exact paths (e.g. `"/rooms"`) whose WebSockets go to a handler, which may open in-process connections to rooms. */
   sockets?: Record<string, SocketHandler>;
 }
@@ -115,6 +122,7 @@ class Server implements YpartyServer, ServerCore {
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Set<WsSocket>();
   readonly listsRooms: boolean;
+  readonly durability: Durability;
   readonly trustedProxies: number;
   readonly sockets: ReadonlyMap<string, SocketHandler>;
   readonly publicServer = this;
@@ -137,6 +145,7 @@ class Server implements YpartyServer, ServerCore {
     this.#ownsStorage = !options.storage;
     this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
+    this.durability = durabilityOf(options.durability);
     this.trustedProxies = trustedProxyCount(options.trustProxy);
     this.sockets = new Map(Object.entries(options.sockets ?? {}));
     this.partyContext = new PartyContext(
@@ -308,6 +317,7 @@ class Server implements YpartyServer, ServerCore {
       alarmPending: () => alarms.isPending(party, roomId),
       context: this.partyContext.context,
       limits: this.limits,
+      durability: this.durability,
       logger: this.logger,
       sendBudget: this.sendBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),

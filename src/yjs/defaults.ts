@@ -92,3 +92,4 @@ export const IDLE_UNLOAD_MS = 30_000;
  * document on a cold process), and the rest of the answer would wait behind it.
  */
 export const STORED_ANSWER_DRAIN_MS = 200;
+

@@ -51,6 +51,7 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
       callback: options.callback,
       maxAwarenessIdsPerConnection: options.maxAwarenessIdsPerConnection,
       maxUpdateStructs: options.maxUpdateStructs,
+      durability: options.durability ?? storage?.durability,
       logger,
       maxDocumentBytes: storage?.maxDocumentBytes,
     });

@@ -11,6 +11,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type * as Y from "yjs";
 import { encodeCustomMessage } from "../protocol/index.js";
+import type { Durability } from "../runtime/document-storage.js";
 import type { Logger } from "../runtime/log.js";
 import type * as Party from "../runtime/party-types.js";
 import { MAX_AWARENESS_IDS_PER_CONNECTION } from "./defaults.js";
@@ -49,6 +50,11 @@ export class YServer implements Party.Server {
   static maxAwarenessIdsPerConnection: number = MAX_AWARENESS_IDS_PER_CONNECTION;
   /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 100 000); more: 1009 / 413. */
   static maxUpdateStructs: number | undefined = undefined;
+  /**
+   * yparty: when a change reaches the other connections: `"strict"` only once it is stored (with `persist`),
+   * `"fast"` as soon as it is applied. Default: the server's (`createServer({ durability })`, `"fast"`).
+   */
+  static durability: Durability | undefined = undefined;
 
   #session: DocumentSession | undefined;
   #lastStop: Promise<void> | undefined;
@@ -180,6 +186,7 @@ export class YServer implements Party.Server {
       room: this.room.id,
       gc: ctor.gc ?? policy === undefined,
       maxUpdateStructs: ctor.maxUpdateStructs,
+      durability: ctor.durability ?? storage?.durability,
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: loadsToo ? () => this.onLoad() : undefined,
       callback: savesToo ? { handler: (doc) => savingDocument.run(doc as SharedDoc, () => this.onSave()), ...ctor.callbackOptions } : undefined,

@@ -81,6 +81,8 @@ export interface ProjectConfig {
   crons: Record<string, string>;
   /** `GET /parties/{party}` lists rooms (default true). */
   listRooms: boolean;
+  /** `durability` of yparty.json: the server's default for document parties. */
+  durability: "fast" | "strict" | undefined;
   /** Proxies in front whose X-Forwarded-For gives the client's address (`createServer({ trustProxy })`). */
   trustProxy: boolean | number;
   /** The rooms protocol: the module defining the room types (absolute), and the socket path. */
@@ -217,6 +219,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     ...(serve ? { serve } : {}),
     crons,
     listRooms: file.listRooms ?? true,
+    durability: file.durability,
     trustProxy,
     ...(rooms ? { rooms } : {}),
     limits,

@@ -50,6 +50,8 @@ export const configShape = object({
   crons: recordOf(str),
   // false: GET /parties/{party} does not list room names (yparty's own field).
   listRooms: bool,
+  // When a document change reaches the other collaborators (yparty's own): "fast" (default) or "strict" (once stored).
+  durability: enumOf("fast", "strict"),
   // The client's address comes from X-Forwarded-For of this many proxies in front (true: one); yparty's own field.
   trustProxy: oneOf(bool, num),
   // The rooms protocol (yparty's own): a module whose default export is defineRooms({ types }), mounted at path.
@@ -106,6 +108,7 @@ export interface ConfigFile {
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };
   crons?: Record<string, string>;
   listRooms?: boolean;
+  durability?: "fast" | "strict";
   trustProxy?: boolean | number;
   rooms?: string | { entry?: string; path?: string };
   limits?: Record<string, number>;

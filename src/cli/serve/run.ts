@@ -78,6 +78,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       ...assetsFor(project),
       crons: project.crons,
       listRooms: project.listRooms,
+      durability: project.durability,
       trustProxy: project.trustProxy,
       sockets: source.sockets,
       limits: project.limits,
