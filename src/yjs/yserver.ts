@@ -220,14 +220,9 @@ export class DocumentParty extends YServer {
   static override gc: boolean | undefined = true;
 
   /**
-   * Resolves once the connection is attached, without waiting for the document to load: its frames then reach
-   * the session while the room loads, so a fresh client's sync step 1 is answered from the stored bytes before
-   * the document is built from them (most of a cold load). The session holds every other frame until it is
-   * ready. A subclass that reads `this.document` after `await super.onConnect()` must `await` a load of its own
-   * (YServer's `onConnect`, which this skips, resolves after the load).
+   * A connection's frames reach the session as soon as it is attached (the session holds them while the document
+   * loads, so they are held once), and a fresh client's sync step 1 is answered from the stored bytes before the
+   * document is built from them (most of a cold load). Binary frames come as the bytes read, without a copy.
    */
-  override onConnect(connection: Party.Connection, ctx: Party.ConnectionContext): Promise<void> {
-    void super.onConnect(connection, ctx);
-    return Promise.resolve();
-  }
+  readonly options: Party.ServerOptions = { holdMessagesUntilConnected: false, binaryMessages: "uint8array" };
 }
