@@ -113,8 +113,12 @@ async function postUpdate(req: Request, access: DocumentAccess): Promise<Respons
   }
   if (await access.readOnly(req)) throw new YjsError("ERR_READ_ONLY", "This room is read-only");
   const update = await readBody(req);
-  validateUpdate(update);
-  const session = access.live() ?? (await access.open());
+  // A live room checks the update in the one walk before it is applied; a room is not loaded for a non-update.
+  let session = access.live();
+  if (!session) {
+    validateUpdate(update);
+    session = await access.open();
+  }
   try {
     await session.applyUpdate(update);
     const doc = session.doc;
