@@ -29,6 +29,8 @@ export interface DocumentStorage {
   maxDocumentBytes: number;
   /** The server's durability for documents whose party does not set its own. */
   durability: Durability;
+  /** `createServer({ documentLimits })`: the document layer's limits by name, passed on unread (that layer checks them). */
+  documentLimits: Readonly<Record<string, number>>;
   /**
    * The party keeps nothing of this room in memory (a request found no document): the runtime unloads the room
    * as soon as no connection, request or alarm holds it, instead of after `limits.idleUnloadMs`.

@@ -25,6 +25,8 @@ export interface PartyRoomParts {
   limits: Limits;
   /** See `DocumentStorage.durability`. */
   durability: Durability;
+  /** See `DocumentStorage.documentLimits`. */
+  documentLimits: Readonly<Record<string, number>>;
   /** See `DocumentStorage.unloadWhenIdle`. */
   unloadWhenIdle(): void;
 }
@@ -56,6 +58,7 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     logger: parts.logger,
     maxDocumentBytes: parts.limits.maxDocumentBytes,
     durability: parts.durability,
+    documentLimits: parts.documentLimits,
     unloadWhenIdle: parts.unloadWhenIdle,
   });
   return room;

@@ -37,6 +37,8 @@ export interface RoomDeps {
   limits: Limits;
   /** The server's durability for document parties (see `DocumentStorage.durability`). */
   durability: Durability;
+  /** The document layer's limits (see `DocumentStorage.documentLimits`). */
+  documentLimits: Readonly<Record<string, number>>;
   logger: Logger;
   /** Unsent bytes, per connection and server-wide. */
   sendBudget: SendBudget;

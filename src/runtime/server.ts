@@ -71,6 +71,11 @@ export interface CreateServerOptions {
    * its own (`static durability`, the `durability` option of y-partykit's `onConnect`).
    */
   durability?: Durability;
+  /**
+   * Limits of the Yjs parties for the whole server, by name (docs/yjs.md#limits-and-defaults): `maxBatchBytes`,
+   * `maxHttpUpdateBytes`, `maxBacklogFrames`, `maxUpdateStructs`. The runtime passes them on; the Yjs layer checks them.
+   */
+  documentLimits?: Record<string, number>;
   /** Exact paths (e.g. `"/rooms"`) whose WebSockets go to a handler, which may open in-process connections to rooms. */
   sockets?: Record<string, SocketHandler>;
 }
@@ -123,6 +128,7 @@ class Server implements YpartyServer, ServerCore {
   readonly fetchSockets = new Set<WsSocket>();
   readonly listsRooms: boolean;
   readonly durability: Durability;
+  readonly documentLimits: Readonly<Record<string, number>>;
   readonly trustedProxies: number;
   readonly sockets: ReadonlyMap<string, SocketHandler>;
   readonly publicServer = this;
@@ -146,6 +152,7 @@ class Server implements YpartyServer, ServerCore {
     this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
     this.durability = durabilityOf(options.durability);
+    this.documentLimits = Object.freeze({ ...options.documentLimits });
     this.trustedProxies = trustedProxyCount(options.trustProxy);
     this.sockets = new Map(Object.entries(options.sockets ?? {}));
     this.partyContext = new PartyContext(
@@ -318,6 +325,7 @@ class Server implements YpartyServer, ServerCore {
       context: this.partyContext.context,
       limits: this.limits,
       durability: this.durability,
+      documentLimits: this.documentLimits,
       logger: this.logger,
       sendBudget: this.sendBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),

@@ -13,7 +13,7 @@
 import * as Y from "yjs";
 import { errorResponse, methodNotAllowed } from "../runtime/errors.js";
 import { readAtMost } from "../runtime/http-bridge.js";
-import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
+import { YJS_LIMITS } from "./defaults.js";
 import { YjsError } from "./errors.js";
 import { docToJson } from "./json-export.js";
 import type { DocStats } from "../../persistence/types.js";
@@ -31,6 +31,8 @@ export interface DocumentAccess {
   readOnly(req: Request): boolean | Promise<boolean>;
   /** The request is done with `session` (the owner may unload it when no socket holds it). */
   done?(session: DocumentSession): void;
+  /** Largest POST body (default `YJS_LIMITS.maxHttpUpdateBytes`). */
+  maxBodyBytes?: number;
 }
 
 const BINARY = { "Content-Type": "application/octet-stream" };
@@ -112,7 +114,7 @@ async function postUpdate(req: Request, access: DocumentAccess): Promise<Respons
     throw new YjsError("ERR_UNSUPPORTED_MEDIA_TYPE", "POST a binary Yjs update as application/octet-stream");
   }
   if (await access.readOnly(req)) throw new YjsError("ERR_READ_ONLY", "This room is read-only");
-  const update = await readBody(req);
+  const update = await readBody(req, access.maxBodyBytes ?? YJS_LIMITS.maxHttpUpdateBytes);
   // A live room checks the update in the one walk before it is applied; a room is not loaded for a non-update.
   let session = access.live();
   if (!session) {
@@ -140,10 +142,10 @@ function heldBack(doc: Y.Doc, update: Uint8Array): boolean {
 }
 
 /** Reads the body with a running count, so a chunked body (no Content-Length) cannot grow past the limit in memory. */
-async function readBody(req: Request): Promise<Uint8Array> {
-  const tooBig = () => new YjsError("ERR_BODY_TOO_BIG", `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes`);
-  if (Number(req.headers.get("content-length") ?? 0) > MAX_HTTP_UPDATE_BYTES) throw tooBig();
-  const { bytes, over } = await readAtMost(req.body, MAX_HTTP_UPDATE_BYTES);
+async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooBig = () => new YjsError("ERR_BODY_TOO_BIG", `The body is over ${maxBytes} bytes`);
+  if (Number(req.headers.get("content-length") ?? 0) > maxBytes) throw tooBig();
+  const { bytes, over } = await readAtMost(req.body, maxBytes);
   if (over) throw tooBig();
   if (bytes.byteLength === 0) throw new YjsError("ERR_BAD_REQUEST", "The body is empty; POST a Yjs update");
   return bytes;

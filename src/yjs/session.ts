@@ -23,11 +23,11 @@ import { DocumentSize, encodedSize } from "./document-size.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
 import {
   MAX_AWARENESS_IDS_PER_CONNECTION,
-  MAX_BACKLOG_FRAMES,
   MAX_TYPE_DEPTH,
-  MAX_UPDATE_STRUCTS,
   READ_ONLY_REASON,
   STORED_ANSWER_DRAIN_MS,
+  YJS_LIMITS,
+  type YjsLimits,
 } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
 import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes, updateFrame } from "./frames.js";
@@ -65,8 +65,10 @@ export interface SessionOptions {
   onCustomMessage?: (conn: SessionConnection, message: string) => void;
   /** Awareness client ids one connection may own (default `MAX_AWARENESS_IDS_PER_CONNECTION`). */
   maxAwarenessIdsPerConnection?: number | undefined;
-  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`). */
+  /** Structs and deleted ranges one update may hold (default `limits.maxUpdateStructs`). */
   maxUpdateStructs?: number | undefined;
+  /** The server's Yjs limits (default `YJS_LIMITS`; rooms pass `createServer({ documentLimits })` resolved). */
+  limits?: Readonly<YjsLimits>;
   logger: Logger;
   /** Largest encoded document it takes (default `DEFAULT_LIMITS.maxDocumentBytes`; rooms pass the server's limit). */
   maxDocumentBytes?: number;
@@ -97,6 +99,7 @@ export class DocumentSession {
   readonly #awareness: AwarenessRelay<Peer>;
   readonly #size: DocumentSize;
   readonly #limits: UpdateLimits;
+  readonly #yjsLimits: Readonly<YjsLimits>;
   readonly #strict: boolean;
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
@@ -127,7 +130,8 @@ export class DocumentSession {
     this.#callbackOptions = options.callback;
     this.#strict = options.durability === "strict";
     this.#size = new DocumentSize(() => encodedSize(this.doc), options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes);
-    this.#limits = { maxStructs: options.maxUpdateStructs ?? MAX_UPDATE_STRUCTS, maxTypeDepth: MAX_TYPE_DEPTH };
+    this.#yjsLimits = options.limits ?? YJS_LIMITS;
+    this.#limits = { maxStructs: options.maxUpdateStructs ?? this.#yjsLimits.maxUpdateStructs, maxTypeDepth: MAX_TYPE_DEPTH };
     this.#answers = new SyncAnswers(this.#doc);
     this.#awareness = new AwarenessRelay(this.#doc.awareness, options.maxAwarenessIdsPerConnection ?? MAX_AWARENESS_IDS_PER_CONNECTION, (peer, clientId, reason) =>
       options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
@@ -280,7 +284,7 @@ export class DocumentSession {
     }
     if (this.#peers.has(conn)) return;
     this.#flush(); // its greeting must reflect every update received before it
-    const peer = new Peer(conn, options);
+    const peer = new Peer(conn, options, this.#yjsLimits.maxBatchBytes);
     this.#peers.set(conn, peer);
     if (this.#state === "ready") this.#greet(peer);
   }
@@ -315,7 +319,7 @@ export class DocumentSession {
     if (this.#state === "ready") return this.#handle(peer, frame);
     if (this.#state !== "created" && this.#state !== "loading") return;
     const backlog = (peer.backlog ??= []);
-    if (backlog.length >= MAX_BACKLOG_FRAMES) {
+    if (backlog.length >= this.#yjsLimits.maxBacklogFrames) {
       peer.close(CloseCode.TryAgainLater, "too many frames while the room loads");
       return void this.detach(conn);
     }

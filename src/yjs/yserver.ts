@@ -17,7 +17,7 @@ import type * as Party from "../runtime/party-types.js";
 import { MAX_AWARENESS_IDS_PER_CONNECTION } from "./defaults.js";
 import { handleDocumentRequest, isStored } from "./http-api.js";
 import { resolvePolicy, type YPartyKitOptions } from "./options.js";
-import { roomLogger, tryDocumentStorage, wantsDurableAcks } from "./room-context.js";
+import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
 import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
 
@@ -150,6 +150,7 @@ export class YServer implements Party.Server {
         return session;
       },
       readOnly: (req) => this.isReadOnlyRequest(req),
+      maxBodyBytes: yjsLimits(this.room).maxHttpUpdateBytes,
     });
     // A request that loaded no document (a GET of a room that has none) leaves nothing worth keeping in memory.
     if (this.#session === undefined) tryDocumentStorage(this.room)?.unloadWhenIdle();
@@ -186,6 +187,7 @@ export class YServer implements Party.Server {
       room: this.room.id,
       gc: ctor.gc ?? policy === undefined,
       maxUpdateStructs: ctor.maxUpdateStructs,
+      limits: yjsLimits(this.room),
       durability: ctor.durability ?? storage?.durability,
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: loadsToo ? () => this.onLoad() : undefined,

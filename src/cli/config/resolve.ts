@@ -7,6 +7,7 @@ import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./rea
 import { parseCron } from "../../runtime/cron-expression.js";
 import { DEFAULT_ROOMS_PATH } from "../../rooms/mount.js";
 import { resolveLimits, type Limits } from "../../runtime/limits.js";
+import { resolveYjsLimits } from "../../yjs/defaults.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
@@ -81,6 +82,8 @@ export interface ProjectConfig {
   crons: Record<string, string>;
   /** `GET /parties/{party}` lists rooms (default true). */
   listRooms: boolean;
+  /** `documentLimits` of yparty.json: the Yjs parties' limits, each checked here. */
+  documentLimits: Record<string, number>;
   /** `durability` of yparty.json: the server's default for document parties. */
   durability: "fast" | "strict" | undefined;
   /** Proxies in front whose X-Forwarded-For gives the client's address (`createServer({ trustProxy })`). */
@@ -198,7 +201,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const crons = checkedCrons(file.crons ?? {}, fromFile);
   const trustProxy = flags.trustProxy ?? checkedTrustProxy(file.trustProxy, fromFile);
   const rooms = file.rooms === undefined ? undefined : roomsConfig(root, file.rooms, fromFile);
-  const limits = checkedLimits(file.limits ?? {}, fromFile);
+  const limits = checkedLimits("limits", file.limits ?? {}, resolveLimits, "docs/runtime.md#limits", fromFile) as Partial<Limits>;
+  const documentLimits = checkedLimits("documentLimits", file.documentLimits ?? {}, resolveYjsLimits, "docs/yjs.md#limits-and-defaults", fromFile);
   problems.throwIfAny();
   const name = flags.name ?? file.name;
   return {
@@ -220,6 +224,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     crons,
     listRooms: file.listRooms ?? true,
     durability: file.durability,
+    documentLimits,
     trustProxy,
     ...(rooms ? { rooms } : {}),
     limits,
@@ -256,12 +261,12 @@ function roomsConfig(root: string, rooms: string | { entry?: string; path?: stri
   return { entry: entryPath(root, spec.entry, "rooms.entry", report), path: socketPath };
 }
 
-/** An unknown limit, or a value it cannot take, is reported now rather than at the server's start. */
-function checkedLimits(limits: Record<string, number>, report: Report): Partial<Limits> {
+/** An unknown limit, or a value it cannot take, is reported now (naming `field`) rather than at the server's start. */
+function checkedLimits(field: string, limits: Record<string, number>, resolve: (limits: Record<string, number>) => unknown, docs: string, report: Report): Record<string, number> {
   try {
-    resolveLimits(limits);
+    resolve(limits);
   } catch (error) {
-    report("limits", `${(error as Error).message} (see docs/runtime.md#limits)`);
+    report(field, `${(error as Error).message} (see ${docs})`);
   }
   return limits;
 }

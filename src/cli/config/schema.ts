@@ -52,6 +52,8 @@ export const configShape = object({
   listRooms: bool,
   // When a document change reaches the other collaborators (yparty's own): "fast" (default) or "strict" (once stored).
   durability: enumOf("fast", "strict"),
+  // The Yjs parties' limits (yparty's own field): any of createServer's `documentLimits`.
+  documentLimits: recordOf(num),
   // The client's address comes from X-Forwarded-For of this many proxies in front (true: one); yparty's own field.
   trustProxy: oneOf(bool, num),
   // The rooms protocol (yparty's own): a module whose default export is defineRooms({ types }), mounted at path.
@@ -109,6 +111,7 @@ export interface ConfigFile {
   crons?: Record<string, string>;
   listRooms?: boolean;
   durability?: "fast" | "strict";
+  documentLimits?: Record<string, number>;
   trustProxy?: boolean | number;
   rooms?: string | { entry?: string; path?: string };
   limits?: Record<string, number>;

@@ -79,6 +79,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       crons: project.crons,
       listRooms: project.listRooms,
       durability: project.durability,
+      documentLimits: project.documentLimits,
       trustProxy: project.trustProxy,
       sockets: source.sockets,
       limits: project.limits,
