@@ -85,9 +85,10 @@ async function getDocument(url: URL, access: DocumentAccess): Promise<Response> 
   if (!session) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
   try {
     const doc = session.doc;
-    if (format === "state-vector") return new Response(binaryBody(Y.encodeStateVector(doc)), { headers: BINARY });
-    if (format === "update") return new Response(binaryBody(diff(doc, since)), { headers: BINARY });
-    return Response.json(docToJson(doc));
+    const body =
+      format === "state-vector" ? binaryBody(Y.encodeStateVector(doc)) : format === "update" ? binaryBody(diff(doc, since)) : JSON.stringify(docToJson(doc));
+    await session.whenShareable(); // with strict durability, nobody reads what a crash could take back
+    return new Response(body, { headers: typeof body === "string" ? { "Content-Type": "application/json" } : BINARY });
   } finally {
     access.done?.(session);
   }

@@ -442,6 +442,15 @@ export class DocumentSession {
     else send();
   }
 
+  /**
+   * Resolves once what the document holds now may be shown to anyone: at once, or with strict durability once it is
+   * stored (an HTTP read waits for it; rejects if the log closed without storing it).
+   */
+  whenShareable(): Promise<void> {
+    this.#flush();
+    return this.#strict && this.#log ? this.#log.whenDurable() : SETTLED;
+  }
+
   #broadcast(frame: Uint8Array | string, without: Peer | null): void {
     for (const peer of this.#peers.values()) if (peer !== without) peer.send(frame);
   }
