@@ -1,10 +1,11 @@
 /**
- * `durability: "strict"` from the outside: a server process on LevelDB, writers pushing updates as fast as they go and
+ * `durability: "strict"` from the outside: a server process on LevelDB, writers with up to 20 unacknowledged updates each and
  * observers that only read, `kill -9` at a point that differs per round. After each restart, every update any
  * observer received is stored: no collaborator ever saw a change the crash took back. (With the default, "fast",
  * changes reach observers before they are on disk, and a kill loses some of what they saw.)
  *
- * Rounds: 2 in `npm test`; `YPARTY_CRASH_ROUNDS=20 npx vitest run test/reliability/strict-durability.test.ts` for more.
+ * Rounds: 2 in `npm test`; `YPARTY_CRASH_ROUNDS=20 npx vitest run test/reliability/strict-durability.test.ts` for more
+ * (`YPARTY_CRASH_DEBUG=1` prints how many tokens each observer had at each kill).
  */
 import WebSocket from "ws";
 import * as Y from "yjs";
