@@ -4,6 +4,21 @@ import { RuntimeError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { Room } from "./party-types.js";
 
+/**
+ * When a change of a shared document reaches the room's other connections: `"fast"` (the default) as soon as it is
+ * applied, `"strict"` only once it is stored. The server's default (`createServer({ durability })`); a party may
+ * set its own.
+ */
+export type Durability = "fast" | "strict";
+export const DEFAULT_DURABILITY: Durability = "fast";
+
+/** `createServer({ durability })`, checked: a typo must not quietly run a server without the guarantee asked for. */
+export function durabilityOf(value: unknown): Durability {
+  if (value === undefined) return DEFAULT_DURABILITY;
+  if (value === "fast" || value === "strict") return value;
+  throw new TypeError(`durability must be "fast" or "strict", got ${JSON.stringify(value)}`);
+}
+
 export interface DocumentStorage {
   store: DocStore;
   /** The document's name in the store: `${party}/${roomId}`. */
@@ -14,6 +29,10 @@ export interface DocumentStorage {
   maxDocumentBytes: number;
   /** `limits.idleUnloadMs`: how long a document nobody uses stays loaded. */
   idleUnloadMs: number;
+  /** The server's durability for documents whose party does not set its own. */
+  durability: Durability;
+  /** `createServer({ documentLimits })`: the document layer's limits by name, passed on unread (that layer checks them). */
+  documentLimits: Readonly<Record<string, number>>;
   /**
    * The party keeps nothing of this room in memory (a request found no document): the runtime unloads the room
    * as soon as no connection, request or alarm holds it, instead of after `limits.idleUnloadMs`.

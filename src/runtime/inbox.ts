@@ -7,10 +7,13 @@
  * the server closed it.
  */
 import type { RoomConnection } from "./connection.js";
-import type { StartGate } from "./start-gate.js";
+import type { InputGate } from "./input-gate.js";
 
-/** A frame as user code gets it: text as a string, binary as an ArrayBuffer (as on PartyKit). */
-export type Frame = string | ArrayBuffer;
+/**
+ * A frame as user code gets it: text as a string, binary as an ArrayBuffer (as on PartyKit), or as the bytes read
+ * (a Uint8Array view, no copy) for a server that asks for them (`options.binaryMessages`).
+ */
+export type Frame = string | ArrayBuffer | Uint8Array;
 
 /**
  * A binary frame as an ArrayBuffer of exactly its bytes. `ws` hands each frame over as a Buffer: one that owns its
@@ -28,7 +31,7 @@ export class Inbox {
   readonly #queued = new Map<RoomConnection, Frame[]>();
 
   constructor(
-    private readonly gate: StartGate,
+    private readonly gate: InputGate,
     private readonly deliver: (connection: RoomConnection, frame: Frame) => void,
     /** Called when a connection's queue is gone (delivered or dropped): its close may proceed, the room may be idle. */
     private readonly drained: (connection: RoomConnection) => void,

@@ -1,5 +1,5 @@
 /**
- * An in-process connection to a room: the room sees an ordinary `Party.Connection` (start gate, input gate,
+ * An in-process connection to a room: the room sees an ordinary `Party.Connection` (input gate,
  * `onConnect`/`onMessage`/`onClose`, idle unload, shutdown all apply), the other end is a callback in this process.
  * It is how a protocol mounted at a path (`createServer({ sockets })`) multiplexes many rooms over one client socket
  * without a loopback socket per room. The room's half mimics the part of a `ws` socket the runtime uses.

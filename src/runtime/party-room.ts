@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { Storage as BackingStorage } from "../../persistence/types.js";
 import type { ConnectionSet } from "./connections.js";
 import type { Logger } from "./log.js";
-import { registerDocumentStorage } from "./document-storage.js";
+import { registerDocumentStorage, type Durability } from "./document-storage.js";
 import type { Limits } from "./limits.js";
 import type { Context, Room } from "./party-types.js";
 import { createRoomStorage, type PendingStorageOps, type RoomAlarm } from "./room-storage.js";
@@ -23,6 +23,10 @@ export interface PartyRoomParts {
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
   logger: Logger;
   limits: Limits;
+  /** See `DocumentStorage.durability`. */
+  durability: Durability;
+  /** See `DocumentStorage.documentLimits`. */
+  documentLimits: Readonly<Record<string, number>>;
   /** See `DocumentStorage.unloadWhenIdle`. */
   unloadWhenIdle(): void;
 }
@@ -54,6 +58,8 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     logger: parts.logger,
     maxDocumentBytes: parts.limits.maxDocumentBytes,
     idleUnloadMs: parts.limits.idleUnloadMs,
+    durability: parts.durability,
+    documentLimits: parts.documentLimits,
     unloadWhenIdle: parts.unloadWhenIdle,
   });
   return room;

@@ -184,6 +184,17 @@ export type Party = Room;
 export type ServerOptions = {
   /** Accepted for compatibility; yparty keeps rooms in memory while they are in use. */
   hibernate?: boolean;
+  /**
+   * yparty: whether a connection's frames wait until its `onConnect` has settled (default true, PartyKit's order).
+   * `false` delivers them as soon as `onConnect` has been called, for a server that holds early frames itself
+   * (the built-in Yjs party keeps them while its document loads): they are then held once, by the server.
+   */
+  holdMessagesUntilConnected?: boolean;
+  /**
+   * yparty: how binary frames are handed over: `"arraybuffer"` (default, as on PartyKit: exactly the frame's bytes,
+   * a small frame copied out of the socket's read) or `"uint8array"` (a view of the bytes as read, no copy).
+   */
+  binaryMessages?: "arraybuffer" | "uint8array";
 };
 /** PartyKit's alias of `ServerOptions`. */
 export type PartyServerOptions = ServerOptions;

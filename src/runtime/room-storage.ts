@@ -42,7 +42,7 @@ export class PendingStorageOps {
 class RolledBack extends Error {}
 
 /**
- * Storage calls that read: while one is in flight, the room's input gate holds other events (see StartGate). A
+ * Storage calls that read: while one is in flight, the room's input gate holds other events (see InputGate). A
  * transaction's own reads hold it too, one by one, not its whole closure (which may await anything).
  */
 const READS: ReadonlySet<keyof Storage> = new Set<keyof Storage>(["get", "list", "getAlarm"]);

@@ -14,13 +14,14 @@ import { ConnectionSet, prepareTags } from "./connections.js";
 import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
 import { closeSocketsWithin } from "./socket-close.js";
+import type { Durability } from "./document-storage.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { ConnectionContext, Context, Room, Server } from "./party-types.js";
 import type { PartyDefinition } from "./party-module.js";
 import { createPartyRoom } from "./party-room.js";
 import { PendingStorageOps, type RoomAlarm } from "./room-storage.js";
-import { StartGate } from "./start-gate.js";
+import { InputGate } from "./input-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 
@@ -34,6 +35,10 @@ export interface RoomDeps {
   alarmPending(): boolean;
   context: Context;
   limits: Limits;
+  /** The server's durability for document parties (see `DocumentStorage.durability`). */
+  durability: Durability;
+  /** The document layer's limits (see `DocumentStorage.documentLimits`). */
+  documentLimits: Readonly<Record<string, number>>;
   logger: Logger;
   /** Unsent bytes, per connection and server-wide. */
   sendBudget: SendBudget;
@@ -56,7 +61,7 @@ export class LiveRoom implements ConnectionOwner {
   /** The `Party.Room` user code receives. */
   readonly room: Room;
   #server: Server | undefined;
-  readonly #gate: StartGate;
+  readonly #gate: InputGate;
   readonly #inbox: Inbox;
   readonly #connected = new WeakSet<RoomConnection>();
   /** Accepted, not yet among `connections` (the room is starting, or getConnectionTags runs): they count toward the limit. */
@@ -73,7 +78,7 @@ export class LiveRoom implements ConnectionOwner {
   constructor(private readonly deps: RoomDeps) {
     this.party = deps.party;
     this.id = deps.roomId;
-    this.#gate = new StartGate(() => this.#start());
+    this.#gate = new InputGate(() => this.#start());
     this.room = createPartyRoom({
       ...deps,
       connections: this.connections,
@@ -148,7 +153,9 @@ export class LiveRoom implements ConnectionOwner {
 
   /** Apart from `accept` so the listeners kept per socket hold only the connection, not the request. */
   #listen(ws: WsSocket, connection: RoomConnection): void {
-    ws.on("message", (data: Buffer, isBinary: boolean) => this.#inbox.receive(connection, isBinary ? binaryFrame(data) : data.toString("utf8")));
+    ws.on("message", (data: Buffer, isBinary: boolean) =>
+      this.#inbox.receive(connection, !isBinary ? data.toString("utf8") : this.#server?.options?.binaryMessages === "uint8array" ? data : binaryFrame(data)),
+    );
     ws.on("close", (code: number, reason: Buffer) => this.#closed(connection, code, reason.toString("utf8")));
     ws.on("error", (error: Error) => this.#socketError(connection, error));
   }
@@ -176,12 +183,16 @@ export class LiveRoom implements ConnectionOwner {
     this.#starting.delete(connection); // counted as a connection from here
     replaced?.close(CloseCode.Replaced, "Replaced by a newer connection with the same id");
     this.#connected.add(connection);
+    // Frames wait for `onConnect` to settle, unless the server holds early frames itself (it has been called).
+    const holds = server.options?.holdMessagesUntilConnected === false;
     try {
-      await callUser(() => server.onConnect?.(party, ctx));
+      const connecting = callUser(() => server.onConnect?.(party, ctx));
+      if (holds) this.#inbox.release(connection);
+      await connecting;
     } catch (error) {
       return this.#fault(connection, error, "onConnect");
     }
-    this.#inbox.release(connection);
+    if (!holds) this.#inbox.release(connection);
   }
 
   /** Every frame passes here: no closure, promise or event is made unless a listener or an async hook needs it. */

@@ -13,6 +13,7 @@ import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError, codeOf } from "./errors.js";
 import { trustedProxyCount, type TrustProxy } from "./client-address.js";
 import { CronScheduler } from "./crons.js";
+import { durabilityOf, type Durability } from "./document-storage.js";
 import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
 import { handleConnect, handleHttp } from "./http-handler.js";
@@ -66,6 +67,17 @@ export interface CreateServerOptions {
    * socket's address, and whatever a client sends in those headers is overwritten.
    */
   trustProxy?: TrustProxy;
+  /**
+   * When a change of a shared document (the Yjs parties) reaches the other collaborators: `"fast"` (default) as soon
+   * as it is applied; `"strict"` only once it is stored, so a crash never takes back what anyone saw. A party may set
+   * its own (`static durability`, the `durability` option of y-partykit's `onConnect`).
+   */
+  durability?: Durability;
+  /**
+   * Limits of the Yjs parties for the whole server, by name (docs/yjs.md#limits-and-defaults): `maxBatchBytes`,
+   * `maxHttpUpdateBytes`, `maxBacklogFrames`, `maxUpdateStructs`. The runtime passes them on; the Yjs layer checks them.
+   */
+  documentLimits?: Record<string, number>;
   /** Exact paths (e.g. `"/rooms"`) whose WebSockets go to a handler, which may open in-process connections to rooms. */
   sockets?: Record<string, SocketHandler>;
 }
@@ -117,6 +129,8 @@ class Server implements YpartyServer, ServerCore {
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Set<WsSocket>();
   readonly listsRooms: boolean;
+  readonly durability: Durability;
+  readonly documentLimits: Readonly<Record<string, number>>;
   readonly trustedProxies: number;
   readonly sockets: ReadonlyMap<string, SocketHandler>;
   readonly publicServer = this;
@@ -139,6 +153,8 @@ class Server implements YpartyServer, ServerCore {
     this.#ownsStorage = !options.storage;
     this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
     this.listsRooms = options.listRooms ?? true;
+    this.durability = durabilityOf(options.durability);
+    this.documentLimits = Object.freeze({ ...options.documentLimits });
     this.trustedProxies = trustedProxyCount(options.trustProxy);
     this.sockets = new Map(Object.entries(options.sockets ?? {}));
     this.partyContext = new PartyContext(
@@ -314,6 +330,8 @@ class Server implements YpartyServer, ServerCore {
       alarmPending: () => alarms.isPending(party, roomId),
       context: this.partyContext.context,
       limits: this.limits,
+      durability: this.durability,
+      documentLimits: this.documentLimits,
       logger: this.logger,
       sendBudget: this.sendBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),

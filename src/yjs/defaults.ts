@@ -83,3 +83,36 @@ export const READ_ONLY_REASON = "read-only connection: changes are not applied";
  * document on a cold process), and the rest of the answer would wait behind it.
  */
 export const STORED_ANSWER_DRAIN_MS = 200;
+
+/**
+ * The Yjs room's limits a server may set for all its Yjs parties (`createServer({ documentLimits })`,
+ * `"documentLimits"` in yparty.json); the constants above are their defaults. A party's own `maxUpdateStructs` wins.
+ */
+export interface YjsLimits {
+  /** `MAX_BATCH_BYTES`: largest frame a y-partykit chunked batch may reassemble to. */
+  maxBatchBytes: number;
+  /** `MAX_HTTP_UPDATE_BYTES`: largest POST body. */
+  maxHttpUpdateBytes: number;
+  /** `MAX_BACKLOG_FRAMES`: frames one connection may send while its room loads. */
+  maxBacklogFrames: number;
+  /** `MAX_UPDATE_STRUCTS`: structs and deleted ranges one update may hold. */
+  maxUpdateStructs: number;
+}
+
+export const YJS_LIMITS: Readonly<YjsLimits> = Object.freeze({
+  maxBatchBytes: MAX_BATCH_BYTES,
+  maxHttpUpdateBytes: MAX_HTTP_UPDATE_BYTES,
+  maxBacklogFrames: MAX_BACKLOG_FRAMES,
+  maxUpdateStructs: MAX_UPDATE_STRUCTS,
+});
+
+/** `YJS_LIMITS` with `overrides`; an unknown name or a value that is not a whole number over 0 throws. */
+export function resolveYjsLimits(overrides: Readonly<Record<string, number>> = {}): YjsLimits {
+  const limits: YjsLimits = { ...YJS_LIMITS };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!(name in YJS_LIMITS)) throw new TypeError(`Unknown document limit "${name}" (known: ${Object.keys(YJS_LIMITS).join(", ")})`);
+    if (!Number.isInteger(value) || value < 1) throw new TypeError(`Document limit "${name}" must be a whole number over 0, got ${value}`);
+    limits[name as keyof YjsLimits] = value;
+  }
+  return limits;
+}

@@ -14,7 +14,7 @@ import * as Y from "yjs";
 import { errorResponse, methodNotAllowed } from "../runtime/errors.js";
 import { roomSubPath } from "../runtime/routing.js";
 import { readAtMost } from "../runtime/http-bridge.js";
-import { MAX_HTTP_UPDATE_BYTES } from "./defaults.js";
+import { YJS_LIMITS } from "./defaults.js";
 import { YjsError } from "./errors.js";
 import { docToJson } from "./json-export.js";
 import type { DocStats } from "../../persistence/types.js";
@@ -32,6 +32,8 @@ export interface DocumentAccess {
   readOnly(req: Request): boolean | Promise<boolean>;
   /** The request is done with `session` (the owner may unload it when no socket holds it). */
   done?(session: DocumentSession): void;
+  /** Largest POST body (default `YJS_LIMITS.maxHttpUpdateBytes`). */
+  maxBodyBytes?: number;
 }
 
 const BINARY = { "Content-Type": "application/octet-stream" };
@@ -77,9 +79,10 @@ async function getDocument(url: URL, access: DocumentAccess): Promise<Response> 
   if (!session) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
   try {
     const doc = session.doc;
-    if (format === "state-vector") return new Response(binaryBody(Y.encodeStateVector(doc)), { headers: BINARY });
-    if (format === "update") return new Response(binaryBody(diff(doc, since)), { headers: BINARY });
-    return Response.json(docToJson(doc));
+    const body =
+      format === "state-vector" ? binaryBody(Y.encodeStateVector(doc)) : format === "update" ? binaryBody(diff(doc, since)) : JSON.stringify(docToJson(doc));
+    await session.whenShareable(); // with strict durability, nobody reads what a crash could take back
+    return new Response(body, { headers: typeof body === "string" ? { "Content-Type": "application/json" } : BINARY });
   } finally {
     access.done?.(session);
   }
@@ -106,9 +109,13 @@ async function postUpdate(req: Request, access: DocumentAccess): Promise<Respons
     throw new YjsError("ERR_UNSUPPORTED_MEDIA_TYPE", "POST a binary Yjs update as application/octet-stream");
   }
   if (await access.readOnly(req)) throw new YjsError("ERR_READ_ONLY", "This room is read-only");
-  const update = await readBody(req);
-  validateUpdate(update);
-  const session = access.live() ?? (await access.open());
+  const update = await readBody(req, access.maxBodyBytes ?? YJS_LIMITS.maxHttpUpdateBytes);
+  // A live room checks the update in the one walk before it is applied; a room is not loaded for a non-update.
+  let session = access.live();
+  if (!session) {
+    validateUpdate(update);
+    session = await access.open();
+  }
   try {
     await session.applyUpdate(update);
     const doc = session.doc;
@@ -130,10 +137,10 @@ function heldBack(doc: Y.Doc, update: Uint8Array): boolean {
 }
 
 /** Reads the body with a running count, so a chunked body (no Content-Length) cannot grow past the limit in memory. */
-async function readBody(req: Request): Promise<Uint8Array> {
-  const tooBig = () => new YjsError("ERR_BODY_TOO_BIG", `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes`);
-  if (Number(req.headers.get("content-length") ?? 0) > MAX_HTTP_UPDATE_BYTES) throw tooBig();
-  const { bytes, over } = await readAtMost(req.body, MAX_HTTP_UPDATE_BYTES);
+async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooBig = () => new YjsError("ERR_BODY_TOO_BIG", `The body is over ${maxBytes} bytes`);
+  if (Number(req.headers.get("content-length") ?? 0) > maxBytes) throw tooBig();
+  const { bytes, over } = await readAtMost(req.body, maxBytes);
   if (over) throw tooBig();
   if (bytes.byteLength === 0) throw new YjsError("ERR_BAD_REQUEST", "The body is empty; POST a Yjs update");
   return bytes;

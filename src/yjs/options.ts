@@ -5,6 +5,7 @@
  * `persist` is allowed (the stored log then holds collected updates).
  */
 import type * as Y from "yjs";
+import type { Durability } from "../runtime/document-storage.js";
 import type { CompactionPolicy } from "./compaction.js";
 import { HISTORY_MAX_BYTES, HISTORY_MAX_UPDATES } from "./defaults.js";
 
@@ -60,6 +61,11 @@ export interface YPartyKitOptions {
   maxAwarenessIdsPerConnection?: number;
   /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 100 000); more: 1009 / 413. */
   maxUpdateStructs?: number;
+  /**
+   * yparty: `"strict"` sends a change to the other connections only once it is stored (with `persist`); default:
+   * the server's (`createServer({ durability })`, `"fast"`).
+   */
+  durability?: Durability;
 }
 
 export interface ResolvedOptions {

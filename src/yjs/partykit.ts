@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import type { Connection, Room } from "../runtime/party-types.js";
 import { handleDocumentRequest, isStored, type DocumentAccess } from "./http-api.js";
 import { resolveOptions, type YPartyKitOptions } from "./options.js";
-import { roomLogger, tryDocumentStorage, wantsDurableAcks } from "./room-context.js";
+import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
 import { SessionRegistry } from "./session-registry.js";
 import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
@@ -52,6 +52,8 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
       callback: options.callback,
       maxAwarenessIdsPerConnection: options.maxAwarenessIdsPerConnection,
       maxUpdateStructs: options.maxUpdateStructs,
+      limits: yjsLimits(room),
+      durability: options.durability ?? storage?.durability,
       logger,
       maxDocumentBytes: storage?.maxDocumentBytes,
     });
@@ -107,6 +109,7 @@ export function onRequest(req: Request, room: Room, options: YPartyKitOptions = 
       return session;
     },
     readOnly: () => options.readOnly === true,
+    maxBodyBytes: yjsLimits(room).maxHttpUpdateBytes,
     done: (session) => {
       if (session.connectionCount === 0) registry.releaseWhenIdle(scope, name, session, idleUnloadMs(room));
     },

@@ -2,7 +2,6 @@
  * What the Yjs room keeps per connection: the abstract socket, its chunked-frame reader, its durable-ack counters, and frames that arrived before the room loaded.
  */
 import { ChunkedFrameReader, encodeDurableAck } from "../protocol/index.js";
-import { MAX_BATCH_BYTES } from "./defaults.js";
 
 /** The least a connection must offer: a Party.Connection, a `ws` socket wrapper, or a test double. */
 export interface SessionConnection {
@@ -38,6 +37,8 @@ export class Peer {
   constructor(
     readonly conn: SessionConnection,
     options: AttachOptions,
+    /** Largest frame its chunked batches may reassemble to (`maxBatchBytes`). */
+    private readonly maxBatchBytes: number,
   ) {
     this.wantsAcks = options.ack === true;
     this.readOnly = options.readOnly === true;
@@ -45,7 +46,7 @@ export class Peer {
 
   /** Its y-partykit chunked-frame reader, made when the first batch marker arrives. */
   get chunks(): ChunkedFrameReader {
-    return (this.#chunks ??= new ChunkedFrameReader(MAX_BATCH_BYTES));
+    return (this.#chunks ??= new ChunkedFrameReader(this.maxBatchBytes));
   }
   /** Whether this connection has sent a batch marker (its binary frames then go through the reader). */
   get inBatch(): boolean {

@@ -5,6 +5,7 @@
 import { ACK_PARAM } from "../protocol/index.js";
 import { documentStorage, type DocumentStorage } from "../runtime/document-storage.js";
 import { createLogger, type Logger } from "../runtime/log.js";
+import { resolveYjsLimits, type YjsLimits } from "./defaults.js";
 import type { Connection, Room } from "../runtime/party-types.js";
 
 let fallbackLogger: Logger | undefined;
@@ -21,6 +22,11 @@ export function tryDocumentStorage(room: Room): DocumentStorage | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The server's Yjs limits (`createServer({ documentLimits })`), or the defaults for a room yparty did not make. */
+export function yjsLimits(room: Room): YjsLimits {
+  return resolveYjsLimits(tryDocumentStorage(room)?.documentLimits);
 }
 
 /** Whether the socket connected with `?yparty_ack=1`. */

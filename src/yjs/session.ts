@@ -1,30 +1,43 @@
 /**
  * The core of a Yjs room, shared by every face (y-partykit's `onConnect`, `YServer`, `DocumentParty`, the
- * HTTP API): one document and its Awareness, the connections attached to it, and the y-protocols
- * conversation with each. It knows connections only as `{ id, send, close }`.
+ * HTTP API): one document and its Awareness, the connections attached to it, and the y-protocols conversation with
+ * each. It is the one owner of the room's frames, bursts and acks: every frame is decoded here once, updates queue
+ * into a burst that is applied in one transaction (burst.ts), and acks and refusals follow from what that returns.
+ * Its collaborators are called one way and answer with return values: the sync answers cache, the awareness relay,
+ * the update log, the compactor, the change callback, the peers. It knows connections only as `{ id, send, close }`.
  *
  * Lifecycle: created → `load()` (once; connections may attach meanwhile and their frames wait) → ready →
  * `stop()` (flush, compact, destroy). A failed load closes the waiting connections with 1013 and destroys
  * the document and its Awareness timer; the owner makes a new session for the next try.
  */
 import * as Y from "yjs";
-import { CloseCode, ProtocolError, encodeCustomMessage } from "../protocol/index.js";
+import { CloseCode, ProtocolError, decodeCustomMessage, decodeMessage, encodeCustomMessage, encodePermissionDenied, isBatchMarker } from "../protocol/index.js";
 import type { DocStore } from "../../persistence/types.js";
+import type { Durability } from "../runtime/document-storage.js";
 import type { Logger } from "../runtime/log.js";
 import { DEFAULT_LIMITS } from "../runtime/limits.js";
+import { AwarenessRelay, type AwarenessChange } from "./awareness-relay.js";
+import { applyBurst } from "./burst.js";
 import { ChangeCallback } from "./change-callback.js";
 import { DocumentSize, encodedSize } from "./document-size.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
-import { MAX_BACKLOG_FRAMES, MAX_TYPE_DEPTH, MAX_UPDATE_STRUCTS, STORED_ANSWER_DRAIN_MS } from "./defaults.js";
+import {
+  MAX_AWARENESS_IDS_PER_CONNECTION,
+  MAX_TYPE_DEPTH,
+  READ_ONLY_REASON,
+  STORED_ANSWER_DRAIN_MS,
+  YJS_LIMITS,
+  type YjsLimits,
+} from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
-import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes } from "./frames.js";
+import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes, updateFrame } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
 import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
-import { Conversation } from "./conversation.js";
 import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
-import { settlePending, withPendingAside } from "./pending.js";
+import { settlePending } from "./pending.js";
+import { SyncAnswers } from "./sync-answers.js";
 import { UpdateLog } from "./update-log.js";
-import { validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
+import { isEmptyUpdate, validateUpdate, wouldChange, type UpdateLimits } from "./validate.js";
 
 export interface SessionPersistence {
   store: DocStore;
@@ -39,6 +52,11 @@ export interface SessionOptions {
   gc: boolean;
   /** Without it the document lives in memory only. */
   persistence?: SessionPersistence;
+  /**
+   * When a change reaches the other connections: `"fast"` (default) as soon as it is applied; `"strict"` only once
+   * it is stored, so no one ever sees a change a crash can take back (needs `persistence`).
+   */
+  durability?: Durability | undefined;
   /** State applied first on every load (y-partykit `load()`, y-partyserver `onLoad()`); not stored. */
   load?: () => Promise<Y.Doc | Uint8Array | null | undefined | void>;
   callback?: CallbackOptions;
@@ -47,8 +65,10 @@ export interface SessionOptions {
   onCustomMessage?: (conn: SessionConnection, message: string) => void;
   /** Awareness client ids one connection may own (default `MAX_AWARENESS_IDS_PER_CONNECTION`). */
   maxAwarenessIdsPerConnection?: number | undefined;
-  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`). */
+  /** Structs and deleted ranges one update may hold (default `limits.maxUpdateStructs`). */
   maxUpdateStructs?: number | undefined;
+  /** The server's Yjs limits (default `YJS_LIMITS`; rooms pass `createServer({ documentLimits })` resolved). */
+  limits?: Readonly<YjsLimits>;
   logger: Logger;
   /** Largest encoded document it takes (default `DEFAULT_LIMITS.maxDocumentBytes`; rooms pass the server's limit). */
   maxDocumentBytes?: number;
@@ -63,6 +83,10 @@ const AWARENESS_REFUSED = {
 
 export type SessionState = "created" | "loading" | "ready" | "failed" | "stopping" | "stopped";
 
+/** Scheduling through a settled promise costs less than `queueMicrotask` (an AsyncResource per call). */
+const SETTLED = Promise.resolve();
+const ignore = (): void => {};
+
 export class DocumentSession {
   readonly #doc: SharedDoc;
   #state: SessionState = "created";
@@ -71,9 +95,12 @@ export class DocumentSession {
   readonly #peers = new Map<SessionConnection, Peer>();
   /** Connections that left while the room loaded, with changes waiting in their backlog. */
   readonly #leftWhileLoading: Peer[] = [];
-  readonly #conversation: Conversation;
+  readonly #answers: SyncAnswers;
+  readonly #awareness: AwarenessRelay<Peer>;
   readonly #size: DocumentSize;
   readonly #limits: UpdateLimits;
+  readonly #yjsLimits: Readonly<YjsLimits>;
+  readonly #strict: boolean;
   #log: UpdateLog | undefined;
   #compactor: Compactor | undefined;
   #callback: ChangeCallback | undefined;
@@ -82,26 +109,40 @@ export class DocumentSession {
   /** Ends the store's `keep` of this document (the room is done with it). */
   #releaseStored: (() => void) | undefined;
 
+  // The burst: updates of one connection received in this turn of the event loop, applied together (burst.ts).
+  #burstPeer: Peer | null = null;
+  #burstUpdates: Uint8Array[] = [];
+  /** The sender's document-message count of the burst's last update. */
+  #burstCount = 0;
+  #burstScheduled = false;
+  /** While a burst is applied: its sender, and its transaction when that holds nothing else (no echo to the sender). */
+  #applying: Peer | null = null;
+  #ownTransaction: Y.Transaction | null = null;
+  readonly #markOwn = (transaction: Y.Transaction): void => void (this.#ownTransaction = transaction);
+  /** One function for every microtask: no closure per frame. */
+  readonly #flushTask = (): void => {
+    this.#burstScheduled = false;
+    this.#flush();
+  };
+
   constructor(private readonly options: SessionOptions) {
     this.#doc = new SharedDoc(options.room, options.gc);
     this.#callbackOptions = options.callback;
+    this.#strict = options.durability === "strict";
     this.#size = new DocumentSize(() => encodedSize(this.doc), options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes);
-    this.#limits = { maxStructs: options.maxUpdateStructs ?? MAX_UPDATE_STRUCTS, maxTypeDepth: MAX_TYPE_DEPTH };
-    this.#conversation = new Conversation(this.#doc, this.#limits, {
-      isReadOnly: options.isReadOnly,
-      whenDurable: () => this.whenDurable(),
-      refuse: (peer, error) => this.#refuse(peer, error),
-      maxAwarenessIds: options.maxAwarenessIdsPerConnection,
-      awarenessRefused: (peer, clientId, reason) =>
-        options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
-      admit: (update) => this.#size.admit(update),
-      pendingDropped: (error) => this.#pendingDropped(error),
-    });
+    this.#yjsLimits = options.limits ?? YJS_LIMITS;
+    this.#limits = { maxStructs: options.maxUpdateStructs ?? this.#yjsLimits.maxUpdateStructs, maxTypeDepth: MAX_TYPE_DEPTH };
+    this.#answers = new SyncAnswers(this.#doc);
+    this.#awareness = new AwarenessRelay(this.#doc.awareness, options.maxAwarenessIdsPerConnection ?? MAX_AWARENESS_IDS_PER_CONNECTION, (peer, clientId, reason) =>
+      options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
+    );
+    // Every transaction, even one that only parks pending structs (which a step 2 includes), changes the answers.
+    this.#doc.on("afterTransaction", () => this.#answers.forget());
   }
 
   /** The document, with every update received so far applied (a burst still in its socket read is flushed). */
   get doc(): SharedDoc {
-    this.#conversation.flush();
+    this.#flush();
     return this.#doc;
   }
   get awareness() {
@@ -118,12 +159,14 @@ export class DocumentSession {
   }
   /** Awareness entries dropped since the room loaded: client ids their sender does not own, or past its cap. */
   get awarenessRefused(): number {
-    return this.#conversation.awarenessRefused;
+    return this.#awareness.refused;
   }
   /** The stored log's size as last seen (`undefined` without persistence). */
   get storedStats() {
     return this.#compactor?.stats;
   }
+
+  // ---- loading ---------------------------------------------------------------------------------
 
   /** Loads the document once; every caller shares the same attempt. `after` is awaited first. */
   load(after?: Promise<unknown>): Promise<void> {
@@ -171,8 +214,8 @@ export class DocumentSession {
       if (isDocumentChange(frame)) this.#handle(peer, frame);
     }
     peer.backlog = undefined;
-    this.#conversation.flush();
-    this.#conversation.forget(peer);
+    this.#flush();
+    this.#awareness.forget(peer);
   }
 
   async #loadStored({ store, name, policy }: SessionPersistence): Promise<void> {
@@ -211,7 +254,7 @@ export class DocumentSession {
     }
     if (answered.length > 0) await whenWritten(answered, STORED_ANSWER_DRAIN_MS);
     Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
-    this.#conversation.rememberStep2(EMPTY_STATE_VECTOR, answer);
+    this.#answers.remember(EMPTY_STATE_VECTOR, answer);
   }
 
   /**
@@ -231,6 +274,8 @@ export class DocumentSession {
     if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
   }
 
+  // ---- connections -----------------------------------------------------------------------------
+
   /** Adds a connection; it is greeted (sync step 1, awareness) as soon as the room is ready. */
   attach(conn: SessionConnection, options: AttachOptions = {}): void {
     if (this.#state === "failed" || this.#state === "stopping" || this.#state === "stopped") {
@@ -238,18 +283,33 @@ export class DocumentSession {
       return;
     }
     if (this.#peers.has(conn)) return;
-    this.#conversation.flush(); // its greeting must reflect every update received before it
-    const peer = new Peer(conn, options);
+    this.#flush(); // its greeting must reflect every update received before it
+    const peer = new Peer(conn, options, this.#yjsLimits.maxBatchBytes);
     this.#peers.set(conn, peer);
     if (this.#state === "ready") this.#greet(peer);
   }
 
+  /** What a new connection gets first: sync step 1, every awareness state the room knows, then what it sent. */
   #greet(peer: Peer): void {
-    this.#conversation.greet(peer);
+    peer.send(this.#answers.step1());
+    if (this.#awareness.hasStates) peer.send(this.#awareness.statesFrame());
     const backlog = peer.backlog;
     peer.backlog = undefined;
     if (backlog) for (const frame of backlog) if (!peer.closed) this.#handle(peer, frame);
   }
+
+  /** Removes a connection and, for everyone else, the awareness states it controlled. */
+  detach(conn: SessionConnection): void {
+    const peer = this.#peers.get(conn);
+    if (!peer) return;
+    this.#flush(); // its last updates reach everyone before its presence goes
+    this.#peers.delete(conn);
+    peer.closed = true;
+    this.#awareness.forget(peer);
+    if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading")) this.#leftWhileLoading.push(peer);
+  }
+
+  // ---- frames ----------------------------------------------------------------------------------
 
   /** One frame from a connection: a binary y-protocols frame, a `__YPS:` custom message or a batch marker. */
   receive(conn: SessionConnection, data: string | ArrayBuffer | ArrayBufferView): void {
@@ -259,17 +319,103 @@ export class DocumentSession {
     if (this.#state === "ready") return this.#handle(peer, frame);
     if (this.#state !== "created" && this.#state !== "loading") return;
     const backlog = (peer.backlog ??= []);
-    if (backlog.length >= MAX_BACKLOG_FRAMES) {
+    if (backlog.length >= this.#yjsLimits.maxBacklogFrames) {
       peer.close(CloseCode.TryAgainLater, "too many frames while the room loads");
       return void this.detach(conn);
     }
     backlog.push(frame);
   }
 
+  /** A frame it refuses (ProtocolError, YjsError) closes the connection before anything of it is applied. */
   #handle(peer: Peer, frame: Uint8Array | string): void {
-    const custom = this.#conversation.handle(peer, frame);
+    let custom: string | null = null;
+    try {
+      if (typeof frame !== "string") {
+        const whole = peer.inBatch ? peer.chunks.binary(frame) : frame;
+        if (whole) this.#handleFrame(peer, whole);
+      } else if (isBatchMarker(frame)) {
+        const whole = peer.chunks.marker(frame);
+        if (whole) this.#handleFrame(peer, whole);
+      } else {
+        this.#flush(); // a custom message's handler may read the document
+        custom = decodeCustomMessage(frame); // other text is not ours: ignored
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError) && !(error instanceof YjsError)) throw error;
+      return this.#refuse(peer, error);
+    }
     // User code runs outside the protocol's error handling: its throws are the runtime's to report.
-    if (custom !== null) this.options.onCustomMessage?.(peer.conn, custom);
+    if (custom !== null && !peer.refused) this.options.onCustomMessage?.(peer.conn, custom);
+  }
+
+  #handleFrame(peer: Peer, bytes: Uint8Array): void {
+    const message = decodeMessage(bytes);
+    if (message.type === "update" || message.type === "sync-step2") return this.#receiveUpdate(peer, message.update);
+    // Only a run of updates from one connection is a burst; anything else sees every update before it.
+    this.#flush();
+    if (peer.refused) return; // an update of its burst was refused
+    switch (message.type) {
+      case "sync-step1":
+        return this.#whenVisible(peer, this.#answers.step2(message.stateVector));
+      case "awareness":
+        return this.#awareness.receive(peer, message.update);
+      case "query-awareness":
+        return peer.send(this.#awareness.statesFrame());
+      default:
+        throw new YjsError("ERR_UNEXPECTED_MESSAGE", `clients do not send ${message.type} messages`);
+    }
+  }
+
+  /** A sync step 2 or update: queued into the burst unless read-only; counted for durable acks either way. */
+  #receiveUpdate(peer: Peer, update: Uint8Array): void {
+    const count = ++peer.received;
+    if (isEmptyUpdate(update)) return this.#acknowledge(peer, count); // a fresh client's step 2: nothing to apply
+    if (peer.readOnly || this.options.isReadOnly?.(peer.conn) === true) return this.#refuseChange(peer, update, count);
+    this.#size.admit(update); // may measure the document, which applies the burst so far
+    if (peer.refused) return;
+    if (this.#burstPeer !== peer) this.#flush(); // bursts never mix connections: each keeps its own origin
+    this.#burstPeer = peer;
+    this.#burstUpdates.push(update);
+    this.#burstCount = count;
+    if (!this.#burstScheduled) {
+      this.#burstScheduled = true;
+      void SETTLED.then(this.#flushTask);
+    }
+  }
+
+  /** A read-only connection's change: not applied, acked all the same, and it is told once. */
+  #refuseChange(peer: Peer, update: Uint8Array, count: number): void {
+    validateUpdate(update, this.#limits);
+    this.#flush();
+    if (!peer.toldReadOnly && wouldChange(this.#doc, update)) {
+      peer.toldReadOnly = true;
+      peer.send(encodePermissionDenied(READ_ONLY_REASON));
+    }
+    this.#acknowledge(peer, count);
+  }
+
+  /** Applies the burst now (right after the socket read that delivered it, or before anything that must see it). */
+  #flush(): void {
+    const peer = this.#burstPeer;
+    if (peer === null) return;
+    const updates = this.#burstUpdates;
+    const count = this.#burstCount;
+    this.#burstPeer = null;
+    this.#burstUpdates = [];
+    this.#applying = peer;
+    const outcome = applyBurst(this.#doc, updates, peer, this.#limits, this.#markOwn);
+    this.#applying = null;
+    this.#ownTransaction = null;
+    if (outcome.pendingDropped) this.#pendingDropped(outcome.pendingDropped);
+    this.#acknowledge(peer, count - (updates.length - outcome.applied));
+    if (outcome.refusal) this.#refuse(peer, outcome.refusal);
+  }
+
+  /** Acks the first `count` document messages of `peer` once everything applied so far is stored. */
+  #acknowledge(peer: Peer, count: number): void {
+    if (!peer.wantsAcks || count === 0) return;
+    // A failed write is logged by the update log; the connection then simply gets no ack for it.
+    (this.#log?.whenDurable() ?? SETTLED).then(() => peer.ack(count), ignore);
   }
 
   #refuse(peer: Peer, error: ProtocolError | YjsError): void {
@@ -283,63 +429,36 @@ export class DocumentSession {
     this.options.logger.warn("yjs.pending_dropped", { room: this.options.room, reason: `structs waiting for their dependencies threw when retried: ${error.message}` });
   }
 
-  /** Removes a connection and, for everyone else, the awareness states it controlled. */
-  detach(conn: SessionConnection): void {
-    const peer = this.#peers.get(conn);
-    if (!peer) return;
-    this.#conversation.flush(); // its last updates reach everyone before its presence goes
-    this.#peers.delete(conn);
-    peer.closed = true;
-    this.#conversation.forget(peer);
-    if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading")) this.#leftWhileLoading.push(peer);
-  }
+  // ---- changes out -----------------------------------------------------------------------------
 
-  /** Applies an update from outside the sockets (HTTP, server code); resolves once it is stored. */
-  async applyUpdate(update: Uint8Array, origin: unknown = HTTP_ORIGIN): Promise<void> {
-    if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
-    const shape = validateUpdate(update, this.#limits);
-    this.#conversation.flush();
-    validateAgainst(this.#doc, update, shape, this.#limits);
-    this.#size.admit(update);
-    let pendingError: Error | undefined;
-    try {
-      this.#doc.transact(() => {
-        pendingError = withPendingAside(this.#doc, () => {
-          validatePartsAgainst(this.#doc, update);
-          Y.applyUpdate(this.#doc, update, origin);
-        });
-      }, origin);
-    } catch (error) {
-      if (error instanceof YjsError) throw error;
-      throw new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
-    } finally {
-      if (pendingError) this.#pendingDropped(pendingError);
-    }
-    await this.whenDurable({ failFast: true });
+  /**
+   * Sends `frame` (document content) to `peer`, or to every connection but `peer` when `others`: at once, or with
+   * strict durability once everything applied so far is stored. Frames wait in order (the log's waiters resolve in
+   * the order they were queued).
+   */
+  #whenVisible(peer: Peer | null, frame: Uint8Array, others = false): void {
+    const send = others ? () => this.#broadcast(frame, peer) : () => peer!.send(frame);
+    if (this.#strict && this.#log) void this.#log.whenDurable().then(send, ignore);
+    else send();
   }
 
   /**
-   * Resolves once every change applied so far is stored (at once without persistence). `failFast`: reject as soon
-   * as a write of them fails (they stay queued and are retried), e.g. `ERR_STORAGE_FULL` for an HTTP answer.
+   * Resolves once what the document holds now may be shown to anyone: at once, or with strict durability once it is
+   * stored (an HTTP read waits for it; rejects if the log closed without storing it).
    */
-  whenDurable(options?: { failFast?: boolean }): Promise<void> {
-    this.#conversation.flush();
-    return this.#log?.whenDurable(options) ?? Promise.resolve();
+  whenShareable(): Promise<void> {
+    this.#flush();
+    return this.#strict && this.#log ? this.#log.whenDurable() : SETTLED;
   }
 
-  sendCustomMessage(conn: SessionConnection, message: string): void {
-    this.#peers.get(conn)?.send(encodeCustomMessage(message));
+  #broadcast(frame: Uint8Array | string, without: Peer | null): void {
+    for (const peer of this.#peers.values()) if (peer !== without) peer.send(frame);
   }
 
-  broadcastCustomMessage(message: string, without?: SessionConnection): void {
-    const frame = encodeCustomMessage(message);
-    for (const peer of this.#peers.values()) if (peer.conn !== without) peer.send(frame);
-  }
-
-  /** Every document change: the same frame to every connection (not back to a sole sender), then the store. */
+  /** Every document change: encoded once, the same frame to every connection (not back to a sole sender), then the store. */
   readonly #onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
-    this.#conversation.broadcastUpdate(this.#peers.values(), update, transaction);
     this.#log?.append(update);
+    this.#whenVisible(transaction === this.#ownTransaction ? this.#applying : null, updateFrame(update), true);
     this.#callback?.notify();
   };
 
@@ -359,13 +478,45 @@ export class DocumentSession {
     this.#storedPending = { structs, ds: pendingDs };
   };
 
-  readonly #onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
-    this.#conversation.broadcastAwareness(this.#peers.values(), change, origin);
+  readonly #onAwarenessUpdate = (change: AwarenessChange, origin: unknown) => {
+    this.#broadcast(this.#awareness.changeFrame(change, origin), null);
   };
+
+  sendCustomMessage(conn: SessionConnection, message: string): void {
+    this.#peers.get(conn)?.send(encodeCustomMessage(message));
+  }
+
+  broadcastCustomMessage(message: string, without?: SessionConnection): void {
+    this.#broadcast(encodeCustomMessage(message), (without && this.#peers.get(without)) ?? null);
+  }
+
+  // ---- from outside the sockets ----------------------------------------------------------------
+
+  /** Applies an update from outside the sockets (HTTP, server code); resolves once it is stored. */
+  async applyUpdate(update: Uint8Array, origin: unknown = HTTP_ORIGIN): Promise<void> {
+    if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
+    this.#flush();
+    this.#size.admit(update);
+    const outcome = applyBurst(this.#doc, [update], origin, this.#limits, ignore);
+    if (outcome.pendingDropped) this.#pendingDropped(outcome.pendingDropped);
+    if (outcome.refusal) throw outcome.refusal;
+    await this.whenDurable({ failFast: true });
+  }
+
+  /**
+   * Resolves once every change applied so far is stored (at once without persistence). `failFast`: reject as soon
+   * as a write of them fails (they stay queued and are retried), e.g. `ERR_STORAGE_FULL` for an HTTP answer.
+   */
+  whenDurable(options?: { failFast?: boolean }): Promise<void> {
+    this.#flush();
+    return this.#log?.whenDurable(options) ?? Promise.resolve();
+  }
+
+  // ---- stop ------------------------------------------------------------------------------------
 
   /** Flushes the log, runs a pending callback, compacts per policy, then destroys the doc. Idempotent. */
   stop(): Promise<void> {
-    if (this.#state === "ready") this.#conversation.flush();
+    if (this.#state === "ready") this.#flush();
     this.#stopping ??= this.#stop();
     return this.#stopping;
   }

@@ -11,12 +11,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type * as Y from "yjs";
 import { encodeCustomMessage } from "../protocol/index.js";
+import type { Durability } from "../runtime/document-storage.js";
 import type { Logger } from "../runtime/log.js";
 import type * as Party from "../runtime/party-types.js";
 import { MAX_AWARENESS_IDS_PER_CONNECTION } from "./defaults.js";
 import { handleDocumentRequest, isStored } from "./http-api.js";
 import { resolvePolicy, type YPartyKitOptions } from "./options.js";
-import { roomLogger, tryDocumentStorage, wantsDurableAcks } from "./room-context.js";
+import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
 import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
 
@@ -49,6 +50,11 @@ export class YServer implements Party.Server {
   static maxAwarenessIdsPerConnection: number = MAX_AWARENESS_IDS_PER_CONNECTION;
   /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 100 000); more: 1009 / 413. */
   static maxUpdateStructs: number | undefined = undefined;
+  /**
+   * yparty: when a change reaches the other connections: `"strict"` only once it is stored (with `persist`),
+   * `"fast"` as soon as it is applied. Default: the server's (`createServer({ durability })`, `"fast"`).
+   */
+  static durability: Durability | undefined = undefined;
 
   #session: DocumentSession | undefined;
   #lastStop: Promise<void> | undefined;
@@ -144,6 +150,7 @@ export class YServer implements Party.Server {
         return session;
       },
       readOnly: (req) => this.isReadOnlyRequest(req),
+      maxBodyBytes: yjsLimits(this.room).maxHttpUpdateBytes,
     });
     // A request that loaded no document (a GET of a room that has none) leaves nothing worth keeping in memory.
     if (this.#session === undefined) tryDocumentStorage(this.room)?.unloadWhenIdle();
@@ -180,6 +187,8 @@ export class YServer implements Party.Server {
       room: this.room.id,
       gc: ctor.gc ?? policy === undefined,
       maxUpdateStructs: ctor.maxUpdateStructs,
+      limits: yjsLimits(this.room),
+      durability: ctor.durability ?? storage?.durability,
       persistence: policy && storage ? { ...storage, policy } : undefined,
       load: loadsToo ? () => this.onLoad() : undefined,
       callback: savesToo ? { handler: (doc) => savingDocument.run(doc as SharedDoc, () => this.onSave()), ...ctor.callbackOptions } : undefined,
@@ -213,14 +222,9 @@ export class DocumentParty extends YServer {
   static override gc: boolean | undefined = true;
 
   /**
-   * Resolves once the connection is attached, without waiting for the document to load: its frames then reach
-   * the session while the room loads, so a fresh client's sync step 1 is answered from the stored bytes before
-   * the document is built from them (most of a cold load). The session holds every other frame until it is
-   * ready. A subclass that reads `this.document` after `await super.onConnect()` must `await` a load of its own
-   * (YServer's `onConnect`, which this skips, resolves after the load).
+   * A connection's frames reach the session as soon as it is attached (the session holds them while the document
+   * loads, so they are held once), and a fresh client's sync step 1 is answered from the stored bytes before the
+   * document is built from them (most of a cold load). Binary frames come as the bytes read, without a copy.
    */
-  override onConnect(connection: Party.Connection, ctx: Party.ConnectionContext): Promise<void> {
-    void super.onConnect(connection, ctx);
-    return Promise.resolve();
-  }
+  readonly options: Party.ServerOptions = { holdMessagesUntilConnected: false, binaryMessages: "uint8array" };
 }

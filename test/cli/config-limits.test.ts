@@ -38,3 +38,16 @@ describe("limits in the config file", () => {
     expect(() => resolveProject({ cwd: negative })).toThrow(/limits: Limit "maxBufferedBytes" must be a positive number/);
   });
 });
+
+describe("documentLimits and durability in the config file", () => {
+  it("passes the Yjs parties' limits and the durability on, and refuses what they cannot take, naming the field", async () => {
+    const good = await projectWith({ documentLimits: { maxBatchBytes: 1024 }, durability: "strict" });
+    expect(resolveProject({ cwd: good })).toMatchObject({ documentLimits: { maxBatchBytes: 1024 }, durability: "strict" });
+    const unknown = await projectWith({ documentLimits: { maxBatch: 1024 } });
+    expect(() => resolveProject({ cwd: unknown })).toThrow(/documentLimits: Unknown document limit "maxBatch"/);
+    const fractional = await projectWith({ documentLimits: { maxBacklogFrames: 0.5 } });
+    expect(() => resolveProject({ cwd: fractional })).toThrow(/documentLimits: Document limit "maxBacklogFrames" must be a whole number/);
+    const eventual = await projectWith({ durability: "eventual" });
+    expect(() => resolveProject({ cwd: eventual })).toThrow(/durability/);
+  });
+});

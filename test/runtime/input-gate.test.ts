@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
-import { StartGate } from "../../src/runtime/start-gate.js";
+import { InputGate } from "../../src/runtime/input-gate.js";
 import { cleanupAll, connect, deferred, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -191,7 +191,7 @@ describe("input gate", () => {
   });
 
   it("treats a blockConcurrencyWhile from a timer a finished callback left behind as a new one: it waits its turn", async () => {
-    const gate = new StartGate(async () => {});
+    const gate = new InputGate(async () => {});
     await gate.whenOpen();
     const order: string[] = [];
     const timerFired = deferred();

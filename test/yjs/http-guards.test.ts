@@ -65,6 +65,17 @@ describe("HTTP API guards", () => {
     expect(await (await fetch(`${url}/parties/main/small`)).json()).toEqual({ body: "fine" });
   });
 
+  it("takes the server's document limits from createServer({ documentLimits }): body size and structs per update, for every Yjs party", async () => {
+    const { url } = await startServer({ main: DocumentParty }, { storage: "memory", documentLimits: { maxHttpUpdateBytes: 1_000, maxUpdateStructs: 3 } });
+    const big = await postUpdate(`${url}/parties/main/room`, textUpdate("x".repeat(2_000)));
+    expect({ status: big.status, body: await big.json() }).toMatchObject({ status: 413, body: { error: { code: "ERR_BODY_TOO_BIG" } } });
+    const doc = new Y.Doc();
+    for (let i = 0; i < 4; i++) doc.getMap("m").set(`k${i}`, i); // four structs
+    const many = await postUpdate(`${url}/parties/main/room`, Y.encodeStateAsUpdate(doc));
+    expect({ status: many.status, body: await many.json() }).toMatchObject({ status: 413, body: { error: { code: "ERR_UPDATE_TOO_LARGE" } } });
+    expect((await postUpdate(`${url}/parties/main/room`, textUpdate("fits"))).status).toBe(200);
+  });
+
   it("refuses HTTP writes of a YServer that overrides isReadOnly but not isReadOnlyRequest; isReadOnlyRequest decides when given", async () => {
     const isViewer = (url: string) => new URL(url, "http://x").searchParams.get("role") === "viewer";
     class PerConnection extends YServer {

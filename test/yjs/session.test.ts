@@ -220,6 +220,7 @@ describe("DocumentSession bad input", () => {
       const before = Y.encodeStateAsUpdate(session.doc);
 
       session.receive(bad, frame);
+      await endOfRead(); // an update is checked right before it is applied, with the rest of its socket read
 
       expect(bad.closed?.code).toBe(CloseCode.InvalidMessage);
       expect(bad.closed?.reason).toMatch(new RegExp(`^${code}: `));

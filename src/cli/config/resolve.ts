@@ -8,6 +8,7 @@ import { parseCron } from "../../runtime/cron-expression.js";
 import { DEFAULT_ROOMS_PATH } from "../../rooms/mount.js";
 import { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "../../game/mount.js";
 import { resolveLimits, type Limits } from "../../runtime/limits.js";
+import { resolveYjsLimits } from "../../yjs/defaults.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
@@ -82,6 +83,10 @@ export interface ProjectConfig {
   crons: Record<string, string>;
   /** `GET /parties/{party}` lists rooms (default true). */
   listRooms: boolean;
+  /** `documentLimits` of yparty.json: the Yjs parties' limits, each checked here. */
+  documentLimits: Record<string, number>;
+  /** `durability` of yparty.json: the server's default for document parties. */
+  durability: "fast" | "strict" | undefined;
   /** Proxies in front whose X-Forwarded-For gives the client's address (`createServer({ trustProxy })`). */
   trustProxy: boolean | number;
   /** The rooms protocol: the module defining the room types (absolute), and the socket path. */
@@ -210,7 +215,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const rooms = file.rooms === undefined ? undefined : mountConfig(root, "rooms", file.rooms, DEFAULT_ROOMS_PATH, "defineRooms({ types })", fromFile);
   const game = file.game === undefined ? undefined : mountConfig(root, "game", file.game, DEFAULT_GAME_PATH, "defineGame({ matches, modes })", fromFile);
   if (rooms && game && rooms.path === game.path) fromFile("game.path", `"${game.path}" is rooms.path too: give each protocol its own path`);
-  const limits = checkedLimits(file.limits ?? {}, fromFile);
+  const limits = checkedLimits("limits", file.limits ?? {}, resolveLimits, "docs/runtime.md#limits", fromFile) as Partial<Limits>;
+  const documentLimits = checkedLimits("documentLimits", file.documentLimits ?? {}, resolveYjsLimits, "docs/yjs.md#limits-and-defaults", fromFile);
   problems.throwIfAny();
   const name = flags.name ?? file.name;
   return {
@@ -231,6 +237,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     ...(serve ? { serve } : {}),
     crons,
     listRooms: file.listRooms ?? true,
+    durability: file.durability,
+    documentLimits,
     trustProxy,
     ...(rooms ? { rooms } : {}),
     ...(game ? { game } : {}),
@@ -269,12 +277,12 @@ function mountConfig(root: string, field: "rooms" | "game", spec: string | { ent
   return { entry: entryPath(root, entry, `${field}.entry`, report), path: socketPath, ...(field === "game" ? { apiPath: apiPath ?? DEFAULT_API_PATH } : {}) };
 }
 
-/** An unknown limit, or a value it cannot take, is reported now rather than at the server's start. */
-function checkedLimits(limits: Record<string, number>, report: Report): Partial<Limits> {
+/** An unknown limit, or a value it cannot take, is reported now (naming `field`) rather than at the server's start. */
+function checkedLimits(field: string, limits: Record<string, number>, resolve: (limits: Record<string, number>) => unknown, docs: string, report: Report): Record<string, number> {
   try {
-    resolveLimits(limits);
+    resolve(limits);
   } catch (error) {
-    report("limits", `${(error as Error).message} (see docs/runtime.md#limits)`);
+    report(field, `${(error as Error).message} (see ${docs})`);
   }
   return limits;
 }

@@ -50,6 +50,10 @@ export const configShape = object({
   crons: recordOf(str),
   // false: GET /parties/{party} does not list room names (yparty's own field).
   listRooms: bool,
+  // When a document change reaches the other collaborators (yparty's own): "fast" (default) or "strict" (once stored).
+  durability: enumOf("fast", "strict"),
+  // The Yjs parties' limits (yparty's own field): any of createServer's `documentLimits`.
+  documentLimits: recordOf(num),
   // The client's address comes from X-Forwarded-For of this many proxies in front (true: one); yparty's own field.
   trustProxy: oneOf(bool, num),
   // The rooms protocol (yparty's own): a module whose default export is defineRooms({ types }), mounted at path.
@@ -109,6 +113,8 @@ export interface ConfigFile {
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };
   crons?: Record<string, string>;
   listRooms?: boolean;
+  durability?: "fast" | "strict";
+  documentLimits?: Record<string, number>;
   trustProxy?: boolean | number;
   rooms?: string | { entry?: string; path?: string };
   game?: string | { entry?: string; path?: string; apiPath?: string };

@@ -78,6 +78,8 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       ...assetsFor(project),
       crons: project.crons,
       listRooms: project.listRooms,
+      durability: project.durability,
+      documentLimits: project.documentLimits,
       trustProxy: project.trustProxy,
       sockets: source.sockets,
       limits: project.limits,

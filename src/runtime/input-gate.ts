@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * Events that find it closed wait their turn, first come first served: each is let in alone, and the next
  * only once the one before has run up to its first await (and perhaps closed the gate again).
  */
-export class StartGate {
+export class InputGate {
   #started = false;
   #starting: Promise<void> | undefined;
   readonly #blockers = new Set<Promise<unknown>>();
@@ -109,4 +109,4 @@ const ignore = (): void => {};
  * Which gate's blockConcurrencyWhile callback the running code is inside, to run a nested call at once; `active` ends
  * with the callback (timers it started outlive it, and must wait their turn then).
  */
-const insideBlock = new AsyncLocalStorage<{ gate: StartGate; active: boolean }>();
+const insideBlock = new AsyncLocalStorage<{ gate: InputGate; active: boolean }>();

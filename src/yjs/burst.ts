@@ -1,0 +1,95 @@
+/**
+ * Applies a burst: the updates one connection sent in one turn of the event loop (one socket read often holds many
+ * frames), in ONE Yjs transaction, so observers, cleanup, the room's `update` event, its encoding, the broadcast
+ * frame and the store append cost once per burst instead of once per frame. Each update is checked right before it
+ * is applied, in one walk (validate-before-apply: Yjs has no rollback). The session owns the queue and decides what
+ * the outcome means (acks, refusals); this only applies and reports.
+ */
+import * as Y from "yjs";
+import { readUpdateShape } from "../protocol/update-format.js";
+import { YDocumentView } from "./document-view.js";
+import { YjsError, asError } from "./errors.js";
+import { withPendingAside } from "./pending.js";
+import { straddleError } from "./straddle.js";
+import { validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
+
+export interface BurstOutcome {
+  /** Updates applied, from the first: all of them unless one was refused. */
+  applied: number;
+  /** Why update number `applied` was refused (the rest were not tried), if one was. */
+  refusal?: YjsError;
+  /** Pending structs (accepted earlier) that threw when retried: what they had integrated stays, the rest is dropped. */
+  pendingDropped?: Error;
+}
+
+/**
+ * Applies `updates` with `origin` in one transaction. `ownTransaction` is called with it first when it can only hold
+ * these updates (see `holdsOnlyTheBurst`): its update is then all the sender's already.
+ */
+export function applyBurst(
+  doc: Y.Doc,
+  updates: readonly Uint8Array[],
+  origin: unknown,
+  limits: UpdateLimits,
+  ownTransaction: (transaction: Y.Transaction) => void,
+): BurstOutcome {
+  const outcome: BurstOutcome = { applied: 0 };
+  const onlyTheBurst = holdsOnlyTheBurst(doc);
+  try {
+    doc.transact((transaction) => {
+      if (onlyTheBurst) ownTransaction(transaction);
+      for (const update of updates) {
+        let refusal: unknown;
+        // Held-back structs are retried after each update on their own: one that throws is not this update's fault.
+        const dropped = withPendingAside(doc, () => {
+          try {
+            checkBeforeApply(doc, update, limits);
+            Y.applyUpdate(doc, update, origin);
+          } catch (error) {
+            refusal = error;
+          }
+        });
+        outcome.pendingDropped ??= dropped;
+        if (refusal !== undefined) return void (outcome.refusal = asRefusal(refusal));
+        outcome.applied++;
+      }
+    }, origin);
+  } catch (error) {
+    // An observer threw at the end of the transaction: everything was applied; the last update counts as refused.
+    if (!outcome.refusal) {
+      outcome.applied = Math.max(0, outcome.applied - 1);
+      outcome.refusal = asRefusal(error);
+    }
+  }
+  return outcome;
+}
+
+/** One walk of `update` against the document (form, size, order), then what only some updates need. */
+function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): void {
+  const shape = readUpdateShape(update, new YDocumentView(doc));
+  if (typeof shape === "string" || shape.parts > limits.maxStructs) {
+    // Refused: the checks that say why, each with its own code and message (a second walk on this path only).
+    validateUpdate(update, limits);
+    validatePartsAgainst(doc, update);
+    throw new YjsError("ERR_INVALID_UPDATE", `refused: ${String(shape)}`);
+  }
+  validateAgainst(doc, update, shape, limits);
+  if (shape.straddling === 0) return;
+  const problem = straddleError(doc, update);
+  if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
+}
+
+function asRefusal(error: unknown): YjsError {
+  return error instanceof YjsError ? error : new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
+}
+
+/**
+ * The next `transact` opens a transaction that will hold only what the burst writes: none is running (a nested call
+ * joins it), no `beforeTransaction` listener could write into it, and nothing is pending that the burst could let in
+ * (which its sender may lack). Changes observers make in reaction run in transactions of their own. O(1).
+ */
+function holdsOnlyTheBurst(doc: Y.Doc): boolean {
+  const observers = (doc as unknown as { _observers: Map<string, Set<unknown>> })._observers;
+  const { pendingStructs, pendingDs } = doc.store;
+  return doc._transaction === null && !observers.get("beforeTransaction")?.size && pendingStructs === null && pendingDs === null;
+}
