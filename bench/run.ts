@@ -15,15 +15,16 @@ import { renderMarkdown, type RunInfo } from "./report/markdown.js";
 import { summarize, type RunRecord } from "./report/summary.js";
 import { bigDoc } from "./scenarios/big-doc.js";
 import { coldLoad } from "./scenarios/cold-load.js";
-import { fanout } from "./scenarios/fanout.js";
+import { fanout, fanoutDocs } from "./scenarios/fanout.js";
 import { idle } from "./scenarios/idle.js";
+import { startup } from "./scenarios/startup.js";
 import { throughput } from "./scenarios/throughput.js";
 import type { Scenario } from "./scenarios/types.js";
 import { stopAllServers } from "./server-process.js";
 import { SERVERS, type ServerSpec } from "./servers/catalog.js";
 import { setProfileFlags, startTarget } from "./target.js";
 
-const SCENARIOS: readonly Scenario[] = [fanout, throughput, idle, bigDoc, coldLoad];
+const SCENARIOS: readonly Scenario[] = [fanout, fanoutDocs, throughput, idle, bigDoc, coldLoad, startup];
 
 interface Options {
   quick: boolean;
