@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import type { PartyModule, SocketHandler } from "../../runtime/index.js";
-import { createRooms, type RoomsMount, type RoomsOptions } from "../../rooms/index.js";
+import type { RoomsMount, RoomsOptions } from "../../rooms/index.js";
 import type { ProjectConfig } from "../config/resolve.js";
 import { CliError } from "../errors.js";
 
@@ -19,9 +19,11 @@ export interface RoomsSource {
   mount(defaultExport: unknown): Record<string, PartyModule>;
 }
 
-export function createRoomsSource(project: ProjectConfig): RoomsSource {
+export async function createRoomsSource(project: ProjectConfig): Promise<RoomsSource> {
   const rooms = project.rooms;
   if (!rooms) return { sockets: {}, mount: () => ({}) };
+  // Loaded only for a project with rooms: a server without them starts without the rooms protocol.
+  const { createRooms } = await import("../../rooms/index.js");
   let current: RoomsMount | undefined;
   const handler: SocketHandler = (ws, request, host) => current!.sockets[rooms.path]!(ws, request, host);
   return {
