@@ -47,6 +47,8 @@ function fanoutRows(scenario: string, which: string): MetricDef[] {
       target: AT_MOST_HALF, relayTarget: RELAY_FANOUT,
     },
     { scenario, key: "lostPercent", label: `fan-out${which} receipts lost`, unit: "%", better: "lower" },
+    { scenario, key: "writeCallsPerUpdate", label: `fan-out${which} server write syscalls per update`, unit: "calls", better: "lower" },
+    { scenario, key: "writeBytesPerUpdate", label: `fan-out${which} server bytes written per update`, unit: "B", better: "lower" },
     { scenario, key: "harnessCpuPercent", label: `fan-out${which} client (harness) CPU`, unit: "% core", better: "lower" },
   ];
 }

@@ -12,7 +12,7 @@ import * as Y from "yjs";
 import { AppendTypist } from "../client/append-updates.js";
 import type { BenchClient } from "../client/bench-client.js";
 import { closeAll, connectMany } from "../client/pool.js";
-import { cpuPercentSince, cpuSeconds } from "../proc.js";
+import { cpuPercentSince, cpuSeconds, writeCalls } from "../proc.js";
 import { quantile } from "../stats.js";
 import { TEXT_NAME } from "../limits.js";
 import { pollUntil } from "../timing.js";
@@ -77,6 +77,7 @@ async function runFanout(target: Target, profile: BenchProfile, withDocs: boolea
   try {
     const sendsPerClient = Math.floor(durationMs / intervalMs);
     const cpuBefore = cpuSeconds(target.server.pid);
+    const writesBefore = writeCalls(target.server.pid);
     const harnessBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(clients.map((client, i) => typeOnSchedule(client, i, typists[i] as Typist, sendsPerClient, intervalMs, sentAt)));
@@ -84,6 +85,7 @@ async function runFanout(target: Target, profile: BenchProfile, withDocs: boolea
     const serverCpu = cpuSeconds(target.server.pid) - cpuBefore;
     const expected = sentAt.size * (clientsPerRoom - 1);
     await pollUntil(() => latencies.length >= expected, drainMs);
+    const writesAfter = writeCalls(target.server.pid);
     return {
       p50Ms: quantile(latencies, 0.5),
       p95Ms: quantile(latencies, 0.95),
@@ -91,6 +93,9 @@ async function runFanout(target: Target, profile: BenchProfile, withDocs: boolea
       serverCpuPercent: (serverCpu * 1000 * 100) / wallMs,
       harnessCpuPercent: cpuPercentSince(harnessBefore, wallMs),
       lostPercent: (100 * (expected - latencies.length)) / expected,
+      // Per update sent: what the server's sockets cost in syscalls (the relay's figure is the floor).
+      writeCallsPerUpdate: (writesAfter.calls - writesBefore.calls) / sentAt.size,
+      writeBytesPerUpdate: (writesAfter.bytes - writesBefore.bytes) / sentAt.size,
       receipts: latencies.length,
     } satisfies Metrics;
   } finally {
