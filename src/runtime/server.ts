@@ -184,9 +184,6 @@ class Server implements YpartyServer, ServerCore {
   async listen(): Promise<{ port: number; host: string }> {
     if (this.#state !== "new") throw new Error("listen() was already called");
     this.#state = "closed"; // until it listens: a failed listen() is not retried
-    // Node loads its fetch classes (Request, Response, Headers: undici) on first use, ~40 ms: here rather than
-    // in the first upgrade or request, which every route check reaches (`instanceof Response`).
-    void Response;
     this.#storage ??= await this.#openStorage();
     const retry = { retries: this.limits.alarmRetries, baseMs: this.limits.alarmRetryBaseMs };
     this.#alarms = new AlarmScheduler(this.#storage.kv(ALARMS_KV_NAME), (party, id) => this.#fireAlarm(party, id), this.logger, retry);
