@@ -89,6 +89,7 @@ export const METRICS: readonly MetricDef[] = [
     scenario: "startup", key: "startMs", label: "process start → listening", unit: "ms", better: "lower",
     target: { kind: "absolute", op: "<=", value: 300, text: "`yparty start` ≤ 300 ms", variants: ["yparty-cli-memory", "yparty-cli-leveldb"] },
   },
+  { scenario: "startup", key: "bareNodeMs", label: "start → exit of `node -e 0` at the same time (reference)", unit: "ms", better: "lower" },
 ];
 
 /** LevelDB may cost at most this much fan-out server CPU over memory (issue 13), for each way of starting. */
