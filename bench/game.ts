@@ -9,7 +9,7 @@
 import type WebSocket from "ws";
 import { nextJsonFrame, openSocket } from "./client/json-socket.js";
 import { cpuPercentSince, cpuSeconds, rssBytes } from "./proc.js";
-import { ServerProcess, stopAllServers } from "./server-process.js";
+import { ServerProcess, scriptCommand, stopAllServers } from "./server-process.js";
 import { quantile, round } from "./stats.js";
 
 const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -39,7 +39,7 @@ async function join(port: number, id: string, matchId: string): Promise<Player> 
 }
 
 async function run(): Promise<Record<string, number>> {
-  const server = await ServerProcess.start("yparty game", { script: "game.ts" }, ["--tick-rate", String(SETTINGS.tickRate), "--players", String(SETTINGS.players)]);
+  const server = await ServerProcess.start("yparty game", scriptCommand("game.ts", ["--tick-rate", String(SETTINGS.tickRate), "--players", String(SETTINGS.players)]));
   try {
     const players: Player[] = [];
     for (let match = 0; match < SETTINGS.matches; match++) {

@@ -70,7 +70,8 @@ const id = (process.argv[2] ?? "yparty-memory") as ServerId;
 const connections = Number(process.argv[3] ?? 1000);
 const dir = process.cwd();
 // The flag makes the child run as a bundle (./servers/bundle.ts), like a profiled one.
-setProfileFlags(() => ["--heapsnapshot-signal=SIGUSR2"]);
+// Snapshots go to `dir` whatever the child's working folder (`yparty start` runs in a temp folder of its own).
+setProfileFlags(() => ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`]);
 const target = await startTarget(serverById(id));
 const seen = new Set((await readdir(dir)).filter((name) => name.endsWith(".heapsnapshot")));
 const files: string[] = [];

@@ -47,6 +47,10 @@ export interface BenchProfile {
     /** Repeats (each a server restart) within one run. */
     restarts: number;
   };
+  startup: {
+    /** Process starts per run (the first is the run's own); the median is reported. */
+    starts: number;
+  };
 }
 
 export const FULL: BenchProfile = {
@@ -56,6 +60,7 @@ export const FULL: BenchProfile = {
   idle: { rooms: 100, steps: [250, 500, 1_000, 2_000], concurrency: 50, settleMs: 500 },
   bigDoc: { inserts: 20_000, charsPerInsert: 8, freshClients: 5, buildTimeoutMs: 60_000 },
   coldLoad: { restarts: 1 },
+  startup: { starts: 5 },
 };
 
 export const QUICK: BenchProfile = {
@@ -65,6 +70,7 @@ export const QUICK: BenchProfile = {
   idle: { rooms: 100, steps: [250, 500], concurrency: 50, settleMs: 300 },
   bigDoc: { inserts: 20_000, charsPerInsert: 8, freshClients: 2, buildTimeoutMs: 60_000 },
   coldLoad: { restarts: 1 },
+  startup: { starts: 3 },
 };
 
 /** Timeouts of the harness machinery (not measurements). */

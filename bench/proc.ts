@@ -30,3 +30,10 @@ export function cpuPercentSince(before: NodeJS.CpuUsage, wallMs: number): number
   const used = process.cpuUsage(before);
   return ((used.user + used.system) / 1000 / wallMs) * 100;
 }
+
+/** Write syscalls and bytes the process has made so far (`syscw`, `wchar` of /proc/<pid>/io): sends to sockets included. */
+export function writeCalls(pid: number): { calls: number; bytes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(io)?.[1] ?? Number.NaN);
+  return { calls: field("syscw"), bytes: field("wchar") };
+}

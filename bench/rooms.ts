@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type WebSocket from "ws";
 import { nextJsonFrame as nextFrame, openSocket as open } from "./client/json-socket.js";
 import { cpuSeconds, rssBytes } from "./proc.js";
-import { ServerProcess, stopAllServers } from "./server-process.js";
+import { scriptCommand, ServerProcess, stopAllServers } from "./server-process.js";
 import { quantile, round } from "./stats.js";
 
 const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -49,7 +49,7 @@ async function connectClient(mode: Mode, port: number, room: number, index: numb
 
 async function run(mode: Mode): Promise<Record<string, number>> {
   const dir = leveldb ? await mkdtemp(join(tmpdir(), "yparty-bench-rooms-")) : undefined;
-  const server = await ServerProcess.start(`yparty ${mode}`, { script: "rooms.ts" }, ["--mode", mode, ...(dir ? ["--dir", dir] : [])]);
+  const server = await ServerProcess.start(`yparty ${mode}`, scriptCommand("rooms.ts", ["--mode", mode, ...(dir ? ["--dir", dir] : [])]));
   try {
     const clients: Client[] = [];
     for (let room = 0; room < SETTINGS.rooms; room++) {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--servers=a,b] [--scenarios=x,y] [--cpu-prof]`: every scenario against every
+ * `npm run bench [-- --quick] [--servers=a,b] [--scenarios=x,y] [--runs=n] [--cpu-prof]`: every scenario against every
  * server, each server in its own child process started fresh for each (run, scenario), medians of the runs,
  * written to bench/results/ as JSON, Markdown, SVG and PNG.
  */
@@ -8,22 +8,23 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BenchError } from "./errors.js";
-import { FULL, QUICK, RESULTS_DIR } from "./limits.js";
+import { FULL, QUICK, RESULTS_DIR, type BenchProfile } from "./limits.js";
 import { summarizeProfiles } from "./profile-summary.js";
 import { renderSvg, writeChart } from "./report/chart.js";
 import { renderMarkdown, type RunInfo } from "./report/markdown.js";
 import { summarize, type RunRecord } from "./report/summary.js";
 import { bigDoc } from "./scenarios/big-doc.js";
 import { coldLoad } from "./scenarios/cold-load.js";
-import { fanout } from "./scenarios/fanout.js";
+import { fanout, fanoutDocs } from "./scenarios/fanout.js";
 import { idle } from "./scenarios/idle.js";
+import { startup } from "./scenarios/startup.js";
 import { throughput } from "./scenarios/throughput.js";
 import type { Scenario } from "./scenarios/types.js";
 import { stopAllServers } from "./server-process.js";
 import { SERVERS, type ServerSpec } from "./servers/catalog.js";
 import { setProfileFlags, startTarget } from "./target.js";
 
-const SCENARIOS: readonly Scenario[] = [fanout, throughput, idle, bigDoc, coldLoad];
+const SCENARIOS: readonly Scenario[] = [fanout, fanoutDocs, throughput, idle, bigDoc, coldLoad, startup];
 
 interface Options {
   quick: boolean;
@@ -32,27 +33,31 @@ interface Options {
   servers: readonly ServerSpec[];
   scenarios: readonly Scenario[];
   cpuProf: boolean;
+  /** `--runs=N`: fewer (or more) runs than the profile's, e.g. one full-length run while profiling. */
+  runs?: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
   const listArg = (name: string): string[] | undefined =>
     argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3).split(",");
   const known = ["--quick", "--cpu-prof"];
-  const unknown = argv.filter((arg) => !known.includes(arg) && !/^--(servers|scenarios)=/.test(arg));
+  const unknown = argv.filter((arg) => !known.includes(arg) && !/^--(servers|scenarios|runs)=/.test(arg));
   if (unknown.length > 0) throw new BenchError("ERR_USAGE", `unknown argument(s): ${unknown.join(" ")}`);
   const serverIds = listArg("servers");
   const scenarioIds = listArg("scenarios");
+  const runs = listArg("runs")?.[0];
+  if (runs !== undefined && !(Number(runs) >= 1)) throw new BenchError("ERR_USAGE", `--runs must be a whole number ≥ 1, got ${runs}`);
   return {
+    ...(runs !== undefined ? { runs: Math.floor(Number(runs)) } : {}),
     quick: argv.includes("--quick"),
-    partial: serverIds !== undefined || scenarioIds !== undefined,
+    partial: serverIds !== undefined || scenarioIds !== undefined || runs !== undefined,
     cpuProf: argv.includes("--cpu-prof"),
     servers: serverIds ? SERVERS.filter((spec) => serverIds.includes(spec.id)) : SERVERS,
     scenarios: scenarioIds ? SCENARIOS.filter((scenario) => scenarioIds.includes(scenario.id)) : SCENARIOS,
   };
 }
 
-async function runOne(scenario: Scenario, spec: ServerSpec, run: number, options: Options): Promise<RunRecord> {
-  const profile = options.quick ? QUICK : FULL;
+async function runOne(scenario: Scenario, spec: ServerSpec, run: number, profile: BenchProfile): Promise<RunRecord> {
   const started = performance.now();
   let target;
   try {
@@ -79,12 +84,13 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const profile = options.quick ? QUICK : FULL;
+  const base = options.quick ? QUICK : FULL;
+  const profile = { ...base, runs: options.runs ?? base.runs };
   const resultsDir = fileURLToPath(RESULTS_DIR);
   const profileDir = join(tmpdir(), `yparty-bench-profiles-${Date.now()}`);
-  // Only yparty is profiled: its hot spots are what the report asks for (peers are not ours to fix).
+  // yparty is profiled, and the relay to compare with (the peers are not ours to fix).
   if (options.cpuProf) {
-    setProfileFlags((spec) => (spec.id.startsWith("yparty") ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, spec.id)}`] : []));
+    setProfileFlags((spec) => (spec.id.startsWith("yparty") || spec.id === "relay" ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, spec.id)}`] : []));
   }
   const startedAt = new Date();
   const load = loadavg()[0] ?? 0;
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
   for (let run = 1; run <= profile.runs; run++) {
     for (const scenario of options.scenarios) {
       for (const spec of options.servers) {
-        if (scenario.appliesTo({ spec })) records.push(await runOne(scenario, spec, run, options));
+        if (scenario.appliesTo({ spec })) records.push(await runOne(scenario, spec, run, profile));
       }
     }
   }

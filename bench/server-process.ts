@@ -7,16 +7,30 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { BenchError, withTimeout } from "./errors.js";
 import { TIMEOUTS } from "./limits.js";
-import { READY_PREFIX } from "./servers/lifecycle.js";
+import { announcedPort } from "./servers/lifecycle.js";
 
 /** Stderr lines kept for error messages. */
 const STDERR_TAIL_LINES = 20;
 
 const running = new Set<ServerProcess>();
 
+/** How to start one server child: `node <argv>` in `cwd`, ready once a stdout line gives its port. */
+export interface ChildCommand {
+  argv: string[];
+  cwd?: string;
+  /** The port a ready line announces; undefined for every other line. */
+  readyPort(line: string): number | undefined;
+}
+
+/** `node [flags] <main> ...args` for a child under bench/servers/ (main: `--import tsx <script>`, or its bundle). */
+export function scriptCommand(script: string, args: string[] = [], flags: string[] = [], bundle?: string): ChildCommand {
+  const main = bundle ? [bundle] : ["--import", "tsx", fileURLToPath(new URL(`./servers/${script}`, import.meta.url))];
+  return { argv: [...flags, ...main, ...args], readyPort: announcedPort };
+}
+
 export class ServerProcess {
-  /** performance.now() when spawned and when the ready line arrived. */
-  readonly spawnedAt = performance.now();
+  /** performance.now() just before the spawn, and when the ready line arrived. */
+  spawnedAt = 0;
   readyAt = 0;
   port = 0;
   private readonly stderrTail: string[] = [];
@@ -38,20 +52,19 @@ export class ServerProcess {
     return this.child.pid;
   }
 
-  /**
-   * Spawns `node --import tsx bench/servers/<script> ...args` (or `node <bundle> ...args` for a prebuilt
-   * entry, see ./servers/bundle.ts) and resolves once it printed its port.
-   */
-  static async start(label: string, entry: { script: string } | { bundle: string }, args: string[] = [], nodeFlags: string[] = []): Promise<ServerProcess> {
-    const main = "bundle" in entry ? [entry.bundle] : ["--import", "tsx", fileURLToPath(new URL(`./servers/${entry.script}`, import.meta.url))];
-    const child = spawn(process.execPath, [...nodeFlags, ...main, ...args], {
+  /** Spawns the child (see ../target.ts for what each server runs) and resolves once it announced its port. */
+  static async start(label: string, command: ChildCommand): Promise<ServerProcess> {
+    const spawnedAt = performance.now();
+    const child = spawn(process.execPath, command.argv, {
       stdio: ["ignore", "pipe", "pipe"],
+      ...(command.cwd ? { cwd: command.cwd } : {}),
       env: { ...process.env, NODE_ENV: "production" },
     });
     const server = new ServerProcess(label, child);
+    server.spawnedAt = spawnedAt;
     running.add(server);
     try {
-      server.port = await withTimeout(server.waitForReady(), TIMEOUTS.serverStartMs, `${label} start`);
+      server.port = await withTimeout(server.waitForReady(command.readyPort), TIMEOUTS.serverStartMs, `${label} start`);
       server.readyAt = performance.now();
       return server;
     } catch (error) {
@@ -78,13 +91,20 @@ export class ServerProcess {
     return this.stderrTail.join("\n");
   }
 
-  private waitForReady(): Promise<number> {
+  private waitForReady(readyPort: ChildCommand["readyPort"]): Promise<number> {
     return new Promise((resolve, reject) => {
-      let buffered = "";
+      let buffered: string | undefined = "";
+      // Read to the end (a full pipe would block the child's logging), but look for the port only until found.
       this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-        buffered += chunk;
-        const line = buffered.split("\n").find((candidate) => candidate.startsWith(READY_PREFIX));
-        if (line) resolve((JSON.parse(line.slice(READY_PREFIX.length)) as { port: number }).port);
+        if (buffered === undefined) return;
+        const lines = (buffered + chunk).split("\n");
+        buffered = lines.pop() ?? "";
+        for (const line of lines) {
+          const port = readyPort(line);
+          if (port === undefined) continue;
+          buffered = undefined;
+          return resolve(port);
+        }
       });
       this.child.once("exit", (code) =>
         reject(new BenchError("ERR_SERVER_EXIT", `${this.label} exited with ${code} before ready:\n${this.stderr}`)),

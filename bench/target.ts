@@ -7,9 +7,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FRAMINGS, type Framing } from "./client/framing.js";
-import { ServerProcess } from "./server-process.js";
+import { ServerProcess, scriptCommand, type ChildCommand } from "./server-process.js";
 import { bundledEntry } from "./servers/bundle.js";
 import type { ServerSpec } from "./servers/catalog.js";
+import { assertBuilt, cliArgs, cliReadyPort } from "./servers/cli.js";
 
 export interface Target {
   spec: ServerSpec;
@@ -23,23 +24,36 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** Node flags for the servers being profiled (`--cpu-prof ...`); those run as a bundle, see ./servers/bundle.ts. */
+/**
+ * Node flags for the servers being profiled (`--cpu-prof ...`). A script then runs as a bundle (see
+ * ./servers/bundle.ts); the CLI runs from dist/ as always, whose source maps lead back to src/.
+ */
 let profileFlagsFor: (spec: ServerSpec) => string[] = () => [];
 export const setProfileFlags = (flagsFor: (spec: ServerSpec) => string[]): void => {
   profileFlagsFor = flagsFor;
 };
 
-export async function startTarget(spec: ServerSpec): Promise<Target> {
+/** The child's command line: `node [flags] <script or bundle> [--dir d]`, or `node [flags] bin/yparty.js start …` in `cwd`. */
+async function childCommand(spec: ServerSpec, dir: string | undefined, cwd: string | undefined): Promise<ChildCommand> {
   const flags = profileFlagsFor(spec);
-  const entry = flags.length > 0 ? { bundle: await bundledEntry(spec.script) } : { script: spec.script };
+  if ("cli" in spec.launch) return { argv: [...flags, ...cliArgs(dir)], cwd, readyPort: cliReadyPort };
+  const { script } = spec.launch;
+  return scriptCommand(script, dir ? ["--dir", dir] : [], flags, flags.length > 0 ? await bundledEntry(script) : undefined);
+}
+
+export async function startTarget(spec: ServerSpec): Promise<Target> {
+  if ("cli" in spec.launch) assertBuilt();
+  // A CLI child runs in an empty folder of its own: no config to find, nothing of the project's to read.
+  const cwd = "cli" in spec.launch ? await mkdtemp(join(tmpdir(), `yparty-bench-${spec.id}-cwd-`)) : undefined;
   const dir = spec.persistent ? await mkdtemp(join(tmpdir(), `yparty-bench-${spec.id}-`)) : undefined;
-  const args = dir ? ["--dir", dir] : [];
-  const launch = (): Promise<ServerProcess> => ServerProcess.start(spec.label, entry, args, flags);
+  const removeFolders = () => Promise.all([dir, cwd].map((folder) => folder && rm(folder, { recursive: true, force: true })));
+  const command = await childCommand(spec, dir, cwd);
+  const launch = (): Promise<ServerProcess> => ServerProcess.start(spec.label, command);
   let server: ServerProcess;
   try {
     server = await launch();
   } catch (error) {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeFolders();
     throw error;
   }
   const target: Target = {
@@ -53,7 +67,7 @@ export async function startTarget(spec: ServerSpec): Promise<Target> {
     },
     async stop() {
       await target.server.stop();
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await removeFolders();
     },
   };
   return target;

@@ -7,8 +7,6 @@ if (!existsSync(cli)) {
   process.stderr.write("yparty: the CLI is not built yet (dist/ is missing). Run 'npm run build' in the yparty folder.\n");
   process.exit(1);
 }
-// Stack traces from the user's bundled server code point into their TypeScript files.
-process.setSourceMapsEnabled(true);
 const { main } = await import(cli.href);
 // Exit explicitly: a finished command must not linger on a handle some library left open.
 process.exit(await main(process.argv.slice(2)));

@@ -13,7 +13,7 @@ import type { Summary } from "./summary.js";
 const WIDTH = 1100;
 const HEIGHT = 460;
 const PANEL = { top: 60, bottom: 110, left: 70, width: 440 };
-const COLORS = ["#9aa5b1", "#3e7cb1", "#e07a5f", "#2a9d8f", "#264653"];
+const COLORS = ["#9aa5b1", "#3e7cb1", "#e07a5f", "#2a9d8f", "#264653", "#e9c46a", "#8d5a97"];
 const PERCENTILE_SHADES = [0.45, 0.7, 1];
 
 interface Bar {

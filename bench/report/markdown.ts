@@ -1,8 +1,8 @@
-/** The Markdown report: one table of every figure per server, yparty's ratios to the best peer, targets. */
-import { SERVERS } from "../servers/catalog.js";
+/** The Markdown report: one table of every figure per server, then yparty's ratios to the best peer and to the relay. */
+import { SERVERS, YPARTY_VARIANTS, type YpartyVariant } from "../servers/catalog.js";
 import { round } from "../stats.js";
-import { LEVELDB_THROUGHPUT_COST_MAX } from "./metrics.js";
-import { YPARTY_VARIANTS, type Row, type Summary } from "./summary.js";
+import { LEVELDB_FANOUT_CPU_MAX, LEVELDB_THROUGHPUT_COST_MAX } from "./metrics.js";
+import type { Row, Summary } from "./summary.js";
 
 export interface RunInfo {
   date: string;
@@ -19,15 +19,29 @@ export interface RunInfo {
 
 const show = (value: number | null): string => (value === null ? "n/a" : String(round(value)));
 const mark = (met: boolean | null): string => (met === null ? "" : met ? " ✓" : " ✗");
+const times = (ratio: number | null, met: boolean | null): string => (ratio === null ? "n/a" : `${round(ratio)}×${mark(met)}`);
 
-function ratioCell(row: Row, variant: (typeof YPARTY_VARIANTS)[number]): string {
+/** yparty / best peer, or the figure itself for an absolute target. */
+function peerCell(row: Row, variant: YpartyVariant): string {
   if (row.def.target?.kind === "absolute") return `${show(row.values[variant])}${mark(row.met[variant])}`;
-  const ratio = row.ratios[variant];
-  return ratio === null ? "n/a" : `${round(ratio)}×${mark(row.met[variant])}`;
+  return times(row.ratios[variant], row.met[variant]);
 }
 
+const VARIANT_NAMES: Record<YpartyVariant, string> = {
+  "yparty-memory": "mem",
+  "yparty-leveldb": "LevelDB",
+  "yparty-cli-memory": "start --no-persist",
+  "yparty-cli-leveldb": "start --persist",
+};
+
 export function renderMarkdown(summary: Summary, info: RunInfo): string {
-  const header = ["metric", "unit", ...SERVERS.map((spec) => spec.label), "best peer", "yparty mem / best", "yparty LevelDB / best", "target"];
+  const header = ["metric", "unit", ...SERVERS.map((spec) => spec.label), "best peer"];
+  const ratioHeader = [
+    "metric",
+    ...YPARTY_VARIANTS.flatMap((variant) => [`${VARIANT_NAMES[variant]} / best peer`, `${VARIANT_NAMES[variant]} / relay`]),
+    "target (peer)",
+    "target (relay)",
+  ];
   const lines = [
     "# yparty benchmark results",
     "",
@@ -35,31 +49,39 @@ export function renderMarkdown(summary: Summary, info: RunInfo): string {
       `load average at start ${info.loadAverage.toFixed(2)} · took ${Math.round(info.durationS)} s`,
     "",
     "Each server ran alone in its own child process, bound to 127.0.0.1; clients ran in the harness process.",
-    "Ratios compare each yparty variant with the best of y-websocket and Hocuspocus for that metric; the raw ws relay is",
-    "the physical limit, not a peer. ✓/✗: issue 7's target met or missed. See docs/benchmarks.md for the method.",
+    "yparty runs two ways: `createServer` in process under tsx (mem, LevelDB), and `yparty start` from the built dist/",
+    "as users start it (`--no-persist`, `--persist <dir>`). See docs/benchmarks.md for the method.",
     "",
     `| ${header.join(" | ")} |`,
     `| ${header.map(() => "---").join(" | ")} |`,
   ];
   for (const row of summary.rows) {
     const best = row.bestPeer ? SERVERS.find((spec) => spec.id === row.bestPeer?.id)?.label ?? "" : "n/a";
-    const cells = [
-      row.def.label,
-      row.def.unit,
-      ...SERVERS.map((spec) => show(row.values[spec.id])),
-      best,
-      ratioCell(row, "yparty-memory"),
-      ratioCell(row, "yparty-leveldb"),
-      row.def.target?.text ?? "",
-    ];
-    lines.push(`| ${cells.join(" | ")} |`);
+    lines.push(`| ${[row.def.label, row.def.unit, ...SERVERS.map((spec) => show(row.values[spec.id])), best].join(" | ")} |`);
   }
-  const cost = summary.leveldbCost;
   lines.push(
     "",
-    `LevelDB cost on throughput (1 − LevelDB / memory): ${cost.value === null ? "n/a" : `${round(cost.value * 100)} %`}` +
-      `${mark(cost.met)} (target ≤ ${LEVELDB_THROUGHPUT_COST_MAX * 100} %)`,
+    "## Ratios",
+    "",
+    "Each yparty variant against the best of y-websocket and Hocuspocus for that metric (issue 7's targets), and against the",
+    "raw ws relay, the physical limit of a Node WebSocket server here (issue 13's targets). ✓/✗: target met or missed.",
+    "",
+    `| ${ratioHeader.join(" | ")} |`,
+    `| ${ratioHeader.map(() => "---").join(" | ")} |`,
   );
+  for (const row of summary.rows) {
+    const cells = YPARTY_VARIANTS.flatMap((variant) => [peerCell(row, variant), times(row.relayRatios[variant], row.relayMet[variant])]);
+    if (cells.every((cell) => cell === "n/a")) continue;
+    lines.push(`| ${[row.def.label, ...cells, row.def.target?.text ?? "", row.def.relayTarget?.text ?? ""].join(" | ")} |`);
+  }
+  lines.push("");
+  for (const cost of summary.leveldbCosts) {
+    const throughput = cost.throughput.value === null ? "n/a" : `${round(cost.throughput.value * 100)} %`;
+    lines.push(
+      `LevelDB against memory, ${cost.label}: throughput cost ${throughput}${mark(cost.throughput.met)} (target ≤ ${LEVELDB_THROUGHPUT_COST_MAX * 100} %), ` +
+        `fan-out server CPU ${times(cost.fanoutCpu.value, cost.fanoutCpu.met)} (target ≤ ${LEVELDB_FANOUT_CPU_MAX}×)  `,
+    );
+  }
   if (summary.errors.length > 0) {
     lines.push("", "## Failures", "");
     for (const record of summary.errors) {

@@ -1,8 +1,11 @@
-/** Folds the runs into medians per server and metric, the best peer of each metric, and yparty's ratios. */
+/**
+ * Folds the runs into medians per server and metric, the best peer of each metric, and each yparty variant's
+ * ratios: to the best peer (issue 7's targets) and to the raw relay (issue 13's).
+ */
 import type { Metrics } from "../scenarios/types.js";
-import { SERVERS, type ServerId } from "../servers/catalog.js";
+import { SERVERS, YPARTY_VARIANTS, type ServerId, type YpartyVariant } from "../servers/catalog.js";
 import { median } from "../stats.js";
-import { LEVELDB_THROUGHPUT_COST_MAX, METRICS, meets, type MetricDef } from "./metrics.js";
+import { LEVELDB_FANOUT_CPU_MAX, LEVELDB_THROUGHPUT_COST_MAX, METRICS, meets, type MetricDef, type Target } from "./metrics.js";
 
 export interface RunRecord {
   run: number;
@@ -11,9 +14,6 @@ export interface RunRecord {
   metrics?: Metrics;
   error?: { code: string; message: string };
 }
-
-export const YPARTY_VARIANTS = ["yparty-memory", "yparty-leveldb"] as const;
-export type YpartyVariant = (typeof YPARTY_VARIANTS)[number];
 
 export interface Row {
   def: MetricDef;
@@ -24,14 +24,31 @@ export interface Row {
   ratios: Record<YpartyVariant, number | null>;
   /** Whether each yparty variant meets the target (null: no target, or no figure). */
   met: Record<YpartyVariant, boolean | null>;
+  /** yparty / raw relay, and whether that meets the relay target. */
+  relayRatios: Record<YpartyVariant, number | null>;
+  relayMet: Record<YpartyVariant, boolean | null>;
+}
+
+/** One LevelDB variant against its memory twin (same way of starting). */
+export interface LevelDbCost {
+  label: string;
+  /** Throughput: 1 − LevelDB / memory (issue 7: ≤ 20 %). */
+  throughput: { value: number | null; met: boolean | null };
+  /** Fan-out server CPU: LevelDB / memory (issue 13: ≤ 1.15×). */
+  fanoutCpu: { value: number | null; met: boolean | null };
 }
 
 export interface Summary {
   rows: Row[];
-  /** 1 - LevelDB throughput / in-memory throughput. */
-  leveldbCost: { value: number | null; met: boolean | null };
+  leveldbCosts: LevelDbCost[];
   errors: RunRecord[];
 }
+
+/** The memory twin of each LevelDB variant. */
+const LEVELDB_PAIRS: ReadonlyArray<{ label: string; leveldb: YpartyVariant; memory: YpartyVariant }> = [
+  { label: "createServer in process", leveldb: "yparty-leveldb", memory: "yparty-memory" },
+  { label: "yparty start", leveldb: "yparty-cli-leveldb", memory: "yparty-cli-memory" },
+];
 
 function medianOf(records: readonly RunRecord[], server: ServerId, scenario: string, key: string): number | null {
   const values = records
@@ -52,11 +69,17 @@ function bestPeer(def: MetricDef, values: Record<ServerId, number | null>): Row[
   return best;
 }
 
-function targetMet(def: MetricDef, value: number | null, ratio: number | null): boolean | null {
-  if (!def.target) return null;
-  const measured = def.target.kind === "ratio" ? ratio : value;
-  return measured === null ? null : meets(def.target.op, measured, def.target.value);
+const ratioTo = (value: number | null, base: number | null | undefined): number | null =>
+  value === null || base == null || base === 0 ? null : value / base;
+
+/** Whether `measured` meets `target` for `variant` (null: no target for it, or no figure). */
+function meetsTarget(target: Omit<Target, "kind"> | undefined, variant: YpartyVariant, measured: number | null): boolean | null {
+  if (!target || measured === null || (target.variants && !target.variants.includes(variant))) return null;
+  return meets(target.op, measured, target.value);
 }
+
+const perVariant = <T>(of: (variant: YpartyVariant) => T): Record<YpartyVariant, T> =>
+  Object.fromEntries(YPARTY_VARIANTS.map((variant) => [variant, of(variant)])) as Record<YpartyVariant, T>;
 
 export function summarize(records: readonly RunRecord[]): Summary {
   const rows = METRICS.map((def): Row => {
@@ -64,23 +87,22 @@ export function summarize(records: readonly RunRecord[]): Summary {
       SERVERS.map((spec) => [spec.id, medianOf(records, spec.id, def.scenario, def.key)]),
     ) as Record<ServerId, number | null>;
     const best = bestPeer(def, values);
-    const ratio = (id: YpartyVariant): number | null => {
-      const value = values[id];
-      return value === null || best === null || best.value === 0 ? null : value / best.value;
-    };
-    const ratios = { "yparty-memory": ratio("yparty-memory"), "yparty-leveldb": ratio("yparty-leveldb") };
-    const met = {
-      "yparty-memory": targetMet(def, values["yparty-memory"], ratios["yparty-memory"]),
-      "yparty-leveldb": targetMet(def, values["yparty-leveldb"], ratios["yparty-leveldb"]),
-    };
-    return { def, values, bestPeer: best, ratios, met };
+    const ratios = perVariant((variant) => ratioTo(values[variant], best?.value));
+    const relayRatios = perVariant((variant) => ratioTo(values[variant], values.relay));
+    const met = perVariant((variant) => meetsTarget(def.target, variant, def.target?.kind === "ratio" ? ratios[variant] : values[variant]));
+    const relayMet = perVariant((variant) => meetsTarget(def.relayTarget, variant, relayRatios[variant]));
+    return { def, values, bestPeer: best, ratios, met, relayRatios, relayMet };
   });
-  const memory = medianOf(records, "yparty-memory", "throughput", "updatesPerSec");
-  const leveldb = medianOf(records, "yparty-leveldb", "throughput", "updatesPerSec");
-  const cost = memory && leveldb !== null ? 1 - leveldb / memory : null;
-  return {
-    rows,
-    leveldbCost: { value: cost, met: cost === null ? null : cost <= LEVELDB_THROUGHPUT_COST_MAX },
-    errors: records.filter((record) => record.error),
-  };
+  const leveldbCosts = LEVELDB_PAIRS.map(({ label, leveldb, memory }): LevelDbCost => {
+    const of = (server: ServerId, scenario: string, key: string) => medianOf(records, server, scenario, key);
+    const throughputRatio = ratioTo(of(leveldb, "throughput", "updatesPerSec"), of(memory, "throughput", "updatesPerSec"));
+    const throughputCost = throughputRatio === null ? null : 1 - throughputRatio;
+    const cpu = ratioTo(of(leveldb, "fanout", "serverCpuPercent"), of(memory, "fanout", "serverCpuPercent"));
+    return {
+      label,
+      throughput: { value: throughputCost, met: throughputCost === null ? null : throughputCost <= LEVELDB_THROUGHPUT_COST_MAX },
+      fanoutCpu: { value: cpu, met: cpu === null ? null : cpu <= LEVELDB_FANOUT_CPU_MAX },
+    };
+  });
+  return { rows, leveldbCosts, errors: records.filter((record) => record.error) };
 }

@@ -1,29 +1,48 @@
 /** The servers under test: how to start each, how its clients frame messages, what it can do. */
 import type { FramingId } from "../client/framing.js";
 
-export type ServerId = "relay" | "y-websocket" | "hocuspocus" | "yparty-memory" | "yparty-leveldb";
+export type ServerId =
+  | "relay"
+  | "y-websocket"
+  | "hocuspocus"
+  | "yparty-memory"
+  | "yparty-leveldb"
+  | "yparty-cli-memory"
+  | "yparty-cli-leveldb";
+
+/**
+ * How the child starts: a script under bench/servers/ run with `node --import tsx` (the peers, the relay and
+ * yparty's `createServer` in process), or yparty's CLI as users run it: `node bin/yparty.js start` on the built
+ * dist/ (`npm run build`), in an empty folder (no config: every room a Yjs document).
+ */
+export type Launch = { script: string } | { cli: true };
 
 export interface ServerSpec {
   id: ServerId;
   label: string;
-  /** Child entry under bench/servers/. */
-  script: string;
+  launch: Launch;
   framing: FramingId;
   /** Keeps a document (false: the relay only forwards). */
   hasDocument: boolean;
-  /** Stores documents on disk: takes `--dir <folder>`. */
+  /** Stores documents on disk: a fresh temp folder per start (`--dir` for a script, `--persist` for the CLI). */
   persistent: boolean;
   /** A peer: the "best peer" a yparty figure is compared with. */
   peer: boolean;
 }
 
 export const SERVERS: readonly ServerSpec[] = [
-  { id: "relay", label: "raw ws relay", script: "relay.ts", framing: "relay", hasDocument: false, persistent: false, peer: false },
-  { id: "y-websocket", label: "y-websocket", script: "y-websocket.ts", framing: "path", hasDocument: true, persistent: false, peer: true },
-  { id: "hocuspocus", label: "Hocuspocus", script: "hocuspocus.ts", framing: "hocuspocus", hasDocument: true, persistent: false, peer: true },
-  { id: "yparty-memory", label: "yparty (memory)", script: "yparty.ts", framing: "yparty", hasDocument: true, persistent: false, peer: false },
-  { id: "yparty-leveldb", label: "yparty (LevelDB)", script: "yparty.ts", framing: "yparty", hasDocument: true, persistent: true, peer: false },
+  { id: "relay", label: "raw ws relay", launch: { script: "relay.ts" }, framing: "relay", hasDocument: false, persistent: false, peer: false },
+  { id: "y-websocket", label: "y-websocket", launch: { script: "y-websocket.ts" }, framing: "path", hasDocument: true, persistent: false, peer: true },
+  { id: "hocuspocus", label: "Hocuspocus", launch: { script: "hocuspocus.ts" }, framing: "hocuspocus", hasDocument: true, persistent: false, peer: true },
+  { id: "yparty-memory", label: "yparty (memory)", launch: { script: "yparty.ts" }, framing: "yparty", hasDocument: true, persistent: false, peer: false },
+  { id: "yparty-leveldb", label: "yparty (LevelDB)", launch: { script: "yparty.ts" }, framing: "yparty", hasDocument: true, persistent: true, peer: false },
+  { id: "yparty-cli-memory", label: "yparty start --no-persist", launch: { cli: true }, framing: "yparty", hasDocument: true, persistent: false, peer: false },
+  { id: "yparty-cli-leveldb", label: "yparty start --persist", launch: { cli: true }, framing: "yparty", hasDocument: true, persistent: true, peer: false },
 ];
+
+/** The yparty variants, in report order: each gets ratios to the best peer and to the relay. */
+export const YPARTY_VARIANTS = ["yparty-memory", "yparty-leveldb", "yparty-cli-memory", "yparty-cli-leveldb"] as const satisfies readonly ServerId[];
+export type YpartyVariant = (typeof YPARTY_VARIANTS)[number];
 
 export const serverById = (id: ServerId): ServerSpec => {
   const spec = SERVERS.find((candidate) => candidate.id === id);

@@ -6,6 +6,11 @@
 /** The line the harness waits for (see ../server-process.ts). */
 export const READY_PREFIX = "BENCH_READY ";
 
+/** The port a `announceReady` line carries, or undefined for any other line. */
+export function announcedPort(line: string): number | undefined {
+  return line.startsWith(READY_PREFIX) ? (JSON.parse(line.slice(READY_PREFIX.length)) as { port: number }).port : undefined;
+}
+
 export function announceReady(port: number): void {
   process.stdout.write(`${READY_PREFIX}${JSON.stringify({ port, pid: process.pid })}\n`);
 }

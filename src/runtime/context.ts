@@ -29,21 +29,44 @@ export type AssetHandler = (request: Request) => Response | undefined | Promise<
  * outside the parties), it connects the client's socket to that room — its `onConnect`, with this request as
  * `ctx.request`. It holds nothing until then; answering a plain HTTP request with it is a 500.
  */
-export class WebSocketHandoff extends Response {
-  constructor(
-    readonly party: string,
-    readonly roomId: string,
-    readonly request: Request,
-  ) {
-    super(null, { status: 200 });
-  }
-  /** 101 Switching Protocols, as the Durable Object's answer reads on PartyKit. */
-  override get status(): number {
-    return 101;
-  }
-  override get ok(): boolean {
-    return false;
-  }
+export interface WebSocketHandoff extends Response {
+  readonly party: string;
+  readonly roomId: string;
+  readonly request: Request;
+}
+
+type HandoffClass = new (party: string, roomId: string, request: Request) => WebSocketHandoff;
+let handoffClass: HandoffClass | undefined;
+
+/**
+ * The class is made on first use, not as this module loads: `extends Response` loads Node's fetch classes (undici,
+ * ~40 ms), which a server whose sockets never meet user hooks (the built-in Yjs party) does not need to start or serve.
+ */
+function handoffClassNow(): HandoffClass {
+  return (handoffClass ??= class extends Response implements WebSocketHandoff {
+    constructor(
+      readonly party: string,
+      readonly roomId: string,
+      readonly request: Request,
+    ) {
+      super(null, { status: 200 });
+    }
+    /** 101 Switching Protocols, as the Durable Object's answer reads on PartyKit. */
+    override get status(): number {
+      return 101;
+    }
+    override get ok(): boolean {
+      return false;
+    }
+  });
+}
+
+export function webSocketHandoff(party: string, roomId: string, request: Request): WebSocketHandoff {
+  return new (handoffClassNow())(party, roomId, request);
+}
+
+export function isWebSocketHandoff(value: unknown): value is WebSocketHandoff {
+  return handoffClass !== undefined && value instanceof handoffClass;
 }
 
 function isUpgrade(request: Request): boolean {
@@ -130,7 +153,7 @@ export class PartyContext {
       fetch: (pathOrInit?: string | RequestInit | Request, init?: RequestInit | Request) => {
         const url = urlOf(pathOrInit, "http");
         const request = pathOrInit instanceof Request ? new Request(url, pathOrInit) : new Request(url, (typeof pathOrInit === "object" ? pathOrInit : init) as RequestInit | undefined);
-        if (isUpgrade(request)) return Promise.resolve(new WebSocketHandoff(party, roomId, request));
+        if (isUpgrade(request)) return Promise.resolve(webSocketHandoff(party, roomId, request));
         return this.directory.fetchRoom(party, roomId, request);
       },
       socket: (pathOrInit?: string | RequestInit, init?: RequestInit) => opened(openSocket(pathOrInit, init)),

@@ -3,26 +3,28 @@
  * frame) within `heartbeatTimeoutMs` is terminated, so dead connections and their presence go away.
  * Live clients answer pings automatically (browsers and `ws` do), so an idle one is never dropped.
  *
- * Per socket it keeps two fields on the socket itself and shares its listeners between all sockets
- * (`this` is the socket), so an idle connection costs no closures here.
+ * One timer judges a whole round of pings, not one per socket: per socket it keeps two fields on the socket
+ * itself and shares its listeners between all sockets (`this` is the socket), so an idle connection costs no
+ * timer and no closure here.
  */
 import type { WebSocket as WsSocket } from "ws";
 
-const DEADLINE = Symbol("yparty.heartbeat.deadline");
+/** Pinged and not heard from since. */
+const AWAITING = Symbol("yparty.heartbeat.awaiting");
 const ON_TIMEOUT = Symbol("yparty.heartbeat.onTimeout");
 
-type Tracked = WsSocket & { [DEADLINE]: NodeJS.Timeout | undefined; [ON_TIMEOUT]: () => void };
+type Tracked = WsSocket & { [AWAITING]: boolean; [ON_TIMEOUT]: () => void };
 
-/** Any sign of life (pong, frame, close) cancels the pending deadline. */
+/** Any sign of life (pong, frame, close) answers the pending ping. */
 function markAlive(this: Tracked): void {
-  if (this[DEADLINE] === undefined) return;
-  clearTimeout(this[DEADLINE]);
-  this[DEADLINE] = undefined;
+  this[AWAITING] = false;
 }
 
 export class Heartbeat {
   readonly #sockets = new Set<Tracked>();
   #interval: NodeJS.Timeout | undefined;
+  /** The timers judging rounds still open (cleared on stop). */
+  readonly #rounds = new Set<NodeJS.Timeout>();
   /** One listener for every socket's close. */
   readonly #untrack: (this: Tracked) => void;
 
@@ -32,7 +34,7 @@ export class Heartbeat {
   ) {
     const sockets = this.#sockets;
     this.#untrack = function (this: Tracked) {
-      markAlive.call(this);
+      this[AWAITING] = false;
       sockets.delete(this);
     };
   }
@@ -45,14 +47,16 @@ export class Heartbeat {
   stop(): void {
     clearInterval(this.#interval);
     this.#interval = undefined;
-    for (const ws of this.#sockets) markAlive.call(ws);
+    for (const round of this.#rounds) clearTimeout(round);
+    this.#rounds.clear();
+    for (const ws of this.#sockets) ws[AWAITING] = false;
     this.#sockets.clear();
   }
 
   /** Watches `ws` until it closes; `onTimeout` runs just before it is terminated. */
   track(ws: WsSocket, onTimeout: () => void): void {
     const tracked = ws as Tracked;
-    tracked[DEADLINE] = undefined;
+    tracked[AWAITING] = false;
     tracked[ON_TIMEOUT] = onTimeout;
     this.#sockets.add(tracked);
     // Every tracked socket is a Tracked from here on (the fields above).
@@ -62,21 +66,33 @@ export class Heartbeat {
   }
 
   #pingAll(): void {
+    const pinged: Tracked[] = [];
     for (const ws of this.#sockets) {
       // A socket the runtime paused (its frames wait for the room) cannot read pongs: judge it later.
-      if (ws[DEADLINE] !== undefined || ws.readyState !== ws.OPEN || ws.isPaused) continue;
-      // Judged one poll phase later: after a stall of the event loop, timers run before the reads, so a pong that
-      // already arrived would otherwise be read only after its socket was terminated.
-      const deadline: NodeJS.Timeout = setTimeout(() => setImmediate(() => {
-        if (ws[DEADLINE] !== deadline) return; // a pong or frame came in that poll phase
-        ws[DEADLINE] = undefined;
-        if (ws.isPaused) return;
-        ws[ON_TIMEOUT]();
-        ws.terminate();
-      }), this.timeoutMs);
-      deadline.unref();
-      ws[DEADLINE] = deadline;
+      if (ws[AWAITING] || ws.readyState !== ws.OPEN || ws.isPaused) continue;
+      ws[AWAITING] = true;
       ws.ping();
+      pinged.push(ws);
+    }
+    if (pinged.length === 0) return;
+    // Judged one poll phase later: after a stall of the event loop, timers run before the reads, so a pong that
+    // already arrived would otherwise be read only after its socket was terminated.
+    const round: NodeJS.Timeout = setTimeout(() => {
+      this.#rounds.delete(round);
+      setImmediate(() => this.#judge(pinged));
+    }, this.timeoutMs);
+    round.unref();
+    this.#rounds.add(round);
+  }
+
+  /** Terminates the sockets of a round that are still silent (a closed one was answered by its close). */
+  #judge(pinged: readonly Tracked[]): void {
+    for (const ws of pinged) {
+      if (!ws[AWAITING]) continue;
+      ws[AWAITING] = false;
+      if (ws.isPaused) continue;
+      ws[ON_TIMEOUT]();
+      ws.terminate();
     }
   }
 }

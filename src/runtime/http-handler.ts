@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { clientAddress } from "./client-address.js";
-import { WebSocketHandoff } from "./context.js";
+import { isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed } from "./errors.js";
 import { callUser } from "./guard.js";
@@ -22,7 +22,7 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
   let response: Response;
   try {
     response = await answer(core, req);
-    if (response instanceof WebSocketHandoff) response = handoffWithoutSocket(core, req);
+    if (isWebSocketHandoff(response)) response = handoffWithoutSocket(core, req);
   } catch (error) {
     if (error instanceof RuntimeError && error.status < 500) {
       response = errorResponse(error.code, error.message, error.status);
@@ -57,7 +57,7 @@ function handoffWithoutSocket(core: ServerCore, req: IncomingMessage): Response 
 async function answer(core: ServerCore, req: IncomingMessage): Promise<Response> {
   if (!core.accepting()) return shuttingDown();
   const routed = routeRequest(core, req);
-  if (routed instanceof Response) return routed;
+  if (!isRouted(routed)) return routed;
   const { url, route } = routed;
   if (route.kind === "party") {
     if (!core.parties.has(route.party)) return unknownParty(route.party);
@@ -157,7 +157,19 @@ export async function gateHook(
 }
 
 /** The request's URL and route, or the answer when either is the client's mistake (a bad Host 400, a bad room id 400). */
-export function routeRequest(core: ServerCore, req: IncomingMessage): { url: URL; route: Route } | Response {
+/** A request routed: its URL and where it goes (see `isRouted`). */
+export interface Routed {
+  url: URL;
+  route: Route;
+}
+
+/**
+ * Told apart without `instanceof Response`, which would load Node's fetch classes (undici) on a path, the upgrade of a
+ * socket to a room, that needs none of them.
+ */
+export const isRouted = (value: Routed | Response): value is Routed => "route" in value;
+
+export function routeRequest(core: ServerCore, req: IncomingMessage): Routed | Response {
   try {
     const url = requestUrl(req, core.authority());
     return { url, route: routeOf(url.pathname, core.limits.maxRoomIdLength) };

@@ -4,7 +4,7 @@
  */
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { WebSocketServer, type WebSocket as WsSocket } from "ws";
-import { openStorage } from "../../persistence/index.js";
+import { MemoryStorage } from "../../persistence/storage-memory.js";
 import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
@@ -202,9 +202,6 @@ class Server implements YpartyServer, ServerCore {
   async listen(): Promise<{ port: number; host: string }> {
     if (this.#state !== "new") throw new Error("listen() was already called");
     this.#state = "closed"; // until it listens: a failed listen() is not retried
-    // Node loads its fetch classes (Request, Response, Headers: undici) on first use, ~40 ms: here rather than
-    // in the first upgrade or request, which every route check reaches (`instanceof Response`).
-    void Response;
     this.#storage ??= await this.#openStorage();
     const retry = { retries: this.limits.alarmRetries, baseMs: this.limits.alarmRetryBaseMs };
     this.#alarms = new AlarmScheduler(this.#storage.kv(ALARMS_KV_NAME), (party, id) => this.#fireAlarm(party, id), this.logger, retry);
@@ -355,9 +352,12 @@ class Server implements YpartyServer, ServerCore {
 
   async #openStorage(): Promise<Storage> {
     const persist = this.options.persist ?? { dir: DEFAULT_PERSIST_DIR };
+    if (persist === false) return new MemoryStorage();
+    // LevelDB and its native binding load only for a server that stores on disk: a memory server starts without them.
+    const { openStorage } = await import("../../persistence/index.js");
     // Damaged storage is logged as an error: an operator must act on it.
     const onWarning = (warning: { code: string; message: string; doc?: string; level?: "error" }) =>
       this.logger[warning.level ?? "warn"]("storage.warning", { code: warning.code, message: warning.message, doc: warning.doc });
-    return persist === false ? openStorage({ memory: true, onWarning }) : openStorage({ dir: persist.dir, onWarning });
+    return openStorage({ dir: persist.dir, onWarning });
   }
 }

@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
 import { clientAddress } from "./client-address.js";
-import { INTERNAL_SOCKET_HEADER, WebSocketHandoff } from "./context.js";
+import { INTERNAL_SOCKET_HEADER, isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
 import { codeOf, errorResponse, internalErrorResponse } from "./errors.js";
@@ -17,7 +17,7 @@ import { callUser } from "./guard.js";
 import type { PartyDefinition } from "./party-module.js";
 import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
-import { gateHook, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+import { gateHook, isRouted, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
 import { acceptMountedSocket } from "./socket-mounts.js";
 import { adoptRawSocket, heartbeatTimeoutLog } from "./raw-sockets.js";
 
@@ -46,11 +46,14 @@ interface Target {
   context: ConnectionContext;
 }
 
+/** Told apart without `instanceof Response` (see `isRouted`): a socket to a Yjs room never loads Node's fetch classes. */
+const isTarget = (value: Target | Response): value is Target => "context" in value;
+
 /** Resolves with the refusal to answer, or undefined once the socket was handed to a room (or to `onSocket`). */
 async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Response | undefined> {
   if (!core.accepting()) return shuttingDown();
   const routed = routeRequest(core, req);
-  if (routed instanceof Response) return routed;
+  if (!isRouted(routed)) return routed;
   const { url, route } = routed;
   let target: Target | Response;
   if (route.kind === "room") {
@@ -63,7 +66,7 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
     if (route.kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
     target = await fetchTarget(core, req, url, main.onFetch);
   }
-  if (target instanceof Response) return target;
+  if (!isTarget(target)) return target;
   if (!core.accepting()) return shuttingDown();
   const live = core.registry.get(target.party, target.roomId);
   if (live && live.connections.size >= core.limits.maxConnectionsPerRoom) {
@@ -100,7 +103,7 @@ async function fetchTarget(core: ServerCore, req: IncomingMessage, url: URL, onF
 
 /** A hook's Response: a hand-off (`stub.fetch` of the upgrade request) names the room to connect to; any other refuses. */
 function handedOff(core: ServerCore, response: Response): Target | Response {
-  if (!(response instanceof WebSocketHandoff)) return response;
+  if (!isWebSocketHandoff(response)) return response;
   if (!core.parties.has(response.party)) return unknownParty(response.party);
   return { party: response.party, roomId: response.roomId, url: new URL(response.request.url), context: { request: response.request } };
 }

@@ -30,6 +30,9 @@ export async function loadBundle(
   others?: { names: ReadonlySet<string>; found: Record<string, unknown> },
 ): Promise<Record<string, PartyModule>> {
   let loaded: { parties: Record<string, Record<string, unknown>> };
+  // Stack traces from the user's bundled server code point into their TypeScript files. Turned on here, not at
+  // start-up: Node then reads the source map of every module loaded after, and yparty's own are not worth the time.
+  process.setSourceMapsEnabled(true);
   try {
     loaded = (await import(pathToFileURL(file).href)) as typeof loaded;
   } catch (error) {

@@ -7,8 +7,8 @@
  */
 import path from "node:path";
 import type { PartyModule, RouteHandler, SocketHandler } from "../../runtime/index.js";
-import { createRooms, type RoomsOptions } from "../../rooms/index.js";
-import { createGame, type GameOptions } from "../../game/index.js";
+import type { RoomsOptions } from "../../rooms/index.js";
+import type { GameOptions } from "../../game/index.js";
 import type { MountConfig, ProjectConfig } from "../config/resolve.js";
 import { CliError } from "../errors.js";
 
@@ -27,7 +27,8 @@ interface Protocol {
   expected: string;
   /** Whether the default export looks right. */
   check(defaultExport: Record<string, unknown>): boolean;
-  create(defaultExport: unknown, config: MountConfig): Mount;
+  /** Loads the protocol's module (only for a project that mounts it, so a server without it starts without it). */
+  load(): Promise<(defaultExport: unknown, config: MountConfig) => Mount>;
 }
 
 export const PROTOCOLS: readonly Protocol[] = [
@@ -36,14 +37,20 @@ export const PROTOCOLS: readonly Protocol[] = [
     entry: "yparty:rooms",
     expected: "defineRooms({ types: { name: defineRoomType(…) } })",
     check: (options) => typeof options.types === "object" && options.types !== null,
-    create: (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path }),
+    load: async () => {
+      const { createRooms } = await import("../../rooms/index.js");
+      return (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path });
+    },
   },
   {
     field: "game",
     entry: "yparty:game",
     expected: "defineGame({ matches: { name: defineMatch(…) }, modes? })",
     check: (options) => typeof options.matches === "object" && options.matches !== null,
-    create: (options, config) => createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}) }),
+    load: async () => {
+      const { createGame } = await import("../../game/index.js");
+      return (options, config) => createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}) });
+    },
   },
 ];
 
@@ -58,8 +65,10 @@ export interface MountSources {
   mount(found: Record<string, unknown>): Record<string, PartyModule>;
 }
 
-export function createMountSources(project: ProjectConfig): MountSources {
-  const configured = PROTOCOLS.flatMap((protocol) => (project[protocol.field] ? [{ protocol, config: project[protocol.field]! }] : []));
+export async function createMountSources(project: ProjectConfig): Promise<MountSources> {
+  const configured = await Promise.all(
+    PROTOCOLS.filter((protocol) => project[protocol.field]).map(async (protocol) => ({ protocol, config: project[protocol.field]!, create: await protocol.load() })),
+  );
   const current = new Map<string, Mount>();
   const sockets: Record<string, SocketHandler> = {};
   for (const { protocol, config } of configured) sockets[config.path] = (ws, request, host) => current.get(protocol.field)!.sockets[config.path]!(ws, request, host);
@@ -78,14 +87,14 @@ export function createMountSources(project: ProjectConfig): MountSources {
     routes: configured.some(({ protocol }) => protocol.field === "game") ? [route] : [],
     mount(found) {
       const parties: Record<string, PartyModule> = {};
-      for (const { protocol, config } of configured) {
+      for (const { protocol, config, create } of configured) {
         const options = found[protocol.entry];
         const entry = path.relative(project.root, config.entry);
         if (typeof options !== "object" || options === null || !protocol.check(options as Record<string, unknown>)) {
           throw new CliError("ERR_BAD_ENTRY", `${entry} (${protocol.field}): the default export must be ${protocol.expected}`);
         }
         try {
-          current.set(protocol.field, protocol.create(options, config));
+          current.set(protocol.field, create(options, config));
         } catch (error) {
           throw new CliError("ERR_BAD_ENTRY", `${entry} (${protocol.field}): ${(error as Error).message}`, { cause: error });
         }

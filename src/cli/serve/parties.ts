@@ -2,8 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { PartyModule } from "../../runtime/index.js";
-import { loadBundle } from "../bundle/load.js";
-import { createServerBuilder, type ServerBuilder } from "../bundle/server.js";
+import type { ServerBuilder } from "../bundle/server.js";
 import type { ProjectConfig } from "../config/resolve.js";
 import { CliError } from "../errors.js";
 import { createMountSources } from "./mounts.js";
@@ -35,7 +34,7 @@ async function builtInMain(): Promise<Parties> {
 }
 
 export async function createPartySource(project: ProjectConfig, define: Record<string, string>, color: boolean): Promise<PartySource> {
-  const mounts = createMountSources(project);
+  const mounts = await createMountSources(project);
   const entries: Record<string, string> = { ...(project.main ? { main: project.main } : {}), ...project.parties, ...mounts.entries };
   const describeEntry = (name: string) => `${name} (${path.relative(process.cwd(), entries[name]!) || entries[name]})`;
   const description = [
@@ -45,6 +44,8 @@ export async function createPartySource(project: ProjectConfig, define: Record<s
   if (Object.keys(entries).length === 0) {
     return { description, sockets: {}, routes: [], rebuild: async () => ({ ok: true, parties: await builtInMain(), warnings: [] }), inputs: () => [], dispose: async () => {} };
   }
+  // The bundler and the bundle loader are loaded only for a project with code of its own to build.
+  const [{ createServerBuilder }, { loadBundle }] = await Promise.all([import("../bundle/server.js"), import("../bundle/load.js")]);
   const outDir = await mkdtemp(path.join(os.tmpdir(), "yparty-build-"));
   let builder: ServerBuilder;
   try {

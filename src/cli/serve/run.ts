@@ -5,11 +5,9 @@ import { generateToken, removeAdminFile, writeAdminFile } from "../admin/token.j
 import type { ProjectConfig } from "../config/resolve.js";
 import { CliError } from "../errors.js";
 import { staticFiles } from "../static.js";
-import { buildAssets, type AssetBuilder } from "./assets.js";
+import type { AssetBuilder } from "./assets.js";
 import { banner } from "./banner.js";
-import { runBuildCommand } from "./build-command.js";
 import { createPartySource, type PartySource } from "./parties.js";
-import { startDevReloader } from "./reloader.js";
 import { onShutdownSignal, runAll } from "./shutdown.js";
 
 export interface RunOptions {
@@ -51,7 +49,8 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   const color = process.stdout.isTTY === true;
   // PartyKit puts .env into the server code's process.env; here the real environment wins, as with dotenv.
   for (const [key, value] of Object.entries(project.dotenv)) process.env[key] ??= value;
-  if (project.build) await runBuildCommand(project.build.command, project.build.cwd);
+  // What only some projects need (a build command, a client bundle, `dev`'s watcher) is loaded only for them.
+  if (project.build) await (await import("./build-command.js")).runBuildCommand(project.build.command, project.build.cwd);
   const define = { PARTYKIT_HOST: JSON.stringify(`${project.host}:${project.port}`), ...project.define };
   const source: PartySource = await createPartySource(project, define, color);
   cleanups.push(() => source.dispose());
@@ -60,6 +59,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   first.warnings.forEach((text) => process.stderr.write(text));
   if (project.serve?.build) {
     const report = (text: string, ok: boolean) => (ok ? logger.debug("client.rebuilt") : process.stderr.write(text + "\n"));
+    const { buildAssets } = await import("./assets.js");
     const assets: AssetBuilder = await buildAssets(project.serve.build, project.root, define, { watch: command === "dev", report, color });
     cleanups.push(() => assets.dispose());
   }
@@ -124,6 +124,7 @@ export async function runServer(options: RunOptions): Promise<number> {
   const info = { command, ...(project.name ? { name: project.name } : {}), url: server.url, parties: source.description, persist: project.persist, adminToken: token, ...(adminFile ? { adminFile } : {}), ...(project.serve ? { serve: project.serve.path } : {}) };
   // Watch before saying "ready": a change saved right after the banner must not be missed.
   if (command === "dev") {
+    const { startDevReloader } = await import("./reloader.js");
     const reloader = startDevReloader({ source, server, logger, project });
     cleanups.unshift(async () => reloader.close());
   }

@@ -1,0 +1,60 @@
+/**
+ * The bench report: each yparty variant's figures against the best peer and against the raw relay, and the targets
+ * marked on both. Built from made-up run records (no server is started): what is checked is the arithmetic and the
+ * columns, not any speed.
+ */
+import { describe, expect, it } from "vitest";
+import { renderMarkdown } from "../../bench/report/markdown.js";
+import { summarize, type RunRecord } from "../../bench/report/summary.js";
+import type { ServerId } from "../../bench/servers/catalog.js";
+
+const fanout = (server: ServerId, serverCpuPercent: number, p99Ms: number): RunRecord => ({
+  run: 1,
+  server,
+  scenario: "fanout",
+  metrics: { serverCpuPercent, p99Ms, p50Ms: 1, p95Ms: 2 },
+});
+const startup = (server: ServerId, startMs: number): RunRecord => ({ run: 1, server, scenario: "startup", metrics: { startMs } });
+
+const records: RunRecord[] = [
+  fanout("relay", 10, 4),
+  fanout("y-websocket", 20, 8),
+  fanout("yparty-memory", 12, 4.8),
+  fanout("yparty-cli-memory", 15, 6),
+  fanout("yparty-cli-leveldb", 18, 7),
+  startup("yparty-cli-memory", 250),
+  startup("yparty-memory", 900),
+];
+const INFO = { date: "2026-12-02T00:00:00Z", profile: "quick", runs: 1, node: "v20", cpus: 2, loadAverage: 0, durationS: 1, chartFile: "x.png" } as const;
+
+describe("bench report", () => {
+  const summary = summarize(records);
+  const row = (scenario: string, key: string) => summary.rows.find((candidate) => candidate.def.scenario === scenario && candidate.def.key === key)!;
+
+  it("gives every yparty variant its ratio to the relay beside its ratio to the best peer, with both targets judged", () => {
+    const cpu = row("fanout", "serverCpuPercent");
+    expect(cpu.ratios["yparty-cli-memory"]).toBeCloseTo(0.75);
+    expect(cpu.relayRatios["yparty-memory"]).toBeCloseTo(1.2);
+    expect(cpu.relayMet["yparty-memory"]).toBe(true);
+    expect(cpu.relayRatios["yparty-cli-memory"]).toBeCloseTo(1.5);
+    expect(cpu.relayMet["yparty-cli-memory"]).toBe(false);
+    expect(cpu.relayRatios["yparty-leveldb"]).toBeNull(); // not run
+  });
+
+  it("holds only yparty start to the start-up target, and compares LevelDB's fan-out CPU with memory per way of starting", () => {
+    const start = row("startup", "startMs");
+    expect(start.met["yparty-cli-memory"]).toBe(true);
+    expect(start.met["yparty-memory"]).toBeNull();
+    const cli = summary.leveldbCosts.find((cost) => cost.label === "yparty start")!;
+    expect(cli.fanoutCpu.value).toBeCloseTo(1.2);
+    expect(cli.fanoutCpu.met).toBe(false);
+  });
+
+  it("prints the relay ratio columns and targets in the Markdown", () => {
+    const markdown = renderMarkdown(summary, INFO);
+    expect(markdown).toContain("| metric | mem / best peer | mem / relay | LevelDB / best peer | LevelDB / relay | start --no-persist / best peer | start --no-persist / relay |");
+    expect(markdown).toMatch(/\| fan-out server CPU \| 0\.6× ✗ \| 1\.2× ✓ \| n\/a \| n\/a \| 0\.75× ✗ \| 1\.5× ✗ \|/);
+    expect(markdown).toContain("≤ 1.3× relay");
+    expect(markdown).toContain("LevelDB against memory, yparty start:");
+  });
+});
