@@ -9,15 +9,15 @@
  */
 import type { WebSocket as WsSocket } from "ws";
 
-/** Pinged and not heard from since. */
+/** The round whose ping the socket has not answered yet (0: none). A round judges only its own pings. */
 const AWAITING = Symbol("yparty.heartbeat.awaiting");
 const ON_TIMEOUT = Symbol("yparty.heartbeat.onTimeout");
 
-type Tracked = WsSocket & { [AWAITING]: boolean; [ON_TIMEOUT]: () => void };
+type Tracked = WsSocket & { [AWAITING]: number; [ON_TIMEOUT]: () => void };
 
 /** Any sign of life (pong, frame, close) answers the pending ping. */
 function markAlive(this: Tracked): void {
-  this[AWAITING] = false;
+  this[AWAITING] = 0;
 }
 
 export class Heartbeat {
@@ -27,6 +27,7 @@ export class Heartbeat {
   readonly #rounds = new Set<NodeJS.Timeout>();
   /** One listener for every socket's close. */
   readonly #untrack: (this: Tracked) => void;
+  #round = 0;
 
   constructor(
     private readonly intervalMs: number,
@@ -34,7 +35,7 @@ export class Heartbeat {
   ) {
     const sockets = this.#sockets;
     this.#untrack = function (this: Tracked) {
-      this[AWAITING] = false;
+      this[AWAITING] = 0;
       sockets.delete(this);
     };
   }
@@ -49,14 +50,14 @@ export class Heartbeat {
     this.#interval = undefined;
     for (const round of this.#rounds) clearTimeout(round);
     this.#rounds.clear();
-    for (const ws of this.#sockets) ws[AWAITING] = false;
+    for (const ws of this.#sockets) ws[AWAITING] = 0;
     this.#sockets.clear();
   }
 
   /** Watches `ws` until it closes; `onTimeout` runs just before it is terminated. */
   track(ws: WsSocket, onTimeout: () => void): void {
     const tracked = ws as Tracked;
-    tracked[AWAITING] = false;
+    tracked[AWAITING] = 0;
     tracked[ON_TIMEOUT] = onTimeout;
     this.#sockets.add(tracked);
     // Every tracked socket is a Tracked from here on (the fields above).
@@ -67,29 +68,33 @@ export class Heartbeat {
 
   #pingAll(): void {
     const pinged: Tracked[] = [];
+    const round = ++this.#round;
     for (const ws of this.#sockets) {
       // A socket the runtime paused (its frames wait for the room) cannot read pongs: judge it later.
-      if (ws[AWAITING] || ws.readyState !== ws.OPEN || ws.isPaused) continue;
-      ws[AWAITING] = true;
+      if (ws[AWAITING] !== 0 || ws.readyState !== ws.OPEN || ws.isPaused) continue;
+      ws[AWAITING] = round;
       ws.ping();
       pinged.push(ws);
     }
     if (pinged.length === 0) return;
     // Judged one poll phase later: after a stall of the event loop, timers run before the reads, so a pong that
     // already arrived would otherwise be read only after its socket was terminated.
-    const round: NodeJS.Timeout = setTimeout(() => {
-      this.#rounds.delete(round);
-      setImmediate(() => this.#judge(pinged));
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      this.#rounds.delete(timer);
+      setImmediate(() => this.#judge(pinged, round));
     }, this.timeoutMs);
-    round.unref();
-    this.#rounds.add(round);
+    timer.unref();
+    this.#rounds.add(timer);
   }
 
-  /** Terminates the sockets of a round that are still silent (a closed one was answered by its close). */
-  #judge(pinged: readonly Tracked[]): void {
+  /**
+   * Terminates the sockets still silent since this round's ping (a closed one was answered by its close). A socket
+   * that answered and was pinged again by a later round is that round's to judge, a full timeout after its ping.
+   */
+  #judge(pinged: readonly Tracked[], round: number): void {
     for (const ws of pinged) {
-      if (!ws[AWAITING]) continue;
-      ws[AWAITING] = false;
+      if (ws[AWAITING] !== round) continue;
+      ws[AWAITING] = 0;
       if (ws.isPaused) continue;
       ws[ON_TIMEOUT]();
       ws.terminate();
