@@ -231,3 +231,71 @@ describe("an item's right origin must come after its origin", () => {
     expect((await state(server)).json).toEqual({ text: "abcd" });
   });
 });
+
+describe("an update is taken only if a reload of the room orders it alike", () => {
+  /** One insert of "x" by a fresh `client`, between the neighbours it names (client 7's "abcd", by clock). */
+  function insert(client: number, origin: number | null, rightOrigin: number | null): Uint8Array {
+    const id = (clock: number | null) => (clock === null ? null : { client: 7, clock });
+    return encodeStructs({
+      sections: [{ client, clock: 0, structs: [{ kind: "item", origin: id(origin), rightOrigin: id(rightOrigin), parent: null, parentSub: null, content: new Y.ContentString("x") }] }],
+      deletes: [],
+    });
+  }
+
+  it("two forged inserts that name far-apart neighbours: the second is refused (400, 1007), live and a fresh copy agree", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const author = new Y.Doc();
+    author.clientID = 7;
+    author.getText("text").insert(0, "abcd");
+    expect((await post(server, Y.encodeStateAsUpdate(author))).status).toBe(200);
+    // Between "b" and "d" (a "c" between them: a conflict Yjs resolves), then after "c" as if it ended the text.
+    // Applied in this order the room had "abcxxd"; a copy made from its encoding (a fresh client, a reload after
+    // compaction) integrates them in another order and had "abcxdx".
+    expect((await post(server, insert(10, 1, 3))).status).toBe(200);
+    const forged = insert(11, 2, null);
+    const posted = await post(server, forged);
+    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("a reload of the document would place elsewhere") } } });
+    const closed = await refusal(server, encodeUpdate(forged));
+    expect(closed.code).toBe(CloseCode.InvalidMessage);
+    expect(closed.reason).toMatch(/^ERR_INVALID_UPDATE/);
+
+    const live = await state(server);
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, live.update);
+    expect(live.json).toEqual({ text: copy.getText("text").toString() });
+    const fresh = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "target", fresh));
+    expect(fresh.getText("text").toString()).toBe(copy.getText("text").toString());
+    destroyProviders();
+    expect((await state(await server.restart())).json).toEqual(live.json);
+  });
+
+  it("inserts made concurrently at one place by real editors still go through, in the same order everywhere", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const base = new Y.Doc();
+    base.getText("text").insert(0, "ab");
+    expect((await post(server, Y.encodeStateAsUpdate(base))).status).toBe(200);
+    // Three editors offline, typing between "a" and "b" (and one of them twice, in two places), then sending.
+    const editors = [1, 2, 3].map((client) => {
+      const doc = new Y.Doc();
+      doc.clientID = client;
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(base));
+      return doc;
+    });
+    editors[0]!.getText("text").insert(1, "111");
+    editors[1]!.getText("text").insert(1, "22");
+    editors[2]!.getText("text").insert(1, "3");
+    editors[2]!.getText("text").insert(0, "3");
+    const merged = new Y.Doc();
+    for (const editor of editors) {
+      const update = Y.encodeStateAsUpdate(editor, Y.encodeStateVector(base));
+      expect((await post(server, update)).status).toBe(200);
+      Y.applyUpdate(merged, Y.encodeStateAsUpdate(editor));
+    }
+    const live = await state(server);
+    expect(live.json).toEqual({ text: merged.getText("text").toString() });
+    // One client's whole state, merged from all three, into an empty room: Yjs meets the same conflicts at once.
+    expect((await post(server, Y.encodeStateAsUpdate(merged), "/parties/main/seeded")).status).toBe(200);
+    expect((await state(server, "/parties/main/seeded")).json).toEqual(live.json);
+  });
+});
