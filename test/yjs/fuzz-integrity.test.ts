@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { CloseCode, encodeSyncStep2, encodeUpdate } from "../../src/protocol/index.js";
+import { CloseCode, encodeSyncStep2, encodeUpdate, splitIntoChunks } from "../../src/protocol/index.js";
 import { MAX_TYPE_DEPTH } from "../../src/yjs/defaults.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
@@ -297,5 +297,36 @@ describe("an update is taken only if a reload of the room orders it alike", () =
     // One client's whole state, merged from all three, into an empty room: Yjs meets the same conflicts at once.
     expect((await post(server, Y.encodeStateAsUpdate(merged), "/parties/main/seeded")).status).toBe(200);
     expect((await state(server, "/parties/main/seeded")).json).toEqual(live.json);
+  });
+});
+
+describe("a chunked batch is taken only as its markers announce it", () => {
+  it("an end marker that disagrees with its start about size or count: 1007 ERR_BAD_BATCH, nothing applied; the honest batch applies", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const author = new Y.Doc();
+    author.getText("text").insert(0, "chunked ".repeat(20));
+    const frame = encodeUpdate(Y.encodeStateAsUpdate(author));
+    const parts = splitIntoChunks(frame, 64);
+    const end = parts[parts.length - 1] as string;
+    const lying = [end.replace(/"size":(\d+)/, (_, size: string) => `"size":${Number(size) + 1}`), end.replace(/"count":(\d+)/, (_, count: string) => `"count":${Number(count) + 1}`)];
+    for (const marker of lying) {
+      const client = connect(server.wsUrl(ROOM));
+      await client.opened;
+      for (const part of [...parts.slice(0, -1), marker]) client.send(part);
+      const closed = await client.closed;
+      expect(closed.code).toBe(CloseCode.InvalidMessage);
+      expect(closed.reason).toMatch(/^ERR_BAD_BATCH: .*does not match its start/);
+    }
+    expect((await fetch(server.url + ROOM)).status).toBe(404); // nothing was applied or stored
+
+    const honest = new Y.Doc();
+    const provider = makeProvider("y-websocket", server.url, "main", "target", honest);
+    await whenSynced(provider);
+    const client = connect(server.wsUrl(ROOM));
+    await client.opened;
+    for (const part of parts) client.send(part);
+    await until(honest, (doc) => doc.getText("text").length > 0, "the honest batch reaches another client");
+    expect(honest.getText("text").toString()).toBe(author.getText("text").toString());
+    client.close();
   });
 });
