@@ -35,6 +35,11 @@ export interface UpdateShape {
    * could place them otherwise. Checked against a copy of the document (src/yjs/reload-order.ts).
    */
   scattered: number;
+  /**
+   * With a view: whether part of the update may wait for what neither the document nor the update has (Yjs keeps
+   * it "pending"): a struct past a gap in its client's clocks, a reference or a deleted range beyond both.
+   */
+  waits: boolean;
 }
 
 /** Why `update` is not a whole Yjs v1 update, or `undefined` when it is one. */
@@ -93,13 +98,16 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView): Update
   types = 0;
   straddling = 0;
   scattered = 0;
+  waits = false;
+  beyond.length = 0;
   try {
     walkUpdate(view);
-    return { parts, types, straddling, scattered };
+    return { parts, types, straddling, scattered, waits };
   } catch (error) {
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
   } finally {
     bytes = EMPTY; // do not keep the caller's buffer alive
+    reached?.clear();
   }
 }
 
@@ -112,6 +120,11 @@ let parts = 0;
 let types = 0;
 let straddling = 0;
 let scattered = 0;
+let waits = false;
+/** References past the document's state of their client, as (client, clock) pairs: resolved at the end. */
+const beyond: number[] = [];
+/** Per client whose clocks the update takes past the document's state: where they end. */
+let reached: Map<number, number> | undefined;
 const item: NewItem = {
   client: 0,
   clock: 0,
@@ -177,7 +190,8 @@ function walkUpdate(view: DocumentView | undefined): void {
         clock += nonEmpty(uint()); // a Skip's or GC's length
         if (view && clock > state) {
           view.addsNonItem(client, start, clock);
-          if (info !== SKIP && start <= next) next = clock; // Yjs integrates a GC; a skip leaves a gap
+          if (start > next) waits = true;
+          else if (info !== SKIP) next = clock; // Yjs integrates a GC; a skip leaves a gap
         }
         continue;
       }
@@ -190,6 +204,7 @@ function walkUpdate(view: DocumentView | undefined): void {
           else skipString();
         } else {
           earlier(client, clock); // parent: a nested type, by item ID
+          if (view) noteReference(view);
           item.parentName = null;
           item.parentClient = refClient;
           item.parentClock = refClock;
@@ -200,11 +215,13 @@ function walkUpdate(view: DocumentView | undefined): void {
       } else {
         if (item.hasOrigin) {
           earlier(client, clock);
+          if (view) noteReference(view);
           item.originClient = refClient;
           item.originClock = refClock;
         }
         if (item.hasRightOrigin) {
           earlier(client, clock);
+          if (view) noteReference(view);
           item.rightClient = refClient;
           item.rightClock = refClock;
         }
@@ -225,19 +242,35 @@ function walkUpdate(view: DocumentView | undefined): void {
         scattered++;
       }
       if (start <= next) next = clock;
+      else waits = true;
     }
+    if (view && next > state) (reached ??= new Map()).set(client, next);
   }
+  if (view) for (let i = 0; i < beyond.length && !waits; i += 2) waits = beyond[i + 1]! >= reach(view, beyond[i]!);
   const deleteSetClients = uint();
   for (let i = 0; i < deleteSetClients; i++) {
-    skipUints(1); // client
+    const client = uint();
     const ranges = uint();
     parts += ranges;
+    const end = view && !waits ? reach(view, client) : 0;
     for (let r = 0; r < ranges; r++) {
-      skipUints(1); // clock
+      const clock = uint();
+      const length = uint();
       // Yjs's own v2 encoder throws on an empty range, after the transaction applied it
-      if (uint() === 0) throw new MalformedUpdate("a deleted range of length 0");
+      if (length === 0) throw new MalformedUpdate("a deleted range of length 0");
+      if (view && clock + length > end) waits = true;
     }
   }
+}
+
+/** Notes the reference `earlier` read last when it is past what the document has (the update may have it). */
+function noteReference(view: DocumentView): void {
+  if (refClock >= view.state(refClient)) beyond.push(refClient, refClock);
+}
+
+/** Where the clocks of `client` end once the update is applied (its structs past a gap wait). */
+function reach(view: DocumentView, client: number): number {
+  return reached?.get(client) ?? view.state(client);
 }
 
 /** Refuses an item whose origin and right origin the document has, when the right one is not after the other. */

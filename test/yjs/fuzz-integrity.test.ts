@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { CloseCode, encodeSyncStep2, encodeUpdate, splitIntoChunks } from "../../src/protocol/index.js";
-import { MAX_TYPE_DEPTH } from "../../src/yjs/defaults.js";
+import { MAX_PENDING_BYTES, MAX_TYPE_DEPTH } from "../../src/yjs/defaults.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
 import { buildCorpus, halfApplyingMutants } from "./support/fuzz-corpus.js";
@@ -328,5 +328,42 @@ describe("a chunked batch is taken only as its markers announce it", () => {
     await until(honest, (doc) => doc.getText("text").length > 0, "the honest batch reaches another client");
     expect(honest.getText("text").toString()).toBe(author.getText("text").toString());
     client.close();
+  });
+});
+
+describe("what waits for changes the room has not seen is capped per document", () => {
+  /** An insert of `length` characters by `client`, after a character of client 9 the room never gets. */
+  function waiting(client: number, length: number): Uint8Array {
+    return encodeStructs({
+      sections: [{ client, clock: 0, structs: [{ kind: "item", origin: { client: 9, clock: 0 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("w".repeat(length)) }] }],
+      deletes: [],
+    });
+  }
+
+  it(`past ${MAX_PENDING_BYTES} bytes waiting: 413 and 1009 ERR_PENDING_TOO_LARGE; the room keeps working and takes what waits once it can`, async () => {
+    const server = await startServer({ main: DocumentParty });
+    const author = new Y.Doc();
+    author.getText("text").insert(0, "text");
+    expect((await post(server, Y.encodeStateAsUpdate(author))).status).toBe(200);
+    const size = 1_000_000;
+    const statuses: number[] = [];
+    for (let client = 20; client < 25; client++) statuses.push((await post(server, waiting(client, size))).status);
+    expect(statuses).toEqual([202, 202, 202, 202, 413]); // 4 MB wait; a fifth would pass the cap
+    const refused = await post(server, waiting(30, size));
+    expect(refused.body.error).toMatchObject({ code: "ERR_PENDING_TOO_LARGE", message: expect.stringContaining(`limit ${MAX_PENDING_BYTES}`) });
+    const closed = await refusal(server, encodeUpdate(waiting(31, size)));
+    expect(closed.code).toBe(CloseCode.MessageTooBig);
+    expect(closed.reason).toMatch(/^ERR_PENDING_TOO_LARGE/);
+
+    // Updates that wait for nothing still apply; once what the others wait for arrives, they apply too.
+    author.getText("text").insert(4, "!");
+    expect((await post(server, Y.encodeStateAsUpdate(author))).status).toBe(200);
+    const missing = new Y.Doc();
+    missing.clientID = 9;
+    Y.applyUpdate(missing, Y.encodeStateAsUpdate(author));
+    missing.getText("text").insert(5, "m");
+    expect((await post(server, Y.encodeStateAsUpdate(missing, Y.encodeStateVector(author)))).status).toBe(200);
+    const { text } = (await (await fetch(server.url + ROOM)).json()) as { text: string };
+    expect(text.length).toBe("text!m".length + 4 * size);
   });
 });
