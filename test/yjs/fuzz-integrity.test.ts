@@ -3,7 +3,12 @@
  * clients, on disk), nest types so deep that a later delete overflows half-way, or stall every room for seconds.
  * The mutated frames are found by the structure-aware fuzzer (a seeded search), not pasted.
  */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { CloseCode, encodeSyncStep2, encodeUpdate, splitIntoChunks } from "../../src/protocol/index.js";
@@ -12,6 +17,7 @@ import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
 import { buildCorpus, halfApplyingMutants } from "./support/fuzz-corpus.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
+import { withTimeout } from "./support/fake-client.js";
 import { encodeStructs, type RawStruct } from "./support/struct-codec.js";
 
 afterEach(async () => {
@@ -365,5 +371,55 @@ describe("what waits for changes the room has not seen is capped per document", 
     expect((await post(server, Y.encodeStateAsUpdate(missing, Y.encodeStateVector(author)))).status).toBe(200);
     const { text } = (await (await fetch(server.url + ROOM)).json()) as { text: string };
     expect(text.length).toBe("text!m".length + 4 * size);
+  });
+});
+
+describe("a forged update waiting under IDs another client then uses", () => {
+  const children = new Set<ChildProcess>();
+  const folders = new Set<string>();
+  afterEach(async () => {
+    for (const child of children) child.kill("SIGKILL");
+    children.clear();
+    await Promise.all([...folders].map((dir) => rm(dir, { recursive: true, force: true })));
+    folders.clear();
+  });
+
+  /** A server in its own process on `dir` (so that it can be killed before it compacts anything). */
+  async function startChild(dir: string): Promise<{ child: ChildProcess; url: string }> {
+    const child = spawn(process.execPath, ["--import", "tsx", "test/yjs/support/child-server.ts", dir], { stdio: ["ignore", "pipe", "inherit"] });
+    children.add(child);
+    const line = await withTimeout(
+      new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
+      }),
+      20_000,
+      "child server listening",
+    );
+    return { child, url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
+  }
+
+  it("killed before any compaction, the stored log loads into the document the room had live", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "yparty-squat-"));
+    folders.add(dir);
+    const { child, url } = await startChild(dir);
+    const server = { url } as TestServer;
+    // Client 7's first four clocks, taken ahead of it by an update that waits for a change that never comes. The
+    // room drops the part client 7 then writes and keeps the tail; the log holds the forged update first.
+    const squatter = encodeStructs({
+      sections: [{ client: 7, clock: 0, structs: [{ kind: "item", origin: { client: 99, clock: 0 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("EVIL") }] }],
+      deletes: [],
+    });
+    expect((await post(server, squatter)).status).toBe(202);
+    const real = new Y.Doc();
+    real.clientID = 7;
+    real.getText("text").insert(0, "abc");
+    expect((await post(server, Y.encodeStateAsUpdate(real))).status).toBe(200);
+    const live = await state(server);
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    const reloaded = await state({ url: (await startChild(dir)).url } as TestServer);
+    expect(reloaded.json).toEqual(live.json);
+    expect(Y.decodeStateVector(reloaded.update)).toEqual(Y.decodeStateVector(live.update));
   });
 });
