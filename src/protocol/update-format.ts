@@ -181,6 +181,8 @@ function walkUpdate(view: DocumentView | undefined): void {
     const state = view ? view.state(client) : 0;
     /** Where the client's structs in the document end once those of the update before this one are in. */
     let next = state;
+    /** Whether a struct of the client waits: Yjs then keeps every later one of it in the update waiting too. */
+    let parked = false;
     parts += structs;
     for (let s = 0; s < structs; s++) {
       if (pos >= bytes.length) throw endsEarly();
@@ -190,7 +192,7 @@ function walkUpdate(view: DocumentView | undefined): void {
         clock += nonEmpty(uint()); // a Skip's or GC's length
         if (view && clock > state) {
           view.addsNonItem(client, start, clock);
-          if (start > next) waits = true;
+          if (parked || start > next) parked = waits = true;
           else if (info !== SKIP) next = clock; // Yjs integrates a GC; a skip leaves a gap
         }
         continue;
@@ -233,6 +235,10 @@ function walkUpdate(view: DocumentView | undefined): void {
       else clock += nonEmpty(content(ref));
       if (view === undefined || clock <= state) continue; // Yjs skips what the document has
       if (start < state) straddling++;
+      if (parked || start > next || refersToMissing(view, client)) {
+        parked = waits = true;
+        continue; // it waits: placed (and checked) when it is retried
+      }
       item.client = client;
       item.clock = start;
       item.end = clock;
@@ -241,10 +247,9 @@ function walkUpdate(view: DocumentView | undefined): void {
         if (item.hasOrigin && item.hasRightOrigin) checkOrder(view, item);
         scattered++;
       }
-      if (start <= next) next = clock;
-      else waits = true;
+      next = clock;
     }
-    if (view && next > state) (reached ??= new Map()).set(client, next);
+    if (view) (reached ??= new Map()).set(client, next);
   }
   if (view) for (let i = 0; i < beyond.length && !waits; i += 2) waits = beyond[i + 1]! >= reach(view, beyond[i]!);
   const deleteSetClients = uint();
@@ -266,6 +271,23 @@ function walkUpdate(view: DocumentView | undefined): void {
 /** Notes the reference `earlier` read last when it is past what the document has (the update may have it). */
 function noteReference(view: DocumentView): void {
   if (refClock >= view.state(refClient)) beyond.push(refClient, refClock);
+}
+
+/**
+ * Whether the item read last (of `client`) refers to what neither the document nor the update's clients walked so
+ * far will have: Yjs keeps it waiting. A reference to a client listed later is not known yet (`false`).
+ */
+function refersToMissing(view: DocumentView, client: number): boolean {
+  if (item.hasOrigin || item.hasRightOrigin) {
+    return (item.hasOrigin && missing(view, client, item.originClient, item.originClock)) || (item.hasRightOrigin && missing(view, client, item.rightClient, item.rightClock));
+  }
+  return item.parentName === null && missing(view, client, item.parentClient, item.parentClock);
+}
+
+function missing(view: DocumentView, client: number, refClient: number, refClock: number): boolean {
+  if (refClient === client || refClock < view.state(refClient)) return false; // its own client's: before it
+  const end = reached?.get(refClient);
+  return end !== undefined && refClock >= end;
 }
 
 /** Where the clocks of `client` end once the update is applied (its structs past a gap wait). */

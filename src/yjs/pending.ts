@@ -78,8 +78,12 @@ function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
     }
     return undefined;
   }
-  // Without what the document has: a part it has is never applied again, in whatever place it claims.
-  return applyPending(doc, Y.diffUpdateV2(held.update, Y.encodeStateVector(doc)));
+  // With what the update left waiting (Yjs would retry it unchecked inside this apply), and without what the
+  // document has: a part it has is never applied again, in whatever place it claims.
+  const arrived = doc.store.pendingStructs;
+  doc.store.pendingStructs = null;
+  const update = arrived === null ? held.update : Y.mergeUpdatesV2([held.update, arrived.update]);
+  return applyPending(doc, Y.diffUpdateV2(update, Y.encodeStateVector(doc)));
 }
 
 /** Rounds of `retryWithoutKnown`: each drops at least one struct, so this only bounds a pathological pile. */
