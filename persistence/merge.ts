@@ -33,18 +33,24 @@ export function compactLog(entries: readonly LogEntry[]): MergeResult {
 function mergeLazily(entries: readonly LogEntry[]): MergeResult {
   if (entries.length === 0) return { merged: null, corrupt: [] };
   try {
-    return { merged: mergeUpdates(entries.map((e) => e.update)), corrupt: [] };
+    return { merged: mergeUpdates(entries), corrupt: [] };
   } catch {
     const { readable, corrupt } = splitReadable(entries);
-    return { merged: readable.length > 0 ? mergeUpdates(readable.map((e) => e.update)) : null, corrupt };
+    return { merged: readable.length > 0 ? mergeUpdates(readable) : null, corrupt };
   }
 }
 
-/** Throws when any update cannot be decoded (`Y.mergeUpdates` returns a lone update unread, so that one is checked). */
-function mergeUpdates(updates: Uint8Array[]): Uint8Array {
-  if (updates.length > 1) return Y.mergeUpdates(updates);
-  assertDecodable(updates[0]!);
-  return updates[0]!;
+/**
+ * The entries merged, the later one kept where two hold a struct with the same ID (`Y.mergeUpdates` keeps the first
+ * of its inputs): the room stores what waits for a change it has not seen ("pending") as an entry, and the struct
+ * that took that ID in the live document came later (what waited under it was dropped, src/yjs/pending.ts); an
+ * update forged to take a client's next IDs ahead of it would otherwise win on load and hide that client's history.
+ * Throws when any update cannot be decoded (`Y.mergeUpdates` returns a lone update unread, so that one is checked).
+ */
+function mergeUpdates(entries: readonly LogEntry[]): Uint8Array {
+  if (entries.length > 1) return Y.mergeUpdates(entries.map((entry) => entry.update).reverse());
+  assertDecodable(entries[0]!.update);
+  return entries[0]!.update;
 }
 
 function assertDecodable(update: Uint8Array): void {

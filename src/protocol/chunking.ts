@@ -17,6 +17,8 @@ interface BatchMarker {
 
 export const isBatchMarker = (text: string): boolean => text.startsWith(`${BATCH_SENTINEL}#`);
 
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
 function parseMarker(text: string): BatchMarker {
   let marker: unknown;
   try {
@@ -28,8 +30,8 @@ function parseMarker(text: string): BatchMarker {
   if (
     !m ||
     (m.type !== "start" && m.type !== "end") ||
-    typeof m.size !== "number" ||
-    typeof m.count !== "number"
+    !isCount(m.size) ||
+    !isCount(m.count)
   ) {
     throw new ProtocolError("ERR_BAD_BATCH", "batch marker lacks type, size or count");
   }
@@ -74,8 +76,12 @@ export class ChunkedFrameReader {
     this.#start = undefined;
     this.#chunks = [];
     if (!start) throw new ProtocolError("ERR_BAD_BATCH", "batch end without a start");
-    if (start.id !== marker.id || chunks.length !== start.count || this.#received !== start.size) {
-      throw new ProtocolError("ERR_BAD_BATCH", `batch ${start.id} arrived incomplete or mismatched`);
+    // y-partykit's own server checks the end marker against the start and what arrived alike.
+    if (start.id !== marker.id || marker.size !== start.size || marker.count !== start.count) {
+      throw new ProtocolError("ERR_BAD_BATCH", `batch ${start.id} ends with a marker that does not match its start`);
+    }
+    if (chunks.length !== start.count || this.#received !== start.size) {
+      throw new ProtocolError("ERR_BAD_BATCH", `batch ${start.id} arrived incomplete: ${chunks.length} of ${start.count} chunks, ${this.#received} of ${start.size} bytes`);
     }
     const bytes = new Uint8Array(this.#received);
     let offset = 0;

@@ -29,6 +29,17 @@ export interface UpdateShape {
   types: number;
   /** Items that start before and end after the `known` clock of their client (checked against the document). */
   straddling: number;
+  /**
+   * With a view: items the update adds that Yjs may not place right between their named neighbours (a conflict to
+   * resolve, a reference to what is missing or to a later part of the update), so that another order of arrival
+   * could place them otherwise. Checked against a copy of the document (src/yjs/reload-order.ts).
+   */
+  scattered: number;
+  /**
+   * With a view: whether part of the update may wait for what neither the document nor the update has (Yjs keeps
+   * it "pending"): a struct past a gap in its client's clocks, a reference or a deleted range beyond both.
+   */
+  waits: boolean;
 }
 
 /** Why `update` is not a whole Yjs v1 update, or `undefined` when it is one. */
@@ -46,6 +57,33 @@ export interface DocumentView {
    * same list (asked when the document has both). Yjs orders concurrent inserts consistently only then.
    */
   inOrder(originClient: number, originClock: number, rightClient: number, rightClock: number): boolean;
+  /**
+   * An item the update adds (`item`, read last; its clocks start at the client's state), in the order Yjs
+   * integrates them: whether Yjs will place it right between the neighbours it names, with nothing between
+   * them (`false` also when that is not known). Only then is its place the same whatever else arrives first.
+   */
+  placesNextTo(item: NewItem): boolean;
+  /** A GC or skip the update adds (clocks `start` to `end` of `client`): nothing an item of it may name. */
+  addsNonItem(client: number, start: number, end: number): void;
+}
+
+/** The references of an item an update adds, as the walk read them (one object, overwritten for each item). */
+export interface NewItem {
+  client: number;
+  /** Its clocks: `clock` to `end` (excluded). */
+  clock: number;
+  end: number;
+  hasOrigin: boolean;
+  originClient: number;
+  originClock: number;
+  hasRightOrigin: boolean;
+  rightClient: number;
+  rightClock: number;
+  /** Without origins: its parent, a root type by name or an item by ID, and its key in a map. */
+  parentName: string | null;
+  parentClient: number;
+  parentClock: number;
+  parentSub: string | null;
 }
 
 /**
@@ -59,13 +97,17 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView): Update
   parts = 0;
   types = 0;
   straddling = 0;
+  scattered = 0;
+  waits = false;
+  beyond.length = 0;
   try {
     walkUpdate(view);
-    return { parts, types, straddling };
+    return { parts, types, straddling, scattered, waits };
   } catch (error) {
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
   } finally {
     bytes = EMPTY; // do not keep the caller's buffer alive
+    reached?.clear();
   }
 }
 
@@ -77,6 +119,27 @@ let pos = 0;
 let parts = 0;
 let types = 0;
 let straddling = 0;
+let scattered = 0;
+let waits = false;
+/** References past the document's state of their client, as (client, clock) pairs: resolved at the end. */
+const beyond: number[] = [];
+/** Per client whose clocks the update takes past the document's state: where they end. */
+let reached: Map<number, number> | undefined;
+const item: NewItem = {
+  client: 0,
+  clock: 0,
+  end: 0,
+  hasOrigin: false,
+  originClient: 0,
+  originClock: 0,
+  hasRightOrigin: false,
+  rightClient: 0,
+  rightClock: 0,
+  parentName: null,
+  parentClient: 0,
+  parentClock: 0,
+  parentSub: null,
+};
 /** The ID `earlier` read last. */
 let refClient = 0;
 let refClock = 0;
@@ -104,35 +167,65 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 function walkUpdate(view: DocumentView | undefined): void {
   const clients = uint();
   const seen = new Set<number>();
+  // Yjs integrates clients from the highest down: in that order the walk can follow where each item goes.
+  let previousClient = Infinity;
   for (let i = 0; i < clients; i++) {
     const structs = uint();
     const client = uint();
     // Yjs keeps only the last list of a client (the others vanish silently): never written, refused.
     if (seen.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
     seen.add(client);
+    const inYjsOrder = client < previousClient;
+    previousClient = client;
     let clock = uint();
     const state = view ? view.state(client) : 0;
+    /** Where the client's structs in the document end once those of the update before this one are in. */
+    let next = state;
+    /** Whether a struct of the client waits: Yjs then keeps every later one of it in the update waiting too. */
+    let parked = false;
     parts += structs;
     for (let s = 0; s < structs; s++) {
       if (pos >= bytes.length) throw endsEarly();
       const info = bytes[pos++]!;
       if (info === SKIP || (info & BITS5) === 0) {
+        const start = clock;
         clock += nonEmpty(uint()); // a Skip's or GC's length
+        if (view && clock > state) {
+          view.addsNonItem(client, start, clock);
+          if (parked || start > next) parked = waits = true;
+          else if (info !== SKIP) next = clock; // Yjs integrates a GC; a skip leaves a gap
+        }
         continue;
       }
-      if ((info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN)) === 0) {
-        if (uint() === 1) skipString(); // parent: a root type, by name
-        else earlier(client, clock); // parent: a nested type, by item ID
-        if (info & HAS_PARENT_SUB) skipString();
-      } else if (!(info & HAS_RIGHT_ORIGIN)) earlier(client, clock);
-      else if (!(info & HAS_ORIGIN)) earlier(client, clock);
-      else {
-        earlier(client, clock);
-        const originClient = refClient;
-        const originClock = refClock;
-        earlier(client, clock);
-        if (view && originClock < view.state(originClient) && refClock < view.state(refClient) && !view.inOrder(originClient, originClock, refClient, refClock)) {
-          throw new MalformedUpdate("an item whose right origin is not after its origin in the document");
+      item.hasOrigin = (info & HAS_ORIGIN) !== 0;
+      item.hasRightOrigin = (info & HAS_RIGHT_ORIGIN) !== 0;
+      if (!item.hasOrigin && !item.hasRightOrigin) {
+        if (uint() === 1) {
+          // parent: a root type, by name
+          if (view) item.parentName = text();
+          else skipString();
+        } else {
+          earlier(client, clock); // parent: a nested type, by item ID
+          if (view) noteReference(view);
+          item.parentName = null;
+          item.parentClient = refClient;
+          item.parentClock = refClock;
+        }
+        if (!(info & HAS_PARENT_SUB)) item.parentSub = null;
+        else if (view) item.parentSub = text();
+        else skipString();
+      } else {
+        if (item.hasOrigin) {
+          earlier(client, clock);
+          if (view) noteReference(view);
+          item.originClient = refClient;
+          item.originClock = refClock;
+        }
+        if (item.hasRightOrigin) {
+          earlier(client, clock);
+          if (view) noteReference(view);
+          item.rightClient = refClient;
+          item.rightClock = refClock;
         }
       }
       const ref = info & BITS5;
@@ -140,19 +233,73 @@ function walkUpdate(view: DocumentView | undefined): void {
       if (ref === Content.String) clock += nonEmpty(skipString());
       else if (ref === Content.Deleted) clock += nonEmpty(uint());
       else clock += nonEmpty(content(ref));
-      if (start < state && state < clock) straddling++;
+      if (view === undefined || clock <= state) continue; // Yjs skips what the document has
+      if (start < state) straddling++;
+      if (parked || start > next || refersToMissing(view, client)) {
+        parked = waits = true;
+        continue; // it waits: placed (and checked) when it is retried
+      }
+      item.client = client;
+      item.clock = start;
+      item.end = clock;
+      // After the first item the walk cannot place, it cannot tell what lies between the neighbours of the next.
+      if (scattered > 0 || start !== next || !inYjsOrder || !view.placesNextTo(item)) {
+        if (item.hasOrigin && item.hasRightOrigin) checkOrder(view, item);
+        scattered++;
+      }
+      next = clock;
     }
+    if (view) (reached ??= new Map()).set(client, next);
   }
+  if (view) for (let i = 0; i < beyond.length && !waits; i += 2) waits = beyond[i + 1]! >= reach(view, beyond[i]!);
   const deleteSetClients = uint();
   for (let i = 0; i < deleteSetClients; i++) {
-    skipUints(1); // client
+    const client = uint();
     const ranges = uint();
     parts += ranges;
+    const end = view && !waits ? reach(view, client) : 0;
     for (let r = 0; r < ranges; r++) {
-      skipUints(1); // clock
+      const clock = uint();
+      const length = uint();
       // Yjs's own v2 encoder throws on an empty range, after the transaction applied it
-      if (uint() === 0) throw new MalformedUpdate("a deleted range of length 0");
+      if (length === 0) throw new MalformedUpdate("a deleted range of length 0");
+      if (view && clock + length > end) waits = true;
     }
+  }
+}
+
+/** Notes the reference `earlier` read last when it is past what the document has (the update may have it). */
+function noteReference(view: DocumentView): void {
+  if (refClock >= view.state(refClient)) beyond.push(refClient, refClock);
+}
+
+/**
+ * Whether the item read last (of `client`) refers to what neither the document nor the update's clients walked so
+ * far will have: Yjs keeps it waiting. A reference to a client listed later is not known yet (`false`).
+ */
+function refersToMissing(view: DocumentView, client: number): boolean {
+  if (item.hasOrigin || item.hasRightOrigin) {
+    return (item.hasOrigin && missing(view, client, item.originClient, item.originClock)) || (item.hasRightOrigin && missing(view, client, item.rightClient, item.rightClock));
+  }
+  return item.parentName === null && missing(view, client, item.parentClient, item.parentClock);
+}
+
+function missing(view: DocumentView, client: number, refClient: number, refClock: number): boolean {
+  if (refClient === client || refClock < view.state(refClient)) return false; // its own client's: before it
+  const end = reached?.get(refClient);
+  return end !== undefined && refClock >= end;
+}
+
+/** Where the clocks of `client` end once the update is applied (its structs past a gap wait). */
+function reach(view: DocumentView, client: number): number {
+  return reached?.get(client) ?? view.state(client);
+}
+
+/** Refuses an item whose origin and right origin the document has, when the right one is not after the other. */
+function checkOrder(view: DocumentView, refs: NewItem): void {
+  const { originClient, originClock, rightClient, rightClock } = refs;
+  if (originClock < view.state(originClient) && rightClock < view.state(rightClient) && !view.inOrder(originClient, originClock, rightClient, rightClock)) {
+    throw new MalformedUpdate("an item whose right origin is not after its origin in the document");
   }
 }
 

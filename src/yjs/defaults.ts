@@ -49,6 +49,12 @@ export const MAX_UPDATE_STRUCTS = 100_000;
 export const MAX_TYPE_DEPTH = 512;
 
 /**
+ * Bytes of changes a document may hold pending (waiting for changes the room has not seen; src/yjs/pending-size.ts):
+ * an update that may wait and would take it past this is refused (`ERR_PENDING_TOO_LARGE`, 413 / 1009).
+ */
+export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+/**
  * Items an update's order checks may walk in all (document-view.ts): an editor's insert takes one step (its
  * origins were neighbours when it was made), one merged after a long time offline a step per concurrent insert.
  */

@@ -44,6 +44,8 @@ export type YjsErrorCode =
   | "ERR_BODY_TOO_BIG"
   /** A write that would take the document past `limits.maxDocumentBytes` (HTTP 413, close 1009). */
   | "ERR_DOCUMENT_TOO_LARGE"
+  /** A write that may wait for changes the room has not seen, past `MAX_PENDING_BYTES` waiting (HTTP 413, close 1009). */
+  | "ERR_PENDING_TOO_LARGE"
   /** HTTP: a POST whose Content-Type is not `application/octet-stream`. */
   | "ERR_UNSUPPORTED_MEDIA_TYPE";
 
@@ -64,6 +66,7 @@ export class YjsError extends Error {
       case "ERR_DOCUMENT_DAMAGED":
         return CloseCode.TryAgainLater;
       case "ERR_DOCUMENT_TOO_LARGE":
+      case "ERR_PENDING_TOO_LARGE":
         return CloseCode.MessageTooBig;
       case "ERR_INVALID_UPDATE":
       case "ERR_INVALID_STATE_VECTOR":
@@ -91,6 +94,7 @@ export class YjsError extends Error {
         return 405;
       case "ERR_BODY_TOO_BIG":
       case "ERR_DOCUMENT_TOO_LARGE":
+      case "ERR_PENDING_TOO_LARGE":
       case "ERR_UPDATE_TOO_LARGE":
         return 413;
       case "ERR_UNSUPPORTED_MEDIA_TYPE":

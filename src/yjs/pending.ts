@@ -8,7 +8,8 @@
  */
 import * as Y from "yjs";
 import { sameBytes } from "./frames.js";
-import { validatePartsAgainst } from "./validate.js";
+import { holdAside } from "./pending-size.js";
+import { validateRetriedParts } from "./validate.js";
 
 /** The lowest clock per client of a pending update, kept while that update is the pending one. */
 const lowestClocks = new WeakMap<Uint8Array, Map<number, number>>();
@@ -58,11 +59,13 @@ export function withPendingAside(doc: Y.Doc, apply: () => void): Error | undefin
 function holdPending(doc: Y.Doc): HeldPending | null {
   const pending = doc.store.pendingStructs;
   doc.store.pendingStructs = null;
+  holdAside(doc, pending?.update);
   return pending;
 }
 
 /** Puts `held` back, retrying it first when what it waits for has arrived (Yjs's own rule). */
 function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
+  holdAside(doc, undefined);
   if (held === null) return undefined;
   const ready = [...held.missing].some(([client, clock]) => clock < Y.getState(doc.store, client));
   if (!ready) {
@@ -75,8 +78,12 @@ function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
     }
     return undefined;
   }
-  // Without what the document has: a part it has is never applied again, in whatever place it claims.
-  return applyPending(doc, Y.diffUpdateV2(held.update, Y.encodeStateVector(doc)));
+  // With what the update left waiting (Yjs would retry it unchecked inside this apply), and without what the
+  // document has: a part it has is never applied again, in whatever place it claims.
+  const arrived = doc.store.pendingStructs;
+  doc.store.pendingStructs = null;
+  const update = arrived === null ? held.update : Y.mergeUpdatesV2([held.update, arrived.update]);
+  return applyPending(doc, Y.diffUpdateV2(update, Y.encodeStateVector(doc)));
 }
 
 /** Rounds of `retryWithoutKnown`: each drops at least one struct, so this only bounds a pathological pile. */
@@ -102,7 +109,7 @@ function retryWithoutKnown(doc: Y.Doc): Error | undefined {
 function applyPending(doc: Y.Doc, update: Uint8Array): Error | undefined {
   try {
     const v1 = Y.convertUpdateFormatV2ToV1(update);
-    validatePartsAgainst(doc, v1);
+    validateRetriedParts(doc, v1);
     Y.applyUpdate(doc, v1);
     return undefined;
   } catch (error) {

@@ -7,6 +7,8 @@ import * as Y from "yjs";
 import { readUpdateShape, type UpdateShape } from "../protocol/update-format.js";
 import { YjsError } from "./errors.js";
 import { YDocumentView } from "./document-view.js";
+import { admitPending } from "./pending-size.js";
+import { reloadOrderError } from "./reload-order.js";
 import { straddleError } from "./straddle.js";
 import { typeNestingError } from "./type-nesting.js";
 
@@ -36,15 +38,29 @@ export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "
 
 /**
  * Throws `ERR_INVALID_UPDATE` when `update` has an item whose right origin is not after its origin in the document
- * (document-view.ts), or one the document would apply in part, in another place than the part it has
- * (straddle.ts). Run right before the update is applied: it depends on the document's state.
+ * (document-view.ts), one the document would apply in part, in another place than the part it has
+ * (straddle.ts), or items a reload of the document would order otherwise than the live room (reload-order.ts,
+ * only for items that do not go right between the neighbours they name); `ERR_PENDING_TOO_LARGE` when part of it
+ * may wait and the document holds too much waiting already (pending-size.ts). Run right before the update is
+ * applied: it depends on the document's state.
  */
 export function validatePartsAgainst(doc: Y.Doc, update: Uint8Array): void {
+  const shape = checkParts(doc, update);
+  if (shape.waits) admitPending(doc, update);
+}
+
+/** `validatePartsAgainst` for pending structs retried (already taken: they count toward no cap again). */
+export function validateRetriedParts(doc: Y.Doc, update: Uint8Array): void {
+  checkParts(doc, update);
+}
+
+function checkParts(doc: Y.Doc, update: Uint8Array): UpdateShape {
   const shape = readUpdateShape(update, new YDocumentView(doc));
   if (typeof shape === "string") throw new YjsError("ERR_INVALID_UPDATE", `refused: ${shape}`);
-  if (shape.straddling === 0) return;
-  const problem = straddleError(doc, update);
+  if (shape.scattered === 0) return shape;
+  const problem = (shape.straddling > 0 ? straddleError(doc, update) : undefined) ?? reloadOrderError(doc, update);
   if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
+  return shape;
 }
 
 /** Throws `ERR_INVALID_UPDATE` when `update` (of `shape`) would nest shared types in `doc` deeper than allowed. */

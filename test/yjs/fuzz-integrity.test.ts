@@ -3,15 +3,21 @@
  * clients, on disk), nest types so deep that a later delete overflows half-way, or stall every room for seconds.
  * The mutated frames are found by the structure-aware fuzzer (a seeded search), not pasted.
  */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { CloseCode, encodeSyncStep2, encodeUpdate } from "../../src/protocol/index.js";
-import { MAX_TYPE_DEPTH } from "../../src/yjs/defaults.js";
+import { CloseCode, encodeSyncStep2, encodeUpdate, splitIntoChunks } from "../../src/protocol/index.js";
+import { MAX_PENDING_BYTES, MAX_TYPE_DEPTH } from "../../src/yjs/defaults.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
 import { buildCorpus, halfApplyingMutants } from "./support/fuzz-corpus.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
+import { withTimeout } from "./support/fake-client.js";
 import { encodeStructs, type RawStruct } from "./support/struct-codec.js";
 
 afterEach(async () => {
@@ -229,5 +235,191 @@ describe("an item's right origin must come after its origin", () => {
     const closed = await refusal(server, encodeUpdate(forged));
     expect(closed.code).toBe(CloseCode.InvalidMessage);
     expect((await state(server)).json).toEqual({ text: "abcd" });
+  });
+});
+
+describe("an update is taken only if a reload of the room orders it alike", () => {
+  /** One insert of "x" by a fresh `client`, between the neighbours it names (client 7's "abcd", by clock). */
+  function insert(client: number, origin: number | null, rightOrigin: number | null): Uint8Array {
+    const id = (clock: number | null) => (clock === null ? null : { client: 7, clock });
+    return encodeStructs({
+      sections: [{ client, clock: 0, structs: [{ kind: "item", origin: id(origin), rightOrigin: id(rightOrigin), parent: null, parentSub: null, content: new Y.ContentString("x") }] }],
+      deletes: [],
+    });
+  }
+
+  it("two forged inserts that name far-apart neighbours: the second is refused (400, 1007), live and a fresh copy agree", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const author = new Y.Doc();
+    author.clientID = 7;
+    author.getText("text").insert(0, "abcd");
+    expect((await post(server, Y.encodeStateAsUpdate(author))).status).toBe(200);
+    // Between "b" and "d" (a "c" between them: a conflict Yjs resolves), then after "c" as if it ended the text.
+    // Applied in this order the room had "abcxxd"; a copy made from its encoding (a fresh client, a reload after
+    // compaction) integrates them in another order and had "abcxdx".
+    expect((await post(server, insert(10, 1, 3))).status).toBe(200);
+    const forged = insert(11, 2, null);
+    const posted = await post(server, forged);
+    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("a reload of the document would place elsewhere") } } });
+    const closed = await refusal(server, encodeUpdate(forged));
+    expect(closed.code).toBe(CloseCode.InvalidMessage);
+    expect(closed.reason).toMatch(/^ERR_INVALID_UPDATE/);
+
+    const live = await state(server);
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, live.update);
+    expect(live.json).toEqual({ text: copy.getText("text").toString() });
+    const fresh = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "target", fresh));
+    expect(fresh.getText("text").toString()).toBe(copy.getText("text").toString());
+    destroyProviders();
+    expect((await state(await server.restart())).json).toEqual(live.json);
+  });
+
+  it("inserts made concurrently at one place by real editors still go through, in the same order everywhere", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const base = new Y.Doc();
+    base.getText("text").insert(0, "ab");
+    expect((await post(server, Y.encodeStateAsUpdate(base))).status).toBe(200);
+    // Three editors offline, typing between "a" and "b" (and one of them twice, in two places), then sending.
+    const editors = [1, 2, 3].map((client) => {
+      const doc = new Y.Doc();
+      doc.clientID = client;
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(base));
+      return doc;
+    });
+    editors[0]!.getText("text").insert(1, "111");
+    editors[1]!.getText("text").insert(1, "22");
+    editors[2]!.getText("text").insert(1, "3");
+    editors[2]!.getText("text").insert(0, "3");
+    const merged = new Y.Doc();
+    for (const editor of editors) {
+      const update = Y.encodeStateAsUpdate(editor, Y.encodeStateVector(base));
+      expect((await post(server, update)).status).toBe(200);
+      Y.applyUpdate(merged, Y.encodeStateAsUpdate(editor));
+    }
+    const live = await state(server);
+    expect(live.json).toEqual({ text: merged.getText("text").toString() });
+    // One client's whole state, merged from all three, into an empty room: Yjs meets the same conflicts at once.
+    expect((await post(server, Y.encodeStateAsUpdate(merged), "/parties/main/seeded")).status).toBe(200);
+    expect((await state(server, "/parties/main/seeded")).json).toEqual(live.json);
+  });
+});
+
+describe("a chunked batch is taken only as its markers announce it", () => {
+  it("an end marker that disagrees with its start about size or count: 1007 ERR_BAD_BATCH, nothing applied; the honest batch applies", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const author = new Y.Doc();
+    author.getText("text").insert(0, "chunked ".repeat(20));
+    const frame = encodeUpdate(Y.encodeStateAsUpdate(author));
+    const parts = splitIntoChunks(frame, 64);
+    const end = parts[parts.length - 1] as string;
+    const lying = [end.replace(/"size":(\d+)/, (_, size: string) => `"size":${Number(size) + 1}`), end.replace(/"count":(\d+)/, (_, count: string) => `"count":${Number(count) + 1}`)];
+    for (const marker of lying) {
+      const client = connect(server.wsUrl(ROOM));
+      await client.opened;
+      for (const part of [...parts.slice(0, -1), marker]) client.send(part);
+      const closed = await client.closed;
+      expect(closed.code).toBe(CloseCode.InvalidMessage);
+      expect(closed.reason).toMatch(/^ERR_BAD_BATCH: .*does not match its start/);
+    }
+    expect((await fetch(server.url + ROOM)).status).toBe(404); // nothing was applied or stored
+
+    const honest = new Y.Doc();
+    const provider = makeProvider("y-websocket", server.url, "main", "target", honest);
+    await whenSynced(provider);
+    const client = connect(server.wsUrl(ROOM));
+    await client.opened;
+    for (const part of parts) client.send(part);
+    await until(honest, (doc) => doc.getText("text").length > 0, "the honest batch reaches another client");
+    expect(honest.getText("text").toString()).toBe(author.getText("text").toString());
+    client.close();
+  });
+});
+
+describe("what waits for changes the room has not seen is capped per document", () => {
+  /** An insert of `length` characters by `client`, after a character of client 9 the room never gets. */
+  function waiting(client: number, length: number): Uint8Array {
+    return encodeStructs({
+      sections: [{ client, clock: 0, structs: [{ kind: "item", origin: { client: 9, clock: 0 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("w".repeat(length)) }] }],
+      deletes: [],
+    });
+  }
+
+  it(`past ${MAX_PENDING_BYTES} bytes waiting: 413 and 1009 ERR_PENDING_TOO_LARGE; the room keeps working and takes what waits once it can`, async () => {
+    const server = await startServer({ main: DocumentParty });
+    const author = new Y.Doc();
+    author.getText("text").insert(0, "text");
+    expect((await post(server, Y.encodeStateAsUpdate(author))).status).toBe(200);
+    const size = 1_000_000;
+    const statuses: number[] = [];
+    for (let client = 20; client < 25; client++) statuses.push((await post(server, waiting(client, size))).status);
+    expect(statuses).toEqual([202, 202, 202, 202, 413]); // 4 MB wait; a fifth would pass the cap
+    const refused = await post(server, waiting(30, size));
+    expect(refused.body.error).toMatchObject({ code: "ERR_PENDING_TOO_LARGE", message: expect.stringContaining(`limit ${MAX_PENDING_BYTES}`) });
+    const closed = await refusal(server, encodeUpdate(waiting(31, size)));
+    expect(closed.code).toBe(CloseCode.MessageTooBig);
+    expect(closed.reason).toMatch(/^ERR_PENDING_TOO_LARGE/);
+
+    // Updates that wait for nothing still apply; once what the others wait for arrives, they apply too.
+    author.getText("text").insert(4, "!");
+    expect((await post(server, Y.encodeStateAsUpdate(author))).status).toBe(200);
+    const missing = new Y.Doc();
+    missing.clientID = 9;
+    Y.applyUpdate(missing, Y.encodeStateAsUpdate(author));
+    missing.getText("text").insert(5, "m");
+    expect((await post(server, Y.encodeStateAsUpdate(missing, Y.encodeStateVector(author)))).status).toBe(200);
+    const { text } = (await (await fetch(server.url + ROOM)).json()) as { text: string };
+    expect(text.length).toBe("text!m".length + 4 * size);
+  });
+});
+
+describe("a forged update waiting under IDs another client then uses", () => {
+  const children = new Set<ChildProcess>();
+  const folders = new Set<string>();
+  afterEach(async () => {
+    for (const child of children) child.kill("SIGKILL");
+    children.clear();
+    await Promise.all([...folders].map((dir) => rm(dir, { recursive: true, force: true })));
+    folders.clear();
+  });
+
+  /** A server in its own process on `dir` (so that it can be killed before it compacts anything). */
+  async function startChild(dir: string): Promise<{ child: ChildProcess; url: string }> {
+    const child = spawn(process.execPath, ["--import", "tsx", "test/yjs/support/child-server.ts", dir], { stdio: ["ignore", "pipe", "inherit"] });
+    children.add(child);
+    const line = await withTimeout(
+      new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
+      }),
+      20_000,
+      "child server listening",
+    );
+    return { child, url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
+  }
+
+  it("killed before any compaction, the stored log loads into the document the room had live", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "yparty-squat-"));
+    folders.add(dir);
+    const { child, url } = await startChild(dir);
+    const server = { url } as TestServer;
+    // Client 7's first four clocks, taken ahead of it by an update that waits for a change that never comes. The
+    // room drops the part client 7 then writes and keeps the tail; the log holds the forged update first.
+    const squatter = encodeStructs({
+      sections: [{ client: 7, clock: 0, structs: [{ kind: "item", origin: { client: 99, clock: 0 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("EVIL") }] }],
+      deletes: [],
+    });
+    expect((await post(server, squatter)).status).toBe(202);
+    const real = new Y.Doc();
+    real.clientID = 7;
+    real.getText("text").insert(0, "abc");
+    expect((await post(server, Y.encodeStateAsUpdate(real))).status).toBe(200);
+    const live = await state(server);
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    const reloaded = await state({ url: (await startChild(dir)).url } as TestServer);
+    expect(reloaded.json).toEqual(live.json);
+    expect(Y.decodeStateVector(reloaded.update)).toEqual(Y.decodeStateVector(live.update));
   });
 });

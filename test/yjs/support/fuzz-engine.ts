@@ -17,13 +17,13 @@ import type { FuzzInput } from "./fuzz-inputs.js";
 /** Close codes a refused frame may get, with the error codes their reasons start with (docs/protocol.md). */
 export const DOCUMENTED_REFUSALS: Record<number, RegExp> = {
   1007: /^ERR_(TRUNCATED|EMPTY_FRAME|UNKNOWN_MESSAGE_TYPE|UNKNOWN_SYNC_TYPE|TRAILING_BYTES|BAD_BATCH|INVALID_UPDATE|INVALID_STATE_VECTOR|INVALID_AWARENESS|UNEXPECTED_MESSAGE)\b/,
-  1009: /^ERR_UPDATE_TOO_LARGE\b/,
+  1009: /^ERR_(UPDATE|PENDING)_TOO_LARGE\b/,
 };
 
 /** HTTP answers a refused POST may get. */
 export const DOCUMENTED_HTTP_REFUSALS: Record<number, RegExp> = {
   400: /^ERR_(INVALID_UPDATE|BAD_REQUEST)$/,
-  413: /^ERR_(UPDATE_TOO_LARGE|BODY_TOO_BIG)$/,
+  413: /^ERR_(UPDATE_TOO_LARGE|PENDING_TOO_LARGE|BODY_TOO_BIG)$/,
 };
 
 /**
