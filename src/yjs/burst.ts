@@ -10,7 +10,6 @@ import { readUpdateShape } from "../protocol/update-format.js";
 import { YDocumentView } from "./document-view.js";
 import { YjsError, asError } from "./errors.js";
 import { withPendingAside } from "./pending.js";
-import { straddleError } from "./straddle.js";
 import { validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
 
 export interface BurstOutcome {
@@ -64,7 +63,7 @@ export function applyBurst(
   return outcome;
 }
 
-/** One walk of `update` against the document (form, size, order), then what only some updates need. */
+/** One walk of `update` against the document (form, size, order), then what only some updates need (nesting, order, waiting). */
 function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): void {
   const shape = readUpdateShape(update, new YDocumentView(doc));
   if (typeof shape === "string" || shape.parts > limits.maxStructs) {
@@ -74,9 +73,7 @@ function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits):
     throw new YjsError("ERR_INVALID_UPDATE", `refused: ${String(shape)}`);
   }
   validateAgainst(doc, update, shape, limits);
-  if (shape.straddling === 0) return;
-  const problem = straddleError(doc, update);
-  if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
+  validatePartsAgainst(doc, update, shape);
 }
 
 function asRefusal(error: unknown): YjsError {

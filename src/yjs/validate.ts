@@ -44,23 +44,27 @@ export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "
  * may wait and the document holds too much waiting already (pending-size.ts). Run right before the update is
  * applied: it depends on the document's state.
  */
-export function validatePartsAgainst(doc: Y.Doc, update: Uint8Array): void {
-  const shape = checkParts(doc, update);
+export function validatePartsAgainst(doc: Y.Doc, update: Uint8Array, shape: UpdateShape = shapeAgainst(doc, update)): void {
+  checkParts(doc, update, shape);
   if (shape.waits) admitPending(doc, update);
 }
 
 /** `validatePartsAgainst` for pending structs retried (already taken: they count toward no cap again). */
 export function validateRetriedParts(doc: Y.Doc, update: Uint8Array): void {
-  checkParts(doc, update);
+  checkParts(doc, update, shapeAgainst(doc, update));
 }
 
-function checkParts(doc: Y.Doc, update: Uint8Array): UpdateShape {
+/** The update's shape read against the document (one walk); throws `ERR_INVALID_UPDATE` when it is malformed. */
+function shapeAgainst(doc: Y.Doc, update: Uint8Array): UpdateShape {
   const shape = readUpdateShape(update, new YDocumentView(doc));
   if (typeof shape === "string") throw new YjsError("ERR_INVALID_UPDATE", `refused: ${shape}`);
-  if (shape.scattered === 0) return shape;
+  return shape;
+}
+
+function checkParts(doc: Y.Doc, update: Uint8Array, shape: UpdateShape): void {
+  if (shape.scattered === 0) return;
   const problem = (shape.straddling > 0 ? straddleError(doc, update) : undefined) ?? reloadOrderError(doc, update);
   if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
-  return shape;
 }
 
 /** Throws `ERR_INVALID_UPDATE` when `update` (of `shape`) would nest shared types in `doc` deeper than allowed. */
