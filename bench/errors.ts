@@ -1,12 +1,5 @@
 /** Harness failures, each with a stable `code` so a report can say what went wrong where. */
-export type BenchErrorCode =
-  | "ERR_SERVER_START"
-  | "ERR_SERVER_EXIT"
-  | "ERR_CONNECT"
-  | "ERR_TIMEOUT"
-  | "ERR_WRONG_CONTENT"
-  | "ERR_CHART"
-  | "ERR_USAGE";
+export type BenchErrorCode = "ERR_SERVER_START" | "ERR_SERVER_EXIT" | "ERR_CONNECT" | "ERR_TIMEOUT" | "ERR_WRONG_CONTENT" | "ERR_CHART" | "ERR_USAGE";
 
 export class BenchError extends Error {
   override readonly name = "BenchError";

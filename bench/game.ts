@@ -13,7 +13,14 @@ import { ServerProcess, scriptCommand, stopAllServers } from "./server-process.j
 import { quantile, round } from "./stats.js";
 
 const arg = (name: string, fallback: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
-const SETTINGS = { matches: arg("matches", 50), players: arg("players", 4), tickRate: arg("tick-rate", 20), rate: arg("rate", 20), seconds: arg("seconds", 10), warmupSeconds: 1 };
+const SETTINGS = {
+  matches: arg("matches", 50),
+  players: arg("players", 4),
+  tickRate: arg("tick-rate", 20),
+  rate: arg("rate", 20),
+  seconds: arg("seconds", 10),
+  warmupSeconds: 1,
+};
 
 interface Player {
   ws: WebSocket;
@@ -39,7 +46,10 @@ async function join(port: number, id: string, matchId: string): Promise<Player> 
 }
 
 async function run(): Promise<Record<string, number>> {
-  const server = await ServerProcess.start("yparty game", scriptCommand("game.ts", ["--tick-rate", String(SETTINGS.tickRate), "--players", String(SETTINGS.players)]));
+  const server = await ServerProcess.start(
+    "yparty game",
+    scriptCommand("game.ts", ["--tick-rate", String(SETTINGS.tickRate), "--players", String(SETTINGS.players)]),
+  );
   try {
     const players: Player[] = [];
     for (let match = 0; match < SETTINGS.matches; match++) {
@@ -77,10 +87,13 @@ async function run(): Promise<Record<string, number>> {
     // Every player sends `rate` moves a second, spread over the interval so the matches do not all fire at once.
     const intervalMs = 1000 / SETTINGS.rate;
     const timers = players.map((player, i) =>
-      setTimeout(() => {
-        send(player);
-        timers[i] = setInterval(() => send(player), intervalMs) as unknown as NodeJS.Timeout;
-      }, (i / players.length) * intervalMs),
+      setTimeout(
+        () => {
+          send(player);
+          timers[i] = setInterval(() => send(player), intervalMs) as unknown as NodeJS.Timeout;
+        },
+        (i / players.length) * intervalMs,
+      ),
     );
     await new Promise((resolve) => setTimeout(resolve, SETTINGS.warmupSeconds * 1000));
     for (const player of players) player.lastStateAt = 0;

@@ -93,7 +93,9 @@ try {
   const total = rows.reduce((sum, row) => sum + row.bytes, 0);
   process.stdout.write(`${id}: heap +${(total / connections).toFixed(0)} bytes per connection (${connections} connections)\n`);
   for (const row of rows.sort((a, b) => b.bytes - a.bytes).slice(0, TOP)) {
-    process.stdout.write(`${(row.bytes / connections).toFixed(0).padStart(7)} B/conn  ${(row.count / connections).toFixed(1).padStart(6)} objs/conn  ${row.name}\n`);
+    process.stdout.write(
+      `${(row.bytes / connections).toFixed(0).padStart(7)} B/conn  ${(row.count / connections).toFixed(1).padStart(6)} objs/conn  ${row.name}\n`,
+    );
   }
 } finally {
   // The files go even when stopping the child fails.

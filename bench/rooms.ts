@@ -84,10 +84,15 @@ async function run(mode: Mode): Promise<Record<string, number>> {
     };
     // Every client sends `rate` inputs a second, spread over the second so the rooms do not all fire at once.
     const intervalMs = 1000 / SETTINGS.rate;
-    const timers = clients.map((client, i) => setTimeout(() => {
-      send(client);
-      timers[i] = setInterval(() => send(client), intervalMs) as unknown as NodeJS.Timeout;
-    }, (i / clients.length) * intervalMs));
+    const timers = clients.map((client, i) =>
+      setTimeout(
+        () => {
+          send(client);
+          timers[i] = setInterval(() => send(client), intervalMs) as unknown as NodeJS.Timeout;
+        },
+        (i / clients.length) * intervalMs,
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, SETTINGS.warmupSeconds * 1000));
     measuring = true;
     const cpuBefore = cpuSeconds(server.pid);
@@ -100,7 +105,7 @@ async function run(mode: Mode): Promise<Record<string, number>> {
     const rss = rssBytes(server.pid);
     for (const client of clients) client.ws.terminate();
     return {
-      inputsPerSecond: (SETTINGS.rooms * SETTINGS.clients * SETTINGS.rate),
+      inputsPerSecond: SETTINGS.rooms * SETTINGS.clients * SETTINGS.rate,
       p50Ms: quantile(latencies, 0.5),
       p99Ms: quantile(latencies, 0.99),
       samples: latencies.length,

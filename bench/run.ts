@@ -39,7 +39,10 @@ interface Options {
 
 function parseArgs(argv: readonly string[]): Options {
   const listArg = (name: string): string[] | undefined =>
-    argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3).split(",");
+    argv
+      .find((arg) => arg.startsWith(`--${name}=`))
+      ?.slice(name.length + 3)
+      .split(",");
   const known = ["--quick", "--cpu-prof"];
   const unknown = argv.filter((arg) => !known.includes(arg) && !/^--(servers|scenarios|runs)=/.test(arg));
   if (unknown.length > 0) throw new BenchError("ERR_USAGE", `unknown argument(s): ${unknown.join(" ")}`);

@@ -106,9 +106,7 @@ export class ServerProcess {
           return resolve(port);
         }
       });
-      this.child.once("exit", (code) =>
-        reject(new BenchError("ERR_SERVER_EXIT", `${this.label} exited with ${code} before ready:\n${this.stderr}`)),
-      );
+      this.child.once("exit", (code) => reject(new BenchError("ERR_SERVER_EXIT", `${this.label} exited with ${code} before ready:\n${this.stderr}`)));
     });
   }
 }

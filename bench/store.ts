@@ -96,11 +96,19 @@ async function benchAppends(sync: boolean): Promise<void> {
     const { ms, cpuUs } = await measured(async () => {
       for (const update of updates) await docs.append("bench/one-by-one", update);
     });
-    report({ measure: `1 room, each append awaited, ${label}`, value: perSecond(updates.length, ms), note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length)}` });
+    report({
+      measure: `1 room, each append awaited, ${label}`,
+      value: perSecond(updates.length, ms),
+      note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length)}`,
+    });
   });
   await withStorage(sync, async ({ docs }) => {
     const { ms, cpuUs } = await measured(() => Promise.all(updates.map((u) => docs.append("bench/burst", u))).then(() => undefined));
-    report({ measure: `1 room, burst (group commit), ${label}`, value: perSecond(updates.length, ms), note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length)}` });
+    report({
+      measure: `1 room, burst (group commit), ${label}`,
+      value: perSecond(updates.length, ms),
+      note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length)}`,
+    });
   });
   const perRoom = typingUpdates(SETTINGS.appendsPerRoom);
   await withStorage(sync, async ({ docs }) => {
@@ -121,31 +129,35 @@ async function benchAppends(sync: boolean): Promise<void> {
 async function benchSteady(engine: "memory" | "leveldb", commitIntervalMs?: number): Promise<void> {
   const { steadyRooms: rooms, steadyRatePerRoom: rate, steadySeconds: seconds } = SETTINGS;
   const perRoom = typingUpdates(rate * seconds);
-  await withStorage(engine === "memory" ? "memory" : true, async ({ docs }) => {
-    const waits: number[] = [];
-    const { cpuUs } = await measured(async () => {
-      const pending: Promise<void>[] = [];
-      const started = performance.now();
-      for (let i = 0; i < perRoom.length; i++) {
-        // Each room's i-th update is due at i / rate seconds, the rooms spread over the interval.
-        for (let r = 0; r < rooms; r++) {
-          const due = started + ((i + r / rooms) * 1000) / rate;
-          const wait = due - performance.now();
-          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          const sent = performance.now();
-          pending.push(docs.append(`bench/steady-${r}`, perRoom[i]!).then(() => void waits.push(performance.now() - sent)));
+  await withStorage(
+    engine === "memory" ? "memory" : true,
+    async ({ docs }) => {
+      const waits: number[] = [];
+      const { cpuUs } = await measured(async () => {
+        const pending: Promise<void>[] = [];
+        const started = performance.now();
+        for (let i = 0; i < perRoom.length; i++) {
+          // Each room's i-th update is due at i / rate seconds, the rooms spread over the interval.
+          for (let r = 0; r < rooms; r++) {
+            const due = started + ((i + r / rooms) * 1000) / rate;
+            const wait = due - performance.now();
+            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+            const sent = performance.now();
+            pending.push(docs.append(`bench/steady-${r}`, perRoom[i]!).then(() => void waits.push(performance.now() - sent)));
+          }
         }
-      }
-      await Promise.all(pending);
-    });
-    waits.sort((a, b) => a - b);
-    const p = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))]!.toFixed(2);
-    report({
-      measure: `${rooms} rooms × ${rate} appends/s each for ${seconds} s, ${engine === "memory" ? "memory engine (the loop's own cost)" : "sync: true"}${commitIntervalMs ? `, commitIntervalMs: ${commitIntervalMs}` : ""}`,
-      value: cpuEach(cpuUs, waits.length),
-      note: `durable after p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; ${((cpuUs / (seconds * 1e6)) * 100).toFixed(1)} % of a core`,
-    });
-  }, commitIntervalMs);
+        await Promise.all(pending);
+      });
+      waits.sort((a, b) => a - b);
+      const p = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))]!.toFixed(2);
+      report({
+        measure: `${rooms} rooms × ${rate} appends/s each for ${seconds} s, ${engine === "memory" ? "memory engine (the loop's own cost)" : "sync: true"}${commitIntervalMs ? `, commitIntervalMs: ${commitIntervalMs}` : ""}`,
+        value: cpuEach(cpuUs, waits.length),
+        note: `durable after p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; ${((cpuUs / (seconds * 1e6)) * 100).toFixed(1)} % of a core`,
+      });
+    },
+    commitIntervalMs,
+  );
 }
 
 interface Trace {
@@ -155,9 +167,7 @@ interface Trace {
 
 function readTrace(): Trace {
   if (!fs.existsSync(traceFile)) {
-    throw new Error(
-      `The editing traces are missing: expected ${traceFile} (the folder ../shared/data/editing-traces next to the repository).`,
-    );
+    throw new Error(`The editing traces are missing: expected ${traceFile} (the folder ../shared/data/editing-traces next to the repository).`);
   }
   return JSON.parse(zlib.gunzipSync(fs.readFileSync(traceFile)).toString("utf8")) as Trace;
 }
@@ -203,7 +213,11 @@ async function benchTrace(): Promise<void> {
       }
     });
     const log = await storage.docs.stats(name);
-    report({ measure: "trace: store its update log", value: `${Math.round(storeMs)} ms`, note: `${updates.length.toLocaleString("en")} updates in ${log.updates.toLocaleString("en")} entries, ${kib(log.bytes)}` });
+    report({
+      measure: "trace: store its update log",
+      value: `${Math.round(storeMs)} ms`,
+      note: `${updates.length.toLocaleString("en")} updates in ${log.updates.toLocaleString("en")} entries, ${kib(log.bytes)}`,
+    });
     const [logLoad, logApply] = await timeLoad(storage, name, trace.endContent);
     report({ measure: "trace: load from the full update log", value: `${Math.round(logLoad)} ms`, note: `${Math.round(logApply)} ms with Y.applyUpdate` });
     const compactMs = await timed(() => storage.docs.compact(name));

@@ -52,7 +52,6 @@ export interface StatusEvent {
 /** What `on` listens to: every server message type by its payload, and the client's own `status`. */
 export type GameClientEvents<State = unknown> = ServerMessages<State> & { status: StatusEvent };
 
-
 /** Close codes after which reconnecting cannot help (or would fight the socket that replaced this one). */
 const FINAL_CODES = new Set<number>([GameCloseCode.BadRequest, GameCloseCode.Unauthorized, GameCloseCode.Replaced]);
 
@@ -89,7 +88,8 @@ export class GameClient<State = unknown> {
 
   readonly matchmaker = {
     /** Resolves with the ticket id; `matchmaker.matched` comes as an event. */
-    add: async (mode: string, properties: Record<string, unknown> = {}): Promise<string> => (await this.request(C.MatchmakerAdd, { mode, properties })).ticket_id,
+    add: async (mode: string, properties: Record<string, unknown> = {}): Promise<string> =>
+      (await this.request(C.MatchmakerAdd, { mode, properties })).ticket_id,
     remove: (ticketId: string) => this.request(C.MatchmakerRemove, { ticket_id: ticketId }),
   };
   readonly match = {
@@ -154,7 +154,8 @@ export class GameClient<State = unknown> {
     this.opened = new Promise((resolve, reject) => {
       const off = this.on("status", ({ status, code, reason }) => {
         if (status === "open") resolve();
-        else if (status === "closed" || status === "reconnecting") reject(new GameRequestError("disconnected", `could not connect to ${url} (close ${code ?? "–"}${reason ? `: ${reason}` : ""})`));
+        else if (status === "closed" || status === "reconnecting")
+          reject(new GameRequestError("disconnected", `could not connect to ${url} (close ${code ?? "–"}${reason ? `: ${reason}` : ""})`));
         else return;
         off();
       });
@@ -171,7 +172,10 @@ export class GameClient<State = unknown> {
   }
 
   /** The next `type` event that `where` accepts; rejects with kind `timeout` after `timeoutMs` (default: the request timeout). */
-  next<K extends keyof GameClientEvents<State>>(type: K, options: { where?: (payload: GameClientEvents<State>[K]) => boolean; timeoutMs?: number } = {}): Promise<GameClientEvents<State>[K]> {
+  next<K extends keyof GameClientEvents<State>>(
+    type: K,
+    options: { where?: (payload: GameClientEvents<State>[K]) => boolean; timeoutMs?: number } = {},
+  ): Promise<GameClientEvents<State>[K]> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();

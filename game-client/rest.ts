@@ -43,19 +43,28 @@ export class GameApi {
     if (body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
     try {
-      response = await this.fetchImpl(this.baseUrl.replace(/\/$/, "") + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      response = await this.fetchImpl(this.baseUrl.replace(/\/$/, "") + path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (error) {
       throw new GameRequestError("disconnected", `${method} /api${path}: ${(error as Error).message}`, `${method} /api${path}`);
     }
     const text = await response.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text === "" ? undefined : JSON.parse(text);
     } catch {
       parsed = text;
     }
     if (!response.ok) {
-      throw new GameRequestError("refused", `${method} /api${path}: ${response.status} ${errorMessage(parsed) ?? response.statusText}`, `${method} /api${path}`, response.status);
+      throw new GameRequestError(
+        "refused",
+        `${method} /api${path}: ${response.status} ${errorMessage(parsed) ?? response.statusText}`,
+        `${method} /api${path}`,
+        response.status,
+      );
     }
     return parsed;
   }
@@ -65,6 +74,6 @@ export class GameApi {
 function errorMessage(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null) return typeof body === "string" && body !== "" ? body : undefined;
   const { error, reason } = body as { error?: unknown; reason?: unknown };
-  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : error ?? reason;
+  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : (error ?? reason);
   return typeof message === "string" ? message : undefined;
 }

@@ -47,13 +47,7 @@ export async function indexClockOf(db: ByteDb, name: string): Promise<number | u
  * its acked record or the journal's line (`journaled`) shows now. Reads the index entry only when the record
  * disagrees with the log.
  */
-export async function findDamage(
-  db: ByteDb,
-  name: string,
-  clocks: readonly number[],
-  meta: DocMeta,
-  journaled?: LogEnd | null,
-): Promise<Damage | undefined> {
+export async function findDamage(db: ByteDb, name: string, clocks: readonly number[], meta: DocMeta, journaled?: LogEnd | null): Promise<Damage | undefined> {
   if (meta.damage) return meta.damage;
   const byJournal = journaled ? checkJournaled(journaled, meta.acked, clocks) : undefined;
   if (byJournal) return byJournal;
@@ -62,11 +56,7 @@ export async function findDamage(
 }
 
 /** Reads and checks one document without its values (the check needs only the log's keys). `marked`: found before. */
-export async function inspectDocument(
-  db: ByteDb,
-  name: string,
-  journaled?: LogEnd | null,
-): Promise<{ damage?: Damage; marked: boolean; end: LogEnd }> {
+export async function inspectDocument(db: ByteDb, name: string, journaled?: LogEnd | null): Promise<{ damage?: Damage; marked: boolean; end: LogEnd }> {
   const [logKeys, meta] = await Promise.all([db.keys(keys.logRange(name)).all(), readMeta(db, name)]);
   const clocks = logKeys.map(keys.clockOfKey);
   const damage = await findDamage(db, name, clocks, meta, journaled);

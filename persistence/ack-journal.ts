@@ -84,7 +84,7 @@ export class AckJournal {
   /** Replaces the file with one line per document (atomically: a crash leaves the old or the new one). */
   #rewrite(): void {
     const lines = [...this.#latest].map(([name, end]) => lineOf(name, end));
-    const text = lines.join("\n") + "\n";
+    const text = `${lines.join("\n")}\n`;
     const temporary = `${this.#file}.tmp`;
     fs.writeFileSync(temporary, text);
     fs.renameSync(temporary, this.#file);

@@ -64,8 +64,7 @@ export const indexKey = (name: string): Uint8Array => encode(["v1_sv", name]);
 export const indexRange = { gte: encode(["v1_sv"]), lt: encode(["v1_sw"]) };
 
 /** An update key ends with its clock as a uint32 big-endian: read those 4 bytes (decoding the whole key is slow). */
-export const clockOfKey = (key: Uint8Array): number =>
-  new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(key.byteLength - 4);
+export const clockOfKey = (key: Uint8Array): number => new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(key.byteLength - 4);
 export const nameOfIndexKey = (key: Uint8Array): string => keyEncoding.decode(key)[1] as string;
 
 /** y-leveldb's index value: the clock the state vector was taken at, then the state vector. */

@@ -179,16 +179,8 @@ export class LevelDocStore implements DocStore {
   }
 
   /** Runs a compaction once `ready` resolves, after this document's earlier compactions. */
-  #chainCompaction(
-    log: DocLog,
-    ready: Promise<unknown>,
-    upTo: number | (() => number),
-    generation: number,
-    state: Uint8Array | undefined,
-  ): Promise<void> {
-    const run = Promise.all([ready, log.compacting]).then(() =>
-      this.#compact(log, typeof upTo === "number" ? upTo : upTo(), generation, state),
-    );
+  #chainCompaction(log: DocLog, ready: Promise<unknown>, upTo: number | (() => number), generation: number, state: Uint8Array | undefined): Promise<void> {
+    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "number" ? upTo : upTo(), generation, state));
     log.compacting = run.catch(() => undefined);
     return this.#held(log, this.#track(run));
   }
@@ -221,7 +213,12 @@ export class LevelDocStore implements DocStore {
     const generation = log.generation;
     // Everything appended before this call is at or below `upTo`; later appends get higher clocks and are kept.
     let upTo = -1;
-    const marked = this.#write(name, () => this.#committer.enqueue(log, async () => ((upTo = (await log.state()).lastClock), [])));
+    const marked = this.#write(name, () =>
+      this.#committer.enqueue(log, async () => {
+        upTo = (await log.state()).lastClock;
+        return [];
+      }),
+    );
     return this.#chainCompaction(log, marked, () => upTo, generation, state);
   }
 
@@ -231,31 +228,38 @@ export class LevelDocStore implements DocStore {
     const snapshot = given ? Uint8Array.from(given) : this.#merge(log.name, logged, compactLog);
     if (!snapshot) return;
     const replaced = logged.filter((e) => !log.corruptClocks.has(e.clock)); // corrupt entries are never deleted
-    await this.#write(log.name, () => this.#committer.enqueue(log, async () => {
-      if (log.generation !== generation) return []; // deleted meanwhile: do not resurrect it
-      const state = await log.state();
-      const clock = state.lastClock + 1;
-      state.lastClock = clock;
-      state.updates += 1 - replaced.length;
-      state.bytes += snapshot.byteLength - replaced.reduce((sum, e) => sum + e.update.byteLength, 0);
-      return [
-        { type: "put", key: keys.updateKey(log.name, clock), value: snapshot },
-        indexOp(log.name, snapshot, clock),
-        ...sealOps(log.name, clock, snapshot),
-        ...replaced.map((e): BatchOp => ({ type: "del", key: keys.updateKey(log.name, e.clock) })),
-      ];
-    }), true);
+    await this.#write(
+      log.name,
+      () =>
+        this.#committer.enqueue(log, async () => {
+          if (log.generation !== generation) return []; // deleted meanwhile: do not resurrect it
+          const state = await log.state();
+          const clock = state.lastClock + 1;
+          state.lastClock = clock;
+          state.updates += 1 - replaced.length;
+          state.bytes += snapshot.byteLength - replaced.reduce((sum, e) => sum + e.update.byteLength, 0);
+          return [
+            { type: "put", key: keys.updateKey(log.name, clock), value: snapshot },
+            indexOp(log.name, snapshot, clock),
+            ...sealOps(log.name, clock, snapshot),
+            ...replaced.map((e): BatchOp => ({ type: "del", key: keys.updateKey(log.name, e.clock) })),
+          ];
+        }),
+      true,
+    );
   }
 
   delete(name: string): Promise<void> {
-    return this.#write(name, (log) => this.#committer.enqueue(log, async () => {
-      const stored = await this.db.keys(keys.documentRange(name)).all();
-      const ops: BatchOp[] = [...stored, keys.indexKey(name)].map((key) => ({ type: "del", key }));
-      log.generation += 1;
-      log.corruptClocks.clear();
-      Object.assign(await log.state(), { lastClock: -1, updates: 0, bytes: 0 });
-      return ops;
-    }));
+    return this.#write(name, (log) =>
+      this.#committer.enqueue(log, async () => {
+        const stored = await this.db.keys(keys.documentRange(name)).all();
+        const ops: BatchOp[] = [...stored, keys.indexKey(name)].map((key) => ({ type: "del", key }));
+        log.generation += 1;
+        log.corruptClocks.clear();
+        Object.assign(await log.state(), { lastClock: -1, updates: 0, bytes: 0 });
+        return ops;
+      }),
+    );
   }
 
   async names(): Promise<string[]> {
@@ -361,7 +365,12 @@ export class LevelDocStore implements DocStore {
   async #refuseDamaged(name: string, entries: readonly LogEntry[], meta: DocMeta): Promise<void> {
     let damage;
     try {
-      damage = await findDamage(this.db, name, entries.map((entry) => entry.clock), meta);
+      damage = await findDamage(
+        this.db,
+        name,
+        entries.map((entry) => entry.clock),
+        meta,
+      );
     } catch (error) {
       throw readError(docSubject(name), this.options.location, error);
     }

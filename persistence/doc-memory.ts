@@ -60,7 +60,10 @@ export class MemoryDocStore implements DocStore {
   }
 
   async names(): Promise<string[]> {
-    return [...this.#logs].filter(([, log]) => log.entries.length > 0).map(([name]) => name).sort();
+    return [...this.#logs]
+      .filter(([, log]) => log.entries.length > 0)
+      .map(([name]) => name)
+      .sort();
   }
 
   async stats(name: string): Promise<DocStats> {

@@ -13,22 +13,16 @@ export function reasonOf(cause: unknown): string {
 /** A write that did not land. `subject` names what was written, e.g. `document "main/a"`. */
 export function writeError(subject: string, location: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
-  return new StorageError(
-    isDiskFull(cause) ? "ERR_STORAGE_FULL" : "ERR_STORAGE_WRITE",
-    `Could not write ${subject} to ${location}: ${reasonOf(cause)}`,
-    { cause },
-  );
+  return new StorageError(isDiskFull(cause) ? "ERR_STORAGE_FULL" : "ERR_STORAGE_WRITE", `Could not write ${subject} to ${location}: ${reasonOf(cause)}`, {
+    cause,
+  });
 }
 
 /** A read that failed. One LevelDB failed for damaged files says what to do about it. */
 export function readError(subject: string, location: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
   const damaged = /LEVEL_CORRUPTION|LEVEL_IO_ERROR/.test(reasonOf(cause)) ? ` (damaged storage? Stop the server and run "yparty doctor")` : "";
-  return new StorageError(
-    "ERR_STORAGE_READ",
-    `Could not read ${subject} from ${location}: ${reasonOf(cause)}${damaged}`,
-    { cause },
-  );
+  return new StorageError("ERR_STORAGE_READ", `Could not read ${subject} from ${location}: ${reasonOf(cause)}${damaged}`, { cause });
 }
 
 /** LevelDB reports a full disk as an IO error whose text carries the OS's (ENOSPC). */
@@ -53,18 +47,14 @@ export function damagedError(name: string, location: string, damage: Damage): St
 export function lockedError(location: string, cause?: unknown): StorageError {
   return new StorageError(
     "ERR_STORAGE_LOCKED",
-    `${location} is in use by another yparty process (stop that process, or start this one with a different ` +
-      `data folder)`,
+    `${location} is in use by another yparty process (stop that process, or start this one with a different data folder)`,
     { cause },
   );
 }
 
 /** Writes after `close()`. */
 export function closedError(subject: string, location: string): StorageError {
-  return new StorageError(
-    "ERR_STORAGE_WRITE",
-    `Could not write ${subject} to ${location}: the storage is closed`,
-  );
+  return new StorageError("ERR_STORAGE_WRITE", `Could not write ${subject} to ${location}: the storage is closed`);
 }
 
 /** Bad arguments from the caller (a non-string key, an uncloneable value, contradicting list options). */

@@ -97,7 +97,13 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
       report = await check(db, location, options);
     }
     const accepted = report.findings.filter((finding) => finding.damage); // unreadable ones stay reported
-    await db.batch(await acceptOps(db, accepted.map((f) => f.name)), { sync: true });
+    await db.batch(
+      await acceptOps(
+        db,
+        accepted.map((f) => f.name),
+      ),
+      { sync: true },
+    );
     await fs.rm(path.join(location, ACK_JOURNAL_FILE), { force: true });
     return { levelDbRepaired, accepted, after: await check(db, location, options) };
   } finally {
@@ -134,7 +140,13 @@ async function check(db: Db, location: string, { onProgress }: CheckOptions): Pr
 async function checkDocument(db: Db, name: string, journaled: LogEnd | null | undefined): Promise<DocumentFinding | undefined> {
   try {
     const [entries, meta] = await Promise.all([db.iterator(keys.logRange(name)).all(), readMeta(db, name)]);
-    const damage = await findDamage(db, name, entries.map(([key]) => keys.clockOfKey(key)), meta, journaled);
+    const damage = await findDamage(
+      db,
+      name,
+      entries.map(([key]) => keys.clockOfKey(key)),
+      meta,
+      journaled,
+    );
     return damage ? { name, damage } : undefined;
   } catch (error) {
     return { name, unreadable: reasonOf((error as { cause?: unknown }).cause ?? error) };

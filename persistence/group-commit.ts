@@ -82,9 +82,7 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       return new Promise<void>((resolve, reject) => last.waiters.push({ resolve, reject }));
     }
     const run = { items: [item] as unknown[], open: true };
-    return new Promise<void>((resolve, reject) =>
-      this.#push(writer, { build: () => build(run.items as T[]), waiters: [{ resolve, reject }], run }),
-    );
+    return new Promise<void>((resolve, reject) => this.#push(writer, { build: () => build(run.items as T[]), waiters: [{ resolve, reject }], run }));
   }
 
   #push(writer: W, job: Job<Op>): void {

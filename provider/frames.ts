@@ -5,12 +5,7 @@
  */
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
-import {
-  encodeAwareness,
-  encodeSyncStep1,
-  encodeSyncStep2,
-  type Message,
-} from "../src/protocol/index.js";
+import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, type Message } from "../src/protocol/index.js";
 
 export interface SyncTarget {
   doc: Y.Doc;
@@ -49,21 +44,13 @@ export const localSyncStep1 = (doc: Y.Doc): Uint8Array => encodeSyncStep1(Y.enco
 export const localSyncStep2 = (doc: Y.Doc): Uint8Array => encodeSyncStep2(Y.encodeStateAsUpdate(doc));
 
 /** The awareness entries of `clients`, with `states` overriding what the Awareness holds (for "gone"). */
-export const awarenessOf = (
-  awareness: awarenessProtocol.Awareness,
-  clients: number[],
-  states?: Map<number, unknown>,
-): Uint8Array =>
-  encodeAwareness(
-    awarenessProtocol.encodeAwarenessUpdate(awareness, clients, states as Map<number, Record<string, unknown>>),
-  );
+export const awarenessOf = (awareness: awarenessProtocol.Awareness, clients: number[], states?: Map<number, unknown>): Uint8Array =>
+  encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(awareness, clients, states as Map<number, Record<string, unknown>>));
 
-export const allAwarenessStates = (awareness: awarenessProtocol.Awareness): Uint8Array =>
-  awarenessOf(awareness, Array.from(awareness.getStates().keys()));
+export const allAwarenessStates = (awareness: awarenessProtocol.Awareness): Uint8Array => awarenessOf(awareness, Array.from(awareness.getStates().keys()));
 
 /** Our own client's awareness entry announced as gone (state null), without touching the local state. */
-export const localAwarenessGone = (awareness: awarenessProtocol.Awareness): Uint8Array =>
-  awarenessOf(awareness, [awareness.clientID], new Map());
+export const localAwarenessGone = (awareness: awarenessProtocol.Awareness): Uint8Array => awarenessOf(awareness, [awareness.clientID], new Map());
 
 /** Drops every awareness state except our own (after the connection that brought them is gone). */
 export function removeRemoteAwareness(awareness: awarenessProtocol.Awareness, origin: unknown): void {

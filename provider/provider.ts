@@ -35,8 +35,7 @@ export type YPartyKitProviderEvents = {
   "unsynced-changes": (count: number) => void;
 };
 
-const isAuthClose = (code: number): code is AuthFailure["code"] =>
-  code === CloseCode.Unauthorized || code === CloseCode.Forbidden;
+const isAuthClose = (code: number): code is AuthFailure["code"] => code === CloseCode.Unauthorized || code === CloseCode.Forbidden;
 
 const DefaultWebSocket: typeof WebSocket | null = typeof WebSocket === "undefined" ? null : WebSocket;
 
@@ -309,12 +308,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   #joinCrossTab(): void {
     if (this.disableBc) return;
-    this.#crossTab.join([
-      localSyncStep1(this.doc),
-      localSyncStep2(this.doc),
-      encodeQueryAwareness(),
-      awarenessOf(this.awareness, [this.doc.clientID]),
-    ]);
+    this.#crossTab.join([localSyncStep1(this.doc), localSyncStep2(this.doc), encodeQueryAwareness(), awarenessOf(this.awareness, [this.doc.clientID])]);
   }
 
   #reportUnsynced(): void {

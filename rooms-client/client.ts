@@ -88,7 +88,10 @@ export class RoomsClient {
   readonly opened: Promise<void>;
   readonly rooms = new Map<string, JoinedRoom>();
   readonly #listeners = new Set<(event: RoomsClientEvent) => void>();
-  readonly #pending = new Map<RequestId, { resolve(p: Record<string, unknown>): void; reject(error: Error): void; onOk?: (p: Record<string, unknown>) => void }>();
+  readonly #pending = new Map<
+    RequestId,
+    { resolve(p: Record<string, unknown>): void; reject(error: Error): void; onOk?: (p: Record<string, unknown>) => void }
+  >();
   readonly #acks = new Map<string, ReturnType<typeof setTimeout>>();
   #ws: WebSocketLike | undefined;
   #ready = false;
@@ -105,7 +108,8 @@ export class RoomsClient {
       const off = this.on((event) => {
         if (event.type !== "status") return;
         if (event.status === "open") resolve();
-        else if (event.status === "closed" || event.status === "reconnecting") reject(new RoomsRequestError(`could not connect to ${url} (close ${event.code})`));
+        else if (event.status === "closed" || event.status === "reconnecting")
+          reject(new RoomsRequestError(`could not connect to ${url} (close ${event.code})`));
         else return;
         off();
       });
@@ -122,10 +126,14 @@ export class RoomsClient {
   async joinOrCreate<S = unknown>(roomType: string, options: { room?: string; options?: Record<string, unknown> } = {}): Promise<JoinedRoom<S>> {
     let joined: JoinedRoom<S> | undefined;
     // Registered as the answer is read: the snapshot may follow in the same read, before this function resumes.
-    await this.#request(MessageType.JoinOrCreate, { room_type: roomType, ...(options.room === undefined ? {} : { room: options.room }), options: options.options ?? {} }, (answer) => {
-      joined = new JoinedRoom<S>(this, answer.room as string, roomType, options.options ?? {});
-      this.rooms.set(joined.room, joined as JoinedRoom);
-    });
+    await this.#request(
+      MessageType.JoinOrCreate,
+      { room_type: roomType, ...(options.room === undefined ? {} : { room: options.room }), options: options.options ?? {} },
+      (answer) => {
+        joined = new JoinedRoom<S>(this, answer.room as string, roomType, options.options ?? {});
+        this.rooms.set(joined.room, joined as JoinedRoom);
+      },
+    );
     return joined!;
   }
 
@@ -182,7 +190,13 @@ export class RoomsClient {
     this.#ws = ws;
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {
-      const p = { v: 1, codecs: this.options.codecs ?? DEFAULT_CODECS, project_id: this.options.projectId ?? "", token, ...(this.sessionId ? { session_id: this.sessionId } : {}) };
+      const p = {
+        v: 1,
+        codecs: this.options.codecs ?? DEFAULT_CODECS,
+        project_id: this.options.projectId ?? "",
+        token,
+        ...(this.sessionId ? { session_id: this.sessionId } : {}),
+      };
       ws.send(JSON.stringify({ t: MessageType.Handshake, p }));
     };
     ws.onmessage = (event) => this.#receive(event.data);
@@ -225,8 +239,7 @@ export class RoomsClient {
         if (p.ok) {
           pending.onOk?.(p);
           pending.resolve(p);
-        }
-        else pending.reject(new RoomsRequestError(p.reason));
+        } else pending.reject(new RoomsRequestError(p.reason));
         return;
       }
       case MessageType.Snapshot:
@@ -272,7 +285,10 @@ export class RoomsClient {
   #state(type: string, p: Record<string, any>): void {
     const joined = this.rooms.get(p.room);
     if (!joined) return;
-    const verdict = type === MessageType.Snapshot ? joined.mirror.snapshot(p as { state: unknown; seq: number; checksum?: string }) : joined.mirror.patch(p as { ops: JsonPatchOp[]; seq: number; checksum?: string });
+    const verdict =
+      type === MessageType.Snapshot
+        ? joined.mirror.snapshot(p as { state: unknown; seq: number; checksum?: string })
+        : joined.mirror.patch(p as { ops: JsonPatchOp[]; seq: number; checksum?: string });
     if (verdict === "resync") {
       this.#send(MessageType.Resync, { room: joined.room, reason: "seq gap or checksum mismatch" });
       return;

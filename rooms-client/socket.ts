@@ -14,6 +14,6 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 /** `given`, else the global WebSocket; throws when there is neither (Node 20 has no global WebSocket). */
 export function webSocketConstructor(given: unknown): WebSocketConstructor {
   const Socket = (given ?? (globalThis as { WebSocket?: unknown }).WebSocket) as WebSocketConstructor | undefined;
-  if (!Socket) throw new TypeError("No WebSocket: pass one as options.WebSocket (in Node 20: (await import(\"ws\")).WebSocket)");
+  if (!Socket) throw new TypeError('No WebSocket: pass one as options.WebSocket (in Node 20: (await import("ws")).WebSocket)');
   return Socket;
 }

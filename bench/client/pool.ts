@@ -24,9 +24,7 @@ export function connectMany(
   roomOf: (index: number) => string,
   optionsOf: (index: number) => ClientOptions = () => ({}),
 ): Promise<BenchClient[]> {
-  return mapLimited(count, concurrency, (index) =>
-    BenchClient.connect(target.framing, target.server.port, roomOf(index), optionsOf(index)),
-  );
+  return mapLimited(count, concurrency, (index) => BenchClient.connect(target.framing, target.server.port, roomOf(index), optionsOf(index)));
 }
 
 /** Closes every client (bounded concurrency; a client that does not close in time is terminated). */

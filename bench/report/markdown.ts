@@ -56,7 +56,7 @@ export function renderMarkdown(summary: Summary, info: RunInfo): string {
     `| ${header.map(() => "---").join(" | ")} |`,
   ];
   for (const row of summary.rows) {
-    const best = row.bestPeer ? SERVERS.find((spec) => spec.id === row.bestPeer?.id)?.label ?? "" : "n/a";
+    const best = row.bestPeer ? (SERVERS.find((spec) => spec.id === row.bestPeer?.id)?.label ?? "") : "n/a";
     lines.push(`| ${[row.def.label, row.def.unit, ...SERVERS.map((spec) => show(row.values[spec.id])), best].join(" | ")} |`);
   }
   lines.push(

@@ -69,8 +69,7 @@ function bestPeer(def: MetricDef, values: Record<ServerId, number | null>): Row[
   return best;
 }
 
-const ratioTo = (value: number | null, base: number | null | undefined): number | null =>
-  value === null || base == null || base === 0 ? null : value / base;
+const ratioTo = (value: number | null, base: number | null | undefined): number | null => (value === null || base == null || base === 0 ? null : value / base);
 
 /** Whether `measured` meets `target` for `variant` (null: no target for it, or no figure). */
 function meetsTarget(target: Omit<Target, "kind"> | undefined, variant: YpartyVariant, measured: number | null): boolean | null {
@@ -83,9 +82,7 @@ const perVariant = <T>(of: (variant: YpartyVariant) => T): Record<YpartyVariant,
 
 export function summarize(records: readonly RunRecord[]): Summary {
   const rows = METRICS.map((def): Row => {
-    const values = Object.fromEntries(
-      SERVERS.map((spec) => [spec.id, medianOf(records, spec.id, def.scenario, def.key)]),
-    ) as Record<ServerId, number | null>;
+    const values = Object.fromEntries(SERVERS.map((spec) => [spec.id, medianOf(records, spec.id, def.scenario, def.key)])) as Record<ServerId, number | null>;
     const best = bestPeer(def, values);
     const ratios = perVariant((variant) => ratioTo(values[variant], best?.value));
     const relayRatios = perVariant((variant) => ratioTo(values[variant], values.relay));

@@ -1,14 +1,7 @@
 /** The servers under test: how to start each, how its clients frame messages, what it can do. */
 import type { FramingId } from "../client/framing.js";
 
-export type ServerId =
-  | "relay"
-  | "y-websocket"
-  | "hocuspocus"
-  | "yparty-memory"
-  | "yparty-leveldb"
-  | "yparty-cli-memory"
-  | "yparty-cli-leveldb";
+export type ServerId = "relay" | "y-websocket" | "hocuspocus" | "yparty-memory" | "yparty-leveldb" | "yparty-cli-memory" | "yparty-cli-leveldb";
 
 /**
  * How the child starts: a script under bench/servers/ run with `node --import tsx` (the peers, the relay and

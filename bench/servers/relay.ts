@@ -28,7 +28,10 @@ wss.on("listening", () => {
   if (typeof address === "object" && address) announceReady(address.port);
 });
 
-closeOnSignals(() => new Promise<void>((resolve) => {
-  for (const client of wss.clients) client.terminate();
-  wss.close(() => resolve());
-}));
+closeOnSignals(
+  () =>
+    new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.terminate();
+      wss.close(() => resolve());
+    }),
+);

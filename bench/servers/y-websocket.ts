@@ -23,7 +23,10 @@ http.listen(0, "127.0.0.1", () => {
   if (typeof address === "object" && address) announceReady(address.port);
 });
 
-closeOnSignals(() => new Promise<void>((resolve) => {
-  for (const client of wss.clients) client.terminate();
-  http.close(() => resolve());
-}));
+closeOnSignals(
+  () =>
+    new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.terminate();
+      http.close(() => resolve());
+    }),
+);

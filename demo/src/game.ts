@@ -4,7 +4,7 @@
  * dot with the arrow keys or a click, shows the other player's dot, a chat channel of the match, and votes (call,
  * cast, veto) with their live tally and result.
  */
-import { connect, GameRequestError, type VoteStart } from "yparty/game-client";
+import { connect, type GameRequestError, type VoteStart } from "yparty/game-client";
 
 interface ArenaState {
   tick: number;
@@ -70,7 +70,11 @@ game.on("match.state", (state) => {
   // The server has had time to apply what was sent: follow it (a rejoin, a match that moves players itself).
   if (performance.now() - aimedAt > 500) aim = state.players[player] ?? aim;
   for (const [id, at] of Object.entries(state.players)) placeDot(id, at);
-  for (const [id, dot] of dots) if (!(id in state.players)) (dot.remove(), dots.delete(id));
+  for (const [id, dot] of dots) {
+    if (id in state.players) continue;
+    dot.remove();
+    dots.delete(id);
+  }
 });
 game.on("match.finished", ({ result }) => {
   say("phase", `finished: ${result.winner === player ? "you won" : `${String(result.winner)} won`}`);
@@ -117,7 +121,11 @@ $("again").onclick = () => void findMatch();
 
 function chatLine({ sender_id, content, sent_at }: { sender_id: string; content: string; sent_at: string }): HTMLElement {
   const line = document.createElement("li");
-  line.append(Object.assign(document.createElement("strong"), { textContent: sender_id }), ` ${content} `, Object.assign(document.createElement("time"), { textContent: sent_at.slice(11, 19), className: "muted" }));
+  line.append(
+    Object.assign(document.createElement("strong"), { textContent: sender_id }),
+    ` ${content} `,
+    Object.assign(document.createElement("time"), { textContent: sent_at.slice(11, 19), className: "muted" }),
+  );
   return line;
 }
 game.on("chat.message", (message) => {
@@ -159,7 +167,13 @@ function closeVote(): void {
   ($("veto") as HTMLButtonElement).disabled = true;
 }
 game.on("match.vote_tally", ({ vote_id, tallies, total_votes }) => {
-  if (vote_id === vote?.vote_id) say("vote-tally", `${Object.entries(tallies).map(([id, n]) => `${id} ${n}`).join(", ")} (${total_votes} votes)`);
+  if (vote_id === vote?.vote_id)
+    say(
+      "vote-tally",
+      `${Object.entries(tallies)
+        .map(([id, n]) => `${id} ${n}`)
+        .join(", ")} (${total_votes} votes)`,
+    );
 });
 game.on("match.vote_result", ({ vote_id, winner }) => {
   if (vote_id !== vote?.vote_id) return;

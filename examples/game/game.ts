@@ -29,7 +29,8 @@ export const arena = defineMatch<ArenaState>({
     switch (payload.action) {
       case "move": {
         const { x, y } = payload;
-        if (typeof x !== "number" || typeof y !== "number" || !Number.isFinite(x) || !Number.isFinite(y)) throw new MatchError("move needs {x, y}: finite numbers");
+        if (typeof x !== "number" || typeof y !== "number" || !Number.isFinite(x) || !Number.isFinite(y))
+          throw new MatchError("move needs {x, y}: finite numbers");
         state.players[player] = { x, y };
         return;
       }

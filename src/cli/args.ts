@@ -5,7 +5,7 @@ import { usageError } from "./errors.js";
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
 export type Invocation =
-  | { kind: "help"; command?: CommandName; /** No command given at all: help, but a usage exit code. */ missingCommand?: boolean }
+  | { kind: "help"; command?: CommandName /** No command given at all: help, but a usage exit code. */; missingCommand?: boolean }
   | { kind: "version" }
   | { kind: "run"; command: CommandName; positionals: string[]; values: ParsedValues };
 

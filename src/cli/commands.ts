@@ -44,8 +44,22 @@ const serverOptions: Record<string, OptionSpec> = {
   host: { type: "string", value: "<host>", description: `interface to bind (default ${CliDefaults.host}; 0.0.0.0 for every interface)` },
   persist: { type: "string", value: "<dir>", description: `LevelDB data folder (default ${CliDefaults.dataDir})` },
   "no-persist": { type: "boolean", description: "keep everything in memory; lost on exit" },
-  var: { type: "string", short: "v", multiple: true, variadic: true, value: "KEY=VALUE...", description: "variables for room.env (--var A=1 B=2; wins over config and .env)" },
-  define: { type: "string", short: "d", multiple: true, variadic: true, value: "KEY=VALUE...", description: "replace KEY in the server code with VALUE, a JS expression (--define A=1 B=2)" },
+  var: {
+    type: "string",
+    short: "v",
+    multiple: true,
+    variadic: true,
+    value: "KEY=VALUE...",
+    description: "variables for room.env (--var A=1 B=2; wins over config and .env)",
+  },
+  define: {
+    type: "string",
+    short: "d",
+    multiple: true,
+    variadic: true,
+    value: "KEY=VALUE...",
+    description: "replace KEY in the server code with VALUE, a JS expression (--define A=1 B=2)",
+  },
   "with-env": { type: "boolean", description: "also replace each .env variable's name in the server code with its value, a string (PartyKit's --with-env)" },
   name: { type: "string", short: "n", value: "<name>", description: "project name shown in the banner (default: the config's name)" },
   serve: { type: "string", value: "<dir>", description: "serve static files from this folder" },
@@ -59,7 +73,11 @@ const serverOptions: Record<string, OptionSpec> = {
 const adminOptions: Record<string, OptionSpec> = {
   url: { type: "string", value: "<url>", description: "server URL (default: $YPARTY_URL, else read from the data folder)" },
   token: { type: "string", value: "<token>", description: "admin token (default: $YPARTY_ADMIN_TOKEN, else read from the data folder)" },
-  persist: { type: "string", value: "<dir>", description: `data folder of the running server (default: the config's, package.json's yparty scripts', nearby ${CliDefaults.dataDir})` },
+  persist: {
+    type: "string",
+    value: "<dir>",
+    description: `data folder of the running server (default: the config's, package.json's yparty scripts', nearby ${CliDefaults.dataDir})`,
+  },
   config: configOption,
   help: { type: "boolean", short: "h", description: "show this help" },
 };
@@ -137,7 +155,9 @@ export const commands: Record<CommandName, CommandSpec> = {
     minArgs: 1,
     maxArgs: 1,
     options: { ...adminOptions, yes: { type: "boolean", short: "y", description: "do not ask for confirmation" } },
-    notes: ["Asks for confirmation; without a terminal, --yes is required. A room people are connected to is refused (exit 1): delete it once everyone has left."],
+    notes: [
+      "Asks for confirmation; without a terminal, --yes is required. A room people are connected to is refused (exit 1): delete it once everyone has left.",
+    ],
   },
   export: {
     name: "export",

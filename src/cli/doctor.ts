@@ -57,6 +57,8 @@ export async function withFolder<T>(dir: string, work: () => Promise<T>): Promis
       throw new CliError("ERR_STORAGE", `${dir} is in use by a running server: stop it first (doctor and repair work offline).`, { cause: error });
     }
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError("ERR_STORAGE", `Could not open ${dir}: ${reason}. "yparty repair" runs LevelDB's own repair on a folder that cannot open.`, { cause: error });
+    throw new CliError("ERR_STORAGE", `Could not open ${dir}: ${reason}. "yparty repair" runs LevelDB's own repair on a folder that cannot open.`, {
+      cause: error,
+    });
   }
 }

@@ -13,18 +13,21 @@ function table(rows: Array<[string, string]>): string[] {
 
 export function commandHelp(spec: CommandSpec): string {
   const usage = `Usage: yparty ${spec.name}${spec.args ? ` ${spec.args}` : ""} [options]`;
-  const rows = Object.entries(spec.options).map(([name, option]): [string, string] => [
-    flagLabel(name, option),
-    option.description,
-  ]);
-  return [usage, "", `${spec.summary[0]!.toUpperCase()}${spec.summary.slice(1)}.`, "", "Options:", ...table(rows), ...(spec.notes ? ["", ...spec.notes] : []), ""].join("\n");
+  const rows = Object.entries(spec.options).map(([name, option]): [string, string] => [flagLabel(name, option), option.description]);
+  return [
+    usage,
+    "",
+    `${spec.summary[0]!.toUpperCase()}${spec.summary.slice(1)}.`,
+    "",
+    "Options:",
+    ...table(rows),
+    ...(spec.notes ? ["", ...spec.notes] : []),
+    "",
+  ].join("\n");
 }
 
 export function mainHelp(version: string): string {
-  const rows = Object.values(commands).map((spec): [string, string] => [
-    `${spec.name}${spec.args ? ` ${spec.args}` : ""}`,
-    spec.summary,
-  ]);
+  const rows = Object.values(commands).map((spec): [string, string] => [`${spec.name}${spec.args ? ` ${spec.args}` : ""}`, spec.summary]);
   return [
     `yparty ${version}: a self-hosted, PartyKit-compatible realtime server with Yjs collaboration at its heart.`,
     "",

@@ -50,7 +50,11 @@ async function folderCommand(command: "doctor" | "repair", values: ParsedValues)
   return (await import("./repair.js")).repairCommand({ dir });
 }
 
-async function adminCommand(command: Exclude<CommandName, "dev" | "start" | "doctor" | "repair">, positionals: string[], values: ParsedValues): Promise<number> {
+async function adminCommand(
+  command: Exclude<CommandName, "dev" | "start" | "doctor" | "repair">,
+  positionals: string[],
+  values: ParsedValues,
+): Promise<number> {
   const { findServer } = await import("./admin/client.js");
   const { deleteCommand, exportCommand, listCommand, tailCommand } = await import("./admin/commands.js");
   const target = await findServer({

@@ -61,7 +61,7 @@ function fileFor(root: string, pathname: string): string | undefined {
     return undefined;
   }
   if (decoded.includes("\0") || isDotPath(path.posix.normalize(decoded))) return undefined;
-  const file = path.resolve(root, "." + path.posix.normalize(decoded));
+  const file = path.resolve(root, `.${path.posix.normalize(decoded)}`);
   if (file !== root && !file.startsWith(root + path.sep)) return undefined;
   return decoded.endsWith("/") ? path.join(file, "index.html") : file;
 }

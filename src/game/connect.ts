@@ -6,7 +6,7 @@
  */
 import type { WebSocket as WsSocket } from "ws";
 import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
-import { GameCloseCode, GameMessage, GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
+import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { GameSession, type GameContext } from "./session.js";
 
 export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContext, verifyToken: TokenVerifier): void {

@@ -64,7 +64,8 @@ export interface Match<S = unknown> extends MatchDefinition<S> {
 
 export function defineMatch<S>(definition: MatchDefinition<S>): Match<S> {
   const { tickRate } = definition;
-  if (typeof tickRate !== "number" || !(tickRate >= 1 && tickRate <= 60)) throw new TypeError(`defineMatch: tickRate must be from 1 to 60, got ${String(tickRate)}`);
+  if (typeof tickRate !== "number" || !(tickRate >= 1 && tickRate <= 60))
+    throw new TypeError(`defineMatch: tickRate must be from 1 to 60, got ${String(tickRate)}`);
   if (typeof definition.init !== "function") throw new TypeError("defineMatch: init(ctx, setup) is required");
   return { ...definition, kind: "yparty.match" };
 }

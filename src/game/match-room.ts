@@ -64,7 +64,8 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
     return found;
   };
 
-  const reply = (api: Api, player: string, type: string, payload: unknown, cid?: string) => api.send(player, type, cid === undefined ? { payload } : { cid, payload });
+  const reply = (api: Api, player: string, type: string, payload: unknown, cid?: string) =>
+    api.send(player, type, cid === undefined ? { payload } : { cid, payload });
   const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
 
   function matchContext(api: Api): MatchContext {
@@ -133,7 +134,12 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
     await votes.cast(vote, player, ballot);
     reply(api, player, GameMessage.VoteCast, { vote_id: vote.vote_id }, data.cid);
     if (vote.visibility === "live") {
-      broadcast(api, GameMessage.VoteTally, { vote_id: vote.vote_id, tallies: tally(vote), time_remaining_ms: Math.max(0, vote.closes_at - Date.now()), total_votes: Object.keys(vote.ballots).length });
+      broadcast(api, GameMessage.VoteTally, {
+        vote_id: vote.vote_id,
+        tallies: tally(vote),
+        time_remaining_ms: Math.max(0, vote.closes_at - Date.now()),
+        total_votes: Object.keys(vote.ballots).length,
+      });
     }
   }
 
@@ -162,7 +168,13 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
         match.onInput?.(api.state.game, { player: input.player, payload: input.payload }, mem.ctx);
       } catch (error) {
         if (!(error instanceof MatchError)) logger().error("room.hook_failed", { code: "ERR_HOOK_FAILED", hook: "onInput", match: api.room, error });
-        reply(api, input.player, GameMessage.Error, { reason: error instanceof MatchError ? error.message : "the match could not apply this input" }, input.cid);
+        reply(
+          api,
+          input.player,
+          GameMessage.Error,
+          { reason: error instanceof MatchError ? error.message : "the match could not apply this input" },
+          input.cid,
+        );
       }
     }
   }
@@ -200,7 +212,11 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
       const message = data as { cid?: string; payload: Record<string, unknown> };
       switch (type) {
         case MatchLink.Input: {
-          const refusal = !this.state.started ? "the match has not started (waiting for its players)" : this.state.finished ? "the match is finished" : undefined;
+          const refusal = !this.state.started
+            ? "the match has not started (waiting for its players)"
+            : this.state.finished
+              ? "the match is finished"
+              : undefined;
           if (refusal) return reply(this, sender, GameMessage.Error, { reason: refusal }, message.cid);
           memory(this).inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
           return;

@@ -107,7 +107,8 @@ export class MatchSeat {
       }
     }
     this.owner.lost(this);
-    if (!this.joined) return this.#answerJoin(envelopeJson(GameMessage.Error, { reason: `match "${this.matchId}" could not be joined (${code} ${reason})` }, this.#joinCid));
+    if (!this.joined)
+      return this.#answerJoin(envelopeJson(GameMessage.Error, { reason: `match "${this.matchId}" could not be joined (${code} ${reason})` }, this.#joinCid));
     this.owner.send(envelopeJson(GameMessage.Error, { reason: `match "${this.matchId}" closed the connection (${code} ${reason})` }));
   }
 }

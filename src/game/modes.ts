@@ -57,7 +57,8 @@ export function checkProperties(value: unknown): TicketProperties {
   const entries = Object.entries(value);
   if (entries.length > MAX_PROPERTIES) throw new TypeError(`payload.properties: at most ${MAX_PROPERTIES} properties`);
   for (const [key, property] of entries) {
-    const ok = typeof property === "boolean" || (typeof property === "number" && Number.isFinite(property)) || (typeof property === "string" && property.length <= 256);
+    const ok =
+      typeof property === "boolean" || (typeof property === "number" && Number.isFinite(property)) || (typeof property === "string" && property.length <= 256);
     if (!ok) throw new TypeError(`payload.properties.${key} must be a string, a finite number or a boolean`);
   }
   return value as TicketProperties;

@@ -70,12 +70,17 @@ export function createGame(options: GameOptions): GameMount {
   for (const [name, match] of Object.entries(options.matches)) {
     if (!NAME.test(name)) throw new TypeError(`Match "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (match?.kind !== "yparty.match") throw new TypeError(`Match "${name}" must be made with defineMatch(…)`);
-    parties[matchPartyName(name)] = roomParty(name, matchRoomType(match, () => shared.logger), roomShared);
+    parties[matchPartyName(name)] = roomParty(
+      name,
+      matchRoomType(match, () => shared.logger),
+      roomShared,
+    );
   }
   for (const [name, mode] of modes) {
     if (!NAME.test(name)) throw new TypeError(`Mode "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (!Number.isInteger(mode?.size) || mode.size < 1 || mode.size > 100) throw new TypeError(`Mode "${name}": size must be an integer from 1 to 100`);
-    if (!(mode.match in options.matches)) throw new TypeError(`Mode "${name}": match "${mode.match}" is not one of the matches (${Object.keys(options.matches).join(", ")})`);
+    if (!(mode.match in options.matches))
+      throw new TypeError(`Mode "${name}": match "${mode.match}" is not one of the matches (${Object.keys(options.matches).join(", ")})`);
     parties[matchmakerPartyName(name)] = matchmakerParty(mode);
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;

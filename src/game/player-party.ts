@@ -81,7 +81,8 @@ export function playerParty(shared: GameShared): Worker {
 
     async onConnect(conn: Connection): Promise<void> {
       // Kept until read: every unread one reaches every new session.
-      for (const notification of this.#notifications) if (!notification.read) conn.send(envelopeJson(GameMessage.NotificationNew, publicNotification(notification)));
+      for (const notification of this.#notifications)
+        if (!notification.read) conn.send(envelopeJson(GameMessage.NotificationNew, publicNotification(notification)));
       if (this.#online() === 1) {
         this.#status = ONLINE;
         await this.#tellFriends(ONLINE);
@@ -98,7 +99,13 @@ export function playerParty(shared: GameShared): Worker {
       if (type !== GameMessage.PresenceUpdate) return;
       const { status } = payload;
       if (typeof status !== "string" || status === "" || status.length > MAX_STATUS_LENGTH || status === OFFLINE) {
-        return conn.send(envelopeJson(GameMessage.Error, { reason: `payload.status must be a non-empty string of at most ${MAX_STATUS_LENGTH} characters, not "offline"` }, cid));
+        return conn.send(
+          envelopeJson(
+            GameMessage.Error,
+            { reason: `payload.status must be a non-empty string of at most ${MAX_STATUS_LENGTH} characters, not "offline"` },
+            cid,
+          ),
+        );
       }
       this.#status = status;
       conn.send(envelopeJson(GameMessage.PresenceUpdate, { status }, cid));
@@ -126,7 +133,8 @@ export function playerParty(shared: GameShared): Worker {
           return { state: await this.#invitedBy(requiredString(body, "from")) };
         case "POST presence": {
           const friend = requiredString(body, "player_id");
-          if (this.#friends[friend] === "friend") this.#send(envelopeJson(GameMessage.PresenceChanged, { player_id: friend, status: requiredString(body, "status") }));
+          if (this.#friends[friend] === "friend")
+            this.#send(envelopeJson(GameMessage.PresenceChanged, { player_id: friend, status: requiredString(body, "status") }));
           return {};
         }
         case "GET status":
@@ -172,7 +180,8 @@ export function playerParty(shared: GameShared): Worker {
 
     /** Refuses a new friend past `maxFriends`. */
     #roomFor(): void {
-      if (Object.keys(this.#friends).length >= shared.limits.maxFriends) throw new HttpError(409, `at most ${shared.limits.maxFriends} friends and invites (maxFriends)`);
+      if (Object.keys(this.#friends).length >= shared.limits.maxFriends)
+        throw new HttpError(409, `at most ${shared.limits.maxFriends} friends and invites (maxFriends)`);
     }
 
     async #listFriends(): Promise<Array<{ player_id: string; state: FriendState; status?: string }>> {
@@ -254,6 +263,7 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
 
 function requiredString(body: Record<string, unknown>, field: string): string {
   const value = body[field];
-  if (typeof value !== "string" || value === "" || value.length > 128) throw new HttpError(400, `"${field}" must be a non-empty string of at most 128 characters`);
+  if (typeof value !== "string" || value === "" || value.length > 128)
+    throw new HttpError(400, `"${field}" must be a non-empty string of at most 128 characters`);
   return value;
 }

@@ -30,7 +30,10 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier): RouteHandl
       return new HttpError(405, `${request.method} is not allowed here (${endpoint.methods.join(", ")})`).toResponse({ allow: endpoint.methods.join(", ") });
     }
     const token = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
-    const verified = token === undefined ? { refused: "Authorization: Bearer <token> is required" } : await verifyPlayer(verifyToken, token, { projectId: "", request }, server.logger);
+    const verified =
+      token === undefined
+        ? { refused: "Authorization: Bearer <token> is required" }
+        : await verifyPlayer(verifyToken, token, { projectId: "", request }, server.logger);
     if ("refused" in verified) return new HttpError(401, verified.refused).toResponse({ "www-authenticate": "Bearer" });
     const body = request.method === "POST" ? await request.text() : undefined;
     return lobby.parties[PLAYER_PARTY]!.get(verified.player).fetch(rest, { method: request.method, ...(body === undefined ? {} : { body }) });

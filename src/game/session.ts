@@ -11,7 +11,7 @@
 import type { WebSocket as WsSocket } from "ws";
 import type { LocalConnection, Logger, SocketHost } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
-import { GameCloseCode, GameMessage, GameWireError, envelopeJson, isRecord, parseEnvelope, type GameEnvelope } from "./wire.js";
+import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { CHAT_PARTY, MATCHMAKER_ROOM, matchmakerPartyName, PLAYER_PARTY } from "./parties.js";
 import { MatchSeat, type SeatOwner } from "./match-seat.js";
 import { matchNameOf } from "./matchmaker-party.js";
@@ -173,7 +173,8 @@ export class GameSession {
     const current = this.#match;
     if (current?.matchId === matchId) return current.joined ? current.joinedAgain(cid) : this.#bad(cid, `joining match "${matchId}" already`);
     if (current) return this.#bad(cid, `in match "${current.matchId}" already: leave it first (match.leave)`);
-    if (!this.ctx.matches.has(matchNameOf(matchId))) return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.ctx.matches].join(", ")})`);
+    if (!this.ctx.matches.has(matchNameOf(matchId)))
+      return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.ctx.matches].join(", ")})`);
     try {
       this.#match = new MatchSeat(matchId, cid, this.ctx.host, this.player, this.#matched.get(matchId), this.#seatOwner);
     } catch (error) {
@@ -273,10 +274,12 @@ export class GameSession {
     if (!link) return this.#bad(cid, `not in channel "${channel}" (chat.join first)`);
     const { content } = payload;
     const { maxChatLength, chatMessagesPerWindow, chatRateWindowMs } = this.ctx.limits;
-    if (typeof content !== "string" || content.trim() === "" || content.length > maxChatLength) return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
+    if (typeof content !== "string" || content.trim() === "" || content.length > maxChatLength)
+      return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
     const now = Date.now();
     this.#chatTimes = this.#chatTimes.filter((time) => time > now - chatRateWindowMs);
-    if (this.#chatTimes.length >= chatMessagesPerWindow) return this.#bad(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
+    if (this.#chatTimes.length >= chatMessagesPerWindow)
+      return this.#bad(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
     this.#chatTimes.push(now);
     link.send(frame);
   }

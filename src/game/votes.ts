@@ -65,20 +65,30 @@ export const MAX_VOTE_WINDOW_MS = 24 * 60 * 60 * 1000;
 export function newVote(voteId: string, spec: unknown, eligible: string[], now: number): VoteRecord {
   if (!isRecord(spec)) throw new TypeError("a vote needs {options, method, window_ms}");
   const { options, method = "plurality", window_ms: windowMs, visibility = "hidden", veto_enabled: vetoEnabled = false, weights = {} } = spec;
-  if (!Array.isArray(options) || options.length < 2 || options.length > MAX_VOTE_OPTIONS) throw new TypeError(`options must be a list of 2 to ${MAX_VOTE_OPTIONS} {id, label}`);
+  if (!Array.isArray(options) || options.length < 2 || options.length > MAX_VOTE_OPTIONS)
+    throw new TypeError(`options must be a list of 2 to ${MAX_VOTE_OPTIONS} {id, label}`);
   const ids = new Set<string>();
   for (const option of options) {
-    if (!isRecord(option) || typeof option.id !== "string" || option.id === "" || option.id.length > 64 || typeof option.label !== "string" || option.label.length > 256) {
+    if (
+      !isRecord(option) ||
+      typeof option.id !== "string" ||
+      option.id === "" ||
+      option.id.length > 64 ||
+      typeof option.label !== "string" ||
+      option.label.length > 256
+    ) {
       throw new TypeError("each option must be {id: a non-empty string of at most 64 characters, label: a string of at most 256}");
     }
     if (ids.has(option.id)) throw new TypeError(`option "${option.id}" is listed twice`);
     ids.add(option.id);
   }
   if (!(VOTE_METHODS as readonly unknown[]).includes(method)) throw new TypeError(`method must be one of ${VOTE_METHODS.join(", ")}`);
-  if (typeof windowMs !== "number" || !Number.isInteger(windowMs) || windowMs < 1 || windowMs > MAX_VOTE_WINDOW_MS) throw new TypeError(`window_ms must be an integer from 1 to ${MAX_VOTE_WINDOW_MS}`);
+  if (typeof windowMs !== "number" || !Number.isInteger(windowMs) || windowMs < 1 || windowMs > MAX_VOTE_WINDOW_MS)
+    throw new TypeError(`window_ms must be an integer from 1 to ${MAX_VOTE_WINDOW_MS}`);
   if (visibility !== "live" && visibility !== "hidden") throw new TypeError('visibility must be "live" or "hidden"');
   if (typeof vetoEnabled !== "boolean") throw new TypeError("veto_enabled must be a boolean");
-  if (!isRecord(weights) || !Object.values(weights).every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0)) throw new TypeError("weights must map players to finite numbers ≥ 0");
+  if (!isRecord(weights) || !Object.values(weights).every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0))
+    throw new TypeError("weights must map players to finite numbers ≥ 0");
   return {
     vote_id: voteId,
     options: (options as VoteOption[]).map(({ id, label }) => ({ id, label })),
@@ -103,7 +113,8 @@ export function checkBallot(vote: VoteRecord, optionId: unknown): string[] {
   const known = new Set(vote.options.map((option) => option.id));
   const seen = new Set<string>();
   for (const id of list) {
-    if (typeof id !== "string" || !known.has(id)) throw new TypeError(`option_id: "${String(id)}" is not an option of vote "${vote.vote_id}" (${[...known].join(", ")})`);
+    if (typeof id !== "string" || !known.has(id))
+      throw new TypeError(`option_id: "${String(id)}" is not an option of vote "${vote.vote_id}" (${[...known].join(", ")})`);
     if (seen.has(id)) throw new TypeError(`option_id: "${id}" is listed twice`);
     seen.add(id);
   }

@@ -27,12 +27,7 @@ function parseMarker(text: string): BatchMarker {
     throw new ProtocolError("ERR_BAD_BATCH", "batch marker is not JSON");
   }
   const m = marker as Partial<BatchMarker> | null;
-  if (
-    !m ||
-    (m.type !== "start" && m.type !== "end") ||
-    !isCount(m.size) ||
-    !isCount(m.count)
-  ) {
+  if (!m || (m.type !== "start" && m.type !== "end") || !isCount(m.size) || !isCount(m.count)) {
     throw new ProtocolError("ERR_BAD_BATCH", "batch marker lacks type, size or count");
   }
   return { type: m.type, id: String(m.id), size: m.size, count: m.count };
@@ -43,8 +38,7 @@ export function splitIntoChunks(frame: Uint8Array, maxBytes = CHUNK_MAX_BYTES): 
   if (frame.byteLength <= maxBytes) return [frame];
   const id = Math.random().toString(36).slice(2, 10);
   const count = Math.ceil(frame.byteLength / maxBytes);
-  const marker = (type: "start" | "end") =>
-    `${BATCH_SENTINEL}#${JSON.stringify({ id, type, size: frame.byteLength, count })}`;
+  const marker = (type: "start" | "end") => `${BATCH_SENTINEL}#${JSON.stringify({ id, type, size: frame.byteLength, count })}`;
   const parts: Array<string | Uint8Array> = [marker("start")];
   for (let i = 0; i < count; i++) parts.push(frame.subarray(i * maxBytes, (i + 1) * maxBytes));
   parts.push(marker("end"));
@@ -81,7 +75,10 @@ export class ChunkedFrameReader {
       throw new ProtocolError("ERR_BAD_BATCH", `batch ${start.id} ends with a marker that does not match its start`);
     }
     if (chunks.length !== start.count || this.#received !== start.size) {
-      throw new ProtocolError("ERR_BAD_BATCH", `batch ${start.id} arrived incomplete: ${chunks.length} of ${start.count} chunks, ${this.#received} of ${start.size} bytes`);
+      throw new ProtocolError(
+        "ERR_BAD_BATCH",
+        `batch ${start.id} arrived incomplete: ${chunks.length} of ${start.count} chunks, ${this.#received} of ${start.size} bytes`,
+      );
     }
     const bytes = new Uint8Array(this.#received);
     let offset = 0;

@@ -7,5 +7,4 @@ export const CUSTOM_MESSAGE_PREFIX = "__YPS:";
 export const encodeCustomMessage = (message: string): string => CUSTOM_MESSAGE_PREFIX + message;
 
 /** The message inside a custom text frame, or `null` when the text frame is not one. */
-export const decodeCustomMessage = (text: string): string | null =>
-  text.startsWith(CUSTOM_MESSAGE_PREFIX) ? text.slice(CUSTOM_MESSAGE_PREFIX.length) : null;
+export const decodeCustomMessage = (text: string): string | null => (text.startsWith(CUSTOM_MESSAGE_PREFIX) ? text.slice(CUSTOM_MESSAGE_PREFIX.length) : null);

@@ -59,8 +59,7 @@ export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => syncFrame(Syn
 export const encodeUpdate = (update: Uint8Array): Uint8Array => syncFrame(SyncType.Update, update);
 
 /** An awareness update (`awarenessProtocol.encodeAwarenessUpdate(...)`). */
-export const encodeAwareness = (update: Uint8Array): Uint8Array =>
-  frame(MessageType.Awareness, (encoder) => encoding.writeVarUint8Array(encoder, update));
+export const encodeAwareness = (update: Uint8Array): Uint8Array => frame(MessageType.Awareness, (encoder) => encoding.writeVarUint8Array(encoder, update));
 
 /** "Send me every awareness state you know." */
 export const encodeQueryAwareness = (): Uint8Array => frame(MessageType.QueryAwareness, () => {});
@@ -73,8 +72,7 @@ export const encodePermissionDenied = (reason: string): Uint8Array =>
   });
 
 /** "The first `count` document messages you sent on this connection are durably stored." */
-export const encodeDurableAck = (count: number): Uint8Array =>
-  frame(MessageType.DurableAck, (encoder) => encoding.writeVarUint(encoder, count));
+export const encodeDurableAck = (count: number): Uint8Array => frame(MessageType.DurableAck, (encoder) => encoding.writeVarUint(encoder, count));
 
 function readSync(decoder: decoding.Decoder): Message {
   const syncType = decoding.readVarUint(decoder);
@@ -133,10 +131,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
     throw new ProtocolError("ERR_TRUNCATED", `truncated frame: ${(error as Error).message}`);
   }
   if (decoding.hasContent(decoder)) {
-    throw new ProtocolError(
-      "ERR_TRAILING_BYTES",
-      `${bytes.byteLength - decoder.pos} unexpected bytes after a ${message.type} message`,
-    );
+    throw new ProtocolError("ERR_TRAILING_BYTES", `${bytes.byteLength - decoder.pos} unexpected bytes after a ${message.type} message`);
   }
   return message;
 }

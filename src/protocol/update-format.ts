@@ -279,7 +279,10 @@ function noteReference(view: DocumentView): void {
  */
 function refersToMissing(view: DocumentView, client: number): boolean {
   if (item.hasOrigin || item.hasRightOrigin) {
-    return (item.hasOrigin && missing(view, client, item.originClient, item.originClock)) || (item.hasRightOrigin && missing(view, client, item.rightClient, item.rightClock));
+    return (
+      (item.hasOrigin && missing(view, client, item.originClient, item.originClock)) ||
+      (item.hasRightOrigin && missing(view, client, item.rightClient, item.rightClock))
+    );
   }
   return item.parentName === null && missing(view, client, item.parentClient, item.parentClock);
 }
@@ -491,7 +494,7 @@ function longUint(value = 0, scale = 1): number {
 }
 
 /** Skips `count` varUints in one tight loop; only one long enough to overflow is read out. */
-function skipUints(count: number): void {
+function _skipUints(count: number): void {
   for (let i = 0; i < count; i++) {
     const start = pos;
     while (bytes[pos]! >= 0x80) pos++;

@@ -82,7 +82,8 @@ function parseHandshake(text: string | undefined): Handshake {
   const { t, p } = checkEnvelope(value);
   if (t !== MessageType.Handshake) throw new EnvelopeError(`the first frame must be a handshake, got "${t}"`);
   if (p.v !== 1) throw new EnvelopeError("handshake.v must be 1");
-  if (!Array.isArray(p.codecs) || !p.codecs.every((codec) => typeof codec === "string")) throw new EnvelopeError("handshake.codecs must be a list of codec names");
+  if (!Array.isArray(p.codecs) || !p.codecs.every((codec) => typeof codec === "string"))
+    throw new EnvelopeError("handshake.codecs must be a list of codec names");
   const codec = (p.codecs as string[]).find((name): name is Codec => (CODECS as readonly string[]).includes(name));
   if (!codec) throw new EnvelopeError(`no supported codec in handshake.codecs (this server speaks ${CODECS.join(", ")})`);
   if (typeof p.project_id !== "string") throw new EnvelopeError("handshake.project_id must be a string");

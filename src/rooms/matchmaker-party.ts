@@ -43,7 +43,10 @@ export function matchmakerParty(roomType: string): Worker {
     }
 
     #match(size: number): void {
-      const group = formGroup([...this.#waiting.values()].filter((waiting) => waiting.size === size), size);
+      const group = formGroup(
+        [...this.#waiting.values()].filter((waiting) => waiting.size === size),
+        size,
+      );
       if (!group) return;
       const room = newId(9);
       const participants = group.map((waiting) => waiting.player);

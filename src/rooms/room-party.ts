@@ -218,7 +218,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     #input(member: Member, binary: boolean, p: Record<string, unknown>): void | Promise<void> {
       const inputType = p.type;
-      if (typeof inputType !== "string" || inputType === "") return this.#error(member, 'p.type must be a non-empty string');
+      if (typeof inputType !== "string" || inputType === "") return this.#error(member, "p.type must be a non-empty string");
       let data: unknown = p.data;
       if (binary) {
         if (typeof p.data_b64 !== "string" || !BASE64.test(p.data_b64)) return this.#error(member, "p.data_b64 must be base64");
@@ -398,4 +398,3 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-

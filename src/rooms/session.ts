@@ -168,7 +168,8 @@ export class Session {
       case MessageType.Enqueue: {
         const { room_type: roomType, size } = p;
         if (!this.#knownType(roomType, rid)) return;
-        if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 1000) return this.badInput(rid, "p.size must be an integer from 1 to 1000");
+        if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 1000)
+          return this.badInput(rid, "p.size must be an integer from 1 to 1000");
         try {
           this.#enqueue(roomType, size);
         } catch (error) {
@@ -187,7 +188,8 @@ export class Session {
   #joinOrCreate(p: Record<string, unknown>, rid: RequestId | undefined): void {
     const { room_type: roomType, room, options = {} } = p;
     if (!this.#knownType(roomType, rid)) return;
-    if (room !== undefined && !validRoomName(room)) return this.badInput(rid, `p.room must be a non-empty string of at most ${MAX_ROOM_NAME_LENGTH} characters`);
+    if (room !== undefined && !validRoomName(room))
+      return this.badInput(rid, `p.room must be a non-empty string of at most ${MAX_ROOM_NAME_LENGTH} characters`);
     if (!isRecord(options)) return this.badInput(rid, "p.options must be an object");
     const request: JoinRequest = { rid, options, named: room !== undefined, tried: new Set<string>() };
     const name = (room as string | undefined) ?? this.ctx.directory.freeRoom(roomType, request.tried) ?? newId(9);
@@ -198,7 +200,15 @@ export class Session {
   }
 
   #openLink(name: string, roomType: string, request: JoinRequest): void {
-    const link: RoomLink = { room: name, roomType, options: request.options, joined: false, leaving: false, request, conn: undefined as unknown as LocalConnection };
+    const link: RoomLink = {
+      room: name,
+      roomType,
+      options: request.options,
+      joined: false,
+      leaving: false,
+      request,
+      conn: undefined as unknown as LocalConnection,
+    };
     try {
       link.conn = this.ctx.host.connect(roomPartyName(roomType), name, this.player, {
         onMessage: (frame) => this.#fromRoom(link, frame),
@@ -303,7 +313,8 @@ export class Session {
     }
     if (link.leaving || this.#ended) return;
     // The server's code was reloaded (yparty dev): join again by itself, as Colyseus' devMode does; a snapshot follows.
-    if (code === CloseCode.ServiceRestart) return this.#openLink(link.room, link.roomType, { rid: undefined, options: link.options, named: true, tried: new Set(), silent: true });
+    if (code === CloseCode.ServiceRestart)
+      return this.#openLink(link.room, link.roomType, { rid: undefined, options: link.options, named: true, tried: new Set(), silent: true });
     this.send(MessageType.Error, { reason: `room "${link.room}" closed the connection (${code} ${reason})`, room: link.room, closed: true });
   }
 

@@ -13,6 +13,7 @@ export const devTokenVerifier: TokenVerifier = (token) => (token.startsWith("dev
 
 export const MAX_PLAYER_ID_LENGTH = 128;
 /** C0, DEL and C1: invisible in logs, never a sensible name. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export type Verified = { player: string } | { refused: string };

@@ -45,7 +45,6 @@ const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): bool
 /** Runs the room's `onAlarm` (loading the room first). */
 export type FireAlarm = (party: string, roomId: string) => Promise<void>;
 
-
 export class AlarmScheduler {
   readonly #timers = new Map<string, TimerAt>();
   readonly #firing = new InFlight();
@@ -172,7 +171,12 @@ export class AlarmScheduler {
     const { party, roomId } = record;
     const retries = (record.retries ?? 0) + 1;
     if (retries > this.retry.retries) {
-      this.logger.error("alarm.gave_up", { code: "ERR_ALARM_FAILED", party, room: roomId, message: `onAlarm threw ${retries} times in a row; the alarm is dropped` });
+      this.logger.error("alarm.gave_up", {
+        code: "ERR_ALARM_FAILED",
+        party,
+        room: roomId,
+        message: `onAlarm threw ${retries} times in a row; the alarm is dropped`,
+      });
       await this.kv.delete(key);
       return;
     }

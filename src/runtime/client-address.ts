@@ -26,7 +26,10 @@ export function clientAddress(req: IncomingMessage, proxies: number): string {
   const peer = plainAddress(req.socket.remoteAddress ?? "") ?? "";
   if (proxies === 0) return peer;
   const header = req.headers["x-forwarded-for"];
-  const forwarded = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  const forwarded = (Array.isArray(header) ? header.join(",") : (header ?? ""))
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
   const chain = [...forwarded, peer];
   return plainAddress(chain[Math.max(0, chain.length - 1 - proxies)]!) ?? peer;
 }

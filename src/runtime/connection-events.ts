@@ -41,7 +41,10 @@ export class ConnectionEvents {
   remove(type: string, listener: Listener | null): void {
     const list = this.#byType.get(type);
     if (!list || !listener) return;
-    this.#byType.set(type, list.filter((r) => r.listener !== listener));
+    this.#byType.set(
+      type,
+      list.filter((r) => r.listener !== listener),
+    );
   }
 
   /** The `onmessage` / `onclose` / … properties. */
@@ -58,7 +61,11 @@ export class ConnectionEvents {
    */
   dispatch(event: ConnectionEvent): Promise<void> | undefined {
     const list = this.#byType.get(event.type) ?? [];
-    if (list.some((r) => r.once)) this.#byType.set(event.type, list.filter((r) => !r.once));
+    if (list.some((r) => r.once))
+      this.#byType.set(
+        event.type,
+        list.filter((r) => !r.once),
+      );
     const handler = this.#handlerProps.get(event.type);
     const calls: Listener[] = list.map((r) => r.listener);
     if (handler) calls.push(handler);

@@ -152,7 +152,10 @@ export class PartyContext {
     return {
       fetch: (pathOrInit?: string | RequestInit | Request, init?: RequestInit | Request) => {
         const url = urlOf(pathOrInit, "http");
-        const request = pathOrInit instanceof Request ? new Request(url, pathOrInit) : new Request(url, (typeof pathOrInit === "object" ? pathOrInit : init) as RequestInit | undefined);
+        const request =
+          pathOrInit instanceof Request
+            ? new Request(url, pathOrInit)
+            : new Request(url, (typeof pathOrInit === "object" ? pathOrInit : init) as RequestInit | undefined);
         if (isUpgrade(request)) return Promise.resolve(webSocketHandoff(party, roomId, request));
         return this.directory.fetchRoom(party, roomId, request);
       },

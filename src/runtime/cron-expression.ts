@@ -83,7 +83,8 @@ export function parseCron(expression: string): CronSchedule {
 function parseField(expression: string, text: string, field: Field): Set<number> {
   const values = new Set<number>();
   for (const item of text.split(",")) {
-    if (/[#?]/.test(item) || /^(\d*L|LW|\d+W|L-\d+)$/i.test(item)) throw invalid(expression, `the ${field.name} field uses "${item}": L, W, # and ? are not supported`);
+    if (/[#?]/.test(item) || /^(\d*L|LW|\d+W|L-\d+)$/i.test(item))
+      throw invalid(expression, `the ${field.name} field uses "${item}": L, W, # and ? are not supported`);
     const match = /^(\*|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:\/(\d+))?$/.exec(item);
     if (!match) throw invalid(expression, `the ${field.name} field has "${item}", which is not a number, range, step or *`);
     const [, range, stepText] = match;
@@ -92,9 +93,9 @@ function parseField(expression: string, text: string, field: Field): Set<number>
     let [low, high] = [field.min, field.max];
     if (range !== "*") {
       const [from, to] = range!.split("-");
-      low = valueOf(expression, from!, field);
+      low = fieldValue(expression, from!, field);
       // `a/n` runs from a to the end of the field, as in Vixie cron.
-      high = to !== undefined ? valueOf(expression, to, field) : stepText !== undefined ? field.max : low;
+      high = to !== undefined ? fieldValue(expression, to, field) : stepText !== undefined ? field.max : low;
       if (low > high) throw invalid(expression, `the ${field.name} field has the range "${range}", which runs backwards`);
     }
     for (let value = low; value <= high; value += step) values.add(value);
@@ -102,11 +103,14 @@ function parseField(expression: string, text: string, field: Field): Set<number>
   return values;
 }
 
-function valueOf(expression: string, text: string, field: Field): number {
+function fieldValue(expression: string, text: string, field: Field): number {
   const byName = field.names?.indexOf(text.toUpperCase()) ?? -1;
   const value = byName >= 0 ? byName + (field === MONTH ? 1 : 0) : /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(value >= field.min && value <= field.max)) {
-    throw invalid(expression, `the ${field.name} field has "${text}"; it takes ${field.min}-${field.max}${field.names ? ` or ${field.names[0]}-${field.names.at(-1)}` : ""}`);
+    throw invalid(
+      expression,
+      `the ${field.name} field has "${text}"; it takes ${field.min}-${field.max}${field.names ? ` or ${field.names[0]}-${field.names.at(-1)}` : ""}`,
+    );
   }
   return value;
 }

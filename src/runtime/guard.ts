@@ -37,9 +37,10 @@ export function settleWithin(promise: Promise<unknown>, ms: number): Promise<voi
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
     timer.unref();
-    promise.then(
-      () => (clearTimeout(timer), resolve()),
-      () => (clearTimeout(timer), resolve()),
-    );
+    const settled = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(settled, settled);
   });
 }

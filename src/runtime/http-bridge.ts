@@ -100,10 +100,7 @@ export async function writeRawResponse(socket: Duplex, response: Response, maxBo
   headers.set("content-length", String(body.byteLength));
   headers.delete("transfer-encoding");
   const statusText = response.statusText || STATUS_CODES[response.status] || "";
-  const head =
-    `HTTP/1.1 ${response.status} ${statusText}\r\n` +
-    [...headers].map(([name, value]) => `${name}: ${value}`).join("\r\n") +
-    "\r\n\r\n";
+  const head = `HTTP/1.1 ${response.status} ${statusText}\r\n${[...headers].map(([name, value]) => `${name}: ${value}`).join("\r\n")}\r\n\r\n`;
   socket.once("finish", () => socket.destroy());
   socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
 }

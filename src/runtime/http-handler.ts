@@ -49,7 +49,8 @@ function handoffWithoutSocket(core: ServerCore, req: IncomingMessage): Response 
   core.logger.error("http.handoff_without_socket", {
     code: "ERR_HOOK_FAILED",
     url: req.url,
-    message: "A hook answered a plain HTTP request with a WebSocket hand-off (stub.fetch of a request with Upgrade: websocket); only a WebSocket upgrade can be handed to a room",
+    message:
+      "A hook answered a plain HTTP request with a WebSocket hand-off (stub.fetch of a request with Upgrade: websocket); only a WebSocket upgrade can be handed to a room",
   });
   return internalErrorResponse();
 }
@@ -74,9 +75,7 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
   let forwarded = request;
   if (definition.onBeforeRequest) {
     const lobby = core.partyContext.lobby(route.roomId);
-    const verdict = await gateHook(core, "onBeforeRequest", route, () =>
-      definition.onBeforeRequest!(request, lobby, core.partyContext.executionContext()),
-    );
+    const verdict = await gateHook(core, "onBeforeRequest", route, () => definition.onBeforeRequest!(request, lobby, core.partyContext.executionContext()));
     if (verdict instanceof Response) return verdict;
     if (verdict instanceof Request) forwarded = verdict;
   }
@@ -119,12 +118,7 @@ async function notFoundPage(core: ServerCore, request: Request): Promise<Respons
 }
 
 /** Runs a worker-level hook; a throw is logged and becomes the generic 500 (returned, not thrown). */
-export async function userHook<T>(
-  core: ServerCore,
-  hook: string,
-  where: { party: string; roomId?: string },
-  fn: () => T | Promise<T>,
-): Promise<T | Response> {
+export async function userHook<T>(core: ServerCore, hook: string, where: { party: string; roomId?: string }, fn: () => T | Promise<T>): Promise<T | Response> {
   try {
     return await callUser(fn);
   } catch (error) {

@@ -87,9 +87,7 @@ export class InputGate {
     const outer = insideBlock.getStore();
     const nested = outer?.gate === this && outer.active;
     const inside = { gate: this, active: true };
-    const running = nested
-      ? Promise.resolve().then(fn)
-      : this.#blockChain.then(() => insideBlock.run(inside, fn)).finally(() => (inside.active = false));
+    const running = nested ? Promise.resolve().then(fn) : this.#blockChain.then(() => insideBlock.run(inside, fn)).finally(() => (inside.active = false));
     if (!nested) this.#blockChain = running.then(ignore, ignore);
     this.holdWhile(running);
     return running;

@@ -57,7 +57,12 @@ export class RoomSideSocket extends EventEmitter {
     const done = typeof options === "function" ? options : callback;
     const fin = typeof options === "object" ? options.fin !== false : true;
     if (this.readyState === OPEN) {
-      const bytes = typeof data === "string" ? undefined : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const bytes =
+        typeof data === "string"
+          ? undefined
+          : data instanceof ArrayBuffer
+            ? new Uint8Array(data)
+            : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (bytes && (!fin || this.#fragments.length > 0)) {
         this.#fragments.push(bytes.slice());
         if (fin) this.peer.onMessage(concat(this.#fragments.splice(0)));

@@ -33,22 +33,24 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, er
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const minRank = LEVEL_RANK[options.level ?? "info"];
-  const write = options.write ?? ((line: string) => void process.stderr.write(line + "\n"));
+  const write = options.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const format = options.json ? formatJson : formatReadable;
   const subscribers = new Set<(entry: LogEntry) => void>();
 
-  const log = (level: LogLevel) => (event: string, fields: Record<string, unknown> = {}) => {
-    if (LEVEL_RANK[level] < minRank) return;
-    const entry: LogEntry = { time: new Date().toISOString(), level, event, ...serializeFields(fields) };
-    write(format(entry));
-    for (const fn of subscribers) {
-      try {
-        fn(entry);
-      } catch {
-        // A broken subscriber must not break logging for the others.
+  const log =
+    (level: LogLevel) =>
+    (event: string, fields: Record<string, unknown> = {}) => {
+      if (LEVEL_RANK[level] < minRank) return;
+      const entry: LogEntry = { time: new Date().toISOString(), level, event, ...serializeFields(fields) };
+      write(format(entry));
+      for (const fn of subscribers) {
+        try {
+          fn(entry);
+        } catch {
+          // A broken subscriber must not break logging for the others.
+        }
       }
-    }
-  };
+    };
 
   return {
     debug: log("debug"),
@@ -83,7 +85,7 @@ function formatJson(entry: LogEntry): string {
 function formatReadable(entry: LogEntry): string {
   const { time, level, event, error, ...rest } = entry;
   const pairs = Object.entries(rest).map(([key, value]) => `${key}=${formatValue(value)}`);
-  const head = `${time} ${level.toUpperCase().padEnd(5)} ${event}${pairs.length ? " " + pairs.join(" ") : ""}`;
+  const head = `${time} ${level.toUpperCase().padEnd(5)} ${event}${pairs.length ? ` ${pairs.join(" ")}` : ""}`;
   const stack = (error as { stack?: string } | undefined)?.stack;
   return error === undefined ? head : `${head}\n${stack ?? formatValue(error)}`;
 }

@@ -2,18 +2,7 @@
  * A party as the runtime runs it, from either style the user may write: a `Party.Server` class
  * (with statics) or the legacy object (`export default { onConnect(conn, room) { … } }`).
  */
-import type {
-  Cron,
-  CronLobby,
-  ExecutionContext,
-  FetchLobby,
-  FetchSocket,
-  Lobby,
-  PartyKitServer,
-  Room,
-  Server,
-  Worker,
-} from "./party-types.js";
+import type { Cron, CronLobby, ExecutionContext, FetchLobby, FetchSocket, Lobby, PartyKitServer, Room, Server, Worker } from "./party-types.js";
 
 export type PartyModule = Worker | PartyKitServer;
 

@@ -87,7 +87,11 @@ export class LiveRoom implements ConnectionOwner {
       blockConcurrencyWhile: (fn) => this.#whileBusy(() => this.#gate.block(fn)),
       unloadWhenIdle: () => void (this.#unloadWhenIdle = true),
     });
-    this.#inbox = new Inbox(this.#gate, (connection, frame) => this.#deliver(connection, frame), (connection) => this.#inboxDone(connection));
+    this.#inbox = new Inbox(
+      this.#gate,
+      (connection, frame) => this.#deliver(connection, frame),
+      (connection) => this.#inboxDone(connection),
+    );
   }
 
   get stopped(): boolean {

@@ -7,10 +7,7 @@ import { RuntimeError } from "./errors.js";
 /** The party `/party/{room}` addresses (PartyKit's default party). */
 export const MAIN_PARTY = "main";
 
-export type Route =
-  | { kind: "room"; party: string; roomId: string }
-  | { kind: "party"; party: string }
-  | { kind: "other" };
+export type Route = { kind: "room"; party: string; roomId: string } | { kind: "party"; party: string } | { kind: "other" };
 
 export function routeOf(pathname: string, maxRoomIdLength: number): Route {
   const segments = pathname.split("/");
@@ -33,10 +30,14 @@ export function routeOf(pathname: string, maxRoomIdLength: number): Route {
 export function roomSubPath(pathname: string): string {
   const segments = pathname.split("/");
   const roomIndex = segments[1] === "party" ? 2 : 3;
-  return segments.slice(roomIndex + 1).filter((segment) => segment !== "").join("/");
+  return segments
+    .slice(roomIndex + 1)
+    .filter((segment) => segment !== "")
+    .join("/");
 }
 
 // C0 controls, DEL and C1 controls: invisible in logs and URLs, never a sensible room name.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 function validRoomId(segment: string, maxLength: number): string {

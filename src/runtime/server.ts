@@ -165,7 +165,10 @@ class Server implements YpartyServer, ServerCore {
     );
     this.#setParties(options.parties);
     this.#crons = new CronScheduler(options.crons ?? {}, (cron) => this.#runCron(cron), this.logger);
-    this.registry = new RoomRegistry((party, id) => this.#createRoom(party, id), () => this.limits);
+    this.registry = new RoomRegistry(
+      (party, id) => this.#createRoom(party, id),
+      () => this.limits,
+    );
     this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs);
     this.sendBudget = new SendBudget(this.limits);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
@@ -227,7 +230,9 @@ class Server implements YpartyServer, ServerCore {
     this.heartbeat.start();
     this.#crons.start();
     if (this.#crons.names.length > 0 && !this.parties.get(MAIN_PARTY)?.onCron) {
-      this.logger.warn("cron.no_handler", { message: `crons ${this.#crons.names.join(", ")} are set, but the main party has no static onCron: they do nothing` });
+      this.logger.warn("cron.no_handler", {
+        message: `crons ${this.#crons.names.join(", ")} are set, but the main party has no static onCron: they do nothing`,
+      });
     }
     const restored = await this.#restoreAlarms();
     this.logger.info("server.listening", { url: this.url, storage: this.#storage.location, alarms: restored });
@@ -282,7 +287,10 @@ class Server implements YpartyServer, ServerCore {
       if (ws.isPaused) ws.resume(); // still waiting for onSocket to listen: it must read the client's close
       ws.close(CloseCode.GoingAway, "Server shutting down");
     };
-    return closeSocketsWithin([...this.fetchSockets].map((ws) => ({ ws, close: () => close(ws) })), this.limits.shutdownTimeoutMs);
+    return closeSocketsWithin(
+      [...this.fetchSockets].map((ws) => ({ ws, close: () => close(ws) })),
+      this.limits.shutdownTimeoutMs,
+    );
   }
 
   rooms(): LiveRoomInfo[] {

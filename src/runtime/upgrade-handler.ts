@@ -96,7 +96,9 @@ async function roomTarget(core: ServerCore, req: IncomingMessage, url: URL, rout
 /** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */
 async function fetchTarget(core: ServerCore, req: IncomingMessage, url: URL, onFetch: NonNullable<PartyDefinition["onFetch"]>): Promise<Target | Response> {
   const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
-  const answer = await userHook(core, "onFetch", { party: MAIN_PARTY }, () => onFetch(request, core.partyContext.fetchLobby(), core.partyContext.executionContext()));
+  const answer = await userHook(core, "onFetch", { party: MAIN_PARTY }, () =>
+    onFetch(request, core.partyContext.fetchLobby(), core.partyContext.executionContext()),
+  );
   if (answer instanceof Response) return handedOff(core, answer);
   return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
 }
@@ -130,7 +132,14 @@ function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, 
  * WebSocket (`addEventListener`, `send`, `close`; binary frames as ArrayBuffer) with its `request`. It belongs to
  * no room; the server closes it with 1001 when it closes.
  */
-function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, onSocket: NonNullable<PartyDefinition["onSocket"]>): undefined {
+function acceptFetchSocket(
+  core: ServerCore,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  url: URL,
+  onSocket: NonNullable<PartyDefinition["onSocket"]>,
+): undefined {
   const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
@@ -153,4 +162,3 @@ function acceptFetchSocket(core: ServerCore, req: IncomingMessage, socket: Duple
   });
   return undefined;
 }
-

@@ -7,12 +7,7 @@
 import * as Y from "yjs";
 import type { Logger } from "../runtime/log.js";
 import { createDebouncer, type Debouncer } from "./debounce.js";
-import {
-  CALLBACK_DEFAULTS,
-  CALLBACK_MAX_ATTEMPTS,
-  CALLBACK_RETRY_BASE_MS,
-  CALLBACK_RETRY_MAX_MS,
-} from "./defaults.js";
+import { CALLBACK_DEFAULTS, CALLBACK_MAX_ATTEMPTS, CALLBACK_RETRY_BASE_MS, CALLBACK_RETRY_MAX_MS } from "./defaults.js";
 import { asError } from "./errors.js";
 import type { CallbackOptions } from "./options.js";
 

@@ -10,9 +10,7 @@ import type { Logger } from "../runtime/log.js";
 import { SNAPSHOT_COMPACT_BYTES, SNAPSHOT_COMPACT_UPDATES } from "./defaults.js";
 import { asError } from "./errors.js";
 
-export type CompactionPolicy =
-  | { mode: "snapshot" }
-  | { mode: "history"; maxUpdates: number; maxBytes: number };
+export type CompactionPolicy = { mode: "snapshot" } | { mode: "history"; maxUpdates: number; maxBytes: number };
 
 function overLimits(stats: DocStats, maxUpdates: number, maxBytes: number): boolean {
   return stats.updates > maxUpdates || (stats.bytes > maxBytes && stats.updates > 1);

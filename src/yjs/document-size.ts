@@ -44,10 +44,7 @@ export class DocumentSize {
       this.#since = 0;
     }
     if (this.#known + this.#since + bytes > this.max) {
-      throw new YjsError(
-        "ERR_DOCUMENT_TOO_LARGE",
-        `the document would pass its limit of ${this.max} bytes; delete content or split it into several rooms`,
-      );
+      throw new YjsError("ERR_DOCUMENT_TOO_LARGE", `the document would pass its limit of ${this.max} bytes; delete content or split it into several rooms`);
     }
     this.#since += bytes;
   }

@@ -54,12 +54,7 @@ export const EMPTY_STATE_VECTOR = Uint8Array.of(0);
 /** Whether `frame` is a sync step 1 with the empty state vector (a fresh client asking for everything). */
 export function isFreshStep1(frame: Uint8Array | string): boolean {
   return (
-    typeof frame !== "string" &&
-    frame.byteLength === 4 &&
-    frame[0] === MessageType.Sync &&
-    frame[1] === SyncType.Step1 &&
-    frame[2] === 1 &&
-    frame[3] === 0
+    typeof frame !== "string" && frame.byteLength === 4 && frame[0] === MessageType.Sync && frame[1] === SyncType.Step1 && frame[2] === 1 && frame[3] === 0
   );
 }
 

@@ -5,7 +5,7 @@
  * other pending update, and every client that syncs holds them too. So what may wait is capped per document
  * (`MAX_PENDING_BYTES`), well below the document's own limit: an update that may add to it past the cap is refused.
  */
-import * as Y from "yjs";
+import type * as Y from "yjs";
 import { MAX_PENDING_BYTES } from "./defaults.js";
 import { YjsError } from "./errors.js";
 

@@ -21,14 +21,7 @@ import { applyBurst } from "./burst.js";
 import { ChangeCallback } from "./change-callback.js";
 import { DocumentSize, encodedSize } from "./document-size.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
-import {
-  MAX_AWARENESS_IDS_PER_CONNECTION,
-  MAX_TYPE_DEPTH,
-  READ_ONLY_REASON,
-  STORED_ANSWER_DRAIN_MS,
-  YJS_LIMITS,
-  type YjsLimits,
-} from "./defaults.js";
+import { MAX_AWARENESS_IDS_PER_CONNECTION, MAX_TYPE_DEPTH, READ_ONLY_REASON, STORED_ANSWER_DRAIN_MS, YJS_LIMITS, type YjsLimits } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
 import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes, updateFrame } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
@@ -58,6 +51,7 @@ export interface SessionOptions {
    */
   durability?: Durability | undefined;
   /** State applied first on every load (y-partykit `load()`, y-partyserver `onLoad()`); not stored. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: y-partykit's load() may return nothing
   load?: () => Promise<Y.Doc | Uint8Array | null | undefined | void>;
   callback?: CallbackOptions;
   /** Asked for every change a connection sends. */
@@ -133,8 +127,11 @@ export class DocumentSession {
     this.#yjsLimits = options.limits ?? YJS_LIMITS;
     this.#limits = { maxStructs: options.maxUpdateStructs ?? this.#yjsLimits.maxUpdateStructs, maxTypeDepth: MAX_TYPE_DEPTH };
     this.#answers = new SyncAnswers(this.#doc);
-    this.#awareness = new AwarenessRelay(this.#doc.awareness, options.maxAwarenessIdsPerConnection ?? MAX_AWARENESS_IDS_PER_CONNECTION, (peer, clientId, reason) =>
-      options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
+    this.#awareness = new AwarenessRelay(
+      this.#doc.awareness,
+      options.maxAwarenessIdsPerConnection ?? MAX_AWARENESS_IDS_PER_CONNECTION,
+      (peer, clientId, reason) =>
+        options.logger.warn("yjs.awareness_refused", { room: options.room, connection: peer.conn.id, clientId, reason, message: AWARENESS_REFUSED[reason] }),
     );
     // Every transaction, even one that only parks pending structs (which a step 2 includes), changes the answers.
     this.#doc.on("afterTransaction", () => this.#answers.forget());
@@ -426,7 +423,10 @@ export class DocumentSession {
   }
 
   #pendingDropped(error: Error): void {
-    this.options.logger.warn("yjs.pending_dropped", { room: this.options.room, reason: `structs waiting for their dependencies threw when retried: ${error.message}` });
+    this.options.logger.warn("yjs.pending_dropped", {
+      room: this.options.room,
+      reason: `structs waiting for their dependencies threw when retried: ${error.message}`,
+    });
   }
 
   // ---- changes out -----------------------------------------------------------------------------

@@ -69,6 +69,7 @@ export class YServer implements Party.Server {
   // ---- hooks to override ---------------------------------------------------------------------
 
   /** State to start from: return a Y.Doc, or apply to `this.document` directly. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: y-partyserver's signature (an override may return nothing)
   async onLoad(): Promise<Y.Doc | void> {}
 
   /** Called (debounced by `callbackOptions`) after the document changed, and once more when it unloads. */
@@ -89,8 +90,12 @@ export class YServer implements Party.Server {
   }
 
   /** A `__YPS:` custom message from a client. */
-  onCustomMessage(connection: Party.Connection, message: string): void {
-    this.#logger.warn("yjs.custom_message_unhandled", { room: this.room.id, connection: connection.id, message: `onCustomMessage is not implemented in ${this.constructor.name}` });
+  onCustomMessage(connection: Party.Connection, _message: string): void {
+    this.#logger.warn("yjs.custom_message_unhandled", {
+      room: this.room.id,
+      connection: connection.id,
+      message: `onCustomMessage is not implemented in ${this.constructor.name}`,
+    });
   }
 
   // ---- custom messages -------------------------------------------------------------------------

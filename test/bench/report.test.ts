@@ -52,7 +52,9 @@ describe("bench report", () => {
 
   it("prints the relay ratio columns and targets in the Markdown", () => {
     const markdown = renderMarkdown(summary, INFO);
-    expect(markdown).toContain("| metric | mem / best peer | mem / relay | LevelDB / best peer | LevelDB / relay | start --no-persist / best peer | start --no-persist / relay |");
+    expect(markdown).toContain(
+      "| metric | mem / best peer | mem / relay | LevelDB / best peer | LevelDB / relay | start --no-persist / best peer | start --no-persist / relay |",
+    );
     expect(markdown).toMatch(/\| fan-out server CPU \| 0\.6× ✗ \| 1\.2× ✓ \| n\/a \| n\/a \| 0\.75× ✗ \| 1\.5× ✗ \|/);
     expect(markdown).toContain("≤ 1.3× relay");
     expect(markdown).toContain("LevelDB against memory, yparty start:");

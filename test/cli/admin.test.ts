@@ -55,7 +55,7 @@ describe("admin commands", () => {
     defer(removeElsewhere);
     const nothing = await runCli(["list"], { cwd: elsewhere });
     expect(nothing.code).toBe(1);
-    expect(nothing.stderr).toMatch(/No running server found: no server\.json in\n  \.yparty \(this folder\)\n/);
+    expect(nothing.stderr).toMatch(/No running server found: no server\.json in\n {2}\.yparty \(this folder\)\n/);
     expect(nothing.stderr).toContain("pass --persist <its data folder>");
     // A server.json left by a server that is gone: used as the last resort, and said so.
     const port = await closedPort();

@@ -14,7 +14,7 @@ describe("yparty dev", () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(cli.stdout).toContain("parties  main (src/server.ts)");
     expect(cli.stdout).toContain("data     .yparty (LevelDB)");
-    expect(cli.stdout).toMatch(/admin    token \S+ \(saved in \.yparty\/server\.json/);
+    expect(cli.stdout).toMatch(/admin {4}token \S+ \(saved in \.yparty\/server\.json/);
     expect(cli.output).toContain("Ignoring PartyKit platform fields");
   });
 

@@ -17,17 +17,19 @@ export default async function buildDist(): Promise<void> {
       .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))
       .map((file) => path.join(root, dir, file)),
   );
-  const result = await esbuild.build({
-    entryPoints,
-    outdir: path.join(root, "dist"),
-    outbase: root,
-    absWorkingDir: root,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    sourcemap: true,
-    logLevel: "silent",
-  }).catch((error: { errors?: esbuild.Message[] }) => ({ errors: error.errors ?? [] }));
+  const result = await esbuild
+    .build({
+      entryPoints,
+      outdir: path.join(root, "dist"),
+      outbase: root,
+      absWorkingDir: root,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      sourcemap: true,
+      logLevel: "silent",
+    })
+    .catch((error: { errors?: esbuild.Message[] }) => ({ errors: error.errors ?? [] }));
   // A half-written file of another part must not stop every suite: report it, and the tests that need it fail.
   if (result.errors.length > 0) {
     const text = await esbuild.formatMessages(result.errors, { kind: "error" });

@@ -52,17 +52,23 @@ export class CliProcess {
 
   /** `bin` runs another copy of the binary (an installed package's) instead of this repository's. */
   constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; bin?: string } = {}) {
-    this.child = spawn(process.execPath, [options.bin ?? binPath, ...args], { cwd: options.cwd ?? repoRoot, env: cliEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, [options.bin ?? binPath, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: cliEnv(options.env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const collect = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
       this[stream] += chunk.toString();
       for (const wake of this.waiters.splice(0)) wake();
     };
     this.child.stdout!.on("data", collect("stdout"));
     this.child.stderr!.on("data", collect("stderr"));
-    this.exited = new Promise((resolve) => this.child.on("exit", (code) => {
-      for (const wake of this.waiters.splice(0)) wake();
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code) => {
+        for (const wake of this.waiters.splice(0)) wake();
+        resolve(code);
+      }),
+    );
   }
 
   get output(): string {

@@ -10,7 +10,12 @@ import { copyFixture, deferredCleanups, runCli, serveIn } from "./helpers.js";
 import { connectText, within, wsUrl } from "./ws-client.js";
 
 // y-partykit ships CommonJS-style typings: its default export is the provider class at runtime (ESM build).
-type ProviderClass = new (host: string, room: string, doc: Y.Doc, options: Record<string, unknown>) => {
+type ProviderClass = new (
+  host: string,
+  room: string,
+  doc: Y.Doc,
+  options: Record<string, unknown>,
+) => {
   once(event: "synced", fn: () => void): void;
   destroy(): void;
 };

@@ -130,7 +130,7 @@ describe("a project with a config", () => {
 
   it("a failing build.command stops the start with exit 1 and says which command failed", async () => {
     const dir = await emptyProject();
-    await writeFile(path.join(dir, "yparty.json"), JSON.stringify({ build: { command: "node -e \"process.exit(3)\"" } }));
+    await writeFile(path.join(dir, "yparty.json"), JSON.stringify({ build: { command: 'node -e "process.exit(3)"' } }));
     const result = await runCli(["start", "--port", "0"], { cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/build\.command .* failed \(exit code 3\)/);

@@ -108,7 +108,7 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`Invalid config file ${file}`);
     expect(result.stderr).toContain('port: expected a number, got the string "1999"');
-    expect(result.stderr).toContain("serve.singlePageApp: expected a boolean, got the string \"yes\"");
+    expect(result.stderr).toContain('serve.singlePageApp: expected a boolean, got the string "yes"');
     expect(result.stderr).toContain("persist: expected a boolean or a string, got the number 3");
     expect(result.stderr).toContain("vars: expected an object, got an array");
     expect(result.stderr).toMatch(/colour: unknown field \(expected one of: .*main.*\)/);
@@ -123,10 +123,15 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split("\n");
     expect(lines[0]).toBe(`yparty: Invalid config file ${file}:`);
-    expect(lines.slice(1).map((line) => line.trim().split(":")[0]).sort()).toEqual(["crons.nightly", "main", "name", "parties.chat", "port", "serve"]);
+    expect(
+      lines
+        .slice(1)
+        .map((line) => line.trim().split(":")[0])
+        .sort(),
+    ).toEqual(["crons.nightly", "main", "name", "parties.chat", "port", "serve"]);
     const bad = await runCli(["dev", "missing-entry.ts", "--name", "Bad Name", "--serve", "nowhere"], { cwd: project.dir });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/Invalid command line:\n(  (entry|--name|--serve): .*\n){3}/);
+    expect(bad.stderr).toMatch(/Invalid command line:\n( {2}(entry|--name|--serve): .*\n){3}/);
   });
 
   it("reports both problems of a rooms entry that names no module and a path inside the parties, in one run", async () => {
@@ -154,7 +159,9 @@ describe("bad config exits 2 naming the file, the field and what was expected", 
   it("reports a cron expression that cannot run, naming the schedule", async () => {
     const { file, result } = await withConfig("partykit.json", JSON.stringify({ crons: { nightly: "0 25 * * *" } }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`Invalid config file ${file}:\n  crons.nightly: Invalid cron expression "0 25 * * *": the hour field has "25"; it takes 0-23`);
+    expect(result.stderr).toContain(
+      `Invalid config file ${file}:\n  crons.nightly: Invalid cron expression "0 25 * * *": the hour field has "25"; it takes 0-23`,
+    );
   });
 
   it("reports a missing entry file with the field", async () => {

@@ -117,8 +117,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       }
       heldBytes = 0;
     },
-    whenHeld: (bytes) =>
-      heldBytes >= bytes ? Promise.resolve() : new Promise((resolve) => heldWaiters.push({ bytes, resolve })),
+    whenHeld: (bytes) => (heldBytes >= bytes ? Promise.resolve() : new Promise((resolve) => heldWaiters.push({ bytes, resolve }))),
     close: async () => {
       proxies.delete(proxy);
       proxy.reset();

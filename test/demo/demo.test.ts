@@ -50,7 +50,10 @@ async function newPage(options: BrowserContextOptions & { identity?: { name: str
   defer(() => context.close());
   context.setDefaultTimeout(waitMs);
   if (identity) {
-    await context.addInitScript(([n, c]) => localStorage.setItem("yparty-demo-identity", JSON.stringify({ name: n, color: c })), [identity.name, identity.color] as const);
+    await context.addInitScript(([n, c]) => localStorage.setItem("yparty-demo-identity", JSON.stringify({ name: n, color: c })), [
+      identity.name,
+      identity.color,
+    ] as const);
   }
   const page = await context.newPage();
   page.on("pageerror", (error) => {
@@ -89,9 +92,17 @@ interface DemoWindow {
 const richText = (page: Page) => page.evaluate(() => (window as unknown as DemoWindow).yparty.richText.getText());
 const richHtml = (page: Page) => page.evaluate(() => (window as unknown as DemoWindow).yparty.richText.getHTML());
 const code = (page: Page) => page.evaluate(() => (window as unknown as DemoWindow).yparty.code.state.doc.toString());
-const fontSize = (page: Page, selector: string) => page.locator(selector).first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+const fontSize = (page: Page, selector: string) =>
+  page
+    .locator(selector)
+    .first()
+    .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
 /** The names in the avatar stack of one editor's panel, as their tooltips read. */
-const avatarsIn = (page: Page, editor: "Rich text" | "Code") => page.getByLabel(`Who is in ${editor}`).locator(".avatar").evaluateAll((els) => els.map((el) => el.getAttribute("title")));
+const avatarsIn = (page: Page, editor: "Rich text" | "Code") =>
+  page
+    .getByLabel(`Who is in ${editor}`)
+    .locator(".avatar")
+    .evaluateAll((els) => els.map((el) => el.getAttribute("title")));
 
 describe("demo page", () => {
   it("the page without a room shows the room picker alone, lists rooms and opens a new one", async () => {
@@ -130,7 +141,11 @@ describe("demo page", () => {
 
   it("empty editors show placeholders, which go once there is text", async () => {
     const page = await openRoom(await newPage(), newRoom("empty"));
-    const tiptapPlaceholder = () => page.locator("#tiptap .ProseMirror p").first().evaluate((el) => getComputedStyle(el, "::before").content);
+    const tiptapPlaceholder = () =>
+      page
+        .locator("#tiptap .ProseMirror p")
+        .first()
+        .evaluate((el) => getComputedStyle(el, "::before").content);
     expect(await tiptapPlaceholder()).toBe('"Write something…"');
     expect(await page.locator("#codemirror .cm-placeholder").textContent()).toBe("// Code goes here");
     expect(await page.locator("#codemirror .cm-placeholder").isVisible()).toBe(true);
@@ -258,16 +273,23 @@ describe("demo page", () => {
 
     // Presence: both names on both pages; each editor's avatar stack holds whoever is in it.
     for (const page of [ada, alan]) {
-      await expect.poll(() => page.locator("#people li").allInnerTexts(), { timeout: waitMs }).toEqual(expect.arrayContaining([expect.stringContaining("Ada"), expect.stringContaining("Alan")]));
+      await expect
+        .poll(() => page.locator("#people li").allInnerTexts(), { timeout: waitMs })
+        .toEqual(expect.arrayContaining([expect.stringContaining("Ada"), expect.stringContaining("Alan")]));
     }
     await expect.poll(() => avatarsIn(ada, "Rich text"), { timeout: waitMs }).toEqual(["Ada (you)"]);
     await expect.poll(() => avatarsIn(ada, "Code"), { timeout: waitMs }).toEqual(["Alan"]);
     await expect.poll(() => avatarsIn(alan, "Rich text"), { timeout: waitMs }).toEqual(["Ada"]);
     await expect.poll(() => avatarsIn(alan, "Code"), { timeout: waitMs }).toEqual(["Alan (you)"]);
-    expect(await ada.locator("#people li", { hasText: "Alan" }).innerText()).toContain("Code");
+    expect(await ada.locator("#people li", { hasText: "Alan" }).textContent()).toContain("Code");
     // Cursors: Alan sees Ada's caret in Tiptap (she clicked there last) in her colour.
     await alan.locator(".collaboration-carets__label", { hasText: "Ada" }).waitFor({ timeout: waitMs });
-    expect(await alan.locator(".collaboration-carets__caret").first().evaluate((el) => getComputedStyle(el).borderLeftColor)).toBe("rgb(230, 25, 75)");
+    expect(
+      await alan
+        .locator(".collaboration-carets__caret")
+        .first()
+        .evaluate((el) => getComputedStyle(el).borderLeftColor),
+    ).toBe("rgb(230, 25, 75)");
     await screenshot(alan, "two-people-alan");
     await screenshot(ada, "two-people-ada");
 
@@ -307,7 +329,9 @@ describe("demo page", () => {
       defer(() => provider.destroy());
       provider.awareness.setLocalState({ user: { name, color: "#9a6324" }, editor: "code" });
     }
-    await expect.poll(() => avatarsIn(page, "Code"), { timeout: waitMs }).toEqual(["Grace (you)", "Visitor 1", "Visitor 2", "Visitor 3", "Visitor 4, Visitor 5, Visitor 6"]);
+    await expect
+      .poll(() => avatarsIn(page, "Code"), { timeout: waitMs })
+      .toEqual(["Grace (you)", "Visitor 1", "Visitor 2", "Visitor 3", "Visitor 4, Visitor 5, Visitor 6"]);
     expect(await page.getByLabel("Who is in Code").locator(".avatar").last().textContent()).toBe("+3");
     expect(await page.locator("#people li").count()).toBe(7);
     await screenshot(page, "crowded");

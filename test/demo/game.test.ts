@@ -71,7 +71,9 @@ describe("demo game page", () => {
     // Chat in the match's channel.
     await alan.locator("#chat-input").fill("good luck");
     await alan.locator("#chat-form button").click();
-    await expect.poll(() => ada.locator("#messages li").allTextContents(), { timeout: waitMs }).toEqual([expect.stringMatching(/^alan good luck \d\d:\d\d:\d\d$/)]);
+    await expect
+      .poll(() => ada.locator("#messages li").allTextContents(), { timeout: waitMs })
+      .toEqual([expect.stringMatching(/^alan good luck \d\d:\d\d:\d\d$/)]);
 
     // A vote: both pick Volcano, the live tally and the result show on both pages.
     await ada.locator("#call-vote").click();

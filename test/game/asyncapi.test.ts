@@ -39,10 +39,23 @@ describe("the AsyncAPI document of the game protocol", () => {
     expect(received).toEqual(new Set(Object.values(ClientMessageType)));
     expect(sent).toEqual(new Set(Object.values(ServerMessageType)));
     const replies = Object.fromEntries(
-      document!.operations().filterByReceive().map((operation) => {
-        const [request] = operation.messages().all().map((message) => message.name());
-        return [request, operation.reply()?.messages().all().map((message) => message.name()) ?? null];
-      }),
+      document!
+        .operations()
+        .filterByReceive()
+        .map((operation) => {
+          const [request] = operation
+            .messages()
+            .all()
+            .map((message) => message.name());
+          return [
+            request,
+            operation
+              .reply()
+              ?.messages()
+              .all()
+              .map((message) => message.name()) ?? null,
+          ];
+        }),
     );
     expect(replies).toEqual({ ...Object.fromEntries(Object.entries(answers).map(([request, answer]) => [request, [answer, "error"]])), "match.input": null });
   });
@@ -81,10 +94,23 @@ function payloadShape(message: MessageInterface): { required: string[]; allowed:
 describe("the game server speaks what docs/game.asyncapi.yaml says", () => {
   it("every frame of a session using every message type fits its documented payload, in both directions", async () => {
     const { document } = await parseAsyncApi("docs/game.asyncapi.yaml");
-    const byName = (operations: OperationInterface[]) => new Map(operations.flatMap((operation) => operation.messages().all().map((message) => [message.name()!, message] as const)));
+    const byName = (operations: OperationInterface[]) =>
+      new Map(
+        operations.flatMap((operation) =>
+          operation
+            .messages()
+            .all()
+            .map((message) => [message.name()!, message] as const),
+        ),
+      );
     const received = byName(document!.operations().filterByReceive());
     const sent = byName(document!.operations().filterBySend());
-    const replies = new Map(document!.operations().filterByReceive().map((operation) => [operation.messages().all()[0]!.name()!, operation.reply()?.messages().all()[0]] as const));
+    const replies = new Map(
+      document!
+        .operations()
+        .filterByReceive()
+        .map((operation) => [operation.messages().all()[0]!.name()!, operation.reply()?.messages().all()[0]] as const),
+    );
 
     const server = await startGame(example);
     const open = async (player: string) => {
@@ -119,7 +145,10 @@ describe("the game server speaks what docs/game.asyncapi.yaml says", () => {
     await started;
     ada.match.input({ action: "move", x: 1, y: 2 });
     await alan.next("match.state", { where: (state: any) => state.players.ada?.x === 1 });
-    const options = [{ id: "a", label: "A" }, { id: "b", label: "B" }];
+    const options = [
+      { id: "a", label: "A" },
+      { id: "b", label: "B" },
+    ];
     const first = alan.next("match.vote_start");
     ada.match.input({ action: "call_vote", options, method: "plurality", window_ms: 5_000, visibility: "live", veto_enabled: true });
     const { vote_id } = await first;

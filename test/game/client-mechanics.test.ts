@@ -26,7 +26,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function scriptedServer(script: (frame: GameFrame<string, any>, reply: (type: string, payload: unknown) => void, ws: WebSocket) => void): Promise<Scripted> {
+async function scriptedServer(
+  script: (frame: GameFrame<string, any>, reply: (type: string, payload: unknown) => void, ws: WebSocket) => void,
+): Promise<Scripted> {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await new Promise<void>((resolve) => wss.once("listening", resolve));
   const frames: GameFrame<string, any>[] = [];
@@ -65,7 +67,10 @@ async function open(url: string, options: Partial<Parameters<typeof connect>[1]>
 }
 
 async function rejection(promise: Promise<unknown>): Promise<GameRequestError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(GameRequestError);
   return error as GameRequestError;
 }
@@ -81,7 +86,11 @@ describe("yparty/game-client mechanics", () => {
     const client = await open(server.url, { requestTimeoutMs: 200 });
     expect(client.playerId).toBe("ada");
     expect(await client.matchmaker.add("arena", { skill: 1200 })).toBe("t-1");
-    expect(server.frames.find((f) => f.type === "matchmaker.add")).toEqual({ cid: expect.any(String), type: "matchmaker.add", payload: { mode: "arena", properties: { skill: 1200 } } });
+    expect(server.frames.find((f) => f.type === "matchmaker.add")).toEqual({
+      cid: expect.any(String),
+      type: "matchmaker.add",
+      payload: { mode: "arena", properties: { skill: 1200 } },
+    });
     const refused = await rejection(client.vote.veto("v1"));
     expect([refused.kind, refused.message, refused.request]).toEqual(["refused", "no veto tokens left", "vote.veto"]);
     const timedOut = await rejection(client.chat.send("lobby", "hello?"));
@@ -93,7 +102,7 @@ describe("yparty/game-client mechanics", () => {
   });
 
   it("a refused token ends the client: closed, no reconnect, connect() rejects", async () => {
-    const server = await scriptedServer((frame, reply, ws) => {
+    const server = await scriptedServer((_frame, reply, ws) => {
       reply("error", { reason: "invalid token" });
       ws.close(4401, "Unauthorized");
     });
@@ -144,7 +153,9 @@ describe("yparty/game-client mechanics", () => {
         sockets++;
       }
     }
-    const error = await rejection(connect(`ws://127.0.0.1:${port}/ws`, { token: "dev:ada", WebSocket: CountingWebSocket, backoff: { initialMs: 5, maxMs: 5 } }));
+    const error = await rejection(
+      connect(`ws://127.0.0.1:${port}/ws`, { token: "dev:ada", WebSocket: CountingWebSocket, backoff: { initialMs: 5, maxMs: 5 } }),
+    );
     expect(error.kind).toBe("disconnected");
     await new Promise((resolve) => setTimeout(resolve, 100)); // twenty backoff delays: no retry may come
     expect(sockets).toBe(1);
@@ -167,7 +178,15 @@ describe("yparty/game-client mechanics", () => {
 
   it("bundles for the browser with no Node module", async () => {
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-    const result = await esbuild.build({ entryPoints: [path.join(root, "game-client/index.ts")], bundle: true, platform: "browser", format: "esm", write: false, metafile: true, logLevel: "silent" });
+    const result = await esbuild.build({
+      entryPoints: [path.join(root, "game-client/index.ts")],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((input) => !/^(game-client\/|src\/game\/messages\.ts|rooms-client\/socket\.ts|provider\/backoff\.ts)/.test(input))).toEqual([]);
     expect(result.outputFiles[0]!.text).not.toMatch(/\brequire\(|from ["']node:/);

@@ -27,18 +27,36 @@ afterEach(async () => {
 });
 
 async function open(server: TestServer, player: string, options: Partial<GameConnectOptions> = {}): Promise<GameClient<ArenaState>> {
-  const client = await connect<ArenaState>(server.wsUrl("/ws"), { token: `dev:${player}`, WebSocket: TrackedWebSocket, backoff: { initialMs: 20, maxMs: 100 }, requestTimeoutMs: 5_000, ...options });
+  const client = await connect<ArenaState>(server.wsUrl("/ws"), {
+    token: `dev:${player}`,
+    WebSocket: TrackedWebSocket,
+    backoff: { initialMs: 20, maxMs: 100 },
+    requestTimeoutMs: 5_000,
+    ...options,
+  });
   clients.push(client);
   return client;
 }
 
 async function refusal(promise: Promise<unknown>): Promise<GameRequestError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(GameRequestError);
   return error as GameRequestError;
 }
 
-const VOTE = { action: "call_vote", options: [{ id: "jungle", label: "Jungle" }, { id: "volcano", label: "Volcano" }], method: "plurality", window_ms: 600, visibility: "live" };
+const VOTE = {
+  action: "call_vote",
+  options: [
+    { id: "jungle", label: "Jungle" },
+    { id: "volcano", label: "Volcano" },
+  ],
+  method: "plurality",
+  window_ms: 600,
+  visibility: "live",
+};
 
 /** Two players matched by mode arena and joined: the match id. */
 async function matchOf(ada: GameClient<ArenaState>, alan: GameClient<ArenaState>): Promise<string> {

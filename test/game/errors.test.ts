@@ -52,7 +52,12 @@ describe("bad input", () => {
     await refused(ada, "match.leave", {}, /not in a match/);
     await refused(ada, "match.input", { action: "move" }, /not in a match/);
     await refused(ada, "matchmaker.add", { mode: "ranked" }, /payload.mode must be one of: arena/);
-    await refused(ada, "matchmaker.add", { mode: "arena", properties: { skill: { deep: 1 } } }, /properties.skill must be a string, a finite number or a boolean/);
+    await refused(
+      ada,
+      "matchmaker.add",
+      { mode: "arena", properties: { skill: { deep: 1 } } },
+      /properties.skill must be a string, a finite number or a boolean/,
+    );
     await refused(ada, "matchmaker.remove", { ticket_id: "t" }, /no ticket "t"/);
     await refused(ada, "chat.join", { channel_id: "" }, /payload.channel_id must be a channel id/);
     await refused(ada, "chat.send", { channel_id: "lobby", content: "hi" }, /not in channel "lobby"/);
@@ -109,7 +114,10 @@ describe("session lifetime", () => {
     // ada beats; bob is silent.
     const beating = setInterval(() => ada.send("session.heartbeat"), 50);
     try {
-      for (const [from, to] of [["ada", "bob"], ["bob", "ada"]]) {
+      for (const [from, to] of [
+        ["ada", "bob"],
+        ["bob", "ada"],
+      ]) {
         await fetch(`${server.url}/api/friends`, { method: "POST", headers: { authorization: `Bearer dev:${from}` }, body: JSON.stringify({ player_id: to }) });
       }
       expect((await bob.client.closed).code).toBe(4408);

@@ -82,8 +82,12 @@ describe("the game config field", () => {
     const entry = path.join(temp.dir, "game.ts");
     expect((await config({ game: "game.ts" })).game).toEqual({ entry, path: "/ws", apiPath: "/api" });
     expect((await config({ game: { entry: "game.ts", path: "/play", apiPath: "/v2" } })).game).toEqual({ entry, path: "/play", apiPath: "/v2" });
-    await expect(config({ game: { entry: "game.ts", apiPath: "/parties/x" } })).rejects.toThrow(/game\.apiPath: "\/parties\/x" must start with "\/" and lie outside/);
-    await expect(config({ game: { entry: "game.ts", path: "/same" }, rooms: { entry: "rooms.ts", path: "/same" } })).rejects.toThrow(/game\.path: "\/same" is rooms\.path too/);
+    await expect(config({ game: { entry: "game.ts", apiPath: "/parties/x" } })).rejects.toThrow(
+      /game\.apiPath: "\/parties\/x" must start with "\/" and lie outside/,
+    );
+    await expect(config({ game: { entry: "game.ts", path: "/same" }, rooms: { entry: "rooms.ts", path: "/same" } })).rejects.toThrow(
+      /game\.path: "\/same" is rooms\.path too/,
+    );
     await expect(config({ game: "nope.ts" })).rejects.toThrow(/game\.entry: file not found/);
   });
 });

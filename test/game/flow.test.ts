@@ -63,7 +63,8 @@ describe("the four-player flow", () => {
     expect(tally.payload.time_remaining_ms).toBeGreaterThan(0);
     expect(tally.payload.time_remaining_ms).toBeLessThanOrEqual(1000);
     expect(await cy.request("vote.veto", { vote_id: vetoedId })).toMatchObject({ type: "vote.veto", payload: { vote_id: vetoedId } });
-    for (const message of await all(clients, (client) => client.expect("match.vote_vetoed"))) expect(message.payload).toEqual({ vote_id: vetoedId, vetoed_by: "cy" });
+    for (const message of await all(clients, (client) => client.expect("match.vote_vetoed")))
+      expect(message.payload).toEqual({ vote_id: vetoedId, vetoed_by: "cy" });
 
     // A live vote without veto: three of four vote (dee changes her mind: a recast replaces), then the window closes.
     ada.send("match.input", { action: "call_vote", options: ARENA_OPTIONS, method: "plurality", window_ms: 1200, visibility: "live", veto_enabled: false });
@@ -77,14 +78,22 @@ describe("the four-player flow", () => {
     expect(lastTally.payload.tallies).toEqual({ jungle: 2, volcano: 1 });
     const results = await all(clients, (client) => client.expect("match.vote_result", undefined, 5000));
     for (const result of results) {
-      expect(result.payload).toEqual({ vote_id: voteId, winner: "jungle", counts: { jungle: 2, volcano: 1 }, distribution: { jungle: 0.666, volcano: 0.333 }, total_votes: 3, turnout: 0.75 });
+      expect(result.payload).toEqual({
+        vote_id: voteId,
+        winner: "jungle",
+        counts: { jungle: 2, volcano: 1 },
+        distribution: { jungle: 0.666, volcano: 0.333 },
+        total_votes: 3,
+        turnout: 0.75,
+      });
     }
     // The vetoed vote's window has passed by now: still no result for it.
     expect(clients.flatMap((client) => client.received).filter((m: Message) => m.type === "match.vote_result" && m.payload.vote_id === vetoedId)).toEqual([]);
 
     // Finished: the result to everyone, and no more ticks.
     bob.send("match.input", { action: "finish" });
-    for (const message of await all(clients, (client) => client.expect("match.finished"))) expect(message.payload).toEqual({ match_id: matchId, result: { winner: "bob" } });
+    for (const message of await all(clients, (client) => client.expect("match.finished")))
+      expect(message.payload).toEqual({ match_id: matchId, result: { winner: "bob" } });
     const answer = await ada.request("match.input", { action: "move", x: 1, y: 1 });
     expect(answer).toMatchObject({ type: "error", payload: { reason: "the match is finished" } });
   });

@@ -31,7 +31,11 @@ describe("matchmaker", () => {
     });
     const [ada, bob, cy] = await players(server, "ada", "bob", "cy");
     const removed = await cy.request("matchmaker.add", { mode: "ranked", properties: { skill: 1000 } });
-    expect(await cy.request("matchmaker.remove", { ticket_id: removed.payload.ticket_id })).toEqual({ cid: expect.any(String), type: "matchmaker.remove", payload: { ticket_id: removed.payload.ticket_id } });
+    expect(await cy.request("matchmaker.remove", { ticket_id: removed.payload.ticket_id })).toEqual({
+      cid: expect.any(String),
+      type: "matchmaker.remove",
+      payload: { ticket_id: removed.payload.ticket_id },
+    });
     const added = Date.now();
     await ada.request("matchmaker.add", { mode: "ranked", properties: { skill: 1000 } });
     await bob.request("matchmaker.add", { mode: "ranked", properties: { skill: 1400 } });
@@ -71,7 +75,8 @@ describe("matches", () => {
     expect(state.payload.log.filter((entry: string) => entry.startsWith("ada:"))).toEqual(["ada:1", "ada:2", "ada:3", "ada:4", "ada:5"]);
     expect(state.payload.log).toContain("bob:10");
     // Nothing is applied between ticks: every state before showed a prefix of this log.
-    for (const earlier of ada.received.filter((m) => m.type === "match.state")) expect(state.payload.log.slice(0, earlier.payload.log.length)).toEqual(earlier.payload.log);
+    for (const earlier of ada.received.filter((m) => m.type === "match.state"))
+      expect(state.payload.log.slice(0, earlier.payload.log.length)).toEqual(earlier.payload.log);
   });
 
   it("a player who reconnects within the window is still in the match: same position, state goes on, no leave", async () => {
@@ -123,7 +128,14 @@ describe("matches", () => {
     expect((await ada2.expect("match.vote_start")).payload.vote_id).toBe(start.payload.vote_id);
     const result = await bob2.expect("match.vote_result");
     expect(Date.now()).toBeGreaterThanOrEqual(closesAt - 5);
-    expect(result.payload).toEqual({ vote_id: start.payload.vote_id, winner: "volcano", counts: { jungle: 0, volcano: 2 }, distribution: { jungle: 0, volcano: 1 }, total_votes: 2, turnout: 1 });
+    expect(result.payload).toEqual({
+      vote_id: start.payload.vote_id,
+      winner: "volcano",
+      counts: { jungle: 0, volcano: 2 },
+      distribution: { jungle: 0, volcano: 1 },
+      total_votes: 2,
+      turnout: 1,
+    });
   });
 });
 
@@ -142,7 +154,12 @@ describe("notifications from a match", () => {
     await ada.expect("match.started");
     ada.send("match.input", { to: "bob" });
     ada.send("match.input", { to: "cy" });
-    expect((await bob.expect("notification.new")).payload).toEqual({ id: expect.any(String), type: "match_invite", subject: "Join my match", content: { from_player_id: "ada", match_id: "i.inviting" } });
+    expect((await bob.expect("notification.new")).payload).toEqual({
+      id: expect.any(String),
+      type: "match_invite",
+      subject: "Join my match",
+      content: { from_player_id: "ada", match_id: "i.inviting" },
+    });
     const [cy] = await players(server, "cy");
     expect((await cy.expect("notification.new")).payload).toMatchObject({ type: "match_invite", content: { from_player_id: "ada" } });
   });
@@ -176,6 +193,9 @@ describe("joining", () => {
     expect(await ada.request("match.join", { match_id: "g.gated" })).toMatchObject({ type: "error", payload: { reason: "the lobby is locked" } });
     open = true;
     expect((await ada.request("match.join", { match_id: "g.gated" })).type).toBe("match.join");
-    expect(await bob.request("match.join", { match_id: "g.gated" })).toMatchObject({ type: "error", payload: { reason: expect.stringMatching(/is full \(1 clients\)/) } });
+    expect(await bob.request("match.join", { match_id: "g.gated" })).toMatchObject({
+      type: "error",
+      payload: { reason: expect.stringMatching(/is full \(1 clients\)/) },
+    });
   });
 });

@@ -13,7 +13,8 @@ function api(server: TestServer, path: string, player: string | undefined, init:
   return fetch(server.url + path, { ...init, headers: { ...headers, "content-type": "application/json" } });
 }
 
-const befriend = async (server: TestServer, from: string, to: string) => (await api(server, "/api/friends", from, { method: "POST", body: JSON.stringify({ player_id: to }) })).json();
+const befriend = async (server: TestServer, from: string, to: string) =>
+  (await api(server, "/api/friends", from, { method: "POST", body: JSON.stringify({ player_id: to }) })).json();
 
 describe("chat", () => {
   it("a joiner gets the channel's recent history; every member gets each message with sender_id and an ISO 8601 UTC sent_at", async () => {
@@ -35,17 +36,26 @@ describe("chat", () => {
     }
     // After leaving, no more messages; sending there is an error.
     expect(await bob.request("chat.leave", { channel_id: "lobby" })).toMatchObject({ type: "chat.leave", payload: { channel_id: "lobby" } });
-    expect(await bob.request("chat.send", { channel_id: "lobby", content: "x" })).toMatchObject({ type: "error", payload: { reason: expect.stringMatching(/not in channel "lobby"/) } });
+    expect(await bob.request("chat.send", { channel_id: "lobby", content: "x" })).toMatchObject({
+      type: "error",
+      payload: { reason: expect.stringMatching(/not in channel "lobby"/) },
+    });
   });
 
   it("refuses messages too long or too fast, with error and the cid", async () => {
     const server = await startGame({ matches: { plain }, limits: { maxChatLength: 10, chatMessagesPerWindow: 2, chatRateWindowMs: 60_000 } });
     const [ada] = await players(server, "ada");
     await ada.request("chat.join", { channel_id: "lobby" });
-    expect(await ada.request("chat.send", { channel_id: "lobby", content: "x".repeat(11) })).toMatchObject({ type: "error", payload: { reason: expect.stringMatching(/at most 10 characters/) } });
+    expect(await ada.request("chat.send", { channel_id: "lobby", content: "x".repeat(11) })).toMatchObject({
+      type: "error",
+      payload: { reason: expect.stringMatching(/at most 10 characters/) },
+    });
     await ada.request("chat.send", { channel_id: "lobby", content: "a" });
     await ada.request("chat.send", { channel_id: "lobby", content: "b" });
-    expect(await ada.request("chat.send", { channel_id: "lobby", content: "c" })).toMatchObject({ type: "error", payload: { reason: expect.stringMatching(/too many chat messages: at most 2 per 60 s/) } });
+    expect(await ada.request("chat.send", { channel_id: "lobby", content: "c" })).toMatchObject({
+      type: "error",
+      payload: { reason: expect.stringMatching(/too many chat messages: at most 2 per 60 s/) },
+    });
   });
 
   it("keeps the history across a restart (room storage)", async () => {
@@ -71,7 +81,10 @@ describe("friends, presence and notifications", () => {
     expect(await (await api(server, "/api/friends", "ada")).json()).toEqual({ friends: [{ player_id: "bob", state: "friend", status: "online" }] });
     await befriend(server, "eve", "ada"); // an invite only: eve is not ada's friend yet
 
-    expect(await bob.request("presence.update", { status: "in_game", metadata: { match_id: "m1" } })).toMatchObject({ type: "presence.update", payload: { status: "in_game" } });
+    expect(await bob.request("presence.update", { status: "in_game", metadata: { match_id: "m1" } })).toMatchObject({
+      type: "presence.update",
+      payload: { status: "in_game" },
+    });
     expect((await ada.expect("presence.changed")).payload).toEqual({ player_id: "bob", status: "in_game" });
 
     await bob.client.close();
@@ -97,7 +110,9 @@ describe("friends, presence and notifications", () => {
     await bob.connect("bob");
     const delivered = await bob.expect("notification.new");
     expect(delivered.payload).toMatchObject({ type: "friend_request", content: { from_player_id: "ada" } });
-    const listed = (await (await api(server, "/api/notifications", "bob")).json()) as { notifications: Array<{ id: string; read: boolean; created_at: string }> };
+    const listed = (await (await api(server, "/api/notifications", "bob")).json()) as {
+      notifications: Array<{ id: string; read: boolean; created_at: string }>;
+    };
     expect(listed.notifications).toEqual([expect.objectContaining({ id: delivered.payload.id, read: false })]);
     await bob.client.close();
 
@@ -122,7 +137,7 @@ describe("friends, presence and notifications", () => {
     const none = await api(server, "/api/friends", undefined);
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toBe("Bearer");
-    expect((await fetch(server.url + "/api/friends", { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    expect((await fetch(`${server.url}/api/friends`, { headers: { authorization: "Bearer nope" } })).status).toBe(401);
     expect((await api(server, "/api/friends", "ada", { method: "POST", body: "{" })).status).toBe(400);
     expect((await api(server, "/api/friends", "ada", { method: "POST", body: JSON.stringify({}) })).status).toBe(400);
     expect((await api(server, "/api/friends", "ada", { method: "POST", body: JSON.stringify({ player_id: "ada" }) })).status).toBe(400);
@@ -131,6 +146,6 @@ describe("friends, presence and notifications", () => {
     expect(await missing.json()).toEqual({ error: { code: "ERR_NOT_FOUND", message: "no such endpoint: /api/nothing" } });
     expect((await api(server, "/api/notifications", "ada", { method: "DELETE" })).status).toBe(405);
     // The parties behind it are not reachable at their own URLs.
-    expect((await fetch(server.url + "/parties/game-player/ada/friends")).status).toBe(404);
+    expect((await fetch(`${server.url}/parties/game-player/ada/friends`)).status).toBe(404);
   });
 });

@@ -21,9 +21,21 @@ function vote(method: string, ballots: Record<string, string[]>, extra: Record<s
 
 describe("vote results", () => {
   it("plurality: most votes wins; a tie goes to the option listed first; no ballot has no winner", () => {
-    expect(voteResult(vote("plurality", { p1: ["b"], p2: ["b"], p3: ["c"] }))).toMatchObject({ winner: "b", counts: { a: 0, b: 2, c: 1 }, total_votes: 3, turnout: 0.6 });
+    expect(voteResult(vote("plurality", { p1: ["b"], p2: ["b"], p3: ["c"] }))).toMatchObject({
+      winner: "b",
+      counts: { a: 0, b: 2, c: 1 },
+      total_votes: 3,
+      turnout: 0.6,
+    });
     expect(voteResult(vote("plurality", { p1: ["c"], p2: ["b"] })).winner).toBe("b");
-    expect(voteResult(vote("plurality", {}))).toEqual({ vote_id: "v1", winner: null, counts: { a: 0, b: 0, c: 0 }, distribution: { a: 0, b: 0, c: 0 }, total_votes: 0, turnout: 0 });
+    expect(voteResult(vote("plurality", {}))).toEqual({
+      vote_id: "v1",
+      winner: null,
+      counts: { a: 0, b: 0, c: 0 },
+      distribution: { a: 0, b: 0, c: 0 },
+      total_votes: 0,
+      turnout: 0,
+    });
   });
 
   it("approval: every approved option counts; distribution is the share of all approvals", () => {

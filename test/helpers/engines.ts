@@ -84,8 +84,24 @@ export async function startRedis(): Promise<Engine> {
     command: "redis-server",
     // --save "" and no AOF: nothing survives a restart. --logfile "": the log goes to stdout, where we read it.
     args: (port) => [
-      "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no",
-      "--daemonize", "no", "--logfile", "", "--protected-mode", "no", "--loglevel", "notice",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+      "--logfile",
+      "",
+      "--protected-mode",
+      "no",
+      "--loglevel",
+      "notice",
     ],
     ready: /Ready to accept connections/,
     signals: { graceful: "SIGTERM", crash: "SIGKILL" },
@@ -111,7 +127,10 @@ export async function startPostgres(): Promise<Engine> {
     name: "postgres",
     command: join(POSTGRES_BIN, "postgres"),
     args: (port) => [
-      "-D", data, "-p", String(port),
+      "-D",
+      data,
+      "-p",
+      String(port),
       ...settings({
         listen_addresses: "127.0.0.1",
         unix_socket_directories: dir,
@@ -251,12 +270,9 @@ function launch(spec: EngineSpec, port: number, output: string[]): Promise<Child
         resolve(child);
       }
     };
-    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      fail(`exited before it was ready (${signal ?? `code ${code}`})`);
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited before it was ready (${signal ?? `code ${code}`})`);
     child.once("exit", onEarlyExit);
-    child.once("error", (error: NodeJS.ErrnoException) =>
-      fail(`could not be started: ${error.message}${error.code === "ENOENT" ? ` (${spec.install})` : ""}`),
-    );
+    child.once("error", (error: NodeJS.ErrnoException) => fail(`could not be started: ${error.message}${error.code === "ENOENT" ? ` (${spec.install})` : ""}`));
     readLines(child.stdout!, onLine);
     readLines(child.stderr!, onLine);
   });
@@ -338,10 +354,11 @@ function postgresTemplate(user: { uid: number; gid: number } | undefined): Promi
       const as = { cwd: building, ...user };
       // No fsync while making a folder that is copied, never crashed. Trust auth: servers listen on loopback only.
       // 1 MB WAL segments instead of 16: less to copy per engine.
-      await run(join(POSTGRES_BIN, "initdb"), [
-        "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--wal-segsize=1", "--no-sync",
-        "--no-instructions",
-      ], as);
+      await run(
+        join(POSTGRES_BIN, "initdb"),
+        ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--wal-segsize=1", "--no-sync", "--no-instructions"],
+        as,
+      );
       const singleUser = ["--single", "-F", "-D", data, "postgres"];
       await runWithInput(join(POSTGRES_BIN, "postgres"), singleUser, `CREATE DATABASE ${DATABASE};\n`, as);
       await rename(data, template).catch((error: NodeJS.ErrnoException) => {

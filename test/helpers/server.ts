@@ -20,14 +20,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
-import {
-  createLogger,
-  createServer,
-  type LogEntry,
-  type PartyModule,
-  type CreateServerOptions,
-  type YpartyServer,
-} from "../../src/runtime/index.js";
+import { createLogger, createServer, type LogEntry, type PartyModule, type CreateServerOptions, type YpartyServer } from "../../src/runtime/index.js";
 
 export const DEFAULT_WAIT_MS = 5_000;
 

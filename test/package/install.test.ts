@@ -54,7 +54,19 @@ describe("the installed package", () => {
   it("type-checks a strict NodeNext project that uses the server, Yjs and provider exports", async () => {
     await writeFile(
       path.join(consumer, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", lib: ["ES2023", "DOM"], noEmit: true, skipLibCheck: true, types: [] }, files: ["app.ts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          lib: ["ES2023", "DOM"],
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ["app.ts"],
+      }),
     );
     await writeFile(
       path.join(consumer, "app.ts"),
@@ -86,7 +98,6 @@ describe("the installed package", () => {
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
-
 
 interface PackResult {
   filename: string;
@@ -161,7 +172,16 @@ describe("the packed tarball, installed with npm into an empty folder", () => {
       ".yparty/server.json",
       "demo/public/build/main.js",
     ];
-    const kept = ["demo/yparty.json", "demo/server.ts", "demo/src/main.ts", "demo/public/index.html", "dist/src/cli/main.js", "docs/cli.md", "bin/yparty.js", "README.md"];
+    const kept = [
+      "demo/yparty.json",
+      "demo/server.ts",
+      "demo/src/main.ts",
+      "demo/public/index.html",
+      "dist/src/cli/main.js",
+      "docs/cli.md",
+      "bin/yparty.js",
+      "README.md",
+    ];
     await mkdir(tree);
     await writeFile(path.join(tree, "package.json"), JSON.stringify(packageJson));
     for (const file of [...planted, ...kept]) {
@@ -191,20 +211,27 @@ describe("the packed tarball, installed with npm into an empty folder", () => {
     );
     const packages = [...specifiers]
       .filter((specifier) => !specifier.startsWith("node:") && !builtinModules.includes(specifier))
-      .map((specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/"));
+      .map((specifier) =>
+        specifier
+          .split("/")
+          .slice(0, specifier.startsWith("@") ? 2 : 1)
+          .join("/"),
+      );
     const declared = { ...packageJson.dependencies, ...packageJson.peerDependencies };
     expect(packages.length).toBeGreaterThan(0);
     expect(packages.filter((name) => !(name in declared))).toEqual([]);
     // Peer dependencies (react) are the consumer's to install; everything else must be there after `npm install`.
     const requireFromPackage = createRequire(path.join(installedPackage, "package.json"));
-    const missing = [...new Set(packages)].filter((name) => !(name in (packageJson.peerDependencies ?? {}))).filter((name) => {
-      try {
-        requireFromPackage.resolve(`${name}/package.json`);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    const missing = [...new Set(packages)]
+      .filter((name) => !(name in (packageJson.peerDependencies ?? {})))
+      .filter((name) => {
+        try {
+          requireFromPackage.resolve(`${name}/package.json`);
+          return false;
+        } catch {
+          return true;
+        }
+      });
     expect(missing).toEqual([]);
   });
 

@@ -44,9 +44,7 @@ export function spawnFixture(name: string, args: string[]): Child {
         const seen = lines.find(accept);
         if (seen !== undefined) return resolve(seen);
         waiters.add({ accept, resolve });
-        void exited.then((code) =>
-          reject(new Error(`${name} exited (code ${code}) before the expected line; stderr: ${stderr}`)),
-        );
+        void exited.then((code) => reject(new Error(`${name} exited (code ${code}) before the expected line; stderr: ${stderr}`)));
       }),
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

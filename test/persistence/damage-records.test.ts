@@ -64,9 +64,7 @@ describe("damage records", () => {
     const dir = await tempDir();
     await storeWords(dir, "main/doc", 4);
     // The newest batch gone with its record, as a truncated write-ahead log leaves it: the record says 2 (of 0..2).
-    await writeRaw(dir, (db) =>
-      db.batch([{ type: "del", key: updateKey("main/doc", 3) }, ackedRecordOp("main/doc", { clock: 2, updates: 3 })]),
-    );
+    await writeRaw(dir, (db) => db.batch([{ type: "del", key: updateKey("main/doc", 3) }, ackedRecordOp("main/doc", { clock: 2, updates: 3 })]));
     const warnings: StorageWarning[] = [];
     const storage = await openStorage({ dir, onWarning: (w) => warnings.push(w) });
     expect(warnings).toEqual([expect.objectContaining({ code: "ERR_DOCUMENT_DAMAGED", level: "error", doc: "main/doc" })]);

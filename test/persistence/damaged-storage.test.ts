@@ -75,7 +75,8 @@ describe("damaged storage", () => {
     expect(refused.length).toBeGreaterThan(0);
     for (const room of ROOMS) {
       const answer = answers.get(room)!;
-      if (answer.status === 200) expect(answer, room).toEqual({ status: 200, keys: PER_ROOM }); // complete, or refused
+      if (answer.status === 200)
+        expect(answer, room).toEqual({ status: 200, keys: PER_ROOM }); // complete, or refused
       else expect(codes, `${room}: ${JSON.stringify(answer)}`).toContain(answer.code);
       if (answer.status !== 200) expect(answer.status).toBe(503);
     }
@@ -94,7 +95,11 @@ describe("damaged storage", () => {
     const named = [...logEvents(server.cli, "storage.warning"), ...logEvents(server.cli, "yjs.document_damaged"), ...logEvents(server.cli, "yjs.load_failed")]
       .filter((entry) => entry.level === "error")
       .map((entry) => String(entry.doc ?? entry.room));
-    for (const room of refused) expect(named.some((name) => name === `main/${room}` || name === room), `${room} in ${named}`).toBe(true);
+    for (const room of refused)
+      expect(
+        named.some((name) => name === `main/${room}` || name === room),
+        `${room} in ${named}`,
+      ).toBe(true);
     await server.cli.stop("SIGTERM");
     return refused;
   }

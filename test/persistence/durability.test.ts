@@ -34,7 +34,11 @@ describe("LevelDB storage across processes", () => {
   async function reportedBeforeKill(dir: string, mode: "docs" | "kv"): Promise<number[]> {
     const child = spawnFixture("append-child.ts", [dir, mode, String(MAX_WRITES)]);
     children.push(child);
-    await withTimeout(child.waitForLine((line) => line === `ok ${WRITES_BEFORE_KILL - 1}` || line === "finished"), CHILD_TIMEOUT_MS, "the child's writes");
+    await withTimeout(
+      child.waitForLine((line) => line === `ok ${WRITES_BEFORE_KILL - 1}` || line === "finished"),
+      CHILD_TIMEOUT_MS,
+      "the child's writes",
+    );
     await child.kill();
     expect(child.lines).not.toContain("finished");
     return child.lines.filter((line) => line.startsWith("ok ")).map((line) => Number(line.slice(3)));
@@ -64,7 +68,11 @@ describe("LevelDB storage across processes", () => {
     const dir = await tempDir();
     const holder = spawnFixture("hold-folder.ts", [dir, "hold"]);
     children.push(holder);
-    await withTimeout(holder.waitForLine((line) => line === "ready"), CHILD_TIMEOUT_MS, "the holder to open");
+    await withTimeout(
+      holder.waitForLine((line) => line === "ready"),
+      CHILD_TIMEOUT_MS,
+      "the holder to open",
+    );
 
     const error = await openStorage({ dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
@@ -85,7 +93,13 @@ describe("LevelDB storage across processes", () => {
 
     const other = spawnFixture("hold-folder.ts", [dir, "try"]);
     children.push(other);
-    const answer = JSON.parse(await withTimeout(other.waitForLine(() => true), CHILD_TIMEOUT_MS, "the other process"));
+    const answer = JSON.parse(
+      await withTimeout(
+        other.waitForLine(() => true),
+        CHILD_TIMEOUT_MS,
+        "the other process",
+      ),
+    );
     expect(answer.code).toBe("ERR_STORAGE_LOCKED");
     expect(answer.message).toContain("is in use by another yparty process");
 

@@ -59,8 +59,7 @@ export function gatedDb(db: ByteDb) {
   };
 }
 
-const needleOf = (text: string, encoding: "utf8" | "utf16be"): Buffer =>
-  encoding === "utf8" ? Buffer.from(text) : Buffer.from(text, "utf16le").swap16();
+const needleOf = (text: string, encoding: "utf8" | "utf16be"): Buffer => (encoding === "utf8" ? Buffer.from(text) : Buffer.from(text, "utf16le").swap16());
 
 /** Whether a batch writes any key containing `text` (document and room names appear in their keys). */
 export function touches(text: string, encoding: "utf8" | "utf16be" = "utf8"): (ops: BatchOp[]) => boolean {

@@ -56,7 +56,10 @@ describe("GroupCommitter (cross-document group commit)", () => {
     const later = [committer.enqueue(b, job("b1")), committer.enqueue(a, job("a2")), committer.enqueue(a, job("a3"))];
     release();
     await Promise.all([first, ...later]);
-    expect(commits.map((c) => c.ops)).toEqual([["a1", "a:sealed"], ["b1", "b:sealed", "a2", "a3", "a:sealed"]]);
+    expect(commits.map((c) => c.ops)).toEqual([
+      ["a1", "a:sealed"],
+      ["b1", "b:sealed", "a2", "a3", "a:sealed"],
+    ]);
   });
 
   it("joins a writer's consecutive items into runs of at most maxItemsPerRun, one build each", async () => {
@@ -114,7 +117,10 @@ describe("GroupCommitter (cross-document group commit)", () => {
     const a = new NamedWriter("a");
     const b = new NamedWriter("b");
     await Promise.all([committer.enqueue(a, job("a1")), committer.enqueue(a, job("a2")), committer.enqueue(a, job("a3")), committer.enqueue(b, job("b1"))]);
-    expect(commits.map((c) => c.ops)).toEqual([["a1", "a2", "a:sealed"], ["a3", "a:sealed", "b1", "b:sealed"]]);
+    expect(commits.map((c) => c.ops)).toEqual([
+      ["a1", "a2", "a:sealed"],
+      ["a3", "a:sealed", "b1", "b:sealed"],
+    ]);
   });
 
   it("while several writers write, holds what arrives within commitIntervalMs of the last commit for one batch", async () => {

@@ -54,7 +54,12 @@ export function runKvStoreContract(engine: string, factory: StorageFactory): voi
 
     it("gets, puts and deletes many keys at once", async () => {
       await kv.put({ a: 1, b: 2, c: 3 });
-      expect(await kv.get(["a", "c", "zz"])).toEqual(new Map([["a", 1], ["c", 3]]));
+      expect(await kv.get(["a", "c", "zz"])).toEqual(
+        new Map([
+          ["a", 1],
+          ["c", 3],
+        ]),
+      );
       expect(await kv.delete(["a", "zz"])).toBe(1);
       expect(await kv.delete("b")).toBe(true);
       expect(await kv.delete("b")).toBe(false);
@@ -74,7 +79,12 @@ export function runKvStoreContract(engine: string, factory: StorageFactory): voi
       }
       void kv.put({ a: 1, b: 2 });
       void kv.delete("a");
-      expect(await kv.list()).toEqual(new Map<string, unknown>([["b", 2], ["n", 19]]));
+      expect(await kv.list()).toEqual(
+        new Map<string, unknown>([
+          ["b", 2],
+          ["n", 19],
+        ]),
+      );
       void kv.put("t", "before");
       expect(await kv.transaction(async (txn) => txn.get("t"))).toBe("before");
     });
@@ -114,9 +124,7 @@ export function runKvStoreContract(engine: string, factory: StorageFactory): voi
       for (const room of rooms) await storage.kv(room).put({ "": room, b: room, "b/c": room });
       for (const room of rooms) {
         expect(await storage.kv(room).list()).toEqual(new Map(["", "b", "b/c"].map((k) => [k, room])));
-        expect(await storage.kv(room).list({ prefix: "b", reverse: true })).toEqual(
-          new Map(["b/c", "b"].map((k) => [k, room])),
-        );
+        expect(await storage.kv(room).list({ prefix: "b", reverse: true })).toEqual(new Map(["b/c", "b"].map((k) => [k, room])));
       }
       await storage.kv("main/a").deleteAll();
       expect(await storage.kv("main/a").list()).toEqual(new Map());
@@ -136,7 +144,12 @@ export function runKvStoreContract(engine: string, factory: StorageFactory): voi
         return "done";
       });
       expect(result).toBe("done");
-      expect(await kv.list()).toEqual(new Map([["keep", 1], ["new", 3]]));
+      expect(await kv.list()).toEqual(
+        new Map([
+          ["keep", 1],
+          ["new", 3],
+        ]),
+      );
     });
 
     it("applies nothing of a transaction that throws", async () => {
@@ -149,7 +162,12 @@ export function runKvStoreContract(engine: string, factory: StorageFactory): voi
         throw new Error("changed my mind");
       });
       await expect(failure).rejects.toThrow("changed my mind");
-      expect(await kv.list()).toEqual(new Map([["a", 1], ["b", 2]]));
+      expect(await kv.list()).toEqual(
+        new Map([
+          ["a", 1],
+          ["b", 2],
+        ]),
+      );
     });
 
     it("handles deleteAll inside a transaction", async () => {

@@ -1,13 +1,7 @@
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import {
-  LevelDocStore,
-  LevelKvBackend,
-  RoomKvStore,
-  StorageError,
-  type ByteDb,
-} from "../../persistence/index.js";
+import { LevelDocStore, LevelKvBackend, RoomKvStore, StorageError, type ByteDb } from "../../persistence/index.js";
 import { decodeLogEnd } from "../../persistence/ack-record.js";
 import { ackedKey, logRange, updateKey } from "../../persistence/doc-keys.js";
 import type { BatchOp } from "../../persistence/byte-db.js";
@@ -59,7 +53,9 @@ describe("LevelDB engine under slow and failing writes", () => {
     const hex = (key: Uint8Array) => Buffer.from(key).toString("hex");
     const written = keysOf(gate.batches[0]!);
     // room-a's two appends are one merged entry; each document's ack record is in the batch, saying where its log ends
-    expect(written).toEqual(expect.arrayContaining([hex(updateKey("room-a", 0)), hex(updateKey("room-b", 0)), hex(ackedKey("room-a")), hex(ackedKey("room-b"))]));
+    expect(written).toEqual(
+      expect.arrayContaining([hex(updateKey("room-a", 0)), hex(updateKey("room-b", 0)), hex(ackedKey("room-a")), hex(ackedKey("room-b"))]),
+    );
     expect(written).not.toContain(hex(updateKey("room-a", 1)));
     expect(decodeLogEnd(await level.get(ackedKey("room-a")))).toEqual({ clock: 0, updates: 1 });
     expect(decodeLogEnd(await level.get(ackedKey("room-b")))).toEqual({ clock: 0, updates: 1 });
@@ -96,10 +92,7 @@ describe("LevelDB engine under slow and failing writes", () => {
     const gate = gatedDb(level);
     const docs = new LevelDocStore(gate.db, { location: dir });
     gate.failRead(reads("room-a"), new Error("I/O error (simulated)")); // reading room-a's log end, to number its entry
-    const results = await Promise.allSettled([
-      docs.append("room-a", textUpdate(new Y.Doc(), "a")),
-      docs.append("room-b", textUpdate(new Y.Doc(), "b")),
-    ]);
+    const results = await Promise.allSettled([docs.append("room-a", textUpdate(new Y.Doc(), "a")), docs.append("room-b", textUpdate(new Y.Doc(), "b"))]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
     expect(((results[0] as PromiseRejectedResult).reason as StorageError).message).toContain('"room-a"');
     expect(gate.batches).toHaveLength(1); // room-b went out in the batch room-a failed to join
@@ -133,7 +126,9 @@ describe("LevelDB engine under slow and failing writes", () => {
     const gate = gatedDb(sublevel);
     const held = gate.hold(touches("room-a", "utf16be"));
     const events: string[] = [];
-    const slowA = kvOf(gate.db, "room-a").put("k", 1).then(() => events.push("a put"));
+    const slowA = kvOf(gate.db, "room-a")
+      .put("k", 1)
+      .then(() => events.push("a put"));
     await held.entered;
     await kvOf(gate.db, "room-b").put("k", 2);
     events.push("b put");

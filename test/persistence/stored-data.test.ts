@@ -115,7 +115,10 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
     await close();
     // A seal for another clock, or from another version of the check, vouches for nothing.
     const sha256 = createHash("sha256").update(garbage).digest();
-    for (const stale of [{ clock: 1, sha256, check: UPDATE_FORMAT_CHECK_VERSION }, { clock: 0, sha256, check: UPDATE_FORMAT_CHECK_VERSION - 1 }]) {
+    for (const stale of [
+      { clock: 1, sha256, check: UPDATE_FORMAT_CHECK_VERSION },
+      { clock: 0, sha256, check: UPDATE_FORMAT_CHECK_VERSION - 1 },
+    ]) {
       await writeRaw(dir, (db) => db.put(sealKey("main/only"), buffer.encodeAny(stale)));
       expect(await (await open()).docs.load("main/only")).toBeNull();
       await close();
@@ -176,7 +179,12 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
       expect((error as StorageError).message).toContain('"main/room"');
     }
     await kv.put("bad", "fixed");
-    expect(await kv.list()).toEqual(new Map<string, unknown>([["bad", "fixed"], ["good", 1]]));
+    expect(await kv.list()).toEqual(
+      new Map<string, unknown>([
+        ["bad", "fixed"],
+        ["good", 1],
+      ]),
+    );
   });
 
   it("encodes a document's log keys as y-leveldb does, whatever the clock", () => {

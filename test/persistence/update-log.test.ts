@@ -65,7 +65,11 @@ describe("UpdateLog over the LevelDB engine", () => {
     let acknowledged = false;
     const durable = log.whenDurable().then(() => (acknowledged = true));
     held.release(new Error("I/O error (simulated)")); // "a" fails; "b" lands in the next batch
-    await withTimeout(waitFor(() => gate.batches.length > stored), 5_000, "the batch with b");
+    await withTimeout(
+      waitFor(() => gate.batches.length > stored),
+      5_000,
+      "the batch with b",
+    );
     expect(acknowledged).toBe(false); // "a" is not stored yet: nothing after it may be acknowledged
     await withTimeout(durable, 5_000, "the retry of a");
     expect(textOf(await docs.load("main/doc"))).toBe("ab");

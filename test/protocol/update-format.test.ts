@@ -136,7 +136,23 @@ describe("updateFormatError", () => {
   });
 
   it("refuses values nested deeper than 1000 levels, well before lib0's recursive reader runs out of stack", () => {
-    const nested = (depth: number) => Uint8Array.from([1, 1, 1, 0, 8, 1, 1, 0x61, 1, ...Array<number>(depth).fill(0).flatMap(() => [117, 1]), 126, 0]);
+    const nested = (depth: number) =>
+      Uint8Array.from([
+        1,
+        1,
+        1,
+        0,
+        8,
+        1,
+        1,
+        0x61,
+        1,
+        ...Array<number>(depth)
+          .fill(0)
+          .flatMap(() => [117, 1]),
+        126,
+        0,
+      ]);
     expect(updateFormatError(nested(1000))).toBeUndefined();
     expect(yjsDecodes(nested(1000))).toBe(true);
     expect(updateFormatError(nested(1001))).toBe("a value nested deeper than 1000 levels");

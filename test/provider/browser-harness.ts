@@ -45,9 +45,7 @@ export async function servePage(script: string): Promise<TestHttpServer & { url:
     if (req.url === "/page.js") {
       res.writeHead(200, { "content-type": "text/javascript" }).end(script);
     } else if (req.url === "/" || req.url?.startsWith("/?")) {
-      res
-        .writeHead(200, { "content-type": "text/html" })
-        .end('<!doctype html><meta charset="utf-8"><div id="app"></div><script src="/page.js"></script>');
+      res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><meta charset="utf-8"><div id="app"></div><script src="/page.js"></script>');
     } else {
       res.writeHead(404).end();
     }

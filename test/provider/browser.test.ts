@@ -50,7 +50,10 @@ const waitPeers = (p: Page, names: string[]) =>
   p.waitForFunction(
     (names) => {
       const states = [...(window as unknown as Win).provider.awareness.getStates().values()] as Array<{ user?: { name: string } }>;
-      const seen = states.map((state) => state.user?.name).filter(Boolean).sort();
+      const seen = states
+        .map((state) => state.user?.name)
+        .filter(Boolean)
+        .sort();
       return JSON.stringify(seen) === JSON.stringify([...names].sort());
     },
     names,

@@ -19,23 +19,20 @@ afterEach(async () => {
 });
 
 const names = (awareness: Awareness) =>
-  [...awareness.getStates().values()].map((state) => (state as { user?: string }).user).filter(Boolean).sort();
+  [...awareness.getStates().values()]
+    .map((state) => (state as { user?: string }).user)
+    .filter(Boolean)
+    .sort();
 
 describe("interop in one room", () => {
   it("yparty, y-websocket and y-partykit providers converge on text and see each other", async () => {
     const room = `interop-${Date.now()}`;
     const ours = makeProvider(backend.host, room);
     const ywsDoc = new Y.Doc();
-    const yws = track(
-      new WebsocketProvider(`ws://${backend.host}/parties/main`, room, ywsDoc, { WebSocketPolyfill: WS, disableBc: true }),
-    );
+    const yws = track(new WebsocketProvider(`ws://${backend.host}/parties/main`, room, ywsDoc, { WebSocketPolyfill: WS, disableBc: true }));
     const pkDoc = new Y.Doc();
     const pk = track(new YPartyKitAnchorProvider(backend.host, room, pkDoc, { WebSocketPolyfill: WS }));
-    await Promise.all([
-      synced(ours),
-      new Promise<void>((resolve) => (yws.synced ? resolve() : yws.once("sync", () => resolve()))),
-      synced(pk),
-    ]);
+    await Promise.all([synced(ours), new Promise<void>((resolve) => (yws.synced ? resolve() : yws.once("sync", () => resolve()))), synced(pk)]);
 
     ours.doc.getText("t").insert(0, "[yparty]");
     ywsDoc.getText("t").insert(0, "[y-websocket]");

@@ -60,10 +60,14 @@ describe("frames from the server", () => {
       seen.forEach((recheck) => recheck());
     });
     makeProvider(server.host, "resync", { resyncInterval: 20 });
-    await waitUntil("three step 1 frames (one on open, two resyncs)", () => step1s >= 3, (recheck) => {
-      seen.add(recheck);
-      return () => seen.delete(recheck);
-    });
+    await waitUntil(
+      "three step 1 frames (one on open, two resyncs)",
+      () => step1s >= 3,
+      (recheck) => {
+        seen.add(recheck);
+        return () => seen.delete(recheck);
+      },
+    );
   });
 });
 
@@ -90,10 +94,14 @@ describe("presence", () => {
     });
     const provider = makeProvider(server.host, "presence");
     provider.awareness.setLocalStateField("user", "Ada");
-    await waitUntil("the provider to re-announce itself", () => announcements.length >= 2, (recheck) => {
-      seen.add(recheck);
-      return () => seen.delete(recheck);
-    });
+    await waitUntil(
+      "the provider to re-announce itself",
+      () => announcements.length >= 2,
+      (recheck) => {
+        seen.add(recheck);
+        return () => seen.delete(recheck);
+      },
+    );
     expect(announcements[1]!.clock).toBeGreaterThan(announcements[0]!.clock);
     expect(announcements[1]!.state).toEqual({ user: "Ada" });
     expect(provider.awareness.getLocalState()).toEqual({ user: "Ada" });
@@ -106,8 +114,7 @@ describe("destroy", () => {
     const server = await docServer(new Y.Doc(), 1_000_000);
     const doc = new Y.Doc();
     const shared = new Awareness(doc);
-    const observers = (target: object, name: string) =>
-      ((target as { _observers: Map<string, Set<unknown>> })._observers.get(name)?.size ?? 0);
+    const observers = (target: object, name: string) => (target as { _observers: Map<string, Set<unknown>> })._observers.get(name)?.size ?? 0;
     const before = observers(doc, "update");
     const withShared = makeProvider(server.host, "destroy", { awareness: shared }, doc);
     const withOwn = makeProvider(server.host, "destroy", {}, doc);

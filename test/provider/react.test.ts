@@ -63,7 +63,11 @@ describe("useYProvider under StrictMode", () => {
     expect(upgrades.filter((u) => u.path === "/parties/main/react-one")).toHaveLength(1);
 
     await tab.evaluate(() => window.hook.setRoom("react-two"));
-    await waitUntil("the old room's socket to close and the new one to open", () => openSockets("react-one").length === 0 && openSockets("react-two").length === 1, watch);
+    await waitUntil(
+      "the old room's socket to close and the new one to open",
+      () => openSockets("react-one").length === 0 && openSockets("react-two").length === 1,
+      watch,
+    );
     await tab.waitForFunction(() => window.hook.providers[0]!.destroyed && window.hook.providers[1]?.wsconnected === true, null, {
       timeout: 10_000,
     });

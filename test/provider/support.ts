@@ -27,12 +27,7 @@ export const YPartyKitAnchorProvider: AnchorProviderClass = anchorModule.default
 export const WAIT_MS = 10_000;
 
 /** Resolves when `check()` holds, re-checked whenever `subscribe` reports; rejects after `timeoutMs`. */
-export function waitUntil(
-  what: string,
-  check: () => boolean,
-  subscribe: (recheck: () => void) => () => void,
-  timeoutMs = WAIT_MS,
-): Promise<void> {
+export function waitUntil(what: string, check: () => boolean, subscribe: (recheck: () => void) => () => void, timeoutMs = WAIT_MS): Promise<void> {
   return new Promise((resolve, reject) => {
     let unsubscribe = () => {};
     const timer = setTimeout(() => {
@@ -75,12 +70,7 @@ export function nextEvent<A extends unknown[]>(
 /** Every provider made here is destroyed by `destroyProviders()` (call it in afterEach). */
 const live = new Set<{ destroy(): void }>();
 
-export function makeProvider(
-  host: string,
-  room: string,
-  options: YPartyKitProviderOptions = {},
-  doc = new Y.Doc(),
-): YPartyKitProvider {
+export function makeProvider(host: string, room: string, options: YPartyKitProviderOptions = {}, doc = new Y.Doc()): YPartyKitProvider {
   const provider = new YPartyKitProvider(host, room, doc, { WebSocketPolyfill: WS, ...options });
   live.add(provider);
   return provider;

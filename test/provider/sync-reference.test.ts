@@ -14,9 +14,7 @@ let wss: WebSocketServer;
 beforeEach(async () => {
   wss = new WebSocketServer({ noServer: true });
   const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
-  httpServer.on("upgrade", (req, socket, head) =>
-    wss.handleUpgrade(req, socket, head, (ws) => setupWSConnection(ws, req)),
-  );
+  httpServer.on("upgrade", (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => setupWSConnection(ws, req)));
   server = await listen(httpServer);
 });
 

@@ -33,10 +33,14 @@ describe("against a refusing yparty party", () => {
     }
     const { url } = await startServer({ main: Gate }, { storage: "memory" });
     const provider = makeProvider(url, "gated");
-    await waitUntil("5 refused attempts", () => attempts.length >= 5, (recheck) => {
-      changed.add(recheck);
-      return () => changed.delete(recheck);
-    });
+    await waitUntil(
+      "5 refused attempts",
+      () => attempts.length >= 5,
+      (recheck) => {
+        changed.add(recheck);
+        return () => changed.delete(recheck);
+      },
+    );
     attempts.slice(1, 5).forEach((time, i) => expect(time - attempts[i]!, `wait before retry ${i}`).toBeGreaterThanOrEqual(shortestDelay(i)));
     open = true;
     await nextEvent(provider, "status", (event: { status: string }) => event.status === "connected");

@@ -243,10 +243,14 @@ describe("read-only connections", () => {
     const denied = nextEvent(reader, "permission-denied");
     reader.doc.getText("t").insert(0, "not allowed");
     expect(await denied).toEqual([expect.any(String)]);
-    await waitUntil("the server to ack the refused update", () => acks.length > 0 && Math.max(...acks) >= 2, (recheck) => {
-      ws.on("message", recheck);
-      return () => ws.off("message", recheck);
-    });
+    await waitUntil(
+      "the server to ack the refused update",
+      () => acks.length > 0 && Math.max(...acks) >= 2,
+      (recheck) => {
+        ws.on("message", recheck);
+        return () => ws.off("message", recheck);
+      },
+    );
     expect(reader.unsyncedChanges).toBe(1);
   });
 });

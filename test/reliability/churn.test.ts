@@ -65,43 +65,47 @@ async function visit(wsUrl: (path: string) => string, cycle: number): Promise<vo
 }
 
 describe("connection churn", () => {
-  it(`${CYCLES} connect/sync/write/leave cycles over ${ROOMS} rooms leave no descriptors, rooms or memory behind`, async () => {
-    const server = await startServer({ main: DocumentParty }, { limits: { idleUnloadMs: 20 } });
-    // Warm up once (modules, LevelDB's first files), then measure from there.
-    await visit(server.wsUrl, -1);
-    const fdBefore = openDescriptors();
-    const heapBefore = await settledHeap();
+  it(
+    `${CYCLES} connect/sync/write/leave cycles over ${ROOMS} rooms leave no descriptors, rooms or memory behind`,
+    async () => {
+      const server = await startServer({ main: DocumentParty }, { limits: { idleUnloadMs: 20 } });
+      // Warm up once (modules, LevelDB's first files), then measure from there.
+      await visit(server.wsUrl, -1);
+      const fdBefore = openDescriptors();
+      const heapBefore = await settledHeap();
 
-    let next = 0;
-    await waitFor(
-      Promise.all(
-        Array.from({ length: LANES }, async () => {
-          while (next < CYCLES) await visit(server.wsUrl, next++);
+      let next = 0;
+      await waitFor(
+        Promise.all(
+          Array.from({ length: LANES }, async () => {
+            while (next < CYCLES) await visit(server.wsUrl, next++);
+          }),
+        ),
+        `${CYCLES} visits`,
+        VISITS_TIMEOUT_MS,
+      );
+
+      await waitFor(
+        new Promise<void>((resolve) => {
+          const check = () => (server.server.rooms().length === 0 ? resolve() : undefined);
+          server.server.logger.subscribe((entry) => entry.event === "room.stopped" && check());
+          check();
         }),
-      ),
-      `${CYCLES} visits`,
-      VISITS_TIMEOUT_MS,
-    );
+        "every room to unload",
+        20_000,
+      );
+      const fdAfter = openDescriptors();
+      const heapAfter = await settledHeap();
+      if (process.env.YPARTY_CHURN_REPORT) console.log({ fdBefore, fdAfter, heapBefore, heapAfter, rss: process.memoryUsage().rss });
+      expect(fdAfter - fdBefore, `descriptors: ${fdBefore} before, ${fdAfter} after`).toBeLessThanOrEqual(FD_ALLOWANCE);
+      expect(heapAfter - heapBefore, `heap: ${heapBefore} before, ${heapAfter} after`).toBeLessThan(HEAP_ALLOWANCE_BYTES);
 
-    await waitFor(
-      new Promise<void>((resolve) => {
-        const check = () => (server.server.rooms().length === 0 ? resolve() : undefined);
-        server.server.logger.subscribe((entry) => entry.event === "room.stopped" && check());
-        check();
-      }),
-      "every room to unload",
-      20_000,
-    );
-    const fdAfter = openDescriptors();
-    const heapAfter = await settledHeap();
-    if (process.env.YPARTY_CHURN_REPORT) console.log({ fdBefore, fdAfter, heapBefore, heapAfter, rss: process.memoryUsage().rss });
-    expect(fdAfter - fdBefore, `descriptors: ${fdBefore} before, ${fdAfter} after`).toBeLessThanOrEqual(FD_ALLOWANCE);
-    expect(heapAfter - heapBefore, `heap: ${heapBefore} before, ${heapAfter} after`).toBeLessThan(HEAP_ALLOWANCE_BYTES);
-
-    // Every write of the churn is still there.
-    const res = await fetch(`${server.url}/parties/main/churn-7?format=update`);
-    const doc = new Y.Doc();
-    Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()));
-    expect(doc.getArray<number>("visits").length).toBe(CYCLES / ROOMS);
-  }, VISITS_TIMEOUT_MS + 60_000);
+      // Every write of the churn is still there.
+      const res = await fetch(`${server.url}/parties/main/churn-7?format=update`);
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()));
+      expect(doc.getArray<number>("visits").length).toBe(CYCLES / ROOMS);
+    },
+    VISITS_TIMEOUT_MS + 60_000,
+  );
 });

@@ -24,87 +24,91 @@ const CHURN_ROOMS = [
 useCrashHarness();
 
 describe("kill -9 under load, during merges and during unloads", () => {
-  it(`loses no acknowledged update across ${ROUNDS} kills on one data folder`, async () => {
-    const dir = await dataFolder();
-    const acknowledged = new Map<string, Set<string>>(); // "party/room" → every token ever acknowledged there
-    const remember = (target: { party: string; room: string }, tokens: string[]) => {
-      const key = `${target.party}/${target.room}`;
-      const set = acknowledged.get(key) ?? new Set<string>();
-      for (const token of tokens) set.add(token);
-      acknowledged.set(key, set);
-    };
-    let acksAtKills = 0;
-    let visits = 0;
+  it(
+    `loses no acknowledged update across ${ROUNDS} kills on one data folder`,
+    async () => {
+      const dir = await dataFolder();
+      const acknowledged = new Map<string, Set<string>>(); // "party/room" → every token ever acknowledged there
+      const remember = (target: { party: string; room: string }, tokens: string[]) => {
+        const key = `${target.party}/${target.room}`;
+        const set = acknowledged.get(key) ?? new Set<string>();
+        for (const token of tokens) set.add(token);
+        acknowledged.set(key, set);
+      };
+      let acksAtKills = 0;
+      let visits = 0;
 
-    for (let round = 0; round < ROUNDS; round++) {
-      const { child, base } = await startServer(dir);
-      let running = true;
-      let total = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const { child, base } = await startServer(dir);
+        let running = true;
+        let total = 0;
 
-      // Steady writers: one per room, a token per update, a pause for the acks every 25.
-      const steady = ROOMS.map((target, w) => {
-        const writer = new AckedWriter(base, target);
-        const pump = (async () => {
-          await writer.opened.catch(() => {});
-          for (let n = 0; running && writer.open; n++) {
-            writer.write(`r${round}-w${w}-${n}`);
-            if (n % 25 === 24) await writer.settled();
-            total++;
-          }
-        })();
-        return { target, writer, pump };
-      });
-
-      // Churn: connect, write three tokens, wait for their acks, leave (the room unloads: flush and merge).
-      const churned: Array<{ target: { party: string; room: string }; writer: AckedWriter }> = [];
-      const churn = CHURN_ROOMS.map((target, c) =>
-        (async () => {
-          for (let visit = 0; running; visit++) {
-            const writer = new AckedWriter(base, target);
-            churned.push({ target, writer });
+        // Steady writers: one per room, a token per update, a pause for the acks every 25.
+        const steady = ROOMS.map((target, w) => {
+          const writer = new AckedWriter(base, target);
+          const pump = (async () => {
             await writer.opened.catch(() => {});
-            if (!writer.open) return;
-            for (let n = 0; n < 3; n++) writer.write(`r${round}-c${c}-${visit}-${n}`);
-            await writer.settled();
-            writer.close();
-            await writer.closed;
-          }
-        })(),
-      );
+            for (let n = 0; running && writer.open; n++) {
+              writer.write(`r${round}-w${w}-${n}`);
+              if (n % 25 === 24) await writer.settled();
+              total++;
+            }
+          })();
+          return { target, writer, pump };
+        });
 
-      // Kill at a point that differs from round to round, once enough has been acknowledged to matter.
-      const killAfter = 150 + ((round * 97) % 400);
-      await withTimeout(
-        (async () => {
-          while (steady.reduce((sum, s) => sum + s.writer.acknowledged.length, 0) < killAfter) {
-            await Promise.race(steady.map((s) => s.writer.settled()));
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-        })(),
-        30_000,
-        `${killAfter} acknowledged updates in round ${round}`,
-      );
-      child.kill("SIGKILL");
-      await new Promise((resolve) => child.once("exit", resolve));
-      running = false;
-      await Promise.all([...steady.map((s) => s.pump), ...churn]);
-      for (const { target, writer } of steady) remember(target, writer.acknowledged);
-      for (const { target, writer } of churned) remember(target, writer.acknowledged);
-      visits += churned.length;
-      acksAtKills += steady.reduce((sum, s) => sum + s.writer.acknowledged.length, 0);
-      expect(total).toBeGreaterThan(0);
+        // Churn: connect, write three tokens, wait for their acks, leave (the room unloads: flush and merge).
+        const churned: Array<{ target: { party: string; room: string }; writer: AckedWriter }> = [];
+        const churn = CHURN_ROOMS.map((target, c) =>
+          (async () => {
+            for (let visit = 0; running; visit++) {
+              const writer = new AckedWriter(base, target);
+              churned.push({ target, writer });
+              await writer.opened.catch(() => {});
+              if (!writer.open) return;
+              for (let n = 0; n < 3; n++) writer.write(`r${round}-c${c}-${visit}-${n}`);
+              await writer.settled();
+              writer.close();
+              await writer.closed;
+            }
+          })(),
+        );
 
-      // Back up on the same folder: every acknowledged token is stored, in every room.
-      const { child: restarted, base: again } = await startServer(dir);
-      for (const target of [...ROOMS, ...CHURN_ROOMS]) {
-        const stored = await storedTokens(again, target);
-        const missing = [...(acknowledged.get(`${target.party}/${target.room}`) ?? [])].filter((token) => !stored.has(token));
-        expect(missing, `acknowledged but lost in ${target.party}/${target.room} after kill ${round + 1}`).toEqual([]);
+        // Kill at a point that differs from round to round, once enough has been acknowledged to matter.
+        const killAfter = 150 + ((round * 97) % 400);
+        await withTimeout(
+          (async () => {
+            while (steady.reduce((sum, s) => sum + s.writer.acknowledged.length, 0) < killAfter) {
+              await Promise.race(steady.map((s) => s.writer.settled()));
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+          })(),
+          30_000,
+          `${killAfter} acknowledged updates in round ${round}`,
+        );
+        child.kill("SIGKILL");
+        await new Promise((resolve) => child.once("exit", resolve));
+        running = false;
+        await Promise.all([...steady.map((s) => s.pump), ...churn]);
+        for (const { target, writer } of steady) remember(target, writer.acknowledged);
+        for (const { target, writer } of churned) remember(target, writer.acknowledged);
+        visits += churned.length;
+        acksAtKills += steady.reduce((sum, s) => sum + s.writer.acknowledged.length, 0);
+        expect(total).toBeGreaterThan(0);
+
+        // Back up on the same folder: every acknowledged token is stored, in every room.
+        const { child: restarted, base: again } = await startServer(dir);
+        for (const target of [...ROOMS, ...CHURN_ROOMS]) {
+          const stored = await storedTokens(again, target);
+          const missing = [...(acknowledged.get(`${target.party}/${target.room}`) ?? [])].filter((token) => !stored.has(token));
+          expect(missing, `acknowledged but lost in ${target.party}/${target.room} after kill ${round + 1}`).toEqual([]);
+        }
+        restarted.kill("SIGKILL");
+        await new Promise((resolve) => restarted.once("exit", resolve));
       }
-      restarted.kill("SIGKILL");
-      await new Promise((resolve) => restarted.once("exit", resolve));
-    }
-    expect(acksAtKills).toBeGreaterThanOrEqual(150 * ROUNDS);
-    expect(visits, "churning clients made rooms unload in every round").toBeGreaterThan(2 * ROUNDS);
-  }, 60_000 + ROUNDS * 20_000);
+      expect(acksAtKills).toBeGreaterThanOrEqual(150 * ROUNDS);
+      expect(visits, "churning clients made rooms unload in every round").toBeGreaterThan(2 * ROUNDS);
+    },
+    60_000 + ROUNDS * 20_000,
+  );
 });

@@ -60,48 +60,61 @@ class Observer {
 }
 
 describe('durability: "strict" under kill -9', () => {
-  it(`every update an observer received is stored after the restart (${ROUNDS} kills on one data folder)`, async () => {
-    const dir = await dataFolder();
-    let observedAtKills = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const { child, base } = await startServer(dir, "strict");
-      const observers = ROOMS.map((target) => ({ target, observer: new Observer(base, target) }));
-      await withTimeout(Promise.all(observers.map(({ observer }) => observer.synced)), 10_000, "the observers' first sync");
-      const before = observers.map(({ observer }) => observer.seen.length);
-      let running = true;
-      const pumps = ROOMS.flatMap((target, r) =>
-        Array.from({ length: WRITERS_PER_ROOM }, (_, w) =>
-          (async () => {
-            const writer = new AckedWriter(base, target);
-            await writer.opened.catch(() => {});
-            // Up to 20 unacknowledged at a time: many changes in flight at any moment.
-            for (let n = 0; running && writer.open; n++) {
-              writer.write(`r${round}-${r}-${w}-${n}`);
-              if (n % 20 === 19) await writer.settled();
-            }
-          })(),
-        ),
-      );
-      // Kill at a point that differs from round to round, while writes are in full flow.
-      const killAfter = 200 + ((round * 211) % 300);
-      await withTimeout(Promise.all(observers.map(({ observer }, i) => observer.sees(before[i]! + killAfter))), 30_000, `${killAfter} observed updates per room`);
-      if (process.env.YPARTY_CRASH_DEBUG) console.error("kill", round, observers.map(({ observer }) => observer.seen.length));
-      child.kill("SIGKILL");
-      await new Promise((resolve) => child.once("exit", resolve));
-      running = false;
-      await Promise.all(pumps);
-      const observed = observers.map(({ target, observer }) => ({ target, seen: observer.seen }));
-      observedAtKills += observed.reduce((sum, { seen }) => sum + seen.length, 0);
+  it(
+    `every update an observer received is stored after the restart (${ROUNDS} kills on one data folder)`,
+    async () => {
+      const dir = await dataFolder();
+      let observedAtKills = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const { child, base } = await startServer(dir, "strict");
+        const observers = ROOMS.map((target) => ({ target, observer: new Observer(base, target) }));
+        await withTimeout(Promise.all(observers.map(({ observer }) => observer.synced)), 10_000, "the observers' first sync");
+        const before = observers.map(({ observer }) => observer.seen.length);
+        let running = true;
+        const pumps = ROOMS.flatMap((target, r) =>
+          Array.from({ length: WRITERS_PER_ROOM }, (_, w) =>
+            (async () => {
+              const writer = new AckedWriter(base, target);
+              await writer.opened.catch(() => {});
+              // Up to 20 unacknowledged at a time: many changes in flight at any moment.
+              for (let n = 0; running && writer.open; n++) {
+                writer.write(`r${round}-${r}-${w}-${n}`);
+                if (n % 20 === 19) await writer.settled();
+              }
+            })(),
+          ),
+        );
+        // Kill at a point that differs from round to round, while writes are in full flow.
+        const killAfter = 200 + ((round * 211) % 300);
+        await withTimeout(
+          Promise.all(observers.map(({ observer }, i) => observer.sees(before[i]! + killAfter))),
+          30_000,
+          `${killAfter} observed updates per room`,
+        );
+        if (process.env.YPARTY_CRASH_DEBUG)
+          console.error(
+            "kill",
+            round,
+            observers.map(({ observer }) => observer.seen.length),
+          );
+        child.kill("SIGKILL");
+        await new Promise((resolve) => child.once("exit", resolve));
+        running = false;
+        await Promise.all(pumps);
+        const observed = observers.map(({ target, observer }) => ({ target, seen: observer.seen }));
+        observedAtKills += observed.reduce((sum, { seen }) => sum + seen.length, 0);
 
-      const { child: restarted, base: again } = await startServer(dir, "strict");
-      for (const { target, seen } of observed) {
-        const stored = await storedTokens(again, target);
-        const lost = seen.filter((token) => !stored.has(token));
-        expect(lost, `observed but lost in ${target.party}/${target.room} after kill ${round + 1}`).toEqual([]);
+        const { child: restarted, base: again } = await startServer(dir, "strict");
+        for (const { target, seen } of observed) {
+          const stored = await storedTokens(again, target);
+          const lost = seen.filter((token) => !stored.has(token));
+          expect(lost, `observed but lost in ${target.party}/${target.room} after kill ${round + 1}`).toEqual([]);
+        }
+        restarted.kill("SIGKILL");
+        await new Promise((resolve) => restarted.once("exit", resolve));
       }
-      restarted.kill("SIGKILL");
-      await new Promise((resolve) => restarted.once("exit", resolve));
-    }
-    expect(observedAtKills).toBeGreaterThanOrEqual(200 * ROOMS.length * ROUNDS);
-  }, 60_000 + ROUNDS * 30_000);
+      expect(observedAtKills).toBeGreaterThanOrEqual(200 * ROOMS.length * ROUNDS);
+    },
+    60_000 + ROUNDS * 30_000,
+  );
 });

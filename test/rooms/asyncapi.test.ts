@@ -10,7 +10,22 @@ describe("the AsyncAPI document of the rooms protocol", () => {
     expect(document?.version()).toBe("3.0.0");
     const { all, sent, received } = messageNames(document!);
     expect(all).toEqual(new Set(Object.values(MessageType)));
-    expect(sent).toEqual(new Set(["handshake.ok", "error", "rpc.response", "room.message", "room.message.bytes", "state.snapshot", "state.patch", "match.found"]));
-    expect(received).toEqual(new Set(["handshake", "room.join_or_create", "room.leave", "room.list", "room.message", "room.message.bytes", "state.ack", "state.resync", "matchmaking.enqueue", "matchmaking.dequeue"]));
+    expect(sent).toEqual(
+      new Set(["handshake.ok", "error", "rpc.response", "room.message", "room.message.bytes", "state.snapshot", "state.patch", "match.found"]),
+    );
+    expect(received).toEqual(
+      new Set([
+        "handshake",
+        "room.join_or_create",
+        "room.leave",
+        "room.list",
+        "room.message",
+        "room.message.bytes",
+        "state.ack",
+        "state.resync",
+        "matchmaking.enqueue",
+        "matchmaking.dequeue",
+      ]),
+    );
   });
 });

@@ -26,7 +26,13 @@ afterEach(async () => {
 });
 
 async function open(server: TestServer, player: string, codecs: Array<"json" | "msgpack"> = ["msgpack", "json"]): Promise<RoomsClient> {
-  const client = await connect(server.wsUrl("/rooms"), { token: `dev:${player}`, codecs, WebSocket: TrackedWebSocket, backoff: { initialMs: 20, maxMs: 100 }, ackDelayMs: 5 });
+  const client = await connect(server.wsUrl("/rooms"), {
+    token: `dev:${player}`,
+    codecs,
+    WebSocket: TrackedWebSocket,
+    backoff: { initialMs: 20, maxMs: 100 },
+    ackDelayMs: 5,
+  });
   clients.push(client);
   return client;
 }
@@ -47,7 +53,8 @@ function until(client: RoomsClient, what: string, match: (event: RoomsClientEven
   );
 }
 
-const countIs = (room: string, count: number) => (event: RoomsClientEvent) => event.type === "state" && event.room === room && (event.state as CounterState).count === count;
+const countIs = (room: string, count: number) => (event: RoomsClientEvent) =>
+  event.type === "state" && event.room === room && (event.state as CounterState).count === count;
 
 describe("yparty/rooms-client", () => {
   it("joins, sends, mirrors the state in both codecs, lists and leaves", async () => {
@@ -91,7 +98,8 @@ describe("yparty/rooms-client", () => {
     const bob = await open(server, "bob");
     const roomA = await alice.joinOrCreate<CounterState>("counter", { room: "r" });
     const roomB = await bob.joinOrCreate<CounterState>("counter", { room: "r" });
-    if (!("bob" in (roomA.state?.players ?? {}))) await until(alice, "bob's join", (event) => event.type === "state" && "bob" in (event.state as CounterState).players);
+    if (!("bob" in (roomA.state?.players ?? {})))
+      await until(alice, "bob's join", (event) => event.type === "state" && "bob" in (event.state as CounterState).players);
     const session = alice.sessionId;
     const reopened = until(alice, "reopened", (event) => event.type === "status" && event.status === "open");
     sockets[0]!.terminate(); // alice's
@@ -108,16 +116,29 @@ describe("yparty/rooms-client", () => {
     const server = await startRooms({ counter }, { limits: { resumeWindowMs: 1 } });
     const bob = await open(server, "bob");
     const roomB = await bob.joinOrCreate<CounterState>("counter", { room: "n" });
-    const alice = await connect(server.wsUrl("/rooms"), { token: "dev:alice", WebSocket: TrackedWebSocket, backoff: { initialMs: 200, maxMs: 400 }, ackDelayMs: 5 });
+    const alice = await connect(server.wsUrl("/rooms"), {
+      token: "dev:alice",
+      WebSocket: TrackedWebSocket,
+      backoff: { initialMs: 200, maxMs: 400 },
+      ackDelayMs: 5,
+    });
     clients.push(alice);
     const roomA = await alice.joinOrCreate<CounterState>("counter", { room: "n" });
     const firstSession = alice.sessionId;
     // Bob sees alice leave once her session expired (after the drop, well before she reconnects).
-    const left = until(bob, "alice's leave", (event) => event.type === "state" && !("alice" in (event.state as CounterState).players) && (event.state as CounterState).count === 0 && roomB.seq > 1);
+    const left = until(
+      bob,
+      "alice's leave",
+      (event) => event.type === "state" && !("alice" in (event.state as CounterState).players) && (event.state as CounterState).count === 0 && roomB.seq > 1,
+    );
     sockets[sockets.length - 1]!.terminate();
     await left;
     roomB.send("inc", { by: 4 });
-    await until(alice, "the rejoin's snapshot", (event) => event.type === "state" && (event.state as CounterState).count === 4 && "alice" in (event.state as CounterState).players);
+    await until(
+      alice,
+      "the rejoin's snapshot",
+      (event) => event.type === "state" && (event.state as CounterState).count === 4 && "alice" in (event.state as CounterState).players,
+    );
     expect(alice.sessionId).not.toBe(firstSession);
     expect(roomA.state).toEqual({ count: 4, players: { alice: { joined: true }, bob: { joined: true } } });
   });
@@ -144,7 +165,15 @@ describe("yparty/rooms-client", () => {
 
   it("bundles for the browser with no Node module", async () => {
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-    const result = await esbuild.build({ entryPoints: [path.join(root, "rooms-client/index.ts")], bundle: true, platform: "browser", format: "esm", write: false, metafile: true, logLevel: "silent" });
+    const result = await esbuild.build({
+      entryPoints: [path.join(root, "rooms-client/index.ts")],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((input) => !/^(rooms-client\/|src\/rooms\/wire\/|provider\/backoff\.ts|node_modules\/@msgpack\/msgpack\/)/.test(input))).toEqual([]);
     expect(result.outputFiles[0]!.text).not.toMatch(/\brequire\(|from ["']node:/);

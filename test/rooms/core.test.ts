@@ -142,7 +142,7 @@ describe("rooms: bad input after the handshake", () => {
 describe("rooms: lifecycle and messages", () => {
   it("lists rooms, fills a free room before making one, and leaves", async () => {
     const server = await startRooms({ counter });
-    const players = Array.from({ length: 9 }, (_, i) => rawClient(server));
+    const players = Array.from({ length: 9 }, (_, _i) => rawClient(server));
     const rooms: string[] = [];
     for (const [i, player] of players.entries()) {
       await player.handshake({ token: `dev:p${i}` });
@@ -160,13 +160,18 @@ describe("rooms: lifecycle and messages", () => {
       ]),
     );
     expect(await players[0]!.request("room.leave", { room: rooms[0] })).toEqual({ ok: true, room: rooms[0] });
-    const patch = await players[1]!.expect("state.patch", (p) => p.ops.some((op: { op: string; path: string }) => op.op === "remove" && op.path === "/players/p0"));
+    const patch = await players[1]!.expect("state.patch", (p) =>
+      p.ops.some((op: { op: string; path: string }) => op.op === "remove" && op.path === "/players/p0"),
+    );
     expect(patch.p.room).toBe(rooms[0]);
     const full = await players[8]!.request("room.join_or_create", { room_type: "counter", room: rooms[0] });
     expect(full).toMatchObject({ ok: true, room: rooms[0] });
     const fuller = rawClient(server);
     await fuller.handshake({ token: "dev:late" });
-    expect(await fuller.request("room.join_or_create", { room_type: "counter", room: rooms[0] })).toMatchObject({ ok: false, reason: expect.stringMatching(/full/) });
+    expect(await fuller.request("room.join_or_create", { room_type: "counter", room: rooms[0] })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/full/),
+    });
   });
 
   it("room.message and room.message.bytes reach the logic and come back, in both codecs", async () => {
@@ -187,7 +192,10 @@ describe("rooms: lifecycle and messages", () => {
     const client = rawClient(server);
     await client.handshake();
     for (const room of ["a", "b"]) expect(await client.request("room.join_or_create", { room_type: "counter", room })).toMatchObject({ ok: true });
-    expect(await client.request("room.join_or_create", { room_type: "counter", room: "c" })).toMatchObject({ ok: false, reason: "in 2 rooms already (maxRoomsPerSession): leave one first" });
+    expect(await client.request("room.join_or_create", { room_type: "counter", room: "c" })).toMatchObject({
+      ok: false,
+      reason: "in 2 rooms already (maxRoomsPerSession): leave one first",
+    });
     await client.request("room.leave", { room: "a" });
     expect(await client.request("room.join_or_create", { room_type: "counter", room: "c" })).toMatchObject({ ok: true });
   });
@@ -205,7 +213,9 @@ describe("rooms: lifecycle and messages", () => {
     await client.handshake();
     await client.request("room.join_or_create", { room_type: "tagged", room: "t", options: { mode: "ranked" } });
     expect((await client.expect("state.snapshot")).p.state).toEqual({ mode: "ranked" });
-    expect((await client.request("room.list", { room_type: "tagged" })).rooms).toEqual([{ room: "t", room_type: "tagged", clients: 1, max_clients: 4, metadata: { mode: "ranked", open: true } }]);
+    expect((await client.request("room.list", { room_type: "tagged" })).rooms).toEqual([
+      { room: "t", room_type: "tagged", clients: 1, max_clients: 4, metadata: { mode: "ranked", open: true } },
+    ]);
     expect((await client.request("room.list", {})).rooms).toHaveLength(1); // counter has no live room
   });
 

@@ -45,7 +45,10 @@ describe("rooms: faults in room logic", () => {
     const server = await startRooms({ shaky });
     const client = rawClient(server);
     await client.handshake();
-    expect(await client.request("room.join_or_create", { room_type: "shaky", room: "s" })).toMatchObject({ ok: false, reason: expect.stringMatching(/could not be joined \(1011/) });
+    expect(await client.request("room.join_or_create", { room_type: "shaky", room: "s" })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/could not be joined \(1011/),
+    });
     expect(await client.request("room.join_or_create", { room_type: "shaky", room: "s" })).toMatchObject({ ok: true, seq: 0 });
     expect((await client.expect("state.snapshot")).p.state).toEqual({ attempt: 2 });
   });
@@ -86,7 +89,12 @@ describe("rooms: joins refused or abandoned", () => {
     const server = await startRooms({ guarded });
     const client = rawClient(server);
     await client.handshake({ token: "dev:eve" });
-    expect(await client.request("room.join_or_create", { room_type: "guarded", room: "g", options: { password: "guess" } })).toEqual({ ok: false, reason: "wrong password", room: "g", room_type: "guarded" });
+    expect(await client.request("room.join_or_create", { room_type: "guarded", room: "g", options: { password: "guess" } })).toEqual({
+      ok: false,
+      reason: "wrong password",
+      room: "g",
+      room_type: "guarded",
+    });
     expect(await client.request("room.join_or_create", { room_type: "guarded", room: "g", options: { password: "sesame" } })).toMatchObject({ ok: true });
     expect((await client.expect("state.snapshot")).p.state).toEqual({ players: ["eve"] });
   });

@@ -8,7 +8,10 @@ import { createRooms, type RoomsOptions, type RoomType } from "../../src/rooms/i
 import { applyPatch, stateChecksum, type Codec, type Envelope, type JsonPatchOp } from "../../src/rooms/wire/index.js";
 import { connect, startServer, waitFor, type StartOptions, type TestClient, type TestServer } from "../helpers/server.js";
 
-export async function startRooms(types: Record<string, RoomType<any>>, options: Omit<RoomsOptions, "types"> & { server?: StartOptions } = {}): Promise<TestServer> {
+export async function startRooms(
+  types: Record<string, RoomType<any>>,
+  options: Omit<RoomsOptions, "types"> & { server?: StartOptions } = {},
+): Promise<TestServer> {
   const { server: serverOptions = {}, ...roomsOptions } = options;
   const rooms = createRooms({ types, ...roomsOptions });
   return startServer(rooms.parties, { storage: "memory", ...serverOptions, sockets: rooms.sockets });

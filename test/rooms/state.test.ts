@@ -75,7 +75,7 @@ describe("rooms: authoritative state", () => {
     const { client, mirror } = await joinCounter(server, "kept", "dev:a");
     await incAndFollow(client, mirror, "kept", 7);
     const restarted = await server.restart();
-    const { client: again, mirror: after } = await joinCounter(restarted, "kept", "dev:a");
+    const { mirror: after } = await joinCounter(restarted, "kept", "dev:a");
     // Its leave (a patch) was stored before the unload, then its new join is one more.
     expect(after.seq).toBe(mirror.seq + 2);
     expect(after.state).toEqual({ count: 7, players: { a: { joined: true } } });
@@ -112,7 +112,11 @@ describe("rooms: authoritative state", () => {
     a.send("room.message", { room: "f", type: "boom" });
     expect((await a.expect("error")).p).toMatchObject({ room: "f", closed: true, reason: expect.stringMatching(/closed the connection \(1011/) });
     b.send("room.message", { room: "f", type: "tick" });
-    expect((await b.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path === "/n"))).p.ops).toContainEqual({ op: "replace", path: "/n", value: 1 });
+    expect((await b.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path === "/n"))).p.ops).toContainEqual({
+      op: "replace",
+      path: "/n",
+      value: 1,
+    });
     expect(server.logs.some((entry) => entry.event === "room.hook_failed" && entry.hook === "onMessage")).toBe(true);
   });
 });

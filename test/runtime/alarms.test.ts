@@ -135,7 +135,10 @@ describe("alarms", () => {
     try {
       const first = await openStorage({ dir });
       const started = deferred<void>();
-      const crashed = new AlarmScheduler(first.kv(ALARMS_KV_NAME), () => (started.resolve(), new Promise<void>(() => {})), silentLogger(), { retries: 6, baseMs: 2000 });
+      const crashed = new AlarmScheduler(first.kv(ALARMS_KV_NAME), () => (started.resolve(), new Promise<void>(() => {})), silentLogger(), {
+        retries: 6,
+        baseMs: 2000,
+      });
       await crashed.forRoom("main", "cut-off").set(Date.now());
       await waitFor(started.promise, "onAlarm to start");
       await first.close(); // the handler never returns: the process died inside it
@@ -158,7 +161,8 @@ describe("alarms", () => {
     const third = deferred<void>();
     const Chained = firesNow((room) => {
       fired++;
-      if (fired < 3) void room.storage.setAlarm(Date.now() + 20); // not awaited: it must not be lost
+      if (fired < 3)
+        void room.storage.setAlarm(Date.now() + 20); // not awaited: it must not be lost
       else third.resolve();
     });
     const { url } = await startServer({ main: Chained });
@@ -243,4 +247,3 @@ describe("alarms", () => {
     expect(await (await fetch(`${url}/party/peek`)).json()).toEqual({ seen: true });
   });
 });
-

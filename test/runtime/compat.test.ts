@@ -105,4 +105,3 @@ describe("static onSocket", () => {
     expect([await late.next(), await late.next()]).toEqual(["got first", "got second"]);
   });
 });
-

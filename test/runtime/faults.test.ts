@@ -79,7 +79,12 @@ describe("faults in user code stay with one connection or request", () => {
     await listener.opened;
     listener.send("x");
     expect((await listener.closed).code).toBe(CloseCode.InternalError);
-    expect(logs.filter((e) => e.code === "ERR_HOOK_FAILED").map((e) => e.hook).sort()).toEqual(["message listener", "onConnect"]);
+    expect(
+      logs
+        .filter((e) => e.code === "ERR_HOOK_FAILED")
+        .map((e) => e.hook)
+        .sort(),
+    ).toEqual(["message listener", "onConnect"]);
   });
 
   it("a throwing onRequest answers a generic 500 JSON (no stack, no message) and logs the stack", async () => {
@@ -144,7 +149,12 @@ describe("faults in user code stay with one connection or request", () => {
     await client.opened;
     await test.stop();
     await waitFor(closed.promise, "onClose");
-    expect(test.logs.filter((e) => e.code === "ERR_HOOK_FAILED").map((e) => e.hook).sort()).toEqual(["onClose", "onStop"]);
+    expect(
+      test.logs
+        .filter((e) => e.code === "ERR_HOOK_FAILED")
+        .map((e) => e.hook)
+        .sort(),
+    ).toEqual(["onClose", "onStop"]);
   });
 
   it("a storage failure while a room starts closes sockets with 1013 (try again later) and answers 503", async () => {
@@ -169,7 +179,7 @@ describe("faults in user code stay with one connection or request", () => {
     const server = createServer({ parties: { main: Loads }, port: 0, storage: flaky, logger });
     await server.listen();
     try {
-      const wsUrl = server.url.replace("http", "ws") + "/party/disk";
+      const wsUrl = `${server.url.replace("http", "ws")}/party/disk`;
       expect((await connect(wsUrl).closed).code).toBe(CloseCode.TryAgainLater);
       expect((await fetch(`${server.url}/party/disk`)).status).toBe(503);
       expect(logs.find((e) => e.event === "room.start_failed")).toMatchObject({ code: "ERR_STORAGE_READ", party: "main", room: "disk" });

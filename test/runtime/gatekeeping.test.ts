@@ -245,4 +245,3 @@ describe("the party listing", () => {
     expect(await listing.json()).toEqual({ error: { code: "ERR_NOT_FOUND", message: expect.stringContaining("listRooms: false") } });
   });
 });
-

@@ -53,7 +53,10 @@ describe("input gate", () => {
       for (let i = 0; i < 8; i++) client.send("inc");
     }
     for (let i = 0; i < 5; i++) {
-      const answer = await waitFor(fetch(`${url}/party/busy`).then((r) => r.text()), `GET ${i + 1} while the room is busy`);
+      const answer = await waitFor(
+        fetch(`${url}/party/busy`).then((r) => r.text()),
+        `GET ${i + 1} while the room is busy`,
+      );
       expect(Number(answer)).toBeGreaterThan(0);
     }
     busy = false;
@@ -214,4 +217,3 @@ describe("input gate", () => {
     expect(order).toEqual(["B start", "B end", "leaked"]);
   });
 });
-

@@ -23,7 +23,7 @@ describe("the legacy object API (PartyKitServer)", () => {
       onMessage(message, conn, room) {
         room.broadcast(`onMessage ${String(message)}`, [conn.id]);
       },
-      onRequest(req, room) {
+      onRequest(_req, room) {
         return Response.json({ room: room.id, connections: [...room.connections.keys()].sort() });
       },
     };

@@ -178,11 +178,7 @@ describe("room lifecycle", () => {
     await client.opened;
     for (const n of [1, 2, 3]) client.send(`m${n}`);
     release.resolve();
-    expect([await client.next(), await client.next(), await client.next()]).toEqual([
-      "late listener: m1",
-      "late listener: m2",
-      "late listener: m3",
-    ]);
+    expect([await client.next(), await client.next(), await client.next()]).toEqual(["late listener: m1", "late listener: m2", "late listener: m3"]);
   });
 
   it("lists a party's live and stored rooms at GET /parties/{party}", async () => {

@@ -156,9 +156,7 @@ describe("limits", () => {
     }
     const { wsUrl } = await startServer({ main: Slow }, { storage: "memory", limits: { maxConnectionsPerRoom: 2 } });
     const clients = Array.from({ length: 5 }, () => connect(wsUrl("/party/rush")));
-    const outcomes = clients.map((client) =>
-      Promise.race([client.nth(0).then(() => "in" as const), client.closed.then(({ code }) => code)]),
-    );
+    const outcomes = clients.map((client) => Promise.race([client.nth(0).then(() => "in" as const), client.closed.then(({ code }) => code)]));
     for (const client of clients) await client.opened.catch(() => {}); // every upgrade passed the check before the room was live
     started.resolve();
     const seen: Array<"in" | number> = [];

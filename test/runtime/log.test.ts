@@ -26,7 +26,7 @@ describe("the logger", () => {
     logger.info("hidden");
     logger.warn("connection.error", { code: "ERR_SOCKET", room: "a b" });
     logger.error("failed", { error: new Error("bad") });
-    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT.* WARN  connection\.error code=ERR_SOCKET room="a b"$/);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT.* WARN {2}connection\.error code=ERR_SOCKET room="a b"$/);
     expect(lines[1]!.split("\n")[0]).toMatch(/ERROR failed$/);
     expect(lines[1]).toContain("Error: bad");
   });

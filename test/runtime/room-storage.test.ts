@@ -25,7 +25,12 @@ describe("room.storage (the Durable Object storage API)", () => {
     await storage.put("a", { when: new Date(0), tags: new Set(["x"]) });
     await storage.put({ b: 2, c: new Uint8Array([1, 2]) });
     expect(await storage.get("a")).toEqual({ when: new Date(0), tags: new Set(["x"]) });
-    expect(await storage.get(["b", "c", "missing"])).toEqual(new Map<string, unknown>([["b", 2], ["c", new Uint8Array([1, 2])]]));
+    expect(await storage.get(["b", "c", "missing"])).toEqual(
+      new Map<string, unknown>([
+        ["b", 2],
+        ["c", new Uint8Array([1, 2])],
+      ]),
+    );
     expect(await storage.delete("a")).toBe(true);
     expect(await storage.delete("a")).toBe(false);
     expect(await storage.delete(["b", "c", "missing"])).toBe(2);
@@ -57,7 +62,12 @@ describe("room.storage (the Durable Object storage API)", () => {
       return "rolled back";
     });
     expect(result).toBe("rolled back");
-    expect(await storage.get(["x", "y"])).toEqual(new Map([["x", 1], ["y", 2]]));
+    expect(await storage.get(["x", "y"])).toEqual(
+      new Map([
+        ["x", 1],
+        ["y", 2],
+      ]),
+    );
   });
 
   it("delegates alarms and accepts a Date", async () => {

@@ -230,7 +230,11 @@ describe("send buffers", () => {
     await stalled.opened;
     stopReading(stalled);
     stalled.send(`flood ${64 * MiB}`);
-    expect(await waitFor(full, "the socket to pass its cap", 20_000)).toMatchObject({ code: "ERR_SEND_BUFFER_FULL", path: "/raw", limit: "maxSendBufferBytes" });
+    expect(await waitFor(full, "the socket to pass its cap", 20_000)).toMatchObject({
+      code: "ERR_SEND_BUFFER_FULL",
+      path: "/raw",
+      limit: "maxSendBufferBytes",
+    });
     expect(floodedTo).toBeLessThan(64 * MiB);
     resumeReading(stalled);
     expect((await waitFor(stalled.closed, "the close after resume", 20_000)).code).toBe(CloseCode.SendBufferFull);

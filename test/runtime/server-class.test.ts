@@ -22,10 +22,13 @@ class Echo implements Party.Server {
   async onRequest(req: Party.Request) {
     const url = new URL(req.url);
     const body = req.method === "POST" ? await req.text() : null;
-    return Response.json({ method: req.method, path: url.pathname, query: url.search, body, room: this.room.id }, {
-      status: 201,
-      headers: { "x-room": this.room.id, "set-cookie": "a=1" },
-    });
+    return Response.json(
+      { method: req.method, path: url.pathname, query: url.search, body, room: this.room.id },
+      {
+        status: 201,
+        headers: { "x-room": this.room.id, "set-cookie": "a=1" },
+      },
+    );
   }
 }
 
@@ -128,7 +131,7 @@ describe("routing and the class API", () => {
       constructor(readonly r: Party.Room) {
         room = r;
       }
-      getConnectionTags(conn: Party.Connection, ctx: Party.ConnectionContext) {
+      getConnectionTags(_conn: Party.Connection, ctx: Party.ConnectionContext) {
         return [new URL(ctx.request.url).searchParams.get("team") ?? "none"];
       }
       onConnect(conn: Party.Connection<{ n: number }>) {
@@ -137,7 +140,7 @@ describe("routing and the class API", () => {
         conn.serializeAttachment({ joined: "yes" });
         conn.send(JSON.stringify({ state: conn.state, attachment: conn.deserializeAttachment(), tags: conn.tags, uri: new URL(conn.uri).pathname }));
       }
-      onMessage(message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
+      onMessage(_message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
         const red = [...this.r.getConnections("red")].map((c) => c.id).sort();
         sender.send(JSON.stringify({ red, all: [...this.r.getConnections()].length, byId: this.r.getConnection("b")?.id ?? null }));
       }

@@ -56,7 +56,12 @@ describe("createServer({ sockets }): a handler mounted at a path, with in-proces
     client.send("a|hello");
     client.send("b|world");
     expect(new Set([await client.next(), await client.next()])).toEqual(new Set(["a:hello", "b:world"]));
-    expect(server.server.rooms().map((room) => room.id).sort()).toEqual(["a", "b"]);
+    expect(
+      server.server
+        .rooms()
+        .map((room) => room.id)
+        .sort(),
+    ).toEqual(["a", "b"]);
     client.send("a|bye");
     expect(await client.next()).toBe("a:bye");
     expect(await client.next()).toBe("closed a 4000 asked");

@@ -144,7 +144,10 @@ describe("awareness ownership", () => {
     await whenSynced(watcher.provider);
     const serverId = [...(await presence(server, "narrator", "told"))].find(([, state]) => (state as { role?: string }).role === "server")![0];
     const mallory = await rawClient(server, "narrator", "told");
-    mallory.announce([[serverId, 1_000_000, { role: "mallory" }], [serverId + 1, 1, { role: "mallory's own" }]]);
+    mallory.announce([
+      [serverId, 1_000_000, { role: "mallory" }],
+      [serverId + 1, 1, { role: "mallory's own" }],
+    ]);
     await mallory.handled();
     const states = await presence(server, "narrator", "told");
     expect(states.get(serverId)).toEqual({ role: "server" });
@@ -195,9 +198,7 @@ describe("awareness ownership", () => {
     next.announce([[77, 1, { user: "next" }]]);
     await untilAwareness(watcher.provider.awareness, (a) => userOf(a, 77) === "next", "the next holder's state");
     expect(watcher.provider.awareness.meta.get(77)!.clock).toBe(2 ** 52 + 1);
-    expect(server.logs.filter((e) => e.event === "yjs.awareness_refused")).toEqual([
-      expect.objectContaining({ clientId: 77, reason: "clock-too-high" }),
-    ]);
+    expect(server.logs.filter((e) => e.event === "yjs.awareness_refused")).toEqual([expect.objectContaining({ clientId: 77, reason: "clock-too-high" })]);
   });
 
   it("lets one connection own 16 ids by default; the 200,000 more it announces cost no memory", async () => {

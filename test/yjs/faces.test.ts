@@ -33,7 +33,7 @@ const partykitServer = {
       },
     });
   },
-  async onRequest(req: Party.Request, room: Party.Room) {
+  async onRequest(_req: Party.Request, room: Party.Room) {
     const doc = await unstable_getYDoc(room, { persist: { mode: "snapshot" } });
     return Response.json({ text: doc.getText("t").toString(), clients: doc.awareness.getStates().size });
   },

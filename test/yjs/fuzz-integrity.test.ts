@@ -28,7 +28,11 @@ afterEach(async () => {
 const ROOM = "/parties/main/target";
 
 async function post(server: TestServer, update: Uint8Array, room = ROOM): Promise<{ status: number; body: any }> {
-  const res = await fetch(server.url + room, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: update as Uint8Array<ArrayBuffer> });
+  const res = await fetch(server.url + room, {
+    method: "POST",
+    headers: { "Content-Type": "application/octet-stream" },
+    body: update as Uint8Array<ArrayBuffer>,
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -200,7 +204,13 @@ describe("an item the room has part of is applied only in the place of that part
     expect((await post(server, Y.encodeStateAsUpdate(mapper))).status).toBe(200);
     // Client 8, clocks 0–1, inserted after "he": the room would keep clock 1 and link it after the map value.
     const forged = encodeStructs({
-      sections: [{ client: 8, clock: 0, structs: [{ kind: "item", origin: { client: 7, clock: 1 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("xy") }] }],
+      sections: [
+        {
+          client: 8,
+          clock: 0,
+          structs: [{ kind: "item", origin: { client: 7, clock: 1 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("xy") }],
+        },
+      ],
       deletes: [],
     });
     const posted = await post(server, forged);
@@ -227,11 +237,29 @@ describe("an item's right origin must come after its origin", () => {
     expect((await post(server, Y.encodeStateAsUpdate(second))).status).toBe(200);
     // Yjs would place it by whatever follows "d" when it arrives: a reload or another client could order it otherwise.
     const forged = encodeStructs({
-      sections: [{ client: 8, clock: 0, structs: [{ kind: "item", origin: { client: 9, clock: 1 }, rightOrigin: { client: 7, clock: 0 }, parent: null, parentSub: null, content: new Y.ContentString("x") }] }],
+      sections: [
+        {
+          client: 8,
+          clock: 0,
+          structs: [
+            {
+              kind: "item",
+              origin: { client: 9, clock: 1 },
+              rightOrigin: { client: 7, clock: 0 },
+              parent: null,
+              parentSub: null,
+              content: new Y.ContentString("x"),
+            },
+          ],
+        },
+      ],
       deletes: [],
     });
     const posted = await post(server, forged);
-    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("right origin is not after its origin") } } });
+    expect(posted).toMatchObject({
+      status: 400,
+      body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("right origin is not after its origin") } },
+    });
     const closed = await refusal(server, encodeUpdate(forged));
     expect(closed.code).toBe(CloseCode.InvalidMessage);
     expect((await state(server)).json).toEqual({ text: "abcd" });
@@ -243,7 +271,13 @@ describe("an update is taken only if a reload of the room orders it alike", () =
   function insert(client: number, origin: number | null, rightOrigin: number | null): Uint8Array {
     const id = (clock: number | null) => (clock === null ? null : { client: 7, clock });
     return encodeStructs({
-      sections: [{ client, clock: 0, structs: [{ kind: "item", origin: id(origin), rightOrigin: id(rightOrigin), parent: null, parentSub: null, content: new Y.ContentString("x") }] }],
+      sections: [
+        {
+          client,
+          clock: 0,
+          structs: [{ kind: "item", origin: id(origin), rightOrigin: id(rightOrigin), parent: null, parentSub: null, content: new Y.ContentString("x") }],
+        },
+      ],
       deletes: [],
     });
   }
@@ -260,7 +294,10 @@ describe("an update is taken only if a reload of the room orders it alike", () =
     expect((await post(server, insert(10, 1, 3))).status).toBe(200);
     const forged = insert(11, 2, null);
     const posted = await post(server, forged);
-    expect(posted).toMatchObject({ status: 400, body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("a reload of the document would place elsewhere") } } });
+    expect(posted).toMatchObject({
+      status: 400,
+      body: { error: { code: "ERR_INVALID_UPDATE", message: expect.stringContaining("a reload of the document would place elsewhere") } },
+    });
     const closed = await refusal(server, encodeUpdate(forged));
     expect(closed.code).toBe(CloseCode.InvalidMessage);
     expect(closed.reason).toMatch(/^ERR_INVALID_UPDATE/);
@@ -314,7 +351,10 @@ describe("a chunked batch is taken only as its markers announce it", () => {
     const frame = encodeUpdate(Y.encodeStateAsUpdate(author));
     const parts = splitIntoChunks(frame, 64);
     const end = parts[parts.length - 1] as string;
-    const lying = [end.replace(/"size":(\d+)/, (_, size: string) => `"size":${Number(size) + 1}`), end.replace(/"count":(\d+)/, (_, count: string) => `"count":${Number(count) + 1}`)];
+    const lying = [
+      end.replace(/"size":(\d+)/, (_, size: string) => `"size":${Number(size) + 1}`),
+      end.replace(/"count":(\d+)/, (_, count: string) => `"count":${Number(count) + 1}`),
+    ];
     for (const marker of lying) {
       const client = connect(server.wsUrl(ROOM));
       await client.opened;
@@ -341,7 +381,22 @@ describe("what waits for changes the room has not seen is capped per document", 
   /** An insert of `length` characters by `client`, after a character of client 9 the room never gets. */
   function waiting(client: number, length: number): Uint8Array {
     return encodeStructs({
-      sections: [{ client, clock: 0, structs: [{ kind: "item", origin: { client: 9, clock: 0 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("w".repeat(length)) }] }],
+      sections: [
+        {
+          client,
+          clock: 0,
+          structs: [
+            {
+              kind: "item",
+              origin: { client: 9, clock: 0 },
+              rightOrigin: null,
+              parent: null,
+              parentSub: null,
+              content: new Y.ContentString("w".repeat(length)),
+            },
+          ],
+        },
+      ],
       deletes: [],
     });
   }
@@ -407,7 +462,13 @@ describe("a forged update waiting under IDs another client then uses", () => {
     // Client 7's first four clocks, taken ahead of it by an update that waits for a change that never comes. The
     // room drops the part client 7 then writes and keeps the tail; the log holds the forged update first.
     const squatter = encodeStructs({
-      sections: [{ client: 7, clock: 0, structs: [{ kind: "item", origin: { client: 99, clock: 0 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("EVIL") }] }],
+      sections: [
+        {
+          client: 7,
+          clock: 0,
+          structs: [{ kind: "item", origin: { client: 99, clock: 0 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("EVIL") }],
+        },
+      ],
       deletes: [],
     });
     expect((await post(server, squatter)).status).toBe(202);

@@ -59,7 +59,10 @@ describe("headless HTTP API", () => {
     docs.push(doc);
     const provider = makeProvider("y-websocket", server.url, "main", "posted", doc);
     await whenSynced(provider);
-    const res = await post(`${server.url}/parties/main/posted`, updateWith((d) => d.getText("t").insert(0, "from http")));
+    const res = await post(
+      `${server.url}/parties/main/posted`,
+      updateWith((d) => d.getText("t").insert(0, "from http")),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true, stateVector: expect.any(String) });
     // Durable before the answer: the store has it now.
@@ -105,7 +108,10 @@ describe("headless HTTP API", () => {
   it("refuses bad bodies and queries with 4xx JSON errors, leaving the document alone", async () => {
     await start();
     const url = `${server.url}/parties/main/strict`;
-    await post(url, updateWith((d) => d.getText("t").insert(0, "safe")));
+    await post(
+      url,
+      updateWith((d) => d.getText("t").insert(0, "safe")),
+    );
     const cases: Array<[() => Promise<Response>, number, string]> = [
       [() => post(url, Uint8Array.of(5, 200, 17, 3, 9, 9, 9)), 400, "ERR_INVALID_UPDATE"],
       [() => post(url, new Uint8Array(0)), 400, "ERR_BAD_REQUEST"],

@@ -48,7 +48,10 @@ describe("POST of an update Yjs cannot apply yet", () => {
   it("answers 200 for an update that applies while an unrelated one is still pending", async () => {
     const server = await startServer({ main: DocumentParty });
     const room = `${server.url}/parties/main/mixed`;
-    const { second } = twoChanges((t) => t.insert(0, "first "), (t) => t.insert(6, "second"));
+    const { second } = twoChanges(
+      (t) => t.insert(0, "first "),
+      (t) => t.insert(6, "second"),
+    );
     expect((await post(room, second)).status).toBe(202);
 
     const other = new Y.Doc();

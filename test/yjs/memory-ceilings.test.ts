@@ -37,7 +37,11 @@ async function startChild(limits: Record<string, number>): Promise<{ base: strin
   child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const line = await waitFor(new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)), "the server to listen", 20_000);
+  const line = await waitFor(
+    new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)),
+    "the server to listen",
+    20_000,
+  );
   const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
   return { base, memory: async (when) => (await (await fetch(`${base}/__memory${when ? `?${when}` : ""}`)).json()) as Memory };
 }

@@ -117,7 +117,12 @@ describe("persistence and compaction", () => {
     const source = new Y.Doc();
     source.getText("t").insert(0, "stored text");
     await store.append("main/r", Y.encodeStateAsUpdate(source));
-    const session = new DocumentSession({ room: "r", gc: true, logger: capturingLogger().logger, persistence: { store, name: "main/r", policy: { mode: "snapshot" } } });
+    const session = new DocumentSession({
+      room: "r",
+      gc: true,
+      logger: capturingLogger().logger,
+      persistence: { store, name: "main/r", policy: { mode: "snapshot" } },
+    });
     sessions.push(session);
     const early = new FakeClient(session, "early");
     clients.push(early);
@@ -177,16 +182,20 @@ describe("change callback", () => {
   it("calls the handler once per burst of edits, debounced per room", async () => {
     const calls: string[] = [];
     const called = deferred();
-    const session = await open(new ControlledStore(), { mode: "snapshot" }, {
-      callback: {
-        handler: (doc) => {
-          calls.push(doc.getText("t").toString());
-          called.resolve();
+    const session = await open(
+      new ControlledStore(),
+      { mode: "snapshot" },
+      {
+        callback: {
+          handler: (doc) => {
+            calls.push(doc.getText("t").toString());
+            called.resolve();
+          },
+          debounceWait: 30,
+          debounceMaxWait: 1_000,
         },
-        debounceWait: 30,
-        debounceMaxWait: 1_000,
       },
-    });
+    );
     const a = connect(session, "a");
     for (const ch of "abc") a.doc.getText("t").insert(a.doc.getText("t").length, ch);
     await withTimeout(called.promise, 2_000, "handler");
@@ -212,10 +221,14 @@ describe("change callback", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
     const { logger, entries } = capturingLogger();
-    const session = await open(new ControlledStore(), { mode: "snapshot" }, {
-      logger,
-      callback: { url, headers: { authorization: "Bearer s3cret" }, objects: { t: "Text", m: "Map" }, debounceWait: 10, debounceMaxWait: 100 },
-    });
+    const session = await open(
+      new ControlledStore(),
+      { mode: "snapshot" },
+      {
+        logger,
+        callback: { url, headers: { authorization: "Bearer s3cret" }, objects: { t: "Text", m: "Map" }, debounceWait: 10, debounceMaxWait: 100 },
+      },
+    );
     const a = connect(session, "a");
     a.doc.getText("t").insert(0, "hi");
     a.doc.getMap("m").set("n", 2);

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import * as awarenessProtocol from "y-protocols/awareness";
 import * as encoding from "lib0/encoding";
 import {
   CloseCode,
@@ -295,8 +294,7 @@ describe("DocumentSession load", () => {
     const { logger, entries } = capturingLogger();
     const store = new ControlledStore();
     store.failLoad = new Error("disk on fire");
-    const make = () =>
-      new DocumentSession({ room: "r", gc: true, logger, persistence: { store, name: "p/r", policy: { mode: "snapshot" } } });
+    const make = () => new DocumentSession({ room: "r", gc: true, logger, persistence: { store, name: "p/r", policy: { mode: "snapshot" } } });
     const session = make();
     const a = new FakeClient(session, "a");
     clients.push(a);

@@ -26,8 +26,16 @@ function render(): void {
   if (!state) return;
   $("count").textContent = String(state.count);
   $("seq").textContent = String(room.seq);
-  $("players").replaceChildren(...Object.keys(state.players).sort().map((name) => Object.assign(document.createElement("li"), { textContent: name })));
-  for (const [name, element] of cursors) if (!(name in state.players)) (element.remove(), cursors.delete(name));
+  $("players").replaceChildren(
+    ...Object.keys(state.players)
+      .sort()
+      .map((name) => Object.assign(document.createElement("li"), { textContent: name })),
+  );
+  for (const [name, element] of cursors) {
+    if (name in state.players) continue;
+    element.remove();
+    cursors.delete(name);
+  }
 }
 
 function showCursor(from: string, x: number, y: number): void {
@@ -47,7 +55,10 @@ function showCursor(from: string, x: number, y: number): void {
 
 client.on((event) => {
   if (event.type === "state" && event.room === room.room) render();
-  if (event.type === "status") ($("status").textContent = event.status), ($("status").dataset.state = event.status);
+  if (event.type === "status") {
+    $("status").textContent = event.status;
+    $("status").dataset.state = event.status;
+  }
   if (event.type === "error") $("errors").textContent = event.reason;
   if (event.type === "message" && event.messageType === "echo") $("echoed").textContent = `echo: ${JSON.stringify(event.data)}`;
   if (event.type === "message" && event.messageType === "cursor") {

@@ -26,11 +26,16 @@ export async function findServer(flags: AdminFlags): Promise<AdminTarget> {
   let url = flags.url ?? flags.env.YPARTY_URL;
   let token = flags.token ?? flags.env.YPARTY_ADMIN_TOKEN;
   if (url === undefined || token === undefined) {
-    const found = await discoverServer(flags.cwd, { ...(flags.persist !== undefined ? { persist: flags.persist } : {}), ...(flags.config !== undefined ? { config: flags.config } : {}) });
+    const found = await discoverServer(flags.cwd, {
+      ...(flags.persist !== undefined ? { persist: flags.persist } : {}),
+      ...(flags.config !== undefined ? { config: flags.config } : {}),
+    });
     url ??= found.file.url;
     token ??= found.file.token;
     const where = `${shortPath(flags.cwd, path.join(found.candidate.dir, CliDefaults.adminFile))}, ${found.candidate.reason}`;
-    const others = found.others.length ? `; also running: ${found.others.map((other) => shortPath(flags.cwd, other.dir)).join(", ")} (pass --persist to pick)` : "";
+    const others = found.others.length
+      ? `; also running: ${found.others.map((other) => shortPath(flags.cwd, other.dir)).join(", ")} (pass --persist to pick)`
+      : "";
     const stale = found.running ? "" : `; its process ${found.file.pid} is not running here, the file may be left over`;
     process.stderr.write(`yparty: server ${url} (from ${where})${others}${stale}\n`);
   }

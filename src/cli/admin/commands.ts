@@ -13,7 +13,7 @@ function formatBytes(bytes: number): string {
 export async function listCommand(target: AdminTarget, json: boolean): Promise<void> {
   const { rooms } = (await (await adminFetch(target, "rooms")).json()) as { rooms: RoomRow[] };
   if (json) {
-    process.stdout.write(JSON.stringify(rooms, null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify(rooms, null, 2)}\n`);
     return;
   }
   if (rooms.length === 0) {
@@ -23,13 +23,19 @@ export async function listCommand(target: AdminTarget, json: boolean): Promise<v
   const header = ["PARTY", "ROOM", "CONNECTIONS", "STORED", "UPDATES"];
   const rows = rooms.map((r) => [r.party, r.id, String(r.connections), formatBytes(r.storedBytes), String(r.storedUpdates)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  for (const row of [header, ...rows]) process.stdout.write(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd() + "\n");
+  for (const row of [header, ...rows])
+    process.stdout.write(
+      `${row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()}\n`,
+    );
 }
 
 function formatEntry(entry: Record<string, unknown>): string {
   const { time, level, event, ...rest } = entry;
   const pairs = Object.entries(rest).map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
-  return `${String(time)} ${String(level).toUpperCase().padEnd(5)} ${String(event)}${pairs.length ? " " + pairs.join(" ") : ""}`;
+  return `${String(time)} ${String(level).toUpperCase().padEnd(5)} ${String(event)}${pairs.length ? ` ${pairs.join(" ")}` : ""}`;
 }
 
 /** Streams log entries until the server ends the stream or the user presses Ctrl-C (exit 0 either way). */
@@ -49,7 +55,7 @@ export async function tailCommand(target: AdminTarget, json: boolean): Promise<v
       while ((end = buffered.indexOf("\n\n")) >= 0) {
         const data = dataOf(buffered.slice(0, end));
         buffered = buffered.slice(end + 2);
-        if (data) process.stdout.write((json ? data : formatEntry(JSON.parse(data) as Record<string, unknown>)) + "\n");
+        if (data) process.stdout.write(`${json ? data : formatEntry(JSON.parse(data) as Record<string, unknown>)}\n`);
       }
     }
     process.stderr.write("The server ended the log stream.\n");
@@ -63,7 +69,11 @@ export async function tailCommand(target: AdminTarget, json: boolean): Promise<v
 
 /** The `data:` payload of one server-sent event (comments and other fields dropped). */
 function dataOf(event: string): string {
-  return event.split("\n").filter((line) => line.startsWith("data: ")).map((line) => line.slice(6)).join("\n");
+  return event
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => line.slice(6))
+    .join("\n");
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -94,7 +104,7 @@ export async function exportCommand(target: AdminTarget, ref: string, format: st
   const room = parseRoomRef(ref);
   const response = await adminFetch(target, `${roomUrlPath(room)}/export?format=${format}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const content = format === "json" ? Buffer.from(JSON.stringify(JSON.parse(Buffer.from(bytes).toString("utf8")), null, 2) + "\n") : bytes;
+  const content = format === "json" ? Buffer.from(`${JSON.stringify(JSON.parse(Buffer.from(bytes).toString("utf8")), null, 2)}\n`) : bytes;
   if (output !== undefined) {
     await writeFile(output, content);
     process.stderr.write(`Wrote ${content.byteLength} bytes to ${output}\n`);

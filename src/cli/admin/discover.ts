@@ -50,14 +50,18 @@ function scriptCandidates(cwd: string): Candidate[] {
     for (const command of script.split(/&&|\|\||[;|&]/)) {
       const match = /\byparty(?:\.js)?\s+(?:dev|start)\b(.*)$/.exec(command.trim());
       if (!match) continue;
-      const words = match[1]!.trim().split(/\s+/).map((word) => word.replace(/^["']|["']$/g, ""));
+      const words = match[1]!
+        .trim()
+        .split(/\s+/)
+        .map((word) => word.replace(/^["']|["']$/g, ""));
       if (words.includes("--no-persist")) continue;
       const reason = `package.json's "${name}" script`;
       const persist = flagValue(words, ["--persist"]);
       const config = flagValue(words, ["--config", "-c"]);
-      const dir = persist !== undefined
-        ? path.resolve(cwd, persist)
-        : configDataDir(config !== undefined ? path.resolve(cwd, config) : (findConfigFile(cwd, undefined) ?? path.join(cwd, "none")));
+      const dir =
+        persist !== undefined
+          ? path.resolve(cwd, persist)
+          : configDataDir(config !== undefined ? path.resolve(cwd, config) : (findConfigFile(cwd, undefined) ?? path.join(cwd, "none")));
       if (dir) found.push({ dir, reason });
     }
   }
@@ -77,7 +81,9 @@ function ancestorCandidates(cwd: string): Candidate[] {
 function childCandidates(cwd: string): Candidate[] {
   let entries: string[];
   try {
-    entries = readdirSync(cwd, { withFileTypes: true }).filter((entry) => entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules").map((entry) => entry.name);
+    entries = readdirSync(cwd, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules")
+      .map((entry) => entry.name);
   } catch {
     return [];
   }
@@ -95,7 +101,9 @@ export function candidates(cwd: string, flags: { persist?: string; config?: stri
   const fromConfig = configFile ? configDataDir(configFile) : undefined;
   const all: Candidate[] = [
     ...(fromConfig ? [{ dir: fromConfig, reason: `${path.basename(configFile!)}'s data folder` }] : []),
-    ...(flags.config !== undefined ? [] : [...scriptCandidates(cwd), { dir: path.join(cwd, CliDefaults.dataDir), reason: "this folder" }, ...ancestorCandidates(cwd), ...childCandidates(cwd)]),
+    ...(flags.config !== undefined
+      ? []
+      : [...scriptCandidates(cwd), { dir: path.join(cwd, CliDefaults.dataDir), reason: "this folder" }, ...ancestorCandidates(cwd), ...childCandidates(cwd)]),
   ];
   const seen = new Set<string>();
   return all.filter((candidate) => !seen.has(candidate.dir) && seen.add(candidate.dir));

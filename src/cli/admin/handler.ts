@@ -65,7 +65,11 @@ async function deleteRoom(server: YpartyServer, party: string, id: string): Prom
   // undone. A loaded room nobody uses (a recent GET, say) is unloaded first.
   if (!(await server.unloadIfIdle(party, id))) {
     const connections = server.rooms().find((room) => room.party === party && room.id === id)?.connections ?? 0;
-    return errorResponse("ERR_ROOM_IN_USE", `${party}/${id} is in use (${connections} connection${connections === 1 ? "" : "s"}); delete it once everyone has left`, 409);
+    return errorResponse(
+      "ERR_ROOM_IN_USE",
+      `${party}/${id} is in use (${connections} connection${connections === 1 ? "" : "s"}); delete it once everyone has left`,
+      409,
+    );
   }
   const name = storageName(party, id);
   const existed = (await server.storage.docs.stats(name)).updates > 0;

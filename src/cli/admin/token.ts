@@ -29,16 +29,14 @@ export function adminFilePath(dataDir: string): string {
 export async function writeAdminFile(dataDir: string, content: AdminFile): Promise<string> {
   await mkdir(dataDir, { recursive: true });
   const file = adminFilePath(dataDir);
-  await writeFile(file, JSON.stringify(content, null, 2) + "\n", { mode: 0o600 });
+  await writeFile(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   return file;
 }
 
 export async function readAdminFile(dataDir: string): Promise<AdminFile | undefined> {
   try {
     const parsed = JSON.parse(await readFile(adminFilePath(dataDir), "utf8")) as Partial<AdminFile>;
-    return typeof parsed.url === "string" && typeof parsed.token === "string"
-      ? { url: parsed.url, token: parsed.token, pid: Number(parsed.pid) }
-      : undefined;
+    return typeof parsed.url === "string" && typeof parsed.token === "string" ? { url: parsed.url, token: parsed.token, pid: Number(parsed.pid) } : undefined;
   } catch {
     return undefined;
   }

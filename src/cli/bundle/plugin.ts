@@ -4,7 +4,9 @@ import { pathToFileURL } from "node:url";
 import { compatibleModules, packageDir, pageSingletons, sharedPackages, sharedPackageUrl } from "./modules.js";
 
 const compatibleFilter = new RegExp(
-  `^(${Object.keys(compatibleModules).map((name) => name.replace(/[/-]/g, "\\$&")).join("|")})$`,
+  `^(${Object.keys(compatibleModules)
+    .map((name) => name.replace(/[/-]/g, "\\$&"))
+    .join("|")})$`,
 );
 
 /**

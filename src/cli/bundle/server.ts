@@ -20,8 +20,7 @@ export interface ServerBundleOptions {
 
 export type BuildOutcome =
   /** `unchanged`: the same code as the last good build, which `file` still holds. */
-  | { ok: true; file: string; inputs: string[]; warnings: string[]; unchanged: boolean }
-  | { ok: false; message: string; inputs: string[] };
+  { ok: true; file: string; inputs: string[]; warnings: string[]; unchanged: boolean } | { ok: false; message: string; inputs: string[] };
 
 export interface ServerBuilder {
   /** Builds (or rebuilds) every entry into one ESM file. Never throws for errors in user code. */
@@ -89,9 +88,7 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
         const result = await context.rebuild();
         lastInputs = inputsOf(options.root, result.metafile);
         const code = result.outputFiles?.[0]?.text ?? "";
-        const warnings = result.warnings.length
-          ? [(await esbuild.formatMessages(result.warnings, { kind: "warning", color: options.color })).join("")]
-          : [];
+        const warnings = result.warnings.length ? [(await esbuild.formatMessages(result.warnings, { kind: "warning", color: options.color })).join("")] : [];
         if (lastGood?.code === code) return { ok: true, file: lastGood.file, inputs: lastInputs, warnings, unchanged: true };
         const file = path.join(options.outDir, `server-${++count}.mjs`);
         await writeFile(file, code);

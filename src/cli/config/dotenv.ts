@@ -10,7 +10,11 @@ export function parseDotenv(text: string): Record<string, string> {
     if (!match) continue;
     const [, key, value = ""] = match;
     const quote = value[0];
-    if (quote === '"') result[key!] = value.slice(1, -1).replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1");
+    if (quote === '"')
+      result[key!] = value
+        .slice(1, -1)
+        .replace(/\\n/g, "\n")
+        .replace(/\\(["\\])/g, "$1");
     else if (quote === "'" || quote === "`") result[key!] = value.slice(1, -1);
     else result[key!] = value;
   }

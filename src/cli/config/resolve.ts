@@ -197,17 +197,23 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const env = readEnvFiles(root, flags.dev === true, parseDotenv);
   if (env.files.length > 0) notes.push(`Loaded environment variables from ${env.files.map((f) => path.relative(flags.cwd, f) || f).join(", ")}`);
 
-  const main = flags.entry !== undefined
-    ? entryPath(flags.cwd, flags.entry, "entry", fromFlags)
-    : file.main !== undefined ? entryPath(root, file.main, "main", fromFile) : undefined;
-  const parties = Object.fromEntries(
-    Object.entries(file.parties ?? {}).map(([name, entry]) => [name, entryPath(root, entry, `parties.${name}`, fromFile)]),
-  );
-  const build = file.build?.command === undefined ? undefined : {
-    command: file.build.command,
-    cwd: path.resolve(root, file.build.cwd ?? "."),
-    watch: (file.build.watch === undefined ? ["src"] : Array.isArray(file.build.watch) ? file.build.watch : [file.build.watch]).map((w) => path.resolve(root, w)),
-  };
+  const main =
+    flags.entry !== undefined
+      ? entryPath(flags.cwd, flags.entry, "entry", fromFlags)
+      : file.main !== undefined
+        ? entryPath(root, file.main, "main", fromFile)
+        : undefined;
+  const parties = Object.fromEntries(Object.entries(file.parties ?? {}).map(([name, entry]) => [name, entryPath(root, entry, `parties.${name}`, fromFile)]));
+  const build =
+    file.build?.command === undefined
+      ? undefined
+      : {
+          command: file.build.command,
+          cwd: path.resolve(root, file.build.cwd ?? "."),
+          watch: (file.build.watch === undefined ? ["src"] : Array.isArray(file.build.watch) ? file.build.watch : [file.build.watch]).map((w) =>
+            path.resolve(root, w),
+          ),
+        };
   const serve = serveConfig(flags, root, file, fromFile, fromFlags);
   const persist = persistConfig(flags, root, file, fromFile, fromFlags);
   const crons = checkedCrons(file.crons ?? {}, fromFile);
@@ -259,13 +265,27 @@ function checkedTrustProxy(trustProxy: boolean | number | undefined, report: Rep
  * as a string. Only names that can be identifiers can be replaced.
  */
 function envDefines(vars: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(vars).filter(([key]) => /^[A-Za-z_$][\w$]*$/.test(key)).map(([key, value]) => [key, JSON.stringify(value)]));
+  return Object.fromEntries(
+    Object.entries(vars)
+      .filter(([key]) => /^[A-Za-z_$][\w$]*$/.test(key))
+      .map(([key, value]) => [key, JSON.stringify(value)]),
+  );
 }
 
 /** A protocol mount: `"rooms": "src/rooms.ts"` or `{ "entry", "path" }` (the game's also `apiPath`). */
-function mountConfig(root: string, field: "rooms" | "game", spec: string | { entry?: string; path?: string; apiPath?: string }, defaultPath: string, expected: string, report: Report): MountConfig | undefined {
+function mountConfig(
+  root: string,
+  field: "rooms" | "game",
+  spec: string | { entry?: string; path?: string; apiPath?: string },
+  defaultPath: string,
+  expected: string,
+  report: Report,
+): MountConfig | undefined {
   const { entry, path: socketPath = defaultPath, apiPath } = typeof spec === "string" ? { entry: spec } : spec;
-  for (const [name, value] of [["path", socketPath], ["apiPath", apiPath]] as const) {
+  for (const [name, value] of [
+    ["path", socketPath],
+    ["apiPath", apiPath],
+  ] as const) {
     if (value !== undefined && (!value.startsWith("/") || value.startsWith("/parties/") || value.startsWith("/party/"))) {
       report(`${field}.${name}`, `"${value}" must start with "/" and lie outside /parties/ and /party/`);
     }
@@ -278,7 +298,13 @@ function mountConfig(root: string, field: "rooms" | "game", spec: string | { ent
 }
 
 /** An unknown limit, or a value it cannot take, is reported now (naming `field`) rather than at the server's start. */
-function checkedLimits(field: string, limits: Record<string, number>, resolve: (limits: Record<string, number>) => unknown, docs: string, report: Report): Record<string, number> {
+function checkedLimits(
+  field: string,
+  limits: Record<string, number>,
+  resolve: (limits: Record<string, number>) => unknown,
+  docs: string,
+  report: Report,
+): Record<string, number> {
   try {
     resolve(limits);
   } catch (error) {

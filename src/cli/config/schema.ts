@@ -20,64 +20,67 @@ export const assetBuildShape = object({
   loader: recordOf(loaders),
 });
 
-export const configShape = object({
-  $schema: str,
-  name: str,
-  main: str,
-  port: num,
-  vars: recordOf(any),
-  define: recordOf(str),
-  parties: recordOf(str),
-  persist: oneOf(bool, str),
-  minify: bool,
-  serve: oneOf(
-    str,
-    object(
-      {
-        path: str,
-        build: oneOf(str, assetBuildShape),
-        include: arrayOf(str),
-        exclude: arrayOf(str),
-        browserTTL: oneOf(nul, num),
-        edgeTTL: oneOf(nul, num),
-        singlePageApp: bool,
-      },
-      "an object with path, singlePageApp, build, browserTTL",
+export const configShape = object(
+  {
+    $schema: str,
+    name: str,
+    main: str,
+    port: num,
+    vars: recordOf(any),
+    define: recordOf(str),
+    parties: recordOf(str),
+    persist: oneOf(bool, str),
+    minify: bool,
+    serve: oneOf(
+      str,
+      object(
+        {
+          path: str,
+          build: oneOf(str, assetBuildShape),
+          include: arrayOf(str),
+          exclude: arrayOf(str),
+          browserTTL: oneOf(nul, num),
+          edgeTTL: oneOf(nul, num),
+          singlePageApp: bool,
+        },
+        "an object with path, singlePageApp, build, browserTTL",
+      ),
     ),
-  ),
-  build: object({ command: str, cwd: str, watch: stringOrStrings, alias: recordOf(str) }),
-  // name → cron expression: runs the main party's static onCron (see src/runtime/crons.ts).
-  crons: recordOf(str),
-  // false: GET /parties/{party} does not list room names (yparty's own field).
-  listRooms: bool,
-  // When a document change reaches the other collaborators (yparty's own): "fast" (default) or "strict" (once stored).
-  durability: enumOf("fast", "strict"),
-  // The Yjs parties' limits (yparty's own field): any of createServer's `documentLimits`.
-  documentLimits: recordOf(num),
-  // The client's address comes from X-Forwarded-For of this many proxies in front (true: one); yparty's own field.
-  trustProxy: oneOf(bool, num),
-  // The rooms protocol (yparty's own): a module whose default export is defineRooms({ types }), mounted at path.
-  rooms: oneOf(str, object({ entry: str, path: str })),
-  // The game protocol (seed 002, yparty's own): a module whose default export is defineGame({ matches, modes }),
-  // its socket at path (default /ws), its REST API under apiPath (default /api).
-  game: oneOf(str, object({ entry: str, path: str, apiPath: str })),
-  // The server's limits (yparty's own field): any of createServer's `limits`, checked by the runtime.
-  limits: recordOf(num),
-  // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
-  team: str,
-  preview: str,
-  compatibilityDate: str,
-  compatibilityFlags: arrayOf(str),
-  ai: any,
-  domain: str,
-  vectorize: recordOf(any),
-  logpush: bool,
-  tailConsumers: arrayOf(str),
-  analytics: str,
-  bindings: object({ r2: recordOf(str), kv: recordOf(str) }),
-  placement: object({ mode: enumOf("smart") }),
-  observability: object({ enabled: bool, head_sampling_rate: num }),
-}, "a config object");
+    build: object({ command: str, cwd: str, watch: stringOrStrings, alias: recordOf(str) }),
+    // name → cron expression: runs the main party's static onCron (see src/runtime/crons.ts).
+    crons: recordOf(str),
+    // false: GET /parties/{party} does not list room names (yparty's own field).
+    listRooms: bool,
+    // When a document change reaches the other collaborators (yparty's own): "fast" (default) or "strict" (once stored).
+    durability: enumOf("fast", "strict"),
+    // The Yjs parties' limits (yparty's own field): any of createServer's `documentLimits`.
+    documentLimits: recordOf(num),
+    // The client's address comes from X-Forwarded-For of this many proxies in front (true: one); yparty's own field.
+    trustProxy: oneOf(bool, num),
+    // The rooms protocol (yparty's own): a module whose default export is defineRooms({ types }), mounted at path.
+    rooms: oneOf(str, object({ entry: str, path: str })),
+    // The game protocol (seed 002, yparty's own): a module whose default export is defineGame({ matches, modes }),
+    // its socket at path (default /ws), its REST API under apiPath (default /api).
+    game: oneOf(str, object({ entry: str, path: str, apiPath: str })),
+    // The server's limits (yparty's own field): any of createServer's `limits`, checked by the runtime.
+    limits: recordOf(num),
+    // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
+    team: str,
+    preview: str,
+    compatibilityDate: str,
+    compatibilityFlags: arrayOf(str),
+    ai: any,
+    domain: str,
+    vectorize: recordOf(any),
+    logpush: bool,
+    tailConsumers: arrayOf(str),
+    analytics: str,
+    bindings: object({ r2: recordOf(str), kv: recordOf(str) }),
+    placement: object({ mode: enumOf("smart") }),
+    observability: object({ enabled: bool, head_sampling_rate: num }),
+  },
+  "a config object",
+);
 
 /** Fields that only mean something on PartyKit's hosted platform. */
 export const hostedOnlyFields = [

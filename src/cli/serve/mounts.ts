@@ -67,11 +67,16 @@ export interface MountSources {
 
 export async function createMountSources(project: ProjectConfig): Promise<MountSources> {
   const configured = await Promise.all(
-    PROTOCOLS.filter((protocol) => project[protocol.field]).map(async (protocol) => ({ protocol, config: project[protocol.field]!, create: await protocol.load() })),
+    PROTOCOLS.filter((protocol) => project[protocol.field]).map(async (protocol) => ({
+      protocol,
+      config: project[protocol.field]!,
+      create: await protocol.load(),
+    })),
   );
   const current = new Map<string, Mount>();
   const sockets: Record<string, SocketHandler> = {};
-  for (const { protocol, config } of configured) sockets[config.path] = (ws, request, host) => current.get(protocol.field)!.sockets[config.path]!(ws, request, host);
+  for (const { protocol, config } of configured)
+    sockets[config.path] = (ws, request, host) => current.get(protocol.field)!.sockets[config.path]!(ws, request, host);
   const route: RouteHandler = async (request, server, lobby) => {
     for (const mount of current.values()) {
       for (const handler of mount.routes ?? []) {

@@ -37,12 +37,16 @@ export async function createPartySource(project: ProjectConfig, define: Record<s
   const mounts = await createMountSources(project);
   const entries: Record<string, string> = { ...(project.main ? { main: project.main } : {}), ...project.parties, ...mounts.entries };
   const describeEntry = (name: string) => `${name} (${path.relative(process.cwd(), entries[name]!) || entries[name]})`;
-  const description = [
-    ...(project.main ? [] : ["main (built-in Yjs documents)"]),
-    ...Object.keys(entries).map(describeEntry),
-  ];
+  const description = [...(project.main ? [] : ["main (built-in Yjs documents)"]), ...Object.keys(entries).map(describeEntry)];
   if (Object.keys(entries).length === 0) {
-    return { description, sockets: {}, routes: [], rebuild: async () => ({ ok: true, parties: await builtInMain(), warnings: [] }), inputs: () => [], dispose: async () => {} };
+    return {
+      description,
+      sockets: {},
+      routes: [],
+      rebuild: async () => ({ ok: true, parties: await builtInMain(), warnings: [] }),
+      inputs: () => [],
+      dispose: async () => {},
+    };
   }
   // The bundler and the bundle loader are loaded only for a project with code of its own to build.
   const [{ createServerBuilder }, { loadBundle }] = await Promise.all([import("../bundle/server.js"), import("../bundle/load.js")]);

@@ -24,10 +24,16 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
     return new CliError("ERR_LISTEN", `Port ${project.port} on ${project.host} is already in use. Stop the other server or pass --port.`);
   }
   if (code === "EACCES") {
-    return new CliError("ERR_LISTEN", `Not allowed to listen on ${project.host}:${project.port} (EACCES). Ports below 1024 need privileges: pass --port 1999 or another free port.`);
+    return new CliError(
+      "ERR_LISTEN",
+      `Not allowed to listen on ${project.host}:${project.port} (EACCES). Ports below 1024 need privileges: pass --port 1999 or another free port.`,
+    );
   }
   if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    return new CliError("ERR_USAGE", `--host ${project.host} is not an address of this machine (${code}). Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`);
+    return new CliError(
+      "ERR_USAGE",
+      `--host ${project.host} is not an address of this machine (${code}). Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`,
+    );
   }
   if (code === "ERR_STORAGE_LOCKED") {
     // The storage layer's message already says what to do; the flag is the CLI's part.
@@ -58,7 +64,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   if (!first.ok) throw new CliError("ERR_BUILD", first.message);
   first.warnings.forEach((text) => process.stderr.write(text));
   if (project.serve?.build) {
-    const report = (text: string, ok: boolean) => (ok ? logger.debug("client.rebuilt") : process.stderr.write(text + "\n"));
+    const report = (text: string, ok: boolean) => (ok ? logger.debug("client.rebuilt") : process.stderr.write(`${text}\n`));
     const { buildAssets } = await import("./assets.js");
     const assets: AssetBuilder = await buildAssets(project.serve.build, project.root, define, { watch: command === "dev", report, color });
     cleanups.push(() => assets.dispose());
@@ -89,7 +95,10 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
     throw startupError(error, project);
   }
   // Two steps, so a failure to end the log streams cannot skip closing the server (rooms flushed, storage closed).
-  cleanups.unshift(async () => admin.close(), () => server.close());
+  cleanups.unshift(
+    async () => admin.close(),
+    () => server.close(),
+  );
   const adminFile = project.persist ? await writeAdminFile(project.persist.dir, { url: server.url, token, pid: process.pid }) : undefined;
   if (project.persist) cleanups.push(() => removeAdminFile((project.persist as { dir: string }).dir, token));
   return { server, source, token, adminFile };
@@ -102,7 +111,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
 export async function runServer(options: RunOptions): Promise<number> {
   const { project, command } = options;
   const json = command === "start" && !process.stdout.isTTY;
-  const logger = createLogger({ json, level: options.logLevel, write: (line) => void process.stdout.write(line + "\n") });
+  const logger = createLogger({ json, level: options.logLevel, write: (line) => void process.stdout.write(`${line}\n`) });
   for (const note of project.notes) logger.info("config.note", { note });
   const cleanups: Array<() => Promise<void>> = [];
   const runCleanups = () => runAll(cleanups.splice(0), logger);
@@ -121,14 +130,29 @@ export async function runServer(options: RunOptions): Promise<number> {
     throw error;
   }
   const { server, source, token, adminFile } = started;
-  const info = { command, ...(project.name ? { name: project.name } : {}), url: server.url, parties: source.description, persist: project.persist, adminToken: token, ...(adminFile ? { adminFile } : {}), ...(project.serve ? { serve: project.serve.path } : {}) };
+  const info = {
+    command,
+    ...(project.name ? { name: project.name } : {}),
+    url: server.url,
+    parties: source.description,
+    persist: project.persist,
+    adminToken: token,
+    ...(adminFile ? { adminFile } : {}),
+    ...(project.serve ? { serve: project.serve.path } : {}),
+  };
   // Watch before saying "ready": a change saved right after the banner must not be missed.
   if (command === "dev") {
     const { startDevReloader } = await import("./reloader.js");
     const reloader = startDevReloader({ source, server, logger, project });
     cleanups.unshift(async () => reloader.close());
   }
-  if (json) logger.info("yparty.ready", { url: server.url, ...(project.name ? { name: project.name } : {}), parties: source.description, data: project.persist ? project.persist.dir : "memory" });
+  if (json)
+    logger.info("yparty.ready", {
+      url: server.url,
+      ...(project.name ? { name: project.name } : {}),
+      parties: source.description,
+      data: project.persist ? project.persist.dir : "memory",
+    });
   else process.stdout.write(banner(info));
   return exitCode;
 }

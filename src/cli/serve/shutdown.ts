@@ -40,13 +40,15 @@ export function onShutdownSignal(logger: Logger, close: () => Promise<boolean>):
         resolve(ExitCode.Failure);
       }, CliDefaults.shutdownTimeoutMs);
       timer.unref();
-      close().then(
-        (ok) => resolve(ok ? ExitCode.Ok : ExitCode.Failure),
-        (error: unknown) => {
-          logger.error("shutdown.failed", { error });
-          resolve(ExitCode.Failure);
-        },
-      ).finally(() => clearTimeout(timer));
+      close()
+        .then(
+          (ok) => resolve(ok ? ExitCode.Ok : ExitCode.Failure),
+          (error: unknown) => {
+            logger.error("shutdown.failed", { error });
+            resolve(ExitCode.Failure);
+          },
+        )
+        .finally(() => clearTimeout(timer));
     };
     process.on("SIGINT", handle);
     process.on("SIGTERM", handle);

@@ -81,10 +81,12 @@ export function watchTrees(roots: string[], onChange: () => void, debounceMs: nu
   let timer: NodeJS.Timeout | undefined;
   const watchers = roots.flatMap((root) => {
     try {
-      return [watch(root, { recursive: true }, () => {
-        clearTimeout(timer);
-        timer = setTimeout(onChange, debounceMs);
-      })];
+      return [
+        watch(root, { recursive: true }, () => {
+          clearTimeout(timer);
+          timer = setTimeout(onChange, debounceMs);
+        }),
+      ];
     } catch {
       return [];
     }

@@ -17,15 +17,15 @@ function write(value: unknown, out: string): string {
     case "boolean":
       return out + (value ? "true" : "false");
     case "object": {
-      if (value === null) return out + "null";
+      if (value === null) return `${out}null`;
       if (Array.isArray(value)) {
         out += "[";
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ",";
           const item: unknown = value[i];
-          out = item === undefined ? out + "null" : write(item, out);
+          out = item === undefined ? `${out}null` : write(item, out);
         }
-        return out + "]";
+        return `${out}]`;
       }
       // The default sort compares UTF-16 code units, as the RFC asks.
       const keys = Object.keys(value).sort();
@@ -34,11 +34,11 @@ function write(value: unknown, out: string): string {
       for (const key of keys) {
         const item = (value as Record<string, unknown>)[key];
         if (item === undefined) continue;
-        out += first ? JSON.stringify(key) + ":" : "," + JSON.stringify(key) + ":";
+        out += first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`;
         first = false;
         out = write(item, out);
       }
-      return out + "}";
+      return `${out}}`;
     }
     default:
       throw new TypeError(`A ${typeof value} has no JSON form`);

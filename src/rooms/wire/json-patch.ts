@@ -96,7 +96,13 @@ function write(root: unknown, path: string, value: unknown, mode: "add" | "repla
     return value;
   }
   const last = parts.pop()!;
-  const parent = read(root, parts.map(escapePointerToken).map((t) => `/${t}`).join(""));
+  const parent = read(
+    root,
+    parts
+      .map(escapePointerToken)
+      .map((t) => `/${t}`)
+      .join(""),
+  );
   if (Array.isArray(parent)) {
     if (mode === "add") {
       parent.splice(last === "-" ? parent.length : arrayIndex(last, parent.length), 0, value);

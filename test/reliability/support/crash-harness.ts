@@ -23,7 +23,9 @@ export function useCrashHarness(): void {
 
 async function cleanUp(): Promise<void> {
   for (const child of children) child.kill("SIGKILL");
-  await Promise.all([...children].map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((r) => child.once("exit", r)) : undefined)));
+  await Promise.all(
+    [...children].map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((r) => child.once("exit", r)) : undefined)),
+  );
   children.clear();
   await Promise.all([...folders].map((dir) => rm(dir, { recursive: true, force: true })));
   folders.clear();
@@ -38,7 +40,9 @@ export async function dataFolder(): Promise<string> {
 
 /** Starts crash-server.ts on `dir` (`args` go after it) and resolves once it listens. */
 export async function startServer(dir: string, ...args: string[]): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/reliability/support/crash-server.ts", dir, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "test/reliability/support/crash-server.ts", dir, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.add(child);
   const line = await withTimeout(
     new Promise<string>((resolve, reject) => {
@@ -120,4 +124,3 @@ export async function storedTokens(base: string, { party, room }: { party: strin
   Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()));
   return new Set(doc.getArray<string>("tokens").toArray());
 }
-

@@ -27,4 +27,4 @@ const server = createServer({
   logger: silentLogger(),
 });
 const { port } = await server.listen();
-process.stdout.write(JSON.stringify({ port }) + "\n");
+process.stdout.write(`${JSON.stringify({ port })}\n`);

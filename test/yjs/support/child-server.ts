@@ -10,4 +10,4 @@ const dir = process.argv[2];
 if (!dir) throw new Error("usage: child-server.ts <dir>");
 const server = createServer({ parties: { main: DocumentParty }, port: 0, host: "127.0.0.1", persist: { dir }, logger: silentLogger() });
 const { port } = await server.listen();
-process.stdout.write(JSON.stringify({ port }) + "\n");
+process.stdout.write(`${JSON.stringify({ port })}\n`);

@@ -4,14 +4,7 @@
  */
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
-import {
-  decodeMessage,
-  encodeAwareness,
-  encodeSyncStep1,
-  encodeSyncStep2,
-  encodeUpdate,
-  type Message,
-} from "../../../src/protocol/index.js";
+import { decodeMessage, encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeUpdate, type Message } from "../../../src/protocol/index.js";
 import type { DocumentSession } from "../../../src/yjs/session.js";
 import type { SessionConnection } from "../../../src/yjs/peer.js";
 

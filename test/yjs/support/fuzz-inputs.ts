@@ -86,7 +86,8 @@ export class FuzzInputs {
     if (roll < 0.7) frames.splice(1 + this.#int(frames.length - 2), 1);
     else if (roll < 0.8) frames.splice(1, 0, frames[1]!);
     else if (roll < 0.85) frames[0] = (frames[0] as string).replace(/"size":(\d+)/, (_, size: string) => `"size":${Number(size) + 1 + this.#int(50)}`);
-    else if (roll < 0.9) frames[frames.length - 1] = (frames.at(-1) as string).replace(/"(size|count)":(\d+)/, (_, key: string, n: string) => `"${key}":${Number(n) + 1}`);
+    else if (roll < 0.9)
+      frames[frames.length - 1] = (frames.at(-1) as string).replace(/"(size|count)":(\d+)/, (_, key: string, n: string) => `"${key}":${Number(n) + 1}`);
     else frames.pop();
     // A broken batch must carry nothing; an unterminated one is followed by a probe frame of the caller, which
     // the server then buffers as a chunk: also nothing applied.

@@ -83,7 +83,11 @@ function isStateVectorQuery(frame: Uint8Array | string): boolean {
 
 /** POSTs `body`; the oracle hears whether the room took it. */
 export async function postInput(server: TestServer, room: string, body: Uint8Array, kind: string, oracle: Oracle): Promise<void> {
-  const res = await fetch(server.url + room, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: body as Uint8Array<ArrayBuffer> });
+  const res = await fetch(server.url + room, {
+    method: "POST",
+    headers: { "Content-Type": "application/octet-stream" },
+    body: body as Uint8Array<ArrayBuffer>,
+  });
   const answer = (await res.json()) as { error?: { code: string } };
   if (res.ok) oracle.took({ frames: [], update: body, kind });
   else oracle.refused(res.status, answer.error?.code ?? "", DOCUMENTED_HTTP_REFUSALS);

@@ -41,4 +41,4 @@ const server = createServer({
   ],
 });
 const { port } = await server.listen();
-process.stdout.write(JSON.stringify({ port }) + "\n");
+process.stdout.write(`${JSON.stringify({ port })}\n`);

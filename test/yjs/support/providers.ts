@@ -3,7 +3,7 @@
  * Every provider made here is destroyed by `destroyProviders()`.
  */
 import WebSocket from "ws";
-import * as Y from "yjs";
+import type * as Y from "yjs";
 import type { Awareness } from "y-protocols/awareness";
 import * as yPartykitProvider from "y-partykit/provider";
 import YProvider from "y-partyserver/provider";
@@ -28,7 +28,7 @@ const live = new Set<AnyProvider>();
 // y-partykit's typings are CommonJS-flavoured; at run time the ESM build's default export is the class.
 type ProviderClass = new (host: string, room: string, doc: Y.Doc, options: object) => unknown;
 const YPartyKitProvider = ((yPartykitProvider as { default: unknown }).default as { default?: unknown }).default
-  ? (((yPartykitProvider as { default: { default: unknown } }).default.default) as ProviderClass)
+  ? ((yPartykitProvider as { default: { default: unknown } }).default.default as ProviderClass)
   : ((yPartykitProvider as { default: unknown }).default as ProviderClass);
 
 /** `base` is the server's http URL; `params` go into the query string. */

@@ -106,7 +106,7 @@ function writeStruct(encoder: Y.UpdateEncoderV1, struct: RawStruct): void {
     return;
   }
   const ref = struct.ref ?? struct.content.getRef();
-  const info = struct.info ?? ((ref & 0b11111) | (struct.origin ? 0x80 : 0) | (struct.rightOrigin ? 0x40 : 0) | (struct.parentSub !== null ? 0x20 : 0));
+  const info = struct.info ?? (ref & 0b11111) | (struct.origin ? 0x80 : 0) | (struct.rightOrigin ? 0x40 : 0) | (struct.parentSub !== null ? 0x20 : 0);
   encoding.writeUint8(rest, info);
   if (info & 0x80) writeId(rest, struct.origin ?? { client: 0, clock: 0 });
   if (info & 0x40) writeId(rest, struct.rightOrigin ?? { client: 0, clock: 0 });

@@ -22,7 +22,8 @@ export const TRACE_DIR =
 
 export function loadTrace(name: string): Trace {
   const file = path.join(TRACE_DIR, `${name}.json.gz`);
-  if (!existsSync(file)) throw new Error(`The editing trace ${file} is missing: put the shared data beside the repository or set YPARTY_TRACES to its editing-traces folder.`);
+  if (!existsSync(file))
+    throw new Error(`The editing trace ${file} is missing: put the shared data beside the repository or set YPARTY_TRACES to its editing-traces folder.`);
   return JSON.parse(gunzipSync(readFileSync(file)).toString("utf8")) as Trace;
 }
 

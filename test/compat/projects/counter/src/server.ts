@@ -12,7 +12,7 @@ export default {
   async onConnect(ws, room) {
     ws.send(String((await room.storage.get("count")) ?? 0));
   },
-  async onMessage(message, ws, room) {
+  async onMessage(message, _ws, room) {
     if (message === "increment") await increment(room);
   },
   async onRequest(request, room) {
