@@ -4,14 +4,12 @@
  * test/game/client.test.ts.
  */
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { apiUrlFor, connect, GameRequestError, type GameClient, type GameFrame } from "../../game-client/index.js";
 import { closedPort } from "../cli/helpers.js";
 import { waitFor } from "../helpers/server.js";
+import { foreignInputs } from "../helpers/browser-bundle.js";
 
 /** A ws server on a free port that hands each parsed client frame to `script`, with a way to answer. */
 interface Scripted {
@@ -177,18 +175,11 @@ describe("yparty/game-client mechanics", () => {
   });
 
   it("bundles for the browser with no Node module", async () => {
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-    const result = await esbuild.build({
-      entryPoints: [path.join(root, "game-client/index.ts")],
-      bundle: true,
-      platform: "browser",
-      format: "esm",
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-    });
-    const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((input) => !/^(game-client\/|src\/game\/messages\.ts|rooms-client\/socket\.ts|provider\/backoff\.ts)/.test(input))).toEqual([]);
-    expect(result.outputFiles[0]!.text).not.toMatch(/\brequire\(|from ["']node:/);
+    const { foreign, code } = await foreignInputs(
+      "game-client/index.ts",
+      /^(game-client\/|src\/game\/messages\.ts|rooms-client\/socket\.ts|provider\/backoff\.ts)/,
+    );
+    expect(foreign).toEqual([]);
+    expect(code).not.toMatch(/\brequire\(|from ["']node:/);
   });
 });

@@ -68,6 +68,19 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A real LevelDB, open, in a fresh folder: for tests that wrap its batches (gated-db.ts) or read its keys. */
+export async function openTempLevel(): Promise<{ dir: string; level: Level<Uint8Array, Uint8Array> }> {
+  const dir = await makeTempDir();
+  const level = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+  await level.open();
+  return { dir, level };
+}
+
+export async function closeTempLevel(level: Level<Uint8Array, Uint8Array>, dir: string): Promise<void> {
+  await level.close();
+  await removeDir(dir);
+}
+
 /** Writes raw bytes under raw keys, as a crash, a bad disk or another tool might have left them. */
 export async function writeRaw(dir: string, write: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });

@@ -1,4 +1,4 @@
-import { Level } from "level";
+import type { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { LevelDocStore, LevelKvBackend, RoomKvStore, StorageError, type ByteDb } from "../../persistence/index.js";
@@ -6,7 +6,7 @@ import { decodeLogEnd } from "../../persistence/ack-record.js";
 import { ackedKey, logRange, updateKey } from "../../persistence/doc-keys.js";
 import type { BatchOp } from "../../persistence/byte-db.js";
 import { gatedDb, reads, touches } from "./gated-db.js";
-import { makeTempDir, removeDir, textOf, textUpdate } from "./helpers.js";
+import { closeTempLevel, openTempLevel, textOf, textUpdate } from "./helpers.js";
 
 /** The real LevelDB, counting range reads of whole entries: what reading a document's log state from disk costs. */
 function countingEntryReads(level: Level<Uint8Array, Uint8Array>): { db: ByteDb; reads: () => number } {
@@ -25,14 +25,9 @@ describe("LevelDB engine under slow and failing writes", () => {
   let dir: string;
   let level: Level<Uint8Array, Uint8Array>;
   beforeEach(async () => {
-    dir = await makeTempDir();
-    level = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
-    await level.open();
+    ({ dir, level } = await openTempLevel());
   });
-  afterEach(async () => {
-    await level.close();
-    await removeDir(dir);
-  });
+  afterEach(() => closeTempLevel(level, dir));
 
   function kvOf(db: ByteDb, room: string): RoomKvStore {
     return new RoomKvStore(room, dir, new LevelKvBackend(room, db, { location: dir, sync: false, isClosed: () => false }));

@@ -2,13 +2,13 @@
  * A room's UpdateLog over the real LevelDB engine: updates go to the store as they are applied, the store's batches
  * fail and recover, and `whenDurable()` tells the truth throughout.
  */
-import { Level } from "level";
+import type { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { LevelDocStore } from "../../persistence/index.js";
 import { UpdateLog } from "../../src/yjs/update-log.js";
 import { gatedDb, touches } from "./gated-db.js";
-import { makeTempDir, removeDir, textOf, textUpdate, withTimeout } from "./helpers.js";
+import { closeTempLevel, openTempLevel, textOf, textUpdate, withTimeout } from "./helpers.js";
 
 /** A logger that keeps what it was told. */
 function recordingLogger() {
@@ -21,14 +21,9 @@ describe("UpdateLog over the LevelDB engine", () => {
   let dir: string;
   let level: Level<Uint8Array, Uint8Array>;
   beforeEach(async () => {
-    dir = await makeTempDir();
-    level = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
-    await level.open();
+    ({ dir, level } = await openTempLevel());
   });
-  afterEach(async () => {
-    await level.close();
-    await removeDir(dir);
-  });
+  afterEach(() => closeTempLevel(level, dir));
 
   it("retries a failed batch; updates made meanwhile wait, go with the retry, and everything is acknowledged once stored", async () => {
     const gate = gatedDb(level);

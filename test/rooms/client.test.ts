@@ -1,11 +1,9 @@
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { connect, StateMirror, type RoomsClient, type RoomsClientEvent } from "../../rooms-client/index.js";
 import { stateChecksum } from "../../src/rooms/wire/index.js";
 import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
+import { foreignInputs } from "../helpers/browser-bundle.js";
 import { counter, type CounterState } from "./fixtures.js";
 import { startRooms } from "./helpers.js";
 
@@ -164,18 +162,11 @@ describe("yparty/rooms-client", () => {
   });
 
   it("bundles for the browser with no Node module", async () => {
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-    const result = await esbuild.build({
-      entryPoints: [path.join(root, "rooms-client/index.ts")],
-      bundle: true,
-      platform: "browser",
-      format: "esm",
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-    });
-    const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.filter((input) => !/^(rooms-client\/|src\/rooms\/wire\/|provider\/backoff\.ts|node_modules\/@msgpack\/msgpack\/)/.test(input))).toEqual([]);
-    expect(result.outputFiles[0]!.text).not.toMatch(/\brequire\(|from ["']node:/);
+    const { foreign, code } = await foreignInputs(
+      "rooms-client/index.ts",
+      /^(rooms-client\/|src\/rooms\/wire\/|provider\/backoff\.ts|node_modules\/@msgpack\/msgpack\/)/,
+    );
+    expect(foreign).toEqual([]);
+    expect(code).not.toMatch(/\brequire\(|from ["']node:/);
   });
 });

@@ -18,6 +18,7 @@ import { cleanupAll, connect, startServer, type TestServer } from "../helpers/se
 import { buildCorpus, halfApplyingMutants } from "./support/fuzz-corpus.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
 import { withTimeout } from "./support/fake-client.js";
+import { startChildServer } from "./support/child.js";
 import { encodeStructs, type RawStruct } from "./support/struct-codec.js";
 
 afterEach(async () => {
@@ -440,19 +441,7 @@ describe("a forged update waiting under IDs another client then uses", () => {
   });
 
   /** A server in its own process on `dir` (so that it can be killed before it compacts anything). */
-  async function startChild(dir: string): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", "test/yjs/support/child-server.ts", dir], { stdio: ["ignore", "pipe", "inherit"] });
-    children.add(child);
-    const line = await withTimeout(
-      new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout! }).once("line", resolve);
-        child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
-      }),
-      20_000,
-      "child server listening",
-    );
-    return { child, url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
-  }
+  const startChild = (dir: string) => startChildServer(dir, children);
 
   it("killed before any compaction, the stored log loads into the document the room had live", async () => {
     const dir = await mkdtemp(join(tmpdir(), "yparty-squat-"));

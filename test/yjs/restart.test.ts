@@ -15,6 +15,7 @@ import { ACK_PARAM, decodeMessage, encodeUpdate } from "../../src/protocol/index
 import { DocumentParty, onConnect } from "../../src/yjs/index.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
 import { withTimeout } from "./support/fake-client.js";
+import { startChildServer } from "./support/child.js";
 
 const children = new Set<ChildProcess>();
 const folders = new Set<string>();
@@ -65,19 +66,7 @@ describe("persistence across restarts", () => {
   it("SIGKILL: every acknowledged update is stored when the server comes back", async () => {
     const dir = await mkdtemp(join(tmpdir(), "yparty-kill-"));
     folders.add(dir);
-    const startChild = async () => {
-      const child = spawn(process.execPath, ["--import", "tsx", "test/yjs/support/child-server.ts", dir], { stdio: ["ignore", "pipe", "inherit"] });
-      children.add(child);
-      const line = await withTimeout(
-        new Promise<string>((resolve, reject) => {
-          createInterface({ input: child.stdout! }).once("line", resolve);
-          child.once("exit", (code) => reject(new Error(`child exited with ${code}`)));
-        }),
-        20_000,
-        "child server listening",
-      );
-      return { child, url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
-    };
+    const startChild = () => startChildServer(dir, children);
 
     const { child, url } = await startChild();
     const client = connect(`${url.replace("http", "ws")}/parties/main/crash?${ACK_PARAM}=1`);
