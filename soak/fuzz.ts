@@ -14,12 +14,17 @@ import { silentLogger } from "../src/runtime/log.js";
 import { DocumentParty } from "../src/yjs/index.js";
 import { docToJson } from "../src/yjs/json-export.js";
 import { DocumentSession } from "../src/yjs/session.js";
+import { resolveYjsLimits } from "../src/yjs/defaults.js";
 import { cleanupAll, startServer } from "../test/helpers/server.js";
 import { buildCorpus } from "../test/yjs/support/fuzz-corpus.js";
 import { Oracle, RoomCoreTarget } from "../test/yjs/support/fuzz-engine.js";
 import { FuzzInputs } from "../test/yjs/support/fuzz-inputs.js";
 import { SocketTarget, postInput } from "../test/yjs/support/fuzz-socket.js";
 import { seededRandom } from "../test/yjs/support/trace.js";
+
+/** The soak holds the room to every order check, the reload-order copy included (off by default: docs/yjs.md). */
+const CHECKED = { reloadOrderCheckBytes: 64 * 1024 * 1024 };
+const CHECKED_LIMITS = resolveYjsLimits(CHECKED);
 
 const { values } = parseArgs({
   options: { inputs: { type: "string", default: "1000000" }, socket: { type: "string", default: "20000" }, seed: { type: "string", default: "1" } },
@@ -56,7 +61,7 @@ function check(oracle: Oracle, what: string, doc: Y.Doc): void {
 
 async function roomCoreRound(round: number, inputs: number): Promise<void> {
   const gc = round % 2 === 0;
-  const session = new DocumentSession({ room: `soak-${round}`, gc, logger: silentLogger() });
+  const session = new DocumentSession({ room: `soak-${round}`, gc, logger: silentLogger(), limits: CHECKED_LIMITS });
   await session.load();
   await session.applyUpdate(corpus.base);
   const target = new RoomCoreTarget(session);
@@ -78,7 +83,7 @@ async function roomCoreRound(round: number, inputs: number): Promise<void> {
 
 async function socketRun(inputs: number): Promise<void> {
   const room = "/parties/main/soak";
-  const server = await startServer({ main: DocumentParty });
+  const server = await startServer({ main: DocumentParty }, { documentLimits: CHECKED });
   const oracle = new Oracle(corpus.base);
   await postInput(server, room, corpus.base, "base", oracle);
   const source = new FuzzInputs(corpus, seededRandom(SEED));

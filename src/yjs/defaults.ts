@@ -103,6 +103,13 @@ export interface YjsLimits {
   maxBacklogFrames: number;
   /** `MAX_UPDATE_STRUCTS`: structs and deleted ranges one update may hold. */
   maxUpdateStructs: number;
+  /**
+   * Documents up to this many encoded bytes get the reload-order check (reload-order.ts) for updates whose items the
+   * walk cannot place between their named neighbours; 0 (the default) turns it off. It costs a copy of the document
+   * per such update, and concurrent typing at one spot is such an update: on, the fan-out bench spent half its CPU
+   * there. Off, a forged update can still make a reload order its own items differently than the live room did.
+   */
+  reloadOrderCheckBytes: number;
 }
 
 export const YJS_LIMITS: Readonly<YjsLimits> = Object.freeze({
@@ -110,14 +117,19 @@ export const YJS_LIMITS: Readonly<YjsLimits> = Object.freeze({
   maxHttpUpdateBytes: MAX_HTTP_UPDATE_BYTES,
   maxBacklogFrames: MAX_BACKLOG_FRAMES,
   maxUpdateStructs: MAX_UPDATE_STRUCTS,
+  reloadOrderCheckBytes: 0,
 });
 
-/** `YJS_LIMITS` with `overrides`; an unknown name or a value that is not a whole number over 0 throws. */
+/** Limits for which 0 means off rather than nothing allowed. */
+const ZERO_TURNS_OFF: ReadonlySet<string> = new Set(["reloadOrderCheckBytes"]);
+
+/** `YJS_LIMITS` with `overrides`; an unknown name or a value that is not a whole number over 0 (or 0 where that turns it off) throws. */
 export function resolveYjsLimits(overrides: Readonly<Record<string, number>> = {}): YjsLimits {
   const limits: YjsLimits = { ...YJS_LIMITS };
   for (const [name, value] of Object.entries(overrides)) {
     if (!(name in YJS_LIMITS)) throw new TypeError(`Unknown document limit "${name}" (known: ${Object.keys(YJS_LIMITS).join(", ")})`);
-    if (!Number.isInteger(value) || value < 1) throw new TypeError(`Document limit "${name}" must be a whole number over 0, got ${value}`);
+    const least = ZERO_TURNS_OFF.has(name) ? 0 : 1;
+    if (!Number.isInteger(value) || value < least) throw new TypeError(`Document limit "${name}" must be a whole number of at least ${least}, got ${value}`);
     limits[name as keyof YjsLimits] = value;
   }
   return limits;

@@ -8,12 +8,25 @@
  */
 import * as Y from "yjs";
 
-/** Why `doc` with `update` applied would differ from a reload of its encoding, or `undefined`. */
+/** Per document: the largest encoding it still checks (`documentLimits.reloadOrderCheckBytes`); absent or 0: off. */
+const checkedUpTo = new WeakMap<Y.Doc, number>();
+
+/** Turns the check on for `doc` while its encoding is at most `bytes` (0 turns it off). Its session's to set. */
+export function checkReloadOrder(doc: Y.Doc, bytes: number): void {
+  if (bytes > 0) checkedUpTo.set(doc, bytes);
+  else checkedUpTo.delete(doc);
+}
+
+/** Why `doc` with `update` applied would differ from a reload of its encoding, or `undefined` (also when not checked). */
 export function reloadOrderError(doc: Y.Doc, update: Uint8Array): string | undefined {
+  const upTo = checkedUpTo.get(doc);
+  if (upTo === undefined) return undefined;
+  const current = Y.encodeStateAsUpdate(doc);
+  if (current.byteLength > upTo) return undefined;
   const live = new Y.Doc({ gc: doc.gc });
   const reloaded = new Y.Doc({ gc: doc.gc });
   try {
-    Y.applyUpdate(live, Y.encodeStateAsUpdate(doc));
+    Y.applyUpdate(live, current);
     Y.applyUpdate(live, update);
     Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(live));
     const moved = firstMoved(live, reloaded) ?? firstMoved(reloaded, live);

@@ -17,6 +17,7 @@ import type { Durability } from "../runtime/document-storage.js";
 import type { Logger } from "../runtime/log.js";
 import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import { AwarenessRelay, type AwarenessChange } from "./awareness-relay.js";
+import { checkReloadOrder } from "./reload-order.js";
 import { applyBurst } from "./burst.js";
 import { ChangeCallback } from "./change-callback.js";
 import { DocumentSize, encodedSize } from "./document-size.js";
@@ -126,6 +127,7 @@ export class DocumentSession {
     this.#size = new DocumentSize(() => encodedSize(this.doc), options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes);
     this.#yjsLimits = options.limits ?? YJS_LIMITS;
     this.#limits = { maxStructs: options.maxUpdateStructs ?? this.#yjsLimits.maxUpdateStructs, maxTypeDepth: MAX_TYPE_DEPTH };
+    checkReloadOrder(this.#doc, this.#yjsLimits.reloadOrderCheckBytes);
     this.#answers = new SyncAnswers(this.#doc);
     this.#awareness = new AwarenessRelay(
       this.#doc.awareness,

@@ -3,12 +3,11 @@
  * clients, on disk), nest types so deep that a later delete overflows half-way, or stall every room for seconds.
  * The mutated frames are found by the structure-aware fuzzer (a seeded search), not pasted.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { CloseCode, encodeSyncStep2, encodeUpdate, splitIntoChunks } from "../../src/protocol/index.js";
@@ -17,7 +16,6 @@ import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
 import { buildCorpus, halfApplyingMutants } from "./support/fuzz-corpus.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
-import { withTimeout } from "./support/fake-client.js";
 import { startChildServer } from "./support/child.js";
 import { encodeStructs, type RawStruct } from "./support/struct-codec.js";
 
@@ -267,7 +265,9 @@ describe("an item's right origin must come after its origin", () => {
   });
 });
 
-describe("an update is taken only if a reload of the room orders it alike", () => {
+describe("with documentLimits.reloadOrderCheckBytes, an update is taken only if a reload of the room orders it alike", () => {
+  const checked = { documentLimits: { reloadOrderCheckBytes: 1024 * 1024 } };
+
   /** One insert of "x" by a fresh `client`, between the neighbours it names (client 7's "abcd", by clock). */
   function insert(client: number, origin: number | null, rightOrigin: number | null): Uint8Array {
     const id = (clock: number | null) => (clock === null ? null : { client: 7, clock });
@@ -284,7 +284,7 @@ describe("an update is taken only if a reload of the room orders it alike", () =
   }
 
   it("two forged inserts that name far-apart neighbours: the second is refused (400, 1007), live and a fresh copy agree", async () => {
-    const server = await startServer({ main: DocumentParty });
+    const server = await startServer({ main: DocumentParty }, checked);
     const author = new Y.Doc();
     author.clientID = 7;
     author.getText("text").insert(0, "abcd");
@@ -315,7 +315,7 @@ describe("an update is taken only if a reload of the room orders it alike", () =
   });
 
   it("inserts made concurrently at one place by real editors still go through, in the same order everywhere", async () => {
-    const server = await startServer({ main: DocumentParty });
+    const server = await startServer({ main: DocumentParty }, checked);
     const base = new Y.Doc();
     base.getText("text").insert(0, "ab");
     expect((await post(server, Y.encodeStateAsUpdate(base))).status).toBe(200);

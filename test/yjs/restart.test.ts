@@ -2,11 +2,10 @@
  * Documents survive a graceful restart, and — with durable acks — a SIGKILL of the server process:
  * every update the server acknowledged is there when it comes back.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { cleanupAll, connect, startServer } from "../helpers/server.js";
