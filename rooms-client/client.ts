@@ -75,9 +75,16 @@ const DEFAULT_CODECS: Codec[] = ["msgpack", "json"];
 /** Close codes after which reconnecting cannot help. */
 const FINAL_CODES = new Set<number>([RoomsCloseCode.BadRequest, RoomsCloseCode.Unauthorized]);
 
+/** Connects and resolves once the handshake is done; if the first connection fails, closes the client and rejects. */
 export function connect(url: string, options: ConnectOptions): Promise<RoomsClient> {
   const client = new RoomsClient(url, options);
-  return client.opened.then(() => client);
+  return client.opened.then(
+    () => client,
+    (error: unknown) => {
+      client.close(); // nobody holds it: it must not go on retrying
+      throw error;
+    },
+  );
 }
 
 export class RoomsClient {

@@ -4,6 +4,7 @@ import { connect, StateMirror, type RoomsClient, type RoomsClientEvent } from ".
 import { stateChecksum } from "../../src/rooms/wire/index.js";
 import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
 import { foreignInputs } from "../helpers/browser-bundle.js";
+import { closedPort } from "../cli/helpers.js";
 import { counter, type CounterState } from "./fixtures.js";
 import { startRooms } from "./helpers.js";
 
@@ -159,6 +160,22 @@ describe("yparty/rooms-client", () => {
     expect(mirror.snapshot({ state: { n: 2 }, seq: 5, checksum: stateChecksum({ n: 2 }) })).toBe("applied");
     expect(mirror.patch({ ops: [{ op: "replace", path: "/n", value: 3 }], seq: 7 })).toBe("resync");
     expect(mirror.state).toEqual({ n: 2 });
+  });
+
+  it("a first connection that fails rejects connect() and leaves nothing retrying", async () => {
+    const port = await closedPort();
+    let sockets = 0;
+    class CountingWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        sockets++;
+      }
+    }
+    await expect(
+      connect(`ws://127.0.0.1:${port}/rooms`, { token: "dev:ada", WebSocket: CountingWebSocket, backoff: { initialMs: 5, maxMs: 5 } }),
+    ).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // twenty backoff delays: no retry may come
+    expect(sockets).toBe(1);
   });
 
   it("bundles for the browser with no Node module", async () => {
