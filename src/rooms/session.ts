@@ -25,7 +25,7 @@ import { roomPartyName } from "./room-party.js";
 import { MATCHMAKER_ROOM, matchmakerPartyName } from "./matchmaker-party.js";
 import type { RoomDirectory } from "./directory.js";
 import type { RoomsLimits } from "./limits.js";
-import { CONTROL_CHARACTERS } from "./tokens.js";
+import { CONTROL_CHARACTERS } from "../runtime/index.js";
 
 /** What every session of one mount shares. */
 export interface SessionContext {

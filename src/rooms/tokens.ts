@@ -3,7 +3,7 @@
  * seed 002's `session.connect` and its REST API): the project's verifier, guarded, and the checks every player id
  * passes, since it names connections, storage keys and JSON Pointer paths.
  */
-import type { Logger } from "../runtime/index.js";
+import { CONTROL_CHARACTERS, type Logger } from "../runtime/index.js";
 
 /** Returns the player id for a token, or null (or undefined) to refuse it. */
 export type TokenVerifier = (token: string, context: { projectId: string; request: Request }) => string | null | undefined | Promise<string | null | undefined>;
@@ -12,9 +12,6 @@ export type TokenVerifier = (token: string, context: { projectId: string; reques
 export const devTokenVerifier: TokenVerifier = (token) => (token.startsWith("dev:") ? token.slice(4) : token) || null;
 
 export const MAX_PLAYER_ID_LENGTH = 128;
-/** C0, DEL and C1: invisible in logs, never a sensible name. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export type Verified = { player: string } | { refused: string };
 

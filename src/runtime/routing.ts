@@ -36,9 +36,9 @@ export function roomSubPath(pathname: string): string {
     .join("/");
 }
 
-// C0 controls, DEL and C1 controls: invisible in logs and URLs, never a sensible room name.
+/** C0, DEL and C1 controls: invisible in logs and URLs, never a sensible room id, party or player name. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 function validRoomId(segment: string, maxLength: number): string {
   const id = decodeSegment(segment, "room id");
