@@ -1,3 +1,7 @@
+/** Where the game's socket and REST API are mounted unless told otherwise (the config's `game.path`, `game.apiPath`). */
+export const DEFAULT_GAME_PATH = "/ws";
+export const DEFAULT_API_PATH = "/api";
+
 /** Every limit of the game protocol, with its default, in one place (documented in docs/game.md). */
 export interface GameLimits {
   /**

@@ -18,14 +18,13 @@ import { matchmakerParty } from "./matchmaker-party.js";
 import { playerParty } from "./player-party.js";
 import { chatParty } from "./chat-party.js";
 import { CHAT_PARTY, matchPartyName, matchmakerPartyName, PLAYER_PARTY, type GameShared } from "./parties.js";
-import { DEFAULT_GAME_LIMITS, type GameLimits } from "./limits.js";
+import { DEFAULT_API_PATH, DEFAULT_GAME_LIMITS, DEFAULT_GAME_PATH, type GameLimits } from "./limits.js";
 import type { ModeDefinition } from "./modes.js";
 import { acceptGameSocket } from "./connect.js";
 import { gameApi } from "./rest.js";
 import type { GameContext, GameSession } from "./session.js";
 
-export const DEFAULT_GAME_PATH = "/ws";
-export const DEFAULT_API_PATH = "/api";
+export { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "./limits.js";
 
 export interface GameOptions {
   /** Match name → `defineMatch(…)`. Names: letters, digits, `_`, `-` (at most 64). */

@@ -1,3 +1,6 @@
+/** Where `createServer({ sockets })` mounts the rooms protocol unless told otherwise (the config's `rooms.path`). */
+export const DEFAULT_ROOMS_PATH = "/rooms";
+
 /** Every limit of the rooms protocol, with its default, in one place (documented in docs/rooms.md). */
 export interface RoomsLimits {
   /** Bad frames after the handshake (each answered `error`); the one that reaches this closes the socket 4400. */

@@ -9,12 +9,12 @@ import { silentLogger, type PartyModule, type SocketHandler, type SocketHost } f
 import type { RoomType } from "./define.js";
 import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
-import { DEFAULT_ROOMS_LIMITS, type RoomsLimits } from "./limits.js";
+import { DEFAULT_ROOMS_LIMITS, DEFAULT_ROOMS_PATH, type RoomsLimits } from "./limits.js";
 import { matchmakerParty, matchmakerPartyName } from "./matchmaker-party.js";
 import { roomParty, roomPartyName } from "./room-party.js";
 import type { Session, SessionContext } from "./session.js";
 
-export const DEFAULT_ROOMS_PATH = "/rooms";
+export { DEFAULT_ROOMS_PATH } from "./limits.js";
 
 export interface RoomsOptions {
   /** Room type name → `defineRoomType(…)`. Names: letters, digits, `_`, `-` (at most 64). */

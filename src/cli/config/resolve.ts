@@ -5,8 +5,9 @@ import { parseDotenv } from "./dotenv.js";
 import { ConfigProblems, type Report } from "./problems.js";
 import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
 import { parseCron } from "../../runtime/cron-expression.js";
-import { DEFAULT_ROOMS_PATH } from "../../rooms/mount.js";
-import { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "../../game/mount.js";
+// The protocols' default paths only: the protocols themselves load when a config mounts them.
+import { DEFAULT_ROOMS_PATH } from "../../rooms/limits.js";
+import { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "../../game/limits.js";
 import { resolveLimits, type Limits } from "../../runtime/limits.js";
 import { resolveYjsLimits } from "../../yjs/defaults.js";
 import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
