@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { apiUrlFor, connect, GameRequestError, type GameClient, type GameFrame } from "../../game-client/index.js";
-import { closedPort } from "../cli/helpers.js";
+import { socketsOpenedByFailedConnect } from "../helpers/failed-connect.js";
 import { waitFor } from "../helpers/server.js";
 import { foreignInputs } from "../helpers/browser-bundle.js";
 
@@ -143,19 +143,9 @@ describe("yparty/game-client mechanics", () => {
   });
 
   it("a first connection that fails rejects connect() and leaves nothing retrying", async () => {
-    const port = await closedPort();
-    let sockets = 0;
-    class CountingWebSocket extends WebSocket {
-      constructor(url: string) {
-        super(url);
-        sockets++;
-      }
-    }
-    const error = await rejection(
-      connect(`ws://127.0.0.1:${port}/ws`, { token: "dev:ada", WebSocket: CountingWebSocket, backoff: { initialMs: 5, maxMs: 5 } }),
-    );
-    expect(error.kind).toBe("disconnected");
-    await new Promise((resolve) => setTimeout(resolve, 100)); // twenty backoff delays: no retry may come
+    const { error, sockets } = await socketsOpenedByFailedConnect((url, WebSocket, backoff) => connect(url, { token: "dev:ada", WebSocket, backoff }), "/ws");
+    expect(error).toBeInstanceOf(GameRequestError);
+    expect((error as GameRequestError).kind).toBe("disconnected");
     expect(sockets).toBe(1);
   });
 

@@ -4,7 +4,7 @@ import { connect, StateMirror, type RoomsClient, type RoomsClientEvent } from ".
 import { stateChecksum } from "../../src/rooms/wire/index.js";
 import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
 import { foreignInputs } from "../helpers/browser-bundle.js";
-import { closedPort } from "../cli/helpers.js";
+import { socketsOpenedByFailedConnect } from "../helpers/failed-connect.js";
 import { counter, type CounterState } from "./fixtures.js";
 import { startRooms } from "./helpers.js";
 
@@ -163,18 +163,11 @@ describe("yparty/rooms-client", () => {
   });
 
   it("a first connection that fails rejects connect() and leaves nothing retrying", async () => {
-    const port = await closedPort();
-    let sockets = 0;
-    class CountingWebSocket extends WebSocket {
-      constructor(url: string) {
-        super(url);
-        sockets++;
-      }
-    }
-    await expect(
-      connect(`ws://127.0.0.1:${port}/rooms`, { token: "dev:ada", WebSocket: CountingWebSocket, backoff: { initialMs: 5, maxMs: 5 } }),
-    ).rejects.toThrow();
-    await new Promise((resolve) => setTimeout(resolve, 100)); // twenty backoff delays: no retry may come
+    const { error, sockets } = await socketsOpenedByFailedConnect(
+      (url, WebSocket, backoff) => connect(url, { token: "dev:ada", WebSocket, backoff }),
+      "/rooms",
+    );
+    expect(error).toBeInstanceOf(Error);
     expect(sockets).toBe(1);
   });
 
