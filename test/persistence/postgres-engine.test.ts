@@ -38,7 +38,7 @@ describe("PostgreSQL engine", () => {
     // The transaction that inserted a row is its xmin: the 90 appends of the burst (one merged entry per room) share one.
     const rows = await query(url, "SELECT count(*) AS entries, count(DISTINCT xmin::text) AS transactions FROM doc_updates WHERE seq > 0");
     expect(rows[0]).toEqual({ entries: "30", transactions: "1" });
-    for (const [i, room] of rooms.entries()) expect(textOf(await storage.docs.load(room))).toBe("first 0 1 2 ");
+    for (const room of rooms) expect(textOf(await storage.docs.load(room))).toBe("first 0 1 2 ");
     // Room storage writes of rooms writing together share a transaction too.
     await Promise.all(rooms.map((room, i) => storage.kv(room).put("k", i)));
     expect((await query(url, "SELECT count(*) AS keys, count(DISTINCT xmin::text) AS transactions FROM room_kv"))[0]).toEqual({
