@@ -14,6 +14,11 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
   const logLevel = (str(values, "log-level") ?? "info") as LogLevel;
   if (!logLevels.includes(logLevel)) throw usageError(`--log-level must be one of ${logLevels.join(", ")}, got "${logLevel}".`);
   if (values.persist !== undefined && values["no-persist"] === true) throw usageError("--persist and --no-persist contradict each other.");
+  if (values.store !== undefined && (values.persist !== undefined || values["no-persist"] === true)) {
+    throw usageError(
+      `--store and --${values.persist !== undefined ? "persist" : "no-persist"} both say where the data lives: pass one (--store postgres://…: PostgreSQL; --persist <dir>: a LevelDB folder).`,
+    );
+  }
   const port = str(values, "port");
   const project = resolveProject({
     cwd: process.cwd(),
@@ -24,6 +29,7 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     ...(str(values, "host") !== undefined ? { host: str(values, "host") } : {}),
     ...(str(values, "persist") !== undefined ? { persist: str(values, "persist") } : {}),
     noPersist: values["no-persist"] === true,
+    ...(str(values, "store") !== undefined ? { store: str(values, "store") } : {}),
     vars: parseKeyValues("var", values.var as string[] | undefined),
     define: parseKeyValues("define", values.define as string[] | undefined),
     withEnv: values["with-env"] === true,
@@ -50,8 +56,19 @@ async function folderCommand(command: "doctor" | "repair", values: ParsedValues)
   return (await import("./repair.js")).repairCommand({ dir });
 }
 
+/** `migrate`: a LevelDB folder to PostgreSQL, both offline. */
+async function migrateCommand(values: ParsedValues): Promise<number> {
+  const from = str(values, "from");
+  const to = str(values, "to");
+  if (from === undefined || to === undefined) throw usageError("yparty migrate needs --from <leveldb folder> and --to postgres://….");
+  const { isPostgresUrl } = await import("../../persistence/pg/url.js");
+  if (!isPostgresUrl(to)) throw usageError(`yparty migrate: --to must be a PostgreSQL URL (postgres://user@host:5432/database), got "${to}".`);
+  const path = await import("node:path");
+  return (await import("./migrate.js")).migrateCommand({ from: path.resolve(from), to });
+}
+
 async function adminCommand(
-  command: Exclude<CommandName, "dev" | "start" | "doctor" | "repair">,
+  command: Exclude<CommandName, "dev" | "start" | "doctor" | "repair" | "migrate">,
   positionals: string[],
   values: ParsedValues,
 ): Promise<number> {
@@ -93,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
     const { command, positionals, values } = invocation;
     if (command === "dev" || command === "start") return await serverCommand(command, positionals, values);
     if (command === "doctor" || command === "repair") return await folderCommand(command, values);
+    if (command === "migrate") return await migrateCommand(values);
     return await adminCommand(command, positionals, values);
   } catch (error) {
     if (error instanceof CliError) {

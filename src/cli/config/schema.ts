@@ -30,6 +30,7 @@ export const configShape = object(
     define: recordOf(str),
     parties: recordOf(str),
     persist: oneOf(bool, str),
+    store: str,
     minify: bool,
     serve: oneOf(
       str,
@@ -111,6 +112,8 @@ export interface ConfigFile {
   define?: Record<string, string>;
   parties?: Record<string, string>;
   persist?: boolean | string;
+  /** yparty's own: a PostgreSQL database (`postgres://…`) instead of the LevelDB folder. */
+  store?: string;
   minify?: boolean;
   serve?: string | ServeFileConfig;
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };

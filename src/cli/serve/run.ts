@@ -35,6 +35,10 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
       `--host ${project.host} is not an address of this machine (${code}). Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`,
     );
   }
+  if (project.store && typeof code === "string" && code.startsWith("ERR_STORAGE")) {
+    // PostgreSQL: the message names the URL (without its password), why, and what to do.
+    return new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_LISTEN" : "ERR_USAGE", `${(error as Error).message} (--store)`);
+  }
   if (code === "ERR_STORAGE_LOCKED") {
     // The storage layer's message already says what to do; the flag is the CLI's part.
     return new CliError("ERR_LISTEN", `${(error as Error).message.replace(/\)$/, "")}: --persist <dir>).`);
@@ -77,7 +81,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       parties: first.parties,
       port: project.port,
       host: project.host,
-      persist: project.persist,
+      ...(project.store ? { store: project.store } : { persist: project.persist }),
       vars: project.vars,
       logger,
       routes: [admin.route, ...source.routes],
@@ -136,6 +140,7 @@ export async function runServer(options: RunOptions): Promise<number> {
     url: server.url,
     parties: source.description,
     persist: project.persist,
+    ...(project.store ? { store: server.storage.location } : {}),
     adminToken: token,
     ...(adminFile ? { adminFile } : {}),
     ...(project.serve ? { serve: project.serve.path } : {}),
@@ -151,7 +156,7 @@ export async function runServer(options: RunOptions): Promise<number> {
       url: server.url,
       ...(project.name ? { name: project.name } : {}),
       parties: source.description,
-      data: project.persist ? project.persist.dir : "memory",
+      data: project.store ? server.storage.location : project.persist ? project.persist.dir : "memory",
     });
   else process.stdout.write(banner(info));
   return exitCode;
