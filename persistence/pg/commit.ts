@@ -25,12 +25,17 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
   const rooms = [...new Set(ops.map((op) => op.room))].map(toText);
   // The usual batch, appends only, is one statement: one round trip, its own transaction, durable when it returns.
   if (ops.every((op) => op.kind === "insert")) {
-    const { rows } = await client.query<{ name: string; fence: string }>(fencedInsertSql, [rooms, ...insertColumns(ops as Array<OfKind<"insert">>)]);
+    // Named: prepared once per connection, not parsed and planned for every batch.
+    const { rows } = await client.query<{ name: string; fence: string }>({
+      name: "yparty-fenced-append",
+      text: fencedInsertSql,
+      values: [rooms, ...insertColumns(ops as Array<OfKind<"insert">>)],
+    });
     return refusedOf(ops, rows);
   }
   await client.query("BEGIN");
   try {
-    const { rows } = await client.query<{ name: string; fence: string }>(fencesSql, [rooms]);
+    const { rows } = await client.query<{ name: string; fence: string }>({ name: "yparty-fences", text: fencesSql, values: [rooms] });
     const refused = refusedOf(ops, rows);
     for (const layer of layers(ops.filter((op) => !refused.has(op.room)))) {
       for (const [kind, ofKind] of layer) await statements[kind](client, ofKind as never);
@@ -123,7 +128,7 @@ const removeSql = `WITH del AS (
   UPDATE doc_acks a SET updates = a.updates - s.updates, bytes = a.bytes - s.bytes FROM sums s WHERE a.doc = s.doc`;
 
 const statements: { [K in Kind]: (client: PoolClient, ops: Array<OfKind<K>>) => Promise<unknown> } = {
-  insert: (client, ops) => client.query(insertSql, insertColumns(ops)),
+  insert: (client, ops) => client.query({ name: "yparty-append", text: insertSql, values: insertColumns(ops) }),
   remove: (client, ops) => client.query(removeSql, [roomsOf(ops), ops.map((op) => op.entryFence), ops.map((op) => op.seq)]),
   drop: (client, ops) => {
     const docs = roomsOf(ops);
