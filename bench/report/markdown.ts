@@ -30,7 +30,6 @@ function peerCell(row: Row, variant: YpartyVariant): string {
 const VARIANT_NAMES: Record<YpartyVariant, string> = {
   "yparty-memory": "mem",
   "yparty-leveldb": "LevelDB",
-  "yparty-postgres": "PostgreSQL",
   "yparty-cli-memory": "start --no-persist",
   "yparty-cli-leveldb": "start --persist",
 };

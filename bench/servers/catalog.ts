@@ -54,13 +54,7 @@ export const SERVERS: readonly ServerSpec[] = [
 ];
 
 /** The yparty variants, in report order: each gets ratios to the best peer and to the relay. */
-export const YPARTY_VARIANTS = [
-  "yparty-memory",
-  "yparty-leveldb",
-  "yparty-postgres",
-  "yparty-cli-memory",
-  "yparty-cli-leveldb",
-] as const satisfies readonly ServerId[];
+export const YPARTY_VARIANTS = ["yparty-memory", "yparty-leveldb", "yparty-cli-memory", "yparty-cli-leveldb"] as const satisfies readonly ServerId[];
 export type YpartyVariant = (typeof YPARTY_VARIANTS)[number];
 
 export const serverById = (id: ServerId): ServerSpec => {
