@@ -33,12 +33,12 @@ export const setProfileFlags = (flagsFor: (spec: ServerSpec) => string[]): void 
   profileFlagsFor = flagsFor;
 };
 
-/** The child's command line: `node [flags] <script or bundle> [--dir d]`, or `node [flags] bin/yparty.js start …` in `cwd`. */
+/** The child's command line: `node [flags] <script or bundle> [args] [--dir d]`, or `node [flags] bin/yparty.js start …` in `cwd`. */
 async function childCommand(spec: ServerSpec, dir: string | undefined, cwd: string | undefined): Promise<ChildCommand> {
   const flags = profileFlagsFor(spec);
   if ("cli" in spec.launch) return { argv: [...flags, ...cliArgs(dir)], cwd, readyPort: cliReadyPort };
-  const { script } = spec.launch;
-  return scriptCommand(script, dir ? ["--dir", dir] : [], flags, flags.length > 0 ? await bundledEntry(script) : undefined);
+  const { script, args = [] } = spec.launch;
+  return scriptCommand(script, [...args, ...(dir ? ["--dir", dir] : [])], flags, flags.length > 0 ? await bundledEntry(script) : undefined);
 }
 
 export async function startTarget(spec: ServerSpec): Promise<Target> {

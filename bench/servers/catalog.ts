@@ -1,14 +1,22 @@
 /** The servers under test: how to start each, how its clients frame messages, what it can do. */
 import type { FramingId } from "../client/framing.js";
 
-export type ServerId = "relay" | "y-websocket" | "hocuspocus" | "yparty-memory" | "yparty-leveldb" | "yparty-cli-memory" | "yparty-cli-leveldb";
+export type ServerId =
+  | "relay"
+  | "y-websocket"
+  | "hocuspocus"
+  | "yparty-memory"
+  | "yparty-leveldb"
+  | "yparty-leveldb-strict"
+  | "yparty-cli-memory"
+  | "yparty-cli-leveldb";
 
 /**
  * How the child starts: a script under bench/servers/ run with `node --import tsx` (the peers, the relay and
  * yparty's `createServer` in process), or yparty's CLI as users run it: `node bin/yparty.js start` on the built
- * dist/ (`npm run build`), in an empty folder (no config: every room a Yjs document).
+ * dist/ (`npm run build`), in an empty folder (no config: every room a Yjs document). `args` go to the script.
  */
-export type Launch = { script: string } | { cli: true };
+export type Launch = { script: string; args?: readonly string[] } | { cli: true };
 
 export interface ServerSpec {
   id: ServerId;
@@ -29,6 +37,16 @@ export const SERVERS: readonly ServerSpec[] = [
   { id: "hocuspocus", label: "Hocuspocus", launch: { script: "hocuspocus.ts" }, framing: "hocuspocus", hasDocument: true, persistent: false, peer: true },
   { id: "yparty-memory", label: "yparty (memory)", launch: { script: "yparty.ts" }, framing: "yparty", hasDocument: true, persistent: false, peer: false },
   { id: "yparty-leveldb", label: "yparty (LevelDB)", launch: { script: "yparty.ts" }, framing: "yparty", hasDocument: true, persistent: true, peer: false },
+  // Strict durability (a change reaches the others once it is stored): its fan-out p99 against yparty-leveldb's.
+  {
+    id: "yparty-leveldb-strict",
+    label: "yparty (LevelDB, strict)",
+    launch: { script: "yparty.ts", args: ["--durability", "strict"] },
+    framing: "yparty",
+    hasDocument: true,
+    persistent: true,
+    peer: false,
+  },
   { id: "yparty-cli-memory", label: "yparty start --no-persist", launch: { cli: true }, framing: "yparty", hasDocument: true, persistent: false, peer: false },
   { id: "yparty-cli-leveldb", label: "yparty start --persist", launch: { cli: true }, framing: "yparty", hasDocument: true, persistent: true, peer: false },
 ];

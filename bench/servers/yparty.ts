@@ -1,6 +1,7 @@
 /**
  * yparty's built-in Yjs party, as `yparty start` runs it: `--dir <folder>` stores on LevelDB there,
- * otherwise everything stays in memory. Logging is kept to errors, as the peers run quiet.
+ * otherwise everything stays in memory; `--durability strict` sends a change to the others only once it is stored.
+ * Logging is kept to errors, as the peers run quiet.
  */
 import { createLogger, createServer } from "../../src/runtime/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
@@ -8,11 +9,14 @@ import { announceReady, closeOnSignals } from "./lifecycle.js";
 
 const dirFlag = process.argv.indexOf("--dir");
 const dir = dirFlag >= 0 ? process.argv[dirFlag + 1] : undefined;
+const durabilityFlag = process.argv.indexOf("--durability");
+const durability = durabilityFlag >= 0 ? (process.argv[durabilityFlag + 1] as "fast" | "strict") : undefined;
 
 const server = createServer({
   parties: { main: DocumentParty },
   port: 0,
   persist: dir ? { dir } : false,
+  ...(durability ? { durability } : {}),
   logger: createLogger({ level: "error" }),
 });
 const { port } = await server.listen();
