@@ -92,6 +92,7 @@ export class MemoryDocStore implements DocStore {
     const { run } = log;
     if (run.length === 0) return;
     log.run = [];
+    if (run.length === 1) return void log.entries.push({ clock: log.nextClock++, update: run[0]! }); // the usual turn: one update
     for (let at = 0; at < run.length; at += defaults.maxUpdatesPerEntry) {
       for (const entry of entriesOfRun(run.slice(at, at + defaults.maxUpdatesPerEntry))) log.entries.push({ clock: log.nextClock++, update: entry });
     }
