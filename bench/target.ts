@@ -35,15 +35,15 @@ export const setProfileFlags = (flagsFor: (spec: ServerSpec) => string[]): void 
 };
 
 /**
- * The child's command line: `node [flags] <script or bundle> [--dir d | --store url]`, or `node [flags] bin/yparty.js
- * start …` in `cwd`.
+ * The child's command line: `node [flags] <script or bundle> [args] [--dir d | --store url]`, or `node [flags]
+ * bin/yparty.js start …` in `cwd`.
  */
 async function childCommand(spec: ServerSpec, dir: string | undefined, cwd: string | undefined, store: string | undefined): Promise<ChildCommand> {
   const flags = profileFlagsFor(spec);
   if ("cli" in spec.launch) return { argv: [...flags, ...cliArgs(dir)], cwd, readyPort: cliReadyPort };
-  const { script } = spec.launch;
-  const args = dir ? ["--dir", dir] : store ? ["--store", store] : [];
-  return scriptCommand(script, args, flags, flags.length > 0 ? await bundledEntry(script) : undefined);
+  const { script, args = [] } = spec.launch;
+  const where = dir ? ["--dir", dir] : store ? ["--store", store] : [];
+  return scriptCommand(script, [...args, ...where], flags, flags.length > 0 ? await bundledEntry(script) : undefined);
 }
 
 export async function startTarget(spec: ServerSpec): Promise<Target> {

@@ -56,6 +56,12 @@ class DocLog implements Writer<BatchOp> {
   holds = 0;
   /** The log's end as the batch being committed leaves it (set by `seal`), for the ack journal. */
   sealed: LogEnd | null = null;
+  /**
+   * The whole log as the last read of its state found it, with that state: a load right after (a GET of an unloaded
+   * document asks whether it is stored, then loads it) takes it instead of reading the log again. Kept until the end
+   * of the turn of the event loop, and used only while the state is still what it was read as.
+   */
+  #lastRead: { entries: LogEntry[]; lastClock: number; updates: number } | null = null;
   /** Its keys, the name encoded once (every append writes both). */
   readonly updateKey: (clock: number) => Uint8Array;
   readonly #ackedKey: Uint8Array;
@@ -108,15 +114,36 @@ class DocLog implements Writer<BatchOp> {
     return this.#state;
   }
 
-  async #read(): Promise<LogState> {
-    const entries = await this.db.iterator(keys.logRange(this.name)).all();
-    const last = entries.at(-1);
-    return {
-      lastClock: last ? keys.clockOfKey(last[0]) : -1,
-      updates: entries.length,
-      bytes: entries.reduce((sum, [, value]) => sum + value.byteLength, 0),
-    };
+  /** The log as the last read of its state found it, if nothing was written since (see `#lastRead`). */
+  async takeLastRead(): Promise<LogEntry[] | undefined> {
+    const read = this.#lastRead;
+    this.#lastRead = null;
+    const state = read && (await this.#state?.catch(() => undefined));
+    return state && state.lastClock === read.lastClock && state.updates === read.updates ? read.entries : undefined;
   }
+
+  async #read(): Promise<LogState> {
+    const entries = await readLogEntries(this.db, this.name);
+    const last = entries.at(-1);
+    const state = {
+      lastClock: last ? last.clock : -1,
+      updates: entries.length,
+      bytes: entries.reduce((sum, entry) => sum + entry.update.byteLength, 0),
+    };
+    if (this.#lastRead === null) setImmediate(() => void (this.#lastRead = null));
+    this.#lastRead = { entries, lastClock: state.lastClock, updates: state.updates };
+    return state;
+  }
+}
+
+/** A document's whole log, in clock order. */
+async function readLogEntries(db: ByteDb, name: string): Promise<LogEntry[]> {
+  const entries = await db.iterator(keys.logRange(name)).all();
+  // LevelDB hands out Buffers; callers get plain Uint8Arrays, as from the memory engine.
+  return entries.map(([key, value]) => ({
+    clock: keys.clockOfKey(key),
+    update: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+  }));
 }
 
 /**
@@ -153,7 +180,8 @@ export class LevelDocStore implements DocStore {
   async #load(log: DocLog, name: string): Promise<Uint8Array | null> {
     const generation = log.generation;
     const version = log.version;
-    const [entries, meta] = await Promise.all([this.#readLog(name), this.#readMeta(name)]);
+    // A GET of an unloaded document has just read the whole log to learn whether it is stored: read once.
+    const [entries, meta] = await Promise.all([log.takeLastRead().then((read) => read ?? this.#readLog(name)), this.#readMeta(name)]);
     await this.#refuseDamaged(name, entries, meta);
     // The room asks for the log's size right after loading: no second read of the whole log for it.
     if (log.generation === generation) log.knowFrom(entries, version);
@@ -379,12 +407,7 @@ export class LevelDocStore implements DocStore {
 
   async #readLog(name: string): Promise<LogEntry[]> {
     try {
-      const entries = await this.db.iterator(keys.logRange(name)).all();
-      // LevelDB hands out Buffers; callers get plain Uint8Arrays, as from the memory engine.
-      return entries.map(([key, value]) => ({
-        clock: keys.clockOfKey(key),
-        update: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
-      }));
+      return await readLogEntries(this.db, name);
     } catch (error) {
       throw readError(docSubject(name), this.options.location, error);
     }

@@ -1,65 +1,68 @@
 import { entriesOfRun } from "./append-entries.js";
 import { defaults } from "./defaults.js";
 import { closedError, docSubject } from "./errors.js";
-import { GroupCommitter, type Writer } from "./group-commit.js";
 import { compactLog, mergeLog, type LogEntry } from "./merge.js";
 import type { DocStats, DocStore } from "./types.js";
 
-/** A change to the logs, applied when its batch commits (in batch order, synchronously). */
-type Apply = () => void;
+/** What every append answers: nothing waits for a disk, and one shared promise costs no allocation per update. */
+const STORED = Promise.resolve();
 
-class MemoryLog implements Writer<Apply> {
+class MemoryLog {
   entries: LogEntry[] = [];
   nextClock = 0;
-  seal = (): Apply[] => [];
-  failed = (): void => {};
+  /** Appends of this turn of the event loop, not yet an entry: they become entries together, as a batch's run does. */
+  run: Uint8Array[] = [];
 }
 
 /**
- * DocStore in memory, for tests and `--no-persist`. Same contract as the LevelDB engine, through the same group
- * committer (appends merged per run, order kept per document); nothing survives a restart.
+ * DocStore in memory, for tests and `--no-persist`. Same contract as the LevelDB engine, with nothing to wait for: every
+ * operation applies when it is called (so order is the order of calls), and the appends of one turn of the event loop
+ * become log entries together, merged per `defaults.maxUpdatesPerEntry` as a group commit's run is (append-entries.ts).
+ * No queue, promise or batch per update: this is the store of `--no-persist` rooms, on their hot path.
  */
 export class MemoryDocStore implements DocStore {
-  /** Kept after a delete (emptied), so the document's queued writes and later ones stay on one writer. */
+  /** Kept after a delete (emptied). */
   readonly #logs = new Map<string, MemoryLog>();
-  readonly #committer = new GroupCommitter<Apply, MemoryLog>({
-    commit: async (ops) => ops.forEach((apply) => apply()),
-    maxJobsPerBatch: defaults.maxJobsPerBatch,
-    maxItemsPerRun: defaults.maxUpdatesPerEntry,
-    commitIntervalMs: 0, // no fsync to spare
-  });
+  /** Logs with appends not yet made entries; they are made at the end of the turn (or when the log is read first). */
+  readonly #withRuns = new Set<MemoryLog>();
+  readonly #endRuns = (): void => {
+    for (const log of this.#withRuns) this.#endRun(log);
+  };
   #closed = false;
 
   async load(name: string): Promise<Uint8Array | null> {
-    const merged = mergeLog(this.#logs.get(name)?.entries ?? []).merged;
+    const merged = mergeLog(this.#entries(name)).merged;
     return merged && Uint8Array.from(merged);
   }
 
-  async append(name: string, update: Uint8Array): Promise<void> {
+  append(name: string, update: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError(docSubject(name), "memory"));
     const log = this.#open(name);
-    return this.#committer.add(log, Uint8Array.from(update), (run) =>
-      entriesOfRun(run).map((entry) => () => void log.entries.push({ clock: log.nextClock++, update: entry })),
-    );
+    if (log.run.length === 0) {
+      if (this.#withRuns.size === 0) void STORED.then(this.#endRuns);
+      this.#withRuns.add(log);
+    }
+    log.run.push(Uint8Array.from(update)); // the caller may reuse its buffer
+    return STORED;
   }
 
   async compact(name: string, state?: Uint8Array): Promise<void> {
     const log = this.#open(name);
-    const given = state && Uint8Array.from(state);
-    // Merged when it applies: every append queued before this call has landed then, none queued after it.
-    return this.#committer.enqueue(log, () => [
-      () => {
-        const snapshot = given ?? compactLog(log.entries).merged;
-        if (snapshot) log.entries = [{ clock: log.nextClock++, update: snapshot }];
-      },
-    ]);
+    // Every append made before this call is in the entries now, none made after it.
+    const snapshot = state ? Uint8Array.from(state) : compactLog(this.#entries(name)).merged;
+    this.#endRun(log);
+    if (snapshot) log.entries = [{ clock: log.nextClock++, update: snapshot }];
   }
 
   async delete(name: string): Promise<void> {
     const log = this.#open(name);
-    return this.#committer.enqueue(log, () => [() => void (log.entries = [])]);
+    log.run = [];
+    this.#withRuns.delete(log);
+    log.entries = [];
   }
 
   async names(): Promise<string[]> {
+    this.#endRuns();
     return [...this.#logs]
       .filter(([, log]) => log.entries.length > 0)
       .map(([name]) => name)
@@ -67,12 +70,32 @@ export class MemoryDocStore implements DocStore {
   }
 
   async stats(name: string): Promise<DocStats> {
-    const entries = this.#logs.get(name)?.entries ?? [];
+    const entries = this.#entries(name);
     return { updates: entries.length, bytes: entries.reduce((sum, e) => sum + e.update.byteLength, 0) };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+  }
+
+  /** The log's entries, with this turn's appends among them. */
+  #entries(name: string): LogEntry[] {
+    const log = this.#logs.get(name);
+    if (!log) return [];
+    this.#endRun(log);
+    return log.entries;
+  }
+
+  /** Makes the log's waiting appends entries: runs of at most `maxUpdatesPerEntry`, each merged into one. */
+  #endRun(log: MemoryLog): void {
+    this.#withRuns.delete(log);
+    const { run } = log;
+    if (run.length === 0) return;
+    log.run = [];
+    if (run.length === 1) return void log.entries.push({ clock: log.nextClock++, update: run[0]! }); // the usual turn: one update
+    for (let at = 0; at < run.length; at += defaults.maxUpdatesPerEntry) {
+      for (const entry of entriesOfRun(run.slice(at, at + defaults.maxUpdatesPerEntry))) log.entries.push({ clock: log.nextClock++, update: entry });
+    }
   }
 
   #open(name: string): MemoryLog {

@@ -1,7 +1,7 @@
 /** The Markdown report: one table of every figure per server, then yparty's ratios to the best peer and to the relay. */
 import { SERVERS, YPARTY_VARIANTS, type YpartyVariant } from "../servers/catalog.js";
 import { round } from "../stats.js";
-import { LEVELDB_FANOUT_CPU_MAX, LEVELDB_THROUGHPUT_COST_MAX } from "./metrics.js";
+import { LEVELDB_FANOUT_CPU_MAX, LEVELDB_THROUGHPUT_COST_MAX, STRICT_P99_ADDED_MAX_MS } from "./metrics.js";
 import type { Row, Summary } from "./summary.js";
 
 export interface RunInfo {
@@ -80,6 +80,14 @@ export function renderMarkdown(summary: Summary, info: RunInfo): string {
     lines.push(
       `LevelDB against memory, ${cost.label}: throughput cost ${throughput}${mark(cost.throughput.met)} (target ≤ ${LEVELDB_THROUGHPUT_COST_MAX * 100} %), ` +
         `fan-out server CPU ${times(cost.fanoutCpu.value, cost.fanoutCpu.met)} (target ≤ ${LEVELDB_FANOUT_CPU_MAX}×)  `,
+    );
+  }
+  const strict = summary.strictCost;
+  if (strict.addedMs !== null) {
+    lines.push(
+      `Strict durability, LevelDB in process: fan-out p99 ${show(strict.p99Ms.strict)} ms against ${show(strict.p99Ms.fast)} ms by default ` +
+        `(${strict.addedMs >= 0 ? "+" : ""}${show(strict.addedMs)} ms${mark(strict.met)}, target ≤ +${STRICT_P99_ADDED_MAX_MS} ms), ` +
+        `fan-out server CPU ${times(strict.cpuRatio, null)} of the default  `,
     );
   }
   if (summary.errors.length > 0) {

@@ -133,6 +133,8 @@ export const LEVELDB_FANOUT_CPU_MAX = 1.15;
 
 /** LevelDB may cost at most this share of in-memory throughput (issue 7). */
 export const LEVELDB_THROUGHPUT_COST_MAX = 0.2;
+/** Issue 13: strict durability adds at most this to the fan-out p99 on LevelDB (strict against the default). */
+export const STRICT_P99_ADDED_MAX_MS = 3;
 
 export function meets(op: "<=" | ">=" | "<", value: number, limit: number): boolean {
   if (!Number.isFinite(value)) return false;

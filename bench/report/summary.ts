@@ -5,7 +5,7 @@
 import type { Metrics } from "../scenarios/types.js";
 import { SERVERS, YPARTY_VARIANTS, type ServerId, type YpartyVariant } from "../servers/catalog.js";
 import { median } from "../stats.js";
-import { LEVELDB_FANOUT_CPU_MAX, LEVELDB_THROUGHPUT_COST_MAX, METRICS, meets, type MetricDef, type Target } from "./metrics.js";
+import { LEVELDB_FANOUT_CPU_MAX, LEVELDB_THROUGHPUT_COST_MAX, METRICS, STRICT_P99_ADDED_MAX_MS, meets, type MetricDef, type Target } from "./metrics.js";
 
 export interface RunRecord {
   run: number;
@@ -38,9 +38,19 @@ export interface LevelDbCost {
   fanoutCpu: { value: number | null; met: boolean | null };
 }
 
+/** Strict durability on LevelDB (in process) against the default: what it adds to the fan-out p99 (issue 13: ≤ 3 ms). */
+export interface StrictCost {
+  p99Ms: { fast: number | null; strict: number | null };
+  addedMs: number | null;
+  met: boolean | null;
+  /** Fan-out server CPU, strict / default. */
+  cpuRatio: number | null;
+}
+
 export interface Summary {
   rows: Row[];
   leveldbCosts: LevelDbCost[];
+  strictCost: StrictCost;
   errors: RunRecord[];
 }
 
@@ -101,5 +111,16 @@ export function summarize(records: readonly RunRecord[]): Summary {
       fanoutCpu: { value: cpu, met: cpu === null ? null : cpu <= LEVELDB_FANOUT_CPU_MAX },
     };
   });
-  return { rows, leveldbCosts, errors: records.filter((record) => record.error) };
+  return { rows, leveldbCosts, strictCost: strictCost(records), errors: records.filter((record) => record.error) };
+}
+
+function strictCost(records: readonly RunRecord[]): StrictCost {
+  const fast = medianOf(records, "yparty-leveldb", "fanout", "p99Ms");
+  const strict = medianOf(records, "yparty-leveldb-strict", "fanout", "p99Ms");
+  const addedMs = fast === null || strict === null ? null : strict - fast;
+  const cpuRatio = ratioTo(
+    medianOf(records, "yparty-leveldb-strict", "fanout", "serverCpuPercent"),
+    medianOf(records, "yparty-leveldb", "fanout", "serverCpuPercent"),
+  );
+  return { p99Ms: { fast, strict }, addedMs, met: addedMs === null ? null : addedMs <= STRICT_P99_ADDED_MAX_MS, cpuRatio };
 }

@@ -8,15 +8,16 @@ export type ServerId =
   | "yparty-memory"
   | "yparty-leveldb"
   | "yparty-postgres"
+  | "yparty-leveldb-strict"
   | "yparty-cli-memory"
   | "yparty-cli-leveldb";
 
 /**
  * How the child starts: a script under bench/servers/ run with `node --import tsx` (the peers, the relay and
  * yparty's `createServer` in process), or yparty's CLI as users run it: `node bin/yparty.js start` on the built
- * dist/ (`npm run build`), in an empty folder (no config: every room a Yjs document).
+ * dist/ (`npm run build`), in an empty folder (no config: every room a Yjs document). `args` go to the script.
  */
-export type Launch = { script: string } | { cli: true };
+export type Launch = { script: string; args?: readonly string[] } | { cli: true };
 
 export interface ServerSpec {
   id: ServerId;
@@ -47,6 +48,16 @@ export const SERVERS: readonly ServerSpec[] = [
     hasDocument: true,
     persistent: false,
     postgres: true,
+    peer: false,
+  },
+  // Strict durability (a change reaches the others once it is stored): its fan-out p99 against yparty-leveldb's.
+  {
+    id: "yparty-leveldb-strict",
+    label: "yparty (LevelDB, strict)",
+    launch: { script: "yparty.ts", args: ["--durability", "strict"] },
+    framing: "yparty",
+    hasDocument: true,
+    persistent: true,
     peer: false,
   },
   { id: "yparty-cli-memory", label: "yparty start --no-persist", launch: { cli: true }, framing: "yparty", hasDocument: true, persistent: false, peer: false },

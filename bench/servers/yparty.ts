@@ -1,6 +1,7 @@
 /**
  * yparty's built-in Yjs party, as `yparty start` runs it: `--dir <folder>` stores on LevelDB there, `--store <url>`
- * in PostgreSQL, otherwise everything stays in memory. Logging is kept to errors, as the peers run quiet.
+ * in PostgreSQL, otherwise everything stays in memory; `--durability strict` sends a change to the others only once
+ * it is stored. Logging is kept to errors, as the peers run quiet.
  */
 import { createLogger, createServer } from "../../src/runtime/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
@@ -10,11 +11,14 @@ const dirFlag = process.argv.indexOf("--dir");
 const dir = dirFlag >= 0 ? process.argv[dirFlag + 1] : undefined;
 const storeFlag = process.argv.indexOf("--store");
 const store = storeFlag >= 0 ? process.argv[storeFlag + 1] : undefined;
+const durabilityFlag = process.argv.indexOf("--durability");
+const durability = durabilityFlag >= 0 ? (process.argv[durabilityFlag + 1] as "fast" | "strict") : undefined;
 
 const server = createServer({
   parties: { main: DocumentParty },
   port: 0,
   ...(store ? { store } : { persist: dir ? { dir } : false }),
+  ...(durability ? { durability } : {}),
   logger: createLogger({ level: "error" }),
 });
 const { port } = await server.listen();

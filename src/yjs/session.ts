@@ -439,9 +439,9 @@ export class DocumentSession {
    * the order they were queued).
    */
   #whenVisible(peer: Peer | null, frame: Uint8Array, others = false): void {
+    if (!this.#strict || !this.#log) return others ? this.#broadcast(frame, peer) : peer!.send(frame);
     const send = others ? () => this.#broadcast(frame, peer) : () => peer!.send(frame);
-    if (this.#strict && this.#log) void this.#log.whenDurable().then(send, ignore);
-    else send();
+    void this.#log.whenDurable().then(send, ignore);
   }
 
   /**
@@ -475,9 +475,12 @@ export class DocumentSession {
     settlePending(this.#doc);
     const { pendingStructs, pendingDs } = this.#doc.store;
     const structs = pendingStructs?.update ?? null;
-    if (structs !== null && structs !== this.#storedPending.structs) this.#log?.append(Y.convertUpdateFormatV2ToV1(structs));
-    if (pendingDs !== null && pendingDs !== this.#storedPending.ds) this.#log?.append(Y.convertUpdateFormatV2ToV1(pendingDs));
-    this.#storedPending = { structs, ds: pendingDs };
+    const stored = this.#storedPending;
+    if (structs === stored.structs && pendingDs === stored.ds) return; // the usual transaction: nothing pending, before or after
+    if (structs !== null && structs !== stored.structs) this.#log?.append(Y.convertUpdateFormatV2ToV1(structs));
+    if (pendingDs !== null && pendingDs !== stored.ds) this.#log?.append(Y.convertUpdateFormatV2ToV1(pendingDs));
+    stored.structs = structs;
+    stored.ds = pendingDs;
   };
 
   readonly #onAwarenessUpdate = (change: AwarenessChange, origin: unknown) => {

@@ -10,6 +10,9 @@ import type { Logger } from "../runtime/log.js";
 import { APPEND_RETRY_BASE_MS, APPEND_RETRY_MAX_MS } from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
 
+/** Scheduling through a settled promise costs less than `queueMicrotask` (an AsyncResource per call). */
+const SETTLED = Promise.resolve();
+
 interface Waiter {
   /** Resolved once every update up to this one (counted from 1) is stored. */
   upTo: number;
@@ -120,15 +123,15 @@ export class UpdateLog {
     this.#failing = undefined;
     const storedUpTo = this.#unstored[0] ? this.#unstored[0].first - 1 : this.#appended;
     while (this.#waiters[0] && this.#waiters[0].upTo <= storedUpTo) this.#waiters.shift()!.resolve();
-    if (this.#landedBytes === 0) queueMicrotask(() => this.#reportLanded());
+    if (this.#landedBytes === 0) void SETTLED.then(this.#reportLanded); // appends that land together are reported once
     for (const update of chunk.updates) this.#landedBytes += update.byteLength;
   }
 
-  #reportLanded(): void {
+  readonly #reportLanded = (): void => {
     const bytes = this.#landedBytes;
     this.#landedBytes = 0;
     this.options.onAppended?.(bytes);
-  }
+  };
 
   #failed(chunk: Chunk, error: Error): void {
     if (!this.#unstored.includes(chunk)) return;

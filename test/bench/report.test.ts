@@ -22,6 +22,8 @@ const records: RunRecord[] = [
   fanout("yparty-memory", 12, 4.8),
   fanout("yparty-cli-memory", 15, 6),
   fanout("yparty-cli-leveldb", 18, 7),
+  fanout("yparty-leveldb", 16, 5),
+  fanout("yparty-leveldb-strict", 17, 9),
   startup("yparty-cli-memory", 250),
   startup("yparty-memory", 900),
 ];
@@ -38,7 +40,7 @@ describe("bench report", () => {
     expect(cpu.relayMet["yparty-memory"]).toBe(true);
     expect(cpu.relayRatios["yparty-cli-memory"]).toBeCloseTo(1.5);
     expect(cpu.relayMet["yparty-cli-memory"]).toBe(false);
-    expect(cpu.relayRatios["yparty-leveldb"]).toBeNull(); // not run
+    expect(cpu.relayRatios["yparty-cli-leveldb"]).toBeCloseTo(1.8);
   });
 
   it("holds only yparty start to the start-up target, and compares LevelDB's fan-out CPU with memory per way of starting", () => {
@@ -50,12 +52,22 @@ describe("bench report", () => {
     expect(cli.fanoutCpu.met).toBe(false);
   });
 
+  it("measures what strict durability adds to LevelDB's fan-out p99 against the default, judged against +3 ms", () => {
+    expect(summary.strictCost.p99Ms).toEqual({ fast: 5, strict: 9 });
+    expect(summary.strictCost.addedMs).toBe(4);
+    expect(summary.strictCost.met).toBe(false);
+    expect(summary.strictCost.cpuRatio).toBeCloseTo(17 / 16);
+    expect(renderMarkdown(summary, INFO)).toContain(
+      "Strict durability, LevelDB in process: fan-out p99 9 ms against 5 ms by default (+4 ms ✗, target ≤ +3 ms)",
+    );
+  });
+
   it("prints the relay ratio columns and targets in the Markdown", () => {
     const markdown = renderMarkdown(summary, INFO);
     expect(markdown).toContain(
       "| metric | mem / best peer | mem / relay | LevelDB / best peer | LevelDB / relay | start --no-persist / best peer | start --no-persist / relay |",
     );
-    expect(markdown).toMatch(/\| fan-out server CPU \| 0\.6× ✗ \| 1\.2× ✓ \| n\/a \| n\/a \| 0\.75× ✗ \| 1\.5× ✗ \|/);
+    expect(markdown).toMatch(/\| fan-out server CPU \| 0\.6× ✗ \| 1\.2× ✓ \| 0\.8× ✗ \| 1\.6× ✗ \| 0\.75× ✗ \| 1\.5× ✗ \|/);
     expect(markdown).toContain("≤ 1.3× relay");
     expect(markdown).toContain("LevelDB against memory, yparty start:");
   });

@@ -20,6 +20,15 @@ function countingEntryReads(level: Level<Uint8Array, Uint8Array>): { db: ByteDb;
   return { db, reads: () => reads };
 }
 
+/** The real LevelDB, counting reads of the whole log of `name` (not of its other keys). */
+function countingLogReads(level: Level<Uint8Array, Uint8Array>, name: string): { db: ByteDb; reads: () => number } {
+  const log = Buffer.from(logRange(name).gte);
+  const counting = countingEntryReads(level);
+  let reads = 0;
+  const db: ByteDb = { ...counting.db, iterator: (range) => (range.gte && log.equals(range.gte) && reads++, counting.db.iterator(range)) };
+  return { db, reads: () => reads };
+}
+
 /** Engines over a real LevelDB wrapped so single batches can be held or failed. */
 describe("LevelDB engine under slow and failing writes", () => {
   let dir: string;
@@ -168,6 +177,27 @@ describe("LevelDB engine under slow and failing writes", () => {
     expect(textOf(await docs.load("doc-0"))).toBe("abc");
     expect((await docs.stats("doc-0")).updates).toBe(3);
     expect(docs.logsKept).toBe(3);
+  });
+
+  it("loads a document right after telling whether it is stored with one read of its log (a GET of an unloaded room)", async () => {
+    const writer = new Y.Doc();
+    await new LevelDocStore(level, { location: dir }).append("main/doc", textUpdate(writer, "stored"));
+    const { db, reads } = countingLogReads(level, "main/doc");
+    const docs = new LevelDocStore(db, { location: dir });
+    expect((await docs.stats("main/doc")).updates).toBe(1);
+    expect(textOf(await docs.load("main/doc"))).toBe("stored");
+    expect(reads()).toBe(1);
+  });
+
+  it("reads the log again for a load when a write came after the read that told whether it is stored", async () => {
+    const writer = new Y.Doc();
+    await new LevelDocStore(level, { location: dir }).append("main/doc", textUpdate(writer, "one "));
+    const { db, reads } = countingLogReads(level, "main/doc");
+    const docs = new LevelDocStore(db, { location: dir });
+    expect((await docs.stats("main/doc")).updates).toBe(1);
+    await docs.append("main/doc", textUpdate(writer, "two"));
+    expect(textOf(await docs.load("main/doc"))).toBe("one two");
+    expect(reads()).toBe(2);
   });
 
   it("keeps the state of a document a live room keeps, however many others are used, until it is released", async () => {

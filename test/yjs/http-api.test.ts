@@ -53,6 +53,17 @@ describe("headless HTTP API", () => {
     expect(await server.server.storage.docs.names()).not.toContain("main/nobody");
   });
 
+  it("refuses a POST of a non-update to a room not loaded with 400, storing nothing: the room still has no document", async () => {
+    await start();
+    const res = await post(`${server.url}/parties/main/untouched`, Uint8Array.of(5, 200, 17, 3, 9, 9, 9));
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 400,
+      body: { error: { code: "ERR_INVALID_UPDATE", message: expect.any(String) } },
+    });
+    expect((await fetch(`${server.url}/parties/main/untouched`)).status).toBe(404);
+    expect(await server.server.storage.docs.names()).not.toContain("main/untouched");
+  });
+
   it("POST applies an update, answers after the durable write, and fans it out to sockets", async () => {
     await start();
     const doc = new Y.Doc();
