@@ -56,10 +56,11 @@ export class RoomConnection implements BufferHolder {
   static readonly OPEN = READY_STATE.OPEN;
   static readonly CLOSING = READY_STATE.CLOSING;
   static readonly CLOSED = READY_STATE.CLOSED;
-  readonly CONNECTING = READY_STATE.CONNECTING;
-  readonly OPEN = READY_STATE.OPEN;
-  readonly CLOSING = READY_STATE.CLOSING;
-  readonly CLOSED = READY_STATE.CLOSED;
+  // On the prototype (below the class), as the DOM's WebSocket has them: not four fields on every connection.
+  declare readonly CONNECTING: typeof READY_STATE.CONNECTING;
+  declare readonly OPEN: typeof READY_STATE.OPEN;
+  declare readonly CLOSING: typeof READY_STATE.CLOSING;
+  declare readonly CLOSED: typeof READY_STATE.CLOSED;
 
   tags: readonly string[] = [];
   /** Binary frames arrive as ArrayBuffer whatever this says (Workers' only kind, so PartyKit's); kept for DOM compatibility. */
@@ -227,4 +228,8 @@ export class RoomConnection implements BufferHolder {
   asParty<TState = unknown>(): Connection<TState> {
     return this as unknown as Connection<TState>;
   }
+}
+
+for (const [name, value] of Object.entries(READY_STATE)) {
+  Object.defineProperty(RoomConnection.prototype, name, { value, enumerable: true });
 }
