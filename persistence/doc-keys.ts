@@ -1,15 +1,45 @@
 /**
  * Document keys in y-leveldb's own layout (`['v1', name, 'update', clock]` for the log, `['v1_sv', name]` for the
- * per-document index entry), encoded by y-leveldb's own key encoding. A yparty folder's documents can therefore be
- * read by y-leveldb's `LeveldbPersistence` and the other way round.
+ * per-document index entry), in y-leveldb's key encoding. A yparty folder's documents can therefore be read by
+ * y-leveldb's `LeveldbPersistence` and the other way round (test/persistence/stored-data.test.ts checks both ways and
+ * the keys byte for byte against y-leveldb's `keyEncoding`).
+ *
+ * The encoding is written out here rather than imported from y-leveldb: importing y-leveldb loads `level` and its
+ * native binding, and these keys are also needed where no LevelDB is (the memory store's damage records, via
+ * persistence/errors.ts), so `yparty start --no-persist` would pay for LevelDB at every start.
  */
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
-import { keyEncoding } from "y-leveldb";
 
 const CLOCK_LIMIT = 0x1_0000_0000; // clocks are stored as unsigned 32-bit big-endian numbers
 
-const encode = (parts: Array<string | number>): Uint8Array => new Uint8Array(keyEncoding.encode(parts));
+/** y-leveldb's tags of a key part: a string is `0, varString`, a number `1, uint32 big-endian`. */
+const STRING_PART = 0;
+const NUMBER_PART = 1;
+
+const encode = (parts: Array<string | number>): Uint8Array => {
+  const encoder = encoding.createEncoder();
+  for (const part of parts) {
+    if (typeof part === "string") {
+      encoding.writeUint8(encoder, STRING_PART);
+      encoding.writeVarString(encoder, part);
+    } else {
+      encoding.writeUint8(encoder, NUMBER_PART);
+      encoding.writeUint32BigEndian(encoder, part);
+    }
+  }
+  return encoding.toUint8Array(encoder);
+};
+
+/** The parts of a key (the inverse of `encode`). */
+const decode = (key: Uint8Array): Array<string | number> => {
+  const decoder = decoding.createDecoder(key);
+  const parts: Array<string | number> = [];
+  while (decoding.hasContent(decoder)) {
+    parts.push(decoding.readUint8(decoder) === STRING_PART ? decoding.readVarString(decoder) : decoding.readUint32BigEndian(decoder));
+  }
+  return parts;
+};
 
 export const updateKey = (name: string, clock: number): Uint8Array => encode(["v1", name, "update", clock]);
 
@@ -22,7 +52,7 @@ export function updateKeyOf(name: string): (clock: number) => Uint8Array {
   return (clock) => {
     const key = new Uint8Array(prefix.length + 5);
     key.set(prefix);
-    key[prefix.length] = 1;
+    key[prefix.length] = NUMBER_PART;
     new DataView(key.buffer).setUint32(prefix.length + 1, clock);
     return key;
   };
@@ -65,7 +95,7 @@ export const indexRange = { gte: encode(["v1_sv"]), lt: encode(["v1_sw"]) };
 
 /** An update key ends with its clock as a uint32 big-endian: read those 4 bytes (decoding the whole key is slow). */
 export const clockOfKey = (key: Uint8Array): number => new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(key.byteLength - 4);
-export const nameOfIndexKey = (key: Uint8Array): string => keyEncoding.decode(key)[1] as string;
+export const nameOfIndexKey = (key: Uint8Array): string => decode(key)[1] as string;
 
 /** y-leveldb's index value: the clock the state vector was taken at, then the state vector. */
 export function encodeIndexValue(stateVector: Uint8Array, clock: number): Uint8Array {

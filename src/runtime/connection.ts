@@ -12,6 +12,12 @@ import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
+  /** A frame arrived on its socket (text or binary, as `ws` read it). */
+  frameReceived(connection: RoomConnection, data: Buffer, isBinary: boolean): void;
+  /** Its socket closed. */
+  socketClosed(connection: RoomConnection, code: number, reason: Buffer): void;
+  /** Its socket failed (the close follows). */
+  socketFailed(connection: RoomConnection, error: Error): void;
   /** After a send: the runtime judges the connection's unsent bytes (it closes a connection that never reads). */
   afterSend(connection: RoomConnection): void;
   /** Its unsent bytes passed `limit`: close it with 4008. */
@@ -22,6 +28,26 @@ export interface ConnectionOwner {
 
 const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
+/**
+ * The socket's listeners are these three functions, shared by every connection (`this` is the socket, which names its
+ * connection): an idle connection keeps no closure of its own, and its listeners hold neither the request nor the room.
+ */
+const CONNECTION = Symbol("yparty.connection");
+type OwnedSocket = WsSocket & { [CONNECTION]: RoomConnection };
+
+function onSocketMessage(this: OwnedSocket, data: Buffer, isBinary: boolean): void {
+  const connection = this[CONNECTION];
+  connection.owner.frameReceived(connection, data, isBinary);
+}
+function onSocketClose(this: OwnedSocket, code: number, reason: Buffer): void {
+  const connection = this[CONNECTION];
+  connection.owner.socketClosed(connection, code, reason);
+}
+function onSocketError(this: OwnedSocket, error: Error): void {
+  const connection = this[CONNECTION];
+  connection.owner.socketFailed(connection, error);
+}
+
 const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
   ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 
@@ -30,10 +56,11 @@ export class RoomConnection implements BufferHolder {
   static readonly OPEN = READY_STATE.OPEN;
   static readonly CLOSING = READY_STATE.CLOSING;
   static readonly CLOSED = READY_STATE.CLOSED;
-  readonly CONNECTING = READY_STATE.CONNECTING;
-  readonly OPEN = READY_STATE.OPEN;
-  readonly CLOSING = READY_STATE.CLOSING;
-  readonly CLOSED = READY_STATE.CLOSED;
+  // On the prototype (below the class), as the DOM's WebSocket has them: not four fields on every connection.
+  declare readonly CONNECTING: typeof READY_STATE.CONNECTING;
+  declare readonly OPEN: typeof READY_STATE.OPEN;
+  declare readonly CLOSING: typeof READY_STATE.CLOSING;
+  declare readonly CLOSED: typeof READY_STATE.CLOSED;
 
   tags: readonly string[] = [];
   /** Binary frames arrive as ArrayBuffer whatever this says (Workers' only kind, so PartyKit's); kept for DOM compatibility. */
@@ -41,7 +68,8 @@ export class RoomConnection implements BufferHolder {
   #events: ConnectionEvents | undefined;
   #state: unknown = null;
   #attachment: unknown = null;
-  readonly #largestFrame = new LargestFrame();
+  /** Made by the first send the socket could not write at once (until then every frame sent was written). */
+  #largestFrame: LargestFrame | undefined;
   /** Made for the first binary message over `FRAGMENT_BYTES`. */
   #paced: PacedSender | undefined;
 
@@ -49,8 +77,17 @@ export class RoomConnection implements BufferHolder {
     readonly id: string,
     readonly uri: string,
     readonly ws: WsSocket,
-    private readonly owner: ConnectionOwner,
+    /** @internal The room it belongs to. */
+    readonly owner: ConnectionOwner,
   ) {}
+
+  /** Reports its socket's frames, close and errors to its owner from now on. */
+  listen(): void {
+    (this.ws as OwnedSocket)[CONNECTION] = this;
+    this.ws.on("message", onSocketMessage as (this: WsSocket, data: Buffer, isBinary: boolean) => void);
+    this.ws.on("close", onSocketClose as (this: WsSocket, code: number, reason: Buffer) => void);
+    this.ws.on("error", onSocketError as (this: WsSocket, error: Error) => void);
+  }
 
   /** The DOM-style listeners, made on first use: most connections never get one (party hooks do the work). */
   get events(): ConnectionEvents {
@@ -90,7 +127,7 @@ export class RoomConnection implements BufferHolder {
    */
   get unsentBeyondLargestFrame(): number {
     const buffered = this.bufferedAmount;
-    return buffered - this.#largestFrame.unsent(buffered);
+    return buffered - (this.#largestFrame?.unsent(buffered) ?? 0);
   }
 
   onceClosed(listener: () => void): void {
@@ -136,7 +173,9 @@ export class RoomConnection implements BufferHolder {
     } else {
       this.ws.send(data);
     }
-    this.#largestFrame.counted(bytes, this.bufferedAmount);
+    const buffered = this.bufferedAmount;
+    // While nothing is left unwritten after a send, no frame is in flight: the tracking starts with the first that is.
+    if (buffered > 0 || this.#largestFrame) (this.#largestFrame ??= new LargestFrame()).counted(bytes, buffered);
     this.owner.afterSend(this);
   }
 
@@ -189,4 +228,8 @@ export class RoomConnection implements BufferHolder {
   asParty<TState = unknown>(): Connection<TState> {
     return this as unknown as Connection<TState>;
   }
+}
+
+for (const [name, value] of Object.entries(READY_STATE)) {
+  Object.defineProperty(RoomConnection.prototype, name, { value, enumerable: true });
 }

@@ -6,8 +6,13 @@ import type { Connection } from "./party-types.js";
 
 export class ConnectionSet {
   readonly #byId = new Map<string, RoomConnection>();
+  /** Made on first use: most rooms never ask for it, and it would hold a second entry per connection. */
+  #legacyMap: Map<string, Connection> | undefined;
+
   /** What `room.connections` returns: a live Map the runtime keeps current (PartyKit's legacy API). */
-  readonly legacyMap = new Map<string, Connection>();
+  get legacyMap(): Map<string, Connection> {
+    return (this.#legacyMap ??= new Map([...this.#byId].map(([id, connection]) => [id, connection.asParty()])));
+  }
 
   get size(): number {
     return this.#byId.size;
@@ -21,7 +26,7 @@ export class ConnectionSet {
   add(connection: RoomConnection): RoomConnection | undefined {
     const previous = this.#byId.get(connection.id);
     this.#byId.set(connection.id, connection);
-    this.legacyMap.set(connection.id, connection.asParty());
+    this.#legacyMap?.set(connection.id, connection.asParty());
     return previous;
   }
 
@@ -29,7 +34,7 @@ export class ConnectionSet {
   delete(connection: RoomConnection): boolean {
     if (this.#byId.get(connection.id) !== connection) return false;
     this.#byId.delete(connection.id);
-    this.legacyMap.delete(connection.id);
+    this.#legacyMap?.delete(connection.id);
     return true;
   }
 

@@ -3,22 +3,26 @@
  * frame) within `heartbeatTimeoutMs` is terminated, so dead connections and their presence go away.
  * Live clients answer pings automatically (browsers and `ws` do), so an idle one is never dropped.
  *
- * One timer judges a whole round of pings, not one per socket: per socket it keeps two fields on the socket
- * itself and shares its listeners between all sockets (`this` is the socket), so an idle connection costs no
- * timer and no closure here.
+ * One timer judges a whole round of pings, not one per socket: per socket it keeps three fields on the socket
+ * itself and one listener shared by all sockets (`this` is the socket), so an idle connection costs no timer and no
+ * closure here. Any sign of life answers a ping: a pong or any other bytes the client sent since (its TCP socket's
+ * `bytesRead`, noted at the ping), so no listener per frame or pong is needed either.
  */
+import type { Socket } from "node:net";
 import type { WebSocket as WsSocket } from "ws";
 
 /** The round whose ping the socket has not answered yet (0: none). A round judges only its own pings. */
 const AWAITING = Symbol("yparty.heartbeat.awaiting");
 const ON_TIMEOUT = Symbol("yparty.heartbeat.onTimeout");
+/** The socket's `bytesRead` when it was last pinged: more since means it answered. */
+const READ_AT_PING = Symbol("yparty.heartbeat.readAtPing");
 
-type Tracked = WsSocket & { [AWAITING]: number; [ON_TIMEOUT]: () => void };
+type Tracked = WsSocket & { [AWAITING]: number; [ON_TIMEOUT]: () => void; [READ_AT_PING]: number };
 
-/** Any sign of life (pong, frame, close) answers the pending ping. */
-function markAlive(this: Tracked): void {
-  this[AWAITING] = 0;
-}
+/** Bytes read from the client so far (`ws` keeps its TCP socket as `_socket`). */
+const bytesRead = (ws: WsSocket): number => (ws as unknown as { _socket: Socket | null })._socket?.bytesRead ?? 0;
+/** The client sent something (a pong, a frame) since its last ping. */
+const answered = (ws: Tracked): boolean => bytesRead(ws) > ws[READ_AT_PING];
 
 export class Heartbeat {
   readonly #sockets = new Set<Tracked>();
@@ -59,10 +63,9 @@ export class Heartbeat {
     const tracked = ws as Tracked;
     tracked[AWAITING] = 0;
     tracked[ON_TIMEOUT] = onTimeout;
+    tracked[READ_AT_PING] = 0;
     this.#sockets.add(tracked);
     // Every tracked socket is a Tracked from here on (the fields above).
-    ws.on("pong", markAlive as (this: WsSocket) => void);
-    ws.on("message", markAlive as (this: WsSocket) => void);
     ws.on("close", this.#untrack as (this: WsSocket) => void);
   }
 
@@ -70,9 +73,11 @@ export class Heartbeat {
     const pinged: Tracked[] = [];
     const round = ++this.#round;
     for (const ws of this.#sockets) {
-      // A socket the runtime paused (its frames wait for the room) cannot read pongs: judge it later.
-      if (ws[AWAITING] !== 0 || ws.readyState !== ws.OPEN || ws.isPaused) continue;
+      // A socket the runtime paused (its frames wait for the room) cannot read pongs: judge it later. One that has
+      // not answered its last ping yet is that ping's round's to judge.
+      if (ws.readyState !== ws.OPEN || ws.isPaused || (ws[AWAITING] !== 0 && !answered(ws))) continue;
       ws[AWAITING] = round;
+      ws[READ_AT_PING] = bytesRead(ws);
       ws.ping();
       pinged.push(ws);
     }
@@ -95,7 +100,7 @@ export class Heartbeat {
     for (const ws of pinged) {
       if (ws[AWAITING] !== round) continue;
       ws[AWAITING] = 0;
-      if (ws.isPaused) continue;
+      if (ws.isPaused || answered(ws)) continue;
       ws[ON_TIMEOUT]();
       ws.terminate();
     }

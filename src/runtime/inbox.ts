@@ -52,8 +52,12 @@ export class Inbox {
     this.#queued.set(connection, []);
   }
 
-  /** Delivers what was held, then lets frames through directly. */
+  /**
+   * Delivers what was held, then lets frames through directly. Nothing held (most connects: the client's first frame
+   * comes after the server's): nothing to wait for, and the room's next event is not kept waiting behind this one.
+   */
   release(connection: RoomConnection): void {
+    if (this.#queued.get(connection)?.length === 0) return this.#done(connection);
     void this.#drain(connection);
   }
 
@@ -76,18 +80,24 @@ export class Inbox {
 
   async #drain(connection: RoomConnection): Promise<void> {
     for (;;) {
-      const admitted = await this.gate.whenOpen().then(
-        () => true,
-        () => false, // the start failed: the room is gone
-      );
+      const admitted = await this.gate.whenOpen().then(admit, refuse);
       const queue = this.#queued.get(connection);
       if (!admitted || !queue || queue.length === 0 || connection.closedByServer) break;
       this.deliver(connection, queue.shift()!); // its turn
       // A frame's handler may call blockConcurrencyWhile or read storage: the rest wait for it.
       while (queue.length > 0 && this.gate.open) this.deliver(connection, queue.shift()!);
     }
+    this.#done(connection);
+  }
+
+  /** Its queue is gone: its socket reads again, and the room hears of it. */
+  #done(connection: RoomConnection): void {
     if (!this.#queued.delete(connection)) return;
     if (connection.ws.isPaused) connection.ws.resume();
     this.drained(connection);
   }
 }
+
+const admit = (): boolean => true;
+/** The start failed: the room is gone. */
+const refuse = (): boolean => false;

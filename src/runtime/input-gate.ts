@@ -30,19 +30,32 @@ export class InputGate {
     return this.#started && this.#blockers.size === 0 && this.#waiting.length === 0 && !this.#claimed;
   }
 
-  /** Starts the room if needed, then waits for the event's turn. Rejects with the start's error. */
-  async whenOpen(): Promise<void> {
+  /**
+   * Starts the room if needed, then waits for the event's turn. Rejects with the start's error. An open gate is the
+   * common case (every connect and every frame of a started room asks): it answers with a shared settled promise.
+   */
+  whenOpen(): Promise<void> {
+    if (!this.open) return this.#whenOpenLater();
+    this.#claim();
+    return OPEN_NOW;
+  }
+
+  async #whenOpenLater(): Promise<void> {
     if (!this.#started) await this.#ensureStarted();
-    if (this.open) {
-      // Claim the rest of this turn: the event has awaits to go before its first read.
-      this.#claimed = true;
-      setImmediate(() => (this.#claimed = false));
-      return;
-    }
+    if (this.open) return this.#claim();
     const turn = new Promise<void>((resolve) => this.#waiting.push(resolve));
     void this.#admit();
     await turn;
   }
+
+  /** Claims the rest of this turn: the event let in has awaits to go before its first read. */
+  #claim(): void {
+    this.#claimed = true;
+    setImmediate(this.#unclaim);
+  }
+  readonly #unclaim = (): void => {
+    this.#claimed = false;
+  };
 
   /** Lets waiting events in one at a time, each once nothing holds the gate. */
   async #admit(): Promise<void> {
@@ -101,6 +114,8 @@ export class InputGate {
   }
 }
 
+/** What `whenOpen` answers when the gate is open: nothing to wait for, nothing to allocate. */
+const OPEN_NOW: Promise<void> = Promise.resolve();
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const ignore = (): void => {};
 /**

@@ -43,7 +43,9 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     storage: createRoomStorage(storage.kv(name), alarm, storageOps, parts.inputGate),
     blockConcurrencyWhile: (fn) => parts.blockConcurrencyWhile(fn),
     context,
-    connections: connections.legacyMap,
+    get connections() {
+      return connections.legacyMap;
+    },
     parties: context.parties,
     broadcast: (message, without) => {
       for (const connection of connections.open()) if (!without?.includes(connection.id)) connection.send(message);

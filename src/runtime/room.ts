@@ -144,7 +144,7 @@ export class LiveRoom implements ConnectionOwner {
     const id = url.searchParams.get("_pk") || url.searchParams.get("id") || newConnectionId();
     const connection = new RoomConnection(id, url.href, ws, this);
     this.#unloadWhenIdle = false; // the party may keep things for connections
-    this.#listen(ws, connection);
+    connection.listen();
     ws.resume();
     this.#starting.add(connection);
     try {
@@ -153,15 +153,6 @@ export class LiveRoom implements ConnectionOwner {
       this.#starting.delete(connection);
     }
     return connection;
-  }
-
-  /** Apart from `accept` so the listeners kept per socket hold only the connection, not the request. */
-  #listen(ws: WsSocket, connection: RoomConnection): void {
-    ws.on("message", (data: Buffer, isBinary: boolean) =>
-      this.#inbox.receive(connection, !isBinary ? data.toString("utf8") : this.#server?.options?.binaryMessages === "uint8array" ? data : binaryFrame(data)),
-    );
-    ws.on("close", (code: number, reason: Buffer) => this.#closed(connection, code, reason.toString("utf8")));
-    ws.on("error", (error: Error) => this.#socketError(connection, error));
   }
 
   async #connect(connection: RoomConnection, ctx: ConnectionContext): Promise<void> {
@@ -296,6 +287,15 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   // ConnectionOwner
+  frameReceived(connection: RoomConnection, data: Buffer, isBinary: boolean): void {
+    this.#inbox.receive(connection, !isBinary ? data.toString("utf8") : this.#server?.options?.binaryMessages === "uint8array" ? data : binaryFrame(data));
+  }
+  socketClosed(connection: RoomConnection, code: number, reason: Buffer): void {
+    this.#closed(connection, code, reason.toString("utf8"));
+  }
+  socketFailed(connection: RoomConnection, error: Error): void {
+    this.#socketError(connection, error);
+  }
   afterSend(connection: RoomConnection): void {
     this.deps.sendBudget.afterSend(connection);
   }

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import * as buffer from "lib0/buffer";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LeveldbPersistence } from "y-leveldb";
+import { keyEncoding, LeveldbPersistence } from "y-leveldb";
 import * as Y from "yjs";
 import { openStorage, StorageError, type Storage, type StorageWarning } from "../../persistence/index.js";
-import { sealKey, updateKey, updateKeyOf } from "../../persistence/doc-keys.js";
+import { ackedKey, documentRange, indexKey, indexRange, nameOfIndexKey, sealKey, updateKey, updateKeyOf } from "../../persistence/doc-keys.js";
 import { UPDATE_FORMAT_CHECK_VERSION } from "../../src/protocol/update-format.js";
 import { encodeString, roomPrefix } from "../../persistence/kv-codec.js";
 import { makeTempDir, removeDir, textOf, textUpdate, writeRaw } from "./helpers.js";
@@ -192,6 +192,19 @@ describe("stored data that is corrupt, or written by y-leveldb", () => {
       const keyOf = updateKeyOf(name);
       for (const clock of [0, 1, 255, 256, 65_535, 2 ** 24 + 7, 2 ** 32 - 2]) expect(keyOf(clock)).toEqual(updateKey(name, clock));
     }
+  });
+
+  it("encodes every key as y-leveldb's own key encoding does, and reads its index keys back", () => {
+    const theirs = (parts: Array<string | number>) => new Uint8Array(keyEncoding.encode(parts));
+    for (const name of ["main/a", "chat/é😀", "", "x".repeat(300)]) {
+      for (const clock of [0, 1, 2 ** 31, 2 ** 32 - 2]) expect(updateKey(name, clock)).toEqual(theirs(["v1", name, "update", clock]));
+      expect(sealKey(name)).toEqual(theirs(["v1", name, "meta", "yparty:seal"]));
+      expect(ackedKey(name)).toEqual(theirs(["v1", name, "meta", "yparty:acked"]));
+      expect(documentRange(name)).toEqual({ gte: theirs(["v1", name]), lt: theirs(["v1", name, "zzzzzzz"]) });
+      expect(indexKey(name)).toEqual(theirs(["v1_sv", name]));
+      expect(nameOfIndexKey(theirs(["v1_sv", name]))).toBe(name);
+    }
+    expect(indexRange).toEqual({ gte: theirs(["v1_sv"]), lt: theirs(["v1_sw"]) });
   });
 
   it("writes documents y-leveldb can read", async () => {
