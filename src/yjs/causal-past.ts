@@ -29,7 +29,8 @@ export interface UpdateItems {
 /**
  * Whether the causal past of `refs` (client, clock pairs, `NONE` for absent) holds a unit of `targets` (per client,
  * the lowest clock of the items looked for), all of which arrived at `since` or later: `true`, `false`, or
- * `undefined` when the search passed `budget` structs or met one whose references are gone (a GC).
+ * `undefined` when the search used up `budget` (structs read, taken from `budget.left`) or met a struct whose
+ * references are gone (a GC).
  */
 export function pastHolds(
   doc: Y.Doc,
@@ -38,7 +39,7 @@ export function pastHolds(
   refs: readonly number[],
   targets: ReadonlyMap<number, number>,
   since: number,
-  budget: number,
+  budget: { left: number },
 ): boolean | undefined {
   /** Per client: clocks below it are in the past found so far, and those below `searched` had their references read. */
   const reached = new Map<number, number>();
@@ -70,14 +71,14 @@ export function pastHolds(
       const structs = store.clients.get(client)!;
       for (let i = Y.findIndexSS(structs, clock); i < structs.length && structs[i]!.id.clock < end; i++) {
         const struct = structs[i]!;
-        if (--budget < 0 || !(struct instanceof Y.Item)) return undefined;
+        if (--budget.left < 0 || !(struct instanceof Y.Item)) return undefined;
         if (reachAll(itemRefs(struct, scratch))) return true;
       }
       clock = state;
     }
     while (clock < end) {
       const next = update.refsOf(client, clock, scratch);
-      if (next < 0 || --budget < 0) return undefined;
+      if (next < 0 || --budget.left < 0) return undefined;
       if (reachAll(scratch)) return true;
       clock = next;
     }

@@ -30,10 +30,15 @@ const MAX_PLACED = 2_048;
 const NONE: readonly number[] = [];
 /** Where a placed item's named references are in `#placed`: origin, right origin, parent item (client, clock each). */
 const NAMED = [7, 9, 11] as const;
-/** Pieces of items between one item's named neighbours the view follows; past that, its place counts as not known. */
-const MAX_CONFLICT_PIECES = 4_096;
-/** Structs one causal search may read (causal-past.ts); past that, the item's place counts as not known. */
-const MAX_PAST_STEPS = 100_000;
+/**
+ * Pieces of items between one item's named neighbours the view follows, and between those of all items of one update
+ * (each piece is looked up among the item's earlier ones); past that, an item's place counts as not known.
+ * Concurrent typing puts a few between them.
+ */
+const MAX_CONFLICT_PIECES = 1_024;
+const MAX_CONFLICT_PIECES_PER_UPDATE = 16_384;
+/** Structs the causal searches of one update may read (causal-past.ts); past that, an item's place counts as not known. */
+const MAX_PAST_STEPS_PER_UPDATE = 200_000;
 
 /** A neighbour: a unit (one character, one value) by ID, or `EDGE`; `null` when collected, `undefined` unknown. */
 type Neighbour = { client: number; clock: number } | null | undefined;
@@ -41,6 +46,9 @@ type Neighbour = { client: number; clock: number } | null | undefined;
 export class YDocumentView implements DocumentView, UpdateItems {
   /** Steps left for this update's order checks (legit inserts take one: their origins were neighbours). */
   #budget = MAX_ORDER_STEPS_PER_UPDATE;
+  /** What this update's items among concurrent ones may still cost: pieces visited, structs searched. */
+  #conflictPieces = MAX_CONFLICT_PIECES_PER_UPDATE;
+  readonly #pastSteps = { left: MAX_PAST_STEPS_PER_UPDATE };
   /** The update's items placed so far, `STRIDE` numbers each (neighbours as they were when it was placed). */
   #placed: number[] | undefined;
   /** Lists and map keys an item without origins of the update went into: parent (name or ID) and key. */
@@ -135,7 +143,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     let client = firstClient;
     let clock = firstClock;
     while (!(item.hasRightOrigin ? client === item.rightClient && clock === item.rightClock : client === EDGE)) {
-      if (client === EDGE || --this.#budget < 0 || conflict.length >= MAX_CONFLICT_PIECES) return false;
+      if (client === EDGE || --this.#budget < 0 || --this.#conflictPieces < 0 || conflict.length >= MAX_CONFLICT_PIECES) return false;
       const piece = this.#piece(client, clock, item);
       if (piece === undefined) return false;
       conflict.visit(piece);
@@ -151,7 +159,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     if (item.hasRightOrigin) refs.push(item.rightClient, item.rightClock);
     if (item.clock > 0) refs.push(item.client, item.clock - 1);
     if (!item.hasOrigin && !item.hasRightOrigin && item.parentName === null) refs.push(item.parentClient, item.parentClock);
-    const knew = pastHolds(this.doc, arrivals, this, refs, between, since, MAX_PAST_STEPS);
+    const knew = pastHolds(this.doc, arrivals, this, refs, between, since, this.#pastSteps);
     if (knew === undefined) return false;
     if (knew) return "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
     const left = conflict.left;

@@ -119,6 +119,30 @@ describe("forged inserts into 'abcd'", () => {
   });
 });
 
+describe("an item among old ones", () => {
+  it("after more transactions than the room notes arrivals of: a concurrent insert is still taken, a forged one refused", async () => {
+    const session = await openSession({ room: "order-old", gc: true });
+    const author = new Y.Doc();
+    author.clientID = 7;
+    author.getText("text").insert(0, "ab");
+    await session.applyUpdate(Y.encodeStateAsUpdate(author));
+    expect(await offer(session, insert(8, 0, id(7, 0), id(7, 1), "Z"))).toBe(true);
+    // 40 000 transactions since (the arrival table keeps ~32 768): "Z" counts as old as "ab"
+    const typist = new Y.Doc();
+    typist.clientID = 9;
+    Y.applyUpdate(typist, Y.encodeStateAsUpdate(session.doc));
+    typist.on("update", (update: Uint8Array) => void session.applyUpdate(update));
+    for (let i = 0; i < 40_000; i++) typist.getText("text").insert(typist.getText("text").length, ".");
+    await session.whenDurable();
+    // An editor that had only "ab": "Z" was concurrent to it
+    expect(await offer(session, insert(20, 0, id(7, 0), id(7, 1), "Y"))).toBe(true);
+    // Client 21 typed after "Z", then claims "a" and "b" were next to each other
+    expect(await offer(session, insert(21, 0, id(8, 0), id(7, 1), "1"))).toBe(true);
+    expect(await offer(session, insert(21, 1, id(7, 0), id(7, 1), "2"))).toMatch(FORGED);
+    expect(text(session).slice(0, 5)).toBe("aZ1Yb"); // siblings by client: 8 (and what follows it) before 20
+  });
+});
+
 describe("random forged inserts, by the default settings", () => {
   it("every one the room takes leaves it equal to its reload; forged ones are refused, concurrent ones taken", async () => {
     const random = seededRandom(20261202);
