@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
+import { resolveYjsLimits } from "../../src/yjs/defaults.js";
 import type { DocumentSession } from "../../src/yjs/session.js";
 import { reloadDiffers } from "./support/reload-compare.js";
 import { openSession, stopAll } from "./support/sessions.js";
@@ -116,6 +117,29 @@ describe("forged inserts into 'abcd'", () => {
       expect(await offer(session, set)).toBe(true);
     }
     expect(session.doc.getMap("m").get("k")).toBe(14);
+  });
+});
+
+describe("what the walk cannot follow goes to the copy check, up to documentLimits.reloadOrderCheckBytes", () => {
+  /** One editor's state holding two clients' text, client 20's typed after client 10's: Yjs integrates 10 first. */
+  function merged(): Uint8Array {
+    const first = new Y.Doc();
+    first.clientID = 10;
+    first.getText("text").insert(0, "abc");
+    const second = new Y.Doc();
+    second.clientID = 20;
+    Y.applyUpdate(second, Y.encodeStateAsUpdate(first));
+    second.getText("text").insert(3, "def");
+    return Y.encodeStateAsUpdate(second);
+  }
+
+  it("by default a small room checks it on a copy and takes it; with 0, it is refused and the room unchanged", async () => {
+    const room = await openSession({ room: "order-copy", gc: true });
+    expect(await offer(room, merged())).toBe(true);
+    expect(text(room)).toBe("abcdef");
+    const strict = await openSession({ room: "order-no-copy", gc: true, limits: resolveYjsLimits({ reloadOrderCheckBytes: 0 }) });
+    expect(await offer(strict, merged())).toMatch(/only on a copy, and the document is over the 0 bytes it copies \(documentLimits.reloadOrderCheckBytes\)/);
+    expect(text(strict)).toBe("");
   });
 });
 

@@ -4,10 +4,9 @@
  * for each, what the walk decides (refused, placed, left to the copy) is set beside what the copy check says, and
  * after each one the room takes, the room must equal a reload of itself.
  *
- * Left out of the comparison: updates part of which waits, and any update while the room holds structs that wait.
- * The copy check builds its copy with plain Yjs, which merges waiting structs into the encoding and parks them
- * otherwise than the room does (pending.ts), so that its verdict there is about another document. The reload
- * oracle still holds every update to account.
+ * Left out of the comparison: updates part of which waits (the room checks them when they are retried). The copy
+ * check is asked about the room's lists without what waits in it: plain Yjs merges waiting structs into the encoding
+ * it copies and parks them otherwise than the room does (pending.ts). The reload oracle holds every update to account.
  */
 import * as Y from "yjs";
 import { readUpdateShape } from "../../../src/protocol/update-format.js";
@@ -55,14 +54,8 @@ export async function runDifferential(seed: number, mutants: number): Promise<Di
     }
     counts.mutants++;
     const shape = readUpdateShape(mutant, new YDocumentView(doc));
-    const waiting = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
-    if (!waiting && (typeof shape === "string" || !shape.waits)) {
-      let copy: string;
-      try {
-        copy = reloadOrderError(doc, mutant) === undefined ? "copy takes" : "copy refuses";
-      } catch {
-        copy = "copy throws"; // plain Yjs throws half-way: the room's other checks refuse it
-      }
+    if (typeof shape === "string" || !shape.waits) {
+      const copy = copyVerdict(doc, mutant);
       const walk = typeof shape === "string" ? "walk refuses" : shape.scattered > 0 ? "left to the copy" : "walk takes";
       const pair = `${walk} / ${copy}`;
       counts.pairs[pair] = (counts.pairs[pair] ?? 0) + 1;
@@ -79,6 +72,21 @@ export async function runDifferential(seed: number, mutants: number): Promise<Di
   }
   await session.stop();
   return counts;
+}
+
+/** What the copy check says of `update` on `doc`'s lists, without what waits in it. */
+function copyVerdict(doc: Y.Doc, update: Uint8Array): string {
+  const { store } = doc;
+  const waiting = [store.pendingStructs, store.pendingDs] as const;
+  store.pendingStructs = null;
+  store.pendingDs = null;
+  try {
+    return reloadOrderError(doc, update) === undefined ? "copy takes" : "copy refuses";
+  } catch {
+    return "copy throws"; // plain Yjs throws half-way: the room's other checks refuse it
+  } finally {
+    [store.pendingStructs, store.pendingDs] = waiting;
+  }
 }
 
 /** Honest traffic through the room's checks: how many updates each verdict got (refusals must stay 0). */
