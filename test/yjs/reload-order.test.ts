@@ -123,14 +123,12 @@ describe("forged inserts into 'abcd'", () => {
 describe("what the walk cannot follow goes to the copy check, up to documentLimits.reloadOrderCheckBytes", () => {
   /** One editor's state holding two clients' text, client 20's typed after client 10's: Yjs integrates 10 first. */
   function merged(): Uint8Array {
-    const first = new Y.Doc();
-    first.clientID = 10;
-    first.getText("text").insert(0, "abc");
-    const second = new Y.Doc();
-    second.clientID = 20;
-    Y.applyUpdate(second, Y.encodeStateAsUpdate(first));
-    second.getText("text").insert(3, "def");
-    return Y.encodeStateAsUpdate(second);
+    const editor = new Y.Doc();
+    editor.clientID = 10;
+    editor.getText("text").insert(0, "abc");
+    editor.clientID = 20; // as Yjs does when it finds its id taken
+    editor.getText("text").insert(3, "def");
+    return Y.encodeStateAsUpdate(editor);
   }
 
   it("by default a small room checks it on a copy and takes it; with 0, it is refused and the room unchanged", async () => {
