@@ -7,8 +7,11 @@
  * or a forged item naming neighbours far apart), it resolves the conflict by rules that give the same order on
  * every replica only for items as Yjs writes them. For a forged one, the order of arrival decides: a reload or a
  * fresh client (which integrate the document in another order) could place it otherwise than the live room.
- * An item whose named neighbours are next to each other when it arrives has one place, whatever arrives later:
- * the view follows the update's items into the document (without changing it) to tell which items are such.
+ * An item whose named neighbours are next to each other when it arrives has one place, whatever arrives later;
+ * so has one with items between them that its sender had not seen (concurrent inserts: Yjs's rules order those
+ * alike everywhere), placed by those rules (conflict-run.ts); one whose sender had seen one of them (causal-past.ts)
+ * names neighbours it knew were apart, and is refused. The view follows the update's items into the document
+ * (without changing it) to tell which items are which.
  */
 import * as Y from "yjs";
 import type { DocumentView, NewItem } from "../protocol/update-format.js";
