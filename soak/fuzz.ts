@@ -22,9 +22,8 @@ import { FuzzInputs } from "../test/yjs/support/fuzz-inputs.js";
 import { SocketTarget, postInput } from "../test/yjs/support/fuzz-socket.js";
 import { seededRandom } from "../test/yjs/support/trace.js";
 
-/** The soak holds the room to every order check, the reload-order copy included (off by default: docs/yjs.md). */
-const CHECKED = { reloadOrderCheckBytes: 64 * 1024 * 1024 };
-const CHECKED_LIMITS = resolveYjsLimits(CHECKED);
+/** The soak runs the room with the defaults a server has (every order check on: docs/reliability.md). */
+const LIMITS = resolveYjsLimits();
 
 const { values } = parseArgs({
   options: { inputs: { type: "string", default: "1000000" }, socket: { type: "string", default: "20000" }, seed: { type: "string", default: "1" } },
@@ -61,7 +60,7 @@ function check(oracle: Oracle, what: string, doc: Y.Doc): void {
 
 async function roomCoreRound(round: number, inputs: number): Promise<void> {
   const gc = round % 2 === 0;
-  const session = new DocumentSession({ room: `soak-${round}`, gc, logger: silentLogger(), limits: CHECKED_LIMITS });
+  const session = new DocumentSession({ room: `soak-${round}`, gc, logger: silentLogger(), limits: LIMITS });
   await session.load();
   await session.applyUpdate(corpus.base);
   const target = new RoomCoreTarget(session);
@@ -83,7 +82,7 @@ async function roomCoreRound(round: number, inputs: number): Promise<void> {
 
 async function socketRun(inputs: number): Promise<void> {
   const room = "/parties/main/soak";
-  const server = await startServer({ main: DocumentParty }, { documentLimits: CHECKED });
+  const server = await startServer({ main: DocumentParty });
   const oracle = new Oracle(corpus.base);
   await postInput(server, room, corpus.base, "base", oracle);
   const source = new FuzzInputs(corpus, seededRandom(SEED));

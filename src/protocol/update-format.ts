@@ -59,10 +59,11 @@ export interface DocumentView {
   inOrder(originClient: number, originClock: number, rightClient: number, rightClock: number): boolean;
   /**
    * An item the update adds (`item`, read last; its clocks start at the client's state), in the order Yjs
-   * integrates them: whether Yjs will place it right between the neighbours it names, with nothing between
-   * them (`false` also when that is not known). Only then is its place the same whatever else arrives first.
+   * integrates them: whether Yjs will place it where every order of arrival places it (right between the
+   * neighbours it names, or among items inserted concurrently); `false` also when that is not known; a reason to
+   * refuse the update when its place depends on the order of arrival.
    */
-  placesNextTo(item: NewItem): boolean;
+  placesNextTo(item: NewItem): boolean | string;
   /** A GC or skip the update adds (clocks `start` to `end` of `client`): nothing an item of it may name. */
   addsNonItem(client: number, start: number, end: number): void;
 }
@@ -242,8 +243,17 @@ function walkUpdate(view: DocumentView | undefined): void {
       item.client = client;
       item.clock = start;
       item.end = clock;
+      if (start < next && start < state) {
+        // Yjs integrates the part the document lacks, after the part it has
+        item.clock = next;
+        item.hasOrigin = true;
+        item.originClient = client;
+        item.originClock = next - 1;
+      }
       // After the first item the walk cannot place, it cannot tell what lies between the neighbours of the next.
-      if (scattered > 0 || start !== next || !inYjsOrder || !view.placesNextTo(item)) {
+      const placed = scattered === 0 && item.clock === next && inYjsOrder && view.placesNextTo(item);
+      if (typeof placed === "string") throw new MalformedUpdate(placed);
+      if (!placed) {
         if (item.hasOrigin && item.hasRightOrigin) checkOrder(view, item);
         scattered++;
       }

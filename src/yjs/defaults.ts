@@ -60,6 +60,14 @@ export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
  */
 export const MAX_ORDER_STEPS_PER_UPDATE = 1_000_000;
 
+/**
+ * Documents up to this many encoded bytes check on a copy (reload-order.ts) the rare updates whose items the walk
+ * cannot follow: whether a reload would order them as the live room did. Copying costs a few applies of the whole
+ * document (30 ms for 96 KiB, 70 ms for 304 KiB on 2 loaded cores: ~0.25 s at the default), and a tiny update
+ * can ask for it, so the default stays small; editors' updates never need it (docs/reliability.md).
+ */
+export const RELOAD_ORDER_CHECK_BYTES = 1024 * 1024;
+
 /** Largest body the HTTP API accepts for `POST` (a Yjs update). */
 export const MAX_HTTP_UPDATE_BYTES = 16 * 1024 * 1024;
 
@@ -104,10 +112,8 @@ export interface YjsLimits {
   /** `MAX_UPDATE_STRUCTS`: structs and deleted ranges one update may hold. */
   maxUpdateStructs: number;
   /**
-   * Documents up to this many encoded bytes get the reload-order check (reload-order.ts) for updates whose items the
-   * walk cannot place between their named neighbours; 0 (the default) turns it off. It costs a copy of the document
-   * per such update, and concurrent typing at one spot is such an update: on, the fan-out bench spent half its CPU
-   * there. Off, a forged update can still make a reload order its own items differently than the live room did.
+   * `RELOAD_ORDER_CHECK_BYTES`: documents up to this many encoded bytes check, on a copy, the rare updates whose
+   * items the order checks cannot follow (reload-order.ts); larger ones refuse them (0: always refused).
    */
   reloadOrderCheckBytes: number;
 }
@@ -117,10 +123,10 @@ export const YJS_LIMITS: Readonly<YjsLimits> = Object.freeze({
   maxHttpUpdateBytes: MAX_HTTP_UPDATE_BYTES,
   maxBacklogFrames: MAX_BACKLOG_FRAMES,
   maxUpdateStructs: MAX_UPDATE_STRUCTS,
-  reloadOrderCheckBytes: 0,
+  reloadOrderCheckBytes: RELOAD_ORDER_CHECK_BYTES,
 });
 
-/** Limits for which 0 means off rather than nothing allowed. */
+/** Limits for which 0 is allowed (for the copy check: no document is copied). */
 const ZERO_TURNS_OFF: ReadonlySet<string> = new Set(["reloadOrderCheckBytes"]);
 
 /** `YJS_LIMITS` with `overrides`; an unknown name or a value that is not a whole number over 0 (or 0 where that turns it off) throws. */

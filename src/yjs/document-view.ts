@@ -7,30 +7,51 @@
  * or a forged item naming neighbours far apart), it resolves the conflict by rules that give the same order on
  * every replica only for items as Yjs writes them. For a forged one, the order of arrival decides: a reload or a
  * fresh client (which integrate the document in another order) could place it otherwise than the live room.
- * An item whose named neighbours are next to each other when it arrives has one place, whatever arrives later:
- * the view follows the update's items into the document (without changing it) to tell which items are such.
+ * An item whose named neighbours are next to each other when it arrives has one place, whatever arrives later;
+ * so has one with items between them that its sender had not seen (concurrent inserts: Yjs's rules order those
+ * alike everywhere), placed by those rules (conflict-run.ts); one whose sender had seen one of them (causal-past.ts)
+ * names neighbours it knew were apart, and is refused. The view follows the update's items into the document
+ * (without changing it) to tell which items are which.
  */
 import * as Y from "yjs";
 import type { DocumentView, NewItem } from "../protocol/update-format.js";
+import { arrivalsOf } from "./arrivals.js";
+import { pastHolds, type UpdateItems } from "./causal-past.js";
+import { ConflictRun, EDGE, type Piece } from "./conflict-run.js";
 import { MAX_ORDER_STEPS_PER_UPDATE } from "./defaults.js";
 
-/** Where a list ends or begins, as a neighbour's client (clients are unsigned). */
-const EDGE = -1;
-/** Numbers per placed item in `#placed`: its client, first and last clock, and the units left and right of it. */
-const STRIDE = 7;
+/**
+ * Numbers per placed item in `#placed`: its client, first and last clock, the units left and right of it when it was
+ * placed, and the references it names (origin, right origin, parent item; `EDGE` when absent).
+ */
+const STRIDE = 13;
 /**
  * Items of one update the view follows; past that it counts the rest as not placed (and the update is checked on a
  * copy): the lookups scan the placed items, which stays cheap for an editor's updates (one to a few items).
  */
 const MAX_PLACED = 2_048;
 const NONE: readonly number[] = [];
+/** Where a placed item's named references are in `#placed`: origin, right origin, parent item (client, clock each). */
+const NAMED = [7, 9, 11] as const;
+/**
+ * Pieces of items between one item's named neighbours the view follows, and between those of all items of one update
+ * (each piece is looked up among the item's earlier ones); past that, an item's place counts as not known.
+ * Concurrent typing puts a few between them.
+ */
+const MAX_CONFLICT_PIECES = 1_024;
+const MAX_CONFLICT_PIECES_PER_UPDATE = 16_384;
+/** Structs the causal searches of one update may read (causal-past.ts); past that, an item's place counts as not known. */
+const MAX_PAST_STEPS_PER_UPDATE = 200_000;
 
 /** A neighbour: a unit (one character, one value) by ID, or `EDGE`; `null` when collected, `undefined` unknown. */
 type Neighbour = { client: number; clock: number } | null | undefined;
 
-export class YDocumentView implements DocumentView {
+export class YDocumentView implements DocumentView, UpdateItems {
   /** Steps left for this update's order checks (legit inserts take one: their origins were neighbours). */
   #budget = MAX_ORDER_STEPS_PER_UPDATE;
+  /** What this update's items among concurrent ones may still cost: pieces visited, structs searched. */
+  #conflictPieces = MAX_CONFLICT_PIECES_PER_UPDATE;
+  readonly #pastSteps = { left: MAX_PAST_STEPS_PER_UPDATE };
   /** The update's items placed so far, `STRIDE` numbers each (neighbours as they were when it was placed). */
   #placed: number[] | undefined;
   /** Lists and map keys an item without origins of the update went into: parent (name or ID) and key. */
@@ -64,31 +85,169 @@ export class YDocumentView implements DocumentView {
     (this.#withNonItems ??= new Set()).add(client); // what an item names there is unknown (Yjs collects the item)
   }
 
-  placesNextTo(item: NewItem): boolean {
+  placesNextTo(item: NewItem): boolean | string {
     if (this.#placed !== undefined && this.#placed.length >= MAX_PLACED * STRIDE) return false;
+    let first: Neighbour; // the list's first unit after the item's origin, when something lies between its neighbours
     if (item.hasOrigin) {
       const next = this.#right(item.originClient, item.originClock);
       if (next === null) return true; // its origin is collected: so is the item
       if (next === undefined) return false;
-      if (item.hasRightOrigin ? next.client !== item.rightClient || next.clock !== item.rightClock : next.client !== EDGE) return false;
+      if (item.hasRightOrigin ? next.client !== item.rightClient || next.clock !== item.rightClock : next.client !== EDGE) first = next;
     } else if (item.hasRightOrigin) {
       const previous = this.#left(item.rightClient, item.rightClock);
       if (previous === null) return true;
-      if (previous === undefined || previous.client !== EDGE) return false;
+      if (previous === undefined) return false;
+      if (previous.client !== EDGE) first = this.#firstOfListOf(item.rightClient, item.rightClock);
     } else {
       const empty = this.#isEmpty(item);
-      if (empty !== true) return empty === null;
+      if (empty === null) return true;
+      if (empty === undefined) return false;
+      if (!empty) first = this.#firstOfParent(item);
     }
+    if (first === undefined) {
+      this.#place(item, item.hasOrigin ? item.originClient : EDGE, item.originClock, item.hasRightOrigin ? item.rightClient : EDGE, item.rightClock);
+      return true;
+    }
+    return first === null ? false : this.#placeAmongConcurrent(item, first.client, first.clock);
+  }
+
+  /** Notes `item` as placed between the units given (`EDGE`: a list's edge), with the references it names. */
+  #place(item: NewItem, leftClient: number, leftClock: number, rightClient: number, rightClock: number): void {
+    const parentClient = !item.hasOrigin && !item.hasRightOrigin && item.parentName === null ? item.parentClient : EDGE;
     (this.#placed ??= []).push(
       item.client,
       item.clock,
       item.end - 1,
+      leftClient,
+      leftClock,
+      rightClient,
+      rightClock,
       item.hasOrigin ? item.originClient : EDGE,
       item.originClock,
       item.hasRightOrigin ? item.rightClient : EDGE,
       item.rightClock,
+      parentClient,
+      item.parentClock,
     );
+  }
+
+  /**
+   * An item with other items between its named neighbours (from the unit `firstClient`, `firstClock` on): placed
+   * where Yjs's conflict rule puts it, when its sender had seen none of them (they were inserted concurrently, so
+   * every order of arrival places it alike). A refusal (a string) when its sender had seen one: the neighbours it
+   * names were not next to each other for it, and a reload could order it otherwise. `false` when that is not known.
+   */
+  #placeAmongConcurrent(item: NewItem, firstClient: number, firstClock: number): boolean | string {
+    const conflict = new ConflictRun(item);
+    const arrivals = arrivalsOf(this.doc);
+    /** Per client, the lowest clock of the items between the neighbours; and the earliest arrival among them. */
+    const between = new Map<number, number>();
+    let since = Number.POSITIVE_INFINITY;
+    let client = firstClient;
+    let clock = firstClock;
+    while (!(item.hasRightOrigin ? client === item.rightClient && clock === item.rightClock : client === EDGE)) {
+      if (client === EDGE || --this.#budget < 0 || --this.#conflictPieces < 0 || conflict.length >= MAX_CONFLICT_PIECES) return false;
+      const piece = this.#piece(client, clock, item);
+      if (piece === undefined) return false;
+      conflict.visit(piece);
+      if (!((between.get(client) ?? Number.POSITIVE_INFINITY) <= clock)) between.set(client, clock);
+      since = Math.min(since, arrivals.of(client, clock));
+      const next = this.#right(client, piece.last);
+      if (!next) return false;
+      client = next.client;
+      clock = next.clock;
+    }
+    const refs: number[] = [];
+    if (item.hasOrigin) refs.push(item.originClient, item.originClock);
+    if (item.hasRightOrigin) refs.push(item.rightClient, item.rightClock);
+    if (item.clock > 0) refs.push(item.client, item.clock - 1);
+    if (!item.hasOrigin && !item.hasRightOrigin && item.parentName === null) refs.push(item.parentClient, item.parentClock);
+    const knew = pastHolds(this.doc, arrivals, this, refs, between, since, this.#pastSteps);
+    if (knew === undefined) return false;
+    if (knew) return "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
+    const left = conflict.left;
+    const right = left === null ? this.#unit(firstClient, firstClock) : this.#right(left.client, left.clock);
+    if (!right) return false;
+    const rightClient = right.client;
+    const rightClock = right.clock;
+    if (left === null) this.#place(item, EDGE, 0, rightClient, rightClock);
+    else this.#place(item, left.client, left.clock, rightClient, rightClock);
     return true;
+  }
+
+  /** The piece of an item from unit (`client`, `clock`) to its end, or to where `item`'s right origin or an item of the update splits it. */
+  #piece(client: number, clock: number, item: NewItem): Piece | undefined {
+    const piece = { client, first: clock, last: clock, originClient: EDGE, originClock: 0, rightClient: EDGE, rightClock: 0 };
+    if (clock < this.state(client)) {
+      const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+      if (!(found instanceof Y.Item)) return undefined;
+      piece.last = found.id.clock + found.length - 1;
+      const origin = clock > found.id.clock ? Y.createID(client, clock - 1) : found.origin;
+      if (origin !== null) [piece.originClient, piece.originClock] = [origin.client, origin.clock];
+      if (found.rightOrigin !== null) [piece.rightClient, piece.rightClock] = [found.rightOrigin.client, found.rightOrigin.clock];
+    } else {
+      const at = this.#placedAt(client, clock);
+      if (at < 0) return undefined;
+      const placed = this.#placed!;
+      piece.last = placed[at + 2]!;
+      if (clock > placed[at + 1]!) [piece.originClient, piece.originClock] = [client, clock - 1];
+      else [piece.originClient, piece.originClock] = [placed[at + 7]!, placed[at + 8]!];
+      [piece.rightClient, piece.rightClock] = [placed[at + 9]!, placed[at + 10]!];
+    }
+    // The item's right origin splits it before that unit, and an item of the update placed after one of its units there
+    if (item.hasRightOrigin && item.rightClient === client && item.rightClock > clock && item.rightClock <= piece.last) piece.last = item.rightClock - 1;
+    const placed = this.#placed ?? NONE;
+    for (let i = 0; i < placed.length; i += STRIDE) {
+      if (placed[i + 3] === client && placed[i + 4]! >= clock && placed[i + 4]! < piece.last) piece.last = placed[i + 4]!;
+    }
+    return piece;
+  }
+
+  /** Where in `#placed` the update's placed item holding (`client`, `clock`) is, or -1. */
+  #placedAt(client: number, clock: number): number {
+    const placed = this.#placed ?? NONE;
+    for (let i = placed.length - STRIDE; i >= 0; i -= STRIDE) {
+      if (placed[i] === client && placed[i + 1]! <= clock && clock <= placed[i + 2]!) return i;
+    }
+    return -1;
+  }
+
+  /** For the causal search (causal-past.ts): the references of the update's item holding (`client`, `clock`). */
+  refsOf(client: number, clock: number, refs: number[]): number {
+    const at = this.#placedAt(client, clock);
+    if (at < 0 || this.#withNonItems?.has(client)) return -1;
+    const placed = this.#placed!;
+    refs.length = 0;
+    for (const offset of NAMED) if (placed[at + offset] !== EDGE) refs.push(placed[at + offset]!, placed[at + offset + 1]!);
+    return placed[at + 2]! + 1;
+  }
+
+  /** The first unit of the list holding the document's unit (`client`, `clock`); `null` when not known. */
+  #firstOfListOf(client: number, clock: number): Neighbour {
+    if (clock >= this.state(client)) return null;
+    const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+    if (!(found instanceof Y.Item) || !(found.parent instanceof Y.AbstractType)) return null;
+    return this.#firstOf(found.parent, found.parentSub);
+  }
+
+  /** The first unit of the list (or map key) an item without origins names; `null` when not known. */
+  #firstOfParent(item: NewItem): Neighbour {
+    let type: unknown;
+    if (item.parentName !== null) type = this.doc.share.get(item.parentName);
+    else if (item.parentClock < this.state(item.parentClient)) {
+      const found = Y.getItem(this.doc.store, Y.createID(item.parentClient, item.parentClock)) as Y.Item | Y.GC;
+      if (found instanceof Y.Item && found.content instanceof Y.ContentType) type = found.content.type;
+    }
+    return type instanceof Y.AbstractType ? this.#firstOf(type, item.parentSub) : null;
+  }
+
+  /** The first unit of `type`'s list or of its entry `key`, as in the document: `null` when the update placed one first. */
+  #firstOf(type: Y.AbstractType<any>, key: string | null): Neighbour {
+    const placed = this.#placed ?? NONE;
+    for (let i = 0; i < placed.length; i += STRIDE) if (placed[i + 3] === EDGE) return null;
+    let first = key === null ? type._start : (type._map.get(key) ?? null);
+    while (key !== null && first?.left) first = first.left;
+    return first === null ? null : this.#unit(first.id.client, first.id.clock);
   }
 
   /** The unit right of (`client`, `clock`) now (`EDGE` at a list's end). */

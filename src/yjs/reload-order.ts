@@ -1,28 +1,43 @@
 /**
- * The last resort of the order checks (document-view.ts): an update with items the walk cannot place between
- * their named neighbours (concurrent inserts, references into the update that it cannot follow, what is missing)
+ * The last resort of the order checks (document-view.ts): an update with items the walk cannot follow (references
+ * to later parts of the update it cannot place, one of its items past a budget, a struct whose references are gone)
  * is applied to a copy of the document first, and that copy must order every list as a reload of its encoding
  * does (`Y.encodeStateAsUpdate`: what fresh clients, compactions and reloads integrate, in another order than the
- * live room did). Costs a few applies of the whole document: editors' updates rarely get here (their items go
- * between neighbours), a client merging long offline work or seeding a room does.
+ * live room did). Costs a few applies of the whole document, so only documents up to a size get it
+ * (`documentLimits.reloadOrderCheckBytes`); a larger one refuses such updates: editors' updates never get here
+ * (their items go between their neighbours, or among items inserted concurrently), a client merging long offline
+ * work into a large room may.
  */
 import * as Y from "yjs";
+import { arrivalsOf } from "./arrivals.js";
+import { YJS_LIMITS } from "./defaults.js";
 
-/** Per document: the largest encoding it still checks (`documentLimits.reloadOrderCheckBytes`); absent or 0: off. */
-const checkedUpTo = new WeakMap<Y.Doc, number>();
-
-/** Turns the check on for `doc` while its encoding is at most `bytes` (0 turns it off). Its session's to set. */
-export function checkReloadOrder(doc: Y.Doc, bytes: number): void {
-  if (bytes > 0) checkedUpTo.set(doc, bytes);
-  else checkedUpTo.delete(doc);
+interface CopyCheck {
+  /** The largest encoding checked on a copy (0: none). */
+  upTo: number;
+  /** The document's encoded size as its owner estimates it, if it does (else it is encoded to learn it). */
+  size: (() => number) | undefined;
 }
 
-/** Why `doc` with `update` applied would differ from a reload of its encoding, or `undefined` (also when not checked). */
+const checks = new WeakMap<Y.Doc, CopyCheck>();
+
+/**
+ * Sets, for `doc`, the largest encoding (`bytes`) whose updates the walk cannot follow are checked on a copy (larger:
+ * refused; 0: always refused), and starts noting when its changes arrive (arrivals.ts: call it before it loads).
+ * `size` gives the owner's estimate of the encoded size, sparing an encoding. Its session's to call.
+ */
+export function checkReloadOrder(doc: Y.Doc, bytes: number, size?: () => number): void {
+  checks.set(doc, { upTo: bytes, size });
+  arrivalsOf(doc);
+}
+
+/** Why `doc` with `update` applied would differ from a reload of its encoding, or would not be checked, or `undefined`. */
 export function reloadOrderError(doc: Y.Doc, update: Uint8Array): string | undefined {
-  const upTo = checkedUpTo.get(doc);
-  if (upTo === undefined) return undefined;
+  const { upTo, size } = checks.get(doc) ?? { upTo: YJS_LIMITS.reloadOrderCheckBytes, size: undefined };
+  const tooLarge = `an update whose order the room can check only on a copy, and the document is over the ${upTo} bytes it copies (documentLimits.reloadOrderCheckBytes): send it in smaller parts, as editors do`;
+  if (upTo === 0 || (size !== undefined && size() > upTo)) return tooLarge;
   const current = Y.encodeStateAsUpdate(doc);
-  if (current.byteLength > upTo) return undefined;
+  if (current.byteLength > upTo) return tooLarge;
   const live = new Y.Doc({ gc: doc.gc });
   const reloaded = new Y.Doc({ gc: doc.gc });
   try {

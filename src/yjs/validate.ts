@@ -37,10 +37,10 @@ export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "
 }
 
 /**
- * Throws `ERR_INVALID_UPDATE` when `update` has an item whose right origin is not after its origin in the document
- * (document-view.ts), one the document would apply in part, in another place than the part it has
- * (straddle.ts), or items a reload of the document would order otherwise than the live room (reload-order.ts,
- * only for items that do not go right between the neighbours they name); `ERR_PENDING_TOO_LARGE` when part of it
+ * Throws `ERR_INVALID_UPDATE` when `update` has an item whose right origin is not after its origin in the document,
+ * one that names neighbours its sender knew were apart (document-view.ts), one the document would apply in part, in
+ * another place than the part it has (straddle.ts), or, among the items the walk cannot follow, items a reload of
+ * the document would order otherwise than the live room (reload-order.ts); `ERR_PENDING_TOO_LARGE` when part of it
  * may wait and the document holds too much waiting already (pending-size.ts). Run right before the update is
  * applied: it depends on the document's state.
  */
@@ -62,8 +62,8 @@ function shapeAgainst(doc: Y.Doc, update: Uint8Array): UpdateShape {
 }
 
 function checkParts(doc: Y.Doc, update: Uint8Array, shape: UpdateShape): void {
-  if (shape.scattered === 0) return;
-  const problem = (shape.straddling > 0 ? straddleError(doc, update) : undefined) ?? reloadOrderError(doc, update);
+  if (shape.scattered === 0 && shape.straddling === 0) return;
+  const problem = (shape.straddling > 0 ? straddleError(doc, update) : undefined) ?? (shape.scattered > 0 ? reloadOrderError(doc, update) : undefined);
   if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
 }
 

@@ -42,12 +42,9 @@ function expectClean(oracle: Oracle): void {
   expect(oracle.tried - oracle.accepted).toBeGreaterThan(oracle.tried / 10); // …and refusals are real
 }
 
-/** Every order check, the reload-order copy included (off by default: docs/yjs.md), as the soak runs. */
-const CHECKED = { reloadOrderCheckBytes: 64 * 1024 * 1024 };
-
 describe("structure-aware fuzzing against a reference document", () => {
   it(`room core: ${ROOM_CORE_INPUTS} inputs; the room and a second client equal the reference of what it took`, async () => {
-    const session = new DocumentSession({ room: "fuzz", gc: true, logger: silentLogger(), limits: resolveYjsLimits(CHECKED) });
+    const session = new DocumentSession({ room: "fuzz", gc: true, logger: silentLogger(), limits: resolveYjsLimits() }); // the defaults, as a server runs
     await session.load();
     await session.applyUpdate(corpus.base);
     const target = new RoomCoreTarget(session);
@@ -68,7 +65,7 @@ describe("structure-aware fuzzing against a reference document", () => {
 
   it(`real server: ${SOCKET_INPUTS} inputs over sockets and ${HTTP_INPUTS} POST bodies; equal live, at a client and after a restart`, async () => {
     const room = "/parties/main/fuzzed";
-    const server = await startServer({ main: DocumentParty }, { documentLimits: CHECKED });
+    const server = await startServer({ main: DocumentParty });
     const oracle = new Oracle(corpus.base);
     await postInput(server, room, corpus.base, "base", oracle);
     const inputs = new FuzzInputs(corpus, seededRandom(7));

@@ -1,0 +1,31 @@
+/**
+ * The order checks that run by default, held against the exact but costly copy check: over structure-aware mutants
+ * of real concurrent updates they never take what the copy refuses, and the room always equals its reload; over
+ * honest traffic (a real concurrent editing trace, editors typing at one place) they refuse nothing and leave
+ * nothing to the copy. `npm run soak:order` runs the same with larger counts and prints the figures.
+ */
+import { describe, expect, it } from "vitest";
+import { concurrentEditorUpdates } from "./support/concurrent-editors.js";
+import { concurrentTraceUpdates } from "./support/concurrent-trace.js";
+import { honestVerdicts, runDifferential } from "./support/order-differential.js";
+
+describe("the default order checks against the copy check", () => {
+  it("mutants of concurrent updates: nothing taken that the copy refuses, the room equal to its reload after each", async () => {
+    for (const seed of [1, 2]) {
+      const counts = await runDifferential(seed, 500);
+      expect(counts.diverged).toEqual([]);
+      expect(counts.takenButCopyRefuses).toBe(0);
+      expect(counts.pairs["walk takes / copy takes"]).toBeGreaterThan(20);
+      expect(counts.taken).toBeGreaterThan(counts.mutants / 10);
+    }
+  }, 180_000);
+
+  it("honest traffic: a concurrent trace and editors typing at one place are all placed, none refused or copied", () => {
+    const traced = honestVerdicts(concurrentTraceUpdates("clownschool", 4_000));
+    expect(traced).toEqual({ placed: 4_000 });
+    for (const seed of [1, 2, 3]) {
+      const { updates } = concurrentEditorUpdates({ editors: 5, edits: 1_500, seed, maps: true });
+      expect(honestVerdicts(updates)).toEqual({ placed: updates.length });
+    }
+  });
+});
