@@ -6,6 +6,12 @@
  * `commit(ops, writers)`; docs/persistence.md ("Group commit") describes the interface.
  */
 
+/**
+ * Writers an engine's commit refused while committing the others (PostgreSQL: a writer whose room was claimed by
+ * another owner), each with the error its jobs reject with. Their operations did not land; everyone else's did.
+ */
+export type Refusals<W> = ReadonlyMap<W, Error>;
+
 /** A writer's share of a batch: the operations one job writes. Runs just before its batch commits. */
 export type BuildOps<Op> = () => Promise<Op[]> | Op[];
 
@@ -21,8 +27,12 @@ export interface Writer<Op> {
 }
 
 export interface GroupCommitOptions<Op, W extends Writer<Op>> {
-  /** Writes `ops` atomically and durably; `writers`: those with operations in it (in the order their ops appear). */
-  commit(ops: Op[], writers: readonly W[]): Promise<void>;
+  /**
+   * Writes `ops` atomically and durably; `writers`: those with operations in it (in the order their ops appear).
+   * May leave out the operations of writers it refuses, and report them: their jobs reject, the others resolve.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: an engine that never refuses returns nothing
+  commit(ops: Op[], writers: readonly W[]): Promise<Refusals<W> | void>;
   /** Most jobs (runs count as one) in one batch; the rest go in the next. */
   maxJobsPerBatch: number;
   /** Most items one run takes (merging grows worse than linearly with the items merged). */
@@ -143,8 +153,9 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       for (const op of share.ops) ops.push(op); // a compaction can delete 100k+ entries: no spread
       writers.push(share.writer);
     }
+    let refused: Refusals<W> | undefined;
     try {
-      if (ops.length > 0) await this.options.commit(ops, writers);
+      refused = ops.length > 0 ? ((await this.options.commit(ops, writers)) ?? undefined) : undefined;
     } catch (error) {
       for (const share of shares) {
         if (!share) continue;
@@ -153,7 +164,15 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       }
       return;
     }
-    for (const share of shares) if (share) for (const job of share.built) resolveJob(job);
+    for (const share of shares) {
+      if (!share) continue;
+      const refusal = refused?.get(share.writer);
+      if (refusal) share.writer.failed();
+      for (const job of share.built) {
+        if (refusal) rejectJob(job, refusal);
+        else resolveJob(job);
+      }
+    }
   }
 
   /** One writer's share: its jobs' operations and its seal. A job whose build throws fails alone. */

@@ -1,4 +1,5 @@
 /** yparty/persistence: where rooms keep their Yjs documents and key-value data. */
+import { PostgresStorage, type PostgresStorageOptions } from "./pg/storage.js";
 import { LevelStorage } from "./storage-level.js";
 import { MemoryStorage } from "./storage-memory.js";
 import type { Storage, StorageWarning } from "./types.js";
@@ -16,12 +17,15 @@ export type OpenStorageOptions =
       /** Problems that did not fail a call, e.g. a corrupt stored update that was skipped. Default: console.warn. */
       onWarning?: (warning: StorageWarning) => void;
     }
-  | { memory: true; onWarning?: (warning: StorageWarning) => void };
+  | { memory: true; onWarning?: (warning: StorageWarning) => void }
+  /** A PostgreSQL database (`postgres://…`); the other options as `PostgresStorage.open` takes them. */
+  | PostgresStorageOptions;
 
-/** Opens the storage: a LevelDB folder, or memory. Rejects with `StorageError` (ERR_STORAGE_LOCKED when another
- * process holds the folder). */
+/** Opens the storage: a LevelDB folder, a PostgreSQL database, or memory. Rejects with `StorageError`
+ * (ERR_STORAGE_LOCKED when another process holds the folder or the database). */
 export async function openStorage(options: OpenStorageOptions): Promise<Storage> {
   if ("memory" in options) return new MemoryStorage();
+  if ("url" in options) return PostgresStorage.open({ ...options, onWarning: options.onWarning ?? warnOnConsole });
   return LevelStorage.open({ ...options, onWarning: options.onWarning ?? warnOnConsole });
 }
 
@@ -41,6 +45,8 @@ export type {
 } from "./types.js";
 export { LevelStorage, type LevelStorageOptions } from "./storage-level.js";
 export { MemoryStorage } from "./storage-memory.js";
+export { PostgresStorage, hasFencing, type PostgresStorageOptions, type Fencing } from "./pg/storage.js";
+export { isPostgresUrl, redactUrl } from "./pg/url.js";
 export { LevelDocStore, type LevelDocStoreOptions } from "./doc-level.js";
 export { MemoryDocStore } from "./doc-memory.js";
 export { RoomKvStore, type KvBackend, type KvReader, type KvWrite } from "./kv-store.js";

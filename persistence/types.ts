@@ -1,5 +1,6 @@
 /**
- * The two storage contracts. Engines: LevelDB (default, one folder) and memory (tests, `--no-persist`).
+ * The two storage contracts. Engines: LevelDB (default, one folder), PostgreSQL (`postgres://…`, persistence/pg/) and
+ * memory (tests, `--no-persist`).
  * Every write resolves only after the engine has taken it; every failure rejects with a `StorageError`.
  */
 
@@ -75,7 +76,7 @@ export interface Storage {
   readonly docs: DocStore;
   /** The key-value store of one room. `room` is an opaque id (the runtime uses `${party}/${roomId}`). */
   kv(room: string): KvStore;
-  /** Where the data lives, for messages: the folder's absolute path, or `"memory"`. */
+  /** Where the data lives, for messages: the folder's absolute path, the database URL without password, or `"memory"`. */
   readonly location: string;
   /** Flushes and releases the folder. */
   close(): Promise<void>;
@@ -95,7 +96,12 @@ export type StorageErrorCode =
   /** A stored update that cannot be decoded. */
   | "ERR_STORAGE_CORRUPT"
   /** Bad input from the caller: a non-string key, a value structured clone cannot copy, contradicting list options. */
-  | "ERR_STORAGE_INVALID_ARGUMENT";
+  | "ERR_STORAGE_INVALID_ARGUMENT"
+  /**
+   * A write refused because its room was claimed by another owner since this storage claimed it (PostgreSQL: the
+   * room's fence moved past the writer's). Never retried: the writer no longer owns the room. Nothing of it landed.
+   */
+  | "ERR_FENCED";
 
 /** Something worth telling the operator that did not fail the call (e.g. a corrupt update that was skipped). */
 export interface StorageWarning {

@@ -17,12 +17,25 @@ class NamedWriter implements Writer<string> {
 }
 
 /** A committer whose commits are recorded (it is pure: no LevelDB needed). */
-function recording(options: { maxJobsPerBatch?: number; maxItemsPerRun?: number; commitIntervalMs?: number; failCommit?: (ops: string[]) => boolean } = {}) {
+function recording(
+  options: {
+    maxJobsPerBatch?: number;
+    maxItemsPerRun?: number;
+    commitIntervalMs?: number;
+    failCommit?: (ops: string[]) => boolean;
+    /** Writers the commit refuses (as PostgreSQL refuses a fenced one): their ops are left out. */
+    refuse?: ReadonlySet<string>;
+  } = {},
+) {
   const commits: Array<{ ops: string[]; writers: string[] }> = [];
   const committer = new GroupCommitter<string, NamedWriter>({
     async commit(ops, writers) {
       if (options.failCommit?.(ops)) throw new Error("commit failed");
-      commits.push({ ops, writers: writers.map((writer) => writer.name) });
+      if (!options.refuse) return void commits.push({ ops, writers: writers.map((writer) => writer.name) });
+      const refused = writers.filter((writer) => options.refuse?.has(writer.name));
+      const kept = writers.filter((writer) => !refused.includes(writer));
+      commits.push({ ops: ops.filter((op) => kept.some((w) => op.startsWith(w.name))), writers: kept.map((writer) => writer.name) });
+      return new Map(refused.map((writer) => [writer, new Error(`${writer.name} refused`)]));
     },
     maxJobsPerBatch: options.maxJobsPerBatch ?? 512,
     maxItemsPerRun: options.maxItemsPerRun ?? 64,
@@ -110,6 +123,16 @@ describe("GroupCommitter (cross-document group commit)", () => {
     expect([a.failures, b.failures]).toEqual([1, 1]);
     await committer.enqueue(b, job("b2"));
     expect(commits.map((c) => c.ops)).toEqual([["b2", "b:sealed"]]);
+  });
+
+  it("rejects only the jobs of writers the commit refuses, with the commit's error for each, and tells them; the others land", async () => {
+    const { committer, commits } = recording({ refuse: new Set(["a"]) });
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    const results = await Promise.allSettled([committer.add(a, "a1", joined), committer.enqueue(b, job("b1")), committer.enqueue(a, job("a2"))]);
+    expect(results.map((r) => (r.status === "rejected" ? (r.reason as Error).message : "landed"))).toEqual(["a refused", "landed", "a refused"]);
+    expect(commits).toEqual([{ ops: ["b1", "b:sealed"], writers: ["b"] }]);
+    expect([a.failures, b.failures]).toEqual([1, 0]);
   });
 
   it("caps the jobs in one batch, across writers, keeping each writer's order", async () => {

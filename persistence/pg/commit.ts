@@ -1,0 +1,115 @@
+/**
+ * One batch of the group committer as one PostgreSQL transaction, fenced: the fences of the batch's rooms are read
+ * under `FOR SHARE` (a claim, an UPDATE of the row, waits for this transaction, and every transaction after the claim
+ * sees its fence), the operations of rooms whose fence moved are left out and reported, the rest is written with one
+ * statement per kind of operation, and COMMIT returns only once it is durable. Every statement is idempotent, so a
+ * batch whose outcome is unknown can be committed again as it is.
+ */
+import type { PoolClient } from "pg";
+import { fromText, toText } from "./names.js";
+
+/** One operation of a batch. `room` is the room whose fence it carries (a document's name, or a KV store's room). */
+export type PgOp = { room: string; fence: number } & (
+  | { kind: "insert"; seq: number; update: Uint8Array } // a log entry of document `room` (an append or a snapshot)
+  | { kind: "remove"; entryFence: number; seq: number } // a log entry replaced by a snapshot
+  | { kind: "drop" } // the whole document
+  | { kind: "put"; key: Buffer; value: Uint8Array }
+  | { kind: "del"; key: Buffer }
+  | { kind: "clear" } // every key of the room
+);
+type Kind = PgOp["kind"];
+type OfKind<K extends Kind> = Extract<PgOp, { kind: K }>;
+
+/** Commits `ops` (retried by the caller when it throws a transient error); returns the refused rooms and their fence. */
+export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Promise<Map<string, number | undefined>> {
+  const rooms = [...new Set(ops.map((op) => op.room))];
+  await client.query("BEGIN");
+  try {
+    const { rows } = await client.query<{ name: string; fence: string }>("SELECT name, fence FROM rooms WHERE name = ANY($1::text[]) ORDER BY name FOR SHARE", [
+      rooms.map(toText),
+    ]);
+    const fences = new Map(rows.map((row) => [fromText(row.name), Number(row.fence)]));
+    const refused = new Map<string, number | undefined>();
+    for (const op of ops) {
+      const current = fences.get(op.room);
+      if (current === undefined || current > op.fence) refused.set(op.room, current);
+    }
+    for (const layer of layers(ops.filter((op) => !refused.has(op.room)))) {
+      for (const [kind, ofKind] of layer) await statements[kind](client, ofKind as never);
+    }
+    await client.query("COMMIT");
+    return refused;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined); // a lost connection: nothing to roll back
+    throw error;
+  }
+}
+
+/**
+ * The operations as layers in which each room has one kind of operation, in the room's order: within a layer, rooms
+ * commute, so one statement per kind writes them all. A batch of appends (the usual one) is one layer of one kind.
+ */
+function layers(ops: readonly PgOp[]): Array<Map<Kind, PgOp[]>> {
+  const result: Array<Map<Kind, PgOp[]>> = [];
+  const position = new Map<string, { layer: number; kind: Kind }>();
+  for (const op of ops) {
+    const last = position.get(op.room);
+    const layer = !last ? 0 : last.kind === op.kind ? last.layer : last.layer + 1;
+    position.set(op.room, { layer, kind: op.kind });
+    const kinds = (result[layer] ??= new Map());
+    const list = kinds.get(op.kind);
+    if (list) list.push(op);
+    else kinds.set(op.kind, [op]);
+  }
+  return result;
+}
+
+const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+const roomsOf = (ops: readonly PgOp[]): string[] => ops.map((op) => toText(op.room));
+
+/** The ack record of each document gets what was inserted (RETURNING: a retried row counts once); its end only grows. */
+const insertSql = `WITH ins AS (
+    INSERT INTO doc_updates (doc, fence, seq, update)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[])
+    ON CONFLICT DO NOTHING
+    RETURNING doc, fence, seq, length(update) AS bytes),
+  sums AS (SELECT doc, max(ARRAY[fence, seq]) AS last, count(*) AS updates, sum(bytes) AS bytes FROM ins GROUP BY doc)
+  INSERT INTO doc_acks (doc, fence, seq, updates, bytes)
+  SELECT doc, last[1], last[2], updates, bytes FROM sums
+  ON CONFLICT (doc) DO UPDATE SET
+    fence = CASE WHEN (EXCLUDED.fence, EXCLUDED.seq) > (doc_acks.fence, doc_acks.seq) THEN EXCLUDED.fence ELSE doc_acks.fence END,
+    seq = CASE WHEN (EXCLUDED.fence, EXCLUDED.seq) > (doc_acks.fence, doc_acks.seq) THEN EXCLUDED.seq ELSE doc_acks.seq END,
+    updates = doc_acks.updates + EXCLUDED.updates,
+    bytes = doc_acks.bytes + EXCLUDED.bytes`;
+
+const removeSql = `WITH del AS (
+    DELETE FROM doc_updates d USING unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(doc, fence, seq)
+    WHERE d.doc = k.doc AND d.fence = k.fence AND d.seq = k.seq
+    RETURNING d.doc, length(d.update) AS bytes),
+  sums AS (SELECT doc, count(*) AS updates, sum(bytes) AS bytes FROM del GROUP BY doc)
+  UPDATE doc_acks a SET updates = a.updates - s.updates, bytes = a.bytes - s.bytes FROM sums s WHERE a.doc = s.doc`;
+
+const statements: { [K in Kind]: (client: PoolClient, ops: Array<OfKind<K>>) => Promise<unknown> } = {
+  insert: (client, ops) => client.query(insertSql, [roomsOf(ops), ops.map((op) => op.fence), ops.map((op) => op.seq), ops.map((op) => bytes(op.update))]),
+  remove: (client, ops) => client.query(removeSql, [roomsOf(ops), ops.map((op) => op.entryFence), ops.map((op) => op.seq)]),
+  drop: (client, ops) => {
+    const docs = roomsOf(ops);
+    return client.query("WITH gone AS (DELETE FROM doc_updates WHERE doc = ANY($1::text[])) DELETE FROM doc_acks WHERE doc = ANY($1::text[])", [docs]);
+  },
+  put: (client, ops) => {
+    // One statement cannot upsert a row twice: the last put of a key in this layer wins, as it would in order.
+    const last = new Map(ops.map((op) => [`${op.room}\u0000${op.key.toString("hex")}`, op]));
+    const puts = [...last.values()];
+    return client.query(
+      `INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])
+       ON CONFLICT (room, key) DO UPDATE SET value = EXCLUDED.value`,
+      [roomsOf(puts), puts.map((op) => op.key), puts.map((op) => bytes(op.value))],
+    );
+  },
+  del: (client, ops) =>
+    client.query("DELETE FROM room_kv r USING unnest($1::text[], $2::bytea[]) AS k(room, key) WHERE r.room = k.room AND r.key = k.key", [
+      roomsOf(ops),
+      ops.map((op) => op.key),
+    ]),
+  clear: (client, ops) => client.query("DELETE FROM room_kv WHERE room = ANY($1::text[])", [roomsOf(ops)]),
+};

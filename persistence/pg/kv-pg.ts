@@ -1,0 +1,87 @@
+import { closedError, roomSubject } from "../errors.js";
+import type { GroupCommitter, Writer } from "../group-commit.js";
+import { decodeString, encodeString, prefixUpperBound } from "../kv-codec.js";
+import type { KvBackend, KvWrite } from "../kv-store.js";
+import type { ListOptions } from "../types.js";
+import type { Claims } from "./claims.js";
+import type { PgOp } from "./commit.js";
+import type { ReadQuery } from "./doc-pg.js";
+import { toText } from "./names.js";
+
+/** A room's key-value writes in the shared batches (the room's fence is checked with everyone's). */
+class KvWriter implements Writer<PgOp> {
+  constructor(readonly room: string) {}
+  seal(): PgOp[] {
+    return [];
+  }
+  failed(): void {}
+}
+
+export interface PgKvOptions {
+  location: string;
+  committer: GroupCommitter<PgOp, Writer<PgOp> & { room: string }>;
+  claims: Claims;
+  read: ReadQuery;
+  isClosed: () => boolean;
+  /** Lets `close()` wait for this write. */
+  track: <T>(write: Promise<T>) => Promise<T>;
+}
+
+/**
+ * One room's entries in `room_kv`. Keys are UTF-16 big-endian bytes (kv-codec.ts), so `bytea` order is JavaScript's
+ * string order; values are kv-codec's serialized bytes. Writes go through the group committer, fenced like appends.
+ */
+export class PgKvBackend implements KvBackend {
+  readonly #writer: KvWriter;
+  readonly #room: string;
+
+  constructor(
+    private readonly room: string,
+    private readonly options: PgKvOptions,
+  ) {
+    this.#writer = new KvWriter(room);
+    this.#room = toText(room);
+  }
+
+  async read(key: string): Promise<Uint8Array | undefined> {
+    const rows = await this.options.read(roomSubject(this.room), "SELECT value FROM room_kv WHERE room = $1 AND key = $2", [this.#room, encodeString(key)]);
+    return rows[0]?.value as Uint8Array | undefined;
+  }
+
+  async range(options: ListOptions): Promise<Array<[string, Uint8Array]>> {
+    const values: unknown[] = [this.#room];
+    const where = ["room = $1"];
+    const bound = (op: string, key: Uint8Array) => where.push(`key ${op} $${values.push(key)}`);
+    if (options.prefix !== undefined) {
+      const start = encodeString(options.prefix);
+      bound(">=", start);
+      const end = prefixUpperBound(start);
+      if (end) bound("<", end);
+    }
+    if (options.start !== undefined) bound(">=", encodeString(options.start));
+    if (options.startAfter !== undefined) bound(">", encodeString(options.startAfter));
+    if (options.end !== undefined) bound("<", encodeString(options.end));
+    const limit = options.limit === undefined ? "" : ` LIMIT ${options.limit}`; // a checked non-negative integer
+    const order = options.reverse ? "DESC" : "ASC";
+    const rows = await this.options.read(
+      roomSubject(this.room),
+      `SELECT key, value FROM room_kv WHERE ${where.join(" AND ")} ORDER BY key ${order}${limit}`,
+      values,
+    );
+    return rows.map((row): [string, Uint8Array] => [decodeString(row.key as Uint8Array), row.value as Uint8Array]);
+  }
+
+  write(writes: KvWrite[]): Promise<void> {
+    if (this.options.isClosed()) return Promise.reject(closedError(roomSubject(this.room), this.options.location));
+    const { room } = this;
+    const written = this.options.committer.enqueue(this.#writer, async () => {
+      const { fence } = await this.options.claims.claimFor(room);
+      return writes.map((write): PgOp => {
+        if (write.type === "clear") return { kind: "clear", room, fence };
+        if (write.type === "del") return { kind: "del", room, fence, key: encodeString(write.key) };
+        return { kind: "put", room, fence, key: encodeString(write.key), value: write.value };
+      });
+    });
+    return this.options.track(written);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The tables of the PostgreSQL engine and their migrations. `yparty_schema.version` says which migrations ran; each
+ * storage that opens runs the missing ones in one transaction under an advisory lock, so nodes starting together
+ * migrate once. docs/persistence.md ("PostgreSQL") describes each table.
+ */
+import type { PoolClient } from "pg";
+import { StorageError } from "../types.js";
+
+/** Migration n (1-based) brings the schema from version n-1 to n. Append only: never edit a released one. */
+const migrations: readonly string[] = [
+  `CREATE TABLE rooms (
+     name       text COLLATE "C" PRIMARY KEY,
+     fence      bigint NOT NULL,
+     owner      text NOT NULL,
+     claimed_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE doc_updates (
+     doc    text COLLATE "C" NOT NULL,
+     fence  bigint NOT NULL,
+     seq    bigint NOT NULL,
+     update bytea NOT NULL,
+     PRIMARY KEY (doc, fence, seq)
+   );
+   CREATE TABLE doc_acks (
+     doc     text COLLATE "C" PRIMARY KEY,
+     fence   bigint NOT NULL,
+     seq     bigint NOT NULL,
+     updates bigint NOT NULL,
+     bytes   bigint NOT NULL,
+     damaged jsonb
+   );
+   CREATE TABLE room_kv (
+     room  text COLLATE "C" NOT NULL,
+     key   bytea NOT NULL,
+     value bytea NOT NULL,
+     PRIMARY KEY (room, key)
+   );`,
+];
+
+/** The version this code writes. */
+export const schemaVersion = migrations.length;
+
+/** Creates or migrates the tables; refuses a database written by a newer yparty. */
+export async function migrate(client: PoolClient, location: string): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('yparty:migrate'))");
+    await client.query("CREATE TABLE IF NOT EXISTS yparty_schema (version integer NOT NULL)");
+    const { rows } = await client.query<{ version: number }>("SELECT version FROM yparty_schema");
+    const current = rows[0]?.version ?? 0;
+    if (current > schemaVersion) {
+      throw new StorageError(
+        "ERR_STORAGE_READ",
+        `${location} holds yparty schema version ${current}, newer than this yparty's (${schemaVersion}): upgrade yparty`,
+      );
+    }
+    for (let version = current + 1; version <= schemaVersion; version++) await client.query(migrations[version - 1]!);
+    if (rows.length === 0) await client.query("INSERT INTO yparty_schema (version) VALUES ($1)", [schemaVersion]);
+    else if (current < schemaVersion) await client.query("UPDATE yparty_schema SET version = $1", [schemaVersion]);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}

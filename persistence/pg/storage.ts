@@ -1,0 +1,241 @@
+import { hostname } from "node:os";
+import type { Pool, PoolClient } from "pg";
+import { defaults } from "../defaults.js";
+import { readError, reasonOf } from "../errors.js";
+import { GroupCommitter, type Refusals, type Writer } from "../group-commit.js";
+import { InFlight } from "../in-flight.js";
+import { RoomKvStore } from "../kv-store.js";
+import { StorageError, type KvStore, type Storage, type StorageWarning } from "../types.js";
+import { Claims, fencedError } from "./claims.js";
+import { commitBatch, type PgOp } from "./commit.js";
+import { PgDocStore } from "./doc-pg.js";
+import { InstanceLock } from "./instance-lock.js";
+import { PgKvBackend } from "./kv-pg.js";
+import { migrate } from "./schema.js";
+import { backoffMs, isTransient } from "./transient.js";
+import { redactUrl } from "./url.js";
+
+export interface PostgresStorageOptions {
+  /** `postgres://user:password@host:port/database` (any libpq-style URL `pg` accepts). */
+  url: string;
+  /**
+   * `"standalone"` (default): this process is the only yparty on the database (an exclusive instance lock; a second
+   * one fails with ERR_STORAGE_LOCKED), and a room is claimed at its first write. `"cluster"`: nodes share the
+   * database (a shared lock, which a standalone server's refuses), and only rooms claimed through `claim` are written.
+   */
+  mode?: "standalone" | "cluster";
+  /** Written in `rooms.owner` by claims (the node's advertise address in a cluster). Default `host:pid`. */
+  owner?: string;
+  /** Connections in the pool (commits use one at a time; loads and reads the others). Default 10. */
+  poolSize?: number;
+  /** See `defaults.compactOnLoadAbove`. */
+  compactOnLoadAbove?: number;
+  /** See `defaults.commitIntervalMs`. */
+  commitIntervalMs?: number;
+  onWarning?: (warning: StorageWarning) => void;
+}
+
+/** The fencing primitives a cluster uses (docs/persistence.md, "Fencing"). */
+export interface Fencing {
+  /**
+   * Claims `room` for this storage: bumps its fence in `rooms` (one statement) and makes every later write of the
+   * room through this storage (appends, compactions and deletion of document `room`, writes of `kv(room)`) carry the
+   * new fence. Resolves with it. Writes carrying an older fence (this storage's before, or another node's) are refused.
+   */
+  claim(room: string, owner?: string): Promise<number>;
+  /** The room's fence in the database now (whoever claimed it); `undefined` when it was never claimed. */
+  fenceOf(room: string): Promise<number | undefined>;
+  /** The fence this storage's writes of `room` carry now; `undefined` when it holds no claim on it. */
+  heldFence(room: string): Promise<number | undefined>;
+  /** Drops this storage's claim on `room` (it moved, or was unloaded): later writes are refused (cluster) or claim anew. */
+  forget(room: string): void;
+}
+
+/** A writer in the shared batches: a document's log or a room's key-value store. */
+type PgWriter = Writer<PgOp> & { room: string };
+
+/** How long writes that cannot commit are retried once `close()` was called, before they fail. */
+const CLOSE_GRACE_MS = 10_000;
+
+/**
+ * Both contracts on PostgreSQL (`persistence/pg/`): documents in `doc_updates`/`doc_acks`, rooms' key-value stores in
+ * `room_kv`, every write fenced by its room's row in `rooms`. All writes of the storage go through one group committer:
+ * what waits together is one transaction, acknowledged after its COMMIT; a batch whose commit was interrupted is
+ * committed again until it lands.
+ */
+export class PostgresStorage implements Storage, Fencing {
+  readonly docs: PgDocStore;
+  readonly #claims: Claims;
+  readonly #committer: GroupCommitter<PgOp, PgWriter>;
+  readonly #rooms = new Map<string, WeakRef<KvStore>>();
+  readonly #collected = new FinalizationRegistry<string>((room) => {
+    if (this.#rooms.get(room)?.deref() === undefined) this.#rooms.delete(room);
+  });
+  readonly #kvWrites = new InFlight();
+  #closedAt: number | undefined;
+  /** Whether the last commit attempt failed for want of PostgreSQL (warned once per outage). */
+  #waiting = false;
+
+  private constructor(
+    readonly location: string,
+    private readonly pool: Pool,
+    private readonly lock: InstanceLock,
+    private readonly options: PostgresStorageOptions,
+  ) {
+    this.#claims = new Claims(
+      async (text, values) => (await pool.query(text, values)).rows,
+      options.owner ?? `${hostname()}:${process.pid}`,
+      (options.mode ?? "standalone") === "standalone",
+      location,
+    );
+    this.#committer = new GroupCommitter<PgOp, PgWriter>({
+      commit: (ops, writers) => this.#commit(ops, writers),
+      maxJobsPerBatch: defaults.maxJobsPerBatch,
+      maxItemsPerRun: defaults.maxUpdatesPerEntry,
+      commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
+    });
+    this.docs = new PgDocStore({
+      location,
+      committer: this.#committer,
+      claims: this.#claims,
+      read: this.#read,
+      compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
+  }
+
+  /**
+   * Connects, creates or migrates the tables, and takes the instance lock. Rejects with `StorageError`:
+   * ERR_STORAGE_READ when PostgreSQL cannot be reached (the message names the URL without its password, and why),
+   * ERR_STORAGE_LOCKED when another yparty holds the database in a conflicting mode.
+   */
+  static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
+    const location = redactUrl(options.url);
+    // pg loads only for a server that stores in PostgreSQL.
+    const { default: pg } = await import("pg");
+    const config = { connectionString: options.url, connectionTimeoutMillis: 10_000 };
+    const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
+    pool.on("error", () => undefined); // an idle connection lost (PostgreSQL restarted): the next query opens another
+    let lock: InstanceLock;
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client, location);
+      } finally {
+        client.release();
+      }
+      lock = await InstanceLock.take(pg.Client, config, options.mode === "cluster" ? "shared" : "exclusive", location, options.onWarning);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      if (error instanceof StorageError) throw error;
+      throw new StorageError(
+        "ERR_STORAGE_READ",
+        `Could not open ${location}: ${reasonOf(error)} (is PostgreSQL running there, and do the URL's user, password and database exist?)`,
+        { cause: error },
+      );
+    }
+    return new PostgresStorage(location, pool, lock, options);
+  }
+
+  claim(room: string, owner?: string): Promise<number> {
+    return this.#claims.claim(room, owner);
+  }
+
+  fenceOf(room: string): Promise<number | undefined> {
+    return this.#claims.fenceOf(room);
+  }
+
+  heldFence(room: string): Promise<number | undefined> {
+    return this.#claims.heldFence(room);
+  }
+
+  forget(room: string): void {
+    this.#claims.forget(room);
+  }
+
+  kv(room: string): KvStore {
+    let store = this.#rooms.get(room)?.deref();
+    if (!store) {
+      const backend = new PgKvBackend(room, {
+        location: this.location,
+        committer: this.#committer,
+        claims: this.#claims,
+        read: this.#read,
+        isClosed: () => this.#closedAt !== undefined,
+        track: (write) => this.#kvWrites.track(write),
+      });
+      store = new RoomKvStore(room, this.location, backend);
+      this.#rooms.set(room, new WeakRef(store));
+      this.#collected.register(store, room);
+    }
+    return store;
+  }
+
+  /** Lets the writes under way land (retrying for up to 10 s if PostgreSQL is away), then releases the database. */
+  async close(): Promise<void> {
+    if (this.#closedAt !== undefined) return;
+    this.#closedAt = performance.now();
+    await Promise.all([this.docs.close(), this.#kvWrites.drain()]);
+    await this.lock.release();
+    await this.pool.end();
+  }
+
+  readonly #read = async (subject: string, text: string, values: unknown[]): Promise<Array<Record<string, unknown>>> => {
+    try {
+      return (await this.pool.query(text, values)).rows;
+    } catch (error) {
+      throw readError(subject, this.location, error);
+    }
+  };
+
+  async #commit(ops: PgOp[], writers: readonly PgWriter[]): Promise<Refusals<PgWriter> | undefined> {
+    const refused = await this.#commitUntilKnown(ops);
+    if (refused.size === 0) return undefined;
+    const fences = new Map(ops.map((op) => [op.room, op.fence]));
+    const refusals = new Map<PgWriter, Error>();
+    for (const writer of writers) {
+      if (!refused.has(writer.room)) continue;
+      const error = fencedError(writer.room, this.location, fences.get(writer.room)!, refused.get(writer.room));
+      refusals.set(writer, error);
+      this.options.onWarning?.({ code: "ERR_FENCED", doc: writer.room, message: error.message });
+    }
+    return refusals;
+  }
+
+  /**
+   * Commits the batch, again and again while PostgreSQL cannot be reached or the outcome is unknown (the batch is
+   * idempotent: commit.ts), so its jobs' acks wait rather than fail. Other errors fail the batch.
+   */
+  async #commitUntilKnown(ops: PgOp[]): Promise<Map<string, number | undefined>> {
+    for (let attempt = 1; ; attempt++) {
+      let client: PoolClient | undefined;
+      try {
+        client = await this.pool.connect();
+        const refused = await commitBatch(client, ops);
+        client.release();
+        if (this.#waiting) {
+          this.#waiting = false;
+          this.options.onWarning?.({ code: "ERR_STORAGE_WRITE", message: `Writing to ${this.location} again after ${attempt - 1} failed attempt(s)` });
+        }
+        return refused;
+      } catch (error) {
+        client?.release(error as Error); // a failed connection is not reused
+        const closing = this.#closedAt !== undefined && performance.now() - this.#closedAt > CLOSE_GRACE_MS;
+        if (!isTransient(error) || closing) throw error;
+        if (!this.#waiting) {
+          this.#waiting = true;
+          this.options.onWarning?.({
+            code: "ERR_STORAGE_WRITE",
+            message: `Could not commit to ${this.location} (${reasonOf(error)}): writes wait and are retried until PostgreSQL answers`,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+      }
+    }
+  }
+}
+
+/** Whether `storage` can be fenced (the PostgreSQL engine): what a cluster needs of its storage. */
+export function hasFencing(storage: Storage): storage is Storage & Fencing {
+  return storage instanceof PostgresStorage;
+}

@@ -1,0 +1,24 @@
+/**
+ * Which PostgreSQL failures leave a commit's outcome unknown or say "try again": the connection was lost or refused,
+ * the server is shutting down, starting or recovering, or it resolved a conflict by aborting us. A batch that failed
+ * so is committed again, the same (its rows are idempotent, docs/persistence.md "PostgreSQL"); any other failure is
+ * the batch's own and fails its jobs.
+ */
+
+/** SQLSTATE classes and codes worth retrying: 08 connection exception, 57P0x shutdown/recovery, 53300 too many
+ * connections, 40001/40P01 serialization failure and deadlock. */
+const retryableCodes = /^(08|57P0[1-4]|53300|40001|40P01)/;
+/** Node's socket errors, and the messages pg gives a connection that ended under it. */
+const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
+const lostConnection = /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i;
+
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && (retryableCodes.test(code) || socketCodes.has(code))) return true;
+  return error instanceof Error && lostConnection.test(error.message);
+}
+
+/** Waits before attempt `attempt` (1, 2, …): 100 ms doubling to 2 s, as docs/design/cluster.md says. */
+export function backoffMs(attempt: number): number {
+  return Math.min(2_000, 100 * 2 ** (attempt - 1));
+}

@@ -1,0 +1,45 @@
+/**
+ * PostgreSQL for the persistence tests: one throwaway server per test file (test/helpers/engines.ts), and a schema per
+ * storage under test, so tests start from empty tables without paying for a server or a database each.
+ */
+import pg from "pg";
+import { openStorage, type PostgresStorageOptions, type StorageWarning } from "../../persistence/index.js";
+import { startPostgres, type Engine } from "../helpers/engines.js";
+import type { StorageFactory } from "./helpers.js";
+
+let engine: Promise<Engine> | undefined;
+let schemas = 0;
+
+/** This file's PostgreSQL, started at first use; stop it with `stopAllEngines` in `afterAll`. */
+export function postgres(): Promise<Engine> {
+  engine ??= startPostgres();
+  return engine;
+}
+
+/** A fresh schema on this file's PostgreSQL, and the URL whose connections use it. */
+export async function freshDatabase(): Promise<{ url: string; schema: string; engine: Engine }> {
+  const server = await postgres();
+  const schema = `t${++schemas}_${process.pid}`;
+  await query(server.url, `CREATE SCHEMA ${schema}`);
+  return { url: `${server.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, schema, engine: server };
+}
+
+/** Runs one statement on its own connection. */
+export async function query(url: string, text: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A PostgreSQL storage in a fresh schema; warnings go to `warnings` when given. */
+export function postgresFactory(options: Partial<PostgresStorageOptions> = {}, warnings?: StorageWarning[]): StorageFactory {
+  return async () => {
+    const { url } = await freshDatabase();
+    const storage = await openStorage({ ...options, url, onWarning: (w) => warnings?.push(w) });
+    return { storage, dispose: () => storage.close() };
+  };
+}
