@@ -51,6 +51,8 @@ export interface Fencing {
   forget(room: string): void;
 }
 
+const ignore = (): void => undefined;
+
 /** A writer in the shared batches: a document's log or a room's key-value store. */
 type PgWriter = Writer<PgOp> & { room: string };
 
@@ -211,7 +213,11 @@ export class PostgresStorage implements Storage, Fencing {
       let client: PoolClient | undefined;
       try {
         client = await this.pool.connect();
+        // A checked-out client that loses its connection emits "error" (the pool listens only to idle ones); the
+        // statement under way rejects with it too, which is what is handled here.
+        client.on("error", ignore);
         const refused = await commitBatch(client, ops);
+        client.off("error", ignore);
         client.release();
         if (this.#waiting) {
           this.#waiting = false;
@@ -219,6 +225,7 @@ export class PostgresStorage implements Storage, Fencing {
         }
         return refused;
       } catch (error) {
+        client?.off("error", ignore);
         client?.release(error as Error); // a failed connection is not reused
         const closing = this.#closedAt !== undefined && performance.now() - this.#closedAt > CLOSE_GRACE_MS;
         if (!isTransient(error) || closing) throw error;

@@ -43,7 +43,13 @@ export interface CreateServerOptions {
   host?: string;
   /** Default `{ dir: ".yparty" }`; `false` keeps everything in memory. */
   persist?: { dir: string } | false;
-  /** An already opened storage; wins over `persist`. The caller closes it. */
+  /**
+   * A PostgreSQL database instead of a LevelDB folder: `"postgres://user:password@host:5432/db"`, or the URL with the
+   * storage's `mode` (`"standalone"`, the default, or `"cluster"`) and `owner` (docs/persistence.md, "PostgreSQL").
+   * Cannot be given with `persist`.
+   */
+  store?: string | { url: string; mode?: "standalone" | "cluster"; owner?: string };
+  /** An already opened storage; wins over `persist` and `store`. The caller closes it. */
   storage?: Storage;
   /** `room.env` and `lobby.env`. */
   vars?: Record<string, unknown>;
@@ -380,13 +386,18 @@ class Server implements YpartyServer, ServerCore {
   }
 
   async #openStorage(): Promise<Storage> {
+    const { store } = this.options;
+    if (store !== undefined && this.options.persist !== undefined) {
+      throw new TypeError('createServer: "store" and "persist" both say where the data lives; give one of them');
+    }
     const persist = this.options.persist ?? { dir: DEFAULT_PERSIST_DIR };
     if (persist === false) return new MemoryStorage();
-    // LevelDB and its native binding load only for a server that stores on disk: a memory server starts without them.
+    // LevelDB, pg and their bindings load only for a server that stores there: a memory server starts without them.
     const { openStorage } = await import("../../persistence/index.js");
     // Damaged storage is logged as an error: an operator must act on it.
     const onWarning = (warning: { code: string; message: string; doc?: string; level?: "error" }) =>
       this.logger[warning.level ?? "warn"]("storage.warning", { code: warning.code, message: warning.message, doc: warning.doc });
+    if (store !== undefined) return openStorage({ ...(typeof store === "string" ? { url: store } : store), onWarning });
     return openStorage({ dir: persist.dir, onWarning });
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * A yparty server storing in PostgreSQL (`createServer({ store: "postgres://…" })`): clients' updates are acknowledged
+ * once committed, and the documents and room storage are there after a restart.
+ */
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { ACK_PARAM, decodeMessage, encodeUpdate } from "../../src/protocol/index.js";
+import { createLogger, createServer, type LogEntry, type YpartyServer } from "../../src/runtime/index.js";
+import { DocumentParty } from "../../src/yjs/index.js";
+import { stopAllEngines } from "../helpers/engines.js";
+import { cleanupAll, connect } from "../helpers/server.js";
+import { destroyProviders, makeProvider, until, whenSynced } from "../yjs/support/providers.js";
+import { withTimeout } from "./helpers.js";
+import { freshDatabase, query } from "./postgres-helpers.js";
+
+afterAll(stopAllEngines);
+const servers: YpartyServer[] = [];
+afterEach(async () => {
+  destroyProviders();
+  await cleanupAll();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function serve(store: string, logs: LogEntry[] = []): Promise<YpartyServer> {
+  const logger = createLogger({ level: "debug", write: () => {} });
+  logger.subscribe((entry) => logs.push(entry));
+  const server = createServer({ parties: { main: DocumentParty }, port: 0, host: "127.0.0.1", store, logger });
+  servers.push(server);
+  await server.listen();
+  return server;
+}
+
+describe("a server on PostgreSQL", () => {
+  it("acknowledges a client's updates once committed, and serves the document to a y-websocket client after a restart", async () => {
+    const { url } = await freshDatabase();
+    const first = await serve(url);
+    expect(first.storage.location).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/yparty/);
+    const client = connect(`${first.url.replace("http", "ws")}/parties/main/notes?${ACK_PARAM}=1`);
+    await client.opened;
+    const writer = new Y.Doc();
+    let acked = 0;
+    const allAcked = new Promise<void>((resolve) =>
+      client.ws.on("message", (data: Buffer, isBinary: boolean) => {
+        const message = isBinary ? decodeMessage(new Uint8Array(data)) : undefined;
+        if (message?.type === "durable-ack") acked = Math.max(acked, message.count);
+        if (acked === 100) resolve();
+      }),
+    );
+    writer.on("update", (update: Uint8Array) => client.send(encodeUpdate(update)));
+    for (let i = 1; i <= 100; i++) writer.getArray<number>("tokens").push([i]);
+    await withTimeout(allAcked, 10_000, "100 durable acks");
+    // Acknowledged means committed: the rows are in PostgreSQL, whatever happens to the server now.
+    const [row] = await query(url, "SELECT count(*) AS entries FROM doc_updates WHERE doc = 'main/notes'");
+    expect(Number(row!.entries)).toBeGreaterThan(0);
+    await first.close();
+
+    const second = await serve(url);
+    const reader = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", second.url, "main", "notes", reader));
+    await until(reader, (doc) => doc.getArray("tokens").length === 100, "the 100 tokens after the restart");
+    expect(reader.getArray<number>("tokens").toArray()).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // The first server claimed the room at its first write; reading it claims nothing.
+    expect((await query(url, "SELECT fence, owner FROM rooms WHERE name = 'main/notes'"))[0]).toEqual({ fence: "1", owner: expect.stringMatching(/:\d+$/) });
+  });
+
+  it("refuses a second standalone server on the same database, saying to start both with --cluster", async () => {
+    const { url } = await freshDatabase();
+    await serve(url);
+    const second = createServer({ parties: { main: DocumentParty }, port: 0, host: "127.0.0.1", store: url, logger: createLogger({ write: () => {} }) });
+    const error = (await second.listen().catch((e: unknown) => e)) as Error & { code?: string };
+    expect(error.code).toBe("ERR_STORAGE_LOCKED");
+    expect(error.message).toContain("in use by another yparty process (start both with --cluster)");
+  });
+});
