@@ -14,6 +14,11 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
   const logLevel = (str(values, "log-level") ?? "info") as LogLevel;
   if (!logLevels.includes(logLevel)) throw usageError(`--log-level must be one of ${logLevels.join(", ")}, got "${logLevel}".`);
   if (values.persist !== undefined && values["no-persist"] === true) throw usageError("--persist and --no-persist contradict each other.");
+  if (values.store !== undefined && (values.persist !== undefined || values["no-persist"] === true)) {
+    throw usageError(
+      `--store and --${values.persist !== undefined ? "persist" : "no-persist"} both say where the data lives: pass one (--store postgres://…: PostgreSQL; --persist <dir>: a LevelDB folder).`,
+    );
+  }
   const port = str(values, "port");
   const project = resolveProject({
     cwd: process.cwd(),
@@ -24,12 +29,18 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     ...(str(values, "host") !== undefined ? { host: str(values, "host") } : {}),
     ...(str(values, "persist") !== undefined ? { persist: str(values, "persist") } : {}),
     noPersist: values["no-persist"] === true,
+    ...(str(values, "store") !== undefined ? { store: str(values, "store") } : {}),
     vars: parseKeyValues("var", values.var as string[] | undefined),
     define: parseKeyValues("define", values.define as string[] | undefined),
     withEnv: values["with-env"] === true,
     ...(str(values, "name") !== undefined ? { name: str(values, "name") } : {}),
     ...(str(values, "serve") !== undefined ? { serve: str(values, "serve") } : {}),
     ...(values["trust-proxy"] === true ? { trustProxy: true } : {}),
+    cluster: {
+      ...(str(values, "cluster") !== undefined ? { cluster: str(values, "cluster") } : {}),
+      ...(str(values, "advertise") !== undefined ? { advertise: str(values, "advertise") } : {}),
+      ...(str(values, "lease-ttl") !== undefined ? { leaseTtl: str(values, "lease-ttl") } : {}),
+    },
   });
   const adminToken = str(values, "admin-token") ?? process.env.YPARTY_ADMIN_TOKEN;
   // Loaded on demand: `--help` and usage errors answer without loading the runtime or esbuild.

@@ -50,7 +50,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ...(options.version ? { version: options.version } : {}),
   });
   const forwarder = new Forwarder(options.secret);
-  placement = new ClusterPlacement({ leases, forwarder, fences: () => fencesOf(options.storage()), secret: options.secret, logger });
+  placement = new ClusterPlacement({ leases, redis, forwarder, fences: () => fencesOf(options.storage()), secret: options.secret, logger });
   try {
     await leases.start();
   } catch (error) {

@@ -10,7 +10,11 @@ import type { Duplex } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { RuntimeError, parseStorageName, storageName, type Logger } from "../runtime/index.js";
 import type { ForwardTarget, PlacementHost, RoomPlacement } from "../runtime/placement.js";
+import type { Storage } from "../../persistence/types.js";
+import type { AlarmRecords } from "../runtime/alarms.js";
+import { alarmStoreName, clusterAlarmRecords } from "./alarm-records.js";
 import type { FenceStore } from "./fence.js";
+import type { RedisLink } from "./redis.js";
 import { CLUSTER_HEADER, type Forwarder } from "./forward.js";
 import type { Leases } from "./leases.js";
 
@@ -21,6 +25,7 @@ const WAIT_PAST_TTL_MS = 1_000;
 
 export interface PlacementOptions {
   leases: Leases;
+  redis: RedisLink;
   forwarder: Forwarder;
   /** The storage the rooms are written to (opened by the server). */
   fences: () => FenceStore;
@@ -54,7 +59,9 @@ export class ClusterPlacement implements RoomPlacement {
       });
       if (result.held) {
         try {
-          const fence = await this.options.fences().claim(name, this.advertise);
+          // The room's alarm record has a store (and fence) of its own: claimed with the room.
+          const fences = this.options.fences();
+          const [fence] = await Promise.all([fences.claim(name, this.advertise), fences.claim(alarmStoreName(name), this.advertise)]);
           logger.debug("cluster.claimed", { room: name, fence });
           return undefined;
         } catch (error) {
@@ -71,7 +78,7 @@ export class ClusterPlacement implements RoomPlacement {
 
   async released(party: string, roomId: string): Promise<void> {
     const name = storageName(party, roomId);
-    this.options.fences().forget?.(name);
+    this.#forget(name);
     await this.options.leases.release(name).catch((error: unknown) => {
       this.options.logger.warn("cluster.release_failed", { code: "ERR_CLUSTER_REDIS", room: name, error, message: "the lease runs out by itself" });
     });
@@ -101,9 +108,20 @@ export class ClusterPlacement implements RoomPlacement {
     return this.options.leases.holds(LEADER_LEASE);
   }
 
+  alarmRecords(storage: Storage): AlarmRecords {
+    return clusterAlarmRecords(storage, this.options.redis);
+  }
+
+  /** This node's writes of the room (and of its alarm) are refused from now on. */
+  #forget(name: string): void {
+    const fences = this.options.fences();
+    fences.forget?.(name);
+    fences.forget?.(alarmStoreName(name));
+  }
+
   /** A lease is no longer ours: the room stops here (1013), without release. */
   lost(name: string): void {
-    this.options.fences().forget?.(name);
+    this.#forget(name);
     const room = parseStorageName(name);
     if (room) this.#host?.lose(room.party, room.roomId);
   }

@@ -6,7 +6,6 @@
  * handler is retried with exponential backoff (`limits.alarmRetryBaseMs` doubling, `limits.alarmRetries` times).
  */
 import { randomUUID } from "node:crypto";
-import type { KvStore } from "../../persistence/types.js";
 import { InFlight } from "../../persistence/in-flight.js";
 import { codeOf } from "./errors.js";
 import type { Logger } from "./log.js";
@@ -45,6 +44,17 @@ const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): bool
 /** Runs the room's `onAlarm` (loading the room first). */
 export type FireAlarm = (party: string, roomId: string) => Promise<void>;
 
+/**
+ * Where the records live, keyed by the room's storage name: one KvStore on one node; in a cluster, each room's own
+ * store (written under the room's fence) with an index to list them (`RoomPlacement.alarmRecords`).
+ */
+export interface AlarmRecords {
+  get<T>(key: string): Promise<T | undefined>;
+  put<T>(key: string, value: T): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  list<T>(): Promise<Map<string, T>>;
+}
+
 /** Cluster: whether this node serves the room (claiming it if no node does); an alarm of a room served elsewhere is its owner's. */
 export type MayFire = (party: string, roomId: string) => Promise<boolean>;
 
@@ -62,7 +72,7 @@ export class AlarmScheduler {
   }
 
   constructor(
-    private readonly kv: KvStore,
+    private readonly kv: AlarmRecords,
     private readonly fire: FireAlarm,
     private readonly logger: Logger,
     private readonly retry: AlarmRetryPolicy,

@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import type { Storage } from "../../persistence/types.js";
+import type { AlarmRecords } from "./alarms.js";
 
 /** What the runtime gives a placement: how to stop serving a room it lost. */
 export interface PlacementHost {
@@ -43,6 +45,8 @@ export interface RoomPlacement {
   forwardRequest(owner: string, target: ForwardTarget): Promise<Response | undefined>;
   /** Whether this node runs the crons now (one node of the cluster does). */
   runsCrons(): boolean;
+  /** Where alarms are stored: each under its room's fence, so only the room's owner writes it. */
+  alarmRecords(storage: Storage): AlarmRecords;
 }
 
 /** What goes to the owner: the room, and the request (after the lobby hooks, with the client's address in its headers). */

@@ -223,7 +223,8 @@ class Server implements YpartyServer, ServerCore {
     this.#storage ??= await this.#openStorage();
     const retry = { retries: this.limits.alarmRetries, baseMs: this.limits.alarmRetryBaseMs };
     const mayFire = this.placement ? async (party: string, id: string) => (await this.registry.locate(party, id)) === undefined : undefined;
-    this.#alarms = new AlarmScheduler(this.#storage.kv(ALARMS_KV_NAME), (party, id) => this.#fireAlarm(party, id), this.logger, retry, mayFire);
+    const records = this.placement?.alarmRecords(this.#storage) ?? this.#storage.kv(ALARMS_KV_NAME);
+    this.#alarms = new AlarmScheduler(records, (party, id) => this.#fireAlarm(party, id), this.logger, retry, mayFire);
     try {
       await new Promise<void>((resolve, reject) => {
         this.#http.once("error", reject);

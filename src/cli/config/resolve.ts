@@ -1,6 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
+import { isPostgresUrl } from "../../../persistence/pg/url.js";
 import { CliDefaults } from "../defaults.js";
+import { clusterSettings, type ClusterFlags, type ClusterSettings } from "./cluster.js";
 import { parseDotenv } from "./dotenv.js";
 import { ConfigProblems, type Report } from "./problems.js";
 import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
@@ -21,6 +23,8 @@ export interface ProjectFlags {
   host?: string;
   persist?: string;
   noPersist?: boolean;
+  /** `--store postgres://…`: wins over the config's `store` and `persist`. */
+  store?: string;
   vars?: Record<string, string>;
   define?: Record<string, string>;
   /** `--with-env`: `.env` variables also become `define`s (PartyKit's flag). */
@@ -32,6 +36,8 @@ export interface ProjectFlags {
   trustProxy?: boolean;
   /** `yparty dev` also reads `.env.local` (as PartyKit does). */
   dev?: boolean;
+  /** `--cluster`, `--advertise`, `--lease-ttl`. */
+  cluster?: ClusterFlags;
 }
 
 export interface AssetBuild {
@@ -71,7 +77,10 @@ export interface ProjectConfig {
   parties: Record<string, string>;
   port: number;
   host: string;
+  /** The data folder: LevelDB's, or with `store` only the admin file's (yparty list/tail/delete/export find it there). */
   persist: { dir: string } | false;
+  /** A PostgreSQL database URL (`--store`, `store`): documents and room storage live there, not in `persist`. */
+  store?: string;
   vars: Record<string, unknown>;
   /** The `.env` files' variables alone: also set in `process.env` (as PartyKit's runtime does), real ones winning. */
   dotenv: Record<string, string>;
@@ -96,6 +105,8 @@ export interface ProjectConfig {
   game?: MountConfig;
   /** `createServer`'s `limits`, each checked here. */
   limits: Partial<Limits>;
+  /** One node of a cluster (`--cluster`, `cluster`): Redis, this node's address, the lease TTL. */
+  cluster?: ClusterSettings;
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -165,6 +176,22 @@ function dataFolder(folder: string, field: string, report: Report): { dir: strin
   return { dir: folder };
 }
 
+/**
+ * Where documents and room storage live when not in the LevelDB folder: `--store`, else the config's `store` (unless
+ * a `--persist`/`--no-persist` flag says otherwise). Only PostgreSQL URLs; the flags' own conflict is main.ts's.
+ */
+function storeConfig(flags: ProjectFlags, file: ConfigFile, fromFile: Report, fromFlags: Report): string | undefined {
+  const [store, field, report] = flags.store !== undefined ? [flags.store, "--store", fromFlags] : [file.store, "store", fromFile];
+  if (store === undefined || (flags.store === undefined && (flags.persist !== undefined || flags.noPersist))) return undefined;
+  if (!isPostgresUrl(store)) {
+    report(field, `must be a PostgreSQL URL (postgres://user@host:5432/database), got "${store}"; a LevelDB folder is given with persist`);
+  }
+  if (flags.store === undefined && typeof file.persist === "string") {
+    fromFile("store", `and "persist" both say where the data lives: keep one (store: PostgreSQL; persist: a LevelDB folder)`);
+  }
+  return store;
+}
+
 function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile, fromFile: Report, fromFlags: Report): { dir: string } | false {
   if (flags.noPersist) return false;
   if (flags.persist !== undefined) return dataFolder(path.resolve(flags.cwd, flags.persist), "--persist", fromFlags);
@@ -217,6 +244,9 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
         };
   const serve = serveConfig(flags, root, file, fromFile, fromFlags);
   const persist = persistConfig(flags, root, file, fromFile, fromFlags);
+  const store = storeConfig(flags, file, fromFile, fromFlags);
+  const where = persist ? `in the LevelDB folder ${persist.dir}` : "in memory";
+  const cluster = clusterSettings(flags.cluster ?? {}, file, { postgres: store !== undefined, where }, fromFile, fromFlags);
   const crons = checkedCrons(file.crons ?? {}, fromFile);
   const trustProxy = flags.trustProxy ?? checkedTrustProxy(file.trustProxy, fromFile);
   const rooms = file.rooms === undefined ? undefined : mountConfig(root, "rooms", file.rooms, DEFAULT_ROOMS_PATH, "defineRooms({ types })", fromFile);
@@ -235,6 +265,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     port: flags.port ?? file.port ?? CliDefaults.port,
     host: flags.host ?? CliDefaults.host,
     persist,
+    ...(store !== undefined ? { store } : {}),
     vars: { ...file.vars, ...env.vars, ...flags.vars },
     dotenv: env.vars,
     define: { ...(flags.withEnv ? envDefines(env.vars) : {}), ...file.define, ...flags.define },
@@ -250,6 +281,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     ...(rooms ? { rooms } : {}),
     ...(game ? { game } : {}),
     limits,
+    ...(cluster ? { cluster } : {}),
     notes,
   };
 }

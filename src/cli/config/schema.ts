@@ -30,6 +30,7 @@ export const configShape = object(
     define: recordOf(str),
     parties: recordOf(str),
     persist: oneOf(bool, str),
+    store: str,
     minify: bool,
     serve: oneOf(
       str,
@@ -64,6 +65,8 @@ export const configShape = object(
     game: oneOf(str, object({ entry: str, path: str, apiPath: str })),
     // The server's limits (yparty's own field): any of createServer's `limits`, checked by the runtime.
     limits: recordOf(num),
+    // One node of a cluster (yparty's own field, docs/cluster.md): Redis, this node's address, the lease TTL in seconds.
+    cluster: object({ redis: str, advertise: str, leaseTtl: num }),
     // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
     team: str,
     preview: str,
@@ -111,6 +114,8 @@ export interface ConfigFile {
   define?: Record<string, string>;
   parties?: Record<string, string>;
   persist?: boolean | string;
+  /** yparty's own: a PostgreSQL database (`postgres://…`) instead of the LevelDB folder. */
+  store?: string;
   minify?: boolean;
   serve?: string | ServeFileConfig;
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };
@@ -122,6 +127,7 @@ export interface ConfigFile {
   rooms?: string | { entry?: string; path?: string };
   game?: string | { entry?: string; path?: string; apiPath?: string };
   limits?: Record<string, number>;
+  cluster?: { redis?: string; advertise?: string; leaseTtl?: number };
   [hosted: string]: unknown;
 }
 

@@ -7,6 +7,8 @@ export interface BannerInfo {
   url: string;
   parties: string[];
   persist: { dir: string } | false;
+  /** The PostgreSQL database (its URL without password), when data lives there. */
+  store?: string;
   serve?: string;
   adminToken: string;
   adminFile?: string;
@@ -30,7 +32,7 @@ export function banner(info: BannerInfo): string {
   const rows: Array<[string, string]> = [
     ["url", info.url],
     ["parties", info.parties.join(", ")],
-    ["data", info.persist ? `${relative(info.persist.dir)} (LevelDB)` : "memory (lost on exit; --no-persist)"],
+    ["data", info.store ? `${info.store} (PostgreSQL)` : info.persist ? `${relative(info.persist.dir)} (LevelDB)` : "memory (lost on exit; --no-persist)"],
     ...(info.serve ? [["static", relative(info.serve)] as [string, string]] : []),
     ["admin", adminLine(info)],
   ];

@@ -5,16 +5,9 @@
 import type { Storage } from "../../../persistence/types.js";
 import type { Logger, RoomPlacement } from "../../runtime/index.js";
 import type { ClusterAdmin } from "../admin/handler.js";
+import type { ClusterSettings } from "../config/cluster.js";
 import { CliError } from "../errors.js";
 import { packageVersion } from "../version.js";
-
-export interface ClusterSettings {
-  /** `redis://…` */
-  redis: string;
-  /** This node's address for the other nodes: `http://HOST:PORT`. */
-  advertise: string;
-  leaseTtlMs: number;
-}
 
 export interface JoinedCluster {
   placement: RoomPlacement;

@@ -7,6 +7,7 @@ import { CliError } from "../errors.js";
 import { staticFiles } from "../static.js";
 import type { AssetBuilder } from "./assets.js";
 import { banner } from "./banner.js";
+import { joinCluster } from "./cluster.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { onShutdownSignal, runAll } from "./shutdown.js";
 
@@ -34,6 +35,10 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
       "ERR_USAGE",
       `--host ${project.host} is not an address of this machine (${code}). Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).`,
     );
+  }
+  if (project.store && typeof code === "string" && code.startsWith("ERR_STORAGE")) {
+    // PostgreSQL: the message names the URL (without its password), why, and what to do.
+    return new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_LISTEN" : "ERR_USAGE", `${(error as Error).message} (--store)`);
   }
   if (code === "ERR_STORAGE_LOCKED") {
     // The storage layer's message already says what to do; the flag is the CLI's part.
@@ -69,15 +74,21 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
     const assets: AssetBuilder = await buildAssets(project.serve.build, project.root, define, { watch: command === "dev", report, color });
     cleanups.push(() => assets.dispose());
   }
+  const cluster = project.cluster ? await joinCluster(project.cluster, options.adminToken, logger, () => server.storage) : undefined;
+  // Left after the server closed (its rooms released their leases as they unloaded).
+  if (cluster) cleanups.push(() => cluster.close());
   const token = options.adminToken ?? generateToken();
-  const admin = adminHandler({ token, updateToJson });
+  const admin = adminHandler({ token, updateToJson, ...(cluster ? { cluster: cluster.admin } : {}) });
   let server: YpartyServer;
   try {
     server = createServer({
       parties: first.parties,
       port: project.port,
       host: project.host,
-      persist: project.persist,
+      // A cluster node writes only the rooms it claimed, its advertise address in their rows (docs/persistence.md).
+      ...(project.store
+        ? { store: cluster ? { url: project.store, mode: "cluster" as const, owner: project.cluster!.advertise } : project.store }
+        : { persist: project.persist }),
       vars: project.vars,
       logger,
       routes: [admin.route, ...source.routes],
@@ -89,6 +100,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       trustProxy: project.trustProxy,
       sockets: source.sockets,
       limits: project.limits,
+      ...(cluster ? { placement: cluster.placement } : {}),
     });
     await server.listen();
   } catch (error) {
@@ -136,6 +148,7 @@ export async function runServer(options: RunOptions): Promise<number> {
     url: server.url,
     parties: source.description,
     persist: project.persist,
+    ...(project.store ? { store: server.storage.location } : {}),
     adminToken: token,
     ...(adminFile ? { adminFile } : {}),
     ...(project.serve ? { serve: project.serve.path } : {}),
@@ -151,7 +164,7 @@ export async function runServer(options: RunOptions): Promise<number> {
       url: server.url,
       ...(project.name ? { name: project.name } : {}),
       parties: source.description,
-      data: project.persist ? project.persist.dir : "memory",
+      data: project.store ? server.storage.location : project.persist ? project.persist.dir : "memory",
     });
   else process.stdout.write(banner(info));
   return exitCode;

@@ -1,0 +1,97 @@
+/**
+ * Three yparty processes in a cluster (test/cluster/cluster.ts), used as one server: clients connected to different
+ * nodes share one live room — one document, one onStart, one room.storage, alarms on the owner — and any node answers
+ * for the whole cluster.
+ */
+import WebSocket from "ws";
+import { WebsocketProvider } from "y-websocket";
+import * as Y from "yjs";
+import { expect, test } from "vitest";
+import { YPartyKitProvider } from "../../provider/index.js";
+import { waitFor } from "../helpers/server.js";
+import { startCluster, useCluster } from "./cluster.js";
+
+useCluster();
+
+/** Resolves once `check` holds, re-checked on each update of `doc`. */
+function whenDoc(doc: Y.Doc, check: () => boolean, what: string): Promise<void> {
+  return waitFor(
+    new Promise<void>((resolve) => {
+      const poll = () => {
+        if (!check()) return;
+        doc.off("update", poll);
+        resolve();
+      };
+      doc.on("update", poll);
+      poll();
+    }),
+    what,
+    10_000,
+  );
+}
+
+test("providers on three nodes edit one document and converge; one node owns it, and yparty list on any node says which", async () => {
+  const cluster = await startCluster(3);
+  const [a, b, c] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+  const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()];
+  const providers = [
+    new YPartyKitProvider(a.host, "doc-1", docs[0], { WebSocketPolyfill: WebSocket as never }),
+    new WebsocketProvider(`ws://${b.host}/parties/main`, "doc-1", docs[1]!, { WebSocketPolyfill: WebSocket as never }),
+    new YPartyKitProvider(c.host, "doc-1", docs[2], { WebSocketPolyfill: WebSocket as never }),
+  ];
+  try {
+    docs.forEach((doc, i) => doc.getArray<string>("edits").push([`from node ${i + 1}`]));
+    for (const [i, doc] of docs.entries()) {
+      await whenDoc(doc, () => doc.getArray("edits").length === 3, `node ${i + 1}'s client to see all three edits`);
+    }
+    const contents = docs.map((doc) => doc.getArray<string>("edits").toArray());
+    expect(contents[1]).toEqual(contents[0]);
+    expect(contents[2]).toEqual(contents[0]);
+    expect([...contents[0]!].sort()).toEqual(["from node 1", "from node 2", "from node 3"]);
+
+    // One owner, the same for everyone; the others relayed to it.
+    const owner = await cluster.owner("main/doc-1");
+    expect(cluster.nodes.map((node) => node.url)).toContain(owner);
+    expect(await cluster.fence("main/doc-1")).toBe(1);
+    const other = cluster.nodes.find((node) => node.url !== owner)!;
+    const rows = await cluster.list(other);
+    expect(rows.find((row) => row.party === "main" && row.id === "doc-1")).toMatchObject({ node: owner, connections: 3 });
+
+    // HTTP through a node that does not own the room reads the owner's document.
+    const viaOther = await fetch(`${other.url}/parties/main/doc-1`);
+    expect(viaOther.status).toBe(200);
+    expect(await viaOther.json()).toEqual({ edits: contents[0] });
+  } finally {
+    for (const provider of providers) provider.destroy();
+  }
+});
+
+test("a PartyKit-style class runs unchanged: one onStart, one room.storage and its alarm on the owner, whichever node is asked", async () => {
+  const cluster = await startCluster(3);
+  const room = (node: (typeof cluster.nodes)[0]) => `${node.url}/parties/counter/c-1`;
+  // A request through each node: all reach one room instance.
+  const answers = [];
+  for (const node of cluster.nodes) {
+    const response = await fetch(room(node), { method: "POST", body: JSON.stringify({}), headers: { "x-forwarded-for": "203.0.113.9" } });
+    expect(response.status).toBe(200);
+    answers.push((await response.json()) as { pid: number; starts: number; count: number; forwardedFor: string });
+  }
+  const owner = cluster.node(await cluster.owner("counter/c-1"));
+  expect(new Set(answers.map((answer) => answer.pid))).toEqual(new Set([owner.pid]));
+  expect(answers.map((answer) => answer.count)).toEqual([1, 2, 3]);
+  expect(answers.every((answer) => answer.starts === 1)).toBe(true);
+  // The address the room sees is the client's as the entry node saw it (a client's own header is not believed).
+  expect(answers.every((answer) => answer.forwardedFor === "127.0.0.1")).toBe(true);
+
+  // An alarm set through a node that is not the owner fires once, on the owner.
+  const other = cluster.nodes.find((node) => node !== owner)!;
+  await fetch(room(other), { method: "POST", body: JSON.stringify({ alarmInMs: 200 }) });
+  const fired = async () => ((await (await fetch(room(other))).json()) as { alarms: number; alarmPids: number[] }).alarmPids;
+  await waitFor(
+    (async () => {
+      while ((await fired()).length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    })(),
+    "the alarm to fire",
+  );
+  expect(await fired()).toEqual([owner.pid]);
+});

@@ -1,0 +1,103 @@
+/**
+ * Failover on three yparty processes (--lease-ttl 1): a room whose owner is killed comes back on another node with
+ * every acknowledged update, and an owner paused past its lease cannot write over its successor (the fence).
+ */
+import { expect, test } from "vitest";
+import { storedTokens } from "../reliability/support/crash-harness.js";
+import { waitFor } from "../helpers/server.js";
+import { LEASE_TTL_S, startCluster, useCluster, type ClusterNode } from "./cluster.js";
+import { TokenWriter, writeUntilClosed } from "./writer.js";
+
+useCluster();
+
+/** Claims the room on `node` (its first client comes through it) and returns once it is stored there. */
+async function claimOn(node: ClusterNode, room: string): Promise<void> {
+  const writer = new TokenWriter(node.host, "main", room);
+  await writer.opened;
+  writer.write("first");
+  await writer.settled();
+  expect(writer.acknowledged).toEqual(["first"]);
+  writer.close();
+  await writer.closed;
+}
+
+/** Polls (the lease lives in Redis; nothing tells the test when it expires). */
+async function until(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  await waitFor(
+    (async () => {
+      while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 25));
+    })(),
+    what,
+    ms,
+  );
+}
+
+test("kill -9 of the owner under load with durable acks: the room comes back on another node with every acknowledged update", async () => {
+  const cluster = await startCluster(3);
+  const [owner, b, c] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
+  await claimOn(owner, "load");
+  expect(await cluster.owner("main/load")).toBe(owner.url);
+
+  // Writers on the two other nodes (relayed to the owner), writing every few milliseconds.
+  const before = [new TokenWriter(b.host, "main", "load"), new TokenWriter(c.host, "main", "load")];
+  const loads = before.map((writer, i) => writeUntilClosed(writer, `w${i}`));
+  await until(async () => before.every((writer) => writer.acknowledged.length >= 10), "both writers to have acks before the kill");
+  const killedAt = performance.now();
+  await owner.kill("SIGKILL");
+  await Promise.all(loads.map(({ done }) => done)); // each socket cut by the kill
+  const ackedBefore = before.flatMap((writer) => writer.acknowledged);
+
+  // Providers reconnect: a new writer through each surviving node. The first is held until the lease runs out.
+  const after = [new TokenWriter(b.host, "main", "load"), new TokenWriter(c.host, "main", "load")];
+  await Promise.all(after.map((writer) => writer.opened));
+  after.forEach((writer, i) => writer.write(`after-${i}`));
+  await Promise.all(after.map((writer) => writer.settled()));
+  for (const writer of after) expect(writer.unacknowledged).toEqual([]);
+  const recoveredMs = Math.min(...after.map((writer) => writer.firstAckAt!)) - killedAt;
+  process.stdout.write(`[cluster failover] kill -9 of the owner → first ack on another node: ${Math.round(recoveredMs)} ms (lease TTL ${LEASE_TTL_S} s)\n`);
+  expect(recoveredMs).toBeLessThan(LEASE_TTL_S * 1000 + 3_000);
+
+  const newOwner = await cluster.owner("main/load");
+  expect([b.url, c.url]).toContain(newOwner);
+  expect(await cluster.fence("main/load")).toBe(2);
+  // Every acknowledged token is in the document, read through the node that does not own it now.
+  const reader = newOwner === b.url ? c : b;
+  const stored = await storedTokens(reader.host, { party: "main", room: "load" });
+  for (const token of [...ackedBefore, "first", "after-0", "after-1"]) expect(stored, `acknowledged ${token} is stored`).toContain(token);
+  for (const writer of after) writer.close();
+});
+
+test("SIGSTOP of the owner past its lease, writes through another node, SIGCONT: the stale owner's writes are refused", async () => {
+  const cluster = await startCluster(3);
+  const [owner, b] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
+  await claimOn(owner, "paused");
+  // A raw client on the owner itself: what it sends while the owner is stopped, it will never send again.
+  const stale = new TokenWriter(owner.host, "main", "paused");
+  await stale.opened;
+  stale.write("stale-before");
+  await stale.settled();
+  expect(stale.acknowledged).toEqual(["stale-before"]);
+
+  await owner.kill("SIGSTOP");
+  try {
+    stale.write("stale-during"); // reaches the stopped process's socket buffer
+    await until(async () => (await cluster.owner("main/paused")) !== owner.url, "the stopped owner's lease to run out");
+    const fresh = new TokenWriter(b.host, "main", "paused");
+    await fresh.opened;
+    fresh.write("fresh");
+    await fresh.settled();
+    expect(fresh.acknowledged).toEqual(["fresh"]);
+    expect(await cluster.fence("main/paused")).toBe(2);
+    fresh.close();
+  } finally {
+    await owner.kill("SIGCONT");
+  }
+  // Resumed, the stale owner finds its lease gone: its clients are told to go (1013); what it got meanwhile is refused.
+  expect(await waitFor(stale.closed, "the stale owner to close its client")).toBe(1013);
+  expect(stale.unacknowledged).toEqual(["stale-during"]);
+  await until(async () => /ERR_FENCED|ERR_LEASE_LOST/.test(owner.output), "the stale owner to log the refusal");
+
+  const stored = await storedTokens(b.host, { party: "main", room: "paused" });
+  expect([...stored].sort()).toEqual(["first", "fresh", "stale-before"]);
+  expect(await cluster.fence("main/paused")).toBe(2);
+});
