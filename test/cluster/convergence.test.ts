@@ -95,3 +95,21 @@ test("a PartyKit-style class runs unchanged: one onStart, one room.storage and i
   );
   expect(await fired()).toEqual([owner.pid]);
 });
+
+test("crons run once per cluster: each tick of a per-second cron is reported once, from one node", async () => {
+  const cluster = await startCluster(3);
+  const ticks = async () => ((await (await fetch(`${cluster.nodes[2]!.url}/parties/counter/crons`)).json()) as { ticks: Record<string, number> }).ticks;
+  await waitFor(
+    (async () => {
+      while (Object.keys(await ticks()).length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
+    })(),
+    "three cron ticks",
+    15_000,
+  );
+  const seen = await ticks();
+  expect(
+    Object.values(seen).every((runs) => runs === 1),
+    `ticks run more than once: ${JSON.stringify(seen)}`,
+  ).toBe(true);
+  expect(await cluster.owner("__yparty:crons")).toBeDefined();
+});

@@ -16,8 +16,9 @@ export class TokenWriter {
   readonly opened: Promise<void>;
   /** The close code, once the socket closed (1006 when the connection was cut). */
   readonly closed: Promise<number>;
-  /** When the first ack arrived (performance.now()), for recovery times. */
+  /** When the first and the last ack arrived (performance.now()), for recovery times. */
   firstAckAt: number | undefined;
+  lastAckAt: number | undefined;
 
   constructor(host: string, party: string, room: string) {
     this.#socket = new WebSocket(`ws://${host}/parties/${party}/${encodeURIComponent(room)}?${ACK_PARAM}=1`);
@@ -33,7 +34,8 @@ export class TokenWriter {
       if (!isBinary) return;
       const message = decodeMessage(new Uint8Array(data));
       if (message.type !== "durable-ack") return;
-      this.firstAckAt ??= performance.now();
+      this.lastAckAt = performance.now();
+      this.firstAckAt ??= this.lastAckAt;
       this.#acked = Math.max(this.#acked, message.count);
       this.#wake();
     });
@@ -79,17 +81,49 @@ export class TokenWriter {
   }
 }
 
-/** Writes a token every `everyMs` until the socket closes or `stop()`; resolves with the writer when it stopped. */
-export function writeUntilClosed(writer: TokenWriter, prefix: string, everyMs = 5): { stop(): void; done: Promise<TokenWriter> } {
-  let stopped = false;
-  const done = (async () => {
-    await writer.opened.catch(() => {});
-    for (let i = 0; writer.open && !stopped; i++) {
-      writer.write(`${prefix}-${i}`);
-      await new Promise((resolve) => setTimeout(resolve, everyMs)); // pacing the load, not waiting for an event
-    }
-    await writer.settled();
-    return writer;
-  })();
-  return { stop: () => void (stopped = true), done };
+/** Writes a token every few milliseconds until the socket closes or `stopped()`; resolves once what it wrote settled. */
+export async function writeUntilClosed(writer: TokenWriter, prefix: string, stopped: () => boolean = () => false): Promise<TokenWriter> {
+  await writer.opened.catch(() => {});
+  for (let i = 0; writer.open && !stopped(); i++) {
+    writer.write(`${prefix}-${i}`);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // pacing the load, not waiting for an event
+  }
+  await writer.settled();
+  return writer;
+}
+
+/**
+ * A client that keeps writing as a provider would: a new connection (and a new writer) each time the last one closed
+ * or was refused, until `stop()`. `acknowledged` gathers what every connection had acknowledged.
+ */
+export class KeepWriting {
+  readonly #writers: TokenWriter[] = [];
+  #stopped = false;
+  readonly #running: Promise<void>;
+
+  constructor(host: string, party: string, room: string, prefix: string) {
+    this.#running = (async () => {
+      for (let generation = 0; !this.#stopped; generation++) {
+        const writer = new TokenWriter(host, party, room);
+        this.#writers.push(writer);
+        await writeUntilClosed(writer, `${prefix}.${generation}`, () => this.#stopped);
+        writer.close();
+        if (!this.#stopped) await new Promise((resolve) => setTimeout(resolve, 50)); // a provider's reconnect backoff
+      }
+    })();
+  }
+
+  get acknowledged(): string[] {
+    return this.#writers.flatMap((writer) => writer.acknowledged);
+  }
+
+  /** Acks received by connections opened after `since` (performance.now()), or acks after it on older ones. */
+  acknowledgedAfter(since: number): boolean {
+    return this.#writers.some((writer) => writer.lastAckAt !== undefined && writer.lastAckAt > since);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+  }
 }
