@@ -8,8 +8,9 @@ import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import { expect, test } from "vitest";
 import { YPartyKitProvider } from "../../provider/index.js";
-import { waitFor } from "../helpers/server.js";
-import { startCluster, useCluster } from "./cluster.js";
+import { once } from "node:events";
+import { refusedUpgrade, waitFor } from "../helpers/server.js";
+import { TOKEN, startCluster, useCluster, type ClusterNode } from "./cluster.js";
 
 useCluster();
 
@@ -32,7 +33,7 @@ function whenDoc(doc: Y.Doc, check: () => boolean, what: string): Promise<void> 
 
 test("providers on three nodes edit one document and converge; one node owns it, and yparty list on any node says which", async () => {
   const cluster = await startCluster(3);
-  const [a, b, c] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+  const [a, b, c] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
   const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()];
   const providers = [
     new YPartyKitProvider(a.host, "doc-1", docs[0], { WebSocketPolyfill: WebSocket as never }),
@@ -112,4 +113,31 @@ test("crons run once per cluster: each tick of a per-second cron is reported onc
     `ticks run more than once: ${JSON.stringify(seen)}`,
   ).toBe(true);
   expect(await cluster.owner("__yparty:crons")).toBeDefined();
+});
+
+test("onBeforeConnect hands a socket to a room another node serves; a forged cluster header is not believed; no second hop", async () => {
+  const cluster = await startCluster(3);
+  const [a, b, c] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
+  expect((await fetch(`${c.url}/parties/counter/h-1`, { method: "POST", body: "{}" })).status).toBe(200);
+  expect(await cluster.owner("counter/h-1")).toBe(c.url);
+  const listener = new WebSocket(`ws://${a.host}/parties/counter/h-1`);
+  await waitFor(once(listener, "open"), "the listener to connect");
+  const heard = once(listener, "message");
+
+  expect((await refusedUpgrade(`ws://${b.host}/parties/gate/h-1`)).status).toBe(401);
+  // With the wrong secret the header is the client's own: the gate still runs.
+  expect((await refusedUpgrade(`ws://${b.host}/parties/gate/h-1`, { "x-yparty-cluster": "a guess" })).status).toBe(401);
+
+  const handed = new WebSocket(`ws://${b.host}/parties/gate/h-1?token=ok`);
+  await waitFor(once(handed, "open"), "the handed-off socket to connect");
+  handed.send("hello from a hand-off");
+  const [message] = (await waitFor(heard, "the room on another node to relay the message")) as [Buffer];
+  expect(message.toString()).toBe("hello from a hand-off");
+  handed.close();
+  listener.close();
+
+  // A request forwarded by a node (it carries the secret) that reaches a node not serving the room is not sent on.
+  const hop = await fetch(`${a.url}/parties/counter/h-1`, { headers: { "x-yparty-cluster": TOKEN } });
+  expect(hop.status).toBe(503);
+  expect(((await hop.json()) as { error: { code: string } }).error.code).toBe("ERR_ROOM_MOVED");
 });

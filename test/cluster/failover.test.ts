@@ -126,3 +126,21 @@ test("SIGTERM: the owner flushes, releases its leases and leaves; the room is cl
   const stored = await storedTokens(other.host, { party: "main", room: "drained" });
   expect([...stored].sort()).toEqual(["after-drain", "before-drain", "first"]);
 });
+
+test("an alarm whose owner was killed fires on another node, woken there while no node serves the room", async () => {
+  const cluster = await startCluster(3);
+  const [owner] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
+  const set = await fetch(`${owner.url}/parties/counter/al-1`, { method: "POST", body: JSON.stringify({ alarmInMs: 2_500 }) });
+  expect(((await set.json()) as { pid: number }).pid).toBe(owner.pid);
+  await owner.kill("SIGKILL");
+  // No request reaches the room: the node leading the cluster wakes it when the alarm is due.
+  await until(async () => ((await cluster.fence("counter/al-1")) ?? 0) >= 2, "another node to claim the room for its alarm");
+  const survivor = cluster.nodes.find((node) => node !== owner)!;
+  const read = async () => (await (await fetch(`${survivor.url}/parties/counter/al-1`)).json()) as { alarmPids: number[]; alarm: number | null };
+  await until(async () => (await read()).alarmPids.length > 0, "the alarm to fire");
+  const { alarmPids, alarm } = await read();
+  expect(alarmPids).toHaveLength(1);
+  expect(alarmPids[0]).not.toBe(owner.pid);
+  expect(cluster.nodes.filter((node) => node !== owner).map((node) => node.pid)).toContain(alarmPids[0]);
+  expect(alarm).toBeNull();
+});
