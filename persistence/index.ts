@@ -56,3 +56,4 @@ export type { BatchOp, ByteDb, ByteRange } from "./byte-db.js";
 export { defaults as storageDefaults } from "./defaults.js";
 export { checkFolder, repairFolder, isClean, type FolderReport, type RepairReport, type DocumentFinding } from "./folder-check.js";
 export { describeDamage, type Damage, type LogEnd } from "./ack-record.js";
+export { readLevelFolder, type LevelFolderReader, type RoomEntries } from "./level-reader.js";

@@ -29,7 +29,7 @@ export interface CommandSpec {
   notes?: string[];
 }
 
-export type CommandName = "dev" | "start" | "list" | "tail" | "delete" | "export" | "doctor" | "repair";
+export type CommandName = "dev" | "start" | "list" | "tail" | "delete" | "export" | "doctor" | "repair" | "migrate";
 
 const configOption: OptionSpec = {
   type: "string",
@@ -188,4 +188,21 @@ export const commands: Record<CommandName, CommandSpec> = {
     },
   },
   ...folderCommands,
+  migrate: {
+    name: "migrate",
+    summary: "copy a LevelDB data folder's documents, room storage and alarms to PostgreSQL (both not in use)",
+    args: "",
+    minArgs: 0,
+    maxArgs: 0,
+    options: {
+      from: { type: "string", value: "<dir>", description: `the LevelDB data folder to copy (e.g. ${CliDefaults.dataDir})` },
+      to: { type: "string", value: "<url>", description: "the PostgreSQL database (postgres://user@host:5432/db; the password from $PGPASSWORD)" },
+      help: { type: "boolean", short: "h", description: "show this help" },
+    },
+    notes: [
+      "Stop the server first: a folder a server holds is refused, and so is a database a standalone server uses.",
+      "Safe to run again: documents are merged (what the target holds already is kept), equal keys are skipped, and a key the target holds with another value is reported, not overwritten (exit 1).",
+      "Then start the server with --store <url> (or store in yparty.json).",
+    ],
+  },
 };

@@ -61,8 +61,19 @@ async function folderCommand(command: "doctor" | "repair", values: ParsedValues)
   return (await import("./repair.js")).repairCommand({ dir });
 }
 
+/** `migrate`: a LevelDB folder to PostgreSQL, both offline. */
+async function migrateCommand(values: ParsedValues): Promise<number> {
+  const from = str(values, "from");
+  const to = str(values, "to");
+  if (from === undefined || to === undefined) throw usageError("yparty migrate needs --from <leveldb folder> and --to postgres://….");
+  const { isPostgresUrl } = await import("../../persistence/pg/url.js");
+  if (!isPostgresUrl(to)) throw usageError(`yparty migrate: --to must be a PostgreSQL URL (postgres://user@host:5432/database), got "${to}".`);
+  const path = await import("node:path");
+  return (await import("./migrate.js")).migrateCommand({ from: path.resolve(from), to });
+}
+
 async function adminCommand(
-  command: Exclude<CommandName, "dev" | "start" | "doctor" | "repair">,
+  command: Exclude<CommandName, "dev" | "start" | "doctor" | "repair" | "migrate">,
   positionals: string[],
   values: ParsedValues,
 ): Promise<number> {
@@ -104,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     const { command, positionals, values } = invocation;
     if (command === "dev" || command === "start") return await serverCommand(command, positionals, values);
     if (command === "doctor" || command === "repair") return await folderCommand(command, values);
+    if (command === "migrate") return await migrateCommand(values);
     return await adminCommand(command, positionals, values);
   } catch (error) {
     if (error instanceof CliError) {

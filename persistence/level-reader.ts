@@ -1,0 +1,61 @@
+/**
+ * Reads a LevelDB data folder to copy it elsewhere (`yparty migrate`): its documents through the LevelDB DocStore
+ * (so a damaged one is refused as a server would refuse it) and every room's key-value entries, room by room. Opening
+ * takes LevelDB's lock, so a folder a server holds is refused (ERR_STORAGE_LOCKED); nothing is written to it.
+ */
+import { Level } from "level";
+import { defaults } from "./defaults.js";
+import { LevelDocStore } from "./doc-level.js";
+import { lockedError, reasonOf } from "./errors.js";
+import { decodeString } from "./kv-codec.js";
+import { StorageError, type DocStore } from "./types.js";
+
+/** A slice of one room's key-value entries: keys in order, values as stored (kv-codec.ts's serialized bytes). */
+export interface RoomEntries {
+  room: string;
+  entries: Array<[key: string, value: Uint8Array]>;
+}
+
+export interface LevelFolderReader {
+  /** Loads (merged state), `names` and `stats` only: no compaction runs on this folder. */
+  readonly docs: Pick<DocStore, "load" | "names" | "stats">;
+  /** Every room's entries in order, in slices of at most `sliceSize` entries of one room. */
+  rooms(sliceSize: number): AsyncGenerator<RoomEntries>;
+  close(): Promise<void>;
+}
+
+export async function readLevelFolder(dir: string): Promise<LevelFolderReader> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view", createIfMissing: false });
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    if (cause?.code === "LEVEL_LOCKED") throw lockedError(dir, error);
+    throw new StorageError("ERR_STORAGE_READ", `Could not open ${dir} as a yparty data folder: ${reasonOf(cause ?? error)}`, { cause: error });
+  }
+  const docs = new LevelDocStore(db, { location: dir, compactOnLoadAbove: Number.POSITIVE_INFINITY });
+  const kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
+  return {
+    docs,
+    async *rooms(sliceSize) {
+      let slice: RoomEntries | undefined;
+      for await (const [stored, value] of kv.iterator()) {
+        // `uint32be(room.length) + room + key`, both UTF-16 BE (kv-codec.ts).
+        const roomUnits = Buffer.from(stored.buffer, stored.byteOffset, 4).readUInt32BE(0);
+        const room = decodeString(stored.subarray(4, 4 + roomUnits * 2));
+        const key = decodeString(stored.subarray(4 + roomUnits * 2));
+        if (slice && (slice.room !== room || slice.entries.length >= sliceSize)) {
+          yield slice;
+          slice = undefined;
+        }
+        slice ??= { room, entries: [] };
+        slice.entries.push([key, value]);
+      }
+      if (slice) yield slice;
+    },
+    async close() {
+      await docs.close();
+      await db.close();
+    },
+  };
+}
