@@ -6,11 +6,12 @@
  *
  *   startCluster(n) → TestCluster { redis, postgres, nodes, token, owner(room), fence(room), list(node) }
  *   ClusterNode { url, host, pid, process, kill(signal), start() }
- *   useCluster() registers the cleanup (every node killed, every engine stopped) after each test.
+ *   useCluster() registers the cleanup (every node killed, every engine stopped) after each test;
+ *   useCluster("file") after the file's last test, for tests that share one cluster (distinct rooms, no kills).
  */
 import { createClient } from "@redis/client";
 import pg from "pg";
-import { afterEach } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { CliProcess, closedPort, copyFixture, runCli } from "../cli/helpers.js";
 import { startPostgres, startRedis, stopAllEngines, type Engine } from "../helpers/engines.js";
 
@@ -19,8 +20,8 @@ export const LEASE_TTL_S = 1;
 const nodes = new Set<ClusterNode>();
 const removers: Array<() => Promise<void>> = [];
 
-export function useCluster(): void {
-  afterEach(async () => {
+export function useCluster(scope: "test" | "file" = "test"): void {
+  (scope === "test" ? afterEach : afterAll)(async () => {
     await Promise.all([...nodes].map((node) => node.kill("SIGKILL")));
     nodes.clear();
     await stopAllEngines();

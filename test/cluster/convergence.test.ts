@@ -10,9 +10,12 @@ import { expect, test } from "vitest";
 import { YPartyKitProvider } from "../../provider/index.js";
 import { once } from "node:events";
 import { refusedUpgrade, waitFor } from "../helpers/server.js";
-import { TOKEN, startCluster, useCluster, type ClusterNode } from "./cluster.js";
+import { TOKEN, startCluster, useCluster, type ClusterNode, type TestCluster } from "./cluster.js";
 
-useCluster();
+// One cluster for the file: each test uses rooms of its own and kills no node.
+useCluster("file");
+let shared: Promise<TestCluster> | undefined;
+const threeNodes = () => (shared ??= startCluster(3));
 
 /** Resolves once `check` holds, re-checked on each update of `doc`. */
 function whenDoc(doc: Y.Doc, check: () => boolean, what: string): Promise<void> {
@@ -32,7 +35,7 @@ function whenDoc(doc: Y.Doc, check: () => boolean, what: string): Promise<void> 
 }
 
 test("providers on three nodes edit one document and converge; one node owns it, and yparty list on any node says which", async () => {
-  const cluster = await startCluster(3);
+  const cluster = await threeNodes();
   const [a, b, c] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
   const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()];
   const providers = [
@@ -68,7 +71,7 @@ test("providers on three nodes edit one document and converge; one node owns it,
 });
 
 test("a PartyKit-style class runs unchanged: one onStart, one room.storage and its alarm on the owner, whichever node is asked", async () => {
-  const cluster = await startCluster(3);
+  const cluster = await threeNodes();
   const room = (node: (typeof cluster.nodes)[0]) => `${node.url}/parties/counter/c-1`;
   // A request through each node: all reach one room instance.
   const answers = [];
@@ -98,7 +101,7 @@ test("a PartyKit-style class runs unchanged: one onStart, one room.storage and i
 });
 
 test("crons run once per cluster: each tick of a per-second cron is reported once, from one node", async () => {
-  const cluster = await startCluster(3);
+  const cluster = await threeNodes();
   const ticks = async () => ((await (await fetch(`${cluster.nodes[2]!.url}/parties/counter/crons`)).json()) as { ticks: Record<string, number> }).ticks;
   await waitFor(
     (async () => {
@@ -116,7 +119,7 @@ test("crons run once per cluster: each tick of a per-second cron is reported onc
 });
 
 test("onBeforeConnect hands a socket to a room another node serves; a forged cluster header is not believed; no second hop", async () => {
-  const cluster = await startCluster(3);
+  const cluster = await threeNodes();
   const [a, b, c] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
   expect((await fetch(`${c.url}/parties/counter/h-1`, { method: "POST", body: "{}" })).status).toBe(200);
   expect(await cluster.owner("counter/h-1")).toBe(c.url);
