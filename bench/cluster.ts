@@ -49,7 +49,7 @@ async function startNode(redis: Engine, postgres: Engine): Promise<Node> {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
-    ["bin/yparty.js", "start", "--port", String(port), "--cluster", redis.url, "--store", postgres.url, "--advertise", url, "--log-level", "warn"],
+    ["bin/yparty.js", "start", "--port", String(port), "--cluster", redis.url, "--store", postgres.url, "--advertise", url],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, YPARTY_ADMIN_TOKEN: TOKEN } },
   );
   await new Promise<void>((resolve, reject) => {

@@ -84,6 +84,20 @@ export class ClusterPlacement implements RoomPlacement {
     });
   }
 
+  /**
+   * Runs `fn` with the room claimed here (lease and fence) though no room is loaded: for an operation on its storage
+   * (the admin API's delete). When another node holds the room, `fn` does not run and its owner is returned.
+   */
+  async whileClaimed<T>(party: string, roomId: string, fn: () => Promise<T>): Promise<{ owner: string } | { result: T }> {
+    const owner = await this.claim(party, roomId);
+    if (owner !== undefined) return { owner };
+    try {
+      return { result: await fn() };
+    } finally {
+      await this.released(party, roomId);
+    }
+  }
+
   isForwarded(req: IncomingMessage): boolean {
     const header = req.headers[CLUSTER_HEADER];
     if (typeof header !== "string") return false;

@@ -54,7 +54,8 @@ export class ClusterNode {
   /** Starts (again) on the same port, resolving once it is ready. */
   async start(): Promise<void> {
     this.process = new CliProcess(this.args, { cwd: this.cwd, env: { YPARTY_ADMIN_TOKEN: TOKEN } });
-    await this.process.url();
+    // Its ready line (the JSON logs of `start` on a pipe); generous: the machine may be loaded.
+    await this.process.waitFor(/"event":"yparty\.ready"/, 60_000);
   }
 
   /** Sends a signal; for SIGKILL and SIGTERM, resolves once the process exited. */

@@ -6,14 +6,19 @@
 import WebSocket from "ws";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
-import { expect, test } from "vitest";
+import { expect, test, vi } from "vitest";
 import { YPartyKitProvider } from "../../provider/index.js";
 import { once } from "node:events";
+import { runCli } from "../cli/helpers.js";
 import { refusedUpgrade, waitFor } from "../helpers/server.js";
+import { storedTokens } from "../reliability/support/crash-harness.js";
 import { TOKEN, startCluster, useCluster, type ClusterNode, type TestCluster } from "./cluster.js";
+import { TokenWriter } from "./writer.js";
 
 // One cluster for the file: each test uses rooms of its own and kills no node.
 useCluster("file");
+// Three processes start for the file (a few seconds each on a loaded machine) within its first test.
+vi.setConfig({ testTimeout: 90_000 });
 let shared: Promise<TestCluster> | undefined;
 const threeNodes = () => (shared ??= startCluster(3));
 
@@ -143,4 +148,28 @@ test("onBeforeConnect hands a socket to a room another node serves; a forged clu
   const hop = await fetch(`${a.url}/parties/counter/h-1`, { headers: { "x-yparty-cluster": TOKEN } });
   expect(hop.status).toBe(503);
   expect(((await hop.json()) as { error: { code: string } }).error.code).toBe("ERR_ROOM_MOVED");
+});
+
+test("the admin API answers for the cluster: delete on any node goes to the owner (refused while in use), export reads PostgreSQL", async () => {
+  const cluster = await threeNodes();
+  const [a, b, c] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
+  const writer = new TokenWriter(a.host, "main", "adm-1");
+  await writer.opened;
+  writer.write("kept");
+  await writer.settled();
+  const admin = (node: ClusterNode, ...args: string[]) => runCli([...args, "--url", node.url, "--token", TOKEN]);
+
+  const inUse = await admin(c, "delete", "main/adm-1", "--yes");
+  expect(inUse.code).toBe(1);
+  expect(inUse.stderr).toMatch(/ERR_ROOM_IN_USE: main\/adm-1 is in use \(1 connection\)/);
+  const exported = await admin(b, "export", "main/adm-1");
+  expect(exported.code).toBe(0);
+  expect(JSON.parse(exported.stdout)).toEqual({ tokens: ["kept"] });
+
+  writer.close();
+  await writer.closed;
+  const deleted = await admin(c, "delete", "main/adm-1", "--yes");
+  expect(deleted.code, deleted.stderr).toBe(0);
+  expect(deleted.stdout).toBe("Deleted main/adm-1.\n");
+  expect(await storedTokens(b.host, { party: "main", room: "adm-1" })).toEqual(new Set());
 });

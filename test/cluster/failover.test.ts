@@ -2,13 +2,15 @@
  * Failover on three yparty processes (--lease-ttl 1): a room whose owner is killed comes back on another node with
  * every acknowledged update, and an owner paused past its lease cannot write over its successor (the fence).
  */
-import { expect, test } from "vitest";
+import { expect, test, vi } from "vitest";
 import { storedTokens } from "../reliability/support/crash-harness.js";
 import { waitFor } from "../helpers/server.js";
 import { LEASE_TTL_S, startCluster, useCluster, type ClusterNode } from "./cluster.js";
 import { TokenWriter, writeUntilClosed } from "./writer.js";
 
 useCluster();
+// Three processes start per test (a few seconds each on a loaded machine) before any waiting of the test's own.
+vi.setConfig({ testTimeout: 90_000 });
 
 /** Claims the room on `node` (its first client comes through it) and returns once it is stored there. */
 async function claimOn(node: ClusterNode, room: string): Promise<void> {
@@ -22,7 +24,7 @@ async function claimOn(node: ClusterNode, room: string): Promise<void> {
 }
 
 /** Polls (the lease lives in Redis; nothing tells the test when it expires). */
-async function until(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
   await waitFor(
     (async () => {
       while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 25));

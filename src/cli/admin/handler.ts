@@ -11,6 +11,8 @@ export interface ClusterAdmin {
   readonly advertise: string;
   list(local: RoomListing[], fetchLive: (node: string) => Promise<LiveRoomInfo[]>): Promise<{ rooms: RoomRow[]; unreachable: string[] }>;
   ownerOf(party: string, roomId: string): Promise<string | undefined>;
+  /** Runs `fn` with the room claimed by this node (its writes are fenced), or says which node holds it. */
+  whileClaimed<T>(party: string, roomId: string, fn: () => Promise<T>): Promise<{ owner: string } | { result: T }>;
 }
 
 export interface AdminOptions {
@@ -69,7 +71,7 @@ async function exportRoom(server: YpartyServer, name: string, format: string | n
   return Response.json(options.updateToJson(update));
 }
 
-async function deleteRoom(server: YpartyServer, party: string, id: string): Promise<Response> {
+async function deleteRoom(server: YpartyServer, party: string, id: string, cluster: ClusterAdmin | undefined): Promise<Response> {
   // A room in use holds the document in memory and its clients hold copies: deleting under them would be
   // undone. A loaded room nobody uses (a recent GET, say) is unloaded first.
   if (!(await server.unloadIfIdle(party, id))) {
@@ -81,10 +83,16 @@ async function deleteRoom(server: YpartyServer, party: string, id: string): Prom
     );
   }
   const name = storageName(party, id);
-  const existed = (await server.storage.docs.stats(name)).updates > 0;
-  await server.storage.docs.delete(name);
-  await server.storage.kv(name).deleteAll();
-  return Response.json({ deleted: name, existed });
+  const deleteStored = async () => {
+    const existed = (await server.storage.docs.stats(name)).updates > 0;
+    await server.storage.docs.delete(name);
+    await server.storage.kv(name).deleteAll();
+    return Response.json({ deleted: name, existed });
+  };
+  if (!cluster) return deleteStored();
+  // A cluster writes only rooms it holds: claimed for the delete (fenced like any write), released after.
+  const outcome = await cluster.whileClaimed(party, id, deleteStored);
+  return "result" in outcome ? outcome.result : errorResponse("ERR_ROOM_IN_USE", `${name} was just taken by ${outcome.owner}; try again`, 409);
 }
 
 /**
@@ -139,7 +147,7 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     if (room?.action === "" && request.method === "DELETE") {
       const owner = await options.cluster?.ownerOf(room.party, room.id);
       if (owner !== undefined && owner !== options.cluster!.advertise) return askNode(owner, url, request.method, options.token);
-      return deleteRoom(server, room.party, room.id);
+      return deleteRoom(server, room.party, room.id, options.cluster);
     }
     return errorResponse("ERR_NOT_FOUND", `No admin route ${request.method} ${url.pathname}`, 404);
   };

@@ -32,7 +32,12 @@ export async function joinCluster(settings: ClusterSettings, token: string | und
   }
   return {
     placement: cluster.placement,
-    admin: { advertise: settings.advertise, list: (local, fetchLive) => cluster.list(local, fetchLive), ownerOf: (party, id) => cluster.ownerOf(party, id) },
+    admin: {
+      advertise: settings.advertise,
+      list: (local, fetchLive) => cluster.list(local, fetchLive),
+      ownerOf: (party, id) => cluster.ownerOf(party, id),
+      whileClaimed: (party, id, fn) => cluster.placement.whileClaimed(party, id, fn),
+    },
     close: () => cluster.close(),
   };
 }
