@@ -6,6 +6,8 @@
  *
  *   startCluster(n) → TestCluster { redis, postgres, nodes, token, owner(room), fence(room), list(node) }
  *   ClusterNode { url, host, pid, process, kill(signal), start() }
+ *   until(check, what, ms?) — polls `check` (state in Redis, PostgreSQL or a room: nothing tells the test when it
+ *     changes) until it holds, within a timeout naming what was awaited.
  *   useCluster() registers the cleanup (every node killed, every engine stopped) after each test;
  *   useCluster("file") after the file's last test, for tests that share one cluster (distinct rooms, no kills).
  */
@@ -14,6 +16,7 @@ import pg from "pg";
 import { afterAll, afterEach } from "vitest";
 import { CliProcess, closedPort, copyFixture, runCli } from "../cli/helpers.js";
 import { startPostgres, startRedis, stopAllEngines, type Engine } from "../helpers/engines.js";
+import { waitFor } from "../helpers/server.js";
 
 export const TOKEN = "cluster-test-secret";
 export const LEASE_TTL_S = 1;
@@ -149,4 +152,14 @@ export async function startCluster(count = 3): Promise<TestCluster> {
       return found;
     },
   };
+}
+
+export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  await waitFor(
+    (async () => {
+      while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 25));
+    })(),
+    what,
+    ms,
+  );
 }

@@ -12,7 +12,7 @@ import { once } from "node:events";
 import { runCli } from "../cli/helpers.js";
 import { refusedUpgrade, waitFor } from "../helpers/server.js";
 import { storedTokens } from "../reliability/support/crash-harness.js";
-import { TOKEN, startCluster, useCluster, type ClusterNode, type TestCluster } from "./cluster.js";
+import { TOKEN, startCluster, until, useCluster, type ClusterNode, type TestCluster } from "./cluster.js";
 import { TokenWriter } from "./writer.js";
 
 // One cluster for the file: each test uses rooms of its own and kills no node.
@@ -96,25 +96,14 @@ test("a PartyKit-style class runs unchanged: one onStart, one room.storage and i
   const other = cluster.nodes.find((node) => node !== owner)!;
   await fetch(room(other), { method: "POST", body: JSON.stringify({ alarmInMs: 200 }) });
   const fired = async () => ((await (await fetch(room(other))).json()) as { alarms: number; alarmPids: number[] }).alarmPids;
-  await waitFor(
-    (async () => {
-      while ((await fired()).length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    })(),
-    "the alarm to fire",
-  );
+  await until(async () => (await fired()).length > 0, "the alarm to fire");
   expect(await fired()).toEqual([owner.pid]);
 });
 
 test("crons run once per cluster: each tick of a per-second cron is reported once, from one node", async () => {
   const cluster = await threeNodes();
   const ticks = async () => ((await (await fetch(`${cluster.nodes[2]!.url}/parties/counter/crons`)).json()) as { ticks: Record<string, number> }).ticks;
-  await waitFor(
-    (async () => {
-      while (Object.keys(await ticks()).length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
-    })(),
-    "three cron ticks",
-    15_000,
-  );
+  await until(async () => Object.keys(await ticks()).length >= 3, "three cron ticks");
   const seen = await ticks();
   expect(
     Object.values(seen).every((runs) => runs === 1),

@@ -5,23 +5,12 @@
  */
 import { expect, test, vi } from "vitest";
 import { storedTokens } from "../reliability/support/crash-harness.js";
-import { waitFor } from "../helpers/server.js";
-import { startCluster, useCluster } from "./cluster.js";
+import { startCluster, useCluster, until } from "./cluster.js";
 import { KeepWriting } from "./writer.js";
 
 useCluster();
 // Three processes start per test (a few seconds each on a loaded machine) before any waiting of the test's own.
 vi.setConfig({ testTimeout: 90_000 });
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  await waitFor(
-    (async () => {
-      while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 25));
-    })(),
-    what,
-    ms,
-  );
-}
 
 test("Redis restarted empty, then PostgreSQL crashed and restarted, under load: writes resume each time and every acknowledged update is stored", async () => {
   const cluster = await startCluster(3);

@@ -5,7 +5,7 @@
 import { expect, test, vi } from "vitest";
 import { storedTokens } from "../reliability/support/crash-harness.js";
 import { waitFor } from "../helpers/server.js";
-import { LEASE_TTL_S, startCluster, useCluster, type ClusterNode } from "./cluster.js";
+import { LEASE_TTL_S, startCluster, useCluster, type ClusterNode, until } from "./cluster.js";
 import { TokenWriter, writeUntilClosed } from "./writer.js";
 
 useCluster();
@@ -21,17 +21,6 @@ async function claimOn(node: ClusterNode, room: string): Promise<void> {
   expect(writer.acknowledged).toEqual(["first"]);
   writer.close();
   await writer.closed;
-}
-
-/** Polls (the lease lives in Redis; nothing tells the test when it expires). */
-async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  await waitFor(
-    (async () => {
-      while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 25));
-    })(),
-    what,
-    ms,
-  );
 }
 
 test("kill -9 of the owner under load with durable acks: the room comes back on another node with every acknowledged update", async () => {
