@@ -5,7 +5,8 @@
  * class as `counter`).
  *
  *   startCluster(n) → TestCluster { redis, postgres, nodes, token, owner(room), fence(room), list(node) }
- *   ClusterNode { url, host, pid, process, kill(signal), start() }
+ *   ClusterNode { url, host, pid, process, redisLink, kill(signal), start() } — each node reaches Redis through its own
+ *     TCP proxy (`redisLink.partition()` / `heal()`, test/cluster/network.ts).
  *   until(check, what, ms?) — polls `check` (state in Redis, PostgreSQL or a room: nothing tells the test when it
  *     changes) until it holds, within a timeout naming what was awaited.
  *   useCluster() registers the cleanup (every node killed, every engine stopped) after each test;
@@ -17,6 +18,7 @@ import { afterAll, afterEach } from "vitest";
 import { CliProcess, closedPort, copyFixture, runCli } from "../cli/helpers.js";
 import { startPostgres, startRedis, stopAllEngines, type Engine } from "../helpers/engines.js";
 import { waitFor } from "../helpers/server.js";
+import { closeAllProxies, startTcpProxy, type TcpProxy } from "./network.js";
 
 export const TOKEN = "cluster-test-secret";
 export const LEASE_TTL_S = 1;
@@ -28,6 +30,7 @@ export function useCluster(scope: "test" | "file" = "test"): void {
     await Promise.all([...nodes].map((node) => node.kill("SIGKILL")));
     nodes.clear();
     await stopAllEngines();
+    await closeAllProxies();
     for (const remove of removers.splice(0)) await remove();
   });
 }
@@ -40,6 +43,8 @@ export class ClusterNode {
     readonly port: number,
     private readonly args: string[],
     private readonly cwd: string,
+    /** This node's way to Redis: `partition()` cuts it off, `heal()` lets it through again. */
+    readonly redisLink: TcpProxy,
   ) {
     this.url = `http://127.0.0.1:${port}`;
     nodes.add(this);
@@ -103,6 +108,8 @@ export async function startCluster(count = 3): Promise<TestCluster> {
   const started: ClusterNode[] = [];
   for (let i = 0; i < count; i++) {
     const port = await closedPort();
+    // Each node reaches Redis through a proxy of its own, so one node can be cut off alone (network.ts).
+    const redisProxy = await startTcpProxy(redis.port);
     const args = [
       "start",
       "--host",
@@ -110,7 +117,7 @@ export async function startCluster(count = 3): Promise<TestCluster> {
       "--port",
       String(port),
       "--cluster",
-      redis.url,
+      `redis://127.0.0.1:${redisProxy.port}`,
       "--store",
       postgres.url,
       "--advertise",
@@ -118,7 +125,7 @@ export async function startCluster(count = 3): Promise<TestCluster> {
       "--lease-ttl",
       String(LEASE_TTL_S),
     ];
-    started.push(new ClusterNode(port, args, project.dir));
+    started.push(new ClusterNode(port, args, project.dir, redisProxy));
   }
   // The first creates the schema; the others then start together.
   await started[0]!.start();

@@ -135,3 +135,32 @@ test("an alarm whose owner was killed fires on another node, woken there while n
   expect(cluster.nodes.filter((node) => node !== owner).map((node) => node.pid)).toContain(alarmPids[0]);
   expect(alarm).toBeNull();
 });
+
+test("a node cut off from Redis past its lease closes its rooms (1013); another node takes them; healed, it serves again", async () => {
+  const cluster = await startCluster(2);
+  const [cut, other] = cluster.nodes as [ClusterNode, ClusterNode];
+  await claimOn(cut, "cut-off");
+  const direct = new TokenWriter(cut.host, "main", "cut-off");
+  await direct.opened;
+
+  cut.redisLink.partition();
+  // Its renewals go unanswered: at validUntil its rooms stop, whatever Redis would say later.
+  expect(await waitFor(direct.closed, "the cut-off node to close its room")).toBe(1013);
+  await until(async () => (await cluster.owner("main/cut-off")) === undefined, "the lease to run out in Redis");
+  const moved = new TokenWriter(other.host, "main", "cut-off");
+  await moved.opened;
+  moved.write("on-the-other-node");
+  await moved.settled();
+  expect(await cluster.owner("main/cut-off")).toBe(other.url);
+
+  cut.redisLink.heal();
+  // Back: it forwards to the room's new owner.
+  const back = new TokenWriter(cut.host, "main", "cut-off");
+  await back.opened;
+  back.write("through-the-healed-node");
+  await back.settled();
+  expect(back.acknowledged).toEqual(["through-the-healed-node"]);
+  const stored = await storedTokens(other.host, { party: "main", room: "cut-off" });
+  expect([...stored].sort()).toEqual(["first", "on-the-other-node", "through-the-healed-node"]);
+  for (const writer of [moved, back]) writer.close();
+});
