@@ -1,5 +1,7 @@
 /**
- * `npm run bench:store`: throughput and load time of the persistence layer on LevelDB.
+ * `npm run bench:store [-- --no-trace] [--postgres]`: throughput and load time of the persistence layer on LevelDB
+ * (with `--postgres`: the durable runs on LevelDB and on a throwaway PostgreSQL side by side, CPU of the PostgreSQL
+ * server's processes reported apart).
  *  - appends/s of small updates, one room (one at a time, and a burst that group commit batches) and 100 rooms at once,
  *    without and with fsync (`sync: true`), with the process's CPU time per append (all threads: fsyncs included);
  *  - 10 rooms appending at a steady 50 updates/s each (the fan-out bench's load), with fsync: CPU per append, and how
@@ -16,6 +18,8 @@ import { fileURLToPath } from "node:url";
 import * as zlib from "node:zlib";
 import * as Y from "yjs";
 import { openStorage, type Storage } from "../persistence/index.js";
+import { processTree, stopAllEngines } from "../test/helpers/engines.js";
+import { freshDatabase, postgres } from "../test/persistence/postgres-helpers.js";
 
 const SETTINGS = {
   /** Appends in the one-room runs. */
@@ -48,14 +52,20 @@ function report(row: Row): void {
 }
 const tempDirs: string[] = [];
 
+/** `sync` true/false: LevelDB with or without fsync; "postgres": a fresh schema on the throwaway PostgreSQL. */
+type EngineChoice = boolean | "memory" | "postgres";
+
 /** `compactOnLoadAbove: Infinity` so the trace's full log can be loaded (and compacted) on purpose. */
-async function withStorage<T>(sync: boolean | "memory", run: (storage: Storage) => Promise<T>, commitIntervalMs?: number): Promise<T> {
+async function withStorage<T>(sync: EngineChoice, run: (storage: Storage) => Promise<T>, commitIntervalMs?: number): Promise<T> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "yparty-bench-store-"));
   tempDirs.push(dir);
+  const interval = commitIntervalMs === undefined ? {} : { commitIntervalMs };
   const storage =
     sync === "memory"
       ? await openStorage({ memory: true })
-      : await openStorage({ dir, sync, compactOnLoadAbove: Number.POSITIVE_INFINITY, ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }) });
+      : sync === "postgres"
+        ? await openStorage({ url: (await freshDatabase()).url, compactOnLoadAbove: Number.POSITIVE_INFINITY, ...interval })
+        : await openStorage({ dir, sync, compactOnLoadAbove: Number.POSITIVE_INFINITY, ...interval });
   try {
     return await run(storage);
   } finally {
@@ -77,37 +87,56 @@ async function timed(run: () => Promise<void>): Promise<number> {
   return (await measured(run)).ms;
 }
 
-/** Wall time and the process's CPU time (user + system, every thread) of `run`. */
-async function measured(run: () => Promise<void>): Promise<{ ms: number; cpuUs: number }> {
+/** Wall time and the process's CPU time (user + system, every thread) of `run`; with PostgreSQL, its server's too. */
+async function measured(run: () => Promise<void>, engine?: EngineChoice): Promise<{ ms: number; cpuUs: number; postgresCpuUs?: number }> {
+  const postgresBefore = engine === "postgres" ? await postgresCpuUs() : undefined;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await run();
   const { user, system } = process.cpuUsage(cpu);
-  return { ms: performance.now() - started, cpuUs: user + system };
+  const ms = performance.now() - started;
+  if (postgresBefore === undefined) return { ms, cpuUs: user + system };
+  return { ms, cpuUs: user + system, postgresCpuUs: (await postgresCpuUs()) - postgresBefore };
+}
+
+/** CPU time (µs) of the throwaway PostgreSQL's processes so far (backends of open connections included). */
+async function postgresCpuUs(): Promise<number> {
+  const ticks = 100; // USER_HZ: clock ticks per second in /proc/<pid>/stat on Linux
+  let total = 0;
+  for (const pid of await processTree((await postgres()).pid)) {
+    const stat = await fsp.readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    total += Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime, stime
+  }
+  return (total / ticks) * 1e6;
 }
 
 const perSecond = (count: number, ms: number): string => `${Math.round((count * 1000) / ms).toLocaleString("en")}/s`;
-const cpuEach = (cpuUs: number, count: number): string => `${Math.round(cpuUs / count)} µs CPU each`;
+const cpuEach = (cpuUs: number, count: number, postgresCpuUs?: number): string =>
+  `${Math.round(cpuUs / count)} µs CPU each${postgresCpuUs === undefined ? "" : ` (+ ${Math.round(postgresCpuUs / count)} µs in PostgreSQL)`}`;
 
-async function benchAppends(sync: boolean): Promise<void> {
-  const label = sync ? "sync: true (default, fsync)" : "sync: false";
+const labelOf = (engine: EngineChoice): string =>
+  engine === "postgres" ? "PostgreSQL" : engine === "memory" ? "memory engine (the loop's own cost)" : engine ? "sync: true (default, fsync)" : "sync: false";
+
+async function benchAppends(sync: boolean | "postgres"): Promise<void> {
+  const label = labelOf(sync);
   const updates = typingUpdates(SETTINGS.oneRoomAppends);
   await withStorage(sync, async ({ docs }) => {
-    const { ms, cpuUs } = await measured(async () => {
+    const { ms, cpuUs, postgresCpuUs } = await measured(async () => {
       for (const update of updates) await docs.append("bench/one-by-one", update);
-    });
+    }, sync);
     report({
       measure: `1 room, each append awaited, ${label}`,
       value: perSecond(updates.length, ms),
-      note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length)}`,
+      note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length, postgresCpuUs)}`,
     });
   });
   await withStorage(sync, async ({ docs }) => {
-    const { ms, cpuUs } = await measured(() => Promise.all(updates.map((u) => docs.append("bench/burst", u))).then(() => undefined));
+    const { ms, cpuUs, postgresCpuUs } = await measured(() => Promise.all(updates.map((u) => docs.append("bench/burst", u))).then(() => undefined), sync);
     report({
       measure: `1 room, burst (group commit), ${label}`,
       value: perSecond(updates.length, ms),
-      note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length)}`,
+      note: `${updates.length} appends, ${cpuEach(cpuUs, updates.length, postgresCpuUs)}`,
     });
   });
   const perRoom = typingUpdates(SETTINGS.appendsPerRoom);
@@ -115,25 +144,29 @@ async function benchAppends(sync: boolean): Promise<void> {
     const room = async (r: number) => {
       for (const update of perRoom) await docs.append(`bench/room-${r}`, update);
     };
-    const { ms, cpuUs } = await measured(() => Promise.all(Array.from({ length: SETTINGS.rooms }, (_, r) => room(r))).then(() => undefined));
+    const { ms, cpuUs, postgresCpuUs } = await measured(
+      () => Promise.all(Array.from({ length: SETTINGS.rooms }, (_, r) => room(r))).then(() => undefined),
+      sync,
+    );
     const total = SETTINGS.rooms * perRoom.length;
     report({
       measure: `${SETTINGS.rooms} rooms at once, each append awaited, ${label}`,
       value: perSecond(total, ms),
-      note: `${total} appends, ${cpuEach(cpuUs, total)}`,
+      note: `${total} appends, ${cpuEach(cpuUs, total, postgresCpuUs)}`,
     });
   });
 }
 
 /** The fan-out bench's write load without the sockets: rooms appending at a steady rate each, not awaiting. */
-async function benchSteady(engine: "memory" | "leveldb", commitIntervalMs?: number): Promise<void> {
+async function benchSteady(engine: "memory" | "leveldb" | "postgres", commitIntervalMs?: number): Promise<void> {
   const { steadyRooms: rooms, steadyRatePerRoom: rate, steadySeconds: seconds } = SETTINGS;
   const perRoom = typingUpdates(rate * seconds);
+  const choice: EngineChoice = engine === "leveldb" ? true : engine;
   await withStorage(
-    engine === "memory" ? "memory" : true,
+    choice,
     async ({ docs }) => {
       const waits: number[] = [];
-      const { cpuUs } = await measured(async () => {
+      const { cpuUs, postgresCpuUs } = await measured(async () => {
         const pending: Promise<void>[] = [];
         const started = performance.now();
         for (let i = 0; i < perRoom.length; i++) {
@@ -147,12 +180,12 @@ async function benchSteady(engine: "memory" | "leveldb", commitIntervalMs?: numb
           }
         }
         await Promise.all(pending);
-      });
+      }, choice);
       waits.sort((a, b) => a - b);
       const p = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))]!.toFixed(2);
       report({
-        measure: `${rooms} rooms × ${rate} appends/s each for ${seconds} s, ${engine === "memory" ? "memory engine (the loop's own cost)" : "sync: true"}${commitIntervalMs ? `, commitIntervalMs: ${commitIntervalMs}` : ""}`,
-        value: cpuEach(cpuUs, waits.length),
+        measure: `${rooms} rooms × ${rate} appends/s each for ${seconds} s, ${labelOf(choice)}${commitIntervalMs ? `, commitIntervalMs: ${commitIntervalMs}` : ""}`,
+        value: cpuEach(cpuUs, waits.length, postgresCpuUs),
         note: `durable after p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; ${((cpuUs / (seconds * 1e6)) * 100).toFixed(1)} % of a core`,
       });
     },
@@ -240,13 +273,24 @@ function printTable(): void {
 
 try {
   console.log(`yparty store benchmark: node ${process.version}, ${os.cpus().length} cores, temp folders in ${os.tmpdir()}`);
-  await benchAppends(false);
-  await benchAppends(true);
-  await benchSteady("memory");
-  await benchSteady("leveldb");
-  await benchSteady("leveldb", 5);
-  if (!process.argv.includes("--no-trace")) await benchTrace();
+  if (process.argv.includes("--postgres")) {
+    // The durable runs only, LevelDB and PostgreSQL one after the other in one process (a loaded machine: compare ratios).
+    await postgres();
+    await benchAppends(true);
+    await benchAppends("postgres");
+    await benchSteady("memory");
+    await benchSteady("leveldb");
+    await benchSteady("postgres");
+  } else {
+    await benchAppends(false);
+    await benchAppends(true);
+    await benchSteady("memory");
+    await benchSteady("leveldb");
+    await benchSteady("leveldb", 5);
+    if (!process.argv.includes("--no-trace")) await benchTrace();
+  }
   printTable();
 } finally {
   await Promise.all(tempDirs.map((dir) => fsp.rm(dir, { recursive: true, force: true })));
+  await stopAllEngines();
 }

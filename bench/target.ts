@@ -11,6 +11,7 @@ import { ServerProcess, scriptCommand, type ChildCommand } from "./server-proces
 import { bundledEntry } from "./servers/bundle.js";
 import type { ServerSpec } from "./servers/catalog.js";
 import { assertBuilt, cliArgs, cliReadyPort } from "./servers/cli.js";
+import { startPostgres, type Engine } from "../test/helpers/engines.js";
 
 export interface Target {
   spec: ServerSpec;
@@ -33,12 +34,16 @@ export const setProfileFlags = (flagsFor: (spec: ServerSpec) => string[]): void 
   profileFlagsFor = flagsFor;
 };
 
-/** The child's command line: `node [flags] <script or bundle> [--dir d]`, or `node [flags] bin/yparty.js start …` in `cwd`. */
-async function childCommand(spec: ServerSpec, dir: string | undefined, cwd: string | undefined): Promise<ChildCommand> {
+/**
+ * The child's command line: `node [flags] <script or bundle> [--dir d | --store url]`, or `node [flags] bin/yparty.js
+ * start …` in `cwd`.
+ */
+async function childCommand(spec: ServerSpec, dir: string | undefined, cwd: string | undefined, store: string | undefined): Promise<ChildCommand> {
   const flags = profileFlagsFor(spec);
   if ("cli" in spec.launch) return { argv: [...flags, ...cliArgs(dir)], cwd, readyPort: cliReadyPort };
   const { script } = spec.launch;
-  return scriptCommand(script, dir ? ["--dir", dir] : [], flags, flags.length > 0 ? await bundledEntry(script) : undefined);
+  const args = dir ? ["--dir", dir] : store ? ["--store", store] : [];
+  return scriptCommand(script, args, flags, flags.length > 0 ? await bundledEntry(script) : undefined);
 }
 
 export async function startTarget(spec: ServerSpec): Promise<Target> {
@@ -46,8 +51,10 @@ export async function startTarget(spec: ServerSpec): Promise<Target> {
   // A CLI child runs in an empty folder of its own: no config to find, nothing of the project's to read.
   const cwd = "cli" in spec.launch ? await mkdtemp(join(tmpdir(), `yparty-bench-${spec.id}-cwd-`)) : undefined;
   const dir = spec.persistent ? await mkdtemp(join(tmpdir(), `yparty-bench-${spec.id}-`)) : undefined;
-  const removeFolders = () => Promise.all([dir, cwd].map((folder) => folder && rm(folder, { recursive: true, force: true })));
-  const command = await childCommand(spec, dir, cwd);
+  // A PostgreSQL server of its own, like the temp folder of a LevelDB target (its CPU is not the server's).
+  const postgres: Engine | undefined = spec.postgres ? await startPostgres() : undefined;
+  const removeFolders = () => Promise.all([...[dir, cwd].map((folder) => folder && rm(folder, { recursive: true, force: true })), postgres?.cleanup()]);
+  const command = await childCommand(spec, dir, cwd, postgres?.url);
   const launch = (): Promise<ServerProcess> => ServerProcess.start(spec.label, command);
   let server: ServerProcess;
   try {

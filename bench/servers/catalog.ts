@@ -1,7 +1,15 @@
 /** The servers under test: how to start each, how its clients frame messages, what it can do. */
 import type { FramingId } from "../client/framing.js";
 
-export type ServerId = "relay" | "y-websocket" | "hocuspocus" | "yparty-memory" | "yparty-leveldb" | "yparty-cli-memory" | "yparty-cli-leveldb";
+export type ServerId =
+  | "relay"
+  | "y-websocket"
+  | "hocuspocus"
+  | "yparty-memory"
+  | "yparty-leveldb"
+  | "yparty-postgres"
+  | "yparty-cli-memory"
+  | "yparty-cli-leveldb";
 
 /**
  * How the child starts: a script under bench/servers/ run with `node --import tsx` (the peers, the relay and
@@ -19,6 +27,8 @@ export interface ServerSpec {
   hasDocument: boolean;
   /** Stores documents on disk: a fresh temp folder per start (`--dir` for a script, `--persist` for the CLI). */
   persistent: boolean;
+  /** Stores documents in PostgreSQL: a throwaway server per target (test/helpers/engines.ts), `--store <url>`. */
+  postgres?: true;
   /** A peer: the "best peer" a yparty figure is compared with. */
   peer: boolean;
 }
@@ -29,6 +39,16 @@ export const SERVERS: readonly ServerSpec[] = [
   { id: "hocuspocus", label: "Hocuspocus", launch: { script: "hocuspocus.ts" }, framing: "hocuspocus", hasDocument: true, persistent: false, peer: true },
   { id: "yparty-memory", label: "yparty (memory)", launch: { script: "yparty.ts" }, framing: "yparty", hasDocument: true, persistent: false, peer: false },
   { id: "yparty-leveldb", label: "yparty (LevelDB)", launch: { script: "yparty.ts" }, framing: "yparty", hasDocument: true, persistent: true, peer: false },
+  {
+    id: "yparty-postgres",
+    label: "yparty (PostgreSQL)",
+    launch: { script: "yparty.ts" },
+    framing: "yparty",
+    hasDocument: true,
+    persistent: false,
+    postgres: true,
+    peer: false,
+  },
   { id: "yparty-cli-memory", label: "yparty start --no-persist", launch: { cli: true }, framing: "yparty", hasDocument: true, persistent: false, peer: false },
   { id: "yparty-cli-leveldb", label: "yparty start --persist", launch: { cli: true }, framing: "yparty", hasDocument: true, persistent: true, peer: false },
 ];

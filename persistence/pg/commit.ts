@@ -22,18 +22,21 @@ type OfKind<K extends Kind> = Extract<PgOp, { kind: K }>;
 
 /** Commits `ops` (retried by the caller when it throws a transient error); returns the refused rooms and their fence. */
 export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Promise<Map<string, number | undefined>> {
-  const rooms = [...new Set(ops.map((op) => op.room))];
+  const rooms = [...new Set(ops.map((op) => op.room))].map(toText);
+  // The usual batch, appends only, is one statement: one round trip, its own transaction, durable when it returns.
+  if (ops.every((op) => op.kind === "insert")) {
+    // Named: prepared once per connection, not parsed and planned for every batch.
+    const { rows } = await client.query<{ name: string; fence: string }>({
+      name: "yparty-fenced-append",
+      text: fencedInsertSql,
+      values: [rooms, ...insertColumns(ops as Array<OfKind<"insert">>)],
+    });
+    return refusedOf(ops, rows);
+  }
   await client.query("BEGIN");
   try {
-    const { rows } = await client.query<{ name: string; fence: string }>("SELECT name, fence FROM rooms WHERE name = ANY($1::text[]) ORDER BY name FOR SHARE", [
-      rooms.map(toText),
-    ]);
-    const fences = new Map(rows.map((row) => [fromText(row.name), Number(row.fence)]));
-    const refused = new Map<string, number | undefined>();
-    for (const op of ops) {
-      const current = fences.get(op.room);
-      if (current === undefined || current > op.fence) refused.set(op.room, current);
-    }
+    const { rows } = await client.query<{ name: string; fence: string }>({ name: "yparty-fences", text: fencesSql, values: [rooms] });
+    const refused = refusedOf(ops, rows);
     for (const layer of layers(ops.filter((op) => !refused.has(op.room)))) {
       for (const [kind, ofKind] of layer) await statements[kind](client, ofKind as never);
     }
@@ -43,6 +46,20 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
     await client.query("ROLLBACK").catch(() => undefined); // a lost connection: nothing to roll back
     throw error;
   }
+}
+
+/** Locks the batch's rooms' rows (a claim waits for this transaction; this one sees a claim committed before). */
+const fencesSql = "SELECT name, fence FROM rooms WHERE name = ANY($1::text[]) ORDER BY name FOR SHARE";
+
+/** Rooms whose fence moved past the one their operations carry (or that have none), with the fence they have now. */
+function refusedOf(ops: readonly PgOp[], rows: ReadonlyArray<{ name: string; fence: string }>): Map<string, number | undefined> {
+  const fences = new Map(rows.map((row) => [fromText(row.name), Number(row.fence)]));
+  const refused = new Map<string, number | undefined>();
+  for (const op of ops) {
+    const current = fences.get(op.room);
+    if (current === undefined || current > op.fence) refused.set(op.room, current);
+  }
+  return refused;
 }
 
 /**
@@ -67,20 +84,41 @@ function layers(ops: readonly PgOp[]): Array<Map<Kind, PgOp[]>> {
 const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 const roomsOf = (ops: readonly PgOp[]): string[] => ops.map((op) => toText(op.room));
 
-/** The ack record of each document gets what was inserted (RETURNING: a retried row counts once); its end only grows. */
-const insertSql = `WITH ins AS (
-    INSERT INTO doc_updates (doc, fence, seq, update)
-    SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[])
+/**
+ * Inserts log entries (`rows`: a query of doc, fence, seq, update) and adds what was inserted to each document's ack
+ * record (RETURNING: a retried row counts once); the record's end only grows.
+ */
+const insertCtes = (rows: string): string => `ins AS (
+    INSERT INTO doc_updates (doc, fence, seq, update) ${rows}
     ON CONFLICT DO NOTHING
     RETURNING doc, fence, seq, length(update) AS bytes),
-  sums AS (SELECT doc, max(ARRAY[fence, seq]) AS last, count(*) AS updates, sum(bytes) AS bytes FROM ins GROUP BY doc)
-  INSERT INTO doc_acks (doc, fence, seq, updates, bytes)
-  SELECT doc, last[1], last[2], updates, bytes FROM sums
-  ON CONFLICT (doc) DO UPDATE SET
-    fence = CASE WHEN (EXCLUDED.fence, EXCLUDED.seq) > (doc_acks.fence, doc_acks.seq) THEN EXCLUDED.fence ELSE doc_acks.fence END,
-    seq = CASE WHEN (EXCLUDED.fence, EXCLUDED.seq) > (doc_acks.fence, doc_acks.seq) THEN EXCLUDED.seq ELSE doc_acks.seq END,
-    updates = doc_acks.updates + EXCLUDED.updates,
-    bytes = doc_acks.bytes + EXCLUDED.bytes`;
+  sums AS (SELECT doc, max(ARRAY[fence, seq]) AS last, count(*) AS updates, sum(bytes) AS bytes FROM ins GROUP BY doc),
+  acks AS (INSERT INTO doc_acks (doc, fence, seq, updates, bytes)
+    SELECT doc, last[1], last[2], updates, bytes FROM sums
+    ON CONFLICT (doc) DO UPDATE SET
+      fence = CASE WHEN (EXCLUDED.fence, EXCLUDED.seq) > (doc_acks.fence, doc_acks.seq) THEN EXCLUDED.fence ELSE doc_acks.fence END,
+      seq = CASE WHEN (EXCLUDED.fence, EXCLUDED.seq) > (doc_acks.fence, doc_acks.seq) THEN EXCLUDED.seq ELSE doc_acks.seq END,
+      updates = doc_acks.updates + EXCLUDED.updates,
+      bytes = doc_acks.bytes + EXCLUDED.bytes
+    RETURNING 1)`;
+
+const insertSql = `WITH ${insertCtes("SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[])")} SELECT count(*) FROM acks`;
+
+/**
+ * Appends alone, fenced in the same statement: `f` locks the rooms' rows as the transaction above does, and only the
+ * entries of rooms whose fence is still the writer's are inserted. Data-modifying CTEs run to completion whether read
+ * or not; the fences come back to tell the refused rooms.
+ */
+const fencedInsertSql = `WITH f AS (${fencesSql}),
+  ${insertCtes("SELECT e.* FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bytea[]) AS e(doc, fence, seq, update) JOIN f ON f.name = e.doc AND f.fence <= e.fence")}
+  SELECT name, fence FROM f`;
+
+const insertColumns = (ops: ReadonlyArray<OfKind<"insert">>): unknown[] => [
+  roomsOf(ops),
+  ops.map((op) => op.fence),
+  ops.map((op) => op.seq),
+  ops.map((op) => bytes(op.update)),
+];
 
 const removeSql = `WITH del AS (
     DELETE FROM doc_updates d USING unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(doc, fence, seq)
@@ -90,7 +128,7 @@ const removeSql = `WITH del AS (
   UPDATE doc_acks a SET updates = a.updates - s.updates, bytes = a.bytes - s.bytes FROM sums s WHERE a.doc = s.doc`;
 
 const statements: { [K in Kind]: (client: PoolClient, ops: Array<OfKind<K>>) => Promise<unknown> } = {
-  insert: (client, ops) => client.query(insertSql, [roomsOf(ops), ops.map((op) => op.fence), ops.map((op) => op.seq), ops.map((op) => bytes(op.update))]),
+  insert: (client, ops) => client.query({ name: "yparty-append", text: insertSql, values: insertColumns(ops) }),
   remove: (client, ops) => client.query(removeSql, [roomsOf(ops), ops.map((op) => op.entryFence), ops.map((op) => op.seq)]),
   drop: (client, ops) => {
     const docs = roomsOf(ops);

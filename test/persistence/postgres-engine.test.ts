@@ -106,20 +106,27 @@ describe("PostgreSQL engine", () => {
     const { url } = await freshDatabase();
     const storage = await open(url);
     const fence = await storage.claim("main/twice");
-    const update = textUpdate(new Y.Doc(), "once");
-    const ops: PgOp[] = [
-      { kind: "insert", room: "main/twice", fence, seq: 0, update },
-      { kind: "put", room: "main/twice", fence, key: Buffer.from("k"), value: Uint8Array.of(1) },
+    const writer = new Y.Doc();
+    const updates = [textUpdate(writer, "once"), textUpdate(writer, " and again")];
+    // Appends alone (one statement) and appends with a room write (a transaction), each committed twice.
+    const batches: PgOp[][] = [
+      [{ kind: "insert", room: "main/twice", fence, seq: 0, update: updates[0]! }],
+      [
+        { kind: "insert", room: "main/twice", fence, seq: 1, update: updates[1]! },
+        { kind: "put", room: "main/twice", fence, key: Buffer.from("k"), value: Uint8Array.of(1) },
+      ],
     ];
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      for (let attempt = 0; attempt < 2; attempt++) expect(await commitBatch(client as unknown as pg.PoolClient, ops)).toEqual(new Map());
+      for (const ops of batches) {
+        for (let attempt = 0; attempt < 2; attempt++) expect(await commitBatch(client as unknown as pg.PoolClient, ops)).toEqual(new Map());
+      }
     } finally {
       await client.end();
     }
-    expect(await storage.docs.stats("main/twice")).toEqual({ updates: 1, bytes: update.byteLength });
-    expect(textOf(await storage.docs.load("main/twice"))).toBe("once");
+    expect(await storage.docs.stats("main/twice")).toEqual({ updates: 2, bytes: updates[0]!.byteLength + updates[1]!.byteLength });
+    expect(textOf(await storage.docs.load("main/twice"))).toBe("once and again");
   });
 
   it("refuses to load a document whose rows are fewer than its ack record counts (ERR_DOCUMENT_DAMAGED), others still load", async () => {
