@@ -27,6 +27,7 @@ const SECONDS = Number(args.seconds ?? 5);
 const INTERVAL_MS = Number(args.interval ?? 100);
 const WINDOW = Number(args.window ?? 4);
 const TOKEN = "bench-secret";
+const REMOTE = Symbol("remote");
 
 interface Node {
   url: string;
@@ -64,7 +65,8 @@ class Client {
   readonly ws: WebSocket;
   readonly doc = new Y.Doc();
   readonly opened: Promise<void>;
-  onUpdate = (): void => {};
+  /** The writer's latest value this client has seen, after each update it received. */
+  onUpdate = (_value: number | undefined): void => {};
   onAck = (_count: number): void => {};
 
   constructor(host: string, room: string, acks = false) {
@@ -75,10 +77,15 @@ class Client {
     });
     this.ws.on("message", (data: Buffer) => {
       const message = decodeMessage(new Uint8Array(data));
-      if (message.type === "update") this.onUpdate();
-      else if (message.type === "durable-ack") this.onAck(message.count);
+      if (message.type === "update") {
+        // The server may merge a writer's updates that arrive in one read: read the value, do not count frames.
+        Y.applyUpdate(this.doc, message.update, REMOTE);
+        this.onUpdate(this.doc.getMap<number>("m").get("i"));
+      } else if (message.type === "durable-ack") this.onAck(message.count);
     });
-    this.doc.on("update", (update: Uint8Array) => this.ws.readyState === WebSocket.OPEN && this.ws.send(encodeUpdate(update)));
+    this.doc.on("update", (update: Uint8Array, origin: unknown) => {
+      if (origin !== REMOTE && this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeUpdate(update));
+    });
   }
 
   write(i: number): void {
@@ -104,23 +111,33 @@ async function hop(nodes: Node[]): Promise<{ direct: number[]; forwarded: number
       const writer = new Client(via.host, room);
       const reader = new Client(via.host, room);
       await Promise.all([writer.opened, reader.opened]);
-      return { kind: via === owner ? "direct" : "forwarded", writer, reader, sent: [] as number[] };
+      return { kind: via === owner ? "direct" : "forwarded", writer, reader, sent: new Map<number, number>() };
     }),
   );
   const latencies = { direct: [] as number[], forwarded: [] as number[] };
-  for (const pair of pairs)
-    pair.reader.onUpdate = () => void (pair.sent.length && latencies[pair.kind as "direct"].push(performance.now() - pair.sent.shift()!));
-  const until = performance.now() + SECONDS * 1000;
-  let tick = 0;
-  while (performance.now() < until) {
-    const start = performance.now();
-    for (const pair of pairs) {
-      pair.sent.push(performance.now());
-      pair.writer.write(tick);
-    }
-    tick++;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, INTERVAL_MS - (performance.now() - start))));
+  for (const pair of pairs) {
+    // Each value seen for the first time: its own latency (values merged into one frame each count, sent later).
+    pair.reader.onUpdate = (value) => {
+      const now = performance.now();
+      for (const [tick, sentAt] of pair.sent) {
+        if (value === undefined || tick > value) break;
+        latencies[pair.kind as "direct"].push(now - sentAt);
+        pair.sent.delete(tick);
+      }
+    };
   }
+  // Each room writes on its own phase of the interval: an even load, not one burst of every room at once.
+  await Promise.all(
+    pairs.map(async (pair, i) => {
+      await new Promise((resolve) => setTimeout(resolve, (INTERVAL_MS * i) / pairs.length));
+      const ticks = Math.floor((SECONDS * 1000) / INTERVAL_MS);
+      for (let tick = 0; tick < ticks; tick++) {
+        pair.sent.set(tick, performance.now());
+        pair.writer.write(tick);
+        await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
+      }
+    }),
+  );
   await new Promise((resolve) => setTimeout(resolve, 500));
   for (const pair of pairs) {
     pair.writer.ws.close();
