@@ -32,6 +32,8 @@ export class Claims {
     /** Standalone: claim a room at its first write. Otherwise a write of a room not claimed here is refused. */
     private readonly claimOnFirstWrite: boolean,
     private readonly location: string,
+    /** Key-value stores every node writes (the server-wide alarms store): never claimed, written without a fence check. */
+    private readonly shared: ReadonlySet<string> = new Set(),
   ) {}
 
   /** Bumps the room's fence in one statement and makes this storage's writes of it carry the new one. */
@@ -60,14 +62,18 @@ export class Claims {
     this.#held.delete(room);
   }
 
-  /** The claim a write of `room` carries: the one held, or (standalone) a new one. */
-  claimFor(room: string): Promise<Claim> {
+  /** The claim a write of `room` carries: the one held, or (standalone) a new one; none for a shared key-value store. */
+  claimFor(room: string, store: "doc" | "kv" = "doc"): Promise<Claim> {
+    if (store === "kv" && this.shared.has(room)) return Promise.resolve(UNFENCED);
     const held = this.#held.get(room);
     if (held) return held;
     if (!this.claimOnFirstWrite) return Promise.reject(notClaimedError(room, this.location));
     return this.claim(room).then(() => this.#held.get(room)!);
   }
 }
+
+/** The claim of a shared store's writes: commit.ts checks no fence for them. */
+export const UNFENCED: Claim = { fence: -1, nextSeq: 0 };
 
 export function fencedError(room: string, location: string, fence: number, current: number | undefined): StorageError {
   const now = current === undefined ? "it has no fence row any more" : `its fence is now ${current}`;

@@ -8,7 +8,10 @@
 import type { PoolClient } from "pg";
 import { fromText, toText } from "./names.js";
 
-/** One operation of a batch. `room` is the room whose fence it carries (a document's name, or a KV store's room). */
+/**
+ * One operation of a batch. `room` is the room whose fence it carries (a document's name, or a KV store's room); a
+ * fence of -1 is no fence (a store every node writes, claims.ts's `UNFENCED`): it is written without a check.
+ */
 export type PgOp = { room: string; fence: number } & (
   | { kind: "insert"; seq: number; update: Uint8Array } // a log entry of document `room` (an append or a snapshot)
   | { kind: "remove"; entryFence: number; seq: number } // a log entry replaced by a snapshot
@@ -56,6 +59,7 @@ function refusedOf(ops: readonly PgOp[], rows: ReadonlyArray<{ name: string; fen
   const fences = new Map(rows.map((row) => [fromText(row.name), Number(row.fence)]));
   const refused = new Map<string, number | undefined>();
   for (const op of ops) {
+    if (op.fence < 0) continue;
     const current = fences.get(op.room);
     if (current === undefined || current > op.fence) refused.set(op.room, current);
   }

@@ -75,7 +75,7 @@ export class PgKvBackend implements KvBackend {
     if (this.options.isClosed()) return Promise.reject(closedError(roomSubject(this.room), this.options.location));
     const { room } = this;
     const written = this.options.committer.enqueue(this.#writer, async () => {
-      const { fence } = await this.options.claims.claimFor(room);
+      const { fence } = await this.options.claims.claimFor(room, "kv");
       return writes.map((write): PgOp => {
         if (write.type === "clear") return { kind: "clear", room, fence };
         if (write.type === "del") return { kind: "del", room, fence, key: encodeString(write.key) };

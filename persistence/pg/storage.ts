@@ -26,6 +26,11 @@ export interface PostgresStorageOptions {
   mode?: "standalone" | "cluster";
   /** Written in `rooms.owner` by claims (the node's advertise address in a cluster). Default `host:pid`. */
   owner?: string;
+  /**
+   * Key-value stores (by room) that every node of a cluster writes, such as the runtime's server-wide alarms store
+   * (`__yparty:alarms`): never claimed, written without a fence check. Default none. Documents cannot be shared.
+   */
+  sharedRooms?: readonly string[];
   /** Connections in the pool (commits use one at a time; loads and reads the others). Default 10. */
   poolSize?: number;
   /** See `defaults.compactOnLoadAbove`. */
@@ -89,6 +94,7 @@ export class PostgresStorage implements Storage, Fencing {
       options.owner ?? `${hostname()}:${process.pid}`,
       (options.mode ?? "standalone") === "standalone",
       location,
+      new Set(options.sharedRooms),
     );
     this.#committer = new GroupCommitter<PgOp, PgWriter>({
       commit: (ops, writers) => this.#commit(ops, writers),

@@ -5,6 +5,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { WebSocketServer, type WebSocket as WsSocket } from "ws";
 import { MemoryStorage } from "../../persistence/storage-memory.js";
+import type { PostgresStorageOptions } from "../../persistence/pg/storage.js";
 import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
@@ -45,10 +46,10 @@ export interface CreateServerOptions {
   persist?: { dir: string } | false;
   /**
    * A PostgreSQL database instead of a LevelDB folder: `"postgres://user:password@host:5432/db"`, or the URL with the
-   * storage's `mode` (`"standalone"`, the default, or `"cluster"`) and `owner` (docs/persistence.md, "PostgreSQL").
-   * Cannot be given with `persist`.
+   * storage's `mode` (`"standalone"`, the default, or `"cluster"`), `owner` and `sharedRooms` (docs/persistence.md,
+   * "PostgreSQL"). Cannot be given with `persist`.
    */
-  store?: string | { url: string; mode?: "standalone" | "cluster"; owner?: string };
+  store?: string | Pick<PostgresStorageOptions, "url" | "mode" | "owner" | "sharedRooms">;
   /** An already opened storage; wins over `persist` and `store`. The caller closes it. */
   storage?: Storage;
   /** `room.env` and `lobby.env`. */

@@ -113,6 +113,22 @@ describe("PostgreSQL fencing", () => {
     expect(await node.kv("main/unclaimed").get("k")).toBe(1);
   });
 
+  it("in cluster mode writes a shared store (the server-wide alarms) from every node without a claim; its documents stay fenced", async () => {
+    const { url } = await freshDatabase();
+    const shared = { mode: "cluster", sharedRooms: ["__yparty:alarms"] } as const;
+    const [nodeA, nodeB] = [await open(url, shared), await open(url, shared)];
+    await nodeA.kv("__yparty:alarms").put("main/a", { at: 1 });
+    await nodeB.kv("__yparty:alarms").put("main/b", { at: 2 });
+    expect(await nodeA.kv("__yparty:alarms").list()).toEqual(
+      new Map([
+        ["main/a", { at: 1 }],
+        ["main/b", { at: 2 }],
+      ]),
+    );
+    expect(await nodeA.fenceOf("__yparty:alarms")).toBeUndefined();
+    expect((await errorOf(nodeA.docs.append("__yparty:alarms", textUpdate(new Y.Doc(), "x")))).code).toBe("ERR_FENCED");
+  });
+
   it("standalone: claims a room at its first write, and again (a higher fence) after a restart", async () => {
     const { url } = await freshDatabase();
     const first = await open(url);

@@ -5,10 +5,11 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { ACK_PARAM, decodeMessage, encodeUpdate } from "../../src/protocol/index.js";
-import { createLogger, createServer, type LogEntry, type YpartyServer } from "../../src/runtime/index.js";
+import type * as Party from "../../src/runtime/index.js";
+import { createLogger, createServer, type LogEntry, type PartyModule, type YpartyServer } from "../../src/runtime/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { stopAllEngines } from "../helpers/engines.js";
-import { cleanupAll, connect } from "../helpers/server.js";
+import { cleanupAll, connect, deferred, waitFor } from "../helpers/server.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "../yjs/support/providers.js";
 import { withTimeout } from "./helpers.js";
 import { freshDatabase, query } from "./postgres-helpers.js";
@@ -21,10 +22,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function serve(store: string, logs: LogEntry[] = []): Promise<YpartyServer> {
+async function serve(store: string, logs: LogEntry[] = [], main: PartyModule = DocumentParty): Promise<YpartyServer> {
   const logger = createLogger({ level: "debug", write: () => {} });
   logger.subscribe((entry) => logs.push(entry));
-  const server = createServer({ parties: { main: DocumentParty }, port: 0, host: "127.0.0.1", store, logger });
+  const server = createServer({ parties: { main }, port: 0, host: "127.0.0.1", store, logger });
   servers.push(server);
   await server.listen();
   return server;
@@ -61,6 +62,33 @@ describe("a server on PostgreSQL", () => {
     expect(reader.getArray<number>("tokens").toArray()).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     // The first server claimed the room at its first write; reading it claims nothing.
     expect((await query(url, "SELECT fence, owner FROM rooms WHERE name = 'main/notes'"))[0]).toEqual({ fence: "1", owner: expect.stringMatching(/:\d+$/) });
+  });
+
+  it("keeps a PartyKit-style party's room.storage and alarm: the alarm set before a restart fires after it", async () => {
+    const { url } = await freshDatabase();
+    const fired = { current: deferred<string>() };
+    const Counter = class implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest(req: Party.Request) {
+        if (req.method === "POST") {
+          await this.room.storage.put("note", { text: "kept", at: new Date(0) });
+          await this.room.storage.setAlarm(Date.now() + 3_000); // after the restart, even on a slow machine
+        }
+        return Response.json({ note: await this.room.storage.get("note"), runs: (await this.room.storage.get<number>("runs")) ?? 0 });
+      }
+      async onAlarm() {
+        await this.room.storage.put("runs", ((await this.room.storage.get<number>("runs")) ?? 0) + 1);
+        fired.current.resolve(this.room.id);
+      }
+    };
+    const first = await serve(url, [], Counter);
+    await fetch(`${first.url}/party/counter`, { method: "POST" });
+    await first.close();
+    const logs: LogEntry[] = [];
+    const second = await serve(url, logs, Counter);
+    expect(logs.find((entry) => entry.event === "server.listening")?.alarms).toBe(1);
+    expect(await waitFor(fired.current.promise, "onAlarm after the restart", 10_000)).toBe("counter");
+    expect(await (await fetch(`${second.url}/party/counter`)).json()).toEqual({ note: { text: "kept", at: new Date(0).toISOString() }, runs: 1 });
   });
 
   it("refuses a second standalone server on the same database, saying to start both with --cluster", async () => {
