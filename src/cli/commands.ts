@@ -69,6 +69,17 @@ const serverOptions: Record<string, OptionSpec> = {
   name: { type: "string", short: "n", value: "<name>", description: "project name shown in the banner (default: the config's name)" },
   serve: { type: "string", value: "<dir>", description: "serve static files from this folder" },
   "trust-proxy": { type: "boolean", description: "behind a reverse proxy: take the client's address from the X-Forwarded-For it appends to" },
+  cluster: {
+    type: "string",
+    value: "<redis-url>",
+    description: "one node of a cluster coordinated by this Redis (with --store postgres://… and --advertise; docs/cluster.md)",
+  },
+  advertise: { type: "string", value: "<url>", description: "cluster: this node's address for the other nodes, http://HOST:PORT" },
+  "lease-ttl": {
+    type: "string",
+    value: "<seconds>",
+    description: `cluster: how soon a dead node's rooms move to others (default ${CliDefaults.leaseTtlSeconds})`,
+  },
   "admin-token": { type: "string", value: "<token>", description: "token for list/tail/delete/export (default: $YPARTY_ADMIN_TOKEN, else generated)" },
   "log-level": { type: "string", value: "<level>", description: "debug, info, warn or error (default info)" },
   help: { type: "boolean", short: "h", description: "show this help" },

@@ -22,6 +22,10 @@ export const CliDefaults = {
   adminTimeoutMs: 10_000,
   /** Interval of the keep-alive comment on a `tail` stream, so proxies keep it open. */
   tailKeepAliveMs: 15_000,
+  /** How long a cluster node waits for another's answer (its rooms for `yparty list`, a forwarded admin request). */
+  clusterAskTimeoutMs: 2_000,
+  /** `--lease-ttl`: how long a room's lease lives without renewal, so how soon a dead node's rooms move (seconds). */
+  leaseTtlSeconds: 5,
   /** A second SIGINT/SIGTERM during shutdown exits at once; so does a shutdown slower than this. */
   shutdownTimeoutMs: 15_000,
 } as const;

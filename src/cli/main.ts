@@ -36,6 +36,11 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     ...(str(values, "name") !== undefined ? { name: str(values, "name") } : {}),
     ...(str(values, "serve") !== undefined ? { serve: str(values, "serve") } : {}),
     ...(values["trust-proxy"] === true ? { trustProxy: true } : {}),
+    cluster: {
+      ...(str(values, "cluster") !== undefined ? { cluster: str(values, "cluster") } : {}),
+      ...(str(values, "advertise") !== undefined ? { advertise: str(values, "advertise") } : {}),
+      ...(str(values, "lease-ttl") !== undefined ? { leaseTtl: str(values, "lease-ttl") } : {}),
+    },
   });
   const adminToken = str(values, "admin-token") ?? process.env.YPARTY_ADMIN_TOKEN;
   // Loaded on demand: `--help` and usage errors answer without loading the runtime or esbuild.

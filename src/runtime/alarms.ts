@@ -6,7 +6,6 @@
  * handler is retried with exponential backoff (`limits.alarmRetryBaseMs` doubling, `limits.alarmRetries` times).
  */
 import { randomUUID } from "node:crypto";
-import type { KvStore } from "../../persistence/types.js";
 import { InFlight } from "../../persistence/in-flight.js";
 import { codeOf } from "./errors.js";
 import type { Logger } from "./log.js";
@@ -45,6 +44,20 @@ const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): bool
 /** Runs the room's `onAlarm` (loading the room first). */
 export type FireAlarm = (party: string, roomId: string) => Promise<void>;
 
+/**
+ * Where the records live, keyed by the room's storage name: one KvStore on one node; in a cluster, each room's own
+ * store (written under the room's fence) with an index to list them (`RoomPlacement.alarmRecords`).
+ */
+export interface AlarmRecords {
+  get<T>(key: string): Promise<T | undefined>;
+  put<T>(key: string, value: T): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  list<T>(): Promise<Map<string, T>>;
+}
+
+/** Cluster: whether this node serves the room (claiming it if no node does); an alarm of a room served elsewhere is its owner's. */
+export type MayFire = (party: string, roomId: string) => Promise<boolean>;
+
 export class AlarmScheduler {
   readonly #timers = new Map<string, TimerAt>();
   readonly #firing = new InFlight();
@@ -59,10 +72,11 @@ export class AlarmScheduler {
   }
 
   constructor(
-    private readonly kv: KvStore,
+    private readonly kv: AlarmRecords,
     private readonly fire: FireAlarm,
     private readonly logger: Logger,
     private readonly retry: AlarmRetryPolicy,
+    private readonly mayFire?: MayFire,
   ) {}
 
   forRoom(party: string, roomId: string): RoomAlarm {
@@ -100,6 +114,13 @@ export class AlarmScheduler {
     return records.size;
   }
 
+  /** Arms the stored alarm of one room (a room this node has just claimed, in a cluster). */
+  async restoreRoom(party: string, roomId: string): Promise<void> {
+    const key = storageName(party, roomId);
+    const record = await this.#serial(key, () => this.kv.get<AlarmRecord>(key));
+    if (record && !this.#timers.has(key)) this.#arm(key, record);
+  }
+
   /** Disarms every timer and waits for alarms already firing. Stored alarms stay for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -134,6 +155,8 @@ export class AlarmScheduler {
     const { party, roomId } = record;
     const running: AlarmRecord = { ...record, running: true };
     try {
+      // Served by another node: its owner fires it (the record is left as it is).
+      if (this.mayFire && !(await this.mayFire(party, roomId))) return;
       const started = await this.#serial(key, async () => {
         // Still this alarm (one a crash cut off is restored already running): anything else replaced it.
         if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), record)) return false;

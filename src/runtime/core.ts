@@ -7,6 +7,7 @@ import type { SendBudget } from "./send-budget.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
 import type { PartyDefinition } from "./party-module.js";
+import type { RoomPlacement } from "./placement.js";
 import type { FetchLobby } from "./party-types.js";
 import type { RoomRegistry } from "./registry.js";
 import type { SocketHandler } from "./socket-mounts.js";
@@ -36,6 +37,8 @@ export interface ServerCore {
   readonly fetchSockets: Set<WsSocket>;
   /** `createServer({ sockets })`: exact paths whose WebSockets go to a handler (closed with the server, as above). */
   readonly sockets: ReadonlyMap<string, SocketHandler>;
+  /** Several nodes: where each room is served (`createServer({ placement })`); absent on one node. */
+  readonly placement: RoomPlacement | undefined;
   /** The public server object handed to route handlers. */
   readonly publicServer: unknown;
   /** False once `close()` began: new requests and upgrades get 503. */

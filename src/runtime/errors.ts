@@ -43,7 +43,11 @@ export type RuntimeErrorCode =
   /** `server.storage` was read before `listen()` opened it. */
   | "ERR_NOT_LISTENING"
   /** A socket-level error reported by `ws` (bad frame, reset). */
-  | "ERR_SOCKET";
+  | "ERR_SOCKET"
+  /** Cluster: the room's owner changed while a forwarded request was on its way; the client's retry finds the new one. */
+  | "ERR_ROOM_MOVED"
+  /** Cluster: no node can serve the room now (its owner is unreachable, or Redis or PostgreSQL is down); retry later. */
+  | "ERR_ROOM_UNAVAILABLE";
 
 export class RuntimeError extends Error {
   override readonly name = "RuntimeError";

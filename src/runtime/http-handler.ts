@@ -12,6 +12,8 @@ import { callUser } from "./guard.js";
 import { requestUrl, toWebRequest, writeRawStatus, writeWebResponse } from "./http-bridge.js";
 import { listParty } from "./listing.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
+import { ROOM_MOVED_MESSAGE } from "./placement.js";
+import { RoomElsewhere } from "./registry.js";
 
 /** WHATWG Request refuses these, so no user code could see them: answered 405 here. */
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -24,10 +26,9 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
     response = await answer(core, req);
     if (isWebSocketHandoff(response)) response = handoffWithoutSocket(core, req);
   } catch (error) {
-    if (error instanceof RuntimeError && error.status < 500) {
+    if (error instanceof RuntimeError && (error.status < 500 || error.status === 503)) {
+      // 503s: shutting down, or (cluster) no node can serve the room now; the client retries.
       response = errorResponse(error.code, error.message, error.status);
-    } else if (error instanceof RuntimeError && error.code === "ERR_SHUTTING_DOWN") {
-      response = shuttingDown();
     } else {
       core.logger.error("http.failed", { code: codeOf(error, "ERR_INTERNAL"), url: req.url, error });
       response = internalErrorResponse();
@@ -67,19 +68,48 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
     return Response.json(await listParty(core.registry, core.openedStorage(), route.party));
   }
   if (FORBIDDEN_METHODS.has(req.method ?? "")) return forbiddenMethod(req.method!);
-  const request = toWebRequest(req, url, { withBody: true, clientAddress: clientAddress(req, core.trustedProxies) });
+  // Forwarded by another node of the cluster: that node ran onBeforeRequest and wrote the client's address.
+  const viaCluster = core.placement?.isForwarded(req) === true;
+  const request = toWebRequest(req, url, { withBody: true, clientAddress: viaCluster ? null : clientAddress(req, core.trustedProxies) });
   if (route.kind === "other") return answerOther(core, request);
 
   const definition = core.parties.get(route.party);
   if (!definition) return unknownParty(route.party);
   let forwarded = request;
-  if (definition.onBeforeRequest) {
+  if (definition.onBeforeRequest && !viaCluster) {
     const lobby = core.partyContext.lobby(route.roomId);
     const verdict = await gateHook(core, "onBeforeRequest", route, () => definition.onBeforeRequest!(request, lobby, core.partyContext.executionContext()));
     if (verdict instanceof Response) return verdict;
     if (verdict instanceof Request) forwarded = verdict;
   }
-  return core.registry.withRoom(route.party, route.roomId, (room) => room.request(forwarded));
+  return requestRoom(core, route.party, route.roomId, forwarded, viaCluster);
+}
+
+/** How many times a request for a room served elsewhere asks where it is (the owner may die meanwhile). */
+export const FORWARD_ATTEMPTS = 3;
+
+/**
+ * A request to a room's `onRequest`, wherever the room is served: here, or proxied to its owner (cluster). A request
+ * another node forwarded is not forwarded again (503 ERR_ROOM_MOVED). Stubs (`context.parties`) come here too.
+ */
+export async function requestRoom(core: ServerCore, party: string, roomId: string, request: Request, viaCluster = false): Promise<Response> {
+  for (let attempt = 0; attempt < FORWARD_ATTEMPTS; attempt++) {
+    try {
+      return await core.registry.withRoom(party, roomId, (room) => room.request(request));
+    } catch (error) {
+      if (!(error instanceof RoomElsewhere)) throw error;
+      if (viaCluster) return errorResponse("ERR_ROOM_MOVED", ROOM_MOVED_MESSAGE, 503);
+      const response = await core.placement!.forwardRequest(error.owner, { party, roomId, request });
+      if (response) return response;
+    }
+  }
+  return ownerUnreachable();
+}
+
+export function ownerUnreachable(): Response {
+  const response = errorResponse("ERR_ROOM_UNAVAILABLE", "The node serving this room cannot be reached; try again", 503);
+  response.headers.set("retry-after", "1");
+  return response;
 }
 
 function forbiddenMethod(method: string): Response {

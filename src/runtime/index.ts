@@ -7,6 +7,7 @@ export type { CreateServerOptions, LiveRoomInfo, RouteHandler, YpartyServer } fr
 export type { PartyModule } from "./party-module.js";
 export type { TrustProxy } from "./client-address.js";
 export type { AssetHandler } from "./context.js";
+export type { ForwardTarget, PlacementHost, RoomPlacement } from "./placement.js";
 export type { LocalConnection, LocalPeer, SocketHandler, SocketHost } from "./socket-mounts.js";
 export { documentStorage, type DocumentStorage } from "./document-storage.js";
 export { createLogger, silentLogger, type LogEntry, type Logger, type LoggerOptions, type LogLevel } from "./log.js";

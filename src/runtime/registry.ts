@@ -3,31 +3,53 @@
  * `limits.idleUnloadMs` without connections, requests or alarms (after `onStop` has flushed it), or at once
  * when more than `limits.maxIdleRooms` rooms are idle (the longest idle first), or when its party keeps
  * nothing in memory. An arrival during an unload waits for it, then gets a fresh room.
+ * With a placement (several nodes), a room is created only once the placement says this node holds it; a room held
+ * elsewhere is reported as `RoomElsewhere`, and a stopped room is released to the placement.
  */
+import { CloseCode } from "../protocol/index.js";
 import { RuntimeError } from "./errors.js";
 import type { Limits } from "./limits.js";
+import type { RoomPlacement } from "./placement.js";
 import type { LiveRoom } from "./room.js";
 import { storageName } from "./room-names.js";
+
+/** The room is served by another node, at `owner` (its advertised address). */
+export class RoomElsewhere extends Error {
+  override readonly name = "RoomElsewhere";
+  constructor(readonly owner: string) {
+    super(`The room is served by ${owner}`);
+  }
+}
 
 export class RoomRegistry {
   readonly #rooms = new Map<string, LiveRoom>();
   readonly #unloading = new Map<string, Promise<void>>();
   readonly #idleTimers = new Map<LiveRoom, NodeJS.Timeout>();
+  /** Claims under way with the placement, one per room however many arrivals wait for it. */
+  readonly #claims = new Map<string, Promise<string | undefined>>();
+  /** Rooms being unloaded because this node lost them: not released (they are no longer ours to release). */
+  readonly #lost = new Set<LiveRoom>();
   #closed = false;
 
   constructor(
     private readonly createRoom: (party: string, roomId: string) => LiveRoom,
     private readonly limits: () => Pick<Limits, "idleUnloadMs" | "maxIdleRooms">,
+    private readonly placement?: RoomPlacement,
   ) {}
 
   /** Runs `fn` with the live room (creating it); retried once if the room started unloading meanwhile. */
   async withRoom<T>(party: string, roomId: string, fn: (room: LiveRoom) => Promise<T>): Promise<T> {
     const key = storageName(party, roomId);
     for (;;) {
-      if (this.#closed) throw new RuntimeError("ERR_SHUTTING_DOWN", "The server is shutting down", 503);
+      this.#checkOpen();
       const unloading = this.#unloading.get(key);
       if (unloading) await unloading;
       let room = this.#rooms.get(key);
+      if (!room && this.placement) {
+        const owner = await this.locate(party, roomId);
+        if (owner !== undefined) throw new RoomElsewhere(owner);
+        continue;
+      }
       if (!room) {
         room = this.createRoom(party, roomId);
         this.#rooms.set(key, room);
@@ -37,6 +59,59 @@ export class RoomRegistry {
         return fn(room);
       }
     }
+  }
+
+  /**
+   * Where the room is served: `undefined` when here (it is live, or this node has just claimed and created it), else
+   * the owner's address. Without a placement, always here (the room is created by its first use).
+   */
+  async locate(party: string, roomId: string): Promise<string | undefined> {
+    const placement = this.placement;
+    if (!placement) return undefined;
+    const key = storageName(party, roomId);
+    for (;;) {
+      this.#checkOpen();
+      const unloading = this.#unloading.get(key);
+      if (unloading) await unloading;
+      const live = this.#rooms.get(key);
+      if (live && !live.stopped) return undefined;
+      if (live) continue; // stopping: its unload is registered by now
+      let claim = this.#claims.get(key);
+      if (!claim) {
+        claim = placement.claim(party, roomId).finally(() => this.#claims.delete(key));
+        this.#claims.set(key, claim);
+      }
+      const owner = await claim;
+      if (owner !== undefined) return owner;
+      if (this.#rooms.has(key) || this.#unloading.has(key)) continue;
+      this.#createClaimed(key, party, roomId, placement);
+      return undefined;
+    }
+  }
+
+  /** Creates a room this node has just claimed; it unloads (and is released) if nothing comes to use it. */
+  #createClaimed(key: string, party: string, roomId: string, placement: RoomPlacement): void {
+    let room: LiveRoom;
+    try {
+      room = this.createRoom(party, roomId);
+    } catch (error) {
+      void placement.released(party, roomId);
+      throw error;
+    }
+    this.#rooms.set(key, room);
+    this.mayBeIdle(room);
+  }
+
+  /** This node lost the room (see `PlacementHost.lose`): close it with 1013 and unload it without releasing it. */
+  lose(party: string, roomId: string): void {
+    const room = this.#rooms.get(storageName(party, roomId));
+    if (!room) return;
+    this.#lost.add(room);
+    void this.unload(room, CloseCode.TryAgainLater, "The room moved or lost its lease; try again");
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new RuntimeError("ERR_SHUTTING_DOWN", "The server is shutting down", 503);
   }
 
   get(party: string, roomId: string): LiveRoom | undefined {
@@ -86,7 +161,11 @@ export class RoomRegistry {
     this.#cancelIdle(room);
     if (this.#rooms.get(key) !== room) return this.#unloading.get(key);
     this.#rooms.delete(key);
-    const unloading = room.stop(closeCode, reason).finally(() => this.#unloading.delete(key));
+    const unloading = room
+      .stop(closeCode, reason)
+      .then(() => this.#released(room))
+      .catch(() => {}) // the placement logs what it could not release; the lease then runs out by itself
+      .finally(() => this.#unloading.delete(key));
     this.#unloading.set(key, unloading);
     return unloading;
   }
@@ -100,6 +179,12 @@ export class RoomRegistry {
   async unloadAll(closeCode: number, reason: string): Promise<void> {
     await Promise.all(this.list().map((room) => this.unload(room, closeCode, reason)));
     await Promise.all([...this.#unloading.values()]);
+  }
+
+  /** After the room's last write: the placement may let another node take it (unless this node lost it). */
+  async #released(room: LiveRoom): Promise<void> {
+    if (this.#lost.delete(room) || !this.placement) return;
+    await this.placement.released(room.party, room.id);
   }
 
   #cancelIdle(room: LiveRoom): void {

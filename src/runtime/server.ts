@@ -17,7 +17,8 @@ import { CronScheduler } from "./crons.js";
 import { durabilityOf, type Durability } from "./document-storage.js";
 import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
-import { handleConnect, handleHttp } from "./http-handler.js";
+import { handleConnect, handleHttp, requestRoom } from "./http-handler.js";
+import type { RoomPlacement } from "./placement.js";
 import { DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./defaults.js";
 import { resolveLimits, type Limits } from "./limits.js";
 import { createLogger, type Logger } from "./log.js";
@@ -87,6 +88,11 @@ export interface CreateServerOptions {
   documentLimits?: Record<string, number>;
   /** Exact paths (e.g. `"/rooms"`) whose WebSockets go to a handler, which may open in-process connections to rooms. */
   sockets?: Record<string, SocketHandler>;
+  /**
+   * One node of several (src/cluster): where each room is served. Rooms served elsewhere are forwarded to their owner;
+   * crons run on one node; stored alarms are woken by one node. Default: every room is served here.
+   */
+  placement?: RoomPlacement;
 }
 
 export interface LiveRoomInfo {
@@ -141,6 +147,7 @@ class Server implements YpartyServer, ServerCore {
   readonly trustedProxies: number;
   readonly sockets: ReadonlyMap<string, SocketHandler>;
   readonly publicServer = this;
+  readonly placement: RoomPlacement | undefined;
   readonly #http: HttpServer;
   readonly #host: string;
   #port: number;
@@ -164,8 +171,9 @@ class Server implements YpartyServer, ServerCore {
     this.documentLimits = Object.freeze({ ...options.documentLimits });
     this.trustedProxies = trustedProxyCount(options.trustProxy);
     this.sockets = new Map(Object.entries(options.sockets ?? {}));
+    this.placement = options.placement;
     this.partyContext = new PartyContext(
-      { fetchRoom: (party, id, req) => this.registry.withRoom(party, id, (room) => room.request(req)), baseUrl: () => this.url },
+      { fetchRoom: (party, id, req) => requestRoom(this, party, id, req), baseUrl: () => this.url },
       options.vars ?? {},
       this.logger,
       options.assets,
@@ -175,6 +183,7 @@ class Server implements YpartyServer, ServerCore {
     this.registry = new RoomRegistry(
       (party, id) => this.#createRoom(party, id),
       () => this.limits,
+      this.placement,
     );
     this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs);
     this.sendBudget = new SendBudget(this.limits);
@@ -214,7 +223,9 @@ class Server implements YpartyServer, ServerCore {
     this.#state = "closed"; // until it listens: a failed listen() is not retried
     this.#storage ??= await this.#openStorage();
     const retry = { retries: this.limits.alarmRetries, baseMs: this.limits.alarmRetryBaseMs };
-    this.#alarms = new AlarmScheduler(this.#storage.kv(ALARMS_KV_NAME), (party, id) => this.#fireAlarm(party, id), this.logger, retry);
+    const mayFire = this.placement ? async (party: string, id: string) => (await this.registry.locate(party, id)) === undefined : undefined;
+    const records = this.placement?.alarmRecords(this.#storage) ?? this.#storage.kv(ALARMS_KV_NAME);
+    this.#alarms = new AlarmScheduler(records, (party, id) => this.#fireAlarm(party, id), this.logger, retry, mayFire);
     try {
       await new Promise<void>((resolve, reject) => {
         this.#http.once("error", reject);
@@ -241,7 +252,12 @@ class Server implements YpartyServer, ServerCore {
         message: `crons ${this.#crons.names.join(", ")} are set, but the main party has no static onCron: they do nothing`,
       });
     }
-    const restored = await this.#restoreAlarms();
+    // In a cluster, stored alarms are woken by the node the placement picks (wakeAlarms), and each room's by its owner.
+    const restored = this.placement ? 0 : await this.#restoreAlarms();
+    this.placement?.attach({
+      lose: (party, roomId) => this.registry.lose(party, roomId),
+      wakeAlarms: () => this.#restoreAlarms(),
+    });
     this.logger.info("server.listening", { url: this.url, storage: this.#storage.location, alarms: restored });
     return { port: this.#port, host: this.#host };
   }
@@ -332,6 +348,12 @@ class Server implements YpartyServer, ServerCore {
     const definition = this.parties.get(party);
     if (!definition || !this.#storage || !this.#alarms) throw new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
     const alarms = this.#alarms;
+    // Cluster: the room's alarm is armed by the node that claimed it (alarms fire on a room's current owner).
+    if (this.placement) {
+      alarms
+        .restoreRoom(party, roomId)
+        .catch((error) => this.logger.error("alarm.restore_failed", { code: codeOf(error, "ERR_STORAGE_READ"), party, room: roomId, error }));
+    }
     return new LiveRoom({
       party,
       roomId,
@@ -352,7 +374,7 @@ class Server implements YpartyServer, ServerCore {
 
   async #runCron(cron: Cron): Promise<void> {
     const onCron = this.parties.get(MAIN_PARTY)?.onCron;
-    if (!onCron) return;
+    if (!onCron || (this.placement && !this.placement.runsCrons())) return; // a cluster runs each tick on one node
     this.logger.debug("cron.run", { cron: cron.name });
     await callUser(() => onCron(cron, this.partyContext.fetchLobby(), this.partyContext.executionContext()));
   }

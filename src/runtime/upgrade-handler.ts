@@ -11,14 +11,16 @@ import { clientAddress } from "./client-address.js";
 import { INTERNAL_SOCKET_HEADER, isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
-import { codeOf, errorResponse, internalErrorResponse } from "./errors.js";
+import { RuntimeError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { lazyConnectionContext, writeRawStatus } from "./http-bridge.js";
 import { callUser } from "./guard.js";
 import type { PartyDefinition } from "./party-module.js";
 import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
-import { gateHook, isRouted, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+import { FORWARD_ATTEMPTS, gateHook, isRouted, ownerUnreachable, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+import { ROOM_MOVED_MESSAGE, type RoomPlacement } from "./placement.js";
 import { acceptMountedSocket } from "./socket-mounts.js";
+import { RoomElsewhere } from "./registry.js";
 import { adoptRawSocket, heartbeatTimeoutLog } from "./raw-sockets.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
@@ -68,6 +70,10 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   }
   if (!isTarget(target)) return target;
   if (!core.accepting()) return shuttingDown();
+  if (core.placement) {
+    const elsewhere = await forwardIfElsewhere(core, core.placement, req, socket, head, target);
+    if (elsewhere !== HERE) return elsewhere;
+  }
   const live = core.registry.get(target.party, target.roomId);
   if (live && live.connections.size >= core.limits.maxConnectionsPerRoom) {
     return errorResponse("ERR_ROOM_FULL", `Room "${target.roomId}" is full`, 503);
@@ -81,7 +87,8 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
 async function roomTarget(core: ServerCore, req: IncomingMessage, url: URL, route: { party: string; roomId: string }): Promise<Target | Response> {
   const definition = core.parties.get(route.party);
   if (!definition) return unknownParty(route.party);
-  const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken;
+  // Forwarded by another node of the cluster: that node ran onBeforeConnect and wrote the client's address.
+  const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken || core.placement?.isForwarded(req) === true;
   // A stub's socket keeps the headers its caller gave it, as on PartyKit (where it never crosses the network).
   const context = lazyConnectionContext(req, url, internal ? null : clientAddress(req, core.trustedProxies));
   const target: Target = { party: route.party, roomId: route.roomId, url, context };
@@ -91,6 +98,37 @@ async function roomTarget(core: ServerCore, req: IncomingMessage, url: URL, rout
   const verdict = await gateHook(core, "onBeforeConnect", route, () => definition.onBeforeConnect!(request, lobby, core.partyContext.executionContext()));
   if (verdict instanceof Response) return handedOff(core, verdict);
   return verdict instanceof Request ? { ...target, url: new URL(verdict.url), context: { request: verdict } } : target;
+}
+
+const HERE = Symbol("here");
+
+/**
+ * Cluster: a room served by another node gets the socket relayed there (the owner's answer, then the bytes both ways).
+ * An owner that cannot be reached is asked again after its lease (the placement waits), so the room is claimed here.
+ * A socket another node forwarded is never forwarded again: 503 ERR_ROOM_MOVED, and the client's retry finds the owner.
+ */
+async function forwardIfElsewhere(
+  core: ServerCore,
+  placement: RoomPlacement,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  target: Target,
+): Promise<typeof HERE | Response | undefined> {
+  for (let attempt = 0; attempt < FORWARD_ATTEMPTS; attempt++) {
+    let owner: string | undefined;
+    try {
+      owner = await core.registry.locate(target.party, target.roomId);
+    } catch (error) {
+      if (error instanceof RuntimeError && error.status < 600) return errorResponse(error.code, error.message, error.status);
+      throw error;
+    }
+    if (owner === undefined) return HERE;
+    if (placement.isForwarded(req)) return errorResponse("ERR_ROOM_MOVED", ROOM_MOVED_MESSAGE, 503);
+    const forward = { party: target.party, roomId: target.roomId, request: target.context.request };
+    if (await placement.forwardUpgrade(owner, req, socket, head, forward)) return undefined;
+  }
+  return ownerUnreachable();
 }
 
 /** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */
@@ -122,7 +160,8 @@ function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, 
       .catch((error) => {
         const code = codeOf(error, "ERR_INTERNAL");
         core.logger.error("upgrade.accept_failed", { code, party, room: roomId, error });
-        ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.InternalError);
+        // Lost to another node between the claim and the accept (cluster): the client's retry reaches the owner.
+        ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
       });
   });
 }

@@ -11,17 +11,29 @@ function formatBytes(bytes: number): string {
 }
 
 export async function listCommand(target: AdminTarget, json: boolean): Promise<void> {
-  const { rooms } = (await (await adminFetch(target, "rooms")).json()) as { rooms: RoomRow[] };
+  const { rooms, unreachable = [] } = (await (await adminFetch(target, "rooms")).json()) as { rooms: RoomRow[]; unreachable?: string[] };
   if (json) {
     process.stdout.write(`${JSON.stringify(rooms, null, 2)}\n`);
-    return;
-  }
-  if (rooms.length === 0) {
+  } else if (rooms.length === 0) {
     process.stdout.write("No rooms yet.\n");
-    return;
+  } else {
+    printTable(rooms);
   }
-  const header = ["PARTY", "ROOM", "CONNECTIONS", "STORED", "UPDATES"];
-  const rows = rooms.map((r) => [r.party, r.id, String(r.connections), formatBytes(r.storedBytes), String(r.storedUpdates)]);
+  // A cluster node that did not answer: its rooms are listed from their leases, without connections.
+  for (const node of unreachable) process.stderr.write(`yparty: node ${node} did not answer; its rooms show no connection count\n`);
+}
+
+function printTable(rooms: RoomRow[]): void {
+  const cluster = rooms.some((r) => r.node !== undefined);
+  const header = ["PARTY", "ROOM", "CONNECTIONS", "STORED", "UPDATES", ...(cluster ? ["NODE"] : [])];
+  const rows = rooms.map((r) => [
+    r.party,
+    r.id,
+    r.connections === null ? "?" : String(r.connections),
+    formatBytes(r.storedBytes),
+    String(r.storedUpdates),
+    ...(cluster ? [r.node ?? "-"] : []),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   for (const row of [header, ...rows])
     process.stdout.write(

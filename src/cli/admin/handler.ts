@@ -1,15 +1,26 @@
-import { storageName, type LogEntry, type RoomListing, type RouteHandler, type YpartyServer } from "../../runtime/index.js";
+import { storageName, type LiveRoomInfo, type LogEntry, type RoomListing, type RouteHandler, type YpartyServer } from "../../runtime/index.js";
 import { errorResponse } from "../../runtime/errors.js";
 import { CliDefaults } from "../defaults.js";
 import { tokenMatches } from "./token.js";
 
-/** One row of `yparty list`. */
-export type RoomRow = RoomListing;
+/** One row of `yparty list`; in a cluster with `node`, the advertise address of the node serving it (null: none). */
+export type RoomRow = Omit<RoomListing, "connections"> & { connections: number | null; node?: string | null };
+
+/** What the admin API needs of a cluster (src/cluster): the whole cluster's rooms, and who serves one. */
+export interface ClusterAdmin {
+  readonly advertise: string;
+  list(local: RoomListing[], fetchLive: (node: string) => Promise<LiveRoomInfo[]>): Promise<{ rooms: RoomRow[]; unreachable: string[] }>;
+  ownerOf(party: string, roomId: string): Promise<string | undefined>;
+  /** Runs `fn` with the room claimed by this node (its writes are fenced), or says which node holds it. */
+  whileClaimed<T>(party: string, roomId: string, fn: () => Promise<T>): Promise<{ owner: string } | { result: T }>;
+}
 
 export interface AdminOptions {
   token: string;
   /** The document JSON of a stored Yjs update (the Yjs layer's export). */
   updateToJson: (update: Uint8Array) => unknown;
+  /** One node of a cluster: `rooms` answers for every node, a room's delete goes to the node serving it. */
+  cluster?: ClusterAdmin;
 }
 
 export interface AdminHandler {
@@ -60,7 +71,7 @@ async function exportRoom(server: YpartyServer, name: string, format: string | n
   return Response.json(options.updateToJson(update));
 }
 
-async function deleteRoom(server: YpartyServer, party: string, id: string): Promise<Response> {
+async function deleteRoom(server: YpartyServer, party: string, id: string, cluster: ClusterAdmin | undefined): Promise<Response> {
   // A room in use holds the document in memory and its clients hold copies: deleting under them would be
   // undone. A loaded room nobody uses (a recent GET, say) is unloaded first.
   if (!(await server.unloadIfIdle(party, id))) {
@@ -72,10 +83,38 @@ async function deleteRoom(server: YpartyServer, party: string, id: string): Prom
     );
   }
   const name = storageName(party, id);
-  const existed = (await server.storage.docs.stats(name)).updates > 0;
-  await server.storage.docs.delete(name);
-  await server.storage.kv(name).deleteAll();
-  return Response.json({ deleted: name, existed });
+  const deleteStored = async () => {
+    const existed = (await server.storage.docs.stats(name)).updates > 0;
+    await server.storage.docs.delete(name);
+    await server.storage.kv(name).deleteAll();
+    return Response.json({ deleted: name, existed });
+  };
+  if (!cluster) return deleteStored();
+  // A cluster writes only rooms it holds: claimed for the delete (fenced like any write), released after.
+  const outcome = await cluster.whileClaimed(party, id, deleteStored);
+  return "result" in outcome ? outcome.result : errorResponse("ERR_ROOM_IN_USE", `${name} was just taken by ${outcome.owner}; try again`, 409);
+}
+
+/**
+ * `GET /_yparty/rooms`: every room with its connections and stored size. In a cluster, every node's (each row with
+ * its `node`, and the nodes that did not answer); `?local=1` is one node's live rooms, which the others ask for.
+ */
+async function listRooms(server: YpartyServer, url: URL, options: AdminOptions): Promise<Response> {
+  const { cluster, token } = options;
+  if (url.searchParams.get("local") === "1") return Response.json({ rooms: server.rooms() });
+  if (!cluster) return Response.json({ rooms: await server.roomListing() });
+  const fetchLive = async (node: string) => {
+    const response = await askNode(node, new URL(`${CliDefaults.adminPrefix}rooms?local=1`, node), "GET", token);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return ((await response.json()) as { rooms: LiveRoomInfo[] }).rooms;
+  };
+  return Response.json(await cluster.list(await server.roomListing(), fetchLive));
+}
+
+/** The same admin request to another node of the cluster (they share the token). */
+async function askNode(node: string, url: URL, method: string, token: string): Promise<Response> {
+  const target = new URL(url.pathname + url.search, node);
+  return fetch(target, { method, headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(CliDefaults.clusterAskTimeoutMs) });
 }
 
 /** Splits `/_yparty/rooms/{party}/{room}[/export]` into its decoded parts. */
@@ -99,13 +138,17 @@ export function adminHandler(options: AdminOptions): AdminHandler {
       return errorResponse("ERR_UNAUTHORIZED", "Missing or wrong admin token", 401);
     }
     const rest = url.pathname.slice(CliDefaults.adminPrefix.length);
-    if (rest === "rooms" && request.method === "GET") return Response.json({ rooms: await server.roomListing() });
+    if (rest === "rooms" && request.method === "GET") return listRooms(server, url, options);
     if (rest === "logs" && request.method === "GET") return logStream(server, streams);
     const room = roomPath(rest);
     if (room?.action === "export" && request.method === "GET") {
       return exportRoom(server, storageName(room.party, room.id), url.searchParams.get("format"), options);
     }
-    if (room?.action === "" && request.method === "DELETE") return deleteRoom(server, room.party, room.id);
+    if (room?.action === "" && request.method === "DELETE") {
+      const owner = await options.cluster?.ownerOf(room.party, room.id);
+      if (owner !== undefined && owner !== options.cluster!.advertise) return askNode(owner, url, request.method, options.token);
+      return deleteRoom(server, room.party, room.id, options.cluster);
+    }
     return errorResponse("ERR_NOT_FOUND", `No admin route ${request.method} ${url.pathname}`, 404);
   };
   return { route, close: () => [...streams].forEach((end) => end()) };

@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { isPostgresUrl } from "../../../persistence/pg/url.js";
 import { CliDefaults } from "../defaults.js";
+import { clusterSettings, type ClusterFlags, type ClusterSettings } from "./cluster.js";
 import { parseDotenv } from "./dotenv.js";
 import { ConfigProblems, type Report } from "./problems.js";
 import { findConfigFile, nameProblem, readConfigFile, readEnvFiles } from "./read.js";
@@ -35,6 +36,8 @@ export interface ProjectFlags {
   trustProxy?: boolean;
   /** `yparty dev` also reads `.env.local` (as PartyKit does). */
   dev?: boolean;
+  /** `--cluster`, `--advertise`, `--lease-ttl`. */
+  cluster?: ClusterFlags;
 }
 
 export interface AssetBuild {
@@ -102,6 +105,8 @@ export interface ProjectConfig {
   game?: MountConfig;
   /** `createServer`'s `limits`, each checked here. */
   limits: Partial<Limits>;
+  /** One node of a cluster (`--cluster`, `cluster`): Redis, this node's address, the lease TTL. */
+  cluster?: ClusterSettings;
   /** Things worth telling the user once (env files read, hosted-only fields ignored). */
   notes: string[];
 }
@@ -240,6 +245,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const serve = serveConfig(flags, root, file, fromFile, fromFlags);
   const persist = persistConfig(flags, root, file, fromFile, fromFlags);
   const store = storeConfig(flags, file, fromFile, fromFlags);
+  const where = persist ? `in the LevelDB folder ${persist.dir}` : "in memory";
+  const cluster = clusterSettings(flags.cluster ?? {}, file, { postgres: store !== undefined, where }, fromFile, fromFlags);
   const crons = checkedCrons(file.crons ?? {}, fromFile);
   const trustProxy = flags.trustProxy ?? checkedTrustProxy(file.trustProxy, fromFile);
   const rooms = file.rooms === undefined ? undefined : mountConfig(root, "rooms", file.rooms, DEFAULT_ROOMS_PATH, "defineRooms({ types })", fromFile);
@@ -274,6 +281,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     ...(rooms ? { rooms } : {}),
     ...(game ? { game } : {}),
     limits,
+    ...(cluster ? { cluster } : {}),
     notes,
   };
 }

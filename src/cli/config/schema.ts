@@ -65,6 +65,8 @@ export const configShape = object(
     game: oneOf(str, object({ entry: str, path: str, apiPath: str })),
     // The server's limits (yparty's own field): any of createServer's `limits`, checked by the runtime.
     limits: recordOf(num),
+    // One node of a cluster (yparty's own field, docs/cluster.md): Redis, this node's address, the lease TTL in seconds.
+    cluster: object({ redis: str, advertise: str, leaseTtl: num }),
     // Fields of PartyKit's hosted platform: accepted so a partykit.json works unchanged, and ignored (with a note).
     team: str,
     preview: str,
@@ -125,6 +127,7 @@ export interface ConfigFile {
   rooms?: string | { entry?: string; path?: string };
   game?: string | { entry?: string; path?: string; apiPath?: string };
   limits?: Record<string, number>;
+  cluster?: { redis?: string; advertise?: string; leaseTtl?: number };
   [hosted: string]: unknown;
 }
 

@@ -7,6 +7,7 @@ import { CliError } from "../errors.js";
 import { staticFiles } from "../static.js";
 import type { AssetBuilder } from "./assets.js";
 import { banner } from "./banner.js";
+import { joinCluster } from "./cluster.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { onShutdownSignal, runAll } from "./shutdown.js";
 
@@ -73,15 +74,21 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
     const assets: AssetBuilder = await buildAssets(project.serve.build, project.root, define, { watch: command === "dev", report, color });
     cleanups.push(() => assets.dispose());
   }
+  const cluster = project.cluster ? await joinCluster(project.cluster, options.adminToken, logger, () => server.storage) : undefined;
+  // Left after the server closed (its rooms released their leases as they unloaded).
+  if (cluster) cleanups.push(() => cluster.close());
   const token = options.adminToken ?? generateToken();
-  const admin = adminHandler({ token, updateToJson });
+  const admin = adminHandler({ token, updateToJson, ...(cluster ? { cluster: cluster.admin } : {}) });
   let server: YpartyServer;
   try {
     server = createServer({
       parties: first.parties,
       port: project.port,
       host: project.host,
-      ...(project.store ? { store: project.store } : { persist: project.persist }),
+      // A cluster node writes only the rooms it claimed, its advertise address in their rows (docs/persistence.md).
+      ...(project.store
+        ? { store: cluster ? { url: project.store, mode: "cluster" as const, owner: project.cluster!.advertise } : project.store }
+        : { persist: project.persist }),
       vars: project.vars,
       logger,
       routes: [admin.route, ...source.routes],
@@ -93,6 +100,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       trustProxy: project.trustProxy,
       sockets: source.sockets,
       limits: project.limits,
+      ...(cluster ? { placement: cluster.placement } : {}),
     });
     await server.listen();
   } catch (error) {

@@ -1,0 +1,180 @@
+/**
+ * Leases in Redis: which node serves a room. A lease is `yparty:lease:{name}` = "<advertise> <nonce>" with a TTL, taken
+ * with SET NX PX (GET tells the holder in the same round trip), renewed for all of the node's leases (and its node key)
+ * in one script every ttl/3, released by compare-and-delete. Each held lease has `validUntil` on the monotonic clock,
+ * from when the last confirmed renewal was sent (Redlock's drift allowance): past it the lease is lost, whatever Redis
+ * says later. A lease only says who serves; the fence in storage is what makes a stale writer harmless.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Logger } from "../runtime/index.js";
+import type { LuaScript, RedisLink } from "./redis.js";
+
+export const KEY_PREFIX = "yparty:";
+export const leaseKey = (name: string): string => `${KEY_PREFIX}lease:${name}`;
+export const nodeKey = (advertise: string): string => `${KEY_PREFIX}node:${advertise}`;
+
+/** Share of the TTL a lease counts as valid after a renewal was sent, and the clock drift allowed besides. */
+const VALIDITY_SHARE = 0.9;
+const DRIFT_MS = 2;
+
+function lua(source: string): LuaScript {
+  return { source, sha: createHash("sha1").update(source).digest("hex") };
+}
+
+/**
+ * KEYS: lease keys; ARGV[1]: ttl ms; ARGV[i + 1]: our value of KEYS[i]. Extends what we hold, takes again a key that is
+ * gone (Redis restarted empty, or it expired: reported as -i, the caller checks its fence), reports i for a key another
+ * node holds now.
+ */
+const RENEW = lua(`local lost = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v == ARGV[i + 1] then redis.call('PEXPIRE', key, ARGV[1])
+  elseif v == false and redis.call('SET', key, ARGV[i + 1], 'NX', 'PX', ARGV[1]) then table.insert(lost, -i)
+  else table.insert(lost, i) end
+end
+return lost`);
+
+const RELEASE = lua(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`);
+
+export type ClaimResult = { held: true } | { held: false; holder: string; remainingMs: number };
+
+export interface LeaseEvents {
+  /** The lease is no longer this node's (another holds it, or it ran out before a renewal was confirmed). */
+  lost(name: string): void;
+  /** Redis had lost the key and the renewal took it again: whether the room is still ours is for the fence to say. */
+  retaken(name: string): void;
+}
+
+interface Held {
+  value: string;
+  validUntil: number;
+}
+
+export class Leases {
+  readonly #held = new Map<string, Held>();
+  readonly #validityMs: number;
+  readonly #nodeValue: string;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #renewing = false;
+  #renewFailing = false;
+
+  constructor(
+    private readonly redis: RedisLink,
+    readonly advertise: string,
+    readonly ttlMs: number,
+    private readonly events: LeaseEvents,
+    private readonly logger: Logger,
+    nodeInfo: Record<string, unknown>,
+  ) {
+    this.#validityMs = ttlMs * VALIDITY_SHARE - DRIFT_MS;
+    this.#nodeValue = JSON.stringify({ node: advertise, ...nodeInfo });
+  }
+
+  /** Announces the node and starts renewing (every ttl/3) and expiring (every ttl/10). */
+  async start(): Promise<void> {
+    await this.#renew();
+    this.#renewTimer = setInterval(() => void this.#renew(), this.ttlMs / 3);
+    this.#expiryTimer = setInterval(() => this.#expire(), Math.max(10, this.ttlMs / 10));
+    this.#renewTimer.unref();
+    this.#expiryTimer.unref();
+  }
+
+  /** Stops renewing, releases what is still held (rooms release theirs as they unload, before this) and the node key. */
+  async stop(): Promise<void> {
+    clearInterval(this.#renewTimer);
+    clearInterval(this.#expiryTimer);
+    await Promise.all(this.names().map((name) => this.release(name).catch(() => {})));
+    await this.redis.evalScript(RELEASE, [nodeKey(this.advertise)], [this.#nodeValue]).catch(() => {});
+  }
+
+  /** Takes the lease if no node holds it; else says who does and for how long yet. Rejects when Redis is unreachable. */
+  async claim(name: string): Promise<ClaimResult> {
+    if (this.holds(name)) return { held: true };
+    const value = `${this.advertise} ${randomBytes(16).toString("hex")}`;
+    const sentAt = performance.now();
+    const previous = await this.redis.send<string | null>(["SET", leaseKey(name), value, "NX", "PX", String(this.ttlMs), "GET"]);
+    if (previous === null) {
+      this.#held.set(name, { value, validUntil: sentAt + this.#validityMs });
+      return { held: true };
+    }
+    const remainingMs = Number(await this.redis.send<number>(["PTTL", leaseKey(name)]));
+    return { held: false, holder: previous.split(" ")[0]!, remainingMs: Math.max(0, Math.min(remainingMs, this.ttlMs)) };
+  }
+
+  /** Held and valid now (a renewal confirmed within the validity). */
+  holds(name: string): boolean {
+    const held = this.#held.get(name);
+    return held !== undefined && performance.now() < held.validUntil;
+  }
+
+  /** Who holds the lease now (its advertise address), or `undefined` when no one does. */
+  async holder(name: string): Promise<string | undefined> {
+    const value = await this.redis.send<string | null>(["GET", leaseKey(name)]);
+    return value === null ? undefined : value.split(" ")[0];
+  }
+
+  /** Gives the lease up (compare-and-delete: never someone else's). */
+  async release(name: string): Promise<void> {
+    const held = this.#held.get(name);
+    if (!held) return;
+    this.#held.delete(name);
+    await this.redis.evalScript(RELEASE, [leaseKey(name)], [held.value]);
+  }
+
+  /** Forgets a lease without touching Redis (it was lost). */
+  drop(name: string): void {
+    this.#held.delete(name);
+  }
+
+  /** The names held now. */
+  names(): string[] {
+    return [...this.#held.keys()];
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#renewing) return; // the last one has not answered: validUntil decides meanwhile
+    this.#renewing = true;
+    const names = [...this.#held.keys()];
+    const values = names.map((name) => this.#held.get(name)!.value);
+    const sentAt = performance.now();
+    try {
+      const keys = [...names.map(leaseKey), nodeKey(this.advertise)];
+      const reply = await this.redis.evalScript<number[]>(RENEW, keys, [String(this.ttlMs), ...values, this.#nodeValue]);
+      const lost = new Set<number>();
+      const retaken = new Set<number>();
+      for (const index of reply.map(Number)) (index > 0 ? lost : retaken).add(Math.abs(index) - 1);
+      names.forEach((name, i) => {
+        const held = this.#held.get(name);
+        if (held?.value !== values[i]) return; // released or claimed anew meanwhile
+        if (lost.has(i)) {
+          this.#held.delete(name);
+          this.logger.warn("cluster.lease_lost", { code: "ERR_LEASE_LOST", room: name, message: "another node holds the lease now" });
+          this.events.lost(name);
+          return;
+        }
+        held.validUntil = Math.max(held.validUntil, sentAt + this.#validityMs);
+        if (retaken.has(i)) this.events.retaken(name);
+      });
+      if (this.#renewFailing) this.logger.info("cluster.renew_recovered", { leases: names.length });
+      this.#renewFailing = false;
+    } catch (error) {
+      if (!this.#renewFailing) this.logger.warn("cluster.renew_failed", { code: "ERR_CLUSTER_REDIS", leases: names.length, error });
+      this.#renewFailing = true;
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  /** Leases past their validity are lost, whether or not Redis answered. */
+  #expire(): void {
+    const now = performance.now();
+    for (const [name, held] of this.#held) {
+      if (now < held.validUntil) continue;
+      this.#held.delete(name);
+      this.logger.warn("cluster.lease_expired", { code: "ERR_LEASE_LOST", room: name, message: "no renewal was confirmed in time" });
+      this.events.lost(name);
+    }
+  }
+}

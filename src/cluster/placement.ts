@@ -1,0 +1,187 @@
+/**
+ * The runtime's `RoomPlacement` for a cluster: a room is served by the node holding its lease (leases.ts), and a node
+ * that takes a room bumps its fence in storage first (`storage.claim`), so whatever an earlier owner still tries to
+ * write is refused. Requests for rooms served elsewhere go to their owner (forward.ts); an owner that cannot be
+ * reached is waited for until its lease runs out (bounded), then the room is claimed here.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
+import { RuntimeError, parseStorageName, storageName, type Logger } from "../runtime/index.js";
+import type { ForwardTarget, PlacementHost, RoomPlacement } from "../runtime/placement.js";
+import type { Storage } from "../../persistence/types.js";
+import type { AlarmRecords } from "../runtime/alarms.js";
+import { alarmStoreName, clusterAlarmRecords } from "./alarm-records.js";
+import type { FenceStore } from "./fence.js";
+import type { RedisLink } from "./redis.js";
+import { CLUSTER_HEADER, type Forwarder } from "./forward.js";
+import type { Leases } from "./leases.js";
+
+/** The lease of the node that runs crons and wakes stored alarms; "__yparty:" names no room. */
+export const LEADER_LEASE = "__yparty:crons";
+/** How long past the TTL a request waits for a room whose owner cannot be reached, before it answers 503. */
+const WAIT_PAST_TTL_MS = 1_000;
+
+export interface PlacementOptions {
+  leases: Leases;
+  redis: RedisLink;
+  forwarder: Forwarder;
+  /** The storage the rooms are written to (opened by the server). */
+  fences: () => FenceStore;
+  secret: string;
+  logger: Logger;
+}
+
+export class ClusterPlacement implements RoomPlacement {
+  #host: PlacementHost | undefined;
+  readonly #secret: Buffer;
+
+  constructor(private readonly options: PlacementOptions) {
+    this.#secret = Buffer.from(options.secret);
+  }
+
+  attach(host: PlacementHost): void {
+    this.#host = host;
+  }
+
+  get advertise(): string {
+    return this.options.leases.advertise;
+  }
+
+  async claim(party: string, roomId: string): Promise<string | undefined> {
+    const { leases, logger } = this.options;
+    const name = storageName(party, roomId);
+    const deadline = performance.now() + leases.ttlMs + WAIT_PAST_TTL_MS;
+    for (;;) {
+      const result = await leases.claim(name).catch((error: unknown) => {
+        throw unavailable(`Redis cannot be reached to claim ${name}`, error);
+      });
+      if (result.held) {
+        try {
+          // The room's alarm record has a store (and fence) of its own: claimed with the room.
+          const fences = this.options.fences();
+          const [fence] = await Promise.all([fences.claim(name, this.advertise), fences.claim(alarmStoreName(name), this.advertise)]);
+          logger.debug("cluster.claimed", { room: name, fence });
+          return undefined;
+        } catch (error) {
+          await leases.release(name).catch(() => leases.drop(name));
+          throw unavailable(`The storage cannot be reached to claim ${name}`, error);
+        }
+      }
+      // Not our own lease left by an earlier process of this node: the holder serves it.
+      if (result.holder !== this.advertise) return result.holder;
+      if (performance.now() + result.remainingMs > deadline) throw unavailable(`${name} is still leased to an earlier process of this node`);
+      await delay(result.remainingMs + 1);
+    }
+  }
+
+  async released(party: string, roomId: string): Promise<void> {
+    const name = storageName(party, roomId);
+    this.#forget(name);
+    await this.options.leases.release(name).catch((error: unknown) => {
+      this.options.logger.warn("cluster.release_failed", { code: "ERR_CLUSTER_REDIS", room: name, error, message: "the lease runs out by itself" });
+    });
+  }
+
+  /**
+   * Runs `fn` with the room claimed here (lease and fence) though no room is loaded: for an operation on its storage
+   * (the admin API's delete). When another node holds the room, `fn` does not run and its owner is returned.
+   */
+  async whileClaimed<T>(party: string, roomId: string, fn: () => Promise<T>): Promise<{ owner: string } | { result: T }> {
+    const owner = await this.claim(party, roomId);
+    if (owner !== undefined) return { owner };
+    try {
+      return { result: await fn() };
+    } finally {
+      await this.released(party, roomId);
+    }
+  }
+
+  isForwarded(req: IncomingMessage): boolean {
+    const header = req.headers[CLUSTER_HEADER];
+    if (typeof header !== "string") return false;
+    const given = Buffer.from(header);
+    return given.length === this.#secret.length && timingSafeEqual(given, this.#secret);
+  }
+
+  async forwardUpgrade(owner: string, req: IncomingMessage, socket: Duplex, head: Buffer, target: ForwardTarget): Promise<boolean> {
+    if (await this.options.forwarder.relayUpgrade(owner, req, socket, head, target.request)) return true;
+    await this.#waitForLease(target, owner);
+    return false;
+  }
+
+  async forwardRequest(owner: string, target: ForwardTarget): Promise<Response | undefined> {
+    const response = await this.options.forwarder.proxy(owner, target.request);
+    if (response) return response;
+    await this.#waitForLease(target, owner);
+    return undefined;
+  }
+
+  runsCrons(): boolean {
+    return this.options.leases.holds(LEADER_LEASE);
+  }
+
+  alarmRecords(storage: Storage): AlarmRecords {
+    return clusterAlarmRecords(storage, this.options.redis);
+  }
+
+  /** This node's writes of the room (and of its alarm) are refused from now on. */
+  #forget(name: string): void {
+    const fences = this.options.fences();
+    fences.forget?.(name);
+    fences.forget?.(alarmStoreName(name));
+  }
+
+  /** A lease is no longer ours: the room stops here (1013), without release. */
+  lost(name: string): void {
+    this.#forget(name);
+    const room = parseStorageName(name);
+    if (room) this.#host?.lose(room.party, room.roomId);
+  }
+
+  /** Redis lost the key and the renewal took it again: still ours only if no one claimed the room meanwhile. */
+  async retaken(name: string): Promise<void> {
+    const fences = this.options.fences();
+    if (!fences.fenceOf || !fences.heldFence) return;
+    try {
+      const [now, held] = await Promise.all([fences.fenceOf(name), fences.heldFence(name)]);
+      if (held !== undefined && now === held) return;
+      this.options.logger.warn("cluster.fence_moved", { code: "ERR_LEASE_LOST", room: name, fence: held, current: now });
+    } catch (error) {
+      // Unknown: stop serving it rather than guess (the fence refuses a stale writer anyway).
+      this.options.logger.warn("cluster.fence_check_failed", { code: "ERR_LEASE_LOST", room: name, error });
+    }
+    await this.options.leases.release(name).catch(() => this.options.leases.drop(name));
+    this.lost(name);
+  }
+
+  /** Wakes stored alarms while this node leads (called with each renewal). */
+  async tick(): Promise<void> {
+    const { leases } = this.options;
+    if (!leases.holds(LEADER_LEASE)) {
+      const claimed = await leases.claim(LEADER_LEASE).catch(() => undefined);
+      if (!claimed?.held) return;
+      this.options.logger.info("cluster.leader", { node: this.advertise, message: "this node runs the crons and wakes stored alarms" });
+    }
+    await this.#host?.wakeAlarms();
+  }
+
+  /** Holds a request for an unreachable owner until its lease has run out (or moved), at most TTL + 1 s. */
+  async #waitForLease(target: ForwardTarget, owner: string): Promise<void> {
+    const { leases, logger } = this.options;
+    const name = storageName(target.party, target.roomId);
+    logger.warn("cluster.owner_unreachable", { code: "ERR_ROOM_UNAVAILABLE", room: name, owner });
+    const deadline = performance.now() + leases.ttlMs + WAIT_PAST_TTL_MS;
+    while (performance.now() < deadline) {
+      const holder = await leases.holder(name).catch(() => owner);
+      if (holder !== owner) return;
+      await delay(Math.min(50, leases.ttlMs / 10));
+    }
+  }
+}
+
+function unavailable(message: string, cause?: unknown): RuntimeError {
+  const reason = cause instanceof Error ? `: ${cause.message}` : "";
+  return new RuntimeError("ERR_ROOM_UNAVAILABLE", `${message}${reason}; try again`, 503, { cause });
+}

@@ -1,0 +1,74 @@
+/**
+ * The node's one Redis client, set up for leases (docs/cluster.md): a command that cannot be sent now fails at once
+ * (a lease command sent late is worthless: `validUntil` decides), reconnects are quick (the default backs off to 2 s,
+ * too slow for a 5 s lease), errors are logged (without a listener an unreachable Redis would crash the process), and
+ * no pings (renewals are the heartbeat).
+ */
+import { createClient } from "@redis/client";
+import type { Logger } from "../runtime/index.js";
+
+/** The commands the cluster sends, as raw arguments (one round trip each). */
+export interface RedisLink {
+  send<T>(args: string[]): Promise<T>;
+  /** Runs a Lua script by its SHA, loading it again when Redis lost its script cache (a restart). */
+  evalScript<T>(script: LuaScript, keys: string[], args: string[]): Promise<T>;
+  /** Every key matching `pattern` (SCAN, never KEYS). */
+  scan(pattern: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface LuaScript {
+  source: string;
+  sha: string;
+}
+
+export async function connectRedis(url: string, leaseTtlMs: number, logger: Logger): Promise<RedisLink> {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    pingInterval: 0,
+    socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, Math.max(50, leaseTtlMs / 10)), connectTimeout: leaseTtlMs },
+  });
+  let reported = false;
+  client.on("error", (error: Error) => {
+    // Once per outage: a reconnect loop would otherwise log ten lines a second.
+    if (!reported) logger.warn("cluster.redis_error", { code: "ERR_CLUSTER_REDIS", error, message: `Redis at ${redact(url)}: ${error.message}` });
+    reported = true;
+  });
+  client.on("ready", () => {
+    if (reported) logger.info("cluster.redis_ready", { url: redact(url) });
+    reported = false;
+  });
+  await client.connect();
+  const send = <T>(args: string[]) => client.sendCommand(args) as Promise<T>;
+  return {
+    send,
+    async evalScript<T>(script: LuaScript, keys: string[], args: string[]): Promise<T> {
+      try {
+        return await send<T>(["EVALSHA", script.sha, String(keys.length), ...keys, ...args]);
+      } catch (error) {
+        if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+        return send<T>(["EVAL", script.source, String(keys.length), ...keys, ...args]);
+      }
+    },
+    async scan(pattern: string): Promise<string[]> {
+      const keys: string[] = [];
+      for await (const page of client.scanIterator({ MATCH: pattern, COUNT: 500 })) keys.push(...page);
+      return keys;
+    },
+    async close(): Promise<void> {
+      await client.close().catch(() => client.destroy());
+    },
+  };
+}
+
+/** The URL without its password, for logs. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}

@@ -1,0 +1,45 @@
+/** `yparty start --cluster …` refuses what cannot make a cluster, before starting anything (exit 2, saying why). */
+import { expect, test } from "vitest";
+import { runCli } from "../cli/helpers.js";
+
+const start = (...args: string[]) => runCli(["start", "--port", "0", ...args], { env: { YPARTY_ADMIN_TOKEN: "t" } });
+
+test("a cluster on LevelDB or memory storage, or without --advertise, exits 2 saying why", async () => {
+  const leveldb = await start("--cluster", "redis://127.0.0.1:1", "--advertise", "http://127.0.0.1:1999");
+  expect(leveldb.code).toBe(2);
+  expect(leveldb.stderr).toMatch(
+    /a cluster needs --store postgres:\/\/… \(the data is now in the LevelDB folder .*\): every node must read what the others wrote/,
+  );
+
+  const memory = await start("--cluster", "redis://127.0.0.1:1", "--advertise", "http://127.0.0.1:1999", "--no-persist");
+  expect(memory.code).toBe(2);
+  expect(memory.stderr).toMatch(/a cluster needs --store postgres:\/\/… \(the data is now in memory\)/);
+
+  const noAdvertise = await start("--cluster", "redis://127.0.0.1:1", "--store", "postgres://127.0.0.1:1/x");
+  expect(noAdvertise.code).toBe(2);
+  expect(noAdvertise.stderr).toMatch(/needs --advertise http:\/\/HOST:PORT/);
+
+  const badTtl = await start("--cluster", "redis://127.0.0.1:1", "--store", "postgres://127.0.0.1:1/x", "--advertise", "http://a:1", "--lease-ttl", "0");
+  expect(badTtl.code).toBe(2);
+  expect(badTtl.stderr).toMatch(/--lease-ttl.*above 0/);
+
+  const advertiseAlone = await start("--advertise", "http://127.0.0.1:1999");
+  expect(advertiseAlone.code).toBe(2);
+  expect(advertiseAlone.stderr).toMatch(/need --cluster/);
+});
+
+test("a cluster node without an admin token (the nodes' shared secret) exits 2", async () => {
+  const result = await runCli([
+    "start",
+    "--port",
+    "0",
+    "--cluster",
+    "redis://127.0.0.1:1",
+    "--store",
+    "postgres://127.0.0.1:1/x",
+    "--advertise",
+    "http://127.0.0.1:1999",
+  ]);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(/needs --admin-token/);
+});

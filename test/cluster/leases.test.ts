@@ -1,0 +1,112 @@
+/**
+ * Leases on a real Redis (src/cluster/leases.ts): one holder per name, kept alive by the renew script, released by
+ * compare-and-delete, taken again after Redis restarts empty (reported, so the fence is checked), and lost — reported,
+ * never assumed held — when renewals stop being confirmed.
+ */
+import { afterEach, expect, test } from "vitest";
+import { Leases } from "../../src/cluster/leases.js";
+import { connectRedis, type RedisLink } from "../../src/cluster/redis.js";
+import { silentLogger } from "../../src/runtime/index.js";
+import { startRedis, stopAllEngines } from "../helpers/engines.js";
+import { waitFor } from "../helpers/server.js";
+
+const TTL_MS = 300;
+const links: RedisLink[] = [];
+const tables: Leases[] = [];
+
+afterEach(async () => {
+  for (const leases of tables.splice(0)) await leases.stop();
+  for (const link of links.splice(0)) await link.close();
+  await stopAllEngines();
+});
+
+/** A node's lease table, with the names it lost and got back recorded. */
+async function node(url: string, advertise: string, ttlMs = TTL_MS) {
+  const link = await connectRedis(url, ttlMs, silentLogger());
+  links.push(link);
+  const lost: string[] = [];
+  const retaken: string[] = [];
+  const wakers: Array<() => void> = [];
+  const note = (list: string[]) => (name: string) => {
+    list.push(name);
+    for (const wake of wakers.splice(0)) wake();
+  };
+  const leases = new Leases(link, advertise, ttlMs, { lost: note(lost), retaken: note(retaken) }, silentLogger(), {});
+  tables.push(leases);
+  await leases.start();
+  const until = (check: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const poll = () => (check() ? resolve() : wakers.push(poll));
+      poll();
+    });
+  return { leases, link, lost, retaken, until };
+}
+
+test("one holder per name; renewals keep it past its TTL; release hands it over at once", async () => {
+  const redis = await startRedis();
+  const a = await node(redis.url, "http://a");
+  const b = await node(redis.url, "http://b");
+
+  expect(await a.leases.claim("main/r1")).toEqual({ held: true });
+  const refused = await b.leases.claim("main/r1");
+  expect(refused).toMatchObject({ held: false, holder: "http://a" });
+  expect((refused as { remainingMs: number }).remainingMs).toBeGreaterThan(0);
+
+  // Three TTLs later a still holds it: the renew script ran (one EVAL for all of a's leases).
+  const ttlsLater = new Promise((resolve) => setTimeout(resolve, TTL_MS * 3));
+  await ttlsLater;
+  expect(a.leases.holds("main/r1")).toBe(true);
+  expect(await b.leases.holder("main/r1")).toBe("http://a");
+  expect(a.lost).toEqual([]);
+
+  await a.leases.release("main/r1");
+  expect(await b.leases.claim("main/r1")).toEqual({ held: true });
+  // a's release cannot delete b's lease (compare-and-delete).
+  await a.leases.release("main/r1");
+  expect(await a.leases.holder("main/r1")).toBe("http://b");
+});
+
+test("Redis restarted empty: the next renewal takes each lease again and reports it (the caller checks its fence)", async () => {
+  const redis = await startRedis();
+  // A TTL longer than the restart takes (about 0.2 s here): the lease never ran out, Redis only forgot it.
+  const a = await node(redis.url, "http://a", 3_000);
+  expect(await a.leases.claim("main/r1")).toEqual({ held: true });
+  await redis.restart("crash");
+  await waitFor(
+    a.until(() => a.retaken.includes("main/r1")),
+    "the renewal to take the lease again",
+  );
+  expect(await a.leases.holder("main/r1")).toBe("http://a");
+  expect(a.lost).toEqual([]);
+});
+
+test("renewals no longer confirmed (Redis down): the lease is reported lost within its TTL, and another node takes it after", async () => {
+  const redis = await startRedis();
+  const a = await node(redis.url, "http://a");
+  expect(await a.leases.claim("main/r1")).toEqual({ held: true });
+  const stoppedAt = performance.now();
+  await redis.stop("crash");
+  await waitFor(
+    a.until(() => a.lost.includes("main/r1")),
+    "the lease to be reported lost",
+  );
+  expect(performance.now() - stoppedAt).toBeLessThan(TTL_MS + 100);
+  expect(a.leases.holds("main/r1")).toBe(false);
+  await expect(a.leases.claim("main/r2")).rejects.toThrow(); // offline: fails at once, never queued
+  await redis.start();
+  const b = await node(redis.url, "http://b");
+  expect(await b.leases.claim("main/r1")).toEqual({ held: true });
+});
+
+test("a lease another node holds now (taken while this one could not renew) is reported lost by the renewal", async () => {
+  const redis = await startRedis();
+  const a = await node(redis.url, "http://a");
+  expect(await a.leases.claim("main/r1")).toEqual({ held: true });
+  // As if a's lease had run out and b claimed: the key now holds b's value.
+  await a.link.send(["SET", "yparty:lease:main/r1", "http://b nonce", "PX", "60000"]);
+  await waitFor(
+    a.until(() => a.lost.includes("main/r1")),
+    "the renewal to report the lease lost",
+  );
+  expect(await a.leases.holder("main/r1")).toBe("http://b");
+});
