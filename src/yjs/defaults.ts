@@ -113,7 +113,8 @@ export interface YjsLimits {
   maxUpdateStructs: number;
   /**
    * `RELOAD_ORDER_CHECK_BYTES`: documents up to this many encoded bytes check, on a copy, the rare updates whose
-   * items the order checks cannot follow (reload-order.ts); larger ones refuse them (0: always refused).
+   * items the order checks cannot follow (reload-order.ts); larger ones take them unchecked, with a warning in the
+   * log (0: never copied).
    */
   reloadOrderCheckBytes: number;
 }

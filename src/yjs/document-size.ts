@@ -34,6 +34,16 @@ export class DocumentSize {
     this.#since = 0;
   }
 
+  /** The encoded size as estimated now (last measure plus what was admitted since); measured when nothing is known yet. */
+  get estimate(): number {
+    if (this.#known === undefined) {
+      this.#known = this.measure();
+      this.#exact = true;
+      this.#since = 0;
+    }
+    return this.#known + this.#since;
+  }
+
   /** Throws `ERR_DOCUMENT_TOO_LARGE` when `update` could take the document past the limit; counts it otherwise. */
   admit(update: Uint8Array): void {
     const bytes = update.byteLength;

@@ -4,9 +4,10 @@
  * is applied to a copy of the document first, and that copy must order every list as a reload of its encoding
  * does (`Y.encodeStateAsUpdate`: what fresh clients, compactions and reloads integrate, in another order than the
  * live room did). Costs a few applies of the whole document, so only documents up to a size get it
- * (`documentLimits.reloadOrderCheckBytes`); a larger one refuses such updates: editors' updates never get here
- * (their items go between their neighbours, or among items inserted concurrently), a client merging long offline
- * work into a large room may.
+ * (`documentLimits.reloadOrderCheckBytes`). A larger one takes such updates unchecked and says so in its log:
+ * editors' updates never get here (their items go between their neighbours, or among items inserted concurrently),
+ * but honest ones may (a client merging long offline work, or bringing back others' edits after a restore), and
+ * refusing those would lose them: the client would send the same refused update on every reconnect.
  */
 import * as Y from "yjs";
 import { arrivalsOf } from "./arrivals.js";
@@ -17,27 +18,35 @@ interface CopyCheck {
   upTo: number;
   /** The document's encoded size as its owner estimates it, if it does (else it is encoded to learn it). */
   size: (() => number) | undefined;
+  /** Told of each update taken unchecked because the document is over `upTo`. */
+  unchecked: ((why: string) => void) | undefined;
 }
 
 const checks = new WeakMap<Y.Doc, CopyCheck>();
 
 /**
  * Sets, for `doc`, the largest encoding (`bytes`) whose updates the walk cannot follow are checked on a copy (larger:
- * refused; 0: always refused), and starts noting when its changes arrive (arrivals.ts: call it before it loads).
- * `size` gives the owner's estimate of the encoded size, sparing an encoding. Its session's to call.
+ * taken unchecked, and `unchecked` told why; 0: never copied), and starts noting when its changes arrive
+ * (arrivals.ts: call it before it loads). `size` gives the owner's estimate of the encoded size, sparing an
+ * encoding. Its session's to call.
  */
-export function checkReloadOrder(doc: Y.Doc, bytes: number, size?: () => number): void {
-  checks.set(doc, { upTo: bytes, size });
+export function checkReloadOrder(doc: Y.Doc, bytes: number, size?: () => number, unchecked?: (why: string) => void): void {
+  checks.set(doc, { upTo: bytes, size, unchecked });
   arrivalsOf(doc);
 }
 
-/** Why `doc` with `update` applied would differ from a reload of its encoding, or would not be checked, or `undefined`. */
+/** Why `doc` with `update` applied would differ from a reload of its encoding, or `undefined` (also when unchecked). */
 export function reloadOrderError(doc: Y.Doc, update: Uint8Array): string | undefined {
-  const { upTo, size } = checks.get(doc) ?? { upTo: YJS_LIMITS.reloadOrderCheckBytes, size: undefined };
-  const tooLarge = `an update whose order the room can check only on a copy, and the document is over the ${upTo} bytes it copies (documentLimits.reloadOrderCheckBytes): send it in smaller parts, as editors do`;
-  if (upTo === 0 || (size !== undefined && size() > upTo)) return tooLarge;
+  const { upTo, size, unchecked } = checks.get(doc) ?? { upTo: YJS_LIMITS.reloadOrderCheckBytes, size: undefined, unchecked: undefined };
+  const tooLarge = (): undefined => {
+    unchecked?.(
+      `an update whose order the room can check only on a copy, taken unchecked: the document is over the ${upTo} bytes it copies (documentLimits.reloadOrderCheckBytes)`,
+    );
+    return undefined;
+  };
+  if (upTo === 0 || (size !== undefined && size() > upTo)) return tooLarge();
   const current = Y.encodeStateAsUpdate(doc);
-  if (current.byteLength > upTo) return tooLarge;
+  if (current.byteLength > upTo) return tooLarge();
   const live = new Y.Doc({ gc: doc.gc });
   const reloaded = new Y.Doc({ gc: doc.gc });
   try {

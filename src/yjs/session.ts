@@ -127,7 +127,12 @@ export class DocumentSession {
     this.#size = new DocumentSize(() => encodedSize(this.doc), options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes);
     this.#yjsLimits = options.limits ?? YJS_LIMITS;
     this.#limits = { maxStructs: options.maxUpdateStructs ?? this.#yjsLimits.maxUpdateStructs, maxTypeDepth: MAX_TYPE_DEPTH };
-    checkReloadOrder(this.#doc, this.#yjsLimits.reloadOrderCheckBytes);
+    checkReloadOrder(
+      this.#doc,
+      this.#yjsLimits.reloadOrderCheckBytes,
+      () => this.#size.estimate,
+      (message) => options.logger.warn("yjs.order_unchecked", { room: options.room, message }),
+    );
     this.#answers = new SyncAnswers(this.#doc);
     this.#awareness = new AwarenessRelay(
       this.#doc.awareness,

@@ -9,7 +9,7 @@ import * as Y from "yjs";
 import { resolveYjsLimits } from "../../src/yjs/defaults.js";
 import type { DocumentSession } from "../../src/yjs/session.js";
 import { reloadDiffers } from "./support/reload-compare.js";
-import { openSession, stopAll } from "./support/sessions.js";
+import { capturingLogger, openSession, stopAll } from "./support/sessions.js";
 import { encodeStructs, type RawId } from "./support/struct-codec.js";
 import { seededRandom } from "./support/trace.js";
 
@@ -131,13 +131,19 @@ describe("what the walk cannot follow goes to the copy check, up to documentLimi
     return Y.encodeStateAsUpdate(editor);
   }
 
-  it("by default a small room checks it on a copy and takes it; with 0, it is refused and the room unchanged", async () => {
-    const room = await openSession({ room: "order-copy", gc: true });
+  it("by default a small room checks it on a copy and takes it; past the limit (0: always) it is taken unchecked, with a warning", async () => {
+    const { logger, entries } = capturingLogger();
+    const room = await openSession({ room: "order-copy", gc: true, logger });
     expect(await offer(room, merged())).toBe(true);
     expect(text(room)).toBe("abcdef");
-    const strict = await openSession({ room: "order-no-copy", gc: true, limits: resolveYjsLimits({ reloadOrderCheckBytes: 0 }) });
-    expect(await offer(strict, merged())).toMatch(/only on a copy, and the document is over the 0 bytes it copies \(documentLimits.reloadOrderCheckBytes\)/);
-    expect(text(strict)).toBe("");
+    expect(entries.filter((entry) => entry.event === "yjs.order_unchecked")).toEqual([]);
+    // Refusing would lose an honest client's edits (it would send them again on every reconnect): it is taken.
+    const unchecked = capturingLogger();
+    const large = await openSession({ room: "order-no-copy", gc: true, logger: unchecked.logger, limits: resolveYjsLimits({ reloadOrderCheckBytes: 0 }) });
+    expect(await offer(large, merged())).toBe(true);
+    expect(text(large)).toBe("abcdef");
+    const warning = unchecked.entries.find((entry) => entry.event === "yjs.order_unchecked");
+    expect(warning).toMatchObject({ room: "order-no-copy", message: expect.stringMatching(/taken unchecked: the document is over the 0 bytes it copies/) });
   });
 });
 
