@@ -136,7 +136,8 @@ export class UpdateLog {
   #failed(chunk: Chunk, error: Error): void {
     if (!this.#unstored.includes(chunk)) return;
     const code = (error as { code?: string }).code ?? "ERR_APPEND_FAILED";
-    if (this.#closing) {
+    // A fenced write (another node owns the room now) can never land: no retry, no ack; the room is being lost.
+    if (this.#closing || code === "ERR_FENCED") {
       this.options.logger.error("yjs.append_failed", { code, doc: this.options.name, final: true, error });
       const stopped = new YjsError("ERR_APPEND_FAILED", `could not store updates of ${this.options.name}`, { cause: error });
       for (const waiter of this.#waiters.splice(0)) waiter.reject(stopped);

@@ -5,7 +5,8 @@
 import type { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { LevelDocStore } from "../../persistence/index.js";
+import { LevelDocStore, StorageError } from "../../persistence/index.js";
+import type { DocStore } from "../../persistence/types.js";
 import { UpdateLog } from "../../src/yjs/update-log.js";
 import { gatedDb, touches } from "./gated-db.js";
 import { closeTempLevel, openTempLevel, textOf, textUpdate, withTimeout } from "./helpers.js";
@@ -68,6 +69,29 @@ describe("UpdateLog over the LevelDB engine", () => {
     expect(acknowledged).toBe(false); // "a" is not stored yet: nothing after it may be acknowledged
     await withTimeout(durable, 5_000, "the retry of a");
     expect(textOf(await docs.load("main/doc"))).toBe("ab");
+  });
+});
+
+describe("UpdateLog when another node owns the room", () => {
+  it("a fenced append is final: its waiters hear it at once, nothing is retried or acknowledged", async () => {
+    let appends = 0;
+    const fenced: Pick<DocStore, "append"> = {
+      append: async () => {
+        appends++;
+        throw new StorageError("ERR_FENCED", "main/doc is owned by another node now (fence 2 > 1)");
+      },
+    };
+    const { logger, events } = recordingLogger();
+    const log = new UpdateLog({ store: fenced as DocStore, name: "main/doc", logger });
+    log.append(textUpdate(new Y.Doc(), "stale"));
+    const outcome = log.whenDurable().then(
+      () => "acknowledged",
+      (error: { code?: string; cause?: { code?: string } }) => error.cause?.code,
+    );
+    expect(await withTimeout(outcome, 5_000, "the fenced append's waiter")).toBe("ERR_FENCED");
+    expect(events).toEqual([{ event: "yjs.append_failed", fields: expect.objectContaining({ code: "ERR_FENCED", final: true }) }]);
+    expect(appends).toBe(1);
+    expect(log.busy).toBe(false);
   });
 });
 
