@@ -3,7 +3,7 @@
  * in this process), the lobbies handed to the static hooks, and their ExecutionContext.
  */
 import { randomBytes } from "node:crypto";
-import WebSocket from "ws";
+import { WebSocket } from "./ws.js";
 import type { Logger } from "./log.js";
 import { roomPath } from "./room-names.js";
 import type { Context, ExecutionContext, FetchLobby, Lobby, Stub } from "./party-types.js";

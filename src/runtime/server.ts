@@ -3,7 +3,8 @@
  * at `/parties/{party}/{room}` and `/party/{room}` (party "main"), plus `routes` for other paths.
  */
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { WebSocketServer, type WebSocket as WsSocket } from "ws";
+import type { WebSocket as WsSocket } from "ws";
+import { WebSocketServer } from "./ws.js";
 import { MemoryStorage } from "../../persistence/storage-memory.js";
 import type { PostgresStorageOptions } from "../../persistence/pg/storage.js";
 import type { Storage } from "../../persistence/types.js";
