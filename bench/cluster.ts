@@ -101,7 +101,9 @@ async function claim(node: Node, room: string): Promise<void> {
   await response.arrayBuffer();
 }
 
-async function hop(nodes: Node[]): Promise<{ direct: number[]; forwarded: number[] }> {
+type Latencies = Record<"direct" | "forwarded" | "directFirst" | "forwardedFirst", number[]>;
+
+async function hop(nodes: Node[]): Promise<Latencies> {
   const [owner, entry] = nodes as [Node, Node];
   const rooms = Array.from({ length: ROOMS }, (_, i) => `hop-${i}`);
   for (const room of rooms) await claim(owner, room);
@@ -114,14 +116,15 @@ async function hop(nodes: Node[]): Promise<{ direct: number[]; forwarded: number
       return { kind: via === owner ? "direct" : "forwarded", writer, reader, sent: new Map<number, number>() };
     }),
   );
-  const latencies = { direct: [] as number[], forwarded: [] as number[] };
+  // A connection's first update is counted apart: through a forwarding node it waits for the relay's first round trip.
+  const latencies: Latencies = { direct: [], forwarded: [], directFirst: [], forwardedFirst: [] };
   for (const pair of pairs) {
     // Each value seen for the first time: its own latency (values merged into one frame each count, sent later).
     pair.reader.onUpdate = (value) => {
       const now = performance.now();
       for (const [tick, sentAt] of pair.sent) {
         if (value === undefined || tick > value) break;
-        latencies[pair.kind as "direct"].push(now - sentAt);
+        latencies[tick === 0 ? (`${pair.kind}First` as "directFirst") : (pair.kind as "direct")].push(now - sentAt);
         pair.sent.delete(tick);
       }
     };
@@ -143,7 +146,8 @@ async function hop(nodes: Node[]): Promise<{ direct: number[]; forwarded: number
     pair.writer.ws.close();
     pair.reader.ws.close();
   }
-  return { direct: latencies.direct.sort((a, b) => a - b), forwarded: latencies.forwarded.sort((a, b) => a - b) };
+  for (const list of Object.values(latencies)) list.sort((a, b) => a - b);
+  return latencies;
 }
 
 async function aggregate(nodes: Node[], label: string): Promise<number> {
@@ -185,7 +189,7 @@ const started: Node[] = [];
 try {
   started.push(await startNode(redis, postgres));
   started.push(...(await Promise.all([startNode(redis, postgres), startNode(redis, postgres)])));
-  const { direct, forwarded } = await hop(started);
+  const { direct, forwarded, directFirst, forwardedFirst } = await hop(started);
   const oneNode = await aggregate(started.slice(0, 1), "one");
   const threeNodes = await aggregate(started, "three");
   const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -195,6 +199,10 @@ try {
       direct: { samples: direct.length, p50: ms(percentile(direct, 50)), p99: ms(percentile(direct, 99)) },
       forwarded: { samples: forwarded.length, p50: ms(percentile(forwarded, 50)), p99: ms(percentile(forwarded, 99)) },
       p99Ratio: (percentile(forwarded, 99) / percentile(direct, 99)).toFixed(2),
+      firstUpdate: {
+        direct: { p50: ms(percentile(directFirst, 50)), max: ms(directFirst.at(-1) ?? 0) },
+        forwarded: { p50: ms(percentile(forwardedFirst, 50)), max: ms(forwardedFirst.at(-1) ?? 0) },
+      },
     },
     aggregateAcksPerSecond: { oneNode: Math.round(oneNode), threeNodes: Math.round(threeNodes), ratio: (threeNodes / oneNode).toFixed(2) },
   };
