@@ -1,4 +1,5 @@
 import * as fs from "node:fs/promises";
+import { WeakRoomStores } from "./weak-room-stores.js";
 import * as path from "node:path";
 import { Level } from "level";
 import { checkJournaledDocuments } from "./ack-check.js";
@@ -33,14 +34,8 @@ const openFolders = new Set<string>();
 /** Both contracts in one LevelDB folder: documents at the top level in y-leveldb's layout, rooms in the `kv` sublevel. */
 export class LevelStorage implements Storage {
   readonly docs: LevelDocStore;
-  /**
-   * Each room's store while anything holds it (a live room, a write in flight): one instance per room keeps its
-   * writes in order. One nothing holds is collected, so a long-running server does not grow with every room it saw.
-   */
-  readonly #rooms = new Map<string, WeakRef<KvStore>>();
-  readonly #collected = new FinalizationRegistry<string>((room) => {
-    if (this.#rooms.get(room)?.deref() === undefined) this.#rooms.delete(room);
-  });
+  /** Each room's store while anything holds it (a live room, a write in flight). */
+  readonly #rooms = new WeakRoomStores();
   readonly #kv: ByteDb;
   readonly #kvWrites = new InFlight();
   readonly #writes: WriteGuard;
@@ -98,19 +93,15 @@ export class LevelStorage implements Storage {
   }
 
   kv(room: string): KvStore {
-    let store = this.#rooms.get(room)?.deref();
-    if (!store) {
+    return this.#rooms.of(room, () => {
       const backend = new LevelKvBackend(room, this.#kv, {
         location: this.location,
         sync: this.options.sync ?? defaults.sync,
         isClosed: () => this.#closed,
         track: (write) => this.#kvWrites.track(write),
       });
-      store = new RoomKvStore(room, this.location, backend);
-      this.#rooms.set(room, new WeakRef(store));
-      this.#collected.register(store, room);
-    }
-    return store;
+      return new RoomKvStore(room, this.location, backend);
+    });
   }
 
   async close(): Promise<void> {

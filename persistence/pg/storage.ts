@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { WeakRoomStores } from "../weak-room-stores.js";
 import type { Pool, PoolClient } from "pg";
 import { defaults } from "../defaults.js";
 import { readError, reasonOf } from "../errors.js";
@@ -74,10 +75,8 @@ export class PostgresStorage implements Storage, Fencing {
   readonly docs: PgDocStore;
   readonly #claims: Claims;
   readonly #committer: GroupCommitter<PgOp, PgWriter>;
-  readonly #rooms = new Map<string, WeakRef<KvStore>>();
-  readonly #collected = new FinalizationRegistry<string>((room) => {
-    if (this.#rooms.get(room)?.deref() === undefined) this.#rooms.delete(room);
-  });
+  /** Each room's store while anything holds it (a live room, a write in flight). */
+  readonly #rooms = new WeakRoomStores();
   readonly #kvWrites = new InFlight();
   #closedAt: number | undefined;
   /** Whether the last commit attempt failed for want of PostgreSQL (warned once per outage). */
@@ -162,8 +161,7 @@ export class PostgresStorage implements Storage, Fencing {
   }
 
   kv(room: string): KvStore {
-    let store = this.#rooms.get(room)?.deref();
-    if (!store) {
+    return this.#rooms.of(room, () => {
       const backend = new PgKvBackend(room, {
         location: this.location,
         committer: this.#committer,
@@ -172,11 +170,8 @@ export class PostgresStorage implements Storage, Fencing {
         isClosed: () => this.#closedAt !== undefined,
         track: (write) => this.#kvWrites.track(write),
       });
-      store = new RoomKvStore(room, this.location, backend);
-      this.#rooms.set(room, new WeakRef(store));
-      this.#collected.register(store, room);
-    }
-    return store;
+      return new RoomKvStore(room, this.location, backend);
+    });
   }
 
   /** Lets the writes under way land (retrying for up to 10 s if PostgreSQL is away), then releases the database. */

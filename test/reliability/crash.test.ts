@@ -5,9 +5,10 @@
  *
  * Rounds: 3 in `npm test`; `YPARTY_CRASH_ROUNDS=50 npx vitest run test/reliability/crash.test.ts` for a long run.
  */
+import { TokenWriter } from "../helpers/token-writer.js";
 import { describe, expect, it } from "vitest";
 import { withTimeout } from "../yjs/support/fake-client.js";
-import { AckedWriter, dataFolder, startServer, storedTokens, useCrashHarness } from "./support/crash-harness.js";
+import { dataFolder, startServer, storedTokens, useCrashHarness } from "./support/crash-harness.js";
 
 const ROUNDS = Number(process.env.YPARTY_CRASH_ROUNDS ?? 3);
 const ROOMS = [
@@ -45,7 +46,7 @@ describe("kill -9 under load, during merges and during unloads", () => {
 
         // Steady writers: one per room, a token per update, a pause for the acks every 25.
         const steady = ROOMS.map((target, w) => {
-          const writer = new AckedWriter(base, target);
+          const writer = new TokenWriter(base, target.party, target.room);
           const pump = (async () => {
             await writer.opened.catch(() => {});
             for (let n = 0; running && writer.open; n++) {
@@ -58,11 +59,11 @@ describe("kill -9 under load, during merges and during unloads", () => {
         });
 
         // Churn: connect, write three tokens, wait for their acks, leave (the room unloads: flush and merge).
-        const churned: Array<{ target: { party: string; room: string }; writer: AckedWriter }> = [];
+        const churned: Array<{ target: { party: string; room: string }; writer: TokenWriter }> = [];
         const churn = CHURN_ROOMS.map((target, c) =>
           (async () => {
             for (let visit = 0; running; visit++) {
-              const writer = new AckedWriter(base, target);
+              const writer = new TokenWriter(base, target.party, target.room);
               churned.push({ target, writer });
               await writer.opened.catch(() => {});
               if (!writer.open) return;

@@ -7,12 +7,13 @@
  * Rounds: 2 in `npm test`; `YPARTY_CRASH_ROUNDS=20 npx vitest run test/reliability/strict-durability.test.ts` for more
  * (`YPARTY_CRASH_DEBUG=1` prints how many tokens each observer had at each kill).
  */
+import { TokenWriter } from "../helpers/token-writer.js";
 import WebSocket from "ws";
 import * as Y from "yjs";
 import { describe, expect, it } from "vitest";
 import { decodeMessage, encodeSyncStep1 } from "../../src/protocol/index.js";
 import { withTimeout } from "../yjs/support/fake-client.js";
-import { AckedWriter, dataFolder, startServer, storedTokens, useCrashHarness } from "./support/crash-harness.js";
+import { dataFolder, startServer, storedTokens, useCrashHarness } from "./support/crash-harness.js";
 
 const ROUNDS = Number(process.env.YPARTY_CRASH_ROUNDS ?? 2);
 const ROOMS = [
@@ -74,7 +75,7 @@ describe('durability: "strict" under kill -9', () => {
         const pumps = ROOMS.flatMap((target, r) =>
           Array.from({ length: WRITERS_PER_ROOM }, (_, w) =>
             (async () => {
-              const writer = new AckedWriter(base, target);
+              const writer = new TokenWriter(base, target.party, target.room);
               await writer.opened.catch(() => {});
               // Up to 20 unacknowledged at a time: many changes in flight at any moment.
               for (let n = 0; running && writer.open; n++) {

@@ -8,10 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import WebSocket from "ws";
 import * as Y from "yjs";
 import { afterEach, expect } from "vitest";
-import { ACK_PARAM, decodeMessage, encodeUpdate } from "../../../src/protocol/index.js";
 import { withTimeout } from "../../yjs/support/fake-client.js";
 
 const children = new Set<ChildProcess>();
@@ -53,66 +51,6 @@ export async function startServer(dir: string, ...args: string[]): Promise<{ chi
     "the server to listen",
   );
   return { child, base: `127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
-}
-
-/**
- * A client that writes one token per update into the room's array `tokens` and records which of them the server
- * acknowledged as stored (the ack counts this connection's updates in order).
- */
-export class AckedWriter {
-  readonly #socket: WebSocket;
-  readonly #doc = new Y.Doc();
-  readonly #sent: string[] = [];
-  #acked = 0;
-  #waiters: Array<() => void> = [];
-  readonly opened: Promise<void>;
-  readonly closed: Promise<void>;
-
-  constructor(base: string, { party, room }: { party: string; room: string }) {
-    this.#socket = new WebSocket(`ws://${base}/parties/${party}/${room}?${ACK_PARAM}=1`);
-    this.opened = new Promise((resolve, reject) => {
-      this.#socket.once("open", () => resolve());
-      this.#socket.once("error", reject);
-    });
-    this.opened.catch(() => {}); // a kill may land before the socket opens; `closed` reports it too
-    this.closed = new Promise((resolve) => this.#socket.once("close", () => resolve()));
-    this.#socket.on("error", () => {}); // the kill resets the socket: expected here
-    this.#socket.on("message", (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) return;
-      const message = decodeMessage(new Uint8Array(data));
-      if (message.type !== "durable-ack") return;
-      this.#acked = Math.max(this.#acked, message.count);
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-    this.#doc.on("update", (update: Uint8Array) => this.#socket.send(encodeUpdate(update)));
-  }
-
-  get open(): boolean {
-    return this.#socket.readyState === WebSocket.OPEN;
-  }
-
-  write(token: string): void {
-    this.#sent.push(token);
-    this.#doc.getArray<string>("tokens").push([token]);
-  }
-
-  /** The tokens the server said it stored. */
-  get acknowledged(): string[] {
-    return this.#sent.slice(0, this.#acked);
-  }
-
-  /** Resolves once everything written so far is acknowledged, or the socket closed. */
-  settled(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => (this.#acked >= this.#sent.length || !this.open ? resolve() : this.#waiters.push(check));
-      check();
-      void this.closed.then(resolve);
-    });
-  }
-
-  close(): void {
-    this.#socket.close();
-  }
 }
 
 /** The tokens a room stored (its `tokens` array), read over HTTP; empty when it has no document. */
