@@ -36,27 +36,27 @@ export class DocumentSize {
 
   /** The encoded size as estimated now (last measure plus what was admitted since); measured when nothing is known yet. */
   get estimate(): number {
-    if (this.#known === undefined) {
-      this.#known = this.measure();
-      this.#exact = true;
-      this.#since = 0;
-    }
-    return this.#known + this.#since;
+    return (this.#known ?? this.#remeasure()) + this.#since;
   }
 
   /** Throws `ERR_DOCUMENT_TOO_LARGE` when `update` could take the document past the limit; counts it otherwise. */
   admit(update: Uint8Array): void {
     const bytes = update.byteLength;
     const over = (this.#known ?? 0) + this.#since + bytes > this.max;
-    if (this.#known === undefined || (over && (!this.#exact || this.#since >= this.max / REMEASURE_FRACTION))) {
-      this.#known = this.measure();
-      this.#exact = true;
-      this.#since = 0;
-    }
-    if (this.#known + this.#since + bytes > this.max) {
+    const stale = this.#known === undefined || (over && (!this.#exact || this.#since >= this.max / REMEASURE_FRACTION));
+    const known = stale ? this.#remeasure() : (this.#known as number);
+    if (known + this.#since + bytes > this.max) {
       throw new YjsError("ERR_DOCUMENT_TOO_LARGE", `the document would pass its limit of ${this.max} bytes; delete content or split it into several rooms`);
     }
     this.#since += bytes;
+  }
+
+  /** Measures the document now: the estimate starts again from its true size. */
+  #remeasure(): number {
+    this.#known = this.measure();
+    this.#exact = true;
+    this.#since = 0;
+    return this.#known;
   }
 }
 
