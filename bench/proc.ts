@@ -7,14 +7,19 @@ import { readFileSync } from "node:fs";
 /** Clock ticks per second of utime/stime in /proc/<pid>/stat (USER_HZ, 100 on Linux everywhere). */
 const TICKS_PER_SECOND = 100;
 
-/** User + system CPU seconds the process has used so far. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds the process has used so far, in user space (JS, V8, libraries) and in the kernel (syscalls). */
+export function cpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after "pid (comm)".
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
+/** User + system CPU seconds the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
 }
 
 /** Resident set size in bytes (VmRSS of /proc/<pid>/status). */

@@ -56,6 +56,8 @@ function fanoutRows(scenario: string, which: string): MetricDef[] {
       target: AT_MOST_HALF,
       relayTarget: RELAY_FANOUT,
     },
+    { scenario, key: "serverUserCpuPercent", label: `fan-out${which} server CPU in user space`, unit: "% core", better: "lower" },
+    { scenario, key: "serverSystemCpuPercent", label: `fan-out${which} server CPU in the kernel`, unit: "% core", better: "lower" },
     { scenario, key: "lostPercent", label: `fan-out${which} receipts lost`, unit: "%", better: "lower" },
     { scenario, key: "writeCallsPerUpdate", label: `fan-out${which} server write syscalls per update`, unit: "calls", better: "lower" },
     { scenario, key: "writeBytesPerUpdate", label: `fan-out${which} server bytes written per update`, unit: "B", better: "lower" },

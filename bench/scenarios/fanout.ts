@@ -12,7 +12,7 @@ import * as Y from "yjs";
 import { AppendTypist } from "../client/append-updates.js";
 import type { BenchClient } from "../client/bench-client.js";
 import { closeAll, connectMany } from "../client/pool.js";
-import { cpuPercentSince, cpuSeconds, writeCalls } from "../proc.js";
+import { cpuPercentSince, cpuSplit, writeCalls } from "../proc.js";
 import { quantile } from "../stats.js";
 import { TEXT_NAME } from "../limits.js";
 import { pollUntil } from "../timing.js";
@@ -76,13 +76,14 @@ async function runFanout(target: Target, profile: BenchProfile, withDocs: boolea
   const typists = docs.map((doc, i) => (doc ? docTypist(doc) : appendTypist(i)));
   try {
     const sendsPerClient = Math.floor(durationMs / intervalMs);
-    const cpuBefore = cpuSeconds(target.server.pid);
+    const cpuBefore = cpuSplit(target.server.pid);
     const writesBefore = writeCalls(target.server.pid);
     const harnessBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(clients.map((client, i) => typeOnSchedule(client, i, typists[i] as Typist, sendsPerClient, intervalMs, sentAt)));
     const wallMs = performance.now() - started;
-    const serverCpu = cpuSeconds(target.server.pid) - cpuBefore;
+    const cpuAfter = cpuSplit(target.server.pid);
+    const percentOfWall = (seconds: number): number => (seconds * 1000 * 100) / wallMs;
     const expected = sentAt.size * (clientsPerRoom - 1);
     await pollUntil(() => latencies.length >= expected, drainMs);
     const writesAfter = writeCalls(target.server.pid);
@@ -90,7 +91,10 @@ async function runFanout(target: Target, profile: BenchProfile, withDocs: boolea
       p50Ms: quantile(latencies, 0.5),
       p95Ms: quantile(latencies, 0.95),
       p99Ms: quantile(latencies, 0.99),
-      serverCpuPercent: (serverCpu * 1000 * 100) / wallMs,
+      serverCpuPercent: percentOfWall(cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system),
+      // The split says whose cost it is: the kernel's share is the syscalls every server pays, the user share the work.
+      serverUserCpuPercent: percentOfWall(cpuAfter.user - cpuBefore.user),
+      serverSystemCpuPercent: percentOfWall(cpuAfter.system - cpuBefore.system),
       harnessCpuPercent: cpuPercentSince(harnessBefore, wallMs),
       lostPercent: (100 * (expected - latencies.length)) / expected,
       // Per update sent: what the server's sockets cost in syscalls (the relay's figure is the floor).
