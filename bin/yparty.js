@@ -2,7 +2,7 @@
 // The `yparty` command: runs the built CLI (dist/ is built by `npm install` via the `prepare` script).
 import { existsSync } from "node:fs";
 
-const cli = new URL("../dist/src/cli/main.js", import.meta.url);
+const cli = new URL("../dist/server/cli.js", import.meta.url);
 if (!existsSync(cli)) {
   process.stderr.write("yparty: the CLI is not built yet (dist/ is missing). Run 'npm run build' in the yparty folder.\n");
   process.exit(1);

@@ -11,7 +11,7 @@ import { BenchError } from "../errors.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI_BIN = join(ROOT, "bin/yparty.js");
-const BUILT_MAIN = join(ROOT, "dist/src/cli/main.js");
+const BUILT_MAIN = join(ROOT, "dist/server/cli.js");
 /** What `npm run build` compiles into dist/. */
 const SOURCE_DIRS = ["src", "persistence"];
 

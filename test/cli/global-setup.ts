@@ -1,10 +1,12 @@
 /**
  * Builds dist/ once before the tests, so the tests that spawn `bin/yparty.js` run the current code.
  * esbuild transpiles every file to the same layout `tsc -p tsconfig.build.json` emits (~1 s here, where tsc
- * takes 12-28 s); type checking stays with `npm run typecheck`, which `npm test` runs first.
+ * takes 12-28 s), then `scripts/bundle-server.mjs` bundles the server side as `npm run build` does; type checking
+ * stays with `npm run typecheck`, which `npm test` runs first.
  */
 import * as esbuild from "esbuild";
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
+import { bundleServer } from "../../scripts/bundle-server.mjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,4 +37,9 @@ export default async function buildDist(): Promise<void> {
     const text = await esbuild.formatMessages(result.errors, { kind: "error" });
     process.stderr.write(`[global-setup] dist build had errors:\n${text.join("")}`);
   }
+  // No stale bundle either: without one, the tests that spawn the CLI fail and say so.
+  await bundleServer().catch((error: unknown) => {
+    rmSync(path.join(root, "dist", "server"), { recursive: true, force: true });
+    process.stderr.write(`[global-setup] the server bundle failed: ${String(error)}\n`);
+  });
 }

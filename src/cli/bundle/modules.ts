@@ -3,24 +3,28 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 /**
- * Where yparty's own modules are, seen from this file: `dist/src/cli/bundle/*.js` once built, or
- * `src/cli/bundle/*.ts` when run from source (tsx). User bundles import these exact files, so the user's
- * code and the CLI share one runtime, one Yjs layer and one copy of `yjs`.
+ * Where yparty's own modules are, seen from this file: in the server bundle `dist/server/` once built
+ * (scripts/bundle-server.mjs), or `src/cli/bundle/*.ts` when run from source (tsx), or tsc's per-file
+ * `dist/src/cli/bundle/*.js`. User bundles import these exact files, so the user's code and the CLI share one
+ * runtime, one Yjs layer and one copy of `yjs`: in the bundle, the entries the CLI itself was built with.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const srcDir = path.resolve(here, "..", "..");
+const bundleDir = path.basename(here) === "server" && path.basename(path.dirname(here)) === "dist" ? here : undefined;
+const srcDir = bundleDir ? path.join(bundleDir, "..", "src") : path.resolve(here, "..", "..");
 /** yparty's own folder (the repository, or node_modules/yparty once installed): the files it ships live here. */
 export const packageDir = path.resolve(srcDir, "..");
+/** A server-side entry: the bundle's `<entry>.js`, or `file` (without extension) under the sources' root. */
+const serverModule = (entry: string, file: string): string => (bundleDir ? path.join(bundleDir, `${entry}.js`) : path.join(packageDir, `${file}${ext}`));
 
 export const yparty = {
-  runtime: path.join(srcDir, "runtime", `index${ext}`),
-  yjs: path.join(srcDir, "yjs", `index${ext}`),
+  runtime: serverModule("runtime", "src/runtime/index"),
+  yjs: serverModule("yjs", "src/yjs/index"),
   provider: path.join(packageDir, "provider", `index${ext}`),
   react: path.join(packageDir, "provider", `react${ext}`),
-  persistence: path.join(packageDir, "persistence", `index${ext}`),
-  rooms: path.join(srcDir, "rooms", `index${ext}`),
-  game: path.join(srcDir, "game", `index${ext}`),
+  persistence: serverModule("persistence", "persistence/index"),
+  rooms: serverModule("rooms", "src/rooms/index"),
+  game: serverModule("game", "src/game/index"),
   roomsClient: path.join(packageDir, "rooms-client", `index${ext}`),
   gameClient: path.join(packageDir, "game-client", `index${ext}`),
 } as const;
