@@ -101,7 +101,7 @@ describe("a lone update sent on as received", () => {
     const { doc, updates } = typist();
     doc.getText("t").insert(0, "posted");
     const post = (body: Uint8Array) =>
-      fetch(`${server.url}/parties/main/posted`, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body });
+      fetch(`${server.url}/parties/main/posted`, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: Buffer.from(body) });
     const refused = await post(Uint8Array.of(...updates[0]!, 0));
     expect({ status: refused.status, body: await refused.json() }).toEqual({
       status: 400,
