@@ -510,6 +510,13 @@ export class DocumentSession {
     this.#doc.on("update", this.#onUpdate);
   }
 
+  /** After every transaction (the room's ready): the `update` listener back on, pending state stored, a lone update sent on. */
+  readonly #afterTransaction = (transaction: Y.Transaction) => {
+    this.#listenForUpdates();
+    this.#persistPending();
+    this.#sendAsReceived(transaction);
+  };
+
   /**
    * Yjs holds an update whose dependencies it has not seen as "pending" and emits no `update` event for
    * it: without this, a change acknowledged as stored would only live in memory until the next
@@ -517,11 +524,6 @@ export class DocumentSession {
    * keeps it pending again until the missing change arrives.
    */
   #storedPending: { structs: Uint8Array | null; ds: Uint8Array | null } = { structs: null, ds: null };
-  readonly #afterTransaction = (transaction: Y.Transaction) => {
-    this.#listenForUpdates();
-    this.#persistPending();
-    this.#sendAsReceived(transaction);
-  };
   #persistPending(): void {
     settlePending(this.#doc);
     const { pendingStructs, pendingDs } = this.#doc.store;
