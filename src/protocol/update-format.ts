@@ -40,6 +40,15 @@ export interface UpdateShape {
    * it "pending"): a struct past a gap in its client's clocks, a reference or a deleted range beyond both.
    */
   waits: boolean;
+  /**
+   * With a view: structs the document has already, whole or in part (Yjs skips what it has), and structs (items,
+   * GCs) it adds past the document's state. An update with none known, whose additions do not wait, is exactly the
+   * change it makes.
+   */
+  known: number;
+  adds: number;
+  /** Where the update's layout ends (its delete set's last byte): bytes after it are no part of it, and Yjs ignores them. */
+  end: number;
 }
 
 /** Why `update` is not a whole Yjs v1 update, or `undefined` when it is one. */
@@ -100,10 +109,12 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView): Update
   straddling = 0;
   scattered = 0;
   waits = false;
+  known = 0;
+  adds = 0;
   beyond.length = 0;
   try {
     walkUpdate(view);
-    return { parts, types, straddling, scattered, waits };
+    return { parts, types, straddling, scattered, waits, known, adds, end: pos };
   } catch (error) {
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
   } finally {
@@ -122,6 +133,8 @@ let types = 0;
 let straddling = 0;
 let scattered = 0;
 let waits = false;
+let known = 0;
+let adds = 0;
 /** References past the document's state of their client, as (client, clock) pairs: resolved at the end. */
 const beyond: number[] = [];
 /** Per client whose clocks the update takes past the document's state: where they end. */
@@ -167,15 +180,16 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function walkUpdate(view: DocumentView | undefined): void {
   const clients = uint();
-  const seen = new Set<number>();
+  // Most updates hold one client: no set to make for them.
+  const seen = clients > 1 ? new Set<number>() : undefined;
   // Yjs integrates clients from the highest down: in that order the walk can follow where each item goes.
   let previousClient = Infinity;
   for (let i = 0; i < clients; i++) {
     const structs = uint();
     const client = uint();
     // Yjs keeps only the last list of a client (the others vanish silently): never written, refused.
-    if (seen.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
-    seen.add(client);
+    if (seen?.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
+    seen?.add(client);
     const inYjsOrder = client < previousClient;
     previousClient = client;
     let clock = uint();
@@ -191,6 +205,8 @@ function walkUpdate(view: DocumentView | undefined): void {
       if (info === SKIP || (info & BITS5) === 0) {
         const start = clock;
         clock += nonEmpty(uint()); // a Skip's or GC's length
+        if (view && start < state) known++;
+        else if (view && info !== SKIP) adds++;
         if (view && clock > state) {
           view.addsNonItem(client, start, clock);
           if (parked || start > next) parked = waits = true;
@@ -234,8 +250,12 @@ function walkUpdate(view: DocumentView | undefined): void {
       if (ref === Content.String) clock += nonEmpty(skipString());
       else if (ref === Content.Deleted) clock += nonEmpty(uint());
       else clock += nonEmpty(content(ref));
-      if (view === undefined || clock <= state) continue; // Yjs skips what the document has
-      if (start < state) straddling++;
+      if (view === undefined) continue;
+      if (start < state) {
+        known++;
+        if (clock <= state) continue; // Yjs skips what the document has
+        straddling++;
+      } else adds++;
       if (parked || start > next || refersToMissing(view, client)) {
         parked = waits = true;
         continue; // it waits: placed (and checked) when it is retried

@@ -72,19 +72,24 @@ export class Arrivals {
   }
 
   #record(transaction: Y.Transaction): void {
+    this.#recording = transaction;
+    transaction.afterState.forEach(this.#recordClient); // no entry array per client, as for-of makes
+    this.#recording = undefined;
     const seq = this.#seq++;
-    for (const [client, after] of transaction.afterState) {
-      const before = transaction.beforeState.get(client) ?? 0;
-      if (after <= before) continue;
-      let runs = this.#clients.get(client);
-      if (runs === undefined) this.#clients.set(client, (runs = { starts: [], seqs: [], end: before }));
-      runs.starts.push(before);
-      runs.seqs.push(seq);
-      runs.end = after;
-      this.#runs++;
-    }
     if (this.#runs > MAX_RUNS) this.#forgetOlderHalf(seq - (seq >>> 1));
   }
+
+  #recording: Y.Transaction | undefined;
+  readonly #recordClient = (after: number, client: number): void => {
+    const before = this.#recording!.beforeState.get(client) ?? 0;
+    if (after <= before) return;
+    let runs = this.#clients.get(client);
+    if (runs === undefined) this.#clients.set(client, (runs = { starts: [], seqs: [], end: before }));
+    runs.starts.push(before);
+    runs.seqs.push(this.#seq);
+    runs.end = after;
+    this.#runs++;
+  };
 
   /** Drops the runs of transactions before `seq`: their structs count as the oldest from now on. */
   #forgetOlderHalf(seq: number): void {

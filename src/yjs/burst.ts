@@ -6,11 +6,11 @@
  * the outcome means (acks, refusals); this only applies and reports.
  */
 import * as Y from "yjs";
-import { readUpdateShape } from "../protocol/update-format.js";
+import { readUpdateShape, type UpdateShape } from "../protocol/update-format.js";
 import { YDocumentView } from "./document-view.js";
 import { YjsError, asError } from "./errors.js";
-import { withPendingAside } from "./pending.js";
-import { validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
+import { putPendingBack, setPendingAside } from "./pending.js";
+import { refuseTrailingBytes, validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
 
 export interface BurstOutcome {
   /** Updates applied, from the first: all of them unless one was refused. */
@@ -19,6 +19,19 @@ export interface BurstOutcome {
   refusal?: YjsError;
   /** Pending structs (accepted earlier) that threw when retried: what they had integrated stays, the rest is dropped. */
   pendingDropped?: Error;
+}
+
+/** Where a transaction notes the lone update it applied exactly (`appliedExactly`). */
+const EXACT = Symbol("yparty.exact");
+
+/**
+ * The update `transaction` applied, when it applied one update and nothing else, exactly as received: every struct
+ * of it new to the document and integrated, nothing left waiting, and a change made. Its bytes then say all the
+ * transaction changed: they can be sent and stored as received instead of encoded again. Known from the end of the
+ * burst's apply (observers and `afterTransaction` listeners may ask).
+ */
+export function appliedExactly(transaction: Y.Transaction): Uint8Array | undefined {
+  return transaction.meta.get(EXACT) as Uint8Array | undefined;
 }
 
 /**
@@ -37,21 +50,22 @@ export function applyBurst(
   try {
     doc.transact((transaction) => {
       if (onlyTheBurst) ownTransaction(transaction);
+      let shape: UpdateShape | undefined;
       for (const update of updates) {
-        let refusal: unknown;
         // Held-back structs are retried after each update on their own: one that throws is not this update's fault.
-        const dropped = withPendingAside(doc, () => {
-          try {
-            checkBeforeApply(doc, update, limits);
-            Y.applyUpdate(doc, update, origin);
-          } catch (error) {
-            refusal = error;
-          }
-        });
-        outcome.pendingDropped ??= dropped;
+        const held = setPendingAside(doc);
+        let refusal: unknown;
+        try {
+          shape = checkBeforeApply(doc, update, limits);
+          Y.applyUpdate(doc, update, origin);
+        } catch (error) {
+          refusal = error;
+        }
+        outcome.pendingDropped ??= putPendingBack(doc, held);
         if (refusal !== undefined) return void (outcome.refusal = asRefusal(refusal));
         outcome.applied++;
       }
+      if (onlyTheBurst && updates.length === 1 && isExactly(doc, transaction, shape!)) transaction.meta.set(EXACT, updates[0]);
     }, origin);
   } catch (error) {
     // An observer threw at the end of the transaction: everything was applied; the last update counts as refused.
@@ -63,8 +77,21 @@ export function applyBurst(
   return outcome;
 }
 
-/** One walk of `update` against the document (form, size, order), then what only some updates need (nesting, order, waiting). */
-function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): void {
+/**
+ * Whether the lone update just applied (of `shape`, read against the document before) is all `transaction` changed:
+ * nothing of it was known, nothing waits (before, see `holdsOnlyTheBurst`, or after), and it changed something
+ * (Yjs reports a transaction that changed nothing to no one).
+ */
+function isExactly(doc: Y.Doc, transaction: Y.Transaction, shape: UpdateShape): boolean {
+  const { pendingStructs, pendingDs } = doc.store;
+  return shape.known === 0 && pendingStructs === null && pendingDs === null && (shape.adds > 0 || transaction.deleteSet.clients.size > 0);
+}
+
+/**
+ * One walk of `update` against the document (form, size, order), then what only some updates need (nesting, order,
+ * waiting). Returns the update's shape.
+ */
+function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): UpdateShape {
   const shape = readUpdateShape(update, new YDocumentView(doc));
   if (typeof shape === "string" || shape.parts > limits.maxStructs) {
     // Refused: the checks that say why, each with its own code and message (a second walk on this path only).
@@ -72,8 +99,10 @@ function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits):
     validatePartsAgainst(doc, update);
     throw new YjsError("ERR_INVALID_UPDATE", `refused: ${String(shape)}`);
   }
+  refuseTrailingBytes(update, shape);
   validateAgainst(doc, update, shape, limits);
   validatePartsAgainst(doc, update, shape);
+  return shape;
 }
 
 function asRefusal(error: unknown): YjsError {

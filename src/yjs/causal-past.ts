@@ -41,23 +41,26 @@ export function pastHolds(
   since: number,
   budget: { left: number },
 ): boolean | undefined {
-  /** Per client: clocks below it are in the past found so far, and those below `searched` had their references read. */
-  const reached = new Map<number, number>();
-  const searched = new Map<number, number>();
-  const queue: number[] = [];
-  const scratch: number[] = [];
-  const reach = (client: number, clock: number): boolean => {
-    if (client === NONE || clock < (reached.get(client) ?? 0)) return false;
-    reached.set(client, clock + 1);
-    const lowest = targets.get(client);
-    if (lowest !== undefined && clock >= lowest) return true;
-    queue.push(client);
-    return false;
-  };
-  const reachAll = (pairs: readonly number[]): boolean => {
-    for (let i = 0; i < pairs.length; i += 2) if (reach(pairs[i]!, pairs[i + 1]!)) return true;
-    return false;
-  };
+  // Fresh maps: V8's Map#clear costs more than a new small map.
+  reached = new Map();
+  searched = new Map();
+  queue.length = 0;
+  lookedFor = targets;
+  return search(doc, arrivals, update, refs, since, budget);
+}
+
+// The search's state, in module state: it is synchronous and never re-entered, and runs for every item inserted
+// concurrently with others (no closures made per search).
+/** Per client: clocks below it are in the past found so far, and those below `searched` had their references read. */
+let reached = new Map<number, number>();
+let searched = new Map<number, number>();
+/** Clients whose past grew, to search. */
+const queue: number[] = [];
+const scratch: number[] = [];
+/** Per client, the lowest clock of the items looked for. */
+let lookedFor: ReadonlyMap<number, number> = new Map();
+
+function search(doc: Y.Doc, arrivals: Arrivals, update: UpdateItems, refs: readonly number[], since: number, budget: { left: number }): boolean | undefined {
   if (reachAll(refs)) return true;
   const { store } = doc;
   while (queue.length > 0) {
@@ -83,6 +86,21 @@ export function pastHolds(
       clock = next;
     }
   }
+  return false;
+}
+
+/** Adds the unit to the past found; `true` when it is one of the items looked for. */
+function reach(client: number, clock: number): boolean {
+  if (client === NONE || clock < (reached.get(client) ?? 0)) return false;
+  reached.set(client, clock + 1);
+  const lowest = lookedFor.get(client);
+  if (lowest !== undefined && clock >= lowest) return true;
+  queue.push(client);
+  return false;
+}
+
+function reachAll(pairs: readonly number[]): boolean {
+  for (let i = 0; i < pairs.length; i += 2) if (reach(pairs[i]!, pairs[i + 1]!)) return true;
   return false;
 }
 

@@ -43,6 +43,9 @@ const MAX_CONFLICT_PIECES_PER_UPDATE = 16_384;
 /** Structs the causal searches of one update may read (causal-past.ts); past that, an item's place counts as not known. */
 const MAX_PAST_STEPS_PER_UPDATE = 200_000;
 
+/** The references an item names, for the causal search: scratch of `#placeAmongConcurrent` (never re-entered). */
+const refs: number[] = [];
+
 /** A neighbour: a unit (one character, one value) by ID, or `EDGE`; `null` when collected, `undefined` unknown. */
 type Neighbour = { client: number; clock: number } | null | undefined;
 
@@ -157,7 +160,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       client = next.client;
       clock = next.clock;
     }
-    const refs: number[] = [];
+    refs.length = 0;
     if (item.hasOrigin) refs.push(item.originClient, item.originClock);
     if (item.hasRightOrigin) refs.push(item.rightClient, item.rightClock);
     if (item.clock > 0) refs.push(item.client, item.clock - 1);
@@ -182,17 +185,27 @@ export class YDocumentView implements DocumentView, UpdateItems {
       const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
       if (!(found instanceof Y.Item)) return undefined;
       piece.last = found.id.clock + found.length - 1;
-      const origin = clock > found.id.clock ? Y.createID(client, clock - 1) : found.origin;
-      if (origin !== null) [piece.originClient, piece.originClock] = [origin.client, origin.clock];
-      if (found.rightOrigin !== null) [piece.rightClient, piece.rightClock] = [found.rightOrigin.client, found.rightOrigin.clock];
+      if (clock > found.id.clock) {
+        piece.originClient = client;
+        piece.originClock = clock - 1;
+      } else if (found.origin !== null) {
+        piece.originClient = found.origin.client;
+        piece.originClock = found.origin.clock;
+      }
+      if (found.rightOrigin !== null) {
+        piece.rightClient = found.rightOrigin.client;
+        piece.rightClock = found.rightOrigin.clock;
+      }
     } else {
       const at = this.#placedAt(client, clock);
       if (at < 0) return undefined;
       const placed = this.#placed!;
       piece.last = placed[at + 2]!;
-      if (clock > placed[at + 1]!) [piece.originClient, piece.originClock] = [client, clock - 1];
-      else [piece.originClient, piece.originClock] = [placed[at + 7]!, placed[at + 8]!];
-      [piece.rightClient, piece.rightClock] = [placed[at + 9]!, placed[at + 10]!];
+      const named = clock === placed[at + 1]!; // its first unit names the item's origin; a later one the unit before
+      piece.originClient = named ? placed[at + 7]! : client;
+      piece.originClock = named ? placed[at + 8]! : clock - 1;
+      piece.rightClient = placed[at + 9]!;
+      piece.rightClock = placed[at + 10]!;
     }
     // The item's right origin splits it before that unit, and an item of the update placed after one of its units there
     if (item.hasRightOrigin && item.rightClient === client && item.rightClock > clock && item.rightClock <= piece.last) piece.last = item.rightClock - 1;

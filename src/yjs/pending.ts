@@ -34,7 +34,7 @@ export function settlePending(doc: Y.Doc): void {
   else if (!sameBytes(rest, pending.update)) pending.update = rest;
 }
 
-interface HeldPending {
+export interface HeldPending {
   update: Uint8Array;
   missing: Map<number, number>;
 }
@@ -46,27 +46,34 @@ interface HeldPending {
  * refused. Returns the retry's error: what the retry had integrated stays, like any accepted change.
  */
 export function withPendingAside(doc: Y.Doc, apply: () => void): Error | undefined {
-  const held = holdPending(doc);
+  const held = setPendingAside(doc);
   let error: Error | undefined;
   try {
     apply();
   } finally {
-    error = retryPending(doc, held) ?? retryWithoutKnown(doc);
+    error = putPendingBack(doc, held);
   }
   return error;
 }
 
-function holdPending(doc: Y.Doc): HeldPending | null {
+/** The first half of `withPendingAside`, for a hot caller that applies without a closure: takes the pending structs out. */
+export function setPendingAside(doc: Y.Doc): HeldPending | null {
   const pending = doc.store.pendingStructs;
+  if (pending === null) return null; // the usual case: nothing to hold
   doc.store.pendingStructs = null;
-  holdAside(doc, pending?.update);
+  holdAside(doc, pending.update);
   return pending;
+}
+
+/** The second half: retries `held` (from `setPendingAside`) and what the document now has of the pending structs. */
+export function putPendingBack(doc: Y.Doc, held: HeldPending | null): Error | undefined {
+  return retryPending(doc, held) ?? retryWithoutKnown(doc);
 }
 
 /** Puts `held` back, retrying it first when what it waits for has arrived (Yjs's own rule). */
 function retryPending(doc: Y.Doc, held: HeldPending | null): Error | undefined {
-  holdAside(doc, undefined);
   if (held === null) return undefined;
+  holdAside(doc, undefined);
   const ready = [...held.missing].some(([client, clock]) => clock < Y.getState(doc.store, client));
   if (!ready) {
     const arrived = doc.store.pendingStructs;

@@ -18,7 +18,7 @@ import type { Logger } from "../runtime/log.js";
 import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import { AwarenessRelay, type AwarenessChange } from "./awareness-relay.js";
 import { checkReloadOrder } from "./reload-order.js";
-import { applyBurst } from "./burst.js";
+import { appliedExactly, applyBurst } from "./burst.js";
 import { ChangeCallback } from "./change-callback.js";
 import { DocumentSize, encodedSize } from "./document-size.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
@@ -107,12 +107,18 @@ export class DocumentSession {
   // The burst: updates of one connection received in this turn of the event loop, applied together (burst.ts).
   #burstPeer: Peer | null = null;
   #burstUpdates: Uint8Array[] = [];
+  /** The frame of the burst's last update when it came as an update message (sent on as is when it is the only one). */
+  #burstFrame: Uint8Array | null = null;
   /** The sender's document-message count of the burst's last update. */
   #burstCount = 0;
   #burstScheduled = false;
   /** While a burst is applied: its sender, and its transaction when that holds nothing else (no echo to the sender). */
   #applying: Peer | null = null;
   #ownTransaction: Y.Transaction | null = null;
+  /** While a burst of one update is applied: its frame, when it came as an update message. */
+  #loneFrame: Uint8Array | null = null;
+  /** The `update` listener is off: the transaction that just ended was sent as received (`#sendAsReceived`). */
+  #updatesOff = false;
   readonly #markOwn = (transaction: Y.Transaction): void => void (this.#ownTransaction = transaction);
   /** One function for every microtask: no closure per frame. */
   readonly #flushTask = (): void => {
@@ -201,7 +207,7 @@ export class DocumentSession {
     this.#doc.on("update", this.#onUpdate);
     settlePending(this.#doc);
     this.#storedPending = { structs: this.#doc.store.pendingStructs?.update ?? null, ds: this.#doc.store.pendingDs };
-    this.#doc.on("afterTransaction", this.#persistPending);
+    this.#doc.on("afterTransaction", this.#afterTransaction);
     this.awareness.on("update", this.#onAwarenessUpdate);
     this.#state = "ready";
     for (const peer of [...this.#peers.values()]) this.#greet(peer);
@@ -354,7 +360,8 @@ export class DocumentSession {
 
   #handleFrame(peer: Peer, bytes: Uint8Array): void {
     const message = decodeMessage(bytes);
-    if (message.type === "update" || message.type === "sync-step2") return this.#receiveUpdate(peer, message.update);
+    if (message.type === "update") return this.#receiveUpdate(peer, message.update, bytes);
+    if (message.type === "sync-step2") return this.#receiveUpdate(peer, message.update, null);
     // Only a run of updates from one connection is a burst; anything else sees every update before it.
     this.#flush();
     if (peer.refused) return; // an update of its burst was refused
@@ -370,8 +377,11 @@ export class DocumentSession {
     }
   }
 
-  /** A sync step 2 or update: queued into the burst unless read-only; counted for durable acks either way. */
-  #receiveUpdate(peer: Peer, update: Uint8Array): void {
+  /**
+   * A sync step 2 or update: queued into the burst unless read-only; counted for durable acks either way. `frame`:
+   * an update message's whole frame, which is what the others get when the update is the burst's only one.
+   */
+  #receiveUpdate(peer: Peer, update: Uint8Array, frame: Uint8Array | null): void {
     const count = ++peer.received;
     if (isEmptyUpdate(update)) return this.#acknowledge(peer, count); // a fresh client's step 2: nothing to apply
     if (peer.readOnly || this.options.isReadOnly?.(peer.conn) === true) return this.#refuseChange(peer, update, count);
@@ -380,6 +390,7 @@ export class DocumentSession {
     if (this.#burstPeer !== peer) this.#flush(); // bursts never mix connections: each keeps its own origin
     this.#burstPeer = peer;
     this.#burstUpdates.push(update);
+    this.#burstFrame = frame;
     this.#burstCount = count;
     if (!this.#burstScheduled) {
       this.#burstScheduled = true;
@@ -407,8 +418,12 @@ export class DocumentSession {
     this.#burstPeer = null;
     this.#burstUpdates = [];
     this.#applying = peer;
+    this.#loneFrame = updates.length === 1 ? this.#burstFrame : null;
     const outcome = applyBurst(this.#doc, updates, peer, this.#limits, this.#markOwn);
+    this.#listenForUpdates();
     this.#applying = null;
+    this.#loneFrame = null;
+    this.#burstFrame = null;
     this.#ownTransaction = null;
     if (outcome.pendingDropped) this.#pendingDropped(outcome.pendingDropped);
     this.#acknowledge(peer, count - (updates.length - outcome.applied));
@@ -464,9 +479,42 @@ export class DocumentSession {
 
   /** Every document change: encoded once, the same frame to every connection (not back to a sole sender), then the store. */
   readonly #onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+    this.#changed(update, updateFrame(update), transaction);
+  };
+
+  #changed(update: Uint8Array, frame: Uint8Array, transaction: Y.Transaction): void {
     this.#log?.append(update);
-    this.#whenVisible(transaction === this.#ownTransaction ? this.#applying : null, updateFrame(update), true);
+    this.#whenVisible(transaction === this.#ownTransaction ? this.#applying : null, frame, true);
     this.#callback?.notify();
+  }
+
+  /**
+   * A transaction that applied one update exactly as received (burst.ts, `appliedExactly`) changed what its bytes say:
+   * they go to the others and the store as they came (an update message's frame as it came, too), and Yjs is spared
+   * encoding the change again: the `update` listener is off until the next transaction. Done where the `update`
+   * event would come (before the changes observers make in reaction), so the order of changes is Yjs's.
+   */
+  #sendAsReceived(transaction: Y.Transaction): void {
+    const update = appliedExactly(transaction);
+    if (update === undefined) return;
+    const frame = this.#loneFrame !== null && transaction === this.#ownTransaction ? this.#loneFrame : updateFrame(update);
+    this.#changed(update, frame, transaction);
+    this.#doc.off("update", this.#onUpdate);
+    this.#updatesOff = true;
+  }
+
+  /** Turns the `update` listener back on after a change sent as received. */
+  #listenForUpdates(): void {
+    if (!this.#updatesOff) return;
+    this.#updatesOff = false;
+    this.#doc.on("update", this.#onUpdate);
+  }
+
+  /** After every transaction (the room's ready): the `update` listener back on, pending state stored, a lone update sent on. */
+  readonly #afterTransaction = (transaction: Y.Transaction) => {
+    this.#listenForUpdates();
+    this.#persistPending();
+    this.#sendAsReceived(transaction);
   };
 
   /**
@@ -476,7 +524,7 @@ export class DocumentSession {
    * keeps it pending again until the missing change arrives.
    */
   #storedPending: { structs: Uint8Array | null; ds: Uint8Array | null } = { structs: null, ds: null };
-  readonly #persistPending = () => {
+  #persistPending(): void {
     settlePending(this.#doc);
     const { pendingStructs, pendingDs } = this.#doc.store;
     const structs = pendingStructs?.update ?? null;
@@ -486,7 +534,7 @@ export class DocumentSession {
     if (pendingDs !== null && pendingDs !== stored.ds) this.#log?.append(Y.convertUpdateFormatV2ToV1(pendingDs));
     stored.structs = structs;
     stored.ds = pendingDs;
-  };
+  }
 
   readonly #onAwarenessUpdate = (change: AwarenessChange, origin: unknown) => {
     this.#broadcast(this.#awareness.changeFrame(change, origin), null);
@@ -508,6 +556,7 @@ export class DocumentSession {
     this.#flush();
     this.#size.admit(update);
     const outcome = applyBurst(this.#doc, [update], origin, this.#limits, ignore);
+    this.#listenForUpdates();
     if (outcome.pendingDropped) this.#pendingDropped(outcome.pendingDropped);
     if (outcome.refusal) throw outcome.refusal;
     await this.whenDurable({ failFast: true });
@@ -546,7 +595,7 @@ export class DocumentSession {
     for (const peer of this.#peers.values()) peer.closed = true;
     this.#peers.clear();
     this.#doc.off("update", this.#onUpdate);
-    this.#doc.off("afterTransaction", this.#persistPending);
+    this.#doc.off("afterTransaction", this.#afterTransaction);
     this.#doc.destroy();
     this.#state = "stopped";
   }

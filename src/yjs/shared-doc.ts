@@ -20,6 +20,16 @@ export class SharedDoc extends Y.Doc {
     // The server has no presence of its own; it only relays its clients'.
     this.awareness.setLocalState(null);
   }
+
+  /**
+   * lib0's `emit` (listeners copied first, then each called), without the empty map and the array it makes for an
+   * event no one listens to: Yjs emits six events per transaction, most of them to no one, on every change's path.
+   */
+  override emit(name: string, args: unknown[]): void {
+    const listeners = this._observers.get(name);
+    if (listeners === undefined) return;
+    for (const listener of Array.from(listeners) as Array<(...args: unknown[]) => void>) listener(...args);
+  }
 }
 
 /** Origins of changes that must not be appended to the store (they came from it, or from `load()`). */

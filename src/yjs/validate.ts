@@ -27,6 +27,7 @@ export interface UpdateLimits {
 export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "maxStructs">): UpdateShape {
   const shape = readUpdateShape(update);
   if (typeof shape === "string") throw new YjsError("ERR_INVALID_UPDATE", `not a Yjs update: ${shape}`);
+  refuseTrailingBytes(update, shape);
   if (limits && shape.parts > limits.maxStructs) {
     throw new YjsError(
       "ERR_UPDATE_TOO_LARGE",
@@ -34,6 +35,15 @@ export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "
     );
   }
   return shape;
+}
+
+/**
+ * Throws `ERR_INVALID_UPDATE` when bytes follow the update's delete set. Yjs ignores them, but an update is sent to
+ * the other connections and stored as it was received (session.ts), so it must hold nothing the walk did not check.
+ */
+export function refuseTrailingBytes(update: Uint8Array, shape: UpdateShape): void {
+  const extra = update.byteLength - shape.end;
+  if (extra > 0) throw new YjsError("ERR_INVALID_UPDATE", `not a Yjs update: ${extra} bytes after its delete set`);
 }
 
 /**

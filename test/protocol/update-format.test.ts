@@ -1,7 +1,7 @@
 import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { updateFormatError } from "../../src/protocol/update-format.js";
+import { readUpdateShape, updateFormatError } from "../../src/protocol/update-format.js";
 import { loadTrace, seededRandom, typeTransactions } from "../yjs/support/trace.js";
 
 /** What Yjs itself says: the reference the walker must agree with. */
@@ -96,6 +96,13 @@ describe("updateFormatError", () => {
   it("accepts every update Yjs writes, of every struct and content kind", () => {
     for (const update of corpus) expect(updateFormatError(update)).toBeUndefined();
     expect(updateFormatError(Y.encodeStateAsUpdate(new Y.Doc()))).toBeUndefined();
+  });
+
+  it("says where every update Yjs writes ends: its last byte, so bytes after it can be refused (src/yjs/validate.ts)", () => {
+    for (const update of corpus) {
+      expect(readUpdateShape(update)).toMatchObject({ end: update.byteLength });
+      expect(readUpdateShape(Uint8Array.of(...update, 0, 0))).toMatchObject({ end: update.byteLength });
+    }
   });
 
   it("agrees with Y.decodeUpdate on thousands of damaged updates, refusing besides only what Yjs cannot apply", () => {

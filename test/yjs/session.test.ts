@@ -48,6 +48,50 @@ describe("DocumentSession protocol", () => {
     expect(b!.doc.getText("t").toString()).toBe("x");
   });
 
+  it("sends a lone update on as the very frame it came in (not encoded again); a burst of several goes as one frame", async () => {
+    const session = await open();
+    const [a, b, c] = ["a", "b", "c"].map((id) => connect(session, id)) as [FakeClient, FakeClient, FakeClient];
+    await endOfRead();
+    const typist = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    typist.on("update", (update: Uint8Array) => updates.push(update));
+    typist.getText("t").insert(0, "one");
+    const frame = encodeUpdate(updates[0]!);
+    session.receive(a, frame);
+    await endOfRead();
+    expect(b.frames.at(-1)).toBe(frame);
+    expect(c.frames.at(-1)).toBe(frame);
+    const before = b.frames.length;
+    typist.getText("t").insert(3, " two");
+    typist.getText("t").insert(7, " three");
+    session.receive(a, encodeUpdate(updates[1]!));
+    session.receive(a, encodeUpdate(updates[2]!));
+    await endOfRead();
+    expect(b.frames.length).toBe(before + 1);
+    expect(b.frames.at(-1)).toBe(c.frames.at(-1));
+    expect(b.doc.getText("t").toString()).toBe("one two three");
+    expect(a.frames.some((sent) => sent === frame)).toBe(false);
+  });
+
+  it("a lone update sent on as received still lets server code's reaction to it reach everyone, after it", async () => {
+    const session = await open();
+    const [a, b] = ["a", "b"].map((id) => connect(session, id)) as [FakeClient, FakeClient];
+    await endOfRead();
+    const text = session.doc.getText("t");
+    text.observe(() => {
+      if (!session.doc.getMap("m").has("count")) session.doc.transact(() => session.doc.getMap("m").set("count", text.length));
+    });
+    const before = b.frames.length;
+    a.doc.getText("t").insert(0, "abc");
+    await endOfRead();
+    expect(b.frames.length).toBe(before + 2); // the update as received, then the reaction
+    expect(b.doc.getMap("m").get("count")).toBe(3);
+    expect(a.doc.getMap("m").get("count")).toBe(3);
+    a.doc.getText("t").insert(3, "d"); // the listener is back for the next change too
+    await endOfRead();
+    expect(b.doc.getText("t").toString()).toBe("abcd");
+  });
+
   it("sends the sender what server code changed in reaction to its change (an observer's own transaction)", async () => {
     const session = await open();
     const a = connect(session, "a");
