@@ -3,6 +3,7 @@
  * surface over a `ws` socket, plus `id`, `uri`, `tags`, `state`/`setState` and attachments.
  * It does not decide policy: the room owns hook calls, the socket policies own limits.
  */
+import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
 import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
 import type { Connection } from "./party-types.js";
@@ -47,6 +48,14 @@ function onSocketError(this: OwnedSocket, error: Error): void {
   const connection = this[CONNECTION];
   connection.owner.socketFailed(connection, error);
 }
+
+/** Its TCP socket, when it holds writes back to write them together (`cork`; `ws` keeps the socket as `_socket`). */
+function corkedSocket(ws: WsSocket): Duplex | undefined {
+  const socket = (ws as unknown as { _socket?: Duplex | null })._socket;
+  return socket && socket.writableCorked > 0 ? socket : undefined;
+}
+/** The most a corked first write holds back (the upgrade's answer and a greeting are a few hundred bytes). */
+const MAX_CORKED_BYTES = 64 * 1024;
 
 const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
   ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
@@ -173,9 +182,28 @@ export class RoomConnection implements BufferHolder {
     } else {
       this.ws.send(data);
     }
-    const buffered = this.bufferedAmount;
+    let buffered = this.bufferedAmount;
+    const corked = buffered > 0 ? corkedSocket(this.ws) : undefined;
+    if (corked) {
+      // Written with the upgrade's answer in one write, and judged with it (`uncorked`); a first write grown large
+      // goes now, and its frames are judged one by one, as every send is.
+      if (buffered <= MAX_CORKED_BYTES) return;
+      corked.uncork();
+      buffered = this.bufferedAmount;
+    }
     // While nothing is left unwritten after a send, no frame is in flight: the tracking starts with the first that is.
     if (buffered > 0 || this.#largestFrame) (this.#largestFrame ??= new LargestFrame()).counted(bytes, buffered);
+    this.owner.afterSend(this);
+  }
+
+  /**
+   * Its socket was corked while its first frames were sent (written with the upgrade's answer, in one write): what
+   * the socket could not write of it is judged now, as one frame.
+   */
+  uncorked(): void {
+    const buffered = this.bufferedAmount;
+    if (buffered === 0) return;
+    (this.#largestFrame ??= new LargestFrame()).counted(buffered, buffered);
     this.owner.afterSend(this);
   }
 

@@ -53,6 +53,7 @@ export class ConnectionSet {
 /** PartyKit's tag rules; the connection id is always the first tag. */
 export function prepareTags(connectionId: string, userTags: unknown): string[] {
   if (!Array.isArray(userTags)) throw invalidTags("getConnectionTags must return an array of strings");
+  if (userTags.length === 0) return [connectionId];
   const tags = [connectionId, ...userTags.filter((tag) => tag !== connectionId)];
   if (tags.length > MAX_CONNECTION_TAGS + 1) throw invalidTags(`A connection can only have ${MAX_CONNECTION_TAGS} tags`);
   for (const tag of tags) {
