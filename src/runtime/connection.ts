@@ -28,6 +28,9 @@ export interface ConnectionOwner {
 }
 
 const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+const NO_TAGS: readonly string[] = Object.freeze([]);
+/** Marks a connection whose one tag is its id. */
+const ID_ONLY: readonly string[] = Object.freeze([]);
 
 /**
  * The socket's listeners are these three functions, shared by every connection (`this` is the socket, which names its
@@ -71,9 +74,15 @@ export class RoomConnection implements BufferHolder {
   declare readonly CLOSING: typeof READY_STATE.CLOSING;
   declare readonly CLOSED: typeof READY_STATE.CLOSED;
 
-  tags: readonly string[] = [];
-  /** Binary frames arrive as ArrayBuffer whatever this says (Workers' only kind, so PartyKit's); kept for DOM compatibility. */
-  binaryType: BinaryType = "arraybuffer";
+  /**
+   * Binary frames arrive as ArrayBuffer whatever this says (Workers' only kind, so PartyKit's); kept for DOM
+   * compatibility. On the prototype until set, as the ready states.
+   */
+  declare binaryType: BinaryType;
+  /** @internal Its room called `onConnect` for it, and `onClose` is still to come (`onError` may be called). */
+  connected = false;
+  /** Undefined until `connect`; `ID_ONLY` while its id is its one tag (made into an array only when asked for). */
+  #tags: readonly string[] | undefined;
   #events: ConnectionEvents | undefined;
   #state: unknown = null;
   #attachment: unknown = null;
@@ -89,6 +98,23 @@ export class RoomConnection implements BufferHolder {
     /** @internal The room it belongs to. */
     readonly owner: ConnectionOwner,
   ) {}
+
+  /** Its id, then the party's tags for it (`getConnectionTags`); none until its room connected it. */
+  get tags(): readonly string[] {
+    const tags = this.#tags;
+    return tags === ID_ONLY ? (this.#tags = [this.id]) : (tags ?? NO_TAGS);
+  }
+
+  hasTag(tag: string): boolean {
+    const tags = this.#tags;
+    return tags === ID_ONLY ? tag === this.id : tags !== undefined && tags.includes(tag);
+  }
+
+  /** @internal Its room calls `onConnect` for it next; `tags` (id first) when the party gave it more than its id. */
+  connect(tags: readonly string[] | undefined): void {
+    this.#tags = tags ?? ID_ONLY;
+    this.connected = true;
+  }
 
   /** Reports its socket's frames, close and errors to its owner from now on. */
   listen(): void {
@@ -261,3 +287,4 @@ export class RoomConnection implements BufferHolder {
 for (const [name, value] of Object.entries(READY_STATE)) {
   Object.defineProperty(RoomConnection.prototype, name, { value, enumerable: true });
 }
+Object.defineProperty(RoomConnection.prototype, "binaryType", { value: "arraybuffer", writable: true, enumerable: true });

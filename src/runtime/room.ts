@@ -64,7 +64,6 @@ export class LiveRoom implements ConnectionOwner {
   #server: Server | undefined;
   readonly #gate: InputGate;
   readonly #inbox: Inbox;
-  readonly #connected = new WeakSet<RoomConnection>();
   /** Accepted, not yet among `connections` (the room is starting, or getConnectionTags runs): they count toward the limit. */
   readonly #starting = new Set<RoomConnection>();
   readonly #closingHooks = new Set<Promise<unknown>>();
@@ -199,15 +198,16 @@ export class LiveRoom implements ConnectionOwner {
    * idle while an async `onConnect` runs.
    */
   #join(connection: RoomConnection, server: Server, ctx: ConnectionContext, userTags: unknown): void {
+    let tags: string[] | undefined;
     try {
-      connection.tags = prepareTags(connection.id, userTags);
+      tags = prepareTags(connection.id, userTags);
     } catch (error) {
       return this.#fault(connection, error, "getConnectionTags");
     }
     const replaced = this.connections.add(connection);
     this.#starting.delete(connection); // counted as a connection from here
     replaced?.close(CloseCode.Replaced, "Replaced by a newer connection with the same id");
-    this.#connected.add(connection);
+    connection.connect(tags);
     let connecting: unknown;
     try {
       connecting = server.onConnect?.(connection.asParty(), ctx);
@@ -274,8 +274,8 @@ export class LiveRoom implements ConnectionOwner {
 
   #finishClose(connection: RoomConnection, code: number, reason: string): void {
     this.connections.delete(connection);
-    if (this.#connected.has(connection)) {
-      this.#connected.delete(connection);
+    if (connection.connected) {
+      connection.connected = false; // one onClose
       const hook = this.#closeHooks(connection, code, reason);
       this.#closingHooks.add(hook);
       void hook.finally(() => {
@@ -316,7 +316,7 @@ export class LiveRoom implements ConnectionOwner {
   #reportError(connection: RoomConnection, error: Error): void {
     if (connection.hasListeners("error")) connection.notify(errorEvent(error));
     const server = this.#server;
-    if (!server?.onError || !this.#connected.has(connection)) return;
+    if (!server?.onError || !connection.connected) return;
     const connected = this.#gate.open ? Promise.resolve() : this.#gate.whenOpen().catch(() => {}); // through the input gate
     connected
       .then(() => callUser(() => server.onError!(connection.asParty(), error)))
