@@ -48,7 +48,7 @@ export interface RoomDeps {
 }
 
 /** What a party without `getConnectionTags` tags a connection with (besides its id). */
-const NO_TAGS: readonly string[] = [];
+const NO_USER_TAGS: readonly string[] = [];
 
 /** Module-level so no listener kept per socket holds the room's scope. */
 function ignoreError(): void {}
@@ -157,7 +157,7 @@ export class LiveRoom implements ConnectionOwner {
     if (ws.isPaused) ws.resume();
     const server = this.#server;
     // Nothing runs between the gate's answer and onConnect's first await: no turn to claim (see InputGate.whenOpen).
-    if (server !== undefined && !server.getConnectionTags && this.#gate.open) this.#join(connection, server, ctx, NO_TAGS);
+    if (server !== undefined && !server.getConnectionTags && this.#gate.open) this.#join(connection, server, ctx, NO_USER_TAGS);
     else void this.#joinInTurn(connection, ctx);
     return connection;
   }
@@ -179,7 +179,7 @@ export class LiveRoom implements ConnectionOwner {
       }
       // A client that closed meanwhile still gets onConnect, its frames and onClose: what it sent is not lost.
       if (connection.closedByServer) return this.#inbox.drop(connection);
-      let tags: unknown = NO_TAGS;
+      let tags: unknown = NO_USER_TAGS;
       try {
         if (server.getConnectionTags) tags = await callUser(() => server.getConnectionTags!(connection.asParty(), ctx));
       } catch (error) {
