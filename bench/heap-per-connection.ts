@@ -5,11 +5,13 @@
  * (self sizes) per connection, counted from one client per room on (the idle scenario measures from its first
  * step too), so rooms and the code first connects compile are left out. Where RSS per connection misses its
  * target, this says which objects to shed. KEEP_SNAPSHOTS=1 keeps the two snapshot files (in the cwd).
+ * It also prints what the N connects cost the server: CPU time and write syscalls per connect (from /proc).
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { closeAll, connectMany } from "./client/pool.js";
 import { BenchError } from "./errors.js";
+import { cpuSeconds, writeCalls } from "./proc.js";
 import { serverById, type ServerId } from "./servers/catalog.js";
 import { setProfileFlags, startTarget } from "./target.js";
 import { pause } from "./timing.js";
@@ -80,8 +82,11 @@ try {
   // and the code the first connects compile are not per-connection costs.
   const warm = await connectMany(target, ROOMS, 50, (i) => `heap-${i % ROOMS}`);
   files.push(await snapshot(target.server.pid, dir, seen));
+  const pid = target.server.pid;
+  const [cpuBefore, writesBefore] = [cpuSeconds(pid), writeCalls(pid)];
   const clients = await connectMany(target, connections, 50, (i) => `heap-${i % ROOMS}`);
-  files.push(await snapshot(target.server.pid, dir, seen));
+  const [cpuAfter, writesAfter] = [cpuSeconds(pid), writeCalls(pid)];
+  files.push(await snapshot(pid, dir, seen));
   await closeAll([...warm, ...clients]);
   const empty = await sizesByType(files[0] as string);
   const full = await sizesByType(files[1] as string);
@@ -91,6 +96,9 @@ try {
     count: count - (empty.get(name)?.count ?? 0),
   }));
   const total = rows.reduce((sum, row) => sum + row.bytes, 0);
+  const cpuMicros = ((cpuAfter - cpuBefore) * 1e6) / connections;
+  const writes = (writesAfter.calls - writesBefore.calls) / connections;
+  process.stdout.write(`${id}: per connect ${cpuMicros.toFixed(0)} µs of server CPU, ${writes.toFixed(2)} write syscalls\n`);
   process.stdout.write(`${id}: heap +${(total / connections).toFixed(0)} bytes per connection (${connections} connections)\n`);
   for (const row of rows.sort((a, b) => b.bytes - a.bytes).slice(0, TOP)) {
     process.stdout.write(

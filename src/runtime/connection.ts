@@ -3,6 +3,7 @@
  * surface over a `ws` socket, plus `id`, `uri`, `tags`, `state`/`setState` and attachments.
  * It does not decide policy: the room owns hook calls, the socket policies own limits.
  */
+import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
 import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
 import type { Connection } from "./party-types.js";
@@ -27,6 +28,9 @@ export interface ConnectionOwner {
 }
 
 const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+const NO_TAGS: readonly string[] = Object.freeze([]);
+/** Marks a connection whose one tag is its id. */
+const ID_ONLY: readonly string[] = Object.freeze([]);
 
 /**
  * The socket's listeners are these three functions, shared by every connection (`this` is the socket, which names its
@@ -48,6 +52,14 @@ function onSocketError(this: OwnedSocket, error: Error): void {
   connection.owner.socketFailed(connection, error);
 }
 
+/** Its TCP socket, when it holds writes back to write them together (`cork`; `ws` keeps the socket as `_socket`). */
+function corkedSocket(ws: WsSocket): Duplex | undefined {
+  const socket = (ws as unknown as { _socket?: Duplex | null })._socket;
+  return socket && socket.writableCorked > 0 ? socket : undefined;
+}
+/** The most a corked first write holds back (the upgrade's answer and a greeting are a few hundred bytes). */
+const MAX_CORKED_BYTES = 64 * 1024;
+
 const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
   ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 
@@ -62,9 +74,15 @@ export class RoomConnection implements BufferHolder {
   declare readonly CLOSING: typeof READY_STATE.CLOSING;
   declare readonly CLOSED: typeof READY_STATE.CLOSED;
 
-  tags: readonly string[] = [];
-  /** Binary frames arrive as ArrayBuffer whatever this says (Workers' only kind, so PartyKit's); kept for DOM compatibility. */
-  binaryType: BinaryType = "arraybuffer";
+  /**
+   * Binary frames arrive as ArrayBuffer whatever this says (Workers' only kind, so PartyKit's); kept for DOM
+   * compatibility. On the prototype until set, as the ready states.
+   */
+  declare binaryType: BinaryType;
+  /** @internal Its room called `onConnect` for it, and `onClose` is still to come (`onError` may be called). */
+  connected = false;
+  /** Undefined until `connect`; `ID_ONLY` while its id is its one tag (made into an array only when asked for). */
+  #tags: readonly string[] | undefined;
   #events: ConnectionEvents | undefined;
   #state: unknown = null;
   #attachment: unknown = null;
@@ -80,6 +98,23 @@ export class RoomConnection implements BufferHolder {
     /** @internal The room it belongs to. */
     readonly owner: ConnectionOwner,
   ) {}
+
+  /** Its id, then the party's tags for it (`getConnectionTags`); none until its room connected it. */
+  get tags(): readonly string[] {
+    const tags = this.#tags;
+    return tags === ID_ONLY ? (this.#tags = [this.id]) : (tags ?? NO_TAGS);
+  }
+
+  hasTag(tag: string): boolean {
+    const tags = this.#tags;
+    return tags === ID_ONLY ? tag === this.id : tags !== undefined && tags.includes(tag);
+  }
+
+  /** @internal Its room calls `onConnect` for it next; `tags` (id first) when the party gave it more than its id. */
+  connect(tags: readonly string[] | undefined): void {
+    this.#tags = tags ?? ID_ONLY;
+    this.connected = true;
+  }
 
   /** Reports its socket's frames, close and errors to its owner from now on. */
   listen(): void {
@@ -173,9 +208,28 @@ export class RoomConnection implements BufferHolder {
     } else {
       this.ws.send(data);
     }
-    const buffered = this.bufferedAmount;
+    let buffered = this.bufferedAmount;
+    const corked = buffered > 0 ? corkedSocket(this.ws) : undefined;
+    if (corked) {
+      // Written with the upgrade's answer in one write, and judged with it (`uncorked`); a first write grown large
+      // goes now, and its frames are judged one by one, as every send is.
+      if (buffered <= MAX_CORKED_BYTES) return;
+      corked.uncork();
+      buffered = this.bufferedAmount;
+    }
     // While nothing is left unwritten after a send, no frame is in flight: the tracking starts with the first that is.
     if (buffered > 0 || this.#largestFrame) (this.#largestFrame ??= new LargestFrame()).counted(bytes, buffered);
+    this.owner.afterSend(this);
+  }
+
+  /**
+   * Its socket was corked while its first frames were sent (written with the upgrade's answer, in one write): what
+   * the socket could not write of it is judged now, as one frame.
+   */
+  uncorked(): void {
+    const buffered = this.bufferedAmount;
+    if (buffered === 0) return;
+    (this.#largestFrame ??= new LargestFrame()).counted(buffered, buffered);
     this.owner.afterSend(this);
   }
 
@@ -233,3 +287,4 @@ export class RoomConnection implements BufferHolder {
 for (const [name, value] of Object.entries(READY_STATE)) {
   Object.defineProperty(RoomConnection.prototype, name, { value, enumerable: true });
 }
+Object.defineProperty(RoomConnection.prototype, "binaryType", { value: "arraybuffer", writable: true, enumerable: true });

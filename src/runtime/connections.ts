@@ -41,7 +41,7 @@ export class ConnectionSet {
   *open(tag?: string): IterableIterator<RoomConnection> {
     for (const connection of this.#byId.values()) {
       if (connection.readyState !== connection.OPEN) continue;
-      if (tag === undefined || connection.tags.includes(tag)) yield connection;
+      if (tag === undefined || connection.hasTag(tag)) yield connection;
     }
   }
 
@@ -50,9 +50,10 @@ export class ConnectionSet {
   }
 }
 
-/** PartyKit's tag rules; the connection id is always the first tag. */
-export function prepareTags(connectionId: string, userTags: unknown): string[] {
+/** PartyKit's tag rules; the connection id is always the first tag. Undefined: the id is its only tag. */
+export function prepareTags(connectionId: string, userTags: unknown): string[] | undefined {
   if (!Array.isArray(userTags)) throw invalidTags("getConnectionTags must return an array of strings");
+  if (userTags.length === 0) return undefined;
   const tags = [connectionId, ...userTags.filter((tag) => tag !== connectionId)];
   if (tags.length > MAX_CONNECTION_TAGS + 1) throw invalidTags(`A connection can only have ${MAX_CONNECTION_TAGS} tags`);
   for (const tag of tags) {

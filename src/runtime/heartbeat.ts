@@ -10,6 +10,7 @@
  */
 import type { Socket } from "node:net";
 import type { WebSocket as WsSocket } from "ws";
+import type { Logger } from "./log.js";
 
 /** The round whose ping the socket has not answered yet (0: none). A round judges only its own pings. */
 const AWAITING = Symbol("yparty.heartbeat.awaiting");
@@ -105,4 +106,12 @@ export class Heartbeat {
       ws.terminate();
     }
   }
+}
+
+/**
+ * What the heartbeat logs when a socket stops answering: one per room (shared by its connections), one per raw
+ * socket. Built apart from the upgrade so the callback does not hold its scope (the request, its headers).
+ */
+export function heartbeatTimeoutLog(logger: Logger, where: { party: string; room: string } | { path: string }): () => void {
+  return () => logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", ...where });
 }

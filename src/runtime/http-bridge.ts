@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { setClientAddress } from "./client-address.js";
+import { clientAddress, setClientAddress } from "./client-address.js";
 import { RuntimeError } from "./errors.js";
 
 /**
@@ -59,13 +59,15 @@ export function toWebRequest(req: IncomingMessage, url: URL, options: { withBody
 
 /**
  * The context a WebSocket's `onConnect` gets, its WHATWG Request made on first read: building one costs about
- * 0.1 ms and a few KB per connection, and most rooms never look at it.
+ * 0.1 ms and a few KB per connection, and most rooms never look at it. The client's address (see client-address.ts,
+ * `trustedProxies`; `null` leaves the headers as sent) is read from the socket then too: a `getpeername` call and an
+ * object kept on the socket for as long as it lives, which a connection whose context nobody reads does without.
  */
-export function lazyConnectionContext(req: IncomingMessage, url: URL, clientAddress: string | null): { readonly request: Request } {
+export function lazyConnectionContext(req: IncomingMessage, url: URL, trustedProxies: number | null): { readonly request: Request } {
   let request: Request | undefined;
   return {
     get request() {
-      return (request ??= toWebRequest(req, url, { withBody: false, clientAddress }));
+      return (request ??= toWebRequest(req, url, { withBody: false, clientAddress: trustedProxies === null ? null : clientAddress(req, trustedProxies) }));
     },
   };
 }

@@ -57,7 +57,9 @@ export class Inbox {
    * comes after the server's): nothing to wait for, and the room's next event is not kept waiting behind this one.
    */
   release(connection: RoomConnection): void {
-    if (this.#queued.get(connection)?.length === 0) return this.#done(connection);
+    const queue = this.#queued.get(connection);
+    if (queue === undefined) return; // nothing held (it joined without waiting), or dropped
+    if (queue.length === 0) return this.#done(connection);
     void this.#drain(connection);
   }
 

@@ -8,6 +8,7 @@ import type { WebSocket as WsSocket } from "ws";
 import { CloseCode } from "../protocol/index.js";
 import { LargestFrame } from "./largest-frame.js";
 import type { ServerCore } from "./core.js";
+import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js";
 
 /** Takes on a socket handed out as it is, at `path`: its errors are its own, and the server closes, pings and budgets it. */
@@ -15,18 +16,10 @@ export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string): vo
   ws.on("error", ignoreError);
   core.fetchSockets.add(ws);
   ws.once("close", () => core.fetchSockets.delete(ws));
-  core.heartbeat.track(ws, heartbeatTimeoutLog(core, { path }));
+  core.heartbeat.track(ws, heartbeatTimeoutLog(core.logger, { path }));
   underSendBudget(ws, core.sendBudget, (limit) =>
     core.logger.warn("socket.send_buffer_full", { code: "ERR_SEND_BUFFER_FULL", path, bufferedAmount: ws.bufferedAmount, limit }),
   );
-}
-
-/**
- * What the heartbeat logs when a socket stops answering (room connections and raw sockets alike). Built apart from
- * the upgrade so the callback kept per socket does not hold its scope (the request, its headers).
- */
-export function heartbeatTimeoutLog(core: ServerCore, where: { party: string; room: string } | { path: string }): () => void {
-  return () => core.logger.info("connection.heartbeat_timeout", { code: "ERR_HEARTBEAT_TIMEOUT", ...where });
 }
 
 /** Module-level so no listener kept per socket holds the caller's scope. */

@@ -38,27 +38,39 @@ export class RoomRegistry {
   ) {}
 
   /** Runs `fn` with the live room (creating it); retried once if the room started unloading meanwhile. */
-  async withRoom<T>(party: string, roomId: string, fn: (room: LiveRoom) => Promise<T>): Promise<T> {
+  async withRoom<T>(party: string, roomId: string, fn: (room: LiveRoom) => T | Promise<T>): Promise<T> {
     const key = storageName(party, roomId);
     for (;;) {
-      this.#checkOpen();
+      const room = this.roomNow(party, roomId);
+      if (room) return fn(room);
       const unloading = this.#unloading.get(key);
-      if (unloading) await unloading;
-      let room = this.#rooms.get(key);
-      if (!room && this.placement) {
+      if (unloading) {
+        await unloading;
+      } else if (this.placement && !this.#rooms.has(key)) {
         const owner = await this.locate(party, roomId);
         if (owner !== undefined) throw new RoomElsewhere(owner);
-        continue;
-      }
-      if (!room) {
-        room = this.createRoom(party, roomId);
-        this.#rooms.set(key, room);
-      }
-      if (!room.stopped) {
-        this.#cancelIdle(room);
-        return fn(room);
       }
     }
+  }
+
+  /**
+   * The live room, created if nothing must be waited for first (a previous instance unloading, the placement's
+   * claim); undefined when something must: `withRoom` waits. Connects take a room this way without a promise.
+   * Throws ERR_SHUTTING_DOWN once the registry is closed.
+   */
+  roomNow(party: string, roomId: string): LiveRoom | undefined {
+    this.#checkOpen();
+    const key = storageName(party, roomId);
+    if (this.#unloading.has(key)) return undefined;
+    let room = this.#rooms.get(key);
+    if (!room) {
+      if (this.placement) return undefined;
+      room = this.createRoom(party, roomId);
+      this.#rooms.set(key, room);
+    }
+    if (room.stopped) return undefined;
+    this.#cancelIdle(room);
+    return room;
   }
 
   /**

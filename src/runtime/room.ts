@@ -3,12 +3,12 @@
  * It owns every call into the room's user code, so a throwing hook closes one connection (1011) or
  * answers one generic 500, and never reaches other connections, rooms or the process.
  */
-import { randomUUID } from "node:crypto";
 import type { WebSocket as WsSocket } from "ws";
 import { CloseCode } from "../protocol/index.js";
 import { StorageError } from "../../persistence/types.js";
 import type { Storage as BackingStorage } from "../../persistence/types.js";
 import { RoomConnection, type ConnectionOwner } from "./connection.js";
+import { newConnectionId } from "./connection-id.js";
 import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
 import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
@@ -23,6 +23,7 @@ import { createPartyRoom } from "./party-room.js";
 import { PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { InputGate } from "./input-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
+import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 
 export interface RoomDeps {
@@ -46,13 +47,11 @@ export interface RoomDeps {
   mayBeIdle(room: LiveRoom): void;
 }
 
-/**
- * A random UUID as one flat string: `randomUUID()` returns a chain of 14 concatenated pieces (~450 bytes
- * kept for as long as the connection lives); the flat copy takes ~50.
- */
-function newConnectionId(): string {
-  return Buffer.from(randomUUID(), "latin1").toString("latin1");
-}
+/** What a party without `getConnectionTags` tags a connection with (besides its id). */
+const NO_USER_TAGS: readonly string[] = [];
+
+/** Module-level so no listener kept per socket holds the room's scope. */
+function ignoreError(): void {}
 
 export class LiveRoom implements ConnectionOwner {
   readonly party: string;
@@ -60,10 +59,11 @@ export class LiveRoom implements ConnectionOwner {
   readonly connections = new ConnectionSet();
   /** The `Party.Room` user code receives. */
   readonly room: Room;
+  /** What the heartbeat calls when one of its sockets stopped answering (one for all of them). */
+  readonly heartbeatTimedOut: () => void;
   #server: Server | undefined;
   readonly #gate: InputGate;
   readonly #inbox: Inbox;
-  readonly #connected = new WeakSet<RoomConnection>();
   /** Accepted, not yet among `connections` (the room is starting, or getConnectionTags runs): they count toward the limit. */
   readonly #starting = new Set<RoomConnection>();
   readonly #closingHooks = new Set<Promise<unknown>>();
@@ -78,6 +78,7 @@ export class LiveRoom implements ConnectionOwner {
   constructor(private readonly deps: RoomDeps) {
     this.party = deps.party;
     this.id = deps.roomId;
+    this.heartbeatTimedOut = heartbeatTimeoutLog(deps.logger, { party: deps.party, room: deps.roomId });
     this.#gate = new InputGate(() => this.#start());
     this.room = createPartyRoom({
       ...deps,
@@ -130,64 +131,105 @@ export class LiveRoom implements ConnectionOwner {
   // ---- WebSocket -------------------------------------------------------------------------------
 
   /**
-   * Takes an upgraded socket (`url` is its request's, `ctx` what `onConnect` gets): start, tags, replacement
-   * of a same-id connection, `onConnect`, then messages.
+   * Takes an upgraded socket (`url` is its request's, `ctx` what `onConnect` gets): start, tags, replacement of a
+   * same-id connection, `onConnect`, then messages. Returns the connection, or undefined when the room is full.
+   *
+   * While the room is open (started; no `blockConcurrencyWhile` callback, storage read or other event in its way) and
+   * the party has no `getConnectionTags` — every connect to a running Yjs room — the connection joins before this
+   * returns: `onConnect` runs to its first await with no promise, closure or event-loop turn of the runtime's in
+   * between, so what it sends first leaves with the socket's first bytes (see upgrade-handler.ts). Otherwise it waits
+   * for the room's turn, its frames held meanwhile.
    */
-  async accept(ws: WsSocket, url: URL, ctx: ConnectionContext): Promise<RoomConnection | undefined> {
+  accept(ws: WsSocket, url: URL, ctx: ConnectionContext): RoomConnection | undefined {
     // Counted with the connections still starting: clients that arrive together while the room starts, and
     // in-process connections (which no upgrade check sees), cannot take it past the limit.
     if (this.connections.size + this.#starting.size >= this.deps.limits.maxConnectionsPerRoom) {
+      ws.on("error", ignoreError); // no connection listens to it
       ws.resume(); // read the client's answer to the close
       ws.close(CloseCode.TryAgainLater, "Room is full; try again later");
       return undefined;
     }
-    const id = url.searchParams.get("_pk") || url.searchParams.get("id") || newConnectionId();
+    // (`searchParams` is made on first use: most sockets have no query.)
+    const id = (url.search !== "" && (url.searchParams.get("_pk") || url.searchParams.get("id"))) || newConnectionId();
     const connection = new RoomConnection(id, url.href, ws, this);
     this.#unloadWhenIdle = false; // the party may keep things for connections
     connection.listen();
-    ws.resume();
-    this.#starting.add(connection);
-    try {
-      await this.#whileBusy(() => this.#connect(connection, ctx));
-    } finally {
-      this.#starting.delete(connection);
-    }
+    if (ws.isPaused) ws.resume();
+    const server = this.#server;
+    // Nothing runs between the gate's answer and onConnect's first await: no turn to claim (see InputGate.whenOpen).
+    if (server !== undefined && !server.getConnectionTags && this.#gate.open) this.#join(connection, server, ctx, NO_USER_TAGS);
+    else void this.#joinInTurn(connection, ctx);
     return connection;
   }
 
-  async #connect(connection: RoomConnection, ctx: ConnectionContext): Promise<void> {
+  /** Waits for the room's turn (its start, a blockConcurrencyWhile callback, a storage read) and tags, then joins. */
+  async #joinInTurn(connection: RoomConnection, ctx: ConnectionContext): Promise<void> {
     // Frames arriving meanwhile wait, so `onConnect` always runs before `onMessage`.
     this.#inbox.hold(connection);
-    let server: Server;
+    this.#starting.add(connection);
+    this.#busy++;
     try {
-      server = await this.#ready();
-    } catch (error) {
-      const code = error instanceof StorageError ? CloseCode.TryAgainLater : CloseCode.InternalError;
-      connection.close(code, "The room could not start");
-      return this.#inbox.drop(connection);
+      let server: Server;
+      try {
+        server = await this.#ready();
+      } catch (error) {
+        const code = error instanceof StorageError ? CloseCode.TryAgainLater : CloseCode.InternalError;
+        connection.close(code, "The room could not start");
+        return this.#inbox.drop(connection);
+      }
+      // A client that closed meanwhile still gets onConnect, its frames and onClose: what it sent is not lost.
+      if (connection.closedByServer) return this.#inbox.drop(connection);
+      let tags: unknown = NO_USER_TAGS;
+      try {
+        if (server.getConnectionTags) tags = await callUser(() => server.getConnectionTags!(connection.asParty(), ctx));
+      } catch (error) {
+        return this.#fault(connection, error, "getConnectionTags");
+      }
+      this.#join(connection, server, ctx, tags);
+    } finally {
+      this.#starting.delete(connection);
+      this.#idleAgain();
     }
-    // A client that closed meanwhile still gets onConnect, its frames and onClose: what it sent is not lost.
-    if (connection.closedByServer) return this.#inbox.drop(connection);
-    const party = connection.asParty();
+  }
+
+  /**
+   * Its turn: tags, replacement of a same-id connection, `onConnect`. Its frames (held if it waited) flow once
+   * `onConnect` has settled, or once it has been called when the server holds early frames itself; the room is not
+   * idle while an async `onConnect` runs.
+   */
+  #join(connection: RoomConnection, server: Server, ctx: ConnectionContext, userTags: unknown): void {
+    let tags: string[] | undefined;
     try {
-      connection.tags = prepareTags(connection.id, server.getConnectionTags ? await callUser(() => server.getConnectionTags!(party, ctx)) : []);
+      tags = prepareTags(connection.id, userTags);
     } catch (error) {
       return this.#fault(connection, error, "getConnectionTags");
     }
     const replaced = this.connections.add(connection);
     this.#starting.delete(connection); // counted as a connection from here
     replaced?.close(CloseCode.Replaced, "Replaced by a newer connection with the same id");
-    this.#connected.add(connection);
-    // Frames wait for `onConnect` to settle, unless the server holds early frames itself (it has been called).
-    const holds = server.options?.holdMessagesUntilConnected === false;
+    connection.connect(tags);
+    let connecting: unknown;
     try {
-      const connecting = callUser(() => server.onConnect?.(party, ctx));
-      if (holds) this.#inbox.release(connection);
-      await connecting;
+      connecting = server.onConnect?.(connection.asParty(), ctx);
     } catch (error) {
       return this.#fault(connection, error, "onConnect");
     }
-    if (!holds) this.#inbox.release(connection);
+    const holdsItself = server.options?.holdMessagesUntilConnected === false;
+    if (!isThenable(connecting) || holdsItself) this.#inbox.release(connection);
+    if (!isThenable(connecting)) return;
+    // No frame can have arrived since the call began: holding from here holds them all.
+    if (!holdsItself && !this.#inbox.has(connection)) this.#inbox.hold(connection);
+    this.#busy++;
+    Promise.resolve(connecting).then(
+      () => {
+        if (!holdsItself) this.#inbox.release(connection);
+        this.#idleAgain();
+      },
+      (error: unknown) => {
+        this.#fault(connection, error, "onConnect");
+        this.#idleAgain();
+      },
+    );
   }
 
   /** Every frame passes here: no closure, promise or event is made unless a listener or an async hook needs it. */
@@ -207,10 +249,7 @@ export class LiveRoom implements ConnectionOwner {
       this.#busy++;
       Promise.resolve(result)
         .catch((error: unknown) => this.#fault(connection, error, "onMessage"))
-        .finally(() => {
-          this.#busy--;
-          this.deps.mayBeIdle(this);
-        });
+        .finally(() => this.#idleAgain());
     }
   }
 
@@ -235,8 +274,8 @@ export class LiveRoom implements ConnectionOwner {
 
   #finishClose(connection: RoomConnection, code: number, reason: string): void {
     this.connections.delete(connection);
-    if (this.#connected.has(connection)) {
-      this.#connected.delete(connection);
+    if (connection.connected) {
+      connection.connected = false; // one onClose
       const hook = this.#closeHooks(connection, code, reason);
       this.#closingHooks.add(hook);
       void hook.finally(() => {
@@ -277,7 +316,7 @@ export class LiveRoom implements ConnectionOwner {
   #reportError(connection: RoomConnection, error: Error): void {
     if (connection.hasListeners("error")) connection.notify(errorEvent(error));
     const server = this.#server;
-    if (!server?.onError || !this.#connected.has(connection)) return;
+    if (!server?.onError || !connection.connected) return;
     const connected = this.#gate.open ? Promise.resolve() : this.#gate.whenOpen().catch(() => {}); // through the input gate
     connected
       .then(() => callUser(() => server.onError!(connection.asParty(), error)))
@@ -365,9 +404,14 @@ export class LiveRoom implements ConnectionOwner {
     try {
       return await fn();
     } finally {
-      this.#busy--;
-      this.deps.mayBeIdle(this);
+      this.#idleAgain();
     }
+  }
+
+  /** One piece of work the room was busy with ended. */
+  #idleAgain(): void {
+    this.#busy--;
+    this.deps.mayBeIdle(this);
   }
 
   #log(level: "warn" | "error", event: string, error: unknown, fields: Record<string, unknown>): void {

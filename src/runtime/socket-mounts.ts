@@ -11,7 +11,6 @@ import type { WebSocket as WsSocket } from "ws";
 import type { ServerCore } from "./core.js";
 import { codeOf, RuntimeError } from "./errors.js";
 import { lazyConnectionContext } from "./http-bridge.js";
-import { clientAddress } from "./client-address.js";
 import { adoptRawSocket } from "./raw-sockets.js";
 import { RoomSideSocket, openerEnd, type LocalConnection, type LocalPeer } from "./local-socket.js";
 import type { Logger } from "./log.js";
@@ -38,7 +37,7 @@ export type SocketHandler = (socket: WsSocket, request: Request, host: SocketHos
 
 /** Accepts the upgrade for a mounted path. Resolves with undefined (the socket is taken). */
 export function acceptMountedSocket(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, handler: SocketHandler): undefined {
-  const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
+  const { request } = lazyConnectionContext(req, url, core.trustedProxies);
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     adoptRawSocket(core, ws, url.pathname);

@@ -7,7 +7,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
-import { clientAddress } from "./client-address.js";
 import { INTERNAL_SOCKET_HEADER, isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
@@ -21,7 +20,10 @@ import { FORWARD_ATTEMPTS, gateHook, isRouted, ownerUnreachable, routeRequest, s
 import { ROOM_MOVED_MESSAGE, type RoomPlacement } from "./placement.js";
 import { acceptMountedSocket } from "./socket-mounts.js";
 import { RoomElsewhere } from "./registry.js";
-import { adoptRawSocket, heartbeatTimeoutLog } from "./raw-sockets.js";
+import { adoptRawSocket } from "./raw-sockets.js";
+import type { RoomConnection } from "./connection.js";
+import { isThenable } from "./guard.js";
+import type { LiveRoom } from "./room.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
 function ignoreError(): void {}
@@ -29,15 +31,30 @@ function ignoreError(): void {}
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   // Until `ws` owns the socket, a client reset must not become an unhandled 'error'.
   socket.on("error", ignoreError);
-  upgrade(core, req, socket, head)
-    .catch((error) => {
-      core.logger.error("upgrade.failed", { code: "ERR_INTERNAL", url: req.url, error });
-      return internalErrorResponse();
-    })
-    .then((refusal) => {
-      if (refusal) writeRawStatus(socket, refusal, core.limits.maxRefusalBodyBytes);
-      else socket.off("error", ignoreError);
-    });
+  let outcome: Refusal | Promise<Refusal>;
+  try {
+    outcome = upgrade(core, req, socket, head);
+  } catch (error) {
+    outcome = upgradeFailed(core, req, error);
+  }
+  if (isThenable(outcome)) {
+    outcome.then(undefined, (error: unknown) => upgradeFailed(core, req, error)).then((refusal) => answer(core, socket, refusal));
+  } else {
+    answer(core, socket, outcome);
+  }
+}
+
+/** What an upgrade is answered with over HTTP, or undefined once the socket was handed on. */
+type Refusal = Response | undefined;
+
+function upgradeFailed(core: ServerCore, req: IncomingMessage, error: unknown): Response {
+  core.logger.error("upgrade.failed", { code: "ERR_INTERNAL", url: req.url, error });
+  return internalErrorResponse();
+}
+
+function answer(core: ServerCore, socket: Duplex, refusal: Refusal): void {
+  if (refusal) writeRawStatus(socket, refusal, core.limits.maxRefusalBodyBytes);
+  else socket.off("error", ignoreError);
 }
 
 /** Where an accepted socket goes: a room, with the URL and context its `onConnect` sees. */
@@ -51,29 +68,51 @@ interface Target {
 /** Told apart without `instanceof Response` (see `isRouted`): a socket to a Yjs room never loads Node's fetch classes. */
 const isTarget = (value: Target | Response): value is Target => "context" in value;
 
-/** Resolves with the refusal to answer, or undefined once the socket was handed to a room (or to `onSocket`). */
-async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Response | undefined> {
+/**
+ * The refusal to answer, or undefined once the socket was handed to a room (or to `onSocket`). Synchronous unless a
+ * hook (`onBeforeConnect`, `onFetch`) or the cluster's placement must be waited for: a socket to a room whose party
+ * has no `onBeforeConnect` makes no promise on its way in.
+ */
+function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): Refusal | Promise<Refusal> {
   if (!core.accepting()) return shuttingDown();
   const routed = routeRequest(core, req);
   if (!isRouted(routed)) return routed;
   const { url, route } = routed;
-  let target: Target | Response;
-  if (route.kind === "room") {
-    target = await roomTarget(core, req, url, route);
-  } else {
-    const mounted = route.kind === "other" ? core.sockets.get(url.pathname) : undefined;
-    if (mounted) return acceptMountedSocket(core, req, socket, head, url, mounted);
-    const main = core.parties.get(MAIN_PARTY);
-    if (route.kind === "other" && main?.onSocket) return acceptFetchSocket(core, req, socket, head, url, main.onSocket);
-    if (route.kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
-    target = await fetchTarget(core, req, url, main.onFetch);
-  }
+  if (route.kind !== "room") return upgradeElsewhere(core, req, socket, head, url, route.kind);
+  const target = roomTarget(core, req, url, route);
+  return isThenable(target) ? target.then((found) => place(core, req, socket, head, found)) : place(core, req, socket, head, target);
+}
+
+/** An upgrade to a path that names no room: a mounted socket, the main party's `onSocket`, or its `onFetch`'s hand-off. */
+async function upgradeElsewhere(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, kind: "party" | "other"): Promise<Refusal> {
+  const mounted = kind === "other" ? core.sockets.get(url.pathname) : undefined;
+  if (mounted) return acceptMountedSocket(core, req, socket, head, url, mounted);
+  const main = core.parties.get(MAIN_PARTY);
+  if (kind === "other" && main?.onSocket) return acceptFetchSocket(core, req, socket, head, url, main.onSocket);
+  if (kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
+  return place(core, req, socket, head, await fetchTarget(core, req, url, main.onFetch));
+}
+
+/** A room found for the socket: accepted here, forwarded to the node serving it (cluster), or refused. */
+function place(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target | Response): Refusal | Promise<Refusal> {
   if (!isTarget(target)) return target;
   if (!core.accepting()) return shuttingDown();
-  if (core.placement) {
-    const elsewhere = await forwardIfElsewhere(core, core.placement, req, socket, head, target);
-    if (elsewhere !== HERE) return elsewhere;
-  }
+  return core.placement ? placeInCluster(core, core.placement, req, socket, head, target) : acceptHere(core, req, socket, head, target);
+}
+
+async function placeInCluster(
+  core: ServerCore,
+  placement: RoomPlacement,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  target: Target,
+): Promise<Refusal> {
+  const elsewhere = await forwardIfElsewhere(core, placement, req, socket, head, target);
+  return elsewhere === HERE ? acceptHere(core, req, socket, head, target) : elsewhere;
+}
+
+function acceptHere(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target): Refusal {
   const live = core.registry.get(target.party, target.roomId);
   if (live && live.connections.size >= core.limits.maxConnectionsPerRoom) {
     return errorResponse("ERR_ROOM_FULL", `Room "${target.roomId}" is full`, 503);
@@ -83,19 +122,32 @@ async function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, h
   return undefined;
 }
 
-/** A socket to a room: through its party's `onBeforeConnect` (a Request goes on, a hand-off goes elsewhere, a Response refuses). */
-async function roomTarget(core: ServerCore, req: IncomingMessage, url: URL, route: { party: string; roomId: string }): Promise<Target | Response> {
+/**
+ * A socket to a room: through its party's `onBeforeConnect` (a Request goes on, a hand-off goes elsewhere, a
+ * Response refuses). Without the hook (or for yparty's own sockets) the target is answered at once.
+ */
+function roomTarget(
+  core: ServerCore,
+  req: IncomingMessage,
+  url: URL,
+  route: { party: string; roomId: string },
+): Target | Response | Promise<Target | Response> {
   const definition = core.parties.get(route.party);
   if (!definition) return unknownParty(route.party);
   // Forwarded by another node of the cluster: that node ran onBeforeConnect and wrote the client's address.
   const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken || core.placement?.isForwarded(req) === true;
   // A stub's socket keeps the headers its caller gave it, as on PartyKit (where it never crosses the network).
-  const context = lazyConnectionContext(req, url, internal ? null : clientAddress(req, core.trustedProxies));
+  const context = lazyConnectionContext(req, url, internal ? null : core.trustedProxies);
   const target: Target = { party: route.party, roomId: route.roomId, url, context };
   if (!definition.onBeforeConnect || internal) return target;
-  const request = context.request;
-  const lobby = core.partyContext.lobby(route.roomId);
-  const verdict = await gateHook(core, "onBeforeConnect", route, () => definition.onBeforeConnect!(request, lobby, core.partyContext.executionContext()));
+  return beforeConnect(core, definition.onBeforeConnect, target);
+}
+
+async function beforeConnect(core: ServerCore, onBeforeConnect: NonNullable<PartyDefinition["onBeforeConnect"]>, target: Target): Promise<Target | Response> {
+  const request = target.context.request;
+  const route = { party: target.party, roomId: target.roomId };
+  const lobby = core.partyContext.lobby(target.roomId);
+  const verdict = await gateHook(core, "onBeforeConnect", route, () => onBeforeConnect(request, lobby, core.partyContext.executionContext()));
   if (verdict instanceof Response) return handedOff(core, verdict);
   return verdict instanceof Request ? { ...target, url: new URL(verdict.url), context: { request: verdict } } : target;
 }
@@ -133,7 +185,7 @@ async function forwardIfElsewhere(
 
 /** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */
 async function fetchTarget(core: ServerCore, req: IncomingMessage, url: URL, onFetch: NonNullable<PartyDefinition["onFetch"]>): Promise<Target | Response> {
-  const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
+  const { request } = lazyConnectionContext(req, url, core.trustedProxies);
   const answer = await userHook(core, "onFetch", { party: MAIN_PARTY }, () =>
     onFetch(request, core.partyContext.fetchLobby(), core.partyContext.executionContext()),
   );
@@ -148,22 +200,51 @@ function handedOff(core: ServerCore, response: Response): Target | Response {
   return { party: response.party, roomId: response.roomId, url: new URL(response.request.url), context: { request: response.request } };
 }
 
+/**
+ * Hands the socket to its room. The upgrade's answer (101) and what the room sends in the same turn — a running
+ * room's `onConnect` up to its first await: for a Yjs room, sync step 1 and the awareness states — are written
+ * together: the socket is corked meanwhile. A room that is not ready (its previous instance is unloading; in a
+ * cluster, its claim) gets the socket once it is, paused until then.
+ */
 function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target): void {
-  const { party, roomId, url, context } = target;
-  core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
-    // The room may still be unloading (a previous instance): hold frames and errors until it listens.
-    ws.pause();
-    ws.on("error", ignoreError);
-    core.heartbeat.track(ws, heartbeatTimeoutLog(core, { party, room: roomId }));
-    core.registry
-      .withRoom(party, roomId, (room) => room.accept(ws, url, context))
-      .catch((error) => {
-        const code = codeOf(error, "ERR_INTERNAL");
-        core.logger.error("upgrade.accept_failed", { code, party, room: roomId, error });
-        // Lost to another node between the claim and the accept (cluster): the client's retry reaches the owner.
-        ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
-      });
-  });
+  let connection: RoomConnection | undefined;
+  socket.cork();
+  try {
+    core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+      try {
+        const room = core.registry.roomNow(target.party, target.roomId);
+        if (room) connection = acceptWatched(core, room, ws, target);
+        else acceptWhenReady(core, ws, target);
+      } catch (error) {
+        acceptFailed(core, ws, target, error);
+      }
+    });
+  } finally {
+    socket.uncork();
+    connection?.uncorked();
+  }
+}
+
+function acceptWhenReady(core: ServerCore, ws: WsSocket, target: Target): void {
+  // Frames and errors wait until the room listens.
+  ws.pause();
+  ws.on("error", ignoreError);
+  core.registry.withRoom(target.party, target.roomId, (room) => acceptWatched(core, room, ws, target)).catch((error) => acceptFailed(core, ws, target, error));
+}
+
+/** The room takes the socket; the heartbeat watches it from then on (a paused socket is never pinged before). */
+function acceptWatched(core: ServerCore, room: LiveRoom, ws: WsSocket, target: Target): RoomConnection | undefined {
+  const connection = room.accept(ws, target.url, target.context);
+  if (connection) core.heartbeat.track(ws, room.heartbeatTimedOut);
+  return connection;
+}
+
+function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unknown): void {
+  const code = codeOf(error, "ERR_INTERNAL");
+  core.logger.error("upgrade.accept_failed", { code, party: target.party, room: target.roomId, error });
+  if (ws.listenerCount("error") === 0) ws.on("error", ignoreError);
+  // Lost to another node between the claim and the accept (cluster): the client's retry reaches the owner.
+  ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
 }
 
 /**
@@ -179,7 +260,7 @@ function acceptFetchSocket(
   url: URL,
   onSocket: NonNullable<PartyDefinition["onSocket"]>,
 ): undefined {
-  const { request } = lazyConnectionContext(req, url, clientAddress(req, core.trustedProxies));
+  const { request } = lazyConnectionContext(req, url, core.trustedProxies);
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     ws.binaryType = "arraybuffer";

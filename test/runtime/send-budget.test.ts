@@ -157,6 +157,29 @@ describe("send buffers", () => {
     expect((await waitFor(stalled.closed, "the close after resume", 20_000)).code).toBe(CloseCode.SendBufferFull);
   });
 
+  it("judges what onConnect sends with the upgrade's answer like any send: a flood to a client not reading is cut", async () => {
+    // The socket is corked while onConnect runs (the 101 and the greeting in one write): a flood must not hide there.
+    class FloodOnConnect implements Party.Server {
+      onConnect(conn: Party.Connection) {
+        Sender.connections.push(conn);
+        if (conn.id === "first") return; // it starts the room: the next connect finds it running
+        let sent = 0;
+        while (conn.readyState === conn.OPEN && sent < 64 * MiB) {
+          conn.send(chunk);
+          sent += chunk.byteLength;
+        }
+        Sender.floods.set(conn.id, sent);
+      }
+    }
+    const { wsUrl, logs } = await startServer({ main: FloodOnConnect }, { storage: "memory", limits: { maxSendBufferBytes: 256 * 1024 } });
+    await connect(wsUrl("/party/one?_pk=first")).opened;
+    const flooded = connect(wsUrl("/party/one?_pk=flooded"));
+    await sent("flooded");
+    expect(Sender.floods.get("flooded")).toBeLessThan(64 * MiB);
+    expect(logs.find((e) => e.code === "ERR_SEND_BUFFER_FULL")).toMatchObject({ connection: "flooded", limit: "maxSendBufferBytes" });
+    expect((await waitFor(flooded.closed, "the close", 20_000)).code).toBe(CloseCode.SendBufferFull);
+  });
+
   it("destroys the sockets it closed for the server's budget that still have not read, when it is over again", async () => {
     const maxBufferedBytes = 48 * MiB;
     const { wsUrl } = await startServer({ main: Sender }, { storage: "memory", limits: { maxBufferedBytes } });

@@ -168,6 +168,30 @@ describe("routing and the class API", () => {
     await anonymous.close();
   });
 
+  it("tags a connection with its id alone when the party has no getConnectionTags, from onConnect to onClose", async () => {
+    const closedWith = deferred<readonly string[]>();
+    class Untagged implements Party.Server {
+      constructor(readonly r: Party.Room) {}
+      onConnect(conn: Party.Connection) {
+        const found = [...this.r.getConnections(conn.id)].map((c) => c.id);
+        conn.send(JSON.stringify({ tags: conn.tags, found, other: [...this.r.getConnections("red")].length, binaryType: conn.binaryType }));
+      }
+      onClose(conn: Party.Connection) {
+        closedWith.resolve(conn.tags);
+      }
+    }
+    const { wsUrl } = await startServer({ main: Untagged });
+    const a = connect(wsUrl("/party/u?_pk=a"));
+    expect(JSON.parse((await a.next()) as string)).toEqual({ tags: ["a"], found: ["a"], other: 0, binaryType: "arraybuffer" });
+    const generated = connect(wsUrl("/party/u"));
+    const { tags } = JSON.parse((await generated.next()) as string) as { tags: string[] };
+    expect(tags).toHaveLength(1);
+    expect(tags[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await a.close();
+    expect(await waitFor(closedWith.promise, "onClose")).toEqual(["a"]);
+    await generated.close();
+  });
+
   it("gives each room storage on LevelDB that survives a restart, and a DocStore name", async () => {
     let docName = "";
     class Counter implements Party.Server {
