@@ -38,13 +38,23 @@ export interface GroupCommitOptions<Op, W extends Writer<Op>> {
   /** Most items one run takes (merging grows worse than linearly with the items merged). */
   maxItemsPerRun: number;
   /**
-   * Least time between the starts of two commits while several writers are writing. 0: the next batch starts as soon
-   * as the last one landed (it holds what arrived meanwhile). Above 0, while writers other than the ones waiting
-   * wrote in the last batch (or several are waiting), the next batch waits until this long after the last one began,
-   * so that theirs join it: fewer commits (fsyncs) for the same writes. A lone writer, or an idle store, commits at
-   * once: waiting would gather nothing.
+   * Least time between the starts of two commits while several writers write jobs that may wait (`lazy`). 0: the
+   * next batch starts as soon as the last one landed (it holds what arrived meanwhile). Above 0, while only lazy jobs
+   * wait and writers other than the ones waiting wrote in the last batch (or several are waiting), the next batch
+   * waits until this long after the last one began, so that theirs join it: fewer commits (fsyncs) for the same
+   * writes. A job that is not lazy ends the wait at once (it joins the next commit as without the interval); a lone
+   * writer, or an idle store, commits at once: waiting would gather nothing.
    */
   commitIntervalMs: number;
+}
+
+/** How a job may be committed. */
+export interface JobOptions {
+  /**
+   * Nobody waits for this job to show something (only an acknowledgement does): it may wait up to
+   * `commitIntervalMs` for other writers' jobs to share its commit. Default: committed as soon as possible.
+   */
+  lazy?: boolean;
 }
 
 interface Waiter {
@@ -58,6 +68,8 @@ interface Job<Op> {
   waiters: Waiter[];
   /** Set for a run: its items; `open` while more may join. */
   run?: { items: unknown[]; open: boolean };
+  /** May wait for the commit interval (see `JobOptions.lazy`); a run is lazy while all its items are. */
+  lazy: boolean;
 }
 
 const resolveJob = (job: Job<unknown>): void => job.waiters.forEach((waiter) => waiter.resolve());
@@ -70,6 +82,10 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
   #queuedJobs = 0;
   /** The running drain; cleared in the same microtask as its last look at the queue, so no job is stranded. */
   #draining: Promise<void> | null = null;
+  /** Queued jobs that are not lazy: while there is one, the next commit does not wait for the interval. */
+  #urgentJobs = 0;
+  /** Ends the drain's wait for the commit interval early (a job that is not lazy arrived). */
+  #endWait: (() => void) | null = null;
   #lastCommitAt = -Infinity;
   /** The writers of the last batch: whether others than the waiting ones are writing (see `commitIntervalMs`). */
   #lastWriters: ReadonlySet<W> = new Set();
@@ -77,22 +93,28 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
   constructor(private readonly options: GroupCommitOptions<Op, W>) {}
 
   /** Queues a job of `writer`; resolves once its batch has committed, rejects with its build's or the commit's error. */
-  enqueue(writer: W, build: BuildOps<Op>): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.#push(writer, { build, waiters: [{ resolve, reject }] }));
+  enqueue(writer: W, build: BuildOps<Op>, options?: JobOptions): Promise<void> {
+    const lazy = options?.lazy === true;
+    return new Promise<void>((resolve, reject) => this.#push(writer, { build, waiters: [{ resolve, reject }], lazy }));
   }
 
   /**
    * Queues `item` for `writer` in a run: it joins the writer's last queued job if that is a run that has not started
    * and has room, else starts one whose `build` gets all of its items (in queue order). Resolves like `enqueue`.
    */
-  add<T>(writer: W, item: T, build: (items: T[]) => Promise<Op[]> | Op[]): Promise<void> {
+  add<T>(writer: W, item: T, build: (items: T[]) => Promise<Op[]> | Op[], options?: JobOptions): Promise<void> {
+    const lazy = options?.lazy === true;
     const last = this.#queued.get(writer)?.at(-1);
     if (last?.run?.open && last.run.items.length < this.options.maxItemsPerRun) {
       last.run.items.push(item);
+      if (last.lazy && !lazy) {
+        last.lazy = false;
+        this.#hurry();
+      }
       return new Promise<void>((resolve, reject) => last.waiters.push({ resolve, reject }));
     }
     const run = { items: [item] as unknown[], open: true };
-    return new Promise<void>((resolve, reject) => this.#push(writer, { build: () => build(run.items as T[]), waiters: [{ resolve, reject }], run }));
+    return new Promise<void>((resolve, reject) => this.#push(writer, { build: () => build(run.items as T[]), waiters: [{ resolve, reject }], run, lazy }));
   }
 
   #push(writer: W, job: Job<Op>): void {
@@ -100,7 +122,14 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     if (jobs) jobs.push(job);
     else this.#queued.set(writer, [job]);
     this.#queuedJobs++;
+    if (!job.lazy) this.#hurry();
     this.#draining ??= this.#drain();
+  }
+
+  /** A job that is not lazy was queued: no waiting for the interval while it is. */
+  #hurry(): void {
+    this.#urgentJobs++;
+    this.#endWait?.();
   }
 
   async #drain(): Promise<void> {
@@ -109,7 +138,7 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       await Promise.resolve();
       while (this.#queuedJobs > 0) {
         const wait = this.#lastCommitAt + this.options.commitIntervalMs - performance.now();
-        if (wait > 0 && this.#othersWriting()) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (wait > 0 && this.#urgentJobs === 0 && this.#othersWriting()) await this.#waitUpTo(wait);
         this.#lastCommitAt = performance.now();
         const batch = this.#takeBatch();
         this.#lastWriters = new Set(batch.keys());
@@ -118,6 +147,18 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     } finally {
       this.#draining = null;
     }
+  }
+
+  /** Waits `ms`, or less if a job that is not lazy arrives meanwhile. */
+  #waitUpTo(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#endWait?.(), ms);
+      this.#endWait = () => {
+        clearTimeout(timer);
+        this.#endWait = null;
+        resolve();
+      };
+    });
   }
 
   /** Whether waiting could gather more writers: several wait now, or one of the last batch's does not. */
@@ -135,7 +176,10 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       if (room === 0) break;
       const taken = jobs.length <= room ? jobs : jobs.splice(0, room);
       if (taken === jobs) this.#queued.delete(writer);
-      for (const job of taken) if (job.run) job.run.open = false; // later items start a new run, in a later batch
+      for (const job of taken) {
+        if (job.run) job.run.open = false; // later items start a new run, in a later batch
+        if (!job.lazy) this.#urgentJobs--;
+      }
       batch.set(writer, taken);
       room -= taken.length;
       this.#queuedJobs -= taken.length;

@@ -35,6 +35,7 @@ function warnOnConsole(warning: StorageWarning): void {
 
 export { StorageError } from "./types.js";
 export type {
+  AppendOptions,
   DocStats,
   DocStore,
   KvStore,
