@@ -21,8 +21,9 @@ export const defaults = {
    * While only such writes wait, the next batch waits until this long after the last one began, so other documents'
    * writes join it: at the fan-out load (500 updates/s over 10 rooms) ~5 appends share a batch and its fsync instead
    * of one, and durable acks come up to this much later. Any other write (strict durability, compaction, deletion)
-   * ends the wait; a lone writer and an idle store commit at once. 0: natural group commit only (a batch goes out as
-   * soon as the last one landed, holding what arrived meanwhile). Figures: docs/benchmarks.md (issue 13, fourth session).
+   * ends the wait; a lone writer that awaits each write and an idle store commit at once. 0: natural group commit
+   * only (a batch goes out as soon as the last one landed, holding what arrived meanwhile). Figures:
+   * docs/benchmarks.md (issue 13, fourth session).
    */
   commitIntervalMs: 10,
   /**

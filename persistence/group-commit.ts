@@ -42,8 +42,9 @@ export interface GroupCommitOptions<Op, W extends Writer<Op>> {
    * next batch starts as soon as the last one landed (it holds what arrived meanwhile). Above 0, while only lazy jobs
    * wait and writers other than the ones waiting wrote in the last batch (or several are waiting), the next batch
    * waits until this long after the last one began, so that theirs join it: fewer commits (fsyncs) for the same
-   * writes. A job that is not lazy ends the wait at once (it joins the next commit as without the interval); a lone
-   * writer, or an idle store, commits at once: waiting would gather nothing.
+   * writes; so does a lone writer that queued while the last commit was in flight (it streams). A job that is not lazy
+   * ends the wait at once (it joins the next commit as without the interval); a lone writer that awaits each write,
+   * or an idle store, commits at once: waiting would gather nothing.
    */
   commitIntervalMs: number;
 }
@@ -89,6 +90,9 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
   #lastCommitAt = -Infinity;
   /** The writers of the last batch: whether others than the waiting ones are writing (see `commitIntervalMs`). */
   #lastWriters: ReadonlySet<W> = new Set();
+  #committing = false;
+  /** A job was queued while the last commit was in flight: its writer streams (does not await each write). */
+  #queuedDuringCommit = false;
 
   constructor(private readonly options: GroupCommitOptions<Op, W>) {}
 
@@ -107,6 +111,7 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     const last = this.#queued.get(writer)?.at(-1);
     if (last?.run?.open && last.run.items.length < this.options.maxItemsPerRun) {
       last.run.items.push(item);
+      if (this.#committing) this.#queuedDuringCommit = true;
       if (last.lazy && !lazy) {
         last.lazy = false;
         this.#hurry();
@@ -122,6 +127,7 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     if (jobs) jobs.push(job);
     else this.#queued.set(writer, [job]);
     this.#queuedJobs++;
+    if (this.#committing) this.#queuedDuringCommit = true;
     if (!job.lazy) this.#hurry();
     this.#draining ??= this.#drain();
   }
@@ -138,10 +144,11 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       await Promise.resolve();
       while (this.#queuedJobs > 0) {
         const wait = this.#lastCommitAt + this.options.commitIntervalMs - performance.now();
-        if (wait > 0 && this.#urgentJobs === 0 && this.#othersWriting()) await this.#waitUpTo(wait);
+        if (wait > 0 && this.#urgentJobs === 0 && this.#waitGathers()) await this.#waitUpTo(wait);
         this.#lastCommitAt = performance.now();
         const batch = this.#takeBatch();
         this.#lastWriters = new Set(batch.keys());
+        this.#queuedDuringCommit = false;
         await this.#commitBatch(batch);
       }
     } finally {
@@ -161,9 +168,12 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     });
   }
 
-  /** Whether waiting could gather more writers: several wait now, or one of the last batch's does not. */
-  #othersWriting(): boolean {
-    if (this.#queued.size > 1) return true;
+  /**
+   * Whether waiting could gather more writes: several writers wait now, or one of the last batch's does not, or a
+   * writer queued while the last commit was in flight (it streams; one that awaits each write never does that).
+   */
+  #waitGathers(): boolean {
+    if (this.#queued.size > 1 || this.#queuedDuringCommit) return true;
     for (const writer of this.#lastWriters) if (!this.#queued.has(writer)) return true;
     return false;
   }
@@ -188,6 +198,8 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
   }
 
   async #commitBatch(batch: Map<W, Job<Op>[]>): Promise<void> {
+    // Until the commit settles (before its jobs resolve, so a writer awaiting each write is never taken for a stream).
+    this.#committing = true;
     // Writers build at once (one's slow read does not hold the others up); each writer's jobs in order.
     const shares = await Promise.all([...batch].map(([writer, jobs]) => this.#build(writer, jobs)));
     const ops: Op[] = [];
@@ -201,6 +213,7 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     try {
       refused = ops.length > 0 ? ((await this.options.commit(ops, writers)) ?? undefined) : undefined;
     } catch (error) {
+      this.#committing = false;
       for (const share of shares) {
         if (!share) continue;
         if (share.ops.length > 0) share.writer.failed();
@@ -208,6 +221,7 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       }
       return;
     }
+    this.#committing = false;
     for (const share of shares) {
       if (!share) continue;
       const refusal = refused?.get(share.writer);

@@ -198,6 +198,34 @@ describe("GroupCommitter (cross-document group commit)", () => {
     expect(commits).toHaveLength(3);
   });
 
+  it("makes a lone writer that queues while its commit is in flight (it streams) wait for commitIntervalMs", async () => {
+    const commits: string[][] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const committer = new GroupCommitter<string, NamedWriter>({
+      async commit(ops) {
+        if (commits.length === 0) await firstHeld;
+        commits.push(ops);
+      },
+      maxJobsPerBatch: 512,
+      maxItemsPerRun: 64,
+      commitIntervalMs: 50,
+    });
+    const a = new NamedWriter("a");
+    const first = committer.add(a, "a1", joined, LAZY);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a1's commit is in flight
+    const pending = [first, committer.add(a, "a2", joined, LAZY)];
+    releaseFirst();
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a3 comes after a1 landed, within the interval
+    pending.push(committer.add(a, "a3", joined, LAZY));
+    await Promise.all(pending);
+    expect(commits).toEqual([
+      ["a1", "a:sealed"],
+      ["a2+a3", "a:sealed"],
+    ]);
+  });
+
   it("takes a job writing hundreds of thousands of operations", async () => {
     const { committer, commits } = recording();
     await committer.enqueue(new NamedWriter("a"), () => Array.from({ length: 300_000 }, (_, i) => `${i}`));
