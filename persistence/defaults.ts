@@ -16,13 +16,16 @@ export const defaults = {
    */
   maxUpdatesPerEntry: 64,
   /**
-   * Least time between the starts of two commits while several documents write (persistence/group-commit.ts). 0
-   * (natural group commit): a batch goes out as soon as the last one landed, holding everything (of every document)
-   * that arrived meanwhile. Above 0, the next batch waits that long after the last one began so other documents'
-   * writes join it (fewer fsyncs, durable acks later by up to the interval); a lone writer still commits at once.
-   * Off: on this machine it did not lower the fan-out CPU (docs/persistence.md, "Group commit").
+   * Least time between the starts of two commits while several documents write lazy appends (`AppendOptions.lazy`:
+   * durability "fast", where the others have the change already and only durable acks wait; persistence/group-commit.ts).
+   * While only such writes wait, the next batch waits until this long after the last one began, so other documents'
+   * writes join it: at the fan-out load (500 updates/s over 10 rooms) ~5 appends share a batch and its fsync instead
+   * of one, and durable acks come up to this much later. Any other write (strict durability, compaction, deletion)
+   * ends the wait; a lone writer that awaits each write and an idle store commit at once. 0: natural group commit
+   * only (a batch goes out as soon as the last one landed, holding what arrived meanwhile). Figures:
+   * docs/benchmarks.md (issue 13, fourth session).
    */
-  commitIntervalMs: 0,
+  commitIntervalMs: 10,
   /**
    * Logs longer than this are merged for loading through a Y.Doc rather than `Y.mergeUpdates`, whose cost grows with
    * the square of the number of updates.

@@ -9,7 +9,7 @@ import { GroupCommitter, type Writer } from "./group-commit.js";
 import { InFlight } from "./in-flight.js";
 import { compactLog, mergeLog, stateVectorOf, type LogEntry, type MergeResult } from "./merge.js";
 import { isSealed, sealOps } from "./seal.js";
-import { StorageError, type DocStats, type DocStore, type StorageWarning } from "./types.js";
+import { StorageError, type AppendOptions, type DocStats, type DocStore, type StorageWarning } from "./types.js";
 
 export interface LevelDocStoreOptions {
   /** Folder, for messages. */
@@ -230,10 +230,10 @@ export class LevelDocStore implements DocStore {
     return merged;
   }
 
-  append(name: string, update: Uint8Array): Promise<void> {
+  append(name: string, update: Uint8Array, options?: AppendOptions): Promise<void> {
     const bytes = Uint8Array.from(update); // the caller may reuse its buffer
     // Consecutive appends of the document join one run: one merged entry in the next batch.
-    return this.#write(name, (log) => this.#committer.add(log, bytes, (run) => appendOps(log, run)));
+    return this.#write(name, (log) => this.#committer.add(log, bytes, (run) => appendOps(log, run), options));
   }
 
   compact(name: string, state?: Uint8Array): Promise<void> {

@@ -38,13 +38,24 @@ export interface GroupCommitOptions<Op, W extends Writer<Op>> {
   /** Most items one run takes (merging grows worse than linearly with the items merged). */
   maxItemsPerRun: number;
   /**
-   * Least time between the starts of two commits while several writers are writing. 0: the next batch starts as soon
-   * as the last one landed (it holds what arrived meanwhile). Above 0, while writers other than the ones waiting
-   * wrote in the last batch (or several are waiting), the next batch waits until this long after the last one began,
-   * so that theirs join it: fewer commits (fsyncs) for the same writes. A lone writer, or an idle store, commits at
-   * once: waiting would gather nothing.
+   * Least time between the starts of two commits while several writers write jobs that may wait (`lazy`). 0: the
+   * next batch starts as soon as the last one landed (it holds what arrived meanwhile). Above 0, while only lazy jobs
+   * wait and writers other than the ones waiting wrote in the last batch (or several are waiting), the next batch
+   * waits until this long after the last one began, so that theirs join it: fewer commits (fsyncs) for the same
+   * writes; so does a lone writer that queued while the last commit was in flight (it streams). A job that is not lazy
+   * ends the wait at once (it joins the next commit as without the interval); a lone writer that awaits each write,
+   * or an idle store, commits at once: waiting would gather nothing.
    */
   commitIntervalMs: number;
+}
+
+/** How a job may be committed. */
+export interface JobOptions {
+  /**
+   * Nobody waits for this job to show something (only an acknowledgement does): it may wait up to
+   * `commitIntervalMs` for other writers' jobs to share its commit. Default: committed as soon as possible.
+   */
+  lazy?: boolean;
 }
 
 interface Waiter {
@@ -58,6 +69,8 @@ interface Job<Op> {
   waiters: Waiter[];
   /** Set for a run: its items; `open` while more may join. */
   run?: { items: unknown[]; open: boolean };
+  /** May wait for the commit interval (see `JobOptions.lazy`); a run is lazy while all its items are. */
+  lazy: boolean;
 }
 
 const resolveJob = (job: Job<unknown>): void => job.waiters.forEach((waiter) => waiter.resolve());
@@ -70,29 +83,43 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
   #queuedJobs = 0;
   /** The running drain; cleared in the same microtask as its last look at the queue, so no job is stranded. */
   #draining: Promise<void> | null = null;
+  /** Queued jobs that are not lazy: while there is one, the next commit does not wait for the interval. */
+  #urgentJobs = 0;
+  /** Ends the drain's wait for the commit interval early (a job that is not lazy arrived). */
+  #endWait: (() => void) | null = null;
   #lastCommitAt = -Infinity;
   /** The writers of the last batch: whether others than the waiting ones are writing (see `commitIntervalMs`). */
   #lastWriters: ReadonlySet<W> = new Set();
+  #committing = false;
+  /** A job was queued while the last commit was in flight: its writer streams (does not await each write). */
+  #queuedDuringCommit = false;
 
   constructor(private readonly options: GroupCommitOptions<Op, W>) {}
 
   /** Queues a job of `writer`; resolves once its batch has committed, rejects with its build's or the commit's error. */
-  enqueue(writer: W, build: BuildOps<Op>): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.#push(writer, { build, waiters: [{ resolve, reject }] }));
+  enqueue(writer: W, build: BuildOps<Op>, options?: JobOptions): Promise<void> {
+    const lazy = options?.lazy === true;
+    return new Promise<void>((resolve, reject) => this.#push(writer, { build, waiters: [{ resolve, reject }], lazy }));
   }
 
   /**
    * Queues `item` for `writer` in a run: it joins the writer's last queued job if that is a run that has not started
    * and has room, else starts one whose `build` gets all of its items (in queue order). Resolves like `enqueue`.
    */
-  add<T>(writer: W, item: T, build: (items: T[]) => Promise<Op[]> | Op[]): Promise<void> {
+  add<T>(writer: W, item: T, build: (items: T[]) => Promise<Op[]> | Op[], options?: JobOptions): Promise<void> {
+    const lazy = options?.lazy === true;
     const last = this.#queued.get(writer)?.at(-1);
     if (last?.run?.open && last.run.items.length < this.options.maxItemsPerRun) {
       last.run.items.push(item);
+      if (this.#committing) this.#queuedDuringCommit = true;
+      if (last.lazy && !lazy) {
+        last.lazy = false;
+        this.#hurry();
+      }
       return new Promise<void>((resolve, reject) => last.waiters.push({ resolve, reject }));
     }
     const run = { items: [item] as unknown[], open: true };
-    return new Promise<void>((resolve, reject) => this.#push(writer, { build: () => build(run.items as T[]), waiters: [{ resolve, reject }], run }));
+    return new Promise<void>((resolve, reject) => this.#push(writer, { build: () => build(run.items as T[]), waiters: [{ resolve, reject }], run, lazy }));
   }
 
   #push(writer: W, job: Job<Op>): void {
@@ -100,7 +127,15 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     if (jobs) jobs.push(job);
     else this.#queued.set(writer, [job]);
     this.#queuedJobs++;
+    if (this.#committing) this.#queuedDuringCommit = true;
+    if (!job.lazy) this.#hurry();
     this.#draining ??= this.#drain();
+  }
+
+  /** A job that is not lazy was queued: no waiting for the interval while it is. */
+  #hurry(): void {
+    this.#urgentJobs++;
+    this.#endWait?.();
   }
 
   async #drain(): Promise<void> {
@@ -109,10 +144,11 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       await Promise.resolve();
       while (this.#queuedJobs > 0) {
         const wait = this.#lastCommitAt + this.options.commitIntervalMs - performance.now();
-        if (wait > 0 && this.#othersWriting()) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (wait > 0 && this.#urgentJobs === 0 && this.#waitGathers()) await this.#waitUpTo(wait);
         this.#lastCommitAt = performance.now();
         const batch = this.#takeBatch();
         this.#lastWriters = new Set(batch.keys());
+        this.#queuedDuringCommit = false;
         await this.#commitBatch(batch);
       }
     } finally {
@@ -120,9 +156,24 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     }
   }
 
-  /** Whether waiting could gather more writers: several wait now, or one of the last batch's does not. */
-  #othersWriting(): boolean {
-    if (this.#queued.size > 1) return true;
+  /** Waits `ms`, or less if a job that is not lazy arrives meanwhile. */
+  #waitUpTo(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#endWait?.(), ms);
+      this.#endWait = () => {
+        clearTimeout(timer);
+        this.#endWait = null;
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * Whether waiting could gather more writes: several writers wait now, or one of the last batch's does not, or a
+   * writer queued while the last commit was in flight (it streams; one that awaits each write never does that).
+   */
+  #waitGathers(): boolean {
+    if (this.#queued.size > 1 || this.#queuedDuringCommit) return true;
     for (const writer of this.#lastWriters) if (!this.#queued.has(writer)) return true;
     return false;
   }
@@ -135,7 +186,10 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       if (room === 0) break;
       const taken = jobs.length <= room ? jobs : jobs.splice(0, room);
       if (taken === jobs) this.#queued.delete(writer);
-      for (const job of taken) if (job.run) job.run.open = false; // later items start a new run, in a later batch
+      for (const job of taken) {
+        if (job.run) job.run.open = false; // later items start a new run, in a later batch
+        if (!job.lazy) this.#urgentJobs--;
+      }
       batch.set(writer, taken);
       room -= taken.length;
       this.#queuedJobs -= taken.length;
@@ -144,6 +198,8 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
   }
 
   async #commitBatch(batch: Map<W, Job<Op>[]>): Promise<void> {
+    // Until the commit settles (before its jobs resolve, so a writer awaiting each write is never taken for a stream).
+    this.#committing = true;
     // Writers build at once (one's slow read does not hold the others up); each writer's jobs in order.
     const shares = await Promise.all([...batch].map(([writer, jobs]) => this.#build(writer, jobs)));
     const ops: Op[] = [];
@@ -157,6 +213,7 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     try {
       refused = ops.length > 0 ? ((await this.options.commit(ops, writers)) ?? undefined) : undefined;
     } catch (error) {
+      this.#committing = false;
       for (const share of shares) {
         if (!share) continue;
         if (share.ops.length > 0) share.writer.failed();
@@ -164,6 +221,7 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
       }
       return;
     }
+    this.#committing = false;
     for (const share of shares) {
       if (!share) continue;
       const refusal = refused?.get(share.writer);

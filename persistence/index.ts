@@ -12,7 +12,7 @@ export type OpenStorageOptions =
       sync?: boolean;
       /** A load reading more log entries than this compacts the document in the background. Default 500. */
       compactOnLoadAbove?: number;
-      /** Least time between two commits while writes keep coming (fewer fsyncs, later acks). Default 0. */
+      /** Least time between two commits while only lazy appends of several documents wait (fewer fsyncs, later acks). Default 10. */
       commitIntervalMs?: number;
       /** Problems that did not fail a call, e.g. a corrupt stored update that was skipped. Default: console.warn. */
       onWarning?: (warning: StorageWarning) => void;
@@ -35,6 +35,7 @@ function warnOnConsole(warning: StorageWarning): void {
 
 export { StorageError } from "./types.js";
 export type {
+  AppendOptions,
   DocStats,
   DocStore,
   KvStore,

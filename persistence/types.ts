@@ -14,12 +14,22 @@ export interface DocStats {
   damaged?: true;
 }
 
+/** How an append may be written. */
+export interface AppendOptions {
+  /**
+   * Nobody waits for this append to show the update (with durability "fast" the others have it already; only a durable
+   * ack waits): under load the store may hold it up to `commitIntervalMs` so that more writes share one commit (one
+   * fsync). Default: written as soon as the writes before it allow.
+   */
+  lazy?: boolean;
+}
+
 /** Yjs documents by name (the runtime names them `${party}/${roomId}`). */
 export interface DocStore {
   /** The merged state of every stored update (a Yjs update), or `null` when nothing is stored. */
   load(name: string): Promise<Uint8Array | null>;
   /** Appends one update to the document's log; resolves once it is durably written. */
-  append(name: string, update: Uint8Array): Promise<void>;
+  append(name: string, update: Uint8Array, options?: AppendOptions): Promise<void>;
   /**
    * Replaces the log with one snapshot. `state` defaults to the merge of what is stored. Updates appended
    * while a compaction runs are never lost.

@@ -4,7 +4,7 @@ import { closedError, damagedError, docSubject, reasonOf, writeError } from "../
 import type { GroupCommitter, Writer } from "../group-commit.js";
 import { InFlight } from "../in-flight.js";
 import { compactLog, mergeLog, type LogEntry, type MergeResult } from "../merge.js";
-import { StorageError, type DocStats, type DocStore, type StorageWarning } from "../types.js";
+import { StorageError, type AppendOptions, type DocStats, type DocStore, type StorageWarning } from "../types.js";
 import type { Claims } from "./claims.js";
 import type { PgOp } from "./commit.js";
 import { fromText, toText } from "./names.js";
@@ -121,13 +121,18 @@ export class PgDocStore implements DocStore {
     return merged;
   }
 
-  append(name: string, update: Uint8Array): Promise<void> {
+  append(name: string, update: Uint8Array, options?: AppendOptions): Promise<void> {
     const bytes = Uint8Array.from(update); // the caller may reuse its buffer
     return this.#write(name, (log) =>
-      this.options.committer.add(log, bytes, async (run) => {
-        const claim = await this.options.claims.claimFor(name);
-        return entriesOfRun(run).map((entry): PgOp => ({ kind: "insert", room: name, fence: claim.fence, seq: claim.nextSeq++, update: entry }));
-      }),
+      this.options.committer.add(
+        log,
+        bytes,
+        async (run) => {
+          const claim = await this.options.claims.claimFor(name);
+          return entriesOfRun(run).map((entry): PgOp => ({ kind: "insert", room: name, fence: claim.fence, seq: claim.nextSeq++, update: entry }));
+        },
+        options,
+      ),
     );
   }
 

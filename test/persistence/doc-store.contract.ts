@@ -51,6 +51,17 @@ export function runDocStoreContract(engine: string, factory: StorageFactory): vo
       expect((await docs.stats("main/burst")).updates).toBe(Math.ceil(200 / storageDefaults.maxUpdatesPerEntry));
     });
 
+    it("stores lazy appends like any other, in the order of the calls, among appends that are not lazy", async () => {
+      const writers = [new Y.Doc(), new Y.Doc()];
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < 20; i++) {
+        for (const [w, writer] of writers.entries())
+          pending.push(docs.append(`main/lazy-${w}`, textUpdate(writer, `${i},`), i % 3 === 0 ? undefined : { lazy: true }));
+      }
+      await Promise.all(pending);
+      for (const [w, writer] of writers.entries()) expect(textOf(await docs.load(`main/lazy-${w}`))).toBe(writer.getText("t").toString());
+    });
+
     it("keeps every document's appends when many documents append at once, with compactions and deletions among them", async () => {
       const names = Array.from({ length: 8 }, (_, i) => `main/doc-${i}`);
       const writers = names.map(() => new Y.Doc());

@@ -45,6 +45,7 @@ function recording(
 }
 
 const job = (op: string) => () => [op];
+const LAZY = { lazy: true };
 const joined = (items: string[]) => [items.join("+")];
 
 describe("GroupCommitter (cross-document group commit)", () => {
@@ -146,14 +147,14 @@ describe("GroupCommitter (cross-document group commit)", () => {
     ]);
   });
 
-  it("while several writers write, holds what arrives within commitIntervalMs of the last commit for one batch", async () => {
+  it("while several writers write, holds lazy jobs arriving within commitIntervalMs of the last commit for one batch", async () => {
     const { committer, commits } = recording({ commitIntervalMs: 50 });
     const a = new NamedWriter("a");
     const b = new NamedWriter("b");
-    await Promise.all([committer.enqueue(a, job("a1")), committer.enqueue(b, job("b1"))]);
-    const later = [committer.enqueue(a, job("a2"))]; // b wrote in the last batch: a2 waits for it
+    await Promise.all([committer.enqueue(a, job("a1"), LAZY), committer.enqueue(b, job("b1"), LAZY)]);
+    const later = [committer.add(a, "a2", joined, LAZY)]; // b wrote in the last batch: a2 waits for it
     await new Promise((resolve) => setImmediate(resolve));
-    later.push(committer.enqueue(b, job("b2")));
+    later.push(committer.add(b, "b2", joined, LAZY));
     await Promise.all(later);
     expect(commits.map((c) => c.ops)).toEqual([
       ["a1", "a:sealed", "b1", "b:sealed"],
@@ -161,11 +162,68 @@ describe("GroupCommitter (cross-document group commit)", () => {
     ]);
   });
 
+  it("never makes a job that is not lazy wait for commitIntervalMs, and takes the lazy ones waiting with it", async () => {
+    const { committer, commits } = recording({ commitIntervalMs: 10_000 });
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    await Promise.all([committer.enqueue(a, job("a1"), LAZY), committer.enqueue(b, job("b1"), LAZY)]);
+    const lazy = committer.enqueue(a, job("a2"), LAZY); // waits for the interval: b wrote in the last batch
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(commits).toHaveLength(1);
+    await withTimeout(Promise.all([lazy, committer.enqueue(b, job("b2"))]), 1_000, "the waiting batch committed");
+    expect(commits.map((c) => c.ops)).toEqual([
+      ["a1", "a:sealed", "b1", "b:sealed"],
+      ["a2", "a:sealed", "b2", "b:sealed"],
+    ]);
+  });
+
+  it("ends the wait when an item that is not lazy joins a lazy run", async () => {
+    const { committer, commits } = recording({ commitIntervalMs: 10_000 });
+    const a = new NamedWriter("a");
+    const b = new NamedWriter("b");
+    await Promise.all([committer.enqueue(a, job("a1"), LAZY), committer.enqueue(b, job("b1"), LAZY)]);
+    const lazy = committer.add(a, "a2", joined, LAZY);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await withTimeout(Promise.all([lazy, committer.add(a, "a3", joined)]), 1_000, "the run committed");
+    expect(commits.map((c) => c.ops)).toEqual([
+      ["a1", "a:sealed", "b1", "b:sealed"],
+      ["a2+a3", "a:sealed"],
+    ]);
+  });
+
   it("never makes a lone writer wait for commitIntervalMs", async () => {
     const { committer, commits } = recording({ commitIntervalMs: 10_000 });
     const a = new NamedWriter("a");
-    for (const op of ["a1", "a2", "a3"]) await withTimeout(committer.enqueue(a, job(op)), 1_000, `${op} committed`);
+    for (const op of ["a1", "a2", "a3"]) await withTimeout(committer.enqueue(a, job(op), LAZY), 1_000, `${op} committed`);
     expect(commits).toHaveLength(3);
+  });
+
+  it("makes a lone writer that queues while its commit is in flight (it streams) wait for commitIntervalMs", async () => {
+    const commits: string[][] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const committer = new GroupCommitter<string, NamedWriter>({
+      async commit(ops) {
+        if (commits.length === 0) await firstHeld;
+        commits.push(ops);
+      },
+      maxJobsPerBatch: 512,
+      maxItemsPerRun: 64,
+      commitIntervalMs: 50,
+    });
+    const a = new NamedWriter("a");
+    const first = committer.add(a, "a1", joined, LAZY);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a1's commit is in flight
+    const pending = [first, committer.add(a, "a2", joined, LAZY)];
+    releaseFirst();
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a3 comes after a1 landed, within the interval
+    pending.push(committer.add(a, "a3", joined, LAZY));
+    await Promise.all(pending);
+    expect(commits).toEqual([
+      ["a1", "a:sealed"],
+      ["a2+a3", "a:sealed"],
+    ]);
   });
 
   it("takes a job writing hundreds of thousands of operations", async () => {

@@ -6,7 +6,7 @@ import { decodeLogEnd } from "../../persistence/ack-record.js";
 import { ackedKey, logRange, updateKey } from "../../persistence/doc-keys.js";
 import type { BatchOp } from "../../persistence/byte-db.js";
 import { gatedDb, reads, touches } from "./gated-db.js";
-import { closeTempLevel, openTempLevel, textOf, textUpdate } from "./helpers.js";
+import { closeTempLevel, openTempLevel, textOf, textUpdate, withTimeout } from "./helpers.js";
 
 /** The real LevelDB, counting range reads of whole entries: what reading a document's log state from disk costs. */
 function countingEntryReads(level: Level<Uint8Array, Uint8Array>): { db: ByteDb; reads: () => number } {
@@ -30,6 +30,8 @@ function countingLogReads(level: Level<Uint8Array, Uint8Array>, name: string): {
 }
 
 /** Engines over a real LevelDB wrapped so single batches can be held or failed. */
+const hex = (key: Uint8Array) => Buffer.from(key).toString("hex");
+
 describe("LevelDB engine under slow and failing writes", () => {
   let dir: string;
   let level: Level<Uint8Array, Uint8Array>;
@@ -54,7 +56,6 @@ describe("LevelDB engine under slow and failing writes", () => {
     ]);
     expect(gate.batches).toHaveLength(1);
     const keysOf = (ops: BatchOp[]) => ops.map((op) => Buffer.from(op.key).toString("hex"));
-    const hex = (key: Uint8Array) => Buffer.from(key).toString("hex");
     const written = keysOf(gate.batches[0]!);
     // room-a's two appends are one merged entry; each document's ack record is in the batch, saying where its log ends
     expect(written).toEqual(
@@ -65,6 +66,20 @@ describe("LevelDB engine under slow and failing writes", () => {
     expect(decodeLogEnd(await level.get(ackedKey("room-b")))).toEqual({ clock: 0, updates: 1 });
     expect(textOf(await docs.load("room-a"))).toBe("a1 a2");
     expect(textOf(await docs.load("room-b"))).toBe("b1");
+  });
+
+  it("holds lazy appends of several documents for one batch, and lets an append that is not lazy end the wait", async () => {
+    const gate = gatedDb(level);
+    const docs = new LevelDocStore(gate.db, { location: dir, commitIntervalMs: 10_000 });
+    const lazy = { lazy: true };
+    await Promise.all(["room-a", "room-b"].map((name) => docs.append(name, textUpdate(new Y.Doc(), `${name} 1`), lazy)));
+    const waiting = ["room-a", "room-b"].map((name) => docs.append(name, textUpdate(new Y.Doc(), `${name} 2`), lazy));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(gate.batches).toHaveLength(1); // within the interval, while both write: held
+    await withTimeout(Promise.all([...waiting, docs.append("room-c", textUpdate(new Y.Doc(), "c"))]), 2_000, "the appends stored");
+    expect(gate.batches).toHaveLength(2);
+    const written = gate.batches[1]!.map((op) => hex(op.key));
+    for (const name of ["room-a", "room-b", "room-c"]) expect(written).toContain(hex(ackedKey(name)));
   });
 
   it("keeps each document's order of entries when its appends share batches with another's", async () => {
