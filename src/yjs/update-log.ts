@@ -12,6 +12,7 @@ import { YjsError, asError } from "./errors.js";
 
 /** Scheduling through a settled promise costs less than `queueMicrotask` (an AsyncResource per call). */
 const SETTLED = Promise.resolve();
+const LAZY = { lazy: true } as const;
 
 interface Waiter {
   /** Resolved once every update up to this one (counted from 1) is stored. */
@@ -36,6 +37,11 @@ export interface UpdateLogOptions {
   /** The document's name in the store. */
   name: string;
   logger: Pick<Logger, "info" | "warn" | "error">;
+  /**
+   * Nobody waits for the appends to show an update (durability "fast": the others have it already, only durable
+   * acks wait): the store may hold them briefly so that more writes share a commit (persistence's `AppendOptions`).
+   */
+  lazy?: boolean;
   /** Called after appends land with the bytes they carried (for the compaction policy): once per store batch. */
   onAppended?(bytes: number): void;
 }
@@ -107,7 +113,9 @@ export class UpdateLog {
   #send(chunk: Chunk): void {
     chunk.state = "sending";
     const { store, name } = this.options;
-    const appended = chunk.updates.length === 1 ? store.append(name, chunk.updates[0]!) : Promise.all(chunk.updates.map((u) => store.append(name, u)));
+    const how = this.options.lazy ? LAZY : undefined;
+    const appended =
+      chunk.updates.length === 1 ? store.append(name, chunk.updates[0]!, how) : Promise.all(chunk.updates.map((u) => store.append(name, u, how)));
     appended.then(
       () => this.#landed(chunk),
       (error: unknown) => this.#failed(chunk, asError(error)),

@@ -27,6 +27,27 @@ async function heldStore(durability: Durability) {
 }
 
 describe("durability", () => {
+  it('"fast" lets the store hold its appends briefly to share a commit (lazy); "strict" never', async () => {
+    for (const [durability, lazy] of [
+      ["fast", true],
+      ["strict", undefined],
+    ] as const) {
+      const store = new ControlledStore();
+      const session = await openSession({
+        room: `lazy-${durability}`,
+        gc: true,
+        durability,
+        persistence: { store, name: `p/${durability}`, policy: { mode: "snapshot" } },
+      });
+      const writer = connect(session, "writer", true);
+      await endOfRead();
+      writer.doc.getText("t").insert(0, "x");
+      await writer.next((m): m is { type: "durable-ack"; count: number } => isType("durable-ack")(m) && m.count === writer.received());
+      expect(store.appendOptions.length).toBeGreaterThan(0);
+      for (const options of store.appendOptions) expect(options?.lazy).toBe(lazy);
+    }
+  });
+
   it('"strict": others get a change, and a newcomer its step 2, only once it is stored; the sender its ack then too', async () => {
     const { session, release } = await heldStore("strict");
     const writer = connect(session, "writer", true);

@@ -1,5 +1,5 @@
 /** A DocStore wrapper whose calls a test can fail, hold back, and count. */
-import type { DocStats, DocStore } from "../../../persistence/types.js";
+import type { AppendOptions, DocStats, DocStore } from "../../../persistence/types.js";
 import { MemoryDocStore } from "../../../persistence/index.js";
 
 type Hold = () => Promise<void>;
@@ -11,6 +11,8 @@ export class ControlledStore implements DocStore {
   /** When set, every append waits for this before it is written. */
   holdAppend: Hold | null = null;
   readonly appended: Uint8Array[] = [];
+  /** The options of each append, in call order. */
+  readonly appendOptions: Array<AppendOptions | undefined> = [];
   compactions = 0;
 
   constructor(inner: DocStore = new MemoryDocStore()) {
@@ -21,10 +23,11 @@ export class ControlledStore implements DocStore {
     if (this.failLoad) throw this.failLoad;
     return this.inner.load(name);
   }
-  async append(name: string, update: Uint8Array): Promise<void> {
+  async append(name: string, update: Uint8Array, options?: AppendOptions): Promise<void> {
+    this.appendOptions.push(options);
     if (this.holdAppend) await this.holdAppend();
     if (this.failAppend) throw this.failAppend;
-    await this.inner.append(name, update);
+    await this.inner.append(name, update, options);
     this.appended.push(update);
   }
   #compactionWaiters: Array<() => void> = [];
