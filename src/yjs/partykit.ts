@@ -8,6 +8,7 @@ import type { Connection, Room } from "../runtime/party-types.js";
 import { handleDocumentRequest, isStored, type DocumentAccess } from "./http-api.js";
 import { resolveOptions, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
+import { attachOptions } from "./peer.js";
 import { SessionRegistry } from "./session-registry.js";
 import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
@@ -71,7 +72,7 @@ export async function onConnect(conn: Connection, room: Room, options: YPartyKit
   const session = sessionFor(room, { ...options });
   const { scope, name } = keyOf(room);
   registry.keep(session);
-  session.attach(conn, { ack: wantsDurableAcks(conn), readOnly: options.readOnly === true });
+  session.attach(conn, attachOptions(wantsDurableAcks(conn), options.readOnly === true));
   conn.addEventListener("message", (event: MessageEvent) => session.receive(conn, event.data));
   conn.addEventListener("close", () => {
     session.detach(conn);
