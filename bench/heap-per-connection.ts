@@ -5,10 +5,12 @@
  * (self sizes) per connection, counted from one client per room on (the idle scenario measures from its first
  * step too), so rooms and the code first connects compile are left out. Where RSS per connection misses its
  * target, this says which objects to shed. KEEP_SNAPSHOTS=1 keeps the two snapshot files (in the cwd).
- * It also prints what the N connects cost the server: CPU time and write syscalls per connect (from /proc).
+ * It also prints what the N connects cost the server: CPU time and write syscalls per connect (from /proc), and the
+ * bytes its heap allocated per connect, garbage included (./alloc-probe.cjs: what young-generation growth follows).
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { closeAll, connectMany } from "./client/pool.js";
 import { BenchError } from "./errors.js";
 import { cpuSeconds, writeCalls } from "./proc.js";
@@ -28,6 +30,8 @@ interface HeapSnapshot {
   nodes: number[];
   strings: string[];
 }
+
+const ALLOC_PROBE = fileURLToPath(new URL("./alloc-probe.cjs", import.meta.url));
 
 /** Self size per "type:name" (constructor name for objects). */
 async function sizesByType(file: string): Promise<Map<string, { bytes: number; count: number }>> {
@@ -68,12 +72,28 @@ async function snapshot(pid: number, dir: string, before: Set<string>): Promise<
   throw new BenchError("ERR_TIMEOUT", `no complete heap snapshot within ${SNAPSHOT_TIMEOUT_MS} ms`);
 }
 
+/** Asks the child's allocation probe for the bytes allocated since its first signal (and stops it). */
+async function allocatedBytes(pid: number): Promise<number> {
+  const file = join(dir, `alloc-${pid}.json`);
+  process.kill(pid, "SIGWINCH");
+  const deadline = performance.now() + SNAPSHOT_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    await pause(SNAPSHOT_POLL_MS);
+    const written = await readFile(file, "utf8").catch(() => undefined);
+    if (written === undefined) continue;
+    await rm(file, { force: true });
+    return (JSON.parse(written) as { bytes: number }).bytes;
+  }
+  throw new BenchError("ERR_TIMEOUT", `no allocation count within ${SNAPSHOT_TIMEOUT_MS} ms`);
+}
+
 const id = (process.argv[2] ?? "yparty-memory") as ServerId;
 const connections = Number(process.argv[3] ?? 1000);
 const dir = process.cwd();
 // The flag makes the child run as a bundle (./servers/bundle.ts), like a profiled one.
 // Snapshots go to `dir` whatever the child's working folder (`yparty start` runs in a temp folder of its own).
-setProfileFlags(() => ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`]);
+setProfileFlags(() => ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`, `--require=${ALLOC_PROBE}`]);
+process.env.ALLOC_PROBE_DIR = dir;
 const target = await startTarget(serverById(id));
 const seen = new Set((await readdir(dir)).filter((name) => name.endsWith(".heapsnapshot")));
 const files: string[] = [];
@@ -83,9 +103,11 @@ try {
   const warm = await connectMany(target, ROOMS, 50, (i) => `heap-${i % ROOMS}`);
   files.push(await snapshot(target.server.pid, dir, seen));
   const pid = target.server.pid;
+  process.kill(pid, "SIGWINCH"); // the probe starts counting
   const [cpuBefore, writesBefore] = [cpuSeconds(pid), writeCalls(pid)];
   const clients = await connectMany(target, connections, 50, (i) => `heap-${i % ROOMS}`);
   const [cpuAfter, writesAfter] = [cpuSeconds(pid), writeCalls(pid)];
+  const allocated = await allocatedBytes(pid);
   files.push(await snapshot(pid, dir, seen));
   await closeAll([...warm, ...clients]);
   const empty = await sizesByType(files[0] as string);
@@ -98,7 +120,10 @@ try {
   const total = rows.reduce((sum, row) => sum + row.bytes, 0);
   const cpuMicros = ((cpuAfter - cpuBefore) * 1e6) / connections;
   const writes = (writesAfter.calls - writesBefore.calls) / connections;
-  process.stdout.write(`${id}: per connect ${cpuMicros.toFixed(0)} µs of server CPU, ${writes.toFixed(2)} write syscalls\n`);
+  const allocatedKb = allocated / connections / 1024;
+  process.stdout.write(
+    `${id}: per connect ${cpuMicros.toFixed(0)} µs of server CPU, ${writes.toFixed(2)} write syscalls, ${allocatedKb.toFixed(1)} KB allocated\n`,
+  );
   process.stdout.write(`${id}: heap +${(total / connections).toFixed(0)} bytes per connection (${connections} connections)\n`);
   for (const row of rows.sort((a, b) => b.bytes - a.bytes).slice(0, TOP)) {
     process.stdout.write(

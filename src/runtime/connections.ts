@@ -48,6 +48,11 @@ export class ConnectionSet {
   all(): RoomConnection[] {
     return [...this.#byId.values()];
   }
+
+  /** Every connection, without a copy. */
+  values(): IterableIterator<RoomConnection> {
+    return this.#byId.values();
+  }
 }
 
 /** PartyKit's tag rules; the connection id is always the first tag. Undefined: the id is its only tag. */

@@ -33,8 +33,11 @@ export interface ServerCore {
   readonly trustedProxies: number;
   /** `GET /parties/{party}` answers the party's rooms (`createServer({ listRooms })`). */
   readonly listsRooms: boolean;
-  /** Sockets handed to the main party's `onSocket` (outside any room): closed with the server. */
-  readonly fetchSockets: Set<WsSocket>;
+  /**
+   * Sockets handed out as they are (the main party's `onSocket`, mounted sockets; outside any room): closed with the
+   * server, and pinged by the heartbeat, which calls the socket's value when it stops answering.
+   */
+  readonly fetchSockets: Map<WsSocket, () => void>;
   /** `createServer({ sockets })`: exact paths whose WebSockets go to a handler (closed with the server, as above). */
   readonly sockets: ReadonlyMap<string, SocketHandler>;
   /** Several nodes: where each room is served (`createServer({ placement })`); absent on one node. */

@@ -3,47 +3,49 @@
  * frame) within `heartbeatTimeoutMs` is terminated, so dead connections and their presence go away.
  * Live clients answer pings automatically (browsers and `ws` do), so an idle one is never dropped.
  *
- * One timer judges a whole round of pings, not one per socket: per socket it keeps three fields on the socket
- * itself and one listener shared by all sockets (`this` is the socket), so an idle connection costs no timer and no
- * closure here. Any sign of life answers a ping: a pong or any other bytes the client sent since (its TCP socket's
- * `bytesRead`, noted at the ping), so no listener per frame or pong is needed either.
+ * It keeps no list of its own: each round it asks its owner for the sockets to ping (the rooms' connections, the
+ * raw sockets), so a connect costs it nothing. One timer judges a whole round of pings, not one per socket; a
+ * pinged socket carries two fields (its round and its `bytesRead` then). Any sign of life answers a ping: a pong or
+ * any other bytes the client sent since (its TCP socket's `bytesRead`, noted at the ping), so no listener per
+ * frame, pong or close is needed either.
  */
 import type { Socket } from "node:net";
 import type { WebSocket as WsSocket } from "ws";
 import type { Logger } from "./log.js";
 
-/** The round whose ping the socket has not answered yet (0: none). A round judges only its own pings. */
+/** The round whose ping the socket has not answered yet (0 or absent: none). A round judges only its own pings. */
 const AWAITING = Symbol("yparty.heartbeat.awaiting");
-const ON_TIMEOUT = Symbol("yparty.heartbeat.onTimeout");
 /** The socket's `bytesRead` when it was last pinged: more since means it answered. */
 const READ_AT_PING = Symbol("yparty.heartbeat.readAtPing");
 
-type Tracked = WsSocket & { [AWAITING]: number; [ON_TIMEOUT]: () => void; [READ_AT_PING]: number };
+type Tracked = WsSocket & { [AWAITING]?: number; [READ_AT_PING]?: number };
+
+/** Calls `visit` for every socket to watch, with what to call just before it is terminated for its silence. */
+export type WatchedSockets = (visit: (ws: WsSocket, onTimeout: () => void) => void) => void;
 
 /** Bytes read from the client so far (`ws` keeps its TCP socket as `_socket`). */
 const bytesRead = (ws: WsSocket): number => (ws as unknown as { _socket: Socket | null })._socket?.bytesRead ?? 0;
 /** The client sent something (a pong, a frame) since its last ping. */
-const answered = (ws: Tracked): boolean => bytesRead(ws) > ws[READ_AT_PING];
+const answered = (ws: Tracked): boolean => bytesRead(ws) > (ws[READ_AT_PING] ?? 0);
+
+/** One round's pings: the sockets and, at the same index, what their silence calls. */
+interface Round {
+  readonly id: number;
+  readonly sockets: Tracked[];
+  readonly onTimeouts: Array<() => void>;
+}
 
 export class Heartbeat {
-  readonly #sockets = new Set<Tracked>();
   #interval: NodeJS.Timeout | undefined;
-  /** The timers judging rounds still open (cleared on stop). */
-  readonly #rounds = new Set<NodeJS.Timeout>();
-  /** One listener for every socket's close. */
-  readonly #untrack: (this: Tracked) => void;
+  /** The timers judging rounds still open, with their rounds (cleared on stop). */
+  readonly #rounds = new Map<NodeJS.Timeout, Round>();
   #round = 0;
 
   constructor(
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
-  ) {
-    const sockets = this.#sockets;
-    this.#untrack = function (this: Tracked) {
-      this[AWAITING] = 0;
-      sockets.delete(this);
-    };
-  }
+    private readonly watched: WatchedSockets,
+  ) {}
 
   start(): void {
     this.#interval ??= setInterval(() => this.#pingAll(), this.intervalMs);
@@ -53,56 +55,48 @@ export class Heartbeat {
   stop(): void {
     clearInterval(this.#interval);
     this.#interval = undefined;
-    for (const round of this.#rounds) clearTimeout(round);
+    for (const [timer, round] of this.#rounds) {
+      clearTimeout(timer);
+      for (const ws of round.sockets) ws[AWAITING] = 0;
+    }
     this.#rounds.clear();
-    for (const ws of this.#sockets) ws[AWAITING] = 0;
-    this.#sockets.clear();
-  }
-
-  /** Watches `ws` until it closes; `onTimeout` runs just before it is terminated. */
-  track(ws: WsSocket, onTimeout: () => void): void {
-    const tracked = ws as Tracked;
-    tracked[AWAITING] = 0;
-    tracked[ON_TIMEOUT] = onTimeout;
-    tracked[READ_AT_PING] = 0;
-    this.#sockets.add(tracked);
-    // Every tracked socket is a Tracked from here on (the fields above).
-    ws.on("close", this.#untrack as (this: WsSocket) => void);
   }
 
   #pingAll(): void {
-    const pinged: Tracked[] = [];
-    const round = ++this.#round;
-    for (const ws of this.#sockets) {
+    const round: Round = { id: ++this.#round, sockets: [], onTimeouts: [] };
+    this.watched((socket, onTimeout) => {
+      const ws = socket as Tracked;
       // A socket the runtime paused (its frames wait for the room) cannot read pongs: judge it later. One that has
       // not answered its last ping yet is that ping's round's to judge.
-      if (ws.readyState !== ws.OPEN || ws.isPaused || (ws[AWAITING] !== 0 && !answered(ws))) continue;
-      ws[AWAITING] = round;
+      if (ws.readyState !== ws.OPEN || ws.isPaused || ((ws[AWAITING] ?? 0) !== 0 && !answered(ws))) return;
+      ws[AWAITING] = round.id;
       ws[READ_AT_PING] = bytesRead(ws);
       ws.ping();
-      pinged.push(ws);
-    }
-    if (pinged.length === 0) return;
+      round.sockets.push(ws);
+      round.onTimeouts.push(onTimeout);
+    });
+    if (round.sockets.length === 0) return;
     // Judged one poll phase later: after a stall of the event loop, timers run before the reads, so a pong that
     // already arrived would otherwise be read only after its socket was terminated.
     const timer: NodeJS.Timeout = setTimeout(() => {
       this.#rounds.delete(timer);
-      setImmediate(() => this.#judge(pinged, round));
+      setImmediate(() => this.#judge(round));
     }, this.timeoutMs);
     timer.unref();
-    this.#rounds.add(timer);
+    this.#rounds.set(timer, round);
   }
 
   /**
    * Terminates the sockets still silent since this round's ping (a closed one was answered by its close). A socket
    * that answered and was pinged again by a later round is that round's to judge, a full timeout after its ping.
    */
-  #judge(pinged: readonly Tracked[], round: number): void {
-    for (const ws of pinged) {
-      if (ws[AWAITING] !== round) continue;
+  #judge({ id, sockets, onTimeouts }: Round): void {
+    for (let i = 0; i < sockets.length; i++) {
+      const ws = sockets[i] as Tracked;
+      if (ws[AWAITING] !== id) continue;
       ws[AWAITING] = 0;
-      if (ws.isPaused || answered(ws)) continue;
-      ws[ON_TIMEOUT]();
+      if (ws.readyState === ws.CLOSED || ws.isPaused || answered(ws)) continue;
+      (onTimeouts[i] as () => void)();
       ws.terminate();
     }
   }

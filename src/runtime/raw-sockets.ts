@@ -14,9 +14,9 @@ import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js
 /** Takes on a socket handed out as it is, at `path`: its errors are its own, and the server closes, pings and budgets it. */
 export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string): void {
   ws.on("error", ignoreError);
-  core.fetchSockets.add(ws);
+  // The heartbeat pings the raw sockets from this map, and logs a silent one's path.
+  core.fetchSockets.set(ws, heartbeatTimeoutLog(core.logger, { path }));
   ws.once("close", () => core.fetchSockets.delete(ws));
-  core.heartbeat.track(ws, heartbeatTimeoutLog(core.logger, { path }));
   underSendBudget(ws, core.sendBudget, (limit) =>
     core.logger.warn("socket.send_buffer_full", { code: "ERR_SEND_BUFFER_FULL", path, bufferedAmount: ws.bufferedAmount, limit }),
   );

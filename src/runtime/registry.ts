@@ -134,6 +134,11 @@ export class RoomRegistry {
     return [...this.#rooms.values()];
   }
 
+  /** The live rooms, without a copy (the heartbeat walks them every round). */
+  rooms(): IterableIterator<LiveRoom> {
+    return this.#rooms.values();
+  }
+
   /**
    * Called by rooms whenever they may be idle: (re)arms the unload timer, or unloads at once a room whose party
    * keeps nothing in memory (a request for a document that does not exist must not leave a live room behind).

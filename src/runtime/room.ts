@@ -25,6 +25,7 @@ import { InputGate } from "./input-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
+import { WebSocket } from "./ws.js";
 
 export interface RoomDeps {
   party: string;
@@ -102,6 +103,16 @@ export class LiveRoom implements ConnectionOwner {
   /** The party asked to be unloaded as soon as nothing holds the room (see `DocumentStorage.unloadWhenIdle`). */
   get unloadsWhenIdle(): boolean {
     return this.#unloadWhenIdle;
+  }
+
+  /**
+   * Calls `visit` with the network socket of every connection it accepted (joined or still starting), for the
+   * heartbeat. In-process connections (local-socket.ts) are left out: the client socket they share is pinged itself.
+   */
+  visitSockets(visit: (ws: WsSocket, onTimeout: () => void) => void): void {
+    for (const accepted of [this.connections.values(), this.#starting.values()]) {
+      for (const { ws } of accepted) if (ws instanceof WebSocket) visit(ws, this.heartbeatTimedOut);
+    }
   }
 
   /** No connection, nothing in flight, no pending alarm: the registry may unload it. */

@@ -141,7 +141,7 @@ class Server implements YpartyServer, ServerCore {
   readonly sendBudget: SendBudget;
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
-  readonly fetchSockets = new Set<WsSocket>();
+  readonly fetchSockets = new Map<WsSocket, () => void>();
   readonly listsRooms: boolean;
   readonly durability: Durability;
   readonly documentLimits: Readonly<Record<string, number>>;
@@ -186,7 +186,10 @@ class Server implements YpartyServer, ServerCore {
       () => this.limits,
       this.placement,
     );
-    this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs);
+    this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs, (visit) => {
+      for (const room of this.registry.rooms()) room.visitSockets(visit);
+      for (const [ws, onTimeout] of this.fetchSockets) visit(ws, onTimeout);
+    });
     this.sendBudget = new SendBudget(this.limits);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
@@ -312,7 +315,7 @@ class Server implements YpartyServer, ServerCore {
       ws.close(CloseCode.GoingAway, "Server shutting down");
     };
     return closeSocketsWithin(
-      [...this.fetchSockets].map((ws) => ({ ws, close: () => close(ws) })),
+      [...this.fetchSockets.keys()].map((ws) => ({ ws, close: () => close(ws) })),
       this.limits.shutdownTimeoutMs,
     );
   }

@@ -23,7 +23,6 @@ import { RoomElsewhere } from "./registry.js";
 import { adoptRawSocket } from "./raw-sockets.js";
 import type { RoomConnection } from "./connection.js";
 import { isThenable } from "./guard.js";
-import type { LiveRoom } from "./room.js";
 
 /** Module-level so no listener kept per socket holds the request's scope. */
 function ignoreError(): void {}
@@ -213,7 +212,7 @@ function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, 
     core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
       try {
         const room = core.registry.roomNow(target.party, target.roomId);
-        if (room) connection = acceptWatched(core, room, ws, target);
+        if (room) connection = room.accept(ws, target.url, target.context);
         else acceptWhenReady(core, ws, target);
       } catch (error) {
         acceptFailed(core, ws, target, error);
@@ -229,14 +228,9 @@ function acceptWhenReady(core: ServerCore, ws: WsSocket, target: Target): void {
   // Frames and errors wait until the room listens.
   ws.pause();
   ws.on("error", ignoreError);
-  core.registry.withRoom(target.party, target.roomId, (room) => acceptWatched(core, room, ws, target)).catch((error) => acceptFailed(core, ws, target, error));
-}
-
-/** The room takes the socket; the heartbeat watches it from then on (a paused socket is never pinged before). */
-function acceptWatched(core: ServerCore, room: LiveRoom, ws: WsSocket, target: Target): RoomConnection | undefined {
-  const connection = room.accept(ws, target.url, target.context);
-  if (connection) core.heartbeat.track(ws, room.heartbeatTimedOut);
-  return connection;
+  core.registry
+    .withRoom(target.party, target.roomId, (room) => room.accept(ws, target.url, target.context))
+    .catch((error) => acceptFailed(core, ws, target, error));
 }
 
 function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unknown): void {

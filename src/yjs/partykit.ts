@@ -8,6 +8,7 @@ import type { Connection, Room } from "../runtime/party-types.js";
 import { handleDocumentRequest, isStored, type DocumentAccess } from "./http-api.js";
 import { resolveOptions, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
+import { attachOptions } from "./peer.js";
 import { SessionRegistry } from "./session-registry.js";
 import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
@@ -37,8 +38,8 @@ function keyOf(room: Room): { scope: object; name: string } {
   return storage ? { scope: storage.store, name: storage.name } : { scope: room, name: room.id };
 }
 
-function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
-  const { scope, name } = keyOf(room);
+/** The room's live session, or a new one with `options` (copied: the caller may reuse its object). */
+function sessionFor(room: Room, options: YPartyKitOptions, { scope, name } = keyOf(room)): DocumentSession {
   const logger = roomLogger(room);
   const { session, created } = registry.acquire(scope, name, () => {
     const { gc, policy } = resolveOptions(options);
@@ -58,7 +59,7 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
       maxDocumentBytes: storage?.maxDocumentBytes,
     });
   });
-  if (created) runsWith.set(session, options);
+  if (created) runsWith.set(session, { ...options });
   else if (!reconcile(session, options) && !warnedAboutOptions) {
     warnedAboutOptions = true;
     logger.warn("yjs.options_ignored", { room: room.id, message: "Document was previously initialized with different options. Provided options are ignored." });
@@ -68,10 +69,11 @@ function sessionFor(room: Room, options: YPartyKitOptions): DocumentSession {
 
 /** Serves `conn` from the room's document (loaded once, shared by all its connections). */
 export async function onConnect(conn: Connection, room: Room, options: YPartyKitOptions = {}): Promise<void> {
-  const session = sessionFor(room, { ...options });
-  const { scope, name } = keyOf(room);
+  const key = keyOf(room);
+  const { scope, name } = key;
+  const session = sessionFor(room, options, key);
   registry.keep(session);
-  session.attach(conn, { ack: wantsDurableAcks(conn), readOnly: options.readOnly === true });
+  session.attach(conn, attachOptions(wantsDurableAcks(conn), options.readOnly === true));
   conn.addEventListener("message", (event: MessageEvent) => session.receive(conn, event.data));
   conn.addEventListener("close", () => {
     session.detach(conn);
@@ -85,7 +87,7 @@ export async function onConnect(conn: Connection, room: Room, options: YPartyKit
 
 /** Gets or loads the room's document (y-partykit's `unstable_getYDoc`). */
 export async function unstable_getYDoc(room: Room, options: YPartyKitOptions = {}): Promise<SharedDoc> {
-  const session = sessionFor(room, { ...options });
+  const session = sessionFor(room, options);
   await session.load();
   if (session.connectionCount === 0) {
     const { scope, name } = keyOf(room);
@@ -104,7 +106,7 @@ export function onRequest(req: Request, room: Room, options: YPartyKitOptions = 
       return storage ? isStored(await storage.store.stats(storage.name)) : false;
     },
     open: async () => {
-      const session = sessionFor(room, { ...options });
+      const session = sessionFor(room, options);
       await session.load();
       return session;
     },

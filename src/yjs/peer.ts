@@ -14,10 +14,25 @@ export interface SessionConnection {
 
 export interface AttachOptions {
   /** The connection opted in to durable acks (`?yparty_ack=1`). */
-  ack?: boolean;
+  readonly ack?: boolean;
   /** Its changes are refused (it still reads, and its awareness is relayed). */
-  readOnly?: boolean;
+  readonly readOnly?: boolean;
 }
+
+/** The four ways to attach, made once: a connect allocates no options object. */
+const ATTACH_OPTIONS: readonly AttachOptions[] = [0, 1, 2, 3].map((bits) => Object.freeze({ ack: (bits & 1) !== 0, readOnly: (bits & 2) !== 0 }));
+
+/** The shared options object for `ack` and `readOnly`. */
+export function attachOptions(ack: boolean, readOnly = false): AttachOptions {
+  return ATTACH_OPTIONS[(ack ? 1 : 0) | (readOnly ? 2 : 0)] as AttachOptions;
+}
+
+// A peer's yes/no facts share one number: every connection keeps a Peer, and five boolean fields cost 40 bytes.
+const WANTS_ACKS = 1;
+const READ_ONLY = 2;
+const TOLD_READ_ONLY = 4;
+const CLOSED = 8;
+const REFUSED = 16;
 
 export class Peer {
   #chunks: ChunkedFrameReader | undefined;
@@ -26,27 +41,45 @@ export class Peer {
   /** Sync step 2 / update messages received on this connection. */
   received = 0;
   #acked = 0;
-  toldReadOnly = false;
-  closed = false;
-  /** A frame of it was refused: nothing it sent after that frame is applied (it may have left before, too). */
-  refused = false;
-
-  readonly wantsAcks: boolean;
-  readonly readOnly: boolean;
+  #flags: number;
 
   constructor(
     readonly conn: SessionConnection,
     options: AttachOptions,
-    /** Largest frame its chunked batches may reassemble to (`maxBatchBytes`). */
-    private readonly maxBatchBytes: number,
   ) {
-    this.wantsAcks = options.ack === true;
-    this.readOnly = options.readOnly === true;
+    this.#flags = (options.ack === true ? WANTS_ACKS : 0) | (options.readOnly === true ? READ_ONLY : 0);
   }
 
-  /** Its y-partykit chunked-frame reader, made when the first batch marker arrives. */
-  get chunks(): ChunkedFrameReader {
-    return (this.#chunks ??= new ChunkedFrameReader(this.maxBatchBytes));
+  get wantsAcks(): boolean {
+    return (this.#flags & WANTS_ACKS) !== 0;
+  }
+  get readOnly(): boolean {
+    return (this.#flags & READ_ONLY) !== 0;
+  }
+  /** It was told (once) that its changes are refused. */
+  get toldReadOnly(): boolean {
+    return (this.#flags & TOLD_READ_ONLY) !== 0;
+  }
+  set toldReadOnly(_value: true) {
+    this.#flags |= TOLD_READ_ONLY;
+  }
+  get closed(): boolean {
+    return (this.#flags & CLOSED) !== 0;
+  }
+  set closed(_value: true) {
+    this.#flags |= CLOSED;
+  }
+  /** A frame of it was refused: nothing it sent after that frame is applied (it may have left before, too). */
+  get refused(): boolean {
+    return (this.#flags & REFUSED) !== 0;
+  }
+  set refused(_value: true) {
+    this.#flags |= REFUSED;
+  }
+
+  /** Its y-partykit chunked-frame reader, made when the first batch marker arrives (batches reassemble to at most `maxBatchBytes`). */
+  chunks(maxBatchBytes: number): ChunkedFrameReader {
+    return (this.#chunks ??= new ChunkedFrameReader(maxBatchBytes));
   }
   /** Whether this connection has sent a batch marker (its binary frames then go through the reader). */
   get inBatch(): boolean {

@@ -29,10 +29,16 @@ export function yjsLimits(room: Room): YjsLimits {
   return resolveYjsLimits(tryDocumentStorage(room)?.documentLimits);
 }
 
-/** Whether the socket connected with `?yparty_ack=1`. */
+/**
+ * Whether the socket connected with `?yparty_ack=1`. Asked on every connect: a URL whose query cannot hold the
+ * parameter (it names no `yparty_ack` and has no percent-escape that could spell it) is not parsed.
+ */
 export function wantsDurableAcks(conn: Connection): boolean {
+  const uri = conn.uri;
+  const query = uri.indexOf("?");
+  if (query < 0 || (!uri.includes(ACK_PARAM, query) && !uri.includes("%", query))) return false;
   try {
-    return new URL(conn.uri, "http://localhost").searchParams.get(ACK_PARAM) === "1";
+    return new URL(uri, "http://localhost").searchParams.get(ACK_PARAM) === "1";
   } catch {
     return false;
   }

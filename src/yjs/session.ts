@@ -294,7 +294,7 @@ export class DocumentSession {
     }
     if (this.#peers.has(conn)) return;
     this.#flush(); // its greeting must reflect every update received before it
-    const peer = new Peer(conn, options, this.#yjsLimits.maxBatchBytes);
+    const peer = new Peer(conn, options);
     this.#peers.set(conn, peer);
     if (this.#state === "ready") this.#greet(peer);
   }
@@ -341,10 +341,10 @@ export class DocumentSession {
     let custom: string | null = null;
     try {
       if (typeof frame !== "string") {
-        const whole = peer.inBatch ? peer.chunks.binary(frame) : frame;
+        const whole = peer.inBatch ? peer.chunks(this.#yjsLimits.maxBatchBytes).binary(frame) : frame;
         if (whole) this.#handleFrame(peer, whole);
       } else if (isBatchMarker(frame)) {
-        const whole = peer.chunks.marker(frame);
+        const whole = peer.chunks(this.#yjsLimits.maxBatchBytes).marker(frame);
         if (whole) this.#handleFrame(peer, whole);
       } else {
         this.#flush(); // a custom message's handler may read the document

@@ -18,6 +18,7 @@ import { MAX_AWARENESS_IDS_PER_CONNECTION } from "./defaults.js";
 import { handleDocumentRequest, isStored } from "./http-api.js";
 import { resolvePolicy, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
+import { attachOptions } from "./peer.js";
 import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
 
@@ -38,6 +39,7 @@ export interface YServerCallbackOptions {
 const savingDocument = new AsyncLocalStorage<SharedDoc>();
 
 const SENDABLE_STATES = new Set([0, 1]); // CONNECTING, OPEN
+const ignore = (): void => {};
 
 export class YServer implements Party.Server {
   /** How `onSave` is debounced (y-partyserver). */
@@ -119,11 +121,16 @@ export class YServer implements Party.Server {
 
   onStart(): void | Promise<void> {}
 
-  async onConnect(connection: Party.Connection, _ctx: Party.ConnectionContext): Promise<void> {
+  /**
+   * Attaches the connection; a loaded document greets it at once and nothing is returned (no promise for the
+   * runtime to wait on). While the document loads, the returned promise settles once it is loaded and the
+   * connection greeted (a failed load has already closed the waiting connections with 1013 and logged why).
+   */
+  onConnect(connection: Party.Connection, _ctx: Party.ConnectionContext): void | Promise<void> {
     const session = this.#current();
-    session.attach(connection, { ack: wantsDurableAcks(connection) });
-    // A failed load has already closed the waiting connections with 1013 and logged why.
-    await session.load(this.#lastStop).catch(() => {});
+    session.attach(connection, attachOptions(wantsDurableAcks(connection)));
+    if (session.state === "ready") return;
+    return session.load(this.#lastStop).catch(ignore);
   }
 
   onMessage(message: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): void {

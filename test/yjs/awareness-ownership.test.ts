@@ -21,7 +21,7 @@ const collectGarbage = runInNewContext("gc") as () => void;
 
 /** Server code that writes presence of its own (y-partykit style, through the document's Awareness). */
 class Narrator extends YServer {
-  override onConnect(connection: Party.Connection, ctx: Party.ConnectionContext): Promise<void> {
+  override onConnect(connection: Party.Connection, ctx: Party.ConnectionContext): void | Promise<void> {
     this.document.awareness.setLocalState({ role: "server" });
     return super.onConnect(connection, ctx);
   }
