@@ -10,6 +10,7 @@ import type { Connection } from "./party-types.js";
 import { LargestFrame } from "./largest-frame.js";
 import { FRAGMENT_BYTES, PacedSender } from "./paced-sender.js";
 import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
+import { tcpSocketOf } from "./ws.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
@@ -52,9 +53,9 @@ function onSocketError(this: OwnedSocket, error: Error): void {
   connection.owner.socketFailed(connection, error);
 }
 
-/** Its TCP socket, when it holds writes back to write them together (`cork`; `ws` keeps the socket as `_socket`). */
+/** Its TCP socket, when it holds writes back to write them together (`cork`). */
 function corkedSocket(ws: WsSocket): Duplex | undefined {
-  const socket = (ws as unknown as { _socket?: Duplex | null })._socket;
+  const socket = tcpSocketOf(ws);
   return socket && socket.writableCorked > 0 ? socket : undefined;
 }
 /** The most a corked first write holds back (the upgrade's answer and a greeting are a few hundred bytes). */

@@ -9,9 +9,9 @@
  * any other bytes the client sent since (its TCP socket's `bytesRead`, noted at the ping), so no listener per
  * frame, pong or close is needed either.
  */
-import type { Socket } from "node:net";
 import type { WebSocket as WsSocket } from "ws";
 import type { Logger } from "./log.js";
+import { tcpSocketOf } from "./ws.js";
 
 /** The round whose ping the socket has not answered yet (0 or absent: none). A round judges only its own pings. */
 const AWAITING = Symbol("yparty.heartbeat.awaiting");
@@ -23,8 +23,8 @@ type Tracked = WsSocket & { [AWAITING]?: number; [READ_AT_PING]?: number };
 /** Calls `visit` for every socket to watch, with what to call just before it is terminated for its silence. */
 export type WatchedSockets = (visit: (ws: WsSocket, onTimeout: () => void) => void) => void;
 
-/** Bytes read from the client so far (`ws` keeps its TCP socket as `_socket`). */
-const bytesRead = (ws: WsSocket): number => (ws as unknown as { _socket: Socket | null })._socket?.bytesRead ?? 0;
+/** Bytes read from the client so far. */
+const bytesRead = (ws: WsSocket): number => tcpSocketOf(ws)?.bytesRead ?? 0;
 /** The client sent something (a pong, a frame) since its last ping. */
 const answered = (ws: Tracked): boolean => bytesRead(ws) > (ws[READ_AT_PING] ?? 0);
 

@@ -10,6 +10,7 @@ import { LargestFrame } from "./largest-frame.js";
 import type { ServerCore } from "./core.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js";
+import { ignoreError } from "./ws.js";
 
 /** Takes on a socket handed out as it is, at `path`: its errors are its own, and the server closes, pings and budgets it. */
 export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string): void {
@@ -21,9 +22,6 @@ export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string): vo
     core.logger.warn("socket.send_buffer_full", { code: "ERR_SEND_BUFFER_FULL", path, bufferedAmount: ws.bufferedAmount, limit }),
   );
 }
-
-/** Module-level so no listener kept per socket holds the caller's scope. */
-function ignoreError(): void {}
 
 function underSendBudget(ws: WsSocket, budget: SendBudget, onFull: (limit: SendBufferLimit) => void): void {
   const largestFrame = new LargestFrame();

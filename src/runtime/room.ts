@@ -25,7 +25,7 @@ import { InputGate } from "./input-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
-import { WebSocket } from "./ws.js";
+import { WebSocket, ignoreError } from "./ws.js";
 
 export interface RoomDeps {
   party: string;
@@ -50,9 +50,6 @@ export interface RoomDeps {
 
 /** What a party without `getConnectionTags` tags a connection with (besides its id). */
 const NO_USER_TAGS: readonly string[] = [];
-
-/** Module-level so no listener kept per socket holds the room's scope. */
-function ignoreError(): void {}
 
 export class LiveRoom implements ConnectionOwner {
   readonly party: string;

@@ -12,7 +12,7 @@ import type { ServerCore } from "./core.js";
 import { CloseCode } from "../protocol/index.js";
 import { RuntimeError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { lazyConnectionContext, writeRawStatus } from "./http-bridge.js";
-import { callUser } from "./guard.js";
+import { callUser, isThenable } from "./guard.js";
 import type { PartyDefinition } from "./party-module.js";
 import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
@@ -22,10 +22,7 @@ import { acceptMountedSocket } from "./socket-mounts.js";
 import { RoomElsewhere } from "./registry.js";
 import { adoptRawSocket } from "./raw-sockets.js";
 import type { RoomConnection } from "./connection.js";
-import { isThenable } from "./guard.js";
-
-/** Module-level so no listener kept per socket holds the request's scope. */
-function ignoreError(): void {}
+import { ignoreError } from "./ws.js";
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   // Until `ws` owns the socket, a client reset must not become an unhandled 'error'.
