@@ -168,7 +168,7 @@ describe("GroupCommitter (cross-document group commit)", () => {
     const b = new NamedWriter("b");
     await Promise.all([committer.enqueue(a, job("a1"), LAZY), committer.enqueue(b, job("b1"), LAZY)]);
     const lazy = committer.enqueue(a, job("a2"), LAZY); // waits for the interval: b wrote in the last batch
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setImmediate(resolve)); // the drain is in its wait for the interval by then
     expect(commits).toHaveLength(1);
     await withTimeout(Promise.all([lazy, committer.enqueue(b, job("b2"))]), 1_000, "the waiting batch committed");
     expect(commits.map((c) => c.ops)).toEqual([
@@ -183,7 +183,7 @@ describe("GroupCommitter (cross-document group commit)", () => {
     const b = new NamedWriter("b");
     await Promise.all([committer.enqueue(a, job("a1"), LAZY), committer.enqueue(b, job("b1"), LAZY)]);
     const lazy = committer.add(a, "a2", joined, LAZY);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setImmediate(resolve)); // the drain is in its wait for the interval by then
     await withTimeout(Promise.all([lazy, committer.add(a, "a3", joined)]), 1_000, "the run committed");
     expect(commits.map((c) => c.ops)).toEqual([
       ["a1", "a:sealed", "b1", "b:sealed"],
