@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Entry name (dist/server/<name>.js) → the file tsc emitted. src/cli/bundle/modules.ts and package.json name them too. */
-export const SERVER_ENTRIES = {
+const SERVER_ENTRIES = {
   cli: "dist/src/cli/main.js",
   runtime: "dist/src/runtime/index.js",
   yjs: "dist/src/yjs/index.js",
