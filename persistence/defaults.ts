@@ -19,14 +19,13 @@ export const defaults = {
    * Least time between the starts of two commits while several documents write lazy appends (`AppendOptions.lazy`:
    * durability "fast", where the others have the change already and only durable acks wait; persistence/group-commit.ts).
    * While only such writes wait, the next batch waits until this long after the last one began, so other documents'
-   * writes join it: at the fan-out load (500 updates/s over 10 rooms) ~15 appends share a batch and its fsync instead
-   * of one, and durable acks come up to this much later (50 ms: imperceptible for a "saved" mark; 10 ms left LevelDB
-   * at 1.4–1.6× memory's fan-out CPU, 50 ms at 1.1–1.3×). Any other write (strict durability, compaction, deletion)
+   * writes join it: at the fan-out load (500 updates/s over 10 rooms) ~5 appends share a batch and its fsync instead
+   * of one, and durable acks come up to this much later. Any other write (strict durability, compaction, deletion)
    * ends the wait; a lone writer that awaits each write and an idle store commit at once. 0: natural group commit
    * only (a batch goes out as soon as the last one landed, holding what arrived meanwhile). Figures:
    * docs/benchmarks.md (issue 13, fourth session).
    */
-  commitIntervalMs: 50,
+  commitIntervalMs: 10,
   /**
    * Logs longer than this are merged for loading through a Y.Doc rather than `Y.mergeUpdates`, whose cost grows with
    * the square of the number of updates.
