@@ -52,39 +52,41 @@ async function sizesByType(file: string): Promise<Map<string, { bytes: number; c
   return sizes;
 }
 
+/** Polls `look` until it returns a value (the child writes its files in its own time), or fails after the timeout. */
+async function pollFor<T>(what: string, look: () => Promise<T | undefined>): Promise<T> {
+  const deadline = performance.now() + SNAPSHOT_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    await pause(SNAPSHOT_POLL_MS);
+    const found = await look();
+    if (found !== undefined) return found;
+  }
+  throw new BenchError("ERR_TIMEOUT", `no ${what} within ${SNAPSHOT_TIMEOUT_MS} ms`);
+}
+
 /** Signals the child to write a heap snapshot into `dir` and returns the new file once it is complete. */
 async function snapshot(pid: number, dir: string, before: Set<string>): Promise<string> {
   process.kill(pid, "SIGUSR2");
-  const deadline = performance.now() + SNAPSHOT_TIMEOUT_MS;
   let lastSize = -1;
-  while (performance.now() < deadline) {
-    await pause(SNAPSHOT_POLL_MS);
+  return pollFor("complete heap snapshot", async () => {
     const file = (await readdir(dir)).find((name) => name.endsWith(".heapsnapshot") && !before.has(name));
-    if (!file) continue;
+    if (!file) return undefined;
     // The file appears before it is complete: done once its size stops changing.
     const { size } = await stat(join(dir, file));
-    if (size > 0 && size === lastSize) {
-      before.add(file);
-      return join(dir, file);
-    }
+    const complete = size > 0 && size === lastSize;
     lastSize = size;
-  }
-  throw new BenchError("ERR_TIMEOUT", `no complete heap snapshot within ${SNAPSHOT_TIMEOUT_MS} ms`);
+    if (!complete) return undefined;
+    before.add(file);
+    return join(dir, file);
+  });
 }
 
 /** Asks the child's allocation probe for the bytes allocated since its first signal (and stops it). */
 async function allocatedBytes(pid: number): Promise<number> {
   const file = join(dir, `alloc-${pid}.json`);
   process.kill(pid, "SIGWINCH");
-  const deadline = performance.now() + SNAPSHOT_TIMEOUT_MS;
-  while (performance.now() < deadline) {
-    await pause(SNAPSHOT_POLL_MS);
-    const written = await readFile(file, "utf8").catch(() => undefined);
-    if (written === undefined) continue;
-    await rm(file, { force: true });
-    return (JSON.parse(written) as { bytes: number }).bytes;
-  }
-  throw new BenchError("ERR_TIMEOUT", `no allocation count within ${SNAPSHOT_TIMEOUT_MS} ms`);
+  const written = await pollFor("allocation count", () => readFile(file, "utf8").catch(() => undefined));
+  await rm(file, { force: true });
+  return (JSON.parse(written) as { bytes: number }).bytes;
 }
 
 const id = (process.argv[2] ?? "yparty-memory") as ServerId;
