@@ -11,6 +11,7 @@ import { LargestFrame } from "./largest-frame.js";
 import { FRAGMENT_BYTES, PacedSender } from "./paced-sender.js";
 import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
+import { DIRECT_FRAME_MAX_BYTES, writeDirectFrame } from "./direct-frame.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
@@ -206,7 +207,7 @@ export class RoomConnection implements BufferHolder {
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
     if (this.#paced?.busy || (typeof data !== "string" && bytes > FRAGMENT_BYTES)) {
       (this.#paced ??= new PacedSender(this.ws)).send(typeof data === "string" ? data : toBytes(data), bytes);
-    } else {
+    } else if (bytes > DIRECT_FRAME_MAX_BYTES || !writeDirectFrame(this.ws, data, bytes)) {
       this.ws.send(data);
     }
     let buffered = this.bufferedAmount;

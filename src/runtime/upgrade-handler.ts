@@ -23,6 +23,7 @@ import { RoomElsewhere } from "./registry.js";
 import { adoptRawSocket } from "./raw-sockets.js";
 import type { RoomConnection } from "./connection.js";
 import { ignoreError } from "./ws.js";
+import { upgradeSocket } from "./handshake.js";
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   // Until `ws` owns the socket, a client reset must not become an unhandled 'error'.
@@ -206,7 +207,7 @@ function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, 
   let connection: RoomConnection | undefined;
   socket.cork();
   try {
-    core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+    upgradeSocket(core.wss, req, socket, head, (ws: WsSocket) => {
       try {
         const room = core.registry.roomNow(target.party, target.roomId);
         if (room) connection = room.accept(ws, target.url, target.context);
