@@ -26,14 +26,16 @@ import { ignoreError } from "./ws.js";
 import { upgradeSocket } from "./handshake.js";
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  // Until `ws` owns the socket, a client reset must not become an unhandled 'error'.
-  socket.on("error", ignoreError);
   let outcome: Refusal | Promise<Refusal>;
   try {
     outcome = upgrade(core, req, socket, head);
   } catch (error) {
     outcome = upgradeFailed(core, req, error);
   }
+  // Handed on in this turn (a connect to a running room): its new owner (`ws`) listens for its errors, and a socket
+  // emits none synchronously. Otherwise, until `ws` owns it, a client reset must not become an unhandled 'error'.
+  if (outcome === undefined) return;
+  socket.on("error", ignoreError);
   if (isThenable(outcome)) {
     outcome.then(undefined, (error: unknown) => upgradeFailed(core, req, error)).then((refusal) => answer(core, socket, refusal));
   } else {
