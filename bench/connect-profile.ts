@@ -66,7 +66,7 @@ try {
     const startedAt = process.hrtime.bigint() / 1000n;
     const clients = await connectMany(target, connections, 50, (i) => `profile-${i % ROOMS}`);
     const connected = await threadCpu(pid);
-    if (mode === "prof") process.stdout.write(`round ${round + 1} connects: ${startedAt} ${process.hrtime.bigint() / 1000n}\n`);
+    process.stdout.write(`round ${round + 1} connects: ${startedAt} ${process.hrtime.bigint() / 1000n}\n`);
     await closeAll(clients);
     const closed = await threadCpu(pid);
     process.stdout.write(`${id} round ${round + 1}: per connect ${micros(connected, before)}; per close ${micros(closed, connected)}\n`);

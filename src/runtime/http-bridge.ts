@@ -16,10 +16,11 @@ import { RuntimeError } from "./errors.js";
  * The request's URL; a Host header or request target no request URL can carry is the client's mistake (400), not
  * ours: one that does not parse, or one with credentials (`Host: user@evil.example`), which WHATWG `Request` refuses.
  */
-export function requestUrl(req: IncomingMessage, fallbackHost: string): URL {
+export function requestUrl(req: IncomingMessage, server: { authority(): string }): URL {
   let url: URL | undefined;
   try {
-    url = new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
+    // The server's own authority only for a request without a Host header (HTTP/1.0): not made for every request.
+    url = new URL(req.url ?? "/", `http://${req.headers.host ?? server.authority()}`);
   } catch {
     // answered below
   }

@@ -1,7 +1,8 @@
 /**
  * The WebSocket handshake as a client sees it on the wire: a plain upgrade gets the 101 `ws` gives (RFC 6455's
  * accept key, no other header) with the room's first frames after it, framed as `ws` frames them; an upgrade with a
- * subprotocol, an old version, a bad key or another method is answered as `ws` answers it.
+ * subprotocol, an old version, a bad key or another method is answered as `ws` answers it. A request without a Host
+ * header is routed on the server's own authority.
  */
 import { connect as tcpConnect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -20,6 +21,9 @@ class Greeter implements Party.Server {
   onConnect(conn: Party.Connection) {
     conn.send("hi");
     conn.send(new Uint8Array([1, 2, 3]));
+  }
+  onRequest(req: Party.Request) {
+    return new Response(req.url);
   }
 }
 
@@ -97,5 +101,12 @@ describe("the WebSocket handshake", () => {
     expect(noVersion.toString("latin1")).toContain("Sec-WebSocket-Version: 13, 8");
     const post = await rawExchange(port, upgradeRequest("/party/bad?_pk=f", { ...websocketHeaders, "Content-Length": "0" }, "POST"), () => false);
     expect(statusLine(post)).toBe("HTTP/1.1 405 Method Not Allowed");
+  });
+
+  it("routes a request without a Host header (HTTP/1.0) on the server's own host and port", async () => {
+    const port = await greeterPort();
+    const answer = await rawExchange(port, "GET /party/hostless?x=1 HTTP/1.0\r\n\r\n", () => false);
+    expect(statusLine(answer)).toBe("HTTP/1.1 200 OK");
+    expect(answer.toString("utf8").split("\r\n\r\n")[1]).toBe(`http://127.0.0.1:${port}/party/hostless?x=1`);
   });
 });
