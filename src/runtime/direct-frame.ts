@@ -10,6 +10,7 @@
  * expects them (another `ws` version), the frame goes through `ws.send`.
  */
 import type { WebSocket as WsSocket } from "ws";
+import { addToFirstWrite } from "./first-write.js";
 import { tcpSocketOf } from "./ws.js";
 
 /** Payloads up to this go as one buffer (a copy; larger ones are not worth copying to save a `writev`). */
@@ -62,6 +63,6 @@ export function writeDirectFrame(ws: WsSocket, data: string | ArrayBuffer | Arra
   if (typeof data === "string") frame.write(data, header, "utf8");
   else if (ArrayBuffer.isView(data)) frame.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header);
   else frame.set(new Uint8Array(data), header);
-  socket.write(frame);
+  if (!addToFirstWrite(socket, frame)) socket.write(frame);
   return true;
 }

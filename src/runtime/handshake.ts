@@ -10,6 +10,7 @@ import * as crypto from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket, WebSocketServer } from "ws";
+import { holdFirstWrite } from "./first-write.js";
 
 /** RFC 6455's GUID, appended to the client's key before hashing. */
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -66,16 +67,17 @@ function isPlainUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Dupl
 
 /**
  * Upgrades the socket as `wss.handleUpgrade` would and calls `onSocket` with the WebSocket (synchronously, as
- * `handleUpgrade` does for a server without `verifyClient`).
+ * `handleUpgrade` does for a server without `verifyClient`). A plain upgrade's 101 is held as the socket's first
+ * write (first-write.ts): the caller releases it once the frames sent in this turn have joined it.
  */
 export function upgradeSocket(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, onSocket: (ws: WsSocket) => void): void {
   const { options } = wss as unknown as ServerState;
   if (!isPlainUpgrade(wss, req, socket)) return wss.handleUpgrade(req, socket, head, onSocket);
   const ws = new options.WebSocket(null, undefined, options) as ServerSocket;
   if (typeof ws.setSocket !== "function") return wss.handleUpgrade(req, socket, head, onSocket);
-  const key = req.headers["sec-websocket-key"] as string;
-  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
   // `setSocket` reads its options (payload cap, UTF-8 validation, synchronous events) from the server's, as `ws` does.
   ws.setSocket(socket, head, options);
+  const key = req.headers["sec-websocket-key"] as string;
+  holdFirstWrite(socket, `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
   onSocket(ws);
 }

@@ -24,6 +24,7 @@ import { adoptRawSocket } from "./raw-sockets.js";
 import type { RoomConnection } from "./connection.js";
 import { ignoreError } from "./ws.js";
 import { upgradeSocket } from "./handshake.js";
+import { releaseFirstWrite } from "./first-write.js";
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   let outcome: Refusal | Promise<Refusal>;
@@ -201,9 +202,11 @@ function handedOff(core: ServerCore, response: Response): Target | Response {
 
 /**
  * Hands the socket to its room. The upgrade's answer (101) and what the room sends in the same turn — a running
- * room's `onConnect` up to its first await: for a Yjs room, sync step 1 and the awareness states — are written
- * together: the socket is corked meanwhile. A room that is not ready (its previous instance is unloading; in a
- * cluster, its claim) gets the socket once it is, paused until then.
+ * room's `onConnect` up to its first await: for a Yjs room, sync step 1 and the awareness states — leave in one
+ * write: a plain upgrade's 101 is held (first-write.ts) and the small frames sent meanwhile join it; what `ws` writes
+ * itself meanwhile (a close, a large frame) releases them first, into the socket, corked until the accept is over.
+ * A room that is not ready (its previous instance is unloading; in a cluster, its claim) gets the socket once it
+ * is, paused until then.
  */
 function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target): void {
   let connection: RoomConnection | undefined;
@@ -219,7 +222,8 @@ function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, 
       }
     });
   } finally {
-    socket.uncork();
+    socket.uncork(); // what was written meanwhile (a release came first) goes
+    releaseFirstWrite(); // else the 101 and the frames, as one buffer
     connection?.uncorked();
   }
 }
@@ -237,6 +241,7 @@ function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unk
   const code = codeOf(error, "ERR_INTERNAL");
   core.logger.error("upgrade.accept_failed", { code, party: target.party, room: target.roomId, error });
   if (ws.listenerCount("error") === 0) ws.on("error", ignoreError);
+  releaseFirstWrite(); // the close frame goes after the upgrade's answer
   // Lost to another node between the claim and the accept (cluster): the client's retry reaches the owner.
   ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
 }

@@ -109,4 +109,35 @@ describe("the WebSocket handshake", () => {
     expect(statusLine(answer)).toBe("HTTP/1.1 200 OK");
     expect(answer.toString("utf8").split("\r\n\r\n")[1]).toBe(`http://127.0.0.1:${port}/party/hostless?x=1`);
   });
+
+  it("keeps the 101 first when onConnect sends frames ws writes itself and closes, in the same turn", async () => {
+    const large = new Uint8Array(20 * 1024).fill(7); // past the frames the runtime writes itself
+    class Busy implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect(conn: Party.Connection) {
+        if (conn.id === "keeper") return;
+        conn.send("first");
+        conn.send(large);
+        conn.send("last");
+        conn.close(4000, "done");
+      }
+    }
+    const { wsUrl } = await startServer({ main: Busy }, { storage: "memory" });
+    // A running room: the next connect's onConnect runs in the upgrade's own turn.
+    const keeper = new WebSocket(wsUrl("/party/busy?_pk=keeper"));
+    await waitFor(new Promise((resolve) => keeper.once("open", resolve)), "the first client's open");
+    const client = new WebSocket(wsUrl("/party/busy?_pk=g"));
+    const received: Array<string | number> = [];
+    client.on("message", (data: Buffer, isBinary: boolean) => received.push(isBinary ? data.byteLength : data.toString("utf8")));
+    const closed = new Promise<number>((resolve, reject) => {
+      client.once("close", resolve);
+      client.once("error", reject);
+    });
+    try {
+      expect(await waitFor(closed, "the close")).toBe(4000);
+      expect(received).toEqual(["first", large.byteLength, "last"]);
+    } finally {
+      keeper.terminate();
+    }
+  });
 });
