@@ -11,6 +11,8 @@ import { LargestFrame } from "./largest-frame.js";
 import { FRAGMENT_BYTES, PacedSender } from "./paced-sender.js";
 import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
+import { DIRECT_FRAME_MAX_BYTES, writeDirectFrame } from "./direct-frame.js";
+import { releaseFirstWrite } from "./first-write.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
@@ -205,8 +207,10 @@ export class RoomConnection implements BufferHolder {
     if (this.ws.readyState !== READY_STATE.OPEN) return;
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
     if (this.#paced?.busy || (typeof data !== "string" && bytes > FRAGMENT_BYTES)) {
+      releaseFirstWrite(); // what `ws` writes goes after the upgrade's answer
       (this.#paced ??= new PacedSender(this.ws)).send(typeof data === "string" ? data : toBytes(data), bytes);
-    } else {
+    } else if (bytes > DIRECT_FRAME_MAX_BYTES || !writeDirectFrame(this.ws, data, bytes)) {
+      releaseFirstWrite();
       this.ws.send(data);
     }
     let buffered = this.bufferedAmount;
@@ -240,6 +244,7 @@ export class RoomConnection implements BufferHolder {
   close(code?: number, reason?: string): void {
     this.closedByServer = true;
     if (this.ws.readyState >= READY_STATE.CLOSING) return;
+    releaseFirstWrite(); // the close frame goes after the upgrade's answer
     this.ws.close(code, reason);
   }
 

@@ -16,10 +16,11 @@ import { RuntimeError } from "./errors.js";
  * The request's URL; a Host header or request target no request URL can carry is the client's mistake (400), not
  * ours: one that does not parse, or one with credentials (`Host: user@evil.example`), which WHATWG `Request` refuses.
  */
-export function requestUrl(req: IncomingMessage, fallbackHost: string): URL {
+export function requestUrl(req: IncomingMessage, server: { authority(): string }): URL {
   let url: URL | undefined;
   try {
-    url = new URL(req.url ?? "/", `http://${req.headers.host ?? fallbackHost}`);
+    // The server's own authority only for a request without a Host header (HTTP/1.0): not made for every request.
+    url = new URL(req.url ?? "/", `http://${req.headers.host ?? server.authority()}`);
   } catch {
     // answered below
   }
@@ -62,14 +63,27 @@ export function toWebRequest(req: IncomingMessage, url: URL, options: { withBody
  * 0.1 ms and a few KB per connection, and most rooms never look at it. The client's address (see client-address.ts,
  * `trustedProxies`; `null` leaves the headers as sent) is read from the socket then too: a `getpeername` call and an
  * object kept on the socket for as long as it lives, which a connection whose context nobody reads does without.
+ * A class, not an object literal with a getter: the literal costs a closure and an accessor pair per connect.
  */
+class LazyConnectionContext {
+  readonly #req: IncomingMessage;
+  readonly #url: URL;
+  readonly #trustedProxies: number | null;
+  #request: Request | undefined;
+  constructor(req: IncomingMessage, url: URL, trustedProxies: number | null) {
+    this.#req = req;
+    this.#url = url;
+    this.#trustedProxies = trustedProxies;
+  }
+  get request(): Request {
+    const req = this.#req;
+    const proxies = this.#trustedProxies;
+    return (this.#request ??= toWebRequest(req, this.#url, { withBody: false, clientAddress: proxies === null ? null : clientAddress(req, proxies) }));
+  }
+}
+
 export function lazyConnectionContext(req: IncomingMessage, url: URL, trustedProxies: number | null): { readonly request: Request } {
-  let request: Request | undefined;
-  return {
-    get request() {
-      return (request ??= toWebRequest(req, url, { withBody: false, clientAddress: trustedProxies === null ? null : clientAddress(req, trustedProxies) }));
-    },
-  };
+  return new LazyConnectionContext(req, url, trustedProxies);
 }
 
 export async function writeWebResponse(res: ServerResponse, response: Response, options: { close?: boolean } = {}): Promise<void> {

@@ -195,7 +195,7 @@ export const isRouted = (value: Routed | Response): value is Routed => "route" i
 
 export function routeRequest(core: ServerCore, req: IncomingMessage): Routed | Response {
   try {
-    const url = requestUrl(req, core.authority());
+    const url = requestUrl(req, core);
     return { url, route: routeOf(url.pathname, core.limits.maxRoomIdLength) };
   } catch (error) {
     if (error instanceof RuntimeError) return errorResponse(error.code, error.message, error.status);

@@ -26,6 +26,7 @@ import { Inbox, binaryFrame, type Frame } from "./inbox.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 import { WebSocket, ignoreError } from "./ws.js";
+import { releaseFirstWrite } from "./first-write.js";
 
 export interface RoomDeps {
   party: string;
@@ -154,6 +155,7 @@ export class LiveRoom implements ConnectionOwner {
     if (this.connections.size + this.#starting.size >= this.deps.limits.maxConnectionsPerRoom) {
       ws.on("error", ignoreError); // no connection listens to it
       ws.resume(); // read the client's answer to the close
+      releaseFirstWrite(); // the close frame goes after the upgrade's answer
       ws.close(CloseCode.TryAgainLater, "Room is full; try again later");
       return undefined;
     }

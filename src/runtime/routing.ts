@@ -49,6 +49,7 @@ function validRoomId(segment: string, maxLength: number): string {
 }
 
 function decodeSegment(segment: string, what: string): string {
+  if (!segment.includes("%")) return segment; // nothing to decode (most ids): no call into the decoder
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -23,16 +23,20 @@ import { RoomElsewhere } from "./registry.js";
 import { adoptRawSocket } from "./raw-sockets.js";
 import type { RoomConnection } from "./connection.js";
 import { ignoreError } from "./ws.js";
+import { upgradeSocket } from "./handshake.js";
+import { releaseFirstWrite } from "./first-write.js";
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  // Until `ws` owns the socket, a client reset must not become an unhandled 'error'.
-  socket.on("error", ignoreError);
   let outcome: Refusal | Promise<Refusal>;
   try {
     outcome = upgrade(core, req, socket, head);
   } catch (error) {
     outcome = upgradeFailed(core, req, error);
   }
+  // Handed on in this turn (a connect to a running room): its new owner (`ws`) listens for its errors, and a socket
+  // emits none synchronously. Otherwise, until `ws` owns it, a client reset must not become an unhandled 'error'.
+  if (outcome === undefined) return;
+  socket.on("error", ignoreError);
   if (isThenable(outcome)) {
     outcome.then(undefined, (error: unknown) => upgradeFailed(core, req, error)).then((refusal) => answer(core, socket, refusal));
   } else {
@@ -198,15 +202,17 @@ function handedOff(core: ServerCore, response: Response): Target | Response {
 
 /**
  * Hands the socket to its room. The upgrade's answer (101) and what the room sends in the same turn — a running
- * room's `onConnect` up to its first await: for a Yjs room, sync step 1 and the awareness states — are written
- * together: the socket is corked meanwhile. A room that is not ready (its previous instance is unloading; in a
- * cluster, its claim) gets the socket once it is, paused until then.
+ * room's `onConnect` up to its first await: for a Yjs room, sync step 1 and the awareness states — leave in one
+ * write: a plain upgrade's 101 is held (first-write.ts) and the small frames sent meanwhile join it; what `ws` writes
+ * itself meanwhile (a close, a large frame) releases them first, into the socket, corked until the accept is over.
+ * A room that is not ready (its previous instance is unloading; in a cluster, its claim) gets the socket once it
+ * is, paused until then.
  */
 function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target): void {
   let connection: RoomConnection | undefined;
   socket.cork();
   try {
-    core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+    upgradeSocket(core.wss, req, socket, head, (ws: WsSocket) => {
       try {
         const room = core.registry.roomNow(target.party, target.roomId);
         if (room) connection = room.accept(ws, target.url, target.context);
@@ -216,7 +222,8 @@ function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, 
       }
     });
   } finally {
-    socket.uncork();
+    socket.uncork(); // what was written meanwhile (a release came first) goes
+    releaseFirstWrite(); // else the 101 and the frames, as one buffer
     connection?.uncorked();
   }
 }
@@ -234,6 +241,7 @@ function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unk
   const code = codeOf(error, "ERR_INTERNAL");
   core.logger.error("upgrade.accept_failed", { code, party: target.party, room: target.roomId, error });
   if (ws.listenerCount("error") === 0) ws.on("error", ignoreError);
+  releaseFirstWrite(); // the close frame goes after the upgrade's answer
   // Lost to another node between the claim and the accept (cluster): the client's retry reaches the owner.
   ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
 }

@@ -1,0 +1,78 @@
+/**
+ * `node --import tsx bench/connect-profile.ts [server-id] [connects] [rounds] [mode] [profile-dir]`: what connect
+ * storms cost a fresh server child, round by round (100 rooms warmed first; each round connects N clients, 50 in
+ * flight, then closes them): CPU per connect and per close, split into the main thread (and its time in the kernel) and the others (V8's
+ * compiler and GC helpers). The first round carries the warm-up (code compiled and optimised, the young generation
+ * grown), as the bench's idle scenario does. `mode`: `tsx` runs the child as the bench does (default), `bundle` as
+ * `heap-per-connection.ts` does, `prof` bundled with `--cpu-prof` into `profile-dir` (default bench/results/connect-profile.tmp; for `bench/profile-summary.ts`;
+ * `--cpu-prof` timestamps of each round's connects are printed for `bench/profile-window.ts`), or flags of one's own
+ * ("--flag --other").
+ */
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { closeAll, connectMany } from "./client/pool.js";
+import { serverById, type ServerId } from "./servers/catalog.js";
+import { setProfileFlags, startTarget } from "./target.js";
+
+const ROOMS = 100;
+const TICKS_PER_SECOND = 100;
+const id = (process.argv[2] ?? "yparty-memory") as ServerId;
+const connections = Number(process.argv[3] ?? 2000);
+const rounds = Number(process.argv[4] ?? 3);
+const mode = process.argv[5] ?? "tsx";
+const dir = resolve(process.argv[6] ?? "bench/results/connect-profile.tmp", id);
+if (mode === "prof") {
+  await mkdir(dir, { recursive: true });
+  setProfileFlags(() => ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+} else if (mode === "bundle") {
+  setProfileFlags(() => ["--heapsnapshot-signal=SIGUSR2"]);
+} else if (mode.startsWith("--")) {
+  // Any other Node/V8 flags (space-separated), bundled: e.g. "--log-deopt --logfile=/tmp/v8.log".
+  setProfileFlags(() => mode.split(" "));
+}
+
+/** CPU seconds of the process's main thread and of its other threads. */
+async function threadCpu(pid: number): Promise<{ main: number; mainSystem: number; others: number }> {
+  let main = 0;
+  let mainSystem = 0;
+  let others = 0;
+  for (const task of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${task}/stat`, "utf8").catch(() => "");
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    if (task === String(pid)) {
+      main += seconds;
+      mainSystem += Number(fields[12]) / TICKS_PER_SECOND;
+    } else {
+      others += seconds;
+    }
+  }
+  return { main, mainSystem, others };
+}
+
+const target = await startTarget(serverById(id));
+try {
+  const pid = target.server.pid;
+  const warm = await connectMany(target, ROOMS, 50, (i) => `profile-${i % ROOMS}`);
+  type Cpu = Awaited<ReturnType<typeof threadCpu>>;
+  const micros = (after: Cpu, before: Cpu): string => {
+    const per = (seconds: number): number => Math.round((seconds * 1e6) / connections);
+    const main = `main ${per(after.main - before.main)} of which system ${per(after.mainSystem - before.mainSystem)}`;
+    return `${per(after.main - before.main + after.others - before.others)} µs (${main}, others ${per(after.others - before.others)})`;
+  };
+  for (let round = 0; round < rounds; round++) {
+    const before = await threadCpu(pid);
+    const startedAt = process.hrtime.bigint() / 1000n;
+    const clients = await connectMany(target, connections, 50, (i) => `profile-${i % ROOMS}`);
+    const connected = await threadCpu(pid);
+    process.stdout.write(`round ${round + 1} connects: ${startedAt} ${process.hrtime.bigint() / 1000n}\n`);
+    await closeAll(clients);
+    const closed = await threadCpu(pid);
+    process.stdout.write(`${id} round ${round + 1}: per connect ${micros(connected, before)}; per close ${micros(closed, connected)}\n`);
+  }
+  await closeAll(warm);
+} finally {
+  await target.stop();
+}
+if (mode === "prof") process.stdout.write(`profile in ${dir}\n`);

@@ -1,0 +1,68 @@
+/**
+ * Small frames framed here and handed to the TCP socket as one buffer, past `ws`'s `Sender`: its `send` makes two
+ * options objects, a header buffer and a two-entry list per frame, and corks the socket to write header and
+ * payload apart (a `writev`). Most frames a room sends are small (sync answers, updates, awareness), and every
+ * connect sends two of them.
+ *
+ * Only while the `Sender` has nothing of its own in progress — no queue (it queues while compressing or reading a
+ * Blob), no fragmented message begun, no permessage-deflate (yparty never negotiates it) — so the bytes on the wire
+ * are the ones `ws` would have written, in the same order. Otherwise, or when `ws`'s fields are not where this
+ * expects them (another `ws` version), the frame goes through `ws.send`.
+ */
+import type { WebSocket as WsSocket } from "ws";
+import { addToFirstWrite } from "./first-write.js";
+import { tcpSocketOf } from "./ws.js";
+
+/** Payloads up to this go as one buffer (a copy; larger ones are not worth copying to save a `writev`). */
+export const DIRECT_FRAME_MAX_BYTES = 16 * 1024;
+
+/** The `Sender` fields read here (ws/lib/sender.js). */
+interface SenderState {
+  _state?: number;
+  _firstFragment?: boolean;
+  _extensions?: Record<string, unknown>;
+}
+
+/** `Sender`'s state when it writes frames as they come (neither compressing nor reading a Blob). */
+const SENDER_IDLE = 0;
+const FIN = 0x80;
+const OPCODE_TEXT = 1;
+const OPCODE_BINARY = 2;
+/** Payload lengths up to this fit the frame's second byte; longer ones (up to 65,535) follow it in two bytes. */
+const SHORT_PAYLOAD = 125;
+const TWO_BYTE_LENGTH = 126;
+
+function senderIsIdle(ws: WsSocket): boolean {
+  const sender = (ws as unknown as { _sender?: SenderState | null })._sender;
+  return (
+    sender != null &&
+    sender._state === SENDER_IDLE &&
+    sender._firstFragment === true &&
+    sender._extensions !== undefined &&
+    !("permessage-deflate" in sender._extensions)
+  );
+}
+
+/**
+ * Writes `data` (`bytes` long, at most `DIRECT_FRAME_MAX_BYTES`) as one unmasked, final frame, text for a string,
+ * binary otherwise, if nothing in `ws` is in the way; false when the caller must send it through `ws.send`.
+ * The socket must be open.
+ */
+export function writeDirectFrame(ws: WsSocket, data: string | ArrayBuffer | ArrayBufferView, bytes: number): boolean {
+  const socket = tcpSocketOf(ws);
+  if (socket === null || !senderIsIdle(ws)) return false;
+  const header = bytes <= SHORT_PAYLOAD ? 2 : 4;
+  const frame = Buffer.allocUnsafe(header + bytes);
+  frame[0] = FIN | (typeof data === "string" ? OPCODE_TEXT : OPCODE_BINARY);
+  if (header === 2) {
+    frame[1] = bytes;
+  } else {
+    frame[1] = TWO_BYTE_LENGTH;
+    frame.writeUInt16BE(bytes, 2);
+  }
+  if (typeof data === "string") frame.write(data, header, "utf8");
+  else if (ArrayBuffer.isView(data)) frame.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header);
+  else frame.set(new Uint8Array(data), header);
+  if (!addToFirstWrite(socket, frame)) socket.write(frame);
+  return true;
+}
