@@ -242,7 +242,7 @@ export class DocumentSession {
     await compactor.start();
     if (!this.options.load) this.#size.loaded(compactor.stats.bytes);
     this.#compactor = compactor;
-    this.#log = new UpdateLog({ store, name, logger, lazy: !this.#strict, onAppended: (bytes) => compactor.noteAppended(bytes) });
+    this.#log = new UpdateLog({ store, name, logger, lazy: !this.#strict, onAppended: (bytes, entries) => compactor.noteAppended(bytes, entries) });
   }
 
   /**
