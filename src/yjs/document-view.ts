@@ -45,6 +45,9 @@ const MAX_PAST_STEPS_PER_UPDATE = 200_000;
 
 /** The references an item names, for the causal search: scratch of `#placeAmongConcurrent` (never re-entered). */
 const refs: number[] = [];
+/** The conflict rule's state, and the piece `#piece` returns: scratch of `#placeAmongConcurrent` too. */
+const conflict = new ConflictRun();
+const scratchPiece: Piece = { client: 0, first: 0, last: 0, originClient: EDGE, originClock: 0, rightClient: EDGE, rightClock: 0 };
 
 /** A neighbour: a unit (one character, one value) by ID, or `EDGE`; `null` when collected, `undefined` unknown. */
 type Neighbour = { client: number; clock: number } | null | undefined;
@@ -141,7 +144,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
    * names were not next to each other for it, and a reload could order it otherwise. `false` when that is not known.
    */
   #placeAmongConcurrent(item: NewItem, firstClient: number, firstClock: number): boolean | string {
-    const conflict = new ConflictRun(item);
+    conflict.start(item);
     const arrivals = arrivalsOf(this.doc);
     /** Per client, the lowest clock of the items between the neighbours; and the earliest arrival among them. */
     const between = new Map<number, number>();
@@ -168,19 +171,26 @@ export class YDocumentView implements DocumentView, UpdateItems {
     const knew = pastHolds(this.doc, arrivals, this, refs, between, since, this.#pastSteps);
     if (knew === undefined) return false;
     if (knew) return "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
-    const left = conflict.left;
-    const right = left === null ? this.#unit(firstClient, firstClock) : this.#right(left.client, left.clock);
+    const { goesFirst, leftClient, leftClock } = conflict;
+    const right = goesFirst ? this.#unit(firstClient, firstClock) : this.#right(leftClient, leftClock);
     if (!right) return false;
-    const rightClient = right.client;
-    const rightClock = right.clock;
-    if (left === null) this.#place(item, EDGE, 0, rightClient, rightClock);
-    else this.#place(item, left.client, left.clock, rightClient, rightClock);
+    this.#place(item, goesFirst ? EDGE : leftClient, goesFirst ? 0 : leftClock, right.client, right.clock);
     return true;
   }
 
-  /** The piece of an item from unit (`client`, `clock`) to its end, or to where `item`'s right origin or an item of the update splits it. */
+  /**
+   * The piece of an item from unit (`client`, `clock`) to its end, or to where `item`'s right origin or an item of the
+   * update splits it. One scratch object, valid until the next call.
+   */
   #piece(client: number, clock: number, item: NewItem): Piece | undefined {
-    const piece = { client, first: clock, last: clock, originClient: EDGE, originClock: 0, rightClient: EDGE, rightClock: 0 };
+    const piece = scratchPiece;
+    piece.client = client;
+    piece.first = clock;
+    piece.last = clock;
+    piece.originClient = EDGE;
+    piece.originClock = 0;
+    piece.rightClient = EDGE;
+    piece.rightClock = 0;
     if (clock < this.state(client)) {
       const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
       if (!(found instanceof Y.Item)) return undefined;
