@@ -48,6 +48,14 @@ const refs: number[] = [];
 /** The conflict rule's state, and the piece `#piece` returns: scratch of `#placeAmongConcurrent` too. */
 const conflict = new ConflictRun();
 const scratchPiece: Piece = { client: 0, first: 0, last: 0, originClient: EDGE, originClock: 0, rightClient: EDGE, rightClock: 0 };
+/** The document's item `scratchPiece` was read from (`null`: a piece of the update's items). */
+let pieceItem: Y.Item | null = null;
+
+/** Yjs's `getItem` without an ID object per lookup: the struct holding the unit (it must be in the document). */
+function itemAt(store: Y.Doc["store"], client: number, clock: number): Y.Item | Y.GC {
+  const structs = store.clients.get(client)!;
+  return structs[Y.findIndexSS(structs, clock)]!;
+}
 
 /** A neighbour: a unit (one character, one value) by ID, or `EDGE`; `null` when collected, `undefined` unknown. */
 type Neighbour = { client: number; clock: number } | null | undefined;
@@ -75,8 +83,8 @@ export class YDocumentView implements DocumentView, UpdateItems {
 
   inOrder(originClient: number, originClock: number, rightClient: number, rightClock: number): boolean {
     const { store } = this.doc;
-    const left = Y.getItem(store, Y.createID(originClient, originClock)) as Y.Item | Y.GC;
-    const right = Y.getItem(store, Y.createID(rightClient, rightClock)) as Y.Item | Y.GC;
+    const left = itemAt(store, originClient, originClock);
+    const right = itemAt(store, rightClient, rightClock);
     if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return true; // Yjs collects the item
     if (left === right) return rightClock > originClock;
     if (left.parent !== right.parent || left.parentSub !== right.parentSub) return false;
@@ -158,7 +166,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       conflict.visit(piece);
       if (!((between.get(client) ?? Number.POSITIVE_INFINITY) <= clock)) between.set(client, clock);
       since = Math.min(since, arrivals.of(client, clock));
-      const next = this.#right(client, piece.last);
+      const next = this.#rightOfPiece(piece);
       if (!next) return false;
       client = next.client;
       clock = next.clock;
@@ -191,9 +199,11 @@ export class YDocumentView implements DocumentView, UpdateItems {
     piece.originClock = 0;
     piece.rightClient = EDGE;
     piece.rightClock = 0;
+    pieceItem = null;
     if (clock < this.state(client)) {
-      const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+      const found = itemAt(this.doc.store, client, clock);
       if (!(found instanceof Y.Item)) return undefined;
+      pieceItem = found;
       piece.last = found.id.clock + found.length - 1;
       if (clock > found.id.clock) {
         piece.originClient = client;
@@ -226,6 +236,16 @@ export class YDocumentView implements DocumentView, UpdateItems {
     return piece;
   }
 
+  /**
+   * `#right` of the piece's last unit. A piece that ends its document item, with no item of the update placed yet
+   * (an editor's update has one), is followed by the item's right neighbour: no second lookup of the item.
+   */
+  #rightOfPiece(piece: Piece): Neighbour {
+    const item = pieceItem;
+    if (item === null || this.#placed !== undefined || piece.last !== item.id.clock + item.length - 1) return this.#right(piece.client, piece.last);
+    return item.right === null ? this.#unit(EDGE, 0) : this.#unit(item.right.id.client, item.right.id.clock);
+  }
+
   /** Where in `#placed` the update's placed item holding (`client`, `clock`) is, or -1. */
   #placedAt(client: number, clock: number): number {
     const placed = this.#placed ?? NONE;
@@ -248,7 +268,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
   /** The first unit of the list holding the document's unit (`client`, `clock`); `null` when not known. */
   #firstOfListOf(client: number, clock: number): Neighbour {
     if (clock >= this.state(client)) return null;
-    const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+    const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item) || !(found.parent instanceof Y.AbstractType)) return null;
     return this.#firstOf(found.parent, found.parentSub);
   }
@@ -258,7 +278,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     let type: unknown;
     if (item.parentName !== null) type = this.doc.share.get(item.parentName);
     else if (item.parentClock < this.state(item.parentClient)) {
-      const found = Y.getItem(this.doc.store, Y.createID(item.parentClient, item.parentClock)) as Y.Item | Y.GC;
+      const found = itemAt(this.doc.store, item.parentClient, item.parentClock);
       if (found instanceof Y.Item && found.content instanceof Y.ContentType) type = found.content.type;
     }
     return type instanceof Y.AbstractType ? this.#firstOf(type, item.parentSub) : null;
@@ -282,7 +302,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (placed[i] === client && placed[i + 2] === clock) return this.#unit(placed[i + 5]!, placed[i + 6]!);
     }
     if (clock >= this.state(client)) return this.#isPlaced(client, clock) ? this.#unit(client, clock + 1) : undefined;
-    const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+    const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item)) return null;
     if (clock < found.id.clock + found.length - 1) return this.#unit(client, clock + 1);
     return found.right === null ? this.#unit(EDGE, 0) : this.#unit(found.right.id.client, found.right.id.clock);
@@ -296,7 +316,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (placed[i] === client && placed[i + 1] === clock) return this.#unit(placed[i + 3]!, placed[i + 4]!);
     }
     if (clock >= this.state(client)) return this.#isPlaced(client, clock) ? this.#unit(client, clock - 1) : undefined;
-    const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+    const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item)) return null;
     if (clock > found.id.clock) return this.#unit(client, clock - 1);
     const left = found.left;
@@ -331,7 +351,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     let type: Y.AbstractType<any> | undefined;
     if (item.parentName !== null) type = this.doc.share.get(item.parentName);
     else if (item.parentClock < this.state(item.parentClient)) {
-      const found = Y.getItem(this.doc.store, Y.createID(item.parentClient, item.parentClock)) as Y.Item | Y.GC;
+      const found = itemAt(this.doc.store, item.parentClient, item.parentClock);
       if (!(found instanceof Y.Item) || !(found.content instanceof Y.ContentType)) return null;
       type = found.content.type;
     } else if (!this.#isPlaced(item.parentClient, item.parentClock)) return undefined;
