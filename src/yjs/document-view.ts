@@ -48,7 +48,7 @@ const refs: number[] = [];
 /** The conflict rule's state, and the piece `#piece` returns: scratch of `#placeAmongConcurrent` too. */
 const conflict = new ConflictRun();
 const scratchPiece: Piece = { client: 0, first: 0, last: 0, originClient: EDGE, originClock: 0, rightClient: EDGE, rightClock: 0 };
-/** The document's item `scratchPiece` was read from (`null`: a piece of the update's items). */
+/** The document's item `scratchPiece` was read from (`null`: a piece of the update's items), until `#rightOfPiece`. */
 let pieceItem: Y.Item | null = null;
 
 /** Yjs's `getItem` without an ID object per lookup: the struct holding the unit (it must be in the document). */
@@ -242,6 +242,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
    */
   #rightOfPiece(piece: Piece): Neighbour {
     const item = pieceItem;
+    pieceItem = null; // kept no longer: it would hold the room's document
     if (item === null || this.#placed !== undefined || piece.last !== item.id.clock + item.length - 1) return this.#right(piece.client, piece.last);
     return item.right === null ? this.#unit(EDGE, 0) : this.#unit(item.right.id.client, item.right.id.clock);
   }
