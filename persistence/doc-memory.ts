@@ -36,14 +36,24 @@ export class MemoryDocStore implements DocStore {
   }
 
   append(name: string, update: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError(docSubject(name), "memory"));
+    try {
+      this.appendNow(name, update);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return STORED;
+  }
+
+  appendNow(name: string, update: Uint8Array): boolean {
     const log = this.#open(name);
-    if (log.run.length === 0) {
+    const { run } = log;
+    if (run.length === 0) {
       if (this.#withRuns.size === 0) void STORED.then(this.#endRuns);
       this.#withRuns.add(log);
     }
-    log.run.push(Uint8Array.from(update)); // the caller may reuse its buffer
-    return STORED;
+    const startsEntry = run.length % defaults.maxUpdatesPerEntry === 0;
+    run.push(new Uint8Array(update)); // a copy: the caller may reuse its buffer
+    return startsEntry;
   }
 
   async compact(name: string, state?: Uint8Array): Promise<void> {

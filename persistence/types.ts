@@ -31,6 +31,12 @@ export interface DocStore {
   /** Appends one update to the document's log; resolves once it is durably written. */
   append(name: string, update: Uint8Array, options?: AppendOptions): Promise<void>;
   /**
+   * Optional, for an engine with nothing to wait for (memory): `append`, done by the time it returns (it throws the
+   * `StorageError` that `append` would reject with). Spares the caller a promise and a microtask per update. Returns
+   * whether the log's entry count grew (appends of one turn of the event loop share entries, as `append`'s do).
+   */
+  appendNow?(name: string, update: Uint8Array): boolean;
+  /**
    * Replaces the log with one snapshot. `state` defaults to the merge of what is stored. Updates appended
    * while a compaction runs are never lost.
    */

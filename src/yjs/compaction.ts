@@ -53,9 +53,9 @@ export class Compactor {
     return { ...this.#stats };
   }
 
-  /** Counts one append and starts a background merge if the policy asks for it. */
-  noteAppended(bytes: number): void {
-    this.#stats.updates++;
+  /** Counts appends (`entries` of the log, one unless told) and starts a background merge if the policy asks for it. */
+  noteAppended(bytes: number, entries = 1): void {
+    this.#stats.updates += entries;
     this.#stats.bytes += bytes;
     if (!this.#running && shouldCompactInBackground(this.options.policy, this.#stats)) void this.#compact();
   }

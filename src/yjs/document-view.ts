@@ -45,6 +45,17 @@ const MAX_PAST_STEPS_PER_UPDATE = 200_000;
 
 /** The references an item names, for the causal search: scratch of `#placeAmongConcurrent` (never re-entered). */
 const refs: number[] = [];
+/** The conflict rule's state, and the piece `#piece` returns: scratch of `#placeAmongConcurrent` too. */
+const conflict = new ConflictRun();
+const scratchPiece: Piece = { client: 0, first: 0, last: 0, originClient: EDGE, originClock: 0, rightClient: EDGE, rightClock: 0 };
+/** The document's item `scratchPiece` was read from (`null`: a piece of the update's items), until `#rightOfPiece`. */
+let pieceItem: Y.Item | null = null;
+
+/** Yjs's `getItem` without an ID object per lookup: the struct holding the unit (it must be in the document). */
+function itemAt(store: Y.Doc["store"], client: number, clock: number): Y.Item | Y.GC {
+  const structs = store.clients.get(client)!;
+  return structs[Y.findIndexSS(structs, clock)]!;
+}
 
 /** A neighbour: a unit (one character, one value) by ID, or `EDGE`; `null` when collected, `undefined` unknown. */
 type Neighbour = { client: number; clock: number } | null | undefined;
@@ -72,8 +83,8 @@ export class YDocumentView implements DocumentView, UpdateItems {
 
   inOrder(originClient: number, originClock: number, rightClient: number, rightClock: number): boolean {
     const { store } = this.doc;
-    const left = Y.getItem(store, Y.createID(originClient, originClock)) as Y.Item | Y.GC;
-    const right = Y.getItem(store, Y.createID(rightClient, rightClock)) as Y.Item | Y.GC;
+    const left = itemAt(store, originClient, originClock);
+    const right = itemAt(store, rightClient, rightClock);
     if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return true; // Yjs collects the item
     if (left === right) return rightClock > originClock;
     if (left.parent !== right.parent || left.parentSub !== right.parentSub) return false;
@@ -141,7 +152,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
    * names were not next to each other for it, and a reload could order it otherwise. `false` when that is not known.
    */
   #placeAmongConcurrent(item: NewItem, firstClient: number, firstClock: number): boolean | string {
-    const conflict = new ConflictRun(item);
+    conflict.start(item);
     const arrivals = arrivalsOf(this.doc);
     /** Per client, the lowest clock of the items between the neighbours; and the earliest arrival among them. */
     const between = new Map<number, number>();
@@ -155,7 +166,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       conflict.visit(piece);
       if (!((between.get(client) ?? Number.POSITIVE_INFINITY) <= clock)) between.set(client, clock);
       since = Math.min(since, arrivals.of(client, clock));
-      const next = this.#right(client, piece.last);
+      const next = this.#rightOfPiece(piece);
       if (!next) return false;
       client = next.client;
       clock = next.clock;
@@ -168,22 +179,31 @@ export class YDocumentView implements DocumentView, UpdateItems {
     const knew = pastHolds(this.doc, arrivals, this, refs, between, since, this.#pastSteps);
     if (knew === undefined) return false;
     if (knew) return "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
-    const left = conflict.left;
-    const right = left === null ? this.#unit(firstClient, firstClock) : this.#right(left.client, left.clock);
+    const { goesFirst, leftClient, leftClock } = conflict;
+    const right = goesFirst ? this.#unit(firstClient, firstClock) : this.#right(leftClient, leftClock);
     if (!right) return false;
-    const rightClient = right.client;
-    const rightClock = right.clock;
-    if (left === null) this.#place(item, EDGE, 0, rightClient, rightClock);
-    else this.#place(item, left.client, left.clock, rightClient, rightClock);
+    this.#place(item, goesFirst ? EDGE : leftClient, goesFirst ? 0 : leftClock, right.client, right.clock);
     return true;
   }
 
-  /** The piece of an item from unit (`client`, `clock`) to its end, or to where `item`'s right origin or an item of the update splits it. */
+  /**
+   * The piece of an item from unit (`client`, `clock`) to its end, or to where `item`'s right origin or an item of the
+   * update splits it. One scratch object, valid until the next call.
+   */
   #piece(client: number, clock: number, item: NewItem): Piece | undefined {
-    const piece = { client, first: clock, last: clock, originClient: EDGE, originClock: 0, rightClient: EDGE, rightClock: 0 };
+    const piece = scratchPiece;
+    piece.client = client;
+    piece.first = clock;
+    piece.last = clock;
+    piece.originClient = EDGE;
+    piece.originClock = 0;
+    piece.rightClient = EDGE;
+    piece.rightClock = 0;
+    pieceItem = null;
     if (clock < this.state(client)) {
-      const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+      const found = itemAt(this.doc.store, client, clock);
       if (!(found instanceof Y.Item)) return undefined;
+      pieceItem = found;
       piece.last = found.id.clock + found.length - 1;
       if (clock > found.id.clock) {
         piece.originClient = client;
@@ -216,6 +236,17 @@ export class YDocumentView implements DocumentView, UpdateItems {
     return piece;
   }
 
+  /**
+   * `#right` of the piece's last unit. A piece that ends its document item, with no item of the update placed yet
+   * (an editor's update has one), is followed by the item's right neighbour: no second lookup of the item.
+   */
+  #rightOfPiece(piece: Piece): Neighbour {
+    const item = pieceItem;
+    pieceItem = null; // kept no longer: it would hold the room's document
+    if (item === null || this.#placed !== undefined || piece.last !== item.id.clock + item.length - 1) return this.#right(piece.client, piece.last);
+    return item.right === null ? this.#unit(EDGE, 0) : this.#unit(item.right.id.client, item.right.id.clock);
+  }
+
   /** Where in `#placed` the update's placed item holding (`client`, `clock`) is, or -1. */
   #placedAt(client: number, clock: number): number {
     const placed = this.#placed ?? NONE;
@@ -238,7 +269,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
   /** The first unit of the list holding the document's unit (`client`, `clock`); `null` when not known. */
   #firstOfListOf(client: number, clock: number): Neighbour {
     if (clock >= this.state(client)) return null;
-    const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+    const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item) || !(found.parent instanceof Y.AbstractType)) return null;
     return this.#firstOf(found.parent, found.parentSub);
   }
@@ -248,7 +279,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     let type: unknown;
     if (item.parentName !== null) type = this.doc.share.get(item.parentName);
     else if (item.parentClock < this.state(item.parentClient)) {
-      const found = Y.getItem(this.doc.store, Y.createID(item.parentClient, item.parentClock)) as Y.Item | Y.GC;
+      const found = itemAt(this.doc.store, item.parentClient, item.parentClock);
       if (found instanceof Y.Item && found.content instanceof Y.ContentType) type = found.content.type;
     }
     return type instanceof Y.AbstractType ? this.#firstOf(type, item.parentSub) : null;
@@ -272,7 +303,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (placed[i] === client && placed[i + 2] === clock) return this.#unit(placed[i + 5]!, placed[i + 6]!);
     }
     if (clock >= this.state(client)) return this.#isPlaced(client, clock) ? this.#unit(client, clock + 1) : undefined;
-    const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+    const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item)) return null;
     if (clock < found.id.clock + found.length - 1) return this.#unit(client, clock + 1);
     return found.right === null ? this.#unit(EDGE, 0) : this.#unit(found.right.id.client, found.right.id.clock);
@@ -286,7 +317,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (placed[i] === client && placed[i + 1] === clock) return this.#unit(placed[i + 3]!, placed[i + 4]!);
     }
     if (clock >= this.state(client)) return this.#isPlaced(client, clock) ? this.#unit(client, clock - 1) : undefined;
-    const found = Y.getItem(this.doc.store, Y.createID(client, clock)) as Y.Item | Y.GC;
+    const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item)) return null;
     if (clock > found.id.clock) return this.#unit(client, clock - 1);
     const left = found.left;
@@ -321,7 +352,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     let type: Y.AbstractType<any> | undefined;
     if (item.parentName !== null) type = this.doc.share.get(item.parentName);
     else if (item.parentClock < this.state(item.parentClient)) {
-      const found = Y.getItem(this.doc.store, Y.createID(item.parentClient, item.parentClock)) as Y.Item | Y.GC;
+      const found = itemAt(this.doc.store, item.parentClient, item.parentClock);
       if (!(found instanceof Y.Item) || !(found.content instanceof Y.ContentType)) return null;
       type = found.content.type;
     } else if (!this.#isPlaced(item.parentClient, item.parentClock)) return undefined;

@@ -242,7 +242,7 @@ export class DocumentSession {
     await compactor.start();
     if (!this.options.load) this.#size.loaded(compactor.stats.bytes);
     this.#compactor = compactor;
-    this.#log = new UpdateLog({ store, name, logger, lazy: !this.#strict, onAppended: (bytes) => compactor.noteAppended(bytes) });
+    this.#log = new UpdateLog({ store, name, logger, lazy: !this.#strict, onAppended: (bytes, entries) => compactor.noteAppended(bytes, entries) });
   }
 
   /**
@@ -499,7 +499,7 @@ export class DocumentSession {
     if (update === undefined) return;
     const frame = this.#loneFrame !== null && transaction === this.#ownTransaction ? this.#loneFrame : updateFrame(update);
     this.#changed(update, frame, transaction);
-    this.#doc.off("update", this.#onUpdate);
+    this.#doc.muteUpdate(this.#onUpdate);
     this.#updatesOff = true;
   }
 
@@ -507,7 +507,7 @@ export class DocumentSession {
   #listenForUpdates(): void {
     if (!this.#updatesOff) return;
     this.#updatesOff = false;
-    this.#doc.on("update", this.#onUpdate);
+    this.#doc.unmuteUpdate(this.#onUpdate);
   }
 
   /** After every transaction (the room's ready): the `update` listener back on, pending state stored, a lone update sent on. */

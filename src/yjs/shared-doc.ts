@@ -21,6 +21,32 @@ export class SharedDoc extends Y.Doc {
     this.awareness.setLocalState(null);
   }
 
+  /** The `update` listeners' set while `muteUpdate` holds it aside (it held only the muted listener). */
+  #updateAside: Set<unknown> | undefined;
+
+  /**
+   * `off("update", listener)`, kept for `unmuteUpdate`: with no `update` listener left Yjs encodes nothing. lib0's
+   * `off` drops the emptied set and `on` makes a new one (a set and a map entry per transaction for a listener taken
+   * off for each); here the set is held aside and put back.
+   */
+  muteUpdate(listener: (...args: any[]) => void): void {
+    const listeners = this._observers.get("update");
+    if (listeners === undefined || !listeners.has(listener)) return;
+    if (listeners.size > 1) return void listeners.delete(listener);
+    this._observers.delete("update");
+    this.#updateAside = listeners;
+  }
+
+  /** `on("update", listener)` after `muteUpdate`. */
+  unmuteUpdate(listener: (...args: any[]) => void): void {
+    const aside = this.#updateAside;
+    this.#updateAside = undefined;
+    const listeners = this._observers.get("update");
+    if (listeners !== undefined) listeners.add(listener);
+    else if (aside !== undefined) this._observers.set("update", aside);
+    else this.on("update", listener);
+  }
+
   /**
    * lib0's `emit` (listeners copied first, then each called), without the empty map and the array it makes for an
    * event no one listens to: Yjs emits six events per transaction, most of them to no one, on every change's path.

@@ -1,7 +1,8 @@
 /**
  * Hands a room's updates to the DocStore as they are applied, and knows which are stored. The store coalesces
  * (persistence/group-commit.ts: one batch for every document's waiting appends, merged per document), so this is a
- * thin queue: each update goes to `store.append` at once. `whenDurable()` resolves once everything appended before
+ * thin queue: each update goes to `store.append` at once (to `store.appendNow` where the store has one: memory, stored
+ * before it returns, with no promise per update). `whenDurable()` resolves once everything appended before
  * the call is stored: durable acks and the HTTP API wait on it. A failed append is logged and retried with backoff
  * while the room lives (updates arriving meanwhile wait and go with the retry); nothing is dropped silently.
  */
@@ -42,8 +43,11 @@ export interface UpdateLogOptions {
    * acks wait): the store may hold them briefly so that more writes share a commit (persistence's `AppendOptions`).
    */
   lazy?: boolean;
-  /** Called after appends land with the bytes they carried (for the compaction policy): once per store batch. */
-  onAppended?(bytes: number): void;
+  /**
+   * Called after appends land with the bytes they carried and the log entries they made (for the compaction policy):
+   * once per store batch, which is one entry.
+   */
+  onAppended?(bytes: number, entries: number): void;
 }
 
 export class UpdateLog {
@@ -67,6 +71,7 @@ export class UpdateLog {
   /** Queues one applied update for appending. */
   append(update: Uint8Array): void {
     const seq = ++this.#appended;
+    if (this.#unstored.length === 0 && this.options.store.appendNow) return this.#appendNow(update, seq);
     const last = this.#unstored.at(-1);
     if (this.#retryTimer && last?.state === "held") {
       last.updates.push(update);
@@ -109,6 +114,22 @@ export class UpdateLog {
     return this.whenDurable();
   }
 
+  /**
+   * The store takes the update before it returns (memory): stored at once, with no chunk, promise or microtask, when
+   * nothing is waiting before it (order). A failure goes the way of a failed chunk: retried with the next ones.
+   */
+  #appendNow(update: Uint8Array, seq: number): void {
+    let newEntry: boolean;
+    try {
+      newEntry = this.options.store.appendNow!(this.options.name, update);
+    } catch (error) {
+      const chunk: Chunk = { updates: [update], first: seq, last: seq, state: "sending" };
+      this.#unstored.push(chunk);
+      return this.#failed(chunk, asError(error));
+    }
+    this.options.onAppended?.(update.byteLength, newEntry ? 1 : 0);
+  }
+
   /** Hands a chunk (already in `#unstored`, in its place) to the store. */
   #send(chunk: Chunk): void {
     chunk.state = "sending";
@@ -138,7 +159,7 @@ export class UpdateLog {
   readonly #reportLanded = (): void => {
     const bytes = this.#landedBytes;
     this.#landedBytes = 0;
-    this.options.onAppended?.(bytes);
+    this.options.onAppended?.(bytes, 1);
   };
 
   #failed(chunk: Chunk, error: Error): void {
