@@ -53,8 +53,8 @@ export class Compactor {
     return { ...this.#stats };
   }
 
-  /** Counts appends (`entries` of the log, one unless told) and starts a background merge if the policy asks for it. */
-  noteAppended(bytes: number, entries = 1): void {
+  /** Counts appends (`entries`: the log entries they made) and starts a background merge if the policy asks for it. */
+  noteAppended(bytes: number, entries: number): void {
     this.#stats.updates += entries;
     this.#stats.bytes += bytes;
     if (!this.#running && shouldCompactInBackground(this.options.policy, this.#stats)) void this.#compact();
