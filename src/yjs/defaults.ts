@@ -88,6 +88,15 @@ export const MAX_CLOSE_REASON_LENGTH = 120;
 /** Frames one connection may send while its room is still loading; past it the connection is closed (1013). */
 export const MAX_BACKLOG_FRAMES = 10_000;
 
+/**
+ * A document of at most this many encoded bytes goes whole with a connection's greeting (sync step 1, then a sync
+ * step 2 of everything), as y-redis sends every document: the client is synced without waiting a round trip, and its
+ * first sync step 1 needs no answer (one write less per connect). A larger one waits for the client's step 1, so a
+ * client that holds most of it (offline edits kept in IndexedDB) is not sent all of it again. 16 KiB: the greeting
+ * stays one small write with the upgrade's answer (src/runtime/first-write.ts).
+ */
+export const GREETING_WHOLE_DOCUMENT_BYTES = 16 * 1024;
+
 /** What a read-only connection is told (once) when it sends a change. */
 export const READ_ONLY_REASON = "read-only connection: changes are not applied";
 

@@ -39,6 +39,11 @@ export class DocumentSize {
     return (this.#known ?? this.#remeasure()) + this.#since;
   }
 
+  /** Whether the document is known to encode to at most `bytes` (false when its size is not known: never measures). */
+  atMost(bytes: number): boolean {
+    return this.#known !== undefined && this.#known + this.#since <= bytes;
+  }
+
   /** Throws `ERR_DOCUMENT_TOO_LARGE` when `update` could take the document past the limit; counts it otherwise. */
   admit(update: Uint8Array): void {
     const bytes = update.byteLength;

@@ -33,6 +33,7 @@ const READ_ONLY = 2;
 const TOLD_READ_ONLY = 4;
 const CLOSED = 8;
 const REFUSED = 16;
+const ANSWERED_AHEAD = 32;
 
 export class Peer {
   #chunks: ChunkedFrameReader | undefined;
@@ -75,6 +76,17 @@ export class Peer {
   }
   set refused(_value: true) {
     this.#flags |= REFUSED;
+  }
+
+  /** It was sent the whole document with its greeting: its first sync step 1 needs no answer. */
+  set answeredAhead(_value: true) {
+    this.#flags |= ANSWERED_AHEAD;
+  }
+  /** Whether its next sync step 1 was answered ahead (the greeting's whole document); true only once. */
+  takeAnsweredAhead(): boolean {
+    const ahead = (this.#flags & ANSWERED_AHEAD) !== 0;
+    this.#flags &= ~ANSWERED_AHEAD;
+    return ahead;
   }
 
   /** Its y-partykit chunked-frame reader, made when the first batch marker arrives (batches reassemble to at most `maxBatchBytes`). */

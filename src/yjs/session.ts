@@ -22,7 +22,15 @@ import { appliedExactly, applyBurst } from "./burst.js";
 import { ChangeCallback } from "./change-callback.js";
 import { DocumentSize, encodedSize } from "./document-size.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
-import { MAX_AWARENESS_IDS_PER_CONNECTION, MAX_TYPE_DEPTH, READ_ONLY_REASON, STORED_ANSWER_DRAIN_MS, YJS_LIMITS, type YjsLimits } from "./defaults.js";
+import {
+  GREETING_WHOLE_DOCUMENT_BYTES,
+  MAX_AWARENESS_IDS_PER_CONNECTION,
+  MAX_TYPE_DEPTH,
+  READ_ONLY_REASON,
+  STORED_ANSWER_DRAIN_MS,
+  YJS_LIMITS,
+  type YjsLimits,
+} from "./defaults.js";
 import { YjsError, asError } from "./errors.js";
 import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes, updateFrame } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
@@ -299,13 +307,27 @@ export class DocumentSession {
     if (this.#state === "ready") this.#greet(peer);
   }
 
-  /** What a new connection gets first: sync step 1, every awareness state the room knows, then what it sent. */
+  /**
+   * What a new connection gets first: sync step 1, a small document whole (defaults.ts,
+   * `GREETING_WHOLE_DOCUMENT_BYTES`), every awareness state the room knows, then what it sent. The whole document goes
+   * only to a connection that sent nothing yet (one whose step 1 waited for the load may have been answered already).
+   */
   #greet(peer: Peer): void {
     peer.send(this.#answers.step1());
+    if (peer.backlog === undefined && this.#isSmall()) {
+      peer.answeredAhead = true;
+      this.#whenVisible(peer, this.#answers.step2(EMPTY_STATE_VECTOR));
+    }
     if (this.#awareness.hasStates) peer.send(this.#awareness.statesFrame());
     const backlog = peer.backlog;
     peer.backlog = undefined;
     if (backlog) for (const frame of backlog) if (!peer.closed) this.#handle(peer, frame);
+  }
+
+  /** Whether the document is empty or known to be small enough to go whole with a greeting (never measures it). */
+  #isSmall(): boolean {
+    const { clients, pendingStructs, pendingDs } = this.#doc.store;
+    return (clients.size === 0 && pendingStructs === null && pendingDs === null) || this.#size.atMost(GREETING_WHOLE_DOCUMENT_BYTES);
   }
 
   /** Removes a connection and, for everyone else, the awareness states it controlled. */
@@ -367,6 +389,8 @@ export class DocumentSession {
     if (peer.refused) return; // an update of its burst was refused
     switch (message.type) {
       case "sync-step1":
+        // Everything since the greeting's whole document reached it as changes: the answer would repeat them.
+        if (peer.takeAnsweredAhead()) return;
         return this.#whenVisible(peer, this.#answers.step2(message.stateVector));
       case "awareness":
         return this.#awareness.receive(peer, message.update);

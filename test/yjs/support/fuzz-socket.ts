@@ -1,7 +1,8 @@
 /**
  * The fuzzer's inputs over real sockets and HTTP (see fuzz-engine.ts). Whether the server took an input: after
  * it, a sync step 1 probe; the answer (a sync step 2) means every frame before it was taken, a close that the
- * server refused one.
+ * server refused one. A connection starts as a client's does, with a step 1 and its one step 2 (a small document's
+ * greeting carries it whole, and that step 1 then gets no other answer).
  */
 import { decodeMessage, encodeSyncStep1 } from "../../../src/protocol/index.js";
 import { connect, type TestClient, type TestServer } from "../../helpers/server.js";
@@ -58,6 +59,9 @@ export class SocketTarget {
     this.#client = client;
     this.#answers = 0;
     this.#counted = 0;
+    // As a client does on open: a step 1, answered by one step 2 (the greeting's whole document, or the answer).
+    client.send(PROBE);
+    while (!this.#closed && this.#count(client) < 1) await Promise.race([client.nth(client.messages.length), client.closed]);
     return client;
   }
 
