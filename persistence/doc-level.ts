@@ -62,6 +62,8 @@ class DocLog implements Writer<BatchOp> {
    * of the turn of the event loop, and used only while the state is still what it was read as.
    */
   #lastRead: { entries: LogEntry[]; lastClock: number; updates: number } | null = null;
+  /** Its last run of appends (group-commit.ts `add`) and what `append` returned for it: every append of a run shares it. */
+  openRun: { landed: Promise<void>; written: Promise<void> } | null = null;
   /** Its keys, the name encoded once (every append writes both). */
   readonly updateKey: (clock: number) => Uint8Array;
   readonly #ackedKey: Uint8Array;
@@ -231,9 +233,13 @@ export class LevelDocStore implements DocStore {
   }
 
   append(name: string, update: Uint8Array, options?: AppendOptions): Promise<void> {
-    const bytes = Uint8Array.from(update); // the caller may reuse its buffer
-    // Consecutive appends of the document join one run: one merged entry in the next batch.
-    return this.#write(name, (log) => this.#committer.add(log, bytes, (run) => appendOps(log, run), options));
+    const bytes = new Uint8Array(update); // a copy: the caller may reuse its buffer
+    // Consecutive appends of the document join one run: one merged entry in the next batch, and one promise for all.
+    if (this.#closed) return Promise.reject(closedError(docSubject(name), this.options.location));
+    const log = this.#log(name);
+    const landed = this.#committer.add(log, bytes, (run) => appendOps(log, run), options);
+    if (log.openRun?.landed !== landed) log.openRun = { landed, written: this.#written(log, landed) };
+    return log.openRun.written;
   }
 
   compact(name: string, state?: Uint8Array): Promise<void> {
@@ -371,8 +377,13 @@ export class LevelDocStore implements DocStore {
   #write(name: string, queue: (log: DocLog) => Promise<void>, finishing = false): Promise<void> {
     if (this.#closed && !finishing) return Promise.reject(closedError(docSubject(name), this.options.location));
     const log = this.#log(name);
-    const written = queue(log).catch((error: unknown) => {
-      throw writeError(docSubject(name), this.options.location, error);
+    return this.#written(log, queue(log));
+  }
+
+  /** A queued write of `log`, held and tracked until it lands; its failure as a `StorageError` naming the document. */
+  #written(log: DocLog, queued: Promise<void>): Promise<void> {
+    const written = queued.catch((error: unknown) => {
+      throw writeError(docSubject(log.name), this.options.location, error);
     });
     return this.#held(log, this.#track(written));
   }

@@ -65,10 +65,10 @@ interface Waiter {
 
 interface Job<Op> {
   build: BuildOps<Op>;
-  /** One per call that queued it (a run has one per item). */
+  /** One per call that queued it (a run has one, shared by its items). */
   waiters: Waiter[];
-  /** Set for a run: its items; `open` while more may join. */
-  run?: { items: unknown[]; open: boolean };
+  /** Set for a run: its items; `open` while more may join; `landed`: what every `add` of it returns. */
+  run?: { items: unknown[]; open: boolean; landed: Promise<void> };
   /** May wait for the commit interval (see `JobOptions.lazy`); a run is lazy while all its items are. */
   lazy: boolean;
 }
@@ -104,7 +104,8 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
 
   /**
    * Queues `item` for `writer` in a run: it joins the writer's last queued job if that is a run that has not started
-   * and has room, else starts one whose `build` gets all of its items (in queue order). Resolves like `enqueue`.
+   * and has room, else starts one whose `build` gets all of its items (in queue order). Resolves like `enqueue`; the
+   * items of one run land together and get the same promise (callers may track them as one: no promise per item).
    */
   add<T>(writer: W, item: T, build: (items: T[]) => Promise<Op[]> | Op[], options?: JobOptions): Promise<void> {
     const lazy = options?.lazy === true;
@@ -116,10 +117,13 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
         last.lazy = false;
         this.#hurry();
       }
-      return new Promise<void>((resolve, reject) => last.waiters.push({ resolve, reject }));
+      return last.run.landed;
     }
-    const run = { items: [item] as unknown[], open: true };
-    return new Promise<void>((resolve, reject) => this.#push(writer, { build: () => build(run.items as T[]), waiters: [{ resolve, reject }], run, lazy }));
+    let waiter!: Waiter;
+    const landed = new Promise<void>((resolve, reject) => (waiter = { resolve, reject }));
+    const run = { items: [item] as unknown[], open: true, landed };
+    this.#push(writer, { build: () => build(run.items as T[]), waiters: [waiter], run, lazy });
+    return landed;
   }
 
   #push(writer: W, job: Job<Op>): void {

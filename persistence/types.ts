@@ -28,7 +28,11 @@ export interface AppendOptions {
 export interface DocStore {
   /** The merged state of every stored update (a Yjs update), or `null` when nothing is stored. */
   load(name: string): Promise<Uint8Array | null>;
-  /** Appends one update to the document's log; resolves once it is durably written. */
+  /**
+   * Appends one update to the document's log; resolves once it is durably written. Appends of one document that will
+   * land in one commit may get the same promise (LevelDB, PostgreSQL: a run of the group committer), so a caller can
+   * track them as one; a different promise says nothing (the same commit may still take both).
+   */
   append(name: string, update: Uint8Array, options?: AppendOptions): Promise<void>;
   /**
    * Optional, for an engine with nothing to wait for (memory): `append`, done by the time it returns (it throws the

@@ -31,6 +31,8 @@ interface Chunk {
   last: number;
   /** `held`: not handed over yet (a retry is pending); `failed`: its append failed, it goes with the retry. */
   state: "sending" | "failed" | "held";
+  /** What the store's append returned for its first update: a later append that returns the same joins this chunk. */
+  landed?: Promise<void>;
 }
 
 export interface UpdateLogOptions {
@@ -73,14 +75,29 @@ export class UpdateLog {
     const seq = ++this.#appended;
     if (this.#unstored.length === 0 && this.options.store.appendNow) return this.#appendNow(update, seq);
     const last = this.#unstored.at(-1);
-    if (this.#retryTimer && last?.state === "held") {
+    if (this.#retryTimer) {
+      // Waiting to retry: it goes with the retry, after the failed ones.
+      if (last?.state === "held") {
+        last.updates.push(update);
+        last.last = seq;
+      } else this.#unstored.push({ updates: [update], first: seq, last: seq, state: "held" });
+      return;
+    }
+    const landed = this.#store(update);
+    if (last?.state === "sending" && last.landed === landed) {
+      // The store handed back the promise of the commit the last chunk waits for (persistence's run of a document's
+      // appends): it lands with that chunk, which takes it, instead of a chunk, a `then` and two closures of its own.
       last.updates.push(update);
       last.last = seq;
       return;
     }
-    const chunk: Chunk = { updates: [update], first: seq, last: seq, state: "held" };
+    const chunk: Chunk = { updates: [update], first: seq, last: seq, state: "sending", landed };
     this.#unstored.push(chunk);
-    if (!this.#retryTimer) this.#send(chunk);
+    this.#watch(chunk, landed);
+  }
+
+  #store(update: Uint8Array): Promise<void> {
+    return this.options.store.append(this.options.name, update, this.options.lazy ? LAZY : undefined);
   }
 
   /**
@@ -130,13 +147,14 @@ export class UpdateLog {
     this.options.onAppended?.(update.byteLength, newEntry ? 1 : 0);
   }
 
-  /** Hands a chunk (already in `#unstored`, in its place) to the store. */
+  /** Hands a chunk (already in `#unstored`, in its place) to the store again: a retry, its appends watched together. */
   #send(chunk: Chunk): void {
     chunk.state = "sending";
-    const { store, name } = this.options;
-    const how = this.options.lazy ? LAZY : undefined;
-    const appended =
-      chunk.updates.length === 1 ? store.append(name, chunk.updates[0]!, how) : Promise.all(chunk.updates.map((u) => store.append(name, u, how)));
+    chunk.landed = undefined;
+    this.#watch(chunk, Promise.all(chunk.updates.map((update) => this.#store(update))));
+  }
+
+  #watch(chunk: Chunk, appended: Promise<unknown>): void {
     appended.then(
       () => this.#landed(chunk),
       (error: unknown) => this.#failed(chunk, asError(error)),
