@@ -30,7 +30,7 @@ export interface DocStore {
   load(name: string): Promise<Uint8Array | null>;
   /**
    * Appends one update to the document's log; resolves once it is durably written. Appends of one document that will
-   * land in one commit may get the same promise (LevelDB, PostgreSQL: a run of the group committer), so a caller can
+   * land in one commit may get the same promise (LevelDB: a run of the group committer), so a caller can
    * track them as one; a different promise says nothing (the same commit may still take both).
    */
   append(name: string, update: Uint8Array, options?: AppendOptions): Promise<void>;

@@ -70,6 +70,30 @@ describe("UpdateLog over the LevelDB engine", () => {
     await withTimeout(durable, 5_000, "the retry of a");
     expect(textOf(await docs.load("main/doc"))).toBe("ab");
   });
+
+  it("tracks the appends of one run as one: the store hands them the same promise, and a failed run is retried whole", async () => {
+    const gate = gatedDb(level);
+    const docs = new LevelDocStore(gate.db, { location: dir });
+    const { logger, events } = recordingLogger();
+    const log = new UpdateLog({ store: docs, name: "main/doc", logger });
+    const writer = new Y.Doc();
+    const held = gate.hold(touches("main/doc"));
+    log.append(textUpdate(writer, "a"));
+    await held.entered; // "a" is being written: what follows joins one run, for the next batch
+    gate.fail(touches("main/doc"), new Error("I/O error (simulated)"));
+    for (const text of ["b", "c", "d"]) log.append(textUpdate(writer, text));
+    const failFast = log.whenDurable({ failFast: true }).catch((error: { code?: string }) => error.code);
+    held.release();
+    expect(await withTimeout(failFast, 5_000, "the run's failure")).toBe("ERR_APPEND_FAILED");
+    await withTimeout(log.whenDurable(), 5_000, "the retry of b, c and d");
+    expect(events.map((e) => e.event)).toEqual(["yjs.append_failed", "yjs.append_recovered"]);
+    expect(textOf(await docs.load("main/doc"))).toBe("abcd");
+    // The store's side: appends of one turn join one run, and get its promise.
+    const other = new Y.Doc();
+    const first = docs.append("main/other", textUpdate(other, "x"));
+    expect(docs.append("main/other", textUpdate(other, "y"))).toBe(first);
+    await first;
+  });
 });
 
 describe("UpdateLog when another node owns the room", () => {
