@@ -43,7 +43,7 @@ export class EndTypists {
     const waiting = this.#typists.filter((typist) => typist.outbox.length > 0);
     if (waiting.length === 0) return undefined;
     const typist = waiting[this.#int(waiting.length)]!;
-    const at = typist.outbox.length > 1 && this.random() < 0.05 ? 1 : 0;
+    const at = typist.outbox.length > 1 && this.random() < 0.15 ? 1 : 0;
     return { client: typist.doc.clientID, update: typist.outbox.splice(at, 1)[0]! };
   }
 

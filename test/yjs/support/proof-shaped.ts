@@ -39,8 +39,12 @@ export function proofShapedUpdate(doc: Y.Doc, client: number, forgers: readonly 
     // Yjs integrates clients from the highest down; the other order leaves the walk to the copy check
     if (other > client === random() < 0.8) raw.sections.unshift(section);
     else raw.sections.push(section);
-  } else if (roll < 0.9) raw.sections[0]!.clock += 1 + int(3);
-  else if (roll < 0.95) {
+  } else if (roll < 0.9) {
+    // A gap: it waits until an update of the client fills it, then is retried (with the proof when it fits)
+    const section = raw.sections[0]!;
+    section.clock += 1 + int(3);
+    section.structs[0] = nextItem(client, section.clock, context);
+  } else if (roll < 0.95) {
     const target = random() < 0.5 && clock > 0 ? { client, clock: clock - 1 } : (pickUnit(doc, context) ?? { client, clock: 0 });
     raw.deletes.push({ client: target.client, ranges: [[target.clock, 1 + int(2)]] });
   } else return mutateUpdate(encodeStructs(raw), context);

@@ -43,8 +43,8 @@ export async function runProvedDifferential(seed: number, cases: number): Promis
   const session = new DocumentSession({ room: `proved-${seed}`, gc: seed % 2 === 0, logger: silentLogger(), limits: resolveYjsLimits() });
   await session.load();
   const typists = new EndTypists(random, 3 + (seed % 4), 100);
-  const forgers = [900_001, 900_002, 900_003];
-  let nextForger = 900_004;
+  const forgers = [900_001, 900_002, 900_003, 900_004, 900_005];
+  let nextForger = 900_006;
   /** Refusals in a row per forger: a forger whose past holds what its next insert passes over is refused for good. */
   const refusals = new Map<number, number>();
   const context = (): MutationContext => ({ random, known: knownIds(session.doc, 200), roots: ["text", "m"] });
@@ -83,8 +83,9 @@ export async function runProvedDifferential(seed: number, cases: number): Promis
       typists.hear(session.doc);
       continue;
     }
-    if (roll < 0.55) {
+    if (roll < 0.5) {
       typists.edit();
+      if (random() < 0.15) typists.edit(); // two in its outbox: now and then delivered out of order
       const next = typists.deliver();
       if (next === undefined) continue;
       if (random() < 0.3) {
