@@ -3,12 +3,16 @@
  * check, with the records the room wrote, beside the same check with no records (every item among concurrent ones
  * searched) on the same document, right before the room is offered the update. They must agree on everything the
  * walk reports; the one difference allowed is the proof placing an item the search gave up on (its budget, its
- * piece limits), and then the copy check (apply to a copy, reload, compare) must take the update.
+ * piece limits), and then the copy check (apply to a copy, reload, compare) must take the update. And every record
+ * the room holds must be one the search agrees with, however it was written (an update, a retry of waiting structs):
+ * the item its client would send next is judged alike.
  */
-import type * as Y from "yjs";
+import * as Y from "yjs";
 import { readUpdateShape, type UpdateShape } from "../../../src/protocol/update-format.js";
 import { YDocumentView } from "../../../src/yjs/document-view.js";
+import { passedTailsOf } from "../../../src/yjs/passed-tails.js";
 import { reloadOrderError } from "../../../src/yjs/reload-order.js";
+import { encodeStructs } from "./struct-codec.js";
 
 export interface ProofJudgement {
   /** Items whose check the room proved instead of searching. */
@@ -35,6 +39,33 @@ export function judgeProof(doc: Y.Doc, update: Uint8Array): ProofJudgement {
     copyVerdict(doc, update) === "copy takes";
   if (!gaveUp) judgement.disagreement = `with the records ${JSON.stringify(withProof)}, searched ${JSON.stringify(searched)} (${room.proved} proved)`;
   return judgement;
+}
+
+/**
+ * Judges, for each client whose record the room holds (and whose state it still is), the insert that client would
+ * send next: one character after its last unit, naming no right origin. Returns the disagreements and how many were
+ * judged.
+ */
+export function judgeRecords(doc: Y.Doc): { judged: number; disagreements: string[] } {
+  const disagreements: string[] = [];
+  let judged = 0;
+  for (const [client, end] of passedTailsOf(doc)) {
+    if (end !== Y.getState(doc.store, client)) continue;
+    const next = encodeStructs({
+      sections: [
+        {
+          client,
+          clock: end,
+          structs: [{ kind: "item", origin: { client, clock: end - 1 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentString("z") }],
+        },
+      ],
+      deletes: [],
+    });
+    judged++;
+    const { disagreement } = judgeProof(doc, next);
+    if (disagreement !== undefined) disagreements.push(`the record of client ${client} (ends at ${end}): ${disagreement}`);
+  }
+  return { judged, disagreements };
 }
 
 export function verdictOf(shape: UpdateShape | string): string {

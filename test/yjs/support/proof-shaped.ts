@@ -4,8 +4,9 @@
  * when that unit passed naming no right origin), alone or with what must keep the proof from applying or must void
  * it for the next item: a right origin (next to the origin or anywhere), an origin elsewhere (the forger's past then
  * holds other items, some of them maybe right of where it goes), a second item or a second client in the update, a
- * clock gap (the item waits; the next one fills the gap), deletions (of its previous unit, of others), contents
- * other than text, a map entry's chain, and the generic structural mutations on top.
+ * clock gap (the item waits; the next one fills the gap), deletions (of its previous unit, of others), a byte after
+ * the update (refused once its items passed the walk), contents other than text, a map entry's chain, and the
+ * generic structural mutations on top.
  */
 import * as Y from "yjs";
 import { encodeStructs, type ItemContent, type RawId, type RawStruct, type RawUpdate } from "./struct-codec.js";
@@ -47,7 +48,9 @@ export function proofShapedUpdate(doc: Y.Doc, client: number, forgers: readonly 
   } else if (roll < 0.95) {
     const target = random() < 0.5 && clock > 0 ? { client, clock: clock - 1 } : (pickUnit(doc, context) ?? { client, clock: 0 });
     raw.deletes.push({ client: target.client, ranges: [[target.clock, 1 + int(2)]] });
-  } else return mutateUpdate(encodeStructs(raw), context);
+  } else if (roll < 0.97)
+    return Uint8Array.of(...encodeStructs(raw), 0); // refused only after its items passed the walk
+  else return mutateUpdate(encodeStructs(raw), context);
   return encodeStructs(raw);
 }
 

@@ -13,7 +13,7 @@ import { resolveYjsLimits } from "../../../src/yjs/defaults.js";
 import { DocumentSession } from "../../../src/yjs/session.js";
 import { validateUpdate } from "../../../src/yjs/validate.js";
 import { EndTypists } from "./end-typists.js";
-import { copyVerdict, judgeProof } from "./proof-oracle.js";
+import { copyVerdict, judgeProof, judgeRecords } from "./proof-oracle.js";
 import { proofShapedUpdate } from "./proof-shaped.js";
 import { reloadDiffers } from "./reload-compare.js";
 import { decodeStructs, encodeStructs } from "./struct-codec.js";
@@ -30,6 +30,8 @@ export interface ProvedCounts {
   taken: number;
   /** Where the proof and the search disagree: must stay empty. */
   disagreements: string[];
+  /** Records of the room judged after each case (the next insert of their client, proved beside searched). */
+  recordsJudged: number;
   /** Proved cases the walk placed that the copy check refuses: must stay 0. */
   takenButCopyRefuses: number;
   /** Times the room differed from its reload after an update: must stay empty. */
@@ -38,7 +40,7 @@ export interface ProvedCounts {
 
 /** `cases` updates of one seeded run, offered in turn to one room. */
 export async function runProvedDifferential(seed: number, cases: number): Promise<ProvedCounts> {
-  const counts: ProvedCounts = { cases: 0, proved: 0, verdicts: {}, taken: 0, disagreements: [], takenButCopyRefuses: 0, diverged: [] };
+  const counts: ProvedCounts = { cases: 0, proved: 0, verdicts: {}, taken: 0, disagreements: [], recordsJudged: 0, takenButCopyRefuses: 0, diverged: [] };
   const random = seededRandom(seed);
   const session = new DocumentSession({ room: `proved-${seed}`, gc: seed % 2 === 0, logger: silentLogger(), limits: resolveYjsLimits() });
   await session.load();
@@ -49,13 +51,16 @@ export async function runProvedDifferential(seed: number, cases: number): Promis
   const refusals = new Map<number, number>();
   const context = (): MutationContext => ({ random, known: knownIds(session.doc, 200), roots: ["text", "m"] });
 
-  /** Offers `update` to the room; whether the room took it. */
+  /** Offers `update` to the room; whether the room took it. Counted only when well-formed (others never reach the order checks' verdict). */
   const offer = async (kind: string, update: Uint8Array): Promise<boolean> => {
     const doc = session.doc;
     try {
       validateUpdate(update);
     } catch {
-      return false;
+      return session.applyUpdate(update).then(
+        () => true,
+        () => false,
+      );
     }
     counts.cases++;
     const { proved, verdict, disagreement } = judgeProof(doc, update);
@@ -72,6 +77,9 @@ export async function runProvedDifferential(seed: number, cases: number): Promis
     } catch {
       // refused
     }
+    const records = judgeRecords(session.doc);
+    counts.recordsJudged += records.judged;
+    for (const problem of records.disagreements) counts.disagreements.push(`seed ${seed}, after case ${counts.cases}: ${problem}`);
     const differs = reloadDiffers(session.doc);
     if (differs !== undefined) counts.diverged.push(`seed ${seed}, case ${counts.cases}: ${differs}`);
     return taken;
