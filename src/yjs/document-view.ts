@@ -11,7 +11,8 @@
  * so has one with items between them that its sender had not seen (concurrent inserts: Yjs's rules order those
  * alike everywhere), placed by those rules (conflict-run.ts); one whose sender had seen one of them (causal-past.ts)
  * names neighbours it knew were apart, and is refused. The view follows the update's items into the document
- * (without changing it) to tell which items are which.
+ * (without changing it) to tell which items are which. The fan-out's common insert (after its client's previous
+ * unit, no right origin) is proved not to be such a one instead of searched, when that unit passed (passed-tails.ts).
  */
 import * as Y from "yjs";
 import type { DocumentView, NewItem } from "../protocol/update-format.js";
@@ -79,8 +80,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
   readonly #loneStruct: boolean;
   /** Items placed naming no right origin, as client, end pairs: recorded once the update is applied (`recordPassed`). */
   readonly #passed: number[] = [];
-  /** Items among concurrent ones whose check was proved from `tails` instead of searched (passed-tails.ts). */
-  proved = 0;
+  #proved = 0;
 
   /**
    * `update`: the bytes about to be walked, when known (a lone struct is then proved without walking its conflict).
@@ -92,6 +92,11 @@ export class YDocumentView implements DocumentView, UpdateItems {
     private readonly tails: PassedTails | null = passedTailsOf(doc),
   ) {
     this.#loneStruct = update !== undefined && holdsOneStruct(update);
+  }
+
+  /** Items among concurrent ones whose check was proved from `tails` instead of searched (passed-tails.ts). */
+  get proved(): number {
+    return this.#proved;
   }
 
   /** Notes, once the walked update is applied (none of it waiting, all of it placed), which of its items passed. */
@@ -148,7 +153,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     const proved = this.tails !== null && extendsPassedTail(this.tails, item);
     if (proved && this.#loneStruct) {
       // Where among the concurrent items it goes is asked by no later item of the update: not walked.
-      this.proved++;
+      this.#proved++;
       this.#passed.push(item.client, item.end);
       return true;
     }
@@ -203,7 +208,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       client = next.client;
       clock = next.clock;
     }
-    if (proved) this.proved++;
+    if (proved) this.#proved++;
     else {
       const knew = this.#senderKnewAny(item, arrivals, between, since);
       if (knew === undefined) return false;
