@@ -42,15 +42,18 @@ export function judgeProof(doc: Y.Doc, update: Uint8Array): ProofJudgement {
 }
 
 /**
- * Judges, for each client whose record the room holds (and whose state it still is), the insert that client would
- * send next: one character after its last unit, naming no right origin. Returns the disagreements and how many were
- * judged.
+ * Judges, for clients whose record the room holds (and whose state it still is), the insert that client would send
+ * next: one character after its last unit, naming no right origin. Every record not judged yet at its clock (`seen`,
+ * kept by the caller across calls) is judged, and `others` more picked at random (a record judged once stays true:
+ * what arrives later is in no earlier item's past; rejudging them all would grow with every client the run made).
+ * Returns the disagreements and how many were judged.
  */
-export function judgeRecords(doc: Y.Doc): { judged: number; disagreements: string[] } {
+export function judgeRecords(doc: Y.Doc, seen: Map<number, number>, random: () => number, others = 4): { judged: number; disagreements: string[] } {
   const disagreements: string[] = [];
   let judged = 0;
   for (const [client, end] of passedTailsOf(doc)) {
-    if (end !== Y.getState(doc.store, client)) continue;
+    if (end !== Y.getState(doc.store, client) || (seen.get(client) === end && !(random() < others / seen.size))) continue;
+    seen.set(client, end);
     const next = encodeStructs({
       sections: [
         {

@@ -49,6 +49,7 @@ export async function runProvedDifferential(seed: number, cases: number): Promis
   let nextForger = 900_006;
   /** Refusals in a row per forger: a forger whose past holds what its next insert passes over is refused for good. */
   const refusals = new Map<number, number>();
+  const recordsSeen = new Map<number, number>();
   const context = (): MutationContext => ({ random, known: knownIds(session.doc, 200), roots: ["text", "m"] });
 
   /** Offers `update` to the room; whether the room took it. Counted only when well-formed (others never reach the order checks' verdict). */
@@ -77,7 +78,7 @@ export async function runProvedDifferential(seed: number, cases: number): Promis
     } catch {
       // refused
     }
-    const records = judgeRecords(session.doc);
+    const records = judgeRecords(session.doc, recordsSeen, random);
     counts.recordsJudged += records.judged;
     for (const problem of records.disagreements) counts.disagreements.push(`seed ${seed}, after case ${counts.cases}: ${problem}`);
     const differs = reloadDiffers(session.doc);
