@@ -47,6 +47,15 @@ export class EndTypists {
     return { client: typist.doc.clientID, update: typist.outbox.splice(at, 1)[0]! };
   }
 
+  /**
+   * Whether the typist `client` can no longer reach the room: the room lacks some of its updates and none waits in its
+   * outbox (the room took a mutant's part in their place, or refused one of them).
+   */
+  isStuck(client: number, room: Y.Doc): boolean {
+    const typist = this.#typists.find((candidate) => candidate.doc.clientID === client);
+    return typist !== undefined && typist.outbox.length === 0 && Y.getState(room.store, client) < Y.getState(typist.doc.store, client);
+  }
+
   /** A typist picked at random hears everything the room has. */
   hear(room: Y.Doc): void {
     const { doc } = this.#pick();

@@ -107,6 +107,7 @@ export async function runProvedDifferential(seed: number, cases: number): Promis
         }
       }
       await offer("typist", next.update);
+      if (typists.isStuck(next.client, session.doc)) typists.replace(next.client, session.doc);
     } else {
       const at = Math.floor(random() * forgers.length);
       const forger = forgers[at]!;
