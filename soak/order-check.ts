@@ -145,13 +145,23 @@ async function mutantFigures(): Promise<number> {
 
 /** The proved check beside the search: how often it is taken, per case kind and verdict; the problems found. */
 async function provedFigures(): Promise<number> {
-  const totals = { cases: 0, proved: 0, taken: 0, disagreements: 0, takenButCopyRefuses: 0, diverged: 0, verdicts: {} as Record<string, number> };
+  const totals = {
+    cases: 0,
+    proved: 0,
+    taken: 0,
+    recordsJudged: 0,
+    disagreements: 0,
+    takenButCopyRefuses: 0,
+    diverged: 0,
+    verdicts: {} as Record<string, number>,
+  };
   for (const seed of seeds) {
     const started = process.cpuUsage();
     const counts = await runProvedDifferential(seed, Number(values.cases));
     totals.cases += counts.cases;
     totals.proved += counts.proved;
     totals.taken += counts.taken;
+    totals.recordsJudged += counts.recordsJudged;
     totals.disagreements += counts.disagreements.length;
     totals.takenButCopyRefuses += counts.takenButCopyRefuses;
     totals.diverged += counts.diverged.length;
