@@ -59,7 +59,7 @@ export function applyBurst(
           const view = new YDocumentView(doc, update);
           shape = checkBeforeApply(doc, update, limits, view);
           Y.applyUpdate(doc, update, origin);
-          // What passed is known only now that it is in (and never from an update part of which waits)
+          // Recorded only once it is in, and never from an update part of which waits or is left to the copy check
           if (!shape.waits && shape.scattered === 0) view.recordPassed();
         } catch (error) {
           refusal = error;
