@@ -2,9 +2,11 @@
  * `npm run soak:order`: the figures of the order checks (docs/reliability.md). Over structure-aware mutants of
  * real concurrent updates, what the default checks decide beside the copy check, and whether the room ever differs
  * from its reload; over honest traffic (the shared editing traces, editors typing at one place), what they refuse
- * (must be nothing) and what each update costs in CPU, beside what the copy check would cost.
+ * (must be nothing) and what each update costs in CPU, beside what the copy check would cost; and the proved check
+ * (src/yjs/passed-tails.ts) beside the search it replaces, over typists, their mutants and forged updates of its
+ * shape: how often it is taken, and where it disagrees (must be nowhere). `--only proved` runs that part alone.
  *
- *   npm run soak:order -- [--mutants 5000] [--seeds 1,2,3,4] [--edits 20000]
+ *   npm run soak:order -- [--mutants 5000] [--cases 5000] [--seeds 1,2,3,4] [--edits 20000] [--only proved]
  */
 import { parseArgs } from "node:util";
 import * as Y from "yjs";
@@ -13,10 +15,17 @@ import { validatePartsAgainst } from "../src/yjs/validate.js";
 import { concurrentEditorUpdates } from "../test/yjs/support/concurrent-editors.js";
 import { concurrentTraceUpdates } from "../test/yjs/support/concurrent-trace.js";
 import { honestVerdicts, runDifferential } from "../test/yjs/support/order-differential.js";
+import { runProvedDifferential } from "../test/yjs/support/proved-differential.js";
 import { loadTrace } from "../test/yjs/support/trace.js";
 
 const { values } = parseArgs({
-  options: { mutants: { type: "string", default: "5000" }, seeds: { type: "string", default: "1,2,3,4" }, edits: { type: "string", default: "20000" } },
+  options: {
+    mutants: { type: "string", default: "5000" },
+    cases: { type: "string", default: "5000" },
+    seeds: { type: "string", default: "1,2,3,4" },
+    edits: { type: "string", default: "20000" },
+    only: { type: "string" },
+  },
 });
 
 /** The updates an editor sends typing a sequential trace (ASCII: positions are indexes). */
@@ -97,26 +106,74 @@ function cost(name: string, updates: readonly Uint8Array[]): void {
   doc.destroy();
 }
 
-const edits = Number(values.edits);
-const honest: Array<[string, Uint8Array[]]> = [
-  ["automerge-paper", sequentialUpdates("automerge-paper")],
-  ["sveltecomponent", sequentialUpdates("sveltecomponent")],
-  ["clownschool (concurrent)", concurrentTraceUpdates("clownschool")],
-  ["8 editors at one place", concurrentEditorUpdates({ editors: 8, edits, seed: 1, maps: true }).updates],
-];
-for (const [name, updates] of honest) console.log(`${name}: verdicts ${JSON.stringify(honestVerdicts(updates))}`);
-for (const [name, updates] of honest) cost(name, updates);
+const seeds = values.seeds.split(",").map(Number);
+if (values.only !== "proved") honestFigures();
+const problems = (values.only === "proved" ? 0 : await mutantFigures()) + (await provedFigures());
+process.exit(problems > 0 ? 1 : 0);
 
-const totals = { mutants: 0, taken: 0, takenButCopyRefuses: 0, diverged: 0, pairs: {} as Record<string, number> };
-for (const seed of values.seeds.split(",").map(Number)) {
-  const counts = await runDifferential(seed, Number(values.mutants));
-  totals.mutants += counts.mutants;
-  totals.taken += counts.taken;
-  totals.takenButCopyRefuses += counts.takenButCopyRefuses;
-  totals.diverged += counts.diverged.length;
-  for (const problem of counts.diverged) console.log(`PROBLEM ${problem}`);
-  for (const [pair, count] of Object.entries(counts.pairs)) totals.pairs[pair] = (totals.pairs[pair] ?? 0) + count;
-  console.log(`seed ${seed}: ${JSON.stringify(counts.pairs)}`);
+/** Honest traffic: the verdicts (nothing refused or copied) and the checks' cost per update. */
+function honestFigures(): void {
+  const edits = Number(values.edits);
+  const honest: Array<[string, Uint8Array[]]> = [
+    ["automerge-paper", sequentialUpdates("automerge-paper")],
+    ["sveltecomponent", sequentialUpdates("sveltecomponent")],
+    ["clownschool (concurrent)", concurrentTraceUpdates("clownschool")],
+    ["8 editors at one place", concurrentEditorUpdates({ editors: 8, edits, seed: 1, maps: true }).updates],
+  ];
+  for (const [name, updates] of honest) console.log(`${name}: verdicts ${JSON.stringify(honestVerdicts(updates))}`);
+  for (const [name, updates] of honest) cost(name, updates);
 }
-console.log(JSON.stringify(totals));
-process.exit(totals.diverged + totals.takenButCopyRefuses > 0 ? 1 : 0);
+
+/** Mutants of concurrent updates against the copy check; the problems found. */
+async function mutantFigures(): Promise<number> {
+  const totals = { mutants: 0, taken: 0, takenButCopyRefuses: 0, diverged: 0, proved: 0, proofDisagreements: 0, pairs: {} as Record<string, number> };
+  for (const seed of seeds) {
+    const counts = await runDifferential(seed, Number(values.mutants));
+    totals.mutants += counts.mutants;
+    totals.taken += counts.taken;
+    totals.takenButCopyRefuses += counts.takenButCopyRefuses;
+    totals.diverged += counts.diverged.length;
+    totals.proved += counts.proved;
+    totals.proofDisagreements += counts.proofDisagreements.length;
+    for (const problem of [...counts.diverged, ...counts.proofDisagreements]) console.log(`PROBLEM ${problem}`);
+    for (const [pair, count] of Object.entries(counts.pairs)) totals.pairs[pair] = (totals.pairs[pair] ?? 0) + count;
+    console.log(`seed ${seed}: ${JSON.stringify(counts.pairs)}, proved ${counts.proved}`);
+  }
+  console.log(JSON.stringify(totals));
+  return totals.diverged + totals.takenButCopyRefuses + totals.proofDisagreements;
+}
+
+/** The proved check beside the search: how often it is taken, per case kind and verdict; the problems found. */
+async function provedFigures(): Promise<number> {
+  const totals = {
+    cases: 0,
+    proved: 0,
+    taken: 0,
+    recordsJudged: 0,
+    disagreements: 0,
+    takenButCopyRefuses: 0,
+    diverged: 0,
+    verdicts: {} as Record<string, number>,
+  };
+  for (const seed of seeds) {
+    const started = process.cpuUsage();
+    const counts = await runProvedDifferential(seed, Number(values.cases));
+    totals.cases += counts.cases;
+    totals.proved += counts.proved;
+    totals.taken += counts.taken;
+    totals.recordsJudged += counts.recordsJudged;
+    totals.disagreements += counts.disagreements.length;
+    totals.takenButCopyRefuses += counts.takenButCopyRefuses;
+    totals.diverged += counts.diverged.length;
+    for (const problem of [...counts.disagreements, ...counts.diverged]) console.log(`PROBLEM ${problem}`);
+    for (const [verdict, count] of Object.entries(counts.verdicts)) totals.verdicts[verdict] = (totals.verdicts[verdict] ?? 0) + count;
+    const seconds = (process.cpuUsage(started).user / 1e6).toFixed(0);
+    console.log(
+      `proved, seed ${seed}: ${counts.proved} of ${counts.cases} cases proved, ${counts.taken} taken, ${counts.disagreements.length} disagreements (${seconds} s)`,
+    );
+  }
+  const sorted = Object.fromEntries(Object.entries(totals.verdicts).sort(([a], [b]) => a.localeCompare(b)));
+  console.log(JSON.stringify({ ...totals, verdicts: sorted }));
+  console.log(`the proved check: taken in ${totals.proved} of ${totals.cases} cases (${((100 * totals.proved) / Math.max(1, totals.cases)).toFixed(1)} %)`);
+  return totals.disagreements + totals.takenButCopyRefuses + totals.diverged;
+}

@@ -56,8 +56,11 @@ export function applyBurst(
         const held = setPendingAside(doc);
         let refusal: unknown;
         try {
-          shape = checkBeforeApply(doc, update, limits);
+          const view = new YDocumentView(doc, update);
+          shape = checkBeforeApply(doc, update, limits, view);
           Y.applyUpdate(doc, update, origin);
+          // Recorded only once it is in, and never from an update part of which waits or is left to the copy check
+          if (!shape.waits && shape.scattered === 0) view.recordPassed();
         } catch (error) {
           refusal = error;
         }
@@ -91,8 +94,8 @@ function isExactly(doc: Y.Doc, transaction: Y.Transaction, shape: UpdateShape): 
  * One walk of `update` against the document (form, size, order), then what only some updates need (nesting, order,
  * waiting). Returns the update's shape.
  */
-function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): UpdateShape {
-  const shape = readUpdateShape(update, new YDocumentView(doc));
+function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, view: YDocumentView): UpdateShape {
+  const shape = readUpdateShape(update, view);
   if (typeof shape === "string" || shape.parts > limits.maxStructs) {
     // Refused: the checks that say why, each with its own code and message (a second walk on this path only).
     validateUpdate(update, limits);

@@ -11,14 +11,16 @@
  * so has one with items between them that its sender had not seen (concurrent inserts: Yjs's rules order those
  * alike everywhere), placed by those rules (conflict-run.ts); one whose sender had seen one of them (causal-past.ts)
  * names neighbours it knew were apart, and is refused. The view follows the update's items into the document
- * (without changing it) to tell which items are which.
+ * (without changing it) to tell which items are which. The fan-out's common insert (after its client's previous
+ * unit, no right origin) is proved not to be such a one instead of searched, when that unit passed (passed-tails.ts).
  */
 import * as Y from "yjs";
 import type { DocumentView, NewItem } from "../protocol/update-format.js";
-import { arrivalsOf } from "./arrivals.js";
+import { arrivalsOf, type Arrivals } from "./arrivals.js";
 import { pastHolds, type UpdateItems } from "./causal-past.js";
 import { ConflictRun, EDGE, type Piece } from "./conflict-run.js";
 import { MAX_ORDER_STEPS_PER_UPDATE } from "./defaults.js";
+import { extendsPassedTail, passedTailsOf, recordPassed, type PassedTails } from "./passed-tails.js";
 
 /**
  * Numbers per placed item in `#placed`: its client, first and last clock, the units left and right of it when it was
@@ -74,8 +76,33 @@ export class YDocumentView implements DocumentView, UpdateItems {
   #withNonItems: Set<number> | undefined;
   /** Scratch result of `#right` / `#left`, to return a unit without allocating. */
   readonly #found = { client: 0, clock: 0 };
+  /** Whether the update holds one struct: no later item of it needs to know where its item goes. */
+  readonly #loneStruct: boolean;
+  /** Items placed naming no right origin, as client, end pairs: recorded once the update is applied (`recordPassed`). */
+  readonly #passed: number[] = [];
+  #proved = 0;
 
-  constructor(private readonly doc: Y.Doc) {}
+  /**
+   * `update`: the bytes about to be walked, when known (a lone struct is then proved without walking its conflict).
+   * `tails`: the records that let the check prove instead of search; `null` searches always.
+   */
+  constructor(
+    private readonly doc: Y.Doc,
+    update?: Uint8Array,
+    private readonly tails: PassedTails | null = passedTailsOf(doc),
+  ) {
+    this.#loneStruct = update !== undefined && holdsOneStruct(update);
+  }
+
+  /** Items among concurrent ones whose check was proved from `tails` instead of searched (passed-tails.ts). */
+  get proved(): number {
+    return this.#proved;
+  }
+
+  /** Notes, once the walked update is applied (none of it waiting, all of it placed), which of its items passed. */
+  recordPassed(): void {
+    if (this.tails !== null && this.#passed.length > 0) recordPassed(this.doc, this.tails, this.#passed);
+  }
 
   state(client: number): number {
     return Y.getState(this.doc.store, client);
@@ -122,11 +149,20 @@ export class YDocumentView implements DocumentView, UpdateItems {
       this.#place(item, item.hasOrigin ? item.originClient : EDGE, item.originClock, item.hasRightOrigin ? item.rightClient : EDGE, item.rightClock);
       return true;
     }
-    return first === null ? false : this.#placeAmongConcurrent(item, first.client, first.clock);
+    if (first === null) return false;
+    const proved = this.tails !== null && extendsPassedTail(this.tails, item);
+    if (proved && this.#loneStruct) {
+      // Where among the concurrent items it goes is asked by no later item of the update: not walked.
+      this.#proved++;
+      this.#passed.push(item.client, item.end);
+      return true;
+    }
+    return this.#placeAmongConcurrent(item, first.client, first.clock, proved);
   }
 
   /** Notes `item` as placed between the units given (`EDGE`: a list's edge), with the references it names. */
   #place(item: NewItem, leftClient: number, leftClock: number, rightClient: number, rightClock: number): void {
+    if (!item.hasRightOrigin) this.#passed.push(item.client, item.end);
     const parentClient = !item.hasOrigin && !item.hasRightOrigin && item.parentName === null ? item.parentClient : EDGE;
     (this.#placed ??= []).push(
       item.client,
@@ -150,8 +186,9 @@ export class YDocumentView implements DocumentView, UpdateItems {
    * where Yjs's conflict rule puts it, when its sender had seen none of them (they were inserted concurrently, so
    * every order of arrival places it alike). A refusal (a string) when its sender had seen one: the neighbours it
    * names were not next to each other for it, and a reload could order it otherwise. `false` when that is not known.
+   * `proved`: its sender is known to have seen none of them (passed-tails.ts): placed without the causal search.
    */
-  #placeAmongConcurrent(item: NewItem, firstClient: number, firstClock: number): boolean | string {
+  #placeAmongConcurrent(item: NewItem, firstClient: number, firstClock: number, proved: boolean): boolean | string {
     conflict.start(item);
     const arrivals = arrivalsOf(this.doc);
     /** Per client, the lowest clock of the items between the neighbours; and the earliest arrival among them. */
@@ -171,19 +208,27 @@ export class YDocumentView implements DocumentView, UpdateItems {
       client = next.client;
       clock = next.clock;
     }
-    refs.length = 0;
-    if (item.hasOrigin) refs.push(item.originClient, item.originClock);
-    if (item.hasRightOrigin) refs.push(item.rightClient, item.rightClock);
-    if (item.clock > 0) refs.push(item.client, item.clock - 1);
-    if (!item.hasOrigin && !item.hasRightOrigin && item.parentName === null) refs.push(item.parentClient, item.parentClock);
-    const knew = pastHolds(this.doc, arrivals, this, refs, between, since, this.#pastSteps);
-    if (knew === undefined) return false;
-    if (knew) return "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
+    if (proved) this.#proved++;
+    else {
+      const knew = this.#senderKnewAny(item, arrivals, between, since);
+      if (knew === undefined) return false;
+      if (knew) return "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
+    }
     const { goesFirst, leftClient, leftClock } = conflict;
     const right = goesFirst ? this.#unit(firstClient, firstClock) : this.#right(leftClient, leftClock);
     if (!right) return false;
     this.#place(item, goesFirst ? EDGE : leftClient, goesFirst ? 0 : leftClock, right.client, right.clock);
     return true;
+  }
+
+  /** The causal search (causal-past.ts): whether `item`'s sender had seen one of the items `between` its neighbours. */
+  #senderKnewAny(item: NewItem, arrivals: Arrivals, between: ReadonlyMap<number, number>, since: number): boolean | undefined {
+    refs.length = 0;
+    if (item.hasOrigin) refs.push(item.originClient, item.originClock);
+    if (item.hasRightOrigin) refs.push(item.rightClient, item.rightClock);
+    if (item.clock > 0) refs.push(item.client, item.clock - 1);
+    if (!item.hasOrigin && !item.hasRightOrigin && item.parentName === null) refs.push(item.parentClient, item.parentClock);
+    return pastHolds(this.doc, arrivals, this, refs, between, since, this.#pastSteps);
   }
 
   /**
@@ -361,4 +406,9 @@ export class YDocumentView implements DocumentView, UpdateItems {
     filled.push(parent, clock, item.parentSub);
     return true;
   }
+}
+
+/** Whether a v1 update holds one client with one struct: its first two varUints (struct lists, structs) are 1. */
+function holdsOneStruct(update: Uint8Array): boolean {
+  return update[0] === 1 && update[1] === 1;
 }

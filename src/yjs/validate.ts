@@ -66,7 +66,7 @@ export function validateRetriedParts(doc: Y.Doc, update: Uint8Array): void {
 
 /** The update's shape read against the document (one walk); throws `ERR_INVALID_UPDATE` when it is malformed. */
 function shapeAgainst(doc: Y.Doc, update: Uint8Array): UpdateShape {
-  const shape = readUpdateShape(update, new YDocumentView(doc));
+  const shape = readUpdateShape(update, new YDocumentView(doc, update));
   if (typeof shape === "string") throw new YjsError("ERR_INVALID_UPDATE", `refused: ${shape}`);
   return shape;
 }

@@ -2,12 +2,15 @@
  * The order checks that run by default, held against the exact but costly copy check: over structure-aware mutants
  * of real concurrent updates they never take what the copy refuses, and the room always equals its reload; over
  * honest traffic (a real concurrent editing trace, editors typing at one place) they refuse nothing and leave
- * nothing to the copy. `npm run soak:order` runs the same with larger counts and prints the figures.
+ * nothing to the copy. The proved check (src/yjs/passed-tails.ts) is held against the search it replaces, on the
+ * fan-out's updates and on hostile ones shaped for it. `npm run soak:order` runs the same with larger counts and
+ * prints the figures.
  */
 import { describe, expect, it } from "vitest";
 import { concurrentEditorUpdates } from "./support/concurrent-editors.js";
 import { concurrentTraceUpdates } from "./support/concurrent-trace.js";
 import { honestVerdicts, runDifferential } from "./support/order-differential.js";
+import { runProvedDifferential } from "./support/proved-differential.js";
 
 describe("the default order checks against the copy check", () => {
   it("mutants of concurrent updates: nothing taken that the copy refuses, the room equal to its reload after each", async () => {
@@ -15,8 +18,23 @@ describe("the default order checks against the copy check", () => {
       const counts = await runDifferential(seed, 500);
       expect(counts.diverged).toEqual([]);
       expect(counts.takenButCopyRefuses).toBe(0);
+      expect(counts.proofDisagreements).toEqual([]);
       expect(counts.pairs["walk takes / copy takes"]).toBeGreaterThan(20);
       expect(counts.taken).toBeGreaterThan(counts.mutants / 10);
+    }
+  }, 180_000);
+
+  it("the proved check: typists, their mutants and forged updates of its shape; the proof agrees with the search, the room with its reload", async () => {
+    for (const seed of [1, 2, 3]) {
+      const counts = await runProvedDifferential(seed, 1_000);
+      expect(counts.disagreements).toEqual([]);
+      expect(counts.takenButCopyRefuses).toBe(0);
+      expect(counts.diverged).toEqual([]);
+      // Most cases reach the proof, and it is met refused and left to the copy too (for another item or check)
+      expect(counts.proved).toBeGreaterThan(counts.cases * 0.3);
+      const provedVerdicts = Object.keys(counts.verdicts).filter((key) => key.includes("proved:"));
+      expect(provedVerdicts.some((key) => key.endsWith("placed"))).toBe(true);
+      expect(provedVerdicts.some((key) => !key.endsWith("placed"))).toBe(true);
     }
   }, 180_000);
 

@@ -13,10 +13,10 @@ import { readUpdateShape } from "../../../src/protocol/update-format.js";
 import { silentLogger } from "../../../src/runtime/log.js";
 import { resolveYjsLimits } from "../../../src/yjs/defaults.js";
 import { YDocumentView } from "../../../src/yjs/document-view.js";
-import { reloadOrderError } from "../../../src/yjs/reload-order.js";
 import { DocumentSession } from "../../../src/yjs/session.js";
 import { validateUpdate } from "../../../src/yjs/validate.js";
 import { concurrentEditorUpdates } from "./concurrent-editors.js";
+import { copyVerdict, judgeProof } from "./proof-oracle.js";
 import { reloadDiffers } from "./reload-compare.js";
 import { seededRandom } from "./trace.js";
 import { knownIds, mutateUpdate } from "./update-mutator.js";
@@ -30,11 +30,14 @@ export interface DifferentialCounts {
   /** Times the room differed from its reload after taking a mutant: must stay 0. */
   diverged: string[];
   taken: number;
+  /** Mutants whose check the room proved instead of searching (passed-tails.ts), and where the two disagree (must stay empty). */
+  proved: number;
+  proofDisagreements: string[];
 }
 
 /** `mutants` mutants of one seeded run of concurrent editors (its first half applied as is), offered in turn. */
 export async function runDifferential(seed: number, mutants: number): Promise<DifferentialCounts> {
-  const counts: DifferentialCounts = { mutants: 0, pairs: {}, takenButCopyRefuses: 0, diverged: [], taken: 0 };
+  const counts: DifferentialCounts = { mutants: 0, pairs: {}, takenButCopyRefuses: 0, diverged: [], taken: 0, proved: 0, proofDisagreements: [] };
   const { updates } = concurrentEditorUpdates({ editors: 4, edits: 600, seed, maps: true });
   const session = new DocumentSession({ room: `differential-${seed}`, gc: seed % 2 === 0, logger: silentLogger(), limits: resolveYjsLimits() });
   await session.load();
@@ -53,6 +56,9 @@ export async function runDifferential(seed: number, mutants: number): Promise<Di
       continue; // not an update: refused before any order check
     }
     counts.mutants++;
+    const { proved, disagreement } = judgeProof(doc, mutant);
+    if (proved > 0) counts.proved++;
+    if (disagreement !== undefined) counts.proofDisagreements.push(`seed ${seed}, mutant ${i}: ${disagreement}`);
     const shape = readUpdateShape(mutant, new YDocumentView(doc));
     if (typeof shape === "string" || !shape.waits) {
       const copy = copyVerdict(doc, mutant);
@@ -72,21 +78,6 @@ export async function runDifferential(seed: number, mutants: number): Promise<Di
   }
   await session.stop();
   return counts;
-}
-
-/** What the copy check says of `update` on `doc`'s lists, without what waits in it. */
-function copyVerdict(doc: Y.Doc, update: Uint8Array): string {
-  const { store } = doc;
-  const waiting = [store.pendingStructs, store.pendingDs] as const;
-  store.pendingStructs = null;
-  store.pendingDs = null;
-  try {
-    return reloadOrderError(doc, update) === undefined ? "copy takes" : "copy refuses";
-  } catch {
-    return "copy throws"; // plain Yjs throws half-way: the room's other checks refuse it
-  } finally {
-    [store.pendingStructs, store.pendingDs] = waiting;
-  }
 }
 
 /** Honest traffic through the room's checks: how many updates each verdict got (refusals must stay 0). */
