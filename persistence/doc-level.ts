@@ -62,6 +62,8 @@ class DocLog implements Writer<BatchOp> {
    * of the turn of the event loop, and used only while the state is still what it was read as.
    */
   #lastRead: { entries: LogEntry[]; lastClock: number; updates: number } | null = null;
+  /** A load found the log as it knows it and no damage: an empty log is then one never written (see `stats`). */
+  checkedUndamaged = false;
   /** Its last run of appends (group-commit.ts `add`) and what `append` returned for it: every append of a run shares it. */
   openRun: { landed: Promise<void>; written: Promise<void> } | null = null;
   /** Its keys, the name encoded once (every append writes both). */
@@ -88,6 +90,7 @@ class DocLog implements Writer<BatchOp> {
 
   /** Clocks and counts were advanced for a batch that did not land: read them again. */
   failed(): void {
+    this.checkedUndamaged = false;
     this.#state = null;
     this.#version++;
   }
@@ -97,9 +100,13 @@ class DocLog implements Writer<BatchOp> {
     return this.#state ? -1 : this.#version;
   }
 
-  /** Takes the state from a read of the whole log (a load) that began at `version`, if no write came between. */
+  /**
+   * Takes the state from a read of the whole log (a load) that began at `version`, if no write came between. The load
+   * checked it against the document's records (nothing acknowledged is missing), so `stats` need not read them again.
+   */
   knowFrom(entries: readonly LogEntry[], version: number): void {
     if (this.#state || version !== this.#version) return;
+    this.checkedUndamaged = true;
     const last = entries.at(-1);
     this.#state = Promise.resolve({
       lastClock: last ? last.clock : -1,
@@ -310,7 +317,7 @@ export class LevelDocStore implements DocStore {
     try {
       const { updates, bytes } = await this.#held(log, log.state());
       // A document whose whole log was lost is still one that acknowledged writes: it must not pass for never written.
-      if (updates === 0 && (await readMeta(this.db, name)).damage) return { updates, bytes, damaged: true };
+      if (updates === 0 && !log.checkedUndamaged && (await readMeta(this.db, name)).damage) return { updates, bytes, damaged: true };
       return { updates, bytes };
     } catch (error) {
       throw readError(docSubject(name), this.options.location, error);

@@ -12,8 +12,8 @@ import * as Y from "yjs";
 import { ACK_JOURNAL_FILE, AckJournal, readJournal } from "../../persistence/ack-journal.js";
 import { ackedRecordOp } from "../../persistence/ack-record.js";
 import { updateKey } from "../../persistence/doc-keys.js";
-import { checkFolder, openStorage, repairFolder, StorageError, type StorageWarning } from "../../persistence/index.js";
-import { makeTempDir, removeDir, textOf, textUpdate, writeRaw } from "./helpers.js";
+import { checkFolder, LevelDocStore, openStorage, repairFolder, StorageError, type ByteDb, type StorageWarning } from "../../persistence/index.js";
+import { closeTempLevel, makeTempDir, openTempLevel, removeDir, textOf, textUpdate, writeRaw } from "./helpers.js";
 
 describe("damage records", () => {
   const dirs: string[] = [];
@@ -87,7 +87,29 @@ describe("damage records", () => {
     expect(await storage.docs.stats("main/doc")).toEqual({ updates: 0, bytes: 0, damaged: true });
     expect(await storage.docs.stats("main/never")).toEqual({ updates: 0, bytes: 0 });
     await expect(storage.docs.load("main/doc")).rejects.toMatchObject({ code: "ERR_DOCUMENT_DAMAGED" });
+    expect(await storage.docs.stats("main/doc")).toEqual({ updates: 0, bytes: 0, damaged: true }); // after a refused load too
     await storage.close();
+  });
+
+  it("reads a never-written document's records once when a room opens it: the load's check serves its stats", async () => {
+    const { dir, level } = await openTempLevel();
+    try {
+      let rangeReads = 0;
+      const counted: ByteDb = {
+        batch: (ops, options) => level.batch(ops, options ?? {}),
+        iterator: (range) => (rangeReads++, level.iterator(range)),
+        keys: (range) => (rangeReads++, level.keys(range)),
+        values: (range) => (rangeReads++, level.values(range)),
+      };
+      const docs = new LevelDocStore(counted, { location: dir });
+      expect(await docs.load("main/new")).toBeNull(); // a room opening: load, then its size
+      expect(await docs.stats("main/new")).toEqual({ updates: 0, bytes: 0 });
+      expect(rangeReads).toBe(2); // the log and the records, once
+      expect(await docs.stats("main/unloaded")).toEqual({ updates: 0, bytes: 0 });
+      expect(rangeReads).toBe(4); // not loaded: its log, and its records checked for a lost log
+    } finally {
+      await closeTempLevel(level, dir);
+    }
   });
 
   it("takes a document y-leveldb rewrote (flushDocument) as it is, not as damaged", async () => {
