@@ -55,7 +55,11 @@ class Sender implements Party.Server {
   }
 }
 
-/** A TCP proxy to `port` that passes the server's bytes on one read (≤ 64 KiB) every `everyMs`: a slow link. */
+/** What the throttling proxy passes per `everyMs`: a socket read's most. */
+const PROXY_BYTES_PER_TICK = 64 * 1024;
+
+/** A TCP proxy to `port` that passes the server's bytes at 64 KiB per `everyMs` (~6.4 MB/s at 10 ms): a slow link. */
+
 async function throttlingProxy(port: string, everyMs: number): Promise<{ port: number; close(): void }> {
   const sockets = new Set<Socket>();
   const proxy = createNetServer((client) => {
@@ -66,10 +70,16 @@ async function throttlingProxy(port: string, everyMs: number): Promise<{ port: n
       socket.on("close", () => (client.destroy(), upstream.destroy()));
     }
     client.pipe(upstream);
+    // A rate, not a chunk per tick: reads come in whatever sizes the kernel has, smaller on a loaded machine.
+    const started = performance.now();
+    let passed = 0;
     upstream.on("data", (chunk: Buffer) => {
       client.write(chunk);
+      passed += chunk.byteLength;
+      const wait = started + (passed / PROXY_BYTES_PER_TICK) * everyMs - performance.now();
+      if (wait <= 0) return;
       upstream.pause();
-      setTimeout(() => upstream.resume(), everyMs);
+      setTimeout(() => upstream.resume(), wait);
     });
   });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
