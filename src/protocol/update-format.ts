@@ -51,6 +51,36 @@ export interface UpdateShape {
   end: number;
 }
 
+/**
+ * Where an update's lists lie, as byte offsets into it: the list of each client's structs (from its struct count to
+ * its last struct) and the delete set's list of each client's ranges (from the client to its last range), in the
+ * update's order. Each list's end is the next one's start, `structsEnd` or `end`.
+ */
+export interface UpdateLayout {
+  structClients: number[];
+  structStarts: number[];
+  /** Where the delete set starts (its client count): the end of the last struct list. */
+  structsEnd: number;
+  deleteClients: number[];
+  deleteStarts: number[];
+  /** Where the update's layout ends (see `UpdateShape.end`). */
+  end: number;
+}
+
+/** The layout of `update` (see `UpdateLayout`), or why it is not a whole Yjs v1 update. */
+export function readUpdateLayout(update: Uint8Array): UpdateLayout | string {
+  const read: UpdateLayout = { structClients: [], structStarts: [], structsEnd: 0, deleteClients: [], deleteStarts: [], end: 0 };
+  layout = read;
+  try {
+    const shape = readUpdateShape(update);
+    if (typeof shape === "string") return shape;
+    read.end = shape.end;
+    return read;
+  } finally {
+    layout = undefined;
+  }
+}
+
 /** Why `update` is not a whole Yjs v1 update, or `undefined` when it is one. */
 export function updateFormatError(update: Uint8Array): string | undefined {
   const shape = readUpdateShape(update);
@@ -154,6 +184,8 @@ const item: NewItem = {
   parentClock: 0,
   parentSub: null,
 };
+/** Filled by the walk for `readUpdateLayout`. */
+let layout: UpdateLayout | undefined;
 /** The ID `earlier` read last. */
 let refClient = 0;
 let refClock = 0;
@@ -185,8 +217,13 @@ function walkUpdate(view: DocumentView | undefined): void {
   // Yjs integrates clients from the highest down: in that order the walk can follow where each item goes.
   let previousClient = Infinity;
   for (let i = 0; i < clients; i++) {
+    const listStart = pos;
     const structs = uint();
     const client = uint();
+    if (layout) {
+      layout.structClients.push(client);
+      layout.structStarts.push(listStart);
+    }
     // Yjs keeps only the last list of a client (the others vanish silently): never written, refused.
     if (seen?.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
     seen?.add(client);
@@ -282,9 +319,15 @@ function walkUpdate(view: DocumentView | undefined): void {
     if (view) (reached ??= new Map()).set(client, next);
   }
   if (view) for (let i = 0; i < beyond.length && !waits; i += 2) waits = beyond[i + 1]! >= reach(view, beyond[i]!);
+  if (layout) layout.structsEnd = pos;
   const deleteSetClients = uint();
   for (let i = 0; i < deleteSetClients; i++) {
+    const listStart = pos;
     const client = uint();
+    if (layout) {
+      layout.deleteClients.push(client);
+      layout.deleteStarts.push(listStart);
+    }
     const ranges = uint();
     parts += ranges;
     const end = view && !waits ? reach(view, client) : 0;
