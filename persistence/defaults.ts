@@ -19,16 +19,18 @@ export const defaults = {
    * Least time between the starts of two commits while several documents write lazy appends (`AppendOptions.lazy`:
    * durability "fast", where the others have the change already and only durable acks wait;
    * persistence/group-commit.ts). While only such writes wait, the next batch waits until this long after the last
-   * one began, so other documents' writes join it: at the fan-out load (500 updates/s over 10 rooms) up to ~25
-   * appends (500/s × 50 ms) share a batch and its fsync instead of one, and durable acks (and POSTs' answers) come up
+   * one began, so other documents' writes join it: at the fan-out load (500 updates/s over 10 rooms) up to ~50
+   * appends (500/s × 100 ms) share a batch and its fsync instead of one, and durable acks (and POSTs' answers) come up
    * to this much later: after `kill -9`, up to this much of a fast room's changes that others saw but nobody
    * acknowledged may be gone (strict durability never waits for it). Any other write (strict durability, compaction,
    * deletion) ends the wait; a lone writer that awaits each write and an idle store commit at once. 0: natural group
-   * commit only (a batch goes out as soon as the last one landed, holding what arrived meanwhile). At 50 ms LevelDB's
-   * fan-out CPU was 1.08–1.42× memory's in the runs measured, against 1.36–1.80× at 10 ms: docs/benchmarks.md (issue
-   * 13, fourth and fifth sessions).
+   * commit only (a batch goes out as soon as the last one landed, holding what arrived meanwhile). LevelDB's cost is
+   * per commit, not per append (~1 ms of user and ~1.3 ms of kernel CPU per commit at the fan-out's pace on this
+   * machine), so it falls with the commits per second: LevelDB's fan-out CPU against memory's was 1.36–1.80× at 10 ms,
+   * 1.14–1.35× at 50 ms and 1.08–1.23× at 100 ms in the runs measured: docs/benchmarks.md (issue 13, fourth, fifth and
+   * seventh sessions).
    */
-  commitIntervalMs: 50,
+  commitIntervalMs: 100,
   /**
    * Logs longer than this are merged for loading through a Y.Doc rather than `Y.mergeUpdates`, whose cost grows with
    * the square of the number of updates.
