@@ -18,7 +18,11 @@ export interface DocMeta {
 
 /** One range read of the document's metadata space. */
 export async function readMeta(db: ByteDb, name: string): Promise<DocMeta> {
-  const entries = await db.iterator(keys.metaRange(name)).all();
+  return metaOf(name, await db.iterator(keys.metaRange(name)).all());
+}
+
+/** yparty's metadata among entries of the document (any of its keys may be there: only these three are read). */
+export function metaOf(name: string, entries: Iterable<readonly [Uint8Array, Uint8Array]>): DocMeta {
   const meta: DocMeta = {};
   const seal = keys.sealKey(name);
   const acked = keys.ackedKey(name);
