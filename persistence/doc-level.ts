@@ -1,4 +1,4 @@
-import { findDamage, metaOf, readMeta, type DocMeta } from "./ack-check.js";
+import { findDamage, logEntryOf, readDocument, readMeta, type DocMeta } from "./ack-check.js";
 import { encodeLogEnd, type LogEnd } from "./ack-record.js";
 import { entriesOfRun } from "./append-entries.js";
 import { defaults } from "./defaults.js";
@@ -149,23 +149,6 @@ class DocLog implements Writer<BatchOp> {
 async function readLogEntries(db: ByteDb, name: string): Promise<LogEntry[]> {
   return (await db.iterator(keys.logRange(name)).all()).map(logEntryOf);
 }
-
-/**
- * A document's log and yparty's metadata in one range read: every key of a document lies under `['v1', name]`, the
- * metadata's before the log's. A room's load reads both; one read is one trip through the thread pool instead of two.
- */
-async function readDocument(db: ByteDb, name: string): Promise<{ entries: LogEntry[]; meta: DocMeta }> {
-  const all = await db.iterator(keys.documentRange(name)).all();
-  const log = keys.logRange(name);
-  const entries = all.filter(([key]) => Buffer.compare(key, log.gte) >= 0 && Buffer.compare(key, log.lt) < 0).map(logEntryOf);
-  return { entries, meta: metaOf(name, all) };
-}
-
-/** LevelDB hands out Buffers; callers get plain Uint8Arrays, as from the memory engine. */
-const logEntryOf = ([key, value]: readonly [Uint8Array, Uint8Array]): LogEntry => ({
-  clock: keys.clockOfKey(key),
-  update: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
-});
 
 /**
  * DocStore on LevelDB in y-leveldb's layout. Writes of every document go through one group committer: the appends,

@@ -14,7 +14,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { Level } from "level";
-import { findDamage, readMeta } from "./ack-check.js";
+import { findDamage, readDocument } from "./ack-check.js";
 import { ACK_JOURNAL_FILE, readJournal, type Journaled } from "./ack-journal.js";
 import { ackedRecordOp, endOf, type Damage, type LogEnd } from "./ack-record.js";
 import type { BatchOp } from "./byte-db.js";
@@ -139,11 +139,11 @@ async function check(db: Db, location: string, { onProgress }: CheckOptions): Pr
 
 async function checkDocument(db: Db, name: string, journaled: LogEnd | null | undefined): Promise<DocumentFinding | undefined> {
   try {
-    const [entries, meta] = await Promise.all([db.iterator(keys.logRange(name)).all(), readMeta(db, name)]);
+    const { entries, meta } = await readDocument(db, name);
     const damage = await findDamage(
       db,
       name,
-      entries.map(([key]) => keys.clockOfKey(key)),
+      entries.map((entry) => entry.clock),
       meta,
       journaled,
     );
