@@ -2,7 +2,8 @@
  * `node --import tsx bench/connect-profile.ts [server-id] [connects] [rounds] [mode] [profile-dir]`: what connect
  * storms cost a fresh server child, round by round (100 rooms warmed first; each round connects N clients, 50 in
  * flight, then closes them): CPU per connect and per close, split into the main thread (and its time in the kernel) and the others (V8's
- * compiler and GC helpers). The first round carries the warm-up (code compiled and optimised, the young generation
+ * compiler and GC helpers), and the harness's own CPU per connect (its client half of the handshake: on 2 cores the
+ * harness's one thread is what bounds the idle scenario's connects/s). The first round carries the warm-up (code compiled and optimised, the young generation
  * grown), as the bench's idle scenario does. `mode`: `tsx` runs the child as the bench does (default), `bundle` as
  * `heap-per-connection.ts` does, `prof` bundled with `--cpu-prof` into `profile-dir` (default bench/results/connect-profile.tmp; for `bench/profile-summary.ts`;
  * `--cpu-prof` timestamps of each round's connects are printed for `bench/profile-window.ts`), or flags of one's own
@@ -63,13 +64,17 @@ try {
   };
   for (let round = 0; round < rounds; round++) {
     const before = await threadCpu(pid);
+    const harnessBefore = process.cpuUsage();
     const startedAt = process.hrtime.bigint() / 1000n;
     const clients = await connectMany(target, connections, 50, (i) => `profile-${i % ROOMS}`);
     const connected = await threadCpu(pid);
+    const harness = process.cpuUsage(harnessBefore);
     process.stdout.write(`round ${round + 1} connects: ${startedAt} ${process.hrtime.bigint() / 1000n}\n`);
     await closeAll(clients);
     const closed = await threadCpu(pid);
-    process.stdout.write(`${id} round ${round + 1}: per connect ${micros(connected, before)}; per close ${micros(closed, connected)}\n`);
+    process.stdout.write(
+      `${id} round ${round + 1}: per connect ${micros(connected, before)}, the harness ${Math.round((harness.user + harness.system) / connections)} µs; per close ${micros(closed, connected)}\n`,
+    );
   }
   await closeAll(warm);
 } finally {
