@@ -26,10 +26,17 @@ import { ignoreError } from "./ws.js";
 import { upgradeSocket } from "./handshake.js";
 import { releaseFirstWrite } from "./first-write.js";
 
+/** One upgrade request as Node hands it over: the request, its socket, and the bytes read past its headers. */
+interface Upgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+}
+
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   let outcome: Refusal | Promise<Refusal>;
   try {
-    outcome = upgrade(core, req, socket, head);
+    outcome = upgrade(core, { req, socket, head });
   } catch (error) {
     outcome = upgradeFailed(core, req, error);
   }
@@ -73,52 +80,45 @@ const isTarget = (value: Target | Response): value is Target => "context" in val
  * hook (`onBeforeConnect`, `onFetch`) or the cluster's placement must be waited for: a socket to a room whose party
  * has no `onBeforeConnect` makes no promise on its way in.
  */
-function upgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): Refusal | Promise<Refusal> {
+function upgrade(core: ServerCore, up: Upgrade): Refusal | Promise<Refusal> {
   if (!core.accepting()) return shuttingDown();
-  const routed = routeRequest(core, req);
+  const routed = routeRequest(core, up.req);
   if (!isRouted(routed)) return routed;
   const { url, route } = routed;
-  if (route.kind !== "room") return upgradeElsewhere(core, req, socket, head, url, route.kind);
-  const target = roomTarget(core, req, url, route);
-  return isThenable(target) ? target.then((found) => place(core, req, socket, head, found)) : place(core, req, socket, head, target);
+  if (route.kind !== "room") return upgradeElsewhere(core, up, url, route.kind);
+  const target = roomTarget(core, up.req, url, route);
+  return isThenable(target) ? target.then((found) => place(core, up, found)) : place(core, up, target);
 }
 
 /** An upgrade to a path that names no room: a mounted socket, the main party's `onSocket`, or its `onFetch`'s hand-off. */
-async function upgradeElsewhere(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, kind: "party" | "other"): Promise<Refusal> {
+async function upgradeElsewhere(core: ServerCore, up: Upgrade, url: URL, kind: "party" | "other"): Promise<Refusal> {
   const mounted = kind === "other" ? core.sockets.get(url.pathname) : undefined;
-  if (mounted) return acceptMountedSocket(core, req, socket, head, url, mounted);
+  if (mounted) return acceptMountedSocket(core, up.req, up.socket, up.head, url, mounted);
   const main = core.parties.get(MAIN_PARTY);
-  if (kind === "other" && main?.onSocket) return acceptFetchSocket(core, req, socket, head, url, main.onSocket);
+  if (kind === "other" && main?.onSocket) return acceptFetchSocket(core, up, url, main.onSocket);
   if (kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
-  return place(core, req, socket, head, await fetchTarget(core, req, url, main.onFetch));
+  return place(core, up, await fetchTarget(core, up.req, url, main.onFetch));
 }
 
 /** A room found for the socket: accepted here, forwarded to the node serving it (cluster), or refused. */
-function place(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target | Response): Refusal | Promise<Refusal> {
+function place(core: ServerCore, up: Upgrade, target: Target | Response): Refusal | Promise<Refusal> {
   if (!isTarget(target)) return target;
   if (!core.accepting()) return shuttingDown();
-  return core.placement ? placeInCluster(core, core.placement, req, socket, head, target) : acceptHere(core, req, socket, head, target);
+  return core.placement ? placeInCluster(core, core.placement, up, target) : acceptHere(core, up, target);
 }
 
-async function placeInCluster(
-  core: ServerCore,
-  placement: RoomPlacement,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  target: Target,
-): Promise<Refusal> {
-  const elsewhere = await forwardIfElsewhere(core, placement, req, socket, head, target);
-  return elsewhere === HERE ? acceptHere(core, req, socket, head, target) : elsewhere;
+async function placeInCluster(core: ServerCore, placement: RoomPlacement, up: Upgrade, target: Target): Promise<Refusal> {
+  const elsewhere = await forwardIfElsewhere(core, placement, up, target);
+  return elsewhere === HERE ? acceptHere(core, up, target) : elsewhere;
 }
 
-function acceptHere(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target): Refusal {
+function acceptHere(core: ServerCore, up: Upgrade, target: Target): Refusal {
   const live = core.registry.get(target.party, target.roomId);
   if (live && live.connections.size >= core.limits.maxConnectionsPerRoom) {
     return errorResponse("ERR_ROOM_FULL", `Room "${target.roomId}" is full`, 503);
   }
-  if (socket.destroyed) return undefined;
-  acceptIntoRoom(core, req, socket, head, target);
+  if (up.socket.destroyed) return undefined;
+  acceptIntoRoom(core, up, target);
   return undefined;
 }
 
@@ -159,14 +159,7 @@ const HERE = Symbol("here");
  * An owner that cannot be reached is asked again after its lease (the placement waits), so the room is claimed here.
  * A socket another node forwarded is never forwarded again: 503 ERR_ROOM_MOVED, and the client's retry finds the owner.
  */
-async function forwardIfElsewhere(
-  core: ServerCore,
-  placement: RoomPlacement,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  target: Target,
-): Promise<typeof HERE | Response | undefined> {
+async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up: Upgrade, target: Target): Promise<typeof HERE | Response | undefined> {
   for (let attempt = 0; attempt < FORWARD_ATTEMPTS; attempt++) {
     let owner: string | undefined;
     try {
@@ -176,9 +169,9 @@ async function forwardIfElsewhere(
       throw error;
     }
     if (owner === undefined) return HERE;
-    if (placement.isForwarded(req)) return errorResponse("ERR_ROOM_MOVED", ROOM_MOVED_MESSAGE, 503);
+    if (placement.isForwarded(up.req)) return errorResponse("ERR_ROOM_MOVED", ROOM_MOVED_MESSAGE, 503);
     const forward = { party: target.party, roomId: target.roomId, request: target.context.request };
-    if (await placement.forwardUpgrade(owner, req, socket, head, forward)) return undefined;
+    if (await placement.forwardUpgrade(owner, up.req, up.socket, up.head, forward)) return undefined;
   }
   return ownerUnreachable();
 }
@@ -208,7 +201,7 @@ function handedOff(core: ServerCore, response: Response): Target | Response {
  * A room that is not ready (its previous instance is unloading; in a cluster, its claim) gets the socket once it
  * is, paused until then.
  */
-function acceptIntoRoom(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, target: Target): void {
+function acceptIntoRoom(core: ServerCore, { req, socket, head }: Upgrade, target: Target): void {
   let connection: RoomConnection | undefined;
   socket.cork();
   try {
@@ -251,14 +244,7 @@ function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unk
  * WebSocket (`addEventListener`, `send`, `close`; binary frames as ArrayBuffer) with its `request`. It belongs to
  * no room; the server closes it with 1001 when it closes.
  */
-function acceptFetchSocket(
-  core: ServerCore,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  url: URL,
-  onSocket: NonNullable<PartyDefinition["onSocket"]>,
-): undefined {
+function acceptFetchSocket(core: ServerCore, { req, socket, head }: Upgrade, url: URL, onSocket: NonNullable<PartyDefinition["onSocket"]>): undefined {
   const { request } = lazyConnectionContext(req, url, core.trustedProxies);
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
