@@ -12,9 +12,9 @@ import { Awareness, applyAwarenessUpdate, removeAwarenessStates } from "y-protoc
 import { decodeMessage, encodeAwareness, encodeSyncStep1 } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/index.js";
 import { DocumentParty, YServer, onConnect, type SessionConnection } from "../../src/yjs/index.js";
-import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
+import { connect, startServer, type TestServer } from "../helpers/server.js";
 import { openSession, stopAll } from "./support/sessions.js";
-import { destroyProviders, makeProvider, untilAwareness, whenSynced, type AnyProvider } from "./support/providers.js";
+import { makeProvider, untilAwareness, whenSynced, type AnyProvider, clientDocs } from "./support/providers.js";
 
 setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
@@ -87,19 +87,13 @@ function history(awareness: Awareness, clientId: number): unknown[] {
 }
 
 let server: TestServer;
-const docs: Y.Doc[] = [];
+const docs = clientDocs();
 function provider(party: string, room: string): { doc: Y.Doc; provider: AnyProvider } {
   const doc = new Y.Doc();
   docs.push(doc);
   return { doc, provider: makeProvider("y-websocket", server.url, party, room, doc) };
 }
 const userOf = (awareness: Awareness, clientId: number) => (awareness.getStates().get(clientId) as { user?: string } | undefined)?.user;
-
-afterEach(async () => {
-  destroyProviders();
-  for (const doc of docs.splice(0)) doc.destroy();
-  await cleanupAll();
-});
 
 describe("awareness ownership", () => {
   const SPOOFS: Array<[string, (clock: number) => Entry[], number]> = [

@@ -2,14 +2,14 @@
  * Real providers (y-partykit, y-partyserver, y-websocket) against a real yparty server, for each face
  * of the Yjs room: DocumentParty (built-in), y-partykit's onConnect, and a YServer subclass.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
+import { connect, startServer, type TestServer } from "../helpers/server.js";
 import type * as Party from "../../src/runtime/index.js";
 import { DocumentParty, YServer, onConnect, onRequest, type YPartyKitOptions } from "../../src/yjs/index.js";
 import { decodeMessage, encodeUpdate } from "../../src/protocol/index.js";
 import { READ_ONLY_REASON } from "../../src/yjs/defaults.js";
-import { PROVIDER_KINDS, destroyProviders, makeProvider, until, untilAwareness, whenSynced } from "./support/providers.js";
+import { PROVIDER_KINDS, makeProvider, until, untilAwareness, whenSynced, clientDocs } from "./support/providers.js";
 import { withTimeout } from "./support/fake-client.js";
 
 const isReadOnlyUri = (uri: string) => new URL(uri, "http://x").searchParams.get("ro") === "1";
@@ -38,18 +38,12 @@ const PARTIES = { main: DocumentParty, pk: partykitStyle, custom: CustomDoc };
 const FACES = ["main", "pk", "custom"] as const;
 
 let server: TestServer;
-const docs: Y.Doc[] = [];
+const docs = clientDocs();
 const newDoc = () => {
   const doc = new Y.Doc();
   docs.push(doc);
   return doc;
 };
-
-afterEach(async () => {
-  destroyProviders();
-  for (const doc of docs.splice(0)) doc.destroy();
-  await cleanupAll();
-});
 
 describe.each(FACES)("party %s", (party) => {
   it.each(PROVIDER_KINDS)("%s: initial sync, live updates both ways, awareness in and out", async (kind) => {

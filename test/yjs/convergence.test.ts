@@ -6,22 +6,16 @@
  * must end equal to the trace's endContent. A second test has the three type into one text at random
  * positions at the same time, never waiting for each other: all replicas and the export end identical.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { cleanupAll, startServer } from "../helpers/server.js";
+import { startServer } from "../helpers/server.js";
 import { DocumentParty } from "../../src/yjs/index.js";
-import { PROVIDER_KINDS, destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
+import { PROVIDER_KINDS, makeProvider, until, whenSynced, clientDocs } from "./support/providers.js";
 import { deferred } from "./support/fake-client.js";
 import { applyPatch, loadTrace, seededRandom, utf16Index, utf16Span, type Patch } from "./support/trace.js";
 
 const MAX_BLOCK_TXNS = 200;
-const docs: Y.Doc[] = [];
-
-afterEach(async () => {
-  destroyProviders();
-  for (const doc of docs.splice(0)) doc.destroy();
-  await cleanupAll();
-});
+const docs = clientDocs();
 
 /** Whether `doc` has everything the state vector `required` describes. */
 function covers(doc: Y.Doc, required: Map<number, number>): boolean {

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
+import { startServer, type TestServer } from "../helpers/server.js";
 import type * as Party from "../../src/runtime/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
-import { destroyProviders, makeProvider, until, untilAwareness, whenSynced } from "./support/providers.js";
+import { makeProvider, until, untilAwareness, whenSynced, clientDocs } from "./support/providers.js";
 
 class GuardedDocs extends DocumentParty {
   static onBeforeRequest(req: Party.Request): Party.Request | Response {
@@ -20,13 +20,7 @@ class ReadOnlyDocs extends DocumentParty {
 }
 
 let server: TestServer;
-const docs: Y.Doc[] = [];
-
-afterEach(async () => {
-  destroyProviders();
-  for (const doc of docs.splice(0)) doc.destroy();
-  await cleanupAll();
-});
+const docs = clientDocs();
 
 function updateWith(fill: (doc: Y.Doc) => void): Uint8Array {
   const doc = new Y.Doc();

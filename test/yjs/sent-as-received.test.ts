@@ -4,21 +4,15 @@
  * update's delete set are refused, over a socket and over HTTP, and change nothing. Real server, raw `ws` clients
  * and a y-websocket provider.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { CloseCode, decodeMessage, encodeUpdate } from "../../src/protocol/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
-import { cleanupAll, connect, startServer, waitFor, type Frame, type TestClient, type TestServer } from "../helpers/server.js";
-import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
+import { connect, startServer, waitFor, type Frame, type TestClient, type TestServer } from "../helpers/server.js";
+import { makeProvider, until, whenSynced, clientDocs } from "./support/providers.js";
 
 let server: TestServer;
-const docs: Y.Doc[] = [];
-
-afterEach(async () => {
-  destroyProviders();
-  for (const doc of docs.splice(0)) doc.destroy();
-  await cleanupAll();
-});
+const docs = clientDocs();
 
 /** A doc whose every change is kept as the update Yjs encoded for it (what a provider sends). */
 function typist(): { doc: Y.Doc; updates: Uint8Array[] } {

@@ -2,12 +2,14 @@
  * Real client providers in Node (ws as the WebSocket), and event-driven waits on their documents.
  * Every provider made here is destroyed by `destroyProviders()`.
  */
+import { afterEach } from "vitest";
 import WebSocket from "ws";
 import type * as Y from "yjs";
 import type { Awareness } from "y-protocols/awareness";
 import * as yPartykitProvider from "y-partykit/provider";
 import YProvider from "y-partyserver/provider";
 import { WebsocketProvider } from "y-websocket";
+import { cleanupAll } from "../../helpers/server.js";
 import { withTimeout } from "./fake-client.js";
 
 export type ProviderKind = "y-partykit" | "y-partyserver" | "y-websocket";
@@ -51,6 +53,20 @@ export function makeProvider(kind: ProviderKind, base: string, party: string, ro
 export function destroyProviders(): void {
   for (const provider of live) provider.destroy();
   live.clear();
+}
+
+/**
+ * The list a test file keeps its clients' Y.Docs in. After each test every provider and every doc in it is destroyed,
+ * then the test servers are stopped (providers first, so none reconnects to a server going down).
+ */
+export function clientDocs(): Y.Doc[] {
+  const docs: Y.Doc[] = [];
+  afterEach(async () => {
+    destroyProviders();
+    for (const doc of docs.splice(0)) doc.destroy();
+    await cleanupAll();
+  });
+  return docs;
 }
 
 export function whenSynced(provider: AnyProvider, ms = 5_000): Promise<void> {
