@@ -74,6 +74,11 @@ export class YDocumentView implements DocumentView, UpdateItems {
   #filled: Array<string | number | null> | undefined;
   /** Clients with a GC or skip in the update: their new units are not told apart from those of items. */
   #withNonItems: Set<number> | undefined;
+  /**
+   * Items of the update that Yjs collects (their origin, right origin or parent is collected), as client, first and
+   * last clock: they are never placed, and Yjs collects what names them in turn.
+   */
+  #collected: number[] | undefined;
   /** Scratch result of `#right` / `#left`, to return a unit without allocating. */
   readonly #found = { client: 0, clock: 0 };
   /** Whether the update holds one struct: no later item of it needs to know where its item goes. */
@@ -131,17 +136,17 @@ export class YDocumentView implements DocumentView, UpdateItems {
     let first: Neighbour; // the list's first unit after the item's origin, when something lies between its neighbours
     if (item.hasOrigin) {
       const next = this.#right(item.originClient, item.originClock);
-      if (next === null) return true; // its origin is collected: so is the item
+      if (next === null) return this.#collect(item); // its origin is collected: so is the item
       if (next === undefined) return false;
       if (item.hasRightOrigin ? next.client !== item.rightClient || next.clock !== item.rightClock : next.client !== EDGE) first = next;
     } else if (item.hasRightOrigin) {
       const previous = this.#left(item.rightClient, item.rightClock);
-      if (previous === null) return true;
+      if (previous === null) return this.#collect(item);
       if (previous === undefined) return false;
       if (previous.client !== EDGE) first = this.#firstOfListOf(item.rightClient, item.rightClock);
     } else {
       const empty = this.#isEmpty(item);
-      if (empty === null) return true;
+      if (empty === null) return this.#collect(item);
       if (empty === undefined) return false;
       if (!empty) first = this.#firstOfParent(item);
     }
@@ -158,6 +163,21 @@ export class YDocumentView implements DocumentView, UpdateItems {
       return true;
     }
     return this.#placeAmongConcurrent(item, first.client, first.clock, proved);
+  }
+
+  /** Notes `item` as one Yjs collects (it goes nowhere: any place is every replica's). */
+  #collect(item: NewItem): true {
+    (this.#collected ??= []).push(item.client, item.clock, item.end - 1);
+    return true;
+  }
+
+  /** Whether the unit is part of an item of the update that Yjs collects. */
+  #isCollected(client: number, clock: number): boolean {
+    const collected = this.#collected ?? NONE;
+    for (let i = 0; i < collected.length; i += 3) {
+      if (collected[i] === client && collected[i + 1]! <= clock && clock <= collected[i + 2]!) return true;
+    }
+    return false;
   }
 
   /** Notes `item` as placed between the units given (`EDGE`: a list's edge), with the references it names. */
@@ -347,7 +367,10 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (placed[i + 3] === client && placed[i + 4] === clock) return this.#unit(placed[i]!, placed[i + 1]!);
       if (placed[i] === client && placed[i + 2] === clock) return this.#unit(placed[i + 5]!, placed[i + 6]!);
     }
-    if (clock >= this.state(client)) return this.#isPlaced(client, clock) ? this.#unit(client, clock + 1) : undefined;
+    if (clock >= this.state(client)) {
+      if (this.#isCollected(client, clock)) return null;
+      return this.#isPlaced(client, clock) ? this.#unit(client, clock + 1) : undefined;
+    }
     const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item)) return null;
     if (clock < found.id.clock + found.length - 1) return this.#unit(client, clock + 1);
@@ -361,7 +384,10 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (placed[i + 5] === client && placed[i + 6] === clock) return this.#unit(placed[i]!, placed[i + 2]!);
       if (placed[i] === client && placed[i + 1] === clock) return this.#unit(placed[i + 3]!, placed[i + 4]!);
     }
-    if (clock >= this.state(client)) return this.#isPlaced(client, clock) ? this.#unit(client, clock - 1) : undefined;
+    if (clock >= this.state(client)) {
+      if (this.#isCollected(client, clock)) return null;
+      return this.#isPlaced(client, clock) ? this.#unit(client, clock - 1) : undefined;
+    }
     const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item)) return null;
     if (clock > found.id.clock) return this.#unit(client, clock - 1);
@@ -400,7 +426,8 @@ export class YDocumentView implements DocumentView, UpdateItems {
       const found = itemAt(this.doc.store, item.parentClient, item.parentClock);
       if (!(found instanceof Y.Item) || !(found.content instanceof Y.ContentType)) return null;
       type = found.content.type;
-    } else if (!this.#isPlaced(item.parentClient, item.parentClock)) return undefined;
+    } else if (this.#isCollected(item.parentClient, item.parentClock)) return null;
+    else if (!this.#isPlaced(item.parentClient, item.parentClock)) return undefined;
     // `undefined`: a type the update creates, or a root nobody used
     if (type !== undefined && (item.parentSub === null ? type._start !== null : type._map.has(item.parentSub))) return false;
     filled.push(parent, clock, item.parentSub);

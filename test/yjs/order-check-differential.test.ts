@@ -7,7 +7,7 @@
  * prints the figures.
  */
 import { describe, expect, it } from "vitest";
-import { concurrentEditorUpdates } from "./support/concurrent-editors.js";
+import { concurrentEditorUpdates, offlineNestedUpdates } from "./support/concurrent-editors.js";
 import { concurrentTraceUpdates } from "./support/concurrent-trace.js";
 import { honestVerdicts, runDifferential } from "./support/order-differential.js";
 import { runProvedDifferential } from "./support/proved-differential.js";
@@ -44,6 +44,14 @@ describe("the default order checks against the copy check", () => {
     for (const seed of [1, 2, 3]) {
       const { updates } = concurrentEditorUpdates({ editors: 5, edits: 1_500, seed, maps: true });
       expect(honestVerdicts(updates)).toEqual({ placed: updates.length });
+    }
+  });
+
+  it("honest editors back from offline, into types deleted meanwhile: nothing refused", () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const { updates } = offlineNestedUpdates({ editors: 4, edits: 1_500, seed });
+      const refused = Object.keys(honestVerdicts(updates)).filter((verdict) => verdict.startsWith("refused"));
+      expect(refused, `seed ${seed}`).toEqual([]);
     }
   });
 });

@@ -43,3 +43,56 @@ export function concurrentEditorUpdates(options: { editors: number; edits: numbe
   for (const editor of editors) editor.doc.destroy();
   return { updates };
 }
+
+/**
+ * Honest editors that go offline and come back, in documents with nested types: maps and arrays inside a root map,
+ * set, filled and deleted while others edit inside them. An editor that comes back sends everything it did offline
+ * as one update (its sync step 2: the structs the server lacks), so one update holds items Yjs collects (their type
+ * was deleted meanwhile) among ones it places. Some editors keep deleted content (`gc: false`, as for version
+ * history): their changes inside a deleted type stay items, where others' have become GC structs.
+ */
+export function offlineNestedUpdates(options: { editors: number; edits: number; seed: number }): ConcurrentRun {
+  const random = seededRandom(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const server = new Y.Doc();
+  const editors = Array.from({ length: options.editors }, (_, i) => {
+    const doc = new Y.Doc({ gc: i % 2 === 0 });
+    doc.clientID = 200 + i * 11;
+    return { doc, offline: false };
+  });
+  const updates: Uint8Array[] = [];
+  const send = (doc: Y.Doc): void => {
+    const update = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(server));
+    if (Y.decodeUpdate(update).structs.length === 0 && Y.decodeUpdate(update).ds.clients.size === 0) return;
+    updates.push(update);
+    Y.applyUpdate(server, update);
+  };
+  const hear = (doc: Y.Doc): void => Y.applyUpdate(doc, Y.encodeStateAsUpdate(server, Y.encodeStateVector(doc)), "sync");
+  for (let edit = 0; edit < options.edits; edit++) {
+    const editor = pick(editors);
+    const { doc } = editor;
+    const root = doc.getMap("m");
+    const key = pick(["a", "b", "c"]);
+    const nested = root.get(key);
+    const roll = random();
+    if (roll < 0.15) root.set(key, random() < 0.5 ? new Y.Map() : new Y.Array());
+    else if (roll < 0.25) root.delete(key);
+    else if (roll < 0.55 && nested instanceof Y.Map) nested.set(pick(["x", "y"]), edit);
+    else if (roll < 0.7 && nested instanceof Y.Array) nested.insert(Math.floor(random() * (nested.length + 1)), [edit]);
+    else {
+      const text = doc.getText("t");
+      text.insert(Math.floor(random() * (text.length + 1)), "ab".slice(0, 1 + Math.floor(random() * 2)));
+    }
+    if (!editor.offline) send(doc);
+    // Editors drop off and come back; one that comes back sends what it did offline, then hears the room
+    if (random() < 0.05) {
+      editor.offline = !editor.offline;
+      if (!editor.offline) send(doc);
+    }
+    if (!editor.offline && random() < 0.3) hear(doc);
+  }
+  for (const editor of editors) send(editor.doc);
+  for (const editor of editors) editor.doc.destroy();
+  server.destroy();
+  return { updates };
+}
