@@ -1,5 +1,5 @@
 import * as Y from "yjs";
-import { updateFormatError } from "../src/protocol/update-format.js";
+import { readUpdateShape, updateFormatError } from "../src/protocol/update-format.js";
 import { defaults } from "./defaults.js";
 import { reasonOf } from "./errors.js";
 
@@ -32,6 +32,9 @@ export function compactLog(entries: readonly LogEntry[]): MergeResult {
 
 function mergeLazily(entries: readonly LogEntry[]): MergeResult {
   if (entries.length === 0) return { merged: null, corrupt: [] };
+  // `Y.mergeUpdates` drops structs of an update whose clients are not listed highest first. Yjs never writes one and
+  // the room stores such an update only as its own encoding (src/yjs/burst.ts), but a store written before may hold one.
+  if (entries.length > 1 && entries.some((entry) => listedOutOfOrder(entry.update))) return mergeInDoc(entries);
   try {
     return { merged: mergeUpdates(entries), corrupt: [] };
   } catch {
@@ -51,6 +54,11 @@ function mergeUpdates(entries: readonly LogEntry[]): Uint8Array {
   if (entries.length > 1) return Y.mergeUpdates(entries.map((entry) => entry.update).reverse());
   assertDecodable(entries[0]!.update);
   return entries[0]!.update;
+}
+
+function listedOutOfOrder(update: Uint8Array): boolean {
+  const shape = readUpdateShape(update);
+  return typeof shape !== "string" && shape.outOfOrder;
 }
 
 function assertDecodable(update: Uint8Array): void {

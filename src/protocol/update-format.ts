@@ -47,6 +47,11 @@ export interface UpdateShape {
    */
   known: number;
   adds: number;
+  /**
+   * Whether its clients' struct lists are out of the order Yjs writes them in (highest client first). Yjs applies such
+   * an update alike, but `Y.mergeUpdates` drops structs of it: it must never be stored (or sent) as received.
+   */
+  outOfOrder: boolean;
   /** Where the update's layout ends (its delete set's last byte): bytes after it are no part of it, and Yjs ignores them. */
   end: number;
 }
@@ -141,10 +146,11 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView): Update
   waits = false;
   known = 0;
   adds = 0;
+  outOfOrder = false;
   beyond.length = 0;
   try {
     walkUpdate(view);
-    return { parts, types, straddling, scattered, waits, known, adds, end: pos };
+    return { parts, types, straddling, scattered, waits, known, adds, outOfOrder, end: pos };
   } catch (error) {
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
   } finally {
@@ -165,6 +171,7 @@ let scattered = 0;
 let waits = false;
 let known = 0;
 let adds = 0;
+let outOfOrder = false;
 /** References past the document's state of their client, as (client, clock) pairs: resolved at the end. */
 const beyond: number[] = [];
 /** Per client whose clocks the update takes past the document's state: where they end. */
@@ -228,6 +235,7 @@ function walkUpdate(view: DocumentView | undefined): void {
     if (seen?.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
     seen?.add(client);
     const inYjsOrder = client < previousClient;
+    if (!inYjsOrder) outOfOrder = true;
     previousClient = client;
     let clock = uint();
     const state = view ? view.state(client) : 0;

@@ -83,11 +83,12 @@ export function applyBurst(
 /**
  * Whether the lone update just applied (of `shape`, read against the document before) is all `transaction` changed:
  * nothing of it was known, nothing waits (before, see `holdsOnlyTheBurst`, or after), and it changed something
- * (Yjs reports a transaction that changed nothing to no one).
+ * (Yjs reports a transaction that changed nothing to no one). Its clients must also be listed as Yjs lists them: the
+ * store merges what it stored with `Y.mergeUpdates`, which drops structs of an update listed otherwise.
  */
 function isExactly(doc: Y.Doc, transaction: Y.Transaction, shape: UpdateShape): boolean {
   const { pendingStructs, pendingDs } = doc.store;
-  return shape.known === 0 && pendingStructs === null && pendingDs === null && (shape.adds > 0 || transaction.deleteSet.clients.size > 0);
+  return shape.known === 0 && !shape.outOfOrder && pendingStructs === null && pendingDs === null && (shape.adds > 0 || transaction.deleteSet.clients.size > 0);
 }
 
 /**
