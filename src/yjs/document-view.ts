@@ -118,7 +118,9 @@ export class YDocumentView implements DocumentView, UpdateItems {
     const left = itemAt(store, originClient, originClock);
     const right = itemAt(store, rightClient, rightClock);
     if (!(left instanceof Y.Item) || !(right instanceof Y.Item)) return true; // Yjs collects the item
-    if (left === right) return rightClock > originClock;
+    // Both naming one unit: Yjs's UndoManager writes such items when it redoes (yjs/yjs#794). Not refused here: the
+    // walk leaves the item to the copy check, which refuses it only if a reload would place it elsewhere.
+    if (left === right) return rightClock >= originClock;
     if (left.parent !== right.parent || left.parentSub !== right.parentSub) return false;
     for (let item = left.right; item !== null; item = item.right) {
       if (item === right) return true;
@@ -232,13 +234,26 @@ export class YDocumentView implements DocumentView, UpdateItems {
     else {
       const knew = this.#senderKnewAny(item, arrivals, between, since);
       if (knew === undefined) return false;
-      if (knew) return "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
+      // Inside a deleted type, a sender may know an item between the neighbours only as collected (from a peer that
+      // collects deleted content), never having seen it there: left to the copy check.
+      if (knew) return this.#inDeletedType(item) ? false : "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
     }
     const { goesFirst, leftClient, leftClock } = conflict;
     const right = goesFirst ? this.#unit(firstClient, firstClock) : this.#right(leftClient, leftClock);
     if (!right) return false;
     this.#place(item, goesFirst ? EDGE : leftClient, goesFirst ? 0 : leftClock, right.client, right.clock);
     return true;
+  }
+
+  /** Whether the list `item` goes into lies in a deleted type of the document (found through its named neighbours). */
+  #inDeletedType(item: NewItem): boolean {
+    const named = item.hasOrigin ? [item.originClient, item.originClock] : item.hasRightOrigin ? [item.rightClient, item.rightClock] : undefined;
+    if (named === undefined || named[1]! >= this.state(named[0]!)) return false;
+    const found = itemAt(this.doc.store, named[0]!, named[1]!);
+    for (let type = found instanceof Y.Item ? found.parent : null; type instanceof Y.AbstractType; type = type._item?.parent ?? null) {
+      if (type._item?.deleted) return true;
+    }
+    return false;
   }
 
   /** The causal search (causal-past.ts): whether `item`'s sender had seen one of the items `between` its neighbours. */
