@@ -382,10 +382,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (placed[i + 3] === client && placed[i + 4] === clock) return this.#unit(placed[i]!, placed[i + 1]!);
       if (placed[i] === client && placed[i + 2] === clock) return this.#unit(placed[i + 5]!, placed[i + 6]!);
     }
-    if (clock >= this.state(client)) {
-      if (this.#isCollected(client, clock)) return null;
-      return this.#isPlaced(client, clock) ? this.#unit(client, clock + 1) : undefined;
-    }
+    if (clock >= this.state(client)) return this.#neighbourInUpdate(client, clock, 1);
     const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item)) return null;
     if (clock < found.id.clock + found.length - 1) return this.#unit(client, clock + 1);
@@ -399,15 +396,21 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (placed[i + 5] === client && placed[i + 6] === clock) return this.#unit(placed[i]!, placed[i + 2]!);
       if (placed[i] === client && placed[i + 1] === clock) return this.#unit(placed[i + 3]!, placed[i + 4]!);
     }
-    if (clock >= this.state(client)) {
-      if (this.#isCollected(client, clock)) return null;
-      return this.#isPlaced(client, clock) ? this.#unit(client, clock - 1) : undefined;
-    }
+    if (clock >= this.state(client)) return this.#neighbourInUpdate(client, clock, -1);
     const found = itemAt(this.doc.store, client, clock);
     if (!(found instanceof Y.Item)) return null;
     if (clock > found.id.clock) return this.#unit(client, clock - 1);
     const left = found.left;
     return left === null ? this.#unit(EDGE, 0) : this.#unit(left.id.client, left.id.clock + left.length - 1);
+  }
+
+  /**
+   * The unit `step` along from (`client`, `clock`), a unit past the document's state: `null` in an item of the update
+   * that Yjs collects, `undefined` unless an item the update placed holds it.
+   */
+  #neighbourInUpdate(client: number, clock: number, step: 1 | -1): Neighbour {
+    if (this.#isCollected(client, clock)) return null;
+    return this.#isPlaced(client, clock) ? this.#unit(client, clock + step) : undefined;
   }
 
   #unit(client: number, clock: number): { client: number; clock: number } {

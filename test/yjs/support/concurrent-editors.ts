@@ -63,7 +63,8 @@ export function offlineNestedUpdates(options: { editors: number; edits: number; 
   const updates: Uint8Array[] = [];
   const send = (doc: Y.Doc): void => {
     const update = Y.encodeStateAsUpdate(doc, Y.encodeStateVector(server));
-    if (Y.decodeUpdate(update).structs.length === 0 && Y.decodeUpdate(update).ds.clients.size === 0) return;
+    const { structs, ds } = Y.decodeUpdate(update);
+    if (structs.length === 0 && ds.clients.size === 0) return;
     updates.push(update);
     Y.applyUpdate(server, update);
   };
