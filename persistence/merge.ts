@@ -17,24 +17,26 @@ export interface MergeResult {
 }
 
 /**
- * Merges a document's log for loading. A short log is merged with `Y.mergeUpdates` (one pass, no Y.Doc); a long one
- * through a Y.Doc, because `Y.mergeUpdates` re-sorts all its inputs for every struct (quadratic on a 260k-entry log).
- * Either way, entries that cannot be decoded are left out and named (the rule in docs/persistence.md).
+ * Merges a document's log for loading, losing nothing: deleted content stays, since the store does not know whether
+ * the room keeps its history (`gc: false`, whose snapshots need it; a collecting room drops it as it applies the
+ * merge). A short log is merged with `Y.mergeUpdates` (one pass, no Y.Doc); a long one through a Y.Doc, because
+ * `Y.mergeUpdates` re-sorts all its inputs for every struct (quadratic on a 260k-entry log). Either way, entries that
+ * cannot be decoded are left out and named (the rule in docs/persistence.md).
  */
 export function mergeLog(entries: readonly LogEntry[]): MergeResult {
-  return entries.length > defaults.mergeInDocAbove ? mergeInDoc(entries) : mergeLazily(entries);
+  return entries.length > defaults.mergeInDocAbove ? mergeInDoc(entries, { gc: false }) : mergeLazily(entries);
 }
 
-/** The log as one garbage-collected snapshot (deleted text dropped), for compaction. */
+/** The log as one garbage-collected snapshot (deleted text dropped), for compaction of a collecting room. */
 export function compactLog(entries: readonly LogEntry[]): MergeResult {
-  return mergeInDoc(entries);
+  return mergeInDoc(entries, { gc: true });
 }
 
 function mergeLazily(entries: readonly LogEntry[]): MergeResult {
   if (entries.length === 0) return { merged: null, corrupt: [] };
   // `Y.mergeUpdates` drops structs of an update whose clients are not listed highest first. Yjs never writes one and
   // the room stores such an update only as its own encoding (src/yjs/burst.ts), but a store written before may hold one.
-  if (entries.length > 1 && entries.some((entry) => listedOutOfOrder(entry.update))) return mergeInDoc(entries);
+  if (entries.length > 1 && entries.some((entry) => listedOutOfOrder(entry.update))) return mergeInDoc(entries, { gc: false });
   try {
     return { merged: mergeUpdates(entries), corrupt: [] };
   } catch {
@@ -66,21 +68,22 @@ function assertDecodable(update: Uint8Array): void {
   if (problem !== undefined) throw new Error(problem);
 }
 
-function mergeInDoc(entries: readonly LogEntry[]): MergeResult {
+/** `gc`: whether the merge drops deleted content (as a collecting Y.Doc does). */
+function mergeInDoc(entries: readonly LogEntry[], { gc }: { gc: boolean }): MergeResult {
   if (entries.length === 0) return { merged: null, corrupt: [] };
-  const first = applyEach(entries);
+  const first = applyEach(entries, gc);
   if (first.failed.length === 0) return { merged: Y.encodeStateAsUpdate(first.doc), corrupt: [] };
   // An entry threw, possibly after part of it was applied: start over with the entries that decode, so that no part
   // of a corrupt entry ends up in the result.
   const { readable, corrupt } = splitReadable(entries);
-  const clean = applyEach(readable);
+  const clean = applyEach(readable, gc);
   const applied = readable.length - clean.failed.length;
   return { merged: applied > 0 ? Y.encodeStateAsUpdate(clean.doc) : null, corrupt: [...corrupt, ...clean.failed] };
 }
 
 /** Applies every entry to a new Y.Doc in one transaction, noting the ones that throw. */
-function applyEach(entries: readonly LogEntry[]): { doc: Y.Doc; failed: MergeResult["corrupt"] } {
-  const doc = new Y.Doc();
+function applyEach(entries: readonly LogEntry[], gc: boolean): { doc: Y.Doc; failed: MergeResult["corrupt"] } {
+  const doc = new Y.Doc({ gc });
   const failed: MergeResult["corrupt"] = [];
   doc.transact(() => {
     for (const entry of entries) {

@@ -103,7 +103,8 @@ async function copyDocuments(source: LevelFolderReader, storage: Storage, err: N
 async function copyDocument(storage: Storage, name: string, state: Uint8Array): Promise<boolean> {
   const stored = await storage.docs.load(name);
   if (stored) {
-    const doc = new Y.Doc();
+    // Not collecting: deleted content the target lacks (a room's history) is a difference too.
+    const doc = new Y.Doc({ gc: false });
     Y.applyUpdate(doc, stored);
     const before = Y.encodeStateAsUpdate(doc);
     Y.applyUpdate(doc, state);
