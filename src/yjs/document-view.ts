@@ -234,9 +234,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     else {
       const knew = this.#senderKnewAny(item, arrivals, between, since);
       if (knew === undefined) return false;
-      // Inside a deleted type, a sender may know an item between the neighbours only as collected (from a peer that
-      // collects deleted content), never having seen it there: left to the copy check.
-      if (knew) return this.#inDeletedType(item) ? false : "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
+      if (knew) return this.#listOutOfReach(item) ? false : "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
     }
     const { goesFirst, leftClient, leftClock } = conflict;
     const right = goesFirst ? this.#unit(firstClient, firstClock) : this.#right(leftClient, leftClock);
@@ -245,13 +243,40 @@ export class YDocumentView implements DocumentView, UpdateItems {
     return true;
   }
 
-  /** Whether the list `item` goes into lies in a deleted type of the document (found through its named neighbours). */
-  #inDeletedType(item: NewItem): boolean {
-    const named = item.hasOrigin ? [item.originClient, item.originClock] : item.hasRightOrigin ? [item.rightClient, item.rightClock] : undefined;
-    if (named === undefined || named[1]! >= this.state(named[0]!)) return false;
-    const found = itemAt(this.doc.store, named[0]!, named[1]!);
-    for (let type = found instanceof Y.Item ? found.parent : null; type instanceof Y.AbstractType; type = type._item?.parent ?? null) {
-      if (type._item?.deleted) return true;
+  /**
+   * Whether the list `item` goes into is one where nothing anyone sees can depend on where it goes, so that naming
+   * neighbours its sender knew were apart is left to the copy check (which takes the item when a reload agrees):
+   * - a type this update creates: whoever writes into it later has seen the whole update, `item` included, so no
+   *   later insert is concurrent with it there;
+   * - a type deleted in the document, or inside one: its content is shown to no one. A sender may also know an item
+   *   there only as collected (from a peer that collects deleted content), never having seen it there.
+   * Yjs's UndoManager writes such items when it redoes into either (yjs/yjs#794). The list is found through the
+   * item's named neighbours or parent, following the update's own items back to one in the document.
+   */
+  #listOutOfReach(item: NewItem): boolean {
+    let client: number;
+    let clock: number;
+    let isParent = false; // whether (client, clock) is the list's type item rather than a unit in the list
+    if (item.hasOrigin) [client, clock] = [item.originClient, item.originClock];
+    else if (item.hasRightOrigin) [client, clock] = [item.rightClient, item.rightClock];
+    else if (item.parentName === null) [client, clock, isParent] = [item.parentClient, item.parentClock, true];
+    else return false; // a root type
+    for (let steps = 0; steps < MAX_PLACED; steps++) {
+      if (clock < this.state(client)) {
+        const found = itemAt(this.doc.store, client, clock);
+        if (!(found instanceof Y.Item)) return false;
+        for (let type = isParent ? found : (found.parent as Y.AbstractType<any>)._item; type !== null; type = (type.parent as Y.AbstractType<any>)._item) {
+          if (type.deleted) return true;
+        }
+        return false;
+      }
+      if (isParent) return this.#isPlaced(client, clock); // a type this update creates
+      const at = this.#placedAt(client, clock);
+      if (at < 0) return false;
+      const placed = this.#placed!;
+      const named = NAMED.find((offset) => placed[at + offset] !== EDGE);
+      if (named === undefined) return false; // an item of the update in a root type
+      [client, clock, isParent] = [placed[at + named]!, placed[at + named + 1]!, named === NAMED[2]];
     }
     return false;
   }

@@ -4,9 +4,11 @@
  * maps in arrays in maps, undo and redo, editors offline, editors resending their whole state, editors loaded from
  * stale snapshots) through a room's session, by HTTP (each update on its own) and through a connection (what an
  * editor sends together arrives in one socket read: one burst). Every update is taken, the room's document equals a
- * reference that applied every update, and a reload of it orders every list alike. Known exception, kept out of
- * these seeds: Yjs's UndoManager sometimes names neighbours that were never next to each other (yjs/yjs#794); a room
- * that keeps deleted content (gc: false) may refuse such a redo (docs/protocol.md, "Order").
+ * reference that applied every update, and a reload of it orders every list alike. Yjs's UndoManager sometimes names
+ * neighbours that were never next to each other (yjs/yjs#794): the room takes such a redo into a type the same update
+ * creates or into a deleted type when a reload agrees. Known exceptions, kept out of these seeds: rarely (about one run
+ * in 100 of the undo-heavy ones), such a redo into a live type is refused, and a reload of plain Yjs may even differ
+ * (docs/protocol.md, "Order").
  */
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
@@ -98,6 +100,15 @@ describe("honest editors of rich content", () => {
     for (const seed of [9, 10, 13, 14]) {
       await replay({ editors: 3, edits: 400, seed, undo: 0.35 }, seed % 2 === 0, "http");
       await replay({ editors: 3, edits: 400, seed, undo: 0.3, content: ["nested"] }, seed % 2 === 1, "socket");
+    }
+  }, 60_000);
+
+  it("redos whose items name neighbours Yjs knew were apart, into a type the same update restores or into a deleted one", async () => {
+    // Each seed's run once had an honest update refused as naming neighbours its sender knew were apart: seed 11 in
+    // every room (a redo restores a list and its items in one update), 16, 25 and 60 in rooms that keep deleted
+    // content (a redo into a list deleted in the room).
+    for (const seed of [11, 16, 25, 60]) {
+      for (const gc of [true, false]) await replay({ editors: 3, edits: 400, seed, undo: 0.3, content: ["nested"] }, gc, seed % 2 === 0 ? "http" : "socket");
     }
   }, 60_000);
 
