@@ -8,6 +8,7 @@ import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpH
 import { connect, type Socket } from "node:net";
 import { Readable, type Duplex } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import type { Upgrade } from "../runtime/upgrade.js";
 
 export const CLUSTER_HEADER = "x-yparty-cluster";
 export const HOP_HEADER = "x-yparty-hop";
@@ -30,7 +31,7 @@ export class Forwarder {
    * Relays an upgrade to `owner`: false when it cannot be reached (nothing written to the client's socket), true once
    * the request is on its way and the sockets are piped.
    */
-  async relayUpgrade(owner: string, req: IncomingMessage, socket: Duplex, head: Buffer, request: Request): Promise<boolean> {
+  async relayUpgrade(owner: string, { req, socket, head }: Upgrade, request: Request): Promise<boolean> {
     const upstream = await connectTo(owner);
     if (!upstream) return false;
     if (socket.destroyed) {

@@ -6,12 +6,12 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { Duplex } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { RuntimeError, parseStorageName, storageName, type Logger } from "../runtime/index.js";
 import type { ForwardTarget, PlacementHost, RoomPlacement } from "../runtime/placement.js";
 import type { Storage } from "../../persistence/types.js";
 import type { AlarmRecords } from "../runtime/alarms.js";
+import type { Upgrade } from "../runtime/upgrade.js";
 import { alarmStoreName, clusterAlarmRecords } from "./alarm-records.js";
 import type { FenceStore } from "./fence.js";
 import type { RedisLink } from "./redis.js";
@@ -105,8 +105,8 @@ export class ClusterPlacement implements RoomPlacement {
     return given.length === this.#secret.length && timingSafeEqual(given, this.#secret);
   }
 
-  async forwardUpgrade(owner: string, req: IncomingMessage, socket: Duplex, head: Buffer, target: ForwardTarget): Promise<boolean> {
-    if (await this.options.forwarder.relayUpgrade(owner, req, socket, head, target.request)) return true;
+  async forwardUpgrade(owner: string, upgrade: Upgrade, target: ForwardTarget): Promise<boolean> {
+    if (await this.options.forwarder.relayUpgrade(owner, upgrade, target.request)) return true;
     await this.#waitForLease(target, owner);
     return false;
   }

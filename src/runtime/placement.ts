@@ -5,9 +5,9 @@
  * answer is reached (src/cluster answers with Redis leases and PostgreSQL fences).
  */
 import type { IncomingMessage } from "node:http";
-import type { Duplex } from "node:stream";
 import type { Storage } from "../../persistence/types.js";
 import type { AlarmRecords } from "./alarms.js";
+import type { Upgrade } from "./upgrade.js";
 
 /** What the runtime gives a placement: how to stop serving a room it lost. */
 export interface PlacementHost {
@@ -40,7 +40,7 @@ export interface RoomPlacement {
    * when the owner could not be reached (nothing was written to `socket`), after its lease ran out: the runtime then
    * asks `claim` again.
    */
-  forwardUpgrade(owner: string, req: IncomingMessage, socket: Duplex, head: Buffer, target: ForwardTarget): Promise<boolean>;
+  forwardUpgrade(owner: string, upgrade: Upgrade, target: ForwardTarget): Promise<boolean>;
   /** Proxies a request to the room's owner, bodies streamed; `undefined` (after its lease ran out) when it could not be reached. */
   forwardRequest(owner: string, target: ForwardTarget): Promise<Response | undefined>;
   /** Whether this node runs the crons now (one node of the cluster does). */

@@ -5,10 +5,9 @@
  * The runtime knows nothing of the protocol: it accepts the socket, tracks it for heartbeat and shutdown (1001),
  * and routes each local connection through the registry like any other.
  */
-import type { IncomingMessage } from "node:http";
-import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
 import type { ServerCore } from "./core.js";
+import type { Upgrade } from "./upgrade.js";
 import { codeOf, RuntimeError } from "./errors.js";
 import { lazyConnectionContext } from "./http-bridge.js";
 import { adoptRawSocket } from "./raw-sockets.js";
@@ -36,7 +35,7 @@ export interface SocketHost {
 export type SocketHandler = (socket: WsSocket, request: Request, host: SocketHost) => void;
 
 /** Accepts the upgrade for a mounted path. Resolves with undefined (the socket is taken). */
-export function acceptMountedSocket(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, handler: SocketHandler): undefined {
+export function acceptMountedSocket(core: ServerCore, { req, socket, head }: Upgrade, url: URL, handler: SocketHandler): undefined {
   const { request } = lazyConnectionContext(req, url, core.trustedProxies);
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {

@@ -25,13 +25,7 @@ import type { RoomConnection } from "./connection.js";
 import { ignoreError } from "./ws.js";
 import { upgradeSocket } from "./handshake.js";
 import { releaseFirstWrite } from "./first-write.js";
-
-/** One upgrade request as Node hands it over: the request, its socket, and the bytes read past its headers. */
-interface Upgrade {
-  req: IncomingMessage;
-  socket: Duplex;
-  head: Buffer;
-}
+import type { Upgrade } from "./upgrade.js";
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   let outcome: Refusal | Promise<Refusal>;
@@ -93,7 +87,7 @@ function upgrade(core: ServerCore, up: Upgrade): Refusal | Promise<Refusal> {
 /** An upgrade to a path that names no room: a mounted socket, the main party's `onSocket`, or its `onFetch`'s hand-off. */
 async function upgradeElsewhere(core: ServerCore, up: Upgrade, url: URL, kind: "party" | "other"): Promise<Refusal> {
   const mounted = kind === "other" ? core.sockets.get(url.pathname) : undefined;
-  if (mounted) return acceptMountedSocket(core, up.req, up.socket, up.head, url, mounted);
+  if (mounted) return acceptMountedSocket(core, up, url, mounted);
   const main = core.parties.get(MAIN_PARTY);
   if (kind === "other" && main?.onSocket) return acceptFetchSocket(core, up, url, main.onSocket);
   if (kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
@@ -171,7 +165,7 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
     if (owner === undefined) return HERE;
     if (placement.isForwarded(up.req)) return errorResponse("ERR_ROOM_MOVED", ROOM_MOVED_MESSAGE, 503);
     const forward = { party: target.party, roomId: target.roomId, request: target.context.request };
-    if (await placement.forwardUpgrade(owner, up.req, up.socket, up.head, forward)) return undefined;
+    if (await placement.forwardUpgrade(owner, up, forward)) return undefined;
   }
   return ownerUnreachable();
 }
