@@ -3,6 +3,7 @@
  * carrying the same envelope. Browser-safe: the client and the server share it.
  */
 import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
+import { MAX_FRAME_DEPTH, nestsDeeperThan } from "./depth.js";
 
 export type Codec = "json" | "msgpack";
 export const CODECS: readonly Codec[] = ["json", "msgpack"];
@@ -90,6 +91,7 @@ export function decodeEnvelope(codec: Codec, frame: string | Uint8Array): Envelo
       throw new EnvelopeError("the frame is not valid MessagePack");
     }
   }
+  if (nestsDeeperThan(value, MAX_FRAME_DEPTH)) throw new EnvelopeError(`the frame nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`);
   return checkEnvelope(value);
 }
 
