@@ -4,7 +4,7 @@
  * project's id) `error` and 4401. Frames that arrive while the token is checked wait and follow in order.
  */
 import type { WebSocket as WsSocket } from "ws";
-import { checkEnvelope, CODECS, EnvelopeError, MAX_FRAME_DEPTH, MessageType, nestsDeeperThan, RoomsCloseCode, type Codec } from "./wire/index.js";
+import { checkEnvelope, CODECS, EnvelopeError, MAX_FRAME_DEPTH, MessageType, RoomsCloseCode, wireShapeProblem, type Codec } from "./wire/index.js";
 import { Session, type SessionContext } from "./session.js";
 import { verifyPlayer, type TokenVerifier } from "./tokens.js";
 
@@ -79,7 +79,8 @@ function parseHandshake(text: string | undefined): Handshake {
   } catch {
     throw new EnvelopeError("the first frame is not valid JSON (expected a handshake)");
   }
-  if (nestsDeeperThan(value, MAX_FRAME_DEPTH)) throw new EnvelopeError(`the handshake nests deeper than ${MAX_FRAME_DEPTH} levels`);
+  const problem = wireShapeProblem(value, MAX_FRAME_DEPTH);
+  if (problem !== undefined) throw new EnvelopeError(`the handshake ${problem}`);
   const { t, p } = checkEnvelope(value);
   if (t !== MessageType.Handshake) throw new EnvelopeError(`the first frame must be a handshake, got "${t}"`);
   if (p.v !== 1) throw new EnvelopeError("handshake.v must be 1");

@@ -5,8 +5,8 @@
  * once per event-loop tick (`setImmediate`), however many inputs changed it.
  */
 import type { Connection, Logger, Room, Server, Worker } from "../runtime/index.js";
-import { errorResponse } from "../runtime/index.js";
-import { canonicalChecksum, canonicalJson, clone, diff, MessageType, stateChecksum, type Envelope } from "./wire/index.js";
+import { CloseCode, errorResponse } from "../runtime/index.js";
+import { canonicalChecksum, canonicalJson, clone, diff, MAX_STATE_DEPTH, MessageType, stateChecksum, wireShapeProblem, type Envelope } from "./wire/index.js";
 import { DEFAULT_MAX_CLIENTS, RoomError, type RoomApi, type RoomInput, type RoomType } from "./define.js";
 import type { RoomDirectory } from "./directory.js";
 import { Link, unreliableFrame, type JoinRequest } from "./link.js";
@@ -18,6 +18,8 @@ interface StoredRoom {
   state: unknown;
   seq: number;
   metadata: Record<string, unknown>;
+  /** Players seated when the room was stored (absent in rooms stored before the field existed). */
+  seated?: string[];
 }
 
 interface Member {
@@ -70,6 +72,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #flushScheduled = false;
     #saveTimer: NodeJS.Timeout | undefined;
     #tick: NodeJS.Timeout | undefined;
+    /**
+     * Players whose seat outlived the room's last stop (shutdown, reload): each keeps it, without `onLeave`, for
+     * `resumeWindowMs` after the room is back (the timer), and takes it again without `onJoin`, as a dropped client
+     * resuming its session does. No timer while the room is stopping.
+     */
+    readonly #seatedAway = new Map<string, NodeJS.Timeout | undefined>();
     /** The sender of the input being handled: the coalescing key of what it broadcasts. */
     #sender = "";
     readonly #api: RoomApi;
@@ -110,6 +118,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#seq = stored.seq;
       this.#metadata = stored.metadata;
       this.#checksum = stateChecksum(this.#sent);
+      for (const player of stored.seated ?? []) this.#keepSeat(player);
       this.#list();
     }
 
@@ -135,13 +144,26 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       }
     }
 
-    async onClose(conn: Connection): Promise<void> {
+    async onClose(conn: Connection, code?: number): Promise<void> {
       const member = this.#members.get(conn.id);
       if (!member || member.conn !== conn) return; // replaced by a newer connection of the same player
       this.#members.delete(conn.id);
       this.#list();
       if (this.#members.size === 0) this.#stopTicking();
+      // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
+      if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, undefined);
       await this.#run(() => type.onLeave?.call(this.#api, member.player));
+    }
+
+    /** Keeps a seat from before the room's last stop for `resumeWindowMs`, then the player leaves (`onLeave`). */
+    #keepSeat(player: string): void {
+      const expire = () => {
+        this.#seatedAway.delete(player);
+        void Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player))).catch((error: unknown) =>
+          this.#log("error", "room.hook_failed", error, { hook: "onLeave" }),
+        );
+      };
+      this.#seatedAway.set(player, setTimeout(expire, shared.limits.resumeWindowMs));
     }
 
     onAlarm(): void | Promise<void> {
@@ -149,6 +171,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     onStop(): void {
+      for (const [player, timer] of this.#seatedAway) {
+        clearTimeout(timer);
+        this.#seatedAway.set(player, undefined); // kept in the stored state, timed again when the room is back
+      }
       this.#flush();
       if (this.#saveTimer) this.#save(); // what the interval held back
       this.#stopTicking();
@@ -158,8 +184,13 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     // ---- joining ---------------------------------------------------------------------------------
 
     async #join(conn: Connection, request: JoinRequest): Promise<void> {
-      const rejoin = this.#members.get(conn.id); // the same player again (a resumed or second session)
-      if (!rejoin && this.#members.size + this.#joining.size >= maxClients) return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
+      // The same player again (a resumed or second session), or back after the room stopped with it seated
+      const seatKept = this.#seatedAway.has(request.player);
+      const rejoin = this.#members.has(conn.id) || seatKept;
+      if (!rejoin && this.#members.size + this.#joining.size + this.#seatedAway.size >= maxClients)
+        return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
+      clearTimeout(this.#seatedAway.get(request.player));
+      this.#seatedAway.delete(request.player);
       this.#joining.set(conn, []);
       let held: string[] = [];
       try {
@@ -175,7 +206,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       }
       if (conn.readyState !== 1) {
         // The session left while onJoin ran: it is not a member, so undo its join here.
-        if (!rejoin) await this.#run(() => type.onLeave?.call(this.#api, request.player));
+        if (!rejoin || seatKept) await this.#run(() => type.onLeave?.call(this.#api, request.player));
         return;
       }
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
@@ -274,6 +305,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     // ---- outgoing --------------------------------------------------------------------------------
 
     #messageFrame(messageType: string, data: unknown): string {
+      const problem = data instanceof Uint8Array ? undefined : wireShapeProblem(data, MAX_STATE_DEPTH);
+      if (problem !== undefined) throw new TypeError(`a room message's data ${problem}`);
       return data instanceof Uint8Array
         ? JSON.stringify({ t: MessageType.MessageBytes, p: { room: this.room.id, type: messageType, data_b64: Buffer.from(data).toString("base64") } })
         : JSON.stringify({ t: MessageType.Message, p: { room: this.room.id, type: messageType, data } });
@@ -300,12 +333,15 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     /**
      * Sends what changed since the last patch as one patch (seq + 1), keeps it for late acks, stores the state.
-     * A state that is not JSON (a BigInt, a cycle) is logged and rolled back to the last state sent.
+     * A state that is not JSON (a BigInt, a cycle) or not fit for the wire (too deep, a `__proto__` key) is logged
+     * and rolled back to the last state sent.
      */
     #flush(): void {
       if (!this.#created) return;
       let next: { ops: ReturnType<typeof diff>; sent: unknown; checksum: string; frame: string };
       try {
+        const problem = wireShapeProblem(this.#state, MAX_STATE_DEPTH);
+        if (problem !== undefined) throw new TypeError(`the state ${problem}`);
         const ops = diff(this.#sent, this.#state);
         if (ops.length === 0) return;
         // One walk gives the checksum and the copy kept as "sent" (and refuses what is not JSON).
@@ -315,7 +351,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         const frame = JSON.stringify({ t: MessageType.Patch, p: { room: this.room.id, ops, seq: this.#seq + 1, checksum } });
         next = { ops, sent, checksum, frame };
       } catch (error) {
-        this.#log("error", "rooms.state_invalid", error, { message: "The room's state is not plain JSON; it was rolled back to the last state sent" });
+        this.#log("error", "rooms.state_invalid", error, {
+          message: "The room's state is not plain JSON fit for the wire; it was rolled back to the last state sent",
+        });
         this.#state = clone(this.#sent);
         return;
       }
@@ -350,7 +388,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #save(): void {
       clearTimeout(this.#saveTimer);
       this.#saveTimer = undefined;
-      const stored: StoredRoom = { state: this.#sent, seq: this.#seq, metadata: this.#metadata };
+      const seated = [...new Set([...[...this.#members.values()].map((member) => member.player), ...this.#seatedAway.keys()])];
+      const stored: StoredRoom = { state: this.#sent, seq: this.#seq, metadata: this.#metadata, seated };
       this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
     }
 

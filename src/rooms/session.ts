@@ -12,6 +12,7 @@ import {
   encodeEnvelope,
   EnvelopeError,
   isRecord,
+  MAX_ENCODED_DEPTH,
   MessageType,
   RoomsCloseCode,
   type Codec,
@@ -292,12 +293,27 @@ export class Session {
       return;
     }
     if (!this.#outbox) return; // detached: the room keeps what the client has not acked
-    if (frame.startsWith(UNRELIABLE_PREFIX)) {
-      const [key, json] = splitUnreliable(frame);
-      return this.#outbox.unreliable(`${link.room}\n${key}`, this.#wire(json));
-    }
-    this.#outbox.reliable(this.#wire(frame));
+    const unreliable = frame.startsWith(UNRELIABLE_PREFIX) ? splitUnreliable(frame) : undefined;
+    const wired = this.#wireOrClose(unreliable?.[1] ?? frame, link);
+    if (wired === undefined) return;
+    if (unreliable) return this.#outbox.unreliable(`${link.room}\n${unreliable[0]}`, wired);
+    this.#outbox.reliable(wired);
     if (frame.startsWith(ERROR_FRAME_PREFIX)) this.#countError();
+  }
+
+  /**
+   * `#wire`, or `undefined` once the client is closed (1011) because its codec cannot carry the frame. The room keeps
+   * what it sends fit for every codec (src/rooms/wire/depth.ts); this keeps a frame that slipped through from
+   * throwing into the room's send loop, which would stop it part-way for the other members.
+   */
+  #wireOrClose(json: string, link: RoomLink): string | Uint8Array | undefined {
+    try {
+      return this.#wire(json);
+    } catch (error) {
+      this.ctx.logger.error("rooms.frame_unencodable", { code: "ERR_INTERNAL", room: link.room, player: this.player, codec: this.#codec, error });
+      this.#ws?.close(CloseCode.InternalError, "A frame could not be encoded for this session's codec");
+      return undefined;
+    }
   }
 
   #roomClosed(link: RoomLink, code: number, reason: string): void {
@@ -329,7 +345,7 @@ export class Session {
   #wire(json: string): string | Uint8Array {
     if (this.#codec === "json") return json;
     // A room sends one string to all its members: encode it once for every MessagePack session.
-    if (json !== lastMsgpack.json) lastMsgpack = { json, bytes: encodeMsgpack(JSON.parse(json), { ignoreUndefined: true }) };
+    if (json !== lastMsgpack.json) lastMsgpack = { json, bytes: encodeMsgpack(JSON.parse(json), { ignoreUndefined: true, maxDepth: MAX_ENCODED_DEPTH }) };
     return lastMsgpack.bytes;
   }
 

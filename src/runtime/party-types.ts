@@ -206,7 +206,11 @@ export type Server = {
   onStart?(): void | Promise<void>;
   onConnect?(connection: Connection, ctx: ConnectionContext): void | Promise<void>;
   onMessage?(message: string | ArrayBuffer | ArrayBufferView, sender: Connection): void | Promise<void>;
-  onClose?(connection: Connection): void | Promise<void>;
+  /**
+   * The close's code and reason as the room's side of the socket saw them (as partyserver passes them): 1001 when
+   * the server shuts down, 1012 when a `dev` reload restarts the room, 1006 (`wasClean` false) when the socket broke.
+   */
+  onClose?(connection: Connection, code?: number, reason?: string, wasClean?: boolean): void | Promise<void>;
   onError?(connection: Connection, error: Error): void | Promise<void>;
   onRequest?(req: Request): Response | Promise<Response>;
   onAlarm?(): void | Promise<void>;

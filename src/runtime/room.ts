@@ -302,7 +302,7 @@ export class LiveRoom implements ConnectionOwner {
     // Legacy rooms flush from close listeners (y-partykit's onConnect): wait for them like for onClose.
     const listeners = connection.hasListeners("close") ? connection.notify(closeEvent(code, reason, code !== 1006)) : undefined;
     const server = this.#server;
-    const onClose = callUser(() => server?.onClose?.(connection.asParty())).catch((error) =>
+    const onClose = callUser(() => server?.onClose?.(connection.asParty(), code, reason, code !== 1006)).catch((error) =>
       this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onClose", connection: connection.id }),
     );
     await (listeners ? Promise.all([listeners, onClose]) : onClose);

@@ -76,9 +76,22 @@ describe("rooms: authoritative state", () => {
     await incAndFollow(client, mirror, "kept", 7);
     const restarted = await server.restart();
     const { mirror: after } = await joinCounter(restarted, "kept", "dev:a");
-    // Its leave (a patch) was stored before the unload, then its new join is one more.
-    expect(after.seq).toBe(mirror.seq + 2);
+    // The restart was not the player leaving: no onLeave, and no onJoin when it came back (its seat was kept)
+    expect(after.seq).toBe(mirror.seq);
     expect(after.state).toEqual({ count: 7, players: { a: { joined: true } } });
+  });
+
+  it("a graceful restart keeps every seat for the resume window: a player who does not come back leaves then", async () => {
+    const server = await startRooms({ counter }, { limits: { resumeWindowMs: 300 }, server: { storage: "leveldb" } });
+    const a = await joinCounter(server, "seats", "dev:a");
+    await joinCounter(server, "seats", "dev:b");
+    await incAndFollow(a.client, a.mirror, "seats", 3);
+    expect(a.mirror.state).toEqual({ count: 3, players: { a: { joined: true }, b: { joined: true } } });
+    const restarted = await server.restart();
+    const { client, mirror: after } = await joinCounter(restarted, "seats", "dev:a");
+    expect(after.state).toEqual(a.mirror.state);
+    after.apply(await client.expect("state.patch")); // b's window passed: its onLeave
+    expect(after.state).toEqual({ count: 3, players: { a: { joined: true } } });
   });
 
   it("writes the state at most every saveIntervalMs, and the last state when the room unloads", async () => {

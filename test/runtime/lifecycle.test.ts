@@ -59,6 +59,29 @@ describe("room lifecycle", () => {
     expect(await (await fetch(`${second.url}/party/g`)).json()).toEqual({ stopped: true });
   });
 
+  it("onClose gets the close's code, reason and wasClean (as partyserver passes them): the client's, then 1001 at shutdown", async () => {
+    const closes: unknown[] = [];
+    const seen = deferred<void>();
+    const party = class implements Party.Server {
+      onClose(conn: Party.Connection, code?: number, reason?: string, wasClean?: boolean) {
+        closes.push([conn.id, code, reason, wasClean]);
+        if (closes.length === 2) seen.resolve();
+      }
+    };
+    const server = await startServer({ main: party });
+    const leaving = connect(server.wsUrl("/party/codes?_pk=leaving"));
+    const staying = connect(server.wsUrl("/party/codes?_pk=staying"));
+    await Promise.all([leaving.opened, staying.opened]);
+    leaving.ws.close(4000, "bye");
+    await waitFor(leaving.closed, "client close");
+    await server.stop();
+    await waitFor(seen.promise, "two onClose calls");
+    expect(closes).toEqual([
+      ["leaving", 4000, "bye", true],
+      ["staying", CloseCode.GoingAway, expect.any(String), true],
+    ]);
+  });
+
   it("unloads an idle room after onStop and starts it again on the next arrival", async () => {
     const events = new EventLog();
     const { server, wsUrl } = await startServer({ main: recordingParty(events) }, { storage: "memory", limits: { idleUnloadMs: 50 } });

@@ -1,23 +1,38 @@
 /**
- * How deeply a decoded frame nests. JSON.parse and the MessagePack decoder take any depth, but everything after them
- * that recurses (JSON.stringify, the MessagePack encoder, canonical JSON, patches) overflows the stack on a frame
- * nested a few thousand deep: one ~20 KB frame would end the process. Frames are checked right after decoding.
+ * What every value on the wire must keep to, whatever the codec, checked without recursion:
+ * - nesting: JSON.parse and the MessagePack decoder take any depth, but what follows them recurses (JSON.stringify,
+ *   the MessagePack encoder, canonical JSON, patches) and overflows the stack on a frame nested a few thousand deep:
+ *   one ~20 KB frame would end the process;
+ * - no `__proto__` key: JSON.parse makes it an own key, but a MessagePack decoder refuses it, so a state or message
+ *   holding one reaches JSON clients and never MessagePack ones.
  * Browser-safe.
  */
 
 /** Deepest nesting of arrays and objects a client's frame may carry, the envelope itself counted (`{"p":{…}}` is 2). */
 export const MAX_FRAME_DEPTH = 64;
 
-/** Whether `value` nests arrays and objects deeper than `max` (iterative: any depth is measured safely). */
+/** Deepest nesting of a room's state and of what its logic sends; an envelope around it adds at most a few levels. */
+export const MAX_STATE_DEPTH = 128;
+
+/** Deepest nesting the MessagePack encoder is let write: any state or message, in any envelope. */
+export const MAX_ENCODED_DEPTH = MAX_STATE_DEPTH + 16;
+
+/** Whether `value` nests arrays and objects deeper than `max`. */
 export function nestsDeeperThan(value: unknown, max: number): boolean {
+  return wireShapeProblem(value, max)?.startsWith("nests") === true;
+}
+
+/** What keeps `value` off the wire (too deep, a `__proto__` key), or `undefined`. */
+export function wireShapeProblem(value: unknown, maxDepth: number): string | undefined {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop()!;
     if (typeof current !== "object" || current === null || ArrayBuffer.isView(current)) continue;
-    if (depth > max) return true;
+    if (depth > maxDepth) return `nests deeper than ${maxDepth} levels of arrays and objects`;
+    if (!Array.isArray(current) && Object.hasOwn(current, "__proto__")) return 'holds the key "__proto__", which MessagePack clients cannot read';
     for (const child of Array.isArray(current) ? current : Object.values(current)) {
       if (typeof child === "object" && child !== null) stack.push({ value: child, depth: depth + 1 });
     }
   }
-  return false;
+  return undefined;
 }

@@ -3,7 +3,7 @@
  * carrying the same envelope. Browser-safe: the client and the server share it.
  */
 import { decode as decodeMsgpack, encode as encodeMsgpack } from "@msgpack/msgpack";
-import { MAX_FRAME_DEPTH, nestsDeeperThan } from "./depth.js";
+import { MAX_ENCODED_DEPTH, MAX_FRAME_DEPTH, wireShapeProblem } from "./depth.js";
 
 export type Codec = "json" | "msgpack";
 export const CODECS: readonly Codec[] = ["json", "msgpack"];
@@ -70,7 +70,7 @@ export class EnvelopeError extends Error {
 }
 
 export function encodeEnvelope(codec: Codec, envelope: Envelope): string | Uint8Array {
-  return codec === "json" ? JSON.stringify(envelope) : encodeMsgpack(envelope, { ignoreUndefined: true });
+  return codec === "json" ? JSON.stringify(envelope) : encodeMsgpack(envelope, { ignoreUndefined: true, maxDepth: MAX_ENCODED_DEPTH });
 }
 
 /** Decodes and checks the envelope's shape (not the payload's: each type does). */
@@ -91,7 +91,8 @@ export function decodeEnvelope(codec: Codec, frame: string | Uint8Array): Envelo
       throw new EnvelopeError("the frame is not valid MessagePack");
     }
   }
-  if (nestsDeeperThan(value, MAX_FRAME_DEPTH)) throw new EnvelopeError(`the frame nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`);
+  const problem = wireShapeProblem(value, MAX_FRAME_DEPTH);
+  if (problem !== undefined) throw new EnvelopeError(`the frame ${problem}`);
   return checkEnvelope(value);
 }
 
