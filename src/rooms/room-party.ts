@@ -74,8 +74,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #tick: NodeJS.Timeout | undefined;
     /**
      * Players whose seat outlived the room's last stop (shutdown, reload): each keeps it, without `onLeave`, for
-     * `resumeWindowMs` after the room is back (the timer), and takes it again without `onJoin`, as a dropped client
-     * resuming its session does. No timer while the room is stopping.
+     * `resumeWindowMs` after the room is back (the timer), as a dropped client's session keeps it; joining again
+     * (`onJoin`, as for any join: the logic finds its player still in the state) takes it. No timer while stopping.
      */
     readonly #seatedAway = new Map<string, NodeJS.Timeout | undefined>();
     /** The sender of the input being handled: the coalescing key of what it broadcasts. */
@@ -184,10 +184,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     // ---- joining ---------------------------------------------------------------------------------
 
     async #join(conn: Connection, request: JoinRequest): Promise<void> {
-      // The same player again (a resumed or second session), or back after the room stopped with it seated
+      const rejoin = this.#members.has(conn.id); // the same player again (a resumed or second session)
+      // A player back after the room stopped with it seated has its seat kept (and joins like any other)
       const seatKept = this.#seatedAway.has(request.player);
-      const rejoin = this.#members.has(conn.id) || seatKept;
-      if (!rejoin && this.#members.size + this.#joining.size + this.#seatedAway.size >= maxClients)
+      if (!rejoin && !seatKept && this.#members.size + this.#joining.size + this.#seatedAway.size >= maxClients)
         return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
       clearTimeout(this.#seatedAway.get(request.player));
       this.#seatedAway.delete(request.player);
@@ -206,7 +206,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       }
       if (conn.readyState !== 1) {
         // The session left while onJoin ran: it is not a member, so undo its join here.
-        if (!rejoin || seatKept) await this.#run(() => type.onLeave?.call(this.#api, request.player));
+        if (!rejoin) await this.#run(() => type.onLeave?.call(this.#api, request.player));
         return;
       }
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot

@@ -76,7 +76,7 @@ describe("rooms: authoritative state", () => {
     await incAndFollow(client, mirror, "kept", 7);
     const restarted = await server.restart();
     const { mirror: after } = await joinCounter(restarted, "kept", "dev:a");
-    // The restart was not the player leaving: no onLeave, and no onJoin when it came back (its seat was kept)
+    // The restart was not the player leaving: no onLeave (its join again changes nothing: the example's onJoin keeps it)
     expect(after.seq).toBe(mirror.seq);
     expect(after.state).toEqual({ count: 7, players: { a: { joined: true } } });
   });
