@@ -22,6 +22,14 @@ export interface RoomsLimits {
   saveIntervalMs: number;
   /** Rooms one session may be in (or joining) at once; a join past it is refused. */
   maxRoomsPerSession: number;
+  /**
+   * Least time between two snapshots a client asks of one room (`state.resync`, an ack whose checksum differs):
+   * asks within it are answered by one snapshot when it ends, so a flood of 60-byte asks cannot make a room send its
+   * whole state thousands of times a second.
+   */
+  minSnapshotIntervalMs: number;
+  /** Bytes of patches a room keeps for members that have not acked them (besides `maxKeptPatches`). */
+  maxKeptPatchBytes: number;
 }
 
 export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
@@ -33,4 +41,6 @@ export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
   handshakeTimeoutMs: 10_000,
   saveIntervalMs: 250,
   maxRoomsPerSession: 32,
+  minSnapshotIntervalMs: 1_000,
+  maxKeptPatchBytes: 8 * 1024 * 1024,
 });

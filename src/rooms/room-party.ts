@@ -27,6 +27,9 @@ interface Member {
   conn: Connection;
   /** The last seq the client acknowledged (it had this state). */
   ack: number;
+  /** When the client may next be sent a snapshot it asked for, and the timer of one it asked for before that. */
+  nextSnapshotAt: number;
+  snapshotTimer?: NodeJS.Timeout;
 }
 
 export interface RoomPartyShared {
@@ -69,6 +72,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #metadata: Record<string, unknown> = {};
     /** Patch frames not yet acknowledged by every member, oldest first. */
     #kept: Array<{ seq: number; frame: string; checksum: string }> = [];
+    /** Bytes of the kept patches' frames. */
+    #keptBytes = 0;
+    /** The snapshot frame of `seq`, made once however many ask for it. */
+    #snapshot: { seq: number; frame: string } | undefined;
+    /** Whether a hook ran (or the state was replaced) since the last flush: a flush of a clean state does no diff. */
+    #dirty = false;
     #flushScheduled = false;
     #saveTimer: NodeJS.Timeout | undefined;
     #tick: NodeJS.Timeout | undefined;
@@ -90,6 +99,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         },
         set state(next) {
           self.#state = next;
+          self.#dirty = true;
         },
         room: room.id,
         roomType: roomTypeName,
@@ -138,9 +148,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         case MessageType.Ack:
           return this.#ack(member, p.seq, p.checksum);
         case MessageType.Resync:
-          this.#flush();
-          member.conn.send(this.#snapshotFrame());
-          return;
+          return this.#sendAskedSnapshot(member);
       }
     }
 
@@ -148,6 +156,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       const member = this.#members.get(conn.id);
       if (!member || member.conn !== conn) return; // replaced by a newer connection of the same player
       this.#members.delete(conn.id);
+      clearTimeout(member.snapshotTimer);
       this.#list();
       if (this.#members.size === 0) this.#stopTicking();
       // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
@@ -210,7 +219,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         return;
       }
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
-      this.#members.set(conn.id, { player: request.player, conn, ack: this.#seq });
+      this.#members.set(conn.id, { player: request.player, conn, ack: this.#seq, nextSnapshotAt: 0 });
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
       if (syncState) conn.send(this.#snapshotFrame());
       this.#list();
@@ -266,9 +275,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       const expected = seq === this.#seq ? this.#checksum : this.#kept.find((patch) => patch.seq === seq)?.checksum;
       if (typeof checksum === "string" && expected !== undefined && checksum !== expected) {
         // The client holds another state than the room sent (the seed's optional ack checksum): it gets the whole state.
-        this.#flush();
-        member.conn.send(this.#snapshotFrame());
-        return;
+        return this.#sendAskedSnapshot(member);
       }
       if (seq <= member.ack) return;
       member.ack = seq;
@@ -283,6 +290,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#sender = member?.player ?? "";
       const settle = (error?: unknown): void => {
         this.#sender = "";
+        this.#dirty = true;
         this.#scheduleFlush();
         if (error === undefined) return;
         if (error instanceof RoomError && member) return this.#error(member, error.message);
@@ -319,7 +327,29 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     #snapshotFrame(): string {
-      return JSON.stringify({ t: MessageType.Snapshot, p: { room: this.room.id, state: this.#sent, seq: this.#seq, checksum: this.#checksum } });
+      if (this.#snapshot?.seq !== this.#seq) {
+        const frame = JSON.stringify({ t: MessageType.Snapshot, p: { room: this.room.id, state: this.#sent, seq: this.#seq, checksum: this.#checksum } });
+        this.#snapshot = { seq: this.#seq, frame };
+      }
+      return this.#snapshot.frame;
+    }
+
+    /**
+     * A snapshot the client asked for (`state.resync`, a differing ack checksum), current as of now: at once, or, within
+     * `minSnapshotIntervalMs` of the last one it asked for, one when that time is up (asks meanwhile join it).
+     */
+    #sendAskedSnapshot(member: Member): void {
+      if (member.snapshotTimer) return;
+      const send = (): void => {
+        member.snapshotTimer = undefined;
+        if (this.#members.get(member.player) !== member) return; // left meanwhile
+        member.nextSnapshotAt = Date.now() + shared.limits.minSnapshotIntervalMs;
+        this.#flush();
+        member.conn.send(this.#snapshotFrame());
+      };
+      const wait = member.nextSnapshotAt - Date.now();
+      if (wait <= 0) send();
+      else member.snapshotTimer = setTimeout(send, wait);
     }
 
     #scheduleFlush(): void {
@@ -337,7 +367,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      * and rolled back to the last state sent.
      */
     #flush(): void {
-      if (!this.#created) return;
+      if (!this.#created || !this.#dirty) return;
+      this.#dirty = false;
       let next: { ops: ReturnType<typeof diff>; sent: unknown; checksum: string; frame: string };
       try {
         const problem = wireShapeProblem(this.#state, MAX_STATE_DEPTH);
@@ -364,17 +395,25 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (syncState) {
         for (const member of this.#members.values()) member.conn.send(frame);
         this.#kept.push({ seq: this.#seq, frame, checksum: this.#checksum });
+        this.#keptBytes += frame.length;
         this.#trimKept();
       }
       this.#scheduleSave();
     }
 
-    /** Keeps patches back to the oldest ack, and never more than `maxKeptPatches`. */
+    /** Keeps patches back to the oldest ack, and never more than `maxKeptPatches` nor `maxKeptPatchBytes`. */
     #trimKept(): void {
       let oldestAck = this.#seq;
       for (const member of this.#members.values()) oldestAck = Math.min(oldestAck, member.ack);
+      const { maxKeptPatches, maxKeptPatchBytes } = shared.limits;
       let drop = 0;
-      while (drop < this.#kept.length && (this.#kept[drop]!.seq <= oldestAck || this.#kept.length - drop > shared.limits.maxKeptPatches)) drop++;
+      while (
+        drop < this.#kept.length &&
+        (this.#kept[drop]!.seq <= oldestAck || this.#kept.length - drop > maxKeptPatches || this.#keptBytes > maxKeptPatchBytes)
+      ) {
+        this.#keptBytes -= this.#kept[drop]!.frame.length;
+        drop++;
+      }
       if (drop > 0) this.#kept.splice(0, drop);
     }
 

@@ -103,3 +103,19 @@ describe("rooms: state and messages no codec can carry", () => {
     expect(mirror.state).toEqual({ n: 1 });
   });
 });
+
+describe("rooms: asks that would make a room send its whole state over and over", () => {
+  it("a flood of state.resync gets one snapshot at once and one, current, when minSnapshotIntervalMs is up", async () => {
+    const server = await startRooms({ counter }, { limits: { minSnapshotIntervalMs: 300 } });
+    const { client, mirror } = await joinCounter(server, "flood", "dev:a");
+    for (let i = 0; i < 500; i++) client.send("state.resync", { room: "flood" });
+    mirror.apply(await client.expect("state.snapshot"));
+    await incAndFollow(client, mirror, "flood", 1); // answered before the coalesced snapshot is due
+    const snapshots = () => client.received.filter((envelope) => envelope.t === "state.snapshot").length;
+    expect(snapshots()).toBe(2); // the join's and the first ask's
+    const late = await client.expect("state.snapshot");
+    expect(late.p).toMatchObject({ seq: mirror.seq, state: mirror.state });
+    await incAndFollow(client, mirror, "flood", 1);
+    expect(snapshots()).toBe(3); // 500 asks, two snapshots
+  });
+});

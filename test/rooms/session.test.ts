@@ -35,18 +35,21 @@ describe("rooms: session resume", () => {
     expect((alice.mirror.state as CounterState).count).toBe(7);
   });
 
-  it("a client that never acks gets a snapshot on resume once the room stopped keeping its patches (maxKeptPatches)", async () => {
-    const server = await startRooms({ counter }, { limits: { maxKeptPatches: 3 } });
-    const lazy = await joinCounter(server, "r", "dev:lazy");
-    const busy = await joinCounter(server, "r", "dev:busy");
-    await drop(lazy.client);
-    for (let i = 0; i < 10; i++) await incAndFollow(busy.client, busy.mirror, "r", 1); // one patch each
-    expect(busy.mirror.seq).toBeGreaterThan(3 + 2);
-    const back = rawClient(server);
-    await back.handshake({ token: "dev:lazy", session_id: lazy.sessionId });
-    const snapshot = await back.expect("state.snapshot");
-    expect(snapshot.p).toMatchObject({ room: "r", seq: busy.mirror.seq, state: busy.mirror.state });
-  });
+  it.each([{ maxKeptPatches: 3 }, { maxKeptPatchBytes: 400 }])(
+    "a client that never acks gets a snapshot on resume once the room stopped keeping its patches (%o)",
+    async (limits) => {
+      const server = await startRooms({ counter }, { limits });
+      const lazy = await joinCounter(server, "r", "dev:lazy");
+      const busy = await joinCounter(server, "r", "dev:busy");
+      await drop(lazy.client);
+      for (let i = 0; i < 10; i++) await incAndFollow(busy.client, busy.mirror, "r", 1); // one patch each
+      expect(busy.mirror.seq).toBeGreaterThan(3 + 2);
+      const back = rawClient(server);
+      await back.handshake({ token: "dev:lazy", session_id: lazy.sessionId });
+      const snapshot = await back.expect("state.snapshot");
+      expect(snapshot.p).toMatchObject({ room: "r", seq: busy.mirror.seq, state: busy.mirror.state });
+    },
+  );
 
   it("after the window the session is gone: its player left the rooms, and the old id starts a new session", async () => {
     const server = await startRooms({ counter }, { limits: { resumeWindowMs: 100 } });
