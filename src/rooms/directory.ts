@@ -9,6 +9,11 @@ export type { RoomListing };
 
 export class RoomDirectory {
   readonly #byType = new Map<string, Map<string, RoomListing>>();
+  /** Per room type, per room: seats promised to unnamed joins still on their way (`seatFor` … `release`). */
+  readonly #promised = new Map<string, Map<string, number>>();
+
+  /** `maxClientsOf`: the room type's seats, for rooms promised seats before they are listed (still being created). */
+  constructor(private readonly maxClientsOf: (roomType: string) => number = () => Number.POSITIVE_INFINITY) {}
 
   update(listing: RoomListing): void {
     let rooms = this.#byType.get(listing.room_type);
@@ -25,11 +30,41 @@ export class RoomDirectory {
     return types.flatMap((rooms) => [...rooms.values()].map((listing) => ({ ...listing })));
   }
 
-  /** A room of `roomType` with a free seat, skipping `except` (rooms that just refused). */
-  freeRoom(roomType: string, except: ReadonlySet<string>): string | undefined {
-    for (const listing of this.#byType.get(roomType)?.values() ?? []) {
-      if (listing.clients < listing.max_clients && !except.has(listing.room)) return listing.room;
+  /**
+   * The room an unnamed join of `roomType` goes to: one with a free seat, counting the seats promised to joins still
+   * on their way (so players arriving together fill a room, also one still being created, before the next is made),
+   * skipping rooms `skip` names; else a new one (`newName`). Its seat is promised until `release`.
+   */
+  seatFor(roomType: string, skip: (room: string) => boolean, newName: () => string): string {
+    const listed = this.#byType.get(roomType);
+    const promised = this.#promised.get(roomType) ?? new Map<string, number>();
+    let chosen: string | undefined;
+    for (const listing of listed?.values() ?? []) {
+      if (!skip(listing.room) && listing.clients + (promised.get(listing.room) ?? 0) < listing.max_clients) {
+        chosen = listing.room;
+        break;
+      }
     }
-    return undefined;
+    if (chosen === undefined) {
+      const max = this.maxClientsOf(roomType);
+      for (const [room, seats] of promised) {
+        if (!listed?.has(room) && !skip(room) && seats < max) {
+          chosen = room;
+          break;
+        }
+      }
+    }
+    chosen ??= newName();
+    promised.set(chosen, (promised.get(chosen) ?? 0) + 1);
+    this.#promised.set(roomType, promised);
+    return chosen;
+  }
+
+  /** The join `seatFor` promised a seat of `room` to is done (joined, refused or given up). */
+  release(roomType: string, room: string): void {
+    const promised = this.#promised.get(roomType);
+    const seats = (promised?.get(room) ?? 0) - 1;
+    if (seats > 0) promised!.set(room, seats);
+    else promised?.delete(room);
   }
 }

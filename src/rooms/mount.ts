@@ -6,7 +6,7 @@
  *   createServer({ parties: { ...myParties, ...rooms.parties }, sockets: rooms.sockets });
  */
 import { silentLogger, type PartyModule, type SocketHandler, type SocketHost } from "../runtime/index.js";
-import type { RoomType } from "./define.js";
+import { DEFAULT_MAX_CLIENTS, type RoomType } from "./define.js";
 import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
 import { DEFAULT_ROOMS_LIMITS, DEFAULT_ROOMS_PATH, type RoomsLimits } from "./limits.js";
@@ -44,7 +44,7 @@ const ROOM_TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createRooms(options: RoomsOptions): RoomsMount {
   const limits: RoomsLimits = { ...DEFAULT_ROOMS_LIMITS, ...options.limits };
-  const directory = new RoomDirectory();
+  const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS);
   const shared = { directory, limits, logger: silentLogger() };
   const parties: Record<string, PartyModule> = {};
   for (const [name, type] of Object.entries(options.types)) {

@@ -46,6 +46,8 @@ interface JoinRequest {
   tried: Set<string>;
   /** A rejoin the session makes by itself (after a reload): no `rpc.response`, the snapshot says it all. */
   silent?: boolean;
+  /** The room whose seat the directory promised this (unnamed) join, until it is done. */
+  promised?: string;
 }
 
 interface RoomLink {
@@ -192,12 +194,29 @@ export class Session {
     if (room !== undefined && !validRoomName(room))
       return this.badInput(rid, `p.room must be a non-empty string of at most ${MAX_ROOM_NAME_LENGTH} characters`);
     if (!isRecord(options)) return this.badInput(rid, "p.options must be an object");
-    const request: JoinRequest = { rid, options, named: room !== undefined, tried: new Set<string>() };
-    const name = (room as string | undefined) ?? this.ctx.directory.freeRoom(roomType, request.tried) ?? newId(9);
-    if (this.#links.has(name)) return this.respond(rid, { room: name, room_type: roomType }, `already in room "${name}"`);
     const max = this.ctx.limits.maxRoomsPerSession;
-    if (this.#links.size >= max) return this.respond(rid, { room: name, room_type: roomType }, `in ${max} rooms already (maxRoomsPerSession): leave one first`);
-    this.#openLink(name, roomType, request);
+    if (this.#links.size >= max) return this.respond(rid, { room_type: roomType }, `in ${max} rooms already (maxRoomsPerSession): leave one first`);
+    if (room !== undefined && this.#links.has(room)) return this.respond(rid, { room, room_type: roomType }, `already in room "${room}"`);
+    const request: JoinRequest = { rid, options, named: room !== undefined, tried: new Set<string>() };
+    this.#openLink((room as string | undefined) ?? this.#seat(roomType, request), roomType, request);
+  }
+
+  /** The room an unnamed join goes to (not one this session is in, or one that refused it), its seat promised. */
+  #seat(roomType: string, request: JoinRequest): string {
+    const room = this.ctx.directory.seatFor(
+      roomType,
+      (name) => this.#links.has(name) || request.tried.has(name),
+      () => newId(9),
+    );
+    request.promised = room;
+    return room;
+  }
+
+  /** The join is done (joined, refused, given up): the seat it was promised is no longer held for it. */
+  #settled(request: JoinRequest, roomType: string): void {
+    if (request.promised === undefined) return;
+    this.ctx.directory.release(roomType, request.promised);
+    request.promised = undefined;
   }
 
   #openLink(name: string, roomType: string, request: JoinRequest): void {
@@ -217,6 +236,7 @@ export class Session {
       });
     } catch (error) {
       // The room type is gone (a reload removed it) or the server is closing.
+      this.#settled(request, roomType);
       return this.#joinFailed(request, name, roomType, (error as Error).message);
     }
     this.#links.set(name, link);
@@ -229,7 +249,10 @@ export class Session {
     link.leaving = true;
     this.#links.delete(link.room);
     link.conn.close(1000, "Left the room");
-    if (link.request) this.respond(link.request.rid, { room: link.room, room_type: link.roomType }, "left before the join was done");
+    if (link.request) {
+      this.#settled(link.request, link.roomType);
+      this.respond(link.request.rid, { room: link.room, room_type: link.roomType }, "left before the join was done");
+    }
     this.respond(rid, { room: link.room });
   }
 
@@ -288,6 +311,7 @@ export class Session {
         link.joined = true;
         const request = link.request;
         link.request = undefined;
+        if (request) this.#settled(request, link.roomType);
         if (!request?.silent) this.respond(request?.rid, { room: p.room, room_type: p.room_type, seq: p.seq });
       }
       return;
@@ -320,10 +344,11 @@ export class Session {
     if (this.#links.get(link.room) === link) this.#links.delete(link.room);
     const request = link.request;
     if (request) {
+      this.#settled(request, link.roomType);
       // Full: an unnamed join tries another room, then makes a new one.
       if (link.refused && !request.named && request.tried.size < FREE_ROOM_ATTEMPTS) {
         request.tried.add(link.room);
-        return this.#openLink(this.ctx.directory.freeRoom(link.roomType, request.tried) ?? newId(9), link.roomType, request);
+        return this.#openLink(this.#seat(link.roomType, request), link.roomType, request);
       }
       return this.#joinFailed(request, link.room, link.roomType, link.refused ?? `room "${link.room}" could not be joined (${code} ${reason})`);
     }

@@ -174,6 +174,16 @@ describe("rooms: lifecycle and messages", () => {
     });
   });
 
+  it("players who ask at the same moment fill rooms before more are made (seats promised to joins on their way)", async () => {
+    const server = await startRooms({ counter });
+    const players = Array.from({ length: 16 }, () => rawClient(server));
+    await Promise.all(players.map((player, i) => player.handshake({ token: `dev:together${i}` })));
+    const joined = await Promise.all(players.map((player) => player.request("room.join_or_create", { room_type: "counter" })));
+    expect(joined.every((answer) => answer.ok)).toBe(true);
+    const sizes = [...new Set(joined.map((answer) => answer.room))].map((room) => joined.filter((answer) => answer.room === room).length);
+    expect(sizes).toEqual([8, 8]); // was 16 rooms of one
+  });
+
   it("room.message and room.message.bytes reach the logic and come back, in both codecs", async () => {
     const server = await startRooms({ counter });
     for (const codec of ["json", "msgpack"] as const) {
