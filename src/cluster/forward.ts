@@ -8,10 +8,17 @@ import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpH
 import { connect, type Socket } from "node:net";
 import { Readable, type Duplex } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { errorResponse } from "../runtime/errors.js";
 import type { Upgrade } from "../runtime/upgrade.js";
 
 export const CLUSTER_HEADER = "x-yparty-cluster";
 export const HOP_HEADER = "x-yparty-hop";
+
+/** Aborted once the owner a request was forwarded to is known to have lost the room; `stop` once it answered. */
+export interface OwnerWatch {
+  signal: AbortSignal;
+  stop(): void;
+}
 
 /** How long an owner may take to accept a TCP connection before it counts as unreachable. */
 export const CONNECT_TIMEOUT_MS = 1_000;
@@ -28,10 +35,11 @@ export class Forwarder {
   constructor(private readonly secret: string) {}
 
   /**
-   * Relays an upgrade to `owner`: false when it cannot be reached (nothing written to the client's socket), true once
-   * the request is on its way and the sockets are piped.
+   * Relays an upgrade to `owner`: false when it cannot be reached or goes away before it answers the handshake (also
+   * when `watch` sees it lose the room meanwhile: a frozen process still accepts connections) — nothing was written
+   * to the client's socket then —, true once the owner answered and the sockets are piped.
    */
-  async relayUpgrade(owner: string, { req, socket, head }: Upgrade, request: Request): Promise<boolean> {
+  async relayUpgrade(owner: string, { req, socket, head }: Upgrade, request: Request, watch?: OwnerWatch): Promise<boolean> {
     const upstream = await connectTo(owner);
     if (!upstream) return false;
     if (socket.destroyed) {
@@ -47,6 +55,16 @@ export class Forwarder {
     for (const [name, value] of this.#marked(request.headers)) if (!HANDSHAKE.test(name)) lines.push(`${name}: ${value}`);
     upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
     if (head.length > 0) upstream.write(head);
+    const answer = await firstBytes(upstream, watch?.signal);
+    if (answer === undefined) {
+      upstream.destroy();
+      return false;
+    }
+    if (socket.destroyed) {
+      upstream.destroy();
+      return true;
+    }
+    socket.write(answer);
     this.#relays.add(socket);
     const end = () => {
       this.#relays.delete(socket);
@@ -60,13 +78,17 @@ export class Forwarder {
     return true;
   }
 
-  /** Proxies `request` to `owner`: its answer, or `undefined` when the owner cannot be reached (the body untouched). */
-  proxy(owner: string, request: Request): Promise<Response | undefined> {
+  /**
+   * Proxies `request` to `owner`: its answer, or `undefined` when the owner cannot be reached (the body untouched).
+   * When the owner goes away after the body went out (it died, or `watch` saw it lose the room while frozen), the
+   * outcome is unknown: a 503 that says so.
+   */
+  proxy(owner: string, request: Request, watch?: OwnerWatch): Promise<Response | undefined> {
     const target = new URL(request.url);
     const base = new URL(owner);
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of this.#marked(request.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       let sent = false;
       const outgoing = httpRequest({
         host: base.hostname,
@@ -85,11 +107,17 @@ export class Forwarder {
         else outgoing.end();
       };
       outgoing.once("socket", (socket: Socket) => (socket.connecting ? socket.once("connect", send) : send()));
-      outgoing.once("response", (res) => resolve(toResponse(res, request.method)));
-      outgoing.once("error", (error) => {
+      const abandon = () => outgoing.destroy(new Error("the owner lost the room"));
+      watch?.signal.addEventListener("abort", abandon, { once: true });
+      outgoing.once("response", (res) => {
+        watch?.signal.removeEventListener("abort", abandon);
+        resolve(toResponse(res, request.method));
+      });
+      outgoing.once("error", () => {
         clearTimeout(timer);
-        if (sent) reject(error);
-        else resolve(undefined);
+        watch?.signal.removeEventListener("abort", abandon);
+        // A GET or HEAD is asked again of the room's next owner; anything else may have taken effect already.
+        resolve(sent && request.method !== "GET" && request.method !== "HEAD" ? ownerGoneMidRequest() : undefined);
       });
     });
   }
@@ -107,6 +135,32 @@ export class Forwarder {
     marked.set(HOP_HEADER, "1");
     return marked;
   }
+}
+
+/** The first bytes `upstream` sends (then paused, for a pipe), or `undefined` if it ends or `signal` aborts first. */
+function firstBytes(upstream: Socket, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const done = (chunk?: Buffer): void => {
+      upstream.off("data", done).off("close", ended).off("error", ended);
+      signal?.removeEventListener("abort", ended);
+      upstream.pause();
+      resolve(chunk);
+    };
+    const ended = (): void => done(undefined);
+    upstream.on("data", done).once("close", ended).once("error", ended);
+    signal?.addEventListener("abort", ended, { once: true });
+  });
+}
+
+/** The owner went away after the request's body reached it: it may or may not have acted on it. */
+function ownerGoneMidRequest(): Response {
+  const response = errorResponse(
+    "ERR_ROOM_UNAVAILABLE",
+    "The node serving this room went away while it handled the request, which may or may not have taken effect; try again (sending a Yjs update again is harmless)",
+    503,
+  );
+  response.headers.set("retry-after", "1");
+  return response;
 }
 
 function connectTo(owner: string): Promise<Socket | undefined> {

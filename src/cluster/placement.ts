@@ -15,7 +15,7 @@ import type { Upgrade } from "../runtime/upgrade.js";
 import { alarmStoreName, clusterAlarmRecords } from "./alarm-records.js";
 import type { FenceStore } from "./fence.js";
 import type { RedisLink } from "./redis.js";
-import { CLUSTER_HEADER, type Forwarder } from "./forward.js";
+import { CLUSTER_HEADER, type Forwarder, type OwnerWatch } from "./forward.js";
 import type { Leases } from "./leases.js";
 
 /** The lease of the node that runs crons and wakes stored alarms; "__yparty:" names no room. */
@@ -58,16 +58,23 @@ export class ClusterPlacement implements RoomPlacement {
         throw unavailable(`Redis cannot be reached to claim ${name}`, error);
       });
       if (result.held) {
+        let fence: unknown;
         try {
           // The room's alarm record has a store (and fence) of its own: claimed with the room.
           const fences = this.options.fences();
-          const [fence] = await Promise.all([fences.claim(name, this.advertise), fences.claim(alarmStoreName(name), this.advertise)]);
-          logger.debug("cluster.claimed", { room: name, fence });
-          return undefined;
+          [fence] = await Promise.all([fences.claim(name, this.advertise), fences.claim(alarmStoreName(name), this.advertise)]);
         } catch (error) {
           await leases.release(name).catch(() => leases.drop(name));
           throw unavailable(`The storage cannot be reached to claim ${name}`, error);
         }
+        // The lease may have run out while the fences were claimed (a slow database, a stalled process): a room made
+        // now would be served here and by another node, its writes refused here, unacknowledged and never closed.
+        if (!leases.holds(name)) {
+          this.#forget(name);
+          throw unavailable(`${name} lost its lease while its storage was claimed`);
+        }
+        logger.debug("cluster.claimed", { room: name, fence });
+        return undefined;
       }
       // Not our own lease left by an earlier process of this node: the holder serves it.
       if (result.holder !== this.advertise) return result.holder;
@@ -106,13 +113,16 @@ export class ClusterPlacement implements RoomPlacement {
   }
 
   async forwardUpgrade(owner: string, upgrade: Upgrade, target: ForwardTarget): Promise<boolean> {
-    if (await this.options.forwarder.relayUpgrade(owner, upgrade, target.request)) return true;
+    const watch = this.#watchOwner(target, owner);
+    const relayed = await this.options.forwarder.relayUpgrade(owner, upgrade, target.request, watch).finally(() => watch.stop());
+    if (relayed) return true;
     await this.#waitForLease(target, owner);
     return false;
   }
 
   async forwardRequest(owner: string, target: ForwardTarget): Promise<Response | undefined> {
-    const response = await this.options.forwarder.proxy(owner, target.request);
+    const watch = this.#watchOwner(target, owner);
+    const response = await this.options.forwarder.proxy(owner, target.request, watch).finally(() => watch.stop());
     if (response) return response;
     await this.#waitForLease(target, owner);
     return undefined;
@@ -165,6 +175,33 @@ export class ClusterPlacement implements RoomPlacement {
       this.options.logger.info("cluster.leader", { node: this.advertise, message: "this node runs the crons and wakes stored alarms" });
     }
     await this.#host?.wakeAlarms();
+  }
+
+  /**
+   * While a forwarded request or upgrade waits for the owner's answer: aborts it once the owner no longer holds the
+   * room's lease (a frozen process still accepts connections, and would hold the request as long as it is frozen).
+   * Stopped by the caller once the answer came.
+   */
+  #watchOwner(target: ForwardTarget, owner: string): OwnerWatch {
+    const { leases } = this.options;
+    const name = storageName(target.party, target.roomId);
+    const controller = new AbortController();
+    let stopped = false;
+    const every = Math.max(50, Math.min(500, leases.ttlMs / 4));
+    void (async () => {
+      while (!stopped) {
+        await delay(every);
+        if (stopped) return;
+        const holder = await leases.holder(name).catch(() => owner); // Redis unreachable: no news of the owner
+        if (holder !== owner && !stopped) return controller.abort(new Error(`${owner} no longer holds ${name}`));
+      }
+    })();
+    return {
+      signal: controller.signal,
+      stop: () => {
+        stopped = true;
+      },
+    };
   }
 
   /** Holds a request for an unreachable owner until its lease has run out (or moved), at most TTL + 1 s. */

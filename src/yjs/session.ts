@@ -93,6 +93,8 @@ const ignore = (): void => {};
 export class DocumentSession {
   readonly #doc: SharedDoc;
   #state: SessionState = "created";
+  /** The store refuses the room's writes for good (`#storageLost`). */
+  #storageGone = false;
   #loading: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   readonly #peers = new Map<SessionConnection, Peer>();
@@ -250,7 +252,14 @@ export class DocumentSession {
     await compactor.start();
     if (!this.options.load) this.#size.loaded(compactor.stats.bytes);
     this.#compactor = compactor;
-    this.#log = new UpdateLog({ store, name, logger, lazy: !this.#strict, onAppended: (bytes, entries) => compactor.noteAppended(bytes, entries) });
+    this.#log = new UpdateLog({
+      store,
+      name,
+      logger,
+      lazy: !this.#strict,
+      onAppended: (bytes, entries) => compactor.noteAppended(bytes, entries),
+      onLost: () => this.#storageLost(),
+    });
   }
 
   /**
@@ -292,11 +301,22 @@ export class DocumentSession {
     if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
   }
 
+  /**
+   * The store refuses this room's writes for good (fenced: another node of the cluster owns the room now): nothing
+   * more is stored or acknowledged here, so its clients are closed (1013) to reconnect to the owner, their unstored
+   * changes with them, and no one else is let in.
+   */
+  #storageLost(): void {
+    this.#storageGone = true;
+    for (const peer of [...this.#peers.values()]) peer.close(CloseCode.TryAgainLater, "the room moved to another node; try again");
+    this.#peers.clear();
+  }
+
   // ---- connections -----------------------------------------------------------------------------
 
   /** Adds a connection; it is greeted (sync step 1, awareness) as soon as the room is ready. */
   attach(conn: SessionConnection, options: AttachOptions = {}): void {
-    if (this.#state === "failed" || this.#state === "stopping" || this.#state === "stopped") {
+    if (this.#state === "failed" || this.#state === "stopping" || this.#state === "stopped" || this.#storageGone) {
       conn.close(CloseCode.TryAgainLater, "room is unloading; try again");
       return;
     }

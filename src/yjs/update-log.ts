@@ -50,6 +50,8 @@ export interface UpdateLogOptions {
    * once per store batch, which is one entry.
    */
   onAppended?(bytes: number, entries: number): void;
+  /** A write can never land (fenced: another node owns the room): nothing appended from now on is stored. */
+  onLost?(error: YjsError): void;
 }
 
 export class UpdateLog {
@@ -65,6 +67,11 @@ export class UpdateLog {
   #failing: Error | undefined;
   /** Once closing, a failed append rejects its waiters instead of retrying. */
   #closing = false;
+  /**
+   * Set by a write that can never land (closing, or fenced: another node owns the room): from then on nothing is
+   * durable here, so no waiter resolves, also not for updates that change nothing (an ack would cover the lost ones).
+   */
+  #lost: YjsError | undefined;
   /** Bytes landed since `onAppended` was last told: appends that land in one store batch are reported once. */
   #landedBytes = 0;
 
@@ -73,6 +80,7 @@ export class UpdateLog {
   /** Queues one applied update for appending. */
   append(update: Uint8Array): void {
     const seq = ++this.#appended;
+    if (this.#lost) return; // never stored: whenDurable rejects
     if (this.#unstored.length === 0 && this.options.store.appendNow) return this.#appendNow(update, seq);
     const last = this.#unstored.at(-1);
     if (this.#retryTimer) {
@@ -105,6 +113,7 @@ export class UpdateLog {
    * `failFast`, rejects as soon as an attempt to write them fails, or at once while the log waits to retry one.
    */
   whenDurable(options: { failFast?: boolean } = {}): Promise<void> {
+    if (this.#lost) return Promise.reject(this.#lost);
     if (this.#unstored.length === 0) return Promise.resolve();
     if (options.failFast && this.#failing && this.#retryTimer) return Promise.reject(this.#notStored(this.#failing));
     return new Promise((resolve, reject) => this.#waiters.push({ upTo: this.#appended, resolve, reject, failFast: options.failFast }));
@@ -163,7 +172,7 @@ export class UpdateLog {
 
   #landed(chunk: Chunk): void {
     const index = this.#unstored.indexOf(chunk);
-    if (index < 0) return; // given up on while closing
+    if (index < 0 || this.#lost) return; // given up on
     this.#unstored.splice(index, 1);
     if (this.#failures > 0) this.options.logger.info("yjs.append_recovered", { doc: this.options.name, failedAttempts: this.#failures });
     this.#failures = 0;
@@ -187,8 +196,10 @@ export class UpdateLog {
     if (this.#closing || code === "ERR_FENCED") {
       this.options.logger.error("yjs.append_failed", { code, doc: this.options.name, final: true, error });
       const stopped = new YjsError("ERR_APPEND_FAILED", `could not store updates of ${this.options.name}`, { cause: error });
+      this.#lost = stopped;
       for (const waiter of this.#waiters.splice(0)) waiter.reject(stopped);
       this.#unstored = [];
+      this.options.onLost?.(stopped);
       return;
     }
     chunk.state = "failed";

@@ -164,3 +164,28 @@ test("a node cut off from Redis past its lease closes its rooms (1013); another 
   expect([...stored].sort()).toEqual(["first", "on-the-other-node", "through-the-healed-node"]);
   for (const writer of [moved, back]) writer.close();
 });
+
+test("an owner frozen (SIGSTOP) while another node forwards to it: a connection and a GET through that node are served by the next owner once the lease runs out", async () => {
+  const cluster = await startCluster(2);
+  const [owner, b] = cluster.nodes as [ClusterNode, ClusterNode];
+  await claimOn(owner, "frozen");
+  await owner.kill("SIGSTOP");
+  try {
+    // The frozen process still accepts TCP connections: the forwards wait for an answer that does not come until
+    // its lease is seen gone, then go to the next owner (they hung for as long as it was frozen).
+    const stoppedAt = performance.now();
+    const writer = new TokenWriter(b.host, "main", "frozen");
+    const read = fetch(`${b.url}/parties/main/frozen`);
+    const servedWithin = LEASE_TTL_S * 1000 + 4_000;
+    await waitFor(writer.opened, "the connection through the other node", servedWithin);
+    writer.write("while-frozen");
+    await writer.settled();
+    expect(writer.acknowledged).toEqual(["while-frozen"]);
+    expect((await waitFor(read, "the GET through the other node", servedWithin)).status).toBe(200);
+    expect(performance.now() - stoppedAt).toBeLessThan(servedWithin);
+    expect(await cluster.owner("main/frozen")).toBe(b.url);
+    writer.close();
+  } finally {
+    await owner.kill("SIGCONT");
+  }
+});

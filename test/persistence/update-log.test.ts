@@ -117,6 +117,23 @@ describe("UpdateLog when another node owns the room", () => {
     expect(appends).toBe(1);
     expect(log.busy).toBe(false);
   });
+
+  it("after a fenced append nothing more counts as durable: a later wait (an ack for a message that changed nothing) is refused too", async () => {
+    const fenced: Pick<DocStore, "append"> = {
+      append: async () => {
+        throw new StorageError("ERR_FENCED", "main/doc is owned by another node now (fence 2 > 1)");
+      },
+    };
+    const lost: string[] = [];
+    const log = new UpdateLog({ store: fenced as DocStore, name: "main/doc", logger: recordingLogger().logger, onLost: (error) => lost.push(error.code) });
+    log.append(textUpdate(new Y.Doc(), "never stored"));
+    await log.whenDurable().catch(() => {});
+    expect(lost).toEqual(["ERR_APPEND_FAILED"]);
+    // Nothing is waiting to be written now; before the fix this resolved at once, and the session acked with it.
+    await expect(log.whenDurable()).rejects.toMatchObject({ code: "ERR_APPEND_FAILED" });
+    log.append(textUpdate(new Y.Doc(), "after"));
+    await expect(log.whenDurable()).rejects.toMatchObject({ code: "ERR_APPEND_FAILED" });
+  });
 });
 
 /** Resolves once `check` holds (polled each turn of the event loop). */
