@@ -16,6 +16,7 @@
  */
 import { errorResponse, type Connection, type ErrorBody, type Room, type Server, type Worker } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
+import { MAX_FRAME_DEPTH, nestsDeeperThan } from "../rooms/wire/depth.js";
 import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
 import { closedToClients, PLAYER_PARTY, type GameShared } from "./parties.js";
 
@@ -258,6 +259,7 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
     throw new HttpError(400, "the body must be JSON");
   }
   if (!isRecord(body)) throw new HttpError(400, "the body must be a JSON object");
+  if (nestsDeeperThan(body, MAX_FRAME_DEPTH)) throw new HttpError(400, `the body nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`);
   return body;
 }
 
