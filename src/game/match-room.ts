@@ -20,6 +20,7 @@ import { VoteBook } from "./vote-book.js";
 import { checkBallot, tally, voteResult, type VoteRecord } from "./votes.js";
 import type { Logger } from "../runtime/index.js";
 import { PLAYER_PARTY } from "./parties.js";
+import type { GameLimits } from "./limits.js";
 
 /** What the room stores (`this.state` of the room type). */
 export interface MatchRoomState {
@@ -46,6 +47,10 @@ interface QueuedInput {
 /** What one live match room keeps in memory besides its stored state. */
 interface MatchMemory {
   inputs: QueuedInput[];
+  /** Player → inputs queued for the next tick (at most `maxInputsPerTick`). */
+  queued: Map<string, number>;
+  /** The player whose input `onInput` is applying (a vote it starts counts as that player's). */
+  applying?: string;
   /** Players that get `match.started` at the next tick (everyone when the match just started). */
   announce: Set<string>;
   /** `Date.now()` of this instance's first join (the start timeout counts from it). */
@@ -56,11 +61,19 @@ interface MatchMemory {
 
 type Api = RoomApi<MatchRoomState>;
 
-export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType<MatchRoomState> {
+export function matchRoomType(
+  match: Match<any>,
+  limits: Pick<GameLimits, "maxOpenVotes" | "maxOpenVotesPerPlayer" | "maxInputsPerTick">,
+  logger: () => Logger,
+): RoomType<MatchRoomState> {
   const memories = new WeakMap<Api, MatchMemory>();
+  const bookLimits = { maxOpen: limits.maxOpenVotes, maxOpenPerPlayer: limits.maxOpenVotesPerPlayer };
   const memory = (api: Api): MatchMemory => {
     let found = memories.get(api);
-    if (!found) memories.set(api, (found = { inputs: [], announce: new Set(), votes: new VoteBook(api.partyRoom.storage), ctx: matchContext(api) }));
+    if (!found) {
+      const votes = new VoteBook(api.partyRoom.storage, bookLimits);
+      memories.set(api, (found = { inputs: [], queued: new Map(), announce: new Set(), votes, ctx: matchContext(api) }));
+    }
     return found;
   };
 
@@ -83,10 +96,10 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
         broadcast(api, GameMessage.MatchFinished, { match_id: api.room, result: api.state.finished });
       },
       startVote(spec) {
-        const { votes } = memory(api);
+        const { votes, applying } = memory(api);
         let started: ReturnType<VoteBook["start"]>;
         try {
-          started = votes.start(spec, [...api.clients], Date.now());
+          started = votes.start(spec, [...api.clients], Date.now(), applying);
         } catch (error) {
           throw new MatchError(`vote: ${(error as Error).message}`);
         }
@@ -159,11 +172,13 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
   /** Applies the queued inputs in arrival order; a `MatchError` answers its sender, anything else is logged. */
   function applyInputs(api: Api, mem: MatchMemory): void {
     const inputs = mem.inputs.splice(0);
+    mem.queued.clear();
     for (const input of inputs) {
       if (api.state.finished) {
         reply(api, input.player, GameMessage.Error, { reason: "the match is finished" }, input.cid);
         continue;
       }
+      mem.applying = input.player;
       try {
         match.onInput?.(api.state.game, { player: input.player, payload: input.payload }, mem.ctx);
       } catch (error) {
@@ -175,6 +190,8 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
           { reason: error instanceof MatchError ? error.message : "the match could not apply this input" },
           input.cid,
         );
+      } finally {
+        mem.applying = undefined;
       }
     }
   }
@@ -218,7 +235,18 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
               ? "the match is finished"
               : undefined;
           if (refusal) return reply(this, sender, GameMessage.Error, { reason: refusal }, message.cid);
-          memory(this).inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
+          const mem = memory(this);
+          const queued = mem.queued.get(sender) ?? 0;
+          if (queued >= limits.maxInputsPerTick)
+            return reply(
+              this,
+              sender,
+              GameMessage.Error,
+              { reason: `too many inputs: at most ${limits.maxInputsPerTick} per player per tick (maxInputsPerTick)` },
+              message.cid,
+            );
+          mem.queued.set(sender, queued + 1);
+          mem.inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
           return;
         }
         case MatchLink.Cast:

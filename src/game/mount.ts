@@ -71,7 +71,7 @@ export function createGame(options: GameOptions): GameMount {
     if (match?.kind !== "yparty.match") throw new TypeError(`Match "${name}" must be made with defineMatch(…)`);
     parties[matchPartyName(name)] = roomParty(
       name,
-      matchRoomType(match, () => shared.logger),
+      matchRoomType(match, limits, () => shared.logger),
       roomShared,
     );
   }

@@ -52,6 +52,8 @@ export interface VoteRecord {
   /** Player → the options of their ballot (one for plurality and weighted; in order of preference for ranked). */
   ballots: Record<string, string[]>;
   status: "open" | "closed" | "vetoed";
+  /** The player whose input started it (`ctx.startVote` called from `onInput`), if any. */
+  started_by?: string;
   vetoed_by?: string;
   result?: VoteResult;
 }
