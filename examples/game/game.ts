@@ -20,7 +20,7 @@ export const arena = defineMatch<ArenaState>({
   vetoTokensPerPlayer: 1,
   init: () => ({ tick: 0, players: {} }),
   onJoin(state, player) {
-    state.players[player] ??= { x: 0, y: 0 };
+    if (!Object.hasOwn(state.players, player)) place(state, player, 0, 0);
   },
   onLeave(state, player) {
     delete state.players[player];
@@ -31,7 +31,7 @@ export const arena = defineMatch<ArenaState>({
         const { x, y } = payload;
         if (typeof x !== "number" || typeof y !== "number" || !Number.isFinite(x) || !Number.isFinite(y))
           throw new MatchError("move needs {x, y}: finite numbers");
-        state.players[player] = { x, y };
+        place(state, player, x, y);
         return;
       }
       case "finish":
@@ -50,6 +50,14 @@ export const arena = defineMatch<ArenaState>({
   },
   getState: (state) => state,
 });
+
+/**
+ * Sets a player's position. Player ids are keys of `players`, and any string is an id (`constructor`, `__proto__`
+ * too): an own property is defined, never assigned (assigning `__proto__` would set the object's prototype).
+ */
+function place(state: ArenaState, player: string, x: number, y: number): void {
+  Object.defineProperty(state.players, player, { value: { x, y }, enumerable: true, writable: true, configurable: true });
+}
 
 export default defineGame({
   matches: { arena },

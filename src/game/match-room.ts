@@ -151,7 +151,7 @@ export function matchRoomType(
         vote_id: vote.vote_id,
         tallies: tally(vote),
         time_remaining_ms: Math.max(0, vote.closes_at - Date.now()),
-        total_votes: Object.keys(vote.ballots).length,
+        total_votes: vote.ballots.size,
       });
     }
   }

@@ -18,8 +18,8 @@ const VOTE_PREFIX = "game.vote.";
 export const KEPT_VOTES = 64;
 
 interface StoredMeta {
-  /** Player → vetoes used in this match. */
-  vetoesUsed: Record<string, number>;
+  /** Player → vetoes used in this match (stored as a Map: player ids are any strings, `__proto__` too). */
+  vetoesUsed: Map<string, number>;
   /** Votes started so far (vote ids are `v1`, `v2`, … per match). */
   started: number;
   /** Every vote, in one key: the layout before each vote had its own (read once, then moved). */
@@ -31,11 +31,16 @@ export interface VoteBookLimits {
   maxOpenPerPlayer: number;
 }
 
+/** A player-keyed Map, from a Map or from the plain object earlier versions stored (own keys only). */
+function asMap<T>(stored: Map<string, T> | Record<string, T> | undefined): Map<string, T> {
+  return stored instanceof Map ? stored : new Map(Object.entries(stored ?? {}));
+}
+
 const voteKey = (voteId: string): string => `${VOTE_PREFIX}${voteId}`;
 const voteNumber = (vote: VoteRecord): number => Number(vote.vote_id.slice(1));
 
 export class VoteBook {
-  #meta: StoredMeta = { vetoesUsed: {}, started: 0 };
+  #meta: StoredMeta = { vetoesUsed: new Map(), started: 0 };
   /** Every kept vote, in start order. */
   readonly #votes = new Map<string, VoteRecord>();
   readonly #open = new Set<VoteRecord>();
@@ -62,14 +67,15 @@ export class VoteBook {
     if (meta?.votes) {
       // The earlier layout: move each vote to its own key.
       votes = Object.values(meta.votes);
-      const { votes: _, ...rest } = meta;
-      this.#meta = rest;
+      this.#meta = { vetoesUsed: asMap(meta.vetoesUsed), started: meta.started };
       await this.storage.put({ [META_KEY]: this.#meta, ...Object.fromEntries(votes.map((vote) => [voteKey(vote.vote_id), vote])) });
     } else {
-      if (meta) this.#meta = meta;
+      if (meta) this.#meta = { vetoesUsed: asMap(meta.vetoesUsed), started: meta.started };
       votes = [...(await this.storage.list<VoteRecord>({ prefix: VOTE_PREFIX })).values()];
     }
     for (const vote of votes.sort((a, b) => voteNumber(a) - voteNumber(b))) {
+      vote.ballots = asMap(vote.ballots);
+      vote.weights = asMap(vote.weights);
       this.#votes.set(vote.vote_id, vote);
       if (vote.status === "open") this.#open.add(vote);
       else this.#closed.push(vote);
@@ -92,7 +98,7 @@ export class VoteBook {
   }
 
   vetoesUsed(player: string): number {
-    return this.#meta.vetoesUsed[player] ?? 0;
+    return this.#meta.vetoesUsed.get(player) ?? 0;
   }
 
   /**
@@ -122,14 +128,14 @@ export class VoteBook {
   }
 
   cast(vote: VoteRecord, player: string, ballot: string[]): Promise<void> {
-    vote.ballots[player] = ballot; // a recast replaces the earlier ballot
+    vote.ballots.set(player, ballot); // a recast replaces the earlier ballot
     return this.storage.put(voteKey(vote.vote_id), vote);
   }
 
   async veto(vote: VoteRecord, player: string): Promise<void> {
     vote.status = "vetoed";
     vote.vetoed_by = player;
-    this.#meta.vetoesUsed[player] = this.vetoesUsed(player) + 1;
+    this.#meta.vetoesUsed.set(player, this.vetoesUsed(player) + 1);
     const pruned = this.#ended(vote);
     await this.#write([vote], pruned);
     if (vote.closes_at === this.#alarmAt) await this.#arm(this.#earliest());

@@ -17,7 +17,7 @@ const OPTIONS = [
 
 function vote(method: string, ballots: Record<string, string[]>, extra: Record<string, unknown> = {}, eligible = ["p1", "p2", "p3", "p4", "p5"]): VoteRecord {
   const record = newVote("v1", { options: OPTIONS, method, window_ms: 1000, ...extra }, eligible, 0);
-  record.ballots = ballots;
+  record.ballots = new Map(Object.entries(ballots));
   return record;
 }
 
@@ -156,9 +156,10 @@ describe("the vote book in storage", () => {
     await book.load();
     expect(book.open().map((vote) => vote.vote_id)).toEqual(["v2"]);
     expect(book.get("v1")?.status).toBe("closed");
+    expect(book.get("v2")?.ballots).toEqual(new Map());
     expect(book.vetoesUsed("ada")).toBe(1);
     expect([...entries.keys()].sort()).toEqual(["game.vote.v1", "game.vote.v2", "game.votes"]);
-    expect(entries.get("game.votes")).toEqual({ vetoesUsed: { ada: 1 }, started: 2 });
+    expect(entries.get("game.votes")).toEqual({ vetoesUsed: new Map([["ada", 1]]), started: 2 });
 
     // A cast writes its vote only; a start writes the new vote and the counters.
     const written: string[] = [];
