@@ -149,7 +149,7 @@ export function playerParty(shared: GameShared): Worker {
           return { id: await this.#notify(requiredString(body, "type"), requiredString(body, "subject"), isRecord(body.content) ? body.content : {}) };
       }
       const read = /^POST notifications\/([^/]+)\/read$/.exec(route);
-      if (read) return this.#markRead(decodeURIComponent(read[1]!));
+      if (read) return this.#markRead(decoded(read[1]!));
       throw new HttpError(404, `no such endpoint: ${request.method} ${new URL(request.url).pathname}`);
     }
 
@@ -263,6 +263,15 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
   if (!isRecord(body)) throw new HttpError(400, "the body must be a JSON object");
   if (nestsDeeperThan(body, MAX_FRAME_DEPTH)) throw new HttpError(400, `the body nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`);
   return body;
+}
+
+/** A path segment, percent-decoded; a malformed escape (`%E0%A4%A`) is the caller's mistake: 400. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, "the notification id is not a valid percent-encoded string");
+  }
 }
 
 /**

@@ -145,6 +145,13 @@ describe("friends, presence and notifications", () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: { code: "ERR_NOT_FOUND", message: "no such endpoint: /api/nothing" } });
     expect((await api(server, "/api/notifications", "ada", { method: "DELETE" })).status).toBe(405);
+    // A malformed percent-escape in a notification id is the caller's mistake, not the server's (was 500).
+    for (const id of ["%E0%A4%A", "%"]) {
+      const malformed = await api(server, `/api/notifications/${id}/read`, "ada", { method: "POST" });
+      expect(malformed.status, id).toBe(400);
+      expect(await malformed.json()).toEqual({ error: { code: "ERR_BAD_REQUEST", message: "the notification id is not a valid percent-encoded string" } });
+    }
+    expect((await api(server, "/api/notifications/nope/read", "ada", { method: "POST" })).status).toBe(404);
     // The parties behind it are not reachable at their own URLs.
     expect((await fetch(`${server.url}/parties/game-player/ada/friends`)).status).toBe(404);
   });
