@@ -15,7 +15,7 @@ export interface GameLimits {
   maxProtocolErrors: number;
   /** Characters of one chat message. */
   maxChatLength: number;
-  /** Chat messages one session may send per `chatRateWindowMs` (over it: `error`). */
+  /** Chat messages one player may send per `chatRateWindowMs`, across its sessions and reconnects (over it: `error`). */
   chatMessagesPerWindow: number;
   chatRateWindowMs: number;
   /** Messages a channel keeps and sends on `chat.join`. */

@@ -18,6 +18,7 @@ import { matchNameOf } from "./matchmaker-party.js";
 import { MatchLink } from "./match-room.js";
 import { checkProperties, type ModeDefinition } from "./modes.js";
 import type { GameLimits } from "./limits.js";
+import type { ChatRate } from "./chat-rate.js";
 
 /** What every session of one mount (on one server) shares. */
 export interface GameContext {
@@ -28,6 +29,8 @@ export interface GameContext {
   logger: Logger;
   /** Sessions by player; a session removes itself when it ends. */
   sessions: Map<string, GameSession>;
+  /** Chat messages per player (not per session: a reconnect does not reset it). */
+  chatRate: ChatRate;
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -43,8 +46,6 @@ export class GameSession {
   readonly #tickets = new Map<string, string>();
   /** Match id → the players the matchmaker matched (passed to the match as it is created). */
   readonly #matched = new Map<string, string[]>();
-  /** When this session's recent chat messages were sent (the rate limit). */
-  #chatTimes: number[] = [];
   #errors = 0;
   #idle: NodeJS.Timeout | undefined;
   #expiry: NodeJS.Timeout | undefined;
@@ -276,11 +277,8 @@ export class GameSession {
     const { maxChatLength, chatMessagesPerWindow, chatRateWindowMs } = this.ctx.limits;
     if (typeof content !== "string" || content.trim() === "" || content.length > maxChatLength)
       return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
-    const now = Date.now();
-    this.#chatTimes = this.#chatTimes.filter((time) => time > now - chatRateWindowMs);
-    if (this.#chatTimes.length >= chatMessagesPerWindow)
+    if (!this.ctx.chatRate.take(this.player, Date.now()))
       return this.#bad(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
-    this.#chatTimes.push(now);
     link.send(frame);
   }
 
