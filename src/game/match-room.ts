@@ -6,7 +6,8 @@
  *
  * Between the session and this room (the rooms link, `src/rooms/link.ts`), frames are `room.message`s: from the
  * session, `{type: "input" | "vote.cast" | "vote.veto", data: {cid?, payload}}`; to it, `{type: <game message type>,
- * data: {cid?, payload}}`, which the session sends on as `{cid?, type, payload}`.
+ * data: {cid?, payload}}`, which the session sends on as `{cid?, type, payload}`. An `error` counts toward the
+ * session's `maxProtocolErrors` unless its data says `counts: false`.
  *
  * The match starts when the players the matchmaker matched have all joined, or `startTimeoutMs` after its first
  * join (a match joined by id: at its first join); `match.started` goes to everyone at the next tick, and to each
@@ -79,6 +80,12 @@ export function matchRoomType(
 
   const reply = (api: Api, player: string, type: string, payload: unknown, cid?: string) =>
     api.send(player, type, cid === undefined ? { payload } : { cid, payload });
+  /**
+   * An input refused for the match's state, not for being bad (not started yet, finished): an `error` the session
+   * does not count toward `maxProtocolErrors` (a client's game loop may run a little ahead of `match.started`).
+   */
+  const refuseForState = (api: Api, player: string, reason: string, cid?: string) =>
+    api.send(player, GameMessage.Error, { ...(cid === undefined ? {} : { cid }), payload: { reason }, counts: false });
   const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
 
   function matchContext(api: Api): MatchContext {
@@ -175,7 +182,7 @@ export function matchRoomType(
     mem.queued.clear();
     for (const input of inputs) {
       if (api.state.finished) {
-        reply(api, input.player, GameMessage.Error, { reason: "the match is finished" }, input.cid);
+        refuseForState(api, input.player, "the match is finished", input.cid);
         continue;
       }
       mem.applying = input.player;
@@ -234,7 +241,7 @@ export function matchRoomType(
             : this.state.finished
               ? "the match is finished"
               : undefined;
-          if (refusal) return reply(this, sender, GameMessage.Error, { reason: refusal }, message.cid);
+          if (refusal) return refuseForState(this, sender, refusal, message.cid);
           const mem = memory(this);
           const queued = mem.queued.get(sender) ?? 0;
           if (queued >= limits.maxInputsPerTick)

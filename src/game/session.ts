@@ -34,6 +34,8 @@ export interface GameContext {
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** An `error` as `envelopeJson` writes it (`{"cid"?, "type": "error", …}`): rooms' frames are told apart without parsing. */
+const ERROR_FRAME = /^\{(?:"cid":"(?:[^"\\]|\\.)*",)?"type":"error",/;
 const CHANNEL_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export class GameSession {
@@ -185,6 +187,7 @@ export class GameSession {
 
   readonly #seatOwner: SeatOwner = {
     send: (frame) => this.#send(frame),
+    refused: (frame) => this.#refused(frame),
     lost: (seat) => {
       if (this.#match === seat) this.#match = undefined;
     },
@@ -291,9 +294,14 @@ export class GameSession {
 
   // ---- from the rooms ----------------------------------------------------------------------------
 
-  /** A frame a room wrote for the client (player and chat rooms speak the wire format). */
+  /**
+   * A frame a room wrote for the client (player and chat rooms speak the wire format). An `error` answers a frame
+   * the session passed on (a bad `presence.update`): it counts toward `maxProtocolErrors`.
+   */
   #forward(frame: string | Uint8Array): void {
-    if (typeof frame === "string") this.#send(frame);
+    if (typeof frame !== "string") return;
+    if (ERROR_FRAME.test(frame)) this.#refused(frame);
+    else this.#send(frame);
   }
 
   #matchedFrame(frame: string | Uint8Array): void {
@@ -313,7 +321,12 @@ export class GameSession {
 
   /** A bad frame: `error {reason}` with its `cid`; the `maxProtocolErrors`th closes the socket 4400. */
   #bad(cid: string | undefined, reason: string): void {
-    this.#send(envelopeJson(GameMessage.Error, { reason }, cid));
+    this.#refused(envelopeJson(GameMessage.Error, { reason }, cid));
+  }
+
+  /** An `error` answering a bad frame, written by the session or by a room it passed the frame to. */
+  #refused(frame: string): void {
+    this.#send(frame);
     if (++this.#errors < this.ctx.limits.maxProtocolErrors) return;
     this.#ws?.close(GameCloseCode.BadRequest, `Too many bad frames (${this.ctx.limits.maxProtocolErrors})`);
   }

@@ -4,7 +4,7 @@
  * timeout (4408), a second socket of the same player taking over (4009).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanupAll } from "../helpers/server.js";
+import { cleanupAll, waitFor } from "../helpers/server.js";
 import example from "../../examples/game/game.js";
 import { gameClient, players, startGame, type GameClient } from "./helpers.js";
 
@@ -141,6 +141,29 @@ describe("bad input", () => {
     const [ada] = await players(server, "ada");
     for (let i = 0; i < 3; i++) ada.send("nope");
     expect((await ada.client.closed).code).toBe(4400);
+  });
+});
+
+describe("bad frames answered by the rooms count too", () => {
+  it("a bad presence.update, vote.cast or match.input (refused by the player or match room) counts toward 4400", async () => {
+    const server = await startGame({ ...example, limits: { maxProtocolErrors: 4 } });
+    const [ada] = await players(server, "ada");
+    await ada.request("match.join", { match_id: "bad.arena" });
+    await refused(ada, "presence.update", { status: "" }, /payload.status must be/);
+    await refused(ada, "vote.cast", { vote_id: "v9", option_id: "a" }, /no vote "v9"/);
+    await refused(ada, "match.input", { action: "dance" }, /unknown action "dance"/);
+    ada.send("presence.update", { status: "offline" });
+    expect((await waitFor(ada.client.closed, "close 4400")).code).toBe(4400);
+  });
+
+  it("an input refused because the match has not started yet does not count", async () => {
+    const server = await startGame({ ...example, limits: { maxProtocolErrors: 2 } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    for (const client of [ada, bob]) await client.request("matchmaker.add", { mode: "arena", properties: {} });
+    const { match_id } = (await ada.expect("matchmaker.matched")).payload;
+    await ada.request("match.join", { match_id }); // bob never comes: the match waits for him
+    for (let i = 0; i < 3; i++) await refused(ada, "match.input", { action: "move", x: 1, y: 1 }, /the match has not started/);
+    expect((await ada.request("session.heartbeat")).type).toBe("session.heartbeat");
   });
 });
 
