@@ -20,7 +20,8 @@ export const arena = defineMatch<ArenaState>({
   vetoTokensPerPlayer: 1,
   init: () => ({ tick: 0, players: {} }),
   onJoin(state, player) {
-    if (!Object.hasOwn(state.players, player)) place(state, player, 0, 0);
+    // Object.hasOwn, not `??=`: a player named "constructor" would find Object.prototype's.
+    if (!Object.hasOwn(state.players, player)) state.players[player] = { x: 0, y: 0 };
   },
   onLeave(state, player) {
     delete state.players[player];
@@ -31,7 +32,7 @@ export const arena = defineMatch<ArenaState>({
         const { x, y } = payload;
         if (typeof x !== "number" || typeof y !== "number" || !Number.isFinite(x) || !Number.isFinite(y))
           throw new MatchError("move needs {x, y}: finite numbers");
-        place(state, player, x, y);
+        state.players[player] = { x, y };
         return;
       }
       case "finish":
@@ -51,17 +52,10 @@ export const arena = defineMatch<ArenaState>({
   getState: (state) => state,
 });
 
-/**
- * Sets a player's position. Player ids are keys of `players`, and any string is an id (`constructor`, `__proto__`
- * too): an own property is defined, never assigned (assigning `__proto__` would set the object's prototype).
- */
-function place(state: ArenaState, player: string, x: number, y: number): void {
-  Object.defineProperty(state.players, player, { value: { x, y }, enumerable: true, writable: true, configurable: true });
-}
-
 export default defineGame({
   matches: { arena },
   modes: { arena: { size: 2, match: "arena" } },
-  // Tokens are `dev:<player>`; anything else is refused (4401). A real project checks a signed token here.
-  verifyToken: (token) => (/^dev:[\w-]{1,64}$/.test(token) ? token.slice(4) : null),
+  // Tokens are `dev:<player>`; anything else is refused (4401). A real project checks a signed token here. The state
+  // is keyed by player id, and a room's state holds no "__proto__" key (docs/rooms.md): that id is refused too.
+  verifyToken: (token) => (/^dev:[\w-]{1,64}$/.test(token) && token !== "dev:__proto__" ? token.slice(4) : null),
 });

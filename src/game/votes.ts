@@ -77,10 +77,11 @@ export function newVote(voteId: string, spec: unknown, eligible: string[], now: 
       typeof option.id !== "string" ||
       option.id === "" ||
       option.id.length > 64 ||
+      option.id === "__proto__" ||
       typeof option.label !== "string" ||
       option.label.length > 256
     ) {
-      throw new TypeError("each option must be {id: a non-empty string of at most 64 characters, label: a string of at most 256}");
+      throw new TypeError('each option must be {id: a non-empty string of at most 64 characters, not "__proto__", label: a string of at most 256}');
     }
     if (ids.has(option.id)) throw new TypeError(`option "${option.id}" is listed twice`);
     ids.add(option.id);

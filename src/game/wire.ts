@@ -2,7 +2,7 @@
  * Seed 002's frames: JSON text `{"cid"?, "type", "payload"}` both ways. A reply to a message that carried `cid`
  * echoes it. Browser-safe (its one import, the depth check, is too), so a client may share it.
  */
-import { MAX_FRAME_DEPTH, nestsDeeperThan } from "../rooms/wire/depth.js";
+import { MAX_FRAME_DEPTH, wireShapeProblem } from "../rooms/wire/depth.js";
 
 export interface GameEnvelope<P = Record<string, unknown>> {
   cid?: string;
@@ -30,7 +30,9 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /**
  * Parses a client frame (a missing payload is `{}`). Throws `GameWireError` with the reason. A frame nesting arrays
  * and objects deeper than `MAX_FRAME_DEPTH` (64, the envelope counted) is refused here, before anything recurses
- * over it: JSON.stringify of a payload 10,000 arrays deep overflows the stack and would end the process.
+ * over it: JSON.stringify of a payload 10,000 arrays deep overflows the stack and would end the process. So is one
+ * holding a `"__proto__"` key: the rooms a session passes frames to refuse it, and in the logic's hands it is a trap
+ * (`Object.assign({}, payload)` would set a prototype).
  */
 export function parseEnvelope(text: string): GameEnvelope {
   let value: unknown;
@@ -39,9 +41,10 @@ export function parseEnvelope(text: string): GameEnvelope {
   } catch {
     throw new GameWireError("the frame is not valid JSON");
   }
-  if (nestsDeeperThan(value, MAX_FRAME_DEPTH)) {
+  const problem = wireShapeProblem(value, MAX_FRAME_DEPTH);
+  if (problem !== undefined) {
     const cid = isRecord(value) && typeof value.cid === "string" ? value.cid : undefined;
-    throw new GameWireError(`the frame nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`, cid);
+    throw new GameWireError(problem.startsWith("nests") ? `the frame ${problem}` : 'the frame holds a "__proto__" key', cid);
   }
   if (!isRecord(value)) throw new GameWireError('a frame is a JSON object {"cid"?, "type", "payload"}');
   const { cid, type, payload = {} } = value;

@@ -115,6 +115,8 @@ describe("bad input", () => {
         payload: { reason: "the frame nests deeper than 64 levels of arrays and objects" },
       });
     }
+    ada.client.send('{"cid":"p","type":"match.input","payload":{"action":"move","__proto__":{"x":1}}}');
+    expect((await ada.expect("error", (_p, m) => m.cid === "p")).payload.reason).toBe('the frame holds a "__proto__" key');
     // 62 levels inside the payload (64 with the envelope and the payload) still pass the check.
     const ok = JSON.parse(`${"[".repeat(62)}${"]".repeat(62)}`);
     expect((await ada.request("match.input", { action: "move", x: ok, y: 0 })).payload.reason).toMatch(/move needs \{x, y\}/);

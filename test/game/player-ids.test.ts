@@ -1,14 +1,14 @@
 /**
- * Player ids are any strings a verifier gives, Object.prototype's names too (`__proto__`, `constructor`, `valueOf`:
- * the example's verifier takes them): ballots, vetoes, friends and the example's state are keyed by them. And the
- * player ids the REST API cannot name ("." and "..", control characters) are refused with 400.
+ * Player ids are any strings a verifier gives, Object.prototype's names too (`__proto__`, `constructor`, `valueOf`):
+ * ballots, vetoes, friends and the example's state are keyed by them. And the player ids the REST API cannot name
+ * ("." and "..", control characters) are refused with 400.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll, type TestServer } from "../helpers/server.js";
-import { defineMatch } from "../../src/game/index.js";
+import { defineMatch, type VoteSpec } from "../../src/game/index.js";
 import { newVote, voteResult } from "../../src/game/votes.js";
 import example from "../../examples/game/game.js";
-import { players, startGame } from "./helpers.js";
+import { gameClient, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
@@ -22,26 +22,41 @@ function api(server: TestServer, path: string, player: string, init: RequestInit
 }
 
 describe("players named as Object.prototype's properties", () => {
-  it("__proto__'s ballot counts, its veto uses its one token, constructor and __proto__ are in the example's state", async () => {
-    const server = await startGame(example);
+  it("__proto__'s ballot counts and its veto uses its one token", async () => {
+    // A match whose state is not keyed by player (a room's state holds no "__proto__" key), any token a player id.
+    const voting = defineMatch({
+      tickRate: 20,
+      vetoTokensPerPlayer: 1,
+      init: () => ({}),
+      onInput: (_state, { payload }, ctx) => void ctx.startVote(payload as unknown as VoteSpec),
+    });
+    const server = await startGame({ matches: { voting } });
     const [proto, ctor] = await players(server, "__proto__", "constructor");
-    for (const client of [proto, ctor]) await client.request("match.join", { match_id: "names.arena" });
-    const state = await ctor.expect("match.state", (p) => Object.keys(p.players).length === 2);
-    expect(Object.keys(state.payload.players).sort()).toEqual(["__proto__", "constructor"]);
-    proto.send("match.input", { action: "move", x: 5, y: 6 });
-    await ctor.expect("match.state", (p) => Object.getOwnPropertyDescriptor(p.players, "__proto__")?.value.x === 5);
-
-    proto.send("match.input", { action: "call_vote", options: OPTIONS, window_ms: 300, visibility: "live" });
+    for (const client of [proto, ctor]) await client.request("match.join", { match_id: "names.voting" });
+    await ctor.expect("match.started");
+    proto.send("match.input", { options: OPTIONS, window_ms: 300, visibility: "live" });
     const vote = (await ctor.expect("match.vote_start")).payload.vote_id as string;
     expect((await proto.request("vote.cast", { vote_id: vote, option_id: "b" })).type).toBe("vote.cast");
     expect((await ctor.expect("match.vote_tally")).payload).toMatchObject({ tallies: { a: 0, b: 1 }, total_votes: 1 });
     expect((await ctor.expect("match.vote_result")).payload).toMatchObject({ winner: "b", total_votes: 1, turnout: 0.5 });
 
-    for (let i = 0; i < 2; i++) proto.send("match.input", { action: "call_vote", options: OPTIONS, window_ms: 60_000, veto_enabled: true });
+    for (let i = 0; i < 2; i++) proto.send("match.input", { options: OPTIONS, window_ms: 60_000, veto_enabled: true });
     const first = (await ctor.expect("match.vote_start", (p) => p.vote_id !== vote)).payload.vote_id as string;
     const second = (await ctor.expect("match.vote_start", (p) => p.vote_id !== vote && p.vote_id !== first)).payload.vote_id as string;
     expect((await proto.request("vote.veto", { vote_id: first })).payload).toEqual({ vote_id: first, veto_tokens_left: 0 });
     expect((await proto.request("vote.veto", { vote_id: second })).payload.reason).toMatch(/no veto tokens left \(1 per player/);
+  });
+
+  it("the example keeps constructor in its state, and refuses the id __proto__ (its state is keyed by player)", async () => {
+    const server = await startGame(example);
+    const [ctor, ada] = await players(server, "constructor", "ada");
+    for (const client of [ctor, ada]) await client.request("match.join", { match_id: "names.arena" });
+    ctor.send("match.input", { action: "move", x: 5, y: 6 });
+    const state = await ada.expect("match.state", (p) => Object.hasOwn(p.players, "constructor") && p.players.constructor.x === 5);
+    expect(state.payload.players).toEqual({ constructor: { x: 5, y: 6 }, ada: { x: 0, y: 0 } });
+    const proto = gameClient(server);
+    expect((await proto.request("session.connect", { token: "dev:__proto__" })).payload.reason).toBe("the token was refused");
+    expect((await proto.client.closed).code).toBe(4401);
   });
 
   it("a weighted vote weighs constructor by its weights entry, or 1", () => {
@@ -50,8 +65,8 @@ describe("players named as Object.prototype's properties", () => {
     expect(voteResult(record)).toMatchObject({ counts: { a: 1, b: 0 }, winner: "a" });
   });
 
-  it("valueOf and constructor inviting a player send it a friend_request; they are listed as friends", async () => {
-    const server = await startGame(example);
+  it("valueOf, constructor and __proto__ inviting a player send it a friend_request; they are listed as friends", async () => {
+    const server = await startGame({ matches: { plain: defineMatch({ tickRate: 10, init: () => ({}) }) } });
     for (const inviter of ["valueOf", "constructor", "__proto__"]) {
       const answer = await api(server, "/api/friends", inviter, { method: "POST", body: JSON.stringify({ player_id: "wen" }) });
       expect(await answer.json()).toEqual({ player_id: "wen", state: "invite_sent" });

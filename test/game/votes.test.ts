@@ -45,6 +45,10 @@ describe("vote results", () => {
     expect(result).toMatchObject({ winner: "b", counts: { a: 1, b: 3, c: 2 }, distribution: { a: 0.166, b: 0.5, c: 0.333 }, total_votes: 4, turnout: 0.8 });
   });
 
+  it('an option id "__proto__" is refused (option ids are keys of counts, tallies and distribution)', () => {
+    expect(() => newVote("v1", { options: [...OPTIONS, { id: "__proto__", label: "P" }], window_ms: 10 }, [], 0)).toThrow(/not "__proto__"/);
+  });
+
   it("weighted: each ballot counts its player's weight (default 1)", () => {
     const result = voteResult(vote("weighted", { p1: ["a"], p2: ["b"], p3: ["b"] }, { weights: { p1: 3 } }));
     expect(result).toMatchObject({ winner: "a", counts: { a: 3, b: 2, c: 0 }, total_votes: 3 });
