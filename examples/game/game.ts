@@ -20,7 +20,8 @@ export const arena = defineMatch<ArenaState>({
   vetoTokensPerPlayer: 1,
   init: () => ({ tick: 0, players: {} }),
   onJoin(state, player) {
-    state.players[player] ??= { x: 0, y: 0 };
+    // Object.hasOwn, not `??=`: a player named "constructor" would find Object.prototype's.
+    if (!Object.hasOwn(state.players, player)) state.players[player] = { x: 0, y: 0 };
   },
   onLeave(state, player) {
     delete state.players[player];
@@ -54,6 +55,7 @@ export const arena = defineMatch<ArenaState>({
 export default defineGame({
   matches: { arena },
   modes: { arena: { size: 2, match: "arena" } },
-  // Tokens are `dev:<player>`; anything else is refused (4401). A real project checks a signed token here.
-  verifyToken: (token) => (/^dev:[\w-]{1,64}$/.test(token) ? token.slice(4) : null),
+  // Tokens are `dev:<player>`; anything else is refused (4401). A real project checks a signed token here. The state
+  // is keyed by player id, and a room's state holds no "__proto__" key (docs/rooms.md): that id is refused too.
+  verifyToken: (token) => (/^dev:[\w-]{1,64}$/.test(token) && token !== "dev:__proto__" ? token.slice(4) : null),
 });

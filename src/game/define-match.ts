@@ -22,7 +22,10 @@ export interface MatchContext {
   readonly players: readonly string[];
   /** Ends the match: `match.finished {match_id, result}` to every player; no more ticks, inputs are refused. */
   finish(result: Record<string, unknown>): void;
-  /** Starts a vote among the players (`match.vote_start` to each); its result comes when `window_ms` passes. Returns its id. Throws `MatchError` for a bad spec. */
+  /**
+   * Starts a vote among the players (`match.vote_start` to each); its result comes when `window_ms` passes. Returns its id.
+   * Throws `MatchError` for a bad spec, or past `maxOpenVotes` open votes (`maxOpenVotesPerPlayer` of one player's inputs).
+   */
   startVote(spec: VoteSpec): string;
   /** Any message to every player, or to one. */
   broadcast(type: string, payload: unknown): void;

@@ -15,7 +15,7 @@ export interface GameLimits {
   maxProtocolErrors: number;
   /** Characters of one chat message. */
   maxChatLength: number;
-  /** Chat messages one session may send per `chatRateWindowMs` (over it: `error`). */
+  /** Chat messages one player may send per `chatRateWindowMs`, across its sessions and reconnects (over it: `error`). */
   chatMessagesPerWindow: number;
   chatRateWindowMs: number;
   /** Messages a channel keeps and sends on `chat.join`. */
@@ -26,6 +26,12 @@ export interface GameLimits {
   maxNotifications: number;
   /** Friends (and pending invites) per player. */
   maxFriends: number;
+  /** Votes open at once in one match (`ctx.startVote` throws `MatchError` past it). */
+  maxOpenVotes: number;
+  /** Of those, votes started while applying one player's inputs. */
+  maxOpenVotesPerPlayer: number;
+  /** `match.input`s one player may queue for one tick; more get `error` (a tick applies what is queued, no more). */
+  maxInputsPerTick: number;
 }
 
 export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
@@ -39,4 +45,7 @@ export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
   maxPerSession: 16,
   maxNotifications: 200,
   maxFriends: 500,
+  maxOpenVotes: 16,
+  maxOpenVotesPerPlayer: 4,
+  maxInputsPerTick: 32,
 });

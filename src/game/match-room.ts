@@ -6,7 +6,8 @@
  *
  * Between the session and this room (the rooms link, `src/rooms/link.ts`), frames are `room.message`s: from the
  * session, `{type: "input" | "vote.cast" | "vote.veto", data: {cid?, payload}}`; to it, `{type: <game message type>,
- * data: {cid?, payload}}`, which the session sends on as `{cid?, type, payload}`.
+ * data: {cid?, payload}}`, which the session sends on as `{cid?, type, payload}`. An `error` counts toward the
+ * session's `maxProtocolErrors` unless its data says `counts: false`.
  *
  * The match starts when the players the matchmaker matched have all joined, or `startTimeoutMs` after its first
  * join (a match joined by id: at its first join); `match.started` goes to everyone at the next tick, and to each
@@ -20,6 +21,7 @@ import { VoteBook } from "./vote-book.js";
 import { checkBallot, tally, voteResult, type VoteRecord } from "./votes.js";
 import type { Logger } from "../runtime/index.js";
 import { PLAYER_PARTY } from "./parties.js";
+import type { GameLimits } from "./limits.js";
 
 /** What the room stores (`this.state` of the room type). */
 export interface MatchRoomState {
@@ -46,6 +48,10 @@ interface QueuedInput {
 /** What one live match room keeps in memory besides its stored state. */
 interface MatchMemory {
   inputs: QueuedInput[];
+  /** Player → inputs queued for the next tick (at most `maxInputsPerTick`). */
+  queued: Map<string, number>;
+  /** The player whose input `onInput` is applying (a vote it starts counts as that player's). */
+  applying?: string;
   /** Players that get `match.started` at the next tick (everyone when the match just started). */
   announce: Set<string>;
   /** `Date.now()` of this instance's first join (the start timeout counts from it). */
@@ -56,16 +62,30 @@ interface MatchMemory {
 
 type Api = RoomApi<MatchRoomState>;
 
-export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType<MatchRoomState> {
+export function matchRoomType(
+  match: Match<any>,
+  limits: Pick<GameLimits, "maxOpenVotes" | "maxOpenVotesPerPlayer" | "maxInputsPerTick">,
+  logger: () => Logger,
+): RoomType<MatchRoomState> {
   const memories = new WeakMap<Api, MatchMemory>();
+  const bookLimits = { maxOpen: limits.maxOpenVotes, maxOpenPerPlayer: limits.maxOpenVotesPerPlayer };
   const memory = (api: Api): MatchMemory => {
     let found = memories.get(api);
-    if (!found) memories.set(api, (found = { inputs: [], announce: new Set(), votes: new VoteBook(api.partyRoom.storage), ctx: matchContext(api) }));
+    if (!found) {
+      const votes = new VoteBook(api.partyRoom.storage, bookLimits);
+      memories.set(api, (found = { inputs: [], queued: new Map(), announce: new Set(), votes, ctx: matchContext(api) }));
+    }
     return found;
   };
 
   const reply = (api: Api, player: string, type: string, payload: unknown, cid?: string) =>
     api.send(player, type, cid === undefined ? { payload } : { cid, payload });
+  /**
+   * An input refused for the match's state, not for being bad (not started yet, finished): an `error` the session
+   * does not count toward `maxProtocolErrors` (a client's game loop may run a little ahead of `match.started`).
+   */
+  const refuseForState = (api: Api, player: string, reason: string, cid?: string) =>
+    api.send(player, GameMessage.Error, { ...(cid === undefined ? {} : { cid }), payload: { reason }, counts: false });
   const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
 
   function matchContext(api: Api): MatchContext {
@@ -83,10 +103,10 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
         broadcast(api, GameMessage.MatchFinished, { match_id: api.room, result: api.state.finished });
       },
       startVote(spec) {
-        const { votes } = memory(api);
+        const { votes, applying } = memory(api);
         let started: ReturnType<VoteBook["start"]>;
         try {
-          started = votes.start(spec, [...api.clients], Date.now());
+          started = votes.start(spec, [...api.clients], Date.now(), applying);
         } catch (error) {
           throw new MatchError(`vote: ${(error as Error).message}`);
         }
@@ -138,7 +158,7 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
         vote_id: vote.vote_id,
         tallies: tally(vote),
         time_remaining_ms: Math.max(0, vote.closes_at - Date.now()),
-        total_votes: Object.keys(vote.ballots).length,
+        total_votes: vote.ballots.size,
       });
     }
   }
@@ -159,11 +179,13 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
   /** Applies the queued inputs in arrival order; a `MatchError` answers its sender, anything else is logged. */
   function applyInputs(api: Api, mem: MatchMemory): void {
     const inputs = mem.inputs.splice(0);
+    mem.queued.clear();
     for (const input of inputs) {
       if (api.state.finished) {
-        reply(api, input.player, GameMessage.Error, { reason: "the match is finished" }, input.cid);
+        refuseForState(api, input.player, "the match is finished", input.cid);
         continue;
       }
+      mem.applying = input.player;
       try {
         match.onInput?.(api.state.game, { player: input.player, payload: input.payload }, mem.ctx);
       } catch (error) {
@@ -175,6 +197,8 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
           { reason: error instanceof MatchError ? error.message : "the match could not apply this input" },
           input.cid,
         );
+      } finally {
+        mem.applying = undefined;
       }
     }
   }
@@ -217,8 +241,19 @@ export function matchRoomType(match: Match<any>, logger: () => Logger): RoomType
             : this.state.finished
               ? "the match is finished"
               : undefined;
-          if (refusal) return reply(this, sender, GameMessage.Error, { reason: refusal }, message.cid);
-          memory(this).inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
+          if (refusal) return refuseForState(this, sender, refusal, message.cid);
+          const mem = memory(this);
+          const queued = mem.queued.get(sender) ?? 0;
+          if (queued >= limits.maxInputsPerTick)
+            return reply(
+              this,
+              sender,
+              GameMessage.Error,
+              { reason: `too many inputs: at most ${limits.maxInputsPerTick} per player per tick (maxInputsPerTick)` },
+              message.cid,
+            );
+          mem.queued.set(sender, queued + 1);
+          mem.inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
           return;
         }
         case MatchLink.Cast:

@@ -12,6 +12,8 @@ import { matchNameOf } from "./matchmaker-party.js";
 export interface SeatOwner {
   /** A frame for the client. */
   send(frame: string): void;
+  /** An `error` the room answered a bad frame of the client with (it counts toward `maxProtocolErrors`). */
+  refused(frame: string): void;
   /** The room closed the seat for good (a fault, a refused join): the session is no longer in the match. */
   lost(seat: MatchSeat): void;
 }
@@ -81,6 +83,7 @@ export class MatchSeat {
       case "room.message": {
         const out = matchFrame(frame, p.type, p.data);
         if (p.type === GameMessage.MatchStarted) this.#started = out;
+        if (p.type === GameMessage.Error && p.data?.counts !== false) return this.owner.refused(out);
         return this.owner.send(out);
       }
       case "error":
@@ -119,7 +122,8 @@ export class MatchSeat {
  */
 function matchFrame(frame: string, type: string, data: { cid?: string; payload: unknown }): string {
   const out = envelopeJson(type, data.payload, data.cid);
-  if (type !== GameMessage.MatchStarted) lastMatchFrame = { frame, out };
+  // Not an error either: each is counted by the session it reaches, so none may go by as a copy.
+  if (type !== GameMessage.MatchStarted && type !== GameMessage.Error) lastMatchFrame = { frame, out };
   return out;
 }
 

@@ -22,6 +22,7 @@ import { DEFAULT_API_PATH, DEFAULT_GAME_LIMITS, DEFAULT_GAME_PATH, type GameLimi
 import type { ModeDefinition } from "./modes.js";
 import { acceptGameSocket } from "./connect.js";
 import { gameApi } from "./rest.js";
+import { ChatRate } from "./chat-rate.js";
 import type { GameContext, GameSession } from "./session.js";
 
 export { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "./limits.js";
@@ -71,7 +72,7 @@ export function createGame(options: GameOptions): GameMount {
     if (match?.kind !== "yparty.match") throw new TypeError(`Match "${name}" must be made with defineMatch(…)`);
     parties[matchPartyName(name)] = roomParty(
       name,
-      matchRoomType(match, () => shared.logger),
+      matchRoomType(match, limits, () => shared.logger),
       roomShared,
     );
   }
@@ -89,7 +90,10 @@ export function createGame(options: GameOptions): GameMount {
   const handler: SocketHandler = (ws, request, host) => {
     shared.logger = roomShared.logger = host.logger;
     let context = contexts.get(host);
-    if (!context) contexts.set(host, (context = { host, matches, modes, limits, logger: host.logger, sessions: new Map<string, GameSession>() }));
+    if (!context) {
+      const chatRate = new ChatRate(limits.chatMessagesPerWindow, limits.chatRateWindowMs);
+      contexts.set(host, (context = { host, matches, modes, limits, logger: host.logger, sessions: new Map<string, GameSession>(), chatRate }));
+    }
     acceptGameSocket(ws, request, context, verifyToken);
   };
   return {

@@ -14,8 +14,9 @@
  *   POST /notifications/{id}/read  → {id, read: true} (404 when there is no such notification)
  *   POST /notify {type, subject, content}  → {id}: a notification for this player
  */
-import { errorResponse, type Connection, type ErrorBody, type Room, type Server, type Worker } from "../runtime/index.js";
+import { CONTROL_CHARACTERS, errorResponse, type Connection, type ErrorBody, type Room, type Server, type Worker } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
+import { MAX_FRAME_DEPTH, nestsDeeperThan } from "../rooms/wire/depth.js";
 import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
 import { closedToClients, PLAYER_PARTY, type GameShared } from "./parties.js";
 
@@ -67,7 +68,8 @@ export function playerParty(shared: GameShared): Worker {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
 
-    #friends: Record<string, FriendState> = {};
+    /** Player → state; a Map (stored as one): player ids are any strings, `__proto__` and `valueOf` too. */
+    #friends = new Map<string, FriendState>();
     #notifications: StoredNotification[] = [];
     /** Set by `presence.update` while online; "online" otherwise. */
     #status = ONLINE;
@@ -75,7 +77,9 @@ export function playerParty(shared: GameShared): Worker {
     constructor(readonly room: Room) {}
 
     async onStart(): Promise<void> {
-      this.#friends = (await this.room.storage.get<Record<string, FriendState>>(FRIENDS_KEY)) ?? {};
+      const stored = await this.room.storage.get<Map<string, FriendState> | Record<string, FriendState>>(FRIENDS_KEY);
+      // Earlier versions stored a plain object (own keys only).
+      this.#friends = stored instanceof Map ? stored : new Map(Object.entries(stored ?? {}));
       this.#notifications = (await this.room.storage.get<StoredNotification[]>(NOTIFICATIONS_KEY)) ?? [];
     }
 
@@ -126,14 +130,14 @@ export function playerParty(shared: GameShared): Worker {
       const body = request.method === "POST" ? await jsonBody(request) : {};
       switch (route) {
         case "POST friends":
-          return this.#addFriend(requiredString(body, "player_id"));
+          return this.#addFriend(playerId(requiredString(body, "player_id")));
         case "GET friends":
           return { friends: await this.#listFriends() };
         case "POST invite":
           return { state: await this.#invitedBy(requiredString(body, "from")) };
         case "POST presence": {
           const friend = requiredString(body, "player_id");
-          if (this.#friends[friend] === "friend")
+          if (this.#friends.get(friend) === "friend")
             this.#send(envelopeJson(GameMessage.PresenceChanged, { player_id: friend, status: requiredString(body, "status") }));
           return {};
         }
@@ -145,34 +149,34 @@ export function playerParty(shared: GameShared): Worker {
           return { id: await this.#notify(requiredString(body, "type"), requiredString(body, "subject"), isRecord(body.content) ? body.content : {}) };
       }
       const read = /^POST notifications\/([^/]+)\/read$/.exec(route);
-      if (read) return this.#markRead(decodeURIComponent(read[1]!));
+      if (read) return this.#markRead(decoded(read[1]!));
       throw new HttpError(404, `no such endpoint: ${request.method} ${new URL(request.url).pathname}`);
     }
 
     async #addFriend(other: string): Promise<{ player_id: string; state: FriendState }> {
       if (other === this.room.id) throw new HttpError(400, "a player cannot befriend itself");
-      if (this.#friends[other] === "friend") return { player_id: other, state: "friend" };
+      if (this.#friends.get(other) === "friend") return { player_id: other, state: "friend" };
       this.#roomFor();
       const answer = await this.#playerRoom(other).fetch("/invite", { method: "POST", body: JSON.stringify({ from: this.room.id }) });
       if (!answer.ok) throw new HttpError(answer.status, ((await answer.json()) as ErrorBody).error.message);
       const { state } = (await answer.json()) as { state: FriendState };
       const mine: FriendState = state === "friend" ? "friend" : "invite_sent";
-      this.#friends[other] = mine;
+      this.#friends.set(other, mine);
       await this.room.storage.put(FRIENDS_KEY, this.#friends);
       return { player_id: other, state: mine };
     }
 
     /** `from` added this player: an invite (and a `friend_request` notification), or a friendship if this one had invited `from`. */
     async #invitedBy(from: string): Promise<FriendState> {
-      const current = this.#friends[from];
+      const current = this.#friends.get(from);
       if (current === "friend") return "friend";
       if (current === "invite_sent") {
-        this.#friends[from] = "friend";
+        this.#friends.set(from, "friend");
         await this.room.storage.put(FRIENDS_KEY, this.#friends);
         return "friend";
       }
       this.#roomFor();
-      this.#friends[from] = "invite_received";
+      this.#friends.set(from, "invite_received");
       await this.room.storage.put(FRIENDS_KEY, this.#friends);
       if (current === undefined) await this.#notify("friend_request", "New friend request", { from_player_id: from });
       return "invite_received";
@@ -180,13 +184,12 @@ export function playerParty(shared: GameShared): Worker {
 
     /** Refuses a new friend past `maxFriends`. */
     #roomFor(): void {
-      if (Object.keys(this.#friends).length >= shared.limits.maxFriends)
-        throw new HttpError(409, `at most ${shared.limits.maxFriends} friends and invites (maxFriends)`);
+      if (this.#friends.size >= shared.limits.maxFriends) throw new HttpError(409, `at most ${shared.limits.maxFriends} friends and invites (maxFriends)`);
     }
 
     async #listFriends(): Promise<Array<{ player_id: string; state: FriendState; status?: string }>> {
       return Promise.all(
-        Object.entries(this.#friends).map(async ([player, state]) => {
+        [...this.#friends].map(async ([player, state]) => {
           if (state !== "friend") return { player_id: player, state };
           const answer = await this.#playerRoom(player).fetch("/status");
           return { player_id: player, state, status: ((await answer.json()) as { status: string }).status };
@@ -219,7 +222,7 @@ export function playerParty(shared: GameShared): Worker {
 
     async #tellFriends(status: string): Promise<void> {
       const body = JSON.stringify({ player_id: this.room.id, status });
-      const friends = Object.keys(this.#friends).filter((player) => this.#friends[player] === "friend");
+      const friends = [...this.#friends].filter(([, state]) => state === "friend").map(([player]) => player);
       await Promise.all(
         friends.map((friend) =>
           this.#playerRoom(friend)
@@ -258,7 +261,27 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
     throw new HttpError(400, "the body must be JSON");
   }
   if (!isRecord(body)) throw new HttpError(400, "the body must be a JSON object");
+  if (nestsDeeperThan(body, MAX_FRAME_DEPTH)) throw new HttpError(400, `the body nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`);
   return body;
+}
+
+/** A path segment, percent-decoded; a malformed escape (`%E0%A4%A`) is the caller's mistake: 400. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, "the notification id is not a valid percent-encoded string");
+  }
+}
+
+/**
+ * A player id the REST API can name: no control characters (a verified token never gives one), and not "." or ".."
+ * (a player room is reached by a URL path, where those are dot segments: they named no player's room).
+ */
+export function playerId(id: string): string {
+  if (CONTROL_CHARACTERS.test(id)) throw new HttpError(400, "a player id has no control characters");
+  if (id === "." || id === "..") throw new HttpError(400, `"${id}" is not a player id the REST API can name`);
+  return id;
 }
 
 function requiredString(body: Record<string, unknown>, field: string): string {

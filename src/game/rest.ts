@@ -11,7 +11,7 @@
 import type { FetchLobby, RouteHandler, YpartyServer } from "../runtime/index.js";
 import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
 import { PLAYER_PARTY } from "./parties.js";
-import { HttpError } from "./player-party.js";
+import { HttpError, playerId } from "./player-party.js";
 
 const ENDPOINTS: Array<{ pattern: RegExp; methods: string[] }> = [
   { pattern: /^\/friends$/, methods: ["GET", "POST"] },
@@ -35,6 +35,11 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier): RouteHandl
         ? { refused: "Authorization: Bearer <token> is required" }
         : await verifyPlayer(verifyToken, token, { projectId: "", request }, server.logger);
     if ("refused" in verified) return new HttpError(401, verified.refused).toResponse({ "www-authenticate": "Bearer" });
+    try {
+      playerId(verified.player);
+    } catch (error) {
+      return (error as HttpError).toResponse();
+    }
     const body = request.method === "POST" ? await request.text() : undefined;
     return lobby.parties[PLAYER_PARTY]!.get(verified.player).fetch(rest, { method: request.method, ...(body === undefined ? {} : { body }) });
   };

@@ -18,6 +18,7 @@ import { matchNameOf } from "./matchmaker-party.js";
 import { MatchLink } from "./match-room.js";
 import { checkProperties, type ModeDefinition } from "./modes.js";
 import type { GameLimits } from "./limits.js";
+import type { ChatRate } from "./chat-rate.js";
 
 /** What every session of one mount (on one server) shares. */
 export interface GameContext {
@@ -28,9 +29,13 @@ export interface GameContext {
   logger: Logger;
   /** Sessions by player; a session removes itself when it ends. */
   sessions: Map<string, GameSession>;
+  /** Chat messages per player (not per session: a reconnect does not reset it). */
+  chatRate: ChatRate;
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** An `error` as `envelopeJson` writes it (`{"cid"?, "type": "error", …}`): rooms' frames are told apart without parsing. */
+const ERROR_FRAME = /^\{(?:"cid":"(?:[^"\\]|\\.)*",)?"type":"error",/;
 const CHANNEL_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export class GameSession {
@@ -43,8 +48,6 @@ export class GameSession {
   readonly #tickets = new Map<string, string>();
   /** Match id → the players the matchmaker matched (passed to the match as it is created). */
   readonly #matched = new Map<string, string[]>();
-  /** When this session's recent chat messages were sent (the rate limit). */
-  #chatTimes: number[] = [];
   #errors = 0;
   #idle: NodeJS.Timeout | undefined;
   #expiry: NodeJS.Timeout | undefined;
@@ -184,6 +187,7 @@ export class GameSession {
 
   readonly #seatOwner: SeatOwner = {
     send: (frame) => this.#send(frame),
+    refused: (frame) => this.#refused(frame),
     lost: (seat) => {
       if (this.#match === seat) this.#match = undefined;
     },
@@ -276,11 +280,8 @@ export class GameSession {
     const { maxChatLength, chatMessagesPerWindow, chatRateWindowMs } = this.ctx.limits;
     if (typeof content !== "string" || content.trim() === "" || content.length > maxChatLength)
       return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
-    const now = Date.now();
-    this.#chatTimes = this.#chatTimes.filter((time) => time > now - chatRateWindowMs);
-    if (this.#chatTimes.length >= chatMessagesPerWindow)
+    if (!this.ctx.chatRate.take(this.player, Date.now()))
       return this.#bad(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
-    this.#chatTimes.push(now);
     link.send(frame);
   }
 
@@ -293,9 +294,14 @@ export class GameSession {
 
   // ---- from the rooms ----------------------------------------------------------------------------
 
-  /** A frame a room wrote for the client (player and chat rooms speak the wire format). */
+  /**
+   * A frame a room wrote for the client (player and chat rooms speak the wire format). An `error` answers a frame
+   * the session passed on (a bad `presence.update`): it counts toward `maxProtocolErrors`.
+   */
   #forward(frame: string | Uint8Array): void {
-    if (typeof frame === "string") this.#send(frame);
+    if (typeof frame !== "string") return;
+    if (ERROR_FRAME.test(frame)) this.#refused(frame);
+    else this.#send(frame);
   }
 
   #matchedFrame(frame: string | Uint8Array): void {
@@ -315,7 +321,12 @@ export class GameSession {
 
   /** A bad frame: `error {reason}` with its `cid`; the `maxProtocolErrors`th closes the socket 4400. */
   #bad(cid: string | undefined, reason: string): void {
-    this.#send(envelopeJson(GameMessage.Error, { reason }, cid));
+    this.#refused(envelopeJson(GameMessage.Error, { reason }, cid));
+  }
+
+  /** An `error` answering a bad frame, written by the session or by a room it passed the frame to. */
+  #refused(frame: string): void {
+    this.#send(frame);
     if (++this.#errors < this.ctx.limits.maxProtocolErrors) return;
     this.#ws?.close(GameCloseCode.BadRequest, `Too many bad frames (${this.ctx.limits.maxProtocolErrors})`);
   }

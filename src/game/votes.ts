@@ -44,14 +44,17 @@ export interface VoteRecord {
   window_ms: number;
   visibility: VoteVisibility;
   veto_enabled: boolean;
-  weights: Record<string, number>;
+  /** Player → weight (`weighted`; a Map: player ids are any strings, `__proto__` and `constructor` too). */
+  weights: Map<string, number>;
   /** `Date.now()` when the window closes. */
   closes_at: number;
   /** The players of the match when it started (turnout is over them). */
   eligible: string[];
   /** Player → the options of their ballot (one for plurality and weighted; in order of preference for ranked). */
-  ballots: Record<string, string[]>;
+  ballots: Map<string, string[]>;
   status: "open" | "closed" | "vetoed";
+  /** The player whose input started it (`ctx.startVote` called from `onInput`), if any. */
+  started_by?: string;
   vetoed_by?: string;
   result?: VoteResult;
 }
@@ -74,10 +77,11 @@ export function newVote(voteId: string, spec: unknown, eligible: string[], now: 
       typeof option.id !== "string" ||
       option.id === "" ||
       option.id.length > 64 ||
+      option.id === "__proto__" ||
       typeof option.label !== "string" ||
       option.label.length > 256
     ) {
-      throw new TypeError("each option must be {id: a non-empty string of at most 64 characters, label: a string of at most 256}");
+      throw new TypeError('each option must be {id: a non-empty string of at most 64 characters, not "__proto__", label: a string of at most 256}');
     }
     if (ids.has(option.id)) throw new TypeError(`option "${option.id}" is listed twice`);
     ids.add(option.id);
@@ -96,10 +100,10 @@ export function newVote(voteId: string, spec: unknown, eligible: string[], now: 
     window_ms: windowMs,
     visibility,
     veto_enabled: vetoEnabled,
-    weights: weights as Record<string, number>,
+    weights: new Map(Object.entries(weights as Record<string, number>)),
     closes_at: now + windowMs,
     eligible,
-    ballots: {},
+    ballots: new Map(),
     status: "open",
   };
 }
@@ -124,8 +128,8 @@ export function checkBallot(vote: VoteRecord, optionId: unknown): string[] {
 /** Counts so far (first preferences for ranked), every option present. */
 export function tally(vote: VoteRecord): Record<string, number> {
   const counts = zeroCounts(vote);
-  for (const [player, ballot] of Object.entries(vote.ballots)) {
-    const weight = vote.method === "weighted" ? (vote.weights[player] ?? 1) : 1;
+  for (const [player, ballot] of vote.ballots) {
+    const weight = vote.method === "weighted" ? (vote.weights.get(player) ?? 1) : 1;
     const counted = vote.method === "approval" ? ballot : ballot.slice(0, 1);
     for (const id of counted) counts[id] = counts[id]! + weight;
   }
@@ -136,7 +140,7 @@ export function voteResult(vote: VoteRecord): VoteResult {
   const counts = vote.method === "ranked" ? runoff(vote) : tally(vote);
   const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
   const distribution = Object.fromEntries(Object.entries(counts).map(([id, count]) => [id, total === 0 ? 0 : truncate(count / total)]));
-  const voters = Object.keys(vote.ballots).length;
+  const voters = vote.ballots.size;
   return {
     vote_id: vote.vote_id,
     winner: total === 0 ? null : leader(vote, counts),
@@ -153,7 +157,7 @@ function runoff(vote: VoteRecord): Record<string, number> {
   for (;;) {
     const counts = zeroCounts(vote);
     let counting = 0;
-    for (const ballot of Object.values(vote.ballots)) {
+    for (const ballot of vote.ballots.values()) {
       const choice = ballot.find((id) => remaining.has(id));
       if (choice === undefined) continue; // exhausted
       counts[choice]!++;

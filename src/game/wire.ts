@@ -1,7 +1,8 @@
 /**
  * Seed 002's frames: JSON text `{"cid"?, "type", "payload"}` both ways. A reply to a message that carried `cid`
- * echoes it. Dependency-free, so a client may share it.
+ * echoes it. Browser-safe (its one import, the depth check, is too), so a client may share it.
  */
+import { MAX_FRAME_DEPTH, wireShapeProblem } from "../rooms/wire/depth.js";
 
 export interface GameEnvelope<P = Record<string, unknown>> {
   cid?: string;
@@ -26,13 +27,24 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Parses a client frame (a missing payload is `{}`). Throws `GameWireError` with the reason. */
+/**
+ * Parses a client frame (a missing payload is `{}`). Throws `GameWireError` with the reason. A frame nesting arrays
+ * and objects deeper than `MAX_FRAME_DEPTH` (64, the envelope counted) is refused here, before anything recurses
+ * over it: JSON.stringify of a payload 10,000 arrays deep overflows the stack and would end the process. So is one
+ * holding a `"__proto__"` key: the rooms a session passes frames to refuse it, and in the logic's hands it is a trap
+ * (`Object.assign({}, payload)` would set a prototype).
+ */
 export function parseEnvelope(text: string): GameEnvelope {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new GameWireError("the frame is not valid JSON");
+  }
+  const problem = wireShapeProblem(value, MAX_FRAME_DEPTH);
+  if (problem !== undefined) {
+    const cid = isRecord(value) && typeof value.cid === "string" ? value.cid : undefined;
+    throw new GameWireError(problem.startsWith("nests") ? `the frame ${problem}` : 'the frame holds a "__proto__" key', cid);
   }
   if (!isRecord(value)) throw new GameWireError('a frame is a JSON object {"cid"?, "type", "payload"}');
   const { cid, type, payload = {} } = value;

@@ -4,7 +4,7 @@
  * timeout (4408), a second socket of the same player taking over (4009).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanupAll } from "../helpers/server.js";
+import { cleanupAll, waitFor } from "../helpers/server.js";
 import example from "../../examples/game/game.js";
 import { gameClient, players, startGame, type GameClient } from "./helpers.js";
 
@@ -99,11 +99,73 @@ describe("bad input", () => {
     await refused(ada, "vote.veto", { vote_id: noVeto }, /cannot be vetoed \(veto_enabled is false\)/);
   });
 
+  it("a frame nested deeper than 64 levels is refused with an error; the server and other matches go on", async () => {
+    const server = await startGame(example);
+    const [ada, bob, cy] = await players(server, "ada", "bob", "cy");
+    await ada.request("match.join", { match_id: "deep.arena" });
+    await bob.request("match.join", { match_id: "deep.arena" });
+    await cy.request("match.join", { match_id: "other.arena" });
+    // 10,000 arrays deep (20 KB): JSON.stringify of it overflowed the stack and ended the process.
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    for (const type of ["match.input", "vote.cast", "presence.update", "chat.send"]) {
+      ada.client.send(`{"cid":"d-${type}","type":"${type}","payload":{"action":"move","x":${deep},"vote_id":"v1","option_id":${deep}}}`);
+      expect(await ada.expect("error", (_p, m) => m.cid === `d-${type}`)).toEqual({
+        cid: `d-${type}`,
+        type: "error",
+        payload: { reason: "the frame nests deeper than 64 levels of arrays and objects" },
+      });
+    }
+    ada.client.send('{"cid":"p","type":"match.input","payload":{"action":"move","__proto__":{"x":1}}}');
+    expect((await ada.expect("error", (_p, m) => m.cid === "p")).payload.reason).toBe('the frame holds a "__proto__" key');
+    // 62 levels inside the payload (64 with the envelope and the payload) still pass the check.
+    const ok = JSON.parse(`${"[".repeat(62)}${"]".repeat(62)}`);
+    expect((await ada.request("match.input", { action: "move", x: ok, y: 0 })).payload.reason).toMatch(/move needs \{x, y\}/);
+    const api = await fetch(`${server.url}/api/friends`, {
+      method: "POST",
+      headers: { authorization: "Bearer dev:ada" },
+      body: `{"player_id":"bob","extra":${deep}}`,
+    });
+    expect(api.status).toBe(400);
+    expect(((await api.json()) as { error: { code: string; message: string } }).error).toEqual({
+      code: "ERR_BAD_REQUEST",
+      message: "the body nests deeper than 64 levels of arrays and objects",
+    });
+    // Both matches still tick, and the socket is still usable.
+    ada.send("match.input", { action: "move", x: 1, y: 2 });
+    await bob.expect("match.state", (p) => p.players.ada?.x === 1);
+    const tick = (await cy.expect("match.state")).payload.tick as number;
+    await cy.expect("match.state", (p) => p.tick > tick + 2);
+    expect((await ada.request("session.heartbeat")).type).toBe("session.heartbeat");
+  });
+
   it("too many bad frames close the socket 4400", async () => {
     const server = await startGame({ ...example, limits: { maxProtocolErrors: 3 } });
     const [ada] = await players(server, "ada");
     for (let i = 0; i < 3; i++) ada.send("nope");
     expect((await ada.client.closed).code).toBe(4400);
+  });
+});
+
+describe("bad frames answered by the rooms count too", () => {
+  it("a bad presence.update, vote.cast or match.input (refused by the player or match room) counts toward 4400", async () => {
+    const server = await startGame({ ...example, limits: { maxProtocolErrors: 4 } });
+    const [ada] = await players(server, "ada");
+    await ada.request("match.join", { match_id: "bad.arena" });
+    await refused(ada, "presence.update", { status: "" }, /payload.status must be/);
+    await refused(ada, "vote.cast", { vote_id: "v9", option_id: "a" }, /no vote "v9"/);
+    await refused(ada, "match.input", { action: "dance" }, /unknown action "dance"/);
+    ada.send("presence.update", { status: "offline" });
+    expect((await waitFor(ada.client.closed, "close 4400")).code).toBe(4400);
+  });
+
+  it("an input refused because the match has not started yet does not count", async () => {
+    const server = await startGame({ ...example, limits: { maxProtocolErrors: 2 } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    for (const client of [ada, bob]) await client.request("matchmaker.add", { mode: "arena", properties: {} });
+    const { match_id } = (await ada.expect("matchmaker.matched")).payload;
+    await ada.request("match.join", { match_id }); // bob never comes: the match waits for him
+    for (let i = 0; i < 3; i++) await refused(ada, "match.input", { action: "move", x: 1, y: 1 }, /the match has not started/);
+    expect((await ada.request("session.heartbeat")).type).toBe("session.heartbeat");
   });
 });
 

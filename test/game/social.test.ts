@@ -58,6 +58,28 @@ describe("chat", () => {
     });
   });
 
+  it("the chat rate is per player: reconnecting does not start it again", async () => {
+    const server = await startGame({ matches: { plain }, limits: { chatMessagesPerWindow: 2, chatRateWindowMs: 60_000 } });
+    const [first] = await players(server, "ada");
+    await first.request("chat.join", { channel_id: "lobby" });
+    for (const content of ["a", "b"]) expect((await first.request("chat.send", { channel_id: "lobby", content })).type).toBe("chat.send");
+    // A new session after the socket closed (no match: the session ended), then a socket taking that one over.
+    first.client.close();
+    await first.client.closed;
+    for (let i = 0; i < 2; i++) {
+      const [again] = await players(server, "ada");
+      await again.request("chat.join", { channel_id: "lobby" });
+      expect(await again.request("chat.send", { channel_id: "lobby", content: "c" })).toMatchObject({
+        type: "error",
+        payload: { reason: "too many chat messages: at most 2 per 60 s" },
+      });
+    }
+    // Another player has its own count.
+    const [bob] = await players(server, "bob");
+    await bob.request("chat.join", { channel_id: "lobby" });
+    expect((await bob.request("chat.send", { channel_id: "lobby", content: "hi" })).type).toBe("chat.send");
+  });
+
   it("keeps the history across a restart (room storage)", async () => {
     const server = await startGame({ matches: { plain }, server: { storage: "leveldb" } });
     const [ada] = await players(server, "ada");
@@ -145,6 +167,13 @@ describe("friends, presence and notifications", () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: { code: "ERR_NOT_FOUND", message: "no such endpoint: /api/nothing" } });
     expect((await api(server, "/api/notifications", "ada", { method: "DELETE" })).status).toBe(405);
+    // A malformed percent-escape in a notification id is the caller's mistake, not the server's (was 500).
+    for (const id of ["%E0%A4%A", "%"]) {
+      const malformed = await api(server, `/api/notifications/${id}/read`, "ada", { method: "POST" });
+      expect(malformed.status, id).toBe(400);
+      expect(await malformed.json()).toEqual({ error: { code: "ERR_BAD_REQUEST", message: "the notification id is not a valid percent-encoded string" } });
+    }
+    expect((await api(server, "/api/notifications/nope/read", "ada", { method: "POST" })).status).toBe(404);
     // The parties behind it are not reachable at their own URLs.
     expect((await fetch(`${server.url}/parties/game-player/ada/friends`)).status).toBe(404);
   });
