@@ -50,9 +50,15 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
 
 /** `doctor` / `repair`: offline, on the data folder a server started here would use. */
 async function folderCommand(command: "doctor" | "repair", values: ParsedValues): Promise<number> {
-  const { candidates } = await import("./admin/discover.js");
+  const { candidates, configStore } = await import("./admin/discover.js");
   const persist = str(values, "persist");
   const config = str(values, "config");
+  const stored = persist === undefined ? configStore(process.cwd(), config) : undefined;
+  if (stored)
+    throw usageError(
+      `yparty ${command}: this project stores its data in PostgreSQL ("store" in ${stored.file}), and ${command} checks a LevelDB data folder. ` +
+        `PostgreSQL checks its own data (pg_amcheck); pass --persist <dir> to ${command} a folder.`,
+    );
   // The folder a server started here would use (the first place the admin commands look), never a guess further off.
   const [folder] = candidates(process.cwd(), { ...(persist !== undefined ? { persist } : {}), ...(config !== undefined ? { config } : {}) });
   if (!folder) throw usageError(`yparty ${command}: this project keeps no data folder (persist: false); pass --persist <dir>.`);

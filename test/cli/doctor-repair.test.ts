@@ -2,6 +2,8 @@
  * `yparty doctor` and `yparty repair` as an operator meets them: help, a clean folder, a folder a server holds,
  * a folder that is not there. (Damaged folders: test/persistence/damaged-storage.test.ts.)
  */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { openStorage } from "../../persistence/index.js";
@@ -31,6 +33,19 @@ describe("yparty doctor and repair", () => {
     const main = await runCli(["--help"]);
     expect(main.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
   });
+
+  it.each(["doctor", "repair"])(
+    "'yparty %s' in a project that stores in PostgreSQL says so (exit 2), instead of checking a LevelDB folder",
+    async (command) => {
+      const { dir, remove } = await tempDir("yparty-doctor-pg-");
+      defer(remove);
+      await writeFile(join(dir, "yparty.json"), JSON.stringify({ main: "server.ts", store: "postgres://app@db.invalid:5432/yparty" }));
+      const result = await runCli([command], { cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('this project stores its data in PostgreSQL ("store" in');
+      expect(result.stderr).toContain("pass --persist <dir>");
+    },
+  );
 
   it("reports a clean folder with exit 0, and repair leaves it as it is", async () => {
     const dir = await folderWithDocuments(3);

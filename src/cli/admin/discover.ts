@@ -24,6 +24,18 @@ function configDataDir(configFile: string): string | undefined {
   return path.resolve(path.dirname(configFile), typeof persist === "string" ? persist : CliDefaults.dataDir);
 }
 
+/** The PostgreSQL URL the project's config stores in (`"store"`), if it names one; and the config's file. */
+export function configStore(cwd: string, config?: string): { store: string; file: string } | undefined {
+  const file = findConfigFile(cwd, config);
+  if (!file) return undefined;
+  try {
+    const { store } = readConfigFile(file).config;
+    return typeof store === "string" && store !== "" ? { store, file } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The value of `--name value` / `--name=value` / `-c value` in a command's words. */
 function flagValue(words: string[], names: string[]): string | undefined {
   for (let i = 0; i < words.length; i++) {
