@@ -122,9 +122,14 @@ export class Forwarder {
     });
   }
 
-  /** Ends every relayed socket (shutdown). */
-  close(): void {
+  /** Ends every relayed socket (the server is closing: its clients reconnect to another node). */
+  endRelays(): void {
     for (const socket of this.#relays) socket.destroy();
+  }
+
+  /** Ends every relayed socket and the proxy's connections (shutdown). */
+  close(): void {
+    this.endRelays();
     this.#agent.destroy();
   }
 

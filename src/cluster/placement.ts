@@ -128,6 +128,10 @@ export class ClusterPlacement implements RoomPlacement {
     return undefined;
   }
 
+  closing(): void {
+    this.options.forwarder.endRelays();
+  }
+
   runsCrons(): boolean {
     return this.options.leases.holds(LEADER_LEASE);
   }

@@ -43,6 +43,11 @@ export interface RoomPlacement {
   forwardUpgrade(owner: string, upgrade: Upgrade, target: ForwardTarget): Promise<boolean>;
   /** Proxies a request to the room's owner, bodies streamed; `undefined` (after its lease ran out) when it could not be reached. */
   forwardRequest(owner: string, target: ForwardTarget): Promise<Response | undefined>;
+  /**
+   * The server is closing: sockets relayed to other nodes end now (their clients reconnect elsewhere). The server
+   * waits for its connections, which would otherwise keep it for the whole shutdown timeout.
+   */
+  closing?(): void;
   /** Whether this node runs the crons now (one node of the cluster does). */
   runsCrons(): boolean;
   /** Where alarms are stored: each under its room's fence, so only the room's owner writes it. */

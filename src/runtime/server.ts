@@ -295,6 +295,7 @@ class Server implements YpartyServer, ServerCore {
     this.#http.closeIdleConnections();
     await this.#alarms?.stop();
     await this.#crons.stop();
+    this.placement?.closing?.();
     const fetchSocketsClosed = this.#closeFetchSockets();
     await this.registry.close(CloseCode.GoingAway, "Server shutting down");
     await fetchSocketsClosed;

@@ -189,3 +189,24 @@ test("an owner frozen (SIGSTOP) while another node forwards to it: a connection 
     await owner.kill("SIGCONT");
   }
 });
+
+test("SIGTERM of a node that only relays a client to the owner: it exits at once, not after the shutdown timeout, and the client's next connection is served", async () => {
+  const cluster = await startCluster(2);
+  const [owner, entry] = cluster.nodes as [ClusterNode, ClusterNode];
+  await claimOn(owner, "relayed");
+  const relayed = new TokenWriter(entry.host, "main", "relayed");
+  await relayed.opened;
+  relayed.write("through-entry");
+  await relayed.settled();
+  const termAt = performance.now();
+  await entry.kill("SIGTERM");
+  // The relayed socket kept the server waiting for its connections the whole shutdown timeout (5 s)
+  expect(performance.now() - termAt).toBeLessThan(3_000);
+  await waitFor(relayed.closed, "the relayed client to be cut");
+  const again = new TokenWriter(owner.host, "main", "relayed");
+  await again.opened;
+  again.write("after");
+  await again.settled();
+  expect(again.acknowledged).toEqual(["after"]);
+  again.close();
+});
