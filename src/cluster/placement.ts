@@ -36,6 +36,8 @@ export interface PlacementOptions {
 export class ClusterPlacement implements RoomPlacement {
   #host: PlacementHost | undefined;
   readonly #secret: Buffer;
+  /** Operations on a room's storage running here without a room (whileClaimed), by storage name. */
+  readonly #operations = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: PlacementOptions) {
     this.#secret = Buffer.from(options.secret);
@@ -50,8 +52,19 @@ export class ClusterPlacement implements RoomPlacement {
   }
 
   async claim(party: string, roomId: string): Promise<string | undefined> {
-    const { leases, logger } = this.options;
     const name = storageName(party, roomId);
+    // An operation on the room's storage here (whileClaimed: a delete) holds the lease and releases it when done: a
+    // room claimed meanwhile would be served with its lease and fence released underneath it.
+    await this.#operationsDone(name);
+    return this.#claimNow(name);
+  }
+
+  async #operationsDone(name: string): Promise<void> {
+    for (let running = this.#operations.get(name); running; running = this.#operations.get(name)) await running.catch(() => {});
+  }
+
+  async #claimNow(name: string): Promise<string | undefined> {
+    const { leases, logger } = this.options;
     const deadline = performance.now() + leases.ttlMs + WAIT_PAST_TTL_MS;
     for (;;) {
       const result = await leases.claim(name).catch((error: unknown) => {
@@ -96,12 +109,23 @@ export class ClusterPlacement implements RoomPlacement {
    * (the admin API's delete). When another node holds the room, `fn` does not run and its owner is returned.
    */
   async whileClaimed<T>(party: string, roomId: string, fn: () => Promise<T>): Promise<{ owner: string } | { result: T }> {
-    const owner = await this.claim(party, roomId);
-    if (owner !== undefined) return { owner };
+    const name = storageName(party, roomId);
+    await this.#operationsDone(name);
+    // Registered before its claim: a room claimed here meanwhile waits for the operation to end.
+    const operation = (async (): Promise<{ owner: string } | { result: T }> => {
+      const owner = await this.#claimNow(name);
+      if (owner !== undefined) return { owner };
+      try {
+        return { result: await fn() };
+      } finally {
+        await this.released(party, roomId);
+      }
+    })();
+    this.#operations.set(name, operation);
     try {
-      return { result: await fn() };
+      return await operation;
     } finally {
-      await this.released(party, roomId);
+      if (this.#operations.get(name) === operation) this.#operations.delete(name);
     }
   }
 
