@@ -8,7 +8,7 @@ import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpH
 import { connect, type Socket } from "node:net";
 import { Readable, type Duplex } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { errorResponse } from "../runtime/errors.js";
+import { errorResponse } from "../runtime/index.js";
 import type { Upgrade } from "../runtime/upgrade.js";
 
 export const CLUSTER_HEADER = "x-yparty-cluster";
