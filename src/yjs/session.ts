@@ -427,7 +427,12 @@ export class DocumentSession {
    */
   #receiveUpdate(peer: Peer, update: Uint8Array, frame: Uint8Array | null): void {
     const count = ++peer.received;
-    if (isEmptyUpdate(update)) return this.#acknowledge(peer, count); // a fresh client's step 2: nothing to apply
+    if (isEmptyUpdate(update)) {
+      // A fresh client's step 2: nothing to apply. Its ack covers the messages before it, so the burst they wait in
+      // is applied (and handed to the log) first: acked at once, it covered updates not even applied yet.
+      if (this.#burstPeer === peer) this.#flush();
+      return this.#acknowledge(peer, count);
+    }
     if (peer.readOnly || this.options.isReadOnly?.(peer.conn) === true) return this.#refuseChange(peer, update, count);
     this.#size.admit(update); // may measure the document, which applies the burst so far
     if (peer.refused) return;

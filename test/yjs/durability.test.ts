@@ -3,6 +3,8 @@
  * reaches a new one, only once the store has it; with "fast" (the default) at once. The sender's ack is the same.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { encodeUpdate } from "../../src/protocol/index.js";
 import type { Durability } from "../../src/runtime/document-storage.js";
 import { handleDocumentRequest } from "../../src/yjs/http-api.js";
 import { ControlledStore } from "./support/controlled-store.js";
@@ -72,6 +74,23 @@ describe("durability", () => {
     await seen;
     expect(other.doc.getText("t").toString()).toBe("kept");
     expect(newcomer.doc.getText("t").toString()).toBe("kept");
+  });
+
+  it("an empty update right behind a change (one socket read) is acked only once that change is stored", async () => {
+    const { session, release } = await heldStore("fast");
+    const writer = connect(session, "writer", true);
+    await endOfRead();
+    const before = writer.ofType("durable-ack").length;
+    const change = new Y.Doc();
+    change.getText("t").insert(0, "held");
+    session.receive(writer, encodeUpdate(Y.encodeStateAsUpdate(change)));
+    session.receive(writer, encodeUpdate(new Uint8Array([0, 0])));
+    await endOfRead();
+    // The change waits for its append; the empty update's ack would say it is stored (it acked at once before)
+    expect(writer.ofType("durable-ack").slice(before)).toEqual([]);
+    release();
+    const ack = await writer.next((m): m is { type: "durable-ack"; count: number } => isType("durable-ack")(m) && m.count >= 3);
+    expect(ack.count).toBe(3);
   });
 
   it('"strict": an HTTP read answers with a change only once it is stored', async () => {
