@@ -9,6 +9,8 @@ export type KvWrite = { type: "put"; key: string; value: Uint8Array } | { type: 
 /** Raw reads of one room: serialized values, keys already validated. */
 export interface KvReader {
   read(key: string): Promise<Uint8Array | undefined>;
+  /** Several keys at once (`get([...])`): one read step, where a reader orders its reads (RoomKvStore). */
+  readMany?(keys: readonly string[]): Promise<Array<Uint8Array | undefined>>;
   /** Entries passing `options` (already validated), in key order (reversed and limited as asked). */
   range(options: ListOptions): Promise<Array<[string, Uint8Array]>>;
 }
@@ -44,10 +46,22 @@ abstract class KvFacade implements KvStore {
     }
     keyOrKeys.forEach(assertKey);
     const found = new Map<string, T>();
-    for (const key of keyOrKeys) {
-      const bytes = await this.#read(key);
-      if (bytes !== undefined) found.set(key, this.#decode(key, bytes) as T);
+    const reader = this.reader();
+    let values: Array<Uint8Array | undefined>;
+    if (reader.readMany) {
+      try {
+        values = await reader.readMany(keyOrKeys);
+      } catch (error) {
+        throw readError(roomSubject(this.room), this.location, error);
+      }
+    } else {
+      values = [];
+      for (const key of keyOrKeys) values.push(await this.#read(key, reader));
     }
+    keyOrKeys.forEach((key, i) => {
+      const bytes = values[i];
+      if (bytes !== undefined) found.set(key, this.#decode(key, bytes) as T);
+    });
     return found;
   }
 
@@ -133,6 +147,7 @@ export class RoomKvStore extends KvFacade {
   #reads: Promise<unknown> = Promise.resolve();
   readonly #afterWrites: KvReader = {
     read: (key) => this.#inTurn(() => this.backend.read(key)),
+    readMany: (keys) => this.#inTurn(() => Promise.all(keys.map((key) => this.backend.read(key)))),
     range: (options) => this.#inTurn(() => this.backend.range(options)),
   };
 
