@@ -427,12 +427,7 @@ export class DocumentSession {
    */
   #receiveUpdate(peer: Peer, update: Uint8Array, frame: Uint8Array | null): void {
     const count = ++peer.received;
-    if (isEmptyUpdate(update)) {
-      // A fresh client's step 2: nothing to apply. Its ack covers the messages before it, so the burst they wait in
-      // is applied (and handed to the log) first: acked at once, it covered updates not even applied yet.
-      if (this.#burstPeer === peer) this.#flush();
-      return this.#acknowledge(peer, count);
-    }
+    if (isEmptyUpdate(update)) return this.#acknowledge(peer, count); // a fresh client's step 2: nothing to apply
     if (peer.readOnly || this.options.isReadOnly?.(peer.conn) === true) return this.#refuseChange(peer, update, count);
     this.#size.admit(update); // may measure the document, which applies the burst so far
     if (peer.refused) return;
@@ -482,6 +477,9 @@ export class DocumentSession {
   /** Acks the first `count` document messages of `peer` once everything applied so far is stored. */
   #acknowledge(peer: Peer, count: number): void {
     if (!peer.wantsAcks || count === 0) return;
+    // The ack covers the messages before this one: a burst of them still waiting is applied (and handed to the log)
+    // first. An empty update right behind a change was acked at once, covering a change not even applied yet.
+    if (this.#burstPeer === peer) this.#flush();
     // A failed write is logged by the update log; the connection then simply gets no ack for it.
     (this.#log?.whenDurable() ?? SETTLED).then(() => peer.ack(count), ignore);
   }
