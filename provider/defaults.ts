@@ -14,6 +14,12 @@ export const ProviderDefaults = {
    * the first step. A shorter one (a server that accepts and then closes right away) keeps growing it.
    */
   stableConnectionMs: 5_000,
+  /**
+   * `connectTimeout` default: an attempt whose `params()` has not settled, or whose socket has not opened, this long
+   * is given up and retried with backoff. One attempt that never completed (a token fetch that hangs, a handshake
+   * nobody answers) left the provider "connecting" for good, and nothing typed meanwhile reached the server.
+   */
+  attemptTimeoutMs: 10_000,
   /** With no frame from the server this long, probe it with a sync step 1 (the server always answers). */
   probeAfterSilenceMs: 15_000,
   /** With no frame from the server this long, the connection is dead: close it and reconnect. */

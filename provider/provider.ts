@@ -68,6 +68,9 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   #generation = 0;
   #attemptPending = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Gives up the socket being opened (`connectTimeout`). */
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #connectTimeout: number;
   #resyncTimer: ReturnType<typeof setInterval> | undefined;
   #reportedUnsynced = 0;
   #destroyed = false;
@@ -91,8 +94,9 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#durableAcks = options.durableAcks ?? true;
     this._WS = options.WebSocketPolyfill === undefined ? DefaultWebSocket : options.WebSocketPolyfill;
     this.maxBackoffTime = options.maxBackoffTime ?? ProviderDefaults.maxBackoffMs;
+    this.#connectTimeout = options.connectTimeout ?? ProviderDefaults.attemptTimeoutMs;
     this.disableBc = options.disableBc ?? typeof window === "undefined";
-    this.#crossTab = new CrossTabChannel(this.bcChannel, { doc: this.doc, awareness: this.awareness, origin: this });
+    this.#crossTab = new CrossTabChannel(this.bcChannel, { doc: this.doc, awareness: this.awareness, origin: FROM_OTHER_TAB });
     this.#watchdog = new Watchdog({
       lastReceived: () => this.wsLastMessageReceived,
       probe: () => this.#connection?.send(localSyncStep1(this.doc)),
@@ -189,7 +193,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.wsconnecting = true;
     let params;
     try {
-      params = await resolveParams(this.#params);
+      params = await within(resolveParams(this.#params), this.#connectTimeout, "params() did not settle");
     } catch (error) {
       if (generation !== this.#generation) return;
       this.#attemptPending = false;
@@ -208,11 +212,17 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       const error = new ProviderError("ERR_NO_WEBSOCKET", "No WebSocket implementation: pass options.WebSocketPolyfill");
       return this.#failedBeforeSocket(error, false);
     }
+    let connection: SocketConnection;
     try {
-      this.#connection = new SocketConnection(this._WS, this.url, this.#socketEvents);
+      connection = this.#connection = new SocketConnection(this._WS, this.url, this.#socketEvents);
     } catch (cause) {
       return this.#failedBeforeSocket(new ProviderError("ERR_SOCKET_CREATE", String(cause), cause), true);
     }
+    // A handshake nobody answers is given up (the close reconnects with backoff)
+    clearTimeout(this.#openTimer);
+    this.#openTimer = setTimeout(() => {
+      if (this.#connection === connection && connection.openedAt === 0) connection.close("the socket did not open in time", false);
+    }, this.#connectTimeout);
     this.wsconnecting = true;
     this.wsconnected = false;
     this.synced = false;
@@ -229,6 +239,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   readonly #socketEvents: ConnectionHandlers = {
     opened: (connection) => {
       if (connection !== this.#connection) return;
+      clearTimeout(this.#openTimer);
       this.wsconnecting = false;
       this.wsconnected = true;
       this.#save.connectionOpened();
@@ -275,6 +286,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   /** A socket ended, whoever ended it: report, then back off or stop. */
   #closed(connection: SocketConnection, event: CloseInfo, local: boolean): void {
+    clearTimeout(this.#openTimer);
     const wasConnected = this.wsconnected;
     this.#connection = null;
     this.wsconnecting = false;
@@ -319,11 +331,13 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   }
 
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === this) return; // from the server or another tab: already where it belongs
+    if (origin === this) return; // from the server: already there
+    // Another tab's change goes to the server too (not back to the tabs): that tab's socket may be down, and it may
+    // close before it comes back; the server takes what it has already without changing anything.
     this.#save.localChange();
     const frame = encodeUpdate(update);
     if (this.#connection?.send(frame)) this.#save.documentMessageSent();
-    this.#crossTab.publish(frame);
+    if (origin !== FROM_OTHER_TAB) this.#crossTab.publish(frame);
     this.#reportUnsynced();
   };
 
@@ -343,4 +357,16 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   readonly #onPageHide = (): void => {
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.doc.clientID], "window unload");
   };
+}
+
+/** The origin of changes and awareness applied from other tabs (BroadcastChannel). */
+const FROM_OTHER_TAB = Symbol("yparty.provider.otherTab");
+
+/** `promise`, or an `ERR_PARAMS` (retried with backoff) once `ms` passed without it settling. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProviderError("ERR_PARAMS", `${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

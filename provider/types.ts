@@ -15,6 +15,11 @@ export interface YPartyKitProviderOptions extends EndpointOptions {
   resyncInterval?: number;
   /** Cap of the reconnect delay in ms (default 2500). */
   maxBackoffTime?: number;
+  /**
+   * An attempt whose `params()` has not settled, or whose socket has not opened, within this many ms is given up and
+   * retried with backoff (default 10000).
+   */
+  connectTimeout?: number;
   /** No cross-tab sync (default: on in browsers, off elsewhere). */
   disableBc?: boolean;
   /** The `_pk` connection id (default: a random UUID). */

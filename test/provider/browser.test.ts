@@ -24,17 +24,19 @@ afterAll(async () => {
   await backend?.close();
 });
 
-async function tab(context: BrowserContext, host: string, room: string, name: string): Promise<Page> {
+/** `offline`: the tab never gets a socket (its connection attempt never completes), but talks to its other tabs. */
+async function tab(context: BrowserContext, host: string, room: string, name: string, offline = false): Promise<Page> {
   const tabPage = await openPage(context, page.url);
   await tabPage.evaluate(
-    ({ host, room, name }) => {
+    ({ host, room, name, offline }) => {
       const { Y, YPartyKitProvider } = window.yparty;
       const doc = new Y.Doc();
-      const provider = new YPartyKitProvider(host, room, doc);
+      const stuck = { params: () => new Promise<Record<string, string>>(() => {}), connectTimeout: 600_000 };
+      const provider = new YPartyKitProvider(host, room, doc, offline ? stuck : {});
       provider.awareness.setLocalStateField("user", { name });
       (window as unknown as { provider: unknown }).provider = provider;
     },
-    { host, room, name },
+    { host, room, name, offline },
   );
   return tabPage;
 }
@@ -86,6 +88,21 @@ describe("provider in headless Chromium", () => {
     await Promise.all([waitPeers(a, ["Ada", "Grace"]), waitPeers(b, ["Ada", "Grace"])]);
     expect(await readText(b)).toBe(">> typed in page A");
     expect([...pageErrors(a), ...pageErrors(b)]).toEqual([]);
+  });
+
+  it("a tab without a connection types; another tab of the browser, connected, saves it: it reaches others after the first tab closed", async () => {
+    const context = await newContext();
+    const offline = await tab(context, backend.host, "tab-relay", "Ada", true);
+    const online = await tab(context, backend.host, "tab-relay", "Grace");
+    await online.waitForFunction(() => (window as unknown as Win).provider.synced, null, { timeout: 10_000 });
+    await offline.evaluate(() => (window as unknown as Win).provider.doc.getText("t").insert(0, "typed with no socket"));
+    await waitText(online, "typed with no socket");
+    // "Saved" in the connected tab means the server has it (it said so before, and never sent it)
+    await online.waitForFunction(() => (window as unknown as Win).provider.unsyncedChanges === 0, null, { timeout: 10_000 });
+    await offline.close({ runBeforeUnload: true });
+    const elsewhere = await tab(await newContext(), backend.host, "tab-relay", "Edsger");
+    await waitText(elsewhere, "typed with no socket");
+    expect([...pageErrors(online), ...pageErrors(elsewhere)]).toEqual([]);
   });
 
   it("two tabs of one browser sync over BroadcastChannel with no server, and a closed tab's presence goes at once", async () => {
