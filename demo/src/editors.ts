@@ -1,12 +1,13 @@
 import { javascript } from "@codemirror/lang-javascript";
-import { placeholder } from "@codemirror/view";
+import { Prec } from "@codemirror/state";
+import { keymap, placeholder } from "@codemirror/view";
 import { Editor } from "@tiptap/core";
 import Collaboration from "@tiptap/extension-collaboration";
 import CollaborationCaret from "@tiptap/extension-collaboration-caret";
 import { Placeholder } from "@tiptap/extensions";
 import StarterKit from "@tiptap/starter-kit";
 import { basicSetup, EditorView } from "codemirror";
-import { yCollab } from "y-codemirror.next";
+import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import * as Y from "yjs";
 import type { YPartyKitProvider } from "../../provider/index.js";
 import type { Identity } from "./identity.js";
@@ -35,12 +36,22 @@ export function mountRichText(element: HTMLElement, provider: YPartyKitProvider,
   });
 }
 
-/** CodeMirror on the room's Y.Text; y-codemirror.next draws remote cursors from awareness (`user` field). */
+/**
+ * CodeMirror on the room's Y.Text; y-codemirror.next draws remote cursors from awareness (`user` field). Yjs owns undo
+ * here too: Mod-Z goes to the Y.UndoManager, which undoes only this user's changes. yCollab does not bind it, and
+ * basicSetup's own history (which records everyone's changes) took Mod-Z: one user's undo removed another's text.
+ */
 export function mountCode(element: HTMLElement, provider: YPartyKitProvider): EditorView {
   const text = provider.doc.getText(shared.code);
   const undoManager = new Y.UndoManager(text);
   return new EditorView({
     parent: element,
-    extensions: [basicSetup, javascript(), placeholder("// Code goes here"), yCollab(text, provider.awareness, { undoManager })],
+    extensions: [
+      Prec.high(keymap.of(yUndoManagerKeymap)),
+      basicSetup,
+      javascript(),
+      placeholder("// Code goes here"),
+      yCollab(text, provider.awareness, { undoManager }),
+    ],
   });
 }

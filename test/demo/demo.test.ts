@@ -222,6 +222,24 @@ describe("demo page", () => {
     expect((await richText(page)).trim()).toBe(before);
   });
 
+  it("undo in CodeMirror undoes only your own typing, never the other person's", async () => {
+    const room = newRoom("cm-undo");
+    const ada = await openAs("Ada", "#e6194b", room);
+    const alan = await openAs("Alan", "#4363d8", room);
+    await ada.locator("#codemirror .cm-content").click();
+    await ada.keyboard.type("ada();", { delay: 10 });
+    await expect.poll(() => code(alan), { timeout: waitMs }).toBe("ada();");
+    await alan.locator("#codemirror .cm-content").click();
+    await alan.keyboard.press("Control+End");
+    await alan.keyboard.type(" alan();", { delay: 10 });
+    await expect.poll(() => code(ada), { timeout: waitMs }).toBe("ada(); alan();");
+    await ada.locator("#codemirror .cm-content").click();
+    for (let i = 0; i < 3; i++) await ada.keyboard.press("Control+z");
+    // CodeMirror's own history (basicSetup) took Control+Z and removed Alan's text too
+    await expect.poll(() => code(alan), { timeout: waitMs }).toBe(" alan();");
+    expect(await code(ada)).toBe(" alan();");
+  });
+
   it("copy invite link puts the room's address on the clipboard and says so", async () => {
     const room = newRoom("invite");
     const page = await newPage({ permissions: ["clipboard-read", "clipboard-write"] });
