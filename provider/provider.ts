@@ -79,6 +79,9 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     super();
     if (typeof host !== "string") throw new TypeError(`YPartyKitProvider: host must be a string, got ${typeof host}`);
     if (typeof room !== "string") throw new TypeError(`YPartyKitProvider: room must be a string, got ${typeof room}`);
+    // URLs resolve these path segments away (%2E too): the socket would go to another path and never connect
+    if (room === "" || room === "." || room === "..")
+      throw new TypeError(`YPartyKitProvider: a room cannot be named ${JSON.stringify(room)} (a URL drops it from the path); pick another name`);
     // Encoded once, decoded once by the server: "a/b", "q?x" or "50%" stay one room with exactly that id.
     const roomUrl = `${serverUrl(host, { ...options, prefix: undefined })}/${encodeURIComponent(room)}`;
     // y-partykit's rule: a prefix is the whole path, the room is not appended.

@@ -11,7 +11,7 @@ import { mountCode, mountRichText, shared } from "./editors.js";
 import { loadIdentity, rename } from "./identity.js";
 import { mountInvite } from "./invite.js";
 import { publishFocusedEditor, publishIdentity, renderPresence } from "./presence.js";
-import { renderRoomList, roomFromUrl, roomHref, suggestRoomName } from "./room-picker.js";
+import { renderRoomList, roomFromUrl, roomHref, suggestRoomName, usableRoomName } from "./room-picker.js";
 import { showConnection, showSaveStatus } from "./status.js";
 import { mountToolbar } from "./toolbar.js";
 
@@ -58,7 +58,8 @@ function showPicker(): void {
   input.value = suggestRoomName();
   byId<HTMLFormElement>("new-room-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    if (input.value.trim()) location.search = roomHref(input.value.trim());
+    const room = usableRoomName(input.value);
+    if (room) location.search = roomHref(room);
   });
   void renderRoomList(byId("room-list"));
 }

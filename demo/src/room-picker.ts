@@ -4,8 +4,13 @@ interface PartyListing {
 }
 
 export function roomFromUrl(): string | undefined {
-  const room = new URLSearchParams(location.search).get("room")?.trim();
-  return room ? room : undefined;
+  return usableRoomName(new URLSearchParams(location.search).get("room") ?? "");
+}
+
+/** The name trimmed, unless a URL cannot carry it as a path segment ("", ".", ".."): then the picker shows. */
+export function usableRoomName(name: string): string | undefined {
+  const room = name.trim();
+  return room === "" || room === "." || room === ".." ? undefined : room;
 }
 
 export function roomHref(room: string): string {

@@ -1,9 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { ACK_PARAM } from "../../src/protocol/index.js";
 import { connectionUrl, isLocalHost, normalizeHost, resolveParams, serverUrl } from "../../provider/url.js";
+import * as Y from "yjs";
 import { ProviderError } from "../../provider/errors.js";
+import { YPartyKitProvider } from "../../provider/index.js";
 
 describe("provider URLs", () => {
+  it('refuses a room a URL cannot carry as a path segment (empty, ".", "..") with an error naming it; odd names that travel are fine', () => {
+    const doc = new Y.Doc();
+    for (const room of ["", ".", ".."]) {
+      expect(() => new YPartyKitProvider("127.0.0.1:1", room, doc, { connect: false })).toThrow(`a room cannot be named ${JSON.stringify(room)}`);
+    }
+    for (const room of ["a/b", "50%", "?x", "#h", "...", "%2e%2e", "é😀"]) new YPartyKitProvider("127.0.0.1:1", room, doc, { connect: false }).destroy();
+  });
+
   it("strips a scheme and trailing slashes from the host", () => {
     expect(normalizeHost("https://example.com/")).toBe("example.com");
     expect(normalizeHost("wss://example.com//")).toBe("example.com");
