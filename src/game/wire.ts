@@ -2,7 +2,7 @@
  * Seed 002's frames: JSON text `{"cid"?, "type", "payload"}` both ways. A reply to a message that carried `cid`
  * echoes it. Browser-safe (its one import, the depth check, is too), so a client may share it.
  */
-import { MAX_FRAME_DEPTH, wireShapeProblem } from "../rooms/wire/depth.js";
+import { MAX_FRAME_DEPTH, shapeProblemOf } from "../rooms/wire/depth.js";
 
 export interface GameEnvelope<P = Record<string, unknown>> {
   cid?: string;
@@ -41,10 +41,11 @@ export function parseEnvelope(text: string): GameEnvelope {
   } catch {
     throw new GameWireError("the frame is not valid JSON");
   }
-  const problem = wireShapeProblem(value, MAX_FRAME_DEPTH);
+  const problem = shapeProblemOf(value, MAX_FRAME_DEPTH);
   if (problem !== undefined) {
     const cid = isRecord(value) && typeof value.cid === "string" ? value.cid : undefined;
-    throw new GameWireError(problem.startsWith("nests") ? `the frame ${problem}` : 'the frame holds a "__proto__" key', cid);
+    const reason = problem === "depth" ? `nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects` : 'holds a "__proto__" key';
+    throw new GameWireError(`the frame ${reason}`, cid);
   }
   if (!isRecord(value)) throw new GameWireError('a frame is a JSON object {"cid"?, "type", "payload"}');
   const { cid, type, payload = {} } = value;

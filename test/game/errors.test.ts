@@ -130,6 +130,13 @@ describe("bad input", () => {
       code: "ERR_BAD_REQUEST",
       message: "the body nests deeper than 64 levels of arrays and objects",
     });
+    // A "__proto__" key beside it does not hide the depth (the check once stopped at the key)
+    const hidden = await fetch(`${server.url}/api/notifications/x/read`, {
+      method: "POST",
+      headers: { authorization: "Bearer dev:ada" },
+      body: `{"__proto__":{},"extra":${deep}}`,
+    });
+    expect(hidden.status).toBe(400);
     // Both matches still tick, and the socket is still usable.
     ada.send("match.input", { action: "move", x: 1, y: 2 });
     await bob.expect("match.state", (p) => p.players.ada?.x === 1);

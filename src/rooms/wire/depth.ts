@@ -17,22 +17,29 @@ export const MAX_STATE_DEPTH = 128;
 /** Deepest nesting the MessagePack encoder is let write: any state or message, in any envelope. */
 export const MAX_ENCODED_DEPTH = MAX_STATE_DEPTH + 16;
 
-/** Whether `value` nests arrays and objects deeper than `max`. */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  return wireShapeProblem(value, max)?.startsWith("nests") === true;
-}
-
-/** What keeps `value` off the wire (too deep, a `__proto__` key), or `undefined`. */
-export function wireShapeProblem(value: unknown, maxDepth: number): string | undefined {
+/** Which rule `value` breaks first: nesting deeper than `maxDepth`, or (unless `protoKeys` is false) a `__proto__` key. */
+export function shapeProblemOf(value: unknown, maxDepth: number, { protoKeys = true } = {}): "depth" | "proto" | undefined {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop()!;
     if (typeof current !== "object" || current === null || ArrayBuffer.isView(current)) continue;
-    if (depth > maxDepth) return `nests deeper than ${maxDepth} levels of arrays and objects`;
-    if (!Array.isArray(current) && Object.hasOwn(current, "__proto__")) return 'holds the key "__proto__", which MessagePack clients cannot read';
+    if (depth > maxDepth) return "depth";
+    if (protoKeys && !Array.isArray(current) && Object.hasOwn(current, "__proto__")) return "proto";
     for (const child of Array.isArray(current) ? current : Object.values(current)) {
       if (typeof child === "object" && child !== null) stack.push({ value: child, depth: depth + 1 });
     }
   }
   return undefined;
+}
+
+/** Whether `value` nests arrays and objects deeper than `max` (whatever its keys). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  return shapeProblemOf(value, max, { protoKeys: false }) === "depth";
+}
+
+/** What keeps `value` off the wire (too deep, a `__proto__` key), said for an error, or `undefined`. */
+export function wireShapeProblem(value: unknown, maxDepth: number): string | undefined {
+  const problem = shapeProblemOf(value, maxDepth);
+  if (problem === "depth") return `nests deeper than ${maxDepth} levels of arrays and objects`;
+  return problem === "proto" ? 'holds the key "__proto__", which MessagePack clients cannot read' : undefined;
 }
