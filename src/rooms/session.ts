@@ -135,10 +135,7 @@ export class Session {
     clearTimeout(this.#expiry);
     this.ctx.sessions.delete(this.id);
     this.#dequeue(undefined);
-    for (const link of this.#links.values()) {
-      link.leaving = true;
-      link.conn.close(1000, "Session ended");
-    }
+    for (const link of this.#links.values()) this.#closeLink(link, "Session ended");
     this.#links.clear();
   }
 
@@ -212,6 +209,16 @@ export class Session {
     return room;
   }
 
+  /**
+   * Closes the session's end of a link. The room's `onClose` runs, the link's does not (`#roomClosed`), so a join
+   * still on its way is done here: the seat promised to it is no longer held.
+   */
+  #closeLink(link: RoomLink, reason: string): void {
+    link.leaving = true;
+    link.conn.close(1000, reason);
+    if (link.request) this.#settled(link.request, link.roomType);
+  }
+
   /** The join is done (joined, refused, given up): the seat it was promised is no longer held for it. */
   #settled(request: JoinRequest, roomType: string): void {
     if (request.promised === undefined) return;
@@ -246,13 +253,9 @@ export class Session {
   #leave(p: Record<string, unknown>, rid: RequestId | undefined): void {
     const link = this.#link(p.room, rid);
     if (!link) return;
-    link.leaving = true;
     this.#links.delete(link.room);
-    link.conn.close(1000, "Left the room");
-    if (link.request) {
-      this.#settled(link.request, link.roomType);
-      this.respond(link.request.rid, { room: link.room, room_type: link.roomType }, "left before the join was done");
-    }
+    this.#closeLink(link, "Left the room");
+    if (link.request) this.respond(link.request.rid, { room: link.room, room_type: link.roomType }, "left before the join was done");
     this.respond(rid, { room: link.room });
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType } from "../../src/rooms/index.js";
-import { cleanupAll } from "../helpers/server.js";
+import { cleanupAll, deferred, waitFor } from "../helpers/server.js";
 import { counter } from "./fixtures.js";
 import { Mirror, rawClient, startRooms } from "./helpers.js";
 
@@ -182,6 +182,36 @@ describe("rooms: lifecycle and messages", () => {
     expect(joined.every((answer) => answer.ok)).toBe(true);
     const sizes = [...new Set(joined.map((answer) => answer.room))].map((room) => joined.filter((answer) => answer.room === room).length);
     expect(sizes).toEqual([8, 8]); // was 16 rooms of one
+  });
+
+  it("a session that ends while its unnamed join is on its way gives the seat it was promised back", async () => {
+    const entered = deferred<void>();
+    const proceed = deferred<void>();
+    const left = deferred<void>();
+    const slow = defineRoomType({
+      maxClients: 2,
+      async onJoin(player) {
+        if (player !== "first") return;
+        entered.resolve();
+        await proceed.promise;
+      },
+      onLeave(player) {
+        if (player === "first") left.resolve();
+      },
+    });
+    const server = await startRooms({ slow }, { limits: { maxProtocolErrors: 1 } });
+    const first = rawClient(server);
+    await first.handshake({ token: "dev:first" });
+    first.send("room.join_or_create", { room_type: "slow" }, "j");
+    await waitFor(entered.promise, "the first join to be on its way");
+    first.send("no.such.type"); // its only bad frame allowed: the session ends, not resumable
+    await first.client.closed;
+    proceed.resolve();
+    await waitFor(left.promise, "the abandoned join to be undone");
+    const [a, b] = [rawClient(server), rawClient(server)];
+    await Promise.all([a.handshake({ token: "dev:a" }), b.handshake({ token: "dev:b" })]);
+    const joined = await Promise.all([a, b].map((player) => player.request("room.join_or_create", { room_type: "slow" })));
+    expect(joined[0]!.room).toBe(joined[1]!.room); // the abandoned join held a seat of that room for good
   });
 
   it("room.message and room.message.bytes reach the logic and come back, in both codecs", async () => {
