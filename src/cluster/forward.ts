@@ -14,12 +14,6 @@ import type { Upgrade } from "../runtime/upgrade.js";
 export const CLUSTER_HEADER = "x-yparty-cluster";
 export const HOP_HEADER = "x-yparty-hop";
 
-/** Aborted once the owner a request was forwarded to is known to have lost the room; `stop` once it answered. */
-export interface OwnerWatch {
-  signal: AbortSignal;
-  stop(): void;
-}
-
 /** How long an owner may take to accept a TCP connection before it counts as unreachable. */
 export const CONNECT_TIMEOUT_MS = 1_000;
 
@@ -36,10 +30,10 @@ export class Forwarder {
 
   /**
    * Relays an upgrade to `owner`: false when it cannot be reached or goes away before it answers the handshake (also
-   * when `watch` sees it lose the room meanwhile: a frozen process still accepts connections) — nothing was written
+   * when `ownerLost` aborts meanwhile: a frozen process still accepts connections) — nothing was written
    * to the client's socket then —, true once the owner answered and the sockets are piped.
    */
-  async relayUpgrade(owner: string, { req, socket, head }: Upgrade, request: Request, watch?: OwnerWatch): Promise<boolean> {
+  async relayUpgrade(owner: string, { req, socket, head }: Upgrade, request: Request, ownerLost?: AbortSignal): Promise<boolean> {
     const upstream = await connectTo(owner);
     if (!upstream) return false;
     if (socket.destroyed) {
@@ -55,7 +49,7 @@ export class Forwarder {
     for (const [name, value] of this.#marked(request.headers)) if (!HANDSHAKE.test(name)) lines.push(`${name}: ${value}`);
     upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
     if (head.length > 0) upstream.write(head);
-    const answer = await firstBytes(upstream, watch?.signal);
+    const answer = await firstBytes(upstream, ownerLost);
     if (answer === undefined) {
       upstream.destroy();
       return false;
@@ -80,10 +74,10 @@ export class Forwarder {
 
   /**
    * Proxies `request` to `owner`: its answer, or `undefined` when the owner cannot be reached (the body untouched).
-   * When the owner goes away after the body went out (it died, or `watch` saw it lose the room while frozen), the
+   * When the owner goes away after the body went out (it died, or `ownerLost` aborted: it lost the room while frozen), the
    * outcome is unknown: a 503 that says so.
    */
-  proxy(owner: string, request: Request, watch?: OwnerWatch): Promise<Response | undefined> {
+  proxy(owner: string, request: Request, ownerLost?: AbortSignal): Promise<Response | undefined> {
     const target = new URL(request.url);
     const base = new URL(owner);
     const headers: OutgoingHttpHeaders = {};
@@ -108,14 +102,14 @@ export class Forwarder {
       };
       outgoing.once("socket", (socket: Socket) => (socket.connecting ? socket.once("connect", send) : send()));
       const abandon = () => outgoing.destroy(new Error("the owner lost the room"));
-      watch?.signal.addEventListener("abort", abandon, { once: true });
+      ownerLost?.addEventListener("abort", abandon, { once: true });
       outgoing.once("response", (res) => {
-        watch?.signal.removeEventListener("abort", abandon);
+        ownerLost?.removeEventListener("abort", abandon);
         resolve(toResponse(res, request.method));
       });
       outgoing.once("error", () => {
         clearTimeout(timer);
-        watch?.signal.removeEventListener("abort", abandon);
+        ownerLost?.removeEventListener("abort", abandon);
         // A GET or HEAD is asked again of the room's next owner; anything else may have taken effect already.
         resolve(sent && request.method !== "GET" && request.method !== "HEAD" ? ownerGoneMidRequest() : undefined);
       });

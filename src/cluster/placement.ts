@@ -15,7 +15,7 @@ import type { Upgrade } from "../runtime/upgrade.js";
 import { alarmStoreName, clusterAlarmRecords } from "./alarm-records.js";
 import type { FenceStore } from "./fence.js";
 import type { RedisLink } from "./redis.js";
-import { CLUSTER_HEADER, type Forwarder, type OwnerWatch } from "./forward.js";
+import { CLUSTER_HEADER, type Forwarder } from "./forward.js";
 import type { Leases } from "./leases.js";
 
 /** The lease of the node that runs crons and wakes stored alarms; "__yparty:" names no room. */
@@ -138,7 +138,7 @@ export class ClusterPlacement implements RoomPlacement {
 
   async forwardUpgrade(owner: string, upgrade: Upgrade, target: ForwardTarget): Promise<boolean> {
     const watch = this.#watchOwner(target, owner);
-    const relayed = await this.options.forwarder.relayUpgrade(owner, upgrade, target.request, watch).finally(() => watch.stop());
+    const relayed = await this.options.forwarder.relayUpgrade(owner, upgrade, target.request, watch.signal).finally(() => watch.stop());
     if (relayed) return true;
     await this.#waitForLease(target, owner);
     return false;
@@ -146,7 +146,7 @@ export class ClusterPlacement implements RoomPlacement {
 
   async forwardRequest(owner: string, target: ForwardTarget): Promise<Response | undefined> {
     const watch = this.#watchOwner(target, owner);
-    const response = await this.options.forwarder.proxy(owner, target.request, watch).finally(() => watch.stop());
+    const response = await this.options.forwarder.proxy(owner, target.request, watch.signal).finally(() => watch.stop());
     if (response) return response;
     await this.#waitForLease(target, owner);
     return undefined;
@@ -210,7 +210,7 @@ export class ClusterPlacement implements RoomPlacement {
    * room's lease (a frozen process still accepts connections, and would hold the request as long as it is frozen).
    * Stopped by the caller once the answer came.
    */
-  #watchOwner(target: ForwardTarget, owner: string): OwnerWatch {
+  #watchOwner(target: ForwardTarget, owner: string): { signal: AbortSignal; stop(): void } {
     const { leases } = this.options;
     const name = storageName(target.party, target.roomId);
     const controller = new AbortController();
