@@ -93,8 +93,6 @@ const ignore = (): void => {};
 export class DocumentSession {
   readonly #doc: SharedDoc;
   #state: SessionState = "created";
-  /** The store refuses the room's writes for good (`#storageLost`). */
-  #storageGone = false;
   #loading: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   readonly #peers = new Map<SessionConnection, Peer>();
@@ -307,7 +305,6 @@ export class DocumentSession {
    * changes with them, and no one else is let in.
    */
   #storageLost(): void {
-    this.#storageGone = true;
     for (const peer of [...this.#peers.values()]) peer.close(CloseCode.TryAgainLater, "the room moved to another node; try again");
     this.#peers.clear();
   }
@@ -316,7 +313,7 @@ export class DocumentSession {
 
   /** Adds a connection; it is greeted (sync step 1, awareness) as soon as the room is ready. */
   attach(conn: SessionConnection, options: AttachOptions = {}): void {
-    if (this.#state === "failed" || this.#state === "stopping" || this.#state === "stopped" || this.#storageGone) {
+    if (this.#state === "failed" || this.#state === "stopping" || this.#state === "stopped" || this.#log?.lost) {
       conn.close(CloseCode.TryAgainLater, "room is unloading; try again");
       return;
     }

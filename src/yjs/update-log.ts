@@ -128,6 +128,11 @@ export class UpdateLog {
     return new YjsError(full ? "ERR_STORAGE_FULL" : "ERR_APPEND_FAILED", message, { cause: error });
   }
 
+  /** Whether a write can never land any more (fenced, or failed while closing): nothing is durable from then on. */
+  get lost(): boolean {
+    return this.#lost !== undefined;
+  }
+
   /** Whether updates are waiting or being written. */
   get busy(): boolean {
     return this.#unstored.length > 0;
