@@ -12,13 +12,19 @@ useCluster();
 // Three processes start per test (a few seconds each on a loaded machine) before any waiting of the test's own.
 vi.setConfig({ testTimeout: 90_000 });
 
-/** Claims the room on `node` (its first client comes through it) and returns once it is stored there. */
-async function claimOn(node: ClusterNode, room: string): Promise<void> {
+/** A writer through `node` into `room` that wrote `token` and saw it acknowledged; still open. */
+async function wroteThrough(node: ClusterNode, room: string, token: string): Promise<TokenWriter> {
   const writer = new TokenWriter(node.host, "main", room);
   await writer.opened;
-  writer.write("first");
+  writer.write(token);
   await writer.settled();
-  expect(writer.acknowledged).toEqual(["first"]);
+  expect(writer.acknowledged).toEqual([token]);
+  return writer;
+}
+
+/** Claims the room on `node` (its first client comes through it) and returns once it is stored there. */
+async function claimOn(node: ClusterNode, room: string): Promise<void> {
+  const writer = await wroteThrough(node, room, "first");
   writer.close();
   await writer.closed;
 }
@@ -63,21 +69,13 @@ test("SIGSTOP of the owner past its lease, writes through another node, SIGCONT:
   const [owner, b] = cluster.nodes as [ClusterNode, ClusterNode, ClusterNode];
   await claimOn(owner, "paused");
   // A raw client on the owner itself: what it sends while the owner is stopped, it will never send again.
-  const stale = new TokenWriter(owner.host, "main", "paused");
-  await stale.opened;
-  stale.write("stale-before");
-  await stale.settled();
-  expect(stale.acknowledged).toEqual(["stale-before"]);
+  const stale = await wroteThrough(owner, "paused", "stale-before");
 
   await owner.kill("SIGSTOP");
   try {
     stale.write("stale-during"); // reaches the stopped process's socket buffer
     await until(async () => (await cluster.owner("main/paused")) !== owner.url, "the stopped owner's lease to run out");
-    const fresh = new TokenWriter(b.host, "main", "paused");
-    await fresh.opened;
-    fresh.write("fresh");
-    await fresh.settled();
-    expect(fresh.acknowledged).toEqual(["fresh"]);
+    const fresh = await wroteThrough(b, "paused", "fresh");
     expect(await cluster.fence("main/paused")).toBe(2);
     fresh.close();
   } finally {
@@ -97,10 +95,7 @@ test("SIGTERM: the owner flushes, releases its leases and leaves; the room is cl
   const cluster = await startCluster(2);
   const [owner, other] = cluster.nodes as [ClusterNode, ClusterNode];
   await claimOn(owner, "drained");
-  const writer = new TokenWriter(other.host, "main", "drained");
-  await writer.opened;
-  writer.write("before-drain");
-  await writer.settled();
+  const writer = await wroteThrough(other, "drained", "before-drain");
   await owner.kill("SIGTERM");
   expect(owner.process!.child.exitCode).toBe(0);
   // Released, not left to expire: no lease, no node key.
@@ -108,11 +103,7 @@ test("SIGTERM: the owner flushes, releases its leases and leaves; the room is cl
   expect((await cluster.list(other)).map((row) => row.node).filter((node) => node === owner.url)).toEqual([]);
   expect(await writer.closed).toBe(1001); // the owner's close frame, relayed as it was sent
 
-  const next = new TokenWriter(other.host, "main", "drained");
-  await next.opened;
-  next.write("after-drain");
-  await next.settled();
-  expect(next.acknowledged).toEqual(["after-drain"]);
+  await wroteThrough(other, "drained", "after-drain");
   expect(await cluster.owner("main/drained")).toBe(other.url);
   const stored = await storedTokens(other.host, { party: "main", room: "drained" });
   expect([...stored].sort()).toEqual(["after-drain", "before-drain", "first"]);
@@ -147,19 +138,12 @@ test("a node cut off from Redis past its lease closes its rooms (1013); another 
   // Its renewals go unanswered: at validUntil its rooms stop, whatever Redis would say later.
   expect(await waitFor(direct.closed, "the cut-off node to close its room")).toBe(1013);
   await until(async () => (await cluster.owner("main/cut-off")) === undefined, "the lease to run out in Redis");
-  const moved = new TokenWriter(other.host, "main", "cut-off");
-  await moved.opened;
-  moved.write("on-the-other-node");
-  await moved.settled();
+  const moved = await wroteThrough(other, "cut-off", "on-the-other-node");
   expect(await cluster.owner("main/cut-off")).toBe(other.url);
 
   cut.redisLink.heal();
   // Back: it forwards to the room's new owner.
-  const back = new TokenWriter(cut.host, "main", "cut-off");
-  await back.opened;
-  back.write("through-the-healed-node");
-  await back.settled();
-  expect(back.acknowledged).toEqual(["through-the-healed-node"]);
+  const back = await wroteThrough(cut, "cut-off", "through-the-healed-node");
   const stored = await storedTokens(other.host, { party: "main", room: "cut-off" });
   expect([...stored].sort()).toEqual(["first", "on-the-other-node", "through-the-healed-node"]);
   for (const writer of [moved, back]) writer.close();
@@ -194,19 +178,11 @@ test("SIGTERM of a node that only relays a client to the owner: it exits at once
   const cluster = await startCluster(2);
   const [owner, entry] = cluster.nodes as [ClusterNode, ClusterNode];
   await claimOn(owner, "relayed");
-  const relayed = new TokenWriter(entry.host, "main", "relayed");
-  await relayed.opened;
-  relayed.write("through-entry");
-  await relayed.settled();
+  const relayed = await wroteThrough(entry, "relayed", "through-entry");
   const termAt = performance.now();
   await entry.kill("SIGTERM");
   // The relayed socket kept the server waiting for its connections the whole shutdown timeout (5 s)
   expect(performance.now() - termAt).toBeLessThan(3_000);
   await waitFor(relayed.closed, "the relayed client to be cut");
-  const again = new TokenWriter(owner.host, "main", "relayed");
-  await again.opened;
-  again.write("after");
-  await again.settled();
-  expect(again.acknowledged).toEqual(["after"]);
-  again.close();
+  (await wroteThrough(owner, "relayed", "after")).close();
 });
