@@ -3,7 +3,9 @@
  * - snapshot: merged when the room unloads, and in the background once the log is long;
  * - history: merged (all of it) once it holds more than `maxUpdates` entries or `maxBytes` bytes.
  * Compaction runs in the background, one at a time, and never holds up appends (the DocStore keeps
- * updates appended during a compaction).
+ * updates appended during a compaction). The byte limits count what was appended since the log was last merged
+ * (its merged first entry is the document itself): counting the whole log, a document larger than the limit was
+ * encoded again after every append that followed a merge.
  */
 import type { DocStats, DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
@@ -12,18 +14,19 @@ import { asError } from "./errors.js";
 
 export type CompactionPolicy = { mode: "snapshot" } | { mode: "history"; maxUpdates: number; maxBytes: number };
 
-function overLimits(stats: DocStats, maxUpdates: number, maxBytes: number): boolean {
-  return stats.updates > maxUpdates || (stats.bytes > maxBytes && stats.updates > 1);
+/** `appended`: bytes of the log after its first entry, when that entry is a merge (0 for a log of one entry). */
+function overLimits(stats: DocStats, appended: number, maxUpdates: number, maxBytes: number): boolean {
+  return stats.updates > maxUpdates || (appended > maxBytes && stats.updates > 1);
 }
 
-export function shouldCompactInBackground(policy: CompactionPolicy, stats: DocStats): boolean {
+export function shouldCompactInBackground(policy: CompactionPolicy, stats: DocStats, appended: number): boolean {
   return policy.mode === "snapshot"
-    ? overLimits(stats, SNAPSHOT_COMPACT_UPDATES, SNAPSHOT_COMPACT_BYTES)
-    : overLimits(stats, policy.maxUpdates, policy.maxBytes);
+    ? overLimits(stats, appended, SNAPSHOT_COMPACT_UPDATES, SNAPSHOT_COMPACT_BYTES)
+    : overLimits(stats, appended, policy.maxUpdates, policy.maxBytes);
 }
 
-export function shouldCompactOnUnload(policy: CompactionPolicy, stats: DocStats): boolean {
-  return policy.mode === "snapshot" ? stats.updates > 1 : overLimits(stats, policy.maxUpdates, policy.maxBytes);
+export function shouldCompactOnUnload(policy: CompactionPolicy, stats: DocStats, appended: number): boolean {
+  return policy.mode === "snapshot" ? stats.updates > 1 : overLimits(stats, appended, policy.maxUpdates, policy.maxBytes);
 }
 
 export interface CompactorOptions {
@@ -40,13 +43,15 @@ export interface CompactorOptions {
 
 export class Compactor {
   #stats: DocStats = { updates: 0, bytes: 0 };
+  /** The log's bytes when it was last one merged entry (loaded so, or merged): what is appended counts from there. */
+  #merged = 0;
   #running: Promise<void> | null = null;
 
   constructor(private readonly options: CompactorOptions) {}
 
   /** Reads the stored log's size once, when the room loads. */
   async start(): Promise<void> {
-    this.#stats = await this.options.store.stats(this.options.name);
+    this.#noteStats(await this.options.store.stats(this.options.name));
   }
 
   get stats(): DocStats {
@@ -57,13 +62,24 @@ export class Compactor {
   noteAppended(bytes: number, entries: number): void {
     this.#stats.updates += entries;
     this.#stats.bytes += bytes;
-    if (!this.#running && shouldCompactInBackground(this.options.policy, this.#stats)) void this.#compact();
+    if (!this.#running && shouldCompactInBackground(this.options.policy, this.#stats, this.#appended)) void this.#compact();
   }
 
   /** Waits for a running merge, then merges if the unload rule asks for it. Never rejects (failures are logged). */
   async finish(): Promise<void> {
     if (this.#running) await this.#running;
-    if (shouldCompactOnUnload(this.options.policy, this.#stats)) await this.#compact();
+    if (shouldCompactOnUnload(this.options.policy, this.#stats, this.#appended)) await this.#compact();
+  }
+
+  /** Bytes appended since the log was last one merged entry (all of it when it never was). */
+  get #appended(): number {
+    return this.#stats.bytes - this.#merged;
+  }
+
+  #noteStats(stats: DocStats): void {
+    this.#stats = stats;
+    // Appends made while a merge ran are in `stats` already, after the merged entry: they count as appended.
+    if (stats.updates <= 1) this.#merged = stats.bytes;
   }
 
   #compact(): Promise<void> {
@@ -71,7 +87,7 @@ export class Compactor {
     this.#running = (async () => {
       try {
         await store.compact(name, this.options.snapshot?.());
-        this.#stats = await store.stats(name);
+        this.#noteStats(await store.stats(name));
       } catch (error) {
         // The log stays as it was (still complete); the next trigger tries again.
         logger.warn("yjs.compact_failed", { code: "ERR_COMPACT_FAILED", doc: name, error: asError(error) });

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { MemoryDocStore } from "../../persistence/index.js";
 import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
 import type { CompactionPolicy } from "../../src/yjs/compaction.js";
-import { SNAPSHOT_COMPACT_UPDATES } from "../../src/yjs/defaults.js";
+import { SNAPSHOT_COMPACT_BYTES, SNAPSHOT_COMPACT_UPDATES } from "../../src/yjs/defaults.js";
 import { ControlledStore } from "./support/controlled-store.js";
 import { FakeClient, deferred, endOfRead, isType, withTimeout } from "./support/fake-client.js";
 import { capturingLogger, clients, connect, openSession, sessions, stopAll } from "./support/sessions.js";
@@ -154,6 +154,27 @@ describe("persistence and compaction", () => {
     await withTimeout(compacted, 5_000, "background compaction");
     expect((await store.stats("main/r")).updates).toBeLessThan(SNAPSHOT_COMPACT_UPDATES);
     expect(session.doc.getText("t").length).toBe(SNAPSHOT_COMPACT_UPDATES + 1);
+  });
+
+  it("a document larger than the byte limit is not merged again after every append (only what was appended counts)", async () => {
+    const store = new ControlledStore();
+    const big = new Y.Doc();
+    big.getText("t").insert(0, "x".repeat(SNAPSHOT_COMPACT_BYTES + 100_000));
+    await store.append("main/r", Y.encodeStateAsUpdate(big));
+    const session = await open(store);
+    const a = connect(session, "a", true);
+    for (let i = 0; i < 20; i++) {
+      a.doc.getText("t").insert(0, "y");
+      await session.whenDurable();
+    }
+    // Before, each append past the first merge encoded the whole 4 MB document again.
+    expect(store.compactions).toBe(0);
+    expect((await store.stats("main/r")).updates).toBe(21);
+    const compacted = store.nextCompaction();
+    a.doc.getText("t").insert(0, "z".repeat(SNAPSHOT_COMPACT_BYTES + 1));
+    await session.whenDurable();
+    await withTimeout(compacted, 5_000, "background compaction once 4 MB were appended");
+    expect(store.compactions).toBe(1);
   });
 
   it("history mode keeps the log until it passes maxUpdates, then merges it", async () => {
