@@ -41,7 +41,7 @@ function timeCheck(doc: Y.Doc, update: Uint8Array, tails: null | undefined, cold
   return { us, proved: view.proved };
 }
 
-const limits = { maxStructs: MAX_UPDATE_STRUCTS, maxTypeDepth: MAX_TYPE_DEPTH };
+const limits = { maxStructs: MAX_UPDATE_STRUCTS, structsPerTurn: MAX_UPDATE_STRUCTS, maxTypeDepth: MAX_TYPE_DEPTH };
 for (const cold of [false, true]) {
   const doc = new Y.Doc();
   const typists = Array.from({ length: TYPISTS }, (_, i) => new AppendTypist(i + 1));

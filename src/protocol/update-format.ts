@@ -86,6 +86,46 @@ export function readUpdateLayout(update: Uint8Array): UpdateLayout | string {
   }
 }
 
+/**
+ * The layout down to each struct, and what each struct refers to in other clients (what must be in the document
+ * before Yjs can integrate it): what cutting an update into parts needs (update-slices.ts). Structs are numbered
+ * across lists in the update's order; list `i` holds structs `listFirst[i]` to `listFirst[i + 1]` (or the last).
+ */
+export interface UpdateStructs extends UpdateLayout {
+  listFirst: number[];
+  /** Per list: the clock after its last struct. */
+  listEndClock: number[];
+  /** Per struct: where its bytes start (its info byte) and its first clock. */
+  starts: number[];
+  clocks: number[];
+  /** References to structs of other clients (origin, right origin, parent), as triples (struct, client, clock). */
+  refs: number[];
+}
+
+/** `update` down to each struct (see `UpdateStructs`), or why it is not a whole Yjs v1 update. */
+export function readUpdateStructs(update: Uint8Array): UpdateStructs | string {
+  const read = emptyStructs();
+  const shape = readUpdateShape(update, undefined, { structs: read });
+  return typeof shape === "string" ? shape : read;
+}
+
+/** An `UpdateStructs` for a walk to fill (`readUpdateShape`'s `structs`). */
+export function emptyStructs(): UpdateStructs {
+  return {
+    structClients: [],
+    structStarts: [],
+    structsEnd: 0,
+    deleteClients: [],
+    deleteStarts: [],
+    end: 0,
+    listFirst: [],
+    listEndClock: [],
+    starts: [],
+    clocks: [],
+    refs: [],
+  };
+}
+
 /** Why `update` is not a whole Yjs v1 update, or `undefined` when it is one. */
 export function updateFormatError(update: Uint8Array): string | undefined {
   const shape = readUpdateShape(update);
@@ -136,7 +176,10 @@ export interface NewItem {
  * cannot take: an item whose right origin is not after its origin there; and the items that straddle what the
  * document has of their client are counted.
  */
-export function readUpdateShape(update: Uint8Array, view?: DocumentView): UpdateShape | string {
+export function readUpdateShape(update: Uint8Array, view?: DocumentView, options: WalkOptions = {}): UpdateShape | string {
+  const { structs, stopAbove = Number.POSITIVE_INFINITY } = options;
+  if (structs) layout = structSink = structs;
+  partsCap = stopAbove;
   bytes = update;
   pos = 0;
   parts = 0;
@@ -150,16 +193,33 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView): Update
   beyond.length = 0;
   try {
     walkUpdate(view);
+    if (structs) structs.end = pos;
     return { parts, types, straddling, scattered, waits, known, adds, outOfOrder, end: pos };
   } catch (error) {
+    if (error === STOPPED) return { parts, types, straddling, scattered, waits, known, adds, outOfOrder, end: -1 };
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
   } finally {
     bytes = EMPTY; // do not keep the caller's buffer alive
     reached?.clear();
+    if (structs) layout = structSink = undefined;
   }
 }
 
+/** What else a walk may do (`readUpdateShape`). */
+export interface WalkOptions {
+  /** Filled in by the same walk (see `UpdateStructs`). */
+  structs?: UpdateStructs;
+  /**
+   * Stop as soon as the update is known to hold more parts than this (a list's struct count is read before its
+   * structs, and stops the walk when that many fit in the bytes left): the shape returned then counts parts so far
+   * (more than this), and nothing else of it holds (`end` -1).
+   */
+  stopAbove?: number;
+}
+
 class MalformedUpdate extends Error {}
+/** Thrown to end a walk at `WalkOptions.stopAbove`. */
+const STOPPED = new Error("stopped");
 
 const EMPTY: Uint8Array = new Uint8Array(0);
 let bytes: Uint8Array = EMPTY;
@@ -193,9 +253,13 @@ const item: NewItem = {
 };
 /** Filled by the walk for `readUpdateLayout`. */
 let layout: UpdateLayout | undefined;
+/** Filled by the walk for `readUpdateStructs` (beside `layout`). */
+let structSink: UpdateStructs | undefined;
 /** The ID `earlier` read last. */
 let refClient = 0;
 let refClock = 0;
+/** `WalkOptions.stopAbove` of the walk under way. */
+let partsCap = Number.POSITIVE_INFINITY;
 
 const BITS5 = 0b11111;
 const HAS_ORIGIN = 0b1000_0000;
@@ -238,14 +302,20 @@ function walkUpdate(view: DocumentView | undefined): void {
     if (!inYjsOrder) outOfOrder = true;
     previousClient = client;
     let clock = uint();
+    structSink?.listFirst.push(structSink.starts.length);
     const state = view ? view.state(client) : 0;
     /** Where the client's structs in the document end once those of the update before this one are in. */
     let next = state;
     /** Whether a struct of the client waits: Yjs then keeps every later one of it in the update waiting too. */
     let parked = false;
     parts += structs;
+    if (parts > partsCap && fits(structs)) throw STOPPED;
     for (let s = 0; s < structs; s++) {
       if (pos >= bytes.length) throw endsEarly();
+      if (structSink) {
+        structSink.starts.push(pos);
+        structSink.clocks.push(clock);
+      }
       const info = bytes[pos++]!;
       if (info === SKIP || (info & BITS5) === 0) {
         const start = clock;
@@ -325,6 +395,7 @@ function walkUpdate(view: DocumentView | undefined): void {
       next = clock;
     }
     if (view) (reached ??= new Map()).set(client, next);
+    structSink?.listEndClock.push(clock);
   }
   if (view) for (let i = 0; i < beyond.length && !waits; i += 2) waits = beyond[i + 1]! >= reach(view, beyond[i]!);
   if (layout) layout.structsEnd = pos;
@@ -338,6 +409,7 @@ function walkUpdate(view: DocumentView | undefined): void {
     }
     const ranges = uint();
     parts += ranges;
+    if (parts > partsCap && fits(ranges)) throw STOPPED;
     const end = view && !waits ? reach(view, client) : 0;
     for (let r = 0; r < ranges; r++) {
       const clock = uint();
@@ -347,6 +419,14 @@ function walkUpdate(view: DocumentView | undefined): void {
       if (view && clock + length > end) waits = true;
     }
   }
+}
+
+/**
+ * Whether `count` structs or deleted ranges fit in the bytes left (each takes two bytes at least): a count that
+ * cannot is no reason to stop early (`WalkOptions.stopAbove`), the walk goes on to say what is wrong.
+ */
+function fits(count: number): boolean {
+  return count * 2 <= bytes.length - pos;
 }
 
 /** Notes the reference `earlier` read last when it is past what the document has (the update may have it). */
@@ -395,6 +475,7 @@ function earlier(client: number, clock: number): void {
   refClient = uint();
   refClock = uint();
   if (refClient === client && refClock >= clock) throw new MalformedUpdate("a struct refers to itself or to a later struct of its client");
+  if (structSink && refClient !== client) structSink.refs.push(structSink.starts.length - 1, refClient, refClock);
 }
 
 /** A struct's length: Yjs never writes one of 0, and a struct of length 0 breaks its lookups by clock. */

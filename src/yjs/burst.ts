@@ -8,15 +8,21 @@
 import * as Y from "yjs";
 import { readUpdateShape, type UpdateShape } from "../protocol/update-format.js";
 import { YDocumentView } from "./document-view.js";
-import { YjsError, asError } from "./errors.js";
+import { YjsError, asRefusal } from "./errors.js";
 import { putPendingBack, setPendingAside } from "./pending.js";
 import { refuseTrailingBytes, validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
+import type { UpdateStructs } from "../protocol/update-format.js";
 
 export interface BurstOutcome {
-  /** Updates applied, from the first: all of them unless one was refused. */
+  /** Updates applied, from the first: all of them unless one was refused or is too big for one turn. */
   applied: number;
   /** Why update number `applied` was refused (the rest were not tried), if one was. */
   refusal?: YjsError;
+  /**
+   * Update number `applied` holds more than `limits.structsPerTurn` structs and deleted ranges: it was not tried (nor
+   * the rest), so that the caller applies it in slices across turns of the event loop (slicing.ts).
+   */
+  oversized?: boolean;
   /** Pending structs (accepted earlier) that threw when retried: what they had integrated stays, the rest is dropped. */
   pendingDropped?: Error;
 }
@@ -65,6 +71,7 @@ export function applyBurst(
           refusal = error;
         }
         outcome.pendingDropped ??= putPendingBack(doc, held);
+        if (refusal === OVERSIZED) return void (outcome.oversized = true);
         if (refusal !== undefined) return void (outcome.refusal = asRefusal(refusal));
         outcome.applied++;
       }
@@ -91,26 +98,38 @@ function isExactly(doc: Y.Doc, transaction: Y.Transaction, shape: UpdateShape): 
   return shape.known === 0 && !shape.outOfOrder && pendingStructs === null && pendingDs === null && (shape.adds > 0 || transaction.deleteSet.clients.size > 0);
 }
 
+/** Thrown by `checkBeforeApply` for an update that is to be applied in slices (`BurstOutcome.oversized`). */
+const OVERSIZED = Symbol("yparty.oversized");
+
+/**
+ * The checks `applyBurst` makes before it applies `update`, for an update that will be applied in slices (slicing.ts),
+ * so that nothing of it is applied unless the whole is found fit; all but one: items the walk cannot follow are
+ * checked on a copy of the document by each slice (the walk follows every item of a slice of an honest update),
+ * as a copy for the whole would cost what applying it does, in one turn. Fills `structs` in the same walk (what
+ * cutting it into slices needs). Throws the `YjsError` that refuses it; returns its shape.
+ */
+export function checkWhole(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, structs: UpdateStructs): UpdateShape {
+  return checkBeforeApply(doc, update, { ...limits, structsPerTurn: Number.POSITIVE_INFINITY }, new YDocumentView(doc, update), structs, false);
+}
+
 /**
  * One walk of `update` against the document (form, size, order), then what only some updates need (nesting, order,
- * waiting). Returns the update's shape.
+ * waiting). Returns the update's shape; throws `OVERSIZED` for one to apply in slices.
  */
-function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, view: YDocumentView): UpdateShape {
-  const shape = readUpdateShape(update, view);
+function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, view: YDocumentView, structs?: UpdateStructs, onCopy = true): UpdateShape {
+  // An update to apply in slices is known as such from its first struct list's count, most often: no walk of it here.
+  const shape = readUpdateShape(update, view, { structs, stopAbove: limits.structsPerTurn });
   if (typeof shape === "string" || shape.parts > limits.maxStructs) {
     // Refused: the checks that say why, each with its own code and message (a second walk on this path only).
     validateUpdate(update, limits);
     validatePartsAgainst(doc, update);
     throw new YjsError("ERR_INVALID_UPDATE", `refused: ${String(shape)}`);
   }
+  if (shape.parts > limits.structsPerTurn) throw OVERSIZED;
   refuseTrailingBytes(update, shape);
   validateAgainst(doc, update, shape, limits);
-  validatePartsAgainst(doc, update, shape);
+  validatePartsAgainst(doc, update, shape, onCopy);
   return shape;
-}
-
-function asRefusal(error: unknown): YjsError {
-  return error instanceof YjsError ? error : new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
 }
 
 /**

@@ -37,10 +37,20 @@ export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Structs and deleted ranges one update (sync step 2, update or POST body) may hold by default
- * (`maxUpdateStructs`). Applying one costs ~5 µs of the event loop, which every room of the process shares:
- * 100 000 stall it ~0.5 s. The largest shared editing trace, typed whole, is ~11 000 structs.
+ * (`maxUpdateStructs`). A bigger one is refused after a walk over its bytes. One of up to this many is checked whole
+ * in one turn of the event loop (~0.5 µs a struct), then applied in slices (`STRUCTS_PER_TURN`): a paste of 40 000
+ * paragraphs into Tiptap is ~120 000; the largest shared editing trace, typed whole, ~11 000.
  */
-export const MAX_UPDATE_STRUCTS = 100_000;
+export const MAX_UPDATE_STRUCTS = 1_000_000;
+
+/**
+ * Structs and deleted ranges applied in one turn of the event loop (`structsPerTurn`). Checking and applying one costs
+ * 5–10 µs of the event loop, which every room of the process shares: a bigger update is applied in slices of this
+ * many, a turn each, so that other rooms wait ~25 ms behind a paste instead of seconds (src/yjs/slicing.ts). Under
+ * the 2 048 items the order check follows in one update (document-view.ts): a slice of an honest paste is placed by
+ * the walk, never checked on a copy of the document.
+ */
+export const STRUCTS_PER_TURN = 2_000;
 
 /**
  * How deep shared types may nest (a root type is level 0): Yjs deletes and collects nested types recursively and
@@ -120,6 +130,8 @@ export interface YjsLimits {
   maxBacklogFrames: number;
   /** `MAX_UPDATE_STRUCTS`: structs and deleted ranges one update may hold. */
   maxUpdateStructs: number;
+  /** `STRUCTS_PER_TURN`: structs and deleted ranges applied in one turn of the event loop (bigger updates go in slices). */
+  structsPerTurn: number;
   /**
    * `RELOAD_ORDER_CHECK_BYTES`: documents up to this many encoded bytes check, on a copy, the rare updates whose
    * items the order checks cannot follow (reload-order.ts); larger ones take them unchecked, with a warning in the
@@ -133,6 +145,7 @@ export const YJS_LIMITS: Readonly<YjsLimits> = Object.freeze({
   maxHttpUpdateBytes: MAX_HTTP_UPDATE_BYTES,
   maxBacklogFrames: MAX_BACKLOG_FRAMES,
   maxUpdateStructs: MAX_UPDATE_STRUCTS,
+  structsPerTurn: STRUCTS_PER_TURN,
   reloadOrderCheckBytes: RELOAD_ORDER_CHECK_BYTES,
 });
 

@@ -113,3 +113,8 @@ export class YjsError extends Error {
 }
 
 export const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
+
+/** What refuses an update: a `YjsError` as it is, anything Yjs threw as `ERR_INVALID_UPDATE`. */
+export function asRefusal(error: unknown): YjsError {
+  return error instanceof YjsError ? error : new YjsError("ERR_INVALID_UPDATE", `Yjs refused the update: ${asError(error).message}`, { cause: error });
+}

@@ -18,7 +18,7 @@ import type { Logger } from "../runtime/log.js";
 import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import { AwarenessRelay, type AwarenessChange } from "./awareness-relay.js";
 import { checkReloadOrder } from "./reload-order.js";
-import { appliedExactly, applyBurst } from "./burst.js";
+import { appliedExactly, applyBurst, type BurstOutcome } from "./burst.js";
 import { ChangeCallback } from "./change-callback.js";
 import { DocumentSize, encodedSize } from "./document-size.js";
 import { Compactor, type CompactionPolicy } from "./compaction.js";
@@ -31,12 +31,13 @@ import {
   YJS_LIMITS,
   type YjsLimits,
 } from "./defaults.js";
-import { YjsError, asError } from "./errors.js";
+import { YjsError, asError, asRefusal } from "./errors.js";
 import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes, updateFrame } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
 import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
 import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
 import { settlePending } from "./pending.js";
+import { type CheckedWhole, checkForSlices, cutIntoSlices, nextTurn, skipFormattingCleanup } from "./slicing.js";
 import { SyncAnswers } from "./sync-answers.js";
 import { UpdateLog } from "./update-log.js";
 import { isEmptyUpdate, validateUpdate, wouldChange, type UpdateLimits } from "./validate.js";
@@ -127,6 +128,17 @@ export class DocumentSession {
   #loneFrame: Uint8Array | null = null;
   /** The `update` listener is off: the transaction that just ended was sent as received (`#sendAsReceived`). */
   #updatesOff = false;
+
+  // An update too big for one turn, applied in slices (slicing.ts). Meanwhile every frame the room receives waits in
+  // its connection's backlog, and new connections wait for their greeting: the room is as if the update were one.
+  /** Settles once the update being applied in slices is all in (or refused). */
+  #slicing: Promise<void> | undefined;
+  /** While a slice is applied: what it changed (stored at once, sent to the others only whole, at the end). */
+  #sliceChanges: Uint8Array[] | null = null;
+  /** Whether every slice's transaction held only the slice (see `#ownTransaction`): the sender then has it all. */
+  #slicesOwn = true;
+  /** Connections that came while the room was applying slices: greeted once it is done. */
+  readonly #ungreeted: Peer[] = [];
   readonly #markOwn = (transaction: Y.Transaction): void => void (this.#ownTransaction = transaction);
   /** One function for every microtask: no closure per frame. */
   readonly #flushTask = (): void => {
@@ -140,7 +152,11 @@ export class DocumentSession {
     this.#strict = options.durability === "strict";
     this.#size = new DocumentSize(() => encodedSize(this.doc), options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes);
     this.#yjsLimits = options.limits ?? YJS_LIMITS;
-    this.#limits = { maxStructs: options.maxUpdateStructs ?? this.#yjsLimits.maxUpdateStructs, maxTypeDepth: MAX_TYPE_DEPTH };
+    this.#limits = {
+      maxStructs: options.maxUpdateStructs ?? this.#yjsLimits.maxUpdateStructs,
+      structsPerTurn: this.#yjsLimits.structsPerTurn,
+      maxTypeDepth: MAX_TYPE_DEPTH,
+    };
     checkReloadOrder(
       this.#doc,
       this.#yjsLimits.reloadOrderCheckBytes,
@@ -227,12 +243,14 @@ export class DocumentSession {
    * (its presence is not: it has left). What a client sent before closing is never lost.
    */
   #applyWhatItSent(peer: Peer): void {
-    for (const frame of peer.backlog ?? []) {
-      if (peer.refused) break;
-      if (isDocumentChange(frame)) this.#handle(peer, frame);
-    }
+    const frames = peer.backlog ?? [];
     peer.backlog = undefined;
+    for (const frame of frames) {
+      if (peer.refused) break;
+      if (isDocumentChange(frame)) this.#handle(peer, frame); // held again should the room start applying slices
+    }
     this.#flush();
+    if (this.#slicing) return void this.#leftWhileLoading.push(peer); // the rest of it was held: taken up after
     this.#awareness.forget(peer);
   }
 
@@ -321,7 +339,8 @@ export class DocumentSession {
     this.#flush(); // its greeting must reflect every update received before it
     const peer = new Peer(conn, options);
     this.#peers.set(conn, peer);
-    if (this.#state === "ready") this.#greet(peer);
+    if (this.#slicing) this.#ungreeted.push(peer);
+    else if (this.#state === "ready") this.#greet(peer);
   }
 
   /**
@@ -355,7 +374,7 @@ export class DocumentSession {
     this.#peers.delete(conn);
     peer.closed = true;
     this.#awareness.forget(peer);
-    if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading")) this.#leftWhileLoading.push(peer);
+    if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading" || this.#slicing)) this.#leftWhileLoading.push(peer);
   }
 
   // ---- frames ----------------------------------------------------------------------------------
@@ -367,16 +386,29 @@ export class DocumentSession {
     const frame = typeof data === "string" ? data : toBytes(data);
     if (this.#state === "ready") return this.#handle(peer, frame);
     if (this.#state !== "created" && this.#state !== "loading") return;
+    this.#hold(peer, frame);
+  }
+
+  /** Keeps a frame for later: the room is loading, or applying an update in slices. Past the cap, 1013. */
+  #hold(peer: Peer, frame: Uint8Array | string): void {
     const backlog = (peer.backlog ??= []);
     if (backlog.length >= this.#yjsLimits.maxBacklogFrames) {
-      peer.close(CloseCode.TryAgainLater, "too many frames while the room loads");
-      return void this.detach(conn);
+      peer.close(CloseCode.TryAgainLater, this.#slicing ? "too many frames while the room applies a large update" : "too many frames while the room loads");
+      return void this.detach(peer.conn);
     }
     backlog.push(frame);
   }
 
+  /** Holds `frame` when the room is applying an update in slices (it may have just started to): true when held. */
+  #heldWhileSlicing(peer: Peer, frame: Uint8Array | string): boolean {
+    if (this.#slicing === undefined) return false;
+    this.#hold(peer, frame);
+    return true;
+  }
+
   /** A frame it refuses (ProtocolError, YjsError) closes the connection before anything of it is applied. */
   #handle(peer: Peer, frame: Uint8Array | string): void {
+    if (this.#heldWhileSlicing(peer, frame)) return;
     let custom: string | null = null;
     try {
       if (typeof frame !== "string") {
@@ -387,6 +419,7 @@ export class DocumentSession {
         if (whole) this.#handleFrame(peer, whole);
       } else {
         this.#flush(); // a custom message's handler may read the document
+        if (this.#heldWhileSlicing(peer, frame)) return;
         custom = decodeCustomMessage(frame); // other text is not ours: ignored
       }
     } catch (error) {
@@ -399,11 +432,10 @@ export class DocumentSession {
 
   #handleFrame(peer: Peer, bytes: Uint8Array): void {
     const message = decodeMessage(bytes);
-    if (message.type === "update") return this.#receiveUpdate(peer, message.update, bytes);
-    if (message.type === "sync-step2") return this.#receiveUpdate(peer, message.update, null);
+    if (message.type === "update" || message.type === "sync-step2") return this.#receiveUpdate(peer, message.update, bytes, message.type === "update");
     // Only a run of updates from one connection is a burst; anything else sees every update before it.
     this.#flush();
-    if (peer.refused) return; // an update of its burst was refused
+    if (peer.refused || this.#heldWhileSlicing(peer, bytes)) return; // an update of its burst was refused, or is applied in slices
     switch (message.type) {
       case "sync-step1":
         // Everything since the greeting's whole document reached it as changes: the answer would repeat them.
@@ -419,19 +451,22 @@ export class DocumentSession {
   }
 
   /**
-   * A sync step 2 or update: queued into the burst unless read-only; counted for durable acks either way. `frame`:
-   * an update message's whole frame, which is what the others get when the update is the burst's only one.
+   * A sync step 2 or update (`bytes`, the whole frame): queued into the burst unless read-only; counted for durable
+   * acks either way. An update message's frame is what the others get when the update is the burst's only one.
    */
-  #receiveUpdate(peer: Peer, update: Uint8Array, frame: Uint8Array | null): void {
+  #receiveUpdate(peer: Peer, update: Uint8Array, bytes: Uint8Array, isUpdateMessage: boolean): void {
+    const empty = isEmptyUpdate(update); // a fresh client's step 2: nothing to apply
+    const readOnly = !empty && (peer.readOnly || this.options.isReadOnly?.(peer.conn) === true);
+    // Bursts never mix connections (each keeps its own origin), and an ack covers the burst before it: applied first.
+    if (this.#burstPeer !== peer || empty || readOnly) this.#flush();
+    if (!empty && !readOnly) this.#size.admit(update); // may measure the document, which applies the burst so far
+    if (peer.refused || this.#heldWhileSlicing(peer, bytes)) return; // what came before is refused, or applied in slices
     const count = ++peer.received;
-    if (isEmptyUpdate(update)) return this.#acknowledge(peer, count); // a fresh client's step 2: nothing to apply
-    if (peer.readOnly || this.options.isReadOnly?.(peer.conn) === true) return this.#refuseChange(peer, update, count);
-    this.#size.admit(update); // may measure the document, which applies the burst so far
-    if (peer.refused) return;
-    if (this.#burstPeer !== peer) this.#flush(); // bursts never mix connections: each keeps its own origin
+    if (empty) return this.#acknowledge(peer, count);
+    if (readOnly) return this.#refuseChange(peer, update, count);
     this.#burstPeer = peer;
     this.#burstUpdates.push(update);
-    this.#burstFrame = frame;
+    this.#burstFrame = isUpdateMessage ? bytes : null;
     this.#burstCount = count;
     if (!this.#burstScheduled) {
       this.#burstScheduled = true;
@@ -458,17 +493,114 @@ export class DocumentSession {
     const count = this.#burstCount;
     this.#burstPeer = null;
     this.#burstUpdates = [];
-    this.#applying = peer;
-    this.#loneFrame = updates.length === 1 ? this.#burstFrame : null;
-    const outcome = applyBurst(this.#doc, updates, peer, this.#limits, this.#markOwn);
+    const outcome = this.#apply(peer, peer, updates, updates.length === 1 ? this.#burstFrame : null);
+    this.#burstFrame = null;
+    const applied = count - (updates.length - outcome.applied);
+    this.#acknowledge(peer, applied);
+    if (outcome.refusal) this.#refuse(peer, outcome.refusal);
+    else if (outcome.oversized) this.#sliceBurst(peer, updates, outcome.applied, applied + 1);
+  }
+
+  /** Applies `updates` from `sender` (null: from outside the sockets) in one transaction (burst.ts). */
+  #apply(sender: Peer | null, origin: unknown, updates: readonly Uint8Array[], loneFrame: Uint8Array | null): BurstOutcome {
+    this.#applying = sender;
+    this.#loneFrame = loneFrame;
+    const outcome = applyBurst(this.#doc, updates, origin, this.#limits, this.#markOwn);
     this.#listenForUpdates();
     this.#applying = null;
     this.#loneFrame = null;
-    this.#burstFrame = null;
     this.#ownTransaction = null;
     if (outcome.pendingDropped) this.#pendingDropped(outcome.pendingDropped);
-    this.#acknowledge(peer, count - (updates.length - outcome.applied));
-    if (outcome.refusal) this.#refuse(peer, outcome.refusal);
+    return outcome;
+  }
+
+  // ---- updates too big for one turn (slicing.ts) ---------------------------------------------------
+
+  /**
+   * Update number `index` of a burst of `peer` (its document message number `count`) is too big for one turn: it is
+   * applied in slices, then acked. The burst's later updates go back, as frames, to the front of what the connection
+   * sent after them, to be handled once it is in.
+   */
+  #sliceBurst(peer: Peer, updates: readonly Uint8Array[], index: number, count: number): void {
+    const rest = updates.slice(index + 1);
+    peer.received -= rest.length;
+    if (rest.length > 0) peer.backlog = [...rest.map(updateFrame), ...(peer.backlog ?? [])];
+    void this.#applyInSlices(peer, peer, updates[index]!, (refusal) => {
+      if (refusal) this.#refuse(peer, refusal);
+      else this.#acknowledge(peer, count);
+    });
+  }
+
+  /**
+   * Applies `update` a slice per turn, then calls `settle` with why it was refused, if it was (it is checked whole
+   * first: nothing of it is applied then). The room holds everything else meanwhile and takes it up after `settle`.
+   */
+  #applyInSlices(sender: Peer | null, origin: unknown, update: Uint8Array, settle: (refusal: YjsError | undefined) => void): Promise<void> {
+    const slicing = this.#slices(sender, origin, update)
+      .then(settle, (error: unknown) => settle(asRefusal(error)))
+      .finally(() => this.#resume());
+    this.#slicing = slicing;
+    return slicing;
+  }
+
+  async #slices(sender: Peer | null, origin: unknown, update: Uint8Array): Promise<YjsError | undefined> {
+    // The whole is checked in one turn, cut in the next: each walks all of it (~0.5 µs a struct).
+    const started = performance.now();
+    await nextTurn();
+    let checked: CheckedWhole;
+    try {
+      checked = checkForSlices(this.#doc, update, this.#limits);
+    } catch (error) {
+      return asRefusal(error);
+    }
+    await nextTurn();
+    const slices = cutIntoSlices(checked, this.#limits);
+    const changes: Uint8Array[] = [];
+    this.#slicesOwn = true;
+    for (const [index, slice] of slices.entries()) {
+      if (index > 0) await nextTurn();
+      if (this.#log?.lost) return undefined; // its clients were closed: they send it to the room's new node
+      this.#sliceChanges = changes;
+      const outcome = this.#apply(sender, origin, [slice], null);
+      this.#sliceChanges = null;
+      if (outcome.refusal) {
+        // The whole was found fit, so a slice should never be refused; should one be, what is in stays, as after a throw.
+        this.options.logger.warn("yjs.slice_refused", { room: this.options.room, slice: index, slices: slices.length, reason: outcome.refusal.message });
+        return outcome.refusal;
+      }
+    }
+    if (changes.length > 0) {
+      const whole = checked.sendWhole ? update : Y.mergeUpdates(changes);
+      this.#whenVisible(this.#slicesOwn ? sender : null, updateFrame(whole), true);
+    }
+    const ms = Math.round(performance.now() - started);
+    this.options.logger.debug("yjs.update_sliced", { room: this.options.room, bytes: update.byteLength, slices: slices.length, ms });
+    return undefined;
+  }
+
+  /** The update applied in slices is in: new connections are greeted, and every frame held meanwhile is handled. */
+  #resume(): void {
+    this.#slicing = undefined;
+    for (const peer of this.#ungreeted.splice(0)) {
+      if (this.#slicing)
+        this.#ungreeted.push(peer); // a held frame started another
+      else if (!peer.closed) this.#greet(peer);
+    }
+    for (const peer of [...this.#peers.values()]) {
+      const frames = peer.backlog;
+      peer.backlog = undefined;
+      for (const frame of frames ?? []) if (!peer.closed) this.#handle(peer, frame); // held again should slicing restart
+    }
+    for (const peer of this.#leftWhileLoading.splice(0)) this.#applyWhatItSent(peer);
+  }
+
+  /** Resolves once no update is being applied in slices (the burst so far applied too). */
+  async #idle(): Promise<void> {
+    this.#flush();
+    while (this.#slicing) {
+      await this.#slicing;
+      this.#flush();
+    }
   }
 
   /** Acks the first `count` document messages of `peer` once everything applied so far is stored. */
@@ -514,6 +646,7 @@ export class DocumentSession {
    */
   whenShareable(): Promise<void> {
     this.#flush();
+    if (this.#slicing) return this.#idle().then(() => this.whenShareable());
     return this.#strict && this.#log ? this.#log.whenDurable() : SETTLED;
   }
 
@@ -528,7 +661,11 @@ export class DocumentSession {
 
   #changed(update: Uint8Array, frame: Uint8Array, transaction: Y.Transaction): void {
     this.#log?.append(update);
-    this.#whenVisible(transaction === this.#ownTransaction ? this.#applying : null, frame, true);
+    if (this.#sliceChanges === null) this.#whenVisible(transaction === this.#ownTransaction ? this.#applying : null, frame, true);
+    else {
+      this.#sliceChanges.push(update);
+      if (transaction !== this.#ownTransaction) this.#slicesOwn = false;
+    }
     this.#callback?.notify();
   }
 
@@ -556,6 +693,7 @@ export class DocumentSession {
 
   /** After every transaction (the room's ready): the `update` listener back on, pending state stored, a lone update sent on. */
   readonly #afterTransaction = (transaction: Y.Transaction) => {
+    if (this.#sliceChanges !== null) skipFormattingCleanup(transaction);
     this.#listenForUpdates();
     this.#persistPending();
     this.#sendAsReceived(transaction);
@@ -597,12 +735,13 @@ export class DocumentSession {
   /** Applies an update from outside the sockets (HTTP, server code); resolves once it is stored. */
   async applyUpdate(update: Uint8Array, origin: unknown = HTTP_ORIGIN): Promise<void> {
     if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
+    if (this.#slicing) await this.#idle();
     this.#flush();
     this.#size.admit(update);
-    const outcome = applyBurst(this.#doc, [update], origin, this.#limits, ignore);
-    this.#listenForUpdates();
-    if (outcome.pendingDropped) this.#pendingDropped(outcome.pendingDropped);
-    if (outcome.refusal) throw outcome.refusal;
+    const outcome = this.#apply(null, origin, [update], null);
+    let refusal = outcome.refusal;
+    if (outcome.oversized) await this.#applyInSlices(null, origin, update, (refused) => void (refusal = refused));
+    if (refusal) throw refusal;
     await this.whenDurable({ failFast: true });
   }
 
@@ -612,6 +751,7 @@ export class DocumentSession {
    */
   whenDurable(options?: { failFast?: boolean }): Promise<void> {
     this.#flush();
+    if (this.#slicing) return this.#idle().then(() => this.whenDurable(options));
     return this.#log?.whenDurable(options) ?? Promise.resolve();
   }
 
@@ -626,6 +766,7 @@ export class DocumentSession {
 
   async #stop(): Promise<void> {
     await this.#loading?.catch(() => {});
+    if (this.#state === "ready") await this.#idle(); // an update being applied in slices was received: it goes in whole
     if (this.#state === "failed" || this.#state === "created") {
       this.#state = "stopped";
       if (!this.#doc.isDestroyed) this.#doc.destroy();

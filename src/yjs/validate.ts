@@ -15,6 +15,8 @@ import { typeNestingError } from "./type-nesting.js";
 export interface UpdateLimits {
   /** Structs and deleted ranges one update may hold (`ERR_UPDATE_TOO_LARGE`). */
   maxStructs: number;
+  /** Structs and deleted ranges applied in one turn of the event loop: a bigger update is applied in slices. */
+  structsPerTurn: number;
   /** How deep shared types may nest in the document (`ERR_INVALID_UPDATE`). */
   maxTypeDepth: number;
 }
@@ -54,14 +56,14 @@ export function refuseTrailingBytes(update: Uint8Array, shape: UpdateShape): voi
  * may wait and the document holds too much waiting already (pending-size.ts). Run right before the update is
  * applied: it depends on the document's state.
  */
-export function validatePartsAgainst(doc: Y.Doc, update: Uint8Array, shape: UpdateShape = shapeAgainst(doc, update)): void {
-  checkParts(doc, update, shape);
+export function validatePartsAgainst(doc: Y.Doc, update: Uint8Array, shape: UpdateShape = shapeAgainst(doc, update), onCopy = true): void {
+  checkParts(doc, update, shape, onCopy);
   if (shape.waits) admitPending(doc, update);
 }
 
 /** `validatePartsAgainst` for pending structs retried (already taken: they count toward no cap again). */
 export function validateRetriedParts(doc: Y.Doc, update: Uint8Array): void {
-  checkParts(doc, update, shapeAgainst(doc, update));
+  checkParts(doc, update, shapeAgainst(doc, update), true);
 }
 
 /** The update's shape read against the document (one walk); throws `ERR_INVALID_UPDATE` when it is malformed. */
@@ -71,9 +73,11 @@ function shapeAgainst(doc: Y.Doc, update: Uint8Array): UpdateShape {
   return shape;
 }
 
-function checkParts(doc: Y.Doc, update: Uint8Array, shape: UpdateShape): void {
+/** `onCopy`: whether items the walk cannot follow are checked on a copy (an update applied in slices: by each slice). */
+function checkParts(doc: Y.Doc, update: Uint8Array, shape: UpdateShape, onCopy: boolean): void {
   if (shape.scattered === 0 && shape.straddling === 0) return;
-  const problem = (shape.straddling > 0 ? straddleError(doc, update) : undefined) ?? (shape.scattered > 0 ? reloadOrderError(doc, update) : undefined);
+  const problem =
+    (shape.straddling > 0 ? straddleError(doc, update) : undefined) ?? (shape.scattered > 0 && onCopy ? reloadOrderError(doc, update) : undefined);
   if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
 }
 

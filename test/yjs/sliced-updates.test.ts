@@ -1,0 +1,205 @@
+/**
+ * Updates too big for one turn of the event loop (src/yjs/slicing.ts): a paste of 40 000 paragraphs, a first sync of a
+ * large offline document. They are taken, in slices a turn each, on a real server with LevelDB and real clients: the
+ * writer's save status settles, readers get the update whole, what it typed after the paste is there too, and other
+ * rooms answer meanwhile. Only an update past `maxUpdateStructs` is refused.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { CloseCode, encodeUpdate } from "../../src/protocol/index.js";
+import { DocumentParty } from "../../src/yjs/index.js";
+import { cleanupAll, connect, startServer, type TestServer } from "../helpers/server.js";
+import { destroyProviders as destroyOwnProviders, makeProvider as makeOwnProvider, nextEvent, synced } from "../provider/support.js";
+import { contentOf, honestEditorRun, ROOTS } from "./support/honest-editors.js";
+import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
+import { encodeStructs, type RawStruct } from "./support/struct-codec.js";
+
+afterEach(async () => {
+  destroyOwnProviders();
+  destroyProviders();
+  await cleanupAll();
+});
+
+const WAIT_MS = 60_000;
+
+/** Tiptap's shape of `count` paragraphs of text: three structs each (paragraph, its text, the characters). */
+function paragraphs(count: number, from = 0): Y.XmlElement[] {
+  return Array.from({ length: count }, (_, i) => {
+    const paragraph = new Y.XmlElement("paragraph");
+    paragraph.insert(0, [new Y.XmlText(`Paragraph ${from + i}: pasted from a long report.`)]);
+    return paragraph;
+  });
+}
+
+const paragraphCount = (doc: Y.Doc): number => doc.getXmlFragment("prosemirror").length;
+const lastParagraph = (doc: Y.Doc): string => doc.getXmlFragment("prosemirror").toArray().at(-1)?.toString() ?? "";
+
+/** `count` map entries in one struct list: one struct each (the shape of a 6.7 MB, 400 000-struct step 2). */
+function manyStructs(count: number, client = 7): Uint8Array {
+  const structs: RawStruct[] = [];
+  for (let i = 0; i < count; i++) {
+    structs.push({ kind: "item", origin: null, rightOrigin: null, parent: "m", parentSub: `key ${i}`, content: new Y.ContentAny([i]) });
+  }
+  return encodeStructs({ sections: [{ client, clock: 0, structs }], deletes: [] });
+}
+
+async function post(server: TestServer, update: Uint8Array, room: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${server.url}/parties/main/${room}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/octet-stream" },
+    body: update as Uint8Array<ArrayBuffer>,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+describe("an update too big for one turn is taken in slices", () => {
+  it("a paste of 40 000 paragraphs (120 000 structs): saved, at a reader whole, what is typed after it too, and after a restart", async () => {
+    const first = await startServer({ main: DocumentParty });
+    const writer = makeOwnProvider(first.url, "report");
+    const reader = new Y.Doc();
+    const readerProvider = makeProvider("y-websocket", first.url, "main", "report", reader);
+    await Promise.all([synced(writer), whenSynced(readerProvider)]);
+
+    const fragment = writer.doc.getXmlFragment("prosemirror");
+    fragment.insert(0, paragraphs(40_000));
+    fragment.insert(fragment.length, [new Y.XmlText("typed after the paste")]);
+    await nextEvent(writer, "unsynced-changes", (count: number) => count === 0, WAIT_MS);
+    await until(reader, (doc) => lastParagraph(doc) === "typed after the paste", "the reader to get the paste and the typing after it", WAIT_MS);
+    expect(paragraphCount(reader)).toBe(40_001);
+    expect(first.logs.find((entry) => entry.event === "yjs.update_sliced")).toMatchObject({ slices: expect.any(Number) });
+    expect(first.logs.filter((entry) => entry.level === "warn" || entry.level === "error")).toEqual([]);
+
+    destroyOwnProviders();
+    destroyProviders();
+    const second = await first.restart();
+    const fresh = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", second.url, "main", "report", fresh), WAIT_MS);
+    expect(paragraphCount(fresh)).toBe(40_001);
+    expect(lastParagraph(fresh)).toBe("typed after the paste");
+  }, 120_000);
+
+  it("200 000 structs by HTTP and as a sync step 2: taken; other rooms answer meanwhile and the event loop never stalls for long", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const update = manyStructs(200_000);
+    expect(update.length).toBeGreaterThan(3_000_000);
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    let answered = 0;
+    let done = false;
+    const posted = post(server, update, "big").finally(() => (done = true));
+    // Applying it whole stalled every room 2–4 s; in slices, another room answers between them.
+    while (!done) {
+      expect((await post(server, Y.encodeStateAsUpdate(new Y.Doc()), "other")).status).toBe(200);
+      answered++;
+    }
+    expect((await posted).status).toBe(200);
+    delay.disable(); // the reader below applies it whole, in this process too
+    expect(answered).toBeGreaterThan(1);
+    expect(delay.max / 1e6).toBeLessThan(1_000);
+    const client = connect(server.wsUrl("/parties/main/by-socket"));
+    await client.opened;
+    client.send(encodeUpdate(update));
+    const reader = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "by-socket", reader));
+    await until(reader, (doc) => doc.getMap("m").size === 200_000, "the reader to get all 200 000 entries", WAIT_MS);
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, new Uint8Array(await (await fetch(`${server.url}/parties/main/big?format=update`)).arrayBuffer()));
+    expect(stored.getMap("m").size).toBe(200_000);
+    expect(stored.getMap("m").get("key 199999")).toBe(199_999);
+  }, 120_000);
+
+  it("past maxUpdateStructs: refused at once, 413 and 1009, nothing applied", async () => {
+    const server = await startServer({ main: DocumentParty }, { documentLimits: { maxUpdateStructs: 20_000 } });
+    const update = manyStructs(20_001);
+    const posted = await post(server, update, "limited");
+    expect(posted).toMatchObject({ status: 413, body: { error: { code: "ERR_UPDATE_TOO_LARGE" } } });
+    expect(posted.body.error.message).toMatch(/20001 structs .* over the limit of 20000/);
+    const client = connect(server.wsUrl("/parties/main/limited"));
+    await client.opened;
+    client.send(encodeUpdate(update));
+    const closed = await client.closed;
+    expect(closed.code).toBe(CloseCode.MessageTooBig);
+    expect(closed.reason).toMatch(/^ERR_UPDATE_TOO_LARGE/);
+    expect((await fetch(`${server.url}/parties/main/limited`)).status).toBe(404);
+  });
+
+  it("is configurable per party (static maxUpdateStructs)", async () => {
+    class Small extends DocumentParty {
+      static override maxUpdateStructs = 1_000;
+    }
+    const server = await startServer({ main: Small });
+    expect((await post(server, manyStructs(1_001), "small")).status).toBe(413);
+    expect((await post(server, manyStructs(1_000), "small")).status).toBe(200);
+    expect(Object.keys(((await (await fetch(`${server.url}/parties/main/small`)).json()) as { m: object }).m)).toHaveLength(1_000);
+  });
+});
+
+describe("slices leave the room as the whole would", () => {
+  /** Deep-sorted keys: a map's JSON lists keys in the order they reached the document. */
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value !== null && typeof value === "object"
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+          )
+        : value;
+
+  it("rich text, nested types and XML of honest editors, in slices of 5: the room, a reader there meanwhile and a reader after all see the writer's document", async () => {
+    const server = await startServer({ main: DocumentParty }, { documentLimits: { structsPerTurn: 5 } });
+    for (const seed of [9, 16]) {
+      // Everything several editors wrote (formatting marks opened and closed by different clients), sent as one update.
+      const writer = new Y.Doc();
+      for (const { updates } of honestEditorRun({ editors: 4, edits: 300, seed, undo: 0 }).deliveries)
+        for (const update of updates) Y.applyUpdate(writer, update);
+      const expected = canonical(contentOf(writer));
+      const room = `honest-${seed}`;
+      const during = new Y.Doc();
+      await whenSynced(makeProvider("y-websocket", server.url, "main", room, during));
+      expect((await post(server, Y.encodeStateAsUpdate(writer), room)).status).toBe(200);
+      await until(during, (doc) => JSON.stringify(canonical(contentOf(doc))) === JSON.stringify(expected), "the reader there meanwhile", WAIT_MS);
+      const after = new Y.Doc();
+      await whenSynced(makeProvider("y-websocket", server.url, "main", room, after));
+      expect(canonical(contentOf(after))).toEqual(expected);
+      expect((await (await fetch(`${server.url}/parties/main/${room}`)).json()) as object).toMatchObject({ [ROOTS.rich]: expect.anything() });
+    }
+    expect(server.logs.filter((entry) => entry.event === "yjs.update_sliced").length).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it("a whole that is refused changes nothing, and nothing its sender sent after it is applied; others' frames meanwhile are", async () => {
+    const server = await startServer({ main: DocumentParty }, { documentLimits: { structsPerTurn: 1_000 } });
+    // 2 000 map entries, then a chain of nested maps deeper than allowed: only the whole check sees the depth.
+    const deep = new Y.Doc();
+    deep.clientID = 11;
+    deep.transact(() => {
+      const root = deep.getMap<unknown>("m");
+      for (let i = 0; i < 2_000; i++) root.set(`k${i}`, i);
+      let map = root;
+      for (let i = 0; i < 600; i++) {
+        const next = new Y.Map<unknown>();
+        map.set("c", next);
+        map = next;
+      }
+    });
+    const sender = connect(server.wsUrl("/parties/main/refused"));
+    const other = new Y.Doc();
+    const otherProvider = makeProvider("y-websocket", server.url, "main", "refused", other);
+    await Promise.all([sender.opened, whenSynced(otherProvider)]);
+    const after = new Y.Doc();
+    after.clientID = 12;
+    after.getText("t").insert(0, "sent after the refused one");
+    sender.send(encodeUpdate(Y.encodeStateAsUpdate(deep)));
+    sender.send(encodeUpdate(Y.encodeStateAsUpdate(after)));
+    other.getText("t").insert(0, "from another client");
+    const closed = await sender.closed;
+    expect(closed.code).toBe(CloseCode.InvalidMessage);
+    expect(closed.reason).toMatch(/^ERR_INVALID_UPDATE/);
+    const reader = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "refused", reader));
+    await until(reader, (doc) => doc.getText("t").toString() === "from another client", "the other client's text");
+    expect(reader.getMap("m").size).toBe(0);
+  });
+});
