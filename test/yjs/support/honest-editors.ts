@@ -51,6 +51,21 @@ export interface HonestOptions {
 /** The root types a run uses, by name: what a test compares. */
 export const ROOTS = { prose: "prose", rich: "rich", nested: "nested" } as const;
 
+/**
+ * `contentOf` with every object's keys sorted: a map's JSON lists its keys in the order they reached the document,
+ * which differs between documents that hold the same (one that took an update whole, one that took it in slices).
+ */
+export function sortedContentOf(doc: Y.Doc): unknown {
+  return sortedKeys(contentOf(doc));
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([key, inner]) => [key, sortedKeys(inner)]));
+}
+
 /** The JSON of every root type a run uses, to compare a room's document with a reference. */
 export function contentOf(doc: Y.Doc): unknown {
   return {
