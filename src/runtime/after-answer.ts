@@ -38,18 +38,19 @@ export interface DrainBounds {
  * the response ends. Returns what the draining did (null: none was needed).
  */
 export async function writeAnswer(req: IncomingMessage, res: ServerResponse, response: Response, bounds: DrainBounds): Promise<Drained | null> {
-  // The body's stream stops reading `req`: whatever of it nobody read is dropped here, not queued for no one.
-  releaseRequestBody(req);
   if (req.complete) {
-    // All of the body came in: what nobody read is in memory; read it out so the socket serves its next request.
-    req.resume();
+    // All of the body came in: what nobody read is in memory; read out after the answer (which may stream it: an
+    // echo), so that the socket serves its next request.
     await writeWebResponse(res, response);
+    releaseRequestBody(req);
+    req.resume();
     return null;
   }
-  const drained = drainBody(req, bounds);
   setResponseHead(res, response, { close: true });
+  // Not drained before the answer's body is written: that body may be the request's own, read through its stream.
   await writeOpenBody(req, res, response);
-  const outcome = await drained;
+  releaseRequestBody(req);
+  const outcome = await drainBody(req, bounds);
   res.end(); // Node closes the socket once this is written (Connection: close)
   return outcome;
 }

@@ -7,55 +7,56 @@
  */
 import type { IncomingMessage } from "node:http";
 
-/** Stops the body's stream from reading `req` (a no-op once it is done, or for a request made without one). */
+/** Takes each request back from its body's stream (see `releaseRequestBody`), while the stream still reads it. */
 const releasers = new WeakMap<IncomingMessage, () => void>();
 
 export function requestBodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  let release = (): void => {};
-  const stream = new ReadableStream<Uint8Array>(
+  let stop = (): void => {};
+  return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        let open = true;
         const onData = (chunk: Buffer): void => {
           controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           // Read on: only while a reader waits (the queue holds nothing), so TCP pushes back on a slow reader.
           if ((controller.desiredSize ?? 0) <= 0) req.pause();
         };
         const onEnd = (): void => {
-          release();
+          stop();
           controller.close();
         };
         const onError = (error: Error): void => {
-          release();
+          stop();
           controller.error(error);
         };
         // The client went away before the body's end ('error' comes first when Node has one to give).
         const onClose = (): void => onError(new Error("The client closed the connection before the end of the body"));
-        release = () => {
-          if (!open) return;
-          open = false;
+        stop = () => {
           req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
-          req.pause();
           releasers.delete(req);
         };
         req.pause(); // paused before the 'data' listener, which would otherwise start the flow at once
         req.on("data", onData).once("end", onEnd).once("error", onError).once("close", onClose);
-        releasers.set(req, () => release());
+        // A reader still waiting (work left running after the answer) is told, rather than left waiting for ever.
+        releasers.set(req, () => onError(new Error("The request's body is no longer readable: its answer was sent")));
       },
       pull() {
         req.resume();
       },
       cancel() {
-        release();
+        stop();
+        req.pause();
       },
     },
     // Nothing is read before a reader asks: a request answered without its body leaves all of it on the wire.
     { highWaterMark: 0 },
   );
-  return stream;
 }
 
-/** Takes `req` back from its body's stream (whoever holds it reads nothing more), so the runtime can drain it. */
+/**
+ * Takes `req` back from its body's stream once the answer is written (whoever still reads the stream gets an error),
+ * so that the runtime can read out and drop the rest.
+ */
 export function releaseRequestBody(req: IncomingMessage): void {
   releasers.get(req)?.();
+  req.pause();
 }

@@ -31,6 +31,13 @@ class Guarded implements Party.Server {
   }
 }
 
+/** Answers with the request's own body, streamed back as it comes in. */
+class Echo implements Party.Server {
+  onRequest(req: Party.Request) {
+    return new Response(req.body, { headers: { "content-type": "application/octet-stream" } });
+  }
+}
+
 describe("an answer given while the body still comes in", () => {
   it("reaches a fetch client mid-upload and a client that reads only once it sent everything, from onRequest and onBeforeRequest", async () => {
     const { server, url } = await startServer({ main: Refuses, guarded: Guarded }, { storage: "memory" });
@@ -42,6 +49,16 @@ describe("an answer given while the body still comes in", () => {
     expect(await uploadThenRead(server.port, "/parties/guarded/r", 8 * MiB)).toMatchObject(unauthorized);
     // The server goes on serving.
     expect((await fetch(`${url}/parties/guarded/r`)).status).toBe(401);
+  });
+
+  it("may be the body itself: an echo streams all of it back, small or large, before the rest is drained", async () => {
+    const { url } = await startServer({ main: Echo }, { storage: "memory" });
+    for (const bytes of [1_000, 8 * MiB]) {
+      const body = new Uint8Array(bytes).map((_, i) => i % 251);
+      const echoed = new Uint8Array(await (await fetch(`${url}/parties/main/r`, { method: "POST", body })).arrayBuffer());
+      expect(echoed.byteLength).toBe(bytes);
+      expect(Buffer.compare(echoed, body)).toBe(0);
+    }
   });
 
   it("drains at most maxDrainBytes of an endless upload, then closes the socket", async () => {
