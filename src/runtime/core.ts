@@ -46,6 +46,8 @@ export interface ServerCore {
   readonly publicServer: unknown;
   /** False once `close()` began: new requests and upgrades get 503. */
   accepting(): boolean;
+  /** Aborted when `close()` begins: what waits only on a client (draining a body after its answer) stops then. */
+  readonly stopping: AbortSignal;
   openedStorage(): Storage;
   /** `host:port`, for URLs of requests without a Host header. */
   authority(): string;

@@ -28,6 +28,8 @@ export type RuntimeErrorCode =
   | "ERR_HOOK_FAILED"
   /** A frame over `limits.maxMessageBytes`. */
   | "ERR_MESSAGE_TOO_BIG"
+  /** A body still coming in after its answer passed `limits.maxDrainBytes` or `limits.drainTimeoutMs`: its socket was closed. */
+  | "ERR_BODY_UNREAD"
   /** A client stopped reading and its send buffer passed `limits.maxSendBufferBytes`. */
   | "ERR_SEND_BUFFER_FULL"
   /** A socket did not answer a ping within `limits.heartbeatTimeoutMs`. */

@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { clientAddress, setClientAddress } from "./client-address.js";
 import { RuntimeError } from "./errors.js";
+import { requestBodyStream } from "./request-body.js";
 
 /**
  * The request's URL; a Host header or request target no request URL can carry is the client's mistake (400), not
@@ -54,7 +55,7 @@ export function toWebRequest(req: IncomingMessage, url: URL, options: { withBody
   return new Request(url, {
     method,
     headers: toWebHeaders(req, options.clientAddress),
-    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+    ...(hasBody ? { body: requestBodyStream(req), duplex: "half" } : {}),
   } as RequestInit);
 }
 
@@ -86,7 +87,17 @@ export function lazyConnectionContext(req: IncomingMessage, url: URL, trustedPro
   return new LazyConnectionContext(req, url, trustedProxies);
 }
 
-export async function writeWebResponse(res: ServerResponse, response: Response, options: { close?: boolean } = {}): Promise<void> {
+export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  setResponseHead(res, response);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
+}
+
+/** `response`'s status and headers on `res` (not sent yet); `close` says the socket closes after it. */
+export function setResponseHead(res: ServerResponse, response: Response, options: { close?: boolean } = {}): void {
   res.statusCode = response.status;
   if (response.statusText) res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
@@ -96,11 +107,6 @@ export async function writeWebResponse(res: ServerResponse, response: Response, 
   if (options.close) res.setHeader("connection", "close"); // after the copy: a proxied response's keep-alive must not undo it
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader("set-cookie", cookies);
-  if (!response.body) {
-    res.end();
-    return;
-  }
-  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res);
 }
 
 /**

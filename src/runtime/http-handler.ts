@@ -4,12 +4,13 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { writeAnswer } from "./after-answer.js";
 import { clientAddress } from "./client-address.js";
 import { isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed } from "./errors.js";
 import { callUser } from "./guard.js";
-import { requestUrl, toWebRequest, writeRawStatus, writeWebResponse } from "./http-bridge.js";
+import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
 import { listParty } from "./listing.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
 import { ROOM_MOVED_MESSAGE } from "./placement.js";
@@ -35,9 +36,9 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
     }
   }
   try {
-    // Answered before the whole body came in (a 413, a refusal): close after the answer. Kept alive, the socket
-    // would sit paused on the unread rest, unnoticed even once the client has gone, and hold up a graceful close.
-    await writeWebResponse(res, response, { close: !req.complete });
+    // Answered before the whole body came in (a 413, a refusal): the rest is drained, bounded, then the socket closed.
+    const drained = await writeAnswer(req, res, response, { maxBytes: core.limits.maxDrainBytes, ms: core.limits.drainTimeoutMs, stop: core.stopping });
+    if (drained?.cut) core.logger.debug("http.drain_cut", { code: "ERR_BODY_UNREAD", url: req.url, status: response.status, drained: drained.bytes });
   } catch (error) {
     // The client went away mid-body, or the body stream failed: nothing left to answer.
     core.logger.debug("http.write_failed", { code: "ERR_SOCKET", url: req.url, error });

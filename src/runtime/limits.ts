@@ -35,6 +35,14 @@ export interface Limits {
   maxConnectionsPerRoom: number;
   /** Bytes of a refusing `Response` body written back on an upgrade socket. */
   maxRefusalBodyBytes: number;
+  /**
+   * A request answered before its body came in whole (a 413, a refusal, an `onRequest` that never read it): the
+   * rest of the body read and dropped after the answer at most, so that a client still uploading reads the answer
+   * rather than a reset. Past it (or `drainTimeoutMs`) the socket is closed.
+   */
+  maxDrainBytes: number;
+  /** How long the rest of such a body is read and dropped at most before the socket is closed. */
+  drainTimeoutMs: number;
   /** Graceful close: how long to wait for sockets and HTTP requests before cutting them. */
   shutdownTimeoutMs: number;
   /** Times a throwing `onAlarm` is retried before the alarm is dropped (Durable Objects: 6). */
@@ -55,6 +63,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRoomIdLength: 256,
   maxConnectionsPerRoom: 10_000,
   maxRefusalBodyBytes: 64 * 1024,
+  maxDrainBytes: 64 * 1024 * 1024,
+  drainTimeoutMs: 10_000,
   shutdownTimeoutMs: 5_000,
   alarmRetries: 6,
   alarmRetryBaseMs: 2_000,

@@ -158,6 +158,8 @@ class Server implements YpartyServer, ServerCore {
   readonly #crons: CronScheduler;
   #state: "new" | "listening" | "closing" | "closed" = "new";
   #closing: Promise<void> | undefined;
+  readonly #stop = new AbortController();
+  readonly stopping = this.#stop.signal;
 
   constructor(private readonly options: CreateServerOptions) {
     this.limits = resolveLimits(options.limits);
@@ -291,6 +293,7 @@ class Server implements YpartyServer, ServerCore {
   async #close(): Promise<void> {
     const wasListening = this.#state === "listening";
     this.#state = "closing";
+    this.#stop.abort();
     const httpClosed = wasListening ? new Promise<void>((resolve) => this.#http.close(() => resolve())) : Promise.resolve();
     this.#http.closeIdleConnections();
     await this.#alarms?.stop();

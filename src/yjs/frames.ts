@@ -24,7 +24,11 @@ export function closeReason(error: { code: string; message: string }): string {
  * of a large document and for the frame every connection of a room gets for each change.
  */
 function syncFrame(syncType: number, payload: Uint8Array): Uint8Array {
-  const length = payload.byteLength;
+  return syncFrameOf(syncType, [payload], payload.byteLength);
+}
+
+/** A sync frame whose payload is `pieces` (of `length` bytes together), copied once into it. */
+export function syncFrameOf(syncType: number, pieces: readonly Uint8Array[], length: number): Uint8Array {
   let lengthBytes = 1;
   for (let rest = length >>> 7; rest > 0; rest >>>= 7) lengthBytes++;
   const frame = new Uint8Array(2 + lengthBytes + length);
@@ -37,7 +41,10 @@ function syncFrame(syncType: number, payload: Uint8Array): Uint8Array {
     rest >>>= 7;
   }
   frame[at++] = rest;
-  frame.set(payload, at);
+  for (const piece of pieces) {
+    frame.set(piece, at);
+    at += piece.byteLength;
+  }
   return frame;
 }
 

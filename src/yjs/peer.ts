@@ -2,6 +2,7 @@
  * What the Yjs room keeps per connection: the abstract socket, its chunked-frame reader, its durable-ack counters, and frames that arrived before the room loaded.
  */
 import { ChunkedFrameReader, encodeDurableAck } from "../protocol/index.js";
+import { partsOf } from "./answer-parts.js";
 
 /** The least a connection must offer: a Party.Connection, a `ws` socket wrapper, or a test double. */
 export interface SessionConnection {
@@ -98,14 +99,12 @@ export class Peer {
     return this.#chunks !== undefined;
   }
 
-  /** Sends a frame; a socket that is already gone is not an error here (its close event detaches it). */
+  /** Sends a frame, or the parts of an answer in parts (answer-parts.ts) one after another. */
   send(data: Uint8Array | string): void {
     if (this.closed) return;
-    try {
-      this.conn.send(data);
-    } catch {
-      // The runtime reports the socket's own error and close; nothing to add here.
-    }
+    const parts = typeof data === "string" ? undefined : partsOf(data);
+    if (parts === undefined) sendNow(this.conn, data);
+    else sendInTurn(this, parts);
   }
 
   /** Acknowledges the first `count` document messages, once, in increasing order. */
@@ -124,4 +123,41 @@ export class Peer {
       // Already closed.
     }
   }
+}
+
+/** A socket that is already gone is not an error here (its close event detaches it). */
+function sendNow(conn: SessionConnection, data: Uint8Array | string): void {
+  try {
+    conn.send(data);
+  } catch {
+    // The runtime reports the socket's own error and close; nothing to add here.
+  }
+}
+
+/**
+ * The next part of an answer goes once the connection has written all but this much: each part is then the largest
+ * message in flight, which the runtime's send-buffer cap does not count, and the parts behind it wait here rather than
+ * in the socket (all of them there at once would pass the cap). Frames sent meanwhile are not held back: Yjs keeps
+ * an update that builds on a later part as pending until that part arrives.
+ */
+const SEND_NEXT_PART_BELOW_BYTES = 1024 * 1024;
+
+/** Parts still to send, per peer (in a WeakMap: a field on every Peer would cost every connection its bytes). */
+const partsToSend = new WeakMap<Peer, Uint8Array[]>();
+
+function sendInTurn(peer: Peer, parts: readonly Uint8Array[]): void {
+  const queued = partsToSend.get(peer);
+  if (queued !== undefined) return void queued.push(...parts);
+  partsToSend.set(peer, [...parts]);
+  sendNextPart(peer);
+}
+
+function sendNextPart(peer: Peer): void {
+  const parts = partsToSend.get(peer)!;
+  if (peer.closed) return void partsToSend.delete(peer);
+  if ((peer.conn.bufferedAmount ?? 0) <= SEND_NEXT_PART_BELOW_BYTES) {
+    sendNow(peer.conn, parts.shift()!);
+    if (parts.length === 0) return void partsToSend.delete(peer);
+  }
+  setTimeout(sendNextPart, 1, peer);
 }

@@ -10,6 +10,7 @@ import type * as Party from "../../src/runtime/index.js";
 import { MAX_HTTP_UPDATE_BYTES } from "../../src/yjs/defaults.js";
 import { DocumentParty, YServer } from "../../src/yjs/index.js";
 import { cleanupAll, startServer, waitFor } from "../helpers/server.js";
+import { fetchMidUpload, uploadThenRead } from "../helpers/uploads.js";
 
 afterEach(cleanupAll);
 
@@ -63,6 +64,18 @@ describe("HTTP API guards", () => {
     expect(answer.connection).toBe("close");
     expect((await postUpdate(`${url}/parties/main/small`, textUpdate("fine"))).status).toBe(200);
     expect(await (await fetch(`${url}/parties/main/small`)).json()).toEqual({ body: "fine" });
+  });
+
+  it("a client still uploading a body over maxHttpUpdateBytes reads the 413 and its JSON, not a broken pipe", async () => {
+    const { server, url } = await startServer({ main: DocumentParty }, { storage: "memory" });
+    const bytes = MAX_HTTP_UPDATE_BYTES + 1024 * 1024; // 17 MiB
+    const body = JSON.stringify({ error: { code: "ERR_BODY_TOO_BIG", message: `The body is over ${MAX_HTTP_UPDATE_BYTES} bytes` } });
+    const tooBig = { status: 413, headers: { connection: "close" }, body };
+    // fetch (undici) reads the answer while it uploads: refused after 16 MiB read (chunked), or at the Content-Length.
+    expect(await fetchMidUpload(`${url}/parties/main/big`, { bytes })).toMatchObject(tooBig);
+    expect(await fetchMidUpload(`${url}/parties/main/big`, { bytes, headers: { "content-length": String(bytes) } })).toMatchObject(tooBig);
+    // A client that reads only once it has sent everything gets it too: the server read the rest meanwhile.
+    expect(await uploadThenRead(server.port, "/parties/main/big", bytes)).toMatchObject(tooBig);
   });
 
   it("takes the server's document limits from createServer({ documentLimits }): body size and structs per update, for every Yjs party", async () => {
