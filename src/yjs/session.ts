@@ -16,6 +16,7 @@ import type { DocStore } from "../../persistence/types.js";
 import type { Durability } from "../runtime/document-storage.js";
 import type { Logger } from "../runtime/log.js";
 import { DEFAULT_LIMITS } from "../runtime/limits.js";
+import { MAX_ANSWER_MESSAGE_BYTES } from "./answer-parts.js";
 import { AwarenessRelay, type AwarenessChange } from "./awareness-relay.js";
 import { checkReloadOrder } from "./reload-order.js";
 import { appliedExactly, applyBurst, type BurstOutcome } from "./burst.js";
@@ -285,7 +286,8 @@ export class DocumentSession {
    */
   async #applyStored(stored: Uint8Array): Promise<void> {
     const storedIsAll = this.#doc.store.clients.size === 0 && this.#doc.store.pendingStructs === null;
-    if (!storedIsAll) return void Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
+    // Over the largest answer message, the answer goes in parts (answer-parts.ts), cut from the loaded document.
+    if (!storedIsAll || stored.byteLength > MAX_ANSWER_MESSAGE_BYTES) return void Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
     const answer = step2Frame(stored);
     const answered: Peer[] = [];
     for (const peer of this.#peers.values()) {

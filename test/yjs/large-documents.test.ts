@@ -97,7 +97,8 @@ async function storedDoc(url: string): Promise<Y.Doc> {
 
 describe("large documents", () => {
   it("opens a 66 MiB document for three fresh clients, which keep syncing afterwards, and for y-websocket in messages of at most 64 MiB", async () => {
-    const { url, wsUrl } = await startServer({ main: DocumentParty });
+    const server = await startServer({ main: DocumentParty });
+    const { url, wsUrl } = server;
     const room = `${url}/party/big`;
     // Five POSTs of 13.2 MiB (each under the 16 MiB body limit), each from a doc of its own that is dropped at once:
     // a 66 MiB document, twice the send-buffer cap, past MAX_ANSWER_MESSAGE_BYTES.
@@ -124,7 +125,16 @@ describe("large documents", () => {
     clients[0]!.doc.getMap("m").set("after", "hello");
     await waitFor(Promise.all([hasKey(clients[1]!.doc, "after"), hasKey(clients[2]!.doc, "after")]), "the change after the sync");
     for (const client of clients) client.ws.terminate();
-  }, 90_000);
+
+    // Right after a restart, the stored bytes were sent whole to the first fresh clients, before the load's apply.
+    const restarted = await server.restart();
+    const cold = cappedYWebsocket(restarted.wsUrl("/parties/main"), "big", MAX_ANSWER_MESSAGE_BYTES);
+    await waitFor(cold.synced, "the first sync after a restart", 45_000);
+    expect(cold.closes).toEqual([]);
+    expect(Math.max(...cold.sizes)).toBeLessThanOrEqual(MAX_ANSWER_MESSAGE_BYTES);
+    expect(cold.doc.getMap("m").get("after")).toBe("hello");
+    cold.provider.destroy();
+  }, 150_000);
 
   it("refuses the POST that would take a document past maxDocumentBytes with 413, and keeps the document as it was", async () => {
     const { url } = await startServer({ main: DocumentParty }, { limits: { maxDocumentBytes: 64 * 1024 } });
