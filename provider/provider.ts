@@ -16,7 +16,7 @@ import { ProviderDefaults } from "./defaults.js";
 import { ProviderError } from "./errors.js";
 import { applyMessage, awarenessOf, localAwarenessGone, localSyncStep1, localSyncStep2, removeRemoteAwareness } from "./frames.js";
 import { SaveTracker } from "./save-status.js";
-import type { AuthFailure, CloseInfo, ConnectionStatus, YPartyKitProviderOptions } from "./types.js";
+import type { AuthFailure, ChangeRefusal, CloseInfo, ConnectionStatus, YPartyKitProviderOptions } from "./types.js";
 import { connectionUrl, resolveParams, serverUrl, type ParamsProvider } from "./url.js";
 import { Watchdog } from "./watchdog.js";
 
@@ -31,11 +31,17 @@ export type YPartyKitProviderEvents = {
   "auth-error": (failure: AuthFailure, provider: YPartyKitProvider) => void;
   /** The server refused our writes (y-protocols permission-denied message). */
   "permission-denied": (reason: string) => void;
+  /**
+   * The server closed the socket over a change we sent (1007, 1009): it is not stored, and is sent again on every
+   * reconnect, so what follows it waits too. Tell the user; `refusal.error` says why (`ERR_DOCUMENT_TOO_LARGE`, …).
+   */
+  "change-refused": (refusal: ChangeRefusal, provider: YPartyKitProvider) => void;
   /** `unsyncedChanges` changed. */
   "unsynced-changes": (count: number) => void;
 };
 
 const isAuthClose = (code: number): code is AuthFailure["code"] => code === CloseCode.Unauthorized || code === CloseCode.Forbidden;
+const isRefusalClose = (code: number): code is ChangeRefusal["code"] => code === CloseCode.InvalidMessage || code === CloseCode.MessageTooBig;
 
 const DefaultWebSocket: typeof WebSocket | null = typeof WebSocket === "undefined" ? null : WebSocket;
 
@@ -305,6 +311,10 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       this.shouldConnect = false;
       this.emit("auth-error", [{ code: event.code, reason: event.reason }, this]);
       return;
+    }
+    if (!local && isRefusalClose(event.code)) {
+      const error = /^(ERR_[A-Z_]+)\b/.exec(event.reason)?.[1];
+      this.emit("change-refused", [{ code: event.code, reason: event.reason, error }, this]);
     }
     const opened = connection.openedAt > 0 ? connection : null;
     this.#scheduleReconnect(wasHealthy(opened, Date.now(), ProviderDefaults.stableConnectionMs));

@@ -41,3 +41,11 @@ export interface AuthFailure {
   code: typeof CloseCode.Unauthorized | typeof CloseCode.Forbidden;
   reason: string;
 }
+
+/** The server closed because of what we sent (a change it cannot take): 1007 or 1009, the reason naming why. */
+export interface ChangeRefusal {
+  code: typeof CloseCode.InvalidMessage | typeof CloseCode.MessageTooBig;
+  reason: string;
+  /** The server's error code, when its reason starts with one (`ERR_UPDATE_TOO_LARGE: …`). */
+  error: string | undefined;
+}

@@ -13,6 +13,7 @@ import type { DocStore, Storage } from "../../persistence/types.js";
 import { createServer, silentLogger, type YpartyServer } from "../../src/runtime/index.js";
 import type * as Party from "../../src/runtime/index.js";
 import { DocumentParty, YServer } from "../../src/yjs/index.js";
+import type { ChangeRefusal } from "../../provider/index.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
 import { converged, destroyProviders, makeProvider, nextEvent, synced, waitUntil } from "./support.js";
 
@@ -202,6 +203,20 @@ describe("durable save status", () => {
     expect(held.appended).toContain("main/room-save");
     expect(counts).toEqual([1, 0]);
     expect(b.unsyncedChanges).toBe(0);
+  });
+
+  it("tells when the server refuses a change (change-refused, with the server's error code), which stays unsaved", async () => {
+    const { url } = await startServer({ main: DocumentParty }, { documentLimits: { maxUpdateStructs: 1_000 } });
+    const a = makeProvider(url, "room-refused");
+    await synced(a);
+    const refused = nextEvent<[ChangeRefusal, unknown]>(a, "change-refused");
+    a.doc.transact(() => {
+      for (let i = 0; i < 1_001; i++) a.doc.getMap("m").set(`k${i}`, i);
+    });
+    const [refusal] = await refused;
+    expect(refusal).toMatchObject({ code: 1009, error: "ERR_UPDATE_TOO_LARGE" });
+    expect(refusal.reason).toMatch(/over the limit of 1000/);
+    expect(a.unsyncedChanges).toBeGreaterThan(0);
   });
 
   it("covers edits made offline with the first ack after reconnecting", async () => {
