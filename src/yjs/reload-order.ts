@@ -12,6 +12,7 @@
 import * as Y from "yjs";
 import { arrivalsOf } from "./arrivals.js";
 import { YJS_LIMITS } from "./defaults.js";
+import { noteCopyChecked } from "./order-spans.js";
 
 interface CopyCheck {
   /** The largest encoding checked on a copy (0: none). */
@@ -37,6 +38,8 @@ export function checkReloadOrder(doc: Y.Doc, bytes: number, size?: () => number,
 
 /** Why `doc` with `update` applied would differ from a reload of its encoding, or `undefined` (also when unchecked). */
 export function reloadOrderError(doc: Y.Doc, update: Uint8Array): string | undefined {
+  // Taken or not, what it adds may name neighbours its sender knew were apart: its lists are looked at again
+  noteCopyChecked(doc);
   const { upTo, size, unchecked } = checks.get(doc) ?? { upTo: YJS_LIMITS.reloadOrderCheckBytes, size: undefined, unchecked: undefined };
   const tooLarge = (): undefined => {
     unchecked?.(
