@@ -11,6 +11,7 @@
  */
 import * as Y from "yjs";
 import { arrivalsOf } from "./arrivals.js";
+import { copyKnowledgeError } from "./copy-knowledge.js";
 import { YJS_LIMITS } from "./defaults.js";
 import { noteCopyChecked } from "./order-spans.js";
 
@@ -55,6 +56,8 @@ export function reloadOrderError(doc: Y.Doc, update: Uint8Array): string | undef
   try {
     Y.applyUpdate(live, current);
     Y.applyUpdate(live, update);
+    const forged = copyKnowledgeError(doc, live, update);
+    if (forged !== undefined) return forged;
     Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(live));
     const moved = firstMoved(live, reloaded) ?? firstMoved(reloaded, live);
     return moved === undefined ? undefined : `an item a reload of the document would place elsewhere (${moved})`;

@@ -105,6 +105,25 @@ describe("forged inserts into 'abcd'", () => {
     expect(text(session)).toBe("ab3ycd5");
   });
 
+  it("behind an item the walk cannot place (client lists out of Yjs's order): refused on the copy too", async () => {
+    const session = await abcd();
+    const item = (origin: RawId, rightOrigin: RawId, text: string) =>
+      ({ kind: "item", origin, rightOrigin, parent: null, parentSub: null, content: new Y.ContentString(text) }) as const;
+    // Client 5's list first: the walk places nothing of the update and leaves it to the copy check, where client 10's
+    // insert between "b" and "d" (its sender knew "c") was taken, a reload agreeing: then the second forged insert of
+    // the pair (after "c" as if it ended the text) made the room differ from its reload
+    const behind = encodeStructs({
+      sections: [
+        { client: 5, clock: 0, structs: [item(id(7, 0), id(7, 1), "5")] },
+        { client: 10, clock: 0, structs: [item(id(7, 1), id(7, 3), "x")] },
+      ],
+      deletes: [],
+    });
+    expect(await offer(session, behind)).toMatch(FORGED);
+    expect(await offer(session, insert(11, 0, id(7, 2), null, "y"))).toBe(true);
+    expect(text(session)).toBe("abcdy");
+  });
+
   it("inserts at a list's start and into a map entry, concurrently: taken, and the same after a reload", async () => {
     const session = await abcd(false);
     for (const client of [12, 11]) expect(await offer(session, insert(client, 0, null, id(7, 0), String(client)))).toBe(true);
