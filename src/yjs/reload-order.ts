@@ -3,7 +3,7 @@
  * to later parts of the update it cannot place, one of its items past a budget, a struct whose references are gone)
  * is applied to a copy of the document first, and that copy must order every list as a reload of its encoding
  * does (`Y.encodeStateAsUpdate`: what fresh clients, compactions and reloads integrate, in another order than the
- * live room did). Costs a few applies of the whole document, so only documents up to a size get it
+ * live room did), and every item the update adds must pass the walk's knowledge rule there (copy-knowledge.ts). Costs a few applies of the whole document, so only documents up to a size get it
  * (`documentLimits.reloadOrderCheckBytes`). A larger one takes such updates unchecked and says so in its log:
  * editors' updates never get here (their items go between their neighbours, or among items inserted concurrently),
  * but honest ones may (a client merging long offline work, or bringing back others' edits after a restore), and

@@ -5,10 +5,11 @@
  * stale snapshots) through a room's session, by HTTP (each update on its own) and through a connection (what an
  * editor sends together arrives in one socket read: one burst). Every update is taken, the room's document equals a
  * reference that applied every update, and a reload of it orders every list alike. Yjs's UndoManager sometimes names
- * neighbours that were never next to each other (yjs/yjs#794): the room takes such a redo into a type the same update
- * creates or into a deleted type when a reload agrees. Known exceptions, kept out of these seeds: rarely (about one run
- * in 100 of the undo-heavy ones), such a redo into a live type is refused, and a reload of plain Yjs may even differ
- * (docs/protocol.md, "Order").
+ * neighbours that were never next to each other (yjs/yjs#794): the room takes such a redo into a nested type when a
+ * reload agrees (into a live type, keeping a span that later items of its list are checked against). Known exception,
+ * kept out of these seeds: about one run in 150 of the undo-heavy nested-map ones writes a redo whose right origin
+ * lies before its origin inside one item of the same update; no reload agrees with any place of it, and it is
+ * refused (docs/reliability.md, "Honest redos").
  */
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
