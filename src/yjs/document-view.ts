@@ -13,6 +13,9 @@
  * names neighbours it knew were apart, and is refused. The view follows the update's items into the document
  * (without changing it) to tell which items are which. The fan-out's common insert (after its client's previous
  * unit, no right origin) is proved not to be such a one instead of searched, when that unit passed (passed-tails.ts).
+ * Yjs's UndoManager writes such items when it redoes into a type it restored (yjs/yjs#794): in a nested type, one whose
+ * client's own earlier unit lies between its neighbours is left to the copy check, and every later item into that list
+ * is checked against it (order-spans.ts).
  */
 import * as Y from "yjs";
 import type { DocumentView, NewItem } from "../protocol/update-format.js";
@@ -20,6 +23,7 @@ import { arrivalsOf, type Arrivals } from "./arrivals.js";
 import { pastHolds, type UpdateItems } from "./causal-past.js";
 import { ConflictRun, EDGE, type Piece } from "./conflict-run.js";
 import { MAX_ORDER_STEPS_PER_UPDATE } from "./defaults.js";
+import { insideDeletedType, spansIn, UNKNOWN_SPANS } from "./order-spans.js";
 import { extendsPassedTail, passedTailsOf, recordPassed, type PassedTails } from "./passed-tails.js";
 
 /**
@@ -59,6 +63,16 @@ function itemAt(store: Y.Doc["store"], client: number, clock: number): Y.Item | 
   return structs[Y.findIndexSS(structs, clock)]!;
 }
 
+/**
+ * What `#listOf` found: a nested list of the document (`#listType`, `#listKey`), a type the update creates, a list that
+ * holds no spans (a root type's, or none: Yjs collects the item), or nothing known.
+ */
+type ListFound = 0 | 1 | 2 | 3;
+const LIST_FOUND = 0;
+const LIST_CREATED = 1;
+const LIST_WITHOUT_SPANS = 2;
+const LIST_UNKNOWN = 3;
+
 /** A neighbour: a unit (one character, one value) by ID, or `EDGE`; `null` when collected, `undefined` unknown. */
 type Neighbour = { client: number; clock: number } | null | undefined;
 
@@ -70,6 +84,11 @@ export class YDocumentView implements DocumentView, UpdateItems {
   readonly #pastSteps = { left: MAX_PAST_STEPS_PER_UPDATE };
   /** The update's items placed so far, `STRIDE` numbers each (neighbours as they were when it was placed). */
   #placed: number[] | undefined;
+  /** Per placed item, the map key it names with its parent item (`null` for the others). */
+  readonly #placedKeys: Array<string | null> = [];
+  /** Scratch result of `#listOf`: the list's type and key (`null`: its list). */
+  #listType: Y.AbstractType<any> | null = null;
+  #listKey: string | null = null;
   /** Lists and map keys an item without origins of the update went into: parent (name or ID) and key. */
   #filled: Array<string | number | null> | undefined;
   /** Clients with a GC or skip in the update: their new units are not told apart from those of items. */
@@ -154,7 +173,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
     }
     if (first === undefined) {
       this.#place(item, item.hasOrigin ? item.originClient : EDGE, item.originClock, item.hasRightOrigin ? item.rightClient : EDGE, item.rightClock);
-      return true;
+      return this.#clearOfSpans(item);
     }
     if (first === null) return false;
     const proved = this.tails !== null && extendsPassedTail(this.tails, item);
@@ -162,9 +181,33 @@ export class YDocumentView implements DocumentView, UpdateItems {
       // Where among the concurrent items it goes is asked by no later item of the update: not walked.
       this.#proved++;
       this.#passed.push(item.client, item.end);
-      return true;
+      return this.#clearOfSpans(item);
     }
-    return this.#placeAmongConcurrent(item, first.client, first.clock, proved);
+    const placed = this.#placeAmongConcurrent(item, first.client, first.clock, proved);
+    return placed === true ? this.#clearOfSpans(item) : placed;
+  }
+
+  /**
+   * Whether `item`, placed, leaves every item of its list that names neighbours its client knew were apart where it
+   * is (order-spans.ts): each is in its causal past (every order of arrival integrates it first), or the list holds
+   * none. `false` (left to the copy check) otherwise, or when that is not known.
+   */
+  #clearOfSpans(item: NewItem): boolean {
+    const list = this.#listOf(item);
+    if (list === LIST_WITHOUT_SPANS || list === LIST_CREATED) return true; // a type the update creates holds none yet
+    if (list === LIST_UNKNOWN) return false;
+    const spans = spansIn(this.doc, this.#listType!, this.#listKey);
+    this.#listType = null; // not kept: it would hold the room's document
+    if (spans === UNKNOWN_SPANS) return false;
+    const arrivals = spans.length > 0 ? arrivalsOf(this.doc) : undefined;
+    for (let i = 0; i < spans.length; i += 2) {
+      const client = spans[i]!;
+      const clock = spans[i + 1]!;
+      if (client === item.client && clock < item.clock) continue; // its own client's earlier unit
+      const past = new Map([[client, clock]]);
+      if (this.#pastHolds(item, arrivals!, past, arrivals!.of(client, clock)) !== true) return false;
+    }
+    return true;
   }
 
   /** Notes `item` as one Yjs collects (it goes nowhere: any place is every replica's). */
@@ -186,6 +229,7 @@ export class YDocumentView implements DocumentView, UpdateItems {
   #place(item: NewItem, leftClient: number, leftClock: number, rightClient: number, rightClock: number): void {
     if (!item.hasRightOrigin) this.#passed.push(item.client, item.end);
     const parentClient = !item.hasOrigin && !item.hasRightOrigin && item.parentName === null ? item.parentClient : EDGE;
+    this.#placedKeys.push(parentClient === EDGE ? null : item.parentSub);
     (this.#placed ??= []).push(
       item.client,
       item.clock,
@@ -232,9 +276,9 @@ export class YDocumentView implements DocumentView, UpdateItems {
     }
     if (proved) this.#proved++;
     else {
-      const knew = this.#senderKnewAny(item, arrivals, between, since);
+      const knew = this.#pastHolds(item, arrivals, between, since);
       if (knew === undefined) return false;
-      if (knew) return this.#listOutOfReach(item) ? false : "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
+      if (knew) return this.#mayBeRedo(item, between) ? false : "an item that names neighbours its sender knew were apart (items it had seen lie between them)";
     }
     const { goesFirst, leftClient, leftClock } = conflict;
     const right = goesFirst ? this.#unit(firstClient, firstClock) : this.#right(leftClient, leftClock);
@@ -244,51 +288,72 @@ export class YDocumentView implements DocumentView, UpdateItems {
   }
 
   /**
-   * Whether the list `item` goes into is one where nothing anyone sees can depend on where it goes, so that naming
-   * neighbours its sender knew were apart is left to the copy check (which takes the item when a reload agrees):
-   * - a type this update creates: whoever writes into it later has seen the whole update, `item` included, so no
-   *   later insert is concurrent with it there;
-   * - a type deleted in the document, or inside one: its content is shown to no one. A sender may also know an item
-   *   there only as collected (from a peer that collects deleted content), never having seen it there.
-   * Yjs's UndoManager writes such items when it redoes into either (yjs/yjs#794). The list is found through the
-   * item's named neighbours or parent, following the update's own items back to one in the document.
+   * Whether `item`, which names neighbours its sender knew were apart, is left to the copy check rather than refused.
+   * Yjs's UndoManager writes such items when it redoes into a type it restored (yjs/yjs#794), never in a root type
+   * (a redo names the deleted item's own neighbours there), so the item must go into a nested type (found through its
+   * named neighbours or its parent, following the update's own items back to one in the document, or a type the update
+   * creates), and either
+   * - an earlier unit of its own client lies between its neighbours (`between`: per client, the lowest clock there),
+   *   which makes it findable in the document again, also after a reload (order-spans.ts), so that the later items of
+   *   its list are checked against it; or
+   * - the type is deleted, or inside a deleted one: its content is shown to no one, and a sender may know an item there
+   *   only as collected (from a peer that collects deleted content), never having seen it there.
    */
-  #listOutOfReach(item: NewItem): boolean {
+  #mayBeRedo(item: NewItem, between: ReadonlyMap<number, number>): boolean {
+    const list = this.#listOf(item);
+    const type = list === LIST_FOUND ? this.#listType! : null;
+    this.#listType = null;
+    if (list === LIST_FOUND ? type!._item === null : list !== LIST_CREATED) return false;
+    return (between.get(item.client) ?? Number.POSITIVE_INFINITY) < item.clock || (type !== null && insideDeletedType(type));
+  }
+
+  /**
+   * The list `item` goes into (`LIST_FOUND`: `#listType` and `#listKey` say which), found through its named neighbours
+   * or parent, following the update's own items back to one in the document.
+   */
+  #listOf(item: NewItem): ListFound {
     let client: number;
     let clock: number;
     let isParent = false; // whether (client, clock) is the list's type item rather than a unit in the list
+    let key: string | null = null;
     if (item.hasOrigin) [client, clock] = [item.originClient, item.originClock];
     else if (item.hasRightOrigin) [client, clock] = [item.rightClient, item.rightClock];
-    else if (item.parentName === null) [client, clock, isParent] = [item.parentClient, item.parentClock, true];
-    else return false; // a root type
+    else if (item.parentName === null) [client, clock, isParent, key] = [item.parentClient, item.parentClock, true, item.parentSub];
+    else return LIST_WITHOUT_SPANS; // a root type
     for (let steps = 0; steps < MAX_PLACED; steps++) {
       if (clock < this.state(client)) {
         const found = itemAt(this.doc.store, client, clock);
-        if (!(found instanceof Y.Item)) return false;
-        for (let type = isParent ? found : (found.parent as Y.AbstractType<any>)._item; type !== null; type = (type.parent as Y.AbstractType<any>)._item) {
-          if (type.deleted) return true;
-        }
-        return false;
+        if (!(found instanceof Y.Item)) return LIST_WITHOUT_SPANS; // Yjs collects the item
+        if (isParent && !(found.content instanceof Y.ContentType)) return LIST_WITHOUT_SPANS;
+        const type = isParent ? (found.content as Y.ContentType).type : (found.parent as Y.AbstractType<any>);
+        if (type._item === null) return LIST_WITHOUT_SPANS;
+        this.#listType = type;
+        this.#listKey = isParent ? key : found.parentSub;
+        return LIST_FOUND;
       }
-      if (isParent) return this.#isPlaced(client, clock); // a type this update creates
+      if (isParent) return this.#isPlaced(client, clock) ? LIST_CREATED : LIST_UNKNOWN;
       const at = this.#placedAt(client, clock);
-      if (at < 0) return false;
+      if (at < 0) return LIST_UNKNOWN;
       const placed = this.#placed!;
       const named = NAMED.find((offset) => placed[at + offset] !== EDGE);
-      if (named === undefined) return false; // an item of the update in a root type
-      [client, clock, isParent] = [placed[at + named]!, placed[at + named + 1]!, named === NAMED[2]];
+      if (named === undefined) return LIST_WITHOUT_SPANS; // an item of the update in a root type
+      if (named === NAMED[2]) [isParent, key] = [true, this.#placedKeys[at / STRIDE]!];
+      [client, clock] = [placed[at + named]!, placed[at + named + 1]!];
     }
-    return false;
+    return LIST_UNKNOWN;
   }
 
-  /** The causal search (causal-past.ts): whether `item`'s sender had seen one of the items `between` its neighbours. */
-  #senderKnewAny(item: NewItem, arrivals: Arrivals, between: ReadonlyMap<number, number>, since: number): boolean | undefined {
+  /**
+   * The causal search (causal-past.ts): whether `item`'s sender had seen one of `units` (per client, the lowest clock
+   * looked for), all of which arrived at `since` or later: the items between its neighbours, or an item of a span.
+   */
+  #pastHolds(item: NewItem, arrivals: Arrivals, units: ReadonlyMap<number, number>, since: number): boolean | undefined {
     refs.length = 0;
     if (item.hasOrigin) refs.push(item.originClient, item.originClock);
     if (item.hasRightOrigin) refs.push(item.rightClient, item.rightClock);
     if (item.clock > 0) refs.push(item.client, item.clock - 1);
     if (!item.hasOrigin && !item.hasRightOrigin && item.parentName === null) refs.push(item.parentClient, item.parentClock);
-    return pastHolds(this.doc, arrivals, this, refs, between, since, this.#pastSteps);
+    return pastHolds(this.doc, arrivals, this, refs, units, since, this.#pastSteps);
   }
 
   /**

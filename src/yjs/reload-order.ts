@@ -3,7 +3,7 @@
  * to later parts of the update it cannot place, one of its items past a budget, a struct whose references are gone)
  * is applied to a copy of the document first, and that copy must order every list as a reload of its encoding
  * does (`Y.encodeStateAsUpdate`: what fresh clients, compactions and reloads integrate, in another order than the
- * live room did). Costs a few applies of the whole document, so only documents up to a size get it
+ * live room did), and every item the update adds must pass the walk's knowledge rule there (copy-knowledge.ts). Costs a few applies of the whole document, so only documents up to a size get it
  * (`documentLimits.reloadOrderCheckBytes`). A larger one takes such updates unchecked and says so in its log:
  * editors' updates never get here (their items go between their neighbours, or among items inserted concurrently),
  * but honest ones may (a client merging long offline work, or bringing back others' edits after a restore), and
@@ -11,7 +11,9 @@
  */
 import * as Y from "yjs";
 import { arrivalsOf } from "./arrivals.js";
+import { copyKnowledgeError } from "./copy-knowledge.js";
 import { YJS_LIMITS } from "./defaults.js";
+import { noteCopyChecked } from "./order-spans.js";
 
 interface CopyCheck {
   /** The largest encoding checked on a copy (0: none). */
@@ -37,6 +39,8 @@ export function checkReloadOrder(doc: Y.Doc, bytes: number, size?: () => number,
 
 /** Why `doc` with `update` applied would differ from a reload of its encoding, or `undefined` (also when unchecked). */
 export function reloadOrderError(doc: Y.Doc, update: Uint8Array): string | undefined {
+  // Taken or not, what it adds may name neighbours its sender knew were apart: its lists are looked at again
+  noteCopyChecked(doc);
   const { upTo, size, unchecked } = checks.get(doc) ?? { upTo: YJS_LIMITS.reloadOrderCheckBytes, size: undefined, unchecked: undefined };
   const tooLarge = (): undefined => {
     unchecked?.(
@@ -52,6 +56,8 @@ export function reloadOrderError(doc: Y.Doc, update: Uint8Array): string | undef
   try {
     Y.applyUpdate(live, current);
     Y.applyUpdate(live, update);
+    const forged = copyKnowledgeError(doc, live, update);
+    if (forged !== undefined) return forged;
     Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(live));
     const moved = firstMoved(live, reloaded) ?? firstMoved(reloaded, live);
     return moved === undefined ? undefined : `an item a reload of the document would place elsewhere (${moved})`;

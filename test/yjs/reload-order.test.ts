@@ -6,7 +6,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
+import { readUpdateShape } from "../../src/protocol/update-format.js";
 import { resolveYjsLimits } from "../../src/yjs/defaults.js";
+import { YDocumentView } from "../../src/yjs/document-view.js";
 import type { DocumentSession } from "../../src/yjs/session.js";
 import { reloadDiffers } from "./support/reload-compare.js";
 import { capturingLogger, openSession, stopAll } from "./support/sessions.js";
@@ -103,6 +105,25 @@ describe("forged inserts into 'abcd'", () => {
     expect(text(session)).toBe("ab3ycd5");
   });
 
+  it("behind an item the walk cannot place (client lists out of Yjs's order): refused on the copy too", async () => {
+    const session = await abcd();
+    const item = (origin: RawId, rightOrigin: RawId, text: string) =>
+      ({ kind: "item", origin, rightOrigin, parent: null, parentSub: null, content: new Y.ContentString(text) }) as const;
+    // Client 5's list first: the walk places nothing of the update and leaves it to the copy check, where client 10's
+    // insert between "b" and "d" (its sender knew "c") was taken, a reload agreeing: then the second forged insert of
+    // the pair (after "c" as if it ended the text) made the room differ from its reload
+    const behind = encodeStructs({
+      sections: [
+        { client: 5, clock: 0, structs: [item(id(7, 0), id(7, 1), "5")] },
+        { client: 10, clock: 0, structs: [item(id(7, 1), id(7, 3), "x")] },
+      ],
+      deletes: [],
+    });
+    expect(await offer(session, behind)).toMatch(FORGED);
+    expect(await offer(session, insert(11, 0, id(7, 2), null, "y"))).toBe(true);
+    expect(text(session)).toBe("abcdy");
+  });
+
   it("inserts at a list's start and into a map entry, concurrently: taken, and the same after a reload", async () => {
     const session = await abcd(false);
     for (const client of [12, 11]) expect(await offer(session, insert(client, 0, null, id(7, 0), String(client)))).toBe(true);
@@ -117,6 +138,83 @@ describe("forged inserts into 'abcd'", () => {
       expect(await offer(session, set)).toBe(true);
     }
     expect(session.doc.getMap("m").get("k")).toBe(14);
+  });
+});
+
+describe("items that name neighbours their own client knew were apart, in a nested type (Yjs's UndoManager redoing)", () => {
+  const COPY_REFUSES = /a reload of the document would place elsewhere/;
+
+  /** An insert into the nested text `m.t` (whose type is client 7's clock 0). */
+  function nestedInsert(client: number, clock: number, origin: RawId | null, rightOrigin: RawId | null, text: string): Uint8Array {
+    return encodeStructs({
+      sections: [
+        {
+          client,
+          clock,
+          structs: [
+            { kind: "item", origin, rightOrigin, parent: origin || rightOrigin ? null : id(7, 0), parentSub: null, content: new Y.ContentString(text) },
+          ],
+        },
+      ],
+      deletes: [],
+    });
+  }
+
+  /** A room whose map `m` holds at `t` the text "abcde": "abd" by client 7 (clocks 1–3), "c" by 10, "e" by 9. */
+  async function nestedAbcde(room: string): Promise<DocumentSession> {
+    const session = await openSession({ room, gc: true });
+    const a = new Y.Doc();
+    a.clientID = 7;
+    const t = new Y.Text();
+    a.getMap("m").set("t", t);
+    t.insert(0, "abd");
+    const b = new Y.Doc();
+    b.clientID = 10;
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+    (b.getMap("m").get("t") as Y.Text).insert(2, "c");
+    b.clientID = 9;
+    (b.getMap("m").get("t") as Y.Text).insert(4, "e");
+    await session.applyUpdate(Y.encodeStateAsUpdate(b));
+    return session;
+  }
+
+  const nested = (session: DocumentSession) => (session.doc.getMap("m").get("t") as Y.Text).toString();
+  /** Whether the walk leaves `update` to the copy check. */
+  const leftToCopy = (session: DocumentSession, update: Uint8Array) => {
+    const shape = readUpdateShape(update, new YDocumentView(session.doc, update));
+    return typeof shape !== "string" && shape.scattered > 0;
+  };
+
+  for (const reload of [false, true]) {
+    it(`one is taken when a reload agrees; a later insert into its list that had not seen it goes to the copy check${reload ? ", also after a reload of the room" : ""}`, async () => {
+      let session = await nestedAbcde(`order-span-${reload}`);
+      // Client 10 names the list's start and "d": its own "c" lies between (as a redo names a restored copy's neighbours)
+      expect(await offer(session, nestedInsert(10, 1, null, id(7, 3), "X"))).toBe(true);
+      expect(nested(session)).toBe("abcXde");
+      if (reload) {
+        // A reload forgets what the walk learnt: the span is found again in the document
+        const state = Y.encodeStateAsUpdate(session.doc);
+        session = await openSession({ room: "order-span-reloaded", gc: true, load: async () => state });
+      }
+      // After "b" as if "b" ended the text, not having seen "X": alone, an insert concurrent with what follows "b". With
+      // "X" in the list a reload would integrate it first and move "X": the walk took it, the room diverged
+      const unseen = nestedInsert(11, 0, id(7, 2), null, "Y");
+      expect(leftToCopy(session, unseen)).toBe(true);
+      expect(await offer(session, unseen)).toMatch(COPY_REFUSES);
+      // Inserts that had seen "X" (it is in their causal past) are placed by the walk: every order of arrival
+      // integrates "X" before them
+      for (const seen of [nestedInsert(12, 0, id(10, 1), id(7, 3), "Z"), nestedInsert(10, 2, id(7, 3), id(9, 0), "W")]) {
+        expect(leftToCopy(session, seen)).toBe(false);
+        expect(await offer(session, seen)).toBe(true);
+      }
+      expect(nested(session)).toBe("abcXZdWe");
+    });
+  }
+
+  it("the same item in a root type is refused: no redo names such neighbours there", async () => {
+    const session = await abcd();
+    expect(await offer(session, insert(7, 4, null, id(7, 3)))).toMatch(FORGED);
+    expect(text(session)).toBe("abcd");
   });
 });
 
