@@ -89,6 +89,12 @@ export class YDocumentView implements DocumentView, UpdateItems {
   /** Scratch result of `#listOf`: the list's type and key (`null`: its list). */
   #listType: Y.AbstractType<any> | null = null;
   #listKey: string | null = null;
+  /**
+   * What `#listOf` found for the update's placed items it went through (by their index in `#placed`): they are all in
+   * the list it found. Without it, each item of a paste walked back through every item before it (a chain of origins),
+   * each step a scan of the placed items: a slice of 2 000 items took ~0.4 s instead of ~15 ms.
+   */
+  #listsOfPlaced: Map<number, { found: ListFound; type: Y.AbstractType<any> | null; key: string | null }> | undefined;
   /** Lists and map keys an item without origins of the update went into: parent (name or ID) and key. */
   #filled: Array<string | number | null> | undefined;
   /** Clients with a GC or skip in the update: their new units are not told apart from those of items. */
@@ -320,6 +326,17 @@ export class YDocumentView implements DocumentView, UpdateItems {
     else if (item.hasRightOrigin) [client, clock] = [item.rightClient, item.rightClock];
     else if (item.parentName === null) [client, clock, isParent, key] = [item.parentClient, item.parentClock, true, item.parentSub];
     else return LIST_WITHOUT_SPANS; // a root type
+    const through: number[] = []; // the update's placed items gone through: in the same list
+    const found = this.#listFrom(client, clock, isParent, key, through);
+    if (found !== LIST_UNKNOWN || through.length < MAX_PLACED) {
+      const memo = (this.#listsOfPlaced ??= new Map());
+      for (const at of through) memo.set(at, { found, type: this.#listType, key: this.#listKey });
+    }
+    return found;
+  }
+
+  /** `#listOf` from the unit an item names (or its parent, `isParent`); notes the placed items it goes through. */
+  #listFrom(client: number, clock: number, isParent: boolean, key: string | null, through: number[]): ListFound {
     for (let steps = 0; steps < MAX_PLACED; steps++) {
       if (clock < this.state(client)) {
         const found = itemAt(this.doc.store, client, clock);
@@ -334,6 +351,13 @@ export class YDocumentView implements DocumentView, UpdateItems {
       if (isParent) return this.#isPlaced(client, clock) ? LIST_CREATED : LIST_UNKNOWN;
       const at = this.#placedAt(client, clock);
       if (at < 0) return LIST_UNKNOWN;
+      const known = this.#listsOfPlaced?.get(at);
+      if (known !== undefined) {
+        this.#listType = known.type;
+        this.#listKey = known.key;
+        return known.found;
+      }
+      through.push(at);
       const placed = this.#placed!;
       const named = NAMED.find((offset) => placed[at + offset] !== EDGE);
       if (named === undefined) return LIST_WITHOUT_SPANS; // an item of the update in a root type
