@@ -54,11 +54,11 @@ async function post(server: TestServer, update: Uint8Array, room: string): Promi
 }
 
 describe("an update too big for one turn is taken in slices", () => {
-  it("a paste of 40 000 paragraphs (120 000 structs): saved, at a reader whole, what is typed after it too, and after a restart", async () => {
-    const first = await startServer({ main: DocumentParty });
-    const writer = makeOwnProvider(first.url, "report");
+  it("a paste of 40 000 paragraphs (120 000 structs): saved, at a reader whole, and what is typed after it too", async () => {
+    const server = await startServer({ main: DocumentParty });
+    const writer = makeOwnProvider(server.url, "report");
     const reader = new Y.Doc();
-    const readerProvider = makeProvider("y-websocket", first.url, "main", "report", reader);
+    const readerProvider = makeProvider("y-websocket", server.url, "main", "report", reader);
     await Promise.all([synced(writer), whenSynced(readerProvider)]);
 
     const fragment = writer.doc.getXmlFragment("prosemirror");
@@ -67,28 +67,22 @@ describe("an update too big for one turn is taken in slices", () => {
     await nextEvent(writer, "unsynced-changes", (count: number) => count === 0, WAIT_MS);
     await until(reader, (doc) => lastParagraph(doc) === "typed after the paste", "the reader to get the paste and the typing after it", WAIT_MS);
     expect(paragraphCount(reader)).toBe(40_001);
-    expect(first.logs.find((entry) => entry.event === "yjs.update_sliced")).toMatchObject({ slices: expect.any(Number) });
-    expect(first.logs.filter((entry) => entry.level === "warn" || entry.level === "error")).toEqual([]);
-
-    destroyOwnProviders();
-    destroyProviders();
-    const second = await first.restart();
-    const fresh = new Y.Doc();
-    await whenSynced(makeProvider("y-websocket", second.url, "main", "report", fresh), WAIT_MS);
-    expect(paragraphCount(fresh)).toBe(40_001);
-    expect(lastParagraph(fresh)).toBe("typed after the paste");
+    expect(server.logs.find((entry) => entry.event === "yjs.update_sliced")).toMatchObject({ slices: expect.any(Number) });
+    expect(server.logs.filter((entry) => entry.level === "warn" || entry.level === "error")).toEqual([]);
   }, 120_000);
 
-  it("200 000 structs by HTTP and as a sync step 2: taken; other rooms answer meanwhile and the event loop never stalls for long", async () => {
+  it("100 000 structs by HTTP and as a sync step 2: other rooms answer meanwhile, no turn as long as applying it whole, all stored", async () => {
     const server = await startServer({ main: DocumentParty });
-    const update = manyStructs(200_000);
-    expect(update.length).toBeGreaterThan(3_000_000);
+    const update = manyStructs(100_000);
+    // What one turn would cost without slices, on this machine as loaded now (the room's checks come on top).
+    const started = performance.now();
+    Y.applyUpdate(new Y.Doc(), update);
+    const wholeMs = performance.now() - started;
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     let answered = 0;
     let done = false;
     const posted = post(server, update, "big").finally(() => (done = true));
-    // Applying it whole stalled every room 2–4 s; in slices, another room answers between them.
     while (!done) {
       expect((await post(server, Y.encodeStateAsUpdate(new Y.Doc()), "other")).status).toBe(200);
       answered++;
@@ -96,17 +90,21 @@ describe("an update too big for one turn is taken in slices", () => {
     expect((await posted).status).toBe(200);
     delay.disable(); // the reader below applies it whole, in this process too
     expect(answered).toBeGreaterThan(1);
-    expect(delay.max / 1e6).toBeLessThan(1_000);
+    expect(delay.max / 1e6, `the longest turn, against ${Math.round(wholeMs)} ms to apply it whole`).toBeLessThan(wholeMs);
     const client = connect(server.wsUrl("/parties/main/by-socket"));
     await client.opened;
     client.send(encodeUpdate(update));
     const reader = new Y.Doc();
     await whenSynced(makeProvider("y-websocket", server.url, "main", "by-socket", reader));
-    await until(reader, (doc) => doc.getMap("m").size === 200_000, "the reader to get all 200 000 entries", WAIT_MS);
-    const stored = new Y.Doc();
-    Y.applyUpdate(stored, new Uint8Array(await (await fetch(`${server.url}/parties/main/big?format=update`)).arrayBuffer()));
-    expect(stored.getMap("m").size).toBe(200_000);
-    expect(stored.getMap("m").get("key 199999")).toBe(199_999);
+    await until(reader, (doc) => doc.getMap("m").size === 100_000, "the reader to get all 100 000 entries", WAIT_MS);
+    destroyProviders();
+    const restarted = await server.restart();
+    for (const room of ["big", "by-socket"]) {
+      const stored = new Y.Doc();
+      Y.applyUpdate(stored, new Uint8Array(await (await fetch(`${restarted.url}/parties/main/${room}?format=update`)).arrayBuffer()));
+      expect(stored.getMap("m").size).toBe(100_000);
+      expect(stored.getMap("m").get("key 99999")).toBe(99_999);
+    }
   }, 120_000);
 
   it("past maxUpdateStructs: refused at once, 413 and 1009, nothing applied", async () => {
