@@ -78,6 +78,7 @@ async function getDocument(url: URL, access: DocumentAccess): Promise<Response> 
   const session = await existing(access);
   if (!session) throw new YjsError("ERR_ROOM_NOT_FOUND", "This room has no document");
   try {
+    await session.whenWhole(); // an update being applied in slices is read once it is all in
     const doc = session.doc;
     const body =
       format === "state-vector" ? binaryBody(Y.encodeStateVector(doc)) : format === "update" ? binaryBody(diff(doc, since)) : JSON.stringify(docToJson(doc));

@@ -559,22 +559,32 @@ export class DocumentSession {
     const slices = cutIntoSlices(checked, this.#limits);
     const changes: Uint8Array[] = [];
     this.#slicesOwn = true;
-    for (const [index, slice] of slices.entries()) {
-      if (index > 0) await nextTurn();
-      if (this.#log?.lost) return undefined; // its clients were closed: they send it to the room's new node
-      this.#sliceChanges = changes;
-      const outcome = this.#apply(sender, origin, [slice], null);
+    let refusal: YjsError | undefined;
+    let applied = 0;
+    try {
+      for (const slice of slices) {
+        if (applied > 0) await nextTurn();
+        if (this.#log?.lost) return undefined; // its clients were closed: they send it to the room's new node
+        this.#sliceChanges = changes;
+        const outcome = this.#apply(sender, origin, [slice], null);
+        this.#sliceChanges = null;
+        if (outcome.refusal) {
+          // The whole passed every check but the copy's, which a slice's items may fail: what is in stays, as after a throw.
+          this.options.logger.warn("yjs.slice_refused", { room: this.options.room, slice: applied, slices: slices.length, reason: outcome.refusal.message });
+          refusal = outcome.refusal;
+          break;
+        }
+        applied++;
+      }
+    } finally {
       this.#sliceChanges = null;
-      if (outcome.refusal) {
-        // The whole was found fit, so a slice should never be refused; should one be, what is in stays, as after a throw.
-        this.options.logger.warn("yjs.slice_refused", { room: this.options.room, slice: index, slices: slices.length, reason: outcome.refusal.message });
-        return outcome.refusal;
+      // What is in reaches the others however the slices ended: the live document, its clients and its store never disagree.
+      if (changes.length > 0) {
+        const whole = applied === slices.length && checked.sendWhole ? update : Y.mergeUpdates(changes);
+        this.#whenVisible(this.#slicesOwn ? sender : null, updateFrame(whole), true);
       }
     }
-    if (changes.length > 0) {
-      const whole = checked.sendWhole ? update : Y.mergeUpdates(changes);
-      this.#whenVisible(this.#slicesOwn ? sender : null, updateFrame(whole), true);
-    }
+    if (refusal) return refusal;
     const ms = Math.round(performance.now() - started);
     this.options.logger.debug("yjs.update_sliced", { room: this.options.room, bytes: update.byteLength, slices: slices.length, ms });
     return undefined;
@@ -640,6 +650,11 @@ export class DocumentSession {
     if (!this.#strict || !this.#log) return others ? this.#broadcast(frame, peer) : peer!.send(frame);
     const send = others ? () => this.#broadcast(frame, peer) : () => peer!.send(frame);
     void this.#log.whenDurable().then(send, ignore);
+  }
+
+  /** Resolves once no update is being applied in slices: what the document holds then is every update received whole. */
+  whenWhole(): Promise<void> {
+    return this.#slicing ? this.#idle() : SETTLED;
   }
 
   /**

@@ -155,6 +155,59 @@ describe("slices leave the room as the whole would", () => {
     expect(server.logs.filter((entry) => entry.event === "yjs.update_sliced").length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
+  it("a GET while an update is applied in slices answers with all of it, never a state no client had", async () => {
+    const server = await startServer({ main: DocumentParty }, { documentLimits: { structsPerTurn: 100 } });
+    const sender = connect(server.wsUrl("/parties/main/read-during"));
+    await sender.opened;
+    sender.send(encodeUpdate(manyStructs(20_000)));
+    const read = new Y.Doc();
+    const res = await fetch(`${server.url}/parties/main/read-during?format=update`);
+    Y.applyUpdate(read, new Uint8Array(await res.arrayBuffer()));
+    expect(read.getMap("m").size).toBe(20_000);
+    expect(server.logs.find((entry) => entry.event === "yjs.update_sliced")).toMatchObject({ slices: 200 });
+  });
+
+  it("a slice refused after others went in: what is in reaches the others too (the room, its clients and its store agree)", async () => {
+    const server = await startServer({ main: DocumentParty });
+    // Client 3 writes A B C in a list and 3 000 map entries; client 5 puts X between A and C though B lay between. The
+    // whole check leaves X to the copy check each slice makes; in its slice the walk refuses it (it names "C": it knew B).
+    const fill: RawStruct[] = [];
+    for (let i = 0; i < 3_000; i++)
+      fill.push({ kind: "item", origin: null, rightOrigin: null, parent: "m", parentSub: `k${i}`, content: new Y.ContentAny([i]) });
+    const list: RawStruct[] = [
+      { kind: "item", origin: null, rightOrigin: null, parent: "arr", parentSub: null, content: new Y.ContentAny(["A"]) },
+      { kind: "item", origin: { client: 3, clock: 0 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentAny(["B"]) },
+      { kind: "item", origin: { client: 3, clock: 1 }, rightOrigin: null, parent: null, parentSub: null, content: new Y.ContentAny(["C"]) },
+    ];
+    const forged: RawStruct = {
+      kind: "item",
+      origin: { client: 3, clock: 0 },
+      rightOrigin: { client: 3, clock: 2 },
+      parent: null,
+      parentSub: null,
+      content: new Y.ContentAny(["X"]),
+    };
+    const update = encodeStructs({
+      sections: [
+        { client: 5, clock: 0, structs: [forged] },
+        { client: 3, clock: 0, structs: [...list, ...fill] },
+      ],
+      deletes: [],
+    });
+    const observer = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "partial", observer));
+    const sender = connect(server.wsUrl("/parties/main/partial"));
+    await sender.opened;
+    sender.send(encodeUpdate(update));
+    expect((await sender.closed).code).toBe(CloseCode.InvalidMessage);
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, new Uint8Array(await (await fetch(`${server.url}/parties/main/partial?format=update`)).arrayBuffer()));
+    expect(stored.getMap("m").size).toBeGreaterThan(0); // the first slice is in
+    await until(observer, (doc) => doc.getMap("m").size === stored.getMap("m").size, "the observer to get what is in");
+    expect(observer.getArray("arr").toJSON()).toEqual(stored.getArray("arr").toJSON());
+    expect(server.logs.some((entry) => entry.event === "yjs.slice_refused")).toBe(true);
+  });
+
   it("a whole that is refused changes nothing, and nothing its sender sent after it is applied; others' frames meanwhile are", async () => {
     const server = await startServer({ main: DocumentParty }, { documentLimits: { structsPerTurn: 1_000 } });
     // 2 000 map entries, then a chain of nested maps deeper than allowed: only the whole check sees the depth.
