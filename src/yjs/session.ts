@@ -557,6 +557,7 @@ export class DocumentSession {
     }
     await nextTurn();
     const slices = cutIntoSlices(checked, this.#limits);
+    this.options.logger.debug("yjs.update_slicing", { room: this.options.room, bytes: update.byteLength, slices: slices.length });
     const changes: Uint8Array[] = [];
     this.#slicesOwn = true;
     let refusal: YjsError | undefined;

@@ -4,7 +4,7 @@
  *   startServer(parties, { storage?: "leveldb" | "memory", dir?, limits?, vars?, routes? }) → TestServer
  *     A server on 127.0.0.1:0 with LevelDB in a fresh temp folder (default) or memory. Quiet logs,
  *     collected in `logs` (every entry, debug included).
- *     TestServer: { server, url, wsUrl(path), dir, logs, stop(), restart(parties?), cleanup() }
+ *     TestServer: { server, url, wsUrl(path), dir, logs, logged(event), stop(), restart(parties?), cleanup() }
  *       stop()    closes the server (its storage too), keeps the folder;
  *       restart() stop() + a new server on the same folder (the "process restart" test);
  *       cleanup() stop() + removes the folder.
@@ -36,6 +36,8 @@ export interface TestServer {
   wsUrl(path: string): string;
   dir: string | undefined;
   logs: LogEntry[];
+  /** Resolves with the first log entry of `event` (one logged already, or the next). */
+  logged(event: string, ms?: number): Promise<LogEntry>;
   stop(): Promise<void>;
   restart(parties?: Record<string, PartyModule>): Promise<TestServer>;
   cleanup(): Promise<void>;
@@ -50,8 +52,22 @@ export async function startServer(parties: Record<string, PartyModule>, options:
   const dir = storage === "leveldb" ? (givenDir ?? (await mkdtemp(join(tmpdir(), "yparty-test-")))) : undefined;
   if (dir) folders.add(dir);
   const logs: LogEntry[] = [];
+  const watchers = new Set<(entry: LogEntry) => void>();
   const logger = createLogger({ level: "debug", write: () => {} });
-  logger.subscribe((entry) => logs.push(entry));
+  logger.subscribe((entry) => {
+    logs.push(entry);
+    for (const watch of watchers) watch(entry);
+  });
+  const logged = (event: string, ms = DEFAULT_WAIT_MS): Promise<LogEntry> => {
+    const seen = logs.find((entry) => entry.event === event);
+    if (seen) return Promise.resolve(seen);
+    let watch!: (entry: LogEntry) => void;
+    const next = new Promise<LogEntry>((resolve) => {
+      watch = (entry) => entry.event === event && resolve(entry);
+      watchers.add(watch);
+    });
+    return waitFor(next, `the log entry ${event}`, ms).finally(() => watchers.delete(watch));
+  };
   const server = createServer({ ...rest, parties, port: 0, host: "127.0.0.1", persist: dir ? { dir } : false, logger });
   await server.listen();
   let stopped: Promise<void> | undefined;
@@ -61,6 +77,7 @@ export async function startServer(parties: Record<string, PartyModule>, options:
     wsUrl: (path) => server.url.replace(/^http/, "ws") + path,
     dir,
     logs,
+    logged,
     stop: () => (stopped ??= server.close().finally(() => servers.delete(test))),
     restart: async (nextParties = parties) => {
       await test.stop();

@@ -160,6 +160,7 @@ describe("slices leave the room as the whole would", () => {
     const sender = connect(server.wsUrl("/parties/main/read-during"));
     await sender.opened;
     sender.send(encodeUpdate(manyStructs(20_000)));
+    await server.logged("yjs.update_slicing"); // checked whole and cut: the first slice goes in next
     const read = new Y.Doc();
     const res = await fetch(`${server.url}/parties/main/read-during?format=update`);
     Y.applyUpdate(read, new Uint8Array(await res.arrayBuffer()));
