@@ -39,6 +39,11 @@ export interface CompactorOptions {
    * that keep their history (gc off), so compaction keeps it too.
    */
   snapshot?: () => Uint8Array;
+  /**
+   * Whether the room is busy applying an update in slices (src/yjs/slicing.ts): no merge starts then, as a merge
+   * encodes the whole document in one turn, in the middle of work spread over turns so that no room waits long.
+   */
+  busy?: () => boolean;
 }
 
 export class Compactor {
@@ -62,7 +67,13 @@ export class Compactor {
   noteAppended(bytes: number, entries: number): void {
     this.#stats.updates += entries;
     this.#stats.bytes += bytes;
-    if (!this.#running && shouldCompactInBackground(this.options.policy, this.#stats, this.#appended)) void this.#compact();
+    this.recheck();
+  }
+
+  /** Starts a background merge if the policy asks for one and none runs (also once the room is no longer busy). */
+  recheck(): void {
+    if (this.#running || this.options.busy?.()) return;
+    if (shouldCompactInBackground(this.options.policy, this.#stats, this.#appended)) void this.#compact();
   }
 
   /** Waits for a running merge, then merges if the unload rule asks for it. Never rejects (failures are logged). */

@@ -265,7 +265,7 @@ export class DocumentSession {
     // merge would): encoding it is far cheaper than the store re-applying its whole log. Not with gc and
     // `load()`: what `load()` supplies is not stored, and the store's merge leaves it out.
     const snapshot = this.options.gc && this.options.load ? undefined : () => Y.encodeStateAsUpdate(this.#doc);
-    const compactor = new Compactor({ store, name, policy, logger, snapshot });
+    const compactor = new Compactor({ store, name, policy, logger, snapshot, busy: () => this.#slicing !== undefined });
     await compactor.start();
     if (!this.options.load) this.#size.loaded(compactor.stats.bytes);
     this.#compactor = compactor;
@@ -594,6 +594,7 @@ export class DocumentSession {
   /** The update applied in slices is in: new connections are greeted, and every frame held meanwhile is handled. */
   #resume(): void {
     this.#slicing = undefined;
+    this.#compactor?.recheck(); // a merge the slices' appends asked for was held back until now
     for (const peer of this.#ungreeted.splice(0)) {
       if (this.#slicing)
         this.#ungreeted.push(peer); // a held frame started another

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { MemoryDocStore } from "../../persistence/index.js";
 import { DocumentSession, type SessionOptions } from "../../src/yjs/session.js";
 import type { CompactionPolicy } from "../../src/yjs/compaction.js";
-import { SNAPSHOT_COMPACT_BYTES, SNAPSHOT_COMPACT_UPDATES } from "../../src/yjs/defaults.js";
+import { SNAPSHOT_COMPACT_BYTES, SNAPSHOT_COMPACT_UPDATES, YJS_LIMITS } from "../../src/yjs/defaults.js";
 import { ControlledStore } from "./support/controlled-store.js";
 import { FakeClient, deferred, endOfRead, isType, withTimeout } from "./support/fake-client.js";
 import { capturingLogger, clients, connect, openSession, sessions, stopAll } from "./support/sessions.js";
@@ -175,6 +175,24 @@ describe("persistence and compaction", () => {
     await session.whenDurable();
     await withTimeout(compacted, 5_000, "background compaction once 4 MB were appended");
     expect(store.compactions).toBe(1);
+  });
+
+  it("no merge starts while an update is applied in slices; one starts once it is in", async () => {
+    const store = new ControlledStore();
+    const session = await open(store, { mode: "snapshot" }, { gc: true, limits: { ...YJS_LIMITS, structsPerTurn: 1 } });
+    const a = connect(session, "a", true);
+    const mergesAtAppend: number[] = [];
+    const append = store.append.bind(store);
+    store.append = (name, update, options) => (mergesAtAppend.push(store.compactions), append(name, update, options));
+    const compacted = store.nextCompaction();
+    // Four values of 2 MB in one update: four slices, the log past SNAPSHOT_COMPACT_BYTES after the second.
+    a.doc.transact(() => {
+      for (const key of ["w", "x", "y", "z"]) a.doc.getMap("m").set(key, new Uint8Array(SNAPSHOT_COMPACT_BYTES / 2));
+    });
+    await withTimeout(compacted, 5_000, "the merge held back until the update was in");
+    expect(mergesAtAppend).toEqual([0, 0, 0, 0]); // not one while the slices went in
+    expect(store.compactions).toBe(1);
+    expect((session.doc.getMap("m").get("z") as Uint8Array).byteLength).toBe(SNAPSHOT_COMPACT_BYTES / 2);
   });
 
   it("history mode keeps the log until it passes maxUpdates, then merges it", async () => {
