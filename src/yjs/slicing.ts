@@ -48,7 +48,7 @@ export function nextTurn(): Promise<void> {
  * marks it finds redundant after every remote transaction, judged on the document as it is then: on half an update
  * it finds the closing mark of a bold range redundant whose opening mark is in a later slice, and the text ends up
  * bold. The clients still clean up: they get the update whole. `_needFormattingCleanup` is Yjs internal
- * (yjs/src/types/YText.js); test/yjs/sliced-updates.test.ts fails should it change.
+ * (yjs/src/types/YText.js); test/protocol/update-slices.test.ts fails should it change.
  */
 export function skipFormattingCleanup(transaction: Y.Transaction): void {
   (transaction as unknown as { _needFormattingCleanup: boolean })._needFormattingCleanup = false;
