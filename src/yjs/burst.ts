@@ -6,12 +6,11 @@
  * the outcome means (acks, refusals); this only applies and reports.
  */
 import * as Y from "yjs";
-import { readUpdateShape, type UpdateShape } from "../protocol/update-format.js";
+import { readUpdateShape, type UpdateShape, type UpdateStructs } from "../protocol/update-format.js";
 import { YDocumentView } from "./document-view.js";
 import { YjsError, asRefusal } from "./errors.js";
 import { putPendingBack, setPendingAside } from "./pending.js";
 import { refuseTrailingBytes, validateAgainst, validatePartsAgainst, validateUpdate, type UpdateLimits } from "./validate.js";
-import type { UpdateStructs } from "../protocol/update-format.js";
 
 export interface BurstOutcome {
   /** Updates applied, from the first: all of them unless one was refused or is too big for one turn. */
