@@ -32,6 +32,8 @@ export interface GameLimits {
   maxOpenVotesPerPlayer: number;
   /** `match.input`s one player may queue for one tick; more get `error` (a tick applies what is queued, no more). */
   maxInputsPerTick: number;
+  /** Bytes of a REST request's body (its calls take a few dozen); more: 413, read no further. */
+  maxRequestBytes: number;
 }
 
 export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
@@ -48,4 +50,5 @@ export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
   maxOpenVotes: 16,
   maxOpenVotesPerPlayer: 4,
   maxInputsPerTick: 32,
+  maxRequestBytes: 16 * 1024,
 });

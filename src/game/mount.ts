@@ -99,6 +99,6 @@ export function createGame(options: GameOptions): GameMount {
   return {
     parties,
     sockets: { [options.path ?? DEFAULT_GAME_PATH]: handler },
-    routes: [gameApi(options.apiPath ?? DEFAULT_API_PATH, verifyToken)],
+    routes: [gameApi(options.apiPath ?? DEFAULT_API_PATH, verifyToken, limits.maxRequestBytes)],
   };
 }

@@ -45,6 +45,7 @@ const CODE_OF_STATUS: Record<number, string> = {
   404: "ERR_NOT_FOUND",
   405: "ERR_METHOD_NOT_ALLOWED",
   409: "ERR_CONFLICT",
+  413: "ERR_BODY_TOO_BIG",
 };
 
 export class HttpError extends Error {

@@ -6,8 +6,10 @@
  *   GET  /api/friends                         → {friends: [{player_id, state, status?}]} (status of friends only)
  *   GET  /api/notifications                   → {notifications: [{id, type, subject, content, created_at, read}]}
  *   POST /api/notifications/{id}/read         → {id, read: true}; 404 for an unknown id
- * Errors are the runtime's `{"error": {"code", "message"}}` with 400, 401, 404, 405 or 409.
+ * Errors are the runtime's `{"error": {"code", "message"}}` with 400, 401, 404, 405, 409 or 413 (a body over
+ * `limits.maxRequestBytes`).
  */
+import { readAtMost } from "../runtime/http-bridge.js";
 import type { FetchLobby, RouteHandler, YpartyServer } from "../runtime/index.js";
 import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
 import { PLAYER_PARTY } from "./parties.js";
@@ -19,7 +21,7 @@ const ENDPOINTS: Array<{ pattern: RegExp; methods: string[] }> = [
   { pattern: /^\/notifications\/[^/]+\/read$/, methods: ["POST"] },
 ];
 
-export function gameApi(apiPath: string, verifyToken: TokenVerifier): RouteHandler {
+export function gameApi(apiPath: string, verifyToken: TokenVerifier, maxRequestBytes: number): RouteHandler {
   return async (request: Request, server: YpartyServer, lobby: FetchLobby) => {
     const { pathname } = new URL(request.url);
     if (!pathname.startsWith(`${apiPath}/`)) return undefined;
@@ -40,7 +42,15 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier): RouteHandl
     } catch (error) {
       return (error as HttpError).toResponse();
     }
-    const body = request.method === "POST" ? await request.text() : undefined;
+    let body: string | undefined;
+    if (request.method === "POST") {
+      // Counted as it comes in (a chunked body has no Content-Length): a client cannot make the server hold more.
+      const tooBig = new HttpError(413, `The body is over ${maxRequestBytes} bytes`);
+      if (Number(request.headers.get("content-length") ?? 0) > maxRequestBytes) return tooBig.toResponse();
+      const { bytes, over } = await readAtMost(request.body, maxRequestBytes);
+      if (over) return tooBig.toResponse();
+      body = bytes.toString("utf8");
+    }
     return lobby.parties[PLAYER_PARTY]!.get(verified.player).fetch(rest, { method: request.method, ...(body === undefined ? {} : { body }) });
   };
 }

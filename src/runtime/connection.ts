@@ -93,6 +93,8 @@ export class RoomConnection implements BufferHolder {
   #largestFrame: LargestFrame | undefined;
   /** Made for the first binary message over `FRAGMENT_BYTES`. */
   #paced: PacedSender | undefined;
+  /** Holders that stopped reading its socket (the room's inbox, a party holding frames): it reads again once none do. */
+  #readPauses = 0;
 
   constructor(
     readonly id: string,
@@ -166,6 +168,19 @@ export class RoomConnection implements BufferHolder {
   get unsentBeyondLargestFrame(): number {
     const buffered = this.bufferedAmount;
     return buffered - (this.#largestFrame?.unsent(buffered) ?? 0);
+  }
+
+  /**
+   * @internal Stops reading its socket until as many `resumeReading` calls: its client's frames wait in TCP (which
+   * pushes back on the client) instead of in memory. Counted, so that one holder's resume does not undo another's pause.
+   */
+  pauseReading(): void {
+    if (this.#readPauses++ === 0) this.ws.pause();
+  }
+  /** @internal Ends one `pauseReading`. */
+  resumeReading(): void {
+    if (this.#readPauses === 0) return;
+    if (--this.#readPauses === 0) this.ws.resume();
   }
 
   onceClosed(listener: () => void): void {

@@ -29,6 +29,8 @@ export function binaryFrame(data: Buffer): ArrayBuffer {
 
 export class Inbox {
   readonly #queued = new Map<RoomConnection, Frame[]>();
+  /** Connections whose socket it stopped reading (one of their frames waits): read again once their queue is gone. */
+  readonly #paused = new Set<RoomConnection>();
 
   constructor(
     private readonly gate: InputGate,
@@ -65,6 +67,7 @@ export class Inbox {
 
   /** Forgets a connection's frames (the server closed it, or it never got in). */
   drop(connection: RoomConnection): void {
+    this.#resume(connection); // it reads the client's answer to its close
     if (this.#queued.delete(connection)) this.drained(connection);
   }
 
@@ -77,7 +80,10 @@ export class Inbox {
       this.#queued.set(connection, [frame]);
       void this.#drain(connection);
     }
-    if (!connection.ws.isPaused) connection.ws.pause();
+    if (!this.#paused.has(connection)) {
+      this.#paused.add(connection);
+      connection.pauseReading();
+    }
   }
 
   async #drain(connection: RoomConnection): Promise<void> {
@@ -95,8 +101,12 @@ export class Inbox {
   /** Its queue is gone: its socket reads again, and the room hears of it. */
   #done(connection: RoomConnection): void {
     if (!this.#queued.delete(connection)) return;
-    if (connection.ws.isPaused) connection.ws.resume();
+    this.#resume(connection);
     this.drained(connection);
+  }
+
+  #resume(connection: RoomConnection): void {
+    if (this.#paused.delete(connection)) connection.resumeReading();
   }
 }
 

@@ -11,6 +11,9 @@ export interface SessionConnection {
   close(code?: number, reason?: string): void;
   /** Bytes queued but not yet written to the network, where the connection knows it (a socket does). */
   readonly bufferedAmount?: number;
+  /** Stops reading the client's frames (TCP pushes back) until `resumeReading`, where the connection can (a room's can). */
+  pauseReading?(): void;
+  resumeReading?(): void;
 }
 
 export interface AttachOptions {
@@ -35,11 +38,12 @@ const TOLD_READ_ONLY = 4;
 const CLOSED = 8;
 const REFUSED = 16;
 const ANSWERED_AHEAD = 32;
+const READING_PAUSED = 64;
 
 export class Peer {
   #chunks: ChunkedFrameReader | undefined;
-  /** Frames received while the room was still loading, replayed in order once it is ready. */
-  backlog: Array<Uint8Array | string> | undefined;
+  /** Frames held while the room loads or applies an update in slices (`hold`), replayed in order after (`takeBacklog`). */
+  #backlog: Array<Uint8Array | string> | undefined;
   /** Sync step 2 / update messages received on this connection. */
   received = 0;
   #acked = 0;
@@ -50,6 +54,11 @@ export class Peer {
     options: AttachOptions,
   ) {
     this.#flags = (options.ack === true ? WANTS_ACKS : 0) | (options.readOnly === true ? READ_ONLY : 0);
+  }
+
+  /** What it holds (see `hold`); the room may take frames from its front. */
+  get backlog(): Array<Uint8Array | string> | undefined {
+    return this.#backlog;
   }
 
   get wantsAcks(): boolean {
@@ -90,6 +99,45 @@ export class Peer {
     return ahead;
   }
 
+  /**
+   * Keeps a frame for later and stops reading the connection meanwhile: its client's next frames wait in TCP, not in
+   * the server's memory. False (not kept) past `maxFrames` (frames read before the pause took effect: the rest of a
+   * socket read).
+   */
+  hold(frame: Uint8Array | string, maxFrames: number): boolean {
+    const backlog = (this.#backlog ??= []);
+    if (backlog.length >= maxFrames) return false;
+    backlog.push(frame);
+    this.#pauseReading();
+    return true;
+  }
+
+  /** Keeps frames it sent (the rest of a burst) for later, before what it holds already; see `hold`. */
+  putBack(frames: ReadonlyArray<Uint8Array | string>): void {
+    this.#backlog = [...frames, ...(this.#backlog ?? [])];
+    this.#pauseReading();
+  }
+
+  /** What it held, in order (none: undefined); the connection reads again. */
+  takeBacklog(): Array<Uint8Array | string> | undefined {
+    const frames = this.#backlog;
+    this.#backlog = undefined;
+    this.#resumeReading();
+    return frames;
+  }
+
+  #pauseReading(): void {
+    if ((this.#flags & READING_PAUSED) !== 0) return;
+    this.#flags |= READING_PAUSED;
+    this.conn.pauseReading?.();
+  }
+
+  #resumeReading(): void {
+    if ((this.#flags & READING_PAUSED) === 0) return;
+    this.#flags &= ~READING_PAUSED;
+    this.conn.resumeReading?.();
+  }
+
   /** Its y-partykit chunked-frame reader, made when the first batch marker arrives (batches reassemble to at most `maxBatchBytes`). */
   chunks(maxBatchBytes: number): ChunkedFrameReader {
     return (this.#chunks ??= new ChunkedFrameReader(maxBatchBytes));
@@ -117,6 +165,7 @@ export class Peer {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.#resumeReading(); // it reads the client's answer to the close
     try {
       this.conn.close(code, reason);
     } catch {

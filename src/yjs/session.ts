@@ -244,9 +244,7 @@ export class DocumentSession {
    * (its presence is not: it has left). What a client sent before closing is never lost.
    */
   #applyWhatItSent(peer: Peer): void {
-    const frames = peer.backlog ?? [];
-    peer.backlog = undefined;
-    for (const frame of frames) {
+    for (const frame of peer.takeBacklog() ?? []) {
       if (peer.refused) break;
       if (isDocumentChange(frame)) this.#handle(peer, frame); // held again should the room start applying slices
     }
@@ -357,9 +355,7 @@ export class DocumentSession {
       this.#whenVisible(peer, this.#answers.step2(EMPTY_STATE_VECTOR));
     }
     if (this.#awareness.hasStates) peer.send(this.#awareness.statesFrame());
-    const backlog = peer.backlog;
-    peer.backlog = undefined;
-    if (backlog) for (const frame of backlog) if (!peer.closed) this.#handle(peer, frame);
+    for (const frame of peer.takeBacklog() ?? []) if (!peer.closed) this.#handle(peer, frame);
   }
 
   /** Whether the document is empty or known to be small enough to go whole with a greeting (never measures it). */
@@ -391,14 +387,15 @@ export class DocumentSession {
     this.#hold(peer, frame);
   }
 
-  /** Keeps a frame for later: the room is loading, or applying an update in slices. Past the cap, 1013. */
+  /**
+   * Keeps a frame for later: the room is loading, or applying an update in slices. The connection is not read
+   * meanwhile (TCP pushes back on its client), so what waits in memory is at most the rest of one socket read;
+   * past the cap on that (a client the pause does not reach), 1013.
+   */
   #hold(peer: Peer, frame: Uint8Array | string): void {
-    const backlog = (peer.backlog ??= []);
-    if (backlog.length >= this.#yjsLimits.maxBacklogFrames) {
-      peer.close(CloseCode.TryAgainLater, this.#slicing ? "too many frames while the room applies a large update" : "too many frames while the room loads");
-      return void this.detach(peer.conn);
-    }
-    backlog.push(frame);
+    if (peer.hold(frame, this.#yjsLimits.maxBacklogFrames)) return;
+    peer.close(CloseCode.TryAgainLater, this.#slicing ? "too many frames while the room applies a large update" : "too many frames while the room loads");
+    this.detach(peer.conn);
   }
 
   /** Holds `frame` when the room is applying an update in slices (it may have just started to): true when held. */
@@ -526,7 +523,7 @@ export class DocumentSession {
   #sliceBurst(peer: Peer, updates: readonly Uint8Array[], index: number, count: number): void {
     const rest = updates.slice(index + 1);
     peer.received -= rest.length;
-    if (rest.length > 0) peer.backlog = [...rest.map(updateFrame), ...(peer.backlog ?? [])];
+    if (rest.length > 0) peer.putBack(rest.map(updateFrame));
     void this.#applyInSlices(peer, peer, updates[index]!, (refusal) => {
       if (refusal) this.#refuse(peer, refusal);
       else this.#acknowledge(peer, count);
@@ -601,9 +598,7 @@ export class DocumentSession {
       else if (!peer.closed) this.#greet(peer);
     }
     for (const peer of [...this.#peers.values()]) {
-      const frames = peer.backlog;
-      peer.backlog = undefined;
-      for (const frame of frames ?? []) if (!peer.closed) this.#handle(peer, frame); // held again should slicing restart
+      for (const frame of peer.takeBacklog() ?? []) if (!peer.closed) this.#handle(peer, frame); // held again should slicing restart
     }
     for (const peer of this.#leftWhileLoading.splice(0)) this.#applyWhatItSent(peer);
   }

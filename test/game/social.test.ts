@@ -177,4 +177,24 @@ describe("friends, presence and notifications", () => {
     // The parties behind it are not reachable at their own URLs.
     expect((await fetch(`${server.url}/parties/game-player/ada/friends`)).status).toBe(404);
   });
+
+  it("a REST body over maxRequestBytes is answered 413 as it comes in, a chunked one without end too, and the API goes on", async () => {
+    const server = await startGame({ matches: { plain }, limits: { maxRequestBytes: 1024 } });
+    const declared = await api(server, "/api/friends", "ada", { method: "POST", body: JSON.stringify({ player_id: "bob", pad: "x".repeat(2000) }) });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toEqual({ error: { code: "ERR_BODY_TOO_BIG", message: "The body is over 1024 bytes" } });
+    // No Content-Length and no end: before, the server read it for as long as the client sent (the request never ended).
+    const endless = new ReadableStream<Uint8Array>({ pull: (controller) => controller.enqueue(new Uint8Array(4096).fill(32)) });
+    const abort = new AbortController();
+    const chunked = await fetch(`${server.url}/api/friends`, {
+      method: "POST",
+      body: endless,
+      headers: { authorization: "Bearer dev:ada", "content-type": "application/json" },
+      signal: abort.signal,
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    abort.abort();
+    expect(await befriend(server, "ada", "bob")).toEqual({ player_id: "bob", state: "invite_sent" });
+  });
 });

@@ -13,6 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import { waitFor } from "../helpers/server.js";
 
@@ -23,7 +27,13 @@ const CONCURRENCY = 40;
 
 interface Memory {
   rss: number;
+  /** The most RSS the server process ever had. */
+  maxRss: number;
+  /** Memory usage as the last update applied in slices was all in (before the frames held meanwhile were handled). */
+  whenSliced?: { rss: number; arrayBuffers: number };
   heapUsed: number;
+  /** Bytes of ArrayBuffers (frames held are). */
+  arrayBuffers: number;
   rooms: number;
 }
 
@@ -37,11 +47,18 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function startChild(limits: Record<string, number>): Promise<{ base: string; memory(when?: "idle"): Promise<Memory> }> {
+async function startChild(
+  limits: Record<string, number>,
+  documentLimits: Record<string, number> = {},
+): Promise<{ base: string; memory(when?: "idle" | "slicing&nogc"): Promise<Memory> }> {
   dir = await mkdtemp(join(tmpdir(), "yparty-memory-"));
-  child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  child = spawn(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits), JSON.stringify(documentLimits)],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const line = await waitFor(
     new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)),
     "the server to listen",
@@ -102,4 +119,60 @@ describe("memory ceilings", () => {
     expect(idle.heapUsed - before.heapUsed).toBeLessThan(1.5 * MiB);
     expect(idle.rss - before.rss).toBeLessThan(64 * MiB);
   }, 60_000);
+
+  it("frames a client sends while its room applies a large update wait in TCP, not in the server's memory, and all of them are applied after", async () => {
+    // Slices of 4 structs: the 100 000-entry update below takes 25 000 turns (2–3 s), time for the writer's frames.
+    const { base, memory } = await startChild({}, { structsPerTurn: 4 });
+    const room = `${base.replace("http", "ws")}/parties/main/held`;
+    const writer = new WebSocket(`${room}?yparty_ack=1`);
+    let acked = 0;
+    writer.on("message", (data: Buffer) => {
+      const decoder = decoding.createDecoder(new Uint8Array(data));
+      if (decoding.readVarUint(decoder) === 100) acked = decoding.readVarUint(decoder); // yparty's durable ack
+    });
+    await waitFor(new Promise((resolve) => writer.once("open", resolve)), "the writer's socket to open", 10_000);
+
+    const big = new Y.Doc();
+    big.transact(() => {
+      for (let i = 0; i < 100_000; i++) big.getMap("m").set(`k${i}`, i);
+    });
+    const posted = fetch(`${base}/parties/main/held`, {
+      method: "POST",
+      body: Y.encodeStateAsUpdate(big) as Uint8Array<ArrayBuffer>,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
+    const before = await waitFor(memory("slicing&nogc"), "the room to start applying the update in slices", 20_000);
+
+    // The same 8 MB paste sent 40 times, each frame once the last was written: 320 MB held before.
+    const paste = new Y.Doc();
+    paste.getText("t").insert(0, "x".repeat(8 * MiB));
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, 0); // sync message
+    syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(paste));
+    const frame = encoding.toUint8Array(encoder);
+    const sent = (async () => {
+      for (let i = 0; i < 40; i++) await new Promise<void>((resolve, reject) => writer.send(frame, (error) => (error ? reject(error) : resolve())));
+    })();
+
+    expect((await waitFor(posted, "the large update to be applied", 60_000)).status).toBe(200);
+    await waitFor(sent, "the writer's frames to be written", 60_000);
+    await waitFor(
+      new Promise<void>((resolve) => {
+        const check = () => (acked >= 40 ? resolve() : writer.once("message", check));
+        check();
+      }),
+      "the writer's 40 updates to be acknowledged",
+      60_000,
+    );
+    writer.close();
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, new Uint8Array(await (await fetch(`${base}/parties/main/held?format=update`)).arrayBuffer()));
+    expect(doc.getMap("m").size).toBe(100_000);
+    expect(doc.getText("t").length).toBe(8 * MiB);
+    const after = await memory();
+    // Before: every frame was read and held while the room sliced (peak +330 MB over the slicing's start here).
+    // Before: every frame was read and held while the room sliced, 320 MB of them (+330 MB of RSS here).
+    expect(after.whenSliced!.arrayBuffers - before.arrayBuffers).toBeLessThan(40 * MiB);
+    expect(after.whenSliced!.rss - before.rss).toBeLessThan(160 * MiB);
+  }, 120_000);
 });

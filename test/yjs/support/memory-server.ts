@@ -1,9 +1,12 @@
 /**
  * A yparty server with DocumentParty in its own process, for memory ceilings:
- *   node --expose-gc --import tsx test/yjs/support/memory-server.ts <leveldb dir> [limits as JSON]
+ *   node --expose-gc --import tsx test/yjs/support/memory-server.ts <leveldb dir> [limits as JSON] [document limits as JSON]
  * Prints one JSON line `{ "port": n }` once it listens. `GET /__memory` collects garbage and answers
- * `{ rss, heapUsed, external, arrayBuffers, rooms }` (bytes; `rooms` = live rooms); `GET /__memory?idle` answers
- * once no room is live any more (each unload is logged as `room.stopped`).
+ * `{ rss, maxRss, heapUsed, external, arrayBuffers, rooms }` (bytes; `maxRss`: the most RSS the process ever had;
+ * `rooms` = live rooms); `GET /__memory?idle` answers once no room is live any more (each unload is logged as
+ * `room.stopped`), `?slicing` once a room has started to apply an update in slices (`yjs.update_slicing`, now or
+ * before); `?nogc` skips the collection. `whenSliced`: the process's memory usage as the last update applied in
+ * slices was all in, before the frames held meanwhile were handled.
  */
 import { createLogger, createServer } from "../../../src/runtime/index.js";
 import { DocumentParty } from "../../../src/yjs/index.js";
@@ -11,11 +14,24 @@ import { DocumentParty } from "../../../src/yjs/index.js";
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: memory-server.ts <dir> [limits JSON]");
 const limits = process.argv[3] ? (JSON.parse(process.argv[3]) as Record<string, number>) : {};
+const documentLimits = process.argv[4] ? (JSON.parse(process.argv[4]) as Record<string, number>) : {};
 const collect = (globalThis as { gc?: () => void }).gc;
 if (!collect) throw new Error("run with --expose-gc");
 
 // Quiet, but at debug level so that `room.stopped` reaches the subscriber below.
 const logger = createLogger({ level: "debug", write: () => {} });
+let slicing = false;
+/** `process.memoryUsage()` as the last update applied in slices was all in (before the frames held meanwhile are handled). */
+let whenSliced: NodeJS.MemoryUsage | undefined;
+logger.subscribe((entry) => {
+  if (entry.event === "yjs.update_slicing") slicing = true;
+  if (entry.event === "yjs.update_sliced") whenSliced = process.memoryUsage();
+});
+const whenSlicing = () =>
+  new Promise<void>((resolve) => {
+    if (slicing) return resolve();
+    const stop = logger.subscribe((entry) => entry.event === "yjs.update_slicing" && (stop(), resolve()));
+  });
 const noLiveRoom = () =>
   new Promise<void>((resolve) => {
     const check = () => server.rooms().length === 0 && (stop(), resolve());
@@ -30,13 +46,17 @@ const server = createServer({
   persist: { dir },
   logger,
   limits,
+  documentLimits,
   routes: [
     async (req) => {
       if (new URL(req.url).pathname !== "/__memory") return undefined;
-      if (new URL(req.url).searchParams.has("idle")) await noLiveRoom();
-      if (!new URL(req.url).searchParams.has("nogc")) collect();
+      const query = new URL(req.url).searchParams;
+      if (query.has("idle")) await noLiveRoom();
+      if (query.has("slicing")) await whenSlicing();
+      if (!query.has("nogc")) collect();
       const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-      return Response.json({ rss, heapUsed, external, arrayBuffers, rooms: server.rooms().length });
+      const maxRss = process.resourceUsage().maxRSS * 1024;
+      return Response.json({ rss, maxRss, heapUsed, external, arrayBuffers, rooms: server.rooms().length, whenSliced });
     },
   ],
 });
