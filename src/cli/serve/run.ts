@@ -1,3 +1,4 @@
+import { createServer as createNetServer } from "node:net";
 import { createLogger, createServer, type AssetHandler, type LogLevel, type Logger, type YpartyServer } from "../../runtime/index.js";
 import { updateToJson } from "../admin/export.js";
 import { adminHandler } from "../admin/handler.js";
@@ -47,6 +48,21 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
   return error;
 }
 
+/**
+ * `--port 0`: a free port, found before the bundles are built, because they carry it (`PARTYKIT_HOST`) and the server
+ * listens only after them. It stays bound until `release()`, right before the server listens on it (PartyKit's dev
+ * picks its port before building too, with get-port).
+ */
+async function reservePort(host: string): Promise<{ port: number; release: () => Promise<void> }> {
+  const holder = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    holder.once("error", reject);
+    holder.listen(0, host, () => resolve());
+  });
+  const { port } = holder.address() as { port: number };
+  return { port, release: () => new Promise<void>((resolve) => (holder.listening ? holder.close(() => resolve()) : resolve())) };
+}
+
 /** The `serve` folder (never the data folder in it): served for paths nothing else answers, and to `lobby.assets.fetch(path)`. */
 function assetsFor(project: ProjectConfig): { assets?: AssetHandler } {
   if (!project.serve) return {};
@@ -62,7 +78,10 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   for (const [key, value] of Object.entries(project.dotenv)) process.env[key] ??= value;
   // What only some projects need (a build command, a client bundle, `dev`'s watcher) is loaded only for them.
   if (project.build) await (await import("./build-command.js")).runBuildCommand(project.build.command, project.build.cwd);
-  const define = { PARTYKIT_HOST: JSON.stringify(`${project.host}:${project.port}`), ...project.define };
+  const reserved = project.port === 0 ? await reservePort(project.host).catch((error: unknown) => Promise.reject(startupError(error, project))) : undefined;
+  if (reserved) cleanups.push(reserved.release);
+  const port = reserved?.port ?? project.port;
+  const define = { PARTYKIT_HOST: JSON.stringify(`${project.host}:${port}`), ...project.define };
   const source: PartySource = await createPartySource(project, define, color);
   cleanups.push(() => source.dispose());
   const first = await source.rebuild();
@@ -83,7 +102,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   try {
     server = createServer({
       parties: first.parties,
-      port: project.port,
+      port,
       host: project.host,
       // A cluster node writes only the rooms it claimed, its advertise address in their rows (docs/persistence.md).
       ...(project.store
@@ -102,6 +121,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       limits: project.limits,
       ...(cluster ? { placement: cluster.placement } : {}),
     });
+    await reserved?.release();
     await server.listen();
   } catch (error) {
     throw startupError(error, project);
