@@ -127,6 +127,8 @@ describe("PartyKit projects, unchanged under yparty dev", () => {
 
   it("basic example: rooms, static assets, onFetch through lobby.assets, onSocket, the client's address and binary messages", async () => {
     const { url } = await dev("basic");
+    // PARTYKIT_HOST names where the server listens, the port it got too (was 127.0.0.1:0 under --port 0).
+    expect(await (await fetch(`${url}/host`)).text()).toBe(new URL(url).host);
     const index = await fetch(`${url}/`);
     expect(await index.text()).toContain("The basic example");
     const another = await fetch(`${url}/another`);

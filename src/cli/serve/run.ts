@@ -63,6 +63,12 @@ async function reservePort(host: string): Promise<{ port: number; release: () =>
   return { port, release: () => new Promise<void>((resolve) => (holder.listening ? holder.close(() => resolve()) : resolve())) };
 }
 
+/** Where a client on this machine reaches a server bound to `host`: not a wildcard address, which browsers refuse. */
+function reachableHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "[::]") return "127.0.0.1";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
 /** The `serve` folder (never the data folder in it): served for paths nothing else answers, and to `lobby.assets.fetch(path)`. */
 function assetsFor(project: ProjectConfig): { assets?: AssetHandler } {
   if (!project.serve) return {};
@@ -81,7 +87,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   const reserved = project.port === 0 ? await reservePort(project.host).catch((error: unknown) => Promise.reject(startupError(error, project))) : undefined;
   if (reserved) cleanups.push(reserved.release);
   const port = reserved?.port ?? project.port;
-  const define = { PARTYKIT_HOST: JSON.stringify(`${project.host}:${port}`), ...project.define };
+  const define = { PARTYKIT_HOST: JSON.stringify(`${reachableHost(project.host)}:${port}`), ...project.define };
   const source: PartySource = await createPartySource(project, define, color);
   cleanups.push(() => source.dispose());
   const first = await source.rebuild();

@@ -16,6 +16,7 @@ export default class Server implements Party.Server {
   static async onFetch(req: Party.Request, lobby: Party.FetchLobby) {
     const url = new URL(req.url);
     if (url.pathname === "/another") return lobby.assets.fetch("/another.html");
+    if (url.pathname === "/host") return new Response(PARTYKIT_HOST); // defined by PartyKit's dev: where the server listens
     return new Response(`onFetch: ${url.pathname}`, { status: 404 });
   }
 
