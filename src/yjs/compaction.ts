@@ -40,8 +40,9 @@ export interface CompactorOptions {
    */
   snapshot?: () => Uint8Array;
   /**
-   * Whether the room is busy applying an update in slices (src/yjs/slicing.ts): no merge starts then, as a merge
-   * encodes the whole document in one turn, in the middle of work spread over turns so that no room waits long.
+   * Whether the room is busy applying an update in slices (src/yjs/slicing.ts): no merge starts then. A merge from
+   * the live document would store the update in part (it is stored whole once it is in: never a part across a crash),
+   * and it encodes the whole document in one turn, in the middle of work spread over turns so that no room waits long.
    */
   busy?: () => boolean;
 }

@@ -576,11 +576,14 @@ export class DocumentSession {
       }
     } finally {
       this.#sliceChanges = null;
-      // What is in reaches the others however the slices ended: the live document, its clients and its store never disagree.
+      // What is in is stored as one entry, and reaches the others, however the slices ended: the live document, its
+      // clients and its store never disagree, and a crash meanwhile leaves none of it (its sender, not acked, sends it again).
       if (changes.length > 0) {
         const whole = applied === slices.length && checked.sendWhole ? update : Y.mergeUpdates(changes);
+        this.#log?.append(whole);
         this.#whenVisible(this.#slicesOwn ? sender : null, updateFrame(whole), true);
       }
+      this.#persistPending();
     }
     if (refusal) return refusal;
     const ms = Math.round(performance.now() - started);
@@ -674,9 +677,11 @@ export class DocumentSession {
   };
 
   #changed(update: Uint8Array, frame: Uint8Array, transaction: Y.Transaction): void {
-    this.#log?.append(update);
-    if (this.#sliceChanges === null) this.#whenVisible(transaction === this.#ownTransaction ? this.#applying : null, frame, true);
-    else {
+    if (this.#sliceChanges === null) {
+      this.#log?.append(update);
+      this.#whenVisible(transaction === this.#ownTransaction ? this.#applying : null, frame, true);
+    } else {
+      // A slice's change is stored with the others once they are all in (see #slices): never a part across a crash.
       this.#sliceChanges.push(update);
       if (transaction !== this.#ownTransaction) this.#slicesOwn = false;
     }
@@ -722,6 +727,7 @@ export class DocumentSession {
   #storedPending: { structs: Uint8Array | null; ds: Uint8Array | null } = { structs: null, ds: null };
   #persistPending(): void {
     settlePending(this.#doc);
+    if (this.#sliceChanges !== null) return; // stored with the slices, once they are all in
     const { pendingStructs, pendingDs } = this.#doc.store;
     const structs = pendingStructs?.update ?? null;
     const stored = this.#storedPending;

@@ -107,4 +107,49 @@ describe("persistence across restarts", () => {
     // Every acknowledged token is there, in order (later, unacknowledged ones may be too).
     expect(tokens.slice(0, ackedAtKill)).toEqual(Array.from({ length: ackedAtKill }, (_, i) => i + 1));
   }, 60_000);
+
+  it("SIGKILL while an update is applied in slices: none of it is stored, not a part, and sent again it is taken whole", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "yparty-kill-slicing-"));
+    folders.add(dir);
+    // Slices of 4 structs: the 100 000-entry update takes 25 000 turns, and the kill comes after the first ones.
+    const startChild = () => startChildServer(dir, children, { structsPerTurn: 4 });
+    const post = (url: string, room: string, update: Uint8Array) =>
+      fetch(`${url}/parties/main/${room}`, {
+        method: "POST",
+        body: update as Uint8Array<ArrayBuffer>,
+        headers: { "Content-Type": "application/octet-stream" },
+      });
+    const big = new Y.Doc();
+    const small = new Y.Doc();
+    docs.push(big, small);
+    big.transact(() => {
+      for (let i = 0; i < 100_000; i++) big.getMap("m").set(`k${i}`, i);
+    });
+    small.getText("t").insert(0, "another room");
+    const paste = Y.encodeStateAsUpdate(big);
+
+    const { child, url, nextSlicing } = await startChild();
+    const slicing = nextSlicing();
+    const cut = post(url, "sliced", paste).catch(() => undefined); // killed before its answer
+    await withTimeout(slicing, 20_000, "the room to start applying the update in slices");
+    // Another room's write is stored (answered) between two slices: before, its commit took the slices so far too.
+    expect((await post(url, "other", Y.encodeStateAsUpdate(small))).status).toBe(200);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    expect(await cut).toBeUndefined();
+
+    const { url: url2 } = await startChild();
+    const read = async (room: string) => {
+      const doc = new Y.Doc();
+      docs.push(doc);
+      const res = await fetch(`${url2}/parties/main/${room}?format=update`);
+      if (res.status === 200) Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()));
+      return doc;
+    };
+    expect((await read("other")).getText("t").toString()).toBe("another room");
+    // Before: the slices stored before the kill (a part of the update nobody was sent or acknowledged).
+    expect((await read("sliced")).getMap("m").size).toBe(0);
+    expect((await post(url2, "sliced", paste)).status).toBe(200);
+    expect((await read("sliced")).getMap("m").size).toBe(100_000);
+  }, 60_000);
 });
