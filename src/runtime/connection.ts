@@ -259,6 +259,11 @@ export class RoomConnection implements BufferHolder {
   close(code?: number, reason?: string): void {
     this.closedByServer = true;
     if (this.ws.readyState >= READY_STATE.CLOSING) return;
+    // Whoever stopped reading it: it reads the client's answer to the close (what else comes is dropped).
+    if (this.#readPauses > 0) {
+      this.#readPauses = 0;
+      this.ws.resume();
+    }
     releaseFirstWrite(); // the close frame goes after the upgrade's answer
     this.ws.close(code, reason);
   }

@@ -242,4 +242,31 @@ describe("slices leave the room as the whole would", () => {
     await until(reader, (doc) => doc.getText("t").toString() === "from another client", "the other client's text");
     expect(reader.getMap("m").size).toBe(0);
   });
+
+  it(
+    "a connection whose frames are held while the room slices is not read meanwhile, yet closed by the server it closes at once",
+    async () => {
+      // Slices of 2 structs: 100 000 entries take 50 000 turns, seconds in which the client's frames wait.
+      const server = await startServer({ main: DocumentParty }, { documentLimits: { structsPerTurn: 2 } });
+      const first = connect(server.wsUrl("/parties/main/held?_pk=tab"));
+      await first.opened;
+      const posted = post(server, manyStructs(100_000), "held");
+      await server.logged("yjs.update_slicing", WAIT_MS);
+      const typed = new Y.Doc();
+      typed.getText("t").insert(0, "typed while the room slices");
+      first.send(encodeUpdate(Y.encodeStateAsUpdate(typed))); // held: its socket is paused until the update is in
+      // The same tab reconnects (partysocket keeps its id): the runtime closes the first connection, 4009. Before, its
+      // close waited for the paused socket to be read again, at the end of the slicing.
+      const second = connect(server.wsUrl("/parties/main/held?_pk=tab"));
+      await second.opened;
+      expect((await first.closed).code).toBe(CloseCode.Replaced);
+      expect(server.logs.some((entry) => entry.event === "yjs.update_sliced")).toBe(false);
+      expect((await posted).status).toBe(200);
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, new Uint8Array(await (await fetch(`${server.url}/parties/main/held?format=update`)).arrayBuffer()));
+      expect(doc.getMap("m").size).toBe(100_000);
+      expect(doc.getText("t").toString()).toBe("typed while the room slices"); // what it sent before it was replaced
+    },
+    WAIT_MS,
+  );
 });
