@@ -50,7 +50,7 @@ export class YServer implements Party.Server {
   static gc: boolean | undefined = undefined;
   /** Awareness client ids one connection may own; entries for more are dropped. */
   static maxAwarenessIdsPerConnection: number = MAX_AWARENESS_IDS_PER_CONNECTION;
-  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 100 000); more: 1009 / 413. */
+  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 1 000 000; bigger than `structsPerTurn`: applied in slices); more: 1009 / 413. */
   static maxUpdateStructs: number | undefined = undefined;
   /**
    * yparty: when a change reaches the other connections: `"strict"` only once it is stored (with `persist`),
