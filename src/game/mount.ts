@@ -23,7 +23,7 @@ import type { ModeDefinition } from "./modes.js";
 import { acceptGameSocket } from "./connect.js";
 import { gameApi } from "./rest.js";
 import { ChatRate } from "./chat-rate.js";
-import type { GameContext, GameSession } from "./session.js";
+import type { ChannelGate, GameContext, GameSession } from "./session.js";
 
 export { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "./limits.js";
 
@@ -37,6 +37,12 @@ export interface GameOptions {
    * verifier type (its context's `projectId` is "": seed 002 has none). Default `devTokenVerifier` (development only).
    */
   verifyToken?: TokenVerifier;
+  /**
+   * Who may join a chat channel (seed 002's channels are open: default, anyone): true to let `player` in, false (or a
+   * throw, which is logged) to answer its `chat.join` with `error`. May return a promise (a membership lookup): the
+   * join waits for it. Channel ids are the app's to shape, e.g. `dm:ada:bob` or `group:42`.
+   */
+  canJoinChannel?: ChannelGate;
   /** The socket's path, default `/ws`. */
   path?: string;
   /** The REST API's prefix, default `/api`. */
@@ -92,7 +98,9 @@ export function createGame(options: GameOptions): GameMount {
     let context = contexts.get(host);
     if (!context) {
       const chatRate = new ChatRate(limits.chatMessagesPerWindow, limits.chatRateWindowMs);
-      contexts.set(host, (context = { host, matches, modes, limits, logger: host.logger, sessions: new Map<string, GameSession>(), chatRate }));
+      const sessions = new Map<string, GameSession>();
+      const canJoinChannel = options.canJoinChannel;
+      contexts.set(host, (context = { host, matches, modes, limits, logger: host.logger, sessions, chatRate, ...(canJoinChannel ? { canJoinChannel } : {}) }));
     }
     acceptGameSocket(ws, request, context, verifyToken);
   };

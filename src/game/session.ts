@@ -31,7 +31,12 @@ export interface GameContext {
   sessions: Map<string, GameSession>;
   /** Chat messages per player (not per session: a reconnect does not reset it). */
   chatRate: ChatRate;
+  /** Who may join a chat channel (`createGame({ canJoinChannel })`); absent: anyone. */
+  canJoinChannel?: ChannelGate;
 }
+
+/** `createGame({ canJoinChannel })`: whether `player` may join chat channel `channelId`. */
+export type ChannelGate = (player: string, channelId: string) => boolean | Promise<boolean>;
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 /** An `error` as `envelopeJson` writes it (`{"cid"?, "type": "error", …}`): rooms' frames are told apart without parsing. */
@@ -43,6 +48,8 @@ export class GameSession {
   #player: LocalConnection | undefined;
   #match: MatchSeat | undefined;
   readonly #chats = new Map<string, LocalConnection>();
+  /** Channels whose `chat.join` waits for `canJoinChannel`'s promise, with its cid (each its own entry: a leave forgets it). */
+  readonly #chatJoins = new Map<string, { cid: string | undefined }>();
   readonly #matchmakers = new Map<string, LocalConnection>();
   /** Ticket id → mode. */
   readonly #tickets = new Map<string, string>();
@@ -104,6 +111,7 @@ export class GameSession {
     this.#player = undefined;
     for (const chat of this.#chats.values()) chat.close(1000, "Offline");
     this.#chats.clear();
+    this.#chatJoins.clear();
     for (const queue of this.#matchmakers.values()) queue.close(1000, "Offline"); // a match found now could not reach the player
     this.#matchmakers.clear();
     this.#tickets.clear();
@@ -247,27 +255,68 @@ export class GameSession {
   #joinChat(payload: Record<string, unknown>, cid: string | undefined, frame: string): void {
     const channel = this.#channel(payload, cid);
     if (channel === undefined) return;
-    let link = this.#chats.get(channel);
-    if (!link) {
-      if (this.#chats.size >= this.ctx.limits.maxPerSession) return this.#bad(cid, `in ${this.ctx.limits.maxPerSession} channels already: leave one first`);
-      link = this.ctx.host.connect(CHAT_PARTY, channel, this.player, {
-        onMessage: (message) => this.#forward(message),
-        onClose: () => {
-          if (this.#chats.get(channel) === link) this.#chats.delete(channel);
-        },
-      });
-      this.#chats.set(channel, link);
+    const link = this.#chats.get(channel);
+    if (link) return link.send(frame); // answered with the history again
+    if (this.#chatJoins.has(channel)) return this.#bad(cid, `already joining channel "${channel}"`);
+    if (this.#chats.size + this.#chatJoins.size >= this.ctx.limits.maxPerSession)
+      return this.#bad(cid, `in ${this.ctx.limits.maxPerSession} channels already: leave one first`);
+    const allowed = this.#mayJoin(channel);
+    if (typeof allowed === "boolean") return allowed ? this.#enterChat(channel, frame) : this.#notAllowed(channel, cid);
+    const join = { cid };
+    this.#chatJoins.set(channel, join);
+    void allowed.then((ok) => {
+      if (this.#chatJoins.get(channel) !== join) return; // left, or went offline, meanwhile
+      this.#chatJoins.delete(channel);
+      if (ok) this.#enterChat(channel, frame);
+      else this.#notAllowed(channel, cid);
+    });
+  }
+
+  /** `canJoinChannel`'s answer (a throw or a rejection, logged, is a no). */
+  #mayJoin(channel: string): boolean | Promise<boolean> {
+    const gate = this.ctx.canJoinChannel;
+    if (!gate) return true;
+    const failed = (error: unknown): false => {
+      this.ctx.logger.error("game.hook_failed", { code: "ERR_HOOK_FAILED", hook: "canJoinChannel", player: this.player, channel, error });
+      return false;
+    };
+    try {
+      const answer = gate(this.player, channel);
+      return typeof answer === "boolean" ? answer : Promise.resolve(answer).then((ok) => ok === true, failed);
+    } catch (error) {
+      return failed(error);
     }
+  }
+
+  #enterChat(channel: string, frame: string): void {
+    const link = this.ctx.host.connect(CHAT_PARTY, channel, this.player, {
+      onMessage: (message) => this.#forward(message),
+      onClose: () => {
+        if (this.#chats.get(channel) === link) this.#chats.delete(channel);
+      },
+    });
+    this.#chats.set(channel, link);
     link.send(frame); // answered with the history
+  }
+
+  /** Refused by `canJoinChannel`: an answer, not a protocol error (it does not count toward `maxProtocolErrors`). */
+  #notAllowed(channel: string, cid: string | undefined): void {
+    this.#send(envelopeJson(GameMessage.Error, { reason: `not allowed in channel "${channel}"` }, cid));
   }
 
   #leaveChat(payload: Record<string, unknown>, cid: string | undefined): void {
     const channel = this.#channel(payload, cid);
     if (channel === undefined) return;
     const link = this.#chats.get(channel);
-    if (!link) return this.#bad(cid, `not in channel "${channel}"`);
+    const joining = this.#chatJoins.get(channel);
+    if (!link && !joining) return this.#bad(cid, `not in channel "${channel}"`);
     this.#chats.delete(channel);
-    link.close(1000, "Left the channel");
+    link?.close(1000, "Left the channel");
+    if (joining) {
+      // The join still waited for canJoinChannel: it is answered, and does not happen.
+      this.#chatJoins.delete(channel);
+      this.#send(envelopeJson(GameMessage.Error, { reason: `left channel "${channel}" before the join was decided` }, joining.cid));
+    }
     this.#send(envelopeJson(GameMessage.ChatLeave, { channel_id: channel }, cid));
   }
 

@@ -120,10 +120,12 @@ describe("bad input", () => {
     // 62 levels inside the payload (64 with the envelope and the payload) still pass the check.
     const ok = JSON.parse(`${"[".repeat(62)}${"]".repeat(62)}`);
     expect((await ada.request("match.input", { action: "move", x: ok, y: 0 })).payload.reason).toMatch(/move needs \{x, y\}/);
+    // The REST API's bodies are at most maxRequestBytes (16 KiB): 4 000 levels fit.
+    const deepBody = `${"[".repeat(4_000)}${"]".repeat(4_000)}`;
     const api = await fetch(`${server.url}/api/friends`, {
       method: "POST",
       headers: { authorization: "Bearer dev:ada" },
-      body: `{"player_id":"bob","extra":${deep}}`,
+      body: `{"player_id":"bob","extra":${deepBody}}`,
     });
     expect(api.status).toBe(400);
     expect(((await api.json()) as { error: { code: string; message: string } }).error).toEqual({
@@ -134,7 +136,7 @@ describe("bad input", () => {
     const hidden = await fetch(`${server.url}/api/notifications/x/read`, {
       method: "POST",
       headers: { authorization: "Bearer dev:ada" },
-      body: `{"__proto__":{},"extra":${deep}}`,
+      body: `{"__proto__":{},"extra":${deepBody}}`,
     });
     expect(hidden.status).toBe(400);
     // Both matches still tick, and the socket is still usable.

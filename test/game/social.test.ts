@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll, type TestServer } from "../helpers/server.js";
 import { defineMatch } from "../../src/game/index.js";
+import { fetchMidUpload } from "../helpers/uploads.js";
 import { gameClient, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -178,23 +179,53 @@ describe("friends, presence and notifications", () => {
     expect((await fetch(`${server.url}/parties/game-player/ada/friends`)).status).toBe(404);
   });
 
-  it("a REST body over maxRequestBytes is answered 413 as it comes in, a chunked one without end too, and the API goes on", async () => {
+  it("a REST body over maxRequestBytes is answered 413 as it comes in, a chunked one too, and the API goes on", async () => {
     const server = await startGame({ matches: { plain }, limits: { maxRequestBytes: 1024 } });
     const declared = await api(server, "/api/friends", "ada", { method: "POST", body: JSON.stringify({ player_id: "bob", pad: "x".repeat(2000) }) });
     expect(declared.status).toBe(413);
     expect(await declared.json()).toEqual({ error: { code: "ERR_BODY_TOO_BIG", message: "The body is over 1024 bytes" } });
-    // No Content-Length and no end: before, the server read it for as long as the client sent (the request never ended).
-    const endless = new ReadableStream<Uint8Array>({ pull: (controller) => controller.enqueue(new Uint8Array(4096).fill(32)) });
-    const abort = new AbortController();
-    const chunked = await fetch(`${server.url}/api/friends`, {
-      method: "POST",
-      body: endless,
-      headers: { authorization: "Bearer dev:ada", "content-type": "application/json" },
-      signal: abort.signal,
-      duplex: "half",
-    } as RequestInit);
-    expect(chunked.status).toBe(413);
-    abort.abort();
+    // No Content-Length (chunked), 8 MiB still coming in when the answer comes: before, it was read whole (then 400).
+    const chunked = await fetchMidUpload(`${server.url}/api/friends`, { bytes: 8 * 1024 * 1024, headers: { authorization: "Bearer dev:ada" } });
+    expect(chunked).toMatchObject({ status: 413 });
     expect(await befriend(server, "ada", "bob")).toEqual({ player_id: "bob", state: "invite_sent" });
+  });
+  it("canJoinChannel decides who joins a channel (a promise too): a refusal is an error that does not count as a bad frame", async () => {
+    let decide: ((ok: boolean) => void) | undefined;
+    let asked: () => void = () => {};
+    const askedSlow = new Promise<void>((resolve) => (asked = resolve));
+    const server = await startGame({
+      matches: { plain },
+      limits: { maxProtocolErrors: 3 },
+      canJoinChannel: (player, channel) => {
+        if (channel.startsWith("dm:")) return Promise.resolve(channel.split(":").slice(1).includes(player));
+        if (channel === "broken") throw new Error("the membership lookup failed");
+        if (channel !== "slow") return true;
+        asked();
+        return new Promise<boolean>((resolve) => (decide = resolve));
+      },
+    });
+    const [ada, bob, cy] = await players(server, "ada", "bob", "cy");
+    expect(await ada.request("chat.join", { channel_id: "dm:ada:bob" })).toMatchObject({ type: "chat.join" });
+    expect(await bob.request("chat.join", { channel_id: "dm:ada:bob" })).toMatchObject({ type: "chat.join" });
+    expect(await cy.request("chat.join", { channel_id: "dm:ada:bob" })).toMatchObject({
+      type: "error",
+      payload: { reason: 'not allowed in channel "dm:ada:bob"' },
+    });
+    await ada.request("chat.send", { channel_id: "dm:ada:bob", content: "psst" });
+    await bob.expect("chat.message", (p) => p.content === "psst");
+    expect(await cy.request("chat.send", { channel_id: "dm:ada:bob", content: "let me in" })).toMatchObject({ type: "error" });
+    // A throw is a no (and logged). cy gets three refusals and two bad frames (sends where it is no member), yet its
+    // socket stays open: maxProtocolErrors (3) counts bad frames only.
+    expect(await cy.request("chat.join", { channel_id: "broken" })).toMatchObject({ type: "error", payload: { reason: 'not allowed in channel "broken"' } });
+    expect(server.logs.some((entry) => entry.event === "game.hook_failed" && entry.hook === "canJoinChannel")).toBe(true);
+    // Left while the gate decides: the join is answered with an error and does not happen, whatever the gate says then.
+    const join = cy.request("chat.join", { channel_id: "slow" });
+    await askedSlow;
+    expect(await cy.request("chat.leave", { channel_id: "slow" })).toMatchObject({ type: "chat.leave" });
+    expect(await join).toMatchObject({ type: "error", payload: { reason: 'left channel "slow" before the join was decided' } });
+    decide!(true);
+    expect(await cy.request("chat.send", { channel_id: "slow", content: "hi" })).toMatchObject({ type: "error" });
+    expect(await cy.request("chat.join", { channel_id: "lobby" })).toMatchObject({ type: "chat.join" });
+    expect(cy.received.some((message) => message.type === "chat.message")).toBe(false); // never a member of the DM
   });
 });
