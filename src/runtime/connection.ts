@@ -171,6 +171,14 @@ export class RoomConnection implements BufferHolder {
   }
 
   /**
+   * @internal Whether pausing it pushes back on its client (a network socket: TCP does). An in-process connection's
+   * frames would only wait in memory on this side: a holder counts them instead.
+   */
+  get pushesBack(): boolean {
+    return tcpSocketOf(this.ws) !== null;
+  }
+
+  /**
    * @internal Stops reading its socket until as many `resumeReading` calls: its client's frames wait in TCP (which
    * pushes back on the client) instead of in memory. Counted, so that one holder's resume does not undo another's pause.
    */

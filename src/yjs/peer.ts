@@ -11,9 +11,11 @@ export interface SessionConnection {
   close(code?: number, reason?: string): void;
   /** Bytes queued but not yet written to the network, where the connection knows it (a socket does). */
   readonly bufferedAmount?: number;
-  /** Stops reading the client's frames (TCP pushes back) until `resumeReading`, where the connection can (a room's can). */
+  /** Stops reading the client's frames until `resumeReading`, where the connection can (a room's can). */
   pauseReading?(): void;
   resumeReading?(): void;
+  /** Whether `pauseReading` pushes back on the client (TCP does); absent or false: frames held are only counted. */
+  readonly pushesBack?: boolean;
 }
 
 export interface AttachOptions {
@@ -44,6 +46,8 @@ export class Peer {
   #chunks: ChunkedFrameReader | undefined;
   /** Frames held while the room loads or applies an update in slices (`hold`), replayed in order after (`takeBacklog`). */
   #backlog: Array<Uint8Array | string> | undefined;
+  /** When each frame of the backlog arrived, in the room's count of held frames (0: put back, before all of them). */
+  #heldAt: number[] | undefined;
   /** Sync step 2 / update messages received on this connection. */
   received = 0;
   #acked = 0;
@@ -104,10 +108,11 @@ export class Peer {
    * the server's memory. False (not kept) past `maxFrames` (frames read before the pause took effect: the rest of a
    * socket read).
    */
-  hold(frame: Uint8Array | string, maxFrames: number): boolean {
+  hold(frame: Uint8Array | string, maxFrames: number, arrival = 0): boolean {
     const backlog = (this.#backlog ??= []);
     if (backlog.length >= maxFrames) return false;
     backlog.push(frame);
+    (this.#heldAt ??= []).push(arrival);
     this.#pauseReading();
     return true;
   }
@@ -115,6 +120,7 @@ export class Peer {
   /** Keeps frames it sent (the rest of a burst) for later, before what it holds already; see `hold`. */
   putBack(frames: ReadonlyArray<Uint8Array | string>): void {
     this.#backlog = [...frames, ...(this.#backlog ?? [])];
+    this.#heldAt = [...frames.map(() => 0), ...(this.#heldAt ?? [])];
     this.#pauseReading();
   }
 
@@ -122,12 +128,25 @@ export class Peer {
   takeBacklog(): Array<Uint8Array | string> | undefined {
     const frames = this.#backlog;
     this.#backlog = undefined;
+    this.#heldAt = undefined;
     this.#resumeReading();
     return frames;
   }
 
+  /** Forgets the first frame it holds (the room answered it ahead). */
+  dropFirst(): void {
+    this.#backlog?.shift();
+    this.#heldAt?.shift();
+  }
+
+  /** `takeBacklog`, each frame with when it arrived (`hold`'s `arrival`). */
+  takeHeld(): Array<{ frame: Uint8Array | string; arrival: number; peer: Peer }> {
+    const arrivals = this.#heldAt ?? [];
+    return (this.takeBacklog() ?? []).map((frame, i) => ({ frame, arrival: arrivals[i] ?? 0, peer: this }));
+  }
+
   #pauseReading(): void {
-    if ((this.#flags & READING_PAUSED) !== 0) return;
+    if ((this.#flags & READING_PAUSED) !== 0 || this.conn.pushesBack !== true) return;
     this.#flags |= READING_PAUSED;
     this.conn.pauseReading?.();
   }

@@ -136,6 +136,8 @@ export class DocumentSession {
   #slicing: Promise<void> | undefined;
   /** While a slice is applied: what it changed (stored at once, sent to the others only whole, at the end). */
   #sliceChanges: Uint8Array[] | null = null;
+  /** Frames held so far: each one's arrival, so that what is held is handled in the order it came. */
+  #heldFrames = 0;
   /** Whether every slice's transaction held only the slice (see `#ownTransaction`): the sender then has it all. */
   #slicesOwn = true;
   /** Connections that came while the room was applying slices: greeted once it is done. */
@@ -291,7 +293,7 @@ export class DocumentSession {
     for (const peer of this.#peers.values()) {
       const first = peer.backlog?.[0];
       if (first === undefined || !isFreshStep1(first)) continue;
-      peer.backlog!.shift();
+      peer.dropFirst();
       peer.send(answer);
       answered.push(peer);
     }
@@ -393,7 +395,7 @@ export class DocumentSession {
    * past the cap on that (a client the pause does not reach), 1013.
    */
   #hold(peer: Peer, frame: Uint8Array | string): void {
-    if (peer.hold(frame, this.#yjsLimits.maxBacklogFrames)) return;
+    if (peer.hold(frame, this.#yjsLimits.maxBacklogFrames, ++this.#heldFrames)) return;
     peer.close(CloseCode.TryAgainLater, this.#slicing ? "too many frames while the room applies a large update" : "too many frames while the room loads");
     this.detach(peer.conn);
   }
@@ -549,6 +551,13 @@ export class DocumentSession {
     let checked: CheckedWhole;
     try {
       checked = checkForSlices(this.#doc, update, this.#limits);
+      if (checked.addsNothing) {
+        // Sent again: Yjs would skip every struct of it, slice after slice, while the room holds everyone's frames.
+        // Only its deletions can be new: they are what is applied (and stored, and sent).
+        await nextTurn();
+        update = Y.diffUpdate(update, Y.encodeStateVector(this.#doc));
+        checked = checkForSlices(this.#doc, update, this.#limits);
+      }
     } catch (error) {
       return asRefusal(error);
     }
@@ -600,9 +609,10 @@ export class DocumentSession {
         this.#ungreeted.push(peer); // a held frame started another
       else if (!peer.closed) this.#greet(peer);
     }
-    for (const peer of [...this.#peers.values()]) {
-      for (const frame of peer.takeBacklog() ?? []) if (!peer.closed) this.#handle(peer, frame); // held again should slicing restart
-    }
+    // In the order they arrived, across connections: one that sends large update after large update does not keep
+    // the others' frames, which came before its next, waiting behind each of them.
+    const held = [...this.#peers.values()].flatMap((peer) => peer.takeHeld()).sort((a, b) => a.arrival - b.arrival);
+    for (const { peer, frame } of held) if (!peer.closed) this.#handle(peer, frame); // held again should slicing restart
     for (const peer of this.#leftWhileLoading.splice(0)) this.#applyWhatItSent(peer);
   }
 

@@ -22,13 +22,15 @@ export interface CheckedWhole {
    * slice is in, they are what the others get, as one update.
    */
   sendWhole: boolean;
+  /** Every struct of it is in the document already (it was sent again: a reconnect's whole state, a retry). */
+  addsNothing: boolean;
 }
 
 /** Checks `update` whole against `doc`: throws the `YjsError` that refuses it (nothing of it is applied then). */
 export function checkForSlices(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): CheckedWhole {
   const structs = emptyStructs();
   const shape = checkWhole(doc, update, limits, structs);
-  return { update, structs, sendWhole: shape.known === 0 && !shape.waits };
+  return { update, structs, sendWhole: shape.known === 0 && !shape.waits, addsNothing: shape.known > 0 && shape.adds === 0 };
 }
 
 /** The checked update as slices of at most `limits.structsPerTurn` structs and deleted ranges, to apply in order. */
