@@ -126,7 +126,16 @@ function honestFigures(): void {
 
 /** Mutants of concurrent updates against the copy check; the problems found. */
 async function mutantFigures(): Promise<number> {
-  const totals = { mutants: 0, taken: 0, takenButCopyRefuses: 0, diverged: 0, proved: 0, proofDisagreements: 0, pairs: {} as Record<string, number> };
+  const totals = {
+    mutants: 0,
+    taken: 0,
+    takenButCopyRefuses: 0,
+    diverged: 0,
+    proved: 0,
+    proofDisagreements: 0,
+    thrown: 0,
+    pairs: {} as Record<string, number>,
+  };
   for (const seed of seeds) {
     const counts = await runDifferential(seed, Number(values.mutants));
     totals.mutants += counts.mutants;
@@ -135,12 +144,13 @@ async function mutantFigures(): Promise<number> {
     totals.diverged += counts.diverged.length;
     totals.proved += counts.proved;
     totals.proofDisagreements += counts.proofDisagreements.length;
-    for (const problem of [...counts.diverged, ...counts.proofDisagreements]) console.log(`PROBLEM ${problem}`);
+    totals.thrown += counts.thrown.length;
+    for (const problem of [...counts.diverged, ...counts.proofDisagreements, ...counts.thrown]) console.log(`PROBLEM ${problem}`);
     for (const [pair, count] of Object.entries(counts.pairs)) totals.pairs[pair] = (totals.pairs[pair] ?? 0) + count;
     console.log(`seed ${seed}: ${JSON.stringify(counts.pairs)}, proved ${counts.proved}`);
   }
   console.log(JSON.stringify(totals));
-  return totals.diverged + totals.takenButCopyRefuses + totals.proofDisagreements;
+  return totals.diverged + totals.takenButCopyRefuses + totals.proofDisagreements + totals.thrown;
 }
 
 /** The proved check beside the search: how often it is taken, per case kind and verdict; the problems found. */
@@ -153,6 +163,7 @@ async function provedFigures(): Promise<number> {
     disagreements: 0,
     takenButCopyRefuses: 0,
     diverged: 0,
+    thrown: 0,
     verdicts: {} as Record<string, number>,
   };
   for (const seed of seeds) {
@@ -165,7 +176,8 @@ async function provedFigures(): Promise<number> {
     totals.disagreements += counts.disagreements.length;
     totals.takenButCopyRefuses += counts.takenButCopyRefuses;
     totals.diverged += counts.diverged.length;
-    for (const problem of [...counts.disagreements, ...counts.diverged]) console.log(`PROBLEM ${problem}`);
+    totals.thrown += counts.thrown.length;
+    for (const problem of [...counts.disagreements, ...counts.diverged, ...counts.thrown]) console.log(`PROBLEM ${problem}`);
     for (const [verdict, count] of Object.entries(counts.verdicts)) totals.verdicts[verdict] = (totals.verdicts[verdict] ?? 0) + count;
     const seconds = (process.cpuUsage(started).user / 1e6).toFixed(0);
     console.log(
@@ -175,5 +187,5 @@ async function provedFigures(): Promise<number> {
   const sorted = Object.fromEntries(Object.entries(totals.verdicts).sort(([a], [b]) => a.localeCompare(b)));
   console.log(JSON.stringify({ ...totals, verdicts: sorted }));
   console.log(`the proved check: taken in ${totals.proved} of ${totals.cases} cases (${((100 * totals.proved) / Math.max(1, totals.cases)).toFixed(1)} %)`);
-  return totals.disagreements + totals.takenButCopyRefuses + totals.diverged;
+  return totals.disagreements + totals.takenButCopyRefuses + totals.diverged + totals.thrown;
 }

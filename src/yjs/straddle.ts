@@ -4,6 +4,9 @@
  * head of the same one (same content, same place). A forged item breaks that assumption: its tail is linked into
  * one type while it claims another, and the document's encoding (what fresh clients and reloads get) then places
  * it elsewhere than the live document does. Refused when the place it claims is not the place of the item before.
+ * The unit before may be collected (a GC: anyone may send one for clocks the room has not seen): its place is
+ * nowhere, and Yjs takes the tail only when it goes nowhere too (its origin, right origin or parent is collected: it
+ * becomes a GC); otherwise it looks for the GC's neighbours, which a GC has not, and throws half-way through the update.
  */
 import * as Y from "yjs";
 
@@ -17,9 +20,12 @@ export function straddleError(doc: Y.Doc, update: Uint8Array): string | undefine
     const state = Y.getState(store, struct.id.client);
     if (!(struct.id.clock < state && state < struct.id.clock + struct.length)) continue;
     const before = Y.getItem(store, Y.createID(struct.id.client, state - 1)) as Y.Item | Y.GC;
-    if (!(before instanceof Y.Item)) continue; // Yjs collects the tail
     const claimed = placeOf(doc, struct);
     if (claimed === undefined) continue; // it waits for what it refers to, and is checked again then
+    if (!(before instanceof Y.Item)) {
+      if (claimed !== null) return "an item overlaps one the room has collected, and is not collected itself";
+      continue; // Yjs collects the tail
+    }
     if (claimed !== null && (claimed.parent !== before.parent || claimed.parentSub !== before.parentSub)) {
       return "an item overlaps one the room has, in another place";
     }
@@ -27,14 +33,14 @@ export function straddleError(doc: Y.Doc, update: Uint8Array): string | undefine
   return undefined;
 }
 
-/** Where `item` goes in `doc`: `null` nowhere (it becomes a GC), `undefined` not known yet. */
+/** Where `item` goes in `doc`: `null` nowhere (it becomes a GC: as Yjs, when a neighbour it names is one), `undefined` not known yet. */
 function placeOf(doc: Y.Doc, item: Y.Item): { parent: unknown; parentSub: string | null } | null | undefined {
-  const neighbour = item.origin ?? item.rightOrigin;
-  if (neighbour !== null) {
-    const found = find(doc, neighbour);
-    if (found === undefined || !(found instanceof Y.Item)) return found === undefined ? undefined : null;
-    return { parent: found.parent, parentSub: found.parentSub };
-  }
+  const left = item.origin === null ? null : find(doc, item.origin);
+  const right = item.rightOrigin === null ? null : find(doc, item.rightOrigin);
+  if (left === undefined || right === undefined) return undefined;
+  if (left instanceof Y.GC || right instanceof Y.GC) return null;
+  const neighbour = left ?? right;
+  if (neighbour !== null) return { parent: neighbour.parent, parentSub: neighbour.parentSub };
   const parent = item.parent as unknown;
   if (typeof parent === "string") return { parent: doc.share.get(parent) ?? `a new root ${parent}`, parentSub: item.parentSub };
   if (!(parent instanceof Y.ID)) return null;

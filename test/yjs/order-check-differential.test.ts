@@ -19,6 +19,7 @@ describe("the default order checks against the copy check", () => {
       expect(counts.diverged).toEqual([]);
       expect(counts.takenButCopyRefuses).toBe(0);
       expect(counts.proofDisagreements).toEqual([]);
+      expect(counts.thrown).toEqual([]);
       expect(counts.pairs["walk takes / copy takes"]).toBeGreaterThan(20);
       expect(counts.taken).toBeGreaterThan(counts.mutants / 10);
     }
@@ -30,6 +31,7 @@ describe("the default order checks against the copy check", () => {
       expect(counts.disagreements).toEqual([]);
       expect(counts.takenButCopyRefuses).toBe(0);
       expect(counts.diverged).toEqual([]);
+      expect(counts.thrown).toEqual([]);
       // Most cases reach the proof, and it is met refused and left to the copy too (for another item or check)
       expect(counts.proved).toBeGreaterThan(counts.cases * 0.3);
       const provedVerdicts = Object.keys(counts.verdicts).filter((key) => key.includes("proved:"));

@@ -33,11 +33,13 @@ export interface DifferentialCounts {
   /** Mutants whose check the room proved instead of searching (passed-tails.ts), and where the two disagree (must stay empty). */
   proved: number;
   proofDisagreements: string[];
+  /** Mutants Yjs threw on after every check of the room passed (it applies them half-way): must stay empty. */
+  thrown: string[];
 }
 
 /** `mutants` mutants of one seeded run of concurrent editors (its first half applied as is), offered in turn. */
 export async function runDifferential(seed: number, mutants: number): Promise<DifferentialCounts> {
-  const counts: DifferentialCounts = { mutants: 0, pairs: {}, takenButCopyRefuses: 0, diverged: [], taken: 0, proved: 0, proofDisagreements: [] };
+  const counts: DifferentialCounts = { mutants: 0, pairs: {}, takenButCopyRefuses: 0, diverged: [], taken: 0, proved: 0, proofDisagreements: [], thrown: [] };
   const { updates } = concurrentEditorUpdates({ editors: 4, edits: 600, seed, maps: true });
   const session = new DocumentSession({ room: `differential-${seed}`, gc: seed % 2 === 0, logger: silentLogger(), limits: resolveYjsLimits() });
   await session.load();
@@ -70,8 +72,11 @@ export async function runDifferential(seed: number, mutants: number): Promise<Di
     try {
       await session.applyUpdate(mutant);
       counts.taken++;
-    } catch {
-      // refused
+    } catch (error) {
+      // refused; by a check, unless Yjs threw (errors.ts `asRefusal`)
+      if ((error as Error).cause !== undefined && (error as { code?: string }).code === "ERR_INVALID_UPDATE") {
+        counts.thrown.push(`seed ${seed}, mutant ${i}: ${(error as Error).message}`);
+      }
     }
     const differs = reloadDiffers(session.doc);
     if (differs !== undefined) counts.diverged.push(`seed ${seed}, mutant ${i}: ${differs}`);
