@@ -270,16 +270,20 @@ describe("slices leave the room as the whole would", () => {
     WAIT_MS,
   );
 
-  it("an update sent again (a retry, a reconnect's whole state) is not sliced again: only its deletions are applied", async () => {
-    const server = await startServer({ main: DocumentParty });
-    const update = manyStructs(100_000);
-    expect((await post(server, update, "again")).status).toBe(200);
-    expect((await post(server, update, "again")).status).toBe(200);
-    const slicings = server.logs.filter((entry) => entry.event === "yjs.update_slicing").map((entry) => entry.slices);
-    // Before: 50 slices again, every struct skipped by Yjs, the room holding everyone's frames meanwhile.
-    expect(slicings).toEqual([50, 1]);
-    const doc = new Y.Doc();
-    Y.applyUpdate(doc, new Uint8Array(await (await fetch(`${server.url}/parties/main/again?format=update`)).arrayBuffer()));
-    expect(doc.getMap("m").size).toBe(100_000);
-  }, WAIT_MS);
+  it(
+    "an update sent again (a retry, a reconnect's whole state) is not sliced again: only its deletions are applied",
+    async () => {
+      const server = await startServer({ main: DocumentParty });
+      const update = manyStructs(100_000);
+      expect((await post(server, update, "again")).status).toBe(200);
+      expect((await post(server, update, "again")).status).toBe(200);
+      const slicings = server.logs.filter((entry) => entry.event === "yjs.update_slicing").map((entry) => entry.slices);
+      // Before: 50 slices again, every struct skipped by Yjs, the room holding everyone's frames meanwhile.
+      expect(slicings).toEqual([50, 1]);
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, new Uint8Array(await (await fetch(`${server.url}/parties/main/again?format=update`)).arrayBuffer()));
+      expect(doc.getMap("m").size).toBe(100_000);
+    },
+    WAIT_MS,
+  );
 });
