@@ -104,9 +104,10 @@ export class Peer {
   }
 
   /**
-   * Keeps a frame for later and stops reading the connection meanwhile: its client's next frames wait in TCP, not in
-   * the server's memory. False (not kept) past `maxFrames` (frames read before the pause took effect: the rest of a
-   * socket read).
+   * Keeps a frame for later (`arrival`: the room's count of frames held, to take them up in the order they came), and
+   * stops reading a connection that pushes back meanwhile: its client's next frames wait in TCP, not in the server's
+   * memory. False (not kept) past `maxFrames`: frames read before the pause took effect (the rest of a socket read),
+   * or an in-process connection's.
    */
   hold(frame: Uint8Array | string, maxFrames: number, arrival = 0): boolean {
     const backlog = (this.#backlog ??= []);
