@@ -101,6 +101,7 @@ export function matchRoomType(
         if (api.state.finished) return;
         api.state.finished = isRecord(result) ? result : { value: result };
         broadcast(api, GameMessage.MatchFinished, { match_id: api.room, result: api.state.finished });
+        api.dispose(); // forgotten, stored state and votes, once its last player left
       },
       startVote(spec) {
         const { votes, applying } = memory(api);
@@ -214,6 +215,7 @@ export function matchRoomType(
     tickMs: Math.round(1000 / match.tickRate),
     syncState: false,
     onCreate(options) {
+      memories.delete(this); // a match created again under the id of one that finished starts with nothing of it
       const expected = Array.isArray(options.players) && options.players.every((p) => typeof p === "string") ? (options.players as string[]) : null;
       this.state = { game: null, tick: 0, expected, started: false, finished: null };
       this.state.game = match.init(memory(this).ctx, { players: expected });
@@ -231,6 +233,7 @@ export function matchRoomType(
       const mem = memory(this);
       mem.announce.delete(player);
       match.onLeave?.(this.state.game, player, mem.ctx);
+      if (this.state.finished) this.dispose(); // also after a restart, when the seats kept meanwhile expire
     },
     onInput({ type, data, sender }) {
       const message = data as { cid?: string; payload: Record<string, unknown> };

@@ -31,6 +31,12 @@ export interface RoomApi<S = unknown> {
   setMetadata(metadata: Record<string, unknown>): void;
   /** The room's `room.storage`, for anything besides the state (which is stored by itself). */
   readonly partyRoom: PartyRoom;
+  /**
+   * The room is over: once it has no clients (now, or when the last one leaves), everything in its `room.storage`
+   * (its state too) and its alarm are deleted, and a later join creates it anew (`onCreate`). Without it a room's
+   * state is kept for good, for a join, an unload or a restart to find.
+   */
+  dispose(): void;
 }
 
 type Hook<S, A extends unknown[]> = ((this: RoomApi<S>, ...args: A) => void | Promise<void>) | undefined;

@@ -89,6 +89,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     readonly #seatedAway = new Map<string, NodeJS.Timeout | undefined>();
     /** The sender of the input being handled: the coalescing key of what it broadcasts. */
     #sender = "";
+    /** `dispose()` was called: the room's storage goes once nobody is in it (`#discardIfEmpty`). */
+    #disposing = false;
     readonly #api: RoomApi;
 
     constructor(readonly room: Room) {
@@ -116,7 +118,28 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
           this.#list();
         },
         partyRoom: room,
+        dispose: () => {
+          this.#disposing = true;
+          this.#discardIfEmpty();
+        },
       };
+    }
+
+    /**
+     * A disposed room nobody is in (or joining, or has a seat kept) is forgotten: its storage deleted, nothing stored
+     * again (a save waiting is dropped), and the next join creates it anew.
+     */
+    #discardIfEmpty(): void {
+      if (!this.#disposing || this.#members.size > 0 || this.#joining.size > 0 || this.#seatedAway.size > 0) return;
+      this.#disposing = false;
+      this.#created = false;
+      clearTimeout(this.#saveTimer);
+      this.#saveTimer = undefined;
+      this.#dirty = false;
+      this.#stopTicking();
+      shared.directory.remove(roomTypeName, this.room.id);
+      const storage = this.room.storage;
+      Promise.all([storage.deleteAll(), storage.deleteAlarm()]).catch((error: unknown) => this.#log("error", "rooms.dispose_failed", error, {}));
     }
 
     async onStart(): Promise<void> {
@@ -162,15 +185,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
       if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, undefined);
       await this.#run(() => type.onLeave?.call(this.#api, member.player));
+      this.#discardIfEmpty();
     }
 
     /** Keeps a seat from before the room's last stop for `resumeWindowMs`, then the player leaves (`onLeave`). */
     #keepSeat(player: string): void {
       const expire = () => {
         this.#seatedAway.delete(player);
-        void Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player))).catch((error: unknown) =>
-          this.#log("error", "room.hook_failed", error, { hook: "onLeave" }),
-        );
+        void Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player)))
+          .then(() => this.#discardIfEmpty())
+          .catch((error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onLeave" }));
       };
       this.#seatedAway.set(player, setTimeout(expire, shared.limits.resumeWindowMs));
     }
