@@ -7,7 +7,6 @@
  * the search alone (proof-oracle.ts); the copy check must take whatever the proof placed; after each, the room must
  * equal a reload of itself.
  */
-import * as Y from "yjs";
 import { silentLogger } from "../../../src/runtime/log.js";
 import { resolveYjsLimits } from "../../../src/yjs/defaults.js";
 import { DocumentSession } from "../../../src/yjs/session.js";
