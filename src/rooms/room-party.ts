@@ -20,6 +20,8 @@ interface StoredRoom {
   metadata: Record<string, unknown>;
   /** Players seated when the room was stored (absent in rooms stored before the field existed). */
   seated?: string[];
+  /** `dispose()` was called: it is forgotten once nobody is in it. */
+  disposing?: true;
 }
 
 interface Member {
@@ -89,8 +91,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     readonly #seatedAway = new Map<string, NodeJS.Timeout | undefined>();
     /** The sender of the input being handled: the coalescing key of what it broadcasts. */
     #sender = "";
-    /** `dispose()` was called: the room's storage goes once nobody is in it (`#discardIfEmpty`). */
+    /** `dispose()` was called (stored with the state): the room's storage goes once nobody is in it (`#discardIfEmpty`). */
     #disposing = false;
+    /** Hooks running (an async one until it settles): the room is discarded only between them, after their writes. */
+    #running = 0;
     readonly #api: RoomApi;
 
     constructor(readonly room: Room) {
@@ -121,6 +125,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         dispose: () => {
           this.#disposing = true;
           this.#discardIfEmpty();
+          if (this.#disposing) this.#scheduleSave(); // stored with the state: a restart in between does not forget it
         },
       };
     }
@@ -130,9 +135,17 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      * again (a save waiting is dropped), and the next join creates it anew.
      */
     #discardIfEmpty(): void {
-      if (!this.#disposing || this.#members.size > 0 || this.#joining.size > 0 || this.#seatedAway.size > 0) return;
+      if (!this.#disposing || this.#running > 0 || this.#members.size > 0 || this.#joining.size > 0 || this.#seatedAway.size > 0) return;
+      // Everything of it goes: the next join starts from nothing, as in a room never created.
       this.#disposing = false;
       this.#created = false;
+      this.#state = this.#sent = {};
+      this.#seq = 0;
+      this.#checksum = stateChecksum({});
+      this.#metadata = {};
+      this.#kept = [];
+      this.#keptBytes = 0;
+      this.#snapshot = undefined;
       clearTimeout(this.#saveTimer);
       this.#saveTimer = undefined;
       this.#dirty = false;
@@ -150,6 +163,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#sent = clone(stored.state);
       this.#seq = stored.seq;
       this.#metadata = stored.metadata;
+      this.#disposing = stored.disposing === true;
       this.#checksum = stateChecksum(this.#sent);
       for (const player of stored.seated ?? []) this.#keepSeat(player);
       this.#list();
@@ -185,16 +199,15 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
       if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, undefined);
       await this.#run(() => type.onLeave?.call(this.#api, member.player));
-      this.#discardIfEmpty();
     }
 
     /** Keeps a seat from before the room's last stop for `resumeWindowMs`, then the player leaves (`onLeave`). */
     #keepSeat(player: string): void {
       const expire = () => {
         this.#seatedAway.delete(player);
-        void Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player)))
-          .then(() => this.#discardIfEmpty())
-          .catch((error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onLeave" }));
+        void Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player))).catch((error: unknown) =>
+          this.#log("error", "room.hook_failed", error, { hook: "onLeave" }),
+        );
       };
       this.#seatedAway.set(player, setTimeout(expire, shared.limits.resumeWindowMs));
     }
@@ -236,6 +249,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       } finally {
         held = this.#joining.get(conn) ?? [];
         this.#joining.delete(conn);
+        // A join that held a discard back and did not make a member (refused, thrown, left meanwhile): the room may go.
+        queueMicrotask(() => this.#discardIfEmpty());
       }
       if (conn.readyState !== 1) {
         // The session left while onJoin ran: it is not a member, so undo its join here.
@@ -312,10 +327,13 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      */
     #run(hook: () => void | Promise<void>, member?: Member): void | Promise<void> {
       this.#sender = member?.player ?? "";
+      this.#running++;
       const settle = (error?: unknown): void => {
         this.#sender = "";
         this.#dirty = true;
         this.#scheduleFlush();
+        this.#running--;
+        this.#discardIfEmpty(); // disposed in (or before) this hook: once its writes are called, thrown or not
         if (error === undefined) return;
         if (error instanceof RoomError && member) return this.#error(member, error.message);
         throw error;
@@ -452,7 +470,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       clearTimeout(this.#saveTimer);
       this.#saveTimer = undefined;
       const seated = [...new Set([...[...this.#members.values()].map((member) => member.player), ...this.#seatedAway.keys()])];
-      const stored: StoredRoom = { state: this.#sent, seq: this.#seq, metadata: this.#metadata, seated };
+      const stored: StoredRoom = { state: this.#sent, seq: this.#seq, metadata: this.#metadata, seated, ...(this.#disposing ? { disposing: true } : {}) };
       this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
     }
 
