@@ -321,7 +321,12 @@ export class GameClient<State = unknown> {
       else pending.resolve(frame.payload ?? {});
       return;
     }
-    if (frame.type === S.MatchFinished && frame.payload?.match_id === this.matchId) this.matchId = undefined;
+    if (frame.type === S.MatchFinished && frame.payload?.match_id === this.matchId) {
+      // Done with it: its seat is given up (the server then forgets the match once its last player left), and a
+      // next match.join is not refused for being in one already.
+      this.matchId = undefined;
+      this.#request(C.MatchLeave, {}, undefined, false).catch(() => {}); // offline meanwhile: the session leaves it then
+    }
     if (frame.type === S.NotificationNew) {
       if (this.#notified.has(frame.payload?.id)) return;
       this.#notified.add(frame.payload?.id);

@@ -27,6 +27,8 @@ export class MatchSeat {
   #leaving = false;
   /** The last `match.started`, sent again to a reconnected client that joins again. */
   #started: string | undefined;
+  /** `match.finished`, kept like `match.started`: a client back within the reconnect window may have missed it. */
+  #finished: string | undefined;
 
   /** Throws when the match's party is gone (a reload removed it) or the server is closing. */
   constructor(
@@ -61,6 +63,7 @@ export class MatchSeat {
   joinedAgain(cid: string | undefined): void {
     this.owner.send(envelopeJson(GameMessage.MatchJoin, { match_id: this.matchId }, cid));
     if (this.#started) this.owner.send(this.#started);
+    if (this.#finished) this.owner.send(this.#finished);
   }
 
   /** Leaves the match (its `onLeave` runs); a join still waiting is answered with an error. */
@@ -83,6 +86,7 @@ export class MatchSeat {
       case "room.message": {
         const out = matchFrame(frame, p.type, p.data);
         if (p.type === GameMessage.MatchStarted) this.#started = out;
+        if (p.type === GameMessage.MatchFinished) this.#finished = out;
         if (p.type === GameMessage.Error && p.data?.counts !== false) return this.owner.refused(out);
         return this.owner.send(out);
       }
@@ -122,8 +126,9 @@ export class MatchSeat {
  */
 function matchFrame(frame: string, type: string, data: { cid?: string; payload: unknown }): string {
   const out = envelopeJson(type, data.payload, data.cid);
-  // Not an error either: each is counted by the session it reaches, so none may go by as a copy.
-  if (type !== GameMessage.MatchStarted && type !== GameMessage.Error) lastMatchFrame = { frame, out };
+  // Not an error either: each is counted by the session it reaches, so none may go by as a copy; nor
+  // match.finished, which each seat keeps.
+  if (type !== GameMessage.MatchStarted && type !== GameMessage.Error && type !== GameMessage.MatchFinished) lastMatchFrame = { frame, out };
   return out;
 }
 

@@ -1,9 +1,11 @@
 /** A finished match is forgotten (RoomApi.dispose) with everything it stored, votes too. */
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { connect } from "../../game-client/index.js";
 import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
 import { defineMatch } from "../../src/game/index.js";
 import { STATE_KEY } from "../../src/rooms/room-party.js";
-import { players, startGame } from "./helpers.js";
+import { gameClient, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
@@ -59,5 +61,54 @@ describe("a finished match forgotten", () => {
     ada.send("match.input", { vote: true });
     const fresh = await ada.expect("match.vote_start", (_p, message) => ada.received.indexOf(message) >= before);
     expect(fresh.payload.vote_id).toBe("v1"); // was "v3": the new match counted the old one's votes
+  });
+  it("a player back within reconnectWindowMs is told the match finished while it was away", async () => {
+    const ender = defineMatch<{ moves: number }>({
+      tickRate: 20,
+      init: () => ({ moves: 0 }),
+      onInput: (state, input, ctx) => {
+        state.moves++;
+        if (input.payload.end === true) ctx.finish({ winner: input.player });
+      },
+    });
+    const server = await startGame({ matches: { ender }, limits: { reconnectWindowMs: 10_000 } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    for (const client of [ada, bob]) expect((await client.request("match.join", { match_id: "m2.ender" })).type).toBe("match.join");
+    await ada.expect("match.started");
+    await bob.expect("match.started");
+    await ada.client.close(); // ada's seat is kept for the reconnect window
+    bob.send("match.input", { end: true });
+    await bob.expect("match.finished");
+    await bob.request("match.leave");
+    const back = gameClient(server);
+    await back.connect("ada");
+    expect((await back.request("match.join", { match_id: "m2.ender" })).type).toBe("match.join");
+    // Before: match.join and match.started again (match-seat.ts joinedAgain), never match.finished: ada's client
+    // waited for a match that was over (its inputs got errors that said so, which do not count as bad frames).
+    expect((await back.expect("match.finished")).payload).toEqual({ match_id: "m2.ender", result: { winner: "bob" } });
+  });
+  it("with yparty/game-client, a finished match is left: the next match.join works and the finished one is forgotten", async () => {
+    const ender = defineMatch<{ moves: number }>({
+      tickRate: 20,
+      init: () => ({ moves: 0 }),
+      onInput: (_state, input, ctx) => {
+        if (input.payload.end === true) ctx.finish({ winner: input.player });
+      },
+    });
+    const server = await startGame({ matches: { ender } });
+    const ada = await connect(server.wsUrl("/ws"), { token: "dev:ada", requestTimeoutMs: 3_000, WebSocket: WebSocket as never });
+    try {
+      await ada.match.join("m3.ender");
+      await ada.next("match.started");
+      ada.match.input({ end: true });
+      await ada.next("match.finished");
+      expect(ada.matchId).toBeUndefined(); // the client is done with it, and leaves it
+      // Before: its session still sat in it: GameRequestError 'in match "m3.ender" already: leave it first
+      // (match.leave)', and the finished match's storage kept as long as ada stayed online.
+      await expect(ada.match.join("m4.ender")).resolves.toMatchObject({ match_id: "m4.ender" });
+      await storageUntil(server, "game-match.ender/m3.ender", (keys) => keys.length === 0, "the finished match to be forgotten");
+    } finally {
+      ada.close();
+    }
   });
 });
