@@ -94,6 +94,7 @@ export class GameClient<State = unknown> {
   };
   readonly match = {
     join: async (matchId: string) => {
+      this.#finishedLeave = undefined;
       const answer = await this.request(C.MatchJoin, { match_id: matchId });
       this.matchId = matchId;
       return answer;
@@ -101,8 +102,10 @@ export class GameClient<State = unknown> {
     /** Inputs are not acknowledged (they are many): false when not connected; a refused one comes as an `error` event. */
     input: (input: MatchInput): boolean => this.send(C.MatchInput, input),
     leave: () => {
+      const left = this.matchId === undefined ? this.#finishedLeave : undefined; // the client left it when it finished
+      this.#finishedLeave = undefined;
       this.matchId = undefined;
-      return this.request(C.MatchLeave, {});
+      return left ?? this.request(C.MatchLeave, {});
     },
   };
   readonly chat = {
@@ -133,6 +136,8 @@ export class GameClient<State = unknown> {
 
   readonly #listeners = new Map<string, Set<(payload: any) => void>>();
   readonly #pending = new Map<string, Pending>();
+  /** The `match.leave` the client sent when its match finished (`match.leave()` then returns it). */
+  #finishedLeave: Promise<RequestResults["match.leave"]> | undefined;
   #ws: WebSocketLike | undefined;
   #ready = false;
   #closed = false;
@@ -323,9 +328,10 @@ export class GameClient<State = unknown> {
     }
     if (frame.type === S.MatchFinished && frame.payload?.match_id === this.matchId) {
       // Done with it: its seat is given up (the server then forgets the match once its last player left), and a
-      // next match.join is not refused for being in one already.
+      // next match.join is not refused for being in one already. An app's own match.leave() after this gets this one.
       this.matchId = undefined;
-      this.#request(C.MatchLeave, {}, undefined, false).catch(() => {}); // offline meanwhile: the session leaves it then
+      this.#finishedLeave = this.request(C.MatchLeave, {});
+      this.#finishedLeave.catch(() => {}); // offline meanwhile: the session leaves it then
     }
     if (frame.type === S.NotificationNew) {
       if (this.#notified.has(frame.payload?.id)) return;
