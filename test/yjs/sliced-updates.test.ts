@@ -74,10 +74,14 @@ describe("an update too big for one turn is taken in slices", () => {
   it("100 000 structs by HTTP and as a sync step 2: other rooms answer meanwhile, no turn as long as applying it whole, all stored", async () => {
     const server = await startServer({ main: DocumentParty });
     const update = manyStructs(100_000);
-    // What one turn would cost without slices, on this machine as loaded now (the room's checks come on top).
-    const started = performance.now();
-    Y.applyUpdate(new Y.Doc(), update);
-    const wholeMs = performance.now() - started;
+    // What one turn would cost without slices, on this machine as loaded now (the room's checks come on top): measured
+    // before and after, the longer of the two, as the load of the tests beside this one comes and goes.
+    const applyWholeMs = () => {
+      const started = performance.now();
+      Y.applyUpdate(new Y.Doc(), update);
+      return performance.now() - started;
+    };
+    let wholeMs = applyWholeMs();
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     let answered = 0;
@@ -90,6 +94,7 @@ describe("an update too big for one turn is taken in slices", () => {
     expect((await posted).status).toBe(200);
     delay.disable(); // the reader below applies it whole, in this process too
     expect(answered).toBeGreaterThan(1);
+    wholeMs = Math.max(wholeMs, applyWholeMs());
     expect(delay.max / 1e6, `the longest turn, against ${Math.round(wholeMs)} ms to apply it whole`).toBeLessThan(wholeMs);
     const client = connect(server.wsUrl("/parties/main/by-socket"));
     await client.opened;
