@@ -285,7 +285,8 @@ export function matchRoomType(
       if (this.state.finished) return;
       this.state.tick++;
       applyInputs(this, mem);
-      match.onTick?.(this.state.game, mem.ctx);
+      if (!this.state.finished) match.onTick?.(this.state.game, mem.ctx);
+      if (this.state.finished) return; // finished by an input or this tick: match.finished was the last word
       broadcast(this, GameMessage.MatchState, match.getState ? match.getState(this.state.game, mem.ctx) : this.state.game);
     },
     onAlarm() {

@@ -111,4 +111,24 @@ describe("a finished match forgotten", () => {
       ada.close();
     }
   });
+
+  it("sends no match.state after match.finished, not even in the tick that finished it", async () => {
+    const ender = defineMatch<{ moves: number }>({
+      tickRate: 20,
+      init: () => ({ moves: 0 }),
+      onInput: (state, input, ctx) => {
+        state.moves++;
+        if (input.payload.end === true) ctx.finish({ winner: input.player });
+      },
+    });
+    const server = await startGame({ matches: { ender } });
+    const [ada] = await players(server, "ada");
+    expect((await ada.request("match.join", { match_id: "m6.ender" })).type).toBe("match.join");
+    await ada.expect("match.started");
+    ada.send("match.input", { end: true });
+    const finished = await ada.expect("match.finished");
+    await ada.request("session.heartbeat"); // anything the finishing tick sent came before this answer
+    // Before: the tick that applied the finishing input still ran onTick and sent match.state after match.finished.
+    expect(ada.received.slice(ada.received.indexOf(finished)).filter((message) => message.type === "match.state")).toEqual([]);
+  });
 });
