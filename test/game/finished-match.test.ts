@@ -29,7 +29,39 @@ async function storageUntil(server: TestServer, name: string, done: (keys: strin
   );
 }
 
+/** Counts its inputs; one with `end: true` finishes it, its sender the winner. */
+const ender = defineMatch<{ moves: number }>({
+  tickRate: 20,
+  init: () => ({ moves: 0 }),
+  onInput: (state, input, ctx) => {
+    state.moves++;
+    if (input.payload.end === true) ctx.finish({ winner: input.player });
+  },
+});
+
 describe("a finished match forgotten", () => {
+  it("is forgotten once its players left: its stored state and votes are deleted, and its id starts a new match", async () => {
+    const server = await startGame({ matches: { ender }, server: { storage: "leveldb" } });
+    const stored = server.server.storage.kv("game-match.ender/m1.ender");
+    const [ada, bob] = await players(server, "ada", "bob");
+    for (const client of [ada, bob]) expect((await client.request("match.join", { match_id: "m1.ender" })).type).toBe("match.join");
+    await ada.expect("match.started");
+    ada.send("match.input", { end: true });
+    expect((await bob.expect("match.finished")).payload).toEqual({ match_id: "m1.ender", result: { winner: "ada" } });
+    expect((await stored.list()).size).toBeGreaterThan(0); // kept while its players are in (a reconnect sees the result)
+    await ada.request("match.leave");
+    await bob.request("match.leave");
+    // Before: kept for good, one record per match ever played.
+    await storageUntil(server, "game-match.ender/m1.ender", (keys) => keys.length === 0, "the finished match's storage to be deleted");
+    // Its id now starts a new match, which takes inputs.
+    const before = ada.received.length;
+    const fresh = (_: unknown, message: { type: string }) => ada.received.indexOf(message as never) >= before;
+    expect((await ada.request("match.join", { match_id: "m1.ender" })).type).toBe("match.join");
+    await ada.expect("match.started", fresh);
+    expect((await ada.expect("match.state", fresh)).payload).toEqual({ moves: 0 });
+    ada.send("match.input", {});
+    await ada.expect("match.state", (state, message) => fresh(state, message) && state.moves === 1);
+  });
   it("a vote that finishes the match while nobody is in it leaves nothing behind: the id's next match starts its votes at v1", async () => {
     // A vote to end the match: its result finishes it (ctx.finish from onVoteResult, run by the room's alarm).
     const decider = defineMatch<{ votes: number }>({
@@ -63,14 +95,6 @@ describe("a finished match forgotten", () => {
     expect(fresh.payload.vote_id).toBe("v1"); // was "v3": the new match counted the old one's votes
   });
   it("a player back within reconnectWindowMs is told the match finished while it was away", async () => {
-    const ender = defineMatch<{ moves: number }>({
-      tickRate: 20,
-      init: () => ({ moves: 0 }),
-      onInput: (state, input, ctx) => {
-        state.moves++;
-        if (input.payload.end === true) ctx.finish({ winner: input.player });
-      },
-    });
     const server = await startGame({ matches: { ender }, limits: { reconnectWindowMs: 10_000 } });
     const [ada, bob] = await players(server, "ada", "bob");
     for (const client of [ada, bob]) expect((await client.request("match.join", { match_id: "m2.ender" })).type).toBe("match.join");
@@ -88,13 +112,6 @@ describe("a finished match forgotten", () => {
     expect((await back.expect("match.finished")).payload).toEqual({ match_id: "m2.ender", result: { winner: "bob" } });
   });
   it("with yparty/game-client, a finished match is left: the next match.join works and the finished one is forgotten", async () => {
-    const ender = defineMatch<{ moves: number }>({
-      tickRate: 20,
-      init: () => ({ moves: 0 }),
-      onInput: (_state, input, ctx) => {
-        if (input.payload.end === true) ctx.finish({ winner: input.player });
-      },
-    });
     const server = await startGame({ matches: { ender } });
     const ada = await connect(server.wsUrl("/ws"), { token: "dev:ada", requestTimeoutMs: 3_000, WebSocket: WebSocket as never });
     try {
@@ -113,14 +130,6 @@ describe("a finished match forgotten", () => {
   });
 
   it("sends no match.state after match.finished, not even in the tick that finished it", async () => {
-    const ender = defineMatch<{ moves: number }>({
-      tickRate: 20,
-      init: () => ({ moves: 0 }),
-      onInput: (state, input, ctx) => {
-        state.moves++;
-        if (input.payload.end === true) ctx.finish({ winner: input.player });
-      },
-    });
     const server = await startGame({ matches: { ender } });
     const [ada] = await players(server, "ada");
     expect((await ada.request("match.join", { match_id: "m6.ender" })).type).toBe("match.join");

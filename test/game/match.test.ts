@@ -1,6 +1,6 @@
 /** Matches and the matchmaker: modes with rules, reconnect within a match, a vote closing across a restart. */
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanupAll, type TestServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, type TestServer } from "../helpers/server.js";
 import { defineMatch, MatchError, within } from "../../src/game/index.js";
 import example from "../../examples/game/game.js";
 import { gameClient, players, type GameClient } from "./helpers.js";
@@ -136,44 +136,6 @@ describe("matches", () => {
       total_votes: 2,
       turnout: 1,
     });
-  });
-});
-
-describe("a finished match", () => {
-  it("is forgotten once its players left: its stored state and votes are deleted, and its id starts a new match", async () => {
-    const ender = defineMatch<{ moves: number }>({
-      tickRate: 20,
-      init: () => ({ moves: 0 }),
-      onInput: (state, input, ctx) => {
-        state.moves++;
-        if (input.payload.end === true) ctx.finish({ winner: input.player });
-      },
-    });
-    const server = await startGame({ matches: { ender }, server: { storage: "leveldb" } });
-    const stored = server.server.storage.kv("game-match.ender/m1.ender");
-    const [ada, bob] = await players(server, "ada", "bob");
-    for (const client of [ada, bob]) expect((await client.request("match.join", { match_id: "m1.ender" })).type).toBe("match.join");
-    await ada.expect("match.started");
-    ada.send("match.input", { end: true });
-    expect((await bob.expect("match.finished")).payload).toEqual({ match_id: "m1.ender", result: { winner: "ada" } });
-    expect((await stored.list()).size).toBeGreaterThan(0); // kept while its players are in (a reconnect sees the result)
-    await ada.request("match.leave");
-    await bob.request("match.leave");
-    // Before: kept for good, one record per match ever played.
-    await waitFor(
-      (async () => {
-        while ((await stored.list()).size > 0) await new Promise((resolve) => setImmediate(resolve));
-      })(),
-      "the finished match's storage to be deleted",
-    );
-    // Its id now starts a new match, which takes inputs.
-    const before = ada.received.length;
-    const fresh = (_: unknown, message: { type: string }) => ada.received.indexOf(message as never) >= before;
-    expect((await ada.request("match.join", { match_id: "m1.ender" })).type).toBe("match.join");
-    await ada.expect("match.started", fresh);
-    expect((await ada.expect("match.state", fresh)).payload).toEqual({ moves: 0 });
-    ada.send("match.input", {});
-    await ada.expect("match.state", (state, message) => fresh(state, message) && state.moves === 1);
   });
 });
 
