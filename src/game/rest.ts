@@ -47,14 +47,7 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier, maxRequestB
       // Counted as it comes in (a chunked body has no Content-Length): a client cannot make the server hold more.
       const tooBig = new HttpError(413, `The body is over ${maxRequestBytes} bytes`);
       if (Number(request.headers.get("content-length") ?? 0) > maxRequestBytes) return tooBig.toResponse();
-      let read: { bytes: Buffer; over: boolean };
-      try {
-        read = await readAtMost(request.body, maxRequestBytes);
-      } catch {
-        // The client went away mid-body: its mistake (or its network's), not the server's; nobody reads this answer.
-        return new HttpError(400, "The body did not come in whole").toResponse();
-      }
-      const { bytes, over } = read;
+      const { bytes, over } = await readAtMost(request.body, maxRequestBytes);
       if (over) return tooBig.toResponse();
       body = bytes.toString("utf8");
     }

@@ -3,6 +3,7 @@
  * the body) reach a client that is still uploading; the rest of the body is drained after the answer, within
  * `limits.maxDrainBytes` and `limits.drainTimeoutMs`, and not at all once the server closes.
  */
+import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { errorResponse } from "../../src/runtime/errors.js";
@@ -85,5 +86,21 @@ describe("an answer given while the body still comes in", () => {
     await waitFor(Refuses.answered.promise, "the answer");
     await waitFor(test.stop(), "the server's close");
     expect((await upload).answer).toMatchObject({ status: 413 });
+  });
+
+  it("a client gone mid-body while onRequest reads it is no fault of the server's: not logged as one", async () => {
+    class Reads implements Party.Server {
+      async onRequest(req: Party.Request) {
+        return new Response(`read ${(await req.text()).length}`);
+      }
+    }
+    const server = await startServer({ main: Reads });
+    const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write("POST /parties/main/r HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    socket.destroy(); // gone mid-body
+    await server.logged("http.client_gone");
+    // Before: room.request_failed ERR_INTERNAL at error level, which any client could write at will.
+    expect(server.logs.filter((entry) => entry.level === "error")).toEqual([]);
   });
 });
