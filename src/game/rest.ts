@@ -9,7 +9,7 @@
  * Errors are the runtime's `{"error": {"code", "message"}}` with 400, 401, 404, 405, 409 or 413 (a body over
  * `limits.maxRequestBytes`).
  */
-import { readAtMost } from "../runtime/http-bridge.js";
+import { readBodyAtMost } from "../runtime/http-bridge.js";
 import type { FetchLobby, RouteHandler, YpartyServer } from "../runtime/index.js";
 import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
 import { PLAYER_PARTY } from "./parties.js";
@@ -44,11 +44,8 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier, maxRequestB
     }
     let body: string | undefined;
     if (request.method === "POST") {
-      // Counted as it comes in (a chunked body has no Content-Length): a client cannot make the server hold more.
-      const tooBig = new HttpError(413, `The body is over ${maxRequestBytes} bytes`);
-      if (Number(request.headers.get("content-length") ?? 0) > maxRequestBytes) return tooBig.toResponse();
-      const { bytes, over } = await readAtMost(request.body, maxRequestBytes);
-      if (over) return tooBig.toResponse();
+      const bytes = await readBodyAtMost(request, maxRequestBytes);
+      if (!bytes) return new HttpError(413, `The body is over ${maxRequestBytes} bytes`).toResponse();
       body = bytes.toString("utf8");
     }
     return lobby.parties[PLAYER_PARTY]!.get(verified.player).fetch(rest, { method: request.method, ...(body === undefined ? {} : { body }) });

@@ -149,6 +149,16 @@ export async function readAtMost(body: ReadableStream<Uint8Array> | null, maxByt
   return { bytes: Buffer.concat(chunks).subarray(0, maxBytes), over: size > maxBytes };
 }
 
+/**
+ * A request's body, or `undefined` when it is over `maxBytes`: told from its Content-Length before any of it is read,
+ * or counted as it comes in (a chunked body has none), so a client cannot make the server hold more.
+ */
+export async function readBodyAtMost(request: Request, maxBytes: number): Promise<Buffer | undefined> {
+  if (Number(request.headers.get("content-length") ?? 0) > maxBytes) return undefined;
+  const { bytes, over } = await readAtMost(request.body, maxBytes);
+  return over ? undefined : bytes;
+}
+
 /** Answers a plain status on a raw socket (no Response object needed). */
 export function writeRawStatus(socket: Duplex, response: Response, maxBodyBytes: number): void {
   writeRawResponse(socket, response, maxBodyBytes).catch(() => socket.destroy());

@@ -13,7 +13,7 @@
 import * as Y from "yjs";
 import { errorResponse, methodNotAllowed } from "../runtime/errors.js";
 import { roomSubPath } from "../runtime/routing.js";
-import { readAtMost } from "../runtime/http-bridge.js";
+import { readBodyAtMost } from "../runtime/http-bridge.js";
 import { YJS_LIMITS } from "./defaults.js";
 import { YjsError } from "./errors.js";
 import { docToJson } from "./json-export.js";
@@ -137,12 +137,10 @@ function heldBack(doc: Y.Doc, update: Uint8Array): boolean {
   return (pendingStructs !== null || pendingDs !== null) && wouldChange(doc, update);
 }
 
-/** Reads the body with a running count, so a chunked body (no Content-Length) cannot grow past the limit in memory. */
+/** The update POSTed: refused over `maxBytes` (see `readBodyAtMost`) and when empty. */
 async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
-  const tooBig = () => new YjsError("ERR_BODY_TOO_BIG", `The body is over ${maxBytes} bytes`);
-  if (Number(req.headers.get("content-length") ?? 0) > maxBytes) throw tooBig();
-  const { bytes, over } = await readAtMost(req.body, maxBytes);
-  if (over) throw tooBig();
+  const bytes = await readBodyAtMost(req, maxBytes);
+  if (!bytes) throw new YjsError("ERR_BODY_TOO_BIG", `The body is over ${maxBytes} bytes`);
   if (bytes.byteLength === 0) throw new YjsError("ERR_BAD_REQUEST", "The body is empty; POST a Yjs update");
   return bytes;
 }
