@@ -32,6 +32,10 @@ interface Member {
   /** When the client may next be sent a snapshot it asked for, and the timer of one it asked for before that. */
   nextSnapshotAt: number;
   snapshotTimer?: NodeJS.Timeout;
+  /** The room has handled its connection's close (kept as a member only when replaced: its replacement takes it). */
+  closeHandled?: true;
+  /** Called once it has (a join of the same player waits for it). */
+  closed?: () => void;
 }
 
 export interface RoomPartyShared {
@@ -191,14 +195,34 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     async onClose(conn: Connection, code?: number): Promise<void> {
       const member = this.#members.get(conn.id);
-      if (!member || member.conn !== conn) return; // replaced by a newer connection of the same player
-      this.#members.delete(conn.id);
-      clearTimeout(member.snapshotTimer);
-      this.#list();
-      if (this.#members.size === 0) this.#stopTicking();
-      // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
-      if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, undefined);
-      await this.#run(() => type.onLeave?.call(this.#api, member.player));
+      if (!member || member.conn !== conn) return;
+      try {
+        // Replaced by a newer connection of the same player (a second session): its join takes the seat over.
+        if (code === CloseCode.Replaced) return;
+        this.#members.delete(conn.id);
+        clearTimeout(member.snapshotTimer);
+        this.#list();
+        if (this.#members.size === 0) this.#stopTicking();
+        // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
+        if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, undefined);
+        await this.#run(() => type.onLeave?.call(this.#api, member.player));
+      } finally {
+        member.closeHandled = true;
+        member.closed?.();
+      }
+    }
+
+    /**
+     * A join of a player who is a member through another connection. That connection is closed by now (the runtime
+     * replaces a connection with the same id), but its close may not have been handled: a session that left and
+     * joined again at once, or a second session taking the seat over. Its `onClose` runs first and says which.
+     */
+    async #previousClosed(previous: Member, conn: Connection): Promise<void> {
+      await new Promise<void>((resolve) => (previous.closed = resolve));
+      // The player left (onLeave ran): a disposed room nobody else is in goes now, and this join creates it anew.
+      this.#joining.delete(conn);
+      this.#discardIfEmpty();
+      this.#joining.set(conn, []);
     }
 
     /** Keeps a seat from before the room's last stop for `resumeWindowMs`, then the player leaves (`onLeave`). */
@@ -230,14 +254,18 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     // ---- joining ---------------------------------------------------------------------------------
 
     async #join(conn: Connection, request: JoinRequest): Promise<void> {
-      const rejoin = this.#members.has(conn.id); // the same player again (a resumed or second session)
+      this.#joining.set(conn, []); // its frames wait for the join
+      const previous = this.#members.get(conn.id);
+      if (previous && previous.conn !== conn && !previous.closeHandled && previous.conn.readyState !== 1) await this.#previousClosed(previous, conn);
+      const rejoin = this.#members.has(conn.id); // the same player again, taking the seat over (a second session)
       // A player back after the room stopped with it seated has its seat kept (and joins like any other)
       const seatKept = this.#seatedAway.has(request.player);
-      if (!rejoin && !seatKept && this.#members.size + this.#joining.size + this.#seatedAway.size >= maxClients)
+      if (!rejoin && !seatKept && this.#members.size + this.#joining.size - 1 + this.#seatedAway.size >= maxClients) {
+        this.#joining.delete(conn);
         return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
+      }
       clearTimeout(this.#seatedAway.get(request.player));
       this.#seatedAway.delete(request.player);
-      this.#joining.set(conn, []);
       let held: string[] = [];
       try {
         if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));

@@ -140,4 +140,24 @@ describe("a finished match forgotten", () => {
     // Before: the tick that applied the finishing input still ran onTick and sent match.state after match.finished.
     expect(ada.received.slice(ada.received.indexOf(finished)).filter((message) => message.type === "match.state")).toEqual([]);
   });
+
+  it("a match.leave and a match.join of the same id at once start a new match (a play-again on the same id)", async () => {
+    const server = await startGame({ matches: { ender } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    for (const client of [ada, bob]) await client.request("match.join", { match_id: "m5.ender" });
+    await ada.expect("match.started");
+    ada.send("match.input", { end: true });
+    await bob.expect("match.finished");
+    await bob.request("match.leave");
+    const before = ada.received.length;
+    const fresh = (_: unknown, message: { type: string }) => ada.received.indexOf(message as never) >= before;
+    const left = ada.request("match.leave");
+    const joined = ada.request("match.join", { match_id: "m5.ender" });
+    expect((await left).type).toBe("match.leave");
+    expect((await joined).type).toBe("match.join");
+    // Before: the room took the join for the same player again (its close not handled yet): no onJoin, no new match
+    // (the finished one kept), no match.started; the old link's close was then ignored. The play-again hung.
+    expect((await ada.expect("match.started", fresh)).payload).toEqual({ match_id: "m5.ender", players: ["ada"] });
+    expect((await ada.expect("match.state", fresh)).payload).toEqual({ moves: 0 });
+  });
 });

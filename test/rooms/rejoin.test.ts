@@ -1,0 +1,88 @@
+/**
+ * A player joining a room it is already a member of through another connection: after leaving it at once (a "play
+ * again"), or from a second session taking its seat over.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { defineRoomType } from "../../src/rooms/index.js";
+import { cleanupAll } from "../helpers/server.js";
+import { rawClient, startRooms, type RawClient } from "./helpers.js";
+import type { TestServer } from "../helpers/server.js";
+
+afterEach(cleanupAll);
+
+interface Visits {
+  created: number;
+  joins: number;
+  leaves: number;
+  in: string[];
+}
+
+/** Counts its hooks in its state; `end` disposes it. */
+const visits = defineRoomType<Visits>({
+  onCreate() {
+    this.state = { created: Date.now(), joins: 0, leaves: 0, in: [] };
+  },
+  onJoin(player) {
+    this.state.joins++;
+    this.state.in.push(player);
+  },
+  onLeave(player) {
+    this.state.leaves++;
+    this.state.in = this.state.in.filter((name) => name !== player);
+  },
+  onInput({ type }) {
+    if (type === "end") this.dispose();
+  },
+});
+
+async function member(server: TestServer, token: string, room: string): Promise<{ client: RawClient; state: Visits }> {
+  const client = rawClient(server);
+  await client.handshake({ token });
+  expect((await client.request("room.join_or_create", { room_type: "visits", room })).ok).toBe(true);
+  return { client, state: (await client.expect("state.snapshot")).p.state as Visits };
+}
+
+/** Sends `room.leave` and `room.join_or_create` of `room` back to back (one TCP write), and returns the new snapshot. */
+async function leaveAndJoinAtOnce(client: RawClient, room: string): Promise<Visits> {
+  const left = client.request("room.leave", { room });
+  const joined = client.request("room.join_or_create", { room_type: "visits", room });
+  expect((await left).ok).toBe(true);
+  expect((await joined).ok).toBe(true);
+  return (await client.expect("state.snapshot")).p.state as Visits;
+}
+
+describe("rooms: joining again at once", () => {
+  it("a leave then a join of the same room at once is a leave (onLeave) and a join (onJoin), in that order", async () => {
+    const server = await startRooms({ visits });
+    const { client: ada } = await member(server, "dev:ada", "r");
+    const state = await leaveAndJoinAtOnce(ada, "r");
+    // Before: the room saw the new link's join before the old link's close, took it for the same member again (no
+    // onJoin), then ignored the old close as replaced (no onLeave): joins 1, leaves 0.
+    expect(state).toMatchObject({ joins: 2, leaves: 1, in: ["ada"] });
+  });
+
+  it("a disposed room left and joined at once is created anew", async () => {
+    const server = await startRooms({ visits });
+    const { client: ada, state: first } = await member(server, "dev:ada", "d");
+    ada.send("room.message", { room: "d", type: "end", data: null });
+    const state = await leaveAndJoinAtOnce(ada, "d");
+    // Before: the disposed room, never forgotten (its member was never gone), and no onJoin.
+    expect(state).toMatchObject({ joins: 1, leaves: 0, in: ["ada"] });
+    expect(state.created).toBeGreaterThanOrEqual(first.created);
+    expect(state).not.toEqual(first);
+  });
+
+  it("a second session of the same player takes the seat over: no onLeave, no onJoin; the first is told", async () => {
+    const server = await startRooms({ visits });
+    const { client: first } = await member(server, "dev:ada", "s");
+    const { client: second, state } = await member(server, "dev:ada", "s");
+    expect(state).toMatchObject({ joins: 1, leaves: 0, in: ["ada"] });
+    const told = await first.expect("error", (p) => p.closed === true);
+    expect(told.p.reason).toContain("4009");
+    // The seat is the second session's: it leaves, and the player is gone.
+    const { client: bob } = await member(server, "dev:bob", "s");
+    expect((await second.request("room.leave", { room: "s" })).ok).toBe(true);
+    const patch = await bob.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path === "/leaves"));
+    expect(patch.p.ops).toContainEqual({ op: "replace", path: "/leaves", value: 1 });
+  });
+});
