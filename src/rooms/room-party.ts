@@ -11,6 +11,7 @@ import { DEFAULT_MAX_CLIENTS, RoomError, type RoomApi, type RoomInput, type Room
 import type { RoomDirectory } from "./directory.js";
 import { Link, unreliableFrame, type JoinRequest } from "./link.js";
 import type { RoomsLimits } from "./limits.js";
+import { ALARM_KEY, RoomAlarm } from "./room-alarm.js";
 
 export const STATE_KEY = "yparty.rooms.state";
 
@@ -20,6 +21,8 @@ interface StoredRoom {
   metadata: Record<string, unknown>;
   /** Players seated when the room was stored (absent in rooms stored before the field existed). */
   seated?: string[];
+  /** When the seats of those kept since the room's last stop expire (absent: `resumeWindowMs` after it is back). */
+  seatedUntil?: Record<string, number>;
   /** `dispose()` was called: it is forgotten once nobody is in it. */
   disposing?: true;
 }
@@ -90,9 +93,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /**
      * Players whose seat outlived the room's last stop (shutdown, reload): each keeps it, without `onLeave`, for
      * `resumeWindowMs` after the room is back (the timer), as a dropped client's session keeps it; joining again
-     * (`onJoin`, as for any join: the logic finds its player still in the state) takes it. No timer while stopping.
+     * (`onJoin`, as for any join: the logic finds its player still in the state) takes it. No timer while stopping;
+     * `until` is set once the room is back, and kept across its next stops.
      */
-    readonly #seatedAway = new Map<string, NodeJS.Timeout | undefined>();
+    readonly #seatedAway = new Map<string, { until?: number; timer?: NodeJS.Timeout }>();
+    /** The storage alarm, shared with the room type: it brings the room back when kept seats are due. */
+    readonly #alarm: RoomAlarm;
     /** The sender of the input being handled: the coalescing key of what it broadcasts. */
     #sender = "";
     /** `dispose()` was called (stored with the state): the room's storage goes once nobody is in it (`#discardIfEmpty`). */
@@ -103,6 +109,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     constructor(readonly room: Room) {
       const self = this;
+      this.#alarm = new RoomAlarm(room.storage);
       this.#api = {
         get state() {
           return self.#state;
@@ -125,7 +132,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
           this.#metadata = { ...metadata };
           this.#list();
         },
-        partyRoom: room,
+        // The room with the type's share of the alarm as its storage's (the rest is the room's own).
+        partyRoom: Object.create(room, { storage: { value: this.#alarm.typeStorage, enumerable: true } }) as Room,
         dispose: () => {
           this.#disposing = true;
           this.#discardIfEmpty();
@@ -154,13 +162,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#saveTimer = undefined;
       this.#dirty = false;
       this.#stopTicking();
+      this.#alarm.forget();
       shared.directory.remove(roomTypeName, this.room.id);
       const storage = this.room.storage;
       Promise.all([storage.deleteAll(), storage.deleteAlarm()]).catch((error: unknown) => this.#log("error", "rooms.dispose_failed", error, {}));
     }
 
     async onStart(): Promise<void> {
-      const stored = await this.room.storage.get<StoredRoom>(STATE_KEY);
+      const found = await this.room.storage.get([STATE_KEY, ALARM_KEY]);
+      this.#alarm.restore(found.get(ALARM_KEY));
+      const stored = found.get(STATE_KEY) as StoredRoom | undefined;
       if (!stored) return;
       this.#created = true;
       this.#state = stored.state;
@@ -169,7 +180,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#metadata = stored.metadata;
       this.#disposing = stored.disposing === true;
       this.#checksum = stateChecksum(this.#sent);
-      for (const player of stored.seated ?? []) this.#keepSeat(player);
+      for (const player of stored.seated ?? []) this.#keepSeat(player, stored.seatedUntil?.[player]);
       this.#list();
     }
 
@@ -204,7 +215,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         this.#list();
         if (this.#members.size === 0) this.#stopTicking();
         // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
-        if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, undefined);
+        if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, {});
         await this.#run(() => type.onLeave?.call(this.#api, member.player));
       } finally {
         member.closeHandled = true;
@@ -225,30 +236,40 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#joining.set(conn, []);
     }
 
-    /** Keeps a seat from before the room's last stop for `resumeWindowMs`, then the player leaves (`onLeave`). */
-    #keepSeat(player: string): void {
+    /**
+     * Keeps a seat from before the room's last stop until `until` (`resumeWindowMs` from now when the room is back
+     * for the first time since), then the player leaves (`onLeave`).
+     */
+    #keepSeat(player: string, until = Date.now() + shared.limits.resumeWindowMs): void {
       const expire = () => {
         this.#seatedAway.delete(player);
         void Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player))).catch((error: unknown) =>
           this.#log("error", "room.hook_failed", error, { hook: "onLeave" }),
         );
       };
-      this.#seatedAway.set(player, setTimeout(expire, shared.limits.resumeWindowMs));
+      this.#seatedAway.set(player, { until, timer: setTimeout(expire, Math.max(0, until - Date.now())) });
     }
 
     onAlarm(): void | Promise<void> {
-      return this.#run(() => type.onAlarm?.call(this.#api));
+      // Kept seats due bring the room back (their timers, set as it started, expire them); the rest is the type's.
+      const { typeDue, written } = this.#alarm.fired(Date.now());
+      written.catch((error: unknown) => this.#log("error", "rooms.alarm_failed", error, {}));
+      if (typeDue) return this.#run(() => type.onAlarm?.call(this.#api));
     }
 
-    onStop(): void {
-      for (const [player, timer] of this.#seatedAway) {
-        clearTimeout(timer);
-        this.#seatedAway.set(player, undefined); // kept in the stored state, timed again when the room is back
+    async onStop(): Promise<void> {
+      let due = Number.POSITIVE_INFINITY;
+      for (const seat of this.#seatedAway.values()) {
+        clearTimeout(seat.timer);
+        seat.timer = undefined; // kept in the stored state, timed again when the room is back
+        due = Math.min(due, seat.until ?? Date.now() + shared.limits.resumeWindowMs);
       }
       this.#flush();
-      if (this.#saveTimer) this.#save(); // what the interval held back
+      if (this.#saveTimer || this.#seatedAway.size > 0) this.#save(); // what the interval held back; the seats' times
       this.#stopTicking();
       shared.directory.remove(roomTypeName, this.room.id);
+      // The room comes back by itself when the seats kept are due, joined again or not.
+      if (this.#seatedAway.size > 0) await this.#alarm.setLayer(due).catch((error: unknown) => this.#log("error", "rooms.alarm_failed", error, {}));
     }
 
     // ---- joining ---------------------------------------------------------------------------------
@@ -264,7 +285,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         this.#joining.delete(conn);
         return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
       }
-      clearTimeout(this.#seatedAway.get(request.player));
+      clearTimeout(this.#seatedAway.get(request.player)?.timer);
       this.#seatedAway.delete(request.player);
       let held: string[] = [];
       try {
@@ -498,7 +519,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       clearTimeout(this.#saveTimer);
       this.#saveTimer = undefined;
       const seated = [...new Set([...[...this.#members.values()].map((member) => member.player), ...this.#seatedAway.keys()])];
-      const stored: StoredRoom = { state: this.#sent, seq: this.#seq, metadata: this.#metadata, seated, ...(this.#disposing ? { disposing: true } : {}) };
+      const seatedUntil: Record<string, number> = {};
+      for (const [player, seat] of this.#seatedAway) if (seat.until !== undefined) seatedUntil[player] = seat.until;
+      const stored: StoredRoom = {
+        state: this.#sent,
+        seq: this.#seq,
+        metadata: this.#metadata,
+        seated,
+        ...(Object.keys(seatedUntil).length > 0 ? { seatedUntil } : {}),
+        ...(this.#disposing ? { disposing: true } : {}),
+      };
       this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
     }
 
