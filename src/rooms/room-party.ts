@@ -37,8 +37,9 @@ interface Member {
   snapshotTimer?: NodeJS.Timeout;
   /** The room has handled its connection's close (kept as a member only when replaced: its replacement takes it). */
   closeHandled?: true;
-  /** Called once it has (a join of the same player waits for it). */
-  closed?: () => void;
+  /** Resolved once it has: the joins of the same player waiting for it (made by the first), and its resolve. */
+  whenCloseHandled?: Promise<void>;
+  closeWaiters?: () => void;
 }
 
 export interface RoomPartyShared {
@@ -219,7 +220,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         await this.#run(() => type.onLeave?.call(this.#api, member.player));
       } finally {
         member.closeHandled = true;
-        member.closed?.();
+        member.closeWaiters?.();
       }
     }
 
@@ -229,7 +230,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      * joined again at once, or a second session taking the seat over. Its `onClose` runs first and says which.
      */
     async #previousClosed(previous: Member, conn: Connection): Promise<void> {
-      await new Promise<void>((resolve) => (previous.closed = resolve));
+      await (previous.whenCloseHandled ??= new Promise<void>((resolve) => (previous.closeWaiters = resolve)));
       // The player left (onLeave ran): a disposed room nobody else is in goes now, and this join creates it anew.
       this.#joining.delete(conn);
       this.#discardIfEmpty();

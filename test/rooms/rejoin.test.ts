@@ -85,4 +85,21 @@ describe("rooms: joining again at once", () => {
     const patch = await bob.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path === "/leaves"));
     expect(patch.p.ops).toContainEqual({ op: "replace", path: "/leaves", value: 1 });
   });
+
+  it("two joins of one player waiting for the same close are both answered", async () => {
+    const server = await startRooms({ visits });
+    const { client: first } = await member(server, "dev:ada", "w");
+    const second = rawClient(server);
+    await second.handshake({ token: "dev:ada" });
+    // Each join finds the first session's connection closed and its close not handled yet.
+    const left = first.request("room.leave", { room: "w" });
+    const joined = [
+      first.request("room.join_or_create", { room_type: "visits", room: "w" }),
+      second.request("room.join_or_create", { room_type: "visits", room: "w" }),
+    ];
+    expect((await left).ok).toBe(true);
+    // Whichever link the room keeps (the later replaces the earlier, 4009), no join is left unanswered.
+    const answers = await Promise.all(joined);
+    expect(answers.map((answer) => typeof answer.ok)).toEqual(["boolean", "boolean"]);
+  });
 });
