@@ -142,9 +142,9 @@ describe("rooms: joins waiting for a close, attacked", () => {
     expect(state.in.sort()).toEqual(["ada", "bob"]);
   });
 
-  // Defect (the overwritten wait again): the first session's join waits for its old connection's close (its async
-  // onLeave still runs); the second session's join replaces that waiting link (4009) and waits on the same close,
-  // taking the callback over. The first join never ends: a phantom in `#joining`, the room full for bob.
+  // Holds up: once the old connection's onClose has begun (its onLeave still running, async), the member is gone
+  // already, so the join does not wait (its onJoin runs while that onLeave still runs); the second session's join
+  // then replaces the first's link, and nobody is left waiting.
   it("a leave/join waiting on a slow onLeave, raced by a second session's join: the room is not left full", async () => {
     const server = await startRooms({ visits });
     const { client: first } = await member(server, "ada", "w");
@@ -164,7 +164,6 @@ describe("rooms: joins waiting for a close, attacked", () => {
     expect((await waitFor(taken, "the second session's join")).ok).toBe(true);
     const bob = await session(server, "bob");
     const answer = await bob.request("room.join_or_create", { room_type: "visits", room: "w" });
-    // Fails: room "w" is full (2 clients): ada, and the first session's join that never ends.
     expect(answer).toMatchObject({ ok: true });
   });
 
@@ -183,6 +182,28 @@ describe("rooms: joins waiting for a close, attacked", () => {
     const state = (await winner.expect("state.snapshot")).p.state as Visits;
     expect(state.in.sort()).toEqual(["ada", "bob"]); // bob's seat is kept from before the restart
     expect(state).toMatchObject({ joins: 2, leaves: 0 });
+  });
+
+  // Defect: a second session takes the seat over and leaves at once (join and leave in one write). Its join is a
+  // takeover (`rejoin`: the first session's member is kept, its close 4009 ignored) but its connection is closed by
+  // then, so `#join` returns before making it the member (`conn.readyState !== 1`, and no onLeave for a rejoin), and
+  // its close finds the old member (another connection) and returns. The old member stays for good with a closed
+  // connection: no onLeave, the player seated forever (in the state, in maxClients, the room never discarded).
+  it("a second session that takes the seat over and leaves at once: the player leaves (onLeave)", async () => {
+    const server = await startRooms({ visits });
+    await member(server, "ada", "l");
+    const { client: bob } = await member(server, "bob", "l");
+    const second = await session(server, "ada");
+    const joined = second.request("room.join_or_create", { room_type: "visits", room: "l" });
+    const left = second.request("room.leave", { room: "l" });
+    await waitFor(Promise.all([joined, left]), "the second session's answers");
+    expect((await left).ok).toBe(true);
+    // Fails: no patch ever says ada left (leaves stays 0, in stays ["ada", "bob"]).
+    const patch = await bob.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path === "/leaves"), 3_000);
+    expect(patch.p.ops).toContainEqual({ op: "replace", path: "/leaves", value: 1 });
+    // And the seat is free again: carol fits (two seats).
+    const carol = await session(server, "carol");
+    expect(await carol.request("room.join_or_create", { room_type: "visits", room: "l" })).toMatchObject({ ok: true });
   });
 
   // Defect: a second session taking the seat over while the first session's (async) onJoin still runs is not a
