@@ -21,6 +21,8 @@ export class RoomAlarm {
   #layerAt: number | null = null;
   /** `ALARM_KEY` is in the storage. */
   #stored = false;
+  /** The last write, which the next waits for. */
+  #writes: Promise<void> = Promise.resolve();
   /** The storage the room type is given: its alarm methods are the type's share. */
   readonly typeStorage: Storage;
 
@@ -75,8 +77,15 @@ export class RoomAlarm {
     return this.#write();
   }
 
+  /** Writes one at a time, each what the times are when it runs: two interleaved could arm what the first saw. */
+  #write(): Promise<void> {
+    const write = this.#writes.then(() => this.#writeNow());
+    this.#writes = write.catch(() => {});
+    return write;
+  }
+
   /** Stores both times while the layer's is armed (its key deleted once not), and arms the earlier. */
-  async #write(): Promise<void> {
+  async #writeNow(): Promise<void> {
     const layer = this.#layerAt;
     const type = this.#typeAt ?? null;
     if (layer !== null || this.#stored) {

@@ -106,6 +106,14 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #disposing = false;
     /** Hooks running (an async one until it settles): the room is discarded only between them, after their writes. */
     #running = 0;
+    /** Per player, its join running: the next join of the same player waits for it (one at a time). */
+    readonly #joinTurns = new Map<string, Promise<void>>();
+    /** Per player, its joins waiting for their turn. */
+    readonly #joinsWaiting = new Map<string, number>();
+    /** Players in the logic whose join ended without a member while a later join of theirs waited: it takes them over. */
+    readonly #handedOver = new Set<string>();
+    /** Per player, its `onLeave` running: a join of the same player waits for it. */
+    readonly #leaving = new Map<string, Promise<void>>();
     readonly #api: RoomApi;
 
     constructor(readonly room: Room) {
@@ -217,7 +225,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         if (this.#members.size === 0) this.#stopTicking();
         // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
         if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, {});
-        await this.#run(() => type.onLeave?.call(this.#api, member.player));
+        await this.#leave(member.player);
       } finally {
         member.closeHandled = true;
         member.closeWaiters?.();
@@ -244,9 +252,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #keepSeat(player: string, until = Date.now() + shared.limits.resumeWindowMs): void {
       const expire = () => {
         this.#seatedAway.delete(player);
-        void Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player))).catch((error: unknown) =>
-          this.#log("error", "room.hook_failed", error, { hook: "onLeave" }),
-        );
+        this.#leave(player).catch((error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onLeave" }));
       };
       this.#seatedAway.set(player, { until, timer: setTimeout(expire, Math.max(0, until - Date.now())) });
     }
@@ -275,45 +281,103 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     // ---- joining ---------------------------------------------------------------------------------
 
-    async #join(conn: Connection, request: JoinRequest): Promise<void> {
+    /** A player's `onLeave`, which a join of the same player waits for. */
+    async #leave(player: string): Promise<void> {
+      const leaving = Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player)));
+      const settled = leaving.then(noop, noop);
+      this.#leaving.set(player, settled);
+      try {
+        await leaving;
+      } finally {
+        if (this.#leaving.get(player) === settled) this.#leaving.delete(player);
+      }
+    }
+
+    /** Joins of one player run one at a time, in order (each after the hooks of the one before). */
+    #join(conn: Connection, request: JoinRequest): Promise<void> {
       this.#joining.set(conn, []); // its frames wait for the join
-      const previous = this.#members.get(conn.id);
+      const player = request.player;
+      this.#joinsWaiting.set(player, (this.#joinsWaiting.get(player) ?? 0) + 1);
+      const step = (): Promise<void> => {
+        const waiting = this.#joinsWaiting.get(player)! - 1;
+        if (waiting > 0) this.#joinsWaiting.set(player, waiting);
+        else this.#joinsWaiting.delete(player);
+        return this.#joinInTurn(conn, request);
+      };
+      const before = this.#joinTurns.get(player);
+      const run = before ? before.then(step) : step();
+      const settled = run.then(noop, noop);
+      this.#joinTurns.set(player, settled);
+      void settled.then(() => this.#joinTurns.get(player) === settled && this.#joinTurns.delete(player));
+      return run;
+    }
+
+    async #joinInTurn(conn: Connection, request: JoinRequest): Promise<void> {
+      const player = request.player;
+      const previous = this.#members.get(player);
       if (previous && previous.conn !== conn && !previous.closeHandled && previous.conn.readyState !== 1) await this.#previousClosed(previous, conn);
-      const rejoin = this.#members.has(conn.id); // the same player again, taking the seat over (a second session)
+      await this.#leaving.get(player);
+      // In the room already: a member through another connection (a second session takes the seat over), or through
+      // an earlier join whose connection closed meanwhile.
+      const rejoin = this.#members.has(player) || this.#handedOver.delete(player);
       // A player back after the room stopped with it seated has its seat kept (and joins like any other)
-      const seatKept = this.#seatedAway.has(request.player);
-      if (!rejoin && !seatKept && this.#members.size + this.#joining.size - 1 + this.#seatedAway.size >= maxClients) {
+      const seatKept = this.#seatedAway.has(player);
+      if (!rejoin && !seatKept && this.#seatsTaken(player) >= maxClients) {
         this.#joining.delete(conn);
         return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
       }
-      clearTimeout(this.#seatedAway.get(request.player)?.timer);
-      this.#seatedAway.delete(request.player);
+      clearTimeout(this.#seatedAway.get(player)?.timer);
+      this.#seatedAway.delete(player);
       let held: string[] = [];
+      let joined = false;
       try {
         if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));
-        if (!rejoin) await this.#run(() => type.onJoin?.call(this.#api, request.player, request.options));
+        if (!rejoin) await this.#run(() => type.onJoin?.call(this.#api, player, request.options));
+        joined = true;
       } catch (error) {
         // A RoomError from onCreate or onJoin refuses the join with its reason (a ban, a password, a locked room).
-        if (error instanceof RoomError) return this.#refuse(conn, error.message);
-        throw error;
+        if (!(error instanceof RoomError)) throw error;
+        this.#refuse(conn, error.message);
       } finally {
         held = this.#joining.get(conn) ?? [];
         this.#joining.delete(conn);
         // A join that held a discard back and did not make a member (refused, thrown, left meanwhile): the room may go.
         queueMicrotask(() => this.#discardIfEmpty());
       }
-      if (conn.readyState !== 1) {
-        // The session left while onJoin ran: it is not a member, so undo its join here.
-        if (!rejoin) await this.#run(() => type.onLeave?.call(this.#api, request.player));
-        return;
-      }
+      if (!joined || conn.readyState !== 1) return this.#notJoined(player, joined || rejoin || seatKept);
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
-      this.#members.set(conn.id, { player: request.player, conn, ack: this.#seq, nextSnapshotAt: 0 });
+      this.#members.set(player, { player, conn, ack: this.#seq, nextSnapshotAt: 0 });
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
       if (syncState) conn.send(this.#snapshotFrame());
       this.#list();
       this.#startTicking();
       for (const frame of held) await this.onMessage(frame, conn);
+    }
+
+    /**
+     * A join that made no member (refused, or its session left while it ran). A player who is in the room's logic
+     * (its `onJoin` ran, now or for the connection it took over, or its seat was kept) leaves it, unless a later join
+     * of the same player waits: that one takes it over.
+     */
+    async #notJoined(player: string, inLogic: boolean): Promise<void> {
+      if (!inLogic) return;
+      if (this.#joinsWaiting.has(player)) return void this.#handedOver.add(player);
+      const replaced = this.#members.get(player); // the closed connection it took the seat over from
+      if (replaced) {
+        this.#members.delete(player);
+        clearTimeout(replaced.snapshotTimer);
+        this.#list();
+        if (this.#members.size === 0) this.#stopTicking();
+      }
+      await this.#leave(player);
+    }
+
+    /** Players holding a seat or joining for one, but `player`. */
+    #seatsTaken(player: string): number {
+      const taken = new Set<string>([...this.#members.keys(), ...this.#seatedAway.keys()]);
+      for (const conn of this.#joining.keys()) taken.add(conn.id);
+      taken.delete(player);
+      return taken.size;
     }
 
     #refuse(conn: Connection, reason: string): void {
@@ -577,3 +641,4 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const noop = (): void => {};

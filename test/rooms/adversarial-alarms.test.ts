@@ -85,7 +85,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms?: 
 }
 
 describe("rooms: the shared alarm, attacked", () => {
-  // Defect: the server is down past both the seats' time and the type's alarm. Back, the alarm fires once for both:
+  // Before (fixed): the server is down past both the seats' time and the type's alarm. Back, the alarm fires once for both:
   // `RoomAlarm.fired` starts a write that deletes `yparty.rooms.alarm` (awaited) and then the storage alarm; the
   // type's onAlarm arms its next alarm meanwhile (`#setType` → `#write`, which skips the key, already marked gone,
   // and calls `setAlarm` at once). The older write's `deleteAlarm` lands after it: the type's new alarm is lost.

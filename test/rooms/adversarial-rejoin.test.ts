@@ -101,7 +101,7 @@ async function storageEmptied(server: TestServer, name: string): Promise<void> {
 }
 
 describe("rooms: joins waiting for a close, attacked", () => {
-  // Defect: the second join overwrites the first's wait (`previous.closed = resolve`, one callback per member), so the
+  // Before (fixed): the second join overwrites the first's wait (`previous.closed = resolve`, one callback per member), so the
   // first join (whose link the session closed meanwhile) waits forever. It stays in the room's `#joining`: it
   // counts toward maxClients for good, and its onMessage never settles (the room is never idle).
   it("leave/join/leave/join pipelined: the room is not left with a phantom joiner (maxClients 2: a second player still fits)", async () => {
@@ -111,7 +111,7 @@ describe("rooms: joins waiting for a close, attacked", () => {
     expect(state).toMatchObject({ in: ["ada"] });
     const bob = await session(server, "bob");
     const answer = await bob.request("room.join_or_create", { room_type: "visits", room: "p" });
-    // Fails: {ok: false, reason: 'room "p" is full (2 clients)'}: one member, one join that never ends.
+    // Before: {ok: false, reason: 'room "p" is full (2 clients)'}: one member, one join that never ends.
     expect(answer).toMatchObject({ ok: true });
   });
 
@@ -184,7 +184,7 @@ describe("rooms: joins waiting for a close, attacked", () => {
     expect(state).toMatchObject({ joins: 2, leaves: 0 });
   });
 
-  // Defect: a second session takes the seat over and leaves at once (join and leave in one write). Its join is a
+  // Before (fixed): a second session takes the seat over and leaves at once (join and leave in one write). Its join is a
   // takeover (`rejoin`: the first session's member is kept, its close 4009 ignored) but its connection is closed by
   // then, so `#join` returns before making it the member (`conn.readyState !== 1`, and no onLeave for a rejoin), and
   // its close finds the old member (another connection) and returns. The old member stays for good with a closed
@@ -198,7 +198,7 @@ describe("rooms: joins waiting for a close, attacked", () => {
     const left = second.request("room.leave", { room: "l" });
     await waitFor(Promise.all([joined, left]), "the second session's answers");
     expect((await left).ok).toBe(true);
-    // Fails: no patch ever says ada left (leaves stays 0, in stays ["ada", "bob"]).
+    // Before: no patch ever says ada left (leaves stays 0, in stays ["ada", "bob"]).
     const patch = await bob.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path === "/leaves"), 3_000);
     expect(patch.p.ops).toContainEqual({ op: "replace", path: "/leaves", value: 1 });
     // And the seat is free again: carol fits (two seats).
@@ -206,7 +206,7 @@ describe("rooms: joins waiting for a close, attacked", () => {
     expect(await carol.request("room.join_or_create", { room_type: "visits", room: "l" })).toMatchObject({ ok: true });
   });
 
-  // Defect: a second session taking the seat over while the first session's (async) onJoin still runs is not a
+  // Before (fixed): a second session taking the seat over while the first session's (async) onJoin still runs is not a
   // silent takeover: the second join finds no member yet, so it runs onJoin again; then the first join, its
   // connection replaced (4009), "undoes" itself with onLeave. The player is seated (the second session's
   // connection is a member) but the logic saw join, join, leave: here it is not `in` any more.
@@ -224,7 +224,7 @@ describe("rooms: joins waiting for a close, attacked", () => {
     held.resolve();
     expect((await waitFor(secondJoin, "the second join's answer")).ok).toBe(true);
     const snapshot = (await second.expect("state.snapshot")).p.state as Visits;
-    // Fails: { joins: 2, leaves: 1, in: [] }.
+    // Before: { joins: 2, leaves: 1, in: [] }.
     expect(snapshot).toEqual({ joins: 1, leaves: 0, in: ["ada"] });
   });
 });

@@ -3,7 +3,7 @@
  * again"), or from a second session taking its seat over.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { defineRoomType } from "../../src/rooms/index.js";
+import { defineRoomType, RoomError } from "../../src/rooms/index.js";
 import { cleanupAll } from "../helpers/server.js";
 import { rawClient, startRooms, type RawClient } from "./helpers.js";
 import type { TestServer } from "../helpers/server.js";
@@ -101,5 +101,37 @@ describe("rooms: joining again at once", () => {
     // Whichever link the room keeps (the later replaces the earlier, 4009), no join is left unanswered.
     const answers = await Promise.all(joined);
     expect(answers.map((answer) => typeof answer.ok)).toEqual(["boolean", "boolean"]);
+  });
+
+  it("a player whose seat was kept across a restart and whose join back is refused leaves (onLeave)", async () => {
+    const guarded = defineRoomType<{ in: string[] }>({
+      onCreate() {
+        this.state = { in: [] };
+      },
+      onJoin(player, options) {
+        if (options.refuse === true) throw new RoomError("not now");
+        if (!this.state.in.includes(player)) this.state.in.push(player);
+      },
+      onLeave(player) {
+        this.state.in = this.state.in.filter((name) => name !== player);
+      },
+    });
+    const server = await startRooms({ guarded }, { server: { storage: "leveldb" } });
+    const ada = rawClient(server);
+    await ada.handshake({ token: "dev:ada" });
+    await ada.request("room.join_or_create", { room_type: "guarded", room: "g" });
+    await ada.expect("state.snapshot");
+    const restarted = await server.restart(); // ada's seat is kept for resumeWindowMs
+    const back = rawClient(restarted);
+    await back.handshake({ token: "dev:ada" });
+    expect(await back.request("room.join_or_create", { room_type: "guarded", room: "g", options: { refuse: true } })).toMatchObject({
+      ok: false,
+      reason: "not now",
+    });
+    const bob = rawClient(restarted);
+    await bob.handshake({ token: "dev:bob" });
+    await bob.request("room.join_or_create", { room_type: "guarded", room: "g" });
+    // Before: the kept seat was gone (taken by the refused join) but ada stayed in the logic's state for good.
+    expect((await bob.expect("state.snapshot")).p.state).toEqual({ in: ["bob"] });
   });
 });

@@ -7,6 +7,7 @@
  * the search alone (proof-oracle.ts); the copy check must take whatever the proof placed; after each, the room must
  * equal a reload of itself.
  */
+import * as Y from "yjs";
 import { silentLogger } from "../../../src/runtime/log.js";
 import { resolveYjsLimits } from "../../../src/yjs/defaults.js";
 import { DocumentSession } from "../../../src/yjs/session.js";
@@ -114,7 +115,11 @@ export async function runProvedDifferential(seed: number, cases: number): Promis
       if (random() < 0.3) {
         // Taken, it holds clocks the typist's own updates hold otherwise (at once, or once what it waits for comes):
         // the typist gives way to a new one
-        if (await offer("typist's mutant", mutantOf(next.update, context()))) {
+        const mutant = mutantOf(next.update, context());
+        if (await offer("typist's mutant", mutant)) {
+          // A mutant may write under another typist's client id too (a forged client): that typist's next clocks are
+          // taken, so it gives way as well (its honest updates would name units the room holds elsewhere).
+          for (const client of Y.parseUpdateMeta(mutant).from.keys()) typists.replace(client, session.doc);
           typists.replace(next.client, session.doc);
           continue;
         }
