@@ -32,6 +32,8 @@ describe("the default order checks against the copy check", () => {
       expect(counts.takenButCopyRefuses).toBe(0);
       expect(counts.diverged).toEqual([]);
       expect(counts.thrown).toEqual([]);
+      // An honest typist is never refused (one whose client id a taken mutant wrote under gives way first)
+      expect(Object.keys(counts.verdicts).filter((key) => key.startsWith("typist,") && key.endsWith("refused"))).toEqual([]);
       // Most cases reach the proof, and it is met refused and left to the copy too (for another item or check)
       expect(counts.proved).toBeGreaterThan(counts.cases * 0.3);
       const provedVerdicts = Object.keys(counts.verdicts).filter((key) => key.includes("proved:"));
