@@ -7,8 +7,9 @@ import * as keys from "./doc-keys.js";
 import { closedError, damagedError, docSubject, readError, reasonOf, writeError } from "./errors.js";
 import { GroupCommitter, type Writer } from "./group-commit.js";
 import { InFlight } from "./in-flight.js";
-import { compactLog, mergeLog, stateVectorOf, type LogEntry, type MergeResult } from "./merge.js";
-import { isSealed, sealOps } from "./seal.js";
+import { compactLog, mergeLog, type LogEntry, type MergeResult } from "./merge.js";
+import { isSealed, sealOp } from "./seal.js";
+import { encodeUpdateStateVector } from "../src/protocol/update-format.js";
 import { StorageError, type AppendOptions, type DocStats, type DocStore, type StorageWarning } from "./types.js";
 
 export interface LevelDocStoreOptions {
@@ -277,8 +278,7 @@ export class LevelDocStore implements DocStore {
           state.bytes += snapshot.byteLength - replaced.reduce((sum, e) => sum + e.update.byteLength, 0);
           return [
             { type: "put", key: keys.updateKey(log.name, clock), value: snapshot },
-            indexOp(log.name, snapshot, clock),
-            ...sealOps(log.name, clock, snapshot),
+            ...headOps(log.name, clock, snapshot),
             ...replaced.map((e): BatchOp => ({ type: "del", key: keys.updateKey(log.name, e.clock) })),
           ];
         }),
@@ -444,7 +444,7 @@ async function appendOps(log: DocLog, run: Uint8Array[]): Promise<BatchOp[]> {
     const clock = state.lastClock + 1;
     ops.push({ type: "put", key: log.updateKey(clock), value: entry });
     // y-leveldb lists documents by the index entry; a first update may stay the only one (a bulk import)
-    if (state.updates === 0) ops.push(indexOp(log.name, entry, clock), ...sealOps(log.name, clock, entry));
+    if (state.updates === 0) ops.push(...headOps(log.name, clock, entry));
     state.lastClock = clock;
     state.updates += 1;
     state.bytes += entry.byteLength;
@@ -452,6 +452,13 @@ async function appendOps(log: DocLog, run: Uint8Array[]): Promise<BatchOp[]> {
   return ops;
 }
 
-function indexOp(name: string, update: Uint8Array, clock: number): BatchOp {
-  return { type: "put", key: keys.indexKey(name), value: keys.encodeIndexValue(stateVectorOf(update), clock) };
+/**
+ * The index entry of a log's first entry or its compacted whole (y-leveldb lists documents by it; its state vector
+ * is a hint, the empty one for an update that cannot be read), and its seal: one walk of the update for both, which
+ * makes no struct objects (a bulk import's first entry may hold a million structs).
+ */
+function headOps(name: string, clock: number, update: Uint8Array): BatchOp[] {
+  const stateVector = encodeUpdateStateVector(update);
+  if (typeof stateVector === "string") return [{ type: "put", key: keys.indexKey(name), value: keys.encodeIndexValue(Uint8Array.of(0), clock) }];
+  return [{ type: "put", key: keys.indexKey(name), value: keys.encodeIndexValue(stateVector, clock) }, sealOp(name, clock, update)];
 }

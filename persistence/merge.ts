@@ -107,12 +107,3 @@ function splitReadable(entries: readonly LogEntry[]): { readable: LogEntry[]; co
   }
   return { readable, corrupt };
 }
-
-/** The state vector of an update, or the empty one when it cannot be read (it is only an index hint). */
-export function stateVectorOf(update: Uint8Array): Uint8Array {
-  try {
-    return Y.encodeStateVectorFromUpdate(update);
-  } catch {
-    return Uint8Array.of(0);
-  }
-}

@@ -11,16 +11,15 @@
  */
 import { createHash } from "node:crypto";
 import * as buffer from "lib0/buffer";
-import { UPDATE_FORMAT_CHECK_VERSION, updateFormatError } from "../src/protocol/update-format.js";
+import { UPDATE_FORMAT_CHECK_VERSION } from "../src/protocol/update-format.js";
 import type { BatchOp } from "./byte-db.js";
 import { sealKey } from "./doc-keys.js";
 import type { LogEntry } from "./merge.js";
 
-/** The write that seals `update` as the entry at `clock`, or none when `update` is not a well-formed Yjs update. */
-export function sealOps(name: string, clock: number, update: Uint8Array): BatchOp[] {
-  if (updateFormatError(update) !== undefined) return [];
+/** The write that seals `update`, a well-formed Yjs update (the caller has walked it), as the entry at `clock`. */
+export function sealOp(name: string, clock: number, update: Uint8Array): BatchOp {
   const record = { clock, sha256: digest(update), check: UPDATE_FORMAT_CHECK_VERSION };
-  return [{ type: "put", key: sealKey(name), value: buffer.encodeAny(record) }];
+  return { type: "put", key: sealKey(name), value: buffer.encodeAny(record) };
 }
 
 /** Whether `seal` (the stored record, if any) vouches for `entry` exactly as it was read. */

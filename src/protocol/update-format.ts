@@ -14,6 +14,7 @@
  * Server side only (node:buffer); not exported from the protocol index the provider bundles.
  */
 import { isUtf8 } from "node:buffer";
+import * as encoding from "lib0/encoding";
 
 /**
  * Bumped whenever what the walk accepts changes: stores that recorded "checked" (persistence/seal.ts) then check
@@ -179,6 +180,7 @@ export interface NewItem {
 export function readUpdateShape(update: Uint8Array, view?: DocumentView, options: WalkOptions = {}): UpdateShape | string {
   const { structs, stopAbove = Number.POSITIVE_INFINITY } = options;
   if (structs) layout = structSink = structs;
+  svSink = options.stateVector;
   partsCap = stopAbove;
   bytes = update;
   pos = 0;
@@ -202,6 +204,7 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView, options
     bytes = EMPTY; // do not keep the caller's buffer alive
     reached?.clear();
     if (structs) layout = structSink = undefined;
+    svSink = undefined;
   }
 }
 
@@ -215,6 +218,28 @@ export interface WalkOptions {
    * (more than this), and nothing else of it holds (`end` -1).
    */
   stopAbove?: number;
+  /**
+   * Filled with the update's state vector as Yjs computes it (`encodeStateVectorFromUpdate`): per client whose structs
+   * start at clock 0, where they end, up to the first skip.
+   */
+  stateVector?: Map<number, number>;
+}
+
+/**
+ * The state vector of a well-formed v1 update, encoded as `Y.encodeStateVectorFromUpdate` encodes it, by one walk that
+ * makes no struct objects; or why it is not a whole update.
+ */
+export function encodeUpdateStateVector(update: Uint8Array): Uint8Array | string {
+  const stateVector = new Map<number, number>();
+  const shape = readUpdateShape(update, undefined, { stateVector });
+  if (typeof shape === "string") return shape;
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, stateVector.size);
+  for (const [client, clock] of [...stateVector].sort((a, b) => b[0] - a[0])) {
+    encoding.writeVarUint(encoder, client);
+    encoding.writeVarUint(encoder, clock);
+  }
+  return encoding.toUint8Array(encoder);
 }
 
 class MalformedUpdate extends Error {}
@@ -255,6 +280,8 @@ const item: NewItem = {
 let layout: UpdateLayout | undefined;
 /** Filled by the walk for `readUpdateStructs` (beside `layout`). */
 let structSink: UpdateStructs | undefined;
+/** Filled by the walk for `encodeUpdateStateVector`. */
+let svSink: Map<number, number> | undefined;
 /** The ID `earlier` read last. */
 let refClient = 0;
 let refClock = 0;
@@ -302,6 +329,8 @@ function walkUpdate(view: DocumentView | undefined): void {
     if (!inYjsOrder) outOfOrder = true;
     previousClient = client;
     let clock = uint();
+    /** Where the client's structs end up to its first skip, when they start at 0 (`WalkOptions.stateVector`). */
+    let counted = clock === 0 ? 0 : -1;
     structSink?.listFirst.push(structSink.starts.length);
     const state = view ? view.state(client) : 0;
     /** Where the client's structs in the document end once those of the update before this one are in. */
@@ -320,6 +349,7 @@ function walkUpdate(view: DocumentView | undefined): void {
       if (info === SKIP || (info & BITS5) === 0) {
         const start = clock;
         clock += nonEmpty(uint()); // a Skip's or GC's length
+        if (counted >= 0) counted = info === SKIP ? -(start + 1) : clock;
         if (view && start < state) known++;
         else if (view && info !== SKIP) adds++;
         if (view && clock > state) {
@@ -365,6 +395,7 @@ function walkUpdate(view: DocumentView | undefined): void {
       if (ref === Content.String) clock += nonEmpty(skipString());
       else if (ref === Content.Deleted) clock += nonEmpty(uint());
       else clock += nonEmpty(content(ref));
+      if (counted >= 0) counted = clock;
       if (view === undefined) continue;
       if (start < state) {
         known++;
@@ -396,6 +427,9 @@ function walkUpdate(view: DocumentView | undefined): void {
     }
     if (view) (reached ??= new Map()).set(client, next);
     structSink?.listEndClock.push(clock);
+    // (a skip stopped the count at its start: -(start + 1))
+    const counts = counted >= 0 ? counted : -counted - 1;
+    if (svSink && counts > 0) svSink.set(client, counts);
   }
   if (view) for (let i = 0; i < beyond.length && !waits; i += 2) waits = beyond[i + 1]! >= reach(view, beyond[i]!);
   if (layout) layout.structsEnd = pos;

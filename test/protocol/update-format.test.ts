@@ -1,7 +1,7 @@
 import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { readUpdateShape, updateFormatError } from "../../src/protocol/update-format.js";
+import { encodeUpdateStateVector, readUpdateShape, updateFormatError } from "../../src/protocol/update-format.js";
 import { loadTrace, seededRandom, typeTransactions } from "../yjs/support/trace.js";
 
 /** What Yjs itself says: the reference the walker must agree with. */
@@ -179,5 +179,53 @@ describe("updateFormatError", () => {
     const update = encoding.toUint8Array(encoder);
     expect(yjsDecodes(update)).toBe(false);
     expect(updateFormatError(update)).toBe("subdocument without options");
+  });
+});
+
+describe("encodeUpdateStateVector", () => {
+  const yjsStateVector = (update: Uint8Array) => Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update));
+  const ours = (update: Uint8Array) => {
+    const encoded = encodeUpdateStateVector(update);
+    if (typeof encoded === "string") throw new Error(encoded);
+    return Y.decodeStateVector(encoded);
+  };
+
+  it("is Yjs's state vector of the update: whole documents, diffs that start past 0, merges with gaps (skips)", () => {
+    const random = seededRandom(7);
+    const docs = [1, 2, 3].map((client) => {
+      const doc = new Y.Doc();
+      doc.clientID = client;
+      return doc;
+    });
+    const updates: Uint8Array[] = [];
+    for (let round = 0; round < 60; round++) {
+      const doc = docs[Math.floor(random() * docs.length)]!;
+      const before = Y.encodeStateVector(doc);
+      doc.transact(() => {
+        doc.getText("t").insert(Math.floor(random() * (doc.getText("t").length + 1)), "ab");
+        if (random() < 0.3) doc.getMap("m").set(`k${round}`, round);
+        if (random() < 0.2 && doc.getText("t").length > 2) doc.getText("t").delete(0, 1);
+      });
+      updates.push(Y.encodeStateAsUpdate(doc, before)); // starts past 0 after the first
+      const other = docs[Math.floor(random() * docs.length)]!;
+      Y.applyUpdate(other, Y.encodeStateAsUpdate(doc, Y.encodeStateVector(other)));
+    }
+    const cases = [
+      ...updates,
+      ...docs.map((doc) => Y.encodeStateAsUpdate(doc)),
+      Y.mergeUpdates(updates.filter((_, i) => i % 3 !== 1)), // gaps in clients' clocks: skips
+      Y.mergeUpdates(updates.slice(10, 30)),
+      Y.encodeStateAsUpdate(new Y.Doc()),
+    ];
+    let withSkips = 0;
+    for (const update of cases) {
+      if (Y.decodeUpdate(update).structs.some((struct) => struct.constructor.name === "Skip")) withSkips++;
+      expect(ours(update)).toEqual(yjsStateVector(update));
+    }
+    expect(withSkips).toBeGreaterThan(0);
+  });
+
+  it("says why a malformed update is not one", () => {
+    expect(typeof encodeUpdateStateVector(Uint8Array.of(1, 1))).toBe("string");
   });
 });
