@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
 import { ALARMS_KV_NAME } from "../../src/runtime/alarms.js";
-import { cleanupAll, waitFor } from "../helpers/server.js";
+import { cleanupAll, pollUntil } from "../helpers/server.js";
 import { players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -15,20 +15,6 @@ const OPTIONS = [
   { id: "jungle", label: "Jungle Path" },
   { id: "volcano", label: "Volcano Path" },
 ];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms?: number): Promise<T> {
-  return waitFor(
-    (async () => {
-      for (;;) {
-        const found = await probe();
-        if (found !== undefined) return found;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    })(),
-    what,
-    ms,
-  );
-}
 
 describe("votes across a restart, seats kept", () => {
   it("two open votes close by the alarm at their times with nobody back; the seats' alarm stays armed", async () => {
@@ -49,7 +35,7 @@ describe("votes across a restart, seats kept", () => {
     const kv = restarted.server.storage.kv(name);
     const status = async (voteId: string) => ((await kv.get(`game.vote.${voteId}`)) as { status: string } | undefined)?.status;
     for (const voteId of [first.payload.vote_id, second.payload.vote_id] as string[]) {
-      await until(`vote ${voteId} to close by the alarm`, async () => ((await status(voteId)) === "closed" ? true : undefined), 5_000);
+      await pollUntil(`vote ${voteId} to close by the alarm`, async () => ((await status(voteId)) === "closed" ? true : undefined), 5_000);
     }
     // The seats' alarm (~30 s after the stop) is what is armed now: the room comes back for them.
     const record = (await restarted.server.storage.kv(ALARMS_KV_NAME).get(name)) as { time: number; running?: true } | undefined;

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { connect } from "../../game-client/index.js";
-import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
+import { cleanupAll, pollUntil, type TestServer } from "../helpers/server.js";
 import { defineMatch } from "../../src/game/index.js";
 import { STATE_KEY } from "../../src/rooms/room-party.js";
 import { gameClient, players, startGame } from "./helpers.js";
@@ -15,18 +15,12 @@ const OPTIONS = [
 ];
 
 /** Polls the room's storage (each read awaited) until `done` says so. */
-async function storageUntil(server: TestServer, name: string, done: (keys: string[]) => boolean, what: string): Promise<string[]> {
+function storageUntil(server: TestServer, name: string, done: (keys: string[]) => boolean, what: string): Promise<string[]> {
   const kv = server.server.storage.kv(name);
-  return waitFor(
-    (async () => {
-      for (;;) {
-        const keys = [...(await kv.list()).keys()];
-        if (done(keys)) return keys;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    })(),
-    what,
-  );
+  return pollUntil(what, async () => {
+    const keys = [...(await kv.list()).keys()];
+    return done(keys) ? keys : undefined;
+  });
 }
 
 /** Counts its inputs; one with `end: true` finishes it, its sender the winner. */

@@ -172,6 +172,26 @@ export function waitFor<T>(promise: Promise<T>, what: string, ms = DEFAULT_WAIT_
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Asks `probe` again each turn (after its own await) until it gives a value, for at most `ms`: for state no event
+ * announces (what a room stored).
+ */
+export async function pollUntil<T>(what: string, probe: () => Promise<T | undefined>, ms = DEFAULT_WAIT_MS): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Until the room storage `name` (`party/room`) holds no key. */
+export async function storageEmptied(server: TestServer, name: string, what = `the storage of ${name} to be deleted`, ms?: number): Promise<void> {
+  const kv = server.server.storage.kv(name);
+  await pollUntil(what, async () => ((await kv.list()).size === 0 ? true : undefined), ms);
+}
+
 export interface Deferred<T> {
   promise: Promise<T>;
   resolve(value: T): void;

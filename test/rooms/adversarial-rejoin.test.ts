@@ -5,16 +5,14 @@
 import { EventEmitter, once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType } from "../../src/rooms/index.js";
-import { cleanupAll, deferred, waitFor, type TestServer } from "../helpers/server.js";
+import { cleanupAll, deferred, storageEmptied, waitFor, type TestServer } from "../helpers/server.js";
+import { visits as visitsFixture, type Visits as CountedVisits } from "./fixtures.js";
 import { rawClient, startRooms, type RawClient } from "./helpers.js";
 
 afterEach(cleanupAll);
 
-interface Visits {
-  joins: number;
-  leaves: number;
-  in: string[];
-}
+/** What its own `visits` counts (the shared fixture's, less its creation time). */
+type Visits = Omit<CountedVisits, "created">;
 
 const hooks = new EventEmitter();
 /** While set, `onJoin` (`onLeave`) waits for it (an async hook still running). */
@@ -41,21 +39,6 @@ const visits = defineRoomType<Visits>({
   },
   onInput({ type }) {
     if (type === "end") this.dispose();
-  },
-});
-
-/** The same with plain (synchronous) hooks. */
-const plain = defineRoomType<Visits>({
-  onCreate() {
-    this.state = { joins: 0, leaves: 0, in: [] };
-  },
-  onJoin(player) {
-    this.state.joins++;
-    this.state.in.push(player);
-  },
-  onLeave(player) {
-    this.state.leaves++;
-    this.state.in = this.state.in.filter((name) => name !== player);
   },
 });
 
@@ -88,16 +71,6 @@ async function leaveAndJoinTwice(client: RawClient, room: string): Promise<Visit
   const [left, , leftAgain, joined] = await waitFor(Promise.all(answers), "the four answers");
   expect([left!.ok, leftAgain!.ok, joined!.ok]).toEqual([true, true, true]);
   return (await client.expect("state.snapshot")).p.state as Visits;
-}
-
-async function storageEmptied(server: TestServer, name: string): Promise<void> {
-  const kv = server.server.storage.kv(name);
-  await waitFor(
-    (async () => {
-      while ((await kv.list()).size > 0) await new Promise((resolve) => setImmediate(resolve));
-    })(),
-    `the storage of ${name} to be deleted`,
-  );
 }
 
 describe("rooms: joins waiting for a close, attacked", () => {
@@ -170,7 +143,7 @@ describe("rooms: joins waiting for a close, attacked", () => {
   // Two sessions of one player join a stored room at once while it starts (after a restart): one seat, and the
   // logic saw one join and no leave (a takeover is silent).
   it("two sessions of one player joining while the room starts: onJoin once, no onLeave", async () => {
-    let server = await startRooms({ plain }, { limits: { saveIntervalMs: 0 }, server: { storage: "leveldb" } });
+    let server = await startRooms({ plain: visitsFixture }, { limits: { saveIntervalMs: 0 }, server: { storage: "leveldb" } });
     const bob = await session(server, "bob");
     expect((await bob.request("room.join_or_create", { room_type: "plain", room: "s" })).ok).toBe(true);
     await bob.expect("state.snapshot");

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType, RoomError } from "../../src/rooms/index.js";
-import { cleanupAll, deferred, waitFor, type TestServer } from "../helpers/server.js";
+import { cleanupAll, deferred, storageEmptied, type TestServer } from "../helpers/server.js";
 import { rawClient, startRooms } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -27,17 +27,6 @@ const owned = defineRoomType<Owned>({
     }
   },
 });
-
-async function storageEmptied(server: TestServer, name: string, what: string, ms?: number): Promise<void> {
-  const kv = server.server.storage.kv(name);
-  await waitFor(
-    (async () => {
-      while ((await kv.list()).size > 0) await new Promise((resolve) => setImmediate(resolve));
-    })(),
-    what,
-    ms,
-  );
-}
 
 async function joined(server: TestServer, token: string, room: string, options: Record<string, unknown> = {}) {
   const client = rawClient(server);

@@ -5,35 +5,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType, RoomError } from "../../src/rooms/index.js";
 import { cleanupAll } from "../helpers/server.js";
+import { visits, type Visits } from "./fixtures.js";
 import { rawClient, startRooms, type RawClient } from "./helpers.js";
 import type { TestServer } from "../helpers/server.js";
 
 afterEach(cleanupAll);
-
-interface Visits {
-  created: number;
-  joins: number;
-  leaves: number;
-  in: string[];
-}
-
-/** Counts its hooks in its state; `end` disposes it. */
-const visits = defineRoomType<Visits>({
-  onCreate() {
-    this.state = { created: Date.now(), joins: 0, leaves: 0, in: [] };
-  },
-  onJoin(player) {
-    this.state.joins++;
-    this.state.in.push(player);
-  },
-  onLeave(player) {
-    this.state.leaves++;
-    this.state.in = this.state.in.filter((name) => name !== player);
-  },
-  onInput({ type }) {
-    if (type === "end") this.dispose();
-  },
-});
 
 async function member(server: TestServer, token: string, room: string): Promise<{ client: RawClient; state: Visits }> {
   const client = rawClient(server);
