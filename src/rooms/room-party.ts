@@ -11,6 +11,7 @@ import { DEFAULT_MAX_CLIENTS, RoomError, type RoomApi, type RoomInput, type Room
 import type { RoomDirectory } from "./directory.js";
 import { Link, unreliableFrame, type JoinRequest } from "./link.js";
 import type { RoomsLimits } from "./limits.js";
+import { KeptSeats } from "./kept-seats.js";
 import { ALARM_KEY, RoomAlarm } from "./room-alarm.js";
 
 export const STATE_KEY = "yparty.rooms.state";
@@ -91,13 +92,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #flushScheduled = false;
     #saveTimer: NodeJS.Timeout | undefined;
     #tick: NodeJS.Timeout | undefined;
-    /**
-     * Players whose seat outlived the room's last stop (shutdown, reload): each keeps it, without `onLeave`, for
-     * `resumeWindowMs` after the room is back (the timer), as a dropped client's session keeps it; joining again
-     * (`onJoin`, as for any join: the logic finds its player still in the state) takes it. No timer while stopping;
-     * `until` is set once the room is back, and kept across its next stops.
-     */
-    readonly #seatedAway = new Map<string, { until?: number; timer?: NodeJS.Timeout }>();
+    /** Seats of players who were in the room when it last stopped, kept for them for a while (kept-seats.ts). */
+    readonly #keptSeats = new KeptSeats(shared.limits.resumeWindowMs, (player) =>
+      this.#leave(player).catch((error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onLeave" })),
+    );
     /** The storage alarm, shared with the room type: it brings the room back when kept seats are due. */
     readonly #alarm: RoomAlarm;
     /** The sender of the input being handled: the coalescing key of what it broadcasts. */
@@ -156,7 +154,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      * again (a save waiting is dropped), and the next join creates it anew.
      */
     #discardIfEmpty(): void {
-      if (!this.#disposing || this.#running > 0 || this.#members.size > 0 || this.#joining.size > 0 || this.#seatedAway.size > 0) return;
+      if (!this.#disposing || this.#running > 0 || this.#members.size > 0 || this.#joining.size > 0 || this.#keptSeats.size > 0) return;
       // Everything of it goes: the next join starts from nothing, as in a room never created.
       this.#disposing = false;
       this.#created = false;
@@ -189,7 +187,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#metadata = stored.metadata;
       this.#disposing = stored.disposing === true;
       this.#checksum = stateChecksum(this.#sent);
-      for (const player of stored.seated ?? []) this.#keepSeat(player, stored.seatedUntil?.[player]);
+      for (const player of stored.seated ?? []) this.#keptSeats.restore(player, stored.seatedUntil?.[player]);
       this.#list();
     }
 
@@ -224,7 +222,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         this.#list();
         if (this.#members.size === 0) this.#stopTicking();
         // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
-        if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#seatedAway.set(member.player, {});
+        if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#keptSeats.keepAtStop(member.player);
         await this.#leave(member.player);
       } finally {
         member.closeHandled = true;
@@ -245,18 +243,6 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#joining.set(conn, []);
     }
 
-    /**
-     * Keeps a seat from before the room's last stop until `until` (`resumeWindowMs` from now when the room is back
-     * for the first time since), then the player leaves (`onLeave`).
-     */
-    #keepSeat(player: string, until = Date.now() + shared.limits.resumeWindowMs): void {
-      const expire = () => {
-        this.#seatedAway.delete(player);
-        this.#leave(player).catch((error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onLeave" }));
-      };
-      this.#seatedAway.set(player, { until, timer: setTimeout(expire, Math.max(0, until - Date.now())) });
-    }
-
     onAlarm(): void | Promise<void> {
       // Kept seats due bring the room back (their timers, set as it started, expire them); the rest is the type's.
       const { typeDue, written } = this.#alarm.fired(Date.now());
@@ -265,18 +251,13 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     async onStop(): Promise<void> {
-      let due = Number.POSITIVE_INFINITY;
-      for (const seat of this.#seatedAway.values()) {
-        clearTimeout(seat.timer);
-        seat.timer = undefined; // kept in the stored state, timed again when the room is back
-        due = Math.min(due, seat.until ?? Date.now() + shared.limits.resumeWindowMs);
-      }
+      const due = this.#keptSeats.stop();
       this.#flush();
-      if (this.#saveTimer || this.#seatedAway.size > 0) this.#save(); // what the interval held back; the seats' times
+      if (this.#saveTimer || due !== undefined) this.#save(); // what the interval held back; the seats' times
       this.#stopTicking();
       shared.directory.remove(roomTypeName, this.room.id);
       // The room comes back by itself when the seats kept are due, joined again or not.
-      if (this.#seatedAway.size > 0) await this.#alarm.setLayer(due).catch((error: unknown) => this.#log("error", "rooms.alarm_failed", error, {}));
+      if (due !== undefined) await this.#alarm.setLayer(due).catch((error: unknown) => this.#log("error", "rooms.alarm_failed", error, {}));
     }
 
     // ---- joining ---------------------------------------------------------------------------------
@@ -321,13 +302,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // an earlier join whose connection closed meanwhile.
       const rejoin = this.#members.has(player) || this.#handedOver.delete(player);
       // A player back after the room stopped with it seated has its seat kept (and joins like any other)
-      const seatKept = this.#seatedAway.has(player);
+      const seatKept = this.#keptSeats.has(player);
       if (!rejoin && !seatKept && this.#seatsTaken(player) >= maxClients) {
         this.#joining.delete(conn);
         return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
       }
-      clearTimeout(this.#seatedAway.get(player)?.timer);
-      this.#seatedAway.delete(player);
+      this.#keptSeats.take(player);
       let held: string[] = [];
       let joined = false;
       try {
@@ -374,7 +354,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     /** Players holding a seat or joining for one, but `player`. */
     #seatsTaken(player: string): number {
-      const taken = new Set<string>([...this.#members.keys(), ...this.#seatedAway.keys()]);
+      const taken = new Set<string>([...this.#members.keys(), ...this.#keptSeats.players()]);
       for (const conn of this.#joining.keys()) taken.add(conn.id);
       taken.delete(player);
       return taken.size;
@@ -583,15 +563,14 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #save(): void {
       clearTimeout(this.#saveTimer);
       this.#saveTimer = undefined;
-      const seated = [...new Set([...[...this.#members.values()].map((member) => member.player), ...this.#seatedAway.keys()])];
-      const seatedUntil: Record<string, number> = {};
-      for (const [player, seat] of this.#seatedAway) if (seat.until !== undefined) seatedUntil[player] = seat.until;
+      const seated = [...new Set([...this.#members.keys(), ...this.#keptSeats.players()])];
+      const seatedUntil = this.#keptSeats.times();
       const stored: StoredRoom = {
         state: this.#sent,
         seq: this.#seq,
         metadata: this.#metadata,
         seated,
-        ...(Object.keys(seatedUntil).length > 0 ? { seatedUntil } : {}),
+        ...(seatedUntil ? { seatedUntil } : {}),
         ...(this.#disposing ? { disposing: true } : {}),
       };
       this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
