@@ -1,4 +1,7 @@
 /** `yparty start --cluster …` refuses what cannot make a cluster, before starting anything (exit 2, saying why). */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect, test } from "vitest";
 import { runCli } from "../cli/helpers.js";
 
@@ -42,4 +45,22 @@ test("a cluster node without an admin token (the nodes' shared secret) exits 2",
   ]);
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/needs --admin-token/);
+});
+
+test("a cluster node whose config mounts the rooms or game protocol exits 2 saying they run on one node", async () => {
+  const project = await mkdtemp(join(tmpdir(), "yparty-cluster-game-"));
+  try {
+    await writeFile(join(project, "server.ts"), "export default class { onMessage() {} }\n");
+    await writeFile(join(project, "game.ts"), "export default {};\n");
+    await writeFile(join(project, "yparty.json"), JSON.stringify({ main: "server.ts", game: "game.ts" }));
+    const result = await runCli(
+      ["start", "--port", "0", "--cluster", "redis://127.0.0.1:1", "--store", "postgres://127.0.0.1:1/x", "--advertise", "http://127.0.0.1:1999"],
+      { cwd: project, env: { YPARTY_ADMIN_TOKEN: "t" } },
+    );
+    // Before: it started, and a join failed (1011, local.accept_failed) whenever the match lived on another node.
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/game.*the game protocol runs on one node for now.*without --cluster/);
+  } finally {
+    await rm(project, { recursive: true, force: true });
+  }
 });

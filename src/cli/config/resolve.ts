@@ -252,6 +252,18 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const rooms = file.rooms === undefined ? undefined : mountConfig(root, "rooms", file.rooms, DEFAULT_ROOMS_PATH, "defineRooms({ types })", fromFile);
   const game = file.game === undefined ? undefined : mountConfig(root, "game", file.game, DEFAULT_GAME_PATH, "defineGame({ matches, modes })", fromFile);
   if (rooms && game && rooms.path === game.path) fromFile("game.path", `"${game.path}" is rooms.path too: give each protocol its own path`);
+  // Their room directory and matchmaking queues live in the process (docs/rooms.md, "Not yet"): on a cluster a join
+  // would fail whenever the room or queue is served by another node.
+  for (const [field, mount] of [
+    ["rooms", rooms],
+    ["game", game],
+  ] as const) {
+    if (cluster && mount)
+      fromFile(
+        field,
+        `the ${field} protocol runs on one node for now (its room directory and matchmaking are in the process): run it on a node started without --cluster`,
+      );
+  }
   const limits = checkedLimits("limits", file.limits ?? {}, resolveLimits, "docs/runtime.md#limits", fromFile) as Partial<Limits>;
   const documentLimits = checkedLimits("documentLimits", file.documentLimits ?? {}, resolveYjsLimits, "docs/yjs.md#limits-and-defaults", fromFile);
   problems.throwIfAny();
