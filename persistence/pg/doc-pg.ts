@@ -3,6 +3,7 @@ import type { Damage } from "../ack-record.js";
 import { closedError, damagedError, docSubject, reasonOf, writeError } from "../errors.js";
 import type { GroupCommitter, Writer } from "../group-commit.js";
 import { InFlight } from "../in-flight.js";
+import { inHeavyTurn } from "../heavy-work.js";
 import { compactLog, mergeLog, type LogEntry, type MergeResult } from "../merge.js";
 import { StorageError, type AppendOptions, type DocStats, type DocStore, type StorageWarning } from "../types.js";
 import type { Claims } from "./claims.js";
@@ -74,7 +75,9 @@ export class PgDocStore implements DocStore {
     const keys = rows.map((row): EntryKey => [Number(row.fence), Number(row.seq)]);
     if (ack) this.#refuseDamaged(log.room, keys, ack);
     const entries = rows.map((row, clock): LogEntry => ({ clock, update: plain(row.update) }));
-    const merged = this.#merge(log, entries, keys, mergeLog);
+    // A pass over the whole document: when many rooms load at once (a node taking over a dead node's rooms), their
+    // merges are spread over turns of the event loop instead of all running in the one that read their rows.
+    const merged = await inHeavyTurn(() => this.#merge(log, entries, keys, mergeLog));
     if (merged && entries.length > this.options.compactOnLoadAbove && !this.#closed) {
       // The merge is done already: writing it costs one statement. Appends made since the read have higher keys.
       this.#chainCompaction(log, Promise.resolve(), keys.at(-1)!, generation, merged).catch((error: unknown) =>
@@ -165,7 +168,7 @@ export class PgDocStore implements DocStore {
     ]);
     const keys = rows.map((row): EntryKey => [Number(row.fence), Number(row.seq)]).filter((key) => atOrBelow(key, upTo));
     const entries = keys.map((_, clock): LogEntry => ({ clock, update: plain(rows[clock]!.update) }));
-    const snapshot = given ?? this.#merge(log, entries, keys, compactLog);
+    const snapshot = given ?? (await inHeavyTurn(() => this.#merge(log, entries, keys, compactLog)));
     if (!snapshot) return;
     const replaced = keys.filter((key) => !log.corrupt.has(keyText(key))); // corrupt entries are never deleted
     await this.#write(

@@ -16,6 +16,8 @@ export const nodeKey = (advertise: string): string => `${KEY_PREFIX}node:${adver
 /** Share of the TTL a lease counts as valid after a renewal was sent, and the clock drift allowed besides. */
 const VALIDITY_SHARE = 0.9;
 const DRIFT_MS = 2;
+/** Renewals that may be unanswered at once (each is one EVAL of the renew script, which is idempotent). */
+const MAX_RENEWALS_IN_FLIGHT = 2;
 
 function lua(source: string): LuaScript {
   return { source, sha: createHash("sha1").update(source).digest("hex") };
@@ -57,7 +59,9 @@ export class Leases {
   readonly #nodeValue: string;
   #renewTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
-  #renewing = false;
+  /** Renewals sent and not answered yet. */
+  #renewing = 0;
+  #stopped = false;
   #renewFailing = false;
 
   constructor(
@@ -72,17 +76,29 @@ export class Leases {
     this.#nodeValue = JSON.stringify({ node: advertise, ...nodeInfo });
   }
 
-  /** Announces the node and starts renewing (every ttl/3) and expiring (every ttl/10). */
+  /**
+   * Announces the node and starts renewing (every ttl/3) and expiring (every ttl/10). A lease is judged after the I/O
+   * of the turn its timer fires in (`setImmediate`): when a long turn of the event loop ends (rooms loading), the timers
+   * come first, and a renewal's confirmation that arrived during the turn would be read only after the lease had been
+   * judged without it (lost, though Redis had extended it). Read first, it counts: `validUntil` comes from when the
+   * renewal was sent, not when its answer is read, so judging later never keeps a lease past what Redis confirmed.
+   * A renewal is sent from its timer (the Redis client writes it at the end of that turn, before the I/O of the next).
+   */
   async start(): Promise<void> {
     await this.#renew();
     this.#renewTimer = setInterval(() => void this.#renew(), this.ttlMs / 3);
-    this.#expiryTimer = setInterval(() => this.#expire(), Math.max(10, this.ttlMs / 10));
+    this.#expiryTimer = setInterval(() => setImmediate(this.#expireAfterIo), Math.max(10, this.ttlMs / 10));
     this.#renewTimer.unref();
     this.#expiryTimer.unref();
   }
 
+  readonly #expireAfterIo = (): void => {
+    if (!this.#stopped) this.#expire();
+  };
+
   /** Stops renewing, releases what is still held (rooms release theirs as they unload, before this) and the node key. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#renewTimer);
     clearInterval(this.#expiryTimer);
     await Promise.all(this.names().map((name) => this.release(name).catch(() => {})));
@@ -134,8 +150,10 @@ export class Leases {
   }
 
   async #renew(): Promise<void> {
-    if (this.#renewing) return; // the last one has not answered: validUntil decides meanwhile
-    this.#renewing = true;
+    // One more may be sent while the last is unanswered: an answer read late (after a long turn of the event loop)
+    // must not also delay the next renewal. Past that, validUntil decides meanwhile.
+    if (this.#renewing >= MAX_RENEWALS_IN_FLIGHT) return;
+    this.#renewing++;
     const names = [...this.#held.keys()];
     const values = names.map((name) => this.#held.get(name)!.value);
     const sentAt = performance.now();
@@ -163,7 +181,7 @@ export class Leases {
       if (!this.#renewFailing) this.logger.warn("cluster.renew_failed", { code: "ERR_CLUSTER_REDIS", leases: names.length, error });
       this.#renewFailing = true;
     } finally {
-      this.#renewing = false;
+      this.#renewing--;
     }
   }
 

@@ -11,6 +11,7 @@ import type { DocStats, DocStore } from "../../persistence/types.js";
 import type { Logger } from "../runtime/log.js";
 import { SNAPSHOT_COMPACT_BYTES, SNAPSHOT_COMPACT_UPDATES } from "./defaults.js";
 import { asError } from "./errors.js";
+import { inHeavyTurn } from "../runtime/heavy-work.js";
 
 export type CompactionPolicy = { mode: "snapshot" } | { mode: "history"; maxUpdates: number; maxBytes: number };
 
@@ -83,6 +84,11 @@ export class Compactor {
     if (shouldCompactOnUnload(this.options.policy, this.#stats, this.#appended)) await this.#compact();
   }
 
+  /** Waits for a running merge, starting none. Never rejects. */
+  async settled(): Promise<void> {
+    if (this.#running) await this.#running;
+  }
+
   /** Bytes appended since the log was last one merged entry (all of it when it never was). */
   get #appended(): number {
     return this.#stats.bytes - this.#merged;
@@ -98,7 +104,10 @@ export class Compactor {
     const { store, name, logger } = this.options;
     this.#running = (async () => {
       try {
-        await store.compact(name, this.options.snapshot?.());
+        const { snapshot } = this.options;
+        // Encoding the whole document is a pass over it: compactions of many rooms (stopping together) take turns.
+        // The encoding and the call stay together: the store merges what was appended before the call.
+        await (snapshot ? inHeavyTurn(() => store.compact(name, snapshot())) : store.compact(name));
         this.#noteStats(await store.stats(name));
       } catch (error) {
         // The log stays as it was (still complete); the next trigger tries again.

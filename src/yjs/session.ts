@@ -39,6 +39,7 @@ import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
 import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
 import { settlePending } from "./pending.js";
 import { type CheckedWhole, checkForSlices, cutIntoSlices, nextTurn, skipFormattingCleanup } from "./slicing.js";
+import { inHeavyTurn } from "../runtime/heavy-work.js";
 import { SyncAnswers } from "./sync-answers.js";
 import { UpdateLog } from "./update-log.js";
 import { isEmptyUpdate, validateUpdate, wouldChange, type UpdateLimits } from "./validate.js";
@@ -287,7 +288,9 @@ export class DocumentSession {
   async #applyStored(stored: Uint8Array): Promise<void> {
     const storedIsAll = this.#doc.store.clients.size === 0 && this.#doc.store.pendingStructs === null;
     // Over the largest answer message, the answer goes in parts (answer-parts.ts), cut from the loaded document.
-    if (!storedIsAll || stored.byteLength > MAX_ANSWER_MESSAGE_BYTES) return void Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
+    // A pass over the whole document: rooms loading together (a node taking over a dead node's rooms) take turns.
+    const apply = () => inHeavyTurn(() => Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN), true);
+    if (!storedIsAll || stored.byteLength > MAX_ANSWER_MESSAGE_BYTES) return void (await apply());
     const answer = step2Frame(stored);
     const answered: Peer[] = [];
     for (const peer of this.#peers.values()) {
@@ -298,7 +301,7 @@ export class DocumentSession {
       answered.push(peer);
     }
     if (answered.length > 0) await whenWritten(answered, STORED_ANSWER_DRAIN_MS);
-    Y.applyUpdate(this.#doc, stored, LOAD_ORIGIN);
+    await apply();
     this.#answers.remember(EMPTY_STATE_VECTOR, answer);
   }
 
@@ -805,7 +808,10 @@ export class DocumentSession {
     this.#state = "stopping";
     await this.#log?.close().catch(() => {}); // failures are logged by the log itself
     await this.#callback?.close();
-    await this.#compactor?.finish();
+    // A room whose writes are refused for good (fenced: another node owns it now) does not encode itself for a merge
+    // the store would refuse too: rooms a node loses together stop together.
+    if (this.#log?.lost) await this.#compactor?.settled();
+    else await this.#compactor?.finish();
     this.#releaseStored?.();
     for (const peer of this.#peers.values()) peer.closed = true;
     this.#peers.clear();

@@ -11,6 +11,7 @@ import { emptyStructs, type UpdateStructs } from "../protocol/update-format.js";
 import { sliceUpdate } from "../protocol/update-slices.js";
 import { checkWhole } from "./burst.js";
 import { YjsError } from "./errors.js";
+import { heavyTurn } from "../runtime/heavy-work.js";
 import type { UpdateLimits } from "./validate.js";
 
 /** An update found fit as a whole, with what cutting it into slices needs. */
@@ -40,9 +41,13 @@ export function cutIntoSlices({ update, structs }: CheckedWhole, limits: UpdateL
   return parts;
 }
 
-/** Resolves in the next turn of the event loop, after the I/O waiting now (other rooms' frames among it). */
+/**
+ * Resolves in a later turn of the event loop, after the I/O waiting now (other rooms' frames among it), and one in
+ * which no other room's heavy work runs (src/runtime/heavy-work.ts): the slices of many rooms take turns, instead of
+ * each room's next slice sharing one turn with all the others'.
+ */
 export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return heavyTurn();
 }
 
 /**

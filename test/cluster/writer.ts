@@ -39,6 +39,11 @@ export class KeepWriting {
     return this.#writers.flatMap((writer) => writer.acknowledged);
   }
 
+  /** Connections opened so far: 1 while the first was never closed. */
+  get connections(): number {
+    return this.#writers.length;
+  }
+
   /** Acks received by connections opened after `since` (performance.now()), or acks after it on older ones. */
   acknowledgedAfter(since: number): boolean {
     return this.#writers.some((writer) => writer.lastAckAt !== undefined && writer.lastAckAt > since);
