@@ -6,6 +6,7 @@ import type { BatchOp, ByteDb } from "./byte-db.js";
 import * as keys from "./doc-keys.js";
 import { closedError, damagedError, docSubject, readError, reasonOf, writeError } from "./errors.js";
 import { GroupCommitter, type Writer } from "./group-commit.js";
+import { inHeavyTurn } from "./heavy-work.js";
 import { InFlight } from "./in-flight.js";
 import { compactLog, mergeLog, type LogEntry, type MergeResult } from "./merge.js";
 import { isSealed, sealOp } from "./seal.js";
@@ -192,7 +193,8 @@ export class LevelDocStore implements DocStore {
     // The room asks for the log's size right after loading: no second read of the whole log for it.
     if (log.generation === generation) log.knowFrom(entries, version);
     const lone = entries.length === 1 ? entries[0]! : undefined;
-    const merged = lone && isSealed(meta.seal, lone) ? lone.update : this.#merge(name, entries, mergeLog);
+    // A merge is a pass over the whole document: rooms loading together (a restart's clients coming back) take turns.
+    const merged = lone && isSealed(meta.seal, lone) ? lone.update : await inHeavyTurn(() => this.#merge(name, entries, mergeLog));
     const longLog = entries.length > (this.options.compactOnLoadAbove ?? defaults.compactOnLoadAbove);
     if (merged && longLog && !this.#closed) {
       // The merge is done already: replacing what was read with it costs one write. Appends made since the read have
@@ -263,7 +265,7 @@ export class LevelDocStore implements DocStore {
   async #compact(log: DocLog, upTo: number, generation: number, given: Uint8Array | undefined): Promise<void> {
     if (upTo < 0 && !given) return;
     const logged = (await this.#readLog(log.name)).filter((e) => e.clock <= upTo);
-    const snapshot = given ? Uint8Array.from(given) : this.#merge(log.name, logged, compactLog);
+    const snapshot = given ? Uint8Array.from(given) : await inHeavyTurn(() => this.#merge(log.name, logged, compactLog));
     if (!snapshot) return;
     const replaced = logged.filter((e) => !log.corruptClocks.has(e.clock)); // corrupt entries are never deleted
     await this.#write(
