@@ -300,7 +300,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       await this.#leaving.get(player);
       // In the room already: a member through another connection (a second session takes the seat over), or through
       // an earlier join whose connection closed meanwhile.
-      const rejoin = this.#members.has(player) || this.#handedOver.delete(player);
+      const handedOver = this.#handedOver.delete(player); // (taken either way: it is for this join only)
+      const rejoin = this.#members.has(player) || handedOver;
       // A player back after the room stopped with it seated has its seat kept (and joins like any other)
       const seatKept = this.#keptSeats.has(player);
       if (!rejoin && !seatKept && this.#seatsTaken(player) >= maxClients) {

@@ -110,4 +110,24 @@ describe("rooms: joining again at once", () => {
     // Before: the kept seat was gone (taken by the refused join) but ada stayed in the logic's state for good.
     expect((await bob.expect("state.snapshot")).p.state).toEqual({ in: ["bob"] });
   });
+
+  it("a takeover joined, left and joined again at once leaves nothing behind: the player's next join is an ordinary one", async () => {
+    const server = await startRooms({ visits });
+    await member(server, "dev:ada", "h");
+    const second = rawClient(server);
+    await second.handshake({ token: "dev:ada" });
+    // A takeover whose session leaves it at once while its next join waits: it hands the player over to that join.
+    const answers = [
+      second.request("room.join_or_create", { room_type: "visits", room: "h" }),
+      second.request("room.leave", { room: "h" }),
+      second.request("room.join_or_create", { room_type: "visits", room: "h" }),
+    ];
+    await Promise.all(answers);
+    expect((await second.request("room.leave", { room: "h" })).ok).toBe(true);
+    const { state } = await member(server, "dev:ada", "h");
+    // Before: the hand-over was kept for a later join (the player was a member then too): this join was taken for a
+    // takeover, without onJoin, and ada was not in the room's state.
+    expect(state.in).toEqual(["ada"]);
+    expect(state.joins - state.leaves).toBe(1);
+  });
 });
