@@ -1,6 +1,7 @@
 import { entriesOfRun } from "./append-entries.js";
 import { defaults } from "./defaults.js";
 import { closedError, docSubject } from "./errors.js";
+import { inHeavyTurn } from "./heavy-work.js";
 import { compactLog, mergeLog, type LogEntry } from "./merge.js";
 import type { DocStats, DocStore } from "./types.js";
 
@@ -31,7 +32,9 @@ export class MemoryDocStore implements DocStore {
   #closed = false;
 
   async load(name: string): Promise<Uint8Array | null> {
-    const merged = mergeLog(this.#entries(name)).merged;
+    const entries = this.#entries(name);
+    // A pass over the whole document, as in the disk engines: rooms loading together take turns (heavy-work.ts).
+    const { merged } = await inHeavyTurn(() => mergeLog(entries));
     return merged && Uint8Array.from(merged);
   }
 
