@@ -289,3 +289,22 @@ describe("yparty export", () => {
     expect(result.stderr).toContain("reports");
   });
 });
+
+describe("secrets in messages", () => {
+  // Found by the adversarial run of helper http-adv. docs/cli.md: "yparty never prints [the password] (messages and
+  // the banner show the URL without it)". pg reads a password from the URL's query as well as from its user info
+  // (pg-connection-string copies every query parameter into the config: `?password=…`, also `sslpassword`), but
+  // `redactUrl` (persistence/pg/url.ts) blanks only the user-info password, so `yparty start --store
+  // 'postgres://app@db:5432/yparty?password=…'` prints the password in its one-line error (and would in the banner and
+  // the `server.listening` log line of a start that connects); `migrate --to` likewise.
+  // What it should do: leave out (or mask) `password` and `sslpassword` query parameters too.
+  it("a password given in the --store URL's query is not printed", async () => {
+    const { dir, remove } = await tempDir("yparty-adv-secret-");
+    defer(remove);
+    const store = "postgres://app@127.0.0.1:1/yparty?password=hunter2-query-secret";
+    const started = await runCli(["start", "--port", "0", "--store", store], { cwd: dir });
+    expect(started.code).toBe(2);
+    expect(started.stderr).toContain("Could not open postgres://app@127.0.0.1:1/yparty");
+    expect(started.stdout + started.stderr).not.toContain("hunter2-query-secret");
+  });
+});
