@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import path from "node:path";
 import { Level } from "level";
 import { afterEach, describe, expect, it } from "vitest";
@@ -288,6 +289,42 @@ describe("yparty export", () => {
     expect(result.stderr).not.toContain("unexpected failure");
     expect(result.stderr).toContain("reports");
   });
+});
+
+describe("yparty export of a document that takes a while to download", () => {
+  // Found by the adversarial run of helper http-adv. `adminFetch` (src/cli/admin/client.ts) gives every admin request
+  // `AbortSignal.timeout(CliDefaults.adminTimeoutMs)` (10 s), and that signal also bounds reading the body: an export
+  // whose download takes more than 10 s (a document near `maxDocumentBytes`, 256 MiB, over anything slower than
+  // ~25 MB/s, e.g. `--url` to a server elsewhere) fails after 10 s with "yparty: unexpected failure: The operation was
+  // aborted due to timeout (set YPARTY_DEBUG=1 for the stack)", exit 1, however steadily the bytes were arriving.
+  // Shown here with a stand-in admin server that answers at once and sends 13 KB over 12 s.
+  // What it should do: bound the wait for the answer (and for a stalled download), not the whole transfer of a body
+  // that keeps arriving; the export completes.
+  it("completes when the body keeps arriving for longer than the admin timeout", async () => {
+    const { dir, remove } = await tempDir("yparty-adv-export-slow-");
+    defer(remove);
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write(Buffer.alloc(1000, sent));
+        if (++sent === 13) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 1000);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    server.unref();
+    const { port } = server.address() as { port: number };
+    const file = path.join(dir, "big.bin");
+    const args = ["export", "main/big", "--format", "binary", "--url", `http://127.0.0.1:${port}`, "--token", "t", "-o", file];
+    const result = await runCli(args, { cwd: dir, timeoutMs: 25_000 });
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.not.stringContaining("timeout") });
+    expect((await readFile(file)).byteLength).toBe(13_000);
+  }, 30_000);
 });
 
 describe("secrets in messages", () => {
