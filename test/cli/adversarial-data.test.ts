@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import path from "node:path";
 import { Level } from "level";
@@ -288,6 +288,49 @@ describe("yparty export", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).not.toContain("unexpected failure");
     expect(result.stderr).toContain("reports");
+  });
+});
+
+describe("a data folder that lost its CURRENT file", () => {
+  // Found by the adversarial run of helper http-adv. LevelDB's CURRENT names the folder's MANIFEST; without it (a crash
+  // while it was being replaced, a copy or restore that missed it, a disk error) the documents are all still in the
+  // folder's tables. `yparty doctor` says the folder cannot open and to run `yparty repair` (which would rebuild it).
+  // But `yparty start` on it opens LevelDB with createIfMissing (persistence/storage-level.ts, `new Level(location,
+  // …)` without `createIfMissing: false` for a folder that holds LevelDB files): LevelDB makes a new, empty database
+  // there and deletes every table file it does not know as obsolete. The server starts as if nothing happened, every
+  // room answers 404 ERR_ROOM_NOT_FOUND ("never written"), `GET /parties/main` lists none, and the tables holding
+  // every acknowledged document are gone from the disk for good (only `repair` before the start could bring them back).
+  // What it should do: refuse to start on a folder that holds LevelDB files but no CURRENT (exit 1, naming
+  // `yparty doctor` / `yparty repair`), and never delete the tables; or serve the documents.
+  it("yparty start neither serves the documents as never written nor deletes their tables", async () => {
+    const { dir, remove } = await tempDir("yparty-adv-current-");
+    defer(remove);
+    const folder = path.join(dir, ".yparty");
+    const storage = await openStorage({ dir: folder });
+    for (let i = 0; i < 3; i++) {
+      const doc = new Y.Doc();
+      doc.getText("t").insert(0, `kept ${i}`);
+      await storage.docs.append(`main/kept-${i}`, Y.encodeStateAsUpdate(doc));
+    }
+    await storage.close();
+    // A second open replays the write-ahead log into a table, as any restart does.
+    await (await openStorage({ dir: folder })).close();
+    const tables = (await readdir(folder)).filter((file) => file.endsWith(".ldb")).sort();
+    expect(tables.length).toBeGreaterThan(0);
+    await rm(path.join(folder, "CURRENT"));
+
+    const cli = new CliProcess(["start", "--port", "0"], { cwd: dir });
+    defer(() => cli.stop("SIGKILL"));
+    const url = await cli.url().catch(() => undefined);
+    if (url === undefined) {
+      expect(cli.child.exitCode).not.toBe(0);
+      expect(cli.output).toContain("yparty repair");
+    } else {
+      const served = await snapshot(`${url}/parties/main/kept-0`);
+      expect(served.status, JSON.stringify(served.body)).not.toBe(404);
+    }
+    const left = (await readdir(folder)).filter((file) => file.endsWith(".ldb")).sort();
+    expect(left).toEqual(tables);
   });
 });
 
