@@ -2,6 +2,12 @@
  * Adversarial tests of the headless HTTP API of Yjs rooms (docs/yjs.md, "The headless HTTP API", "JSON export"):
  * real servers on 127.0.0.1, real fetch and WebSocket clients, real LevelDB.
  */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect as connectTcp, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import * as Y from "yjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { TokenWriter } from "../helpers/token-writer.js";
@@ -101,4 +107,81 @@ describe("POSTs racing sockets and unloads, then kill -9", () => {
     expect(missing).toEqual({});
     expect(posts).toBeGreaterThanOrEqual(150);
   });
+});
+
+const MiB = 1024 * 1024;
+
+describe("stalled uploads (slowloris bodies)", () => {
+  let child: ChildProcess | undefined;
+  let dir: string | undefined;
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    child?.kill("SIGKILL");
+    child = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  // Found by the adversarial run of helper http-adv. docs/reliability.md ("Memory ceilings"): "Every resource a client
+  // can make the server hold has a server-wide cap". A POST body is read into memory up to `maxHttpUpdateBytes`
+  // (16 MiB by default) before anything else is decided (`readBodyAtMost` / `readAtMost`, src/runtime/http-bridge.ts),
+  // and a client that sends all but the last byte and then waits keeps it held until Node's own `requestTimeout`
+  // (300 s; yparty sets none). Nothing counts these bytes across requests: 16 such uploads of 4 MiB held 64 MiB here
+  // (32 of 4 MiB: 128 MiB; with the default 16 MiB limit, 100 connections would hold 1.6 GB), whatever
+  // `maxBufferedBytes` says. What it should do: a server-wide budget for request bodies being read (past it, new
+  // bodies wait unread, TCP pushing back, or are refused 503), and a body that stops arriving cut after a timeout.
+  // The bound asserted here is the server's `maxBufferedBytes` (16 MiB in this test), twice over.
+  it("bodies that stop just before their end do not hold memory past a server-wide budget", async () => {
+    dir = await mkdtemp(join(tmpdir(), "yparty-adv-slow-"));
+    const proc = spawn(
+      process.execPath,
+      [
+        "--expose-gc",
+        "--import",
+        "tsx",
+        "test/yjs/support/memory-server.ts",
+        dir,
+        JSON.stringify({ maxBufferedBytes: 16 * MiB }),
+        JSON.stringify({ maxHttpUpdateBytes: 4 * MiB }),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    child = proc;
+    const line = await withTimeout(
+      new Promise<string>((resolve) => createInterface({ input: proc.stdout! }).once("line", resolve)),
+      20_000,
+      "the server to listen",
+    );
+    const port = (JSON.parse(line) as { port: number }).port;
+    const memory = async (gc = true) =>
+      ((await (await fetch(`http://127.0.0.1:${port}/__memory${gc ? "" : "?nogc"}`)).json()) as { arrayBuffers: number }).arrayBuffers;
+    const before = await memory();
+    const uploads = 16;
+    const size = 4 * MiB;
+    await Promise.all(
+      Array.from(
+        { length: uploads },
+        (_, i) =>
+          new Promise<void>((resolve, reject) => {
+            const socket = connectTcp(port, "127.0.0.1", () => {
+              socket.write(
+                `POST /parties/main/stalled-${i} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: ${size}\r\n\r\n`,
+              );
+              socket.write(Buffer.alloc(size - 1, 7), () => resolve()); // all but the last byte, then nothing
+            });
+            socket.once("error", reject);
+            sockets.push(socket);
+          }),
+      ),
+    );
+    // Wait (bounded) until the server has read what it is going to read: its held bytes stop at the budget, or pass it.
+    const bound = 2 * 16 * MiB;
+    const deadline = Date.now() + 10_000;
+    while ((await memory(false)) - before <= bound && Date.now() < deadline) await new Promise<void>((resolve) => setImmediate(resolve));
+    const held = (await memory()) - before;
+    expect(Math.round(held / MiB)).toBeLessThanOrEqual(bound / MiB);
+    // Other rooms are still served.
+    expect((await fetch(`http://127.0.0.1:${port}/parties/main/elsewhere`)).status).toBe(404);
+  }, 40_000);
 });
