@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import path from "node:path";
 import { Level } from "level";
@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import * as keys from "../../persistence/doc-keys.js";
 import { openStorage } from "../../persistence/index.js";
-import { binPath, CliProcess, deferredCleanups, runCli, tempDir } from "./helpers.js";
+import { binPath, CliProcess, deferredCleanups, repoRoot, runCli, tempDir } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
 
@@ -106,6 +106,86 @@ describe("admin DELETE raced by writes", () => {
     const after: Record<string, unknown> = {};
     for (const room of Object.keys(before)) after[room] = await snapshot(`${second.url}/parties/main/${room}`);
     expect(after).toEqual(before);
+  });
+});
+
+/** A project whose main party keeps a key and arms an alarm on `?arm=<ms>`, lists its storage on GET, and says when its alarm runs. */
+async function alarmProject(): Promise<string> {
+  const { dir, remove } = await tempDir("yparty-adv-alarm-");
+  defer(remove);
+  await symlink(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"), "dir");
+  await mkdir(path.join(dir, "src"));
+  await writeFile(
+    path.join(dir, "src", "server.ts"),
+    `import type * as Party from "partykit/server";
+export default class Timer implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  async onRequest(req: Party.Request) {
+    const arm = new URL(req.url).searchParams.get("arm");
+    if (arm !== null) {
+      await this.room.storage.put("note", "kept");
+      await this.room.storage.setAlarm(Date.now() + Number(arm));
+      return new Response("armed");
+    }
+    return Response.json(Object.fromEntries(await this.room.storage.list()));
+  }
+  async onAlarm() {
+    await this.room.storage.put("alarm", "ran");
+    console.log("ALARM-RAN " + this.room.id);
+  }
+}
+`,
+  );
+  return dir;
+}
+
+describe("admin DELETE of a room with key-value data and an alarm", () => {
+  // Found by the adversarial run of helper http-adv. A room of a user party that stored a key and armed an alarm (an
+  // hour away), with nobody connected: `yparty delete main/t --yes` answers "The server refused: ERR_ROOM_IN_USE:
+  // main/t is in use (0 connections); delete it once everyone has left", exit 1. `Room.isIdle()`
+  // (src/runtime/room.ts) counts a pending alarm as activity, so `unloadIfIdle` refuses, and `deleteRoom`
+  // (src/cli/admin/handler.ts) reports it as connections; waiting for "everyone to leave" never helps, since nobody
+  // is there (a room whose alarm re-arms itself can never be deleted).
+  // What it should do (docs/cli.md: "refuses a room people are connected to … A room that is loaded but idle is
+  // unloaded first, then deleted"): delete it (and its alarm), exit 0.
+  it("a room nobody is connected to but with a pending alarm can be deleted", async () => {
+    const dir = await alarmProject();
+    const cli = new CliProcess(["start", "src/server.ts", "--port", "0"], { cwd: dir });
+    defer(() => cli.stop("SIGKILL"));
+    const url = await cli.url();
+    expect(await (await fetch(`${url}/parties/main/waiting?arm=3600000`)).text()).toBe("armed");
+    const deleted = await runCli(["delete", "main/waiting", "--yes"], { cwd: dir });
+    expect({ code: deleted.code, stdout: deleted.stdout, stderr: deleted.stderr }).toMatchObject({ code: 0, stdout: "Deleted main/waiting.\n" });
+  });
+
+  // Found by the adversarial run of helper http-adv. The same room after a restart (not loaded, so the delete goes
+  // ahead): `yparty delete main/t --yes` prints "main/t had no stored data; nothing to delete." although it deleted
+  // the room's key-value data (`existed` in `deleteRoom`, src/cli/admin/handler.ts, counts only the Yjs document's
+  // log), and it leaves the room's stored alarm in the server's alarm store: when it comes due, the "deleted" room is
+  // loaded again, its `onAlarm` runs and writes storage afresh (observed: `{"alarm":"ran"}` after the delete).
+  // What it should do: say it deleted the room's data, and delete its alarm with it (docs/cli.md: "delete a room's
+  // stored data"), so that nothing of it runs or comes back afterwards.
+  it("delete says what it deleted, and the room's alarm does not run afterwards", async () => {
+    const dir = await alarmProject();
+    const first = new CliProcess(["start", "src/server.ts", "--port", "0"], { cwd: dir });
+    defer(() => first.stop("SIGKILL"));
+    const firstUrl = await first.url();
+    const due = Date.now() + 4_000;
+    expect(await (await fetch(`${firstUrl}/parties/main/timed?arm=4000`)).text()).toBe("armed");
+    expect(await first.stop("SIGTERM")).toBe(0);
+    const second = new CliProcess(["start", "src/server.ts", "--port", "0"], { cwd: dir });
+    defer(() => second.stop("SIGKILL"));
+    const url = await second.url();
+    const deleted = await runCli(["delete", "main/timed", "--yes"], { cwd: dir });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect.soft(deleted.stdout).toBe("Deleted main/timed.\n");
+    // Wait (bounded) for the alarm's time and a margin: a deleted room's alarm must not run.
+    const ran = await second.waitFor(/ALARM-RAN timed/, due - Date.now() + 3_000).then(
+      () => true,
+      () => false,
+    );
+    expect.soft(ran).toBe(false);
+    expect(await (await fetch(`${url}/parties/main/timed`)).json()).toEqual({});
   });
 });
 
