@@ -23,7 +23,8 @@ import * as keys from "./doc-keys.js";
 import { lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
 import { droppedOnOpen } from "./leveldb-log.js";
-import type { StorageError } from "./types.js";
+import { levelFolderState, noCurrentError, type LevelFolderState } from "./level-folder.js";
+import { StorageError } from "./types.js";
 
 export interface DocumentFinding {
   name: string;
@@ -66,7 +67,7 @@ export const isClean = (report: FolderReport): boolean => report.findings.length
 /** Checks the folder; throws a `StorageError` when it cannot be opened (`ERR_STORAGE_LOCKED`: a server holds it). */
 export async function checkFolder(dir: string, options: CheckOptions = {}): Promise<FolderReport> {
   const location = path.resolve(dir);
-  await mustExist(location);
+  if ((await mustHoldData(location)) === "no-current") throw noCurrentError(location);
   const db = await openDb(location);
   try {
     return await check(db, location, options);
@@ -78,7 +79,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
 /** Repairs the folder as the module comment says; then checks it again. */
 export async function repairFolder(dir: string, options: CheckOptions = {}): Promise<RepairReport> {
   const location = path.resolve(dir);
-  await mustExist(location);
+  await mustHoldData(location); // a folder without its CURRENT is what LevelDB's repair rebuilds
   let levelDbRepaired = false;
   let db = await openDb(location).catch(async (error: unknown) => {
     if ((error as StorageError).code === "ERR_STORAGE_LOCKED") throw error;
@@ -204,7 +205,14 @@ async function openDb(location: string): Promise<Db> {
   }
 }
 
-async function mustExist(location: string): Promise<void> {
+const notDataFolder = (message: string) => new StorageError("ERR_STORAGE_INVALID_ARGUMENT", message);
+
+/** The folder's state, when it holds a LevelDB database (or the tables of one); else why it is not a data folder. */
+async function mustHoldData(location: string): Promise<LevelFolderState> {
   const stat = await fs.stat(location).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new Error(`${location} is not a data folder (it does not exist or is not a folder)`);
+  if (!stat?.isDirectory()) throw notDataFolder(`${location} is not a data folder (it does not exist or is not a folder)`);
+  const state = await levelFolderState(location);
+  // Opening it would leave LevelDB's files in it, and a repair would make a database of it: neither, for a wrong path.
+  if (state === "empty") throw notDataFolder(`${location} holds no yparty data (no LevelDB database in it): check the folder given to --persist`);
+  return state;
 }

@@ -4,6 +4,7 @@
  * takes LevelDB's lock, so a folder a server holds is refused (ERR_STORAGE_LOCKED); nothing is written to it.
  */
 import { Level } from "level";
+import { levelFolderState, noCurrentError } from "./level-folder.js";
 import { defaults } from "./defaults.js";
 import { LevelDocStore } from "./doc-level.js";
 import { lockedError, reasonOf } from "./errors.js";
@@ -25,6 +26,14 @@ export interface LevelFolderReader {
 }
 
 export async function readLevelFolder(dir: string): Promise<LevelFolderReader> {
+  // Checked first: LevelDB leaves its files (and the folder) behind even when it finds no database to open.
+  const state = await levelFolderState(dir);
+  if (state === "absent" || state === "empty")
+    throw new StorageError(
+      "ERR_STORAGE_READ",
+      `Could not open ${dir} as a yparty data folder: it ${state === "absent" ? "does not exist" : "holds no LevelDB database"}`,
+    );
+  if (state === "no-current") throw noCurrentError(dir);
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view", createIfMissing: false });
   try {
     await db.open();

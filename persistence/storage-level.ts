@@ -14,6 +14,7 @@ import { LevelKvBackend } from "./kv-level.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
+import { levelFolderState, noCurrentError } from "./level-folder.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
 
 export interface LevelStorageOptions {
@@ -70,6 +71,8 @@ export class LevelStorage implements Storage {
     openFolders.add(location);
     const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
     try {
+      // Never a new database over tables that lost their CURRENT: LevelDB would delete them.
+      if ((await levelFolderState(location)) === "no-current") throw noCurrentError(location);
       await fs.mkdir(location, { recursive: true }); // LevelDB creates the last folder only
       await db.open();
     } catch (error) {
@@ -149,6 +152,7 @@ async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorage
 }
 
 function openError(location: string, error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
   const cause = (error as { cause?: { code?: unknown } }).cause;
   if (cause?.code === "LEVEL_LOCKED") return lockedError(location, error);
   return new StorageError("ERR_STORAGE_READ", `Could not open ${location}: ${reasonOf(cause ?? error)}`, {

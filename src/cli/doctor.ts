@@ -56,6 +56,10 @@ export async function withFolder<T>(dir: string, work: () => Promise<T>): Promis
     if (error instanceof StorageError && error.code === "ERR_STORAGE_LOCKED") {
       throw new CliError("ERR_STORAGE", `${dir} is in use by a running server: stop it first (doctor and repair work offline).`, { cause: error });
     }
+    // Not a data folder, or one whose error says what to run: said as it is.
+    if (error instanceof StorageError && (error.code === "ERR_STORAGE_INVALID_ARGUMENT" || error.code === "ERR_STORAGE_CORRUPT")) {
+      throw new CliError("ERR_STORAGE", error.message, { cause: error });
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new CliError("ERR_STORAGE", `Could not open ${dir}: ${reason}. "yparty repair" runs LevelDB's own repair on a folder that cannot open.`, {
       cause: error,

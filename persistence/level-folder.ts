@@ -1,0 +1,37 @@
+/**
+ * What a LevelDB data folder holds, read before LevelDB opens it: opening creates files (LOCK, LOG) in any folder, and,
+ * with `createIfMissing`, a new empty database in a folder whose CURRENT is gone, deleting the tables it does not know.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { StorageError } from "./types.js";
+
+/**
+ * `absent`: no such folder; `empty`: no LevelDB file in it; `database`: a database (its CURRENT names its MANIFEST);
+ * `no-current`: LevelDB files without the CURRENT that names them (a crash while it was replaced, a copy that missed
+ * it): the data is in the tables, which only a repair can open.
+ */
+export type LevelFolderState = "absent" | "empty" | "database" | "no-current";
+
+const LEVEL_FILE = /^(CURRENT|MANIFEST-\d+|\d+\.(ldb|sst|log))$/;
+
+export async function levelFolderState(location: string): Promise<LevelFolderState> {
+  const files = await fs.readdir(location).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (files === undefined) return "absent";
+  if (files.includes("CURRENT")) return "database";
+  return files.some((file) => LEVEL_FILE.test(file)) ? "no-current" : "empty";
+}
+
+/** The error for a folder whose CURRENT is gone: what is wrong, and what to run. */
+export function noCurrentError(location: string): StorageError {
+  const folder = path.resolve(location);
+  return new StorageError(
+    "ERR_STORAGE_CORRUPT",
+    `${folder} holds LevelDB tables but no CURRENT file (it names the database's MANIFEST): opened as it is, LevelDB ` +
+      `would start an empty database and delete them. Run "yparty doctor --persist ${folder}", then ` +
+      `"yparty repair --persist ${folder}" to rebuild it from its tables.`,
+  );
+}
