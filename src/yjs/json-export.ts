@@ -22,7 +22,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export function docToJson(doc: Y.Doc): Record<string, Json> {
   const out: Record<string, Json> = {};
-  for (const [name, type] of doc.share) out[name] = rootToJson(type);
+  for (const [name, type] of doc.share) setOwn(out, name, rootToJson(type));
   return out;
 }
 
@@ -74,7 +74,7 @@ function mapEntriesToJson(type: AnyType): { [key: string]: Json } {
   for (const [key, item] of type._map) {
     if (item.deleted) continue;
     const values = item.content.getContent();
-    out[key] = valueToJson(values[values.length - 1]);
+    setOwn(out, key, valueToJson(values[values.length - 1]));
   }
   return out;
 }
@@ -128,9 +128,17 @@ function valueToJson(value: unknown): Json {
   if (value instanceof Uint8Array) return { $binary: Buffer.from(value).toString("base64") };
   if (value instanceof Y.Doc) return { $doc: value.guid };
   if (value === undefined) return null;
+  // lib0 stores a BigInt in plain values; JSON has none: a number when exact, else as binary is marked.
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : { $bigint: value.toString() };
   if (Array.isArray(value)) return value.map(valueToJson);
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, valueToJson(v)]));
   }
   return value as Json;
+}
+
+/** `out[key] = value` as an own property, also for the key `__proto__` (assigned, it would set the prototype). */
+function setOwn(out: { [key: string]: Json }, key: string, value: Json): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
