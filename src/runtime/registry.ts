@@ -187,6 +187,34 @@ export class RoomRegistry {
     return unloading;
   }
 
+  /**
+   * Runs `work` on a room at rest (no connection, nothing in flight; a loaded one is unloaded first), holding the room
+   * from loading until `work` is done: a request meanwhile waits, then loads what `work` left. Undefined, and nothing
+   * run, when the room is in use.
+   */
+  async whileAtRest<T>(party: string, roomId: string, work: () => Promise<T>): Promise<T | undefined> {
+    const key = storageName(party, roomId);
+    for (let unloading = this.#unloading.get(key); unloading; unloading = this.#unloading.get(key)) await unloading;
+    const room = this.#rooms.get(key);
+    if (room && !room.isAtRest()) return undefined;
+    const run = (async () => {
+      if (room) {
+        this.#cancelIdle(room);
+        this.#rooms.delete(key);
+        await room.stop(1000, "Room unloaded").catch(noop);
+      }
+      try {
+        return await work();
+      } finally {
+        // Its lease (a cluster's) is let go only after `work`: no other node loads the room meanwhile.
+        if (room) await this.#released(room).catch(noop);
+      }
+    })();
+    const held = run.then(noop, noop).finally(() => this.#unloading.get(key) === held && this.#unloading.delete(key));
+    this.#unloading.set(key, held);
+    return run;
+  }
+
   /** Unloads every room for good: later arrivals get ERR_SHUTTING_DOWN (server close). */
   async close(closeCode: number, reason: string): Promise<void> {
     this.#closed = true;
@@ -210,3 +238,5 @@ export class RoomRegistry {
     this.#idleTimers.delete(room);
   }
 }
+
+const noop = (): void => {};

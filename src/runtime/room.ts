@@ -116,7 +116,12 @@ export class LiveRoom implements ConnectionOwner {
 
   /** No connection, nothing in flight, no pending alarm: the registry may unload it. */
   isIdle(): boolean {
-    return this.connections.size === 0 && this.#busy === 0 && this.#inbox.size === 0 && !this.deps.alarmPending();
+    return this.isAtRest() && !this.deps.alarmPending();
+  }
+
+  /** No connection, nothing in flight: what it keeps in memory is stored (a pending alarm aside). */
+  isAtRest(): boolean {
+    return this.connections.size === 0 && this.#busy === 0 && this.#inbox.size === 0;
   }
 
   // ---- HTTP ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type { PostgresStorageOptions } from "../../persistence/pg/storage.js";
 import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
+import { storageName } from "./room-names.js";
 import { PartyContext, type AssetHandler } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError, codeOf } from "./errors.js";
@@ -121,6 +122,12 @@ export interface YpartyServer {
    * flushed it; true when it is (or already was) not loaded. For operations that need the room at rest.
    */
   unloadIfIdle(party: string, roomId: string): Promise<boolean>;
+  /**
+   * Deletes a room's stored data (its document, key-value data and alarm) with the room at rest: a loaded room nobody
+   * uses is unloaded first, and it is not loaded again until the delete is done (a request meanwhile waits, then finds
+   * nothing). `{ existed }` (whether it had any), or undefined while it is in use (a connection, a request in flight).
+   */
+  deleteRoomData(party: string, roomId: string): Promise<{ existed: boolean } | undefined>;
   /** `yparty dev`: close every connection with 1012, unload every room (awaiting `onStop`), swap the parties. */
   reload(parties: Record<string, PartyModule>): Promise<void>;
 }
@@ -335,6 +342,20 @@ class Server implements YpartyServer, ServerCore {
   async unloadIfIdle(party: string, roomId: string): Promise<boolean> {
     const room = this.registry.get(party, roomId);
     return room === undefined || this.registry.unloadIfIdle(room);
+  }
+
+  deleteRoomData(party: string, roomId: string): Promise<{ existed: boolean } | undefined> {
+    return this.registry.whileAtRest(party, roomId, async () => {
+      const name = storageName(party, roomId);
+      const { docs } = this.storage;
+      const kv = this.storage.kv(name);
+      const alarm = this.#alarms?.forRoom(party, roomId);
+      const existed = (await docs.stats(name)).updates > 0 || (await kv.list({ limit: 1 })).size > 0 || ((await alarm?.get()) ?? null) !== null;
+      await docs.delete(name);
+      await kv.deleteAll();
+      await alarm?.delete(); // else it would run the room again, on nothing
+      return { existed };
+    });
   }
 
   async reload(parties: Record<string, PartyModule>): Promise<void> {

@@ -72,22 +72,18 @@ async function exportRoom(server: YpartyServer, name: string, format: string | n
 }
 
 async function deleteRoom(server: YpartyServer, party: string, id: string, cluster: ClusterAdmin | undefined): Promise<Response> {
-  // A room in use holds the document in memory and its clients hold copies: deleting under them would be
-  // undone. A loaded room nobody uses (a recent GET, say) is unloaded first.
-  if (!(await server.unloadIfIdle(party, id))) {
+  const name = storageName(party, id);
+  // A room in use holds the document in memory and its clients hold copies: deleting under them would be undone. A
+  // loaded room nobody uses (a recent GET, a pending alarm) is unloaded first and held until the delete is done.
+  const deleteStored = async () => {
+    const deleted = await server.deleteRoomData(party, id);
+    if (deleted) return Response.json({ deleted: name, existed: deleted.existed });
     const connections = server.rooms().find((room) => room.party === party && room.id === id)?.connections ?? 0;
     return errorResponse(
       "ERR_ROOM_IN_USE",
       `${party}/${id} is in use (${connections} connection${connections === 1 ? "" : "s"}); delete it once everyone has left`,
       409,
     );
-  }
-  const name = storageName(party, id);
-  const deleteStored = async () => {
-    const existed = (await server.storage.docs.stats(name)).updates > 0;
-    await server.storage.docs.delete(name);
-    await server.storage.kv(name).deleteAll();
-    return Response.json({ deleted: name, existed });
   };
   if (!cluster) return deleteStored();
   // A cluster writes only rooms it holds: claimed for the delete (fenced like any write), released after.
