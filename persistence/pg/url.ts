@@ -8,6 +8,8 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = "";
+    // pg takes the password from the query too (`?password=…`, also as libpq's `sslpassword`)
+    for (const key of [...parsed.searchParams.keys()]) if (/password/i.test(key)) parsed.searchParams.set(key, "***");
     return parsed.toString().replace(/:@/, "@");
   } catch {
     return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1@");

@@ -21,7 +21,8 @@ export type CliErrorCode =
   | "ERR_ADMIN_UNREACHABLE"
   | "ERR_ADMIN_REQUEST"
   | "ERR_LISTEN"
-  | "ERR_STORAGE";
+  | "ERR_STORAGE"
+  | "ERR_OUTPUT";
 
 /** Exit status for each error code: usage and config mistakes are 2, everything else 1. */
 const exitCodeOf: Record<CliErrorCode, ExitCode> = {
@@ -37,6 +38,7 @@ const exitCodeOf: Record<CliErrorCode, ExitCode> = {
   ERR_ADMIN_REQUEST: ExitCode.Failure,
   ERR_LISTEN: ExitCode.Failure,
   ERR_STORAGE: ExitCode.Failure,
+  ERR_OUTPUT: ExitCode.Failure,
 };
 
 /** An error meant for the person at the terminal: printed as its message only, never with a stack. */

@@ -45,19 +45,21 @@ export async function findServer(flags: AdminFlags): Promise<AdminTarget> {
 /** One admin request; network failures and error answers become `CliError`s with the server's message. */
 export async function adminFetch(target: AdminTarget, pathAndQuery: string, init: RequestInit = {}, timeout = true): Promise<Response> {
   const url = `${target.url}${CliDefaults.adminPrefix}${pathAndQuery}`;
+  // The timeout bounds the wait for the answer, not the download of a body that keeps coming (see `readBody`).
+  const answered = new AbortController();
+  const timer = timeout
+    ? setTimeout(() => answered.abort(new DOMException("The server did not answer in time", "TimeoutError")), CliDefaults.adminTimeoutMs)
+    : undefined;
   let response: Response;
   try {
-    response = await fetch(url, {
-      ...init,
-      headers: { authorization: `Bearer ${target.token}` },
-      ...(timeout ? { signal: AbortSignal.timeout(CliDefaults.adminTimeoutMs) } : {}),
-      ...(init.signal ? { signal: init.signal } : {}),
-    });
+    response = await fetch(url, { ...init, headers: { authorization: `Bearer ${target.token}` }, signal: init.signal ?? answered.signal });
   } catch (error) {
     if (init.signal?.aborted) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
     throw new CliError("ERR_ADMIN_UNREACHABLE", `Cannot reach the server at ${target.url} (${reason}). Is it running?`);
+  } finally {
+    clearTimeout(timer);
   }
   if (!response.ok) {
     const body = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
@@ -76,4 +78,25 @@ export function parseRoomRef(ref: string): { party: string; id: string } {
 
 export function roomUrlPath(ref: { party: string; id: string }): string {
   return `rooms/${encodeURIComponent(ref.party)}/${encodeURIComponent(ref.id)}`;
+}
+
+/** A body read whole, however long it takes while bytes keep coming; given up after `idleMs` without any. */
+export async function readBody(response: Response, idleMs = CliDefaults.adminTimeoutMs): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    let idle: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      idle = setTimeout(() => reject(new CliError("ERR_ADMIN_REQUEST", `The server stopped sending (nothing for ${idleMs / 1000} s)`)), idleMs);
+    });
+    const read = await Promise.race([reader.read(), stalled])
+      .catch(async (error: unknown) => {
+        await reader.cancel().catch(() => {});
+        throw error;
+      })
+      .finally(() => clearTimeout(idle));
+    if (read.done) return Buffer.concat(chunks);
+    chunks.push(read.value);
+  }
 }

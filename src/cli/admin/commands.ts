@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
 import { CliError } from "../errors.js";
-import { adminFetch, parseRoomRef, roomUrlPath, type AdminTarget } from "./client.js";
+import { adminFetch, parseRoomRef, readBody, roomUrlPath, type AdminTarget } from "./client.js";
 import type { RoomRow } from "./handler.js";
 
 function formatBytes(bytes: number): string {
@@ -115,12 +115,18 @@ export async function exportCommand(target: AdminTarget, ref: string, format: st
   if (format !== "json" && format !== "binary") throw new CliError("ERR_USAGE", `--format must be json or binary, got "${format}".`);
   const room = parseRoomRef(ref);
   const response = await adminFetch(target, `${roomUrlPath(room)}/export?format=${format}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  const bytes = await readBody(response);
   const content = format === "json" ? Buffer.from(`${JSON.stringify(JSON.parse(Buffer.from(bytes).toString("utf8")), null, 2)}\n`) : bytes;
+  // A backup that could not be written must not look like one (a full disk, a missing folder): the export fails.
+  const unwritten = (where: string) => (error: NodeJS.ErrnoException) => {
+    throw new CliError("ERR_OUTPUT", `Could not write the export to ${where}: ${error.message}`, { cause: error });
+  };
   if (output !== undefined) {
-    await writeFile(output, content);
+    await writeFile(output, content).catch(unwritten(output));
     process.stderr.write(`Wrote ${content.byteLength} bytes to ${output}\n`);
   } else {
-    process.stdout.write(content);
+    await new Promise<void>((resolve, reject) => process.stdout.write(content, (error) => (error ? reject(error) : resolve()))).catch(
+      unwritten("standard output"),
+    );
   }
 }

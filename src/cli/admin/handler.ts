@@ -63,7 +63,14 @@ async function exportRoom(server: YpartyServer, name: string, format: string | n
   if (format !== null && format !== "json" && format !== "binary") {
     return errorResponse("ERR_BAD_FORMAT", `format must be "json" or "binary", got "${format}"`, 400);
   }
-  const update = await server.storage.docs.load(name);
+  let update: Uint8Array | null;
+  try {
+    update = await server.storage.docs.load(name);
+  } catch (error) {
+    // The store says what is wrong and what to run (a damaged document: doctor, repair); not the server's own fault.
+    const code = (error as { code?: unknown }).code === "ERR_DOCUMENT_DAMAGED" ? "ERR_DOCUMENT_DAMAGED" : "ERR_LOAD_FAILED";
+    return errorResponse(code, `Could not read ${name}: ${(error as Error).message}`, 503);
+  }
   if (update === null) return errorResponse("ERR_NOT_FOUND", `No stored document for ${name}`, 404);
   if (format === "binary") {
     return new Response(Buffer.from(update), { headers: { "content-type": "application/octet-stream" } });
