@@ -1,4 +1,5 @@
 /** The server's shared parts, as the request and upgrade handlers see them. */
+import type { BodyLimits } from "./request-body.js";
 import type { WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { Storage } from "../../persistence/types.js";
 import type { PartyContext } from "./context.js";
@@ -27,6 +28,8 @@ export interface ServerCore {
   readonly heartbeat: Heartbeat;
   /** Unsent bytes of every connection and raw socket (`limits.maxBufferedBytes`). */
   readonly sendBudget: SendBudget;
+  /** Request bodies being read (`limits.maxBodyBytesInFlight`, `bodyIdleTimeoutMs`). */
+  readonly bodies: BodyLimits;
   readonly wss: WebSocketServer;
   readonly routes: RouteHandler[];
   /** Proxies in front trusted to append the client's address to `x-forwarded-for` (`createServer({ trustProxy })`). */

@@ -11,7 +11,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { clientAddress, setClientAddress } from "./client-address.js";
 import { RuntimeError } from "./errors.js";
-import { requestBodyStream } from "./request-body.js";
+import { requestBodyStream, type BodyLimits } from "./request-body.js";
 
 /**
  * The request's URL; a Host header or request target no request URL can carry is the client's mistake (400), not
@@ -49,13 +49,13 @@ function toWebHeaders(req: IncomingMessage, clientAddress: string | null): Heade
 }
 
 /** `withBody: false` for upgrades: their socket belongs to the WebSocket, not to a body stream. */
-export function toWebRequest(req: IncomingMessage, url: URL, options: { withBody: boolean; clientAddress: string | null }): Request {
+export function toWebRequest(req: IncomingMessage, url: URL, options: { body?: BodyLimits; clientAddress: string | null }): Request {
   const method = req.method ?? "GET";
-  const hasBody = options.withBody && method !== "GET" && method !== "HEAD";
+  const hasBody = options.body !== undefined && method !== "GET" && method !== "HEAD";
   return new Request(url, {
     method,
     headers: toWebHeaders(req, options.clientAddress),
-    ...(hasBody ? { body: requestBodyStream(req), duplex: "half" } : {}),
+    ...(hasBody ? { body: requestBodyStream(req, options.body!), duplex: "half" } : {}),
   } as RequestInit);
 }
 
@@ -79,7 +79,7 @@ class LazyConnectionContext {
   get request(): Request {
     const req = this.#req;
     const proxies = this.#trustedProxies;
-    return (this.#request ??= toWebRequest(req, this.#url, { withBody: false, clientAddress: proxies === null ? null : clientAddress(req, proxies) }));
+    return (this.#request ??= toWebRequest(req, this.#url, { clientAddress: proxies === null ? null : clientAddress(req, proxies) }));
   }
 }
 

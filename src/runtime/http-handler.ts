@@ -23,6 +23,8 @@ const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 const SERVED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 export async function handleHttp(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // What its body's reading held counts until the request is over, answered or cut (request-body.ts, BodyBudget).
+  res.once("close", () => core.bodies.budget.release(req));
   let response: Response;
   try {
     response = await answer(core, req);
@@ -72,7 +74,7 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
   if (FORBIDDEN_METHODS.has(req.method ?? "")) return forbiddenMethod(req.method!);
   // Forwarded by another node of the cluster: that node ran onBeforeRequest and wrote the client's address.
   const viaCluster = core.placement?.isForwarded(req) === true;
-  const request = toWebRequest(req, url, { withBody: true, clientAddress: viaCluster ? null : clientAddress(req, core.trustedProxies) });
+  const request = toWebRequest(req, url, { body: core.bodies, clientAddress: viaCluster ? null : clientAddress(req, core.trustedProxies) });
   if (route.kind === "other") return answerOther(core, request);
 
   const definition = core.parties.get(route.party);

@@ -43,6 +43,13 @@ export interface Limits {
   maxDrainBytes: number;
   /** How long the rest of such a body is read and dropped at most before the socket is closed. */
   drainTimeoutMs: number;
+  /**
+   * Bytes of request bodies read and not yet answered, server-wide: a body whose next part would pass it is cut, its
+   * request answered 503 `ERR_SERVER_BUSY` (Retry-After) to retry.
+   */
+  maxBodyBytesInFlight: number;
+  /** A body that sends nothing for this long while its handler waits for it is cut: 408 `ERR_BODY_TIMEOUT`. */
+  bodyIdleTimeoutMs: number;
   /** Graceful close: how long to wait for sockets and HTTP requests before cutting them. */
   shutdownTimeoutMs: number;
   /** Times a throwing `onAlarm` is retried before the alarm is dropped (Durable Objects: 6). */
@@ -65,6 +72,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRefusalBodyBytes: 64 * 1024,
   maxDrainBytes: 64 * 1024 * 1024,
   drainTimeoutMs: 10_000,
+  maxBodyBytesInFlight: 256 * 1024 * 1024,
+  bodyIdleTimeoutMs: 30_000,
   shutdownTimeoutMs: 5_000,
   alarmRetries: 6,
   alarmRetryBaseMs: 2_000,

@@ -20,41 +20,116 @@ export class ClientGoneError extends Error {
   }
 }
 
-/** Whether `error` (or its cause, as fetch's body readers wrap it) says the client went away mid-body. */
-function isClientGone(error: unknown): boolean {
-  for (let found = error; found instanceof Error; found = found.cause) if (found instanceof ClientGoneError) return true;
-  return false;
+/** What reading a body rejects with when the runtime stopped reading it: its client stalled, or bodies fill the budget. */
+export class BodyCutError extends Error {
+  constructor(
+    readonly code: "ERR_BODY_TIMEOUT" | "ERR_SERVER_BUSY",
+    message: string,
+  ) {
+    super(message);
+    this.name = "BodyCutError";
+  }
+}
+
+/** The `ClientGoneError` or `BodyCutError` in `error` (or its causes, as fetch's body readers wrap it). */
+function bodyErrorIn(error: unknown): ClientGoneError | BodyCutError | undefined {
+  for (let found = error; found instanceof Error; found = found.cause) if (found instanceof ClientGoneError || found instanceof BodyCutError) return found;
+  return undefined;
 }
 
 /**
- * The answer to a request whose handler threw `error`, when the throw is its client going away mid-body: a 400 nobody
- * reads, and a debug entry (not a fault of the server's at error level, which any client could write at will).
- * `undefined` for any other error: the handler's fault, for the caller to log.
+ * The answer to a request whose handler threw `error`, when the throw is its body not coming in whole: its client went
+ * away (a 400 nobody reads), stalled (408) or the server had too many bodies to read (503, to retry), with a debug entry
+ * (not a fault of the server's at error level, which any client could write at will). `undefined` for any other error:
+ * the handler's fault, for the caller to log.
  */
 export function answerClientGone(logger: Logger, url: string, error: unknown): Response | undefined {
-  if (!isClientGone(error)) return undefined;
+  const found = bodyErrorIn(error);
+  if (found === undefined) return undefined;
+  if (found instanceof BodyCutError) {
+    logger.debug("http.body_cut", { code: found.code, url });
+    const response = errorResponse(found.code, found.message, found.code === "ERR_SERVER_BUSY" ? 503 : 408);
+    if (found.code === "ERR_SERVER_BUSY") response.headers.set("retry-after", "1");
+    return response;
+  }
   logger.debug("http.client_gone", { code: "ERR_BODY_INCOMPLETE", url });
   return errorResponse("ERR_BAD_REQUEST", "The body did not come in whole: the client went away", 400);
+}
+
+/**
+ * Bytes of request bodies read and not yet answered, server-wide (`limits.maxBodyBytesInFlight`). Each body is bounded
+ * by its handler (`maxHttpUpdateBytes`, 16 MiB), but nothing else bounded how many at once: 100 uploads stopped one
+ * byte short of their end held 1.6 GB. A body whose next part would pass the budget is cut (its request answered 503,
+ * to retry) rather than paused: bodies waiting for each other's answers would never end.
+ */
+export class BodyBudget {
+  #held = 0;
+  readonly #perRequest = new Map<IncomingMessage, number>();
+
+  constructor(private readonly maxBytes: number) {}
+
+  get held(): number {
+    return this.#held;
+  }
+
+  /** Counts `bytes` more of `req`'s body; false (nothing counted) when they would pass the budget. */
+  take(req: IncomingMessage, bytes: number): boolean {
+    if (this.#held + bytes > this.maxBytes) return false;
+    this.#held += bytes;
+    this.#perRequest.set(req, (this.#perRequest.get(req) ?? 0) + bytes);
+    return true;
+  }
+
+  /** `req` was answered (or gone): its bytes are given back. */
+  release(req: IncomingMessage): void {
+    const bytes = this.#perRequest.get(req);
+    if (bytes === undefined) return;
+    this.#perRequest.delete(req);
+    this.#held -= bytes;
+  }
+}
+
+export interface BodyLimits {
+  budget: BodyBudget;
+  /** A body that sends nothing for this long (while a reader waits for it) is cut: 408. */
+  idleTimeoutMs: number;
 }
 
 /** Takes each request back from its body's stream (see `releaseRequestBody`), while the stream still reads it. */
 const releasers = new WeakMap<IncomingMessage, () => void>();
 
-export function requestBodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+export function requestBodyStream(req: IncomingMessage, limits: BodyLimits): ReadableStream<Uint8Array> {
   let stop = (): void => {};
+  /** Runs while a reader waits for the next part, reset by each. */
+  let idle: NodeJS.Timeout | undefined;
+  let fail = (_error: Error): void => {};
+  const waitForPart = (): void => {
+    clearTimeout(idle);
+    idle = setTimeout(
+      () => fail(new BodyCutError("ERR_BODY_TIMEOUT", `The body stopped coming in (nothing for ${limits.idleTimeoutMs / 1000} s)`)),
+      limits.idleTimeoutMs,
+    );
+    idle.unref();
+  };
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
         const onData = (chunk: Buffer): void => {
+          if (!limits.budget.take(req, chunk.byteLength)) {
+            return fail(new BodyCutError("ERR_SERVER_BUSY", "The server is reading too many request bodies at once; try again shortly"));
+          }
           controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           // Read on: only while a reader waits (the queue holds nothing), so TCP pushes back on a slow reader.
-          if ((controller.desiredSize ?? 0) <= 0) req.pause();
+          if ((controller.desiredSize ?? 0) <= 0) {
+            clearTimeout(idle);
+            req.pause();
+          }
         };
         const onEnd = (): void => {
           stop();
           controller.close();
         };
-        const fail = (error: Error): void => {
+        fail = (error: Error): void => {
           stop();
           controller.error(error);
         };
@@ -62,6 +137,7 @@ export function requestBodyStream(req: IncomingMessage): ReadableStream<Uint8Arr
         const onError = (error: Error): void => fail(new ClientGoneError(error));
         const onClose = (): void => fail(new ClientGoneError());
         stop = () => {
+          clearTimeout(idle);
           req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
           releasers.delete(req);
         };
@@ -71,6 +147,7 @@ export function requestBodyStream(req: IncomingMessage): ReadableStream<Uint8Arr
         releasers.set(req, () => fail(new Error("The request's body is no longer readable: its answer was sent")));
       },
       pull() {
+        waitForPart();
         req.resume();
       },
       cancel() {

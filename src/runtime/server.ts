@@ -11,6 +11,7 @@ import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
 import { storageName } from "./room-names.js";
+import { BodyBudget, type BodyLimits } from "./request-body.js";
 import { PartyContext, type AssetHandler } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError, codeOf } from "./errors.js";
@@ -146,6 +147,7 @@ class Server implements YpartyServer, ServerCore {
   readonly partyContext: PartyContext;
   readonly heartbeat: Heartbeat;
   readonly sendBudget: SendBudget;
+  readonly bodies: BodyLimits;
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Map<WsSocket, () => void>();
@@ -200,6 +202,7 @@ class Server implements YpartyServer, ServerCore {
       for (const [ws, onTimeout] of this.fetchSockets) visit(ws, onTimeout);
     });
     this.sendBudget = new SendBudget(this.limits);
+    this.bodies = { budget: new BodyBudget(this.limits.maxBodyBytesInFlight), idleTimeoutMs: this.limits.bodyIdleTimeoutMs };
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
     this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));

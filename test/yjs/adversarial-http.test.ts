@@ -154,7 +154,8 @@ describe("stalled uploads (slowloris bodies)", () => {
   // (32 of 4 MiB: 128 MiB; with the default 16 MiB limit, 100 connections would hold 1.6 GB), whatever
   // `maxBufferedBytes` says. What it should do: a server-wide budget for request bodies being read (past it, new
   // bodies wait unread, TCP pushing back, or are refused 503), and a body that stops arriving cut after a timeout.
-  // The bound asserted here is the server's `maxBufferedBytes` (16 MiB in this test), twice over.
+  // Now: `limits.maxBodyBytesInFlight` (16 MiB in this test; the bound asserted is twice that), past which a body is
+  // cut and its request answered 503 to retry, and `bodyIdleTimeoutMs` (408).
   it("bodies that stop just before their end do not hold memory past a server-wide budget", async () => {
     dir = await mkdtemp(join(tmpdir(), "yparty-adv-slow-"));
     const proc = spawn(
@@ -165,7 +166,7 @@ describe("stalled uploads (slowloris bodies)", () => {
         "tsx",
         "test/yjs/support/memory-server.ts",
         dir,
-        JSON.stringify({ maxBufferedBytes: 16 * MiB }),
+        JSON.stringify({ maxBodyBytesInFlight: 16 * MiB }),
         JSON.stringify({ maxHttpUpdateBytes: 4 * MiB }),
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
