@@ -69,11 +69,16 @@ export class LevelStorage implements Storage {
     const location = path.resolve(options.dir);
     if (openFolders.has(location)) throw lockedError(location);
     openFolders.add(location);
-    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
+    let db: Level<Uint8Array, Uint8Array>;
     try {
       // Never a new database over tables that lost their CURRENT: LevelDB would delete them.
       if ((await levelFolderState(location)) === "no-current") throw noCurrentError(location);
-      await fs.mkdir(location, { recursive: true }); // LevelDB creates the last folder only
+      // LevelDB creates the last folder only. Made readable by this user alone, as PostgreSQL's data folder: the
+      // documents in it are the users' (a folder that exists keeps its mode).
+      await fs.mkdir(location, { recursive: true, mode: 0o700 });
+      // Made only now: a Level opens itself on the next tick after it is made (abstract-level's deferred open),
+      // which would have run before the checks above.
+      db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
       await db.open();
     } catch (error) {
       openFolders.delete(location);

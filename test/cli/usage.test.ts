@@ -62,6 +62,8 @@ describe("bad usage exits 2 with a message and no stack", () => {
     [["dev", "missing-entry.ts"], /entry: file not found: .*missing-entry\.ts/],
     [["dev", "--serve", "no-such-folder"], /--serve: folder not found: .*no-such-folder/],
     [["dev", "--persist", "a-file.txt"], /--persist: .*a-file\.txt is a file, not a folder/],
+    // A path through a file was "unexpected failure: ENOTDIR" (exit 1)
+    [["dev", "--persist", "a-file.txt/data"], /--persist: .*a-file\.txt \(in .*a-file\.txt\/data\) is a file, not a folder/],
     [["start", "--host", "256.1.1.1", "--no-persist", "--port", "0"], /--host 256\.1\.1\.1 is not an address of this machine .*Use 127\.0\.0\.1/],
   ];
   it.each(cases)("yparty %j", async (args, message) => {

@@ -168,10 +168,24 @@ function serveConfig(flags: ProjectFlags, root: string, file: ConfigFile, fromFi
   };
 }
 
-/** The data folder may not exist yet (it is created), but it must not be a file. */
+/** Whether `at` is a file (a path through a file, ENOTDIR, is not one itself). */
+function isFile(at: string): boolean {
+  try {
+    return statSync(at, { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The data folder may not exist yet (it is created), but neither it nor a folder above it may be a file. */
 function dataFolder(folder: string, field: string, report: Report): { dir: string } {
-  if (statSync(folder, { throwIfNoEntry: false })?.isFile()) {
-    report(field, `${folder} is a file, not a folder; pass a folder for the LevelDB data (it is created if missing)`);
+  for (let at = folder; ; at = path.dirname(at)) {
+    if (isFile(at)) {
+      const where = at === folder ? `${folder} is a file` : `${at} (in ${folder}) is a file`;
+      report(field, `${where}, not a folder; pass a folder for the LevelDB data (it is created if missing)`);
+      break;
+    }
+    if (path.dirname(at) === at) break;
   }
   return { dir: folder };
 }
