@@ -105,8 +105,9 @@ async function getAwareness(access: DocumentAccess): Promise<Response> {
 }
 
 async function postUpdate(req: Request, access: DocumentAccess): Promise<Response> {
-  const type = req.headers.get("content-type") ?? "";
-  if (!type.toLowerCase().startsWith("application/octet-stream")) {
+  // The media type itself, parameters aside (`application/octet-stream; charset=…`); not a prefix of another.
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/octet-stream") {
     throw new YjsError("ERR_UNSUPPORTED_MEDIA_TYPE", "POST a binary Yjs update as application/octet-stream");
   }
   if (await access.readOnly(req)) throw new YjsError("ERR_READ_ONLY", "This room is read-only");

@@ -121,6 +121,8 @@ describe("headless HTTP API", () => {
       [() => post(url, Uint8Array.of(5, 200, 17, 3, 9, 9, 9)), 400, "ERR_INVALID_UPDATE"],
       [() => post(url, new Uint8Array(0)), 400, "ERR_BAD_REQUEST"],
       [() => post(url, "hello", { "content-type": "text/plain" }), 415, "ERR_UNSUPPORTED_MEDIA_TYPE"],
+      // A prefix of the type is not the type (it was taken)
+      [() => post(url, "hello", { "content-type": "application/octet-streamXYZ" }), 415, "ERR_UNSUPPORTED_MEDIA_TYPE"],
       [() => fetch(`${url}?format=xml`), 400, "ERR_BAD_REQUEST"],
       [() => fetch(`${url}?since=***`), 400, "ERR_BAD_REQUEST"],
       [() => fetch(url, { method: "DELETE" }), 405, "ERR_METHOD_NOT_ALLOWED"],
