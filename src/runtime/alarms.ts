@@ -41,8 +41,11 @@ const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): bool
   stored.running === record.running &&
   (stored.retries ?? 0) === (record.retries ?? 0);
 
-/** Runs the room's `onAlarm` (loading the room first). */
-export type FireAlarm = (party: string, roomId: string) => Promise<void>;
+/**
+ * Runs the room's `onAlarm` (loading the room first), if `stillDue()` says so once the room is there: the alarm may have
+ * been deleted while the room was held (a delete of the room's data).
+ */
+export type FireAlarm = (party: string, roomId: string, stillDue: () => boolean) => Promise<void>;
 
 /**
  * Where the records live, keyed by the room's storage name: one KvStore on one node; in a cluster, each room's own
@@ -66,6 +69,8 @@ export class AlarmScheduler {
   readonly #steps = new Map<string, Promise<unknown>>();
   /** Per room, the alarm handler running (or waiting to run), so the next waits for it. */
   readonly #handlers = new Map<string, Promise<unknown>>();
+  /** Per room with a firing under way, how many times its alarm was deleted since: it does not run after a delete. */
+  readonly #deletes = new Map<string, number>();
 
   #serial<T>(key: string, step: () => Promise<T>): Promise<T> {
     return chainOn(this.#steps, key, step);
@@ -94,11 +99,14 @@ export class AlarmScheduler {
           await this.kv.put<AlarmRecord>(key, record);
           this.#arm(key, record);
         }),
-      delete: () =>
-        this.#serial(key, async () => {
+      delete: () => {
+        if (this.#handlers.has(key)) this.#deletes.set(key, (this.#deletes.get(key) ?? 0) + 1); // a firing under way
+
+        return this.#serial(key, async () => {
           this.#disarm(key);
           await this.kv.delete(key);
-        }),
+        });
+      },
     };
   }
 
@@ -171,8 +179,9 @@ export class AlarmScheduler {
       return;
     }
     let failure: unknown;
+    const deletes = this.#deletes.get(key);
     try {
-      await this.fire(party, roomId);
+      await this.fire(party, roomId, () => this.#deletes.get(key) === deletes).finally(() => this.#deletes.delete(key));
     } catch (error) {
       failure = error ?? new Error("onAlarm threw"); // the room logged it with its code
     }

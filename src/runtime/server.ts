@@ -241,7 +241,7 @@ class Server implements YpartyServer, ServerCore {
     const retry = { retries: this.limits.alarmRetries, baseMs: this.limits.alarmRetryBaseMs };
     const mayFire = this.placement ? async (party: string, id: string) => (await this.registry.locate(party, id)) === undefined : undefined;
     const records = this.placement?.alarmRecords(this.#storage) ?? this.#storage.kv(ALARMS_KV_NAME);
-    this.#alarms = new AlarmScheduler(records, (party, id) => this.#fireAlarm(party, id), this.logger, retry, mayFire);
+    this.#alarms = new AlarmScheduler(records, (party, id, stillDue) => this.#fireAlarm(party, id, stillDue), this.logger, retry, mayFire);
     try {
       await new Promise<void>((resolve, reject) => {
         this.#http.once("error", reject);
@@ -411,12 +411,15 @@ class Server implements YpartyServer, ServerCore {
     await callUser(() => onCron(cron, this.partyContext.fetchLobby(), this.partyContext.executionContext()));
   }
 
-  async #fireAlarm(party: string, roomId: string): Promise<void> {
+  async #fireAlarm(party: string, roomId: string, stillDue: () => boolean): Promise<void> {
     if (!this.parties.has(party)) {
       this.logger.warn("alarm.unknown_party", { code: "ERR_UNKNOWN_PARTY", party, room: roomId });
       return;
     }
-    await this.registry.withRoom(party, roomId, (room) => room.alarm());
+    await this.registry.withRoom(party, roomId, (room) => {
+      if (stillDue()) return room.alarm();
+      this.registry.mayBeIdle(room); // deleted while the room was held (its data deleted): not started, let go
+    });
   }
 
   async #openStorage(): Promise<Storage> {
