@@ -1,0 +1,218 @@
+/**
+ * Adversarial (helper adv46): the server-wide body budget (limits.maxBodyBytesInFlight) must get back every byte it
+ * counted once a request is over, whoever answered it and however its body was read; else the budget fills and every
+ * POST is answered 503 for good. Held up: onBeforeRequest reading and answering, reading a clone, onRequest throwing
+ * after reading or reading twice, an echo, a body read in the background after the answer, a stub fetch, keep-alive and
+ * pipelined requests, a client gone mid-body, Yjs HTTP API POSTs good and bad; and a slow reader is not cut by the
+ * idle timer while its client keeps sending.
+ */
+import net from "node:net";
+import { Agent, request as httpRequest } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import type * as Party from "../../src/runtime/index.js";
+import { DocumentParty } from "../../src/yjs/index.js";
+import { cleanupAll, pollUntil, startServer } from "../helpers/server.js";
+
+afterEach(cleanupAll);
+
+const held = (server: unknown): number => (server as { bodies: { budget: { held: number } } }).bodies.budget.held;
+
+/** Waits until the budget holds nothing (polled: no event says when it is given back). */
+async function budgetEmpties(server: unknown, what: string): Promise<void> {
+  await pollUntil(
+    what,
+    async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return held(server) === 0 ? true : undefined;
+    },
+    3000,
+  ).catch(() => undefined);
+  expect(held(server), what).toBe(0);
+}
+
+const KB = 1024;
+
+class Reader implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  static async onBeforeRequest(request: Party.Request): Promise<Party.Request | Response> {
+    const mode = new URL(request.url).searchParams.get("before");
+    if (mode === "text") return new Response(`before read ${(await request.text()).length}`);
+    if (mode === "clone") {
+      await request.clone().arrayBuffer();
+      return request;
+    }
+    return request;
+  }
+  async onRequest(request: Party.Request): Promise<Response> {
+    const mode = new URL(request.url).searchParams.get("mode");
+    if (mode === "throw") {
+      await request.arrayBuffer();
+      throw new Error("handler fault after reading");
+    }
+    if (mode === "twice") {
+      await request.text();
+      await request.text();
+    }
+    if (mode === "echo") return new Response(request.body);
+    if (mode === "background") {
+      const body = request.body!;
+      void (async () => {
+        const reader = body.getReader();
+        try {
+          for (;;) {
+            const { done } = await reader.read();
+            if (done) break;
+          }
+        } catch {
+          // cut when the answer went out
+        }
+      })();
+      return new Response("answered first");
+    }
+    if (mode === "stub") {
+      return this.room.context.parties
+        .main!.get("other")
+        .fetch(new Request("http://x/parties/main/other", { method: "POST", body: await request.arrayBuffer() }));
+    }
+    return new Response(String((await request.arrayBuffer()).byteLength));
+  }
+}
+
+async function post(url: string, bytes: number): Promise<Response> {
+  return fetch(url, { method: "POST", body: new Uint8Array(bytes) });
+}
+
+describe("the body budget is given back", () => {
+  it("after onBeforeRequest reads and answers, reads a clone, handlers throw or read twice, echoes", async () => {
+    const server = await startServer({ main: Reader }, { storage: "memory" });
+    const base = `${server.url}/parties/main/r`;
+    const cases: [string, number][] = [
+      ["?before=text", 200],
+      ["?before=clone", 200],
+      ["?mode=throw", 500],
+      ["?mode=twice", 500],
+      ["?mode=echo", 200],
+      ["?mode=background", 200],
+      ["?mode=stub", 200],
+      ["", 200],
+    ];
+    for (const [query, status] of cases) {
+      const response = await post(`${base}${query}`, 200 * KB);
+      await response.arrayBuffer();
+      expect(response.status, query).toBe(status);
+      await budgetEmpties(server.server, `the budget after ${query || "a plain read"}`);
+    }
+  });
+});
+
+describe("more", () => {
+  it("keep-alive and pipelined requests, a client gone mid-body, the Yjs HTTP API", async () => {
+    const server = await startServer({ main: Reader, docs: DocumentParty }, { storage: "memory" });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = httpRequest(`${server.url}/parties/main/ka`, { method: "POST", agent }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode!));
+          });
+          req.on("error", reject);
+          req.end(Buffer.alloc(50 * KB));
+        });
+        expect(status).toBe(200);
+      }
+      await budgetEmpties(server.server, "after keep-alive requests");
+    } finally {
+      agent.destroy();
+    }
+    // Pipelined: two POSTs in one write.
+    {
+      const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+      let text = "";
+      socket.on("data", (c: Buffer) => (text += c.toString("latin1")));
+      const head = (n: number) => `POST /parties/main/pipe HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${n}\r\n\r\n`;
+      socket.write(Buffer.concat([Buffer.from(head(1000)), Buffer.alloc(1000, 1), Buffer.from(head(2000)), Buffer.alloc(2000, 1)]));
+      await pollUntil("two answers", async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return (text.match(/HTTP\/1.1 200/g) ?? []).length >= 2 ? true : undefined;
+      });
+      socket.destroy();
+      await budgetEmpties(server.server, "after pipelined requests");
+    }
+    // A client gone mid-body while onRequest reads.
+    {
+      const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+      socket.on("error", () => {});
+      socket.write(`POST /parties/main/gone HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${1000 * KB}\r\n\r\n`);
+      socket.write(Buffer.alloc(300 * KB, 1));
+      await pollUntil("the body to be read", async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return held(server.server) > 0 ? true : undefined;
+      });
+      socket.destroy();
+      await budgetEmpties(server.server, "after a client gone mid-body");
+    }
+    // Yjs HTTP API: a good update, a bad one.
+    const doc = new Y.Doc();
+    doc.getText("t").insert(0, "x".repeat(100 * KB));
+    const good = await fetch(`${server.url}/parties/docs/d`, {
+      method: "POST",
+      body: Buffer.from(Y.encodeStateAsUpdate(doc)),
+      headers: { "content-type": "application/octet-stream" },
+    });
+    await good.arrayBuffer();
+    expect(good.status).toBeLessThan(300);
+    await budgetEmpties(server.server, "after a Yjs POST");
+    const bad = await fetch(`${server.url}/parties/docs/d`, {
+      method: "POST",
+      body: new Uint8Array(100 * KB).fill(7),
+      headers: { "content-type": "application/octet-stream" },
+    });
+    await bad.arrayBuffer();
+    expect(bad.status).toBe(400);
+    await budgetEmpties(server.server, "after a bad Yjs POST");
+  });
+});
+
+/** Reads one part of its body, then waits for `release` before reading the rest. */
+let release: () => void = () => {};
+let firstPartRead: () => void = () => {};
+class SlowReader implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  async onRequest(request: Party.Request): Promise<Response> {
+    if (new URL(request.url).searchParams.has("plain")) return new Response(String((await request.arrayBuffer()).byteLength));
+    const reader = request.body!.getReader();
+    let bytes = (await reader.read()).value?.byteLength ?? 0;
+    firstPartRead();
+    await new Promise<void>((resolve) => (release = resolve));
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+    }
+    return new Response(String(bytes));
+  }
+}
+
+describe("the idle cut", () => {
+  it("does not cut a body its handler stopped reading for longer than bodyIdleTimeoutMs while the client sends", async () => {
+    const server = await startServer({ main: SlowReader }, { storage: "memory", limits: { bodyIdleTimeoutMs: 150 } });
+    const firstRead = new Promise<void>((resolve) => (firstPartRead = resolve));
+    const answer = fetch(`${server.url}/parties/main/slow`, { method: "POST", body: new Uint8Array(4 * 1024 * KB) });
+    await firstRead;
+    // A stalled body on another socket is cut once bodyIdleTimeoutMs passed: the slow reader has waited that long too.
+    const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+    socket.on("error", () => {});
+    let text = "";
+    const cut = new Promise<void>((resolve) => socket.on("data", (c: Buffer) => ((text += c.toString("latin1")), text.includes("408") && resolve())));
+    socket.write("POST /parties/main/stalled?plain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nabc");
+    await cut;
+    socket.destroy();
+    release();
+    const response = await answer;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe(String(4 * 1024 * KB));
+    await budgetEmpties(server.server, "after the slow reader");
+  });
+});
