@@ -21,13 +21,13 @@ async function start(dir: string): Promise<{ cli: CliProcess; url: string; token
   return { cli, url, token };
 }
 
-function update(text: string): Buffer {
+function update(text: string): Uint8Array<ArrayBuffer> {
   const doc = new Y.Doc();
   doc.getText("t").insert(0, text);
-  return Buffer.from(Y.encodeStateAsUpdate(doc));
+  return new Uint8Array(Y.encodeStateAsUpdate(doc));
 }
 
-const post = (url: string, body: Buffer) => fetch(url, { method: "POST", body, headers: { "content-type": "application/octet-stream" } });
+const post = (url: string, body: Uint8Array<ArrayBuffer>) => fetch(url, { method: "POST", body, headers: { "content-type": "application/octet-stream" } });
 
 async function del(url: string, token: string, room: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${url}/_yparty/rooms/main/${room}`, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
@@ -85,8 +85,8 @@ describe("admin DELETE with a compaction in flight, and a shutdown during delete
     const rooms = ["long-0", "long-1"];
     for (const room of rooms) {
       const doc = new Y.Doc();
-      const updates: Buffer[] = [];
-      doc.on("update", (u: Uint8Array) => updates.push(Buffer.from(u)));
+      const updates: Uint8Array<ArrayBuffer>[] = [];
+      doc.on("update", (u: Uint8Array) => updates.push(new Uint8Array(u)));
       for (let i = 0; i < 520; i++) doc.getText("t").insert(0, "x");
       for (let i = 0; i < updates.length; i += 50) {
         // 50 updates per POST would merge into one entry: POST them one by one, in parallel batches.
