@@ -216,3 +216,37 @@ describe("the idle cut", () => {
     await budgetEmpties(server.server, "after the slow reader");
   });
 });
+
+/** Main party: onFetch hands a request for `/relay` to a room through its stub, the request itself (its body unread). */
+class Relay implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  static onFetch(request: Party.Request, lobby: Party.FetchLobby): Promise<Response> | null {
+    if (new URL(request.url).pathname !== "/relay") return null;
+    return lobby.parties.main!.get("target").fetch(request);
+  }
+  async onRequest(request: Party.Request): Promise<Response> {
+    return new Response(String((await request.arrayBuffer()).byteLength));
+  }
+}
+
+describe("bodies read elsewhere than the room the request named", () => {
+  it("a route handler, and a stub fetch of the request itself: read, cut at the budget (503), given back", async () => {
+    const server = await startServer(
+      { main: Relay },
+      {
+        storage: "memory",
+        limits: { maxBodyBytesInFlight: 256 * KB },
+        routes: [async (request) => (new URL(request.url).pathname === "/route" ? new Response(String((await request.arrayBuffer()).byteLength)) : undefined)],
+      },
+    );
+    for (const path of ["/route", "/relay"]) {
+      const small = await post(`${server.url}${path}`, 100 * KB);
+      expect(await small.text(), path).toBe(String(100 * KB));
+      await budgetEmpties(server.server, `after a small body through ${path}`);
+      const big = await post(`${server.url}${path}`, 1024 * KB);
+      expect(big.status, path).toBe(503);
+      expect(((await big.json()) as { error: { code: string } }).error.code).toBe("ERR_SERVER_BUSY");
+      await budgetEmpties(server.server, `after a body cut through ${path}`);
+    }
+  });
+});
