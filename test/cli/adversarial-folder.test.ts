@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { openStorage } from "../../persistence/index.js";
-import { CliProcess, deferredCleanups, tempDir } from "./helpers.js";
+import { CliProcess, deferredCleanups, runCli, tempDir } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
 
@@ -87,4 +87,37 @@ describe("a CURRENT that LevelDB cannot read", () => {
       expect((await readdir(folder)).filter((file) => file.endsWith(".ldb")).sort()).toEqual(tables);
     });
   }
+});
+
+describe("yparty repair of a folder whose CURRENT is gone", () => {
+  // Held up: acknowledged documents still only in LevelDB's write-ahead log (a kill -9, no table written yet) and in
+  // tables; CURRENT removed; start refuses, repair rebuilds, and start then serves every document as acknowledged.
+  it("after a kill -9 and a lost CURRENT, repair brings back every acknowledged document", async () => {
+    const { dir, remove } = await tempDir("yparty-adv46-repair-");
+    defer(remove);
+    const folder = path.join(dir, ".yparty");
+    const first = await startIn(dir);
+    const rooms = Array.from({ length: 6 }, (_, i) => `acked-${i}`);
+    for (const room of rooms) {
+      const doc = new Y.Doc();
+      doc.getText("t").insert(0, room);
+      const response = await fetch(`${first.url}/parties/main/${room}`, {
+        method: "POST",
+        body: new Uint8Array(Y.encodeStateAsUpdate(doc)),
+        headers: { "content-type": "application/octet-stream" },
+      });
+      expect(response.status).toBe(200);
+    }
+    await first.cli.stop("SIGKILL");
+    await rm(path.join(folder, "CURRENT"));
+    const refused = await startIn(dir);
+    expect(refused.url).toBeUndefined();
+    const repaired = await runCli(["repair", "--persist", folder], { cwd: dir });
+    expect(repaired.code, repaired.stderr).toBe(0);
+    const second = await startIn(dir);
+    expect(second.url).toBeDefined();
+    const served: Record<string, unknown> = {};
+    for (const room of rooms) served[room] = await (await fetch(`${second.url}/parties/main/${room}`)).json();
+    expect(served).toEqual(Object.fromEntries(rooms.map((room) => [room, { t: room }])));
+  });
 });
