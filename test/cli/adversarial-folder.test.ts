@@ -71,6 +71,11 @@ describe("a CURRENT that LevelDB cannot read", () => {
   // `yparty repair` rebuilds the folder and every document is served after (tried by hand). `yparty doctor` says
   // "Could not open …: Database is not open", leaving out LevelDB's reason.
   // What it should do: as for a folder without CURRENT (docs/persistence.md, Layout): say what is wrong and to run
+  // Root cause: the start's error mapping (src/cli/serve/run.ts, after the `--store` case) turns only
+  // ERR_STORAGE_LOCKED of a LevelDB folder into a CliError; any other open error (LevelDB's corruption, and even the
+  // ERR_STORAGE_CORRUPT of level-folder.ts's noCurrentError) is returned as it is and printed by src/cli/main.ts as an
+  // "unexpected failure"; doctor's `withFolder` (src/cli/doctor.ts) prints `error.message` of classic-level's wrapper
+  // ("Database is not open"), not its cause.
   // `yparty doctor` / `yparty repair`, exit 1 (ideally not as "unexpected failure … set YPARTY_DEBUG=1 for the stack",
   // which even the no-CURRENT refusal prints today).
   for (const [what, content] of [
