@@ -250,3 +250,34 @@ describe("bodies read elsewhere than the room the request named", () => {
     }
   });
 });
+
+/** Streams its body through (reads each part and drops it, as a handler writing an upload to a file does). */
+class Streamer implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  async onRequest(request: Party.Request): Promise<Response> {
+    let bytes = 0;
+    for await (const part of request.body as unknown as AsyncIterable<Uint8Array>) bytes += part.byteLength;
+    return new Response(String(bytes));
+  }
+}
+
+describe("one body streamed through, alone on the server", () => {
+  // What it shows: with nothing else in flight, one upload that its handler streams through (each part read and
+  // dropped: nothing held) is cut once it has read `maxBodyBytesInFlight` bytes and answered 503 ERR_SERVER_BUSY with
+  // `Retry-After: 1`: "try again shortly", for a request that can never pass, however idle the server. A client that
+  // honours Retry-After retries for ever. With the defaults, any upload over 256 MiB streamed by a party's onRequest
+  // (to a file, to object storage) fails so. Shown with a 1 MiB budget and a 4 MiB upload.
+  // Root cause: `BodyBudget` (src/runtime/request-body.ts) counts every byte a request read until its answer is
+  // written (`take` in `onData`, `release` on the response's close in http-handler.ts), not the bytes held unread, and
+  // the cut is always ERR_SERVER_BUSY.
+  // What it should do: not answer a retryable 503 to a body that can never fit: read it (a body alone is never
+  // "busy"; or count bytes held, not bytes read), or refuse it as too large (413), not as "try again".
+  it("is read, or refused for good (413), never answered 'busy, retry' on an idle server", async () => {
+    const server = await startServer({ main: Streamer }, { storage: "memory", limits: { maxBodyBytesInFlight: 1024 * KB } });
+    const response = await post(`${server.url}/parties/main/upload`, 4 * 1024 * KB);
+    const text = await response.text();
+    expect({ status: response.status, retryAfter: response.headers.get("retry-after") }, text).not.toEqual({ status: 503, retryAfter: "1" });
+    if (response.status === 200) expect(text).toBe(String(4 * 1024 * KB));
+    await budgetEmpties(server.server, "after the streamed upload");
+  });
+});
