@@ -160,8 +160,17 @@ export class AlarmScheduler {
 
   /** Runs `onAlarm` with the record marked running, then deletes it, retries it, or leaves what the handler set. */
   async #fire(key: string, record: AlarmRecord): Promise<void> {
+    try {
+      await this.#fireOnce(key, record);
+    } finally {
+      this.#deletes.delete(key); // counted for this firing only (firings of a room run one after another)
+    }
+  }
+
+  async #fireOnce(key: string, record: AlarmRecord): Promise<void> {
     const { party, roomId } = record;
     const running: AlarmRecord = { ...record, running: true };
+    const deletes = this.#deletes.get(key); // before any await: a delete from here on cancels this firing
     try {
       // Served by another node: its owner fires it (the record is left as it is).
       if (this.mayFire && !(await this.mayFire(party, roomId))) return;
@@ -179,9 +188,8 @@ export class AlarmScheduler {
       return;
     }
     let failure: unknown;
-    const deletes = this.#deletes.get(key);
     try {
-      await this.fire(party, roomId, () => this.#deletes.get(key) === deletes).finally(() => this.#deletes.delete(key));
+      await this.fire(party, roomId, () => this.#deletes.get(key) === deletes);
     } catch (error) {
       failure = error ?? new Error("onAlarm threw"); // the room logged it with its code
     }
