@@ -21,7 +21,8 @@ export async function levelFolderState(location: string): Promise<LevelFolderSta
     throw error;
   });
   if (files === undefined) return "absent";
-  if (files.includes("CURRENT")) return "database";
+  // (a CURRENT that is a link to nothing is none: LevelDB looks through the link)
+  if (files.includes("CURRENT") && (await fs.stat(path.join(location, "CURRENT")).catch(() => undefined))?.isFile()) return "database";
   return files.some((file) => LEVEL_FILE.test(file)) ? "no-current" : "empty";
 }
 

@@ -71,15 +71,20 @@ export class LevelStorage implements Storage {
     openFolders.add(location);
     let db: Level<Uint8Array, Uint8Array>;
     try {
-      // Never a new database over tables that lost their CURRENT: LevelDB would delete them.
-      if ((await levelFolderState(location)) === "no-current") throw noCurrentError(location);
+      // Never a new database over tables that lost their CURRENT: LevelDB would delete them. A folder that holds
+      // LevelDB files at all is opened as the database it is, or not at all (a CURRENT that is a link to nothing, empty,
+      // or names a missing MANIFEST: LevelDB would otherwise start afresh over it).
+      const state = await levelFolderState(location);
+      if (state === "no-current") throw noCurrentError(location);
       // LevelDB creates the last folder only. Made readable by this user alone, as PostgreSQL's data folder: the
       // documents in it are the users' (a folder that exists keeps its mode).
       await fs.mkdir(location, { recursive: true, mode: 0o700 });
       // Made only now: a Level opens itself on the next tick after it is made (abstract-level's deferred open),
       // which would have run before the checks above.
-      db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view" });
-      await db.open();
+      db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: state !== "database" });
+      await db.open().catch((error: unknown) => {
+        throw state === "database" ? unopenableError(location, error) : error;
+      });
     } catch (error) {
       openFolders.delete(location);
       throw openError(location, error);
@@ -153,6 +158,18 @@ async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorage
       code: "ERR_STORAGE_WRITE",
       message: `Could not write the ack journal in ${location} (${reasonOf(error)}): a lost tail of LevelDB's log may go unnoticed until the next start`,
     }),
+  );
+}
+
+/** A database LevelDB cannot open as it is (not held by another process): what to run. */
+function unopenableError(location: string, error: unknown): unknown {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (cause?.code === "LEVEL_LOCKED") return error;
+  return new StorageError(
+    "ERR_STORAGE_CORRUPT",
+    `${location} cannot be opened as it is (${reasonOf(cause ?? error)}). Run "yparty doctor --persist ${location}", then ` +
+      `"yparty repair --persist ${location}" to rebuild it from its tables.`,
+    { cause: error },
   );
 }
 

@@ -23,7 +23,7 @@ export class ClientGoneError extends Error {
 /** What reading a body rejects with when the runtime stopped reading it: its client stalled, or bodies fill the budget. */
 export class BodyCutError extends Error {
   constructor(
-    readonly code: "ERR_BODY_TIMEOUT" | "ERR_SERVER_BUSY",
+    readonly code: "ERR_BODY_TIMEOUT" | "ERR_SERVER_BUSY" | "ERR_BODY_TOO_BIG",
     message: string,
   ) {
     super(message);
@@ -48,7 +48,8 @@ export function answerClientGone(logger: Logger, url: string, error: unknown): R
   if (found === undefined) return undefined;
   if (found instanceof BodyCutError) {
     logger.debug("http.body_cut", { code: found.code, url });
-    const response = errorResponse(found.code, found.message, found.code === "ERR_SERVER_BUSY" ? 503 : 408);
+    const status = found.code === "ERR_SERVER_BUSY" ? 503 : found.code === "ERR_BODY_TOO_BIG" ? 413 : 408;
+    const response = errorResponse(found.code, found.message, status);
     if (found.code === "ERR_SERVER_BUSY") response.headers.set("retry-after", "1");
     return response;
   }
@@ -57,10 +58,11 @@ export function answerClientGone(logger: Logger, url: string, error: unknown): R
 }
 
 /**
- * Bytes of request bodies read and not yet answered, server-wide (`limits.maxBodyBytesInFlight`). Each body is bounded
- * by its handler (`maxHttpUpdateBytes`, 16 MiB), but nothing else bounded how many at once: 100 uploads stopped one
- * byte short of their end held 1.6 GB. A body whose next part would pass the budget is cut (its request answered 503,
- * to retry) rather than paused: bodies waiting for each other's answers would never end.
+ * Bytes of request bodies being read, server-wide (`limits.maxBodyBytesInFlight`): counted from each part read until the
+ * body's end is read or its request is over. Each body is bounded by its handler (`maxHttpUpdateBytes`, 16 MiB), but
+ * nothing else bounded how many at once: 100 uploads stopped one byte short of their end held 1.6 GB. A body whose next
+ * part would pass the budget is cut rather than paused (bodies waiting for each other's answers would never end): 503,
+ * to retry, or 413 when it alone would pass it (it never fits).
  */
 export class BodyBudget {
   #held = 0;
@@ -72,15 +74,17 @@ export class BodyBudget {
     return this.#held;
   }
 
-  /** Counts `bytes` more of `req`'s body; false (nothing counted) when they would pass the budget. */
-  take(req: IncomingMessage, bytes: number): boolean {
-    if (this.#held + bytes > this.maxBytes) return false;
+  /** Counts `bytes` more of `req`'s body; or, counting nothing, why they do not fit. */
+  take(req: IncomingMessage, bytes: number): "taken" | "busy" | "too-big" {
+    const own = (this.#perRequest.get(req) ?? 0) + bytes;
+    if (own > this.maxBytes) return "too-big";
+    if (this.#held + bytes > this.maxBytes) return "busy";
     this.#held += bytes;
-    this.#perRequest.set(req, (this.#perRequest.get(req) ?? 0) + bytes);
-    return true;
+    this.#perRequest.set(req, own);
+    return "taken";
   }
 
-  /** `req` was answered (or gone): its bytes are given back. */
+  /** `req`'s body was read to its end, or the request is over: its bytes are given back. */
   release(req: IncomingMessage): void {
     const bytes = this.#perRequest.get(req);
     if (bytes === undefined) return;
@@ -115,9 +119,9 @@ export function requestBodyStream(req: IncomingMessage, limits: BodyLimits): Rea
     {
       start(controller) {
         const onData = (chunk: Buffer): void => {
-          if (!limits.budget.take(req, chunk.byteLength)) {
-            return fail(new BodyCutError("ERR_SERVER_BUSY", "The server is reading too many request bodies at once; try again shortly"));
-          }
+          const taken = limits.budget.take(req, chunk.byteLength);
+          if (taken === "busy") return fail(new BodyCutError("ERR_SERVER_BUSY", "The server is reading too many request bodies at once; try again shortly"));
+          if (taken === "too-big") return fail(new BodyCutError("ERR_BODY_TOO_BIG", "The body is larger than the server reads (maxBodyBytesInFlight)"));
           controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           // Read on: only while a reader waits (the queue holds nothing), so TCP pushes back on a slow reader.
           if ((controller.desiredSize ?? 0) <= 0) {
@@ -127,6 +131,7 @@ export function requestBodyStream(req: IncomingMessage, limits: BodyLimits): Rea
         };
         const onEnd = (): void => {
           stop();
+          limits.budget.release(req);
           controller.close();
         };
         fail = (error: Error): void => {

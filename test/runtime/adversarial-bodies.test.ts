@@ -230,7 +230,7 @@ class Relay implements Party.Server {
 }
 
 describe("bodies read elsewhere than the room the request named", () => {
-  it("a route handler, and a stub fetch of the request itself: read, cut at the budget (503), given back", async () => {
+  it("a route handler, and a stub fetch of the request itself: read, cut at the budget (413 for a body alone past it), given back", async () => {
     const server = await startServer(
       { main: Relay },
       {
@@ -244,8 +244,9 @@ describe("bodies read elsewhere than the room the request named", () => {
       expect(await small.text(), path).toBe(String(100 * KB));
       await budgetEmpties(server.server, `after a small body through ${path}`);
       const big = await post(`${server.url}${path}`, 1024 * KB);
-      expect(big.status, path).toBe(503);
-      expect(((await big.json()) as { error: { code: string } }).error.code).toBe("ERR_SERVER_BUSY");
+      // A body that alone passes the budget never fits: refused for good, not "busy, retry"
+      expect(big.status, path).toBe(413);
+      expect(((await big.json()) as { error: { code: string } }).error.code).toBe("ERR_BODY_TOO_BIG");
       await budgetEmpties(server.server, `after a body cut through ${path}`);
     }
   });

@@ -41,6 +41,10 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
     // PostgreSQL: the message names the URL (without its password), why, and what to do.
     return new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_LISTEN" : "ERR_USAGE", `${(error as Error).message} (--store)`);
   }
+  if (code === "ERR_STORAGE_CORRUPT") {
+    // A data folder LevelDB cannot open as it is: the message says what to run.
+    return new CliError("ERR_STORAGE", (error as Error).message);
+  }
   if (code === "ERR_STORAGE_LOCKED") {
     // The storage layer's message already says what to do; the flag is the CLI's part.
     return new CliError("ERR_LISTEN", `${(error as Error).message.replace(/\)$/, "")}: --persist <dir>).`);
