@@ -1,9 +1,8 @@
 /**
- * Helper 47 (holds up: kept as a regression test): a join whose `onJoin` still runs when the room stops (a `dev` reload, 1012; a graceful restart) finishes
- * in the stopped instance: the runtime does not wait for it (`stop` waits for the close hooks and storage, not for a
- * running `onMessage`), the join finds its connection closed and undoes itself with `onLeave` — in the old instance,
- * after its `onStop`. Whatever that instance writes then (`#flush` → `#scheduleSave` → `#save`, src/rooms/room-party.ts)
- * goes to the room's storage over the new instance's state: a later load of the room finds the stale state.
+ * Helper 47 (holds up: kept as a regression test). A join whose `onJoin` still runs when the room stops (a `dev`
+ * reload, 1012) finishes in the stopped instance: the runtime does not wait for it, the join finds its connection
+ * closed and undoes itself with `onLeave` there, after `onStop`. What that instance writes then must not reach the
+ * room's storage over the new instance's state; it does not (checked by a later load of the room).
  */
 import { EventEmitter, once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
