@@ -5,7 +5,9 @@
  * of the stopped room, so `onStop`'s `#save` stores it in the state but not in `seated` (members ∪ kept seats). The
  * join then ends in the stopped instance (its `onLeave` there changes nothing stored), the session is told its join
  * back failed, and the room that comes back holds the player in its logic for good: no seat to expire, no `onLeave`,
- * ever. (A join running at a stop whose `onJoin` already changed the stored state is the same case.)
+ * ever. The second test is the same root (a join running at the stop is neither seated nor undone in what is
+ * stored): a first join whose `onJoin` wrote the player into the state before awaiting, flushed and stored by another
+ * hook's patch meanwhile (the flush diffs the whole state), cut by the reload — the player is stored with no seat.
  */
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
@@ -23,8 +25,10 @@ const seats = defineRoomType<{ in: string[]; inputs: number }>({
   onCreate() {
     this.state = { in: [], inputs: 0 };
   },
-  async onJoin(player) {
+  async onJoin(player, options) {
     hooks.emit("joining", player);
+    // `early`: the player is written in first, then the hook waits (a lookup, a storage read).
+    if (options.early === true && !this.state.in.includes(player)) this.state.in.push(player);
     if (hold && player === "ada") await hold;
     if (!this.state.in.includes(player)) this.state.in.push(player);
   },
@@ -73,6 +77,33 @@ describe("rooms: a reload while a session joins back after the one before", () =
     expect(state.in).toContain("carol");
     if (!state.in.includes("ada")) return;
     // Before: ada stays in the state for good (no patch removes her): no seat was stored for her.
+    await bob.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path.startsWith("/in")), 2000);
+  });
+
+  it("a first join cut by a reload after its onJoin changed the state does not leave the player in the logic for good", async () => {
+    const rooms = createRooms({ types: { seats }, limits: { resumeWindowMs: 200, saveIntervalMs: 0 } });
+    const server = await startServer(rooms.parties, { storage: "memory", sockets: rooms.sockets });
+    const carol = await session(server, "carol");
+    expect((await carol.request("room.join_or_create", { room_type: "seats", room: "f" })).ok).toBe(true);
+    const first = await carol.expect("state.snapshot");
+    const release = deferred();
+    hold = release.promise;
+    const ada = await session(server, "ada");
+    const adaJoining = new Promise<void>((resolve) => hooks.on("joining", (player) => player === "ada" && resolve()));
+    const adaAnswer = ada.request("room.join_or_create", { room_type: "seats", room: "f", options: { early: true } });
+    await waitFor(adaJoining, "ada's onJoin");
+    // carol's input settles a hook: the flush sends (and stores) the whole state, ada's half-done join in it.
+    carol.send("room.message", { room: "f", type: "x", data: null });
+    await carol.expect("state.patch", (p) => p.seq > first.p.seq);
+    await waitFor(server.server.reload(rooms.parties), "the reload, while ada's onJoin runs");
+    hold = undefined;
+    release.resolve();
+    expect((await waitFor(adaAnswer, "ada's answer")).ok).toBe(false); // her join was cut: she is in no room
+    const bob = await session(server, "bob");
+    expect((await bob.request("room.join_or_create", { room_type: "seats", room: "f" })).ok).toBe(true);
+    const state = (await bob.expect("state.snapshot")).p.state as { in: string[] };
+    if (!state.in.includes("ada")) return;
+    // Before: ada is in the stored state with no seat: nothing ever removes her.
     await bob.expect("state.patch", (p) => p.ops.some((op: { path: string }) => op.path.startsWith("/in")), 2000);
   });
 });
