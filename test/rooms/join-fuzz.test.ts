@@ -3,18 +3,19 @@
  * inputs into one room (maxClients 3), drop their sockets and resume, while `onJoin`/`onLeave` are async and sometimes
  * slow, and `onJoin` sometimes throws a `RoomError` or (mode "faults") a plain error; in mode "reloads", `dev` reloads
  * (1012) come in the middle. The oracle: every request on a socket still open is answered; `onLeave` only for a player
- * in the logic; once every session is gone the newest instance's logic holds nobody; and then the room is as new:
+ * in the logic; once every session is gone the newest instance's logic holds nobody, has no member and runs no hook
+ * (a join still running holds its seat until it is undone: that is not a phantom); and then the room is as new:
  * each player's next join is an ordinary one (`onJoin`), it takes exactly maxClients players (no phantom), and their
  * leaves empty it again.
  *
  * What it shows (failing, "reloads" seeds 2 and 6): a reload while a seated session's join back (after an earlier
  * reload) still runs leaves the player in the logic for good — reload-during-rejoin.test.ts is the same, minimized.
- * The "faults" seeds hold up. FUZZ_SEED / FUZZ_SEEDS / FUZZ_STEPS choose the runs, FUZZ_MINIMIZE=1 (FUZZ_MODE=faults
+ * The "faults" seeds hold up (140 seeds × 40 steps run clean: seeds 100–159 and 200–279). FUZZ_SEED / FUZZ_SEEDS / FUZZ_STEPS choose the runs, FUZZ_MINIMIZE=1 (FUZZ_MODE=faults
  * for the other mode) shrinks FUZZ_SEED's failing run to a small op list, FUZZ_OPS='[…]' replays one.
  */
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRooms, defineRoomType, RoomError } from "../../src/rooms/index.js";
+import { createRooms, defineRoomType, RoomError, type RoomApi } from "../../src/rooms/index.js";
 import { cleanupAll, startServer, waitFor, type TestServer } from "../helpers/server.js";
 import { rawClient, type P, type RawClient } from "./helpers.js";
 
@@ -47,6 +48,13 @@ let current: { state: Fz; clients: readonly string[] } | undefined;
 const trace: string[] = [];
 const instances = new WeakMap<object, number>();
 let instanceCount = 0;
+/** Hooks of `onJoin`/`onLeave` still running, per instance. */
+const runningHooks = new WeakMap<object, number>();
+function hookRuns(api: object, by: number): void {
+  runningHooks.set(api, (runningHooks.get(api) ?? 0) + by);
+  if (by < 0 && current === api) setImmediate(() => hooks.emit("changed"));
+}
+
 /** The newest instance of the room (a stopped one may still run a hook that was running when it stopped). */
 function seen(api: { state: Fz; clients: readonly string[] }): void {
   if (!current || at(api) >= at(current)) current = api;
@@ -68,27 +76,43 @@ const fz = defineRoomType<Fz>({
   },
   async onJoin(player, options) {
     seen(this);
-    trace.push(`onJoin(${player}) @${at(this)} start`);
-    await pause(Number(options.delay ?? 0));
-    trace.push(`onJoin(${player}) @${at(this)} ${options.fail ?? "done"}`);
-    if (options.fail === "room") throw new RoomError("refused by the logic");
-    if (options.fail === "plain") throw new Error("onJoin failed (fuzz)");
-    joinsSeen.push(player);
-    if (!this.state.in.includes(player)) this.state.in.push(player);
-    if (current === this) hooks.emit("changed", this.state.in);
+    hookRuns(this, 1);
+    try {
+      await joinHook.call(this, player, options);
+    } finally {
+      hookRuns(this, -1);
+    }
   },
   async onLeave(player) {
     seen(this);
-    trace.push(`onLeave(${player}) @${at(this)}`);
-    await pause(leaveDelay());
-    if (!this.state.in.includes(player)) violations.push(`onLeave(${player}) of a player not in the logic`);
-    this.state.in = this.state.in.filter((name) => name !== player);
-    if (current === this) hooks.emit("changed", this.state.in);
+    hookRuns(this, 1);
+    try {
+      await leaveHook.call(this, player);
+    } finally {
+      hookRuns(this, -1);
+    }
   },
   onInput() {
     seen(this);
   },
 });
+
+async function joinHook(this: RoomApi<Fz>, player: string, options: Record<string, unknown>): Promise<void> {
+  trace.push(`onJoin(${player}) @${at(this)} start`);
+  await pause(Number(options.delay ?? 0));
+  trace.push(`onJoin(${player}) @${at(this)} ${options.fail ?? "done"}`);
+  if (options.fail === "room") throw new RoomError("refused by the logic");
+  if (options.fail === "plain") throw new Error("onJoin failed (fuzz)");
+  joinsSeen.push(player);
+  if (!this.state.in.includes(player)) this.state.in.push(player);
+}
+
+async function leaveHook(this: RoomApi<Fz>, player: string): Promise<void> {
+  trace.push(`onLeave(${player}) @${at(this)}`);
+  await pause(leaveDelay());
+  if (!this.state.in.includes(player)) violations.push(`onLeave(${player}) of a player not in the logic`);
+  this.state.in = this.state.in.filter((name) => name !== player);
+}
 
 interface Sess {
   player: string;
@@ -136,11 +160,13 @@ function holding(): string[] | undefined {
   return current?.state.in;
 }
 
-function logicEmpty(): Promise<void> {
-  if (holding()?.length === 0) return Promise.resolve();
+/** The newest instance holds nobody in its logic and has no member (`joined`: a join was sent, so a room exists). */
+function logicEmpty(joined = true): Promise<void> {
+  const empty = (): boolean => (current ? (holding() ?? []).length === 0 && (members() ?? []).length === 0 && (runningHooks.get(current) ?? 0) === 0 : !joined);
+  if (empty()) return Promise.resolve();
   return new Promise((resolve) => {
-    const check = (list: string[]) => {
-      if (list.length > 0) return;
+    const check = () => {
+      if (!empty()) return;
       hooks.off("changed", check);
       resolve();
     };
@@ -225,7 +251,7 @@ async function execute(ops: Op[], name: string, settleMs: number): Promise<void>
       }
       if (op.k === "open") {
         const from = op.resume === undefined ? undefined : sessions.get(op.resume);
-        if (op.resume !== undefined && !from) continue;
+        if (op.resume !== undefined && !from?.dropped) continue; // (a live session is not resumed: it would be taken over)
         sessions.set(op.n, await open(server, op.player, from?.sessionId));
         log.push(`${from ? "resume" : "open"} ${op.player}#${op.n}${from ? ` of #${op.resume}` : ""}`);
         continue;
@@ -258,7 +284,7 @@ async function execute(ops: Op[], name: string, settleMs: number): Promise<void>
     // Everyone goes: the sessions end after resumeWindowMs, and the room's logic holds nobody.
     for (const s of sessions.values()) s.client.client.ws.terminate();
     log.push("all gone");
-    await waitFor(logicEmpty(), "the logic to hold nobody", settleMs).catch((error: Error) => {
+    await waitFor(logicEmpty(ops.some((op) => op.k === "join")), "the logic to hold nobody", settleMs).catch((error: Error) => {
       const logs = server.logs.filter((e) => e.level !== "debug" || String(e.event).startsWith("room") || String(e.event).startsWith("local"));
       throw new Error(
         `${error.message} (holds ${JSON.stringify(holding())}, members ${JSON.stringify(members())})\n${log.join("\n")}\n${logs.map((e) => JSON.stringify(e).slice(0, 300)).join("\n")}`,
@@ -328,7 +354,9 @@ describe("rooms: the join path, fuzzed", () => {
     return;
   }
   for (let i = 0; i < seeds; i++) {
-    it(`seed ${base + i}: faults in onJoin, no reloads`, { timeout: 30_000 }, () => fuzz(base + i, steps, { reloads: false, faults: true }));
-    it(`seed ${base + i}: reloads, no faults`, { timeout: 30_000 }, () => fuzz(base + i, steps, { reloads: true, faults: false }));
+    if (process.env.FUZZ_MODE !== "reloads")
+      it(`seed ${base + i}: faults in onJoin, no reloads`, { timeout: 30_000 }, () => fuzz(base + i, steps, { reloads: false, faults: true }));
+    if (process.env.FUZZ_MODE !== "faults")
+      it(`seed ${base + i}: reloads, no faults`, { timeout: 30_000 }, () => fuzz(base + i, steps, { reloads: true, faults: false }));
   }
 });
