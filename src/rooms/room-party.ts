@@ -112,6 +112,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     readonly #handedOver = new Set<string>();
     /** Per player, its `onLeave` running: a join of the same player waits for it. */
     readonly #leaving = new Map<string, Promise<void>>();
+    /** Players whose join is not done but who are in the room's logic (its kept seat taken, or its `onJoin` called). */
+    readonly #inJoin = new Set<string>();
     readonly #api: RoomApi;
 
     constructor(readonly room: Room) {
@@ -237,10 +239,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      */
     async #previousClosed(previous: Member, conn: Connection): Promise<void> {
       await (previous.whenCloseHandled ??= new Promise<void>((resolve) => (previous.closeWaiters = resolve)));
-      // The player left (onLeave ran): a disposed room nobody else is in goes now, and this join creates it anew.
+      // The player left (onLeave ran): a disposed room nobody else is in goes now, and this join creates it anew. (The
+      // frames that came behind the join stay held for it.)
+      const held = this.#joining.get(conn) ?? [];
       this.#joining.delete(conn);
       this.#discardIfEmpty();
-      this.#joining.set(conn, []);
+      this.#joining.set(conn, held);
     }
 
     onAlarm(): void | Promise<void> {
@@ -251,6 +255,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     async onStop(): Promise<void> {
+      // A join under way is cut by the stop: its player may be in the state already (stored with it: its onJoin ran
+      // part-way, its kept seat was taken), so its seat is kept like a member's, to expire (onLeave) unless it comes
+      // back. (An onJoin that had not written it yet makes that onLeave one for a player the state does not hold.)
+      for (const player of this.#inJoin.keys()) if (!this.#members.has(player)) this.#keptSeats.keepAtStop(player);
       const due = this.#keptSeats.stop();
       this.#flush();
       if (this.#saveTimer || due !== undefined) this.#save(); // what the interval held back; the seats' times
@@ -309,21 +317,32 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
       }
       this.#keptSeats.take(player);
+      if (seatKept) this.#inJoin.add(player); // in the room's logic already
       let held: string[] = [];
       let joined = false;
+      let fault: unknown;
       try {
         if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));
-        if (!rejoin) await this.#run(() => type.onJoin?.call(this.#api, player, request.options));
+        if (!rejoin) {
+          this.#inJoin.add(player); // in the room's logic from here (its onJoin may write it into the state)
+          await this.#run(() => type.onJoin?.call(this.#api, player, request.options));
+        }
         joined = true;
       } catch (error) {
         // A RoomError from onCreate or onJoin refuses the join with its reason (a ban, a password, a locked room).
-        if (!(error instanceof RoomError)) throw error;
-        this.#refuse(conn, error.message);
+        if (error instanceof RoomError) this.#refuse(conn, error.message);
+        else fault = error ?? new Error("onJoin threw");
       } finally {
+        this.#inJoin.delete(player);
         held = this.#joining.get(conn) ?? [];
         this.#joining.delete(conn);
         // A join that held a discard back and did not make a member (refused, thrown, left meanwhile): the room may go.
         queueMicrotask(() => this.#discardIfEmpty());
+      }
+      if (fault !== undefined) {
+        // A fault (the runtime closes the connection, 1011): a player who was in the room (a seat kept) leaves it.
+        await this.#notJoined(player, rejoin || seatKept);
+        throw fault;
       }
       if (!joined || conn.readyState !== 1) return this.#notJoined(player, joined || rejoin || seatKept);
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot

@@ -8,9 +8,11 @@
  * each player's next join is an ordinary one (`onJoin`), it takes exactly maxClients players (no phantom), and their
  * leaves empty it again.
  *
- * What it shows (failing, "reloads" seeds 2 and 6): a reload while a seated session's join back (after an earlier
- * reload) still runs leaves the player in the logic for good — reload-during-rejoin.test.ts is the same, minimized.
- * The "faults" seeds hold up (140 seeds × 40 steps run clean: seeds 100–159 and 200–279). FUZZ_SEED / FUZZ_SEEDS / FUZZ_STEPS choose the runs, FUZZ_MINIMIZE=1 (FUZZ_MODE=faults
+ * What it showed (failing before, "reloads" seeds 2 and 6): a reload while a seated session's join back (after an
+ * earlier reload) still runs left the player in the logic for good — reload-during-rejoin.test.ts is the same,
+ * minimized. A stop now keeps the seat of a player whose join is under way. Left: in wider runs ("reloads" seeds
+ * 300–329: 309 and 310) a stop cuts an onJoin that had not written its player yet, whose kept seat then expires with an
+ * onLeave of a player the state does not hold (the room cannot tell how far onJoin got). The "faults" seeds hold up (140 seeds × 40 steps run clean: seeds 100–159 and 200–279). FUZZ_SEED / FUZZ_SEEDS / FUZZ_STEPS choose the runs, FUZZ_MINIMIZE=1 (FUZZ_MODE=faults
  * for the other mode) shrinks FUZZ_SEED's failing run to a small op list, FUZZ_OPS='[…]' replays one.
  */
 import { EventEmitter } from "node:events";
