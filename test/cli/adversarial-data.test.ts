@@ -16,18 +16,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import * as keys from "../../persistence/doc-keys.js";
 import { openStorage } from "../../persistence/index.js";
-import { binPath, CliProcess, deferredCleanups, repoRoot, runCli, tempDir } from "./helpers.js";
+import { binPath, CliProcess, deferredCleanups, folderWithTables, startIn, repoRoot, runCli, tempDir } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
-
-/** `yparty start --port 0` in `dir` (its data folder `dir/.yparty`), with its URL and admin token. */
-async function start(dir: string): Promise<{ cli: CliProcess; url: string; token: string }> {
-  const cli = new CliProcess(["start", "--port", "0"], { cwd: dir });
-  defer(() => cli.stop("SIGKILL"));
-  const url = await cli.url();
-  const { token } = JSON.parse(await readFile(path.join(dir, ".yparty", "server.json"), "utf8")) as { token: string };
-  return { cli, url, token };
-}
 
 const post = (url: string, update: Uint8Array) =>
   fetch(url, { method: "POST", body: Buffer.from(update), headers: { "content-type": "application/octet-stream" } });
@@ -74,7 +65,7 @@ describe("admin DELETE raced by writes", () => {
   it("once DELETE answered 'deleted', the deleted content is no longer served", async () => {
     const { dir, remove } = await tempDir("yparty-adv-delete-");
     defer(remove);
-    const { url, token } = await start(dir);
+    const { url, token } = await startIn(dir, defer);
     const served: Array<{ room: string; deleted: unknown; posted: number; after: unknown }> = [];
     for (let i = 0; i < 8; i++) {
       const room = `doomed-${i}`;
@@ -94,7 +85,7 @@ describe("admin DELETE raced by writes", () => {
   it("after a kill -9, a room raced by DELETE and POST serves what it served before the kill", async () => {
     const { dir, remove } = await tempDir("yparty-adv-delete-kill-");
     defer(remove);
-    const first = await start(dir);
+    const first = await startIn(dir, defer);
     const before: Record<string, unknown> = {};
     for (let i = 0; i < 8; i++) {
       const room = `raced-${i}`;
@@ -102,7 +93,7 @@ describe("admin DELETE raced by writes", () => {
       before[room] = await snapshot(roomUrl);
     }
     await first.cli.stop("SIGKILL");
-    const second = await start(dir);
+    const second = await startIn(dir, defer);
     const after: Record<string, unknown> = {};
     for (const room of Object.keys(before)) after[room] = await snapshot(`${second.url}/parties/main/${room}`);
     expect(after).toEqual(before);
@@ -282,7 +273,7 @@ describe("yparty export", () => {
   it("a binary export POSTed to another room is the same document", async () => {
     const { dir, remove } = await tempDir("yparty-adv-export-");
     defer(remove);
-    const { url } = await start(dir);
+    const { url } = await startIn(dir, defer);
     const original = richDocument();
     expect((await post(`${url}/parties/main/source`, Y.encodeStateAsUpdate(original))).status).toBe(200);
     const file = path.join(dir, "source.bin");
@@ -325,7 +316,7 @@ describe("yparty export", () => {
     await db.del(entries[1]!);
     await db.close();
 
-    const { url } = await start(dir);
+    const { url } = await startIn(dir, defer);
     const served = await snapshot(`${url}/parties/main/hurt`);
     expect(served).toMatchObject({ status: 503, body: { error: { code: "ERR_DOCUMENT_DAMAGED" } } });
     const exported = await runCli(["export", "main/hurt"], { cwd: dir });
@@ -344,7 +335,7 @@ describe("yparty export", () => {
   it("export to an output that cannot be written (stdout on a full disk) exits non-zero", async () => {
     const { dir, remove } = await tempDir("yparty-adv-export-full-");
     defer(remove);
-    const { url } = await start(dir);
+    const { url } = await startIn(dir, defer);
     expect((await post(`${url}/parties/main/backup`, Y.encodeStateAsUpdate(richDocument()))).status).toBe(200);
     for (const format of ["binary", "json"]) {
       const result = await exportTo("/dev/full", dir, ["main/backup", "--format", format]);
@@ -362,7 +353,7 @@ describe("yparty export", () => {
   it("export -o into a folder that does not exist says so, not 'unexpected failure'", async () => {
     const { dir, remove } = await tempDir("yparty-adv-export-o-");
     defer(remove);
-    const { url } = await start(dir);
+    const { url } = await startIn(dir, defer);
     expect((await post(`${url}/parties/main/r`, Y.encodeStateAsUpdate(richDocument()))).status).toBe(200);
     const result = await runCli(["export", "main/r", "-o", path.join("reports", "r.json")], { cwd: dir });
     expect(result.code).toBe(1);
@@ -383,20 +374,7 @@ describe("a data folder that lost its CURRENT file", () => {
   // What it should do: refuse to start on a folder that holds LevelDB files but no CURRENT (exit 1, naming
   // `yparty doctor` / `yparty repair`), and never delete the tables; or serve the documents.
   it("yparty start neither serves the documents as never written nor deletes their tables", async () => {
-    const { dir, remove } = await tempDir("yparty-adv-current-");
-    defer(remove);
-    const folder = path.join(dir, ".yparty");
-    const storage = await openStorage({ dir: folder });
-    for (let i = 0; i < 3; i++) {
-      const doc = new Y.Doc();
-      doc.getText("t").insert(0, `kept ${i}`);
-      await storage.docs.append(`main/kept-${i}`, Y.encodeStateAsUpdate(doc));
-    }
-    await storage.close();
-    // A second open replays the write-ahead log into a table, as any restart does.
-    await (await openStorage({ dir: folder })).close();
-    const tables = (await readdir(folder)).filter((file) => file.endsWith(".ldb")).sort();
-    expect(tables.length).toBeGreaterThan(0);
+    const { dir, folder, tables } = await folderWithTables("yparty-adv-current-", defer);
     await rm(path.join(folder, "CURRENT"));
 
     const cli = new CliProcess(["start", "--port", "0"], { cwd: dir });

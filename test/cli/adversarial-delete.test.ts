@@ -5,21 +5,12 @@
  * after a load that compacts the room in the background, and deletes cut by a SIGTERM (those answered 200 stay done
  * after a restart, the others leave the room whole); nothing deleted comes back after kill -9 and doctor is clean.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { CliProcess, deferredCleanups, runCli, tempDir } from "./helpers.js";
+import { deferredCleanups, runCli, startIn, tempDir } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
-
-async function start(dir: string): Promise<{ cli: CliProcess; url: string; token: string }> {
-  const cli = new CliProcess(["start", "--port", "0"], { cwd: dir });
-  defer(() => cli.stop("SIGKILL"));
-  const url = await cli.url();
-  const { token } = JSON.parse(await readFile(path.join(dir, ".yparty", "server.json"), "utf8")) as { token: string };
-  return { cli, url, token };
-}
 
 function update(text: string): Uint8Array<ArrayBuffer> {
   const doc = new Y.Doc();
@@ -43,7 +34,7 @@ describe("admin DELETE", () => {
   it("existed, concurrent deletes, and after kill -9 nothing deleted comes back and what was written after stays", async () => {
     const { dir, remove } = await tempDir("yparty-adv46-delete-");
     defer(remove);
-    const first = await start(dir);
+    const first = await startIn(dir, defer);
     const { url, token } = first;
     expect((await post(`${url}/parties/main/a`, update("A"))).status).toBe(200);
     expect(await del(url, token, "a")).toEqual({ status: 200, body: { deleted: "main/a", existed: true } });
@@ -67,7 +58,7 @@ describe("admin DELETE", () => {
     const before: Record<string, unknown> = {};
     for (const room of ["a", "b", "c", "never", ...many]) before[room] = await get(url, room);
     await first.cli.stop("SIGKILL");
-    const second = await start(dir);
+    const second = await startIn(dir, defer);
     const after: Record<string, unknown> = {};
     for (const room of Object.keys(before)) after[room] = await get(second.url, room);
     expect(after).toEqual(before);
@@ -81,7 +72,7 @@ describe("admin DELETE with a compaction in flight, and a shutdown during delete
   it("a room deleted right after a load that compacts it stays deleted after kill -9", async () => {
     const { dir, remove } = await tempDir("yparty-adv46-compact-");
     defer(remove);
-    const first = await start(dir);
+    const first = await startIn(dir, defer);
     const rooms = ["long-0", "long-1"];
     for (const room of rooms) {
       const doc = new Y.Doc();
@@ -94,7 +85,7 @@ describe("admin DELETE with a compaction in flight, and a shutdown during delete
       }
     }
     await first.cli.stop("SIGTERM");
-    const second = await start(dir);
+    const second = await startIn(dir, defer);
     const deleted: Record<string, unknown> = {};
     await Promise.all(
       rooms.map(async (room) => {
@@ -104,14 +95,14 @@ describe("admin DELETE with a compaction in flight, and a shutdown during delete
     );
     for (const room of rooms) expect(deleted[room]).toEqual({ status: 200, body: { deleted: `main/${room}`, existed: true } });
     await second.cli.stop("SIGKILL");
-    const third = await start(dir);
+    const third = await startIn(dir, defer);
     for (const room of rooms) expect((await get(third.url, room)).status, room).toBe(404);
   });
 
   it("deletes answered before a SIGTERM stay done; the others leave the room whole", async () => {
     const { dir, remove } = await tempDir("yparty-adv46-term-");
     defer(remove);
-    const first = await start(dir);
+    const first = await startIn(dir, defer);
     const rooms = Array.from({ length: 30 }, (_, i) => `r-${i}`);
     for (const room of rooms) expect((await post(`${first.url}/parties/main/${room}`, update(room.repeat(2000)))).status).toBe(200);
     const outcomes: Record<string, number | string> = {};
@@ -125,7 +116,7 @@ describe("admin DELETE with a compaction in flight, and a shutdown during delete
     const stopped = first.cli.stop("SIGTERM");
     await Promise.all(deletes);
     expect(await stopped).toBe(0);
-    const second = await start(dir);
+    const second = await startIn(dir, defer);
     const wrong: unknown[] = [];
     for (const room of rooms) {
       const served = await get(second.url, room);

@@ -7,28 +7,9 @@ import { readdir, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { openStorage } from "../../persistence/index.js";
-import { CliProcess, deferredCleanups, runCli, tempDir } from "./helpers.js";
+import { CliProcess, deferredCleanups, folderWithTables, runCli, tempDir } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
-
-/** `dir/.yparty` holding three documents in a table (the write-ahead log replayed by a second open). */
-async function folderWithTables(prefix: string): Promise<{ dir: string; folder: string; tables: string[] }> {
-  const { dir, remove } = await tempDir(prefix);
-  defer(remove);
-  const folder = path.join(dir, ".yparty");
-  const storage = await openStorage({ dir: folder });
-  for (let i = 0; i < 3; i++) {
-    const doc = new Y.Doc();
-    doc.getText("t").insert(0, `kept ${i}`);
-    await storage.docs.append(`main/kept-${i}`, Y.encodeStateAsUpdate(doc));
-  }
-  await storage.close();
-  await (await openStorage({ dir: folder })).close();
-  const tables = (await readdir(folder)).filter((file) => file.endsWith(".ldb")).sort();
-  expect(tables.length).toBeGreaterThan(0);
-  return { dir, folder, tables };
-}
 
 /** `yparty start` in `dir`: its URL, or undefined when it exited (its output then says why). */
 async function startIn(dir: string): Promise<{ cli: CliProcess; url: string | undefined }> {
@@ -48,7 +29,7 @@ describe("a CURRENT that is a symbolic link to nothing", () => {
   // with createIfMissing: false whenever the folder holds LevelDB files): start refuses it naming `yparty repair`,
   // and the tables stay.
   it("yparty start neither serves the documents as never written nor deletes their tables", async () => {
-    const { dir, folder, tables } = await folderWithTables("yparty-adv46-link-");
+    const { dir, folder, tables } = await folderWithTables("yparty-adv46-link-", defer);
     await rm(path.join(folder, "CURRENT"));
     await symlink(path.join(folder, "MANIFEST-gone"), path.join(folder, "CURRENT"));
     const { cli, url } = await startIn(dir);
@@ -83,7 +64,7 @@ describe("a CURRENT that LevelDB cannot read", () => {
     ["naming a missing MANIFEST", "MANIFEST-999999\n"],
   ] as const) {
     it(`yparty start on a folder whose CURRENT is ${what} says to run yparty repair`, async () => {
-      const { dir, folder, tables } = await folderWithTables("yparty-adv46-current-");
+      const { dir, folder, tables } = await folderWithTables("yparty-adv46-current-", defer);
       await writeFile(path.join(folder, "CURRENT"), content);
       const { cli, url } = await startIn(dir);
       expect(url).toBeUndefined();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -162,4 +162,34 @@ export async function serveIn(defer: (cleanup: () => unknown) => void, command: 
   const cli = new CliProcess([command, "--port", "0", ...args], { cwd: dir });
   defer(() => cli.stop("SIGKILL"));
   return { cli, url: await cli.url() };
+}
+
+/** `yparty start --port 0` in `dir` (its data folder `dir/.yparty`), with its URL and admin token; stopped by `defer`. */
+export async function startIn(dir: string, defer: (cleanup: () => unknown) => void): Promise<{ cli: CliProcess; url: string; token: string }> {
+  const cli = new CliProcess(["start", "--port", "0"], { cwd: dir });
+  defer(() => cli.stop("SIGKILL"));
+  const url = await cli.url();
+  const { token } = JSON.parse(await readFile(path.join(dir, ".yparty", "server.json"), "utf8")) as { token: string };
+  return { cli, url, token };
+}
+
+/** A project folder whose `.yparty` holds three documents (`main/kept-0..2`) in LevelDB tables; removed by `defer`. */
+export async function folderWithTables(prefix: string, defer: (cleanup: () => unknown) => void): Promise<{ dir: string; folder: string; tables: string[] }> {
+  const { openStorage } = await import("../../persistence/index.js");
+  const Y = await import("yjs");
+  const { dir, remove } = await tempDir(prefix);
+  defer(remove);
+  const folder = path.join(dir, ".yparty");
+  const storage = await openStorage({ dir: folder });
+  for (let i = 0; i < 3; i++) {
+    const doc = new Y.Doc();
+    doc.getText("t").insert(0, `kept ${i}`);
+    await storage.docs.append(`main/kept-${i}`, Y.encodeStateAsUpdate(doc));
+  }
+  await storage.close();
+  // A second open replays the write-ahead log into a table, as any restart does.
+  await (await openStorage({ dir: folder })).close();
+  const tables = (await readdir(folder)).filter((file) => file.endsWith(".ldb")).sort();
+  if (tables.length === 0) throw new Error(`no LevelDB table in ${folder}`);
+  return { dir, folder, tables };
 }
