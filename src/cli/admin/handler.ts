@@ -86,11 +86,11 @@ async function deleteRoom(server: YpartyServer, party: string, id: string, clust
     const deleted = await server.deleteRoomData(party, id);
     if (deleted) return Response.json({ deleted: name, existed: deleted.existed });
     const connections = server.rooms().find((room) => room.party === party && room.id === id)?.connections ?? 0;
-    return errorResponse(
-      "ERR_ROOM_IN_USE",
-      `${party}/${id} is in use (${connections} connection${connections === 1 ? "" : "s"}); delete it once everyone has left`,
-      409,
-    );
+    const message =
+      connections > 0
+        ? `${party}/${id} is in use (${connections} connection${connections === 1 ? "" : "s"}); delete it once everyone has left`
+        : `${party}/${id} is busy (a request or its alarm is running); try again in a moment`;
+    return errorResponse("ERR_ROOM_IN_USE", message, 409);
   };
   if (!cluster) return deleteStored();
   // A cluster writes only rooms it holds: claimed for the delete (fenced like any write), released after.
