@@ -461,6 +461,7 @@ async function appendOps(log: DocLog, run: Uint8Array[]): Promise<BatchOp[]> {
  */
 function headOps(name: string, clock: number, update: Uint8Array): BatchOp[] {
   const stateVector = encodeUpdateStateVector(update);
-  if (typeof stateVector === "string") return [{ type: "put", key: keys.indexKey(name), value: keys.encodeIndexValue(Uint8Array.of(0), clock) }];
-  return [{ type: "put", key: keys.indexKey(name), value: keys.encodeIndexValue(stateVector, clock) }, sealOp(name, clock, update)];
+  const readable = typeof stateVector !== "string";
+  const index: BatchOp = { type: "put", key: keys.indexKey(name), value: keys.encodeIndexValue(readable ? stateVector : Uint8Array.of(0), clock) };
+  return readable ? [index, sealOp(name, clock, update)] : [index];
 }

@@ -26,13 +26,20 @@ export async function levelFolderState(location: string): Promise<LevelFolderSta
   return files.some((file) => LEVEL_FILE.test(file)) ? "no-current" : "empty";
 }
 
-/** The error for a folder whose CURRENT is gone: what is wrong, and what to run. */
-export function noCurrentError(location: string): StorageError {
+/** The error for a folder LevelDB cannot open as it is (`why`): what is wrong, and what to run. */
+export function needsRepairError(location: string, why: string, cause?: unknown): StorageError {
   const folder = path.resolve(location);
   return new StorageError(
     "ERR_STORAGE_CORRUPT",
-    `${folder} holds LevelDB tables but no CURRENT file (it names the database's MANIFEST): opened as it is, LevelDB ` +
-      `would start an empty database and delete them. Run "yparty doctor --persist ${folder}", then ` +
-      `"yparty repair --persist ${folder}" to rebuild it from its tables.`,
+    `${folder} ${why}. Run "yparty doctor --persist ${folder}", then "yparty repair --persist ${folder}" to rebuild it ` + "from its tables.",
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** The error for a folder whose CURRENT is gone. */
+export function noCurrentError(location: string): StorageError {
+  return needsRepairError(
+    location,
+    "holds LevelDB tables but no CURRENT file (it names the database's MANIFEST): opened as it is, LevelDB would start " + "an empty database and delete them",
   );
 }

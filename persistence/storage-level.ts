@@ -14,7 +14,7 @@ import { LevelKvBackend } from "./kv-level.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
-import { levelFolderState, noCurrentError } from "./level-folder.js";
+import { levelFolderState, needsRepairError, noCurrentError } from "./level-folder.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
 
 export interface LevelStorageOptions {
@@ -165,12 +165,7 @@ async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorage
 function unopenableError(location: string, error: unknown): unknown {
   const cause = (error as { cause?: { code?: unknown } }).cause;
   if (cause?.code === "LEVEL_LOCKED") return error;
-  return new StorageError(
-    "ERR_STORAGE_CORRUPT",
-    `${location} cannot be opened as it is (${reasonOf(cause ?? error)}). Run "yparty doctor --persist ${location}", then ` +
-      `"yparty repair --persist ${location}" to rebuild it from its tables.`,
-    { cause: error },
-  );
+  return needsRepairError(location, `cannot be opened as it is (${reasonOf(cause ?? error)})`, error);
 }
 
 function openError(location: string, error: unknown): StorageError {

@@ -7,7 +7,7 @@
  *   GET  /api/notifications                   → {notifications: [{id, type, subject, content, created_at, read}]}
  *   POST /api/notifications/{id}/read         → {id, read: true}; 404 for an unknown id
  * Errors are the runtime's `{"error": {"code", "message"}}` with 400, 401, 404, 405, 409 or 413 (a body over
- * `limits.maxRequestBytes`).
+ * `limits.maxRequestBytes`); the server-wide body limits answer 408 (a body that stalls) and 503 (too many at once).
  */
 import { readBodyAtMost } from "../runtime/http-bridge.js";
 import type { FetchLobby, RouteHandler, YpartyServer } from "../runtime/index.js";

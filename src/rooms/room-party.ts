@@ -219,10 +219,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       try {
         // Replaced by a newer connection of the same player (a second session): its join takes the seat over.
         if (code === CloseCode.Replaced) return;
-        this.#members.delete(conn.id);
-        clearTimeout(member.snapshotTimer);
-        this.#list();
-        if (this.#members.size === 0) this.#stopTicking();
+        this.#removeMember(member);
         // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
         if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#keptSeats.keepAtStop(member.player);
         await this.#leave(member.player);
@@ -258,7 +255,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // A join under way is cut by the stop: its player may be in the state already (stored with it: its onJoin ran
       // part-way, its kept seat was taken), so its seat is kept like a member's, to expire (onLeave) unless it comes
       // back. (An onJoin that had not written it yet makes that onLeave one for a player the state does not hold.)
-      for (const player of this.#inJoin.keys()) if (!this.#members.has(player)) this.#keptSeats.keepAtStop(player);
+      for (const player of this.#inJoin) if (!this.#members.has(player)) this.#keptSeats.keepAtStop(player);
       const due = this.#keptSeats.stop();
       this.#flush();
       if (this.#saveTimer || due !== undefined) this.#save(); // what the interval held back; the seats' times
@@ -363,13 +360,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (!inLogic) return;
       if (this.#joinsWaiting.has(player)) return void this.#handedOver.add(player);
       const replaced = this.#members.get(player); // the closed connection it took the seat over from
-      if (replaced) {
-        this.#members.delete(player);
-        clearTimeout(replaced.snapshotTimer);
-        this.#list();
-        if (this.#members.size === 0) this.#stopTicking();
-      }
+      if (replaced) this.#removeMember(replaced);
       await this.#leave(player);
+    }
+
+    /** `member` is no longer in the room (its `onLeave`, or its kept seat, is the caller's). */
+    #removeMember(member: Member): void {
+      this.#members.delete(member.player);
+      clearTimeout(member.snapshotTimer);
+      this.#list();
+      if (this.#members.size === 0) this.#stopTicking();
     }
 
     /** Players holding a seat or joining for one, but `player`. */

@@ -101,7 +101,6 @@ export class AlarmScheduler {
         }),
       delete: () => {
         if (this.#handlers.has(key)) this.#deletes.set(key, (this.#deletes.get(key) ?? 0) + 1); // a firing under way
-
         return this.#serial(key, async () => {
           this.#disarm(key);
           await this.kv.delete(key);

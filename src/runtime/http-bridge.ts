@@ -48,7 +48,7 @@ function toWebHeaders(req: IncomingMessage, clientAddress: string | null): Heade
   return headers;
 }
 
-/** `withBody: false` for upgrades: their socket belongs to the WebSocket, not to a body stream. */
+/** Without `body` for upgrades (their socket belongs to the WebSocket, not to a body stream); with it, read within its limits. */
 export function toWebRequest(req: IncomingMessage, url: URL, options: { body?: BodyLimits; clientAddress: string | null }): Request {
   const method = req.method ?? "GET";
   const hasBody = options.body !== undefined && method !== "GET" && method !== "HEAD";

@@ -11,7 +11,7 @@ import type { ServerCore } from "./core.js";
 import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed } from "./errors.js";
 import { callUser } from "./guard.js";
 import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
-import { answerClientGone } from "./request-body.js";
+import { answerBodyError } from "./request-body.js";
 import { listParty } from "./listing.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
 import { ROOM_MOVED_MESSAGE } from "./placement.js";
@@ -34,7 +34,7 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
       // 503s: shutting down, or (cluster) no node can serve the room now; the client retries.
       response = errorResponse(error.code, error.message, error.status);
     } else {
-      response = answerClientGone(core.logger, req.url ?? "", error) ?? internalErrorResponse();
+      response = answerBodyError(core.logger, req.url ?? "", error) ?? internalErrorResponse();
       if (response.status === 500) core.logger.error("http.failed", { code: codeOf(error, "ERR_INTERNAL"), url: req.url, error });
     }
   }
@@ -129,7 +129,7 @@ export function handleConnect(core: ServerCore, req: IncomingMessage, socket: Du
 async function answerOther(core: ServerCore, request: Request): Promise<Response> {
   for (const route of core.routes) {
     const response = await callUser(() => route(request, core.publicServer, core.partyContext.fetchLobby())).catch((error) => {
-      const gone = answerClientGone(core.logger, request.url, error);
+      const gone = answerBodyError(core.logger, request.url, error);
       if (gone) return gone;
       core.logger.error("route.failed", { code: "ERR_INTERNAL", url: request.url, error });
       return internalErrorResponse();
@@ -158,7 +158,7 @@ export async function userHook<T>(core: ServerCore, hook: string, where: { party
   try {
     return await callUser(fn);
   } catch (error) {
-    const gone = answerClientGone(core.logger, "", error);
+    const gone = answerBodyError(core.logger, "", error);
     if (gone) return gone;
     core.logger.error("party.hook_failed", { code: "ERR_HOOK_FAILED", hook, party: where.party, room: where.roomId, error });
     return internalErrorResponse();

@@ -44,8 +44,9 @@ export interface Limits {
   /** How long the rest of such a body is read and dropped at most before the socket is closed. */
   drainTimeoutMs: number;
   /**
-   * Bytes of request bodies read and not yet answered, server-wide: a body whose next part would pass it is cut, its
-   * request answered 503 `ERR_SERVER_BUSY` (Retry-After) to retry.
+   * Bytes of request bodies being read, server-wide (each counted until its end is read or its request is over): a
+   * body whose next part would pass it is cut, its request answered 503 `ERR_SERVER_BUSY` (Retry-After) to retry, or
+   * 413 `ERR_BODY_TOO_BIG` when that body alone passes it.
    */
   maxBodyBytesInFlight: number;
   /** A body that sends nothing for this long while its handler waits for it is cut: 408 `ERR_BODY_TIMEOUT`. */

@@ -43,7 +43,7 @@ function bodyErrorIn(error: unknown): ClientGoneError | BodyCutError | undefined
  * (not a fault of the server's at error level, which any client could write at will). `undefined` for any other error:
  * the handler's fault, for the caller to log.
  */
-export function answerClientGone(logger: Logger, url: string, error: unknown): Response | undefined {
+export function answerBodyError(logger: Logger, url: string, error: unknown): Response | undefined {
   const found = bodyErrorIn(error);
   if (found === undefined) return undefined;
   if (found instanceof BodyCutError) {

@@ -23,7 +23,7 @@ import { createPartyRoom } from "./party-room.js";
 import { PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { InputGate } from "./input-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
-import { answerClientGone } from "./request-body.js";
+import { answerBodyError } from "./request-body.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 import { WebSocket, ignoreError } from "./ws.js";
@@ -137,7 +137,7 @@ export class LiveRoom implements ConnectionOwner {
         if (!(response instanceof Response)) throw new TypeError("onRequest must return a Response");
         return response;
       } catch (error) {
-        const gone = answerClientGone(this.deps.logger, req.url, error);
+        const gone = answerBodyError(this.deps.logger, req.url, error);
         if (gone) return gone;
         this.#log("error", "room.request_failed", error, { code: "ERR_INTERNAL", hook: "onRequest", url: req.url });
         return internalErrorResponse();
