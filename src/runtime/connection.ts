@@ -13,6 +13,7 @@ import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
 import { DIRECT_FRAME_MAX_BYTES, writeDirectFrame } from "./direct-frame.js";
 import { releaseFirstWrite } from "./first-write.js";
+import { heldFrame, heldFramesGone, type RefuseSocket } from "./frame-budget.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
@@ -28,6 +29,8 @@ export interface ConnectionOwner {
   sendBufferFull(connection: RoomConnection, limit: SendBufferLimit): void;
   /** A message listener threw. */
   listenerFailed(connection: RoomConnection, error: unknown): void;
+  /** Its client's messages would pass the server's budget (frame-budget.ts): close it with `code`, drop what it sent. */
+  incomingRefused(connection: RoomConnection, code: number, reason: string): void;
 }
 
 const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
@@ -45,7 +48,19 @@ type OwnedSocket = WsSocket & { [CONNECTION]: RoomConnection };
 function onSocketMessage(this: OwnedSocket, data: Buffer, isBinary: boolean): void {
   const connection = this[CONNECTION];
   connection.owner.frameReceived(connection, data, isBinary);
+  // Not read any more: the frame waits for its room (or joined those waiting), counted until they are handled.
+  if (connection.readingPaused) heldFrame(this, data.byteLength);
 }
+
+/**
+ * How the frame budget closes a room's socket: through its room once it has one (its held frames go, its close is the
+ * server's), as it is before (a socket waiting for its room to be ready is not read, so it sends nothing to count).
+ */
+export const refuseRoomSocket: RefuseSocket = (ws, code, reason) => {
+  const connection = (ws as Partial<OwnedSocket>)[CONNECTION];
+  if (connection) connection.owner.incomingRefused(connection, code, reason);
+  else ws.close(code, reason);
+};
 function onSocketClose(this: OwnedSocket, code: number, reason: Buffer): void {
   const connection = this[CONNECTION];
   connection.owner.socketClosed(connection, code, reason);
@@ -188,7 +203,18 @@ export class RoomConnection implements BufferHolder {
   /** @internal Ends one `pauseReading`. */
   resumeReading(): void {
     if (this.#readPauses === 0) return;
-    if (--this.#readPauses === 0) this.ws.resume();
+    if (--this.#readPauses === 0) this.#readAgain();
+  }
+
+  /** @internal Some holder stopped reading its socket (its frames wait). */
+  get readingPaused(): boolean {
+    return this.#readPauses > 0;
+  }
+
+  /** The frames held meanwhile are handled or dropped: its socket reads again. */
+  #readAgain(): void {
+    heldFramesGone(this.ws);
+    this.ws.resume();
   }
 
   onceClosed(listener: () => void): void {
@@ -270,7 +296,7 @@ export class RoomConnection implements BufferHolder {
     // Whoever stopped reading it: it reads the client's answer to the close (what else comes is dropped).
     if (this.#readPauses > 0) {
       this.#readPauses = 0;
-      this.ws.resume();
+      this.#readAgain();
     }
     releaseFirstWrite(); // the close frame goes after the upgrade's answer
     this.ws.close(code, reason);

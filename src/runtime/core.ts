@@ -1,5 +1,6 @@
 /** The server's shared parts, as the request and upgrade handlers see them. */
 import type { BodyLimits } from "./request-body.js";
+import type { FrameBudget } from "./frame-budget.js";
 import type { WebSocket as WsSocket, WebSocketServer } from "ws";
 import type { Storage } from "../../persistence/types.js";
 import type { PartyContext } from "./context.js";
@@ -30,6 +31,8 @@ export interface ServerCore {
   readonly sendBudget: SendBudget;
   /** Request bodies being read (`limits.maxBodyBytesInFlight`, `bodyIdleTimeoutMs`). */
   readonly bodies: BodyLimits;
+  /** WebSocket messages read and not handled yet (`limits.maxFrameBytesInFlight`). */
+  readonly frameBudget: FrameBudget;
   readonly wss: WebSocketServer;
   readonly routes: RouteHandler[];
   /** Proxies in front trusted to append the client's address to `x-forwarded-for` (`createServer({ trustProxy })`). */

@@ -51,6 +51,12 @@ export interface Limits {
   maxBodyBytesInFlight: number;
   /** A body that sends nothing for this long while its handler waits for it is cut: 408 `ERR_BODY_TIMEOUT`. */
   bodyIdleTimeoutMs: number;
+  /**
+   * Bytes of WebSocket messages read and not handled yet, server-wide: messages still coming in, and those held
+   * while their room starts or applies a large update (each socket's first 16 KiB not counted). A socket whose
+   * bytes would pass it is closed with 1013 (try again later), or 1009 when its message alone passes it.
+   */
+  maxFrameBytesInFlight: number;
   /** Graceful close: how long to wait for sockets and HTTP requests before cutting them. */
   shutdownTimeoutMs: number;
   /** Times a throwing `onAlarm` is retried before the alarm is dropped (Durable Objects: 6). */
@@ -75,6 +81,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   drainTimeoutMs: 10_000,
   maxBodyBytesInFlight: 256 * 1024 * 1024,
   bodyIdleTimeoutMs: 30_000,
+  maxFrameBytesInFlight: 256 * 1024 * 1024,
   shutdownTimeoutMs: 5_000,
   alarmRetries: 6,
   alarmRetryBaseMs: 2_000,

@@ -18,6 +18,14 @@ export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string): vo
   // The heartbeat pings the raw sockets from this map, and logs a silent one's path.
   core.fetchSockets.set(ws, heartbeatTimeoutLog(core.logger, { path }));
   ws.once("close", () => core.fetchSockets.delete(ws));
+  core.frameBudget.watch(ws, (socket, code, reason) => {
+    core.logger.warn("socket.incoming_refused", {
+      code: code === CloseCode.MessageTooBig ? "ERR_MESSAGE_TOO_BIG" : "ERR_SERVER_BUSY",
+      path,
+      limit: core.limits.maxFrameBytesInFlight,
+    });
+    socket.close(code, reason);
+  });
   underSendBudget(ws, core.sendBudget, (limit) =>
     core.logger.warn("socket.send_buffer_full", { code: "ERR_SEND_BUFFER_FULL", path, bufferedAmount: ws.bufferedAmount, limit }),
   );

@@ -365,6 +365,12 @@ export class LiveRoom implements ConnectionOwner {
   listenerFailed(connection: RoomConnection, error: unknown): void {
     this.#fault(connection, error, "message listener");
   }
+  incomingRefused(connection: RoomConnection, code: number, reason: string): void {
+    const errorCode = code === CloseCode.MessageTooBig ? "ERR_MESSAGE_TOO_BIG" : "ERR_SERVER_BUSY";
+    this.#log("warn", "connection.incoming_refused", undefined, { code: errorCode, connection: connection.id, limit: this.deps.limits.maxFrameBytesInFlight });
+    connection.close(code, reason);
+    this.#inbox.drop(connection); // what it sent is not delivered: its client was told to send it again
+  }
 
   // ---- alarms, stop ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
 import { storageName } from "./room-names.js";
 import { BodyBudget, type BodyLimits } from "./request-body.js";
+import { FrameBudget } from "./frame-budget.js";
 import { PartyContext, type AssetHandler } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
 import { RuntimeError, codeOf } from "./errors.js";
@@ -148,6 +149,7 @@ class Server implements YpartyServer, ServerCore {
   readonly heartbeat: Heartbeat;
   readonly sendBudget: SendBudget;
   readonly bodies: BodyLimits;
+  readonly frameBudget: FrameBudget;
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
   readonly fetchSockets = new Map<WsSocket, () => void>();
@@ -203,6 +205,7 @@ class Server implements YpartyServer, ServerCore {
     });
     this.sendBudget = new SendBudget(this.limits);
     this.bodies = { budget: new BodyBudget(this.limits.maxBodyBytesInFlight), idleTimeoutMs: this.limits.bodyIdleTimeoutMs };
+    this.frameBudget = new FrameBudget(this.limits.maxFrameBytesInFlight);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
     this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));

@@ -21,7 +21,7 @@ import { ROOM_MOVED_MESSAGE, type RoomPlacement } from "./placement.js";
 import { acceptMountedSocket } from "./socket-mounts.js";
 import { RoomElsewhere } from "./registry.js";
 import { adoptRawSocket } from "./raw-sockets.js";
-import type { RoomConnection } from "./connection.js";
+import { refuseRoomSocket, type RoomConnection } from "./connection.js";
 import { ignoreError } from "./ws.js";
 import { upgradeSocket } from "./handshake.js";
 import { releaseFirstWrite } from "./first-write.js";
@@ -200,6 +200,7 @@ function acceptIntoRoom(core: ServerCore, { req, socket, head }: Upgrade, target
   socket.cork();
   try {
     upgradeSocket(core.wss, req, socket, head, (ws: WsSocket) => {
+      core.frameBudget.watch(ws, refuseRoomSocket);
       try {
         const room = core.registry.roomNow(target.party, target.roomId);
         if (room) connection = room.accept(ws, target.url, target.context);

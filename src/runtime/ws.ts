@@ -23,3 +23,24 @@ export function tcpSocketOf(ws: Ws.WebSocket): Socket | null {
  * Module-level, and one for every socket: no listener kept per socket holds its caller's scope.
  */
 export function ignoreError(): void {}
+
+/** `ws`'s receiver (ws/lib/receiver.js): the fields that say how much of a message it holds and is owed. */
+interface ReceiverState {
+  /** Bytes read and not parsed yet: a frame's payload waits here until all of it is in. */
+  _bufferedBytes?: number;
+  /** Payload bytes of the fragments of the message being assembled that are already complete. */
+  _messageLength?: number;
+  /** Payload bytes the headers of the message's frames announced so far (the one being read included). */
+  _totalPayloadLength?: number;
+}
+
+/**
+ * Bytes of the message `ws` is receiving from its client: what its frames' headers announced, or what it has read if
+ * more (the start of the next frame); 0 for a socket that is not `ws`'s. Read from its receiver's fields: `ws` has no
+ * public figure for it. test/runtime/frame-budget.test.ts fails if they move.
+ */
+export function bytesBeingReceived(ws: Ws.WebSocket): number {
+  const receiver = (ws as unknown as { _receiver?: ReceiverState })._receiver;
+  if (receiver === undefined) return 0;
+  return Math.max(receiver._totalPayloadLength ?? 0, (receiver._bufferedBytes ?? 0) + (receiver._messageLength ?? 0));
+}

@@ -1,0 +1,122 @@
+/**
+ * Bytes of WebSocket messages read from clients and not handled yet, server-wide (`limits.maxFrameBytesInFlight`): a
+ * message still coming in, counted for all its frames' headers announce, and messages held while their room starts or
+ * applies a large update (their connection is not read meanwhile, so that is about one message a connection). Each
+ * message is bounded by `maxMessageBytes`, but nothing bounded how many at once: 60 connections that each stopped
+ * 1 MiB short of the end of a 16 MiB frame held 900 MB, for good (a client that trickles a byte now and then answers
+ * the heartbeat).
+ *
+ * A message is counted from its first frame's header, so the one that does not fit is refused before its bytes are
+ * read, as `ws` refuses one past `maxMessageBytes`: the socket is closed with 1013 (try again later), or 1009 when
+ * that message alone passes the budget, and is not read any more (it is cut `REFUSED_GRACE_MS` after its close frame
+ * if its client does not close first). The messages already counted go on. A socket's first `FREE_BYTES_PER_SOCKET`
+ * are not counted: the frames of typing and presence are never refused.
+ *
+ * It keeps one record per socket, on the TCP socket, and one listener function for all of them: a read costs it a few
+ * field reads and a subtraction.
+ */
+import type { Socket } from "node:net";
+import type { WebSocket as WsSocket } from "ws";
+import { CloseCode } from "../protocol/index.js";
+import { bytesBeingReceived, tcpSocketOf } from "./ws.js";
+
+/** Bytes of each socket the budget does not count: the small frames every live client sends. */
+export const FREE_BYTES_PER_SOCKET = 16 * 1024;
+/** How long a refused socket's client has to answer its close before the socket is cut (its bytes freed). */
+export const REFUSED_GRACE_MS = 2_000;
+
+/** Closes a socket the budget refuses: for a room connection its room does it, so that its held frames go too. */
+export type RefuseSocket = (ws: WsSocket, code: number, reason: string) => void;
+
+const closeSocket: RefuseSocket = (ws, code, reason) => ws.close(code, reason);
+
+interface Counted {
+  readonly budget: FrameBudget;
+  readonly ws: WsSocket;
+  readonly refuse: RefuseSocket;
+  /** Bytes of complete messages held while the connection is not read. */
+  held: number;
+  /** What this socket adds to the budget's count now. */
+  counted: number;
+  refused: boolean;
+}
+
+const COUNTED = Symbol("yparty.frameBudget");
+type WatchedSocket = Socket & { [COUNTED]?: Counted };
+
+function onData(this: WatchedSocket): void {
+  const counted = this[COUNTED];
+  if (counted) counted.budget.recount(counted);
+}
+
+function onClose(this: WatchedSocket): void {
+  const counted = this[COUNTED];
+  if (!counted) return;
+  counted.held = 0;
+  counted.budget.release(counted);
+}
+
+const countedOf = (ws: WsSocket): Counted | undefined => (tcpSocketOf(ws) as WatchedSocket | null)?.[COUNTED];
+
+/** `ws` holds a complete message of `bytes` that its room will handle later (the connection is not read meanwhile). */
+export function heldFrame(ws: WsSocket, bytes: number): void {
+  const counted = countedOf(ws);
+  if (!counted) return;
+  counted.held += bytes;
+  counted.budget.recount(counted);
+}
+
+/** The messages `ws` held are handled (or dropped): it is read again. */
+export function heldFramesGone(ws: WsSocket): void {
+  const counted = countedOf(ws);
+  if (!counted || counted.held === 0) return;
+  counted.held = 0;
+  counted.budget.recount(counted);
+}
+
+export class FrameBudget {
+  #count = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Bytes counted now, server-wide. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Counts what `ws`'s client sends from now on; `refuse` closes it when it would pass the budget. */
+  watch(ws: WsSocket, refuse: RefuseSocket = closeSocket): void {
+    const socket = tcpSocketOf(ws) as WatchedSocket | null;
+    if (!socket || socket[COUNTED]) return;
+    socket[COUNTED] = { budget: this, ws, refuse, held: 0, counted: 0, refused: false };
+    // After `ws`'s own listener: what it holds is read once the messages this read completed are out.
+    socket.on("data", onData);
+    socket.on("close", onClose);
+  }
+
+  /** @internal What `counted`'s socket holds or is owed changed. */
+  recount(counted: Counted): void {
+    if (counted.refused) return; // what it holds stays counted until it closes; it reads nothing more
+    const bytes = Math.max(0, bytesBeingReceived(counted.ws) + counted.held - FREE_BYTES_PER_SOCKET);
+    if (bytes > counted.counted && this.#count + bytes - counted.counted > this.maxBytes) return this.#refuse(counted, bytes);
+    this.#count += bytes - counted.counted;
+    counted.counted = bytes;
+  }
+
+  /** @internal Its socket closed: nothing of it is held any more. */
+  release(counted: Counted): void {
+    this.#count -= counted.counted;
+    counted.counted = 0;
+  }
+
+  #refuse(counted: Counted, bytes: number): void {
+    counted.refused = true;
+    const { ws } = counted;
+    const alone = bytes + FREE_BYTES_PER_SOCKET > this.maxBytes;
+    if (alone) counted.refuse(ws, CloseCode.MessageTooBig, "Message too big for the server");
+    else counted.refuse(ws, CloseCode.TryAgainLater, "Server busy receiving other large messages; try again later");
+    // Its message cannot be finished: reading on would only hold more of it.
+    ws.pause();
+    setTimeout(() => ws.terminate(), REFUSED_GRACE_MS).unref();
+  }
+}
