@@ -26,7 +26,7 @@ const ROOMS = Number(args.rooms ?? 300);
 const SECONDS = Number(args.seconds ?? 5);
 const INTERVAL_MS = Number(args.interval ?? 100);
 const WINDOW = Number(args.window ?? 4);
-const TOKEN = "bench-secret";
+const TOKEN = "bench-cluster-secret";
 const REMOTE = Symbol("remote");
 
 interface Node {

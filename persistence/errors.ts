@@ -5,7 +5,8 @@ import { StorageError } from "./types.js";
 export function reasonOf(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
-    return typeof code === "string" ? `${code}: ${cause.message}` : cause.message;
+    // Node's file system errors spell their code first already ("ENOENT: no such file or directory, mkdir …").
+    return typeof code === "string" && !cause.message.startsWith(code) ? `${code}: ${cause.message}` : cause.message;
   }
   return String(cause);
 }

@@ -1,4 +1,3 @@
-import * as fs from "node:fs/promises";
 import { WeakRoomStores } from "./weak-room-stores.js";
 import * as path from "node:path";
 import { Level } from "level";
@@ -15,6 +14,7 @@ import { droppedOnOpen } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
 import { levelFolderState, needsRepairError, noCurrentError } from "./level-folder.js";
+import { makeFolder } from "./make-folder.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
 
 export interface LevelStorageOptions {
@@ -78,7 +78,7 @@ export class LevelStorage implements Storage {
       if (state === "no-current") throw noCurrentError(location);
       // LevelDB creates the last folder only. Made readable by this user alone, as PostgreSQL's data folder: the
       // documents in it are the users' (a folder that exists keeps its mode).
-      await fs.mkdir(location, { recursive: true, mode: 0o700 });
+      await makeFolder(location, 0o700);
       // Made only now: a Level opens itself on the next tick after it is made (abstract-level's deferred open),
       // which would have run before the checks above.
       db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: state !== "database" });

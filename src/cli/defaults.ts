@@ -18,6 +18,8 @@ export const CliDefaults = {
   adminFile: "server.json",
   /** Bytes of randomness in a generated admin token. */
   adminTokenBytes: 24,
+  /** A token given by hand shorter than this is refused: it would be guessed (a generated one has 32 characters). */
+  minAdminTokenLength: 16,
   /** How long an admin command waits for the server to answer. */
   adminTimeoutMs: 10_000,
   /** Interval of the keep-alive comment on a `tail` stream, so proxies keep it open. */

@@ -1,6 +1,7 @@
 import type { LogLevel } from "../runtime/index.js";
 import { parseInvocation, parseKeyValues, parsePort, type ParsedValues } from "./args.js";
 import { commands, type CommandName } from "./commands.js";
+import { CliDefaults } from "./defaults.js";
 import { resolveProject } from "./config/resolve.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
 import { commandHelp, mainHelp } from "./help.js";
@@ -43,6 +44,12 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     },
   });
   const adminToken = str(values, "admin-token") ?? process.env.YPARTY_ADMIN_TOKEN;
+  if (adminToken && adminToken.length < CliDefaults.minAdminTokenLength) {
+    throw new CliError(
+      "ERR_USAGE",
+      `--admin-token (or $YPARTY_ADMIN_TOKEN) is ${adminToken.length} characters; it needs at least ${CliDefaults.minAdminTokenLength}: it reads, exports and deletes every document. Leave it out to have one generated, or make one with \`openssl rand -base64 24\`.`,
+    );
+  }
   // Loaded on demand: `--help` and usage errors answer without loading the runtime or esbuild.
   const { runServer } = await import("./serve/run.js");
   return runServer({ command, project, logLevel, ...(adminToken ? { adminToken } : {}) });

@@ -65,6 +65,11 @@ describe("bad usage exits 2 with a message and no stack", () => {
     // A path through a file was "unexpected failure: ENOTDIR" (exit 1)
     [["dev", "--persist", "a-file.txt/data"], /--persist: .*a-file\.txt \(in .*a-file\.txt\/data\) is a file, not a folder/],
     [["start", "--host", "256.1.1.1", "--no-persist", "--port", "0"], /--host 256\.1\.1\.1 is not an address of this machine .*Use 127\.0\.0\.1/],
+    // Any token was taken, "x" too: it guards every document's export and delete.
+    [
+      ["start", "--no-persist", "--port", "0", "--admin-token", "secret"],
+      /--admin-token \(or \$YPARTY_ADMIN_TOKEN\) is 6 characters; it needs at least 16.*openssl rand/,
+    ],
   ];
   it.each(cases)("yparty %j", async (args, message) => {
     await writeFile(path.join(project.dir, "a-file.txt"), "not a folder");
@@ -78,6 +83,14 @@ describe("bad usage exits 2 with a message and no stack", () => {
     const result = await runCli(["delete", "main/room", "--url", "http://127.0.0.1:9", "--token", "t"], { cwd: project.dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("Pass --yes");
+  });
+
+  it("a data folder that cannot be made exits 1 saying so, at once (/proc/x: Node's recursive mkdir looped for good, and SIGTERM did not end it)", async () => {
+    const result = await runCli(["start", "--port", "0", "--persist", "/proc/yparty-test/data"], { cwd: project.dir, timeoutMs: 15_000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Could not open /proc/yparty-test/data: ENOENT: no such file or directory, mkdir '/proc/yparty-test'");
+    expect(result.stderr).toContain("Pass --persist a folder this user can create and write to.");
+    expect(result.stderr).not.toContain("unexpected failure");
   });
 
   it("an admin command with no running server exits 1 and says how to point it at one", async () => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { expect, test } from "vitest";
 import { runCli } from "../cli/helpers.js";
 
-const start = (...args: string[]) => runCli(["start", "--port", "0", ...args], { env: { YPARTY_ADMIN_TOKEN: "t" } });
+const start = (...args: string[]) => runCli(["start", "--port", "0", ...args], { env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" } });
 
 test("a cluster on LevelDB or memory storage, or without --advertise, exits 2 saying why", async () => {
   const leveldb = await start("--cluster", "redis://127.0.0.1:1", "--advertise", "http://127.0.0.1:1999");
@@ -55,7 +55,7 @@ test("a cluster node whose config mounts the rooms or game protocol exits 2 sayi
     await writeFile(join(project, "yparty.json"), JSON.stringify({ main: "server.ts", game: "game.ts" }));
     const result = await runCli(
       ["start", "--port", "0", "--cluster", "redis://127.0.0.1:1", "--store", "postgres://127.0.0.1:1/x", "--advertise", "http://127.0.0.1:1999"],
-      { cwd: project, env: { YPARTY_ADMIN_TOKEN: "t" } },
+      { cwd: project, env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" } },
     );
     // Before: it started, and a join failed (1011, local.accept_failed) whenever the match lived on another node.
     expect(result.code).toBe(2);

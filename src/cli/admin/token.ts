@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { makeFolder } from "../../../persistence/make-folder.js";
 import path from "node:path";
 import { CliDefaults } from "../defaults.js";
 
@@ -27,7 +28,7 @@ export function adminFilePath(dataDir: string): string {
 
 /** Written with mode 0600: the token is as good as a password for the server's data. */
 export async function writeAdminFile(dataDir: string, content: AdminFile): Promise<string> {
-  await mkdir(dataDir, { recursive: true });
+  await makeFolder(dataDir);
   const file = adminFilePath(dataDir);
   await writeFile(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   return file;

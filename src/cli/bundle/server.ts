@@ -1,5 +1,6 @@
 import type { BuildContext, BuildFailure, Message, Metafile } from "esbuild";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
+import { makeFolder } from "../../../persistence/make-folder.js";
 import path from "node:path";
 import { serverModulesPlugin } from "./plugin.js";
 import { binaryLoaders, binaryModulesPlugin } from "./binary-modules.js";
@@ -80,7 +81,7 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
     loader: binaryLoaders,
     plugins: [serverModulesPlugin(), binaryModulesPlugin()],
   });
-  await mkdir(options.outDir, { recursive: true });
+  await makeFolder(options.outDir);
 
   return {
     async build() {

@@ -19,6 +19,10 @@ export interface RunOptions {
   logLevel: LogLevel;
 }
 
+/** A Node file system error (ENOENT, EACCES, EROFS, ENOSPC…), as opposed to one of LevelDB's. */
+const isFileSystemError = (error: unknown): boolean =>
+  typeof (error as { code?: unknown })?.code === "string" && /^E[A-Z]+$/.test((error as { code: string }).code);
+
 /** How a failure to listen or open storage reads to a person. */
 function startupError(error: unknown, project: ProjectConfig): unknown {
   const code = (error as { code?: string }).code;
@@ -44,6 +48,10 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
   if (code === "ERR_STORAGE_CORRUPT") {
     // A data folder LevelDB cannot open as it is: the message says what to run.
     return new CliError("ERR_STORAGE", (error as Error).message);
+  }
+  if (code === "ERR_STORAGE_READ" && !project.store && isFileSystemError((error as Error).cause)) {
+    // The data folder could not be made or opened (a read-only or special file system, no permission, a full disk).
+    return new CliError("ERR_STORAGE", `${(error as Error).message}. Pass --persist a folder this user can create and write to.`);
   }
   if (code === "ERR_STORAGE_LOCKED") {
     // The storage layer's message already says what to do; the flag is the CLI's part.
