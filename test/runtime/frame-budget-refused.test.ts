@@ -7,7 +7,7 @@
  */
 import { connect as tcpConnect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { WebSocket as WsSocket } from "ws";
+import WebSocket, { type WebSocket as WsSocket } from "ws";
 import * as Y from "yjs";
 import { CloseCode, encodeUpdate } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/party-types.js";
@@ -195,4 +195,25 @@ describe("what the frame budget refuses is never applied", () => {
     expect(doc.getMap("m").size).toBe(100_000);
     expect({ w1: doc.getText("w1").length, w2: doc.getText("w2").length }).toEqual({ w1: 0, w2: 0 });
   }, 60_000);
+});
+
+describe("what the frame budget charges", () => {
+  it("headers alone do not take the budget: two clients that announce 4 MiB and send nothing do not lock out a 64 KiB update", async () => {
+    const budget = 8 * MiB;
+    const t = await startServer({ main: DocumentParty }, { storage: "memory", limits: { maxFrameBytesInFlight: budget } });
+    const port = Number(new URL(t.url).port);
+    // 14 bytes each (a client may then trickle a byte now and then: the heartbeat counts any byte as an answer).
+    for (let i = 0; i < 2; i++) await (await rawClient(port, `/parties/main/idle-${i}`)).write(frameHeader(4 * MiB + 16 * KiB));
+    await pollUntil("the announcements to be counted", async () => (budgetCount(t.server) === budget ? true : undefined));
+
+    // A legitimate client's paste (or a y-websocket client's first sync step 2 of a document past 16 KiB).
+    const ws = new WebSocket(t.wsUrl("/parties/main/doc?yparty_ack=1"));
+    await waitFor(new Promise((resolve) => ws.once("open", resolve)), "the writer to open");
+    const closed = new Promise<number>((resolve) => ws.once("close", resolve));
+    const acked = new Promise<number>((resolve) => ws.on("message", (data: Buffer) => data[0] === 100 && resolve(0)));
+    ws.send(textFrame("t", "x", 64 * KiB));
+    // The server holds 28 bytes of the two announced messages; the update is refused with 1013 all the same.
+    expect(await waitFor(Promise.race([acked, closed]), "the update to be acknowledged or refused", 10_000)).toBe(0);
+    ws.close();
+  });
 });
