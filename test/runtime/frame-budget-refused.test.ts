@@ -161,6 +161,24 @@ describe("what the frame budget refuses is never applied", () => {
     expect(received).toEqual([]);
   });
 
+  it("onSocket's handler never gets the message that was refused when the server shuts down within the 2 s", async () => {
+    const received: number[] = [];
+    class Main implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      static onSocket(socket: Party.FetchSocket): void {
+        socket.addEventListener("message", (event) => received.push((event.data as ArrayBuffer).byteLength));
+      }
+    }
+    const t = await startServer({ main: Main }, { storage: "memory", limits: { maxFrameBytesInFlight: 1 * KiB } });
+    const client = await rawClient(Number(new URL(t.url).port), "/chat");
+    const payload = Buffer.alloc(20 * KiB, 7);
+    await client.write(Buffer.concat([frameHeader(payload.byteLength), payload.subarray(0, 100)]));
+    expect(await waitFor(client.closed, "the refusal")).toBe(CloseCode.MessageTooBig);
+    await client.write(payload.subarray(100));
+    await t.stop(); // closes onSocket's sockets (1001), resuming the paused ones
+    expect(received).toEqual([]);
+  });
+
   it("a Yjs room does not apply the frames it held for a connection the budget refused while it applies a large update", async () => {
     const budget = 1 * MiB;
     const t = await startServer(
