@@ -144,6 +144,7 @@ describe("what the frame budget refuses is never applied", () => {
     const ready = deferred();
     class Main implements Party.Server {
       constructor(readonly room: Party.Room) {}
+      onConnect(): void {}
       static async onSocket(socket: Party.FetchSocket): Promise<void> {
         socket.addEventListener("message", (event) => received.push((event.data as ArrayBuffer).byteLength));
         socket.addEventListener("close", () => serverClosed.resolve());
@@ -165,6 +166,7 @@ describe("what the frame budget refuses is never applied", () => {
     const received: number[] = [];
     class Main implements Party.Server {
       constructor(readonly room: Party.Room) {}
+      onConnect(): void {}
       static onSocket(socket: Party.FetchSocket): void {
         socket.addEventListener("message", (event) => received.push((event.data as ArrayBuffer).byteLength));
       }
@@ -234,4 +236,58 @@ describe("what the frame budget charges", () => {
     expect(await waitFor(Promise.race([acked, closed]), "the update to be acknowledged or refused", 10_000)).toBe(0);
     ws.close();
   });
+});
+
+describe("what the frame budget counts of frames a room holds", () => {
+  it("frames a Yjs room still holds for a connection replaced by another with the same id stay counted", async () => {
+    const budget = 8 * MiB;
+    const t = await startServer(
+      { main: DocumentParty },
+      { storage: "memory", limits: { maxFrameBytesInFlight: budget }, documentLimits: { structsPerTurn: 4 } },
+    );
+    const big = new Y.Doc();
+    big.transact(() => {
+      for (let i = 0; i < 200_000; i++) big.getMap("m").set(`k${i}`, i);
+    });
+    const posted = fetch(`${t.url}/parties/main/slicing`, {
+      method: "POST",
+      body: Y.encodeStateAsUpdate(big) as Uint8Array<ArrayBuffer>,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
+    await t.logged("yjs.update_slicing", 20_000);
+
+    // One client id, six times: each connection sends a 3 MiB update (held until the slicing ends), then the next
+    // connection with the same id replaces it (4009). 18 MiB held in all, past the 8 MiB budget.
+    const codes: Array<Promise<number>> = [];
+    for (let i = 0; i < 6; i++) {
+      const ws = new WebSocket(t.wsUrl("/parties/main/slicing?_pk=same"));
+      ws.on("error", () => {});
+      const closed = new Promise<number>((resolve) => ws.once("close", resolve));
+      codes.push(closed);
+      await waitFor(Promise.race([new Promise((resolve) => ws.once("open", resolve)), closed]), `writer ${i} to open`);
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const before = budgetCount(t.server);
+      ws.send(textFrame(`w${i}`, "x", 3 * MiB));
+      await waitFor(
+        Promise.race([
+          closed,
+          pollUntil(`writer ${i}'s update to be read`, async () => (budgetCount(t.server) >= before + 3 * MiB - 32 * KiB ? true : undefined), 20_000),
+        ]),
+        `writer ${i}'s update to be read or refused`,
+        20_000,
+      );
+    }
+    expect(
+      t.logs.some((entry) => entry.event === "yjs.update_sliced"),
+      "the slicing to be still going",
+    ).toBe(false);
+    // The held frames are all in memory until the slicing ends; the budget counts only the last connection's.
+    const settled = await Promise.all(codes.slice(0, 5).map((code) => waitFor(code, "a replaced writer to close", 20_000)));
+    expect((await posted).status).toBe(200);
+    // They were held all along: the room applies every one of them once the slicing ends.
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, new Uint8Array(await (await fetch(`${t.url}/parties/main/slicing?format=update`)).arrayBuffer()));
+    expect(doc.getText("w0").length).toBe(3 * MiB);
+    expect(settled).toContain(CloseCode.TryAgainLater);
+  }, 60_000);
 });
