@@ -1,0 +1,81 @@
+/**
+ * The frame budget (`limits.maxFrameBytesInFlight`) bounds the bytes of WebSocket messages read and not handled yet.
+ * The chunks of a y-partykit batch (`y-pk-batch#` start marker, binary chunks, end marker) are such bytes: read, and
+ * kept until the end marker comes. Clients that start large batches and never end them must not hold more than the
+ * budget, as clients that stop partway through large frames do not.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { waitFor } from "../helpers/server.js";
+
+const MiB = 1024 * 1024;
+
+let child: ChildProcess | undefined;
+let dir: string | undefined;
+const clients: WebSocket[] = [];
+
+afterEach(async () => {
+  for (const ws of clients.splice(0)) ws.terminate();
+  child?.kill();
+  child = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+interface Memory {
+  arrayBuffers: number;
+  rss: number;
+}
+
+async function startChild(limits: Record<string, number>): Promise<{ port: number; memory(): Promise<Memory> }> {
+  dir = await mkdtemp(join(tmpdir(), "yparty-batches-"));
+  child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await waitFor(
+    new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)),
+    "the server to listen",
+    20_000,
+  );
+  const { port } = JSON.parse(line) as { port: number };
+  return { port, memory: async () => (await (await fetch(`http://127.0.0.1:${port}/__memory`)).json()) as Memory };
+}
+
+describe("the frame budget and y-partykit batches", () => {
+  it("clients that start 16 MB batches and never end them hold at most the budget", async () => {
+    const budget = 32 * MiB;
+    const { port, memory } = await startChild({ maxFrameBytesInFlight: budget });
+    const before = await memory();
+
+    // 8 clients, each a batch of 16 chunks of 1 MB of which it sends 15: 120 MB kept, waiting for the end marker.
+    const chunk = new Uint8Array(1_000_000).fill(1);
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/parties/main/batches-${i % 2}`);
+        clients.push(ws);
+        ws.on("error", () => {});
+        await waitFor(new Promise((resolve) => ws.once("open", resolve)), "a client to open");
+        ws.send(`y-pk-batch#${JSON.stringify({ type: "start", id: `b${i}`, size: 16_000_000, count: 16 })}`);
+        for (let c = 0; c < 15; c++) ws.send(chunk);
+        // The server answers the ping once it has read all that came before it (or the socket is closed).
+        await waitFor(
+          new Promise((resolve) => {
+            ws.once("pong", resolve);
+            ws.once("close", resolve);
+            ws.ping();
+          }),
+          "the server to read the chunks",
+          30_000,
+        );
+      }),
+    );
+    const held = (await memory()).arrayBuffers - before.arrayBuffers;
+    // The budget, and each socket's uncounted first bytes plus a last read (as for frames stopped partway).
+    expect(held).toBeLessThan(budget + 8 * 128 * 1024 + 4 * MiB);
+  }, 120_000);
+});

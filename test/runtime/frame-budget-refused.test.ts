@@ -1,0 +1,293 @@
+/**
+ * What the frame budget refuses (`limits.maxFrameBytesInFlight`) must never reach a document or a handler: the
+ * socket past the budget is closed (1013, or 1009 when its message alone passes it) and what it sent is dropped.
+ *
+ * The clients are raw TCP sockets that speak just enough WebSocket to send part of a frame, or several frames in one
+ * write (as a browser under load does).
+ */
+import { connect as tcpConnect, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket, { type WebSocket as WsSocket } from "ws";
+import * as Y from "yjs";
+import { CloseCode, encodeUpdate } from "../../src/protocol/index.js";
+import type * as Party from "../../src/runtime/party-types.js";
+import { DocumentParty } from "../../src/yjs/index.js";
+import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+const sockets = new Set<Socket>();
+
+afterEach(async () => {
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+  await cleanupAll();
+});
+
+interface RawClient {
+  socket: Socket;
+  /** The code of the server's close frame (1006 if the socket closed without one). */
+  closed: Promise<number>;
+  /** Resolves once the socket is closed (the server cut it). */
+  gone: Promise<void>;
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+async function rawClient(port: number, path: string): Promise<RawClient> {
+  const socket = tcpConnect(port, "127.0.0.1");
+  sockets.add(socket);
+  socket.on("error", () => {});
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  );
+  let buffered = Buffer.alloc(0);
+  let upgraded = false;
+  let onUpgrade!: () => void;
+  const upgrade = new Promise<void>((resolve) => (onUpgrade = resolve));
+  const gone = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  const closed = new Promise<number>((resolve) => {
+    socket.on("close", () => resolve(1006));
+    socket.on("data", (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (!upgraded) {
+        const end = buffered.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        expect(buffered.subarray(0, 12).toString()).toBe("HTTP/1.1 101");
+        buffered = buffered.subarray(end + 4);
+        upgraded = true;
+        onUpgrade();
+      }
+      for (;;) {
+        if (buffered.length < 2) return;
+        const opcode = buffered[0]! & 0x0f;
+        let length = buffered[1]! & 0x7f;
+        let at = 2;
+        if (length === 126) {
+          if (buffered.length < 4) return;
+          length = buffered.readUInt16BE(2);
+          at = 4;
+        } else if (length === 127) {
+          if (buffered.length < 10) return;
+          length = Number(buffered.readBigUInt64BE(2));
+          at = 10;
+        }
+        if (buffered.length < at + length) return;
+        if (opcode === 8) return resolve(length >= 2 ? buffered.readUInt16BE(at) : 1005);
+        buffered = buffered.subarray(at + length);
+      }
+    });
+  });
+  await waitFor(upgrade, `the upgrade of ${path}`);
+  return { socket, closed, gone, write: (bytes) => new Promise<void>((resolve) => socket.write(bytes, () => resolve())) };
+}
+
+/** The header of a masked binary frame (mask 0: the payload goes as it is) that says `length` bytes follow. */
+function frameHeader(length: number): Buffer {
+  const header = Buffer.alloc(14);
+  header[0] = 0x82;
+  header[1] = 0x80 | 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
+/** A whole masked binary frame (mask 0). */
+function frame(payload: Uint8Array): Buffer {
+  return Buffer.concat([frameHeader(payload.byteLength), payload]);
+}
+
+/** A y-protocols update frame that inserts `length` characters `char` into the text `name`. */
+function textFrame(name: string, char: string, length: number): Uint8Array {
+  const doc = new Y.Doc();
+  doc.getText(name).insert(0, char.repeat(length));
+  return encodeUpdate(Y.encodeStateAsUpdate(doc));
+}
+
+/** The frame budget's count (for waiting until a client's announcement is counted). */
+function budgetCount(server: unknown): number {
+  return (server as { frameBudget: { count: number } }).frameBudget.count;
+}
+
+describe("what the frame budget refuses is never applied", () => {
+  it("a mounted socket's handler never gets the message that was refused, even once the socket is cut", async () => {
+    const received: number[] = [];
+    const serverClosed = deferred();
+    const t = await startServer(
+      { main: DocumentParty },
+      {
+        storage: "memory",
+        limits: { maxFrameBytesInFlight: 1 * KiB },
+        sockets: {
+          "/raw": (ws: WsSocket) => {
+            ws.on("message", (data: Buffer) => received.push(data.byteLength));
+            ws.on("close", () => serverClosed.resolve());
+          },
+        },
+      },
+    );
+    const client = await rawClient(Number(new URL(t.url).port), "/raw");
+    // 20 KiB announced: 4 KiB past each socket's free 16 KiB, past the 1 KiB budget on its own.
+    const payload = Buffer.alloc(20 * KiB, 7);
+    await client.write(Buffer.concat([frameHeader(payload.byteLength), payload.subarray(0, 100)]));
+    expect(await waitFor(client.closed, "the refusal")).toBe(CloseCode.MessageTooBig);
+    // The client had already sent the rest (it was on the wire when the close came).
+    await client.write(payload.subarray(100));
+    await waitFor(serverClosed.promise, "the server to cut the refused socket", 10_000);
+    expect(t.logs.some((entry) => entry.event === "socket.incoming_refused")).toBe(true);
+    expect(received).toEqual([]);
+  });
+
+  it("onSocket's handler never gets the message that was refused, once its async onSocket returns", async () => {
+    const received: number[] = [];
+    const serverClosed = deferred();
+    const ready = deferred();
+    class Main implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect(): void {}
+      static async onSocket(socket: Party.FetchSocket): Promise<void> {
+        socket.addEventListener("message", (event) => received.push((event.data as ArrayBuffer).byteLength));
+        socket.addEventListener("close", () => serverClosed.resolve());
+        await ready.promise; // e.g. an authorization lookup
+      }
+    }
+    const t = await startServer({ main: Main }, { storage: "memory", limits: { maxFrameBytesInFlight: 1 * KiB } });
+    const client = await rawClient(Number(new URL(t.url).port), "/chat");
+    const payload = Buffer.alloc(20 * KiB, 7);
+    await client.write(Buffer.concat([frameHeader(payload.byteLength), payload.subarray(0, 100)]));
+    expect(await waitFor(client.closed, "the refusal")).toBe(CloseCode.MessageTooBig);
+    await client.write(payload.subarray(100));
+    ready.resolve(); // onSocket returns
+    await waitFor(serverClosed.promise, "the server to cut the refused socket", 10_000);
+    expect(received).toEqual([]);
+  });
+
+  it("onSocket's handler never gets the message that was refused when the server shuts down within the 2 s", async () => {
+    const received: number[] = [];
+    class Main implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect(): void {}
+      static onSocket(socket: Party.FetchSocket): void {
+        socket.addEventListener("message", (event) => received.push((event.data as ArrayBuffer).byteLength));
+      }
+    }
+    const t = await startServer({ main: Main }, { storage: "memory", limits: { maxFrameBytesInFlight: 1 * KiB } });
+    const client = await rawClient(Number(new URL(t.url).port), "/chat");
+    const payload = Buffer.alloc(20 * KiB, 7);
+    await client.write(Buffer.concat([frameHeader(payload.byteLength), payload.subarray(0, 100)]));
+    expect(await waitFor(client.closed, "the refusal")).toBe(CloseCode.MessageTooBig);
+    await client.write(payload.subarray(100));
+    await t.stop(); // closes onSocket's sockets (1001), resuming the paused ones
+    expect(received).toEqual([]);
+  });
+
+  it("a Yjs room does not apply the frames it held for a connection the budget refused while it applies a large update", async () => {
+    const budget = 1 * MiB;
+    const t = await startServer(
+      { main: DocumentParty },
+      { storage: "memory", limits: { maxFrameBytesInFlight: budget }, documentLimits: { structsPerTurn: 4 } },
+    );
+    const port = Number(new URL(t.url).port);
+    // Another client announces a large message and sends nothing more: the budget has 4 KiB left.
+    const filler = await rawClient(port, "/parties/main/filler");
+    await filler.write(frameHeader(budget + 16 * KiB - 4 * KiB));
+    await pollUntil("the filler's message to be counted", async () => (budgetCount(t.server) === budget - 4 * KiB ? true : undefined));
+
+    const writer = await rawClient(port, "/parties/main/slicing");
+    const big = new Y.Doc();
+    big.transact(() => {
+      for (let i = 0; i < 100_000; i++) big.getMap("m").set(`k${i}`, i);
+    });
+    const posted = fetch(`${t.url}/parties/main/slicing`, {
+      method: "POST",
+      body: Y.encodeStateAsUpdate(big) as Uint8Array<ArrayBuffer>,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
+    await t.logged("yjs.update_slicing", 20_000);
+    // Two 12 KiB updates in one write: the room holds both; together they pass the 4 KiB left.
+    await writer.write(Buffer.concat([frame(textFrame("w1", "a", 12 * KiB)), frame(textFrame("w2", "b", 12 * KiB))]));
+    expect(await waitFor(writer.closed, "the writer to be refused", 20_000)).toBe(CloseCode.TryAgainLater);
+    expect((await posted).status).toBe(200);
+    await waitFor(writer.gone, "the refused writer to be cut", 10_000);
+
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, new Uint8Array(await (await fetch(`${t.url}/parties/main/slicing?format=update`)).arrayBuffer()));
+    expect(doc.getMap("m").size).toBe(100_000);
+    expect({ w1: doc.getText("w1").length, w2: doc.getText("w2").length }).toEqual({ w1: 0, w2: 0 });
+  }, 60_000);
+});
+
+describe("what the frame budget charges", () => {
+  it("headers alone do not take the budget: two clients that announce 4 MiB and send nothing do not lock out a 64 KiB update", async () => {
+    const budget = 8 * MiB;
+    const t = await startServer({ main: DocumentParty }, { storage: "memory", limits: { maxFrameBytesInFlight: budget } });
+    const port = Number(new URL(t.url).port);
+    // 14 bytes each (a client may then trickle a byte now and then: the heartbeat counts any byte as an answer).
+    for (let i = 0; i < 2; i++) await (await rawClient(port, `/parties/main/idle-${i}`)).write(frameHeader(4 * MiB + 16 * KiB));
+    await pollUntil("the announcements to be counted", async () => (budgetCount(t.server) === budget ? true : undefined));
+
+    // A legitimate client's paste (or a y-websocket client's first sync step 2 of a document past 16 KiB).
+    const ws = new WebSocket(t.wsUrl("/parties/main/doc?yparty_ack=1"));
+    await waitFor(new Promise((resolve) => ws.once("open", resolve)), "the writer to open");
+    const closed = new Promise<number>((resolve) => ws.once("close", resolve));
+    const acked = new Promise<number>((resolve) => ws.on("message", (data: Buffer) => data[0] === 100 && resolve(0)));
+    ws.send(textFrame("t", "x", 64 * KiB));
+    // The server holds 28 bytes of the two announced messages; the update is refused with 1013 all the same.
+    expect(await waitFor(Promise.race([acked, closed]), "the update to be acknowledged or refused", 10_000)).toBe(0);
+    ws.close();
+  });
+});
+
+describe("what the frame budget counts of frames a room holds", () => {
+  it("frames a Yjs room still holds for a connection replaced by another with the same id stay counted", async () => {
+    const budget = 8 * MiB;
+    const t = await startServer(
+      { main: DocumentParty },
+      { storage: "memory", limits: { maxFrameBytesInFlight: budget }, documentLimits: { structsPerTurn: 4 } },
+    );
+    const big = new Y.Doc();
+    big.transact(() => {
+      for (let i = 0; i < 200_000; i++) big.getMap("m").set(`k${i}`, i);
+    });
+    const posted = fetch(`${t.url}/parties/main/slicing`, {
+      method: "POST",
+      body: Y.encodeStateAsUpdate(big) as Uint8Array<ArrayBuffer>,
+      headers: { "Content-Type": "application/octet-stream" },
+    });
+    await t.logged("yjs.update_slicing", 20_000);
+
+    // One client id, six times: each connection sends a 3 MiB update (held until the slicing ends), then the next
+    // connection with the same id replaces it (4009). 18 MiB held in all, past the 8 MiB budget.
+    const codes: Array<Promise<number>> = [];
+    for (let i = 0; i < 6; i++) {
+      const ws = new WebSocket(t.wsUrl("/parties/main/slicing?_pk=same"));
+      ws.on("error", () => {});
+      const closed = new Promise<number>((resolve) => ws.once("close", resolve));
+      codes.push(closed);
+      await waitFor(Promise.race([new Promise((resolve) => ws.once("open", resolve)), closed]), `writer ${i} to open`);
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const before = budgetCount(t.server);
+      ws.send(textFrame(`w${i}`, "x", 3 * MiB));
+      await waitFor(
+        Promise.race([
+          closed,
+          pollUntil(`writer ${i}'s update to be read`, async () => (budgetCount(t.server) >= before + 3 * MiB - 32 * KiB ? true : undefined), 20_000),
+        ]),
+        `writer ${i}'s update to be read or refused`,
+        20_000,
+      );
+    }
+    expect(
+      t.logs.some((entry) => entry.event === "yjs.update_sliced"),
+      "the slicing to be still going",
+    ).toBe(false);
+    // The held frames are all in memory until the slicing ends; the budget counts only the last connection's.
+    const settled = await Promise.all(codes.slice(0, 5).map((code) => waitFor(code, "a replaced writer to close", 20_000)));
+    expect((await posted).status).toBe(200);
+    // They were held all along: the room applies every one of them once the slicing ends.
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, new Uint8Array(await (await fetch(`${t.url}/parties/main/slicing?format=update`)).arrayBuffer()));
+    expect(doc.getText("w0").length).toBe(3 * MiB);
+    expect(settled).toContain(CloseCode.TryAgainLater);
+  }, 60_000);
+});
