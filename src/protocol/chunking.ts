@@ -53,6 +53,11 @@ export class ChunkedFrameReader {
 
   constructor(private readonly maxBytes: number) {}
 
+  /** Bytes of the batch it is reassembling (0 between batches). */
+  get heldBytes(): number {
+    return this.#start ? this.#received : 0;
+  }
+
   /** Feeds a text marker; returns the reassembled frame when it ends a batch. */
   marker(text: string): Uint8Array | null {
     const marker = parseMarker(text);

@@ -13,7 +13,7 @@ import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
 import { DIRECT_FRAME_MAX_BYTES, writeDirectFrame } from "./direct-frame.js";
 import { releaseFirstWrite } from "./first-write.js";
-import { heldFrame, heldFramesGone, type RefuseSocket } from "./frame-budget.js";
+import { heldFrame, heldFramesGone, reassembling, type RefuseSocket } from "./frame-budget.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
@@ -200,10 +200,12 @@ export class RoomConnection implements BufferHolder {
   pauseReading(): void {
     if (this.#readPauses++ === 0) this.ws.pause();
   }
-  /** @internal Ends one `pauseReading`. */
+  /** @internal Ends one `pauseReading`; the last one hands the frames held meanwhile over, and reads again. */
   resumeReading(): void {
     if (this.#readPauses === 0) return;
-    if (--this.#readPauses === 0) this.#readAgain();
+    if (--this.#readPauses > 0) return;
+    heldFramesGone(this.ws);
+    this.ws.resume();
   }
 
   /** @internal Some holder stopped reading its socket (its frames wait). */
@@ -211,10 +213,9 @@ export class RoomConnection implements BufferHolder {
     return this.#readPauses > 0;
   }
 
-  /** The frames held meanwhile are handled or dropped: its socket reads again. */
-  #readAgain(): void {
-    heldFramesGone(this.ws);
-    this.ws.resume();
+  /** @internal Its room holds `bytes` of a message it reassembles from several frames (an unfinished y-partykit batch). */
+  holding(bytes: number): void {
+    reassembling(this.ws, bytes);
   }
 
   onceClosed(listener: () => void): void {
@@ -296,7 +297,7 @@ export class RoomConnection implements BufferHolder {
     // Whoever stopped reading it: it reads the client's answer to the close (what else comes is dropped).
     if (this.#readPauses > 0) {
       this.#readPauses = 0;
-      this.#readAgain();
+      this.ws.resume(); // what it held stays counted until its socket closes: its room may hold it until then
     }
     releaseFirstWrite(); // the close frame goes after the upgrade's answer
     this.ws.close(code, reason);

@@ -36,9 +36,13 @@ interface Counted {
   readonly refuse: RefuseSocket;
   /** Bytes of complete messages held while the connection is not read. */
   held: number;
+  /** Bytes of a message its room reassembles from several (an unfinished y-partykit batch). */
+  reassembled: number;
   /** What this socket adds to the budget's count now. */
   counted: number;
   refused: boolean;
+  /** Cuts a refused socket whose client does not close it (cleared once it closes: it holds the socket). */
+  cut?: NodeJS.Timeout;
 }
 
 const COUNTED = Symbol("yparty.frameBudget");
@@ -52,8 +56,22 @@ function onData(this: WatchedSocket): void {
 function onClose(this: WatchedSocket): void {
   const counted = this[COUNTED];
   if (!counted) return;
-  counted.held = 0;
+  clearTimeout(counted.cut);
   counted.budget.release(counted);
+}
+
+/**
+ * A refused socket's message must never be finished, whoever resumes the socket later (a raw socket's `onSocket`,
+ * a shutdown) and whatever is still buffered when it closes (`ws` reads that into its receiver): `ws` is no longer
+ * fed, and the rest is read and dropped (only `onData` listens, and counts no more), as `ws` does with a frame past
+ * its `maxPayload`. The socket ends after the close frame, so a client that answers it closes at once.
+ */
+function stopReceiving(ws: WsSocket): void {
+  const socket = tcpSocketOf(ws);
+  if (!socket) return;
+  for (const listener of socket.listeners("data")) if (listener !== onData) socket.removeListener("data", listener as () => void);
+  socket.resume();
+  socket.end();
 }
 
 const countedOf = (ws: WsSocket): Counted | undefined => (tcpSocketOf(ws) as WatchedSocket | null)?.[COUNTED];
@@ -66,11 +84,19 @@ export function heldFrame(ws: WsSocket, bytes: number): void {
   counted.budget.recount(counted);
 }
 
-/** The messages `ws` held are handled (or dropped): it is read again. */
+/** The messages `ws` held are handed to its room: it is read again. (Held by a connection the server closed, they stay counted until its socket closes.) */
 export function heldFramesGone(ws: WsSocket): void {
   const counted = countedOf(ws);
   if (!counted || counted.held === 0) return;
   counted.held = 0;
+  counted.budget.recount(counted);
+}
+
+/** `ws`'s room holds `bytes` of a message it reassembles from several (0: none now). */
+export function reassembling(ws: WsSocket, bytes: number): void {
+  const counted = countedOf(ws);
+  if (!counted || counted.reassembled === bytes) return;
+  counted.reassembled = bytes;
   counted.budget.recount(counted);
 }
 
@@ -88,7 +114,7 @@ export class FrameBudget {
   watch(ws: WsSocket, refuse: RefuseSocket = closeSocket): void {
     const socket = tcpSocketOf(ws) as WatchedSocket | null;
     if (!socket || socket[COUNTED]) return;
-    socket[COUNTED] = { budget: this, ws, refuse, held: 0, counted: 0, refused: false };
+    socket[COUNTED] = { budget: this, ws, refuse, held: 0, reassembled: 0, counted: 0, refused: false };
     // After `ws`'s own listener: what it holds is read once the messages this read completed are out.
     socket.on("data", onData);
     socket.on("close", onClose);
@@ -97,7 +123,7 @@ export class FrameBudget {
   /** @internal What `counted`'s socket holds or is owed changed. */
   recount(counted: Counted): void {
     if (counted.refused) return; // what it holds stays counted until it closes; it reads nothing more
-    const bytes = Math.max(0, bytesBeingReceived(counted.ws) + counted.held - FREE_BYTES_PER_SOCKET);
+    const bytes = Math.max(0, bytesBeingReceived(counted.ws) + counted.held + counted.reassembled - FREE_BYTES_PER_SOCKET);
     if (bytes > counted.counted && this.#count + bytes - counted.counted > this.maxBytes) return this.#refuse(counted, bytes);
     this.#count += bytes - counted.counted;
     counted.counted = bytes;
@@ -115,8 +141,7 @@ export class FrameBudget {
     const alone = bytes + FREE_BYTES_PER_SOCKET > this.maxBytes;
     if (alone) counted.refuse(ws, CloseCode.MessageTooBig, "Message too big for the server");
     else counted.refuse(ws, CloseCode.TryAgainLater, "Server busy receiving other large messages; try again later");
-    // Its message cannot be finished: reading on would only hold more of it.
-    ws.pause();
-    setTimeout(() => ws.terminate(), REFUSED_GRACE_MS).unref();
+    stopReceiving(ws);
+    counted.cut = setTimeout(() => ws.terminate(), REFUSED_GRACE_MS).unref();
   }
 }

@@ -28,19 +28,32 @@ export function ignoreError(): void {}
 interface ReceiverState {
   /** Bytes read and not parsed yet: a frame's payload waits here until all of it is in. */
   _bufferedBytes?: number;
+  /** The reads those bytes came in, one buffer each. */
+  _buffers?: unknown[];
   /** Payload bytes of the fragments of the message being assembled that are already complete. */
   _messageLength?: number;
+  /** Those fragments, one buffer each. */
+  _numFragments?: number;
   /** Payload bytes the headers of the message's frames announced so far (the one being read included). */
   _totalPayloadLength?: number;
 }
 
 /**
- * Bytes of the message `ws` is receiving from its client: what its frames' headers announced, or what it has read if
- * more (the start of the next frame); 0 for a socket that is not `ws`'s. Read from its receiver's fields: `ws` has no
- * public figure for it. test/runtime/frame-budget.test.ts fails if they move.
+ * What each buffer `ws` keeps of a message costs beyond its bytes (the Buffer object and its place in an array; ~110
+ * bytes measured): a message sent one byte per TCP write, or in one-byte fragments, holds that much per byte.
+ */
+const BYTES_PER_PIECE = 128;
+
+/**
+ * Bytes `ws` holds or is owed of the message it is receiving from its client: what its frames' headers announced, or
+ * what it has read if more (the start of the next frame), and each piece's overhead; 0 for a socket that is not
+ * `ws`'s. Read from its receiver's fields: `ws` has no public figure for it. test/runtime/frame-budget.test.ts fails
+ * if they move.
  */
 export function bytesBeingReceived(ws: Ws.WebSocket): number {
   const receiver = (ws as unknown as { _receiver?: ReceiverState })._receiver;
   if (receiver === undefined) return 0;
-  return Math.max(receiver._totalPayloadLength ?? 0, (receiver._bufferedBytes ?? 0) + (receiver._messageLength ?? 0));
+  const read = (receiver._bufferedBytes ?? 0) + (receiver._messageLength ?? 0);
+  const pieces = (receiver._buffers?.length ?? 0) + (receiver._numFragments ?? 0);
+  return Math.max(receiver._totalPayloadLength ?? 0, read) + pieces * BYTES_PER_PIECE;
 }

@@ -16,6 +16,10 @@ export interface SessionConnection {
   resumeReading?(): void;
   /** Whether `pauseReading` pushes back on the client (TCP does); absent or false: frames held are only counted. */
   readonly pushesBack?: boolean;
+  /** The server closed it (a room's connection says so): what it sent and is still held is dropped, not applied. */
+  readonly closedByServer?: boolean;
+  /** Bytes of a message the room reassembles from its frames (an unfinished y-partykit batch), for the server's budget. */
+  holding?(bytes: number): void;
 }
 
 export interface AttachOptions {
@@ -80,6 +84,10 @@ export class Peer {
   }
   get closed(): boolean {
     return (this.#flags & CLOSED) !== 0;
+  }
+  /** Closed, by the room or by the server: nothing it sent and the room still holds is applied. */
+  get gone(): boolean {
+    return (this.#flags & CLOSED) !== 0 || this.conn.closedByServer === true;
   }
   set closed(_value: true) {
     this.#flags |= CLOSED;
@@ -161,6 +169,10 @@ export class Peer {
   /** Its y-partykit chunked-frame reader, made when the first batch marker arrives (batches reassemble to at most `maxBatchBytes`). */
   chunks(maxBatchBytes: number): ChunkedFrameReader {
     return (this.#chunks ??= new ChunkedFrameReader(maxBatchBytes));
+  }
+  /** Tells the connection how much of an unfinished batch the room holds for it (after each frame of a batch). */
+  batchHeld(): void {
+    if (this.#chunks) this.conn.holding?.(this.#chunks.heldBytes);
   }
   /** Whether this connection has sent a batch marker (its binary frames then go through the reader). */
   get inBatch(): boolean {

@@ -360,7 +360,7 @@ export class DocumentSession {
       this.#whenVisible(peer, this.#answers.step2(EMPTY_STATE_VECTOR));
     }
     if (this.#awareness.hasStates) peer.send(this.#awareness.statesFrame());
-    for (const frame of peer.takeBacklog() ?? []) if (!peer.closed) this.#handle(peer, frame);
+    for (const frame of peer.takeBacklog() ?? []) if (!peer.gone) this.#handle(peer, frame);
   }
 
   /** Whether the document is empty or known to be small enough to go whole with a greeting (never measures it). */
@@ -377,7 +377,9 @@ export class DocumentSession {
     this.#peers.delete(conn);
     peer.closed = true;
     this.#awareness.forget(peer);
-    if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading" || this.#slicing)) this.#leftWhileLoading.push(peer);
+    // What a client sent before it left is applied once the room can; not when the server closed it (it was refused).
+    if (peer.conn.closedByServer === true) peer.takeBacklog();
+    else if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading" || this.#slicing)) this.#leftWhileLoading.push(peer);
   }
 
   // ---- frames ----------------------------------------------------------------------------------
@@ -417,9 +419,11 @@ export class DocumentSession {
     try {
       if (typeof frame !== "string") {
         const whole = peer.inBatch ? peer.chunks(this.#yjsLimits.maxBatchBytes).binary(frame) : frame;
+        if (whole !== frame) peer.batchHeld();
         if (whole) this.#handleFrame(peer, whole);
       } else if (isBatchMarker(frame)) {
         const whole = peer.chunks(this.#yjsLimits.maxBatchBytes).marker(frame);
+        peer.batchHeld();
         if (whole) this.#handleFrame(peer, whole);
       } else {
         this.#flush(); // a custom message's handler may read the document
@@ -615,7 +619,7 @@ export class DocumentSession {
     // In the order they arrived, across connections: one that sends large update after large update does not keep
     // the others' frames, which came before its next, waiting behind each of them.
     const held = [...this.#peers.values()].flatMap((peer) => peer.takeHeld()).sort((a, b) => a.arrival - b.arrival);
-    for (const { peer, frame } of held) if (!peer.closed) this.#handle(peer, frame); // held again should slicing restart
+    for (const { peer, frame } of held) if (!peer.gone) this.#handle(peer, frame); // held again should slicing restart
     for (const peer of this.#leftWhileLoading.splice(0)) this.#applyWhatItSent(peer);
   }
 
