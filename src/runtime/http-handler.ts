@@ -42,6 +42,9 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
     // Answered before the whole body came in (a 413, a refusal): the rest is drained, bounded, then the socket closed.
     const drained = await writeAnswer(req, res, response, { maxBytes: core.limits.maxDrainBytes, ms: core.limits.drainTimeoutMs, stop: core.stopping });
     if (drained?.cut) core.logger.debug("http.drain_cut", { code: "ERR_BODY_UNREAD", url: req.url, status: response.status, drained: drained.bytes });
+    // Its head went before the server began to close (a long answer): its socket would stay open, idle, until the
+    // keep-alive timeout, and the shutdown with it.
+    if (core.stopping.aborted && !req.socket.destroyed) req.socket.end();
   } catch (error) {
     // The client went away mid-body, or the body stream failed: nothing left to answer.
     core.logger.debug("http.write_failed", { code: "ERR_SOCKET", url: req.url, error });

@@ -1,7 +1,8 @@
+import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { CloseCode } from "../../src/runtime/index.js";
-import { cleanupAll, connect, deferred, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, connect, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
 
@@ -57,6 +58,54 @@ describe("room lifecycle", () => {
     expect(events).toEqual(["construct g", "start g", "close c1", "stop g"]);
     const second = await first.restart();
     expect(await (await fetch(`${second.url}/party/g`)).json()).toEqual({ stopped: true });
+  });
+
+  it("answers requests in flight at shutdown and closes their keep-alive sockets after, so they do not hold the shutdown", async () => {
+    const answer = deferred();
+    class Slow implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest(req: Party.Request) {
+        if (new URL(req.url).searchParams.has("stream")) {
+          // Its head goes before the shutdown begins, its end after.
+          const body = new ReadableStream<Uint8Array>({
+            async start(controller) {
+              controller.enqueue(new TextEncoder().encode("a"));
+              await answer.promise;
+              controller.enqueue(new TextEncoder().encode("b"));
+              controller.close();
+            },
+          });
+          return new Response(body);
+        }
+        await answer.promise;
+        return new Response("ok");
+      }
+    }
+    const server = await startServer({ main: Slow }, { storage: "memory", limits: { shutdownTimeoutMs: 30_000 } });
+    const agent = new http.Agent({ keepAlive: true });
+    const get = (path: string) =>
+      new Promise<{ connection: string | undefined; body: string; socketClosed: Promise<void> }>((resolve, reject) => {
+        const request = http.get(`${server.url}${path}`, { agent }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (body += chunk));
+          res.on("end", () => resolve({ connection: res.headers.connection, body, socketClosed }));
+        });
+        const socketClosed = new Promise<void>((closed) => request.once("socket", (socket) => socket.once("close", () => closed())));
+        request.once("error", reject);
+      });
+    const streamed = get("/parties/main/a?stream");
+    const plain = get("/parties/main/b");
+    await pollUntil("both requests to reach the room", async () => (server.server.rooms().length === 2 ? true : undefined));
+    const closed = server.stop();
+    answer.resolve();
+    const [stream, whole] = await Promise.all([streamed, plain]);
+    expect([stream.body, whole.body]).toEqual(["ab", "ok"]);
+    expect(whole.connection).toBe("close"); // answered while the server closes
+    // Before: both sockets stayed open, idle, until Node's keep-alive timeout (5 s), and the shutdown waited for them.
+    await waitFor(Promise.all([stream.socketClosed, whole.socketClosed]), "the server to close both sockets", 3_000);
+    await waitFor(closed, "the server to close", 3_000);
+    agent.destroy();
   });
 
   it("onClose gets the close's code, reason and wasClean (as partyserver passes them): the client's, then 1001 at shutdown", async () => {
