@@ -4,52 +4,24 @@
  * kept until the end marker comes. Clients that start large batches and never end them must not hold more than the
  * budget, as clients that stop partway through large frames do not.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { startMemoryChild, stopMemoryChildren } from "../helpers/memory-child.js";
 import { waitFor } from "../helpers/server.js";
 
 const MiB = 1024 * 1024;
 
-let child: ChildProcess | undefined;
-let dir: string | undefined;
 const clients: WebSocket[] = [];
 
 afterEach(async () => {
   for (const ws of clients.splice(0)) ws.terminate();
-  child?.kill();
-  child = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
+  await stopMemoryChildren();
 });
-
-interface Memory {
-  arrayBuffers: number;
-  rss: number;
-}
-
-async function startChild(limits: Record<string, number>): Promise<{ port: number; memory(): Promise<Memory> }> {
-  dir = await mkdtemp(join(tmpdir(), "yparty-batches-"));
-  child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const line = await waitFor(
-    new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)),
-    "the server to listen",
-    20_000,
-  );
-  const { port } = JSON.parse(line) as { port: number };
-  return { port, memory: async () => (await (await fetch(`http://127.0.0.1:${port}/__memory`)).json()) as Memory };
-}
 
 describe("the frame budget and y-partykit batches", () => {
   it("clients that start 16 MB batches and never end them hold at most the budget", async () => {
     const budget = 32 * MiB;
-    const { port, memory } = await startChild({ maxFrameBytesInFlight: budget });
+    const { port, memory } = await startMemoryChild({ maxFrameBytesInFlight: budget });
     const before = await memory();
 
     // 8 clients, each a batch of 16 chunks of 1 MB of which it sends 15: 120 MB kept, waiting for the end marker.

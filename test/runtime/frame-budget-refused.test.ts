@@ -5,104 +5,22 @@
  * The clients are raw TCP sockets that speak just enough WebSocket to send part of a frame, or several frames in one
  * write (as a browser under load does).
  */
-import { connect as tcpConnect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { type WebSocket as WsSocket } from "ws";
 import * as Y from "yjs";
-import { CloseCode, encodeUpdate } from "../../src/protocol/index.js";
+import { CloseCode } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/party-types.js";
 import { DocumentParty } from "../../src/yjs/index.js";
+import { closeRawClients, frame, frameHeader, rawClient, textFrame } from "../helpers/raw-websocket.js";
 import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-const sockets = new Set<Socket>();
-
 afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
+  closeRawClients();
   await cleanupAll();
 });
-
-interface RawClient {
-  socket: Socket;
-  /** The code of the server's close frame (1006 if the socket closed without one). */
-  closed: Promise<number>;
-  /** Resolves once the socket is closed (the server cut it). */
-  gone: Promise<void>;
-  write(bytes: Uint8Array): Promise<void>;
-}
-
-async function rawClient(port: number, path: string): Promise<RawClient> {
-  const socket = tcpConnect(port, "127.0.0.1");
-  sockets.add(socket);
-  socket.on("error", () => {});
-  socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-  );
-  let buffered = Buffer.alloc(0);
-  let upgraded = false;
-  let onUpgrade!: () => void;
-  const upgrade = new Promise<void>((resolve) => (onUpgrade = resolve));
-  const gone = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-  const closed = new Promise<number>((resolve) => {
-    socket.on("close", () => resolve(1006));
-    socket.on("data", (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (!upgraded) {
-        const end = buffered.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        expect(buffered.subarray(0, 12).toString()).toBe("HTTP/1.1 101");
-        buffered = buffered.subarray(end + 4);
-        upgraded = true;
-        onUpgrade();
-      }
-      for (;;) {
-        if (buffered.length < 2) return;
-        const opcode = buffered[0]! & 0x0f;
-        let length = buffered[1]! & 0x7f;
-        let at = 2;
-        if (length === 126) {
-          if (buffered.length < 4) return;
-          length = buffered.readUInt16BE(2);
-          at = 4;
-        } else if (length === 127) {
-          if (buffered.length < 10) return;
-          length = Number(buffered.readBigUInt64BE(2));
-          at = 10;
-        }
-        if (buffered.length < at + length) return;
-        if (opcode === 8) return resolve(length >= 2 ? buffered.readUInt16BE(at) : 1005);
-        buffered = buffered.subarray(at + length);
-      }
-    });
-  });
-  await waitFor(upgrade, `the upgrade of ${path}`);
-  return { socket, closed, gone, write: (bytes) => new Promise<void>((resolve) => socket.write(bytes, () => resolve())) };
-}
-
-/** The header of a masked binary frame (mask 0: the payload goes as it is) that says `length` bytes follow. */
-function frameHeader(length: number): Buffer {
-  const header = Buffer.alloc(14);
-  header[0] = 0x82;
-  header[1] = 0x80 | 127;
-  header.writeBigUInt64BE(BigInt(length), 2);
-  return header;
-}
-
-/** A whole masked binary frame (mask 0). */
-function frame(payload: Uint8Array): Buffer {
-  return Buffer.concat([frameHeader(payload.byteLength), payload]);
-}
-
-/** A y-protocols update frame that inserts `length` characters `char` into the text `name`. */
-function textFrame(name: string, char: string, length: number): Uint8Array {
-  const doc = new Y.Doc();
-  doc.getText(name).insert(0, char.repeat(length));
-  return encodeUpdate(Y.encodeStateAsUpdate(doc));
-}
 
 /** The frame budget's count (for waiting until a client's announcement is counted). */
 function budgetCount(server: unknown): number {

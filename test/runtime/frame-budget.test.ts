@@ -7,119 +7,22 @@
  * The attacking clients are raw TCP sockets that speak just enough WebSocket to send part of a frame: `ws` clients
  * cannot stop partway through one.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { connect as tcpConnect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as Y from "yjs";
-import { CloseCode, encodeUpdate } from "../../src/protocol/index.js";
+import { CloseCode } from "../../src/protocol/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
+import { startMemoryChild, stopMemoryChildren } from "../helpers/memory-child.js";
+import { closeCodes, closeRawClients, frameHeader, rawClient, textFrame } from "../helpers/raw-websocket.js";
 import { cleanupAll, connect, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 const MiB = 1024 * 1024;
 
-let child: ChildProcess | undefined;
-let dir: string | undefined;
-const sockets = new Set<Socket>();
-
 afterEach(async () => {
-  for (const socket of sockets) socket.destroy();
-  sockets.clear();
-  child?.kill();
-  child = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
+  closeRawClients();
+  await stopMemoryChildren();
   await cleanupAll();
 });
-
-/** A client of raw bytes: the upgrade, then frames (or parts of one) as it is told; it reads the server's close. */
-interface RawClient {
-  socket: Socket;
-  /** The code of the server's close frame (1006 if the socket closed without one). */
-  closed: Promise<number>;
-  /** Writes `bytes` and resolves once the kernel took them (never, if the server stopped reading). */
-  write(bytes: Uint8Array): Promise<void>;
-}
-
-async function rawClient(port: number, path: string): Promise<RawClient> {
-  const socket = tcpConnect(port, "127.0.0.1");
-  sockets.add(socket);
-  socket.on("error", () => {});
-  socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-  );
-  let buffered = Buffer.alloc(0);
-  let upgraded = false;
-  let onUpgrade!: () => void;
-  const upgrade = new Promise<void>((resolve) => (onUpgrade = resolve));
-  const closed = new Promise<number>((resolve) => {
-    socket.on("close", () => resolve(1006));
-    socket.on("data", (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      if (!upgraded) {
-        const end = buffered.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        expect(buffered.subarray(0, 12).toString()).toBe("HTTP/1.1 101");
-        buffered = buffered.subarray(end + 4);
-        upgraded = true;
-        onUpgrade();
-      }
-      // The server's frames, unmasked: skip all but a close, whose first two payload bytes are its code.
-      for (;;) {
-        if (buffered.length < 2) return;
-        const opcode = buffered[0]! & 0x0f;
-        let length = buffered[1]! & 0x7f;
-        let at = 2;
-        if (length === 126) {
-          if (buffered.length < 4) return;
-          length = buffered.readUInt16BE(2);
-          at = 4;
-        } else if (length === 127) {
-          if (buffered.length < 10) return;
-          length = Number(buffered.readBigUInt64BE(2));
-          at = 10;
-        }
-        if (buffered.length < at + length) return;
-        if (opcode === 8) return resolve(length >= 2 ? buffered.readUInt16BE(at) : 1005);
-        buffered = buffered.subarray(at + length);
-      }
-    });
-  });
-  await waitFor(upgrade, `the upgrade of ${path}`);
-  return {
-    socket,
-    closed,
-    write: (bytes) => new Promise<void>((resolve) => socket.write(bytes, () => resolve())),
-  };
-}
-
-/** The close codes of `clients` as they come (a socket the server cut without a close frame: 1006). */
-function closeCodes(clients: RawClient[]): number[] {
-  const codes: number[] = [];
-  for (const client of clients) void client.closed.then((code) => codes.push(code));
-  return codes;
-}
-
-/** The header of a masked binary frame (mask 0: the payload goes as it is) that says `length` bytes follow. */
-function frameHeader(length: number): Buffer {
-  const header = Buffer.alloc(14);
-  header[0] = 0x82;
-  header[1] = 0x80 | 127;
-  header.writeBigUInt64BE(BigInt(length), 2);
-  return header; // bytes 10–13: the mask, zeros
-}
-
-/** A y-protocols update frame that inserts `length` characters `char` into the text `name`. */
-function textFrame(name: string, char: string, length: number): Uint8Array {
-  const doc = new Y.Doc();
-  doc.getText(name).insert(0, char.repeat(length));
-  return encodeUpdate(Y.encodeStateAsUpdate(doc));
-}
 
 /** Waits until `client`'s durable acknowledgements (yparty's message 100) count `count`. */
 function acked(ws: WebSocket, count: number, what: string, ms = 30_000): Promise<void> {
@@ -138,29 +41,10 @@ function acked(ws: WebSocket, count: number, what: string, ms = 30_000): Promise
   );
 }
 
-interface Memory {
-  arrayBuffers: number;
-  rss: number;
-}
-
-async function startChild(limits: Record<string, number>): Promise<{ port: number; memory(): Promise<Memory> }> {
-  dir = await mkdtemp(join(tmpdir(), "yparty-frames-"));
-  child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const line = await waitFor(
-    new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)),
-    "the server to listen",
-    20_000,
-  );
-  const { port } = JSON.parse(line) as { port: number };
-  return { port, memory: async () => (await (await fetch(`http://127.0.0.1:${port}/__memory`)).json()) as Memory };
-}
-
 describe("the budget of messages being received", () => {
   it("clients that stop partway through large frames hold at most the budget; the ones past it are closed with 1013, and other rooms keep working", async () => {
     const budget = 32 * MiB;
-    const { port, memory } = await startChild({ maxFrameBytesInFlight: budget });
+    const { port, memory } = await startMemoryChild({ maxFrameBytesInFlight: budget });
     const before = await memory();
 
     // 24 clients each send 6 MiB of an 8 MiB frame and stop: 144 MiB held for good before the budget.

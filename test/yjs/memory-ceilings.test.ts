@@ -7,17 +7,13 @@
  * and V8 keeps that code (bytecode, feedback, optimized code: 1.4–3.2 MiB here, depending on what the machine let
  * V8 optimize). Heap snapshots showed nothing else kept, so the ceilings measure what rooms leave behind.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
+import { startMemoryChild, stopMemoryChildren } from "../helpers/memory-child.js";
 import { waitFor } from "../helpers/server.js";
 
 const MiB = 1024 * 1024;
@@ -25,48 +21,9 @@ const REQUESTS = 300;
 const WARM_UP = 150;
 const CONCURRENCY = 40;
 
-interface Memory {
-  rss: number;
-  /** The most RSS the server process ever had. */
-  maxRss: number;
-  /** Memory usage as the last update applied in slices was all in (before the frames held meanwhile were handled). */
-  whenSliced?: { rss: number; arrayBuffers: number };
-  heapUsed: number;
-  /** Bytes of ArrayBuffers (frames held are). */
-  arrayBuffers: number;
-  rooms: number;
-}
-
-let child: ChildProcess | undefined;
-let dir: string | undefined;
-
 afterEach(async () => {
-  child?.kill();
-  child = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
+  await stopMemoryChildren();
 });
-
-async function startChild(
-  limits: Record<string, number>,
-  documentLimits: Record<string, number> = {},
-): Promise<{ base: string; memory(when?: "idle" | "slicing&nogc"): Promise<Memory> }> {
-  dir = await mkdtemp(join(tmpdir(), "yparty-memory-"));
-  child = spawn(
-    process.execPath,
-    ["--expose-gc", "--import", "tsx", "test/yjs/support/memory-server.ts", dir, JSON.stringify(limits), JSON.stringify(documentLimits)],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const line = await waitFor(
-    new Promise<string>((resolve) => createInterface({ input: child!.stdout! }).once("line", resolve)),
-    "the server to listen",
-    20_000,
-  );
-  const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
-  return { base, memory: async (when) => (await (await fetch(`${base}/__memory${when ? `?${when}` : ""}`)).json()) as Memory };
-}
 
 /** Runs `request(i)` for i in from..from+count-1, `CONCURRENCY` at a time, each awaited before its slot takes the next. */
 async function inParallel(from: number, count: number, request: (i: number) => Promise<void>): Promise<void> {
@@ -80,7 +37,7 @@ async function inParallel(from: number, count: number, request: (i: number) => P
 
 describe("memory ceilings", () => {
   it("GET and HEAD of rooms that have no document leave no live room and no memory behind", async () => {
-    const { base, memory } = await startChild({});
+    const { base, memory } = await startMemoryChild({});
     const ask = async (i: number) => {
       const res = await fetch(`${base}/parties/main/unknown-${i}`, { method: i % 2 === 0 ? "GET" : "HEAD" });
       await res.arrayBuffer();
@@ -98,7 +55,7 @@ describe("memory ceilings", () => {
 
   it("rooms made by POSTs stay loaded only up to maxIdleRooms, and once idle they go, with their memory", async () => {
     const maxIdleRooms = 50;
-    const { base, memory } = await startChild({ maxIdleRooms, idleUnloadMs: 1_000 });
+    const { base, memory } = await startMemoryChild({ maxIdleRooms, idleUnloadMs: 1_000 });
     const doc = new Y.Doc();
     doc.getText("t").insert(0, "hello world ".repeat(20));
     const update = Y.encodeStateAsUpdate(doc) as Uint8Array<ArrayBuffer>;
@@ -122,7 +79,7 @@ describe("memory ceilings", () => {
 
   it("frames a client sends while its room applies a large update wait in TCP, not in the server's memory, and all of them are applied after", async () => {
     // Slices of 4 structs: the 100 000-entry update below takes 25 000 turns (2–3 s), time for the writer's frames.
-    const { base, memory } = await startChild({}, { structsPerTurn: 4 });
+    const { base, memory } = await startMemoryChild({}, { structsPerTurn: 4 });
     const room = `${base.replace("http", "ws")}/parties/main/held`;
     const writer = new WebSocket(`${room}?yparty_ack=1`);
     let acked = 0;
