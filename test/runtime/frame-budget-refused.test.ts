@@ -11,7 +11,8 @@ import * as Y from "yjs";
 import { CloseCode } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/party-types.js";
 import { DocumentParty } from "../../src/yjs/index.js";
-import { closeRawClients, frame, frameHeader, rawClient, textFrame } from "../helpers/raw-websocket.js";
+import { closeRawClients, frame, frameHeader, type RawClient, rawClient, textFrame } from "../helpers/raw-websocket.js";
+import { startSlicing } from "../helpers/slicing.js";
 import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 const KiB = 1024;
@@ -25,6 +26,17 @@ afterEach(async () => {
 /** The frame budget's count (for waiting until a client's announcement is counted). */
 function budgetCount(server: unknown): number {
   return (server as { frameBudget: { count: number } }).frameBudget.count;
+}
+
+/**
+ * Sends a 20 KiB message (4 KiB past each socket's free 16 KiB: past a 1 KiB budget on its own), sees it refused
+ * (1009), and sends the rest of it anyway, as a client whose rest was on the wire when the close came.
+ */
+async function sendRefusedMessage(client: RawClient): Promise<void> {
+  const payload = Buffer.alloc(20 * KiB, 7);
+  await client.write(Buffer.concat([frameHeader(payload.byteLength), payload.subarray(0, 100)]));
+  expect(await waitFor(client.closed, "the refusal")).toBe(CloseCode.MessageTooBig);
+  await client.write(payload.subarray(100));
 }
 
 describe("what the frame budget refuses is never applied", () => {
@@ -45,12 +57,7 @@ describe("what the frame budget refuses is never applied", () => {
       },
     );
     const client = await rawClient(Number(new URL(t.url).port), "/raw");
-    // 20 KiB announced: 4 KiB past each socket's free 16 KiB, past the 1 KiB budget on its own.
-    const payload = Buffer.alloc(20 * KiB, 7);
-    await client.write(Buffer.concat([frameHeader(payload.byteLength), payload.subarray(0, 100)]));
-    expect(await waitFor(client.closed, "the refusal")).toBe(CloseCode.MessageTooBig);
-    // The client had already sent the rest (it was on the wire when the close came).
-    await client.write(payload.subarray(100));
+    await sendRefusedMessage(client);
     await waitFor(serverClosed.promise, "the server to cut the refused socket", 10_000);
     expect(t.logs.some((entry) => entry.event === "socket.incoming_refused")).toBe(true);
     expect(received).toEqual([]);
@@ -71,10 +78,7 @@ describe("what the frame budget refuses is never applied", () => {
     }
     const t = await startServer({ main: Main }, { storage: "memory", limits: { maxFrameBytesInFlight: 1 * KiB } });
     const client = await rawClient(Number(new URL(t.url).port), "/chat");
-    const payload = Buffer.alloc(20 * KiB, 7);
-    await client.write(Buffer.concat([frameHeader(payload.byteLength), payload.subarray(0, 100)]));
-    expect(await waitFor(client.closed, "the refusal")).toBe(CloseCode.MessageTooBig);
-    await client.write(payload.subarray(100));
+    await sendRefusedMessage(client);
     ready.resolve(); // onSocket returns
     await waitFor(serverClosed.promise, "the server to cut the refused socket", 10_000);
     expect(received).toEqual([]);
@@ -91,10 +95,7 @@ describe("what the frame budget refuses is never applied", () => {
     }
     const t = await startServer({ main: Main }, { storage: "memory", limits: { maxFrameBytesInFlight: 1 * KiB } });
     const client = await rawClient(Number(new URL(t.url).port), "/chat");
-    const payload = Buffer.alloc(20 * KiB, 7);
-    await client.write(Buffer.concat([frameHeader(payload.byteLength), payload.subarray(0, 100)]));
-    expect(await waitFor(client.closed, "the refusal")).toBe(CloseCode.MessageTooBig);
-    await client.write(payload.subarray(100));
+    await sendRefusedMessage(client);
     await t.stop(); // closes onSocket's sockets (1001), resuming the paused ones
     expect(received).toEqual([]);
   });
@@ -112,16 +113,7 @@ describe("what the frame budget refuses is never applied", () => {
     await pollUntil("the filler's message to be counted", async () => (budgetCount(t.server) === budget - 4 * KiB ? true : undefined));
 
     const writer = await rawClient(port, "/parties/main/slicing");
-    const big = new Y.Doc();
-    big.transact(() => {
-      for (let i = 0; i < 100_000; i++) big.getMap("m").set(`k${i}`, i);
-    });
-    const posted = fetch(`${t.url}/parties/main/slicing`, {
-      method: "POST",
-      body: Y.encodeStateAsUpdate(big) as Uint8Array<ArrayBuffer>,
-      headers: { "Content-Type": "application/octet-stream" },
-    });
-    await t.logged("yjs.update_slicing", 20_000);
+    const { answered: posted } = await startSlicing(t, "slicing", 100_000);
     // Two 12 KiB updates in one write: the room holds both; together they pass the 4 KiB left.
     await writer.write(Buffer.concat([frame(textFrame("w1", "a", 12 * KiB)), frame(textFrame("w2", "b", 12 * KiB))]));
     expect(await waitFor(writer.closed, "the writer to be refused", 20_000)).toBe(CloseCode.TryAgainLater);
@@ -142,16 +134,7 @@ describe("what the frame budget counts of frames a room holds", () => {
       { main: DocumentParty },
       { storage: "memory", limits: { maxFrameBytesInFlight: budget }, documentLimits: { structsPerTurn: 4 } },
     );
-    const big = new Y.Doc();
-    big.transact(() => {
-      for (let i = 0; i < 200_000; i++) big.getMap("m").set(`k${i}`, i);
-    });
-    const posted = fetch(`${t.url}/parties/main/slicing`, {
-      method: "POST",
-      body: Y.encodeStateAsUpdate(big) as Uint8Array<ArrayBuffer>,
-      headers: { "Content-Type": "application/octet-stream" },
-    });
-    await t.logged("yjs.update_slicing", 20_000);
+    const { answered: posted } = await startSlicing(t, "slicing", 200_000);
 
     // One client id, six times: each connection sends a 3 MiB update (held until the slicing ends), then the next
     // connection with the same id replaces it (4009). 18 MiB held in all, past the 8 MiB budget.

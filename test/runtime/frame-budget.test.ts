@@ -14,6 +14,7 @@ import { CloseCode } from "../../src/protocol/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { startMemoryChild, stopMemoryChildren } from "../helpers/memory-child.js";
 import { closeCodes, closeRawClients, frameHeader, rawClient, textFrame } from "../helpers/raw-websocket.js";
+import { startSlicing } from "../helpers/slicing.js";
 import { cleanupAll, connect, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 const MiB = 1024 * 1024;
@@ -92,16 +93,7 @@ describe("the budget of messages being received", () => {
     const closes = writers.map((ws) => new Promise<number>((resolve) => ws.once("close", resolve)));
 
     // 100 000 map entries, 4 a turn: the room holds what its clients send for a few seconds.
-    const big = new Y.Doc();
-    big.transact(() => {
-      for (let i = 0; i < 100_000; i++) big.getMap("m").set(`k${i}`, i);
-    });
-    const posted = fetch(`${t.url}/parties/main/slicing`, {
-      method: "POST",
-      body: Y.encodeStateAsUpdate(big) as Uint8Array<ArrayBuffer>,
-      headers: { "Content-Type": "application/octet-stream" },
-    });
-    await t.logged("yjs.update_slicing", 20_000);
+    const { answered: posted } = await startSlicing(t, "slicing", 100_000);
     // 3 MiB each: two fit in the budget, held until the slicing ends.
     writers.forEach((ws, i) => ws.send(textFrame(`w${i}`, "x", 3 * MiB)));
     const outcomes = await Promise.all(
