@@ -1,0 +1,70 @@
+/**
+ * Round 2 of the adversarial tests of the frame budget (`limits.maxFrameBytesInFlight`): what a room handles after its
+ * client's socket closed must not be counted again. The budget releases a socket's bytes when it closes
+ * (frame-budget.ts `onClose`), but a Yjs room takes up what a client that left during a slicing or a load sent after
+ * that (`takeBacklog` → `resumeReading` → `heldFramesGone` → `recount`), and the recount adds the socket's unfinished
+ * batch back: nothing releases it again. Each such client leaks up to `maxBatchBytes` of the budget for good; enough of
+ * them and every message over 16 KiB is refused server-wide.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { DocumentParty } from "../../src/yjs/index.js";
+import { closeRawClients, frame, rawClient } from "../helpers/raw-websocket.js";
+import { startSlicing } from "../helpers/slicing.js";
+import { cleanupAll, pollUntil, startServer, waitFor } from "../helpers/server.js";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+afterEach(async () => {
+  closeRawClients();
+  await cleanupAll();
+});
+
+function budgetCount(server: unknown): number {
+  return (server as { frameBudget: { count: number } }).frameBudget.count;
+}
+
+/** A masked (mask 0) text frame. */
+function textFrameOf(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const header =
+    payload.byteLength < 126
+      ? Buffer.from([0x81, 0x80 | payload.byteLength])
+      : Buffer.from([0x81, 0x80 | 126, payload.byteLength >> 8, payload.byteLength & 0xff]);
+  return Buffer.concat([header, Buffer.alloc(4), payload]);
+}
+
+/** A masked (mask 0) close frame with `code`. */
+function closeFrame(code: number): Buffer {
+  const payload = Buffer.alloc(2);
+  payload.writeUInt16BE(code);
+  return Buffer.concat([Buffer.from([0x88, 0x80 | 2]), Buffer.alloc(4), payload]);
+}
+
+describe("the frame budget after a socket closed", () => {
+  it("a batch its room holds for a client that closed while the room sliced is not counted again once the socket is gone", async () => {
+    const t = await startServer(
+      { main: DocumentParty },
+      { storage: "memory", limits: { maxFrameBytesInFlight: 8 * MiB }, documentLimits: { structsPerTurn: 4 } },
+    );
+    const client = await rawClient(Number(new URL(t.url).port), "/parties/main/slicing");
+    // An unfinished y-partykit batch of 40 KB: 24 KiB past the socket's free 16 KiB, counted while the room holds it.
+    const chunk = Buffer.alloc(20_000, 1);
+    await client.write(
+      Buffer.concat([textFrameOf(`y-pk-batch#${JSON.stringify({ type: "start", id: "b1", size: 60_000, count: 3 })}`), frame(chunk), frame(chunk)]),
+    );
+    await pollUntil("the batch to be counted", async () => (budgetCount(t.server) > 0 ? true : undefined));
+    const { answered } = await startSlicing(t, "slicing", 50_000);
+    // While the room slices: a frame (held: the connection is not read any more), then the client closes, in one write
+    // (ws reads the close though the connection is paused).
+    await client.write(Buffer.concat([frame(Buffer.from([0, 2, 0])), closeFrame(1000)]));
+    client.socket.end();
+    await waitFor(client.gone, "the socket to close", 10_000);
+    // Released with its socket.
+    await pollUntil("the closed socket's bytes to be released", async () => (budgetCount(t.server) === 0 ? true : undefined));
+    expect((await waitFor(answered, "the sliced POST", 60_000)).status).toBe(200);
+    // The room takes up what the client left after its socket closed: nothing of it may be counted again.
+    await t.server.unloadIfIdle("main", "slicing");
+    expect(budgetCount(t.server)).toBe(0);
+  }, 90_000);
+});
