@@ -8,7 +8,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { DocumentParty } from "../../src/yjs/index.js";
-import { closeRawClients, frame, rawClient } from "../helpers/raw-websocket.js";
+import * as Y from "yjs";
+import { closeRawClients, frame, rawClient, textFrame } from "../helpers/raw-websocket.js";
 import { startSlicing } from "../helpers/slicing.js";
 import { cleanupAll, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
@@ -66,5 +67,32 @@ describe("the frame budget after a socket closed", () => {
     // The room takes up what the client left after its socket closed: nothing of it may be counted again.
     await t.server.unloadIfIdle("main", "slicing");
     expect(budgetCount(t.server)).toBe(0);
+  }, 90_000);
+});
+
+/**
+ * A Yjs room drops what it held for a connection the server closed (`closedByServer`), on the premise that its client
+ * sends it again with its next sync. A shutdown's 1001 marks every connection so, also one whose client had already
+ * closed cleanly (its close frame unread: the room stopped reading it while it held its edit): that client has no
+ * next sync, and its edit, sent before it left, is lost. Before df9d82b it went to `#leftWhileLoading` and was stored.
+ */
+describe("what a client sent before it left, held by its room, when the server closes", () => {
+  it("an edit a client sent and then closed cleanly, held while its room sliced, is stored when the server shuts down meanwhile", async () => {
+    const t = await startServer({ main: DocumentParty }, { documentLimits: { structsPerTurn: 4 } });
+    const { answered } = await startSlicing(t, "notes", 50_000);
+    const client = await rawClient(Number(new URL(t.url).port), "/parties/main/notes");
+    // 20 000 characters typed (a paste): past the socket's free 16 KiB, so the budget shows when the room holds it.
+    await client.write(frame(textFrame("t", "x", 20_000)));
+    await pollUntil("the room to hold the edit", async () => (budgetCount(t.server) > 0 ? true : undefined));
+    // The tab closes: its close frame is on the wire (the server does not read the connection while it holds its edit).
+    await client.write(closeFrame(1000));
+    // A deploy: the server stops before the room is done slicing.
+    await t.stop();
+    await answered.catch(() => {});
+    const restarted = await startServer({ main: DocumentParty }, { dir: t.dir });
+    const stored = new Y.Doc();
+    Y.applyUpdate(stored, new Uint8Array(await (await fetch(`${restarted.url}/parties/main/notes?format=update`)).arrayBuffer()));
+    expect(stored.getMap("m").size).toBe(50_000); // the sliced POST
+    expect(stored.getText("t").length).toBe(20_000); // what the client sent before it closed
   }, 90_000);
 });
