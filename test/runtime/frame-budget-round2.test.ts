@@ -4,12 +4,13 @@
  * (frame-budget.ts `onClose`), but a Yjs room takes up what a client that left during a slicing or a load sent after
  * that (`takeBacklog` → `resumeReading` → `heldFramesGone` → `recount`), and the recount adds the socket's unfinished
  * batch back: nothing releases it again. Each such client leaks up to `maxBatchBytes` of the budget for good; enough of
- * them and every message over 16 KiB is refused server-wide.
+ * them and every message over 16 KiB is refused server-wide. The same goes for a client whose connection dies partway
+ * through a large frame while its room slices: the whole announced length comes back (no batch needed).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { DocumentParty } from "../../src/yjs/index.js";
 import * as Y from "yjs";
-import { closeRawClients, frame, rawClient, textFrame } from "../helpers/raw-websocket.js";
+import { closeRawClients, frame, frameHeader, rawClient, textFrame } from "../helpers/raw-websocket.js";
 import { startSlicing } from "../helpers/slicing.js";
 import { cleanupAll, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
@@ -65,6 +66,26 @@ describe("the frame budget after a socket closed", () => {
     await pollUntil("the closed socket's bytes to be released", async () => (budgetCount(t.server) === 0 ? true : undefined));
     expect((await waitFor(answered, "the sliced POST", 60_000)).status).toBe(200);
     // The room takes up what the client left after its socket closed: nothing of it may be counted again.
+    await t.server.unloadIfIdle("main", "slicing");
+    expect(budgetCount(t.server)).toBe(0);
+  }, 90_000);
+
+  it("a client whose connection dies partway through a large frame while its room slices leaves nothing counted", async () => {
+    const t = await startServer(
+      { main: DocumentParty },
+      { storage: "memory", limits: { maxFrameBytesInFlight: 64 * MiB }, documentLimits: { structsPerTurn: 4 } },
+    );
+    const client = await rawClient(Number(new URL(t.url).port), "/parties/main/slicing");
+    const { answered } = await startSlicing(t, "slicing", 50_000);
+    // An edit (held while the room slices: the connection is not read any more), and the start of a 4 MiB update.
+    await client.write(Buffer.concat([frame(textFrame("t", "x", 10)), frameHeader(4 * MiB), Buffer.alloc(100)]));
+    await pollUntil("the 4 MiB update to be counted", async () => (budgetCount(t.server) > MiB ? true : undefined));
+    client.socket.resetAndDestroy(); // the network goes (a laptop lid, a lost Wi-Fi)
+    await pollUntil("the dead socket's bytes to be released", async () => (budgetCount(t.server) === 0 ? true : undefined));
+    expect((await waitFor(answered, "the sliced POST", 60_000)).status).toBe(200);
+    // The room takes up the edit it held once the slicing ends: the dead socket's unfinished 4 MiB must stay released
+    // (it came back for good: 4 178 048 bytes; 62 such clients fill the default 256 MiB, and then every message over
+    // 16 KiB is refused, server-wide, until a restart).
     await t.server.unloadIfIdle("main", "slicing");
     expect(budgetCount(t.server)).toBe(0);
   }, 90_000);
