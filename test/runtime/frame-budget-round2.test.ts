@@ -8,11 +8,12 @@
  * through a large frame while its room slices: the whole announced length comes back (no batch needed).
  */
 import { afterEach, describe, expect, it } from "vitest";
+import type * as Party from "../../src/runtime/party-types.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import * as Y from "yjs";
 import { closeRawClients, frame, frameHeader, rawClient, textFrame } from "../helpers/raw-websocket.js";
 import { startSlicing } from "../helpers/slicing.js";
-import { cleanupAll, pollUntil, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -89,6 +90,31 @@ describe("the frame budget after a socket closed", () => {
     await t.server.unloadIfIdle("main", "slicing");
     expect(budgetCount(t.server)).toBe(0);
   }, 90_000);
+
+  it("a client whose connection dies partway through a large frame during an async onConnect leaves nothing counted", async () => {
+    const authorized = deferred();
+    let closes = 0;
+    class Main implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onConnect(): Promise<void> {
+        await authorized.promise; // e.g. a token checked against a database
+      }
+      onMessage(): void {}
+      onClose(): void {
+        closes++;
+      }
+    }
+    const t = await startServer({ main: Main }, { storage: "memory", limits: { maxFrameBytesInFlight: 64 * MiB } });
+    const client = await rawClient(Number(new URL(t.url).port), "/parties/main/room");
+    // A message (held until onConnect settles: the connection is not read meanwhile), and the start of a 4 MiB one.
+    await client.write(Buffer.concat([frame(Buffer.alloc(10, 1)), frameHeader(4 * MiB), Buffer.alloc(100)]));
+    await pollUntil("the 4 MiB message to be counted", async () => (budgetCount(t.server) > MiB ? true : undefined));
+    client.socket.resetAndDestroy();
+    await pollUntil("the dead socket's bytes to be released", async () => (budgetCount(t.server) === 0 ? true : undefined));
+    authorized.resolve(); // its held message is delivered, then onClose
+    await pollUntil("onClose", async () => (closes === 1 ? true : undefined));
+    expect(budgetCount(t.server)).toBe(0); // 4 178 048: counted again, for good
+  });
 });
 
 /**
