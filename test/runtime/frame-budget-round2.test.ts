@@ -5,7 +5,9 @@
  * that (`takeBacklog` → `resumeReading` → `heldFramesGone` → `recount`), and the recount adds the socket's unfinished
  * batch back: nothing releases it again. Each such client leaks up to `maxBatchBytes` of the budget for good; enough of
  * them and every message over 16 KiB is refused server-wide. The same goes for a client whose connection dies partway
- * through a large frame while its room slices: the whole announced length comes back (no batch needed).
+ * through a large frame while its room slices, or while an async `onConnect` holds its messages (any party: the
+ * runtime inbox resumes it the same way): the whole announced length comes back (no batch needed). Before df9d82b the
+ * socket's close zeroed `held`, so `heldFramesGone` after it counted nothing.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/party-types.js";
