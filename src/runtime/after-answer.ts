@@ -40,9 +40,8 @@ export interface DrainBounds {
 export async function writeAnswer(req: IncomingMessage, res: ServerResponse, response: Response, bounds: DrainBounds): Promise<Drained | null> {
   if (req.complete) {
     // All of the body came in: what nobody read is in memory; read out after the answer (which may stream it: an
-    // echo), so that the socket serves its next request — unless the server is closing: then the socket closes after
-    // it (a keep-alive socket left idle would keep the shutdown waiting for its timeout).
-    await writeWebResponse(res, response, { close: bounds.stop.aborted });
+    // echo), so that the socket serves its next request.
+    await writeWebResponse(res, response);
     releaseRequestBody(req);
     req.resume();
     return null;

@@ -5,6 +5,7 @@
  */
 import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
+import { CloseCode } from "../protocol/index.js";
 import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
 import type { Connection } from "./party-types.js";
 import { LargestFrame } from "./largest-frame.js";
@@ -13,7 +14,7 @@ import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
 import { DIRECT_FRAME_MAX_BYTES, writeDirectFrame } from "./direct-frame.js";
 import { releaseFirstWrite } from "./first-write.js";
-import { heldFrame, heldFramesGone, reassembling, type RefuseSocket } from "./frame-budget.js";
+import { heldFrame, heldFramesDropped, heldFramesGone, reassembling, type RefuseSocket } from "./frame-budget.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
@@ -198,7 +199,8 @@ export class RoomConnection implements BufferHolder {
    * pushes back on the client) instead of in memory. Counted, so that one holder's resume does not undo another's pause.
    */
   pauseReading(): void {
-    if (this.#readPauses++ === 0) this.ws.pause();
+    // Closed by the server, it reads the client's answer to the close (what else comes is dropped): counted only.
+    if (this.#readPauses++ === 0 && !this.closedByServer) this.ws.pause();
   }
   /** @internal Ends one `pauseReading`; the last one hands the frames held meanwhile over, and reads again. */
   resumeReading(): void {
@@ -227,7 +229,7 @@ export class RoomConnection implements BufferHolder {
   }
 
   terminate(): void {
-    this.closedByServer = true;
+    this.#closedForGood();
     this.ws.terminate();
   }
 
@@ -288,19 +290,30 @@ export class RoomConnection implements BufferHolder {
     this.owner.afterSend(this);
   }
 
-  /** The server (a hook, the room, a fault) closed it: frames still queued from it are not delivered. */
+  /** The server (a hook, the room, a fault, a shutdown) closed it: frames still queued from it are not delivered. */
   closedByServer = false;
+  /**
+   * The server closed it for good — over what it did, or for another connection (`Replaced`), not because the server or
+   * its room goes away: what a holder still holds of it (a Yjs room during a load or a slicing) is dropped, not applied.
+   */
+  discardsInput = false;
 
   close(code?: number, reason?: string): void {
     this.closedByServer = true;
+    // The server or the room going away: what it sent is still applied.
+    if (code !== CloseCode.GoingAway && code !== CloseCode.ServiceRestart) this.#closedForGood();
     if (this.ws.readyState >= READY_STATE.CLOSING) return;
-    // Whoever stopped reading it: it reads the client's answer to the close (what else comes is dropped).
-    if (this.#readPauses > 0) {
-      this.#readPauses = 0;
-      this.ws.resume(); // what it held stays counted until its socket closes: its room may hold it until then
-    }
+    // Whoever stopped reading it: it reads the client's answer to the close. The pauses stay counted: each holder
+    // still hands over (or drops) what it holds, and the frame budget counts that until then.
+    if (this.#readPauses > 0) this.ws.resume();
     releaseFirstWrite(); // the close frame goes after the upgrade's answer
     this.ws.close(code, reason);
+  }
+
+  #closedForGood(): void {
+    this.closedByServer = true;
+    this.discardsInput = true;
+    heldFramesDropped(this.ws);
   }
 
   addEventListener(type: string, listener: ((event: ConnectionEvent) => unknown) | null, options?: boolean | AddEventListenerOptions): void {

@@ -41,6 +41,10 @@ interface Counted {
   /** What this socket adds to the budget's count now. */
   counted: number;
   refused: boolean;
+  /** The server closed it for good: what its room held of it is dropped, not handed over, once its socket closes. */
+  dropsHeld: boolean;
+  /** Its socket closed: what `ws` had read of a message cut short is not counted; what its room holds still is. */
+  closed: boolean;
   /** Cuts a refused socket whose client does not close it (cleared once it closes: it holds the socket). */
   cut?: NodeJS.Timeout;
 }
@@ -57,7 +61,9 @@ function onClose(this: WatchedSocket): void {
   const counted = this[COUNTED];
   if (!counted) return;
   clearTimeout(counted.cut);
-  counted.budget.release(counted);
+  counted.closed = true;
+  if (counted.dropsHeld) counted.held = counted.reassembled = 0;
+  counted.budget.recount(counted);
 }
 
 /**
@@ -84,7 +90,16 @@ export function heldFrame(ws: WsSocket, bytes: number): void {
   counted.budget.recount(counted);
 }
 
-/** The messages `ws` held are handed to its room: it is read again. (Held by a connection the server closed, they stay counted until its socket closes.) */
+/**
+ * The server closed `ws` for good (not because it or its room is going away): what its room still holds of it is
+ * dropped, and stays counted until its socket closes (a client that does not answer the close keeps it open 30 s).
+ */
+export function heldFramesDropped(ws: WsSocket): void {
+  const counted = countedOf(ws);
+  if (counted) counted.dropsHeld = true;
+}
+
+/** The messages `ws` held are handed to its room (or dropped): it is read again. */
 export function heldFramesGone(ws: WsSocket): void {
   const counted = countedOf(ws);
   if (!counted || counted.held === 0) return;
@@ -114,25 +129,25 @@ export class FrameBudget {
   watch(ws: WsSocket, refuse: RefuseSocket = closeSocket): void {
     const socket = tcpSocketOf(ws) as WatchedSocket | null;
     if (!socket || socket[COUNTED]) return;
-    socket[COUNTED] = { budget: this, ws, refuse, held: 0, reassembled: 0, counted: 0, refused: false };
+    socket[COUNTED] = { budget: this, ws, refuse, held: 0, reassembled: 0, counted: 0, refused: false, dropsHeld: false, closed: false };
     // After `ws`'s own listener: what it holds is read once the messages this read completed are out.
     socket.on("data", onData);
     socket.on("close", onClose);
   }
 
-  /** @internal What `counted`'s socket holds or is owed changed. */
+  /**
+   * @internal What `counted`'s socket holds or is owed changed. Once its socket closed, only what its room holds counts
+   * (`ws` keeps what it had read of a message cut short, never to be finished), until the room hands it over.
+   */
   recount(counted: Counted): void {
-    if (counted.refused) return; // what it holds stays counted until it closes; it reads nothing more
-    const bytes = Math.max(0, bytesBeingReceived(counted.ws) + counted.held + counted.reassembled - FREE_BYTES_PER_SOCKET);
-    if (bytes > counted.counted && this.#count + bytes - counted.counted > this.maxBytes) return this.#refuse(counted, bytes);
+    const receiving = counted.closed ? 0 : bytesBeingReceived(counted.ws);
+    const bytes = Math.max(0, receiving + counted.held + counted.reassembled - FREE_BYTES_PER_SOCKET);
+    const over = bytes > counted.counted && this.#count + bytes - counted.counted > this.maxBytes;
+    // A refused socket reads nothing more: what it holds stays counted until it closes.
+    if (over && !counted.closed && !counted.refused) return this.#refuse(counted, bytes);
+    if (counted.refused && !counted.closed) return;
     this.#count += bytes - counted.counted;
     counted.counted = bytes;
-  }
-
-  /** @internal Its socket closed: nothing of it is held any more. */
-  release(counted: Counted): void {
-    this.#count -= counted.counted;
-    counted.counted = 0;
   }
 
   #refuse(counted: Counted, bytes: number): void {

@@ -87,8 +87,8 @@ export function lazyConnectionContext(req: IncomingMessage, url: URL, trustedPro
   return new LazyConnectionContext(req, url, trustedProxies);
 }
 
-export async function writeWebResponse(res: ServerResponse, response: Response, options: { close?: boolean } = {}): Promise<void> {
-  setResponseHead(res, response, options);
+export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  setResponseHead(res, response);
   if (!response.body) {
     res.end();
     return;

@@ -3,6 +3,7 @@
  * listing, then `routes`, the `main` party's `onFetch`, else a 404 — every error as JSON with a code.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { writeAnswer } from "./after-answer.js";
 import { clientAddress } from "./client-address.js";
@@ -22,7 +23,23 @@ const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 /** What a path outside the listing may take: the methods handed to user code (it decides per path). */
 const SERVED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
+/** Requests of a socket being answered, pipelined ones included. */
+const IN_FLIGHT = Symbol("yparty.requestsInFlight");
+type AnsweringSocket = Socket & { [IN_FLIGHT]?: number };
+
 export async function handleHttp(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const socket = req.socket as AnsweringSocket;
+  socket[IN_FLIGHT] = (socket[IN_FLIGHT] ?? 0) + 1;
+  try {
+    await answerRequest(core, req, res);
+  } finally {
+    // A closing server ends a keep-alive socket once its last answer is written (pipelined requests get theirs):
+    // left open and idle, it kept the shutdown waiting for Node's keep-alive timeout.
+    if (--socket[IN_FLIGHT]! === 0 && core.stopping.aborted && !socket.destroyed) socket.end();
+  }
+}
+
+async function answerRequest(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // What its body's reading held counts until the request is over, answered or cut (request-body.ts, BodyBudget).
   res.once("close", () => core.bodies.budget.release(req));
   let response: Response;
@@ -42,9 +59,6 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
     // Answered before the whole body came in (a 413, a refusal): the rest is drained, bounded, then the socket closed.
     const drained = await writeAnswer(req, res, response, { maxBytes: core.limits.maxDrainBytes, ms: core.limits.drainTimeoutMs, stop: core.stopping });
     if (drained?.cut) core.logger.debug("http.drain_cut", { code: "ERR_BODY_UNREAD", url: req.url, status: response.status, drained: drained.bytes });
-    // Its head went before the server began to close (a long answer): its socket would stay open, idle, until the
-    // keep-alive timeout, and the shutdown with it.
-    if (core.stopping.aborted && !req.socket.destroyed) req.socket.end();
   } catch (error) {
     // The client went away mid-body, or the body stream failed: nothing left to answer.
     core.logger.debug("http.write_failed", { code: "ERR_SOCKET", url: req.url, error });

@@ -16,8 +16,11 @@ export interface SessionConnection {
   resumeReading?(): void;
   /** Whether `pauseReading` pushes back on the client (TCP does); absent or false: frames held are only counted. */
   readonly pushesBack?: boolean;
-  /** The server closed it (a room's connection says so): what it sent and is still held is dropped, not applied. */
-  readonly closedByServer?: boolean;
+  /**
+   * The server closed it for good (a room's connection says so: a refusal, a replacement, a fault; not a shutdown):
+   * what it sent and is still held is dropped, not applied.
+   */
+  readonly discardsInput?: boolean;
   /** Bytes of a message the room reassembles from its frames (an unfinished y-partykit batch), for the server's budget. */
   holding?(bytes: number): void;
 }
@@ -85,9 +88,9 @@ export class Peer {
   get closed(): boolean {
     return (this.#flags & CLOSED) !== 0;
   }
-  /** Closed, by the room or by the server: nothing it sent and the room still holds is applied. */
+  /** Closed by the room, or for good by the server: nothing it sent and the room still holds is applied. */
   get gone(): boolean {
-    return (this.#flags & CLOSED) !== 0 || this.conn.closedByServer === true;
+    return (this.#flags & CLOSED) !== 0 || this.conn.discardsInput === true;
   }
   set closed(_value: true) {
     this.#flags |= CLOSED;
@@ -173,6 +176,12 @@ export class Peer {
   /** Tells the connection how much of an unfinished batch the room holds for it (after each frame of a batch). */
   batchHeld(): void {
     if (this.#chunks) this.conn.holding?.(this.#chunks.heldBytes);
+  }
+  /** It left: an unfinished batch of it is never applied (only whole messages it sent are), so it is let go. */
+  dropBatch(): void {
+    if (this.#chunks === undefined) return;
+    this.#chunks = undefined;
+    this.conn.holding?.(0);
   }
   /** Whether this connection has sent a batch marker (its binary frames then go through the reader). */
   get inBatch(): boolean {

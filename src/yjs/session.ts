@@ -377,8 +377,9 @@ export class DocumentSession {
     this.#peers.delete(conn);
     peer.closed = true;
     this.#awareness.forget(peer);
-    // What a client sent before it left is applied once the room can; not when the server closed it (it was refused).
-    if (peer.conn.closedByServer === true) peer.takeBacklog();
+    peer.dropBatch();
+    // What a client sent before it left is applied once the room can; not when the server closed it for good.
+    if (peer.conn.discardsInput === true) peer.takeBacklog();
     else if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading" || this.#slicing)) this.#leftWhileLoading.push(peer);
   }
 
