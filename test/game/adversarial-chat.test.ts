@@ -1,0 +1,30 @@
+/**
+ * Adversarial chat checks (helper 50). A joiner gets the channel's history in the answer to `chat.join` and every
+ * later message as `chat.message` (docs/game.md, Messages): a message is one or the other, never both — the
+ * payload has no id a client could drop a copy by.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAll } from "../helpers/server.js";
+import { defineMatch } from "../../src/game/index.js";
+import { players, startGame } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+const plain = defineMatch({ tickRate: 20, init: () => ({}) });
+
+describe("chat.join while a message is being stored", () => {
+  it("the joiner gets the message once: in the history or live, not in both", async () => {
+    const server = await startGame({ matches: { plain }, server: { storage: "leveldb" } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    await ada.request("chat.join", { channel_id: "lobby" });
+    ada.send("chat.send", { channel_id: "lobby", content: "hello" }, "sent");
+    const joined = await bob.request("chat.join", { channel_id: "lobby" }); // right behind ada's send
+    expect(joined.type).toBe("chat.join");
+    await ada.until("the answer to ada's chat.send", (message) => message.cid === "sent");
+    await ada.expect("chat.message");
+    await bob.request("session.heartbeat"); // anything the room sent bob came before this answer
+    const inHistory = (joined.payload.history as Array<{ content: string }>).filter((message) => message.content === "hello").length;
+    const live = bob.received.filter((message) => message.type === "chat.message" && message.payload.content === "hello").length;
+    expect({ inHistory, live, total: inHistory + live }).toMatchObject({ total: 1 });
+  });
+});
