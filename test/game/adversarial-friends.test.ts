@@ -1,0 +1,32 @@
+/**
+ * Adversarial friendship checks (helper 50). "Friendships are mutual: POST /api/friends {player_id: alan} sends
+ * alan a friend_request notification; alan adding back makes both friends" (docs/game.md). Two players who add
+ * each other at the same moment have both added back: they are friends.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAll, type TestServer } from "../helpers/server.js";
+import { defineMatch } from "../../src/game/index.js";
+import { startGame } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+const plain = defineMatch({ tickRate: 20, init: () => ({}) });
+
+async function api(server: TestServer, player: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${server.url}/api${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { authorization: `Bearer dev:${player}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+describe("two players adding each other at once", () => {
+  it("are friends afterwards, on both sides (LevelDB storage)", async () => {
+    const server = await startGame({ matches: { plain }, server: { storage: "leveldb" } });
+    await Promise.all([api(server, "ada", "/friends", { player_id: "bob" }), api(server, "bob", "/friends", { player_id: "ada" })]);
+    expect(await api(server, "ada", "/friends")).toEqual({ friends: [{ player_id: "bob", state: "friend", status: "offline" }] });
+    expect(await api(server, "bob", "/friends")).toEqual({ friends: [{ player_id: "ada", state: "friend", status: "offline" }] });
+  });
+});
