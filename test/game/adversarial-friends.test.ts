@@ -12,12 +12,16 @@ afterEach(cleanupAll);
 
 const plain = defineMatch({ tickRate: 20, init: () => ({}) });
 
-async function api(server: TestServer, player: string, path: string, body?: unknown): Promise<any> {
-  const response = await fetch(`${server.url}/api${path}`, {
+function call(server: TestServer, player: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${server.url}/api${path}`, {
     method: body === undefined ? "GET" : "POST",
     headers: { authorization: `Bearer dev:${player}`, "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+}
+
+async function api(server: TestServer, player: string, path: string, body?: unknown): Promise<any> {
+  const response = await call(server, player, path, body);
   expect(response.status).toBe(200);
   return response.json();
 }
@@ -28,5 +32,15 @@ describe("two players adding each other at once", () => {
     await Promise.all([api(server, "ada", "/friends", { player_id: "bob" }), api(server, "bob", "/friends", { player_id: "ada" })]);
     expect(await api(server, "ada", "/friends")).toEqual({ friends: [{ player_id: "bob", state: "friend", status: "offline" }] });
     expect(await api(server, "bob", "/friends")).toEqual({ friends: [{ player_id: "ada", state: "friend", status: "offline" }] });
+  });
+});
+
+describe("maxFriends under concurrent adds", () => {
+  it("five adds at once with maxFriends 2: two invites kept, three answered 409 (LevelDB storage)", async () => {
+    const server = await startGame({ matches: { plain }, limits: { maxFriends: 2 }, server: { storage: "leveldb" } });
+    const others = ["bob", "cy", "dan", "eve", "fay"];
+    const statuses = await Promise.all(others.map(async (other) => (await call(server, "ada", "/friends", { player_id: other })).status));
+    const { friends } = (await api(server, "ada", "/friends")) as { friends: unknown[] };
+    expect({ kept: friends.length, refused: statuses.filter((status) => status === 409).length }).toEqual({ kept: 2, refused: 3 });
   });
 });
