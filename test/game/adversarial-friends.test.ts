@@ -44,3 +44,14 @@ describe("maxFriends under concurrent adds", () => {
     expect({ kept: friends.length, refused: statuses.filter((status) => status === 409).length }).toEqual({ kept: 2, refused: 3 });
   });
 });
+
+describe("accepting an invite at maxFriends", () => {
+  it("adding back a player whose invite is pending takes no new place: friends, not 409", async () => {
+    const server = await startGame({ matches: { plain }, limits: { maxFriends: 1 } });
+    expect(await api(server, "bob", "/friends", { player_id: "ada" })).toEqual({ player_id: "ada", state: "invite_sent" });
+    // ada holds one entry (bob's invite): adding bob back makes it a friendship, it does not add a second entry.
+    const response = await call(server, "ada", "/friends", { player_id: "bob" });
+    expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: { player_id: "bob", state: "friend" } });
+    expect(await api(server, "bob", "/friends")).toEqual({ friends: [{ player_id: "ada", state: "friend", status: "offline" }] });
+  });
+});
