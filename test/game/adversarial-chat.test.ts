@@ -42,3 +42,18 @@ describe("chat.join then chat.leave at once", () => {
     expect(["chat.join", "error"]).toContain(answer.type);
   });
 });
+
+describe("chat.send then chat.leave at once", () => {
+  it("the send is answered: the message went out to the channel, so the sender hears of it (not a timeout to retry)", async () => {
+    const server = await startGame({ matches: { plain } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    await ada.request("chat.join", { channel_id: "lobby" });
+    await bob.request("chat.join", { channel_id: "lobby" });
+    ada.send("chat.send", { channel_id: "lobby", content: "bye" }, "send");
+    ada.send("chat.leave", { channel_id: "lobby" }, "leave");
+    expect((await bob.expect("chat.message")).payload).toMatchObject({ sender_id: "ada", content: "bye" }); // it was sent
+    expect(await ada.until("the answer to chat.leave", (message) => message.cid === "leave")).toMatchObject({ type: "chat.leave" });
+    const answer = await ada.until("an answer to the chat.send", (message) => message.cid === "send", 2_000);
+    expect(answer).toMatchObject({ type: "chat.send", payload: { channel_id: "lobby" } });
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * Adversarial match checks (helper 50): "Every request is answered" (docs/game.md, Wire format). A `vote.cast` sent
+ * right before `match.leave` is counted by the match (the others see it in the live tally), so its sender is
+ * answered too, with `vote.cast` or an `error` carrying its cid — not left to time out.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAll } from "../helpers/server.js";
+import example from "../../examples/game/game.js";
+import { players, startGame } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+const OPTIONS = [
+  { id: "jungle", label: "Jungle Path" },
+  { id: "volcano", label: "Volcano Path" },
+];
+
+describe("vote.cast then match.leave at once", () => {
+  it("the cast is answered", async () => {
+    const server = await startGame(example);
+    const [ada, bob] = await players(server, "ada", "bob");
+    await ada.request("match.join", { match_id: "cast.arena" });
+    await bob.request("match.join", { match_id: "cast.arena" });
+    await ada.expect("match.started");
+    bob.send("match.input", { action: "call_vote", options: OPTIONS, method: "plurality", window_ms: 10_000, visibility: "live" });
+    const { vote_id } = (await ada.expect("match.vote_start")).payload;
+
+    ada.send("vote.cast", { vote_id, option_id: "jungle" }, "cast");
+    ada.send("match.leave", {}, "leave");
+    expect((await bob.expect("match.vote_tally")).payload).toMatchObject({ vote_id, total_votes: 1 }); // the ballot counted
+    expect(await ada.until("the answer to match.leave", (message) => message.cid === "leave")).toMatchObject({ type: "match.leave" });
+    const answer = await ada.until("an answer to the vote.cast", (message) => message.cid === "cast", 2_000);
+    expect(["vote.cast", "error"]).toContain(answer.type);
+  });
+});
