@@ -62,4 +62,13 @@ describe("after a reload, a session whose socket stayed open", () => {
     expect(await bob.request("chat.send", { channel_id: "lobby", content: "after the reload" })).toMatchObject({ type: "chat.send" });
     expect((await ada.expect("chat.message", undefined, 2_000)).payload).toMatchObject({ sender_id: "bob", content: "after the reload" });
   });
+
+  it("keeps its matchmaker ticket waiting (tickets live while the socket is attached): a second player's ticket matches it", async () => {
+    const server = await gameServer();
+    const [ada, bob] = await players(server, "ada", "bob");
+    const ticket = await ada.request("matchmaker.add", { mode: "arena", properties: {} });
+    await reload(server);
+    await bob.request("matchmaker.add", { mode: "arena", properties: {} });
+    expect((await ada.expect("matchmaker.matched", undefined, 2_000)).payload).toMatchObject({ ticket_id: ticket.payload.ticket_id });
+  });
 });
