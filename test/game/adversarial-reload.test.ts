@@ -71,4 +71,17 @@ describe("after a reload, a session whose socket stayed open", () => {
     await bob.request("matchmaker.add", { mode: "arena", properties: {} });
     expect((await ada.expect("matchmaker.matched", undefined, 2_000)).payload).toMatchObject({ ticket_id: ticket.payload.ticket_id });
   });
+
+});
+
+describe("reload with two friends online", () => {
+  it("does not stall for shutdownTimeoutMs (each player room's onClose waits on a fetch to the other, which is unloading too)", async () => {
+    const server = await gameServer();
+    await players(server, "ada", "bob");
+    await api(server, "ada", "/friends", { player_id: "bob" });
+    await api(server, "bob", "/friends", { player_id: "ada" });
+    const started = Date.now();
+    await reload(server);
+    expect(Date.now() - started).toBeLessThan(2_000); // shutdownTimeoutMs is 5 000; a reload with nobody's friends online takes ~1 ms
+  });
 });
