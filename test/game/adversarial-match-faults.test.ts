@@ -1,0 +1,43 @@
+/**
+ * Adversarial match-logic faults (helper 50). docs/game.md: a vote's window "closes by the match room's alarm, so a
+ * result comes on time"; what match logic throws (other than MatchError) "is logged as a fault". One fault of
+ * `onVoteResult` must not stop the match's other votes from ever closing.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAll } from "../helpers/server.js";
+import { defineMatch, type VoteSpec } from "../../src/game/index.js";
+import { players, startGame } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+const OPTIONS = [
+  { id: "a", label: "A" },
+  { id: "b", label: "B" },
+];
+
+describe("an onVoteResult that throws once", () => {
+  it("is logged, and the votes open with it still close with their results (and so does a vote started later)", async () => {
+    let results = 0;
+    const voting = defineMatch<Record<string, never>>({
+      tickRate: 20,
+      init: () => ({}),
+      onInput(_state, { payload }, ctx) {
+        ctx.startVote({ options: OPTIONS, method: "plurality", window_ms: payload.window_ms } as VoteSpec);
+      },
+      onVoteResult() {
+        if (++results === 1) throw new Error("a bug in the game's onVoteResult");
+      },
+    });
+    const server = await startGame({ matches: { voting } });
+    const [ada] = await players(server, "ada");
+    await ada.request("match.join", { match_id: "faulty.voting" });
+    await ada.expect("match.started");
+    ada.send("match.input", { window_ms: 100 });
+    ada.send("match.input", { window_ms: 300 });
+    expect((await ada.expect("match.vote_result")).payload.vote_id).toBe("v1"); // its onVoteResult threw
+    expect(server.logs.some((entry) => entry.event === "room.hook_failed")).toBe(true);
+    expect((await ada.expect("match.vote_result", undefined, 3_000)).payload.vote_id).toBe("v2");
+    ada.send("match.input", { window_ms: 100 });
+    expect((await ada.expect("match.vote_result", undefined, 3_000)).payload.vote_id).toBe("v3");
+  });
+});
