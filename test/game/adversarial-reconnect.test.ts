@@ -5,7 +5,8 @@
  * cast in it: its `match.join` must tell it of the vote, or it never learns the vote's id and options.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanupAll } from "../helpers/server.js";
+import { cleanupAll, pollUntil } from "../helpers/server.js";
+import { defineMatch } from "../../src/game/index.js";
 import example from "../../examples/game/game.js";
 import { gameClient, players, startGame } from "./helpers.js";
 
@@ -36,5 +37,18 @@ describe("a vote that started while a player was away", () => {
     // ada is eligible (a player of the match when the vote started): the vote is hers to cast in.
     const told = await back.expect("match.vote_start", (payload) => payload.vote_id === started.payload.vote_id, 2_000);
     expect(told.payload).toMatchObject({ vote_id: started.payload.vote_id, options: OPTIONS, method: "plurality" });
+  });
+});
+
+describe("reconnectWindowMs across a restart", () => {
+  it("a player who does not come back after a restart leaves the match once the window (300 ms here) is over, as without one", async () => {
+    const left: string[] = [];
+    const kept = defineMatch({ tickRate: 20, init: () => ({}), onLeave: (_state, player) => void left.push(player) });
+    const server = await startGame({ matches: { kept }, limits: { reconnectWindowMs: 300 }, server: { storage: "leveldb" } });
+    const [ada] = await players(server, "ada");
+    await ada.request("match.join", { match_id: "window.kept" });
+    await ada.expect("match.state");
+    await server.restart(); // every session is dropped; ada never comes back
+    await pollUntil("ada to leave the match (onLeave)", async () => (left.includes("ada") ? true : undefined), 3_000);
   });
 });
