@@ -21,7 +21,10 @@ describe("maxPerSession counts modes with a ticket", () => {
     expect(added.type).toBe("matchmaker.add");
     expect((await ada.request("matchmaker.remove", { ticket_id: added.payload.ticket_id })).type).toBe("matchmaker.remove");
     // ada has no ticket in any mode now.
-    expect(await ada.request("matchmaker.add", { mode: "b", properties: {} })).toMatchObject({ type: "matchmaker.add", payload: { ticket_id: expect.any(String) } });
+    expect(await ada.request("matchmaker.add", { mode: "b", properties: {} })).toMatchObject({
+      type: "matchmaker.add",
+      payload: { ticket_id: expect.any(String) },
+    });
   });
 
   it("a matched ticket frees its mode's place: the player may queue in another mode", async () => {
@@ -30,6 +33,9 @@ describe("maxPerSession counts modes with a ticket", () => {
     await ada.request("matchmaker.add", { mode: "a", properties: {} });
     await bob.request("matchmaker.add", { mode: "a", properties: {} });
     await ada.expect("matchmaker.matched");
-    expect(await ada.request("matchmaker.add", { mode: "b", properties: {} })).toMatchObject({ type: "matchmaker.add", payload: { ticket_id: expect.any(String) } });
+    expect(await ada.request("matchmaker.add", { mode: "b", properties: {} })).toMatchObject({
+      type: "matchmaker.add",
+      payload: { ticket_id: expect.any(String) },
+    });
   });
 });

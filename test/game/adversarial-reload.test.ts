@@ -71,7 +71,6 @@ describe("after a reload, a session whose socket stayed open", () => {
     await bob.request("matchmaker.add", { mode: "arena", properties: {} });
     expect((await ada.expect("matchmaker.matched", undefined, 2_000)).payload).toMatchObject({ ticket_id: ticket.payload.ticket_id });
   });
-
 });
 
 describe("reload with two friends online", () => {
