@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll } from "../helpers/server.js";
-import { defineMatch } from "../../src/game/index.js";
+import { defineMatch, within } from "../../src/game/index.js";
 import { players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -37,5 +37,23 @@ describe("maxPerSession counts modes with a ticket", () => {
       type: "matchmaker.add",
       payload: { ticket_id: expect.any(String) },
     });
+  });
+});
+
+describe("groups that fit pairwise", () => {
+  it("size 3, skill window 100: of 0, -100, 50, 100 (in that order), 0, 50 and 100 fit pairwise and are matched", async () => {
+    const server = await startGame({
+      matches: { plain },
+      modes: { trio: { size: 3, match: "plain", rules: [within("skill", { window: 100 })], recheckMs: 20 } },
+    });
+    const [ada, bob, cy, dan] = await players(server, "ada", "bob", "cy", "dan");
+    await ada.request("matchmaker.add", { mode: "trio", properties: { skill: 0 } });
+    await bob.request("matchmaker.add", { mode: "trio", properties: { skill: -100 } }); // fits ada only
+    await cy.request("matchmaker.add", { mode: "trio", properties: { skill: 50 } });
+    await dan.request("matchmaker.add", { mode: "trio", properties: { skill: 100 } });
+    // ada (0), cy (50) and dan (100) are at most 100 apart pairwise: "size tickets whose properties fit every rule
+    // pairwise form a match" (docs/game.md, Matchmaker), and ada's is the oldest ticket.
+    const matched = await ada.expect("matchmaker.matched", undefined, 2_000);
+    expect([...matched.payload.players].sort()).toEqual(["ada", "cy", "dan"]);
   });
 });
