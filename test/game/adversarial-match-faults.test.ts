@@ -41,3 +41,24 @@ describe("an onVoteResult that throws once", () => {
     expect((await ada.expect("match.vote_result", undefined, 3_000)).payload.vote_id).toBe("v3");
   });
 });
+
+describe("ctx.notify refused by the player room", () => {
+  it("rejects with a MatchError that says why (the runtime's error message), not [object Object]", async () => {
+    const notifying = defineMatch<Record<string, never>>({
+      tickRate: 20,
+      init: () => ({}),
+      onInput(_state, { player }, ctx) {
+        // An empty subject: the player room answers 400 {"error": {"code", "message"}}.
+        ctx.notify(player, { type: "gift", subject: "" }).catch((error: Error) => ctx.send(player, "debug.notify_failed", { reason: error.message }));
+      },
+    });
+    const server = await startGame({ matches: { notifying } });
+    const [ada] = await players(server, "ada");
+    await ada.request("match.join", { match_id: "gift.notifying" });
+    await ada.expect("match.started");
+    ada.send("match.input", {});
+    const { reason } = (await ada.expect("debug.notify_failed")).payload;
+    expect(reason).not.toContain("[object Object]");
+    expect(reason).toMatch(/subject/);
+  });
+});
