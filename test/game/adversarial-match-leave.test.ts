@@ -60,3 +60,20 @@ describe("frames right behind a match.join that is refused", () => {
     expect(await bob.until("an answer to the refused match.input", (message) => message.cid === "input", 2_000)).toMatchObject({ type: "error" });
   });
 });
+
+describe("a match.input then a match.leave at once", () => {
+  it("the input is not applied after the player left (onLeave ran): no ghost of the player in the state", async () => {
+    const server = await startGame(example);
+    const [ada, bob] = await players(server, "ada", "bob");
+    await ada.request("match.join", { match_id: "ghost.arena" });
+    await bob.request("match.join", { match_id: "ghost.arena" });
+    await ada.expect("match.started");
+    ada.send("match.input", { action: "move", x: 9, y: 9 }); // queued for the next tick
+    ada.send("match.leave", {}, "leave"); // "gives the seat up at once": the example's onLeave deletes ada
+    expect(await ada.until("the answer to match.leave", (message) => message.cid === "leave")).toMatchObject({ type: "match.leave" });
+    // A few ticks later the state is bob's alone.
+    const first = (await bob.expect("match.state")).payload.tick as number;
+    const later = await bob.expect("match.state", (payload) => payload.tick >= first + 3);
+    expect(Object.keys(later.payload.players)).toEqual(["bob"]);
+  });
+});
