@@ -62,3 +62,30 @@ describe("ctx.notify refused by the player room", () => {
     expect(reason).toMatch(/subject/);
   });
 });
+
+describe("an onInput that throws a plain Error (a fault of the game, not of the client)", () => {
+  it("is logged as a fault and does not count toward maxProtocolErrors: the client is not closed 4400 (final for yparty/game-client)", async () => {
+    const buggy = defineMatch<Record<string, never>>({
+      tickRate: 20,
+      init: () => ({}),
+      onInput() {
+        throw new TypeError("Cannot read properties of undefined (a bug in the game)");
+      },
+    });
+    const server = await startGame({ matches: { buggy }, limits: { maxProtocolErrors: 3 } });
+    const [ada] = await players(server, "ada");
+    await ada.request("match.join", { match_id: "bug.buggy" });
+    await ada.expect("match.started");
+    for (let i = 0; i < 3; i++) {
+      ada.send("match.input", { n: i }, `input${i}`);
+      await ada.until(`the answer to input ${i}`, (message) => message.cid === `input${i}`);
+    }
+    expect(server.logs.some((entry) => entry.event === "room.hook_failed")).toBe(true);
+    // The client did nothing wrong: its socket stays usable.
+    const outcome = await Promise.race([
+      ada.client.closed.then(({ code }) => `closed ${code}`),
+      ada.request("session.heartbeat").then((message) => message.type),
+    ]);
+    expect(outcome).toBe("session.heartbeat");
+  });
+});
