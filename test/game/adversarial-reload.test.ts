@@ -1,0 +1,86 @@
+/**
+ * Adversarial reload checks (helper 50). `server.reload(parties)` (`yparty dev` on a code change) closes the rooms'
+ * connections with 1012; the game socket stays open, and a session takes its match seat again by itself (docs/game.md
+ * and test/game/example.test.ts). Its other rooms must come back too, or the open socket silently stops working as
+ * documented: "a player is online while one of its sockets is connected", unread notifications are "delivered
+ * live", "every request is answered", and chat membership "lives while the socket is attached".
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
+import { createGame } from "../../src/game/index.js";
+import example from "../../examples/game/game.js";
+import { players } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+async function gameServer(): Promise<TestServer> {
+  const game = createGame(example);
+  return startServer(game.parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
+}
+
+const reload = (server: TestServer) => server.server.reload(createGame(example).parties);
+
+async function api(server: TestServer, player: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${server.url}/api${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { authorization: `Bearer dev:${player}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return response.json();
+}
+
+describe("after a reload, a session whose socket stayed open", () => {
+  it("is still online to its friends, and its presence.update is answered", async () => {
+    const server = await gameServer();
+    const [ada] = await players(server, "ada", "bob");
+    await api(server, "ada", "/friends", { player_id: "bob" });
+    await api(server, "bob", "/friends", { player_id: "ada" });
+    await reload(server);
+    expect(ada.client.ws.readyState).toBe(ada.client.ws.OPEN);
+    expect(await api(server, "bob", "/friends")).toEqual({ friends: [{ player_id: "ada", state: "friend", status: "online" }] });
+    ada.send("presence.update", { status: "busy" }, "presence");
+    expect(await ada.until("an answer to presence.update", (message) => message.cid === "presence", 2_000)).toMatchObject({
+      type: "presence.update",
+      payload: { status: "busy" },
+    });
+  });
+
+  it("gets a new notification live", async () => {
+    const server = await gameServer();
+    const [ada] = await players(server, "ada");
+    await reload(server);
+    await api(server, "cy", "/friends", { player_id: "ada" });
+    expect((await ada.expect("notification.new", undefined, 2_000)).payload).toMatchObject({ type: "friend_request", content: { from_player_id: "cy" } });
+  });
+
+  it("is still in its chat channels (or is told it is not): a message of another member reaches it", async () => {
+    const server = await gameServer();
+    const [ada, bob] = await players(server, "ada", "bob");
+    await ada.request("chat.join", { channel_id: "lobby" });
+    await bob.request("chat.join", { channel_id: "lobby" });
+    await reload(server);
+    expect(await bob.request("chat.send", { channel_id: "lobby", content: "after the reload" })).toMatchObject({ type: "chat.send" });
+    expect((await ada.expect("chat.message", undefined, 2_000)).payload).toMatchObject({ sender_id: "bob", content: "after the reload" });
+  });
+
+  it("keeps its matchmaker ticket waiting (tickets live while the socket is attached): a second player's ticket matches it", async () => {
+    const server = await gameServer();
+    const [ada, bob] = await players(server, "ada", "bob");
+    const ticket = await ada.request("matchmaker.add", { mode: "arena", properties: {} });
+    await reload(server);
+    await bob.request("matchmaker.add", { mode: "arena", properties: {} });
+    expect((await ada.expect("matchmaker.matched", undefined, 2_000)).payload).toMatchObject({ ticket_id: ticket.payload.ticket_id });
+  });
+});
+
+describe("reload with two friends online", () => {
+  it("does not stall for shutdownTimeoutMs (each player room's onClose waits on a fetch to the other, which is unloading too)", async () => {
+    const server = await gameServer();
+    await players(server, "ada", "bob");
+    await api(server, "ada", "/friends", { player_id: "bob" });
+    await api(server, "bob", "/friends", { player_id: "ada" });
+    const started = Date.now();
+    await reload(server);
+    expect(Date.now() - started).toBeLessThan(2_000); // shutdownTimeoutMs is 5 000; a reload with nobody's friends online takes ~1 ms
+  });
+});
