@@ -11,6 +11,7 @@ import { banner } from "./banner.js";
 import { joinCluster } from "./cluster.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { onShutdownSignal, runAll } from "./shutdown.js";
+import { logUnhandledRejections } from "./unhandled.js";
 
 export interface RunOptions {
   command: "dev" | "start";
@@ -163,6 +164,7 @@ export async function runServer(options: RunOptions): Promise<number> {
   const json = command === "start" && !process.stdout.isTTY;
   const logger = createLogger({ json, level: options.logLevel, write: (line) => void process.stdout.write(`${line}\n`) });
   for (const note of project.notes) logger.info("config.note", { note });
+  logUnhandledRejections(logger); // for the life of the process, its shutdown included
   const cleanups: Array<() => Promise<void>> = [];
   const runCleanups = () => runAll(cleanups.splice(0), logger);
   // Signals are handled from the start: one that arrives while building or opening storage waits for that
