@@ -14,7 +14,7 @@ import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
 import { DIRECT_FRAME_MAX_BYTES, writeDirectFrame } from "./direct-frame.js";
 import { releaseFirstWrite } from "./first-write.js";
-import { heldFrame, heldFramesDropped, heldFramesGone, reassembling, type RefuseSocket } from "./frame-budget.js";
+import type { FrameBudget, RefuseSocket } from "./frame-budget.js";
 
 /** What a connection reports to the runtime. */
 export interface ConnectionOwner {
@@ -32,6 +32,8 @@ export interface ConnectionOwner {
   listenerFailed(connection: RoomConnection, error: unknown): void;
   /** Its client's messages would pass the server's budget (frame-budget.ts): close it with `code`, drop what it sent. */
   incomingRefused(connection: RoomConnection, code: number, reason: string): void;
+  /** The server's budget of messages read and not handled yet: what the room holds of its frames counts there. */
+  readonly frameBudget: FrameBudget;
 }
 
 const READY_STATE = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
@@ -50,7 +52,7 @@ function onSocketMessage(this: OwnedSocket, data: Buffer, isBinary: boolean): vo
   const connection = this[CONNECTION];
   connection.owner.frameReceived(connection, data, isBinary);
   // Not read any more: the frame waits for its room (or joined those waiting), counted until they are handled.
-  if (connection.readingPaused) heldFrame(this, data.byteLength);
+  if (connection.readingPaused) connection.owner.frameBudget.heldFrame(this, data.byteLength);
 }
 
 /**
@@ -206,7 +208,7 @@ export class RoomConnection implements BufferHolder {
   resumeReading(): void {
     if (this.#readPauses === 0) return;
     if (--this.#readPauses > 0) return;
-    heldFramesGone(this.ws);
+    this.owner.frameBudget.heldFramesGone(this.ws);
     this.ws.resume();
   }
 
@@ -217,7 +219,7 @@ export class RoomConnection implements BufferHolder {
 
   /** @internal Its room holds `bytes` of a message it reassembles from several frames (an unfinished y-partykit batch). */
   holding(bytes: number): void {
-    reassembling(this.ws, bytes);
+    this.owner.frameBudget.reassembling(this.ws, bytes);
   }
 
   onceClosed(listener: () => void): void {
@@ -313,7 +315,7 @@ export class RoomConnection implements BufferHolder {
   #closedForGood(): void {
     this.closedByServer = true;
     this.discardsInput = true;
-    heldFramesDropped(this.ws);
+    this.owner.frameBudget.heldFramesDropped(this.ws);
   }
 
   addEventListener(type: string, listener: ((event: ConnectionEvent) => unknown) | null, options?: boolean | AddEventListenerOptions): void {

@@ -12,8 +12,9 @@
  * if its client does not close first). The messages already counted go on. A socket's first `FREE_BYTES_PER_SOCKET`
  * are not counted: the frames of typing and presence are never refused.
  *
- * It keeps one record per socket, on the TCP socket, and one listener function for all of them: a read costs it a few
- * field reads and a subtraction.
+ * An idle socket costs it two fields on its TCP socket and a place in its 'data' listeners (one function for all of
+ * them): a socket gets a record of its own only once it holds more than its free bytes, and a read costs a few field
+ * reads until then.
  */
 import type { Socket } from "node:net";
 import type { WebSocket as WsSocket } from "ws";
@@ -30,10 +31,8 @@ export type RefuseSocket = (ws: WsSocket, code: number, reason: string) => void;
 
 const closeSocket: RefuseSocket = (ws, code, reason) => ws.close(code, reason);
 
+/** What a socket that held more than its free bytes has counted (made then, kept until it closes). */
 interface Counted {
-  readonly budget: FrameBudget;
-  readonly ws: WsSocket;
-  readonly refuse: RefuseSocket;
   /** Bytes of complete messages held while the connection is not read. */
   held: number;
   /** Bytes of a message its room reassembles from several (an unfinished y-partykit batch). */
@@ -49,76 +48,32 @@ interface Counted {
   cut?: NodeJS.Timeout;
 }
 
-const COUNTED = Symbol("yparty.frameBudget");
-type WatchedSocket = Socket & { [COUNTED]?: Counted };
+const WATCHED = Symbol("yparty.frameBudget.ws");
+const REFUSE = Symbol("yparty.frameBudget.refuse");
+const COUNTED = Symbol("yparty.frameBudget.counted");
+type WatchedSocket = Socket & { [WATCHED]?: WsSocket; [REFUSE]?: RefuseSocket; [COUNTED]?: Counted };
 
-function onData(this: WatchedSocket): void {
-  const counted = this[COUNTED];
-  if (counted) counted.budget.recount(counted);
-}
-
-function onClose(this: WatchedSocket): void {
-  const counted = this[COUNTED];
-  if (!counted) return;
-  clearTimeout(counted.cut);
-  counted.closed = true;
-  if (counted.dropsHeld) counted.held = counted.reassembled = 0;
-  counted.budget.recount(counted);
-}
-
-/**
- * A refused socket's message must never be finished, whoever resumes the socket later (a raw socket's `onSocket`,
- * a shutdown) and whatever is still buffered when it closes (`ws` reads that into its receiver): `ws` is no longer
- * fed, and the rest is read and dropped (only `onData` listens, and counts no more), as `ws` does with a frame past
- * its `maxPayload`. The socket ends after the close frame, so a client that answers it closes at once.
- */
-function stopReceiving(ws: WsSocket): void {
-  const socket = tcpSocketOf(ws);
-  if (!socket) return;
-  for (const listener of socket.listeners("data")) if (listener !== onData) socket.removeListener("data", listener as () => void);
-  socket.resume();
-  socket.end();
-}
-
-const countedOf = (ws: WsSocket): Counted | undefined => (tcpSocketOf(ws) as WatchedSocket | null)?.[COUNTED];
-
-/** `ws` holds a complete message of `bytes` that its room will handle later (the connection is not read meanwhile). */
-export function heldFrame(ws: WsSocket, bytes: number): void {
-  const counted = countedOf(ws);
-  if (!counted) return;
-  counted.held += bytes;
-  counted.budget.recount(counted);
-}
-
-/**
- * The server closed `ws` for good (not because it or its room is going away): what its room still holds of it is
- * dropped, and stays counted until its socket closes (a client that does not answer the close keeps it open 30 s).
- */
-export function heldFramesDropped(ws: WsSocket): void {
-  const counted = countedOf(ws);
-  if (counted) counted.dropsHeld = true;
-}
-
-/** The messages `ws` held are handed to its room (or dropped): it is read again. */
-export function heldFramesGone(ws: WsSocket): void {
-  const counted = countedOf(ws);
-  if (!counted || counted.held === 0) return;
-  counted.held = 0;
-  counted.budget.recount(counted);
-}
-
-/** `ws`'s room holds `bytes` of a message it reassembles from several (0: none now). */
-export function reassembling(ws: WsSocket, bytes: number): void {
-  const counted = countedOf(ws);
-  if (!counted || counted.reassembled === bytes) return;
-  counted.reassembled = bytes;
-  counted.budget.recount(counted);
-}
+const watchedOf = (ws: WsSocket): WatchedSocket | undefined => {
+  const socket = tcpSocketOf(ws) as WatchedSocket | null;
+  return socket?.[WATCHED] === undefined ? undefined : socket;
+};
 
 export class FrameBudget {
   #count = 0;
+  /** Every watched socket's 'data' listener (`this` is the socket), after `ws`'s own: what `ws` holds is read once the messages this read completed are out. */
+  readonly #onData: (this: WatchedSocket) => void;
+  /** Its 'close' listener, added with its record. */
+  readonly #onClose: (this: WatchedSocket) => void;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number) {
+    const budget = this;
+    this.#onData = function (this: WatchedSocket) {
+      budget.recount(this);
+    };
+    this.#onClose = function (this: WatchedSocket) {
+      budget.#closed(this);
+    };
+  }
 
   /** Bytes counted now, server-wide. */
   get count(): number {
@@ -128,35 +83,99 @@ export class FrameBudget {
   /** Counts what `ws`'s client sends from now on; `refuse` closes it when it would pass the budget. */
   watch(ws: WsSocket, refuse: RefuseSocket = closeSocket): void {
     const socket = tcpSocketOf(ws) as WatchedSocket | null;
-    if (!socket || socket[COUNTED]) return;
-    socket[COUNTED] = { budget: this, ws, refuse, held: 0, reassembled: 0, counted: 0, refused: false, dropsHeld: false, closed: false };
-    // After `ws`'s own listener: what it holds is read once the messages this read completed are out.
-    socket.on("data", onData);
-    socket.on("close", onClose);
+    if (!socket || socket[WATCHED] !== undefined) return;
+    socket[WATCHED] = ws;
+    if (refuse !== closeSocket) socket[REFUSE] = refuse;
+    socket.on("data", this.#onData);
+  }
+
+  /** `ws` holds a complete message of `bytes` that its room will handle later (the connection is not read meanwhile). */
+  heldFrame(ws: WsSocket, bytes: number): void {
+    const socket = watchedOf(ws);
+    if (!socket) return;
+    this.#record(socket).held += bytes;
+    this.recount(socket);
+  }
+
+  /** The messages `ws` held are handed to its room (or dropped): it is read again. */
+  heldFramesGone(ws: WsSocket): void {
+    const counted = watchedOf(ws)?.[COUNTED];
+    if (!counted || counted.held === 0) return;
+    counted.held = 0;
+    this.recount(watchedOf(ws)!);
   }
 
   /**
-   * @internal What `counted`'s socket holds or is owed changed. Once its socket closed, only what its room holds counts
-   * (`ws` keeps what it had read of a message cut short, never to be finished), until the room hands it over.
+   * The server closed `ws` for good (not because it or its room is going away): what its room still holds of it is
+   * dropped, and stays counted until its socket closes (a client that does not answer the close keeps it open 30 s).
    */
-  recount(counted: Counted): void {
-    const receiving = counted.closed ? 0 : bytesBeingReceived(counted.ws);
+  heldFramesDropped(ws: WsSocket): void {
+    const counted = watchedOf(ws)?.[COUNTED];
+    if (counted) counted.dropsHeld = true;
+  }
+
+  /** `ws`'s room holds `bytes` of a message it reassembles from several (0: none now). */
+  reassembling(ws: WsSocket, bytes: number): void {
+    const socket = watchedOf(ws);
+    if (!socket || (socket[COUNTED]?.reassembled ?? 0) === bytes) return;
+    this.#record(socket).reassembled = bytes;
+    this.recount(socket);
+  }
+
+  /**
+   * @internal What `socket` holds or is owed changed. Once it closed, only what its room holds counts (`ws` keeps what
+   * it had read of a message cut short, never to be finished), until the room hands it over.
+   */
+  recount(socket: WatchedSocket): void {
+    let counted = socket[COUNTED];
+    const receiving = counted?.closed ? 0 : bytesBeingReceived(socket[WATCHED]!);
+    // Most reads: a socket with nothing counted that still holds no more than its free bytes.
+    if (counted === undefined && receiving <= FREE_BYTES_PER_SOCKET) return;
+    counted ??= this.#record(socket);
     const bytes = Math.max(0, receiving + counted.held + counted.reassembled - FREE_BYTES_PER_SOCKET);
     const over = bytes > counted.counted && this.#count + bytes - counted.counted > this.maxBytes;
     // A refused socket reads nothing more: what it holds stays counted until it closes.
-    if (over && !counted.closed && !counted.refused) return this.#refuse(counted, bytes);
+    if (over && !counted.closed && !counted.refused) return this.#refuse(socket, counted, bytes);
     if (counted.refused && !counted.closed) return;
     this.#count += bytes - counted.counted;
     counted.counted = bytes;
   }
 
-  #refuse(counted: Counted, bytes: number): void {
+  #record(socket: WatchedSocket): Counted {
+    let counted = socket[COUNTED];
+    if (counted) return counted;
+    counted = socket[COUNTED] = { held: 0, reassembled: 0, counted: 0, refused: false, dropsHeld: false, closed: false };
+    socket.on("close", this.#onClose);
+    return counted;
+  }
+
+  #closed(socket: WatchedSocket): void {
+    const counted = socket[COUNTED]!;
+    clearTimeout(counted.cut);
+    counted.closed = true;
+    if (counted.dropsHeld) counted.held = counted.reassembled = 0;
+    this.recount(socket);
+  }
+
+  #refuse(socket: WatchedSocket, counted: Counted, bytes: number): void {
     counted.refused = true;
-    const { ws } = counted;
-    const alone = bytes + FREE_BYTES_PER_SOCKET > this.maxBytes;
-    if (alone) counted.refuse(ws, CloseCode.MessageTooBig, "Message too big for the server");
-    else counted.refuse(ws, CloseCode.TryAgainLater, "Server busy receiving other large messages; try again later");
-    stopReceiving(ws);
+    const ws = socket[WATCHED]!;
+    const refuse = socket[REFUSE] ?? closeSocket;
+    if (bytes + FREE_BYTES_PER_SOCKET > this.maxBytes) refuse(ws, CloseCode.MessageTooBig, "Message too big for the server");
+    else refuse(ws, CloseCode.TryAgainLater, "Server busy receiving other large messages; try again later");
+    this.#stopReceiving(socket);
     counted.cut = setTimeout(() => ws.terminate(), REFUSED_GRACE_MS).unref();
+  }
+
+  /**
+   * A refused socket's message must never be finished, whoever resumes the socket later (a raw socket's `onSocket`,
+   * a shutdown) and whatever is still buffered when it closes (`ws` reads that into its receiver): `ws` is no longer
+   * fed, and the rest is read and dropped (only the budget listens, and counts no more), as `ws` does with a frame
+   * past its `maxPayload`. The socket ends after the close frame, so a client that answers it closes at once.
+   */
+  #stopReceiving(socket: WatchedSocket): void {
+    for (const listener of socket.listeners("data")) if (listener !== this.#onData) socket.removeListener("data", listener as () => void);
+    socket.resume();
+    socket.end();
   }
 }

@@ -25,6 +25,7 @@ import { InputGate } from "./input-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
 import { answerBodyError } from "./request-body.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
+import type { FrameBudget } from "./frame-budget.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 import { WebSocket, ignoreError } from "./ws.js";
 import { releaseFirstWrite } from "./first-write.js";
@@ -46,6 +47,8 @@ export interface RoomDeps {
   logger: Logger;
   /** Unsent bytes, per connection and server-wide. */
   sendBudget: SendBudget;
+  /** Bytes of messages read and not handled yet, server-wide. */
+  frameBudget: FrameBudget;
   /** Called whenever the room may have become idle (the registry decides). */
   mayBeIdle(room: LiveRoom): void;
 }
@@ -361,6 +364,9 @@ export class LiveRoom implements ConnectionOwner {
     this.#log("warn", "connection.send_buffer_full", undefined, { code: "ERR_SEND_BUFFER_FULL", connection: connection.id, bufferedAmount, limit });
     // The close frame queues behind the unread data; `ws` destroys the socket if the client never reads it.
     connection.close(CloseCode.SendBufferFull, "Send buffer full");
+  }
+  get frameBudget(): FrameBudget {
+    return this.deps.frameBudget;
   }
   listenerFailed(connection: RoomConnection, error: unknown): void {
     this.#fault(connection, error, "message listener");

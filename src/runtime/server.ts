@@ -403,6 +403,7 @@ class Server implements YpartyServer, ServerCore {
       documentLimits: this.documentLimits,
       logger: this.logger,
       sendBudget: this.sendBudget,
+      frameBudget: this.frameBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),
     });
   }
