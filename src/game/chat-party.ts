@@ -1,12 +1,12 @@
 /**
  * One room per chat channel (party `game-chat`, room = channel id). Its members are the sessions connected to it
  * (one in-process connection each, id = player id); the last `chatHistory` messages are kept in `room.storage`,
- * written before the message goes out, and sent to a joiner in the answer to its `chat.join`. The session checks
- * lengths and rates before a message gets here.
+ * written before the message goes out, and sent to a joiner in the answer to its `chat.join` (a message reaches a
+ * member once: there or live). The session checks lengths and rates before a message gets here.
  */
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
-import { closedToClients, type GameShared } from "./parties.js";
+import { closedToClients, OneAtATime, type GameShared } from "./parties.js";
 
 export interface ChatMessage {
   channel_id: string;
@@ -23,7 +23,12 @@ export function chatParty(shared: GameShared): Worker {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
 
+    /** The messages kept, each one stored and already sent out. */
     #history: ChatMessage[] = [];
+    /** Messages sent out so far; a connection's count at its connect tells which ones reached it live. */
+    #sentOut = 0;
+    readonly #liveFrom = new WeakMap<Connection, number>();
+    readonly #sends = new OneAtATime();
 
     constructor(readonly room: Room) {}
 
@@ -31,17 +36,32 @@ export function chatParty(shared: GameShared): Worker {
       this.#history = (await this.room.storage.get<ChatMessage[]>(HISTORY_KEY)) ?? [];
     }
 
+    onConnect(conn: Connection): void {
+      this.#liveFrom.set(conn, this.#sentOut);
+    }
+
     async onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): Promise<void> {
       if (typeof message !== "string") return;
       const { cid, type, payload } = JSON.parse(message) as GameEnvelope; // checked by the session
-      if (type === GameMessage.ChatJoin) return conn.send(envelopeJson(GameMessage.ChatJoin, { channel_id: this.room.id, history: this.#history }, cid));
+      if (type === GameMessage.ChatJoin) {
+        // What reached this connection live between its connect and this join is not in its history again.
+        const live = this.#sentOut - (this.#liveFrom.get(conn) ?? this.#sentOut);
+        const history = this.#history.slice(0, Math.max(0, this.#history.length - live));
+        return conn.send(envelopeJson(GameMessage.ChatJoin, { channel_id: this.room.id, history }, cid));
+      }
       if (type !== GameMessage.ChatSend) return;
       const chat: ChatMessage = { channel_id: this.room.id, sender_id: conn.id, content: payload.content as string, sent_at: new Date().toISOString() };
-      this.#history.push(chat);
-      if (this.#history.length > shared.limits.chatHistory) this.#history.splice(0, this.#history.length - shared.limits.chatHistory);
-      await this.room.storage.put(HISTORY_KEY, this.#history);
-      this.room.broadcast(envelopeJson(GameMessage.ChatMessage, chat));
-      conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: chat.sent_at }, cid));
+      // One send at a time, so none drops another from the history it stores.
+      await this.#sends.run(async () => {
+        const history = [...this.#history, chat];
+        history.splice(0, history.length - shared.limits.chatHistory);
+        await this.room.storage.put(HISTORY_KEY, history);
+        // Into the history and out in one turn: a joiner gets it in its history or live, never both.
+        this.#history = history;
+        this.#sentOut++;
+        this.room.broadcast(envelopeJson(GameMessage.ChatMessage, chat));
+        conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: chat.sent_at }, cid));
+      });
     }
   };
 }

@@ -31,3 +31,18 @@ export interface GameShared {
   /** The server's logger (the mount sets it as sockets arrive). */
   logger: Logger;
 }
+
+/**
+ * Runs async steps one at a time, in the order they were asked for. A room's read-modify-write of its state and
+ * storage spans awaits (a write does not hold the room's input gate, only a read does), so two events could
+ * otherwise interleave and one undo the other. A step that fails does not stop the next.
+ */
+export class OneAtATime {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(step);
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+}

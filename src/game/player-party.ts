@@ -18,7 +18,7 @@ import { CONTROL_CHARACTERS, errorResponse, type Connection, type ErrorBody, typ
 import { newId } from "../rooms/ids.js";
 import { MAX_FRAME_DEPTH, nestsDeeperThan } from "../rooms/wire/depth.js";
 import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
-import { closedToClients, PLAYER_PARTY, type GameShared } from "./parties.js";
+import { closedToClients, OneAtATime, PLAYER_PARTY, type GameShared } from "./parties.js";
 
 export type FriendState = "friend" | "invite_sent" | "invite_received";
 
@@ -72,6 +72,8 @@ export function playerParty(shared: GameShared): Worker {
     /** Player → state; a Map (stored as one): player ids are any strings, `__proto__` and `valueOf` too. */
     #friends = new Map<string, FriendState>();
     #notifications: StoredNotification[] = [];
+    /** Changes of the friends and notifications (each a read-modify-write of storage across awaits), one at a time. */
+    readonly #changes = new OneAtATime();
     /** Set by `presence.update` while online; "online" otherwise. */
     #status = ONLINE;
 
@@ -146,46 +148,83 @@ export function playerParty(shared: GameShared): Worker {
           return { status: this.#online() > 0 ? this.#status : OFFLINE };
         case "GET notifications":
           return { notifications: this.#notifications };
-        case "POST notify":
-          return { id: await this.#notify(requiredString(body, "type"), requiredString(body, "subject"), isRecord(body.content) ? body.content : {}) };
+        case "POST notify": {
+          const [type, subject] = [requiredString(body, "type"), requiredString(body, "subject")];
+          return { id: await this.#changes.run(() => this.#notify(type, subject, isRecord(body.content) ? body.content : {})) };
+        }
       }
       const read = /^POST notifications\/([^/]+)\/read$/.exec(route);
-      if (read) return this.#markRead(decoded(read[1]!));
+      if (read) {
+        const id = decoded(read[1]!);
+        return this.#changes.run(() => this.#markRead(id));
+      }
       throw new HttpError(404, `no such endpoint: ${request.method} ${new URL(request.url).pathname}`);
     }
 
+    /**
+     * Adds `other`: the place is taken (an `invite_sent`, within `maxFriends`) before `other`'s room is asked, so an
+     * add of this player by `other` at the same moment finds the invite and makes both friends. A pending invite
+     * from `other` already holds its place: accepting it takes no new one.
+     */
     async #addFriend(other: string): Promise<{ player_id: string; state: FriendState }> {
       if (other === this.room.id) throw new HttpError(400, "a player cannot befriend itself");
-      if (this.#friends.get(other) === "friend") return { player_id: other, state: "friend" };
-      this.#roomFor();
-      const answer = await this.#playerRoom(other).fetch("/invite", { method: "POST", body: JSON.stringify({ from: this.room.id }) });
-      if (!answer.ok) throw new HttpError(answer.status, ((await answer.json()) as ErrorBody).error.message);
-      const { state } = (await answer.json()) as { state: FriendState };
-      const mine: FriendState = state === "friend" ? "friend" : "invite_sent";
-      this.#friends.set(other, mine);
-      await this.room.storage.put(FRIENDS_KEY, this.#friends);
-      return { player_id: other, state: mine };
+      const before = await this.#changes.run(async () => {
+        const current = this.#friends.get(other);
+        if (current === undefined) {
+          this.#roomFor();
+          await this.#setFriend(other, "invite_sent");
+        }
+        return current;
+      });
+      if (before === "friend") return { player_id: other, state: "friend" };
+      let theirs: FriendState;
+      try {
+        const answer = await this.#playerRoom(other).fetch("/invite", { method: "POST", body: JSON.stringify({ from: this.room.id }) });
+        if (!answer.ok) throw new HttpError(answer.status, ((await answer.json()) as ErrorBody).error.message);
+        theirs = ((await answer.json()) as { state: FriendState }).state;
+      } catch (error) {
+        // Refused (`other` is full): the place taken for the invite is given back.
+        if (before === undefined)
+          await this.#changes.run(async () => {
+            if (this.#friends.get(other) === "invite_sent") await this.#setFriend(other, undefined);
+          });
+        throw error;
+      }
+      return this.#changes.run(async () => {
+        // Friends already when `other`'s own add reached this room meanwhile.
+        const mine: FriendState = theirs === "friend" || this.#friends.get(other) === "friend" ? "friend" : "invite_sent";
+        await this.#setFriend(other, mine);
+        return { player_id: other, state: mine };
+      });
     }
 
     /** `from` added this player: an invite (and a `friend_request` notification), or a friendship if this one had invited `from`. */
-    async #invitedBy(from: string): Promise<FriendState> {
-      const current = this.#friends.get(from);
-      if (current === "friend") return "friend";
-      if (current === "invite_sent") {
-        this.#friends.set(from, "friend");
-        await this.room.storage.put(FRIENDS_KEY, this.#friends);
-        return "friend";
-      }
-      this.#roomFor();
-      this.#friends.set(from, "invite_received");
-      await this.room.storage.put(FRIENDS_KEY, this.#friends);
-      if (current === undefined) await this.#notify("friend_request", "New friend request", { from_player_id: from });
-      return "invite_received";
+    #invitedBy(from: string): Promise<FriendState> {
+      return this.#changes.run(async () => {
+        const current = this.#friends.get(from);
+        if (current === "friend" || current === "invite_received") return current;
+        if (current === "invite_sent") {
+          await this.#setFriend(from, "friend");
+          return "friend";
+        }
+        this.#roomFor();
+        await this.#setFriend(from, "invite_received");
+        await this.#notify("friend_request", "New friend request", { from_player_id: from });
+        return "invite_received";
+      });
     }
 
-    /** Refuses a new friend past `maxFriends`. */
+    /** Refuses a new friend past `maxFriends`; called in turn (`#changes`), so concurrent adds cannot all pass it. */
     #roomFor(): void {
       if (this.#friends.size >= shared.limits.maxFriends) throw new HttpError(409, `at most ${shared.limits.maxFriends} friends and invites (maxFriends)`);
+    }
+
+    /** Sets (or, with undefined, drops) the state of `player` and stores the list; in turn only. */
+    async #setFriend(player: string, state: FriendState | undefined): Promise<void> {
+      if (this.#friends.get(player) === state) return;
+      if (state === undefined) this.#friends.delete(player);
+      else this.#friends.set(player, state);
+      await this.room.storage.put(FRIENDS_KEY, this.#friends);
     }
 
     async #listFriends(): Promise<Array<{ player_id: string; state: FriendState; status?: string }>> {
@@ -198,6 +237,7 @@ export function playerParty(shared: GameShared): Worker {
       );
     }
 
+    /** In turn only (`#changes`). */
     async #notify(type: string, subject: string, content: Record<string, unknown>): Promise<string> {
       const notification: StoredNotification = { id: newId(12), type, subject, content, created_at: new Date().toISOString(), read: false };
       this.#notifications.push(notification);
@@ -213,6 +253,7 @@ export function playerParty(shared: GameShared): Worker {
       return notification.id;
     }
 
+    /** In turn only (`#changes`). */
     async #markRead(id: string): Promise<{ id: string; read: true }> {
       const notification = this.#notifications.find((n) => n.id === id);
       if (!notification) throw new HttpError(404, `no notification "${id}"`);
