@@ -119,16 +119,26 @@ export function matchRoomType(
       broadcast: (type, payload) => broadcast(api, type, payload),
       send: (player, type, payload) => reply(api, player, type, payload),
       storage: api.partyRoom.storage,
-      notify: (player, notification) => notify(api, player, notification),
+      notify(player, notification) {
+        const sent = notify(api, player, notification);
+        // Logged here, and so handled: a notify the logic does not await must not be an unhandled rejection (it ends a
+        // Node process); one it awaits rejects all the same.
+        sent.catch((error: unknown) => logger().warn("game.notify_failed", { code: "ERR_NOTIFY_FAILED", match: api.room, player, error }));
+        return sent;
+      },
     };
   }
 
   async function notify(api: Api, player: string, notification: { type: string; subject: string; content?: Record<string, unknown> }): Promise<string> {
     const answer = await api.partyRoom.context.parties[PLAYER_PARTY]!.get(player).fetch("/notify", { method: "POST", body: JSON.stringify(notification) });
-    const body = (await answer.json()) as { id?: string; error?: string };
-    if (!answer.ok || body.id === undefined) throw new MatchError(`notify: ${body.error ?? answer.status}`);
+    // The player room answers {id}, or the runtime's {error: {code, message}}.
+    const body = (await answer.json().catch(() => ({}))) as { id?: string; error?: { message?: string } };
+    if (!answer.ok || typeof body.id !== "string") throw new MatchError(`notify: ${body.error?.message ?? `answered ${answer.status}`}`);
     return body.id;
   }
+
+  /** A hook of the match logic threw something other than a `MatchError`: a fault of the game, logged. */
+  const fault = (api: Api, hook: string, error: unknown) => logger().error("room.hook_failed", { code: "ERR_HOOK_FAILED", hook, match: api.room, error });
 
   /** Closes due votes: the result to every player (and to the logic). */
   async function closeVotes(api: Api): Promise<void> {
@@ -137,7 +147,11 @@ export function matchRoomType(
     await votes.closeDue(Date.now(), (vote) => {
       vote.result = voteResult(vote);
       broadcast(api, GameMessage.VoteResult, vote.result);
-      match.onVoteResult?.(api.state.game, vote.result, ctx);
+      try {
+        match.onVoteResult?.(api.state.game, vote.result, ctx);
+      } catch (error) {
+        fault(api, "onVoteResult", error); // a throw here would stop the book from storing and re-arming: no vote would close again
+      }
     });
   }
 
@@ -190,7 +204,7 @@ export function matchRoomType(
       try {
         match.onInput?.(api.state.game, { player: input.player, payload: input.payload }, mem.ctx);
       } catch (error) {
-        if (!(error instanceof MatchError)) logger().error("room.hook_failed", { code: "ERR_HOOK_FAILED", hook: "onInput", match: api.room, error });
+        if (!(error instanceof MatchError)) fault(api, "onInput", error);
         reply(
           api,
           input.player,
@@ -232,6 +246,9 @@ export function matchRoomType(
     onLeave(player) {
       const mem = memory(this);
       mem.announce.delete(player);
+      // Its queued inputs go with the seat: applied after onLeave, they would bring the player back into the state.
+      mem.inputs = mem.inputs.filter((input) => input.player !== player);
+      mem.queued.delete(player);
       match.onLeave?.(this.state.game, player, mem.ctx);
       if (this.state.finished) this.dispose(); // also after a restart, when the seats kept meanwhile expire
     },
