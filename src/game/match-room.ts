@@ -11,7 +11,7 @@
  *
  * The match starts when the players the matchmaker matched have all joined, or `startTimeoutMs` after its first
  * join (a match joined by id: at its first join); `match.started` goes to everyone at the next tick, and to each
- * later joiner at the tick after its join.
+ * later joiner (or player back on its kept seat) at the tick after its join, with the open votes and the result.
  */
 import type { RoomApi, RoomType } from "../rooms/define.js";
 import { defineRoomType, RoomError } from "../rooms/define.js";
@@ -36,8 +36,11 @@ export interface MatchRoomState {
 
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
 
-/** Link message types from the session. */
-export const MatchLink = { Input: "input", Cast: "vote.cast", Veto: "vote.veto" } as const;
+/**
+ * Link message types from the session. `again`: a client back within the reconnect window joined its seat again;
+ * like a joiner it is told, at the next tick, what it may have missed (`match.started`, open votes, the result).
+ */
+export const MatchLink = { Input: "input", Cast: "vote.cast", Veto: "vote.veto", Again: "again" } as const;
 
 interface QueuedInput {
   player: string;
@@ -276,6 +279,9 @@ export function matchRoomType(
           mem.inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
           return;
         }
+        case MatchLink.Again:
+          memory(this).announce.add(sender);
+          return;
         case MatchLink.Cast:
         case MatchLink.Veto:
           return (type === MatchLink.Cast ? cast : veto)(this, sender, message).catch((error: unknown) => {
