@@ -84,10 +84,11 @@ export function matchRoomType(
   const reply = (api: Api, player: string, type: string, payload: unknown, cid?: string) =>
     api.send(player, type, cid === undefined ? { payload } : { cid, payload });
   /**
-   * An input refused for the match's state, not for being bad (not started yet, finished): an `error` the session
-   * does not count toward `maxProtocolErrors` (a client's game loop may run a little ahead of `match.started`).
+   * An input refused for the match's state, not for being bad (not started yet, finished), or for a fault of the
+   * game's logic: an `error` the session does not count toward `maxProtocolErrors` (a client's game loop may run a
+   * little ahead of `match.started`; a client that hit a bug of the game did nothing wrong).
    */
-  const refuseForState = (api: Api, player: string, reason: string, cid?: string) =>
+  const refuseUncounted = (api: Api, player: string, reason: string, cid?: string) =>
     api.send(player, GameMessage.Error, { ...(cid === undefined ? {} : { cid }), payload: { reason }, counts: false });
   const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
 
@@ -200,21 +201,18 @@ export function matchRoomType(
     mem.queued.clear();
     for (const input of inputs) {
       if (api.state.finished) {
-        refuseForState(api, input.player, "the match is finished", input.cid);
+        refuseUncounted(api, input.player, "the match is finished", input.cid);
         continue;
       }
       mem.applying = input.player;
       try {
         match.onInput?.(api.state.game, { player: input.player, payload: input.payload }, mem.ctx);
       } catch (error) {
-        if (!(error instanceof MatchError)) fault(api, "onInput", error);
-        reply(
-          api,
-          input.player,
-          GameMessage.Error,
-          { reason: error instanceof MatchError ? error.message : "the match could not apply this input" },
-          input.cid,
-        );
+        if (error instanceof MatchError) reply(api, input.player, GameMessage.Error, { reason: error.message }, input.cid);
+        else {
+          fault(api, "onInput", error);
+          refuseUncounted(api, input.player, "the match could not apply this input", input.cid);
+        }
       } finally {
         mem.applying = undefined;
       }
@@ -264,7 +262,7 @@ export function matchRoomType(
             : this.state.finished
               ? "the match is finished"
               : undefined;
-          if (refusal) return refuseForState(this, sender, refusal, message.cid);
+          if (refusal) return refuseUncounted(this, sender, refusal, message.cid);
           const mem = memory(this);
           const queued = mem.queued.get(sender) ?? 0;
           if (queued >= limits.maxInputsPerTick)
