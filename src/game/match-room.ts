@@ -11,7 +11,7 @@
  *
  * The match starts when the players the matchmaker matched have all joined, or `startTimeoutMs` after its first
  * join (a match joined by id: at its first join); `match.started` goes to everyone at the next tick, and to each
- * later joiner at the tick after its join.
+ * later joiner (or player back on its kept seat) at the tick after its join, with the open votes and the result.
  */
 import type { RoomApi, RoomType } from "../rooms/define.js";
 import { defineRoomType, RoomError } from "../rooms/define.js";
@@ -36,8 +36,11 @@ export interface MatchRoomState {
 
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
 
-/** Link message types from the session. */
-export const MatchLink = { Input: "input", Cast: "vote.cast", Veto: "vote.veto" } as const;
+/**
+ * Link message types from the session. `again`: a client back within the reconnect window joined its seat again;
+ * like a joiner it is told, at the next tick, what it may have missed (`match.started`, open votes, the result).
+ */
+export const MatchLink = { Input: "input", Cast: "vote.cast", Veto: "vote.veto", Again: "again" } as const;
 
 interface QueuedInput {
   player: string;
@@ -81,10 +84,11 @@ export function matchRoomType(
   const reply = (api: Api, player: string, type: string, payload: unknown, cid?: string) =>
     api.send(player, type, cid === undefined ? { payload } : { cid, payload });
   /**
-   * An input refused for the match's state, not for being bad (not started yet, finished): an `error` the session
-   * does not count toward `maxProtocolErrors` (a client's game loop may run a little ahead of `match.started`).
+   * An input refused for the match's state, not for being bad (not started yet, finished), or for a fault of the
+   * game's logic: an `error` the session does not count toward `maxProtocolErrors` (a client's game loop may run a
+   * little ahead of `match.started`; a client that hit a bug of the game did nothing wrong).
    */
-  const refuseForState = (api: Api, player: string, reason: string, cid?: string) =>
+  const refuseUncounted = (api: Api, player: string, reason: string, cid?: string) =>
     api.send(player, GameMessage.Error, { ...(cid === undefined ? {} : { cid }), payload: { reason }, counts: false });
   const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
 
@@ -119,16 +123,26 @@ export function matchRoomType(
       broadcast: (type, payload) => broadcast(api, type, payload),
       send: (player, type, payload) => reply(api, player, type, payload),
       storage: api.partyRoom.storage,
-      notify: (player, notification) => notify(api, player, notification),
+      notify(player, notification) {
+        const sent = notify(api, player, notification);
+        // Logged here, and so handled: a notify the logic does not await must not be an unhandled rejection (it ends a
+        // Node process); one it awaits rejects all the same.
+        sent.catch((error: unknown) => logger().warn("game.notify_failed", { code: "ERR_NOTIFY_FAILED", match: api.room, player, error }));
+        return sent;
+      },
     };
   }
 
   async function notify(api: Api, player: string, notification: { type: string; subject: string; content?: Record<string, unknown> }): Promise<string> {
     const answer = await api.partyRoom.context.parties[PLAYER_PARTY]!.get(player).fetch("/notify", { method: "POST", body: JSON.stringify(notification) });
-    const body = (await answer.json()) as { id?: string; error?: string };
-    if (!answer.ok || body.id === undefined) throw new MatchError(`notify: ${body.error ?? answer.status}`);
+    // The player room answers {id}, or the runtime's {error: {code, message}}.
+    const body = (await answer.json().catch(() => ({}))) as { id?: string; error?: { message?: string } };
+    if (!answer.ok || typeof body.id !== "string") throw new MatchError(`notify: ${body.error?.message ?? `answered ${answer.status}`}`);
     return body.id;
   }
+
+  /** A hook of the match logic threw something other than a `MatchError`: a fault of the game, logged. */
+  const fault = (api: Api, hook: string, error: unknown) => logger().error("room.hook_failed", { code: "ERR_HOOK_FAILED", hook, match: api.room, error });
 
   /** Closes due votes: the result to every player (and to the logic). */
   async function closeVotes(api: Api): Promise<void> {
@@ -137,7 +151,11 @@ export function matchRoomType(
     await votes.closeDue(Date.now(), (vote) => {
       vote.result = voteResult(vote);
       broadcast(api, GameMessage.VoteResult, vote.result);
-      match.onVoteResult?.(api.state.game, vote.result, ctx);
+      try {
+        match.onVoteResult?.(api.state.game, vote.result, ctx);
+      } catch (error) {
+        fault(api, "onVoteResult", error); // a throw here would stop the book from storing and re-arming: no vote would close again
+      }
     });
   }
 
@@ -183,21 +201,18 @@ export function matchRoomType(
     mem.queued.clear();
     for (const input of inputs) {
       if (api.state.finished) {
-        refuseForState(api, input.player, "the match is finished", input.cid);
+        refuseUncounted(api, input.player, "the match is finished", input.cid);
         continue;
       }
       mem.applying = input.player;
       try {
         match.onInput?.(api.state.game, { player: input.player, payload: input.payload }, mem.ctx);
       } catch (error) {
-        if (!(error instanceof MatchError)) logger().error("room.hook_failed", { code: "ERR_HOOK_FAILED", hook: "onInput", match: api.room, error });
-        reply(
-          api,
-          input.player,
-          GameMessage.Error,
-          { reason: error instanceof MatchError ? error.message : "the match could not apply this input" },
-          input.cid,
-        );
+        if (error instanceof MatchError) reply(api, input.player, GameMessage.Error, { reason: error.message }, input.cid);
+        else {
+          fault(api, "onInput", error);
+          refuseUncounted(api, input.player, "the match could not apply this input", input.cid);
+        }
       } finally {
         mem.applying = undefined;
       }
@@ -232,6 +247,9 @@ export function matchRoomType(
     onLeave(player) {
       const mem = memory(this);
       mem.announce.delete(player);
+      // Its queued inputs go with the seat: applied after onLeave, they would bring the player back into the state.
+      mem.inputs = mem.inputs.filter((input) => input.player !== player);
+      mem.queued.delete(player);
       match.onLeave?.(this.state.game, player, mem.ctx);
       if (this.state.finished) this.dispose(); // also after a restart, when the seats kept meanwhile expire
     },
@@ -244,7 +262,7 @@ export function matchRoomType(
             : this.state.finished
               ? "the match is finished"
               : undefined;
-          if (refusal) return refuseForState(this, sender, refusal, message.cid);
+          if (refusal) return refuseUncounted(this, sender, refusal, message.cid);
           const mem = memory(this);
           const queued = mem.queued.get(sender) ?? 0;
           if (queued >= limits.maxInputsPerTick)
@@ -259,6 +277,9 @@ export function matchRoomType(
           mem.inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
           return;
         }
+        case MatchLink.Again:
+          memory(this).announce.add(sender);
+          return;
         case MatchLink.Cast:
         case MatchLink.Veto:
           return (type === MatchLink.Cast ? cast : veto)(this, sender, message).catch((error: unknown) => {

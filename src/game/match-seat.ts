@@ -8,6 +8,7 @@ import { Link } from "../rooms/link.js";
 import { GameMessage, envelopeJson } from "./wire.js";
 import { matchPartyName } from "./parties.js";
 import { matchNameOf } from "./matchmaker-party.js";
+import { MatchLink } from "./match-room.js";
 
 export interface SeatOwner {
   /** A frame for the client. */
@@ -25,10 +26,6 @@ export class MatchSeat {
   #joinCid: string | undefined;
   #joinAnswered = false;
   #leaving = false;
-  /** The last `match.started`, sent again to a reconnected client that joins again. */
-  #started: string | undefined;
-  /** `match.finished`, kept like `match.started`: a client back within the reconnect window may have missed it. */
-  #finished: string | undefined;
 
   /** Throws when the match's party is gone (a reload removed it) or the server is closing. */
   constructor(
@@ -59,11 +56,13 @@ export class MatchSeat {
     this.#conn.send(JSON.stringify({ t: "room.message", p: { room: this.matchId, type, data } }));
   }
 
-  /** `match.join` of the match the session is in already (a reconnect): it goes on where it was. */
+  /**
+   * `match.join` of the match the session is in already (a reconnect): it goes on where it was. The room tells it
+   * again what it may have missed while away (`match.started`, votes started meanwhile, `match.finished`).
+   */
   joinedAgain(cid: string | undefined): void {
     this.owner.send(envelopeJson(GameMessage.MatchJoin, { match_id: this.matchId }, cid));
-    if (this.#started) this.owner.send(this.#started);
-    if (this.#finished) this.owner.send(this.#finished);
+    this.forward(MatchLink.Again, {}, undefined);
   }
 
   /** Leaves the match (its `onLeave` runs); a join still waiting is answered with an error. */
@@ -85,8 +84,6 @@ export class MatchSeat {
         return this.#answerJoin(envelopeJson(GameMessage.Error, { reason: p.reason }, this.#joinCid));
       case "room.message": {
         const out = matchFrame(frame, p.type, p.data);
-        if (p.type === GameMessage.MatchStarted) this.#started = out;
-        if (p.type === GameMessage.MatchFinished) this.#finished = out;
         if (p.type === GameMessage.Error && p.data?.counts !== false) return this.owner.refused(out);
         return this.owner.send(out);
       }
@@ -126,9 +123,8 @@ export class MatchSeat {
  */
 function matchFrame(frame: string, type: string, data: { cid?: string; payload: unknown }): string {
   const out = envelopeJson(type, data.payload, data.cid);
-  // Not an error either: each is counted by the session it reaches, so none may go by as a copy; nor
-  // match.finished, which each seat keeps.
-  if (type !== GameMessage.MatchStarted && type !== GameMessage.Error && type !== GameMessage.MatchFinished) lastMatchFrame = { frame, out };
+  // Not an error: each is counted by the session it reaches, so none may go by as a copy.
+  if (type !== GameMessage.Error) lastMatchFrame = { frame, out };
   return out;
 }
 
