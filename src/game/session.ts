@@ -9,16 +9,17 @@
  * {reason}` carrying it, except `match.input`, which is only answered when it fails.
  */
 import type { WebSocket as WsSocket } from "ws";
-import type { LocalConnection, Logger, SocketHost } from "../runtime/index.js";
+import type { Logger, SocketHost } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
 import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { CHAT_PARTY, MATCHMAKER_ROOM, matchmakerPartyName, PLAYER_PARTY } from "./parties.js";
 import { MatchSeat, type SeatOwner } from "./match-seat.js";
 import { matchNameOf } from "./matchmaker-party.js";
 import { MatchLink } from "./match-room.js";
-import { checkProperties, type ModeDefinition } from "./modes.js";
+import { checkProperties, type ModeDefinition, type TicketProperties } from "./modes.js";
 import type { GameLimits } from "./limits.js";
 import type { ChatRate } from "./chat-rate.js";
+import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
 
 /** What every session of one mount (on one server) shares. */
 export interface GameContext {
@@ -45,14 +46,18 @@ const CHANNEL_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export class GameSession {
   #ws: WsSocket | undefined;
-  #player: LocalConnection | undefined;
+  #player: RoomLink | undefined;
+  /** The last `presence.update`'s payload, told the player room again after a reload. */
+  #presence: Record<string, unknown> | undefined;
   #match: MatchSeat | undefined;
-  readonly #chats = new Map<string, LocalConnection>();
+  /** Requests passed to the match (with a cid) that it has not answered yet. */
+  readonly #owed: Array<{ cid: string; type: string }> = [];
+  readonly #chats = new Map<string, RoomLink>();
   /** Channels whose `chat.join` waits for `canJoinChannel`'s promise, with its cid (each its own entry: a leave forgets it). */
   readonly #chatJoins = new Map<string, { cid: string | undefined }>();
-  readonly #matchmakers = new Map<string, LocalConnection>();
-  /** Ticket id → mode. */
-  readonly #tickets = new Map<string, string>();
+  readonly #matchmakers = new Map<string, RoomLink>();
+  /** Ticket id → its mode and properties (added again after a reload). */
+  readonly #tickets = new Map<string, { mode: string; properties: TicketProperties }>();
   /** Match id → the players the matchmaker matched (passed to the match as it is created). */
   readonly #matched = new Map<string, string[]>();
   #errors = 0;
@@ -80,7 +85,12 @@ export class GameSession {
     ws.on("message", this.#onFrame);
     ws.on("close", this.#onClose);
     this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player }, cid));
-    this.#player = this.ctx.host.connect(PLAYER_PARTY, this.player, newId(9), { onMessage: (frame) => this.#forward(frame), onClose: () => {} });
+    this.#player = this.#link(PLAYER_PARTY, this.player, newId(9), {
+      onMessage: (frame) => this.#forward(frame),
+      reopened: (link) => {
+        if (this.#presence) link.send(GameMessage.PresenceUpdate, this.#presence, true);
+      },
+    });
     this.#touch();
   }
 
@@ -107,14 +117,21 @@ export class GameSession {
     clearTimeout(this.#idle);
     this.#ws?.off("message", this.#onFrame);
     this.#ws?.off("close", this.#onClose);
-    this.#player?.close(1000, "Offline");
+    this.#player?.close("Offline");
     this.#player = undefined;
-    for (const chat of this.#chats.values()) chat.close(1000, "Offline");
+    this.#presence = undefined;
+    this.#owed.length = 0; // nobody left to answer
+    for (const chat of this.#chats.values()) chat.close("Offline");
     this.#chats.clear();
     this.#chatJoins.clear();
-    for (const queue of this.#matchmakers.values()) queue.close(1000, "Offline"); // a match found now could not reach the player
+    for (const queue of this.#matchmakers.values()) queue.close("Offline"); // a match found now could not reach the player
     this.#matchmakers.clear();
     this.#tickets.clear();
+  }
+
+  /** A link to one of the socket's rooms; `on.reopened` announces the session again after a reload. */
+  #link(party: string, room: string, id: string, on: Omit<RoomLinkOwner, "answer">): RoomLink {
+    return new RoomLink(this.ctx.host, party, room, id, { ...on, answer: (frame) => this.#send(frame) });
   }
 
   /** Leaves the match too, and forgets the session. */
@@ -172,7 +189,8 @@ export class GameSession {
       case GameMessage.ChatSend:
         return this.#sendChat(payload, cid, frame);
       case GameMessage.PresenceUpdate:
-        return this.#player?.send(frame);
+        this.#presence = payload;
+        return this.#player?.request(frame, cid);
       default:
         return this.#bad(cid, `unknown message type "${envelope.type}" (the client sends ${CLIENT_TYPES.join(", ")})`);
     }
@@ -186,6 +204,7 @@ export class GameSession {
     if (current) return this.#bad(cid, `in match "${current.matchId}" already: leave it first (match.leave)`);
     if (!this.ctx.matches.has(matchNameOf(matchId)))
       return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.ctx.matches].join(", ")})`);
+    this.#owed.length = 0;
     try {
       this.#match = new MatchSeat(matchId, cid, this.ctx.host, this.player, this.#matched.get(matchId), this.#seatOwner);
     } catch (error) {
@@ -194,10 +213,12 @@ export class GameSession {
   }
 
   readonly #seatOwner: SeatOwner = {
-    send: (frame) => this.#send(frame),
-    refused: (frame) => this.#refused(frame),
+    send: (frame) => this.#send(this.#paid(frame)),
+    refused: (frame) => this.#refused(this.#paid(frame)),
     lost: (seat) => {
-      if (this.#match === seat) this.#match = undefined;
+      if (this.#match !== seat) return;
+      this.#match = undefined;
+      this.#unanswered(seat, seat.joined ? "closed" : "was not joined");
     },
   };
 
@@ -206,13 +227,36 @@ export class GameSession {
     if (!seat) return this.#bad(cid, "not in a match");
     this.#match = undefined;
     seat.leave("Left the match");
+    this.#unanswered(seat, "was left before this was answered (it may have been applied)");
     this.#send(envelopeJson(GameMessage.MatchLeave, { match_id: seat.matchId }, cid));
   }
 
   /** An input or a vote, to the match the session is in. */
   #toMatch(type: string, payload: Record<string, unknown>, cid: string | undefined): void {
     if (!this.#match) return this.#bad(cid, "not in a match (match.join first)");
+    // Votes are answered; inputs only when refused, which a match not joined yet still may do (it holds them).
+    if (cid !== undefined && (type !== MatchLink.Input || !this.#match.joined)) this.#owed.push({ cid, type });
     this.#match.forward(type, payload, cid);
+  }
+
+  /** A match's frame that answers an owed request settles it. */
+  #paid(frame: string): string {
+    if (this.#owed.length === 0) return frame;
+    const cid = cidOf(frame);
+    const index = cid === undefined ? -1 : this.#owed.findIndex((owed) => owed.cid === cid);
+    if (index >= 0) this.#owed.splice(index, 1);
+    return frame;
+  }
+
+  /**
+   * The match's link to `seat` is gone (left, closed, or the join refused): what the match had not answered yet is
+   * answered `error` here, except the inputs of a joined seat (answered only when refused, which they were not).
+   */
+  #unanswered(seat: MatchSeat, why: string): void {
+    for (const { cid, type } of this.#owed.splice(0)) {
+      if (seat.joined && type === MatchLink.Input) continue;
+      this.#send(envelopeJson(GameMessage.Error, { reason: `match "${seat.matchId}" ${why} (${type === MatchLink.Input ? "match.input" : type})` }, cid));
+    }
   }
 
   #addTicket(payload: Record<string, unknown>, cid: string | undefined): void {
@@ -227,28 +271,33 @@ export class GameSession {
     let queue = this.#matchmakers.get(mode);
     if (!queue?.open) {
       if (this.#matchmakers.size >= this.ctx.limits.maxPerSession) return this.#bad(cid, `in ${this.ctx.limits.maxPerSession} modes' matchmakers already`);
-      queue = this.ctx.host.connect(matchmakerPartyName(mode), MATCHMAKER_ROOM, this.player, {
+      queue = this.#link(matchmakerPartyName(mode), MATCHMAKER_ROOM, this.player, {
         onMessage: (frame) => this.#matchedFrame(frame),
-        onClose: () => {
-          if (this.#matchmakers.get(mode) === queue) this.#matchmakers.delete(mode);
+        // Tickets live in the matchmaker's memory: after a reload the ticket waits again, under its id.
+        reopened: (link) => {
+          for (const [ticketId, ticket] of this.#tickets)
+            if (ticket.mode === mode) link.send(GameMessage.MatchmakerAdd, { ticket_id: ticketId, properties: ticket.properties });
+        },
+        closed: (link) => {
+          if (this.#matchmakers.get(mode) === link) this.#matchmakers.delete(mode);
         },
       });
       this.#matchmakers.set(mode, queue);
     }
     // One ticket per mode: a new one replaces the earlier.
-    for (const [ticket, ticketMode] of this.#tickets) if (ticketMode === mode) this.#tickets.delete(ticket);
+    for (const [ticket, waiting] of this.#tickets) if (waiting.mode === mode) this.#tickets.delete(ticket);
     const ticketId = newId(12);
-    this.#tickets.set(ticketId, mode);
-    queue.send(envelopeJson(GameMessage.MatchmakerAdd, { ticket_id: ticketId, properties }));
+    this.#tickets.set(ticketId, { mode, properties });
+    queue.send(GameMessage.MatchmakerAdd, { ticket_id: ticketId, properties });
     this.#send(envelopeJson(GameMessage.MatchmakerAdd, { ticket_id: ticketId }, cid));
   }
 
   #removeTicket(payload: Record<string, unknown>, cid: string | undefined): void {
     const ticketId = payload.ticket_id;
-    const mode = typeof ticketId === "string" ? this.#tickets.get(ticketId) : undefined;
+    const mode = typeof ticketId === "string" ? this.#tickets.get(ticketId)?.mode : undefined;
     if (mode === undefined) return this.#bad(cid, `no ticket "${String(ticketId)}" waiting (matched, removed, or never added)`);
     this.#tickets.delete(ticketId as string);
-    this.#matchmakers.get(mode)?.send(envelopeJson(GameMessage.MatchmakerRemove, { ticket_id: ticketId }));
+    this.#matchmakers.get(mode)?.send(GameMessage.MatchmakerRemove, { ticket_id: ticketId });
     this.#send(envelopeJson(GameMessage.MatchmakerRemove, { ticket_id: ticketId }, cid));
   }
 
@@ -256,18 +305,18 @@ export class GameSession {
     const channel = this.#channel(payload, cid);
     if (channel === undefined) return;
     const link = this.#chats.get(channel);
-    if (link) return link.send(frame); // answered with the history again
+    if (link) return link.request(frame, cid); // answered with the history again
     if (this.#chatJoins.has(channel)) return this.#bad(cid, `already joining channel "${channel}"`);
     if (this.#chats.size + this.#chatJoins.size >= this.ctx.limits.maxPerSession)
       return this.#bad(cid, `in ${this.ctx.limits.maxPerSession} channels already: leave one first`);
     const allowed = this.#mayJoin(channel);
-    if (typeof allowed === "boolean") return allowed ? this.#enterChat(channel, frame) : this.#notAllowed(channel, cid);
+    if (typeof allowed === "boolean") return allowed ? this.#enterChat(channel, frame, cid) : this.#notAllowed(channel, cid);
     const join = { cid };
     this.#chatJoins.set(channel, join);
     void allowed.then((ok) => {
       if (this.#chatJoins.get(channel) !== join) return; // left, or went offline, meanwhile
       this.#chatJoins.delete(channel);
-      if (ok) this.#enterChat(channel, frame);
+      if (ok) this.#enterChat(channel, frame, cid);
       else this.#notAllowed(channel, cid);
     });
   }
@@ -288,15 +337,16 @@ export class GameSession {
     }
   }
 
-  #enterChat(channel: string, frame: string): void {
-    const link = this.ctx.host.connect(CHAT_PARTY, channel, this.player, {
+  #enterChat(channel: string, frame: string, cid: string | undefined): void {
+    const link = this.#link(CHAT_PARTY, channel, this.player, {
       onMessage: (message) => this.#forward(message),
-      onClose: () => {
-        if (this.#chats.get(channel) === link) this.#chats.delete(channel);
+      reopened: (again) => again.send(GameMessage.ChatJoin, { channel_id: channel }, true), // a member again after a reload
+      closed: (gone) => {
+        if (this.#chats.get(channel) === gone) this.#chats.delete(channel);
       },
     });
     this.#chats.set(channel, link);
-    link.send(frame); // answered with the history
+    link.request(frame, cid); // answered with the history
   }
 
   /** Refused by `canJoinChannel`: an answer, not a protocol error (it does not count toward `maxProtocolErrors`). */
@@ -311,7 +361,7 @@ export class GameSession {
     const joining = this.#chatJoins.get(channel);
     if (!link && !joining) return this.#bad(cid, `not in channel "${channel}"`);
     this.#chats.delete(channel);
-    link?.close(1000, "Left the channel");
+    link?.leave(); // after the channel answered what it was asked (a chat.send right before: it went out)
     if (joining) {
       // The join still waited for canJoinChannel: it is answered, and does not happen.
       this.#chatJoins.delete(channel);
@@ -331,7 +381,7 @@ export class GameSession {
       return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
     if (!this.ctx.chatRate.take(this.player, Date.now()))
       return this.#bad(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
-    link.send(frame);
+    link.request(frame, cid);
   }
 
   #channel(payload: Record<string, unknown>, cid: string | undefined): string | undefined {
@@ -347,14 +397,12 @@ export class GameSession {
    * A frame a room wrote for the client (player and chat rooms speak the wire format). An `error` answers a frame
    * the session passed on (a bad `presence.update`): it counts toward `maxProtocolErrors`.
    */
-  #forward(frame: string | Uint8Array): void {
-    if (typeof frame !== "string") return;
+  #forward(frame: string): void {
     if (ERROR_FRAME.test(frame)) this.#refused(frame);
     else this.#send(frame);
   }
 
-  #matchedFrame(frame: string | Uint8Array): void {
-    if (typeof frame !== "string") return;
+  #matchedFrame(frame: string): void {
     const { payload } = JSON.parse(frame) as GameEnvelope<{ match_id: string; players: string[]; ticket_id: string }>;
     this.#tickets.delete(payload.ticket_id);
     this.#matched.set(payload.match_id, payload.players);

@@ -1,0 +1,120 @@
+/**
+ * A session's in-process connection to one of its socket-bound rooms (its player room, a chat channel, a
+ * matchmaker), with two things a bare `LocalConnection` lacks:
+ * - The requests passed to the room that it has not answered yet (those with a `cid`: the rooms answer with it
+ *   first in the frame). A `leave` lets the room answer them before the link closes (a `chat.send` right before a
+ *   `chat.leave` went out to the channel: its sender hears so), and a room that closes the link answers them `error`.
+ * - A reload of the server's code (`server.reload`, `yparty dev`: the rooms close their connections 1012 and come
+ *   back with the new code) connects again, and the owner announces itself again (`reopened`) with `quiet`
+ *   requests, whose answers the client does not get — as the match seat takes its seat again.
+ */
+import { CloseCode, type LocalConnection, type SocketHost } from "../runtime/index.js";
+import { newId } from "../rooms/ids.js";
+import { GameMessage, envelopeJson } from "./wire.js";
+
+export interface RoomLinkOwner {
+  /** A frame of the room for the client (answers and the room's own messages). */
+  onMessage(frame: string): void;
+  /** The link's own `error` answering a request the room can no longer answer (not the client's fault). */
+  answer(frame: string): void;
+  /** The link came back after a reload: announce the session to the room again. */
+  reopened?(link: RoomLink): void;
+  /** The room closed the link for good (its unanswered requests were answered `error`). */
+  closed?(link: RoomLink): void;
+}
+
+/** The `cid` of a frame written by `envelopeJson` (`{"cid":…` first), without parsing the rest. */
+const CID = /^\{"cid":("(?:[^"\\]|\\.)*")/;
+
+export function cidOf(frame: string): string | undefined {
+  const match = CID.exec(frame);
+  return match ? (JSON.parse(match[1]!) as string) : undefined;
+}
+
+export class RoomLink {
+  #conn: LocalConnection;
+  /** Cids of requests the room has yet to answer, in order. */
+  readonly #waiting: string[] = [];
+  /** The cid of requests the session makes on its own (after a reload): their answers stay here. */
+  readonly #quietCid = `~${newId(12)}`;
+  #leaving = false;
+  #opened = 0;
+
+  constructor(
+    private readonly host: SocketHost,
+    private readonly party: string,
+    private readonly room: string,
+    private readonly id: string,
+    private readonly owner: RoomLinkOwner,
+  ) {
+    this.#conn = this.#open();
+  }
+
+  get open(): boolean {
+    return this.#conn.open && !this.#leaving;
+  }
+
+  /** A client's request: its answer is owed. */
+  request(frame: string, cid: string | undefined): void {
+    if (!this.#conn.open) return this.owner.answer(envelopeJson(GameMessage.Error, { reason: "the room is not reachable (closed): try again" }, cid));
+    if (cid !== undefined) this.#waiting.push(cid);
+    this.#conn.send(frame);
+  }
+
+  /** A message the session sends on its own; `quiet`: one whose answer the client does not get. */
+  send(type: string, payload: unknown, quiet = false): void {
+    this.#conn.send(envelopeJson(type, payload, quiet ? this.#quietCid : undefined));
+  }
+
+  /** Closes once the room has answered what it was asked; meanwhile only those answers reach the client. */
+  leave(): void {
+    this.#leaving = true;
+    if (this.#waiting.length === 0) this.#conn.close(1000, "Left");
+  }
+
+  /** Closes at once (the socket is gone: nobody to answer). */
+  close(reason: string): void {
+    this.#leaving = true;
+    this.#conn.close(1000, reason);
+  }
+
+  #open(): LocalConnection {
+    // Which connection is the current one (a live room may answer inside `connect`, before it returns).
+    const opening = ++this.#opened;
+    return this.host.connect(this.party, this.room, this.id, {
+      onMessage: (frame) => {
+        if (opening === this.#opened && typeof frame === "string") this.#fromRoom(frame);
+      },
+      onClose: (code, reason) => {
+        if (opening === this.#opened) this.#closed(code, reason);
+      },
+    });
+  }
+
+  #fromRoom(frame: string): void {
+    const cid = cidOf(frame);
+    if (cid === this.#quietCid) return;
+    const index = cid === undefined ? -1 : this.#waiting.indexOf(cid);
+    if (index >= 0) this.#waiting.splice(index, 1);
+    else if (this.#leaving) return; // the room's own messages stop at the leave
+    this.owner.onMessage(frame);
+    if (this.#leaving && this.#waiting.length === 0) this.#conn.close(1000, "Left");
+  }
+
+  #closed(code: number, reason: string): void {
+    // What the room had not answered is lost with the connection.
+    for (const cid of this.#waiting.splice(0))
+      this.owner.answer(envelopeJson(GameMessage.Error, { reason: `the room closed before answering (${code} ${reason}): try again` }, cid));
+    if (this.#leaving) return;
+    if (code === CloseCode.ServiceRestart) {
+      try {
+        this.#conn = this.#open();
+        return this.owner.reopened?.(this);
+      } catch {
+        // its party is gone from the new code: closed below
+      }
+    }
+    this.#leaving = true;
+    this.owner.closed?.(this);
+  }
+}
