@@ -3,12 +3,10 @@
  * `error` (its `cid` echoed) and the socket stays open for a `session.connect`; a refused token gets `error` and
  * close 4401; no `session.connect` within `sessionTimeoutMs`, 4408. Frames sent right behind `session.connect`
  * wait while the token is checked, then follow in order: the socket is not read meanwhile (TCP pushes back on the
- * client, as the runtime does for a room's held frames), and the few frames `ws` had read already are held, counted
- * toward the server's `maxFrameBytesInFlight`.
+ * client, as the runtime does for a room's held frames), so what is held here is at most the rest of one socket read.
  */
 import type { WebSocket as WsSocket } from "ws";
 import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
-import { heldFrame, heldFramesGone } from "../runtime/frame-budget.js";
 import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { GameSession, type GameContext } from "./session.js";
 
@@ -24,16 +22,12 @@ export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContex
     stage = "done";
     clearTimeout(timeout);
     ws.off("message", onFrame);
-    heldFramesGone(ws); // handed to the session, or dropped with the socket
     if (ws.isPaused) ws.resume(); // the session reads on, or `ws` reads the client's answer to the close
     if (code !== undefined) ws.close(code, reason);
   };
   const timeout = setTimeout(() => finish(GameCloseCode.SessionTimeout, "No session.connect in time"), ctx.limits.sessionTimeoutMs);
   const onFrame = (data: Buffer, isBinary: boolean): void => {
-    if (stage === "verifying") {
-      heldFrame(ws, data.byteLength);
-      return void early.push(isBinary ? "" : data.toString("utf8"));
-    }
+    if (stage === "verifying") return void early.push(isBinary ? "" : data.toString("utf8"));
     if (stage !== "waiting") return;
     if (isBinary) return bad(undefined, "frames are JSON text");
     let envelope: GameEnvelope;

@@ -72,7 +72,8 @@ export function createGame(options: GameOptions): GameMount {
   const modes = new Map(Object.entries(options.modes ?? {}));
   const parties: Record<string, PartyModule> = { [PLAYER_PARTY]: playerParty(shared), [CHAT_PARTY]: chatParty(shared) };
   // Matches are rooms of the rooms protocol's authoritative room party (their own directory: never listed).
-  const roomShared = { directory: new RoomDirectory(), limits: { ...DEFAULT_ROOMS_LIMITS }, logger: shared.logger };
+  // A seat kept across a restart waits the game's reconnect window, as one kept while the server runs does.
+  const roomShared = { directory: new RoomDirectory(), limits: { ...DEFAULT_ROOMS_LIMITS, resumeWindowMs: limits.reconnectWindowMs }, logger: shared.logger };
   for (const [name, match] of Object.entries(options.matches)) {
     if (!NAME.test(name)) throw new TypeError(`Match "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (match?.kind !== "yparty.match") throw new TypeError(`Match "${name}" must be made with defineMatch(…)`);

@@ -14,7 +14,7 @@
  *   POST /notifications/{id}/read  → {id, read: true} (404 when there is no such notification)
  *   POST /notify {type, subject, content}  → {id}: a notification for this player
  */
-import { CONTROL_CHARACTERS, errorResponse, type Connection, type ErrorBody, type Room, type Server, type Worker } from "../runtime/index.js";
+import { CloseCode, CONTROL_CHARACTERS, errorResponse, type Connection, type ErrorBody, type Room, type Server, type Worker } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
 import { MAX_FRAME_DEPTH, nestsDeeperThan } from "../rooms/wire/depth.js";
 import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
@@ -96,7 +96,10 @@ export function playerParty(shared: GameShared): Worker {
       }
     }
 
-    async onClose(): Promise<void> {
+    async onClose(_conn: Connection, code?: number): Promise<void> {
+      // Closed because the server stops or reloads: the friends' rooms are going away too, and one waiting for
+      // another's answer held the shutdown until its timeout. Sessions that stay say they are online again after it.
+      if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return;
       if (this.#online() === 0) await this.#tellFriends(OFFLINE);
     }
 

@@ -268,9 +268,12 @@ export class GameSession {
     } catch (error) {
       return this.#bad(cid, (error as Error).message);
     }
+    // maxPerSession counts modes with a ticket: a removed or matched one frees its place (its link may stay open).
+    const modes = new Set([...this.#tickets.values()].map((ticket) => ticket.mode));
+    if (!modes.has(mode) && modes.size >= this.ctx.limits.maxPerSession)
+      return this.#bad(cid, `tickets in ${this.ctx.limits.maxPerSession} modes already (maxPerSession): remove one first`);
     let queue = this.#matchmakers.get(mode);
     if (!queue?.open) {
-      if (this.#matchmakers.size >= this.ctx.limits.maxPerSession) return this.#bad(cid, `in ${this.ctx.limits.maxPerSession} modes' matchmakers already`);
       queue = this.#link(matchmakerPartyName(mode), MATCHMAKER_ROOM, this.player, {
         onMessage: (frame) => this.#matchedFrame(frame),
         // Tickets live in the matchmaker's memory: after a reload the ticket waits again, under its id.
