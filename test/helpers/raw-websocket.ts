@@ -111,3 +111,8 @@ export function textFrame(name: string, char: string, length: number): Uint8Arra
   doc.getText(name).insert(0, char.repeat(length));
   return encodeUpdate(Y.encodeStateAsUpdate(doc));
 }
+
+/** The server's frame budget count (`limits.maxFrameBytesInFlight`), for waiting until a client's bytes are counted. */
+export function budgetCount(server: unknown): number {
+  return (server as { frameBudget: { count: number } }).frameBudget.count;
+}

@@ -11,7 +11,7 @@ import * as Y from "yjs";
 import { CloseCode } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/party-types.js";
 import { DocumentParty } from "../../src/yjs/index.js";
-import { closeRawClients, frame, frameHeader, type RawClient, rawClient, textFrame } from "../helpers/raw-websocket.js";
+import { budgetCount, closeRawClients, frame, frameHeader, type RawClient, rawClient, textFrame } from "../helpers/raw-websocket.js";
 import { startSlicing } from "../helpers/slicing.js";
 import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
@@ -22,11 +22,6 @@ afterEach(async () => {
   closeRawClients();
   await cleanupAll();
 });
-
-/** The frame budget's count (for waiting until a client's announcement is counted). */
-function budgetCount(server: unknown): number {
-  return (server as { frameBudget: { count: number } }).frameBudget.count;
-}
 
 /**
  * Sends a 20 KiB message (4 KiB past each socket's free 16 KiB: past a 1 KiB budget on its own), sees it refused

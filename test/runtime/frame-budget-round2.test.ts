@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/party-types.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import * as Y from "yjs";
-import { closeRawClients, frame, frameHeader, rawClient, textFrame } from "../helpers/raw-websocket.js";
+import { budgetCount, closeRawClients, frame, frameHeader, rawClient, textFrame } from "../helpers/raw-websocket.js";
 import { startSlicing } from "../helpers/slicing.js";
 import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
@@ -24,10 +24,6 @@ afterEach(async () => {
   closeRawClients();
   await cleanupAll();
 });
-
-function budgetCount(server: unknown): number {
-  return (server as { frameBudget: { count: number } }).frameBudget.count;
-}
 
 /** A masked (mask 0) text frame. */
 function textFrameOf(text: string): Buffer {
