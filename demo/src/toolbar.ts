@@ -1,4 +1,5 @@
 import type { ChainedCommands, Editor } from "@tiptap/core";
+import { yUndoPluginKey } from "@tiptap/y-tiptap";
 
 /** A toolbar button: what it does, and (for toggles) whether it is on at the caret. */
 interface Tool {
@@ -73,5 +74,10 @@ export function mountToolbar(toolbar: HTMLElement, editor: Editor): void {
     }
   };
   editor.on("transaction", render);
+  // Undo and Redo follow the undo manager's stacks, which change after the transaction an undo makes: without these,
+  // Redo stayed disabled after an Undo until the next transaction.
+  const undoManager = yUndoPluginKey.getState(editor.state)?.undoManager;
+  undoManager?.on("stack-item-added", render);
+  undoManager?.on("stack-item-popped", render);
   render();
 }

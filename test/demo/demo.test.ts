@@ -217,6 +217,7 @@ describe("demo page", () => {
     expect(await button("Undo").isEnabled()).toBe(true);
     await button("Undo").click();
     expect(await richText(page)).not.toContain("Toolbar heading");
+    // Right after the Undo (before: it was enabled only by the next transaction, which the carets' updates made soon).
     expect(await button("Redo").isEnabled()).toBe(true);
     await button("Redo").click();
     expect((await richText(page)).trim()).toBe(before);
