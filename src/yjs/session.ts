@@ -249,11 +249,31 @@ export class DocumentSession {
   #applyWhatItSent(peer: Peer): void {
     for (const frame of peer.takeBacklog() ?? []) {
       if (peer.refused) break;
-      if (isDocumentChange(frame)) this.#handle(peer, frame); // held again should the room start applying slices
+      const change = this.#documentChangeIn(peer, frame);
+      if (change) this.#handle(peer, change); // held again should the room start applying slices
     }
     this.#flush();
     if (this.#slicing) return void this.#leftWhileLoading.push(peer); // the rest of it was held: taken up after
+    peer.dropBatch();
     this.#awareness.forget(peer);
+  }
+
+  /**
+   * The document change that `frame` of a client that left is, or completes (the end of a y-partykit batch: a paste
+   * too big for one frame); undefined for anything else, its presence and questions included, and for a bad batch.
+   */
+  #documentChangeIn(peer: Peer, frame: Uint8Array | string): Uint8Array | string | undefined {
+    const marker = typeof frame === "string" && isBatchMarker(frame);
+    if (!peer.inBatch && !marker) return isDocumentChange(frame) ? frame : undefined;
+    try {
+      const reader = peer.chunks(this.#yjsLimits.maxBatchBytes);
+      const whole = typeof frame !== "string" ? reader.binary(frame) : marker ? reader.marker(frame) : null;
+      peer.batchHeld();
+      return whole && isDocumentChange(whole) ? whole : undefined;
+    } catch (error) {
+      if (error instanceof ProtocolError) return undefined;
+      throw error;
+    }
   }
 
   async #loadStored({ store, name, policy }: SessionPersistence): Promise<void> {
@@ -377,10 +397,12 @@ export class DocumentSession {
     this.#peers.delete(conn);
     peer.closed = true;
     this.#awareness.forget(peer);
+    // What a client sent before it left is applied once the room can (an unfinished batch of it with the rest);
+    // not when the server closed it for good.
+    if (peer.conn.discardsInput !== true && peer.backlog?.length && (this.#state === "created" || this.#state === "loading" || this.#slicing))
+      return void this.#leftWhileLoading.push(peer);
+    peer.takeBacklog();
     peer.dropBatch();
-    // What a client sent before it left is applied once the room can; not when the server closed it for good.
-    if (peer.conn.discardsInput === true) peer.takeBacklog();
-    else if (peer.backlog?.length && (this.#state === "created" || this.#state === "loading" || this.#slicing)) this.#leftWhileLoading.push(peer);
   }
 
   // ---- frames ----------------------------------------------------------------------------------
