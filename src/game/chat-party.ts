@@ -44,8 +44,10 @@ export function chatParty(shared: GameShared): Worker {
       if (typeof message !== "string") return;
       const { cid, type, payload } = JSON.parse(message) as GameEnvelope; // checked by the session
       if (type === GameMessage.ChatJoin) {
-        // What reached this connection live between its connect and this join is not in its history again.
+        // What reached this connection live between its connect and its first join is not in that join's history
+        // again; a join after that is answered with the whole history, as asked.
         const live = this.#sentOut - (this.#liveFrom.get(conn) ?? this.#sentOut);
+        this.#liveFrom.delete(conn);
         const history = this.#history.slice(0, Math.max(0, this.#history.length - live));
         return conn.send(envelopeJson(GameMessage.ChatJoin, { channel_id: this.room.id, history }, cid));
       }

@@ -108,15 +108,7 @@ export function playerParty(shared: GameShared): Worker {
       const { cid, type, payload } = JSON.parse(message) as GameEnvelope; // checked by the session
       if (type !== GameMessage.PresenceUpdate) return;
       const { status } = payload;
-      if (typeof status !== "string" || status === "" || status.length > MAX_STATUS_LENGTH || status === OFFLINE) {
-        return conn.send(
-          envelopeJson(
-            GameMessage.Error,
-            { reason: `payload.status must be a non-empty string of at most ${MAX_STATUS_LENGTH} characters, not "offline"` },
-            cid,
-          ),
-        );
-      }
+      if (!isStatus(status)) return conn.send(envelopeJson(GameMessage.Error, { reason: STATUS_RULE }, cid));
       this.#status = status;
       conn.send(envelopeJson(GameMessage.PresenceUpdate, { status }, cid));
       await this.#tellFriends(status);
@@ -292,6 +284,12 @@ export function playerParty(shared: GameShared): Worker {
     }
   };
 }
+
+/** What a `presence.update`'s status must be (the session keeps the last one that is, to announce after a reload). */
+export function isStatus(status: unknown): status is string {
+  return typeof status === "string" && status !== "" && status.length <= MAX_STATUS_LENGTH && status !== OFFLINE;
+}
+const STATUS_RULE = `payload.status must be a non-empty string of at most ${MAX_STATUS_LENGTH} characters, not "offline"`;
 
 function publicNotification({ id, type, subject, content }: StoredNotification): Record<string, unknown> {
   return { id, type, subject, content };

@@ -19,7 +19,7 @@ export interface RoomLinkOwner {
   answer(frame: string): void;
   /** The link came back after a reload: announce the session to the room again. */
   reopened?(link: RoomLink): void;
-  /** The room closed the link for good (its unanswered requests were answered `error`). */
+  /** The room closed the link for good (its unanswered requests were answered `error`), or a leave ended. */
   closed?(link: RoomLink): void;
 }
 
@@ -72,6 +72,16 @@ export class RoomLink {
     if (this.#waiting.length === 0) this.#conn.close(1000, "Left");
   }
 
+  /**
+   * Joined again while leaving (a `chat.leave` then a `chat.join` at once): stays, instead of a new link with the same
+   * id replacing this one (4009) before the room's answers to what it was asked came back. False once it is closed.
+   */
+  stay(): boolean {
+    if (!this.#leaving || !this.#conn.open) return false;
+    this.#leaving = false;
+    return true;
+  }
+
   /** Closes at once (the socket is gone: nobody to answer). */
   close(reason: string): void {
     this.#leaving = true;
@@ -105,7 +115,7 @@ export class RoomLink {
     // What the room had not answered is lost with the connection.
     for (const cid of this.#waiting.splice(0))
       this.owner.answer(envelopeJson(GameMessage.Error, { reason: `the room closed before answering (${code} ${reason}): try again` }, cid));
-    if (this.#leaving) return;
+    if (this.#leaving) return this.owner.closed?.(this);
     if (code === CloseCode.ServiceRestart) {
       try {
         this.#conn = this.#open();

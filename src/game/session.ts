@@ -20,6 +20,7 @@ import { checkProperties, type ModeDefinition, type TicketProperties } from "./m
 import type { GameLimits } from "./limits.js";
 import type { ChatRate } from "./chat-rate.js";
 import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
+import { isStatus } from "./player-party.js";
 
 /** What every session of one mount (on one server) shares. */
 export interface GameContext {
@@ -53,6 +54,8 @@ export class GameSession {
   /** Requests passed to the match (with a cid) that it has not answered yet. */
   readonly #owed: Array<{ cid: string; type: string }> = [];
   readonly #chats = new Map<string, RoomLink>();
+  /** Channels left whose link still waits for the answers it is owed (a join at once takes it back). */
+  readonly #leavingChats = new Map<string, RoomLink>();
   /** Channels whose `chat.join` waits for `canJoinChannel`'s promise, with its cid (each its own entry: a leave forgets it). */
   readonly #chatJoins = new Map<string, { cid: string | undefined }>();
   readonly #matchmakers = new Map<string, RoomLink>();
@@ -121,11 +124,13 @@ export class GameSession {
     this.#player = undefined;
     this.#presence = undefined;
     this.#owed.length = 0; // nobody left to answer
-    for (const chat of this.#chats.values()) chat.close("Offline");
+    for (const chat of [...this.#chats.values(), ...this.#leavingChats.values()]) chat.close("Offline");
     this.#chats.clear();
+    this.#leavingChats.clear();
     this.#chatJoins.clear();
-    for (const queue of this.#matchmakers.values()) queue.close("Offline"); // a match found now could not reach the player
-    this.#matchmakers.clear();
+    const queues = [...this.#matchmakers.values()];
+    this.#matchmakers.clear(); // first: their closes below are the session's, not the matchmakers'
+    for (const queue of queues) queue.close("Offline"); // a match found now could not reach the player
     this.#tickets.clear();
   }
 
@@ -189,7 +194,7 @@ export class GameSession {
       case GameMessage.ChatSend:
         return this.#sendChat(payload, cid, frame);
       case GameMessage.PresenceUpdate:
-        this.#presence = payload;
+        if (isStatus(payload.status)) this.#presence = payload; // one the player room refuses is not the player's status
         return this.#player?.request(frame, cid);
       default:
         return this.#bad(cid, `unknown message type "${envelope.type}" (the client sends ${CLIENT_TYPES.join(", ")})`);
@@ -274,17 +279,12 @@ export class GameSession {
       return this.#bad(cid, `tickets in ${this.ctx.limits.maxPerSession} modes already (maxPerSession): remove one first`);
     let queue = this.#matchmakers.get(mode);
     if (!queue?.open) {
-      queue = this.#link(matchmakerPartyName(mode), MATCHMAKER_ROOM, this.player, {
-        onMessage: (frame) => this.#matchedFrame(frame),
-        // Tickets live in the matchmaker's memory: after a reload the ticket waits again, under its id.
-        reopened: (link) => {
-          for (const [ticketId, ticket] of this.#tickets)
-            if (ticket.mode === mode) link.send(GameMessage.MatchmakerAdd, { ticket_id: ticketId, properties: ticket.properties });
-        },
-        closed: (link) => {
-          if (this.#matchmakers.get(mode) === link) this.#matchmakers.delete(mode);
-        },
-      });
+      try {
+        queue = this.#matchmakerLink(mode);
+      } catch (error) {
+        // The mode is gone from the server's code (a `dev` reload removed it): the server's doing, not a bad frame.
+        return this.#send(envelopeJson(GameMessage.Error, { reason: `matchmaker of mode "${mode}" unavailable: ${(error as Error).message}` }, cid));
+      }
       this.#matchmakers.set(mode, queue);
     }
     // One ticket per mode: a new one replaces the earlier.
@@ -293,6 +293,29 @@ export class GameSession {
     this.#tickets.set(ticketId, { mode, properties });
     queue.send(GameMessage.MatchmakerAdd, { ticket_id: ticketId, properties });
     this.#send(envelopeJson(GameMessage.MatchmakerAdd, { ticket_id: ticketId }, cid));
+  }
+
+  /** The link to `mode`'s matchmaker (throws when the server's code has no such party). */
+  #matchmakerLink(mode: string): RoomLink {
+    return this.#link(matchmakerPartyName(mode), MATCHMAKER_ROOM, this.player, {
+      onMessage: (frame) => this.#matchedFrame(frame),
+      // Tickets live in the matchmaker's memory: after a reload the ticket waits again, under its id.
+      reopened: (link) => {
+        for (const [ticketId, ticket] of this.#tickets)
+          if (ticket.mode === mode) link.send(GameMessage.MatchmakerAdd, { ticket_id: ticketId, properties: ticket.properties });
+      },
+      // The matchmaker closed it for good (its mode gone after a `dev` reload): its tickets wait no more, and the
+      // client is told so (the session's own closes take the link out of the map first).
+      closed: (link) => {
+        if (this.#matchmakers.get(mode) !== link) return;
+        this.#matchmakers.delete(mode);
+        for (const [ticketId, ticket] of this.#tickets) {
+          if (ticket.mode !== mode) continue;
+          this.#tickets.delete(ticketId);
+          this.#send(envelopeJson(GameMessage.Error, { reason: `ticket "${ticketId}" no longer waits: the matchmaker of mode "${mode}" closed` }));
+        }
+      },
+    });
   }
 
   #removeTicket(payload: Record<string, unknown>, cid: string | undefined): void {
@@ -341,13 +364,18 @@ export class GameSession {
   }
 
   #enterChat(channel: string, frame: string, cid: string | undefined): void {
-    const link = this.#link(CHAT_PARTY, channel, this.player, {
-      onMessage: (message) => this.#forward(message),
-      reopened: (again) => again.send(GameMessage.ChatJoin, { channel_id: channel }, true), // a member again after a reload
-      closed: (gone) => {
-        if (this.#chats.get(channel) === gone) this.#chats.delete(channel);
-      },
-    });
+    const leaving = this.#leavingChats.get(channel);
+    this.#leavingChats.delete(channel);
+    const link = leaving?.stay()
+      ? leaving
+      : this.#link(CHAT_PARTY, channel, this.player, {
+          onMessage: (message) => this.#forward(message),
+          reopened: (again) => again.send(GameMessage.ChatJoin, { channel_id: channel }, true), // a member again after a reload
+          closed: (gone) => {
+            if (this.#chats.get(channel) === gone) this.#chats.delete(channel);
+            if (this.#leavingChats.get(channel) === gone) this.#leavingChats.delete(channel);
+          },
+        });
     this.#chats.set(channel, link);
     link.request(frame, cid); // answered with the history
   }
@@ -364,7 +392,10 @@ export class GameSession {
     const joining = this.#chatJoins.get(channel);
     if (!link && !joining) return this.#bad(cid, `not in channel "${channel}"`);
     this.#chats.delete(channel);
-    link?.leave(); // after the channel answered what it was asked (a chat.send right before: it went out)
+    if (link) {
+      this.#leavingChats.set(channel, link);
+      link.leave(); // after the channel answered what it was asked (a chat.send right before: it went out)
+    }
     if (joining) {
       // The join still waited for canJoinChannel: it is answered, and does not happen.
       this.#chatJoins.delete(channel);
