@@ -84,3 +84,45 @@ describe("reload with two friends online", () => {
     expect(Date.now() - started).toBeLessThan(2_000); // shutdownTimeoutMs is 5 000; a reload with nobody's friends online takes ~1 ms
   });
 });
+
+// Helper 55, on the fixes of the first round.
+describe("a refused presence.update, then a reload", () => {
+  it("the player's status after the reload is the last one applied (busy), not the refused one's fallback", async () => {
+    const server = await gameServer();
+    const [ada] = await players(server, "ada", "bob");
+    await api(server, "ada", "/friends", { player_id: "bob" });
+    await api(server, "bob", "/friends", { player_id: "ada" });
+    expect(await ada.request("presence.update", { status: "busy" })).toMatchObject({ type: "presence.update", payload: { status: "busy" } });
+    expect(await ada.request("presence.update", { status: "offline" })).toMatchObject({ type: "error" }); // refused: still busy
+    expect(await api(server, "bob", "/friends")).toEqual({ friends: [{ player_id: "ada", state: "friend", status: "busy" }] });
+    await reload(server);
+    await ada.request("session.heartbeat");
+    // The quiet re-announce went to the new room before this request: its answer comes after it.
+    expect(await ada.request("presence.update", { status: "" })).toMatchObject({ type: "error" });
+    expect(await api(server, "bob", "/friends")).toEqual({ friends: [{ player_id: "ada", state: "friend", status: "busy" }] });
+  });
+});
+
+describe("a reload whose code no longer has a mode (yparty dev: the mode was removed)", () => {
+  it("matchmaker.add of that mode is answered error (as match.join of a removed match is), not an uncaught ERR_UNKNOWN_PARTY", async () => {
+    const server = await gameServer();
+    const [ada] = await players(server, "ada");
+    await server.server.reload(createGame({ ...example, modes: {} }).parties);
+    ada.send("matchmaker.add", { mode: "arena", properties: {} }, "add");
+    const added = await ada.until("an answer to matchmaker.add", (message) => message.cid === "add", 2_000);
+    expect(added.type).toBe("error");
+    expect(await ada.request("session.heartbeat")).toMatchObject({ type: "session.heartbeat" });
+  });
+});
+
+describe("a waiting ticket, then a reload whose code no longer has its mode", () => {
+  it("the ticket is gone: the client is told, or at least its matchmaker.remove is not answered as if it waited", async () => {
+    const server = await gameServer();
+    const [ada] = await players(server, "ada");
+    const ticket = await ada.request("matchmaker.add", { mode: "arena", properties: {} });
+    await server.server.reload(createGame({ ...example, modes: {} }).parties);
+    const removed = await ada.request("matchmaker.remove", { ticket_id: ticket.payload.ticket_id });
+    const told = ada.received.some((message) => message.type === "error" && message.cid === undefined);
+    expect({ told, removed: removed.type }).not.toEqual({ told: false, removed: "matchmaker.remove" });
+  });
+});

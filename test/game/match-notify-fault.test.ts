@@ -31,7 +31,8 @@ describe("a fire-and-forget ctx.notify that fails", () => {
     await ada.expect("match.started");
     ada.send("match.input", {});
     await expect.poll(() => server.logs.some((entry) => entry.event === "game.notify_failed"), { timeout: 2_000 }).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // unhandledRejection is emitted after the microtasks
+    // Node emits unhandledRejection once the microtasks of the turn that rejected are done: a turn later at most.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(unhandled).toEqual([]);
     const first = (await ada.expect("match.state")).payload;
     expect(first).toEqual({});
