@@ -17,6 +17,8 @@ export interface SeatOwner {
   refused(frame: string): void;
   /** The room closed the seat for good (a fault, a refused join): the session is no longer in the match. */
   lost(seat: MatchSeat): void;
+  /** A reload closed the seat and it took its place again: what the old room had not answered, it never will. */
+  retaken(seat: MatchSeat): void;
 }
 
 export class MatchSeat {
@@ -105,7 +107,7 @@ export class MatchSeat {
       this.#joinAnswered = true;
       try {
         this.#conn = this.#open();
-        return;
+        return this.owner.retaken(this);
       } catch {
         // the match is gone from the new code: lost below
       }

@@ -225,6 +225,9 @@ export class GameSession {
       this.#match = undefined;
       this.#unanswered(seat, seat.joined ? "closed" : "was not joined");
     },
+    retaken: (seat) => {
+      if (this.#match === seat) this.#unanswered(seat, "was reloaded before this was answered (it may have been applied): send it again");
+    },
   };
 
   #leaveMatch(cid: string | undefined): void {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
 import { createGame } from "../../src/game/index.js";
 import example from "../../examples/game/game.js";
-import { players } from "./helpers.js";
+import { players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
@@ -124,5 +124,27 @@ describe("a waiting ticket, then a reload whose code no longer has its mode", ()
     const removed = await ada.request("matchmaker.remove", { ticket_id: ticket.payload.ticket_id });
     const told = ada.received.some((message) => message.type === "error" && message.cid === undefined);
     expect({ told, removed: removed.type }).not.toEqual({ told: false, removed: "matchmaker.remove" });
+  });
+});
+
+describe("a vote.cast in flight when the server reloads", () => {
+  it("is answered (vote.cast, or error: send it again), not left without an answer", async () => {
+    const server = await startGame({ ...example, server: { storage: "leveldb" } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    for (const client of [ada!, bob!]) await client.request("matchmaker.add", { mode: "arena", properties: {} });
+    const matchId = (await ada!.expect("matchmaker.matched")).payload.match_id as string;
+    for (const client of [ada!, bob!]) await client.request("match.join", { match_id: matchId });
+    for (const client of [ada!, bob!]) await client.expect("match.started");
+    const options = [
+      { id: "jungle", label: "Jungle Path" },
+      { id: "volcano", label: "Volcano Path" },
+    ];
+    ada!.send("match.input", { action: "call_vote", options, method: "plurality", window_ms: 5_000, visibility: "live", veto_enabled: false });
+    const voteId = (await bob!.expect("match.vote_start")).payload.vote_id as string;
+    bob!.send("vote.cast", { vote_id: voteId, option_id: "jungle" }, "cast");
+    await bob!.request("session.heartbeat"); // the cast reached the match room (the session passed it on first)
+    await server.server.reload(createGame(example).parties);
+    const answer = await bob!.until("an answer to the vote.cast", (message) => message.cid === "cast", 3_000);
+    expect(["vote.cast", "error"]).toContain(answer.type);
   });
 });
