@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
 import { createGame } from "../../src/game/index.js";
 import example from "../../examples/game/game.js";
-import { players, startGame } from "./helpers.js";
+import { inStartedArena, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
@@ -131,10 +131,7 @@ describe("a vote.cast in flight when the server reloads", () => {
   it("is answered (vote.cast, or error: send it again), not left without an answer", async () => {
     const server = await startGame({ ...example, server: { storage: "leveldb" } });
     const [ada, bob] = await players(server, "ada", "bob");
-    for (const client of [ada!, bob!]) await client.request("matchmaker.add", { mode: "arena", properties: {} });
-    const matchId = (await ada!.expect("matchmaker.matched")).payload.match_id as string;
-    for (const client of [ada!, bob!]) await client.request("match.join", { match_id: matchId });
-    for (const client of [ada!, bob!]) await client.expect("match.started");
+    await inStartedArena([ada!, bob!]);
     const options = [
       { id: "jungle", label: "Jungle Path" },
       { id: "volcano", label: "Volcano Path" },

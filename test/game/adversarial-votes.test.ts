@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
 import { ALARMS_KV_NAME } from "../../src/runtime/alarms.js";
 import { cleanupAll, pollUntil } from "../helpers/server.js";
-import { players, startGame } from "./helpers.js";
+import { inStartedArena, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
@@ -20,10 +20,7 @@ describe("votes across a restart, seats kept", () => {
   it("two open votes close by the alarm at their times with nobody back; the seats' alarm stays armed", async () => {
     const server = await startGame({ ...example, server: { storage: "leveldb" } });
     const [ada, bob] = await players(server, "ada", "bob");
-    for (const client of [ada!, bob!]) await client.request("matchmaker.add", { mode: "arena", properties: {} });
-    const matchId = (await ada!.expect("matchmaker.matched")).payload.match_id as string;
-    for (const client of [ada!, bob!]) await client.request("match.join", { match_id: matchId });
-    for (const client of [ada!, bob!]) await client.expect("match.started");
+    const matchId = await inStartedArena([ada!, bob!]);
     const vote = (window_ms: number) => ({ action: "call_vote", options: OPTIONS, method: "plurality", window_ms, visibility: "live", veto_enabled: false });
     ada!.send("match.input", vote(400));
     const first = await bob!.expect("match.vote_start");

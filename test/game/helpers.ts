@@ -93,3 +93,12 @@ export async function players(server: TestServer, ...names: string[]): Promise<G
     }),
   );
 }
+
+/** The example game's `arena`: the players' tickets matched, each joined, the match started; its id. */
+export async function inStartedArena(clients: readonly GameClient[]): Promise<string> {
+  for (const client of clients) await client.request("matchmaker.add", { mode: "arena", properties: {} });
+  const matchId = (await clients[0]!.expect("matchmaker.matched")).payload.match_id as string;
+  for (const client of clients) await client.request("match.join", { match_id: matchId });
+  for (const client of clients) await client.expect("match.started");
+  return matchId;
+}
