@@ -99,10 +99,11 @@ export class FrameBudget {
 
   /** The messages `ws` held are handed to its room (or dropped): it is read again. */
   heldFramesGone(ws: WsSocket): void {
-    const counted = watchedOf(ws)?.[COUNTED];
+    const socket = watchedOf(ws);
+    const counted = socket?.[COUNTED];
     if (!counted || counted.held === 0) return;
     counted.held = 0;
-    this.recount(watchedOf(ws)!);
+    this.recount(socket!);
   }
 
   /**
