@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startMemoryChild, stopMemoryChildren } from "../helpers/memory-child.js";
-import { waitFor } from "../helpers/server.js";
+import { pollUntil, waitFor } from "../helpers/server.js";
 
 const MiB = 1024 * 1024;
 
@@ -46,8 +46,13 @@ describe("the frame budget and y-partykit batches", () => {
         );
       }),
     );
-    const held = (await memory()).arrayBuffers - before.arrayBuffers;
-    // The budget, and each socket's uncounted first bytes plus a last read (as for frames stopped partway).
-    expect(held).toBeLessThan(budget + 8 * 128 * 1024 + 4 * MiB);
+    // The budget, and each socket's uncounted first bytes plus a last read (as for frames stopped partway), once the
+    // refused sockets are closed on the server's side too and collected (before: 120 MB, for good).
+    const ceiling = budget + 8 * 128 * 1024 + 4 * MiB;
+    await pollUntil(
+      "the server to hold at most the budget",
+      async () => ((await memory()).arrayBuffers - before.arrayBuffers < ceiling ? true : undefined),
+      30_000,
+    );
   }, 120_000);
 });
