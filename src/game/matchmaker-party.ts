@@ -4,9 +4,13 @@
  * (id = player id; one ticket per player and mode: adding again replaces it). When `size` tickets fit the mode's
  * rules, it names a match (`{random}.{match}`, so `match.join` knows which match runs it) and sends each of them
  * `matchmaker.matched {match_id, players, ticket_id}`. Tickets live in memory, as sessions do.
+ *
+ * The work stays linear in the pool: a new ticket is searched with the tickets that fit it only (a group without it
+ * was there before, or came with a widening rule, which the recheck finds); the recheck goes through the pool in
+ * bounded passes (`SearchPass`), each going on where the last one stopped.
  */
 import type { Connection, Server, Worker } from "../runtime/index.js";
-import { formGroup } from "../rooms/matchmaking.js";
+import { formGroup, SearchPass } from "../rooms/matchmaking.js";
 import { newId } from "../rooms/ids.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
 import { closedToClients } from "./parties.js";
@@ -34,15 +38,18 @@ export function matchmakerParty(mode: ModeDefinition): Worker {
 
     /** By player, in arrival order. */
     readonly #waiting = new Map<string, Waiting>();
-    #recheck: NodeJS.Timeout | undefined;
+    #recheckTimer: NodeJS.Timeout | undefined;
+    /** Where the next recheck pass starts (an index into the pool in arrival order; tickets leaving shift it a little). */
+    #recheckFrom = 0;
 
     onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void {
       if (typeof message !== "string") return;
       const { type, payload } = JSON.parse(message) as GameEnvelope<{ ticket_id: string; properties: TicketProperties }>;
       if (type === GameMessage.MatchmakerAdd) {
         this.#waiting.delete(conn.id);
-        this.#waiting.set(conn.id, { conn, player: conn.id, since: Date.now(), ticket_id: payload.ticket_id, properties: payload.properties });
-        this.#match();
+        const ticket: Waiting = { conn, player: conn.id, since: Date.now(), ticket_id: payload.ticket_id, properties: payload.properties };
+        this.#waiting.set(conn.id, ticket);
+        this.#matchWith(ticket);
       } else if (type === GameMessage.MatchmakerRemove && this.#waiting.get(conn.id)?.ticket_id === payload.ticket_id) {
         this.#waiting.delete(conn.id);
       }
@@ -55,14 +62,31 @@ export function matchmakerParty(mode: ModeDefinition): Worker {
     }
 
     onStop(): void {
-      clearInterval(this.#recheck);
+      clearInterval(this.#recheckTimer);
     }
 
-    #match(): void {
-      for (let group = formGroup([...this.#waiting.values()], mode.size, fits); group; group = formGroup([...this.#waiting.values()], mode.size, fits)) {
+    /** A new ticket: the groups it can be in are of the tickets that fit it. */
+    #matchWith(ticket: Waiting): void {
+      const now = Date.now();
+      const pool = [...this.#waiting.values()].filter((other) => other === ticket || (other.player !== ticket.player && fits(ticket, other, now)));
+      this.#matchIn(pool, new SearchPass(), now);
+    }
+
+    /** The recheck: one bounded pass over the whole pool, from where the last one stopped. */
+    #recheck(): void {
+      const pool = [...this.#waiting.values()];
+      const pass = new SearchPass(this.#recheckFrom);
+      this.#matchIn(pool, pass, Date.now());
+      this.#recheckFrom = pass.at + mode.size > pool.length ? 0 : pass.at;
+    }
+
+    /** Matches the groups `pass` finds in `pool` (taking them out of it). */
+    #matchIn(pool: Waiting[], pass: SearchPass, now: number): void {
+      for (let group = formGroup(pool, mode.size, fits, now, pass); group; group = formGroup(pool, mode.size, fits, now, pass)) {
         const payload = { match_id: newMatchId(mode.match), players: group.map((ticket) => ticket.player) };
         for (const ticket of group) {
           this.#waiting.delete(ticket.player);
+          pool.splice(pool.indexOf(ticket), 1);
           ticket.conn.send(envelopeJson(GameMessage.MatchmakerMatched, { ...payload, ticket_id: ticket.ticket_id }));
         }
       }
@@ -71,10 +95,10 @@ export function matchmakerParty(mode: ModeDefinition): Worker {
     /** Tickets that wait are matched again now and then (rules widen with the wait); no timer while none wait. */
     #schedule(): void {
       if (this.#waiting.size >= mode.size && rules.length > 0) {
-        this.#recheck ??= setInterval(() => this.#match(), mode.recheckMs ?? DEFAULT_RECHECK_MS);
+        this.#recheckTimer ??= setInterval(() => this.#recheck(), mode.recheckMs ?? DEFAULT_RECHECK_MS);
       } else {
-        clearInterval(this.#recheck);
-        this.#recheck = undefined;
+        clearInterval(this.#recheckTimer);
+        this.#recheckTimer = undefined;
       }
     }
   };

@@ -14,29 +14,59 @@ export interface WaitingTicket {
 export type TicketFit<T extends WaitingTicket> = (a: T, b: T, now: number) => boolean;
 
 /**
- * Rule checks one call may spend on backtracking, over all anchors. The search's first descent is the greedy pick
- * (each ticket in order joins while it fits everyone in the group), which it always finishes; it backtracks only
- * while checks are left, so a large pool costs what the greedy pick does plus this. Past it, a group the greedy pick
- * misses waits until the pool changes.
+ * Rule checks one search pass may spend (~3 ms at the shipped rules' ~30 ns a check). Each anchor's pick of the
+ * tickets that fit it counts, as does each backtracking step; the pass's first anchor always finishes its first
+ * descent (the greedy pick), so every pass gets on. Past it the pass stops, and says where (`SearchPass.at`), so a
+ * matchmaker's next pass goes on from there: a pool of thousands costs a few ms a pass, not n² checks.
  */
-export const GROUP_SEARCH_BUDGET = 100_000;
+export const SEARCH_PASS_CHECKS = 100_000;
+
+/** One bounded search over a pool: the checks left and the anchor (index into the pool) it got to. */
+export class SearchPass {
+  /** The anchor the next `formGroup` call starts at: that of the last group found, or where the checks ran out. */
+  at: number;
+  checks: number;
+  #anchors = 0;
+
+  constructor(from = 0, checks = SEARCH_PASS_CHECKS) {
+    this.at = from;
+    this.checks = checks;
+  }
+
+  /** Whether another anchor may be tried: the pass's first one always is. */
+  mayTryAnchor(): boolean {
+    return this.#anchors++ === 0 || this.checks > 0;
+  }
+}
 
 /**
  * The first group of `size` tickets of distinct players that all fit each other pairwise: each ticket in arrival
- * order is tried as the anchor, with the tickets after it that fit it, older first. (An anchor with no group is in
- * no group, so a later anchor looks at the tickets after it only.)
+ * order from `pass.at` is tried as the anchor, with the tickets after it that fit it, older first. (An anchor with
+ * no group is in no group, so a later anchor looks at the tickets after it only.) `undefined` when there is none
+ * or the pass's checks ran out first (then `pass.at < waiting.length`).
  */
-export function formGroup<T extends WaitingTicket>(waiting: readonly T[], size: number, fits: TicketFit<T> = () => true, now = Date.now()): T[] | undefined {
-  let budget = GROUP_SEARCH_BUDGET;
-  for (let anchor = 0; anchor + size <= waiting.length; anchor++) {
-    const first = waiting[anchor]!;
-    const candidates = waiting.slice(anchor + 1).filter((ticket) => ticket.player !== first.player && fits(first, ticket, now));
+export function formGroup<T extends WaitingTicket>(
+  waiting: readonly T[],
+  size: number,
+  fits: TicketFit<T> = () => true,
+  now = Date.now(),
+  pass = new SearchPass(),
+): T[] | undefined {
+  for (; pass.at + size <= waiting.length; pass.at++) {
+    if (!pass.mayTryAnchor()) return undefined;
+    const first = waiting[pass.at]!;
+    const candidates: T[] = [];
+    for (let i = pass.at + 1; i < waiting.length; i++) {
+      const ticket = waiting[i]!;
+      if (ticket.player !== first.player && fits(first, ticket, now)) candidates.push(ticket);
+    }
+    pass.checks -= waiting.length - pass.at - 1;
     const group = [first];
     const fitsGroup = (candidate: T) => {
-      budget -= group.length - 1;
+      pass.checks -= group.length - 1;
       return group.every((member, k) => k === 0 || (member.player !== candidate.player && fits(member, candidate, now)));
     };
-    /** Fills the group from `candidates[from…]`; false when it cannot (or the budget ran out). */
+    /** Fills the group from `candidates[from…]`; false when it cannot (or the checks ran out). */
     const extend = (from: number): boolean => {
       if (group.length === size) return true;
       for (let i = from; i + size - group.length <= candidates.length; i++) {
@@ -44,11 +74,12 @@ export function formGroup<T extends WaitingTicket>(waiting: readonly T[], size: 
         group.push(candidates[i]!);
         if (extend(i + 1)) return true;
         group.pop();
-        if (budget <= 0) return false; // no checks left for other picks: as the greedy pick, this anchor has no group
+        if (pass.checks <= 0) return false; // no checks left for other picks: as the greedy pick, this anchor has no group
       }
       return false;
     };
     if (extend(0)) return group;
   }
+  pass.at = waiting.length;
   return undefined;
 }

@@ -1,6 +1,6 @@
 /** `formGroup`, the matchmaking core: groups that fit pairwise, oldest tickets first, bounded work. */
 import { describe, expect, it } from "vitest";
-import { formGroup } from "../../src/rooms/matchmaking.js";
+import { formGroup, SEARCH_PASS_CHECKS, SearchPass } from "../../src/rooms/matchmaking.js";
 
 interface T {
   player: string;
@@ -36,11 +36,35 @@ describe("formGroup", () => {
 
   it("stays bounded for a large pool where many pairs fit but no group does", () => {
     // Players of two teams, each fitting only the other team: no three fit pairwise, and an unbounded search of
-    // every pair would check ~n³ triples.
+    // every pair would check ~n³ triples (and the pick of each anchor's fitting tickets n²).
     const pool = tickets(...Array.from({ length: 2_000 }, (_, i) => i % 2));
     let calls = 0;
     const fits = (a: T, b: T) => (calls++, a.skill !== b.skill);
-    expect(formGroup(pool, 3, fits)).toBeUndefined();
-    expect(calls).toBeLessThan(10_000_000); // the greedy pick's n² and the budget
+    const pass = new SearchPass();
+    expect(formGroup(pool, 3, fits, 0, pass)).toBeUndefined();
+    expect(calls).toBeLessThanOrEqual(SEARCH_PASS_CHECKS + 2 * pool.length); // the pass's checks, and one anchor past them
+    expect(pass.at).toBeGreaterThan(0);
+    expect(pass.at).toBeLessThan(pool.length - 2); // it stopped for lack of checks, and says where
+  });
+
+  it("passes go on where the last one stopped: a group at the end of a 3,000-ticket pool is found in bounded passes", () => {
+    // Skills 15 apart with a window of 100: seven fit pairwise, never eight, until the last eight (1 apart).
+    const skillsInPool = Array.from({ length: 3_000 }, (_, i) => (i < 2_992 ? i * 15 : 100_000 + i));
+    const pool = tickets(...skillsInPool);
+    let calls = 0;
+    const fits = (a: T, b: T) => (calls++, Math.abs(a.skill - b.skill) <= 100);
+    let from = 0;
+    let found: T[] | undefined;
+    let passes = 0;
+    while (!found && passes < 100) {
+      calls = 0;
+      const pass = new SearchPass(from);
+      found = formGroup(pool, 8, fits, 0, pass);
+      expect(calls).toBeLessThanOrEqual(SEARCH_PASS_CHECKS + 8 * pool.length);
+      from = pass.at;
+      passes++;
+    }
+    expect(found?.map((ticket) => ticket.player)).toEqual(Array.from({ length: 8 }, (_, i) => `p${2_992 + i}`));
+    expect(passes).toBeGreaterThan(1); // the whole pool is ~4.5M checks: more than one pass
   });
 });
