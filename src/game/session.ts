@@ -20,6 +20,7 @@ import { checkProperties, type ModeDefinition, type TicketProperties } from "./m
 import type { GameLimits } from "./limits.js";
 import type { ChatRate } from "./chat-rate.js";
 import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
+import { DeliveredNotifications } from "./delivered-notifications.js";
 import { isStatus } from "./player-party.js";
 
 /** What every session of one mount (on one server) shares. */
@@ -88,8 +89,11 @@ export class GameSession {
     ws.on("message", this.#onFrame);
     ws.on("close", this.#onClose);
     this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player }, cid));
+    const delivered = new DeliveredNotifications(this.ctx.limits.maxNotifications);
     this.#player = this.#link(PLAYER_PARTY, this.player, newId(9), {
-      onMessage: (frame) => this.#forward(frame),
+      onMessage: (frame) => {
+        if (delivered.firstTime(frame)) this.#forward(frame);
+      },
       reopened: (link) => {
         if (this.#presence) link.send(GameMessage.PresenceUpdate, this.#presence, true);
       },

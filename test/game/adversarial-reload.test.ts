@@ -53,6 +53,22 @@ describe("after a reload, a session whose socket stayed open", () => {
     expect((await ada.expect("notification.new", undefined, 2_000)).payload).toMatchObject({ type: "friend_request", content: { from_player_id: "cy" } });
   });
 
+  it("is not sent the unread notifications it was sent before the reload again (helper 55): each reaches a session once", async () => {
+    const server = await gameServer();
+    const [ada] = await players(server, "ada");
+    await api(server, "cy", "/friends", { player_id: "ada" });
+    await ada.expect("notification.new", (payload) => payload.content.from_player_id === "cy");
+    await reload(server);
+    await api(server, "dan", "/friends", { player_id: "ada" });
+    // The next notification ada gets is dan's: the player room, started again, sent its unread ones (cy's) to the
+    // session's new link, and the session had passed them on to the client again.
+    expect((await ada.expect("notification.new", undefined, 2_000)).payload.content).toEqual({ from_player_id: "dan" });
+    // A new session of the player is sent every unread one, as before.
+    const [again] = await players(server, "ada");
+    const unread = [await again!.expect("notification.new"), await again!.expect("notification.new")];
+    expect(unread.map((message) => message.payload.content.from_player_id).sort()).toEqual(["cy", "dan"]);
+  });
+
   it("is still in its chat channels (or is told it is not): a message of another member reaches it", async () => {
     const server = await gameServer();
     const [ada, bob] = await players(server, "ada", "bob");
