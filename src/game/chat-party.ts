@@ -2,7 +2,8 @@
  * One room per chat channel (party `game-chat`, room = channel id). Its members are the sessions connected to it
  * (one in-process connection each, id = player id); the last `chatHistory` messages are kept in `room.storage`,
  * written before the message goes out, and sent to a joiner in the answer to its `chat.join` (a message reaches a
- * member once: there or live). The session checks lengths and rates before a message gets here.
+ * member once: there or live). The session checks lengths and rates before a message gets here, and gives each a key
+ * (kept with it, never sent out): one sent again after a reload cut off its answer is answered, not stored twice.
  */
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
@@ -18,13 +19,22 @@ export interface ChatMessage {
 
 const HISTORY_KEY = "game.chat.history";
 
+/** A message as the channel stores it: with the key the session gave it. */
+interface StoredChatMessage extends ChatMessage {
+  key?: string;
+}
+
+function publicMessage({ key: _, ...message }: StoredChatMessage): ChatMessage {
+  return message;
+}
+
 export function chatParty(shared: GameShared): Worker {
   return class ChatParty implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
 
     /** The messages kept, each one stored and already sent out. */
-    #history: ChatMessage[] = [];
+    #history: StoredChatMessage[] = [];
     /** Messages sent out so far; a connection's count at its connect tells which ones reached it live. */
     #sentOut = 0;
     readonly #liveFrom = new WeakMap<Connection, number>();
@@ -33,7 +43,7 @@ export function chatParty(shared: GameShared): Worker {
     constructor(readonly room: Room) {}
 
     async onStart(): Promise<void> {
-      this.#history = (await this.room.storage.get<ChatMessage[]>(HISTORY_KEY)) ?? [];
+      this.#history = (await this.room.storage.get<StoredChatMessage[]>(HISTORY_KEY)) ?? [];
     }
 
     onConnect(conn: Connection): void {
@@ -48,20 +58,34 @@ export function chatParty(shared: GameShared): Worker {
         // again; a join after that is answered with the whole history, as asked.
         const live = this.#sentOut - (this.#liveFrom.get(conn) ?? this.#sentOut);
         this.#liveFrom.delete(conn);
-        const history = this.#history.slice(0, Math.max(0, this.#history.length - live));
+        const history = this.#history.slice(0, Math.max(0, this.#history.length - live)).map(publicMessage);
         return conn.send(envelopeJson(GameMessage.ChatJoin, { channel_id: this.room.id, history }, cid));
       }
       if (type !== GameMessage.ChatSend) return;
-      const chat: ChatMessage = { channel_id: this.room.id, sender_id: conn.id, content: payload.content as string, sent_at: new Date().toISOString() };
+      const key = typeof payload.key === "string" ? payload.key : undefined;
+      const chat: StoredChatMessage = {
+        channel_id: this.room.id,
+        sender_id: conn.id,
+        content: payload.content as string,
+        sent_at: new Date().toISOString(),
+        key,
+      };
       // One send at a time, so none drops another from the history it stores.
       await this.#sends.run(async () => {
+        const stored = key === undefined ? undefined : this.#history.find((message) => message.key === key && message.sender_id === conn.id);
+        if (stored) {
+          // Sent again after a reload cut off its answer: stored then, but gone out to nobody (its answer goes in the
+          // same turn), so out now.
+          this.room.broadcast(envelopeJson(GameMessage.ChatMessage, publicMessage(stored)));
+          return conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: stored.sent_at }, cid));
+        }
         const history = [...this.#history, chat];
         history.splice(0, history.length - shared.limits.chatHistory);
         await this.room.storage.put(HISTORY_KEY, history);
         // Into the history and out in one turn: a joiner gets it in its history or live, never both.
         this.#history = history;
         this.#sentOut++;
-        this.room.broadcast(envelopeJson(GameMessage.ChatMessage, chat));
+        this.room.broadcast(envelopeJson(GameMessage.ChatMessage, publicMessage(chat)));
         conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: chat.sent_at }, cid));
       });
     }

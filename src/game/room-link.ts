@@ -6,7 +6,9 @@
  *   `chat.leave` went out to the channel: its sender hears so), and a room that closes the link answers them `error`.
  * - A reload of the server's code (`server.reload`, `yparty dev`: the rooms close their connections 1012 and come
  *   back with the new code) connects again, and the owner announces itself again (`reopened`) with `quiet`
- *   requests, whose answers the client does not get — as the match seat takes its seat again.
+ *   requests, whose answers the client does not get — as the match seat takes its seat again. A request the reload
+ *   cut off is answered `error` (send it again), or, when it may be sent twice (`retry`: the room knows it again by a
+ *   key in it), is sent again to the room started again, which answers it.
  */
 import { CloseCode, type LocalConnection, type SocketHost } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
@@ -33,8 +35,8 @@ export function cidOf(frame: string): string | undefined {
 
 export class RoomLink {
   #conn: LocalConnection;
-  /** Cids of requests the room has yet to answer, in order. */
-  readonly #waiting: string[] = [];
+  /** Requests the room has yet to answer, in order. */
+  readonly #waiting: Array<{ cid: string; frame: string; retry: boolean }> = [];
   /** The cid of requests the session makes on its own (after a reload): their answers stay here. */
   readonly #quietCid = `~${newId(12)}`;
   #leaving = false;
@@ -54,10 +56,10 @@ export class RoomLink {
     return this.#conn.open && !this.#leaving;
   }
 
-  /** A client's request: its answer is owed. */
-  request(frame: string, cid: string | undefined): void {
+  /** A client's request: its answer is owed. `retry`: the room answers it sent twice as sent once. */
+  request(frame: string, cid: string | undefined, retry = false): void {
     if (!this.#conn.open) return this.owner.answer(envelopeJson(GameMessage.Error, { reason: "the room is not reachable (closed): try again" }, cid));
-    if (cid !== undefined) this.#waiting.push(cid);
+    if (cid !== undefined) this.#waiting.push({ cid, frame, retry });
     this.#conn.send(frame);
   }
 
@@ -104,7 +106,7 @@ export class RoomLink {
   #fromRoom(frame: string): void {
     const cid = cidOf(frame);
     if (cid === this.#quietCid) return;
-    const index = cid === undefined ? -1 : this.#waiting.indexOf(cid);
+    const index = cid === undefined ? -1 : this.#waiting.findIndex((request) => request.cid === cid);
     if (index >= 0) this.#waiting.splice(index, 1);
     else if (this.#leaving) return; // the room's own messages stop at the leave
     this.owner.onMessage(frame);
@@ -112,18 +114,25 @@ export class RoomLink {
   }
 
   #closed(code: number, reason: string): void {
-    // What the room had not answered is lost with the connection.
-    for (const cid of this.#waiting.splice(0))
-      this.owner.answer(envelopeJson(GameMessage.Error, { reason: `the room closed before answering (${code} ${reason}): try again` }, cid));
+    const reopening = code === CloseCode.ServiceRestart && !this.#leaving;
+    const cutOff = this.#waiting.splice(0);
+    const again = reopening ? cutOff.filter((request) => request.retry) : [];
+    // What the room had not answered is lost with the connection (but for what is sent again).
+    const lost = (request: { cid: string }) =>
+      this.owner.answer(envelopeJson(GameMessage.Error, { reason: `the room closed before answering (${code} ${reason}): try again` }, request.cid));
+    for (const request of cutOff) if (!again.includes(request)) lost(request);
     if (this.#leaving) return this.owner.closed?.(this);
-    if (code === CloseCode.ServiceRestart) {
+    if (reopening) {
       try {
         this.#conn = this.#open();
-        return this.owner.reopened?.(this);
+        this.owner.reopened?.(this);
+        for (const request of again) this.request(request.frame, request.cid, true);
+        return;
       } catch {
         // its party is gone from the new code: closed below
       }
     }
+    again.forEach(lost);
     this.#leaving = true;
     this.owner.closed?.(this);
   }

@@ -196,7 +196,7 @@ export class GameSession {
       case GameMessage.ChatLeave:
         return this.#leaveChat(payload, cid);
       case GameMessage.ChatSend:
-        return this.#sendChat(payload, cid, frame);
+        return this.#sendChat(payload, cid);
       case GameMessage.PresenceUpdate:
         if (isStatus(payload.status)) this.#presence = payload; // one the player room refuses is not the player's status
         return this.#player?.request(frame, cid);
@@ -411,7 +411,7 @@ export class GameSession {
     this.#send(envelopeJson(GameMessage.ChatLeave, { channel_id: channel }, cid));
   }
 
-  #sendChat(payload: Record<string, unknown>, cid: string | undefined, frame: string): void {
+  #sendChat(payload: Record<string, unknown>, cid: string | undefined): void {
     const channel = this.#channel(payload, cid);
     if (channel === undefined) return;
     const link = this.#chats.get(channel);
@@ -422,7 +422,8 @@ export class GameSession {
       return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
     if (!this.ctx.chatRate.take(this.player, Date.now()))
       return this.#bad(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
-    link.request(frame, cid);
+    // A key the channel knows the message by: sent again after a reload cut it off, it is answered, not stored twice.
+    link.request(envelopeJson(GameMessage.ChatSend, { channel_id: channel, content, key: newId(12) }, cid), cid, true);
   }
 
   #channel(payload: Record<string, unknown>, cid: string | undefined): string | undefined {

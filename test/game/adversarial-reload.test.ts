@@ -161,3 +161,39 @@ describe("a vote.cast in flight when the server reloads", () => {
     expect(["vote.cast", "error"]).toContain(answer.type);
   });
 });
+
+describe("chat.send in flight when the server reloads (helper 55)", () => {
+  it("each is answered as it ended: chat.send when it is in the channel's history (once), error when it is not", async () => {
+    const SENDS = 40;
+    const server = await startGame({
+      ...example,
+      limits: { chatMessagesPerWindow: SENDS },
+      server: { storage: "leveldb" },
+    });
+    const [ada] = await players(server, "ada");
+    await ada!.request("chat.join", { channel_id: "lobby" });
+    for (let i = 0; i < SENDS; i++) ada!.send("chat.send", { channel_id: "lobby", content: `m${i}` }, `send-${i}`);
+    // The reload comes while the channel stores them one after another.
+    await ada!.expect("chat.message");
+    await server.server.reload(createGame({ ...example, limits: { chatMessagesPerWindow: SENDS } }).parties);
+    const answers = new Map<string, string>();
+    for (let i = 0; i < SENDS; i++) {
+      const answer = await ada!.until(`the answer to send-${i}`, (message) => message.cid === `send-${i}`, 5_000);
+      answers.set(`m${i}`, answer.type);
+    }
+    const [cy] = await players(server, "cy");
+    const history = (await cy!.request("chat.join", { channel_id: "lobby" })).payload.history as Array<{ content: string }>;
+    const stored = history.map((message) => message.content);
+    expect(new Set(stored).size).toBe(stored.length); // none twice
+    const answeredOk = [...answers].filter(([, type]) => type === "chat.send").map(([content]) => content);
+    const answeredError = [...answers].filter(([, type]) => type === "error").map(([content]) => content);
+    expect(answeredOk.length + answeredError.length).toBe(SENDS);
+    // A message answered error was not sent: the client sends it again, so it must not be in the channel already.
+    expect(answeredError.filter((content) => stored.includes(content))).toEqual([]);
+    expect(answeredOk.filter((content) => !stored.includes(content))).toEqual([]);
+    // The sender, a member, hears each message it sent once.
+    const heard = ada!.received.filter((message) => message.type === "chat.message").map((message) => message.payload.content as string);
+    expect(new Set(heard).size).toBe(heard.length);
+    expect(heard.sort()).toEqual(answeredOk.sort());
+  });
+});
