@@ -105,6 +105,11 @@ export interface Storage {
 export type StorageErrorCode =
   /** A write the engine refused (closed database, I/O error, …). */
   | "ERR_STORAGE_WRITE"
+  /**
+   * A call of a room instance that has stopped (a reload swapped its code, it was unloaded, the server closes): another
+   * instance may hold the room now, and this one's write would replace that one's. Nothing of it landed.
+   */
+  | "ERR_ROOM_STOPPED"
   /** A write refused because the disk (or the process's file size limit) is full; retrying works once space returns. */
   | "ERR_STORAGE_FULL"
   /** A document known to miss writes that were acknowledged (damaged storage); refused until `yparty repair`. */

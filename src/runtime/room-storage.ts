@@ -2,7 +2,7 @@
  * `room.storage`: the Durable Object storage API over one room's KvStore, with alarms delegated to
  * the server's alarm scheduler (which stores them, so they survive a restart).
  */
-import type { KvStore, ListOptions } from "../../persistence/types.js";
+import { type KvStore, type ListOptions, StorageError } from "../../persistence/types.js";
 import { callUser } from "./guard.js";
 import type { Storage, StorageKeyValue, StorageListOptions, StorageTransaction } from "./party-types.js";
 
@@ -14,17 +14,29 @@ export interface RoomAlarm {
 }
 
 /**
- * The storage calls of one room still running. Libraries write without awaiting (y-partykit stores
- * every update fire-and-forget), so a room waits for these before it unloads and the storage closes.
+ * The storage calls of one room instance: those still running, and whether it may call at all. Libraries write
+ * without awaiting (y-partykit stores every update fire-and-forget), so a room waits for these before it unloads and
+ * the storage closes; once it has stopped, its calls are refused (`ERR_ROOM_STOPPED`), as a Durable Object reset by a
+ * deploy refuses its old instance's: code of the old instance still running (a request it awaited something for)
+ * would otherwise write under the instance that took its place.
  */
 export class PendingStorageOps {
   readonly #running = new Set<Promise<unknown>>();
+  #stopped: string | undefined;
 
-  track<T>(operation: Promise<T>): Promise<T> {
+  /** Runs `call` unless the room stopped, tracking it until it settles. */
+  run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#stopped !== undefined) return Promise.reject(new StorageError("ERR_ROOM_STOPPED", this.#stopped));
+    const operation = call();
     this.#running.add(operation);
     const forget = () => void this.#running.delete(operation);
     operation.then(forget, forget);
     return operation;
+  }
+
+  /** From now on, calls are refused with `message`. */
+  stop(message: string): void {
+    this.#stopped = message;
   }
 
   /** Resolves once no call has been running for one event-loop turn (chains of calls included), or after `ms`. */
@@ -60,7 +72,7 @@ export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: Pendin
   };
   for (const name of Object.keys(storage) as Array<keyof Storage>) {
     const call = storage[name] as (...args: unknown[]) => Promise<unknown>;
-    const tracked = (...args: unknown[]) => pending.track(callUser(() => call(...args)));
+    const tracked = (...args: unknown[]) => pending.run(() => callUser(() => call(...args)));
     (storage as unknown as Record<string, unknown>)[name] = READS.has(name) ? holdingGate(inputGate, tracked) : tracked;
   }
   return storage;

@@ -408,6 +408,9 @@ export class LiveRoom implements ConnectionOwner {
     }
     // onStop flushes through storage too.
     await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
+    this.#storageOps.stop(
+      `room "${this.id}" of party "${this.party}" stopped (${reason}): this instance's storage calls are refused, another instance may hold the room now`,
+    );
     this.deps.logger.debug("room.stopped", { party: this.party, room: this.id, reason });
   }
 
