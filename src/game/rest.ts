@@ -6,6 +6,7 @@
  *   GET  /api/friends                         → {friends: [{player_id, state, status?}]} (status of friends only)
  *   GET  /api/notifications                   → {notifications: [{id, type, subject, content, created_at, read}]}
  *   POST /api/notifications/{id}/read         → {id, read: true}; 404 for an unknown id
+ * HEAD is GET without the body; the scheme `Bearer` is taken in any case (RFC 9110, 11.1).
  * Errors are the runtime's `{"error": {"code", "message"}}` with 400, 401, 404, 405, 409 or 413 (a body over
  * `limits.maxRequestBytes`); the server-wide body limits answer 408 (a body that stalls) and 503 (too many at once).
  */
@@ -16,8 +17,8 @@ import { PLAYER_PARTY } from "./parties.js";
 import { HttpError, playerId } from "./player-party.js";
 
 const ENDPOINTS: Array<{ pattern: RegExp; methods: string[] }> = [
-  { pattern: /^\/friends$/, methods: ["GET", "POST"] },
-  { pattern: /^\/notifications$/, methods: ["GET"] },
+  { pattern: /^\/friends$/, methods: ["GET", "HEAD", "POST"] },
+  { pattern: /^\/notifications$/, methods: ["GET", "HEAD"] },
   { pattern: /^\/notifications\/[^/]+\/read$/, methods: ["POST"] },
 ];
 
@@ -31,7 +32,7 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier, maxRequestB
     if (!endpoint.methods.includes(request.method)) {
       return new HttpError(405, `${request.method} is not allowed here (${endpoint.methods.join(", ")})`).toResponse({ allow: endpoint.methods.join(", ") });
     }
-    const token = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+    const token = /^Bearer +(\S.*)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
     const verified =
       token === undefined
         ? { refused: "Authorization: Bearer <token> is required" }
@@ -48,6 +49,8 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier, maxRequestB
       if (!bytes) return new HttpError(413, `The body is over ${maxRequestBytes} bytes`).toResponse();
       body = bytes.toString("utf8");
     }
-    return lobby.parties[PLAYER_PARTY]!.get(verified.player).fetch(rest, { method: request.method, ...(body === undefined ? {} : { body }) });
+    // HEAD: the runtime writes a HEAD request's answer without its body.
+    const method = request.method === "HEAD" ? "GET" : request.method;
+    return lobby.parties[PLAYER_PARTY]!.get(verified.player).fetch(rest, { method, ...(body === undefined ? {} : { body }) });
   };
 }

@@ -168,7 +168,24 @@ describe("friends, presence and notifications", () => {
     const missing = await api(server, "/api/nothing", "ada");
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: { code: "ERR_NOT_FOUND", message: "no such endpoint: /api/nothing" } });
-    expect((await api(server, "/api/notifications", "ada", { method: "DELETE" })).status).toBe(405);
+    const deleted = await api(server, "/api/notifications", "ada", { method: "DELETE" });
+    expect(deleted.status).toBe(405);
+    expect(deleted.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("the REST API takes the Bearer scheme in any case (RFC 9110: case-insensitive), and HEAD as GET without a body", async () => {
+    const server = await startGame({ matches: { plain } });
+    for (const scheme of ["bearer", "BEARER", "Bearer"]) {
+      const answer = await fetch(`${server.url}/api/friends`, { headers: { authorization: `${scheme} dev:ada` } });
+      expect(answer.status, scheme).toBe(200);
+      expect(await answer.json()).toEqual({ friends: [] });
+    }
+    const head = await fetch(`${server.url}/api/notifications`, { method: "HEAD", headers: { authorization: "Bearer dev:ada" } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await head.text()).toBe("");
+    const unauthorized = await fetch(`${server.url}/api/notifications`, { method: "HEAD" });
+    expect(unauthorized.status).toBe(401);
     // A malformed percent-escape in a notification id is the caller's mistake, not the server's (was 500).
     for (const id of ["%E0%A4%A", "%"]) {
       const malformed = await api(server, `/api/notifications/${id}/read`, "ada", { method: "POST" });
