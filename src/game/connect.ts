@@ -8,10 +8,10 @@
 import type { WebSocket as WsSocket } from "ws";
 import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
 import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
-import { GameSession, type GameContext } from "./session.js";
+import { closedIfTooBig, GameSession, type GameContext } from "./session.js";
 
 export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContext, verifyToken: TokenVerifier): void {
-  const early: string[] = [];
+  const early: Array<string | null> = []; // null: a binary frame
   let stage: "waiting" | "verifying" | "done" = "waiting";
   let errors = 0;
   const bad = (cid: string | undefined, reason: string): void => {
@@ -27,8 +27,8 @@ export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContex
   };
   const timeout = setTimeout(() => finish(GameCloseCode.SessionTimeout, "No session.connect in time"), ctx.limits.sessionTimeoutMs);
   const onFrame = (data: Buffer, isBinary: boolean): void => {
-    if (stage === "verifying") return void early.push(isBinary ? "" : data.toString("utf8"));
-    if (stage !== "waiting") return;
+    if (stage === "done" || closedIfTooBig(ws, data, ctx.limits)) return;
+    if (stage === "verifying") return void early.push(isBinary ? null : data.toString("utf8"));
     if (isBinary) return bad(undefined, "frames are JSON text");
     let envelope: GameEnvelope;
     try {

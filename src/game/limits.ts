@@ -34,6 +34,11 @@ export interface GameLimits {
   maxInputsPerTick: number;
   /** Bytes of a REST request's body (its calls take a few dozen); more: 413, read no further. */
   maxRequestBytes: number;
+  /**
+   * Bytes of one frame from a game client (a `match.input` too); a bigger one closes its socket 1009. (Without it a
+   * player could queue `maxInputsPerTick` inputs of the server's 16 MiB message limit in a match, every tick.)
+   */
+  maxMessageBytes: number;
 }
 
 export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
@@ -51,4 +56,5 @@ export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
   maxOpenVotesPerPlayer: 4,
   maxInputsPerTick: 32,
   maxRequestBytes: 16 * 1024,
+  maxMessageBytes: 64 * 1024,
 });

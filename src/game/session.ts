@@ -9,7 +9,7 @@
  * {reason}` carrying it, except `match.input`, which is only answered when it fails.
  */
 import type { WebSocket as WsSocket } from "ws";
-import type { Logger, SocketHost } from "../runtime/index.js";
+import { CloseCode, type Logger, type SocketHost } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
 import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { CHAT_PARTY, MATCHMAKER_ROOM, matchmakerPartyName, PLAYER_PARTY } from "./parties.js";
@@ -45,6 +45,14 @@ const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 /** An `error` as `envelopeJson` writes it (`{"cid"?, "type": "error", …}`): rooms' frames are told apart without parsing. */
 const ERROR_FRAME = /^\{(?:"cid":"(?:[^"\\]|\\.)*",)?"type":"error",/;
 const CHANNEL_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+const NOT_TEXT = "frames are JSON text";
+
+/** A frame over `maxMessageBytes` closes its socket 1009 (true); before `session.connect` too. */
+export function closedIfTooBig(ws: WsSocket, data: Buffer, limits: GameLimits): boolean {
+  if (data.length <= limits.maxMessageBytes) return false;
+  ws.close(CloseCode.MessageTooBig, `Message too big: at most ${limits.maxMessageBytes} bytes`);
+  return true;
+}
 
 export class GameSession {
   #ws: WsSocket | undefined;
@@ -101,13 +109,18 @@ export class GameSession {
     this.#touch();
   }
 
-  /** Frames that arrived while `session.connect` was being checked, in order. */
-  replay(frames: readonly string[]): void {
-    for (const frame of frames) if (this.#ws) this.#receive(frame);
+  /** Frames that arrived while `session.connect` was being checked, in order (`null`: a binary one). */
+  replay(frames: ReadonlyArray<string | null>): void {
+    for (const frame of frames) {
+      if (!this.#ws) return;
+      if (frame === null) this.#bad(undefined, NOT_TEXT);
+      else this.#receive(frame);
+    }
   }
 
   readonly #onFrame = (data: Buffer, isBinary: boolean): void => {
-    if (isBinary) return this.#bad(undefined, "frames are JSON text");
+    if (closedIfTooBig(this.#ws!, data, this.ctx.limits)) return;
+    if (isBinary) return this.#bad(undefined, NOT_TEXT);
     this.#receive(data.toString("utf8"));
   };
 

@@ -147,6 +147,34 @@ describe("bad input", () => {
     expect((await ada.request("session.heartbeat")).type).toBe("session.heartbeat");
   });
 
+  it("a frame over maxMessageBytes (64 KiB) closes its socket 1009, before or after session.connect; one at the limit is read; others go on", async () => {
+    const server = await startGame(example);
+    const [ada, bob] = await players(server, "ada", "bob");
+    const frame = (size: number) => {
+      const head = JSON.stringify({ cid: "big", type: "session.heartbeat", payload: { pad: "" } });
+      return head.replace('"pad":""', `"pad":"${"x".repeat(size - head.length)}"`);
+    };
+    ada!.client.send(frame(64 * 1024));
+    expect((await ada!.until("the answer to the frame at the limit", (message) => message.cid === "big")).type).toBe("session.heartbeat");
+    ada!.client.send(frame(64 * 1024 + 1));
+    expect((await ada!.client.closed).code).toBe(1009);
+    const early = gameClient(server);
+    await early.client.opened;
+    early.client.send(frame(200 * 1024));
+    expect((await early.client.closed).code).toBe(1009);
+    expect(await bob!.request("session.heartbeat")).toMatchObject({ type: "session.heartbeat" });
+  });
+
+  it("a binary frame while session.connect's token is checked is answered as at any other time: frames are JSON text", async () => {
+    const server = await startGame(example);
+    const client = gameClient(server);
+    await client.client.opened;
+    client.send("session.connect", { token: "dev:ada" }, "connect");
+    client.client.send(new Uint8Array([1, 2, 3]));
+    expect((await client.until("the answer to session.connect", (message) => message.cid === "connect")).type).toBe("session.connected");
+    expect((await client.expect("error")).payload.reason).toBe("frames are JSON text");
+  });
+
   it("too many bad frames close the socket 4400", async () => {
     const server = await startGame({ ...example, limits: { maxProtocolErrors: 3 } });
     const [ada] = await players(server, "ada");
