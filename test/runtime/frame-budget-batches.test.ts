@@ -4,7 +4,7 @@
  * kept until the end marker comes. Clients that start large batches and never end them must not hold more than the
  * budget, as clients that stop partway through large frames do not.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, it } from "vitest";
 import WebSocket from "ws";
 import { startMemoryChild, stopMemoryChildren } from "../helpers/memory-child.js";
 import { pollUntil, waitFor } from "../helpers/server.js";
