@@ -76,6 +76,9 @@ export function playerParty(shared: GameShared): Worker {
     readonly #changes = new OneAtATime();
     /** Set by `presence.update` while online; "online" otherwise. */
     #status = ONLINE;
+    /** The status friends are told next, and the tell under way (see #tellFriends). */
+    #toTell: string | undefined;
+    #telling: Promise<void> | undefined;
 
     constructor(readonly room: Room) {}
 
@@ -257,7 +260,26 @@ export function playerParty(shared: GameShared): Worker {
       return { id, read: true };
     }
 
-    async #tellFriends(status: string): Promise<void> {
+    /**
+     * Tells the friends `status`. One tell at a time (each is a request to every friend's room): statuses that come
+     * meanwhile wait, and only the latest of them is told next — presence is a state, so friends see the newest.
+     */
+    #tellFriends(status: string): Promise<void> {
+      this.#toTell = status;
+      this.#telling ??= (async () => {
+        try {
+          for (let next = this.#toTell; next !== undefined; next = this.#toTell) {
+            this.#toTell = undefined;
+            await this.#tellFriendsNow(next);
+          }
+        } finally {
+          this.#telling = undefined;
+        }
+      })();
+      return this.#telling;
+    }
+
+    async #tellFriendsNow(status: string): Promise<void> {
       const body = JSON.stringify({ player_id: this.room.id, status });
       const friends = [...this.#friends].filter(([, state]) => state === "friend").map(([player]) => player);
       await Promise.all(

@@ -95,6 +95,21 @@ describe("chat", () => {
 });
 
 describe("friends, presence and notifications", () => {
+  it("a flood of presence.update is answered each, and friends are told the latest status, not each one (each tell is a request to every friend's room)", async () => {
+    const server = await startGame({ matches: { plain } });
+    const [ada, bob] = await players(server, "ada", "bob");
+    await befriend(server, "ada", "bob");
+    await befriend(server, "bob", "ada");
+    const FLOOD = 200;
+    for (let i = 0; i < FLOOD; i++) ada.send("presence.update", { status: `s${i}` }, `p${i}`);
+    for (let i = 0; i < FLOOD; i++) expect((await ada.until(`the answer to p${i}`, (m) => m.cid === `p${i}`)).type).toBe("presence.update");
+    await bob.expect("presence.changed", (payload) => payload.status === `s${FLOOD - 1}`);
+    const told = bob.received.filter((m) => m.type === "presence.changed" && m.payload.player_id === "ada");
+    expect(told.length).toBeLessThan(FLOOD / 4);
+    expect(told.at(-1)!.payload.status).toBe(`s${FLOOD - 1}`); // the latest is the last told
+    expect(await (await api(server, "/api/friends", "bob")).json()).toEqual({ friends: [{ player_id: "ada", state: "friend", status: `s${FLOOD - 1}` }] });
+  });
+
   it("adding a friend notifies the other live; adding back makes friends; presence changes reach friends only", async () => {
     const server = await startGame({ matches: { plain } });
     const [ada, bob, eve] = await players(server, "ada", "bob", "eve");
