@@ -49,14 +49,20 @@ export function within(property: string, options: { window: number; widenPerSeco
 }
 
 const MAX_PROPERTIES = 32;
+const MAX_PROPERTY_NAME = 64;
 
-/** Ticket properties: at most 32, each a string (≤ 256 characters), finite number or boolean. Throws the reason. */
+/**
+ * Ticket properties: at most 32, each named by 1–64 characters and a string (≤ 256 characters), finite number or
+ * boolean. Throws the reason.
+ */
 export function checkProperties(value: unknown): TicketProperties {
   if (value === undefined) return {};
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TypeError("payload.properties must be an object");
   const entries = Object.entries(value);
   if (entries.length > MAX_PROPERTIES) throw new TypeError(`payload.properties: at most ${MAX_PROPERTIES} properties`);
   for (const [key, property] of entries) {
+    if (key.length === 0 || key.length > MAX_PROPERTY_NAME)
+      throw new TypeError(`payload.properties: a property name has 1 to ${MAX_PROPERTY_NAME} characters (got ${key.length})`);
     const ok =
       typeof property === "boolean" || (typeof property === "number" && Number.isFinite(property)) || (typeof property === "string" && property.length <= 256);
     if (!ok) throw new TypeError(`payload.properties.${key} must be a string, a finite number or a boolean`);

@@ -57,3 +57,18 @@ describe("groups that fit pairwise", () => {
     expect([...matched.payload.players].sort()).toEqual(["ada", "cy", "dan"]);
   });
 });
+
+describe("ticket properties", () => {
+  it("a property name of more than 64 characters, or none, is answered error; 64 is taken", async () => {
+    const server = await startGame({ matches: { plain }, modes: MODES });
+    const [ada] = await players(server, "ada");
+    for (const name of ["x".repeat(65), ""]) {
+      const answer = await ada.request("matchmaker.add", { mode: "a", properties: { [name]: 1 } });
+      expect(answer, `a name of ${name.length}`).toMatchObject({
+        type: "error",
+        payload: { reason: expect.stringMatching(/property name has 1 to 64 characters/) },
+      });
+    }
+    expect((await ada.request("matchmaker.add", { mode: "a", properties: { ["x".repeat(64)]: 1 } })).type).toBe("matchmaker.add");
+  });
+});
