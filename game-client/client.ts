@@ -11,6 +11,7 @@ import {
   ClientMessageType as C,
   GameCloseCode,
   ServerMessageType as S,
+  type ChatMessage,
   type ClientMessages,
   type GameFrame,
   type MatchInput,
@@ -113,10 +114,12 @@ export class GameClient<State = unknown> {
     join: async (channelId: string) => {
       const answer = await this.request(C.ChatJoin, { channel_id: channelId });
       this.channels.add(channelId);
+      if (!this.#lastHeard.has(channelId)) this.#lastHeard.set(channelId, answer.history.at(-1));
       return answer;
     },
     leave: (channelId: string) => {
       this.channels.delete(channelId);
+      this.#lastHeard.delete(channelId);
       return this.request(C.ChatLeave, { channel_id: channelId });
     },
     send: (channelId: string, content: string) => this.request(C.ChatSend, { channel_id: channelId, content }),
@@ -150,6 +153,8 @@ export class GameClient<State = unknown> {
   #presence: PresenceUpdate | undefined;
   /** Unread notifications come again with every new session: each id is emitted once per client. */
   readonly #notified = new Set<string>();
+  /** By channel: the last chat message this client had (from a join's history or live), to know what it missed. */
+  readonly #lastHeard = new Map<string, ChatMessage | undefined>();
 
   constructor(
     readonly url: string,
@@ -261,8 +266,28 @@ export class GameClient<State = unknown> {
   #restore(): void {
     const failed = (what: string) => (error: Error) => this.#emit(S.Error, { reason: `could not ${what} again: ${error.message}` });
     if (this.matchId !== undefined) this.#request(C.MatchJoin, { match_id: this.matchId }, undefined, false).catch(failed(`join match ${this.matchId}`));
-    for (const channel of this.channels) this.#request(C.ChatJoin, { channel_id: channel }, undefined, false).catch(failed(`join channel ${channel}`));
+    for (const channel of this.channels) {
+      const heard = this.#lastHeard.get(channel); // what came live while the join is on its way is not in its history
+      this.#request(C.ChatJoin, { channel_id: channel }, undefined, false).then(
+        (answer) => this.#missed(channel, heard, (answer as RequestResults["chat.join"]).history),
+        failed(`join channel ${channel}`),
+      );
+    }
     if (this.#presence) this.#request(C.PresenceUpdate, this.#presence, undefined, false).catch(failed("set the presence"));
+  }
+
+  /**
+   * The messages of a rejoined channel's history after the last one this client had, as `chat.message` events (all
+   * of it when that one is no longer in it: more than the history went by).
+   */
+  #missed(channel: string, heard: ChatMessage | undefined, history: readonly ChatMessage[]): void {
+    if (!this.channels.has(channel)) return; // left meanwhile
+    const same = (message: ChatMessage) => message.sender_id === heard?.sender_id && message.sent_at === heard.sent_at && message.content === heard.content;
+    const from = heard === undefined ? 0 : history.findLastIndex(same) + 1;
+    const missed = history.slice(from);
+    // Had now (unless one came live meanwhile, which is newer): a next reconnect does not emit these again.
+    if (missed.length > 0 && this.#lastHeard.get(channel) === heard) this.#lastHeard.set(channel, missed.at(-1));
+    for (const message of missed) this.#emit(S.ChatMessage, message);
   }
 
   #lost(ws: WebSocketLike, code: number, reason: string): void {
@@ -333,6 +358,7 @@ export class GameClient<State = unknown> {
       this.#finishedLeave = this.request(C.MatchLeave, {});
       this.#finishedLeave.catch(() => {}); // offline meanwhile: the session leaves it then
     }
+    if (frame.type === S.ChatMessage && this.#lastHeard.has(frame.payload?.channel_id)) this.#lastHeard.set(frame.payload.channel_id, frame.payload);
     if (frame.type === S.NotificationNew) {
       if (this.#notified.has(frame.payload?.id)) return;
       this.#notified.add(frame.payload?.id);

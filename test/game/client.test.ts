@@ -189,6 +189,39 @@ describe("yparty/game-client against the game server", () => {
     expect((await heard).content).toBe("welcome back");
   });
 
+  it("after a reconnect, the chat messages sent while it was away come as chat.message events, once, and none heard before comes again", async () => {
+    const server = await startGame(example);
+    // A reconnect a second after the loss: alan's message goes out while ada is away.
+    const ada = await open(server, "ada", { backoff: { initialMs: 1_000, maxMs: 1_000 } });
+    const alan = await open(server, "alan");
+    const heard: string[] = [];
+    ada.on("chat.message", (message) => void heard.push(message.content));
+    await ada.chat.join("team");
+    await alan.chat.join("team");
+    const one = ada.next("chat.message");
+    await alan.chat.send("team", "one");
+    await one;
+    const away = ada.next("status", { where: (e) => e.status === "reconnecting" });
+    sockets[0]!.terminate(); // ada's
+    await away;
+    await alan.chat.send("team", "two");
+    const two = ada.next("chat.message", { where: (message) => message.content === "two" });
+    await ada.next("status", { where: (e) => e.status === "open" });
+    await two;
+    const three = ada.next("chat.message", { where: (message) => message.content === "three" });
+    await alan.chat.send("team", "three");
+    await three;
+    // A second reconnect with nothing new: nothing comes again.
+    const awayAgain = ada.next("status", { where: (e) => e.status === "reconnecting" });
+    sockets[2]!.terminate(); // ada's second socket (alan's is sockets[1])
+    await awayAgain;
+    await ada.next("status", { where: (e) => e.status === "open" });
+    const four = ada.next("chat.message", { where: (message) => message.content === "four" });
+    await alan.chat.send("team", "four");
+    await four;
+    expect(heard).toEqual(["one", "two", "three", "four"]);
+  });
+
   it("heartbeats keep an idle session past the session timeout; without them the server closes it (4408) and the client reconnects", async () => {
     const server = await startGame({ ...example, limits: { sessionTimeoutMs: 1_000 } }); // ten heartbeats of ada's within it: room for a loaded machine
     const beating = await open(server, "ada", { heartbeatMs: 100 });
