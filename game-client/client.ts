@@ -114,7 +114,7 @@ export class GameClient<State = unknown> {
     join: async (channelId: string) => {
       const answer = await this.request(C.ChatJoin, { channel_id: channelId });
       this.channels.add(channelId);
-      if (!this.#lastHeard.has(channelId)) this.#lastHeard.set(channelId, answer.history.at(-1));
+      if (!this.#lastHeard.has(channelId)) this.#lastHeard.set(channelId, answer.history?.at(-1)); // a server may answer without one
       return answer;
     },
     leave: (channelId: string) => {
@@ -281,7 +281,7 @@ export class GameClient<State = unknown> {
    * of it when that one is no longer in it: more than the history went by).
    */
   #missed(channel: string, heard: ChatMessage | undefined, history: readonly ChatMessage[]): void {
-    if (!this.channels.has(channel)) return; // left meanwhile
+    if (!this.channels.has(channel) || !Array.isArray(history)) return; // left meanwhile; a server may answer without one
     const same = (message: ChatMessage) => message.sender_id === heard?.sender_id && message.sent_at === heard.sent_at && message.content === heard.content;
     const from = heard === undefined ? 0 : history.findLastIndex(same) + 1;
     const missed = history.slice(from);
