@@ -400,9 +400,14 @@ export class GameSession {
     link.request(frame, cid); // answered with the history
   }
 
-  /** Refused by `canJoinChannel`: an answer, not a protocol error (it does not count toward `maxProtocolErrors`). */
+  /** Refused by `canJoinChannel`. */
   #notAllowed(channel: string, cid: string | undefined): void {
-    this.#send(envelopeJson(GameMessage.Error, { reason: `not allowed in channel "${channel}"` }, cid));
+    this.#decline(cid, `not allowed in channel "${channel}"`);
+  }
+
+  /** A good frame refused (a rule of the game, a rate): an answer, not a protocol error (not counted toward `maxProtocolErrors`). */
+  #decline(cid: string | undefined, reason: string): void {
+    this.#send(envelopeJson(GameMessage.Error, { reason }, cid));
   }
 
   #leaveChat(payload: Record<string, unknown>, cid: string | undefined): void {
@@ -434,7 +439,7 @@ export class GameSession {
     if (typeof content !== "string" || content.trim() === "" || content.length > maxChatLength)
       return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
     if (!this.ctx.chatRate.take(this.player, Date.now()))
-      return this.#bad(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
+      return this.#decline(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
     // A key the channel knows the message by: sent again after a reload cut it off, it is answered, not stored twice.
     link.request(envelopeJson(GameMessage.ChatSend, { channel_id: channel, content, key: newId(12) }, cid), cid, true);
   }

@@ -60,6 +60,16 @@ describe("chat", () => {
     });
   });
 
+  it("a message over the chat rate is an answer, not a bad frame: a chatty client is not closed 4400", async () => {
+    const server = await startGame({ matches: { plain }, limits: { chatMessagesPerWindow: 2, chatRateWindowMs: 60_000, maxProtocolErrors: 5 } });
+    const [ada] = await players(server, "ada");
+    await ada.request("chat.join", { channel_id: "lobby" });
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push((await ada.request("chat.send", { channel_id: "lobby", content: `m${i}` })).type);
+    expect(answers).toEqual([...Array(2).fill("chat.send"), ...Array(10).fill("error")]);
+    expect(await ada.request("session.heartbeat")).toMatchObject({ type: "session.heartbeat" });
+  });
+
   it("the chat rate is per player: reconnecting does not start it again", async () => {
     const server = await startGame({ matches: { plain }, limits: { chatMessagesPerWindow: 2, chatRateWindowMs: 60_000 } });
     const [first] = await players(server, "ada");
