@@ -33,9 +33,16 @@ export class SearchPass {
     this.checks = checks;
   }
 
-  /** Whether another anchor may be tried: the pass's first one always is. */
-  mayTryAnchor(): boolean {
-    return this.#anchors++ === 0 || this.checks > 0;
+  /** Starts the next anchor: false when the checks ran out (the pass's first anchor always starts). */
+  startAnchor(): boolean {
+    if (this.#anchors > 0 && this.checks <= 0) return false;
+    this.#anchors++;
+    return true;
+  }
+
+  /** Whether the anchor under way is the pass's first: it had all the pass's checks. */
+  get onFirstAnchor(): boolean {
+    return this.#anchors === 1;
   }
 }
 
@@ -43,7 +50,7 @@ export class SearchPass {
  * The first group of `size` tickets of distinct players that all fit each other pairwise: each ticket in arrival
  * order from `pass.at` is tried as the anchor, with the tickets after it that fit it, older first. (An anchor with
  * no group is in no group, so a later anchor looks at the tickets after it only.) `undefined` when there is none
- * or the pass's checks ran out first (then `pass.at < waiting.length`).
+ * or the pass's checks ran out first (then `pass.at + size <= waiting.length`: the anchor the next pass starts at).
  */
 export function formGroup<T extends WaitingTicket>(
   waiting: readonly T[],
@@ -53,7 +60,7 @@ export function formGroup<T extends WaitingTicket>(
   pass = new SearchPass(),
 ): T[] | undefined {
   for (; pass.at + size <= waiting.length; pass.at++) {
-    if (!pass.mayTryAnchor()) return undefined;
+    if (!pass.startAnchor()) return undefined;
     const first = waiting[pass.at]!;
     const candidates: T[] = [];
     for (let i = pass.at + 1; i < waiting.length; i++) {
@@ -79,6 +86,9 @@ export function formGroup<T extends WaitingTicket>(
       return false;
     };
     if (extend(0)) return group;
+    // Cut short by the checks: the next pass starts at this anchor, with all of its checks (a pass that had them
+    // all for it and still ran out moves on, as the greedy pick would: every pass gets on).
+    if (pass.checks <= 0 && !pass.onFirstAnchor) return undefined;
   }
   pass.at = waiting.length;
   return undefined;
