@@ -47,9 +47,13 @@ const ERROR_FRAME = /^\{(?:"cid":"(?:[^"\\]|\\.)*",)?"type":"error",/;
 const CHANNEL_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const NOT_TEXT = "frames are JSON text";
 
-/** A frame over `maxMessageBytes` closes its socket 1009 (true); before `session.connect` too. */
+/**
+ * A frame over `maxMessageBytes` closes its socket 1009 (true); before `session.connect` too. What the client sent
+ * after it is not read (as the runtime's own refusal drops it): its client got no answer and sends it again.
+ */
 export function closedIfTooBig(ws: WsSocket, data: Buffer, limits: GameLimits): boolean {
   if (data.length <= limits.maxMessageBytes) return false;
+  ws.removeAllListeners("message"); // the game's own (connect.ts, the session): a game socket has no other
   ws.close(CloseCode.MessageTooBig, `Message too big: at most ${limits.maxMessageBytes} bytes`);
   return true;
 }
