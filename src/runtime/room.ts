@@ -396,7 +396,11 @@ export class LiveRoom implements ConnectionOwner {
    */
   async stop(closeCode: number, reason: string): Promise<void> {
     this.#stopped = true;
-    const sockets = this.connections.all().map((connection) => ({ ws: connection.ws, close: () => connection.close(closeCode, reason) }));
+    // The connections still joining too: one waiting for the room's turn would otherwise join the stopped instance.
+    const sockets = [...this.connections.all(), ...this.#starting].map((connection) => ({
+      ws: connection.ws,
+      close: () => connection.close(closeCode, reason),
+    }));
     await closeSocketsWithin(sockets, this.deps.limits.shutdownTimeoutMs);
     // Bounded like the sockets: a close hook waits for the input gate, which a callback that never settles keeps shut.
     await settleWithin(Promise.allSettled([...this.#closingHooks]), this.deps.limits.shutdownTimeoutMs);

@@ -178,6 +178,34 @@ describe("room lifecycle", () => {
     expect(server.rooms()).toEqual([{ party: "main", id: "r", connections: 1 }]);
   });
 
+  it("reload closes 1012 a connection still waiting for its room to start too (it joined the stopped instance after)", async () => {
+    const started = deferred<void>();
+    const release = deferred<void>();
+    class Slow implements Party.Server {
+      async onStart() {
+        started.resolve();
+        await release.promise;
+      }
+      onConnect(conn: Party.Connection) {
+        conn.send("v1");
+      }
+    }
+    class V2 implements Party.Server {
+      onConnect(conn: Party.Connection) {
+        conn.send("v2");
+      }
+    }
+    const { server, wsUrl } = await startServer({ main: Slow }, { storage: "memory" });
+    const client = connect(wsUrl("/party/slow"));
+    await started.promise;
+    const reloaded = server.reload({ main: V2 });
+    expect((await client.closed).code).toBe(CloseCode.ServiceRestart);
+    release.resolve();
+    await reloaded;
+    const again = connect(wsUrl("/party/slow"));
+    expect(await again.next()).toBe("v2");
+  });
+
   it("replaces a connection when another joins the room with the same id", async () => {
     const closes = new EventLog();
     class Room implements Party.Server {
