@@ -3,7 +3,7 @@
  * the server's alarm scheduler (which stores them, so they survive a restart).
  */
 import { type KvStore, type ListOptions, StorageError } from "../../persistence/types.js";
-import { callUser } from "./guard.js";
+import { callUser, settleWithin } from "./guard.js";
 import type { Storage, StorageKeyValue, StorageListOptions, StorageTransaction } from "./party-types.js";
 
 /** The room's alarm, as the scheduler keeps it. */
@@ -26,12 +26,18 @@ export class PendingStorageOps {
 
   /** Runs `call` unless the room stopped, tracking it until it settles. */
   run<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#stopped !== undefined) return Promise.reject(new StorageError("ERR_ROOM_STOPPED", this.#stopped));
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
     const operation = call();
     this.#running.add(operation);
     const forget = () => void this.#running.delete(operation);
     operation.then(forget, forget);
     return operation;
+  }
+
+  /** The error a call gets once the room stopped (a transaction that began before checks it before it commits). */
+  refusal(): StorageError | undefined {
+    return this.#stopped === undefined ? undefined : new StorageError("ERR_ROOM_STOPPED", this.#stopped);
   }
 
   /** From now on, calls are refused with `message`. */
@@ -43,7 +49,8 @@ export class PendingStorageOps {
   async settled(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
     for (;;) {
-      if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+      // Bounded too: a transaction whose closure awaits what never comes is a call that never settles.
+      if (this.#running.size > 0) await settleWithin(Promise.allSettled([...this.#running]), Math.max(0, deadline - Date.now()));
       await new Promise((resolve) => setImmediate(resolve));
       if (this.#running.size === 0 || Date.now() >= deadline) return;
     }
@@ -63,7 +70,7 @@ export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: Pendin
   const storage: Storage = {
     ...keyValue(kv),
     deleteAll: () => kv.deleteAll(),
-    transaction: (closure) => runTransaction(kv, closure, inputGate),
+    transaction: (closure) => runTransaction(kv, closure, inputGate, pending),
     getAlarm: () => alarm.get(),
     setAlarm: (time) => alarm.set(toTime(time)),
     deleteAlarm: () => alarm.delete(),
@@ -87,7 +94,12 @@ function holdingGate<F extends (...args: never[]) => Promise<unknown>>(inputGate
   }) as F;
 }
 
-async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction) => Promise<T>, inputGate: (read: Promise<unknown>) => void): Promise<T> {
+async function runTransaction<T>(
+  kv: KvStore,
+  closure: (txn: StorageTransaction) => Promise<T>,
+  inputGate: (read: Promise<unknown>) => void,
+  pending: PendingStorageOps,
+): Promise<T> {
   let result: T | undefined;
   try {
     return await kv.transaction(async (inner) => {
@@ -95,6 +107,9 @@ async function runTransaction<T>(kv: KvStore, closure: (txn: StorageTransaction)
       const txn = wrapTransaction(inner, () => (rolledBack = true), inputGate);
       result = await closure(txn);
       if (rolledBack) throw new RolledBack();
+      // Its room stopped while the closure ran (past the stop's wait): nothing of it commits.
+      const refused = pending.refusal();
+      if (refused) throw refused;
       return result;
     });
   } catch (error) {

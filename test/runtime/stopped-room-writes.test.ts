@@ -51,4 +51,45 @@ describe("storage of a stopped room", () => {
     expect((await first).status).toBeGreaterThanOrEqual(500);
     expect(await (await fetch(`${url}/party/r`)).text()).toBe("new");
   });
+
+  it("a transaction of the old instance that was waiting at the reload commits nothing after it", async () => {
+    const held = deferred<void>();
+    const reached = deferred<void>();
+    const outcome = deferred<string>();
+    class V1 implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest() {
+        try {
+          await this.room.storage.transaction(async (txn) => {
+            reached.resolve();
+            await held.promise;
+            await txn.put("value", "old");
+          });
+          outcome.resolve("committed");
+        } catch (error) {
+          outcome.resolve((error as { code?: string }).code ?? String(error));
+        }
+        return new Response("done");
+      }
+    }
+    class V2 implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest(request: Party.Request) {
+        if (request.method === "POST") {
+          await this.room.storage.put("value", await request.text());
+          return new Response("ok");
+        }
+        return new Response(String(await this.room.storage.get("value")));
+      }
+    }
+    const { server, url } = await startServer({ main: V1 }, { storage: "memory", limits: { shutdownTimeoutMs: 200 } });
+    const first = fetch(`${url}/party/r`, { method: "POST", body: "old" }).catch(() => undefined);
+    await reached.promise;
+    await server.reload({ main: V2 });
+    expect(await (await fetch(`${url}/party/r`, { method: "POST", body: "new" })).text()).toBe("ok");
+    held.resolve();
+    expect(await outcome.promise).toBe("ERR_ROOM_STOPPED");
+    await first;
+    expect(await (await fetch(`${url}/party/r`)).text()).toBe("new");
+  });
 });
