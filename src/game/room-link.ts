@@ -114,19 +114,20 @@ export class RoomLink {
   }
 
   #closed(code: number, reason: string): void {
-    const reopening = code === CloseCode.ServiceRestart && !this.#leaving;
+    const reopening = code === CloseCode.ServiceRestart;
     const cutOff = this.#waiting.splice(0);
     const again = reopening ? cutOff.filter((request) => request.retry) : [];
     // What the room had not answered is lost with the connection (but for what is sent again).
     const lost = (request: { cid: string }) =>
       this.owner.answer(envelopeJson(GameMessage.Error, { reason: `the room closed before answering (${code} ${reason}): try again` }, request.cid));
     for (const request of cutOff) if (!again.includes(request)) lost(request);
-    if (this.#leaving) return this.owner.closed?.(this);
-    if (reopening) {
+    // A leaving link comes back only for what it sends again (unannounced: it left), and leaves once that is answered.
+    if (reopening && (!this.#leaving || again.length > 0)) {
       try {
         this.#conn = this.#open();
-        this.owner.reopened?.(this);
+        if (!this.#leaving) this.owner.reopened?.(this);
         for (const request of again) this.request(request.frame, request.cid, true);
+        if (this.#leaving && this.#waiting.length === 0) this.#conn.close(1000, "Left");
         return;
       } catch {
         // its party is gone from the new code: closed below
