@@ -35,8 +35,8 @@ export function cidOf(frame: string): string | undefined {
 
 export class RoomLink {
   #conn: LocalConnection;
-  /** Requests the room has yet to answer, in order. */
-  readonly #waiting: Array<{ cid: string; frame: string; retry: boolean }> = [];
+  /** Requests the room has yet to answer, in order (with the frame, when it is sent again after a reload). */
+  readonly #waiting: Array<{ cid: string; frame?: string }> = [];
   /** The cid of requests the session makes on its own (after a reload): their answers stay here. */
   readonly #quietCid = `~${newId(12)}`;
   #leaving = false;
@@ -59,7 +59,7 @@ export class RoomLink {
   /** A client's request: its answer is owed. `retry`: the room answers it sent twice as sent once. */
   request(frame: string, cid: string | undefined, retry = false): void {
     if (!this.#conn.open) return this.owner.answer(envelopeJson(GameMessage.Error, { reason: "the room is not reachable (closed): try again" }, cid));
-    if (cid !== undefined) this.#waiting.push({ cid, frame, retry });
+    if (cid !== undefined) this.#waiting.push(retry ? { cid, frame } : { cid });
     this.#conn.send(frame);
   }
 
@@ -116,7 +116,7 @@ export class RoomLink {
   #closed(code: number, reason: string): void {
     const reopening = code === CloseCode.ServiceRestart;
     const cutOff = this.#waiting.splice(0);
-    const again = reopening ? cutOff.filter((request) => request.retry) : [];
+    const again = reopening ? cutOff.filter((request) => request.frame !== undefined) : [];
     // What the room had not answered is lost with the connection (but for what is sent again).
     const lost = (request: { cid: string }) =>
       this.owner.answer(envelopeJson(GameMessage.Error, { reason: `the room closed before answering (${code} ${reason}): try again` }, request.cid));
@@ -126,7 +126,7 @@ export class RoomLink {
       try {
         this.#conn = this.#open();
         if (!this.#leaving) this.owner.reopened?.(this);
-        for (const request of again) this.request(request.frame, request.cid, true);
+        for (const request of again) this.request(request.frame!, request.cid, true);
         if (this.#leaving && this.#waiting.length === 0) this.#conn.close(1000, "Left");
         return;
       } catch {
