@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll } from "../helpers/server.js";
 import { createGame } from "../../src/game/index.js";
 import example from "../../examples/game/game.js";
-import { players, startGame, type Message } from "./helpers.js";
+import { players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
