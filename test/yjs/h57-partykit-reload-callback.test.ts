@@ -51,15 +51,19 @@ describe("helper 57: a y-partykit room's change callback after a reload", () => 
     const { server, url } = await startServer({ main: savingServer }, { storage: "memory", limits: { idleUnloadMs: 60_000 } });
     const local = new Y.Doc();
     const post = (text: string) =>
-      fetch(`${url}/parties/main/notes`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: appendUpdate(local, text) as BodyInit });
+      fetch(`${url}/parties/main/notes`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: appendUpdate(local, text) as BodyInit,
+      });
     const saved = async () => ((await (await fetch(`${url}/parties/main/notes?saved`)).json()) as { saved: string | null }).saved;
     expect((await post("before ")).status).toBe(200);
     await pollUntil("the first save", async () => ((await saved()) === "before " ? true : undefined));
     await server.reload({ main: savingServer }); // `yparty dev` saving the file
     expect((await post("after")).status).toBe(200);
-    const last = await pollUntil("the save after the reload", async () => ((await saved()) === "before after" || handlerErrors.length > 0 ? true : undefined)).catch(
-      () => false,
-    );
+    const last = await pollUntil("the save after the reload", async () =>
+      (await saved()) === "before after" || handlerErrors.length > 0 ? true : undefined,
+    ).catch(() => false);
     expect(handlerErrors).toEqual([]);
     expect(last).toBe(true);
     expect(await saved()).toBe("before after");
