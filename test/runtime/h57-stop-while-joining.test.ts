@@ -14,6 +14,7 @@ describe("helper 57: a stop while something waits for the room's turn", () => {
   it("a connection whose async getConnectionTags was running at the reload gets no onConnect on the stopped instance", async () => {
     const tagsReached = deferred<void>();
     const releaseTags = deferred<void>();
+    const tagsReturned = deferred<void>();
     const v1Connects: string[] = [];
     const v1Faults: string[] = [];
     class V1 implements Party.Server {
@@ -21,6 +22,7 @@ describe("helper 57: a stop while something waits for the room's turn", () => {
       async getConnectionTags() {
         tagsReached.resolve();
         await releaseTags.promise; // e.g. a lookup of the user's team
+        tagsReturned.resolve();
         return ["team-a"];
       }
       async onConnect(conn: Party.Connection) {
@@ -48,10 +50,11 @@ describe("helper 57: a stop while something waits for the room's turn", () => {
     // The new instance serves the room.
     const again = connect(wsUrl("/party/tags?_pk=c2"));
     expect(await again.next()).toBe("v2");
-    // Let the old instance's getConnectionTags continuation run out.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(v1Faults).toEqual([]);
+    // The old instance's getConnectionTags returns; what follows it runs within the turn.
+    await tagsReturned.promise;
+    await new Promise((resolve) => setImmediate(resolve));
     expect(v1Connects).toEqual([]);
+    expect(v1Faults).toEqual([]);
     expect(logs.filter((entry) => entry.event === "room.hook_failed")).toEqual([]);
   });
 
