@@ -38,6 +38,8 @@ export function chatParty(shared: GameShared): Worker {
     /** Messages sent out so far; a connection's count at its connect tells which ones reached it live. */
     #sentOut = 0;
     readonly #liveFrom = new WeakMap<Connection, number>();
+    /** Keys of stored messages sent out again (after a reload) while a connection was there: not in its first join's history. */
+    readonly #resentTo = new WeakMap<Connection, Set<string>>();
     readonly #sends = new OneAtATime();
 
     constructor(readonly room: Room) {}
@@ -57,8 +59,13 @@ export function chatParty(shared: GameShared): Worker {
         // What reached this connection live between its connect and its first join is not in that join's history
         // again; a join after that is answered with the whole history, as asked.
         const live = this.#sentOut - (this.#liveFrom.get(conn) ?? this.#sentOut);
+        const resent = this.#resentTo.get(conn);
         this.#liveFrom.delete(conn);
-        const history = this.#history.slice(0, Math.max(0, this.#history.length - live)).map(publicMessage);
+        this.#resentTo.delete(conn);
+        const history = this.#history
+          .slice(0, Math.max(0, this.#history.length - live))
+          .filter((message) => message.key === undefined || !resent?.has(message.key))
+          .map(publicMessage);
         return conn.send(envelopeJson(GameMessage.ChatJoin, { channel_id: this.room.id, history }, cid));
       }
       if (type !== GameMessage.ChatSend) return;
@@ -75,7 +82,12 @@ export function chatParty(shared: GameShared): Worker {
         const stored = key === undefined ? undefined : this.#history.find((message) => message.key === key && message.sender_id === conn.id);
         if (stored) {
           // Sent again after a reload cut off its answer: stored then, but gone out to nobody (its answer goes in the
-          // same turn), so out now.
+          // same turn), so out now — and not again in the first join's history of those it reaches.
+          for (const member of this.room.getConnections()) {
+            if (!this.#liveFrom.has(member)) continue; // joined already: its later joins get the whole history, as asked
+            const keys = this.#resentTo.get(member) ?? new Set<string>();
+            this.#resentTo.set(member, keys.add(key!));
+          }
           this.room.broadcast(envelopeJson(GameMessage.ChatMessage, publicMessage(stored)));
           return conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: stored.sent_at }, cid));
         }

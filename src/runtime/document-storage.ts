@@ -38,6 +38,12 @@ export interface DocumentStorage {
    * as soon as no connection, request or alarm holds it, instead of after `limits.idleUnloadMs`.
    */
   unloadWhenIdle(): void;
+  /**
+   * Runs `hook` as this room instance stops (idle unload, reload, server close): after its connections closed, before
+   * its `onStop`, its storage still usable; awaited, at most `limits.shutdownTimeoutMs`. What a library keeps for the
+   * instance (a document a request loaded) is flushed and let go there, not left to a later instance.
+   */
+  whenStopping(hook: () => unknown): void;
 }
 
 const byRoom = new WeakMap<object, DocumentStorage>();

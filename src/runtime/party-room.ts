@@ -29,6 +29,8 @@ export interface PartyRoomParts {
   documentLimits: Readonly<Record<string, number>>;
   /** See `DocumentStorage.unloadWhenIdle`. */
   unloadWhenIdle(): void;
+  /** See `DocumentStorage.whenStopping`. */
+  whenStopping(hook: () => unknown): void;
 }
 
 export function createPartyRoom(parts: PartyRoomParts): Room {
@@ -63,6 +65,7 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     durability: parts.durability,
     documentLimits: parts.documentLimits,
     unloadWhenIdle: parts.unloadWhenIdle,
+    whenStopping: parts.whenStopping,
   });
   return room;
 }

@@ -10,7 +10,7 @@ import { CloseCode } from "../protocol/index.js";
 import { RuntimeError } from "./errors.js";
 import type { Limits } from "./limits.js";
 import type { RoomPlacement } from "./placement.js";
-import type { LiveRoom } from "./room.js";
+import { type LiveRoom, RoomStopped } from "./room.js";
 import { storageName } from "./room-names.js";
 
 /** The room is served by another node, at `owner` (its advertised address). */
@@ -42,7 +42,14 @@ export class RoomRegistry {
     const key = storageName(party, roomId);
     for (;;) {
       const room = this.roomNow(party, roomId);
-      if (room) return fn(room);
+      if (room) {
+        try {
+          return await fn(room);
+        } catch (error) {
+          if (!(error instanceof RoomStopped)) throw error;
+          continue; // it stopped while this waited for its turn: the next instance takes it
+        }
+      }
       const unloading = this.#unloading.get(key);
       if (unloading) {
         await unloading;

@@ -56,6 +56,12 @@ export interface RoomDeps {
 /** What a party without `getConnectionTags` tags a connection with (besides its id). */
 const NO_USER_TAGS: readonly string[] = [];
 
+/**
+ * Thrown by `request` and `alarm` when the room stopped while they waited for its turn, before any user code ran:
+ * the registry hands them to the room's next instance (a reload's new code), instead of the stopped one running them.
+ */
+export class RoomStopped extends Error {}
+
 export class LiveRoom implements ConnectionOwner {
   readonly party: string;
   readonly id: string;
@@ -73,6 +79,8 @@ export class LiveRoom implements ConnectionOwner {
   /** Sockets the client closed while their frames waited: closed for the room once those are delivered. */
   readonly #pendingCloses = new Map<RoomConnection, { code: number; reason: string }>();
   readonly #storageOps = new PendingStorageOps();
+  /** See `DocumentStorage.whenStopping`. */
+  readonly #stoppingHooks = new Set<() => unknown>();
   #busy = 0;
   #stopped = false;
   /** The party keeps nothing in memory: unload as soon as idle (until a connection arrives). */
@@ -90,6 +98,7 @@ export class LiveRoom implements ConnectionOwner {
       inputGate: (read) => this.#gate.holdWhile(read),
       blockConcurrencyWhile: (fn) => this.#whileBusy(() => this.#gate.block(fn)),
       unloadWhenIdle: () => void (this.#unloadWhenIdle = true),
+      whenStopping: (hook) => void this.#stoppingHooks.add(hook),
     });
     this.#inbox = new Inbox(
       this.#gate,
@@ -133,6 +142,7 @@ export class LiveRoom implements ConnectionOwner {
   async request(req: Request): Promise<Response> {
     return this.#whileBusy(async () => {
       const server = await this.#ready().catch(() => undefined);
+      if (this.#stopped) throw new RoomStopped();
       if (!server) return errorResponse("ERR_START_FAILED", "The room could not start; try again", 503);
       if (!server.onRequest) return errorResponse("ERR_NO_HANDLER", `Party "${this.party}" does not answer HTTP requests`, 404);
       try {
@@ -206,6 +216,7 @@ export class LiveRoom implements ConnectionOwner {
       } catch (error) {
         return this.#fault(connection, error, "getConnectionTags");
       }
+      if (connection.closedByServer) return this.#inbox.drop(connection); // the room stopped meanwhile (it closed it)
       this.#join(connection, server, ctx, tags);
     } finally {
       this.#starting.delete(connection);
@@ -383,6 +394,7 @@ export class LiveRoom implements ConnectionOwner {
   async alarm(): Promise<void> {
     await this.#whileBusy(async () => {
       const server = await this.#ready();
+      if (this.#stopped) throw new RoomStopped();
       await callUser(() => server.onAlarm?.()).catch((error) => {
         this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onAlarm" });
         throw error;
@@ -405,6 +417,8 @@ export class LiveRoom implements ConnectionOwner {
     // Bounded like the sockets: a close hook waits for the input gate, which a callback that never settles keeps shut.
     await settleWithin(Promise.allSettled([...this.#closingHooks]), this.deps.limits.shutdownTimeoutMs);
     await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
+    // What libraries keep for the instance (a y-partykit document loaded by a request) goes with it, flushed first.
+    await settleWithin(Promise.allSettled([...this.#stoppingHooks].map((hook) => callUser(hook))), this.deps.limits.shutdownTimeoutMs);
     if (this.#gate.started && this.#server?.onStop) {
       await callUser(() => this.#server!.onStop!()).catch((error) =>
         this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onStop" }),

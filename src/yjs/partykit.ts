@@ -14,6 +14,8 @@ import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
 
 const registry = new SessionRegistry();
+/** The sessions each room instance used: let go as it stops (see `letGoWithRoom`). */
+const usedBy = new WeakMap<Room, Set<DocumentSession>>();
 /** The options each live document runs with, to warn (once) when a later call asks for others, as y-partykit does. */
 const runsWith = new WeakMap<DocumentSession, YPartyKitOptions>();
 let warnedAboutOptions = false;
@@ -59,12 +61,37 @@ function sessionFor(room: Room, options: YPartyKitOptions, { scope, name } = key
       maxDocumentBytes: storage?.maxDocumentBytes,
     });
   });
+  letGoWithRoom(room, session, scope, name);
   if (created) runsWith.set(session, { ...options });
   else if (!reconcile(session, options) && !warnedAboutOptions) {
     warnedAboutOptions = true;
     logger.warn("yjs.options_ignored", { room: room.id, message: "Document was previously initialized with different options. Provided options are ignored." });
   }
   return session;
+}
+
+/**
+ * A session outlives no room instance that used it: as the instance stops (a reload, an idle unload), a session nobody
+ * is connected to (a request loaded it) is flushed — its change callback run, with the instance's storage still there —
+ * and let go. Otherwise the next instance (a reload's new code) took it over with the stopped one's options and
+ * callback, whose storage refuses every call.
+ */
+function letGoWithRoom(room: Room, session: DocumentSession, scope: object, name: string): void {
+  const storage = tryDocumentStorage(room);
+  if (!storage) return; // not a yparty room: the session is the room's own (scope = room)
+  let used = usedBy.get(room);
+  if (!used) {
+    usedBy.set(room, (used = new Set()));
+    const instanceSessions = used;
+    storage.whenStopping(() =>
+      Promise.all(
+        [...instanceSessions].map((each) =>
+          each.connectionCount === 0 && registry.peek(scope, name) === each ? registry.release(scope, name, each) : undefined,
+        ),
+      ),
+    );
+  }
+  used.add(session);
 }
 
 /** Serves `conn` from the room's document (loaded once, shared by all its connections). */
