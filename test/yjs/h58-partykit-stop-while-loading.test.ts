@@ -85,4 +85,44 @@ describe("helper 58: a y-partykit session still loading when its room instance s
     expect(last).toBe(true);
     expect(await saved()).toBe("before after");
   });
+
+  it("a request of the old code that reaches the document after its instance stopped does not leave the new code's saves refused", async () => {
+    handlerErrors.length = 0;
+    loads = 1; // no slow load here
+    const authReached = deferred<void>();
+    const releaseAuth = deferred<void>();
+    let firstRequest = true;
+    const authServer = {
+      async onRequest(req: Party.Request, room: Party.Room) {
+        if (new URL(req.url).searchParams.has("saved")) return Response.json({ saved: (await room.storage.get("saved")) ?? null });
+        if (firstRequest) {
+          firstRequest = false;
+          authReached.resolve();
+          await releaseAuth.promise; // e.g. checking the caller's token with an auth service
+        }
+        return onRequest(req, room, options(room));
+      },
+    } satisfies Party.PartyKitServer;
+    const { server, url } = await startServer({ main: authServer }, { storage: "memory", limits: { idleUnloadMs: 60_000 } });
+    const local = new Y.Doc();
+    const post = (text: string) =>
+      fetch(`${url}/parties/main/notes`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: appendUpdate(local, text) as BodyInit,
+      });
+    const saved = async () => ((await (await fetch(`${url}/parties/main/notes?saved`)).json()) as { saved: string | null }).saved;
+    const first = post("before ");
+    await waitFor(authReached.promise, "the first request's auth check");
+    await server.reload({ main: authServer });
+    releaseAuth.resolve();
+    await waitFor(first, "the answer to the request of the old code");
+    expect((await post("after")).status).toBe(200);
+    const last = await pollUntil("the save after the reload", async () =>
+      (await saved())?.includes("after") || handlerErrors.some((e) => e.includes("after")) ? true : undefined,
+    ).catch(() => false);
+    expect(handlerErrors.filter((e) => e.includes("after"))).toEqual([]);
+    expect(last).toBe(true);
+    expect(await saved()).toBe("before after");
+  });
 });
