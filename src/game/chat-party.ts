@@ -40,6 +40,8 @@ export function chatParty(shared: GameShared): Worker {
     readonly #liveFrom = new WeakMap<Connection, number>();
     /** Keys of stored messages sent out again (after a reload) while a connection was there: not in its first join's history. */
     readonly #resentTo = new WeakMap<Connection, Set<string>>();
+    /** Keys of the stored messages each connection got in a join's history. */
+    readonly #inHistoryOf = new WeakMap<Connection, Set<string>>();
     readonly #sends = new OneAtATime();
 
     constructor(readonly room: Room) {}
@@ -58,14 +60,25 @@ export function chatParty(shared: GameShared): Worker {
       if (type === GameMessage.ChatJoin) {
         // What reached this connection live between its connect and its first join is not in that join's history
         // again; a join after that is answered with the whole history, as asked.
+        if (payload.quiet === true) {
+          // The session a member again after a reload (its answer does not reach the client): no history, and its
+          // next join is answered with the whole history, as a join after the first is.
+          this.#liveFrom.delete(conn);
+          this.#resentTo.delete(conn);
+          return conn.send(envelopeJson(GameMessage.ChatJoin, { channel_id: this.room.id, history: [] }, cid));
+        }
         const live = this.#sentOut - (this.#liveFrom.get(conn) ?? this.#sentOut);
         const resent = this.#resentTo.get(conn);
         this.#liveFrom.delete(conn);
         this.#resentTo.delete(conn);
-        const history = this.#history
+        const stored = this.#history
           .slice(0, Math.max(0, this.#history.length - live))
-          .filter((message) => message.key === undefined || !resent?.has(message.key))
-          .map(publicMessage);
+          .filter((message) => message.key === undefined || !resent?.has(message.key));
+        // What it got in a history is not sent out to it again (a message sent again after a reload, see below).
+        const keys = this.#inHistoryOf.get(conn) ?? new Set<string>();
+        for (const message of stored) if (message.key !== undefined) keys.add(message.key);
+        this.#inHistoryOf.set(conn, keys);
+        const history = stored.map(publicMessage);
         return conn.send(envelopeJson(GameMessage.ChatJoin, { channel_id: this.room.id, history }, cid));
       }
       if (type !== GameMessage.ChatSend) return;
@@ -83,12 +96,14 @@ export function chatParty(shared: GameShared): Worker {
         if (stored) {
           // Sent again after a reload cut off its answer: stored then, but gone out to nobody (its answer goes in the
           // same turn), so out now — and not again in the first join's history of those it reaches.
+          const frame = envelopeJson(GameMessage.ChatMessage, publicMessage(stored));
           for (const member of this.room.getConnections()) {
+            if (this.#inHistoryOf.get(member)?.has(key!)) continue; // it has it: a join on the new instance answered it
+            member.send(frame);
             if (!this.#liveFrom.has(member)) continue; // joined already: its later joins get the whole history, as asked
             const keys = this.#resentTo.get(member) ?? new Set<string>();
             this.#resentTo.set(member, keys.add(key!));
           }
-          this.room.broadcast(envelopeJson(GameMessage.ChatMessage, publicMessage(stored)));
           return conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: stored.sent_at }, cid));
         }
         const history = [...this.#history, chat];

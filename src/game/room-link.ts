@@ -121,11 +121,12 @@ export class RoomLink {
     const lost = (request: { cid: string }) =>
       this.owner.answer(envelopeJson(GameMessage.Error, { reason: `the room closed before answering (${code} ${reason}): try again` }, request.cid));
     for (const request of cutOff) if (!again.includes(request)) lost(request);
-    // A leaving link comes back only for what it sends again (unannounced: it left), and leaves once that is answered.
+    // A leaving link comes back only for what it sends again, and leaves once that is answered. It announces itself
+    // as any link does: a join that keeps it (`stay`) is then answered by the room as a join again, whole.
     if (reopening && (!this.#leaving || again.length > 0)) {
       try {
         this.#conn = this.#open();
-        if (!this.#leaving) this.owner.reopened?.(this);
+        this.owner.reopened?.(this);
         for (const request of again) this.request(request.frame!, request.cid, true);
         if (this.#leaving && this.#waiting.length === 0) this.#conn.close(1000, "Left");
         return;

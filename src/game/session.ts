@@ -21,6 +21,7 @@ import type { GameLimits } from "./limits.js";
 import type { ChatRate } from "./chat-rate.js";
 import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
 import { DeliveredNotifications } from "./delivered-notifications.js";
+import type { ChatMessage } from "./messages.js";
 import { isStatus } from "./player-party.js";
 
 /** What every session of one mount (on one server) shares. */
@@ -69,6 +70,8 @@ export class GameSession {
   readonly #chats = new Map<string, RoomLink>();
   /** Channels left whose link still waits for the answers it is owed (a join at once takes it back). */
   readonly #leavingChats = new Map<string, RoomLink>();
+  /** Channels whose join kept a leaving link: the join's cid and the live frames held until its answer (#fromChat). */
+  readonly #chatHolds = new Map<string, { cid: string; frames: string[] }>();
   /** Channels whose `chat.join` waits for `canJoinChannel`'s promise, with its cid (each its own entry: a leave forgets it). */
   readonly #chatJoins = new Map<string, { cid: string | undefined }>();
   readonly #matchmakers = new Map<string, RoomLink>();
@@ -148,6 +151,7 @@ export class GameSession {
     for (const chat of [...this.#chats.values(), ...this.#leavingChats.values()]) chat.close("Offline");
     this.#chats.clear();
     this.#leavingChats.clear();
+    this.#chatHolds.clear();
     this.#chatJoins.clear();
     const queues = [...this.#matchmakers.values()];
     this.#matchmakers.clear(); // first: their closes below are the session's, not the matchmakers'
@@ -390,18 +394,43 @@ export class GameSession {
   #enterChat(channel: string, frame: string, cid: string | undefined): void {
     const leaving = this.#leavingChats.get(channel);
     this.#leavingChats.delete(channel);
-    const link = leaving?.stay()
-      ? leaving
+    const stays = leaving?.stay() === true;
+    // Kept: the room answers this join with the whole history, so what comes live until then waits for the answer.
+    if (stays && cid !== undefined) this.#chatHolds.set(channel, { cid, frames: [] });
+    const link = stays
+      ? leaving!
       : this.#link(CHAT_PARTY, channel, this.player, {
-          onMessage: (message) => this.#forward(message),
-          reopened: (again) => again.send(GameMessage.ChatJoin, { channel_id: channel }, true), // a member again after a reload
+          onMessage: (message) => this.#fromChat(channel, message),
+          reopened: (again) => again.send(GameMessage.ChatJoin, { channel_id: channel, quiet: true }, true), // a member again after a reload
           closed: (gone) => {
+            this.#chatHolds.delete(channel);
             if (this.#chats.get(channel) === gone) this.#chats.delete(channel);
             if (this.#leavingChats.get(channel) === gone) this.#leavingChats.delete(channel);
           },
         });
     this.#chats.set(channel, link);
     link.request(frame, cid); // answered with the history
+  }
+
+  /**
+   * A channel's frame for the client. While a join that kept a leaving link waits for its answer (the whole history),
+   * the messages that come live wait too, and go on after it unless the history has them: each reaches the client once.
+   */
+  #fromChat(channel: string, frame: string): void {
+    const hold = this.#chatHolds.get(channel);
+    if (!hold) return this.#forward(frame);
+    const cid = cidOf(frame);
+    if (cid === undefined) return void hold.frames.push(frame);
+    this.#forward(frame);
+    if (cid !== hold.cid) return;
+    this.#chatHolds.delete(channel);
+    const sameMessage = (message: ChatMessage) => `${message.sender_id}\n${message.sent_at}\n${message.content}`;
+    const history = (JSON.parse(frame) as GameEnvelope<{ history?: ChatMessage[] }>).payload.history ?? [];
+    const inHistory = new Set(history.map(sameMessage));
+    for (const held of hold.frames) {
+      const { type, payload } = JSON.parse(held) as GameEnvelope<ChatMessage>;
+      if (type !== GameMessage.ChatMessage || !inHistory.has(sameMessage(payload))) this.#forward(held);
+    }
   }
 
   /** Refused by `canJoinChannel`. */

@@ -29,6 +29,8 @@ export interface DocumentStorage {
   maxDocumentBytes: number;
   /** `limits.idleUnloadMs`: how long a document nobody uses stays loaded. */
   idleUnloadMs: number;
+  /** `limits.shutdownTimeoutMs`: how long a stop waits for what a document still does (its change callback). */
+  shutdownTimeoutMs: number;
   /** The server's durability for documents whose party does not set its own. */
   durability: Durability;
   /** `createServer({ documentLimits })`: the document layer's limits by name, passed on unread (that layer checks them). */

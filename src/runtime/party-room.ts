@@ -62,6 +62,7 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     logger: parts.logger,
     maxDocumentBytes: parts.limits.maxDocumentBytes,
     idleUnloadMs: parts.limits.idleUnloadMs,
+    shutdownTimeoutMs: parts.limits.shutdownTimeoutMs,
     durability: parts.durability,
     documentLimits: parts.documentLimits,
     unloadWhenIdle: parts.unloadWhenIdle,

@@ -62,6 +62,14 @@ const NO_USER_TAGS: readonly string[] = [];
  */
 export class RoomStopped extends Error {}
 
+/** A promise that nothing awaits until something races it, rejected by `reject` (no unhandled rejection). */
+function rejectedOnStop(): { promise: Promise<never>; reject(error: Error): void } {
+  let reject!: (error: Error) => void;
+  const promise = new Promise<never>((_, rej) => (reject = rej));
+  promise.catch(() => {}); // raced only by those who wait: the rejection itself is expected
+  return { promise, reject };
+}
+
 export class LiveRoom implements ConnectionOwner {
   readonly party: string;
   readonly id: string;
@@ -83,6 +91,8 @@ export class LiveRoom implements ConnectionOwner {
   readonly #stoppingHooks = new Set<() => unknown>();
   #busy = 0;
   #stopped = false;
+  /** Rejects (RoomStopped) when the room stops: what waits for its turn stops waiting. */
+  readonly #stopping = rejectedOnStop();
   /** The party keeps nothing in memory: unload as soon as idle (until a connection arrives). */
   #unloadWhenIdle = false;
 
@@ -98,7 +108,11 @@ export class LiveRoom implements ConnectionOwner {
       inputGate: (read) => this.#gate.holdWhile(read),
       blockConcurrencyWhile: (fn) => this.#whileBusy(() => this.#gate.block(fn)),
       unloadWhenIdle: () => void (this.#unloadWhenIdle = true),
-      whenStopping: (hook) => void this.#stoppingHooks.add(hook),
+      whenStopping: (hook) => {
+        if (this.#stopped)
+          void callUser(hook).catch(() => {}); // too late to be awaited: run now
+        else this.#stoppingHooks.add(hook);
+      },
     });
     this.#inbox = new Inbox(
       this.#gate,
@@ -141,7 +155,10 @@ export class LiveRoom implements ConnectionOwner {
   /** Runs `onRequest`; a throw becomes a generic 500 (the stack goes to the log only). */
   async request(req: Request): Promise<Response> {
     return this.#whileBusy(async () => {
-      const server = await this.#ready().catch(() => undefined);
+      const server = await this.#ready().catch((error: unknown) => {
+        if (error instanceof RoomStopped) throw error;
+        return undefined;
+      });
       if (this.#stopped) throw new RoomStopped();
       if (!server) return errorResponse("ERR_START_FAILED", "The room could not start; try again", 503);
       if (!server.onRequest) return errorResponse("ERR_NO_HANDLER", `Party "${this.party}" does not answer HTTP requests`, 404);
@@ -204,6 +221,7 @@ export class LiveRoom implements ConnectionOwner {
       try {
         server = await this.#ready();
       } catch (error) {
+        if (error instanceof RoomStopped) return this.#inbox.drop(connection); // the stop closed it already
         const code = error instanceof StorageError ? CloseCode.TryAgainLater : CloseCode.InternalError;
         connection.close(code, "The room could not start");
         return this.#inbox.drop(connection);
@@ -393,9 +411,14 @@ export class LiveRoom implements ConnectionOwner {
 
   async alarm(): Promise<void> {
     await this.#whileBusy(async () => {
-      const server = await this.#ready();
+      // A start that the stop made fail (its storage refused) is the stop's, not the alarm's: the next instance runs it.
+      const server = await this.#ready().catch((error: unknown) => {
+        throw this.#stopped ? new RoomStopped() : error;
+      });
       if (this.#stopped) throw new RoomStopped();
       await callUser(() => server.onAlarm?.()).catch((error) => {
+        // Cut off by the stop (its storage refused): run again by the next instance, not counted as a failure.
+        if (this.#stopped && error instanceof StorageError && error.code === "ERR_ROOM_STOPPED") throw new RoomStopped();
         this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onAlarm" });
         throw error;
       });
@@ -408,6 +431,7 @@ export class LiveRoom implements ConnectionOwner {
    */
   async stop(closeCode: number, reason: string): Promise<void> {
     this.#stopped = true;
+    this.#stopping.reject(new RoomStopped());
     // The connections still joining too: one waiting for the room's turn would otherwise join the stopped instance.
     const sockets = [...this.connections.all(), ...this.#starting].map((connection) => ({
       ws: connection.ws,
@@ -434,8 +458,12 @@ export class LiveRoom implements ConnectionOwner {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /** The started server once it is this event's turn; `RoomStopped` if the room stops first (a start that hangs). */
   async #ready(): Promise<Server> {
-    await this.#gate.whenOpen();
+    if (this.#stopped) throw new RoomStopped();
+    const turn = this.#gate.whenOpen();
+    await (this.#gate.open ? turn : Promise.race([turn, this.#stopping.promise]));
+    if (this.#stopped) throw new RoomStopped();
     return this.#server!;
   }
 

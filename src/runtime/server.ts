@@ -309,8 +309,8 @@ class Server implements YpartyServer, ServerCore {
     this.#stop.abort();
     const httpClosed = wasListening ? new Promise<void>((resolve) => this.#http.close(() => resolve())) : Promise.resolve();
     this.#http.closeIdleConnections();
-    await this.#alarms?.stop();
-    await this.#crons.stop();
+    // Bounded: an alarm firing may wait for a room that never starts, or run an onAlarm that never settles.
+    await settleWithin(Promise.all([this.#alarms?.stop(), this.#crons.stop()]), this.limits.shutdownTimeoutMs);
     this.placement?.closing?.();
     const fetchSocketsClosed = this.#closeFetchSockets();
     await this.registry.close(CloseCode.GoingAway, "Server shutting down");

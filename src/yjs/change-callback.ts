@@ -5,6 +5,7 @@
  * stops, a pending callback runs at once; a retry that is waiting is tried once more right away.
  */
 import * as Y from "yjs";
+import { settleWithin } from "../runtime/guard.js";
 import type { Logger } from "../runtime/log.js";
 import { createDebouncer, type Debouncer } from "./debounce.js";
 import { CALLBACK_DEFAULTS, CALLBACK_MAX_ATTEMPTS, CALLBACK_RETRY_BASE_MS, CALLBACK_RETRY_MAX_MS } from "./defaults.js";
@@ -50,6 +51,8 @@ export interface ChangeCallbackOptions {
   room: string;
   doc: Y.Doc;
   logger: Pick<Logger, "warn" | "error">;
+  /** How long `close` waits for the callback still running (default: the callback's `timeout`, 5 s). */
+  closeWithinMs?: number;
 }
 
 export class ChangeCallback {
@@ -70,10 +73,24 @@ export class ChangeCallback {
     this.#debouncer.schedule();
   }
 
-  /** Runs a pending callback now, cuts retry waits short, and resolves when done. */
+  /**
+   * Runs a pending callback now, cuts retry waits short, and resolves when done — or after `closeWithinMs`: a handler
+   * that never settles (a webhook with no timeout) must not hold the room's stop, nor the next load of its document.
+   */
   async close(): Promise<void> {
     this.#stopping.abort();
-    await this.#debouncer.flush();
+    const { callback, closeWithinMs = callback.timeout || CALLBACK_DEFAULTS.timeout, room, logger } = this.options;
+    let finished = false;
+    await settleWithin(
+      this.#debouncer.flush().finally(() => (finished = true)),
+      closeWithinMs,
+    );
+    if (!finished)
+      logger.warn("yjs.callback_cut", {
+        code: "ERR_CALLBACK_FAILED",
+        room,
+        message: `the change callback did not finish within ${closeWithinMs} ms of the room's stop`,
+      });
   }
 
   async #run(): Promise<void> {

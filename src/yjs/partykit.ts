@@ -59,6 +59,7 @@ function sessionFor(room: Room, options: YPartyKitOptions, { scope, name } = key
       durability: options.durability ?? storage?.durability,
       logger,
       maxDocumentBytes: storage?.maxDocumentBytes,
+      callbackCloseMs: storage?.shutdownTimeoutMs,
     });
   });
   letGoWithRoom(room, session, scope, name);
@@ -80,18 +81,11 @@ function letGoWithRoom(room: Room, session: DocumentSession, scope: object, name
   const storage = tryDocumentStorage(room);
   if (!storage) return; // not a yparty room: the session is the room's own (scope = room)
   let used = usedBy.get(room);
-  if (!used) {
-    usedBy.set(room, (used = new Set()));
-    const instanceSessions = used;
-    storage.whenStopping(() =>
-      Promise.all(
-        [...instanceSessions].map((each) =>
-          each.connectionCount === 0 && registry.peek(scope, name) === each ? registry.release(scope, name, each) : undefined,
-        ),
-      ),
-    );
-  }
+  if (!used) usedBy.set(room, (used = new Set()));
+  if (used.has(session)) return;
   used.add(session);
+  // Loading or ready: either way the next instance must load its own. (A hook given once the stop began runs at once.)
+  storage.whenStopping(() => (session.connectionCount === 0 && registry.holds(scope, name, session) ? registry.release(scope, name, session) : undefined));
 }
 
 /** Serves `conn` from the room's document (loaded once, shared by all its connections). */

@@ -32,6 +32,11 @@ export class SessionRegistry {
     return session?.state === "ready" ? session : undefined;
   }
 
+  /** Whether `session` is the one `acquire` gives for `name` now (loading or loaded). */
+  holds(scope: object, name: string, session: DocumentSession): boolean {
+    return this.#live.get(scope)?.get(name) === session;
+  }
+
   /** Flushes and destroys a session that has no connections left; a later `acquire` loads afresh. */
   release(scope: object, name: string, session: DocumentSession): Promise<void> {
     this.keep(session);

@@ -78,6 +78,8 @@ export interface SessionOptions {
   logger: Logger;
   /** Largest encoded document it takes (default `DEFAULT_LIMITS.maxDocumentBytes`; rooms pass the server's limit). */
   maxDocumentBytes?: number;
+  /** How long its stop waits for the change callback still running (default: the callback's `timeout`, 5 s). */
+  callbackCloseMs?: number;
 }
 
 /** What the log says, once per connection, about the awareness entries it drops. */
@@ -339,7 +341,7 @@ export class DocumentSession {
   #startCallback(): void {
     const callback = this.#callbackOptions;
     const { room, logger } = this.options;
-    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger });
+    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger, closeWithinMs: this.options.callbackCloseMs });
   }
 
   /**
