@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type * as Party from "../../src/runtime/index.js";
 import { onRequest } from "../../src/yjs/index.js";
+import { documentWriter, savedAnswer, savingOptions } from "../helpers/saving-document.js";
 import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -17,42 +18,34 @@ let loadReached = deferred<void>();
 let releaseLoad = deferred<void>();
 let loads = 0;
 
-function options(room: Party.Room) {
-  return {
-    persist: { mode: "snapshot" as const },
-    // y-partykit's `load`: the document's initial state from elsewhere (slow the first time).
-    load: async () => {
-      if (loads++ === 0) {
-        loadReached.resolve();
-        await releaseLoad.promise;
-      }
-      return new Y.Doc();
-    },
-    callback: {
-      debounceWait: 10,
-      handler: async (doc: Y.Doc) => {
-        try {
-          await room.storage.put("saved", doc.getText("t").toString());
-        } catch (error) {
-          handlerErrors.push(`${(error as { code?: string }).code ?? String(error)} saving ${JSON.stringify(doc.getText("t").toString())}`);
-          throw error;
-        }
-      },
-    },
-  };
+/** y-partykit's `load`: the document's initial state from elsewhere (slow the first time). */
+async function slowFirstLoad(): Promise<Y.Doc> {
+  if (loads++ === 0) {
+    loadReached.resolve();
+    await releaseLoad.promise;
+  }
+  return new Y.Doc();
 }
+
+const options = (room: Party.Room) => savingOptions(room, handlerErrors, slowFirstLoad);
 
 const savingServer = {
   async onRequest(req: Party.Request, room: Party.Room) {
-    if (new URL(req.url).searchParams.has("saved")) return Response.json({ saved: (await room.storage.get("saved")) ?? null });
-    return onRequest(req, room, options(room));
+    return (await savedAnswer(req, room)) ?? onRequest(req, room, options(room));
   },
 } satisfies Party.PartyKitServer;
 
-function appendUpdate(base: Y.Doc, text: string): Uint8Array {
-  const before = Y.encodeStateVector(base);
-  base.getText("t").insert(base.getText("t").length, text);
-  return Y.encodeStateAsUpdate(base, before);
+/** After the reload, "after" is posted: the new code's callback saves it, through the new instance's storage. */
+async function savedAfterReload(writer: ReturnType<typeof documentWriter>): Promise<void> {
+  expect((await writer.post("after")).status).toBe(200);
+  const last = await pollUntil("the save after the reload", async () =>
+    (await writer.saved())?.includes("after") || handlerErrors.some((e) => e.includes("after")) ? true : undefined,
+  ).catch(() => false);
+  // (The stopped instance's own save of "before " may be refused: it ran the old code after its stop.) The new
+  // code's save must not go through the stopped instance's storage.
+  expect(handlerErrors.filter((e) => e.includes("after"))).toEqual([]);
+  expect(last).toBe(true);
+  expect(await writer.saved()).toBe("before after");
 }
 
 describe("helper 58: a y-partykit session still loading when its room instance stops", () => {
@@ -62,28 +55,13 @@ describe("helper 58: a y-partykit session still loading when its room instance s
     loadReached = deferred<void>();
     releaseLoad = deferred<void>();
     const { server, url } = await startServer({ main: savingServer }, { storage: "memory", limits: { idleUnloadMs: 60_000 } });
-    const local = new Y.Doc();
-    const post = (text: string) =>
-      fetch(`${url}/parties/main/notes`, {
-        method: "POST",
-        headers: { "content-type": "application/octet-stream" },
-        body: appendUpdate(local, text) as BodyInit,
-      });
-    const saved = async () => ((await (await fetch(`${url}/parties/main/notes?saved`)).json()) as { saved: string | null }).saved;
-    const first = post("before ");
+    const writer = documentWriter(url);
+    const first = writer.post("before ");
     await waitFor(loadReached.promise, "the first request's load");
     await server.reload({ main: savingServer }); // `yparty dev` saving the file while the document loads
     releaseLoad.resolve();
     await waitFor(first, "the answer to the request that was loading");
-    expect((await post("after")).status).toBe(200);
-    const last = await pollUntil("the save after the reload", async () =>
-      (await saved())?.includes("after") || handlerErrors.some((e) => e.includes("after")) ? true : undefined,
-    ).catch(() => false);
-    // (The stopped instance's own save of "before " may be refused: it ran the old code after its stop.) The new
-    // code's save must not go through the stopped instance's storage.
-    expect(handlerErrors.filter((e) => e.includes("after"))).toEqual([]);
-    expect(last).toBe(true);
-    expect(await saved()).toBe("before after");
+    await savedAfterReload(writer);
   });
 
   it("a request of the old code that reaches the document after its instance stopped does not leave the new code's saves refused", async () => {
@@ -94,7 +72,8 @@ describe("helper 58: a y-partykit session still loading when its room instance s
     let firstRequest = true;
     const authServer = {
       async onRequest(req: Party.Request, room: Party.Room) {
-        if (new URL(req.url).searchParams.has("saved")) return Response.json({ saved: (await room.storage.get("saved")) ?? null });
+        const saved = await savedAnswer(req, room);
+        if (saved) return saved;
         if (firstRequest) {
           firstRequest = false;
           authReached.resolve();
@@ -104,25 +83,12 @@ describe("helper 58: a y-partykit session still loading when its room instance s
       },
     } satisfies Party.PartyKitServer;
     const { server, url } = await startServer({ main: authServer }, { storage: "memory", limits: { idleUnloadMs: 60_000 } });
-    const local = new Y.Doc();
-    const post = (text: string) =>
-      fetch(`${url}/parties/main/notes`, {
-        method: "POST",
-        headers: { "content-type": "application/octet-stream" },
-        body: appendUpdate(local, text) as BodyInit,
-      });
-    const saved = async () => ((await (await fetch(`${url}/parties/main/notes?saved`)).json()) as { saved: string | null }).saved;
-    const first = post("before ");
+    const writer = documentWriter(url);
+    const first = writer.post("before ");
     await waitFor(authReached.promise, "the first request's auth check");
     await server.reload({ main: authServer });
     releaseAuth.resolve();
     await waitFor(first, "the answer to the request of the old code");
-    expect((await post("after")).status).toBe(200);
-    const last = await pollUntil("the save after the reload", async () =>
-      (await saved())?.includes("after") || handlerErrors.some((e) => e.includes("after")) ? true : undefined,
-    ).catch(() => false);
-    expect(handlerErrors.filter((e) => e.includes("after"))).toEqual([]);
-    expect(last).toBe(true);
-    expect(await saved()).toBe("before after");
+    await savedAfterReload(writer);
   });
 });
