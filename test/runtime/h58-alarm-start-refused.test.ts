@@ -5,44 +5,23 @@
  * in the same spot is handed over (`request` catches the start failure and checks for the stop first).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type * as Party from "../../src/runtime/index.js";
+import { alarmedRoom, armedRoom } from "../helpers/armed-room.js";
 import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
 
 describe("helper 58: an alarm waiting for an onStart that the stop makes fail", () => {
   it("runs on the reload's new code at once, not as a failed onAlarm retried a minute later", async () => {
-    const started = deferred<void>();
     const releaseStart = deferred<void>();
-    let armed = false;
-    class V1 implements Party.Server {
-      constructor(readonly room: Party.Room) {}
-      async onStart() {
-        if (!armed) return;
-        started.resolve();
-        await releaseStart.promise; // e.g. a fetch of the room's config
-        await this.room.storage.get("config"); // refused: the instance stopped meanwhile
-      }
-      async onRequest() {
-        await this.room.storage.setAlarm(Date.now() + 20);
-        armed = true;
-        return new Response("armed");
-      }
-      onAlarm() {}
-    }
-    const v2Fired = deferred<void>();
-    class V2 implements Party.Server {
-      onAlarm() {
-        v2Fired.resolve();
-      }
-    }
+    const { Armed: V1, started } = armedRoom(releaseStart.promise);
+    const { Alarmed: V2, fired: v2Fired } = alarmedRoom();
     const { server, url, logs } = await startServer({ main: V1 }, { storage: "memory", limits: { idleUnloadMs: 1, alarmRetryBaseMs: 60_000 } });
     expect(await (await fetch(`${url}/party/a`)).text()).toBe("armed");
     await server.reload({ main: V1 }); // unloaded: the alarm starts a new instance
-    await started.promise;
+    await started;
     await server.reload({ main: V2 });
     releaseStart.resolve();
-    const ran = await waitFor(v2Fired.promise, "the alarm on the new code", 3_000).then(
+    const ran = await waitFor(v2Fired, "the alarm on the new code", 3_000).then(
       () => true,
       () => false,
     );

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
+import { armedRoom } from "../helpers/armed-room.js";
 import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
 
 const cleanups: Array<() => void> = [];
@@ -36,28 +37,13 @@ describe("helper 58: server.close() while an alarm fires", () => {
   });
 
   it("close() finishes within the shutdown bound while an alarm waits for a stuck onStart", async () => {
-    const started = deferred<void>();
     const never = deferred<void>();
     cleanups.push(() => never.resolve());
-    let armed = false;
-    class Main implements Party.Server {
-      constructor(readonly room: Party.Room) {}
-      async onStart() {
-        if (!armed) return;
-        started.resolve();
-        await never.promise;
-      }
-      async onRequest() {
-        await this.room.storage.setAlarm(Date.now() + 20);
-        armed = true;
-        return new Response("armed");
-      }
-      onAlarm() {}
-    }
+    const { Armed: Main, started } = armedRoom(never.promise);
     const { server, url } = await startServer({ main: Main }, { storage: "memory", limits: { idleUnloadMs: 1, shutdownTimeoutMs: 300 } });
     expect(await (await fetch(`${url}/party/a`)).text()).toBe("armed");
     await server.reload({ main: Main }); // unloaded: the alarm starts a new instance, whose onStart is stuck
-    await started.promise;
+    await started;
     await waitFor(server.close(), "server.close()", 3_000);
   });
 });

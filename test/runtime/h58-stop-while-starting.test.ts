@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
+import { alarmedRoom, armedRoom } from "../helpers/armed-room.js";
 import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
 
 const cleanups: Array<() => void> = [];
@@ -43,35 +44,15 @@ describe("helper 58: a stop while the old code's onStart still runs", () => {
   });
 
   it("an alarm waiting for a stuck onStart runs on the reload's new code", async () => {
-    const started = deferred<void>();
     const never = deferred<void>();
     cleanups.push(() => never.resolve());
-    let armed = false;
-    class V1 implements Party.Server {
-      constructor(readonly room: Party.Room) {}
-      async onStart() {
-        if (!armed) return;
-        started.resolve();
-        await never.promise;
-      }
-      async onRequest() {
-        await this.room.storage.setAlarm(Date.now() + 20);
-        armed = true;
-        return new Response("armed");
-      }
-      onAlarm() {}
-    }
-    const v2Fired = deferred<void>();
-    class V2 implements Party.Server {
-      onAlarm() {
-        v2Fired.resolve();
-      }
-    }
+    const { Armed: V1, started } = armedRoom(never.promise);
+    const { Alarmed: V2, fired: v2Fired } = alarmedRoom();
     const { server, url } = await startServer({ main: V1 }, { storage: "memory", limits: { idleUnloadMs: 1, shutdownTimeoutMs: 500 } });
     expect(await (await fetch(`${url}/party/a`)).text()).toBe("armed");
     await server.reload({ main: V1 }); // unload it: the alarm starts a new instance, whose onStart is stuck
-    await started.promise;
+    await started;
     await server.reload({ main: V2 });
-    await waitFor(v2Fired.promise, "the alarm on the new code", 3_000);
+    await waitFor(v2Fired, "the alarm on the new code", 3_000);
   });
 });
