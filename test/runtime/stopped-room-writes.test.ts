@@ -9,6 +9,18 @@ import { cleanupAll, deferred, startServer } from "../helpers/server.js";
 
 afterEach(cleanupAll);
 
+/** The reload's new code: a POST stores its body as "value", a GET answers it. */
+class V2 implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  async onRequest(request: Party.Request) {
+    if (request.method === "POST") {
+      await this.room.storage.put("value", await request.text());
+      return new Response("ok");
+    }
+    return new Response(String(await this.room.storage.get("value")));
+  }
+}
+
 describe("storage of a stopped room", () => {
   it("a write of the old instance after a reload is refused; the new instance's acknowledged write stays", async () => {
     const held = deferred<void>();
@@ -28,16 +40,6 @@ describe("storage of a stopped room", () => {
           throw error;
         }
         return new Response("ok");
-      }
-    }
-    class V2 implements Party.Server {
-      constructor(readonly room: Party.Room) {}
-      async onRequest(request: Party.Request) {
-        if (request.method === "POST") {
-          await this.room.storage.put("value", await request.text());
-          return new Response("ok");
-        }
-        return new Response(String(await this.room.storage.get("value")));
       }
     }
     const { server, url } = await startServer({ main: V1 }, { storage: "memory" });
@@ -70,16 +72,6 @@ describe("storage of a stopped room", () => {
           outcome.resolve((error as { code?: string }).code ?? String(error));
         }
         return new Response("done");
-      }
-    }
-    class V2 implements Party.Server {
-      constructor(readonly room: Party.Room) {}
-      async onRequest(request: Party.Request) {
-        if (request.method === "POST") {
-          await this.room.storage.put("value", await request.text());
-          return new Response("ok");
-        }
-        return new Response(String(await this.room.storage.get("value")));
       }
     }
     const { server, url } = await startServer({ main: V1 }, { storage: "memory", limits: { shutdownTimeoutMs: 200 } });
