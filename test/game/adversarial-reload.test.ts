@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
 import { createGame } from "../../src/game/index.js";
 import example from "../../examples/game/game.js";
-import { inStartedArena, players, startGame } from "./helpers.js";
+import { chatSendAnswers, inStartedArena, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
@@ -176,17 +176,11 @@ describe("chat.send in flight when the server reloads (helper 55)", () => {
     // The reload comes while the channel stores them one after another.
     await ada!.expect("chat.message");
     await server.server.reload(createGame({ ...example, limits: { chatMessagesPerWindow: SENDS } }).parties);
-    const answers = new Map<string, string>();
-    for (let i = 0; i < SENDS; i++) {
-      const answer = await ada!.until(`the answer to send-${i}`, (message) => message.cid === `send-${i}`, 5_000);
-      answers.set(`m${i}`, answer.type);
-    }
+    const { ok: answeredOk, error: answeredError } = await chatSendAnswers(ada!, SENDS);
     const [cy] = await players(server, "cy");
     const history = (await cy!.request("chat.join", { channel_id: "lobby" })).payload.history as Array<{ content: string }>;
     const stored = history.map((message) => message.content);
     expect(new Set(stored).size).toBe(stored.length); // none twice
-    const answeredOk = [...answers].filter(([, type]) => type === "chat.send").map(([content]) => content);
-    const answeredError = [...answers].filter(([, type]) => type === "error").map(([content]) => content);
     expect(answeredOk.length + answeredError.length).toBe(SENDS);
     // A message answered error was not sent: the client sends it again, so it must not be in the channel already.
     expect(answeredError.filter((content) => stored.includes(content))).toEqual([]);

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll } from "../helpers/server.js";
 import { createGame } from "../../src/game/index.js";
 import example from "../../examples/game/game.js";
-import { players, startGame } from "./helpers.js";
+import { chatSendAnswers, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
@@ -21,12 +21,7 @@ describe("h56 chat.send in flight when the server reloads, with another member i
     for (let i = 0; i < SENDS; i++) ada!.send("chat.send", { channel_id: "lobby", content: `m${i}` }, `send-${i}`);
     await ada!.expect("chat.message");
     await server.server.reload(createGame(options).parties);
-    const answers = new Map<string, string>();
-    for (let i = 0; i < SENDS; i++) {
-      const answer = await ada!.until(`the answer to send-${i}`, (message) => message.cid === `send-${i}`, 5_000);
-      answers.set(`m${i}`, answer.type);
-    }
-    const answeredOk = [...answers].filter(([, type]) => type === "chat.send").map(([content]) => content);
+    const { ok: answeredOk } = await chatSendAnswers(ada!, SENDS);
     // A marker after them all: once bob hears it, he has heard everything sent before it.
     expect((await ada!.request("chat.send", { channel_id: "lobby", content: "marker" })).type).toBe("chat.send");
     await bob!.expect("chat.message", (payload) => payload.content === "marker", 5_000);

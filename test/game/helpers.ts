@@ -102,3 +102,17 @@ export async function inStartedArena(clients: readonly GameClient[]): Promise<st
   for (const client of clients) await client.expect("match.started");
   return matchId;
 }
+
+/**
+ * The answers to `chat.send`s of `m{i}` sent with cids `send-{i}` (i from `from` to `count` - 1), by content: the
+ * contents answered `chat.send` and those answered `error` (for the reload tests: each must be stored, or not).
+ */
+export async function chatSendAnswers(client: GameClient, count: number, from = 0): Promise<{ ok: string[]; error: string[] }> {
+  const ok: string[] = [];
+  const error: string[] = [];
+  for (let i = from; i < count; i++) {
+    const answer = await client.until(`the answer to send-${i}`, (message) => message.cid === `send-${i}`, 5_000);
+    (answer.type === "chat.send" ? ok : error).push(`m${i}`);
+  }
+  return { ok, error };
+}
