@@ -31,7 +31,11 @@ describe("helper 59: what a request waiting for the room's turn leaves behind", 
       }
     }
     const { server } = await startServer({ main: Busy }, { storage: "memory", limits: { idleUnloadMs: 600_000 } });
-    const registry = (server as unknown as { registry: { withRoom<T>(party: string, id: string, fn: (room: { request(req: Request): Promise<Response> }) => Promise<T>): Promise<T> } }).registry;
+    const registry = (
+      server as unknown as {
+        registry: { withRoom<T>(party: string, id: string, fn: (room: { request(req: Request): Promise<Response> }) => Promise<T>): Promise<T> };
+      }
+    ).registry;
     const request = (path: string) => registry.withRoom("main", "busy", (room) => room.request(new Request(`http://x/parties/main/busy${path}`)));
     const round = async (n: number) => {
       gate = deferred<void>();
