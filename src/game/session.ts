@@ -160,8 +160,14 @@ export class GameSession {
   }
 
   /** A link to one of the socket's rooms; `on.reopened` announces the session again after a reload. */
-  #link(party: string, room: string, id: string, on: Omit<RoomLinkOwner, "answer">): RoomLink {
-    return new RoomLink(this.ctx.host, party, room, id, { ...on, answer: (frame) => this.#send(frame) });
+  #link(party: string, room: string, id: string, on: Omit<RoomLinkOwner, "answer">, answered?: (frame: string) => void): RoomLink {
+    return new RoomLink(this.ctx.host, party, room, id, {
+      ...on,
+      answer: (frame) => {
+        this.#send(frame);
+        answered?.(frame);
+      },
+    });
   }
 
   /** Leaves the match too, and forgets the session. */
@@ -399,15 +405,21 @@ export class GameSession {
     if (stays && cid !== undefined) this.#chatHolds.set(channel, { cid, frames: [] });
     const link = stays
       ? leaving!
-      : this.#link(CHAT_PARTY, channel, this.player, {
-          onMessage: (message) => this.#fromChat(channel, message),
-          reopened: (again) => again.send(GameMessage.ChatJoin, { channel_id: channel, quiet: true }, true), // a member again after a reload
-          closed: (gone) => {
-            this.#chatHolds.delete(channel);
-            if (this.#chats.get(channel) === gone) this.#chats.delete(channel);
-            if (this.#leavingChats.get(channel) === gone) this.#leavingChats.delete(channel);
+      : this.#link(
+          CHAT_PARTY,
+          channel,
+          this.player,
+          {
+            onMessage: (message) => this.#fromChat(channel, message),
+            reopened: (again) => again.send(GameMessage.ChatJoin, { channel_id: channel, quiet: true }, true), // a member again after a reload
+            closed: (gone) => {
+              this.#chatHolds.delete(channel);
+              if (this.#chats.get(channel) === gone) this.#chats.delete(channel);
+              if (this.#leavingChats.get(channel) === gone) this.#leavingChats.delete(channel);
+            },
           },
-        });
+          (error) => this.#heldUntil(channel, error),
+        ); // the link's own error (a reload cut the join off) ends a hold too
     this.#chats.set(channel, link);
     link.request(frame, cid); // answered with the history
   }
@@ -422,7 +434,13 @@ export class GameSession {
     const cid = cidOf(frame);
     if (cid === undefined) return void hold.frames.push(frame);
     this.#forward(frame);
-    if (cid !== hold.cid) return;
+    this.#heldUntil(channel, frame);
+  }
+
+  /** `frame` answers the join a hold waits for: the held frames go on, but those its history has. */
+  #heldUntil(channel: string, frame: string): void {
+    const hold = this.#chatHolds.get(channel);
+    if (!hold || cidOf(frame) !== hold.cid) return;
     this.#chatHolds.delete(channel);
     const sameMessage = (message: ChatMessage) => `${message.sender_id}\n${message.sent_at}\n${message.content}`;
     const history = (JSON.parse(frame) as GameEnvelope<{ history?: ChatMessage[] }>).payload.history ?? [];

@@ -62,14 +62,6 @@ const NO_USER_TAGS: readonly string[] = [];
  */
 export class RoomStopped extends Error {}
 
-/** A promise that nothing awaits until something races it, rejected by `reject` (no unhandled rejection). */
-function rejectedOnStop(): { promise: Promise<never>; reject(error: Error): void } {
-  let reject!: (error: Error) => void;
-  const promise = new Promise<never>((_, rej) => (reject = rej));
-  promise.catch(() => {}); // raced only by those who wait: the rejection itself is expected
-  return { promise, reject };
-}
-
 export class LiveRoom implements ConnectionOwner {
   readonly party: string;
   readonly id: string;
@@ -91,8 +83,8 @@ export class LiveRoom implements ConnectionOwner {
   readonly #stoppingHooks = new Set<() => unknown>();
   #busy = 0;
   #stopped = false;
-  /** Rejects (RoomStopped) when the room stops: what waits for its turn stops waiting. */
-  readonly #stopping = rejectedOnStop();
+  /** What waits for the room's turn (see #ready): told when the room stops, so it stops waiting. */
+  readonly #waitingForTurn = new Set<() => void>();
   /** The party keeps nothing in memory: unload as soon as idle (until a connection arrives). */
   #unloadWhenIdle = false;
 
@@ -431,7 +423,8 @@ export class LiveRoom implements ConnectionOwner {
    */
   async stop(closeCode: number, reason: string): Promise<void> {
     this.#stopped = true;
-    this.#stopping.reject(new RoomStopped());
+    for (const stopWaiting of [...this.#waitingForTurn]) stopWaiting();
+    this.#waitingForTurn.clear();
     // The connections still joining too: one waiting for the room's turn would otherwise join the stopped instance.
     const sockets = [...this.connections.all(), ...this.#starting].map((connection) => ({
       ws: connection.ws,
@@ -462,7 +455,16 @@ export class LiveRoom implements ConnectionOwner {
   async #ready(): Promise<Server> {
     if (this.#stopped) throw new RoomStopped();
     const turn = this.#gate.whenOpen();
-    await (this.#gate.open ? turn : Promise.race([turn, this.#stopping.promise]));
+    if (!this.#gate.open) {
+      // Each waiter its own entry, gone once its turn comes: nothing stays behind for the instance's life.
+      await new Promise<void>((resolve, reject) => {
+        const stopped = () => reject(new RoomStopped());
+        this.#waitingForTurn.add(stopped);
+        turn.then(resolve, reject).finally(() => this.#waitingForTurn.delete(stopped));
+      });
+    } else {
+      await turn;
+    }
     if (this.#stopped) throw new RoomStopped();
     return this.#server!;
   }

@@ -58,6 +58,8 @@ export interface ChangeCallbackOptions {
 export class ChangeCallback {
   readonly #debouncer: Debouncer;
   readonly #stopping = new AbortController();
+  /** `close` gave up waiting for a run: no further run starts. */
+  #leftBehind = false;
 
   constructor(private readonly options: ChangeCallbackOptions) {
     const { callback } = options;
@@ -85,15 +87,19 @@ export class ChangeCallback {
       this.#debouncer.flush().finally(() => (finished = true)),
       closeWithinMs,
     );
-    if (!finished)
-      logger.warn("yjs.callback_cut", {
-        code: "ERR_CALLBACK_FAILED",
-        room,
-        message: `the change callback did not finish within ${closeWithinMs} ms of the room's stop`,
-      });
+    if (finished) return;
+    // Left behind: nothing queued after it runs (the next instance's callback owns the document's copy now).
+    this.#leftBehind = true;
+    this.#debouncer.cancel();
+    logger.warn("yjs.callback_cut", {
+      code: "ERR_CALLBACK_FAILED",
+      room,
+      message: `the change callback did not finish within ${closeWithinMs} ms of the room's stop`,
+    });
   }
 
   async #run(): Promise<void> {
+    if (this.#leftBehind) return;
     const { callback, doc, room, logger } = this.options;
     try {
       if (callback.handler) await callback.handler(doc);
