@@ -190,6 +190,9 @@ export class AlarmScheduler {
     try {
       await this.fire(party, roomId, () => this.#deletes.get(key) === deletes);
     } catch (error) {
+      // The server closes meanwhile (the firing cut off, or never reaching its room): left marked running, fired again
+      // at the next start as one a crash cut off is — not settled against storage that is closing, nor backed off.
+      if (this.#stopped) return;
       failure = error ?? new Error("onAlarm threw"); // the room logged it with its code
     }
     try {

@@ -847,6 +847,12 @@ export class DocumentSession {
     this.#doc.off("update", this.#onUpdate);
     this.#doc.off("afterTransaction", this.#afterTransaction);
     this.#doc.destroy();
+    // Code still holding the document (a request that got it from `unstable_getYDoc` before its room stopped) fails
+    // loudly on its next change: nothing stores this document any more, so the change would be lost.
+    const room = this.options.room;
+    this.#doc.on("beforeAllTransactions", () => {
+      throw new YjsError("ERR_ROOM_STOPPED", `the document of room "${room}" was unloaded with its room instance: get it again (its change would be lost)`);
+    });
     this.#state = "stopped";
   }
 }
