@@ -7,16 +7,12 @@
  * channel again — even after joining again, as the error asks.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanupAll, deferred } from "../helpers/server.js";
+import { cleanupAll, deferred, onCleanup } from "../helpers/server.js";
 import { createGame } from "../../src/game/index.js";
 import example from "../../examples/game/game.js";
 import { players, startGame } from "./helpers.js";
 
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await cleanupAll();
-});
+afterEach(cleanupAll);
 
 describe("helper 59: a join that keeps a leaving link, cut off by a reload", () => {
   it("the player gets the channel's messages again once it joined again after the cut-off join's error", async () => {
@@ -39,7 +35,7 @@ describe("helper 59: a join that keeps a leaving link, cut off by a reload", () 
 
     // A reload whose new chat code starts slowly (its storage is slow): ada's leaving link comes back for its sends.
     const slow = deferred<void>();
-    cleanups.push(() => slow.resolve());
+    onCleanup(() => slow.resolve());
     const slowParties = createGame(options).parties;
     const Chat = slowParties["game-chat"] as unknown as new (...args: unknown[]) => { onStart(): Promise<void> };
     slowParties["game-chat"] = class extends Chat {

@@ -205,7 +205,15 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+const lastSteps: Array<() => void> = [];
+
+/** `step` runs first in the next `cleanupAll` (e.g. letting go a promise a party still awaits, so its server can stop). */
+export function onCleanup(step: () => void): void {
+  lastSteps.push(step);
+}
+
 export async function cleanupAll(): Promise<void> {
+  for (const step of lastSteps.splice(0)) step();
   for (const client of clients) client.ws.terminate();
   clients.clear();
   await Promise.all([...servers].map((server) => server.stop()));

@@ -6,19 +6,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { armedRoom } from "../helpers/armed-room.js";
-import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
 
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await cleanupAll();
-});
+afterEach(cleanupAll);
 
 describe("helper 58: server.close() while an alarm fires", () => {
   it("close() finishes within the shutdown bound while onAlarm awaits what never comes", async () => {
     const fired = deferred<void>();
     const never = deferred<void>();
-    cleanups.push(() => never.resolve());
+    onCleanup(() => never.resolve());
     class Main implements Party.Server {
       constructor(readonly room: Party.Room) {}
       async onRequest() {
@@ -38,7 +34,7 @@ describe("helper 58: server.close() while an alarm fires", () => {
 
   it("close() finishes within the shutdown bound while an alarm waits for a stuck onStart", async () => {
     const never = deferred<void>();
-    cleanups.push(() => never.resolve());
+    onCleanup(() => never.resolve());
     const { Armed: Main, started } = armedRoom(never.promise);
     const { server, url } = await startServer({ main: Main }, { storage: "memory", limits: { idleUnloadMs: 1, shutdownTimeoutMs: 300 } });
     expect(await (await fetch(`${url}/party/a`)).text()).toBe("armed");

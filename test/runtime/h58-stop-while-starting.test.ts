@@ -7,19 +7,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { alarmedRoom, armedRoom } from "../helpers/armed-room.js";
-import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
 
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await cleanupAll();
-});
+afterEach(cleanupAll);
 
 describe("helper 58: a stop while the old code's onStart still runs", () => {
   it("an HTTP request waiting for a stuck onStart is answered by the reload's new code", async () => {
     const started = deferred<void>();
     const never = deferred<void>(); // e.g. a fetch to a service that does not answer
-    cleanups.push(() => never.resolve());
+    onCleanup(() => never.resolve());
     class V1 implements Party.Server {
       async onStart() {
         started.resolve();
@@ -45,7 +41,7 @@ describe("helper 58: a stop while the old code's onStart still runs", () => {
 
   it("an alarm waiting for a stuck onStart runs on the reload's new code", async () => {
     const never = deferred<void>();
-    cleanups.push(() => never.resolve());
+    onCleanup(() => never.resolve());
     const { Armed: V1, started } = armedRoom(never.promise);
     const { Alarmed: V2, fired: v2Fired } = alarmedRoom();
     const { server, url } = await startServer({ main: V1 }, { storage: "memory", limits: { idleUnloadMs: 1, shutdownTimeoutMs: 500 } });

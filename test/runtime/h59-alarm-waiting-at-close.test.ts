@@ -9,19 +9,15 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
-import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
 
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await cleanupAll();
-});
+afterEach(cleanupAll);
 
 describe("helper 59: an alarm waiting for a stuck onStart at a server close", () => {
   it("fires on the restarted server at once, not backed off as a failed onAlarm", async () => {
     const started = deferred<void>();
     const never = deferred<void>(); // e.g. a fetch to a service that does not answer
-    cleanups.push(() => never.resolve());
+    onCleanup(() => never.resolve());
     let armed = false;
     class V1 implements Party.Server {
       constructor(readonly room: Party.Room) {}

@@ -9,18 +9,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type * as Party from "../../src/runtime/index.js";
 import { onRequest } from "../../src/yjs/index.js";
-import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
 
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await cleanupAll();
-});
+afterEach(cleanupAll);
 
 describe("helper 58: a y-partykit change callback that never settles, at a reload", () => {
   it("the reload's new code still serves the document", async () => {
     const never = deferred<void>();
-    cleanups.push(() => never.resolve());
+    onCleanup(() => never.resolve());
     const handlerCalled = deferred<void>();
     let stuck = true;
     const make = () => ({

@@ -8,13 +8,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { unstable_getYDoc } from "../../src/yjs/index.js";
-import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
 
-const cleanups: Array<() => void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  await cleanupAll();
-});
+afterEach(cleanupAll);
 
 const persist = { persist: { mode: "snapshot" as const } };
 
@@ -22,7 +18,7 @@ describe("helper 59: an edit through unstable_getYDoc by a request the reload ov
   it("a request answered 200 for its edit has the edit in the document after the reload", async () => {
     const loaded = deferred<void>();
     const proceed = deferred<void>(); // e.g. the request awaits a permission check on another service
-    cleanups.push(() => proceed.resolve());
+    onCleanup(() => proceed.resolve());
     const makeServer = (gated: boolean) =>
       class implements Party.Server {
         constructor(readonly room: Party.Room) {}
