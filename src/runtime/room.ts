@@ -151,7 +151,6 @@ export class LiveRoom implements ConnectionOwner {
         if (error instanceof RoomStopped) throw error;
         return undefined;
       });
-      if (this.#stopped) throw new RoomStopped();
       if (!server) return errorResponse("ERR_START_FAILED", "The room could not start; try again", 503);
       if (!server.onRequest) return errorResponse("ERR_NO_HANDLER", `Party "${this.party}" does not answer HTTP requests`, 404);
       try {
@@ -403,11 +402,7 @@ export class LiveRoom implements ConnectionOwner {
 
   async alarm(): Promise<void> {
     await this.#whileBusy(async () => {
-      // A start that the stop made fail (its storage refused) is the stop's, not the alarm's: the next instance runs it.
-      const server = await this.#ready().catch((error: unknown) => {
-        throw this.#stopped ? new RoomStopped() : error;
-      });
-      if (this.#stopped) throw new RoomStopped();
+      const server = await this.#ready(); // RoomStopped: the next instance runs it
       await callUser(() => server.onAlarm?.()).catch((error) => {
         // Cut off by the stop (its storage refused): run again by the next instance, not counted as a failure.
         if (this.#stopped && error instanceof StorageError && error.code === "ERR_ROOM_STOPPED") throw new RoomStopped();
@@ -451,22 +446,29 @@ export class LiveRoom implements ConnectionOwner {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  /** The started server once it is this event's turn; `RoomStopped` if the room stops first (a start that hangs). */
+  /**
+   * The started server once it is this event's turn; `RoomStopped` if the room stops first (a start that hangs), or
+   * if its start failed because of the stop (its storage refused): the stop's, not the event's.
+   */
   async #ready(): Promise<Server> {
     if (this.#stopped) throw new RoomStopped();
-    const turn = this.#gate.whenOpen();
-    if (!this.#gate.open) {
-      // Each waiter its own entry, gone once its turn comes: nothing stays behind for the instance's life.
-      await new Promise<void>((resolve, reject) => {
-        const stopped = () => reject(new RoomStopped());
-        this.#waitingForTurn.add(stopped);
-        turn.then(resolve, reject).finally(() => this.#waitingForTurn.delete(stopped));
-      });
-    } else {
-      await turn;
+    try {
+      if (this.#gate.open) await this.#gate.whenOpen();
+      else await this.#untilTurnOrStop(this.#gate.whenOpen());
+    } catch (error) {
+      throw this.#stopped ? new RoomStopped() : error;
     }
     if (this.#stopped) throw new RoomStopped();
     return this.#server!;
+  }
+
+  /** `turn`, or RoomStopped when the room stops first. Each waiter its own entry, gone once its turn comes. */
+  #untilTurnOrStop(turn: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const stopped = () => reject(new RoomStopped());
+      this.#waitingForTurn.add(stopped);
+      turn.then(resolve, reject).finally(() => this.#waitingForTurn.delete(stopped));
+    });
   }
 
   async #start(): Promise<void> {

@@ -58,8 +58,6 @@ export interface ChangeCallbackOptions {
 export class ChangeCallback {
   readonly #debouncer: Debouncer;
   readonly #stopping = new AbortController();
-  /** `close` gave up waiting for a run: no further run starts. */
-  #leftBehind = false;
 
   constructor(private readonly options: ChangeCallbackOptions) {
     const { callback } = options;
@@ -88,8 +86,8 @@ export class ChangeCallback {
       closeWithinMs,
     );
     if (finished) return;
-    // Left behind: nothing queued after it runs (the next instance's callback owns the document's copy now).
-    this.#leftBehind = true;
+    // Left behind: nothing queued after it runs (the next instance's callback owns the document's copy now). With the
+    // document's updates off (the session stopped), nothing schedules another.
     this.#debouncer.cancel();
     logger.warn("yjs.callback_cut", {
       code: "ERR_CALLBACK_FAILED",
@@ -99,7 +97,6 @@ export class ChangeCallback {
   }
 
   async #run(): Promise<void> {
-    if (this.#leftBehind) return;
     const { callback, doc, room, logger } = this.options;
     try {
       if (callback.handler) await callback.handler(doc);
