@@ -12,6 +12,7 @@ import {
   GameCloseCode,
   ServerMessageType as S,
   type ChatMessage,
+  chatMessageIdentity,
   type ClientMessages,
   type GameFrame,
   type MatchInput,
@@ -282,8 +283,7 @@ export class GameClient<State = unknown> {
    */
   #missed(channel: string, heard: ChatMessage | undefined, history: readonly ChatMessage[]): void {
     if (!this.channels.has(channel) || !Array.isArray(history)) return; // left meanwhile; a server may answer without one
-    const same = (message: ChatMessage) => message.sender_id === heard?.sender_id && message.sent_at === heard.sent_at && message.content === heard.content;
-    const from = heard === undefined ? 0 : history.findLastIndex(same) + 1;
+    const from = heard === undefined ? 0 : history.findLastIndex((message) => chatMessageIdentity(message) === chatMessageIdentity(heard)) + 1;
     const missed = history.slice(from);
     // Had now (unless one came live meanwhile, which is newer): a next reconnect does not emit these again.
     if (missed.length > 0 && this.#lastHeard.get(channel) === heard) this.#lastHeard.set(channel, missed.at(-1));

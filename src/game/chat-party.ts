@@ -8,14 +8,7 @@
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
 import { closedToClients, OneAtATime, type GameShared } from "./parties.js";
-
-export interface ChatMessage {
-  channel_id: string;
-  sender_id: string;
-  content: string;
-  /** ISO 8601 UTC. */
-  sent_at: string;
-}
+import type { ChatMessage } from "./messages.js";
 
 const HISTORY_KEY = "game.chat.history";
 
@@ -26,6 +19,13 @@ interface StoredChatMessage extends ChatMessage {
 
 function publicMessage({ key: _, ...message }: StoredChatMessage): ChatMessage {
   return message;
+}
+
+/** The set of message keys `map` holds for `conn`, made empty the first time. */
+function keysOf(map: WeakMap<Connection, Set<string>>, conn: Connection): Set<string> {
+  let keys = map.get(conn);
+  if (!keys) map.set(conn, (keys = new Set()));
+  return keys;
 }
 
 export function chatParty(shared: GameShared): Worker {
@@ -75,9 +75,8 @@ export function chatParty(shared: GameShared): Worker {
           .slice(0, Math.max(0, this.#history.length - live))
           .filter((message) => message.key === undefined || !resent?.has(message.key));
         // What it got in a history is not sent out to it again (a message sent again after a reload, see below).
-        const keys = this.#inHistoryOf.get(conn) ?? new Set<string>();
+        const keys = keysOf(this.#inHistoryOf, conn);
         for (const message of stored) if (message.key !== undefined) keys.add(message.key);
-        this.#inHistoryOf.set(conn, keys);
         const history = stored.map(publicMessage);
         return conn.send(envelopeJson(GameMessage.ChatJoin, { channel_id: this.room.id, history }, cid));
       }
@@ -101,8 +100,7 @@ export function chatParty(shared: GameShared): Worker {
             if (this.#inHistoryOf.get(member)?.has(key!)) continue; // it has it: a join on the new instance answered it
             member.send(frame);
             if (!this.#liveFrom.has(member)) continue; // joined already: its later joins get the whole history, as asked
-            const keys = this.#resentTo.get(member) ?? new Set<string>();
-            this.#resentTo.set(member, keys.add(key!));
+            keysOf(this.#resentTo, member).add(key!);
           }
           return conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: stored.sent_at }, cid));
         }

@@ -1,7 +1,7 @@
 /**
  * The game protocol's messages (seed 002, issue 15): JSON text frames `{cid?, type, payload}` on one WebSocket.
  * Every type, its direction and its payload, in one place that the client and the server can both import.
- * Browser-safe: types and constants only. docs/game.md explains each message; docs/game.asyncapi.yaml is the same
+ * Browser-safe: types, constants and pure helpers only. docs/game.md explains each message; docs/game.asyncapi.yaml is the same
  * catalog as an AsyncAPI 3 document.
  */
 
@@ -151,6 +151,13 @@ export interface ChatMessage {
   content: string;
   /** ISO 8601 UTC, e.g. "2026-04-15T10:30:00.000Z". */
   sent_at: string;
+}
+/**
+ * What tells one chat message from another (they carry no id): its sender, time and content. The same message, met in
+ * a `chat.join` history and live, has the same one.
+ */
+export function chatMessageIdentity({ sender_id, sent_at, content }: ChatMessage): string {
+  return `${sender_id}\n${sent_at}\n${content}`;
 }
 export type VoteMethod = "plurality" | "approval" | "ranked" | "weighted";
 export type VoteVisibility = "live" | "hidden";

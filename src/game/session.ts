@@ -21,7 +21,7 @@ import type { GameLimits } from "./limits.js";
 import type { ChatRate } from "./chat-rate.js";
 import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
 import { DeliveredNotifications } from "./delivered-notifications.js";
-import type { ChatMessage } from "./messages.js";
+import { type ChatMessage, chatMessageIdentity } from "./messages.js";
 import { isStatus } from "./player-party.js";
 
 /** What every session of one mount (on one server) shares. */
@@ -442,12 +442,11 @@ export class GameSession {
     const hold = this.#chatHolds.get(channel);
     if (!hold || cidOf(frame) !== hold.cid) return;
     this.#chatHolds.delete(channel);
-    const sameMessage = (message: ChatMessage) => `${message.sender_id}\n${message.sent_at}\n${message.content}`;
     const history = (JSON.parse(frame) as GameEnvelope<{ history?: ChatMessage[] }>).payload.history ?? [];
-    const inHistory = new Set(history.map(sameMessage));
+    const inHistory = new Set(history.map(chatMessageIdentity));
     for (const held of hold.frames) {
       const { type, payload } = JSON.parse(held) as GameEnvelope<ChatMessage>;
-      if (type !== GameMessage.ChatMessage || !inHistory.has(sameMessage(payload))) this.#forward(held);
+      if (type !== GameMessage.ChatMessage || !inHistory.has(chatMessageIdentity(payload))) this.#forward(held);
     }
   }
 
