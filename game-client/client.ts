@@ -121,6 +121,7 @@ export class GameClient<State = unknown> {
     leave: (channelId: string) => {
       this.channels.delete(channelId);
       this.#lastHeard.delete(channelId);
+      this.#rejoining.delete(channelId);
       return this.request(C.ChatLeave, { channel_id: channelId });
     },
     send: (channelId: string, content: string) => this.request(C.ChatSend, { channel_id: channelId, content }),
@@ -156,6 +157,11 @@ export class GameClient<State = unknown> {
   readonly #notified = new Set<string>();
   /** By channel: the last chat message this client had (from a join's history or live), to know what it missed. */
   readonly #lastHeard = new Map<string, ChatMessage | undefined>();
+  /**
+   * By channel being joined again after a reconnect: the messages that came live meanwhile, held until the join's
+   * history has brought what was missed before them (kept through another reconnect, until a join answers).
+   */
+  readonly #rejoining = new Map<string, ChatMessage[]>();
 
   constructor(
     readonly url: string,
@@ -265,29 +271,41 @@ export class GameClient<State = unknown> {
 
   /** After a reconnect: back into the match and channels, and the presence set before. Failures come as `error` events. */
   #restore(): void {
-    const failed = (what: string) => (error: Error) => this.#emit(S.Error, { reason: `could not ${what} again: ${error.message}` });
+    // Lost again before the answer: the next reconnect restores it all again.
+    const failed = (what: string) => (error: GameRequestError) => {
+      if (error.kind !== "disconnected") this.#emit(S.Error, { reason: `could not ${what} again: ${error.message}` });
+    };
     if (this.matchId !== undefined) this.#request(C.MatchJoin, { match_id: this.matchId }, undefined, false).catch(failed(`join match ${this.matchId}`));
     for (const channel of this.channels) {
-      const heard = this.#lastHeard.get(channel); // what came live while the join is on its way is not in its history
+      if (!this.#rejoining.has(channel)) this.#rejoining.set(channel, []);
       this.#request(C.ChatJoin, { channel_id: channel }, undefined, false).then(
-        (answer) => this.#missed(channel, heard, (answer as RequestResults["chat.join"]).history),
-        failed(`join channel ${channel}`),
+        (answer) => this.#rejoined(channel, (answer as RequestResults["chat.join"]).history),
+        (error: GameRequestError) => {
+          if (error.kind !== "disconnected") this.#rejoined(channel, undefined); // refused: what came live is all there is
+          failed(`join channel ${channel}`)(error);
+        },
       );
     }
     if (this.#presence) this.#request(C.PresenceUpdate, this.#presence, undefined, false).catch(failed("set the presence"));
   }
 
   /**
-   * The messages of a rejoined channel's history after the last one this client had, as `chat.message` events (all
-   * of it when that one is no longer in it: more than the history went by).
+   * A channel joined again: the messages of its history after the last one this client had (all of it when that one is
+   * no longer in it: more than the history went by), then those that came live meanwhile and are not among them, as
+   * `chat.message` events, in that order.
    */
-  #missed(channel: string, heard: ChatMessage | undefined, history: readonly ChatMessage[]): void {
-    if (!this.channels.has(channel) || !Array.isArray(history)) return; // left meanwhile; a server may answer without one
-    const from = heard === undefined ? 0 : history.findLastIndex((message) => chatMessageIdentity(message) === chatMessageIdentity(heard)) + 1;
-    const missed = history.slice(from);
-    // Had now (unless one came live meanwhile, which is newer): a next reconnect does not emit these again.
-    if (missed.length > 0 && this.#lastHeard.get(channel) === heard) this.#lastHeard.set(channel, missed.at(-1));
-    for (const message of missed) this.#emit(S.ChatMessage, message);
+  #rejoined(channel: string, history: readonly ChatMessage[] | undefined): void {
+    const live = this.#rejoining.get(channel);
+    this.#rejoining.delete(channel);
+    if (!this.channels.has(channel) || live === undefined) return; // left meanwhile
+    const heard = this.#lastHeard.get(channel);
+    const listed = Array.isArray(history) ? history : []; // a server may answer without one
+    const from = heard === undefined ? 0 : listed.findLastIndex((message) => chatMessageIdentity(message) === chatMessageIdentity(heard)) + 1;
+    const missed = listed.slice(from);
+    const inMissed = new Set(missed.map(chatMessageIdentity));
+    const news = [...missed, ...live.filter((message) => !inMissed.has(chatMessageIdentity(message)))];
+    if (news.length > 0) this.#lastHeard.set(channel, news.at(-1));
+    for (const message of news) this.#emit(S.ChatMessage, message);
   }
 
   #lost(ws: WebSocketLike, code: number, reason: string): void {
@@ -358,7 +376,12 @@ export class GameClient<State = unknown> {
       this.#finishedLeave = this.request(C.MatchLeave, {});
       this.#finishedLeave.catch(() => {}); // offline meanwhile: the session leaves it then
     }
-    if (frame.type === S.ChatMessage && this.#lastHeard.has(frame.payload?.channel_id)) this.#lastHeard.set(frame.payload.channel_id, frame.payload);
+    if (frame.type === S.ChatMessage) {
+      const channel = frame.payload?.channel_id;
+      const held = this.#rejoining.get(channel);
+      if (held) return void held.push(frame.payload); // after what the join brings
+      if (this.#lastHeard.has(channel)) this.#lastHeard.set(channel, frame.payload);
+    }
     if (frame.type === S.NotificationNew) {
       if (this.#notified.has(frame.payload?.id)) return;
       this.#notified.add(frame.payload?.id);

@@ -64,6 +64,18 @@ async function open(url: string, options: Partial<Parameters<typeof connect>[1]>
   return client;
 }
 
+/** A chat message of channel "lobby" from bob; its content tells it apart. */
+function said(content: string) {
+  return { channel_id: "lobby", sender_id: "bob", content, sent_at: `2026-01-01T00:00:0${content.slice(1)}.000Z` };
+}
+
+/** The contents of the chat.message events `client` emits, as they come. */
+function heardIn(client: GameClient): string[] {
+  const heard: string[] = [];
+  client.on("chat.message", (message) => void heard.push(message.content));
+  return heard;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<GameRequestError> {
   const error = await promise.then(
     () => undefined,
@@ -140,6 +152,51 @@ describe("yparty/game-client mechanics", () => {
         ["presence.update", { status: "in_game", metadata: { match_id: "m1" } }],
       ]),
     );
+  });
+
+  it("after a reconnect, a rejoined channel's missed messages come first, then those that came live while the join was on its way, each once", async () => {
+    let connections = 0;
+    const server = await scriptedServer((frame, reply, ws) => {
+      if (frame.type === "session.connect") connections++;
+      if (frame.type !== "chat.join") return answering(frame, reply);
+      if (connections === 1) return reply("chat.join", { history: [said("m1")] });
+      // The rejoin: a message comes live before the join's answer, whose history also holds it.
+      ws.send(JSON.stringify({ type: "chat.message", payload: said("m4") }));
+      reply("chat.join", { history: ["m1", "m2", "m3", "m4"].map(said) });
+      ws.send(JSON.stringify({ type: "chat.message", payload: said("m5") }));
+    });
+    const client = await open(server.url);
+    const heard = heardIn(client);
+    await client.chat.join("lobby");
+    const m5 = client.next("chat.message", { where: (message) => message.content === "m5" });
+    server.sockets[0]!.terminate();
+    await m5;
+    expect(heard).toEqual(["m2", "m3", "m4", "m5"]);
+  });
+
+  it("a rejoin that a second reconnect cuts off is no error: the next rejoin brings what was missed, in order, once", async () => {
+    let connections = 0;
+    const server = await scriptedServer((frame, reply, ws) => {
+      if (frame.type === "session.connect") connections++;
+      if (frame.type !== "chat.join") return answering(frame, reply);
+      if (connections === 1) return reply("chat.join", { history: [said("m1")] });
+      if (connections === 2) {
+        ws.send(JSON.stringify({ type: "chat.message", payload: said("m3") })); // live, then cut before the answer
+        return ws.terminate();
+      }
+      reply("chat.join", { history: ["m1", "m2", "m3", "m4"].map(said) });
+    });
+    const client = await open(server.url);
+    const heard = heardIn(client);
+    const errors: string[] = [];
+    client.on("error", (event) => void errors.push(event.reason));
+    await client.chat.join("lobby");
+    const m4 = client.next("chat.message", { where: (message) => message.content === "m4" });
+    server.sockets[0]!.terminate();
+    await m4;
+    expect(connections).toBe(3);
+    expect(heard).toEqual(["m2", "m3", "m4"]);
+    expect(errors).toEqual([]);
   });
 
   it("a first connection that fails rejects connect() and leaves nothing retrying", async () => {
