@@ -8,10 +8,10 @@ import { closedError, damagedError, docSubject, readError, reasonOf, writeError 
 import { GroupCommitter, type Writer } from "./group-commit.js";
 import { inHeavyTurn } from "./heavy-work.js";
 import { InFlight } from "./in-flight.js";
-import { compactLog, mergeLog, type LogEntry, type MergeResult } from "./merge.js";
+import { compactionOf, mergeLog, type Compaction, type LogEntry, type MergeResult } from "./merge.js";
 import { isSealed, sealOp } from "./seal.js";
 import { encodeUpdateStateVector } from "../src/protocol/update-format.js";
-import { StorageError, type AppendOptions, type DocStats, type DocStore, type StorageWarning } from "./types.js";
+import { StorageError, type AppendOptions, type CompactionSource, type DocStats, type DocStore, type StorageWarning } from "./types.js";
 
 export interface LevelDocStoreOptions {
   /** Folder, for messages. */
@@ -205,7 +205,7 @@ export class LevelDocStore implements DocStore {
   }
 
   #compactInBackground(log: DocLog, upTo: number, generation: number, merged: Uint8Array): void {
-    this.#chainCompaction(log, log.compacting, upTo, generation, merged).catch((error: unknown) =>
+    this.#chainCompaction(log, log.compacting, upTo, generation, compactionOf(merged)).catch((error: unknown) =>
       this.options.onWarning?.({
         code: error instanceof StorageError ? error.code : "ERR_STORAGE_WRITE",
         doc: log.name,
@@ -215,8 +215,8 @@ export class LevelDocStore implements DocStore {
   }
 
   /** Runs a compaction once `ready` resolves, after this document's earlier compactions. */
-  #chainCompaction(log: DocLog, ready: Promise<unknown>, upTo: number | (() => number), generation: number, state: Uint8Array | undefined): Promise<void> {
-    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "number" ? upTo : upTo(), generation, state));
+  #chainCompaction(log: DocLog, ready: Promise<unknown>, upTo: number | (() => number), generation: number, compaction: Compaction): Promise<void> {
+    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "number" ? upTo : upTo(), generation, compaction));
     log.compacting = run.catch(() => undefined);
     return this.#held(log, this.#track(run));
   }
@@ -248,7 +248,7 @@ export class LevelDocStore implements DocStore {
     return log.openRun.written;
   }
 
-  compact(name: string, state?: Uint8Array): Promise<void> {
+  compact(name: string, source?: CompactionSource): Promise<void> {
     const log = this.#log(name);
     const generation = log.generation;
     // Everything appended before this call is at or below `upTo`; later appends get higher clocks and are kept.
@@ -259,13 +259,13 @@ export class LevelDocStore implements DocStore {
         return [];
       }),
     );
-    return this.#chainCompaction(log, marked, () => upTo, generation, state);
+    return this.#chainCompaction(log, marked, () => upTo, generation, compactionOf(source));
   }
 
-  async #compact(log: DocLog, upTo: number, generation: number, given: Uint8Array | undefined): Promise<void> {
+  async #compact(log: DocLog, upTo: number, generation: number, { given, merge }: Compaction): Promise<void> {
     if (upTo < 0 && !given) return;
     const logged = (await this.#readLog(log.name)).filter((e) => e.clock <= upTo);
-    const snapshot = given ? Uint8Array.from(given) : await inHeavyTurn(() => this.#merge(log.name, logged, compactLog));
+    const snapshot = given ?? (await inHeavyTurn(() => this.#merge(log.name, logged, merge)));
     if (!snapshot) return;
     const replaced = logged.filter((e) => !log.corruptClocks.has(e.clock)); // corrupt entries are never deleted
     await this.#write(

@@ -2,8 +2,8 @@ import { entriesOfRun } from "./append-entries.js";
 import { defaults } from "./defaults.js";
 import { closedError, docSubject } from "./errors.js";
 import { inHeavyTurn } from "./heavy-work.js";
-import { compactLog, mergeLog, type LogEntry } from "./merge.js";
-import type { DocStats, DocStore } from "./types.js";
+import { compactionOf, mergeLog, type LogEntry } from "./merge.js";
+import type { CompactionSource, DocStats, DocStore } from "./types.js";
 
 /** What every append answers: nothing waits for a disk, and one shared promise costs no allocation per update. */
 const STORED = Promise.resolve();
@@ -59,10 +59,11 @@ export class MemoryDocStore implements DocStore {
     return startsEntry;
   }
 
-  async compact(name: string, state?: Uint8Array): Promise<void> {
+  async compact(name: string, source?: CompactionSource): Promise<void> {
     const log = this.#open(name);
     // Every append made before this call is in the entries now, none made after it.
-    const snapshot = state ? Uint8Array.from(state) : compactLog(this.#entries(name)).merged;
+    const { given, merge } = compactionOf(source);
+    const snapshot = given ?? merge(this.#entries(name)).merged;
     this.#endRun(log);
     if (snapshot) log.entries = [{ clock: log.nextClock++, update: snapshot }];
   }

@@ -36,6 +36,7 @@ function warnOnConsole(warning: StorageWarning): void {
 export { StorageError } from "./types.js";
 export type {
   AppendOptions,
+  CompactionSource,
   DocStats,
   DocStore,
   KvStore,

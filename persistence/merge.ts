@@ -2,6 +2,7 @@ import * as Y from "yjs";
 import { readUpdateShape, updateFormatError } from "../src/protocol/update-format.js";
 import { defaults } from "./defaults.js";
 import { reasonOf } from "./errors.js";
+import type { CompactionSource } from "./types.js";
 
 /** One stored log entry: its position in the log and its bytes. */
 export interface LogEntry {
@@ -30,6 +31,17 @@ export function mergeLog(entries: readonly LogEntry[]): MergeResult {
 /** The log as one garbage-collected snapshot (deleted text dropped), for compaction of a collecting room. */
 export function compactLog(entries: readonly LogEntry[]): MergeResult {
   return mergeInDoc(entries, { gc: true });
+}
+
+/** What an engine's compaction stores: `given` (a copy: the caller may reuse its buffer), or `merge` of the log. */
+export interface Compaction {
+  given?: Uint8Array;
+  merge: (entries: readonly LogEntry[]) => MergeResult;
+}
+
+export function compactionOf(source: CompactionSource | undefined): Compaction {
+  if (source instanceof Uint8Array) return { given: Uint8Array.from(source), merge: compactLog };
+  return { merge: source?.keepDeleted ? mergeLog : compactLog };
 }
 
 function mergeLazily(entries: readonly LogEntry[]): MergeResult {

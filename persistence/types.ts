@@ -25,6 +25,13 @@ export interface AppendOptions {
 }
 
 /** Yjs documents by name (the runtime names them `${party}/${roomId}`). */
+/**
+ * What a compaction stores: the given state, or the store's merge of the log — garbage-collected (deleted content
+ * dropped) unless `{ keepDeleted: true }`, for a room that keeps its history and whose live document holds more than
+ * the store may (y-partykit's `load()` state, which is never stored).
+ */
+export type CompactionSource = Uint8Array | { keepDeleted: true };
+
 export interface DocStore {
   /** The merged state of every stored update (a Yjs update), or `null` when nothing is stored. */
   load(name: string): Promise<Uint8Array | null>;
@@ -41,10 +48,10 @@ export interface DocStore {
    */
   appendNow?(name: string, update: Uint8Array): boolean;
   /**
-   * Replaces the log with one snapshot. `state` defaults to the merge of what is stored. Updates appended
-   * while a compaction runs are never lost.
+   * Replaces the log with one snapshot: the given state, or the merge of what is stored (see `CompactionSource`).
+   * Updates appended while a compaction runs are never lost.
    */
-  compact(name: string, state?: Uint8Array): Promise<void>;
+  compact(name: string, source?: CompactionSource): Promise<void>;
   /** Removes the document and its log. */
   delete(name: string): Promise<void>;
   /** Names of all stored documents, sorted. */

@@ -4,8 +4,8 @@ import { closedError, damagedError, docSubject, reasonOf, writeError } from "../
 import type { GroupCommitter, Writer } from "../group-commit.js";
 import { InFlight } from "../in-flight.js";
 import { inHeavyTurn } from "../heavy-work.js";
-import { compactLog, mergeLog, type LogEntry, type MergeResult } from "../merge.js";
-import { StorageError, type AppendOptions, type DocStats, type DocStore, type StorageWarning } from "../types.js";
+import { compactionOf, compactLog, mergeLog, type Compaction, type LogEntry, type MergeResult } from "../merge.js";
+import { StorageError, type AppendOptions, type CompactionSource, type DocStats, type DocStore, type StorageWarning } from "../types.js";
 import type { Claims } from "./claims.js";
 import type { PgOp } from "./commit.js";
 import { fromText, toText } from "./names.js";
@@ -80,7 +80,7 @@ export class PgDocStore implements DocStore {
     const merged = await inHeavyTurn(() => this.#merge(log, entries, keys, mergeLog));
     if (merged && entries.length > this.options.compactOnLoadAbove && !this.#closed) {
       // The merge is done already: writing it costs one statement. Appends made since the read have higher keys.
-      this.#chainCompaction(log, Promise.resolve(), keys.at(-1)!, generation, merged).catch((error: unknown) =>
+      this.#chainCompaction(log, Promise.resolve(), keys.at(-1)!, generation, { given: merged, merge: compactLog }).catch((error: unknown) =>
         this.options.onWarning?.({
           code: error instanceof StorageError ? error.code : "ERR_STORAGE_WRITE",
           doc: log.room,
@@ -139,7 +139,7 @@ export class PgDocStore implements DocStore {
     );
   }
 
-  compact(name: string, state?: Uint8Array): Promise<void> {
+  compact(name: string, source?: CompactionSource): Promise<void> {
     return this.#held(name, (log) => {
       const generation = log.generation;
       // Everything appended before this call is at or below `upTo`; later appends get higher keys and are kept.
@@ -151,24 +151,24 @@ export class PgDocStore implements DocStore {
           return [];
         }),
       );
-      return this.#chainCompaction(log, marked, () => upTo, generation, state && Uint8Array.from(state));
+      return this.#chainCompaction(log, marked, () => upTo, generation, compactionOf(source));
     });
   }
 
   /** Runs a compaction once `ready` resolves, after this document's earlier compactions. */
-  #chainCompaction(log: DocLog, ready: Promise<unknown>, upTo: EntryKey | (() => EntryKey), generation: number, state: Uint8Array | undefined): Promise<void> {
-    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "function" ? upTo() : upTo, generation, state));
+  #chainCompaction(log: DocLog, ready: Promise<unknown>, upTo: EntryKey | (() => EntryKey), generation: number, compaction: Compaction): Promise<void> {
+    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "function" ? upTo() : upTo, generation, compaction));
     log.compacting = run.catch(() => undefined);
     return this.#hold(log, this.#track(run));
   }
 
-  async #compact(log: DocLog, upTo: EntryKey, generation: number, given: Uint8Array | undefined): Promise<void> {
+  async #compact(log: DocLog, upTo: EntryKey, generation: number, { given, merge }: Compaction): Promise<void> {
     const rows = await this.options.read(docSubject(log.room), "SELECT fence, seq, update FROM doc_updates WHERE doc = $1 ORDER BY fence, seq", [
       toText(log.room),
     ]);
     const keys = rows.map((row): EntryKey => [Number(row.fence), Number(row.seq)]).filter((key) => atOrBelow(key, upTo));
     const entries = keys.map((_, clock): LogEntry => ({ clock, update: plain(rows[clock]!.update) }));
-    const snapshot = given ?? (await inHeavyTurn(() => this.#merge(log, entries, keys, compactLog)));
+    const snapshot = given ?? (await inHeavyTurn(() => this.#merge(log, entries, keys, merge)));
     if (!snapshot) return;
     const replaced = keys.filter((key) => !log.corrupt.has(keyText(key))); // corrupt entries are never deleted
     await this.#write(

@@ -36,10 +36,12 @@ export interface CompactorOptions {
   policy: CompactionPolicy;
   logger: Pick<Logger, "warn">;
   /**
-   * The state to store instead of the store's own merge, which garbage-collects: given for documents
-   * that keep their history (gc off), so compaction keeps it too.
+   * The state to store instead of the store's own merge: the live document, when it holds nothing the store should
+   * not (no `load()` state), which is far cheaper to encode than the store re-applying its whole log.
    */
   snapshot?: () => Uint8Array;
+  /** The store's merge keeps deleted content (the room keeps its history: gc off). Not with `snapshot`. */
+  keepDeleted?: boolean;
   /**
    * Whether the room is busy applying an update in slices (src/yjs/slicing.ts): no merge starts then. A merge from
    * the live document would store the update in part (it is stored whole once it is in: never a part across a crash),
@@ -104,10 +106,10 @@ export class Compactor {
     const { store, name, logger } = this.options;
     this.#running = (async () => {
       try {
-        const { snapshot } = this.options;
+        const { snapshot, keepDeleted } = this.options;
         // Encoding the whole document is a pass over it: compactions of many rooms (stopping together) take turns.
         // The encoding and the call stay together: the store merges what was appended before the call.
-        await (snapshot ? inHeavyTurn(() => store.compact(name, snapshot())) : store.compact(name));
+        await (snapshot ? inHeavyTurn(() => store.compact(name, snapshot())) : store.compact(name, keepDeleted ? { keepDeleted } : undefined));
         this.#noteStats(await store.stats(name));
       } catch (error) {
         // The log stays as it was (still complete); the next trigger tries again.

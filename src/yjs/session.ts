@@ -285,10 +285,11 @@ export class DocumentSession {
     if (stored) await this.#applyStored(stored);
     const logger = this.options.logger;
     // The live document already holds everything applied (and, with gc, is collected the same way the store's
-    // merge would): encoding it is far cheaper than the store re-applying its whole log. Not with gc and
-    // `load()`: what `load()` supplies is not stored, and the store's merge leaves it out.
-    const snapshot = this.options.gc && this.options.load ? undefined : () => Y.encodeStateAsUpdate(this.#doc);
-    const compactor = new Compactor({ store, name, policy, logger, snapshot, busy: () => this.#slicing !== undefined });
+    // merge would): encoding it is far cheaper than the store re-applying its whole log. Not with `load()`: what it
+    // supplies is never stored (applied again at every load, it would pile up), and the store's merge leaves it out.
+    const snapshot = this.options.load ? undefined : () => Y.encodeStateAsUpdate(this.#doc);
+    const keepDeleted = !this.options.gc;
+    const compactor = new Compactor({ store, name, policy, logger, snapshot, keepDeleted, busy: () => this.#slicing !== undefined });
     await compactor.start();
     if (!this.options.load) this.#size.loaded(compactor.stats.bytes);
     this.#compactor = compactor;

@@ -111,6 +111,31 @@ export function runDocStoreContract(engine: string, factory: StorageFactory): vo
       expect(await docs.stats("main/c")).toEqual({ updates: 1, bytes: state!.byteLength });
     });
 
+    it("compacts the log keeping deleted content when asked to (a history room's old versions), and collects it otherwise", async () => {
+      const writer = new Y.Doc({ gc: false });
+      const text = writer.getText("t");
+      const append = async (change: () => void) => {
+        const before = Y.encodeStateVector(writer);
+        change();
+        await docs.append("main/kept", Y.encodeStateAsUpdate(writer, before));
+      };
+      await append(() => text.insert(0, "old words"));
+      const version = Y.snapshot(writer);
+      await append(() => text.delete(0, 4));
+      await append(() => text.insert(0, "new "));
+      const versionIn = async () => {
+        const loaded = new Y.Doc({ gc: false });
+        Y.applyUpdate(loaded, (await docs.load("main/kept"))!);
+        expect(loaded.getText("t").toString()).toBe("new words");
+        return Y.createDocFromSnapshot(loaded, version).getText("t").toString();
+      };
+      await docs.compact("main/kept", { keepDeleted: true });
+      expect((await docs.stats("main/kept")).updates).toBe(1);
+      expect(await versionIn()).toBe("old words");
+      await docs.compact("main/kept");
+      expect(await versionIn()).not.toBe("old words"); // collected: the deleted word is gone
+    });
+
     it("compacts to the state it is given", async () => {
       const writer = new Y.Doc();
       for (let i = 0; i < 5; i++) await docs.append("main/c", textUpdate(writer, `${i}`));

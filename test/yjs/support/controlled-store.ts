@@ -1,5 +1,5 @@
 /** A DocStore wrapper whose calls a test can fail, hold back, and count. */
-import type { AppendOptions, DocStats, DocStore } from "../../../persistence/types.js";
+import type { AppendOptions, CompactionSource, DocStats, DocStore } from "../../../persistence/types.js";
 import { MemoryDocStore } from "../../../persistence/index.js";
 
 type Hold = () => Promise<void>;
@@ -32,8 +32,8 @@ export class ControlledStore implements DocStore {
   }
   #compactionWaiters: Array<() => void> = [];
 
-  async compact(name: string, state?: Uint8Array): Promise<void> {
-    await this.inner.compact(name, state);
+  async compact(name: string, source?: CompactionSource): Promise<void> {
+    await this.inner.compact(name, source);
     this.compactions++;
     for (const fn of this.#compactionWaiters.splice(0)) fn();
   }
