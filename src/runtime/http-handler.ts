@@ -86,7 +86,7 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
     if (!core.parties.has(route.party)) return unknownParty(route.party);
     if (!core.listsRooms) return errorResponse("ERR_NOT_FOUND", "Room listing is turned off on this server (listRooms: false)", 404);
     if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"], "Only GET (or HEAD) lists a party");
-    return Response.json(await listParty(core.registry, core.openedStorage(), route.party));
+    return Response.json(await listParty(core.registry, core.openedStorage(), core.logger, route.party));
   }
   if (FORBIDDEN_METHODS.has(req.method ?? "")) return forbiddenMethod(req.method!);
   // Forwarded by another node of the cluster: that node ran onBeforeRequest and wrote the client's address.

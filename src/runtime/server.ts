@@ -342,7 +342,7 @@ class Server implements YpartyServer, ServerCore {
   }
 
   roomListing(party?: string): Promise<RoomListing[]> {
-    return listRooms(this.registry, this.storage, party);
+    return listRooms(this.registry, this.storage, this.logger, party);
   }
 
   async unloadIfIdle(party: string, roomId: string): Promise<boolean> {

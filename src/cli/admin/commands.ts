@@ -30,8 +30,8 @@ function printTable(rooms: RoomRow[]): void {
     r.party,
     r.id,
     r.connections === null ? "?" : String(r.connections),
-    formatBytes(r.storedBytes),
-    String(r.storedUpdates),
+    r.storageError === undefined ? formatBytes(r.storedBytes) : `unreadable (${r.storageError})`,
+    r.storageError === undefined ? String(r.storedUpdates) : "?",
     ...(cluster ? [r.node ?? "-"] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
