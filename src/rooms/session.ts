@@ -142,6 +142,7 @@ export class Session {
   // ---- from the client ---------------------------------------------------------------------------
 
   #receive(frame: string | Uint8Array): void {
+    if (this.#ended) return; // read after the close that ended it (the 10th bad frame): nothing more is done for it
     let envelope: Envelope<Record<string, unknown>>;
     try {
       envelope = decodeEnvelope(this.#codec, frame);
@@ -345,6 +346,8 @@ export class Session {
 
   #roomClosed(link: RoomLink, code: number, reason: string): void {
     if (this.#links.get(link.room) === link) this.#links.delete(link.room);
+    // The session closed it (a leave, the session's end): its join, if one was on its way, was settled then.
+    if (link.leaving) return;
     const request = link.request;
     if (request) {
       this.#settled(request, link.roomType);
@@ -355,7 +358,7 @@ export class Session {
       }
       return this.#joinFailed(request, link.room, link.roomType, link.refused ?? `room "${link.room}" could not be joined (${code} ${reason})`);
     }
-    if (link.leaving || this.#ended) return;
+    if (this.#ended) return;
     // The server's code was reloaded (yparty dev): join again by itself, as Colyseus' devMode does; a snapshot follows.
     if (code === CloseCode.ServiceRestart)
       return this.#openLink(link.room, link.roomType, { rid: undefined, options: link.options, named: true, tried: new Set(), silent: true });
