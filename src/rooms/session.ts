@@ -366,7 +366,8 @@ export class Session {
   }
 
   #joinFailed(request: JoinRequest, room: string, roomType: string, reason: string): void {
-    if (request.silent) this.send(MessageType.Error, { reason, room });
+    // A join back after a reload: the player is no longer in the room, as after any close of it.
+    if (request.silent) this.send(MessageType.Error, { reason, room, closed: true });
     else this.respond(request.rid, { room, room_type: roomType }, reason);
   }
 
