@@ -275,8 +275,15 @@ export class RoomsClient {
     this.player = p.player;
     this.#emit({ type: "status", status: "open" });
     if (resumed) {
+      const inSession = new Set(((p.rooms ?? []) as Array<{ room: string }>).map(({ room }) => room));
       // A join whose answer the lost socket took: the session is in a room this client does not know. Leave it.
-      for (const { room } of (p.rooms ?? []) as Array<{ room: string }>) if (!this.rooms.has(room)) this.#send(MessageType.Leave, { room });
+      for (const room of inSession) if (!this.rooms.has(room)) this.#send(MessageType.Leave, { room });
+      // Taken out of a room while away (the error saying so had no socket to go to): no longer in it.
+      for (const room of [...this.rooms.keys()]) {
+        if (inSession.has(room)) continue;
+        this.rooms.delete(room);
+        this.#emit({ type: "error", reason: `no longer in room "${room}" (it let this player go while the connection was lost)`, room });
+      }
       return;
     }
     // A new session: rooms we were in are gone from it; join them again by name (each sends a fresh snapshot).

@@ -100,7 +100,10 @@ export class Session {
     this.#outbox = new Outbox(ws, this.ctx.limits);
     ws.on("message", this.#onFrame);
     ws.on("close", this.#onClose);
-    const rooms = [...this.#links.values()].filter((link) => link.joined).map((link) => ({ room: link.room, room_type: link.roomType }));
+    // The rooms it is in, and those it is joining back after a reload (a refusal comes as an error with closed: true).
+    const rooms = [...this.#links.values()]
+      .filter((link) => link.joined || link.request?.silent)
+      .map((link) => ({ room: link.room, room_type: link.roomType }));
     ws.send(JSON.stringify({ t: MessageType.HandshakeOk, p: { codec, session_id: this.id, player: this.player, resumed, rooms } }));
     if (resumed) for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
   }
