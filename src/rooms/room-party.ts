@@ -31,7 +31,10 @@ interface StoredRoom {
 interface Member {
   player: string;
   conn: Connection;
-  /** The last seq the client acknowledged (it had this state). */
+  /**
+   * The last seq the client acknowledged (it had this state); -1 until it acknowledges one: the snapshot sent with its
+   * join may not have reached it (a session without a socket drops it), so a catch-up sends it a snapshot.
+   */
   ack: number;
   /** When the client may next be sent a snapshot it asked for, and the timer of one it asked for before that. */
   nextSnapshotAt: number;
@@ -343,7 +346,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       }
       if (!joined || conn.readyState !== 1) return this.#notJoined(player, joined || rejoin || seatKept);
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
-      this.#members.set(player, { player, conn, ack: this.#seq, nextSnapshotAt: 0 });
+      this.#members.set(player, { player, conn, ack: -1, nextSnapshotAt: 0 });
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
       if (syncState) conn.send(this.#snapshotFrame());
       this.#list();
@@ -395,16 +398,19 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#save();
     }
 
-    /** After a resumed session: the patches after its last ack, or a snapshot when they are no longer kept. */
+    /**
+     * After a resumed session: the patches after its last ack, or a snapshot when they are no longer kept (or it has
+     * none); then what changed since the last patch, to every member. None of it for a room whose state is not synced.
+     */
     #catchUp(member: Member): void {
-      this.#flush();
-      if (member.ack === this.#seq) return;
+      if (!syncState || member.ack === this.#seq) return this.#flush();
       const oldest = this.#kept[0];
-      if (oldest && oldest.seq <= member.ack + 1) {
+      if (member.ack >= 0 && oldest && oldest.seq <= member.ack + 1) {
         for (const patch of this.#kept) if (patch.seq > member.ack) member.conn.send(patch.frame);
       } else {
         member.conn.send(this.#snapshotFrame());
       }
+      this.#flush();
     }
 
     // ---- inputs ----------------------------------------------------------------------------------
@@ -426,7 +432,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         return this.#error(member, `p.seq must be an integer from 0 to ${this.#seq}`);
       }
       const expected = seq === this.#seq ? this.#checksum : this.#kept.find((patch) => patch.seq === seq)?.checksum;
-      if (typeof checksum === "string" && expected !== undefined && checksum !== expected) {
+      if (syncState && typeof checksum === "string" && expected !== undefined && checksum !== expected) {
         // The client holds another state than the room sent (the seed's optional ack checksum): it gets the whole state.
         return this.#sendAskedSnapshot(member);
       }
@@ -495,7 +501,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      * `minSnapshotIntervalMs` of the last one it asked for, one when that time is up (asks meanwhile join it).
      */
     #sendAskedSnapshot(member: Member): void {
-      if (member.snapshotTimer) return;
+      if (!syncState || member.snapshotTimer) return; // a state that is not synced is the room's alone
       const send = (): void => {
         member.snapshotTimer = undefined;
         if (this.#members.get(member.player) !== member) return; // left meanwhile
