@@ -4,20 +4,14 @@
  * through events and the REST calls, a reconnect within a match, and the heartbeat keeping an idle session.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { connect, GameApi, GameRequestError, type GameClient, type GameConnectOptions } from "../../game-client/index.js";
 import example, { type ArenaState } from "../../examples/game/game.js";
 import { cleanupAll, type TestServer } from "../helpers/server.js";
 import { startGame } from "./helpers.js";
+import { trackedSockets } from "../helpers/tracked-websocket.js";
 
-/** The `ws` sockets the clients open, so a test can cut one. */
-const sockets: WebSocket[] = [];
-class TrackedWebSocket extends WebSocket {
-  constructor(url: string) {
-    super(url);
-    sockets.push(this);
-  }
-}
+/** The sockets the clients open, so a test can cut one. */
+const { WebSocket: TrackedWebSocket, sockets } = trackedSockets();
 
 const clients: GameClient<ArenaState>[] = [];
 afterEach(async () => {
@@ -230,7 +224,7 @@ describe("yparty/game-client against the game server", () => {
     expect((await timedOut).code).toBe(4408);
     await silent.next("status", { where: (e) => e.status === "open" });
     // ada's first socket is still the one: never closed by the server.
-    expect(sockets[0]!.readyState).toBe(WebSocket.OPEN);
+    expect(sockets[0]!.readyState).toBe(1); // OPEN;
     expect(beating.status).toBe("open");
   });
 });

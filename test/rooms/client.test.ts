@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { connect, StateMirror, type RoomsClient, type RoomsClientEvent } from "../../rooms-client/index.js";
 import { stateChecksum } from "../../src/rooms/wire/index.js";
 import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
@@ -7,15 +6,10 @@ import { foreignInputs } from "../helpers/browser-bundle.js";
 import { socketsOpenedByFailedConnect } from "../helpers/failed-connect.js";
 import { counter, type CounterState } from "./fixtures.js";
 import { startRooms } from "./helpers.js";
+import { trackedSockets } from "../helpers/tracked-websocket.js";
 
-/** `ws` sockets the clients open, so a test can cut one. */
-const sockets: WebSocket[] = [];
-class TrackedWebSocket extends WebSocket {
-  constructor(url: string) {
-    super(url);
-    sockets.push(this);
-  }
-}
+/** The sockets the clients open, so a test can cut one. */
+const { WebSocket: TrackedWebSocket, sockets } = trackedSockets();
 
 const clients: RoomsClient[] = [];
 afterEach(async () => {

@@ -7,18 +7,14 @@
  * after a reload is refused (a `RoomError` in `onJoin`, a case docs/rooms.md describes).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { connect, type RoomsClient } from "../../rooms-client/index.js";
-import { createRooms, defineRoomType, RoomError } from "../../src/rooms/index.js";
+import { createRooms } from "../../src/rooms/index.js";
+import { lockableRoom } from "./fixtures.js";
 import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
+import { trackedSockets } from "../helpers/tracked-websocket.js";
 
-const sockets: WebSocket[] = [];
-class TrackedWebSocket extends WebSocket {
-  constructor(url: string) {
-    super(url);
-    sockets.push(this);
-  }
-}
+/** The sockets the clients open, so a test can cut one. */
+const { WebSocket: TrackedWebSocket, sockets } = trackedSockets();
 
 const clients: RoomsClient[] = [];
 afterEach(async () => {
@@ -30,22 +26,9 @@ afterEach(async () => {
 const left: string[] = [];
 let onLeft: (() => void) | undefined;
 
-const lockable = defineRoomType<{ locked: boolean; players: string[] }>({
-  onCreate() {
-    this.state = { locked: false, players: [] };
-  },
-  onJoin(player) {
-    if (this.state.locked) throw new RoomError("the room is locked");
-    this.state.players.push(player);
-  },
-  onLeave(player) {
-    this.state.players = this.state.players.filter((name) => name !== player);
-    left.push(player);
-    onLeft?.();
-  },
-  onInput({ type }) {
-    if (type === "lock") this.state.locked = true;
-  },
+const lockable = lockableRoom((player) => {
+  left.push(player);
+  onLeft?.();
 });
 
 describe("rooms-client: a resumed session no longer in a room the client knows", () => {

@@ -10,7 +10,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { connect, type RoomsClient, type RoomsClientEvent } from "../../rooms-client/index.js";
-import { createRooms, defineRoomType, RoomError } from "../../src/rooms/index.js";
+import { createRooms } from "../../src/rooms/index.js";
+import { lockableRoom } from "./fixtures.js";
 import { cleanupAll, startServer, waitFor } from "../helpers/server.js";
 import { rawClient } from "./helpers.js";
 
@@ -20,22 +21,7 @@ afterEach(async () => {
   await cleanupAll();
 });
 
-/** Takes players until `lock`; a locked room refuses every join, its players' joins back after a reload too. */
-const lockable = defineRoomType<{ locked: boolean; players: string[] }>({
-  onCreate() {
-    this.state = { locked: false, players: [] };
-  },
-  onJoin(player) {
-    if (this.state.locked) throw new RoomError("the room is locked");
-    this.state.players.push(player);
-  },
-  onLeave(player) {
-    this.state.players = this.state.players.filter((name) => name !== player);
-  },
-  onInput({ type }) {
-    if (type === "lock") this.state.locked = true;
-  },
-});
+const lockable = lockableRoom();
 
 describe("rooms: a join back after a reload that the room refuses", () => {
   it("is told to the client with closed: true (raw protocol)", async () => {
