@@ -10,7 +10,14 @@
  *
  * y-protocols applies an entry only when its clock is higher than the one it knows, and whoever held an id
  * before (a connection since closed, server code) may have raised that clock: a connection taking a free id
- * would then be ignored by everyone. So a claim's clock is raised past the room's, and the relay carries it.
+ * would then be ignored by everyone. So a claim's clock is raised past the room's, and the relay carries it. The
+ * owner learns the raised clock from the relay's echo; a change it makes before that echo comes carries a clock the
+ * room has already, so an owner's entry at a clock the room has, with another state, is raised past it too (its
+ * entries arrive in order over one socket: the last one is its state).
+ *
+ * The room forgets a released id's clock once its removal went out (y-protocols would keep it for good: a room that
+ * stays loaded grew by each id any visitor ever announced). Any later claim is raised past the highest clock
+ * forgotten, so it is still past what every peer holds for that id.
  */
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
@@ -34,6 +41,8 @@ export class AwarenessOwners<C extends object> {
   readonly #ownerOf = new Map<number, C>();
   readonly #holdings = new Map<C, Holding>();
   #refused = 0;
+  /** The highest clock of an id whose clock the room forgot (`undefined`: none yet). */
+  #forgottenClock: number | undefined;
 
   constructor(
     private readonly awareness: Awareness,
@@ -79,6 +88,9 @@ export class AwarenessOwners<C extends object> {
       } else if (owner !== connection) {
         if (this.#wouldApply(clientId, clock, json)) this.#refuse(connection, clientId, "not-owner");
         continue;
+      } else if (clock <= this.#clockOf(clientId)) {
+        if (this.#holdsState(clientId, json)) continue; // its own state echoed back: nothing new
+        clock = this.#clockOf(clientId) + 1; // a change made before the echo of its raised clock came
       }
       encoding.writeVarUint(encoder, clientId);
       encoding.writeVarUint(encoder, clock);
@@ -101,6 +113,16 @@ export class AwarenessOwners<C extends object> {
       const holding = this.#holdings.get(owner)!;
       holding.ids.delete(clientId);
       if (holding.ids.size === 0 && holding.refused === 0) this.#holdings.delete(owner);
+    }
+  }
+
+  /** Released ids whose removal went out: their clocks are forgotten (see the module comment). */
+  forgetClocks(clientIds: readonly number[]): void {
+    for (const clientId of clientIds) {
+      const meta = this.awareness.meta.get(clientId);
+      if (meta === undefined || this.awareness.states.has(clientId) || this.#ownerOf.has(clientId)) continue;
+      this.#forgottenClock = Math.max(this.#forgottenClock ?? 0, meta.clock);
+      this.awareness.meta.delete(clientId);
     }
   }
 
@@ -137,8 +159,14 @@ export class AwarenessOwners<C extends object> {
    * has never seen keeps y-protocols' rule: a first state at clock 0 waits for the client's first renewal.
    */
   #claimClock(clientId: number, clock: number): number {
-    const known = this.awareness.meta.get(clientId);
-    return known === undefined ? clock : Math.max(clock, known.clock + 1);
+    const known = this.awareness.meta.get(clientId)?.clock ?? this.#forgottenClock;
+    return known === undefined ? clock : Math.max(clock, known + 1);
+  }
+
+  /** Whether the room holds `json` as the state of `clientId` (null: none). */
+  #holdsState(clientId: number, json: string): boolean {
+    const state = this.awareness.states.get(clientId);
+    return state === undefined ? JSON.parse(json) === null : JSON.stringify(state) === json;
   }
 
   #clockOf(clientId: number): number {

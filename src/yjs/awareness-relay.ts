@@ -45,15 +45,20 @@ export class AwarenessRelay<C extends object> {
 
   /** The frame that relays a change to everyone; ids whose state timed out are free to be claimed again. */
   changeFrame(change: AwarenessChange, origin: unknown): Uint8Array {
-    if (origin === "timeout") this.#owners.timedOut(change.removed);
     const changed = change.added.concat(change.updated, change.removed);
-    return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+    const frame = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+    if (origin === "timeout") {
+      this.#owners.timedOut(change.removed);
+      this.#owners.forgetClocks(change.removed); // encoded: their clocks are no longer needed
+    }
+    return frame;
   }
 
   /** A connection left: the client ids it owned are free and their states removed (which relays the removal). */
   forget(connection: C): void {
     const ids = this.#owners.release(connection);
     if (ids.length === 0 || (this.awareness.doc as { isDestroyed?: boolean }).isDestroyed) return;
-    awarenessProtocol.removeAwarenessStates(this.awareness, ids, null);
+    awarenessProtocol.removeAwarenessStates(this.awareness, ids, null); // relayed at once (the room's update listener)
+    this.#owners.forgetClocks(ids);
   }
 }
