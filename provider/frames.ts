@@ -12,6 +12,8 @@ export interface SyncTarget {
   awareness: awarenessProtocol.Awareness;
   /** The transaction origin remote changes are applied with, so the provider does not echo them. */
   origin: unknown;
+  /** A step 2 sends the doc's own client's structs from this clock, even those the peer says it has (save-status.ts). */
+  ownStructsFrom?: number;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface SyncTarget {
 export function applyMessage(message: Message, target: SyncTarget): Uint8Array | null {
   switch (message.type) {
     case "sync-step1":
-      return encodeSyncStep2(Y.encodeStateAsUpdate(target.doc, message.stateVector));
+      return encodeSyncStep2(Y.encodeStateAsUpdate(target.doc, lowered(message.stateVector, target.doc.clientID, target.ownStructsFrom)));
     case "sync-step2":
     case "update":
       Y.applyUpdate(target.doc, message.update, target.origin);
@@ -35,6 +37,15 @@ export function applyMessage(message: Message, target: SyncTarget): Uint8Array |
       // permission-denied and durable-ack concern the connection, not the document.
       return null;
   }
+}
+
+/** `stateVector` with `client`'s clock at most `clock`. */
+function lowered(stateVector: Uint8Array, client: number, clock: number | undefined): Uint8Array {
+  if (clock === undefined) return stateVector;
+  const clocks = Y.decodeStateVector(stateVector);
+  if ((clocks.get(client) ?? 0) <= clock) return stateVector;
+  clocks.set(client, clock);
+  return Y.encodeStateVector(clocks);
 }
 
 /** "Here is my state vector": the opening of every sync. */

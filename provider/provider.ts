@@ -284,9 +284,9 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       this.emit("permission-denied", [message.reason]);
       return;
     }
-    const reply = applyMessage(message, { doc: this.doc, awareness: this.awareness, origin: this });
+    const reply = applyMessage(message, { doc: this.doc, awareness: this.awareness, origin: this, ownStructsFrom: this.#save.ownStructsFrom });
     // Our step 2 (the answer to the server's step 1) is a document message: it counts for acks.
-    if (reply && connection.send(reply) && message.type === "sync-step1") this.#save.documentMessageSent();
+    if (reply && connection.send(reply) && message.type === "sync-step1") this.#save.documentMessageSent(this.#ownClock);
     if (message.type === "sync-step2") {
       connection.synced = true;
       this.synced = true;
@@ -336,6 +336,11 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#crossTab.join([localSyncStep1(this.doc), localSyncStep2(this.doc), encodeQueryAwareness(), awarenessOf(this.awareness, [this.doc.clientID])]);
   }
 
+  /** Our client's clock in the document: how far what we sent covers our own changes. */
+  get #ownClock(): number {
+    return Y.getState(this.doc.store, this.doc.clientID);
+  }
+
   #reportUnsynced(): void {
     const count = this.#save.unsynced;
     if (count === this.#reportedUnsynced) return;
@@ -349,7 +354,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     // close before it comes back; the server takes what it has already without changing anything.
     this.#save.localChange();
     const frame = encodeUpdate(update);
-    if (this.#connection?.send(frame)) this.#save.documentMessageSent();
+    if (this.#connection?.send(frame)) this.#save.documentMessageSent(this.#ownClock);
     if (origin !== FROM_OTHER_TAB) this.#crossTab.publish(frame);
     this.#reportUnsynced();
   };

@@ -6,12 +6,19 @@
  * covers (an update covers itself and all before it; the step 2 answering the server's step 1 covers
  * every local change the server lacked). An ack therefore moves the durable mark to what its messages
  * covered. Local changes the server already held when we reconnected count as stored with the next ack.
+ *
+ * It also knows how far our own client's clock is durably stored (our clock when an acked message went out): after
+ * a reconnect, our step 2 sends our own structs from there, whatever the server's state vector says. Another
+ * connection may have written under our client id at those clocks while we were offline; Yjs would skip ours as
+ * known (and the server acknowledge them), so the server must see them to compare (it refuses a mismatch: 1007).
  */
 export class SaveTracker {
   #localChanges = 0;
   #durable = 0;
   #sentOnConnection = 0;
-  #inFlight: Array<{ seq: number; covers: number }> = [];
+  #inFlight: Array<{ seq: number; covers: number; ownClock: number }> = [];
+  /** Our own client's clock up to which the server stored our changes; `undefined` until a server acknowledged one. */
+  #durableOwnClock: number | undefined;
 
   /** Local changes not yet durably stored. */
   get unsynced(): number {
@@ -29,16 +36,28 @@ export class SaveTracker {
     this.#inFlight = [];
   }
 
-  /** A sync-step2 or update message went out on the current connection. */
-  documentMessageSent(): void {
+  /** A sync-step2 or update message went out on the current connection; `ownClock`: our client's clock then. */
+  documentMessageSent(ownClock: number): void {
     this.#sentOnConnection++;
-    this.#inFlight.push({ seq: this.#sentOnConnection, covers: this.#localChanges });
+    this.#inFlight.push({ seq: this.#sentOnConnection, covers: this.#localChanges, ownClock });
   }
 
   /** The server stored the first `count` document messages of this connection. */
   acknowledged(count: number): void {
+    this.#durableOwnClock ??= 0; // it acknowledges: what it has not acknowledged of ours is sent again
     while (this.#inFlight.length > 0 && this.#inFlight[0]!.seq <= count) {
-      this.#durable = Math.max(this.#durable, this.#inFlight.shift()!.covers);
+      const { covers, ownClock } = this.#inFlight.shift()!;
+      this.#durable = Math.max(this.#durable, covers);
+      this.#durableOwnClock = Math.max(this.#durableOwnClock, ownClock);
     }
+  }
+
+  /**
+   * From which clock our step 2 sends our own structs: what the server has not acknowledged storing. `undefined`
+   * (the server's state vector decides) until a server acknowledged something: one that never does would be sent
+   * all of them again at every reconnect.
+   */
+  get ownStructsFrom(): number | undefined {
+    return this.#durableOwnClock;
   }
 }

@@ -9,6 +9,7 @@ import { YjsError } from "./errors.js";
 import { YDocumentView } from "./document-view.js";
 import { admitPending } from "./pending-size.js";
 import { reloadOrderError } from "./reload-order.js";
+import { knownStructsError } from "./known-structs.js";
 import { straddleError } from "./straddle.js";
 import { typeNestingError } from "./type-nesting.js";
 
@@ -75,9 +76,11 @@ function shapeAgainst(doc: Y.Doc, update: Uint8Array): UpdateShape {
 
 /** `onCopy`: whether items the walk cannot follow are checked on a copy (an update applied in slices: by each slice). */
 function checkParts(doc: Y.Doc, update: Uint8Array, shape: UpdateShape, onCopy: boolean): void {
-  if (shape.scattered === 0 && shape.straddling === 0) return;
+  if (shape.scattered === 0 && shape.straddling === 0 && shape.known === 0) return;
   const problem =
-    (shape.straddling > 0 ? straddleError(doc, update) : undefined) ?? (shape.scattered > 0 && onCopy ? reloadOrderError(doc, update) : undefined);
+    (shape.straddling > 0 ? straddleError(doc, update) : undefined) ??
+    (shape.known > 0 ? knownStructsError(doc, update) : undefined) ??
+    (shape.scattered > 0 && onCopy ? reloadOrderError(doc, update) : undefined);
   if (problem !== undefined) throw new YjsError("ERR_INVALID_UPDATE", `refused: ${problem}`);
 }
 

@@ -33,9 +33,9 @@ describe("save tracker", () => {
     const save = new SaveTracker();
     save.connectionOpened();
     save.localChange();
-    save.documentMessageSent(); // update 1 → seq 1
+    save.documentMessageSent(0); // update 1 → seq 1
     save.localChange();
-    save.documentMessageSent(); // update 2 → seq 2
+    save.documentMessageSent(0); // update 2 → seq 2
     expect(save.unsynced).toBe(2);
     save.acknowledged(1);
     expect(save.unsynced).toBe(1);
@@ -47,12 +47,12 @@ describe("save tracker", () => {
     const save = new SaveTracker();
     save.connectionOpened();
     save.localChange();
-    save.documentMessageSent(); // sent, never acked: the connection dies
+    save.documentMessageSent(0); // sent, never acked: the connection dies
     save.localChange(); // made offline, never sent
     save.connectionOpened();
     save.acknowledged(1); // an ack of the new connection before it sent anything means nothing
     expect(save.unsynced).toBe(2);
-    save.documentMessageSent(); // our step 2 answering the server's step 1
+    save.documentMessageSent(0); // our step 2 answering the server's step 1
     save.acknowledged(1);
     expect(save.unsynced).toBe(0);
   });
