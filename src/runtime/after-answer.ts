@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { setResponseHead, writeWebResponse } from "./http-bridge.js";
+import { encodedForWire, setResponseHead, writeWebResponse } from "./http-bridge.js";
 import { releaseRequestBody } from "./request-body.js";
 
 /** Longest answer held back to be sent with its Content-Length; a longer one is sent as it comes (chunked). */
@@ -37,7 +37,8 @@ export interface DrainBounds {
  * Writes `response` for `req` and, when the body was not read to its end, drains the rest within `bounds` before
  * the response ends. Returns what the draining did (null: none was needed).
  */
-export async function writeAnswer(req: IncomingMessage, res: ServerResponse, response: Response, bounds: DrainBounds): Promise<Drained | null> {
+export async function writeAnswer(req: IncomingMessage, res: ServerResponse, given: Response, bounds: DrainBounds): Promise<Drained | null> {
+  const response = encodedForWire(given);
   if (req.complete) {
     // All of the body came in: what nobody read is in memory; read out after the answer (which may stream it: an
     // echo), so that the socket serves its next request.

@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { Readable } from "node:stream";
+import { pipeline as pipeStreams, Readable, type Transform } from "node:stream";
+import { createBrotliCompress, createDeflate, createGzip } from "node:zlib";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { clientAddress, setClientAddress } from "./client-address.js";
@@ -87,6 +88,23 @@ export function lazyConnectionContext(req: IncomingMessage, url: URL, trustedPro
   return new LazyConnectionContext(req, url, trustedProxies);
 }
 
+const ENCODERS: Record<string, () => Transform> = { gzip: createGzip, deflate: createDeflate, br: createBrotliCompress };
+
+/**
+ * `response` with its body encoded as its `Content-Encoding` says (gzip, deflate, br), as Workers do on the way out:
+ * a body from `fetch` was decoded on the way in, so a room that answers `return fetch(upstream)` would otherwise send
+ * plain bytes under the upstream's `Content-Encoding` and compressed `Content-Length`. Any other response as it is.
+ */
+export function encodedForWire(response: Response): Response {
+  const encoder = ENCODERS[response.headers.get("content-encoding")?.trim().toLowerCase() ?? ""];
+  if (!encoder || !response.body || response.status < 200) return response;
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  // A failing source fails the encoded stream too (what reads it sees the error, as with the body itself).
+  const encoded = pipeStreams(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), encoder(), () => {});
+  return new Response(Readable.toWeb(encoded) as ReadableStream<Uint8Array>, { status: response.status, statusText: response.statusText, headers });
+}
+
 export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
   setResponseHead(res, response);
   if (!response.body) {
@@ -113,7 +131,8 @@ export function setResponseHead(res: ServerResponse, response: Response, options
  * Answers an upgrade request with `response` on the raw socket, then closes it — so a refused
  * WebSocket client sees the status and body (ws: `unexpected-response`). The body is capped.
  */
-export async function writeRawResponse(socket: Duplex, response: Response, maxBodyBytes: number): Promise<void> {
+export async function writeRawResponse(socket: Duplex, given: Response, maxBodyBytes: number): Promise<void> {
+  const response = encodedForWire(given);
   const { bytes: body } = await readAtMost(response.body, maxBodyBytes);
   if (socket.destroyed) return;
   const headers = new Map<string, string>();
