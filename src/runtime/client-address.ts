@@ -34,6 +34,23 @@ export function clientAddress(req: IncomingMessage, proxies: number): string {
   return plainAddress(chain[Math.max(0, chain.length - 1 - proxies)]!) ?? peer;
 }
 
+/**
+ * The scheme the client used (a proxy in front ends TLS), as the trusted proxies say in `x-forwarded-proto`: the entry
+ * `proxies` places from the right (a proxy that sets the header leaves one; entries further left are the client's).
+ * `undefined` without trusted proxies, or when that entry is neither `http` nor `https`.
+ */
+export function forwardedScheme(req: IncomingMessage, proxies: number): "http" | "https" | undefined {
+  if (proxies === 0) return undefined;
+  const header = req.headers["x-forwarded-proto"];
+  if (header === undefined) return undefined;
+  const entries = (Array.isArray(header) ? header.join(",") : header)
+    .split(",")
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== "");
+  const entry = entries[Math.max(0, entries.length - proxies)];
+  return entry === "https" || entry === "http" ? entry : undefined;
+}
+
 /** Sets the address user code reads, over whatever the client sent in the same headers. */
 export function setClientAddress(headers: Headers, address: string): void {
   headers.set("cf-connecting-ip", address);

@@ -10,19 +10,22 @@ import { pipeline as pipeStreams, Readable, type Transform } from "node:stream";
 import { createBrotliCompress, createDeflate, createGzip } from "node:zlib";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { clientAddress, setClientAddress } from "./client-address.js";
+import { clientAddress, forwardedScheme, setClientAddress } from "./client-address.js";
 import { RuntimeError } from "./errors.js";
 import { requestBodyStream, type BodyLimits } from "./request-body.js";
 
 /**
  * The request's URL; a Host header or request target no request URL can carry is the client's mistake (400), not
  * ours: one that does not parse, or one with credentials (`Host: user@evil.example`), which WHATWG `Request` refuses.
+ * Its scheme is `https` when a trusted proxy in front says the client used it (as on PartyKit, user code reads the
+ * URL the client used).
  */
-export function requestUrl(req: IncomingMessage, server: { authority(): string }): URL {
+export function requestUrl(req: IncomingMessage, server: { authority(): string; trustedProxies: number }): URL {
   let url: URL | undefined;
   try {
     // The server's own authority only for a request without a Host header (HTTP/1.0): not made for every request.
-    url = new URL(req.url ?? "/", `http://${req.headers.host ?? server.authority()}`);
+    const scheme = server.trustedProxies === 0 ? "http" : (forwardedScheme(req, server.trustedProxies) ?? "http");
+    url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? server.authority()}`);
   } catch {
     // answered below
   }
