@@ -147,7 +147,9 @@ export class PartyContext {
     const openSocket = (pathOrInit?: string | RequestInit, init?: RequestInit) => {
       const options = typeof pathOrInit === "object" ? pathOrInit : init;
       const headers = Object.fromEntries(new Headers(options?.headers));
-      return new WebSocket(urlOf(pathOrInit, "ws"), { headers: { ...headers, [INTERNAL_SOCKET_HEADER]: this.internalToken } });
+      const socket = new WebSocket(urlOf(pathOrInit, "ws"), { headers: { ...headers, [INTERNAL_SOCKET_HEADER]: this.internalToken } });
+      socket.binaryType = "arraybuffer"; // binary messages as a Workers WebSocket gives them (and onMessage here)
+      return socket;
     };
     return {
       fetch: (pathOrInit?: string | RequestInit | Request, init?: RequestInit | Request) => {
