@@ -51,6 +51,11 @@ export interface StorageKeyValue {
 export interface StorageTransaction extends StorageKeyValue {
   /** Nothing this transaction wrote lands; the closure's result is still returned. */
   rollback(): void;
+  /** The alarm as this transaction sees it (its own change, if it made one). */
+  getAlarm(options?: StorageGetOptions): Promise<number | null>;
+  /** Sets the alarm when the transaction commits (not if it rolls back or throws). */
+  setAlarm(scheduledTime: number | Date, options?: StorageSetAlarmOptions): Promise<void>;
+  deleteAlarm(options?: StorageSetAlarmOptions): Promise<void>;
 }
 
 /** Per-room key-value storage (the Durable Object storage API). */

@@ -70,7 +70,7 @@ export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: Pendin
   const storage: Storage = {
     ...keyValue(kv),
     deleteAll: () => kv.deleteAll(),
-    transaction: (closure) => runTransaction(kv, closure, inputGate, pending),
+    transaction: (closure) => runTransaction(kv, alarm, closure, inputGate, pending),
     getAlarm: () => alarm.get(),
     setAlarm: (time) => alarm.set(toTime(time)),
     deleteAlarm: () => alarm.delete(),
@@ -96,15 +96,17 @@ function holdingGate<F extends (...args: never[]) => Promise<unknown>>(inputGate
 
 async function runTransaction<T>(
   kv: KvStore,
+  alarm: RoomAlarm,
   closure: (txn: StorageTransaction) => Promise<T>,
   inputGate: (read: Promise<unknown>) => void,
   pending: PendingStorageOps,
 ): Promise<T> {
   let result: T | undefined;
+  const alarmChange = new TransactionAlarm(alarm);
   try {
-    return await kv.transaction(async (inner) => {
+    result = await kv.transaction(async (inner) => {
       let rolledBack = false;
-      const txn = wrapTransaction(inner, () => (rolledBack = true), inputGate);
+      const txn = wrapTransaction(inner, alarmChange, () => (rolledBack = true), inputGate);
       result = await closure(txn);
       if (rolledBack) throw new RolledBack();
       // Its room stopped while the closure ran (past the stop's wait): nothing of it commits.
@@ -116,15 +118,39 @@ async function runTransaction<T>(
     if (error instanceof RolledBack) return result as T;
     throw error;
   }
+  await alarmChange.commit();
+  return result;
 }
 
-function wrapTransaction(inner: KvStore, rollback: () => void, inputGate: (read: Promise<unknown>) => void): StorageTransaction {
+/**
+ * A transaction's alarm calls (`txn.getAlarm/setAlarm/deleteAlarm`, as on a Durable Object transaction): a change is
+ * held until the transaction commits, and goes with it when it rolls back or throws; `getAlarm` reads it meanwhile.
+ */
+class TransactionAlarm {
+  /** The alarm time it set (null: deleted), or `undefined` when it changed nothing. */
+  #changed: number | null | undefined;
+  constructor(private readonly alarm: RoomAlarm) {}
+
+  get = (): Promise<number | null> => (this.#changed === undefined ? this.alarm.get() : Promise.resolve(this.#changed));
+  set = async (time: number | Date): Promise<void> => void (this.#changed = toTime(time));
+  delete = async (): Promise<void> => void (this.#changed = null);
+
+  commit(): Promise<void> {
+    if (this.#changed === undefined) return Promise.resolve();
+    return this.#changed === null ? this.alarm.delete() : this.alarm.set(this.#changed);
+  }
+}
+
+function wrapTransaction(inner: KvStore, alarm: TransactionAlarm, rollback: () => void, inputGate: (read: Promise<unknown>) => void): StorageTransaction {
   const calls = keyValue(inner);
   return {
     ...calls,
     get: holdingGate(inputGate, calls.get),
     list: holdingGate(inputGate, calls.list),
     delete: holdingGate(inputGate, calls.delete),
+    getAlarm: holdingGate(inputGate, alarm.get),
+    setAlarm: alarm.set,
+    deleteAlarm: alarm.delete,
     rollback,
   };
 }

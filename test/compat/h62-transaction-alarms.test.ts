@@ -10,9 +10,6 @@ import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js
 
 afterEach(cleanupAll);
 
-/** The Durable Object transaction's alarm calls, as PartyKit code calls them. */
-type AlarmCalls = Pick<Party.Storage, "getAlarm" | "setAlarm" | "deleteAlarm">;
-
 describe("room.storage.transaction(closure): the Durable Object transaction's alarm calls", () => {
   it("setAlarm inside a transaction schedules onAlarm; getAlarm reads it; deleteAlarm cancels", async () => {
     const fired = deferred<string>();
@@ -21,7 +18,7 @@ describe("room.storage.transaction(closure): the Durable Object transaction's al
       async onRequest(req: Party.Request) {
         const cancel = new URL(req.url).searchParams.has("cancel");
         const seen = await this.room.storage.transaction(async (txn) => {
-          const alarms = txn as unknown as AlarmCalls;
+          const alarms = txn;
           await txn.put("reminder", "water the plants");
           await alarms.setAlarm(Date.now() + (cancel ? 60_000 : 20));
           const pending = await alarms.getAlarm();
@@ -43,5 +40,25 @@ describe("room.storage.transaction(closure): the Durable Object transaction's al
     const scheduled = await fetch(`${url}/parties/main/scheduled`);
     expect(await scheduled.text()).toBe("pending true");
     expect(await waitFor(fired.promise, "onAlarm of the alarm set in a transaction")).toBe("water the plants");
+  });
+
+  it("an alarm set in a transaction that rolls back or throws is not set", async () => {
+    class Undone implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onRequest(req: Party.Request) {
+        const throws = new URL(req.url).searchParams.has("throw");
+        await this.room.storage
+          .transaction(async (txn) => {
+            await txn.setAlarm(Date.now() + 60_000);
+            if (throws) throw new Error("changed my mind");
+            txn.rollback();
+          })
+          .catch(() => {});
+        return new Response(String(await this.room.storage.getAlarm()));
+      }
+    }
+    const { url } = await startServer({ main: Undone }, { storage: "memory" });
+    expect(await (await fetch(`${url}/parties/main/rolled-back`)).text()).toBe("null");
+    expect(await (await fetch(`${url}/parties/main/thrown?throw`)).text()).toBe("null");
   });
 });
