@@ -14,7 +14,7 @@ export class StateMirror<S = unknown> {
   resyncing = false;
 
   snapshot(p: { state: unknown; seq: number; checksum?: string }): MirrorVerdict {
-    if (p.checksum !== undefined && stateChecksum(p.state) !== p.checksum) return this.#lost();
+    if (p.state === undefined || !hasChecksum(p.state, p.checksum)) return this.#lost();
     this.state = p.state as S;
     this.seq = p.seq;
     this.resyncing = false;
@@ -31,7 +31,7 @@ export class StateMirror<S = unknown> {
     } catch {
       return this.#lost();
     }
-    if (p.checksum !== undefined && stateChecksum(next) !== p.checksum) return this.#lost();
+    if (!hasChecksum(next, p.checksum)) return this.#lost();
     this.state = next as S;
     this.seq = p.seq;
     return "applied";
@@ -40,5 +40,15 @@ export class StateMirror<S = unknown> {
   #lost(): MirrorVerdict {
     this.resyncing = true;
     return "resync";
+  }
+}
+
+/** Whether `state` has `checksum` (none given: yes); a state with no JSON form (NaN, Infinity over MessagePack) has none. */
+function hasChecksum(state: unknown, checksum: string | undefined): boolean {
+  if (checksum === undefined) return true;
+  try {
+    return stateChecksum(state) === checksum;
+  } catch {
+    return false;
   }
 }
