@@ -13,7 +13,7 @@ export class RoomDirectory {
   readonly #promised = new Map<string, Map<string, number>>();
 
   /** `maxClientsOf`: the room type's seats, for rooms promised seats before they are listed (still being created). */
-  constructor(private readonly maxClientsOf: (roomType: string) => number = () => Number.POSITIVE_INFINITY) {}
+  constructor(readonly maxClientsOf: (roomType: string) => number = () => Number.POSITIVE_INFINITY) {}
 
   update(listing: RoomListing): void {
     let rooms = this.#byType.get(listing.room_type);

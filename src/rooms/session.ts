@@ -174,6 +174,8 @@ export class Session {
         if (!this.#knownType(roomType, rid)) return;
         if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 1000)
           return this.badInput(rid, "p.size must be an integer from 1 to 1000");
+        const seats = this.ctx.directory.maxClientsOf(roomType as string);
+        if (size > seats) return this.respond(rid, { room_type: roomType }, `a match of ${size} does not fit a room of type "${roomType}" (${seats} seats)`);
         try {
           this.#enqueue(roomType, size);
         } catch (error) {
