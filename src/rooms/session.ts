@@ -63,7 +63,7 @@ interface RoomLink {
   request?: JoinRequest;
 }
 
-/** How many full rooms an unnamed join tries before it creates one. */
+/** How many rooms that refuse it (full, or their onJoin) an unnamed join tries before it creates one (then fails). */
 const FREE_ROOM_ATTEMPTS = 3;
 const MAX_ROOM_NAME_LENGTH = 128;
 
@@ -204,11 +204,14 @@ export class Session {
     this.#openLink((room as string | undefined) ?? this.#seat(roomType, request), roomType, request);
   }
 
-  /** The room an unnamed join goes to (not one this session is in, or one that refused it), its seat promised. */
-  #seat(roomType: string, request: JoinRequest): string {
+  /**
+   * The room an unnamed join goes to (not one this session is in, or one that refused it; a new one when `anew`), its
+   * seat promised.
+   */
+  #seat(roomType: string, request: JoinRequest, anew = false): string {
     const room = this.ctx.directory.seatFor(
       roomType,
-      (name) => this.#links.has(name) || request.tried.has(name),
+      (name) => anew || this.#links.has(name) || request.tried.has(name),
       () => newId(9),
     );
     request.promised = room;
@@ -356,10 +359,11 @@ export class Session {
     const request = link.request;
     if (request) {
       this.#settled(request, link.roomType);
-      // Full: an unnamed join tries another room, then makes a new one.
-      if (link.refused && !request.named && request.tried.size < FREE_ROOM_ATTEMPTS) {
+      // Refused (full, or the room's onJoin): an unnamed join tries other rooms, then makes a new one (once).
+      if (link.refused && !request.named && request.tried.size <= FREE_ROOM_ATTEMPTS) {
         request.tried.add(link.room);
-        return this.#openLink(this.#seat(link.roomType, request), link.roomType, request);
+        const anew = request.tried.size > FREE_ROOM_ATTEMPTS;
+        return this.#openLink(this.#seat(link.roomType, request, anew), link.roomType, request);
       }
       return this.#joinFailed(request, link.room, link.roomType, link.refused ?? `room "${link.room}" could not be joined (${code} ${reason})`);
     }
