@@ -94,6 +94,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #dirty = false;
     #flushScheduled = false;
     #saveTimer: NodeJS.Timeout | undefined;
+    /** The seated players of the last save (or of the stored room), joined: a stop saves when they changed. */
+    #savedSeated = "";
     #tick: NodeJS.Timeout | undefined;
     /** Seats of players who were in the room when it last stopped, kept for them for a while (kept-seats.ts). */
     readonly #keptSeats = new KeptSeats(shared.limits.resumeWindowMs, (player) =>
@@ -193,6 +195,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#disposing = stored.disposing === true;
       this.#checksum = stateChecksum(this.#sent);
       for (const player of stored.seated ?? []) this.#keptSeats.restore(player, stored.seatedUntil?.[player]);
+      this.#savedSeated = (stored.seated ?? []).join("\n");
       this.#list();
     }
 
@@ -261,7 +264,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       for (const player of this.#inJoin) if (!this.#members.has(player)) this.#keptSeats.keepAtStop(player);
       const due = this.#keptSeats.stop();
       this.#flush();
-      if (this.#saveTimer || due !== undefined) this.#save(); // what the interval held back; the seats' times
+      // What the interval held back; the seats' times; who is seated, when that changed since the last save (a leave
+      // that changed no state: its seat would come back with the stored list).
+      if (this.#saveTimer || due !== undefined || (this.#created && this.#seated().join("\n") !== this.#savedSeated)) this.#save();
       this.#stopTicking();
       shared.directory.remove(roomTypeName, this.room.id);
       // The room comes back by itself when the seats kept are due, joined again or not.
@@ -586,10 +591,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#saveTimer ??= setTimeout(() => this.#save(), interval);
     }
 
+    /** The players holding a seat (members and kept seats), as stored. */
+    #seated(): string[] {
+      return [...new Set([...this.#members.keys(), ...this.#keptSeats.players()])];
+    }
+
     #save(): void {
       clearTimeout(this.#saveTimer);
       this.#saveTimer = undefined;
-      const seated = [...new Set([...this.#members.keys(), ...this.#keptSeats.players()])];
+      const seated = this.#seated();
+      this.#savedSeated = seated.join("\n");
       const seatedUntil = this.#keptSeats.times();
       const stored: StoredRoom = {
         state: this.#sent,
