@@ -100,10 +100,9 @@ export class Session {
     this.#outbox = new Outbox(ws, this.ctx.limits);
     ws.on("message", this.#onFrame);
     ws.on("close", this.#onClose);
-    // The rooms it is in, and those it is joining back after a reload (a refusal comes as an error with closed: true).
-    const rooms = [...this.#links.values()]
-      .filter((link) => link.joined || link.request?.silent)
-      .map((link) => ({ room: link.room, room_type: link.roomType }));
+    // The rooms it is in or joining: back after a reload (a refusal comes as an error with closed: true), or a join the
+    // client asked for on a socket since lost (its answer went with it: the client leaves a room it does not know).
+    const rooms = [...this.#links.values()].map((link) => ({ room: link.room, room_type: link.roomType }));
     ws.send(JSON.stringify({ t: MessageType.HandshakeOk, p: { codec, session_id: this.id, player: this.player, resumed, rooms } }));
     if (resumed) for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
   }
