@@ -70,8 +70,8 @@ const MAX_ROOM_NAME_LENGTH = 128;
 export class Session {
   readonly id = newId(16);
   readonly #links = new Map<string, RoomLink>();
-  /** The matchmakers this session waits in, by room type. */
-  readonly #queues = new Map<string, LocalConnection>();
+  /** The matchmakers this session waits in, by room type, and the size of match it waits for (the last enqueue's). */
+  readonly #queues = new Map<string, { conn: LocalConnection; size: number }>();
   #ws: WsSocket | undefined;
   #outbox: Outbox | undefined;
   #codec: Codec = "json";
@@ -284,19 +284,33 @@ export class Session {
   /** Waits in the room type's matchmaker (one party per room type); a second enqueue replaces the first. */
   #enqueue(roomType: string, size: number): void {
     let queue = this.#queues.get(roomType);
-    if (!queue?.open) {
+    if (!queue?.conn.open) {
       const conn = this.ctx.host.connect(matchmakerPartyName(roomType), MATCHMAKER_ROOM, this.id, {
         onMessage: (frame) => {
           if (typeof frame !== "string" || !this.#outbox) return;
           this.#outbox.reliable(this.#wire(frame)); // match.found
         },
-        onClose: () => {
-          if (this.#queues.get(roomType) === conn) this.#queues.delete(roomType);
+        onClose: (code) => {
+          const waiting = this.#queues.get(roomType);
+          if (waiting?.conn !== conn) return;
+          this.#queues.delete(roomType);
+          // The server's code was reloaded: back in the queue by itself, as it joins its rooms again.
+          if (code === CloseCode.ServiceRestart && !this.#ended && this.#outbox) this.#enqueueAgain(roomType, waiting.size);
         },
       });
-      this.#queues.set(roomType, (queue = conn));
+      this.#queues.set(roomType, (queue = { conn, size }));
     }
-    queue.send(JSON.stringify({ t: MessageType.Enqueue, p: { player: this.player, size } }));
+    queue.size = size;
+    queue.conn.send(JSON.stringify({ t: MessageType.Enqueue, p: { player: this.player, size } }));
+  }
+
+  /** `#enqueue` after a reload; a room type the reload removed is told as an error (the queue is gone). */
+  #enqueueAgain(roomType: string, size: number): void {
+    try {
+      this.#enqueue(roomType, size);
+    } catch (error) {
+      this.send(MessageType.Error, { reason: `no longer queued for "${roomType}": ${(error as Error).message}`, room_type: roomType });
+    }
   }
 
   /** Leaves the matchmaker of `roomType`, or every one; how many it left. */
@@ -305,7 +319,7 @@ export class Session {
     for (const [type, queue] of this.#queues) {
       if (roomType !== undefined && type !== roomType) continue;
       this.#queues.delete(type);
-      queue.close(1000, "Dequeued");
+      queue.conn.close(1000, "Dequeued");
       left++;
     }
     return left;
