@@ -11,6 +11,8 @@ export class RoomDirectory {
   readonly #byType = new Map<string, Map<string, RoomListing>>();
   /** Per room type, per room: seats promised to unnamed joins still on their way (`seatFor` … `release`). */
   readonly #promised = new Map<string, Map<string, number>>();
+  /** Per room type, per room: the participants of a match not yet in its room, and until when their seats are held. */
+  readonly #reserved = new Map<string, Map<string, { players: Set<string>; until: number }>>();
 
   /** `maxClientsOf`: the room type's seats, for rooms promised seats before they are listed (still being created). */
   constructor(readonly maxClientsOf: (roomType: string) => number = () => Number.POSITIVE_INFINITY) {}
@@ -40,7 +42,9 @@ export class RoomDirectory {
     const promised = this.#promised.get(roomType) ?? new Map<string, number>();
     let chosen: string | undefined;
     for (const listing of listed?.values() ?? []) {
-      if (!skip(listing.room) && listing.clients + (promised.get(listing.room) ?? 0) < listing.max_clients) {
+      // Seats a match holds for its players who have not arrived are not free either.
+      const held = (promised.get(listing.room) ?? 0) + (this.reservedFor(roomType, listing.room)?.size ?? 0);
+      if (!skip(listing.room) && listing.clients + held < listing.max_clients) {
         chosen = listing.room;
         break;
       }
@@ -58,6 +62,35 @@ export class RoomDirectory {
     promised.set(chosen, (promised.get(chosen) ?? 0) + 1);
     this.#promised.set(roomType, promised);
     return chosen;
+  }
+
+  /**
+   * The room a match was made for holds a seat for each of `players` until `until` (ms since epoch): an unnamed join
+   * is not seated in one of them, and the room counts them as taken. Each player's seat is theirs once they join.
+   */
+  reserve(roomType: string, room: string, players: readonly string[], until: number): void {
+    let rooms = this.#reserved.get(roomType);
+    if (!rooms) this.#reserved.set(roomType, (rooms = new Map()));
+    // Those of matches whose players never came go (nothing else asks for a room nobody joins).
+    const now = Date.now();
+    for (const [name, reservation] of rooms) if (reservation.until <= now) rooms.delete(name);
+    rooms.set(room, { players: new Set(players), until });
+  }
+
+  /** The players `room`'s held seats are for (none left, or past their time: `undefined`). */
+  reservedFor(roomType: string, room: string): ReadonlySet<string> | undefined {
+    const rooms = this.#reserved.get(roomType);
+    const reservation = rooms?.get(room);
+    if (!reservation) return undefined;
+    if (reservation.players.size > 0 && reservation.until > Date.now()) return reservation.players;
+    rooms!.delete(room);
+    return undefined;
+  }
+
+  /** `player` took its held seat in `room`. */
+  arrived(roomType: string, room: string, player: string): void {
+    const reservation = this.#reserved.get(roomType)?.get(room);
+    if (reservation?.players.delete(player) && reservation.players.size === 0) this.#reserved.get(roomType)!.delete(room);
   }
 
   /** The join `seatFor` promised a seat of `room` to is done (joined, refused or given up). */

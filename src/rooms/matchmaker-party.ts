@@ -9,6 +9,8 @@ import { MessageType, type Envelope } from "./wire/index.js";
 import { newId } from "./ids.js";
 import { closedToClients } from "./room-party.js";
 import { formGroup, type WaitingTicket } from "./matchmaking.js";
+import type { RoomDirectory } from "./directory.js";
+import type { RoomsLimits } from "./limits.js";
 
 export const MATCHMAKER_ROOM = "queue";
 
@@ -21,7 +23,7 @@ interface Waiting extends WaitingTicket {
   size: number;
 }
 
-export function matchmakerParty(roomType: string): Worker {
+export function matchmakerParty(roomType: string, directory: RoomDirectory, limits: Pick<RoomsLimits, "resumeWindowMs">): Worker {
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
@@ -50,6 +52,8 @@ export function matchmakerParty(roomType: string): Worker {
       if (!group) return;
       const room = newId(9);
       const participants = group.map((waiting) => waiting.player);
+      // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them.
+      directory.reserve(roomType, room, participants, Date.now() + limits.resumeWindowMs);
       const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
       for (const waiting of group) {
         this.#waiting.delete(waiting.conn.id);

@@ -352,6 +352,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (!joined || conn.readyState !== 1) return this.#notJoined(player, joined || rejoin || seatKept);
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(player, { player, conn, ack: -1, nextSnapshotAt: 0 });
+      shared.directory.arrived(roomTypeName, this.room.id, player);
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
       if (syncState) conn.send(this.#snapshotFrame());
       this.#list();
@@ -380,10 +381,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (this.#members.size === 0) this.#stopTicking();
     }
 
-    /** Players holding a seat or joining for one, but `player`. */
+    /** Players holding a seat, joining for one, or whose match holds one for them (directory.ts), but `player`. */
     #seatsTaken(player: string): number {
       const taken = new Set<string>([...this.#members.keys(), ...this.#keptSeats.players()]);
       for (const conn of this.#joining.keys()) taken.add(conn.id);
+      for (const participant of shared.directory.reservedFor(roomTypeName, this.room.id) ?? []) taken.add(participant);
       taken.delete(player);
       return taken.size;
     }
