@@ -100,6 +100,8 @@ export class RoomsClient {
     { resolve(p: Record<string, unknown>): void; reject(error: Error): void; onOk?: (p: Record<string, unknown>) => void }
   >();
   readonly #acks = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Matchmaking queues it waits in (room type → size), entered again after a lost socket. */
+  readonly #queued = new Map<string, number>();
   #ws: WebSocketLike | undefined;
   #ready = false;
   #nextRid = 1;
@@ -153,12 +155,18 @@ export class RoomsClient {
     return (await this.#request(MessageType.List, roomType === undefined ? {} : { room_type: roomType })).rooms as RoomListing[];
   }
 
-  /** Waits in the room type's matchmaker; `match.found` comes as an event (`on`). */
+  /**
+   * Waits in the room type's matchmaker; `match.found` comes as an event (`on`). A lost socket takes the session out
+   * of the queue: the client enqueues again by itself once it is back, until the match is found or it dequeues.
+   */
   async enqueue(roomType: string, size: number): Promise<void> {
     await this.#request(MessageType.Enqueue, { room_type: roomType, size });
+    this.#queued.set(roomType, size);
   }
 
   async dequeue(roomType?: string): Promise<number> {
+    if (roomType === undefined) this.#queued.clear();
+    else this.#queued.delete(roomType);
     return (await this.#request(MessageType.Dequeue, roomType === undefined ? {} : { room_type: roomType })).dequeued as number;
   }
 
@@ -259,6 +267,7 @@ export class RoomsClient {
         return this.#emit({ type: "message", room: p.room, messageType: p.type, data: bytes, bytes });
       }
       case MessageType.MatchFound:
+        this.#queued.delete((p as MatchFound).room_type);
         return this.#emit({ type: "match.found", match: p as MatchFound });
       case MessageType.Error:
         if (p.closed === true) this.rooms.delete(p.room); // the room closed this player's connection: no longer in it
@@ -274,6 +283,8 @@ export class RoomsClient {
     this.sessionId = p.session_id;
     this.player = p.player;
     this.#emit({ type: "status", status: "open" });
+    // Back in the queues the lost socket took it out of.
+    for (const [roomType, size] of this.#queued) this.#send(MessageType.Enqueue, { room_type: roomType, size });
     if (resumed) {
       const inSession = new Set(((p.rooms ?? []) as Array<{ room: string }>).map(({ room }) => room));
       // A join whose answer the lost socket took: the session is in a room this client does not know. Leave it.
@@ -284,6 +295,9 @@ export class RoomsClient {
         this.rooms.delete(room);
         this.#emit({ type: "error", reason: `no longer in room "${room}" (it let this player go while the connection was lost)`, room });
       }
+      // A resync asked for (or its snapshot) may have gone with the socket: asked again.
+      for (const joined of this.rooms.values())
+        if (joined.mirror.resyncing) this.#send(MessageType.Resync, { room: joined.room, reason: "resumed while resyncing" });
       return;
     }
     // A new session: rooms we were in are gone from it; join them again by name (each sends a fresh snapshot).

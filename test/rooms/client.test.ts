@@ -146,6 +146,19 @@ describe("yparty/rooms-client", () => {
     expect(await found).toMatchObject({ match: { room_type: "counter", size: 2, participants: ["a", "b"] } });
   });
 
+  it("back in the matchmaking queue after a dropped socket (which takes the session out of it): the match is still found", async () => {
+    const server = await startRooms({ counter });
+    const a = await open(server, "a");
+    const b = await open(server, "b");
+    await a.enqueue("counter", 2);
+    const reopened = until(a, "reopened", (event) => event.type === "status" && event.status === "open");
+    sockets[0]!.terminate(); // a's
+    await reopened;
+    const found = until(a, "match", (event) => event.type === "match.found");
+    await b.enqueue("counter", 2);
+    expect(await found).toMatchObject({ match: { room_type: "counter", size: 2, participants: ["a", "b"] } });
+  });
+
   it("StateMirror refuses a patch whose checksum does not match, and one that is not the next seq", () => {
     const mirror = new StateMirror();
     expect(mirror.snapshot({ state: { n: 1 }, seq: 4, checksum: stateChecksum({ n: 1 }) })).toBe("applied");
