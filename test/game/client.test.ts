@@ -3,22 +3,15 @@
  * sockets): a match played through the typed helpers, typed refusals, chat history, presence and notifications
  * through events and the REST calls, a reconnect within a match, and the heartbeat keeping an idle session.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect, GameApi, GameRequestError, type GameClient, type GameConnectOptions } from "../../game-client/index.js";
 import example, { type ArenaState } from "../../examples/game/game.js";
-import { cleanupAll, type TestServer } from "../helpers/server.js";
+import type { TestServer } from "../helpers/server.js";
 import { startGame } from "./helpers.js";
-import { trackedSockets } from "../helpers/tracked-websocket.js";
+import { trackedClients } from "../helpers/tracked-websocket.js";
 
 /** The sockets the clients open, so a test can cut one. */
-const { WebSocket: TrackedWebSocket, sockets } = trackedSockets();
-
-const clients: GameClient<ArenaState>[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  sockets.length = 0;
-  await cleanupAll();
-});
+const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<GameClient<ArenaState>>();
 
 async function open(server: TestServer, player: string, options: Partial<GameConnectOptions> = {}): Promise<GameClient<ArenaState>> {
   const client = await connect<ArenaState>(server.wsUrl("/ws"), {

@@ -3,13 +3,34 @@
  * the LevelDB files damaged the ways disks and people damage them, and what each room answers afterwards.
  */
 import * as fs from "node:fs/promises";
+import { afterEach } from "vitest";
 import * as path from "node:path";
 import WebSocket from "ws";
 import * as Y from "yjs";
 import { CliProcess, runCli, type CliResult } from "../cli/helpers.js";
+import { makeTempDir, removeDir } from "./helpers.js";
 
 /** Bytes of each update's value: a few dozen updates fill several 32 KiB blocks of LevelDB's log. */
 const VALUE_BYTES = 1024;
+
+/** The servers a damage test starts and the folders it makes: killed and removed after each test. */
+export function damageWorkspace(): { running: Set<CliProcess>; tempDir(): Promise<string> } {
+  const running = new Set<CliProcess>();
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const cli of running) await cli.stop("SIGKILL");
+    running.clear();
+    await Promise.all(dirs.splice(0).map(removeDir));
+  });
+  return {
+    running,
+    async tempDir() {
+      const dir = await makeTempDir();
+      dirs.push(dir);
+      return dir;
+    },
+  };
+}
 
 export interface RunningServer {
   cli: CliProcess;

@@ -5,9 +5,9 @@
  * `yparty doctor` reports the damaged rooms (exit 1), `yparty repair` makes them load with what is left, and a room
  * stored before the damage is served throughout.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import type { CliProcess } from "../cli/helpers.js";
+import { describe, expect, it } from "vitest";
 import {
+  damageWorkspace,
   doctor,
   flipBytes,
   logEvents,
@@ -21,7 +21,6 @@ import {
   truncateTo,
   type RoomAnswer,
 } from "./damage-support.js";
-import { makeTempDir, removeDir } from "./helpers.js";
 import { seededRandom } from "../yjs/support/trace.js";
 
 const ROOMS = ["d1", "d2", "d3", "d4"];
@@ -33,19 +32,7 @@ const RANDOM_ROUNDS = Number(process.env.YPARTY_DAMAGE_ROUNDS ?? 2);
 const SEED = Number(process.env.YPARTY_DAMAGE_SEED ?? Date.now() % 100_000);
 
 describe("damaged storage", () => {
-  const running = new Set<CliProcess>();
-  const dirs: string[] = [];
-  afterEach(async () => {
-    for (const cli of running) await cli.stop("SIGKILL");
-    running.clear();
-    await Promise.all(dirs.splice(0).map(removeDir));
-  });
-
-  async function tempDir(): Promise<string> {
-    const dir = await makeTempDir();
-    dirs.push(dir);
-    return dir;
-  }
+  const { running, tempDir } = damageWorkspace();
 
   /**
    * Stores the room "intact" and has a restart move it into a table, then POSTs PER_ROOM updates to each damageable

@@ -7,28 +7,14 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { afterEach, expect, it } from "vitest";
-import type { CliProcess } from "../cli/helpers.js";
-import { flipBytes, largestFile, postUpdates, roomAnswer, startServer, type RoomAnswer } from "./damage-support.js";
-import { makeTempDir, removeDir } from "./helpers.js";
+import { expect, it } from "vitest";
+import { damageWorkspace, flipBytes, largestFile, postUpdates, roomAnswer, startServer, type RoomAnswer } from "./damage-support.js";
 
 const ROOMS = ["d1", "d2", "d3", "d4"];
 /** Places in the table to damage, tried in turn until one of them leaves exactly the kind of damage this test needs. */
 const FRACTIONS = [0.2, 0.8, 0.3, 0.7, 0.4, 0.6];
 
-const running = new Set<CliProcess>();
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const cli of running) await cli.stop("SIGKILL");
-  running.clear();
-  await Promise.all(dirs.splice(0).map(removeDir));
-});
-
-async function tempDir(): Promise<string> {
-  const dir = await makeTempDir();
-  dirs.push(dir);
-  return dir;
-}
+const { running, tempDir } = damageWorkspace();
 
 /** Rooms POSTed to, then moved into a LevelDB table by a clean restart; the server is stopped. */
 async function roomsInATable(dir: string): Promise<void> {

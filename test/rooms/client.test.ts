@@ -1,22 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect, StateMirror, type RoomsClient, type RoomsClientEvent } from "../../rooms-client/index.js";
 import { stateChecksum } from "../../src/rooms/wire/index.js";
-import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
+import { waitFor, type TestServer } from "../helpers/server.js";
 import { foreignInputs } from "../helpers/browser-bundle.js";
 import { socketsOpenedByFailedConnect } from "../helpers/failed-connect.js";
 import { counter, type CounterState } from "./fixtures.js";
 import { startRooms } from "./helpers.js";
-import { trackedSockets } from "../helpers/tracked-websocket.js";
+import { trackedClients } from "../helpers/tracked-websocket.js";
 
 /** The sockets the clients open, so a test can cut one. */
-const { WebSocket: TrackedWebSocket, sockets } = trackedSockets();
-
-const clients: RoomsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  sockets.length = 0;
-  await cleanupAll();
-});
+const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsClient>();
 
 async function open(server: TestServer, player: string, codecs: Array<"json" | "msgpack"> = ["msgpack", "json"]): Promise<RoomsClient> {
   const client = await connect(server.wsUrl("/rooms"), {

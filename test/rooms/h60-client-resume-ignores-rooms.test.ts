@@ -6,22 +6,15 @@
  * tenth closes the socket 4400 and the client stops for good). Here the room drops the player when its join back
  * after a reload is refused (a `RoomError` in `onJoin`, a case docs/rooms.md describes).
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect, type RoomsClient } from "../../rooms-client/index.js";
 import { createRooms } from "../../src/rooms/index.js";
 import { lockableRoom } from "./fixtures.js";
-import { cleanupAll, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
-import { trackedSockets } from "../helpers/tracked-websocket.js";
+import { deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
+import { trackedClients } from "../helpers/tracked-websocket.js";
 
 /** The sockets the clients open, so a test can cut one. */
-const { WebSocket: TrackedWebSocket, sockets } = trackedSockets();
-
-const clients: RoomsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  sockets.length = 0;
-  await cleanupAll();
-});
+const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsClient>();
 
 const left: string[] = [];
 let onLeft: (() => void) | undefined;

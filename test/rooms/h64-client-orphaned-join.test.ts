@@ -6,21 +6,14 @@
  * (`rpc.response` with the old `rid`) and the `state.snapshot` reach the resumed client, which ignores both (no
  * pending request, an unknown room). The player holds a seat in a room the client does not know, until the session ends.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect, type RoomsClient } from "../../rooms-client/index.js";
 import { defineRoomType } from "../../src/rooms/index.js";
-import { cleanupAll, deferred, pollUntil, waitFor } from "../helpers/server.js";
-import { trackedSockets } from "../helpers/tracked-websocket.js";
+import { deferred, pollUntil, waitFor } from "../helpers/server.js";
+import { trackedClients } from "../helpers/tracked-websocket.js";
 import { type P, rawClient, startRooms } from "./helpers.js";
 
-const { WebSocket: TrackedWebSocket, sockets } = trackedSockets();
-
-const clients: RoomsClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  sockets.length = 0;
-  await cleanupAll();
-});
+const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsClient>();
 
 const entered = deferred();
 const release = deferred();
