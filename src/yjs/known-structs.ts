@@ -5,14 +5,25 @@
  * while everyone else reads the other for good. An update whose known part differs from what the document holds
  * under those IDs (other content, or another place) is refused instead (ERR_INVALID_UPDATE): the client is told
  * (`change-refused`) rather than told it is saved. What the document has collected or emptied (deleted content)
- * cannot be compared, and passes.
+ * cannot be compared, and passes; values are compared in the form the wire gives them (a Date server code wrote
+ * arrives as `{}`, a lone surrogate as U+FFFD), and whatever cannot be compared passes: honest traffic is never
+ * refused for what this check cannot tell.
  */
+import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
 
 type Struct = Y.Item | Y.GC | Y.Skip;
 
 /** Why the known part of `update` is not what `doc` holds under its IDs, or `undefined`. Decodes the update: call it rarely. */
 export function knownStructsError(doc: Y.Doc, update: Uint8Array): string | undefined {
+  try {
+    return firstDifference(doc, update);
+  } catch {
+    return undefined; // not comparable: passes
+  }
+}
+
+function firstDifference(doc: Y.Doc, update: Uint8Array): string | undefined {
   const { store } = doc;
   for (const struct of Y.decodeUpdate(update).structs as Struct[]) {
     if (!(struct instanceof Y.Item)) continue;
@@ -44,8 +55,10 @@ function differs(doc: Y.Doc, struct: Y.Item, held: Y.Item, from: number, to: num
   const heldUnits = unitsOf(held.content);
   if (incoming === null || heldUnits === null) return undefined; // deleted content: nothing to compare
   if (struct.content.constructor !== held.content.constructor) return "another kind of content";
+  // JSON contents (embeds, formats, y-js ContentJSON) go on the wire as JSON text; the rest as Yjs writes values.
+  const same = held.content instanceof Y.ContentEmbed || held.content instanceof Y.ContentFormat || held.content instanceof Y.ContentJSON ? sameJson : sameUnit;
   for (let i = 0; i < to - from; i++) {
-    if (!sameUnit(incoming[first + i], heldUnits[firstHeld + i])) return "other content";
+    if (!same(incoming[first + i], heldUnits[firstHeld + i])) return "other content";
   }
   return undefined;
 }
@@ -61,9 +74,23 @@ function unitsOf(content: Y.Item["content"]): readonly unknown[] | null {
 function sameUnit(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   // Yjs replaces a surrogate pair split between two items with U+FFFD in each: a unit of one may be that of the other.
-  if (typeof a === "string" && typeof b === "string") return isSplitSurrogate(a) || isSplitSurrogate(b);
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((byte, i) => byte === b[i]);
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === "string" && typeof b === "string") return a.length === 1 ? isSplitSurrogate(a) || isSplitSurrogate(b) : sameOnWire(a, b);
+  return sameOnWire(a, b);
+}
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Whether `a` and `b` are written alike (lib0's `writeAny`, as Yjs writes a value: a Date as `{}`, strings as UTF-8). */
+function sameOnWire(a: unknown, b: unknown): boolean {
+  const x = anyBytes(a);
+  const y = anyBytes(b);
+  return x.length === y.length && x.every((byte, i) => byte === y[i]);
+}
+
+function anyBytes(value: unknown): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeAny(encoder, value as Parameters<typeof encoding.writeAny>[1]);
+  return encoding.toUint8Array(encoder);
 }
 
 function isSplitSurrogate(unit: string): boolean {
