@@ -15,14 +15,18 @@
  * room has already, so an owner's entry at a clock the room has, with another state, is raised past it too (its
  * entries arrive in order over one socket: the last one is its state).
  *
- * The room forgets a released id's clock once its removal went out (y-protocols would keep it for good: a room that
- * stays loaded grew by each id any visitor ever announced). Any later claim is raised past the highest clock
- * forgotten, so it is still past what every peer holds for that id.
+ * Once a released id's removal went out, the room keeps its clock in a bounded list instead of y-protocols' meta
+ * (kept for good there: a room that stays loaded grew by each id any visitor ever announced): a claim of that id is
+ * raised past it. Past the bound the oldest go; a provider back after that many others left is seen at its next
+ * renewal. Per id: one connection's clocks never raise anyone else's (a clock near the cap would freeze them).
  */
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import type { Awareness } from "y-protocols/awareness";
 import { MAX_AWARENESS_CLOCK } from "./defaults.js";
+
+/** Released ids whose clocks a room keeps (~50 B each). */
+const RELEASED_CLOCKS_KEPT = 1_024;
 
 export type AwarenessRefusal = "not-owner" | "over-cap" | "clock-too-high";
 
@@ -41,8 +45,8 @@ export class AwarenessOwners<C extends object> {
   readonly #ownerOf = new Map<number, C>();
   readonly #holdings = new Map<C, Holding>();
   #refused = 0;
-  /** The highest clock of an id whose clock the room forgot (`undefined`: none yet). */
-  #forgottenClock: number | undefined;
+  /** Clocks of released ids, oldest first, at most `RELEASED_CLOCKS_KEPT`. */
+  readonly #released = new Map<number, number>();
 
   constructor(
     private readonly awareness: Awareness,
@@ -121,7 +125,9 @@ export class AwarenessOwners<C extends object> {
     for (const clientId of clientIds) {
       const meta = this.awareness.meta.get(clientId);
       if (meta === undefined || this.awareness.states.has(clientId) || this.#ownerOf.has(clientId)) continue;
-      this.#forgottenClock = Math.max(this.#forgottenClock ?? 0, meta.clock);
+      this.#released.delete(clientId);
+      this.#released.set(clientId, meta.clock);
+      if (this.#released.size > RELEASED_CLOCKS_KEPT) this.#released.delete(this.#released.keys().next().value!);
       this.awareness.meta.delete(clientId);
     }
   }
@@ -159,7 +165,7 @@ export class AwarenessOwners<C extends object> {
    * has never seen keeps y-protocols' rule: a first state at clock 0 waits for the client's first renewal.
    */
   #claimClock(clientId: number, clock: number): number {
-    const known = this.awareness.meta.get(clientId)?.clock ?? this.#forgottenClock;
+    const known = this.awareness.meta.get(clientId)?.clock ?? this.#released.get(clientId);
     return known === undefined ? clock : Math.max(clock, known + 1);
   }
 
