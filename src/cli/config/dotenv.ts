@@ -1,13 +1,12 @@
 /**
  * The `.env` format as dotenv reads it: `KEY=value`, optional `export `, single/double/back quotes
- * (double quotes expand \n), `#` comments on their own line or after an unquoted value.
+ * (double quotes expand \n), `#` comments on their own line or after an unquoted value; a quoted value may span
+ * lines (a PEM key), as dotenv's does.
  */
 export function parseDotenv(text: string): Record<string, string> {
   const result: Record<string, string> = {};
-  const line = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*("(?:\\.|[^"\\])*"|'[^']*'|`[^`]*`|[^\n#]*?)\s*(?:#.*)?$/;
-  for (const raw of text.split(/\r?\n/)) {
-    const match = line.exec(raw);
-    if (!match) continue;
+  const entry = /^[ \t]*(?:export[ \t]+)?([\w.-]+)[ \t]*=[ \t]*("(?:\\.|[^"\\])*"|'[^']*'|`[^`]*`|[^\n#]*?)[ \t]*(?:#[^\n]*)?$/gm;
+  for (const match of text.replace(/\r\n?/g, "\n").matchAll(entry)) {
     const [, key, value = ""] = match;
     const quote = value[0];
     if (quote === '"')
