@@ -91,7 +91,9 @@ async function adminCommand(
   values: ParsedValues,
 ): Promise<number> {
   const { findServer } = await import("./admin/client.js");
-  const { deleteCommand, exportCommand, listCommand, tailCommand } = await import("./admin/commands.js");
+  const { checkRoomCommand, deleteCommand, exportCommand, listCommand, tailCommand } = await import("./admin/commands.js");
+  // A usage mistake is told as one (exit 2) whether or not a server runs.
+  if (command === "export" || command === "delete") checkRoomCommand(command, positionals[0]!, str(values, "format") ?? "json");
   const target = await findServer({
     cwd: process.cwd(),
     env: process.env,
