@@ -11,6 +11,7 @@
  */
 import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
+import { sameBytes } from "./frames.js";
 
 type Struct = Y.Item | Y.GC | Y.Skip;
 
@@ -29,6 +30,7 @@ function firstDifference(doc: Y.Doc, update: Uint8Array): string | undefined {
     if (!(struct instanceof Y.Item)) continue;
     const { client, clock } = struct.id;
     const end = Math.min(clock + struct.length, Y.getState(store, client));
+    if (end <= clock) continue; // nothing of it known
     const incoming = unitsOf(struct.content);
     for (let at = clock; at < end; ) {
       const held = Y.getItem(store, Y.createID(client, at)) as Y.Item | Y.GC;
@@ -50,7 +52,7 @@ function differs(doc: Y.Doc, struct: Y.Item, held: Y.Item, from: number, to: num
   // The first unit's left neighbour: the item's origin at its start, the unit before it inside.
   const origin = first === 0 ? struct.origin : Y.createID(struct.id.client, from - 1);
   const heldOrigin = firstHeld === 0 ? held.origin : Y.createID(held.id.client, from - 1);
-  if (!sameId(origin, heldOrigin) || !sameId(struct.rightOrigin, held.rightOrigin)) return "other neighbours";
+  if (!Y.compareIDs(origin, heldOrigin) || !Y.compareIDs(struct.rightOrigin, held.rightOrigin)) return "other neighbours";
   if (struct.origin === null && struct.rightOrigin === null && !sameParent(doc, struct, held)) return "another type";
   const heldUnits = unitsOf(held.content);
   if (incoming === null || heldUnits === null) return undefined; // deleted content: nothing to compare
@@ -74,19 +76,13 @@ function unitsOf(content: Y.Item["content"]): readonly unknown[] | null {
 function sameUnit(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   // Yjs replaces a surrogate pair split between two items with U+FFFD in each: a unit of one may be that of the other.
-  if (typeof a === "string" && typeof b === "string") return a.length === 1 ? isSplitSurrogate(a) || isSplitSurrogate(b) : sameOnWire(a, b);
-  return sameOnWire(a, b);
+  if (typeof a === "string" && typeof b === "string" && a.length === 1) return isSplitSurrogate(a) || isSplitSurrogate(b);
+  return sameBytes(anyBytes(a), anyBytes(b));
 }
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-/** Whether `a` and `b` are written alike (lib0's `writeAny`, as Yjs writes a value: a Date as `{}`, strings as UTF-8). */
-function sameOnWire(a: unknown, b: unknown): boolean {
-  const x = anyBytes(a);
-  const y = anyBytes(b);
-  return x.length === y.length && x.every((byte, i) => byte === y[i]);
-}
-
+/** `value` as Yjs writes it (lib0's `writeAny`: a Date as `{}`, strings as UTF-8): what the wire can tell apart. */
 function anyBytes(value: unknown): Uint8Array {
   const encoder = encoding.createEncoder();
   encoding.writeAny(encoder, value as Parameters<typeof encoding.writeAny>[1]);
@@ -98,16 +94,12 @@ function isSplitSurrogate(unit: string): boolean {
   return unit === "\ufffd" || (code >= 0xd800 && code <= 0xdfff);
 }
 
-function sameId(a: Y.ID | null, b: Y.ID | null): boolean {
-  return a === null || b === null ? a === b : a.client === b.client && a.clock === b.clock;
-}
-
 /** For an item with no neighbours: the type it names (a root's name, or the item holding the type) is the held one's. */
 function sameParent(doc: Y.Doc, struct: Y.Item, held: Y.Item): boolean {
   if (struct.parentSub !== held.parentSub) return false;
   const parent = struct.parent as unknown;
   const heldType = held.parent as Y.AbstractType<unknown>;
   if (typeof parent === "string") return doc.share.get(parent) === heldType;
-  if (parent instanceof Y.ID) return heldType._item !== null && sameId(parent, heldType._item.id);
+  if (parent instanceof Y.ID) return heldType._item !== null && Y.compareIDs(parent, heldType._item.id);
   return true; // not named (Yjs takes it from a neighbour): nothing to compare
 }
