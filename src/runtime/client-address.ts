@@ -25,12 +25,7 @@ export function trustedProxyCount(trustProxy: TrustProxy | undefined): number {
 export function clientAddress(req: IncomingMessage, proxies: number): string {
   const peer = plainAddress(req.socket.remoteAddress ?? "") ?? "";
   if (proxies === 0) return peer;
-  const header = req.headers["x-forwarded-for"];
-  const forwarded = (Array.isArray(header) ? header.join(",") : (header ?? ""))
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "");
-  const chain = [...forwarded, peer];
+  const chain = [...forwardedEntries(req, "x-forwarded-for"), peer];
   return plainAddress(chain[Math.max(0, chain.length - 1 - proxies)]!) ?? peer;
 }
 
@@ -41,14 +36,18 @@ export function clientAddress(req: IncomingMessage, proxies: number): string {
  */
 export function forwardedScheme(req: IncomingMessage, proxies: number): "http" | "https" | undefined {
   if (proxies === 0) return undefined;
-  const header = req.headers["x-forwarded-proto"];
-  if (header === undefined) return undefined;
-  const entries = (Array.isArray(header) ? header.join(",") : header)
-    .split(",")
-    .map((entry) => entry.trim().toLowerCase())
-    .filter((entry) => entry !== "");
-  const entry = entries[Math.max(0, entries.length - proxies)];
+  const entries = forwardedEntries(req, "x-forwarded-proto");
+  const entry = entries[Math.max(0, entries.length - proxies)]?.toLowerCase();
   return entry === "https" || entry === "http" ? entry : undefined;
+}
+
+/** The comma-separated entries of a header the proxies append to (repeated headers joined), trimmed, none empty. */
+function forwardedEntries(req: IncomingMessage, name: "x-forwarded-for" | "x-forwarded-proto"): string[] {
+  const header = req.headers[name];
+  return (Array.isArray(header) ? header.join(",") : (header ?? ""))
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
 }
 
 /** Sets the address user code reads, over whatever the client sent in the same headers. */

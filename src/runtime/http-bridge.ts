@@ -24,7 +24,7 @@ export function requestUrl(req: IncomingMessage, server: { authority(): string; 
   let url: URL | undefined;
   try {
     // The server's own authority only for a request without a Host header (HTTP/1.0): not made for every request.
-    const scheme = server.trustedProxies === 0 ? "http" : (forwardedScheme(req, server.trustedProxies) ?? "http");
+    const scheme = forwardedScheme(req, server.trustedProxies) ?? "http";
     url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? server.authority()}`);
   } catch {
     // answered below

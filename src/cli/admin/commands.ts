@@ -111,15 +111,14 @@ export async function deleteCommand(target: AdminTarget, ref: string, yes: boole
   process.stdout.write(result.existed ? `Deleted ${ref}.\n` : `${ref} had no stored data; nothing to delete.\n`);
 }
 
-/** Throws the usage error of an `export`/`delete` invocation (checked before a server is looked for). */
-export function checkRoomCommand(command: "export" | "delete", ref: string, format: string): void {
+/** The room of an `export`/`delete` invocation; throws its usage error (checked before a server is looked for). */
+export function checkRoomCommand(command: "export" | "delete", ref: string, format: string): { party: string; id: string } {
   if (command === "export" && format !== "json" && format !== "binary") throw new CliError("ERR_USAGE", `--format must be json or binary, got "${format}".`);
-  parseRoomRef(ref);
+  return parseRoomRef(ref);
 }
 
 export async function exportCommand(target: AdminTarget, ref: string, format: string, output: string | undefined): Promise<void> {
-  checkRoomCommand("export", ref, format);
-  const room = parseRoomRef(ref);
+  const room = checkRoomCommand("export", ref, format);
   const response = await adminFetch(target, `${roomUrlPath(room)}/export?format=${format}`);
   const bytes = await readBody(response);
   const content = format === "json" ? Buffer.from(`${JSON.stringify(JSON.parse(Buffer.from(bytes).toString("utf8")), null, 2)}\n`) : bytes;
