@@ -1,28 +1,14 @@
-/**
- * A collaborator whose socket was cut comes back and moves their cursor as soon as the document synced: the other
- * editor must see that cursor, not the one from before the cut.
- *
- * The room raises a returning client id's awareness clock past the one it knew (awareness-owners.ts #claimClock), and
- * the client learns the raised clock only from the room's echo. A change the client makes before that echo arrives
- * (here: on "synced", which the step 2 brings before the echo) carries the same clock as the raised entry, so every
- * y-protocols Awareness (the room's, then the peers') drops it: both sides hold clock 2 with different states until
- * the client's 15 s renewal.
- */
-import type { Awareness } from "y-protocols/awareness";
 import { afterEach, describe, expect, it } from "vitest";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
-import { destroyProviders, makeProvider, nextEvent, synced, waitUntil } from "./support.js";
+import { awarenessChanges, destroyProviders, makeProvider, nextEvent, synced, waitUntil } from "./support.js";
 
 afterEach(async () => {
   destroyProviders();
   await cleanupAll();
 });
 
-const watch = (awareness: Awareness) => (recheck: () => void) => {
-  awareness.on("change", recheck);
-  return () => awareness.off("change", recheck);
-};
+const watch = awarenessChanges;
 
 describe("presence after a reconnect", () => {
   it("a cursor moved right after the re-sync reaches the other editor", async () => {

@@ -45,6 +45,14 @@ export function waitUntil(what: string, check: () => boolean, subscribe: (rechec
   });
 }
 
+/** `waitUntil`'s subscription to an Awareness's changes. */
+export const awarenessChanges =
+  (awareness: { on(name: "change", f: () => void): void; off(name: "change", f: () => void): void }) =>
+  (recheck: () => void): (() => void) => {
+    awareness.on("change", recheck);
+    return () => awareness.off("change", recheck);
+  };
+
 /** The next `name` event of a provider whose arguments satisfy `accept`. */
 export function nextEvent<A extends unknown[]>(
   provider: { on(name: string, f: (...args: A) => void): unknown; off(name: string, f: (...args: A) => void): void },

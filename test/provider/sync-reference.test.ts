@@ -6,7 +6,7 @@ import http from "node:http";
 import { setupWSConnection } from "@y/websocket-server/utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
-import { converged, destroyProviders, listen, makeProvider, synced, waitUntil, type TestHttpServer } from "./support.js";
+import { awarenessChanges, converged, destroyProviders, listen, makeProvider, synced, waitUntil, type TestHttpServer } from "./support.js";
 
 let server: TestHttpServer;
 let wss: WebSocketServer;
@@ -44,10 +44,7 @@ describe("against the reference y-websocket server", () => {
     await waitUntil(
       "b to see Ada",
       () => (b.awareness.getStates().get(a.doc.clientID) as { user?: { name: string } } | undefined)?.user?.name === "Ada",
-      (recheck) => {
-        b.awareness.on("change", recheck);
-        return () => b.awareness.off("change", recheck);
-      },
+      awarenessChanges(b.awareness),
     );
   });
 
@@ -71,10 +68,7 @@ describe("against the reference y-websocket server", () => {
     a.awareness.setLocalStateField("user", "a");
     await Promise.all([synced(a), synced(b)]);
     const seen = () => b.awareness.getStates().has(a.doc.clientID);
-    const watch = (recheck: () => void) => {
-      b.awareness.on("change", recheck);
-      return () => b.awareness.off("change", recheck);
-    };
+    const watch = awarenessChanges(b.awareness);
     await waitUntil("b to see a", seen, watch);
     a.disconnect();
     await waitUntil("b to drop a", () => !seen(), watch);

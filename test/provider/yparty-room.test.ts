@@ -15,7 +15,7 @@ import type * as Party from "../../src/runtime/index.js";
 import { DocumentParty, YServer } from "../../src/yjs/index.js";
 import type { ChangeRefusal } from "../../provider/index.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
-import { converged, destroyProviders, makeProvider, nextEvent, synced, waitUntil } from "./support.js";
+import { awarenessChanges, converged, destroyProviders, makeProvider, nextEvent, synced, waitUntil } from "./support.js";
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -25,10 +25,7 @@ afterEach(async () => {
 });
 
 const text = (doc: import("yjs").Doc) => doc.getText("t").toString();
-const watchAwareness = (awareness: import("y-protocols/awareness").Awareness) => (recheck: () => void) => {
-  awareness.on("change", recheck);
-  return () => awareness.off("change", recheck);
-};
+const watchAwareness = awarenessChanges;
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "yparty-provider-"));

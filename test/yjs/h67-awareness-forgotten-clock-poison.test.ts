@@ -7,22 +7,18 @@
  * stays loaded (before the forgetting, such a clock stayed with the one id that used it).
  */
 import * as encoding from "lib0/encoding";
-import type { Awareness } from "y-protocols/awareness";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeAwareness } from "../../src/protocol/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer } from "../helpers/server.js";
-import { destroyProviders, makeProvider, synced, waitUntil } from "../provider/support.js";
+import { awarenessChanges, destroyProviders, makeProvider, synced, waitUntil } from "../provider/support.js";
 
 afterEach(async () => {
   destroyProviders();
   await cleanupAll();
 });
 
-const watch = (awareness: Awareness) => (recheck: () => void) => {
-  awareness.on("change", recheck);
-  return () => awareness.off("change", recheck);
-};
+const watch = awarenessChanges;
 
 function entry(clientId: number, clock: number, state: unknown): Uint8Array {
   const encoder = encoding.createEncoder();
