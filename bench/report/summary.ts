@@ -51,6 +51,8 @@ export interface Summary {
   rows: Row[];
   leveldbCosts: LevelDbCost[];
   strictCost: StrictCost;
+  /** Each variant's connects/s against the relay that does the handshake too (`relay-sync`): like with like. */
+  handshakeRelay: { connects: Record<YpartyVariant, number | null>; met: Record<YpartyVariant, boolean | null> };
   errors: RunRecord[];
 }
 
@@ -111,7 +113,13 @@ export function summarize(records: readonly RunRecord[]): Summary {
       fanoutCpu: { value: cpu, met: cpu === null ? null : cpu <= LEVELDB_FANOUT_CPU_MAX },
     };
   });
-  return { rows, leveldbCosts, strictCost: strictCost(records), errors: records.filter((record) => record.error) };
+  const connects = rows.find((row) => row.def.scenario === "idle" && row.def.key === "connectsPerSec");
+  const connectsToHandshakeRelay = perVariant((variant) => ratioTo(connects?.values[variant] ?? null, connects?.values["relay-sync"]));
+  const handshakeRelay = {
+    connects: connectsToHandshakeRelay,
+    met: perVariant((variant) => meetsTarget(connects?.def.relayTarget, variant, connectsToHandshakeRelay[variant])),
+  };
+  return { rows, leveldbCosts, strictCost: strictCost(records), handshakeRelay, errors: records.filter((record) => record.error) };
 }
 
 function strictCost(records: readonly RunRecord[]): StrictCost {

@@ -3,6 +3,7 @@ import type { FramingId } from "../client/framing.js";
 
 export type ServerId =
   | "relay"
+  | "relay-sync"
   | "y-websocket"
   | "hocuspocus"
   | "yparty-memory"
@@ -36,6 +37,17 @@ export interface ServerSpec {
 
 export const SERVERS: readonly ServerSpec[] = [
   { id: "relay", label: "raw ws relay", launch: { script: "relay.ts" }, framing: "relay", hasDocument: false, persistent: false, peer: false },
+  // The relay doing the sync handshake with canned frames: a connect costs the harness what it costs against a
+  // document server (the plain relay's clients skip the handshake), so connects/s compare like with like.
+  {
+    id: "relay-sync",
+    label: "ws relay + canned handshake",
+    launch: { script: "relay.ts", args: ["--answer-sync"] },
+    framing: "path",
+    hasDocument: false,
+    persistent: false,
+    peer: false,
+  },
   { id: "y-websocket", label: "y-websocket", launch: { script: "y-websocket.ts" }, framing: "path", hasDocument: true, persistent: false, peer: true },
   { id: "hocuspocus", label: "Hocuspocus", launch: { script: "hocuspocus.ts" }, framing: "hocuspocus", hasDocument: true, persistent: false, peer: true },
   { id: "yparty-memory", label: "yparty (memory)", launch: { script: "yparty.ts" }, framing: "yparty", hasDocument: true, persistent: false, peer: false },

@@ -14,6 +14,7 @@ const fanout = (server: ServerId, serverCpuPercent: number, p99Ms: number): RunR
   scenario: "fanout",
   metrics: { serverCpuPercent, p99Ms, p50Ms: 1, p95Ms: 2 },
 });
+const idle = (server: ServerId, connectsPerSec: number): RunRecord => ({ run: 1, server, scenario: "idle", metrics: { connectsPerSec } });
 const startup = (server: ServerId, startMs: number): RunRecord => ({ run: 1, server, scenario: "startup", metrics: { startMs } });
 
 const records: RunRecord[] = [
@@ -24,6 +25,9 @@ const records: RunRecord[] = [
   fanout("yparty-cli-leveldb", 18, 7),
   fanout("yparty-leveldb", 16, 5),
   fanout("yparty-leveldb-strict", 17, 9),
+  idle("relay", 5000),
+  idle("relay-sync", 4000),
+  idle("yparty-memory", 3800),
   startup("yparty-cli-memory", 250),
   startup("yparty-memory", 900),
 ];
@@ -59,6 +63,15 @@ describe("bench report", () => {
     expect(summary.strictCost.cpuRatio).toBeCloseTo(17 / 16);
     expect(renderMarkdown(summary, INFO)).toContain(
       "Strict durability, LevelDB in process: fan-out p99 9 ms against 5 ms by default (+4 ms ✗, target ≤ +3 ms)",
+    );
+  });
+
+  it("compares connects/s with the relay that does the handshake too, beside the plain relay", () => {
+    expect(row("idle", "connectsPerSec").relayRatios["yparty-memory"]).toBeCloseTo(0.76);
+    expect(summary.handshakeRelay.connects["yparty-memory"]).toBeCloseTo(0.95);
+    expect(summary.handshakeRelay.met["yparty-memory"]).toBe(true);
+    expect(renderMarkdown(summary, INFO)).toContain(
+      "Connects/s against the relay doing the sync handshake with canned frames (its clients handshake too): mem 0.95× ✓  ",
     );
   });
 
