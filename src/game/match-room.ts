@@ -98,8 +98,9 @@ export function matchRoomType(
       get tick() {
         return api.state.tick;
       },
+      // Seated, not only connected: a player whose seat was kept across a restart is still in the match.
       get players() {
-        return api.clients;
+        return api.seated;
       },
       finish(result) {
         if (api.state.finished) return;
@@ -111,7 +112,7 @@ export function matchRoomType(
         const { votes, applying } = memory(api);
         let started: ReturnType<VoteBook["start"]>;
         try {
-          started = votes.start(spec, [...api.clients], Date.now(), applying);
+          started = votes.start(spec, [...api.seated], Date.now(), applying);
         } catch (error) {
           throw new MatchError(`vote: ${(error as Error).message}`);
         }
@@ -222,6 +223,7 @@ export function matchRoomType(
   function start(api: Api, mem: MatchMemory): void {
     if (api.state.started) return;
     api.state.started = true;
+    // The connected: a player on a kept seat is announced as it joins again (onJoin).
     for (const player of api.clients) mem.announce.add(player);
   }
 
@@ -242,7 +244,7 @@ export function matchRoomType(
       mem.announce.add(player);
       mem.firstJoinAt ??= Date.now();
       const { expected } = this.state;
-      if (expected === null || expected.every((p) => p === player || this.clients.includes(p))) start(this, mem);
+      if (expected === null || expected.every((p) => p === player || this.seated.includes(p))) start(this, mem);
     },
     onLeave(player) {
       const mem = memory(this);
@@ -295,7 +297,7 @@ export function matchRoomType(
       if (!this.state.started && Date.now() - (mem.firstJoinAt ?? Date.now()) >= (match.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)) start(this, mem);
       if (!this.state.started) return;
       if (mem.announce.size > 0) {
-        const started = { match_id: this.room, players: [...this.clients] };
+        const started = { match_id: this.room, players: [...this.seated] };
         for (const player of mem.announce) {
           reply(this, player, GameMessage.MatchStarted, started);
           for (const vote of mem.votes.open()) reply(this, player, GameMessage.VoteStart, voteStart(vote));

@@ -21,8 +21,13 @@ export interface RoomApi<S = unknown> {
   state: S;
   readonly room: string;
   readonly roomType: string;
-  /** Player ids in the room, in join order. */
+  /** Player ids in the room (connected), in join order. */
   readonly clients: readonly string[];
+  /**
+   * The players holding a seat: the clients, then those whose seat is kept for them since the room stopped (a
+   * restart, a reload) until they are back or their time is up. A game's players are these, not only the connected.
+   */
+  readonly seated: readonly string[];
   /** A `room.message` (or `.bytes` for a Uint8Array) to every client, or every client but `except`. */
   broadcast(type: string, data: unknown, options?: { except?: string }): void;
   /** A `room.message` (or `.bytes`) to one player. */

@@ -137,6 +137,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         get clients() {
           return [...self.#members.keys()];
         },
+        get seated() {
+          return self.#seated();
+        },
         broadcast: (messageType, data, options) => this.#broadcast(messageType, data, options?.except),
         send: (player, messageType, data) => {
           const member = this.#members.get(player);
