@@ -231,9 +231,10 @@ export function matchRoomType(
     maxClients: match.maxPlayers ?? 16,
     tickMs: Math.round(1000 / match.tickRate),
     syncState: false,
-    onCreate(options) {
+    onCreate() {
       memories.delete(this); // a match created again under the id of one that finished starts with nothing of it
-      const expected = Array.isArray(options.players) && options.players.every((p) => typeof p === "string") ? (options.players as string[]) : null;
+      // The players the matchmaker matched it for (none have joined yet: this is the first join).
+      const expected = this.awaited.length > 0 ? [...this.awaited] : null;
       this.state = { game: null, tick: 0, expected, started: false, finished: null };
       this.state.game = match.init(memory(this).ctx, { players: expected });
     },

@@ -35,7 +35,6 @@ export class MatchSeat {
     cid: string | undefined,
     private readonly host: SocketHost,
     private readonly player: string,
-    private readonly players: string[] | undefined,
     private readonly owner: SeatOwner,
   ) {
     this.matchId = matchId;
@@ -48,7 +47,7 @@ export class MatchSeat {
       onMessage: (frame) => this.#fromRoom(frame),
       onClose: (code, reason) => this.#closed(conn, code, reason),
     });
-    conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: this.players ? { players: this.players } : {} } }));
+    conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: {} } }));
     return conn;
   }
 

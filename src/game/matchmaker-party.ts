@@ -29,7 +29,11 @@ export function matchNameOf(matchId: string): string {
   return matchId.slice(matchId.lastIndexOf(".") + 1);
 }
 
-export function matchmakerParty(mode: ModeDefinition): Worker {
+/**
+ * `reserve`: the match a group was matched for holds a seat for each of them (the match rooms' directory): the match
+ * learns from it whom it waits for, whichever session joins first (a session's memory ends with its socket).
+ */
+export function matchmakerParty(mode: ModeDefinition, reserve: (matchId: string, players: string[]) => void): Worker {
   const rules = mode.rules ?? [];
   const fits = (a: Ticket, b: Ticket, now: number) => rules.every((rule) => rule(a, b, now));
   return class Matchmaker implements Server {
@@ -84,6 +88,7 @@ export function matchmakerParty(mode: ModeDefinition): Worker {
     #matchIn(pool: Waiting[], pass: SearchPass, now: number): void {
       for (let group = formGroup(pool, mode.size, fits, now, pass); group; group = formGroup(pool, mode.size, fits, now, pass)) {
         const payload = { match_id: newMatchId(mode.match), players: group.map((ticket) => ticket.player) };
+        reserve(payload.match_id, payload.players);
         for (const ticket of group) {
           this.#waiting.delete(ticket.player);
           pool.splice(pool.indexOf(ticket), 1);

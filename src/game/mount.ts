@@ -88,7 +88,9 @@ export function createGame(options: GameOptions): GameMount {
     if (!Number.isInteger(mode?.size) || mode.size < 1 || mode.size > 100) throw new TypeError(`Mode "${name}": size must be an integer from 1 to 100`);
     if (!(mode.match in options.matches))
       throw new TypeError(`Mode "${name}": match "${mode.match}" is not one of the matches (${Object.keys(options.matches).join(", ")})`);
-    parties[matchmakerPartyName(name)] = matchmakerParty(mode);
+    // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
+    const reserve = (matchId: string, players: string[]) => roomShared.directory.reserve(mode.match, matchId, players, Date.now() + limits.reconnectWindowMs);
+    parties[matchmakerPartyName(name)] = matchmakerParty(mode, reserve);
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;
   const matches = new Set(Object.keys(options.matches));

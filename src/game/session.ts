@@ -77,8 +77,6 @@ export class GameSession {
   readonly #matchmakers = new Map<string, RoomLink>();
   /** Ticket id → its mode and properties (added again after a reload). */
   readonly #tickets = new Map<string, { mode: string; properties: TicketProperties }>();
-  /** Match id → the players the matchmaker matched (passed to the match as it is created). */
-  readonly #matched = new Map<string, string[]>();
   #errors = 0;
   #idle: NodeJS.Timeout | undefined;
   #expiry: NodeJS.Timeout | undefined;
@@ -242,7 +240,7 @@ export class GameSession {
       return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.ctx.matches].join(", ")})`);
     this.#owed.length = 0;
     try {
-      this.#match = new MatchSeat(matchId, cid, this.ctx.host, this.player, this.#matched.get(matchId), this.#seatOwner);
+      this.#match = new MatchSeat(matchId, cid, this.ctx.host, this.player, this.#seatOwner);
     } catch (error) {
       return this.#bad(cid, (error as Error).message); // the match is gone (a reload removed it) or the server is closing
     }
@@ -515,8 +513,6 @@ export class GameSession {
   #matchedFrame(frame: string): void {
     const { payload } = JSON.parse(frame) as GameEnvelope<{ match_id: string; players: string[]; ticket_id: string }>;
     this.#tickets.delete(payload.ticket_id);
-    this.#matched.set(payload.match_id, payload.players);
-    if (this.#matched.size > this.ctx.limits.maxPerSession) this.#matched.delete(this.#matched.keys().next().value!);
     this.#send(frame);
   }
 

@@ -28,6 +28,11 @@ export interface RoomApi<S = unknown> {
    * restart, a reload) until they are back or their time is up. A game's players are these, not only the connected.
    */
   readonly seated: readonly string[];
+  /**
+   * The players a matchmaker made this room for who have not joined yet (the directory holds their seats: see
+   * `RoomDirectory.reserve`); empty for a room nobody reserved, or once they all came or their time is up.
+   */
+  readonly awaited: readonly string[];
   /** A `room.message` (or `.bytes` for a Uint8Array) to every client, or every client but `except`. */
   broadcast(type: string, data: unknown, options?: { except?: string }): void;
   /** A `room.message` (or `.bytes`) to one player. */

@@ -140,6 +140,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         get seated() {
           return self.#seated();
         },
+        get awaited() {
+          return [...(shared.directory.reservedFor(roomTypeName, room.id) ?? [])];
+        },
         broadcast: (messageType, data, options) => this.#broadcast(messageType, data, options?.except),
         send: (player, messageType, data) => {
           const member = this.#members.get(player);
