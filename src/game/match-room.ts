@@ -285,6 +285,8 @@ export function matchRoomType(
           return;
         case MatchLink.Cast:
         case MatchLink.Veto:
+          // As an input after the end: not counted (a client may cast before match.finished reaches it).
+          if (this.state.finished) return refuseUncounted(this, sender, "the match is finished: its votes take no more ballots or vetoes", message.cid);
           return (type === MatchLink.Cast ? cast : veto)(this, sender, message).catch((error: unknown) => {
             if (!(error instanceof MatchError)) throw error;
             reply(this, sender, GameMessage.Error, { reason: error.message }, message.cid);

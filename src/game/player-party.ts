@@ -16,7 +16,7 @@
  */
 import { CloseCode, CONTROL_CHARACTERS, errorResponse, type Connection, type ErrorBody, type Room, type Server, type Worker } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
-import { MAX_FRAME_DEPTH, nestsDeeperThan } from "../rooms/wire/depth.js";
+import { MAX_FRAME_DEPTH, shapeProblemOf } from "../rooms/wire/depth.js";
 import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
 import { closedToClients, OneAtATime, PLAYER_PARTY, type GameShared } from "./parties.js";
 
@@ -326,7 +326,10 @@ async function jsonBody(request: Request): Promise<Record<string, unknown>> {
     throw new HttpError(400, "the body must be JSON");
   }
   if (!isRecord(body)) throw new HttpError(400, "the body must be a JSON object");
-  if (nestsDeeperThan(body, MAX_FRAME_DEPTH)) throw new HttpError(400, `the body nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`);
+  // A "__proto__" key is refused as on the socket: spread or assigned, it would set a prototype.
+  const problem = shapeProblemOf(body, MAX_FRAME_DEPTH);
+  if (problem === "depth") throw new HttpError(400, `the body nests deeper than ${MAX_FRAME_DEPTH} levels of arrays and objects`);
+  if (problem === "proto") throw new HttpError(400, 'the body holds a "__proto__" key, which is refused');
   return body;
 }
 

@@ -93,6 +93,10 @@ export function newVote(voteId: string, spec: unknown, eligible: string[], now: 
   if (typeof vetoEnabled !== "boolean") throw new TypeError("veto_enabled must be a boolean");
   if (!isRecord(weights) || !Object.values(weights).every((w) => typeof w === "number" && Number.isFinite(w) && w >= 0))
     throw new TypeError("weights must map players to finite numbers ≥ 0");
+  const weightOf = new Map(Object.entries(weights as Record<string, number>));
+  // A vote nobody's ballot could count in would close with no winner whatever is cast: refused, not started.
+  if (method === "weighted" && eligible.length > 0 && eligible.every((player) => (weightOf.get(player) ?? 1) === 0))
+    throw new TypeError("weights: every player of the match weighs 0, so no ballot could count");
   return {
     vote_id: voteId,
     options: (options as VoteOption[]).map(({ id, label }) => ({ id, label })),
@@ -100,7 +104,7 @@ export function newVote(voteId: string, spec: unknown, eligible: string[], now: 
     window_ms: windowMs,
     visibility,
     veto_enabled: vetoEnabled,
-    weights: new Map(Object.entries(weights as Record<string, number>)),
+    weights: weightOf,
     closes_at: now + windowMs,
     eligible,
     ballots: new Map(),

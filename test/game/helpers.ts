@@ -116,3 +116,9 @@ export async function chatSendAnswers(client: GameClient, count: number, from = 
   }
   return { ok, error };
 }
+
+/** A REST call under the game's `/api`, as `player` (`Bearer dev:<player>`; undefined: no Authorization). */
+export function api(server: TestServer, path: string, player: string | undefined, init: RequestInit = {}): Promise<Response> {
+  const headers: Record<string, string> = player === undefined ? {} : { authorization: `Bearer dev:${player}` };
+  return fetch(server.url + path, { ...init, headers: { ...headers, "content-type": "application/json" } });
+}

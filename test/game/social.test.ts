@@ -4,16 +4,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanupAll, type TestServer } from "../helpers/server.js";
 import { defineMatch } from "../../src/game/index.js";
 import { fetchMidUpload } from "../helpers/uploads.js";
-import { gameClient, players, startGame } from "./helpers.js";
+import { api, gameClient, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
 
 const plain = defineMatch({ tickRate: 20, init: () => ({}) });
-
-function api(server: TestServer, path: string, player: string | undefined, init: RequestInit = {}): Promise<Response> {
-  const headers: Record<string, string> = player === undefined ? {} : { authorization: `Bearer dev:${player}` };
-  return fetch(server.url + path, { ...init, headers: { ...headers, "content-type": "application/json" } });
-}
 
 const befriend = async (server: TestServer, from: string, to: string) =>
   (await api(server, "/api/friends", from, { method: "POST", body: JSON.stringify({ player_id: to }) })).json();
