@@ -21,6 +21,11 @@ export class Outbox {
     private readonly limits: RoomsLimits,
   ) {}
 
+  /** Whether the socket is open (a closing one takes nothing more). */
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
   reliable(frame: string | Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > this.limits.maxReliableBufferBytes) {

@@ -22,6 +22,7 @@ import {
 import { ERROR_FRAME_PREFIX, INTERNAL_FRAME_PREFIX, Link, splitUnreliable, UNRELIABLE_PREFIX } from "./link.js";
 import { newId } from "./ids.js";
 import { Outbox } from "./outbox.js";
+import { HeldMessages } from "./held-messages.js";
 import { roomPartyName } from "./room-party.js";
 import { MATCHMAKER_ROOM, matchmakerPartyName } from "./matchmaker-party.js";
 import type { RoomDirectory } from "./directory.js";
@@ -66,6 +67,8 @@ interface RoomLink {
 /** How many rooms that refuse it (full, or their onJoin) an unnamed join tries before it creates one (then fails). */
 const FREE_ROOM_ATTEMPTS = 3;
 const MAX_ROOM_NAME_LENGTH = 128;
+/** A room's `room.message` or `room.message.bytes` frame (reliable: unreliable ones come prefixed). */
+const ROOM_MESSAGE_FRAME = /^\{"t":"room\.message(\.bytes)?"/;
 
 export class Session {
   readonly id = newId(16);
@@ -74,6 +77,8 @@ export class Session {
   readonly #queues = new Map<string, { conn: LocalConnection; size: number }>();
   #ws: WsSocket | undefined;
   #outbox: Outbox | undefined;
+  /** Room messages sent while the session had no socket: delivered on resume. */
+  readonly #held: HeldMessages;
   #codec: Codec = "json";
   #errors = 0;
   #expiry: NodeJS.Timeout | undefined;
@@ -84,6 +89,7 @@ export class Session {
     private readonly ctx: SessionContext,
   ) {
     ctx.sessions.set(this.id, this);
+    this.#held = new HeldMessages(ctx.limits.maxReliableBufferBytes);
   }
 
   /** Speaks through `ws` from now on (a new session, or a resumed one). Answers `handshake.ok`. */
@@ -104,7 +110,21 @@ export class Session {
     // client asked for on a socket since lost (its answer went with it: the client leaves a room it does not know).
     const rooms = [...this.#links.values()].map((link) => ({ room: link.room, room_type: link.roomType }));
     ws.send(JSON.stringify({ t: MessageType.HandshakeOk, p: { codec, session_id: this.id, player: this.player, resumed, rooms } }));
-    if (resumed) for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
+    if (!resumed) return;
+    this.#deliverHeld();
+    for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
+  }
+
+  /** The room messages held while the session had no socket, before the rooms' catch-up. */
+  #deliverHeld(): void {
+    const { frames, dropped } = this.#held.take();
+    for (const { room, frame } of frames) {
+      const wired = this.#wireOrClose(frame, room);
+      if (wired === undefined) return;
+      this.#outbox?.reliable(wired);
+    }
+    if (dropped > 0)
+      this.send(MessageType.Error, { reason: `${dropped} room messages sent while the socket was away were dropped (over maxReliableBufferBytes held)` });
   }
 
   /** Frames that arrived while the handshake was being checked, in order. */
@@ -341,9 +361,14 @@ export class Session {
       }
       return;
     }
-    if (!this.#outbox) return; // detached: the room keeps what the client has not acked
+    if (!this.#outbox?.open) {
+      // Detached (or the socket closing): the room keeps the patches the client has not acked; a room message is held
+      // here for the resume.
+      if (ROOM_MESSAGE_FRAME.test(frame)) this.#held.hold(link.room, frame);
+      return;
+    }
     const unreliable = frame.startsWith(UNRELIABLE_PREFIX) ? splitUnreliable(frame) : undefined;
-    const wired = this.#wireOrClose(unreliable?.[1] ?? frame, link);
+    const wired = this.#wireOrClose(unreliable?.[1] ?? frame, link.room);
     if (wired === undefined) return;
     if (unreliable) return this.#outbox.unreliable(`${link.room}\n${unreliable[0]}`, wired);
     this.#outbox.reliable(wired);
@@ -355,11 +380,11 @@ export class Session {
    * what it sends fit for every codec (src/rooms/wire/depth.ts); this keeps a frame that slipped through from
    * throwing into the room's send loop, which would stop it part-way for the other members.
    */
-  #wireOrClose(json: string, link: RoomLink): string | Uint8Array | undefined {
+  #wireOrClose(json: string, room: string): string | Uint8Array | undefined {
     try {
       return this.#wire(json);
     } catch (error) {
-      this.ctx.logger.error("rooms.frame_unencodable", { code: "ERR_INTERNAL", room: link.room, player: this.player, codec: this.#codec, error });
+      this.ctx.logger.error("rooms.frame_unencodable", { code: "ERR_INTERNAL", room, player: this.player, codec: this.#codec, error });
       this.#ws?.close(CloseCode.InternalError, "A frame could not be encoded for this session's codec");
       return undefined;
     }
