@@ -193,3 +193,20 @@ export async function folderWithTables(prefix: string, defer: (cleanup: () => un
   if (tables.length === 0) throw new Error(`no LevelDB table in ${folder}`);
   return { dir, folder, tables };
 }
+
+/** Writes each `relative path → content` under `dir` (folders made as needed): a project in a few lines. */
+export async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content);
+  }
+}
+
+/** A temp project holding `files`, removed after the test by `defer`. */
+export async function projectWith(defer: (cleanup: () => unknown) => void, files: Record<string, string>, prefix = "yparty-project-"): Promise<string> {
+  const { dir, remove } = await tempDir(prefix);
+  defer(remove);
+  await writeFiles(dir, files);
+  return dir;
+}

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { CliDefaults } from "../defaults.js";
 import { CliError } from "../errors.js";
+import { Json5SyntaxError, parseJson5 } from "./json5.js";
 import { lineColumn, stripJsonComments } from "./jsonc.js";
 import { configShape, type ConfigFile } from "./schema.js";
 import { check, type ShapeProblem } from "./shape.js";
@@ -50,6 +51,27 @@ export interface ReadConfig {
   problems: ShapeProblem[];
 }
 
+/** JSON with comments and trailing commas (yparty.json, partykit.json, partykit.jsonc). */
+function parseJsoncFile(file: string, text: string): unknown {
+  try {
+    return JSON.parse(stripJsonComments(text));
+  } catch (error) {
+    const offset = /position (\d+)/.exec((error as Error).message)?.[1];
+    const where = offset === undefined ? "" : (({ line, column }) => `:${line}:${column}`)(lineColumn(text, Number(offset)));
+    throw new CliError("ERR_CONFIG", `${file}${where}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** partykit.json5: real JSON5 (unquoted keys, single quotes, hex numbers, Infinity…). */
+function parseJson5File(file: string, text: string): unknown {
+  try {
+    return parseJson5(text);
+  } catch (error) {
+    if (!(error instanceof Json5SyntaxError)) throw error;
+    throw new CliError("ERR_CONFIG", `${file}:${error.line}:${error.column}: not valid JSON5 (${error.reason})`);
+  }
+}
+
 /** Reads and checks a config file. Throws only when it cannot be read or is not JSON; other problems are returned. */
 export function readConfigFile(file: string): ReadConfig {
   let text: string;
@@ -58,15 +80,7 @@ export function readConfigFile(file: string): ReadConfig {
   } catch (error) {
     throw new CliError("ERR_CONFIG_NOT_FOUND", `Cannot read config file ${file}: ${(error as Error).message}`);
   }
-  let parsed: unknown;
-  const stripped = stripJsonComments(text);
-  try {
-    parsed = JSON.parse(stripped);
-  } catch (error) {
-    const offset = /position (\d+)/.exec((error as Error).message)?.[1];
-    const where = offset === undefined ? "" : (({ line, column }) => `:${line}:${column}`)(lineColumn(text, Number(offset)));
-    throw new CliError("ERR_CONFIG", `${file}${where}: not valid JSON (${(error as Error).message})`);
-  }
+  const parsed = file.endsWith(".json5") ? parseJson5File(file, text) : parseJsoncFile(file, text);
   const problems = check(configShape, parsed, "");
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { config: {}, problems };
   problems.push(...checkNames(parsed as Record<string, unknown>));
