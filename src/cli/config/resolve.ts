@@ -85,6 +85,8 @@ export interface ProjectConfig {
   /** The `.env` files' variables alone: also set in `process.env` (as PartyKit's runtime does), real ones winning. */
   dotenv: Record<string, string>;
   define: Record<string, string>;
+  /** Where each `define` came from, for messages: `define.KEY` of the config file, `--define KEY` of the command line. */
+  defineOrigins: Record<string, { source: string; field: string }>;
   alias: Record<string, string>;
   minify: boolean;
   build?: { command: string; cwd: string; watch: string[] };
@@ -295,6 +297,10 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     vars: { ...file.vars, ...env.vars, ...flags.vars },
     dotenv: env.vars,
     define: { ...(flags.withEnv ? envDefines(env.vars) : {}), ...file.define, ...flags.define },
+    defineOrigins: {
+      ...Object.fromEntries(Object.keys(file.define ?? {}).map((key) => [key, { source: configFile ?? "command line", field: `define.${key}` }])),
+      ...Object.fromEntries(Object.keys(flags.define ?? {}).map((key) => [key, { source: "command line", field: `--define ${key}` }])),
+    },
     alias: file.build?.alias ?? {},
     minify: file.minify ?? false,
     ...(build ? { build } : {}),

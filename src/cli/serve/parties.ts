@@ -4,6 +4,7 @@ import path from "node:path";
 import type { PartyModule } from "../../runtime/index.js";
 import type { ServerBuilder } from "../bundle/server.js";
 import type { ProjectConfig } from "../config/resolve.js";
+import { ConfigProblems } from "../config/problems.js";
 import { CliError } from "../errors.js";
 import { createMountSources } from "./mounts.js";
 import type { RouteHandler, SocketHandler } from "../../runtime/index.js";
@@ -33,6 +34,18 @@ async function builtInMain(): Promise<Parties> {
   return { main: DocumentParty as unknown as PartyModule };
 }
 
+/** esbuild refuses a whole build for one bad `define`: a config mistake (exit 2) that names the entry. */
+async function throwIfDefinesRefused(project: ProjectConfig): Promise<void> {
+  const given = Object.fromEntries(Object.keys(project.defineOrigins).map((key) => [key, project.define[key]!]));
+  const refused = await (await import("../bundle/define-check.js")).refusedDefines(given);
+  const problems = new ConfigProblems();
+  for (const { key, message } of refused) {
+    const { source, field } = project.defineOrigins[key]!;
+    problems.of(source)(field, message);
+  }
+  problems.throwIfAny();
+}
+
 export async function createPartySource(project: ProjectConfig, define: Record<string, string>, color: boolean): Promise<PartySource> {
   const mounts = await createMountSources(project);
   const entries: Record<string, string> = { ...(project.main ? { main: project.main } : {}), ...project.parties, ...mounts.entries };
@@ -56,6 +69,7 @@ export async function createPartySource(project: ProjectConfig, define: Record<s
     builder = await createServerBuilder({ entries, root: project.root, outDir, define, alias: project.alias, minify: project.minify, color });
   } catch (error) {
     await rm(outDir, { recursive: true, force: true });
+    await throwIfDefinesRefused(project);
     throw new CliError("ERR_BUILD", `Cannot start the bundler (esbuild): ${(error as Error).message}`, { cause: error });
   }
   let inputs: string[] = Object.values(entries);
