@@ -60,15 +60,20 @@ export function startDevReloader({ source, server, logger, project }: DevReloade
   const watcher = watchFiles(trigger, (file) => logger.debug("dev.change_ignored", { file }));
   watcher.update(source.inputs());
   const build = project.build;
+  // Ends a build command still running at shutdown (it runs in its own process group, out of a Ctrl-C's reach).
+  const closing = new AbortController();
   const stopCommandWatch = build
     ? watchTrees(build.watch, () => {
-        runBuildCommand(build.command, build.cwd).then(trigger, (error: Error) => logger.error("dev.build_command_failed", { error }));
+        runBuildCommand(build.command, build.cwd, closing.signal).then(trigger, (error: Error) => {
+          if (!closing.signal.aborted) logger.error("dev.build_command_failed", { error });
+        });
       })
     : () => {};
 
   return {
     close() {
       closed = true;
+      closing.abort(new Error("yparty dev is shutting down"));
       watcher.close();
       stopCommandWatch();
     },

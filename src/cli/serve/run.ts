@@ -90,13 +90,14 @@ function assetsFor(project: ProjectConfig): { assets?: AssetHandler } {
 }
 
 /** Starts everything that must be ready before the first request; undoes it all if a later step fails. */
-async function startServer(options: RunOptions, logger: Logger, cleanups: Array<() => Promise<void>>) {
+async function startServer(options: RunOptions, logger: Logger, cleanups: Array<() => Promise<void>>, stopping: AbortSignal) {
   const { project, command } = options;
   const color = process.stdout.isTTY === true;
   // PartyKit puts .env into the server code's process.env; here the real environment wins, as with dotenv.
   for (const [key, value] of Object.entries(project.dotenv)) process.env[key] ??= value;
   // What only some projects need (a build command, a client bundle, `dev`'s watcher) is loaded only for them.
-  if (project.build) await (await import("./build-command.js")).runBuildCommand(project.build.command, project.build.cwd);
+  if (project.build) await (await import("./build-command.js")).runBuildCommand(project.build.command, project.build.cwd, stopping);
+  stopping.throwIfAborted();
   const reserved = project.port === 0 ? await reservePort(project.host).catch((error: unknown) => Promise.reject(startupError(error, project))) : undefined;
   if (reserved) cleanups.push(reserved.release);
   const port = reserved?.port ?? project.port;
@@ -104,6 +105,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   const source: PartySource = await createPartySource(project, define, color);
   cleanups.push(() => source.dispose());
   const first = await source.rebuild();
+  stopping.throwIfAborted();
   if (!first.ok) throw new CliError("ERR_BUILD", first.message);
   first.warnings.forEach((text) => process.stderr.write(text));
   if (project.serve?.build) {
@@ -167,10 +169,12 @@ export async function runServer(options: RunOptions): Promise<number> {
   logUnhandledRejections(logger); // for the life of the process, its shutdown included
   const cleanups: Array<() => Promise<void>> = [];
   const runCleanups = () => runAll(cleanups.splice(0), logger);
-  // Signals are handled from the start: one that arrives while building or opening storage waits for that
-  // to finish, then closes everything like any other shutdown.
-  const startup = startServer(options, logger, cleanups);
+  // Signals are handled from the start: one that arrives during startup stops the build command at once, skips
+  // what is left of the startup (no server is started), then closes what was opened, like any other shutdown.
+  const stopping = new AbortController();
+  const startup = startServer(options, logger, cleanups, stopping.signal);
   const exitCode = onShutdownSignal(logger, async () => {
+    stopping.abort(new Error("stopped by a signal during startup"));
     await startup.catch(() => {});
     return runCleanups();
   });
@@ -178,6 +182,8 @@ export async function runServer(options: RunOptions): Promise<number> {
   try {
     started = await startup;
   } catch (error) {
+    // Cut short by a signal: its shutdown runs the cleanups and gives the exit code.
+    if (stopping.signal.aborted) return exitCode;
     await runCleanups();
     throw error;
   }
