@@ -30,4 +30,10 @@ export const CliDefaults = {
   leaseTtlSeconds: 5,
   /** A second SIGINT/SIGTERM during shutdown exits at once; so does a shutdown slower than this. */
   shutdownTimeoutMs: 15_000,
+  /**
+   * A repeat signal sooner than this after the first is the same Ctrl-C delivered twice (npm/npx run scripts
+   * forward it to a process that got it from the terminal already), not a second press: it does not force the exit.
+   * Playwright's test runner ignores repeats for 1 s for the same reason (microsoft/playwright#7916).
+   */
+  repeatSignalGraceMs: 1_000,
 } as const;

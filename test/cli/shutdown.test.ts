@@ -63,6 +63,40 @@ describe("shutdown", () => {
     expect(cli.stdout).toContain('"event":"server.closed"');
   });
 
+  /** `yparty start` serving savingServer with `onSave` replaced, once a change waits for it (at unload: shutdown). */
+  async function pendingSave(onSave: string): Promise<CliProcess> {
+    const { dir, remove } = await tempDir("yparty-shutdown-");
+    defer(remove);
+    await writeFile(path.join(dir, "server.ts"), savingServer.replace(/async onSave\(\) \{.*\}/, onSave));
+    const { cli, url } = await serveIn(defer, "start", dir, ["server.ts"]);
+    const doc = new Y.Doc();
+    const provider = new YPartyKitProvider(url.replace("http://", ""), "notes", doc, { WebSocketPolyfill: WebSocket as never, disableBc: true });
+    defer(() => provider.destroy());
+    const saved = allSaved(provider);
+    doc.getText("body").insert(0, "saved at shutdown");
+    await saved;
+    return cli;
+  }
+
+  it("a second SIGINT right after the first (npm run forwards Ctrl-C twice) does not force the exit: onSave still runs", async () => {
+    // An onSave that takes a while, so the repeat arrives while the shutdown waits for it.
+    const cli = await pendingSave('async onSave() { await new Promise((done) => setTimeout(done, 300)); console.log("onSave ran in " + this.room.id); }');
+    cli.child.kill("SIGINT");
+    await cli.waitFor(/"event":"shutdown"/);
+    expect(await cli.stop("SIGINT")).toBe(0);
+    expect(cli.stdout).not.toContain("shutdown.forced");
+    expect(cli.stdout).toContain("onSave ran in notes");
+  });
+
+  it("a second signal once the grace has passed forces the exit of a shutdown that hangs", async () => {
+    const cli = await pendingSave("onSave() { return new Promise(() => {}); }");
+    cli.child.kill("SIGINT");
+    // Printed once a repeat would force the exit (the grace has passed and the shutdown still runs).
+    await cli.waitFor(/"event":"shutdown\.waiting"/, 10_000);
+    expect(await cli.stop("SIGINT")).toBe(1);
+    expect(cli.stdout).toMatch(/"event":"shutdown\.forced"/);
+  });
+
   it("runs every shutdown step even when one fails, and reports the failure", async () => {
     const lines: string[] = [];
     const logger = createLogger({ json: true, level: "info", write: (line) => void lines.push(line) });

@@ -21,20 +21,30 @@ export async function runAll(steps: Array<() => Promise<void>>, logger: Logger):
 
 /**
  * Resolves with the exit code once SIGINT or SIGTERM has been handled: `close` runs (rooms flushed, storage
- * closed) and the code is 0, or 1 if any step of it failed. A second signal, or a close slower than the
- * timeout, gives up with 1.
+ * closed) and the code is 0, or 1 if any step of it failed. A second signal gives up with 1, unless it comes within
+ * `repeatSignalGraceMs` of the first (the same Ctrl-C, forwarded again by npm); so does a close slower than the timeout.
  */
 export function onShutdownSignal(logger: Logger, close: () => Promise<boolean>): Promise<number> {
   return new Promise((resolve) => {
-    let closing = false;
+    let firstSignalAt: number | undefined;
     const handle = (signal: NodeJS.Signals) => {
-      if (closing) {
+      if (firstSignalAt !== undefined) {
+        if (Date.now() - firstSignalAt < CliDefaults.repeatSignalGraceMs) {
+          logger.debug("shutdown.repeat_ignored", { signal });
+          return;
+        }
         logger.warn("shutdown.forced", { signal });
         resolve(ExitCode.Failure);
         return;
       }
-      closing = true;
+      firstSignalAt = Date.now();
       logger.info("shutdown", { signal });
+      // From now on a repeat is a second press: say what it does, since the shutdown is taking a while.
+      const graceOver = setTimeout(
+        () => logger.info("shutdown.waiting", { hint: `still flushing rooms; send ${signal} again (Ctrl-C) to exit at once` }),
+        CliDefaults.repeatSignalGraceMs,
+      );
+      graceOver.unref();
       const timer = setTimeout(() => {
         logger.error("shutdown.timeout", { code: "ERR_SHUTDOWN_TIMEOUT", ms: CliDefaults.shutdownTimeoutMs });
         resolve(ExitCode.Failure);
@@ -48,7 +58,10 @@ export function onShutdownSignal(logger: Logger, close: () => Promise<boolean>):
             resolve(ExitCode.Failure);
           },
         )
-        .finally(() => clearTimeout(timer));
+        .finally(() => {
+          clearTimeout(timer);
+          clearTimeout(graceOver);
+        });
     };
     process.on("SIGINT", handle);
     process.on("SIGTERM", handle);
