@@ -75,11 +75,15 @@ export class CliProcess {
     return this.stdout + this.stderr;
   }
 
-  /** Resolves with the first match of `pattern` in the output (from `from` on); rejects on exit or timeout. */
-  async waitFor(pattern: RegExp, timeoutMs = 20_000, from = 0): Promise<RegExpMatchArray> {
+  /**
+   * Resolves with the first match of `pattern` in the output (from `from` on); rejects on exit or timeout. `stream`
+   * narrows it to stdout or stderr, whose own length is then the mark to pass as `from` (the output is stdout then
+   * stderr, so stdout written later lands before an earlier mark).
+   */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000, from = 0, stream: "output" | "stdout" | "stderr" = "output"): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const match = this.output.slice(from).match(pattern);
+      const match = this[stream].slice(from).match(pattern);
       if (match) return match;
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
         throw new Error(`yparty exited (${this.child.exitCode ?? this.child.signalCode}) before printing ${pattern}.\n${this.output}`);

@@ -1,4 +1,5 @@
 import type { BuildContext, BuildFailure, Message, Metafile } from "esbuild";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { makeFolder } from "../../../persistence/make-folder.js";
 import path from "node:path";
@@ -42,10 +43,38 @@ const requireShim = 'import { createRequire as __ypartyCreateRequire } from "nod
 /** esbuild's name for the generated facade: an input in the metafile, but no file on disk to watch. */
 const FACADE_FILE = "yparty-entries.js";
 
+/** Files on disk among esbuild's names (relative to `root`): not the facade, nor a virtual or namespaced module. */
+function onDisk(root: string, names: string[]): string[] {
+  return names.filter((name) => !name.startsWith("<") && !name.includes(":") && name !== FACADE_FILE).map((name) => path.resolve(root, name));
+}
+
 function inputsOf(root: string, metafile: Metafile | undefined): string[] {
-  return Object.keys(metafile?.inputs ?? {})
-    .filter((input) => !input.startsWith("<") && !input.includes(":") && input !== FACADE_FILE)
-    .map((input) => path.resolve(root, input));
+  return onDisk(root, Object.keys(metafile?.inputs ?? {}));
+}
+
+/**
+ * What `dev` watches after a failed build: the last good build's inputs and the files esbuild blamed (a failed
+ * build has no metafile). A broken module in a folder no good build read is then watched, so fixing it rebuilds.
+ */
+function failedInputs(root: string, lastInputs: string[], errors: Message[] = []): string[] {
+  const blamed = onDisk(
+    root,
+    errors.flatMap((error) => (error.location?.file ? [error.location.file] : [])),
+  );
+  return [...new Set([...lastInputs, ...blamed, ...errors.flatMap((error) => missingImport(root, error))])];
+}
+
+/**
+ * For `Could not resolve "./lib/x"`: the first part of that path that does not exist (`lib`), so its appearance in
+ * a watched folder (a new folder, or the file itself) counts as an input's change and rebuilds.
+ */
+function missingImport(root: string, error: Message): string[] {
+  const specifier = /^Could not resolve "(\.{1,2}\/[^"]*)"/.exec(error.text)?.[1];
+  const importer = error.location?.file;
+  if (specifier === undefined || importer === undefined || importer.includes(":")) return [];
+  let missing = path.resolve(root, path.dirname(importer), specifier);
+  while (!existsSync(path.dirname(missing)) && path.dirname(missing) !== missing) missing = path.dirname(missing);
+  return [missing];
 }
 
 async function describeErrors(errors: Message[], color: boolean): Promise<string> {
@@ -98,7 +127,7 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
       } catch (error) {
         const errors = (error as Partial<BuildFailure>).errors;
         const message = errors?.length ? await describeErrors(errors, options.color) : String(error);
-        return { ok: false, message, inputs: lastInputs };
+        return { ok: false, message, inputs: failedInputs(options.root, lastInputs, errors) };
       }
     },
     dispose: () => context.dispose(),
