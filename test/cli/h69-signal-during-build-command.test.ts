@@ -3,7 +3,7 @@
  * code of any other signal shutdown (0), without starting the server.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { CliProcess, deferredCleanups, projectWith } from "./helpers.js";
+import { CliProcess, deferredCleanups, projectWith, serveIn, writeFiles } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
 
@@ -26,14 +26,24 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
   }
 }
 
+/** A build command whose node process (a grandchild of the shell) builds for a minute once `hang` exists. */
+const slowBuildProject = {
+  "server.js": "export default class { onRequest() { return new Response('up'); } }\n",
+  "slow-build.mjs": [
+    'import { existsSync } from "node:fs";',
+    "if (existsSync('hang')) {",
+    "  console.log('build running pid=' + process.pid);",
+    "  setTimeout(() => {}, 60_000);",
+    "}",
+  ].join("\n"),
+  "assets/page.txt": "v1",
+  // The `&&` keeps the shell from exec'ing node: the command is a process tree, as `npm run build` is.
+  "yparty.json": JSON.stringify({ main: "server.js", build: { command: "node slow-build.mjs && echo built", watch: "assets" } }),
+};
+
 describe("a signal during build.command", () => {
   it.each(["SIGTERM", "SIGINT"] as const)("%s stops the command's process group, starts no server and exits 0 promptly", async (signal) => {
-    const dir = await projectWith(defer, {
-      "server.js": "export default class { onRequest() { return new Response('up'); } }\n",
-      // A grandchild of the shell (the `&&` keeps the shell from exec'ing it) that would build for a minute.
-      "slow-build.mjs": "console.log('build running pid=' + process.pid);\nsetTimeout(() => {}, 60_000);\n",
-      "yparty.json": JSON.stringify({ main: "server.js", build: { command: "node slow-build.mjs && echo built" } }),
-    });
+    const dir = await projectWith(defer, { ...slowBuildProject, hang: "" });
     const cli = new CliProcess(["dev", "--port", "0"], { cwd: dir });
     defer(() => cli.stop("SIGKILL"));
     const pid = Number((await cli.waitFor(/build running pid=(\d+)/))[1]);
@@ -43,6 +53,17 @@ describe("a signal during build.command", () => {
     expect(await cli.stop(signal)).toBe(0);
     expect(Date.now() - sent).toBeLessThan(5_000);
     expect(cli.output).not.toMatch(/ready on|built/);
+    await until(() => !alive(pid), 5_000, `the build command's process ${pid} to end`);
+  });
+
+  it("dev's shutdown ends a build command that a change under build.watch started", async () => {
+    const dir = await projectWith(defer, slowBuildProject);
+    const { cli } = await serveIn(defer, "dev", dir);
+    await writeFiles(dir, { hang: "", "assets/page.txt": "v2" });
+    const pid = Number((await cli.waitFor(/build running pid=(\d+)/))[1]);
+    defer(() => alive(pid) && process.kill(pid, "SIGKILL"));
+
+    expect(await cli.stop("SIGINT")).toBe(0);
     await until(() => !alive(pid), 5_000, `the build command's process ${pid} to end`);
   });
 });

@@ -15,7 +15,9 @@ export function runBuildCommand(command: string, cwd: string, stop?: AbortSignal
     const child = spawn(command, { cwd, shell: true, stdio: ["ignore", "inherit", "inherit"], detached: true });
     const killGroup = (signal: NodeJS.Signals) => {
       try {
-        process.kill(-child.pid!, signal);
+        // Windows has no process groups to signal: the shell alone.
+        if (process.platform === "win32") child.kill(signal);
+        else process.kill(-child.pid!, signal);
       } catch {
         // The group has ended already.
       }
