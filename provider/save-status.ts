@@ -3,9 +3,13 @@
  *
  * The server counts this connection's sync-step2 and update messages from 1 and answers `durable-ack(n)`
  * once the first n are durably stored. Each such message we send records how many local changes it
- * covers (an update covers itself and all before it; the step 2 answering the server's step 1 covers
- * every local change the server lacked). An ack therefore moves the durable mark to what its messages
- * covered. Local changes the server already held when we reconnected count as stored with the next ack.
+ * covers: the first k, when the messages of this connection so far carry (or the server stored) every one of them.
+ * The step 2 answering the server's step 1 carries every local change the server lacked; an update carries the
+ * change it is, so it extends that run only when the run reaches the change just before it. An update sent on a new
+ * connection before its step 2 (typed right after reconnecting) covers nothing new: the offline changes before it
+ * come with the step 2, and the server may store the update without them. An ack therefore moves the durable mark
+ * to what its messages covered. Local changes the server already held when we reconnected count as stored with the
+ * ack of the step 2.
  *
  * It also knows how far our own client's clock is durably stored (our clock when an acked message went out): after
  * a reconnect, our step 2 sends our own structs from there, whatever the server's state vector says. Another
@@ -16,6 +20,8 @@ export class SaveTracker {
   #localChanges = 0;
   #durable = 0;
   #sentOnConnection = 0;
+  /** The first `changes` local changes, and our own clock up to `ownClock`, are on their way or stored: no gap. */
+  #carried = { changes: 0, ownClock: 0 };
   #inFlight: Array<{ seq: number; covers: number; ownClock: number }> = [];
   /** Our own client's clock up to which the server stored our changes; `undefined` until a server acknowledged one. */
   #durableOwnClock: number | undefined;
@@ -34,12 +40,24 @@ export class SaveTracker {
   connectionOpened(): void {
     this.#sentOnConnection = 0;
     this.#inFlight = [];
+    this.#carried = { changes: this.#durable, ownClock: this.#durableOwnClock ?? 0 };
   }
 
-  /** A sync-step2 or update message went out on the current connection; `ownClock`: our client's clock then. */
-  documentMessageSent(ownClock: number): void {
+  /** Our step 2 went out on the current connection: it carries every local change; `ownClock`: our client's clock then. */
+  stepTwoSent(ownClock: number): void {
+    this.#carried = { changes: this.#localChanges, ownClock };
+    this.#documentMessageSent();
+  }
+
+  /** The update of the latest local change went out on the current connection; `ownClock`: our client's clock then. */
+  updateSent(ownClock: number): void {
+    if (this.#carried.changes === this.#localChanges - 1) this.#carried = { changes: this.#localChanges, ownClock };
+    this.#documentMessageSent();
+  }
+
+  #documentMessageSent(): void {
     this.#sentOnConnection++;
-    this.#inFlight.push({ seq: this.#sentOnConnection, covers: this.#localChanges, ownClock });
+    this.#inFlight.push({ seq: this.#sentOnConnection, covers: this.#carried.changes, ownClock: this.#carried.ownClock });
   }
 
   /** The server stored the first `count` document messages of this connection. */

@@ -5,6 +5,7 @@ import { WebSocket as NodeWebSocket, WebSocketServer } from "ws";
 import * as yPartykitModule from "y-partykit/provider";
 import * as Y from "yjs";
 import { YPartyKitProvider, type YPartyKitProviderOptions } from "../../provider/index.js";
+import { decodeMessage } from "../../src/protocol/index.js";
 
 export const WS = NodeWebSocket as unknown as typeof WebSocket;
 
@@ -73,6 +74,29 @@ export function nextEvent<A extends unknown[]>(
     }, timeoutMs);
     provider.on(name, listener);
   });
+}
+
+/**
+ * A `ws` WebSocket class for a client whose sync step 2 the network delays: while held, the step 2 frames its sockets
+ * send wait until `release()` (every other frame goes out at once, so what was sent after a step 2 overtakes it).
+ */
+export function stepTwoHolder(): { WebSocket: typeof WebSocket; hold(): void; release(): void } {
+  let holding = false;
+  const held: Array<() => void> = [];
+  class StepTwoHoldingWebSocket extends NodeWebSocket {
+    override send(data: any, ...rest: any[]): void {
+      if (holding && data instanceof Uint8Array && decodeMessage(data).type === "sync-step2") held.push(() => super.send(data));
+      else super.send(data, ...rest);
+    }
+  }
+  return {
+    WebSocket: StepTwoHoldingWebSocket as unknown as typeof WebSocket,
+    hold: () => (holding = true),
+    release() {
+      holding = false;
+      for (const send of held.splice(0)) send();
+    },
+  };
 }
 
 /** Every provider made here is destroyed by `destroyProviders()` (call it in afterEach). */

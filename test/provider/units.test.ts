@@ -33,9 +33,9 @@ describe("save tracker", () => {
     const save = new SaveTracker();
     save.connectionOpened();
     save.localChange();
-    save.documentMessageSent(0); // update 1 → seq 1
+    save.updateSent(0); // update 1 → seq 1
     save.localChange();
-    save.documentMessageSent(0); // update 2 → seq 2
+    save.updateSent(0); // update 2 → seq 2
     expect(save.unsynced).toBe(2);
     save.acknowledged(1);
     expect(save.unsynced).toBe(1);
@@ -47,14 +47,35 @@ describe("save tracker", () => {
     const save = new SaveTracker();
     save.connectionOpened();
     save.localChange();
-    save.documentMessageSent(0); // sent, never acked: the connection dies
+    save.updateSent(0); // sent, never acked: the connection dies
     save.localChange(); // made offline, never sent
     save.connectionOpened();
     save.acknowledged(1); // an ack of the new connection before it sent anything means nothing
     expect(save.unsynced).toBe(2);
-    save.documentMessageSent(0); // our step 2 answering the server's step 1
+    save.stepTwoSent(0); // our step 2 answering the server's step 1
     save.acknowledged(1);
     expect(save.unsynced).toBe(0);
+  });
+
+  it("lets an update sent before the step 2 of a new connection cover nothing the step 2 has not delivered", () => {
+    const save = new SaveTracker();
+    save.connectionOpened();
+    save.localChange();
+    save.updateSent(1);
+    save.acknowledged(1);
+    save.localChange(); // made offline
+    save.connectionOpened();
+    save.localChange();
+    save.updateSent(3); // typed before the server's step 1 arrived: the offline change is not on its way yet
+    save.acknowledged(1);
+    expect(save.unsynced).toBe(2);
+    expect(save.ownStructsFrom).toBe(1);
+    save.stepTwoSent(3);
+    save.localChange();
+    save.updateSent(4); // after the step 2: nothing missing before it
+    save.acknowledged(3);
+    expect(save.unsynced).toBe(0);
+    expect(save.ownStructsFrom).toBe(4);
   });
 });
 
