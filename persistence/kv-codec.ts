@@ -37,6 +37,12 @@ export function roomPrefix(room: string): Buffer {
   return Buffer.concat([length, encodeString(room)]);
 }
 
+/** The room a stored key belongs to (the inverse of `roomPrefix`, read from the key's start). */
+export function roomOfKey(key: Uint8Array): string {
+  const length = Buffer.from(key.buffer, key.byteOffset, key.byteLength).readUInt32BE(0);
+  return decodeString(key.subarray(4, 4 + 2 * length));
+}
+
 /** The smallest byte string above every string that starts with `prefix` (`null`: no such bound). */
 export function prefixUpperBound(prefix: Uint8Array): Buffer | null {
   const bound = Buffer.from(prefix);

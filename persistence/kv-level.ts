@@ -1,6 +1,6 @@
 import type { BatchOp, ByteDb, ByteRange } from "./byte-db.js";
 import { closedError, roomSubject } from "./errors.js";
-import { decodeString, encodeString, prefixUpperBound, roomPrefix } from "./kv-codec.js";
+import { decodeString, encodeString, prefixUpperBound, roomOfKey, roomPrefix } from "./kv-codec.js";
 import type { KvBackend, KvWrite } from "./kv-store.js";
 import type { ListOptions } from "./types.js";
 
@@ -102,4 +102,20 @@ function tighterLower(a: Bound, b: Bound): Bound {
 
 function tighterUpper(a: Bound, b: Bound): Bound {
   return Buffer.compare(a.key, b.key) <= 0 ? a : b;
+}
+
+/**
+ * The rooms of the `kv` sublevel with their entry counts: the first key past the last room found names the next room
+ * (one seek a room, never a read of the whole sublevel at once), then that room's keys are counted.
+ */
+export async function levelKvRooms(db: ByteDb): Promise<Map<string, number>> {
+  const rooms = new Map<string, number>();
+  for (let from: Uint8Array | undefined; ; ) {
+    const [first] = await db.keys(from === undefined ? { limit: 1 } : { gte: from, limit: 1 }).all();
+    if (first === undefined) return rooms;
+    const room = roomOfKey(first);
+    const prefix = roomPrefix(room);
+    from = prefixUpperBound(prefix)!; // a room's prefix always has a byte below 0xff (see LevelKvBackend)
+    rooms.set(room, (await db.keys({ gte: prefix, lt: from }).all()).length);
+  }
 }

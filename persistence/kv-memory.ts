@@ -13,6 +13,11 @@ export class MemoryKvBackend implements KvBackend {
     private readonly isClosed: () => boolean,
   ) {}
 
+  /** Entries held now. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   async read(key: string): Promise<Uint8Array | undefined> {
     return this.#entries.get(key);
   }

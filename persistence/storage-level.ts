@@ -7,9 +7,9 @@ import { describeDamage } from "./ack-record.js";
 import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import { LevelDocStore } from "./doc-level.js";
-import { docSubject, lockedError, reasonOf } from "./errors.js";
+import { docSubject, lockedError, readError, reasonOf } from "./errors.js";
 import { InFlight } from "./in-flight.js";
-import { LevelKvBackend } from "./kv-level.js";
+import { LevelKvBackend, levelKvRooms } from "./kv-level.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
@@ -115,6 +115,14 @@ export class LevelStorage implements Storage {
       });
       return new RoomKvStore(room, this.location, backend);
     });
+  }
+
+  async kvRooms(): Promise<Map<string, number>> {
+    try {
+      return await levelKvRooms(this.#kv);
+    } catch (error) {
+      throw readError("the room list", this.location, error);
+    }
   }
 
   async close(): Promise<void> {

@@ -7,16 +7,21 @@ import type { KvStore, Storage } from "./types.js";
 export class MemoryStorage implements Storage {
   readonly location = "memory";
   readonly docs = new MemoryDocStore();
-  readonly #rooms = new Map<string, KvStore>();
+  readonly #rooms = new Map<string, { store: KvStore; backend: MemoryKvBackend }>();
   #closed = false;
 
   kv(room: string): KvStore {
-    let store = this.#rooms.get(room);
-    if (!store) {
-      store = new RoomKvStore(room, this.location, new MemoryKvBackend(room, () => this.#closed));
-      this.#rooms.set(room, store);
+    let kept = this.#rooms.get(room);
+    if (!kept) {
+      const backend = new MemoryKvBackend(room, () => this.#closed);
+      kept = { store: new RoomKvStore(room, this.location, backend), backend };
+      this.#rooms.set(room, kept);
     }
-    return store;
+    return kept.store;
+  }
+
+  async kvRooms(): Promise<Map<string, number>> {
+    return new Map([...this.#rooms].filter(([, { backend }]) => backend.size > 0).map(([room, { backend }]) => [room, backend.size]));
   }
 
   async close(): Promise<void> {

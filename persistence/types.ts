@@ -103,6 +103,11 @@ export interface Storage {
   readonly docs: DocStore;
   /** The key-value store of one room. `room` is an opaque id (the runtime uses `${party}/${roomId}`). */
   kv(room: string): KvStore;
+  /**
+   * Every `kv(room)` holding entries, with how many it holds: how a listing finds the rooms that keep no document
+   * (a PartyKit room's `room.storage`) while they are not loaded.
+   */
+  kvRooms(): Promise<Map<string, number>>;
   /** Where the data lives, for messages: the folder's absolute path, the database URL without password, or `"memory"`. */
   readonly location: string;
   /** Flushes and releases the folder. */

@@ -12,6 +12,7 @@ import { commitBatch, type PgOp } from "./commit.js";
 import { PgDocStore } from "./doc-pg.js";
 import { InstanceLock } from "./instance-lock.js";
 import { PgKvBackend } from "./kv-pg.js";
+import { fromText } from "./names.js";
 import { migrate } from "./schema.js";
 import { backoffMs, isTransient } from "./transient.js";
 import { redactUrl } from "./url.js";
@@ -172,6 +173,11 @@ export class PostgresStorage implements Storage, Fencing {
       });
       return new RoomKvStore(room, this.location, backend);
     });
+  }
+
+  async kvRooms(): Promise<Map<string, number>> {
+    const rows = await this.#read("the room list", "SELECT room, count(*)::int AS entries FROM room_kv GROUP BY room", []);
+    return new Map(rows.map((row) => [fromText(row.room as string), row.entries as number]));
   }
 
   /** Lets the writes under way land (retrying for up to 10 s if PostgreSQL is away), then releases the database. */

@@ -4,7 +4,7 @@
  * the leases; connections from each node's own answer (`local` listing, asked in parallel with a timeout). A node that
  * does not answer is reported, its rooms still listed from their leases with `connections: null`.
  */
-import { parseStorageName, storageName, type RoomListing } from "../runtime/index.js";
+import { parseStorageName, roomRow, storageName, type RoomListing } from "../runtime/index.js";
 import { KEY_PREFIX } from "./leases.js";
 import type { RedisLink } from "./redis.js";
 
@@ -46,7 +46,7 @@ export async function listCluster(redis: RedisLink, self: string, local: RoomLis
   for (const [name, node] of holders) {
     const ref = parseStorageName(name);
     if (!ref) continue; // the leader's lease, not a room
-    const row = rows.get(name) ?? { party: ref.party, id: ref.roomId, connections: 0, storedBytes: 0, storedUpdates: 0, node };
+    const row = rows.get(name) ?? { ...roomRow(ref.party, ref.roomId), node };
     const count = node === self ? row.connections : unreachable.includes(node) ? null : (connections.get(name) ?? 0);
     rows.set(name, { ...row, node, connections: count });
   }

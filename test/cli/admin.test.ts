@@ -28,10 +28,26 @@ describe("admin commands", () => {
     await client.next((m) => m.startsWith("legacy hello"));
     const table = await runCli(["list"], { cwd: dir });
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^PARTY\s+ROOM\s+CONNECTIONS\s+STORED\s+UPDATES$/m);
-    expect(table.stdout).toMatch(/^main\s+busy-room\s+1\s+0 B\s+0$/m);
+    expect(table.stdout).toMatch(/^PARTY\s+ROOM\s+CONNECTIONS\s+STORED\s+UPDATES\s+KEYS$/m);
+    expect(table.stdout).toMatch(/^main\s+busy-room\s+1\s+0 B\s+0\s+0$/m);
     const json = await runCli(["list", "--json"], { cwd: dir });
-    expect(JSON.parse(json.stdout)).toContainEqual({ party: "main", id: "busy-room", connections: 1, storedBytes: 0, storedUpdates: 0 });
+    expect(JSON.parse(json.stdout)).toContainEqual({ party: "main", id: "busy-room", connections: 1, storedBytes: 0, storedUpdates: 0, storedKeys: 0 });
+  });
+
+  it("list shows the rooms a PartyKit server keeps room.storage for, after a restart too, with their keys", async () => {
+    const { dir, cli, url } = await serve("class-api");
+    for (const room of ["counter", "other"]) expect((await fetch(`${url}/parties/main/${room}`)).status).toBe(200);
+    expect(await cli.stop("SIGTERM")).toBe(0);
+    const { url: again } = await serveIn(defer, "start", dir);
+    const table = await runCli(["list"], { cwd: dir });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^main\s+counter\s+0\s+0 B\s+0\s+1$/m);
+    expect(table.stdout).toMatch(/^main\s+other\s+0\s+0 B\s+0\s+1$/m);
+    // The same rooms at the public listing, which loads none of them.
+    expect(await (await fetch(`${again}/parties/main`)).json()).toEqual({
+      party: "main",
+      rooms: ["counter", "other"].map((id) => ({ id, connections: 0, storedBytes: 0, storedUpdates: 0, storedKeys: 1 })),
+    });
   });
 
   it("finds the server the way it was started: package.json's script with a config in a subfolder, from the root or below", async () => {
@@ -112,7 +128,7 @@ describe("admin commands", () => {
     expect(copy.getText("text").toString()).toBe("exported words");
 
     const listed = await runCli(["list"], { cwd: dir });
-    expect(listed.stdout).toMatch(/^main\s+report\s+0\s+\d+ B\s+\d+$/m);
+    expect(listed.stdout).toMatch(/^main\s+report\s+0\s+\d+ B\s+\d+\s+\d+$/m);
     // A GET loads the room; nobody is connected, so delete unloads it rather than refusing.
     expect((await fetch(`${restartedUrl}/parties/main/report`)).status).toBe(200);
     const deleted = await runCli(["delete", "main/report", "--yes"], { cwd: dir });

@@ -132,6 +132,16 @@ export function runKvStoreContract(engine: string, factory: StorageFactory): voi
       expect(await storage.kv("main/a\u0000").get("b")).toBe("main/a\u0000");
     });
 
+    it("lists the rooms holding entries, with how many each holds, whatever their ids", async () => {
+      expect(await storage.kvRooms()).toEqual(new Map());
+      const rooms = ["main/a", "main/ab", "main/a/b", "main/a\u0000", "main/\uD800", "main/😀", "x".repeat(300)];
+      for (const [i, room] of rooms.entries()) await storage.kv(room).put(Object.fromEntries(Array.from({ length: i + 1 }, (_, k) => [`k${k}`, k])));
+      await storage.kv("main/emptied").put("gone", 1);
+      await storage.kv("main/emptied").deleteAll();
+      await storage.kv("main/read-only").get("nothing");
+      expect(await storage.kvRooms()).toEqual(new Map(rooms.map((room, i) => [room, i + 1])));
+    });
+
     it("applies a transaction's writes together, reading its own writes", async () => {
       await kv.put({ keep: 1, drop: 2 });
       const result = await kv.transaction(async (txn) => {

@@ -158,7 +158,7 @@ function heldStorage(inner: Storage) {
     names: () => inner.docs.names(),
     stats: (name) => inner.docs.stats(name),
   };
-  const storage: Storage = { docs, kv: (room) => inner.kv(room), location: inner.location, close: () => inner.close() };
+  const storage: Storage = { docs, kv: (room) => inner.kv(room), kvRooms: () => inner.kvRooms(), location: inner.location, close: () => inner.close() };
   return {
     storage,
     appended,

@@ -14,6 +14,7 @@ function withFaultyKv(storage: Storage, faults: (room: string, kv: KvStore) => P
     docs: storage.docs,
     location: storage.location,
     close: () => storage.close(),
+    kvRooms: () => storage.kvRooms(),
     kv: (room) => {
       const kv = storage.kv(room);
       return {

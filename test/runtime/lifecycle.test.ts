@@ -288,12 +288,15 @@ describe("room lifecycle", () => {
     const { server, url, wsUrl } = await startServer({ docs: Doc });
     await server.storage.docs.append("docs/stored", new Uint8Array([0, 0]));
     await server.storage.docs.append("other/ignored", new Uint8Array([0, 0]));
+    await server.storage.kv("docs/stored").put("k", 1);
+    await server.storage.kv("docs/keys-only").put({ a: 1, b: 2 });
     await connect(wsUrl("/parties/docs/live")).opened;
     const listing = await (await fetch(`${url}/parties/docs`)).json();
     expect(listing.party).toBe("docs");
     expect(listing.rooms).toEqual([
-      { id: "live", connections: 1, storedBytes: 0, storedUpdates: 0 },
-      { id: "stored", connections: 0, storedBytes: 2, storedUpdates: 1 },
+      { id: "keys-only", connections: 0, storedBytes: 0, storedUpdates: 0, storedKeys: 2 },
+      { id: "live", connections: 1, storedBytes: 0, storedUpdates: 0, storedKeys: 0 },
+      { id: "stored", connections: 0, storedBytes: 2, storedUpdates: 1, storedKeys: 1 },
     ]);
   });
 });

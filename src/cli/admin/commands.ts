@@ -25,13 +25,14 @@ export async function listCommand(target: AdminTarget, json: boolean): Promise<v
 
 function printTable(rooms: RoomRow[]): void {
   const cluster = rooms.some((r) => r.node !== undefined);
-  const header = ["PARTY", "ROOM", "CONNECTIONS", "STORED", "UPDATES", ...(cluster ? ["NODE"] : [])];
+  const header = ["PARTY", "ROOM", "CONNECTIONS", "STORED", "UPDATES", "KEYS", ...(cluster ? ["NODE"] : [])];
   const rows = rooms.map((r) => [
     r.party,
     r.id,
     r.connections === null ? "?" : String(r.connections),
     r.storageError === undefined ? formatBytes(r.storedBytes) : `unreadable (${r.storageError})`,
     r.storageError === undefined ? String(r.storedUpdates) : "?",
+    String(r.storedKeys),
     ...(cluster ? [r.node ?? "-"] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
