@@ -7,6 +7,7 @@
  */
 import type { Storage } from "../../persistence/types.js";
 import type { AlarmRecords } from "../runtime/alarms.js";
+import { SERVER_STORE_PREFIX } from "../runtime/index.js";
 import { KEY_PREFIX } from "./leases.js";
 import type { RedisLink } from "./redis.js";
 
@@ -14,7 +15,7 @@ const INDEX_KEY = `${KEY_PREFIX}alarms`;
 const RECORD_KEY = "alarm";
 
 /** The store holding one room's alarm record. "__yparty:" starts no party name. */
-export const alarmStoreName = (room: string): string => `__yparty:alarm/${room}`;
+export const alarmStoreName = (room: string): string => `${SERVER_STORE_PREFIX}alarm/${room}`;
 
 export function clusterAlarmRecords(storage: Storage, redis: RedisLink): AlarmRecords {
   const store = (room: string) => storage.kv(alarmStoreName(room));

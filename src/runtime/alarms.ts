@@ -10,11 +10,11 @@ import { InFlight } from "../../persistence/in-flight.js";
 import { codeOf } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { RoomAlarm } from "./room-storage.js";
-import { storageName } from "./room-names.js";
+import { SERVER_STORE_PREFIX, storageName } from "./room-names.js";
 import { runAt, type TimerAt } from "./timers.js";
 
 /** The KvStore holding every alarm. Room stores are named `party/room`; this name has no "/", so never collides. */
-export const ALARMS_KV_NAME = "__yparty:alarms";
+export const ALARMS_KV_NAME = `${SERVER_STORE_PREFIX}alarms`;
 
 interface AlarmRecord {
   party: string;

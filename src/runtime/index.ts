@@ -15,7 +15,7 @@ export { DEFAULT_LIMITS, MAX_CONNECTION_TAGS, MAX_TAG_LENGTH, type Limits } from
 export { errorResponse, RuntimeError, type ErrorBody, type RuntimeErrorCode } from "./errors.js";
 export type { PartyListing, PartyRoomListing, RoomListing } from "./listing.js";
 export { roomRow } from "./listing.js";
-export { parseStorageName, roomPath, storageName, type RoomRef } from "./room-names.js";
+export { parseStorageName, roomPath, SERVER_STORE_PREFIX, storageName, type RoomRef } from "./room-names.js";
 export { CONTROL_CHARACTERS, MAIN_PARTY } from "./routing.js";
 export { CloseCode } from "../protocol/index.js";
 export type * from "./party-types.js";

@@ -14,8 +14,12 @@ export function storageName(party: string, roomId: string): string {
   return `${party}/${roomId}`;
 }
 
+/** The start of the names of the server's own stores (`__yparty:alarms`, a cluster's `__yparty:alarm/{room}`). */
+export const SERVER_STORE_PREFIX = "__yparty:";
+
 /** A stored name back into its room; undefined for names no room makes (the server's own stores). */
 export function parseStorageName(name: string): RoomRef | undefined {
+  if (name.startsWith(SERVER_STORE_PREFIX)) return undefined;
   const slash = name.indexOf("/");
   if (slash <= 0 || slash === name.length - 1) return undefined;
   return { party: name.slice(0, slash), roomId: name.slice(slash + 1) };

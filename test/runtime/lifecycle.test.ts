@@ -2,6 +2,7 @@ import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { CloseCode } from "../../src/runtime/index.js";
+import { ALARMS_KV_NAME } from "../../src/runtime/alarms.js";
 import { cleanupAll, connect, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -298,6 +299,10 @@ describe("room lifecycle", () => {
       { id: "live", connections: 1, storedBytes: 0, storedUpdates: 0, storedKeys: 0 },
       { id: "stored", connections: 0, storedBytes: 2, storedUpdates: 1, storedKeys: 1 },
     ]);
+    // The server's own stores (alarms; a cluster's alarm records, named after rooms) are no rooms of any party.
+    await server.storage.kv(ALARMS_KV_NAME).put("x", 1);
+    await server.storage.kv("__yparty:alarm/docs/stored").put("x", 1);
+    expect((await server.roomListing()).map((room) => `${room.party}/${room.id}`)).toEqual(["docs/keys-only", "docs/live", "docs/stored", "other/ignored"]);
   });
 });
 
