@@ -11,8 +11,8 @@ import { matchNameOf } from "./matchmaker-party.js";
 import { MatchLink } from "./match-room.js";
 
 export interface SeatOwner {
-  /** A frame for the client. */
-  send(frame: string): void;
+  /** A frame for the client (`type`: the match message's, for one the room sent). */
+  send(frame: string, type?: string): void;
   /** An `error` the room answered a bad frame of the client with (it counts toward `maxProtocolErrors`). */
   refused(frame: string): void;
   /** The room closed the seat for good (a fault, a refused join): the session is no longer in the match. */
@@ -86,7 +86,7 @@ export class MatchSeat {
       case "room.message": {
         const out = matchFrame(frame, p.type, p.data);
         if (p.type === GameMessage.Error && p.data?.counts !== false) return this.owner.refused(out);
-        return this.owner.send(out);
+        return this.owner.send(out, p.type);
       }
       case "error":
         return this.owner.send(envelopeJson(GameMessage.Error, { reason: p.reason }));

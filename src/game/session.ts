@@ -21,6 +21,7 @@ import type { GameLimits } from "./limits.js";
 import type { ChatRate } from "./chat-rate.js";
 import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
 import { DeliveredNotifications } from "./delivered-notifications.js";
+import { AwayOutcomes } from "./away-outcomes.js";
 import { type ChatMessage, chatMessageIdentity } from "./messages.js";
 import { isStatus } from "./player-party.js";
 
@@ -65,6 +66,8 @@ export class GameSession {
   /** The last `presence.update`'s payload, told the player room again after a reload. */
   #presence: Record<string, unknown> | undefined;
   #match: MatchSeat | undefined;
+  /** How the match's votes ended while no socket was attached: sent to the next one (away-outcomes.ts). */
+  readonly #away = new AwayOutcomes();
   /** Requests passed to the match (with a cid) that it has not answered yet. */
   readonly #owed: Array<{ cid: string; type: string }> = [];
   readonly #chats = new Map<string, RoomLink>();
@@ -102,6 +105,7 @@ export class GameSession {
     ws.on("message", this.#onFrame);
     ws.on("close", this.#onClose);
     this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player }, cid));
+    for (const frame of this.#away.take()) this.#send(frame); // before anything the match sends from now on
     const delivered = new DeliveredNotifications(this.ctx.limits.maxNotifications);
     this.#player = this.#link(PLAYER_PARTY, this.player, newId(9), {
       onMessage: (frame) => {
@@ -177,6 +181,7 @@ export class GameSession {
     this.#detach();
     this.#match?.leave("Session ended");
     this.#match = undefined;
+    this.#away.clear();
   }
 
   /** The session timeout starts again with every frame from the client. */
@@ -247,11 +252,16 @@ export class GameSession {
   }
 
   readonly #seatOwner: SeatOwner = {
-    send: (frame) => this.#send(this.#paid(frame)),
+    send: (frame, type) => {
+      // No socket to take it (lost, or closing): kept if the rejoin would not tell it again.
+      if (type !== undefined && !(this.#ws && this.#ws.readyState === this.#ws.OPEN)) return this.#away.hold(type, frame);
+      this.#send(this.#paid(frame));
+    },
     refused: (frame) => this.#refused(this.#paid(frame)),
     lost: (seat) => {
       if (this.#match !== seat) return;
       this.#match = undefined;
+      this.#away.clear();
       this.#unanswered(seat, seat.joined ? "closed" : "was not joined");
     },
     retaken: (seat) => {
@@ -263,6 +273,7 @@ export class GameSession {
     const seat = this.#match;
     if (!seat) return this.#bad(cid, "not in a match");
     this.#match = undefined;
+    this.#away.clear();
     seat.leave("Left the match");
     this.#unanswered(seat, "was left before this was answered (it may have been applied)");
     this.#send(envelopeJson(GameMessage.MatchLeave, { match_id: seat.matchId }, cid));
