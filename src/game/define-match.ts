@@ -20,7 +20,10 @@ export interface MatchContext {
   readonly tick: number;
   /** Players in the match now, in join order. */
   readonly players: readonly string[];
-  /** Ends the match: `match.finished {match_id, result}` to every player; no more ticks, inputs are refused. */
+  /**
+   * Ends the match: the open votes close with the ballots cast (`match.vote_result`, not `onVoteResult`), then
+   * `match.finished {match_id, result}` to every player; no more ticks, inputs and votes are refused.
+   */
   finish(result: Record<string, unknown>): void;
   /**
    * Starts a vote among the players (`match.vote_start` to each); its result comes when `window_ms` passes. Returns its id.
@@ -57,7 +60,7 @@ export interface MatchDefinition<S> {
   /** The payload of `match.state` (default: the state itself). */
   getState?(state: S, ctx: MatchContext): unknown;
   onLeave?(state: S, player: string, ctx: MatchContext): void;
-  /** A vote of this match closed with a result (not called for a vetoed vote). */
+  /** A vote of this match closed with a result (not called for a vetoed vote, nor for one `finish` closed). */
   onVoteResult?(state: S, result: VoteResult, ctx: MatchContext): void;
 }
 

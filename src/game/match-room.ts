@@ -104,11 +104,20 @@ export function matchRoomType(
       },
       finish(result) {
         if (api.state.finished) return;
+        // No ballot is taken after the finish: the open votes close now with those cast, each result before
+        // match.finished (the match's last word). The logic is not told: the match is over.
+        memory(api)
+          .votes.closeAll((vote) => {
+            vote.result = voteResult(vote);
+            broadcast(api, GameMessage.VoteResult, vote.result);
+          })
+          .catch((error: unknown) => logger().error("game.vote_save_failed", { code: "ERR_INTERNAL", match: api.room, error }));
         api.state.finished = isRecord(result) ? result : { value: result };
         broadcast(api, GameMessage.MatchFinished, { match_id: api.room, result: api.state.finished });
         api.dispose(); // forgotten, stored state and votes, once its last player left
       },
       startVote(spec) {
+        if (api.state.finished) throw new MatchError("vote: the match is finished (its votes take no ballots)");
         const { votes, applying } = memory(api);
         let started: ReturnType<VoteBook["start"]>;
         try {
@@ -247,12 +256,13 @@ export function matchRoomType(
       const { expected } = this.state;
       if (expected === null || expected.every((p) => p === player || this.seated.includes(p))) start(this, mem);
     },
-    onLeave(player) {
+    async onLeave(player) {
       const mem = memory(this);
       mem.announce.delete(player);
       // Its queued inputs go with the seat: applied after onLeave, they would bring the player back into the state.
       mem.inputs = mem.inputs.filter((input) => input.player !== player);
       mem.queued.delete(player);
+      await mem.votes.load(); // its logic may finish the match, which closes the open votes (after a restart: stored)
       match.onLeave?.(this.state.game, player, mem.ctx);
       if (this.state.finished) this.dispose(); // also after a restart, when the seats kept meanwhile expire
     },

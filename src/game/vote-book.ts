@@ -144,15 +144,28 @@ export class VoteBook {
   /** Closes the open votes whose window has passed (`close` gives each its result); returns them. */
   async closeDue(now: number, close: (vote: VoteRecord) => void): Promise<VoteRecord[]> {
     const due = this.open().filter((vote) => vote.closes_at <= now);
+    await this.#close(due, close);
+    return due;
+  }
+
+  /**
+   * The match finished: every open vote closes now, whatever its window (`close` gives each its result, at once: the
+   * caller's next message comes after them). The write and the alarm's re-arming follow.
+   */
+  closeAll(close: (vote: VoteRecord) => void): Promise<void> {
+    return this.#close(this.open(), close);
+  }
+
+  /** Marks `votes` closed and calls `close` for each (synchronously), then writes them and re-arms the alarm. */
+  async #close(votes: VoteRecord[], close: (vote: VoteRecord) => void): Promise<void> {
     const pruned: string[] = [];
-    for (const vote of due) {
+    for (const vote of votes) {
       vote.status = "closed";
       pruned.push(...this.#ended(vote));
       close(vote);
     }
-    if (due.length > 0) await this.#write(due, pruned);
+    if (votes.length > 0) await this.#write(votes, pruned);
     await this.#arm(this.#earliest());
-    return due;
   }
 
   /** `vote` is no longer open; returns the ids of the closed votes no longer kept. */
