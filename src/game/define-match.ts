@@ -18,7 +18,7 @@ export interface MatchContext {
   readonly matchId: string;
   /** Ticks run so far (the one running counts). */
   readonly tick: number;
-  /** Players in the match now, in join order. */
+  /** Players in the match now, in join order (in `onJoin`, the joining player too; in `init`, none yet). */
   readonly players: readonly string[];
   /**
    * Ends the match: the open votes close with the ballots cast (`match.vote_result`, not `onVoteResult`), then

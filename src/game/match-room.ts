@@ -55,6 +55,8 @@ interface MatchMemory {
   queued: Map<string, number>;
   /** The player whose input `onInput` is applying (a vote it starts counts as that player's). */
   applying?: string;
+  /** The player whose `onJoin` is running: one of the match's players already (the room seats it after the hook). */
+  joining?: string;
   /** Players that get `match.started` at the next tick (everyone when the match just started). */
   announce: Set<string>;
   /** `Date.now()` of this instance's first join (the start timeout counts from it). */
@@ -92,6 +94,13 @@ export function matchRoomType(
     api.send(player, GameMessage.Error, { ...(cid === undefined ? {} : { cid }), payload: { reason }, counts: false });
   const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
 
+  /** The match's players: those seated (a seat kept across a restart too), and the one joining. */
+  function playersOf(api: Api): string[] {
+    const { joining } = memory(api);
+    const seated = api.seated;
+    return joining === undefined || seated.includes(joining) ? [...seated] : [...seated, joining];
+  }
+
   function matchContext(api: Api): MatchContext {
     return {
       matchId: api.room,
@@ -100,7 +109,7 @@ export function matchRoomType(
       },
       // Seated, not only connected: a player whose seat was kept across a restart is still in the match.
       get players() {
-        return api.seated;
+        return playersOf(api);
       },
       finish(result) {
         if (api.state.finished) return;
@@ -121,7 +130,7 @@ export function matchRoomType(
         const { votes, applying } = memory(api);
         let started: ReturnType<VoteBook["start"]>;
         try {
-          started = votes.start(spec, [...api.seated], Date.now(), applying);
+          started = votes.start(spec, playersOf(api), Date.now(), applying);
         } catch (error) {
           throw new MatchError(`vote: ${(error as Error).message}`);
         }
@@ -250,7 +259,12 @@ export function matchRoomType(
     async onJoin(player) {
       const mem = memory(this);
       await mem.votes.load();
-      match.onJoin?.(this.state.game, player, mem.ctx);
+      mem.joining = player;
+      try {
+        match.onJoin?.(this.state.game, player, mem.ctx);
+      } finally {
+        mem.joining = undefined;
+      }
       mem.announce.add(player);
       mem.firstJoinAt ??= Date.now();
       const { expected } = this.state;
