@@ -42,7 +42,7 @@ export interface MatchContext {
 export interface MatchDefinition<S> {
   /** Ticks per second (1–60): inputs are applied, `onTick` runs and `match.state` goes out this often. */
   tickRate: number;
-  /** Players per match (default 16). */
+  /** Players per match (default `DEFAULT_MAX_PLAYERS`, 16; a mode's `size` is at most this). */
   maxPlayers?: number;
   /**
    * A matched match starts once all its matched players joined, or this long after its first join with those who
@@ -68,11 +68,16 @@ export interface Match<S = unknown> extends MatchDefinition<S> {
   readonly kind: "yparty.match";
 }
 
+export const DEFAULT_MAX_PLAYERS = 16;
+
 export function defineMatch<S>(definition: MatchDefinition<S>): Match<S> {
   const { tickRate } = definition;
   if (typeof tickRate !== "number" || !(tickRate >= 1 && tickRate <= 60))
     throw new TypeError(`defineMatch: tickRate must be from 1 to 60, got ${String(tickRate)}`);
   if (typeof definition.init !== "function") throw new TypeError("defineMatch: init(ctx, setup) is required");
+  const { maxPlayers } = definition;
+  if (maxPlayers !== undefined && !(Number.isInteger(maxPlayers) && maxPlayers >= 1))
+    throw new TypeError(`defineMatch: maxPlayers must be an integer of at least 1, got ${String(maxPlayers)}`);
   return { ...definition, kind: "yparty.match" };
 }
 

@@ -16,7 +16,7 @@
 import type { RoomApi, RoomType } from "../rooms/define.js";
 import { defineRoomType, RoomError } from "../rooms/define.js";
 import { GameMessage, isRecord } from "./wire.js";
-import { MatchError, type Match, type MatchContext } from "./define-match.js";
+import { DEFAULT_MAX_PLAYERS, MatchError, type Match, type MatchContext } from "./define-match.js";
 import { VoteBook } from "./vote-book.js";
 import { checkBallot, tally, voteResult, type VoteRecord } from "./votes.js";
 import type { Logger } from "../runtime/index.js";
@@ -246,7 +246,7 @@ export function matchRoomType(
   }
 
   return defineRoomType<MatchRoomState>({
-    maxClients: match.maxPlayers ?? 16,
+    maxClients: match.maxPlayers ?? DEFAULT_MAX_PLAYERS,
     tickMs: Math.round(1000 / match.tickRate),
     syncState: false,
     onCreate() {

@@ -12,7 +12,7 @@ import { roomParty } from "../rooms/room-party.js";
 import { RoomDirectory } from "../rooms/directory.js";
 import { DEFAULT_ROOMS_LIMITS } from "../rooms/limits.js";
 import { devTokenVerifier, type TokenVerifier } from "../rooms/tokens.js";
-import type { Match } from "./define-match.js";
+import { DEFAULT_MAX_PLAYERS, type Match } from "./define-match.js";
 import { matchRoomType } from "./match-room.js";
 import { matchmakerParty } from "./matchmaker-party.js";
 import { playerParty } from "./player-party.js";
@@ -88,6 +88,9 @@ export function createGame(options: GameOptions): GameMount {
     if (!Number.isInteger(mode?.size) || mode.size < 1 || mode.size > 100) throw new TypeError(`Mode "${name}": size must be an integer from 1 to 100`);
     if (!(mode.match in options.matches))
       throw new TypeError(`Mode "${name}": match "${mode.match}" is not one of the matches (${Object.keys(options.matches).join(", ")})`);
+    // Every player it matches must find a seat: the last ones would be refused "full", the match waiting for them.
+    const seats = options.matches[mode.match]!.maxPlayers ?? DEFAULT_MAX_PLAYERS;
+    if (mode.size > seats) throw new TypeError(`Mode "${name}": size ${mode.size} is more than match "${mode.match}" seats (maxPlayers ${seats})`);
     // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
     const reserve = (matchId: string, players: string[]) => roomShared.directory.reserve(mode.match, matchId, players, Date.now() + limits.reconnectWindowMs);
     parties[matchmakerPartyName(name)] = matchmakerParty(mode, reserve);
