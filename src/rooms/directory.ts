@@ -87,6 +87,12 @@ export class RoomDirectory {
     return undefined;
   }
 
+  /** `room`'s held seats and until when (a copy), for the room to store: a restart empties this directory. */
+  reservation(roomType: string, room: string): { players: string[]; until: number } | undefined {
+    const players = this.reservedFor(roomType, room);
+    return players && { players: [...players], until: this.#reserved.get(roomType)!.get(room)!.until };
+  }
+
   /** `player` took its held seat in `room`. */
   arrived(roomType: string, room: string, player: string): void {
     const reservation = this.#reserved.get(roomType)?.get(room);

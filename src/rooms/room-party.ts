@@ -26,6 +26,8 @@ interface StoredRoom {
   seatedUntil?: Record<string, number>;
   /** `dispose()` was called: it is forgotten once nobody is in it. */
   disposing?: true;
+  /** The seats held for a match's participants not in yet, and until when (the directory's, which a restart empties). */
+  reserved?: { players: string[]; until: number };
 }
 
 interface Member {
@@ -202,7 +204,21 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#checksum = stateChecksum(this.#sent);
       for (const player of stored.seated ?? []) this.#keptSeats.restore(player, stored.seatedUntil?.[player]);
       this.#savedSeated = (stored.seated ?? []).join("\n");
+      this.#holdStoredSeats(stored);
       this.#list();
+    }
+
+    /**
+     * The seats a match held for participants not in yet when the room was stored, held again if the directory lost
+     * them (a restart) and their time is not up: a stranger does not take one. A directory that still has them knows
+     * better (who arrived since).
+     */
+    #holdStoredSeats(stored: StoredRoom): void {
+      const reserved = stored.reserved;
+      if (!reserved || reserved.until <= Date.now() || shared.directory.reservedFor(roomTypeName, this.room.id)) return;
+      const seated = new Set(stored.seated ?? []);
+      const players = reserved.players.filter((player) => !seated.has(player));
+      if (players.length > 0) shared.directory.reserve(roomTypeName, this.room.id, players, reserved.until);
     }
 
     onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void | Promise<void> {
@@ -610,6 +626,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       const seated = this.#seated();
       this.#savedSeated = seated.join("\n");
       const seatedUntil = this.#keptSeats.times();
+      const reserved = shared.directory.reservation(roomTypeName, this.room.id);
       const stored: StoredRoom = {
         state: this.#sent,
         seq: this.#seq,
@@ -617,6 +634,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         seated,
         ...(seatedUntil ? { seatedUntil } : {}),
         ...(this.#disposing ? { disposing: true } : {}),
+        ...(reserved ? { reserved } : {}),
       };
       this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
     }

@@ -19,6 +19,14 @@ export async function startGame(options: GameOptions & { server?: StartOptions }
   return startServer(game.parties, { storage: "memory", ...serverOptions, sockets: game.sockets, routes: game.routes });
 }
 
+/**
+ * A restart of the server's process: the same storage (`server: {storage: "leveldb"}`), and the game made anew from
+ * `options`, so what it keeps in memory (sessions, tickets, the seats matches hold) is gone, as in a new process.
+ */
+export function restartGame(server: TestServer, options: GameOptions): Promise<TestServer> {
+  return server.restart(createGame(options).parties);
+}
+
 export interface GameClient {
   client: TestClient;
   received: Message[];
