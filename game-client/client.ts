@@ -246,7 +246,7 @@ export class GameClient<State = unknown> {
     this.#ws = ws;
     ws.onopen = () => {
       this.#request(C.SessionConnect, { token }, undefined, true).then(
-        (answer) => this.#connected(ws, (answer as { player_id: string }).player_id),
+        (answer) => this.#connected(ws, answer as RequestResults["session.connect"]),
         (error: GameRequestError) => {
           // Refused (a bad token): final. Lost or timed out: the close handler retries.
           if (error.kind === "refused" && this.#ws === ws) this.#end(ws, GameCloseCode.Unauthorized, error.message);
@@ -258,13 +258,16 @@ export class GameClient<State = unknown> {
     ws.onerror = () => {};
   }
 
-  #connected(ws: WebSocketLike, playerId: string): void {
+  #connected(ws: WebSocketLike, { player_id: playerId, match_id: inMatch }: RequestResults["session.connect"]): void {
     if (this.#ws !== ws) return;
     const again = this.playerId !== undefined;
     this.#ready = true;
     this.#attempt = 0;
     this.playerId = playerId;
     this.#startHeartbeat(ws);
+    // The session is in a match this client does not know (a join whose answer the lost socket took, a leave the loss
+    // cut off): it leaves it, before anything the app sends from now on and before joining its own again.
+    if (inMatch !== undefined && inMatch !== this.matchId) this.#request(C.MatchLeave, {}, undefined, false).catch(() => {});
     this.#setStatus({ status: "open" });
     if (again) this.#restore();
   }

@@ -127,6 +127,8 @@ export interface ClientMessages {
 
 export interface SessionConnected {
   player_id: string;
+  /** The match the session is in (its seat kept since a lost socket), if any: a client that does not know it leaves it. */
+  match_id?: string;
 }
 export interface ErrorPayload {
   reason: string;

@@ -104,7 +104,9 @@ export class GameSession {
     this.#errors = 0;
     ws.on("message", this.#onFrame);
     ws.on("close", this.#onClose);
-    this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player }, cid));
+    // The match it is in: a client whose join's answer went with the lost socket learns of it here.
+    const inMatch = this.#match ? { match_id: this.#match.matchId } : {};
+    this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player, ...inMatch }, cid));
     for (const frame of this.#away.take()) this.#send(frame); // before anything the match sends from now on
     const delivered = new DeliveredNotifications(this.ctx.limits.maxNotifications);
     this.#player = this.#link(PLAYER_PARTY, this.player, newId(9), {
