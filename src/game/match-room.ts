@@ -128,9 +128,14 @@ export function matchRoomType(
       startVote(spec) {
         if (api.state.finished) throw new MatchError("vote: the match is finished (its votes take no ballots)");
         const { votes, applying } = memory(api);
+        // Before anyone joined (init), the players are those the matchmaker matched; with none, nobody could cast.
+        let voters = playersOf(api);
+        if (voters.length === 0) voters = [...(api.state.expected ?? [])];
+        if (voters.length === 0)
+          throw new MatchError("vote: the match has no players yet (joined by id, before its first join): start it once one has joined (onJoin, onTick)");
         let started: ReturnType<VoteBook["start"]>;
         try {
-          started = votes.start(spec, playersOf(api), Date.now(), applying);
+          started = votes.start(spec, voters, Date.now(), applying);
         } catch (error) {
           throw new MatchError(`vote: ${(error as Error).message}`);
         }
