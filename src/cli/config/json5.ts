@@ -19,18 +19,24 @@ export class Json5SyntaxError extends SyntaxError {
 const singleEscapes: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "0": "\0" };
 /** JSON5's white space: ECMAScript's WhiteSpace and LineTerminator. */
 const blank = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
-const identifierStart = /[\p{ID_Start}$_]/u;
-const identifierPart = /[\p{ID_Continue}$_\u200c\u200d]/u;
+/** ECMAScript 5.1's IdentifierName, which JSON5 keys follow: letters (and Nl), `$`, `_`; then also marks, digits, connectors, ZWNJ, ZWJ. */
+const identifierStart = /^[\p{L}\p{Nl}$_]$/u;
+const identifierPart = /^[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}$_\u200c\u200d]$/u;
 const lineBreak = /[\n\r\u2028\u2029]/;
 
 export function parseJson5(text: string): unknown {
   let at = 0;
+  /** The character (a whole code point) at `offset`, "" at the end. */
+  const charAt = (offset: number) => {
+    const code = text.codePointAt(offset);
+    return code === undefined ? "" : String.fromCodePoint(code);
+  };
 
   const fail = (reason: string, offset = at): never => {
     const { line, column } = lineColumn(text, offset);
     throw new Json5SyntaxError(reason, line, column);
   };
-  const describe = (offset = at) => (offset >= text.length ? "the end of the file" : `${JSON.stringify(text[offset])}`);
+  const describe = (offset = at) => (offset >= text.length ? "the end of the file" : JSON.stringify(charAt(offset)));
 
   function skipBlanksAndComments(): void {
     while (at < text.length) {
@@ -58,7 +64,7 @@ export function parseJson5(text: string): unknown {
       ["false", false],
       ["null", null],
     ] as const) {
-      if (text.startsWith(word, at) && !identifierPart.test(text[at + word.length] ?? "")) {
+      if (text.startsWith(word, at) && !identifierPart.test(charAt(at + word.length))) {
         at += word.length;
         return result;
       }
@@ -117,13 +123,17 @@ export function parseJson5(text: string): unknown {
     let name = "";
     const start = at;
     for (;;) {
-      let ch = text[at];
+      const first = name === "";
+      const here = at;
+      let ch = charAt(at);
       if (ch === "\\") {
         if (text[at + 1] !== "u") fail('expected "\\u" in a key');
         at += 2;
         ch = String.fromCharCode(hexDigits(4));
-      } else if (ch !== undefined && (name === "" ? identifierStart : identifierPart).test(ch)) {
-        at++;
+        // An escape stands for a character the name could hold unescaped (as in JavaScript): `\u0020` is no key.
+        if (!(first ? identifierStart : identifierPart).test(ch)) fail(`${JSON.stringify(text.slice(here, at))} is not a character a key can hold`, here);
+      } else if ((first ? identifierStart : identifierPart).test(ch)) {
+        at += ch.length;
       } else break;
       name += ch;
     }
@@ -170,7 +180,7 @@ export function parseJson5(text: string): unknown {
   function number(): number {
     const start = at;
     const match = /^[-+]?(?:Infinity|NaN|0[xX][0-9a-fA-F]+|(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)/.exec(text.slice(at));
-    if (!match || identifierPart.test(text[at + match[0].length] ?? "")) return fail(`unexpected ${describe(start)}, expected a value`, start);
+    if (!match || identifierPart.test(charAt(at + match[0].length))) return fail(`unexpected ${describe(start)}, expected a value`, start);
     at += match[0].length;
     const literal = match[0];
     const sign = literal[0] === "-" ? -1 : 1;

@@ -1,0 +1,37 @@
+/**
+ * parseJson5 against the reference `json5` package (a differential fuzz, run outside the repo): the cases where
+ * they disagreed, kept as plain cases (yparty does not depend on `json5`).
+ */
+import { describe, expect, it } from "vitest";
+import { parseJson5 } from "../../src/cli/config/json5.js";
+
+describe("parseJson5 keys (ECMAScript 5.1 IdentifierName, as the JSON5 spec says)", () => {
+  it.each([
+    ["{𝑥: 1}", { 𝑥: 1 }],
+    ["{a𝑥: 1}", { a𝑥: 1 }],
+    ["{𐐀 : 'x'}", { 𐐀: "x" }],
+    ["{a\\u0062: 1}", { ab: 1 }],
+    ["{\\u0061: 1}", { a: 1 }],
+    ["{a\\u0300: 1}", { "a\u0300": 1 }],
+    ["{x\u200c: 1}", { "x\u200c": 1 }],
+    ["{ⅰ: 1}", { ⅰ: 1 }],
+  ])("reads %j (letters beyond the BMP, escapes of name characters)", (text, expected) => {
+    expect(parseJson5(text)).toEqual(expected);
+  });
+
+  it.each([
+    ["{\\u0020: 1}", '"\\\\u0020" is not a character a key can hold at 1:2'],
+    ["{\\u0031: 1}", '"\\\\u0031" is not a character a key can hold at 1:2'],
+    ["{a\\u002d: 1}", '"\\\\u002d" is not a character a key can hold at 1:3'],
+    ["{\\u0300a: 1}", '"\\\\u0300" is not a character a key can hold at 1:2'],
+    ["{\\uD835\\uDC65: 1}", '"\\\\uD835" is not a character a key can hold at 1:2'],
+    ["{℘: 1}", 'unexpected "℘", expected a key (a name or a quoted string) or "}" at 1:2'],
+    ["{゛: 1}", 'unexpected "゛", expected a key (a name or a quoted string) or "}" at 1:2'],
+    ["{a·: 1}", 'unexpected "·", expected ":" after the key "a" at 1:3'],
+    ["{a・: 1}", 'unexpected "・", expected ":" after the key "a" at 1:3'],
+    ["{\u200cx: 1}", 'unexpected "\u200c", expected a key (a name or a quoted string) or "}" at 1:2'],
+    ["[😀]", 'unexpected "😀", expected a value at 1:2'],
+  ])("refuses %j", (text, message) => {
+    expect(() => parseJson5(text)).toThrow(message);
+  });
+});
