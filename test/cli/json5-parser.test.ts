@@ -2,8 +2,9 @@
  * parseJson5 against the reference `json5` package (a differential fuzz, run outside the repo): the cases where
  * they disagreed, kept as plain cases (yparty does not depend on `json5`).
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { parseJson5 } from "../../src/cli/config/json5.js";
+import { deferredCleanups, projectWith, runCli } from "./helpers.js";
 
 describe("parseJson5 keys (ECMAScript 5.1 IdentifierName, as the JSON5 spec says)", () => {
   it.each([
@@ -33,5 +34,33 @@ describe("parseJson5 keys (ECMAScript 5.1 IdentifierName, as the JSON5 spec says
     ["[😀]", 'unexpected "😀", expected a value at 1:2'],
   ])("refuses %j", (text, message) => {
     expect(() => parseJson5(text)).toThrow(message);
+  });
+});
+
+describe("parseJson5 nesting", () => {
+  it("reads nesting a config could hold", () => {
+    expect(parseJson5(`${"[".repeat(1000)}1${"]".repeat(1000)}`)).toEqual(JSON.parse(`${"[".repeat(1000)}1${"]".repeat(1000)}`));
+  });
+
+  it.each([
+    ["[".repeat(100_000), "nested more than 1000 deep at 1:1001"],
+    [`${"[".repeat(5000)}${"]".repeat(5000)}`, "nested more than 1000 deep at 1:1001"],
+    [`{a:\n${"{a:".repeat(20_000)}`, "nested more than 1000 deep at 2:2998"],
+  ])("refuses deeper nesting with a syntax error, not a stack overflow (%#)", (text, message) => {
+    expect(() => parseJson5(text)).toThrow(expect.objectContaining({ name: "SyntaxError", message }));
+  });
+});
+
+describe("partykit.json5 nested too deep", () => {
+  const defer = deferredCleanups(afterEach);
+
+  it("is a config error naming the place, not an unexpected failure", async () => {
+    const dir = await projectWith(defer, {
+      "server.js": "export default class {}\n",
+      "partykit.json5": `{\n  main: 'server.js',\n  vars: { a: ${"[".repeat(20_000)}${"]".repeat(20_000)} },\n}\n`,
+    });
+    const result = await runCli(["dev"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/partykit\.json5:3:1012: not valid JSON5 \(nested more than 1000 deep\)/);
   });
 });

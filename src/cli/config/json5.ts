@@ -22,10 +22,13 @@ const blank = /[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u30
 /** ECMAScript 5.1's IdentifierName, which JSON5 keys follow: letters (and Nl), `$`, `_`; then also marks, digits, connectors, ZWNJ, ZWJ. */
 const identifierStart = /^[\p{L}\p{Nl}$_]$/u;
 const identifierPart = /^[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}$_\u200c\u200d]$/u;
+/** Deeper nesting is refused (with a syntax error, not a stack overflow): no config needs it. */
+const maxDepth = 1000;
 const lineBreak = /[\n\r\u2028\u2029]/;
 
 export function parseJson5(text: string): unknown {
   let at = 0;
+  let depth = 0;
   /** The character (a whole code point) at `offset`, "" at the end. */
   const charAt = (offset: number) => {
     const code = text.codePointAt(offset);
@@ -55,8 +58,12 @@ export function parseJson5(text: string): unknown {
   function value(): unknown {
     skipBlanksAndComments();
     const ch = text[at];
-    if (ch === "{") return object();
-    if (ch === "[") return array();
+    if (ch === "{" || ch === "[") {
+      if (++depth > maxDepth) fail(`nested more than ${maxDepth} deep`);
+      const result = ch === "{" ? object() : array();
+      depth--;
+      return result;
+    }
     if (ch === '"' || ch === "'") return string();
     if (ch !== undefined && /[-+.\dIN]/.test(ch)) return number();
     for (const [word, result] of [
