@@ -255,7 +255,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       this.#watchdog.start();
       this.emit("status", [{ status: "connected" }]);
       connection.send(localSyncStep1(this.doc));
-      if (this.awareness.getLocalState() !== null) connection.send(awarenessOf(this.awareness, [this.doc.clientID]));
+      if (this.awareness.getLocalState() !== null) connection.send(awarenessOf(this.awareness, [this.awareness.clientID]));
     },
     message: (connection, message) => {
       if (connection === this.#connection) this.#handle(message, connection);
@@ -333,7 +333,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   #joinCrossTab(): void {
     if (this.disableBc) return;
-    this.#crossTab.join([localSyncStep1(this.doc), localSyncStep2(this.doc), encodeQueryAwareness(), awarenessOf(this.awareness, [this.doc.clientID])]);
+    this.#crossTab.join([localSyncStep1(this.doc), localSyncStep2(this.doc), encodeQueryAwareness(), awarenessOf(this.awareness, [this.awareness.clientID])]);
   }
 
   /** Our client's clock in the document: how far what we sent covers our own changes. */
@@ -362,10 +362,11 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   /**
    * Only our own entry goes out: peers' entries are theirs to announce (and to time out). Whatever the
    * origin: when a peer or the server announces us as gone, y-protocols bumps our clock, and sending our
-   * entry again is how we say we are still here.
+   * entry again is how we say we are still here. Our entry is under the Awareness's id, which stays when Yjs gives
+   * the doc a new client id (it does when another client seems to use the doc's).
    */
   readonly #onAwarenessUpdate = (change: { added: number[]; updated: number[]; removed: number[] }): void => {
-    const own = this.doc.clientID;
+    const own = this.awareness.clientID;
     if (![...change.added, ...change.updated, ...change.removed].includes(own)) return;
     const frame = awarenessOf(this.awareness, [own]);
     this.#connection?.send(frame);
@@ -373,7 +374,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   };
 
   readonly #onPageHide = (): void => {
-    awarenessProtocol.removeAwarenessStates(this.awareness, [this.doc.clientID], "window unload");
+    awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], "window unload");
   };
 }
 
