@@ -64,3 +64,15 @@ describe("partykit.json5 nested too deep", () => {
     expect(result.stderr).toMatch(/partykit\.json5:3:1012: not valid JSON5 \(nested more than 1000 deep\)/);
   });
 });
+
+describe("parseJson5 error positions", () => {
+  it.each([
+    ["{\n  a: 1\n  b: 2\n}", 'unexpected "b", expected "," or "}" at 3:3'],
+    ["{\r\n  a: 1\r\n  b: 2\r\n}", 'unexpected "b", expected "," or "}" at 3:3'],
+    // Old Mac line ends: a line break for editors and for JSON5 (a LineTerminator)
+    ["{\r  a: 1\r  b: 2\r}", 'unexpected "b", expected "," or "}" at 3:3'],
+    ["// note\r{a: 1,\r b: 'x\\\r y',\r c: 'open\r}", "line break in a string (end the line with \\ to continue it) at 5:10"],
+  ])("counts lines as editors do in %j", (text, message) => {
+    expect(() => parseJson5(text)).toThrow(message);
+  });
+});

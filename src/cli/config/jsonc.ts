@@ -38,8 +38,8 @@ export function stripJsonComments(text: string): string {
   return out.join("");
 }
 
-/** 1-based line and column of a character offset, for error messages. */
+/** 1-based line and column of a character offset, for error messages: lines end as editors end them (\n, \r\n, \r). */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset).split("\n");
+  const before = text.slice(0, offset).split(/\r\n|\r|\n/);
   return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
