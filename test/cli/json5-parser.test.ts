@@ -2,8 +2,10 @@
  * parseJson5 against the reference `json5` package (a differential fuzz, run outside the repo): the cases where
  * they disagreed, kept as plain cases (yparty does not depend on `json5`).
  */
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseJson5 } from "../../src/cli/config/json5.js";
+import { readConfigFile } from "../../src/cli/config/read.js";
 import { deferredCleanups, projectWith, runCli } from "./helpers.js";
 
 describe("parseJson5 keys (ECMAScript 5.1 IdentifierName, as the JSON5 spec says)", () => {
@@ -74,5 +76,21 @@ describe("parseJson5 error positions", () => {
     ["// note\r{a: 1,\r b: 'x\\\r y',\r c: 'open\r}", "line break in a string (end the line with \\ to continue it) at 5:10"],
   ])("counts lines as editors do in %j", (text, message) => {
     expect(() => parseJson5(text)).toThrow(message);
+  });
+});
+
+describe("config files saved with a byte order mark", () => {
+  const defer = deferredCleanups(afterEach);
+
+  it.each(["partykit.json", "partykit.json5", "yparty.json"])("%s with a UTF-8 BOM (Notepad, PowerShell) is read", async (name) => {
+    const dir = await projectWith(defer, { [name]: '\ufeff{ "name": "bom-app", "main": "server.js" }\n' });
+    const { config, problems } = readConfigFile(path.join(dir, name));
+    expect(problems).toEqual([]);
+    expect(config).toMatchObject({ name: "bom-app", main: "server.js" });
+  });
+
+  it("still places a syntax error after the BOM on its line and column", async () => {
+    const dir = await projectWith(defer, { "partykit.json": '\ufeff{\n  "name": "app"\n  "main": "x"\n}\n' });
+    expect(() => readConfigFile(path.join(dir, "partykit.json"))).toThrow(/partykit\.json:3:3: not valid JSON/);
   });
 });

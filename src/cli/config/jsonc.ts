@@ -4,6 +4,8 @@
  */
 export function stripJsonComments(text: string): string {
   const out = text.split("");
+  // A UTF-8 byte order mark (Notepad, Windows PowerShell's UTF8) is no JSON: blanked like a comment.
+  if (out[0] === "\ufeff") out[0] = " ";
   let inString = false;
   /** The last character outside strings and comments that is not blank: a comma right after `{`, `[` or `,` is no trailing comma. */
   let previous = "";
