@@ -6,7 +6,11 @@
 export function parseDotenv(text: string): Record<string, string> {
   const result: Record<string, string> = {};
   const entry = /^[ \t]*(?:export[ \t]+)?([\w.-]+)[ \t]*=[ \t]*("(?:\\.|[^"\\])*"|'[^']*'|`[^`]*`|[^\n#]*?)[ \t]*(?:#[^\n]*)?$/gm;
-  for (const match of text.replace(/\r\n?/g, "\n").matchAll(entry)) {
+  // A UTF-8 byte order mark (Notepad, Windows PowerShell) would make the first name invalid, and the line dropped.
+  for (const match of text
+    .replace(/^\ufeff/, "")
+    .replace(/\r\n?/g, "\n")
+    .matchAll(entry)) {
     const [, key, value = ""] = match;
     const quote = value[0];
     if (quote === '"')
