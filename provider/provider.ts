@@ -284,9 +284,14 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       this.emit("permission-denied", [message.reason]);
       return;
     }
-    const reply = applyMessage(message, { doc: this.doc, awareness: this.awareness, origin: this, ownStructsFrom: this.#save.ownStructsFrom });
+    const reply = applyMessage(message, {
+      doc: this.doc,
+      awareness: this.awareness,
+      origin: this,
+      ownStructsFrom: this.#save.ownStructsFrom(this.doc.clientID),
+    });
     // Our step 2 (the answer to the server's step 1) is a document message: it counts for acks.
-    if (reply && connection.send(reply) && message.type === "sync-step1") this.#save.stepTwoSent(this.#ownClock);
+    if (reply && connection.send(reply) && message.type === "sync-step1") this.#save.stepTwoSent(this.#ownClock, this.doc.clientID);
     if (message.type === "sync-step2") {
       connection.synced = true;
       this.synced = true;
@@ -354,7 +359,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     // close before it comes back; the server takes what it has already without changing anything.
     this.#save.localChange();
     const frame = encodeUpdate(update);
-    if (this.#connection?.send(frame)) this.#save.updateSent(this.#ownClock);
+    if (this.#connection?.send(frame)) this.#save.updateSent(this.#ownClock, this.doc.clientID);
     if (origin !== FROM_OTHER_TAB) this.#crossTab.publish(frame);
     this.#reportUnsynced();
   };

@@ -15,16 +15,24 @@
  * a reconnect, our step 2 sends our own structs from there, whatever the server's state vector says. Another
  * connection may have written under our client id at those clocks while we were offline; Yjs would skip ours as
  * known (and the server acknowledge them), so the server must see them to compare (it refuses a mismatch: 1007).
+ * The mark is kept per client id: Yjs gives the doc a new id when another client seems to use its own, and the old
+ * id's clock says nothing of what the server stored under the new one.
  */
+/** How far one of our client ids' clock goes. */
+interface OwnClock {
+  client: number;
+  clock: number;
+}
+
 export class SaveTracker {
   #localChanges = 0;
   #durable = 0;
   #sentOnConnection = 0;
-  /** The first `changes` local changes, and our own clock up to `ownClock`, are on their way or stored: no gap. */
-  #carried = { changes: 0, ownClock: 0 };
-  #inFlight: Array<{ seq: number; covers: number; ownClock: number }> = [];
-  /** Our own client's clock up to which the server stored our changes; `undefined` until a server acknowledged one. */
-  #durableOwnClock: number | undefined;
+  /** The first `changes` local changes, and our own client `own.client`'s clock up to `own.clock`, are on their way or stored: no gap. */
+  #carried: { changes: number; own?: OwnClock } = { changes: 0 };
+  #inFlight: Array<{ seq: number; covers: number; own?: OwnClock }> = [];
+  /** Per client id of ours, the clock up to which the server stored our changes; `undefined` until a server acknowledged one. */
+  #durableOwnClocks: Map<number, number> | undefined;
 
   /** Local changes not yet durably stored. */
   get unsynced(): number {
@@ -40,42 +48,43 @@ export class SaveTracker {
   connectionOpened(): void {
     this.#sentOnConnection = 0;
     this.#inFlight = [];
-    this.#carried = { changes: this.#durable, ownClock: this.#durableOwnClock ?? 0 };
+    this.#carried = { changes: this.#durable };
   }
 
-  /** Our step 2 went out on the current connection: it carries every local change; `ownClock`: our client's clock then. */
-  stepTwoSent(ownClock: number): void {
-    this.#carried = { changes: this.#localChanges, ownClock };
+  /** Our step 2 went out on the current connection: it carries every local change; `ownClock`: our client `client`'s clock then. */
+  stepTwoSent(ownClock: number, client = 0): void {
+    this.#carried = { changes: this.#localChanges, own: { client, clock: ownClock } };
     this.#documentMessageSent();
   }
 
-  /** The update of the latest local change went out on the current connection; `ownClock`: our client's clock then. */
-  updateSent(ownClock: number): void {
-    if (this.#carried.changes === this.#localChanges - 1) this.#carried = { changes: this.#localChanges, ownClock };
+  /** The update of the latest local change went out on the current connection; `ownClock`: our client `client`'s clock then. */
+  updateSent(ownClock: number, client = 0): void {
+    if (this.#carried.changes === this.#localChanges - 1) this.#carried = { changes: this.#localChanges, own: { client, clock: ownClock } };
     this.#documentMessageSent();
   }
 
   #documentMessageSent(): void {
     this.#sentOnConnection++;
-    this.#inFlight.push({ seq: this.#sentOnConnection, covers: this.#carried.changes, ownClock: this.#carried.ownClock });
+    this.#inFlight.push({ seq: this.#sentOnConnection, covers: this.#carried.changes, own: this.#carried.own });
   }
 
   /** The server stored the first `count` document messages of this connection. */
   acknowledged(count: number): void {
-    this.#durableOwnClock ??= 0; // it acknowledges: what it has not acknowledged of ours is sent again
+    const clocks = (this.#durableOwnClocks ??= new Map()); // it acknowledges: what it has not acknowledged of ours is sent again
     while (this.#inFlight.length > 0 && this.#inFlight[0]!.seq <= count) {
-      const { covers, ownClock } = this.#inFlight.shift()!;
+      const { covers, own } = this.#inFlight.shift()!;
       this.#durable = Math.max(this.#durable, covers);
-      this.#durableOwnClock = Math.max(this.#durableOwnClock, ownClock);
+      if (own) clocks.set(own.client, Math.max(clocks.get(own.client) ?? 0, own.clock));
     }
   }
 
   /**
-   * From which clock our step 2 sends our own structs: what the server has not acknowledged storing. `undefined`
-   * (the server's state vector decides) until a server acknowledged something: one that never does would be sent
-   * all of them again at every reconnect.
+   * From which clock our step 2 sends the structs of our client `client` (the doc's id now): what the server has not
+   * acknowledged storing (all of them for an id none of whose changes it acknowledged). `undefined` (the server's
+   * state vector decides) until a server acknowledged something: one that never does would be sent all of them
+   * again at every reconnect.
    */
-  get ownStructsFrom(): number | undefined {
-    return this.#durableOwnClock;
+  ownStructsFrom(client = 0): number | undefined {
+    return this.#durableOwnClocks && (this.#durableOwnClocks.get(client) ?? 0);
   }
 }

@@ -69,13 +69,13 @@ describe("save tracker", () => {
     save.updateSent(3); // typed before the server's step 1 arrived: the offline change is not on its way yet
     save.acknowledged(1);
     expect(save.unsynced).toBe(2);
-    expect(save.ownStructsFrom).toBe(1);
+    expect(save.ownStructsFrom()).toBe(1);
     save.stepTwoSent(3);
     save.localChange();
     save.updateSent(4); // after the step 2: nothing missing before it
     save.acknowledged(3);
     expect(save.unsynced).toBe(0);
-    expect(save.ownStructsFrom).toBe(4);
+    expect(save.ownStructsFrom()).toBe(4);
   });
 });
 
