@@ -55,8 +55,6 @@ interface MatchMemory {
   queued: Map<string, number>;
   /** The player whose input `onInput` is applying (a vote it starts counts as that player's). */
   applying?: string;
-  /** The player whose `onJoin` is running: one of the match's players already (the room seats it after the hook). */
-  joining?: string;
   /** Players that get `match.started` at the next tick (everyone when the match just started). */
   announce: Set<string>;
   /** `Date.now()` of this instance's first join (the start timeout counts from it). */
@@ -94,13 +92,6 @@ export function matchRoomType(
     api.send(player, GameMessage.Error, { ...(cid === undefined ? {} : { cid }), payload: { reason }, counts: false });
   const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
 
-  /** The match's players: those seated (a seat kept across a restart too), and the one joining. */
-  function playersOf(api: Api): string[] {
-    const { joining } = memory(api);
-    const seated = api.seated;
-    return joining === undefined || seated.includes(joining) ? [...seated] : [...seated, joining];
-  }
-
   function matchContext(api: Api): MatchContext {
     return {
       matchId: api.room,
@@ -109,7 +100,7 @@ export function matchRoomType(
       },
       // Seated, not only connected: a player whose seat was kept across a restart is still in the match.
       get players() {
-        return playersOf(api);
+        return api.seated; // in onJoin, the joining player too
       },
       finish(result) {
         if (api.state.finished) return;
@@ -129,7 +120,7 @@ export function matchRoomType(
         if (api.state.finished) throw new MatchError("vote: the match is finished (its votes take no ballots)");
         const { votes, applying } = memory(api);
         // Before anyone joined (init), the players are those the matchmaker matched; with none, nobody could cast.
-        let voters = playersOf(api);
+        let voters = [...api.seated];
         if (voters.length === 0) voters = [...(api.state.expected ?? [])];
         if (voters.length === 0)
           throw new MatchError("vote: the match has no players yet (joined by id, before its first join): start it once one has joined (onJoin, onTick)");
@@ -264,12 +255,7 @@ export function matchRoomType(
     async onJoin(player) {
       const mem = memory(this);
       await mem.votes.load();
-      mem.joining = player;
-      try {
-        match.onJoin?.(this.state.game, player, mem.ctx);
-      } finally {
-        mem.joining = undefined;
-      }
+      match.onJoin?.(this.state.game, player, mem.ctx);
       mem.announce.add(player);
       mem.firstJoinAt ??= Date.now();
       const { expected } = this.state;

@@ -21,11 +21,12 @@ export interface RoomApi<S = unknown> {
   state: S;
   readonly room: string;
   readonly roomType: string;
-  /** Player ids in the room (connected), in join order. */
+  /** Player ids in the room (connected), in join order; in `onJoin`, the joining player too (last), as in Colyseus. */
   readonly clients: readonly string[];
   /**
    * The players holding a seat: the clients, then those whose seat is kept for them since the room stopped (a
    * restart, a reload) until they are back or their time is up. A game's players are these, not only the connected.
+   * In `onJoin`, the joining player too.
    */
   readonly seated: readonly string[];
   /**

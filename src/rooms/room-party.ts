@@ -137,10 +137,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         room: room.id,
         roomType: roomTypeName,
         get clients() {
-          return [...self.#members.keys()];
+          return self.#withJoining(self.#members.keys());
         },
         get seated() {
-          return self.#seated();
+          return self.#withJoining(self.#seated());
         },
         get awaited() {
           return [...(shared.directory.reservedFor(roomTypeName, room.id) ?? [])];
@@ -613,6 +613,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       const interval = shared.limits.saveIntervalMs;
       if (interval <= 0) return this.#save();
       this.#saveTimer ??= setTimeout(() => this.#save(), interval);
+    }
+
+    /** `players`, then those whose join is in the room's logic (its `onJoin` running), as Colyseus's `clients` has them. */
+    #withJoining(players: Iterable<string>): string[] {
+      return [...new Set([...players, ...this.#inJoin])];
     }
 
     /** The players holding a seat (members and kept seats), as stored. */
