@@ -12,12 +12,13 @@ export class HeldMessages {
   constructor(private readonly maxBytes: number) {}
 
   hold(room: string, frame: string): void {
-    if (this.#dropped > 0 || this.#bytes + frame.length > this.maxBytes) {
+    const bytes = Buffer.byteLength(frame); // as the socket's buffer counts it (UTF-8), not UTF-16 units
+    if (this.#dropped > 0 || this.#bytes + bytes > this.maxBytes) {
       this.#dropped++; // none after a dropped one: the client gets a prefix, never one with a hole
       return;
     }
     this.#frames.push({ room, frame });
-    this.#bytes += frame.length;
+    this.#bytes += bytes;
   }
 
   /** What was held, oldest first, and how many were dropped past the bound; forgets them. */

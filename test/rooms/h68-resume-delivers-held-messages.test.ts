@@ -41,4 +41,24 @@ describe("rooms: a resumed session", () => {
     const said = [await back.expect("room.message"), await back.expect("room.message")].map((envelope) => envelope.p);
     expect(said).toEqual([1, 2].map((n) => ({ room: "h", type: "said", data: { n } })));
   });
+
+  it("holds up to maxReliableBufferBytes of them, counted in bytes as sent, and says how many it dropped past that", async () => {
+    const server = await startRooms({ hall }, { limits: { maxReliableBufferBytes: 4_000 } });
+    const alice = rawClient(server);
+    const sessionId = await inHall(alice, "dev:alice");
+    const bob = rawClient(server);
+    await inHall(bob, "dev:bob");
+    await alice.client.close();
+    // Each ~1,500 bytes in UTF-8 (500 three-byte characters), 500 UTF-16 units: two fit in 4,000 bytes, not three.
+    for (const n of [1, 2, 3, 4]) {
+      bob.send("room.message", { room: "h", type: "say", data: { n, text: "€".repeat(500) } });
+      await bob.expect("room.message", (p) => p.data?.n === n);
+    }
+
+    const back = rawClient(server);
+    await back.handshake({ token: "dev:alice", session_id: sessionId });
+    const first = [await back.expect("room.message"), await back.expect("room.message")].map((envelope) => envelope.p.data.n);
+    expect(first).toEqual([1, 2]);
+    expect((await back.expect("error")).p.reason).toMatch(/^2 room messages sent while the socket was away were dropped/);
+  });
 });
