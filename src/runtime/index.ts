@@ -18,4 +18,6 @@ export { roomRow } from "./listing.js";
 export { parseStorageName, roomPath, SERVER_STORE_PREFIX, storageName, type RoomRef } from "./room-names.js";
 export { CONTROL_CHARACTERS, MAIN_PARTY } from "./routing.js";
 export { CloseCode } from "../protocol/index.js";
+// Workers globals that server bundles get injected (src/cli/bundle/server.ts).
+export { WebSocketPair, WorkerResponse } from "./websocket-pair.js";
 export type * from "./party-types.js";

@@ -26,6 +26,8 @@ import { ignoreError } from "./ws.js";
 import { upgradeSocket } from "./handshake.js";
 import { releaseFirstWrite } from "./first-write.js";
 import type { Upgrade } from "./upgrade.js";
+import { joinPairedSocket } from "./paired-socket.js";
+import { type PairedWebSocket, webSocketOf } from "./websocket-pair.js";
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   let outcome: Refusal | Promise<Refusal>;
@@ -91,7 +93,9 @@ async function upgradeElsewhere(core: ServerCore, up: Upgrade, url: URL, kind: "
   const main = core.parties.get(MAIN_PARTY);
   if (kind === "other" && main?.onSocket) return acceptFetchSocket(core, up, url, main.onSocket);
   if (kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
-  return place(core, up, await fetchTarget(core, up.req, url, main.onFetch));
+  const target = await fetchTarget(core, up.req, url, main.onFetch);
+  const paired = isTarget(target) ? undefined : webSocketOf(target);
+  return paired ? acceptPairedSocket(core, up, url, paired) : place(core, up, target);
 }
 
 /** A room found for the socket: accepted here, forwarded to the node serving it (cluster), or refused. */
@@ -259,6 +263,22 @@ function acceptFetchSocket(core: ServerCore, { req, socket, head }: Upgrade, url
       resume(); // a paused socket could not read the client's answer to the close
       ws.close(CloseCode.InternalError, "onSocket failed");
     });
+  });
+  return undefined;
+}
+
+/**
+ * `onFetch` answered the upgrade with `new Response(null, { status: 101, webSocket: pair[0] })` (Workers' way): the
+ * client's socket is joined to that end, so the code holding the other end talks to it. Closed with the server.
+ */
+function acceptPairedSocket(core: ServerCore, { req, socket, head }: Upgrade, url: URL, end: PairedWebSocket): undefined {
+  if (socket.destroyed) {
+    end.close(1006, "");
+    return undefined;
+  }
+  core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+    adoptRawSocket(core, ws, url.pathname);
+    joinPairedSocket(ws, end);
   });
   return undefined;
 }

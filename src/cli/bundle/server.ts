@@ -82,8 +82,17 @@ async function describeErrors(errors: Message[], color: boolean): Promise<string
   return (await formatMessages(errors, { kind: "error", color })).join("").trimEnd();
 }
 
+/**
+ * Workers globals PartyKit's code may use, from yparty's runtime: `WebSocketPair`, and a `Response` that takes
+ * `{ status: 101, webSocket }`. esbuild swaps in only those a bundle names (a global of the project's own wins).
+ */
+const workersGlobals = 'export { WebSocketPair, WorkerResponse as Response } from "partykit/server";\n';
+
 export async function createServerBuilder(options: ServerBundleOptions): Promise<ServerBuilder> {
   const esbuild = await import("esbuild");
+  await makeFolder(options.outDir);
+  const globalsFile = path.join(options.outDir, "workers-globals.mjs");
+  await writeFile(globalsFile, workersGlobals);
   let count = 0;
   let lastInputs: string[] = Object.values(options.entries);
   let lastGood: { code: string; file: string } | undefined;
@@ -105,18 +114,19 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
     define: options.define,
     alias: options.alias,
     banner: { js: requireShim },
+    inject: [globalsFile],
     conditions: ["partykit"],
     // The bytes of `.wasm` / `.bin` imports; binaryModulesPlugin makes each what PartyKit gives.
     loader: binaryLoaders,
     plugins: [serverModulesPlugin(), binaryModulesPlugin()],
   });
-  await makeFolder(options.outDir);
 
   return {
     async build() {
       try {
         const result = await context.rebuild();
-        lastInputs = inputsOf(options.root, result.metafile);
+        // The injected globals file is ours, written once: not a project file to watch.
+        lastInputs = inputsOf(options.root, result.metafile).filter((file) => file !== globalsFile);
         const code = result.outputFiles?.[0]?.text ?? "";
         const warnings = result.warnings.length ? [(await esbuild.formatMessages(result.warnings, { kind: "warning", color: options.color })).join("")] : [];
         if (lastGood?.code === code) return { ok: true, file: lastGood.file, inputs: lastInputs, warnings, unchanged: true };
