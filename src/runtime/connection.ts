@@ -259,6 +259,8 @@ export class RoomConnection implements BufferHolder {
   /** Sends a text (string) or binary frame; a no-op once the connection is closing or closed. */
   send(data: string | ArrayBuffer | ArrayBufferView): void {
     if (this.ws.readyState !== READY_STATE.OPEN) return;
+    // A Workers WebSocket sends anything but a string or bytes as its string (`send(5)` sends "5"), as browsers do.
+    if (typeof data !== "string" && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) data = String(data);
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
     if (this.#paced?.busy || (typeof data !== "string" && bytes > FRAGMENT_BYTES)) {
       releaseFirstWrite(); // what `ws` writes goes after the upgrade's answer

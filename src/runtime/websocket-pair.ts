@@ -53,7 +53,8 @@ export class PairedWebSocket extends EventTarget {
 
   send(data: string | ArrayBuffer | ArrayBufferView): void {
     if (this.readyState !== OPEN) throw new TypeError("WebSocket send() after close");
-    this.peer.#receive(typeof data === "string" ? data : copy(data));
+    // Anything but a string or bytes goes as its string, as from a Workers WebSocket.
+    this.peer.#receive(typeof data === "string" ? data : data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? copy(data) : String(data));
   }
 
   close(code = 1000, reason = ""): void {
