@@ -44,13 +44,23 @@ function expandVariadic(spec: CommandSpec, argv: string[]): string[] {
   return out;
 }
 
+/**
+ * PartyKit's `--persist [path]` may come without a path (`partykit dev --persist`: persist where it would anyway);
+ * dev and start persist by default, so a bare `--persist` is dropped rather than taking the next flag as its folder.
+ */
+function dropBarePersist(spec: CommandSpec, argv: string[]): string[] {
+  if (spec.name !== "dev" && spec.name !== "start") return argv;
+  const end = argv.indexOf("--");
+  return argv.filter((word, i) => word !== "--persist" || (end !== -1 && i > end) || (i + 1 < argv.length && !argv[i + 1]!.startsWith("-")));
+}
+
 function parseCommand(spec: CommandSpec, argv: string[]): { positionals: string[]; values: ParsedValues } {
   const options: ParseArgsConfig["options"] = {};
   for (const [name, option] of Object.entries(spec.options)) {
     options[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
   }
   try {
-    const { values, positionals } = parseArgs({ args: expandVariadic(spec, argv), options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: expandVariadic(spec, dropBarePersist(spec, argv)), options, allowPositionals: true, strict: true });
     return { values: values as ParsedValues, positionals };
   } catch (error) {
     // node:util reports unknown flags and missing values with a readable message; keep it, add the command.

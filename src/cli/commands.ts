@@ -13,6 +13,8 @@ export interface OptionSpec {
   /** Shown after the flag in help, e.g. `<dir>`. */
   value?: string;
   description: string;
+  /** Left out of `--help` (PartyKit's dev flags yparty takes and ignores: one note says so). */
+  hidden?: boolean;
 }
 
 export interface CommandSpec {
@@ -37,6 +39,33 @@ const configOption: OptionSpec = {
   value: "<file>",
   description: "config file (default: yparty.json, else partykit.json, in this folder)",
 };
+
+/**
+ * Flags of `partykit dev` that mean nothing here (live reload of the page, workerd's compatibility settings and
+ * request.cf, its hotkeys, verbose output, its build folder): taken and ignored, with a note, so a project's
+ * `"dev": "partykit dev --live"` script runs with `yparty` in its place. HTTPS flags stay refused.
+ */
+export const IGNORED_PARTYKIT_FLAGS = [
+  "live",
+  "verbose",
+  "no-hotkeys",
+  "disable-request-cf-fetch",
+  "compatibility-date",
+  "compatibility-flags",
+  "unstable_outdir",
+];
+
+function partykitDevFlags(): Record<string, OptionSpec> {
+  const withValue = new Set(["compatibility-date", "compatibility-flags", "unstable_outdir"]);
+  return Object.fromEntries(
+    IGNORED_PARTYKIT_FLAGS.map((name) => [
+      name,
+      withValue.has(name)
+        ? { type: "string", multiple: true, hidden: true, description: "PartyKit's; ignored" }
+        : { type: "boolean", hidden: true, description: "PartyKit's; ignored" },
+    ]),
+  );
+}
 
 const serverOptions: Record<string, OptionSpec> = {
   config: configOption,
@@ -82,6 +111,8 @@ const serverOptions: Record<string, OptionSpec> = {
   },
   "admin-token": { type: "string", value: "<token>", description: "token for list/tail/delete/export (default: $YPARTY_ADMIN_TOKEN, else generated)" },
   "log-level": { type: "string", value: "<level>", description: "debug, info, warn or error (default info)" },
+  minify: { type: "boolean", description: "minify the server bundle (as the config's minify: true)" },
+  ...partykitDevFlags(),
   help: { type: "boolean", short: "h", description: "show this help" },
 };
 
@@ -138,6 +169,7 @@ export const commands: Record<CommandName, CommandSpec> = {
       `Without an entry or a config file, every room is a Yjs document (y-websocket compatible), stored in ${CliDefaults.dataDir}/.`,
       "When a file the server bundle reads changes it, connections are closed with 1012 (clients reconnect) and room storage is kept.",
       "A build error is printed and the last good build keeps serving.",
+      "PartyKit's dev flags --live, --verbose, --no-hotkeys, --disable-request-cf-fetch, --compatibility-date, --compatibility-flags and --unstable_outdir are taken and ignored.",
     ],
   },
   start: {

@@ -13,7 +13,9 @@ function table(rows: Array<[string, string]>): string[] {
 
 export function commandHelp(spec: CommandSpec): string {
   const usage = `Usage: yparty ${spec.name}${spec.args ? ` ${spec.args}` : ""} [options]`;
-  const rows = Object.entries(spec.options).map(([name, option]): [string, string] => [flagLabel(name, option), option.description]);
+  const rows = Object.entries(spec.options)
+    .filter(([, option]) => !option.hidden)
+    .map(([name, option]): [string, string] => [flagLabel(name, option), option.description]);
   return [
     usage,
     "",

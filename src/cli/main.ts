@@ -1,6 +1,6 @@
 import type { LogLevel } from "../runtime/index.js";
 import { parseInvocation, parseKeyValues, parsePort, type ParsedValues } from "./args.js";
-import { commands, type CommandName } from "./commands.js";
+import { commands, IGNORED_PARTYKIT_FLAGS, type CommandName } from "./commands.js";
 import { CliDefaults } from "./defaults.js";
 import { resolveProject } from "./config/resolve.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
@@ -34,6 +34,8 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     vars: parseKeyValues("var", values.var as string[] | undefined),
     define: parseKeyValues("define", values.define as string[] | undefined),
     withEnv: values["with-env"] === true,
+    minify: values.minify === true,
+    ignoredFlags: IGNORED_PARTYKIT_FLAGS.filter((flag) => values[flag] !== undefined),
     ...(str(values, "name") !== undefined ? { name: str(values, "name") } : {}),
     ...(str(values, "serve") !== undefined ? { serve: str(values, "serve") } : {}),
     ...(values["trust-proxy"] === true ? { trustProxy: true } : {}),

@@ -29,6 +29,10 @@ export interface ProjectFlags {
   define?: Record<string, string>;
   /** `--with-env`: `.env` variables also become `define`s (PartyKit's flag). */
   withEnv?: boolean;
+  /** `--minify`: wins over the config's `minify`. */
+  minify?: boolean;
+  /** PartyKit's dev flags given that yparty ignores (`--live`, …): named in a note. */
+  ignoredFlags?: string[];
   /** `--name`: wins over the config's `name` (shown in the banner). */
   name?: string;
   serve?: string;
@@ -238,6 +242,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     const ignored = ignoredServeFields.filter((field) => (file.serve as Record<string, unknown>)[field] !== undefined);
     if (ignored.length > 0) notes.push(`Ignoring serve fields in ${configFile}: ${ignored.join(", ")}`);
   }
+  if (flags.ignoredFlags?.length) notes.push(`Ignoring PartyKit dev flags with no meaning here: ${flags.ignoredFlags.map((flag) => `--${flag}`).join(", ")}`);
   const env = readEnvFiles(root, flags.dev === true, parseDotenv);
   if (env.files.length > 0) notes.push(`Loaded environment variables from ${env.files.map((f) => path.relative(flags.cwd, f) || f).join(", ")}`);
 
@@ -302,7 +307,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
       ...Object.fromEntries(Object.keys(flags.define ?? {}).map((key) => [key, { source: "command line", field: `--define ${key}` }])),
     },
     alias: file.build?.alias ?? {},
-    minify: file.minify ?? false,
+    minify: flags.minify === true || (file.minify ?? false),
     ...(build ? { build } : {}),
     ...(serve ? { serve } : {}),
     crons,
