@@ -93,14 +93,16 @@ async function upgradeElsewhere(core: ServerCore, up: Upgrade, url: URL, kind: "
   const main = core.parties.get(MAIN_PARTY);
   if (kind === "other" && main?.onSocket) return acceptFetchSocket(core, up, url, main.onSocket);
   if (kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
-  const target = await fetchTarget(core, up.req, url, main.onFetch);
-  const paired = isTarget(target) ? undefined : webSocketOf(target);
-  return paired ? acceptPairedSocket(core, up, url, paired) : place(core, up, target);
+  return place(core, up, await fetchTarget(core, up.req, url, main.onFetch));
 }
 
 /** A room found for the socket: accepted here, forwarded to the node serving it (cluster), or refused. */
 function place(core: ServerCore, up: Upgrade, target: Target | Response): Refusal | Promise<Refusal> {
-  if (!isTarget(target)) return target;
+  if (!isTarget(target)) {
+    // A hook's 101 with a WebSocketPair end: the socket is joined to it (a Worker serving it, or refusing with a close).
+    const end = webSocketOf(target);
+    return end ? acceptPairedSocket(core, up, end) : target;
+  }
   if (!core.accepting()) return shuttingDown();
   return core.placement ? placeInCluster(core, core.placement, up, target) : acceptHere(core, up, target);
 }
@@ -268,16 +270,17 @@ function acceptFetchSocket(core: ServerCore, { req, socket, head }: Upgrade, url
 }
 
 /**
- * `onFetch` answered the upgrade with `new Response(null, { status: 101, webSocket: pair[0] })` (Workers' way): the
- * client's socket is joined to that end, so the code holding the other end talks to it. Closed with the server.
+ * `onFetch` or `onBeforeConnect` answered the upgrade with `new Response(null, { status: 101, webSocket: pair[0] })`
+ * (Workers' way): the client's socket is joined to that end, so the code holding the other end talks to it (or has
+ * closed it: the client gets that close). It belongs to no room, and is closed with the server.
  */
-function acceptPairedSocket(core: ServerCore, { req, socket, head }: Upgrade, url: URL, end: PairedWebSocket): undefined {
+function acceptPairedSocket(core: ServerCore, { req, socket, head }: Upgrade, end: PairedWebSocket): undefined {
   if (socket.destroyed) {
     end.close(1006, "");
     return undefined;
   }
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
-    adoptRawSocket(core, ws, url.pathname);
+    adoptRawSocket(core, ws, new URL(req.url ?? "/", "http://localhost").pathname);
     joinPairedSocket(ws, end);
   });
   return undefined;

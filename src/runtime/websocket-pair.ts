@@ -27,6 +27,7 @@ export const ATTACH_WIRE = Symbol.for("yparty.websocketPair.attach");
 const RESPONSE_SOCKET = Symbol.for("yparty.websocketPair.response");
 
 type Listener = (event: Event) => void;
+type CloseLike = Event & { code: number; reason: string };
 
 /** One end of a pair: a WebSocket whose frames are the other end's sends. */
 export class PairedWebSocket extends EventTarget {
@@ -91,10 +92,11 @@ export class PairedWebSocket extends EventTarget {
   [ATTACH_WIRE](wire: PairWire): PairPeer {
     this.#wire = wire;
     this.#accepted = true;
+    // What the other end sent, and its close (a hook that refuses a socket with a close code), before the hand-over.
     for (const event of this.#held.splice(0)) {
       if (event instanceof MessageEvent) wire.send(event.data as string | ArrayBuffer);
+      else if (event.type === "close") wire.close((event as CloseLike).code, (event as CloseLike).reason);
     }
-    if (this.readyState === CLOSED) wire.close(1000, "");
     return {
       message: (data) => {
         if (this.readyState === OPEN) this.peer.#receive(data);

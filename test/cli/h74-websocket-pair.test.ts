@@ -34,6 +34,14 @@ describe("WebSocketPair in onFetch", () => {
     expect(await (await fetch(`${url}/closed`)).json()).toEqual({ code: 4001, reason: "gone" });
   });
 
+  it("refuses a room's socket with the close of a pair that onBeforeConnect answered with (cursor-party)", async () => {
+    const { url } = await serveFixture(defer, "dev", "websocket-pair");
+    const refused = connectText(defer, wsUrl(url, "/parties/main/r?from=elsewhere"));
+    expect(await within(refused.closed, 10_000, "the pair's close")).toEqual({ code: 1011, reason: "The URL is not allowed" });
+    const allowed = connectText(defer, wsUrl(url, "/parties/main/r?from=ok"));
+    expect(await allowed.next((message) => message === "welcome")).toBe("welcome");
+  });
+
   it("gives the bundle a Response that takes status 101 with a webSocket, and still is every Response's class", async () => {
     const { url } = await serveFixture(defer, "start", "websocket-pair");
     expect(await (await fetch(`${url}/types`)).json()).toEqual({ plainIsResponse: true, upgradeStatus: 101, plainStatus: 201 });
