@@ -12,7 +12,7 @@ import { DEFAULT_ROOMS_PATH } from "../../rooms/limits.js";
 import { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "../../game/limits.js";
 import { resolveLimits, type Limits } from "../../runtime/limits.js";
 import { resolveYjsLimits } from "../../yjs/defaults.js";
-import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
+import { hostedOnlyFields, ignoredServeFields, unknownServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
 export interface ProjectFlags {
@@ -241,6 +241,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   if (typeof file.serve === "object") {
     const ignored = ignoredServeFields.filter((field) => (file.serve as Record<string, unknown>)[field] !== undefined);
     if (ignored.length > 0) notes.push(`Ignoring serve fields in ${configFile}: ${ignored.join(", ")}`);
+    const unknown = unknownServeFields(file.serve as Record<string, unknown>);
+    if (unknown.length > 0) notes.push(`Ignoring unknown fields in ${configFile} (as PartyKit does): ${unknown.join(", ")}`);
   }
   if (flags.ignoredFlags?.length) notes.push(`Ignoring PartyKit dev flags with no meaning here: ${flags.ignoredFlags.map((flag) => `--${flag}`).join(", ")}`);
   const env = readEnvFiles(root, flags.dev === true, parseDotenv);

@@ -1,11 +1,15 @@
-import { any, arrayOf, bool, enumOf, nul, num, object, oneOf, recordOf, str, type Shape } from "./shape.js";
+import { any, arrayOf, bool, enumOf, looseObject, nul, num, object, oneOf, recordOf, str, type Shape } from "./shape.js";
 
 /** Field types of `yparty.json`: the same fields `partykit.json` accepts (PartyKit 0.0.115's schema). */
 const stringOrStrings = oneOf(str, arrayOf(str));
 const loaders = enumOf("base64", "binary", "copy", "css", "dataurl", "default", "empty", "file", "js", "json", "jsx", "local-css", "text", "ts", "tsx");
 
-/** `serve.build`: the browser bundle PartyKit builds from your client entry. */
-export const assetBuildShape = object({
+/**
+ * `serve.build`: the browser bundle PartyKit builds from your client entry. PartyKit's schema strips unknown fields of
+ * `serve` and `serve.build` rather than refusing them (cursor-party's partykit.json has `serve.minify`): so does
+ * yparty, naming them in a note.
+ */
+export const assetBuildShape = looseObject({
   entry: stringOrStrings,
   bundle: bool,
   splitting: bool,
@@ -20,6 +24,32 @@ export const assetBuildShape = object({
   loader: recordOf(loaders),
 });
 
+const serveFields: Record<string, Shape> = {
+  path: str,
+  build: oneOf(str, assetBuildShape),
+  include: arrayOf(str),
+  exclude: arrayOf(str),
+  browserTTL: oneOf(nul, num),
+  edgeTTL: oneOf(nul, num),
+  singlePageApp: bool,
+};
+
+/** Fields of `serve` (and of its `build` object) that PartyKit's schema does not have either, as `serve.minify`. */
+export function unknownServeFields(serve: Record<string, unknown>): string[] {
+  const unknown = Object.keys(serve)
+    .filter((key) => !Object.hasOwn(serveFields, key))
+    .map((key) => `serve.${key}`);
+  const build = serve.build;
+  if (typeof build !== "object" || build === null || assetBuildShape.kind !== "object") return unknown;
+  const buildFields = assetBuildShape.fields;
+  return [
+    ...unknown,
+    ...Object.keys(build)
+      .filter((key) => !Object.hasOwn(buildFields, key))
+      .map((key) => `serve.build.${key}`),
+  ];
+}
+
 export const configShape = object(
   {
     $schema: str,
@@ -32,21 +62,7 @@ export const configShape = object(
     persist: oneOf(bool, str),
     store: str,
     minify: bool,
-    serve: oneOf(
-      str,
-      object(
-        {
-          path: str,
-          build: oneOf(str, assetBuildShape),
-          include: arrayOf(str),
-          exclude: arrayOf(str),
-          browserTTL: oneOf(nul, num),
-          edgeTTL: oneOf(nul, num),
-          singlePageApp: bool,
-        },
-        "an object with path, singlePageApp, build, browserTTL",
-      ),
-    ),
+    serve: oneOf(str, looseObject(serveFields, "an object with path, singlePageApp, build, browserTTL")),
     build: object({ command: str, cwd: str, watch: stringOrStrings, alias: recordOf(str) }),
     // name → cron expression: runs the main party's static onCron (see src/runtime/crons.ts).
     crons: recordOf(str),

@@ -7,7 +7,7 @@ export type Shape =
   | { kind: "enum"; values: readonly string[] }
   | { kind: "array"; of: Shape }
   | { kind: "record"; of: Shape }
-  | { kind: "object"; fields: Record<string, Shape>; label?: string }
+  | { kind: "object"; fields: Record<string, Shape>; label?: string; loose?: boolean }
   | { kind: "union"; of: Shape[] };
 
 export const str: Shape = { kind: "string" };
@@ -23,6 +23,13 @@ export const object = (fields: Record<string, Shape>, label?: string): Shape => 
   kind: "object",
   fields,
   ...(label ? { label } : {}),
+});
+/** An object whose unknown fields are no problem (left for the caller to note): zod's default, which PartyKit keeps for `serve`. */
+export const looseObject = (fields: Record<string, Shape>, label?: string): Shape => ({
+  kind: "object",
+  fields,
+  ...(label ? { label } : {}),
+  loose: true,
 });
 
 /** "a string", "an object of strings", "a string or an array of strings". */
@@ -109,6 +116,7 @@ export function check(shape: Shape, value: unknown, field: string): ShapeProblem
     return Object.entries(value as Record<string, unknown>).flatMap(([key, item]) => {
       const fieldShape = shape.fields[key];
       if (!fieldShape) {
+        if (shape.loose) return [];
         return [{ field: at(key), message: `unknown field (expected one of: ${Object.keys(shape.fields).join(", ")})` }];
       }
       return check(fieldShape, item, at(key));
