@@ -19,5 +19,5 @@ export { parseStorageName, roomPath, SERVER_STORE_PREFIX, storageName, type Room
 export { CONTROL_CHARACTERS, MAIN_PARTY } from "./routing.js";
 export { CloseCode } from "../protocol/index.js";
 // Workers globals that server bundles get injected (src/cli/bundle/server.ts).
-export { WebSocketPair, WorkerResponse } from "./websocket-pair.js";
+export { WebSocketPair, workerResponseOf } from "./websocket-pair.js";
 export type * from "./party-types.js";

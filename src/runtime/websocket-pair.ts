@@ -125,32 +125,35 @@ export class WebSocketPair {
   }
 }
 
-const NodeResponse = globalThis.Response;
 type WorkerResponseInit = ResponseInit & { webSocket?: PairedWebSocket | null };
 
 /**
  * The bundle's `Response`: Node's, which also takes Workers' `{ status: 101, webSocket }` (Node refuses 101).
- * Every Response (a fetch's too) is an instance of it, as of Node's.
+ * Every Response (a fetch's too) is an instance of it, as of Node's. Made from Node's class when a bundle is
+ * evaluated (its injected globals), not when the runtime is imported: reading `globalThis.Response` loads Node's
+ * fetch classes, which a server of Yjs rooms never needs (test/runtime/unused-modules.test.ts).
  */
-export class WorkerResponse extends NodeResponse {
-  constructor(body?: BodyInit | null, init?: WorkerResponseInit) {
-    const socket = init?.webSocket;
-    if (socket && init?.status === 101) {
-      super(body, { ...init, status: 200 });
-      Object.defineProperty(this, RESPONSE_SOCKET, { value: socket });
-    } else {
-      super(body, init);
+export function workerResponseOf(NodeResponse: typeof Response): typeof Response {
+  return class WorkerResponse extends NodeResponse {
+    constructor(body?: BodyInit | null, init?: WorkerResponseInit) {
+      const socket = init?.webSocket;
+      if (socket && init?.status === 101) {
+        super(body, { ...init, status: 200 });
+        Object.defineProperty(this, RESPONSE_SOCKET, { value: socket });
+      } else {
+        super(body, init);
+      }
     }
-  }
-  override get status(): number {
-    return webSocketOf(this) ? 101 : super.status;
-  }
-  get webSocket(): PairedWebSocket | null {
-    return webSocketOf(this) ?? null;
-  }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return value instanceof NodeResponse;
-  }
+    override get status(): number {
+      return webSocketOf(this) ? 101 : super.status;
+    }
+    get webSocket(): PairedWebSocket | null {
+      return webSocketOf(this) ?? null;
+    }
+    static override [Symbol.hasInstance](value: unknown): boolean {
+      return value instanceof NodeResponse;
+    }
+  };
 }
 
 /** The pair's end a 101 Response hands out, if it is one. */

@@ -86,7 +86,12 @@ async function describeErrors(errors: Message[], color: boolean): Promise<string
  * Workers globals PartyKit's code may use, from yparty's runtime: `WebSocketPair`, and a `Response` that takes
  * `{ status: 101, webSocket }`. esbuild swaps in only those a bundle names (a global of the project's own wins).
  */
-const workersGlobals = 'export { WebSocketPair, WorkerResponse as Response } from "partykit/server";\n';
+const workersGlobals = [
+  'import { WebSocketPair, workerResponseOf } from "partykit/server";',
+  "export { WebSocketPair };",
+  "export const Response = workerResponseOf(globalThis.Response);",
+  "",
+].join("\n");
 
 export async function createServerBuilder(options: ServerBundleOptions): Promise<ServerBuilder> {
   const esbuild = await import("esbuild");
