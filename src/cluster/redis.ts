@@ -22,13 +22,22 @@ export interface LuaScript {
   sha: string;
 }
 
+/**
+ * How long a node starting up tries to reach Redis before it gives up (exit 1, saying why): a wrong URL or a Redis
+ * that is not there fails the start instead of a node that never listens. Once connected, reconnects never give up.
+ */
+export const FIRST_CONNECT_MS = 5_000;
+
 export async function connectRedis(url: string, leaseTtlMs: number, logger: Logger): Promise<RedisLink> {
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    pingInterval: 0,
-    socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, Math.max(50, leaseTtlMs / 10)), connectTimeout: leaseTtlMs },
-  });
+  const startedAt = performance.now();
+  let connectedOnce = false;
+  const reconnectStrategy = (retries: number, cause: Error): number | Error => {
+    if (!connectedOnce && performance.now() - startedAt > FIRST_CONNECT_MS) {
+      return new Error(`no connection within ${FIRST_CONNECT_MS / 1000} s (${cause.message})`);
+    }
+    return Math.min(50 * 2 ** retries, Math.max(50, leaseTtlMs / 10));
+  };
+  const client = createClient({ url, disableOfflineQueue: true, pingInterval: 0, socket: { reconnectStrategy, connectTimeout: leaseTtlMs } });
   let reported = false;
   client.on("error", (error: Error) => {
     // Once per outage: a reconnect loop would otherwise log ten lines a second.
@@ -36,6 +45,7 @@ export async function connectRedis(url: string, leaseTtlMs: number, logger: Logg
     reported = true;
   });
   client.on("ready", () => {
+    connectedOnce = true;
     if (reported) logger.info("cluster.redis_ready", { url: redact(url) });
     reported = false;
   });

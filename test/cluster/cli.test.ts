@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { runCli } from "../cli/helpers.js";
+import { closedPort, copyFixture, runCli } from "../cli/helpers.js";
 
 const start = (...args: string[]) => runCli(["start", "--port", "0", ...args], { env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" } });
 
@@ -64,3 +64,32 @@ test("a cluster node whose config mounts the rooms or game protocol exits 2 sayi
     await rm(project, { recursive: true, force: true });
   }
 });
+
+test("a cluster node whose Redis cannot be reached exits 1 within seconds, saying so without the URL's password", async () => {
+  const project = await copyFixture("project", new URL("./fixtures", import.meta.url).pathname);
+  try {
+    const port = await closedPort();
+    const startedAt = performance.now();
+    const result = await runCli(
+      [
+        "start",
+        "--port",
+        "0",
+        "--cluster",
+        `redis://:redis-password@127.0.0.1:${port}`,
+        "--store",
+        "postgres://127.0.0.1:1/x",
+        "--advertise",
+        "http://127.0.0.1:1999",
+      ],
+      { cwd: project.dir, env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" }, timeoutMs: 20_000 },
+    );
+    // Before: it retried forever, silent after one warning, and never listened nor exited.
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`Could not join the cluster through Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+    expect(result.stdout + result.stderr).not.toContain("redis-password");
+    expect(performance.now() - startedAt).toBeLessThan(15_000);
+  } finally {
+    await project.remove();
+  }
+}, 40_000);

@@ -28,7 +28,8 @@ export async function joinCluster(settings: ClusterSettings, token: string | und
   try {
     cluster = await startCluster({ ...settings, secret: token, logger, storage, version: packageVersion() });
   } catch (error) {
-    throw new CliError("ERR_LISTEN", `Could not join the cluster through Redis at ${settings.redis}: ${(error as Error).message}`);
+    const { redact } = await import("../../cluster/redis.js");
+    throw new CliError("ERR_LISTEN", `Could not join the cluster through Redis at ${redact(settings.redis)}: ${(error as Error).message}`);
   }
   return {
     placement: cluster.placement,
