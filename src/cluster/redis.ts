@@ -23,33 +23,32 @@ export interface LuaScript {
 }
 
 /**
- * How long a node starting up tries to reach Redis before it gives up (exit 1, saying why): a wrong URL or a Redis
- * that is not there fails the start instead of a node that never listens. Once connected, reconnects never give up.
+ * How long a node starting up tries to reach Redis before it gives up (exit 1, saying why): a wrong URL, a Redis that
+ * is not there or a server that never answers fails the start instead of a node that never listens. Once connected,
+ * reconnects never give up.
  */
 export const FIRST_CONNECT_MS = 5_000;
 
 export async function connectRedis(url: string, leaseTtlMs: number, logger: Logger): Promise<RedisLink> {
-  const startedAt = performance.now();
-  let connectedOnce = false;
-  const reconnectStrategy = (retries: number, cause: Error): number | Error => {
-    if (!connectedOnce && performance.now() - startedAt > FIRST_CONNECT_MS) {
-      return new Error(`no connection within ${FIRST_CONNECT_MS / 1000} s (${cause.message})`);
-    }
-    return Math.min(50 * 2 ** retries, Math.max(50, leaseTtlMs / 10));
-  };
-  const client = createClient({ url, disableOfflineQueue: true, pingInterval: 0, socket: { reconnectStrategy, connectTimeout: leaseTtlMs } });
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    pingInterval: 0,
+    socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, Math.max(50, leaseTtlMs / 10)), connectTimeout: leaseTtlMs },
+  });
   let reported = false;
+  let lastError: Error | undefined;
   client.on("error", (error: Error) => {
+    lastError = error;
     // Once per outage: a reconnect loop would otherwise log ten lines a second.
     if (!reported) logger.warn("cluster.redis_error", { code: "ERR_CLUSTER_REDIS", error, message: `Redis at ${redact(url)}: ${error.message}` });
     reported = true;
   });
   client.on("ready", () => {
-    connectedOnce = true;
     if (reported) logger.info("cluster.redis_ready", { url: redact(url) });
     reported = false;
   });
-  await client.connect();
+  await connectWithin(client, FIRST_CONNECT_MS, () => lastError);
   const send = <T>(args: string[]) => client.sendCommand(args) as Promise<T>;
   return {
     send,
@@ -70,6 +69,25 @@ export async function connectRedis(url: string, leaseTtlMs: number, logger: Logg
       await client.close().catch(() => client.destroy());
     },
   };
+}
+
+/** Connects, or destroys the client and throws once `ms` passed (its retries would go on forever). */
+async function connectWithin(client: { connect(): Promise<unknown>; destroy(): void }, ms: number, lastError: () => Error | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const cause = lastError();
+      client.destroy();
+      reject(new Error(`no answer within ${ms / 1000} s${cause ? ` (${cause.message})` : ""}`));
+    }, ms);
+  });
+  const connected = client.connect();
+  connected.catch(() => {}); // once destroyed, its rejection is the deadline's
+  try {
+    await Promise.race([connected, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The URL without its password, for logs. */

@@ -1,5 +1,6 @@
 /** `yparty start --cluster …` refuses what cannot make a cluster, before starting anything (exit 2, saying why). */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
@@ -65,7 +66,7 @@ test("a cluster node whose config mounts the rooms or game protocol exits 2 sayi
   }
 });
 
-test("a cluster node whose Redis cannot be reached exits 1 within seconds, saying so without the URL's password", async () => {
+test("a cluster node whose Redis cannot be reached (refused, or a server that never answers) exits 1 within seconds, saying so without the URL's password", async () => {
   const project = await copyFixture("project", new URL("./fixtures", import.meta.url).pathname);
   try {
     const port = await closedPort();
@@ -89,7 +90,23 @@ test("a cluster node whose Redis cannot be reached exits 1 within seconds, sayin
     expect(result.stderr).toMatch(new RegExp(`Could not join the cluster through Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
     expect(result.stdout + result.stderr).not.toContain("redis-password");
     expect(performance.now() - startedAt).toBeLessThan(15_000);
+
+    // A server that accepts and never answers (not Redis, or frozen): before, the node hung there too, and a SIGTERM
+    // then waited out its shutdown timeout and still did not end it.
+    const silent = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    try {
+      const hung = await runCli(
+        ["start", "--port", "0", "--cluster", `redis://127.0.0.1:${silentPort}`, "--store", "postgres://127.0.0.1:1/x", "--advertise", "http://127.0.0.1:1999"],
+        { cwd: project.dir, env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" }, timeoutMs: 20_000 },
+      );
+      expect(hung.code).toBe(1);
+      expect(hung.stderr).toMatch(/Could not join the cluster through Redis at redis:\/\/127\.0\.0\.1:\d+.*no answer within 5 s/);
+    } finally {
+      silent.close();
+    }
   } finally {
     await project.remove();
   }
-}, 40_000);
+}, 60_000);
