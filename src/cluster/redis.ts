@@ -78,7 +78,7 @@ async function connectWithin(client: { connect(): Promise<unknown>; destroy(): v
     timer = setTimeout(() => {
       const cause = lastError();
       client.destroy();
-      reject(new Error(`no answer within ${ms / 1000} s${cause ? ` (${cause.message})` : ""}`));
+      reject(new Error(`not connected within ${ms / 1000} s${cause ? ` (${cause.message})` : ""}`));
     }, ms);
   });
   const connected = client.connect();

@@ -102,7 +102,7 @@ test("a cluster node whose Redis cannot be reached (refused, or a server that ne
         { cwd: project.dir, env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" }, timeoutMs: 20_000 },
       );
       expect(hung.code).toBe(1);
-      expect(hung.stderr).toMatch(/Could not join the cluster through Redis at redis:\/\/127\.0\.0\.1:\d+.*no answer within 5 s/);
+      expect(hung.stderr).toMatch(/Could not join the cluster through Redis at redis:\/\/127\.0\.0\.1:\d+.*not connected within 5 s/);
     } finally {
       silent.close();
     }
