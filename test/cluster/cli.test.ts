@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { closedPort, copyFixture, runCli } from "../cli/helpers.js";
+import { CliProcess, closedPort, copyFixture, runCli } from "../cli/helpers.js";
 
 const start = (...args: string[]) => runCli(["start", "--port", "0", ...args], { env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" } });
 
@@ -110,3 +110,33 @@ test("a cluster node whose Redis cannot be reached (refused, or a server that ne
     await project.remove();
   }
 }, 60_000);
+
+test("a second Ctrl-C ends a node whose startup hangs (waiting for Redis) at once, as it ends any shutdown", async () => {
+  const project = await copyFixture("project", new URL("./fixtures", import.meta.url).pathname);
+  let connected!: () => void;
+  const reached = new Promise<void>((resolve) => (connected = resolve));
+  // Accepts and never answers: the node waits for it (up to its 5 s deadline) inside its startup.
+  const silent = createServer((socket) => {
+    socket.resume();
+    connected();
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const cli = new CliProcess(
+    ["start", "--port", "0", "--cluster", `redis://127.0.0.1:${(silent.address() as AddressInfo).port}`, "--store", "postgres://127.0.0.1:1/x", "--advertise", "http://127.0.0.1:1999"],
+    { cwd: project.dir, env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" } },
+  );
+  try {
+    await reached;
+    cli.child.kill("SIGINT");
+    await cli.waitFor(/shutdown\.waiting/); // the first press's grace is over: the next one forces the exit
+    const pressedAt = performance.now();
+    expect(await cli.stop("SIGINT")).toBe(1);
+    expect(cli.output).toContain("shutdown.forced");
+    // At once, not when the startup's Redis deadline (5 s from the start) ends the wait.
+    expect(performance.now() - pressedAt).toBeLessThan(2_500);
+  } finally {
+    await cli.stop("SIGKILL");
+    silent.close();
+    await project.remove();
+  }
+}, 30_000);

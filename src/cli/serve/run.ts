@@ -157,6 +157,9 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   return { server, source, token, adminFile };
 }
 
+/** What the startup's race gives when the shutdown ended first. */
+const SHUT_DOWN = Symbol("shut down");
+
 /**
  * `yparty dev` / `yparty start`: builds, serves, and on SIGINT/SIGTERM closes gracefully (every room flushed)
  * before resolving with the exit code.
@@ -178,15 +181,17 @@ export async function runServer(options: RunOptions): Promise<number> {
     await startup.catch(() => {});
     return runCleanups();
   });
-  let started: Awaited<typeof startup>;
+  let started: Awaited<typeof startup> | typeof SHUT_DOWN;
   try {
-    started = await startup;
+    // A shutdown that ends first (a second Ctrl-C, its timeout) ends the process, even while a startup step hangs.
+    started = await Promise.race([startup, exitCode.then((): typeof SHUT_DOWN => SHUT_DOWN)]);
   } catch (error) {
     // Cut short by a signal: its shutdown runs the cleanups and gives the exit code.
     if (stopping.signal.aborted) return exitCode;
     await runCleanups();
     throw error;
   }
+  if (started === SHUT_DOWN) return exitCode;
   const { server, source, token, adminFile } = started;
   const info = {
     command,
