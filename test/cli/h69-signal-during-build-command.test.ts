@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { CliProcess, deferredCleanups, projectWith, serveIn, writeFiles } from "./helpers.js";
+import { pollUntil } from "../helpers/server.js";
 
 const defer = deferredCleanups(afterEach);
 
@@ -14,15 +15,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Resolves once `condition` holds; rejects after `timeoutMs` (polls, as a process's end has no event here). */
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -53,7 +45,7 @@ describe("a signal during build.command", () => {
     expect(await cli.stop(signal)).toBe(0);
     expect(Date.now() - sent).toBeLessThan(5_000);
     expect(cli.output).not.toMatch(/ready on|built/);
-    await until(() => !alive(pid), 5_000, `the build command's process ${pid} to end`);
+    await pollUntil(`the build command's process ${pid} to end`, async () => (alive(pid) ? undefined : true), 5_000);
   });
 
   it("dev's shutdown ends a build command that a change under build.watch started", async () => {
@@ -64,6 +56,6 @@ describe("a signal during build.command", () => {
     defer(() => alive(pid) && process.kill(pid, "SIGKILL"));
 
     expect(await cli.stop("SIGINT")).toBe(0);
-    await until(() => !alive(pid), 5_000, `the build command's process ${pid} to end`);
+    await pollUntil(`the build command's process ${pid} to end`, async () => (alive(pid) ? undefined : true), 5_000);
   });
 });

@@ -9,7 +9,7 @@ import * as Y from "yjs";
 import { encodeUpdate } from "../../src/protocol/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer } from "../helpers/server.js";
-import { destroyProviders, makeProvider, nextEvent, synced, waitUntil } from "./support.js";
+import { destroyProviders, docUpdates, makeProvider, nextEvent, synced, waitUntil } from "./support.js";
 
 afterEach(async () => {
   destroyProviders();
@@ -17,10 +17,6 @@ afterEach(async () => {
 });
 
 const text = (doc: Y.Doc) => doc.getText("t").toString();
-const onUpdates = (docs: Y.Doc[]) => (recheck: () => void) => {
-  for (const doc of docs) doc.on("update", recheck);
-  return () => docs.forEach((doc) => doc.off("update", recheck));
-};
 
 describe("a forged write under the editor's new client id", () => {
   it("gets the editor's offline change refused, not counted saved", async () => {
@@ -37,7 +33,7 @@ describe("a forged write under the editor's new client id", () => {
     saved = nextEvent(editor, "unsynced-changes", (count: number) => count === 0);
     t.insert(t.length, "!");
     await saved;
-    await waitUntil("the watcher to read the text", () => text(watcher.doc) === text(editor.doc), onUpdates([watcher.doc]));
+    await waitUntil("the watcher to read the text", () => text(watcher.doc) === text(editor.doc), docUpdates(watcher.doc));
 
     editor.disconnect();
     t.insert(t.length, " offline");
@@ -50,7 +46,7 @@ describe("a forged write under the editor's new client id", () => {
     const hostile = connect(server.wsUrl("/parties/main/forged-new-id"));
     await hostile.opened;
     hostile.send(encodeUpdate(Y.encodeStateAsUpdate(forger, before)));
-    await waitUntil("the watcher to get the hostile write", () => text(watcher.doc).startsWith("XXXXXXXX"), onUpdates([watcher.doc]));
+    await waitUntil("the watcher to get the hostile write", () => text(watcher.doc).startsWith("XXXXXXXX"), docUpdates(watcher.doc));
 
     let toldSaved = false;
     editor.on("unsynced-changes", (count: number) => void (count === 0 && (toldSaved = true)));

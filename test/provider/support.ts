@@ -54,6 +54,14 @@ export const awarenessChanges =
     return () => awareness.off("change", recheck);
   };
 
+/** `waitUntil`'s subscription to the updates of `docs`. */
+export const docUpdates =
+  (...docs: Y.Doc[]) =>
+  (recheck: () => void): (() => void) => {
+    for (const doc of docs) doc.on("update", recheck);
+    return () => docs.forEach((doc) => doc.off("update", recheck));
+  };
+
 /** The next `name` event of a provider whose arguments satisfy `accept`. */
 export function nextEvent<A extends unknown[]>(
   provider: { on(name: string, f: (...args: A) => void): unknown; off(name: string, f: (...args: A) => void): void },
@@ -123,14 +131,7 @@ export const synced = (provider: Pick<AnchorProvider, "synced" | "on" | "off">):
 
 /** Waits until `texts()` are all equal to `expected`, re-checking on every update of `docs`. */
 export function converged(docs: Y.Doc[], read: (doc: Y.Doc) => string, expected: string): Promise<void> {
-  return waitUntil(
-    `documents to read ${JSON.stringify(expected)}`,
-    () => docs.every((doc) => read(doc) === expected),
-    (recheck) => {
-      for (const doc of docs) doc.on("update", recheck);
-      return () => docs.forEach((doc) => doc.off("update", recheck));
-    },
-  );
+  return waitUntil(`documents to read ${JSON.stringify(expected)}`, () => docs.every((doc) => read(doc) === expected), docUpdates(...docs));
 }
 
 export interface TestHttpServer {

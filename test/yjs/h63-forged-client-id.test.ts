@@ -13,7 +13,7 @@ import * as Y from "yjs";
 import { encodeUpdate } from "../../src/protocol/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer } from "../helpers/server.js";
-import { destroyProviders, makeProvider, nextEvent, synced, waitUntil } from "../provider/support.js";
+import { destroyProviders, docUpdates, makeProvider, nextEvent, synced, waitUntil } from "../provider/support.js";
 
 afterEach(async () => {
   destroyProviders();
@@ -21,10 +21,6 @@ afterEach(async () => {
 });
 
 const text = (doc: Y.Doc) => doc.getText("t").toString();
-const onUpdates = (docs: Y.Doc[]) => (recheck: () => void) => {
-  for (const doc of docs) doc.on("update", recheck);
-  return () => docs.forEach((doc) => doc.off("update", recheck));
-};
 
 describe("a connection that writes under another editor's client id", () => {
   it("cannot make the editor's offline text vanish for everyone else while the editor is told it is saved: it is told its change is refused", async () => {
@@ -33,7 +29,7 @@ describe("a connection that writes under another editor's client id", () => {
     const watcher = makeProvider(server.url, "forged");
     await Promise.all([synced(editor), synced(watcher)]);
     editor.doc.getText("t").insert(0, "hello");
-    await waitUntil("the watcher to read hello", () => text(watcher.doc) === "hello", onUpdates([watcher.doc]));
+    await waitUntil("the watcher to read hello", () => text(watcher.doc) === "hello", docUpdates(watcher.doc));
 
     // The editor goes offline and keeps typing.
     editor.disconnect();
@@ -49,7 +45,7 @@ describe("a connection that writes under another editor's client id", () => {
     const hostile = connect(server.wsUrl("/parties/main/forged"));
     await hostile.opened;
     hostile.send(encodeUpdate(Y.encodeStateAsUpdate(forger, before)));
-    await waitUntil("the watcher to get the hostile write", () => text(watcher.doc) !== "hello", onUpdates([watcher.doc]));
+    await waitUntil("the watcher to get the hostile write", () => text(watcher.doc) !== "hello", docUpdates(watcher.doc));
 
     // The editor comes back: its offline text goes out with its sync step 2, which the room refuses.
     let toldSaved = false;

@@ -10,7 +10,7 @@ import * as Y from "yjs";
 import { encodeUpdate } from "../../src/protocol/index.js";
 import { YServer } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer } from "../helpers/server.js";
-import { destroyProviders, makeProvider, nextEvent, synced, waitUntil } from "../provider/support.js";
+import { destroyProviders, docUpdates, makeProvider, nextEvent, synced, waitUntil } from "../provider/support.js";
 
 afterEach(async () => {
   destroyProviders();
@@ -23,10 +23,6 @@ class KeptDeleted extends YServer {
 }
 
 const text = (doc: Y.Doc) => doc.getText("t").toString();
-const onUpdates = (doc: Y.Doc) => (recheck: () => void) => {
-  doc.on("update", recheck);
-  return () => doc.off("update", recheck);
-};
 
 describe("a forger that deletes what it wrote under an offline editor's client id", () => {
   it("is caught in a room that keeps deleted content: the editor is told its change is refused, not that it is saved", async () => {
@@ -35,7 +31,7 @@ describe("a forger that deletes what it wrote under an offline editor's client i
     const watcher = makeProvider(server.url, "forged-deleted");
     await Promise.all([synced(editor), synced(watcher)]);
     editor.doc.getText("t").insert(0, "hello");
-    await waitUntil("the watcher to read hello", () => text(watcher.doc) === "hello", onUpdates(watcher.doc));
+    await waitUntil("the watcher to read hello", () => text(watcher.doc) === "hello", docUpdates(watcher.doc));
     editor.disconnect();
     editor.doc.getText("t").insert(5, " world");
 
@@ -55,7 +51,7 @@ describe("a forger that deletes what it wrote under an offline editor's client i
     await waitUntil(
       "the watcher to get the write and its deletion",
       () => text(watcher.doc) === "hello" && Y.getState(watcher.doc.store, editor.doc.clientID) > 5,
-      onUpdates(watcher.doc),
+      docUpdates(watcher.doc),
     );
 
     let toldSaved = false;
