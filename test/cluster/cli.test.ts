@@ -122,7 +122,17 @@ test("a second Ctrl-C ends a node whose startup hangs (waiting for Redis) at onc
   });
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
   const cli = new CliProcess(
-    ["start", "--port", "0", "--cluster", `redis://127.0.0.1:${(silent.address() as AddressInfo).port}`, "--store", "postgres://127.0.0.1:1/x", "--advertise", "http://127.0.0.1:1999"],
+    [
+      "start",
+      "--port",
+      "0",
+      "--cluster",
+      `redis://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      "--store",
+      "postgres://127.0.0.1:1/x",
+      "--advertise",
+      "http://127.0.0.1:1999",
+    ],
     { cwd: project.dir, env: { YPARTY_ADMIN_TOKEN: "cluster-cli-test-token" } },
   );
   try {
