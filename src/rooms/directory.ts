@@ -77,20 +77,25 @@ export class RoomDirectory {
     rooms.set(room, { players: new Set(players), until });
   }
 
-  /** The players `room`'s held seats are for (none left, or past their time: `undefined`). */
-  reservedFor(roomType: string, room: string): ReadonlySet<string> | undefined {
+  /** `room`'s reservation while it has seats left and its time is not up (one used up or past it is dropped). */
+  #live(roomType: string, room: string): { players: Set<string>; until: number } | undefined {
     const rooms = this.#reserved.get(roomType);
     const reservation = rooms?.get(room);
     if (!reservation) return undefined;
-    if (reservation.players.size > 0 && reservation.until > Date.now()) return reservation.players;
+    if (reservation.players.size > 0 && reservation.until > Date.now()) return reservation;
     rooms!.delete(room);
     return undefined;
   }
 
+  /** The players `room`'s held seats are for (none left, or past their time: `undefined`). */
+  reservedFor(roomType: string, room: string): ReadonlySet<string> | undefined {
+    return this.#live(roomType, room)?.players;
+  }
+
   /** `room`'s held seats and until when (a copy), for the room to store: a restart empties this directory. */
   reservation(roomType: string, room: string): { players: string[]; until: number } | undefined {
-    const players = this.reservedFor(roomType, room);
-    return players && { players: [...players], until: this.#reserved.get(roomType)!.get(room)!.until };
+    const live = this.#live(roomType, room);
+    return live && { players: [...live.players], until: live.until };
   }
 
   /** `player` took its held seat in `room`. */

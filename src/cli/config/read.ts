@@ -49,6 +49,8 @@ export interface ReadConfig {
   config: ConfigFile;
   /** Every wrong type, unknown field and broken rule, all at once. */
   problems: ShapeProblem[];
+  /** Unknown fields where PartyKit's schema ignores them (`serve`, `serve.build`): for a note. */
+  ignored: string[];
 }
 
 /** JSON with comments and trailing commas (yparty.json, partykit.json, partykit.jsonc). */
@@ -81,12 +83,14 @@ export function readConfigFile(file: string): ReadConfig {
     throw new CliError("ERR_CONFIG_NOT_FOUND", `Cannot read config file ${file}: ${(error as Error).message}`);
   }
   const parsed = file.endsWith(".json5") ? parseJson5File(file, text) : parseJsoncFile(file, text);
-  const problems = check(configShape, parsed, "");
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { config: {}, problems };
+  const checked = check(configShape, parsed, "");
+  const ignored = checked.filter((problem) => problem.ignored).map((problem) => problem.field);
+  const problems = checked.filter((problem) => !problem.ignored);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { config: {}, problems, ignored };
   problems.push(...checkNames(parsed as Record<string, unknown>));
   const config: Record<string, unknown> = { ...parsed };
   for (const { field } of problems) delete config[field.split(/[.[]/)[0]!];
-  return { config: config as ConfigFile, problems };
+  return { config: config as ConfigFile, problems, ignored };
 }
 
 /** Variables from `.env` (and `.env.local` in dev) in `dir`; later files win. */

@@ -12,7 +12,7 @@ import { DEFAULT_ROOMS_PATH } from "../../rooms/limits.js";
 import { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "../../game/limits.js";
 import { resolveLimits, type Limits } from "../../runtime/limits.js";
 import { resolveYjsLimits } from "../../yjs/defaults.js";
-import { hostedOnlyFields, ignoredServeFields, unknownServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
+import { hostedOnlyFields, ignoredServeFields, type AssetBuildFileConfig, type ConfigFile } from "./schema.js";
 
 /** What the command line says about the project; anything set here wins over the config file. */
 export interface ProjectFlags {
@@ -226,7 +226,7 @@ function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile, from
  */
 export function resolveProject(flags: ProjectFlags): ProjectConfig {
   const configFile = findConfigFile(flags.cwd, flags.config);
-  const read = configFile ? readConfigFile(configFile) : { config: {}, problems: [] };
+  const read = configFile ? readConfigFile(configFile) : { config: {}, problems: [], ignored: [] };
   const file: ConfigFile = read.config;
   const root = configFile ? path.dirname(configFile) : flags.cwd;
   const problems = new ConfigProblems();
@@ -241,9 +241,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
   if (typeof file.serve === "object") {
     const ignored = ignoredServeFields.filter((field) => (file.serve as Record<string, unknown>)[field] !== undefined);
     if (ignored.length > 0) notes.push(`Ignoring serve fields in ${configFile}: ${ignored.join(", ")}`);
-    const unknown = unknownServeFields(file.serve as Record<string, unknown>);
-    if (unknown.length > 0) notes.push(`Ignoring unknown fields in ${configFile} (as PartyKit does): ${unknown.join(", ")}`);
   }
+  if (read.ignored.length > 0) notes.push(`Ignoring unknown fields in ${configFile} (as PartyKit does): ${read.ignored.join(", ")}`);
   if (flags.ignoredFlags?.length) notes.push(`Ignoring PartyKit dev flags with no meaning here: ${flags.ignoredFlags.map((flag) => `--${flag}`).join(", ")}`);
   const env = readEnvFiles(root, flags.dev === true, parseDotenv);
   if (env.files.length > 0) notes.push(`Loaded environment variables from ${env.files.map((f) => path.relative(flags.cwd, f) || f).join(", ")}`);

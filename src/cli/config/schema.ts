@@ -24,32 +24,6 @@ export const assetBuildShape = looseObject({
   loader: recordOf(loaders),
 });
 
-const serveFields: Record<string, Shape> = {
-  path: str,
-  build: oneOf(str, assetBuildShape),
-  include: arrayOf(str),
-  exclude: arrayOf(str),
-  browserTTL: oneOf(nul, num),
-  edgeTTL: oneOf(nul, num),
-  singlePageApp: bool,
-};
-
-/** Fields of `serve` (and of its `build` object) that PartyKit's schema does not have either, as `serve.minify`. */
-export function unknownServeFields(serve: Record<string, unknown>): string[] {
-  const unknown = Object.keys(serve)
-    .filter((key) => !Object.hasOwn(serveFields, key))
-    .map((key) => `serve.${key}`);
-  const build = serve.build;
-  if (typeof build !== "object" || build === null || assetBuildShape.kind !== "object") return unknown;
-  const buildFields = assetBuildShape.fields;
-  return [
-    ...unknown,
-    ...Object.keys(build)
-      .filter((key) => !Object.hasOwn(buildFields, key))
-      .map((key) => `serve.build.${key}`),
-  ];
-}
-
 export const configShape = object(
   {
     $schema: str,
@@ -62,7 +36,21 @@ export const configShape = object(
     persist: oneOf(bool, str),
     store: str,
     minify: bool,
-    serve: oneOf(str, looseObject(serveFields, "an object with path, singlePageApp, build, browserTTL")),
+    serve: oneOf(
+      str,
+      looseObject(
+        {
+          path: str,
+          build: oneOf(str, assetBuildShape),
+          include: arrayOf(str),
+          exclude: arrayOf(str),
+          browserTTL: oneOf(nul, num),
+          edgeTTL: oneOf(nul, num),
+          singlePageApp: bool,
+        },
+        "an object with path, singlePageApp, build, browserTTL",
+      ),
+    ),
     build: object({ command: str, cwd: str, watch: stringOrStrings, alias: recordOf(str) }),
     // name → cron expression: runs the main party's static onCron (see src/runtime/crons.ts).
     crons: recordOf(str),

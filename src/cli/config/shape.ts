@@ -24,7 +24,7 @@ export const object = (fields: Record<string, Shape>, label?: string): Shape => 
   fields,
   ...(label ? { label } : {}),
 });
-/** An object whose unknown fields are no problem (left for the caller to note): zod's default, which PartyKit keeps for `serve`. */
+/** An object whose unknown fields are reported as `ignored`, not refused: zod's default, which PartyKit keeps for `serve`. */
 export const looseObject = (fields: Record<string, Shape>, label?: string): Shape => ({
   kind: "object",
   fields,
@@ -72,6 +72,8 @@ export interface ShapeProblem {
   /** Dotted path of the field, e.g. `serve.singlePageApp`. */
   field: string;
   message: string;
+  /** An unknown field of a loose object: noted, not refused. */
+  ignored?: true;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -116,7 +118,7 @@ export function check(shape: Shape, value: unknown, field: string): ShapeProblem
     return Object.entries(value as Record<string, unknown>).flatMap(([key, item]) => {
       const fieldShape = shape.fields[key];
       if (!fieldShape) {
-        if (shape.loose) return [];
+        if (shape.loose) return [{ field: at(key), message: "unknown field, ignored", ignored: true }];
         return [{ field: at(key), message: `unknown field (expected one of: ${Object.keys(shape.fields).join(", ")})` }];
       }
       return check(fieldShape, item, at(key));
