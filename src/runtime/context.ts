@@ -7,6 +7,7 @@ import { WebSocket } from "./ws.js";
 import type { Logger } from "./log.js";
 import { roomPath } from "./room-names.js";
 import type { Context, ExecutionContext, FetchLobby, Lobby, Stub } from "./party-types.js";
+import { StubSockets } from "./stub-sockets.js";
 
 /** Reaches rooms of this server (provided by the server: registry and bound address). */
 export interface RoomDirectory {
@@ -82,6 +83,8 @@ export class PartyContext {
   readonly parties: Context["parties"] = {};
   readonly context: Context;
   readonly #pending = new Set<Promise<unknown>>();
+  /** Every socket a stub opened and still open: a reload and the shutdown close them. */
+  readonly #stubSockets = new StubSockets();
 
   constructor(
     private readonly directory: RoomDirectory,
@@ -101,12 +104,28 @@ export class PartyContext {
   /** Makes `parties` list exactly these party names (after a reload too: the object stays the same). */
   setPartyNames(names: string[]): void {
     for (const name of Object.keys(this.parties)) delete this.parties[name];
-    for (const name of names) this.parties[name] = { get: (id: string) => this.#stub(name, id) };
+    for (const name of names) this.parties[name] = { get: (id: string) => this.#stub(name, id, this.#stubSockets) };
   }
 
-  fetchLobby(): FetchLobby {
+  /** What one opener's stubs open, to close with it (`onSocket` serving a socket, `onFetch` answering one). */
+  stubScope(): StubSockets {
+    return new StubSockets(this.#stubSockets);
+  }
+
+  /** Closes every socket a stub opened (a reload: the code that opened them is gone; the shutdown). */
+  closeStubSockets(code: number, reason: string): void {
+    this.#stubSockets.close(code, reason, false);
+  }
+
+  /** The lobby of a worker hook; with `scope`, the sockets its stubs open are that scope's. */
+  fetchLobby(scope?: StubSockets): FetchLobby {
     const { ai, vectorize, assets, bindings } = this.context;
-    return { env: this.env, ai, vectorize, assets, bindings, parties: this.parties, analytics: { writeDataPoint: () => {} } };
+    const parties = scope ? this.#partiesOf(scope) : this.parties;
+    return { env: this.env, ai, vectorize, assets, bindings, parties, analytics: { writeDataPoint: () => {} } };
+  }
+
+  #partiesOf(scope: StubSockets): Context["parties"] {
+    return Object.fromEntries(Object.keys(this.parties).map((name) => [name, { get: (id: string) => this.#stub(name, id, scope) }]));
   }
 
   lobby(roomId: string): Lobby {
@@ -138,7 +157,7 @@ export class PartyContext {
     await Promise.allSettled([...this.#pending]);
   }
 
-  #stub(party: string, roomId: string): Stub {
+  #stub(party: string, roomId: string, sockets: StubSockets): Stub {
     const base = roomPath(party, roomId);
     const urlOf = (path: unknown, protocol: "http" | "ws") => {
       const suffix = typeof path === "string" && path !== "" ? (path.startsWith("/") ? path : `/${path}`) : "";
@@ -149,6 +168,7 @@ export class PartyContext {
       const headers = Object.fromEntries(new Headers(options?.headers));
       const socket = new WebSocket(urlOf(pathOrInit, "ws"), { headers: { ...headers, [INTERNAL_SOCKET_HEADER]: this.internalToken } });
       socket.binaryType = "arraybuffer"; // binary messages as a Workers WebSocket gives them (and onMessage here)
+      sockets.track(socket);
       return socket;
     };
     return {

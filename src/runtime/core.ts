@@ -1,7 +1,7 @@
 /** The server's shared parts, as the request and upgrade handlers see them. */
 import type { BodyLimits } from "./request-body.js";
 import type { FrameBudget } from "./frame-budget.js";
-import type { WebSocket as WsSocket, WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
 import type { Storage } from "../../persistence/types.js";
 import type { PartyContext } from "./context.js";
 import type { Heartbeat } from "./heartbeat.js";
@@ -11,6 +11,7 @@ import type { Logger } from "./log.js";
 import type { PartyDefinition } from "./party-module.js";
 import type { RoomPlacement } from "./placement.js";
 import type { FetchLobby } from "./party-types.js";
+import type { RawSockets } from "./raw-sockets.js";
 import type { RoomRegistry } from "./registry.js";
 import type { SocketHandler } from "./socket-mounts.js";
 
@@ -40,10 +41,10 @@ export interface ServerCore {
   /** `GET /parties/{party}` answers the party's rooms (`createServer({ listRooms })`). */
   readonly listsRooms: boolean;
   /**
-   * Sockets handed out as they are (the main party's `onSocket`, mounted sockets; outside any room): closed with the
-   * server, and pinged by the heartbeat, which calls the socket's value when it stops answering.
+   * Sockets handed out as they are (the main party's `onSocket`, `WebSocketPair` ends, mounted sockets; outside any
+   * room): closed with the server (party code's also at a reload), and pinged by the heartbeat.
    */
-  readonly fetchSockets: Map<WsSocket, () => void>;
+  readonly rawSockets: RawSockets;
   /** `createServer({ sockets })`: exact paths whose WebSockets go to a handler (closed with the server, as above). */
   readonly sockets: ReadonlyMap<string, SocketHandler>;
   /** Several nodes: where each room is served (`createServer({ placement })`); absent on one node. */

@@ -1,8 +1,10 @@
 /**
- * Sockets the runtime hands out as they are (a mounted socket's handler, the main party's `onSocket`): closed with
- * the server, pinged by the heartbeat, and under the same send budget as room connections: each send is counted toward `limits.maxBufferedBytes`, and a socket whose
- * unsent bytes pass `limits.maxSendBufferBytes` beyond its largest frame is closed with 4008, as a room connection
- * would be. Their handlers send with `ws.send` directly, so it is that method that counts.
+ * Sockets the runtime hands out as they are (a mounted socket's handler, the main party's `onSocket`, the client's
+ * end of a `WebSocketPair` answered from `onFetch`): closed with the server, those served by party code also at a
+ * `dev` reload, pinged by the heartbeat, and under the same send budget as room connections: each send is counted
+ * toward `limits.maxBufferedBytes`, and a socket whose unsent bytes pass `limits.maxSendBufferBytes` beyond its
+ * largest frame is closed with 4008, as a room connection would be. Their handlers send with `ws.send` directly, so
+ * it is that method that counts.
  */
 import type { WebSocket as WsSocket } from "ws";
 import { CloseCode } from "../protocol/index.js";
@@ -10,14 +12,53 @@ import { LargestFrame } from "./largest-frame.js";
 import type { ServerCore } from "./core.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js";
+import { closeSocketsWithin } from "./socket-close.js";
 import { ignoreError } from "./ws.js";
 
+/**
+ * Who serves a raw socket: the party's code (`onSocket`, a `WebSocketPair` end), which a reload replaces, so its
+ * sockets close then (as workerd ends every socket of the code it reloads); or a handler mounted with
+ * `createServer({ sockets })`, which outlives a reload (its in-process room connections are told by their rooms).
+ */
+export type RawSocketServer = "party" | "mount";
+
+interface RawSocket {
+  readonly servedBy: RawSocketServer;
+  /** What the heartbeat calls before it terminates the socket for its silence (logs its path). */
+  readonly onTimeout: () => void;
+}
+
+/** The one owner of the raw sockets still open: the heartbeat pings them, a reload and the shutdown close them. */
+export class RawSockets {
+  readonly #open = new Map<WsSocket, RawSocket>();
+
+  add(ws: WsSocket, socket: RawSocket): void {
+    this.#open.set(ws, socket);
+    ws.once("close", () => this.#open.delete(ws));
+  }
+
+  visit(visit: (ws: WsSocket, onTimeout: () => void) => void): void {
+    for (const [ws, { onTimeout }] of this.#open) visit(ws, onTimeout);
+  }
+
+  /** Closes those `servedBy` (all when absent) with `code`: waits for their clients at most `ms`, then cuts them. */
+  close(code: number, reason: string, ms: number, servedBy?: RawSocketServer): Promise<void> {
+    const closing = [...this.#open].filter(([, socket]) => servedBy === undefined || socket.servedBy === servedBy);
+    const close = (ws: WsSocket): void => {
+      if (ws.isPaused) ws.resume(); // still waiting for onSocket to listen: it must read the client's close
+      ws.close(code, reason);
+    };
+    return closeSocketsWithin(
+      closing.map(([ws]) => ({ ws, close: () => close(ws) })),
+      ms,
+    );
+  }
+}
+
 /** Takes on a socket handed out as it is, at `path`: its errors are its own, and the server closes, pings and budgets it. */
-export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string): void {
+export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string, servedBy: RawSocketServer): void {
   ws.on("error", ignoreError);
-  // The heartbeat pings the raw sockets from this map, and logs a silent one's path.
-  core.fetchSockets.set(ws, heartbeatTimeoutLog(core.logger, { path }));
-  ws.once("close", () => core.fetchSockets.delete(ws));
+  core.rawSockets.add(ws, { servedBy, onTimeout: heartbeatTimeoutLog(core.logger, { path }) });
   core.frameBudget.watch(ws, (socket, code, reason) => {
     core.logger.warn("socket.incoming_refused", {
       code: code === CloseCode.MessageTooBig ? "ERR_MESSAGE_TOO_BIG" : "ERR_SERVER_BUSY",

@@ -3,7 +3,6 @@
  * at `/parties/{party}/{room}` and `/party/{room}` (party "main"), plus `routes` for other paths.
  */
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import type { WebSocket as WsSocket } from "ws";
 import { WebSocketServer } from "./ws.js";
 import { MemoryStorage } from "../../persistence/storage-memory.js";
 import type { PostgresStorageOptions } from "../../persistence/pg/storage.js";
@@ -27,12 +26,12 @@ import { DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./defaults.js";
 import { resolveLimits, type Limits } from "./limits.js";
 import { createLogger, type Logger } from "./log.js";
 import { definePartyFromModule, type PartyDefinition, type PartyModule } from "./party-module.js";
+import { RawSockets } from "./raw-sockets.js";
 import { RoomRegistry } from "./registry.js";
 import { SendBudget } from "./send-budget.js";
 import type { Cron } from "./party-types.js";
 import { listRooms, type RoomListing } from "./listing.js";
 import { LiveRoom } from "./room.js";
-import { closeSocketsWithin } from "./socket-close.js";
 import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
 import type { SocketHandler } from "./socket-mounts.js";
@@ -130,7 +129,10 @@ export interface YpartyServer {
    * nothing). `{ existed }` (whether it had any), or undefined while it is in use (a connection, a request in flight).
    */
   deleteRoomData(party: string, roomId: string): Promise<{ existed: boolean } | undefined>;
-  /** `yparty dev`: close every connection with 1012, unload every room (awaiting `onStop`), swap the parties. */
+  /**
+   * `yparty dev`: close every connection with 1012 (the party code's sockets outside rooms too: `onSocket`'s,
+   * `WebSocketPair` ends), unload every room (awaiting `onStop`), swap the parties.
+   */
   reload(parties: Record<string, PartyModule>): Promise<void>;
 }
 
@@ -152,7 +154,7 @@ class Server implements YpartyServer, ServerCore {
   readonly frameBudget: FrameBudget;
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
-  readonly fetchSockets = new Map<WsSocket, () => void>();
+  readonly rawSockets = new RawSockets();
   readonly listsRooms: boolean;
   readonly durability: Durability;
   readonly documentLimits: Readonly<Record<string, number>>;
@@ -201,7 +203,7 @@ class Server implements YpartyServer, ServerCore {
     );
     this.heartbeat = new Heartbeat(this.limits.heartbeatIntervalMs, this.limits.heartbeatTimeoutMs, (visit) => {
       for (const room of this.registry.rooms()) room.visitSockets(visit);
-      for (const [ws, onTimeout] of this.fetchSockets) visit(ws, onTimeout);
+      this.rawSockets.visit(visit);
     });
     this.sendBudget = new SendBudget(this.limits);
     this.bodies = { budget: new BodyBudget(this.limits.maxBodyBytesInFlight), idleTimeoutMs: this.limits.bodyIdleTimeoutMs };
@@ -312,9 +314,10 @@ class Server implements YpartyServer, ServerCore {
     // Bounded: an alarm firing may wait for a room that never starts, or run an onAlarm that never settles.
     await settleWithin(Promise.all([this.#alarms?.stop(), this.#crons.stop()]), this.limits.shutdownTimeoutMs);
     this.placement?.closing?.();
-    const fetchSocketsClosed = this.#closeFetchSockets();
+    this.partyContext.closeStubSockets(CloseCode.GoingAway, "Server shutting down");
+    const rawSocketsClosed = this.rawSockets.close(CloseCode.GoingAway, "Server shutting down", this.limits.shutdownTimeoutMs);
     await this.registry.close(CloseCode.GoingAway, "Server shutting down");
-    await fetchSocketsClosed;
+    await rawSocketsClosed;
     this.heartbeat.stop();
     await this.partyContext.settle();
     this.#http.closeIdleConnections();
@@ -323,18 +326,6 @@ class Server implements YpartyServer, ServerCore {
     if (this.#ownsStorage) await this.#storage?.close();
     this.#state = "closed";
     this.logger.info("server.closed", {});
-  }
-
-  /** Closes `onSocket`'s sockets with 1001, as rooms close theirs: waits (bounded), then cuts what is left. */
-  #closeFetchSockets(): Promise<void> {
-    const close = (ws: WsSocket): void => {
-      if (ws.isPaused) ws.resume(); // still waiting for onSocket to listen: it must read the client's close
-      ws.close(CloseCode.GoingAway, "Server shutting down");
-    };
-    return closeSocketsWithin(
-      [...this.fetchSockets.keys()].map((ws) => ({ ws, close: () => close(ws) })),
-      this.limits.shutdownTimeoutMs,
-    );
   }
 
   rooms(): LiveRoomInfo[] {
@@ -368,7 +359,13 @@ class Server implements YpartyServer, ServerCore {
     // Swap first (it throws on a bad module before anything is touched): clients reconnecting while the
     // old rooms stop must get fresh rooms running the new code.
     this.#setParties(parties);
-    await this.registry.unloadAll(CloseCode.ServiceRestart, "Server code reloaded");
+    // The old code's sockets outside rooms (onSocket's, WebSocketPair ends) go with it, told as the rooms' are.
+    const reason = "Server code reloaded";
+    this.partyContext.closeStubSockets(CloseCode.ServiceRestart, reason);
+    await Promise.all([
+      this.rawSockets.close(CloseCode.ServiceRestart, reason, this.limits.shutdownTimeoutMs, "party"),
+      this.registry.unloadAll(CloseCode.ServiceRestart, reason),
+    ]);
     this.logger.info("server.reloaded", { parties: [...this.parties.keys()] });
   }
 

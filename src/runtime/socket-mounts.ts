@@ -39,7 +39,7 @@ export function acceptMountedSocket(core: ServerCore, { req, socket, head }: Upg
   const { request } = lazyConnectionContext(req, url, core.trustedProxies);
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
-    adoptRawSocket(core, ws, url.pathname);
+    adoptRawSocket(core, ws, url.pathname, "mount");
     try {
       handler(ws, request, socketHost(core));
     } catch (error) {

@@ -27,7 +27,10 @@ import { upgradeSocket } from "./handshake.js";
 import { releaseFirstWrite } from "./first-write.js";
 import type { Upgrade } from "./upgrade.js";
 import { joinPairedSocket } from "./paired-socket.js";
-import { type PairedWebSocket, webSocketOf } from "./websocket-pair.js";
+import { type PairedWebSocket, WHEN_CLOSED, webSocketOf } from "./websocket-pair.js";
+
+/** The close of a stub's socket whose opener (the socket a worker hook served) closed. */
+const OPENER_CLOSED = "The socket it was opened for closed";
 
 export function handleUpgrade(core: ServerCore, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   let outcome: Refusal | Promise<Refusal>;
@@ -179,9 +182,13 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
 /** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */
 async function fetchTarget(core: ServerCore, req: IncomingMessage, url: URL, onFetch: NonNullable<PartyDefinition["onFetch"]>): Promise<Target | Response> {
   const { request } = lazyConnectionContext(req, url, core.trustedProxies);
+  const stubSockets = core.partyContext.stubScope();
   const answer = await userHook(core, "onFetch", { party: MAIN_PARTY }, () =>
-    onFetch(request, core.partyContext.fetchLobby(), core.partyContext.executionContext()),
+    onFetch(request, core.partyContext.fetchLobby(stubSockets), core.partyContext.executionContext()),
   );
+  // Served by a WebSocketPair end: what the worker's stubs opened for it (party.io's connector) ends with it.
+  const end = answer instanceof Response ? webSocketOf(answer) : undefined;
+  end?.[WHEN_CLOSED](() => stubSockets.close(CloseCode.GoingAway, OPENER_CLOSED, true));
   if (answer instanceof Response) return handedOff(core, answer);
   return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
 }
@@ -243,14 +250,14 @@ function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unk
 /**
  * PartyKit's `static onSocket`: a WebSocket to a path outside the parties goes to the main party's worker hook, as a
  * WebSocket (`addEventListener`, `send`, `close`; binary frames as ArrayBuffer) with its `request`. It belongs to
- * no room; the server closes it with 1001 when it closes.
+ * no room; the server closes it with 1001 when it closes, and with 1012 when a reload replaces the party's code.
  */
 function acceptFetchSocket(core: ServerCore, { req, socket, head }: Upgrade, url: URL, onSocket: NonNullable<PartyDefinition["onSocket"]>): undefined {
   const { request } = lazyConnectionContext(req, url, core.trustedProxies);
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     ws.binaryType = "arraybuffer";
-    adoptRawSocket(core, ws, url.pathname);
+    adoptRawSocket(core, ws, url.pathname, "party");
     // Frames wait until onSocket listens for them (it may await something first), or has returned.
     ws.pause();
     const resume = (): void => {
@@ -260,7 +267,10 @@ function acceptFetchSocket(core: ServerCore, { req, socket, head }: Upgrade, url
     const onListener = (event: string | symbol): void => void (event === "message" && queueMicrotask(resume));
     ws.on("newListener", onListener);
     const fetchSocket = Object.assign(ws, { request }) as unknown as FetchSocket;
-    callUser(() => onSocket(fetchSocket, core.partyContext.fetchLobby(), core.partyContext.executionContext())).then(resume, (error) => {
+    // What onSocket's stubs open for this socket ends with it.
+    const stubSockets = core.partyContext.stubScope();
+    ws.once("close", () => stubSockets.close(CloseCode.GoingAway, OPENER_CLOSED, true));
+    callUser(() => onSocket(fetchSocket, core.partyContext.fetchLobby(stubSockets), core.partyContext.executionContext())).then(resume, (error) => {
       core.logger.error("party.hook_failed", { code: "ERR_HOOK_FAILED", hook: "onSocket", party: MAIN_PARTY, error });
       resume(); // a paused socket could not read the client's answer to the close
       ws.close(CloseCode.InternalError, "onSocket failed");
@@ -272,7 +282,8 @@ function acceptFetchSocket(core: ServerCore, { req, socket, head }: Upgrade, url
 /**
  * `onFetch` or `onBeforeConnect` answered the upgrade with `new Response(null, { status: 101, webSocket: pair[0] })`
  * (Workers' way): the client's socket is joined to that end, so the code holding the other end talks to it (or has
- * closed it: the client gets that close). It belongs to no room, and is closed with the server.
+ * closed it: the client gets that close). It belongs to no room, and is closed with the server (1001) and at a
+ * reload (1012), as onSocket's.
  */
 function acceptPairedSocket(core: ServerCore, { req, socket, head }: Upgrade, end: PairedWebSocket): undefined {
   if (socket.destroyed) {
@@ -280,7 +291,7 @@ function acceptPairedSocket(core: ServerCore, { req, socket, head }: Upgrade, en
     return undefined;
   }
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
-    adoptRawSocket(core, ws, new URL(req.url ?? "/", "http://localhost").pathname);
+    adoptRawSocket(core, ws, new URL(req.url ?? "/", "http://localhost").pathname, "party");
     joinPairedSocket(ws, end);
   });
   return undefined;

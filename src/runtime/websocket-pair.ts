@@ -25,6 +25,8 @@ const CLOSED = 3;
 /** Where the runtime finds the joining function (a registered symbol: it need not share this module). */
 export const ATTACH_WIRE = Symbol.for("yparty.websocketPair.attach");
 const RESPONSE_SOCKET = Symbol.for("yparty.websocketPair.response");
+/** Where the runtime learns that a pair has closed (either end, whether its events are held or not). */
+export const WHEN_CLOSED = Symbol.for("yparty.websocketPair.whenClosed");
 
 type Listener = (event: Event) => void;
 type CloseLike = Event & { code: number; reason: string };
@@ -44,6 +46,7 @@ export class PairedWebSocket extends EventTarget {
   #accepted = false;
   #held: Event[] = [];
   #wire: PairWire | undefined;
+  #whenClosed: Array<() => void> = [];
 
   /** Workers hold an end's events until `accept()`: a handler added after an await misses nothing. */
   accept(): void {
@@ -74,6 +77,7 @@ export class PairedWebSocket extends EventTarget {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
     this.#wire?.close(code, reason);
+    for (const then of this.#whenClosed.splice(0)) then();
     this.#emit(Object.assign(new Event("close"), { code, reason, wasClean: true }));
   }
 
@@ -86,6 +90,12 @@ export class PairedWebSocket extends EventTarget {
     this.dispatchEvent(event);
     const handler = event.type === "message" ? this.onmessage : event.type === "close" ? this.onclose : this.onerror;
     handler?.call(this, event);
+  }
+
+  /** Calls `then` once this end is closed (at once if it is). */
+  [WHEN_CLOSED](then: () => void): void {
+    if (this.readyState === CLOSED) then();
+    else this.#whenClosed.push(then);
   }
 
   /** The runtime takes this end over: the other end's sends go to `wire`; the client's frames reach the other end. */

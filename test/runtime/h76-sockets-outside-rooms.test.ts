@@ -1,0 +1,119 @@
+/**
+ * Sockets that party code serves outside any room — `onSocket`'s, a `WebSocketPair` end answered from `onFetch` (as
+ * party.io serves Socket.IO) — and the sockets its stubs open for them. Before: a reload (`yparty dev`) left the first
+ * open on the old code (clients never learned the server reloaded, and party.io's hub link was gone), and party.io's
+ * connector (a stub socket per Socket.IO connection) outlived its client for good.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type * as Party from "../../src/runtime/index.js";
+import type { SocketHandler } from "../../src/runtime/index.js";
+import { WebSocketPair, workerResponseOf } from "../../src/runtime/websocket-pair.js";
+import { cleanupAll, connect, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
+
+afterEach(cleanupAll);
+
+/** What a bundle's `Response` is (src/runtime/websocket-pair.ts): takes `{ status: 101, webSocket }`. */
+const WorkerResponse = workerResponseOf(Response);
+const hubCloses: Array<{ code: number; reason: string }> = [];
+
+/** party.io's shape: each socket is a WebSocketPair end, relayed through a stub socket to the hub room. */
+class SocketIoLike implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  onMessage(message: string, sender: Party.Connection) {
+    this.room.broadcast(message, [sender.id]);
+  }
+  onClose(_connection: Party.Connection, code: number, reason: string) {
+    hubCloses.push({ code, reason });
+  }
+  static async onFetch(_req: Party.Request, lobby: Party.FetchLobby) {
+    const { 0: client, 1: server } = new WebSocketPair();
+    server.accept();
+    const connector = await lobby.parties.main!.get("hub").socket();
+    connector.addEventListener("message", (event) => server.send(event.data as string));
+    server.addEventListener("message", (event) => connector.send((event as MessageEvent).data as string));
+    return new WorkerResponse(null, { status: 101, webSocket: client } as ResponseInit);
+  }
+}
+
+/** The same over `onSocket`. */
+class OnSocketLike extends SocketIoLike {
+  static async onSocket(socket: Party.FetchSocket, lobby: Party.FetchLobby) {
+    const connector = await lobby.parties.main!.get("hub").socket();
+    connector.addEventListener("message", (event) => socket.send(event.data as string));
+    socket.addEventListener("message", (event) => connector.send(event.data as string));
+  }
+}
+
+const echo: SocketHandler = (ws) => ws.on("message", (data: Buffer) => ws.send(`echo ${data.toString()}`));
+
+const hubConnections = (server: Awaited<ReturnType<typeof startServer>>) => server.server.rooms().find((room) => room.id === "hub")?.connections ?? 0;
+const hubHas = (server: Awaited<ReturnType<typeof startServer>>, n: number) =>
+  pollUntil(`${n} connections in the hub room`, async () => (hubConnections(server) === n ? true : undefined));
+
+describe.each([
+  ["a WebSocketPair end answered from onFetch", SocketIoLike],
+  ["onSocket's socket", OnSocketLike],
+])("%s", (_name, Party) => {
+  it("is closed with 1012 by a reload, as room connections are; a mounted socket is not", async () => {
+    const server = await startServer({ main: Party }, { storage: "memory", sockets: { "/mounted": echo } });
+    const a = connect(server.wsUrl("/socket.io/"));
+    const b = connect(server.wsUrl("/socket.io/"));
+    const mounted = connect(server.wsUrl("/mounted"));
+    await Promise.all([a.opened, b.opened, mounted.opened]);
+    await hubHas(server, 2);
+    a.send("hi");
+    expect(await b.next()).toBe("hi");
+
+    await server.server.reload({ main: Party });
+    expect(await waitFor(a.closed, "a's close")).toEqual({ code: 1012, reason: "Server code reloaded" });
+    expect(await waitFor(b.closed, "b's close")).toEqual({ code: 1012, reason: "Server code reloaded" });
+    mounted.send("still here");
+    expect(await mounted.next()).toBe("echo still here");
+
+    // The new code serves the clients that come back.
+    const c = connect(server.wsUrl("/socket.io/"));
+    const d = connect(server.wsUrl("/socket.io/"));
+    await Promise.all([c.opened, d.opened]);
+    await hubHas(server, 2);
+    c.send("again");
+    expect(await d.next()).toBe("again");
+  });
+
+  it("ends the stub sockets opened for it when it closes (party.io's connector no longer outlives its client)", async () => {
+    hubCloses.length = 0;
+    const server = await startServer({ main: Party }, { storage: "memory" });
+    const a = connect(server.wsUrl("/socket.io/"));
+    const b = connect(server.wsUrl("/socket.io/"));
+    await Promise.all([a.opened, b.opened]);
+    await hubHas(server, 2);
+    await a.close(1000, "bye");
+    await hubHas(server, 1);
+    expect(hubCloses).toEqual([{ code: 1001, reason: "The socket it was opened for closed" }]);
+    b.send("alone");
+    await b.close();
+    await hubHas(server, 0);
+  });
+});
+
+describe("a stub socket opened after the socket it was opened for closed", () => {
+  it("is closed once open (work the worker left running does not leave a connection behind)", async () => {
+    const opened = deferred<WebSocket>();
+    const go = deferred();
+    class Late extends SocketIoLike {
+      static override async onFetch(_req: Party.Request, lobby: Party.FetchLobby) {
+        const { 0: client, 1: server } = new WebSocketPair();
+        server.accept();
+        void go.promise.then(async () => opened.resolve(await lobby.parties.main!.get("hub").socket()));
+        return new WorkerResponse(null, { status: 101, webSocket: client } as ResponseInit);
+      }
+    }
+    const server = await startServer({ main: Late }, { storage: "memory" });
+    const client = connect(server.wsUrl("/late"));
+    await client.opened;
+    await client.close();
+    go.resolve();
+    const late = await waitFor(opened.promise, "the late stub socket");
+    await waitFor(new Promise((resolve) => late.addEventListener("close", resolve)), "the late socket's close");
+    await hubHas(server, 0);
+  });
+});
