@@ -117,6 +117,11 @@ export class PartyContext {
     this.#stubSockets.close(code, reason, false);
   }
 
+  /** `room.context` of one room instance: its stubs open their sockets in `scope`. */
+  roomContext(scope: StubSockets): Context {
+    return { ...this.context, parties: this.#partiesOf(scope) };
+  }
+
   /** The lobby of a worker hook; with `scope`, the sockets its stubs open are that scope's. */
   fetchLobby(scope?: StubSockets): FetchLobby {
     const { ai, vectorize, assets, bindings } = this.context;

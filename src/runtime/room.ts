@@ -14,6 +14,7 @@ import { ConnectionSet, prepareTags } from "./connections.js";
 import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
 import { closeSocketsWithin } from "./socket-close.js";
+import type { StubSockets } from "./stub-sockets.js";
 import type { Durability } from "./document-storage.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
@@ -38,7 +39,10 @@ export interface RoomDeps {
   storage: BackingStorage;
   alarm: RoomAlarm;
   alarmPending(): boolean;
+  /** `room.context`, whose stubs open their sockets in `stubSockets`. */
   context: Context;
+  /** The sockets this instance's stubs opened: they end with it, as a Durable Object's end with its reset. */
+  stubSockets: StubSockets;
   limits: Limits;
   /** The server's durability for document parties (see `DocumentStorage.durability`). */
   durability: Durability;
@@ -436,8 +440,9 @@ export class LiveRoom implements ConnectionOwner {
         this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onStop" }),
       );
     }
-    // onStop flushes through storage too.
+    // onStop flushes through storage too (and may still send through a stub's socket).
     await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
+    this.deps.stubSockets.close(closeCode, reason, true);
     this.#storageOps.stop(
       `room "${this.id}" of party "${this.party}" stopped (${reason}): this instance's storage calls are refused, another instance may hold the room now`,
     );

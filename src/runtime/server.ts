@@ -386,6 +386,8 @@ class Server implements YpartyServer, ServerCore {
         .restoreRoom(party, roomId)
         .catch((error) => this.logger.error("alarm.restore_failed", { code: codeOf(error, "ERR_STORAGE_READ"), party, room: roomId, error }));
     }
+    // Its stubs' sockets end with the instance (closed after its onStop).
+    const stubSockets = this.partyContext.stubScope();
     return new LiveRoom({
       party,
       roomId,
@@ -394,7 +396,8 @@ class Server implements YpartyServer, ServerCore {
       storage: this.#storage,
       alarm: alarms.forRoom(party, roomId),
       alarmPending: () => alarms.isPending(party, roomId),
-      context: this.partyContext.context,
+      context: this.partyContext.roomContext(stubSockets),
+      stubSockets,
       limits: this.limits,
       durability: this.durability,
       documentLimits: this.documentLimits,

@@ -117,3 +117,40 @@ describe("a stub socket opened after the socket it was opened for closed", () =>
     await hubHas(server, 0);
   });
 });
+
+describe("a room's stub sockets", () => {
+  it("end with the room instance: an unloaded room leaves no connection behind in the room it reported to", async () => {
+    const lobbyCloses: Array<{ id: string; code: number }> = [];
+    const stopped = deferred();
+    class Reporting implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onStart() {
+        if (this.room.name !== "rooms") return;
+        // A room that reports to a lobby over a socket, as presence aggregators do.
+        const lobby = await this.room.context.parties.lobby!.get("all").socket(`?_pk=${this.room.id}`);
+        lobby.send(`open ${this.room.id}`);
+      }
+      onStop() {
+        stopped.resolve();
+      }
+    }
+    class Lobby implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onClose(connection: Party.Connection, code: number) {
+        lobbyCloses.push({ id: connection.id, code });
+      }
+    }
+    const server = await startServer({ rooms: Reporting, lobby: Lobby }, { storage: "memory", limits: { idleUnloadMs: 50 } });
+    const client = connect(server.wsUrl("/parties/rooms/r1"));
+    await client.opened;
+    const lobbyHas = (n: number) =>
+      pollUntil(`${n} connections in the lobby`, async () =>
+        (server.server.rooms().find((room) => room.party === "lobby")?.connections ?? 0) === n ? true : undefined,
+      );
+    await lobbyHas(1);
+    await client.close();
+    await waitFor(stopped.promise, "room r1 unloaded");
+    await lobbyHas(0);
+    expect(lobbyCloses).toEqual([{ id: "r1", code: 1000 }]);
+  });
+});
