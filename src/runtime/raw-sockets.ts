@@ -31,10 +31,24 @@ interface RawSocket {
 /** The one owner of the raw sockets still open: the heartbeat pings them, a reload and the shutdown close them. */
 export class RawSockets {
   readonly #open = new Map<WsSocket, RawSocket>();
+  /** How many times party code's sockets were closed (reloads, the shutdown), and the last such close. */
+  #partyCloses = 0;
+  #lastPartyClose = { code: 1000, reason: "" };
 
-  add(ws: WsSocket, socket: RawSocket): void {
+  /**
+   * Read before a hook that may answer with a socket (`onFetch`'s WebSocketPair end), and given to `add`: a socket
+   * whose hook began before a reload is the old code's, and is closed as the reload closed the others.
+   */
+  get epoch(): number {
+    return this.#partyCloses;
+  }
+
+  add(ws: WsSocket, socket: RawSocket, epoch?: number): void {
     this.#open.set(ws, socket);
     ws.once("close", () => this.#open.delete(ws));
+    if (socket.servedBy === "party" && epoch !== undefined && epoch !== this.#partyCloses) {
+      ws.close(this.#lastPartyClose.code, this.#lastPartyClose.reason);
+    }
   }
 
   visit(visit: (ws: WsSocket, onTimeout: () => void) => void): void {
@@ -43,6 +57,10 @@ export class RawSockets {
 
   /** Closes those `servedBy` (all when absent) with `code`: waits for their clients at most `ms`, then cuts them. */
   close(code: number, reason: string, ms: number, servedBy?: RawSocketServer): Promise<void> {
+    if (servedBy !== "mount") {
+      this.#partyCloses++;
+      this.#lastPartyClose = { code, reason };
+    }
     const closing = [...this.#open].filter(([, socket]) => servedBy === undefined || socket.servedBy === servedBy);
     const close = (ws: WsSocket): void => {
       if (ws.isPaused) ws.resume(); // still waiting for onSocket to listen: it must read the client's close
@@ -56,9 +74,9 @@ export class RawSockets {
 }
 
 /** Takes on a socket handed out as it is, at `path`: its errors are its own, and the server closes, pings and budgets it. */
-export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string, servedBy: RawSocketServer): void {
+export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string, servedBy: RawSocketServer, epoch?: number): void {
   ws.on("error", ignoreError);
-  core.rawSockets.add(ws, { servedBy, onTimeout: heartbeatTimeoutLog(core.logger, { path }) });
+  core.rawSockets.add(ws, { servedBy, onTimeout: heartbeatTimeoutLog(core.logger, { path }) }, epoch);
   core.frameBudget.watch(ws, (socket, code, reason) => {
     core.logger.warn("socket.incoming_refused", {
       code: code === CloseCode.MessageTooBig ? "ERR_MESSAGE_TOO_BIG" : "ERR_SERVER_BUSY",

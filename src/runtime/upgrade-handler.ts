@@ -86,25 +86,29 @@ function upgrade(core: ServerCore, up: Upgrade): Refusal | Promise<Refusal> {
   const { url, route } = routed;
   if (route.kind !== "room") return upgradeElsewhere(core, up, url, route.kind);
   const target = roomTarget(core, up.req, url, route);
-  return isThenable(target) ? target.then((found) => place(core, up, found)) : place(core, up, target);
+  if (!isThenable(target)) return place(core, up, target);
+  const epoch = core.rawSockets.epoch; // onBeforeConnect may answer with a WebSocketPair end
+  return target.then((found) => place(core, up, found, epoch));
 }
 
 /** An upgrade to a path that names no room: a mounted socket, the main party's `onSocket`, or its `onFetch`'s hand-off. */
 async function upgradeElsewhere(core: ServerCore, up: Upgrade, url: URL, kind: "party" | "other"): Promise<Refusal> {
+  const epoch = core.rawSockets.epoch; // onFetch may answer with a WebSocketPair end
   const mounted = kind === "other" ? core.sockets.get(url.pathname) : undefined;
   if (mounted) return acceptMountedSocket(core, up, url, mounted);
   const main = core.parties.get(MAIN_PARTY);
   if (kind === "other" && main?.onSocket) return acceptFetchSocket(core, up, url, main.onSocket);
   if (kind !== "other" || !main?.onFetch) return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
-  return place(core, up, await fetchTarget(core, up.req, url, main.onFetch));
+  return place(core, up, await fetchTarget(core, up.req, url, main.onFetch), epoch);
 }
 
 /** A room found for the socket: accepted here, forwarded to the node serving it (cluster), or refused. */
-function place(core: ServerCore, up: Upgrade, target: Target | Response): Refusal | Promise<Refusal> {
+/** `epoch`: the raw sockets' epoch before the hook that answered `target` ran (see `RawSockets.epoch`). */
+function place(core: ServerCore, up: Upgrade, target: Target | Response, epoch?: number): Refusal | Promise<Refusal> {
   if (!isTarget(target)) {
     // A hook's 101 with a WebSocketPair end: the socket is joined to it (a Worker serving it, or refusing with a close).
     const end = webSocketOf(target);
-    return end ? acceptPairedSocket(core, up, end) : target;
+    return end ? acceptPairedSocket(core, up, end, epoch) : target;
   }
   if (!core.accepting()) return shuttingDown();
   return core.placement ? placeInCluster(core, core.placement, up, target) : acceptHere(core, up, target);
@@ -285,13 +289,13 @@ function acceptFetchSocket(core: ServerCore, { req, socket, head }: Upgrade, url
  * closed it: the client gets that close). It belongs to no room, and is closed with the server (1001) and at a
  * reload (1012), as onSocket's.
  */
-function acceptPairedSocket(core: ServerCore, { req, socket, head }: Upgrade, end: PairedWebSocket): undefined {
+function acceptPairedSocket(core: ServerCore, { req, socket, head }: Upgrade, end: PairedWebSocket, epoch: number | undefined): undefined {
   if (socket.destroyed) {
     end.close(1006, "");
     return undefined;
   }
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
-    adoptRawSocket(core, ws, new URL(req.url ?? "/", "http://localhost").pathname, "party");
+    adoptRawSocket(core, ws, new URL(req.url ?? "/", "http://localhost").pathname, "party", epoch);
     joinPairedSocket(ws, end);
   });
   return undefined;

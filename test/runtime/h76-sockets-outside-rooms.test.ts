@@ -154,3 +154,26 @@ describe("a room's stub sockets", () => {
     expect(lobbyCloses).toEqual([{ id: "r1", code: 1000 }]);
   });
 });
+
+describe("a WebSocketPair end whose onFetch was running when the reload came", () => {
+  it("is the old code's: closed with 1012 once joined", async () => {
+    const called = deferred();
+    const go = deferred();
+    class Slow extends SocketIoLike {
+      static override async onFetch() {
+        called.resolve();
+        await go.promise;
+        const { 0: client, 1: server } = new WebSocketPair();
+        server.accept();
+        server.send("old code");
+        return new WorkerResponse(null, { status: 101, webSocket: client } as ResponseInit);
+      }
+    }
+    const server = await startServer({ main: Slow }, { storage: "memory" });
+    const client = connect(server.wsUrl("/socket.io/"));
+    await waitFor(called.promise, "onFetch");
+    await server.server.reload({ main: SocketIoLike });
+    go.resolve();
+    expect(await waitFor(client.closed, "the stale socket's close")).toEqual({ code: 1012, reason: "Server code reloaded" });
+  });
+});
