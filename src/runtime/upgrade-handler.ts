@@ -102,8 +102,10 @@ async function upgradeElsewhere(core: ServerCore, up: Upgrade, url: URL, kind: "
   return place(core, up, await fetchTarget(core, up.req, url, main.onFetch), epoch);
 }
 
-/** A room found for the socket: accepted here, forwarded to the node serving it (cluster), or refused. */
-/** `epoch`: the raw sockets' epoch before the hook that answered `target` ran (see `RawSockets.epoch`). */
+/**
+ * A room found for the socket: accepted here, forwarded to the node serving it (cluster), or refused. `epoch`: the
+ * raw sockets' epoch before the hook that answered `target` ran (see `RawSockets.epoch`).
+ */
 function place(core: ServerCore, up: Upgrade, target: Target | Response, epoch?: number): Refusal | Promise<Refusal> {
   if (!isTarget(target)) {
     // A hook's 101 with a WebSocketPair end: the socket is joined to it (a Worker serving it, or refusing with a close).
