@@ -83,8 +83,8 @@ export class PartyContext {
   readonly parties: Context["parties"] = {};
   readonly context: Context;
   readonly #pending = new Set<Promise<unknown>>();
-  /** Every socket a stub opened and still open: a reload and the shutdown close them. */
-  readonly #stubSockets = new StubSockets();
+  /** The sockets stubs opened since the last reload (the running code's): the next reload and the shutdown close them. */
+  #stubSockets = new StubSockets();
 
   constructor(
     private readonly directory: RoomDirectory,
@@ -104,7 +104,7 @@ export class PartyContext {
   /** Makes `parties` list exactly these party names (after a reload too: the object stays the same). */
   setPartyNames(names: string[]): void {
     for (const name of Object.keys(this.parties)) delete this.parties[name];
-    for (const name of names) this.parties[name] = { get: (id: string) => this.#stub(name, id, this.#stubSockets) };
+    for (const name of names) this.parties[name] = { get: (id: string) => this.#stub(name, id, this.#stubSockets) }; // the code running when called
   }
 
   /** What one opener's stubs open, to close with it (`onSocket` serving a socket, `onFetch` answering one). */
@@ -112,9 +112,19 @@ export class PartyContext {
     return new StubSockets(this.#stubSockets);
   }
 
-  /** Closes every socket a stub opened (a reload: the code that opened them is gone; the shutdown). */
+  /**
+   * A reload: the sockets stubs opened so far are the old code's. Returns them (to close once its rooms have stopped:
+   * their onStop may still send through theirs); what stubs open from now on is the new code's.
+   */
+  reloaded(): StubSockets {
+    const old = this.#stubSockets;
+    this.#stubSockets = new StubSockets();
+    return old;
+  }
+
+  /** The shutdown: closes every socket a stub opened, and any opened later once it is open. */
   closeStubSockets(code: number, reason: string): void {
-    this.#stubSockets.close(code, reason, false);
+    this.#stubSockets.close(code, reason, true);
   }
 
   /** `room.context` of one room instance: its stubs open their sockets in `scope`. */

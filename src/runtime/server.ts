@@ -314,10 +314,11 @@ class Server implements YpartyServer, ServerCore {
     // Bounded: an alarm firing may wait for a room that never starts, or run an onAlarm that never settles.
     await settleWithin(Promise.all([this.#alarms?.stop(), this.#crons.stop()]), this.limits.shutdownTimeoutMs);
     this.placement?.closing?.();
-    this.partyContext.closeStubSockets(CloseCode.GoingAway, "Server shutting down");
     const rawSocketsClosed = this.rawSockets.close(CloseCode.GoingAway, "Server shutting down", this.limits.shutdownTimeoutMs);
     await this.registry.close(CloseCode.GoingAway, "Server shutting down");
     await rawSocketsClosed;
+    // After the rooms (each closes its own after its onStop, which may still send through them): what workers opened.
+    this.partyContext.closeStubSockets(CloseCode.GoingAway, "Server shutting down");
     this.heartbeat.stop();
     await this.partyContext.settle();
     this.#http.closeIdleConnections();
@@ -359,13 +360,15 @@ class Server implements YpartyServer, ServerCore {
     // Swap first (it throws on a bad module before anything is touched): clients reconnecting while the
     // old rooms stop must get fresh rooms running the new code.
     this.#setParties(parties);
+    const oldStubSockets = this.partyContext.reloaded();
     // The old code's sockets outside rooms (onSocket's, WebSocketPair ends) go with it, told as the rooms' are.
     const reason = "Server code reloaded";
-    this.partyContext.closeStubSockets(CloseCode.ServiceRestart, reason);
     await Promise.all([
       this.rawSockets.close(CloseCode.ServiceRestart, reason, this.limits.shutdownTimeoutMs, "party"),
       this.registry.unloadAll(CloseCode.ServiceRestart, reason),
     ]);
+    // What the old code's workers opened (one still connecting too), after the rooms closed theirs past their onStop.
+    oldStubSockets.close(CloseCode.ServiceRestart, reason, true);
     this.logger.info("server.reloaded", { parties: [...this.parties.keys()] });
   }
 

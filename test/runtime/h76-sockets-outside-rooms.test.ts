@@ -177,3 +177,46 @@ describe("a WebSocketPair end whose onFetch was running when the reload came", (
     expect(await waitFor(client.closed, "the stale socket's close")).toEqual({ code: 1012, reason: "Server code reloaded" });
   });
 });
+
+describe("stub sockets at a reload", () => {
+  it("the new code's are kept, even those opened while the old rooms were still stopping", async () => {
+    const holdStop = deferred();
+    const stopping = deferred();
+    const reports = new Map<string, WebSocket>();
+    class Reporting implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      async onStart() {
+        if (this.room.name !== "rooms") return;
+        reports.set(this.room.id, await this.room.context.parties.lobby!.get("all").socket(`?_pk=${this.room.id}`));
+      }
+      async onStop() {
+        if (this.room.id !== "old") return;
+        stopping.resolve();
+        await holdStop.promise;
+      }
+    }
+    class Lobby implements Party.Server {
+      constructor(readonly room: Party.Room) {}
+      onConnect() {}
+    }
+    const parties = { rooms: Reporting, lobby: Lobby };
+    const server = await startServer(parties, { storage: "memory" });
+    const lobbyIds = () => server.server.rooms().find((room) => room.party === "lobby")?.connections ?? 0;
+    const old = connect(server.wsUrl("/parties/rooms/old"));
+    await old.opened;
+    await pollUntil("the old room's report", async () => (lobbyIds() === 1 ? true : undefined));
+    const reloaded = server.server.reload(parties);
+    await waitFor(stopping.promise, "the old room stopping");
+    // A room of the new code starts while the old one still stops, and reports to the lobby.
+    const fresh = connect(server.wsUrl("/parties/rooms/new"));
+    await fresh.opened;
+    await pollUntil("the new room's report", async () => (lobbyIds() === 1 ? true : undefined));
+    holdStop.resolve();
+    await reloaded;
+    // The reload closed the old code's (a close starts at once: CLOSING), not the new room's.
+    const OPEN = 1;
+    expect(reports.get("old")!.readyState).not.toBe(OPEN);
+    expect(reports.get("new")!.readyState).toBe(OPEN);
+    expect(lobbyIds()).toBe(1);
+  });
+});
