@@ -34,6 +34,7 @@ import { listRooms, type RoomListing } from "./listing.js";
 import { LiveRoom } from "./room.js";
 import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
+import { provideUrlPattern } from "./url-pattern.js";
 import type { SocketHandler } from "./socket-mounts.js";
 
 /** For paths outside `/parties/` and `/party/`, consulted in order; the first Response wins. */
@@ -139,6 +140,7 @@ export interface YpartyServer {
 export { DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./defaults.js";
 
 export function createServer(options: CreateServerOptions): YpartyServer {
+  provideUrlPattern();
   return new Server(options);
 }
 

@@ -42,6 +42,11 @@ describe("WebSocketPair in onFetch", () => {
     expect(await allowed.next((message) => message === "welcome")).toBe("welcome");
   });
 
+  it("gives the code Workers' URLPattern, at its module's load too, on every Node version", async () => {
+    const { url } = await serveFixture(defer, "start", "websocket-pair");
+    expect(await (await fetch(`${url}/books/42`)).json()).toEqual({ id: "42", patterns: "function" });
+  });
+
   it("gives the bundle a Response that takes status 101 with a webSocket, and still is every Response's class", async () => {
     const { url } = await serveFixture(defer, "start", "websocket-pair");
     expect(await (await fetch(`${url}/types`)).json()).toEqual({ plainIsResponse: true, upgradeStatus: 101, plainStatus: 201 });

@@ -2,6 +2,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CliError } from "../errors.js";
 import type { PartyModule } from "../../runtime/index.js";
+import { provideUrlPattern } from "../../runtime/url-pattern.js";
 
 const hooks = ["onConnect", "onRequest", "onMessage", "onBeforeConnect", "onBeforeRequest", "onClose", "onError"];
 
@@ -33,6 +34,7 @@ export async function loadBundle(
   // Stack traces from the user's bundled server code point into their TypeScript files. Turned on here, not at
   // start-up: Node then reads the source map of every module loaded after, and yparty's own are not worth the time.
   process.setSourceMapsEnabled(true);
+  provideUrlPattern(); // before the import: a module may build its patterns at load
   try {
     loaded = (await import(pathToFileURL(file).href)) as typeof loaded;
   } catch (error) {
