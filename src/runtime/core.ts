@@ -38,8 +38,8 @@ export interface ServerCore {
   readonly routes: RouteHandler[];
   /** Proxies in front trusted to append the client's address to `x-forwarded-for` (`createServer({ trustProxy })`). */
   readonly trustedProxies: number;
-  /** `GET /parties/{party}` answers the party's rooms (`createServer({ listRooms })`). */
-  readonly listsRooms: boolean;
+  /** `GET /parties/{party}` answers the party's rooms (`createServer({ listRooms })`; undefined: unguarded parties). */
+  readonly listsRooms: boolean | undefined;
   /**
    * Sockets handed out as they are (the main party's `onSocket`, `WebSocketPair` ends, mounted sockets; outside any
    * room): closed with the server (party code's also at a reload), and pinged by the heartbeat.

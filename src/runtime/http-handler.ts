@@ -14,6 +14,7 @@ import { callUser } from "./guard.js";
 import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
 import { answerBodyError } from "./request-body.js";
 import { listParty } from "./listing.js";
+import type { PartyDefinition } from "./party-module.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
 import { ROOM_MOVED_MESSAGE } from "./placement.js";
 import { RoomElsewhere } from "./registry.js";
@@ -83,8 +84,10 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
   if (!isRouted(routed)) return routed;
   const { url, route } = routed;
   if (route.kind === "party") {
-    if (!core.parties.has(route.party)) return unknownParty(route.party);
-    if (!core.listsRooms) return errorResponse("ERR_NOT_FOUND", "Room listing is turned off on this server (listRooms: false)", 404);
+    const definition = core.parties.get(route.party);
+    if (!definition) return unknownParty(route.party);
+    const unlisted = unlistedBecause(core.listsRooms, definition);
+    if (unlisted) return errorResponse("ERR_NOT_FOUND", unlisted, 404);
     if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"], "Only GET (or HEAD) lists a party");
     return Response.json(await listParty(core.registry, core.openedStorage(), core.logger, route.party));
   }
@@ -104,6 +107,18 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
     if (verdict instanceof Request) forwarded = verdict;
   }
   return requestRoom(core, route.party, route.roomId, forwarded, viaCluster);
+}
+
+/**
+ * Why a party's rooms are not listed, if they are not. By default a party that guards its rooms is not listed: its
+ * `onBeforeConnect`/`onBeforeRequest` see one room's requests, never the listing, which would name every room.
+ */
+function unlistedBecause(listsRooms: boolean | undefined, party: Pick<PartyDefinition, "onBeforeConnect" | "onBeforeRequest">): string | undefined {
+  if (listsRooms === false) return "Room listing is turned off on this server (listRooms: false)";
+  if (listsRooms === undefined && (party.onBeforeConnect || party.onBeforeRequest)) {
+    return "This party guards its rooms (onBeforeConnect/onBeforeRequest), so their names are not listed; the server's listRooms: true lists them anyway";
+  }
+  return undefined;
 }
 
 /** How many times a request for a room served elsewhere asks where it is (the owner may die meanwhile). */

@@ -67,8 +67,9 @@ export interface CreateServerOptions {
    */
   crons?: Record<string, string>;
   /**
-   * Whether `GET /parties/{party}` lists the party's rooms to anyone who asks (default true: the demo's room picker
-   * uses it). `false` answers 404, for servers whose room names are not public.
+   * Whether `GET /parties/{party}` lists the party's rooms to anyone who asks. Default: the parties that guard no
+   * access (no `onBeforeConnect`, no `onBeforeRequest`; the demo's room picker uses it); a guarded party's room names
+   * are not public, since its hooks cannot guard a listing of every room. `true` lists every party, `false` none (404).
    */
   listRooms?: boolean;
   /** The static assets (the CLI's `serve` folder): served after `routes`, and to `lobby.assets.fetch(path)`. */
@@ -157,7 +158,7 @@ class Server implements YpartyServer, ServerCore {
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
   readonly rawSockets = new RawSockets();
-  readonly listsRooms: boolean;
+  readonly listsRooms: boolean | undefined;
   readonly durability: Durability;
   readonly documentLimits: Readonly<Record<string, number>>;
   readonly trustedProxies: number;
@@ -184,7 +185,7 @@ class Server implements YpartyServer, ServerCore {
     this.#storage = options.storage;
     this.#ownsStorage = !options.storage;
     this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
-    this.listsRooms = options.listRooms ?? true;
+    this.listsRooms = options.listRooms;
     this.durability = durabilityOf(options.durability);
     this.documentLimits = Object.freeze({ ...options.documentLimits });
     this.trustedProxies = trustedProxyCount(options.trustProxy);

@@ -16,6 +16,7 @@ import type { Logger } from "../runtime/log.js";
 import type * as Party from "../runtime/party-types.js";
 import { MAX_AWARENESS_IDS_PER_CONNECTION } from "./defaults.js";
 import { handleDocumentRequest, isStored } from "./http-api.js";
+import { unguardedApiRefusal } from "./http-gate.js";
 import { resolvePolicy, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
 import { attachOptions } from "./peer.js";
@@ -150,6 +151,8 @@ export class YServer implements Party.Server {
   }
 
   async onRequest(request: Party.Request): Promise<Response> {
+    const refusal = unguardedApiRefusal(this.constructor as typeof YServer, this.#logger);
+    if (refusal) return refusal;
     const response = await handleDocumentRequest(request, {
       live: () => (this.#session?.state === "ready" ? this.#session : undefined),
       stored: async () => {

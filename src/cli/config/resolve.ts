@@ -97,8 +97,8 @@ export interface ProjectConfig {
   serve?: ServeConfig;
   /** PartyKit's `crons`: name → expression, each checked here. */
   crons: Record<string, string>;
-  /** `GET /parties/{party}` lists rooms (default true). */
-  listRooms: boolean;
+  /** `GET /parties/{party}` lists rooms (default: of the parties that guard no access; see createServer). */
+  listRooms: boolean | undefined;
   /** `documentLimits` of yparty.json: the Yjs parties' limits, each checked here. */
   documentLimits: Record<string, number>;
   /** `durability` of yparty.json: the server's default for document parties. */
@@ -312,7 +312,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     ...(build ? { build } : {}),
     ...(serve ? { serve } : {}),
     crons,
-    listRooms: file.listRooms ?? true,
+    listRooms: file.listRooms,
     durability: file.durability,
     documentLimits,
     trustProxy,

@@ -1,0 +1,79 @@
+/**
+ * A Yjs party that guards its sockets guards its HTTP document API too: a YServer with `onBeforeConnect` and no
+ * `onBeforeRequest` (a y-partyserver port checking tokens on connect) does not serve its documents to curl.
+ */
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import type * as Party from "../../src/runtime/index.js";
+import { YServer } from "../../src/yjs/index.js";
+import { startServer } from "../helpers/server.js";
+import { clientDocs, makeProvider, whenSynced } from "./support/providers.js";
+
+const docs = clientDocs();
+
+const allowed = (req: Party.Request) => new URL(req.url).searchParams.get("token") === "secret" || req.headers.get("authorization") === "Bearer secret";
+const refuse = () => new Response("Unauthorized", { status: 401 });
+
+/** Tokens checked on connect only. */
+class SocketGuarded extends YServer {
+  static override persist = { mode: "snapshot" } as const;
+  static onBeforeConnect(req: Party.Request) {
+    return allowed(req) ? req : refuse();
+  }
+}
+
+/** Tokens checked on connect and on requests: the HTTP API is served, behind the request guard. */
+class BothGuarded extends SocketGuarded {
+  static onBeforeRequest(req: Party.Request) {
+    return allowed(req) ? req : refuse();
+  }
+}
+
+const update = (() => {
+  const doc = new Y.Doc();
+  doc.getText("t").insert(0, "from curl");
+  return Buffer.from(Y.encodeStateAsUpdate(doc));
+})();
+const post = (url: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: "POST", body: update, headers: { "content-type": "application/octet-stream", ...headers } });
+
+describe("the HTTP document API of a party that guards its sockets", () => {
+  it("answers 403 to every request when only onBeforeConnect guards the party, and warns once naming the fix", async () => {
+    const server = await startServer({ main: SocketGuarded });
+    const room = `${server.url}/parties/main/secret-doc`;
+    // The room has a document, written by an authorised client (its socket gets in).
+    const doc = new Y.Doc();
+    docs.push(doc);
+    doc.getText("t").insert(0, "private");
+    await whenSynced(makeProvider("y-partykit", server.url, "main", "secret-doc", doc, { token: "secret" }));
+    const writer = await post(room, { authorization: "Bearer secret" });
+    expect(writer.status).toBe(403);
+    for (const [method, path] of [
+      ["GET", ""],
+      ["GET", "?format=update"],
+      ["GET", "/awareness"],
+      ["POST", ""],
+    ] as const) {
+      const res = method === "POST" ? await post(room + path) : await fetch(room + path);
+      expect({ method, path, status: res.status, body: await res.json() }).toEqual({
+        method,
+        path,
+        status: 403,
+        body: { error: { code: "ERR_HTTP_API_UNGUARDED", message: expect.stringContaining("onBeforeRequest") } },
+      });
+    }
+    const warnings = server.logs.filter((entry) => entry.event === "yjs.http_api_unguarded");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: "warn", message: expect.stringContaining("SocketGuarded") });
+  });
+
+  it("serves the API behind onBeforeRequest when the party has one", async () => {
+    const server = await startServer({ main: BothGuarded });
+    const room = `${server.url}/parties/main/doc`;
+    expect((await post(room)).status).toBe(401);
+    expect((await post(room, { authorization: "Bearer secret" })).status).toBe(200);
+    expect((await fetch(room)).status).toBe(401);
+    const read = await fetch(room, { headers: { authorization: "Bearer secret" } });
+    expect({ status: read.status, body: await read.json() }).toEqual({ status: 200, body: { t: "from curl" } });
+  });
+});
