@@ -46,7 +46,7 @@ export type YjsErrorCode =
   | "ERR_DOCUMENT_TOO_LARGE"
   /** A write that may wait for changes the room has not seen, past `MAX_PENDING_BYTES` waiting (HTTP 413, close 1009). */
   | "ERR_PENDING_TOO_LARGE"
-  /** HTTP: a POST whose Content-Type is not `application/octet-stream`. */
+  /** HTTP: a POST whose Content-Type is not `application/octet-stream`, or whose body is compressed (Content-Encoding). */
   | "ERR_UNSUPPORTED_MEDIA_TYPE";
 
 export class YjsError extends Error {

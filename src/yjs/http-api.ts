@@ -110,6 +110,11 @@ async function postUpdate(req: Request, access: DocumentAccess): Promise<Respons
   if (type !== "application/octet-stream") {
     throw new YjsError("ERR_UNSUPPORTED_MEDIA_TYPE", "POST a binary Yjs update as application/octet-stream");
   }
+  // The bytes are read as sent: a compressed body would be taken for a broken update (or, unlucky, a valid one).
+  const encoding = (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity") {
+    throw new YjsError("ERR_UNSUPPORTED_MEDIA_TYPE", `Content-Encoding ${JSON.stringify(encoding)} is not accepted: POST the update uncompressed`);
+  }
   if (await access.readOnly(req)) throw new YjsError("ERR_READ_ONLY", "This room is read-only");
   const update = await readBody(req, access.maxBodyBytes ?? YJS_LIMITS.maxHttpUpdateBytes);
   // A live room checks the update in the one walk before it is applied; a room is not loaded for a non-update.
