@@ -14,8 +14,8 @@ const update = (() => {
   doc.getText("t").insert(0, "hello");
   return Buffer.from(Y.encodeStateAsUpdate(doc));
 })();
-const post = (url: string, body: Buffer, encoding: string) =>
-  fetch(url, { method: "POST", body, headers: { "content-type": "application/octet-stream", "content-encoding": encoding } });
+const post = (url: string, body: Uint8Array, encoding: string) =>
+  fetch(url, { method: "POST", body: body as Uint8Array<ArrayBuffer>, headers: { "content-type": "application/octet-stream", "content-encoding": encoding } });
 
 describe("a compressed POST", () => {
   it("is refused with 415 naming the encoding, whether its bytes would decode or not; identity is taken", async () => {

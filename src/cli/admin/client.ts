@@ -30,9 +30,16 @@ export async function findServer(flags: AdminFlags): Promise<AdminTarget> {
       ...(flags.persist !== undefined ? { persist: flags.persist } : {}),
       ...(flags.config !== undefined ? { config: flags.config } : {}),
     });
+    const where = `${shortPath(flags.cwd, path.join(found.candidate.dir, CliDefaults.adminFile))}, ${found.candidate.reason}`;
+    // The file's token is that server's password: never sent to another address the user named.
+    if (url !== undefined && !sameServer(url, found.file.url)) {
+      throw new CliError(
+        "ERR_USAGE",
+        `No admin token for ${url}: the one found here (${where}) is for ${found.file.url}. Pass --token (or YPARTY_ADMIN_TOKEN) with --url.`,
+      );
+    }
     url ??= found.file.url;
     token ??= found.file.token;
-    const where = `${shortPath(flags.cwd, path.join(found.candidate.dir, CliDefaults.adminFile))}, ${found.candidate.reason}`;
     const others = found.others.length
       ? `; also running: ${found.others.map((other) => shortPath(flags.cwd, other.dir)).join(", ")} (pass --persist to pick)`
       : "";
@@ -40,6 +47,19 @@ export async function findServer(flags: AdminFlags): Promise<AdminTarget> {
     process.stderr.write(`yparty: server ${url} (from ${where})${others}${stale}\n`);
   }
   return { url: url.replace(/\/+$/, ""), token };
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Whether two server URLs name the same server: one origin, `localhost` and the loopback addresses alike. */
+function sameServer(a: string, b: string): boolean {
+  try {
+    const [x, y] = [new URL(a), new URL(b)];
+    const host = (url: URL) => (LOOPBACK.has(url.hostname) ? "loopback" : url.hostname);
+    return x.protocol === y.protocol && x.port === y.port && host(x) === host(y);
+  } catch {
+    return false;
+  }
 }
 
 /** One admin request; network failures and error answers become `CliError`s with the server's message. */
