@@ -138,7 +138,10 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     const url = new URL(request.url);
     if (!url.pathname.startsWith(CliDefaults.adminPrefix)) return undefined;
     if (!tokenMatches(request.headers.get("authorization"), options.token)) {
-      return errorResponse("ERR_UNAUTHORIZED", "Missing or wrong admin token", 401);
+      const refused = errorResponse("ERR_UNAUTHORIZED", "Missing or wrong admin token", 401);
+      // HTTP's 401 names the scheme to use (RFC 9110 §11.6.1); generic clients and proxies act on it.
+      refused.headers.set("www-authenticate", 'Bearer realm="yparty admin"');
+      return refused;
     }
     const rest = url.pathname.slice(CliDefaults.adminPrefix.length);
     if (rest === "rooms" && request.method === "GET") return listRooms(server, url, options);
