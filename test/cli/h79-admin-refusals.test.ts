@@ -30,7 +30,7 @@ describe("admin API refusals", () => {
   it("answers 401 with WWW-Authenticate to every route and method without the right Bearer token", async () => {
     const { url, close } = await start();
     const paths = ["/_yparty/rooms", "/_yparty/logs", "/_yparty/rooms/main/r/export", "/_yparty/rooms/main/r", "/_yparty/", "/_yparty/nothing"];
-    const credentials = [
+    const credentials: Record<string, string>[] = [
       {},
       { authorization: "Bearer wrong" },
       { authorization: `Bearer ${TOKEN}x` },

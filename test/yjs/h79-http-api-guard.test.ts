@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import type * as Party from "../../src/runtime/index.js";
 import { YServer } from "../../src/yjs/index.js";
-import { startServer } from "../helpers/server.js";
+import { pollUntil, startServer } from "../helpers/server.js";
 import { clientDocs, makeProvider, whenSynced } from "./support/providers.js";
 
 const docs = clientDocs();
@@ -26,6 +26,22 @@ class SocketGuarded extends YServer {
 class BothGuarded extends SocketGuarded {
   static onBeforeRequest(req: Party.Request) {
     return allowed(req) ? req : refuse();
+  }
+}
+
+/** Serves its HTTP API to the server's other parties only: stubs skip onBeforeRequest. */
+class InternalOnly extends SocketGuarded {
+  static onBeforeRequest() {
+    return new Response("Forbidden", { status: 403 });
+  }
+}
+
+/** Reads the `docs` party's document through a stub, for an authorised caller. */
+class Reader implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  async onRequest(req: Party.Request) {
+    if (!allowed(req)) return refuse();
+    return this.room.context.parties.docs!.get(this.room.id).fetch();
   }
 }
 
@@ -75,5 +91,21 @@ describe("the HTTP document API of a party that guards its sockets", () => {
     expect((await fetch(room)).status).toBe(401);
     const read = await fetch(room, { headers: { authorization: "Bearer secret" } });
     expect({ status: read.status, body: await read.json() }).toEqual({ status: 200, body: { t: "from curl" } });
+  });
+
+  it("serves it to the server's own parties only when onBeforeRequest refuses every request", async () => {
+    const server = await startServer({ docs: InternalOnly, reader: Reader });
+    expect((await post(`${server.url}/parties/docs/shared`)).status).toBe(403);
+    const doc = new Y.Doc();
+    docs.push(doc);
+    doc.getText("t").insert(0, "internal");
+    await whenSynced(makeProvider("y-partykit", server.url, "docs", "shared", doc, { token: "secret" }));
+    // The client's own change reaches the room in its answer to the greeting: read until it is in.
+    const read = await pollUntil("the stub's read of the document", async () => {
+      const res = await fetch(`${server.url}/parties/reader/shared`, { headers: { authorization: "Bearer secret" } });
+      const body = await res.json();
+      return res.status === 200 && (body as { t?: string }).t === "internal" ? body : undefined;
+    });
+    expect(read).toEqual({ t: "internal" });
   });
 });
