@@ -12,7 +12,7 @@ import type { ServerCore } from "./core.js";
 import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed } from "./errors.js";
 import { callUser } from "./guard.js";
 import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
-import { answerBodyError } from "./request-body.js";
+import { answerBodyError, continueOnFirstRead } from "./request-body.js";
 import { listParty } from "./listing.js";
 import type { PartyDefinition } from "./party-module.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
@@ -38,6 +38,12 @@ export async function handleHttp(core: ServerCore, req: IncomingMessage, res: Se
     // left open and idle, it kept the shutdown waiting for Node's keep-alive timeout.
     if (--socket[IN_FLIGHT]! === 0 && core.stopping.aborted && !socket.destroyed) socket.end();
   }
+}
+
+/** `Expect: 100-continue`: answered like any request, the `100 Continue` sent once a handler reads the body. */
+export function handleExpectContinue(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  continueOnFirstRead(req, () => res.writeContinue());
+  return handleHttp(core, req, res);
 }
 
 async function answerRequest(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -102,6 +102,25 @@ export interface BodyLimits {
 /** Takes each request back from its body's stream (see `releaseRequestBody`), while the stream still reads it. */
 const releasers = new WeakMap<IncomingMessage, () => void>();
 
+/**
+ * Requests whose client sends its body only once told `100 Continue` (`Expect: 100-continue`, curl's way for bodies
+ * over 1 MiB), with how to tell it. Told at the first read of the body, never after the answer: a request refused
+ * without reading it (a 413 from its Content-Length, a 401 of onBeforeRequest, a 415) gets its answer and the client
+ * sends nothing, where Node's own 100, sent before any handler ran, had the client upload all of it to be refused.
+ */
+const continues = new WeakMap<IncomingMessage, () => void>();
+
+export function continueOnFirstRead(req: IncomingMessage, writeContinue: () => void): void {
+  continues.set(req, writeContinue);
+}
+
+function sendContinue(req: IncomingMessage): void {
+  const send = continues.get(req);
+  if (send === undefined) return;
+  continues.delete(req);
+  send();
+}
+
 export function requestBodyStream(req: IncomingMessage, limits: BodyLimits): ReadableStream<Uint8Array> {
   let stop = (): void => {};
   /** Runs while a reader waits for the next part, reset by each. */
@@ -152,6 +171,7 @@ export function requestBodyStream(req: IncomingMessage, limits: BodyLimits): Rea
         releasers.set(req, () => fail(new Error("The request's body is no longer readable: its answer was sent")));
       },
       pull() {
+        sendContinue(req);
         waitForPart();
         req.resume();
       },
@@ -170,6 +190,7 @@ export function requestBodyStream(req: IncomingMessage, limits: BodyLimits): Rea
  * so that the runtime can read out and drop the rest.
  */
 export function releaseRequestBody(req: IncomingMessage): void {
+  continues.delete(req); // answered: no 100 may follow the final status
   releasers.get(req)?.();
   req.pause();
 }

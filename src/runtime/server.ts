@@ -20,7 +20,7 @@ import { CronScheduler } from "./crons.js";
 import { durabilityOf, type Durability } from "./document-storage.js";
 import { callUser, settleWithin } from "./guard.js";
 import { Heartbeat } from "./heartbeat.js";
-import { handleConnect, handleHttp, requestRoom } from "./http-handler.js";
+import { handleConnect, handleExpectContinue, handleHttp, requestRoom } from "./http-handler.js";
 import type { RoomPlacement } from "./placement.js";
 import { DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "./defaults.js";
 import { resolveLimits, type Limits } from "./limits.js";
@@ -213,6 +213,7 @@ class Server implements YpartyServer, ServerCore {
     this.frameBudget = new FrameBudget(this.limits.maxFrameBytesInFlight);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, clientTracking: false, perMessageDeflate: false });
     this.#http = createHttpServer((req, res) => void handleHttp(this, req, res));
+    this.#http.on("checkContinue", (req, res) => void handleExpectContinue(this, req, res));
     this.#http.on("upgrade", (req, socket, head) => handleUpgrade(this, req, socket, head));
     this.#http.on("connect", (req, socket) => handleConnect(this, req, socket));
     // Unparseable HTTP: answer 400 when the socket still can, never let it throw.
