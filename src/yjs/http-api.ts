@@ -152,6 +152,10 @@ async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
 }
 
 function decodeBase64(value: string, name: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw new YjsError("ERR_BAD_REQUEST", `${name} is not base64`);
-  return new Uint8Array(Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
+  // A "+" the client did not escape reaches us as a space (form decoding); base64 has no spaces, so it is a "+".
+  const base64 = value.replace(/ /g, "+");
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(base64)) {
+    throw new YjsError("ERR_BAD_REQUEST", `${name} is not base64 (or base64url); escape it for a URL (encodeURIComponent)`);
+  }
+  return new Uint8Array(Buffer.from(base64.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
 }

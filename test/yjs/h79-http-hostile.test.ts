@@ -1,5 +1,6 @@
 /**
- * The document HTTP API against requests no well-behaved client sends: compressed bodies.
+ * The document HTTP API against requests clients send without thinking: compressed bodies, a base64 state vector
+ * pasted into the query unescaped.
  */
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
@@ -38,5 +39,22 @@ describe("a compressed POST", () => {
     expect((await fetch(`${url}/parties/main/packed`)).status).toBe(404);
     expect((await post(`${url}/parties/main/packed`, update, "identity")).status).toBe(200);
     expect(await (await fetch(`${url}/parties/main/packed`)).json()).toEqual({ t: "hello" });
+  });
+});
+
+describe("a state vector pasted into ?since= unescaped", () => {
+  it("is read as the base64 it is: its '+' arrive as spaces", async () => {
+    const { url } = await startServer({ main: DocumentParty }, { storage: "memory" });
+    // A client whose state vector's base64 holds a "+": the diff since it is what the room has beyond it.
+    const base = new Y.Doc();
+    base.clientID = 16_399; // its varint bytes 0x8f 0x80 put a "+" in the base64
+    base.getText("t").insert(0, "hello");
+    const since = Buffer.from(Y.encodeStateVector(base)).toString("base64");
+    expect(since).toContain("+");
+    expect((await post(`${url}/parties/main/diff`, Buffer.from(Y.encodeStateAsUpdate(base)), "identity")).status).toBe(200);
+    const res = await fetch(`${url}/parties/main/diff?since=${since}`); // not encodeURIComponent'd, as from a shell
+    expect(res.status).toBe(200);
+    const diff = new Uint8Array(await res.arrayBuffer());
+    expect(Y.decodeUpdate(diff).structs).toEqual([]); // the client has everything
   });
 });
