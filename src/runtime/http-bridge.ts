@@ -35,13 +35,22 @@ export function requestUrl(req: IncomingMessage, server: { authority(): string; 
 }
 
 /**
- * The request's headers as WHATWG Headers, with `clientAddress` (see client-address.ts) as `cf-connecting-ip` and
- * `x-forwarded-for` over what the client sent; `null` leaves them as sent (yparty's own internal sockets).
+ * Headers yparty marks its own requests with (`x-yparty-internal`: a stub's socket; a cluster's `x-yparty-cluster`,
+ * whose value is the admin token, and `x-yparty-hop`): read from the IncomingMessage before this, never handed to user
+ * code, where a room that echoes or proxies its request's headers would give the secret away.
+ */
+const OWN_HEADER_PREFIX = "x-yparty-";
+
+/**
+ * The request's headers as WHATWG Headers, yparty's own marks left out, with `clientAddress` (see client-address.ts)
+ * as `cf-connecting-ip` and `x-forwarded-for` over what the client sent; `null` leaves them as sent (yparty's own
+ * internal sockets).
  */
 function toWebHeaders(req: IncomingMessage, clientAddress: string | null): Headers {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.length > OWN_HEADER_PREFIX.length && raw[i]!.toLowerCase().startsWith(OWN_HEADER_PREFIX)) continue;
     try {
       headers.append(raw[i]!, raw[i + 1]!);
     } catch {
