@@ -10,6 +10,8 @@ export type RuntimeErrorCode =
   | "ERR_NOT_FOUND"
   /** A method the path does not take (the party listing is GET only). */
   | "ERR_METHOD_NOT_ALLOWED"
+  /** A request body in a transfer coding the server cannot decode (`Transfer-Encoding: gzip, chunked`). */
+  | "ERR_NOT_IMPLEMENTED"
   /** The path names a party the server does not have. */
   | "ERR_UNKNOWN_PARTY"
   /** The room id is empty, too long, has control characters or bad %-escapes. */

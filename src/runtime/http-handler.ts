@@ -98,6 +98,10 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
     return Response.json(await listParty(core.registry, core.openedStorage(), core.logger, route.party));
   }
   if (FORBIDDEN_METHODS.has(req.method ?? "")) return forbiddenMethod(req.method!);
+  const coding = unknownTransferCoding(req);
+  if (coding !== undefined) {
+    return errorResponse("ERR_NOT_IMPLEMENTED", `Transfer-Encoding ${coding} is not supported: send the body chunked or with a Content-Length`, 501);
+  }
   // Forwarded by another node of the cluster: that node ran onBeforeRequest and wrote the client's address.
   const viaCluster = core.placement?.isForwarded(req) === true;
   const request = toWebRequest(req, url, { body: core.bodies, clientAddress: viaCluster ? null : clientAddress(req, core.trustedProxies) });
@@ -152,6 +156,19 @@ export function ownerUnreachable(): Response {
   const response = errorResponse("ERR_ROOM_UNAVAILABLE", "The node serving this room cannot be reached; try again", 503);
   response.headers.set("retry-after", "1");
   return response;
+}
+
+/**
+ * A transfer coding of the body other than chunked (and identity), e.g. `gzip, chunked`: Node undoes the chunking only,
+ * so every handler would read compressed bytes as the body (RFC 9112 §6.1: answered 501).
+ */
+function unknownTransferCoding(req: IncomingMessage): string | undefined {
+  const header = req.headers["transfer-encoding"];
+  if (header === undefined) return undefined;
+  return header
+    .split(",")
+    .map((coding) => coding.trim().toLowerCase())
+    .find((coding) => coding !== "chunked" && coding !== "identity" && coding !== "");
 }
 
 function forbiddenMethod(method: string): Response {
