@@ -151,23 +151,23 @@ export class YServer implements Party.Server {
   }
 
   async onRequest(request: Party.Request): Promise<Response> {
-    const refusal = unguardedApiRefusal(this.constructor as typeof YServer, this.#logger);
-    if (refusal) return refusal;
-    const response = await handleDocumentRequest(request, {
-      live: () => (this.#session?.state === "ready" ? this.#session : undefined),
-      stored: async () => {
-        const storage = tryDocumentStorage(this.room);
-        return storage !== undefined && this.#policy() !== undefined && isStored(await storage.store.stats(storage.name));
-      },
-      open: async () => {
-        const session = this.#current();
-        await session.load(this.#lastStop);
-        return session;
-      },
-      readOnly: (req) => this.isReadOnlyRequest(req),
-      maxBodyBytes: yjsLimits(this.room).maxHttpUpdateBytes,
-    });
-    // A request that loaded no document (a GET of a room that has none) leaves nothing worth keeping in memory.
+    const response =
+      unguardedApiRefusal(this.constructor as typeof YServer, this.#logger) ??
+      (await handleDocumentRequest(request, {
+        live: () => (this.#session?.state === "ready" ? this.#session : undefined),
+        stored: async () => {
+          const storage = tryDocumentStorage(this.room);
+          return storage !== undefined && this.#policy() !== undefined && isStored(await storage.store.stats(storage.name));
+        },
+        open: async () => {
+          const session = this.#current();
+          await session.load(this.#lastStop);
+          return session;
+        },
+        readOnly: (req) => this.isReadOnlyRequest(req),
+        maxBodyBytes: yjsLimits(this.room).maxHttpUpdateBytes,
+      }));
+    // A request that loaded no document (a GET of a room that has none, a refusal) leaves nothing worth keeping in memory.
     if (this.#session === undefined) tryDocumentStorage(this.room)?.unloadWhenIdle();
     return response;
   }

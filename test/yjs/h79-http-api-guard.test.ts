@@ -83,6 +83,12 @@ describe("the HTTP document API of a party that guards its sockets", () => {
     expect(warnings[0]).toMatchObject({ level: "warn", message: expect.stringContaining("SocketGuarded") });
   });
 
+  it("leaves no live room behind a refusal (requests for any number of room names hold no memory)", async () => {
+    const server = await startServer({ main: SocketGuarded });
+    for (let i = 0; i < 5; i++) expect((await fetch(`${server.url}/parties/main/probe-${i}`)).status).toBe(403);
+    await pollUntil("the refused rooms to unload", async () => (server.server.rooms().length === 0 ? true : undefined));
+  });
+
   it("serves the API behind onBeforeRequest when the party has one", async () => {
     const server = await startServer({ main: BothGuarded });
     const room = `${server.url}/parties/main/doc`;
