@@ -9,7 +9,7 @@
  * was there before, or came with a widening rule, which the recheck finds); the recheck goes through the pool in
  * bounded passes (`SearchPass`), each going on where the last one stopped.
  */
-import type { Connection, Server, Worker } from "../runtime/index.js";
+import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { formGroup, SearchPass } from "../rooms/matchmaking.js";
 import { newId } from "../rooms/ids.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
@@ -30,10 +30,11 @@ export function matchNameOf(matchId: string): string {
 }
 
 /**
- * `reserve`: the match a group was matched for holds a seat for each of them (the match rooms' directory): the match
- * learns from it whom it waits for, whichever session joins first (a session's memory ends with its socket).
+ * `reserve`: the match a group was matched for holds a seat for each of them (stored by the match's room: the match
+ * learns from it whom it waits for, whichever session joins first, also after a restart); the players are told once
+ * it resolves.
  */
-export function matchmakerParty(mode: ModeDefinition, reserve: (matchId: string, players: string[]) => void): Worker {
+export function matchmakerParty(mode: ModeDefinition, reserve: (queue: Room, matchId: string, players: string[]) => Promise<void>): Worker {
   const rules = mode.rules ?? [];
   const fits = (a: Ticket, b: Ticket, now: number) => rules.every((rule) => rule(a, b, now));
   return class Matchmaker implements Server {
@@ -45,6 +46,8 @@ export function matchmakerParty(mode: ModeDefinition, reserve: (matchId: string,
     #recheckTimer: NodeJS.Timeout | undefined;
     /** Where the next recheck pass starts (an index into the pool in arrival order; tickets leaving shift it a little). */
     #recheckFrom = 0;
+
+    constructor(readonly room: Room) {}
 
     onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void {
       if (typeof message !== "string") return;
@@ -88,12 +91,13 @@ export function matchmakerParty(mode: ModeDefinition, reserve: (matchId: string,
     #matchIn(pool: Waiting[], pass: SearchPass, now: number): void {
       for (let group = formGroup(pool, mode.size, fits, now, pass); group; group = formGroup(pool, mode.size, fits, now, pass)) {
         const payload = { match_id: newMatchId(mode.match), players: group.map((ticket) => ticket.player) };
-        reserve(payload.match_id, payload.players);
         for (const ticket of group) {
           this.#waiting.delete(ticket.player);
           pool.splice(pool.indexOf(ticket), 1);
-          ticket.conn.send(envelopeJson(GameMessage.MatchmakerMatched, { ...payload, ticket_id: ticket.ticket_id }));
         }
+        void reserve(this.room, payload.match_id, payload.players).then(() => {
+          for (const ticket of group) ticket.conn.send(envelopeJson(GameMessage.MatchmakerMatched, { ...payload, ticket_id: ticket.ticket_id }));
+        });
       }
     }
 

@@ -6,11 +6,12 @@
  *   const game = createGame({ matches: { arena }, modes: { arena: { size: 2, match: "arena" } } });
  *   createServer({ parties: { ...myParties, ...game.parties }, sockets: game.sockets, routes: game.routes });
  */
-import type { PartyModule, RouteHandler, SocketHandler, SocketHost } from "../runtime/index.js";
+import type { PartyModule, Room, RouteHandler, SocketHandler, SocketHost } from "../runtime/index.js";
 import { silentLogger } from "../runtime/index.js";
 import { roomParty } from "../rooms/room-party.js";
 import { RoomDirectory } from "../rooms/directory.js";
 import { DEFAULT_ROOMS_LIMITS } from "../rooms/limits.js";
+import { holdMatchSeats } from "../rooms/match-seats.js";
 import { devTokenVerifier, type TokenVerifier } from "../rooms/tokens.js";
 import { DEFAULT_MAX_PLAYERS, type Match } from "./define-match.js";
 import { matchRoomType } from "./match-room.js";
@@ -92,7 +93,8 @@ export function createGame(options: GameOptions): GameMount {
     const seats = options.matches[mode.match]!.maxPlayers ?? DEFAULT_MAX_PLAYERS;
     if (mode.size > seats) throw new TypeError(`Mode "${name}": size ${mode.size} is more than match "${mode.match}" seats (maxPlayers ${seats})`);
     // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
-    const reserve = (matchId: string, players: string[]) => roomShared.directory.reserve(mode.match, matchId, players, Date.now() + limits.reconnectWindowMs);
+    const reserve = (queue: Room, matchId: string, players: string[]) =>
+      holdMatchSeats(queue.context.parties, matchPartyName(mode.match), matchId, { players, until: Date.now() + limits.reconnectWindowMs }, shared.logger);
     parties[matchmakerPartyName(name)] = matchmakerParty(mode, reserve);
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;

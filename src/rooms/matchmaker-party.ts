@@ -1,16 +1,16 @@
 /**
  * One matchmaker per room type, a party of its own (room `queue` of party `rooms-matchmaker.{type}`): each waiting
  * session holds an in-process connection to it. When `size` players wait with the same `size`, it names a new room
- * and sends each of them `match.found {room, room_type, size, participants}` (ready for the wire), then lets them
- * go; the room is created when the first of them joins it. The queue lives in memory: sessions do too.
+ * and has that room hold a seat for each of them (stored: match-seats.ts), then sends each of them `match.found {room,
+ * room_type, size, participants}` (ready for the wire) and lets them go; the room is created when the first of them
+ * joins it. The queue lives in memory: sessions do too.
  */
-import type { Connection, Server, Worker } from "../runtime/index.js";
+import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { MessageType, type Envelope } from "./wire/index.js";
 import { newId } from "./ids.js";
-import { closedToClients } from "./room-party.js";
+import { closedToClients, roomPartyName, type RoomPartyShared } from "./room-party.js";
 import { formGroup, type WaitingTicket } from "./matchmaking.js";
-import type { RoomDirectory } from "./directory.js";
-import type { RoomsLimits } from "./limits.js";
+import { holdMatchSeats } from "./match-seats.js";
 
 export const MATCHMAKER_ROOM = "queue";
 
@@ -23,13 +23,15 @@ interface Waiting extends WaitingTicket {
   size: number;
 }
 
-export function matchmakerParty(roomType: string, directory: RoomDirectory, limits: Pick<RoomsLimits, "resumeWindowMs">): Worker {
+export function matchmakerParty(roomType: string, shared: RoomPartyShared): Worker {
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
 
     /** By connection (one per session), in arrival order. */
     readonly #waiting = new Map<string, Waiting>();
+
+    constructor(readonly room: Room) {}
 
     onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void {
       if (typeof message !== "string") return;
@@ -52,14 +54,17 @@ export function matchmakerParty(roomType: string, directory: RoomDirectory, limi
       if (!group) return;
       const room = newId(9);
       const participants = group.map((waiting) => waiting.player);
-      // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them.
-      directory.reserve(roomType, room, participants, Date.now() + limits.resumeWindowMs);
-      const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
-      for (const waiting of group) {
-        this.#waiting.delete(waiting.conn.id);
-        waiting.conn.send(frame);
-        waiting.conn.close(1000, "Matched");
-      }
+      for (const waiting of group) this.#waiting.delete(waiting.conn.id);
+      // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them. They are
+      // stored before the players hear of the match, so a restart in between does not free them.
+      const reservation = { players: participants, until: Date.now() + shared.limits.resumeWindowMs };
+      void holdMatchSeats(this.room.context.parties, roomPartyName(roomType), room, reservation, shared.logger).then(() => {
+        const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
+        for (const waiting of group) {
+          waiting.conn.send(frame);
+          waiting.conn.close(1000, "Matched");
+        }
+      });
     }
   };
 }

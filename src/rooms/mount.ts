@@ -51,7 +51,7 @@ export function createRooms(options: RoomsOptions): RoomsMount {
     if (!ROOM_TYPE_NAME.test(name)) throw new TypeError(`Room type "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (type?.kind !== "yparty.roomType") throw new TypeError(`Room type "${name}" must be made with defineRoomType(…)`);
     parties[roomPartyName(name)] = roomParty(name, type, shared);
-    parties[matchmakerPartyName(name)] = matchmakerParty(name, directory, limits);
+    parties[matchmakerPartyName(name)] = matchmakerParty(name, shared);
   }
   const roomTypes = new Set(Object.keys(options.types));
   const handshake = { verifyToken: options.verifyToken ?? devTokenVerifier, ...(options.projectId === undefined ? {} : { projectId: options.projectId }) };

@@ -13,6 +13,7 @@ import { Link, unreliableFrame, type JoinRequest } from "./link.js";
 import type { RoomsLimits } from "./limits.js";
 import { KeptSeats } from "./kept-seats.js";
 import { ALARM_KEY, RoomAlarm } from "./room-alarm.js";
+import { isReservation, RESERVED_KEY, reservationAsked, type Reservation } from "./match-seats.js";
 
 export const STATE_KEY = "yparty.rooms.state";
 
@@ -26,8 +27,8 @@ interface StoredRoom {
   seatedUntil?: Record<string, number>;
   /** `dispose()` was called: it is forgotten once nobody is in it. */
   disposing?: true;
-  /** The seats held for a match's participants not in yet, and until when (the directory's, which a restart empties). */
-  reserved?: { players: string[]; until: number };
+  /** Rooms stored before `RESERVED_KEY` (match-seats.ts): the seats held for a match's participants not in yet. */
+  reserved?: Reservation;
 }
 
 interface Member {
@@ -121,6 +122,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     readonly #leaving = new Map<string, Promise<void>>();
     /** Players whose join is not done but who are in the room's logic (its kept seat taken, or its `onJoin` called). */
     readonly #inJoin = new Set<string>();
+    /** What `RESERVED_KEY` holds (JSON; "" for nothing): it is written again only when the held seats changed. */
+    #storedReservation = "";
     readonly #api: RoomApi;
 
     constructor(readonly room: Room) {
@@ -185,15 +188,19 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#dirty = false;
       this.#stopTicking();
       this.#alarm.forget();
+      this.#storedReservation = "";
       shared.directory.remove(roomTypeName, this.room.id);
       const storage = this.room.storage;
       Promise.all([storage.deleteAll(), storage.deleteAlarm()]).catch((error: unknown) => this.#log("error", "rooms.dispose_failed", error, {}));
     }
 
     async onStart(): Promise<void> {
-      const found = await this.room.storage.get([STATE_KEY, ALARM_KEY]);
+      const found = await this.room.storage.get([STATE_KEY, ALARM_KEY, RESERVED_KEY]);
       this.#alarm.restore(found.get(ALARM_KEY));
       const stored = found.get(STATE_KEY) as StoredRoom | undefined;
+      const reserved = found.get(RESERVED_KEY);
+      if (isReservation(reserved)) this.#storedReservation = JSON.stringify(reserved);
+      this.#holdStoredSeats(isReservation(reserved) ? reserved : stored?.reserved, stored?.seated ?? []);
       if (!stored) return;
       this.#created = true;
       this.#state = stored.state;
@@ -204,21 +211,48 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#checksum = stateChecksum(this.#sent);
       for (const player of stored.seated ?? []) this.#keptSeats.restore(player, stored.seatedUntil?.[player]);
       this.#savedSeated = (stored.seated ?? []).join("\n");
-      this.#holdStoredSeats(stored);
       this.#list();
     }
 
     /**
-     * The seats a match held for participants not in yet when the room was stored, held again if the directory lost
-     * them (a restart) and their time is not up: a stranger does not take one. A directory that still has them knows
-     * better (who arrived since).
+     * The seats a match held for participants not in yet when the room was stored (stored as the match was made,
+     * match-seats.ts), held again if the directory lost them (a restart) and their time is not up: a stranger does not
+     * take one, and the match waits for them. A directory that still has them knows better (who arrived since). What
+     * is stored then follows: an expired reservation is deleted.
      */
-    #holdStoredSeats(stored: StoredRoom): void {
-      const reserved = stored.reserved;
-      if (!reserved || reserved.until <= Date.now() || shared.directory.reservedFor(roomTypeName, this.room.id)) return;
-      const seated = new Set(stored.seated ?? []);
-      const players = reserved.players.filter((player) => !seated.has(player));
-      if (players.length > 0) shared.directory.reserve(roomTypeName, this.room.id, players, reserved.until);
+    #holdStoredSeats(reserved: Reservation | undefined, seated: readonly string[]): void {
+      if (reserved && reserved.until > Date.now() && !shared.directory.reservedFor(roomTypeName, this.room.id)) {
+        const players = reserved.players.filter((player) => !seated.includes(player));
+        if (players.length > 0) shared.directory.reserve(roomTypeName, this.room.id, players, reserved.until);
+      }
+      this.#syncReservation();
+    }
+
+    /**
+     * A matchmaker made a match in this room (match-seats.ts): its seats are held at once and stored before the answer,
+     * which the players are told only after. A room nobody joins comes back by its alarm when they are free, to
+     * delete them (a match nobody came to leaves nothing stored).
+     */
+    async onRequest(request: Request): Promise<Response> {
+      const reservation = await reservationAsked(request);
+      if (!reservation) return closedToClients();
+      shared.directory.reserve(roomTypeName, this.room.id, reservation.players, reservation.until);
+      await this.#storeReservation();
+      if (!this.#created) await this.#alarm.setLayer(reservation.until);
+      return new Response(null, { status: 204 });
+    }
+
+    /** Stores the seats the directory holds for this room (`RESERVED_KEY`, deleted once none are held), if they changed. */
+    async #storeReservation(): Promise<void> {
+      const reservation = shared.directory.reservation(roomTypeName, this.room.id);
+      const json = reservation ? JSON.stringify(reservation) : "";
+      if (json === this.#storedReservation) return;
+      this.#storedReservation = json;
+      await (reservation ? this.room.storage.put(RESERVED_KEY, reservation) : this.room.storage.delete(RESERVED_KEY));
+    }
+
+    #syncReservation(): void {
+      this.#storeReservation().catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
     }
 
     onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void | Promise<void> {
@@ -276,6 +310,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // Kept seats due bring the room back (their timers, set as it started, expire them); the rest is the type's.
       const { typeDue, written } = this.#alarm.fired(Date.now());
       written.catch((error: unknown) => this.#log("error", "rooms.alarm_failed", error, {}));
+      this.#syncReservation(); // held seats whose time is up are forgotten
+
       if (typeDue) return this.#run(() => type.onAlarm?.call(this.#api));
     }
 
@@ -375,6 +411,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(player, { player, conn, ack: -1, nextSnapshotAt: 0 });
       shared.directory.arrived(roomTypeName, this.room.id, player);
+      this.#syncReservation();
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
       if (syncState) conn.send(this.#snapshotFrame());
       this.#list();
@@ -631,7 +668,6 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       const seated = this.#seated();
       this.#savedSeated = seated.join("\n");
       const seatedUntil = this.#keptSeats.times();
-      const reserved = shared.directory.reservation(roomTypeName, this.room.id);
       const stored: StoredRoom = {
         state: this.#sent,
         seq: this.#seq,
@@ -639,9 +675,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         seated,
         ...(seatedUntil ? { seatedUntil } : {}),
         ...(this.#disposing ? { disposing: true } : {}),
-        ...(reserved ? { reserved } : {}),
       };
       this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
+      this.#syncReservation();
     }
 
     #log(level: "warn" | "error", event: string, error: unknown, fields: Record<string, unknown>): void {

@@ -1,0 +1,60 @@
+/**
+ * The seats a match holds for its participants until they join, stored by the match's room from the moment the
+ * matchmaker makes the match: the matchmaker asks the room (a stub request, in-process: `holdMatchSeats`), the room
+ * holds them in the directory and stores them under `RESERVED_KEY`, and only then are the players told. A restart
+ * between the match and its first join (a crash too) finds them in the room's storage, so a stranger does not take
+ * one and the match still waits for its players. Outside requests never reach it: the room parties answer 404 before
+ * `onRequest` (a stub skips `onBeforeRequest`, as on PartyKit).
+ */
+import type { Context, Logger } from "../runtime/index.js";
+
+export const RESERVED_KEY = "yparty.rooms.reserved";
+
+const RESERVE_PATH = "/~reserve";
+
+export interface Reservation {
+  players: string[];
+  /** When the seats are free again (ms since epoch). */
+  until: number;
+}
+
+/**
+ * Asks `room` of `party` to hold `reservation`'s seats; resolves once the room has stored them. It never rejects: a
+ * room that could not (its storage failing, its party gone after a reload) is logged, and the players are told anyway
+ * (what the room got to hold, it holds in memory).
+ */
+export async function holdMatchSeats(parties: Context["parties"], party: string, room: string, reservation: Reservation, logger: Logger): Promise<void> {
+  try {
+    const stub = parties[party]?.get(room);
+    if (!stub) throw new Error(`party "${party}" is not served (a reload removed it?)`);
+    const response = await stub.fetch(RESERVE_PATH, { method: "POST", body: JSON.stringify(reservation) });
+    if (!response.ok) throw new Error(`the room answered ${response.status} ${await response.text()}`);
+  } catch (error) {
+    logger.error("rooms.reserve_failed", {
+      code: "ERR_INTERNAL",
+      party,
+      room,
+      message: "The match's seats are not stored: a restart before its first join frees them",
+      error,
+    });
+  }
+}
+
+/** The reservation a stub request asks the room to hold; undefined for any other request. */
+export async function reservationAsked(request: Request): Promise<Reservation | undefined> {
+  if (request.method !== "POST" || !new URL(request.url).pathname.endsWith(RESERVE_PATH)) return undefined;
+  const body: unknown = await request.json().catch(() => undefined);
+  return isReservation(body) ? body : undefined;
+}
+
+/** A reservation as stored (anything else, e.g. damaged data: none). */
+export function isReservation(value: unknown): value is Reservation {
+  const reservation = value as Reservation | undefined;
+  return (
+    typeof reservation === "object" &&
+    reservation !== null &&
+    Array.isArray(reservation.players) &&
+    reservation.players.every((player) => typeof player === "string") &&
+    typeof reservation.until === "number"
+  );
+}
