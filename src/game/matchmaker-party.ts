@@ -51,14 +51,21 @@ export function matchmakerParty(mode: ModeDefinition, reserve: (queue: Room, mat
 
     onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void {
       if (typeof message !== "string") return;
-      const { type, payload } = JSON.parse(message) as GameEnvelope<{ ticket_id: string; properties: TicketProperties }>;
+      const { cid, type, payload } = JSON.parse(message) as GameEnvelope<{ ticket_id: string; properties: TicketProperties }>;
       if (type === GameMessage.MatchmakerAdd) {
         this.#waiting.delete(conn.id);
         const ticket: Waiting = { conn, player: conn.id, since: Date.now(), ticket_id: payload.ticket_id, properties: payload.properties };
         this.#waiting.set(conn.id, ticket);
         this.#matchWith(ticket);
-      } else if (type === GameMessage.MatchmakerRemove && this.#waiting.get(conn.id)?.ticket_id === payload.ticket_id) {
-        this.#waiting.delete(conn.id);
+      } else if (type === GameMessage.MatchmakerRemove) {
+        // Answered here, where it is known whether the ticket still waits: one matched already is not removed.
+        if (this.#waiting.get(conn.id)?.ticket_id === payload.ticket_id) {
+          this.#waiting.delete(conn.id);
+          conn.send(envelopeJson(GameMessage.MatchmakerRemove, { ticket_id: payload.ticket_id }, cid));
+        } else {
+          const reason = `ticket "${payload.ticket_id}" is not waiting: it was matched (matchmaker.matched follows)`;
+          conn.send(envelopeJson(GameMessage.Error, { reason }, cid));
+        }
       }
       this.#schedule();
     }

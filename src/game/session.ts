@@ -368,8 +368,11 @@ export class GameSession {
     const mode = typeof ticketId === "string" ? this.#tickets.get(ticketId)?.mode : undefined;
     if (mode === undefined) return this.#bad(cid, `no ticket "${String(ticketId)}" waiting (matched, removed, or never added)`);
     this.#tickets.delete(ticketId as string);
-    this.#matchmakers.get(mode)?.send(GameMessage.MatchmakerRemove, { ticket_id: ticketId });
-    this.#send(envelopeJson(GameMessage.MatchmakerRemove, { ticket_id: ticketId }, cid));
+    // The matchmaker answers: it may have matched the ticket already (`matchmaker.matched` on its way here).
+    const frame = envelopeJson(GameMessage.MatchmakerRemove, { ticket_id: ticketId }, cid);
+    const queue = this.#matchmakers.get(mode);
+    if (queue) queue.request(frame, cid);
+    else this.#send(frame);
   }
 
   #joinChat(payload: Record<string, unknown>, cid: string | undefined, frame: string): void {

@@ -4,16 +4,20 @@
  * - `{"t":"~joined",…}` / `{"t":"~refused",…}`: the answer to a session's `~join`;
  * - `~u<key>\n<envelope>`: an unreliable message, coalesced per key (sender and type) under backpressure.
  * Sessions send `~join`, `~resume` (send me what I missed since my last ack) and the clients' envelopes.
+ * A matchmaker answers a session's `matchmaking.dequeue` with `{"t":"~dequeued","p":{"left":bool}}` (false: the
+ * session was matched already; `match.found` follows).
  */
 export const Link = {
   Join: "~join",
   Joined: "~joined",
   Refused: "~refused",
   Resume: "~resume",
+  Dequeued: "~dequeued",
 } as const;
 
 /** How every frame of the room's own kind starts (rooms write `t` first). */
 export const INTERNAL_FRAME_PREFIX = '{"t":"~';
+export const DEQUEUED_FRAME = `{"t":"${Link.Dequeued}"`;
 export const ERROR_FRAME_PREFIX = '{"t":"error"';
 export const UNRELIABLE_PREFIX = "~u";
 

@@ -11,6 +11,7 @@ import { newId } from "./ids.js";
 import { closedToClients, roomPartyName, type RoomPartyShared } from "./room-party.js";
 import { formGroup, type WaitingTicket } from "./matchmaking.js";
 import { holdMatchSeats } from "./match-seats.js";
+import { Link } from "./link.js";
 
 export const MATCHMAKER_ROOM = "queue";
 
@@ -36,10 +37,20 @@ export function matchmakerParty(roomType: string, shared: RoomPartyShared): Work
     onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void {
       if (typeof message !== "string") return;
       const { t, p } = JSON.parse(message) as Envelope<{ player: string; size: number }>;
+      if (t === MessageType.Dequeue) return this.#dequeue(conn);
       if (t !== MessageType.Enqueue) return;
       this.#waiting.delete(conn.id);
       this.#waiting.set(conn.id, { conn, player: p.player, size: p.size, since: Date.now() });
       this.#match(p.size);
+    }
+
+    /** Answered here, where it is known whether the session still waits: one matched already stays (match.found follows). */
+    #dequeue(conn: Connection): void {
+      const left = this.#waiting.get(conn.id)?.conn === conn;
+      conn.send(JSON.stringify({ t: Link.Dequeued, p: { left } }));
+      if (!left) return;
+      this.#waiting.delete(conn.id);
+      conn.close(1000, "Dequeued");
     }
 
     onClose(conn: Connection): void {

@@ -19,7 +19,7 @@ import {
   type Envelope,
   type RequestId,
 } from "./wire/index.js";
-import { ERROR_FRAME_PREFIX, INTERNAL_FRAME_PREFIX, Link, splitUnreliable, UNRELIABLE_PREFIX } from "./link.js";
+import { DEQUEUED_FRAME, ERROR_FRAME_PREFIX, INTERNAL_FRAME_PREFIX, Link, splitUnreliable, UNRELIABLE_PREFIX } from "./link.js";
 import { newId } from "./ids.js";
 import { Outbox } from "./outbox.js";
 import { HeldMessages } from "./held-messages.js";
@@ -64,6 +64,15 @@ interface RoomLink {
   request?: JoinRequest;
 }
 
+/** A matchmaker the session waits in. */
+interface Queue {
+  conn: LocalConnection;
+  /** The size of match it waits for (the last enqueue's). */
+  size: number;
+  /** A dequeue waiting for the matchmaker's answer: whether the session left the queue. */
+  answer?: (left: boolean) => void;
+}
+
 /** How many rooms that refuse it (full, or their onJoin) an unnamed join tries before it creates one (then fails). */
 const FREE_ROOM_ATTEMPTS = 3;
 const MAX_ROOM_NAME_LENGTH = 128;
@@ -74,7 +83,7 @@ export class Session {
   readonly id = newId(16);
   readonly #links = new Map<string, RoomLink>();
   /** The matchmakers this session waits in, by room type, and the size of match it waits for (the last enqueue's). */
-  readonly #queues = new Map<string, { conn: LocalConnection; size: number }>();
+  readonly #queues = new Map<string, Queue>();
   #ws: WsSocket | undefined;
   #outbox: Outbox | undefined;
   /** Room messages sent while the session had no socket: delivered on resume. */
@@ -137,7 +146,7 @@ export class Session {
   readonly #onClose = (): void => {
     this.#release();
     this.#ws = undefined;
-    this.#dequeue(undefined); // a match found now could not reach the player
+    this.#dequeue(); // a match found now could not reach the player
     if (this.#links.size === 0) return this.end();
     this.#expiry = setTimeout(() => this.end(), this.ctx.limits.resumeWindowMs);
     this.#expiry.unref(); // a closing server does not wait for it: its rooms close the links
@@ -156,7 +165,7 @@ export class Session {
     this.#ended = true;
     clearTimeout(this.#expiry);
     this.ctx.sessions.delete(this.id);
-    this.#dequeue(undefined);
+    this.#dequeue();
     for (const link of this.#links.values()) this.#closeLink(link, "Session ended");
     this.#links.clear();
   }
@@ -204,7 +213,7 @@ export class Session {
       }
       case MessageType.Dequeue:
         if (p.room_type !== undefined && typeof p.room_type !== "string") return this.badInput(rid, "p.room_type must be a string");
-        return this.respond(rid, { dequeued: this.#dequeue(p.room_type as string | undefined) });
+        return void this.#askDequeue(p.room_type as string | undefined).then((dequeued) => this.respond(rid, { dequeued }));
       default:
         return this.badInput(rid, `unknown message type "${envelope.t}" (after the handshake: ${CLIENT_TYPES.join(", ")})`);
     }
@@ -305,20 +314,22 @@ export class Session {
   #enqueue(roomType: string, size: number): void {
     let queue = this.#queues.get(roomType);
     if (!queue?.conn.open) {
-      const conn = this.ctx.host.connect(matchmakerPartyName(roomType), MATCHMAKER_ROOM, this.id, {
+      const entry: Queue = { conn: undefined as unknown as LocalConnection, size };
+      entry.conn = this.ctx.host.connect(matchmakerPartyName(roomType), MATCHMAKER_ROOM, this.id, {
         onMessage: (frame) => {
-          if (typeof frame !== "string" || !this.#outbox) return;
-          this.#outbox.reliable(this.#wire(frame)); // match.found
+          if (typeof frame !== "string") return;
+          if (frame.startsWith(DEQUEUED_FRAME)) return entry.answer?.((JSON.parse(frame) as Envelope<{ left: boolean }>).p.left);
+          this.#outbox?.reliable(this.#wire(frame)); // match.found
         },
         onClose: (code) => {
-          const waiting = this.#queues.get(roomType);
-          if (waiting?.conn !== conn) return;
+          entry.answer?.(true); // the queue is gone: the session is in it no more
+          if (this.#queues.get(roomType) !== entry) return;
           this.#queues.delete(roomType);
           // The server's code was reloaded: back in the queue by itself, as it joins its rooms again.
-          if (code === CloseCode.ServiceRestart && !this.#ended && this.#outbox) this.#enqueueAgain(roomType, waiting.size);
+          if (code === CloseCode.ServiceRestart && !this.#ended && this.#outbox) this.#enqueueAgain(roomType, entry.size);
         },
       });
-      this.#queues.set(roomType, (queue = { conn, size }));
+      this.#queues.set(roomType, (queue = entry));
     }
     queue.size = size;
     queue.conn.send(JSON.stringify({ t: MessageType.Enqueue, p: { player: this.player, size } }));
@@ -333,16 +344,25 @@ export class Session {
     }
   }
 
-  /** Leaves the matchmaker of `roomType`, or every one; how many it left. */
-  #dequeue(roomType: string | undefined): number {
-    let left = 0;
+  /**
+   * The client's `matchmaking.dequeue`: each matchmaker answers whether the session left its queue; one whose match was
+   * made already does not (its `match.found` follows, and it closes the link). How many it left.
+   */
+  async #askDequeue(roomType: string | undefined): Promise<number> {
+    const answers: Array<Promise<boolean>> = [];
     for (const [type, queue] of this.#queues) {
       if (roomType !== undefined && type !== roomType) continue;
       this.#queues.delete(type);
-      queue.conn.close(1000, "Dequeued");
-      left++;
+      answers.push(new Promise<boolean>((resolve) => (queue.answer = resolve)));
+      queue.conn.send(JSON.stringify({ t: MessageType.Dequeue, p: {} }));
     }
-    return left;
+    return (await Promise.all(answers)).filter(Boolean).length;
+  }
+
+  /** Leaves every matchmaker at once (the socket is gone: a match found now could not reach the player). */
+  #dequeue(): void {
+    for (const queue of this.#queues.values()) queue.conn.close(1000, "Dequeued");
+    this.#queues.clear();
   }
 
   // ---- from the rooms ----------------------------------------------------------------------------
