@@ -292,7 +292,8 @@ export class Session {
     if (!link) return;
     this.#links.delete(link.room);
     this.#closeLink(link, "Left the room");
-    if (link.request) this.respond(link.request.rid, { room: link.room, room_type: link.roomType }, "left before the join was done");
+    // A client's join under way is answered; one the session made on its own (back after a reload) was asked by nobody.
+    if (link.request && !link.request.silent) this.respond(link.request.rid, { room: link.room, room_type: link.roomType }, "left before the join was done");
     this.respond(rid, { room: link.room });
   }
 
