@@ -7,6 +7,7 @@
  */
 import type { PoolClient } from "pg";
 import { fromText, toText } from "./names.js";
+import { isTransient } from "./transient.js";
 
 /**
  * One operation of a batch. `room` is the room whose fence it carries (a document's name, or a KV store's room); a
@@ -46,7 +47,9 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
     await client.query("COMMIT");
     return refused;
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined); // a lost connection: nothing to roll back
+    // A lost or unanswered connection is dropped by the caller (PostgreSQL rolls back then): a ROLLBACK would only
+    // wait behind the unanswered statement for another timeout.
+    if (!isTransient(error)) await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
 }

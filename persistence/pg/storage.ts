@@ -35,6 +35,12 @@ export interface PostgresStorageOptions {
   sharedRooms?: readonly string[];
   /** Connections in the pool (commits use one at a time; loads and reads the others). Default 10. */
   poolSize?: number;
+  /**
+   * How long a statement may go unanswered (PostgreSQL frozen, a network path that drops packets without a reset)
+   * before it is given up on: a read then fails with ERR_STORAGE_READ (a room that cannot load answers 503), a commit
+   * is committed again on a new connection (its outcome is unknown; the batch is idempotent). Default 30 s.
+   */
+  queryTimeoutMs?: number;
   /** See `defaults.compactOnLoadAbove`. */
   compactOnLoadAbove?: number;
   /** See `defaults.commitIntervalMs`. */
@@ -62,6 +68,11 @@ const ignore = (): void => undefined;
 
 /** A writer in the shared batches: a document's log or a room's key-value store. */
 type PgWriter = Writer<PgOp> & { room: string };
+
+/** `PostgresStorageOptions.queryTimeoutMs`'s default. */
+const QUERY_TIMEOUT_MS = 30_000;
+/** How long opening a connection may take (also at most the query timeout). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** How long writes that cannot commit are retried once `close()` was called, before they fail. */
 const CLOSE_GRACE_MS = 10_000;
@@ -121,8 +132,11 @@ export class PostgresStorage implements Storage, Fencing {
     const location = redactUrl(options.url);
     // pg loads only for a server that stores in PostgreSQL.
     const { default: pg } = await import("pg");
-    const config = { connectionString: options.url, connectionTimeoutMillis: 10_000 };
-    const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
+    // Without a timeout a statement sent to a frozen PostgreSQL waits forever: loads hang, commits never retry. A new
+    // connection waits for it as well (the kernel accepts it, the frozen server never greets): no longer than a statement.
+    const queryTimeout = options.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
+    const config = { connectionString: options.url, connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeout) };
+    const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10, query_timeout: queryTimeout });
     pool.on("error", () => undefined); // an idle connection lost (PostgreSQL restarted): the next query opens another
     let lock: InstanceLock;
     try {

@@ -10,7 +10,9 @@
 const retryableCodes = /^(08|57P0[1-4]|53300|40001|40P01)/;
 /** Node's socket errors, and the messages pg gives a connection that ended under it. */
 const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
-const lostConnection = /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed/i;
+/** pg's own `query_timeout` ("Query read timeout"): no answer, so the outcome is unknown. */
+const lostConnection =
+  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed|Query read timeout/i;
 
 export function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

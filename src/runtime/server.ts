@@ -50,10 +50,10 @@ export interface CreateServerOptions {
   persist?: { dir: string } | false;
   /**
    * A PostgreSQL database instead of a LevelDB folder: `"postgres://user:password@host:5432/db"`, or the URL with the
-   * storage's `mode` (`"standalone"`, the default, or `"cluster"`), `owner` and `sharedRooms` (docs/persistence.md,
-   * "PostgreSQL"). Cannot be given with `persist`.
+   * storage's `mode` (`"standalone"`, the default, or `"cluster"`), `owner`, `sharedRooms` and `queryTimeoutMs`
+   * (docs/persistence.md, "PostgreSQL"). Cannot be given with `persist`.
    */
-  store?: string | Pick<PostgresStorageOptions, "url" | "mode" | "owner" | "sharedRooms">;
+  store?: string | Pick<PostgresStorageOptions, "url" | "mode" | "owner" | "sharedRooms" | "queryTimeoutMs">;
   /** An already opened storage; wins over `persist` and `store`. The caller closes it. */
   storage?: Storage;
   /** `room.env` and `lobby.env`. */
