@@ -9,17 +9,25 @@
  * The reopen is tried by the next write, and only once the disk has `defaults.reopenMinFreeBytes` free (the replay
  * writes a table): until then writes fail at once with `ERR_STORAGE_FULL` and reads go on from the open database.
  * Operations issued while it reopens wait for it.
+ *
+ * A batch lands only in the folder it was opened in (folder-identity.ts): once the folder is found deleted or
+ * replaced, that batch and every later write fail with ERR_STORAGE_WRITE saying what to do, and nothing is reopened
+ * (a reopen would start an empty database where the old one was).
  */
 import * as fs from "node:fs/promises";
 import type { Level } from "level";
 import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
+import { FolderIdentity } from "./folder-identity.js";
 import { writeError } from "./errors.js";
 import { StorageError } from "./types.js";
 
 export class WriteGuard {
   #broken = false;
   #reopening: Promise<void> | null = null;
+  readonly #folder: FolderIdentity;
+  /** Set once the folder is found deleted or replaced: every write fails with it from then on. */
+  #gone: StorageError | undefined;
   /** Set when the storage closes: never reopen a database its owner closed. */
   closed = false;
 
@@ -27,7 +35,9 @@ export class WriteGuard {
     private readonly db: Level<Uint8Array, Uint8Array>,
     private readonly location: string,
     private readonly onReopened: () => void,
-  ) {}
+  ) {
+    this.#folder = new FolderIdentity(location);
+  }
 
   /** `target` (the database or one of its sublevels) with writes that wait for a reopen after a failed one. */
   guard(target: ByteDb): ByteDb {
@@ -41,6 +51,7 @@ export class WriteGuard {
           this.#broken = true;
           throw error;
         }
+        this.#checkFolder();
       },
       iterator: (range) => ({ all: () => read(() => target.iterator(range).all()) }),
       keys: (range) => ({ all: () => read(() => target.keys(range).all()) }),
@@ -49,13 +60,24 @@ export class WriteGuard {
     };
   }
 
+  #checkFolder(): void {
+    try {
+      this.#folder.check();
+    } catch (error) {
+      this.#gone = error as StorageError;
+      throw error;
+    }
+  }
+
   async #ready(): Promise<void> {
+    if (this.#gone) throw this.#gone;
     if (!this.#broken || this.closed) return;
     this.#reopening ??= this.#reopen().finally(() => (this.#reopening = null));
     await this.#reopening;
   }
 
   async #reopen(): Promise<void> {
+    this.#checkFolder(); // never reopen (an empty database) where the folder was deleted
     const { bavail, bsize } = await fs.statfs(this.location);
     if (bavail * bsize < defaults.reopenMinFreeBytes) {
       throw new StorageError("ERR_STORAGE_FULL", `The disk of ${this.location} is full (${bavail * bsize} bytes free): writes resume once space returns`);
@@ -66,6 +88,7 @@ export class WriteGuard {
     } catch (error) {
       throw writeError("the database (reopening it after a failed write)", this.location, error);
     }
+    this.#folder.renew();
     this.#broken = false;
     this.onReopened();
   }
