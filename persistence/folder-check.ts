@@ -22,6 +22,7 @@ import { defaults } from "./defaults.js";
 import * as keys from "./doc-keys.js";
 import { lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
+import { checkFolderFormat } from "./folder-format.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { levelFolderState, noCurrentError, type LevelFolderState } from "./level-folder.js";
 import { StorageError } from "./types.js";
@@ -82,7 +83,8 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
   await mustHoldData(location); // a folder without its CURRENT is what LevelDB's repair rebuilds
   let levelDbRepaired = false;
   let db = await openDb(location).catch(async (error: unknown) => {
-    if ((error as StorageError).code === "ERR_STORAGE_LOCKED") throw error;
+    const code = (error as StorageError).code;
+    if (code === "ERR_STORAGE_LOCKED" || code === "ERR_STORAGE_FORMAT") throw error;
     levelDbRepaired = await repairLevelDb(location);
     return openDb(location);
   });
@@ -197,12 +199,17 @@ async function openDb(location: string): Promise<Db> {
   const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: false });
   try {
     await db.open();
-    return db;
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown } }).cause;
     if (cause?.code === "LEVEL_LOCKED") throw lockedError(location, error);
     throw error;
   }
+  // A newer yparty's folder is neither checked nor repaired by rules it was not written by.
+  await checkFolderFormat(db, location).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
+  return db;
 }
 
 const notDataFolder = (message: string) => new StorageError("ERR_STORAGE_INVALID_ARGUMENT", message);

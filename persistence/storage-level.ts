@@ -15,6 +15,7 @@ import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
 import { levelFolderState, needsRepairError, noCurrentError } from "./level-folder.js";
 import { makeFolder } from "./make-folder.js";
+import { markFolderFormat } from "./folder-format.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
 
 export interface LevelStorageOptions {
@@ -91,6 +92,7 @@ export class LevelStorage implements Storage {
     }
     let journal: AckJournal;
     try {
+      await markFolderFormat(db, location);
       journal = await checkOnOpen(location, db, options.onWarning);
     } catch (error) {
       await db.close();

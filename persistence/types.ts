@@ -130,6 +130,8 @@ export type StorageErrorCode =
   | "ERR_STORAGE_READ"
   /** Another process holds the folder. */
   | "ERR_STORAGE_LOCKED"
+  /** A data folder in a format this yparty does not know (written by a newer one): refused, nothing changed. */
+  | "ERR_STORAGE_FORMAT"
   /** A stored update that cannot be decoded. */
   | "ERR_STORAGE_CORRUPT"
   /** Bad input from the caller: a non-string key, a value structured clone cannot copy, contradicting list options. */

@@ -57,7 +57,10 @@ export async function withFolder<T>(dir: string, work: () => Promise<T>): Promis
       throw new CliError("ERR_STORAGE", `${dir} is in use by a running server: stop it first (doctor and repair work offline).`, { cause: error });
     }
     // Not a data folder, or one whose error says what to run: said as it is.
-    if (error instanceof StorageError && (error.code === "ERR_STORAGE_INVALID_ARGUMENT" || error.code === "ERR_STORAGE_CORRUPT")) {
+    if (
+      error instanceof StorageError &&
+      (error.code === "ERR_STORAGE_INVALID_ARGUMENT" || error.code === "ERR_STORAGE_CORRUPT" || error.code === "ERR_STORAGE_FORMAT")
+    ) {
       throw new CliError("ERR_STORAGE", error.message, { cause: error });
     }
     const reason = error instanceof Error ? error.message : String(error);

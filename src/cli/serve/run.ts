@@ -46,8 +46,8 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
     // PostgreSQL: the message names the URL (without its password), why, and what to do.
     return new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_LISTEN" : "ERR_USAGE", `${(error as Error).message} (--store)`);
   }
-  if (code === "ERR_STORAGE_CORRUPT") {
-    // A data folder LevelDB cannot open as it is: the message says what to run.
+  if (code === "ERR_STORAGE_CORRUPT" || code === "ERR_STORAGE_FORMAT") {
+    // A data folder LevelDB cannot open as it is, or one a newer yparty wrote: the message says what to do.
     return new CliError("ERR_STORAGE", (error as Error).message);
   }
   if (code === "ERR_STORAGE_READ" && !project.store && isFileSystemError((error as Error).cause)) {
