@@ -78,6 +78,13 @@ export const MAX_ORDER_STEPS_PER_UPDATE = 1_000_000;
  */
 export const RELOAD_ORDER_CHECK_BYTES = 1024 * 1024;
 
+/**
+ * Bytes of changes the rooms of a process may hold that their store has not taken yet (src/yjs/unstored.ts): past
+ * it, new changes are refused (ERR_STORAGE_BACKLOG, close 1013, HTTP 503) until the store catches up, so a store
+ * that is away does not make the server grow for as long as clients write.
+ */
+export const MAX_UNSTORED_BYTES = 256 * 1024 * 1024;
+
 /** Largest body the HTTP API accepts for `POST` (a Yjs update). */
 export const MAX_HTTP_UPDATE_BYTES = 16 * 1024 * 1024;
 
@@ -142,6 +149,8 @@ export interface YjsLimits {
    * log (0: never copied).
    */
   reloadOrderCheckBytes: number;
+  /** `MAX_UNSTORED_BYTES`: changes held, process-wide, that the store has not taken yet; past it new ones are refused. */
+  maxUnstoredBytes: number;
 }
 
 export const YJS_LIMITS: Readonly<YjsLimits> = Object.freeze({
@@ -151,6 +160,7 @@ export const YJS_LIMITS: Readonly<YjsLimits> = Object.freeze({
   maxUpdateStructs: MAX_UPDATE_STRUCTS,
   structsPerTurn: STRUCTS_PER_TURN,
   reloadOrderCheckBytes: RELOAD_ORDER_CHECK_BYTES,
+  maxUnstoredBytes: MAX_UNSTORED_BYTES,
 });
 
 /** Limits for which 0 is allowed (for the copy check: no document is copied). */

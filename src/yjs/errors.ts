@@ -24,6 +24,8 @@ export type YjsErrorCode =
   | "ERR_DOCUMENT_DAMAGED"
   /** HTTP: the disk is full, the update is applied but not stored yet (stored when space returns). */
   | "ERR_STORAGE_FULL"
+  /** The store has not taken `maxUnstoredBytes` of changes yet (it is away): new changes are refused until it does. */
+  | "ERR_STORAGE_BACKLOG"
   /** Appending to the document store failed; retried in the background. */
   | "ERR_APPEND_FAILED"
   /** Merging the stored log failed; the log stays as it was and is merged later. */
@@ -64,6 +66,7 @@ export class YjsError extends Error {
     switch (this.code) {
       case "ERR_LOAD_FAILED":
       case "ERR_DOCUMENT_DAMAGED":
+      case "ERR_STORAGE_BACKLOG":
         return CloseCode.TryAgainLater;
       case "ERR_DOCUMENT_TOO_LARGE":
       case "ERR_PENDING_TOO_LARGE":
@@ -102,6 +105,7 @@ export class YjsError extends Error {
       case "ERR_LOAD_FAILED":
       case "ERR_DOCUMENT_DAMAGED":
       case "ERR_APPEND_FAILED":
+      case "ERR_STORAGE_BACKLOG":
       case "ERR_ROOM_STOPPED":
         return 503;
       case "ERR_STORAGE_FULL":

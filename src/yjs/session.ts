@@ -16,6 +16,7 @@ import type { DocStore } from "../../persistence/types.js";
 import type { Durability } from "../runtime/document-storage.js";
 import type { Logger } from "../runtime/log.js";
 import { DEFAULT_LIMITS } from "../runtime/limits.js";
+import { unstored } from "./unstored.js";
 import { MAX_ANSWER_MESSAGE_BYTES } from "./answer-parts.js";
 import { AwarenessRelay, type AwarenessChange } from "./awareness-relay.js";
 import { checkReloadOrder } from "./reload-order.js";
@@ -493,7 +494,7 @@ export class DocumentSession {
     const readOnly = !empty && (peer.readOnly || this.options.isReadOnly?.(peer.conn) === true);
     // Bursts never mix connections (each keeps its own origin), and an ack covers the burst before it: applied first.
     if (this.#burstPeer !== peer || empty || readOnly) this.#flush();
-    if (!empty && !readOnly) this.#size.admit(update); // may measure the document, which applies the burst so far
+    if (!empty && !readOnly) this.#admit(update); // may measure the document, which applies the burst so far
     if (peer.refused || this.#heldWhileSlicing(peer, bytes)) return; // what came before is refused, or applied in slices
     const count = ++peer.received;
     if (empty) return this.#acknowledge(peer, count);
@@ -506,6 +507,18 @@ export class DocumentSession {
       this.#burstScheduled = true;
       void SETTLED.then(this.#flushTask);
     }
+  }
+
+  /** Throws when the change may not be applied: the document would pass its size, or the store is too far behind. */
+  #admit(update: Uint8Array): void {
+    const max = this.#yjsLimits.maxUnstoredBytes;
+    if (this.#log && unstored.bytes + update.byteLength > max) {
+      throw new YjsError(
+        "ERR_STORAGE_BACKLOG",
+        `the server holds ${max} bytes of changes its storage has not taken yet (is the database reachable?): this change is refused; send it again later`,
+      );
+    }
+    this.#size.admit(update);
   }
 
   /** A read-only connection's change: not applied, acked all the same, and it is told once. */
@@ -800,7 +813,7 @@ export class DocumentSession {
     if (this.#state !== "ready") throw new YjsError("ERR_ROOM_STOPPED", `room ${this.options.room} is not loaded`);
     if (this.#slicing) await this.#idle();
     this.#flush();
-    this.#size.admit(update);
+    this.#admit(update);
     const outcome = this.#apply(null, origin, [update], null);
     let refusal = outcome.refusal;
     if (outcome.oversized) await this.#applyInSlices(null, origin, update, (refused) => void (refusal = refused));
