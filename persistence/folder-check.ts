@@ -24,7 +24,7 @@ import { lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
 import { checkFolderFormat } from "./folder-format.js";
 import { droppedOnOpen } from "./leveldb-log.js";
-import { levelFolderState, noCurrentError, type LevelFolderState } from "./level-folder.js";
+import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
 import { StorageError } from "./types.js";
 
 export interface DocumentFinding {
@@ -84,7 +84,7 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
   let levelDbRepaired = false;
   let db = await openDb(location).catch(async (error: unknown) => {
     const code = (error as StorageError).code;
-    if (code === "ERR_STORAGE_LOCKED" || code === "ERR_STORAGE_FORMAT") throw error;
+    if (code === "ERR_STORAGE_LOCKED" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE") throw error;
     levelDbRepaired = await repairLevelDb(location);
     return openDb(location);
   });
@@ -202,7 +202,7 @@ async function openDb(location: string): Promise<Db> {
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown } }).cause;
     if (cause?.code === "LEVEL_LOCKED") throw lockedError(location, error);
-    throw error;
+    throw notWritableError(location, error) ?? error;
   }
   // A newer yparty's folder is neither checked nor repaired by rules it was not written by.
   await checkFolderFormat(db, location).catch(async (error: unknown) => {

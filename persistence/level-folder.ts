@@ -36,6 +36,23 @@ export function needsRepairError(location: string, why: string, cause?: unknown)
   );
 }
 
+/**
+ * A folder LevelDB could not open because it may not write there (a read-only file system or mount, no permission):
+ * said as such, not as damage, whose advice (`yparty repair`) would be wrong. `undefined` for any other failure.
+ */
+export function notWritableError(location: string, error: unknown): StorageError | undefined {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  if (!/Read-only file system|Permission denied|EROFS|EACCES|EPERM/.test(reason)) return undefined;
+  return new StorageError(
+    "ERR_STORAGE_NOT_WRITABLE",
+    `${path.resolve(location)} cannot be opened (${reason}): LevelDB writes to its data folder even to read it (its LOCK ` +
+      `file and log). Make the folder writable by this user (mount it read-write), or give another data folder. Its data ` +
+      `was not touched`,
+    { cause: error },
+  );
+}
+
 /** The error for a folder whose CURRENT is gone. */
 export function noCurrentError(location: string): StorageError {
   return needsRepairError(

@@ -13,7 +13,7 @@ import { LevelKvBackend, levelKvRooms } from "./kv-level.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
-import { levelFolderState, needsRepairError, noCurrentError } from "./level-folder.js";
+import { levelFolderState, needsRepairError, noCurrentError, notWritableError } from "./level-folder.js";
 import { makeFolder } from "./make-folder.js";
 import { markFolderFormat } from "./folder-format.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
@@ -175,6 +175,8 @@ async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorage
 function unopenableError(location: string, error: unknown): unknown {
   const cause = (error as { cause?: { code?: unknown } }).cause;
   if (cause?.code === "LEVEL_LOCKED") return error;
+  const notWritable = notWritableError(location, error);
+  if (notWritable) return notWritable;
   return needsRepairError(location, `cannot be opened as it is (${reasonOf(cause ?? error)})`, error);
 }
 

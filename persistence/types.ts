@@ -130,6 +130,8 @@ export type StorageErrorCode =
   | "ERR_STORAGE_READ"
   /** Another process holds the folder. */
   | "ERR_STORAGE_LOCKED"
+  /** A data folder LevelDB cannot write to (a read-only file system, no permission): it writes even to read. */
+  | "ERR_STORAGE_NOT_WRITABLE"
   /** A data folder in a format this yparty does not know (written by a newer one): refused, nothing changed. */
   | "ERR_STORAGE_FORMAT"
   /** A stored update that cannot be decoded. */

@@ -59,7 +59,10 @@ export async function withFolder<T>(dir: string, work: () => Promise<T>): Promis
     // Not a data folder, or one whose error says what to run: said as it is.
     if (
       error instanceof StorageError &&
-      (error.code === "ERR_STORAGE_INVALID_ARGUMENT" || error.code === "ERR_STORAGE_CORRUPT" || error.code === "ERR_STORAGE_FORMAT")
+      (error.code === "ERR_STORAGE_INVALID_ARGUMENT" ||
+        error.code === "ERR_STORAGE_CORRUPT" ||
+        error.code === "ERR_STORAGE_FORMAT" ||
+        error.code === "ERR_STORAGE_NOT_WRITABLE")
     ) {
       throw new CliError("ERR_STORAGE", error.message, { cause: error });
     }

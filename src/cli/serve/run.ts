@@ -46,7 +46,7 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
     // PostgreSQL: the message names the URL (without its password), why, and what to do.
     return new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_LISTEN" : "ERR_USAGE", `${(error as Error).message} (--store)`);
   }
-  if (code === "ERR_STORAGE_CORRUPT" || code === "ERR_STORAGE_FORMAT") {
+  if (code === "ERR_STORAGE_CORRUPT" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE") {
     // A data folder LevelDB cannot open as it is, or one a newer yparty wrote: the message says what to do.
     return new CliError("ERR_STORAGE", (error as Error).message);
   }
