@@ -62,6 +62,8 @@ export class Leases {
   /** Renewals sent and not answered yet. */
   #renewing = 0;
   #stopped = false;
+  /** Claims sent and not answered yet (`stop` waits for them before it releases). */
+  readonly #claiming = new Set<Promise<ClaimResult>>();
   #renewFailing = false;
 
   constructor(
@@ -96,17 +98,36 @@ export class Leases {
     if (!this.#stopped) this.#expire();
   };
 
-  /** Stops renewing, releases what is still held (rooms release theirs as they unload, before this) and the node key. */
+  /**
+   * Stops renewing, releases what is still held (rooms release theirs as they unload, before this) and the node key.
+   * A claim still on its way (the leader's, sent by a tick) is waited for: taken after the names were read, it would
+   * stay in Redis for a TTL with no one renewing or serving it.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#renewTimer);
     clearInterval(this.#expiryTimer);
+    await Promise.allSettled(this.#claiming);
     await Promise.all(this.names().map((name) => this.release(name).catch(() => {})));
     await this.redis.evalScript(RELEASE, [nodeKey(this.advertise)], [this.#nodeValue]).catch(() => {});
   }
 
-  /** Takes the lease if no node holds it; else says who does and for how long yet. Rejects when Redis is unreachable. */
+  /**
+   * Takes the lease if no node holds it; else says who does and for how long yet. Rejects when Redis is unreachable,
+   * or once the node is leaving (`stop`).
+   */
   async claim(name: string): Promise<ClaimResult> {
+    if (this.#stopped) throw new Error("this node is leaving the cluster");
+    const claiming = this.#claim(name);
+    this.#claiming.add(claiming);
+    try {
+      return await claiming;
+    } finally {
+      this.#claiming.delete(claiming);
+    }
+  }
+
+  async #claim(name: string): Promise<ClaimResult> {
     if (this.holds(name)) return { held: true };
     const value = `${this.advertise} ${randomBytes(16).toString("hex")}`;
     const sentAt = performance.now();

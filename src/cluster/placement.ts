@@ -194,9 +194,12 @@ export class ClusterPlacement implements RoomPlacement {
     this.lost(name);
   }
 
-  /** Wakes stored alarms while this node leads (called with each renewal). */
+  /** Wakes stored alarms while this node leads (called once per TTL). */
   async tick(): Promise<void> {
     const { leases } = this.options;
+    // Not before the server attached, its storage open: a node whose storage fails to open (a wrong --store) would
+    // hold the leader lease, running no cron and waking no alarm, until it exits (and up to a TTL after, if killed).
+    if (!this.#host) return;
     if (!leases.holds(LEADER_LEASE)) {
       const claimed = await leases.claim(LEADER_LEASE).catch(() => undefined);
       if (!claimed?.held) return;

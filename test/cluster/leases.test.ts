@@ -66,6 +66,20 @@ test("one holder per name; renewals keep it past its TTL; release hands it over 
   expect(await a.leases.holder("main/r1")).toBe("http://b");
 });
 
+test("a claim still on its way when the node leaves (stop) is released with the rest; a claim after it is refused", async () => {
+  const redis = await startRedis();
+  const a = await node(redis.url, "http://a");
+  // The leader's claim, sent by a tick while the node exits on an error: before, stop() read the held names before its
+  // answer came, and the lease stayed in Redis for a TTL, held by no one (the crons paused that long).
+  const claim = a.leases.claim("__yparty:crons");
+  const stopped = a.leases.stop();
+  expect(await claim).toEqual({ held: true });
+  await stopped;
+  expect(await a.leases.holder("__yparty:crons")).toBeUndefined();
+  await expect(a.leases.claim("main/r1")).rejects.toThrow(/leaving the cluster/);
+  expect(await a.leases.holder("main/r1")).toBeUndefined();
+});
+
 test("Redis restarted empty: the next renewal takes each lease again and reports it (the caller checks its fence)", async () => {
   const redis = await startRedis();
   // A TTL longer than the restart takes (about 0.2 s here): the lease never ran out, Redis only forgot it.
