@@ -186,7 +186,12 @@ export class Leases {
       for (const index of reply.map(Number)) (index > 0 ? lost : retaken).add(Math.abs(index) - 1);
       names.forEach((name, i) => {
         const held = this.#held.get(name);
-        if (held?.value !== values[i]) return; // released or claimed anew meanwhile
+        if (held?.value !== values[i]) {
+          // Given up meanwhile (it expired here while the answer was late: Redis frozen, a stalled link), yet this
+          // renewal set or extended the key: nobody serves the room under it, and every node would wait a TTL for it.
+          if (!held && !lost.has(i)) this.redis.evalScript(RELEASE, [leaseKey(name)], [values[i]!]).catch(() => {});
+          return; // released or claimed anew meanwhile
+        }
         if (lost.has(i)) {
           this.#held.delete(name);
           this.logger.warn("cluster.lease_lost", { code: "ERR_LEASE_LOST", room: name, message: "another node holds the lease now" });
