@@ -33,7 +33,14 @@ export class Forwarder {
    * when `ownerLost` aborts meanwhile: a frozen process still accepts connections) — nothing was written
    * to the client's socket then —, true once the owner answered and the sockets are piped.
    */
-  async relayUpgrade(owner: string, { req, socket, head }: Upgrade, request: Request, ownerLost?: AbortSignal): Promise<boolean> {
+  async relayUpgrade(
+    owner: string,
+    { req, socket, head }: Upgrade,
+    request: Request,
+    ownerLost?: AbortSignal,
+    /** Called once piped, with what cuts the relay; returns what to call when it ended. */
+    piped?: (cut: () => void) => () => void,
+  ): Promise<boolean> {
     const upstream = await connectTo(owner);
     if (!upstream) return false;
     if (socket.destroyed) {
@@ -60,11 +67,16 @@ export class Forwarder {
     }
     socket.write(answer);
     this.#relays.add(socket);
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
       this.#relays.delete(socket);
       socket.destroy();
       upstream.destroy();
+      unwatch?.();
     };
+    const unwatch = piped?.(end);
     socket.on("error", end).on("close", end);
     upstream.on("error", end).on("close", end);
     socket.pipe(upstream);

@@ -17,6 +17,7 @@ import type { FenceStore } from "./fence.js";
 import type { RedisLink } from "./redis.js";
 import { CLUSTER_HEADER, type Forwarder } from "./forward.js";
 import type { Leases } from "./leases.js";
+import { RelayWatch } from "./relay-watch.js";
 
 /** The lease of the node that runs crons and wakes stored alarms; "__yparty:" names no room. */
 export const LEADER_LEASE = "__yparty:crons";
@@ -39,8 +40,12 @@ export class ClusterPlacement implements RoomPlacement {
   /** Operations on a room's storage running here without a room (whileClaimed), by storage name. */
   readonly #operations = new Map<string, Promise<unknown>>();
 
+  /** Relayed sockets, cut when their owner no longer holds the room. */
+  readonly #relays: RelayWatch;
+
   constructor(private readonly options: PlacementOptions) {
     this.#secret = Buffer.from(options.secret);
+    this.#relays = new RelayWatch(options.leases, options.logger);
   }
 
   attach(host: PlacementHost): void {
@@ -138,7 +143,10 @@ export class ClusterPlacement implements RoomPlacement {
 
   async forwardUpgrade(owner: string, upgrade: Upgrade, target: ForwardTarget): Promise<boolean> {
     const watch = this.#watchOwner(target, owner);
-    const relayed = await this.options.forwarder.relayUpgrade(owner, upgrade, target.request, watch.signal).finally(() => watch.stop());
+    const name = storageName(target.party, target.roomId);
+    const relayed = await this.options.forwarder
+      .relayUpgrade(owner, upgrade, target.request, watch.signal, (cut) => this.#relays.add(name, owner, cut))
+      .finally(() => watch.stop());
     if (relayed) return true;
     await this.#waitForLease(target, owner);
     return false;

@@ -94,3 +94,40 @@ test("an owner resumed after a freeze past its lease: its clients are closed 101
   expect(((await (await counter(owner)).json()) as { count: number }).count).toBe(postCounted ? 5 : 4);
   expect(await cluster.owner("main/frozen-doc")).toBe(next.url);
 });
+
+test("clients relayed to an owner that stays frozen past its lease are cut (1006) once another node holds the room, and served there, while it is still frozen", async () => {
+  const cluster = await startCluster(2);
+  const [owner, entry] = cluster.nodes as [ClusterNode, ClusterNode];
+  const first = new TokenWriter(owner.host, "main", "frozen-relay");
+  await first.opened;
+  first.write("first");
+  await first.settled();
+  first.close();
+  const relayed = new TokenWriter(entry.host, "main", "frozen-relay");
+  await relayed.opened;
+  relayed.write("relayed-before");
+  await relayed.settled();
+  expect(relayed.acknowledged).toEqual(["relayed-before"]);
+
+  await owner.kill("SIGSTOP");
+  try {
+    await until(async () => (await cluster.owner("main/frozen-relay")) !== owner.url, "the frozen owner's lease to run out");
+    const fresh = new TokenWriter(entry.host, "main", "frozen-relay");
+    await fresh.opened;
+    fresh.write("fresh");
+    await fresh.settled();
+    expect(fresh.acknowledged).toEqual(["fresh"]);
+    // Before: the relayed socket hung for as long as the owner was frozen (here, until the SIGCONT below).
+    expect(await waitFor(relayed.closed, "the relay to the frozen owner to be cut", 10_000)).toBe(1006);
+    const again = new TokenWriter(entry.host, "main", "frozen-relay");
+    await again.opened;
+    again.write("reconnected");
+    await again.settled();
+    expect(again.acknowledged).toEqual(["reconnected"]);
+    for (const writer of [fresh, again]) writer.close();
+  } finally {
+    await owner.kill("SIGCONT");
+  }
+  const stored = await storedTokens(entry.host, { party: "main", room: "frozen-relay" });
+  expect([...stored].sort()).toEqual(["first", "fresh", "reconnected", "relayed-before"]);
+});
