@@ -101,6 +101,10 @@ export class ClusterPlacement implements RoomPlacement {
     }
   }
 
+  holds(party: string, roomId: string): boolean {
+    return this.options.leases.holds(storageName(party, roomId));
+  }
+
   async released(party: string, roomId: string): Promise<void> {
     const name = storageName(party, roomId);
     this.#forget(name);

@@ -31,6 +31,12 @@ export interface RoomPlacement {
    * (`http://host:port`) of the node that serves it. Rejects with a 503 `RuntimeError` when no node can serve it now.
    */
   claim(party: string, roomId: string): Promise<string | undefined>;
+  /**
+   * Whether this node holds the room now (its lease still valid by this node's clock). Asked before a live room is
+   * handed a frame, a request or a connection: a node resumed from a pause (SIGSTOP, a stalled VM) reads what waited
+   * in its sockets before its timers tell it the lease ran out. Synchronous and cheap: it is asked for every frame.
+   */
+  holds(party: string, roomId: string): boolean;
   /** The room stopped here, its last write done: others may take it at once. */
   released(party: string, roomId: string): Promise<void>;
   /** A request another node of the cluster forwarded (it ran the lobby hooks; the client's address is in its headers). */

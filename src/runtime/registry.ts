@@ -75,9 +75,19 @@ export class RoomRegistry {
       room = this.createRoom(party, roomId);
       this.#rooms.set(key, room);
     }
-    if (room.stopped) return undefined;
+    if (room.stopped || !this.servedHere(room)) return undefined;
     this.#cancelIdle(room);
     return room;
+  }
+
+  /**
+   * Whether the live `room` may still be served here: always on one node; in a cluster while this node holds its
+   * lease. A room whose lease ran out is lost now (closed 1013, unloaded) rather than when the lease's timer runs.
+   */
+  servedHere(room: LiveRoom): boolean {
+    if (!this.placement || this.placement.holds(room.party, room.id)) return true;
+    this.lose(room.party, room.id);
+    return false;
   }
 
   /**

@@ -55,6 +55,8 @@ export interface RoomDeps {
   frameBudget: FrameBudget;
   /** Called whenever the room may have become idle (the registry decides). */
   mayBeIdle(room: LiveRoom): void;
+  /** In a cluster: whether the room is still served here, asked for each frame (false: it was lost, drop the frame). */
+  servedHere?(room: LiveRoom): boolean;
 }
 
 /** What a party without `getConnectionTags` tags a connection with (besides its id). */
@@ -372,6 +374,7 @@ export class LiveRoom implements ConnectionOwner {
 
   // ConnectionOwner
   frameReceived(connection: RoomConnection, data: Buffer, isBinary: boolean): void {
+    if (this.deps.servedHere?.(this) === false) return; // its lease ran out: the room is closing (1013)
     this.#inbox.receive(connection, !isBinary ? data.toString("utf8") : this.#server?.options?.binaryMessages === "uint8array" ? data : binaryFrame(data));
   }
   socketClosed(connection: RoomConnection, code: number, reason: Buffer): void {

@@ -412,6 +412,7 @@ class Server implements YpartyServer, ServerCore {
       sendBudget: this.sendBudget,
       frameBudget: this.frameBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),
+      servedHere: this.placement ? (room) => this.registry.servedHere(room) : undefined,
     });
   }
 
