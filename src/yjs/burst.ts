@@ -119,10 +119,13 @@ function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, 
   // An update to apply in slices is known as such from its first struct list's count, most often: no walk of it here.
   const shape = readUpdateShape(update, view, { structs, stopAbove: limits.structsPerTurn });
   if (typeof shape === "string" || shape.parts > limits.maxStructs) {
-    // Refused: the checks that say why, each with its own code and message (a second walk on this path only).
-    validateUpdate(update, limits);
-    validatePartsAgainst(doc, update);
-    throw new YjsError("ERR_INVALID_UPDATE", `refused: ${String(shape)}`);
+    // Refused, or over the limit by its raw count: the checks that say why, each with its own code and message (more
+    // walks on this path only). What the document has already counts for nothing toward the limit.
+    validateUpdate(update, limits, doc);
+    if (typeof shape === "string") {
+      validatePartsAgainst(doc, update);
+      throw new YjsError("ERR_INVALID_UPDATE", `refused: ${shape}`);
+    }
   }
   if (shape.parts > limits.structsPerTurn) throw OVERSIZED;
   refuseTrailingBytes(update, shape);

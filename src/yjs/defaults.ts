@@ -36,7 +36,7 @@ export const APPEND_RETRY_MAX_MS = 5_000;
 export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
- * Structs and deleted ranges one update (sync step 2, update or POST body) may hold by default
+ * Structs and deleted ranges the document lacks that one update (sync step 2, update or POST body) may hold by default
  * (`maxUpdateStructs`). A bigger one is refused after a walk over its bytes. One of up to this many is checked whole
  * in one turn of the event loop (~0.5 µs a struct), then applied in slices (`STRUCTS_PER_TURN`): a paste of 40 000
  * paragraphs into Tiptap is ~120 000; the largest shared editing trace, typed whole, ~11 000.
@@ -139,7 +139,7 @@ export interface YjsLimits {
   maxHttpUpdateBytes: number;
   /** `MAX_BACKLOG_FRAMES`: frames one connection may send while its room loads. */
   maxBacklogFrames: number;
-  /** `MAX_UPDATE_STRUCTS`: structs and deleted ranges one update may hold. */
+  /** `MAX_UPDATE_STRUCTS`: structs and deleted ranges the document lacks that one update may hold (new-parts.ts). */
   maxUpdateStructs: number;
   /** `STRUCTS_PER_TURN`: structs and deleted ranges applied in one turn of the event loop (bigger updates go in slices). */
   structsPerTurn: number;

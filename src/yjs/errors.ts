@@ -10,7 +10,7 @@ export type YjsErrorCode =
    * shared types deeper than `MAX_TYPE_DEPTH`.
    */
   | "ERR_INVALID_UPDATE"
-  /** A sync step 2 or update holding more structs and deleted ranges than `maxUpdateStructs`. */
+  /** A sync step 2 or update holding more structs and deleted ranges the document lacks than `maxUpdateStructs`. */
   | "ERR_UPDATE_TOO_LARGE"
   /** A sync step 1 whose state vector Yjs cannot decode. */
   | "ERR_INVALID_STATE_VECTOR"

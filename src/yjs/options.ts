@@ -59,7 +59,7 @@ export interface YPartyKitOptions {
   readOnly?: boolean;
   /** Awareness client ids one connection may own (default 16); entries for more are dropped. */
   maxAwarenessIdsPerConnection?: number;
-  /** Structs and deleted ranges one update may hold (default `MAX_UPDATE_STRUCTS`, 1 000 000; bigger than `structsPerTurn`: applied in slices); more: 1009 / 413. */
+  /** Structs and deleted ranges the document lacks that one update may hold (default `MAX_UPDATE_STRUCTS`, 1 000 000; bigger than `structsPerTurn`: applied in slices); more: 1009 / 413. */
   maxUpdateStructs?: number;
   /**
    * yparty: `"strict"` sends a change to the other connections only once it is stored (with `persist`); default:

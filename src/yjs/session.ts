@@ -72,7 +72,7 @@ export interface SessionOptions {
   onCustomMessage?: (conn: SessionConnection, message: string) => void;
   /** Awareness client ids one connection may own (default `MAX_AWARENESS_IDS_PER_CONNECTION`). */
   maxAwarenessIdsPerConnection?: number | undefined;
-  /** Structs and deleted ranges one update may hold (default `limits.maxUpdateStructs`). */
+  /** Structs and deleted ranges the document lacks that one update may hold (default `limits.maxUpdateStructs`). */
   maxUpdateStructs?: number | undefined;
   /** The server's Yjs limits (default `YJS_LIMITS`; rooms pass `createServer({ documentLimits })` resolved). */
   limits?: Readonly<YjsLimits>;
@@ -523,7 +523,7 @@ export class DocumentSession {
 
   /** A read-only connection's change: not applied, acked all the same, and it is told once. */
   #refuseChange(peer: Peer, update: Uint8Array, count: number): void {
-    validateUpdate(update, this.#limits);
+    validateUpdate(update, this.#limits, this.#doc);
     this.#flush();
     if (!peer.toldReadOnly && wouldChange(this.#doc, update)) {
       peer.toldReadOnly = true;

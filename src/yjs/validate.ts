@@ -10,6 +10,7 @@ import { YDocumentView } from "./document-view.js";
 import { admitPending } from "./pending-size.js";
 import { reloadOrderError } from "./reload-order.js";
 import { knownStructsError } from "./known-structs.js";
+import { newParts } from "./new-parts.js";
 import { straddleError } from "./straddle.js";
 import { typeNestingError } from "./type-nesting.js";
 
@@ -24,20 +25,19 @@ export interface UpdateLimits {
 
 /**
  * Throws `ERR_INVALID_UPDATE` unless `update` is a whole Yjs (v1) update that Yjs applies without throwing half-way,
- * and `ERR_UPDATE_TOO_LARGE` when it holds more structs than `limits` allow. What it checks against a document
- * (nesting) is checked by `validateAgainst`, once every update before it is applied.
+ * and `ERR_UPDATE_TOO_LARGE` when it holds more structs than `limits` allow: with `doc`, more than `doc` lacks
+ * (new-parts.ts; a reconnect's step 2 holds the whole delete set). What it checks against a document (nesting) is
+ * checked by `validateAgainst`, once every update before it is applied.
  */
-export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "maxStructs">): UpdateShape {
+export function validateUpdate(update: Uint8Array, limits?: Pick<UpdateLimits, "maxStructs">, doc?: Y.Doc): UpdateShape {
   const shape = readUpdateShape(update);
   if (typeof shape === "string") throw new YjsError("ERR_INVALID_UPDATE", `not a Yjs update: ${shape}`);
   refuseTrailingBytes(update, shape);
-  if (limits && shape.parts > limits.maxStructs) {
-    throw new YjsError(
-      "ERR_UPDATE_TOO_LARGE",
-      `the update holds ${shape.parts} structs and deleted ranges, over the limit of ${limits.maxStructs}: send it in parts or raise maxUpdateStructs`,
-    );
-  }
-  return shape;
+  if (!limits || shape.parts <= limits.maxStructs) return shape;
+  const lacking = doc ? newParts(doc, update) : shape.parts;
+  if (lacking <= limits.maxStructs) return shape;
+  const what = doc ? `${lacking} structs and deleted ranges the document lacks` : `${shape.parts} structs and deleted ranges`;
+  throw new YjsError("ERR_UPDATE_TOO_LARGE", `the update holds ${what}, over the limit of ${limits.maxStructs}: send it in parts or raise maxUpdateStructs`);
 }
 
 /**
