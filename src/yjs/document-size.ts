@@ -6,7 +6,10 @@
  * Encoding the document on every write would cost as much as the document, so the size is estimated: the last
  * measured size plus the bytes of every update admitted since (an update adds about its own size to the
  * encoding, and often less). Only when the estimate would pass the limit is the document measured again, at most
- * once per `max / REMEASURE_FRACTION` bytes admitted: a write may be refused that much before the limit.
+ * once per `max / REMEASURE_FRACTION` bytes admitted: a write may be refused that much before the limit. An update
+ * that would pass it then is judged by the bytes of what the document lacks of it (new-parts.ts): a reconnect's
+ * sync step 2 holds the client's whole delete set, which the document has; judged by its own size, every reconnect
+ * of a document closer to its limit than the size of its delete set would be refused, though nothing grows.
  */
 import * as Y from "yjs";
 import { YjsError } from "./errors.js";
@@ -25,6 +28,8 @@ export class DocumentSize {
     /** Encodes the document with every admitted update applied. */
     private readonly measure: () => number,
     readonly max: number,
+    /** The bytes `update` would add to the document with every admitted update applied (what it lacks of it). */
+    private readonly adds: (update: Uint8Array) => number,
   ) {}
 
   /** The size the document loaded with, as the store reports it (its stored bytes): spares the first measure. */
@@ -46,10 +51,11 @@ export class DocumentSize {
 
   /** Throws `ERR_DOCUMENT_TOO_LARGE` when `update` could take the document past the limit; counts it otherwise. */
   admit(update: Uint8Array): void {
-    const bytes = update.byteLength;
+    let bytes = update.byteLength;
     const over = (this.#known ?? 0) + this.#since + bytes > this.max;
     const stale = this.#known === undefined || (over && (!this.#exact || this.#since >= this.max / REMEASURE_FRACTION));
     const known = stale ? this.#remeasure() : (this.#known as number);
+    if (known + this.#since + bytes > this.max) bytes = this.adds(update);
     if (known + this.#since + bytes > this.max) {
       throw new YjsError("ERR_DOCUMENT_TOO_LARGE", `the document would pass its limit of ${this.max} bytes; delete content or split it into several rooms`);
     }

@@ -43,6 +43,7 @@ import { type CheckedWhole, checkForSlices, cutIntoSlices, nextTurn, skipFormatt
 import { inHeavyTurn } from "../runtime/heavy-work.js";
 import { SyncAnswers } from "./sync-answers.js";
 import { UpdateLog } from "./update-log.js";
+import { newBytes } from "./new-parts.js";
 import { isEmptyUpdate, validateUpdate, wouldChange, type UpdateLimits } from "./validate.js";
 
 export interface SessionPersistence {
@@ -157,7 +158,11 @@ export class DocumentSession {
     this.#doc = new SharedDoc(options.room, options.gc);
     this.#callbackOptions = options.callback;
     this.#strict = options.durability === "strict";
-    this.#size = new DocumentSize(() => encodedSize(this.doc), options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes);
+    this.#size = new DocumentSize(
+      () => encodedSize(this.doc),
+      options.maxDocumentBytes ?? DEFAULT_LIMITS.maxDocumentBytes,
+      (update) => newBytes(this.doc, update),
+    );
     this.#yjsLimits = options.limits ?? YJS_LIMITS;
     this.#limits = {
       maxStructs: options.maxUpdateStructs ?? this.#yjsLimits.maxUpdateStructs,
