@@ -6,7 +6,9 @@
  * Encoding the document on every write would cost as much as the document, so the size is estimated: the last
  * measured size plus the bytes of every update admitted since (an update adds about its own size to the
  * encoding, and often less). Only when the estimate would pass the limit is the document measured again, at most
- * once per `max / REMEASURE_FRACTION` bytes admitted: a write may be refused that much before the limit. An update
+ * once per `max / REMEASURE_FRACTION` bytes admitted: a write may be refused that much before the limit. Deleted
+ * ranges count the structs they may split off too (`applied`), once applied: the document may pass the limit by what
+ * one update's deletions split. An update
  * that would pass it then is judged by the bytes of what the document lacks of it (new-parts.ts): a reconnect's
  * sync step 2 holds the client's whole delete set, which the document has; judged by its own size, every reconnect
  * of a document closer to its limit than the size of its delete set would be refused, though nothing grows.
@@ -16,6 +18,13 @@ import { YjsError } from "./errors.js";
 
 /** Near the limit, the document is measured again once this fraction of the limit has been admitted since. */
 const REMEASURE_FRACTION = 64;
+
+/**
+ * What one deleted range may add to the encoding beyond its bytes in the update: deleting inside an item splits two
+ * structs off it, each written with its origins (~16 bytes with 32-bit client ids). Scattered deletions ("replace
+ * all", or a hostile client) otherwise took a document to several times its limit before it was measured once.
+ */
+const SPLIT_BYTES_PER_DELETED_RANGE = 32;
 
 export class DocumentSize {
   /** The encoded size as last measured, or as the store reported it when the document loaded (unknown: measured first). */
@@ -60,6 +69,11 @@ export class DocumentSize {
       throw new YjsError("ERR_DOCUMENT_TOO_LARGE", `the document would pass its limit of ${this.max} bytes; delete content or split it into several rooms`);
     }
     this.#since += bytes;
+  }
+
+  /** Counts what `transaction`'s deletions may have added beyond the bytes admitted (see `SPLIT_BYTES_PER_DELETED_RANGE`). */
+  applied(transaction: Y.Transaction): void {
+    for (const ranges of transaction.deleteSet.clients.values()) this.#since += ranges.length * SPLIT_BYTES_PER_DELETED_RANGE;
   }
 
   /** Measures the document now: the estimate starts again from its true size. */

@@ -771,9 +771,10 @@ export class DocumentSession {
     this.#doc.unmuteUpdate(this.#onUpdate);
   }
 
-  /** After every transaction (the room's ready): the `update` listener back on, pending state stored, a lone update sent on. */
+  /** After every transaction (the room's ready): its size counted, the `update` listener back on, pending state stored, a lone update sent on. */
   readonly #afterTransaction = (transaction: Y.Transaction) => {
     if (this.#sliceChanges !== null) skipFormattingCleanup(transaction);
+    this.#size.applied(transaction);
     this.#listenForUpdates();
     this.#persistPending();
     this.#sendAsReceived(transaction);
