@@ -66,7 +66,7 @@ export class DocumentSize {
     const known = stale ? this.#remeasure() : (this.#known as number);
     if (known + this.#since + bytes > this.max) bytes = this.adds(update);
     if (known + this.#since + bytes > this.max) {
-      throw new YjsError("ERR_DOCUMENT_TOO_LARGE", `the document would pass its limit of ${this.max} bytes; delete content or split it into several rooms`);
+      throw new YjsError("ERR_DOCUMENT_TOO_LARGE", `the document would pass its limit of ${this.max} bytes: delete content or split it into rooms`);
     }
     this.#since += bytes;
   }
