@@ -96,6 +96,25 @@ describe("maxUpdateStructs counts only what the room lacks", () => {
     await until(reader, (doc) => doc.getText("t").toString().startsWith("tab "), "the second tab's edit");
   });
 
+  it("a whole state sent again (structs the room has, as a provider resends its own after a lost ack) with one change: taken", async () => {
+    const server = await startServer({ main: DocumentParty }, { documentLimits: { maxUpdateStructs: LIMIT } });
+    const writerDoc = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "resent", writerDoc));
+    const map = writerDoc.getMap("m");
+    for (let i = 0; i < DELETES; i++) map.set(`key ${i}`, i); // one struct each, over the limit in all
+    const reader = new Y.Doc();
+    await whenSynced(makeProvider("y-websocket", server.url, "main", "resent", reader));
+    await until(reader, (doc) => doc.getMap("m").size === DELETES, "the reader to have every key");
+    const resender = new Y.Doc();
+    Y.applyUpdate(resender, Y.encodeStateAsUpdate(writerDoc));
+    resender.getMap("m").set("new", true);
+    const client = connect(server.wsUrl("/parties/main/resent"));
+    await client.opened;
+    client.send(encodeUpdate(Y.encodeStateAsUpdate(resender)));
+    await until(reader, (doc) => doc.getMap("m").get("new") === true, "the one new change at the reader");
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+  });
+
   it("an update with more NEW deleted ranges than the limit is still refused: 1009 ERR_UPDATE_TOO_LARGE, nothing applied", async () => {
     const { server, reader } = await roomWithManyDeletions("hostile");
     const before = reader.getText("t").toString();
