@@ -8,10 +8,10 @@
  * encoding, and often less). Only when the estimate would pass the limit is the document measured again, at most
  * once per `max / REMEASURE_FRACTION` bytes admitted: a write may be refused that much before the limit. Deleted
  * ranges count the structs they may split off too (`applied`), once applied: the document may pass the limit by what
- * one update's deletions split. An update
- * that would pass it then is judged by the bytes of what the document lacks of it (new-parts.ts): a reconnect's
- * sync step 2 holds the client's whole delete set, which the document has; judged by its own size, every reconnect
- * of a document closer to its limit than the size of its delete set would be refused, though nothing grows.
+ * one burst's deletions split. An update that would pass it then is judged by the bytes of what the document lacks of
+ * it (new-parts.ts): a reconnect's sync step 2 holds the client's whole delete set, which the document has; judged by
+ * its own size, every reconnect to a document closer to its limit than the size of its delete set would be refused,
+ * though nothing grows.
  */
 import * as Y from "yjs";
 import { YjsError } from "./errors.js";
