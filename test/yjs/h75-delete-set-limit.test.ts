@@ -11,9 +11,11 @@ import { CloseCode, encodeUpdate } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/index.js";
 import { DocumentParty, YServer } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { destroyProviders as destroyOwnProviders, makeProvider as makeOwnProvider, nextEvent, synced } from "../provider/support.js";
 import { destroyProviders, makeProvider, until, whenSynced, type AnyProvider } from "./support/providers.js";
 
 afterEach(async () => {
+  destroyOwnProviders();
   destroyProviders();
   await cleanupAll();
 });
@@ -65,6 +67,25 @@ describe("maxUpdateStructs counts only what the room lacks", () => {
     await until(reader, (doc) => doc.getText("t").toString().startsWith("after offline "), "an edit typed after the reconnect");
     expect(codes).not.toContain(CloseCode.MessageTooBig);
     expect(reader.getText("t").toString()).toBe(writerDoc.getText("t").toString());
+  });
+
+  it("yparty's provider: its delete set over the limit, it reconnects, its offline edit is saved, nothing refused", async () => {
+    const { server, reader } = await roomWithManyDeletions("own-provider");
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(reader)); // the document from IndexedDB, say
+    const provider = makeOwnProvider(server.url, "own-provider", { party: "main" }, doc);
+    let refusal: unknown;
+    provider.on("change-refused", (refused) => (refusal = refused));
+    await synced(provider);
+    doc.getText("t").insert(0, "typed ");
+    await nextEvent(provider, "unsynced-changes", (count: number) => count === 0);
+    provider.disconnect();
+    doc.getText("t").insert(0, "offline ");
+    const saved = nextEvent(provider, "unsynced-changes", (count: number) => count === 0);
+    void provider.connect();
+    await saved;
+    await until(reader, (d) => d.getText("t").toString().startsWith("offline typed "), "the provider's edits at the reader");
+    expect(refusal).toBeUndefined();
   });
 
   it("a read-only viewer of that document reconnects and keeps receiving edits", async () => {
