@@ -9,7 +9,7 @@ import StarterKit from "@tiptap/starter-kit";
 import { basicSetup, EditorView } from "codemirror";
 import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import * as Y from "yjs";
-import type { YPartyKitProvider } from "../../provider/index.js";
+import type { YPartyKitProvider } from "yparty/provider";
 import type { Identity } from "./identity.js";
 
 /** The shared types of a demo room (their names are what the JSON export shows). */

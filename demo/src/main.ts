@@ -1,11 +1,11 @@
 /**
  * The yparty demo page: one room, two editors (Tiptap rich text with a toolbar, and CodeMirror code) on one
  * Y.Doc, live cursors, who is here and in which editor, an invite link, a chat, and a truthful save indicator.
- * In your own project, import the provider as `yparty/provider` (or keep `y-partykit/provider`: yparty's
- * bundler maps it to the same module).
+ * The provider comes from `yparty/provider`, as in your own project (`y-partykit/provider` works too: yparty's
+ * bundler maps it to the same module); never from a path into yparty's sources, which the package does not ship.
  */
 import * as Y from "yjs";
-import { YPartyKitProvider } from "../../provider/index.js";
+import { YPartyKitProvider } from "yparty/provider";
 import { mountChat, type ChatMessage } from "./chat.js";
 import { mountCode, mountRichText, shared } from "./editors.js";
 import { loadIdentity, rename } from "./identity.js";

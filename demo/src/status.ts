@@ -1,4 +1,4 @@
-import type { YPartyKitProvider } from "../../provider/index.js";
+import type { YPartyKitProvider } from "yparty/provider";
 
 /**
  * "Saving… / All changes saved" from the provider's durable acknowledgements: a change counts as saved only

@@ -16,6 +16,7 @@ import * as esbuild from "esbuild";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { CliProcess, deferredCleanups, repoRoot, tempDir } from "../cli/helpers.js";
+import { launchChromium } from "../provider/browser-harness.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "../yjs/support/providers.js";
 
 const run = promisify(execFile);
@@ -123,6 +124,22 @@ async function pack(dir: string, destination: string, dryRun: boolean): Promise<
 
 /** Paths a data folder leaves behind: the folder itself, the admin file, LevelDB's files. */
 const dataFile = /(^|\/)(\.yparty\/|server\.json$|LOCK$|CURRENT$|LOG(\.old)?$|MANIFEST-\d+$|[^/]+\.(ldb|log)$)/;
+
+/** The packages the demo's pages import besides yparty and Yjs (the editors and their bindings). */
+const demoEditorPackages = [
+  "@codemirror/lang-javascript",
+  "@codemirror/state",
+  "@codemirror/view",
+  "@tiptap/core",
+  "@tiptap/extension-collaboration",
+  "@tiptap/extension-collaboration-caret",
+  "@tiptap/extensions",
+  "@tiptap/pm",
+  "@tiptap/starter-kit",
+  "@tiptap/y-tiptap",
+  "codemirror",
+  "y-codemirror.next",
+];
 
 const packageJson = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")) as PackageJson;
 let scratch: { dir: string; remove: () => Promise<void> };
@@ -272,4 +289,35 @@ export default class Editor implements Party.Server {
     await until(reader, (doc) => doc.getText("body").toString() === "from an installed yparty", "the second provider to see the text", 10_000);
     expect(await cli.stop("SIGINT")).toBe(0);
   });
+
+  it("runs the demo it ships with `yparty start` once the demo's editor packages are installed; two pages sync and save", async () => {
+    // The demo's editors are devDependencies here; a project running (or copying) the demo installs them.
+    for (const name of demoEditorPackages) {
+      await mkdir(path.dirname(path.join(installed, "node_modules", name)), { recursive: true });
+      await symlink(path.join(repoRoot, "node_modules", name), path.join(installed, "node_modules", name), "dir").catch(() => {});
+    }
+    const data = await tempDir("yparty-installed-demo-");
+    defer(data.remove);
+    const bin = path.join(installed, "node_modules", ".bin", "yparty");
+    const cli = new CliProcess(["start", "--config", "node_modules/yparty/demo/yparty.json", "--port", "0", "--persist", data.dir], { cwd: installed, bin });
+    defer(() => cli.stop("SIGKILL"));
+    const url = await cli.url();
+    const browser = await launchChromium();
+    defer(() => browser.close());
+    const open = async () => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(`${url}/?room=installed-demo`);
+      await page.locator("#tiptap .ProseMirror").waitFor({ timeout: 20_000 });
+      return { page, errors };
+    };
+    const [ada, alan] = [await open(), await open()];
+    await ada.page.locator("#tiptap .ProseMirror").click();
+    await ada.page.keyboard.type("typed in the installed demo");
+    await alan.page.getByText("typed in the installed demo").waitFor({ timeout: 20_000 });
+    await expect.poll(() => ada.page.locator("#saved").textContent(), { timeout: 20_000 }).toBe("All changes saved");
+    expect([...ada.errors, ...alan.errors]).toEqual([]);
+    expect(await cli.stop("SIGINT")).toBe(0);
+  }, 60_000);
 });
