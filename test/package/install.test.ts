@@ -7,6 +7,7 @@
  * declared as a dependency, never a data folder, an admin file or a token, even when the working tree has them.
  */
 import { execFile } from "node:child_process";
+import http from "node:http";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { builtinModules, createRequire } from "node:module";
 import os from "node:os";
@@ -17,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { CliProcess, deferredCleanups, repoRoot, tempDir } from "../cli/helpers.js";
 import { launchChromium } from "../provider/browser-harness.js";
+import { listen } from "../provider/support.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "../yjs/support/providers.js";
 
 const run = promisify(execFile);
@@ -319,5 +321,74 @@ export default class Editor implements Party.Server {
     await expect.poll(() => ada.page.locator("#saved").textContent(), { timeout: 20_000 }).toBe("All changes saved");
     expect([...ada.errors, ...alan.errors]).toEqual([]);
     expect(await cli.stop("SIGINT")).toBe(0);
+  }, 60_000);
+
+  it("the installed provider runs in a page with no bundler: an import map to the installed files, two pages sync and save", async () => {
+    // The import map a tool (or a hand) writes: each bare import of the provider's files, resolved for browsers.
+    const imports: Record<string, string> = { "yparty/provider": "/node_modules/yparty/dist/provider/index.js" };
+    await esbuild.build({
+      entryPoints: [path.join(installedPackage, "dist", "provider", "index.js")],
+      bundle: true,
+      write: false,
+      platform: "browser",
+      format: "esm",
+      logLevel: "silent",
+      plugins: [
+        {
+          name: "import-map",
+          setup(build) {
+            build.onResolve({ filter: /^[^./]/ }, async (args) => {
+              if (args.pluginData) return undefined;
+              const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: true });
+              imports[args.path] = `/${path.relative(installed, resolved.path).split(path.sep).join("/")}`;
+              return resolved;
+            });
+          },
+        },
+      ],
+    });
+    const data = await tempDir("yparty-installed-nocode-");
+    defer(data.remove);
+    const cli = new CliProcess(["start", "--port", "0", "--persist", data.dir], {
+      cwd: installed,
+      bin: path.join(installed, "node_modules", ".bin", "yparty"),
+    });
+    defer(() => cli.stop("SIGKILL"));
+    const host = new URL(await cli.url()).host;
+    const html = `<!doctype html><meta charset="utf-8"><script type="importmap">${JSON.stringify({ imports })}</script>
+<script type="module">
+  import YPartyKitProvider from "yparty/provider";
+  import * as Y from "yjs";
+  const doc = new Y.Doc();
+  window.provider = new YPartyKitProvider(${JSON.stringify(host)}, "no-bundler", doc);
+</script>`;
+    const pages = await listen(
+      http.createServer(async (req, res) => {
+        if (req.url === "/") return void res.writeHead(200, { "content-type": "text/html" }).end(html);
+        if (req.url === "/favicon.ico") return void res.writeHead(204).end();
+        const file = path.join(installed, path.normalize(decodeURIComponent(req.url ?? "")));
+        const body = file.startsWith(path.join(installed, "node_modules")) ? await readFile(file).catch(() => null) : null;
+        if (body) res.writeHead(200, { "content-type": "text/javascript" }).end(body);
+        else res.writeHead(404).end();
+      }),
+    );
+    defer(() => pages.close());
+    const browser = await launchChromium();
+    defer(() => browser.close());
+    type Win = { provider: { doc: Y.Doc; synced: boolean; unsyncedChanges: number } };
+    const open = async () => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (error) => errors.push(error.message));
+      page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+      await page.goto(`http://${pages.host}/`);
+      await page.waitForFunction(() => (window as unknown as Win).provider?.synced, null, { timeout: 20_000 });
+      return { page, errors };
+    };
+    const [one, two] = [await open(), await open()];
+    await one.page.evaluate(() => (window as unknown as Win).provider.doc.getText("t").insert(0, "no bundler"));
+    await two.page.waitForFunction(() => (window as unknown as Win).provider.doc.getText("t").toString() === "no bundler", null, { timeout: 20_000 });
+    await one.page.waitForFunction(() => (window as unknown as Win).provider.unsyncedChanges === 0, null, { timeout: 20_000 });
+    expect([...one.errors, ...two.errors]).toEqual([]);
   }, 60_000);
 });
