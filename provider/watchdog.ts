@@ -1,7 +1,9 @@
 /**
  * Notices a connection that went silent without a close event (sleeping laptop, dropped NAT entry). After
- * `probeAfterMs` of silence it sends a probe the server must answer; after `deadAfterMs` it gives up on
- * the socket. The probe keeps a lone client on a quiet room from being dropped for mere silence.
+ * `probeAfterMs` of silence it sends a probe the server must answer; a probe unanswered for
+ * `deadAfterMs - probeAfterMs` gives up on the socket. The probe keeps a lone client on a quiet room from being
+ * dropped for mere silence, also when the check itself runs late: a hidden tab's repeating timers run once a minute
+ * in Chrome, so the first look may see a minute of silence on a healthy socket. Silence alone never kills it.
  */
 import { ProviderDefaults } from "./defaults.js";
 
@@ -25,7 +27,8 @@ const defaultTiming: WatchdogTiming = {
 
 export class Watchdog {
   #timer: ReturnType<typeof setInterval> | undefined;
-  #probed = false;
+  /** When the unanswered probe went out (`undefined`: none). */
+  #probedAt: number | undefined;
 
   constructor(
     private readonly hooks: WatchdogHooks,
@@ -40,20 +43,21 @@ export class Watchdog {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#probed = false;
+    this.#probedAt = undefined;
   }
 
   /** One look at the silence; public so tests can drive it with a chosen clock. */
   check(now: number): void {
-    const silence = now - this.hooks.lastReceived();
-    if (silence >= this.timing.deadAfterMs) {
+    const lastReceived = this.hooks.lastReceived();
+    // A frame since the probe answered it.
+    if (this.#probedAt !== undefined && lastReceived >= this.#probedAt) this.#probedAt = undefined;
+    if (now - lastReceived < this.timing.probeAfterMs) return;
+    if (this.#probedAt === undefined) {
+      this.#probedAt = now;
+      this.hooks.probe();
+    } else if (now - this.#probedAt >= this.timing.deadAfterMs - this.timing.probeAfterMs) {
       this.stop();
       this.hooks.dead();
-    } else if (silence >= this.timing.probeAfterMs) {
-      if (!this.#probed) this.hooks.probe();
-      this.#probed = true;
-    } else {
-      this.#probed = false;
     }
   }
 }

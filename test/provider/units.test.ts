@@ -80,7 +80,7 @@ describe("save tracker", () => {
 });
 
 describe("watchdog", () => {
-  it("probes once after the probe silence and declares the socket dead after the dead silence", () => {
+  it("probes once after the probe silence and declares the socket dead once the probe went unanswered for the rest of the dead silence", () => {
     let last = 0;
     const calls: string[] = [];
     const dog = new Watchdog(
@@ -95,7 +95,9 @@ describe("watchdog", () => {
     dog.check(25);
     dog.check(35);
     expect(calls).toEqual(["probe", "probe"]);
-    dog.check(50);
+    dog.check(50); // 30 of silence, but the probe (at 35) has waited 15 of its 20
+    expect(calls).toEqual(["probe", "probe"]);
+    dog.check(55);
     expect(calls).toEqual(["probe", "probe", "dead"]);
   });
 });
