@@ -12,6 +12,7 @@ import WebSocket from "ws";
 import * as Y from "yjs";
 import { YPartyKitProvider } from "../../provider/index.js";
 import { CliProcess, deferredCleanups, repoRoot, tempDir } from "../cli/helpers.js";
+import { code, richHtml, richText } from "./support.js";
 
 const artifacts = path.join(repoRoot, "test-artifacts");
 const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
@@ -85,13 +86,6 @@ async function openAs(name: string, color: string, room: string): Promise<Page> 
 
 const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `demo-${name}.png`) });
 
-/** What each editor holds (its own state, not the DOM, which also shows the other people's caret labels). */
-interface DemoWindow {
-  yparty: { richText: { getText(): string; getHTML(): string }; code: { state: { doc: { toString(): string } } } };
-}
-const richText = (page: Page) => page.evaluate(() => (window as unknown as DemoWindow).yparty.richText.getText());
-const richHtml = (page: Page) => page.evaluate(() => (window as unknown as DemoWindow).yparty.richText.getHTML());
-const code = (page: Page) => page.evaluate(() => (window as unknown as DemoWindow).yparty.code.state.doc.toString());
 const fontSize = (page: Page, selector: string) =>
   page
     .locator(selector)
