@@ -31,6 +31,11 @@ export class SocketConnection {
   /** When the socket opened (0 before). */
   openedAt = 0;
   lastReceivedAt = 0;
+  /**
+   * When everything sent so far is through even on the slowest uplink we allow for: the server answers a frame only
+   * after reading all that came before it, so an upload in progress is silence that says nothing of the link.
+   */
+  slowestUploadDoneAt = 0;
   /** The server's state arrived on this connection. */
   synced = false;
   /** The server refused our writes (read-only): its acks then count messages it did not store. */
@@ -64,13 +69,19 @@ export class SocketConnection {
   send(frame: Uint8Array): boolean {
     if (!this.isOpen) return false;
     for (const part of splitIntoChunks(frame)) this.ws.send(part);
+    this.#sent(frame.byteLength);
     return true;
   }
 
   sendCustom(message: string): boolean {
     if (!this.isOpen) return false;
     this.ws.send(encodeCustomMessage(message));
+    this.#sent(message.length);
     return true;
+  }
+
+  #sent(bytes: number): void {
+    this.slowestUploadDoneAt = Math.max(this.slowestUploadDoneAt, Date.now()) + (bytes * 1000) / ProviderDefaults.slowestUplinkBytesPerSecond;
   }
 
   /** Ends the socket from our side. */

@@ -24,6 +24,12 @@ export const ProviderDefaults = {
   probeAfterSilenceMs: 15_000,
   /** With no frame from the server this long, the connection is dead: close it and reconnect. */
   deadAfterSilenceMs: 30_000,
+  /**
+   * The slowest uplink the watchdog allows for (32 KiB/s, 256 kbit/s): a probe's wait starts once what was sent before
+   * it would be through at this rate, as the server reads it all before it answers. A 5 MB paste on a slow link is
+   * silence while it goes out; without the allowance every new socket was dropped mid-upload and started it over.
+   */
+  slowestUplinkBytesPerSecond: 32 * 1024,
   /** How often the silence watchdog looks. */
   watchdogIntervalMs: 3_000,
   /** Incoming chunked (y-pk-batch) frames above this size are refused. */

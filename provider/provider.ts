@@ -108,6 +108,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#crossTab = new CrossTabChannel(this.bcChannel, { doc: this.doc, awareness: this.awareness, origin: FROM_OTHER_TAB });
     this.#watchdog = new Watchdog({
       lastReceived: () => this.wsLastMessageReceived,
+      slowestUploadDoneAt: () => this.#connection?.slowestUploadDoneAt ?? 0,
       probe: () => this.#connection?.send(localSyncStep1(this.doc)),
       dead: () => this.#connection?.close("no frame from the server", false),
     });

@@ -84,7 +84,7 @@ describe("watchdog", () => {
     let last = 0;
     const calls: string[] = [];
     const dog = new Watchdog(
-      { lastReceived: () => last, probe: () => calls.push("probe"), dead: () => calls.push("dead") },
+      { lastReceived: () => last, slowestUploadDoneAt: () => 0, probe: () => calls.push("probe"), dead: () => calls.push("dead") },
       { probeAfterMs: 10, deadAfterMs: 30, intervalMs: 1_000_000 },
     );
     dog.check(5);
@@ -99,5 +99,20 @@ describe("watchdog", () => {
     expect(calls).toEqual(["probe", "probe"]);
     dog.check(55);
     expect(calls).toEqual(["probe", "probe", "dead"]);
+  });
+
+  it("starts the probe's wait once what was sent before it would be through on the slowest uplink allowed for", () => {
+    const calls: string[] = [];
+    let uploadDoneAt = 25;
+    const dog = new Watchdog(
+      { lastReceived: () => 0, slowestUploadDoneAt: () => uploadDoneAt, probe: () => calls.push("probe"), dead: () => calls.push("dead") },
+      { probeAfterMs: 10, deadAfterMs: 30, intervalMs: 1_000_000 },
+    );
+    dog.check(10);
+    uploadDoneAt = 60; // sent after the probe: the server answers the probe before reading it
+    dog.check(44); // the probe's 20 from 25, when the upload before it is through
+    expect(calls).toEqual(["probe"]);
+    dog.check(45);
+    expect(calls).toEqual(["probe", "dead"]);
   });
 });
