@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createGame, defineMatch, type GameOptions } from "../../src/game/index.js";
 import { cleanupAll, pollUntil } from "../helpers/server.js";
 import { gameClient, startGame, type GameClient, type Message } from "./helpers.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 afterEach(cleanupAll);
 
@@ -23,15 +24,6 @@ const options: GameOptions = {
   modes: { duel: { size: 2, match: "duel" } },
   limits: { maxProtocolErrors: 10_000, chatMessagesPerWindow: 10_000 },
 };
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random request of the catalog, some of them wrong (unknown ids, the wrong order). */
 function randomRequest(random: () => number, tickets: string[], matched: string[]): [string, Record<string, unknown>] {
@@ -82,7 +74,7 @@ async function runClient(client: GameClient, random: () => number, rounds: numbe
 describe("game requests in the wrong order, twice, at once, across a reconnect and a reload", () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`seed ${seed}: every request with a cid is answered once`, async () => {
-      const random = seeded(seed);
+      const random = seededRandom(seed);
       const server = await startGame({ ...options, server: { storage: "leveldb" } });
       const cids = new Map<string, string>();
       const clients: GameClient[] = [];

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { startChildServer } from "../yjs/support/child.js";
 import { destroyProviders, makeProvider, stepTwoHolder, synced, waitUntil } from "./support.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 const children = new Set<ChildProcess>();
 const folders = new Set<string>();
@@ -53,15 +54,6 @@ async function forwarder(): Promise<{ port: number; target(port: number | null):
   };
   cleanups.push(() => new Promise<void>((resolve) => (drop(), server.close(() => resolve()))));
   return { port: (server.address() as net.AddressInfo).port, target: (port) => (backend = port), drop };
-}
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function edit(doc: Y.Doc, random: () => number): void {
@@ -107,7 +99,7 @@ interface Run {
 }
 
 async function chaos({ seed, newClientIds = false, otherTab = false, slowStepTwo = false }: Run): Promise<void> {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const dir = await mkdtemp(join(tmpdir(), "yparty-h73-"));
   folders.add(dir);
   const proxy = await forwarder();

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createRooms, defineRoomType } from "../../src/rooms/index.js";
 import { cleanupAll, pollUntil } from "../helpers/server.js";
 import { rawClient, startRooms, type RawClient } from "./helpers.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 afterEach(cleanupAll);
 
@@ -24,15 +25,6 @@ const types = {
   }),
 };
 
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Every envelope the client received so far (JSON codec; `expect` takes what it finds, this reads them all). */
 function answers(client: RawClient): Array<{ t: string; rid?: unknown; p: Record<string, unknown> }> {
   return client.client.messages.map((frame) => JSON.parse(frame as string) as { t: string; rid?: unknown; p: Record<string, unknown> });
@@ -41,7 +33,7 @@ function answers(client: RawClient): Array<{ t: string; rid?: unknown; p: Record
 describe("rooms requests in the wrong order, twice, at once, across resumes and a reload", () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`seed ${seed}: every request with a rid is answered once`, async () => {
-      const random = seeded(seed);
+      const random = seededRandom(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
       const server = await startRooms(types, { limits: { maxProtocolErrors: 100_000 }, server: { storage: "leveldb" } });
       const clients: RawClient[] = [];

@@ -61,14 +61,4 @@ export function applyPatch(text: string, [position, deleteCount, insert]: Patch)
   return text.slice(0, at) + insert + text.slice(at + utf16Span(text, at, deleteCount));
 }
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../helpers/seeded-random.js";
