@@ -40,7 +40,7 @@ export class SocketConnection {
   synced = false;
   /** The server refused our writes (read-only): its acks then count messages it did not store. */
   writesRefused = false;
-  readonly #frames = new ChunkedFrameReader(ProviderDefaults.maxIncomingFrameBytes);
+  readonly #frames = new ChunkedFrameReader(ProviderDefaults.maxIncomingFrameBytes, "ProviderDefaults.maxIncomingFrameBytes");
   #ended = false;
 
   /** Throws what the WebSocket constructor throws (a malformed URL, for instance). */

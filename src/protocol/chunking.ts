@@ -51,7 +51,11 @@ export class ChunkedFrameReader {
   #chunks: Uint8Array[] = [];
   #received = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  /** `limit`: the setting that raises `maxBytes`, named by the refusal. */
+  constructor(
+    private readonly maxBytes: number,
+    private readonly limit = "maxBatchBytes",
+  ) {}
 
   /** Bytes of the batch it is reassembling (0 between batches). */
   get heldBytes(): number {
@@ -63,7 +67,8 @@ export class ChunkedFrameReader {
     const marker = parseMarker(text);
     if (marker.type === "start") {
       if (marker.size > this.maxBytes) {
-        throw new ProtocolError("ERR_BAD_BATCH", `batch of ${marker.size} bytes is over the ${this.maxBytes} byte limit`);
+        // Within a close reason's 120 bytes: it names the limit to raise.
+        throw new ProtocolError("ERR_BATCH_TOO_LARGE", `a batch of ${marker.size} bytes, over the limit of ${this.maxBytes} (${this.limit})`);
       }
       this.#start = marker;
       this.#chunks = [];

@@ -7,16 +7,22 @@ export type ProtocolErrorCode =
   | "ERR_UNKNOWN_MESSAGE_TYPE"
   | "ERR_UNKNOWN_SYNC_TYPE"
   | "ERR_TRAILING_BYTES"
-  | "ERR_BAD_BATCH";
+  | "ERR_BAD_BATCH"
+  /** A y-partykit batch announcing more bytes than the room's `maxBatchBytes`: a size limit (1009), not a malformed frame. */
+  | "ERR_BATCH_TOO_LARGE";
 
 /** A frame that does not follow the wire protocol. The connection that sent it is closed with `closeCode`. */
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
-  readonly closeCode = CloseCode.InvalidMessage;
   constructor(
     readonly code: ProtocolErrorCode,
     message: string,
   ) {
     super(message);
+  }
+
+  /** 1009 for a size limit (as the room's other limits), 1007 for a frame that does not follow the protocol. */
+  get closeCode(): number {
+    return this.code === "ERR_BATCH_TOO_LARGE" ? CloseCode.MessageTooBig : CloseCode.InvalidMessage;
   }
 }

@@ -22,6 +22,11 @@ export interface BurstOutcome {
    * the rest), so that the caller applies it in slices across turns of the event loop (slicing.ts).
    */
   oversized?: boolean;
+  /**
+   * With `oversized`: the update was over `limits.maxStructs` by its raw count and found within it by what the document
+   * lacks (validate.ts): the whole check before slicing does not count that again (`checkWhole`'s `judged`).
+   */
+  withinLimit?: boolean;
   /** Pending structs (accepted earlier) that threw when retried: what they had integrated stays, the rest is dropped. */
   pendingDropped?: Error;
 }
@@ -70,7 +75,10 @@ export function applyBurst(
           refusal = error;
         }
         outcome.pendingDropped ??= putPendingBack(doc, held);
-        if (refusal === OVERSIZED) return void (outcome.oversized = true);
+        if (refusal === OVERSIZED || refusal === OVERSIZED_WITHIN_LIMIT) {
+          outcome.withinLimit = refusal === OVERSIZED_WITHIN_LIMIT;
+          return void (outcome.oversized = true);
+        }
         if (refusal !== undefined) return void (outcome.refusal = asRefusal(refusal));
         outcome.applied++;
       }
@@ -97,8 +105,12 @@ function isExactly(doc: Y.Doc, transaction: Y.Transaction, shape: UpdateShape): 
   return shape.known === 0 && !shape.outOfOrder && pendingStructs === null && pendingDs === null && (shape.adds > 0 || transaction.deleteSet.clients.size > 0);
 }
 
-/** Thrown by `checkBeforeApply` for an update that is to be applied in slices (`BurstOutcome.oversized`). */
+/**
+ * Thrown by `checkBeforeApply` for an update that is to be applied in slices (`BurstOutcome.oversized`); the second
+ * once the update was judged within `maxStructs` (`BurstOutcome.withinLimit`).
+ */
 const OVERSIZED = Symbol("yparty.oversized");
+const OVERSIZED_WITHIN_LIMIT = Symbol("yparty.oversized-within-limit");
 
 /**
  * The checks `applyBurst` makes before it applies `update`, for an update that will be applied in slices (slicing.ts),
@@ -106,9 +118,20 @@ const OVERSIZED = Symbol("yparty.oversized");
  * checked on a copy of the document by each slice (the walk follows every item of a slice of an honest update),
  * as a copy for the whole would cost what applying it does, in one turn. Fills `structs` in the same walk (what
  * cutting it into slices needs). Throws the `YjsError` that refuses it; returns its shape.
+ *
+ * That walk records every struct, so the update is judged against `limits.maxStructs` before it, by a walk that
+ * records nothing and stops past the limit: an update whose first lists stopped the burst's count just over
+ * `structsPerTurn` may hold millions more behind them (16 MiB of two-byte structs: ~500 MB recorded before). `judged`:
+ * the burst found it within the limit already (`BurstOutcome.withinLimit`): not counted again.
  */
-export function checkWhole(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, structs: UpdateStructs): UpdateShape {
-  return checkBeforeApply(doc, update, { ...limits, structsPerTurn: Number.POSITIVE_INFINITY }, new YDocumentView(doc, update), structs, false);
+export function checkWhole(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, structs: UpdateStructs, judged: boolean): UpdateShape {
+  if (!judged) {
+    const count = readUpdateShape(update, undefined, { stopAbove: limits.maxStructs });
+    if (typeof count === "string" || count.parts > limits.maxStructs) validateUpdate(update, limits, doc);
+  }
+  // Judged now: the walk below does not judge it again.
+  const whole = { ...limits, maxStructs: Number.POSITIVE_INFINITY, structsPerTurn: Number.POSITIVE_INFINITY };
+  return checkBeforeApply(doc, update, whole, new YDocumentView(doc, update), structs, false);
 }
 
 /**
@@ -126,6 +149,7 @@ function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, 
       validatePartsAgainst(doc, update);
       throw new YjsError("ERR_INVALID_UPDATE", `refused: ${shape}`);
     }
+    if (shape.parts > limits.structsPerTurn) throw OVERSIZED_WITHIN_LIMIT;
   }
   if (shape.parts > limits.structsPerTurn) throw OVERSIZED;
   refuseTrailingBytes(update, shape);

@@ -550,7 +550,7 @@ export class DocumentSession {
     const applied = count - (updates.length - outcome.applied);
     this.#acknowledge(peer, applied);
     if (outcome.refusal) this.#refuse(peer, outcome.refusal);
-    else if (outcome.oversized) this.#sliceBurst(peer, updates, outcome.applied, applied + 1);
+    else if (outcome.oversized) this.#sliceBurst(peer, updates, outcome.applied, applied + 1, outcome.withinLimit === true);
   }
 
   /** Applies `updates` from `sender` (null: from outside the sockets) in one transaction (burst.ts). */
@@ -573,11 +573,11 @@ export class DocumentSession {
    * applied in slices, then acked. The burst's later updates go back, as frames, to the front of what the connection
    * sent after them, to be handled once it is in.
    */
-  #sliceBurst(peer: Peer, updates: readonly Uint8Array[], index: number, count: number): void {
+  #sliceBurst(peer: Peer, updates: readonly Uint8Array[], index: number, count: number, judged: boolean): void {
     const rest = updates.slice(index + 1);
     peer.received -= rest.length;
     if (rest.length > 0) peer.putBack(rest.map(updateFrame));
-    void this.#applyInSlices(peer, peer, updates[index]!, (refusal) => {
+    void this.#applyInSlices(peer, peer, updates[index]!, judged, (refusal) => {
       if (refusal) this.#refuse(peer, refusal);
       else this.#acknowledge(peer, count);
     });
@@ -587,27 +587,29 @@ export class DocumentSession {
    * Applies `update` a slice per turn, then calls `settle` with why it was refused, if it was (it is checked whole
    * first: nothing of it is applied then). The room holds everything else meanwhile and takes it up after `settle`.
    */
-  #applyInSlices(sender: Peer | null, origin: unknown, update: Uint8Array, settle: (refusal: YjsError | undefined) => void): Promise<void> {
-    const slicing = this.#slices(sender, origin, update)
+  #applyInSlices(sender: Peer | null, origin: unknown, update: Uint8Array, judged: boolean, settle: (refusal: YjsError | undefined) => void): Promise<void> {
+    const slicing = this.#slices(sender, origin, update, judged)
       .then(settle, (error: unknown) => settle(asRefusal(error)))
       .finally(() => this.#resume());
     this.#slicing = slicing;
     return slicing;
   }
 
-  async #slices(sender: Peer | null, origin: unknown, update: Uint8Array): Promise<YjsError | undefined> {
+  /** `judged`: `update` is known to be within `maxUpdateStructs` already (`BurstOutcome.withinLimit`). */
+  async #slices(sender: Peer | null, origin: unknown, update: Uint8Array, judged: boolean): Promise<YjsError | undefined> {
     // The whole is checked in one turn, cut in the next: each walks all of it (~0.5 µs a struct).
     const started = performance.now();
     await nextTurn();
     let checked: CheckedWhole;
     try {
-      checked = checkForSlices(this.#doc, update, this.#limits);
+      checked = checkForSlices(this.#doc, update, this.#limits, judged);
       if (checked.addsNothing) {
         // Sent again: Yjs would skip every struct of it, slice after slice, while the room holds everyone's frames.
         // Only its deletions can be new: they are what is applied (and stored, and sent).
         await nextTurn();
+        // It lacks nothing the update did not (its structs the room lacks, the same deleted ranges): judged already.
         update = Y.diffUpdate(update, Y.encodeStateVector(this.#doc));
-        checked = checkForSlices(this.#doc, update, this.#limits);
+        checked = checkForSlices(this.#doc, update, this.#limits, true);
       }
     } catch (error) {
       return asRefusal(error);
@@ -822,7 +824,7 @@ export class DocumentSession {
     this.#admit(update);
     const outcome = this.#apply(null, origin, [update], null);
     let refusal = outcome.refusal;
-    if (outcome.oversized) await this.#applyInSlices(null, origin, update, (refused) => void (refusal = refused));
+    if (outcome.oversized) await this.#applyInSlices(null, origin, update, outcome.withinLimit === true, (refused) => void (refusal = refused));
     if (refusal) throw refusal;
     await this.whenDurable({ failFast: true });
   }

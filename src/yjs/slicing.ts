@@ -27,10 +27,13 @@ export interface CheckedWhole {
   addsNothing: boolean;
 }
 
-/** Checks `update` whole against `doc`: throws the `YjsError` that refuses it (nothing of it is applied then). */
-export function checkForSlices(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits): CheckedWhole {
+/**
+ * Checks `update` whole against `doc`: throws the `YjsError` that refuses it (nothing of it is applied then).
+ * `judged`: it is known to be within `limits.maxStructs` (see `checkWhole`).
+ */
+export function checkForSlices(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, judged: boolean): CheckedWhole {
   const structs = emptyStructs();
-  const shape = checkWhole(doc, update, limits, structs);
+  const shape = checkWhole(doc, update, limits, structs, judged);
   return { update, structs, sendWhole: shape.known === 0 && !shape.waits, addsNothing: shape.known > 0 && shape.adds === 0 };
 }
 
