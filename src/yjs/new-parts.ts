@@ -41,6 +41,17 @@ export function newBytes(doc: Y.Doc, update: Uint8Array): number {
   return diff.byteLength - knownDeletes(doc, diff, layout.structsEnd).bytes;
 }
 
+/**
+ * The most parts of any update `doc` can have (`newParts` counts them out): each struct or deleted range it has is
+ * of a client of the document and starts at a clock of its own below the client's state. Counted from the document
+ * alone: an update with more parts than the limit and this is refused without a walk that keeps records per client.
+ */
+export function mostKnown(doc: Y.Doc): number {
+  let clocks = 0;
+  for (const client of doc.store.clients.keys()) clocks += Y.getState(doc.store, client);
+  return 2 * clocks;
+}
+
 /** The deleted ranges of the delete set at `from` that `doc` has deleted already: how many, and their bytes. */
 function knownDeletes(doc: Y.Doc, update: Uint8Array, from: number): { known: number; bytes: number } {
   const decoder = decoding.createDecoder(update.subarray(from));
