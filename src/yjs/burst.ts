@@ -121,7 +121,7 @@ const OVERSIZED_WITHIN_LIMIT = Symbol("yparty.oversized-within-limit");
  *
  * That walk records every struct, so the update is judged against `limits.maxStructs` before it, by a walk that
  * records nothing and stops past the limit: an update whose first lists stopped the burst's count just over
- * `structsPerTurn` may hold millions more behind them (16 MiB of two-byte structs: ~500 MB recorded before). `judged`:
+ * `structsPerTurn` may hold millions more behind them (16 MiB of two-byte structs: ~450 MB recorded before). `judged`:
  * the burst found it within the limit already (`BurstOutcome.withinLimit`): not counted again.
  */
 export function checkWhole(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, structs: UpdateStructs, judged: boolean): UpdateShape {
