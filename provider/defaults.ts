@@ -30,6 +30,11 @@ export const ProviderDefaults = {
    * silence while it goes out; without the allowance every new socket was dropped mid-upload and started it over.
    */
   slowestUplinkBytesPerSecond: 32 * 1024,
+  /**
+   * The browser went offline or came back online: an open socket must answer a probe this soon or it is given up. When
+   * the browser is offline only a server on this machine or network can still answer, and such a one answers in ms.
+   */
+  networkChangeAnswerMs: 2_000,
   /** How often the silence watchdog looks. */
   watchdogIntervalMs: 3_000,
   /** Incoming chunked (y-pk-batch) frames above this size are refused. */

@@ -14,6 +14,7 @@ import { SocketConnection, type ConnectionHandlers } from "./connection.js";
 import { CrossTabChannel } from "./cross-tab.js";
 import { ProviderDefaults } from "./defaults.js";
 import { ProviderError } from "./errors.js";
+import { watchPage } from "./page-events.js";
 import { applyMessage, awarenessOf, localAwarenessGone, localSyncStep1, localSyncStep2, removeRemoteAwareness } from "./frames.js";
 import { SaveTracker } from "./save-status.js";
 import type { AuthFailure, ChangeRefusal, CloseInfo, ConnectionStatus, YPartyKitProviderOptions } from "./types.js";
@@ -80,6 +81,11 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   #resyncTimer: ReturnType<typeof setInterval> | undefined;
   #reportedUnsynced = 0;
   #destroyed = false;
+  readonly #unwatchPage: () => void;
+  /** The page is in the back/forward cache: its socket is closed and nothing reconnects until it is restored. */
+  #suspended = false;
+  /** Our awareness state when the page was hidden (which clears it), put back if the page is restored. */
+  #presenceBeforeHide: { [key: string]: unknown } | null = null;
 
   constructor(host: string, room: string, doc?: Y.Doc, options: YPartyKitProviderOptions = {}) {
     super();
@@ -110,7 +116,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       lastReceived: () => this.wsLastMessageReceived,
       slowestUploadDoneAt: () => this.#connection?.slowestUploadDoneAt ?? 0,
       probe: () => this.#connection?.send(localSyncStep1(this.doc)),
-      dead: () => this.#connection?.close("no frame from the server", false),
+      dead: (reason) => this.#connection?.close(reason, false),
     });
     const resyncInterval = options.resyncInterval ?? ProviderDefaults.resyncInterval;
     if (resyncInterval > 0) {
@@ -118,7 +124,12 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     }
     this.doc.on("update", this.#onDocUpdate);
     this.awareness.on("update", this.#onAwarenessUpdate);
-    if (typeof window !== "undefined") window.addEventListener("pagehide", this.#onPageHide);
+    this.#unwatchPage = watchPage({
+      offline: () => this.#networkChanged("no answer after the browser went offline"),
+      online: () => this.#networkChanged("no answer after the browser came back online"),
+      hidden: (persisted) => this.#pageHidden(persisted),
+      restored: () => this.#pageRestored(),
+    });
     if (options.connect ?? true) void this.connect();
   }
 
@@ -168,15 +179,20 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   /** Closes the connection and stops reconnecting, announcing our awareness as gone. */
   disconnect(): void {
     this.shouldConnect = false;
-    this.#generation++;
-    this.#attemptPending = false;
-    this.wsconnecting = false;
-    clearTimeout(this.#reconnectTimer);
+    this.#cancelAttempts();
     const gone = localAwarenessGone(this.awareness);
     this.#connection?.send(gone);
     this.#crossTab.publish(gone);
     this.#crossTab.leave();
     this.#connection?.close("disconnect");
+  }
+
+  /** A pending attempt gives up, and a scheduled one never starts. */
+  #cancelAttempts(): void {
+    this.#generation++;
+    this.#attemptPending = false;
+    this.wsconnecting = false;
+    clearTimeout(this.#reconnectTimer);
   }
 
   override destroy(): void {
@@ -187,7 +203,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#watchdog.stop();
     this.doc.off("update", this.#onDocUpdate);
     this.awareness.off("update", this.#onAwarenessUpdate);
-    if (typeof window !== "undefined") window.removeEventListener("pagehide", this.#onPageHide);
+    this.#unwatchPage();
     if (this.#ownsAwareness) this.awareness.destroy();
     super.destroy();
   }
@@ -327,7 +343,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   }
 
   #scheduleReconnect(afterHealthyConnection: boolean): void {
-    if (!this.shouldConnect || this.#destroyed) return;
+    if (!this.shouldConnect || this.#destroyed || this.#suspended) return;
     const attempt = afterHealthyConnection ? 0 : this.wsUnsuccessfulReconnects;
     this.wsUnsuccessfulReconnects = attempt + 1;
     const delay = backoffDelay(attempt, { initialMs: ProviderDefaults.initialBackoffMs, maxMs: this.maxBackoffTime });
@@ -379,9 +395,45 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#crossTab.publish(frame);
   };
 
-  readonly #onPageHide = (): void => {
+  /**
+   * The browser went offline or came back: an open socket may be stalled (offline, nothing passes) or dead (a new
+   * network), so it must answer a probe within seconds instead of the silence timeout; without a socket, a retry waiting
+   * out its backoff starts now, and the backoff starts over (the failures before said nothing about this network).
+   * Attempts are not held back while offline: a server on this machine or network is still reachable then.
+   */
+  #networkChanged(reason: string): void {
+    if (!this.shouldConnect || this.#destroyed || this.#suspended) return;
+    if (this.#connection) return this.#watchdog.checkSoon(ProviderDefaults.networkChangeAnswerMs, reason);
+    if (this.#attemptPending || globalThis.navigator?.onLine === false) return;
+    clearTimeout(this.#reconnectTimer);
+    this.wsUnsuccessfulReconnects = 0;
+    void this.#attempt();
+  }
+
+  /**
+   * Presence leaves with the page at once (others see the cursor go now, not after the awareness timeout). Into the
+   * back/forward cache, the socket is closed too: browsers do not cache a page with an open WebSocket (Chrome reloads
+   * it on Back), and one that is cached would come back with a socket the server has given up.
+   */
+  #pageHidden(persisted: boolean): void {
+    this.#presenceBeforeHide = this.awareness.getLocalState();
     awarenessProtocol.removeAwarenessStates(this.awareness, [this.awareness.clientID], "window unload");
-  };
+    if (!persisted) return;
+    this.#suspended = true;
+    this.#cancelAttempts();
+    this.#connection?.close("page hidden into the back/forward cache");
+  }
+
+  /** Back from the back/forward cache: our presence as it was, and a connection at once. */
+  #pageRestored(): void {
+    this.#suspended = false;
+    const presence = this.#presenceBeforeHide;
+    this.#presenceBeforeHide = null;
+    if (presence !== null && this.awareness.getLocalState() === null) this.awareness.setLocalState(presence);
+    if (!this.shouldConnect || this.#destroyed || this.#connection || this.#attemptPending) return;
+    this.wsUnsuccessfulReconnects = 0;
+    void this.#attempt();
+  }
 }
 
 /** The origin of changes and awareness applied from other tabs (BroadcastChannel). */

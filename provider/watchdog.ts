@@ -5,6 +5,8 @@
  * allowed for (the server reads all of it before it answers), gives up on the socket. The probe keeps a lone client on a quiet room from being
  * dropped for mere silence, also when the check itself runs late: a hidden tab's repeating timers run once a minute
  * in Chrome, so the first look may see a minute of silence on a healthy socket. Silence alone never kills it.
+ * When the network under the socket changed (the browser went offline or came back), `checkSoon` probes at once and
+ * gives the answer a short while: a stalled socket is then noticed in seconds, not after the silence timeout.
  */
 import { ProviderDefaults } from "./defaults.js";
 
@@ -13,7 +15,7 @@ export interface WatchdogHooks {
   /** When everything sent so far would be through on the slowest uplink allowed for (SocketConnection). */
   slowestUploadDoneAt(): number;
   probe(): void;
-  dead(): void;
+  dead(reason: string): void;
 }
 
 export interface WatchdogTiming {
@@ -30,11 +32,14 @@ const defaultTiming: WatchdogTiming = {
 
 export class Watchdog {
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The `checkSoon` deadline's look. */
+  #soon: ReturnType<typeof setTimeout> | undefined;
   /**
-   * The unanswered probe: when it went out, and from when it waits for its answer (then, or when what was sent before
-   * it would be through on the slowest uplink, if later; what is sent after it does not delay it).
+   * The unanswered probe: when it went out, when it is given up, and why. A silence probe waits `deadAfterMs -
+   * probeAfterMs` from then, or from when what was sent before it would be through on the slowest uplink, if later
+   * (what is sent after it does not delay it).
    */
-  #probe: { at: number; waitFrom: number } | undefined;
+  #probe: { at: number; deadline: number; reason: string } | undefined;
 
   constructor(
     private readonly hooks: WatchdogHooks,
@@ -48,8 +53,22 @@ export class Watchdog {
 
   stop(): void {
     clearInterval(this.#timer);
-    this.#timer = undefined;
+    clearTimeout(this.#soon);
+    this.#timer = this.#soon = undefined;
     this.#probe = undefined;
+  }
+
+  /**
+   * Probes now and gives the socket `answerWithinMs` to answer, however recent its last frame and whatever is being
+   * uploaded: the network under it changed, so what it did before says nothing. No-op when not started (no socket).
+   */
+  checkSoon(answerWithinMs: number, reason: string, now = Date.now()): void {
+    if (this.#timer === undefined) return;
+    const deadline = Math.min(now + answerWithinMs, this.#probe?.deadline ?? Number.POSITIVE_INFINITY);
+    this.#probe = { at: now, deadline, reason };
+    this.hooks.probe();
+    clearTimeout(this.#soon);
+    this.#soon = setTimeout(() => this.check(Date.now()), deadline - now);
   }
 
   /** One look at the silence; public so tests can drive it with a chosen clock. */
@@ -57,13 +76,16 @@ export class Watchdog {
     const lastReceived = this.hooks.lastReceived();
     // A frame since the probe answered it.
     if (this.#probe && lastReceived >= this.#probe.at) this.#probe = undefined;
-    if (now - lastReceived < this.timing.probeAfterMs) return;
-    if (!this.#probe) {
-      this.#probe = { at: now, waitFrom: Math.max(now, this.hooks.slowestUploadDoneAt()) };
-      this.hooks.probe();
-    } else if (now - this.#probe.waitFrom >= this.timing.deadAfterMs - this.timing.probeAfterMs) {
+    if (this.#probe) {
+      if (now < this.#probe.deadline) return;
+      const { reason } = this.#probe;
       this.stop();
-      this.hooks.dead();
+      this.hooks.dead(reason);
+      return;
     }
+    if (now - lastReceived < this.timing.probeAfterMs) return;
+    const waitFrom = Math.max(now, this.hooks.slowestUploadDoneAt());
+    this.#probe = { at: now, deadline: waitFrom + this.timing.deadAfterMs - this.timing.probeAfterMs, reason: "no frame from the server" };
+    this.hooks.probe();
   }
 }

@@ -20,8 +20,10 @@ export const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+/** `backForwardCache`: let pages into it (playwright turns it off by default so that goBack always loads). */
+export function launchChromium(options: { backForwardCache?: boolean } = {}): Promise<Browser> {
+  const ignoreDefaultArgs = options.backForwardCache ? ["--disable-back-forward-cache"] : [];
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, ignoreDefaultArgs });
 }
 
 /** Bundles `browser/{entry}` as one browser script (development React, so StrictMode double-runs effects). */

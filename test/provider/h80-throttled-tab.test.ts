@@ -33,6 +33,9 @@ async function throttledTab(room: string): Promise<Page> {
   await tab.evaluate(
     ({ host, room }) => {
       const { Y, YPartyKitProvider } = window.yparty;
+      // A link that dies without the browser noticing (a dropped NAT entry): the provider sees no `offline` event, on
+      // which it would check the socket at once (h84-offline-and-bfcache), and only its silence watchdog can tell.
+      for (const name of ["offline", "online"]) addEventListener(name, (event) => event.stopImmediatePropagation());
       const provider = new YPartyKitProvider(host, room, new Y.Doc());
       const statuses: string[] = [];
       provider.on("status", ({ status }) => statuses.push(status));

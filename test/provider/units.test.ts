@@ -115,4 +115,26 @@ describe("watchdog", () => {
     dog.check(45);
     expect(calls).toEqual(["probe", "dead"]);
   });
+
+  it("checkSoon (the network changed) probes at once, whatever the silence and the upload, and gives the answer its deadline", () => {
+    const calls: string[] = [];
+    let last = 100;
+    const dog = new Watchdog(
+      { lastReceived: () => last, slowestUploadDoneAt: () => 1e9, probe: () => calls.push("probe"), dead: (reason) => calls.push(`dead: ${reason}`) },
+      { probeAfterMs: 10, deadAfterMs: 30, intervalMs: 1_000_000 },
+    );
+    dog.checkSoon(5, "offline", 100); // not started: no socket
+    expect(calls).toEqual([]);
+    dog.start();
+    dog.checkSoon(5, "offline", 101);
+    dog.check(105);
+    expect(calls).toEqual(["probe"]);
+    last = 105; // answered
+    dog.check(200);
+    expect(calls).toEqual(["probe", "probe"]); // now a silence probe, which waits for the upload
+    dog.checkSoon(5, "online", 201);
+    dog.check(206);
+    expect(calls).toEqual(["probe", "probe", "probe", "dead: online"]);
+    dog.stop();
+  });
 });

@@ -1,0 +1,32 @@
+/**
+ * What the page tells a provider about its network and its life: `offline`/`online` (`navigator.onLine` changed) and
+ * `pagehide`/`pageshow` (`persisted`: the page goes into, or comes back from, the back/forward cache). Listens on the
+ * global scope where it is an event target (windows, workers); Node has none, and nothing is registered there.
+ */
+export interface PageEventHooks {
+  offline(): void;
+  online(): void;
+  /** The page is hidden: unloaded, or (`persisted`) frozen into the back/forward cache. */
+  hidden(persisted: boolean): void;
+  /** The page came back from the back/forward cache. */
+  restored(): void;
+}
+
+/** Registers the listeners; returns what removes them. */
+export function watchPage(hooks: PageEventHooks): () => void {
+  const scope = globalThis as Partial<EventTarget>;
+  if (typeof scope.addEventListener !== "function" || typeof scope.removeEventListener !== "function") return () => {};
+  const persisted = (event: Event) => (event as Event & { persisted?: boolean }).persisted === true;
+  const listeners: Record<string, (event: Event) => void> = {
+    offline: () => hooks.offline(),
+    online: () => hooks.online(),
+    pagehide: (event) => hooks.hidden(persisted(event)),
+    pageshow: (event) => {
+      if (persisted(event)) hooks.restored();
+    },
+  };
+  for (const [name, listener] of Object.entries(listeners)) scope.addEventListener(name, listener);
+  return () => {
+    for (const [name, listener] of Object.entries(listeners)) scope.removeEventListener?.(name, listener);
+  };
+}
