@@ -64,13 +64,55 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
-/** Errors do not survive JSON.stringify; keep their name, message, code and stack. */
+/**
+ * Errors do not survive JSON.stringify; keep their name, message, code and stack. A URL field (`url`, `…Url`) is
+ * logged with its credentials redacted, whichever site logs it (loggedUrl).
+ */
 function serializeFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? serializeError(value) : value;
+    if (value instanceof Error) out[key] = serializeError(value);
+    else if (/^url$|Url$|URL$/.test(key) && (typeof value === "string" || value instanceof URL)) out[key] = loggedUrl(String(value));
+    else out[key] = value;
   }
   return out;
+}
+
+/**
+ * Query parameter names whose values are credentials: what clients put in a socket's URL because browsers cannot set
+ * its headers (partysocket's `query`, y-partykit's `params`: `?token=`, `auth`, `key`, `password`, `access_token`…).
+ * Matched anywhere in the name, case aside: a redacted harmless value costs nothing, a logged secret does.
+ */
+const SECRET_PARAM = /token|auth|key|pass|secret|session|sig|credential|jwt|cookie/i;
+export const REDACTED = "[redacted]";
+
+/**
+ * `url` as logged: the value of every query parameter named like a credential, and a password in its user info,
+ * replaced by `[redacted]`; the rest kept as written (nothing re-encoded), so the log still shows which request it was.
+ */
+export function loggedUrl(url: string): string {
+  const withoutPassword = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/i, `$1:${REDACTED}@`);
+  const query = withoutPassword.indexOf("?");
+  if (query === -1) return withoutPassword;
+  const hash = withoutPassword.indexOf("#", query);
+  const end = hash === -1 ? withoutPassword.length : hash;
+  const pairs = withoutPassword
+    .slice(query + 1, end)
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      return eq > 0 && SECRET_PARAM.test(decodedName(pair.slice(0, eq))) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+    });
+  return `${withoutPassword.slice(0, query + 1)}${pairs.join("&")}${withoutPassword.slice(end)}`;
+}
+
+/** A query name as the server's URL parser reads it (`%74oken` is `token`). */
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, " "));
+  } catch {
+    return name;
+  }
 }
 
 function serializeError(error: Error): Record<string, unknown> {
