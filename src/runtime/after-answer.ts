@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { encodedForWire, setResponseHead, writeWebResponse } from "./http-bridge.js";
+import { carriesNoBody, encodedForWire, setResponseHead, writeWebResponse } from "./http-bridge.js";
 import { releaseRequestBody } from "./request-body.js";
 
 /** Longest answer held back to be sent with its Content-Length; a longer one is sent as it comes (chunked). */
@@ -83,7 +83,7 @@ function drainBody(req: IncomingMessage, { maxBytes, ms, stop }: DrainBounds): P
 
 /** Writes the answer's body without ending the response: whole with its length when short, else as it comes. */
 async function writeOpenBody(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
-  const bodyless = req.method === "HEAD" || response.status === 204 || response.status === 304;
+  const bodyless = carriesNoBody(req.method, response.status);
   if (!response.body || bodyless) {
     await response.body?.cancel();
     if (!bodyless) res.setHeader("content-length", "0");

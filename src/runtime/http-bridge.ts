@@ -117,9 +117,18 @@ export function encodedForWire(response: Response): Response {
   return new Response(Readable.toWeb(encoded) as ReadableStream<Uint8Array>, { status: response.status, statusText: response.statusText, headers });
 }
 
+/**
+ * An answer with no body on the wire (RFC 9110 §6.4.1, §9.3.2): to HEAD, and a 204 or 304. Its body stream is
+ * cancelled, not read: Node would drop the bytes anyway, and a stream that never ends (a log stream) held the answer.
+ */
+export function carriesNoBody(method: string | undefined, status: number): boolean {
+  return method === "HEAD" || status === 204 || status === 304;
+}
+
 export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
   setResponseHead(res, response);
-  if (!response.body) {
+  if (!response.body || carriesNoBody(res.req?.method, response.status)) {
+    await response.body?.cancel();
     res.end();
     return;
   }

@@ -1,5 +1,5 @@
 import { storageName, type LiveRoomInfo, type LogEntry, type RoomListing, type RouteHandler, type YpartyServer } from "../../runtime/index.js";
-import { errorResponse } from "../../runtime/errors.js";
+import { errorResponse, methodNotAllowed } from "../../runtime/errors.js";
 import { CliDefaults } from "../defaults.js";
 import { tokenMatches } from "./token.js";
 
@@ -144,13 +144,16 @@ export function adminHandler(options: AdminOptions): AdminHandler {
       return refused;
     }
     const rest = url.pathname.slice(CliDefaults.adminPrefix.length);
-    if (rest === "rooms" && request.method === "GET") return listRooms(server, url, options);
-    if (rest === "logs" && request.method === "GET") return logStream(server, streams);
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the runtime drops the body (and ends a log stream at once).
+    const reads = request.method === "GET" || request.method === "HEAD";
+    if (rest === "rooms") return reads ? listRooms(server, url, options) : methodNotAllowed(["GET", "HEAD"]);
+    if (rest === "logs") return reads ? logStream(server, streams) : methodNotAllowed(["GET", "HEAD"]);
     const room = roomPath(rest);
-    if (room?.action === "export" && request.method === "GET") {
-      return exportRoom(server, storageName(room.party, room.id), url.searchParams.get("format"), options);
+    if (room?.action === "export") {
+      return reads ? exportRoom(server, storageName(room.party, room.id), url.searchParams.get("format"), options) : methodNotAllowed(["GET", "HEAD"]);
     }
-    if (room?.action === "" && request.method === "DELETE") {
+    if (room?.action === "") {
+      if (request.method !== "DELETE") return methodNotAllowed(["DELETE"]);
       const owner = await options.cluster?.ownerOf(room.party, room.id);
       if (owner !== undefined && owner !== options.cluster!.advertise) return askNode(owner, url, request.method, options.token);
       return deleteRoom(server, room.party, room.id, options.cluster);
