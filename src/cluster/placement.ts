@@ -4,10 +4,9 @@
  * write is refused. Requests for rooms served elsewhere go to their owner (forward.ts); an owner that cannot be
  * reached is waited for until its lease runs out (bounded), then the room is claimed here.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
-import { RuntimeError, parseStorageName, storageName, type Logger } from "../runtime/index.js";
+import { RuntimeError, parseStorageName, sameSecret, storageName, type Logger } from "../runtime/index.js";
 import type { ForwardTarget, PlacementHost, RoomPlacement } from "../runtime/placement.js";
 import type { Storage } from "../../persistence/types.js";
 import type { AlarmRecords } from "../runtime/alarms.js";
@@ -141,8 +140,7 @@ export class ClusterPlacement implements RoomPlacement {
   isForwarded(req: IncomingMessage): boolean {
     const header = req.headers[CLUSTER_HEADER];
     if (typeof header !== "string") return false;
-    const given = Buffer.from(header);
-    return given.length === this.#secret.length && timingSafeEqual(given, this.#secret);
+    return sameSecret(header, this.#secret);
   }
 
   async forwardUpgrade(owner: string, upgrade: Upgrade, target: ForwardTarget): Promise<boolean> {

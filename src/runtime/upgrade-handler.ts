@@ -25,6 +25,7 @@ import { refuseRoomSocket, type RoomConnection } from "./connection.js";
 import { ignoreError } from "./ws.js";
 import { upgradeSocket } from "./handshake.js";
 import { releaseFirstWrite } from "./first-write.js";
+import { sameSecret } from "./same-secret.js";
 import type { Upgrade } from "./upgrade.js";
 import { joinPairedSocket } from "./paired-socket.js";
 import { type PairedWebSocket, WHEN_CLOSED, webSocketOf } from "./websocket-pair.js";
@@ -144,7 +145,8 @@ function roomTarget(
   const definition = core.parties.get(route.party);
   if (!definition) return unknownParty(route.party);
   // Forwarded by another node of the cluster: that node ran onBeforeConnect and wrote the client's address.
-  const internal = req.headers[INTERNAL_SOCKET_HEADER] === core.partyContext.internalToken || core.placement?.isForwarded(req) === true;
+  const given = req.headers[INTERNAL_SOCKET_HEADER];
+  const internal = (typeof given === "string" && sameSecret(given, core.partyContext.internalToken)) || core.placement?.isForwarded(req) === true;
   // A stub's socket keeps the headers its caller gave it, as on PartyKit (where it never crosses the network).
   const context = lazyConnectionContext(req, url, internal ? null : core.trustedProxies);
   const target: Target = { party: route.party, roomId: route.roomId, url, context };

@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { makeFolder } from "../../../persistence/make-folder.js";
 import path from "node:path";
+import { sameSecret } from "../../runtime/index.js";
 import { CliDefaults } from "../defaults.js";
 
 /** What a running server leaves in its data folder so `yparty list/tail/delete/export` can reach it. */
@@ -15,11 +16,10 @@ export function generateToken(): string {
   return randomBytes(CliDefaults.adminTokenBytes).toString("base64url");
 }
 
-/** Constant-time comparison of a request's bearer token with the server's. */
+/** Whether a request's bearer token is the server's, compared in constant time (sameSecret: its length too). */
 export function tokenMatches(header: string | null, token: string): boolean {
-  const given = Buffer.from(/^Bearer (.+)$/i.exec(header ?? "")?.[1] ?? "");
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const given = /^Bearer (.+)$/i.exec(header ?? "")?.[1];
+  return given !== undefined && sameSecret(given, token);
 }
 
 export function adminFilePath(dataDir: string): string {
