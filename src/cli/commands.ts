@@ -78,6 +78,11 @@ const serverOptions: Record<string, OptionSpec> = {
     value: "<url>",
     description: "store documents and room storage in PostgreSQL (postgres://user@host:5432/db; the password from $PGPASSWORD) instead of the folder",
   },
+  "query-timeout": {
+    type: "string",
+    value: "<ms>",
+    description: "with --store: how long one PostgreSQL statement or new connection may take before it is given up (default 30000)",
+  },
   var: {
     type: "string",
     short: "v",

@@ -31,6 +31,7 @@ async function serverCommand(command: "dev" | "start", positionals: string[], va
     ...(str(values, "persist") !== undefined ? { persist: str(values, "persist") } : {}),
     noPersist: values["no-persist"] === true,
     ...(str(values, "store") !== undefined ? { store: str(values, "store") } : {}),
+    ...(str(values, "query-timeout") !== undefined ? { queryTimeout: str(values, "query-timeout") } : {}),
     vars: parseKeyValues("var", values.var as string[] | undefined),
     define: parseKeyValues("define", values.define as string[] | undefined),
     withEnv: values["with-env"] === true,

@@ -29,7 +29,9 @@ export function configStore(cwd: string, config?: string): { store: string; file
   const file = findConfigFile(cwd, config);
   if (!file) return undefined;
   try {
-    const { store } = readConfigFile(file).config;
+    const { store: given } = readConfigFile(file).config;
+    // "store": "postgres://…", or { "url": "postgres://…", "queryTimeoutMs": … }
+    const store = typeof given === "object" && given !== null ? (given as { url?: unknown }).url : given;
     return typeof store === "string" && store !== "" ? { store, file } : undefined;
   } catch {
     return undefined;

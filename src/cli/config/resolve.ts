@@ -25,6 +25,8 @@ export interface ProjectFlags {
   noPersist?: boolean;
   /** `--store postgres://…`: wins over the config's `store` and `persist`. */
   store?: string;
+  /** `--query-timeout <ms>`, as typed: wins over the config's `store.queryTimeoutMs`. */
+  queryTimeout?: string;
   vars?: Record<string, string>;
   define?: Record<string, string>;
   /** `--with-env`: `.env` variables also become `define`s (PartyKit's flag). */
@@ -83,8 +85,8 @@ export interface ProjectConfig {
   host: string;
   /** The data folder: LevelDB's, or with `store` only the admin file's (yparty list/tail/delete/export find it there). */
   persist: { dir: string } | false;
-  /** A PostgreSQL database URL (`--store`, `store`): documents and room storage live there, not in `persist`. */
-  store?: string;
+  /** A PostgreSQL database (`--store`, `store`): documents and room storage live there, not in `persist`. */
+  store?: StoreSettings;
   vars: Record<string, unknown>;
   /** The `.env` files' variables alone: also set in `process.env` (as PartyKit's runtime does), real ones winning. */
   dotenv: Record<string, string>;
@@ -196,20 +198,44 @@ function dataFolder(folder: string, field: string, report: Report): { dir: strin
   return { dir: folder };
 }
 
+/** The PostgreSQL store and its options (`PostgresStorageOptions`' names), as createServer's `store` takes them. */
+export interface StoreSettings {
+  url: string;
+  queryTimeoutMs?: number;
+}
+
+/** setTimeout's longest wait: pg's query_timeout above it fires at once (Node's TimeoutOverflowWarning). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /**
  * Where documents and room storage live when not in the LevelDB folder: `--store`, else the config's `store` (unless
  * a `--persist`/`--no-persist` flag says otherwise). Only PostgreSQL URLs; the flags' own conflict is main.ts's.
+ * Its options: `--query-timeout`, else the config's `store.queryTimeoutMs` (kept under a `--store` URL too).
  */
-function storeConfig(flags: ProjectFlags, file: ConfigFile, fromFile: Report, fromFlags: Report): string | undefined {
-  const [store, field, report] = flags.store !== undefined ? [flags.store, "--store", fromFlags] : [file.store, "store", fromFile];
-  if (store === undefined || (flags.store === undefined && (flags.persist !== undefined || flags.noPersist))) return undefined;
-  if (!isPostgresUrl(store)) {
-    report(field, `must be a PostgreSQL URL (postgres://user@host:5432/database), got "${store}"; a LevelDB folder is given with persist`);
+function storeConfig(flags: ProjectFlags, file: ConfigFile, fromFile: Report, fromFlags: Report): StoreSettings | undefined {
+  const fileStore = typeof file.store === "string" ? { url: file.store } : file.store;
+  const [url, field, report] = flags.store !== undefined ? [flags.store, "--store", fromFlags] : [fileStore?.url, "store", fromFile];
+  if (fileStore !== undefined && fileStore.url === undefined && typeof file.store === "object") {
+    fromFile("store.url", "is missing: the PostgreSQL URL (postgres://user@host:5432/database) the options are for");
+  }
+  const timeout =
+    flags.queryTimeout !== undefined
+      ? { value: Number(flags.queryTimeout), given: flags.queryTimeout, problem: (message: string) => fromFlags("--query-timeout", message) }
+      : { value: fileStore?.queryTimeoutMs, given: fileStore?.queryTimeoutMs, problem: (message: string) => fromFile("store.queryTimeoutMs", message) };
+  if (url === undefined || (flags.store === undefined && (flags.persist !== undefined || flags.noPersist))) {
+    if (flags.queryTimeout !== undefined) fromFlags("--query-timeout", "is PostgreSQL's: it needs --store postgres://… (or store in the config)");
+    return undefined;
+  }
+  if (!isPostgresUrl(url)) {
+    report(field, `must be a PostgreSQL URL (postgres://user@host:5432/database), got "${url}"; a LevelDB folder is given with persist`);
   }
   if (flags.store === undefined && typeof file.persist === "string") {
     fromFile("store", `and "persist" both say where the data lives: keep one (store: PostgreSQL; persist: a LevelDB folder)`);
   }
-  return store;
+  if (timeout.value !== undefined && !(Number.isInteger(timeout.value) && timeout.value > 0 && timeout.value <= MAX_TIMEOUT_MS)) {
+    timeout.problem(`expected a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (default 30000), got "${timeout.given}"`);
+  }
+  return { url, ...(timeout.value !== undefined ? { queryTimeoutMs: timeout.value } : {}) };
 }
 
 function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile, fromFile: Report, fromFlags: Report): { dir: string } | false {

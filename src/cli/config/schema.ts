@@ -34,7 +34,8 @@ export const configShape = object(
     define: recordOf(str),
     parties: recordOf(str),
     persist: oneOf(bool, str),
-    store: str,
+    // A PostgreSQL URL, or { url, queryTimeoutMs }: how long one statement or new connection may take (docs/persistence.md).
+    store: oneOf(str, object({ url: str, queryTimeoutMs: num }, "a postgres:// URL or { url, queryTimeoutMs }")),
     minify: bool,
     serve: oneOf(
       str,
@@ -118,8 +119,8 @@ export interface ConfigFile {
   define?: Record<string, string>;
   parties?: Record<string, string>;
   persist?: boolean | string;
-  /** yparty's own: a PostgreSQL database (`postgres://…`) instead of the LevelDB folder. */
-  store?: string;
+  /** yparty's own: a PostgreSQL database (`postgres://…`) instead of the LevelDB folder, with its options or not. */
+  store?: string | { url?: string; queryTimeoutMs?: number };
   minify?: boolean;
   serve?: string | ServeFileConfig;
   build?: { command?: string; cwd?: string; watch?: string | string[]; alias?: Record<string, string> };

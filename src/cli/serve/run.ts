@@ -127,7 +127,7 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       host: project.host,
       // A cluster node writes only the rooms it claimed, its advertise address in their rows (docs/persistence.md).
       ...(project.store
-        ? { store: cluster ? { url: project.store, mode: "cluster" as const, owner: project.cluster!.advertise } : project.store }
+        ? { store: cluster ? { ...project.store, mode: "cluster" as const, owner: project.cluster!.advertise } : project.store }
         : { persist: project.persist }),
       vars: project.vars,
       logger,
