@@ -29,3 +29,25 @@ export async function makeFolder(dir: string, mode?: number): Promise<void> {
     });
   }
 }
+
+/**
+ * A data folder's mode when yparty makes it: its user's alone, as PostgreSQL's data folder and ~/.ssh (the documents
+ * in it are the users'). One that exists keeps its own: it is the operator's choice (a group that shares it, a volume).
+ */
+export const DATA_FOLDER_MODE = 0o700;
+
+/** Makes a data folder (and the folders above it that are missing) with DATA_FOLDER_MODE. */
+export function makeDataFolder(dir: string): Promise<void> {
+  return makeFolder(dir, DATA_FOLDER_MODE);
+}
+
+/**
+ * What to tell the operator of a data folder that every local user may enter or read (an "other" bit set; a group's
+ * access is left to the operator, as PostgreSQL allows 0750): undefined when it is private enough.
+ */
+export async function openToOthers(dir: string): Promise<string | undefined> {
+  const mode = (await stat(dir)).mode & 0o777;
+  if ((mode & 0o007) === 0) return undefined;
+  const octal = mode.toString(8).padStart(4, "0");
+  return `${dir} can be read by every user of this machine (mode ${octal}): the documents in it are the users'. Run \`chmod 700 ${dir}\` (yparty makes its new data folders 0700 and leaves an existing one's mode to you)`;
+}

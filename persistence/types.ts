@@ -132,6 +132,8 @@ export type StorageErrorCode =
   | "ERR_STORAGE_LOCKED"
   /** A data folder LevelDB cannot write to (a read-only file system, no permission): it writes even to read. */
   | "ERR_STORAGE_NOT_WRITABLE"
+  /** A warning: the data folder can be read by every local user (its mode); yparty leaves it as it is. */
+  | "ERR_STORAGE_PERMISSIONS"
   /** A data folder in a format this yparty does not know (written by a newer one): refused, nothing changed. */
   | "ERR_STORAGE_FORMAT"
   /** A stored update that cannot be decoded. */

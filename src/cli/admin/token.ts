@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
-import { makeFolder } from "../../../persistence/make-folder.js";
+import { makeDataFolder } from "../../../persistence/make-folder.js";
 import path from "node:path";
 import { sameSecret } from "../../runtime/index.js";
 import { CliDefaults } from "../defaults.js";
@@ -28,7 +28,7 @@ export function adminFilePath(dataDir: string): string {
 
 /** Written with mode 0600: the token is as good as a password for the server's data. */
 export async function writeAdminFile(dataDir: string, content: AdminFile): Promise<string> {
-  await makeFolder(dataDir);
+  await makeDataFolder(dataDir); // with --store it holds only this file, and is made here
   const file = adminFilePath(dataDir);
   await writeFile(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   return file;
