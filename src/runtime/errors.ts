@@ -88,6 +88,25 @@ export function internalErrorResponse(): Response {
   return errorResponse("ERR_INTERNAL", "Internal server error", 500);
 }
 
+/** Codes of a storage call refused because this room instance may no longer write: another holds the room now. */
+const ROOM_MOVED_CODES = new Set(["ERR_FENCED", "ERR_ROOM_STOPPED"]);
+
+/**
+ * A request whose storage call was refused because the room moved while it ran: another node of a cluster owns it
+ * now (`ERR_FENCED`), or this instance stopped (`ERR_ROOM_STOPPED`: its lease was lost, or a reload). Nothing is wrong
+ * with the request, found here or as the cause of what user code threw: 503 with `Retry-After`, and the retry reaches
+ * the room's current instance.
+ */
+export function roomMovedResponse(error: unknown): Response | undefined {
+  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; cause = (cause as Error).cause, depth++) {
+    if (!ROOM_MOVED_CODES.has(codeOf(cause, ""))) continue;
+    const response = errorResponse("ERR_ROOM_UNAVAILABLE", "The room moved while this request ran (its writes were refused); try again", 503);
+    response.headers.set("Retry-After", "1");
+    return response;
+  }
+  return undefined;
+}
+
 /** The error's own stable `code` when it has one (RuntimeError, StorageError, ProtocolError, ws errors). */
 export function codeOf(error: unknown, fallback: string): string {
   const code = (error as { code?: unknown } | null)?.code;

@@ -11,7 +11,7 @@ import { RoomConnection, type ConnectionOwner } from "./connection.js";
 import { newConnectionId } from "./connection-id.js";
 import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
-import { asError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
+import { asError, codeOf, errorResponse, roomMovedResponse, internalErrorResponse } from "./errors.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
 import { closeSocketsWithin } from "./socket-close.js";
 import type { StubSockets } from "./stub-sockets.js";
@@ -166,6 +166,11 @@ export class LiveRoom implements ConnectionOwner {
       } catch (error) {
         const gone = answerBodyError(this.deps.logger, req.url, error);
         if (gone) return gone;
+        const moved = roomMovedResponse(error);
+        if (moved) {
+          this.#log("warn", "room.request_moved", error, { hook: "onRequest", url: req.url });
+          return moved;
+        }
         this.#log("error", "room.request_failed", error, { code: "ERR_INTERNAL", hook: "onRequest", url: req.url });
         return internalErrorResponse();
       }
