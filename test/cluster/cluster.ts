@@ -98,6 +98,26 @@ export interface TestCluster {
   node(url: string | undefined): ClusterNode;
 }
 
+/** The arguments of `yparty start` for one node on `port` (its own advertise address) of the cluster at `redis`. */
+export function nodeArgs(port: number, redis: string, store: string): string[] {
+  const advertise = `http://127.0.0.1:${port}`;
+  return [
+    "start",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--cluster",
+    redis,
+    "--store",
+    store,
+    "--advertise",
+    advertise,
+    "--lease-ttl",
+    String(LEASE_TTL_S),
+  ];
+}
+
 export async function startCluster(count = 3): Promise<TestCluster> {
   const [redis, postgres, project] = await Promise.all([
     startRedis(),
@@ -110,21 +130,7 @@ export async function startCluster(count = 3): Promise<TestCluster> {
     const port = await closedPort();
     // Each node reaches Redis through a proxy of its own, so one node can be cut off alone (network.ts).
     const redisProxy = await startTcpProxy(redis.port);
-    const args = [
-      "start",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--cluster",
-      `redis://127.0.0.1:${redisProxy.port}`,
-      "--store",
-      postgres.url,
-      "--advertise",
-      `http://127.0.0.1:${port}`,
-      "--lease-ttl",
-      String(LEASE_TTL_S),
-    ];
+    const args = nodeArgs(port, `redis://127.0.0.1:${redisProxy.port}`, postgres.url);
     started.push(new ClusterNode(port, args, project.dir, redisProxy));
   }
   // The first creates the schema; the others then start together.

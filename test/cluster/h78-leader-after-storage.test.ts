@@ -8,7 +8,7 @@ import { createClient } from "@redis/client";
 import { expect, test, vi } from "vitest";
 import { CliProcess, closedPort, copyFixture } from "../cli/helpers.js";
 import { LEADER_LEASE } from "../../src/cluster/placement.js";
-import { LEASE_TTL_S, TOKEN, startCluster, until, useCluster } from "./cluster.js";
+import { TOKEN, nodeArgs, startCluster, until, useCluster } from "./cluster.js";
 
 useCluster();
 vi.setConfig({ testTimeout: 90_000 });
@@ -24,24 +24,10 @@ test("a node whose --store never answers does not lead while it waits for it: th
   const project = await copyFixture("project", new URL("./fixtures", import.meta.url).pathname);
   const port = await closedPort();
   const failing = `http://127.0.0.1:${port}`;
-  const node = new CliProcess(
-    [
-      "start",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--cluster",
-      cluster.redis.url,
-      "--store",
-      `postgres://postgres@127.0.0.1:${(silent.address() as AddressInfo).port}/yparty`,
-      "--advertise",
-      failing,
-      "--lease-ttl",
-      String(LEASE_TTL_S),
-    ],
-    { cwd: project.dir, env: { YPARTY_ADMIN_TOKEN: TOKEN } },
-  );
+  const node = new CliProcess(nodeArgs(port, cluster.redis.url, `postgres://postgres@127.0.0.1:${(silent.address() as AddressInfo).port}/yparty`), {
+    cwd: project.dir,
+    env: { YPARTY_ADMIN_TOKEN: TOKEN },
+  });
   const redis = createClient({ url: cluster.redis.url });
   redis.on("error", () => {});
   await redis.connect();

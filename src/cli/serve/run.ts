@@ -143,7 +143,10 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
       ...(cluster ? { placement: cluster.placement } : {}),
     });
     await reserved?.release();
-    await server.listen();
+    // A storage that never answers (a --store behind a route dropping packets) holds listen() until it gives up: a
+    // signal meanwhile goes on with the shutdown at once, whose cleanups (the cluster's node key and leases) then run
+    // well within its timeout.
+    await abortable(server.listen(), stopping);
   } catch (error) {
     throw startupError(error, project);
   }
@@ -155,6 +158,16 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   const adminFile = project.persist ? await writeAdminFile(project.persist.dir, { url: server.url, token, pid: process.pid }) : undefined;
   if (project.persist) cleanups.push(() => removeAdminFile((project.persist as { dir: string }).dir, token));
   return { server, source, token, adminFile };
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts (what `promise` does then is not waited for). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
 }
 
 /** What the startup's race gives when the shutdown ended first. */
