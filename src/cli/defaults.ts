@@ -28,6 +28,11 @@ export const CliDefaults = {
   clusterAskTimeoutMs: 2_000,
   /** `--lease-ttl`: how long a room's lease lives without renewal, so how soon a dead node's rooms move (seconds). */
   leaseTtlSeconds: 5,
+  /**
+   * An uncaught exception ends the process (its state may be half-changed); what it must give up first (a cluster's
+   * leases and node key) gets this long, so its rooms move at once rather than a lease TTL later.
+   */
+  crashCleanupMs: 1_000,
   /** A second SIGINT/SIGTERM during shutdown exits at once; so does a shutdown slower than this. */
   shutdownTimeoutMs: 15_000,
   /**

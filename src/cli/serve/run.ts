@@ -11,7 +11,7 @@ import { banner } from "./banner.js";
 import { joinCluster } from "./cluster.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { onShutdownSignal, runAll } from "./shutdown.js";
-import { logUnhandledRejections } from "./unhandled.js";
+import { exitOnUncaughtException, logUnhandledRejections } from "./unhandled.js";
 
 export interface RunOptions {
   command: "dev" | "start";
@@ -89,8 +89,14 @@ function assetsFor(project: ProjectConfig): { assets?: AssetHandler } {
   return { assets: staticFiles({ root, singlePageApp, browserTTL, hidden: project.persist ? [project.persist.dir] : [] }) };
 }
 
+/** What is undone at the end: `cleanups` on a shutdown, `lastWords` (fewer: what is safe after a crash) on an uncaught exception. */
+interface Undo {
+  cleanups: Array<() => Promise<void>>;
+  lastWords: Array<() => Promise<void>>;
+}
+
 /** Starts everything that must be ready before the first request; undoes it all if a later step fails. */
-async function startServer(options: RunOptions, logger: Logger, cleanups: Array<() => Promise<void>>, stopping: AbortSignal) {
+async function startServer(options: RunOptions, logger: Logger, { cleanups, lastWords }: Undo, stopping: AbortSignal) {
   const { project, command } = options;
   const color = process.stdout.isTTY === true;
   // PartyKit puts .env into the server code's process.env; here the real environment wins, as with dotenv.
@@ -117,6 +123,8 @@ async function startServer(options: RunOptions, logger: Logger, cleanups: Array<
   const cluster = project.cluster ? await joinCluster(project.cluster, options.adminToken, logger, () => server.storage) : undefined;
   // Left after the server closed (its rooms released their leases as they unloaded).
   if (cluster) cleanups.push(() => cluster.close());
+  // After a crash too: its leases and node key given up, its rooms move at once (not a TTL later).
+  if (cluster) lastWords.push(() => cluster.close());
   const token = options.adminToken ?? generateToken();
   const admin = adminHandler({ token, updateToJson, ...(cluster ? { cluster: cluster.admin } : {}) });
   let server: YpartyServer;
@@ -184,11 +192,13 @@ export async function runServer(options: RunOptions): Promise<number> {
   for (const note of project.notes) logger.info("config.note", { note });
   logUnhandledRejections(logger); // for the life of the process, its shutdown included
   const cleanups: Array<() => Promise<void>> = [];
+  const lastWords: Array<() => Promise<void>> = [];
+  exitOnUncaughtException(logger, lastWords);
   const runCleanups = () => runAll(cleanups.splice(0), logger);
   // Signals are handled from the start: one that arrives during startup stops the build command at once, skips
   // what is left of the startup (no server is started), then closes what was opened, like any other shutdown.
   const stopping = new AbortController();
-  const startup = startServer(options, logger, cleanups, stopping.signal);
+  const startup = startServer(options, logger, { cleanups, lastWords }, stopping.signal);
   const exitCode = onShutdownSignal(logger, async () => {
     stopping.abort(new Error("stopped by a signal during startup"));
     await startup.catch(() => {});
