@@ -38,7 +38,7 @@ export function exitOnUncaughtException(logger: Logger, lastWords: Array<() => P
     if (crashing) return;
     crashing = true;
     const bound = new Promise((resolve) => setTimeout(resolve, CliDefaults.crashCleanupMs).unref());
-    const steps = Promise.allSettled(lastWords.splice(0).map((step) => step()));
+    const steps = Promise.allSettled(lastWords.splice(0).map((step) => Promise.resolve().then(step)));
     void Promise.race([steps, bound]).finally(() => process.exit(ExitCode.Failure));
   });
 }
