@@ -53,6 +53,8 @@ export interface UpdateShape {
    * an update alike, but `Y.mergeUpdates` drops structs of it: it must never be stored (or sent) as received.
    */
   outOfOrder: boolean;
+  /** Where the update's delete set starts (after its struct lists); -1 when the walk stopped before it. */
+  deletesStart: number;
   /** Where the update's layout ends (its delete set's last byte): bytes after it are no part of it, and Yjs ignores them. */
   end: number;
 }
@@ -192,13 +194,14 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView, options
   known = 0;
   adds = 0;
   outOfOrder = false;
+  deletesStart = -1;
   beyond.length = 0;
   try {
     walkUpdate(view);
     if (structs) structs.end = pos;
-    return { parts, types, straddling, scattered, waits, known, adds, outOfOrder, end: pos };
+    return { parts, types, straddling, scattered, waits, known, adds, outOfOrder, deletesStart, end: pos };
   } catch (error) {
-    if (error === STOPPED) return { parts, types, straddling, scattered, waits, known, adds, outOfOrder, end: -1 };
+    if (error === STOPPED) return { parts, types, straddling, scattered, waits, known, adds, outOfOrder, deletesStart: -1, end: -1 };
     return error instanceof MalformedUpdate ? error.message : `not a Yjs update (${(error as Error).message})`;
   } finally {
     bytes = EMPTY; // do not keep the caller's buffer alive
@@ -257,6 +260,7 @@ let waits = false;
 let known = 0;
 let adds = 0;
 let outOfOrder = false;
+let deletesStart = -1;
 /** References past the document's state of their client, as (client, clock) pairs: resolved at the end. */
 const beyond: number[] = [];
 /** Per client whose clocks the update takes past the document's state: where they end. */
@@ -432,6 +436,7 @@ function walkUpdate(view: DocumentView | undefined): void {
     if (svSink && counts > 0) svSink.set(client, counts);
   }
   if (view) for (let i = 0; i < beyond.length && !waits; i += 2) waits = beyond[i + 1]! >= reach(view, beyond[i]!);
+  deletesStart = pos;
   if (layout) layout.structsEnd = pos;
   const deleteSetClients = uint();
   for (let i = 0; i < deleteSetClients; i++) {

@@ -19,10 +19,9 @@ import { readUpdateLayout, readUpdateShape, updateFormatError, type DocumentView
  * again and again counts each time. `update` must be a whole update (validate.ts checked it).
  */
 export function newParts(doc: Y.Doc, update: Uint8Array): number {
-  const layout = readUpdateLayout(update);
   const shape = readUpdateShape(update, stateOnly(doc));
-  if (typeof layout === "string" || typeof shape === "string") return Number.POSITIVE_INFINITY;
-  const deletes = knownDeletes(doc, update, layout.structsEnd);
+  if (typeof shape === "string") return Number.POSITIVE_INFINITY;
+  const deletes = knownDeletes(doc, update, shape.deletesStart);
   // `known` counts the structs that start in what the document has; an item also ending past it is `straddling` (a GC
   // or skip that does is counted known: at most one per client of the document).
   return shape.parts - (shape.known - shape.straddling) - deletes.known;
