@@ -115,9 +115,17 @@ function decodedName(name: string): string {
   }
 }
 
+/** A URL written inside a text (an error's message: "could not reach https://…?token=…"), up to a blank or a quote. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+
+/** `text` with every URL in it as logged (loggedUrl). */
+const withLoggedUrls = (text: string): string => text.replace(URL_IN_TEXT, loggedUrl);
+
 function serializeError(error: Error): Record<string, unknown> {
   const code = (error as { code?: unknown }).code;
-  return { name: error.name, message: error.message, ...(code !== undefined ? { code } : {}), stack: error.stack };
+  const message = withLoggedUrls(error.message);
+  const stack = error.stack === undefined ? undefined : withLoggedUrls(error.stack);
+  return { name: error.name, message, ...(code !== undefined ? { code } : {}), stack };
 }
 
 function formatJson(entry: LogEntry): string {

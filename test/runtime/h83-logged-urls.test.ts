@@ -29,6 +29,19 @@ describe("request URLs in logs", () => {
     for (const secret of SECRETS) expect(cli.output).not.toContain(secret);
   });
 
+  it("a URL inside a logged error's message and stack is redacted too", async () => {
+    const dir = await projectWith(defer, {
+      "yparty.json": JSON.stringify({ main: "server.ts" }),
+      "server.ts": `export default class Server { constructor(room) { this.room = room; } onRequest(req) { throw new Error("could not reach " + req.url + " now"); } }`,
+    });
+    const { cli, url } = await serveIn(defer, "start", dir);
+    expect((await fetch(`${url}/parties/main/r3?${QUERY}`)).status).toBe(500);
+    await cli.waitFor(/room\.request_failed[^\n]*/);
+    const line = cli.output.split("\n").find((text) => text.includes("room.request_failed"))!;
+    expect(line).toContain(`could not reach ${url}/parties/main/r3?${REDACTED_QUERY} now`);
+    for (const secret of SECRETS) expect(cli.output).not.toContain(secret);
+  });
+
   it("a failing route's and a failing room request's URL are redacted in every log entry", async () => {
     const server = await startServer(
       {
