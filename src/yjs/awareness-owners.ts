@@ -132,6 +132,11 @@ export class AwarenessOwners<C extends object> {
     }
   }
 
+  /** The client ids `connection` owns now (a copy). */
+  idsOf(connection: C): Set<number> {
+    return new Set(this.#holdings.get(connection)?.ids);
+  }
+
   /** `connection` left: the ids it owned, now free (their states are still to be removed). */
   release(connection: C): number[] {
     const holding = this.#holdings.get(connection);

@@ -54,6 +54,11 @@ export class AwarenessRelay<C extends object> {
     return frame;
   }
 
+  /** The client ids `connection` owns now (a copy). */
+  idsOf(connection: C): Set<number> {
+    return this.#owners.idsOf(connection);
+  }
+
   /** A connection left: the client ids it owned are free and their states removed (which relays the removal). */
   forget(connection: C): void {
     const ids = this.#owners.release(connection);

@@ -15,6 +15,7 @@ import { CloseCode, ProtocolError, decodeCustomMessage, decodeMessage, encodeCus
 import type { DocStore } from "../../persistence/types.js";
 import type { Durability } from "../runtime/document-storage.js";
 import type { Logger } from "../runtime/log.js";
+import type { Connection } from "../runtime/party-types.js";
 import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import { unstored } from "./unstored.js";
 import { MAX_ANSWER_MESSAGE_BYTES } from "./answer-parts.js";
@@ -37,7 +38,7 @@ import { YjsError, asError, asRefusal } from "./errors.js";
 import { EMPTY_STATE_VECTOR, closeReason, isDocumentChange, isFreshStep1, step2Frame, toBytes, updateFrame } from "./frames.js";
 import type { CallbackOptions } from "./options.js";
 import { Peer, type AttachOptions, type SessionConnection } from "./peer.js";
-import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc } from "./shared-doc.js";
+import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc, type DocConnections } from "./shared-doc.js";
 import { settlePending } from "./pending.js";
 import { type CheckedWhole, checkForSlices, cutIntoSlices, nextTurn, skipFormattingCleanup } from "./slicing.js";
 import { inHeavyTurn } from "../runtime/heavy-work.js";
@@ -155,7 +156,7 @@ export class DocumentSession {
   };
 
   constructor(private readonly options: SessionOptions) {
-    this.#doc = new SharedDoc(options.room, options.gc);
+    this.#doc = new SharedDoc(options.room, options.gc, () => this.#describeConnections());
     this.#callbackOptions = options.callback;
     this.#strict = options.durability === "strict";
     this.#size = new DocumentSize(
@@ -202,6 +203,12 @@ export class DocumentSession {
   }
   connections(): SessionConnection[] {
     return [...this.#peers.keys()];
+  }
+  /** `doc.conns`: every face attaches the room's own connections, so they are the project's `Party.Connection`s. */
+  #describeConnections(): DocConnections {
+    const described: DocConnections = new Map();
+    for (const [conn, peer] of this.#peers) described.set(conn as Connection, this.#awareness.idsOf(peer));
+    return described;
   }
   /** Awareness entries dropped since the room loaded: client ids their sender does not own, or past its cap. */
   get awarenessRefused(): number {

@@ -5,6 +5,10 @@
 import { randomUUID } from "node:crypto";
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
+import type { Connection } from "../runtime/party-types.js";
+
+/** Each connection of the room and the awareness client ids it controls (y-partykit's `WSSharedDoc.conns`). */
+export type DocConnections = Map<Connection, Set<number>>;
 
 export class SharedDoc extends Y.Doc {
   readonly awareness: awarenessProtocol.Awareness;
@@ -13,12 +17,22 @@ export class SharedDoc extends Y.Doc {
     /** The room id (y-partykit's `doc.name`). */
     readonly name: string,
     gc: boolean,
+    /** Who holds the room's connections (the session) describes them; a doc of its own has none. */
+    private readonly describeConnections: () => DocConnections = () => new Map(),
   ) {
     // Node's buffered UUID: Yjs' default guid draws 31 random numbers one by one (~0.3 ms a room).
     super({ gc, guid: randomUUID() });
     this.awareness = new awarenessProtocol.Awareness(this);
     // The server has no presence of its own; it only relays its clients'.
     this.awareness.setLocalState(null);
+  }
+
+  /**
+   * y-partykit's `doc.conns`, for code that counts or reaches the room's connections through the document. A snapshot
+   * made on each read: the session owns the connections, so changing this map changes nothing.
+   */
+  get conns(): DocConnections {
+    return this.describeConnections();
   }
 
   /** The `update` listeners' set while `muteUpdate` holds it aside (it held only the muted listener). */
