@@ -98,8 +98,12 @@ export async function onConnect(conn: Connection, room: Room, options: YPartyKit
   conn.addEventListener("message", (event: MessageEvent) => session.receive(conn, event.data));
   conn.addEventListener("close", () => {
     session.detach(conn);
-    // Last one out flushes and unloads; the returned promise lets a runtime that tracks it wait.
-    if (session.connectionCount === 0) return registry.release(scope, name, session);
+    if (session.connectionCount > 0) return undefined;
+    // A stored document: last one out flushes and unloads (the returned promise lets a runtime that tracks it wait);
+    // the next connection loads it back. One kept only in memory lives on while the room does, as y-partykit's (its
+    // module-level map lasts as long as the room's instance): the last user's page refresh finds it again.
+    if (session.persisted) return registry.release(scope, name, session);
+    registry.releaseWhenIdle(scope, name, session, idleUnloadMs(room));
     return undefined;
   });
   // A failed load has already closed this connection with 1013 and logged why.

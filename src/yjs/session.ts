@@ -214,6 +214,10 @@ export class DocumentSession {
   get awarenessRefused(): number {
     return this.#awareness.refused;
   }
+  /** Whether the document is kept in a store (`persist` with a store to keep it in). */
+  get persisted(): boolean {
+    return this.options.persistence !== undefined;
+  }
   /** The stored log's size as last seen (`undefined` without persistence). */
   get storedStats() {
     return this.#compactor?.stats;
