@@ -26,11 +26,14 @@ export class AwarenessRelay<C extends object> {
     return this.#owners.refused;
   }
 
-  /** Applies the entries of an awareness update that `connection` may write (`ERR_INVALID_AWARENESS`). */
-  receive(connection: C, update: Uint8Array): void {
+  /**
+   * Applies the entries of an awareness update that `connection` may write (`ERR_INVALID_AWARENESS`), with `origin`
+   * as the Awareness event's origin (project code listening sees it).
+   */
+  receive(connection: C, update: Uint8Array, origin: unknown = connection): void {
     validateAwarenessUpdate(update);
     const allowed = this.#owners.filter(connection, update);
-    if (allowed) awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, connection);
+    if (allowed) awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, origin);
   }
 
   /** Whether the room knows any state (a new connection is then sent them). */

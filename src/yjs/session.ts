@@ -493,7 +493,7 @@ export class DocumentSession {
         if (peer.takeAnsweredAhead()) return;
         return this.#whenVisible(peer, this.#answers.step2(message.stateVector));
       case "awareness":
-        return this.#awareness.receive(peer, message.update);
+        return this.#awareness.receive(peer, message.update, peer.conn);
       case "query-awareness":
         return peer.send(this.#awareness.statesFrame());
       default:
@@ -556,7 +556,7 @@ export class DocumentSession {
     const count = this.#burstCount;
     this.#burstPeer = null;
     this.#burstUpdates = [];
-    const outcome = this.#apply(peer, peer, updates, updates.length === 1 ? this.#burstFrame : null);
+    const outcome = this.#apply(peer, peer.conn, updates, updates.length === 1 ? this.#burstFrame : null);
     this.#burstFrame = null;
     const applied = count - (updates.length - outcome.applied);
     this.#acknowledge(peer, applied);
@@ -564,7 +564,10 @@ export class DocumentSession {
     else if (outcome.oversized) this.#sliceBurst(peer, updates, outcome.applied, applied + 1, outcome.withinLimit === true);
   }
 
-  /** Applies `updates` from `sender` (null: from outside the sockets) in one transaction (burst.ts). */
+  /**
+   * Applies `updates` from `sender` (null: from outside the sockets) in one transaction (burst.ts). A socket's changes
+   * carry its connection as origin, as in y-partykit and y-partyserver: project code attributes edits by it.
+   */
   #apply(sender: Peer | null, origin: unknown, updates: readonly Uint8Array[], loneFrame: Uint8Array | null): BurstOutcome {
     this.#applying = sender;
     this.#loneFrame = loneFrame;
@@ -588,7 +591,7 @@ export class DocumentSession {
     const rest = updates.slice(index + 1);
     peer.received -= rest.length;
     if (rest.length > 0) peer.putBack(rest.map(updateFrame));
-    void this.#applyInSlices(peer, peer, updates[index]!, judged, (refusal) => {
+    void this.#applyInSlices(peer, peer.conn, updates[index]!, judged, (refusal) => {
       if (refusal) this.#refuse(peer, refusal);
       else this.#acknowledge(peer, count);
     });
