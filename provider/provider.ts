@@ -95,9 +95,11 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     if (room === "" || room === "." || room === "..")
       throw new TypeError(`YPartyKitProvider: a room cannot be named ${JSON.stringify(room)} (a URL drops it from the path); pick another name`);
     // Encoded once, decoded once by the server: "a/b", "q?x" or "50%" stay one room with exactly that id.
-    const roomUrl = `${serverUrl(host, { ...options, prefix: undefined })}/${encodeURIComponent(room)}`;
-    // y-partykit's rule: a prefix is the whole path, the room is not appended.
-    this.#base = options.prefix ? serverUrl(host, options) : roomUrl;
+    const base = serverUrl(host, options);
+    // y-partykit's rules: a prefix is the whole path, the room is not appended; the cross-tab channel is the path
+    // and the room, so two prefixes (two documents) with one room name never share it.
+    const roomUrl = `${base}/${encodeURIComponent(room)}`;
+    this.#base = options.prefix ? base : roomUrl;
     this.url = this.#base;
     this.bcChannel = roomUrl;
     this.roomname = room;

@@ -40,7 +40,7 @@ export function isLocalHost(host: string): boolean {
 export function serverUrl(host: string, options: EndpointOptions): string {
   const bare = normalizeHost(host);
   const protocol = options.protocol ?? (isLocalHost(bare) ? "ws" : "wss");
-  const path = options.prefix ?? `/parties/${options.party ?? ProviderDefaults.party}`;
+  const path = options.prefix || `/parties/${options.party || ProviderDefaults.party}`; // "" as absent, as y-partykit reads them
   return `${protocol}://${bare}${path}`;
 }
 
