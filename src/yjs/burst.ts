@@ -125,7 +125,9 @@ const OVERSIZED_WITHIN_LIMIT = Symbol("yparty.oversized-within-limit");
  * the burst found it within the limit already (`BurstOutcome.withinLimit`): not counted again.
  */
 export function checkWhole(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, structs: UpdateStructs, judged: boolean): UpdateShape {
-  if (!judged) {
+  // Each struct or deleted range takes two bytes at least: an update too small to hold more than the limit is not
+  // counted (the walk below records at most what its bytes hold), so honest sliced updates pay one walk, not two.
+  if (!judged && update.byteLength > limits.maxStructs * 2) {
     const count = readUpdateShape(update, undefined, { stopAbove: limits.maxStructs });
     if (typeof count === "string" || count.parts > limits.maxStructs) validateUpdate(update, limits, doc);
   }
