@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { commands, type CommandName, type CommandSpec } from "./commands.js";
 import { usageError } from "./errors.js";
+import { closest } from "./suggest.js";
 
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
@@ -11,6 +12,17 @@ export type Invocation =
 
 function isCommand(name: string): name is CommandName {
   return Object.hasOwn(commands, name);
+}
+
+function unknownCommand(name: string): Error {
+  const guess = closest(name, Object.keys(commands));
+  return usageError(`Unknown command "${name}".${guess ? ` Did you mean "${guess}"?` : ""}`);
+}
+
+/** " Did you mean --port?" for a mistyped flag among `flags` (names without dashes), or "". */
+function flagGuess(flag: string, flags: Iterable<string>): string {
+  const guess = closest(flag.replace(/^-+/, ""), flags);
+  return guess ? ` Did you mean --${guess}?` : "";
 }
 
 /** A word that continues a variadic flag: `KEY=VALUE`, not a flag itself. */
@@ -65,7 +77,8 @@ function parseCommand(spec: CommandSpec, argv: string[]): { positionals: string[
   } catch (error) {
     // node:util reports unknown flags and missing values with a readable message; keep it, add the command.
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, ".") : String(error);
-    throw usageError(`yparty ${spec.name}: ${message}`);
+    const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+    throw usageError(`yparty ${spec.name}: ${message}${unknown ? flagGuess(unknown, Object.keys(spec.options)) : ""}`);
   }
 }
 
@@ -75,14 +88,15 @@ export function parseInvocation(argv: string[]): Invocation {
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const topic = rest[0];
     if (first === "help" && topic !== undefined) {
-      if (!isCommand(topic)) throw usageError(`Unknown command "${topic}".`);
+      if (!isCommand(topic)) throw unknownCommand(topic);
       return { kind: "help", command: topic };
     }
     return first === undefined ? { kind: "help", missingCommand: true } : { kind: "help" };
   }
   if (first === "--version" || first === "-v") return { kind: "version" };
   if (!isCommand(first)) {
-    throw usageError(first.startsWith("-") ? `Unknown option "${first}" before the command.` : `Unknown command "${first}".`);
+    if (!first.startsWith("-")) throw unknownCommand(first);
+    throw usageError(`Unknown option "${first}" before the command.${flagGuess(first, ["help", "version"])}`);
   }
   const spec = commands[first];
   const { values, positionals } = parseCommand(spec, rest);
