@@ -137,7 +137,8 @@ export async function main(argv: string[]): Promise<number> {
     return await adminCommand(command, positionals, values);
   } catch (error) {
     if (error instanceof CliError) {
-      process.stderr.write(`yparty: ${error.message}\n`);
+      // A message that names its command ("yparty start: …") already says who speaks.
+      process.stderr.write(/^yparty[ :]/.test(error.message) ? `${error.message}\n` : `yparty: ${error.message}\n`);
       return error.exitCode;
     }
     const detail = error instanceof Error ? (process.env.YPARTY_DEBUG ? error.stack : `${error.message} (set YPARTY_DEBUG=1 for the stack)`) : String(error);

@@ -23,6 +23,14 @@ describe("a mistyped flag or command suggests the close one", () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  // A message that names its command already was printed "yparty: yparty start: Unknown option …".
+  it.each([["start", "--prot"], ["delete"], ["migrate"]])("names yparty once: yparty %s", async (...args) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^yparty /);
+    expect(result.stderr).not.toContain("yparty: yparty");
+  });
+
   it("guesses nothing for a word close to no flag", async () => {
     const result = await runCli(["dev", "--bogus"]);
     expect(result.code).toBe(2);
