@@ -2,7 +2,7 @@ import { createServer as createNetServer } from "node:net";
 import { createLogger, createServer, type AssetHandler, type LogLevel, type Logger, type YpartyServer } from "../../runtime/index.js";
 import { updateToJson } from "../admin/export.js";
 import { adminHandler } from "../admin/handler.js";
-import { generateToken, removeAdminFile, writeAdminFile } from "../admin/token.js";
+import { generateToken, readAdminFile, removeAdminFile, writeAdminFile } from "../admin/token.js";
 import type { ProjectConfig } from "../config/resolve.js";
 import { CliError } from "../errors.js";
 import { staticFiles } from "../static.js";
@@ -25,7 +25,7 @@ const isFileSystemError = (error: unknown): boolean =>
   typeof (error as { code?: unknown })?.code === "string" && /^E[A-Z]+$/.test((error as { code: string }).code);
 
 /** How a failure to listen or open storage reads to a person. */
-function startupError(error: unknown, project: ProjectConfig): unknown {
+async function startupError(error: unknown, project: ProjectConfig): Promise<unknown> {
   const code = (error as { code?: string }).code;
   if (code === "EADDRINUSE") {
     return new CliError("ERR_LISTEN", `Port ${project.port} on ${project.host} is already in use. Stop the other server or pass --port.`);
@@ -56,7 +56,10 @@ function startupError(error: unknown, project: ProjectConfig): unknown {
   }
   if (code === "ERR_STORAGE_LOCKED") {
     // The storage layer's message already says what to do; the flag is the CLI's part.
-    return new CliError("ERR_LISTEN", `${(error as Error).message.replace(/\)$/, "")}: --persist <dir>).`);
+    // Most often the same project started twice: its server.json says where the first one already serves.
+    const holder = project.persist ? await readAdminFile(project.persist.dir) : undefined;
+    const which = holder ? ` It is pid ${holder.pid}, serving ${holder.url}.` : "";
+    return new CliError("ERR_LISTEN", `${(error as Error).message.replace(/\)$/, "")}: --persist <dir>).${which}`);
   }
   return error;
 }
@@ -104,7 +107,8 @@ async function startServer(options: RunOptions, logger: Logger, { cleanups, last
   // What only some projects need (a build command, a client bundle, `dev`'s watcher) is loaded only for them.
   if (project.build) await (await import("./build-command.js")).runBuildCommand(project.build.command, project.build.cwd, stopping);
   stopping.throwIfAborted();
-  const reserved = project.port === 0 ? await reservePort(project.host).catch((error: unknown) => Promise.reject(startupError(error, project))) : undefined;
+  const reserved =
+    project.port === 0 ? await reservePort(project.host).catch(async (error: unknown) => Promise.reject(await startupError(error, project))) : undefined;
   if (reserved) cleanups.push(reserved.release);
   const port = reserved?.port ?? project.port;
   const define = { PARTYKIT_HOST: JSON.stringify(`${reachableHost(project.host)}:${port}`), ...project.define };
@@ -156,7 +160,7 @@ async function startServer(options: RunOptions, logger: Logger, { cleanups, last
     // well within its timeout.
     await abortable(server.listen(), stopping);
   } catch (error) {
-    throw startupError(error, project);
+    throw await startupError(error, project);
   }
   // Two steps, so a failure to end the log streams cannot skip closing the server (rooms flushed, storage closed).
   cleanups.unshift(
