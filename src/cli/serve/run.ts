@@ -123,6 +123,8 @@ async function startServer(options: RunOptions, logger: Logger, { cleanups, last
     const { buildAssets } = await import("./assets.js");
     const assets: AssetBuilder = await buildAssets(project.serve.build, project.root, define, { watch: command === "dev", report, color });
     cleanups.push(() => assets.dispose());
+    // The client build takes a while (the demo's: a second or so): a Ctrl-C meanwhile opens no storage, binds no port.
+    stopping.throwIfAborted();
   }
   const cluster = project.cluster ? await joinCluster(project.cluster, options.adminToken, logger, () => server.storage) : undefined;
   // Left after the server closed (its rooms released their leases as they unloaded).
