@@ -3,8 +3,10 @@
  * "Unknown option '--prot'"), so a newcomer had to go through `--help`. As npm and git do, the message now
  * names the close one; a word close to nothing gets no guess. Exit 2, no stack, as for every usage mistake.
  */
-import { describe, expect, it } from "vitest";
-import { runCli } from "./helpers.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { deferredCleanups, projectWith, runCli } from "./helpers.js";
+
+const defer = deferredCleanups(afterEach);
 
 describe("a mistyped flag or command suggests the close one", () => {
   const cases: Array<[string[], RegExp]> = [
@@ -29,6 +31,16 @@ describe("a mistyped flag or command suggests the close one", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^yparty /);
     expect(result.stderr).not.toContain("yparty: yparty");
+  });
+
+  // A config field: "mian: unknown field (expected one of: $schema, name, main, …34 names)".
+  it("a mistyped config field names the close one", async () => {
+    const dir = await projectWith(defer, { "yparty.json": JSON.stringify({ mian: "server.ts", parties: { chat: "chat.ts" }, limts: {} }) });
+    const result = await runCli(["start", "--no-persist", "--port", "0"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('mian: unknown field; did you mean "main"?');
+    expect(result.stderr).toContain('limts: unknown field; did you mean "limits"?');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("guesses nothing for a word close to no flag", async () => {

@@ -2,6 +2,7 @@
  * A tiny structural validator for config files: enough to say "file: field: expected X, got Y" for every
  * mistake at once, without a schema library.
  */
+import { closest } from "../suggest.js";
 export type Shape =
   | { kind: "string" | "number" | "boolean" | "null" | "any" }
   | { kind: "enum"; values: readonly string[] }
@@ -119,7 +120,9 @@ export function check(shape: Shape, value: unknown, field: string): ShapeProblem
       const fieldShape = shape.fields[key];
       if (!fieldShape) {
         if (shape.loose) return [{ field: at(key), message: "unknown field, ignored", ignored: true }];
-        return [{ field: at(key), message: `unknown field (expected one of: ${Object.keys(shape.fields).join(", ")})` }];
+        const known = Object.keys(shape.fields);
+        const guess = closest(key, known);
+        return [{ field: at(key), message: `unknown field${guess ? `; did you mean "${guess}"?` : ""} (expected one of: ${known.join(", ")})` }];
       }
       return check(fieldShape, item, at(key));
     });
