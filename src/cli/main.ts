@@ -4,6 +4,7 @@ import { commands, IGNORED_PARTYKIT_FLAGS, type CommandName } from "./commands.j
 import { CliDefaults } from "./defaults.js";
 import { resolveProject } from "./config/resolve.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
+import { ignoreBrokenPipes } from "./pipes.js";
 import { commandHelp, mainHelp } from "./help.js";
 import { packageVersion } from "./version.js";
 
@@ -115,6 +116,7 @@ async function adminCommand(
 
 /** Runs the CLI; resolves with the exit code. Errors meant for the user are printed without a stack. */
 export async function main(argv: string[]): Promise<number> {
+  ignoreBrokenPipes();
   try {
     const invocation = parseInvocation(argv);
     if (invocation.kind === "version") {
