@@ -69,11 +69,15 @@ it("refuses changes past maxUnstoredBytes while PostgreSQL is frozen, stays boun
     socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
   );
   const doc = new Y.Doc();
-  doc.on("update", (update: Uint8Array) => socket.readyState === WebSocket.OPEN && socket.send(encodeUpdate(update)));
+  /** Settles once the last change sent has been handed to the kernel (ws calls back when it is written). */
+  let lastWritten: Promise<void> = Promise.resolve();
+  doc.on("update", (update: Uint8Array) => {
+    if (socket.readyState === WebSocket.OPEN) lastWritten = new Promise((resolve) => socket.send(encodeUpdate(update), () => resolve()));
+  });
   // Distinct keys: every change adds to the document too, as typing does.
   for (let i = 0; i * VALUE.length < SENT && socket.readyState === WebSocket.OPEN; i++) {
     doc.getMap("m").set(`k${i}`, VALUE);
-    if (socket.bufferedAmount > MiB) await new Promise((resolve) => setTimeout(resolve, 5)); // let the server read
+    if (socket.bufferedAmount > MiB) await lastWritten; // the server reads: what was sent drains
   }
   const { code, reason } = await waitFor(closed, "the server to refuse the changes past its ceiling", 30_000);
   expect(code).toBe(1013);
