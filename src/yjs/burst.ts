@@ -127,10 +127,7 @@ const OVERSIZED_WITHIN_LIMIT = Symbol("yparty.oversized-within-limit");
 export function checkWhole(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, structs: UpdateStructs, judged: boolean): UpdateShape {
   // Each struct or deleted range takes two bytes at least: an update too small to hold more than the limit is not
   // counted (the walk below records at most what its bytes hold), so honest sliced updates pay one walk, not two.
-  if (!judged && update.byteLength > limits.maxStructs * 2) {
-    const count = readUpdateShape(update, undefined, { stopAbove: limits.maxStructs });
-    if (typeof count === "string" || count.parts > limits.maxStructs) validateUpdate(update, limits, doc);
-  }
+  if (!judged && update.byteLength > limits.maxStructs * 2) validateUpdate(update, limits, doc);
   // Judged now: the walk below does not judge it again.
   const whole = { ...limits, maxStructs: Number.POSITIVE_INFINITY, structsPerTurn: Number.POSITIVE_INFINITY };
   return checkBeforeApply(doc, update, whole, new YDocumentView(doc, update), structs, false);
