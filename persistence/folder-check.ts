@@ -22,7 +22,7 @@ import { defaults } from "./defaults.js";
 import * as keys from "./doc-keys.js";
 import { lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
-import { checkFolderFormat } from "./folder-format.js";
+import { checkFolderFormatOrClose } from "./folder-format.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
 import { StorageError } from "./types.js";
@@ -205,10 +205,7 @@ async function openDb(location: string): Promise<Db> {
     throw notWritableError(location, error) ?? error;
   }
   // A newer yparty's folder is neither checked nor repaired by rules it was not written by.
-  await checkFolderFormat(db, location).catch(async (error: unknown) => {
-    await db.close();
-    throw error;
-  });
+  await checkFolderFormatOrClose(db, location);
   return db;
 }
 

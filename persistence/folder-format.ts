@@ -31,6 +31,16 @@ export async function checkFolderFormat(db: Db, location: string): Promise<boole
   );
 }
 
+/** `checkFolderFormat` for a database opened only to read the folder: closed when its format is refused. */
+export async function checkFolderFormatOrClose(db: Db & Pick<Level<Uint8Array, Uint8Array>, "close">, location: string): Promise<void> {
+  try {
+    await checkFolderFormat(db, location);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
 /** Marks the folder with this yparty's format, unless it has a mark (checked first with `checkFolderFormat`). */
 export async function markFolderFormat(db: Db, location: string): Promise<void> {
   if (!(await checkFolderFormat(db, location))) await db.put(FORMAT_KEY, new TextEncoder().encode(String(FOLDER_FORMAT)), { sync: true });

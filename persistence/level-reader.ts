@@ -6,7 +6,7 @@
 import { Level } from "level";
 import { levelFolderState, noCurrentError } from "./level-folder.js";
 import { defaults } from "./defaults.js";
-import { checkFolderFormat } from "./folder-format.js";
+import { checkFolderFormatOrClose } from "./folder-format.js";
 import { LevelDocStore } from "./doc-level.js";
 import { lockedError, reasonOf } from "./errors.js";
 import { decodeString } from "./kv-codec.js";
@@ -43,10 +43,7 @@ export async function readLevelFolder(dir: string): Promise<LevelFolderReader> {
     if (cause?.code === "LEVEL_LOCKED") throw lockedError(dir, error);
     throw new StorageError("ERR_STORAGE_READ", `Could not open ${dir} as a yparty data folder: ${reasonOf(cause ?? error)}`, { cause: error });
   }
-  await checkFolderFormat(db, dir).catch(async (error: unknown) => {
-    await db.close();
-    throw error;
-  });
+  await checkFolderFormatOrClose(db, dir);
   const docs = new LevelDocStore(db, { location: dir, compactOnLoadAbove: Number.POSITIVE_INFINITY });
   const kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
   return {
