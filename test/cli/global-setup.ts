@@ -7,14 +7,14 @@
 import * as esbuild from "esbuild";
 import { readdirSync, rmSync } from "node:fs";
 import { bundleServer } from "../../scripts/bundle-server.mjs";
+import { builtSourceDirs } from "../../scripts/dist-state.mjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const sourceDirs = ["src", "provider", "rooms-client", "game-client", "persistence"];
 
 export default async function buildDist(): Promise<void> {
-  const entryPoints = sourceDirs.flatMap((dir) =>
+  const entryPoints = builtSourceDirs(root).flatMap((dir) =>
     readdirSync(path.join(root, dir), { recursive: true, encoding: "utf8" })
       .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))
       .map((file) => path.join(root, dir, file)),
