@@ -21,10 +21,26 @@ export function showSaveStatus(element: HTMLElement, provider: YPartyKitProvider
   render();
 }
 
-/** Connection state as a small badge. */
+const CONNECTION_TEXT = { connected: "Connected", connecting: "Connecting…", disconnected: "Disconnected", offline: "Offline" };
+
+/**
+ * Connection state as a small badge. While the browser says it is offline and the socket is down, it says "Offline"
+ * rather than flickering through the provider's reconnect attempts (which go on: a server on this machine may
+ * still be reachable, and then the badge says "Connected").
+ */
 export function showConnection(element: HTMLElement, provider: YPartyKitProvider): void {
-  provider.on("status", ({ status }: { status: string }) => {
-    element.dataset.state = status;
-    element.textContent = status === "connected" ? "Connected" : status === "connecting" ? "Connecting…" : "Disconnected";
+  let status: keyof typeof CONNECTION_TEXT = provider.wsconnected ? "connected" : "connecting";
+  const render = () => {
+    const shown = status !== "connected" && !navigator.onLine ? "offline" : status;
+    if (element.dataset.state === shown) return;
+    element.dataset.state = shown;
+    element.textContent = CONNECTION_TEXT[shown];
+  };
+  provider.on("status", (event: { status: "connected" | "connecting" | "disconnected" }) => {
+    status = event.status;
+    render();
   });
+  addEventListener("online", render);
+  addEventListener("offline", render);
+  render();
 }

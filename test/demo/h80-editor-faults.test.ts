@@ -2,7 +2,8 @@
  * The demo's editors (Tiptap, CodeMirror) in headless Chromium against a real `yparty dev` on LevelDB, under the
  * faults an editor author meets: a tab whose network stalls while both type (briefly, then past the silence
  * timeout), the server killed (SIGKILL) mid-typing and started again on the same port and folder, undo and redo
- * across that, 5 MB pastes (one while the server is down), a tab that crashed or went silent, a frozen tab.
+ * across that, 5 MB pastes (one while the server is down), a tab that crashed or went silent, a frozen tab, and
+ * what the connection badge says while the browser is offline.
  * (Chromium's offline emulation keeps an open WebSocket open and passes nothing through it: a stalled network.)
  */
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -117,6 +118,28 @@ describe("the demo's editors under faults", () => {
     await expect.poll(() => code(b.page), { timeout: waitMs }).toBe(await code(a.page));
     await expect.poll(() => b.page.locator("#saved").textContent(), { timeout: waitMs }).toBe("All changes saved");
   }, 120_000);
+
+  it("the connection badge says Offline while the browser is, through the provider's reconnect attempts, then Connected", async () => {
+    const tab = await openTab(newRoom("badge-offline"));
+    const badge = tab.page.locator("#connection");
+    await expect.poll(() => badge.textContent()).toBe("Connected");
+    // Every text the badge shows from here on, and every status the provider reports.
+    await tab.page.evaluate(() => {
+      const seen = { texts: [] as string[], statuses: [] as string[] };
+      Object.assign(window, { badgeSeen: seen });
+      const element = document.getElementById("connection") as HTMLElement;
+      new MutationObserver(() => seen.texts.push(element.textContent ?? "")).observe(element, { childList: true, characterData: true, subtree: true });
+      (window as unknown as DemoWindow).yparty.provider.on("status", ({ status }: { status: string }) => seen.statuses.push(status));
+    });
+    const seen = () => tab.page.evaluate(() => (window as unknown as { badgeSeen: { texts: string[]; statuses: string[] } }).badgeSeen);
+    await tab.context.setOffline(true);
+    // The socket is given up and at least two attempts are made while offline.
+    await expect.poll(async () => (await seen()).statuses.filter((status) => status === "connecting").length, { timeout: waitMs }).toBeGreaterThanOrEqual(2);
+    expect((await seen()).texts).toEqual(["Offline"]);
+    await tab.context.setOffline(false);
+    await expect.poll(() => badge.textContent(), { timeout: waitMs }).toBe("Connected");
+    expect(tab.errors).toEqual([]);
+  }, 90_000);
 
   it("the server killed (SIGKILL) mid-typing and started again: tabs reconnect, saved edits stay, unsaved ones land", async () => {
     const room = newRoom("kill");
