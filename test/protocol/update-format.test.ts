@@ -129,6 +129,36 @@ describe("updateFormatError", () => {
     expect(updateFormatError(new Uint8Array())).toBe("the update ends early");
   });
 
+  // Yjs keeps only the last list of a client listed twice, silently: an update no Yjs writes, refused.
+  it("refuses a client listed twice, wherever the lists stand, and takes clients out of Yjs's order listed once", () => {
+    /** An update of one GC of length 1 per list, for these clients in this order. */
+    const lists = (...clients: number[]) => {
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, clients.length);
+      for (const client of clients) {
+        for (const value of [1, client, 0, 0, 1]) encoding.writeVarUint(encoder, value); // one struct at clock 0: a GC of 1
+      }
+      encoding.writeVarUint(encoder, 0); // no deleted ranges
+      return encoding.toUint8Array(encoder);
+    };
+    for (const clients of [
+      [5, 5],
+      [9, 5, 7, 5],
+      [3, 9, 3],
+      [9, 7, 5, 3, 1, 8, 9],
+    ]) {
+      expect(updateFormatError(lists(...clients)), String(clients)).toMatch(/^client [359] is listed twice$/);
+    }
+    for (const clients of [
+      [9, 7, 5],
+      [5, 7, 9],
+      [9, 5, 7, 3],
+    ]) {
+      expect(updateFormatError(lists(...clients)), String(clients)).toBeUndefined();
+      expect(yjsDecodes(lists(...clients))).toBe(true);
+    }
+  });
+
   // Damage that flips bytes never builds these; hostile input does. lib0 turns ~150 continuation bytes into NaN.
   it("refuses integers lib0 would read as NaN, wherever they stand, and returns at once", () => {
     const nan = [...Array<number>(150).fill(0x80), 0];
