@@ -102,6 +102,11 @@ export class RoomsClient {
   readonly #acks = new Map<string, ReturnType<typeof setTimeout>>();
   /** Matchmaking queues it waits in (room type → size), entered again after a lost socket. */
   readonly #queued = new Map<string, number>();
+  /**
+   * Queues entered again after a lost socket, until the server answers: whether a `match.found` of that room type came
+   * first (a match made as the socket dropped, told at the handshake). Then the queue entered again is left.
+   */
+  readonly #requeues = new Map<string, { matched: boolean }>();
   #ws: WebSocketLike | undefined;
   #ready = false;
   #nextRid = 1;
@@ -266,9 +271,12 @@ export class RoomsClient {
         const bytes = fromBase64(p.data_b64);
         return this.#emit({ type: "message", room: p.room, messageType: p.type, data: bytes, bytes });
       }
-      case MessageType.MatchFound:
+      case MessageType.MatchFound: {
+        const requeue = this.#requeues.get((p as MatchFound).room_type);
+        if (requeue) requeue.matched = true;
         this.#queued.delete((p as MatchFound).room_type);
         return this.#emit({ type: "match.found", match: p as MatchFound });
+      }
       case MessageType.Error:
         if (p.closed === true) this.rooms.delete(p.room); // the room closed this player's connection: no longer in it
         return this.#emit({ type: "error", reason: p.reason, ...(p.room === undefined ? {} : { room: p.room }) });
@@ -284,7 +292,7 @@ export class RoomsClient {
     this.player = p.player;
     this.#emit({ type: "status", status: "open" });
     // Back in the queues the lost socket took it out of.
-    for (const [roomType, size] of this.#queued) this.#send(MessageType.Enqueue, { room_type: roomType, size });
+    for (const [roomType, size] of this.#queued) this.#requeue(roomType, size);
     if (resumed) {
       const inSession = new Set(((p.rooms ?? []) as Array<{ room: string }>).map(({ room }) => room));
       // A join whose answer the lost socket took: the session is in a room this client does not know. Leave it.
@@ -308,6 +316,22 @@ export class RoomsClient {
         this.#emit({ type: "error", reason: `could not rejoin "${joined.room}": ${error.message}`, room: joined.room });
       });
     }
+  }
+
+  /**
+   * Enqueues again after a lost socket. A match made as the socket dropped is told right behind the handshake, before
+   * this enqueue's answer (one made by this enqueue comes after it): the player has its match, and leaves the queue.
+   */
+  #requeue(roomType: string, size: number): void {
+    const requeue = { matched: false };
+    this.#requeues.set(roomType, requeue);
+    const answered = () => {
+      if (this.#requeues.get(roomType) === requeue) this.#requeues.delete(roomType);
+      if (requeue.matched) this.#send(MessageType.Dequeue, { room_type: roomType });
+    };
+    this.#request(MessageType.Enqueue, { room_type: roomType, size }, answered).catch(() => {
+      if (this.#requeues.get(roomType) === requeue) this.#requeues.delete(roomType);
+    });
   }
 
   #state(type: string, p: Record<string, any>): void {

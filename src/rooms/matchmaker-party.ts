@@ -3,7 +3,7 @@
  * session holds an in-process connection to it. When `size` players wait with the same `size`, it names a new room
  * and has that room hold a seat for each of them (stored: match-seats.ts), then sends each of them `match.found {room,
  * room_type, size, participants}` (ready for the wire) and lets them go; the room is created when the first of them
- * joins it. The queue lives in memory: sessions do too.
+ * joins it. A player whose session let the queue go while the seats were being stored is told later (match-notices.ts). The queue lives in memory: sessions do too.
  */
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { MessageType, type Envelope } from "./wire/index.js";
@@ -11,9 +11,12 @@ import { newId } from "./ids.js";
 import { closedToClients, roomPartyName, type RoomPartyShared } from "./room-party.js";
 import { formGroup, type WaitingTicket } from "./matchmaking.js";
 import { holdMatchSeats } from "./match-seats.js";
+import type { MatchNotices } from "./match-notices.js";
 import { Link } from "./link.js";
 
 export const MATCHMAKER_ROOM = "queue";
+
+const OPEN = 1;
 
 export function matchmakerPartyName(roomType: string): string {
   return `rooms-matchmaker.${roomType}`;
@@ -24,7 +27,12 @@ interface Waiting extends WaitingTicket {
   size: number;
 }
 
-export function matchmakerParty(roomType: string, shared: RoomPartyShared): Worker {
+export interface MatchmakerShared extends RoomPartyShared {
+  /** `match.found` frames that could not be delivered, kept for their players. */
+  notices: MatchNotices;
+}
+
+export function matchmakerParty(roomType: string, shared: MatchmakerShared): Worker {
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
@@ -72,6 +80,9 @@ export function matchmakerParty(roomType: string, shared: RoomPartyShared): Work
       void holdMatchSeats(this.room.context.parties, roomPartyName(roomType), room, reservation, shared.logger).then(() => {
         const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
         for (const waiting of group) {
+          // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same, so the player is
+          // told when a session of it has a socket again.
+          if (waiting.conn.readyState !== OPEN) shared.notices.hold(waiting.player, { roomType, room, frame });
           waiting.conn.send(frame);
           waiting.conn.close(1000, "Matched");
         }

@@ -11,6 +11,7 @@ import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
 import { DEFAULT_ROOMS_LIMITS, DEFAULT_ROOMS_PATH, type RoomsLimits } from "./limits.js";
 import { matchmakerParty, matchmakerPartyName } from "./matchmaker-party.js";
+import { MatchNotices } from "./match-notices.js";
 import { roomParty, roomPartyName } from "./room-party.js";
 import type { Session, SessionContext } from "./session.js";
 
@@ -45,7 +46,8 @@ const ROOM_TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export function createRooms(options: RoomsOptions): RoomsMount {
   const limits: RoomsLimits = { ...DEFAULT_ROOMS_LIMITS, ...options.limits };
   const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS);
-  const shared = { directory, limits, logger: silentLogger() };
+  const notices = new MatchNotices(directory);
+  const shared = { directory, notices, limits, logger: silentLogger() };
   const parties: Record<string, PartyModule> = {};
   for (const [name, type] of Object.entries(options.types)) {
     if (!ROOM_TYPE_NAME.test(name)) throw new TypeError(`Room type "${name}": use letters, digits, "_" and "-" (at most 64)`);
@@ -60,7 +62,7 @@ export function createRooms(options: RoomsOptions): RoomsMount {
   const handler: SocketHandler = (ws, request, host) => {
     shared.logger = host.logger;
     let context = contexts.get(host);
-    if (!context) contexts.set(host, (context = { host, roomTypes, directory, limits, logger: host.logger, sessions: new Map<string, Session>() }));
+    if (!context) contexts.set(host, (context = { host, roomTypes, directory, notices, limits, logger: host.logger, sessions: new Map<string, Session>() }));
     acceptRoomsSocket(ws, request, context, handshake);
   };
   return { parties, sockets: { [options.path ?? DEFAULT_ROOMS_PATH]: handler } };

@@ -26,6 +26,7 @@ import { HeldMessages } from "./held-messages.js";
 import { roomPartyName } from "./room-party.js";
 import { MATCHMAKER_ROOM, matchmakerPartyName } from "./matchmaker-party.js";
 import type { RoomDirectory } from "./directory.js";
+import type { MatchNotice, MatchNotices } from "./match-notices.js";
 import type { RoomsLimits } from "./limits.js";
 import { CONTROL_CHARACTERS } from "../runtime/index.js";
 
@@ -34,6 +35,8 @@ export interface SessionContext {
   host: SocketHost;
   roomTypes: ReadonlySet<string>;
   directory: RoomDirectory;
+  /** `match.found` frames kept for players whose socket dropped as their match was made. */
+  notices: MatchNotices;
   limits: RoomsLimits;
   logger: Logger;
   /** Sessions by id, for resume; a session removes itself when it ends. */
@@ -89,6 +92,8 @@ export class Session {
   /** Room messages sent while the session had no socket: delivered on resume. */
   readonly #held: HeldMessages;
   #codec: Codec = "json";
+  /** Stops the match notices kept for the player coming to this socket (set while one is attached). */
+  #unlisten: (() => void) | undefined;
   #errors = 0;
   #expiry: NodeJS.Timeout | undefined;
   #ended = false;
@@ -119,9 +124,27 @@ export class Session {
     // client asked for on a socket since lost (its answer went with it: the client leaves a room it does not know).
     const rooms = [...this.#links.values()].map((link) => ({ room: link.room, room_type: link.roomType }));
     ws.send(JSON.stringify({ t: MessageType.HandshakeOk, p: { codec, session_id: this.id, player: this.player, resumed, rooms } }));
-    if (!resumed) return;
-    this.#deliverHeld();
-    for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
+    if (resumed) this.#deliverHeld();
+    // A match made for the player whose match.found found no socket (a new session of the same player is told too).
+    this.#unlisten = this.ctx.notices.listen(this.player, (notice) => this.#tellKeptMatch(notice));
+    if (resumed) for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
+  }
+
+  /**
+   * A match told late. A queue of its room type the session entered since (a client back in the queue it had waited
+   * in, not knowing) is left: the player has its match, as one told in time is out of the queue.
+   */
+  #tellKeptMatch(notice: MatchNotice): boolean {
+    if (!this.#tellMatch(notice.frame)) return false;
+    void this.#askDequeue(notice.roomType);
+    return true;
+  }
+
+  /** Sends a matchmaker's `match.found`; false when there is no open socket for it. */
+  #tellMatch(frame: string): boolean {
+    if (!this.#outbox?.open) return false;
+    this.#outbox.reliable(this.#wire(frame));
+    return true;
   }
 
   /** The room messages held while the session had no socket, before the rooms' catch-up. */
@@ -153,6 +176,8 @@ export class Session {
   };
 
   #release(): void {
+    this.#unlisten?.();
+    this.#unlisten = undefined;
     this.#ws?.off("message", this.#onFrame);
     this.#ws?.off("close", this.#onClose);
     this.#outbox?.close();
@@ -320,7 +345,10 @@ export class Session {
         onMessage: (frame) => {
           if (typeof frame !== "string") return;
           if (frame.startsWith(DEQUEUED_FRAME)) return entry.answer?.((JSON.parse(frame) as Envelope<{ left: boolean }>).p.left);
-          this.#outbox?.reliable(this.#wire(frame)); // match.found
+          // match.found; the socket closing meanwhile, it is kept for the player's next socket (its seat is held).
+          if (this.#tellMatch(frame)) return;
+          const { p } = JSON.parse(frame) as Envelope<{ room: string; room_type: string }>;
+          this.ctx.notices.hold(this.player, { roomType: p.room_type, room: p.room, frame });
         },
         onClose: (code) => {
           entry.answer?.(true); // the queue is gone: the session is in it no more

@@ -1,0 +1,63 @@
+/**
+ * `match.found` frames that did not reach their player: its socket dropped while the match's seats were being stored
+ * (match-seats.ts), so the matchmaker's link to its session was closed, or the session had no open socket when the
+ * frame came. The match holds the player's seat for `resumeWindowMs` all the same, so the frame is kept for the player
+ * (not the session: a session in no room ends with its socket) and sent as soon as a session of that player has a
+ * socket: at its handshake (a resume, or a new session with the same token), or at once if one has it already. A
+ * notice goes when sent, or once its seat is no longer held for the player (joined, expired): the directory says.
+ * One per mount, as the directory.
+ */
+import type { RoomDirectory } from "./directory.js";
+
+export interface MatchNotice {
+  roomType: string;
+  room: string;
+  /** The `match.found` envelope, JSON (as the matchmaker sends it). */
+  frame: string;
+}
+
+/** Sends a notice to the player's client; false when its socket is not open (then another session, or a later one, gets it). */
+export type NoticeDelivery = (notice: MatchNotice) => boolean;
+
+export class MatchNotices {
+  readonly #held = new Map<string, MatchNotice[]>();
+  /** The sessions of each player that have a socket. */
+  readonly #listeners = new Map<string, Set<NoticeDelivery>>();
+
+  constructor(private readonly directory: RoomDirectory) {}
+
+  /** `notice` did not reach `player`: sent to a session of it with a socket, else kept until one has. */
+  hold(player: string, notice: MatchNotice): void {
+    this.#forgetStale();
+    if (!this.#seatHeld(player, notice)) return;
+    for (const deliver of this.#listeners.get(player) ?? []) if (deliver(notice)) return;
+    this.#held.set(player, [...(this.#held.get(player) ?? []), notice]);
+  }
+
+  /** A session of `player` has a socket: it gets what is kept for the player now, and what comes later. Returns its undo. */
+  listen(player: string, deliver: NoticeDelivery): () => void {
+    const kept = (this.#held.get(player) ?? []).filter((notice) => this.#seatHeld(player, notice) && !deliver(notice));
+    if (kept.length > 0) this.#held.set(player, kept);
+    else this.#held.delete(player);
+    let listeners = this.#listeners.get(player);
+    if (!listeners) this.#listeners.set(player, (listeners = new Set()));
+    listeners.add(deliver);
+    return () => {
+      listeners.delete(deliver);
+      if (listeners.size === 0 && this.#listeners.get(player) === listeners) this.#listeners.delete(player);
+    };
+  }
+
+  #seatHeld(player: string, notice: MatchNotice): boolean {
+    return this.directory.reservedFor(notice.roomType, notice.room)?.has(player) === true;
+  }
+
+  /** Notices whose seats are gone (players who never came back): the few made meanwhile, checked at each new one. */
+  #forgetStale(): void {
+    for (const [player, notices] of this.#held) {
+      const live = notices.filter((notice) => this.#seatHeld(player, notice));
+      if (live.length > 0) this.#held.set(player, live);
+      else this.#held.delete(player);
+    }
+  }
+}

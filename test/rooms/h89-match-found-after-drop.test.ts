@@ -1,0 +1,189 @@
+/**
+ * A player whose socket dropped in the few milliseconds while its match's room stored the held seats (the players are
+ * told only after, match-seats.ts) lost its `match.found`: the matchmaker sent it down a link its session had let go.
+ * Back with the same token (a resume, or a new session), it was never told, while its seat stayed held for 30 s and
+ * the others waited for it in the room. The frame is now kept for the player and sent once it has a socket again.
+ *
+ * The drop is made certain from the outside: the room party is the server's own, extended by the test to wait in its
+ * stub request (the seats' store) until the test lets it go, and the matchmaker to say when it saw the link close.
+ */
+import { EventEmitter, once } from "node:events";
+import { describe, expect, it } from "vitest";
+import { connect, type MatchFound, type RoomsClient } from "../../rooms-client/index.js";
+import { createRooms, defineRoomType } from "../../src/rooms/index.js";
+import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
+import { roomPartyName } from "../../src/rooms/room-party.js";
+import type { Connection, PartyModule } from "../../src/runtime/index.js";
+import { deferred, onCleanup, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { trackedClients } from "../helpers/tracked-websocket.js";
+import { rawClient, type RawClient } from "./helpers.js";
+
+/** The typed clients' sockets, so a test can cut one (and the servers and clients closed after each test). */
+const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsClient>();
+
+const types = { pair: defineRoomType({ maxClients: 2 }) };
+
+type PartyClass = new (
+  ...args: any[]
+) => { onRequest(request: Request): Promise<Response>; onClose(conn: Connection): void; onMessage(message: string, conn: Connection): void };
+
+/**
+ * A server whose rooms of type `pair` store a match's seats only once `release` is called; its matchmaker emits
+ * `closed` (a session's link closed) and `message` (one arrived) on `queue`.
+ */
+async function storeHeldServer(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
+  const rooms = createRooms({ types });
+  const storing = deferred();
+  const released = deferred();
+  onCleanup(() => released.resolve());
+  const queue = new EventEmitter();
+  const Room = rooms.parties[roomPartyName("pair")] as unknown as PartyClass;
+  const Matchmaker = rooms.parties[matchmakerPartyName("pair")] as unknown as PartyClass;
+  const parties: Record<string, PartyModule> = {
+    ...rooms.parties,
+    [roomPartyName("pair")]: class extends Room {
+      override async onRequest(request: Request): Promise<Response> {
+        storing.resolve();
+        await released.promise;
+        return super.onRequest(request);
+      }
+    } as unknown as PartyModule,
+    [matchmakerPartyName("pair")]: class extends Matchmaker {
+      override onClose(conn: Connection): void {
+        super.onClose(conn);
+        queue.emit("closed", conn.id);
+      }
+      override onMessage(message: string, conn: Connection): void {
+        super.onMessage(message, conn);
+        queue.emit("message", message);
+      }
+    } as unknown as PartyModule,
+  };
+  const server = await startServer(parties, { storage: "memory", sockets: rooms.sockets });
+  return { server, storing: storing.promise, release: () => released.resolve(), queue };
+}
+
+async function player(server: TestServer, name: string, p: Record<string, unknown> = {}): Promise<{ client: RawClient; ok: Record<string, any> }> {
+  const client = rawClient(server);
+  const ok = await client.handshake({ token: `dev:${name}`, ...p });
+  return { client, ok };
+}
+
+/** ada and bob enqueue for a match of two; ada's socket closes while its seats are stored (the session's link closed). */
+async function adaDropsWhileStored(storing: Promise<void>, queue: EventEmitter, ada: RawClient, bob: RawClient) {
+  for (const client of [ada, bob]) expect((await client.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
+  await waitFor(storing, "the match's room to store the held seats");
+  const closed = once(queue, "closed");
+  await ada.client.close();
+  await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+}
+
+describe("match.found for a player whose socket dropped as the match was stored", () => {
+  it("reaches the player's new session (same token) after the store", async () => {
+    const { server, storing, release, queue } = await storeHeldServer();
+    const ada = await player(server, "ada");
+    const bob = await player(server, "bob");
+    await adaDropsWhileStored(storing, queue, ada.client, bob.client);
+    release();
+    const found = (await bob.client.expect("match.found")).p;
+    expect(found.participants).toEqual(["ada", "bob"]);
+
+    const back = await player(server, "ada");
+    expect(back.ok.resumed).toBe(false);
+    // Before: nothing came, and the seat held for ada expired with bob alone in the room.
+    expect((await back.client.expect("match.found", () => true, 2_000)).p).toEqual(found);
+    expect((await back.client.request("room.join_or_create", { room_type: "pair", room: found.room })).ok).toBe(true);
+    expect((await bob.client.request("room.join_or_create", { room_type: "pair", room: found.room })).ok).toBe(true);
+    // Told once: a later socket of ada's is not told again (the seat is taken).
+    const later = await player(server, "ada");
+    await later.client.request("room.list", {});
+    expect(later.client.received.filter((envelope) => envelope.t === "match.found")).toEqual([]);
+  });
+
+  it("reaches the player's new socket at once when it came back before the store was done", async () => {
+    const { server, storing, release, queue } = await storeHeldServer();
+    const ada = await player(server, "ada");
+    const bob = await player(server, "bob");
+    await adaDropsWhileStored(storing, queue, ada.client, bob.client);
+    const back = await player(server, "ada");
+    release();
+    const found = (await bob.client.expect("match.found")).p;
+    expect((await back.client.expect("match.found", () => true, 2_000)).p).toEqual(found);
+  });
+
+  it("reaches a resumed session (session_id), after handshake.ok", async () => {
+    const { server, storing, release, queue } = await storeHeldServer();
+    const ada = await player(server, "ada");
+    const bob = await player(server, "bob");
+    // In a room, ada's session outlives its socket: she resumes it.
+    expect((await ada.client.request("room.join_or_create", { room_type: "pair", room: "lobby" })).ok).toBe(true);
+    await adaDropsWhileStored(storing, queue, ada.client, bob.client);
+    release();
+    const found = (await bob.client.expect("match.found")).p;
+
+    const back = await player(server, "ada", { session_id: ada.ok.session_id });
+    expect(back.ok).toMatchObject({ resumed: true, rooms: [{ room: "lobby", room_type: "pair" }] });
+    expect((await back.client.expect("match.found", () => true, 2_000)).p).toEqual(found);
+    expect(back.client.received.findIndex((envelope) => envelope.t === "match.found")).toBeGreaterThan(
+      back.client.received.findIndex((envelope) => envelope.t === "handshake.ok"),
+    );
+  });
+});
+
+describe("rooms-client: back after its socket dropped as its match was stored", () => {
+  async function typedAda(server: TestServer, token: () => Promise<string>): Promise<{ client: RoomsClient; found: Promise<MatchFound> }> {
+    const client = await connect(server.wsUrl("/rooms"), {
+      token,
+      codecs: ["json"],
+      WebSocket: TrackedWebSocket,
+      backoff: { initialMs: 10, maxMs: 20 },
+    });
+    clients.push(client);
+    const found = new Promise<MatchFound>((resolve) => client.on((event) => event.type === "match.found" && resolve(event.match)));
+    return { client, found };
+  }
+
+  /** The matchmaker saw the link of session `id()` (asked as it closes) close. */
+  function linkClosed(queue: EventEmitter, id: () => string | undefined): Promise<void> {
+    return new Promise((resolve) => queue.on("closed", (closed: string) => closed === id() && resolve()));
+  }
+
+  /** ada (typed) and bob (raw) enqueue; ada's socket is cut while the seats are stored, her reconnect waits for `back`. */
+  async function cutWhileStored() {
+    const { server, storing, release, queue } = await storeHeldServer();
+    const back = deferred();
+    let handshakes = 0;
+    const ada = await typedAda(server, async () => (++handshakes === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")));
+    const bob = await player(server, "bob");
+    await ada.client.enqueue("pair", 2);
+    expect((await bob.client.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
+    await waitFor(storing, "the match's room to store the held seats");
+    const closed = once(queue, "closed");
+    sockets[0]!.terminate(); // the network goes
+    await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+    return { server, release, queue, back, ada, bob };
+  }
+
+  it("back after the store: the match.found event, and out of the queue it entered again", async () => {
+    const { release, queue, back, ada, bob } = await cutWhileStored();
+    release();
+    const found = (await bob.client.expect("match.found")).p;
+    const left = linkClosed(queue, () => ada.client.sessionId);
+    back.resolve();
+    expect(await waitFor(ada.found, "ada's match.found event")).toEqual(found);
+    // It entered the queue again as it came back (it had waited in it): a second match would hold a second seat.
+    await waitFor(left, "ada's queue entered again to be left");
+  });
+
+  it("back before the store was done: the match.found event, and out of the queue it entered again", async () => {
+    const { release, queue, back, ada, bob } = await cutWhileStored();
+    const requeued = new Promise<void>((resolve) => queue.on("message", (message: string) => message.includes('"player":"ada"') && resolve()));
+    back.resolve();
+    await waitFor(requeued, "ada's client to enqueue again");
+    const left = linkClosed(queue, () => ada.client.sessionId);
+    release();
+    const found = (await bob.client.expect("match.found")).p;
+    expect(await waitFor(ada.found, "ada's match.found event")).toEqual(found);
+    await waitFor(left, "ada's queue entered again to be left");
+  });
+});
