@@ -63,6 +63,13 @@ export class KeptSeats {
     return due;
   }
 
+  /** When the earliest seat that has a time is due (undefined: none has). */
+  nextDue(): number | undefined {
+    let due: number | undefined;
+    for (const seat of this.#seats.values()) if (seat.until !== undefined) due = Math.min(due ?? seat.until, seat.until);
+    return due;
+  }
+
   /** The times to store with the state (of seats that have one). */
   times(): Record<string, number> | undefined {
     let times: Record<string, number> | undefined;

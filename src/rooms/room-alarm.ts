@@ -35,6 +35,11 @@ export class RoomAlarm {
     };
   }
 
+  /** Whether the layer's alarm is armed. */
+  get layerArmed(): boolean {
+    return this.#layerAt !== null;
+  }
+
   /** What `read(ALARM_KEY)` found when the room started. */
   restore(stored: unknown): void {
     if (!isStoredAlarms(stored)) return;

@@ -242,13 +242,19 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       return new Response(null, { status: 204 });
     }
 
-    /** Stores the seats the directory holds for this room (`RESERVED_KEY`, deleted once none are held), if they changed. */
+    /**
+     * Stores the seats the directory holds for this room (`RESERVED_KEY`, deleted once none are held), if they changed.
+     * Once none are (every player arrived, or their time is up), the alarm armed to forget them is not needed: it is
+     * armed again for the seats kept since a stop, if any (their times are known by then, also in `onStart`), else
+     * cleared, so that the room is not loaded again for nothing.
+     */
     async #storeReservation(): Promise<void> {
       const reservation = shared.directory.reservation(roomTypeName, this.room.id);
       const json = reservation ? JSON.stringify(reservation) : "";
       if (json === this.#storedReservation) return;
       this.#storedReservation = json;
       await (reservation ? this.room.storage.put(RESERVED_KEY, reservation) : this.room.storage.delete(RESERVED_KEY));
+      if (!reservation && this.#alarm.layerArmed) await this.#alarm.setLayer(this.#keptSeats.nextDue() ?? null);
     }
 
     #syncReservation(): void {
