@@ -3,7 +3,8 @@
  * session holds an in-process connection to it. When `size` players wait with the same `size`, it names a new room
  * and has that room hold a seat for each of them (stored: match-seats.ts), then sends each of them `match.found {room,
  * room_type, size, participants}` (ready for the wire) and lets them go; the room is created when the first of them
- * joins it. A player whose session let the queue go while the seats were being stored is told later (match-notices.ts). The queue lives in memory: sessions do too.
+ * joins it. A player whose session let the queue go while the seats were being stored is told later
+ * (match-notices.ts). The queue lives in memory: sessions do too.
  */
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { MessageType, type Envelope } from "./wire/index.js";
