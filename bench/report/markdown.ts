@@ -90,11 +90,12 @@ export function renderMarkdown(summary: Summary, info: RunInfo): string {
         `fan-out server CPU ${times(strict.cpuRatio, null)} of the default  `,
     );
   }
-  const handshake = YPARTY_VARIANTS.filter((variant) => summary.handshakeRelay.connects[variant] !== null).map(
-    (variant) => `${VARIANT_NAMES[variant]} ${times(summary.handshakeRelay.connects[variant], summary.handshakeRelay.met[variant])}`,
-  );
-  if (handshake.length > 0) {
-    lines.push(`Connects/s against the relay doing the sync handshake with canned frames (its clients handshake too): ${handshake.join(", ")}  `);
+  for (const { label, ratios, met } of summary.handshakeRelay) {
+    const cells = YPARTY_VARIANTS.filter((variant) => ratios[variant] !== null).map(
+      (variant) => `${VARIANT_NAMES[variant]} ${times(ratios[variant], met[variant])}`,
+    );
+    if (cells.length > 0)
+      lines.push(`${label} against the relay doing the sync handshake with canned frames (its clients handshake too): ${cells.join(", ")}  `);
   }
   if (summary.errors.length > 0) {
     lines.push("", "## Failures", "");

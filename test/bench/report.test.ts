@@ -14,7 +14,12 @@ const fanout = (server: ServerId, serverCpuPercent: number, p99Ms: number): RunR
   scenario: "fanout",
   metrics: { serverCpuPercent, p99Ms, p50Ms: 1, p95Ms: 2 },
 });
-const idle = (server: ServerId, connectsPerSec: number): RunRecord => ({ run: 1, server, scenario: "idle", metrics: { connectsPerSec } });
+const idle = (server: ServerId, connectsPerSec: number, rssPerConnKB: number): RunRecord => ({
+  run: 1,
+  server,
+  scenario: "idle",
+  metrics: { connectsPerSec, rssPerConnKB },
+});
 const startup = (server: ServerId, startMs: number): RunRecord => ({ run: 1, server, scenario: "startup", metrics: { startMs } });
 
 const records: RunRecord[] = [
@@ -25,9 +30,9 @@ const records: RunRecord[] = [
   fanout("yparty-cli-leveldb", 18, 7),
   fanout("yparty-leveldb", 16, 5),
   fanout("yparty-leveldb-strict", 17, 9),
-  idle("relay", 5000),
-  idle("relay-sync", 4000),
-  idle("yparty-memory", 3800),
+  idle("relay", 5000, 8),
+  idle("relay-sync", 4000, 10),
+  idle("yparty-memory", 3800, 11),
   startup("yparty-cli-memory", 250),
   startup("yparty-memory", 900),
 ];
@@ -66,12 +71,20 @@ describe("bench report", () => {
     );
   });
 
-  it("compares connects/s with the relay that does the handshake too, beside the plain relay", () => {
+  it("compares the idle figures with the relay that does the handshake too, beside the plain relay", () => {
+    const handshake = (label: string) => summary.handshakeRelay.find((ratio) => ratio.label === label)!;
     expect(row("idle", "connectsPerSec").relayRatios["yparty-memory"]).toBeCloseTo(0.76);
-    expect(summary.handshakeRelay.connects["yparty-memory"]).toBeCloseTo(0.95);
-    expect(summary.handshakeRelay.met["yparty-memory"]).toBe(true);
-    expect(renderMarkdown(summary, INFO)).toContain(
-      "Connects/s against the relay doing the sync handshake with canned frames (its clients handshake too): mem 0.95× ✓  ",
+    expect(handshake("connects (open + sync)").ratios["yparty-memory"]).toBeCloseTo(0.95);
+    expect(handshake("connects (open + sync)").met["yparty-memory"]).toBe(true);
+    expect(row("idle", "rssPerConnKB").relayMet["yparty-memory"]).toBe(false); // 1.375× the plain relay
+    expect(handshake("RSS per idle connection").ratios["yparty-memory"]).toBeCloseTo(1.1);
+    expect(handshake("RSS per idle connection").met["yparty-memory"]).toBe(true);
+    const markdown = renderMarkdown(summary, INFO);
+    expect(markdown).toContain(
+      "connects (open + sync) against the relay doing the sync handshake with canned frames (its clients handshake too): mem 0.95× ✓  ",
+    );
+    expect(markdown).toContain(
+      "RSS per idle connection against the relay doing the sync handshake with canned frames (its clients handshake too): mem 1.1× ✓  ",
     );
   });
 
