@@ -15,7 +15,7 @@ export interface FenceStore {
 }
 
 /** The storage as a fence store, or an error saying why a cluster cannot run on it. */
-export function fencesOf(storage: Storage): FenceStore {
+export function fencesOf(storage: Storage): Storage & FenceStore {
   const candidate = storage as Storage & Partial<FenceStore>;
   if (typeof candidate.claim !== "function") {
     throw new Error(`A cluster needs storage with fences (--store postgres://…); ${storage.location} has none`);

@@ -5,7 +5,6 @@
  */
 import type { Storage } from "../../persistence/types.js";
 import { storageName, type Logger, type RoomListing } from "../runtime/index.js";
-import { fencesOf } from "./fence.js";
 import { Forwarder } from "./forward.js";
 import { Leases } from "./leases.js";
 import { listCluster, type ClusterListing, type FetchLive } from "./listing.js";
@@ -50,7 +49,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ...(options.version ? { version: options.version } : {}),
   });
   const forwarder = new Forwarder(options.secret);
-  placement = new ClusterPlacement({ leases, redis, forwarder, fences: () => fencesOf(options.storage()), secret: options.secret, logger });
+  placement = new ClusterPlacement({ leases, redis, forwarder, storage: options.storage, secret: options.secret, logger });
   try {
     await leases.start();
   } catch (error) {

@@ -7,18 +7,23 @@
 import type { IncomingMessage } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { RuntimeError, parseStorageName, sameSecret, storageName, type Logger } from "../runtime/index.js";
+import { codeOf } from "../runtime/errors.js";
 import type { ForwardTarget, PlacementHost, RoomPlacement } from "../runtime/placement.js";
 import type { Storage } from "../../persistence/types.js";
 import type { AlarmRecords } from "../runtime/alarms.js";
 import type { Upgrade } from "../runtime/upgrade.js";
 import { alarmStoreName, clusterAlarmRecords } from "./alarm-records.js";
-import type { FenceStore } from "./fence.js";
+import { CronTicks } from "./cron-ticks.js";
+import { fencesOf, type FenceStore } from "./fence.js";
 import type { RedisLink } from "./redis.js";
 import { CLUSTER_HEADER, type Forwarder } from "./forward.js";
 import type { Leases } from "./leases.js";
 import { RelayWatch } from "./relay-watch.js";
 
-/** The lease of the node that runs crons and wakes stored alarms; "__yparty:" names no room. */
+/**
+ * The lease of the node that runs crons and wakes stored alarms; "__yparty:" names no room. Also the name of the store
+ * of the cron ticks' record (cron-ticks.ts), whose fence the node claims with the lease.
+ */
 export const LEADER_LEASE = "__yparty:crons";
 /** How long past the TTL a request waits for a room whose owner cannot be reached, before it answers 503. */
 const WAIT_PAST_TTL_MS = 1_000;
@@ -27,8 +32,8 @@ export interface PlacementOptions {
   leases: Leases;
   redis: RedisLink;
   forwarder: Forwarder;
-  /** The storage the rooms are written to (opened by the server). */
-  fences: () => FenceStore;
+  /** The storage the rooms are written to (opened by the server; it must have fences: PostgreSQL). */
+  storage: () => Storage;
   secret: string;
   logger: Logger;
 }
@@ -41,10 +46,16 @@ export class ClusterPlacement implements RoomPlacement {
 
   /** Relayed sockets, cut when their owner no longer holds the room. */
   readonly #relays: RelayWatch;
+  readonly #cronTicks: CronTicks;
 
   constructor(private readonly options: PlacementOptions) {
     this.#secret = Buffer.from(options.secret);
     this.#relays = new RelayWatch(options.leases, options.logger);
+    this.#cronTicks = new CronTicks(() => this.#fences(), LEADER_LEASE);
+  }
+
+  #fences(): Storage & FenceStore {
+    return fencesOf(this.options.storage());
   }
 
   attach(host: PlacementHost): void {
@@ -78,7 +89,7 @@ export class ClusterPlacement implements RoomPlacement {
         let fence: unknown;
         try {
           // The room's alarm record has a store (and fence) of its own: claimed with the room.
-          const fences = this.options.fences();
+          const fences = this.#fences();
           [fence] = await Promise.all([fences.claim(name, this.advertise), fences.claim(alarmStoreName(name), this.advertise)]);
         } catch (error) {
           await leases.release(name).catch(() => leases.drop(name));
@@ -166,8 +177,30 @@ export class ClusterPlacement implements RoomPlacement {
     this.options.forwarder.endRelays();
   }
 
-  runsCrons(): boolean {
-    return this.options.leases.holds(LEADER_LEASE);
+  /**
+   * Whether this node runs the cron tick: it leads now, by its own clock (asked before anything is awaited: a leader
+   * resumed from a freeze runs none of the ticks whose timers came due meanwhile), its claim of the tick in the
+   * cluster's record committed under its fence (cron-ticks.ts: no other leader runs it), and it still leads then.
+   */
+  async claimCronTick(cron: string, scheduledTime: number): Promise<boolean> {
+    const { leases, logger } = this.options;
+    if (!leases.holds(LEADER_LEASE)) return false;
+    const skipped = (fields: Record<string, unknown>) => logger.warn("cron.tick_skipped", { cron, scheduledTime, ...fields });
+    try {
+      if (!(await this.#cronTicks.claim(cron, scheduledTime))) {
+        logger.info("cron.tick_skipped", { cron, scheduledTime, message: "another node claimed this tick (or a later one): it runs there" });
+        return false;
+      }
+    } catch (error) {
+      // ERR_FENCED: another node took the lead since this one asked (Redis lost the lease key, this node was frozen).
+      skipped({ code: codeOf(error, "ERR_STORAGE_WRITE"), error, message: "this node could not claim the tick: it does not run it" });
+      return false;
+    }
+    // Claimed, but the lead was lost while the claim was written (a freeze, a slow database): run late here, after
+    // the next leader's ticks, it would be a stale tick; it is skipped (at most once per scheduled time).
+    if (leases.holds(LEADER_LEASE)) return true;
+    skipped({ code: "ERR_LEASE_LOST", message: "this node stopped leading while it claimed the tick" });
+    return false;
   }
 
   alarmRecords(storage: Storage): AlarmRecords {
@@ -176,7 +209,7 @@ export class ClusterPlacement implements RoomPlacement {
 
   /** This node's writes of the room (and of its alarm) are refused from now on. */
   #forget(name: string): void {
-    const fences = this.options.fences();
+    const fences = this.#fences();
     fences.forget?.(name);
     fences.forget?.(alarmStoreName(name));
   }
@@ -190,7 +223,7 @@ export class ClusterPlacement implements RoomPlacement {
 
   /** Redis lost the key and the renewal took it again: still ours only if no one claimed the room meanwhile. */
   async retaken(name: string): Promise<void> {
-    const fences = this.options.fences();
+    const fences = this.#fences();
     if (!fences.fenceOf || !fences.heldFence) return;
     try {
       const [now, held] = await Promise.all([fences.fenceOf(name), fences.heldFence(name)]);
@@ -213,6 +246,20 @@ export class ClusterPlacement implements RoomPlacement {
     if (!leases.holds(LEADER_LEASE)) {
       const claimed = await leases.claim(LEADER_LEASE).catch(() => undefined);
       if (!claimed?.held) return;
+      // The lead's fence, claimed at once (before a cron timer can ask claimCronTick): an earlier leader that still
+      // believes it leads can no longer claim a tick. Redis losing the lease key does not move it: this node's renewal
+      // takes the key again and keeps the lead while the fence is still its own (retaken).
+      try {
+        await this.#fences().claim(LEADER_LEASE, this.advertise);
+      } catch (error) {
+        await leases.release(LEADER_LEASE).catch(() => leases.drop(LEADER_LEASE));
+        this.options.logger.warn("cluster.leader_unclaimed", {
+          code: "ERR_STORAGE_WRITE",
+          error,
+          message: "the storage cannot be reached: the lead is left to the next try",
+        });
+        return;
+      }
       this.options.logger.info("cluster.leader", { node: this.advertise, message: "this node runs the crons and wakes stored alarms" });
     }
     await this.#host?.wakeAlarms();

@@ -54,8 +54,12 @@ export interface RoomPlacement {
    * waits for its connections, which would otherwise keep it for the whole shutdown timeout.
    */
   closing?(): void;
-  /** Whether this node runs the crons now (one node of the cluster does). */
-  runsCrons(): boolean;
+  /**
+   * Whether this node runs the tick of `cron` scheduled at `scheduledTime`: asked right before each tick, it resolves
+   * `true` on one node of the cluster at most, once per scheduled time (the node that leads, once its claim of the tick
+   * is durable). It must answer `false` without awaiting anything when this node does not lead now.
+   */
+  claimCronTick(cron: string, scheduledTime: number): Promise<boolean>;
   /** Where alarms are stored: each under its room's fence, so only the room's owner writes it. */
   alarmRecords(storage: Storage): AlarmRecords;
 }

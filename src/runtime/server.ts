@@ -418,7 +418,9 @@ class Server implements YpartyServer, ServerCore {
 
   async #runCron(cron: Cron): Promise<void> {
     const onCron = this.parties.get(MAIN_PARTY)?.onCron;
-    if (!onCron || (this.placement && !this.placement.runsCrons())) return; // a cluster runs each tick on one node
+    if (!onCron) return;
+    // A cluster runs each tick once, on one node.
+    if (this.placement && !(await this.placement.claimCronTick(cron.name, cron.scheduledTime))) return;
     this.logger.debug("cron.run", { cron: cron.name });
     await callUser(() => onCron(cron, this.partyContext.fetchLobby(), this.partyContext.executionContext()));
   }

@@ -4,7 +4,8 @@
  * serving the fixture project in test/cluster/fixtures/project (the built-in Yjs party as `main`, a PartyKit-style
  * class as `counter`).
  *
- *   startCluster(n) → TestCluster { redis, postgres, nodes, token, owner(room), fence(room), list(node) }
+ *   startCluster(n, { leaseTtlS? }) → TestCluster { dir, redis, postgres, nodes, owner(room), fence(room), flushRedis(),
+ *     list(node) }
  *   ClusterNode { url, host, pid, process, redisLink, kill(signal), start() } — each node reaches Redis through its own
  *     TCP proxy (`redisLink.partition()` / `heal()`, test/cluster/network.ts).
  *   until(check, what, ms?) — polls `check` (state in Redis, PostgreSQL or a room: nothing tells the test when it
@@ -85,6 +86,8 @@ export class ClusterNode {
 }
 
 export interface TestCluster {
+  /** The project's folder, every node's working directory (the fixture's onCron logs its runs there: cron-runs.log). */
+  dir: string;
   redis: Engine;
   postgres: Engine;
   nodes: ClusterNode[];
@@ -92,6 +95,11 @@ export interface TestCluster {
   owner(room: string): Promise<string | undefined>;
   /** The room's fence in PostgreSQL (`rooms.fence`). */
   fence(room: string): Promise<number | undefined>;
+  /**
+   * Redis loses every key (FLUSHALL), its connections kept: what a restart empty leaves once the nodes reconnected,
+   * without the reconnection, so a node resumed from a freeze (SIGCONT) finds its connection alive.
+   */
+  flushRedis(): Promise<void>;
   /** `yparty list --json` against `node`. */
   list(node: ClusterNode): Promise<Array<{ party: string; id: string; node: string | null; connections: number | null }>>;
   /** The node whose advertise address is `url`. */
@@ -99,7 +107,7 @@ export interface TestCluster {
 }
 
 /** The arguments of `yparty start` for one node on `port` (its own advertise address) of the cluster at `redis`. */
-export function nodeArgs(port: number, redis: string, store: string): string[] {
+export function nodeArgs(port: number, redis: string, store: string, leaseTtlS = LEASE_TTL_S): string[] {
   const advertise = `http://127.0.0.1:${port}`;
   return [
     "start",
@@ -114,11 +122,11 @@ export function nodeArgs(port: number, redis: string, store: string): string[] {
     "--advertise",
     advertise,
     "--lease-ttl",
-    String(LEASE_TTL_S),
+    String(leaseTtlS),
   ];
 }
 
-export async function startCluster(count = 3): Promise<TestCluster> {
+export async function startCluster(count = 3, options: { leaseTtlS?: number } = {}): Promise<TestCluster> {
   const [redis, postgres, project] = await Promise.all([
     startRedis(),
     startPostgres(),
@@ -130,7 +138,7 @@ export async function startCluster(count = 3): Promise<TestCluster> {
     const port = await closedPort();
     // Each node reaches Redis through a proxy of its own, so one node can be cut off alone (network.ts).
     const redisProxy = await startTcpProxy(redis.port);
-    const args = nodeArgs(port, `redis://127.0.0.1:${redisProxy.port}`, postgres.url);
+    const args = nodeArgs(port, `redis://127.0.0.1:${redisProxy.port}`, postgres.url, options.leaseTtlS);
     started.push(new ClusterNode(port, args, project.dir, redisProxy));
   }
   // The first creates the schema; the others then start together.
@@ -146,10 +154,14 @@ export async function startCluster(count = 3): Promise<TestCluster> {
   });
   await redisClient.connect();
   return {
+    dir: project.dir,
     redis,
     postgres,
     nodes: started,
     owner: async (room) => (await redisClient.get(`yparty:lease:${room}`))?.split(" ")[0],
+    flushRedis: async () => {
+      await redisClient.flushAll();
+    },
     fence: async (room) => {
       const { rows } = await pool.query<{ fence: string }>("SELECT fence FROM rooms WHERE name = $1", [room]);
       return rows[0] ? Number(rows[0].fence) : undefined;

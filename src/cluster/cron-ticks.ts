@@ -1,0 +1,43 @@
+/**
+ * The cluster's record of cron ticks: per cron, the scheduled time of the last tick a leader claimed, in the leader's
+ * own store in PostgreSQL (named as the leader lease, `__yparty:crons`: no party has it), fenced as a room's store is:
+ * every node that takes the leader lease claims the store's fence (placement.ts), and a write under an older fence is
+ * refused (ERR_FENCED). A tick runs only once its claim committed, so two nodes that both believe they lead (Redis lost
+ * the lease key, a leader resumed from a freeze) cannot both run one scheduled time: the newer leader's fence claim
+ * comes either after the older leader's claim of the tick committed (it reads the record and skips the tick) or before
+ * (the older leader's write is refused). Redis holds none of it: a Redis that restarted empty loses no record.
+ */
+import { StorageError, type Storage } from "../../persistence/types.js";
+import type { FenceStore } from "./fence.js";
+
+const recordKey = (cron: string): string => `last/${cron}`;
+
+export class CronTicks {
+  constructor(
+    private readonly storage: () => Storage & FenceStore,
+    /** The store's name, whose fence the leader claims with its lease. */
+    private readonly name: string,
+  ) {}
+
+  /**
+   * Claims the tick of `cron` scheduled at `scheduledTime` for this node: `true` once the claim committed, `false` when
+   * this tick or a later one was claimed already. Rejects when this node holds no fence of the store, or the write is
+   * refused (ERR_FENCED: another node leads now) or fails: the tick must not run here then.
+   */
+  async claim(cron: string, scheduledTime: number): Promise<boolean> {
+    const storage = this.storage();
+    // The record is read only once this node's fence is claimed (claimed with the lease, it may still be on its way):
+    // read before, it could miss the tick the previous leader claimed meanwhile, and the write under the newer fence
+    // would be accepted all the same.
+    if ((await storage.heldFence?.(this.name)) === undefined) {
+      throw new StorageError("ERR_FENCED", `This node holds no fence of ${this.name}: it does not lead the cluster's crons`);
+    }
+    const store = storage.kv(this.name);
+    // Only this node writes under its fence, and its store reads after the writes called before (kv-store.ts): a read
+    // then its write is a compare-and-set here.
+    const last = await store.get<number>(recordKey(cron));
+    if (last !== undefined && last >= scheduledTime) return false;
+    await store.put(recordKey(cron), scheduledTime);
+    return true;
+  }
+}
