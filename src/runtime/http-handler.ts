@@ -24,19 +24,38 @@ const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 /** What a path outside the listing may take: the methods handed to user code (it decides per path). */
 const SERVED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/** Requests of a socket being answered, pipelined ones included. */
-const IN_FLIGHT = Symbol("yparty.requestsInFlight");
-type AnsweringSocket = Socket & { [IN_FLIGHT]?: number };
+/**
+ * The requests of one socket, pipelined ones included (HTTP/1.1: written at once, answered in order). Node hands a
+ * pipelined request over while the one before it is still being answered, and only queues its answer: handled at
+ * once, a GET pipelined behind the POST that creates a room looked the room up before it existed (404). Each request
+ * of a socket is handled once the one before it is answered, as if the client had waited for each answer.
+ */
+interface SocketTurns {
+  /** Settles when the last request handed over so far is answered. */
+  last: Promise<void>;
+  /** Requests handed over and not answered yet. */
+  inFlight: number;
+}
+const TURNS = Symbol("yparty.socketTurns");
+type AnsweringSocket = Socket & { [TURNS]?: SocketTurns };
 
 export async function handleHttp(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const socket = req.socket as AnsweringSocket;
-  socket[IN_FLIGHT] = (socket[IN_FLIGHT] ?? 0) + 1;
+  const turns = (socket[TURNS] ??= { last: Promise.resolve(), inFlight: 0 });
+  const previous = turns.last;
+  let answered!: () => void;
+  turns.last = new Promise((resolve) => (answered = resolve));
+  turns.inFlight++;
+  // What its body's reading held counts until the request is over, answered or cut (request-body.ts, BodyBudget).
+  res.once("close", () => core.bodies.budget.release(req));
   try {
+    await previous; // never rejects: each turn's promise is resolved in the finally below
     await answerRequest(core, req, res);
   } finally {
+    answered();
     // A closing server ends a keep-alive socket once its last answer is written (pipelined requests get theirs):
     // left open and idle, it kept the shutdown waiting for Node's keep-alive timeout.
-    if (--socket[IN_FLIGHT]! === 0 && core.stopping.aborted && !socket.destroyed) socket.end();
+    if (--turns.inFlight === 0 && core.stopping.aborted && !socket.destroyed) socket.end();
   }
 }
 
@@ -47,8 +66,6 @@ export function handleExpectContinue(core: ServerCore, req: IncomingMessage, res
 }
 
 async function answerRequest(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  // What its body's reading held counts until the request is over, answered or cut (request-body.ts, BodyBudget).
-  res.once("close", () => core.bodies.budget.release(req));
   let response: Response;
   try {
     response = await answer(core, req);
