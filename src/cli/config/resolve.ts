@@ -87,6 +87,8 @@ export interface ProjectConfig {
   persist: { dir: string } | false;
   /** A PostgreSQL database (`--store`, `store`): documents and room storage live there, not in `persist`. */
   store?: StoreSettings;
+  /** Where `store` was read, for messages about it: `--store`, or `"store" in <config file>`. */
+  storeOrigin?: string;
   vars: Record<string, unknown>;
   /** The `.env` files' variables alone: also set in `process.env` (as PartyKit's runtime does), real ones winning. */
   dotenv: Record<string, string>;
@@ -212,9 +214,16 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * a `--persist`/`--no-persist` flag says otherwise). Only PostgreSQL URLs; the flags' own conflict is main.ts's.
  * Its options: `--query-timeout`, else the config's `store.queryTimeoutMs` (kept under a `--store` URL too).
  */
-function storeConfig(flags: ProjectFlags, file: ConfigFile, fromFile: Report, fromFlags: Report): StoreSettings | undefined {
+function storeConfig(
+  flags: ProjectFlags,
+  file: ConfigFile,
+  configFile: string | undefined,
+  fromFile: Report,
+  fromFlags: Report,
+): { store: StoreSettings; origin: string } | undefined {
   const fileStore = typeof file.store === "string" ? { url: file.store } : file.store;
-  const [url, field, report] = flags.store !== undefined ? [flags.store, "--store", fromFlags] : [fileStore?.url, "store", fromFile];
+  const [url, field, report] =
+    flags.store !== undefined ? [flags.store, "--store", fromFlags] : [fileStore?.url, typeof file.store === "object" ? "store.url" : "store", fromFile];
   if (fileStore !== undefined && fileStore.url === undefined && typeof file.store === "object") {
     fromFile("store.url", "is missing: the PostgreSQL URL (postgres://user@host:5432/database) the options are for");
   }
@@ -235,7 +244,8 @@ function storeConfig(flags: ProjectFlags, file: ConfigFile, fromFile: Report, fr
   if (timeout.value !== undefined && !(Number.isInteger(timeout.value) && timeout.value > 0 && timeout.value <= MAX_TIMEOUT_MS)) {
     timeout.problem(`expected a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (default 30000), got "${timeout.given}"`);
   }
-  return { url, ...(timeout.value !== undefined ? { queryTimeoutMs: timeout.value } : {}) };
+  const origin = flags.store !== undefined ? field : `"${field}" in ${configFile}`;
+  return { store: { url, ...(timeout.value !== undefined ? { queryTimeoutMs: timeout.value } : {}) }, origin };
 }
 
 function persistConfig(flags: ProjectFlags, root: string, file: ConfigFile, fromFile: Report, fromFlags: Report): { dir: string } | false {
@@ -292,7 +302,8 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
         };
   const serve = serveConfig(flags, root, file, fromFile, fromFlags);
   const persist = persistConfig(flags, root, file, fromFile, fromFlags);
-  const store = storeConfig(flags, file, fromFile, fromFlags);
+  const stored = storeConfig(flags, file, configFile, fromFile, fromFlags);
+  const store = stored?.store;
   const where = persist ? `in the LevelDB folder ${persist.dir}` : "in memory";
   const cluster = clusterSettings(flags.cluster ?? {}, file, { postgres: store !== undefined, where }, fromFile, fromFlags);
   const crons = checkedCrons(file.crons ?? {}, fromFile);
@@ -325,7 +336,7 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
     port: flags.port ?? file.port ?? CliDefaults.port,
     host: flags.host ?? CliDefaults.host,
     persist,
-    ...(store !== undefined ? { store } : {}),
+    ...(stored !== undefined ? { store: stored.store, storeOrigin: stored.origin } : {}),
     vars: { ...file.vars, ...env.vars, ...flags.vars },
     dotenv: env.vars,
     define: { ...(flags.withEnv ? envDefines(env.vars) : {}), ...file.define, ...flags.define },

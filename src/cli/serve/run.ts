@@ -43,8 +43,8 @@ async function startupError(error: unknown, project: ProjectConfig): Promise<unk
     );
   }
   if (project.store && typeof code === "string" && code.startsWith("ERR_STORAGE")) {
-    // PostgreSQL: the message names the URL (without its password), why, and what to do.
-    return new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_LISTEN" : "ERR_USAGE", `${(error as Error).message} (--store)`);
+    // PostgreSQL: the message names the URL (without its password), why, and what to do; then where the URL was set.
+    return new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_LISTEN" : "ERR_USAGE", `${(error as Error).message} (${project.storeOrigin})`);
   }
   if (code === "ERR_STORAGE_CORRUPT" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE") {
     // A data folder LevelDB cannot open as it is, or one a newer yparty wrote: the message says what to do.
