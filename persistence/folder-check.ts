@@ -24,8 +24,9 @@ import { lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
 import { checkFolderFormatOrClose } from "./folder-format.js";
 import { droppedOnOpen } from "./leveldb-log.js";
+import { warnIfOpenToOthers } from "./make-folder.js";
 import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
-import { StorageError } from "./types.js";
+import { StorageError, type StorageWarning } from "./types.js";
 
 export interface DocumentFinding {
   name: string;
@@ -58,6 +59,8 @@ export interface RepairReport {
 export interface CheckOptions {
   /** Called now and then with documents checked so far and the total (for progress output). */
   onProgress?: (checked: number, total: number) => void;
+  /** What the operator should hear of, as a server's open tells it (a folder every user may read). */
+  onWarning?: (warning: StorageWarning) => void;
 }
 
 type Db = Level<Uint8Array, Uint8Array>;
@@ -69,6 +72,7 @@ export const isClean = (report: FolderReport): boolean => report.findings.length
 export async function checkFolder(dir: string, options: CheckOptions = {}): Promise<FolderReport> {
   const location = path.resolve(dir);
   if ((await mustHoldData(location)) === "no-current") throw noCurrentError(location);
+  await warnIfOpenToOthers(location, options.onWarning);
   const db = await openDb(location);
   try {
     return await check(db, location, options);
@@ -81,6 +85,7 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
 export async function repairFolder(dir: string, options: CheckOptions = {}): Promise<RepairReport> {
   const location = path.resolve(dir);
   await mustHoldData(location); // a folder without its CURRENT is what LevelDB's repair rebuilds
+  await warnIfOpenToOthers(location, options.onWarning);
   let levelDbRepaired = false;
   let db = await openDb(location).catch(async (error: unknown) => {
     const code = (error as StorageError).code;

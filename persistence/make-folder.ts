@@ -5,6 +5,7 @@
  */
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
+import type { StorageWarning } from "./types.js";
 
 /** Makes `dir` and the folders above it that are missing, each with `mode`; a folder that exists keeps its own. */
 export async function makeFolder(dir: string, mode?: number): Promise<void> {
@@ -50,4 +51,13 @@ export async function openToOthers(dir: string): Promise<string | undefined> {
   if ((mode & 0o007) === 0) return undefined;
   const octal = mode.toString(8).padStart(4, "0");
   return `${dir} can be read by every user of this machine (mode ${octal}): the documents in it are the users'. Run \`chmod 700 ${dir}\` (yparty makes its new data folders 0700 and leaves an existing one's mode to you)`;
+}
+
+/**
+ * Warns (ERR_STORAGE_PERMISSIONS) when every local user may read the data folder: the one check of a server's open
+ * and of the offline commands (doctor, repair), so the operator hears of it whichever they run.
+ */
+export async function warnIfOpenToOthers(dir: string, onWarning: ((warning: StorageWarning) => void) | undefined): Promise<void> {
+  const exposed = await openToOthers(dir);
+  if (exposed) onWarning?.({ code: "ERR_STORAGE_PERMISSIONS", message: exposed });
 }

@@ -14,7 +14,7 @@ import { droppedOnOpen } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
 import { levelFolderState, needsRepairError, noCurrentError, notWritableError } from "./level-folder.js";
-import { makeDataFolder, openToOthers } from "./make-folder.js";
+import { makeDataFolder, warnIfOpenToOthers } from "./make-folder.js";
 import { markFolderFormat } from "./folder-format.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
 
@@ -80,8 +80,7 @@ export class LevelStorage implements Storage {
       // LevelDB creates the last folder only. Made readable by this user alone (a folder that exists keeps its mode,
       // and is warned about when every user may read it).
       await makeDataFolder(location);
-      const exposed = await openToOthers(location);
-      if (exposed) options.onWarning?.({ code: "ERR_STORAGE_PERMISSIONS", message: exposed });
+      await warnIfOpenToOthers(location, options.onWarning);
       // Made only now: a Level opens itself on the next tick after it is made (abstract-level's deferred open),
       // which would have run before the checks above.
       db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: state !== "database" });

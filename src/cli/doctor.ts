@@ -2,7 +2,7 @@
  * `yparty doctor`: checks a data folder offline (the server stopped) and lists every document known to miss
  * acknowledged updates or that cannot be read. Exit 0 when clean, 1 when anything is found.
  */
-import { checkFolder, describeDamage, isClean, StorageError, type DocumentFinding, type FolderReport } from "../../persistence/index.js";
+import { checkFolder, describeDamage, isClean, StorageError, type DocumentFinding, type FolderReport, type StorageWarning } from "../../persistence/index.js";
 import { CliError, ExitCode } from "./errors.js";
 
 export interface FolderCommandOptions {
@@ -14,7 +14,7 @@ export interface FolderCommandOptions {
 
 export async function doctorCommand({ dir, out = process.stdout, err = process.stderr }: FolderCommandOptions): Promise<number> {
   err.write(`Checking ${dir} …\n`);
-  const report = await withFolder(dir, () => checkFolder(dir, { onProgress: progressTo(err) }));
+  const report = await withFolder(dir, () => checkFolder(dir, { onProgress: progressTo(err), onWarning: warnTo(err) }));
   out.write(formatReport(report));
   if (isClean(report) && report.dropped.length === 0) {
     out.write(`${report.documents} document(s) checked: no damage found.\n`);
@@ -46,6 +46,11 @@ export function formatFinding(finding: DocumentFinding): string {
 /** A progress line at most every second, for folders big enough to need one. */
 export function progressTo(err: NodeJS.WritableStream): (checked: number, total: number) => void {
   return (checked, total) => err.write(`  checked ${checked} of ${total} documents\n`);
+}
+
+/** A storage warning on its own line, with its code, as `yparty start` logs it (`storage.warning`). */
+export function warnTo(err: NodeJS.WritableStream): (warning: StorageWarning) => void {
+  return (warning) => err.write(`warning ${warning.code}: ${warning.message}\n`);
 }
 
 /** Runs `work` on the folder; a folder a server holds, or that is missing, is a one-line error. */

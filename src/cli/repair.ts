@@ -4,12 +4,12 @@
  * holds. Exit 0 when the folder is clean afterwards, 1 when something still cannot be read.
  */
 import { repairFolder, isClean } from "../../persistence/index.js";
-import { type FolderCommandOptions, formatFinding, formatReport, progressTo, withFolder } from "./doctor.js";
+import { type FolderCommandOptions, formatFinding, formatReport, progressTo, warnTo, withFolder } from "./doctor.js";
 import { ExitCode } from "./errors.js";
 
 export async function repairCommand({ dir, out = process.stdout, err = process.stderr }: FolderCommandOptions): Promise<number> {
   err.write(`Repairing ${dir} …\n`);
-  const report = await withFolder(dir, () => repairFolder(dir, { onProgress: progressTo(err) }));
+  const report = await withFolder(dir, () => repairFolder(dir, { onProgress: progressTo(err), onWarning: warnTo(err) }));
   if (report.levelDbRepaired) out.write(`LevelDB repair ran: tables rebuilt from what is readable (the rest is in ${dir}/lost).\n`);
   for (const finding of report.accepted) out.write(`ACCEPTED    ${formatFinding(finding).replace(/^DAMAGED\s+/, "")}\n`);
   if (!isClean(report.after)) {
