@@ -166,6 +166,19 @@ export async function discoverServer(cwd: string, flags: { persist?: string; con
   );
 }
 
+/**
+ * A running server among the data folders a command here would look in (`candidates`) whose admin file says it
+ * serves on `port`: what `yparty start` names when it finds its port taken.
+ */
+export async function runningServerOn(cwd: string, port: number): Promise<{ file: AdminFile; candidate: Candidate } | undefined> {
+  for (const candidate of candidates(cwd, {})) {
+    if (!existsSync(path.join(candidate.dir, CliDefaults.adminFile))) continue;
+    const file = await readAdminFile(candidate.dir);
+    if (file && isRunning(file.pid) && URL.canParse(file.url) && Number(new URL(file.url).port) === port) return { file, candidate };
+  }
+  return undefined;
+}
+
 /** A path as the user would type it from `cwd`. */
 export function shortPath(cwd: string, file: string): string {
   const relative = path.relative(cwd, file);

@@ -28,7 +28,9 @@ const isFileSystemError = (error: unknown): boolean =>
 async function startupError(error: unknown, project: ProjectConfig): Promise<unknown> {
   const code = (error as { code?: string }).code;
   if (code === "EADDRINUSE") {
-    return new CliError("ERR_LISTEN", `Port ${project.port} on ${project.host} is already in use. Stop the other server or pass --port.`);
+    const { portHolder, portInUseMessage } = await import("./port-holder.js");
+    const holder = await portHolder(reachableHost(project.host), project.port, process.cwd());
+    return new CliError("ERR_LISTEN", portInUseMessage(project.host, project.port, holder));
   }
   if (code === "EACCES") {
     return new CliError(
