@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { makeFolder } from "../../../persistence/make-folder.js";
 import path from "node:path";
+import { adviseInstall } from "./missing-package.js";
 import { serverModulesPlugin } from "./plugin.js";
 import { binaryLoaders, binaryModulesPlugin } from "./binary-modules.js";
 
@@ -77,9 +78,9 @@ function missingImport(root: string, error: Message): string[] {
   return [missing];
 }
 
-async function describeErrors(errors: Message[], color: boolean): Promise<string> {
+async function describeErrors(errors: Message[], root: string, color: boolean): Promise<string> {
   const { formatMessages } = await import("esbuild");
-  return (await formatMessages(errors, { kind: "error", color })).join("").trimEnd();
+  return (await formatMessages(adviseInstall(errors, root), { kind: "error", color })).join("").trimEnd();
 }
 
 /**
@@ -141,7 +142,7 @@ export async function createServerBuilder(options: ServerBundleOptions): Promise
         return { ok: true, file, inputs: lastInputs, warnings, unchanged: false };
       } catch (error) {
         const errors = (error as Partial<BuildFailure>).errors;
-        const message = errors?.length ? await describeErrors(errors, options.color) : String(error);
+        const message = errors?.length ? await describeErrors(errors, options.root, options.color) : String(error);
         return { ok: false, message, inputs: failedInputs(options.root, lastInputs, errors) };
       }
     },

@@ -1,4 +1,5 @@
 import type { BuildContext, BuildOptions, Plugin } from "esbuild";
+import { adviseInstall } from "../bundle/missing-package.js";
 import { browserModulesPlugin } from "../bundle/plugin.js";
 import type { AssetBuild } from "../config/resolve.js";
 import { CliError } from "../errors.js";
@@ -40,7 +41,7 @@ export async function buildAssets(
 ): Promise<AssetBuilder> {
   const esbuild = await import("esbuild");
   const format = async (kind: "error" | "warning", messages: Parameters<typeof esbuild.formatMessages>[0]) =>
-    (await esbuild.formatMessages(messages, { kind, color: options.color })).join("").trimEnd();
+    (await esbuild.formatMessages(kind === "error" ? adviseInstall(messages, root) : messages, { kind, color: options.color })).join("").trimEnd();
   if (!options.watch) {
     try {
       await esbuild.build(buildOptions(build, root, define, []));
