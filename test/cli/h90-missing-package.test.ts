@@ -5,7 +5,7 @@
  * keeping its file:line. A package that is installed but does not resolve keeps esbuild's own reason.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { deferredCleanups, projectWith, runCli } from "./helpers.js";
+import { deferredCleanups, projectWith, runCli, serveIn, writeFiles } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
 
@@ -69,5 +69,25 @@ describe("an import of a package that is not installed", () => {
     expect(result.stderr).toContain('Could not resolve "h90-installed/hidden"');
     expect(result.stderr).toContain("is not exported by package");
     expect(result.stderr).not.toContain("npm install");
+  });
+
+  it("yparty dev rebuilds once npm install writes the package.json", async () => {
+    const dir = await projectWith(defer, {
+      "package.json": JSON.stringify({ name: "app", private: true }),
+      "yparty.json": JSON.stringify({ main: "src/server.js" }),
+      "src/server.js": server("const used = 'before';"),
+    });
+    const { cli, url } = await serveIn(defer, "dev", dir);
+    const mark = cli.output.length;
+    await writeFiles(dir, { "src/server.js": server('import used from "h90-late";') });
+    await cli.waitFor(/Install it: run `npm install h90-late`\./, 15_000, mark);
+    // What npm install does: the package in node_modules, then the dependency written to package.json.
+    await writeFiles(dir, {
+      "node_modules/h90-late/package.json": JSON.stringify({ name: "h90-late", type: "module", exports: "./index.js" }),
+      "node_modules/h90-late/index.js": 'export default "installed";\n',
+    });
+    await writeFiles(dir, { "package.json": JSON.stringify({ name: "app", private: true, dependencies: { "h90-late": "^1.0.0" } }) });
+    await cli.waitFor(/dev\.reloaded/, 15_000, mark);
+    expect(await (await fetch(`${url}/parties/main/r`)).text()).toBe("installed");
   });
 });

@@ -35,24 +35,29 @@ function projectOf(dir: string, root: string): string {
 }
 
 /**
- * `errors` with each unresolved import of a package that is installed nowhere above its importer told as such, with
- * the `npm install` to run. An installed package that does not resolve (a subpath it does not export) keeps esbuild's
- * own notes, which say why; so does a Node built-in imported in a browser build.
+ * The package an unresolved import names when it is installed nowhere above its importer, and the folder whose
+ * package.json `npm install` adds it to; undefined for any other error (an installed package that does not resolve,
+ * a subpath it does not export, keeps esbuild's own notes, which say why; so does a Node built-in in a browser build).
  */
+export function missingPackage(error: PartialMessage, root: string): { specifier: string; pkg: string; project: string } | undefined {
+  const specifier = UNRESOLVED.exec(error.text ?? "")?.[1];
+  const pkg = specifier === undefined ? undefined : packageOf(specifier);
+  if (specifier === undefined || pkg === undefined || isBuiltin(pkg)) return undefined;
+  const importer = error.location?.file;
+  const dir = importer && !importer.includes(":") ? path.dirname(path.resolve(root, importer)) : root;
+  return installedFrom(dir, pkg) ? undefined : { specifier, pkg, project: projectOf(dir, root) };
+}
+
+/** `errors` with each import of a package that is not installed told as such, with the `npm install` to run. */
 export function adviseInstall(errors: PartialMessage[], root: string): PartialMessage[] {
   return errors.map((error) => {
-    const specifier = UNRESOLVED.exec(error.text ?? "")?.[1];
-    const pkg = specifier === undefined ? undefined : packageOf(specifier);
-    if (pkg === undefined || isBuiltin(pkg)) return error;
-    const importer = error.location?.file;
-    const dir = importer && !importer.includes(":") ? path.dirname(path.resolve(root, importer)) : root;
-    if (installedFrom(dir, pkg)) return error;
-    const project = projectOf(dir, root);
-    const where = path.resolve(project) === process.cwd() ? "" : ` in ${project}`;
+    const missing = missingPackage(error, root);
+    if (!missing) return error;
+    const where = path.resolve(missing.project) === process.cwd() ? "" : ` in ${missing.project}`;
     return {
       ...error,
-      text: `Could not resolve "${specifier}": the package "${pkg}" is not installed`,
-      notes: [{ text: `Install it: run \`npm install ${pkg}\`${where}.`, location: null }],
+      text: `Could not resolve "${missing.specifier}": the package "${missing.pkg}" is not installed`,
+      notes: [{ text: `Install it: run \`npm install ${missing.pkg}\`${where}.`, location: null }],
     };
   });
 }

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { makeFolder } from "../../../persistence/make-folder.js";
 import path from "node:path";
-import { adviseInstall } from "./missing-package.js";
+import { adviseInstall, missingPackage } from "./missing-package.js";
 import { serverModulesPlugin } from "./plugin.js";
 import { binaryLoaders, binaryModulesPlugin } from "./binary-modules.js";
 
@@ -62,7 +62,12 @@ function failedInputs(root: string, lastInputs: string[], errors: Message[] = []
     root,
     errors.flatMap((error) => (error.location?.file ? [error.location.file] : [])),
   );
-  return [...new Set([...lastInputs, ...blamed, ...errors.flatMap((error) => missingImport(root, error))])];
+  // A package not installed: `npm install` writes the package.json it is added to, which then rebuilds.
+  const installs = errors.flatMap((error) => {
+    const missing = missingPackage(error, root);
+    return missing ? [path.join(missing.project, "package.json")] : [];
+  });
+  return [...new Set([...lastInputs, ...blamed, ...errors.flatMap((error) => missingImport(root, error)), ...installs])];
 }
 
 /**
