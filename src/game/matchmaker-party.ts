@@ -3,7 +3,9 @@
  * protocol's matchmaker uses too (`formGroup`). Each session with tickets in the mode holds an in-process connection
  * (id = player id; one ticket per player and mode: adding again replaces it). When `size` tickets fit the mode's
  * rules, it names a match (`{random}.{match}`, so `match.join` knows which match runs it) and sends each of them
- * `matchmaker.matched {match_id, players, ticket_id}`. Tickets live in memory, as sessions do.
+ * `matchmaker.matched {match_id, players, ticket_id}`: a player whose session let the queue go while the match's seats
+ * were being stored (its socket dropped) is told when it has a socket again (match-notices.ts). Tickets live in
+ * memory, as sessions do.
  *
  * The work stays linear in the pool: a new ticket is searched with the tickets that fit it only (a group without it
  * was there before, or came with a widening rule, which the recheck finds); the recheck goes through the pool in
@@ -12,6 +14,7 @@
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { formGroup, SearchPass } from "../rooms/matchmaking.js";
 import { newId } from "../rooms/ids.js";
+import type { MatchNotices } from "../rooms/match-notices.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
 import { closedToClients } from "./parties.js";
 import { DEFAULT_RECHECK_MS, type ModeDefinition, type Ticket, type TicketProperties } from "./modes.js";
@@ -32,9 +35,13 @@ export function matchNameOf(matchId: string): string {
 /**
  * `reserve`: the match a group was matched for holds a seat for each of them (stored by the match's room: the match
  * learns from it whom it waits for, whichever session joins first, also after a restart); the players are told once
- * it resolves.
+ * it resolves. `notices`: where a notice that finds its player's link closed is kept for the player.
  */
-export function matchmakerParty(mode: ModeDefinition, reserve: (queue: Room, matchId: string, players: string[]) => Promise<void>): Worker {
+export function matchmakerParty(
+  mode: ModeDefinition,
+  reserve: (queue: Room, matchId: string, players: string[]) => Promise<void>,
+  notices: MatchNotices,
+): Worker {
   const rules = mode.rules ?? [];
   const fits = (a: Ticket, b: Ticket, now: number) => rules.every((rule) => rule(a, b, now));
   return class Matchmaker implements Server {
@@ -103,7 +110,12 @@ export function matchmakerParty(mode: ModeDefinition, reserve: (queue: Room, mat
           pool.splice(pool.indexOf(ticket), 1);
         }
         void reserve(this.room, payload.match_id, payload.players).then(() => {
-          for (const ticket of group) ticket.conn.send(envelopeJson(GameMessage.MatchmakerMatched, { ...payload, ticket_id: ticket.ticket_id }));
+          for (const { conn, player, ticket_id } of group) {
+            const frame = envelopeJson(GameMessage.MatchmakerMatched, { ...payload, ticket_id });
+            // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same.
+            if (conn.readyState === conn.OPEN) conn.send(frame);
+            else notices.hold(player, { roomType: mode.match, room: payload.match_id, frame });
+          }
         });
       }
     }

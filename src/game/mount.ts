@@ -12,6 +12,7 @@ import { roomParty } from "../rooms/room-party.js";
 import { RoomDirectory } from "../rooms/directory.js";
 import { DEFAULT_ROOMS_LIMITS } from "../rooms/limits.js";
 import { holdMatchSeats } from "../rooms/match-seats.js";
+import { MatchNotices } from "../rooms/match-notices.js";
 import { devTokenVerifier, type TokenVerifier } from "../rooms/tokens.js";
 import { DEFAULT_MAX_PLAYERS, type Match } from "./define-match.js";
 import { matchRoomType } from "./match-room.js";
@@ -75,6 +76,8 @@ export function createGame(options: GameOptions): GameMount {
   // Matches are rooms of the rooms protocol's authoritative room party (their own directory: never listed).
   // A seat kept across a restart waits the game's reconnect window, as one kept while the server runs does.
   const roomShared = { directory: new RoomDirectory(), limits: { ...DEFAULT_ROOMS_LIMITS, resumeWindowMs: limits.reconnectWindowMs }, logger: shared.logger };
+  // `matchmaker.matched` frames whose player's socket dropped as the match was made, kept while its seat is held.
+  const notices = new MatchNotices(roomShared.directory);
   for (const [name, match] of Object.entries(options.matches)) {
     if (!NAME.test(name)) throw new TypeError(`Match "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (match?.kind !== "yparty.match") throw new TypeError(`Match "${name}" must be made with defineMatch(…)`);
@@ -95,7 +98,7 @@ export function createGame(options: GameOptions): GameMount {
     // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
     const reserve = (queue: Room, matchId: string, players: string[]) =>
       holdMatchSeats(queue.context.parties, matchPartyName(mode.match), matchId, { players, until: Date.now() + limits.reconnectWindowMs }, shared.logger);
-    parties[matchmakerPartyName(name)] = matchmakerParty(mode, reserve);
+    parties[matchmakerPartyName(name)] = matchmakerParty(mode, reserve, notices);
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;
   const matches = new Set(Object.keys(options.matches));
@@ -108,7 +111,8 @@ export function createGame(options: GameOptions): GameMount {
       const chatRate = new ChatRate(limits.chatMessagesPerWindow, limits.chatRateWindowMs);
       const sessions = new Map<string, GameSession>();
       const canJoinChannel = options.canJoinChannel;
-      contexts.set(host, (context = { host, matches, modes, limits, logger: host.logger, sessions, chatRate, ...(canJoinChannel ? { canJoinChannel } : {}) }));
+      const gate = canJoinChannel ? { canJoinChannel } : {};
+      contexts.set(host, (context = { host, matches, modes, limits, logger: host.logger, sessions, notices, chatRate, ...gate }));
     }
     acceptGameSocket(ws, request, context, verifyToken);
   };

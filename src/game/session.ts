@@ -21,6 +21,7 @@ import type { GameLimits } from "./limits.js";
 import type { ChatRate } from "./chat-rate.js";
 import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
 import { DeliveredNotifications } from "./delivered-notifications.js";
+import type { MatchNotices } from "../rooms/match-notices.js";
 import { AwayOutcomes } from "./away-outcomes.js";
 import { type ChatMessage, chatMessageIdentity } from "./messages.js";
 import { isStatus } from "./player-party.js";
@@ -34,6 +35,8 @@ export interface GameContext {
   logger: Logger;
   /** Sessions by player; a session removes itself when it ends. */
   sessions: Map<string, GameSession>;
+  /** `matchmaker.matched` frames kept for players whose socket dropped as their match was made. */
+  notices: MatchNotices;
   /** Chat messages per player (not per session: a reconnect does not reset it). */
   chatRate: ChatRate;
   /** Who may join a chat channel (`createGame({ canJoinChannel })`); absent: anyone. */
@@ -80,6 +83,8 @@ export class GameSession {
   readonly #matchmakers = new Map<string, RoomLink>();
   /** Ticket id → its mode and properties (added again after a reload). */
   readonly #tickets = new Map<string, { mode: string; properties: TicketProperties }>();
+  /** Stops the match notices kept for the player coming to this socket (set while one is attached). */
+  #unlisten: (() => void) | undefined;
   #errors = 0;
   #idle: NodeJS.Timeout | undefined;
   #expiry: NodeJS.Timeout | undefined;
@@ -108,6 +113,8 @@ export class GameSession {
     const inMatch = this.#match ? { match_id: this.#match.matchId } : {};
     this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player, ...inMatch }, cid));
     for (const frame of this.#away.take()) this.#send(frame); // before anything the match sends from now on
+    // A match made for the player whose matchmaker.matched found no socket (a new session of the player is told too).
+    this.#unlisten = this.ctx.notices.listen(this.player, (notice) => this.#tell(notice.frame));
     const delivered = new DeliveredNotifications(this.ctx.limits.maxNotifications);
     this.#player = this.#link(PLAYER_PARTY, this.player, newId(9), {
       onMessage: (frame) => {
@@ -146,6 +153,8 @@ export class GameSession {
   /** What lives only while a socket is attached: presence, chat channels, matchmaking tickets. */
   #detach(): void {
     clearTimeout(this.#idle);
+    this.#unlisten?.();
+    this.#unlisten = undefined;
     this.#ws?.off("message", this.#onFrame);
     this.#ws?.off("close", this.#onClose);
     this.#player?.close("Offline");
@@ -529,13 +538,21 @@ export class GameSession {
   #matchedFrame(frame: string): void {
     const { payload } = JSON.parse(frame) as GameEnvelope<{ match_id: string; players: string[]; ticket_id: string }>;
     this.#tickets.delete(payload.ticket_id);
-    this.#send(frame);
+    // The socket closing meanwhile: kept for the player's next socket (its seat is held).
+    if (!this.#tell(frame)) this.ctx.notices.hold(this.player, { roomType: matchNameOf(payload.match_id), room: payload.match_id, frame });
   }
 
   // ---- to the client -----------------------------------------------------------------------------
 
   #send(frame: string): void {
-    if (this.#ws?.readyState === this.#ws?.OPEN) this.#ws?.send(frame);
+    this.#tell(frame);
+  }
+
+  /** Sends `frame`; false when there is no open socket to take it. */
+  #tell(frame: string): boolean {
+    if (!this.#ws || this.#ws.readyState !== this.#ws.OPEN) return false;
+    this.#ws.send(frame);
+    return true;
   }
 
   /** A bad frame: `error {reason}` with its `cid`; the `maxProtocolErrors`th closes the socket 4400. */

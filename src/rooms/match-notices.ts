@@ -1,18 +1,19 @@
 /**
- * `match.found` frames that did not reach their player: its socket dropped while the match's seats were being stored
- * (match-seats.ts), so the matchmaker's link to its session was closed, or the session had no open socket when the
- * frame came. The match holds the player's seat for `resumeWindowMs` all the same, so the frame is kept for the player
- * (not the session: a session in no room ends with its socket) and sent as soon as a session of that player has a
- * socket: at its handshake (a resume, or a new session with the same token), or at once if one has it already. A
- * notice goes when sent, or once its seat is no longer held for the player (joined, expired): the directory says.
- * One per mount, as the directory.
+ * A matchmaker's notice of a match (`match.found` of the rooms protocol, `matchmaker.matched` of the game's) that did
+ * not reach its player: its socket dropped while the match's seats were being stored (match-seats.ts: the players are
+ * told only after), so the matchmaker's link to its session was closed, or the session had no open socket when the
+ * frame came. The match holds the player's seat for the resume window all the same, so the frame is kept for the
+ * player (not the session: a session with nothing to keep ends with its socket) and sent as soon as a session of that
+ * player has a socket: at its handshake (a resume, or a new session with the same token), or at once if one has it
+ * already. A notice goes when sent, or once its seat is no longer held for the player (joined, expired): the
+ * directory of the match rooms says. One per mount, as that directory.
  */
 import type { RoomDirectory } from "./directory.js";
 
 export interface MatchNotice {
   roomType: string;
   room: string;
-  /** The `match.found` envelope, JSON (as the matchmaker sends it). */
+  /** The notice as the matchmaker sends it (the protocol's envelope, JSON). */
   frame: string;
 }
 

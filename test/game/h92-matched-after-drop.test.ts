@@ -1,0 +1,146 @@
+/**
+ * A player whose socket dropped in the few milliseconds while the matchmaker's match stored its held seats (the
+ * players are told only after, match-seats.ts) lost its `matchmaker.matched`: the matchmaker sent it down the link
+ * the session had closed with the socket. Back with the same token, the player was never told, while its seat stayed
+ * held for the reconnect window (30 s) and the match waited for it. The frame is now kept for the player and sent
+ * once it has a socket again.
+ *
+ * The drop is made certain from the outside: the match party is the game's own, extended by the test to wait in its
+ * stub request (the seats' store) until the test lets it go, and the matchmaker to say when it saw the link close.
+ */
+import { EventEmitter, once } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import example from "../../examples/game/game.js";
+import { createGame } from "../../src/game/index.js";
+import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
+import type { Connection, PartyModule } from "../../src/runtime/index.js";
+import { connect as connectGame, type GameClient as TypedGameClient } from "../../game-client/index.js";
+import { cleanupAll, deferred, onCleanup, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { trackedClients } from "../helpers/tracked-websocket.js";
+import { gameClient, players, type GameClient } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+type PartyClass = new (...args: any[]) => { onRequest(request: Request): Promise<Response>; onClose(conn: Connection): void };
+
+/**
+ * The example game, whose `arena` matches store their held seats only once `release` is called; its matchmaker
+ * emits `closed` (a session's link closed, with the player id) on `queue`.
+ */
+async function storeHeldGame(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
+  const game = createGame(example);
+  const storing = deferred();
+  const released = deferred();
+  onCleanup(() => released.resolve());
+  const queue = new EventEmitter();
+  const Match = game.parties[matchPartyName("arena")] as unknown as PartyClass;
+  const Matchmaker = game.parties[matchmakerPartyName("arena")] as unknown as PartyClass;
+  const parties: Record<string, PartyModule> = {
+    ...game.parties,
+    [matchPartyName("arena")]: class extends Match {
+      override async onRequest(request: Request): Promise<Response> {
+        storing.resolve();
+        await released.promise;
+        return super.onRequest(request);
+      }
+    } as unknown as PartyModule,
+    [matchmakerPartyName("arena")]: class extends Matchmaker {
+      override onClose(conn: Connection): void {
+        super.onClose(conn);
+        queue.emit("closed", conn.id);
+      }
+    } as unknown as PartyModule,
+  };
+  const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
+  return { server, storing: storing.promise, release: () => released.resolve(), queue };
+}
+
+/** ada and bob add tickets; ada's socket closes while the match's seats are stored (her session let the queue go). */
+async function adaDropsWhileStored(storing: Promise<void>, queue: EventEmitter, ada: GameClient, bob: GameClient): Promise<string> {
+  const ticket = (await ada.request("matchmaker.add", { mode: "arena", properties: {} })).payload.ticket_id as string;
+  await bob.request("matchmaker.add", { mode: "arena", properties: {} });
+  await waitFor(storing, "the match to store the held seats");
+  const closed = once(queue, "closed");
+  await ada.client.close();
+  expect(await waitFor(closed, "the matchmaker to see ada's link close")).toEqual(["ada"]);
+  return ticket;
+}
+
+describe("matchmaker.matched for a player whose socket dropped as the match was stored", () => {
+  it("reaches the player's next socket (same token) after the store, and both play the match", async () => {
+    const { server, storing, release, queue } = await storeHeldGame();
+    const [ada, bob] = await players(server, "ada", "bob");
+    const ticket = await adaDropsWhileStored(storing, queue, ada!, bob!);
+    release();
+    const matched = (await bob!.expect("matchmaker.matched")).payload;
+    expect(matched.players).toEqual(["ada", "bob"]);
+
+    const back = gameClient(server);
+    expect(await back.connect("ada")).toEqual({ player_id: "ada" });
+    // Before: nothing came, and the seat held for ada kept bob waiting alone in the match for 30 s.
+    const told = (await back.expect("matchmaker.matched", () => true, 2_000)).payload;
+    expect(told).toEqual({ ...matched, ticket_id: ticket });
+    for (const client of [back, bob!]) expect((await client.request("match.join", { match_id: matched.match_id })).type).toBe("match.join");
+    for (const client of [back, bob!]) expect((await client.expect("match.started")).payload.players).toEqual(["ada", "bob"]);
+    // Told once: a later socket of ada's is not told again (the seat is taken).
+    back.client.close();
+    const later = gameClient(server);
+    await later.connect("ada");
+    await later.request("session.heartbeat");
+    expect(later.received.filter((message) => message.type === "matchmaker.matched")).toEqual([]);
+  });
+
+  it("reaches the player's socket at once when it came back before the store was done", async () => {
+    const { server, storing, release, queue } = await storeHeldGame();
+    const [ada, bob] = await players(server, "ada", "bob");
+    const ticket = await adaDropsWhileStored(storing, queue, ada!, bob!);
+    const [back] = await players(server, "ada");
+    release();
+    const matched = (await bob!.expect("matchmaker.matched")).payload;
+    expect((await back!.expect("matchmaker.matched", () => true, 2_000)).payload).toEqual({ ...matched, ticket_id: ticket });
+  });
+
+  it("reaches a session kept for its match seat, after session.connected", async () => {
+    const { server, storing, release, queue } = await storeHeldGame();
+    const [ada, bob] = await players(server, "ada", "bob");
+    // In a match, ada's session outlives its socket (its seat is kept): she comes back to it.
+    expect((await ada!.request("match.join", { match_id: "lobby.arena" })).type).toBe("match.join");
+    await adaDropsWhileStored(storing, queue, ada!, bob!);
+    release();
+    const matched = (await bob!.expect("matchmaker.matched")).payload;
+
+    const back = gameClient(server);
+    expect(await back.connect("ada")).toEqual({ player_id: "ada", match_id: "lobby.arena" });
+    expect((await back.expect("matchmaker.matched", () => true, 2_000)).payload.match_id).toBe(matched.match_id);
+    const types = back.received.map((message) => message.type);
+    expect(types.indexOf("matchmaker.matched")).toBeGreaterThan(types.indexOf("session.connected"));
+  });
+});
+
+describe("game-client: back after its socket dropped as its match was stored", () => {
+  const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<TypedGameClient>();
+
+  it("emits matchmaker.matched once it has reconnected", async () => {
+    const { server, storing, release, queue } = await storeHeldGame();
+    const back = deferred();
+    let connects = 0;
+    const ada = await connectGame(server.wsUrl("/ws"), {
+      token: async () => (++connects === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")),
+      WebSocket: TrackedWebSocket,
+      backoff: { initialMs: 10, maxMs: 20 },
+    });
+    clients.push(ada);
+    const found = ada.next("matchmaker.matched", { timeoutMs: 5_000 });
+    const [bob] = await players(server, "bob");
+    const ticket = await ada.matchmaker.add("arena", {});
+    await bob!.request("matchmaker.add", { mode: "arena", properties: {} });
+    await waitFor(storing, "the match to store the held seats");
+    const closed = once(queue, "closed");
+    sockets[0]!.terminate(); // the network goes
+    await waitFor(closed, "the matchmaker to see ada's link close");
+    release();
+    const matched = (await bob!.expect("matchmaker.matched")).payload;
+    back.resolve();
+    expect(await found).toEqual({ ...matched, ticket_id: ticket });
+  });
+});
