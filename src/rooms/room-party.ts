@@ -254,7 +254,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (json === this.#storedReservation) return;
       this.#storedReservation = json;
       await (reservation ? this.room.storage.put(RESERVED_KEY, reservation) : this.room.storage.delete(RESERVED_KEY));
-      if (!reservation && this.#alarm.layerArmed) await this.#alarm.setLayer(this.#keptSeats.nextDue() ?? null);
+      if (!reservation && this.#alarm.layerArmed) await this.#alarm.setLayer(this.#layerDue(this.#keptSeats.nextDue()) ?? null);
     }
 
     #syncReservation(): void {
@@ -333,8 +333,19 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (this.#saveTimer || due !== undefined || (this.#created && this.#seated().join("\n") !== this.#savedSeated)) this.#save();
       this.#stopTicking();
       shared.directory.remove(roomTypeName, this.room.id);
-      // The room comes back by itself when the seats kept are due, joined again or not.
-      if (due !== undefined) await this.#alarm.setLayer(due).catch((error: unknown) => this.#log("error", "rooms.alarm_failed", error, {}));
+      // The room comes back by itself when the seats kept are due, joined again or not, or the held seats are free.
+      const at = this.#layerDue(due);
+      if (at !== undefined) await this.#alarm.setLayer(at).catch((error: unknown) => this.#log("error", "rooms.alarm_failed", error, {}));
+    }
+
+    /**
+     * When the rooms layer needs the room back: the earlier of `keptDue` (the seats kept) and the time a match's held
+     * seats are free (to forget them). Armed for one only, the other would wait for the next load: seats kept due first
+     * bring the room back, their alarm is spent, and an idle unload then leaves the held seats stored.
+     */
+    #layerDue(keptDue: number | undefined): number | undefined {
+      const heldUntil = shared.directory.reservation(roomTypeName, this.room.id)?.until;
+      return keptDue === undefined || heldUntil === undefined ? (keptDue ?? heldUntil) : Math.min(keptDue, heldUntil);
     }
 
     // ---- joining ---------------------------------------------------------------------------------
