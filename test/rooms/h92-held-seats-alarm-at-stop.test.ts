@@ -59,16 +59,16 @@ describe("a match's room stopped with a seat kept due before its held seats are 
     const stored = () => server.server.storage.kv(name).get<Reservation>(RESERVED_KEY);
     const { until } = await pollUntil("bob's held seat to be stored", async () => ((await stored())?.players.join() === "bob" ? await stored() : undefined));
 
-    // Restarted with a shorter window, the room is loaded by carl (in and out): ada's kept seat is due in 1 s, long
+    // Restarted with a shorter window, the room is loaded by carl (in and out): ada's kept seat is due in 1.5 s, long
     // before bob's held seat is free (4 s from the match).
-    server = await serve(1_000, server);
+    server = await serve(1_500, server);
+    const adaLeft = once(leaves, "ada");
     const carl = await player(server, "carl");
     expect((await carl.request("room.join_or_create", { room_type: "pair", room })).ok).toBe(true);
     const carlLeft = once(leaves, "carl");
     expect((await carl.request("room.leave", { room })).ok).toBe(true);
     await waitFor(carlLeft, "carl's leave");
-    const adaLeft = once(leaves, "ada");
-    server = await serve(1_000, server); // stops with ada's seat kept, bob's held
+    server = await serve(1_500, server); // stops with ada's seat kept, bob's held
 
     // Back by the alarm when ada's seat is due: she leaves; the room unloads idle (20 ms).
     await waitFor(adaLeft, "ada's kept seat to expire", 3_000);
