@@ -35,6 +35,13 @@ export const ProviderDefaults = {
    * the browser is offline only a server on this machine or network can still answer, and such a one answers in ms.
    */
   networkChangeAnswerMs: 2_000,
+  /**
+   * While the page is hidden (its timers throttled), a frame from the server renews our awareness state this old
+   * (presence-renewal.ts). In a room with anyone else in it, a frame comes at least every 18 s (their own renewals:
+   * 15 s, plus up to one 3 s look), so ours is renewed at most 10 + 18 = 28 s apart, within the 30 s after which
+   * peers and the server drop it.
+   */
+  presenceRenewOnFrameMs: 10_000,
   /** How often the silence watchdog looks. */
   watchdogIntervalMs: 3_000,
   /** Incoming chunked (y-pk-batch) frames above this size are refused. */

@@ -30,3 +30,9 @@ export function watchPage(hooks: PageEventHooks): () => void {
     for (const [name, listener] of Object.entries(listeners)) scope.removeEventListener?.(name, listener);
   };
 }
+
+/**
+ * The page is hidden (a background tab, a minimized window): browsers then throttle its timers (Chrome runs repeating
+ * ones once a minute after 5 min). False where there is no document (Node, workers).
+ */
+export const pageIsHidden = (): boolean => (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === "hidden";

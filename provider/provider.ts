@@ -14,7 +14,8 @@ import { SocketConnection, type ConnectionHandlers } from "./connection.js";
 import { CrossTabChannel } from "./cross-tab.js";
 import { ProviderDefaults } from "./defaults.js";
 import { ProviderError } from "./errors.js";
-import { watchPage } from "./page-events.js";
+import { pageIsHidden, watchPage } from "./page-events.js";
+import { renewPresenceIfDue } from "./presence-renewal.js";
 import { applyMessage, awarenessOf, localAwarenessGone, localSyncStep1, localSyncStep2, removeRemoteAwareness } from "./frames.js";
 import { SaveTracker } from "./save-status.js";
 import type { AuthFailure, ChangeRefusal, CloseInfo, ConnectionStatus, YPartyKitProviderOptions } from "./types.js";
@@ -277,10 +278,14 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       if (this.awareness.getLocalState() !== null) connection.send(awarenessOf(this.awareness, [this.awareness.clientID]));
     },
     message: (connection, message) => {
-      if (connection === this.#connection) this.#handle(message, connection);
+      if (connection !== this.#connection) return;
+      this.#frameArrived();
+      this.#handle(message, connection);
     },
     custom: (connection, message) => {
-      if (connection === this.#connection) this.emit("custom-message", [message]);
+      if (connection !== this.#connection) return;
+      this.#frameArrived();
+      this.emit("custom-message", [message]);
     },
     error: (connection, error) => {
       if (connection === this.#connection) this.emit("connection-error", [error, this]);
@@ -315,6 +320,15 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       connection.synced = true;
       this.synced = true;
     }
+  }
+
+  /**
+   * Network events are not throttled in a hidden page, its timers are: a frame renews our presence when Awareness's
+   * timer may be too late to (presence-renewal.ts). Before the frame is handled, whose listeners may disconnect; a
+   * "gone" for us in it then carries an older clock than the renewal and is ignored.
+   */
+  #frameArrived(): void {
+    if (pageIsHidden()) renewPresenceIfDue(this.awareness, ProviderDefaults.presenceRenewOnFrameMs);
   }
 
   /** A socket ended, whoever ended it: report, then back off or stop. */

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { Awareness } from "y-protocols/awareness";
+import * as Y from "yjs";
 import { backoffDelay, wasHealthy } from "../../provider/backoff.js";
+import { renewPresenceIfDue } from "../../provider/presence-renewal.js";
 import { SaveTracker } from "../../provider/save-status.js";
 import { Watchdog } from "../../provider/watchdog.js";
 
@@ -136,5 +139,30 @@ describe("watchdog", () => {
     dog.check(206);
     expect(calls).toEqual(["probe", "probe", "probe", "dead: online"]);
     dog.stop();
+  });
+});
+
+describe("presence renewal", () => {
+  it("renews a local state at least renewAfterMs old as Awareness's timer does: the same state, the clock bumped, an update sent", () => {
+    const awareness = new Awareness(new Y.Doc());
+    try {
+      const own = awareness.clientID;
+      awareness.setLocalState({ user: "ada" });
+      const { clock, lastUpdated } = awareness.meta.get(own)!;
+      const updates: unknown[] = [];
+      awareness.on("update", (change: unknown) => updates.push(change));
+      expect(renewPresenceIfDue(awareness, 10_000, lastUpdated + 9_999)).toBe(false);
+      expect(updates).toEqual([]);
+      expect(renewPresenceIfDue(awareness, 10_000, lastUpdated + 10_000)).toBe(true);
+      expect(awareness.meta.get(own)!.clock).toBe(clock + 1);
+      expect(awareness.getLocalState()).toEqual({ user: "ada" });
+      expect(updates).toEqual([{ added: [], updated: [own], removed: [] }]);
+      // No presence (cleared on pagehide, or by the app): nothing to renew, and it stays cleared.
+      awareness.setLocalState(null);
+      expect(renewPresenceIfDue(awareness, 10_000, Date.now() + 60_000)).toBe(false);
+      expect(awareness.getLocalState()).toBeNull();
+    } finally {
+      awareness.destroy();
+    }
   });
 });
