@@ -49,9 +49,9 @@ export class Inbox {
     return this.#queued.has(connection);
   }
 
-  /** Holds every frame of `connection` until `release` (while its `onConnect` runs). */
-  hold(connection: RoomConnection): void {
-    this.#queued.set(connection, []);
+  /** Holds every frame of `connection` until `release` (while its `onConnect` runs), after `frames` (handed over). */
+  hold(connection: RoomConnection, frames: Frame[] = []): void {
+    this.#queued.set(connection, frames);
   }
 
   /**
@@ -67,8 +67,17 @@ export class Inbox {
 
   /** Forgets a connection's frames (the server closed it, or it never got in). */
   drop(connection: RoomConnection): void {
+    this.take(connection);
+  }
+
+  /** Takes a connection's frames out, undelivered (to hand them to the room's next instance). */
+  take(connection: RoomConnection): Frame[] {
     this.#resume(connection); // it reads the client's answer to its close
-    if (this.#queued.delete(connection)) this.drained(connection);
+    const queue = this.#queued.get(connection);
+    if (queue === undefined) return [];
+    this.#queued.delete(connection);
+    this.drained(connection);
+    return queue;
   }
 
   receive(connection: RoomConnection, frame: Frame): void {

@@ -30,6 +30,7 @@ import type { FrameBudget } from "./frame-budget.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 import { WebSocket, ignoreError } from "./ws.js";
 import { releaseFirstWrite } from "./first-write.js";
+import { HandedConnection } from "./handed-connection.js";
 
 export interface RoomDeps {
   party: string;
@@ -57,6 +58,8 @@ export interface RoomDeps {
   mayBeIdle(room: LiveRoom): void;
   /** In a cluster: whether the room is still served here, asked for each frame (false: it was lost, drop the frame). */
   servedHere?(room: LiveRoom): boolean;
+  /** Gives a connection still waiting for this instance's start when it stopped to the room's next instance. */
+  handOver(connection: HandedConnection): void;
 }
 
 /** What a party without `getConnectionTags` tags a connection with (besides its id). */
@@ -84,6 +87,8 @@ export class LiveRoom implements ConnectionOwner {
   readonly #closingHooks = new Set<Promise<unknown>>();
   /** Sockets the client closed while their frames waited: closed for the room once those are delivered. */
   readonly #pendingCloses = new Map<RoomConnection, { code: number; reason: string }>();
+  /** Connections handed to the next instance before their socket closed: their close goes there. */
+  readonly #handedOver = new Map<RoomConnection, HandedConnection>();
   readonly #storageOps = new PendingStorageOps();
   /** See `DocumentStorage.whenStopping`. */
   readonly #stoppingHooks = new Set<() => unknown>();
@@ -212,10 +217,22 @@ export class LiveRoom implements ConnectionOwner {
     return connection;
   }
 
+  /**
+   * Takes a connection the room's previous instance stopped before it started (see HandedConnection): it joins in
+   * turn, its frames are delivered after its `onConnect`, and its `onClose` follows them once its socket has closed.
+   */
+  adopt(handed: HandedConnection): void {
+    // Its socket still reports to the connection it left (never listened to here): that one tells `handed`.
+    const connection = new RoomConnection(handed.id, handed.uri, handed.ws, this);
+    this.#unloadWhenIdle = false;
+    void this.#joinInTurn(connection, handed.ctx, handed.frames);
+    handed.onClosed((code, reason) => this.#closed(connection, code, reason));
+  }
+
   /** Waits for the room's turn (its start, a blockConcurrencyWhile callback, a storage read) and tags, then joins. */
-  async #joinInTurn(connection: RoomConnection, ctx: ConnectionContext): Promise<void> {
+  async #joinInTurn(connection: RoomConnection, ctx: ConnectionContext, handedFrames?: Frame[]): Promise<void> {
     // Frames arriving meanwhile wait, so `onConnect` always runs before `onMessage`.
-    this.#inbox.hold(connection);
+    this.#inbox.hold(connection, handedFrames);
     this.#starting.add(connection);
     this.#busy++;
     try {
@@ -223,7 +240,7 @@ export class LiveRoom implements ConnectionOwner {
       try {
         server = await this.#ready();
       } catch (error) {
-        if (error instanceof RoomStopped) return this.#inbox.drop(connection); // the stop closed it already
+        if (error instanceof RoomStopped) return this.#handOver(connection, ctx); // the stop closed it already
         const code = error instanceof StorageError ? CloseCode.TryAgainLater : CloseCode.InternalError;
         connection.close(code, "The room could not start");
         return this.#inbox.drop(connection);
@@ -236,7 +253,8 @@ export class LiveRoom implements ConnectionOwner {
       } catch (error) {
         return this.#fault(connection, error, "getConnectionTags");
       }
-      if (connection.closedByServer) return this.#inbox.drop(connection); // the room stopped meanwhile (it closed it)
+      // The room stopped meanwhile (it closed it): the next instance connects it.
+      if (connection.closedByServer) return this.#stopped ? this.#handOver(connection, ctx) : this.#inbox.drop(connection);
       this.#join(connection, server, ctx, tags);
     } finally {
       this.#starting.delete(connection);
@@ -258,7 +276,9 @@ export class LiveRoom implements ConnectionOwner {
     }
     const replaced = this.connections.add(connection);
     this.#starting.delete(connection); // counted as a connection from here
-    replaced?.close(CloseCode.Replaced, "Replaced by a newer connection with the same id");
+    // One whose socket is closing already (its client left; the stop of a previous instance closed it) is no rival:
+    // it leaves with its frames and onClose still to come, which a 4009 would drop.
+    if (replaced?.readyState === RoomConnection.OPEN) replaced.close(CloseCode.Replaced, "Replaced by a newer connection with the same id");
     connection.connect(tags);
     let connecting: unknown;
     try {
@@ -305,7 +325,27 @@ export class LiveRoom implements ConnectionOwner {
     }
   }
 
+  /**
+   * The room stopped before `connection` joined it: what its client sent meanwhile (and its close, if it closed) goes to
+   * the next instance, unless the server closed it for good. A client that sent nothing was told by the stop's close.
+   */
+  #handOver(connection: RoomConnection, ctx: ConnectionContext): void {
+    const close = this.#pendingCloses.get(connection);
+    this.#pendingCloses.delete(connection);
+    const frames = this.#inbox.take(connection);
+    if (connection.discardsInput || (frames.length === 0 && close === undefined)) return;
+    const handed = new HandedConnection(connection.id, connection.uri, connection.ws, ctx, frames);
+    if (close) handed.closed(close.code, close.reason);
+    else this.#handedOver.set(connection, handed);
+    this.deps.handOver(handed);
+  }
+
   #closed(connection: RoomConnection, code: number, reason: string): void {
+    const handed = this.#handedOver.get(connection);
+    if (handed) {
+      this.#handedOver.delete(connection);
+      return handed.closed(code, reason);
+    }
     // Frames it sent before closing are delivered first; the close follows once they are (#inboxDone).
     if (this.#inbox.has(connection) && !connection.closedByServer) {
       this.#pendingCloses.set(connection, { code, reason });

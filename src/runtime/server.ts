@@ -31,6 +31,7 @@ import { RoomRegistry } from "./registry.js";
 import { SendBudget } from "./send-budget.js";
 import type { Cron } from "./party-types.js";
 import { listRooms, type RoomListing } from "./listing.js";
+import type { HandedConnection } from "./handed-connection.js";
 import { LiveRoom } from "./room.js";
 import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
@@ -412,8 +413,26 @@ class Server implements YpartyServer, ServerCore {
       sendBudget: this.sendBudget,
       frameBudget: this.frameBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),
+      handOver: (handed) => this.#handOver(party, roomId, handed),
       servedHere: this.placement ? (room) => this.registry.servedHere(room) : undefined,
     });
+  }
+
+  /** A connection the stopped instance of a room had not started for: the next instance takes it (see HandedConnection). */
+  #handOver(party: string, roomId: string, handed: HandedConnection): void {
+    this.registry
+      .withRoom(party, roomId, (room) => room.adopt(handed))
+      .catch((error: unknown) =>
+        // The server is closing (or, in a cluster, the room moved to another node): no instance will run here.
+        this.logger.warn("connection.handover_failed", {
+          code: codeOf(error, "ERR_SHUTTING_DOWN"),
+          party,
+          room: roomId,
+          connection: handed.id,
+          lostMessages: handed.frames.length,
+          error,
+        }),
+      );
   }
 
   async #runCron(cron: Cron): Promise<void> {
