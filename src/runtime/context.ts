@@ -107,7 +107,7 @@ export class PartyContext {
     for (const name of names) this.parties[name] = { get: (id: string) => this.#stub(name, id, this.#stubSockets) }; // the code running when called
   }
 
-  /** What one opener's stubs open, to close with it (`onSocket` serving a socket, `onFetch` answering one). */
+  /** What one opener's stubs open, to close with it (a room instance, a request: request-scope.ts, a served socket). */
   stubScope(): StubSockets {
     return new StubSockets(this.#stubSockets);
   }
@@ -147,13 +147,17 @@ export class PartyContext {
     return { ...this.fetchLobby(), id: roomId };
   }
 
-  /** `ctx.waitUntil` promises are kept (and their failures logged) until the server closes. */
-  executionContext(): ExecutionContext {
+  /**
+   * `ctx.waitUntil` promises are kept (and their failures logged) until the server closes; `onWork` is told of each (the
+   * request it belongs to lives until they settle: request-scope.ts).
+   */
+  executionContext(onWork?: (work: Promise<unknown>) => void): ExecutionContext {
     return {
       waitUntil: (promise) => {
         const tracked = Promise.resolve(promise).catch((error) => this.logger.error("worker.wait_until_failed", { code: "ERR_INTERNAL", error }));
         this.#pending.add(tracked);
         void tracked.finally(() => this.#pending.delete(tracked));
+        onWork?.(tracked);
       },
       passThroughOnException: () => {},
     };

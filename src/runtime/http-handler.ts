@@ -18,6 +18,7 @@ import type { PartyDefinition } from "./party-module.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
 import { ROOM_MOVED_MESSAGE } from "./placement.js";
 import { RoomElsewhere } from "./registry.js";
+import { RequestScope } from "./request-scope.js";
 
 /** WHATWG Request refuses these, so no user code could see them: answered 405 here. */
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -68,7 +69,7 @@ export function handleExpectContinue(core: ServerCore, req: IncomingMessage, res
 async function answerRequest(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let response: Response;
   try {
-    response = await answer(core, req);
+    response = await answer(core, req, res);
     if (isWebSocketHandoff(response)) response = handoffWithoutSocket(core, req);
   } catch (error) {
     if (error instanceof RuntimeError && (error.status < 500 || error.status === 503)) {
@@ -101,7 +102,14 @@ function handoffWithoutSocket(core: ServerCore, req: IncomingMessage): Response 
   return internalErrorResponse();
 }
 
-async function answer(core: ServerCore, req: IncomingMessage): Promise<Response> {
+/** The scope of the worker hooks serving this request: what they open ends once its answer is out (or the client left). */
+function requestScope(core: ServerCore, res: ServerResponse): RequestScope {
+  const scope = new RequestScope(core.partyContext);
+  res.once("close", () => scope.over());
+  return scope;
+}
+
+async function answer(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<Response> {
   if (!core.accepting()) return shuttingDown();
   const routed = routeRequest(core, req);
   if (!isRouted(routed)) return routed;
@@ -122,14 +130,15 @@ async function answer(core: ServerCore, req: IncomingMessage): Promise<Response>
   // Forwarded by another node of the cluster: that node ran onBeforeRequest and wrote the client's address.
   const viaCluster = core.placement?.isForwarded(req) === true;
   const request = toWebRequest(req, url, { body: core.bodies, clientAddress: viaCluster ? null : clientAddress(req, core.trustedProxies) });
-  if (route.kind === "other") return answerOther(core, request);
+  if (route.kind === "other") return answerOther(core, request, requestScope(core, res));
 
   const definition = core.parties.get(route.party);
   if (!definition) return unknownParty(route.party);
   let forwarded = request;
   if (definition.onBeforeRequest && !viaCluster) {
-    const lobby = core.partyContext.lobby(route.roomId);
-    const verdict = await gateHook(core, "onBeforeRequest", route, () => definition.onBeforeRequest!(request, lobby, core.partyContext.executionContext()));
+    const scope = requestScope(core, res);
+    const lobby = scope.lobby(route.roomId);
+    const verdict = await gateHook(core, "onBeforeRequest", route, () => definition.onBeforeRequest!(request, lobby, scope.executionContext()));
     if (verdict instanceof Response) return verdict;
     if (verdict instanceof Request) forwarded = verdict;
   }
@@ -198,9 +207,9 @@ export function handleConnect(core: ServerCore, req: IncomingMessage, socket: Du
   writeRawStatus(socket, forbiddenMethod(req.method ?? "CONNECT"), core.limits.maxRefusalBodyBytes);
 }
 
-async function answerOther(core: ServerCore, request: Request): Promise<Response> {
+async function answerOther(core: ServerCore, request: Request, scope: RequestScope): Promise<Response> {
   for (const route of core.routes) {
-    const response = await callUser(() => route(request, core.publicServer, core.partyContext.fetchLobby())).catch((error) => {
+    const response = await callUser(() => route(request, core.publicServer, scope.fetchLobby())).catch((error) => {
       const gone = answerBodyError(core.logger, request.url, error);
       if (gone) return gone;
       core.logger.error("route.failed", { code: "ERR_INTERNAL", url: request.url, error });
@@ -210,9 +219,7 @@ async function answerOther(core: ServerCore, request: Request): Promise<Response
   }
   const onFetch = core.parties.get(MAIN_PARTY)?.onFetch;
   if (onFetch) {
-    const response = await userHook(core, "onFetch", { party: MAIN_PARTY }, () =>
-      onFetch(request, core.partyContext.fetchLobby(), core.partyContext.executionContext()),
-    );
+    const response = await userHook(core, "onFetch", { party: MAIN_PARTY }, () => onFetch(request, scope.fetchLobby(), scope.executionContext()));
     if (response instanceof Response) return response;
   }
   return (await notFoundPage(core, request)) ?? errorResponse("ERR_NOT_FOUND", `Nothing is served at ${new URL(request.url).pathname}`, 404);

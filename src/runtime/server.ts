@@ -32,6 +32,7 @@ import { SendBudget } from "./send-budget.js";
 import type { Cron } from "./party-types.js";
 import { listRooms, type RoomListing } from "./listing.js";
 import type { HandedConnection } from "./handed-connection.js";
+import { RequestScope } from "./request-scope.js";
 import { LiveRoom } from "./room.js";
 import { MAIN_PARTY } from "./routing.js";
 import { handleUpgrade } from "./upgrade-handler.js";
@@ -441,7 +442,13 @@ class Server implements YpartyServer, ServerCore {
     // A cluster runs each tick once, on one node.
     if (this.placement && !(await this.placement.claimCronTick(cron.name, cron.scheduledTime))) return;
     this.logger.debug("cron.run", { cron: cron.name });
-    await callUser(() => onCron(cron, this.partyContext.fetchLobby(), this.partyContext.executionContext()));
+    // What the run opens ends with it (and its waitUntil work), as a scheduled event's I/O on Workers.
+    const scope = new RequestScope(this.partyContext);
+    try {
+      await callUser(() => onCron(cron, scope.fetchLobby(), scope.executionContext()));
+    } finally {
+      scope.over("The cron run it was opened for ended");
+    }
   }
 
   async #fireAlarm(party: string, roomId: string, stillDue: () => boolean): Promise<void> {

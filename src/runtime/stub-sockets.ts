@@ -2,8 +2,9 @@
  * The sockets party code opens with `stub.socket()` / `connect()`: loopback `ws` clients to rooms of this server. On
  * Workers such a socket belongs to the code that opened it (the request, the Durable Object) and ends with it; here the
  * runtime ends them as workerd would: all of them when a reload replaces the code (1012) or the server stops (1001), a
- * room instance's when it stops, and those opened while serving one socket outside the rooms (`onSocket`'s, a
- * `WebSocketPair` end answered from `onFetch`) once that socket closes. Before, party.io's connector (one per Socket.IO connection) outlived its client
+ * room instance's when it stops, those opened while serving one socket outside the rooms (`onSocket`'s, a
+ * `WebSocketPair` end answered from `onFetch`) once that socket closes, and those a hook opened while answering a
+ * request once that request is over (request-scope.ts). Before, party.io's connector (one per Socket.IO connection) outlived its client
  * for good, a connection of the hub room that nobody served.
  */
 import type { WebSocket } from "./ws.js";

@@ -28,6 +28,7 @@ import { releaseFirstWrite } from "./first-write.js";
 import { sameSecret } from "./same-secret.js";
 import type { Upgrade } from "./upgrade.js";
 import { joinPairedSocket } from "./paired-socket.js";
+import { RequestScope } from "./request-scope.js";
 import { type PairedWebSocket, WHEN_CLOSED, webSocketOf } from "./websocket-pair.js";
 
 /** The close of a stub's socket whose opener (the socket a worker hook served) closed. */
@@ -157,8 +158,13 @@ function roomTarget(
 async function beforeConnect(core: ServerCore, onBeforeConnect: NonNullable<PartyDefinition["onBeforeConnect"]>, target: Target): Promise<Target | Response> {
   const request = target.context.request;
   const route = { party: target.party, roomId: target.roomId };
-  const lobby = core.partyContext.lobby(target.roomId);
-  const verdict = await gateHook(core, "onBeforeConnect", route, () => onBeforeConnect(request, lobby, core.partyContext.executionContext()));
+  const scope = new RequestScope(core.partyContext);
+  let verdict: unknown;
+  try {
+    verdict = await gateHook(core, "onBeforeConnect", route, () => onBeforeConnect(request, scope.lobby(target.roomId), scope.executionContext()));
+  } finally {
+    endWithAnswer(scope, verdict);
+  }
   if (verdict instanceof Response) return handedOff(core, verdict);
   return verdict instanceof Request ? { ...target, url: new URL(verdict.url), context: { request: verdict } } : target;
 }
@@ -190,15 +196,25 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
 /** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */
 async function fetchTarget(core: ServerCore, req: IncomingMessage, url: URL, onFetch: NonNullable<PartyDefinition["onFetch"]>): Promise<Target | Response> {
   const { request } = lazyConnectionContext(req, url, core.trustedProxies);
-  const stubSockets = core.partyContext.stubScope();
-  const answer = await userHook(core, "onFetch", { party: MAIN_PARTY }, () =>
-    onFetch(request, core.partyContext.fetchLobby(stubSockets), core.partyContext.executionContext()),
-  );
-  // Served by a WebSocketPair end: what the worker's stubs opened for it (party.io's connector) ends with it.
-  const end = answer instanceof Response ? webSocketOf(answer) : undefined;
-  end?.[WHEN_CLOSED](() => stubSockets.close(CloseCode.GoingAway, OPENER_CLOSED, true));
+  const scope = new RequestScope(core.partyContext);
+  let answer: unknown;
+  try {
+    answer = await userHook(core, "onFetch", { party: MAIN_PARTY }, () => onFetch(request, scope.fetchLobby(), scope.executionContext()));
+  } finally {
+    endWithAnswer(scope, answer);
+  }
   if (answer instanceof Response) return handedOff(core, answer);
   return errorResponse("ERR_NOT_FOUND", `No WebSocket is served at ${url.pathname}`, 404);
+}
+
+/**
+ * What a hook's stubs opened while it answered an upgrade ends with the socket it serves (a WebSocketPair end: party.io's
+ * connector lives as long as its client), else with this answer (a refusal, a hand-off to a room), as a request's.
+ */
+function endWithAnswer(scope: RequestScope, answer: unknown): void {
+  const end = answer instanceof Response ? webSocketOf(answer) : undefined;
+  if (end) end[WHEN_CLOSED](() => scope.over(OPENER_CLOSED));
+  else scope.over();
 }
 
 /** A hook's Response: a hand-off (`stub.fetch` of the upgrade request) names the room to connect to; any other refuses. */
