@@ -32,6 +32,8 @@ export function chatParty(shared: GameShared): Worker {
   return class ChatParty implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
+    /** A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011). */
+    readonly options = { closeOnMessageError: true };
 
     /** The messages kept, each one stored and already sent out. */
     #history: StoredChatMessage[] = [];

@@ -47,6 +47,8 @@ export function matchmakerParty(
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
+    /** A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011). */
+    readonly options = { closeOnMessageError: true };
 
     /** By player, in arrival order. */
     readonly #waiting = new Map<string, Waiting>();

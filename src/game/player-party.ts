@@ -68,6 +68,8 @@ export function playerParty(shared: GameShared): Worker {
   return class PlayerParty implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
+    /** A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011). */
+    readonly options = { closeOnMessageError: true };
 
     /** Player → state; a Map (stored as one): player ids are any strings, `__proto__` and `valueOf` too. */
     #friends = new Map<string, FriendState>();

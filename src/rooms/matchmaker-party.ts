@@ -37,6 +37,8 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
+    /** A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011). */
+    readonly options = { closeOnMessageError: true };
 
     /** By connection (one per session), in arrival order. */
     readonly #waiting = new Map<string, Waiting>();

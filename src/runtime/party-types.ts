@@ -200,6 +200,13 @@ export type ServerOptions = {
    * a small frame copied out of the socket's read) or `"uint8array"` (a view of the bytes as read, no copy).
    */
   binaryMessages?: "arraybuffer" | "uint8array";
+  /**
+   * yparty: what a throwing `onMessage` (or message listener) does to its connection. By default nothing: the error is
+   * logged (`room.hook_failed`, with the room and the connection) and the socket stays open, as on PartyKit and
+   * partyserver. `true` closes the connection with 1011 and calls `onError`, for a server whose protocol cannot go on
+   * after a failed message (yparty's rooms, game and Yjs parties set it).
+   */
+  closeOnMessageError?: boolean;
 };
 /** PartyKit's alias of `ServerOptions`. */
 export type PartyServerOptions = ServerOptions;

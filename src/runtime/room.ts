@@ -1,6 +1,6 @@
 /**
  * One live room: the single instance every connection and request to one party+room id reaches.
- * It owns every call into the room's user code, so a throwing hook closes one connection (1011) or
+ * It owns every call into the room's user code, so a throwing hook is logged, closes one connection (1011) or
  * answers one generic 500, and never reaches other connections, rooms or the process.
  */
 import type { WebSocket as WsSocket } from "ws";
@@ -314,13 +314,13 @@ export class LiveRoom implements ConnectionOwner {
     try {
       result = server.onMessage(frame, connection.asParty());
     } catch (error) {
-      return this.#fault(connection, error, "onMessage");
+      return this.#messageFailed(connection, error, "onMessage");
     }
     if (isThenable(result)) {
       // The room is not idle (and may not unload) while the handler still runs.
       this.#busy++;
       Promise.resolve(result)
-        .catch((error: unknown) => this.#fault(connection, error, "onMessage"))
+        .catch((error: unknown) => this.#messageFailed(connection, error, "onMessage"))
         .finally(() => this.#idleAgain());
     }
   }
@@ -396,6 +396,15 @@ export class LiveRoom implements ConnectionOwner {
     this.#reportError(connection, Object.assign(asError(error), { code }));
   }
 
+  /**
+   * A message's handler threw: logged with the room and the connection, which stays open and gets its next frames (as
+   * on PartyKit and partyserver, which only log it); a server with `options.closeOnMessageError` has it closed (#fault).
+   */
+  #messageFailed(connection: RoomConnection, error: unknown, hook: string): void {
+    if (this.#server?.options?.closeOnMessageError) return this.#fault(connection, error, hook);
+    this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id });
+  }
+
   /** A hook threw for this connection: close it with 1011, tell `onError`, log the stack. */
   #fault(connection: RoomConnection, error: unknown, hook: string): void {
     this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id });
@@ -441,7 +450,7 @@ export class LiveRoom implements ConnectionOwner {
     return this.deps.frameBudget;
   }
   listenerFailed(connection: RoomConnection, error: unknown): void {
-    this.#fault(connection, error, "message listener");
+    this.#messageFailed(connection, error, "message listener");
   }
   incomingRefused(connection: RoomConnection, code: number, reason: string): void {
     const errorCode = code === CloseCode.MessageTooBig ? "ERR_MESSAGE_TOO_BIG" : "ERR_SERVER_BUSY";

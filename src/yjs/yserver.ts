@@ -239,7 +239,8 @@ export class DocumentParty extends YServer {
   /**
    * A connection's frames reach the session as soon as it is attached (the session holds them while the document
    * loads, so they are held once), and a fresh client's sync step 1 is answered from the stored bytes before the
-   * document is built from them (most of a cold load). Binary frames come as the bytes read, without a copy.
+   * document is built from them (most of a cold load). Binary frames come as the bytes read, without a copy. A
+   * frame the session failed on closes its connection (1011): the client resyncs when it comes back.
    */
-  readonly options: Party.ServerOptions = { holdMessagesUntilConnected: false, binaryMessages: "uint8array" };
+  readonly options: Party.ServerOptions = { holdMessagesUntilConnected: false, binaryMessages: "uint8array", closeOnMessageError: true };
 }

@@ -1,7 +1,7 @@
 /**
  * What a client sent before closing its socket reaches the room, even when it closed before the room was
  * ready: `onConnect`, then its messages in order, then `onClose`. Frames of a connection the server closed
- * (a fault) are not delivered.
+ * (a fault, with `options.closeOnMessageError`) are not delivered.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
@@ -26,6 +26,8 @@ function recordingParty(startGate: Promise<void>) {
     for (const check of [...changed]) check();
   };
   class Slow implements Party.Server {
+    /** A failed message closes its connection (the default only logs it). */
+    readonly options = { closeOnMessageError: true };
     constructor(readonly room: Party.Room) {}
     async onStart() {
       await startGate;

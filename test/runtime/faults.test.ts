@@ -31,9 +31,10 @@ function withFaultyKv(storage: Storage, faults: (room: string, kv: KvStore) => P
 }
 
 describe("faults in user code stay with one connection or request", () => {
-  it("a throwing onMessage closes only that connection with 1011 and calls onError; the room and others go on", async () => {
+  it("with closeOnMessageError, a throwing onMessage closes only that connection with 1011 and calls onError; the room and others go on", async () => {
     const errors: string[] = [];
     class Fragile implements Party.Server {
+      readonly options = { closeOnMessageError: true };
       constructor(readonly room: Party.Room) {}
       async onMessage(message: string | ArrayBuffer | ArrayBufferView, sender: Party.Connection) {
         if (message === "throw") throw new Error("boom in onMessage");
@@ -64,16 +65,17 @@ describe("faults in user code stay with one connection or request", () => {
     expect(await elsewhere.next()).toBe("elsewhere: me too");
   });
 
-  it("a throwing message listener or onConnect closes the connection with 1011", async () => {
-    const legacy: Party.PartyKitServer = {
-      onConnect(conn) {
-        if (new URL(conn.uri).searchParams.has("refuse")) throw new Error("onConnect failed");
+  it("a throwing onConnect closes the connection with 1011; so does a message listener with closeOnMessageError", async () => {
+    class Listening implements Party.Server {
+      readonly options = { closeOnMessageError: true };
+      onConnect(conn: Party.Connection) {
+        if (new URL(conn.url).searchParams.has("refuse")) throw new Error("onConnect failed");
         conn.addEventListener("message", () => {
           throw new Error("listener failed");
         });
-      },
-    };
-    const { wsUrl, logs } = await startServer({ main: legacy }, { storage: "memory" });
+      }
+    }
+    const { wsUrl, logs } = await startServer({ main: Listening }, { storage: "memory" });
     const refused = connect(wsUrl("/party/l?refuse=1"));
     expect((await refused.closed).code).toBe(CloseCode.InternalError);
     const listener = connect(wsUrl("/party/l"));
