@@ -23,6 +23,8 @@ class Hub implements Party.Server {
 const hubConnections = (server: Awaited<ReturnType<typeof startServer>>) => server.server.rooms().find((room) => room.id === "hub")?.connections ?? 0;
 const hubHas = (server: Awaited<ReturnType<typeof startServer>>, n: number) =>
   pollUntil(`${n} connections in the hub room`, async () => (hubConnections(server) === n ? true : undefined));
+/** Waits until the hub room's onClose ran `n` times (a connection closed before it joined would pass hubHas(0) early). */
+const hubClosed = (n: number) => pollUntil(`${n} closes in the hub room`, async () => (closes.length >= n ? true : undefined));
 
 describe("a stub socket opened by onFetch while it answers a plain request", () => {
   it("ends with the request: the hub room keeps no connection per poll", async () => {
@@ -36,6 +38,7 @@ describe("a stub socket opened by onFetch while it answers a plain request", () 
     }
     const server = await startServer({ main: Polling }, { storage: "memory" });
     for (let i = 0; i < 3; i++) expect(await (await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`)).text()).toBe("ok");
+    await hubClosed(3);
     await hubHas(server, 0);
     expect(closes).toEqual(Array(3).fill({ code: 1001, reason: "The request it was opened for ended" }));
   });
@@ -62,6 +65,7 @@ describe("a stub socket opened by onFetch while it answers a plain request", () 
     await hubHas(server, 1);
     expect(connector.readyState).toBe(1); // OPEN
     work.resolve();
+    await hubClosed(1);
     await hubHas(server, 0);
     expect(closes).toEqual([{ code: 1001, reason: "The request it was opened for ended" }]);
   });
@@ -82,6 +86,7 @@ describe("a stub socket opened by onBeforeRequest", () => {
     }
     const server = await startServer({ main: Guarded }, { storage: "memory" });
     expect(await (await fetch(`${server.url}/parties/main/r1`)).text()).toBe("r1");
+    await hubClosed(1);
     await hubHas(server, 0);
     expect(closes).toEqual([{ code: 1001, reason: "The request it was opened for ended" }]);
   });
@@ -99,8 +104,27 @@ describe("a stub socket opened by onBeforeConnect", () => {
     const server = await startServer({ main: Guarded }, { storage: "memory" });
     const client = connect(server.wsUrl("/parties/main/r1"));
     await waitFor(client.opened, "the connection");
+    await hubClosed(1);
     await hubHas(server, 0);
     expect(closes).toEqual([{ code: 1001, reason: "The request it was opened for ended" }]);
     expect(server.server.rooms().find((room) => room.id === "r1")?.connections).toBe(1);
+  });
+});
+
+describe("a stub socket opened by a cron run", () => {
+  it("ends with the run", async () => {
+    closes.length = 0;
+    let ran!: () => void;
+    const run = new Promise<void>((resolve) => (ran = resolve));
+    class Scheduled extends Hub {
+      static async onCron(_cron: Party.Cron, lobby: Party.FetchLobby) {
+        (await lobby.parties.main!.get("hub").socket()).send("tick");
+        ran();
+      }
+    }
+    const server = await startServer({ main: Scheduled }, { storage: "memory", crons: { tick: "* * * * * *" } });
+    await waitFor(run, "a cron run", 3_000);
+    await hubClosed(1);
+    expect(closes[0]).toEqual({ code: 1001, reason: "The cron run it was opened for ended" });
   });
 });
