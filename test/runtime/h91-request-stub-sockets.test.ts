@@ -122,7 +122,7 @@ describe("a stub socket opened by a cron run", () => {
         ran();
       }
     }
-    const server = await startServer({ main: Scheduled }, { storage: "memory", crons: { tick: "* * * * * *" } });
+    await startServer({ main: Scheduled }, { storage: "memory", crons: { tick: "* * * * * *" } });
     await waitFor(run, "a cron run", 3_000);
     await hubClosed(1);
     expect(closes[0]).toEqual({ code: 1001, reason: "The cron run it was opened for ended" });
