@@ -303,10 +303,11 @@ export class RoomConnection implements BufferHolder {
   discardsInput = false;
 
   close(code?: number, reason?: string): void {
-    this.closedByServer = true;
     // The server or the room going away: what it sent is still applied.
     if (code !== CloseCode.GoingAway && code !== CloseCode.ServiceRestart) this.#closedForGood();
+    // Closing already: its client closed it (what it sent before is still delivered), or the server did before.
     if (this.ws.readyState >= READY_STATE.CLOSING) return;
+    this.closedByServer = true;
     // Whoever stopped reading it: it reads the client's answer to the close. The pauses stay counted: each holder
     // still hands over (or drops) what it holds, and the frame budget counts that until then.
     if (this.#readPauses > 0) this.ws.resume();

@@ -87,6 +87,8 @@ export class LiveRoom implements ConnectionOwner {
   readonly #closingHooks = new Set<Promise<unknown>>();
   /** Sockets the client closed while their frames waited: closed for the room once those are delivered. */
   readonly #pendingCloses = new Map<RoomConnection, { code: number; reason: string }>();
+  /** Told when the last pending close is gone (a stop waits for them before `onStop`). */
+  #noPendingCloses: (() => void) | undefined;
   /** Connections handed to the next instance before their socket closed: their close goes there. */
   readonly #handedOver = new Map<RoomConnection, HandedConnection>();
   readonly #storageOps = new PendingStorageOps();
@@ -253,8 +255,9 @@ export class LiveRoom implements ConnectionOwner {
       } catch (error) {
         return this.#fault(connection, error, "getConnectionTags");
       }
-      // The room stopped meanwhile (it closed it): the next instance connects it.
-      if (connection.closedByServer) return this.#stopped ? this.#handOver(connection, ctx) : this.#inbox.drop(connection);
+      // The room stopped meanwhile (it closed it, unless its client had): the next instance connects it.
+      if (this.#stopped) return this.#handOver(connection, ctx);
+      if (connection.closedByServer) return this.#inbox.drop(connection);
       this.#join(connection, server, ctx, tags);
     } finally {
       this.#starting.delete(connection);
@@ -330,8 +333,7 @@ export class LiveRoom implements ConnectionOwner {
    * the next instance, unless the server closed it for good. A client that sent nothing was told by the stop's close.
    */
   #handOver(connection: RoomConnection, ctx: ConnectionContext): void {
-    const close = this.#pendingCloses.get(connection);
-    this.#pendingCloses.delete(connection);
+    const close = this.#takePendingClose(connection);
     const frames = this.#inbox.take(connection);
     if (connection.discardsInput || (frames.length === 0 && close === undefined)) return;
     const handed = new HandedConnection(connection.id, connection.uri, connection.ws, ctx, frames);
@@ -356,12 +358,17 @@ export class LiveRoom implements ConnectionOwner {
   }
 
   #inboxDone(connection: RoomConnection): void {
-    const pending = this.#pendingCloses.get(connection);
-    if (pending) {
-      this.#pendingCloses.delete(connection);
-      this.#finishClose(connection, pending.code, pending.reason);
-    }
+    const pending = this.#takePendingClose(connection);
+    if (pending) this.#finishClose(connection, pending.code, pending.reason);
     this.deps.mayBeIdle(this);
+  }
+
+  #takePendingClose(connection: RoomConnection): { code: number; reason: string } | undefined {
+    const pending = this.#pendingCloses.get(connection);
+    if (pending === undefined) return undefined;
+    this.#pendingCloses.delete(connection);
+    if (this.#pendingCloses.size === 0) this.#noPendingCloses?.();
+    return pending;
   }
 
   #finishClose(connection: RoomConnection, code: number, reason: string): void {
@@ -484,9 +491,14 @@ export class LiveRoom implements ConnectionOwner {
     // The connections still joining too: one waiting for the room's turn would otherwise join the stopped instance.
     const sockets = [...this.connections.all(), ...this.#starting].map((connection) => ({
       ws: connection.ws,
-      close: () => connection.close(closeCode, reason),
+      close: () => connection.close(closeCode, reason), // one its client closed already keeps what it sent
     }));
     await closeSocketsWithin(sockets, this.deps.limits.shutdownTimeoutMs);
+    // Those a joined instance holds frames of (its onConnect runs): the frames, then onClose, come before onStop.
+    if (this.#pendingCloses.size > 0) {
+      const gone = new Promise<void>((resolve) => (this.#noPendingCloses = resolve));
+      await settleWithin(gone, this.deps.limits.shutdownTimeoutMs);
+    }
     // Bounded like the sockets: a close hook waits for the input gate, which a callback that never settles keeps shut.
     await settleWithin(Promise.allSettled([...this.#closingHooks]), this.deps.limits.shutdownTimeoutMs);
     await this.#storageOps.settled(this.deps.limits.shutdownTimeoutMs);
