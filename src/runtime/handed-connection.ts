@@ -24,6 +24,14 @@ export class HandedConnection {
     readonly frames: Frame[],
   ) {}
 
+  /**
+   * A frame its client sent before it saw the stop's close (told by the instance it left). They all come before the
+   * socket's close, and the next instance takes the connection only after that: none arrives once it has.
+   */
+  received(frame: Frame): void {
+    this.frames.push(frame);
+  }
+
   /** Its socket closed (told by the instance it left). */
   closed(code: number, reason: string): void {
     if (this.#listener) this.#listener(code, reason);

@@ -436,7 +436,13 @@ export class LiveRoom implements ConnectionOwner {
   // ConnectionOwner
   frameReceived(connection: RoomConnection, data: Buffer, isBinary: boolean): void {
     if (this.deps.servedHere?.(this) === false) return; // its lease ran out: the room is closing (1013)
-    this.#inbox.receive(connection, !isBinary ? data.toString("utf8") : this.#server?.options?.binaryMessages === "uint8array" ? data : binaryFrame(data));
+    const frame = !isBinary ? data.toString("utf8") : this.#server?.options?.binaryMessages === "uint8array" ? data : binaryFrame(data);
+    // Handed to the next instance while its socket closes: what its client sent before it saw the stop's close goes too.
+    if (connection.closedByServer && this.#handedOver.size > 0) {
+      const handed = this.#handedOver.get(connection);
+      if (handed) return handed.received(frame);
+    }
+    this.#inbox.receive(connection, frame);
   }
   socketClosed(connection: RoomConnection, code: number, reason: Buffer): void {
     this.#closed(connection, code, reason.toString("utf8"));

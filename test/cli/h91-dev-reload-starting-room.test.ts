@@ -83,11 +83,12 @@ describe("yparty dev reload while a room starts", () => {
     await within(ponged, 10_000, "the server's pong (it read the message before the ping)");
 
     const reloaded = await reload(cli, dir);
-    // The reload closes it; the client answers the close, as clients do (its code echoed).
+    // The reload closes it; a message the client sent before it read that close follows, then its answer (the code
+    // echoed, as clients do).
     expect(await within(client.closed, 15_000, "the reload's close")).toBe(1012);
-    await client.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xf4]));
+    await client.write(Buffer.concat([frame(new TextEncoder().encode("in flight")), Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xf4])]));
     await reloaded.done;
-    expect(await eventsUntil(url, "close open 1012")).toEqual(["connect open", "message open hello", "close open 1012"]);
+    expect(await eventsUntil(url, "close open 1012")).toEqual(["connect open", "message open hello", "message open in flight", "close open 1012"]);
   });
 
   it("delivers it when the client came back with the same id first (the old socket does not push the new one out)", async () => {
