@@ -3,7 +3,6 @@
  * listing, then `routes`, the `main` party's `onFetch`, else a 404 — every error as JSON with a code.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { writeAnswer } from "./after-answer.js";
 import { clientAddress } from "./client-address.js";
@@ -19,44 +18,26 @@ import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
 import { ROOM_MOVED_MESSAGE } from "./placement.js";
 import { RoomElsewhere } from "./registry.js";
 import { RequestScope } from "./request-scope.js";
+import { takeTurn } from "./socket-turns.js";
 
 /** WHATWG Request refuses these, so no user code could see them: answered 405 here. */
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 /** What a path outside the listing may take: the methods handed to user code (it decides per path). */
 const SERVED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/**
- * The requests of one socket, pipelined ones included (HTTP/1.1: written at once, answered in order). Node hands a
- * pipelined request over while the one before it is still being answered, and only queues its answer: handled at
- * once, a GET pipelined behind the POST that creates a room looked the room up before it existed (404). Each request
- * of a socket is handled once the one before it is answered, as if the client had waited for each answer.
- */
-interface SocketTurns {
-  /** Settles when the last request handed over so far is answered. */
-  last: Promise<void>;
-  /** Requests handed over and not answered yet. */
-  inFlight: number;
-}
-const TURNS = Symbol("yparty.socketTurns");
-type AnsweringSocket = Socket & { [TURNS]?: SocketTurns };
-
 export async function handleHttp(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const socket = req.socket as AnsweringSocket;
-  const turns = (socket[TURNS] ??= { last: Promise.resolve(), inFlight: 0 });
-  const previous = turns.last;
-  let answered!: () => void;
-  turns.last = new Promise((resolve) => (answered = resolve));
-  turns.inFlight++;
+  const socket = req.socket;
+  // One after the other on a socket (pipelining): see socket-turns.ts.
+  const turn = takeTurn(socket);
   // What its body's reading held counts until the request is over, answered or cut (request-body.ts, BodyBudget).
   res.once("close", () => core.bodies.budget.release(req));
   try {
-    await previous; // never rejects: each turn's promise is resolved in the finally below
+    await turn.ready;
     await answerRequest(core, req, res);
   } finally {
-    answered();
     // A closing server ends a keep-alive socket once its last answer is written (pipelined requests get theirs):
     // left open and idle, it kept the shutdown waiting for Node's keep-alive timeout.
-    if (--turns.inFlight === 0 && core.stopping.aborted && !socket.destroyed) socket.end();
+    if (turn.done() === 0 && core.stopping.aborted && !socket.destroyed) socket.end();
   }
 }
 

@@ -6,7 +6,7 @@
  * `rooms` = live rooms); `GET /__memory?idle` answers once no room is live any more (each unload is logged as
  * `room.stopped`), `?slicing` once a room has started to apply an update in slices (`yjs.update_slicing`, now or
  * before); `?nogc` skips the collection. `whenSliced`: the process's memory usage as the last update applied in
- * slices was all in, before the frames held meanwhile were handled.
+ * slices was all in, before the frames held meanwhile were handled. `GET /__hold` is never answered.
  */
 import { createLogger, createServer } from "../../../src/runtime/index.js";
 import { DocumentParty } from "../../../src/yjs/index.js";
@@ -48,6 +48,8 @@ const server = createServer({
   limits,
   documentLimits,
   routes: [
+    // Never answered: an answer the requests pipelined behind it wait for.
+    (req) => (new URL(req.url).pathname === "/__hold" ? new Promise<Response>(() => {}) : undefined),
     async (req) => {
       if (new URL(req.url).pathname !== "/__memory") return undefined;
       const query = new URL(req.url).searchParams;
