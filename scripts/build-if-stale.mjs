@@ -18,9 +18,10 @@ if (existsSync(lock) && existsSync(installed) && statSync(lock).mtimeMs > statSy
   process.stderr.write("yparty: package-lock.json is newer than node_modules: run `npm install`\n");
 }
 
-const state = distState(root);
+const WHY = { missing: "dist/ is missing", stale: "the sources changed since the last build" };
+const { state, reason } = distState(root);
 if (state !== "fresh") {
-  process.stderr.write(`yparty: ${state === "missing" ? "dist/ is missing" : "the sources changed since the last build"}: building (npm run build)…\n`);
+  process.stderr.write(`yparty: ${WHY[state] ?? `${reason}; cannot tell whether dist/ is current`}: building (npm run build)…\n`);
   // npm_execpath is the npm that runs this script: the same npm builds, whatever the PATH holds.
   const npm = process.env.npm_execpath;
   const build = npm

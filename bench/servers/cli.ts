@@ -24,7 +24,8 @@ export function cliReadyPort(line: string): number | undefined {
 
 /** Refuses to measure a dist/ that is missing or older than the sources: the figures would be of other code. */
 export function assertBuilt(): void {
-  const state = distState(ROOT);
+  const { state, reason } = distState(ROOT);
   if (state === "missing") throw new BenchError("ERR_SERVER_START", "dist/ is missing: run `npm run build` before benchmarking `yparty start`");
   if (state === "stale") throw new BenchError("ERR_SERVER_START", "dist/ is older than the sources: run `npm run build` before benchmarking `yparty start`");
+  if (state === "unknown") throw new BenchError("ERR_SERVER_START", `${reason}: fix it, then run \`npm run build\` before benchmarking \`yparty start\``);
 }

@@ -4,7 +4,7 @@
  * folders, a build that writes dist/server/cli.js) whose build and start only say that they ran.
  */
 import { spawn } from "node:child_process";
-import { readFile, utimes, writeFile } from "node:fs/promises";
+import { readFile, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deferredCleanups, projectWith, repoRoot } from "./helpers.js";
@@ -105,5 +105,50 @@ describe("npm start rebuilds a stale dist/", () => {
   it("is what this repository's npm start runs first", async () => {
     const scripts = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).scripts as Record<string, string>;
     expect(scripts.prestart).toBe("node scripts/build-if-stale.mjs");
+  });
+});
+
+describe("npm start's staleness check, on sources laid out otherwise (h94)", () => {
+  /** Sets `file`'s times ahead, as a pull's checkout does, so that the clock's grain cannot hide the change. */
+  const touchLater = (file: string, ms: number) => utimes(file, new Date(Date.now() + ms), new Date(Date.now() + ms));
+
+  it("reads a tsconfig.build.json with comments and a trailing comma, as tsc does (it stopped on a SyntaxError)", async () => {
+    const config = '{\n  // the folders the build compiles\n  "include": ["src", "persistence",],\n}\n';
+    const dir = await projectWith(defer, { ...project, "tsconfig.build.json": config }, "yparty-stale-dist-");
+    expect((await npmStart(dir)).stdout).toContain("running build 1");
+    const fresh = await npmStart(dir);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stderr).not.toContain("building");
+    await touchLater(path.join(dir, "persistence", "store.ts"), 10_000);
+    const stale = await npmStart(dir);
+    expect(stale.stderr).toContain("the sources changed since the last build: building");
+  });
+
+  it("builds, naming the file, when tsconfig.build.json cannot be read at all (it stopped on a stack trace)", async () => {
+    const dir = await projectWith(defer, project, "yparty-stale-dist-");
+    expect((await npmStart(dir)).code).toBe(0);
+    await writeFile(path.join(dir, "tsconfig.build.json"), '{ "include": [ "src" ');
+    const result = await npmStart(dir);
+    expect(result.stderr).toContain("tsconfig.build.json cannot be read");
+    expect(result.stderr).toContain("building (npm run build)");
+    expect(result.stderr).not.toContain("    at ");
+    expect(result.stdout).toContain("running build 1");
+  });
+
+  it("follows symbolic links to a source file or folder, as tsc does (an edit behind one went unnoticed)", async () => {
+    const dir = await projectWith(
+      defer,
+      { ...project, "shared/util.ts": "export const util = 1;\n", "elsewhere/lib/deep.ts": "export const deep = 1;\n" },
+      "yparty-stale-dist-",
+    );
+    await symlink(path.join(dir, "shared", "util.ts"), path.join(dir, "src", "util.ts"));
+    await symlink(path.join(dir, "elsewhere", "lib"), path.join(dir, "src", "lib"));
+    await symlink(path.join(dir, "src"), path.join(dir, "src", "loop")); // a link back up is walked once
+    expect((await npmStart(dir)).stdout).toContain("running build 1");
+    expect((await npmStart(dir)).stderr).not.toContain("building");
+    await touchLater(path.join(dir, "shared", "util.ts"), 10_000);
+    expect((await npmStart(dir)).stderr).toContain("the sources changed since the last build: building");
+    await touchLater(path.join(dir, "elsewhere", "lib", "deep.ts"), 20_000);
+    expect((await npmStart(dir)).stderr).toContain("the sources changed since the last build: building");
   });
 });
