@@ -6,7 +6,8 @@
  * `rooms` = live rooms); `GET /__memory?idle` answers once no room is live any more (each unload is logged as
  * `room.stopped`), `?slicing` once a room has started to apply an update in slices (`yjs.update_slicing`, now or
  * before); `?nogc` skips the collection. `whenSliced`: the process's memory usage as the last update applied in
- * slices was all in, before the frames held meanwhile were handled. `GET /__hold` is never answered.
+ * slices was all in, before the frames held meanwhile were handled. `GET /__hold` is answered once a `GET /__release`
+ * comes (which answers `{ released }`, or with `?peek` only `{ holding }`: how many wait).
  */
 import { createLogger, createServer } from "../../../src/runtime/index.js";
 import { DocumentParty } from "../../../src/yjs/index.js";
@@ -39,6 +40,9 @@ const noLiveRoom = () =>
     check();
   });
 
+/** The `/__hold` requests not answered yet. */
+const holds: Array<() => void> = [];
+
 const server = createServer({
   parties: { main: DocumentParty },
   port: 0,
@@ -48,8 +52,16 @@ const server = createServer({
   limits,
   documentLimits,
   routes: [
-    // Never answered: an answer the requests pipelined behind it wait for.
-    (req) => (new URL(req.url).pathname === "/__hold" ? new Promise<Response>(() => {}) : undefined),
+    // An answer the requests pipelined behind it wait for: given once a `/__release` comes.
+    (req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/__hold") return new Promise<Response>((resolve) => holds.push(() => resolve(new Response("released"))));
+      if (path !== "/__release") return undefined;
+      if (new URL(req.url).searchParams.has("peek")) return Response.json({ holding: holds.length });
+      const released = holds.splice(0);
+      for (const answer of released) answer();
+      return Response.json({ released: released.length });
+    },
     async (req) => {
       if (new URL(req.url).pathname !== "/__memory") return undefined;
       const query = new URL(req.url).searchParams;
