@@ -46,6 +46,13 @@ class SocketTurns {
   readonly #keepPaused = () => {
     if (this.#holding) this.#socket.pause();
   };
+  /**
+   * The server ended its side (a `Connection: close` answer, a shutdown): no request waiting can be answered any more,
+   * and the socket, not read, would never see its client close it (a closing server waited its whole timeout for it).
+   */
+  readonly #writeEnded = () => {
+    if (this.#holding) this.#socket.destroy();
+  };
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -74,13 +81,16 @@ class SocketTurns {
 
   #hold(): void {
     this.#holding = true;
+    if (this.#socket.writableEnded) return this.#writeEnded();
     this.#socket.on("resume", this.#keepPaused);
+    this.#socket.once("finish", this.#writeEnded);
     this.#socket.pause();
   }
 
   #release(): void {
     this.#holding = false;
     this.#socket.off("resume", this.#keepPaused);
+    this.#socket.off("finish", this.#writeEnded);
     this.#socket.resume();
   }
 }

@@ -98,3 +98,35 @@ describe("many requests pipelined behind a slow answer", () => {
     expect(bodies).toEqual(["slow", ...Array.from({ length: count }, (_, i) => `/p${i}:4096`), "/last:5"]);
   });
 });
+
+describe("a flood of requests pipelined behind a slow answer when the server closes", () => {
+  afterEach(cleanupAll);
+
+  it("does not hold the shutdown: the socket, no longer read, is closed once the server ended its side", async () => {
+    const answer = deferred();
+    const slowStarted = deferred();
+    const routes = [
+      async (req: Request) => {
+        if (new URL(req.url).pathname !== "/slow") return new Response("quick");
+        slowStarted.resolve();
+        await answer.promise;
+        return new Response("slow");
+      },
+    ];
+    // A timeout far past the wait below: a shutdown that waited for the socket would fail it.
+    const t = await startServer({}, { storage: "memory", routes, limits: { shutdownTimeoutMs: 60_000 } });
+    const socket = net.connect(Number(new URL(t.url).port), "127.0.0.1");
+    socket.on("error", () => {});
+    let received = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (received += chunk));
+    const gone = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write(`GET /slow HTTP/1.1\r\nHost: a\r\n\r\n${"GET /quick HTTP/1.1\r\nHost: a\r\n\r\n".repeat(50_000)}`);
+    await waitFor(slowStarted.promise, "the slow request to reach its route");
+    const closed = t.stop();
+    answer.resolve();
+    await waitFor(closed, "the server to close", 10_000);
+    await waitFor(gone, "the socket closed", 10_000);
+    expect(received.match(/^HTTP\/1\.1 \d+/gm)?.slice(0, 2)).toEqual(["HTTP/1.1 200", "HTTP/1.1 503"]);
+  }, 30_000);
+});
