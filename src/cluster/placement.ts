@@ -47,6 +47,14 @@ export class ClusterPlacement implements RoomPlacement {
   /** Relayed sockets, cut when their owner no longer holds the room. */
   readonly #relays: RelayWatch;
   readonly #cronTicks: CronTicks;
+  /**
+   * The crons whose tick's claim is still on its way. A tick that comes due meanwhile is skipped, not claimed: while
+   * PostgreSQL was slow or unreachable, each tick's claim waited and, once it answered, all of them committed and ran
+   * at once (a backlog of stale ticks: a cron missed runs once here, as on PartyKit's platform, where a missed one is
+   * not made up); and one claim a cron bounds what waits. Under a database slower than the cron's period, every
+   * other tick still runs.
+   */
+  readonly #claiming = new Set<string>();
 
   constructor(private readonly options: PlacementOptions) {
     this.#secret = Buffer.from(options.secret);
@@ -186,6 +194,11 @@ export class ClusterPlacement implements RoomPlacement {
     const { leases, logger } = this.options;
     if (!leases.holds(LEADER_LEASE)) return false;
     const skipped = (fields: Record<string, unknown>) => logger.warn("cron.tick_skipped", { cron, scheduledTime, ...fields });
+    if (this.#claiming.has(cron)) {
+      skipped({ code: "ERR_STORAGE_BACKLOG", message: "the claim of an earlier tick of this cron still waits for the storage: this one is not run" });
+      return false;
+    }
+    this.#claiming.add(cron);
     try {
       if (!(await this.#cronTicks.claim(cron, scheduledTime))) {
         logger.info("cron.tick_skipped", { cron, scheduledTime, message: "another node claimed this tick (or a later one): it runs there" });
@@ -195,6 +208,8 @@ export class ClusterPlacement implements RoomPlacement {
       // ERR_FENCED: another node took the lead since this one asked (Redis lost the lease key, this node was frozen).
       skipped({ code: codeOf(error, "ERR_STORAGE_WRITE"), error, message: "this node could not claim the tick: it does not run it" });
       return false;
+    } finally {
+      this.#claiming.delete(cron);
     }
     // Claimed, but the lead was lost while the claim was written (a freeze, a slow database): run late here, after
     // the next leader's ticks, it would be a stale tick; it is skipped (at most once per scheduled time).
