@@ -18,6 +18,7 @@ const SERVER_ENTRIES = {
   cli: "dist/src/cli/main.js",
   runtime: "dist/src/runtime/index.js",
   yjs: "dist/src/yjs/index.js",
+  "y-partykit-storage": "dist/src/yjs/y-partykit-storage.js",
   persistence: "dist/persistence/index.js",
   rooms: "dist/src/rooms/index.js",
   game: "dist/src/game/index.js",

@@ -2,7 +2,7 @@
 import type { DocStore } from "../../persistence/types.js";
 import { RuntimeError } from "./errors.js";
 import type { Logger } from "./log.js";
-import type { Room } from "./party-types.js";
+import type { Room, Storage } from "./party-types.js";
 
 /**
  * When a change of a shared document reaches the room's other connections: `"fast"` (the default) as soon as it is
@@ -49,9 +49,19 @@ export interface DocumentStorage {
 }
 
 const byRoom = new WeakMap<object, DocumentStorage>();
+/** y-partykit/storage's `YPartyKitStorage` is handed `room.storage`, not the room: the way back to it. */
+const roomByStorage = new WeakMap<object, Room>();
 
 export function registerDocumentStorage(room: Room, storage: DocumentStorage): void {
   byRoom.set(room, storage);
+  roomByStorage.set(room.storage, room);
+}
+
+/** The room whose `room.storage` this is. */
+export function roomOfStorage(storage: Storage): Room {
+  const found = roomByStorage.get(storage);
+  if (!found) throw new RuntimeError("ERR_NOT_A_ROOM", "YPartyKitStorage needs the room.storage yparty passed to the server (this.room.storage)");
+  return found;
 }
 
 export function documentStorage(room: Room): DocumentStorage {

@@ -3,6 +3,7 @@
  * y-partykit's options and behaviour, so a y-partykit server file works with only its import changed.
  * Plus `onRequest(req, room, options)`: the headless HTTP API for the same document.
  */
+import * as Y from "yjs";
 import { DEFAULT_LIMITS } from "../runtime/limits.js";
 import type { Connection, Room } from "../runtime/party-types.js";
 import { handleDocumentRequest, isStored, type DocumentAccess } from "./http-api.js";
@@ -119,6 +120,34 @@ export async function unstable_getYDoc(room: Room, options: YPartyKitOptions = {
     registry.releaseWhenIdle(scope, name, session, idleUnloadMs(room));
   }
   return session.doc;
+}
+
+/**
+ * The room's document as y-partykit/storage's `getYDoc` reads it: the live document when the room has it loaded
+ * (what was stored and what is on its way to the store), else what the store holds (`null`: nothing).
+ */
+export async function storedDocument(room: Room): Promise<Uint8Array | null> {
+  const { scope, name } = keyOf(room);
+  const live = registry.peek(scope, name);
+  if (live) return Y.encodeStateAsUpdate(live.doc);
+  const storage = tryDocumentStorage(room);
+  return storage ? storage.store.load(storage.name) : null;
+}
+
+/**
+ * y-partykit/storage's `storeUpdate`: a live document takes the update as any change (stored, sent to its
+ * connections); otherwise it is appended to the store (which checks its format), for the next load.
+ */
+export async function storeDocumentUpdate(room: Room, update: Uint8Array): Promise<void> {
+  const { scope, name } = keyOf(room);
+  const live = registry.peek(scope, name);
+  if (live) {
+    Y.applyUpdate(live.doc, update);
+    return;
+  }
+  const storage = tryDocumentStorage(room);
+  if (!storage) throw new TypeError("storeUpdate: this room has no document store");
+  await storage.store.append(storage.name, update);
 }
 
 /** The headless HTTP API for a y-partykit-style room (call it from your `onRequest`). */

@@ -20,6 +20,7 @@ const serverModule = (entry: string, file: string): string => (bundleDir ? path.
 export const yparty = {
   runtime: serverModule("runtime", "src/runtime/index"),
   yjs: serverModule("yjs", "src/yjs/index"),
+  yjsStorage: serverModule("y-partykit-storage", "src/yjs/y-partykit-storage"),
   provider: path.join(packageDir, "provider", `index${ext}`),
   react: path.join(packageDir, "provider", `react${ext}`),
   persistence: serverModule("persistence", "persistence/index"),
@@ -33,6 +34,7 @@ export const yparty = {
 export const compatibleModules: Record<string, string> = {
   "partykit/server": yparty.runtime,
   "y-partykit": yparty.yjs,
+  "y-partykit/storage": yparty.yjsStorage,
   "y-partykit/provider": yparty.provider,
   "y-partykit/react": yparty.react,
   "yparty/server": yparty.runtime,
