@@ -51,19 +51,23 @@ export async function buildAssets(
     }
     return { dispose: async () => {} };
   }
-  let first = true;
+  // `watch()` makes the first build itself: a `rebuild()` before it built the client twice at every start (and
+  // printed a failed build's errors twice). The start waits for that first build, so the page is there when served.
+  let firstDone: (() => void) | undefined;
+  const firstBuild = new Promise<void>((resolve) => (firstDone = resolve));
   const reporter: Plugin = {
     name: "yparty-asset-report",
     setup(pluginBuild) {
       pluginBuild.onEnd(async (result) => {
         if (result.errors.length > 0) options.report(`Client build failed:\n${await format("error", result.errors)}`, false);
-        else if (!first) options.report("Client rebuilt", true);
-        first = false;
+        else if (!firstDone) options.report("Client rebuilt", true);
+        firstDone?.();
+        firstDone = undefined;
       });
     },
   };
   const context: BuildContext = await esbuild.context(buildOptions(build, root, define, [reporter]));
-  await context.rebuild().catch(() => {});
   await context.watch();
+  await firstBuild;
   return { dispose: () => context.dispose() };
 }
