@@ -122,13 +122,20 @@ export async function unstable_getYDoc(room: Room, options: YPartyKitOptions = {
   return session.doc;
 }
 
+/** The room's live session once loaded: one still loading is waited for (the store alone may not be all it holds). */
+async function loadedDocument(room: Room): Promise<DocumentSession | undefined> {
+  const { scope, name } = keyOf(room);
+  const session = registry.current(scope, name);
+  await session?.load().catch(() => {});
+  return session?.state === "ready" ? session : undefined;
+}
+
 /**
  * The room's document as y-partykit/storage's `getYDoc` reads it: the live document when the room has it loaded
  * (what was stored and what is on its way to the store), else what the store holds (`null`: nothing).
  */
 export async function storedDocument(room: Room): Promise<Uint8Array | null> {
-  const { scope, name } = keyOf(room);
-  const live = registry.peek(scope, name);
+  const live = await loadedDocument(room);
   if (live) return Y.encodeStateAsUpdate(live.doc);
   const storage = tryDocumentStorage(room);
   return storage ? storage.store.load(storage.name) : null;
@@ -139,8 +146,7 @@ export async function storedDocument(room: Room): Promise<Uint8Array | null> {
  * connections); otherwise it is appended to the store (which checks its format), for the next load.
  */
 export async function storeDocumentUpdate(room: Room, update: Uint8Array): Promise<void> {
-  const { scope, name } = keyOf(room);
-  const live = registry.peek(scope, name);
+  const live = await loadedDocument(room);
   if (live) {
     Y.applyUpdate(live.doc, update);
     return;

@@ -32,6 +32,12 @@ export class SessionRegistry {
     return session?.state === "ready" ? session : undefined;
   }
 
+  /** The session `acquire` would give for `name` now (loading or loaded), without creating one. */
+  current(scope: object, name: string): DocumentSession | undefined {
+    const session = this.#live.get(scope)?.get(name);
+    return session && USABLE.has(session.state) ? session : undefined;
+  }
+
   /** Whether `session` is the one `acquire` gives for `name` now (loading or loaded). */
   holds(scope: object, name: string, session: DocumentSession): boolean {
     return this.#live.get(scope)?.get(name) === session;
