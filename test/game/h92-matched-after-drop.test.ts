@@ -8,51 +8,25 @@
  * The drop is made certain from the outside: the match party is the game's own, extended by the test to wait in its
  * stub request (the seats' store) until the test lets it go, and the matchmaker to say when it saw the link close.
  */
-import { EventEmitter, once } from "node:events";
+import { type EventEmitter, once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
 import { createGame } from "../../src/game/index.js";
 import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
-import type { Connection, PartyModule } from "../../src/runtime/index.js";
 import { connect as connectGame, type GameClient as TypedGameClient } from "../../game-client/index.js";
-import { cleanupAll, deferred, onCleanup, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { holdSeatStore } from "../helpers/held-seat-store.js";
+import { cleanupAll, deferred, startServer, waitFor, type TestServer } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { gameClient, players, type GameClient } from "./helpers.js";
 
 afterEach(cleanupAll);
 
-type PartyClass = new (...args: any[]) => { onRequest(request: Request): Promise<Response>; onClose(conn: Connection): void };
-
-/**
- * The example game, whose `arena` matches store their held seats only once `release` is called; its matchmaker
- * emits `closed` (a session's link closed, with the player id) on `queue`.
- */
+/** The example game, whose `arena` matches store their held seats only once `release` is called (test/helpers/held-seat-store.ts). */
 async function storeHeldGame(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
   const game = createGame(example);
-  const storing = deferred();
-  const released = deferred();
-  onCleanup(() => released.resolve());
-  const queue = new EventEmitter();
-  const Match = game.parties[matchPartyName("arena")] as unknown as PartyClass;
-  const Matchmaker = game.parties[matchmakerPartyName("arena")] as unknown as PartyClass;
-  const parties: Record<string, PartyModule> = {
-    ...game.parties,
-    [matchPartyName("arena")]: class extends Match {
-      override async onRequest(request: Request): Promise<Response> {
-        storing.resolve();
-        await released.promise;
-        return super.onRequest(request);
-      }
-    } as unknown as PartyModule,
-    [matchmakerPartyName("arena")]: class extends Matchmaker {
-      override onClose(conn: Connection): void {
-        super.onClose(conn);
-        queue.emit("closed", conn.id);
-      }
-    } as unknown as PartyModule,
-  };
+  const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
   const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
-  return { server, storing: storing.promise, release: () => released.resolve(), queue };
+  return { server, storing, release, queue };
 }
 
 /** ada and bob add tickets; ada's socket closes while the match's seats are stored (her session let the queue go). */

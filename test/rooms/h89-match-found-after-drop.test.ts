@@ -7,14 +7,14 @@
  * The drop is made certain from the outside: the room party is the server's own, extended by the test to wait in its
  * stub request (the seats' store) until the test lets it go, and the matchmaker to say when it saw the link close.
  */
-import { EventEmitter, once } from "node:events";
+import { type EventEmitter, once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { connect, type MatchFound, type RoomsClient } from "../../rooms-client/index.js";
 import { createRooms, defineRoomType } from "../../src/rooms/index.js";
 import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
 import { roomPartyName } from "../../src/rooms/room-party.js";
-import type { Connection, PartyModule } from "../../src/runtime/index.js";
-import { deferred, onCleanup, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { holdSeatStore } from "../helpers/held-seat-store.js";
+import { deferred, startServer, waitFor, type TestServer } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { rawClient, type RawClient } from "./helpers.js";
 
@@ -23,44 +23,12 @@ const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsCl
 
 const types = { pair: defineRoomType({ maxClients: 2 }) };
 
-type PartyClass = new (
-  ...args: any[]
-) => { onRequest(request: Request): Promise<Response>; onClose(conn: Connection): void; onMessage(message: string, conn: Connection): void };
-
-/**
- * A server whose rooms of type `pair` store a match's seats only once `release` is called; its matchmaker emits
- * `closed` (a session's link closed) and `message` (one arrived) on `queue`.
- */
+/** A server whose `pair` rooms store a match's seats only once `release` is called (test/helpers/held-seat-store.ts). */
 async function storeHeldServer(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
   const rooms = createRooms({ types });
-  const storing = deferred();
-  const released = deferred();
-  onCleanup(() => released.resolve());
-  const queue = new EventEmitter();
-  const Room = rooms.parties[roomPartyName("pair")] as unknown as PartyClass;
-  const Matchmaker = rooms.parties[matchmakerPartyName("pair")] as unknown as PartyClass;
-  const parties: Record<string, PartyModule> = {
-    ...rooms.parties,
-    [roomPartyName("pair")]: class extends Room {
-      override async onRequest(request: Request): Promise<Response> {
-        storing.resolve();
-        await released.promise;
-        return super.onRequest(request);
-      }
-    } as unknown as PartyModule,
-    [matchmakerPartyName("pair")]: class extends Matchmaker {
-      override onClose(conn: Connection): void {
-        super.onClose(conn);
-        queue.emit("closed", conn.id);
-      }
-      override onMessage(message: string, conn: Connection): void {
-        super.onMessage(message, conn);
-        queue.emit("message", message);
-      }
-    } as unknown as PartyModule,
-  };
+  const { parties, storing, release, queue } = holdSeatStore(rooms.parties, roomPartyName("pair"), matchmakerPartyName("pair"));
   const server = await startServer(parties, { storage: "memory", sockets: rooms.sockets });
-  return { server, storing: storing.promise, release: () => released.resolve(), queue };
+  return { server, storing, release, queue };
 }
 
 async function player(server: TestServer, name: string, p: Record<string, unknown> = {}): Promise<{ client: RawClient; ok: Record<string, any> }> {

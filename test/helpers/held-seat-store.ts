@@ -1,0 +1,55 @@
+/**
+ * The parties of a rooms or game mount with two seams a test drives from the outside: the match room stores its held
+ * seats (match-seats.ts: a request to the room) only once `release` is called, and the matchmaker tells `queue` of
+ * each session link that closed (`closed`, the connection's id) and each message it got (`message`). With them, a
+ * player's socket can be cut at a certain moment: after the match is made, before its players are told.
+ */
+import { EventEmitter } from "node:events";
+import type { Connection, PartyModule } from "../../src/runtime/index.js";
+import { deferred, onCleanup } from "./server.js";
+
+type PartyClass = new (
+  ...args: any[]
+) => { onRequest(request: Request): Promise<Response>; onClose(conn: Connection): void; onMessage?(message: string, conn: Connection): void };
+
+export interface HeldSeatStore {
+  parties: Record<string, PartyModule>;
+  /** Settles when the match room starts storing the held seats. */
+  storing: Promise<void>;
+  release(): void;
+  queue: EventEmitter;
+}
+
+export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: string, matchmakerParty: string): HeldSeatStore {
+  const storing = deferred();
+  const released = deferred();
+  onCleanup(() => released.resolve());
+  const queue = new EventEmitter();
+  const Room = parties[roomParty] as unknown as PartyClass;
+  const Matchmaker = parties[matchmakerParty] as unknown as PartyClass;
+  return {
+    parties: {
+      ...parties,
+      [roomParty]: class extends Room {
+        override async onRequest(request: Request): Promise<Response> {
+          storing.resolve();
+          await released.promise;
+          return super.onRequest(request);
+        }
+      } as unknown as PartyModule,
+      [matchmakerParty]: class extends Matchmaker {
+        override onClose(conn: Connection): void {
+          super.onClose(conn);
+          queue.emit("closed", conn.id);
+        }
+        override onMessage(message: string, conn: Connection): void {
+          super.onMessage?.(message, conn);
+          queue.emit("message", message);
+        }
+      } as unknown as PartyModule,
+    },
+    storing: storing.promise,
+    release: () => released.resolve(),
+    queue,
+  };
+}
