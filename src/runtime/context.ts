@@ -8,6 +8,7 @@ import type { Logger } from "./log.js";
 import { roomPath } from "./room-names.js";
 import type { Context, ExecutionContext, FetchLobby, Lobby, Stub } from "./party-types.js";
 import { StubSockets } from "./stub-sockets.js";
+import { missingBindings, unavailableBinding } from "./unavailable-binding.js";
 
 /** Reaches rooms of this server (provided by the server: registry and bound address). */
 export interface RoomDirectory {
@@ -94,10 +95,10 @@ export class PartyContext {
   ) {
     this.context = {
       parties: this.parties,
-      ai: {},
-      vectorize: {},
+      ai: unavailableBinding("ai", missingBindings.ai),
+      vectorize: unavailableBinding("vectorize", missingBindings.vectorize),
       assets: { fetch: (path) => this.#fetchAsset(path) },
-      bindings: { r2: {}, kv: {} },
+      bindings: { r2: unavailableBinding("bindings.r2", missingBindings.r2), kv: unavailableBinding("bindings.kv", missingBindings.kv) },
     };
   }
 
