@@ -15,11 +15,13 @@ import { PgKvBackend } from "./kv-pg.js";
 import { fromText } from "./names.js";
 import { migrate } from "./schema.js";
 import { backoffMs, isTransient } from "./transient.js";
-import { redactUrl } from "./url.js";
+import { redactUrl, withPassword } from "./url.js";
 
 export interface PostgresStorageOptions {
   /** `postgres://user:password@host:port/database` (any libpq-style URL `pg` accepts). */
   url: string;
+  /** The password when `url` has none (else pg reads $PGPASSWORD at each new connection). */
+  password?: string;
   /**
    * `"standalone"` (default): this process is the only yparty on the database (an exclusive instance lock; a second
    * one fails with ERR_STORAGE_LOCKED), and a room is claimed at its first write. `"cluster"`: nodes share the
@@ -135,7 +137,7 @@ export class PostgresStorage implements Storage, Fencing {
     // Without a timeout a statement sent to a frozen PostgreSQL waits forever: loads hang, commits never retry. A new
     // connection waits for it as well (the kernel accepts it, the frozen server never greets): no longer than a statement.
     const queryTimeout = options.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
-    const config = { connectionString: options.url, connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeout) };
+    const config = { connectionString: withPassword(options.url, options.password), connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeout) };
     const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10, query_timeout: queryTimeout });
     pool.on("error", () => undefined); // an idle connection lost (PostgreSQL restarted): the next query opens another
     let lock: InstanceLock;

@@ -15,3 +15,22 @@ export function redactUrl(url: string): string {
     return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1@");
   }
 }
+
+/** The password a URL carries (in its user info or, as pg reads it, as `?password=`), or undefined. */
+export function passwordOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return (parsed.password ? decodeURIComponent(parsed.password) : parsed.searchParams.get("password")) || undefined;
+  } catch {
+    return /\/\/[^:/@]*:([^@]+)@/.exec(url)?.[1];
+  }
+}
+
+/**
+ * `url` with `password` as its `?password=` (pg reads it there) when it carries none: pg would otherwise read
+ * $PGPASSWORD at each new connection, after the CLI took it out of process.env (src/cli/serve/own-secrets.ts).
+ */
+export function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined || passwordOf(url) !== undefined) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}password=${encodeURIComponent(password)}`;
+}

@@ -55,7 +55,7 @@ export interface CreateServerOptions {
    * storage's `mode` (`"standalone"`, the default, or `"cluster"`), `owner`, `sharedRooms` and `queryTimeoutMs`
    * (docs/persistence.md, "PostgreSQL"). Cannot be given with `persist`.
    */
-  store?: string | Pick<PostgresStorageOptions, "url" | "mode" | "owner" | "sharedRooms" | "queryTimeoutMs">;
+  store?: string | Pick<PostgresStorageOptions, "url" | "password" | "mode" | "owner" | "sharedRooms" | "queryTimeoutMs">;
   /** An already opened storage; wins over `persist` and `store`. The caller closes it. */
   storage?: Storage;
   /** `room.env` and `lobby.env`. */

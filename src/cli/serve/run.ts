@@ -8,6 +8,7 @@ import { CliError } from "../errors.js";
 import { staticFiles } from "../static.js";
 import type { AssetBuilder } from "./assets.js";
 import { banner } from "./banner.js";
+import { withdrawOwnSecrets } from "./own-secrets.js";
 import { joinCluster } from "./cluster.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { onShutdownSignal, runAll } from "./shutdown.js";
@@ -106,6 +107,11 @@ async function startServer(options: RunOptions, logger: Logger, { cleanups, last
   const color = process.stdout.isTTY === true;
   // PartyKit puts .env into the server code's process.env; here the real environment wins, as with dotenv.
   for (const [key, value] of Object.entries(project.dotenv)) process.env[key] ??= value;
+  // Before any project code runs: yparty's own secrets are not the party code's (own-secrets.ts).
+  const withdrawn = withdrawOwnSecrets({ adminToken: options.adminToken, storeUrl: project.store?.url, redisUrl: project.cluster?.redis });
+  if (withdrawn.variables.length > 0)
+    logger.info("env.withdrawn", { variables: withdrawn.variables.join(","), why: "yparty's own secrets: not in party code's process.env" });
+  const store = project.store && { ...project.store, ...(withdrawn.storePassword !== undefined ? { password: withdrawn.storePassword } : {}) };
   // What only some projects need (a build command, a client bundle, `dev`'s watcher) is loaded only for them.
   if (project.build) await (await import("./build-command.js")).runBuildCommand(project.build.command, project.build.cwd, stopping);
   stopping.throwIfAborted();
@@ -142,9 +148,7 @@ async function startServer(options: RunOptions, logger: Logger, { cleanups, last
       port,
       host: project.host,
       // A cluster node writes only the rooms it claimed, its advertise address in their rows (docs/persistence.md).
-      ...(project.store
-        ? { store: cluster ? { ...project.store, mode: "cluster" as const, owner: project.cluster!.advertise } : project.store }
-        : { persist: project.persist }),
+      ...(store ? { store: cluster ? { ...store, mode: "cluster" as const, owner: project.cluster!.advertise } : store } : { persist: project.persist }),
       vars: project.vars,
       logger,
       routes: [admin.route, ...source.routes],
