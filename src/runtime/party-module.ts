@@ -46,9 +46,13 @@ function fromLegacyObject(module: PartyKitServer): PartyDefinition {
   return definition;
 }
 
-/** The legacy hooks take the room as an extra argument; only the hooks the object has are defined. */
+/**
+ * The legacy hooks take the room as an extra argument; only the hooks the object has are defined. Its `options` are
+ * the server's (PartyKit's legacy form has none it reads: `hibernate` means nothing here either, and yparty's own
+ * — `binaryMessages`, `closeOnMessageError`, `holdMessagesUntilConnected` — then apply as to a class).
+ */
 function legacyServer(module: PartyKitServer, room: Room): Server {
-  const server: Server = {};
+  const server: Server = module.options ? { options: module.options } : {};
   if (module.onConnect) server.onConnect = (connection, ctx) => module.onConnect!(connection, room, ctx);
   if (module.onMessage) server.onMessage = (message, connection) => module.onMessage!(message, connection, room);
   if (module.onClose) server.onClose = (connection) => module.onClose!(connection, room);

@@ -259,6 +259,8 @@ export type Worker = ServerConstructor & {
 
 /** The legacy object style: `export default { onConnect(conn, room) { … } }`. */
 export type PartyKitServer = {
+  /** yparty reads them as a class server's `options` (PartyKit ignores this field of the legacy form). */
+  options?: ServerOptions;
   /** @deprecated Use `onFetch` instead */
   unstable_onFetch?: (req: Request, lobby: FetchLobby, ctx: ExecutionContext) => Response | null | undefined | Promise<Response | null | undefined>;
   onFetch?: (req: Request, lobby: FetchLobby, ctx: ExecutionContext) => Response | null | undefined | Promise<Response | null | undefined>;
