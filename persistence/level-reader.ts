@@ -10,7 +10,8 @@ import { checkFolderFormatOrClose } from "./folder-format.js";
 import { LevelDocStore } from "./doc-level.js";
 import { lockedError, reasonOf } from "./errors.js";
 import { decodeString } from "./kv-codec.js";
-import { StorageError, type DocStore } from "./types.js";
+import { warnIfOpenToOthers } from "./make-folder.js";
+import { StorageError, type DocStore, type StorageWarning } from "./types.js";
 
 /** A slice of one room's key-value entries: keys in order, values as stored (kv-codec.ts's serialized bytes). */
 export interface RoomEntries {
@@ -26,7 +27,7 @@ export interface LevelFolderReader {
   close(): Promise<void>;
 }
 
-export async function readLevelFolder(dir: string): Promise<LevelFolderReader> {
+export async function readLevelFolder(dir: string, options: { onWarning?: (warning: StorageWarning) => void } = {}): Promise<LevelFolderReader> {
   // Checked first: LevelDB leaves its files (and the folder) behind even when it finds no database to open.
   const state = await levelFolderState(dir);
   if (state === "absent" || state === "empty")
@@ -35,6 +36,8 @@ export async function readLevelFolder(dir: string): Promise<LevelFolderReader> {
       `Could not open ${dir} as a yparty data folder: it ${state === "absent" ? "does not exist" : "holds no LevelDB database"}`,
     );
   if (state === "no-current") throw noCurrentError(dir);
+  // The folder every user of the machine may read is told of here too, as by a server's open, doctor and repair.
+  await warnIfOpenToOthers(dir, options.onWarning);
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view", createIfMissing: false });
   try {
     await db.open();

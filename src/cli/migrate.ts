@@ -12,6 +12,7 @@ import * as Y from "yjs";
 import { PostgresStorage, readLevelFolder, redactUrl, StorageError, type LevelFolderReader, type RoomEntries, type Storage } from "../../persistence/index.js";
 import { eachLimited } from "../../persistence/each-limited.js";
 import { deserializeValue } from "../../persistence/kv-codec.js";
+import { warnTo } from "./doctor.js";
 import { CliError, ExitCode } from "./errors.js";
 
 export interface MigrateOptions {
@@ -38,7 +39,7 @@ interface Tally {
 export async function migrateCommand({ from, to, out = process.stdout, err = process.stderr }: MigrateOptions): Promise<number> {
   const target = redactUrl(to);
   err.write(`Copying ${from} to ${target} …\n`);
-  const source = await openSource(from);
+  const source = await openSource(from, err);
   try {
     const storage = await openTarget(to);
     try {
@@ -62,9 +63,9 @@ export async function migrateCommand({ from, to, out = process.stdout, err = pro
   }
 }
 
-async function openSource(dir: string): Promise<LevelFolderReader> {
+async function openSource(dir: string, err: NodeJS.WritableStream): Promise<LevelFolderReader> {
   try {
-    return await readLevelFolder(dir);
+    return await readLevelFolder(dir, { onWarning: warnTo(err) });
   } catch (error) {
     if (error instanceof StorageError && error.code === "ERR_STORAGE_LOCKED") {
       throw new CliError("ERR_STORAGE", `${dir} is in use by a running server: stop it first (migrate copies a folder no one writes).`, { cause: error });
