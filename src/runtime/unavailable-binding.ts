@@ -30,10 +30,14 @@ function isProbe(key: string | symbol): boolean {
  * (`ai.binding.fetch`, `vectorize.docs.query`, `bindings.kv.CACHE.get`) fails at its call, named in the error.
  */
 function standIn<T extends object>(target: T, path: string, binding: MissingBinding): T {
-  const label = `[${binding.what} (${path}): not available on yparty]`;
-  Object.defineProperty(target, inspect.custom, { value: () => label }); // console.log(room.context) reads the target
+  const label = `[${path}: ${binding.what} is not available on yparty]`;
+  const describe = () => label;
+  Object.defineProperty(target, inspect.custom, { value: describe }); // console.log(room.context) reads the target
   return new Proxy(target, {
-    get: (_target, key) => (isProbe(key) ? undefined : standIn(() => {}, `${path}.${String(key)}`, binding)),
+    get: (_target, key) => {
+      if (key === Symbol.toPrimitive || key === "toString") return describe; // `${lobby.ai}`, String(binding)
+      return isProbe(key) ? undefined : standIn(() => {}, `${path}.${String(key)}`, binding);
+    },
     apply: function refuse() {
       const error = new BindingUnavailableError(`${path}()`, binding);
       Error.captureStackTrace(error, refuse); // the stack starts at the user's call, not in this trap

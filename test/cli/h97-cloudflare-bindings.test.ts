@@ -45,6 +45,8 @@ export default class ChatServer {
       vectorize: () => lobby.vectorize.docs.query([0.1, 0.2], { topK: 1 }),
       kv: () => lobby.bindings.kv.CACHE.get("key"),
     };
+    // Printing or passing them on is no call: it works.
+    if (new URL(request.url).pathname === "/print") return new Response(\`\${lobby.ai} \${JSON.stringify(lobby.bindings)}\`);
     const call = calls[new URL(request.url).pathname.slice(1)];
     if (!call) return new Response("no such call", { status: 404 });
     try {
@@ -81,6 +83,8 @@ describe("Cloudflare-only bindings on yparty", () => {
     expect(answers.vectorize).toContain("PostgreSQL with pgvector");
     expect(answers.kv).toMatch(/^BindingUnavailableError ERR_BINDING_UNAVAILABLE: bindings\.kv\.CACHE\.get\(\) was called, but Workers KV /);
     expect(answers.kv).toContain("room.storage");
+
+    expect(await (await fetch(`${url}/print`)).text()).toBe('[ai: Workers AI (room.context.ai, lobby.ai) is not available on yparty] {"r2":{},"kv":{}}');
 
     // The room is still there: the next message reaches Bob too.
     alice.socket.send("still here");
