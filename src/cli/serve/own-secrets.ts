@@ -31,7 +31,9 @@ export function withdrawOwnSecrets(own: OwnSecrets, env: NodeJS.ProcessEnv = pro
   );
   // A variable holds a secret when it is one, or is a URL carrying one as its password.
   const holds = (value: string | undefined) => value !== undefined && value !== "" && secrets.some((s) => value === s || passwordOf(value) === s);
-  const variables = Object.keys(env).filter((name) => holds(env[name]));
+  // pg reads the other PG* variables (PGUSER, PGHOST…) at each new connection of the store: they stay, even one
+  // whose value happens to equal the password (PGUSER=postgres with the password "postgres").
+  const variables = Object.keys(env).filter((name) => (name === "PGPASSWORD" || !name.startsWith("PG")) && holds(env[name]));
   for (const name of variables) delete env[name];
   argv.forEach((arg, index) => {
     const equals = arg.indexOf("=");
