@@ -142,18 +142,41 @@ export async function storedDocument(room: Room): Promise<Uint8Array | null> {
 }
 
 /**
- * y-partykit/storage's `storeUpdate`: a live document takes the update as any change (stored, sent to its
- * connections); otherwise it is appended to the store (which checks its format), for the next load.
+ * y-partykit/storage's `storeUpdate`. The update is checked as a client's is, before anything is applied: a live
+ * document takes it as any change (validated, stored, sent to its connections); otherwise it is first applied to a
+ * scratch copy of what the store holds (the document the next load makes, so the same checks against the same
+ * state), then appended to the store. A refused update throws and changes neither.
  */
 export async function storeDocumentUpdate(room: Room, update: Uint8Array): Promise<void> {
-  const live = await loadedDocument(room);
-  if (live) {
-    Y.applyUpdate(live.doc, update);
-    return;
+  for (;;) {
+    const live = await loadedDocument(room);
+    if (live) return live.applyUpdate(update);
+    const storage = tryDocumentStorage(room);
+    if (!storage) throw new TypeError("storeUpdate: this room has no document store");
+    await checkOnStoredCopy(room, storage.store.load(storage.name), update, storage.maxDocumentBytes);
+    // A load begun while the copy was checked may have read the store already: the update goes to its document.
+    const { scope, name } = keyOf(room);
+    if (registry.current(scope, name)) continue;
+    return storage.store.append(storage.name, update);
   }
-  const storage = tryDocumentStorage(room);
-  if (!storage) throw new TypeError("storeUpdate: this room has no document store");
-  await storage.store.append(storage.name, update);
+}
+
+/** Applies `update` to a throwaway session holding `stored` (not registered, not persisted): throws if it is refused. */
+async function checkOnStoredCopy(room: Room, stored: Promise<Uint8Array | null>, update: Uint8Array, maxDocumentBytes: number | undefined): Promise<void> {
+  const copy = new DocumentSession({
+    room: room.id,
+    gc: false,
+    load: () => stored,
+    limits: yjsLimits(room),
+    logger: roomLogger(room),
+    maxDocumentBytes,
+  });
+  try {
+    await copy.load();
+    await copy.applyUpdate(update);
+  } finally {
+    await copy.stop();
+  }
 }
 
 /** The headless HTTP API for a y-partykit-style room (call it from your `onRequest`). */
