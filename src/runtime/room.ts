@@ -91,6 +91,11 @@ export class LiveRoom implements ConnectionOwner {
   #noPendingCloses: (() => void) | undefined;
   /** Connections handed to the next instance before their socket closed: their close goes there. */
   readonly #handedOver = new Map<RoomConnection, HandedConnection>();
+  /**
+   * Those of them whose client had sent nothing the room had read: they go to the next instance once a frame it sent
+   * before it read the stop's close arrives; if none does, the close told their client and no instance takes them.
+   */
+  readonly #handOnFrame = new Set<RoomConnection>();
   readonly #storageOps = new PendingStorageOps();
   /** See `DocumentStorage.whenStopping`. */
   readonly #stoppingHooks = new Set<() => unknown>();
@@ -330,22 +335,25 @@ export class LiveRoom implements ConnectionOwner {
 
   /**
    * The room stopped before `connection` joined it: what its client sent meanwhile (and its close, if it closed) goes to
-   * the next instance, unless the server closed it for good. A client that sent nothing was told by the stop's close.
+   * the next instance, unless the server closed it for good. One whose client has sent nothing read yet goes only if a
+   * frame in flight at the stop arrives (#handOnFrame); otherwise its client was told by the stop's close.
    */
   #handOver(connection: RoomConnection, ctx: ConnectionContext): void {
     const close = this.#takePendingClose(connection);
     const frames = this.#inbox.take(connection);
-    if (connection.discardsInput || (frames.length === 0 && close === undefined)) return;
+    if (connection.discardsInput) return;
     const handed = new HandedConnection(connection.id, connection.uri, connection.ws, ctx, frames);
     if (close) handed.closed(close.code, close.reason);
     else this.#handedOver.set(connection, handed);
-    this.deps.handOver(handed);
+    if (frames.length > 0 || close) this.deps.handOver(handed);
+    else this.#handOnFrame.add(connection);
   }
 
   #closed(connection: RoomConnection, code: number, reason: string): void {
     const handed = this.#handedOver.get(connection);
     if (handed) {
       this.#handedOver.delete(connection);
+      if (this.#handOnFrame.delete(connection)) return; // it sent nothing: no instance takes it
       return handed.closed(code, reason);
     }
     // Frames it sent before closing are delivered first; the close follows once they are (#inboxDone).
@@ -440,7 +448,11 @@ export class LiveRoom implements ConnectionOwner {
     // Handed to the next instance while its socket closes: what its client sent before it saw the stop's close goes too.
     if (connection.closedByServer && this.#handedOver.size > 0) {
       const handed = this.#handedOver.get(connection);
-      if (handed) return handed.received(frame);
+      if (handed) {
+        handed.received(frame);
+        if (this.#handOnFrame.delete(connection)) this.deps.handOver(handed);
+        return;
+      }
     }
     this.#inbox.receive(connection, frame);
   }
