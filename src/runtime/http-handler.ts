@@ -85,7 +85,7 @@ function handoffWithoutSocket(core: ServerCore, req: IncomingMessage): Response 
 
 /** The scope of the worker hooks serving this request: what they open ends once its answer is out (or the client left). */
 function requestScope(core: ServerCore, res: ServerResponse): RequestScope {
-  const scope = new RequestScope(core.partyContext);
+  const scope = new RequestScope(core.partyContext, core.limits.waitUntilMs);
   res.once("close", () => scope.over());
   return scope;
 }

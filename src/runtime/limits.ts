@@ -57,6 +57,11 @@ export interface Limits {
    * bytes would pass it is closed with 1013 (try again later), or 1009 when its message alone passes it.
    */
   maxFrameBytesInFlight: number;
+  /**
+   * How long after its request is over the `ctx.waitUntil` work it left keeps the stub sockets it opened (as on
+   * Workers, where that work may run 30 s past the answer): a promise that never settles no longer keeps them.
+   */
+  waitUntilMs: number;
   /** Graceful close: how long to wait for sockets and HTTP requests before cutting them. */
   shutdownTimeoutMs: number;
   /** Times a throwing `onAlarm` is retried before the alarm is dropped (Durable Objects: 6). */
@@ -82,6 +87,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBodyBytesInFlight: 256 * 1024 * 1024,
   bodyIdleTimeoutMs: 30_000,
   maxFrameBytesInFlight: 256 * 1024 * 1024,
+  waitUntilMs: 30_000,
   shutdownTimeoutMs: 5_000,
   alarmRetries: 6,
   alarmRetryBaseMs: 2_000,

@@ -18,8 +18,13 @@ export class RequestScope {
   /** The `ctx.waitUntil` work still running: the request's I/O lives until it settles. */
   readonly #work = new Set<Promise<unknown>>();
   #over: string | undefined;
+  /** Ends the sockets `waitUntilMs` after the request, its work settled or not (a promise may never settle). */
+  #deadline: NodeJS.Timeout | undefined;
 
-  constructor(private readonly context: PartyContext) {
+  constructor(
+    private readonly context: PartyContext,
+    private readonly waitUntilMs: number,
+  ) {
     this.sockets = context.stubScope();
   }
 
@@ -43,11 +48,21 @@ export class RequestScope {
 
   /** What opened the sockets is over (`reason` tells their room): they close once its waitUntil work has settled. */
   over(reason = REQUEST_ENDED): void {
-    this.#over ??= reason;
+    if (this.#over !== undefined) return;
+    this.#over = reason;
+    if (this.#work.size > 0) {
+      this.#deadline = setTimeout(() => this.#end(), this.waitUntilMs);
+      this.#deadline.unref();
+    }
     this.#endIfIdle();
   }
 
   #endIfIdle(): void {
-    if (this.#over !== undefined && this.#work.size === 0) this.sockets.close(CloseCode.GoingAway, this.#over, true);
+    if (this.#over !== undefined && this.#work.size === 0) this.#end();
+  }
+
+  #end(): void {
+    clearTimeout(this.#deadline);
+    this.sockets.close(CloseCode.GoingAway, this.#over!, true);
   }
 }

@@ -326,7 +326,8 @@ class Server implements YpartyServer, ServerCore {
     // After the rooms (each closes its own after its onStop, which may still send through them): what workers opened.
     this.partyContext.closeStubSockets(CloseCode.GoingAway, "Server shutting down");
     this.heartbeat.stop();
-    await this.partyContext.settle();
+    // Bounded: a ctx.waitUntil promise that never settles must not keep the server from closing.
+    await settleWithin(this.partyContext.settle(), this.limits.shutdownTimeoutMs);
     this.#http.closeIdleConnections();
     await settleWithin(httpClosed, this.limits.shutdownTimeoutMs);
     this.#http.closeAllConnections();
@@ -443,7 +444,7 @@ class Server implements YpartyServer, ServerCore {
     if (this.placement && !(await this.placement.claimCronTick(cron.name, cron.scheduledTime))) return;
     this.logger.debug("cron.run", { cron: cron.name });
     // What the run opens ends with it (and its waitUntil work), as a scheduled event's I/O on Workers.
-    const scope = new RequestScope(this.partyContext);
+    const scope = new RequestScope(this.partyContext, this.limits.waitUntilMs);
     try {
       await callUser(() => onCron(cron, scope.fetchLobby(), scope.executionContext()));
     } finally {

@@ -158,7 +158,7 @@ function roomTarget(
 async function beforeConnect(core: ServerCore, onBeforeConnect: NonNullable<PartyDefinition["onBeforeConnect"]>, target: Target): Promise<Target | Response> {
   const request = target.context.request;
   const route = { party: target.party, roomId: target.roomId };
-  const scope = new RequestScope(core.partyContext);
+  const scope = new RequestScope(core.partyContext, core.limits.waitUntilMs);
   let verdict: unknown;
   try {
     verdict = await gateHook(core, "onBeforeConnect", route, () => onBeforeConnect(request, scope.lobby(target.roomId), scope.executionContext()));
@@ -196,7 +196,7 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
 /** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */
 async function fetchTarget(core: ServerCore, req: IncomingMessage, url: URL, onFetch: NonNullable<PartyDefinition["onFetch"]>): Promise<Target | Response> {
   const { request } = lazyConnectionContext(req, url, core.trustedProxies);
-  const scope = new RequestScope(core.partyContext);
+  const scope = new RequestScope(core.partyContext, core.limits.waitUntilMs);
   let answer: unknown;
   try {
     answer = await userHook(core, "onFetch", { party: MAIN_PARTY }, () => onFetch(request, scope.fetchLobby(), scope.executionContext()));
