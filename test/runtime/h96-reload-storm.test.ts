@@ -62,6 +62,7 @@ describe("reloads in a tight loop while clients connect, send and close", () => 
     }
     reloading = false;
     await reloads;
+    expect(reloadCount).toBeGreaterThan(5);
     await Promise.all(clients);
     for (const [id, list] of received) expect(list, id).toEqual(list.map((_, i) => i));
     await pollUntil("every onConnect closed", async () => ([...connects].every(([id, n]) => closes.get(id) === n) ? true : undefined));
