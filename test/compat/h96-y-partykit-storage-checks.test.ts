@@ -69,3 +69,26 @@ describe("y-partykit/storage's storeUpdate checks the update as a client's", () 
     expect(again.cli.output).not.toMatch(/ERR_STORAGE_CORRUPT|cannot be decoded/);
   });
 });
+
+describe("y-partykit/storage's storeUpdate while the room's document unloads", () => {
+  it("an update stored as the last editor leaves is kept: in the document then, and after a restart", async () => {
+    const { url, cli, dir } = await serveFixture(defer, "dev", "y-storage", [], projects);
+    const expected: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const doc = new Y.Doc();
+      const provider = makeProvider("y-partykit", url, "main", "lobby", doc);
+      await whenSynced(provider);
+      for (let i = 0; i < 30; i++) doc.getArray("edits").push([`${round}-${i}`]);
+      provider.destroy();
+      // The server unloads the document as the socket's close reaches it: updates are stored meanwhile.
+      const texts = Array.from({ length: 6 }, (_, i) => `stored ${round}-${i}`);
+      const answers = await Promise.all(texts.map((text) => post(url, message(text))));
+      expect(answers.map((answer) => answer.status)).toEqual(texts.map(() => 200));
+      expected.push(...texts);
+    }
+    await cli.stop("SIGTERM");
+    const again = await serveIn(defer, "dev", dir);
+    const texts = ((await (await fetch(`${again.url}/parties/main/lobby`)).json()) as Array<{ text: string }>).map((m) => m.text);
+    expect(texts.sort()).toEqual(expected.sort());
+  });
+});
