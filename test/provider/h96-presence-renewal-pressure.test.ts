@@ -7,7 +7,8 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type Backend } from "./backend.js";
-import { bundlePage, launchChromium, openPage, pageErrors, servePage } from "./browser-harness.js";
+import { bundlePage, launchChromium, pageErrors, servePage } from "./browser-harness.js";
+import { join as joinRoom, openTab as openTabOn, ownClock, PAUSED_AT, seen, STEP_MS, type Win } from "./presence-tabs.js";
 import type { TestHttpServer } from "./support.js";
 
 let browser: Browser;
@@ -18,64 +19,14 @@ beforeAll(async () => {
   [browser, page, backend] = await Promise.all([launchChromium(), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
 });
 
+const openTab = (hidden: boolean) => openTabOn(browser, page.url, hidden);
+const join = (tab: Page, room: string, user: string) => joinRoom(tab, backend.host, room, user);
+
 afterAll(async () => {
   await browser?.close();
   await page?.close();
   await backend?.close();
 });
-
-type Change = { at: number; added: number[]; updated: number[]; removed: number[] };
-type Win = { provider: import("../../provider/index.js").YPartyKitProvider; changes: Change[] };
-
-const START = Date.parse("2026-01-01T00:00:00Z");
-/** Both pages' clocks pause here, past the real time their set-up takes. */
-const PAUSED_AT = START + 30_000;
-const STEP_MS = 1_000;
-const MINUTE = 60_000;
-
-/** A page on its own clock (clocks are per context), optionally hidden as a background tab is. */
-async function openTab(hidden: boolean): Promise<Page> {
-  const context = await browser.newContext();
-  await context.clock.install({ time: START });
-  if (hidden) {
-    await context.addInitScript(() => {
-      Object.defineProperty(Document.prototype, "visibilityState", { configurable: true, get: () => "hidden" });
-      Object.defineProperty(Document.prototype, "hidden", { configurable: true, get: () => true });
-    });
-  }
-  return openPage(context, page.url);
-}
-
-async function join(tab: Page, room: string, user: string): Promise<number> {
-  await tab.evaluate(
-    ({ host, room, user }) => {
-      const { Y, YPartyKitProvider } = window.yparty;
-      const provider = new YPartyKitProvider(host, room, new Y.Doc());
-      provider.awareness.setLocalStateField("user", { name: user });
-      // Every presence change this tab sees, when (its own clock) and what.
-      const changes: Change[] = [];
-      provider.awareness.on("change", ({ added, updated, removed }: Omit<Change, "at">) => changes.push({ at: Date.now(), added, updated, removed }));
-      Object.assign(window, { provider, changes });
-    },
-    { host: backend.host, room, user },
-  );
-  await tab.waitForFunction(() => (window as unknown as Win).provider.synced, null, { timeout: 10_000 });
-  return tab.evaluate(() => (window as unknown as Win).provider.awareness.clientID);
-}
-
-const ownClock = (tab: Page) =>
-  tab.evaluate(() => {
-    const { awareness } = (window as unknown as Win).provider;
-    return awareness.meta.get(awareness.clientID)?.clock ?? -1;
-  });
-
-/** Waits until `tab` has seen `client`'s entry at `clock` or later (present or not). */
-const seen = (tab: Page, client: number, clock: number) =>
-  tab.waitForFunction(
-    ({ client, clock }) => ((window as unknown as Win).provider.awareness.meta.get(client)?.clock ?? -1) >= clock,
-    { client, clock },
-    { timeout: 10_000 },
-  );
 
 /** `count` changes from `tab`'s document (each its own frame). */
 const type = (tab: Page, count: number) =>
