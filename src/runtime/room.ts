@@ -31,6 +31,7 @@ import type { SendBudget, SendBufferLimit } from "./send-budget.js";
 import { WebSocket, ignoreError } from "./ws.js";
 import { releaseFirstWrite } from "./first-write.js";
 import { HandedConnection } from "./handed-connection.js";
+import { RepeatedFailures } from "./repeated-failures.js";
 
 export interface RoomDeps {
   party: string;
@@ -96,6 +97,7 @@ export class LiveRoom implements ConnectionOwner {
    * before it read the stop's close arrives; if none does, the close told their client and no instance takes them.
    */
   readonly #handOnFrame = new Set<RoomConnection>();
+  readonly #messageFailures = new RepeatedFailures();
   readonly #storageOps = new PendingStorageOps();
   /** See `DocumentStorage.whenStopping`. */
   readonly #stoppingHooks = new Set<() => unknown>();
@@ -417,7 +419,10 @@ export class LiveRoom implements ConnectionOwner {
    */
   #messageFailed(connection: RoomConnection, error: unknown, hook: string): void {
     if (this.#server?.options?.closeOnMessageError) return this.#fault(connection, error, hook);
-    this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id });
+    // The connection stays open, so a client may repeat what fails at wire speed: repeats are counted, not each logged.
+    const { log, repeated } = this.#messageFailures.admit(hook, error);
+    if (!log) return;
+    this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id, ...(repeated > 0 ? { repeated } : {}) });
   }
 
   /** A hook threw for this connection: close it with 1011, tell `onError`, log the stack. */
