@@ -36,6 +36,7 @@ describe("ctx.waitUntil work that never settles", () => {
 
 describe("server.close() with ctx.waitUntil work that never settles", () => {
   it("ends within shutdownTimeoutMs instead of waiting for it forever", async () => {
+    // biome-ignore lint/complexity/noStaticOnlyClass: a party with only a static onFetch, as PartyKit projects write one
     class Forgetful implements Party.Server {
       static onFetch(_req: Party.Request, _lobby: Party.FetchLobby, ctx: Party.ExecutionContext) {
         ctx.waitUntil(new Promise(() => {}));
