@@ -9,6 +9,7 @@ import * as Y from "yjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_TYPE_DEPTH } from "../../src/yjs/defaults.js";
 import { deferredCleanups, serveFixture, serveIn } from "../cli/helpers.js";
+import { nestedMaps } from "../yjs/support/nested-maps.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "../yjs/support/providers.js";
 
 const projects = path.join(path.dirname(fileURLToPath(import.meta.url)), "projects");
@@ -16,18 +17,7 @@ const defer = deferredCleanups(afterEach);
 afterEach(() => destroyProviders());
 
 /** A document whose map "root" holds a chain of `depth` nested maps: one past MAX_TYPE_DEPTH is refused from a client. */
-function nested(depth: number): Uint8Array {
-  const doc = new Y.Doc();
-  let map = doc.getMap<unknown>("root");
-  doc.transact(() => {
-    for (let i = 0; i < depth; i++) {
-      const next = new Y.Map<unknown>();
-      map.set("c", next);
-      map = next;
-    }
-  });
-  return Y.encodeStateAsUpdate(doc);
-}
+const nested = (depth: number): Uint8Array => Y.encodeStateAsUpdate(nestedMaps(depth).doc);
 
 /** A fresh client's update pushing `text` to "messages". */
 function message(text: string): Uint8Array {

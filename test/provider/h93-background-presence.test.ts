@@ -9,29 +9,11 @@
  * wall clock follows (`setSystemTime`: Date.now moves, no timer runs) and its timers run once a minute (`fastForward`
  * of the minute, as in h80-throttled-tab: each due timer fires once).
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackend, type Backend } from "./backend.js";
-import { bundlePage, launchChromium, pageErrors, servePage } from "./browser-harness.js";
-import { join as joinRoom, MINUTE, openTab as openTabOn, ownClock, PAUSED_AT, seen, STEP_MS, type Win } from "./presence-tabs.js";
-import type { TestHttpServer } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { pageErrors } from "./browser-harness.js";
+import { MINUTE, presenceTabs, ownClock, PAUSED_AT, seen, STEP_MS, type Win } from "./presence-tabs.js";
 
-let browser: Browser;
-let page: TestHttpServer & { url: string };
-let backend: Backend;
-
-beforeAll(async () => {
-  [browser, page, backend] = await Promise.all([launchChromium(), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
-});
-
-const openTab = (hidden: boolean) => openTabOn(browser, page.url, hidden);
-const join = (tab: Page, room: string, user: string) => joinRoom(tab, backend.host, room, user);
-
-afterAll(async () => {
-  await browser?.close();
-  await page?.close();
-  await backend?.close();
-});
+const { openTab, join } = presenceTabs();
 
 describe("a background tab's presence (timers throttled to once a minute)", () => {
   it("stays visible to a collaborator, without a gap, across several minutes", async () => {

@@ -4,29 +4,12 @@
  * second renews the hidden tab's presence at most once per 10 s; a hidden tab whose local state was set to null stays
  * gone however many frames come; a provider destroyed while hidden renews nothing and throws nothing.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackend, type Backend } from "./backend.js";
-import { bundlePage, launchChromium, pageErrors, servePage } from "./browser-harness.js";
-import { join as joinRoom, openTab as openTabOn, ownClock, PAUSED_AT, seen, STEP_MS, type Win } from "./presence-tabs.js";
-import type { TestHttpServer } from "./support.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { pageErrors } from "./browser-harness.js";
+import { presenceTabs, ownClock, PAUSED_AT, seen, STEP_MS, type Win } from "./presence-tabs.js";
 
-let browser: Browser;
-let page: TestHttpServer & { url: string };
-let backend: Backend;
-
-beforeAll(async () => {
-  [browser, page, backend] = await Promise.all([launchChromium(), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
-});
-
-const openTab = (hidden: boolean) => openTabOn(browser, page.url, hidden);
-const join = (tab: Page, room: string, user: string) => joinRoom(tab, backend.host, room, user);
-
-afterAll(async () => {
-  await browser?.close();
-  await page?.close();
-  await backend?.close();
-});
+const { openTab, join } = presenceTabs();
 
 /** `count` changes from `tab`'s document (each its own frame). */
 const type = (tab: Page, count: number) =>

@@ -2,12 +2,16 @@
  * Tabs for the presence tests (h93, h96): Chromium pages on Playwright clocks, one optionally hidden as a background
  * tab is, each with a provider whose awareness changes are recorded with the page's own time.
  *
+ *   presenceTabs() → { openTab(hidden), join(tab, room, user) }   (a test file's browser, page and server, set up once)
  *   openTab(browser, pageUrl, hidden) → Page          (its clock installed at START)
  *   join(tab, host, room, user) → its awareness clientID, once synced
  *   ownClock(tab), seen(tab, client, clock)          (the awareness clock of the tab's own / another client's entry)
  */
 import type { Browser, Page } from "playwright-core";
-import { openPage } from "./browser-harness.js";
+import { afterAll, beforeAll } from "vitest";
+import { startBackend, type Backend } from "./backend.js";
+import { bundlePage, launchChromium, openPage, servePage } from "./browser-harness.js";
+import type { TestHttpServer } from "./support.js";
 
 export type Change = { at: number; added: number[]; updated: number[]; removed: number[] };
 export type Win = { provider: import("../../provider/index.js").YPartyKitProvider; changes: Change[] };
@@ -17,6 +21,22 @@ export const START = Date.parse("2026-01-01T00:00:00Z");
 export const PAUSED_AT = START + 30_000;
 export const STEP_MS = 1_000;
 export const MINUTE = 60_000;
+
+/** A test file's Chromium, the provider's page and a server, started before its tests and closed after them. */
+export function presenceTabs(): { openTab(hidden: boolean): Promise<Page>; join(tab: Page, room: string, user: string): Promise<number> } {
+  let browser: Browser;
+  let page: TestHttpServer & { url: string };
+  let backend: Backend;
+  beforeAll(async () => {
+    [browser, page, backend] = await Promise.all([launchChromium(), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await page?.close();
+    await backend?.close();
+  });
+  return { openTab: (hidden) => openTab(browser, page.url, hidden), join: (tab, room, user) => join(tab, backend.host, room, user) };
+}
 
 /** A page on its own clock (clocks are per context), optionally hidden as a background tab is. */
 export async function openTab(browser: Browser, pageUrl: string, hidden: boolean): Promise<Page> {

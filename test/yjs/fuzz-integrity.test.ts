@@ -17,6 +17,7 @@ import { cleanupAll, connect, startServer, type TestServer } from "../helpers/se
 import { buildCorpus, halfApplyingMutants } from "./support/fuzz-corpus.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "./support/providers.js";
 import { startChildServer } from "./support/child.js";
+import { nestedMaps } from "./support/nested-maps.js";
 import { encodeStructs } from "./support/struct-codec.js";
 
 afterEach(async () => {
@@ -47,20 +48,6 @@ async function refusal(server: TestServer, frame: Uint8Array, room = ROOM): Prom
   await client.opened;
   client.send(frame);
   return client.closed;
-}
-
-/** A chain of `depth` Y.Maps under root map "root", each under key "c" of the one before. */
-function nestedMaps(depth: number): { doc: Y.Doc; leaf: Y.Map<unknown> } {
-  const doc = new Y.Doc();
-  let map = doc.getMap<unknown>("root");
-  doc.transact(() => {
-    for (let i = 0; i < depth; i++) {
-      const next = new Y.Map<unknown>();
-      map.set("c", next);
-      map = next;
-    }
-  });
-  return { doc, leaf: map };
 }
 
 describe("a refused update never changes the document", () => {
