@@ -9,6 +9,7 @@ import type { Connection, Room } from "../runtime/party-types.js";
 import { handleDocumentRequest, isStored, type DocumentAccess } from "./http-api.js";
 import { resolveOptions, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
+import { documentKey, liveDocument } from "./live-documents.js";
 import { attachOptions } from "./peer.js";
 import { SessionRegistry } from "./session-registry.js";
 import { DocumentSession } from "./session.js";
@@ -35,14 +36,8 @@ function reconcile(session: DocumentSession, options: YPartyKitOptions): boolean
   return asked.every(([key, value]) => hashOf(effective[key as keyof YPartyKitOptions]) === hashOf(value));
 }
 
-/** Where a room's document lives in the registry: its store and name, or the room itself when it has no store. */
-function keyOf(room: Room): { scope: object; name: string } {
-  const storage = tryDocumentStorage(room);
-  return storage ? { scope: storage.store, name: storage.name } : { scope: room, name: room.id };
-}
-
 /** The room's live session, or a new one with `options` (copied: the caller may reuse its object). */
-function sessionFor(room: Room, options: YPartyKitOptions, { scope, name } = keyOf(room)): DocumentSession {
+function sessionFor(room: Room, options: YPartyKitOptions, { scope, name } = documentKey(room)): DocumentSession {
   const logger = roomLogger(room);
   const { session, created } = registry.acquire(scope, name, () => {
     const { gc, policy } = resolveOptions(options);
@@ -91,7 +86,7 @@ function letGoWithRoom(room: Room, session: DocumentSession, scope: object, name
 
 /** Serves `conn` from the room's document (loaded once, shared by all its connections). */
 export async function onConnect(conn: Connection, room: Room, options: YPartyKitOptions = {}): Promise<void> {
-  const key = keyOf(room);
+  const key = documentKey(room);
   const { scope, name } = key;
   const session = sessionFor(room, options, key);
   registry.keep(session);
@@ -116,16 +111,18 @@ export async function unstable_getYDoc(room: Room, options: YPartyKitOptions = {
   const session = sessionFor(room, options);
   await session.load();
   if (session.connectionCount === 0) {
-    const { scope, name } = keyOf(room);
+    const { scope, name } = documentKey(room);
     registry.releaseWhenIdle(scope, name, session, idleUnloadMs(room));
   }
   return session.doc;
 }
 
-/** The room's live session once loaded: one still loading is waited for (the store alone may not be all it holds). */
+/**
+ * The room's live session once loaded, whichever face opened it (y-partykit's, a YServer, DocumentParty): one still
+ * loading is waited for (the store alone may not be all it holds).
+ */
 async function loadedDocument(room: Room): Promise<DocumentSession | undefined> {
-  const { scope, name } = keyOf(room);
-  const session = registry.current(scope, name);
+  const session = liveDocument(documentKey(room));
   await session?.load().catch(() => {});
   return session?.state === "ready" ? session : undefined;
 }
@@ -155,8 +152,7 @@ export async function storeDocumentUpdate(room: Room, update: Uint8Array): Promi
     if (!storage) throw new TypeError("storeUpdate: this room has no document store");
     await checkOnStoredCopy(room, storage.store.load(storage.name), update, storage.maxDocumentBytes);
     // A load begun while the copy was checked may have read the store already: the update goes to its document.
-    const { scope, name } = keyOf(room);
-    if (registry.current(scope, name)) continue;
+    if (liveDocument(documentKey(room))) continue;
     return storage.store.append(storage.name, update);
   }
 }
@@ -181,7 +177,7 @@ async function checkOnStoredCopy(room: Room, stored: Promise<Uint8Array | null>,
 
 /** The headless HTTP API for a y-partykit-style room (call it from your `onRequest`). */
 export function onRequest(req: Request, room: Room, options: YPartyKitOptions = {}): Promise<Response> {
-  const { scope, name } = keyOf(room);
+  const { scope, name } = documentKey(room);
   const access: DocumentAccess = {
     live: () => registry.peek(scope, name),
     stored: async () => {

@@ -4,6 +4,7 @@
  * load; a session that failed to load is dropped so the next arrival retries; a new session for a name
  * whose previous one is still flushing waits for that flush before it loads.
  */
+import { closesDocument, opensDocument } from "./live-documents.js";
 import type { DocumentSession } from "./session.js";
 
 const USABLE = new Set(["created", "loading", "ready"]);
@@ -20,8 +21,10 @@ export class SessionRegistry {
     if (existing && USABLE.has(existing.state)) return { session: existing, created: false };
     const session = create();
     live.set(name, session);
+    opensDocument({ scope, name }, session);
     session.load(mapOf(this.#stopping, scope).get(name)).catch(() => {
       if (live.get(name) === session) live.delete(name);
+      closesDocument({ scope, name }, session);
     });
     return { session, created: true };
   }
@@ -30,12 +33,6 @@ export class SessionRegistry {
   peek(scope: object, name: string): DocumentSession | undefined {
     const session = this.#live.get(scope)?.get(name);
     return session?.state === "ready" ? session : undefined;
-  }
-
-  /** The session `acquire` would give for `name` now (loading or loaded), without creating one. */
-  current(scope: object, name: string): DocumentSession | undefined {
-    const session = this.#live.get(scope)?.get(name);
-    return session && USABLE.has(session.state) ? session : undefined;
   }
 
   /** Whether `session` is the one `acquire` gives for `name` now (loading or loaded). */
@@ -48,6 +45,7 @@ export class SessionRegistry {
     this.keep(session);
     const live = mapOf(this.#live, scope);
     if (live.get(name) === session) live.delete(name);
+    closesDocument({ scope, name }, session);
     const stopping = mapOf(this.#stopping, scope);
     const stopped: Promise<void> = session.stop().finally(() => {
       if (stopping.get(name) === stopped) stopping.delete(name);

@@ -19,6 +19,7 @@ import { handleDocumentRequest, isStored } from "./http-api.js";
 import { unguardedApiRefusal } from "./http-gate.js";
 import { resolvePolicy, type YPartyKitOptions } from "./options.js";
 import { roomLogger, tryDocumentStorage, wantsDurableAcks, yjsLimits } from "./room-context.js";
+import { closesDocument, documentKey, opensDocument } from "./live-documents.js";
 import { attachOptions } from "./peer.js";
 import { DocumentSession } from "./session.js";
 import type { SharedDoc } from "./shared-doc.js";
@@ -213,11 +214,14 @@ export class YServer implements Party.Server {
       logger: this.#logger,
       maxDocumentBytes: storage?.maxDocumentBytes,
     });
+    // Server code reaching the room's document from outside (y-partykit/storage) finds this session, not the store.
+    opensDocument(documentKey(this.room), this.#session);
     return this.#session;
   }
 
   #unload(session: DocumentSession): Promise<void> {
     if (this.#session === session) this.#session = undefined;
+    closesDocument(documentKey(this.room), session);
     const previous = this.#lastStop;
     const stopped = (async () => {
       await previous;
