@@ -252,7 +252,12 @@ export class LiveRoom implements ConnectionOwner {
         if (error instanceof RoomStopped) return this.#handOver(connection, ctx); // the stop closed it already
         const code = error instanceof StorageError ? CloseCode.TryAgainLater : CloseCode.InternalError;
         connection.close(code, "The room could not start");
-        return this.#inbox.drop(connection);
+        const lost = this.#inbox.take(connection);
+        // A connection handed over by a stopped instance (a `dev` reload) carried what its client sent: say it is lost,
+        // as a handover the server's shutdown ends does (room.start_failed alone does not tell).
+        const reason = error instanceof StorageError ? error.code : "ERR_START_FAILED";
+        if (handedFrames) this.#log("warn", "connection.handover_failed", error, { code: reason, connection: connection.id, lostMessages: lost.length });
+        return;
       }
       // A client that closed meanwhile still gets onConnect, its frames and onClose: what it sent is not lost.
       if (connection.closedByServer) return this.#inbox.drop(connection);
