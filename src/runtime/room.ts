@@ -259,7 +259,8 @@ export class LiveRoom implements ConnectionOwner {
         if (handedFrames) this.#log("warn", "connection.handover_failed", error, { code: reason, connection: connection.id, lostMessages: lost.length });
         return;
       }
-      // A client that closed meanwhile still gets onConnect, its frames and onClose: what it sent is not lost.
+      // A client that closed meanwhile still gets onConnect, its frames and onClose (what it sent is not lost); one the
+      // server closed meanwhile (refused, replaced) gets nothing more.
       if (connection.closedByServer) return this.#inbox.drop(connection);
       let tags: unknown = NO_USER_TAGS;
       try {
