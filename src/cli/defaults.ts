@@ -14,6 +14,8 @@ export const CliDefaults = {
   watchDebounceMs: 100,
   /** Path prefix of the admin HTTP API (list, tail, delete, export). */
   adminPrefix: "/_yparty/",
+  /** The admin API's 401 names it (`WWW-Authenticate`); a start whose port is taken recognises another yparty by it. */
+  adminRealm: "yparty admin",
   /** File in the data folder that tells local commands where the server is and its admin token. */
   adminFile: "server.json",
   /** Bytes of randomness in a generated admin token. */

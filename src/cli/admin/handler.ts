@@ -140,7 +140,7 @@ export function adminHandler(options: AdminOptions): AdminHandler {
     if (!tokenMatches(request.headers.get("authorization"), options.token)) {
       const refused = errorResponse("ERR_UNAUTHORIZED", "Missing or wrong admin token", 401);
       // HTTP's 401 names the scheme to use (RFC 9110 §11.6.1); generic clients and proxies act on it.
-      refused.headers.set("www-authenticate", 'Bearer realm="yparty admin"');
+      refused.headers.set("www-authenticate", `Bearer realm="${CliDefaults.adminRealm}"`);
       return refused;
     }
     const rest = url.pathname.slice(CliDefaults.adminPrefix.length);

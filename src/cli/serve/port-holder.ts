@@ -9,7 +9,7 @@ import { CliDefaults } from "../defaults.js";
 /** How long the probe waits for an answer: a start that failed should say so at once. */
 const PROBE_TIMEOUT_MS = 1000;
 /** What the admin API's 401 says (src/cli/admin/handler.ts). */
-const YPARTY_REALM = 'realm="yparty admin"';
+const YPARTY_REALM = `realm="${CliDefaults.adminRealm}"`;
 
 export type PortHolder = { kind: "yparty"; url: string; pid?: number; folder?: string } | { kind: "http" } | { kind: "unknown" };
 
