@@ -265,7 +265,7 @@ export class GameSession {
   readonly #seatOwner: SeatOwner = {
     send: (frame, type) => {
       // No socket to take it (lost, or closing): kept if the rejoin would not tell it again.
-      if (type !== undefined && !(this.#ws && this.#ws.readyState === this.#ws.OPEN)) return this.#away.hold(type, frame);
+      if (type !== undefined && !this.#socketOpen()) return this.#away.hold(type, frame);
       this.#send(this.#paid(frame));
     },
     refused: (frame) => this.#refused(this.#paid(frame)),
@@ -548,10 +548,15 @@ export class GameSession {
     this.#tell(frame);
   }
 
+  /** Whether the session has a socket that takes frames now (not lost, not closing). */
+  #socketOpen(): boolean {
+    return this.#ws !== undefined && this.#ws.readyState === this.#ws.OPEN;
+  }
+
   /** Sends `frame`; false when there is no open socket to take it. */
   #tell(frame: string): boolean {
-    if (!this.#ws || this.#ws.readyState !== this.#ws.OPEN) return false;
-    this.#ws.send(frame);
+    if (!this.#socketOpen()) return false;
+    this.#ws!.send(frame);
     return true;
   }
 
