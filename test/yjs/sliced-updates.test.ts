@@ -4,7 +4,6 @@
  * writer's save status settles, readers get the update whole, what it typed after the paste is there too, and other
  * rooms answer meanwhile. Only an update past `maxUpdateStructs` is refused.
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { CloseCode, encodeSyncStep2, encodeUpdate } from "../../src/protocol/index.js";
@@ -71,31 +70,25 @@ describe("an update too big for one turn is taken in slices", () => {
     expect(server.logs.filter((entry) => entry.level === "warn" || entry.level === "error")).toEqual([]);
   }, 120_000);
 
-  it("100 000 structs by HTTP and as a sync step 2: other rooms answer meanwhile, no turn as long as applying it whole, all stored", async () => {
+  it("100 000 structs by HTTP and as a sync step 2: other rooms answer between its slices, all stored", async () => {
     const server = await startServer({ main: DocumentParty });
     const update = manyStructs(100_000);
-    // What one turn would cost without slices, on this machine as loaded now (the room's checks come on top): measured
-    // before and after, the longer of the two, as the load of the tests beside this one comes and goes.
-    const applyWholeMs = () => {
-      const started = performance.now();
-      Y.applyUpdate(new Y.Doc(), update);
-      return performance.now() - started;
-    };
-    let wholeMs = applyWholeMs();
-    const delay = monitorEventLoopDelay({ resolution: 10 });
-    delay.enable();
+    // Whether the event loop turns while the update goes in, seen from the outside: another room's requests are
+    // answered between its first slice and its last (the server runs in this process, so its log orders them).
+    // Timing the longest turn against a whole apply failed under CI's load (GC and the neighbours' tests count).
+    const logged = (event: string) => server.logs.some((entry) => entry.event === event);
     let answered = 0;
+    let answeredWhileSlicing = 0;
     let done = false;
     const posted = post(server, update, "big").finally(() => (done = true));
     while (!done) {
       expect((await post(server, Y.encodeStateAsUpdate(new Y.Doc()), "other")).status).toBe(200);
       answered++;
+      if (logged("yjs.update_slicing") && !logged("yjs.update_sliced")) answeredWhileSlicing++;
     }
     expect((await posted).status).toBe(200);
-    delay.disable(); // the reader below applies it whole, in this process too
-    expect(answered).toBeGreaterThan(1);
-    wholeMs = Math.max(wholeMs, applyWholeMs());
-    expect(delay.max / 1e6, `the longest turn, against ${Math.round(wholeMs)} ms to apply it whole`).toBeLessThan(wholeMs);
+    expect(server.logs.find((entry) => entry.event === "yjs.update_sliced")).toMatchObject({ slices: 50 });
+    expect(answeredWhileSlicing, `${answered} answers to the other room in all`).toBeGreaterThanOrEqual(2);
     const client = connect(server.wsUrl("/parties/main/by-socket"));
     await client.opened;
     client.send(encodeUpdate(update));
