@@ -7,10 +7,27 @@
  * comes either after the older leader's claim of the tick committed (it reads the record and skips the tick) or before
  * (the older leader's write is refused). Redis holds none of it: a Redis that restarted empty loses no record.
  */
+import { createHash } from "node:crypto";
 import { StorageError, type Storage } from "../../persistence/types.js";
 import type { FenceStore } from "./fence.js";
 
-const recordKey = (cron: string): string => `last/${cron}`;
+/**
+ * Names up to this many code units are keys as they are (`last/{name}`, readable by operators). A key is one entry of
+ * `room_kv`'s primary key (UTF-16, 2 bytes a code unit), which PostgreSQL refuses past 2,704 bytes: a longer name
+ * failed every claim, so its cron never ran in a cluster. PartyKit takes any string as a cron's name.
+ */
+const READABLE_NAME_UNITS = 256;
+
+/**
+ * The record's key of `cron`: the name itself when short, else its SHA-256 (of its UTF-16 code units: UTF-8 would
+ * turn lone surrogates into U+FFFD, and two names into one) followed by its start. The prefixes differ, so no name's
+ * key is another's digest key.
+ */
+export function recordKey(cron: string): string {
+  if (cron.length <= READABLE_NAME_UNITS) return `last/${cron}`;
+  const digest = createHash("sha256").update(Buffer.from(cron, "utf16le")).digest("hex");
+  return `sha256/${digest}/${cron.slice(0, 64)}`;
+}
 
 export class CronTicks {
   constructor(

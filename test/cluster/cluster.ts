@@ -4,15 +4,18 @@
  * serving the fixture project in test/cluster/fixtures/project (the built-in Yjs party as `main`, a PartyKit-style
  * class as `counter`).
  *
- *   startCluster(n, { leaseTtlS? }) → TestCluster { dir, redis, postgres, nodes, owner(room), fence(room), flushRedis(),
+ *   startCluster(n, { leaseTtlS?, crons? }) → TestCluster { dir, redis, postgres, nodes, owner(room), fence(room), flushRedis(),
  *     list(node) }
  *   ClusterNode { url, host, pid, process, redisLink, kill(signal), start() } — each node reaches Redis through its own
  *     TCP proxy (`redisLink.partition()` / `heal()`, test/cluster/network.ts).
+ *   cronRuns(cluster) → { at, pid, name }[]: each run of the project's crons, as the fixture's onCron logged it.
  *   until(check, what, ms?) — polls `check` (state in Redis, PostgreSQL or a room: nothing tells the test when it
  *     changes) until it holds, within a timeout naming what was awaited.
  *   useCluster() registers the cleanup (every node killed, every engine stopped) after each test;
  *   useCluster("file") after the file's last test, for tests that share one cluster (distinct rooms, no kills).
  */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { createClient } from "@redis/client";
 import pg from "pg";
 import { afterAll, afterEach } from "vitest";
@@ -126,13 +129,18 @@ export function nodeArgs(port: number, redis: string, store: string, leaseTtlS =
   ];
 }
 
-export async function startCluster(count = 3, options: { leaseTtlS?: number } = {}): Promise<TestCluster> {
+/** `crons`: the project's crons in place of the fixture's (`tick`, every second). */
+export async function startCluster(count = 3, options: { leaseTtlS?: number; crons?: Record<string, string> } = {}): Promise<TestCluster> {
   const [redis, postgres, project] = await Promise.all([
     startRedis(),
     startPostgres(),
     copyFixture("project", new URL("./fixtures", import.meta.url).pathname),
   ]);
   removers.push(project.remove);
+  if (options.crons) {
+    const config = path.join(project.dir, "yparty.json");
+    await writeFile(config, JSON.stringify({ ...JSON.parse(await readFile(config, "utf8")), crons: options.crons }));
+  }
   const started: ClusterNode[] = [];
   for (let i = 0; i < count; i++) {
     const port = await closedPort();
@@ -177,6 +185,18 @@ export async function startCluster(count = 3, options: { leaseTtlS?: number } = 
       return found;
     },
   };
+}
+
+/** Each run of the project's crons, in the order run: scheduled time, the process that ran it, the cron's name. */
+export async function cronRuns(cluster: TestCluster): Promise<Array<{ at: number; pid: number; name: string }>> {
+  const text = await readFile(path.join(cluster.dir, "cron-runs.log"), "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [, at, pid, name] = /^(\d+) (\d+) (.*)$/.exec(line)!;
+      return { at: Number(at), pid: Number(pid), name: JSON.parse(name!) as string };
+    });
 }
 
 export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {

@@ -8,11 +8,9 @@
  * and its first claim once resumed would fail while it reconnects (the window then depends on its leader check's
  * phase). Each run is logged by the fixture's onCron to a file (cron-runs.log), which the cut-off node still writes.
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { expect, test, vi } from "vitest";
 import { LEADER_LEASE } from "../../src/cluster/placement.js";
-import { startCluster, until, useCluster, type TestCluster } from "./cluster.js";
+import { cronRuns, startCluster, until, useCluster, type TestCluster } from "./cluster.js";
 
 useCluster();
 vi.setConfig({ testTimeout: 120_000 });
@@ -22,13 +20,9 @@ const LEASE_TTL_S = 4;
 const TTL_MS = LEASE_TTL_S * 1000;
 
 /** Scheduled time → the pids of the processes that ran the tick (the fixture's cron runs every second). */
-async function cronRuns(cluster: TestCluster): Promise<Map<number, number[]>> {
-  const text = await readFile(path.join(cluster.dir, "cron-runs.log"), "utf8").catch(() => "");
+async function runsByTime(cluster: TestCluster): Promise<Map<number, number[]>> {
   const runs = new Map<number, number[]>();
-  for (const line of text.split("\n").filter(Boolean)) {
-    const [at, pid] = line.split(" ").map(Number) as [number, number];
-    runs.set(at, [...(runs.get(at) ?? []), pid]);
-  }
+  for (const { at, pid } of await cronRuns(cluster)) runs.set(at, [...(runs.get(at) ?? []), pid]);
   return runs;
 }
 
@@ -40,14 +34,14 @@ test("after Redis restarted empty, two nodes that both believe they lead run eac
   await until(async () => (await cluster.owner(LEADER_LEASE)) !== undefined, "a leader");
   const leader = cluster.node(await cluster.owner(LEADER_LEASE));
   const other = cluster.nodes.find((node) => node !== leader)!;
-  await until(async () => ranBy(await cronRuns(cluster), leader.pid, 0) >= 2, "two ticks on the leader");
-  const from = Math.max(...(await cronRuns(cluster)).keys());
+  await until(async () => ranBy(await runsByTime(cluster), leader.pid, 0) >= 2, "two ticks on the leader");
+  const from = Math.max(...(await runsByTime(cluster)).keys());
 
   // Frozen past its leader check's period (once per TTL): resumed, the other node looks for the leader lease at once.
   const frozenAt = Date.now();
   await other.kill("SIGSTOP");
   try {
-    await until(async () => ranBy(await cronRuns(cluster), leader.pid, frozenAt + TTL_MS) >= 1, "a tick a TTL after the freeze", 30_000);
+    await until(async () => ranBy(await runsByTime(cluster), leader.pid, frozenAt + TTL_MS) >= 1, "a tick a TTL after the freeze", 30_000);
     leader.redisLink.partition();
   } finally {
     await cluster.flushRedis().finally(() => other.kill("SIGCONT"));
@@ -55,9 +49,9 @@ test("after Redis restarted empty, two nodes that both believe they lead run eac
   const cutAt = Date.now();
   await until(async () => (await cluster.owner(LEADER_LEASE)) === other.url, "the resumed node to lead");
   // Past the old leader's validity (under 0.9 TTL after the cut), with ticks run by the new leader after it.
-  await until(async () => ranBy(await cronRuns(cluster), other.pid, cutAt + TTL_MS) >= 2, "two ticks of the new leader past the old lease", 30_000);
+  await until(async () => ranBy(await runsByTime(cluster), other.pid, cutAt + TTL_MS) >= 2, "two ticks of the new leader past the old lease", 30_000);
 
-  const runs = [...(await cronRuns(cluster))].filter(([at]) => at > from).sort(([a], [b]) => a - b);
+  const runs = [...(await runsByTime(cluster))].filter(([at]) => at > from).sort(([a], [b]) => a - b);
   const report = JSON.stringify(runs.map(([at, pids]) => [at, pids.map((pid) => (pid === leader.pid ? "old" : "new"))]));
   expect(
     runs.filter(([, pids]) => pids.length !== 1),
@@ -75,8 +69,8 @@ test("Redis restarted empty: the leader's renewal takes its lease again and it k
   await until(async () => (await cluster.owner(LEADER_LEASE)) !== undefined, "a leader");
   const leader = cluster.node(await cluster.owner(LEADER_LEASE));
   const other = cluster.nodes.find((node) => node !== leader)!;
-  await until(async () => ranBy(await cronRuns(cluster), leader.pid, 0) >= 2, "two ticks on the leader");
-  const from = Math.max(...(await cronRuns(cluster)).keys());
+  await until(async () => ranBy(await runsByTime(cluster), leader.pid, 0) >= 2, "two ticks on the leader");
+  const from = Math.max(...(await runsByTime(cluster)).keys());
 
   // Frozen across the restart, the other node cannot take the lease first: the leader's renewal is what takes it.
   await other.kill("SIGSTOP");
@@ -84,12 +78,12 @@ test("Redis restarted empty: the leader's renewal takes its lease again and it k
     await cluster.redis.restart("crash");
     await until(async () => (await cluster.owner(LEADER_LEASE)) === leader.url, "the leader's renewal to take its lease again");
     const restartedAt = Date.now();
-    await until(async () => ranBy(await cronRuns(cluster), leader.pid, restartedAt) >= 2, "two ticks after the restart");
+    await until(async () => ranBy(await runsByTime(cluster), leader.pid, restartedAt) >= 2, "two ticks after the restart");
   } finally {
     await other.kill("SIGCONT");
   }
 
-  const runs = [...(await cronRuns(cluster))].filter(([at]) => at > from).sort(([a], [b]) => a - b);
+  const runs = [...(await runsByTime(cluster))].filter(([at]) => at > from).sort(([a], [b]) => a - b);
   const report = JSON.stringify(runs);
   expect(
     runs.filter(([, pids]) => pids.length !== 1 || pids[0] !== leader.pid),

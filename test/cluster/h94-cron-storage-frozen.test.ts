@@ -4,27 +4,13 @@
  * backlog of stale ticks. A tick that comes due while the claim of an earlier one still waits is now skipped: a cron
  * missed runs once, as on PartyKit's platform, where a missed cron is not made up.
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { expect, test, vi } from "vitest";
 import { processTree } from "../helpers/engines.js";
 import { LEADER_LEASE } from "../../src/cluster/placement.js";
-import { startCluster, until, useCluster, type TestCluster } from "./cluster.js";
+import { cronRuns, startCluster, until, useCluster } from "./cluster.js";
 
 useCluster();
 vi.setConfig({ testTimeout: 120_000 });
-
-/** Each run of the fixture's every-second cron: its scheduled time and the process that ran it. */
-async function cronRuns(cluster: TestCluster): Promise<Array<{ at: number; pid: number }>> {
-  const text = await readFile(path.join(cluster.dir, "cron-runs.log"), "utf8").catch(() => "");
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const [at, pid] = line.split(" ").map(Number) as [number, number];
-      return { at, pid };
-    });
-}
 
 test("ticks that came due while PostgreSQL was frozen do not all run once it is back", async () => {
   const cluster = await startCluster(1);
