@@ -12,11 +12,12 @@ import { StorageError, type Storage } from "../../persistence/types.js";
 import type { FenceStore } from "./fence.js";
 
 /**
- * Names up to this many code units are keys as they are (`last/{name}`, readable by operators). A key is one entry of
- * `room_kv`'s primary key (UTF-16, 2 bytes a code unit), which PostgreSQL refuses past 2,704 bytes: a longer name
- * failed every claim, so its cron never ran in a cluster. PartyKit takes any string as a cron's name.
+ * Names up to this many code units are keys as they are (`last/{name}`, readable by operators, and the key every name
+ * had before). A key is in `room_kv`'s primary key (UTF-16, 2 bytes a code unit), whose entries PostgreSQL refuses past
+ * 2,704 bytes: a longer name (~1,340 code units that do not compress) failed every claim, so its cron never ran in a
+ * cluster. PartyKit takes any string as a cron's name.
  */
-const READABLE_NAME_UNITS = 256;
+const READABLE_NAME_UNITS = 1_300;
 
 /**
  * The record's key of `cron`: the name itself when short, else its SHA-256 (of its UTF-16 code units: UTF-8 would

@@ -54,8 +54,10 @@ async function leader(url: string, owner: string): Promise<CronTicks> {
   return new CronTicks(() => storage, LEADER_LEASE);
 }
 
-/** Long names that differ only in a lone surrogate: two names in JavaScript, one in UTF-8. */
-const ALL = [...NAMES, `${LONG}\uD800`, `${LONG}\uDC00`];
+/** The longest name keyed as it is (the key it always had): it still fits an index entry. */
+const LONGEST_READABLE = LONG.slice(0, 1_300);
+/** With two long names that differ only in a lone surrogate: two names in JavaScript, one in UTF-8. */
+const ALL = [...NAMES, `${LONG}\uD800`, `${LONG}\uDC00`, LONGEST_READABLE];
 const T = Date.UTC(2026, 11, 4, 12);
 
 test("the record: each name's tick is claimed once, in a record of its own, and the next leader reads it", async () => {
@@ -72,6 +74,7 @@ test("the record: each name's tick is claimed once, in a record of its own, and 
 
 test("short names keep their readable key; long ones are keyed by their digest and start", () => {
   expect(recordKey("nightly")).toBe("last/nightly");
+  expect(recordKey(LONGEST_READABLE)).toBe(`last/${LONGEST_READABLE}`);
   expect(recordKey(LONG)).toMatch(new RegExp(`^sha256/[0-9a-f]{64}/${LONG.slice(0, 64)}$`));
   expect(new Set(ALL.map(recordKey)).size).toBe(ALL.length);
 });
