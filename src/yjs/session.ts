@@ -11,7 +11,16 @@
  * the document and its Awareness timer; the owner makes a new session for the next try.
  */
 import * as Y from "yjs";
-import { CloseCode, ProtocolError, decodeCustomMessage, decodeMessage, encodeCustomMessage, encodePermissionDenied, isBatchMarker } from "../protocol/index.js";
+import {
+  CloseCode,
+  ProtocolError,
+  decodeCustomMessage,
+  decodeMessage,
+  decodeWakeCall,
+  encodeCustomMessage,
+  encodePermissionDenied,
+  isBatchMarker,
+} from "../protocol/index.js";
 import type { DocStore } from "../../persistence/types.js";
 import type { Durability } from "../runtime/document-storage.js";
 import type { Logger } from "../runtime/log.js";
@@ -45,6 +54,7 @@ import { inHeavyTurn } from "../runtime/heavy-work.js";
 import { SyncAnswers } from "./sync-answers.js";
 import { UpdateLog } from "./update-log.js";
 import { newBytes } from "./new-parts.js";
+import { WakeCalls } from "./wake-calls.js";
 import { isEmptyUpdate, validateUpdate, wouldChange, type UpdateLimits } from "./validate.js";
 
 export interface SessionPersistence {
@@ -104,6 +114,7 @@ export class DocumentSession {
   #loading: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   readonly #peers = new Map<SessionConnection, Peer>();
+  readonly #wakeCalls = new WakeCalls();
   /** Connections that left while the room loaded, with changes waiting in their backlog. */
   readonly #leftWhileLoading: Peer[] = [];
   readonly #answers: SyncAnswers;
@@ -370,6 +381,7 @@ export class DocumentSession {
   #storageLost(): void {
     for (const peer of [...this.#peers.values()]) peer.close(CloseCode.TryAgainLater, "the room moved to another node; try again");
     this.#peers.clear();
+    this.#wakeCalls.stop();
   }
 
   // ---- connections -----------------------------------------------------------------------------
@@ -416,6 +428,7 @@ export class DocumentSession {
     this.#flush(); // its last updates reach everyone before its presence goes
     this.#peers.delete(conn);
     peer.closed = true;
+    this.#wakeCalls.forget(peer);
     this.#awareness.forget(peer);
     // What a client sent before it left is applied once the room can (an unfinished batch of it with the rest);
     // not when the server closed it for good.
@@ -427,7 +440,7 @@ export class DocumentSession {
 
   // ---- frames ----------------------------------------------------------------------------------
 
-  /** One frame from a connection: a binary y-protocols frame, a `__YPS:` custom message or a batch marker. */
+  /** One frame from a connection: a binary y-protocols frame, a `__YPS:` custom message, a wake-up call or a batch marker. */
   receive(conn: SessionConnection, data: string | ArrayBuffer | ArrayBufferView): void {
     const peer = this.#peers.get(conn);
     if (!peer || peer.closed) return;
@@ -469,6 +482,8 @@ export class DocumentSession {
         peer.batchHeld();
         if (whole) this.#handleFrame(peer, whole);
       } else {
+        const wakeIn = decodeWakeCall(frame);
+        if (wakeIn !== null) return this.#wakeCalls.ask(peer, wakeIn);
         this.#flush(); // a custom message's handler may read the document
         if (this.#heldWhileSlicing(peer, frame)) return;
         custom = decodeCustomMessage(frame); // other text is not ours: ignored
@@ -880,6 +895,7 @@ export class DocumentSession {
     this.#releaseStored?.();
     for (const peer of this.#peers.values()) peer.closed = true;
     this.#peers.clear();
+    this.#wakeCalls.stop();
     this.#doc.off("update", this.#onUpdate);
     this.#doc.off("afterTransaction", this.#afterTransaction);
     this.#doc.destroy();
