@@ -40,6 +40,8 @@ export class SocketConnection {
   synced = false;
   /** The server refused our writes (read-only): its acks then count messages it did not store. */
   writesRefused = false;
+  /** We asked for a wake frame on this connection and it has not come yet (presence-renewal.ts). */
+  wakeCallPending = false;
   readonly #frames = new ChunkedFrameReader(ProviderDefaults.maxIncomingFrameBytes, "ProviderDefaults.maxIncomingFrameBytes");
   #ended = false;
 
@@ -74,9 +76,14 @@ export class SocketConnection {
   }
 
   sendCustom(message: string): boolean {
+    return this.sendText(encodeCustomMessage(message));
+  }
+
+  /** Sends a text frame as is. False when the socket is not open. */
+  sendText(text: string): boolean {
     if (!this.isOpen) return false;
-    this.ws.send(encodeCustomMessage(message));
-    this.#sent(message.length);
+    this.ws.send(text);
+    this.#sent(text.length);
     return true;
   }
 

@@ -37,11 +37,16 @@ export const ProviderDefaults = {
   networkChangeAnswerMs: 2_000,
   /**
    * While the page is hidden (its timers throttled), a frame from the server renews our awareness state this old
-   * (presence-renewal.ts). In a room with anyone else in it, a frame comes at least every 18 s (their own renewals:
-   * 15 s, plus up to one 3 s look), so ours is renewed at most 10 + 18 = 28 s apart, within the 30 s after which
-   * peers and the server drop it.
+   * (presence-renewal.ts), within the 30 s after which peers and the server drop it; what makes frames come is the
+   * wake-up call below (and, from any server, the other clients' own renewals: every 15–18 s).
    */
   presenceRenewOnFrameMs: 10_000,
+  /**
+   * While the page is hidden, the provider keeps a wake-up call waiting on its connection (presence-renewal.ts): the
+   * yparty server sends a frame this long after it is asked, so a frame comes at least this often even when no one
+   * else sends anything, and our state is renewed at most 10 + 12 = 22 s apart. One frame of 3 bytes each way per call.
+   */
+  presenceWakeCallMs: 12_000,
   /** How often the silence watchdog looks. */
   watchdogIntervalMs: 3_000,
   /** Incoming chunked (y-pk-batch) frames above this size are refused. */

@@ -1,6 +1,7 @@
 /**
- * What the page tells a provider about its network and its life: `offline`/`online` (`navigator.onLine` changed) and
- * `pagehide`/`pageshow` (`persisted`: the page goes into, or comes back from, the back/forward cache). Listens on the
+ * What the page tells a provider about its network and its life: `offline`/`online` (`navigator.onLine` changed),
+ * `pagehide`/`pageshow` (`persisted`: the page goes into, or comes back from, the back/forward cache) and
+ * `visibilitychange` (a background tab, a minimized window: `pageIsHidden`). Listens on the
  * global scope where it is an event target (windows, workers); Node has none, and nothing is registered there.
  */
 export interface PageEventHooks {
@@ -10,6 +11,8 @@ export interface PageEventHooks {
   hidden(persisted: boolean): void;
   /** The page came back from the back/forward cache. */
   restored(): void;
+  /** The page was hidden or shown (`visibilitychange`, fired at the document, bubbles up to the window). */
+  visibilityChanged(): void;
 }
 
 /** Registers the listeners; returns what removes them. */
@@ -24,6 +27,7 @@ export function watchPage(hooks: PageEventHooks): () => void {
     pageshow: (event) => {
       if (persisted(event)) hooks.restored();
     },
+    visibilitychange: () => hooks.visibilityChanged(),
   };
   for (const [name, listener] of Object.entries(listeners)) scope.addEventListener(name, listener);
   return () => {

@@ -4,9 +4,12 @@
  * every peer and the server drop a state not renewed for 30 s; Chrome runs a hidden tab's repeating timers once a
  * minute, so a background tab's cursor vanished for the others for up to half of every minute, then came back. Frames
  * from the server are not throttled: while the page is hidden, one that arrives when our state is `renewAfterMs` old
- * renews it as Awareness's timer does (the same state again, which bumps its clock and is sent).
+ * renews it as Awareness's timer does (the same state again, which bumps its clock and is sent). So that frames come in
+ * a room where no one else sends anything, a hidden page keeps a wake-up call waiting on its connection (a yparty
+ * server answers it with a frame that changes nothing; src/protocol/wake-call.ts).
  */
 import type * as awarenessProtocol from "y-protocols/awareness";
+import { encodeWakeCall } from "../src/protocol/index.js";
 
 /** Renews the local awareness state if it is set and at least `renewAfterMs` old; true when it did. */
 export function renewPresenceIfDue(awareness: awarenessProtocol.Awareness, renewAfterMs: number, now = Date.now()): boolean {
@@ -16,4 +19,19 @@ export function renewPresenceIfDue(awareness: awarenessProtocol.Awareness, renew
   if (state === null || meta === undefined || now - meta.lastUpdated < renewAfterMs) return false;
   awareness.setLocalState(state);
   return true;
+}
+
+/** The connection a wake-up call goes out on, and whether one of it waits for its answer. */
+export interface WakeCaller {
+  wakeCallPending: boolean;
+  sendText(text: string): boolean;
+}
+
+/**
+ * Asks for a frame in `wakeMs` on `connection`, unless a call waits there already or there is no presence to keep. A
+ * server that does not know the call ignores it and never answers: one call per connection.
+ */
+export function callForWake(awareness: awarenessProtocol.Awareness, connection: WakeCaller, wakeMs: number): void {
+  if (connection.wakeCallPending || awareness.getLocalState() === null) return;
+  connection.wakeCallPending = connection.sendText(encodeWakeCall(wakeMs));
 }

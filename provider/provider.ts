@@ -8,14 +8,14 @@ import { ObservableV2 } from "lib0/observable";
 import * as random from "lib0/random";
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as Y from "yjs";
-import { CloseCode, encodeQueryAwareness, encodeUpdate, type Message } from "../src/protocol/index.js";
+import { CloseCode, encodeQueryAwareness, encodeUpdate, isWakeFrame, type Message } from "../src/protocol/index.js";
 import { backoffDelay, wasHealthy } from "./backoff.js";
 import { SocketConnection, type ConnectionHandlers } from "./connection.js";
 import { CrossTabChannel } from "./cross-tab.js";
 import { ProviderDefaults } from "./defaults.js";
 import { ProviderError } from "./errors.js";
 import { pageIsHidden, watchPage } from "./page-events.js";
-import { renewPresenceIfDue } from "./presence-renewal.js";
+import { callForWake, renewPresenceIfDue } from "./presence-renewal.js";
 import { applyMessage, awarenessOf, localAwarenessGone, localSyncStep1, localSyncStep2, removeRemoteAwareness } from "./frames.js";
 import { SaveTracker } from "./save-status.js";
 import type { AuthFailure, ChangeRefusal, CloseInfo, ConnectionStatus, YPartyKitProviderOptions } from "./types.js";
@@ -132,6 +132,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       online: () => this.#networkChanged("no answer after the browser came back online"),
       hidden: (persisted) => this.#pageHidden(persisted),
       restored: () => this.#pageRestored(),
+      visibilityChanged: () => this.#visibilityChanged(),
     });
     if (options.connect ?? true) void this.connect();
   }
@@ -279,12 +280,13 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     },
     message: (connection, message) => {
       if (connection !== this.#connection) return;
-      this.#frameArrived();
+      if (isWakeFrame(message)) connection.wakeCallPending = false;
+      this.#frameArrived(connection);
       this.#handle(message, connection);
     },
     custom: (connection, message) => {
       if (connection !== this.#connection) return;
-      this.#frameArrived();
+      this.#frameArrived(connection);
       this.emit("custom-message", [message]);
     },
     error: (connection, error) => {
@@ -324,11 +326,14 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   /**
    * Network events are not throttled in a hidden page, its timers are: a frame renews our presence when Awareness's
-   * timer may be too late to (presence-renewal.ts). Before the frame is handled, whose listeners may disconnect; a
+   * timer may be too late to, and a wake-up call is kept waiting so that the next frame comes in time even when no
+   * one else sends anything (presence-renewal.ts). Before the frame is handled, whose listeners may disconnect; a
    * "gone" for us in it then carries an older clock than the renewal and is ignored.
    */
-  #frameArrived(): void {
-    if (pageIsHidden()) renewPresenceIfDue(this.awareness, ProviderDefaults.presenceRenewOnFrameMs);
+  #frameArrived(connection: SocketConnection): void {
+    if (!pageIsHidden()) return;
+    renewPresenceIfDue(this.awareness, ProviderDefaults.presenceRenewOnFrameMs);
+    callForWake(this.awareness, connection, ProviderDefaults.presenceWakeCallMs);
   }
 
   /** A socket ended, whoever ended it: report, then back off or stop. */
@@ -438,6 +443,14 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#suspended = true;
     this.#cancelAttempts();
     this.#connection?.close("page hidden into the back/forward cache");
+  }
+
+  /**
+   * Hidden now: the wake-up call goes out at once. Waiting for the next frame to ask (#frameArrived) could wait for our
+   * own renewal's echo, from the very timer the browser is about to throttle.
+   */
+  #visibilityChanged(): void {
+    if (this.#connection && pageIsHidden()) callForWake(this.awareness, this.#connection, ProviderDefaults.presenceWakeCallMs);
   }
 
   /** Back from the back/forward cache: our presence as it was, and a connection at once. */

@@ -2,7 +2,7 @@
  * Tabs for the presence tests (h93, h96): Chromium pages on Playwright clocks, one optionally hidden as a background
  * tab is, each with a provider whose awareness changes are recorded with the page's own time.
  *
- *   presenceTabs() → { openTab(hidden), join(tab, room, user) }   (a test file's browser, page and server, set up once)
+ *   presenceTabs() → { openTab(hidden), join(tab, room, user), host() }   (a test file's browser, page and server, set up once)
  *   openTab(browser, pageUrl, hidden) → Page          (its clock installed at START)
  *   join(tab, host, room, user) → its awareness clientID, once synced
  *   ownClock(tab), seen(tab, client, clock)          (the awareness clock of the tab's own / another client's entry)
@@ -23,7 +23,7 @@ export const STEP_MS = 1_000;
 export const MINUTE = 60_000;
 
 /** A test file's Chromium, the provider's page and a server, started before its tests and closed after them. */
-export function presenceTabs(): { openTab(hidden: boolean): Promise<Page>; join(tab: Page, room: string, user: string): Promise<number> } {
+export function presenceTabs(): { openTab(hidden: boolean): Promise<Page>; join(tab: Page, room: string, user: string): Promise<number>; host(): string } {
   let browser: Browser;
   let page: TestHttpServer & { url: string };
   let backend: Backend;
@@ -35,7 +35,11 @@ export function presenceTabs(): { openTab(hidden: boolean): Promise<Page>; join(
     await page?.close();
     await backend?.close();
   });
-  return { openTab: (hidden) => openTab(browser, page.url, hidden), join: (tab, room, user) => join(tab, backend.host, room, user) };
+  return {
+    openTab: (hidden) => openTab(browser, page.url, hidden),
+    join: (tab, room, user) => join(tab, backend.host, room, user),
+    host: () => backend.host,
+  };
 }
 
 /** A page on its own clock (clocks are per context), optionally hidden as a background tab is. */
