@@ -1,6 +1,7 @@
 /**
  * Sync and awareness through y-websocket's reference server (@y/websocket-server), which speaks the same
- * binary protocol: proves the provider is a plain y-protocols peer, independent of yparty's server.
+ * binary protocol: proves the provider is a plain y-protocols peer, independent of yparty's server; and that a hidden
+ * provider's wake-up call (a yparty text frame) does no harm there: sent once, ignored, the connection goes on.
  */
 import http from "node:http";
 import { setupWSConnection } from "@y/websocket-server/utils";
@@ -10,11 +11,19 @@ import { awarenessChanges, converged, destroyProviders, listen, makeProvider, sy
 
 let server: TestHttpServer;
 let wss: WebSocketServer;
+/** Text frames the server received (y-protocols peers send none of their own). */
+let textFrames: string[];
 
 beforeEach(async () => {
   wss = new WebSocketServer({ noServer: true });
+  textFrames = [];
   const httpServer = http.createServer((_req, res) => res.writeHead(404).end());
-  httpServer.on("upgrade", (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => setupWSConnection(ws, req)));
+  httpServer.on("upgrade", (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on("message", (data, isBinary) => void (isBinary || textFrames.push(String(data))));
+      setupWSConnection(ws, req);
+    }),
+  );
   server = await listen(httpServer);
 });
 
@@ -72,5 +81,29 @@ describe("against the reference y-websocket server", () => {
     await waitUntil("b to see a", seen, watch);
     a.disconnect();
     await waitUntil("b to drop a", () => !seen(), watch);
+  });
+
+  it("a hidden provider's wake-up call is sent once per connection, ignored, and the connection goes on", async () => {
+    const room = freshRoom();
+    // What the provider reads to know its page is hidden (provider/page-events.ts): both providers are hidden.
+    Object.assign(globalThis, { document: { visibilityState: "hidden" } });
+    try {
+      const hidden = makeProvider(server.host, room);
+      const other = makeProvider(server.host, room);
+      hidden.awareness.setLocalStateField("user", "hidden");
+      await Promise.all([synced(hidden), synced(other)]);
+      for (const word of ["one", "two", "three"]) {
+        other.doc.getText("t").insert(0, word); // a frame to the hidden provider each
+        await converged([hidden.doc], (doc) => doc.getText("t").toString().slice(0, word.length), word);
+      }
+      other.awareness.setLocalStateField("user", "other");
+      await waitUntil("the hidden provider to see the other", () => hidden.awareness.getStates().has(other.doc.clientID), awarenessChanges(hidden.awareness));
+      expect(textFrames).toEqual(["yparty-wake#12000", "yparty-wake#12000"]); // one per connection, however many frames came
+      expect(hidden.wsconnected).toBe(true);
+      hidden.doc.getText("t").insert(0, "back");
+      await converged([other.doc], (doc) => doc.getText("t").toString().slice(0, 4), "back");
+    } finally {
+      Reflect.deleteProperty(globalThis, "document");
+    }
   });
 });
