@@ -4,8 +4,9 @@
  * (id = player id; one ticket per player and mode: adding again replaces it). When `size` tickets fit the mode's
  * rules, it names a match (`{random}.{match}`, so `match.join` knows which match runs it) and sends each of them
  * `matchmaker.matched {match_id, players, ticket_id}`: a player whose session let the queue go while the match's seats
- * were being stored (its socket dropped) is told when it has a socket again (match-notices.ts). Tickets live in
- * memory, as sessions do.
+ * were being stored (its socket dropped) is told when it has a socket again (match-notices.ts). Until a player is told,
+ * it is not matched again: a ticket it added meanwhile (an app adding one as it reconnects) waits unmatched, and is
+ * taken by the match when the player is told (the session drops it too). Tickets live in memory, as sessions do.
  *
  * The work stays linear in the pool: a new ticket is searched with the tickets that fit it only (a group without it
  * was there before, or came with a widening rule, which the recheck finds); the recheck goes through the pool in
@@ -33,11 +34,12 @@ export function matchNameOf(matchId: string): string {
 }
 
 /**
- * `reserve`: the match a group was matched for holds a seat for each of them (stored by the match's room: the match
+ * `name`: the mode's. `reserve`: the match a group was matched for holds a seat for each of them (stored by the match's room: the match
  * learns from it whom it waits for, whichever session joins first, also after a restart); the players are told once
  * it resolves. `notices`: where a notice that finds its player's link closed is kept for the player.
  */
 export function matchmakerParty(
+  name: string,
   mode: ModeDefinition,
   reserve: (queue: Room, matchId: string, players: string[]) => Promise<void>,
   notices: MatchNotices,
@@ -52,6 +54,8 @@ export function matchmakerParty(
 
     /** By player, in arrival order. */
     readonly #waiting = new Map<string, Waiting>();
+    /** Players of matches whose seats are being stored (not told yet): not matched again meanwhile. */
+    readonly #matching = new Set<string>();
     #recheckTimer: NodeJS.Timeout | undefined;
     /** Where the next recheck pass starts (an index into the pool in arrival order; tickets leaving shift it a little). */
     #recheckFrom = 0;
@@ -90,17 +94,23 @@ export function matchmakerParty(
 
     /** A new ticket: the groups it can be in are of the tickets that fit it. */
     #matchWith(ticket: Waiting): void {
+      if (this.#matching.has(ticket.player)) return;
       const now = Date.now();
-      const pool = [...this.#waiting.values()].filter((other) => other === ticket || (other.player !== ticket.player && fits(ticket, other, now)));
+      const pool = this.#pool().filter((other) => other === ticket || (other.player !== ticket.player && fits(ticket, other, now)));
       this.#matchIn(pool, new SearchPass(), now);
     }
 
     /** The recheck: one bounded pass over the whole pool, from where the last one stopped. */
     #recheck(): void {
-      const pool = [...this.#waiting.values()];
+      const pool = this.#pool();
       const pass = new SearchPass(this.#recheckFrom);
       this.#matchIn(pool, pass, Date.now());
       this.#recheckFrom = pass.at + mode.size > pool.length ? 0 : pass.at;
+    }
+
+    /** The tickets that may be matched: not those of players whose match is being made. */
+    #pool(): Waiting[] {
+      return [...this.#waiting.values()].filter((ticket) => !this.#matching.has(ticket.player));
     }
 
     /** Matches the groups `pass` finds in `pool` (taking them out of it). */
@@ -109,14 +119,18 @@ export function matchmakerParty(
         const payload = { match_id: newMatchId(mode.match), players: group.map((ticket) => ticket.player) };
         for (const ticket of group) {
           this.#waiting.delete(ticket.player);
+          this.#matching.add(ticket.player);
           pool.splice(pool.indexOf(ticket), 1);
         }
         void reserve(this.room, payload.match_id, payload.players).then(() => {
           for (const { conn, player, ticket_id } of group) {
+            this.#matching.delete(player);
+            // A ticket the player added while the match was being made is the match's: its session drops it as it tells.
+            this.#waiting.delete(player);
             const frame = envelopeJson(GameMessage.MatchmakerMatched, { ...payload, ticket_id });
             // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same.
             if (conn.readyState === conn.OPEN) conn.send(frame);
-            else notices.hold(player, { roomType: mode.match, room: payload.match_id, frame });
+            else notices.hold(player, { queue: name, roomType: mode.match, room: payload.match_id, frame });
           }
         });
       }

@@ -98,7 +98,7 @@ export function createGame(options: GameOptions): GameMount {
     // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
     const reserve = (queue: Room, matchId: string, players: string[]) =>
       holdMatchSeats(queue.context.parties, matchPartyName(mode.match), matchId, { players, until: Date.now() + limits.reconnectWindowMs }, shared.logger);
-    parties[matchmakerPartyName(name)] = matchmakerParty(mode, reserve, notices);
+    parties[matchmakerPartyName(name)] = matchmakerParty(name, mode, reserve, notices);
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;
   const matches = new Set(Object.keys(options.matches));

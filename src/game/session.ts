@@ -114,7 +114,7 @@ export class GameSession {
     this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player, ...inMatch }, cid));
     for (const frame of this.#away.take()) this.#send(frame); // before anything the match sends from now on
     // A match made for the player whose matchmaker.matched found no socket (a new session of the player is told too).
-    this.#unlisten = this.ctx.notices.listen(this.player, (notice) => this.#tell(notice.frame));
+    this.#unlisten = this.ctx.notices.listen(this.player, (notice) => this.#tellMatched(notice.queue, notice.frame));
     const delivered = new DeliveredNotifications(this.ctx.limits.maxNotifications);
     this.#player = this.#link(PLAYER_PARTY, this.player, newId(9), {
       onMessage: (frame) => {
@@ -327,6 +327,12 @@ export class GameSession {
     } catch (error) {
       return this.#bad(cid, (error as Error).message);
     }
+    // Told late (its socket dropped as it was made), the client may have added it before it read matchmaker.matched.
+    const late = this.ctx.notices.toldLate(this.player, mode);
+    if (late) {
+      const reason = `matched already while the connection was away (matchmaker.matched, match "${late.room}"): join it; add a ticket again once it is joined or its seat has expired`;
+      return this.#send(envelopeJson(GameMessage.Error, { reason }, cid));
+    }
     // maxPerSession counts modes with a ticket: a removed or matched one frees its place (its link may stay open).
     const modes = new Set([...this.#tickets.values()].map((ticket) => ticket.mode));
     if (!modes.has(mode) && modes.size >= this.ctx.limits.maxPerSession)
@@ -352,7 +358,7 @@ export class GameSession {
   /** The link to `mode`'s matchmaker (throws when the server's code has no such party). */
   #matchmakerLink(mode: string): RoomLink {
     return this.#link(matchmakerPartyName(mode), MATCHMAKER_ROOM, this.player, {
-      onMessage: (frame) => this.#matchedFrame(frame),
+      onMessage: (frame) => this.#matchedFrame(mode, frame),
       // Tickets live in the matchmaker's memory: after a reload the ticket waits again, under its id.
       reopened: (link) => {
         for (const [ticketId, ticket] of this.#tickets)
@@ -535,11 +541,20 @@ export class GameSession {
     else this.#send(frame);
   }
 
-  #matchedFrame(frame: string): void {
-    const { payload } = JSON.parse(frame) as GameEnvelope<{ match_id: string; players: string[]; ticket_id: string }>;
-    this.#tickets.delete(payload.ticket_id);
+  #matchedFrame(mode: string, frame: string): void {
+    if (this.#tellMatched(mode, frame)) return;
     // The socket closing meanwhile: kept for the player's next socket (its seat is held).
-    if (!this.#tell(frame)) this.ctx.notices.hold(this.player, { roomType: matchNameOf(payload.match_id), room: payload.match_id, frame });
+    const { payload } = JSON.parse(frame) as GameEnvelope<{ match_id: string }>;
+    this.ctx.notices.hold(this.player, { queue: mode, roomType: matchNameOf(payload.match_id), room: payload.match_id, frame });
+  }
+
+  /**
+   * A `matchmaker.matched` of `mode`, in time or late. The player's ticket in the mode is the match's, also one added
+   * while the match was being made (the matchmaker let it go as it told): the mode has no ticket of this session now.
+   */
+  #tellMatched(mode: string, frame: string): boolean {
+    for (const [ticketId, ticket] of this.#tickets) if (ticket.mode === mode) this.#tickets.delete(ticketId);
+    return this.#tell(frame);
   }
 
   // ---- to the client -----------------------------------------------------------------------------

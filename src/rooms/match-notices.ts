@@ -6,11 +6,16 @@
  * player (not the session: a session with nothing to keep ends with its socket) and sent as soon as a session of that
  * player has a socket: at its handshake (a resume, or a new session with the same token), or at once if one has it
  * already. A notice goes when sent, or once its seat is no longer held for the player (joined, expired): the
- * directory of the match rooms says. One per mount, as that directory.
+ * directory of the match rooms says. One told late is remembered while its seat is held for the player (`toldLate`): a
+ * client back from the drop may enter that queue again before it reads the notice (the rooms client does, by itself), and
+ * the session refuses that, so the player does not get a second match on top of it. One per mount, as that directory.
  */
 import type { RoomDirectory } from "./directory.js";
 
 export interface MatchNotice {
+  /** The queue that made the match: the rooms protocol's room type, the game's mode. */
+  queue: string;
+  /** The match room's type (the game's match name), and its name: where its seats are held. */
   roomType: string;
   room: string;
   /** The notice as the matchmaker sends it (the protocol's envelope, JSON). */
@@ -22,6 +27,8 @@ export type NoticeDelivery = (notice: MatchNotice) => boolean;
 
 export class MatchNotices {
   readonly #held = new Map<string, MatchNotice[]>();
+  /** Notices sent late (kept, or to a session other than the one that queued), while their seats are held. */
+  readonly #told = new Map<string, MatchNotice[]>();
   /** The sessions of each player that have a socket. */
   readonly #listeners = new Map<string, Set<NoticeDelivery>>();
 
@@ -31,13 +38,15 @@ export class MatchNotices {
   hold(player: string, notice: MatchNotice): void {
     this.#forgetStale();
     if (!this.#seatHeld(player, notice)) return;
-    for (const deliver of this.#listeners.get(player) ?? []) if (deliver(notice)) return;
+    for (const deliver of this.#listeners.get(player) ?? []) if (deliver(notice)) return this.#toldTo(player, notice);
     this.#held.set(player, [...(this.#held.get(player) ?? []), notice]);
   }
 
   /** A session of `player` has a socket: it gets what is kept for the player now, and what comes later. Returns its undo. */
   listen(player: string, deliver: NoticeDelivery): () => void {
-    const kept = (this.#held.get(player) ?? []).filter((notice) => this.#seatHeld(player, notice) && !deliver(notice));
+    const live = (this.#held.get(player) ?? []).filter((notice) => this.#seatHeld(player, notice));
+    const kept = live.filter((notice) => !deliver(notice));
+    for (const notice of live) if (!kept.includes(notice)) this.#toldTo(player, notice);
     if (kept.length > 0) this.#held.set(player, kept);
     else this.#held.delete(player);
     let listeners = this.#listeners.get(player);
@@ -49,16 +58,27 @@ export class MatchNotices {
     };
   }
 
+  /** The match `queue` made for `player` that it was told late, while its seat is held for it (it has not joined). */
+  toldLate(player: string, queue: string): MatchNotice | undefined {
+    this.#forgetStale();
+    return this.#told.get(player)?.find((notice) => notice.queue === queue);
+  }
+
+  #toldTo(player: string, notice: MatchNotice): void {
+    this.#told.set(player, [...(this.#told.get(player) ?? []), notice]);
+  }
+
   #seatHeld(player: string, notice: MatchNotice): boolean {
     return this.directory.reservedFor(notice.roomType, notice.room)?.has(player) === true;
   }
 
   /** Notices whose seats are gone (players who never came back): the few made meanwhile, checked at each new one. */
   #forgetStale(): void {
-    for (const [player, notices] of this.#held) {
-      const live = notices.filter((notice) => this.#seatHeld(player, notice));
-      if (live.length > 0) this.#held.set(player, live);
-      else this.#held.delete(player);
-    }
+    for (const byPlayer of [this.#held, this.#told])
+      for (const [player, notices] of byPlayer) {
+        const live = notices.filter((notice) => this.#seatHeld(player, notice));
+        if (live.length > 0) byPlayer.set(player, live);
+        else byPlayer.delete(player);
+      }
   }
 }

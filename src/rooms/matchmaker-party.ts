@@ -4,7 +4,9 @@
  * and has that room hold a seat for each of them (stored: match-seats.ts), then sends each of them `match.found {room,
  * room_type, size, participants}` (ready for the wire) and lets them go; the room is created when the first of them
  * joins it. A player whose session let the queue go while the seats were being stored is told later
- * (match-notices.ts). The queue lives in memory: sessions do too.
+ * (match-notices.ts). Until a player is told, it is not matched again: a queue it entered meanwhile (a client back from
+ * a drop enters it again) waits unmatched, and is let go when the player is told (the match is its). The queue lives in
+ * memory: sessions do too.
  */
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { MessageType, type Envelope } from "./wire/index.js";
@@ -42,6 +44,8 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
 
     /** By connection (one per session), in arrival order. */
     readonly #waiting = new Map<string, Waiting>();
+    /** Players of matches whose seats are being stored (not told yet): not matched again meanwhile. */
+    readonly #matching = new Set<string>();
 
     constructor(readonly room: Room) {}
 
@@ -68,26 +72,40 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       if (this.#waiting.get(conn.id)?.conn === conn) this.#waiting.delete(conn.id);
     }
 
+    /** The queue entries `player` made while its match was being made: the match is its (their sessions see the close). */
+    #letGoOf(player: string): void {
+      for (const waiting of [...this.#waiting.values()]) {
+        if (waiting.player !== player) continue;
+        this.#waiting.delete(waiting.conn.id);
+        waiting.conn.close(1000, "Matched");
+      }
+    }
+
     #match(size: number): void {
       const group = formGroup(
-        [...this.#waiting.values()].filter((waiting) => waiting.size === size),
+        [...this.#waiting.values()].filter((waiting) => waiting.size === size && !this.#matching.has(waiting.player)),
         size,
       );
       if (!group) return;
       const room = newId(9);
       const participants = group.map((waiting) => waiting.player);
-      for (const waiting of group) this.#waiting.delete(waiting.conn.id);
+      for (const waiting of group) {
+        this.#waiting.delete(waiting.conn.id);
+        this.#matching.add(waiting.player);
+      }
       // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them. They are
       // stored before the players hear of the match, so a restart in between does not free them.
       const reservation = { players: participants, until: Date.now() + shared.limits.resumeWindowMs };
       void holdMatchSeats(this.room.context.parties, roomPartyName(roomType), room, reservation, shared.logger).then(() => {
         const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
         for (const waiting of group) {
+          this.#matching.delete(waiting.player);
           // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same, so the player is
           // told when a session of it has a socket again.
-          if (waiting.conn.readyState !== OPEN) shared.notices.hold(waiting.player, { roomType, room, frame });
+          if (waiting.conn.readyState !== OPEN) shared.notices.hold(waiting.player, { queue: roomType, roomType, room, frame });
           waiting.conn.send(frame);
           waiting.conn.close(1000, "Matched");
+          this.#letGoOf(waiting.player);
         }
       });
     }

@@ -126,18 +126,8 @@ export class Session {
     ws.send(JSON.stringify({ t: MessageType.HandshakeOk, p: { codec, session_id: this.id, player: this.player, resumed, rooms } }));
     if (resumed) this.#deliverHeld();
     // A match made for the player whose match.found found no socket (a new session of the same player is told too).
-    this.#unlisten = this.ctx.notices.listen(this.player, (notice) => this.#tellKeptMatch(notice));
+    this.#unlisten = this.ctx.notices.listen(this.player, (notice) => this.#tellMatch(notice.frame));
     if (resumed) for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
-  }
-
-  /**
-   * A match told late. A queue of its room type the session entered since (a client back in the queue it had waited
-   * in, not knowing) is left: the player has its match, as one told in time is out of the queue.
-   */
-  #tellKeptMatch(notice: MatchNotice): boolean {
-    if (!this.#tellMatch(notice.frame)) return false;
-    void this.#askDequeue(notice.roomType);
-    return true;
   }
 
   /** Sends a matchmaker's `match.found`; false when there is no open socket for it. */
@@ -229,6 +219,9 @@ export class Session {
           return this.badInput(rid, "p.size must be an integer from 1 to 1000");
         const seats = this.ctx.directory.maxClientsOf(roomType as string);
         if (size > seats) return this.respond(rid, { room_type: roomType }, `a match of ${size} does not fit a room of type "${roomType}" (${seats} seats)`);
+        // Told late (its socket dropped as it was made), the client may have asked before it read match.found.
+        const late = this.ctx.notices.toldLate(this.player, roomType);
+        if (late) return this.respond(rid, { room_type: roomType }, matchedAlready(late));
         try {
           this.#enqueue(roomType, size);
         } catch (error) {
@@ -348,7 +341,7 @@ export class Session {
           // match.found; the socket closing meanwhile, it is kept for the player's next socket (its seat is held).
           if (this.#tellMatch(frame)) return;
           const { p } = JSON.parse(frame) as Envelope<{ room: string; room_type: string }>;
-          this.ctx.notices.hold(this.player, { roomType: p.room_type, room: p.room, frame });
+          this.ctx.notices.hold(this.player, { queue: roomType, roomType: p.room_type, room: p.room, frame });
         },
         onClose: (code) => {
           entry.answer?.(true); // the queue is gone: the session is in it no more
@@ -513,6 +506,11 @@ const CLIENT_TYPES = [
   MessageType.Enqueue,
   MessageType.Dequeue,
 ];
+
+/** Why an enqueue is refused while the seat of a match told late is held for the player. */
+function matchedAlready(notice: MatchNotice): string {
+  return `matched already while the connection was away (match.found, room "${notice.room}"): join that room; enqueue again once it is joined or its seat has expired`;
+}
 
 function validRoomName(room: unknown): room is string {
   return typeof room === "string" && room !== "" && room.length <= MAX_ROOM_NAME_LENGTH && !CONTROL_CHARACTERS.test(room);

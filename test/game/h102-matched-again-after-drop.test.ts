@@ -1,0 +1,91 @@
+/**
+ * A player whose socket dropped while its match's seats were being stored gets its `matchmaker.matched` late (kept for
+ * it, h92). Tickets die with the socket (as on Nakama, which removes a session's tickets when it closes), so an app
+ * adds one again as it reconnects, not knowing of the match: that ticket waited on, and the matchmaker matched it with
+ * whoever waited, the player holding seats in two matches. A Nakama user, whose matched ticket is consumed, gets one
+ * match. Now a player is not matched while its match is being made, a ticket it added meanwhile is the match's (gone
+ * when it is told), and a ticket added in the mode whose match it was told late is refused while that seat is held.
+ *
+ * The timing is made certain as in h92: the game's own match party, extended by the test to store a match's seats only
+ * once the test lets it (test/helpers/held-seat-store.ts).
+ */
+import { type EventEmitter, once } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import example from "../../examples/game/game.js";
+import { createGame } from "../../src/game/index.js";
+import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
+import { holdSeatStore } from "../helpers/held-seat-store.js";
+import { cleanupAll, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { players, type GameClient } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+async function storeHeldGame(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
+  const game = createGame(example);
+  const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
+  const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
+  return { server, storing, release, queue };
+}
+
+const add = (client: GameClient) => client.request("matchmaker.add", { mode: "arena", properties: {} });
+
+async function waiting(server: TestServer, name: string): Promise<GameClient> {
+  const [client] = await players(server, name);
+  expect((await add(client!)).type).toBe("matchmaker.add");
+  return client!;
+}
+
+/** ada and bob add tickets; ada's socket closes while their match's seats are stored. */
+async function adaDropsWhileStored(server: TestServer, storing: Promise<void>, queue: EventEmitter): Promise<GameClient> {
+  const ada = await waiting(server, "ada");
+  const bob = await waiting(server, "bob");
+  await waitFor(storing, "the match to store the held seats");
+  const closed = once(queue, "closed");
+  await ada.client.close();
+  await waitFor(closed, "the matchmaker to see ada's link close");
+  return bob;
+}
+
+const matcheds = (client: GameClient) => client.received.filter((message) => message.type === "matchmaker.matched");
+
+describe("a player whose matchmaker.matched came late is not matched a second time", () => {
+  it("a ticket added as it reconnects, after the store, is refused while the late match's seat is held", async () => {
+    const { server, storing, release, queue } = await storeHeldGame();
+    const bob = await adaDropsWhileStored(server, storing, queue);
+    release();
+    const matched = (await bob.expect("matchmaker.matched")).payload;
+    const carl = await waiting(server, "carl");
+
+    const [back] = await players(server, "ada");
+    const again = await add(back!); // as a Nakama app does on reconnecting
+    expect((await back!.expect("matchmaker.matched")).payload.match_id).toBe(matched.match_id);
+    // Before: the ticket was taken and matched with carl's (a second matchmaker.matched, a second seat).
+    expect(again.type).toBe("error");
+    expect(again.payload.reason).toContain(`match "${matched.match_id}"`);
+    const dave = await waiting(server, "dave");
+    expect((await carl.expect("matchmaker.matched")).payload.players).toEqual(["carl", "dave"]);
+    await dave.expect("matchmaker.matched");
+    // Joined, the player may look for another match.
+    expect((await back!.request("match.join", { match_id: matched.match_id })).type).toBe("match.join");
+    expect((await add(back!)).type).toBe("matchmaker.add");
+    expect(matcheds(back!)).toHaveLength(1);
+  });
+
+  it("a ticket added before the store was done waits unmatched and is the match's when the player is told", async () => {
+    const { server, storing, release, queue } = await storeHeldGame();
+    const bob = await adaDropsWhileStored(server, storing, queue);
+    const back = await waiting(server, "ada");
+    const ticket = (back.received.find((message) => message.type === "matchmaker.add")?.payload.ticket_id ?? "") as string;
+    const carl = await waiting(server, "carl");
+    release();
+    const matched = (await bob.expect("matchmaker.matched")).payload;
+    expect((await back.expect("matchmaker.matched")).payload.match_id).toBe(matched.match_id);
+    // The ticket added meanwhile is gone with the match (as the matched ticket is on Nakama).
+    expect((await back.request("matchmaker.remove", { ticket_id: ticket })).type).toBe("error");
+    const dave = await waiting(server, "dave");
+    // Before: carl's ticket was matched with ada's second one, and ada got two matchmaker.matched.
+    expect((await carl.expect("matchmaker.matched")).payload.players).toEqual(["carl", "dave"]);
+    await dave.expect("matchmaker.matched");
+    expect(matcheds(back)).toHaveLength(1);
+  });
+});

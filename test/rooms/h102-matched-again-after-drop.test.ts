@@ -1,0 +1,127 @@
+/**
+ * A player whose socket dropped while its match's seats were being stored gets its `match.found` late (kept for it,
+ * h89). Back, its client enters the queue again (the rooms client does it by itself, before it has read the late
+ * frame), and the matchmaker matched it again with whoever waited: the player held seats in two matches and got two
+ * `match.found`. Now a player is not matched while its match is being made, a queue it entered meanwhile is let go when
+ * it is told, and an enqueue of the queue whose match it was told late is refused while that seat is held for it.
+ *
+ * The timing is made certain from the outside, as in h89: the server's own room party, extended by the test to store a
+ * match's seats only once the test lets it (test/helpers/held-seat-store.ts).
+ */
+import { type EventEmitter, once } from "node:events";
+import { describe, expect, it } from "vitest";
+import { connect, type MatchFound, type RoomsClient } from "../../rooms-client/index.js";
+import { createRooms, defineRoomType } from "../../src/rooms/index.js";
+import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
+import { roomPartyName } from "../../src/rooms/room-party.js";
+import { holdSeatStore } from "../helpers/held-seat-store.js";
+import { deferred, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { trackedClients } from "../helpers/tracked-websocket.js";
+import { rawClient, type RawClient } from "./helpers.js";
+
+const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsClient>();
+
+const types = { pair: defineRoomType({ maxClients: 2 }) };
+
+async function storeHeldServer(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
+  const rooms = createRooms({ types });
+  const { parties, storing, release, queue } = holdSeatStore(rooms.parties, roomPartyName("pair"), matchmakerPartyName("pair"));
+  const server = await startServer(parties, { storage: "memory", sockets: rooms.sockets });
+  return { server, storing, release, queue };
+}
+
+async function queued(server: TestServer, name: string): Promise<RawClient> {
+  const client = rawClient(server);
+  await client.handshake({ token: `dev:${name}` });
+  expect((await client.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
+  return client;
+}
+
+const matchFounds = (client: RawClient) => client.received.filter((envelope) => envelope.t === "match.found");
+
+describe("a player whose match.found came late is not matched a second time", () => {
+  it("rooms-client back after the store: its own enqueue again does not match it with a player who waits", async () => {
+    const { server, storing, release, queue } = await storeHeldServer();
+    const back = deferred();
+    let handshakes = 0;
+    const ada = await connect(server.wsUrl("/rooms"), {
+      token: async () => (++handshakes === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")),
+      codecs: ["json"],
+      WebSocket: TrackedWebSocket,
+      backoff: { initialMs: 10, maxMs: 20 },
+    });
+    clients.push(ada);
+    const found: MatchFound[] = [];
+    const first = new Promise<void>((resolve) =>
+      ada.on((event) => {
+        if (event.type !== "match.found") return;
+        found.push(event.match);
+        resolve();
+      }),
+    );
+    await ada.enqueue("pair", 2);
+    const bob = await queued(server, "bob");
+    await waitFor(storing, "the match's room to store the held seats");
+    const closed = once(queue, "closed");
+    sockets[0]!.terminate();
+    await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+    release();
+    const match = (await bob.expect("match.found")).p;
+
+    const carl = await queued(server, "carl"); // waits: ada's client enqueues again as it comes back
+    back.resolve();
+    await waitFor(first, "ada's late match.found");
+    expect(found).toEqual([match]);
+    await ada.joinOrCreate("pair", { room: match.room }); // after the enqueue it sent as it came back
+    const dave = await queued(server, "dave");
+    // Before: ada's enqueue again matched her with carl (a second match.found, a second seat).
+    expect((await carl.expect("match.found")).p.participants).toEqual(["carl", "dave"]);
+    expect((await dave.expect("match.found")).p.participants).toEqual(["carl", "dave"]);
+    expect(found).toEqual([match]);
+  });
+
+  it("back before the store was done: the queue it entered again is not matched, and is let go when it is told", async () => {
+    const { server, storing, release, queue } = await storeHeldServer();
+    const ada = await queued(server, "ada");
+    const bob = await queued(server, "bob");
+    await waitFor(storing, "the match's room to store the held seats");
+    const closed = once(queue, "closed");
+    await ada.client.close();
+    await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+
+    const back = await queued(server, "ada"); // enqueued again, the match still being stored
+    const carl = await queued(server, "carl");
+    const letGo = once(queue, "closed");
+    release();
+    const match = (await bob.expect("match.found")).p;
+    expect((await back.expect("match.found")).p).toEqual(match);
+    await waitFor(letGo, "ada's queue entered again to be let go");
+    expect((await back.request("matchmaking.dequeue", { room_type: "pair" })).dequeued).toBe(0);
+    const dave = await queued(server, "dave");
+    // Before: carl's enqueue matched him with ada's second ticket, and ada got two match.found.
+    expect((await carl.expect("match.found")).p.participants).toEqual(["carl", "dave"]);
+    expect(matchFounds(back)).toHaveLength(1);
+    await dave.expect("match.found");
+  });
+
+  it("an enqueue of the queue whose match came late is refused until the player joins it", async () => {
+    const { server, storing, release, queue } = await storeHeldServer();
+    const ada = await queued(server, "ada");
+    const bob = await queued(server, "bob");
+    await waitFor(storing, "the match's room to store the held seats");
+    const closed = once(queue, "closed");
+    await ada.client.close();
+    await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+    release();
+    const match = (await bob.expect("match.found")).p;
+
+    const back = rawClient(server);
+    await back.handshake({ token: "dev:ada" });
+    expect((await back.expect("match.found")).p).toEqual(match);
+    const refused = await back.request("matchmaking.enqueue", { room_type: "pair", size: 2 });
+    expect(refused).toMatchObject({ ok: false, room_type: "pair" });
+    expect(refused.reason).toContain(`room "${match.room}"`);
+    expect((await back.request("room.join_or_create", { room_type: "pair", room: match.room })).ok).toBe(true);
+    expect((await back.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
+  });
+});
