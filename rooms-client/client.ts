@@ -102,11 +102,6 @@ export class RoomsClient {
   readonly #acks = new Map<string, ReturnType<typeof setTimeout>>();
   /** Matchmaking queues it waits in (room type → size), entered again after a lost socket. */
   readonly #queued = new Map<string, number>();
-  /**
-   * Queues entered again after a lost socket, until the server answers: whether a `match.found` of that room type came
-   * first (a match made as the socket dropped, told at the handshake). Then the queue entered again is left.
-   */
-  readonly #requeues = new Map<string, { matched: boolean }>();
   #ws: WebSocketLike | undefined;
   #ready = false;
   #nextRid = 1;
@@ -272,8 +267,6 @@ export class RoomsClient {
         return this.#emit({ type: "message", room: p.room, messageType: p.type, data: bytes, bytes });
       }
       case MessageType.MatchFound: {
-        const requeue = this.#requeues.get((p as MatchFound).room_type);
-        if (requeue) requeue.matched = true;
         this.#queued.delete((p as MatchFound).room_type);
         return this.#emit({ type: "match.found", match: p as MatchFound });
       }
@@ -319,19 +312,11 @@ export class RoomsClient {
   }
 
   /**
-   * Enqueues again after a lost socket. A match made as the socket dropped is told right behind the handshake, before
-   * this enqueue's answer (one made by this enqueue comes after it): the player has its match, and leaves the queue.
+   * Enqueues again after a lost socket. The server refuses it when a match was made for the player as the socket
+   * dropped (its `match.found` comes right behind the handshake, and takes the room type out of `#queued`).
    */
   #requeue(roomType: string, size: number): void {
-    const requeue = { matched: false };
-    this.#requeues.set(roomType, requeue);
-    const answered = () => {
-      if (this.#requeues.get(roomType) === requeue) this.#requeues.delete(roomType);
-      if (requeue.matched) this.#send(MessageType.Dequeue, { room_type: roomType });
-    };
-    this.#request(MessageType.Enqueue, { room_type: roomType, size }, answered).catch(() => {
-      if (this.#requeues.get(roomType) === requeue) this.#requeues.delete(roomType);
-    });
+    this.#request(MessageType.Enqueue, { room_type: roomType, size }).catch(() => {});
   }
 
   #state(type: string, p: Record<string, any>): void {

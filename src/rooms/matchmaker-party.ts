@@ -28,6 +28,8 @@ export function matchmakerPartyName(roomType: string): string {
 interface Waiting extends WaitingTicket {
   conn: Connection;
   size: number;
+  /** Its place in the order of entries (`Matchmaker.#entries`). */
+  entry: number;
 }
 
 export interface MatchmakerShared extends RoomPartyShared {
@@ -44,8 +46,13 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
 
     /** By connection (one per session), in arrival order. */
     readonly #waiting = new Map<string, Waiting>();
-    /** Players of matches whose seats are being stored (not told yet): not matched again meanwhile. */
-    readonly #matching = new Set<string>();
+    /** Entries made so far. */
+    #entries = 0;
+    /**
+     * Players of matches whose seats are being stored (not told yet), not matched again meanwhile: with the entry count
+     * when the match was made (the entries of the player after it are its own, let go when it is told).
+     */
+    readonly #matching = new Map<string, number>();
 
     constructor(readonly room: Room) {}
 
@@ -55,7 +62,7 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       if (t === MessageType.Dequeue) return this.#dequeue(conn);
       if (t !== MessageType.Enqueue) return;
       this.#waiting.delete(conn.id);
-      this.#waiting.set(conn.id, { conn, player: p.player, size: p.size, since: Date.now() });
+      this.#waiting.set(conn.id, { conn, player: p.player, size: p.size, since: Date.now(), entry: this.#entries++ });
       this.#match(p.size);
     }
 
@@ -73,9 +80,9 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
     }
 
     /** The queue entries `player` made while its match was being made: the match is its (their sessions see the close). */
-    #letGoOf(player: string): void {
+    #letGoOf(player: string, madeAt: number): void {
       for (const waiting of [...this.#waiting.values()]) {
-        if (waiting.player !== player) continue;
+        if (waiting.player !== player || waiting.entry < madeAt) continue;
         this.#waiting.delete(waiting.conn.id);
         waiting.conn.close(1000, "Matched");
       }
@@ -91,7 +98,7 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       const participants = group.map((waiting) => waiting.player);
       for (const waiting of group) {
         this.#waiting.delete(waiting.conn.id);
-        this.#matching.add(waiting.player);
+        this.#matching.set(waiting.player, this.#entries);
       }
       // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them. They are
       // stored before the players hear of the match, so a restart in between does not free them.
@@ -99,13 +106,14 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       void holdMatchSeats(this.room.context.parties, roomPartyName(roomType), room, reservation, shared.logger).then(() => {
         const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
         for (const waiting of group) {
+          const madeAt = this.#matching.get(waiting.player)!;
           this.#matching.delete(waiting.player);
           // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same, so the player is
           // told when a session of it has a socket again.
           if (waiting.conn.readyState !== OPEN) shared.notices.hold(waiting.player, { queue: roomType, roomType, room, frame });
           waiting.conn.send(frame);
           waiting.conn.close(1000, "Matched");
-          this.#letGoOf(waiting.player);
+          this.#letGoOf(waiting.player, madeAt);
         }
       });
     }

@@ -13,9 +13,11 @@ import { type EventEmitter, once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
 import { createGame } from "../../src/game/index.js";
+import { connect as connectGame, GameRequestError, type GameClient as TypedGameClient } from "../../game-client/index.js";
 import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
 import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { cleanupAll, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { cleanupAll, deferred, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { trackedClients } from "../helpers/tracked-websocket.js";
 import { players, type GameClient } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -87,5 +89,48 @@ describe("a player whose matchmaker.matched came late is not matched a second ti
     expect((await carl.expect("matchmaker.matched")).payload.players).toEqual(["carl", "dave"]);
     await dave.expect("matchmaker.matched");
     expect(matcheds(back)).toHaveLength(1);
+  });
+});
+
+describe("game-client: an app that adds its ticket again as it reconnects (as on Nakama)", () => {
+  const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<TypedGameClient>();
+
+  it("gets the late matchmaker.matched once, and its add refused", async () => {
+    const { server, storing, release, queue } = await storeHeldGame();
+    const back = deferred();
+    let connects = 0;
+    const ada = await connectGame(server.wsUrl("/ws"), {
+      token: async () => (++connects === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")),
+      WebSocket: TrackedWebSocket,
+      backoff: { initialMs: 10, maxMs: 20 },
+    });
+    clients.push(ada);
+    const matched: unknown[] = [];
+    ada.on("matchmaker.matched", (payload) => void matched.push(payload));
+    // The app's own reconnect handling: its ticket died with the socket, so it adds one.
+    const added = new Promise<unknown>((resolve) =>
+      ada.on("status", ({ status }) => {
+        if (status === "open" && connects > 1) resolve(ada.matchmaker.add("arena", {}).catch((error: unknown) => error));
+      }),
+    );
+    const ticket = await ada.matchmaker.add("arena", {});
+    const bob = await waiting(server, "bob");
+    await waitFor(storing, "the match to store the held seats");
+    const closed = once(queue, "closed");
+    sockets[0]!.terminate();
+    await waitFor(closed, "the matchmaker to see ada's link close");
+    release();
+    const first = (await bob.expect("matchmaker.matched")).payload;
+    const carl = await waiting(server, "carl");
+    back.resolve();
+    const refusal = await waitFor(added, "the app's add as it reconnected to be answered");
+    // Before: the add was taken and matched with carl's ticket (a second matchmaker.matched event).
+    expect(refusal).toBeInstanceOf(GameRequestError);
+    expect((refusal as GameRequestError).kind).toBe("refused");
+    expect(matched).toEqual([{ ...first, ticket_id: ticket }]);
+    const dave = await waiting(server, "dave");
+    expect((await carl.expect("matchmaker.matched")).payload.players).toEqual(["carl", "dave"]);
+    await dave.expect("matchmaker.matched");
+    expect(matched).toHaveLength(1);
   });
 });

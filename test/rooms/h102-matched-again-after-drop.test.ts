@@ -124,4 +124,18 @@ describe("a player whose match.found came late is not matched a second time", ()
     expect((await back.request("room.join_or_create", { room_type: "pair", room: match.room })).ok).toBe(true);
     expect((await back.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
   });
+
+  it("a queue the player entered before its match was made (another session of it) still waits once it is told", async () => {
+    const { server, storing, release } = await storeHeldServer();
+    const first = await queued(server, "ada");
+    const second = await queued(server, "ada");
+    const bob = await queued(server, "bob");
+    await waitFor(storing, "the match's room to store the held seats");
+    release();
+    const match = (await bob.expect("match.found")).p;
+    expect((await first.expect("match.found")).p).toEqual(match);
+    // Only what the player entered while its match was being made is the match's.
+    expect((await second.request("matchmaking.dequeue", { room_type: "pair" })).dequeued).toBe(1);
+    expect(matchFounds(second)).toEqual([]);
+  });
 });
