@@ -34,9 +34,9 @@ export function matchNameOf(matchId: string): string {
 }
 
 /**
- * `name`: the mode's. `reserve`: the match a group was matched for holds a seat for each of them (stored by the match's room: the match
- * learns from it whom it waits for, whichever session joins first, also after a restart); the players are told once
- * it resolves. `notices`: where a notice that finds its player's link closed is kept for the player.
+ * `name`: the mode's. `reserve`: the match a group was matched for holds a seat for each of them (stored by the
+ * match's room: the match learns from it whom it waits for, whichever session joins first, also after a restart); the
+ * players are told once it resolves. `notices`: where a notice that finds its player's link closed is kept for it.
  */
 export function matchmakerParty(
   name: string,

@@ -6,9 +6,10 @@
  * player (not the session: a session with nothing to keep ends with its socket) and sent as soon as a session of that
  * player has a socket: at its handshake (a resume, or a new session with the same token), or at once if one has it
  * already. A notice goes when sent, or once its seat is no longer held for the player (joined, expired): the
- * directory of the match rooms says. One told late is remembered while its seat is held for the player (`toldLate`): a
- * client back from the drop may enter that queue again before it reads the notice (the rooms client does, by itself), and
- * the session refuses that, so the player does not get a second match on top of it. One per mount, as that directory.
+ * directory of the match rooms says. One told late is remembered while its seat is held for the player (`toldLate`):
+ * a client back from the drop may enter that queue again before it reads the notice (the rooms client does, by
+ * itself), and the session refuses that, so the player does not get a second match on top of it. One per mount, as
+ * that directory.
  */
 import type { RoomDirectory } from "./directory.js";
 
