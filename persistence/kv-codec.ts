@@ -1,8 +1,11 @@
 /**
  * Key-value encoding. Values: `v8.serialize` (structured clone: Map, Set, Date, Uint8Array, nested objects).
- * Keys: UTF-16 big-endian code units, so LevelDB's byte order is exactly JavaScript's string order (UTF-8 would
- * sort astral characters after U+E000–U+FFFF), behind a length-prefixed room id so no room's keys can ever fall
- * inside another room's range, whatever the key or the room id.
+ * Keys (`encodeKey`): UTF-16 big-endian code units with those from U+D800 up rotated (kv-range.ts's `orderOfUnit`), so
+ * that byte order is Durable Objects' key order (their keys' UTF-8 bytes: code point order, where an astral character
+ * sorts after U+E000–U+FFFF) while every JavaScript string, lone surrogates included, keeps its own key. Behind a
+ * length-prefixed room id (plain UTF-16 BE) so no room's keys can ever fall inside another room's range, whatever the
+ * key or the room id. Data folders of format 1 and PostgreSQL schema 1 held keys in plain UTF-16 BE (JavaScript's
+ * string order): opening them re-encodes the keys that differ (`reencodedKey`).
  */
 import * as v8 from "node:v8";
 import { invalidArgument } from "./errors.js";
@@ -20,6 +23,43 @@ export const deserializeValue = (bytes: Uint8Array): unknown => v8.deserialize(b
 
 export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== "string") throw invalidArgument(`A storage key must be a string, got ${typeof key}`);
+}
+
+/** Units from U+D800 up (surrogates, U+E000–U+FFFF): the only ones `encodeKey` stores otherwise than UTF-16 BE. */
+const ROTATED_UNITS = /[\uD800-\uFFFF]/;
+
+/** A storage key as stored: byte order is code point order (see above). */
+export function encodeKey(key: string): Buffer {
+  const bytes = encodeString(key);
+  if (!ROTATED_UNITS.test(key)) return bytes;
+  for (let i = 0; i < bytes.length; i += 2) bytes.writeUInt16BE(orderOfUnit(bytes.readUInt16BE(i)), i);
+  return bytes;
+}
+
+/** The key `encodeKey` stored as `bytes`. */
+export function decodeKey(bytes: Uint8Array): string {
+  const units = Buffer.from(bytes); // a copy, turned back in place
+  for (let i = 0; i + 1 < units.length; i += 2) if (units[i]! >= 0xd8) units.writeUInt16BE(unitOfOrder(units.readUInt16BE(i)), i);
+  return units.swap16().toString("utf16le");
+}
+
+/**
+ * A code unit's rank in code point order: U+E000–U+FFFF move down by 0x800 and surrogates up by 0x2000, so a surrogate
+ * pair (an astral code point) ranks above every BMP character and the first unit two strings differ in orders them
+ * as their code points (and so as their UTF-8 bytes) do.
+ */
+export function orderOfUnit(unit: number): number {
+  return unit < 0xd800 ? unit : unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+function unitOfOrder(rank: number): number {
+  return rank < 0xd800 ? rank : rank >= 0xf800 ? rank - 0x2000 : rank + 0x800;
+}
+
+/** The stored bytes of a key format 1 stored as `legacy` (plain UTF-16 BE), or `undefined` when they are the same. */
+export function reencodedKey(legacy: Uint8Array): Buffer | undefined {
+  for (let i = 0; i < legacy.length; i += 2) if (legacy[i]! >= 0xd8) return encodeKey(decodeString(legacy));
+  return undefined;
 }
 
 export function encodeString(text: string): Buffer {

@@ -1,4 +1,5 @@
 import { invalidArgument } from "./errors.js";
+import { orderOfUnit } from "./kv-codec.js";
 import type { ListOptions } from "./types.js";
 
 /** Checks `list` options; contradicting or malformed ones are the caller's mistake, reported clearly. */
@@ -18,12 +19,12 @@ export function validateListOptions(options: ListOptions): void {
   }
 }
 
-/** Whether `key` passes the prefix and bound options (JavaScript string order). */
+/** Whether `key` passes the prefix and bound options (in `compareKeys` order). */
 export function keyInRange(key: string, options: ListOptions): boolean {
   if (options.prefix !== undefined && !key.startsWith(options.prefix)) return false;
-  if (options.start !== undefined && key < options.start) return false;
-  if (options.startAfter !== undefined && key <= options.startAfter) return false;
-  if (options.end !== undefined && key >= options.end) return false;
+  if (options.start !== undefined && compareKeys(key, options.start) < 0) return false;
+  if (options.startAfter !== undefined && compareKeys(key, options.startAfter) <= 0) return false;
+  if (options.end !== undefined && compareKeys(key, options.end) >= 0) return false;
   return true;
 }
 
@@ -34,4 +35,16 @@ export function selectRange<V>(sorted: Iterable<[string, V]>, options: ListOptio
   return options.limit === undefined ? selected : selected.slice(0, options.limit);
 }
 
-export const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * Durable Objects' key order: their keys' UTF-8 bytes, which is code point order, not JavaScript's (UTF-16 code unit)
+ * order: "\u{1F600}" sorts after "\uFFFD". The order of the bytes `encodeKey` stores (kv-codec.ts).
+ */
+export function compareKeys(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return orderOfUnit(x) - orderOfUnit(y);
+  }
+  return a.length - b.length;
+}

@@ -9,7 +9,7 @@ import { defaults } from "./defaults.js";
 import { checkFolderFormatOrClose } from "./folder-format.js";
 import { LevelDocStore } from "./doc-level.js";
 import { lockedError, reasonOf } from "./errors.js";
-import { decodeString } from "./kv-codec.js";
+import { decodeKey, decodeString } from "./kv-codec.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { StorageError, type DocStore, type StorageWarning } from "./types.js";
 
@@ -46,7 +46,8 @@ export async function readLevelFolder(dir: string, options: { onWarning?: (warni
     if (cause?.code === "LEVEL_LOCKED") throw lockedError(dir, error);
     throw new StorageError("ERR_STORAGE_READ", `Could not open ${dir} as a yparty data folder: ${reasonOf(cause ?? error)}`, { cause: error });
   }
-  await checkFolderFormatOrClose(db, dir);
+  // A format-1 folder (not opened by a newer server since) holds its keys in plain UTF-16 BE.
+  const decodeStoredKey = (await checkFolderFormatOrClose(db, dir)) < 2 ? decodeString : decodeKey;
   const docs = new LevelDocStore(db, { location: dir, compactOnLoadAbove: Number.POSITIVE_INFINITY });
   const kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
   return {
@@ -54,10 +55,10 @@ export async function readLevelFolder(dir: string, options: { onWarning?: (warni
     async *rooms(sliceSize) {
       let slice: RoomEntries | undefined;
       for await (const [stored, value] of kv.iterator()) {
-        // `uint32be(room.length) + room + key`, both UTF-16 BE (kv-codec.ts).
+        // `uint32be(room.length) + room (UTF-16 BE) + key` (kv-codec.ts).
         const roomUnits = Buffer.from(stored.buffer, stored.byteOffset, 4).readUInt32BE(0);
         const room = decodeString(stored.subarray(4, 4 + roomUnits * 2));
-        const key = decodeString(stored.subarray(4 + roomUnits * 2));
+        const key = decodeStoredKey(stored.subarray(4 + roomUnits * 2));
         if (slice && (slice.room !== room || slice.entries.length >= sliceSize)) {
           yield slice;
           slice = undefined;

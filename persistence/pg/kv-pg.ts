@@ -1,6 +1,6 @@
 import { closedError, roomSubject } from "../errors.js";
 import type { GroupCommitter, Writer } from "../group-commit.js";
-import { decodeString, encodeString, prefixUpperBound } from "../kv-codec.js";
+import { decodeKey, encodeKey, prefixUpperBound } from "../kv-codec.js";
 import type { KvBackend, KvWrite } from "../kv-store.js";
 import type { ListOptions } from "../types.js";
 import type { Claims } from "./claims.js";
@@ -28,8 +28,8 @@ export interface PgKvOptions {
 }
 
 /**
- * One room's entries in `room_kv`. Keys are UTF-16 big-endian bytes (kv-codec.ts), so `bytea` order is JavaScript's
- * string order; values are kv-codec's serialized bytes. Writes go through the group committer, fenced like appends.
+ * One room's entries in `room_kv`. Keys are `encodeKey`'s bytes (kv-codec.ts), so `bytea` order is Durable Objects' key
+ * order (code point order, whatever the database's collation: bytea compares bytes); values are kv-codec's serialized bytes. Writes go through the group committer, fenced like appends.
  */
 export class PgKvBackend implements KvBackend {
   readonly #writer: KvWriter;
@@ -44,7 +44,7 @@ export class PgKvBackend implements KvBackend {
   }
 
   async read(key: string): Promise<Uint8Array | undefined> {
-    const rows = await this.options.read(roomSubject(this.room), "SELECT value FROM room_kv WHERE room = $1 AND key = $2", [this.#room, encodeString(key)]);
+    const rows = await this.options.read(roomSubject(this.room), "SELECT value FROM room_kv WHERE room = $1 AND key = $2", [this.#room, encodeKey(key)]);
     return rows[0]?.value as Uint8Array | undefined;
   }
 
@@ -53,14 +53,14 @@ export class PgKvBackend implements KvBackend {
     const where = ["room = $1"];
     const bound = (op: string, key: Uint8Array) => where.push(`key ${op} $${values.push(key)}`);
     if (options.prefix !== undefined) {
-      const start = encodeString(options.prefix);
+      const start = encodeKey(options.prefix);
       bound(">=", start);
       const end = prefixUpperBound(start);
       if (end) bound("<", end);
     }
-    if (options.start !== undefined) bound(">=", encodeString(options.start));
-    if (options.startAfter !== undefined) bound(">", encodeString(options.startAfter));
-    if (options.end !== undefined) bound("<", encodeString(options.end));
+    if (options.start !== undefined) bound(">=", encodeKey(options.start));
+    if (options.startAfter !== undefined) bound(">", encodeKey(options.startAfter));
+    if (options.end !== undefined) bound("<", encodeKey(options.end));
     const limit = options.limit === undefined ? "" : ` LIMIT ${options.limit}`; // a checked non-negative integer
     const order = options.reverse ? "DESC" : "ASC";
     const rows = await this.options.read(
@@ -68,7 +68,7 @@ export class PgKvBackend implements KvBackend {
       `SELECT key, value FROM room_kv WHERE ${where.join(" AND ")} ORDER BY key ${order}${limit}`,
       values,
     );
-    return rows.map((row): [string, Uint8Array] => [decodeString(row.key as Uint8Array), row.value as Uint8Array]);
+    return rows.map((row): [string, Uint8Array] => [decodeKey(row.key as Uint8Array), row.value as Uint8Array]);
   }
 
   write(writes: KvWrite[]): Promise<void> {
@@ -78,8 +78,8 @@ export class PgKvBackend implements KvBackend {
       const { fence } = await this.options.claims.claimFor(room, "kv");
       return writes.map((write): PgOp => {
         if (write.type === "clear") return { kind: "clear", room, fence };
-        if (write.type === "del") return { kind: "del", room, fence, key: encodeString(write.key) };
-        return { kind: "put", room, fence, key: encodeString(write.key), value: write.value };
+        if (write.type === "del") return { kind: "del", room, fence, key: encodeKey(write.key) };
+        return { kind: "put", room, fence, key: encodeKey(write.key), value: write.value };
       });
     });
     return this.options.track(written);

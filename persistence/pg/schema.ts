@@ -4,10 +4,14 @@
  * migrate once. docs/persistence.md ("PostgreSQL") describes each table.
  */
 import type { PoolClient } from "pg";
+import { reencodedKey } from "../kv-codec.js";
 import { StorageError } from "../types.js";
 
-/** Migration n (1-based) brings the schema from version n-1 to n. Append only: never edit a released one. */
-const migrations: readonly string[] = [
+/**
+ * Migration n (1-based) brings the schema from version n-1 to n: SQL, or a step run on the migrating transaction's
+ * client. Append only: never edit a released one.
+ */
+const migrations: ReadonlyArray<string | ((client: PoolClient) => Promise<void>)> = [
   `CREATE TABLE rooms (
      name       text COLLATE "C" PRIMARY KEY,
      fence      bigint NOT NULL,
@@ -35,7 +39,22 @@ const migrations: readonly string[] = [
      value bytea NOT NULL,
      PRIMARY KEY (room, key)
    );`,
+  // 2: room_kv keys in Durable Objects' order (kv-codec.ts's `encodeKey`), not plain UTF-16 BE.
+  reencodeKvKeys,
 ];
+
+/**
+ * Rewrites the `room_kv` keys holding a UTF-16 unit from U+D800 up (a 4-hex-digit unit starting d8–ff) under
+ * `encodeKey`'s bytes: those rows deleted, then inserted again (a lone surrogate's old key can be another's new one).
+ */
+async function reencodeKvKeys(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ room: string; key: Buffer; value: Buffer }>(
+    "DELETE FROM room_kv WHERE encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)' RETURNING room, key, value",
+  );
+  for (const row of rows) {
+    await client.query("INSERT INTO room_kv (room, key, value) VALUES ($1, $2, $3)", [row.room, reencodedKey(row.key) ?? row.key, row.value]);
+  }
+}
 
 /** The version this code writes. */
 export const schemaVersion = migrations.length;
@@ -54,7 +73,10 @@ export async function migrate(client: PoolClient, location: string): Promise<voi
         `${location} holds yparty schema version ${current}, newer than this yparty's (${schemaVersion}): upgrade yparty`,
       );
     }
-    for (let version = current + 1; version <= schemaVersion; version++) await client.query(migrations[version - 1]!);
+    for (let version = current + 1; version <= schemaVersion; version++) {
+      const migration = migrations[version - 1]!;
+      await (typeof migration === "string" ? client.query(migration) : migration(client));
+    }
     if (rows.length === 0) await client.query("INSERT INTO yparty_schema (version) VALUES ($1)", [schemaVersion]);
     else if (current < schemaVersion) await client.query("UPDATE yparty_schema SET version = $1", [schemaVersion]);
     await client.query("COMMIT");

@@ -25,6 +25,7 @@ import { createLogger, createServer, type LogEntry, type PartyModule, type Creat
 export const DEFAULT_WAIT_MS = 5_000;
 
 export interface StartOptions extends Omit<CreateServerOptions, "parties" | "port" | "host" | "persist" | "storage" | "logger"> {
+  /** Where the data lives; `store` (a PostgreSQL URL) is used when given, whatever this says. */
   storage?: "leveldb" | "memory";
   /** Reuse this folder (LevelDB). Default: a fresh temp folder. */
   dir?: string;
@@ -49,7 +50,7 @@ const folders = new Set<string>();
 
 export async function startServer(parties: Record<string, PartyModule>, options: StartOptions = {}): Promise<TestServer> {
   const { storage = "leveldb", dir: givenDir, ...rest } = options;
-  const dir = storage === "leveldb" ? (givenDir ?? (await mkdtemp(join(tmpdir(), "yparty-test-")))) : undefined;
+  const dir = storage === "leveldb" && rest.store === undefined ? (givenDir ?? (await mkdtemp(join(tmpdir(), "yparty-test-")))) : undefined;
   if (dir) folders.add(dir);
   const logs: LogEntry[] = [];
   const watchers = new Set<(entry: LogEntry) => void>();
@@ -68,7 +69,8 @@ export async function startServer(parties: Record<string, PartyModule>, options:
     });
     return waitFor(next, `the log entry ${event}`, ms).finally(() => watchers.delete(watch));
   };
-  const server = createServer({ ...rest, parties, port: 0, host: "127.0.0.1", persist: dir ? { dir } : false, logger });
+  const where = rest.store !== undefined ? {} : { persist: dir ? { dir } : (false as const) };
+  const server = createServer({ ...rest, parties, port: 0, host: "127.0.0.1", ...where, logger });
   await server.listen();
   let stopped: Promise<void> | undefined;
   const test: TestServer = {
