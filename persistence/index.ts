@@ -39,6 +39,7 @@ export type {
   CompactionSource,
   DocStats,
   DocStore,
+  KvPutOptions,
   KvStore,
   ListOptions,
   Storage,

@@ -1,7 +1,7 @@
 import { invalidArgument, readError, roomSubject, writeError } from "./errors.js";
 import { assertKey, deserializeValue, serializeValue } from "./kv-codec.js";
 import { compareKeys, selectRange, validateListOptions } from "./kv-range.js";
-import { StorageError, type KvStore, type ListOptions } from "./types.js";
+import { StorageError, type KvPutOptions, type KvStore, type ListOptions } from "./types.js";
 
 /** One write of a room's key-value store; `clear` empties the room. */
 export type KvWrite = { type: "put"; key: string; value: Uint8Array } | { type: "del"; key: string } | { type: "clear" };
@@ -65,14 +65,20 @@ abstract class KvFacade implements KvStore {
     return found;
   }
 
-  put<T>(key: string, value: T): Promise<void>;
-  put<T>(entries: Record<string, T>): Promise<void>;
-  async put<T>(keyOrEntries: string | Record<string, T>, value?: T): Promise<void> {
+  put<T>(key: string, value: T, options?: KvPutOptions): Promise<void>;
+  put<T>(entries: Record<string, T>, options?: KvPutOptions): Promise<void>;
+  async put<T>(keyOrEntries: string | Record<string, T>, valueOrOptions?: T | KvPutOptions, putOptions?: KvPutOptions): Promise<void> {
     if (typeof keyOrEntries !== "string" && (keyOrEntries === null || typeof keyOrEntries !== "object")) {
       throw invalidArgument(`put takes a string key and a value, or an object of entries; got ${typeof keyOrEntries}`);
     }
-    const entries = typeof keyOrEntries === "string" ? [[keyOrEntries, value] as const] : Object.entries(keyOrEntries);
-    const writes = entries.map(([key, v]): KvWrite => ({ type: "put", key, value: serializeValue(key, v) }));
+    const single = typeof keyOrEntries === "string";
+    const entries = single ? [[keyOrEntries, valueOrOptions] as const] : Object.entries(keyOrEntries);
+    const checkValue = (single ? putOptions : (valueOrOptions as KvPutOptions | undefined))?.checkValue;
+    const writes = entries.map(([key, v]): KvWrite => {
+      const value = serializeValue(key, v);
+      checkValue?.(key, value.byteLength);
+      return { type: "put", key, value };
+    });
     await this.exclusive(() => this.applyWrites(writes));
   }
 

@@ -82,11 +82,17 @@ export interface ListOptions {
  * One room's ordered key-value store: the engine under the Durable-Object-like `room.storage`.
  * Values are anything structured clone can copy (Map, Set, Date, Uint8Array, nested objects).
  */
+/** What a caller may ask of one `put`. */
+export interface KvPutOptions {
+  /** Called with each value's serialized size before anything is written; what it throws refuses the whole put. */
+  checkValue?(key: string, bytes: number): void;
+}
+
 export interface KvStore {
   get<T = unknown>(key: string): Promise<T | undefined>;
   get<T = unknown>(keys: string[]): Promise<Map<string, T>>;
-  put<T>(key: string, value: T): Promise<void>;
-  put<T>(entries: Record<string, T>): Promise<void>;
+  put<T>(key: string, value: T, options?: KvPutOptions): Promise<void>;
+  put<T>(entries: Record<string, T>, options?: KvPutOptions): Promise<void>;
   /** `true` when the key existed. */
   delete(key: string): Promise<boolean>;
   /** How many of the keys existed. */

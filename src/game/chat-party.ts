@@ -32,8 +32,11 @@ export function chatParty(shared: GameShared): Worker {
   return class ChatParty implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
-    /** A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011). */
-    readonly options = { closeOnMessageError: true };
+    /**
+     * A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011).
+     * Its history (50 messages of up to 1,000 characters, with names) is one stored value: not held to Durable Objects' limits.
+     */
+    readonly options = { closeOnMessageError: true, storageLimits: false };
 
     /** The messages kept, each one stored and already sent out. */
     #history: StoredChatMessage[] = [];

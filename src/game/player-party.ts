@@ -68,8 +68,11 @@ export function playerParty(shared: GameShared): Worker {
   return class PlayerParty implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
-    /** A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011). */
-    readonly options = { closeOnMessageError: true };
+    /**
+     * A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011).
+     * Its notifications (up to 200, each up to a request's size) are one stored value: not held to Durable Objects' limits.
+     */
+    readonly options = { closeOnMessageError: true, storageLimits: false };
 
     /** Player → state; a Map (stored as one): player ids are any strings, `__proto__` and `valueOf` too. */
     #friends = new Map<string, FriendState>();

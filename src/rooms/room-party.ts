@@ -74,8 +74,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
   return class RoomParty implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
-    /** A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011). */
-    readonly options = { closeOnMessageError: true };
+    /**
+     * A message its logic failed on leaves the protocol in no known state: the runtime closes that connection (1011).
+     * Its state is one stored value of any size (and a match's votes go in one put): not held to Durable Objects' limits.
+     */
+    readonly options = { closeOnMessageError: true, storageLimits: false };
 
     readonly #members = new Map<string, Member>();
     /** Frames of connections whose join is still running (async hooks): delivered once they are members. */

@@ -18,6 +18,8 @@ export interface PartyRoomParts {
   context: Context;
   connections: ConnectionSet;
   storageOps: PendingStorageOps;
+  /** Whether `room.storage` holds to Durable Objects' limits now (the server's `options.storageLimits`). */
+  storageLimits(): boolean;
   /** Holds the room's events while a storage read is in flight. */
   inputGate(read: Promise<unknown>): void;
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
@@ -42,7 +44,7 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     internalID: createHash("sha256").update(name).digest("hex"),
     name: party,
     env,
-    storage: createRoomStorage(storage.kv(name), alarm, storageOps, parts.inputGate),
+    storage: createRoomStorage(storage.kv(name), alarm, storageOps, parts.inputGate, parts.storageLimits),
     blockConcurrencyWhile: (fn) => parts.blockConcurrencyWhile(fn),
     context,
     get connections() {

@@ -207,6 +207,13 @@ export type ServerOptions = {
    * after a failed message (yparty's rooms, game and Yjs parties set it).
    */
   closeOnMessageError?: boolean;
+  /**
+   * yparty: whether `room.storage` refuses what a Durable Object's storage refuses (default true, as on PartyKit): a
+   * key over 2,048 bytes (UTF-8), a value over 128 KiB serialized, more than 128 keys in one `get`/`put`/`delete`, a
+   * write past 128 keys in one transaction; each with workerd's error (docs/runtime.md, "room.storage"). `false` lifts
+   * them, for a server that never runs on PartyKit: yparty's rooms and game parties, whose state may pass 128 KiB.
+   */
+  storageLimits?: boolean;
 };
 /** PartyKit's alias of `ServerOptions`. */
 export type PartyServerOptions = ServerOptions;

@@ -4,6 +4,7 @@
  */
 import { type KvStore, type ListOptions, StorageError } from "../../persistence/types.js";
 import { callUser, settleWithin } from "./guard.js";
+import { checkCount, checkKey, checkKeyOfMany, singleValue, TransactionKeys, valuesOfMany } from "./storage-limits.js";
 import type { Storage, StorageKeyValue, StorageListOptions, StorageTransaction } from "./party-types.js";
 
 /** The room's alarm, as the scheduler keeps it. */
@@ -66,11 +67,21 @@ class RolledBack extends Error {}
  */
 const READS: ReadonlySet<keyof Storage> = new Set<keyof Storage>(["get", "list", "getAlarm"]);
 
-export function createRoomStorage(kv: KvStore, alarm: RoomAlarm, pending: PendingStorageOps, inputGate: (read: Promise<unknown>) => void): Storage {
+/**
+ * `limited` says, at each call, whether Durable Objects' limits apply (storage-limits.ts): the party's
+ * `options.storageLimits`, read when called since the room's storage exists before its server.
+ */
+export function createRoomStorage(
+  kv: KvStore,
+  alarm: RoomAlarm,
+  pending: PendingStorageOps,
+  inputGate: (read: Promise<unknown>) => void,
+  limited: () => boolean = () => true,
+): Storage {
   const storage: Storage = {
-    ...keyValue(kv),
+    ...keyValue(kv, limited),
     deleteAll: () => kv.deleteAll(),
-    transaction: (closure) => runTransaction(kv, alarm, closure, inputGate, pending),
+    transaction: (closure) => runTransaction(kv, alarm, closure, inputGate, pending, limited),
     getAlarm: () => alarm.get(),
     setAlarm: (time) => alarm.set(toTime(time)),
     deleteAlarm: () => alarm.delete(),
@@ -100,13 +111,14 @@ async function runTransaction<T>(
   closure: (txn: StorageTransaction) => Promise<T>,
   inputGate: (read: Promise<unknown>) => void,
   pending: PendingStorageOps,
+  limited: () => boolean,
 ): Promise<T> {
   let result: T | undefined;
   const alarmChange = new TransactionAlarm(alarm);
   try {
     result = await kv.transaction(async (inner) => {
       let rolledBack = false;
-      const txn = wrapTransaction(inner, alarmChange, () => (rolledBack = true), inputGate);
+      const txn = wrapTransaction(inner, alarmChange, () => (rolledBack = true), inputGate, limited);
       result = await closure(txn);
       if (rolledBack) throw new RolledBack();
       // Its room stopped while the closure ran (past the stop's wait): nothing of it commits.
@@ -141,8 +153,14 @@ class TransactionAlarm {
   }
 }
 
-function wrapTransaction(inner: KvStore, alarm: TransactionAlarm, rollback: () => void, inputGate: (read: Promise<unknown>) => void): StorageTransaction {
-  const calls = keyValue(inner);
+function wrapTransaction(
+  inner: KvStore,
+  alarm: TransactionAlarm,
+  rollback: () => void,
+  inputGate: (read: Promise<unknown>) => void,
+  limited: () => boolean,
+): StorageTransaction {
+  const calls = keyValue(inner, limited, new TransactionKeys());
   return {
     ...calls,
     get: holdingGate(inputGate, calls.get),
@@ -155,15 +173,46 @@ function wrapTransaction(inner: KvStore, alarm: TransactionAlarm, rollback: () =
   };
 }
 
-/** The Durable Object read/write calls over a KvStore (the options are cache hints it has no use for). */
-function keyValue(kv: KvStore): StorageKeyValue {
+/**
+ * The Durable Object read/write calls over a KvStore (the options are cache hints it has no use for), refusing what
+ * a Durable Object refuses while `limited()`; `written` counts a transaction's keys. A refusal is a rejection.
+ */
+function keyValue(kv: KvStore, limited: () => boolean, written?: TransactionKeys): StorageKeyValue {
   return {
-    get: ((keys: string | string[]) => kv.get(keys as string)) as StorageKeyValue["get"],
-    put: ((keyOrEntries: string | Record<string, unknown>, value?: unknown) =>
-      typeof keyOrEntries === "string" ? kv.put(keyOrEntries, value) : kv.put(keyOrEntries)) as StorageKeyValue["put"],
-    delete: ((keys: string | string[]) => kv.delete(keys as string)) as StorageKeyValue["delete"],
+    get: (async (keys: string | string[]) => {
+      if (limited() && Array.isArray(keys)) checkCount(keys.length, "keys");
+      else if (limited()) checkKey(keys);
+      return kv.get(keys as string);
+    }) as StorageKeyValue["get"],
+    put: (async (keyOrEntries: string | Record<string, unknown>, value?: unknown) => {
+      if (!limited()) return typeof keyOrEntries === "string" ? kv.put(keyOrEntries, value) : kv.put(keyOrEntries);
+      if (typeof keyOrEntries === "string") {
+        checkKey(keyOrEntries);
+        return counted(written, [keyOrEntries], () => kv.put(keyOrEntries, value, singleValue));
+      }
+      const keys = keyOrEntries !== null && typeof keyOrEntries === "object" ? Object.keys(keyOrEntries) : [];
+      checkCount(keys.length, "pairs");
+      keys.forEach(checkKeyOfMany);
+      return counted(written, keys, () => kv.put(keyOrEntries, valuesOfMany));
+    }) as StorageKeyValue["put"],
+    delete: (async (keys: string | string[]) => {
+      if (!limited()) return kv.delete(keys as string);
+      if (Array.isArray(keys)) {
+        checkCount(keys.length, "keys");
+        keys.forEach(checkKeyOfMany);
+      } else checkKey(keys);
+      return counted(written, Array.isArray(keys) ? keys : [keys], () => kv.delete(keys as string));
+    }) as StorageKeyValue["delete"],
     list: (options) => kv.list(toListOptions(options)),
   };
+}
+
+/** A transaction's `write` of `keys`: refused once it wrote 128 keys, else counted once it went through. */
+async function counted<T>(written: TransactionKeys | undefined, keys: readonly string[], write: () => Promise<T>): Promise<T> {
+  written?.check();
+  const result = await write();
+  written?.note(keys);
+  return result;
 }
 
 /** Drops the Durable Object cache hints the KvStore has no use for. */

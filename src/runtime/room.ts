@@ -118,6 +118,7 @@ export class LiveRoom implements ConnectionOwner {
       connections: this.connections,
       storageOps: this.#storageOps,
       inputGate: (read) => this.#gate.holdWhile(read),
+      storageLimits: () => this.#server?.options?.storageLimits !== false,
       blockConcurrencyWhile: (fn) => this.#whileBusy(() => this.#gate.block(fn)),
       unloadWhenIdle: () => void (this.#unloadWhenIdle = true),
       whenStopping: (hook) => {
