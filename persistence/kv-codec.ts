@@ -1,6 +1,6 @@
 /**
  * Key-value encoding. Values: `v8.serialize` (structured clone: Map, Set, Date, Uint8Array, nested objects).
- * Keys (`encodeKey`): UTF-16 big-endian code units with those from U+D800 up rotated (kv-range.ts's `orderOfUnit`), so
+ * Keys (`encodeKey`): UTF-16 big-endian code units with those from U+D800 up rotated (`orderOfUnit`), so
  * that byte order is Durable Objects' key order (their keys' UTF-8 bytes: code point order, where an astral character
  * sorts after U+E000–U+FFFF) while every JavaScript string, lone surrogates included, keeps its own key. Behind a
  * length-prefixed room id (plain UTF-16 BE) so no room's keys can ever fall inside another room's range, whatever the
