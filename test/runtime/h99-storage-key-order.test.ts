@@ -76,6 +76,17 @@ async function listings(url: string, room: string): Promise<Array<[Options, stri
   return answers;
 }
 
+/**
+ * Two keys of an older yparty whose stored bytes swap places: "\uE000" is re-encoded as the bytes a lone "\uD800" had.
+ * Both stay, each with its own value (a lone surrogate sorts after U+FFFF).
+ */
+const SWAPPING = ["\uD800", "\uE000"];
+async function checkSwapped(url: string): Promise<void> {
+  const res = await fetch(`${url}/parties/main/swapping`);
+  expect(res.status).toBe(200); // Lister answers 500 when a key holds another key's value
+  expect(await res.json()).toEqual(["\uE000", "\uD800"]);
+}
+
 async function checkOrder(where: StartOptions): Promise<void> {
   const { url } = await startServer({ main: Lister }, where);
   const stored = await fetch(`${url}/parties/main/keys`, { method: "POST", body: JSON.stringify(KEYS) });
@@ -104,11 +115,13 @@ describe("room.storage.list() in Durable Objects' key order (UTF-8 bytes)", () =
     const { serialize } = await import("node:v8");
     await writeRaw(dir, async (db) => {
       const kv = db.sublevel<Uint8Array, Uint8Array>("kv", { keyEncoding: "view", valueEncoding: "view" });
-      await kv.batch(KEYS.map((key) => ({ type: "put" as const, key: Buffer.concat([roomPrefix("main/old"), encodeString(key)]), value: serialize(key) })));
+      const rows = [...KEYS.map((key) => ["main/old", key]), ...SWAPPING.map((key) => ["main/swapping", key])] as const;
+      await kv.batch(rows.map(([room, key]) => ({ type: "put" as const, key: Buffer.concat([roomPrefix(room), encodeString(key)]), value: serialize(key) })));
       await db.put(new TextEncoder().encode("yparty:format"), new TextEncoder().encode("1"));
     });
     const { url } = await startServer({ main: Lister }, { storage: "leveldb", dir });
     for (const [options, keys] of await listings(url, "old")) expect(keys, JSON.stringify(options)).toEqual(expected(options));
+    await checkSwapped(url);
   });
 
   it("a PostgreSQL database an older yparty wrote (schema 1: keys in UTF-16 order) is listed in the new order once opened", { timeout: 60_000 }, async () => {
@@ -118,10 +131,12 @@ describe("room.storage.list() in Durable Objects' key order (UTF-8 bytes)", () =
     const { serialize } = await import("node:v8");
     // Back to what schema 1 held: the older yparty's rows, the version it wrote.
     await query(store, "UPDATE yparty_schema SET version = 1");
-    for (const key of KEYS) {
-      await query(store, "INSERT INTO room_kv (room, key, value) VALUES ($1, $2, $3)", ["main/old", encodeString(key), serialize(key)]);
+    const rows = [...KEYS.map((key) => ["main/old", key]), ...SWAPPING.map((key) => ["main/swapping", key])] as const;
+    for (const [room, key] of rows) {
+      await query(store, "INSERT INTO room_kv (room, key, value) VALUES ($1, $2, $3)", [room, encodeString(key), serialize(key)]);
     }
     const { url } = await startServer({ main: Lister }, { store });
     for (const [options, keys] of await listings(url, "old")) expect(keys, JSON.stringify(options)).toEqual(expected(options));
+    await checkSwapped(url);
   });
 });
