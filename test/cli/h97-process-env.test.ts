@@ -4,13 +4,20 @@
  * DATABASE_URL with the password to the log. yparty's own secrets now leave process.env (and show as *** in
  * process.argv) before project code runs; the host's other variables stay, and the store still signs in with
  * $PGPASSWORD (PostgreSQL here requires it) for every connection it opens later.
+ *
+ * (h100) `ps` and /proc/<pid>/cmdline read the arguments the process started with, not process.argv: a
+ * `--store postgres://user:PASSWORD@…` or `--cluster redis://:PASSWORD@…` showed there to every user of the machine.
+ * The running server now shows its command line with those passwords masked, the rest readable.
  */
-import { writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { createClient } from "@redis/client";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { startPostgres, stopAllEngines } from "../helpers/engines.js";
-import { CliProcess, deferredCleanups, projectWith } from "./helpers.js";
+import { promisify } from "node:util";
+import { startPostgres, startRedis, stopAllEngines } from "../helpers/engines.js";
+import { CliProcess, closedPort, deferredCleanups, projectWith } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
 afterEach(stopAllEngines);
@@ -72,5 +79,30 @@ describe("process.env of party code under yparty start", () => {
     expect(cli.output).not.toContain(password);
     const withdrawn = (await cli.waitFor(/"event":"env\.withdrawn","variables":"([^"]+)"/))[1]!.split(",");
     expect(withdrawn.sort()).toEqual(["DATABASE_URL", "PGPASSWORD", "YPARTY_ADMIN_TOKEN"]);
+  });
+
+  it("keeps the passwords of --store and --cluster out of ps and /proc/<pid>/cmdline", async () => {
+    const password = "h100-store-secret";
+    const redisPassword = "h100-redis-secret";
+    const token = "h100-admin-token-0123456789";
+    const url = (await postgresWithPassword(password)).replace("postgres@", `postgres:${password}@`);
+    const redis = await startRedis();
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    await admin.configSet("requirepass", redisPassword);
+    await admin.quit();
+    const redisUrl = redis.url.replace("//", `//:${redisPassword}@`);
+    const port = String(await closedPort());
+    const args = ["start", "--port", port, "--store", url, "--cluster", redisUrl, "--advertise", `http://127.0.0.1:${port}`, "--admin-token", token];
+    const dir = await projectWith(defer, {});
+    const cli = new CliProcess(args, { cwd: dir });
+    defer(() => cli.stop("SIGKILL"));
+    await cli.url();
+
+    const masked = `yparty start --port ${port} --store ${url.replace(password, "***")} --cluster ${redisUrl.replace(redisPassword, "***")} --advertise http://127.0.0.1:${port} --admin-token ***`;
+    const cmdline = await readFile(`/proc/${cli.child.pid}/cmdline`, "latin1");
+    expect(cmdline.replace(/\0+$/, "")).toBe(masked);
+    const { stdout: ps } = await promisify(execFile)("ps", ["-o", "args=", "-p", String(cli.child.pid)]);
+    expect(ps.trim()).toBe(masked);
   });
 });

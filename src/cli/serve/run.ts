@@ -8,7 +8,7 @@ import { CliError } from "../errors.js";
 import { staticFiles } from "../static.js";
 import type { AssetBuilder } from "./assets.js";
 import { banner } from "./banner.js";
-import { withdrawOwnSecrets } from "./own-secrets.js";
+import { showCommandLine, withdrawOwnSecrets } from "./own-secrets.js";
 import { joinCluster } from "./cluster.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { onShutdownSignal, runAll } from "./shutdown.js";
@@ -111,6 +111,8 @@ async function startServer(options: RunOptions, logger: Logger, { cleanups, last
   const withdrawn = withdrawOwnSecrets({ adminToken: options.adminToken, storeUrl: project.store?.url, redisUrl: project.cluster?.redis });
   if (withdrawn.variables.length > 0)
     logger.info("env.withdrawn", { variables: withdrawn.variables.join(","), why: "yparty's own secrets: not in party code's process.env" });
+  // `ps` reads the arguments the process started with, not process.argv: a --store password was there for any user.
+  if (withdrawn.maskedArguments) showCommandLine();
   const store = project.store && { ...project.store, ...(withdrawn.storePassword !== undefined ? { password: withdrawn.storePassword } : {}) };
   // What only some projects need (a build command, a client bundle, `dev`'s watcher) is loaded only for them.
   if (project.build) await (await import("./build-command.js")).runBuildCommand(project.build.command, project.build.cwd, stopping);
