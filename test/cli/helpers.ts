@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -131,6 +131,21 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A port another program holds on 127.0.0.1, answering each connection with `answer`; closed by `defer`. */
+export async function heldPort(defer: (cleanup: () => unknown) => void, answer: (socket: Socket) => void): Promise<number> {
+  const sockets = new Set<Socket>();
+  const holder = createServer((socket) => {
+    sockets.add(socket);
+    answer(socket);
+  });
+  await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+  defer(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => holder.close(() => resolve()));
+  });
+  return (holder.address() as { port: number }).port;
 }
 
 /**

@@ -17,10 +17,16 @@ export type PortHolder = { kind: "yparty"; url: string; pid?: number; folder?: s
 export async function portHolder(host: string, port: number, cwd: string): Promise<PortHolder> {
   const url = `http://${host}:${port}`;
   let response: Response;
+  // A timer of our own, not AbortSignal.timeout's: that one does not keep the process alive, and fetch's request to a
+  // program that resets each connection at once holds nothing either (Node 20): the start then exited 13, saying nothing.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), PROBE_TIMEOUT_MS);
   try {
-    response = await fetch(`${url}${CliDefaults.adminPrefix}rooms`, { method: "HEAD", signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), redirect: "manual" });
+    response = await fetch(`${url}${CliDefaults.adminPrefix}rooms`, { method: "HEAD", signal: timeout.signal, redirect: "manual" });
   } catch {
     return { kind: "unknown" }; // not HTTP, or no answer in time
+  } finally {
+    clearTimeout(timer);
   }
   if (response.status !== 401 || !response.headers.get("www-authenticate")?.includes(YPARTY_REALM)) return { kind: "http" };
   const { runningServerOn } = await import("../admin/discover.js");
