@@ -1,4 +1,3 @@
-import { createServer as createNetServer } from "node:net";
 import { createLogger, createServer, type AssetHandler, type LogLevel, type Logger, type YpartyServer } from "../../runtime/index.js";
 import { updateToJson } from "../admin/export.js";
 import { adminHandler } from "../admin/handler.js";
@@ -9,6 +8,7 @@ import { staticFiles } from "../static.js";
 import type { AssetBuilder } from "./assets.js";
 import { banner } from "./banner.js";
 import { showCommandLine, withdrawOwnSecrets } from "./own-secrets.js";
+import { claimPort } from "./port-claim.js";
 import { joinCluster } from "./cluster.js";
 import { createPartySource, type PartySource } from "./parties.js";
 import { onShutdownSignal, runAll } from "./shutdown.js";
@@ -67,21 +67,6 @@ async function startupError(error: unknown, project: ProjectConfig): Promise<unk
   return error;
 }
 
-/**
- * `--port 0`: a free port, found before the bundles are built, because they carry it (`PARTYKIT_HOST`) and the server
- * listens only after them. It stays bound until `release()`, right before the server listens on it (PartyKit's dev
- * picks its port before building too, with get-port).
- */
-async function reservePort(host: string): Promise<{ port: number; release: () => Promise<void> }> {
-  const holder = createNetServer();
-  await new Promise<void>((resolve, reject) => {
-    holder.once("error", reject);
-    holder.listen(0, host, () => resolve());
-  });
-  const { port } = holder.address() as { port: number };
-  return { port, release: () => new Promise<void>((resolve) => (holder.listening ? holder.close(() => resolve()) : resolve())) };
-}
-
 /** Where a client on this machine reaches a server bound to `host`: not a wildcard address, which browsers refuse. */
 function reachableHost(host: string): string {
   if (host === "0.0.0.0" || host === "::" || host === "[::]") return "127.0.0.1";
@@ -114,13 +99,13 @@ async function startServer(options: RunOptions, logger: Logger, { cleanups, last
   // `ps` reads the arguments the process started with, not process.argv: a --store password was there for any user.
   if (withdrawn.maskedArguments) showCommandLine();
   const store = project.store && { ...project.store, ...(withdrawn.storePassword !== undefined ? { password: withdrawn.storePassword } : {}) };
+  // Before the build: a port in use fails the start now, not after seconds of building (port-claim.ts).
+  const claimed = await claimPort(project.host, project.port).catch(async (error: unknown) => Promise.reject(await startupError(error, project)));
+  cleanups.push(claimed.release);
+  const port = claimed.port;
   // What only some projects need (a build command, a client bundle, `dev`'s watcher) is loaded only for them.
   if (project.build) await (await import("./build-command.js")).runBuildCommand(project.build.command, project.build.cwd, stopping);
   stopping.throwIfAborted();
-  const reserved =
-    project.port === 0 ? await reservePort(project.host).catch(async (error: unknown) => Promise.reject(await startupError(error, project))) : undefined;
-  if (reserved) cleanups.push(reserved.release);
-  const port = reserved?.port ?? project.port;
   const define = { PARTYKIT_HOST: JSON.stringify(`${reachableHost(project.host)}:${port}`), ...project.define };
   const source: PartySource = await createPartySource(project, define, color);
   cleanups.push(() => source.dispose());
@@ -164,7 +149,7 @@ async function startServer(options: RunOptions, logger: Logger, { cleanups, last
       limits: project.limits,
       ...(cluster ? { placement: cluster.placement } : {}),
     });
-    await reserved?.release();
+    await claimed.release();
     // A storage that never answers (a --store behind a route dropping packets) holds listen() until it gives up: a
     // signal meanwhile goes on with the shutdown at once, whose cleanups (the cluster's node key and leases) then run
     // well within its timeout.
