@@ -40,12 +40,45 @@ function projectOf(dir: string, root: string): string {
  * a subpath it does not export, keeps esbuild's own notes, which say why; so does a Node built-in in a browser build).
  */
 export function missingPackage(error: PartialMessage, root: string): { specifier: string; pkg: string; project: string } | undefined {
+  const unresolved = unresolvedPackage(error, root);
+  return unresolved && !unresolved.installed ? unresolved : undefined;
+}
+
+/**
+ * The package an unresolved import names, whether a folder of that name is installed above its importer, and the
+ * folder whose package.json `npm install` adds it to; undefined for any other error.
+ */
+export function unresolvedPackage(error: PartialMessage, root: string): { specifier: string; pkg: string; project: string; installed: boolean } | undefined {
   const specifier = UNRESOLVED.exec(error.text ?? "")?.[1];
   const pkg = specifier === undefined ? undefined : packageOf(specifier);
   if (specifier === undefined || pkg === undefined || isBuiltin(pkg)) return undefined;
   const importer = error.location?.file;
   const dir = importer && !importer.includes(":") ? path.dirname(path.resolve(root, importer)) : root;
-  return installedFrom(dir, pkg) ? undefined : { specifier, pkg, project: projectOf(dir, root) };
+  return { specifier, pkg, project: projectOf(dir, root), installed: installedFrom(dir, pkg) };
+}
+
+/**
+ * What the package managers write at the end of an install, in the node_modules folder: npm (7 and later), pnpm,
+ * yarn 1, yarn 2+ with its node_modules linker.
+ */
+const INSTALL_RECORDS = [".package-lock.json", ".modules.yaml", ".yarn-integrity", ".yarn-state.yml"];
+
+/**
+ * The files an install of the missing package changes, for `dev` to rebuild on: the package.json it is added to (when
+ * it did not list the package yet); the node_modules folder appearing, the package's folder (its scope's) appearing in
+ * it, and the install record written last (when package.json listed it already, `npm install` leaves package.json as
+ * it was). A workspace's install goes to the node_modules of a folder above: those that exist are watched too.
+ * Also for a package whose folder is there but does not resolve: an install still writing it (its folder appears
+ * first, then its files) rebuilds again when its record is written.
+ */
+export function installSignals(missing: { pkg: string; project: string }): string[] {
+  const top = missing.pkg.split("/")[0]!;
+  const signals = [path.join(missing.project, "package.json"), path.join(missing.project, "node_modules")];
+  for (let at = missing.project; ; at = path.dirname(at)) {
+    const modules = path.join(at, "node_modules");
+    if (at === missing.project || existsSync(modules)) signals.push(path.join(modules, top), ...INSTALL_RECORDS.map((name) => path.join(modules, name)));
+    if (path.dirname(at) === at) return signals;
+  }
 }
 
 /** `errors` with each import of a package that is not installed told as such, with the `npm install` to run. */

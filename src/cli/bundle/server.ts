@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { makeFolder } from "../../../persistence/make-folder.js";
 import path from "node:path";
-import { adviseInstall, missingPackage } from "./missing-package.js";
+import { adviseInstall, installSignals, unresolvedPackage } from "./missing-package.js";
 import { serverModulesPlugin } from "./plugin.js";
 import { binaryLoaders, binaryModulesPlugin } from "./binary-modules.js";
 
@@ -62,10 +62,10 @@ function failedInputs(root: string, lastInputs: string[], errors: Message[] = []
     root,
     errors.flatMap((error) => (error.location?.file ? [error.location.file] : [])),
   );
-  // A package not installed: `npm install` writes the package.json it is added to, which then rebuilds.
+  // A package not installed (or not whole yet): what its install writes then rebuilds.
   const installs = errors.flatMap((error) => {
-    const missing = missingPackage(error, root);
-    return missing ? [path.join(missing.project, "package.json")] : [];
+    const unresolved = unresolvedPackage(error, root);
+    return unresolved ? installSignals(unresolved) : [];
   });
   return [...new Set([...lastInputs, ...blamed, ...errors.flatMap((error) => missingImport(root, error)), ...installs])];
 }

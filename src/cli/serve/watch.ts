@@ -4,7 +4,8 @@ import { CliDefaults } from "../defaults.js";
 
 export interface FileWatcher {
   /**
-   * Watches the folders of these files (replacing the previous set); changes under node_modules are ignored.
+   * Watches the folders of these files (replacing the previous set); files inside installed packages are not watched
+   * (a node_modules folder itself is: an install's record in it, a package's folder appearing).
    * `newSources`: after a failed build, a new source file in those folders also counts (a failing import may be
    * waiting for it); after a good one, only the inputs do.
    */
@@ -14,6 +15,13 @@ export interface FileWatcher {
 
 /** Files whose appearance may fix a build (an import of a file that did not exist yet). */
 const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
+
+/** A folder inside an installed package (`node_modules/x/…`): a bundle's input there is not watched. */
+function insidePackage(dir: string): boolean {
+  const parts = dir.split(path.sep);
+  const modules = parts.lastIndexOf("node_modules");
+  return modules !== -1 && modules !== parts.length - 1;
+}
 
 /**
  * Calls `onChange` once per burst of changes to the build's input files (debounced). Watches folders, not
@@ -45,7 +53,7 @@ export function watchFiles(
     update(files, options = {}) {
       inputs = new Set(files);
       newSources = options.newSources === true;
-      const dirs = new Set(files.filter((file) => !file.split(path.sep).includes("node_modules")).map((file) => path.dirname(file)));
+      const dirs = new Set(files.map((file) => path.dirname(file)).filter((dir) => !insidePackage(dir)));
       for (const [dir, watcher] of watchers) {
         if (!dirs.has(dir)) {
           watcher.close();
@@ -56,9 +64,12 @@ export function watchFiles(
         if (watchers.has(dir)) continue;
         try {
           const watcher = watch(dir, (_event, name) => {
-            if (!name || name.startsWith(".")) return;
+            if (!name) return;
             const file = path.join(dir, name);
-            if (inputs.has(file) || (newSources && SOURCE_FILE.test(name))) schedule(file);
+            // A dot file counts only as an input (an install's record); others are an editor's or yparty's own.
+            if (inputs.has(file)) schedule(file);
+            else if (name.startsWith(".")) return;
+            else if (newSources && SOURCE_FILE.test(name)) schedule(file);
             else onIgnored(file);
           });
           watcher.on("error", () => watchers.delete(dir));
