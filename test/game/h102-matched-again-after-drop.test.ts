@@ -11,23 +11,13 @@
  */
 import { type EventEmitter, once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import example from "../../examples/game/game.js";
-import { createGame } from "../../src/game/index.js";
-import { connect as connectGame, GameRequestError, type GameClient as TypedGameClient } from "../../game-client/index.js";
-import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
-import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { cleanupAll, deferred, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { GameRequestError, type GameClient as TypedGameClient } from "../../game-client/index.js";
+import { adaComingBackLater, storeHeldGame } from "./held-match.js";
+import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { players, type GameClient } from "./helpers.js";
 
 afterEach(cleanupAll);
-
-async function storeHeldGame(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
-  const game = createGame(example);
-  const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
-  const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
-  return { server, storing, release, queue };
-}
 
 const add = (client: GameClient) => client.request("matchmaker.add", { mode: "arena", properties: {} });
 
@@ -97,20 +87,14 @@ describe("game-client: an app that adds its ticket again as it reconnects (as on
 
   it("gets the late matchmaker.matched once, and its add refused", async () => {
     const { server, storing, release, queue } = await storeHeldGame();
-    const back = deferred();
-    let connects = 0;
-    const ada = await connectGame(server.wsUrl("/ws"), {
-      token: async () => (++connects === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")),
-      WebSocket: TrackedWebSocket,
-      backoff: { initialMs: 10, maxMs: 20 },
-    });
+    const { ada, back, connects } = await adaComingBackLater(server, TrackedWebSocket);
     clients.push(ada);
     const matched: unknown[] = [];
     ada.on("matchmaker.matched", (payload) => void matched.push(payload));
     // The app's own reconnect handling: its ticket died with the socket, so it adds one.
     const added = new Promise<unknown>((resolve) =>
       ada.on("status", ({ status }) => {
-        if (status === "open" && connects > 1) resolve(ada.matchmaker.add("arena", {}).catch((error: unknown) => error));
+        if (status === "open" && connects() > 1) resolve(ada.matchmaker.add("arena", {}).catch((error: unknown) => error));
       }),
     );
     const ticket = await ada.matchmaker.add("arena", {});
@@ -122,7 +106,7 @@ describe("game-client: an app that adds its ticket again as it reconnects (as on
     release();
     const first = (await bob.expect("matchmaker.matched")).payload;
     const carl = await waiting(server, "carl");
-    back.resolve();
+    back();
     const refusal = await waitFor(added, "the app's add as it reconnected to be answered");
     // Before: the add was taken and matched with carl's ticket (a second matchmaker.matched event).
     expect(refusal).toBeInstanceOf(GameRequestError);

@@ -10,24 +10,13 @@
  */
 import { type EventEmitter, once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import example from "../../examples/game/game.js";
-import { createGame } from "../../src/game/index.js";
-import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
-import { connect as connectGame, type GameClient as TypedGameClient } from "../../game-client/index.js";
-import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { cleanupAll, deferred, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import type { GameClient as TypedGameClient } from "../../game-client/index.js";
+import { adaComingBackLater, storeHeldGame } from "./held-match.js";
+import { cleanupAll, waitFor } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { gameClient, players, type GameClient } from "./helpers.js";
 
 afterEach(cleanupAll);
-
-/** The example game, whose `arena` matches store their held seats only once `release` is called (test/helpers/held-seat-store.ts). */
-async function storeHeldGame(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
-  const game = createGame(example);
-  const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
-  const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
-  return { server, storing, release, queue };
-}
 
 /** ada and bob add tickets; ada's socket closes while the match's seats are stored (her session let the queue go). */
 async function adaDropsWhileStored(storing: Promise<void>, queue: EventEmitter, ada: GameClient, bob: GameClient): Promise<string> {
@@ -96,13 +85,7 @@ describe("game-client: back after its socket dropped as its match was stored", (
 
   it("emits matchmaker.matched once it has reconnected", async () => {
     const { server, storing, release, queue } = await storeHeldGame();
-    const back = deferred();
-    let connects = 0;
-    const ada = await connectGame(server.wsUrl("/ws"), {
-      token: async () => (++connects === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")),
-      WebSocket: TrackedWebSocket,
-      backoff: { initialMs: 10, maxMs: 20 },
-    });
+    const { ada, back } = await adaComingBackLater(server, TrackedWebSocket);
     clients.push(ada);
     const found = ada.next("matchmaker.matched", { timeoutMs: 5_000 });
     const [bob] = await players(server, "bob");
@@ -114,7 +97,7 @@ describe("game-client: back after its socket dropped as its match was stored", (
     await waitFor(closed, "the matchmaker to see ada's link close");
     release();
     const matched = (await bob!.expect("matchmaker.matched")).payload;
-    back.resolve();
+    back();
     expect(await found).toEqual({ ...matched, ticket_id: ticket });
   });
 });
