@@ -9,9 +9,10 @@
  * The timing is made certain as in h92: the game's own match party, extended by the test to store a match's seats only
  * once the test lets it (test/helpers/held-seat-store.ts).
  */
-import { type EventEmitter, once } from "node:events";
+import type { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { GameRequestError, type GameClient as TypedGameClient } from "../../game-client/index.js";
+import { dropWhileStored } from "../helpers/held-seat-store.js";
 import { adaComingBackLater, storeHeldGame } from "./held-match.js";
 import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
@@ -31,10 +32,7 @@ async function waiting(server: TestServer, name: string): Promise<GameClient> {
 async function adaDropsWhileStored(server: TestServer, storing: Promise<void>, queue: EventEmitter): Promise<GameClient> {
   const ada = await waiting(server, "ada");
   const bob = await waiting(server, "bob");
-  await waitFor(storing, "the match to store the held seats");
-  const closed = once(queue, "closed");
-  await ada.client.close();
-  await waitFor(closed, "the matchmaker to see ada's link close");
+  await dropWhileStored({ storing, queue }, () => ada.client.close());
   return bob;
 }
 
@@ -99,10 +97,7 @@ describe("game-client: an app that adds its ticket again as it reconnects (as on
     );
     const ticket = await ada.matchmaker.add("arena", {});
     const bob = await waiting(server, "bob");
-    await waitFor(storing, "the match to store the held seats");
-    const closed = once(queue, "closed");
-    sockets[0]!.terminate();
-    await waitFor(closed, "the matchmaker to see ada's link close");
+    await dropWhileStored({ storing, queue }, () => sockets[0]!.terminate());
     release();
     const first = (await bob.expect("matchmaker.matched")).payload;
     const carl = await waiting(server, "carl");

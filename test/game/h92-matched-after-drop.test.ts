@@ -8,11 +8,12 @@
  * The drop is made certain from the outside: the match party is the game's own, extended by the test to wait in its
  * stub request (the seats' store) until the test lets it go, and the matchmaker to say when it saw the link close.
  */
-import { type EventEmitter, once } from "node:events";
+import type { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GameClient as TypedGameClient } from "../../game-client/index.js";
+import { dropWhileStored } from "../helpers/held-seat-store.js";
 import { adaComingBackLater, storeHeldGame } from "./held-match.js";
-import { cleanupAll, waitFor } from "../helpers/server.js";
+import { cleanupAll } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { gameClient, players, type GameClient } from "./helpers.js";
 
@@ -22,10 +23,7 @@ afterEach(cleanupAll);
 async function adaDropsWhileStored(storing: Promise<void>, queue: EventEmitter, ada: GameClient, bob: GameClient): Promise<string> {
   const ticket = (await ada.request("matchmaker.add", { mode: "arena", properties: {} })).payload.ticket_id as string;
   await bob.request("matchmaker.add", { mode: "arena", properties: {} });
-  await waitFor(storing, "the match to store the held seats");
-  const closed = once(queue, "closed");
-  await ada.client.close();
-  expect(await waitFor(closed, "the matchmaker to see ada's link close")).toEqual(["ada"]);
+  expect(await dropWhileStored({ storing, queue }, () => ada.client.close())).toEqual(["ada"]);
   return ticket;
 }
 
@@ -91,10 +89,7 @@ describe("game-client: back after its socket dropped as its match was stored", (
     const [bob] = await players(server, "bob");
     const ticket = await ada.matchmaker.add("arena", {});
     await bob!.request("matchmaker.add", { mode: "arena", properties: {} });
-    await waitFor(storing, "the match to store the held seats");
-    const closed = once(queue, "closed");
-    sockets[0]!.terminate(); // the network goes
-    await waitFor(closed, "the matchmaker to see ada's link close");
+    await dropWhileStored({ storing, queue }, () => sockets[0]!.terminate()); // the network goes
     release();
     const matched = (await bob!.expect("matchmaker.matched")).payload;
     back();

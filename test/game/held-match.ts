@@ -9,7 +9,8 @@ import { connect as connectGame, type GameClient as TypedGameClient } from "../.
 import { createGame } from "../../src/game/index.js";
 import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
 import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { deferred, startServer, type TestServer } from "../helpers/server.js";
+import { heldBackToken } from "../helpers/held-back-token.js";
+import { startServer, type TestServer } from "../helpers/server.js";
 import type { TrackedSockets } from "../helpers/tracked-websocket.js";
 
 export async function storeHeldGame(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
@@ -27,12 +28,7 @@ export async function adaComingBackLater(
   server: TestServer,
   WebSocket: TrackedSockets["WebSocket"],
 ): Promise<{ ada: TypedGameClient; back(): void; connects(): number }> {
-  const back = deferred();
-  let connects = 0;
-  const ada = await connectGame(server.wsUrl("/ws"), {
-    token: async () => (++connects === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")),
-    WebSocket,
-    backoff: { initialMs: 10, maxMs: 20 },
-  });
-  return { ada, back: () => back.resolve(), connects: () => connects };
+  const { token, back, attempts } = heldBackToken("ada");
+  const ada = await connectGame(server.wsUrl("/ws"), { token, WebSocket, backoff: { initialMs: 10, maxMs: 20 } });
+  return { ada, back, connects: attempts };
 }

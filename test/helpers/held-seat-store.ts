@@ -4,9 +4,9 @@
  * each session link that closed (`closed`, the connection's id) and each message it got (`message`). With them, a
  * player's socket can be cut at a certain moment: after the match is made, before its players are told.
  */
-import { EventEmitter } from "node:events";
+import { EventEmitter, once } from "node:events";
 import type { Connection, PartyModule } from "../../src/runtime/index.js";
-import { deferred, onCleanup } from "./server.js";
+import { deferred, onCleanup, waitFor } from "./server.js";
 
 type PartyClass = new (
   ...args: any[]
@@ -52,4 +52,15 @@ export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: s
     release: () => released.resolve(),
     queue,
   };
+}
+
+/**
+ * Once the match room is storing the held seats, `drop` a player's socket, and wait for the matchmaker to see its link
+ * close: resolves with what `queue` said (`[connection id]`).
+ */
+export async function dropWhileStored(held: Pick<HeldSeatStore, "storing" | "queue">, drop: () => unknown): Promise<unknown[]> {
+  await waitFor(held.storing, "the match's room to store the held seats");
+  const closed = once(held.queue, "closed");
+  await drop();
+  return waitFor(closed, "the matchmaker to see the player's link close");
 }

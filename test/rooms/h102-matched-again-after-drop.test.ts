@@ -8,27 +8,17 @@
  * The timing is made certain from the outside, as in h89: the server's own room party, extended by the test to store a
  * match's seats only once the test lets it (test/helpers/held-seat-store.ts).
  */
-import { type EventEmitter, once } from "node:events";
+import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { connect, type MatchFound, type RoomsClient } from "../../rooms-client/index.js";
-import { createRooms, defineRoomType } from "../../src/rooms/index.js";
-import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
-import { roomPartyName } from "../../src/rooms/room-party.js";
-import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { deferred, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { dropWhileStored } from "../helpers/held-seat-store.js";
+import { heldBackToken } from "../helpers/held-back-token.js";
+import { storeHeldServer } from "./held-match.js";
+import { waitFor, type TestServer } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { rawClient, type RawClient } from "./helpers.js";
 
 const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsClient>();
-
-const types = { pair: defineRoomType({ maxClients: 2 }) };
-
-async function storeHeldServer(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
-  const rooms = createRooms({ types });
-  const { parties, storing, release, queue } = holdSeatStore(rooms.parties, roomPartyName("pair"), matchmakerPartyName("pair"));
-  const server = await startServer(parties, { storage: "memory", sockets: rooms.sockets });
-  return { server, storing, release, queue };
-}
 
 async function queued(server: TestServer, name: string): Promise<RawClient> {
   const client = rawClient(server);
@@ -42,10 +32,9 @@ const matchFounds = (client: RawClient) => client.received.filter((envelope) => 
 describe("a player whose match.found came late is not matched a second time", () => {
   it("rooms-client back after the store: its own enqueue again does not match it with a player who waits", async () => {
     const { server, storing, release, queue } = await storeHeldServer();
-    const back = deferred();
-    let handshakes = 0;
+    const { token, back } = heldBackToken("ada");
     const ada = await connect(server.wsUrl("/rooms"), {
-      token: async () => (++handshakes === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")),
+      token,
       codecs: ["json"],
       WebSocket: TrackedWebSocket,
       backoff: { initialMs: 10, maxMs: 20 },
@@ -61,15 +50,12 @@ describe("a player whose match.found came late is not matched a second time", ()
     );
     await ada.enqueue("pair", 2);
     const bob = await queued(server, "bob");
-    await waitFor(storing, "the match's room to store the held seats");
-    const closed = once(queue, "closed");
-    sockets[0]!.terminate();
-    await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+    await dropWhileStored({ storing, queue }, () => sockets[0]!.terminate());
     release();
     const match = (await bob.expect("match.found")).p;
 
     const carl = await queued(server, "carl"); // waits: ada's client enqueues again as it comes back
-    back.resolve();
+    back();
     await waitFor(first, "ada's late match.found");
     expect(found).toEqual([match]);
     await ada.joinOrCreate("pair", { room: match.room }); // after the enqueue it sent as it came back
@@ -84,10 +70,7 @@ describe("a player whose match.found came late is not matched a second time", ()
     const { server, storing, release, queue } = await storeHeldServer();
     const ada = await queued(server, "ada");
     const bob = await queued(server, "bob");
-    await waitFor(storing, "the match's room to store the held seats");
-    const closed = once(queue, "closed");
-    await ada.client.close();
-    await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+    await dropWhileStored({ storing, queue }, () => ada.client.close());
 
     const back = await queued(server, "ada"); // enqueued again, the match still being stored
     const carl = await queued(server, "carl");
@@ -108,10 +91,7 @@ describe("a player whose match.found came late is not matched a second time", ()
     const { server, storing, release, queue } = await storeHeldServer();
     const ada = await queued(server, "ada");
     const bob = await queued(server, "bob");
-    await waitFor(storing, "the match's room to store the held seats");
-    const closed = once(queue, "closed");
-    await ada.client.close();
-    await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+    await dropWhileStored({ storing, queue }, () => ada.client.close());
     release();
     const match = (await bob.expect("match.found")).p;
 

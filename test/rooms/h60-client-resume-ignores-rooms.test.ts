@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import { connect, type RoomsClient } from "../../rooms-client/index.js";
 import { createRooms } from "../../src/rooms/index.js";
 import { lockableRoom } from "./fixtures.js";
-import { deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
+import { pollUntil, startServer, waitFor } from "../helpers/server.js";
+import { heldBackToken } from "../helpers/held-back-token.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 
 /** The sockets the clients open, so a test can cut one. */
@@ -28,11 +29,10 @@ describe("rooms-client: a resumed session no longer in a room the client knows",
   it("the client drops (or rejoins) the room instead of keeping it as joined", async () => {
     const rooms = createRooms({ types: { lockable } });
     const server = await startServer(rooms.parties, { storage: "memory", sockets: rooms.sockets });
-    const reconnect = deferred();
-    let handshakes = 0;
+    // The reconnect waits (its token) until the room has let the player go.
+    const { token, back: reconnect } = heldBackToken("ada");
     const client = await connect(server.wsUrl("/rooms"), {
-      // The reconnect waits (its token) until the room has let the player go.
-      token: async () => (++handshakes === 1 ? "dev:ada" : reconnect.promise.then(() => "dev:ada")),
+      token,
       codecs: ["json"],
       WebSocket: TrackedWebSocket,
       backoff: { initialMs: 10, maxMs: 20 },
@@ -53,7 +53,7 @@ describe("rooms-client: a resumed session no longer in a room the client knows",
     await waitFor(gone, "ada's onLeave (her join back was refused)");
 
     const open = new Promise<void>((resolve) => client.on((event) => event.type === "status" && event.status === "open" && resolve()));
-    reconnect.resolve();
+    reconnect();
     await waitFor(open, "the client back");
     expect(client.sessionId).toBe(sessionId); // resumed: the server said rooms: [] (ada is in none)
     // Dropped at once, or after a join back by name that the locked room refuses: either way, out within a second.

@@ -7,29 +7,18 @@
  * The drop is made certain from the outside: the room party is the server's own, extended by the test to wait in its
  * stub request (the seats' store) until the test lets it go, and the matchmaker to say when it saw the link close.
  */
-import { type EventEmitter, once } from "node:events";
+import type { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { connect, type MatchFound, type RoomsClient } from "../../rooms-client/index.js";
-import { createRooms, defineRoomType } from "../../src/rooms/index.js";
-import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
-import { roomPartyName } from "../../src/rooms/room-party.js";
-import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { deferred, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { dropWhileStored } from "../helpers/held-seat-store.js";
+import { heldBackToken } from "../helpers/held-back-token.js";
+import { storeHeldServer } from "./held-match.js";
+import { waitFor, type TestServer } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { rawClient, type RawClient } from "./helpers.js";
 
 /** The typed clients' sockets, so a test can cut one (and the servers and clients closed after each test). */
 const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsClient>();
-
-const types = { pair: defineRoomType({ maxClients: 2 }) };
-
-/** A server whose `pair` rooms store a match's seats only once `release` is called (test/helpers/held-seat-store.ts). */
-async function storeHeldServer(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
-  const rooms = createRooms({ types });
-  const { parties, storing, release, queue } = holdSeatStore(rooms.parties, roomPartyName("pair"), matchmakerPartyName("pair"));
-  const server = await startServer(parties, { storage: "memory", sockets: rooms.sockets });
-  return { server, storing, release, queue };
-}
 
 async function player(server: TestServer, name: string, p: Record<string, unknown> = {}): Promise<{ client: RawClient; ok: Record<string, any> }> {
   const client = rawClient(server);
@@ -40,10 +29,7 @@ async function player(server: TestServer, name: string, p: Record<string, unknow
 /** ada and bob enqueue for a match of two; ada's socket closes while its seats are stored (the session's link closed). */
 async function adaDropsWhileStored(storing: Promise<void>, queue: EventEmitter, ada: RawClient, bob: RawClient) {
   for (const client of [ada, bob]) expect((await client.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
-  await waitFor(storing, "the match's room to store the held seats");
-  const closed = once(queue, "closed");
-  await ada.client.close();
-  await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+  await dropWhileStored({ storing, queue }, () => ada.client.close());
 }
 
 describe("match.found for a player whose socket dropped as the match was stored", () => {
@@ -119,16 +105,12 @@ describe("rooms-client: back after its socket dropped as its match was stored", 
   /** ada (typed) and bob (raw) enqueue; ada's socket is cut while the seats are stored, her reconnect waits for `back`. */
   async function cutWhileStored() {
     const { server, storing, release, queue } = await storeHeldServer();
-    const back = deferred();
-    let handshakes = 0;
-    const ada = await typedAda(server, async () => (++handshakes === 1 ? "dev:ada" : back.promise.then(() => "dev:ada")));
+    const { token, back } = heldBackToken("ada");
+    const ada = await typedAda(server, token);
     const bob = await player(server, "bob");
     await ada.client.enqueue("pair", 2);
     expect((await bob.client.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
-    await waitFor(storing, "the match's room to store the held seats");
-    const closed = once(queue, "closed");
-    sockets[0]!.terminate(); // the network goes
-    await waitFor(closed, "the matchmaker to see ada's session let the queue go");
+    await dropWhileStored({ storing, queue }, () => sockets[0]!.terminate()); // the network goes
     return { server, release, queue, back, ada, bob };
   }
 
@@ -138,7 +120,7 @@ describe("rooms-client: back after its socket dropped as its match was stored", 
     const found = (await bob.client.expect("match.found")).p;
     const requeued: string[] = [];
     queue.on("message", (message: string) => message.includes('"player":"ada"') && requeued.push(message));
-    back.resolve();
+    back();
     expect(await waitFor(ada.found, "ada's match.found event")).toEqual(found);
     // It enqueues again as it comes back (it had waited in the queue), before it reads match.found: the session refuses
     // that (h102), as a second match would hold a second seat.
@@ -149,7 +131,7 @@ describe("rooms-client: back after its socket dropped as its match was stored", 
   it("back before the store was done: the match.found event, and out of the queue it entered again", async () => {
     const { release, queue, back, ada, bob } = await cutWhileStored();
     const requeued = new Promise<void>((resolve) => queue.on("message", (message: string) => message.includes('"player":"ada"') && resolve()));
-    back.resolve();
+    back();
     await waitFor(requeued, "ada's client to enqueue again");
     const left = linkClosed(queue, () => ada.client.sessionId);
     release();
