@@ -33,6 +33,14 @@ export interface GroupCommitOptions<Op, W extends Writer<Op>> {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: an engine that never refuses returns nothing
   commit(ops: Op[], writers: readonly W[]): Promise<Refusals<W> | void>;
+  /**
+   * Whether a commit that threw may have failed for one write's own operations rather than the engine's state
+   * (PostgreSQL: a key past its index limit, while a lost connection is retried inside `commit`). Then the batch is
+   * committed again in halves, down to single jobs, so that only the jobs whose own operations fail reject (each with
+   * its own error) and everyone else's land. Each writer's jobs keep their order (halves commit one after the other);
+   * a writer whose seal wrote operations is never split, as its seal closes all of its jobs. Default: never.
+   */
+  isolates?(error: unknown): boolean;
   /** Most jobs (runs count as one) in one batch; the rest go in the next. */
   maxJobsPerBatch: number;
   /** Most items one run takes (merging grows worse than linearly with the items merged). */
@@ -75,6 +83,31 @@ interface Job<Op> {
 
 const resolveJob = (job: Job<unknown>): void => job.waiters.forEach((waiter) => waiter.resolve());
 const rejectJob = (job: Job<unknown>, error: unknown): void => job.waiters.forEach((waiter) => waiter.reject(error));
+
+/** One writer's share of a batch: each built job with its operations, and the writer's seal. */
+interface Share<Op, W> {
+  writer: W;
+  parts: Array<{ job: Job<Op>; ops: Op[] }>;
+  seal: Op[];
+  /** Whether its jobs wrote anything (a writer whose jobs did not has nothing to forget when they fail). */
+  hasOps: boolean;
+}
+
+/** What commits or fails as one when a batch is split (`isolates`): jobs of one writer, their operations in order. */
+interface Unit<Op, W> {
+  writer: W;
+  jobs: Job<Op>[];
+  ops: Op[];
+}
+
+/** A share as units: one per job, or the whole share when its seal wrote operations (they close all of its jobs). */
+function unitsOf<Op, W>({ writer, parts, seal }: Share<Op, W>): Array<Unit<Op, W>> {
+  if (seal.length === 0) return parts.map(({ job, ops }) => ({ writer, jobs: [job], ops }));
+  const ops: Op[] = [];
+  for (const part of parts) for (const op of part.ops) ops.push(op);
+  for (const op of seal) ops.push(op);
+  return [{ writer, jobs: parts.map((part) => part.job), ops }];
+}
 
 /** Group commit across writers: one commit in flight at a time, each holding every job that waited for it. */
 export class GroupCommitter<Op, W extends Writer<Op>> {
@@ -205,58 +238,69 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     // Until the commit settles (before its jobs resolve, so a writer awaiting each write is never taken for a stream).
     this.#committing = true;
     // Writers build at once (one's slow read does not hold the others up); each writer's jobs in order.
-    const shares = await Promise.all([...batch].map(([writer, jobs]) => this.#build(writer, jobs)));
-    const ops: Op[] = [];
-    const writers: W[] = [];
-    for (const share of shares) {
-      if (!share || share.ops.length === 0) continue;
-      for (const op of share.ops) ops.push(op); // a compaction can delete 100k+ entries: no spread
-      writers.push(share.writer);
-    }
-    let refused: Refusals<W> | undefined;
-    try {
-      refused = ops.length > 0 ? ((await this.options.commit(ops, writers)) ?? undefined) : undefined;
-    } catch (error) {
-      this.#committing = false;
-      for (const share of shares) {
-        if (!share) continue;
-        if (share.ops.length > 0) share.writer.failed();
-        for (const job of share.built) rejectJob(job, error);
-      }
-      return;
-    }
+    const shares = (await Promise.all([...batch].map(([writer, jobs]) => this.#build(writer, jobs)))).filter((share) => share !== undefined);
+    const failures = new Map<Job<Op>, unknown>();
+    await this.#commitUnits(shares.flatMap(unitsOf), failures);
     this.#committing = false;
     for (const share of shares) {
-      if (!share) continue;
-      const refusal = refused?.get(share.writer);
-      if (refusal) share.writer.failed();
-      for (const job of share.built) {
-        if (refusal) rejectJob(job, refusal);
+      if (share.hasOps && share.parts.some(({ job }) => failures.has(job))) share.writer.failed();
+      for (const { job } of share.parts) {
+        if (failures.has(job)) rejectJob(job, failures.get(job));
         else resolveJob(job);
       }
     }
   }
 
-  /** One writer's share: its jobs' operations and its seal. A job whose build throws fails alone. */
-  async #build(writer: W, jobs: Job<Op>[]): Promise<{ writer: W; ops: Op[]; built: Job<Op>[] } | undefined> {
+  /**
+   * Commits `units` as one commit and records in `failures` the jobs that did not land, with their error (the commit's,
+   * or the engine's refusal of their writer). A commit the engine says may have failed for one write's own operations
+   * (`isolates`) is tried again in halves, the first before the second, until the failing units stand alone.
+   */
+  async #commitUnits(units: Array<Unit<Op, W>>, failures: Map<Job<Op>, unknown>): Promise<void> {
     const ops: Op[] = [];
-    const built: Job<Op>[] = [];
+    const writers: W[] = [];
+    for (const unit of units) {
+      if (unit.ops.length === 0) continue;
+      for (const op of unit.ops) ops.push(op); // a compaction can delete 100k+ entries: no spread
+      if (writers.at(-1) !== unit.writer) writers.push(unit.writer); // a writer's units are consecutive
+    }
+    let refused: Refusals<W> | undefined;
+    try {
+      refused = ops.length > 0 ? ((await this.options.commit(ops, writers)) ?? undefined) : undefined;
+    } catch (error) {
+      if (units.length > 1 && this.options.isolates?.(error)) {
+        const half = Math.ceil(units.length / 2);
+        await this.#commitUnits(units.slice(0, half), failures);
+        await this.#commitUnits(units.slice(half), failures);
+        return;
+      }
+      for (const unit of units) for (const job of unit.jobs) failures.set(job, error);
+      return;
+    }
+    for (const unit of units) {
+      const refusal = refused?.get(unit.writer);
+      if (refusal) for (const job of unit.jobs) failures.set(job, refusal);
+    }
+  }
+
+  /** One writer's share: its jobs' operations and its seal. A job whose build throws fails alone. */
+  async #build(writer: W, jobs: Job<Op>[]): Promise<Share<Op, W> | undefined> {
+    const parts: Array<{ job: Job<Op>; ops: Op[] }> = [];
     for (const job of jobs) {
       try {
-        for (const op of await job.build()) ops.push(op);
-        built.push(job);
+        parts.push({ job, ops: await job.build() });
       } catch (error) {
         rejectJob(job, error);
       }
     }
-    if (ops.length === 0) return { writer, ops, built };
+    const hasOps = parts.some((part) => part.ops.length > 0);
+    if (!hasOps) return { writer, parts, seal: [], hasOps };
     try {
-      for (const op of await writer.seal()) ops.push(op);
+      return { writer, parts, seal: await writer.seal(), hasOps };
     } catch (error) {
       writer.failed();
-      for (const job of built) rejectJob(job, error);
+      for (const { job } of parts) rejectJob(job, error);
       return undefined;
     }
-    return { writer, ops, built };
   }
 }

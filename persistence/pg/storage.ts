@@ -13,8 +13,9 @@ import { PgDocStore } from "./doc-pg.js";
 import { InstanceLock } from "./instance-lock.js";
 import { PgKvBackend } from "./kv-pg.js";
 import { fromText } from "./names.js";
+import { refusedWrite } from "./refused-write.js";
 import { migrate } from "./schema.js";
-import { backoffMs, isTransient } from "./transient.js";
+import { backoffMs, isTransient, mayBeOneWrites } from "./transient.js";
 import { redactUrl, withPassword } from "./url.js";
 
 export interface PostgresStorageOptions {
@@ -111,6 +112,9 @@ export class PostgresStorage implements Storage, Fencing {
     );
     this.#committer = new GroupCommitter<PgOp, PgWriter>({
       commit: (ops, writers) => this.#commit(ops, writers),
+      // `#commit` retries what a lost connection failed; what it throws otherwise may be one write's own (a key too
+      // long): the batch is split so that only that write fails, and every other room's commits.
+      isolates: mayBeOneWrites,
       maxJobsPerBatch: defaults.maxJobsPerBatch,
       maxItemsPerRun: defaults.maxUpdatesPerEntry,
       commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
@@ -229,7 +233,8 @@ export class PostgresStorage implements Storage, Fencing {
 
   /**
    * Commits the batch, again and again while PostgreSQL cannot be reached or the outcome is unknown (the batch is
-   * idempotent: commit.ts), so its jobs' acks wait rather than fail. Other errors fail the batch.
+   * idempotent: commit.ts), so its jobs' acks wait rather than fail. Other errors fail the batch (the group committer
+   * then splits it to find the writes that fail on their own: `isolates`).
    */
   async #commitUntilKnown(ops: PgOp[]): Promise<Map<string, number | undefined>> {
     for (let attempt = 1; ; attempt++) {
@@ -251,7 +256,8 @@ export class PostgresStorage implements Storage, Fencing {
         client?.off("error", ignore);
         client?.release(error as Error); // a failed connection is not reused
         const closing = this.#closedAt !== undefined && performance.now() - this.#closedAt > CLOSE_GRACE_MS;
-        if (!isTransient(error) || closing) throw error;
+        if (!isTransient(error)) throw refusedWrite(error, ops, this.location);
+        if (closing) throw error;
         if (!this.#waiting) {
           this.#waiting = true;
           this.options.onWarning?.({

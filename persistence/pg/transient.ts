@@ -20,6 +20,21 @@ export function isTransient(error: unknown): boolean {
   return error instanceof Error && lostConnection.test(error.message);
 }
 
+/**
+ * SQLSTATE classes that speak of the database, not of what a batch writes: 53 insufficient resources (disk full), 42
+ * and 28 access and definitions (a revoked grant, a dropped table), 25 transaction state (a read-only standby), 3D/3F
+ * a missing database or schema, 55 objects not ready, 58 and XX system and internal errors. Every write would fail
+ * alike: splitting a batch that failed so (storage.ts `isolates`) would only repeat the failure.
+ */
+const databaseStateCodes = /^(53|42|28|25|3D|3F|55|58|XX)/;
+
+/** Whether `error` may be one write's own (a key too long, a value PostgreSQL cannot take), not the connection's or the database's. */
+export function mayBeOneWrites(error: unknown): boolean {
+  if (isTransient(error)) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return !(typeof code === "string" && databaseStateCodes.test(code));
+}
+
 /** Waits before attempt `attempt` (1, 2, …): 100 ms doubling to 2 s, as docs/design/cluster.md says. */
 export function backoffMs(attempt: number): number {
   return Math.min(2_000, 100 * 2 ** (attempt - 1));

@@ -25,12 +25,14 @@ function recording(
     failCommit?: (ops: string[]) => boolean;
     /** Writers the commit refuses (as PostgreSQL refuses a fenced one): their ops are left out. */
     refuse?: ReadonlySet<string>;
+    /** Failed commits may be one write's fault (PostgreSQL): they are split to find it. */
+    isolates?: boolean;
   } = {},
 ) {
   const commits: Array<{ ops: string[]; writers: string[] }> = [];
   const committer = new GroupCommitter<string, NamedWriter>({
     async commit(ops, writers) {
-      if (options.failCommit?.(ops)) throw new Error("commit failed");
+      if (options.failCommit?.(ops)) throw new Error(`commit of ${ops.join(",")} failed`);
       if (!options.refuse) return void commits.push({ ops, writers: writers.map((writer) => writer.name) });
       const refused = writers.filter((writer) => options.refuse?.has(writer.name));
       const kept = writers.filter((writer) => !refused.includes(writer));
@@ -40,8 +42,16 @@ function recording(
     maxJobsPerBatch: options.maxJobsPerBatch ?? 512,
     maxItemsPerRun: options.maxItemsPerRun ?? 64,
     commitIntervalMs: options.commitIntervalMs ?? 0,
+    isolates: () => options.isolates === true,
   });
   return { committer, commits };
+}
+
+/** A writer whose seal writes nothing (PostgreSQL's): its jobs of a batch can land apart. */
+class UnsealedWriter extends NamedWriter {
+  override seal(): string[] {
+    return [];
+  }
 }
 
 const job = (op: string) => () => [op];
@@ -124,6 +134,33 @@ describe("GroupCommitter (cross-document group commit)", () => {
     expect([a.failures, b.failures]).toEqual([1, 1]);
     await committer.enqueue(b, job("b2"));
     expect(commits.map((c) => c.ops)).toEqual([["b2", "b:sealed"]]);
+  });
+
+  it("when the engine says a failed commit may be one write's fault, splits it so that only that job fails; every writer keeps its order", async () => {
+    const { committer, commits } = recording({ failCommit: (ops) => ops.includes("bad"), isolates: true });
+    const a = new NamedWriter("a"); // sealed: its jobs land or fail together
+    const b = new UnsealedWriter("b");
+    const c = new UnsealedWriter("c");
+    const results = await Promise.allSettled([
+      committer.enqueue(a, job("a1")),
+      committer.enqueue(b, job("b1")),
+      committer.enqueue(b, job("bad")),
+      committer.enqueue(a, job("a2")),
+      committer.enqueue(c, job("c1")),
+      committer.enqueue(b, job("b3")),
+    ]);
+    expect(results.map((r) => (r.status === "rejected" ? (r.reason as Error).message : "landed"))).toEqual([
+      "landed",
+      "landed",
+      "commit of bad failed",
+      "landed",
+      "landed",
+      "landed",
+    ]);
+    const landed = commits.flatMap((commit) => commit.ops);
+    expect(landed).toEqual(["a1", "a2", "a:sealed", "b1", "b3", "c1"]);
+    expect(commits.some((commit) => commit.ops.includes("a1") && commit.ops.includes("a:sealed"))).toBe(true);
+    expect([a.failures, b.failures, c.failures]).toEqual([0, 1, 0]);
   });
 
   it("rejects only the jobs of writers the commit refuses, with the commit's error for each, and tells them; the others land", async () => {
