@@ -25,8 +25,12 @@ const ROUNDS = 3;
 /** The rooms whose put has been handed to room.storage (a turn after the call: it is queued for a commit). */
 const putsQueued = new Set<string>();
 
-/** `POST {key, value}` puts into room.storage; answers the put's error (code, message) with a 500. */
+/**
+ * `POST {key, value}` puts into room.storage; answers the put's error (code, message) with a 500. Without Durable
+ * Objects' limits (as yparty's rooms and game parties): its keys may pass 2,048 bytes, and reach PostgreSQL.
+ */
 class Notes implements Party.Server {
+  readonly options = { storageLimits: false };
   constructor(readonly room: Party.Room) {}
   async onRequest(req: Party.Request) {
     const { key, value } = (await req.json()) as { key: string; value: unknown };
