@@ -4,9 +4,9 @@
  * nothing. For a background tab: the browser throttles its timers to once a minute, not its socket's events, so a
  * frame is how it gets to run in time (provider/presence-renewal.ts). See docs/protocol.md, "Wake-up calls".
  *
- * A text frame, not a new binary message type: the servers a provider may meet ignore a text frame they do not know
- * (yparty before wake-up calls, y-partykit, y-websocket; y-partyserver logs a warning), where an unknown binary type
- * closes a yparty connection (1007).
+ * A text frame, not a new binary message type: the servers a provider may meet go on after a text frame they do not
+ * know (yparty before wake-up calls, y-websocket; y-partyserver logs a warning; y-partykit logs an error, reading it as
+ * an empty message), where an unknown binary type closes a yparty connection (1007).
  */
 import { encodeAwareness, type Message } from "./messages.js";
 
@@ -29,5 +29,8 @@ export function decodeWakeCall(text: string): number | null {
 /** The answer: an awareness message whose update holds no entry (`01 01 00`). */
 export const WAKE_FRAME: Uint8Array = encodeAwareness(Uint8Array.of(0));
 
-/** Whether `message` is the answer to a wake-up call (no server sends an empty awareness update otherwise). */
+/**
+ * Whether `message` is the answer to a wake-up call: on a provider's socket, yes (the one other such frame answers a
+ * query-awareness in a room with no state, a query the provider never sends on its socket).
+ */
 export const isWakeFrame = (message: Message): boolean => message.type === "awareness" && message.update.byteLength === 1 && message.update[0] === 0;
