@@ -5,8 +5,9 @@
  * room_type, size, participants}` (ready for the wire) and lets them go; the room is created when the first of them
  * joins it. A player whose session let the queue go while the seats were being stored is told later
  * (match-notices.ts). Until a player is told, it is not matched again: a queue it entered meanwhile (a client back from
- * a drop enters it again) waits unmatched, and is let go when the player is told (the match is its). The queue lives in
- * memory: sessions do too.
+ * a drop enters it again) waits unmatched, and is let go when the player is told (the match is its); also in the room's
+ * next instance when a reload comes as the seats are stored (matches-being-made.ts). The queue lives in memory: sessions
+ * do too.
  */
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { MessageType, type Envelope } from "./wire/index.js";
@@ -15,6 +16,7 @@ import { closedToClients, roomPartyName, type RoomPartyShared } from "./room-par
 import { formGroup, type WaitingTicket } from "./matchmaking.js";
 import { holdMatchSeats } from "./match-seats.js";
 import type { MatchNotices } from "./match-notices.js";
+import { MatchesBeingMade } from "./matches-being-made.js";
 import { Link } from "./link.js";
 
 export const MATCHMAKER_ROOM = "queue";
@@ -28,7 +30,7 @@ export function matchmakerPartyName(roomType: string): string {
 interface Waiting extends WaitingTicket {
   conn: Connection;
   size: number;
-  /** Its place in the order of entries (`Matchmaker.#entries`). */
+  /** Its place in the order of the queue's entries, across instances (`MatchesBeingMade.nextEntry`). */
   entry: number;
 }
 
@@ -38,6 +40,8 @@ export interface MatchmakerShared extends RoomPartyShared {
 }
 
 export function matchmakerParty(roomType: string, shared: MatchmakerShared): Worker {
+  // Outlives the room's instances: a reload's next instance must not match a player the one it replaced is matching.
+  const beingMade = new MatchesBeingMade();
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
@@ -46,15 +50,14 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
 
     /** By connection (one per session), in arrival order. */
     readonly #waiting = new Map<string, Waiting>();
-    /** Entries made so far. */
-    #entries = 0;
-    /**
-     * Players of matches whose seats are being stored (not told yet), not matched again meanwhile: with the entry count
-     * when the match was made (the entries of the player after it are its own, let go when it is told).
-     */
-    readonly #matching = new Map<string, number>();
+    /** What it entered while its match was being made, by this instance or another, is the match's. */
+    readonly #unwatch = beingMade.watch((player, madeAt) => this.#letGoOf(player, madeAt));
 
     constructor(readonly room: Room) {}
+
+    onStop(): void {
+      this.#unwatch();
+    }
 
     onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): void {
       if (typeof message !== "string") return;
@@ -62,7 +65,7 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       if (t === MessageType.Dequeue) return this.#dequeue(conn);
       if (t !== MessageType.Enqueue) return;
       this.#waiting.delete(conn.id);
-      this.#waiting.set(conn.id, { conn, player: p.player, size: p.size, since: Date.now(), entry: this.#entries++ });
+      this.#waiting.set(conn.id, { conn, player: p.player, size: p.size, since: Date.now(), entry: beingMade.nextEntry() });
       this.#match(p.size);
     }
 
@@ -90,7 +93,7 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
 
     #match(size: number): void {
       const group = formGroup(
-        [...this.#waiting.values()].filter((waiting) => waiting.size === size && !this.#matching.has(waiting.player)),
+        [...this.#waiting.values()].filter((waiting) => waiting.size === size && !beingMade.has(waiting.player)),
         size,
       );
       if (!group) return;
@@ -98,7 +101,7 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       const participants = group.map((waiting) => waiting.player);
       for (const waiting of group) {
         this.#waiting.delete(waiting.conn.id);
-        this.#matching.set(waiting.player, this.#entries);
+        beingMade.made(waiting.player);
       }
       // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them. They are
       // stored before the players hear of the match, so a restart in between does not free them.
@@ -106,14 +109,12 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       void holdMatchSeats(this.room.context.parties, roomPartyName(roomType), room, reservation, shared.logger).then(() => {
         const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
         for (const waiting of group) {
-          const madeAt = this.#matching.get(waiting.player)!;
-          this.#matching.delete(waiting.player);
           // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same, so the player is
           // told when a session of it has a socket again.
           if (waiting.conn.readyState !== OPEN) shared.notices.hold(waiting.player, { queue: roomType, roomType, room, frame });
           waiting.conn.send(frame);
           waiting.conn.close(1000, "Matched");
-          this.#letGoOf(waiting.player, madeAt);
+          beingMade.told(waiting.player);
         }
       });
     }
