@@ -16,6 +16,7 @@ import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { formGroup, SearchPass } from "../rooms/matchmaking.js";
 import { newId } from "../rooms/ids.js";
 import type { MatchNotices } from "../rooms/match-notices.js";
+import { MatchesBeingMade } from "../rooms/matches-being-made.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
 import { closedToClients } from "./parties.js";
 import { DEFAULT_RECHECK_MS, type ModeDefinition, type Ticket, type TicketProperties } from "./modes.js";
@@ -46,6 +47,8 @@ export function matchmakerParty(
 ): Worker {
   const rules = mode.rules ?? [];
   const fits = (a: Ticket, b: Ticket, now: number) => rules.every((rule) => rule(a, b, now));
+  // Outlives the room's instances: a reload's next instance must not match a player the one it replaced is matching.
+  const beingMade = new MatchesBeingMade();
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;
@@ -54,8 +57,8 @@ export function matchmakerParty(
 
     /** By player, in arrival order. */
     readonly #waiting = new Map<string, Waiting>();
-    /** Players of matches whose seats are being stored (not told yet): not matched again meanwhile. */
-    readonly #matching = new Set<string>();
+    /** A ticket the player added while its match was being made, here or in the instance before a reload, is the match's. */
+    readonly #unwatch = beingMade.watch((player) => this.#waiting.delete(player));
     #recheckTimer: NodeJS.Timeout | undefined;
     /** Where the next recheck pass starts (an index into the pool in arrival order; tickets leaving shift it a little). */
     #recheckFrom = 0;
@@ -90,11 +93,12 @@ export function matchmakerParty(
 
     onStop(): void {
       clearInterval(this.#recheckTimer);
+      this.#unwatch();
     }
 
     /** A new ticket: the groups it can be in are of the tickets that fit it. */
     #matchWith(ticket: Waiting): void {
-      if (this.#matching.has(ticket.player)) return;
+      if (beingMade.has(ticket.player)) return;
       const now = Date.now();
       const pool = this.#pool().filter((other) => other === ticket || (other.player !== ticket.player && fits(ticket, other, now)));
       this.#matchIn(pool, new SearchPass(), now);
@@ -110,7 +114,7 @@ export function matchmakerParty(
 
     /** The tickets that may be matched: not those of players whose match is being made. */
     #pool(): Waiting[] {
-      return [...this.#waiting.values()].filter((ticket) => !this.#matching.has(ticket.player));
+      return [...this.#waiting.values()].filter((ticket) => !beingMade.has(ticket.player));
     }
 
     /** Matches the groups `pass` finds in `pool` (taking them out of it). */
@@ -119,14 +123,13 @@ export function matchmakerParty(
         const payload = { match_id: newMatchId(mode.match), players: group.map((ticket) => ticket.player) };
         for (const ticket of group) {
           this.#waiting.delete(ticket.player);
-          this.#matching.add(ticket.player);
+          beingMade.made(ticket.player);
           pool.splice(pool.indexOf(ticket), 1);
         }
         void reserve(this.room, payload.match_id, payload.players).then(() => {
           for (const { conn, player, ticket_id } of group) {
-            this.#matching.delete(player);
             // A ticket the player added while the match was being made is the match's: its session drops it as it tells.
-            this.#waiting.delete(player);
+            beingMade.told(player);
             const frame = envelopeJson(GameMessage.MatchmakerMatched, { ...payload, ticket_id });
             // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same.
             if (conn.readyState === conn.OPEN) conn.send(frame);

@@ -1,0 +1,57 @@
+/**
+ * The server's code reloaded (`yparty dev`) while a match's seats are stored: the matchmaker's links close (1012), each
+ * session adds its tickets again by itself in the matchmaker's next instance, and that instance knew nothing of the
+ * match being made: it matched the players a second time (two matchmaker.matched each, seats in two matches). Now the
+ * players being matched are the mode's matchmaker's across its instances (src/rooms/matches-being-made.ts): the next
+ * instance leaves them be, and the tickets added again are the match's once they are told.
+ *
+ * The timing is made certain as in h102: the match stores its held seats only once the test lets it
+ * (test/helpers/held-seat-store.ts).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import example from "../../examples/game/game.js";
+import { createGame } from "../../src/game/index.js";
+import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
+import { holdSeatStore } from "../helpers/held-seat-store.js";
+import { cleanupAll, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { players, type GameClient } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+const add = (client: GameClient) => client.request("matchmaker.add", { mode: "arena", properties: {} });
+
+async function waiting(server: TestServer, name: string): Promise<GameClient> {
+  const [client] = await players(server, name);
+  expect((await add(client!)).type).toBe("matchmaker.add");
+  return client!;
+}
+
+const matcheds = (client: GameClient) => client.received.filter((message) => message.type === "matchmaker.matched");
+
+describe("a reload while a match's seats are stored", () => {
+  it("its players are told once, and not matched again by the matchmaker's next instance", async () => {
+    const game = createGame(example);
+    const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
+    const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
+    const ada = await waiting(server, "ada");
+    const bob = await waiting(server, "bob");
+    await waitFor(storing, "the match to store the held seats");
+    let added = 0;
+    const addedAgain = new Promise<void>((resolve) => queue.on("message", () => ++added === 2 && resolve()));
+    const reloaded = server.server.reload(parties);
+    await waitFor(addedAgain, "both sessions to add their tickets again in the next instance");
+    release();
+    await reloaded;
+    const matched = (await ada.expect("matchmaker.matched")).payload;
+    expect((await bob.expect("matchmaker.matched")).payload.match_id).toBe(matched.match_id);
+    const carl = await waiting(server, "carl");
+    const dave = await waiting(server, "dave");
+    // Before: ada's and bob's tickets added again were matched together (a second matchmaker.matched each).
+    expect((await carl.expect("matchmaker.matched")).payload.players).toEqual(["carl", "dave"]);
+    await dave.expect("matchmaker.matched");
+    for (const client of [ada, bob]) {
+      expect((await client.request("match.join", { match_id: matched.match_id })).type).toBe("match.join"); // a round trip
+      expect(matcheds(client)).toHaveLength(1);
+    }
+  });
+});
