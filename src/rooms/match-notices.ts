@@ -65,6 +65,16 @@ export class MatchNotices {
     return this.#told.get(player)?.find((notice) => notice.queue === queue);
   }
 
+  /**
+   * Notices kept (not sent yet) and told late, all players together: at most one per seat held for its player, once
+   * the next notice or enqueue has swept those whose seats are gone (their players joined, or their time is up).
+   */
+  get size(): number {
+    let count = 0;
+    for (const byPlayer of [this.#held, this.#told]) for (const notices of byPlayer.values()) count += notices.length;
+    return count;
+  }
+
   #toldTo(player: string, notice: MatchNotice): void {
     this.#told.set(player, [...(this.#told.get(player) ?? []), notice]);
   }
