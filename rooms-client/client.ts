@@ -313,10 +313,17 @@ export class RoomsClient {
 
   /**
    * Enqueues again after a lost socket. The server refuses it when a match was made for the player as the socket
-   * dropped (its `match.found` comes right behind the handshake, and takes the room type out of `#queued`).
+   * dropped (its `match.found` comes right behind the handshake, and takes the room type out of `#queued`), also when
+   * that `match.found` went to another session of the player that had a socket: then nothing else tells the app, so
+   * the refusal does (an `error` event), and the client is no longer in that queue. A socket lost again meanwhile
+   * (not ready): it enqueues again once back.
    */
   #requeue(roomType: string, size: number): void {
-    this.#request(MessageType.Enqueue, { room_type: roomType, size }).catch(() => {});
+    this.#request(MessageType.Enqueue, { room_type: roomType, size }).catch((error: Error) => {
+      if (!this.#ready || !this.#queued.has(roomType)) return;
+      this.#queued.delete(roomType);
+      this.#emit({ type: "error", reason: `no longer queued for "${roomType}": ${error.message}` });
+    });
   }
 
   #state(type: string, p: Record<string, any>): void {
