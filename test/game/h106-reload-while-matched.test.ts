@@ -13,7 +13,7 @@ import example from "../../examples/game/game.js";
 import { createGame } from "../../src/game/index.js";
 import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
 import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { cleanupAll, startServer, waitFor, type TestServer } from "../helpers/server.js";
+import { cleanupAll, pollUntil, startServer, waitFor, type TestServer } from "../helpers/server.js";
 import { players, type GameClient } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -53,5 +53,31 @@ describe("a reload while a match's seats are stored", () => {
       expect((await client.request("match.join", { match_id: matched.match_id })).type).toBe("match.join"); // a round trip
       expect(matcheds(client)).toHaveLength(1);
     }
+  });
+});
+
+describe("the refusal of a ticket crossing a late matchmaker.matched", () => {
+  it("ends when the seat's time is up, for a player who never joins the match", async () => {
+    const windowMs = 1_500;
+    const game = createGame({ ...example, limits: { ...example.limits, reconnectWindowMs: windowMs } });
+    const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
+    const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
+    const ada = await waiting(server, "ada");
+    const bob = await waiting(server, "bob");
+    await waitFor(storing, "the match to store the held seats");
+    let closes = 0;
+    const closed = new Promise<void>((resolve) => queue.on("closed", () => ++closes === 1 && resolve()));
+    await ada.client.close();
+    await waitFor(closed, "the matchmaker to see ada's link close");
+    release();
+    const matched = (await bob.expect("matchmaker.matched")).payload;
+    const madeAt = Date.now();
+    const [back] = await players(server, "ada");
+    expect((await back!.expect("matchmaker.matched")).payload.match_id).toBe(matched.match_id);
+    expect((await add(back!)).type).toBe("error");
+    await pollUntil("ada's ticket to be accepted", async () => ((await add(back!)).type === "matchmaker.add" ? true : undefined), windowMs + 3_000);
+    expect(Date.now() - madeAt).toBeGreaterThanOrEqual(windowMs - 500);
+    await waiting(server, "carl");
+    expect((await back!.expect("matchmaker.matched", (payload) => payload.match_id !== matched.match_id)).payload.players).toEqual(["ada", "carl"]);
   });
 });
