@@ -20,6 +20,8 @@ export class AppendTypist {
   constructor(
     readonly clientId: number,
     private readonly textName: string = TEXT_NAME,
+    /** The unit the first insert follows (by default it has no origin: the start of the text). */
+    private readonly after?: { client: number; clock: number },
   ) {}
 
   /** ASCII only: the clock advances by UTF-16 units, which equal bytes for ASCII. */
@@ -29,7 +31,11 @@ export class AppendTypist {
     encoding.writeVarUint(encoder, 1);
     encoding.writeVarUint(encoder, this.clientId);
     encoding.writeVarUint(encoder, this.clock);
-    if (this.clock === 0) {
+    if (this.clock === 0 && this.after !== undefined) {
+      encoding.writeUint8(encoder, CONTENT_STRING | HAS_ORIGIN);
+      encoding.writeVarUint(encoder, this.after.client);
+      encoding.writeVarUint(encoder, this.after.clock);
+    } else if (this.clock === 0) {
       // First item: no origin, its parent is the root type named by key.
       encoding.writeUint8(encoder, CONTENT_STRING);
       encoding.writeVarUint(encoder, 1);

@@ -24,4 +24,14 @@ describe("AppendTypist", () => {
     for (const chunk of ["hello", " ", "world"]) Y.applyUpdate(doc, typist.next(chunk));
     expect(doc.getText(TEXT_NAME).toString()).toBe("hello world");
   });
+
+  it("appends after a given unit of a document it did not write (the first insert names it)", () => {
+    const doc = new Y.Doc();
+    doc.clientID = 11;
+    doc.getText(TEXT_NAME).insert(0, "start.");
+    const typist = new AppendTypist(12, TEXT_NAME, { client: 11, clock: 5 });
+    for (const chunk of ["a", "bc"]) Y.applyUpdate(doc, typist.next(chunk));
+    expect(doc.getText(TEXT_NAME).toString()).toBe("start.abc");
+    expect(doc.store.pendingStructs).toBeNull();
+  });
 });
