@@ -183,6 +183,7 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView, options
   const { structs, stopAbove = Number.POSITIVE_INFINITY } = options;
   if (structs) layout = structSink = structs;
   svSink = options.stateVector;
+  clientSink = options.clients;
   partsCap = stopAbove;
   bytes = update;
   pos = 0;
@@ -208,7 +209,7 @@ export function readUpdateShape(update: Uint8Array, view?: DocumentView, options
     listedClients.length = 0;
     reached?.clear();
     if (structs) layout = structSink = undefined;
-    svSink = undefined;
+    svSink = clientSink = undefined;
   }
 }
 
@@ -227,6 +228,8 @@ export interface WalkOptions {
    * start at clock 0, where they end, up to the first skip.
    */
   stateVector?: Map<number, number>;
+  /** The clients of the update's struct lists are pushed to it (a client listed twice is refused, not pushed twice). */
+  clients?: number[];
 }
 
 /**
@@ -289,6 +292,8 @@ let layout: UpdateLayout | undefined;
 let structSink: UpdateStructs | undefined;
 /** Filled by the walk for `encodeUpdateStateVector`. */
 let svSink: Map<number, number> | undefined;
+/** `WalkOptions.clients` of the walk under way. */
+let clientSink: number[] | undefined;
 /** The ID `earlier` read last. */
 let refClient = 0;
 let refClock = 0;
@@ -343,6 +348,7 @@ function walkUpdate(view: DocumentView | undefined): void {
     // Yjs keeps only the last list of a client (the others vanish silently): never written, refused.
     if (seen?.has(client)) throw new MalformedUpdate(`client ${client} is listed twice`);
     seen?.add(client);
+    clientSink?.push(client);
     previousClient = client;
     let clock = uint();
     /** Where the client's structs end up to its first skip, when they start at 0 (`WalkOptions.stateVector`). */

@@ -7,6 +7,7 @@
  */
 import * as Y from "yjs";
 import { readUpdateShape, type UpdateShape, type UpdateStructs } from "../protocol/update-format.js";
+import { trackedArrivals } from "./arrivals.js";
 import { YDocumentView } from "./document-view.js";
 import { YjsError, asRefusal } from "./errors.js";
 import { putPendingBack, setPendingAside } from "./pending.js";
@@ -57,9 +58,13 @@ export function applyBurst(
 ): BurstOutcome {
   const outcome: BurstOutcome = { applied: 0 };
   const onlyTheBurst = holdsOnlyTheBurst(doc);
+  // A transaction that holds only the burst adds structs of the clients its updates list and of no other (what waits
+  // comes from them too): the arrival table looks at those only, not at every client the document ever had.
+  const arrivals = onlyTheBurst ? trackedArrivals(doc) : undefined;
   try {
     doc.transact((transaction) => {
       if (onlyTheBurst) ownTransaction(transaction);
+      const clients = arrivals?.addsOnly(transaction);
       let shape: UpdateShape | undefined;
       for (const update of updates) {
         // Held-back structs are retried after each update on their own: one that throws is not this update's fault.
@@ -67,7 +72,7 @@ export function applyBurst(
         let refusal: unknown;
         try {
           const view = new YDocumentView(doc, update);
-          shape = checkBeforeApply(doc, update, limits, view);
+          shape = checkBeforeApply(doc, update, limits, view, undefined, true, clients);
           Y.applyUpdate(doc, update, origin);
           // Recorded only once it is in, and never from an update part of which waits or is left to the copy check
           if (!shape.waits && shape.scattered === 0) view.recordPassed();
@@ -137,9 +142,17 @@ export function checkWhole(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits,
  * One walk of `update` against the document (form, size, order), then what only some updates need (nesting, order,
  * waiting). Returns the update's shape; throws `OVERSIZED` for one to apply in slices.
  */
-function checkBeforeApply(doc: Y.Doc, update: Uint8Array, limits: UpdateLimits, view: YDocumentView, structs?: UpdateStructs, onCopy = true): UpdateShape {
+function checkBeforeApply(
+  doc: Y.Doc,
+  update: Uint8Array,
+  limits: UpdateLimits,
+  view: YDocumentView,
+  structs?: UpdateStructs,
+  onCopy = true,
+  clients?: number[],
+): UpdateShape {
   // An update to apply in slices is known as such from its first struct list's count, most often: no walk of it here.
-  const shape = readUpdateShape(update, view, { structs, stopAbove: limits.structsPerTurn });
+  const shape = readUpdateShape(update, view, { structs, stopAbove: limits.structsPerTurn, clients });
   if (typeof shape === "string" || shape.parts > limits.maxStructs) {
     // Refused, or over the limit by its raw count: the checks that say why, each with its own code and message (more
     // walks on this path only). What the document has already counts for nothing toward the limit.
