@@ -42,6 +42,11 @@ export class SocketConnection {
   writesRefused = false;
   /** We asked for a wake frame on this connection and it has not come yet (presence-renewal.ts). */
   wakeCallPending = false;
+  /**
+   * The server sent a frame only yparty sends (a durable ack): it answers wake-up calls. Others are never sent one:
+   * y-partykit's own server logs an error for the text, y-partyserver a warning.
+   */
+  answersWakeCalls = false;
   readonly #frames = new ChunkedFrameReader(ProviderDefaults.maxIncomingFrameBytes, "ProviderDefaults.maxIncomingFrameBytes");
   #ended = false;
 

@@ -21,17 +21,18 @@ export function renewPresenceIfDue(awareness: awarenessProtocol.Awareness, renew
   return true;
 }
 
-/** The connection a wake-up call goes out on, and whether one of it waits for its answer. */
+/** The connection a wake-up call goes out on, whether its server answers them, and whether one of it waits. */
 export interface WakeCaller {
+  answersWakeCalls: boolean;
   wakeCallPending: boolean;
   sendText(text: string): boolean;
 }
 
 /**
- * Asks for a frame in `wakeMs` on `connection`, unless a call waits there already or there is no presence to keep. A
- * server that does not know the call ignores it and never answers: one call per connection.
+ * Asks for a frame in `wakeMs` on `connection`, unless its server is not known to answer (no durable ack came), a call
+ * waits there already or there is no presence to keep.
  */
 export function callForWake(awareness: awarenessProtocol.Awareness, connection: WakeCaller, wakeMs: number): void {
-  if (connection.wakeCallPending || awareness.getLocalState() === null) return;
+  if (!connection.answersWakeCalls || connection.wakeCallPending || awareness.getLocalState() === null) return;
   connection.wakeCallPending = connection.sendText(encodeWakeCall(wakeMs));
 }

@@ -281,6 +281,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     message: (connection, message) => {
       if (connection !== this.#connection) return;
       if (isWakeFrame(message)) connection.wakeCallPending = false;
+      else if (message.type === "durable-ack") connection.answersWakeCalls = true; // before #frameArrived, which may call
       this.#frameArrived(connection);
       this.#handle(message, connection);
     },
