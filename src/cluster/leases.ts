@@ -3,7 +3,9 @@
  * with SET NX PX (GET tells the holder in the same round trip), renewed for all of the node's leases (and its node key)
  * in one script every ttl/3, released by compare-and-delete. Each held lease has `validUntil` on the monotonic clock,
  * from when the last confirmed renewal was sent (Redlock's drift allowance): past it the lease is lost, whatever Redis
- * says later. A lease only says who serves; the fence in storage is what makes a stale writer harmless.
+ * says later. A claim not answered yet goes into the renewals sent meanwhile, as the leases held: a lease claimed while
+ * the event loop is busy is then kept as long as those. A lease only says who serves; the fence in storage is what
+ * makes a stale writer harmless.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "../runtime/index.js";
@@ -53,6 +55,13 @@ interface Held {
   validUntil: number;
 }
 
+/** A claim sent and not answered yet. */
+interface Unanswered {
+  value: string;
+  /** When the latest renewal that found the key ours was sent (at first, the claim): the lease counts from it. */
+  renewedAt: number;
+}
+
 export class Leases {
   readonly #held = new Map<string, Held>();
   readonly #validityMs: number;
@@ -64,6 +73,8 @@ export class Leases {
   #stopped = false;
   /** Claims sent and not answered yet (`stop` waits for them before it releases). */
   readonly #claiming = new Set<Promise<ClaimResult>>();
+  /** The same claims by name, with their values, for the renewals sent meanwhile. */
+  readonly #unanswered = new Map<string, Unanswered>();
   #renewFailing = false;
 
   constructor(
@@ -130,10 +141,19 @@ export class Leases {
   async #claim(name: string): Promise<ClaimResult> {
     if (this.holds(name)) return { held: true };
     const value = `${this.advertise} ${randomBytes(16).toString("hex")}`;
-    const sentAt = performance.now();
-    const previous = await this.redis.send<string | null>(["SET", leaseKey(name), value, "NX", "PX", String(this.ttlMs), "GET"]);
+    const unanswered: Unanswered = { value, renewedAt: performance.now() };
+    const answer = this.redis.send<string | null>(["SET", leaseKey(name), value, "NX", "PX", String(this.ttlMs), "GET"]);
+    // Listed once sent: a renewal sent from now on goes after the claim on the one connection, and Redis runs them in
+    // that order (the renewal finds the key ours, or another node's).
+    this.#unanswered.set(name, unanswered);
+    let previous: string | null;
+    try {
+      previous = await answer;
+    } finally {
+      if (this.#unanswered.get(name) === unanswered) this.#unanswered.delete(name);
+    }
     if (previous === null) {
-      this.#held.set(name, { value, validUntil: sentAt + this.#validityMs });
+      this.#held.set(name, { value, validUntil: unanswered.renewedAt + this.#validityMs });
       return { held: true };
     }
     const remainingMs = Number(await this.redis.send<number>(["PTTL", leaseKey(name)]));
@@ -177,6 +197,14 @@ export class Leases {
     this.#renewing++;
     const names = [...this.#held.keys()];
     const values = names.map((name) => this.#held.get(name)!.value);
+    // Claims on their way go too: a busy event loop reads a claim's answer late, and a lease left out of the renewals
+    // sent meanwhile would count from its claim only, waiting a whole period more for one (the leader's, claimed by a
+    // tick while the rooms taken over load, was lost so).
+    for (const [name, { value }] of this.#unanswered) {
+      if (this.#held.has(name)) continue;
+      names.push(name);
+      values.push(value);
+    }
     const sentAt = performance.now();
     try {
       const keys = [...names.map(leaseKey), nodeKey(this.advertise)];
@@ -186,6 +214,12 @@ export class Leases {
       for (const index of reply.map(Number)) (index > 0 ? lost : retaken).add(Math.abs(index) - 1);
       names.forEach((name, i) => {
         const held = this.#held.get(name);
+        const unanswered = this.#unanswered.get(name);
+        if (!held && unanswered?.value === values[i]) {
+          // Its claim's answer (read just before: Redis answers in order) is not handled yet: it will count from this.
+          if (!lost.has(i) && !retaken.has(i)) unanswered.renewedAt = Math.max(unanswered.renewedAt, sentAt);
+          return;
+        }
         if (held?.value !== values[i]) {
           // Given up meanwhile (it expired here while the answer was late: Redis frozen, a stalled link), yet this
           // renewal set or extended the key: nobody serves the room under it, and every node would wait a TTL for it.

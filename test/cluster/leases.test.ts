@@ -4,7 +4,7 @@
  * never assumed held — when renewals stop being confirmed.
  */
 import { afterEach, expect, test } from "vitest";
-import { Leases } from "../../src/cluster/leases.js";
+import { Leases, nodeKey } from "../../src/cluster/leases.js";
 import { connectRedis, type RedisLink } from "../../src/cluster/redis.js";
 import { silentLogger } from "../../src/runtime/index.js";
 import { startRedis, stopAllEngines } from "../helpers/engines.js";
@@ -184,4 +184,45 @@ test("a busy event loop (turns of a fifth of the lease's TTL back to back) keeps
     "the lease to be reported lost after a turn past its validity",
   );
   expect(a.leases.holds("main/r1")).toBe(false);
+});
+
+test("a lease claimed while a renewal is on its way is kept as long as the leases held before it (h107)", async () => {
+  const redis = await startRedis();
+  // TTL 1.5 s: renewed every 500 ms, valid ~1348 ms from the send of its last confirmed renewal (or of its claim).
+  const ttlMs = 1_500;
+  const a = await node(redis.url, "http://a", ttlMs);
+  expect(await a.leases.claim("main/old")).toEqual({ held: true });
+  // Just after a renewal: the renew script has set the node key's TTL afresh.
+  const pttl = async () => Number(await a.link.send<number>(["PTTL", nodeKey("http://a")]));
+  await waitFor(
+    (async () => {
+      while ((await pttl()) < ttlMs - 20);
+    })(),
+    "a renewal to run",
+  );
+  const renewedAt = performance.now();
+  // Redis answers late (frozen) while "main/new" is claimed: the next renewal is sent while the claim waits for its
+  // answer. Before, its list (the leases held when it was sent) did not have "main/new": the new lease counted only
+  // from its claim, and waited for the renewal after, a whole period later, while "main/old" counted from that one.
+  process.kill(redis.pid, "SIGSTOP");
+  const claim = a.leases.claim("main/new");
+  try {
+    await new Promise((resolve) => setTimeout(resolve, ttlMs / 3 + 100));
+  } finally {
+    process.kill(redis.pid, "SIGCONT");
+  }
+  expect(await claim).toEqual({ held: true });
+  // One turn of the event loop (rooms loading) ending 100 ms past the claim's own validity, and 400 ms before that of
+  // the renewal sent while it was on its way: in Redis, both leases were extended by that renewal.
+  const turnEnd = renewedAt + ttlMs * 0.9 + 100;
+  while (performance.now() < turnEnd) {
+    // a turn of work
+  }
+  // Answered in order: by the second PING, the renewal sent after the turn was answered and handled.
+  await a.link.send(["PING"]);
+  await a.link.send(["PING"]);
+  expect(a.lost).toEqual([]);
+  expect(a.leases.holds("main/new")).toBe(true);
+  expect(a.leases.holds("main/old")).toBe(true);
+  expect(await a.leases.holder("main/new")).toBe("http://a");
 });
