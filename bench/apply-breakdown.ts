@@ -32,7 +32,7 @@ import { encodeUpdate } from "../src/protocol/index.js";
 import { createLogger } from "../src/runtime/log.js";
 import { applyBurst } from "../src/yjs/burst.js";
 import { MAX_TYPE_DEPTH, YJS_LIMITS } from "../src/yjs/defaults.js";
-import type { SessionConnection } from "../src/yjs/peer.js";
+import { CountingConnection } from "./counting-connection.js";
 import { DocumentSession } from "../src/yjs/session.js";
 import { SharedDoc } from "../src/yjs/shared-doc.js";
 import { concurrentTraceUpdates } from "../test/yjs/support/concurrent-trace.js";
@@ -89,15 +89,6 @@ function history(): { update: Uint8Array; last: { client: number; clock: number 
   const update = Y.encodeStateAsUpdate(doc);
   doc.destroy();
   return { update, last: { client: 1_000_000 + HISTORY - 1, clock: 4 * 5 + 3 } };
-}
-
-class CountingConnection implements SessionConnection {
-  bytes = 0;
-  constructor(readonly id: string) {}
-  send(data: Uint8Array | string): void {
-    this.bytes += typeof data === "string" ? data.length : data.byteLength;
-  }
-  close(): void {}
 }
 
 /** One variant's rooms, set up before the timed part: `feed(i)` hands it update `i` of the stream. */

@@ -20,7 +20,7 @@ import { openStorage, type Storage } from "../persistence/index.js";
 import { encodeUpdate } from "../src/protocol/index.js";
 import { createLogger } from "../src/runtime/log.js";
 import { DocumentSession } from "../src/yjs/session.js";
-import type { SessionConnection } from "../src/yjs/peer.js";
+import { CountingConnection } from "./counting-connection.js";
 import { AppendTypist } from "./client/append-updates.js";
 import { median, quantile } from "./stats.js";
 
@@ -41,16 +41,6 @@ const COMMIT_INTERVAL_MS = commitArg ? Number(commitArg.slice("--commit-interval
 
 /** `relay`: the frame handed to the room's other connections as it came, the floor of this loop. */
 type Variant = "relay" | "memory" | "leveldb" | "leveldb-strict";
-
-/** A connection that keeps nothing: the relay's syscalls are not what is measured here. */
-class CountingConnection implements SessionConnection {
-  bytes = 0;
-  constructor(readonly id: string) {}
-  send(data: Uint8Array | string): void {
-    this.bytes += typeof data === "string" ? data.length : data.byteLength;
-  }
-  close(): void {}
-}
 
 /** A connection of the room that never sends: how long after its receipt each update reached it (updates go in order). */
 class ObservingConnection extends CountingConnection {

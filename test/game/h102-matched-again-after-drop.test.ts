@@ -13,20 +13,12 @@ import type { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { GameRequestError, type GameClient as TypedGameClient } from "../../game-client/index.js";
 import { dropWhileStored } from "../helpers/held-seat-store.js";
-import { adaComingBackLater, storeHeldGame } from "./held-match.js";
+import { adaComingBackLater, addTicket, matcheds, storeHeldGame, waiting } from "./held-match.js";
 import { cleanupAll, waitFor, type TestServer } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { players, type GameClient } from "./helpers.js";
 
 afterEach(cleanupAll);
-
-const add = (client: GameClient) => client.request("matchmaker.add", { mode: "arena", properties: {} });
-
-async function waiting(server: TestServer, name: string): Promise<GameClient> {
-  const [client] = await players(server, name);
-  expect((await add(client!)).type).toBe("matchmaker.add");
-  return client!;
-}
 
 /** ada and bob add tickets; ada's socket closes while their match's seats are stored. */
 async function adaDropsWhileStored(server: TestServer, storing: Promise<void>, queue: EventEmitter): Promise<GameClient> {
@@ -35,8 +27,6 @@ async function adaDropsWhileStored(server: TestServer, storing: Promise<void>, q
   await dropWhileStored({ storing, queue }, () => ada.client.close());
   return bob;
 }
-
-const matcheds = (client: GameClient) => client.received.filter((message) => message.type === "matchmaker.matched");
 
 describe("a player whose matchmaker.matched came late is not matched a second time", () => {
   it("a ticket added as it reconnects, after the store, is refused while the late match's seat is held", async () => {
@@ -47,7 +37,7 @@ describe("a player whose matchmaker.matched came late is not matched a second ti
     const carl = await waiting(server, "carl");
 
     const [back] = await players(server, "ada");
-    const again = await add(back!); // as a Nakama app does on reconnecting
+    const again = await addTicket(back!); // as a Nakama app does on reconnecting
     expect((await back!.expect("matchmaker.matched")).payload.match_id).toBe(matched.match_id);
     // Before: the ticket was taken and matched with carl's (a second matchmaker.matched, a second seat).
     expect(again.type).toBe("error");
@@ -57,7 +47,7 @@ describe("a player whose matchmaker.matched came late is not matched a second ti
     await dave.expect("matchmaker.matched");
     // Joined, the player may look for another match.
     expect((await back!.request("match.join", { match_id: matched.match_id })).type).toBe("match.join");
-    expect((await add(back!)).type).toBe("matchmaker.add");
+    expect((await addTicket(back!)).type).toBe("matchmaker.add");
     expect(matcheds(back!)).toHaveLength(1);
   });
 

@@ -10,29 +10,15 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
-import { createGame } from "../../src/game/index.js";
-import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
-import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { cleanupAll, pollUntil, startServer, waitFor, type TestServer } from "../helpers/server.js";
-import { players, type GameClient } from "./helpers.js";
+import { addTicket, matcheds, storeHeldGame, waiting } from "./held-match.js";
+import { cleanupAll, pollUntil, waitFor } from "../helpers/server.js";
+import { players } from "./helpers.js";
 
 afterEach(cleanupAll);
 
-const add = (client: GameClient) => client.request("matchmaker.add", { mode: "arena", properties: {} });
-
-async function waiting(server: TestServer, name: string): Promise<GameClient> {
-  const [client] = await players(server, name);
-  expect((await add(client!)).type).toBe("matchmaker.add");
-  return client!;
-}
-
-const matcheds = (client: GameClient) => client.received.filter((message) => message.type === "matchmaker.matched");
-
 describe("a reload while a match's seats are stored", () => {
   it("its players are told once, and not matched again by the matchmaker's next instance", async () => {
-    const game = createGame(example);
-    const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
-    const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
+    const { server, parties, storing, release, queue } = await storeHeldGame();
     const ada = await waiting(server, "ada");
     const bob = await waiting(server, "bob");
     await waitFor(storing, "the match to store the held seats");
@@ -59,9 +45,7 @@ describe("a reload while a match's seats are stored", () => {
 describe("the refusal of a ticket crossing a late matchmaker.matched", () => {
   it("ends when the seat's time is up, for a player who never joins the match", async () => {
     const windowMs = 1_500;
-    const game = createGame({ ...example, limits: { ...example.limits, reconnectWindowMs: windowMs } });
-    const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
-    const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
+    const { server, storing, release, queue } = await storeHeldGame({ ...example, limits: { ...example.limits, reconnectWindowMs: windowMs } });
     const ada = await waiting(server, "ada");
     const bob = await waiting(server, "bob");
     await waitFor(storing, "the match to store the held seats");
@@ -74,8 +58,8 @@ describe("the refusal of a ticket crossing a late matchmaker.matched", () => {
     const madeAt = Date.now();
     const [back] = await players(server, "ada");
     expect((await back!.expect("matchmaker.matched")).payload.match_id).toBe(matched.match_id);
-    expect((await add(back!)).type).toBe("error");
-    await pollUntil("ada's ticket to be accepted", async () => ((await add(back!)).type === "matchmaker.add" ? true : undefined), windowMs + 3_000);
+    expect((await addTicket(back!)).type).toBe("error");
+    await pollUntil("ada's ticket to be accepted", async () => ((await addTicket(back!)).type === "matchmaker.add" ? true : undefined), windowMs + 3_000);
     expect(Date.now() - madeAt).toBeGreaterThanOrEqual(windowMs - 500);
     await waiting(server, "carl");
     expect((await back!.expect("matchmaker.matched", (payload) => payload.match_id !== matched.match_id)).payload.players).toEqual(["ada", "carl"]);

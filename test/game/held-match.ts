@@ -3,22 +3,37 @@
  * store their held seats only once the test calls `release` (test/helpers/held-seat-store.ts), and a typed game
  * client whose reconnects wait until the test lets them through.
  */
-import type { EventEmitter } from "node:events";
+import { expect } from "vitest";
 import example from "../../examples/game/game.js";
 import { connect as connectGame, type GameClient as TypedGameClient } from "../../game-client/index.js";
 import { createGame } from "../../src/game/index.js";
 import { matchmakerPartyName, matchPartyName } from "../../src/game/parties.js";
-import { holdSeatStore } from "../helpers/held-seat-store.js";
+import { type HeldSeatStore, holdSeatStore } from "../helpers/held-seat-store.js";
 import { heldBackToken } from "../helpers/held-back-token.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import type { TrackedSockets } from "../helpers/tracked-websocket.js";
+import { type GameClient, players } from "./helpers.js";
 
-export async function storeHeldGame(): Promise<{ server: TestServer; storing: Promise<void>; release(): void; queue: EventEmitter }> {
-  const game = createGame(example);
-  const { parties, storing, release, queue } = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
-  const server = await startServer(parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
-  return { server, storing, release, queue };
+/** The game `definition` (the example game by default), served with its `arena` matches' seat stores held. */
+export async function storeHeldGame(definition: typeof example = example): Promise<HeldSeatStore & { server: TestServer }> {
+  const game = createGame(definition);
+  const held = holdSeatStore(game.parties, matchPartyName("arena"), matchmakerPartyName("arena"));
+  const server = await startServer(held.parties, { storage: "memory", sockets: game.sockets, routes: game.routes });
+  return { ...held, server };
 }
+
+/** `client` adds a ticket to the arena's queue (the answer: `matchmaker.add` or `error`). */
+export const addTicket = (client: GameClient) => client.request("matchmaker.add", { mode: "arena", properties: {} });
+
+/** `name`'s session, with its ticket in the arena's queue. */
+export async function waiting(server: TestServer, name: string): Promise<GameClient> {
+  const [client] = await players(server, name);
+  expect((await addTicket(client!)).type).toBe("matchmaker.add");
+  return client!;
+}
+
+/** The `matchmaker.matched` frames `client` got. */
+export const matcheds = (client: GameClient) => client.received.filter((message) => message.type === "matchmaker.matched");
 
 /**
  * ada's game client, on `WebSocket` (a tracked one, whose sockets the test can terminate): it connects at once, and
