@@ -22,14 +22,21 @@ type Db = Pick<Level<Uint8Array, Uint8Array>, "getMany" | "put" | "batch">;
 /** The format of a folder without a mark: an older yparty's or y-websocket's. */
 const UNMARKED_FORMAT = 1;
 
-/** Throws ERR_STORAGE_FORMAT when the folder holds a format this yparty does not know; resolves with its mark's format. */
-export async function checkFolderFormat(db: Pick<Db, "getMany">, location: string): Promise<number | undefined> {
+/** The mark of a folder whose upgrade from `from` began (older yparty versions refuse it as a format they do not know). */
+const upgradingMark = (from: number) => `${from}>${FOLDER_FORMAT}`;
+
+/**
+ * Throws ERR_STORAGE_FORMAT when the folder holds a format this yparty does not know; resolves with its mark's format,
+ * or `{ upgradingFrom }` when an upgrade was interrupted (a server resumes it; `checkFolderFormatOrClose` refuses it).
+ */
+export async function checkFolderFormat(db: Pick<Db, "getMany">, location: string): Promise<number | { upgradingFrom: number } | undefined> {
   // A read that fails (a damaged table) is left to what reads the folder next: `yparty doctor` reports it.
   const [stored] = await db.getMany([FORMAT_KEY]).catch(() => [undefined]);
   if (stored === undefined) return undefined;
   const text = new TextDecoder().decode(stored);
   const known = /^[1-9]\d{0,8}$/.test(text) ? Number(text) : undefined;
   if (known !== undefined && known <= FOLDER_FORMAT) return known;
+  for (let from = 1; from < FOLDER_FORMAT; from++) if (text === upgradingMark(from)) return { upgradingFrom: from };
   const newer = known !== undefined;
   throw new StorageError(
     "ERR_STORAGE_FORMAT",
@@ -45,7 +52,13 @@ export async function checkFolderFormat(db: Pick<Db, "getMany">, location: strin
  */
 export async function checkFolderFormatOrClose(db: Pick<Db, "getMany"> & Pick<Level<Uint8Array, Uint8Array>, "close">, location: string): Promise<number> {
   try {
-    return (await checkFolderFormat(db, location)) ?? UNMARKED_FORMAT;
+    const format = (await checkFolderFormat(db, location)) ?? UNMARKED_FORMAT;
+    if (typeof format === "number") return format;
+    throw new StorageError(
+      "ERR_STORAGE_FORMAT",
+      `${location} is half-way through its upgrade from format ${format.upgradingFrom} to ${FOLDER_FORMAT} (a server stopped during it); ` +
+        `nothing is lost: start \`yparty start\` on it once to finish the upgrade, then run this again`,
+    );
   } catch (error) {
     await db.close();
     throw error;
@@ -56,14 +69,17 @@ export async function checkFolderFormatOrClose(db: Pick<Db, "getMany"> & Pick<Le
 export type UpgradeOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array };
 
 /**
- * Brings a folder of an older format (or none: a new folder, an older yparty's) to this yparty's format: `upgrade`
- * gives the writes that turn data of format `from` into this one, and they land in one batch with the new mark, so a
- * crash leaves the folder either as it was or upgraded, never upgraded twice.
+ * Brings a folder of an older format (or none: a new folder, an older yparty's) to this yparty's format: the folder is
+ * first marked as being upgraded (so no yparty reads it half-way), then `upgrade` moves its data from format `from` in
+ * batches of its own, each atomic, and resumes where it stopped when called again after a crash; the writes it resolves
+ * with land in one batch with the new mark.
  */
 export async function markFolderFormat(db: Db, location: string, upgrade: (from: number) => Promise<UpgradeOp[]>): Promise<void> {
   const marked = await checkFolderFormat(db, location);
   if (marked === FOLDER_FORMAT) return;
-  const ops = await upgrade(marked ?? UNMARKED_FORMAT);
+  const from = typeof marked === "object" ? marked.upgradingFrom : (marked ?? UNMARKED_FORMAT);
+  if (typeof marked !== "object") await db.put(FORMAT_KEY, new TextEncoder().encode(upgradingMark(from)), { sync: true });
+  const ops = await upgrade(from);
   ops.push({ type: "put", key: FORMAT_KEY, value: new TextEncoder().encode(String(FOLDER_FORMAT)) });
   await db.batch(ops, { sync: true });
 }

@@ -1,9 +1,7 @@
 import type { Level } from "level";
 import type { BatchOp, ByteDb, ByteRange } from "./byte-db.js";
-import { defaults } from "./defaults.js";
-import type { UpgradeOp } from "./folder-format.js";
 import { closedError, roomSubject } from "./errors.js";
-import { decodeKey, encodeKey, prefixUpperBound, reencodedKey, roomOfKey, roomPrefix } from "./kv-codec.js";
+import { decodeKey, encodeKey, prefixUpperBound, roomOfKey, roomPrefix } from "./kv-codec.js";
 import type { KvBackend, KvWrite } from "./kv-store.js";
 import type { ListOptions } from "./types.js";
 
@@ -121,25 +119,4 @@ export async function levelKvRooms(db: ByteDb): Promise<Map<string, number>> {
     from = prefixUpperBound(prefix)!; // a room's prefix always has a byte below 0xff (see LevelKvBackend)
     rooms.set(room, (await db.keys({ gte: prefix, lt: from }).all()).length);
   }
-}
-
-/**
- * The writes that bring the `kv` sublevel of a format-1 folder (keys in plain UTF-16 BE) to `encodeKey`'s bytes: every
- * entry whose key holds a unit from U+D800 up is deleted and put again under its new key (deletes first: a lone
- * surrogate's old key can be another key's new one). One scan of the sublevel, once per folder (folder-format.ts).
- * The writes name the database's own keys (the sublevel's prefix, then the stored key).
- */
-export async function kvKeyOrderUpgrade(db: Level<Uint8Array, Uint8Array>): Promise<UpgradeOp[]> {
-  const kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
-  const sublevelPrefix = Buffer.from(kv.prefix, "utf8");
-  const deletes: UpgradeOp[] = [];
-  const puts: UpgradeOp[] = [];
-  for await (const [stored, value] of kv.iterator()) {
-    const roomBytes = 4 + 2 * Buffer.from(stored.buffer, stored.byteOffset, 4).readUInt32BE(0);
-    const key = reencodedKey(stored.subarray(roomBytes));
-    if (!key) continue;
-    deletes.push({ type: "del", key: Buffer.concat([sublevelPrefix, stored]) });
-    puts.push({ type: "put", key: Buffer.concat([sublevelPrefix, stored.subarray(0, roomBytes), key]), value });
-  }
-  return [...deletes, ...puts];
 }

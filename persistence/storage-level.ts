@@ -9,7 +9,8 @@ import { defaults } from "./defaults.js";
 import { LevelDocStore } from "./doc-level.js";
 import { docSubject, lockedError, readError, reasonOf } from "./errors.js";
 import { InFlight } from "./in-flight.js";
-import { kvKeyOrderUpgrade, LevelKvBackend, levelKvRooms } from "./kv-level.js";
+import { upgradeKvKeyOrder } from "./kv-key-upgrade.js";
+import { LevelKvBackend, levelKvRooms } from "./kv-level.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
@@ -93,7 +94,7 @@ export class LevelStorage implements Storage {
     }
     let journal: AckJournal;
     try {
-      await markFolderFormat(db, location, () => kvKeyOrderUpgrade(db));
+      await markFolderFormat(db, location, () => upgradeKvKeyOrder(db));
       journal = await checkOnOpen(location, db, options.onWarning);
     } catch (error) {
       await db.close();
