@@ -43,17 +43,31 @@ const migrations: ReadonlyArray<string | ((client: PoolClient) => Promise<void>)
   reencodeKvKeys,
 ];
 
+/** Rows one statement of the re-keying moves at most (values can be 128 KiB: memory stays within some 64 MB). */
+const REENCODE_BATCH = 500;
+
 /**
  * Rewrites the `room_kv` keys holding a UTF-16 unit from U+D800 up (a 4-hex-digit unit starting d8–ff) under
- * `encodeKey`'s bytes: those rows deleted, then inserted again (a lone surrogate's old key can be another's new one).
+ * `encodeKey`'s bytes. The rows are first moved aside in one statement (a lone surrogate's old key can be another's
+ * new one, and a re-keyed row matches the same pattern), then read back through a cursor and inserted a batch per
+ * statement: memory stays bounded and the migration quick however many rows move (it holds every other node's start).
  */
 async function reencodeKvKeys(client: PoolClient): Promise<void> {
-  const { rows } = await client.query<{ room: string; key: Buffer; value: Buffer }>(
-    "DELETE FROM room_kv WHERE encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)' RETURNING room, key, value",
+  await client.query(
+    "CREATE TEMP TABLE yparty_kv_reencode ON COMMIT DROP AS WITH moved AS " +
+      "(DELETE FROM room_kv WHERE encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)' RETURNING room, key, value) SELECT * FROM moved",
   );
-  for (const row of rows) {
-    await client.query("INSERT INTO room_kv (room, key, value) VALUES ($1, $2, $3)", [row.room, reencodedKey(row.key) ?? row.key, row.value]);
+  await client.query("DECLARE yparty_kv_reencode_rows NO SCROLL CURSOR FOR SELECT room, key, value FROM yparty_kv_reencode");
+  for (;;) {
+    const { rows } = await client.query<{ room: string; key: Buffer; value: Buffer }>(`FETCH ${REENCODE_BATCH} FROM yparty_kv_reencode_rows`);
+    if (rows.length === 0) break;
+    await client.query("INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])", [
+      rows.map((row) => row.room),
+      rows.map((row) => reencodedKey(row.key) ?? row.key),
+      rows.map((row) => row.value),
+    ]);
   }
+  await client.query("CLOSE yparty_kv_reencode_rows");
 }
 
 /** The version this code writes. */

@@ -1,0 +1,49 @@
+/**
+ * Schema migration 2 (room.storage keys in Durable Objects' order) as a user upgrading a cluster meets it: many rows
+ * to re-key, and every node starting at once against the old database. Exactly one node migrates; no row is lost or
+ * doubled; and the others, waiting for it, start too: the wait counts against their query timeout (30 s; 2 s here),
+ * so a migration sending a statement per row (37,500 rows: some 4 s) failed their start.
+ */
+import { serialize } from "node:v8";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStorage, type Storage } from "../../persistence/index.js";
+import { encodeKey, encodeString } from "../../persistence/kv-codec.js";
+import { stopAllEngines } from "../helpers/engines.js";
+import { freshDatabase, query } from "./postgres-helpers.js";
+
+afterAll(stopAllEngines);
+
+const ROWS = 50_000;
+/** Half of the keys move (U+E000 up, lone surrogates, emoji), half do not. */
+const keyOf = (i: number) => [`\uE000${i}`, `plain ${i}`, `\uD800${i}`, `\u{1F600}${i}`][i % 4]!;
+
+describe("PostgreSQL schema 1 to 2", () => {
+  it(`${ROWS} rows of an older yparty, two cluster nodes starting at once: one migration, every row once under its new key`, { timeout: 60_000 }, async () => {
+    const { url } = await freshDatabase();
+    await (await openStorage({ url, onWarning: () => undefined })).close();
+    await query(url, "UPDATE yparty_schema SET version = 1");
+    const keys = Array.from({ length: ROWS }, (_, i) => keyOf(i));
+    await query(url, "INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])", [
+      keys.map((_, i) => `main/r${i % 100}`),
+      keys.map(encodeString),
+      keys.map((key) => serialize(key)),
+    ]);
+
+    const started = Date.now();
+    const nodes: Storage[] = await Promise.all([0, 1].map(() => openStorage({ url, mode: "cluster", queryTimeoutMs: 2_000, onWarning: () => undefined })));
+    const took = Date.now() - started;
+    try {
+      expect(await query(url, "SELECT version FROM yparty_schema")).toEqual([{ version: 2 }]);
+      const rows = await query(url, "SELECT room, key FROM room_kv");
+      expect(rows.length).toBe(ROWS);
+      const stored = new Set(rows.map((row) => `${row.room as string} ${(row.key as Buffer).toString("hex")}`));
+      for (let i = 0; i < ROWS; i++) expect(stored.has(`main/r${i % 100} ${encodeKey(keys[i]!).toString("hex")}`), keys[i]).toBe(true);
+      const listed = await nodes[1]!.kv("main/r3").list<string>();
+      expect(listed.size).toBe(ROWS / 100);
+      for (const [key, value] of listed) expect(value).toBe(key);
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+    }
+    expect(took).toBeLessThan(2_000);
+  });
+});
