@@ -1,4 +1,3 @@
-import type { Level } from "level";
 import type { BatchOp, ByteDb, ByteRange } from "./byte-db.js";
 import { closedError, roomSubject } from "./errors.js";
 import { decodeKey, encodeKey, prefixUpperBound, roomOfKey, roomPrefix } from "./kv-codec.js";
