@@ -10,36 +10,21 @@
  */
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
-import { connect, type MatchFound, type RoomsClient } from "../../rooms-client/index.js";
+import type { MatchFound, RoomsClient } from "../../rooms-client/index.js";
 import { dropWhileStored } from "../helpers/held-seat-store.js";
-import { heldBackToken } from "../helpers/held-back-token.js";
-import { storeHeldServer } from "./held-match.js";
-import { waitFor, type TestServer } from "../helpers/server.js";
+import { adaComingBackLater, queued, storeHeldServer } from "./held-match.js";
+import { waitFor } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { rawClient, type RawClient } from "./helpers.js";
 
 const { WebSocket: TrackedWebSocket, sockets, clients } = trackedClients<RoomsClient>();
-
-async function queued(server: TestServer, name: string): Promise<RawClient> {
-  const client = rawClient(server);
-  await client.handshake({ token: `dev:${name}` });
-  expect((await client.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
-  return client;
-}
 
 const matchFounds = (client: RawClient) => client.received.filter((envelope) => envelope.t === "match.found");
 
 describe("a player whose match.found came late is not matched a second time", () => {
   it("rooms-client back after the store: its own enqueue again does not match it with a player who waits", async () => {
     const { server, storing, release, queue } = await storeHeldServer();
-    const { token, back } = heldBackToken("ada");
-    const ada = await connect(server.wsUrl("/rooms"), {
-      token,
-      codecs: ["json"],
-      WebSocket: TrackedWebSocket,
-      backoff: { initialMs: 10, maxMs: 20 },
-    });
-    clients.push(ada);
+    const { ada, back } = await adaComingBackLater(server, { WebSocket: TrackedWebSocket, clients });
     const found: MatchFound[] = [];
     const first = new Promise<void>((resolve) =>
       ada.on((event) => {

@@ -16,21 +16,9 @@
  */
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
-import { createRooms, defineRoomType } from "../../src/rooms/index.js";
-import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
-import { roomPartyName } from "../../src/rooms/room-party.js";
-import { holdSeatStore } from "../helpers/held-seat-store.js";
-import { pollUntil, startServer, waitFor } from "../helpers/server.js";
+import { storeHeldServer } from "./held-match.js";
+import { pollUntil, waitFor } from "../helpers/server.js";
 import { rawClient, type RawClient } from "./helpers.js";
-
-const types = { pair: defineRoomType({ maxClients: 2 }) };
-
-async function storeHeldServer(resumeWindowMs?: number) {
-  const rooms = createRooms({ types, ...(resumeWindowMs ? { limits: { resumeWindowMs } } : {}) });
-  const held = holdSeatStore(rooms.parties, roomPartyName("pair"), matchmakerPartyName("pair"));
-  const server = await startServer(held.parties, { storage: "memory", sockets: rooms.sockets });
-  return { server, ...held };
-}
 
 /** Resolves after `count` events `name` of `emitter`. */
 function events(emitter: NodeJS.EventEmitter, name: string, count: number): Promise<void> {

@@ -9,10 +9,9 @@
  */
 import type { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { connect, type MatchFound, type RoomsClient } from "../../rooms-client/index.js";
+import type { MatchFound, RoomsClient } from "../../rooms-client/index.js";
 import { dropWhileStored } from "../helpers/held-seat-store.js";
-import { heldBackToken } from "../helpers/held-back-token.js";
-import { storeHeldServer } from "./held-match.js";
+import { adaComingBackLater, storeHeldServer } from "./held-match.js";
 import { waitFor, type TestServer } from "../helpers/server.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { rawClient, type RawClient } from "./helpers.js";
@@ -85,16 +84,11 @@ describe("match.found for a player whose socket dropped as the match was stored"
 });
 
 describe("rooms-client: back after its socket dropped as its match was stored", () => {
-  async function typedAda(server: TestServer, token: () => Promise<string>): Promise<{ client: RoomsClient; found: Promise<MatchFound> }> {
-    const client = await connect(server.wsUrl("/rooms"), {
-      token,
-      codecs: ["json"],
-      WebSocket: TrackedWebSocket,
-      backoff: { initialMs: 10, maxMs: 20 },
-    });
-    clients.push(client);
+  /** ada's client (its reconnects wait for `back`), and its first match.found event. */
+  async function typedAda(server: TestServer): Promise<{ client: RoomsClient; found: Promise<MatchFound>; back(): void }> {
+    const { ada: client, back } = await adaComingBackLater(server, { WebSocket: TrackedWebSocket, clients });
     const found = new Promise<MatchFound>((resolve) => client.on((event) => event.type === "match.found" && resolve(event.match)));
-    return { client, found };
+    return { client, found, back };
   }
 
   /** The matchmaker saw the link of session `id()` (asked as it closes) close. */
@@ -105,8 +99,8 @@ describe("rooms-client: back after its socket dropped as its match was stored", 
   /** ada (typed) and bob (raw) enqueue; ada's socket is cut while the seats are stored, her reconnect waits for `back`. */
   async function cutWhileStored() {
     const { server, storing, release, queue } = await storeHeldServer();
-    const { token, back } = heldBackToken("ada");
-    const ada = await typedAda(server, token);
+    const ada = await typedAda(server);
+    const back = ada.back;
     const bob = await player(server, "bob");
     await ada.client.enqueue("pair", 2);
     expect((await bob.client.request("matchmaking.enqueue", { room_type: "pair", size: 2 })).ok).toBe(true);
