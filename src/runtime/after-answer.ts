@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { carriesNoBody, encodedForWire, setResponseHead, writeWebResponse } from "./http-bridge.js";
+import { carriesNoBody, dropBody, encodedForWire, setResponseHead, writeWebResponse } from "./http-bridge.js";
 import { releaseRequestBody } from "./request-body.js";
 
 /** Longest answer held back to be sent with its Content-Length; a longer one is sent as it comes (chunked). */
@@ -85,7 +85,7 @@ function drainBody(req: IncomingMessage, { maxBytes, ms, stop }: DrainBounds): P
 async function writeOpenBody(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
   const bodyless = carriesNoBody(req.method, response.status);
   if (!response.body || bodyless) {
-    await response.body?.cancel();
+    dropBody(response);
     if (!bodyless) res.setHeader("content-length", "0");
     res.flushHeaders();
     return;

@@ -125,10 +125,18 @@ export function carriesNoBody(method: string | undefined, status: number): boole
   return method === "HEAD" || status === 204 || status === 304;
 }
 
+/**
+ * Lets go of a body that is not sent: its stream is cancelled, not awaited. A stream whose `cancel` never settles (a
+ * tail waiting on its source) would otherwise hold the answer, and every request pipelined behind it on the socket.
+ */
+export function dropBody(response: Response): void {
+  response.body?.cancel().catch(() => {});
+}
+
 export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
   setResponseHead(res, response);
   if (!response.body || carriesNoBody(res.req?.method, response.status)) {
-    await response.body?.cancel();
+    dropBody(response);
     res.end();
     return;
   }
