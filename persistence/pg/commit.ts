@@ -30,11 +30,16 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
   // The usual batch, appends only, is one statement: one round trip, its own transaction, durable when it returns.
   if (ops.every((op) => op.kind === "insert")) {
     // Named: prepared once per connection, not parsed and planned for every batch.
-    const { rows } = await client.query<{ name: string; fence: string }>({
-      name: "yparty-fenced-append",
-      text: fencedInsertSql,
-      values: [rooms, ...insertColumns(ops as Array<OfKind<"insert">>)],
-    });
+    const { rows } = await client
+      .query<{ name: string; fence: string }>({
+        name: "yparty-fenced-append",
+        text: fencedInsertSql,
+        values: [rooms, ...insertColumns(ops as Array<OfKind<"insert">>)],
+      })
+      .catch((error: unknown) => {
+        if (!isTransient(error)) cleanAfter.add(error as object); // the statement's own transaction ended with it
+        throw error;
+      });
     return refusedOf(ops, rows);
   }
   await client.query("BEGIN");
@@ -49,9 +54,28 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
   } catch (error) {
     // A lost or unanswered connection is dropped by the caller (PostgreSQL rolls back then): a ROLLBACK would only
     // wait behind the unanswered statement for another timeout.
-    if (!isTransient(error)) await client.query("ROLLBACK").catch(() => undefined);
+    if (!isTransient(error) && (await rolledBack(client))) cleanAfter.add(error as object);
     throw error;
   }
+}
+
+/** Ends the failed transaction on `client`; false if even that failed (the connection is then dropped). */
+function rolledBack(client: PoolClient): Promise<boolean> {
+  return client.query("ROLLBACK").then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Errors of `commitBatch` after which its connection is idle and clean (rolled back): it may serve the next batch. */
+const cleanAfter = new WeakSet<object>();
+
+/**
+ * Whether the connection `error` came from may be kept: a write PostgreSQL refused for what it writes (split off and
+ * retried alone by the group committer) then costs no new connection.
+ */
+export function leftConnectionClean(error: unknown): boolean {
+  return typeof error === "object" && error !== null && cleanAfter.has(error);
 }
 
 /** Locks the batch's rooms' rows (a claim waits for this transaction; this one sees a claim committed before). */

@@ -8,7 +8,7 @@ import { InFlight } from "../in-flight.js";
 import { RoomKvStore } from "../kv-store.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "../types.js";
 import { Claims, fencedError } from "./claims.js";
-import { commitBatch, type PgOp } from "./commit.js";
+import { commitBatch, leftConnectionClean, type PgOp } from "./commit.js";
 import { PgDocStore } from "./doc-pg.js";
 import { InstanceLock } from "./instance-lock.js";
 import { PgKvBackend } from "./kv-pg.js";
@@ -254,7 +254,7 @@ export class PostgresStorage implements Storage, Fencing {
         return refused;
       } catch (error) {
         client?.off("error", ignore);
-        client?.release(error as Error); // a failed connection is not reused
+        client?.release(leftConnectionClean(error) ? undefined : (error as Error)); // a failed connection is not reused
         const closing = this.#closedAt !== undefined && performance.now() - this.#closedAt > CLOSE_GRACE_MS;
         if (!isTransient(error)) throw refusedWrite(error, ops, this.location);
         if (closing) throw error;
