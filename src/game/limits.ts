@@ -39,6 +39,11 @@ export interface GameLimits {
    * player could queue `maxInputsPerTick` inputs of the server's 16 MiB message limit in a match, every tick.)
    */
   maxMessageBytes: number;
+  /**
+   * How long a mode's matchmaker waits for the match to store the seats it holds before telling the players
+   * (src/rooms/match-seats.ts): past it (a storage write that never settles) they are told anyway, and it is logged.
+   */
+  seatStoreTimeoutMs: number;
 }
 
 export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
@@ -57,4 +62,5 @@ export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
   maxInputsPerTick: 32,
   maxRequestBytes: 16 * 1024,
   maxMessageBytes: 64 * 1024,
+  seatStoreTimeoutMs: 10_000,
 });

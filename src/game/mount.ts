@@ -97,7 +97,14 @@ export function createGame(options: GameOptions): GameMount {
     if (mode.size > seats) throw new TypeError(`Mode "${name}": size ${mode.size} is more than match "${mode.match}" seats (maxPlayers ${seats})`);
     // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
     const reserve = (queue: Room, matchId: string, players: string[]) =>
-      holdMatchSeats(queue.context.parties, matchPartyName(mode.match), matchId, { players, until: Date.now() + limits.reconnectWindowMs }, shared.logger);
+      holdMatchSeats(
+        queue.context.parties,
+        matchPartyName(mode.match),
+        matchId,
+        { players, until: Date.now() + limits.reconnectWindowMs },
+        shared.logger,
+        limits.seatStoreTimeoutMs,
+      );
     parties[matchmakerPartyName(name)] = matchmakerParty(name, mode, reserve, notices);
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;

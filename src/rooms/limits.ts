@@ -30,6 +30,11 @@ export interface RoomsLimits {
   minSnapshotIntervalMs: number;
   /** Bytes of patches a room keeps for members that have not acked them (besides `maxKeptPatches`). */
   maxKeptPatchBytes: number;
+  /**
+   * How long the matchmaker waits for a match's room to store the seats it holds before telling the players
+   * (match-seats.ts): past it (a storage write that never settles) they are told anyway, and it is logged.
+   */
+  seatStoreTimeoutMs: number;
 }
 
 export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
@@ -43,4 +48,5 @@ export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
   maxRoomsPerSession: 32,
   minSnapshotIntervalMs: 1_000,
   maxKeptPatchBytes: 8 * 1024 * 1024,
+  seatStoreTimeoutMs: 10_000,
 });

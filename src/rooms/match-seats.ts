@@ -19,25 +19,56 @@ export interface Reservation {
 }
 
 /**
- * Asks `room` of `party` to hold `reservation`'s seats; resolves once the room has stored them. It never rejects: a
- * room that could not (its storage failing, its party gone after a reload) is logged, and the players are told anyway
- * (what the room got to hold, it holds in memory).
+ * Asks `room` of `party` to hold `reservation`'s seats; resolves once the room has stored them, or after `timeoutMs`.
+ * It never rejects: a room that could not (its storage failing, its party gone after a reload), or did not answer in
+ * time (a storage write that never settles), is logged, and the players are told anyway (what the room got to hold,
+ * it holds in memory): until they are told they are matched by no one, so a store that hangs must not hold them.
  */
-export async function holdMatchSeats(parties: Context["parties"], party: string, room: string, reservation: Reservation, logger: Logger): Promise<void> {
-  try {
-    const stub = parties[party]?.get(room);
-    if (!stub) throw new Error(`party "${party}" is not served (a reload removed it?)`);
-    const response = await stub.fetch(RESERVE_PATH, { method: "POST", body: JSON.stringify(reservation) });
-    if (!response.ok) throw new Error(`the room answered ${response.status} ${await response.text()}`);
-  } catch (error) {
-    logger.error("rooms.reserve_failed", {
-      code: "ERR_INTERNAL",
-      party,
-      room,
-      message: "The match's seats are not stored: a restart before its first join frees them",
-      error,
-    });
-  }
+export async function holdMatchSeats(
+  parties: Context["parties"],
+  party: string,
+  room: string,
+  reservation: Reservation,
+  logger: Logger,
+  timeoutMs: number,
+): Promise<void> {
+  const stored = askRoom(parties, party, room, reservation).then(
+    () => true,
+    (error: unknown) => {
+      logger.error("rooms.reserve_failed", {
+        code: "ERR_INTERNAL",
+        party,
+        room,
+        message: "The match's seats are not stored: a restart before its first join frees them",
+        error,
+      });
+      return true;
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs, false);
+    timer.unref();
+  });
+  const settled = await Promise.race([stored, late]);
+  clearTimeout(timer);
+  if (settled) return;
+  logger.error("rooms.reserve_timeout", {
+    code: "ERR_INTERNAL",
+    party,
+    room,
+    timeoutMs,
+    message:
+      `The match's room did not store its seats within ${timeoutMs} ms: its players are told now, their seats held in memory ` +
+      "only (a restart before they join frees them). Check the storage (a stalled disk or database); the wait is the limit seatStoreTimeoutMs",
+  });
+}
+
+async function askRoom(parties: Context["parties"], party: string, room: string, reservation: Reservation): Promise<void> {
+  const stub = parties[party]?.get(room);
+  if (!stub) throw new Error(`party "${party}" is not served (a reload removed it?)`);
+  const response = await stub.fetch(RESERVE_PATH, { method: "POST", body: JSON.stringify(reservation) });
+  if (!response.ok) throw new Error(`the room answered ${response.status} ${await response.text()}`);
 }
 
 /** The reservation a stub request asks the room to hold; undefined for any other request. */

@@ -38,7 +38,7 @@ const enqueue = (client: RawClient) => client.request("matchmaking.enqueue", { r
 describe("the refusal of an enqueue crossing a late match.found", () => {
   it("ends when the seat's time is up, for a player who never joins", async () => {
     const windowMs = 1_500;
-    const { server, storing, release, queue } = await storeHeldServer(windowMs);
+    const { server, storing, release, queue } = await storeHeldServer({ resumeWindowMs: windowMs });
     const ada = rawClient(server);
     await ada.handshake({ token: "dev:ada" });
     expect((await enqueue(ada)).ok).toBe(true);

@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import { connect, type RoomsClient } from "../../rooms-client/index.js";
-import { createRooms, defineRoomType } from "../../src/rooms/index.js";
+import { createRooms, defineRoomType, type RoomsLimits } from "../../src/rooms/index.js";
 import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
 import { roomPartyName } from "../../src/rooms/room-party.js";
 import { heldBackToken } from "../helpers/held-back-token.js";
@@ -16,9 +16,9 @@ import { rawClient, type RawClient } from "./helpers.js";
 
 const types = { pair: defineRoomType({ maxClients: 2 }) };
 
-/** `resumeWindowMs`: how long a dropped session keeps its seats (the rooms' default when not given). */
-export async function storeHeldServer(resumeWindowMs?: number): Promise<HeldSeatStore & { server: TestServer }> {
-  const rooms = createRooms({ types, ...(resumeWindowMs ? { limits: { resumeWindowMs } } : {}) });
+/** `limits`: the rooms' (e.g. `resumeWindowMs`, how long a dropped session keeps its seats); their defaults when not given. */
+export async function storeHeldServer(limits: Partial<RoomsLimits> = {}): Promise<HeldSeatStore & { server: TestServer }> {
+  const rooms = createRooms({ types, limits });
   const held = holdSeatStore(rooms.parties, roomPartyName("pair"), matchmakerPartyName("pair"));
   const server = await startServer(held.parties, { storage: "memory", sockets: rooms.sockets });
   return { ...held, server };
