@@ -16,7 +16,7 @@ import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { formGroup, SearchPass } from "../rooms/matchmaking.js";
 import { newId } from "../rooms/ids.js";
 import type { MatchNotices } from "../rooms/match-notices.js";
-import { MatchesBeingMade } from "../rooms/matches-being-made.js";
+import type { MatchesBeingMade } from "../rooms/matches-being-made.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
 import { closedToClients } from "./parties.js";
 import { DEFAULT_RECHECK_MS, type ModeDefinition, type Ticket, type TicketProperties } from "./modes.js";
@@ -38,17 +38,18 @@ export function matchNameOf(matchId: string): string {
  * `name`: the mode's. `reserve`: the match a group was matched for holds a seat for each of them (stored by the
  * match's room: the match learns from it whom it waits for, whichever session joins first, also after a restart); the
  * players are told once it resolves. `notices`: where a notice that finds its player's link closed is kept for it.
+ * `beingMade`: the mode's players being matched; it outlives the room's instances (and the mount), since a reload's next
+ * instance must not match a player the one it replaced is matching.
  */
 export function matchmakerParty(
   name: string,
   mode: ModeDefinition,
   reserve: (queue: Room, matchId: string, players: string[]) => Promise<void>,
   notices: MatchNotices,
+  beingMade: MatchesBeingMade,
 ): Worker {
   const rules = mode.rules ?? [];
   const fits = (a: Ticket, b: Ticket, now: number) => rules.every((rule) => rule(a, b, now));
-  // Outlives the room's instances: a reload's next instance must not match a player the one it replaced is matching.
-  const beingMade = new MatchesBeingMade();
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;

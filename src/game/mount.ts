@@ -13,6 +13,7 @@ import { RoomDirectory } from "../rooms/directory.js";
 import { DEFAULT_ROOMS_LIMITS } from "../rooms/limits.js";
 import { holdMatchSeats } from "../rooms/match-seats.js";
 import { MatchNotices } from "../rooms/match-notices.js";
+import { MatchesBeingMadeByQueue } from "../rooms/matches-being-made.js";
 import { devTokenVerifier, type TokenVerifier } from "../rooms/tokens.js";
 import { DEFAULT_MAX_PLAYERS, type Match } from "./define-match.js";
 import { matchRoomType } from "./match-room.js";
@@ -50,6 +51,12 @@ export interface GameOptions {
   /** The REST API's prefix, default `/api`. */
   apiPath?: string;
   limits?: Partial<GameLimits>;
+  /**
+   * The players each mode's matchmaker is matching, for the mount that replaces this one when the server's code is
+   * reloaded with a new `createGame` (`server.reload`): give both the same, so a match being made as the code reloads is
+   * not made again by the new mount's matchmaker. `yparty dev` does, across its rebuilds. Default: this mount's own.
+   */
+  matchesBeingMade?: MatchesBeingMadeByQueue;
 }
 
 export interface GameMount {
@@ -78,6 +85,7 @@ export function createGame(options: GameOptions): GameMount {
   const roomShared = { directory: new RoomDirectory(), limits: { ...DEFAULT_ROOMS_LIMITS, resumeWindowMs: limits.reconnectWindowMs }, logger: shared.logger };
   // `matchmaker.matched` frames whose player's socket dropped as the match was made, kept while its seat is held.
   const notices = new MatchNotices(roomShared.directory);
+  const matchesBeingMade = options.matchesBeingMade ?? new MatchesBeingMadeByQueue();
   for (const [name, match] of Object.entries(options.matches)) {
     if (!NAME.test(name)) throw new TypeError(`Match "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (match?.kind !== "yparty.match") throw new TypeError(`Match "${name}" must be made with defineMatch(…)`);
@@ -105,7 +113,7 @@ export function createGame(options: GameOptions): GameMount {
         shared.logger,
         limits.seatStoreTimeoutMs,
       );
-    parties[matchmakerPartyName(name)] = matchmakerParty(name, mode, reserve, notices);
+    parties[matchmakerPartyName(name)] = matchmakerParty(name, mode, reserve, notices, matchesBeingMade.of(name));
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;
   const matches = new Set(Object.keys(options.matches));

@@ -2,9 +2,11 @@
  * The players of one queue whose match's seats are being stored (match-seats.ts: they are told only after), across the
  * matchmaker room's instances. A reload of the server's code (`yparty dev`) starts the room's next instance while the
  * one it replaces still stores a match: the sessions enter the next one's queue by themselves (their links closed
- * 1012), and an instance that knew only its own matches matched those players a second time. Kept by the matchmaker
- * party (one per queue and mount), so every instance of it sees the same: a player being matched is matched by none,
- * and when it is told, what it entered since, in any instance, is let go (the match is its).
+ * 1012), and an instance that knew only its own matches matched those players a second time. One per queue, kept
+ * in a `MatchesBeingMadeByQueue` that outlives the mounts (`yparty dev` makes a new mount, with new matchmaker
+ * parties, at each rebuild: src/cli/serve/mounts.ts keeps one for all of them), so every instance of the queue's
+ * matchmaker, of any mount, sees the same: a player being matched is matched by none, and when it is told, what it
+ * entered since, in any instance, is let go (the match is its).
  */
 
 /** Lets go the entries `player` made since entry number `madeAt` (an instance's queue). */
@@ -44,5 +46,16 @@ export class MatchesBeingMade {
   watch(letGo: LetGo): () => void {
     this.#queues.add(letGo);
     return () => this.#queues.delete(letGo);
+  }
+}
+
+/** Each queue's `MatchesBeingMade` (the rooms protocol's room type, the game's mode), for every mount given it. */
+export class MatchesBeingMadeByQueue {
+  readonly #byQueue = new Map<string, MatchesBeingMade>();
+
+  of(queue: string): MatchesBeingMade {
+    let beingMade = this.#byQueue.get(queue);
+    if (!beingMade) this.#byQueue.set(queue, (beingMade = new MatchesBeingMade()));
+    return beingMade;
   }
 }

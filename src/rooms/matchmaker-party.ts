@@ -6,8 +6,8 @@
  * joins it. A player whose session let the queue go while the seats were being stored is told later
  * (match-notices.ts). Until a player is told, it is not matched again: a queue it entered meanwhile (a client back from
  * a drop enters it again) waits unmatched, and is let go when the player is told (the match is its); also in the room's
- * next instance when a reload comes as the seats are stored (matches-being-made.ts). The queue lives in memory: sessions
- * do too.
+ * next instance when a reload comes as the seats are stored, and in the next mount's (matches-being-made.ts). The
+ * queue lives in memory: sessions do too.
  */
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { MessageType, type Envelope } from "./wire/index.js";
@@ -16,7 +16,7 @@ import { closedToClients, roomPartyName, type RoomPartyShared } from "./room-par
 import { formGroup, type WaitingTicket } from "./matchmaking.js";
 import { holdMatchSeats } from "./match-seats.js";
 import type { MatchNotices } from "./match-notices.js";
-import { MatchesBeingMade } from "./matches-being-made.js";
+import type { MatchesBeingMadeByQueue } from "./matches-being-made.js";
 import { Link } from "./link.js";
 
 export const MATCHMAKER_ROOM = "queue";
@@ -37,11 +37,14 @@ interface Waiting extends WaitingTicket {
 export interface MatchmakerShared extends RoomPartyShared {
   /** `match.found` frames that could not be delivered, kept for their players. */
   notices: MatchNotices;
+  /** The players being matched, per room type: of every instance of its matchmaker, and of the mounts before this one. */
+  matchesBeingMade: MatchesBeingMadeByQueue;
 }
 
 export function matchmakerParty(roomType: string, shared: MatchmakerShared): Worker {
-  // Outlives the room's instances: a reload's next instance must not match a player the one it replaced is matching.
-  const beingMade = new MatchesBeingMade();
+  // Outlives the room's instances (and this mount): a reload's next instance must not match a player the one it
+  // replaced is matching.
+  const beingMade = shared.matchesBeingMade.of(roomType);
   return class Matchmaker implements Server {
     static onBeforeConnect = closedToClients;
     static onBeforeRequest = closedToClients;

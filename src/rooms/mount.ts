@@ -12,6 +12,7 @@ import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./hands
 import { DEFAULT_ROOMS_LIMITS, DEFAULT_ROOMS_PATH, type RoomsLimits } from "./limits.js";
 import { matchmakerParty, matchmakerPartyName } from "./matchmaker-party.js";
 import { MatchNotices } from "./match-notices.js";
+import { MatchesBeingMadeByQueue } from "./matches-being-made.js";
 import { roomParty, roomPartyName } from "./room-party.js";
 import type { Session, SessionContext } from "./session.js";
 
@@ -27,6 +28,12 @@ export interface RoomsOptions {
   /** When set, handshakes naming another `project_id` are refused (4401). */
   projectId?: string;
   limits?: Partial<RoomsLimits>;
+  /**
+   * The players each matchmaker is matching, for the mount that replaces this one when the server's code is reloaded
+   * with a new `createRooms` (`server.reload`): give both the same, so a match being made as the code reloads is not
+   * made again by the new mount's matchmaker. `yparty dev` does, across its rebuilds. Default: this mount's own.
+   */
+  matchesBeingMade?: MatchesBeingMadeByQueue;
 }
 
 export interface RoomsMount {
@@ -47,7 +54,8 @@ export function createRooms(options: RoomsOptions): RoomsMount {
   const limits: RoomsLimits = { ...DEFAULT_ROOMS_LIMITS, ...options.limits };
   const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS);
   const notices = new MatchNotices(directory);
-  const shared = { directory, notices, limits, logger: silentLogger() };
+  const matchesBeingMade = options.matchesBeingMade ?? new MatchesBeingMadeByQueue();
+  const shared = { directory, notices, limits, matchesBeingMade, logger: silentLogger() };
   const parties: Record<string, PartyModule> = {};
   for (const [name, type] of Object.entries(options.types)) {
     if (!ROOM_TYPE_NAME.test(name)) throw new TypeError(`Room type "${name}": use letters, digits, "_" and "-" (at most 64)`);

@@ -3,7 +3,9 @@
  * parties (as entry `yparty:rooms` / `yparty:game`), whose default export (`defineRooms(…)` / `defineGame(…)`)
  * becomes a mount: its parties join the project's, its socket handler is served at the configured path, and its
  * routes (the game's REST API) are consulted for other paths. Each rebuild makes a new mount; the socket handler
- * and routes always use the latest, so `yparty dev` reloads them like any party.
+ * and routes always use the latest, so `yparty dev` reloads them like any party. The runtime carries a room's
+ * connections and storage across the reload; the players each matchmaker is matching are carried here (each
+ * protocol's `load` keeps one `MatchesBeingMadeByQueue` for all its mounts).
  */
 import path from "node:path";
 import type { PartyModule, RouteHandler, SocketHandler } from "../../runtime/index.js";
@@ -27,7 +29,11 @@ interface Protocol {
   expected: string;
   /** Whether the default export looks right. */
   check(defaultExport: Record<string, unknown>): boolean;
-  /** Loads the protocol's module (only for a project that mounts it, so a server without it starts without it). */
+  /**
+   * Loads the protocol's module (only for a project that mounts it, so a server without it starts without it); what
+   * it returns makes each rebuild's mount, and owns what outlives them: the players being matched, so a match being
+   * made as the code reloads is not made again by the next mount's matchmaker.
+   */
   load(): Promise<(defaultExport: unknown, config: MountConfig) => Mount>;
 }
 
@@ -38,8 +44,9 @@ export const PROTOCOLS: readonly Protocol[] = [
     expected: "defineRooms({ types: { name: defineRoomType(…) } })",
     check: (options) => typeof options.types === "object" && options.types !== null,
     load: async () => {
-      const { createRooms } = await import("../../rooms/index.js");
-      return (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path });
+      const { createRooms, MatchesBeingMadeByQueue } = await import("../../rooms/index.js");
+      const matchesBeingMade = new MatchesBeingMadeByQueue();
+      return (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path, matchesBeingMade });
     },
   },
   {
@@ -48,8 +55,10 @@ export const PROTOCOLS: readonly Protocol[] = [
     expected: "defineGame({ matches: { name: defineMatch(…) }, modes? })",
     check: (options) => typeof options.matches === "object" && options.matches !== null,
     load: async () => {
-      const { createGame } = await import("../../game/index.js");
-      return (options, config) => createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}) });
+      const { createGame, MatchesBeingMadeByQueue } = await import("../../game/index.js");
+      const matchesBeingMade = new MatchesBeingMadeByQueue();
+      return (options, config) =>
+        createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}), matchesBeingMade });
     },
   },
 ];
