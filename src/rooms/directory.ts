@@ -3,6 +3,7 @@
  * name finds a free seat. The rooms keep it up to date (created, clients changed, unloaded). Process-local: with
  * the cluster it moves behind the registry.
  */
+import { DueQueue } from "./due-queue.js";
 import type { RoomListing } from "./wire/index.js";
 
 export type { RoomListing };
@@ -13,6 +14,10 @@ export class RoomDirectory {
   readonly #promised = new Map<string, Map<string, number>>();
   /** Per room type, per room: the participants of a match not yet in its room, and until when their seats are held. */
   readonly #reserved = new Map<string, Map<string, { players: Set<string>; until: number }>>();
+  /** The reservations by their time: those whose players never came go once it is up (nothing else asks for them). */
+  readonly #reservedDue = new DueQueue<{ roomType: string; room: string }>();
+  /** Told when a player takes the seat held for it (match-notices.ts forgets its notice of that match). */
+  readonly #arrivals = new Set<(roomType: string, room: string, player: string) => void>();
 
   /** `maxClientsOf`: the room type's seats, for rooms promised seats before they are listed (still being created). */
   constructor(readonly maxClientsOf: (roomType: string) => number = () => Number.POSITIVE_INFINITY) {}
@@ -73,8 +78,12 @@ export class RoomDirectory {
     if (!rooms) this.#reserved.set(roomType, (rooms = new Map()));
     // Those of matches whose players never came go (nothing else asks for a room nobody joins).
     const now = Date.now();
-    for (const [name, reservation] of rooms) if (reservation.until <= now) rooms.delete(name);
+    for (const due of this.#reservedDue.takeDue(now)) {
+      const reservation = this.#reserved.get(due.roomType)?.get(due.room);
+      if (reservation && reservation.until <= now) this.#reserved.get(due.roomType)!.delete(due.room);
+    }
     rooms.set(room, { players: new Set(players), until });
+    this.#reservedDue.push(until, { roomType, room });
   }
 
   /** `room`'s reservation while it has seats left and its time is not up (one used up or past it is dropped). */
@@ -92,6 +101,12 @@ export class RoomDirectory {
     return this.#live(roomType, room)?.players;
   }
 
+  /** Until when `room` holds a seat for `player` (`undefined`: none: it joined, their time is up, or it had none). */
+  seatHeldUntil(roomType: string, room: string, player: string): number | undefined {
+    const live = this.#live(roomType, room);
+    return live?.players.has(player) ? live.until : undefined;
+  }
+
   /** `room`'s held seats and until when (a copy), for the room to store: a restart empties this directory. */
   reservation(roomType: string, room: string): { players: string[]; until: number } | undefined {
     const live = this.#live(roomType, room);
@@ -101,7 +116,14 @@ export class RoomDirectory {
   /** `player` took its held seat in `room`. */
   arrived(roomType: string, room: string, player: string): void {
     const reservation = this.#reserved.get(roomType)?.get(room);
-    if (reservation?.players.delete(player) && reservation.players.size === 0) this.#reserved.get(roomType)!.delete(room);
+    if (!reservation?.players.delete(player)) return;
+    if (reservation.players.size === 0) this.#reserved.get(roomType)!.delete(room);
+    for (const arrival of this.#arrivals) arrival(roomType, room, player);
+  }
+
+  /** `arrival` is called each time a player takes the seat held for it (`arrived`). */
+  onArrival(arrival: (roomType: string, room: string, player: string) => void): void {
+    this.#arrivals.add(arrival);
   }
 
   /** The join `seatFor` promised a seat of `room` to is done (joined, refused or given up). */
