@@ -59,8 +59,8 @@ export async function holdMatchSeats(
     room,
     timeoutMs,
     message:
-      `The match's room did not store its seats within ${timeoutMs} ms: its players are told now, their seats held in memory ` +
-      "only (a restart before they join frees them). Check the storage (a stalled disk or database); the wait is the limit seatStoreTimeoutMs",
+      `The match's room did not store its seats within ${timeoutMs} ms: its players are told now, and what it holds of the ` +
+      "seats is in memory only (a restart before they join frees them). Check the storage (a stalled disk or database); the wait is the limit seatStoreTimeoutMs",
   });
 }
 
