@@ -71,15 +71,17 @@ export type UpgradeOp = { type: "put"; key: Uint8Array; value: Uint8Array } | { 
 /**
  * Brings a folder of an older format (or none: a new folder, an older yparty's) to this yparty's format: the folder is
  * first marked as being upgraded (so no yparty reads it half-way), then `upgrade` moves its data from format `from` in
- * batches of its own, each atomic, and resumes where it stopped when called again after a crash; the writes it resolves
- * with land in one batch with the new mark.
+ * batches of its own, each atomic, and resumes where it stopped when called again after a crash; it ends with
+ * `finish`, which writes its last writes in one batch with the new mark.
  */
-export async function markFolderFormat(db: Db, location: string, upgrade: (from: number) => Promise<UpgradeOp[]>): Promise<void> {
+export async function markFolderFormat(
+  db: Db,
+  location: string,
+  upgrade: (from: number, finish: (ops: UpgradeOp[]) => Promise<void>) => Promise<void>,
+): Promise<void> {
   const marked = await checkFolderFormat(db, location);
   if (marked === FOLDER_FORMAT) return;
   const from = typeof marked === "object" ? marked.upgradingFrom : (marked ?? UNMARKED_FORMAT);
   if (typeof marked !== "object") await db.put(FORMAT_KEY, new TextEncoder().encode(upgradingMark(from)), { sync: true });
-  const ops = await upgrade(from);
-  ops.push({ type: "put", key: FORMAT_KEY, value: new TextEncoder().encode(String(FOLDER_FORMAT)) });
-  await db.batch(ops, { sync: true });
+  await upgrade(from, (ops) => db.batch([...ops, { type: "put", key: FORMAT_KEY, value: new TextEncoder().encode(String(FOLDER_FORMAT)) }], { sync: true }));
 }

@@ -2,6 +2,7 @@
 import { PostgresStorage, type PostgresStorageOptions } from "./pg/storage.js";
 import { LevelStorage } from "./storage-level.js";
 import { MemoryStorage } from "./storage-memory.js";
+import type { OnStorageProgress } from "./progress.js";
 import type { Storage, StorageWarning } from "./types.js";
 
 export type OpenStorageOptions =
@@ -16,6 +17,8 @@ export type OpenStorageOptions =
       commitIntervalMs?: number;
       /** Problems that did not fail a call, e.g. a corrupt stored update that was skipped. Default: console.warn. */
       onWarning?: (warning: StorageWarning) => void;
+      /** Long work of the open (a folder's format upgrade), line by line (progress.ts). Default: none. */
+      onProgress?: OnStorageProgress;
     }
   | { memory: true; onWarning?: (warning: StorageWarning) => void }
   /** A PostgreSQL database (`postgres://…`); the other options as `PostgresStorage.open` takes them. */
@@ -34,6 +37,7 @@ function warnOnConsole(warning: StorageWarning): void {
 }
 
 export { StorageError } from "./types.js";
+export type { OnStorageProgress, StorageProgress } from "./progress.js";
 export type {
   AppendOptions,
   CompactionSource,

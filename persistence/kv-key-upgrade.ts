@@ -6,11 +6,13 @@
  *    (never straight back into `kv`: a lone surrogate's old key can be another key's new one, not yet moved);
  * 2. once `kv` holds no old key (the step is recorded), the entries move back into `kv`.
  * Resuming step 1 scans `kv` again: until step 2 every key there from U+D800 up is an old one.
+ * A large folder takes seconds (200 MB: some 3.5 s) before the server listens: reported as it goes (progress.ts).
  */
 import type { Level } from "level";
 import type { UpgradeOp } from "./folder-format.js";
 import { defaults } from "./defaults.js";
 import { reencodedKey } from "./kv-codec.js";
+import { counted, megabytes, startProgress, type OnStorageProgress, type Progress } from "./progress.js";
 
 type Db = Level<Uint8Array, Uint8Array>;
 
@@ -20,20 +22,54 @@ const STAGING_SUBLEVEL = "kv-upgrade";
 /** Bytes of keys and values one batch holds at most (one entry above it still goes alone). */
 export const UPGRADE_BATCH_BYTES = 4 * 1024 * 1024;
 
+/**
+ * LevelDB's estimate of the bytes a range of keys takes on disk (from its tables' indexes: no data read). In Node,
+ * `level` is classic-level, which has it; `level`'s types cover the browser's too, which has not.
+ */
+const diskBytes = (db: Db, start: Uint8Array, end: Uint8Array): Promise<number> =>
+  (db as unknown as { approximateSize(start: Uint8Array, end: Uint8Array): Promise<number> }).approximateSize(start, end);
+
 const sublevel = (db: Db, name: string) => db.sublevel<Uint8Array, Uint8Array>(name, { keyEncoding: "view", valueEncoding: "view" });
 
-/** Writes the ops `opsOf` gives for each entry in batches of about UPGRADE_BATCH_BYTES, `last` added to the final one. */
+/** One step's pass over a sublevel: what it read and moved so far. */
+interface Pass {
+  /** The sublevel's keys as the database stores them: from `start` (its prefix) up to `end`. */
+  start: Buffer;
+  end: Buffer;
+  read: number;
+  bytes: number;
+  moved: number;
+}
+
+const passOver = (prefix: string): Pass => {
+  const start = Buffer.from(prefix, "utf8");
+  const end = Buffer.from(start);
+  end[end.length - 1]!++;
+  return { start, end, read: 0, bytes: 0, moved: 0 };
+};
+
+/**
+ * Writes the ops `opsOf` gives for each entry in batches of about UPGRADE_BATCH_BYTES, `last` added to the final one;
+ * `reporting` is called once a progress line is due, with the raw key reached.
+ */
 async function inBatches(
   db: Db,
+  pass: Pass,
   entries: AsyncIterable<[Uint8Array, Uint8Array]>,
   opsOf: (key: Uint8Array, value: Uint8Array) => UpgradeOp[] | undefined,
+  progress: Progress,
+  reporting: (reached: Buffer) => Promise<void>,
   last: UpgradeOp[] = [],
 ): Promise<void> {
   let ops: UpgradeOp[] = [];
   let bytes = 0;
   for await (const [key, value] of entries) {
+    pass.read++;
+    pass.bytes += key.byteLength + value.byteLength;
+    if (progress.due()) await reporting(Buffer.concat([pass.start, key]));
     const more = opsOf(key, value);
     if (!more) continue;
+    pass.moved++;
     ops.push(...more);
     bytes += key.byteLength * 2 + value.byteLength;
     if (bytes >= UPGRADE_BATCH_BYTES) {
@@ -46,35 +82,78 @@ async function inBatches(
 }
 
 /**
- * Runs (or resumes) the upgrade of a format-1 folder's keys; resolves with the writes that clear its progress, for the
- * batch that marks the folder format 2 (folder-format.ts).
+ * Runs (or resumes) the upgrade of a format-1 folder's keys, reported to `onProgress` when the folder holds any
+ * room data; `finish` writes, with the folder's new mark, the writes that clear its progress (folder-format.ts).
  */
-export async function upgradeKvKeyOrder(db: Db): Promise<UpgradeOp[]> {
+export async function upgradeKvKeyOrder(
+  db: Db,
+  location: string,
+  finish: (ops: UpgradeOp[]) => Promise<void>,
+  onProgress: OnStorageProgress | undefined,
+): Promise<void> {
   const kv = sublevel(db, defaults.kvSublevel);
   const staging = sublevel(db, STAGING_SUBLEVEL);
-  const kvPrefix = Buffer.from(kv.prefix, "utf8");
-  const stagingPrefix = Buffer.from(staging.prefix, "utf8");
+  const aside = passOver(kv.prefix);
+  const back = passOver(staging.prefix);
   const [step] = await db.getMany([STEP_KEY]);
-  if (step === undefined || Buffer.compare(step, MOVING_BACK) !== 0) {
+  const movingBack = step !== undefined && Buffer.compare(step, MOVING_BACK) === 0;
+  const empty = async (of: typeof kv) => (await of.keys({ limit: 1 }).all())[0] === undefined;
+  // A new folder, or an older one without room data: nothing to move, nothing to say.
+  const holdsData = !(await empty(kv)) || !(await empty(staging));
+  const progress = startProgress(
+    holdsData ? onProgress : undefined,
+    "upgrade",
+    location,
+    `Upgrading ${location} from data format 1 to 2 (room.storage keys into Durable Objects' order), once, before the server ` +
+      `listens: room data taking some ${megabytes(await diskBytes(db, aside.start, back.end))} on disk (compressed) to go through. ` +
+      "Stopping it meanwhile loses nothing: the next start goes on from where it was",
+  );
+  // How far a pass is: the share of its sublevel's data on disk before the key it reached (LevelDB's estimate).
+  const report = (pass: Pass, step: string) => async (reached: Buffer) => {
+    const [before, all] = await Promise.all([diskBytes(db, pass.start, reached), diskBytes(db, pass.start, pass.end)]);
+    const percent = all > 0 ? Math.min(99, Math.round((100 * before) / all)) : undefined;
+    progress.report({
+      message: `Upgrading ${location}: ${step}, ${counted(pass.read)} keys read${percent === undefined ? "" : `, about ${percent}%`}`,
+      ...(percent === undefined ? {} : { percent }),
+    });
+  };
+  if (!movingBack) {
     // The iterator reads a snapshot: the batches written meanwhile do not change what it gives.
     await inBatches(
       db,
+      aside,
       kv.iterator(),
       (stored, value) => {
         const roomBytes = 4 + 2 * Buffer.from(stored.buffer, stored.byteOffset, 4).readUInt32BE(0);
         const key = reencodedKey(stored.subarray(roomBytes));
         if (!key) return undefined;
         return [
-          { type: "del", key: Buffer.concat([kvPrefix, stored]) },
-          { type: "put", key: Buffer.concat([stagingPrefix, stored.subarray(0, roomBytes), key]), value },
+          { type: "del", key: Buffer.concat([aside.start, stored]) },
+          { type: "put", key: Buffer.concat([back.start, stored.subarray(0, roomBytes), key]), value },
         ];
       },
+      progress,
+      report(aside, "step 1 of 2, setting aside the keys that change"),
       [{ type: "put", key: STEP_KEY, value: MOVING_BACK }],
     );
   }
-  await inBatches(db, staging.iterator(), (key, value) => [
-    { type: "del", key: Buffer.concat([stagingPrefix, key]) },
-    { type: "put", key: Buffer.concat([kvPrefix, key]), value },
-  ]);
-  return [{ type: "del", key: STEP_KEY }];
+  await inBatches(
+    db,
+    back,
+    staging.iterator(),
+    (key, value) => [
+      { type: "del", key: Buffer.concat([back.start, key]) },
+      { type: "put", key: Buffer.concat([aside.start, key]), value },
+    ],
+    progress,
+    report(back, "step 2 of 2, putting them back under their new keys"),
+  );
+  await finish([{ type: "del", key: STEP_KEY }]);
+  progress.done(
+    (took) =>
+      `Upgraded ${location} to data format 2 in ${took}` +
+      (movingBack
+        ? ` (resumed: ${counted(back.moved)} keys put back)`
+        : `: ${counted(aside.read)} keys (${megabytes(aside.bytes)}) read, ${counted(back.moved)} rewritten`),
+  );
 }

@@ -17,6 +17,7 @@ import { RoomKvStore } from "./kv-store.js";
 import { levelFolderState, needsRepairError, noCurrentError, notWritableError } from "./level-folder.js";
 import { makeDataFolder, warnIfOpenToOthers } from "./make-folder.js";
 import { markFolderFormat } from "./folder-format.js";
+import type { OnStorageProgress } from "./progress.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "./types.js";
 
 export interface LevelStorageOptions {
@@ -24,6 +25,8 @@ export interface LevelStorageOptions {
   /** Fsync every batch (survives power loss, costs a disk flush per batch). Default: `defaults.sync`. */
   sync?: boolean;
   onWarning?: (warning: StorageWarning) => void;
+  /** Long work of the open (a folder's format upgrade): a line when it starts, at most one a second, one when done. */
+  onProgress?: OnStorageProgress;
   /** See `defaults.compactOnLoadAbove`. */
   compactOnLoadAbove?: number;
   /** See `defaults.commitIntervalMs`. */
@@ -94,7 +97,7 @@ export class LevelStorage implements Storage {
     }
     let journal: AckJournal;
     try {
-      await markFolderFormat(db, location, () => upgradeKvKeyOrder(db));
+      await markFolderFormat(db, location, (_from, finish) => upgradeKvKeyOrder(db, location, finish, options.onProgress));
       journal = await checkOnOpen(location, db, options.onWarning);
     } catch (error) {
       await db.close();

@@ -5,13 +5,15 @@
  */
 import type { PoolClient } from "pg";
 import { reencodedKey } from "../kv-codec.js";
+import { counted, startProgress, type OnStorageProgress, type Progress } from "../progress.js";
 import { StorageError } from "../types.js";
+import { takeMigrationLock } from "./migration-lock.js";
 
 /**
  * Migration n (1-based) brings the schema from version n-1 to n: SQL, or a step run on the migrating transaction's
  * client. Append only: never edit a released one.
  */
-const migrations: ReadonlyArray<string | ((client: PoolClient) => Promise<void>)> = [
+const migrations: ReadonlyArray<string | ((client: PoolClient, context: StepContext) => Promise<StepDone | undefined>)> = [
   `CREATE TABLE rooms (
      name       text COLLATE "C" PRIMARY KEY,
      fence      bigint NOT NULL,
@@ -43,21 +45,84 @@ const migrations: ReadonlyArray<string | ((client: PoolClient) => Promise<void>)
   reencodeKvKeys,
 ];
 
-/** Rows one statement of the re-keying moves at most (values can be 128 KiB: memory stays within some 64 MB). */
+/** What a migration step is given: where it runs, and where its long work is reported. */
+interface StepContext {
+  location: string;
+  onProgress: OnStorageProgress | undefined;
+}
+
+/** A step that had work to do: its reporter, and its last line (said once the migration committed). */
+interface StepDone {
+  progress: Progress;
+  summary: (took: string) => string;
+}
+
+/** Rows of `room_kv` one statement of the re-keying goes through at most (key-ordered: an index range). */
+const REENCODE_SCAN = 2_000;
+/** Rows one statement of the re-keying puts back at most (values can be 128 KiB: memory stays within some 64 MB). */
 const REENCODE_BATCH = 500;
 
+/** The keys to re-key: those holding a UTF-16 unit from U+D800 up (a 4-hex-digit unit starting d8–ff). */
+const OLD_KEY = "encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)'";
+
 /**
- * Rewrites the `room_kv` keys holding a UTF-16 unit from U+D800 up (a 4-hex-digit unit starting d8–ff) under
- * `encodeKey`'s bytes. The rows are first moved aside in one statement (a lone surrogate's old key can be another's
- * new one, and a re-keyed row matches the same pattern), then read back through a cursor and inserted a batch per
- * statement: memory stays bounded and the migration quick however many rows move (it holds every other node's start).
+ * Rewrites the `room_kv` keys holding a UTF-16 unit from U+D800 up under `encodeKey`'s bytes. The rows are first
+ * moved aside (a lone surrogate's old key can be another's new one, and a re-keyed row matches the same pattern), a
+ * key range of at most REENCODE_SCAN rows per statement, then read back through a cursor and inserted a batch per
+ * statement: each statement stays well within the query timeout and memory stays bounded however many rows there
+ * are (the whole step holds every other node's start; they wait on the lock, not on a statement: `takeMigrationLock`).
  */
-async function reencodeKvKeys(client: PoolClient): Promise<void> {
-  await client.query(
-    "CREATE TEMP TABLE yparty_kv_reencode ON COMMIT DROP AS WITH moved AS " +
-      "(DELETE FROM room_kv WHERE encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)' RETURNING room, key, value) SELECT * FROM moved",
+async function reencodeKvKeys(client: PoolClient, { location, onProgress }: StepContext): Promise<StepDone | undefined> {
+  const { rows: sizes } = await client.query<{ stored: boolean; estimate: string }>(
+    "SELECT EXISTS (SELECT 1 FROM room_kv) AS stored, (SELECT reltuples FROM pg_class WHERE oid = 'room_kv'::regclass)::bigint AS estimate",
   );
+  // A new database, or one without room data: nothing to move, nothing to say.
+  if (!sizes[0]!.stored) return undefined;
+  // PostgreSQL's estimate (from its last vacuum or analyze; -1: none yet): counting the rows would read them all.
+  const estimate = Number(sizes[0]!.estimate) > 0 ? Number(sizes[0]!.estimate) : undefined;
+  const progress = startProgress(
+    onProgress,
+    "upgrade",
+    location,
+    `Migrating ${location} from yparty schema 1 to 2 (room_kv keys into Durable Objects' order), once, before the server ` +
+      `listens${estimate === undefined ? "" : `: about ${counted(estimate)} rows to go through`}; other nodes starting meanwhile wait for it. ` +
+      "Stopping it meanwhile loses nothing: the migration is one transaction, the next start runs it again",
+  );
+  const percentOf = (done: number, total: number | undefined) => (total ? Math.min(99, Math.round((100 * done) / total)) : undefined);
+  const report = (message: string, percent: number | undefined) =>
+    progress.report({
+      message: `Migrating ${location}: ${message}${percent === undefined ? "" : `, about ${percent}%`}`,
+      ...(percent === undefined ? {} : { percent }),
+    });
+
+  await client.query('CREATE TEMP TABLE yparty_kv_reencode (room text COLLATE "C", key bytea, value bytea) ON COMMIT DROP');
+  let read = 0;
+  let moved = 0;
+  // Key-ordered chunks: the first from the lowest possible key, each next one after the last key of the one before.
+  let after: [string, Buffer] = ["", Buffer.alloc(0)];
+  for (let first = true; ; first = false) {
+    const from = `(room, key) ${first ? ">=" : ">"} ($1, $2)`;
+    const { rows } = await client.query<{ room: string; key: Buffer; rows: string }>(
+      `SELECT room, key, count(*) OVER () AS rows FROM (SELECT room, key FROM room_kv WHERE ${from} ORDER BY room, key LIMIT ${REENCODE_SCAN}) chunk ` +
+        "ORDER BY room DESC, key DESC LIMIT 1",
+      after,
+    );
+    const last = rows[0];
+    if (!last) break;
+    const movedNow = await client.query(
+      `WITH moved AS (DELETE FROM room_kv WHERE ${from} AND (room, key) <= ($3, $4) AND ${OLD_KEY} RETURNING room, key, value) ` +
+        "INSERT INTO yparty_kv_reencode SELECT room, key, value FROM moved",
+      [...after, last.room, last.key],
+    );
+    read += Number(last.rows);
+    moved += movedNow.rowCount ?? 0;
+    after = [last.room, last.key];
+    if (progress.due()) report(`step 1 of 2, ${counted(read)} rows read, ${counted(moved)} set aside`, percentOf(read, estimate));
+    if (Number(last.rows) < REENCODE_SCAN) break;
+  }
+
   await client.query("DECLARE yparty_kv_reencode_rows NO SCROLL CURSOR FOR SELECT room, key, value FROM yparty_kv_reencode");
+  let back = 0;
   for (;;) {
     const { rows } = await client.query<{ room: string; key: Buffer; value: Buffer }>(`FETCH ${REENCODE_BATCH} FROM yparty_kv_reencode_rows`);
     if (rows.length === 0) break;
@@ -66,18 +131,31 @@ async function reencodeKvKeys(client: PoolClient): Promise<void> {
       rows.map((row) => reencodedKey(row.key) ?? row.key),
       rows.map((row) => row.value),
     ]);
+    back += rows.length;
+    if (progress.due()) report(`step 2 of 2, ${counted(back)} of ${counted(moved)} rows put back under their new keys`, percentOf(back, moved));
   }
   await client.query("CLOSE yparty_kv_reencode_rows");
+  return { progress, summary: (took) => `Migrated ${location} to yparty schema 2 in ${took}: ${counted(read)} rows read, ${counted(moved)} re-keyed` };
 }
 
 /** The version this code writes. */
 export const schemaVersion = migrations.length;
 
-/** Creates or migrates the tables; refuses a database written by a newer yparty. */
-export async function migrate(client: PoolClient, location: string): Promise<void> {
+export interface MigrateOptions {
+  /** The client's query timeout: a wait for another node's migration is cut into waits well within it. */
+  queryTimeoutMs: number;
+  onProgress?: OnStorageProgress | undefined;
+}
+
+/**
+ * Creates or migrates the tables; refuses a database written by a newer yparty. A migration with work to do is
+ * reported (started, progress, done once committed), and so is a wait for another node's.
+ */
+export async function migrate(client: PoolClient, location: string, { queryTimeoutMs, onProgress }: MigrateOptions): Promise<void> {
+  const done: StepDone[] = [];
   await client.query("BEGIN");
   try {
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('yparty:migrate'))");
+    await takeMigrationLock(client, location, queryTimeoutMs, onProgress);
     await client.query("CREATE TABLE IF NOT EXISTS yparty_schema (version integer NOT NULL)");
     const { rows } = await client.query<{ version: number }>("SELECT version FROM yparty_schema");
     const current = rows[0]?.version ?? 0;
@@ -89,7 +167,11 @@ export async function migrate(client: PoolClient, location: string): Promise<voi
     }
     for (let version = current + 1; version <= schemaVersion; version++) {
       const migration = migrations[version - 1]!;
-      await (typeof migration === "string" ? client.query(migration) : migration(client));
+      if (typeof migration === "string") await client.query(migration);
+      else {
+        const step = await migration(client, { location, onProgress });
+        if (step) done.push(step);
+      }
     }
     if (rows.length === 0) await client.query("INSERT INTO yparty_schema (version) VALUES ($1)", [schemaVersion]);
     else if (current < schemaVersion) await client.query("UPDATE yparty_schema SET version = $1", [schemaVersion]);
@@ -98,4 +180,5 @@ export async function migrate(client: PoolClient, location: string): Promise<voi
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
+  for (const { progress, summary } of done) progress.done(summary);
 }

@@ -6,6 +6,7 @@ import { readError, reasonOf } from "../errors.js";
 import { GroupCommitter, type Refusals, type Writer } from "../group-commit.js";
 import { InFlight } from "../in-flight.js";
 import { RoomKvStore } from "../kv-store.js";
+import type { OnStorageProgress } from "../progress.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "../types.js";
 import { Claims, fencedError } from "./claims.js";
 import { commitBatch, leftConnectionClean, type PgOp } from "./commit.js";
@@ -49,6 +50,8 @@ export interface PostgresStorageOptions {
   /** See `defaults.commitIntervalMs`. */
   commitIntervalMs?: number;
   onWarning?: (warning: StorageWarning) => void;
+  /** Long work of the open (a schema migration, or a wait for another node's), line by line (progress.ts). Default: none. */
+  onProgress?: OnStorageProgress;
 }
 
 /** The fencing primitives a cluster uses (docs/persistence.md, "Fencing"). */
@@ -148,7 +151,7 @@ export class PostgresStorage implements Storage, Fencing {
     try {
       const client = await pool.connect();
       try {
-        await migrate(client, location);
+        await migrate(client, location, { queryTimeoutMs: queryTimeout, onProgress: options.onProgress });
       } finally {
         client.release();
       }

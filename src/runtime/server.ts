@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import { WebSocketServer } from "./ws.js";
 import { MemoryStorage } from "../../persistence/storage-memory.js";
 import type { PostgresStorageOptions } from "../../persistence/pg/storage.js";
+import type { StorageProgress } from "../../persistence/progress.js";
 import type { Storage } from "../../persistence/types.js";
 import { CloseCode } from "../protocol/index.js";
 import { ALARMS_KV_NAME, AlarmScheduler } from "./alarms.js";
@@ -475,7 +476,10 @@ class Server implements YpartyServer, ServerCore {
     // Damaged storage is logged as an error: an operator must act on it.
     const onWarning = (warning: { code: string; message: string; doc?: string; level?: "error" }) =>
       this.logger[warning.level ?? "warn"]("storage.warning", { code: warning.code, message: warning.message, doc: warning.doc });
-    if (store !== undefined) return openStorage({ ...(typeof store === "string" ? { url: store } : store), onWarning });
-    return openStorage({ dir: persist.dir, onWarning });
+    // Long work before the server listens (a format upgrade, another node's migration waited for): info lines, so a
+    // start that takes a while is not taken for a hang.
+    const onProgress = ({ task, stage, ...fields }: StorageProgress) => this.logger.info(`storage.${task}_${stage}`, fields);
+    if (store !== undefined) return openStorage({ ...(typeof store === "string" ? { url: store } : store), onWarning, onProgress });
+    return openStorage({ dir: persist.dir, onWarning, onProgress });
   }
 }

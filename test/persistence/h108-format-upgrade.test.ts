@@ -11,7 +11,7 @@ import { openStorage } from "../../persistence/index.js";
 import { encodeString, roomPrefix } from "../../persistence/kv-codec.js";
 import { CliProcess, projectWith, runCli } from "../cli/helpers.js";
 import { spawnFixture } from "./child.js";
-import { makeTempDir, removeDir, textOf, textUpdate, writeRaw } from "./helpers.js";
+import { makeTempDir, removeDir, textOf, textUpdate, writeFormatOneKeys, writeRaw } from "./helpers.js";
 
 const dirs: string[] = [];
 const cleanups: Array<() => unknown> = [];
@@ -39,17 +39,7 @@ const ODD_KEYS = ["a", "\uD800", "\uDFFF", "\uDBFF\uDFFF", "\uE000", "\uFFFF", "
 async function formatOneFolder(count: number, valueBytes: number): Promise<string> {
   const dir = await makeTempDir();
   dirs.push(dir);
-  const value = serialize("v".repeat(valueBytes));
-  await writeRaw(dir, async (db) => {
-    const kv = db.sublevel<Uint8Array, Uint8Array>("kv", { keyEncoding: "view", valueEncoding: "view" });
-    for (let from = 0; from < count; from += 2_000) {
-      const keys = Array.from({ length: Math.min(2_000, count - from) }, (_, i) => from + i);
-      await kv.batch(
-        keys.map((i) => ({ type: "put" as const, key: Buffer.concat([roomPrefix(`main/r${i % 50}`), encodeString(`\uE000${i}\u{1F600}`)]), value })),
-      );
-    }
-    await db.put(FORMAT_KEY, new TextEncoder().encode("1"));
-  });
+  await writeFormatOneKeys(dir, count, valueBytes);
   return dir;
 }
 

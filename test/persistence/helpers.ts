@@ -1,9 +1,11 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { serialize } from "node:v8";
 import { Level } from "level";
 import * as Y from "yjs";
 import { openStorage, type Storage, type StorageWarning } from "../../persistence/index.js";
+import { encodeString, roomPrefix } from "../../persistence/kv-codec.js";
 
 /** A fresh storage for one test, and how to throw it away. */
 export interface StorageUnderTest {
@@ -90,4 +92,24 @@ export async function writeRaw(dir: string, write: (db: Level<Uint8Array, Uint8A
   } finally {
     await db.close();
   }
+}
+
+/** The key `i` of `writeFormatOneKeys`: from U+E000 up, with an emoji, so the upgrade re-keys it. */
+export const formatOneKey = (i: number): string => `\uE000${i}\u{1F600}`;
+/** The room `i` of `writeFormatOneKeys` is in (50 rooms). */
+export const formatOneRoom = (i: number): string => `main/r${i % 50}`;
+/** The value stored under `writeFormatOneKeys`'s keys (as room.storage reads it). */
+export const formatOneValue = (valueBytes: number): string => "v".repeat(valueBytes);
+
+/** Writes `dir` as an older yparty left it (format 1): `count` keys (`formatOneKey`) in plain UTF-16 BE, `valueBytes` each. */
+export async function writeFormatOneKeys(dir: string, count: number, valueBytes: number): Promise<void> {
+  const value = serialize(formatOneValue(valueBytes));
+  await writeRaw(dir, async (db) => {
+    const kv = db.sublevel<Uint8Array, Uint8Array>("kv", { keyEncoding: "view", valueEncoding: "view" });
+    for (let from = 0; from < count; from += 2_000) {
+      const keys = Array.from({ length: Math.min(2_000, count - from) }, (_, i) => from + i);
+      await kv.batch(keys.map((i) => ({ type: "put" as const, key: Buffer.concat([roomPrefix(formatOneRoom(i)), encodeString(formatOneKey(i))]), value })));
+    }
+    await db.put(new TextEncoder().encode("yparty:format"), new TextEncoder().encode("1"));
+  });
 }
