@@ -41,7 +41,7 @@ export async function migrateCommand({ from, to, out = process.stdout, err = pro
   err.write(`Copying ${from} to ${target} …\n`);
   const source = await openSource(from, err);
   try {
-    const storage = await openTarget(to);
+    const storage = await openTarget(to, err);
     try {
       const docs = await copyDocuments(source, storage, err);
       const kv = await copyRooms(source, storage, err);
@@ -74,9 +74,10 @@ async function openSource(dir: string, err: NodeJS.WritableStream): Promise<Leve
   }
 }
 
-async function openTarget(url: string): Promise<Storage> {
+/** The database, its schema migrated when an older yparty's (said on `err`, as it goes: it can take a while). */
+async function openTarget(url: string, err: NodeJS.WritableStream): Promise<Storage> {
   try {
-    return await PostgresStorage.open({ url, owner: "yparty migrate", onWarning: () => undefined });
+    return await PostgresStorage.open({ url, owner: "yparty migrate", onWarning: () => undefined, onProgress: (line) => err.write(`  ${line.message}\n`) });
   } catch (error) {
     const code = (error as StorageError).code;
     throw new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_STORAGE" : "ERR_USAGE", `--to: ${(error as Error).message}`, { cause: error });

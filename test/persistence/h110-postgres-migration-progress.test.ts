@@ -10,6 +10,7 @@ import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { openStorage, StorageError } from "../../persistence/index.js";
 import { encodeKey, encodeString } from "../../persistence/kv-codec.js";
+import { runCli, tempDir } from "../cli/helpers.js";
 import { stopAllEngines } from "../helpers/engines.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
 import { freshDatabase, query } from "./postgres-helpers.js";
@@ -23,20 +24,21 @@ const keyOf = (i: number) => [`\uE000${i}`, `plain ${i}`, `\uD800${i}`, `\u{1F60
 const QUERY_TIMEOUT_MS = 1_500;
 
 /**
- * A database as an older yparty left it (schema 1, `ROWS` rows) where every row a statement deletes costs 0.1 ms more
- * (a trigger), as a table some hundred times larger would: deleting the 30,000 moving rows in one statement takes
- * over 3 s, twice the query timeout.
+ * A database as an older yparty left it (schema 1, `rows` rows). `slowDeletes`: every row a statement deletes costs
+ * 0.1 ms more (a trigger), as on a table some hundred times larger: deleting `ROWS`' 30,000 moving rows in one statement
+ * takes over 3 s, twice the query timeout.
  */
-async function schemaOneDatabase(): Promise<string> {
+async function schemaOneDatabase(rows: number, slowDeletes: boolean): Promise<string> {
   const { url } = await freshDatabase();
   await (await openStorage({ url, onWarning: () => undefined })).close();
   await query(url, "UPDATE yparty_schema SET version = 1");
-  const keys = Array.from({ length: ROWS }, (_, i) => keyOf(i));
+  const keys = Array.from({ length: rows }, (_, i) => keyOf(i));
   await query(url, "INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])", [
     keys.map((_, i) => `main/r${i % 100}`),
     keys.map(encodeString),
     keys.map((key) => serialize(key)),
   ]);
+  if (!slowDeletes) return url;
   await query(
     url,
     "CREATE FUNCTION slow_deletes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep((SELECT count(*) FROM gone) * 0.0001); RETURN NULL; END $$",
@@ -51,7 +53,7 @@ describe("PostgreSQL schema 1 to 2 on a large table", () => {
   it("migrates in statements within a 1.5 s query timeout, reporting how far; a node starting meanwhile waits, says so, and starts", {
     timeout: 60_000,
   }, async () => {
-    const url = await schemaOneDatabase();
+    const url = await schemaOneDatabase(ROWS, true);
     const store = { url, mode: "cluster" as const, queryTimeoutMs: QUERY_TIMEOUT_MS };
     const nodes = await Promise.all([0, 1].map(() => startServer({}, { store })));
 
@@ -123,5 +125,19 @@ describe("PostgreSQL schema 1 to 2 on a large table", () => {
     }
     // Once it is gone, the start goes through.
     await (await openStorage({ url, queryTimeoutMs: 500, onWarning: () => undefined })).close();
+  });
+
+  it("yparty migrate onto a database of an older yparty says that it migrates its schema first", { timeout: 30_000 }, async () => {
+    const url = await schemaOneDatabase(4, false);
+    const folder = await tempDir("yparty-migrate-");
+    try {
+      await (await openStorage({ dir: folder.dir, onWarning: () => undefined })).close();
+      const run = await runCli(["migrate", "--from", folder.dir, "--to", url]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/\n {2}Migrating postgres:\/\/\S+ from yparty schema 1 to 2 \(room_kv keys into Durable Objects' order\)/);
+      expect(run.stderr).toMatch(/\n {2}Migrated postgres:\/\/\S+ to yparty schema 2 in [\d.]+ s: 4 rows read, 3 re-keyed\n/);
+    } finally {
+      await folder.remove();
+    }
   });
 });
