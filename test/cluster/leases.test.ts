@@ -8,7 +8,8 @@ import { Leases, nodeKey } from "../../src/cluster/leases.js";
 import { connectRedis, type RedisLink } from "../../src/cluster/redis.js";
 import { silentLogger } from "../../src/runtime/index.js";
 import { startRedis, stopAllEngines } from "../helpers/engines.js";
-import { waitFor } from "../helpers/server.js";
+import { pollUntil, waitFor } from "../helpers/server.js";
+import { closeAllProxies, startTcpProxy } from "./network.js";
 
 const TTL_MS = 300;
 const links: RedisLink[] = [];
@@ -17,6 +18,7 @@ const tables: Leases[] = [];
 afterEach(async () => {
   for (const leases of tables.splice(0)) await leases.stop();
   for (const link of links.splice(0)) await link.close();
+  await closeAllProxies();
   await stopAllEngines();
 });
 
@@ -225,4 +227,56 @@ test("a lease claimed while a renewal is on its way is kept as long as the lease
   expect(a.leases.holds("main/new")).toBe(true);
   expect(a.leases.holds("main/old")).toBe(true);
   expect(await a.leases.holder("main/new")).toBe("http://a");
+});
+
+test("a claim refused (another node's lease) while a renewal sent after it takes the key once that lease expired: the key is released", async () => {
+  const redis = await startRedis();
+  const a = await node(redis.url, "http://a");
+  // A room released before: Redis has the release script cached (a NOSCRIPT would reorder the commands below).
+  await a.leases.claim("main/r0");
+  await a.leases.release("main/r0");
+  // Another node's lease, running out in 40 ms.
+  await a.link.send(["SET", "yparty:lease:main/r1", "http://b nonce", "PX", "40"]);
+  const claim = a.leases.claim("main/r1");
+  // The claim is written and answered ("http://b"); its answer is read only after one long turn, and a renewal is
+  // sent from the timers before it, listing the claim: it runs once b's lease is gone, and takes the key for a.
+  await new Promise((resolve) => setImmediate(resolve));
+  const turnEnd = performance.now() + TTL_MS / 3 + 60;
+  while (performance.now() < turnEnd) {
+    // a turn of work
+  }
+  expect(await claim).toMatchObject({ held: false, holder: "http://b" });
+  await a.link.send(["PING"]);
+  await a.link.send(["PING"]);
+  // The renewal's answer, handled after the claim's, finds the lease not held: the key it took is released
+  // (compare-and-delete), not left for a TTL to a node that does not serve the room.
+  expect(await a.leases.holder("main/r1")).toBeUndefined();
+  expect(a.leases.holds("main/r1")).toBe(false);
+});
+
+test("a claim whose answer never came (the link to Redis broke after Redis ran it) leaves no lease: released once Redis answers again", async () => {
+  const redis = await startRedis();
+  const proxy = await startTcpProxy(redis.port);
+  // TTL 3 s: by itself, the key the claim set would outlive every check below.
+  const ttlMs = 3_000;
+  const a = await node(`redis://127.0.0.1:${proxy.port}`, "http://a", ttlMs);
+  const direct = await connectRedis(redis.url, ttlMs, silentLogger());
+  links.push(direct);
+  await a.leases.claim("main/r0");
+  await a.leases.release("main/r0");
+  proxy.holdReplies();
+  const claim = a.leases.claim("main/r1");
+  claim.catch(() => {});
+  await pollUntil("the claim to run in Redis", async () => (await direct.send<string | null>(["GET", "yparty:lease:main/r1"])) ?? undefined);
+  // Its answer is lost with the connection.
+  proxy.reset();
+  proxy.heal();
+  await expect(claim).rejects.toThrow();
+  expect(a.leases.holds("main/r1")).toBe(false);
+  // A renewal after the client reconnected: it sets the node key again.
+  await direct.send(["DEL", nodeKey("http://a")]);
+  await pollUntil("a renewal after the reconnect", async () => (await direct.send<string | null>(["GET", nodeKey("http://a")])) ?? undefined);
+  // Before: the key stayed for its TTL, served by no one (a's own claims waited it out as an earlier process's lease).
+  expect(await direct.send(["GET", "yparty:lease:main/r1"])).toBeNull();
+  expect(await a.leases.claim("main/r1")).toEqual({ held: true });
 });

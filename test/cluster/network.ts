@@ -2,9 +2,11 @@
  * A TCP proxy on loopback between one yparty node and an engine (or another node), to make the network faults of the
  * cluster tests for one node only: a partition (bytes stop, connections hang) or dropped connections.
  *
- *   startTcpProxy(targetPort) → TcpProxy { port, partition(), heal(), reset(), heldBytes, whenHeld(n), close() }
+ *   startTcpProxy(targetPort) → TcpProxy { port, partition(), holdReplies(), heal(), reset(), heldBytes, whenHeld(n), close() }
  *     partition(): nothing flows either way and new connections are accepted but not connected onward; what is sent
  *       meanwhile is held in the proxy, as a partition drops packets that TCP sends again later. No side is told.
+ *     holdReplies(): requests still reach the target, what it answers is held (a command runs, its reply is late or,
+ *       after reset(), never comes).
  *     heal(): held bytes are delivered in order, new connections are connected, and bytes flow again.
  *     reset(): every open connection is destroyed (both sides see ECONNRESET), as a middlebox or a reboot does.
  *     whenHeld(n): resolves once at least n bytes are held (a request has reached the partition) — no sleeps.
@@ -19,6 +21,7 @@ export interface TcpProxy {
   /** Bytes sent into the partition and not yet delivered. */
   readonly heldBytes: number;
   partition(): void;
+  holdReplies(): void;
   heal(): void;
   reset(): void;
   whenHeld(bytes: number): Promise<void>;
@@ -29,6 +32,8 @@ export interface TcpProxy {
 interface Pipe {
   to: Socket;
   held: Buffer[];
+  /** From the target back to the client (held by holdReplies() too). */
+  reply?: boolean;
 }
 
 const proxies = new Set<TcpProxy>();
@@ -37,6 +42,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const connections = new Set<{ client: Socket; upstream?: Socket; pipes: Pipe[]; open(): void }>();
   const heldWaiters: Array<{ bytes: number; resolve(): void }> = [];
   let partitioned = false;
+  let repliesHeld = false;
   let heldBytes = 0;
 
   const hold = (pipe: Pipe, chunk: Buffer) => {
@@ -50,7 +56,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     }
   };
   const forward = (from: Socket, pipe: Pipe) =>
-    from.on("data", (chunk: Buffer) => (partitioned || pipe.held.length > 0 ? hold(pipe, chunk) : pipe.to.write(chunk)));
+    from.on("data", (chunk: Buffer) => (partitioned || (repliesHeld && pipe.reply) || pipe.held.length > 0 ? hold(pipe, chunk) : pipe.to.write(chunk)));
 
   const server: Server = createServer((client) => {
     const connection = {
@@ -62,7 +68,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         const upstream = connect(targetPort, "127.0.0.1");
         connection.upstream = upstream;
         const toUpstream: Pipe = { to: upstream, held: early.held };
-        connection.pipes = [toUpstream, { to: client, held: [] }];
+        connection.pipes = [toUpstream, { to: client, held: [], reply: true }];
         client.off("data", holdEarly);
         forward(client, toUpstream);
         forward(upstream, connection.pipes[1]!);
@@ -103,8 +109,12 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     partition: () => {
       partitioned = true;
     },
+    holdReplies: () => {
+      repliesHeld = true;
+    },
     heal: () => {
       partitioned = false;
+      repliesHeld = false;
       for (const connection of connections) {
         if (!connection.upstream) connection.open();
         else for (const pipe of connection.pipes) flush(pipe);
