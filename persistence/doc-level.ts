@@ -8,7 +8,7 @@ import { closedError, damagedError, docSubject, readError, reasonOf, writeError 
 import { GroupCommitter, type Writer } from "./group-commit.js";
 import { inHeavyTurn } from "./heavy-work.js";
 import { InFlight } from "./in-flight.js";
-import { compactionOf, mergeLog, type Compaction, type LogEntry, type MergeResult } from "./merge.js";
+import { compactionOf, mergeLogInTurns, type Compaction, type LogEntry, type MergeResult } from "./merge.js";
 import { isSealed, sealOp } from "./seal.js";
 import { encodeUpdateStateVector } from "../src/protocol/update-format.js";
 import { StorageError, type AppendOptions, type CompactionSource, type DocStats, type DocStore, type StorageWarning } from "./types.js";
@@ -194,7 +194,7 @@ export class LevelDocStore implements DocStore {
     if (log.generation === generation) log.knowFrom(entries, version);
     const lone = entries.length === 1 ? entries[0]! : undefined;
     // A merge is a pass over the whole document: rooms loading together (a restart's clients coming back) take turns.
-    const merged = lone && isSealed(meta.seal, lone) ? lone.update : await inHeavyTurn(() => this.#merge(name, entries, mergeLog));
+    const merged = lone && isSealed(meta.seal, lone) ? lone.update : await this.#merge(name, entries, mergeLogInTurns);
     const longLog = entries.length > (this.options.compactOnLoadAbove ?? defaults.compactOnLoadAbove);
     if (merged && longLog && !this.#closed) {
       // The merge is done already: replacing what was read with it costs one write. Appends made since the read have
@@ -222,8 +222,8 @@ export class LevelDocStore implements DocStore {
   }
 
   /** Merges log entries; reports and remembers the corrupt ones (the rule in docs/persistence.md). */
-  #merge(name: string, entries: LogEntry[], merge: (entries: LogEntry[]) => MergeResult): Uint8Array | null {
-    const { merged, corrupt } = merge(entries);
+  async #merge(name: string, entries: LogEntry[], merge: (entries: LogEntry[]) => Promise<MergeResult>): Promise<Uint8Array | null> {
+    const { merged, corrupt } = await merge(entries);
     const log = this.#log(name);
     for (const { clock, reason } of corrupt) {
       log.corruptClocks.add(clock);
@@ -265,7 +265,7 @@ export class LevelDocStore implements DocStore {
   async #compact(log: DocLog, upTo: number, generation: number, { given, merge }: Compaction): Promise<void> {
     if (upTo < 0 && !given) return;
     const logged = (await this.#readLog(log.name)).filter((e) => e.clock <= upTo);
-    const snapshot = given ?? (await inHeavyTurn(() => this.#merge(log.name, logged, merge)));
+    const snapshot = given ?? (await this.#merge(log.name, logged, (entries) => inHeavyTurn(() => merge(entries))));
     if (!snapshot) return;
     const replaced = logged.filter((e) => !log.corruptClocks.has(e.clock)); // corrupt entries are never deleted
     await this.#write(

@@ -1,8 +1,7 @@
 import { entriesOfRun } from "./append-entries.js";
 import { defaults } from "./defaults.js";
 import { closedError, docSubject } from "./errors.js";
-import { inHeavyTurn } from "./heavy-work.js";
-import { compactionOf, mergeLog, type LogEntry } from "./merge.js";
+import { compactionOf, mergeLogInTurns, type LogEntry } from "./merge.js";
 import type { CompactionSource, DocStats, DocStore } from "./types.js";
 
 /** What every append answers: nothing waits for a disk, and one shared promise costs no allocation per update. */
@@ -34,7 +33,7 @@ export class MemoryDocStore implements DocStore {
   async load(name: string): Promise<Uint8Array | null> {
     const entries = this.#entries(name);
     // A pass over the whole document, as in the disk engines: rooms loading together take turns (heavy-work.ts).
-    const { merged } = await inHeavyTurn(() => mergeLog(entries));
+    const { merged } = await mergeLogInTurns(entries);
     return merged && Uint8Array.from(merged);
   }
 

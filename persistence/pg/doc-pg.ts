@@ -4,7 +4,7 @@ import { closedError, damagedError, docSubject, reasonOf, writeError } from "../
 import type { GroupCommitter, Writer } from "../group-commit.js";
 import { InFlight } from "../in-flight.js";
 import { inHeavyTurn } from "../heavy-work.js";
-import { compactionOf, compactLog, mergeLog, type Compaction, type LogEntry, type MergeResult } from "../merge.js";
+import { compactionOf, compactLog, mergeLogInTurns, type Compaction, type LogEntry, type MergeResult } from "../merge.js";
 import { StorageError, type AppendOptions, type CompactionSource, type DocStats, type DocStore, type StorageWarning } from "../types.js";
 import type { Claims } from "./claims.js";
 import type { PgOp } from "./commit.js";
@@ -77,7 +77,7 @@ export class PgDocStore implements DocStore {
     const entries = rows.map((row, clock): LogEntry => ({ clock, update: plain(row.update) }));
     // A pass over the whole document: when many rooms load at once (a node taking over a dead node's rooms), their
     // merges are spread over turns of the event loop instead of all running in the one that read their rows.
-    const merged = await inHeavyTurn(() => this.#merge(log, entries, keys, mergeLog));
+    const merged = await this.#merge(log, entries, keys, mergeLogInTurns);
     if (merged && entries.length > this.options.compactOnLoadAbove && !this.#closed) {
       // The merge is done already: writing it costs one statement. Appends made since the read have higher keys.
       this.#chainCompaction(log, Promise.resolve(), keys.at(-1)!, generation, { given: merged, merge: compactLog }).catch((error: unknown) =>
@@ -108,8 +108,8 @@ export class PgDocStore implements DocStore {
   }
 
   /** Merges entries; reports and remembers the corrupt ones (never deleted by a compaction). */
-  #merge(log: DocLog, entries: LogEntry[], keys: readonly EntryKey[], merge: (entries: LogEntry[]) => MergeResult): Uint8Array | null {
-    const { merged, corrupt } = merge(entries);
+  async #merge(log: DocLog, entries: LogEntry[], keys: readonly EntryKey[], merge: (entries: LogEntry[]) => Promise<MergeResult>): Promise<Uint8Array | null> {
+    const { merged, corrupt } = await merge(entries);
     for (const { clock, reason } of corrupt) {
       const key = keys[clock]!;
       log.corrupt.add(keyText(key));
@@ -168,7 +168,7 @@ export class PgDocStore implements DocStore {
     ]);
     const keys = rows.map((row): EntryKey => [Number(row.fence), Number(row.seq)]).filter((key) => atOrBelow(key, upTo));
     const entries = keys.map((_, clock): LogEntry => ({ clock, update: plain(rows[clock]!.update) }));
-    const snapshot = given ?? (await inHeavyTurn(() => this.#merge(log, entries, keys, merge)));
+    const snapshot = given ?? (await this.#merge(log, entries, keys, (logged) => inHeavyTurn(() => merge(logged))));
     if (!snapshot) return;
     const replaced = keys.filter((key) => !log.corrupt.has(keyText(key))); // corrupt entries are never deleted
     await this.#write(
