@@ -12,6 +12,9 @@ export const RESERVED_KEY = "yparty.rooms.reserved";
 
 const RESERVE_PATH = "/~reserve";
 
+/** The longest wait a Node timer takes: past it (`Infinity` too) setTimeout fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface Reservation {
   players: string[];
   /** When the seats are free again (ms since epoch). */
@@ -47,7 +50,7 @@ export async function holdMatchSeats(
   );
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs, false);
+    timer = setTimeout(resolve, Math.min(timeoutMs, MAX_TIMER_MS), false);
     timer.unref();
   });
   const settled = await Promise.race([stored, late]);
