@@ -106,8 +106,7 @@ export function createGame(options: GameOptions): GameMount {
     // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
     const reserve = (queue: Room, matchId: string, players: string[]) =>
       holdMatchSeats(
-        queue.context.parties,
-        matchPartyName(mode.match),
+        { parties: queue.context.parties, party: matchPartyName(mode.match), roomType: mode.match, directory: roomShared.directory },
         matchId,
         { players, until: Date.now() + limits.reconnectWindowMs },
         shared.logger,

@@ -7,6 +7,7 @@
  * `onRequest` (a stub skips `onBeforeRequest`, as on PartyKit).
  */
 import type { Context, Logger } from "../runtime/index.js";
+import type { RoomDirectory } from "./directory.js";
 
 export const RESERVED_KEY = "yparty.rooms.reserved";
 
@@ -21,22 +22,24 @@ export interface Reservation {
   until: number;
 }
 
+/** Where a match's seats are held: the match room's party, and its room type in the mount's directory. */
+export interface MatchRooms {
+  parties: Context["parties"];
+  party: string;
+  roomType: string;
+  directory: RoomDirectory;
+}
+
 /**
- * Asks `room` of `party` to hold `reservation`'s seats; resolves once the room has stored them, or after `timeoutMs`.
- * It never rejects: a room that could not (its storage failing, its party gone after a reload), or did not answer in
- * time (a storage write that never settles), is logged, and the players are told anyway (what the room got to hold,
- * it holds in memory): until they are told they are matched by no one, so a store that hangs must not hold them.
+ * Asks `room` of `rooms.party` to hold `reservation`'s seats; resolves once the room has stored them, or after
+ * `timeoutMs`. It never rejects: a room that could not (its storage failing, its party gone after a reload), or did not
+ * answer in time (a storage write that never settles), is logged, and the players are told anyway, their seats held
+ * in memory: until they are told they are matched by no one, so a store that hangs must not hold them.
  */
-export async function holdMatchSeats(
-  parties: Context["parties"],
-  party: string,
-  room: string,
-  reservation: Reservation,
-  logger: Logger,
-  timeoutMs: number,
-): Promise<void> {
-  const stored = askRoom(parties, party, room, reservation).then(
-    () => true,
+export async function holdMatchSeats(rooms: MatchRooms, room: string, reservation: Reservation, logger: Logger, timeoutMs: number): Promise<void> {
+  const { party } = rooms;
+  const stored = askRoom(rooms, room, reservation).then(
+    () => "stored" as const,
     (error: unknown) => {
       logger.error("rooms.reserve_failed", {
         code: "ERR_INTERNAL",
@@ -45,29 +48,34 @@ export async function holdMatchSeats(
         message: "The match's seats are not stored: a restart before its first join frees them",
         error,
       });
-      return true;
+      return "failed" as const;
     },
   );
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(resolve, Math.min(timeoutMs, MAX_TIMER_MS), false);
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(resolve, Math.min(timeoutMs, MAX_TIMER_MS), "late");
     timer.unref();
   });
-  const settled = await Promise.race([stored, late]);
+  const outcome = await Promise.race([stored, late]);
   clearTimeout(timer);
-  if (settled) return;
+  if (outcome === "stored") return;
+  // The room holds them in memory first, then stores them; one whose load failed or hangs (its storage) never got to:
+  // held here, so that no one else takes them and a player whose socket dropped meanwhile is told when back (its
+  // notice is kept while its seat is held, match-notices.ts).
+  if (!rooms.directory.reservedFor(rooms.roomType, room)) rooms.directory.reserve(rooms.roomType, room, reservation.players, reservation.until);
+  if (outcome === "failed") return;
   logger.error("rooms.reserve_timeout", {
     code: "ERR_INTERNAL",
     party,
     room,
     timeoutMs,
     message:
-      `The match's room did not store its seats within ${timeoutMs} ms: its players are told now, and what it holds of the ` +
-      "seats is in memory only (a restart before they join frees them). Check the storage (a stalled disk or database); the wait is the limit seatStoreTimeoutMs",
+      `The match's room did not store its seats within ${timeoutMs} ms: its players are told now, their seats held in ` +
+      "memory only (a restart before they join frees them). Check the storage (a stalled disk or database); the wait is the limit seatStoreTimeoutMs",
   });
 }
 
-async function askRoom(parties: Context["parties"], party: string, room: string, reservation: Reservation): Promise<void> {
+async function askRoom({ parties, party }: MatchRooms, room: string, reservation: Reservation): Promise<void> {
   const stub = parties[party]?.get(room);
   if (!stub) throw new Error(`party "${party}" is not served (a reload removed it?)`);
   const response = await stub.fetch(RESERVE_PATH, { method: "POST", body: JSON.stringify(reservation) });

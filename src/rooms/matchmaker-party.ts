@@ -109,7 +109,8 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them. They are
       // stored before the players hear of the match, so a restart in between does not free them.
       const reservation = { players: participants, until: Date.now() + shared.limits.resumeWindowMs };
-      void holdMatchSeats(this.room.context.parties, roomPartyName(roomType), room, reservation, shared.logger, shared.limits.seatStoreTimeoutMs).then(() => {
+      const rooms = { parties: this.room.context.parties, party: roomPartyName(roomType), roomType, directory: shared.directory };
+      void holdMatchSeats(rooms, room, reservation, shared.logger, shared.limits.seatStoreTimeoutMs).then(() => {
         const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
         for (const waiting of group) {
           // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same, so the player is
