@@ -108,8 +108,9 @@ export class MatchNotices {
     const now = Date.now();
     for (const { player, notice } of this.#due.takeDue(now)) {
       const until = this.#heldUntil(player, notice);
-      // Held longer than when it was kept (the match's room held its seats again): looked at again then.
-      if (until !== undefined) this.#due.push(until, { player, notice });
+      // Held longer than when it was kept (the match's room held its seats again): looked at again then. Only if later
+      // than `now`: the directory reads the clock again, and one stepped back since would make it due again at once.
+      if (until !== undefined && until > now) this.#due.push(until, { player, notice });
       else this.#forget(player, (kept) => kept !== notice);
     }
   }
