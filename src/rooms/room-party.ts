@@ -236,12 +236,15 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /**
      * A matchmaker made a match in this room (match-seats.ts): its seats are held at once and stored before the answer,
      * which the players are told only after. A room nobody joins comes back by its alarm when they are free, to
-     * delete them (a match nobody came to leaves nothing stored).
+     * delete them (a match nobody came to leaves nothing stored). Not for players in the room already: told without
+     * waiting for this (the store past `seatStoreTimeoutMs`), they may have joined before it came.
      */
     async onRequest(request: Request): Promise<Response> {
       const reservation = await reservationAsked(request);
       if (!reservation) return closedToClients();
-      shared.directory.reserve(roomTypeName, this.room.id, reservation.players, reservation.until);
+      const seated = this.#seated();
+      const players = reservation.players.filter((player) => !seated.includes(player));
+      shared.directory.reserve(roomTypeName, this.room.id, players, reservation.until);
       await this.#storeReservation();
       if (!this.#created) await this.#alarm.setLayer(reservation.until);
       return new Response(null, { status: 204 });

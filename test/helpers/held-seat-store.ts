@@ -17,12 +17,15 @@ export interface HeldSeatStore {
   /** Settles when the match room starts storing the held seats. */
   storing: Promise<void>;
   release(): void;
+  /** Settles when the match room's store, let go, is done (the room answered it). */
+  stored: Promise<void>;
   queue: EventEmitter;
 }
 
 export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: string, matchmakerParty: string): HeldSeatStore {
   const storing = deferred();
   const released = deferred();
+  const stored = deferred();
   onCleanup(() => released.resolve());
   const queue = new EventEmitter();
   const Room = parties[roomParty] as unknown as PartyClass;
@@ -34,7 +37,9 @@ export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: s
         override async onRequest(request: Request): Promise<Response> {
           storing.resolve();
           await released.promise;
-          return super.onRequest(request);
+          const answer = await super.onRequest(request);
+          stored.resolve();
+          return answer;
         }
       } as unknown as PartyModule,
       [matchmakerParty]: class extends Matchmaker {
@@ -50,6 +55,7 @@ export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: s
     },
     storing: storing.promise,
     release: () => released.resolve(),
+    stored: stored.promise,
     queue,
   };
 }

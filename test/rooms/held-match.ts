@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import { connect, type RoomsClient } from "../../rooms-client/index.js";
-import { createRooms, defineRoomType, type RoomsLimits } from "../../src/rooms/index.js";
+import { createRooms, defineRoomType, type RoomsLimits, type RoomType } from "../../src/rooms/index.js";
 import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
 import { roomPartyName } from "../../src/rooms/room-party.js";
 import { heldBackToken } from "../helpers/held-back-token.js";
@@ -16,9 +16,12 @@ import { rawClient, type RawClient } from "./helpers.js";
 
 const types = { pair: defineRoomType({ maxClients: 2 }) };
 
-/** `limits`: the rooms' (e.g. `resumeWindowMs`, how long a dropped session keeps its seats); their defaults when not given. */
-export async function storeHeldServer(limits: Partial<RoomsLimits> = {}): Promise<HeldSeatStore & { server: TestServer }> {
-  const rooms = createRooms({ types, limits });
+/**
+ * `limits`: the rooms' (e.g. `resumeWindowMs`, how long a dropped session keeps its seats); their defaults when not
+ * given. `pair`: the room type matched (default: two seats, no logic).
+ */
+export async function storeHeldServer(limits: Partial<RoomsLimits> = {}, pair: RoomType<any> = types.pair): Promise<HeldSeatStore & { server: TestServer }> {
+  const rooms = createRooms({ types: { pair }, limits });
   const held = holdSeatStore(rooms.parties, roomPartyName("pair"), matchmakerPartyName("pair"));
   const server = await startServer(held.parties, { storage: "memory", sockets: rooms.sockets });
   return { ...held, server };
