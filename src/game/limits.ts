@@ -1,3 +1,5 @@
+import { checkedLimits, COUNT, COUNT_OR_NONE, type LimitRule, SEAT_STORE_WAIT_MS, WAIT_MS, WAIT_OR_NONE_MS } from "../rooms/limits.js";
+
 /** Where the game's socket and REST API are mounted unless told otherwise (the config's `game.path`, `game.apiPath`). */
 export const DEFAULT_GAME_PATH = "/ws";
 export const DEFAULT_API_PATH = "/api";
@@ -64,3 +66,27 @@ export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
   maxMessageBytes: 64 * 1024,
   seatStoreTimeoutMs: 10_000,
 });
+
+const GAME_LIMIT_RULES: Readonly<Record<keyof GameLimits, LimitRule>> = {
+  sessionTimeoutMs: WAIT_MS,
+  reconnectWindowMs: WAIT_OR_NONE_MS,
+  maxProtocolErrors: COUNT,
+  maxChatLength: COUNT,
+  chatMessagesPerWindow: COUNT,
+  chatRateWindowMs: WAIT_MS,
+  chatHistory: COUNT_OR_NONE,
+  maxPerSession: COUNT,
+  maxNotifications: COUNT_OR_NONE,
+  maxFriends: COUNT_OR_NONE,
+  maxOpenVotes: COUNT_OR_NONE,
+  maxOpenVotesPerPlayer: COUNT_OR_NONE,
+  maxInputsPerTick: COUNT,
+  maxRequestBytes: COUNT,
+  maxMessageBytes: COUNT,
+  seatStoreTimeoutMs: SEAT_STORE_WAIT_MS,
+};
+
+/** `createGame({ limits })`: the defaults with `overrides`, checked as the rooms protocol's are (`checkedLimits`). */
+export function resolveGameLimits(overrides: unknown): GameLimits {
+  return checkedLimits("createGame", DEFAULT_GAME_LIMITS, GAME_LIMIT_RULES, overrides);
+}

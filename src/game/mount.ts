@@ -21,7 +21,7 @@ import { matchmakerParty } from "./matchmaker-party.js";
 import { playerParty } from "./player-party.js";
 import { chatParty } from "./chat-party.js";
 import { CHAT_PARTY, matchPartyName, matchmakerPartyName, PLAYER_PARTY, type GameShared } from "./parties.js";
-import { DEFAULT_API_PATH, DEFAULT_GAME_LIMITS, DEFAULT_GAME_PATH, type GameLimits } from "./limits.js";
+import { DEFAULT_API_PATH, DEFAULT_GAME_PATH, resolveGameLimits, type GameLimits } from "./limits.js";
 import type { ModeDefinition } from "./modes.js";
 import { acceptGameSocket } from "./connect.js";
 import { gameApi } from "./rest.js";
@@ -76,7 +76,7 @@ export function defineGame(options: Omit<GameOptions, "path" | "apiPath">): Omit
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createGame(options: GameOptions): GameMount {
-  const limits: GameLimits = { ...DEFAULT_GAME_LIMITS, ...options.limits };
+  const limits = resolveGameLimits(options.limits);
   const shared: GameShared = { limits, logger: silentLogger() };
   const modes = new Map(Object.entries(options.modes ?? {}));
   const parties: Record<string, PartyModule> = { [PLAYER_PARTY]: playerParty(shared), [CHAT_PARTY]: chatParty(shared) };

@@ -50,3 +50,78 @@ export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
   maxKeptPatchBytes: 8 * 1024 * 1024,
   seatStoreTimeoutMs: 10_000,
 });
+
+/** The longest wait a Node timer takes: past it (`Infinity` too) `setTimeout` fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * What one limit takes: a whole number from `least` (0 where 0 means "none" or "at once", else 1) to `most` (a timer's
+ * wait: at most `MAX_TIMER_MS`, or it fires at once); `infinite`: `Infinity` too (the longest wait).
+ */
+export interface LimitRule {
+  least: 0 | 1;
+  most?: number;
+  infinite?: boolean;
+}
+
+export const COUNT: LimitRule = { least: 1 };
+export const COUNT_OR_NONE: LimitRule = { least: 0 };
+export const WAIT_MS: LimitRule = { least: 1, most: MAX_TIMER_MS };
+export const WAIT_OR_NONE_MS: LimitRule = { least: 0, most: MAX_TIMER_MS };
+/** `seatStoreTimeoutMs`: past the longest timer it waits that long (match-seats.ts), so Infinity is "as long as a timer can". */
+export const SEAT_STORE_WAIT_MS: LimitRule = { least: 1, infinite: true };
+
+/**
+ * `defaults` with `overrides`, each checked against its rule: an unknown name, or a value the rule does not take (NaN, a
+ * negative, a fraction, a string, a wait no timer can take), throws a TypeError naming the limit, the value given and
+ * what it takes, as `createServer({ limits })` does, so a mistake fails at creation rather than as a timer firing at
+ * once. `what`: whose limits, for the message (`createRooms`, `createGame`).
+ */
+export function checkedLimits<T extends object>(what: string, defaults: Readonly<T>, rules: Readonly<Record<keyof T, LimitRule>>, overrides: unknown): T {
+  const limits = { ...defaults } as T;
+  if (overrides === undefined) return limits;
+  if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides))
+    throw new TypeError(`${what}({ limits }) must be an object of limit names to numbers, got ${shown(overrides)}`);
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(defaults, name)) throw new TypeError(`Unknown limit "${name}" of ${what} (known: ${Object.keys(defaults).join(", ")})`);
+    const rule = rules[name as keyof T];
+    if (!takes(rule, value)) throw new TypeError(`Limit "${name}" of ${what} must be ${allowed(rule)}, got ${shown(value)}`);
+    (limits as Record<string, number>)[name] = value as number;
+  }
+  return limits;
+}
+
+function takes(rule: LimitRule, value: unknown): boolean {
+  if (typeof value !== "number") return false;
+  if (value === Number.POSITIVE_INFINITY) return rule.infinite === true;
+  return Number.isInteger(value) && value >= rule.least && value <= (rule.most ?? Number.MAX_SAFE_INTEGER);
+}
+
+function allowed(rule: LimitRule): string {
+  const range = rule.most === undefined ? `${rule.least} or more` : `from ${rule.least} to ${rule.most}`;
+  return `a whole number ${range}${rule.most === MAX_TIMER_MS ? " (ms: the longest wait a timer takes)" : ""}${rule.infinite ? ", or Infinity" : ""}`;
+}
+
+function shown(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : typeof value === "bigint" ? `${value}n` : String(value);
+}
+
+const ROOMS_LIMIT_RULES: Readonly<Record<keyof RoomsLimits, LimitRule>> = {
+  maxProtocolErrors: COUNT,
+  resumeWindowMs: WAIT_OR_NONE_MS,
+  maxKeptPatches: COUNT_OR_NONE,
+  unreliableBufferBytes: COUNT_OR_NONE,
+  maxReliableBufferBytes: COUNT,
+  handshakeTimeoutMs: WAIT_MS,
+  saveIntervalMs: WAIT_OR_NONE_MS,
+  maxRoomsPerSession: COUNT,
+  minSnapshotIntervalMs: WAIT_OR_NONE_MS,
+  maxKeptPatchBytes: COUNT_OR_NONE,
+  seatStoreTimeoutMs: SEAT_STORE_WAIT_MS,
+};
+
+/** `createRooms({ limits })`: the defaults with `overrides`, checked (`checkedLimits`). */
+export function resolveRoomsLimits(overrides: unknown): RoomsLimits {
+  return checkedLimits("createRooms", DEFAULT_ROOMS_LIMITS, ROOMS_LIMIT_RULES, overrides);
+}

@@ -8,13 +8,11 @@
  */
 import type { Context, Logger } from "../runtime/index.js";
 import type { RoomDirectory } from "./directory.js";
+import { MAX_TIMER_MS } from "./limits.js";
 
 export const RESERVED_KEY = "yparty.rooms.reserved";
 
 const RESERVE_PATH = "/~reserve";
-
-/** The longest wait a Node timer takes: past it (`Infinity` too) setTimeout fires after 1 ms instead. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface Reservation {
   players: string[];

@@ -9,7 +9,7 @@ import { silentLogger, type PartyModule, type SocketHandler, type SocketHost } f
 import { DEFAULT_MAX_CLIENTS, type RoomType } from "./define.js";
 import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
-import { DEFAULT_ROOMS_LIMITS, DEFAULT_ROOMS_PATH, type RoomsLimits } from "./limits.js";
+import { DEFAULT_ROOMS_PATH, resolveRoomsLimits, type RoomsLimits } from "./limits.js";
 import { matchmakerParty, matchmakerPartyName } from "./matchmaker-party.js";
 import { MatchNotices } from "./match-notices.js";
 import { MatchesBeingMadeByQueue } from "./matches-being-made.js";
@@ -51,7 +51,7 @@ export function defineRooms(options: Omit<RoomsOptions, "path">): Omit<RoomsOpti
 const ROOM_TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createRooms(options: RoomsOptions): RoomsMount {
-  const limits: RoomsLimits = { ...DEFAULT_ROOMS_LIMITS, ...options.limits };
+  const limits = resolveRoomsLimits(options.limits);
   const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS);
   const notices = new MatchNotices(directory);
   const matchesBeingMade = options.matchesBeingMade ?? new MatchesBeingMadeByQueue();
