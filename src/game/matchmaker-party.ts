@@ -37,14 +37,14 @@ export function matchNameOf(matchId: string): string {
 /**
  * `name`: the mode's. `reserve`: the match a group was matched for holds a seat for each of them (stored by the
  * match's room: the match learns from it whom it waits for, whichever session joins first, also after a restart); the
- * players are told once it resolves. `notices`: where a notice that finds its player's link closed is kept for it.
+ * players are told once it resolves true (false: the server stopped first, the match is dropped). `notices`: where a notice that finds its player's link closed is kept for it.
  * `beingMade`: the mode's players being matched; it outlives the room's instances (and the mount), since a reload's next
  * instance must not match a player the one it replaced is matching.
  */
 export function matchmakerParty(
   name: string,
   mode: ModeDefinition,
-  reserve: (queue: Room, matchId: string, players: string[]) => Promise<void>,
+  reserve: (queue: Room, matchId: string, players: string[]) => Promise<boolean>,
   notices: MatchNotices,
   beingMade: MatchesBeingMade,
 ): Worker {
@@ -127,7 +127,8 @@ export function matchmakerParty(
           beingMade.made(ticket.player);
           pool.splice(pool.indexOf(ticket), 1);
         }
-        void reserve(this.room, payload.match_id, payload.players).then(() => {
+        void reserve(this.room, payload.match_id, payload.players).then((tell) => {
+          if (!tell) return group.forEach((ticket) => beingMade.dropped(ticket.player)); // the server stopped first
           for (const { conn, player, ticket_id } of group) {
             // A ticket the player added while the match was being made is the match's: its session drops it as it tells.
             beingMade.told(player);

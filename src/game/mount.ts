@@ -11,7 +11,7 @@ import { silentLogger } from "../runtime/index.js";
 import { roomParty } from "../rooms/room-party.js";
 import { RoomDirectory } from "../rooms/directory.js";
 import { DEFAULT_ROOMS_LIMITS } from "../rooms/limits.js";
-import { holdMatchSeats } from "../rooms/match-seats.js";
+import { holdMatchSeats, matchRoomsOf } from "../rooms/match-seats.js";
 import { MatchNotices } from "../rooms/match-notices.js";
 import { MatchesBeingMadeByQueue } from "../rooms/matches-being-made.js";
 import { devTokenVerifier, type TokenVerifier } from "../rooms/tokens.js";
@@ -106,7 +106,7 @@ export function createGame(options: GameOptions): GameMount {
     // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
     const reserve = (queue: Room, matchId: string, players: string[]) =>
       holdMatchSeats(
-        { parties: queue.context.parties, party: matchPartyName(mode.match), roomType: mode.match, directory: roomShared.directory },
+        matchRoomsOf(queue, matchPartyName(mode.match), mode.match, roomShared.directory),
         matchId,
         { players, until: Date.now() + limits.reconnectWindowMs },
         shared.logger,

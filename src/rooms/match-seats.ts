@@ -6,7 +6,7 @@
  * one and the match still waits for its players. Outside requests never reach it: the room parties answer 404 before
  * `onRequest` (a stub skips `onBeforeRequest`, as on PartyKit).
  */
-import type { Context, Logger } from "../runtime/index.js";
+import { documentStorage, type Context, type Logger, type Room } from "../runtime/index.js";
 import type { RoomDirectory } from "./directory.js";
 import { MAX_TIMER_MS } from "./limits.js";
 
@@ -20,25 +20,40 @@ export interface Reservation {
   until: number;
 }
 
-/** Where a match's seats are held: the match room's party, and its room type in the mount's directory. */
+/**
+ * Where a match's seats are held: the match room's party (reached from the server of the matchmaker's room, whose stop
+ * ends the wait), and its room type in the mount's directory.
+ */
 export interface MatchRooms {
   parties: Context["parties"];
+  /** Aborted as that server begins to close. */
+  stopping: AbortSignal;
   party: string;
   roomType: string;
   directory: RoomDirectory;
 }
 
+/** The match rooms of `party` (room type `roomType` in `directory`), as the matchmaker's room `queue` reaches them. */
+export function matchRoomsOf(queue: Room, party: string, roomType: string, directory: RoomDirectory): MatchRooms {
+  return { parties: queue.context.parties, stopping: documentStorage(queue).serverStopping, party, roomType, directory };
+}
+
 /**
- * Asks `room` of `rooms.party` to hold `reservation`'s seats; resolves once the room has stored them, or after
- * `timeoutMs`. It never rejects: a room that could not (its storage failing, its party gone after a reload), or did not
- * answer in time (a storage write that never settles), is logged, and the players are told anyway, their seats held
- * in memory: until they are told they are matched by no one, so a store that hangs must not hold them.
+ * Asks `room` of `rooms.party` to hold `reservation`'s seats; resolves true once the room has stored them, or after
+ * `timeoutMs`: the players are to be told. It never rejects: a room that could not (its storage failing, its party gone
+ * after a reload), or did not answer in time (a storage write that never settles), is logged, and the players are told
+ * anyway, their seats held in memory: until they are told they are matched by no one, so a store that hangs must not
+ * hold them. Resolves false as soon as the server begins to close first (not at a reload: the instance before it goes
+ * on with its matches): the match is dropped, its timer cleared, nothing held or logged by the stopped server, and its
+ * players are not told (their sockets close with it).
  */
-export async function holdMatchSeats(rooms: MatchRooms, room: string, reservation: Reservation, logger: Logger, timeoutMs: number): Promise<void> {
-  const { party } = rooms;
+export async function holdMatchSeats(rooms: MatchRooms, room: string, reservation: Reservation, logger: Logger, timeoutMs: number): Promise<boolean> {
+  const { party, stopping } = rooms;
+  if (stopping.aborted) return false;
   const stored = askRoom(rooms, room, reservation).then(
     () => "stored" as const,
     (error: unknown) => {
+      if (stopping.aborted) return "failed" as const; // refused by the stop: dropped with the match
       logger.error("rooms.reserve_failed", {
         code: "ERR_INTERNAL",
         party,
@@ -50,18 +65,23 @@ export async function holdMatchSeats(rooms: MatchRooms, room: string, reservatio
     },
   );
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"late">((resolve) => {
+  let stopped = (): void => {};
+  const late = new Promise<"late" | "stopped">((resolve) => {
     timer = setTimeout(resolve, Math.min(timeoutMs, MAX_TIMER_MS), "late");
     timer.unref();
+    stopped = () => resolve("stopped");
+    stopping.addEventListener("abort", stopped, { once: true });
   });
   const outcome = await Promise.race([stored, late]);
   clearTimeout(timer);
-  if (outcome === "stored") return;
+  stopping.removeEventListener("abort", stopped);
+  if (outcome === "stopped") return false;
+  if (outcome === "stored") return true;
   // The room holds them in memory first, then stores them; one whose load failed or hangs (its storage) never got to:
   // held here, so that no one else takes them and a player whose socket dropped meanwhile is told when back (its
   // notice is kept while its seat is held, match-notices.ts).
   if (!rooms.directory.reservedFor(rooms.roomType, room)) rooms.directory.reserve(rooms.roomType, room, reservation.players, reservation.until);
-  if (outcome === "failed") return;
+  if (outcome === "failed") return true;
   logger.error("rooms.reserve_timeout", {
     code: "ERR_INTERNAL",
     party,
@@ -71,6 +91,7 @@ export async function holdMatchSeats(rooms: MatchRooms, room: string, reservatio
       `The match's room did not store its seats within ${timeoutMs} ms: its players are told now, their seats held in ` +
       "memory only (a restart before they join frees them). Check the storage (a stalled disk or database); the wait is the limit seatStoreTimeoutMs",
   });
+  return true;
 }
 
 async function askRoom({ parties, party }: MatchRooms, room: string, reservation: Reservation): Promise<void> {

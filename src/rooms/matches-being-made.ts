@@ -42,6 +42,14 @@ export class MatchesBeingMade {
     for (const letGo of this.#queues) letGo(player, madeAt);
   }
 
+  /**
+   * `player`'s match was dropped untold (its server stopped as the seats were stored): matched by no one no longer, and
+   * what it entered since stays (nothing was let go: a later server given the same mount may match it again).
+   */
+  dropped(player: string): void {
+    this.#madeAt.delete(player);
+  }
+
   /** An instance's queue, until the returned undo (its `onStop`). */
   watch(letGo: LetGo): () => void {
     this.#queues.add(letGo);

@@ -14,7 +14,7 @@ import { MessageType, type Envelope } from "./wire/index.js";
 import { newId } from "./ids.js";
 import { closedToClients, roomPartyName, type RoomPartyShared } from "./room-party.js";
 import { formGroup, type WaitingTicket } from "./matchmaking.js";
-import { holdMatchSeats } from "./match-seats.js";
+import { holdMatchSeats, matchRoomsOf } from "./match-seats.js";
 import type { MatchNotices } from "./match-notices.js";
 import type { MatchesBeingMadeByQueue } from "./matches-being-made.js";
 import { Link } from "./link.js";
@@ -109,8 +109,9 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
       // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them. They are
       // stored before the players hear of the match, so a restart in between does not free them.
       const reservation = { players: participants, until: Date.now() + shared.limits.resumeWindowMs };
-      const rooms = { parties: this.room.context.parties, party: roomPartyName(roomType), roomType, directory: shared.directory };
-      void holdMatchSeats(rooms, room, reservation, shared.logger, shared.limits.seatStoreTimeoutMs).then(() => {
+      const rooms = matchRoomsOf(this.room, roomPartyName(roomType), roomType, shared.directory);
+      void holdMatchSeats(rooms, room, reservation, shared.logger, shared.limits.seatStoreTimeoutMs).then((tell) => {
+        if (!tell) return group.forEach((waiting) => beingMade.dropped(waiting.player)); // the server stopped first
         const frame = JSON.stringify({ t: MessageType.MatchFound, p: { room, room_type: roomType, size, participants } });
         for (const waiting of group) {
           // Its session let the queue go meanwhile (its socket dropped): the seat is held all the same, so the player is

@@ -46,6 +46,12 @@ export interface DocumentStorage {
    * instance (a document a request loaded) is flushed and let go there, not left to a later instance.
    */
   whenStopping(hook: () => unknown): void;
+  /**
+   * Aborted when the server begins to close (not at a reload or an idle unload, whose work the next instance or a later
+   * one goes on with): what a room waits on that only a running server finishes (a timer, another room's answer) is
+   * dropped then, rather than done, or logged, by a stopped server.
+   */
+  serverStopping: AbortSignal;
 }
 
 const byRoom = new WeakMap<object, DocumentStorage>();

@@ -33,6 +33,8 @@ export interface PartyRoomParts {
   unloadWhenIdle(): void;
   /** See `DocumentStorage.whenStopping`. */
   whenStopping(hook: () => unknown): void;
+  /** See `DocumentStorage.serverStopping`. */
+  serverStopping: AbortSignal;
 }
 
 export function createPartyRoom(parts: PartyRoomParts): Room {
@@ -69,6 +71,7 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     documentLimits: parts.documentLimits,
     unloadWhenIdle: parts.unloadWhenIdle,
     whenStopping: parts.whenStopping,
+    serverStopping: parts.serverStopping,
   });
   return room;
 }

@@ -51,6 +51,8 @@ export interface RoomDeps {
   /** The document layer's limits (see `DocumentStorage.documentLimits`). */
   documentLimits: Readonly<Record<string, number>>;
   logger: Logger;
+  /** See `DocumentStorage.serverStopping`. */
+  serverStopping: AbortSignal;
   /** Unsent bytes, per connection and server-wide. */
   sendBudget: SendBudget;
   /** Bytes of messages read and not handled yet, server-wide. */

@@ -413,6 +413,7 @@ class Server implements YpartyServer, ServerCore {
       durability: this.durability,
       documentLimits: this.documentLimits,
       logger: this.logger,
+      serverStopping: this.stopping,
       sendBudget: this.sendBudget,
       frameBudget: this.frameBudget,
       mayBeIdle: (room) => this.registry.mayBeIdle(room),

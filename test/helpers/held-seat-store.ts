@@ -17,7 +17,7 @@ export interface HeldSeatStore {
   /** Settles when the match room starts storing the held seats. */
   storing: Promise<void>;
   release(): void;
-  /** Settles when the match room's store, let go, is done (the room answered it). */
+  /** Settles when the match room's store, let go, is done (the room answered it, or it threw). */
   stored: Promise<void>;
   queue: EventEmitter;
 }
@@ -37,9 +37,11 @@ export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: s
         override async onRequest(request: Request): Promise<Response> {
           storing.resolve();
           await released.promise;
-          const answer = await super.onRequest(request);
-          stored.resolve();
-          return answer;
+          try {
+            return await super.onRequest(request);
+          } finally {
+            stored.resolve(); // answered, or failed (its storage refused after a stop)
+          }
         }
       } as unknown as PartyModule,
       [matchmakerParty]: class extends Matchmaker {
