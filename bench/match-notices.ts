@@ -1,10 +1,10 @@
 /**
  * `node --import tsx bench/match-notices.ts [-- --held=2000 --ops=200]`: what one enqueue (`toldLate`) and one kept
  * notice (`hold`) cost while `--held` players hold match notices (src/rooms/match-notices.ts): told late or never back,
- * each with its seat held in its match's room. In-process, with the directory the rooms mount gives the notices; prints
+ * each with its seat held in its match's room. In-process, with the held seats the rooms mount gives the notices; prints
  * the mean time per operation. Before the sweep went by time (h111), each operation walked every notice held.
  */
-import { RoomDirectory } from "../src/rooms/directory.js";
+import { HeldSeats } from "../src/rooms/held-seats.js";
 import { type MatchNotice, MatchNotices } from "../src/rooms/match-notices.js";
 import { round } from "./stats.js";
 
@@ -13,12 +13,12 @@ const held = arg("held", 2_000);
 const ops = arg("ops", 200);
 
 const notice = (room: string): MatchNotice => ({ queue: "pair", roomType: "pair", room, frame: `{"t":"match.found","p":{"room":"${room}"}}` });
-const directory = new RoomDirectory();
-const notices = new MatchNotices(directory);
+const seats = new HeldSeats();
+const notices = new MatchNotices(seats);
 const until = Date.now() + 600_000;
 const filling = performance.now();
 for (let index = 0; index < held; index++) {
-  directory.reserve("pair", `room${index}`, [`p${index}`], until);
+  seats.reserve("pair", `room${index}`, [`p${index}`], until);
   notices.hold(`p${index}`, notice(`room${index}`));
 }
 console.log(`${held} notices kept one after another: ${round(performance.now() - filling)} ms`);
@@ -32,6 +32,6 @@ const timed = (what: string, op: (index: number) => void): void => {
 };
 timed("enqueue (toldLate)", (index) => notices.toldLate(`new${index}`, "pair"));
 timed("kept notice (hold)", (index) => {
-  directory.reserve("pair", `late${index}`, [`late${index}`], until);
+  seats.reserve("pair", `late${index}`, [`late${index}`], until);
   notices.hold(`late${index}`, notice(`late${index}`));
 });

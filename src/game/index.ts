@@ -26,5 +26,5 @@ export { same, within, type MatchRule, type ModeDefinition, type Ticket, type Ti
 export { VOTE_METHODS, type VoteMethod, type VoteOption, type VoteResult, type VoteSpec, type VoteVisibility } from "./votes.js";
 export { DEFAULT_GAME_LIMITS, type GameLimits } from "./limits.js";
 export { devTokenVerifier, type TokenVerifier } from "../rooms/tokens.js";
-export { MatchesBeingMadeByQueue } from "../rooms/matches-being-made.js";
+export { MatchmakingState } from "../rooms/matchmaking-state.js";
 export * from "./wire.js";

@@ -12,8 +12,7 @@ import { roomParty } from "../rooms/room-party.js";
 import { RoomDirectory } from "../rooms/directory.js";
 import { DEFAULT_ROOMS_LIMITS } from "../rooms/limits.js";
 import { holdMatchSeats, matchRoomsOf } from "../rooms/match-seats.js";
-import { MatchNotices } from "../rooms/match-notices.js";
-import { MatchesBeingMadeByQueue } from "../rooms/matches-being-made.js";
+import { MatchmakingState } from "../rooms/matchmaking-state.js";
 import { devTokenVerifier, type TokenVerifier } from "../rooms/tokens.js";
 import { DEFAULT_MAX_PLAYERS, type Match } from "./define-match.js";
 import { matchRoomType } from "./match-room.js";
@@ -52,11 +51,13 @@ export interface GameOptions {
   apiPath?: string;
   limits?: Partial<GameLimits>;
   /**
-   * The players each mode's matchmaker is matching, for the mount that replaces this one when the server's code is
-   * reloaded with a new `createGame` (`server.reload`): give both the same, so a match being made as the code reloads is
-   * not made again by the new mount's matchmaker. `yparty dev` does, across its rebuilds. Default: this mount's own.
+   * What matchmaking keeps (the players being matched, the seats matches hold, the notices kept for players whose
+   * socket dropped), for the mount that replaces this one when the server's code is reloaded with a new `createGame`
+   * (`server.reload`): give both the same, so a match being made as the code reloads is not made again by the new
+   * mount's matchmaker, and a player back after it is told of a match the old mount kept a notice of. `yparty dev`
+   * does, across its rebuilds. Default: this mount's own. (Not the rooms protocol's: each protocol its own.)
    */
-  matchesBeingMade?: MatchesBeingMadeByQueue;
+  matchmaking?: MatchmakingState;
 }
 
 export interface GameMount {
@@ -82,10 +83,14 @@ export function createGame(options: GameOptions): GameMount {
   const parties: Record<string, PartyModule> = { [PLAYER_PARTY]: playerParty(shared), [CHAT_PARTY]: chatParty(shared) };
   // Matches are rooms of the rooms protocol's authoritative room party (their own directory: never listed).
   // A seat kept across a restart waits the game's reconnect window, as one kept while the server runs does.
-  const roomShared = { directory: new RoomDirectory(), limits: { ...DEFAULT_ROOMS_LIMITS, resumeWindowMs: limits.reconnectWindowMs }, logger: shared.logger };
-  // `matchmaker.matched` frames whose player's socket dropped as the match was made, kept while its seat is held.
-  const notices = new MatchNotices(roomShared.directory);
-  const matchesBeingMade = options.matchesBeingMade ?? new MatchesBeingMadeByQueue();
+  // Their seats held for matched players, and the `matchmaker.matched` frames whose player's socket dropped as the match
+  // was made (kept while its seat is held), outlive the mount when given (a reload's next mount).
+  const { seats, notices, beingMade: matchesBeingMade } = options.matchmaking ?? new MatchmakingState();
+  const roomShared = {
+    directory: new RoomDirectory(undefined, seats),
+    limits: { ...DEFAULT_ROOMS_LIMITS, resumeWindowMs: limits.reconnectWindowMs },
+    logger: shared.logger,
+  };
   for (const [name, match] of Object.entries(options.matches)) {
     if (!NAME.test(name)) throw new TypeError(`Match "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (match?.kind !== "yparty.match") throw new TypeError(`Match "${name}" must be made with defineMatch(…)`);

@@ -6,5 +6,5 @@ export { createRooms, defineRooms, DEFAULT_ROOMS_PATH, type RoomsMount, type Roo
 export { defineRoomType, RoomError, DEFAULT_MAX_CLIENTS, type RoomApi, type RoomInput, type RoomType, type RoomTypeDefinition } from "./define.js";
 export { devTokenVerifier, type TokenVerifier } from "./handshake.js";
 export { DEFAULT_ROOMS_LIMITS, type RoomsLimits } from "./limits.js";
-export { MatchesBeingMadeByQueue } from "./matches-being-made.js";
+export { MatchmakingState } from "./matchmaking-state.js";
 export * from "./wire/index.js";

@@ -5,16 +5,17 @@
  * frame came. The match holds the player's seat for the resume window all the same, so the frame is kept for the
  * player (not the session: a session with nothing to keep ends with its socket) and sent as soon as a session of that
  * player has a socket: at its handshake (a resume, or a new session with the same token), or at once if one has it
- * already. A notice goes when sent, or once its seat is no longer held for the player: the directory of the match
- * rooms says, and tells when the player joins (the notice goes then); those whose time is up go in the order of their
+ * already. A notice goes when sent, or once its seat is no longer held for the player: the seats the match rooms hold
+ * (held-seats.ts) say, and tell when the player joins (the notice goes then); those whose time is up go in the order of their
  * times, at the next notice or enqueue, so neither walks every notice held (which made keeping 2,000 notices one
  * after another take 362 ms, and each enqueue with them held 0.3-0.7 ms; now 32 ms and 3 µs: bench/match-notices.ts).
  * One told late is remembered while its seat is held for the player (`toldLate`):
  * a client back from the drop may enter that queue again before it reads the notice (the rooms client does, by
- * itself), and the session refuses that, so the player does not get a second match on top of it. One per mount, as
- * that directory.
+ * itself), and the session refuses that, so the player does not get a second match on top of it. One per protocol's
+ * `MatchmakingState`, as those seats: it outlives the mounts a reload replaces (`yparty dev`), so a player back after a
+ * rebuild, whose socket reaches the next mount, still gets the notice the mount before kept.
  */
-import type { RoomDirectory } from "./directory.js";
+import type { HeldSeats } from "./held-seats.js";
 import { DueQueue } from "./due-queue.js";
 
 export interface MatchNotice {
@@ -42,8 +43,8 @@ export class MatchNotices {
    */
   readonly #due = new DueQueue<{ player: string; notice: MatchNotice }>();
 
-  constructor(private readonly directory: RoomDirectory) {
-    directory.onArrival((_roomType, _room, player) => this.#forgetGone(player));
+  constructor(private readonly seats: HeldSeats) {
+    seats.onArrival((_roomType, _room, player) => this.#forgetGone(player));
   }
 
   /** `notice` did not reach `player`: sent to a session of it with a socket, else kept until one has. */
@@ -100,7 +101,7 @@ export class MatchNotices {
 
   /** Until when the seat `notice` is of is held for `player` (undefined: no longer: joined, or its time is up). */
   #heldUntil(player: string, notice: MatchNotice): number | undefined {
-    return this.directory.seatHeldUntil(notice.roomType, notice.room, player);
+    return this.seats.seatHeldUntil(notice.roomType, notice.room, player);
   }
 
   /** The notices whose time is up (their players never came back, or came and did not join), oldest first. */
@@ -109,7 +110,7 @@ export class MatchNotices {
     for (const { player, notice } of this.#due.takeDue(now)) {
       const until = this.#heldUntil(player, notice);
       // Held longer than when it was kept (the match's room held its seats again): looked at again then. Only if later
-      // than `now`: the directory reads the clock again, and one stepped back since would make it due again at once.
+      // than `now`: the seats read the clock again, and one stepped back since would make it due again at once.
       if (until !== undefined && until > now) this.#due.push(until, { player, notice });
       else this.#forget(player, (kept) => kept !== notice);
     }

@@ -80,7 +80,7 @@ export async function holdMatchSeats(rooms: MatchRooms, room: string, reservatio
   // The room holds them in memory first, then stores them; one whose load failed or hangs (its storage) never got to:
   // held here, so that no one else takes them and a player whose socket dropped meanwhile is told when back (its
   // notice is kept while its seat is held, match-notices.ts).
-  if (!rooms.directory.reservedFor(rooms.roomType, room)) rooms.directory.reserve(rooms.roomType, room, reservation.players, reservation.until);
+  if (!rooms.directory.seats.reservedFor(rooms.roomType, room)) rooms.directory.seats.reserve(rooms.roomType, room, reservation.players, reservation.until);
   if (outcome === "failed") return true;
   logger.error("rooms.reserve_timeout", {
     code: "ERR_INTERNAL",

@@ -11,8 +11,7 @@ import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
 import { DEFAULT_ROOMS_PATH, resolveRoomsLimits, type RoomsLimits } from "./limits.js";
 import { matchmakerParty, matchmakerPartyName } from "./matchmaker-party.js";
-import { MatchNotices } from "./match-notices.js";
-import { MatchesBeingMadeByQueue } from "./matches-being-made.js";
+import { MatchmakingState } from "./matchmaking-state.js";
 import { roomParty, roomPartyName } from "./room-party.js";
 import type { Session, SessionContext } from "./session.js";
 
@@ -29,11 +28,13 @@ export interface RoomsOptions {
   projectId?: string;
   limits?: Partial<RoomsLimits>;
   /**
-   * The players each matchmaker is matching, for the mount that replaces this one when the server's code is reloaded
-   * with a new `createRooms` (`server.reload`): give both the same, so a match being made as the code reloads is not
-   * made again by the new mount's matchmaker. `yparty dev` does, across its rebuilds. Default: this mount's own.
+   * What matchmaking keeps (the players being matched, the seats matches hold, the notices kept for players whose
+   * socket dropped), for the mount that replaces this one when the server's code is reloaded with a new `createRooms`
+   * (`server.reload`): give both the same, so a match being made as the code reloads is not made again by the new
+   * mount's matchmaker, and a player back after it is told of a match the old mount kept a notice of. `yparty dev`
+   * does, across its rebuilds. Default: this mount's own.
    */
-  matchesBeingMade?: MatchesBeingMadeByQueue;
+  matchmaking?: MatchmakingState;
 }
 
 export interface RoomsMount {
@@ -52,9 +53,9 @@ const ROOM_TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createRooms(options: RoomsOptions): RoomsMount {
   const limits = resolveRoomsLimits(options.limits);
-  const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS);
-  const notices = new MatchNotices(directory);
-  const matchesBeingMade = options.matchesBeingMade ?? new MatchesBeingMadeByQueue();
+  const { seats, notices, beingMade: matchesBeingMade } = options.matchmaking ?? new MatchmakingState();
+  // This code's room types and listings over the seats held across mounts.
+  const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS, seats);
   const shared = { directory, notices, limits, matchesBeingMade, logger: silentLogger() };
   const parties: Record<string, PartyModule> = {};
   for (const [name, type] of Object.entries(options.types)) {

@@ -151,7 +151,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
           return self.#withJoining(self.#seated());
         },
         get awaited() {
-          return [...(shared.directory.reservedFor(roomTypeName, room.id) ?? [])];
+          return [...(shared.directory.seats.reservedFor(roomTypeName, room.id) ?? [])];
         },
         broadcast: (messageType, data, options) => this.#broadcast(messageType, data, options?.except),
         send: (player, messageType, data) => {
@@ -226,9 +226,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      * is stored then follows: an expired reservation is deleted.
      */
     #holdStoredSeats(reserved: Reservation | undefined, seated: readonly string[]): void {
-      if (reserved && reserved.until > Date.now() && !shared.directory.reservedFor(roomTypeName, this.room.id)) {
+      if (reserved && reserved.until > Date.now() && !shared.directory.seats.reservedFor(roomTypeName, this.room.id)) {
         const players = reserved.players.filter((player) => !seated.includes(player));
-        if (players.length > 0) shared.directory.reserve(roomTypeName, this.room.id, players, reserved.until);
+        if (players.length > 0) shared.directory.seats.reserve(roomTypeName, this.room.id, players, reserved.until);
       }
       this.#syncReservation();
     }
@@ -244,7 +244,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (!reservation) return closedToClients();
       const seated = this.#seated();
       const players = reservation.players.filter((player) => !seated.includes(player));
-      shared.directory.reserve(roomTypeName, this.room.id, players, reservation.until);
+      shared.directory.seats.reserve(roomTypeName, this.room.id, players, reservation.until);
       await this.#storeReservation();
       if (!this.#created) await this.#alarm.setLayer(reservation.until);
       return new Response(null, { status: 204 });
@@ -257,7 +257,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      * cleared, so that the room is not loaded again for nothing.
      */
     async #storeReservation(): Promise<void> {
-      const reservation = shared.directory.reservation(roomTypeName, this.room.id);
+      const reservation = shared.directory.seats.reservation(roomTypeName, this.room.id);
       const json = reservation ? JSON.stringify(reservation) : "";
       if (json === this.#storedReservation) return;
       this.#storedReservation = json;
@@ -352,7 +352,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      * bring the room back, their alarm is spent, and an idle unload then leaves the held seats stored.
      */
     #layerDue(keptDue: number | undefined): number | undefined {
-      const heldUntil = shared.directory.reservation(roomTypeName, this.room.id)?.until;
+      const heldUntil = shared.directory.seats.reservation(roomTypeName, this.room.id)?.until;
       return keptDue === undefined || heldUntil === undefined ? (keptDue ?? heldUntil) : Math.min(keptDue, heldUntil);
     }
 
@@ -435,7 +435,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (!joined || conn.readyState !== 1) return this.#notJoined(player, joined || rejoin || seatKept);
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(player, { player, conn, ack: -1, nextSnapshotAt: 0 });
-      shared.directory.arrived(roomTypeName, this.room.id, player);
+      shared.directory.seats.arrived(roomTypeName, this.room.id, player);
       this.#syncReservation();
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
       if (syncState) conn.send(this.#snapshotFrame());
@@ -469,7 +469,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #seatsTaken(player: string): number {
       const taken = new Set<string>([...this.#members.keys(), ...this.#keptSeats.players()]);
       for (const conn of this.#joining.keys()) taken.add(conn.id);
-      for (const participant of shared.directory.reservedFor(roomTypeName, this.room.id) ?? []) taken.add(participant);
+      for (const participant of shared.directory.seats.reservedFor(roomTypeName, this.room.id) ?? []) taken.add(participant);
       taken.delete(player);
       return taken.size;
     }

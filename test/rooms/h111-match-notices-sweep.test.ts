@@ -7,7 +7,7 @@
  * held. And the sweep still does what it did: a notice whose seat's time is up goes, one whose seat is held stays.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RoomDirectory } from "../../src/rooms/directory.js";
+import { HeldSeats } from "../../src/rooms/held-seats.js";
 import { type MatchNotice, MatchNotices } from "../../src/rooms/match-notices.js";
 import { cleanupAll, deferred, waitFor } from "../helpers/server.js";
 import { storeHeldServer } from "./held-match.js";
@@ -19,11 +19,11 @@ afterEach(async () => {
   await cleanupAll();
 });
 
-/** Counts the directory's lookups of held seats (the methods this and earlier versions of the notices ask). */
+/** Counts the lookups of held seats (held-seats.ts, the directory's before: the methods this and earlier versions of the notices ask). */
 function countLookups(): () => number {
   const spies = (["reservedFor", "reservation", "seatHeldUntil"] as const)
-    .filter((method) => method in RoomDirectory.prototype)
-    .map((method) => vi.spyOn(RoomDirectory.prototype, method));
+    .filter((method) => method in HeldSeats.prototype)
+    .map((method) => vi.spyOn(HeldSeats.prototype, method));
   return () => spies.reduce((count, spy) => count + spy.mock.calls.length, 0);
 }
 
@@ -76,20 +76,20 @@ describe("the sweep of kept match notices", () => {
 
   it("2,000 notices held: a notice or an enqueue looks up at most its own; those whose time is up go, the others stay", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
-    const directory = new RoomDirectory();
-    const notices = new MatchNotices(directory);
+    const seats = new HeldSeats();
+    const notices = new MatchNotices(seats);
     const soon = Date.now() + 10_000;
     const later = soon + 20_000;
     // Every other match was made later: its seats are held longer.
     for (let index = 0; index < 2_000; index++) {
-      directory.reserve("pair", `room${index}`, [`p${index}`], index % 2 === 0 ? soon : later);
+      seats.reserve("pair", `room${index}`, [`p${index}`], index % 2 === 0 ? soon : later);
       notices.hold(`p${index}`, notice(`room${index}`));
       if (index < 1_000) notices.listen(`p${index}`, () => true)(); // back, told late, not joined
     }
     expect(notices.size).toBe(2_000);
 
     const lookups = countLookups();
-    directory.reserve("pair", "extra", ["extra"], later);
+    seats.reserve("pair", "extra", ["extra"], later);
     notices.hold("extra", notice("extra"));
     expect(lookups()).toBeLessThanOrEqual(2);
     expect(notices.toldLate("somebody", "pair")).toBeUndefined();

@@ -7,7 +7,7 @@
  * clock is dropped.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RoomDirectory } from "../../src/rooms/directory.js";
+import { HeldSeats } from "../../src/rooms/held-seats.js";
 import { MatchNotices } from "../../src/rooms/match-notices.js";
 
 afterEach(() => vi.restoreAllMocks());
@@ -15,9 +15,9 @@ afterEach(() => vi.restoreAllMocks());
 describe("the sweep of kept match notices, the clock stepped back during it", () => {
   it("drops a notice due by the sweep's clock instead of taking it again and again", () => {
     const clock = vi.spyOn(Date, "now").mockReturnValue(1_000);
-    const directory = new RoomDirectory();
-    const notices = new MatchNotices(directory);
-    directory.reserve("pair", "r1", ["ada"], 1_100);
+    const seats = new HeldSeats();
+    const notices = new MatchNotices(seats);
+    seats.reserve("pair", "r1", ["ada"], 1_100);
     notices.hold("ada", { queue: "pair", roomType: "pair", room: "r1", frame: "{}" });
     expect(notices.size).toBe(1);
 

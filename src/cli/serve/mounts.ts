@@ -4,8 +4,9 @@
  * becomes a mount: its parties join the project's, its socket handler is served at the configured path, and its
  * routes (the game's REST API) are consulted for other paths. Each rebuild makes a new mount; the socket handler
  * and routes always use the latest, so `yparty dev` reloads them like any party. The runtime carries a room's
- * connections and storage across the reload; the players each matchmaker is matching are carried here (each
- * protocol's `load` keeps one `MatchesBeingMadeByQueue` for all its mounts).
+ * connections and storage across the reload; what matchmaking keeps (the players being matched, the seats matches hold,
+ * the notices kept for players whose socket dropped) is carried here: each protocol's `load` keeps one
+ * `MatchmakingState` for all its mounts. The room directories' listings, and the sessions, are each mount's.
  */
 import path from "node:path";
 import type { PartyModule, RouteHandler, SocketHandler } from "../../runtime/index.js";
@@ -31,8 +32,9 @@ interface Protocol {
   check(defaultExport: Record<string, unknown>): boolean;
   /**
    * Loads the protocol's module (only for a project that mounts it, so a server without it starts without it); what
-   * it returns makes each rebuild's mount, and owns what outlives them: the players being matched, so a match being
-   * made as the code reloads is not made again by the next mount's matchmaker.
+   * it returns makes each rebuild's mount, and owns what outlives them (a `MatchmakingState`): the players being
+   * matched, so a match being made as the code reloads is not made again by the next mount's matchmaker, and the seats
+   * matches hold and the notices kept for players, so a player back after a rebuild is told of its match.
    */
   load(): Promise<(defaultExport: unknown, config: MountConfig) => Mount>;
 }
@@ -44,9 +46,9 @@ export const PROTOCOLS: readonly Protocol[] = [
     expected: "defineRooms({ types: { name: defineRoomType(…) } })",
     check: (options) => typeof options.types === "object" && options.types !== null,
     load: async () => {
-      const { createRooms, MatchesBeingMadeByQueue } = await import("../../rooms/index.js");
-      const matchesBeingMade = new MatchesBeingMadeByQueue();
-      return (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path, matchesBeingMade });
+      const { createRooms, MatchmakingState } = await import("../../rooms/index.js");
+      const matchmaking = new MatchmakingState();
+      return (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path, matchmaking });
     },
   },
   {
@@ -55,10 +57,10 @@ export const PROTOCOLS: readonly Protocol[] = [
     expected: "defineGame({ matches: { name: defineMatch(…) }, modes? })",
     check: (options) => typeof options.matches === "object" && options.matches !== null,
     load: async () => {
-      const { createGame, MatchesBeingMadeByQueue } = await import("../../game/index.js");
-      const matchesBeingMade = new MatchesBeingMadeByQueue();
+      const { createGame, MatchmakingState } = await import("../../game/index.js");
+      const matchmaking = new MatchmakingState();
       return (options, config) =>
-        createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}), matchesBeingMade });
+        createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}), matchmaking });
     },
   },
 ];
