@@ -2,6 +2,7 @@
  * `createServer`: one Node HTTP server with `ws` (noServer) for upgrades, serving every party's rooms
  * at `/parties/{party}/{room}` and `/party/{room}` (party "main"), plus `routes` for other paths.
  */
+import { setMaxListeners } from "node:events";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { WebSocketServer } from "./ws.js";
 import { MemoryStorage } from "../../persistence/storage-memory.js";
@@ -178,7 +179,11 @@ class Server implements YpartyServer, ServerCore {
   #state: "new" | "listening" | "closing" | "closed" = "new";
   #closing: Promise<void> | undefined;
   readonly #stop = new AbortController();
-  readonly stopping = this.#stop.signal;
+  /**
+   * Many wait on it at once, each until its own end (a body drained after its answer, a match whose seats are being
+   * stored): Node's "possible leak" warning past 10 listeners does not apply.
+   */
+  readonly stopping = withoutListenerWarning(this.#stop.signal);
 
   constructor(private readonly options: CreateServerOptions) {
     this.limits = resolveLimits(options.limits);
@@ -483,4 +488,9 @@ class Server implements YpartyServer, ServerCore {
     if (store !== undefined) return openStorage({ ...(typeof store === "string" ? { url: store } : store), onWarning, onProgress });
     return openStorage({ dir: persist.dir, onWarning, onProgress });
   }
+}
+
+function withoutListenerWarning(signal: AbortSignal): AbortSignal {
+  setMaxListeners(0, signal);
+  return signal;
 }

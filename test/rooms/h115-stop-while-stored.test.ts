@@ -45,6 +45,24 @@ describe("a server stopped while a match's seats are stored", () => {
     expect(await stoppedWhileStored(held, queued)).toEqual([]);
   });
 
+  it("many matches stored at once wait on the server's stop without Node's listener-leak warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const held = await storeHeldServer();
+      let entered = 0;
+      const allEntered = new Promise<void>((resolve) => held.queue.on("message", () => ++entered === 24 && resolve()));
+      for (let index = 0; index < 24; index++) await queued(held.server, `p${index}`);
+      await waitFor(allEntered, "the matchmaker to take every entry (each match waits on the stop from then)");
+      await setImmediate(); // a warning is emitted on the next tick
+      // Before the server's stop signal took any number of listeners: MaxListenersExceededWarning at the 11th match.
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("game: its matchmaker logs nothing for the match after the stop", async () => {
     const held = await storeHeldGame({ ...example, limits: { ...example.limits, seatStoreTimeoutMs: TIMEOUT_MS } });
     expect(await stoppedWhileStored(held, waiting)).toEqual([]);
