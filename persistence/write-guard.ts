@@ -10,6 +10,11 @@
  * writes a table): until then writes fail at once with `ERR_STORAGE_FULL` and reads go on from the open database.
  * Operations issued while it reopens wait for it.
  *
+ * For the same reason a batch that was in flight when another one failed is not trusted: its record may follow the
+ * torn one in the log (LevelDB's writer queue runs batches issued together one after the other), and the reopen's
+ * replay would drop it. It fails with the failed one's error as its cause (a full disk is still told as one): a room
+ * retries its document's appends (an update stored twice merges to the same state), a room.storage write rejects.
+ *
  * A batch lands only in the folder it was opened in (folder-identity.ts): once the folder is found deleted or
  * replaced, that batch and every later write fail with ERR_STORAGE_WRITE saying what to do, and nothing is reopened
  * (a reopen would start an empty database where the old one was).
@@ -19,7 +24,7 @@ import type { Level } from "level";
 import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import { FolderIdentity } from "./folder-identity.js";
-import { writeError } from "./errors.js";
+import { reasonOf, writeError } from "./errors.js";
 import { StorageError } from "./types.js";
 
 export class WriteGuard {
@@ -28,6 +33,11 @@ export class WriteGuard {
   readonly #folder: FolderIdentity;
   /** Set once the folder is found deleted or replaced: every write fails with it from then on. */
   #gone: StorageError | undefined;
+  /** Batches that failed so far: one that was in flight meanwhile is not trusted (see above). */
+  #failures = 0;
+  #lastFailure: unknown;
+  /** Settles once the last batch issued has settled, and every one issued before it. */
+  #issued: Promise<void> = Promise.resolve();
   /** Set when the storage closes: never reopen a database its owner closed. */
   closed = false;
 
@@ -45,11 +55,26 @@ export class WriteGuard {
     return {
       batch: async (ops, options) => {
         await this.#ready();
-        try {
-          await target.batch(ops, options);
-        } catch (error) {
+        const failuresBefore = this.#failures;
+        const earlier = this.#issued;
+        const written = target.batch(ops, options).catch((error: unknown) => {
+          this.#failures++;
+          this.#lastFailure = error;
           this.#broken = true;
           throw error;
+        });
+        const settled = written.then(
+          () => earlier,
+          () => earlier,
+        );
+        this.#issued = settled;
+        await written;
+        await settled; // every batch issued before it has settled: any failure among them is counted
+        if (this.#failures !== failuresBefore) {
+          throw new Error(
+            `a write in flight beside it failed (${reasonOf(this.#lastFailure)}), and LevelDB may drop what follows a failed write in its log: it is not counted as written, write it again`,
+            { cause: this.#lastFailure },
+          );
         }
         this.#checkFolder();
       },
