@@ -147,6 +147,9 @@ export class Leases {
 
   async #claim(name: string): Promise<ClaimResult> {
     if (this.holds(name)) return { held: true };
+    // A claim of this room whose answer was lost may have set the key: released first (this is the connection the
+    // claim goes on), or it refuses this claim with this node's own address, waited out as an earlier process's.
+    if ([...this.#unsettled.values()].includes(name)) await this.#settle(name);
     const value = `${this.advertise} ${randomBytes(16).toString("hex")}`;
     const unanswered: Unanswered = { value, renewedAt: performance.now() };
     const answer = this.redis.send<string | null>(["SET", leaseKey(name), value, "NX", "PX", String(this.ttlMs), "GET"]);
@@ -258,10 +261,14 @@ export class Leases {
     }
   }
 
-  /** Releases the keys failed claims may have left (kept for the next try while Redis cannot be reached). */
-  async #settle(): Promise<void> {
+  /**
+   * Releases the keys failed claims (of `only`, or of every room) may have left (kept for the next try while Redis
+   * cannot be reached).
+   */
+  async #settle(only?: string): Promise<void> {
+    const left = [...this.#unsettled].filter(([, name]) => only === undefined || name === only);
     await Promise.all(
-      [...this.#unsettled].map(([value, name]) =>
+      left.map(([value, name]) =>
         this.redis.evalScript(RELEASE, [leaseKey(name)], [value]).then(
           () => this.#unsettled.delete(value),
           () => {},
