@@ -125,9 +125,16 @@ export class Leases {
     this.#stopped = true;
     clearInterval(this.#renewTimer);
     clearInterval(this.#expiryTimer);
-    await Promise.allSettled(this.#claiming);
-    await Promise.all([...this.names().map((name) => this.release(name).catch(() => {})), this.#settle()]);
-    await this.redis.evalScript(RELEASE, [nodeKey(this.advertise)], [this.#nodeValue]).catch(() => {});
+    // Redis not answering (a partition: commands wait on the open connection) would hold the shutdown for as long as
+    // it lasts; past a TTL whatever was not released runs out by itself.
+    await this.#withinTtl(
+      (async () => {
+        await Promise.allSettled(this.#claiming);
+        await Promise.all([...this.names().map((name) => this.release(name).catch(() => {})), this.#settle()]);
+        await this.redis.evalScript(RELEASE, [nodeKey(this.advertise)], [this.#nodeValue]);
+      })(),
+      "the node's leases to be released",
+    ).catch(() => {});
   }
 
   /**
@@ -190,7 +197,19 @@ export class Leases {
     const held = this.#held.get(name);
     if (!held) return;
     this.#held.delete(name);
-    await this.redis.evalScript(RELEASE, [leaseKey(name)], [held.value]);
+    await this.#withinTtl(this.redis.evalScript(RELEASE, [leaseKey(name)], [held.value]), `the release of ${name}`);
+  }
+
+  /** `answer`, or a rejection once a TTL passed: a lease's key is gone by then whatever Redis does with the command. */
+  #withinTtl<T>(answer: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not answer ${what} within the lease TTL (${this.ttlMs} ms): the lease runs out by itself`)),
+        this.ttlMs,
+      );
+    });
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 
   /** Forgets a lease without touching Redis (it was lost). */

@@ -66,7 +66,14 @@ export async function connectRedis(url: string, leaseTtlMs: number, logger: Logg
       return keys;
     },
     async close(): Promise<void> {
-      await client.close().catch(() => client.destroy());
+      // A graceful close waits for every reply owed: a Redis that does not answer (a partition) would hold it, and the
+      // node's shutdown, for as long as that lasts. Past a lease's TTL, what is owed is worthless: the link is cut.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(resolve, leaseTtlMs, "late");
+      });
+      const closed = await Promise.race([client.close().catch(() => "failed" as const), late]).finally(() => clearTimeout(timer));
+      if (closed === "late" || closed === "failed") client.destroy();
     },
   };
 }

@@ -80,3 +80,26 @@ test("a lost claim's release never deletes the lease another node took meanwhile
   expect(await a.leases.holder("main/r1")).toBe("http://b");
   expect(b.leases.holds("main/r1")).toBe(true);
 });
+
+test("stop() while Redis does not answer (a partition): the leases and the link are given up within a TTL each, not held for as long as the partition lasts", async () => {
+  const ttlMs = 1_000;
+  const redis = await startRedis();
+  const proxy = await startTcpProxy(redis.port);
+  const a = await leasesOn(`redis://127.0.0.1:${proxy.port}`, "http://a", ttlMs);
+  expect(await a.leases.claim("main/r1")).toEqual({ held: true });
+  proxy.partition();
+  const claim = a.leases.claim("main/r2");
+  claim.catch(() => {});
+  await proxy.whenHeld(1);
+  const started = performance.now();
+  // As the cluster leaves (src/cluster/index.ts close): the leases, then the link.
+  const stopped = (async () => {
+    await a.leases.stop();
+    await a.link.close();
+  })();
+  const outcome = await Promise.race([stopped.then(() => "stopped"), new Promise((resolve) => setTimeout(resolve, ttlMs * 3, "still stopping"))]);
+  expect(outcome).toBe("stopped");
+  // At most a TTL for the leases, one more for the link.
+  expect(performance.now() - started).toBeLessThan(ttlMs * 2.5);
+  proxy.heal();
+});
