@@ -22,7 +22,7 @@ import { defaults } from "./defaults.js";
 import * as keys from "./doc-keys.js";
 import { lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
-import { checkFolderFormatOrClose } from "./folder-format.js";
+import { checkFolderFormat, checkFolderFormatOrClose } from "./folder-format.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
@@ -87,11 +87,11 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
   await mustHoldData(location); // a folder without its CURRENT is what LevelDB's repair rebuilds
   await warnIfOpenToOthers(location, options.onWarning);
   let levelDbRepaired = false;
-  let db = await openDb(location).catch(async (error: unknown) => {
+  let db = await openDb(location, { repairing: true }).catch(async (error: unknown) => {
     const code = (error as StorageError).code;
     if (code === "ERR_STORAGE_LOCKED" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE") throw error;
     levelDbRepaired = await repairLevelDb(location);
-    return openDb(location);
+    return openDb(location, { repairing: true });
   });
   try {
     // A check that cannot even list the documents (a damaged table under the index) needs LevelDB's repair too.
@@ -100,7 +100,7 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
       if (!levelDbRepaired) {
         await db.close();
         levelDbRepaired = await repairLevelDb(location);
-        db = await openDb(location);
+        db = await openDb(location, { repairing: true });
       }
       report = await check(db, location, options);
     }
@@ -200,7 +200,8 @@ async function repairLevelDb(location: string): Promise<true> {
   return true;
 }
 
-async function openDb(location: string): Promise<Db> {
+/** `repairing`: a folder half-way through its format upgrade is taken as it is (see below). */
+async function openDb(location: string, { repairing = false } = {}): Promise<Db> {
   const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: false });
   try {
     await db.open();
@@ -209,8 +210,18 @@ async function openDb(location: string): Promise<Db> {
     if (cause?.code === "LEVEL_LOCKED") throw lockedError(location, error);
     throw notWritableError(location, error) ?? error;
   }
-  // A newer yparty's folder is neither checked nor repaired by rules it was not written by.
-  await checkFolderFormatOrClose(db, location);
+  // A newer yparty's folder is neither checked nor repaired by rules it was not written by. One half-way through its
+  // upgrade is repaired: LevelDB's repair and the documents' records do not depend on the room data's key format, and
+  // the start that finishes the upgrade cannot read a damaged table (it says to repair).
+  if (!repairing) await checkFolderFormatOrClose(db, location);
+  else {
+    try {
+      await checkFolderFormat(db, location);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
   return db;
 }
 

@@ -57,7 +57,7 @@ export async function checkFolderFormatOrClose(db: Pick<Db, "getMany"> & Pick<Le
     throw new StorageError(
       "ERR_STORAGE_FORMAT",
       `${location} is half-way through its upgrade from format ${format.upgradingFrom} to ${FOLDER_FORMAT} (a server stopped during it); ` +
-        `nothing is lost: start \`yparty start\` on it once to finish the upgrade, then run this again`,
+        `nothing is lost: start \`yparty start\` on it once to finish the upgrade (should it find a damaged table, \`yparty repair\` first), then run this again`,
     );
   } catch (error) {
     await db.close();

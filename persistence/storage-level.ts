@@ -189,6 +189,11 @@ function openError(location: string, error: unknown): StorageError {
   if (error instanceof StorageError) return error;
   const cause = (error as { cause?: { code?: unknown } }).cause;
   if (cause?.code === "LEVEL_LOCKED") return lockedError(location, error);
+  // A table read as the folder opens (its format upgrade goes through every room's data) found damaged: what
+  // `yparty repair` is for, a half-upgraded folder too.
+  if ((cause ?? (error as { code?: unknown })).code === "LEVEL_CORRUPTION") {
+    return needsRepairError(location, `has a damaged table (${reasonOf(cause ?? error)})`, error);
+  }
   return new StorageError("ERR_STORAGE_READ", `Could not open ${location}: ${reasonOf(cause ?? error)}`, {
     cause: error,
   });
