@@ -150,10 +150,26 @@ export class PostgresStorage implements Storage, Fencing {
     let lock: InstanceLock;
     try {
       const client = await pool.connect();
+      // Its connection cut during the migration or the wait for another node's (PostgreSQL restarted, the backend
+      // ended: what ERR_STORAGE_LOCKED tells an operator to do to a stuck one), a checked-out client emits "error",
+      // which no one else listens to: the process died of it. The statement under way rejects with it: the start fails.
+      client.on("error", ignore);
+      let failed: Error | undefined;
       try {
         await migrate(client, location, { queryTimeoutMs: queryTimeout, onProgress: options.onProgress });
+      } catch (error) {
+        failed = error as Error;
+        if (error instanceof StorageError) throw error;
+        // Connected, then cut (or refused) half-way: not a wrong URL, as the catch below would guess.
+        throw new StorageError(
+          "ERR_STORAGE_READ",
+          `Could not open ${location}: its schema migration failed (${reasonOf(error)}). It is one transaction: it was rolled back, ` +
+            "nothing is lost. Start again once that is fixed (PostgreSQL restarted or stopped, the connection cut, or a user not allowed to create tables?)",
+          { cause: error },
+        );
       } finally {
-        client.release();
+        client.off("error", ignore);
+        client.release(failed); // a failed connection is not reused
       }
       lock = await InstanceLock.take(pg.Client, config, options.mode === "cluster" ? "shared" : "exclusive", location, options.onWarning);
     } catch (error) {
