@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "../runtime/index.js";
-import type { LuaScript, RedisLink } from "./redis.js";
+import { answeredWithin, leavingWaitMs, type LuaScript, type RedisLink } from "./redis.js";
 
 export const KEY_PREFIX = "yparty:";
 export const leaseKey = (name: string): string => `${KEY_PREFIX}lease:${name}`;
@@ -126,14 +126,15 @@ export class Leases {
     clearInterval(this.#renewTimer);
     clearInterval(this.#expiryTimer);
     // Redis not answering (a partition: commands wait on the open connection) would hold the shutdown for as long as
-    // it lasts; past a TTL whatever was not released runs out by itself.
-    await this.#withinTtl(
+    // it lasts; what was not released runs out by itself (redis.ts, leavingWaitMs).
+    await answeredWithin(
       (async () => {
         await Promise.allSettled(this.#claiming);
         await Promise.all([...this.names().map((name) => this.release(name).catch(() => {})), this.#settle()]);
         await this.redis.evalScript(RELEASE, [nodeKey(this.advertise)], [this.#nodeValue]);
       })(),
-      "the node's leases to be released",
+      leavingWaitMs(this.ttlMs),
+      "the release of the node's leases",
     ).catch(() => {});
   }
 
@@ -197,19 +198,7 @@ export class Leases {
     const held = this.#held.get(name);
     if (!held) return;
     this.#held.delete(name);
-    await this.#withinTtl(this.redis.evalScript(RELEASE, [leaseKey(name)], [held.value]), `the release of ${name}`);
-  }
-
-  /** `answer`, or a rejection once a TTL passed: a lease's key is gone by then whatever Redis does with the command. */
-  #withinTtl<T>(answer: Promise<T>, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Redis did not answer ${what} within the lease TTL (${this.ttlMs} ms): the lease runs out by itself`)),
-        this.ttlMs,
-      );
-    });
-    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+    await answeredWithin(this.redis.evalScript(RELEASE, [leaseKey(name)], [held.value]), leavingWaitMs(this.ttlMs), `the release of ${name}`);
   }
 
   /** Forgets a lease without touching Redis (it was lost). */

@@ -67,15 +67,27 @@ export async function connectRedis(url: string, leaseTtlMs: number, logger: Logg
     },
     async close(): Promise<void> {
       // A graceful close waits for every reply owed: a Redis that does not answer (a partition) would hold it, and the
-      // node's shutdown, for as long as that lasts. Past a lease's TTL, what is owed is worthless: the link is cut.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(resolve, leaseTtlMs, "late");
-      });
-      const closed = await Promise.race([client.close().catch(() => "failed" as const), late]).finally(() => clearTimeout(timer));
-      if (closed === "late" || closed === "failed") client.destroy();
+      // node's shutdown, for as long as that lasts. Past `leavingWaitMs`, the link is cut.
+      await answeredWithin(client.close(), leavingWaitMs(leaseTtlMs), "the close of the link").catch(() => client.destroy());
     },
   };
+}
+
+/**
+ * How long a node waits for Redis to answer what it sends as it gives up leases (a release, the link's close): a
+ * Redis that answers does so in milliseconds, and one that does not (a partition: the connection open, nothing back)
+ * would hold the shutdown for as long as that lasts. Past it nothing is lost: the keys run out by themselves (a TTL).
+ * Well within the CLI's shutdown timeout (15 s) for its few steps, whatever the TTL.
+ */
+export const leavingWaitMs = (leaseTtlMs: number): number => Math.min(leaseTtlMs, 1_000);
+
+/** `answer`, or a rejection saying what Redis did not answer once `ms` passed (the command may still run later). */
+export function answeredWithin<T>(answer: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ms} ms: the lease runs out by itself`)), ms);
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 /** Connects, or destroys the client and throws once `ms` passed (its retries would go on forever). */

@@ -81,7 +81,7 @@ test("a lost claim's release never deletes the lease another node took meanwhile
   expect(b.leases.holds("main/r1")).toBe(true);
 });
 
-test("stop() while Redis does not answer (a partition): the leases and the link are given up within a TTL each, not held for as long as the partition lasts", async () => {
+test("stop() while Redis does not answer (a partition): the leases and the link are given up within a second each, not held for as long as the partition lasts", async () => {
   const ttlMs = 1_000;
   const redis = await startRedis();
   const proxy = await startTcpProxy(redis.port);
@@ -99,7 +99,7 @@ test("stop() while Redis does not answer (a partition): the leases and the link 
   })();
   const outcome = await Promise.race([stopped.then(() => "stopped"), new Promise((resolve) => setTimeout(resolve, ttlMs * 3, "still stopping"))]);
   expect(outcome).toBe("stopped");
-  // At most a TTL for the leases, one more for the link.
+  // At most a second (redis.ts leavingWaitMs) for the leases, one more for the link.
   expect(performance.now() - started).toBeLessThan(ttlMs * 2.5);
   proxy.heal();
 });
