@@ -124,7 +124,10 @@ export async function upgradeKvKeyOrder(
       aside,
       kv.iterator(),
       (stored, value) => {
-        const roomBytes = 4 + 2 * Buffer.from(stored.buffer, stored.byteOffset, 4).readUInt32BE(0);
+        // A key shorter than the room id it starts with says (not one yparty wrote: damage, another tool) is no room's
+        // key: left as it is, rather than fail every start (it threw ERR_BUFFER_OUT_OF_BOUNDS, "unexpected failure").
+        const roomBytes = stored.byteLength < 4 ? undefined : 4 + 2 * Buffer.from(stored.buffer, stored.byteOffset, 4).readUInt32BE(0);
+        if (roomBytes === undefined || roomBytes > stored.byteLength) return undefined;
         const key = reencodedKey(stored.subarray(roomBytes));
         if (!key) return undefined;
         return [
