@@ -102,7 +102,9 @@ export async function createMountSources(project: ProjectConfig): Promise<MountS
     sockets,
     routes: configured.some(({ protocol }) => protocol.field === "game") ? [route] : [],
     mount(found) {
-      const parties: Record<string, PartyModule> = {};
+      // Every module's mount is made before any replaces the one served: a refused one (the game's, after the rooms'
+      // was made) leaves the server on the last good build, and its sockets on that build's mounts.
+      const made = new Map<string, Mount>();
       for (const { protocol, config, create } of configured) {
         const options = found[protocol.entry];
         const entry = path.relative(project.root, config.entry);
@@ -110,11 +112,15 @@ export async function createMountSources(project: ProjectConfig): Promise<MountS
           throw new CliError("ERR_BAD_ENTRY", `${entry} (${protocol.field}): the default export must be ${protocol.expected}`);
         }
         try {
-          current.set(protocol.field, create(options, config));
+          made.set(protocol.field, create(options, config));
         } catch (error) {
           throw new CliError("ERR_BAD_ENTRY", `${entry} (${protocol.field}): ${(error as Error).message}`, { cause: error });
         }
-        Object.assign(parties, current.get(protocol.field)!.parties);
+      }
+      const parties: Record<string, PartyModule> = {};
+      for (const [field, mount] of made) {
+        current.set(field, mount);
+        Object.assign(parties, mount.parties);
       }
       return parties;
     },
