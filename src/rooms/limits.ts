@@ -85,11 +85,15 @@ export function checkedLimits<T extends object>(what: string, defaults: Readonly
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     if (!Object.hasOwn(defaults, name)) throw new TypeError(`Unknown limit "${name}" of ${what} (known: ${Object.keys(defaults).join(", ")})`);
-    const rule = rules[name as keyof T];
-    if (!takes(rule, value)) throw new TypeError(`Limit "${name}" of ${what} must be ${allowed(rule)}, got ${shown(value)}`);
+    checkedValue(`Limit "${name}" of ${what}`, rules[name as keyof T], value);
     (limits as Record<string, number>)[name] = value as number;
   }
   return limits;
+}
+
+/** Throws a TypeError saying what `subject` takes unless `rule` takes `value` (a limit, a room type's `maxClients`). */
+export function checkedValue(subject: string, rule: LimitRule, value: unknown): void {
+  if (!takes(rule, value)) throw new TypeError(`${subject} must be ${allowed(rule)}, got ${shown(value)}`);
 }
 
 function takes(rule: LimitRule, value: unknown): boolean {

@@ -9,7 +9,7 @@ import { silentLogger, type PartyModule, type SocketHandler, type SocketHost } f
 import { DEFAULT_MAX_CLIENTS, type RoomType } from "./define.js";
 import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
-import { DEFAULT_ROOMS_PATH, resolveRoomsLimits, type RoomsLimits } from "./limits.js";
+import { checkedValue, COUNT, DEFAULT_ROOMS_PATH, resolveRoomsLimits, type RoomsLimits, WAIT_OR_NONE_MS } from "./limits.js";
 import { matchmakerParty, matchmakerPartyName } from "./matchmaker-party.js";
 import { MatchmakingState } from "./matchmaking-state.js";
 import { roomParty, roomPartyName } from "./room-party.js";
@@ -61,6 +61,7 @@ export function createRooms(options: RoomsOptions): RoomsMount {
   for (const [name, type] of Object.entries(options.types)) {
     if (!ROOM_TYPE_NAME.test(name)) throw new TypeError(`Room type "${name}": use letters, digits, "_" and "-" (at most 64)`);
     if (type?.kind !== "yparty.roomType") throw new TypeError(`Room type "${name}" must be made with defineRoomType(…)`);
+    checkedRoomType(name, type);
     parties[roomPartyName(name)] = roomParty(name, type, shared);
     parties[matchmakerPartyName(name)] = matchmakerParty(name, shared);
   }
@@ -75,4 +76,14 @@ export function createRooms(options: RoomsOptions): RoomsMount {
     acceptRoomsSocket(ws, request, context, handshake);
   };
   return { parties, sockets: { [options.path ?? DEFAULT_ROOMS_PATH]: handler } };
+}
+
+/**
+ * A room type's seats and tick, checked as the limits are: `maxClients` NaN (an unset environment variable) left every
+ * room unbounded and made each unnamed join a room of its own (no listing had a free seat below NaN), and a `tickMs`
+ * past a timer's longest wait ticked every millisecond. `tickMs` 0 means no tick.
+ */
+function checkedRoomType(name: string, type: RoomType<any>): void {
+  if (type.maxClients !== undefined) checkedValue(`Room type "${name}": maxClients`, COUNT, type.maxClients);
+  if (type.tickMs !== undefined) checkedValue(`Room type "${name}": tickMs`, WAIT_OR_NONE_MS, type.tickMs);
 }
