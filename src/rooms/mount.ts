@@ -53,9 +53,9 @@ const ROOM_TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createRooms(options: RoomsOptions): RoomsMount {
   const limits = resolveRoomsLimits(options.limits);
-  const { seats, notices, beingMade: matchesBeingMade } = options.matchmaking ?? new MatchmakingState();
-  // This code's room types and listings over the seats held across mounts.
-  const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS, seats);
+  const { seats, notices, listings, beingMade: matchesBeingMade } = options.matchmaking ?? new MatchmakingState();
+  // This code's room types over the listings and the seats held, which outlive the mount.
+  const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS, seats, listings);
   const shared = { directory, notices, limits, matchesBeingMade, logger: silentLogger() };
   const parties: Record<string, PartyModule> = {};
   for (const [name, type] of Object.entries(options.types)) {

@@ -6,7 +6,7 @@
  * and routes always use the latest, so `yparty dev` reloads them like any party. The runtime carries a room's
  * connections and storage across the reload; what matchmaking keeps (the players being matched, the seats matches hold,
  * the notices kept for players whose socket dropped) is carried here: each protocol's `load` keeps one
- * `MatchmakingState` for all its mounts. The room directories' listings, and the sessions, are each mount's.
+ * `MatchmakingState` for all its mounts, with the rooms' listings. The room types, and the sessions, are each mount's.
  */
 import path from "node:path";
 import type { PartyModule, RouteHandler, SocketHandler } from "../../runtime/index.js";
