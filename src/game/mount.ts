@@ -85,9 +85,9 @@ export function createGame(options: GameOptions): GameMount {
   // A seat kept across a restart waits the game's reconnect window, as one kept while the server runs does.
   // Their seats held for matched players, and the `matchmaker.matched` frames whose player's socket dropped as the match
   // was made (kept while its seat is held), outlive the mount when given (a reload's next mount).
-  const { seats, notices, listings, beingMade: matchesBeingMade } = options.matchmaking ?? new MatchmakingState();
+  const { seats, notices, beingMade: matchesBeingMade } = options.matchmaking ?? new MatchmakingState();
   const roomShared = {
-    directory: new RoomDirectory(undefined, seats, listings),
+    directory: new RoomDirectory(undefined, seats),
     limits: { ...DEFAULT_ROOMS_LIMITS, resumeWindowMs: limits.reconnectWindowMs },
     logger: shared.logger,
   };

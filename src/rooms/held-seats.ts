@@ -3,7 +3,8 @@
  * unnamed join is not seated in one of them, the room counts them as taken, and a notice of the match is kept for its
  * player while its seat is held (match-notices.ts). Plain data (room type and room names, players, times), nothing of
  * the code that defined the rooms: one `MatchmakingState` keeps it for every mount a reload replaces (`yparty dev`),
- * while each mount's `RoomDirectory` lists its own rooms. Process-local: with the cluster it moves behind the registry.
+ * each mount's `RoomDirectory` reading it with its code's room types. Process-local: with the cluster it moves behind
+ * the registry.
  */
 import { DueQueue } from "./due-queue.js";
 
