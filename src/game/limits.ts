@@ -13,6 +13,11 @@ export interface GameLimits {
   sessionTimeoutMs: number;
   /** After a socket drops, its session keeps the player's seats in matches this long for a reconnect. */
   reconnectWindowMs: number;
+  /**
+   * The match of a matchmaker's match holds a seat for each matched player until they join, at most this long: no
+   * other join takes it, and the match waits for them. Apart from `reconnectWindowMs`, which may be 0.
+   */
+  seatReservationMs: number;
   /** Bad frames answered with `error`; the one that reaches this closes the socket 4400. */
   maxProtocolErrors: number;
   /** Characters of one chat message. */
@@ -51,6 +56,7 @@ export interface GameLimits {
 export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
   sessionTimeoutMs: 30_000,
   reconnectWindowMs: 30_000,
+  seatReservationMs: 30_000,
   maxProtocolErrors: 20,
   maxChatLength: 1000,
   chatMessagesPerWindow: 10,
@@ -70,6 +76,7 @@ export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
 const GAME_LIMIT_RULES: Readonly<Record<keyof GameLimits, LimitRule>> = {
   sessionTimeoutMs: WAIT_MS,
   reconnectWindowMs: WAIT_OR_NONE_MS,
+  seatReservationMs: WAIT_MS,
   maxProtocolErrors: COUNT,
   maxChatLength: COUNT,
   chatMessagesPerWindow: COUNT,

@@ -88,7 +88,7 @@ export function createGame(options: GameOptions): GameMount {
   const { seats, notices, beingMade: matchesBeingMade } = options.matchmaking ?? new MatchmakingState();
   const roomShared = {
     directory: new RoomDirectory(undefined, seats),
-    limits: { ...DEFAULT_ROOMS_LIMITS, resumeWindowMs: limits.reconnectWindowMs },
+    limits: { ...DEFAULT_ROOMS_LIMITS, resumeWindowMs: limits.reconnectWindowMs, seatReservationMs: limits.seatReservationMs },
     logger: shared.logger,
   };
   for (const [name, match] of Object.entries(options.matches)) {
@@ -108,12 +108,12 @@ export function createGame(options: GameOptions): GameMount {
     // Every player it matches must find a seat: the last ones would be refused "full", the match waiting for them.
     const seats = options.matches[mode.match]!.maxPlayers ?? DEFAULT_MAX_PLAYERS;
     if (mode.size > seats) throw new TypeError(`Mode "${name}": size ${mode.size} is more than match "${mode.match}" seats (maxPlayers ${seats})`);
-    // Held as long as a dropped session keeps its seat, as the rooms protocol's matchmaker holds them.
+    // Held until they join, at most `seatReservationMs`, as the rooms protocol's matchmaker holds them.
     const reserve = (queue: Room, matchId: string, players: string[]) =>
       holdMatchSeats(
         matchRoomsOf(queue, matchPartyName(mode.match), mode.match, roomShared.directory),
         matchId,
-        { players, until: Date.now() + limits.reconnectWindowMs },
+        { players, until: Date.now() + limits.seatReservationMs },
         shared.logger,
         limits.seatStoreTimeoutMs,
       );

@@ -7,6 +7,11 @@ export interface RoomsLimits {
   maxProtocolErrors: number;
   /** A dropped session may be resumed (`handshake.session_id`) for this long; its rooms keep its seat meanwhile. */
   resumeWindowMs: number;
+  /**
+   * The room of a match holds a seat for each participant until they join, at most this long (Colyseus's seat
+   * reservation time): no other join takes it. Apart from `resumeWindowMs`, which may be 0.
+   */
+  seatReservationMs: number;
   /** Patches a room keeps for clients that have not acked them; one further behind gets a snapshot. */
   maxKeptPatches: number;
   /** Unsent bytes on a socket above which unreliable messages are coalesced (newest per sender and type) instead of sent. */
@@ -40,6 +45,7 @@ export interface RoomsLimits {
 export const DEFAULT_ROOMS_LIMITS: Readonly<RoomsLimits> = Object.freeze({
   maxProtocolErrors: 10,
   resumeWindowMs: 30_000,
+  seatReservationMs: 30_000,
   maxKeptPatches: 512,
   unreliableBufferBytes: 64 * 1024,
   maxReliableBufferBytes: 8 * 1024 * 1024,
@@ -114,6 +120,7 @@ function shown(value: unknown): string {
 const ROOMS_LIMIT_RULES: Readonly<Record<keyof RoomsLimits, LimitRule>> = {
   maxProtocolErrors: COUNT,
   resumeWindowMs: WAIT_OR_NONE_MS,
+  seatReservationMs: WAIT_MS,
   maxKeptPatches: COUNT_OR_NONE,
   unreliableBufferBytes: COUNT_OR_NONE,
   maxReliableBufferBytes: COUNT,

@@ -106,9 +106,9 @@ export function matchmakerParty(roomType: string, shared: MatchmakerShared): Wor
         this.#waiting.delete(waiting.conn.id);
         beingMade.made(waiting.player);
       }
-      // Its seats are its players' for as long as a dropped session keeps a seat: then anyone may have them. They are
+      // Its seats are its players' until they join, at most `seatReservationMs`: then anyone may have them. They are
       // stored before the players hear of the match, so a restart in between does not free them.
-      const reservation = { players: participants, until: Date.now() + shared.limits.resumeWindowMs };
+      const reservation = { players: participants, until: Date.now() + shared.limits.seatReservationMs };
       const rooms = matchRoomsOf(this.room, roomPartyName(roomType), roomType, shared.directory);
       void holdMatchSeats(rooms, room, reservation, shared.logger, shared.limits.seatStoreTimeoutMs).then((tell) => {
         if (!tell) return group.forEach((waiting) => beingMade.dropped(waiting.player)); // the server stopped first

@@ -45,7 +45,7 @@ describe("a reload while a match's seats are stored", () => {
 describe("the refusal of a ticket crossing a late matchmaker.matched", () => {
   it("ends when the seat's time is up, for a player who never joins the match", async () => {
     const windowMs = 1_500;
-    const { server, storing, release, queue } = await storeHeldGame({ ...example, limits: { ...example.limits, reconnectWindowMs: windowMs } });
+    const { server, storing, release, queue } = await storeHeldGame({ ...example, limits: { ...example.limits, seatReservationMs: windowMs } });
     const ada = await waiting(server, "ada");
     const bob = await waiting(server, "bob");
     await waitFor(storing, "the match to store the held seats");

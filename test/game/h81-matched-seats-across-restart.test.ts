@@ -33,7 +33,7 @@ describe("a match made just before a restart", () => {
   });
 
   it("leaves nothing stored once its players never came and their time is up", async () => {
-    const short = { ...options, limits: { reconnectWindowMs: 300 } };
+    const short = { ...options, limits: { seatReservationMs: 300 } };
     const server = await startGame({ ...short, server: { storage: "leveldb" } });
     const [ada, bob] = await players(server, "ada", "bob");
     for (const client of [ada!, bob!]) await client.request("matchmaker.add", { mode: "duel", properties: {} });

@@ -2,7 +2,7 @@
  * The refusal of an enqueue that crosses a late `match.found` (h102; docs/rooms.md, Sessions) attacked from the
  * outside: it must not outlive the seat the match holds for the player, and must hold for many players back at once.
  *
- * - A player told late who never joins: refused while the seat is held, accepted once its time (`resumeWindowMs`) is up.
+ * - A player told late who never joins: refused while the seat is held, accepted once its time (`seatReservationMs`) is up.
  * - Eight matches whose sixteen players all dropped while the seats were stored, back at the same moment: each is told
  *   once, each enqueue refused, each join accepted, then each enqueue accepted, and the new queue matches them in pairs
  *   of the new entries only (no one matched twice into a room it holds a seat in).
@@ -38,7 +38,7 @@ const enqueue = (client: RawClient) => client.request("matchmaking.enqueue", { r
 describe("the refusal of an enqueue crossing a late match.found", () => {
   it("ends when the seat's time is up, for a player who never joins", async () => {
     const windowMs = 1_500;
-    const { server, storing, release, queue } = await storeHeldServer({ resumeWindowMs: windowMs });
+    const { server, storing, release, queue } = await storeHeldServer({ seatReservationMs: windowMs });
     const ada = rawClient(server);
     await ada.handshake({ token: "dev:ada" });
     expect((await enqueue(ada)).ok).toBe(true);

@@ -35,11 +35,14 @@ const pair = defineRoomType<{ players: string[] }>({
   },
 });
 
-/** A server whose seats are kept `resumeWindowMs`; after `previous` (stopped: a restart, its directory empty), on its folder. */
+/**
+ * A server whose seats are kept `resumeWindowMs` and whose matches hold their seats 4 s; after `previous` (stopped: a
+ * restart, its directory empty), on its folder.
+ */
 async function serve(resumeWindowMs: number, previous?: TestServer): Promise<TestServer> {
   await previous?.stop();
   const dir = previous?.dir ? { dir: previous.dir } : {};
-  return startRooms({ pair }, { limits: { resumeWindowMs }, server: { storage: "leveldb", ...dir, limits: { idleUnloadMs: 20 } } });
+  return startRooms({ pair }, { limits: { resumeWindowMs, seatReservationMs: 4_000 }, server: { storage: "leveldb", ...dir, limits: { idleUnloadMs: 20 } } });
 }
 
 async function player(server: TestServer, name: string): Promise<RawClient> {
@@ -60,7 +63,7 @@ describe("a match's room stopped with a seat kept due before its held seats are 
     const { until } = await pollUntil("bob's held seat to be stored", async () => ((await stored())?.players.join() === "bob" ? await stored() : undefined));
 
     // Restarted with a shorter window, the room is loaded by carl (in and out): ada's kept seat is due in 1.5 s, long
-    // before bob's held seat is free (4 s from the match).
+    // before bob's held seat is free (4 s from the match: seatReservationMs).
     server = await serve(1_500, server);
     const adaLeft = once(leaves, "ada");
     const carl = await player(server, "carl");
