@@ -28,6 +28,8 @@ export interface LevelDocStoreOptions {
   onWarning?: (warning: StorageWarning) => void;
   /** Told, after each batch lands, the log's end of every document in it (`null`: deleted), for the ack journal. */
   onCommitted?: (landed: ReadonlyArray<readonly [name: string, end: LogEnd | null]>) => void;
+  /** Resolves once the database takes writes (reopened after a failed one: write-guard.ts); see GroupCommitOptions.ready. */
+  whenWritable?: () => Promise<void>;
 }
 
 /**
@@ -175,6 +177,7 @@ export class LevelDocStore implements DocStore {
       maxJobsPerBatch: options.maxJobsPerBatch ?? defaults.maxJobsPerBatch,
       maxItemsPerRun: options.maxUpdatesPerEntry ?? defaults.maxUpdatesPerEntry,
       commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
+      ...(options.whenWritable ? { ready: options.whenWritable } : {}),
     });
   }
 

@@ -41,6 +41,12 @@ export interface GroupCommitOptions<Op, W extends Writer<Op>> {
    * a writer whose seal wrote operations is never split, as its seal closes all of its jobs. Default: never.
    */
   isolates?(error: unknown): boolean;
+  /**
+   * Resolves once the engine can take a commit; awaited before each batch's builds, which read what they build on
+   * (a document's log end): never from a database about to change under them (LevelDB reopened after a failed write,
+   * whose replay may drop what it held in memory). Rejecting fails the batch's jobs with its error. Default: ready.
+   */
+  ready?(): Promise<void>;
   /** Most jobs (runs count as one) in one batch; the rest go in the next. */
   maxJobsPerBatch: number;
   /** Most items one run takes (merging grows worse than linearly with the items merged). */
@@ -237,6 +243,13 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
   async #commitBatch(batch: Map<W, Job<Op>[]>): Promise<void> {
     // Until the commit settles (before its jobs resolve, so a writer awaiting each write is never taken for a stream).
     this.#committing = true;
+    try {
+      await this.options.ready?.();
+    } catch (error) {
+      this.#committing = false;
+      for (const jobs of batch.values()) for (const job of jobs) rejectJob(job, error);
+      return;
+    }
     // Writers build at once (one's slow read does not hold the others up); each writer's jobs in order.
     const shares = (await Promise.all([...batch].map(([writer, jobs]) => this.#build(writer, jobs)))).filter((share) => share !== undefined);
     const failures = new Map<Job<Op>, unknown>();

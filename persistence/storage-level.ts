@@ -66,6 +66,7 @@ export class LevelStorage implements Storage {
       commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       onCommitted: (landed) => journal.noteAll(landed),
+      whenWritable: () => writes.ready(),
     });
     this.#kv = writes.guard(db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" }));
   }

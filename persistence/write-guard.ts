@@ -94,6 +94,11 @@ export class WriteGuard {
     }
   }
 
+  /** Resolves once writes may go on (after a reopen a failed write calls for); rejects as a write would. */
+  ready(): Promise<void> {
+    return this.#ready();
+  }
+
   async #ready(): Promise<void> {
     if (this.#gone) throw this.#gone;
     if (!this.#broken || this.closed) return;
