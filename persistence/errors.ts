@@ -14,7 +14,10 @@ export function reasonOf(cause: unknown): string {
 /** A write that did not land. `subject` names what was written, e.g. `document "main/a"`. */
 export function writeError(subject: string, location: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
-  return new StorageError(isDiskFull(cause) ? "ERR_STORAGE_FULL" : "ERR_STORAGE_WRITE", `Could not write ${subject} to ${location}: ${reasonOf(cause)}`, {
+  const full = isDiskFull(cause);
+  // What to do: the same words as the write guard's refusal while the disk stays full.
+  const todo = full ? `. The disk is full: free space on it, writes resume once space returns` : "";
+  return new StorageError(full ? "ERR_STORAGE_FULL" : "ERR_STORAGE_WRITE", `Could not write ${subject} to ${location}: ${reasonOf(cause)}${todo}`, {
     cause,
   });
 }

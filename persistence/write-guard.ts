@@ -110,7 +110,10 @@ export class WriteGuard {
     this.#checkFolder(); // never reopen (an empty database) where the folder was deleted
     const { bavail, bsize } = await fs.statfs(this.location);
     if (bavail * bsize < defaults.reopenMinFreeBytes) {
-      throw new StorageError("ERR_STORAGE_FULL", `The disk of ${this.location} is full (${bavail * bsize} bytes free): writes resume once space returns`);
+      throw new StorageError(
+        "ERR_STORAGE_FULL",
+        `The disk of ${this.location} is full (${bavail * bsize} bytes free): free space on it, writes resume once space returns`,
+      );
     }
     try {
       if (this.db.status === "open") await this.db.close();

@@ -6,7 +6,6 @@
  * Needs `mount` (CI runs as root). Where mounting is not permitted the test fails and says so: it must not pass
  * without having filled a disk.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -15,39 +14,12 @@ import * as Y from "yjs";
 import { ACK_PARAM, decodeMessage, encodeUpdate } from "../../src/protocol/index.js";
 import type { CliProcess } from "../cli/helpers.js";
 import { postUpdate, roomAnswer, startServer } from "./damage-support.js";
+import { fillDisk, mountTmpfs, unmount } from "./disk-support.js";
 import { makeTempDir, removeDir } from "./helpers.js";
 
-const DISK = "8m";
 /** A POST on a full disk must be answered within this (the bound in docs/reliability.md is one failed write). */
 const ANSWER_WITHIN_MS = 5_000;
 const RECOVERY_TIMEOUT_MS = 30_000;
-
-function mountTmpfs(dir: string): void {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${DISK}`, "tmpfs", dir], { stdio: "pipe" });
-  } catch (error) {
-    const reason = (error as { stderr?: Buffer }).stderr?.toString().trim() || (error as Error).message;
-    throw new Error(
-      `The disk-full test needs a small tmpfs and could not mount one at ${dir} (${reason}). ` +
-        `Run the tests as root (CI does), or in a container allowed to mount (--cap-add SYS_ADMIN).`,
-    );
-  }
-}
-
-/** Writes a file until the disk refuses; resolves with its path. */
-async function fillDisk(dir: string): Promise<string> {
-  const filler = path.join(dir, "filler");
-  const handle = await fs.open(filler, "w");
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) await handle.write(chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
-  } finally {
-    await handle.close();
-  }
-  return filler;
-}
 
 describe("a full disk", () => {
   const running = new Set<CliProcess>();
@@ -62,7 +34,7 @@ describe("a full disk", () => {
     const mountPoint = await makeTempDir();
     cleanups.push(() => removeDir(mountPoint));
     mountTmpfs(mountPoint);
-    cleanups.push(async () => execFileSync("umount", ["-l", mountPoint]));
+    cleanups.push(async () => unmount(mountPoint));
     const dir = path.join(mountPoint, "data");
     await fs.mkdir(dir);
 
