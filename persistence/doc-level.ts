@@ -53,6 +53,12 @@ class DocLog implements Writer<BatchOp> {
   #state: Promise<LogState> | null = null;
   /** Bumped whenever the known state is dropped (a failed read or batch), so a read begun before is not trusted. */
   #version = 0;
+  /**
+   * The highest clock a batch was built with, landed or not: never handed out again. A batch refused beside a failed
+   * write may still be in LevelDB until a reopen's replay drops it (write-guard.ts); a compaction that read it before
+   * deletes up to its clock, which must not cover an entry written after.
+   */
+  #clockFloor = -1;
   /** Serialises compactions of this document. */
   compacting: Promise<void> = Promise.resolve();
   /** Operations under way, and live rooms that `keep` it: a held log is never dropped (its queue, generation and
@@ -88,6 +94,7 @@ class DocLog implements Writer<BatchOp> {
    */
   async seal(): Promise<BatchOp[]> {
     const { lastClock, updates } = await this.state();
+    this.#clockFloor = Math.max(this.#clockFloor, lastClock);
     this.sealed = lastClock < 0 ? null : { clock: lastClock, updates };
     return this.sealed ? [{ type: "put", key: this.#ackedKey, value: encodeLogEnd(this.sealed) }] : [];
   }
@@ -113,7 +120,7 @@ class DocLog implements Writer<BatchOp> {
     this.checkedUndamaged = true;
     const last = entries.at(-1);
     this.#state = Promise.resolve({
-      lastClock: last ? last.clock : -1,
+      lastClock: Math.max(last ? last.clock : -1, this.#clockFloor),
       updates: entries.length,
       bytes: entries.reduce((sum, entry) => sum + entry.update.byteLength, 0),
     });
@@ -139,7 +146,7 @@ class DocLog implements Writer<BatchOp> {
     const entries = await readLogEntries(this.db, this.name);
     const last = entries.at(-1);
     const state = {
-      lastClock: last ? last.clock : -1,
+      lastClock: Math.max(last ? last.clock : -1, this.#clockFloor),
       updates: entries.length,
       bytes: entries.reduce((sum, entry) => sum + entry.update.byteLength, 0),
     };
@@ -340,6 +347,14 @@ export class LevelDocStore implements DocStore {
     if (!log || log.holds === 0) return;
     log.holds--;
     this.#dropIdleLogs();
+  }
+
+  /**
+   * Forgets what was read of every document: the database was reopened after a failed write (write-guard.ts), and
+   * its replay may have dropped what the reads found (a batch refused beside the failed one).
+   */
+  forgetLogStates(): void {
+    for (const log of this.#logs.values()) log.failed();
   }
 
   /** Documents whose log state is kept now (held, recently used, or with corrupt entries to protect). */

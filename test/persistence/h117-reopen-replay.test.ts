@@ -1,9 +1,10 @@
 /**
  * A document batch in flight beside a write that failed is refused (write-guard.ts) though LevelDB took it into
- * memory; the reopen's replay may then drop it (it followed the torn record in the log). The document's next batch
- * must be built from the database as the reopen left it: built from what LevelDB held before (the dropped entry
- * counted), its acked record claims an entry that is gone, and the document is refused as damaged from then on
- * (ERR_DOCUMENT_DAMAGED until `yparty repair`), though nothing acknowledged was lost.
+ * memory; the reopen's replay may then drop it (it followed the torn record in the log). What was read of the document
+ * before the reopen (its log's end, a load's entries) must not outlive it: a next batch built on the dropped entry's
+ * count made its acked record claim an entry that is gone (the document refused as damaged, ERR_DOCUMENT_DAMAGED until
+ * `yparty repair`), and a compaction begun by a load before the reopen deleted an acknowledged entry written after it
+ * under the dropped entry's clock.
  */
 import type { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -14,6 +15,8 @@ import { WriteGuard } from "../../persistence/write-guard.js";
 import { gatedDb, touches } from "./gated-db.js";
 import { closeTempLevel, openTempLevel } from "./helpers.js";
 
+const KEYS = ["a", "b", "c", "d", "e"];
+
 describe("a document batch refused beside a failed write, then dropped by the reopen's replay", () => {
   let dir: string;
   let level: Level<Uint8Array, Uint8Array>;
@@ -22,40 +25,77 @@ describe("a document batch refused beside a failed write, then dropped by the re
   });
   afterEach(() => closeTempLevel(level, dir));
 
-  it("leaves the document whole and not damaged once its updates are written again", async () => {
+  /**
+   * Document "d" with `stored` updates written one by one, then the next refused beside a room's write that failed;
+   * the reopen will drop it. Returns the store and every update (one per key of KEYS).
+   */
+  async function refusedBeside(stored: number, compactOnLoadAbove?: number) {
     const gate = gatedDb(level);
-    const guard = new WriteGuard(level, dir, () => {});
-    const docs = new LevelDocStore(guard.guard(gate.db), { location: dir, commitIntervalMs: 0, whenWritable: () => guard.ready() });
+    const guard = new WriteGuard(level, dir, () => docs.forgetLogStates());
+    const docs: LevelDocStore = new LevelDocStore(guard.guard(gate.db), {
+      location: dir,
+      commitIntervalMs: 0,
+      whenWritable: () => guard.ready(),
+      ...(compactOnLoadAbove === undefined ? {} : { compactOnLoadAbove }),
+    });
     const kv = guard.guard(gate.db);
     const doc = new Y.Doc();
     const updates: Uint8Array[] = [];
     doc.on("update", (update: Uint8Array) => updates.push(update));
-    for (const key of ["a", "b", "c"]) doc.getMap("m").set(key, key);
+    for (const key of KEYS) doc.getMap("m").set(key, key);
+    for (const update of updates.slice(0, stored)) await docs.append("d", update);
 
-    await docs.append("d", updates[0]!);
     const held = gate.hold(touches("room-key"));
     const failed = kv.batch([{ type: "put", key: Buffer.from("room-key"), value: Buffer.from("v") }], { sync: true });
     await held.entered;
-    const beside = docs.append("d", updates[1]!); // lands in LevelDB while the room's write is under way
-    await until(() => gate.batches.length === 2);
+    const beside = docs.append("d", updates[stored]!); // lands in LevelDB while the room's write is under way
+    await until(() => gate.batches.length === stored + 1);
     held.release(new Error("IO error: No space left on device (simulated)"));
     await expect(failed).rejects.toThrow("simulated");
     await expect(beside).rejects.toThrow(/a write in flight beside it failed/);
 
     // The reopen's replay drops the refused batch, as it drops what follows a torn record.
-    const [before, dropped] = gate.batches as [BatchOp[], BatchOp[]];
+    const dropped = gate.batches.at(-1)!;
+    const before = gate.batches.slice(0, -1).flat();
     const open = level.open.bind(level);
     level.open = (async (...args: Parameters<typeof open>) => {
       await open(...args);
-      await level.batch(dropped.map((op) => before.find((earlier) => Buffer.compare(earlier.key, op.key) === 0) ?? { type: "del", key: op.key }));
+      await level.batch(dropped.map((op): BatchOp => before.findLast((earlier) => Buffer.compare(earlier.key, op.key) === 0) ?? { type: "del", key: op.key }));
     }) as typeof level.open;
+    return { docs, updates };
+  }
 
-    // The room writes the refused update again, with the next one.
-    await Promise.all([docs.append("d", updates[1]!), docs.append("d", updates[2]!)]);
+  /** The document as a store opened afresh finds it. */
+  async function storedContent(): Promise<unknown> {
+    const docs = new LevelDocStore(level, { location: dir });
     const loaded = new Y.Doc();
     Y.applyUpdate(loaded, (await docs.load("d"))!);
-    expect(loaded.getMap("m").toJSON()).toEqual({ a: "a", b: "b", c: "c" });
     await docs.close();
+    return loaded.getMap("m").toJSON();
+  }
+
+  it("leaves the document whole and not damaged once its updates are written again", async () => {
+    const { docs, updates } = await refusedBeside(1);
+    // The room writes the refused update again, with the next one.
+    await Promise.all([docs.append("d", updates[1]!), docs.append("d", updates[2]!)]);
+    await docs.close();
+    expect(await storedContent()).toEqual({ a: "a", b: "b", c: "c" });
+  });
+
+  it("is not taken for damaged when a load before the reopen read the dropped entry", async () => {
+    const { docs, updates } = await refusedBeside(1);
+    await docs.load("d"); // a room loading the document meanwhile
+    await Promise.all([docs.append("d", updates[1]!), docs.append("d", updates[2]!)]);
+    await docs.close();
+    expect(await storedContent()).toEqual({ a: "a", b: "b", c: "c" });
+  });
+
+  it("keeps what is written after the reopen when a load before it began a compaction", async () => {
+    const { docs, updates } = await refusedBeside(3, 2);
+    await docs.load("d"); // a room loading the document: a long log, compacted in the background
+    await Promise.all([docs.append("d", updates[3]!), docs.append("d", updates[4]!)]);
+    await docs.close(); // waits for the compaction
+    expect(await storedContent()).toEqual({ a: "a", b: "b", c: "c", d: "d", e: "e" });
   });
 });
 
