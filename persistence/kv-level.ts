@@ -23,6 +23,12 @@ export class LevelKvBackend implements KvBackend {
       isClosed: () => boolean;
       /** Lets `close()` wait for this write. */
       track?: <T>(write: Promise<T>) => Promise<T>;
+      /**
+       * Resolves once the database takes writes (reopened after a failed one: write-guard.ts). A clear lists the keys
+       * it deletes only then: before, a delete refused beside the failed write looks done, and the reopen's replay
+       * may bring its key back.
+       */
+      whenWritable?: () => Promise<void>;
     },
   ) {
     this.#prefix = roomPrefix(room);
@@ -54,6 +60,7 @@ export class LevelKvBackend implements KvBackend {
     for (const write of writes) {
       if (write.type === "clear") {
         // A batch cannot hold a range delete: list the room's keys so the clear lands with the rest, atomically.
+        await this.options.whenWritable?.();
         const stored = await this.db.keys(this.#byteRange({})!).all();
         for (const key of stored) ops.push({ type: "del", key }); // no spread: a room can hold 100k+ keys
       } else if (write.type === "put") {

@@ -121,6 +121,7 @@ export class LevelStorage implements Storage {
         sync: this.options.sync ?? defaults.sync,
         isClosed: () => this.#closed,
         track: (write) => this.#kvWrites.track(write),
+        whenWritable: () => this.#writes.ready(),
       });
       return new RoomKvStore(room, this.location, backend);
     });
