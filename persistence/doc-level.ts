@@ -28,8 +28,12 @@ export interface LevelDocStoreOptions {
   onWarning?: (warning: StorageWarning) => void;
   /** Told, after each batch lands, the log's end of every document in it (`null`: deleted), for the ack journal. */
   onCommitted?: (landed: ReadonlyArray<readonly [name: string, end: LogEnd | null]>) => void;
-  /** Resolves once the database takes writes (reopened after a failed one: write-guard.ts); see GroupCommitOptions.ready. */
-  whenWritable?: () => Promise<void>;
+  /**
+   * Resolves once the database takes writes (reopened after a failed one: write-guard.ts), with how many times it was
+   * reopened: a reopen's replay may have dropped what was read of a document before it (a batch refused beside a
+   * failed one), so each batch is built after this, and what was read is forgotten when the count changed.
+   */
+  whenWritable?: () => Promise<number>;
 }
 
 /**
@@ -94,9 +98,14 @@ class DocLog implements Writer<BatchOp> {
    */
   async seal(): Promise<BatchOp[]> {
     const { lastClock, updates } = await this.state();
-    this.#clockFloor = Math.max(this.#clockFloor, lastClock);
     this.sealed = lastClock < 0 ? null : { clock: lastClock, updates };
     return this.sealed ? [{ type: "put", key: this.#ackedKey, value: encodeLogEnd(this.sealed) }] : [];
+  }
+
+  /** `clock` goes to a batch's entry: never handed out again, whether it lands or not. */
+  handOut(clock: number): number {
+    this.#clockFloor = Math.max(this.#clockFloor, clock);
+    return clock;
   }
 
   /** Clocks and counts were advanced for a batch that did not land: read them again. */
@@ -171,6 +180,8 @@ export class LevelDocStore implements DocStore {
   readonly #inFlight = new InFlight();
   readonly #committer: GroupCommitter<BatchOp, DocLog>;
   #closed = false;
+  /** Reopens of the database as the last batch found them (see `whenWritable`). */
+  #reopensSeen = 0;
 
   constructor(
     private readonly db: ByteDb,
@@ -184,7 +195,7 @@ export class LevelDocStore implements DocStore {
       maxJobsPerBatch: options.maxJobsPerBatch ?? defaults.maxJobsPerBatch,
       maxItemsPerRun: options.maxUpdatesPerEntry ?? defaults.maxUpdatesPerEntry,
       commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
-      ...(options.whenWritable ? { ready: options.whenWritable } : {}),
+      ...(options.whenWritable ? { ready: () => this.#whenWritable(options.whenWritable!) } : {}),
     });
   }
 
@@ -284,7 +295,7 @@ export class LevelDocStore implements DocStore {
         this.#committer.enqueue(log, async () => {
           if (log.generation !== generation) return []; // deleted meanwhile: do not resurrect it
           const state = await log.state();
-          const clock = state.lastClock + 1;
+          const clock = log.handOut(state.lastClock + 1);
           state.lastClock = clock;
           state.updates += 1 - replaced.length;
           state.bytes += snapshot.byteLength - replaced.reduce((sum, e) => sum + e.update.byteLength, 0);
@@ -349,11 +360,11 @@ export class LevelDocStore implements DocStore {
     this.#dropIdleLogs();
   }
 
-  /**
-   * Forgets what was read of every document: the database was reopened after a failed write (write-guard.ts), and
-   * its replay may have dropped what the reads found (a batch refused beside the failed one).
-   */
-  forgetLogStates(): void {
+  /** Before a batch's builds: once the database was reopened since the last batch, what was read of it is forgotten. */
+  async #whenWritable(whenWritable: () => Promise<number>): Promise<void> {
+    const reopens = await whenWritable();
+    if (reopens === this.#reopensSeen) return;
+    this.#reopensSeen = reopens;
     for (const log of this.#logs.values()) log.failed();
   }
 
@@ -461,7 +472,7 @@ async function appendOps(log: DocLog, run: Uint8Array[]): Promise<BatchOp[]> {
   const state = await log.state();
   const ops: BatchOp[] = [];
   for (const entry of entriesOfRun(run)) {
-    const clock = state.lastClock + 1;
+    const clock = log.handOut(state.lastClock + 1);
     ops.push({ type: "put", key: log.updateKey(clock), value: entry });
     // y-leveldb lists documents by the index entry; a first update may stay the only one (a bulk import)
     if (state.updates === 0) ops.push(...headOps(log.name, clock, entry));

@@ -53,13 +53,12 @@ export class LevelStorage implements Storage {
     private readonly options: LevelStorageOptions,
     private readonly journal: AckJournal,
   ) {
-    const writes = (this.#writes = new WriteGuard(db, location, () => {
-      this.docs.forgetLogStates();
+    const writes = (this.#writes = new WriteGuard(db, location, () =>
       options.onWarning?.({
         code: "ERR_STORAGE_WRITE",
         message: `Reopened ${location} after a failed write, so that LevelDB's log goes on clean; writing again`,
-      });
-    }));
+      }),
+    ));
     this.docs = new LevelDocStore(writes.guard(db), {
       location,
       sync: options.sync ?? defaults.sync,

@@ -38,6 +38,7 @@ export class WriteGuard {
   #lastFailure: unknown;
   /** Settles once the last batch issued has settled, and every one issued before it. */
   #issued: Promise<void> = Promise.resolve();
+  #reopens = 0;
   /** Set when the storage closes: never reopen a database its owner closed. */
   closed = false;
 
@@ -94,9 +95,13 @@ export class WriteGuard {
     }
   }
 
-  /** Resolves once writes may go on (after a reopen a failed write calls for); rejects as a write would. */
-  ready(): Promise<void> {
-    return this.#ready();
+  /**
+   * Resolves once writes may go on (after a reopen a failed write calls for), with how many times the database was
+   * reopened so far: what was read before a reopen may be gone after it. Rejects as a write would.
+   */
+  async ready(): Promise<number> {
+    await this.#ready();
+    return this.#reopens;
   }
 
   async #ready(): Promise<void> {
@@ -123,6 +128,7 @@ export class WriteGuard {
     }
     this.#folder.renew();
     this.#broken = false;
+    this.#reopens++;
     this.onReopened();
   }
 }

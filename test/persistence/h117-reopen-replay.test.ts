@@ -53,8 +53,8 @@ describe("a document batch refused beside a failed write, then dropped by the re
   /** Document "d" with `stored` updates written one by one, then the next refused beside a room's failed write. */
   async function refusedBeside(stored: number, compactOnLoadAbove?: number) {
     const gate = gatedDb(level);
-    const guard = new WriteGuard(level, dir, () => docs.forgetLogStates());
-    const docs: LevelDocStore = new LevelDocStore(guard.guard(gate.db), {
+    const guard = new WriteGuard(level, dir, () => {});
+    const docs = new LevelDocStore(guard.guard(gate.db), {
       location: dir,
       commitIntervalMs: 0,
       whenWritable: () => guard.ready(),
