@@ -18,7 +18,7 @@ const DOCS = 6;
 /** Refusals each writer must have met while the disk is full, and writes landed after space returned. */
 const REFUSED_EACH = 3;
 const LANDED_AFTER = 5;
-const valueOf = (i: number): string => `${i}`.padEnd(3000, "v");
+const storedValue = (i: number): string => `${i}`.padEnd(3000, "v");
 
 describe("a full disk under rooms' and documents' writes at once", () => {
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -26,7 +26,10 @@ describe("a full disk under rooms' and documents' writes at once", () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it("keeps every write that resolved, through a kill -9, and tells every refused one as a full disk", { timeout: 90_000 }, async () => {
+  it.each([
+    ["once space returned", true],
+    ["while the disk is full", false],
+  ])("keeps every write that resolved through a kill -9 %s, and tells every refused one as a full disk", { timeout: 90_000 }, async (_when, freeFirst) => {
     const mountPoint = await makeTempDir();
     cleanups.push(() => removeDir(mountPoint));
     mountTmpfs(mountPoint);
@@ -52,9 +55,14 @@ describe("a full disk under rooms' and documents' writes at once", () => {
     const refused = eachWriter("refused", REFUSED_EACH);
     const filler = await fillDisk(mountPoint);
     await refused;
-    await fs.rm(filler);
-    await eachWriter("ok", LANDED_AFTER);
-    await child.kill();
+    if (freeFirst) {
+      await fs.rm(filler);
+      await eachWriter("ok", LANDED_AFTER);
+      await child.kill();
+    } else {
+      await child.kill(); // LevelDB's log may end in a torn record: the next open's replay drops what follows it
+      await fs.rm(filler);
+    }
 
     // Each refusal says what to do about it, not only LevelDB's IO error.
     const refusals = child.lines.filter((line) => line.startsWith("refused "));
@@ -63,12 +71,13 @@ describe("a full disk under rooms' and documents' writes at once", () => {
     const warnings: StorageWarning[] = [];
     const storage = await openStorage({ dir, onWarning: (w) => warnings.push(w) });
     cleanups.push(() => storage.close());
-    expect(warnings.filter((w) => w.level === "error")).toEqual([]);
+    // LevelDB may report dropping the torn end of its log (what the storage never acknowledged): no document is short.
+    expect(warnings.filter((w) => w.level === "error" && w.doc !== undefined)).toEqual([]);
     const acked = child.lines.filter((line) => line.startsWith("ok ")).map((line) => line.split(" ") as [string, string, string]);
     const docs = new Map<string, Y.Map<unknown>>();
     for (const [, writer, i] of acked) {
       if (writer.startsWith("room-")) {
-        expect(await storage.kv(writer).get(`k${i}`), `${writer} k${i}`).toBe(valueOf(Number(i)));
+        expect(await storage.kv(writer).get(`k${i}`), `${writer} k${i}`).toBe(storedValue(Number(i)));
         continue;
       }
       if (!docs.has(writer)) {
@@ -76,7 +85,7 @@ describe("a full disk under rooms' and documents' writes at once", () => {
         Y.applyUpdate(doc, (await storage.docs.load(writer))!);
         docs.set(writer, doc.getMap("m"));
       }
-      expect(docs.get(writer)!.get(`k${i}`), `${writer} k${i}`).toBe(valueOf(Number(i)));
+      expect(docs.get(writer)!.get(`k${i}`), `${writer} k${i}`).toBe(storedValue(Number(i)));
     }
   });
 });
