@@ -1,21 +1,5 @@
-/**
- * `yparty dev` makes a new mount at each rebuild (src/cli/serve/mounts.ts: `createRooms`/`createGame` again), with new
- * matchmaker parties. A match being made as the code reloads (its seats being stored: the players are told only after)
- * was made a second time: the sessions enter the queue again by themselves in the new mount's matchmaker (their links
- * closed 1012), which knew nothing of the old mount's matches, and matched them again (two match.found or
- * matchmaker.matched each, seats held in two matches). The players being matched now outlive the mounts (one
- * `MatchesBeingMadeByQueue` per protocol, kept by the mount sources), as they outlived a reload with the same mount
- * (test/rooms/h106-late-match-refusal, test/game/h106-reload-while-matched).
- *
- * The rebuilds are made as `yparty dev` makes them, by the CLI's own mount sources; the timing is made certain as in
- * h106: the first mount's match room stores its held seats only once the test lets it (test/helpers/held-seat-store.ts).
- */
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
-import { resolveProject } from "../../src/cli/config/resolve.js";
-import { createMountSources } from "../../src/cli/serve/mounts.js";
 import { matchmakerPartyName as modePartyName, matchPartyName } from "../../src/game/parties.js";
 import { defineRooms, defineRoomType } from "../../src/rooms/index.js";
 import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
@@ -24,18 +8,11 @@ import { type HeldSeatStore, holdSeatStore } from "../helpers/held-seat-store.js
 import { cleanupAll, startServer, type TestServer, waitFor } from "../helpers/server.js";
 import { matcheds, waiting } from "../game/held-match.js";
 import { queued } from "../rooms/held-match.js";
-import { deferredCleanups, tempDir } from "./helpers.js";
+import { type Protocol, devMountSources } from "./dev-mounts.js";
+import { deferredCleanups } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
 afterEach(cleanupAll);
-
-interface Protocol {
-  /** The config field and its bundle entry's default export. */
-  field: "rooms" | "game";
-  exported: unknown;
-  /** The match room's party and the matchmaker's. */
-  parties: [string, string];
-}
 
 /**
  * A server on the mounts `yparty dev` makes of `protocol`, two players in its queue and their match's seats being
@@ -43,12 +20,8 @@ interface Protocol {
  * mount's queue, and the first store let go.
  */
 async function rebuiltWhileStored(protocol: Protocol, enter: (server: TestServer, name: string) => Promise<unknown>): Promise<TestServer> {
-  const project = await tempDir();
-  defer(project.remove);
-  await writeFile(path.join(project.dir, "entry.ts"), "export default {};\n");
-  await writeFile(path.join(project.dir, "yparty.json"), JSON.stringify({ [protocol.field]: "entry.ts" }));
-  const sources = await createMountSources(resolveProject({ cwd: project.dir }));
-  const rebuild = (): HeldSeatStore => holdSeatStore(sources.mount({ [`yparty:${protocol.field}`]: protocol.exported }), ...protocol.parties);
+  const { sources, mount } = await devMountSources([protocol.field], defer);
+  const rebuild = (): HeldSeatStore => holdSeatStore(mount({ [protocol.field]: protocol.exported }), ...protocol.parties);
 
   const first = rebuild();
   const server = await startServer(first.parties, { storage: "memory", sockets: sources.sockets, routes: sources.routes });

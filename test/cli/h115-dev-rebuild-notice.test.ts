@@ -1,22 +1,5 @@
-/**
- * `yparty dev` makes a new mount at each rebuild (src/cli/serve/mounts.ts: `createRooms`/`createGame` again). A match
- * notice kept for a player whose socket dropped as its match was stored (match-notices.ts) belonged to the mount that
- * kept it: a player back after a rebuild, as a new session (its socket reaches the next mount), was never told
- * (no match.found / matchmaker.matched), while its seat stayed held and the other player waited for it in the match.
- * What matchmaking keeps now outlives the mounts in one owner per protocol (`MatchmakingState`: the players being
- * matched, the seats matches hold, the notices), kept by the mount sources; each mount's room directory keeps its own
- * listings and room types.
- *
- * The rebuilds are made as `yparty dev` makes them, by the CLI's own mount sources (as test/cli/h111-dev-rebuild-match);
- * the drop is made certain as in h89/h92: the first mount's match room stores its held seats only once the test lets
- * it (test/helpers/held-seat-store.ts), and the matchmaker says when it saw the dropped player's link close.
- */
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
-import { resolveProject } from "../../src/cli/config/resolve.js";
-import { createMountSources } from "../../src/cli/serve/mounts.js";
 import { matchmakerPartyName as modePartyName, matchPartyName } from "../../src/game/parties.js";
 import { defineRooms, defineRoomType } from "../../src/rooms/index.js";
 import { matchmakerPartyName } from "../../src/rooms/matchmaker-party.js";
@@ -28,17 +11,11 @@ import { waiting } from "../game/held-match.js";
 import { gameClient } from "../game/helpers.js";
 import { queued } from "../rooms/held-match.js";
 import { rawClient } from "../rooms/helpers.js";
-import { deferredCleanups, tempDir } from "./helpers.js";
+import { type Protocol, devMountSources } from "./dev-mounts.js";
+import { deferredCleanups } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
 afterEach(cleanupAll);
-
-interface Protocol {
-  field: "rooms" | "game";
-  exported: unknown;
-  /** The match room's party and the matchmaker's. */
-  parties: [string, string];
-}
 
 /**
  * A server on the mounts `yparty dev` makes of `protocol`: `enter` puts ada and bob in its queue, ada's socket drops
@@ -51,12 +28,8 @@ async function keptThenRebuilt<T>(
   drop: (client: T) => unknown,
   told: (client: T) => Promise<unknown>,
 ): Promise<{ server: TestServer; found: unknown }> {
-  const project = await tempDir();
-  defer(project.remove);
-  await writeFile(path.join(project.dir, "entry.ts"), "export default {};\n");
-  await writeFile(path.join(project.dir, "yparty.json"), JSON.stringify({ [protocol.field]: "entry.ts" }));
-  const sources = await createMountSources(resolveProject({ cwd: project.dir }));
-  const rebuild = (): Record<string, PartyModule> => sources.mount({ [`yparty:${protocol.field}`]: protocol.exported });
+  const { sources, mount } = await devMountSources([protocol.field], defer);
+  const rebuild = (): Record<string, PartyModule> => mount({ [protocol.field]: protocol.exported });
 
   const first = holdSeatStore(rebuild(), ...protocol.parties);
   const server = await startServer(first.parties, { storage: "memory", sockets: sources.sockets, routes: sources.routes });

@@ -1,38 +1,20 @@
-/**
- * `yparty dev` with both protocols (`rooms` and `game` in yparty.json): a rebuild whose game module is refused (a
- * limit `createGame` does not take, a mode too big for its match) prints "Still serving the last good build", and the
- * server goes on with the last good parties. But the rooms mount had been swapped already (rooms come first): new
- * sockets reached a mount the server did not run, whose room directory nothing lists: `room.list` answered no rooms,
- * an unnamed `room.join_or_create` made a room of its own instead of the free seat next to the others', and a session
- * dropped before the rebuild could not be resumed. The mounts now change together, once every module made its own.
- *
- * The rebuilds are made by the CLI's own mount sources, as in test/cli/h115-dev-rebuild-notice.
- */
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
-import { resolveProject } from "../../src/cli/config/resolve.js";
-import { createMountSources } from "../../src/cli/serve/mounts.js";
 import { defineGame } from "../../src/game/index.js";
 import { defineRooms, defineRoomType } from "../../src/rooms/index.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
 import { rawClient } from "../rooms/helpers.js";
-import { deferredCleanups, tempDir } from "./helpers.js";
+import { devMountSources } from "./dev-mounts.js";
+import { deferredCleanups } from "./helpers.js";
 
 const defer = deferredCleanups(afterEach);
 afterEach(cleanupAll);
 
 describe("yparty dev: a rebuild whose game module is refused", () => {
   it("keeps the rooms mount the server runs: listings, free seats and resumes as before", async () => {
-    const project = await tempDir();
-    defer(project.remove);
-    await writeFile(path.join(project.dir, "rooms.ts"), "export default {};\n");
-    await writeFile(path.join(project.dir, "game.ts"), "export default {};\n");
-    await writeFile(path.join(project.dir, "yparty.json"), JSON.stringify({ rooms: "rooms.ts", game: "game.ts" }));
-    const sources = await createMountSources(resolveProject({ cwd: project.dir }));
+    const { sources, mount } = await devMountSources(["rooms", "game"], defer);
     const rooms = defineRooms({ types: { lobby: defineRoomType({ maxClients: 4 }) } });
-    const parties = sources.mount({ "yparty:rooms": rooms, "yparty:game": example });
+    const parties = mount({ rooms, game: example });
     const server = await startServer(parties, { storage: "memory", sockets: sources.sockets, routes: sources.routes });
 
     const ada = rawClient(server);
@@ -41,7 +23,7 @@ describe("yparty dev: a rebuild whose game module is refused", () => {
     expect(joined.ok).toBe(true);
 
     const refused = defineGame({ ...example, limits: { sessionTimeoutMs: Number.NaN } });
-    expect(() => sources.mount({ "yparty:rooms": rooms, "yparty:game": refused })).toThrow(/sessionTimeoutMs/);
+    expect(() => mount({ rooms, game: refused })).toThrow(/sessionTimeoutMs/);
 
     // The server still runs the first build: a new socket finds ada's room, listed, with a free seat.
     const bob = rawClient(server);

@@ -4,43 +4,19 @@
  * not answer.
  */
 import { afterEach, expect, test } from "vitest";
-import { Leases } from "../../src/cluster/leases.js";
-import { connectRedis, type RedisLink } from "../../src/cluster/redis.js";
-import { silentLogger } from "../../src/runtime/index.js";
-import { startRedis, stopAllEngines } from "../helpers/engines.js";
+import { startRedis } from "../helpers/engines.js";
 import { pollUntil } from "../helpers/server.js";
-import { closeAllProxies, startTcpProxy } from "./network.js";
+import { leaseNode, redisLink, stopLeaseNodes } from "./lease-nodes.js";
+import { startTcpProxy } from "./network.js";
 
-const links: RedisLink[] = [];
-const tables: Leases[] = [];
-
-afterEach(async () => {
-  for (const leases of tables.splice(0)) await leases.stop();
-  for (const link of links.splice(0)) await link.close();
-  await closeAllProxies();
-  await stopAllEngines();
-});
-
-async function link(url: string, ttlMs: number): Promise<RedisLink> {
-  const made = await connectRedis(url, ttlMs, silentLogger());
-  links.push(made);
-  return made;
-}
-
-async function leasesOn(url: string, advertise: string, ttlMs: number) {
-  const redisLink = await link(url, ttlMs);
-  const leases = new Leases(redisLink, advertise, ttlMs, { lost: () => {}, retaken: () => {} }, silentLogger(), {});
-  tables.push(leases);
-  await leases.start();
-  return { leases, link: redisLink };
-}
+afterEach(stopLeaseNodes);
 
 /** A node whose claim of `name` ran in Redis but whose answer was lost with the connection; resolves once the link is back. */
 async function claimLost(ttlMs: number, name: string) {
   const redis = await startRedis();
   const proxy = await startTcpProxy(redis.port);
-  const a = await leasesOn(`redis://127.0.0.1:${proxy.port}`, "http://a", ttlMs);
-  const direct = await link(redis.url, ttlMs);
+  const a = await leaseNode(`redis://127.0.0.1:${proxy.port}`, "http://a", ttlMs);
+  const direct = await redisLink(redis.url, ttlMs);
   // The release script cached in Redis (a NOSCRIPT would add a round trip).
   await a.leases.claim("main/r0");
   await a.leases.release("main/r0");
@@ -74,7 +50,7 @@ test("a lost claim's release never deletes the lease another node took meanwhile
   const a = await claimLost(ttlMs, "main/r1");
   // The lost claim's key went (it ran out) and b took the room.
   await a.direct.send(["DEL", "yparty:lease:main/r1"]);
-  const b = await leasesOn(a.redis.url, "http://b", ttlMs);
+  const b = await leaseNode(a.redis.url, "http://b", ttlMs);
   expect(await b.leases.claim("main/r1")).toEqual({ held: true });
   expect(await a.leases.claim("main/r1")).toMatchObject({ held: false, holder: "http://b" });
   expect(await a.leases.holder("main/r1")).toBe("http://b");
@@ -85,7 +61,7 @@ test("stop() while Redis does not answer (a partition): the leases and the link 
   const ttlMs = 1_000;
   const redis = await startRedis();
   const proxy = await startTcpProxy(redis.port);
-  const a = await leasesOn(`redis://127.0.0.1:${proxy.port}`, "http://a", ttlMs);
+  const a = await leaseNode(`redis://127.0.0.1:${proxy.port}`, "http://a", ttlMs);
   expect(await a.leases.claim("main/r1")).toEqual({ held: true });
   proxy.partition();
   const claim = a.leases.claim("main/r2");

@@ -4,45 +4,18 @@
  * never assumed held — when renewals stop being confirmed.
  */
 import { afterEach, expect, test } from "vitest";
-import { Leases, nodeKey } from "../../src/cluster/leases.js";
-import { connectRedis, type RedisLink } from "../../src/cluster/redis.js";
-import { silentLogger } from "../../src/runtime/index.js";
-import { startRedis, stopAllEngines } from "../helpers/engines.js";
+import { nodeKey } from "../../src/cluster/leases.js";
+import { startRedis } from "../helpers/engines.js";
 import { pollUntil, waitFor } from "../helpers/server.js";
-import { closeAllProxies, startTcpProxy } from "./network.js";
+import { leaseNode, redisLink, stopLeaseNodes } from "./lease-nodes.js";
+import { startTcpProxy } from "./network.js";
 
 const TTL_MS = 300;
-const links: RedisLink[] = [];
-const tables: Leases[] = [];
 
-afterEach(async () => {
-  for (const leases of tables.splice(0)) await leases.stop();
-  for (const link of links.splice(0)) await link.close();
-  await closeAllProxies();
-  await stopAllEngines();
-});
+afterEach(stopLeaseNodes);
 
-/** A node's lease table, with the names it lost and got back recorded. */
-async function node(url: string, advertise: string, ttlMs = TTL_MS) {
-  const link = await connectRedis(url, ttlMs, silentLogger());
-  links.push(link);
-  const lost: string[] = [];
-  const retaken: string[] = [];
-  const wakers: Array<() => void> = [];
-  const note = (list: string[]) => (name: string) => {
-    list.push(name);
-    for (const wake of wakers.splice(0)) wake();
-  };
-  const leases = new Leases(link, advertise, ttlMs, { lost: note(lost), retaken: note(retaken) }, silentLogger(), {});
-  tables.push(leases);
-  await leases.start();
-  const until = (check: () => boolean) =>
-    new Promise<void>((resolve) => {
-      const poll = () => (check() ? resolve() : wakers.push(poll));
-      poll();
-    });
-  return { leases, link, lost, retaken, until };
-}
+/** A node's lease table (lease-nodes.ts), at this file's TTL unless told otherwise. */
+const node = (url: string, advertise: string, ttlMs = TTL_MS) => leaseNode(url, advertise, ttlMs);
 
 test("one holder per name; renewals keep it past its TTL; release hands it over at once", async () => {
   const redis = await startRedis();
@@ -261,8 +234,7 @@ test("a claim whose answer never came (the link to Redis broke after Redis ran i
   // TTL 3 s: by itself, the key the claim set would outlive every check below.
   const ttlMs = 3_000;
   const a = await node(`redis://127.0.0.1:${proxy.port}`, "http://a", ttlMs);
-  const direct = await connectRedis(redis.url, ttlMs, silentLogger());
-  links.push(direct);
+  const direct = await redisLink(redis.url, ttlMs);
   await a.leases.claim("main/r0");
   await a.leases.release("main/r0");
   proxy.holdReplies();

@@ -16,7 +16,7 @@
  */
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
-import { storeHeldServer } from "./held-match.js";
+import { queued, storeHeldServer } from "./held-match.js";
 import { pollUntil, waitFor } from "../helpers/server.js";
 import { rawClient, type RawClient } from "./helpers.js";
 
@@ -73,12 +73,7 @@ describe("the refusal of an enqueue crossing a late match.found", () => {
     const names = Array.from({ length: 16 }, (_, index) => `p${index}`);
     const entered = events(queue, "message", names.length);
     const first: RawClient[] = [];
-    for (const name of names) {
-      const client = rawClient(server);
-      await client.handshake({ token: `dev:${name}` });
-      expect((await enqueue(client)).ok).toBe(true);
-      first.push(client);
-    }
+    for (const name of names) first.push(await queued(server, name));
     await waitFor(entered, "the matchmaker to take every entry (a match per pair, its seats being stored)");
     const letGo = events(queue, "closed", names.length);
     await Promise.all(first.map((client) => client.client.close()));

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { HeldSeats } from "../../src/rooms/held-seats.js";
 import { type MatchNotice, MatchNotices } from "../../src/rooms/match-notices.js";
 import { cleanupAll, deferred, waitFor } from "../helpers/server.js";
-import { storeHeldServer } from "./held-match.js";
+import { queued, storeHeldServer } from "./held-match.js";
 import { rawClient, type RawClient } from "./helpers.js";
 
 afterEach(async () => {
@@ -42,12 +42,7 @@ describe("the sweep of kept match notices", () => {
       if (++kept === names.length) allKept.resolve();
     });
     const first: RawClient[] = [];
-    for (const name of names) {
-      const client = rawClient(server);
-      await client.handshake({ token: `dev:${name}` });
-      expect((await enqueue(client)).ok).toBe(true);
-      first.push(client);
-    }
+    for (const name of names) first.push(await queued(server, name));
     await waitFor(storing, "the first match's room to store the held seats");
     let closed = 0;
     const allClosed = new Promise<void>((resolve) => queue.on("closed", () => ++closed === names.length && resolve()));
