@@ -8,18 +8,7 @@ import { expect, test } from "vitest";
 import * as Y from "yjs";
 import { defaults } from "../../persistence/defaults.js";
 import { type LogEntry, mergeLog, mergeLogInTurns } from "../../persistence/merge.js";
-
-/** A small seeded generator (mulberry32): a failing seed is a reproducible case. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from "../helpers/seeded-random.js";
 
 /** `count` updates made by three clients editing the same document, sometimes synced with each other. */
 function edits(next: () => number, count: number): Uint8Array[] {
