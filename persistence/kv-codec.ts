@@ -77,10 +77,14 @@ export function roomPrefix(room: string): Buffer {
   return Buffer.concat([length, encodeString(room)]);
 }
 
+/** Bytes of the room prefix (`roomPrefix`) a stored key starts with, as its first 4 bytes say (the key has them). */
+export function roomPrefixBytes(key: Uint8Array): number {
+  return 4 + 2 * Buffer.from(key.buffer, key.byteOffset, key.byteLength).readUInt32BE(0);
+}
+
 /** The room a stored key belongs to (the inverse of `roomPrefix`, read from the key's start). */
 export function roomOfKey(key: Uint8Array): string {
-  const length = Buffer.from(key.buffer, key.byteOffset, key.byteLength).readUInt32BE(0);
-  return decodeString(key.subarray(4, 4 + 2 * length));
+  return decodeString(key.subarray(4, roomPrefixBytes(key)));
 }
 
 /** The smallest byte string above every string that starts with `prefix` (`null`: no such bound). */

@@ -11,7 +11,7 @@
 import type { Level } from "level";
 import type { UpgradeOp } from "./folder-format.js";
 import { defaults } from "./defaults.js";
-import { reencodedKey } from "./kv-codec.js";
+import { reencodedKey, roomPrefixBytes } from "./kv-codec.js";
 import { counted, megabytes, startProgress, type OnStorageProgress, type Progress } from "./progress.js";
 
 type Db = Level<Uint8Array, Uint8Array>;
@@ -126,7 +126,7 @@ export async function upgradeKvKeyOrder(
       (stored, value) => {
         // A key shorter than the room id it starts with says (not one yparty wrote: damage, another tool) is no room's
         // key: left as it is, rather than fail every start (it threw ERR_BUFFER_OUT_OF_BOUNDS, "unexpected failure").
-        const roomBytes = stored.byteLength < 4 ? undefined : 4 + 2 * Buffer.from(stored.buffer, stored.byteOffset, 4).readUInt32BE(0);
+        const roomBytes = stored.byteLength < 4 ? undefined : roomPrefixBytes(stored);
         if (roomBytes === undefined || roomBytes > stored.byteLength) return undefined;
         const key = reencodedKey(stored.subarray(roomBytes));
         if (!key) return undefined;

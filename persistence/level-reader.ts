@@ -9,7 +9,7 @@ import { defaults } from "./defaults.js";
 import { checkFolderFormatOrClose } from "./folder-format.js";
 import { LevelDocStore } from "./doc-level.js";
 import { lockedError, reasonOf } from "./errors.js";
-import { decodeKey, decodeString } from "./kv-codec.js";
+import { decodeKey, decodeString, roomPrefixBytes } from "./kv-codec.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { StorageError, type DocStore, type StorageWarning } from "./types.js";
 
@@ -56,9 +56,9 @@ export async function readLevelFolder(dir: string, options: { onWarning?: (warni
       let slice: RoomEntries | undefined;
       for await (const [stored, value] of kv.iterator()) {
         // `uint32be(room.length) + room (UTF-16 BE) + key` (kv-codec.ts).
-        const roomUnits = Buffer.from(stored.buffer, stored.byteOffset, 4).readUInt32BE(0);
-        const room = decodeString(stored.subarray(4, 4 + roomUnits * 2));
-        const key = decodeStoredKey(stored.subarray(4 + roomUnits * 2));
+        const roomBytes = roomPrefixBytes(stored);
+        const room = decodeString(stored.subarray(4, roomBytes));
+        const key = decodeStoredKey(stored.subarray(roomBytes));
         if (slice && (slice.room !== room || slice.entries.length >= sliceSize)) {
           yield slice;
           slice = undefined;
