@@ -180,8 +180,10 @@ function wrapTransaction(
 function keyValue(kv: KvStore, limited: () => boolean, written?: TransactionKeys): StorageKeyValue {
   return {
     get: (async (keys: string | string[]) => {
-      if (limited() && Array.isArray(keys)) checkCount(keys.length, "keys");
-      else if (limited()) checkKey(keys);
+      if (limited()) {
+        if (Array.isArray(keys)) checkCount(keys.length, "keys");
+        else checkKey(keys);
+      }
       return kv.get(keys as string);
     }) as StorageKeyValue["get"],
     put: (async (keyOrEntries: string | Record<string, unknown>, value?: unknown) => {
