@@ -12,7 +12,7 @@ import type { Level } from "level";
 import type { UpgradeOp } from "./folder-format.js";
 import { defaults } from "./defaults.js";
 import { reencodedKey, roomPrefixBytes } from "./kv-codec.js";
-import { counted, megabytes, startProgress, type OnStorageProgress, type Progress } from "./progress.js";
+import { counted, megabytes, percentOf, startProgress, type OnStorageProgress, type Progress } from "./progress.js";
 
 type Db = Level<Uint8Array, Uint8Array>;
 
@@ -111,11 +111,7 @@ export async function upgradeKvKeyOrder(
   // How far a pass is: the share of its sublevel's data on disk before the key it reached (LevelDB's estimate).
   const report = (pass: Pass, step: string) => async (reached: Buffer) => {
     const [before, all] = await Promise.all([diskBytes(db, pass.start, reached), diskBytes(db, pass.start, pass.end)]);
-    const percent = all > 0 ? Math.min(99, Math.round((100 * before) / all)) : undefined;
-    progress.report({
-      message: `Upgrading ${location}: ${step}, ${counted(pass.read)} keys read${percent === undefined ? "" : `, about ${percent}%`}`,
-      ...(percent === undefined ? {} : { percent }),
-    });
+    progress.report({ message: `Upgrading ${location}: ${step}, ${counted(pass.read)} keys read`, percent: percentOf(before, all) });
   };
   if (!movingBack) {
     // The iterator reads a snapshot: the batches written meanwhile do not change what it gives.

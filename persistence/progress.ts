@@ -25,10 +25,10 @@ export type OnStorageProgress = (progress: StorageProgress) => void;
 /** Least time between two progress lines. */
 export const PROGRESS_INTERVAL_MS = 1_000;
 
-/** What a progress line says: its message, and the share done when known. */
+/** What a progress line says: its message, and the share done when known (the line then ends ", about N%"). */
 export interface ProgressLine {
   message: string;
-  percent?: number;
+  percent?: number | undefined;
 }
 
 /** One piece of long work being reported: made by `startProgress`, ended by `done`. */
@@ -53,7 +53,9 @@ export function startProgress(onProgress: OnStorageProgress | undefined, task: S
     due: () => performance.now() - last >= PROGRESS_INTERVAL_MS,
     report({ message, percent }) {
       last = performance.now();
-      onProgress({ task, stage: "progress", location, message, ms: Math.round(last - started), ...(percent === undefined ? {} : { percent }) });
+      const ms = Math.round(last - started);
+      if (percent === undefined) onProgress({ task, stage: "progress", location, message, ms });
+      else onProgress({ task, stage: "progress", location, message: `${message}, about ${percent}%`, ms, percent });
     },
     done(describe) {
       const ms = Math.round(performance.now() - started);
@@ -61,6 +63,10 @@ export function startProgress(onProgress: OnStorageProgress | undefined, task: S
     },
   };
 }
+
+/** The share `done` is of `total`, 0–99 (100 is the done line's); undefined when the total is not known. */
+export const percentOf = (done: number, total: number | undefined): number | undefined =>
+  total !== undefined && total > 0 ? Math.min(99, Math.round((100 * done) / total)) : undefined;
 
 /** `count` with thousands separated ("12,345"), as the lines write counts. */
 export const counted = (count: number): string => count.toLocaleString("en-US");

@@ -5,7 +5,7 @@
  */
 import type { PoolClient } from "pg";
 import { reencodedKey } from "../kv-codec.js";
-import { counted, startProgress, type OnStorageProgress, type Progress } from "../progress.js";
+import { counted, percentOf, startProgress, type OnStorageProgress, type Progress } from "../progress.js";
 import { StorageError } from "../types.js";
 import { takeMigrationLock } from "./migration-lock.js";
 
@@ -88,12 +88,7 @@ async function reencodeKvKeys(client: PoolClient, { location, onProgress }: Step
       `listens${estimate === undefined ? "" : `: about ${counted(estimate)} rows to go through`}; other nodes starting meanwhile wait for it. ` +
       "Stopping it meanwhile loses nothing: the migration is one transaction, the next start runs it again",
   );
-  const percentOf = (done: number, total: number | undefined) => (total ? Math.min(99, Math.round((100 * done) / total)) : undefined);
-  const report = (message: string, percent: number | undefined) =>
-    progress.report({
-      message: `Migrating ${location}: ${message}${percent === undefined ? "" : `, about ${percent}%`}`,
-      ...(percent === undefined ? {} : { percent }),
-    });
+  const report = (message: string, percent: number | undefined) => progress.report({ message: `Migrating ${location}: ${message}`, percent });
 
   await client.query('CREATE TEMP TABLE yparty_kv_reencode (room text COLLATE "C", key bytea, value bytea) ON COMMIT DROP');
   let read = 0;
