@@ -127,12 +127,7 @@ class DocLog implements Writer<BatchOp> {
   knowFrom(entries: readonly LogEntry[], version: number): void {
     if (this.#state || version !== this.#version) return;
     this.checkedUndamaged = true;
-    const last = entries.at(-1);
-    this.#state = Promise.resolve({
-      lastClock: Math.max(last ? last.clock : -1, this.#clockFloor),
-      updates: entries.length,
-      bytes: entries.reduce((sum, entry) => sum + entry.update.byteLength, 0),
-    });
+    this.#state = Promise.resolve(this.#stateOf(entries));
   }
 
   state(): Promise<LogState> {
@@ -153,15 +148,20 @@ class DocLog implements Writer<BatchOp> {
 
   async #read(): Promise<LogState> {
     const entries = await readLogEntries(this.db, this.name);
+    const state = this.#stateOf(entries);
+    if (this.#lastRead === null) setImmediate(() => void (this.#lastRead = null));
+    this.#lastRead = { entries, lastClock: state.lastClock, updates: state.updates };
+    return state;
+  }
+
+  /** The state a read of the whole log says; its last clock is at least the last one handed out (`handOut`), landed or not. */
+  #stateOf(entries: readonly LogEntry[]): LogState {
     const last = entries.at(-1);
-    const state = {
+    return {
       lastClock: Math.max(last ? last.clock : -1, this.#clockFloor),
       updates: entries.length,
       bytes: entries.reduce((sum, entry) => sum + entry.update.byteLength, 0),
     };
-    if (this.#lastRead === null) setImmediate(() => void (this.#lastRead = null));
-    this.#lastRead = { entries, lastClock: state.lastClock, updates: state.updates };
-    return state;
   }
 }
 
