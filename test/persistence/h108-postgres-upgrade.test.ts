@@ -4,12 +4,11 @@
  * doubled; and the others, waiting for it, start too: the wait counts against their query timeout (30 s; 2 s here),
  * so a migration sending a statement per row (37,500 rows: some 4 s) failed their start.
  */
-import { serialize } from "node:v8";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStorage, type Storage } from "../../persistence/index.js";
-import { encodeKey, encodeString } from "../../persistence/kv-codec.js";
+import { encodeKey } from "../../persistence/kv-codec.js";
 import { stopAllEngines } from "../helpers/engines.js";
-import { freshDatabase, query } from "./postgres-helpers.js";
+import { query, schemaOneDatabase } from "./postgres-helpers.js";
 
 afterAll(stopAllEngines);
 
@@ -19,15 +18,8 @@ const keyOf = (i: number) => [`\uE000${i}`, `plain ${i}`, `\uD800${i}`, `\u{1F60
 
 describe("PostgreSQL schema 1 to 2", () => {
   it(`${ROWS} rows of an older yparty, two cluster nodes starting at once: one migration, every row once under its new key`, { timeout: 60_000 }, async () => {
-    const { url } = await freshDatabase();
-    await (await openStorage({ url, onWarning: () => undefined })).close();
-    await query(url, "UPDATE yparty_schema SET version = 1");
     const keys = Array.from({ length: ROWS }, (_, i) => keyOf(i));
-    await query(url, "INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])", [
-      keys.map((_, i) => `main/r${i % 100}`),
-      keys.map(encodeString),
-      keys.map((key) => serialize(key)),
-    ]);
+    const url = await schemaOneDatabase(keys.map((key, i) => ({ room: `main/r${i % 100}`, key })));
 
     const started = Date.now();
     const nodes: Storage[] = await Promise.all([0, 1].map(() => openStorage({ url, mode: "cluster", queryTimeoutMs: 2_000, onWarning: () => undefined })));

@@ -5,15 +5,14 @@
  * migrating node how far it is, the others that they wait. A lock holder that stopped working fails the start saying
  * what to do, not with a bare "Query read timeout".
  */
-import { serialize } from "node:v8";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { openStorage, StorageError } from "../../persistence/index.js";
-import { encodeKey, encodeString } from "../../persistence/kv-codec.js";
+import { encodeKey } from "../../persistence/kv-codec.js";
 import { runCli, tempDir } from "../cli/helpers.js";
 import { stopAllEngines } from "../helpers/engines.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
-import { freshDatabase, query } from "./postgres-helpers.js";
+import { freshDatabase, query, schemaOneDatabase } from "./postgres-helpers.js";
 
 afterEach(cleanupAll);
 afterAll(stopAllEngines);
@@ -28,24 +27,11 @@ const QUERY_TIMEOUT_MS = 1_500;
  * 0.1 ms more (a trigger), as on a table some hundred times larger: deleting `ROWS`' 30,000 moving rows in one statement
  * takes over 3 s, twice the query timeout.
  */
-async function schemaOneDatabase(rows: number, slowDeletes: boolean): Promise<string> {
-  const { url } = await freshDatabase();
-  await (await openStorage({ url, onWarning: () => undefined })).close();
-  await query(url, "UPDATE yparty_schema SET version = 1");
-  const keys = Array.from({ length: rows }, (_, i) => keyOf(i));
-  await query(url, "INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])", [
-    keys.map((_, i) => `main/r${i % 100}`),
-    keys.map(encodeString),
-    keys.map((key) => serialize(key)),
-  ]);
-  if (!slowDeletes) return url;
-  await query(
-    url,
-    "CREATE FUNCTION slow_deletes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep((SELECT count(*) FROM gone) * 0.0001); RETURN NULL; END $$",
+const schemaOne = (rows: number, slowDeletes: boolean): Promise<string> =>
+  schemaOneDatabase(
+    Array.from({ length: rows }, (_, i) => ({ room: `main/r${i % 100}`, key: keyOf(i) })),
+    slowDeletes ? 0.1 : 0,
   );
-  await query(url, "CREATE TRIGGER slow_deletes AFTER DELETE ON room_kv REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION slow_deletes()");
-  return url;
-}
 
 const events = (logs: Array<{ event: string }>) => logs.map((entry) => entry.event).filter((event) => event.startsWith("storage.upgrade"));
 
@@ -53,7 +39,7 @@ describe("PostgreSQL schema 1 to 2 on a large table", () => {
   it("migrates in statements within a 1.5 s query timeout, reporting how far; a node starting meanwhile waits, says so, and starts", {
     timeout: 60_000,
   }, async () => {
-    const url = await schemaOneDatabase(ROWS, true);
+    const url = await schemaOne(ROWS, true);
     const store = { url, mode: "cluster" as const, queryTimeoutMs: QUERY_TIMEOUT_MS };
     const nodes = await Promise.all([0, 1].map(() => startServer({}, { store })));
 
@@ -128,7 +114,7 @@ describe("PostgreSQL schema 1 to 2 on a large table", () => {
   });
 
   it("yparty migrate onto a database of an older yparty says that it migrates its schema first", { timeout: 30_000 }, async () => {
-    const url = await schemaOneDatabase(4, false);
+    const url = await schemaOne(4, false);
     const folder = await tempDir("yparty-migrate-");
     try {
       await (await openStorage({ dir: folder.dir, onWarning: () => undefined })).close();

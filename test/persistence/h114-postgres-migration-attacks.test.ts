@@ -4,12 +4,11 @@
  * chunk boundaries (one room's keys over several chunks, rooms with non-ASCII names, a key whose old bytes are another
  * key's new ones), and a node waiting for the migration with a tiny query timeout.
  */
-import { serialize } from "node:v8";
 import { afterAll, expect, it } from "vitest";
 import { openStorage, StorageError, type StorageProgress } from "../../persistence/index.js";
 import { encodeKey, encodeString } from "../../persistence/kv-codec.js";
 import { stopAllEngines } from "../helpers/engines.js";
-import { freshDatabase, query } from "./postgres-helpers.js";
+import { query, schemaOneDatabase } from "./postgres-helpers.js";
 
 afterAll(stopAllEngines);
 
@@ -23,25 +22,6 @@ function rowsOf(): Array<{ room: string; key: string }> {
   return ROOMS.flatMap((room, r) => Array.from({ length: PER_ROOM[r]! }, (_, i) => keysOf(i).map((key) => ({ room, key }))).flat());
 }
 
-/** A database as an older yparty left it (schema 1); every row a statement deletes costs `msPerDeletedRow` more (a trigger). */
-async function schemaOneDatabase(msPerDeletedRow: number): Promise<string> {
-  const { url } = await freshDatabase();
-  await (await openStorage({ url, onWarning: () => undefined })).close();
-  await query(url, "UPDATE yparty_schema SET version = 1");
-  const rows = rowsOf();
-  await query(url, "INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])", [
-    rows.map((row) => row.room),
-    rows.map((row) => encodeString(row.key)),
-    rows.map((row) => serialize(row.key)),
-  ]);
-  await query(
-    url,
-    `CREATE FUNCTION slow_deletes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep((SELECT count(*) FROM gone) * ${msPerDeletedRow / 1000}); RETURN NULL; END $$`,
-  );
-  await query(url, "CREATE TRIGGER slow_deletes AFTER DELETE ON room_kv REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION slow_deletes()");
-  return url;
-}
-
 /** Every row once, under `encode` of its key. */
 async function expectRows(url: string, encode: (key: string) => Buffer): Promise<void> {
   const expected = rowsOf().map((row) => `${row.room} ${encode(row.key).toString("hex")}`);
@@ -53,7 +33,7 @@ async function expectRows(url: string, encode: (key: string) => Buffer): Promise
 it("the migrating node's connection cut mid-migration: its start fails, nothing changed; the next start migrates every row once", {
   timeout: 60_000,
 }, async () => {
-  const url = await schemaOneDatabase(0.5);
+  const url = await schemaOneDatabase(rowsOf(), 0.5);
   const lines: StorageProgress[] = [];
   let cut: Promise<unknown> | undefined;
   const opening = openStorage({
@@ -104,7 +84,7 @@ it("the migrating node's connection cut mid-migration: its start fails, nothing 
 });
 
 it("a node with a tiny query timeout (150 ms) waiting for a slow but working migration waits it out: no ERR_STORAGE_LOCKED", { timeout: 60_000 }, async () => {
-  const url = await schemaOneDatabase(0.3);
+  const url = await schemaOneDatabase(rowsOf(), 0.3);
   let started!: () => void;
   const migrationStarted = new Promise<void>((resolve) => (started = resolve));
   const migrating = openStorage({ url, mode: "cluster", onWarning: () => undefined, onProgress: (line) => line.stage === "started" && started() });

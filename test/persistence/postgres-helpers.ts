@@ -2,8 +2,10 @@
  * PostgreSQL for the persistence tests: one throwaway server per test file (test/helpers/engines.ts), and a schema per
  * storage under test, so tests start from empty tables without paying for a server or a database each.
  */
+import { serialize } from "node:v8";
 import pg from "pg";
 import { openStorage, type PostgresStorageOptions, type StorageWarning } from "../../persistence/index.js";
+import { encodeString } from "../../persistence/kv-codec.js";
 import { startPostgres, type Engine } from "../helpers/engines.js";
 import type { StorageFactory } from "./helpers.js";
 
@@ -33,6 +35,29 @@ export async function query(url: string, text: string, values: unknown[] = []): 
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A fresh database as an older yparty left it (schema 1): `rows` of room.storage, keys in plain UTF-16 BE, each value
+ * its key serialized. `msPerDeletedRow`: every row a statement deletes costs that much more (a trigger), as on a table
+ * far larger than the test's.
+ */
+export async function schemaOneDatabase(rows: ReadonlyArray<{ room: string; key: string }>, msPerDeletedRow = 0): Promise<string> {
+  const { url } = await freshDatabase();
+  await (await openStorage({ url, onWarning: () => undefined })).close();
+  await query(url, "UPDATE yparty_schema SET version = 1");
+  await query(url, "INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])", [
+    rows.map((row) => row.room),
+    rows.map((row) => encodeString(row.key)),
+    rows.map((row) => serialize(row.key)),
+  ]);
+  if (msPerDeletedRow === 0) return url;
+  await query(
+    url,
+    `CREATE FUNCTION slow_deletes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep((SELECT count(*) FROM gone) * ${msPerDeletedRow / 1000}); RETURN NULL; END $$`,
+  );
+  await query(url, "CREATE TRIGGER slow_deletes AFTER DELETE ON room_kv REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION slow_deletes()");
+  return url;
 }
 
 /** A PostgreSQL storage in a fresh schema; warnings go to `warnings` when given. */
