@@ -1,3 +1,15 @@
+/**
+ * `yparty dev` makes a new mount at each rebuild (src/cli/serve/mounts.ts: `createRooms`/`createGame` again), with new
+ * matchmaker parties. A match being made as the code reloads (its seats being stored: the players are told only after)
+ * was made a second time: the sessions enter the queue again by themselves in the new mount's matchmaker (their links
+ * closed 1012), which knew nothing of the old mount's matches, and matched them again (two match.found or
+ * matchmaker.matched each, seats held in two matches). The players being matched now outlive the mounts (one
+ * `MatchesBeingMadeByQueue` per protocol, kept by the mount sources), as they outlived a reload with the same mount
+ * (test/rooms/h106-late-match-refusal, test/game/h106-reload-while-matched).
+ *
+ * The rebuilds are made as `yparty dev` makes them, by the CLI's own mount sources; the timing is made certain as in
+ * h106: the first mount's match room stores its held seats only once the test lets it (test/helpers/held-seat-store.ts).
+ */
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
 import { matchmakerPartyName as modePartyName, matchPartyName } from "../../src/game/parties.js";

@@ -1,3 +1,16 @@
+/**
+ * `yparty dev` makes a new mount at each rebuild (src/cli/serve/mounts.ts: `createRooms`/`createGame` again). A match
+ * notice kept for a player whose socket dropped as its match was stored (match-notices.ts) belonged to the mount that
+ * kept it: a player back after a rebuild, as a new session (its socket reaches the next mount), was never told
+ * (no match.found / matchmaker.matched), while its seat stayed held and the other player waited for it in the match.
+ * What matchmaking keeps now outlives the mounts in one owner per protocol (`MatchmakingState`: the players being
+ * matched, the seats matches hold, the notices), kept by the mount sources; each mount's room directory keeps its own
+ * listings and room types.
+ *
+ * The rebuilds are made as `yparty dev` makes them, by the CLI's own mount sources (as test/cli/h111-dev-rebuild-match);
+ * the drop is made certain as in h89/h92: the first mount's match room stores its held seats only once the test lets
+ * it (test/helpers/held-seat-store.ts), and the matchmaker says when it saw the dropped player's link close.
+ */
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
 import { matchmakerPartyName as modePartyName, matchPartyName } from "../../src/game/parties.js";

@@ -1,3 +1,13 @@
+/**
+ * `yparty dev` with both protocols (`rooms` and `game` in yparty.json): a rebuild whose game module is refused (a
+ * limit `createGame` does not take, a mode too big for its match) prints "Still serving the last good build", and the
+ * server goes on with the last good parties. But the rooms mount had been swapped already (rooms come first): new
+ * sockets reached a mount the server did not run, whose room directory nothing lists: `room.list` answered no rooms,
+ * an unnamed `room.join_or_create` made a room of its own instead of the free seat next to the others', and a session
+ * dropped before the rebuild could not be resumed. The mounts now change together, once every module made its own.
+ *
+ * The rebuilds are made by the CLI's own mount sources, as in test/cli/h115-dev-rebuild-notice.
+ */
 import { afterEach, describe, expect, it } from "vitest";
 import example from "../../examples/game/game.js";
 import { defineGame } from "../../src/game/index.js";

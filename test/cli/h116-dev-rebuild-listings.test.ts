@@ -1,3 +1,14 @@
+/**
+ * `yparty dev` makes a new rooms mount at each rebuild, and a rooms socket open across it stays its session's (the
+ * rooms reload, the socket does not close). Each mount's room directory had its own listings: the rooms, back as the
+ * next mount's instances, were listed only in the next mount's, while the old one lost them as they stopped. A page
+ * left open across a save (its session on the old mount) then got `room.list` answered with no rooms, and its unnamed
+ * `room.join_or_create` made a room of its own instead of taking the free seat next to the others. The listings are
+ * now plain data that outlives the mounts (the `MatchmakingState`'s), each mount's directory reading them with its
+ * code's room types.
+ *
+ * The rebuilds are made by the CLI's own mount sources, as in test/cli/h115-dev-rebuild-notice.
+ */
 import { afterEach, describe, expect, it } from "vitest";
 import { defineRooms, defineRoomType } from "../../src/rooms/index.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
