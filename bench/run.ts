@@ -91,9 +91,13 @@ async function main(): Promise<void> {
   const profile = { ...base, runs: options.runs ?? base.runs };
   const resultsDir = fileURLToPath(RESULTS_DIR);
   const profileDir = join(tmpdir(), `yparty-bench-profiles-${Date.now()}`);
-  // yparty is profiled, and the relay to compare with (the peers are not ours to fix).
+  // yparty is profiled, and the relays to compare with (the peers are not ours to fix); a sample every 200 µs.
   if (options.cpuProf) {
-    setProfileFlags((spec) => (spec.id.startsWith("yparty") || spec.id === "relay" ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, spec.id)}`] : []));
+    setProfileFlags((spec) =>
+      spec.id.startsWith("yparty") || spec.id.startsWith("relay")
+        ? ["--cpu-prof", "--cpu-prof-interval=200", `--cpu-prof-dir=${join(profileDir, spec.id)}`]
+        : [],
+    );
   }
   const startedAt = new Date();
   const load = loadavg()[0] ?? 0;

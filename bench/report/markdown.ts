@@ -2,7 +2,7 @@
 import { SERVERS, YPARTY_VARIANTS, type YpartyVariant } from "../servers/catalog.js";
 import { round } from "../stats.js";
 import { LEVELDB_FANOUT_CPU_MAX, LEVELDB_THROUGHPUT_COST_MAX, STRICT_P99_ADDED_MAX_MS } from "./metrics.js";
-import type { Row, Summary } from "./summary.js";
+import type { LikeRelayId, Row, Summary } from "./summary.js";
 
 export interface RunInfo {
   date: string;
@@ -26,6 +26,11 @@ function peerCell(row: Row, variant: YpartyVariant): string {
   if (row.def.target?.kind === "absolute") return `${show(row.values[variant])}${mark(row.met[variant])}`;
   return times(row.ratios[variant], row.met[variant]);
 }
+
+const LIKE_RELAY_NAMES: Record<LikeRelayId, string> = {
+  "relay-sync": "the relay doing the sync handshake with canned frames (its clients handshake too)",
+  "relay-apply": "the relay applying each update to its room's Y.Doc before it forwards it (the least validate-before-relay costs)",
+};
 
 const VARIANT_NAMES: Record<YpartyVariant, string> = {
   "yparty-memory": "mem",
@@ -90,12 +95,11 @@ export function renderMarkdown(summary: Summary, info: RunInfo): string {
         `fan-out server CPU ${times(strict.cpuRatio, null)} of the default  `,
     );
   }
-  for (const { label, ratios, met } of summary.handshakeRelay) {
+  for (const { label, reference, ratios, met } of summary.likeRelays) {
     const cells = YPARTY_VARIANTS.filter((variant) => ratios[variant] !== null).map(
       (variant) => `${VARIANT_NAMES[variant]} ${times(ratios[variant], met[variant])}`,
     );
-    if (cells.length > 0)
-      lines.push(`${label} against the relay doing the sync handshake with canned frames (its clients handshake too): ${cells.join(", ")}  `);
+    if (cells.length > 0) lines.push(`${label} against ${LIKE_RELAY_NAMES[reference]}: ${cells.join(", ")}  `);
   }
   if (summary.errors.length > 0) {
     lines.push("", "## Failures", "");

@@ -47,21 +47,30 @@ export interface StrictCost {
   cpuRatio: number | null;
 }
 
-export interface HandshakeRelayRatio {
+/** A yparty figure against the relay that does part of a document server's work too, like with like. */
+export interface LikeRelayRatio {
   label: string;
+  /** The relay compared with (`relay-sync` for the idle figures, `relay-apply` for the fan-out's). */
+  reference: LikeRelayId;
   ratios: Record<YpartyVariant, number | null>;
   met: Record<YpartyVariant, boolean | null>;
 }
+
+/**
+ * Which relay each scenario's figures are also set against. The plain relay's clients skip the handshake, whose four
+ * frames cost the server time per connect and memory per connection (`relay-sync` does it with canned frames); and it
+ * never decodes an update, where a server that validates before it relays applies each one first (`relay-apply` does
+ * that and nothing else).
+ */
+const LIKE_RELAYS = { idle: "relay-sync", fanout: "relay-apply" } as const;
+export type LikeRelayId = (typeof LIKE_RELAYS)[keyof typeof LIKE_RELAYS];
 
 export interface Summary {
   rows: Row[];
   leveldbCosts: LevelDbCost[];
   strictCost: StrictCost;
-  /**
-   * The idle scenario's figures against the relay that does the handshake too (`relay-sync`), like with like: the plain
-   * relay's clients skip the handshake, whose four frames cost the server time per connect and memory per connection.
-   */
-  handshakeRelay: HandshakeRelayRatio[];
+  /** The figures with a relay target, also against the relay that does the same kind of work (`LIKE_RELAYS`). */
+  likeRelays: LikeRelayRatio[];
   errors: RunRecord[];
 }
 
@@ -122,13 +131,14 @@ export function summarize(records: readonly RunRecord[]): Summary {
       fanoutCpu: { value: cpu, met: cpu === null ? null : cpu <= LEVELDB_FANOUT_CPU_MAX },
     };
   });
-  const handshakeRelay = rows
-    .filter((row) => row.def.scenario === "idle" && row.def.relayTarget && row.values["relay-sync"] !== null)
-    .map((row): HandshakeRelayRatio => {
-      const ratios = perVariant((variant) => ratioTo(row.values[variant], row.values["relay-sync"]));
-      return { label: row.def.label, ratios, met: perVariant((variant) => meetsTarget(row.def.relayTarget, variant, ratios[variant])) };
-    });
-  return { rows, leveldbCosts, strictCost: strictCost(records), handshakeRelay, errors: records.filter((record) => record.error) };
+  const likeRelays = rows.flatMap((row): LikeRelayRatio[] => {
+    const reference = LIKE_RELAYS[row.def.scenario as keyof typeof LIKE_RELAYS];
+    if (!reference || !row.def.relayTarget || row.values[reference] === null) return [];
+    const ratios = perVariant((variant) => ratioTo(row.values[variant], row.values[reference]));
+    const met = perVariant((variant) => meetsTarget(row.def.relayTarget, variant, ratios[variant]));
+    return [{ label: row.def.label, reference, ratios, met }];
+  });
+  return { rows, leveldbCosts, strictCost: strictCost(records), likeRelays, errors: records.filter((record) => record.error) };
 }
 
 function strictCost(records: readonly RunRecord[]): StrictCost {

@@ -4,6 +4,7 @@ import type { FramingId } from "../client/framing.js";
 export type ServerId =
   | "relay"
   | "relay-sync"
+  | "relay-apply"
   | "y-websocket"
   | "hocuspocus"
   | "yparty-memory"
@@ -45,6 +46,17 @@ export const SERVERS: readonly ServerSpec[] = [
     launch: { script: "relay.ts", args: ["--answer-sync"] },
     framing: "path",
     hasDocument: false,
+    persistent: false,
+    peer: false,
+  },
+  // The relay applying each update to its room's Y.Doc before it forwards it: the least a server that validates
+  // before it relays does (Yjs's decode and integrate, nothing else), to compare the fan-out's CPU with.
+  {
+    id: "relay-apply",
+    label: "ws relay + Y.applyUpdate",
+    launch: { script: "relay.ts", args: ["--apply"] },
+    framing: "path",
+    hasDocument: true,
     persistent: false,
     peer: false,
   },

@@ -6,41 +6,109 @@
  * socket opens, an empty step 2 to a client's step 1; a client's step 2 is dropped). Its clients then do the
  * handshake a document server's clients do, so a connect costs the harness the same (the plain relay's clients
  * count a connect as synced when the socket opens). It still reads no more than a frame's first two bytes.
+ *
+ * `--apply`: the least a server that validates before it relays can do. Each room keeps a plain `Y.Doc`; a
+ * client's update is applied to it, and forwarded as it came only if Yjs took it (a frame that throws is dropped).
+ * The handshake is answered from that document. No persistence, no listeners, no checks of its own, no
+ * re-encoding: the same frames on the wire as the relay, plus Yjs's decode and integrate of every update.
  */
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
 import { WebSocketServer, type WebSocket } from "ws";
+import * as Y from "yjs";
 import { announceReady, closeOnSignals } from "./lifecycle.js";
 
-const answersSync = process.argv.includes("--answer-sync");
-/** y-protocols: sync (0) step 1 (0) of an empty state vector; sync step 2 (1) of an empty update. */
-const EMPTY_STEP1 = Uint8Array.of(0, 0, 1, 0);
-const EMPTY_STEP2 = Uint8Array.of(0, 1, 2, 0, 0);
 const SYNC = 0;
 const STEP1 = 0;
 const STEP2 = 1;
+const UPDATE = 2;
 
-/** Answers a handshake frame (true) or leaves the frame to be forwarded (false). */
-function answeredHandshake(socket: WebSocket, data: Buffer): boolean {
-  if (!answersSync || data[0] !== SYNC) return false;
-  if (data[1] === STEP1) socket.send(EMPTY_STEP2);
-  return data[1] === STEP1 || data[1] === STEP2;
+/** What a relay does with the frames of one room: the first a socket gets, and whether one goes to the others. */
+interface RoomFrames {
+  greeting(): Uint8Array | null;
+  /** Answers or takes a frame (false), or leaves it to be forwarded (true). */
+  forwards(socket: WebSocket, data: Buffer): boolean;
 }
 
-const rooms = new Map<string, Set<WebSocket>>();
+const plainFrames: RoomFrames = { greeting: () => null, forwards: () => true };
+
+/** y-protocols: sync (0) step 1 (0) of an empty state vector; sync step 2 (1) of an empty update. */
+const EMPTY_STEP1 = Uint8Array.of(0, 0, 1, 0);
+const EMPTY_STEP2 = Uint8Array.of(0, 1, 2, 0, 0);
+
+const cannedHandshake: RoomFrames = {
+  greeting: () => EMPTY_STEP1,
+  forwards(socket, data) {
+    if (data[0] !== SYNC) return true;
+    if (data[1] === STEP1) socket.send(EMPTY_STEP2);
+    return data[1] !== STEP1 && data[1] !== STEP2;
+  },
+};
+
+function syncFrame(step: number, payload: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, SYNC);
+  encoding.writeVarUint(encoder, step);
+  encoding.writeVarUint8Array(encoder, payload);
+  return encoding.toUint8Array(encoder);
+}
+
+function appliedDocument(): RoomFrames {
+  const doc = new Y.Doc();
+  return {
+    greeting: () => syncFrame(STEP1, Y.encodeStateVector(doc)),
+    forwards(socket, data) {
+      if (data[0] !== SYNC) return true;
+      try {
+        const decoder = decoding.createDecoder(data);
+        decoding.readVarUint(decoder);
+        const step = decoding.readVarUint(decoder);
+        const payload = decoding.readVarUint8Array(decoder);
+        if (step === STEP1) {
+          socket.send(syncFrame(STEP2, Y.encodeStateAsUpdate(doc, payload)));
+          return false;
+        }
+        Y.applyUpdate(doc, payload);
+        return step === UPDATE;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+const framesOf: () => RoomFrames = process.argv.includes("--apply")
+  ? appliedDocument
+  : process.argv.includes("--answer-sync")
+    ? () => cannedHandshake
+    : () => plainFrames;
+
+interface Room {
+  sockets: Set<WebSocket>;
+  frames: RoomFrames;
+}
+
+const rooms = new Map<string, Room>();
 const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
 
 wss.on("connection", (socket, request) => {
   const name = (request.url ?? "/").split("?")[0] ?? "/";
-  const room = rooms.get(name) ?? new Set<WebSocket>();
-  rooms.set(name, room);
-  room.add(socket);
-  if (answersSync) socket.send(EMPTY_STEP1);
+  let room = rooms.get(name);
+  if (!room) {
+    room = { sockets: new Set(), frames: framesOf() };
+    rooms.set(name, room);
+  }
+  const { sockets, frames } = room;
+  sockets.add(socket);
+  const greeting = frames.greeting();
+  if (greeting) socket.send(greeting);
   socket.on("message", (data: Buffer, isBinary) => {
-    if (answeredHandshake(socket, data)) return;
-    for (const peer of room) if (peer !== socket) peer.send(data, { binary: isBinary });
+    if (!frames.forwards(socket, data)) return;
+    for (const peer of sockets) if (peer !== socket) peer.send(data, { binary: isBinary });
   });
   socket.on("close", () => {
-    room.delete(socket);
-    if (room.size === 0) rooms.delete(name);
+    sockets.delete(socket);
+    if (sockets.size === 0) rooms.delete(name);
   });
   socket.on("error", () => socket.terminate());
 });

@@ -24,6 +24,7 @@ const startup = (server: ServerId, startMs: number): RunRecord => ({ run: 1, ser
 
 const records: RunRecord[] = [
   fanout("relay", 10, 4),
+  fanout("relay-apply", 16, 4.8),
   fanout("y-websocket", 20, 8),
   fanout("yparty-memory", 12, 4.8),
   fanout("yparty-cli-memory", 15, 6),
@@ -72,7 +73,7 @@ describe("bench report", () => {
   });
 
   it("compares the idle figures with the relay that does the handshake too, beside the plain relay", () => {
-    const handshake = (label: string) => summary.handshakeRelay.find((ratio) => ratio.label === label)!;
+    const handshake = (label: string) => summary.likeRelays.find((ratio) => ratio.label === label && ratio.reference === "relay-sync")!;
     expect(row("idle", "connectsPerSec").relayRatios["yparty-memory"]).toBeCloseTo(0.76);
     expect(handshake("connects (open + sync)").ratios["yparty-memory"]).toBeCloseTo(0.95);
     expect(handshake("connects (open + sync)").met["yparty-memory"]).toBe(true);
@@ -85,6 +86,21 @@ describe("bench report", () => {
     );
     expect(markdown).toContain(
       "RSS per idle connection against the relay doing the sync handshake with canned frames (its clients handshake too): mem 1.1× ✓  ",
+    );
+  });
+
+  it("compares the fan-out figures with the relay that applies every update before it forwards it", () => {
+    const applied = (label: string) => summary.likeRelays.find((ratio) => ratio.label === label && ratio.reference === "relay-apply")!;
+    expect(applied("fan-out server CPU").ratios["yparty-memory"]).toBeCloseTo(0.75);
+    expect(applied("fan-out server CPU").met["yparty-memory"]).toBe(true);
+    expect(applied("fan-out server CPU").ratios["yparty-cli-leveldb"]).toBeCloseTo(1.125);
+    expect(applied("fan-out latency p99").ratios["yparty-cli-memory"]).toBeCloseTo(1.25);
+    expect(summary.likeRelays.filter((ratio) => ratio.reference === "relay-apply").map((ratio) => ratio.label)).toEqual([
+      "fan-out latency p99",
+      "fan-out server CPU",
+    ]);
+    expect(renderMarkdown(summary, INFO)).toContain(
+      "fan-out server CPU against the relay applying each update to its room's Y.Doc before it forwards it (the least validate-before-relay costs): mem 0.75× ✓, ",
     );
   });
 
