@@ -8,6 +8,7 @@ import { compactionOf, compactLog, mergeLogInTurns, type Compaction, type LogEnt
 import { StorageError, type AppendOptions, type CompactionSource, type DocStats, type DocStore, type StorageWarning } from "../types.js";
 import type { Claims } from "./claims.js";
 import type { PgOp } from "./commit.js";
+import type { AckRecord, StoredLog } from "./log-read.js";
 import { fromText, toText } from "./names.js";
 
 /** Reads through the storage's pool; failures come back as `StorageError` naming `subject`. */
@@ -16,11 +17,6 @@ export type ReadQuery = (subject: string, text: string, values: unknown[]) => Pr
 /** A log entry's key: `(fence, seq)`, compared in that order. */
 type EntryKey = readonly [fence: number, seq: number];
 const keyText = ([fence, seq]: EntryKey): string => `${fence}:${seq}`;
-/** pg hands out Buffers; callers get plain Uint8Arrays, as from the other engines. */
-const plain = (bytes: unknown): Uint8Array => {
-  const buffer = bytes as Uint8Array;
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-};
 const atOrBelow = (a: EntryKey, b: EntryKey): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]);
 
 /** One document's part in the shared batches, and what must outlive a single call: its generation and corrupt entries. */
@@ -45,6 +41,8 @@ export interface PgDocStoreOptions {
   committer: GroupCommitter<PgOp, Writer<PgOp> & { room: string }>;
   claims: Claims;
   read: ReadQuery;
+  /** A document's log and ack record, one snapshot read in bounded pieces (log-read.ts). */
+  readLog: (subject: string, room: string) => Promise<StoredLog>;
   compactOnLoadAbove: number;
   onWarning?: (warning: StorageWarning) => void;
 }
@@ -63,18 +61,11 @@ export class PgDocStore implements DocStore {
 
   async #load(log: DocLog): Promise<Uint8Array | null> {
     const generation = log.generation;
-    // One statement, so one snapshot: the entries and the ack record as the same commit left them.
-    const rows = await this.options.read(
-      docSubject(log.room),
-      `SELECT fence, seq, update, NULL::bigint AS updates FROM doc_updates WHERE doc = $1
-       UNION ALL SELECT fence, seq, NULL, updates FROM doc_acks WHERE doc = $1
-       ORDER BY updates NULLS FIRST, fence, seq`,
-      [toText(log.room)],
-    );
-    const ack = rows.at(-1)?.updates == null ? undefined : rows.pop()!;
-    const keys = rows.map((row): EntryKey => [Number(row.fence), Number(row.seq)]);
+    // One snapshot: the entries and the ack record as the same commit left them, read in bounded pieces (log-read.ts).
+    const { entries: rows, ack } = await this.options.readLog(docSubject(log.room), log.room);
+    const keys = rows.map((row): EntryKey => [row.fence, row.seq]);
     if (ack) this.#refuseDamaged(log.room, keys, ack);
-    const entries = rows.map((row, clock): LogEntry => ({ clock, update: plain(row.update) }));
+    const entries = rows.map((row, clock): LogEntry => ({ clock, update: row.update }));
     // A pass over the whole document: when many rooms load at once (a node taking over a dead node's rooms), their
     // merges are spread over turns of the event loop instead of all running in the one that read their rows.
     const merged = await this.#merge(log, entries, keys, mergeLogInTurns);
@@ -92,9 +83,9 @@ export class PgDocStore implements DocStore {
   }
 
   /** A log holding fewer entries than its ack record counts, or not the entry it ends at, lost acknowledged writes. */
-  #refuseDamaged(name: string, keys: readonly EntryKey[], ack: Record<string, unknown>): void {
-    const expected = { clock: Number(ack.seq), updates: Number(ack.updates) };
-    const end: EntryKey = [Number(ack.fence), Number(ack.seq)];
+  #refuseDamaged(name: string, keys: readonly EntryKey[], ack: AckRecord): void {
+    const expected = { clock: ack.seq, updates: ack.updates };
+    const end: EntryKey = [ack.fence, ack.seq];
     const last = keys.at(-1);
     if (keys.length >= expected.updates && last && keyText(last) === keyText(end)) return;
     const damage: Damage = {
@@ -163,11 +154,10 @@ export class PgDocStore implements DocStore {
   }
 
   async #compact(log: DocLog, upTo: EntryKey, generation: number, { given, merge }: Compaction): Promise<void> {
-    const rows = await this.options.read(docSubject(log.room), "SELECT fence, seq, update FROM doc_updates WHERE doc = $1 ORDER BY fence, seq", [
-      toText(log.room),
-    ]);
-    const keys = rows.map((row): EntryKey => [Number(row.fence), Number(row.seq)]).filter((key) => atOrBelow(key, upTo));
-    const entries = keys.map((_, clock): LogEntry => ({ clock, update: plain(rows[clock]!.update) }));
+    const { entries: rows } = await this.options.readLog(docSubject(log.room), log.room);
+    const kept = rows.filter((row) => atOrBelow([row.fence, row.seq], upTo));
+    const keys = kept.map((row): EntryKey => [row.fence, row.seq]);
+    const entries = kept.map((row, clock): LogEntry => ({ clock, update: row.update }));
     const snapshot = given ?? (await this.#merge(log, entries, keys, (logged) => inHeavyTurn(() => merge(logged))));
     if (!snapshot) return;
     const replaced = keys.filter((key) => !log.corrupt.has(keyText(key))); // corrupt entries are never deleted

@@ -13,6 +13,7 @@ import { commitBatch, leftConnectionClean, type PgOp } from "./commit.js";
 import { PgDocStore } from "./doc-pg.js";
 import { InstanceLock } from "./instance-lock.js";
 import { PgKvBackend } from "./kv-pg.js";
+import { LOG_READERS_AT_ONCE, LogReader } from "./log-read.js";
 import { fromText } from "./names.js";
 import { refusedWrite } from "./refused-write.js";
 import { migrate } from "./schema.js";
@@ -75,6 +76,8 @@ const ignore = (): void => undefined;
 /** A writer in the shared batches: a document's log or a room's key-value store. */
 type PgWriter = Writer<PgOp> & { room: string };
 
+/** `PostgresStorageOptions.poolSize`'s default. */
+const POOL_SIZE = 10;
 /** `PostgresStorageOptions.queryTimeoutMs`'s default. */
 const QUERY_TIMEOUT_MS = 30_000;
 /** How long opening a connection may take (also at most the query timeout). */
@@ -96,6 +99,7 @@ export class PostgresStorage implements Storage, Fencing {
   /** Each room's store while anything holds it (a live room, a write in flight). */
   readonly #rooms = new WeakRoomStores();
   readonly #kvWrites = new InFlight();
+  readonly #logs: LogReader;
   #closedAt: number | undefined;
   /** Whether the last commit attempt failed for want of PostgreSQL (warned once per outage). */
   #waiting = false;
@@ -122,11 +126,14 @@ export class PostgresStorage implements Storage, Fencing {
       maxItemsPerRun: defaults.maxUpdatesPerEntry,
       commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
     });
+    // A commit always finds a connection: loads hold at most all but one.
+    this.#logs = new LogReader(pool, location, Math.max(1, Math.min(LOG_READERS_AT_ONCE, (options.poolSize ?? POOL_SIZE) - 1)));
     this.docs = new PgDocStore({
       location,
       committer: this.#committer,
       claims: this.#claims,
       read: this.#read,
+      readLog: (subject, room) => this.#logs.read(subject, room),
       compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
@@ -145,7 +152,7 @@ export class PostgresStorage implements Storage, Fencing {
     // connection waits for it as well (the kernel accepts it, the frozen server never greets): no longer than a statement.
     const queryTimeout = options.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
     const config = { connectionString: withPassword(options.url, options.password), connectionTimeoutMillis: Math.min(CONNECT_TIMEOUT_MS, queryTimeout) };
-    const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10, query_timeout: queryTimeout });
+    const pool = new pg.Pool({ ...config, max: options.poolSize ?? POOL_SIZE, query_timeout: queryTimeout });
     pool.on("error", () => undefined); // an idle connection lost (PostgreSQL restarted): the next query opens another
     let lock: InstanceLock;
     try {

@@ -4,6 +4,7 @@
  */
 import { serialize } from "node:v8";
 import pg from "pg";
+import * as Y from "yjs";
 import { openStorage, type PostgresStorageOptions, type StorageWarning } from "../../persistence/index.js";
 import { encodeString } from "../../persistence/kv-codec.js";
 import { startPostgres, type Engine } from "../helpers/engines.js";
@@ -67,4 +68,35 @@ export function postgresFactory(options: Partial<PostgresStorageOptions> = {}, w
     const storage = await openStorage({ ...options, url, onWarning: (w) => warnings?.push(w) });
     return { storage, dispose: () => storage.close() };
   };
+}
+
+/**
+ * `rooms` documents `main/big-{i}` written straight into the tables (no commits to wait for), each a log of `entries`
+ * copies of one insert of `entryBytes` characters into text "t" (as an append retried after a lost connection is
+ * stored: a document of one entry's size, a log of all of them). Resolves with each document's text.
+ */
+export async function repeatedLogDocuments(url: string, rooms: number, entries: number, entryBytes: number): Promise<string[]> {
+  await (await openStorage({ url, onWarning: () => undefined })).close(); // the tables
+  const texts: string[] = [];
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (let room = 0; room < rooms; room++) {
+      const doc = new Y.Doc();
+      doc.getText("t").insert(0, String.fromCharCode(97 + (room % 26)).repeat(entryBytes));
+      const update = Buffer.from(Y.encodeStateAsUpdate(doc));
+      const name = `main/big-${room}`;
+      await client.query("INSERT INTO doc_updates (doc, fence, seq, update) SELECT $1, 1, s, $2 FROM generate_series(0, $3 - 1) AS s", [name, update, entries]);
+      await client.query("INSERT INTO doc_acks (doc, fence, seq, updates, bytes) VALUES ($1, 1, $2, $3, $4)", [
+        name,
+        entries - 1,
+        entries,
+        entries * update.byteLength,
+      ]);
+      texts.push(doc.getText("t").toString());
+    }
+  } finally {
+    await client.end();
+  }
+  return texts;
 }

@@ -1,0 +1,150 @@
+/**
+ * Reads a document's log (`doc_updates`) and its ack record (`doc_acks`) as one snapshot, in bounded pieces. `pg`
+ * parses every row that arrived in one turn of the event loop (its protocol parser, and the hex text of `bytea`, twice
+ * the bytes): a node taking over many rooms read their whole logs at once, ten connections' answers arrived together,
+ * and their parse held its loop 30–135 ms a turn, lease renewals and every other room with it (docs/persistence.md,
+ * "Loading"). So each statement reads at most `chunkBytes` of entries (and one more entry: an entry is never split),
+ * and at most `readersAtOnce` reads run at once per storage: a turn parses at most that many chunks.
+ *
+ * A log that fits one chunk (most) is one statement, as before. A longer one is read again from its start in a
+ * read-only REPEATABLE READ transaction, one statement a chunk: one snapshot, the entries and the ack record as the
+ * same commit left them, whatever commits meanwhile.
+ */
+import type { Pool, PoolClient } from "pg";
+import { readError } from "../errors.js";
+import { toText } from "./names.js";
+
+/** Bytes of entries one statement reads at most, past its first entry: some 0.5 MB of text for `pg` to parse. */
+export const LOG_CHUNK_BYTES = 256 * 1024;
+/** Reads of logs under way at once, per storage (fewer with a smaller pool: a commit always finds a connection). */
+export const LOG_READERS_AT_ONCE = 2;
+/** Entries one statement looks at at most (the byte bound is applied to these): bounds its scan of a long log. */
+const CHUNK_ROWS = 1_000;
+/** Below every key: the first chunk's "after". */
+const FIRST: readonly [string, string] = ["-9223372036854775808", "-9223372036854775808"];
+
+export interface StoredEntry {
+  fence: number;
+  seq: number;
+  update: Uint8Array;
+}
+
+export interface AckRecord {
+  fence: number;
+  seq: number;
+  updates: number;
+}
+
+export interface StoredLog {
+  entries: StoredEntry[];
+  /** `undefined`: the document has none (never written, or its record is gone). */
+  ack: AckRecord | undefined;
+}
+
+/** The entries after `(fence, seq)` $2, $3 starting within $4 bytes of the first; `scanned`: how many were looked at. */
+const chunkSql = `SELECT fence, seq, update, scanned FROM (
+    SELECT fence, seq, update, count(*) OVER () AS scanned,
+      sum(length(update)) OVER (ORDER BY fence, seq ROWS UNBOUNDED PRECEDING) - length(update) AS before
+    FROM (SELECT fence, seq, update FROM doc_updates WHERE doc = $1 AND (fence, seq) > ($2::bigint, $3::bigint)
+          ORDER BY fence, seq LIMIT ${CHUNK_ROWS}) scan
+  ) chunk WHERE before < $4 ORDER BY fence, seq`;
+
+/** The first chunk with the ack record, in one statement (one snapshot); the ack row comes last. */
+const firstChunkSql = `SELECT fence, seq, update, scanned, NULL::bigint AS updates FROM (${chunkSql}) first
+  UNION ALL SELECT fence, seq, NULL, NULL, updates FROM doc_acks WHERE doc = $1
+  ORDER BY updates NULLS FIRST, fence, seq`;
+
+type Row = Record<string, unknown>;
+
+/** pg hands out Buffers; callers get plain Uint8Arrays, as from the other engines. */
+const plain = (bytes: unknown): Uint8Array => {
+  const buffer = bytes as Uint8Array;
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+};
+const entryOf = (row: Row): StoredEntry => ({ fence: Number(row.fence), seq: Number(row.seq), update: plain(row.update) });
+
+/** A chunk's entries, and whether the log goes on past them. */
+function chunkOf(rows: Row[]): { entries: StoredEntry[]; more: boolean } {
+  const scanned = rows.length === 0 ? 0 : Number(rows[0]!.scanned);
+  return { entries: rows.map(entryOf), more: rows.length < scanned || scanned === CHUNK_ROWS };
+}
+
+export class LogReader {
+  /** Reads waiting for a turn to run, first come first served. */
+  readonly #waiting: Array<() => void> = [];
+  #running = 0;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly location: string,
+    private readonly readersAtOnce: number,
+    private readonly chunkBytes = LOG_CHUNK_BYTES,
+  ) {}
+
+  /** The document's log and ack record; rejects with ERR_STORAGE_READ naming `subject`. */
+  async read(subject: string, room: string): Promise<StoredLog> {
+    await this.#turn();
+    try {
+      return await this.#read(toText(room));
+    } catch (error) {
+      throw readError(subject, this.location, error);
+    } finally {
+      this.#done();
+    }
+  }
+
+  async #read(doc: string): Promise<StoredLog> {
+    const { rows } = await this.pool.query(firstChunkSql, [doc, ...FIRST, this.chunkBytes]);
+    const ackRow = rows.at(-1)?.updates == null ? undefined : rows.pop()!;
+    const first = chunkOf(rows);
+    if (!first.more) return { entries: first.entries, ack: ackRow && ackOf(ackRow) };
+    return this.#readInSnapshot(doc);
+  }
+
+  /** The whole log, a chunk a statement, in one read-only snapshot on one connection. */
+  async #readInSnapshot(doc: string): Promise<StoredLog> {
+    const client = await this.pool.connect();
+    // A checked-out client whose connection is cut emits "error", which nothing else listens to (the process would
+    // die of it); the statement under way rejects with it too, which is what fails the read.
+    client.on("error", ignore);
+    let failed: Error | undefined;
+    try {
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const { rows: acks } = await client.query("SELECT fence, seq, updates FROM doc_acks WHERE doc = $1", [doc]);
+      const entries: StoredEntry[] = [];
+      let after: readonly [unknown, unknown] = FIRST;
+      for (let more = true; more; ) {
+        const chunk = chunkOf((await client.query(chunkSql, [doc, ...after, this.chunkBytes])).rows);
+        entries.push(...chunk.entries);
+        more = chunk.more;
+        const last = chunk.entries.at(-1);
+        if (last) after = [last.fence, last.seq];
+      }
+      await client.query("COMMIT");
+      return { entries, ack: acks[0] && ackOf(acks[0]) };
+    } catch (error) {
+      failed = error as Error;
+      throw error;
+    } finally {
+      client.off("error", ignore);
+      client.release(failed); // a connection that failed half-way (its transaction open, or cut) is not reused
+    }
+  }
+
+  #turn(): Promise<void> {
+    if (this.#running < this.readersAtOnce) {
+      this.#running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve)); // the slot is handed over by `#done`
+  }
+
+  #done(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#running--;
+  }
+}
+
+const ackOf = (row: Row): AckRecord => ({ fence: Number(row.fence), seq: Number(row.seq), updates: Number(row.updates) });
+const ignore = (): void => undefined;
