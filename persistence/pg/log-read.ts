@@ -10,7 +10,7 @@
  * read-only REPEATABLE READ transaction, one statement a chunk: one snapshot, the entries and the ack record as the
  * same commit left them, whatever commits meanwhile.
  */
-import type { Pool, PoolClient } from "pg";
+import type { Pool } from "pg";
 import { readError } from "../errors.js";
 import { toText } from "./names.js";
 

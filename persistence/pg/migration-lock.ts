@@ -3,8 +3,8 @@
  * once. A node that finds it taken waits for the other's migration, which can take as long as the data it moves: a
  * plain `pg_advisory_xact_lock` would count that wait against the node's query timeout and fail its start with a bare
  * "Query read timeout" while the migration goes well. The wait is cut into waits of `lock_timeout` well within the
- * query timeout instead, for as long as the holder works; a holder idle in its transaction for longer than a query
- * timeout (its process stopped or frozen, its connection open) fails the start with what to do.
+ * query timeout instead, for as long as the holder works; a holder idle in its transaction for `STUCK_AFTER_MS` (its
+ * process stopped or frozen, its connection open) fails the start with what to do.
  */
 import type { PoolClient } from "pg";
 import { startProgress, type OnStorageProgress } from "../progress.js";
@@ -13,6 +13,13 @@ import { StorageError } from "../types.js";
 const LOCK_KEY = "hashtext('yparty:migrate')";
 /** One wait on the lock at most (less with a short query timeout). */
 const WAIT_SLICE_MS = 1_000;
+/**
+ * How long the holder may stay idle in its transaction before it is judged stopped. Its own: not the waiter's query
+ * timeout, which judged a live holder stopped when the waiter's was short (150 ms) and the holder took longer to read
+ * one answer (the migration's batches are up to 500 rows of up to 128 KiB each: seconds on a loaded machine), and the
+ * waiter's start failed with ERR_STORAGE_LOCKED for nothing.
+ */
+export const STUCK_AFTER_MS = 10_000;
 /** PostgreSQL's lock_not_available: a `lock_timeout` passed. */
 const LOCK_NOT_AVAILABLE = "55P03";
 
@@ -58,7 +65,7 @@ export async function takeMigrationLock(
       await client.query("ROLLBACK TO SAVEPOINT yparty_migrate_wait");
     }
     const holder = await holderOf(client);
-    if (holder && isStuck(holder, queryTimeoutMs)) throw stuckError(location, holder);
+    if (holder && isStuck(holder)) throw stuckError(location, holder);
     if (holder && wait.due()) {
       wait.report({
         message: `Still waiting for another yparty's schema migration of ${location} (PostgreSQL backend ${holder.pid}: ${holder.state ?? "state not shown to this user"})`,
@@ -79,11 +86,12 @@ async function holderOf(client: PoolClient): Promise<Holder | undefined> {
 }
 
 /**
- * A migrating node sends its next statement as soon as one answers: idle in its transaction for longer than a query
- * timeout, it is not migrating any more. (A statement running, however long, is work: it is waited for.)
+ * A migrating node sends its next statement as soon as it has read the last one's answer: idle in its transaction,
+ * sending nothing since PostgreSQL's own clock says (`state_change`), for `STUCK_AFTER_MS`, it is not migrating any
+ * more. (A statement running, however long, is work: it is waited for.)
  */
-const isStuck = (holder: Holder, queryTimeoutMs: number): boolean =>
-  holder.state !== null && holder.state.startsWith("idle in transaction") && Number(holder.quiet_ms) > queryTimeoutMs;
+const isStuck = (holder: Holder): boolean =>
+  holder.state !== null && holder.state.startsWith("idle in transaction") && Number(holder.quiet_ms) > STUCK_AFTER_MS;
 
 function stuckError(location: string, holder: Holder): StorageError {
   const who = [holder.address, holder.application ? JSON.stringify(holder.application) : undefined].filter(Boolean).join(", ");
