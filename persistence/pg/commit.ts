@@ -27,19 +27,15 @@ type OfKind<K extends Kind> = Extract<PgOp, { kind: K }>;
 /** Commits `ops` (retried by the caller when it throws a transient error); returns the refused rooms and their fence. */
 export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Promise<Map<string, number | undefined>> {
   const rooms = [...new Set(ops.map((op) => op.room))].map(toText);
-  // The usual batch, appends only, is one statement: one round trip, its own transaction, durable when it returns.
-  if (ops.every((op) => op.kind === "insert")) {
-    // Named: prepared once per connection, not parsed and planned for every batch.
-    const { rows } = await client
-      .query<{ name: string; fence: string }>({
-        name: "yparty-fenced-append",
-        text: fencedInsertSql,
-        values: [rooms, ...insertColumns(ops as Array<OfKind<"insert">>)],
-      })
-      .catch((error: unknown) => {
-        if (!isTransient(error)) cleanAfter.add(error as object); // the statement's own transaction ended with it
-        throw error;
-      });
+  // The usual batches, appends only or key-value puts only, are one statement: one round trip, its own transaction,
+  // durable when it returns (a transaction of its four statements made a room.storage.put, and a cron tick's claim,
+  // four round trips).
+  const single = oneStatement(ops, rooms);
+  if (single) {
+    const { rows } = await client.query<{ name: string; fence: string }>(single).catch((error: unknown) => {
+      if (!isTransient(error)) cleanAfter.add(error as object); // the statement's own transaction ended with it
+      throw error;
+    });
     return refusedOf(ops, rows);
   }
   await client.query("BEGIN");
@@ -158,6 +154,38 @@ const removeSql = `WITH del AS (
   sums AS (SELECT doc, count(*) AS updates, sum(bytes) AS bytes FROM del GROUP BY doc)
   UPDATE doc_acks a SET updates = a.updates - s.updates, bytes = a.bytes - s.bytes FROM sums s WHERE a.doc = s.doc`;
 
+/** One statement cannot upsert a row twice: the last put of each key wins, as it would in order. */
+function lastPuts(ops: ReadonlyArray<OfKind<"put">>): Array<OfKind<"put">> {
+  return [...new Map(ops.map((op) => [`${op.room}\u0000${op.key.toString("hex")}`, op])).values()];
+}
+
+const upsert = "ON CONFLICT (room, key) DO UPDATE SET value = EXCLUDED.value";
+
+/**
+ * Puts alone, fenced in the same statement as appends are (`fencedInsertSql`): only the puts of rooms whose fence is
+ * still the writer's, or of a store every node writes (fence -1: no row to check), are written.
+ */
+const fencedPutSql = `WITH f AS (${fencesSql}),
+  put AS (INSERT INTO room_kv (room, key, value)
+    SELECT e.room, e.key, e.value FROM unnest($2::text[], $3::bigint[], $4::bytea[], $5::bytea[]) AS e(room, fence, key, value)
+    WHERE e.fence < 0 OR EXISTS (SELECT 1 FROM f WHERE f.name = e.room AND f.fence <= e.fence)
+    ${upsert})
+  SELECT name, fence FROM f`;
+
+/** The batch as one statement, when it is of appends only or of puts only. */
+function oneStatement(ops: readonly PgOp[], rooms: string[]): { name: string; text: string; values: unknown[] } | undefined {
+  // Named: prepared once per connection, not parsed and planned for every batch.
+  if (ops.every((op) => op.kind === "insert")) {
+    return { name: "yparty-fenced-append", text: fencedInsertSql, values: [rooms, ...insertColumns(ops as Array<OfKind<"insert">>)] };
+  }
+  if (ops.every((op) => op.kind === "put")) {
+    const puts = lastPuts(ops as Array<OfKind<"put">>);
+    const values = [rooms, roomsOf(puts), puts.map((op) => op.fence), puts.map((op) => op.key), puts.map((op) => bytes(op.value))];
+    return { name: "yparty-fenced-put", text: fencedPutSql, values };
+  }
+  return undefined;
+}
+
 const statements: { [K in Kind]: (client: PoolClient, ops: Array<OfKind<K>>) => Promise<unknown> } = {
   insert: (client, ops) => client.query({ name: "yparty-append", text: insertSql, values: insertColumns(ops) }),
   remove: (client, ops) => client.query(removeSql, [roomsOf(ops), ops.map((op) => op.entryFence), ops.map((op) => op.seq)]),
@@ -166,14 +194,12 @@ const statements: { [K in Kind]: (client: PoolClient, ops: Array<OfKind<K>>) => 
     return client.query("WITH gone AS (DELETE FROM doc_updates WHERE doc = ANY($1::text[])) DELETE FROM doc_acks WHERE doc = ANY($1::text[])", [docs]);
   },
   put: (client, ops) => {
-    // One statement cannot upsert a row twice: the last put of a key in this layer wins, as it would in order.
-    const last = new Map(ops.map((op) => [`${op.room}\u0000${op.key.toString("hex")}`, op]));
-    const puts = [...last.values()];
-    return client.query(
-      `INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])
-       ON CONFLICT (room, key) DO UPDATE SET value = EXCLUDED.value`,
-      [roomsOf(puts), puts.map((op) => op.key), puts.map((op) => bytes(op.value))],
-    );
+    const puts = lastPuts(ops);
+    return client.query(`INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) ${upsert}`, [
+      roomsOf(puts),
+      puts.map((op) => op.key),
+      puts.map((op) => bytes(op.value)),
+    ]);
   },
   del: (client, ops) =>
     client.query("DELETE FROM room_kv r USING unnest($1::text[], $2::bytea[]) AS k(room, key) WHERE r.room = k.room AND r.key = k.key", [

@@ -31,6 +31,14 @@ export function recordKey(cron: string): string {
 }
 
 export class CronTicks {
+  /**
+   * Per record key, the last tick this node claimed and the fence it claimed it under. Only the holder of the store's
+   * fence writes the record, so while this node's fence is the same, the record is what it wrote last: a tick then
+   * costs its write alone, not a read first (one round trip, not two). Another fence (this node led again, or restarted)
+   * reads it again.
+   */
+  readonly #claimed = new Map<string, { fence: number; last: number }>();
+
   constructor(
     private readonly storage: () => Storage & FenceStore,
     /** The store's name, whose fence the leader claims with its lease. */
@@ -47,15 +55,22 @@ export class CronTicks {
     // The record is read only once this node's fence is claimed (claimed with the lease, it may still be on its way):
     // read before, it could miss the tick the previous leader claimed meanwhile, and the write under the newer fence
     // would be accepted all the same.
-    if ((await storage.heldFence?.(this.name)) === undefined) {
+    const fence = await storage.heldFence?.(this.name);
+    if (fence === undefined) {
       throw new StorageError("ERR_FENCED", `This node holds no fence of ${this.name}: it does not lead the cluster's crons`);
     }
     const store = storage.kv(this.name);
+    const key = recordKey(cron);
+    const known = this.#claimed.get(key);
     // Only this node writes under its fence, and its store reads after the writes called before (kv-store.ts): a read
     // then its write is a compare-and-set here.
-    const last = await store.get<number>(recordKey(cron));
+    const last = known?.fence === fence ? known.last : await store.get<number>(key);
+    // Read under this fence, claimed before: no older leader can write the record any more.
+    if (last !== undefined) this.#claimed.set(key, { fence, last });
     if (last !== undefined && last >= scheduledTime) return false;
-    await store.put(recordKey(cron), scheduledTime);
+    this.#claimed.delete(key); // the write's outcome decides what is known
+    await store.put(key, scheduledTime);
+    this.#claimed.set(key, { fence, last: scheduledTime });
     return true;
   }
 }
