@@ -69,9 +69,15 @@ function chunkOf(rows: Row[]): { entries: StoredEntry[]; more: boolean } {
   return { entries: rows.map(entryOf), more: rows.length < scanned || scanned === CHUNK_ROWS };
 }
 
+/**
+ * `pg`'s errors for a statement or a connection left unanswered (PostgreSQL frozen, a network that drops packets): each
+ * costs a whole timeout.
+ */
+const unanswered = /Query read timeout|timeout exceeded when trying to connect|connection timeout/i;
+
 export class LogReader {
   /** Reads waiting for a turn to run, first come first served. */
-  readonly #waiting: Array<() => void> = [];
+  readonly #waiting: Array<{ start(): void; fail(error: unknown): void }> = [];
   #running = 0;
 
   constructor(
@@ -83,10 +89,17 @@ export class LogReader {
 
   /** The document's log and ack record; rejects with ERR_STORAGE_READ naming `subject`. */
   async read(subject: string, room: string): Promise<StoredLog> {
-    await this.#turn();
+    try {
+      await this.#turn();
+    } catch (error) {
+      throw readError(subject, this.location, error);
+    }
     try {
       return await this.#read(toText(room));
     } catch (error) {
+      // PostgreSQL does not answer: the reads waiting behind this one fail now, as it did, rather than one timeout after
+      // the other (30 loads, 2 at a time, took 15 timeouts to all fail; unbounded, the pool's waits had taken one).
+      if (error instanceof Error && unanswered.test(error.message)) this.#failWaiting(error);
       throw readError(subject, this.location, error);
     } finally {
       this.#done();
@@ -136,13 +149,18 @@ export class LogReader {
       this.#running++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#waiting.push(resolve)); // the slot is handed over by `#done`
+    // The slot is handed over by `#done`.
+    return new Promise((start, fail) => this.#waiting.push({ start, fail }));
   }
 
   #done(): void {
     const next = this.#waiting.shift();
-    if (next) next();
+    if (next) next.start();
     else this.#running--;
+  }
+
+  #failWaiting(error: Error): void {
+    for (const waiting of this.#waiting.splice(0)) waiting.fail(new Error(`another read went unanswered: ${error.message}`, { cause: error }));
   }
 }
 
