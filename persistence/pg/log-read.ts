@@ -10,7 +10,7 @@
  * read-only REPEATABLE READ transaction, one statement a chunk: one snapshot, the entries and the ack record as the
  * same commit left them, whatever commits meanwhile.
  */
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 import { readError } from "../errors.js";
 import { toText } from "./names.js";
 
@@ -20,6 +20,8 @@ export const LOG_CHUNK_BYTES = 256 * 1024;
 export const LOG_READERS_AT_ONCE = 2;
 /** Entries one statement looks at at most (the byte bound is applied to these): bounds its scan of a long log. */
 const CHUNK_ROWS = 1_000;
+/** Statements an entry larger than a chunk is read in at most (past 4 MB, its slices are larger than a chunk). */
+const MAX_SLICES = 16;
 /** Below every key: the first chunk's "after". */
 const FIRST: readonly [string, string] = ["-9223372036854775808", "-9223372036854775808"];
 
@@ -41,17 +43,23 @@ export interface StoredLog {
   ack: AckRecord | undefined;
 }
 
-/** The entries after `(fence, seq)` $2, $3 starting within $4 bytes of the first; `scanned`: how many were looked at. */
-const chunkSql = `SELECT fence, seq, update, scanned FROM (
-    SELECT fence, seq, update, count(*) OVER () AS scanned,
+/**
+ * The entries after `(fence, seq)` $2, $3 starting within $4 bytes of the first; `scanned`: how many were looked at.
+ * An entry larger than $4 comes without its bytes (`update` NULL, `bytes` its size): it is read in slices.
+ */
+const chunkSql = `SELECT fence, seq, CASE WHEN bytes <= $4 THEN update END AS update, bytes, scanned FROM (
+    SELECT fence, seq, update, length(update) AS bytes, count(*) OVER () AS scanned,
       sum(length(update)) OVER (ORDER BY fence, seq ROWS UNBOUNDED PRECEDING) - length(update) AS before
     FROM (SELECT fence, seq, update FROM doc_updates WHERE doc = $1 AND (fence, seq) > ($2::bigint, $3::bigint)
           ORDER BY fence, seq LIMIT ${CHUNK_ROWS}) scan
   ) chunk WHERE before < $4 ORDER BY fence, seq`;
 
+/** $4 bytes of one entry from byte $3 (1-based). */
+const sliceSql = "SELECT substring(update FROM $4::int FOR $5::int) AS part FROM doc_updates WHERE doc = $1 AND fence = $2 AND seq = $3";
+
 /** The first chunk with the ack record, in one statement (one snapshot); the ack row comes last. */
-const firstChunkSql = `SELECT fence, seq, update, scanned, NULL::bigint AS updates FROM (${chunkSql}) first
-  UNION ALL SELECT fence, seq, NULL, NULL, updates FROM doc_acks WHERE doc = $1
+const firstChunkSql = `SELECT fence, seq, update, bytes, scanned, NULL::bigint AS updates FROM (${chunkSql}) first
+  UNION ALL SELECT fence, seq, NULL, NULL, NULL, updates FROM doc_acks WHERE doc = $1
   ORDER BY updates NULLS FIRST, fence, seq`;
 
 type Row = Record<string, unknown>;
@@ -61,13 +69,24 @@ const plain = (bytes: unknown): Uint8Array => {
   const buffer = bytes as Uint8Array;
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 };
-const entryOf = (row: Row): StoredEntry => ({ fence: Number(row.fence), seq: Number(row.seq), update: plain(row.update) });
-
-/** A chunk's entries, and whether the log goes on past them. */
-function chunkOf(rows: Row[]): { entries: StoredEntry[]; more: boolean } {
-  const scanned = rows.length === 0 ? 0 : Number(rows[0]!.scanned);
-  return { entries: rows.map(entryOf), more: rows.length < scanned || scanned === CHUNK_ROWS };
+/** An entry read in slices: its key and size, its bytes still to read. */
+interface Sliced {
+  fence: number;
+  seq: number;
+  bytes: number;
 }
+
+/** A chunk's entries (those too large for one statement without their bytes yet), and whether the log goes on past them. */
+function chunkOf(rows: Row[]): { entries: Array<StoredEntry | Sliced>; more: boolean } {
+  const scanned = rows.length === 0 ? 0 : Number(rows[0]!.scanned);
+  const entries = rows.map((row) => {
+    const key = { fence: Number(row.fence), seq: Number(row.seq) };
+    return row.update === null ? { ...key, bytes: Number(row.bytes) } : { ...key, update: plain(row.update) };
+  });
+  return { entries, more: rows.length < scanned || scanned === CHUNK_ROWS };
+}
+
+const isWhole = (entry: StoredEntry | Sliced): entry is StoredEntry => "update" in entry;
 
 /**
  * `pg`'s errors for a statement or a connection left unanswered (PostgreSQL frozen, a network that drops packets): each
@@ -110,7 +129,7 @@ export class LogReader {
     const { rows } = await this.pool.query(firstChunkSql, [doc, ...FIRST, this.chunkBytes]);
     const ackRow = rows.at(-1)?.updates == null ? undefined : rows.pop()!;
     const first = chunkOf(rows);
-    if (!first.more) return { entries: first.entries, ack: ackRow && ackOf(ackRow) };
+    if (!first.more && first.entries.every(isWhole)) return { entries: first.entries, ack: ackRow && ackOf(ackRow) };
     return this.#readInSnapshot(doc);
   }
 
@@ -128,7 +147,7 @@ export class LogReader {
       let after: readonly [unknown, unknown] = FIRST;
       for (let more = true; more; ) {
         const chunk = chunkOf((await client.query(chunkSql, [doc, ...after, this.chunkBytes])).rows);
-        entries.push(...chunk.entries);
+        for (const entry of chunk.entries) entries.push(isWhole(entry) ? entry : await this.#readSliced(client, doc, entry));
         more = chunk.more;
         const last = chunk.entries.at(-1);
         if (last) after = [last.fence, last.seq];
@@ -142,6 +161,24 @@ export class LogReader {
       client.off("error", ignore);
       client.release(failed); // a connection that failed half-way (its transaction open, or cut) is not reused
     }
+  }
+
+  /**
+   * An entry larger than a chunk (a compaction's snapshot: the whole document), a chunk's bytes a statement, in at
+   * most `MAX_SLICES` (PostgreSQL decompresses a stored value from its start for every slice: a 256 MB document in
+   * slices of 256 KiB would decompress 128 GB).
+   */
+  async #readSliced(client: PoolClient, doc: string, { fence, seq, bytes }: Sliced): Promise<StoredEntry> {
+    const update = new Uint8Array(bytes);
+    const slice = Math.max(this.chunkBytes, Math.ceil(bytes / MAX_SLICES));
+    for (let from = 0; from < bytes; from += slice) {
+      const { rows } = await client.query(sliceSql, [doc, fence, seq, from + 1, slice]);
+      const part = rows[0]?.part as Uint8Array | undefined;
+      // Gone from the snapshot it was listed in cannot happen; a short slice would be a corrupt entry, said so by the merge.
+      if (!part) throw new Error(`entry (${fence}:${seq}) of ${doc} could not be read back in its snapshot`);
+      update.set(part, from);
+    }
+    return { fence, seq, update };
   }
 
   #turn(): Promise<void> {

@@ -105,3 +105,17 @@ test("a pool of one connection: long logs' reads hold it piece after piece, and 
   expect(loaded.map(textOf)).toEqual(texts);
   for (let i = 0; i < 4; i++) expect((await storage.docs.stats(`main/write-${i}`)).updates).toBeGreaterThan(0);
 });
+
+test("an entry past 16 slices of 256 KiB (a 5 MB snapshot) is read in 16 larger slices, whole", { timeout: 60_000 }, async () => {
+  const { url } = await freshDatabase();
+  const [text] = await repeatedLogDocuments(url, 1, 1, 5_000_000);
+  const storage = await open(url);
+  let slices = 0;
+  const send = pg.Client.prototype.query;
+  vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    if (typeof args[0] === "string" && args[0].includes("substring(update")) slices++;
+    return (send as (...a: unknown[]) => unknown).apply(this, args);
+  } as never);
+  expect(textOf(await storage.docs.load("main/big-0"))).toBe(text);
+  expect(slices).toBe(16);
+});
