@@ -3,18 +3,19 @@
  * parses every row that arrived in one turn of the event loop (its protocol parser, and the hex text of `bytea`, twice
  * the bytes): a node taking over many rooms read their whole logs at once, ten connections' answers arrived together,
  * and their parse held its loop 30–135 ms a turn, lease renewals and every other room with it (docs/persistence.md,
- * "Loading"). So each statement reads at most `chunkBytes` of entries (and one more entry: an entry is never split),
- * and at most `readersAtOnce` reads run at once per storage: a turn parses at most that many chunks.
+ * "Loading in bounded pieces"). So each statement reads at most `chunkBytes` of entries (and the entry that crosses
+ * that, if no larger; a larger one is read in slices), and at most `readersAtOnce` reads run at once per storage: a
+ * turn parses at most that many chunks.
  *
  * A log that fits one chunk (most) is one statement, as before. A longer one is read again from its start in a
- * read-only REPEATABLE READ transaction, one statement a chunk: one snapshot, the entries and the ack record as the
- * same commit left them, whatever commits meanwhile.
+ * read-only REPEATABLE READ transaction, one statement a chunk or slice: one snapshot, the entries and the ack record as
+ * the same commit left them, whatever commits meanwhile.
  */
 import type { Pool, PoolClient } from "pg";
 import { readError } from "../errors.js";
 import { toText } from "./names.js";
 
-/** Bytes of entries one statement reads at most, past its first entry: some 0.5 MB of text for `pg` to parse. */
+/** Bytes of entries one statement reads at most (twice that with the entry that crosses it): 0.5–1 MB of text to parse. */
 export const LOG_CHUNK_BYTES = 256 * 1024;
 /** Reads of logs under way at once, per storage (fewer with a smaller pool: a commit always finds a connection). */
 export const LOG_READERS_AT_ONCE = 2;
@@ -69,6 +70,7 @@ const plain = (bytes: unknown): Uint8Array => {
   const buffer = bytes as Uint8Array;
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 };
+
 /** An entry read in slices: its key and size, its bytes still to read. */
 interface Sliced {
   fence: number;
