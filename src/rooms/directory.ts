@@ -30,8 +30,18 @@ export class RoomDirectory {
     this.listings.remove(roomType, room);
   }
 
+  /**
+   * The listings as `room.list` answers them: `clients` counts every seat a join could not take, as Colyseus's listing
+   * does (a reserved seat counts there from its reservation): the players seated (the room's own count) and the seats
+   * a match holds for its participants not in yet. A room it lists full refuses a named join "full", and the reverse.
+   */
   list(roomType?: string): RoomListing[] {
-    return [...this.listings.of(roomType)].map((listing) => ({ ...listing }));
+    return [...this.listings.of(roomType)].map((listing) => ({ ...listing, clients: this.#taken(listing) }));
+  }
+
+  /** The seats of `listing`'s room no join may take: its seated players and those matches hold (held-seats.ts). */
+  #taken(listing: RoomListing): number {
+    return listing.clients + (this.seats.reservedFor(listing.room_type, listing.room)?.size ?? 0);
   }
 
   /**
@@ -43,9 +53,8 @@ export class RoomDirectory {
     const promised = this.listings.promised(roomType);
     let chosen: string | undefined;
     for (const listing of this.listings.of(roomType)) {
-      // Seats a match holds for its players who have not arrived are not free either.
-      const held = (promised.get(listing.room) ?? 0) + (this.seats.reservedFor(roomType, listing.room)?.size ?? 0);
-      if (!skip(listing.room) && listing.clients + held < listing.max_clients) {
+      // Seats promised to joins on their way are not free either.
+      if (!skip(listing.room) && this.#taken(listing) + (promised.get(listing.room) ?? 0) < listing.max_clients) {
         chosen = listing.room;
         break;
       }

@@ -360,6 +360,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     /** A player's `onLeave`, which a join of the same player waits for. */
     async #leave(player: string): Promise<void> {
+      this.#list(); // its seat is free (a kept seat's time was up, or its join back failed)
       const leaving = Promise.resolve(this.#run(() => type.onLeave?.call(this.#api, player)));
       const settled = leaving.then(noop, noop);
       this.#leaving.set(player, settled);
@@ -712,7 +713,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     #list(): void {
       if (!this.#created) return;
-      shared.directory.update({ room: this.room.id, room_type: roomTypeName, clients: this.#members.size, max_clients: maxClients, metadata: this.#metadata });
+      // Its seats taken, as a join counts them: the players seated, connected or with a seat kept since a stop (as
+      // Colyseus counts a client awaited by allowReconnection); the directory adds those a match holds.
+      const clients = this.#seated().length;
+      shared.directory.update({ room: this.room.id, room_type: roomTypeName, clients, max_clients: maxClients, metadata: this.#metadata });
     }
 
     /**
