@@ -50,24 +50,34 @@ export function matchRoomsOf(queue: Room, party: string, roomType: string, direc
 export async function holdMatchSeats(rooms: MatchRooms, room: string, reservation: Reservation, logger: Logger, timeoutMs: number): Promise<boolean> {
   const { party, stopping } = rooms;
   if (stopping.aborted) return false;
+  /** Set as the timer fires: the players are told then, and that outcome is the one logged (`rooms.reserve_timeout`). */
+  let timedOut = false;
   const stored = askRoom(rooms, room, reservation).then(
     () => "stored" as const,
     (error: unknown) => {
       if (stopping.aborted) return "failed" as const; // refused by the stop: dropped with the match
-      logger.error("rooms.reserve_failed", {
-        code: "ERR_INTERNAL",
-        party,
-        room,
-        message: "The match's seats are not stored: a restart before its first join frees them",
-        error,
-      });
+      if (timedOut) logLateFailure(logger, party, room, timeoutMs, error);
+      else
+        logger.error("rooms.reserve_failed", {
+          code: "ERR_INTERNAL",
+          party,
+          room,
+          message: "The match's seats are not stored: a restart before its first join frees them",
+          error,
+        });
       return "failed" as const;
     },
   );
   let timer: NodeJS.Timeout | undefined;
   let stopped = (): void => {};
   const late = new Promise<"late" | "stopped">((resolve) => {
-    timer = setTimeout(resolve, Math.min(timeoutMs, MAX_TIMER_MS), "late");
+    timer = setTimeout(
+      () => {
+        timedOut = true;
+        resolve("late");
+      },
+      Math.min(timeoutMs, MAX_TIMER_MS),
+    );
     timer.unref();
     stopped = () => resolve("stopped");
     stopping.addEventListener("abort", stopped, { once: true });
@@ -92,6 +102,23 @@ export async function holdMatchSeats(rooms: MatchRooms, room: string, reservatio
       "memory only (a restart before they join frees them). Check the storage (a stalled disk or database); the wait is the limit seatStoreTimeoutMs",
   });
   return true;
+}
+
+/**
+ * The store failed after the timeout had told the players (and logged `rooms.reserve_timeout`, the match's one
+ * outcome): not a second failure of the match, the cause of the first. A warning, once (a store settles once).
+ */
+function logLateFailure(logger: Logger, party: string, room: string, timeoutMs: number, error: unknown): void {
+  logger.warn("rooms.reserve_failed_after_timeout", {
+    code: "ERR_INTERNAL",
+    party,
+    room,
+    timeoutMs,
+    message:
+      `The match's room failed to store its seats after the ${timeoutMs} ms wait (seatStoreTimeoutMs) that told its players ` +
+      "(rooms.reserve_timeout, logged then): the seats stay held in memory only. The error says why the storage refused",
+    error,
+  });
 }
 
 async function askRoom({ parties, party }: MatchRooms, room: string, reservation: Reservation): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The parties of a rooms or game mount with two seams a test drives from the outside: the match room stores its held
- * seats (match-seats.ts: a request to the room) only once `release` is called, and the matchmaker tells `queue` of
+ * seats (match-seats.ts: a request to the room) only once `release` (or `fail`) is called, and the matchmaker tells `queue` of
  * each session link that closed (`closed`, the connection's id) and each message it got (`message`). With them, a
  * player's socket can be cut at a certain moment: after the match is made, before its players are told.
  */
@@ -17,6 +17,8 @@ export interface HeldSeatStore {
   /** Settles when the match room starts storing the held seats. */
   storing: Promise<void>;
   release(): void;
+  /** Lets the store go failing with `error`, as a room whose storage refused the write (its request throws it). */
+  fail(error: Error): void;
   /** Settles when the match room's store, let go, is done (the room answered it, or it threw). */
   stored: Promise<void>;
   queue: EventEmitter;
@@ -24,9 +26,10 @@ export interface HeldSeatStore {
 
 export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: string, matchmakerParty: string): HeldSeatStore {
   const storing = deferred();
-  const released = deferred();
+  /** Resolved when let go: with the error the store fails with, if it is to fail. */
+  const released = deferred<Error | undefined>();
   const stored = deferred();
-  onCleanup(() => released.resolve());
+  onCleanup(() => released.resolve(undefined));
   const queue = new EventEmitter();
   const Room = parties[roomParty] as unknown as PartyClass;
   const Matchmaker = parties[matchmakerParty] as unknown as PartyClass;
@@ -36,8 +39,9 @@ export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: s
       [roomParty]: class extends Room {
         override async onRequest(request: Request): Promise<Response> {
           storing.resolve();
-          await released.promise;
+          const failure = await released.promise;
           try {
+            if (failure) throw failure;
             return await super.onRequest(request);
           } finally {
             stored.resolve(); // answered, or failed (its storage refused after a stop)
@@ -56,7 +60,8 @@ export function holdSeatStore(parties: Record<string, PartyModule>, roomParty: s
       } as unknown as PartyModule,
     },
     storing: storing.promise,
-    release: () => released.resolve(),
+    release: () => released.resolve(undefined),
+    fail: (error) => released.resolve(error),
     stored: stored.promise,
     queue,
   };
