@@ -10,17 +10,15 @@ export class ChatRate {
   readonly #times = new Map<string, number[]>();
   #sweepAt = FIRST_SWEEP;
 
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /** Counts a message of `player` sent `now`; false (not counted) when the player is at the limit. */
-  take(player: string, now: number): boolean {
-    const since = now - this.windowMs;
+  /**
+   * Counts a message of `player` sent `now`; false (not counted) when the player is at `limit` messages per `windowMs`
+   * (the served mount's limits: the counts outlive a reload of the code, its limits may change).
+   */
+  take(player: string, now: number, limit: number, windowMs: number): boolean {
+    const since = now - windowMs;
     const times = (this.#times.get(player) ?? []).filter((time) => time > since);
     this.#times.set(player, times);
-    if (times.length >= this.limit) return false;
+    if (times.length >= limit) return false;
     times.push(now);
     if (this.#times.size >= this.#sweepAt) this.#sweep(since);
     return true;

@@ -6,17 +6,18 @@
  * client, as the runtime does for a room's held frames), so what is held here is at most the rest of one socket read.
  */
 import type { WebSocket as WsSocket } from "ws";
-import { verifyPlayer, type TokenVerifier } from "../rooms/tokens.js";
+import { verifyPlayer } from "../rooms/tokens.js";
 import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { closedIfTooBig, GameSession, type GameContext } from "./session.js";
 
-export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContext, verifyToken: TokenVerifier): void {
+export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContext): void {
+  const { limits, verifyToken } = ctx.served.code; // the served mount's, as the socket came
   const early: Array<string | null> = []; // null: a binary frame
   let stage: "waiting" | "verifying" | "done" = "waiting";
   let errors = 0;
   const bad = (cid: string | undefined, reason: string): void => {
     ws.send(envelopeJson(GameMessage.Error, { reason }, cid));
-    if (++errors >= ctx.limits.maxProtocolErrors) finish(GameCloseCode.BadRequest, `Too many bad frames (${ctx.limits.maxProtocolErrors})`);
+    if (++errors >= limits.maxProtocolErrors) finish(GameCloseCode.BadRequest, `Too many bad frames (${limits.maxProtocolErrors})`);
   };
   const finish = (code?: number, reason?: string): void => {
     stage = "done";
@@ -25,9 +26,9 @@ export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContex
     if (ws.isPaused) ws.resume(); // the session reads on, or `ws` reads the client's answer to the close
     if (code !== undefined) ws.close(code, reason);
   };
-  const timeout = setTimeout(() => finish(GameCloseCode.SessionTimeout, "No session.connect in time"), ctx.limits.sessionTimeoutMs);
+  const timeout = setTimeout(() => finish(GameCloseCode.SessionTimeout, "No session.connect in time"), limits.sessionTimeoutMs);
   const onFrame = (data: Buffer, isBinary: boolean): void => {
-    if (stage === "done" || closedIfTooBig(ws, data, ctx.limits)) return;
+    if (stage === "done" || closedIfTooBig(ws, data, limits)) return;
     if (stage === "verifying") return void early.push(isBinary ? null : data.toString("utf8"));
     if (isBinary) return bad(undefined, "frames are JSON text");
     let envelope: GameEnvelope;

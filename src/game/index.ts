@@ -19,7 +19,7 @@
  *   `time_remaining_ms` (a player joining during a vote gets it too). Vote ids are `v1`, `v2`, … per match.
  * - One ticket per player and mode (a new one replaces it); tickets end with the socket.
  */
-export { createGame, defineGame, DEFAULT_API_PATH, DEFAULT_GAME_PATH, type GameMount, type GameOptions } from "./mount.js";
+export { createGame, defineGame, DEFAULT_API_PATH, DEFAULT_GAME_PATH, GameSessions, type GameMount, type GameOptions } from "./mount.js";
 export type { ChannelGate } from "./session.js";
 export { defineMatch, MatchError, type Match, type MatchContext, type MatchDefinition, type MatchInput } from "./define-match.js";
 export { same, within, type MatchRule, type ModeDefinition, type Ticket, type TicketProperties } from "./modes.js";

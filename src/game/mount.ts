@@ -6,7 +6,7 @@
  *   const game = createGame({ matches: { arena }, modes: { arena: { size: 2, match: "arena" } } });
  *   createServer({ parties: { ...myParties, ...game.parties }, sockets: game.sockets, routes: game.routes });
  */
-import type { PartyModule, Room, RouteHandler, SocketHandler, SocketHost } from "../runtime/index.js";
+import type { PartyModule, Room, RouteHandler, SocketHandler } from "../runtime/index.js";
 import { silentLogger } from "../runtime/index.js";
 import { roomParty } from "../rooms/room-party.js";
 import { RoomDirectory } from "../rooms/directory.js";
@@ -25,7 +25,8 @@ import type { ModeDefinition } from "./modes.js";
 import { acceptGameSocket } from "./connect.js";
 import { gameApi } from "./rest.js";
 import { ChatRate } from "./chat-rate.js";
-import type { ChannelGate, GameContext, GameSession } from "./session.js";
+import type { ChannelGate, GameCode, GameContext, GameSession } from "./session.js";
+import { ServedSessions } from "../rooms/served-sessions.js";
 
 export { DEFAULT_API_PATH, DEFAULT_GAME_PATH } from "./limits.js";
 
@@ -58,7 +59,18 @@ export interface GameOptions {
    * does, across its rebuilds. Default: this mount's own. (Not the rooms protocol's: each protocol its own.)
    */
   matchmaking?: MatchmakingState;
+  /**
+   * The sessions (their match seats, tickets, chats), for the mount that replaces this one when the server's code is
+   * reloaded with a new `createGame`: give both the same, and call the new mount's `serve()` as its parties replace
+   * these (`server.reload`). A player back after the reload then finds its session, and every session uses the new
+   * mount's matches, modes and limits from then on, one open across the reload too. `yparty dev` does, across its
+   * rebuilds. Default: this mount's own. (Not the rooms protocol's.)
+   */
+  sessions?: GameSessions;
 }
+
+/** The sessions of the game protocol, for `createGame({ sessions })`: one for every mount that replaces another. */
+export class GameSessions extends ServedSessions<GameContext, GameCode> {}
 
 export interface GameMount {
   /** Spread into `createServer({ parties })` (and into `server.reload(parties)`). */
@@ -67,6 +79,11 @@ export interface GameMount {
   sockets: Record<string, SocketHandler>;
   /** Pass as `createServer({ routes })`: the REST API. */
   routes: RouteHandler[];
+  /**
+   * Makes this mount's code the one its sessions use (option `sessions`: those of the mount it replaces). A mount
+   * serves as it is made when its sessions have no mount yet (the first, or one of its own).
+   */
+  serve(): void;
 }
 
 /** The default export of the module a config's `game` entry names (`yparty dev` mounts it at `game.path`). */
@@ -120,24 +137,32 @@ export function createGame(options: GameOptions): GameMount {
     parties[matchmakerPartyName(name)] = matchmakerParty(name, mode, reserve, notices, matchesBeingMade.of(name));
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;
-  const matches = new Set(Object.keys(options.matches));
-  // Per server (a test restarts one, `yparty dev` may make a new one): sessions live on their own server.
-  const contexts = new WeakMap<SocketHost, GameContext>();
+  const code: GameCode = {
+    matches: new Set(Object.keys(options.matches)),
+    modes,
+    limits,
+    notices,
+    verifyToken,
+    ...(options.canJoinChannel ? { canJoinChannel: options.canJoinChannel } : {}),
+    hostedBy: (host) => (shared.logger = roomShared.logger = host.logger),
+  };
+  const sessions = options.sessions ?? new GameSessions();
+  if (!sessions.serving) sessions.serve(code);
+  // The served mount's code, whichever mount's handler the socket came to (the first's stays a server's, given once).
   const handler: SocketHandler = (ws, request, host) => {
-    shared.logger = roomShared.logger = host.logger;
-    let context = contexts.get(host);
-    if (!context) {
-      const chatRate = new ChatRate(limits.chatMessagesPerWindow, limits.chatRateWindowMs);
-      const sessions = new Map<string, GameSession>();
-      const canJoinChannel = options.canJoinChannel;
-      const gate = canJoinChannel ? { canJoinChannel } : {};
-      contexts.set(host, (context = { host, matches, modes, limits, logger: host.logger, sessions, notices, chatRate, ...gate }));
-    }
-    acceptGameSocket(ws, request, context, verifyToken);
+    const context = sessions.on(host, () => ({
+      host,
+      logger: host.logger,
+      sessions: new Map<string, GameSession>(),
+      chatRate: new ChatRate(),
+      served: sessions,
+    }));
+    acceptGameSocket(ws, request, context);
   };
   return {
     parties,
     sockets: { [options.path ?? DEFAULT_GAME_PATH]: handler },
     routes: [gameApi(options.apiPath ?? DEFAULT_API_PATH, verifyToken, limits.maxRequestBytes)],
+    serve: () => sessions.serve(code),
   };
 }

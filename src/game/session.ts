@@ -22,25 +22,34 @@ import type { ChatRate } from "./chat-rate.js";
 import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
 import { DeliveredNotifications } from "./delivered-notifications.js";
 import type { MatchNotices } from "../rooms/match-notices.js";
+import type { ServedCode } from "../rooms/served-sessions.js";
+import type { TokenVerifier } from "../rooms/tokens.js";
 import { AwayOutcomes } from "./away-outcomes.js";
 import { type ChatMessage, chatMessageIdentity } from "./messages.js";
 import { isStatus } from "./player-party.js";
 
-/** What every session of one mount (on one server) shares. */
-export interface GameContext {
-  host: SocketHost;
+/** A mount's code as its sessions use it: that of the mount served now (src/rooms/served-sessions.ts), read each time. */
+export interface GameCode extends ServedCode {
   matches: ReadonlySet<string>;
   modes: ReadonlyMap<string, ModeDefinition>;
   limits: GameLimits;
+  /** `matchmaker.matched` frames kept for players whose socket dropped as their match was made. */
+  notices: MatchNotices;
+  verifyToken: TokenVerifier;
+  /** Who may join a chat channel (`createGame({ canJoinChannel })`); absent: anyone. */
+  canJoinChannel?: ChannelGate;
+}
+
+/** What every session on one server shares, across the mounts a reload of the code replaces. */
+export interface GameContext {
+  host: SocketHost;
   logger: Logger;
   /** Sessions by player; a session removes itself when it ends. */
   sessions: Map<string, GameSession>;
-  /** `matchmaker.matched` frames kept for players whose socket dropped as their match was made. */
-  notices: MatchNotices;
   /** Chat messages per player (not per session: a reconnect does not reset it). */
   chatRate: ChatRate;
-  /** Who may join a chat channel (`createGame({ canJoinChannel })`); absent: anyone. */
-  canJoinChannel?: ChannelGate;
+  /** The served mount's code. */
+  served: { readonly code: GameCode };
 }
 
 /** `createGame({ canJoinChannel })`: whether `player` may join chat channel `channelId`. */
@@ -97,6 +106,11 @@ export class GameSession {
     ctx.sessions.set(player, this);
   }
 
+  /** The served mount's code (a reload with a new mount swaps it under an open session too). */
+  get #code(): GameCode {
+    return this.ctx.served.code;
+  }
+
   /** Speaks through `ws` from now on; answers `session.connected`. */
   attach(ws: WsSocket, cid: string | undefined): void {
     const previous = this.#ws;
@@ -114,8 +128,8 @@ export class GameSession {
     this.#send(envelopeJson(GameMessage.SessionConnected, { player_id: this.player, ...inMatch }, cid));
     for (const frame of this.#away.take()) this.#send(frame); // before anything the match sends from now on
     // A match made for the player whose matchmaker.matched found no socket (a new session of the player is told too).
-    this.#unlisten = this.ctx.notices.listen(this.player, (notice) => this.#tellMatched(notice.queue, notice.frame));
-    const delivered = new DeliveredNotifications(this.ctx.limits.maxNotifications);
+    this.#unlisten = this.#code.notices.listen(this.player, (notice) => this.#tellMatched(notice.queue, notice.frame));
+    const delivered = new DeliveredNotifications(this.#code.limits.maxNotifications);
     this.#player = this.#link(PLAYER_PARTY, this.player, newId(9), {
       onMessage: (frame) => {
         if (delivered.firstTime(frame)) this.#forward(frame);
@@ -137,7 +151,7 @@ export class GameSession {
   }
 
   readonly #onFrame = (data: Buffer, isBinary: boolean): void => {
-    if (closedIfTooBig(this.#ws!, data, this.ctx.limits)) return;
+    if (closedIfTooBig(this.#ws!, data, this.#code.limits)) return;
     if (isBinary) return this.#bad(undefined, NOT_TEXT);
     this.#receive(data.toString("utf8"));
   };
@@ -146,7 +160,7 @@ export class GameSession {
     this.#detach();
     this.#ws = undefined;
     if (!this.#match) return this.end();
-    this.#expiry = setTimeout(() => this.end(), this.ctx.limits.reconnectWindowMs);
+    this.#expiry = setTimeout(() => this.end(), this.#code.limits.reconnectWindowMs);
     this.#expiry.unref(); // a closing server does not wait for it: its rooms close the links
   };
 
@@ -198,7 +212,7 @@ export class GameSession {
   /** The session timeout starts again with every frame from the client. */
   #touch(): void {
     clearTimeout(this.#idle);
-    this.#idle = setTimeout(() => this.#ws?.close(GameCloseCode.SessionTimeout, "Session timed out (no heartbeat)"), this.ctx.limits.sessionTimeoutMs);
+    this.#idle = setTimeout(() => this.#ws?.close(GameCloseCode.SessionTimeout, "Session timed out (no heartbeat)"), this.#code.limits.sessionTimeoutMs);
   }
 
   // ---- from the client ---------------------------------------------------------------------------
@@ -252,8 +266,8 @@ export class GameSession {
     const current = this.#match;
     if (current?.matchId === matchId) return current.joined ? current.joinedAgain(cid) : this.#bad(cid, `joining match "${matchId}" already`);
     if (current) return this.#bad(cid, `in match "${current.matchId}" already: leave it first (match.leave)`);
-    if (!this.ctx.matches.has(matchNameOf(matchId)))
-      return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.ctx.matches].join(", ")})`);
+    if (!this.#code.matches.has(matchNameOf(matchId)))
+      return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.#code.matches].join(", ")})`);
     this.#owed.length = 0;
     try {
       this.#match = new MatchSeat(matchId, cid, this.ctx.host, this.player, this.#seatOwner);
@@ -320,7 +334,8 @@ export class GameSession {
 
   #addTicket(payload: Record<string, unknown>, cid: string | undefined): void {
     const mode = payload.mode;
-    if (typeof mode !== "string" || !this.ctx.modes.has(mode)) return this.#bad(cid, `payload.mode must be one of: ${[...this.ctx.modes.keys()].join(", ")}`);
+    if (typeof mode !== "string" || !this.#code.modes.has(mode))
+      return this.#bad(cid, `payload.mode must be one of: ${[...this.#code.modes.keys()].join(", ")}`);
     let properties;
     try {
       properties = checkProperties(payload.properties);
@@ -328,15 +343,15 @@ export class GameSession {
       return this.#bad(cid, (error as Error).message);
     }
     // Told late (its socket dropped as it was made), the client may have added it before it read matchmaker.matched.
-    const late = this.ctx.notices.toldLate(this.player, mode);
+    const late = this.#code.notices.toldLate(this.player, mode);
     if (late) {
       const reason = `matched already while the connection was away (matchmaker.matched, match "${late.room}"): join it; add a ticket again once it is joined or its seat has expired`;
       return this.#send(envelopeJson(GameMessage.Error, { reason }, cid));
     }
     // maxPerSession counts modes with a ticket: a removed or matched one frees its place (its link may stay open).
     const modes = new Set([...this.#tickets.values()].map((ticket) => ticket.mode));
-    if (!modes.has(mode) && modes.size >= this.ctx.limits.maxPerSession)
-      return this.#bad(cid, `tickets in ${this.ctx.limits.maxPerSession} modes already (maxPerSession): remove one first`);
+    if (!modes.has(mode) && modes.size >= this.#code.limits.maxPerSession)
+      return this.#bad(cid, `tickets in ${this.#code.limits.maxPerSession} modes already (maxPerSession): remove one first`);
     let queue = this.#matchmakers.get(mode);
     if (!queue?.open) {
       try {
@@ -396,8 +411,8 @@ export class GameSession {
     const link = this.#chats.get(channel);
     if (link) return link.request(frame, cid); // answered with the history again
     if (this.#chatJoins.has(channel)) return this.#bad(cid, `already joining channel "${channel}"`);
-    if (this.#chats.size + this.#chatJoins.size >= this.ctx.limits.maxPerSession)
-      return this.#bad(cid, `in ${this.ctx.limits.maxPerSession} channels already: leave one first`);
+    if (this.#chats.size + this.#chatJoins.size >= this.#code.limits.maxPerSession)
+      return this.#bad(cid, `in ${this.#code.limits.maxPerSession} channels already: leave one first`);
     const allowed = this.#mayJoin(channel);
     if (typeof allowed === "boolean") return allowed ? this.#enterChat(channel, frame, cid) : this.#notAllowed(channel, cid);
     const join = { cid };
@@ -412,7 +427,7 @@ export class GameSession {
 
   /** `canJoinChannel`'s answer (a throw or a rejection, logged, is a no). */
   #mayJoin(channel: string): boolean | Promise<boolean> {
-    const gate = this.ctx.canJoinChannel;
+    const gate = this.#code.canJoinChannel;
     if (!gate) return true;
     const failed = (error: unknown): false => {
       this.ctx.logger.error("game.hook_failed", { code: "ERR_HOOK_FAILED", hook: "canJoinChannel", player: this.player, channel, error });
@@ -514,10 +529,10 @@ export class GameSession {
     const link = this.#chats.get(channel);
     if (!link) return this.#bad(cid, `not in channel "${channel}" (chat.join first)`);
     const { content } = payload;
-    const { maxChatLength, chatMessagesPerWindow, chatRateWindowMs } = this.ctx.limits;
+    const { maxChatLength, chatMessagesPerWindow, chatRateWindowMs } = this.#code.limits;
     if (typeof content !== "string" || content.trim() === "" || content.length > maxChatLength)
       return this.#bad(cid, `payload.content must be a non-blank string of at most ${maxChatLength} characters`);
-    if (!this.ctx.chatRate.take(this.player, Date.now()))
+    if (!this.ctx.chatRate.take(this.player, Date.now(), chatMessagesPerWindow, chatRateWindowMs))
       return this.#decline(cid, `too many chat messages: at most ${chatMessagesPerWindow} per ${chatRateWindowMs / 1000} s`);
     // A key the channel knows the message by: sent again after a reload cut it off, it is answered, not stored twice.
     link.request(envelopeJson(GameMessage.ChatSend, { channel_id: channel, content, key: newId(12) }, cid), cid, true);
@@ -545,7 +560,7 @@ export class GameSession {
     if (this.#tellMatched(mode, frame)) return;
     // The socket closing meanwhile: kept for the player's next socket (its seat is held).
     const { payload } = JSON.parse(frame) as GameEnvelope<{ match_id: string }>;
-    this.ctx.notices.hold(this.player, { queue: mode, roomType: matchNameOf(payload.match_id), room: payload.match_id, frame });
+    this.#code.notices.hold(this.player, { queue: mode, roomType: matchNameOf(payload.match_id), room: payload.match_id, frame });
   }
 
   /**
@@ -583,8 +598,8 @@ export class GameSession {
   /** An `error` answering a bad frame, written by the session or by a room it passed the frame to. */
   #refused(frame: string): void {
     this.#send(frame);
-    if (++this.#errors < this.ctx.limits.maxProtocolErrors) return;
-    this.#ws?.close(GameCloseCode.BadRequest, `Too many bad frames (${this.ctx.limits.maxProtocolErrors})`);
+    if (++this.#errors < this.#code.limits.maxProtocolErrors) return;
+    this.#ws?.close(GameCloseCode.BadRequest, `Too many bad frames (${this.#code.limits.maxProtocolErrors})`);
   }
 }
 

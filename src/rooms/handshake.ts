@@ -23,7 +23,8 @@ interface Handshake {
   sessionId?: string;
 }
 
-export function acceptRoomsSocket(ws: WsSocket, request: Request, ctx: SessionContext, options: HandshakeOptions): void {
+export function acceptRoomsSocket(ws: WsSocket, request: Request, ctx: SessionContext): void {
+  const { limits, handshake: options } = ctx.served.code; // the served mount's, as the socket came
   const early: Array<string | Uint8Array> = [];
   let stage: "waiting" | "verifying" | "done" = "waiting";
   const refuse = (code: number, reason: string): void => {
@@ -33,7 +34,7 @@ export function acceptRoomsSocket(ws: WsSocket, request: Request, ctx: SessionCo
     ws.send(JSON.stringify({ t: MessageType.Error, p: { reason } }));
     ws.close(code, code === RoomsCloseCode.Unauthorized ? "Unauthorized" : "Bad handshake");
   };
-  const timeout = setTimeout(() => refuse(RoomsCloseCode.BadRequest, `no handshake within ${ctx.limits.handshakeTimeoutMs} ms`), ctx.limits.handshakeTimeoutMs);
+  const timeout = setTimeout(() => refuse(RoomsCloseCode.BadRequest, `no handshake within ${limits.handshakeTimeoutMs} ms`), limits.handshakeTimeoutMs);
   const onFrame = (data: Buffer, isBinary: boolean): void => {
     if (stage === "verifying") return void early.push(isBinary ? new Uint8Array(data) : data.toString("utf8"));
     if (stage !== "waiting") return;

@@ -5,7 +5,7 @@
  *   const rooms = createRooms({ types: { counter } });
  *   createServer({ parties: { ...myParties, ...rooms.parties }, sockets: rooms.sockets });
  */
-import { silentLogger, type PartyModule, type SocketHandler, type SocketHost } from "../runtime/index.js";
+import { silentLogger, type PartyModule, type SocketHandler } from "../runtime/index.js";
 import { DEFAULT_MAX_CLIENTS, type RoomType } from "./define.js";
 import { RoomDirectory } from "./directory.js";
 import { acceptRoomsSocket, devTokenVerifier, type TokenVerifier } from "./handshake.js";
@@ -13,7 +13,8 @@ import { checkedValue, COUNT, DEFAULT_ROOMS_PATH, resolveRoomsLimits, type Rooms
 import { matchmakerParty, matchmakerPartyName } from "./matchmaker-party.js";
 import { MatchmakingState } from "./matchmaking-state.js";
 import { roomParty, roomPartyName } from "./room-party.js";
-import type { Session, SessionContext } from "./session.js";
+import type { RoomsCode, Session, SessionContext } from "./session.js";
+import { ServedSessions } from "./served-sessions.js";
 
 export { DEFAULT_ROOMS_PATH } from "./limits.js";
 
@@ -35,13 +36,29 @@ export interface RoomsOptions {
    * does, across its rebuilds. Default: this mount's own.
    */
   matchmaking?: MatchmakingState;
+  /**
+   * The sessions (their rooms, the messages held for them, their ids), for the mount that replaces this one when the
+   * server's code is reloaded with a new `createRooms`: give both the same, and call the new mount's `serve()` as its
+   * parties replace these (`server.reload`). A client back after the reload then resumes its session, and every session
+   * uses the new mount's room types and limits from then on, one open across the reload too. `yparty dev` does, across
+   * its rebuilds. Default: this mount's own.
+   */
+  sessions?: RoomsSessions;
 }
+
+/** The sessions of the rooms protocol, for `createRooms({ sessions })`: one for every mount that replaces another. */
+export class RoomsSessions extends ServedSessions<SessionContext, RoomsCode> {}
 
 export interface RoomsMount {
   /** Spread into `createServer({ parties })` (and into `server.reload(parties)`). */
   parties: Record<string, PartyModule>;
   /** Pass as `createServer({ sockets })`. */
   sockets: Record<string, SocketHandler>;
+  /**
+   * Makes this mount's code the one its sessions use (option `sessions`: those of the mount it replaces). A mount
+   * serves as it is made when its sessions have no mount yet (the first, or one of its own).
+   */
+  serve(): void;
 }
 
 /** The default export of the module a config's `rooms` entry names (`yparty dev` mounts it at `rooms.path`). */
@@ -65,17 +82,22 @@ export function createRooms(options: RoomsOptions): RoomsMount {
     parties[roomPartyName(name)] = roomParty(name, type, shared);
     parties[matchmakerPartyName(name)] = matchmakerParty(name, shared);
   }
-  const roomTypes = new Set(Object.keys(options.types));
-  const handshake = { verifyToken: options.verifyToken ?? devTokenVerifier, ...(options.projectId === undefined ? {} : { projectId: options.projectId }) };
-  // Per server (a test restarts one, `yparty dev` may make a new one): sessions resume only on their own server.
-  const contexts = new WeakMap<SocketHost, SessionContext>();
-  const handler: SocketHandler = (ws, request, host) => {
-    shared.logger = host.logger;
-    let context = contexts.get(host);
-    if (!context) contexts.set(host, (context = { host, roomTypes, directory, notices, limits, logger: host.logger, sessions: new Map<string, Session>() }));
-    acceptRoomsSocket(ws, request, context, handshake);
+  const code: RoomsCode = {
+    roomTypes: new Set(Object.keys(options.types)),
+    directory,
+    notices,
+    limits,
+    handshake: { verifyToken: options.verifyToken ?? devTokenVerifier, ...(options.projectId === undefined ? {} : { projectId: options.projectId }) },
+    hostedBy: (host) => (shared.logger = host.logger),
   };
-  return { parties, sockets: { [options.path ?? DEFAULT_ROOMS_PATH]: handler } };
+  const sessions = options.sessions ?? new RoomsSessions();
+  if (!sessions.serving) sessions.serve(code);
+  // The served mount's code, whichever mount's handler the socket came to (the first's stays a server's, given once).
+  const handler: SocketHandler = (ws, request, host) => {
+    const context = sessions.on(host, () => ({ host, logger: host.logger, sessions: new Map<string, Session>(), served: sessions }));
+    acceptRoomsSocket(ws, request, context);
+  };
+  return { parties, sockets: { [options.path ?? DEFAULT_ROOMS_PATH]: handler }, serve: () => sessions.serve(code) };
 }
 
 /**

@@ -28,19 +28,28 @@ import { MATCHMAKER_ROOM, matchmakerPartyName } from "./matchmaker-party.js";
 import type { RoomDirectory } from "./directory.js";
 import type { MatchNotice, MatchNotices } from "./match-notices.js";
 import type { RoomsLimits } from "./limits.js";
+import type { ServedCode } from "./served-sessions.js";
+import type { HandshakeOptions } from "./handshake.js";
 import { CONTROL_CHARACTERS } from "../runtime/index.js";
 
-/** What every session of one mount shares. */
-export interface SessionContext {
-  host: SocketHost;
+/** A mount's code as its sessions use it: that of the mount served now (served-sessions.ts), read each time. */
+export interface RoomsCode extends ServedCode {
   roomTypes: ReadonlySet<string>;
   directory: RoomDirectory;
   /** `match.found` frames kept for players whose socket dropped as their match was made. */
   notices: MatchNotices;
   limits: RoomsLimits;
+  handshake: HandshakeOptions;
+}
+
+/** What every session on one server shares, across the mounts a reload of the code replaces. */
+export interface SessionContext {
+  host: SocketHost;
   logger: Logger;
   /** Sessions by id, for resume; a session removes itself when it ends. */
   sessions: Map<string, Session>;
+  /** The served mount's code. */
+  served: { readonly code: RoomsCode };
 }
 
 interface JoinRequest {
@@ -103,7 +112,12 @@ export class Session {
     private readonly ctx: SessionContext,
   ) {
     ctx.sessions.set(this.id, this);
-    this.#held = new HeldMessages(ctx.limits.maxReliableBufferBytes);
+    this.#held = new HeldMessages(this.#code.limits.maxReliableBufferBytes);
+  }
+
+  /** The served mount's code (a reload with a new mount swaps it under an open session too). */
+  get #code(): RoomsCode {
+    return this.ctx.served.code;
   }
 
   /** Speaks through `ws` from now on (a new session, or a resumed one). Answers `handshake.ok`. */
@@ -117,7 +131,7 @@ export class Session {
     this.#ws = ws;
     this.#codec = codec;
     this.#errors = 0;
-    this.#outbox = new Outbox(ws, this.ctx.limits);
+    this.#outbox = new Outbox(ws, this.#code.limits);
     ws.on("message", this.#onFrame);
     ws.on("close", this.#onClose);
     // The rooms it is in or joining: back after a reload (a refusal comes as an error with closed: true), or a join the
@@ -126,7 +140,7 @@ export class Session {
     ws.send(JSON.stringify({ t: MessageType.HandshakeOk, p: { codec, session_id: this.id, player: this.player, resumed, rooms } }));
     if (resumed) this.#deliverHeld();
     // A match made for the player whose match.found found no socket (a new session of the same player is told too).
-    this.#unlisten = this.ctx.notices.listen(this.player, (notice) => this.#tellMatch(notice.frame));
+    this.#unlisten = this.#code.notices.listen(this.player, (notice) => this.#tellMatch(notice.frame));
     if (resumed) for (const link of this.#links.values()) if (link.joined) link.conn.send(JSON.stringify({ t: Link.Resume, p: {} }));
   }
 
@@ -161,7 +175,7 @@ export class Session {
     this.#ws = undefined;
     this.#dequeue(); // a match found now could not reach the player
     if (this.#links.size === 0) return this.end();
-    this.#expiry = setTimeout(() => this.end(), this.ctx.limits.resumeWindowMs);
+    this.#expiry = setTimeout(() => this.end(), this.#code.limits.resumeWindowMs);
     this.#expiry.unref(); // a closing server does not wait for it: its rooms close the links
   };
 
@@ -203,7 +217,7 @@ export class Session {
         return this.#leave(p, rid);
       case MessageType.List:
         if (p.room_type !== undefined && typeof p.room_type !== "string") return this.badInput(rid, "p.room_type must be a string");
-        return this.respond(rid, { rooms: this.ctx.directory.list(p.room_type as string | undefined) });
+        return this.respond(rid, { rooms: this.#code.directory.list(p.room_type as string | undefined) });
       case MessageType.Message:
       case MessageType.MessageBytes:
       case MessageType.Ack:
@@ -217,10 +231,10 @@ export class Session {
         if (!this.#knownType(roomType, rid)) return;
         if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 1000)
           return this.badInput(rid, "p.size must be an integer from 1 to 1000");
-        const seats = this.ctx.directory.maxClientsOf(roomType as string);
+        const seats = this.#code.directory.maxClientsOf(roomType as string);
         if (size > seats) return this.respond(rid, { room_type: roomType }, `a match of ${size} does not fit a room of type "${roomType}" (${seats} seats)`);
         // Told late (its socket dropped as it was made), the client may have asked before it read match.found.
-        const late = this.ctx.notices.toldLate(this.player, roomType);
+        const late = this.#code.notices.toldLate(this.player, roomType);
         if (late) return this.respond(rid, { room_type: roomType }, matchedAlready(late));
         try {
           this.#enqueue(roomType, size);
@@ -243,7 +257,7 @@ export class Session {
     if (room !== undefined && !validRoomName(room))
       return this.badInput(rid, `p.room must be a non-empty string of at most ${MAX_ROOM_NAME_LENGTH} characters`);
     if (!isRecord(options)) return this.badInput(rid, "p.options must be an object");
-    const max = this.ctx.limits.maxRoomsPerSession;
+    const max = this.#code.limits.maxRoomsPerSession;
     if (this.#links.size >= max) return this.respond(rid, { room_type: roomType }, `in ${max} rooms already (maxRoomsPerSession): leave one first`);
     if (room !== undefined && this.#links.has(room)) return this.respond(rid, { room, room_type: roomType }, `already in room "${room}"`);
     const request: JoinRequest = { rid, options, named: room !== undefined, tried: new Set<string>() };
@@ -255,7 +269,7 @@ export class Session {
    * seat promised.
    */
   #seat(roomType: string, request: JoinRequest, anew = false): string {
-    const room = this.ctx.directory.seatFor(
+    const room = this.#code.directory.seatFor(
       roomType,
       (name) => anew || this.#links.has(name) || request.tried.has(name),
       () => newId(9),
@@ -277,7 +291,7 @@ export class Session {
   /** The join is done (joined, refused, given up): the seat it was promised is no longer held for it. */
   #settled(request: JoinRequest, roomType: string): void {
     if (request.promised === undefined) return;
-    this.ctx.directory.release(roomType, request.promised);
+    this.#code.directory.release(roomType, request.promised);
     request.promised = undefined;
   }
 
@@ -324,8 +338,8 @@ export class Session {
   }
 
   #knownType(roomType: unknown, rid: RequestId | undefined): roomType is string {
-    if (typeof roomType === "string" && this.ctx.roomTypes.has(roomType)) return true;
-    this.badInput(rid, `p.room_type must be one of: ${[...this.ctx.roomTypes].join(", ")}`);
+    if (typeof roomType === "string" && this.#code.roomTypes.has(roomType)) return true;
+    this.badInput(rid, `p.room_type must be one of: ${[...this.#code.roomTypes].join(", ")}`);
     return false;
   }
 
@@ -341,7 +355,7 @@ export class Session {
           // match.found; the socket closing meanwhile, it is kept for the player's next socket (its seat is held).
           if (this.#tellMatch(frame)) return;
           const { p } = JSON.parse(frame) as Envelope<{ room: string; room_type: string }>;
-          this.ctx.notices.hold(this.player, { queue: roomType, roomType: p.room_type, room: p.room, frame });
+          this.#code.notices.hold(this.player, { queue: roomType, roomType: p.room_type, room: p.room, frame });
         },
         onClose: (code) => {
           entry.answer?.(true); // the queue is gone: the session is in it no more
@@ -487,8 +501,8 @@ export class Session {
   }
 
   #countError(): void {
-    if (++this.#errors < this.ctx.limits.maxProtocolErrors) return;
-    this.#ws?.close(RoomsCloseCode.BadRequest, `Too many bad frames (${this.ctx.limits.maxProtocolErrors})`);
+    if (++this.#errors < this.#code.limits.maxProtocolErrors) return;
+    this.#ws?.close(RoomsCloseCode.BadRequest, `Too many bad frames (${this.#code.limits.maxProtocolErrors})`);
     this.end(); // not resumable: the client misbehaved
   }
 }

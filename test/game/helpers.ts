@@ -43,7 +43,7 @@ export interface GameClient {
 
 let cids = 0;
 
-export function gameClient(server: TestServer, path = "/ws"): GameClient {
+export function gameClient(server: Pick<TestServer, "wsUrl">, path = "/ws"): GameClient {
   const client = connect(server.wsUrl(path));
   const received: Message[] = [];
   const taken = new Set<number>();

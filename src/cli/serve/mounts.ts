@@ -6,7 +6,9 @@
  * and routes always use the latest, so `yparty dev` reloads them like any party. The runtime carries a room's
  * connections and storage across the reload; what matchmaking keeps (the players being matched, the seats matches hold,
  * the notices kept for players whose socket dropped) is carried here: each protocol's `load` keeps one
- * `MatchmakingState` for all its mounts, with the rooms' listings. The room types, and the sessions, are each mount's.
+ * `MatchmakingState` for all its mounts, with the rooms' listings, and one owner of its sessions (`RoomsSessions` /
+ * `GameSessions`: a client back after a rebuild resumes its session), whose code is the mount served: each mount is
+ * served (`serve()`) as it replaces the last, so every session, an open one too, uses its room types from then on.
  */
 import path from "node:path";
 import type { PartyModule, RouteHandler, SocketHandler } from "../../runtime/index.js";
@@ -19,6 +21,8 @@ interface Mount {
   parties: Record<string, PartyModule>;
   sockets: Record<string, SocketHandler>;
   routes?: RouteHandler[];
+  /** Makes its code the one the protocol's sessions use (they outlive the mounts). */
+  serve(): void;
 }
 
 interface Protocol {
@@ -46,9 +50,9 @@ export const PROTOCOLS: readonly Protocol[] = [
     expected: "defineRooms({ types: { name: defineRoomType(…) } })",
     check: (options) => typeof options.types === "object" && options.types !== null,
     load: async () => {
-      const { createRooms, MatchmakingState } = await import("../../rooms/index.js");
-      const matchmaking = new MatchmakingState();
-      return (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path, matchmaking });
+      const { createRooms, MatchmakingState, RoomsSessions } = await import("../../rooms/index.js");
+      const [matchmaking, sessions] = [new MatchmakingState(), new RoomsSessions()];
+      return (options, config) => createRooms({ ...(options as RoomsOptions), path: config.path, matchmaking, sessions });
     },
   },
   {
@@ -57,10 +61,10 @@ export const PROTOCOLS: readonly Protocol[] = [
     expected: "defineGame({ matches: { name: defineMatch(…) }, modes? })",
     check: (options) => typeof options.matches === "object" && options.matches !== null,
     load: async () => {
-      const { createGame, MatchmakingState } = await import("../../game/index.js");
-      const matchmaking = new MatchmakingState();
+      const { createGame, GameSessions, MatchmakingState } = await import("../../game/index.js");
+      const [matchmaking, sessions] = [new MatchmakingState(), new GameSessions()];
       return (options, config) =>
-        createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}), matchmaking });
+        createGame({ ...(options as GameOptions), path: config.path, ...(config.apiPath ? { apiPath: config.apiPath } : {}), matchmaking, sessions });
     },
   },
 ];
@@ -120,6 +124,7 @@ export async function createMountSources(project: ProjectConfig): Promise<MountS
       const parties: Record<string, PartyModule> = {};
       for (const [field, mount] of made) {
         current.set(field, mount);
+        mount.serve(); // its sessions, open ones too, use its room types from now on
         Object.assign(parties, mount.parties);
       }
       return parties;
