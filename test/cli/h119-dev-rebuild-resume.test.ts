@@ -3,11 +3,15 @@
  * dropped before a rebuild came back with its session id to a mount that did not know it, and got a new session
  * (`resumed: false`): the room messages held for it while it was away were lost. A session open across the rebuild
  * kept the old mount's room types until it reconnected: a room type the rebuild added was refused to it. The sessions
- * now outlive the mounts (one `RoomsSessions` per protocol, kept by src/cli/serve/mounts.ts, as the `MatchmakingState`
- * is), and use the code of the mount served.
+ * now outlive the mounts (one `RoomsSessions` / `GameSessions` per protocol, kept by src/cli/serve/mounts.ts, as the
+ * `MatchmakingState` is), and use the code of the mount served. The game's sessions (per player) alike: a player back
+ * after a rebuild was a new session, in no match.
  *
- * The real CLI (`yparty dev` in a project folder, rebuilt by saving its rooms module) and the real client
- * (`yparty/rooms-client`), whose reconnects wait until the test lets them through (held-back-token.ts).
+ * The real CLI (`yparty dev` in a project folder, rebuilt by saving its module) and the real clients
+ * (`yparty/rooms-client`, whose reconnects wait until the test lets them through: held-back-token.ts; a raw game
+ * client). Then the change attacked: away across two rebuilds, a failed build and a refused module; a rebuild while a
+ * resume's token is checked (made with the CLI's mount sources, as test/cli/h116-dev-rebuild-listings, to hold the
+ * check).
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -15,7 +19,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type WebSocket from "ws";
 import { connect, type RoomsClient, type RoomsClientEvent } from "../../rooms-client/index.js";
 import { heldBackToken } from "../helpers/held-back-token.js";
-import { waitFor } from "../helpers/server.js";
+import { defineRoomType, defineRooms } from "../../src/rooms/index.js";
+import { deferred, startServer, waitFor } from "../helpers/server.js";
+import { rawClient } from "../rooms/helpers.js";
+import { devMountSources } from "./dev-mounts.js";
 import { gameClient } from "../game/helpers.js";
 import { trackedClients } from "../helpers/tracked-websocket.js";
 import { deferredCleanups, projectWith, serveIn, type CliProcess } from "./helpers.js";
@@ -48,8 +55,8 @@ interface Dev {
   wsUrl: string;
   /** The WebSocket URL of `socketPath`. */
   url(socketPath: string): string;
-  /** Saves the module as `source` and waits for the reload (or the failed build) it makes. */
-  save(source: string, outcome?: RegExp): Promise<void>;
+  /** Saves the module as `source` and waits for the reload it makes (`served` false: for the build it refuses). */
+  save(source: string, served?: boolean): Promise<void>;
 }
 
 /** `yparty dev` on a project whose `field` module (rooms.ts or game.ts) is `source`. */
@@ -61,10 +68,11 @@ async function dev(field: "rooms" | "game" = "rooms", source = roomsModule()): P
     dir,
     wsUrl: `${url.replace(/^http/, "ws")}/rooms`,
     url: (socketPath) => url.replace(/^http/, "ws") + socketPath,
-    async save(next, outcome = /dev\.reloaded/) {
-      const mark = cli.output.length;
+    async save(next, served = true) {
+      const stream = served ? "stdout" : "stderr";
+      const mark = cli[stream].length;
       await writeFile(path.join(dir, `${field}.ts`), next);
-      await cli.waitFor(outcome, 20_000, mark);
+      await cli.waitFor(served ? /dev\.reloaded/ : /Still serving the last good build/, 20_000, mark, stream);
     },
   };
 }
@@ -142,6 +150,80 @@ describe("yparty dev: sessions across rebuilds", () => {
     expect((await bob.client.joinOrCreate("arena", { room: "a" })).room).toBe("a");
     expect((await ada.client.joinOrCreate("arena", { room: "a" })).room).toBe("a");
     await says(bob.client, 2);
+  });
+});
+
+describe("yparty dev: sessions across rebuilds, attacked", () => {
+  it("a client away across two rebuilds, a failed build and a refused module resumes, with every message held, in order", async () => {
+    const at = await dev();
+    const ada = await inLobby(at, "ada");
+    const bob = await inLobby(at, "bob");
+    const session = ada.client.sessionId;
+    await away(ada);
+    await says(bob.client, 1);
+    await at.save(roomsModule(", arena: defineRoomType({ maxClients: 2 })"));
+    await says(bob.client, 2);
+    await at.save(`${roomsModule()}\nexport const broken = ;\n`, false); // does not build
+    await at.save(roomsModule(", odd: {}"), false); // builds; its module is refused (not a room type)
+    // The refused module served nothing: bob's session has the last good build's room types.
+    await expect(bob.client.joinOrCreate("odd", { room: "o" })).rejects.toThrow(/room_type must be one of: lobby, arena$/);
+    await says(bob.client, 3);
+    await at.save(roomsModule(", duel: defineRoomType({ maxClients: 2 })"));
+    await says(bob.client, 4);
+
+    const said: unknown[] = [];
+    ada.client.on((event) => event.type === "message" && said.push(event.data));
+    const { firstSaid } = await comesBack(ada);
+    expect(ada.client.sessionId).toBe(session);
+    await firstSaid;
+    const fifth = nextEvent(ada.client, "ada to get 5", (event) => event.type === "message" && (event.data as { n: number }).n === 5);
+    await says(bob.client, 5); // after the held ones
+    await fifth;
+    expect(said).toEqual([1, 2, 3, 4, 5].map((n) => ({ n })));
+    // The last build's room types: arena is gone, duel is there.
+    await expect(ada.client.joinOrCreate("arena", { room: "a" })).rejects.toThrow(/room_type must be one of: lobby, duel$/);
+    expect((await ada.client.joinOrCreate("duel", { room: "d" })).room).toBe("d");
+  });
+});
+
+describe("yparty dev's mounts: a rebuild during a resume", () => {
+  it("the handshake begun before the rebuild resumes the session after it, on the new code", async () => {
+    const { sources, mount } = await devMountSources(["rooms"], defer);
+    const verifying = deferred();
+    const held = deferred();
+    // "hold:<player>" is checked only once the test lets it: the rebuild comes while the resume's token is checked.
+    const verifyToken = async (token: string) => {
+      if (token.startsWith("hold:")) {
+        verifying.resolve();
+        await held.promise;
+      }
+      return token.slice(token.indexOf(":") + 1);
+    };
+    const lobby = defineRoomType({
+      onInput({ type, data }) {
+        if (type === "say") this.broadcast("said", data);
+      },
+    });
+    const server = await startServer(mount({ rooms: defineRooms({ types: { lobby }, verifyToken }) }), { storage: "memory", sockets: sources.sockets });
+    const [ada, bob] = [rawClient(server), rawClient(server)];
+    const { session_id } = await ada.handshake({ token: "dev:ada" });
+    await bob.handshake({ token: "dev:bob" });
+    for (const client of [ada, bob]) expect((await client.request("room.join_or_create", { room_type: "lobby", room: "r" })).ok).toBe(true);
+    await ada.client.close();
+    bob.send("room.message", { room: "r", type: "say", data: { n: 1 } });
+    await bob.expect("room.message", (p) => p.data?.n === 1);
+
+    const back = rawClient(server);
+    await back.client.opened;
+    back.send("handshake", { v: 1, codecs: ["json"], project_id: "test", token: "hold:ada", session_id });
+    await waitFor(verifying.promise, "the resume's token to be checked");
+    const arena = defineRoomType({ maxClients: 2 });
+    await server.server.reload(mount({ rooms: defineRooms({ types: { lobby, arena }, verifyToken }) }));
+    held.resolve();
+    // Before: resumed false, a new session (of the mount served), the held message lost.
+    expect((await back.expect("handshake.ok")).p).toMatchObject({ session_id, resumed: true, rooms: [{ room: "r", room_type: "lobby" }] });
+    expect((await back.expect("room.message")).p).toEqual({ room: "r", type: "said", data: { n: 1 } });
+    expect((await back.request("room.join_or_create", { room_type: "arena", room: "a" })).ok).toBe(true);
   });
 });
 
