@@ -40,6 +40,10 @@ export const MessageType = {
 export interface RoomListing {
   room: string;
   room_type: string;
+  /**
+   * The seats no join can take: the players in the room, those with a seat kept since it stopped, and (as `room.list`
+   * answers it: directory.ts) those a match holds for its participants not in yet. Below `max_clients`: a join fits.
+   */
   clients: number;
   max_clients: number;
   metadata: Record<string, unknown>;
