@@ -105,6 +105,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /** The seated players of the last save (or of the stored room), joined: a stop saves when they changed. */
     #savedSeated = "";
     #tick: NodeJS.Timeout | undefined;
+    /** `onStop` ran: this instance is unloaded (the next load is another), and lists nothing any more. */
+    #stopped = false;
     /** Seats of players who were in the room when it last stopped, kept for them for a while (kept-seats.ts). */
     readonly #keptSeats = new KeptSeats(shared.limits.resumeWindowMs, (player) =>
       this.#leave(player).catch((error: unknown) => this.#log("error", "room.hook_failed", error, { hook: "onLeave" })),
@@ -340,6 +342,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // that changed no state: its seat would come back with the stored list).
       if (this.#saveTimer || due !== undefined || (this.#created && this.#seated().join("\n") !== this.#savedSeated)) this.#save();
       this.#stopTicking();
+      this.#stopped = true; // a join the stop cut may end here later: it leaves, and the room must not be listed again
       shared.directory.remove(roomTypeName, this.room.id);
       // The room comes back by itself when the seats kept are due, joined again or not, or the held seats are free.
       const at = this.#layerDue(due);
@@ -712,7 +715,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     #list(): void {
-      if (!this.#created) return;
+      if (!this.#created || this.#stopped) return;
       // Its seats taken, as a join counts them: the players seated, connected or with a seat kept since a stop (as
       // Colyseus counts a client awaited by allowReconnection); the directory adds those a match holds.
       const clients = this.#seated().length;

@@ -5,8 +5,8 @@
  * take, as Colyseus's listing counts a reserved seat: those seated (connected, or kept) and those a match holds.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { defineRoomType } from "../../src/rooms/index.js";
-import { cleanupAll, pollUntil, type TestServer } from "../helpers/server.js";
+import { createRooms, defineRoomType } from "../../src/rooms/index.js";
+import { cleanupAll, deferred, pollUntil, startServer, type TestServer, waitFor } from "../helpers/server.js";
 import { type P, rawClient, type RawClient, startRooms } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -57,5 +57,33 @@ describe("room.list and the seats a join cannot take", () => {
     const adaBack = await player(again, "ada");
     expect((await adaBack.request("room.join_or_create", { room_type: "pair", room })).ok).toBe(true);
     expect(await listed(carl)).toEqual([expect.objectContaining({ room, clients: 2 })]);
+  });
+});
+
+describe("room.list after a stop", () => {
+  it("lists no room the stop unloaded, when a join it cut ends there later (its seat kept, its player gone)", async () => {
+    const joining = deferred();
+    const held = deferred();
+    const slow = defineRoomType({
+      async onJoin() {
+        joining.resolve();
+        await held.promise;
+      },
+      onLeave() {
+        left.resolve();
+      },
+    });
+    const left = deferred();
+    const rooms = createRooms({ types: { slow } });
+    const server = await startServer(rooms.parties, { storage: "memory", sockets: rooms.sockets });
+    const [ada, carl] = [await player(server, "ada"), await player(server, "carl")];
+    const join = ada.request("room.join_or_create", { room_type: "slow", room: "s" });
+    await waitFor(joining.promise, "ada's onJoin to run");
+    await server.server.reload(rooms.parties); // the room stops under the join; its seat is kept for when it is back
+    expect(await join).toMatchObject({ ok: false });
+    held.resolve();
+    await waitFor(left.promise, "the cut join to end in the stopped room (its onLeave)");
+    // Before (with the kept seat listed): the stopped room listed again as its cut join ended, though no room runs.
+    expect((await carl.request("room.list", { room_type: "slow" })).rooms).toEqual([]);
   });
 });
