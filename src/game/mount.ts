@@ -144,7 +144,9 @@ export function createGame(options: GameOptions): GameMount {
     notices,
     verifyToken,
     ...(options.canJoinChannel ? { canJoinChannel: options.canJoinChannel } : {}),
-    hostedBy: (host) => (shared.logger = roomShared.logger = host.logger),
+    hostedBy: (host) => {
+      shared.logger = roomShared.logger = host.logger;
+    },
   };
   const sessions = options.sessions ?? new GameSessions();
   if (!sessions.serving) sessions.serve(code);

@@ -88,7 +88,9 @@ export function createRooms(options: RoomsOptions): RoomsMount {
     notices,
     limits,
     handshake: { verifyToken: options.verifyToken ?? devTokenVerifier, ...(options.projectId === undefined ? {} : { projectId: options.projectId }) },
-    hostedBy: (host) => (shared.logger = host.logger),
+    hostedBy: (host) => {
+      shared.logger = host.logger;
+    },
   };
   const sessions = options.sessions ?? new RoomsSessions();
   if (!sessions.serving) sessions.serve(code);
