@@ -34,6 +34,11 @@ export interface LevelDocStoreOptions {
    * failed one), so each batch is built after this, and what was read is forgotten when the count changed.
    */
   whenWritable?: () => Promise<number>;
+  /**
+   * How many times the database was reopened so far, without waiting: a compaction built on a read of the log lands
+   * only if the count is the same when its batch is built (see `#compact`).
+   */
+  reopens?: () => number;
 }
 
 /**
@@ -207,8 +212,10 @@ export class LevelDocStore implements DocStore {
   async #load(log: DocLog, name: string): Promise<Uint8Array | null> {
     const generation = log.generation;
     const version = log.version;
-    // A GET of an unloaded document has just read the whole log to learn whether it is stored: read once.
-    const lastRead = await log.takeLastRead();
+    const readAt = this.#reopens();
+    // A GET of an unloaded document has just read the whole log to learn whether it is stored: read once (not across
+    // a reopen the store's batches have not seen yet, which may have dropped part of what it read).
+    const lastRead = readAt === this.#reopensSeen ? await log.takeLastRead() : undefined;
     const { entries, meta } = lastRead ? { entries: lastRead, meta: await this.#readMeta(name) } : await this.#readDocument(name);
     await this.#refuseDamaged(name, entries, meta);
     // The room asks for the log's size right after loading: no second read of the whole log for it.
@@ -220,13 +227,13 @@ export class LevelDocStore implements DocStore {
     if (merged && longLog && !this.#closed) {
       // The merge is done already: replacing what was read with it costs one write. Appends made since the read have
       // higher clocks and are kept.
-      this.#compactInBackground(log, entries.at(-1)!.clock, generation, merged);
+      this.#compactInBackground(log, entries.at(-1)!.clock, generation, merged, readAt);
     }
     return merged;
   }
 
-  #compactInBackground(log: DocLog, upTo: number, generation: number, merged: Uint8Array): void {
-    this.#chainCompaction(log, log.compacting, upTo, generation, compactionOf(merged)).catch((error: unknown) =>
+  #compactInBackground(log: DocLog, upTo: number, generation: number, merged: Uint8Array, readAt: number): void {
+    this.#chainCompaction(log, log.compacting, upTo, generation, compactionOf(merged), readAt).catch((error: unknown) =>
       this.options.onWarning?.({
         code: error instanceof StorageError ? error.code : "ERR_STORAGE_WRITE",
         doc: log.name,
@@ -235,9 +242,16 @@ export class LevelDocStore implements DocStore {
     );
   }
 
-  /** Runs a compaction once `ready` resolves, after this document's earlier compactions. */
-  #chainCompaction(log: DocLog, ready: Promise<unknown>, upTo: number | (() => number), generation: number, compaction: Compaction): Promise<void> {
-    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "number" ? upTo : upTo(), generation, compaction));
+  /** Runs a compaction once `ready` resolves, after this document's earlier compactions. `readAt`: see `#compact`. */
+  #chainCompaction(
+    log: DocLog,
+    ready: Promise<unknown>,
+    upTo: number | (() => number),
+    generation: number,
+    compaction: Compaction,
+    readAt?: number,
+  ): Promise<void> {
+    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "number" ? upTo : upTo(), generation, compaction, readAt));
     log.compacting = run.catch(() => undefined);
     return this.#held(log, this.#track(run));
   }
@@ -283,7 +297,15 @@ export class LevelDocStore implements DocStore {
     return this.#chainCompaction(log, marked, () => upTo, generation, compactionOf(source));
   }
 
-  async #compact(log: DocLog, upTo: number, generation: number, { given, merge }: Compaction): Promise<void> {
+  /**
+   * Replaces the log's entries up to `upTo` with one snapshot. What it replaces (and a load's snapshot, `given`) was
+   * read outside the group commit: a batch refused beside a failed write may have been in LevelDB's memory then, and
+   * the reopen after it drops it (write-guard.ts). Replacing it would leave the acked record counting one entry fewer
+   * than the log holds, so a later lost entry would go unnoticed: once the database was reopened since the read
+   * (`readAt`, or this read's own count), the compaction is left out and the log stays as it is (the room's next
+   * compaction, or the next load, does it).
+   */
+  async #compact(log: DocLog, upTo: number, generation: number, { given, merge }: Compaction, readAt = this.#reopens()): Promise<void> {
     if (upTo < 0 && !given) return;
     const logged = (await this.#readLog(log.name)).filter((e) => e.clock <= upTo);
     const snapshot = given ?? (await this.#merge(log.name, logged, (entries) => inHeavyTurn(() => merge(entries))));
@@ -294,6 +316,7 @@ export class LevelDocStore implements DocStore {
       () =>
         this.#committer.enqueue(log, async () => {
           if (log.generation !== generation) return []; // deleted meanwhile: do not resurrect it
+          if (this.#reopens() !== readAt) return []; // what was read may be gone (see above)
           const state = await log.state();
           const clock = log.handOut(state.lastClock + 1);
           state.lastClock = clock;
@@ -366,6 +389,10 @@ export class LevelDocStore implements DocStore {
     if (reopens === this.#reopensSeen) return;
     this.#reopensSeen = reopens;
     for (const log of this.#logs.values()) log.failed();
+  }
+
+  #reopens(): number {
+    return this.options.reopens?.() ?? 0;
   }
 
   /** Documents whose log state is kept now (held, recently used, or with corrupt entries to protect). */

@@ -67,6 +67,7 @@ export class LevelStorage implements Storage {
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
       onCommitted: (landed) => journal.noteAll(landed),
       whenWritable: () => writes.ready(),
+      reopens: () => writes.reopens,
     });
     this.#kv = writes.guard(db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" }));
   }

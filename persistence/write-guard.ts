@@ -104,6 +104,11 @@ export class WriteGuard {
     return this.#reopens;
   }
 
+  /** How many times the database was reopened so far (what `ready` resolves with), without waiting for a reopen. */
+  get reopens(): number {
+    return this.#reopens;
+  }
+
   async #ready(): Promise<void> {
     if (this.#gone) throw this.#gone;
     if (!this.#broken || this.closed) return;
