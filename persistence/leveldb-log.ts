@@ -4,6 +4,14 @@
  * afresh by every open): `... 000003.log: dropping 18366 bytes; Corruption: checksum mismatch`. Read right after the
  * open, those lines say the open lost writes, though not whose (the records in ack-record.ts name the documents).
  * A lost tail of the log (truncated at the end) leaves no such line: LevelDB takes it for a crash mid-write.
+ *
+ * Such a line also comes from a write that failed half-way (a full disk) when a later write followed it in the same
+ * log: LevelDB reports the torn record and drops the rest of its 32 KiB block. That is no loss: the write guard
+ * (write-guard.ts) acknowledges nothing written to a log after a failed write (a batch in flight beside it is
+ * refused; the next write waits for a reopen, which starts a fresh log). To tell the two apart the open keeps the
+ * logs it is about to replay (`keepLogs`: hard links, LevelDB deletes its logs once replayed) and, when LevelDB
+ * reported drops, reads them (`tornLogs`): a log whose first bad record was cut short by a later write is torn there,
+ * and everything after that point in it was never acknowledged.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
@@ -20,4 +28,133 @@ export async function droppedOnOpen(location: string): Promise<string[]> {
     .split("\n")
     .filter((line) => /dropping \d+ bytes|Corruption|ignoring error/i.test(line))
     .map((line) => line.replace(/^\S+ \S+ /, "")); // timestamp and thread id
+}
+
+/** Kept logs' names: a name LevelDB does not take for one of its files (it would delete it). */
+const KEPT_PREFIX = "yparty-replayed-";
+const LOG_FILE = /^(\d+)\.log$/;
+
+/** The logs the next open replays, kept (linked) until `release`: LevelDB deletes them once replayed. */
+export interface KeptLogs {
+  /** Log number (as in LevelDB's file name) → kept path. */
+  readonly files: ReadonlyMap<number, string>;
+  release(): Promise<void>;
+}
+
+export async function keepLogs(location: string): Promise<KeptLogs> {
+  const names = await fs.readdir(location).catch(() => [] as string[]);
+  // Left by a start that stopped before releasing them.
+  await Promise.all(names.filter((name) => name.startsWith(KEPT_PREFIX)).map((name) => fs.rm(path.join(location, name), { force: true })));
+  const files = new Map<number, string>();
+  for (const name of names) {
+    const number = LOG_FILE.exec(name)?.[1];
+    if (number === undefined) continue;
+    const kept = path.join(location, KEPT_PREFIX + name);
+    // A file system without hard links keeps none: drops are then told as damage, as before.
+    if (
+      await fs.link(path.join(location, name), kept).then(
+        () => true,
+        () => false,
+      )
+    )
+      files.set(Number(number), kept);
+  }
+  return { files, release: async () => void (await Promise.all([...files.values()].map((file) => fs.rm(file, { force: true })))) };
+}
+
+/**
+ * Whether every drop LevelDB reported (`dropped`, lines of `droppedOnOpen`) is in a kept log that is torn before it:
+ * then LevelDB dropped only what followed a write that failed, which was never acknowledged.
+ */
+export async function onlyTornWritesDropped(dropped: readonly string[], kept: KeptLogs): Promise<boolean> {
+  const torn = new Map<number, boolean>();
+  for (const line of dropped) {
+    const number = /(\d+)\.log: dropping \d+ bytes/.exec(line)?.[1];
+    const file = number === undefined ? undefined : kept.files.get(Number(number));
+    if (file === undefined) return false; // not a log's drop (a table's corruption), or a log not kept
+    if (!torn.has(Number(number))) torn.set(Number(number), await tornLog(file));
+    if (!torn.get(Number(number))) return false;
+  }
+  return true;
+}
+
+const BLOCK = 32 * 1024;
+const HEADER = 7;
+const [FULL, FIRST, MIDDLE, LAST] = [1, 2, 3, 4];
+
+/**
+ * Whether the first record LevelDB would drop from this log (read as log_reader.cc reads it) was cut short by a later
+ * write: a valid record starts inside its span, or a new record starts before its fragments ended. LevelDB writes a
+ * log's records one after another, so the cut one is a write that failed. False when the log has no bad record, or
+ * when its first bad one is whole but damaged (a real corruption).
+ */
+export async function tornLog(file: string): Promise<boolean> {
+  const log = await fs.readFile(file);
+  let fragmentStart = -1;
+  for (let at = 0; at < log.length; ) {
+    const blockEnd = Math.min(log.length, (Math.floor(at / BLOCK) + 1) * BLOCK);
+    if (blockEnd - at < HEADER) {
+      at = blockEnd; // a block's trailer
+      continue;
+    }
+    const length = log.readUInt16LE(at + 4);
+    const type = log[at + 6]!;
+    const end = at + HEADER + length;
+    if (end > blockEnd) {
+      if (blockEnd === log.length) return false; // the file ends inside it: a tail LevelDB drops without a word
+      return validRecordWithin(log, at + 1, blockEnd);
+    }
+    if (type === 0 && length === 0) {
+      at = blockEnd; // preallocated zeros: skipped without a word
+      continue;
+    }
+    if (!intact(log, at)) return validRecordWithin(log, at + 1, end);
+    if (type === FIRST || type === FULL) {
+      if (fragmentStart >= 0) return true; // a new record began before the last one's fragments ended
+      if (type === FIRST) fragmentStart = at;
+    } else if (type === MIDDLE || type === LAST) {
+      if (fragmentStart < 0) return false;
+      if (type === LAST) fragmentStart = -1;
+    } else {
+      return false;
+    }
+    at = end;
+  }
+  return false;
+}
+
+/** Whether a record with a valid checksum begins at an offset in [from, to) and ends in its block. */
+function validRecordWithin(log: Buffer, from: number, to: number): boolean {
+  for (let at = from; at < to; at++) {
+    const blockEnd = Math.min(log.length, (Math.floor(at / BLOCK) + 1) * BLOCK);
+    if (at + HEADER > blockEnd) continue;
+    const type = log[at + 6]!;
+    if (type < FULL || type > LAST || at + HEADER + log.readUInt16LE(at + 4) > blockEnd) continue;
+    if (intact(log, at)) return true;
+  }
+  return false;
+}
+
+/** The record at `at` matches its checksum (a masked CRC-32C of its type and data). */
+function intact(log: Buffer, at: number): boolean {
+  const masked = log.readUInt32LE(at);
+  const rotated = (masked - 0xa282ead8) >>> 0;
+  const expected = ((rotated >>> 17) | (rotated << 15)) >>> 0;
+  return crc32c(log, at + 6, at + HEADER + log.readUInt16LE(at + 4)) === expected;
+}
+
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    table[i] = c >>> 0;
+  }
+  return table;
+})();
+
+function crc32c(bytes: Uint8Array, from: number, to: number): number {
+  let c = ~0;
+  for (let i = from; i < to; i++) c = CRC32C_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
 }

@@ -11,7 +11,7 @@ import { docSubject, lockedError, readError, reasonOf } from "./errors.js";
 import { InFlight } from "./in-flight.js";
 import { upgradeKvKeyOrder } from "./kv-key-upgrade.js";
 import { LevelKvBackend, levelKvRooms } from "./kv-level.js";
-import { droppedOnOpen } from "./leveldb-log.js";
+import { droppedOnOpen, keepLogs, onlyTornWritesDropped, type KeptLogs } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
 import { levelFolderState, needsRepairError, noCurrentError, notWritableError } from "./level-folder.js";
@@ -77,6 +77,7 @@ export class LevelStorage implements Storage {
     if (openFolders.has(location)) throw lockedError(location);
     openFolders.add(location);
     let db: Level<Uint8Array, Uint8Array>;
+    let kept: KeptLogs | undefined;
     try {
       // Never a new database over tables that lost their CURRENT: LevelDB would delete them. A folder that holds
       // LevelDB files at all is opened as the database it is, or not at all (a CURRENT that is a link to nothing, empty,
@@ -90,21 +91,26 @@ export class LevelStorage implements Storage {
       // Made only now: a Level opens itself on the next tick after it is made (abstract-level's deferred open),
       // which would have run before the checks above.
       db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: state !== "database" });
+      // What the open replays, kept until it is checked: LevelDB deletes its logs once replayed.
+      if (state === "database") kept = await keepLogs(location);
       await db.open().catch((error: unknown) => {
         throw state === "database" ? unopenableError(location, error) : error;
       });
     } catch (error) {
+      await kept?.release();
       openFolders.delete(location);
       throw openError(location, error);
     }
     let journal: AckJournal;
     try {
       await markFolderFormat(db, location, (_from, finish) => upgradeKvKeyOrder(db, location, finish, options.onProgress));
-      journal = await checkOnOpen(location, db, options.onWarning);
+      journal = await checkOnOpen(location, db, options.onWarning, kept);
     } catch (error) {
       await db.close();
       openFolders.delete(location);
       throw openError(location, error);
+    } finally {
+      await kept?.release();
     }
     return new LevelStorage(location, db, options, journal);
   }
@@ -147,24 +153,37 @@ export class LevelStorage implements Storage {
 }
 
 /**
- * What the last run acknowledged against what LevelDB kept: reports (at error level, naming each document) what
- * LevelDB dropped while opening and every document the ack journal shows short, marks those damaged, then starts
- * the journal afresh. Everything it witnessed is checked by then.
+ * What the last run acknowledged against what LevelDB kept: reports what LevelDB dropped while opening (at error level,
+ * unless it only dropped what followed a write that failed: `kept`, the logs it replayed, tell) and, naming each,
+ * every document the ack journal shows short, marks those damaged, then starts the journal afresh. Everything it
+ * witnessed is checked by then.
  */
-async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorageOptions["onWarning"]): Promise<AckJournal> {
+async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorageOptions["onWarning"], kept: KeptLogs | undefined): Promise<AckJournal> {
   const dropped = await droppedOnOpen(location);
-  if (dropped.length > 0) {
-    onWarning?.({
-      code: "ERR_DOCUMENT_DAMAGED",
-      level: "error",
-      message:
-        `LevelDB skipped damaged parts of its write-ahead log while opening ${location} (${dropped.join("; ")}): ` +
-        `writes it had acknowledged may be lost. Documents known to be affected are reported one by one; ` +
-        `stop the server and run "yparty doctor" for the whole folder`,
-    });
-  }
   const journaled = await readJournal(location);
-  for (const { name, damage, error } of await checkJournaledDocuments(db, journaled, dropped.length > 0)) {
+  const documents = await checkJournaledDocuments(db, journaled, dropped.length > 0);
+  if (dropped.length > 0) {
+    const torn = documents.length === 0 && kept !== undefined && (await onlyTornWritesDropped(dropped, kept));
+    onWarning?.(
+      torn
+        ? {
+            code: "ERR_STORAGE_WRITE",
+            message:
+              `LevelDB dropped the torn end of a write that failed (a full disk, or the process stopped while the disk ` +
+              `refused it) from its write-ahead log while opening ${location} (${dropped.join("; ")}), with what ` +
+              `followed it in that log, which was never acknowledged: nothing acknowledged was lost`,
+          }
+        : {
+            code: "ERR_DOCUMENT_DAMAGED",
+            level: "error",
+            message:
+              `LevelDB skipped damaged parts of its write-ahead log while opening ${location} (${dropped.join("; ")}): ` +
+              `writes it had acknowledged may be lost. Documents known to be affected are reported one by one; ` +
+              `stop the server and run "yparty doctor" for the whole folder`,
+          },
+    );
+  }
+  for (const { name, damage, error } of documents) {
     const message = damage
       ? `${docSubject(name)} in ${location} is damaged: ${describeDamage(damage)}. It answers ERR_DOCUMENT_DAMAGED ` +
         `until an operator stops the server and runs "yparty repair" to accept what is left`

@@ -71,8 +71,9 @@ describe("a full disk under rooms' and documents' writes at once", () => {
     const warnings: StorageWarning[] = [];
     const storage = await openStorage({ dir, onWarning: (w) => warnings.push(w) });
     cleanups.push(() => storage.close());
-    // LevelDB may report dropping the torn end of its log (what the storage never acknowledged): no document is short.
-    expect(warnings.filter((w) => w.level === "error" && w.doc !== undefined)).toEqual([]);
+    // LevelDB may report dropping the torn end of its log (what the storage never acknowledged): no document is short,
+    // and that drop is not told as a loss (h120).
+    expect(warnings.filter((w) => w.level === "error")).toEqual([]);
     const acked = child.lines.filter((line) => line.startsWith("ok ")).map((line) => line.split(" ") as [string, string, string]);
     const docs = new Map<string, Y.Map<unknown>>();
     for (const [, writer, i] of acked) {
