@@ -23,6 +23,7 @@ import * as keys from "./doc-keys.js";
 import { lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
 import { checkFolderFormat, checkFolderFormatOrClose } from "./folder-format.js";
+import { noteLevelDbRepaired } from "./kv-key-upgrade.js";
 import { droppedOnOpen } from "./leveldb-log.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
@@ -93,6 +94,7 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
     levelDbRepaired = await repairLevelDb(location);
     return openDb(location, { repairing: true });
   });
+  if (levelDbRepaired) await noteLevelDbRepaired(db);
   try {
     // A check that cannot even list the documents (a damaged table under the index) needs LevelDB's repair too.
     let report = await check(db, location, options).catch(() => undefined);
@@ -101,6 +103,7 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
         await db.close();
         levelDbRepaired = await repairLevelDb(location);
         db = await openDb(location, { repairing: true });
+        await noteLevelDbRepaired(db);
       }
       report = await check(db, location, options);
     }

@@ -6,6 +6,10 @@
  *    (never straight back into `kv`: a lone surrogate's old key can be another key's new one, not yet moved);
  * 2. once `kv` holds no old key (the step is recorded), the entries move back into `kv`.
  * Resuming step 1 scans `kv` again: until step 2 every key there from U+D800 up is an old one.
+ * LevelDB's repair (`yparty repair`) of a folder stopped in step 2 may bring back an old key step 1 deleted (the table
+ * holding that delete was damaged) beside its new one, which `kv` then held as a key nobody wrote (its bytes read in
+ * the new format). The repair notes it in the step (`noteLevelDbRepaired`), and the resumed step 2 ends by deleting
+ * every key of `kv` whose new key holds the same value: the new key wins.
  * A large folder takes seconds (200 MB: some 3.5 s) before the server listens: reported as it goes (progress.ts).
  */
 import type { Level } from "level";
@@ -18,6 +22,8 @@ type Db = Level<Uint8Array, Uint8Array>;
 
 const STEP_KEY = new TextEncoder().encode("yparty:upgrade-step");
 const MOVING_BACK = new TextEncoder().encode("kv-order:move-back");
+/** Step 2 of a folder LevelDB's repair rebuilt: old keys may be back beside their new ones. */
+const MOVING_BACK_REPAIRED = new TextEncoder().encode("kv-order:move-back, repaired");
 const STAGING_SUBLEVEL = "kv-upgrade";
 /** Bytes of keys and values one batch holds at most (one entry above it still goes alone). */
 export const UPGRADE_BATCH_BYTES = 4 * 1024 * 1024;
@@ -96,7 +102,8 @@ export async function upgradeKvKeyOrder(
   const aside = passOver(kv.prefix);
   const back = passOver(staging.prefix);
   const [step] = await db.getMany([STEP_KEY]);
-  const movingBack = step !== undefined && Buffer.compare(step, MOVING_BACK) === 0;
+  const repaired = step !== undefined && Buffer.compare(step, MOVING_BACK_REPAIRED) === 0;
+  const movingBack = repaired || (step !== undefined && Buffer.compare(step, MOVING_BACK) === 0);
   const empty = async (of: typeof kv) => (await of.keys({ limit: 1 }).all())[0] === undefined;
   // A new folder, or an older one without room data: nothing to move, nothing to say.
   const holdsData = !(await empty(kv)) || !(await empty(staging));
@@ -147,6 +154,7 @@ export async function upgradeKvKeyOrder(
     progress,
     report(back, "step 2 of 2, putting them back under their new keys"),
   );
+  if (repaired) await dropBroughtBack(db, kv, passOver(kv.prefix), progress, report);
   await finish([{ type: "del", key: STEP_KEY }]);
   progress.done(
     (took) =>
@@ -155,4 +163,52 @@ export async function upgradeKvKeyOrder(
         ? ` (resumed: ${counted(back.moved)} keys put back)`
         : `: ${counted(aside.read)} keys (${megabytes(aside.bytes)}) read, ${counted(back.moved)} rewritten`),
   );
+}
+
+/**
+ * After LevelDB's repair rebuilt a folder in step 2: deletes every key of `kv` that is an old key brought back, i.e.
+ * whose new key (`reencodedKey`) is there too with the same value (a moved entry's value is moved as it was, and
+ * nothing writes during the upgrade). A key and its new-format twin that a room wrote both, with the same value, are
+ * told apart by nothing: only after a repair is the one read as old dropped.
+ */
+async function dropBroughtBack(
+  db: Db,
+  kv: ReturnType<typeof sublevel>,
+  pass: Pass,
+  progress: Progress,
+  report: (pass: Pass, step: string) => (reached: Buffer) => Promise<void>,
+): Promise<void> {
+  const reporting = report(pass, "step 2 of 2, after a repair, dropping old keys brought back beside their new ones");
+  let candidates: Array<{ stored: Uint8Array; twin: Uint8Array; value: Uint8Array }> = [];
+  const settle = async () => {
+    const twins = await kv.getMany(candidates.map((candidate) => candidate.twin));
+    const dropped = candidates.filter(({ value }, i) => twins[i] !== undefined && Buffer.compare(twins[i]!, value) === 0);
+    if (dropped.length > 0)
+      await db.batch(
+        dropped.map(({ stored }) => ({ type: "del" as const, key: Buffer.concat([pass.start, stored]) })),
+        { sync: true },
+      );
+    pass.moved += dropped.length;
+    candidates = [];
+  };
+  for await (const [stored, value] of kv.iterator()) {
+    pass.read++;
+    if (progress.due()) await reporting(Buffer.concat([pass.start, stored]));
+    const roomBytes = stored.byteLength < 4 ? undefined : roomPrefixBytes(stored);
+    if (roomBytes === undefined || roomBytes > stored.byteLength) continue;
+    const key = reencodedKey(stored.subarray(roomBytes));
+    if (!key) continue;
+    candidates.push({ stored, twin: Buffer.concat([stored.subarray(0, roomBytes), key]), value });
+    if (candidates.length >= 1_000) await settle();
+  }
+  await settle();
+}
+
+/**
+ * Called once LevelDB's repair rebuilt `db`: a folder it stopped in step 2 of this upgrade may hold old keys again
+ * beside their new ones, which the resumed upgrade then drops (see the top of this file).
+ */
+export async function noteLevelDbRepaired(db: Pick<Db, "getMany" | "put">): Promise<void> {
+  const [step] = await db.getMany([STEP_KEY]);
+  if (step !== undefined && Buffer.compare(step, MOVING_BACK) === 0) await db.put(STEP_KEY, MOVING_BACK_REPAIRED, { sync: true });
 }
