@@ -175,15 +175,16 @@ async function documentNames(db: Db, journaled: Journaled): Promise<string[]> {
 /** Reads all room key-value data in pages; the reason of the first read that fails, if one does. */
 async function unreadableKv(db: Db): Promise<string | undefined> {
   const kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
-  let after: Uint8Array | undefined;
+  // One iterator, a page at a time: a range read with a limit that meets a damaged block ends there without an error
+  // (classic-level), which pages of such reads took for the end of the data.
+  const entries = kv.iterator();
   try {
-    for (;;) {
-      const page = await kv.iterator({ ...(after ? { gt: after } : {}), limit: RANGE_PAGE }).all();
-      if (page.length < RANGE_PAGE) return undefined;
-      after = page.at(-1)![0];
-    }
+    while ((await entries.nextv(RANGE_PAGE)).length > 0);
+    return undefined;
   } catch (error) {
     return reasonOf((error as { cause?: unknown }).cause ?? error);
+  } finally {
+    await entries.close();
   }
 }
 
