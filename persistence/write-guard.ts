@@ -6,9 +6,11 @@
  * opened again before the next write: that replay drops only the failed, unacknowledged bytes, and writing goes on
  * in a fresh log.
  *
- * The reopen is tried by the next write, and only once the disk has `defaults.reopenMinFreeBytes` free (the replay
- * writes a table): until then writes fail at once with `ERR_STORAGE_FULL` and reads go on from the open database.
- * Operations issued while it reopens wait for it.
+ * The reopen is tried by the next write or read, and only once the disk has `defaults.reopenMinFreeBytes` free (the
+ * replay writes a table): until then writes fail at once with `ERR_STORAGE_FULL` and reads go on from the open
+ * database. Operations issued while it reopens wait for it. A read waits for it because a batch refused beside a
+ * failed one (below) is in LevelDB's memory until then: a room that retried a refused read-modify-write read its own
+ * refused value.
  *
  * For the same reason a batch that was in flight when another one failed is not trusted: its record may follow the
  * torn one in the log (LevelDB's writer queue runs batches issued together one after the other), and the reopen's
@@ -52,7 +54,15 @@ export class WriteGuard {
 
   /** `target` (the database or one of its sublevels) with writes that wait for a reopen after a failed one. */
   guard(target: ByteDb): ByteDb {
-    const read = <T>(run: () => Promise<T>): Promise<T> => (this.db.status === "open" ? run() : this.#ready().then(run));
+    const read = <T>(run: () => Promise<T>): Promise<T> => {
+      if (this.db.status === "open" && !this.#broken) return run();
+      // After a failed write, what was refused beside it is in LevelDB's memory until the reopen drops it: read after
+      // the reopen. Where it cannot be made (a full disk, the folder gone), read what the open database holds.
+      return this.#ready().then(run, (error: unknown) => {
+        if (this.db.status === "open") return run();
+        throw error;
+      });
+    };
     return {
       batch: async (ops, options) => {
         await this.#ready();

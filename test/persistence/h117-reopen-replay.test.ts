@@ -31,16 +31,16 @@ describe("a document batch refused beside a failed write, then dropped by the re
   });
 
   it("is not taken for damaged when a load before the reopen read the dropped entry", async () => {
-    const { docs, updates } = await refusedBeside(level, dir, 1);
-    await docs.load("d"); // a room loading the document meanwhile
+    // A room loading the document meanwhile, before the failure is known (reads after it wait for the reopen, h120).
+    const { docs, updates } = await refusedBeside(level, dir, 1, undefined, (docs) => docs.load("d"));
     await Promise.all([docs.append("d", updates[1]!), docs.append("d", updates[2]!)]);
     await docs.close();
     expect(await storedContent(level, dir)).toEqual({ a: "a", b: "b", c: "c" });
   });
 
   it("keeps what is written after the reopen when a load before it began a compaction", async () => {
-    const { docs, updates } = await refusedBeside(level, dir, 3, 2);
-    await docs.load("d"); // a room loading the document: a long log, compacted in the background
+    // A room loading the document before the failure is known: a long log, compacted in the background.
+    const { docs, updates } = await refusedBeside(level, dir, 3, 2, (docs) => docs.load("d"));
     await Promise.all([docs.append("d", updates[3]!), docs.append("d", updates[4]!)]);
     await docs.close(); // waits for the compaction
     expect(await storedContent(level, dir)).toEqual({ a: "a", b: "b", c: "c", d: "d", e: "e" });

@@ -22,8 +22,9 @@ describe("a compaction that read a batch the next reopen drops", () => {
   afterEach(() => closeTempLevel(level, dir));
 
   it("leaves the acked record counting the entries the log holds, and a lost entry is found later", async () => {
-    const { docs, updates } = await refusedBeside(level, dir, 3, 2);
-    await docs.load("d"); // a long log: compacted in the background, from a read that holds the refused entry
+    // A room loads the document while the refused entry is in LevelDB, before the failure beside it is known: a long
+    // log, compacted in the background from that read.
+    const { docs, updates } = await refusedBeside(level, dir, 3, 2, (docs) => docs.load("d"));
     await docs.compact("d"); // after the background one
     await docs.append("d", updates[3]!); // the room writes the refused update again
     await docs.append("d", updates[4]!);

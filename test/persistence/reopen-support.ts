@@ -14,13 +14,14 @@ const KEYS = ["a", "b", "c", "d", "e"];
 
 /**
  * A room's write (`failing`, on `target`) fails while `beside` lands in LevelDB; `beside` is refused, and the next
- * reopen of `level` drops it again.
+ * reopen of `level` drops it again. `meanwhile` runs once `beside` is in LevelDB, before the failure is known.
  */
 export async function refuseBeside(
   level: Level<Uint8Array, Uint8Array>,
   gate: ReturnType<typeof gatedDb>,
   target: ByteDb,
   beside: () => Promise<unknown>,
+  meanwhile?: () => Promise<unknown>,
 ): Promise<void> {
   const held = gate.hold(touches("failing"));
   const failed = target.batch([{ type: "put", key: Buffer.from("failing"), value: Buffer.from("v") }], { sync: true });
@@ -28,6 +29,7 @@ export async function refuseBeside(
   const landed = gate.batches.length;
   const refused = beside(); // lands in LevelDB while the room's write is under way
   await until(() => gate.batches.length === landed + 1);
+  await meanwhile?.();
   held.release(new Error("IO error: No space left on device (simulated)"));
   await expect(failed).rejects.toThrow("simulated");
   await expect(refused).rejects.toThrow(/a write in flight beside it failed/);
@@ -45,7 +47,13 @@ export async function refuseBeside(
  * Document "d" of a store on `level` with `stored` updates (of five, each setting a key "a".."e" of map "m") written
  * one by one, then the next refused beside a room's failed write.
  */
-export async function refusedBeside(level: Level<Uint8Array, Uint8Array>, dir: string, stored: number, compactOnLoadAbove?: number) {
+export async function refusedBeside(
+  level: Level<Uint8Array, Uint8Array>,
+  dir: string,
+  stored: number,
+  compactOnLoadAbove?: number,
+  meanwhile?: (docs: LevelDocStore) => Promise<unknown>,
+) {
   const gate = gatedDb(level);
   const guard = new WriteGuard(level, dir, () => {});
   const docs = new LevelDocStore(guard.guard(gate.db), {
@@ -60,7 +68,7 @@ export async function refusedBeside(level: Level<Uint8Array, Uint8Array>, dir: s
   doc.on("update", (update: Uint8Array) => updates.push(update));
   for (const key of KEYS) doc.getMap("m").set(key, key);
   for (const update of updates.slice(0, stored)) await docs.append("d", update);
-  await refuseBeside(level, gate, guard.guard(gate.db), () => docs.append("d", updates[stored]!));
+  await refuseBeside(level, gate, guard.guard(gate.db), () => docs.append("d", updates[stored]!), meanwhile && (() => meanwhile(docs)));
   return { docs, updates, gate };
 }
 
