@@ -27,66 +27,79 @@ describe("a full disk under rooms' and documents' writes at once", () => {
   });
 
   it.each([
-    ["once space returned", true],
-    ["while the disk is full", false],
-  ])("keeps every write that resolved through a kill -9 %s, and tells every refused one as a full disk", { timeout: 90_000 }, async (_when, freeFirst) => {
-    const mountPoint = await makeTempDir();
-    cleanups.push(() => removeDir(mountPoint));
-    mountTmpfs(mountPoint);
-    cleanups.push(async () => unmount(mountPoint));
-    const dir = path.join(mountPoint, "data");
-    const child: Child = spawnFixture("h117-mixed-writers.ts", [dir, String(ROOMS), String(DOCS)]);
-    cleanups.push(() => child.kill());
-    await child.waitForLine((line) => line === "writing");
-    const writers = [...Array.from({ length: ROOMS }, (_, r) => `room-${r}`), ...Array.from({ length: DOCS }, (_, d) => `doc-${d}`)];
-    /** Resolves once every writer has printed `kind` at least `times` times from now on. */
-    const eachWriter = (kind: "ok" | "refused", times: number) => {
-      const seen = new Map(writers.map((writer) => [writer, 0]));
-      let from = child.lines.length;
-      return child.waitForLine(() => {
-        for (; from < child.lines.length; from++) {
-          const [said, writer] = child.lines[from]!.split(" ", 2);
-          if (said === kind) seen.set(writer!, seen.get(writer!)! + 1);
+    ["once space returned", true, 1],
+    ["while the disk is full", false, 1],
+    ["after three episodes of a full disk (h120)", true, 3],
+  ])(
+    "keeps every write that resolved through a kill -9 %s, and tells every refused one as a full disk",
+    { timeout: 90_000 },
+    async (_when, freeFirst, episodes) => {
+      const mountPoint = await makeTempDir();
+      cleanups.push(() => removeDir(mountPoint));
+      mountTmpfs(mountPoint);
+      cleanups.push(async () => unmount(mountPoint));
+      const dir = path.join(mountPoint, "data");
+      const child: Child = spawnFixture("h117-mixed-writers.ts", [dir, String(ROOMS), String(DOCS)]);
+      cleanups.push(() => child.kill());
+      await child.waitForLine((line) => line === "writing");
+      const writers = [...Array.from({ length: ROOMS }, (_, r) => `room-${r}`), ...Array.from({ length: DOCS }, (_, d) => `doc-${d}`)];
+      /** Resolves once every writer has printed `kind` at least `times` times from now on. */
+      const eachWriter = (kind: "ok" | "refused", times: number) => {
+        const seen = new Map(writers.map((writer) => [writer, 0]));
+        let from = child.lines.length;
+        return child.waitForLine(() => {
+          for (; from < child.lines.length; from++) {
+            const [said, writer] = child.lines[from]!.split(" ", 2);
+            if (said === kind) seen.set(writer!, seen.get(writer!)! + 1);
+          }
+          return [...seen.values()].every((n) => n >= times);
+        });
+      };
+
+      for (let episode = 1; episode < episodes; episode++) {
+        const refused = eachWriter("refused", REFUSED_EACH);
+        const filler = await fillDisk(mountPoint);
+        await refused;
+        const landed = eachWriter("ok", LANDED_AFTER);
+        await fs.rm(filler);
+        await landed;
+      }
+      const refused = eachWriter("refused", REFUSED_EACH);
+      const filler = await fillDisk(mountPoint);
+      await refused;
+      if (freeFirst) {
+        await fs.rm(filler);
+        await eachWriter("ok", LANDED_AFTER);
+        await child.kill();
+      } else {
+        await child.kill(); // LevelDB's log may end in a torn record: the next open's replay drops what follows it
+        await fs.rm(filler);
+      }
+
+      // Each refusal says what to do about it, not only LevelDB's IO error.
+      const refusals = child.lines.filter((line) => line.startsWith("refused "));
+      expect(refusals.filter((line) => !/^refused \S+ ERR_STORAGE_FULL .*writes resume once space returns/.test(line))).toEqual([]);
+
+      const warnings: StorageWarning[] = [];
+      const storage = await openStorage({ dir, onWarning: (w) => warnings.push(w) });
+      cleanups.push(() => storage.close());
+      // LevelDB may report dropping the torn end of its log (what the storage never acknowledged): no document is short,
+      // and that drop is not told as a loss (h120).
+      expect(warnings.filter((w) => w.level === "error")).toEqual([]);
+      const acked = child.lines.filter((line) => line.startsWith("ok ")).map((line) => line.split(" ") as [string, string, string]);
+      const docs = new Map<string, Y.Map<unknown>>();
+      for (const [, writer, i] of acked) {
+        if (writer.startsWith("room-")) {
+          expect(await storage.kv(writer).get(`k${i}`), `${writer} k${i}`).toBe(storedValue(Number(i)));
+          continue;
         }
-        return [...seen.values()].every((n) => n >= times);
-      });
-    };
-
-    const refused = eachWriter("refused", REFUSED_EACH);
-    const filler = await fillDisk(mountPoint);
-    await refused;
-    if (freeFirst) {
-      await fs.rm(filler);
-      await eachWriter("ok", LANDED_AFTER);
-      await child.kill();
-    } else {
-      await child.kill(); // LevelDB's log may end in a torn record: the next open's replay drops what follows it
-      await fs.rm(filler);
-    }
-
-    // Each refusal says what to do about it, not only LevelDB's IO error.
-    const refusals = child.lines.filter((line) => line.startsWith("refused "));
-    expect(refusals.filter((line) => !/^refused \S+ ERR_STORAGE_FULL .*writes resume once space returns/.test(line))).toEqual([]);
-
-    const warnings: StorageWarning[] = [];
-    const storage = await openStorage({ dir, onWarning: (w) => warnings.push(w) });
-    cleanups.push(() => storage.close());
-    // LevelDB may report dropping the torn end of its log (what the storage never acknowledged): no document is short,
-    // and that drop is not told as a loss (h120).
-    expect(warnings.filter((w) => w.level === "error")).toEqual([]);
-    const acked = child.lines.filter((line) => line.startsWith("ok ")).map((line) => line.split(" ") as [string, string, string]);
-    const docs = new Map<string, Y.Map<unknown>>();
-    for (const [, writer, i] of acked) {
-      if (writer.startsWith("room-")) {
-        expect(await storage.kv(writer).get(`k${i}`), `${writer} k${i}`).toBe(storedValue(Number(i)));
-        continue;
+        if (!docs.has(writer)) {
+          const doc = new Y.Doc();
+          Y.applyUpdate(doc, (await storage.docs.load(writer))!);
+          docs.set(writer, doc.getMap("m"));
+        }
+        expect(docs.get(writer)!.get(`k${i}`), `${writer} k${i}`).toBe(storedValue(Number(i)));
       }
-      if (!docs.has(writer)) {
-        const doc = new Y.Doc();
-        Y.applyUpdate(doc, (await storage.docs.load(writer))!);
-        docs.set(writer, doc.getMap("m"));
-      }
-      expect(docs.get(writer)!.get(`k${i}`), `${writer} k${i}`).toBe(storedValue(Number(i)));
-    }
-  });
+    },
+  );
 });
