@@ -8,7 +8,8 @@
  *
  * The reopen is tried by the next write or read, and only once the disk has `defaults.reopenMinFreeBytes` free (the
  * replay writes a table): until then writes fail at once with `ERR_STORAGE_FULL` and reads go on from the open
- * database. Operations issued while it reopens wait for it. A read waits for it because a batch refused beside a
+ * database. Operations issued while it reopens wait for it, and it waits for the reads under way (closing the
+ * database cut them off: a room's load failed with "Database is not open"). A read waits for it because a batch refused beside a
  * failed one (below) is in LevelDB's memory until then: a room that retried a refused read-modify-write read its own
  * refused value.
  *
@@ -26,6 +27,7 @@ import type { Level } from "level";
 import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import { FolderIdentity } from "./folder-identity.js";
+import { InFlight } from "./in-flight.js";
 import { reasonOf, writeError } from "./errors.js";
 import { StorageError } from "./types.js";
 
@@ -41,6 +43,8 @@ export class WriteGuard {
   /** Settles once the last batch issued has settled, and every one issued before it. */
   #issued: Promise<void> = Promise.resolve();
   #reopens = 0;
+  /** Reads under way: the reopen waits for them (closing the database cuts them off: "Database is not open"). */
+  readonly #reads = new InFlight();
   /** Set when the storage closes: never reopen a database its owner closed. */
   closed = false;
 
@@ -54,7 +58,8 @@ export class WriteGuard {
 
   /** `target` (the database or one of its sublevels) with writes that wait for a reopen after a failed one. */
   guard(target: ByteDb): ByteDb {
-    const read = <T>(run: () => Promise<T>): Promise<T> => {
+    const read = <T>(readNow: () => Promise<T>): Promise<T> => {
+      const run = () => this.#reads.track(readNow());
       if (this.db.status === "open" && !this.#broken) return run();
       // After a failed write, what was refused beside it is in LevelDB's memory until the reopen drops it: read after
       // the reopen. Where it cannot be made (a full disk, the folder gone), read what the open database holds.
@@ -135,6 +140,7 @@ export class WriteGuard {
         `The disk of ${this.location} is full (${bavail * bsize} bytes free): free space on it, writes resume once space returns`,
       );
     }
+    await this.#reads.drain(); // reads begun before the failure was known; later ones wait for this reopen
     try {
       if (this.db.status === "open") await this.db.close();
       await this.db.open();

@@ -81,9 +81,10 @@ export async function storedContent(level: Level<Uint8Array, Uint8Array>, dir: s
   return loaded.getMap("m").toJSON();
 }
 
-export async function until(done: () => boolean): Promise<void> {
-  for (let turns = 0; !done(); turns++) {
-    if (turns > 10_000) throw new Error("never happened");
+/** Resolves once `done()`, checked every turn of the event loop; rejects after `turns` turns. */
+export async function until(done: () => boolean, turns = 10_000): Promise<void> {
+  for (let turn = 0; !done(); turn++) {
+    if (turn > turns) throw new Error("never happened");
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
