@@ -6,6 +6,12 @@
  * says later. A claim not answered yet goes into the renewals sent meanwhile, as the leases held: a lease claimed while
  * the event loop is busy is then kept as long as those. A lease only says who serves; the fence in storage is what
  * makes a stale writer harmless.
+ *
+ * What a claim or a question asks of Redis is waited for at most the lease's validity: a claim answered later would
+ * give a lease already run out by this node's clock (it counts from the send, and a renewal sent after the claim is
+ * answered after it). A command past its wait stays listed until Redis answers it or the link breaks: meanwhile Redis
+ * is taken as silent (a partition, a frozen Redis), and claims and questions are refused without being sent, so a
+ * client retrying adds nothing to the link's queue of unanswered commands.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "../runtime/index.js";
@@ -40,6 +46,14 @@ end
 return lost`);
 
 const RELEASE = lua(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`);
+
+/** A claim refused, or given up, because the node is leaving the cluster (`leave`, `stop`). */
+export class LeavingCluster extends Error {
+  override readonly name = "LeavingCluster";
+  constructor() {
+    super("this node is leaving the cluster");
+  }
+}
 
 export type ClaimResult = { held: true } | { held: false; holder: string; remainingMs: number };
 
@@ -83,6 +97,10 @@ export class Leases {
    */
   readonly #unsettled = new Map<string, string>();
   #renewFailing = false;
+  /** Commands sent for a claim or a question, past their wait and not answered yet, with when each was sent. */
+  readonly #overdue = new Map<Promise<unknown>, number>();
+  /** Aborted by `leave`: what waits for Redis for a claim is given up. */
+  readonly #leaving = new AbortController();
 
   constructor(
     private readonly redis: RedisLink,
@@ -139,11 +157,20 @@ export class Leases {
   }
 
   /**
+   * The server is closing: claims waiting for Redis are given up now (their requests are answered "try again", and
+   * reach another node) rather than at their deadline, and none is made from now on. What is held is renewed until
+   * `stop`.
+   */
+  leave(): void {
+    this.#leaving.abort(new LeavingCluster());
+  }
+
+  /**
    * Takes the lease if no node holds it; else says who does and for how long yet. Rejects when Redis is unreachable,
-   * or once the node is leaving (`stop`).
+   * has not answered within the lease's validity, or once the node is leaving (`leave`, `stop`).
    */
   async claim(name: string): Promise<ClaimResult> {
-    if (this.#stopped) throw new Error("this node is leaving the cluster");
+    if (this.#stopped || this.#leaving.signal.aborted) throw new LeavingCluster();
     const claiming = this.#claim(name);
     this.#claiming.add(claiming);
     try {
@@ -155,9 +182,11 @@ export class Leases {
 
   async #claim(name: string): Promise<ClaimResult> {
     if (this.holds(name)) return { held: true };
+    this.#refuseWhileSilent("no room can be claimed until it answers");
+    const deadline = performance.now() + this.#validityMs;
     // A claim of this room whose answer was lost may have set the key: released first (this is the connection the
     // claim goes on), or it refuses this claim with this node's own address, waited out as an earlier process's.
-    if ([...this.#unsettled.values()].includes(name)) await this.#settle(name);
+    if ([...this.#unsettled.values()].includes(name)) await this.#within(this.#settle(name), deadline, "the release of an earlier claim");
     const value = `${this.advertise} ${randomBytes(16).toString("hex")}`;
     const unanswered: Unanswered = { value, renewedAt: performance.now() };
     const answer = this.redis.send<string | null>(["SET", leaseKey(name), value, "NX", "PX", String(this.ttlMs), "GET"]);
@@ -166,8 +195,10 @@ export class Leases {
     this.#unanswered.set(name, unanswered);
     let previous: string | null;
     try {
-      previous = await answer;
+      previous = await this.#within(answer, deadline, "the claim");
     } catch (error) {
+      // Unanswered (lost, late, or given up): Redis may have run it, or may yet. Its key is released with the next
+      // renewal Redis answers, or before this room's next claim here; never held here, so served by no one meanwhile.
       this.#unsettled.set(value, name);
       throw error;
     } finally {
@@ -177,7 +208,7 @@ export class Leases {
       this.#held.set(name, { value, validUntil: unanswered.renewedAt + this.#validityMs });
       return { held: true };
     }
-    const remainingMs = Number(await this.redis.send<number>(["PTTL", leaseKey(name)]));
+    const remainingMs = Number(await this.#within(this.redis.send<number>(["PTTL", leaseKey(name)]), deadline, "the time left of its lease"));
     return { held: false, holder: previous.split(" ")[0]!, remainingMs: Math.max(0, Math.min(remainingMs, this.ttlMs)) };
   }
 
@@ -189,7 +220,8 @@ export class Leases {
 
   /** Who holds the lease now (its advertise address), or `undefined` when no one does. */
   async holder(name: string): Promise<string | undefined> {
-    const value = await this.redis.send<string | null>(["GET", leaseKey(name)]);
+    this.#refuseWhileSilent("who holds a room is not asked until it answers");
+    const value = await this.#within(this.redis.send<string | null>(["GET", leaseKey(name)]), performance.now() + this.#validityMs, "who holds the room");
     return value === null ? undefined : value.split(" ")[0];
   }
 
@@ -283,6 +315,41 @@ export class Leases {
         ),
       ),
     );
+  }
+
+  /**
+   * `answer` (a command just sent), or a rejection once `deadline` passed or the node leaves (`leave`). Past its wait,
+   * the command is listed as overdue until Redis answers it.
+   */
+  #within<T>(answer: Promise<T>, deadline: number, what: string): Promise<T> {
+    const sentAt = performance.now();
+    let answered = false;
+    const settled = () => {
+      answered = true;
+      if (!this.#overdue.delete(answer) || this.#overdue.size > 0) return;
+      this.logger.info("cluster.redis_answering", { message: "Redis answers again: rooms are claimed here again" });
+    };
+    answer.then(settled, settled);
+    return answeredWithin(answer, Math.max(0, deadline - sentAt), what, this.#leaving.signal).catch((error: unknown) => {
+      if (!answered && !this.#overdue.has(answer)) {
+        if (this.#overdue.size === 0) {
+          this.logger.warn("cluster.redis_silent", {
+            code: "ERR_CLUSTER_REDIS",
+            error,
+            message: "Redis does not answer (a partition, or a frozen Redis): no room is claimed here until it does; check this node's connection to Redis",
+          });
+        }
+        this.#overdue.set(answer, sentAt);
+      }
+      throw error;
+    });
+  }
+
+  /** While a command is overdue, Redis is silent: asking more would only lengthen the link's queue. */
+  #refuseWhileSilent(consequence: string): void {
+    if (this.#overdue.size === 0) return;
+    const since = Math.min(...this.#overdue.values());
+    throw new Error(`Redis has not answered a command sent ${Math.round(performance.now() - since)} ms ago: ${consequence}`);
   }
 
   /** Leases past their validity are lost, whether or not Redis answered. */

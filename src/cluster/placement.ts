@@ -17,7 +17,7 @@ import { CronTicks } from "./cron-ticks.js";
 import { fencesOf, type FenceStore } from "./fence.js";
 import type { RedisLink } from "./redis.js";
 import { CLUSTER_HEADER, type Forwarder } from "./forward.js";
-import type { Leases } from "./leases.js";
+import { LeavingCluster, type Leases } from "./leases.js";
 import { RelayWatch } from "./relay-watch.js";
 
 /**
@@ -91,6 +91,7 @@ export class ClusterPlacement implements RoomPlacement {
     const deadline = performance.now() + leases.ttlMs + WAIT_PAST_TTL_MS;
     for (;;) {
       const result = await leases.claim(name).catch((error: unknown) => {
+        if (error instanceof LeavingCluster) throw new RuntimeError("ERR_SHUTTING_DOWN", "This node is shutting down; try again", 503, { cause: error });
         throw unavailable(`Redis cannot be reached to claim ${name}`, error);
       });
       if (result.held) {
@@ -183,6 +184,8 @@ export class ClusterPlacement implements RoomPlacement {
 
   closing(): void {
     this.options.forwarder.endRelays();
+    // A claim waiting for a silent Redis would hold its request, and the shutdown, until its deadline.
+    this.options.leases.leave();
   }
 
   /**

@@ -81,13 +81,26 @@ export async function connectRedis(url: string, leaseTtlMs: number, logger: Logg
  */
 export const leavingWaitMs = (leaseTtlMs: number): number => Math.min(leaseTtlMs, 1_000);
 
-/** `answer`, or a rejection saying what Redis did not answer once `ms` passed (the command may still run later). */
-export function answeredWithin<T>(answer: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * `answer`, or a rejection saying what Redis did not answer once `ms` passed (the command may still run later), or
+ * `signal`'s reason once it aborts. Judged after the I/O of the turn the timer fires in (`setImmediate`): when a long
+ * turn of the event loop ends, the timers come first, and an answer that arrived during the turn would be read only
+ * after the wait had been judged over without it.
+ */
+export function answeredWithin<T>(answer: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let abort: (() => void) | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ms} ms: the lease runs out by itself`)), ms);
+    timer = setTimeout(() => setImmediate(() => reject(new Error(`Redis did not answer ${what} within ${Math.round(ms)} ms`))), ms);
+    if (!signal) return;
+    abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
   });
-  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  return Promise.race([answer, late]).finally(() => {
+    clearTimeout(timer);
+    if (abort) signal?.removeEventListener("abort", abort);
+  });
 }
 
 /** Connects, or destroys the client and throws once `ms` passed (its retries would go on forever). */

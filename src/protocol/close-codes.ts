@@ -28,3 +28,15 @@ export const CloseCode = {
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The most UTF-8 bytes of a close reason yparty sends (a close frame holds 123). */
+export const MAX_CLOSE_REASON_BYTES = 120;
+
+/** `reason`, cut (at a whole character) to fit a close frame. */
+export function fitCloseReason(reason: string): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(reason).length <= MAX_CLOSE_REASON_BYTES) return reason;
+  let cut = reason.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (encoder.encode(cut).length > MAX_CLOSE_REASON_BYTES) cut = cut.slice(0, -1);
+  return cut;
+}

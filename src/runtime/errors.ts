@@ -76,6 +76,13 @@ export function errorResponse(code: RuntimeErrorCode | string, message: string, 
   return Response.json(body, { status });
 }
 
+/** A `RuntimeError`'s answer; a 503 (no node can serve the room now, shutting down) says when to retry. */
+export function runtimeErrorResponse(error: RuntimeError): Response {
+  const response = errorResponse(error.code, error.message, error.status);
+  if (error.status === 503) response.headers.set("Retry-After", "1");
+  return response;
+}
+
 /** A 405 with the `Allow` header HTTP requires: `allow` lists every method the resource takes, HEAD too where GET is. */
 export function methodNotAllowed(allow: readonly string[], message = `Use ${allow.join(", ")}`): Response {
   const response = errorResponse("ERR_METHOD_NOT_ALLOWED", message, 405);

@@ -8,7 +8,7 @@ import { writeAnswer } from "./after-answer.js";
 import { clientAddress } from "./client-address.js";
 import { isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
-import { RuntimeError, codeOf, errorResponse, roomMovedResponse, internalErrorResponse, methodNotAllowed } from "./errors.js";
+import { RuntimeError, codeOf, errorResponse, roomMovedResponse, internalErrorResponse, methodNotAllowed, runtimeErrorResponse } from "./errors.js";
 import { callUser } from "./guard.js";
 import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
 import { answerBodyError, continueOnFirstRead } from "./request-body.js";
@@ -55,7 +55,7 @@ async function answerRequest(core: ServerCore, req: IncomingMessage, res: Server
   } catch (error) {
     if (error instanceof RuntimeError && (error.status < 500 || error.status === 503)) {
       // 503s: shutting down, or (cluster) no node can serve the room now; the client retries.
-      response = errorResponse(error.code, error.message, error.status);
+      response = runtimeErrorResponse(error);
     } else {
       response = answerBodyError(core.logger, req.url ?? "", error) ?? roomMovedResponse(error) ?? internalErrorResponse();
       if (response.status === 500) core.logger.error("http.failed", { code: codeOf(error, "ERR_INTERNAL"), url: req.url, error });

@@ -9,8 +9,8 @@ import type { Duplex } from "node:stream";
 import type { WebSocket as WsSocket } from "ws";
 import { INTERNAL_SOCKET_HEADER, isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
-import { CloseCode } from "../protocol/index.js";
-import { RuntimeError, codeOf, errorResponse, internalErrorResponse } from "./errors.js";
+import { CloseCode, fitCloseReason } from "../protocol/index.js";
+import { RuntimeError, codeOf, errorResponse, internalErrorResponse, runtimeErrorResponse } from "./errors.js";
 import { lazyConnectionContext, writeRawStatus } from "./http-bridge.js";
 import { callUser, isThenable } from "./guard.js";
 import type { PartyDefinition } from "./party-module.js";
@@ -182,7 +182,8 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
     try {
       owner = await core.registry.locate(target.party, target.roomId);
     } catch (error) {
-      if (error instanceof RuntimeError && error.status < 600) return errorResponse(error.code, error.message, error.status);
+      if (error instanceof RuntimeError && error.code === "ERR_ROOM_UNAVAILABLE") return closeToRetry(core, up, error.message);
+      if (error instanceof RuntimeError && error.status < 600) return runtimeErrorResponse(error);
       throw error;
     }
     if (owner === undefined) return HERE;
@@ -191,6 +192,20 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
     if (await placement.forwardUpgrade(owner, up, forward)) return undefined;
   }
   return ownerUnreachable();
+}
+
+/**
+ * No node can serve the room now (its claim failed: Redis or the storage did not answer): the socket is accepted and
+ * closed 1013 with why, as a room that cannot load is on one node. A refused upgrade reaches a browser's page as a
+ * bare 1006, with nothing to say it is worth a retry.
+ */
+function closeToRetry(core: ServerCore, { req, socket, head }: Upgrade, message: string): undefined {
+  if (socket.destroyed) return undefined;
+  core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
+    ws.on("error", ignoreError);
+    ws.close(CloseCode.TryAgainLater, fitCloseReason(message));
+  });
+  return undefined;
 }
 
 /** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */

@@ -99,9 +99,6 @@ export const MAX_AWARENESS_IDS_PER_CONNECTION = 16;
  */
 export const MAX_AWARENESS_CLOCK = 2 ** 52;
 
-/** WebSocket close reasons are capped at 123 bytes by RFC 6455; ours stay well under. */
-export const MAX_CLOSE_REASON_LENGTH = 120;
-
 /**
  * Frames one connection may have held while its room loads or applies an update in slices; past it the connection is
  * closed (1013). The connection is not read while it has frames held (TCP pushes back): this counts the rest of the

@@ -1,6 +1,5 @@
 /** Small byte and close-reason helpers of the Yjs room. */
-import { MessageType, SyncType } from "../protocol/index.js";
-import { MAX_CLOSE_REASON_LENGTH } from "./defaults.js";
+import { MessageType, SyncType, fitCloseReason } from "../protocol/index.js";
 
 /** A view of a binary frame, whatever container it came in (Buffer, ArrayBuffer, typed array). */
 export function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
@@ -11,11 +10,7 @@ export function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
 
 /** `"ERR_X: message"`, cut to fit a WebSocket close frame. */
 export function closeReason(error: { code: string; message: string }): string {
-  const reason = `${error.code}: ${error.message}`;
-  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_LENGTH) return reason;
-  let cut = reason.slice(0, MAX_CLOSE_REASON_LENGTH);
-  while (Buffer.byteLength(cut) > MAX_CLOSE_REASON_LENGTH) cut = cut.slice(0, -1);
-  return cut;
+  return fitCloseReason(`${error.code}: ${error.message}`);
 }
 
 /**
