@@ -19,16 +19,18 @@ export const alarmStoreName = (room: string): string => `${SERVER_STORE_PREFIX}a
 
 export function clusterAlarmRecords(storage: Storage, redis: RedisLink): AlarmRecords {
   const store = (room: string) => storage.kv(alarmStoreName(room));
-  const index = (command: "SADD" | "SREM", room: string) => redis.send([command, INDEX_KEY, room]).catch(() => undefined);
+  // Sent, not waited for: the index is a hint, and a Redis that does not answer (a partition) would hold the room's
+  // setAlarm, and whatever awaits it (a request), until it answers. Sent in order on the one link all the same.
+  const index = (command: "SADD" | "SREM", room: string) => void redis.send([command, INDEX_KEY, room]).catch(() => undefined);
   return {
     get: (room) => store(room).get(RECORD_KEY),
     async put(room, record) {
       await store(room).put(RECORD_KEY, record);
-      await index("SADD", room);
+      index("SADD", room);
     },
     async delete(room) {
       const existed = await store(room).delete(RECORD_KEY);
-      await index("SREM", room);
+      index("SREM", room);
       return existed;
     },
     async list<T>() {

@@ -22,7 +22,7 @@ function postToken(node: ClusterNode, room: string, token: string): Promise<Resp
   return fetch(`${node.url}/parties/main/${room}`, {
     method: "POST",
     headers: { "content-type": "application/octet-stream" },
-    body: Y.encodeStateAsUpdate(doc),
+    body: Buffer.from(Y.encodeStateAsUpdate(doc)),
   });
 }
 
@@ -105,5 +105,23 @@ test("a SIGTERM while a claim waits for a Redis that does not answer: the claim 
   expect(await waitFor(exited, "the node to exit after SIGTERM", 5_000)).toBe(0);
   process.stdout.write(`[cluster h118] exited ${Math.round(performance.now() - sentAt)} ms after SIGTERM with a claim waiting for Redis\n`);
   expect(node.output).not.toContain("ERR_SHUTDOWN_TIMEOUT");
+  node.redisLink.heal();
+});
+
+test("a room served while Redis does not answer sets an alarm: its request is answered at once (the alarm's index in Redis is a hint, not waited for)", async () => {
+  const ttlS = 5;
+  const cluster = await startCluster(1, { leaseTtlS: ttlS });
+  const [node] = cluster.nodes as [ClusterNode];
+  const url = `${node.url}/parties/counter/h118-alarm`;
+  expect((await fetch(url)).status).toBe(200);
+  node.redisLink.partition();
+  // Well within the lease's validity (it was renewed at most TTL/3 ago): the room is still this node's to serve.
+  const answer = await waitFor(
+    fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ alarmInMs: 60_000 }) }),
+    "the request setting an alarm to be answered",
+    ttlS * 300,
+  );
+  expect(answer.status).toBe(200);
+  expect(((await answer.json()) as { alarm: number | null }).alarm).toBeGreaterThan(Date.now());
   node.redisLink.heal();
 });
