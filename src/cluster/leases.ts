@@ -291,6 +291,8 @@ export class Leases {
         held.validUntil = Math.max(held.validUntil, sentAt + this.#validityMs);
         if (retaken.has(i)) this.events.retaken(name);
       });
+      // Redis answers in order: what was sent before this renewal is answered too (or was lost with its connection).
+      this.#answered((_, overdueSentAt) => overdueSentAt < sentAt);
       if (this.#renewFailing) this.logger.info("cluster.renew_recovered", { leases: names.length });
       this.#renewFailing = false;
     } catch (error) {
@@ -326,8 +328,7 @@ export class Leases {
     let answered = false;
     const settled = () => {
       answered = true;
-      if (!this.#overdue.delete(answer) || this.#overdue.size > 0) return;
-      this.logger.info("cluster.redis_answering", { message: "Redis answers again: rooms are claimed here again" });
+      this.#answered((overdue) => overdue === answer);
     };
     answer.then(settled, settled);
     return answeredWithin(answer, Math.max(0, deadline - sentAt), what, this.#leaving.signal).catch((error: unknown) => {
@@ -343,6 +344,13 @@ export class Leases {
       }
       throw error;
     });
+  }
+
+  /** Overdue commands `which` says were answered are no longer waited for; the last one ends Redis's silence. */
+  #answered(which: (answer: Promise<unknown>, sentAt: number) => boolean): void {
+    if (this.#overdue.size === 0) return;
+    for (const [answer, sentAt] of this.#overdue) if (which(answer, sentAt)) this.#overdue.delete(answer);
+    if (this.#overdue.size === 0) this.logger.info("cluster.redis_answering", { message: "Redis answers again: rooms are claimed here again" });
   }
 
   /** While a command is overdue, Redis is silent: asking more would only lengthen the link's queue. */

@@ -90,3 +90,16 @@ test("claims while Redis does not answer: the first is refused at its deadline, 
   expect(a.leases.holds("main/after")).toBe(true);
   expect(await a.direct.send<string>(["GET", leaseKey("main/first")])).toBeNull();
 });
+
+test("a partition that ends with the connection reset (a middlebox, a reboot): what was unanswered is dropped with it, and the rooms are claimed on the new connection", async () => {
+  const a = await nodeThroughProxy();
+  a.proxy.partition();
+  expect(await waitFor(outcome(a.leases.claim("main/first")), "the first claim to be refused", 3 * TTL_MS)).toMatch(/Redis did not answer/);
+  expect(await outcome(a.leases.claim("main/second"))).toMatch(/Redis has not answered/);
+  a.proxy.reset();
+  a.proxy.heal();
+  expect(
+    await pollUntil("a claim to be answered on the new connection", async () => ((await outcome(a.leases.claim("main/after"))) === "held" ? true : undefined)),
+  ).toBe(true);
+  expect(a.leases.holds("main/after")).toBe(true);
+});
