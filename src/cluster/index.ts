@@ -8,7 +8,7 @@ import { storageName, type Logger, type RoomListing } from "../runtime/index.js"
 import { Forwarder } from "./forward.js";
 import { Leases } from "./leases.js";
 import { listCluster, type ClusterListing, type FetchLive } from "./listing.js";
-import { ClusterPlacement } from "./placement.js";
+import { ClusterPlacement, unavailable } from "./placement.js";
 import { connectRedis } from "./redis.js";
 
 export { CLUSTER_HEADER, HOP_HEADER } from "./forward.js";
@@ -33,7 +33,7 @@ export interface Cluster {
   readonly placement: ClusterPlacement;
   /** Every room of the cluster with its node; `local` is this node's own listing, `fetchLive` asks another node. */
   list(local: RoomListing[], fetchLive: FetchLive): Promise<ClusterListing>;
-  /** The node serving a room now, if any. */
+  /** The node serving a room now, if any. Both reject with a 503 `RuntimeError` when Redis cannot be reached. */
   ownerOf(party: string, roomId: string): Promise<string | undefined>;
   /** Stops renewing, releases what is left and leaves Redis (after the server closed: its rooms released theirs). */
   close(): Promise<void>;
@@ -64,8 +64,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   logger.info("cluster.joined", { node: advertise, leaseTtlMs });
   return {
     placement,
-    list: (local, fetchLive) => listCluster(redis, advertise, local, fetchLive),
-    ownerOf: (party, roomId) => leases.holder(storageName(party, roomId)),
+    list: (local, fetchLive) =>
+      listCluster(redis, advertise, local, fetchLive, leases.answerWithinMs).catch((error: unknown) => {
+        throw unavailable("Redis cannot be reached to list the cluster's rooms", error);
+      }),
+    ownerOf: (party, roomId) =>
+      leases.holder(storageName(party, roomId)).catch((error: unknown) => {
+        throw unavailable(`Redis cannot be reached to find who serves ${storageName(party, roomId)}`, error);
+      }),
     async close() {
       clearInterval(leader);
       forwarder.close();

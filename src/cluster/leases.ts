@@ -212,6 +212,11 @@ export class Leases {
     return { held: false, holder: previous.split(" ")[0]!, remainingMs: Math.max(0, Math.min(remainingMs, this.ttlMs)) };
   }
 
+  /** How long a claim or a question waits for Redis's answer: the lease's validity. */
+  get answerWithinMs(): number {
+    return this.#validityMs;
+  }
+
   /** Held and valid now (a renewal confirmed within the validity). */
   holds(name: string): boolean {
     const held = this.#held.get(name);

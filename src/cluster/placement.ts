@@ -324,7 +324,8 @@ export class ClusterPlacement implements RoomPlacement {
   }
 }
 
-function unavailable(message: string, cause?: unknown): RuntimeError {
+/** No node can serve the room (or answer about it) now: 503 to retry, saying why. */
+export function unavailable(message: string, cause?: unknown): RuntimeError {
   const reason = cause instanceof Error ? `: ${cause.message}` : "";
   return new RuntimeError("ERR_ROOM_UNAVAILABLE", `${message}${reason}; try again`, 503, { cause });
 }

@@ -9,7 +9,7 @@ import { expect, test, vi } from "vitest";
 import * as Y from "yjs";
 import { storedTokens } from "../reliability/support/crash-harness.js";
 import { connect, pollUntil, waitFor } from "../helpers/server.js";
-import { startCluster, until, useCluster, type ClusterNode } from "./cluster.js";
+import { TOKEN, startCluster, until, useCluster, type ClusterNode } from "./cluster.js";
 import { KeepWriting, TokenWriter } from "./writer.js";
 
 useCluster();
@@ -124,4 +124,25 @@ test("a room served while Redis does not answer sets an alarm: its request is an
   expect(answer.status).toBe(200);
   expect(((await answer.json()) as { alarm: number | null }).alarm).toBeGreaterThan(Date.now());
   node.redisLink.heal();
+});
+
+test("the admin API while Redis does not answer: a listing and a delete answer 503 with Retry-After, saying Redis did not answer, instead of waiting for as long as the partition lasts", async () => {
+  const cluster = await startCluster(1);
+  const [node] = cluster.nodes as [ClusterNode];
+  const admin = (path: string, method = "GET") => fetch(`${node.url}/_yparty/${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+  expect((await admin("rooms")).status).toBe(200);
+  node.redisLink.partition();
+  for (const [path, method] of [
+    ["rooms", "GET"],
+    ["rooms/main/h118-deleted", "DELETE"],
+  ] as const) {
+    const answer = await waitFor(admin(path, method), `${method} /_yparty/${path} to be answered`, 3_000);
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get("retry-after")).toBe("1");
+    const { error } = (await answer.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("ERR_ROOM_UNAVAILABLE");
+    expect(error.message).toMatch(/^Redis cannot be reached to .*: Redis (did not answer .* within|has not answered a command sent) \d+ ms/);
+  }
+  node.redisLink.heal();
+  expect(await pollUntil("the listing to be answered again", async () => ((await admin("rooms")).status === 200 ? true : undefined))).toBe(true);
 });

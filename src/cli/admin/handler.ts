@@ -1,5 +1,5 @@
 import { storageName, type LiveRoomInfo, type LogEntry, type RoomListing, type RouteHandler, type YpartyServer } from "../../runtime/index.js";
-import { errorResponse, methodNotAllowed } from "../../runtime/errors.js";
+import { RuntimeError, errorResponse, methodNotAllowed, runtimeErrorResponse } from "../../runtime/errors.js";
 import { CliDefaults } from "../defaults.js";
 import { tokenMatches } from "./token.js";
 
@@ -143,22 +143,33 @@ export function adminHandler(options: AdminOptions): AdminHandler {
       refused.headers.set("www-authenticate", `Bearer realm="${CliDefaults.adminRealm}"`);
       return refused;
     }
-    const rest = url.pathname.slice(CliDefaults.adminPrefix.length);
-    // HEAD is GET without the body (RFC 9110 §9.3.2): the runtime drops the body (and ends a log stream at once).
-    const reads = request.method === "GET" || request.method === "HEAD";
-    if (rest === "rooms") return reads ? listRooms(server, url, options) : methodNotAllowed(["GET", "HEAD"]);
-    if (rest === "logs") return reads ? logStream(server, streams) : methodNotAllowed(["GET", "HEAD"]);
-    const room = roomPath(rest);
-    if (room?.action === "export") {
-      return reads ? exportRoom(server, storageName(room.party, room.id), url.searchParams.get("format"), options) : methodNotAllowed(["GET", "HEAD"]);
+    try {
+      return await answerAdmin(request, server, url, options, streams);
+    } catch (error) {
+      // A cluster's Redis or storage that cannot be reached now (503): the caller retries.
+      if (error instanceof RuntimeError && error.status === 503) return runtimeErrorResponse(error);
+      throw error;
     }
-    if (room?.action === "") {
-      if (request.method !== "DELETE") return methodNotAllowed(["DELETE"]);
-      const owner = await options.cluster?.ownerOf(room.party, room.id);
-      if (owner !== undefined && owner !== options.cluster!.advertise) return askNode(owner, url, request.method, options.token);
-      return deleteRoom(server, room.party, room.id, options.cluster);
-    }
-    return errorResponse("ERR_NOT_FOUND", `No admin route ${request.method} ${url.pathname}`, 404);
   };
   return { route, close: () => [...streams].forEach((end) => end()) };
+}
+
+/** An authorized admin request, by its path and method. */
+async function answerAdmin(request: Request, server: YpartyServer, url: URL, options: AdminOptions, streams: Set<() => void>): Promise<Response> {
+  const rest = url.pathname.slice(CliDefaults.adminPrefix.length);
+  // HEAD is GET without the body (RFC 9110 §9.3.2): the runtime drops the body (and ends a log stream at once).
+  const reads = request.method === "GET" || request.method === "HEAD";
+  if (rest === "rooms") return reads ? listRooms(server, url, options) : methodNotAllowed(["GET", "HEAD"]);
+  if (rest === "logs") return reads ? logStream(server, streams) : methodNotAllowed(["GET", "HEAD"]);
+  const room = roomPath(rest);
+  if (room?.action === "export") {
+    return reads ? exportRoom(server, storageName(room.party, room.id), url.searchParams.get("format"), options) : methodNotAllowed(["GET", "HEAD"]);
+  }
+  if (room?.action === "") {
+    if (request.method !== "DELETE") return methodNotAllowed(["DELETE"]);
+    const owner = await options.cluster?.ownerOf(room.party, room.id);
+    if (owner !== undefined && owner !== options.cluster!.advertise) return askNode(owner, url, request.method, options.token);
+    return deleteRoom(server, room.party, room.id, options.cluster);
+  }
+  return errorResponse("ERR_NOT_FOUND", `No admin route ${request.method} ${url.pathname}`, 404);
 }
