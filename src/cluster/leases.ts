@@ -337,7 +337,8 @@ export class Leases {
     };
     answer.then(settled, settled);
     return answeredWithin(answer, Math.max(0, deadline - sentAt), what, this.#leaving.signal).catch((error: unknown) => {
-      if (!answered && !this.#overdue.has(answer)) {
+      // Given up as the node leaves: no news of Redis.
+      if (!answered && !this.#leaving.signal.aborted && !this.#overdue.has(answer)) {
         if (this.#overdue.size === 0) {
           this.logger.warn("cluster.redis_silent", {
             code: "ERR_CLUSTER_REDIS",
