@@ -279,11 +279,18 @@ function acceptWhenReady(core: ServerCore, ws: WsSocket, target: Target): void {
 
 function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unknown): void {
   const code = codeOf(error, "ERR_INTERNAL");
-  core.logger.error("upgrade.accept_failed", { code, party: target.party, room: target.roomId, error });
+  // A 503: no node can serve the room now (cluster: its claim failed), or shutting down; the client retries.
+  const retry = error instanceof RuntimeError && error.status === 503;
+  core.logger[retry ? "warn" : "error"]("upgrade.accept_failed", { code, party: target.party, room: target.roomId, error });
   if (ws.listenerCount("error") === 0) ws.on("error", ignoreError);
   releaseFirstWrite(); // the close frame goes after the upgrade's answer
+  // Paused while it waited for its room: it reads again, or the client's answer to the close would wait unread, and
+  // the connection with it, for ws's close timeout (30 s).
+  if (ws.isPaused) ws.resume();
+  if (code === "ERR_SHUTTING_DOWN") ws.close(CloseCode.GoingAway);
+  else if (retry) ws.close(CloseCode.TryAgainLater, fitCloseReason((error as Error).message));
   // Lost to another node between the claim and the accept (cluster): the client's retry reaches the owner.
-  ws.close(code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
+  else ws.close(error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
 }
 
 /**

@@ -5,6 +5,7 @@
  * is given up within the lease's validity: the socket is closed 1013 and HTTP answers 503 with Retry-After, saying
  * Redis did not answer; a SIGTERM gives it up at once.
  */
+import { connect as tcpConnect } from "node:net";
 import { expect, test, vi } from "vitest";
 import * as Y from "yjs";
 import { storedTokens } from "../reliability/support/crash-harness.js";
@@ -145,4 +146,89 @@ test("the admin API while Redis does not answer: a listing and a delete answer 5
   }
   node.redisLink.heal();
   expect(await pollUntil("the listing to be answered again", async () => ((await admin("rooms")).status === 200 ? true : undefined))).toBe(true);
+});
+
+/**
+ * A raw connection to `node` kept alive after a first request: an upgrade written on it later is read as soon as the
+ * node runs (one on a new connection is read a turn after its accept). `upgrade` then resolves with the server's
+ * close frame, and `answerClose` sends the client's and resolves once the server ended the connection.
+ */
+async function keptAliveConnection(node: ClusterNode) {
+  const socket = tcpConnect(node.port, "127.0.0.1");
+  socket.on("error", () => {});
+  let received = Buffer.alloc(0);
+  let wake = () => {};
+  socket.on("data", (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    wake();
+  });
+  const ended = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  const until = <T>(parse: () => T | undefined, what: string): Promise<T> =>
+    waitFor(
+      new Promise<T>((resolve) => {
+        const check = () => {
+          const found = parse();
+          if (found === undefined) wake = check;
+          else resolve(found);
+        };
+        check();
+      }),
+      what,
+      10_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; received: ${JSON.stringify(received.toString("latin1"))}`);
+    });
+  socket.write("GET /h118-nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  // A 404, its body chunked: complete with its last chunk.
+  await until(() => (received.toString("latin1").endsWith("\r\n0\r\n\r\n") ? true : undefined), "the first answer on the connection");
+  received = Buffer.alloc(0);
+  return {
+    upgrade(path: string): Promise<{ status: string; code: number; reason: string }> {
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+      return until(() => {
+        const head = received.indexOf("\r\n\r\n");
+        const close = received.subarray(head + 4);
+        // A close frame of fewer than 126 bytes, unmasked: 0x88, length, code, reason.
+        if (head < 0 || close.length < 2 || close.length < 2 + close[1]!) return undefined;
+        const status = received.subarray(0, 12).toString("latin1");
+        return { status, code: close.readUInt16BE(2), reason: close.subarray(4, 2 + close[1]!).toString("utf8") };
+      }, `the answer to the upgrade of ${path}`);
+    },
+    async answerClose(code: number): Promise<void> {
+      const frame = Buffer.from([0x88, 0x82, 0, 0, 0, 0, code >> 8, code & 0xff]); // masked with a zero mask
+      socket.write(frame);
+      await ended;
+    },
+  };
+}
+
+test("a socket that reaches a live room just after its lease ran out, while Redis does not answer: closed 1013 saying so, and its close handshake read at once", async () => {
+  const cluster = await startCluster(1);
+  const [node] = cluster.nodes as [ClusterNode];
+  const served = new TokenWriter(node.host, "main", "h118-expired");
+  await served.opened;
+  const connection = await keptAliveConnection(node);
+  node.redisLink.partition();
+  // Frozen while idle: on resumption the upgrade is read before the lease's expiry is judged (after the I/O), so it
+  // finds the room live, its lease past its validity, and waits for the room's claim, which Redis does not answer.
+  await node.kill("SIGSTOP");
+  let answer: ReturnType<typeof connection.upgrade>;
+  try {
+    answer = connection.upgrade("/parties/main/h118-expired");
+    await until(async () => (await cluster.owner("main/h118-expired")) === undefined, "the lease to run out in Redis");
+  } finally {
+    await node.kill("SIGCONT");
+  }
+  const { status, code, reason } = await answer!;
+  // Before: 1011 with no reason (taken for an internal error).
+  expect({ status, code }).toEqual({ status: "HTTP/1.1 101", code: 1013 });
+  expect(reason).toMatch(/^Redis cannot be reached to claim main\/h118-expired: Redis did not answer the claim within \d+ ms; try again$/);
+  // Before: the socket, paused while it waited for its room, never read the client's close: the server ended the
+  // connection only at ws's close timeout (30 s), and a client's close event waited as long.
+  await waitFor(connection.answerClose(code), "the server to end the connection once the close handshake is done", 3_000);
+  expect(await waitFor(served.closed, "the served client to be closed as the lease ran out")).toBe(1013);
+  node.redisLink.heal();
 });
