@@ -40,7 +40,7 @@ function recordReads(): (() => number) & { all: () => number } {
   vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
     const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text;
     all++;
-    if (text && /^\s*SELECT\b[^]*\bFROM room_kv\b/i.test(text)) reads++;
+    if (text && /^\s*SELECT\b[\s\S]*\bFROM room_kv\b/i.test(text)) reads++;
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as never);
   return Object.assign(() => reads, { all: () => all });
