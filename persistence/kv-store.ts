@@ -17,8 +17,15 @@ export interface KvReader {
 
 /** What an engine provides for one room. */
 export interface KvBackend extends KvReader {
-  /** Applies every write together, in order, or none. */
-  write(writes: KvWrite[]): Promise<void>;
+  /** Applies every write together, in order, or none; `held`: what `heldNow` returned as the write was called. */
+  write(writes: KvWrite[], held?: unknown): Promise<void>;
+  /**
+   * What a write carries of the moment it is called, before it waits its turn behind the room's earlier writes: an
+   * owner's fence (PostgreSQL). Taken as the write was applied, a put called while this node held the room, applied
+   * after the room went to another node and came back, carried the node's new claim and overwrote the other owner's
+   * acknowledged value with an older one.
+   */
+  heldNow?(): unknown;
 }
 
 /** The KvStore face shared by a room's store and its transactions: argument checks, (de)serialization. */
@@ -34,7 +41,9 @@ abstract class KvFacade implements KvStore {
   protected abstract stepReader(): KvReader;
   /** Runs a read-then-write step so that no other write of this room interleaves. */
   protected abstract exclusive<T>(step: () => Promise<T>): Promise<T>;
-  protected abstract applyWrites(writes: KvWrite[]): Promise<void>;
+  /** What the writes called now carry (`KvBackend.heldNow`), handed to `applyWrites` when their turn comes. */
+  protected abstract heldNow(): unknown;
+  protected abstract applyWrites(writes: KvWrite[], held: unknown): Promise<void>;
   abstract transaction<T>(fn: (txn: KvStore) => Promise<T>): Promise<T>;
 
   get<T = unknown>(key: string): Promise<T | undefined>;
@@ -79,7 +88,8 @@ abstract class KvFacade implements KvStore {
       checkValue?.(key, value.byteLength);
       return { type: "put", key, value };
     });
-    await this.exclusive(() => this.applyWrites(writes));
+    const held = this.heldNow();
+    await this.exclusive(() => this.applyWrites(writes, held));
   }
 
   delete(key: string): Promise<boolean>;
@@ -87,17 +97,22 @@ abstract class KvFacade implements KvStore {
   async delete(keyOrKeys: string | string[]): Promise<boolean | number> {
     const keys = Array.isArray(keyOrKeys) ? keyOrKeys : [keyOrKeys];
     keys.forEach(assertKey);
+    const held = this.heldNow();
     const existed = await this.exclusive(async () => {
       let count = 0;
       for (const key of new Set(keys)) if ((await this.#read(key, this.stepReader())) !== undefined) count += 1;
-      await this.applyWrites(keys.map((key): KvWrite => ({ type: "del", key })));
+      await this.applyWrites(
+        keys.map((key): KvWrite => ({ type: "del", key })),
+        held,
+      );
       return count;
     });
     return Array.isArray(keyOrKeys) ? existed : existed > 0;
   }
 
   async deleteAll(): Promise<void> {
-    await this.exclusive(() => this.applyWrites([{ type: "clear" }]));
+    const held = this.heldNow();
+    await this.exclusive(() => this.applyWrites([{ type: "clear" }], held));
   }
 
   async list<T = unknown>(options: ListOptions = {}): Promise<Map<string, T>> {
@@ -185,9 +200,13 @@ export class RoomKvStore extends KvFacade {
     return run;
   }
 
-  protected async applyWrites(writes: KvWrite[]): Promise<void> {
+  protected heldNow(): unknown {
+    return this.backend.heldNow?.();
+  }
+
+  protected async applyWrites(writes: KvWrite[], held: unknown): Promise<void> {
     try {
-      await this.backend.write(writes);
+      await this.backend.write(writes, held);
     } catch (error) {
       throw writeError(roomSubject(this.room), this.location, error);
     }
@@ -197,7 +216,9 @@ export class RoomKvStore extends KvFacade {
     const txn = new KvTransaction(this.room, this.location, this.#afterWrites);
     const result = await fn(txn);
     const writes = txn.finish();
-    if (writes.length > 0) await this.exclusive(() => this.applyWrites(writes));
+    if (writes.length === 0) return result;
+    const held = this.heldNow(); // its writes are called as it ends
+    await this.exclusive(() => this.applyWrites(writes, held));
     return result;
   }
 }
@@ -252,6 +273,10 @@ class KvTransaction extends KvFacade implements KvReader {
 
   protected exclusive<T>(step: () => Promise<T>): Promise<T> {
     return step();
+  }
+
+  protected heldNow(): unknown {
+    return undefined; // the room's store takes it as the transaction ends
   }
 
   protected async applyWrites(writes: KvWrite[]): Promise<void> {

@@ -3,7 +3,7 @@ import type { GroupCommitter, Writer } from "../group-commit.js";
 import { decodeKey, encodeKey, prefixUpperBound } from "../kv-codec.js";
 import type { KvBackend, KvWrite } from "../kv-store.js";
 import type { ListOptions } from "../types.js";
-import type { Claims } from "./claims.js";
+import type { Claim, Claims } from "./claims.js";
 import type { PgOp } from "./commit.js";
 import type { ReadQuery } from "./doc-pg.js";
 import { toText } from "./names.js";
@@ -71,11 +71,19 @@ export class PgKvBackend implements KvBackend {
     return rows.map((row): [string, Uint8Array] => [decodeKey(row.key as Uint8Array), row.value as Uint8Array]);
   }
 
-  write(writes: KvWrite[]): Promise<void> {
+  /** The claim held as a write is called: the fence it carries, whenever its batch is built. */
+  heldNow(): Promise<Claim> {
+    const claim = this.options.claims.claimFor(this.room, "kv");
+    claim.catch(() => undefined); // its write, waiting its turn, fails with it
+    return claim;
+  }
+
+  write(writes: KvWrite[], held?: unknown): Promise<void> {
     if (this.options.isClosed()) return Promise.reject(closedError(roomSubject(this.room), this.options.location));
     const { room } = this;
+    const claim = (held as Promise<Claim> | undefined) ?? this.heldNow();
     const written = this.options.committer.enqueue(this.#writer, async () => {
-      const { fence } = await this.options.claims.claimFor(room, "kv");
+      const { fence } = await claim;
       return writes.map((write): PgOp => {
         if (write.type === "clear") return { kind: "clear", room, fence };
         if (write.type === "del") return { kind: "del", room, fence, key: encodeKey(write.key) };

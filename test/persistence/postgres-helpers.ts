@@ -100,3 +100,30 @@ export async function repeatedLogDocuments(url: string, rooms: number, entries: 
   }
   return texts;
 }
+
+/**
+ * A transaction holding `room`'s fence row (FOR UPDATE), as a claim of it does: a commit of that room's writes waits on
+ * it, in flight, and the writes called after it wait their turn. `waited` resolves once a statement waits for it.
+ */
+export async function holdRoomRow(url: string, room: string): Promise<{ waited(): Promise<void>; release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query("BEGIN");
+  await client.query("SELECT 1 FROM rooms WHERE name = $1 FOR UPDATE", [room]);
+  const pid = (client as unknown as { processID: number }).processID;
+  return {
+    async waited() {
+      const deadline = performance.now() + 10_000;
+      while (performance.now() < deadline) {
+        if ((await client.query("SELECT 1 FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))", [pid])).rows.length > 0) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      throw new Error(`no statement waited for the row of ${room}`);
+    },
+    release: () =>
+      client
+        .query("COMMIT")
+        .finally(() => client.end())
+        .then(() => undefined),
+  };
+}
