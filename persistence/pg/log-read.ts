@@ -100,6 +100,8 @@ export class LogReader {
   /** Reads waiting for a turn to run, first come first served. */
   readonly #waiting: Array<{ start(): void; fail(error: unknown): void }> = [];
   #running = 0;
+  /** When a read went unanswered, none being answered since: PostgreSQL may be frozen, or that read alone slow. */
+  #unansweredSince: number | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -115,12 +117,13 @@ export class LogReader {
     } catch (error) {
       throw readError(subject, this.location, error);
     }
+    const started = performance.now();
     try {
-      return await this.#read(toText(room));
+      const log = await this.#read(toText(room));
+      this.#unansweredSince = undefined;
+      return log;
     } catch (error) {
-      // PostgreSQL does not answer: the reads waiting behind this one fail now, as it did, rather than one timeout after
-      // the other (30 loads, 2 at a time, took 15 timeouts to all fail; unbounded, the pool's waits had taken one).
-      if (error instanceof Error && unanswered.test(error.message)) this.#failWaiting(error);
+      if (error instanceof Error && unanswered.test(error.message)) this.#unanswered(error, started);
       throw readError(subject, this.location, error);
     } finally {
       this.#done();
@@ -196,6 +199,18 @@ export class LogReader {
     const next = this.#waiting.shift();
     if (next) next.start();
     else this.#running--;
+  }
+
+  /**
+   * A read `started` then went unanswered. PostgreSQL does not answer when a read sent after an earlier unanswered one
+   * (none answered between) goes unanswered too: the reads waiting fail then, rather than one timeout after the other
+   * (30 loads, 2 at a time, took 15 timeouts to all fail; unbounded, the pool's waits had taken one). One read alone is
+   * not enough: its own statement can outlast the timeout while PostgreSQL answers the others (the loads waiting behind
+   * two slow documents failed with them).
+   */
+  #unanswered(error: Error, started: number): void {
+    if (this.#unansweredSince !== undefined && started >= this.#unansweredSince) this.#failWaiting(error);
+    else this.#unansweredSince ??= performance.now();
   }
 
   #failWaiting(error: Error): void {
