@@ -75,6 +75,10 @@ export async function takeMigrationLock(
 }
 
 async function holderOf(client: PoolClient): Promise<Holder | undefined> {
+  // The wait is one transaction, in which PostgreSQL shows pg_stat_activity as it was at the first look: the holder's
+  // state and state_change stayed the first check's while the clock went on, so a live migration seen idle between two
+  // statements was judged stopped 10 s later (and one seen running, never). Each check reads it afresh.
+  await client.query("SELECT pg_stat_clear_snapshot()");
   const { rows } = await client.query<Holder>(
     "SELECT a.pid, a.state, host(a.client_addr) AS address, a.application_name AS application, " +
       "(extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint AS quiet_ms " +
