@@ -5,7 +5,7 @@
  * statement per kind of operation, and COMMIT returns only once it is durable. Every statement is idempotent, so a
  * batch whose outcome is unknown can be committed again as it is.
  */
-import type { PoolClient } from "pg";
+import pg, { type PoolClient } from "pg";
 import { fromText, toText } from "./names.js";
 import { isTransient } from "./transient.js";
 
@@ -33,7 +33,7 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
   const single = oneStatement(ops, rooms);
   if (single) {
     const { rows } = await client.query<{ name: string; fence: string }>(single).catch((error: unknown) => {
-      if (!isTransient(error)) cleanAfter.add(error as object); // the statement's own transaction ended with it
+      if (refusedByPostgres(error)) cleanAfter.add(error as object); // the statement's own transaction ended with it
       throw error;
     });
     return refusedOf(ops, rows);
@@ -50,10 +50,18 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
   } catch (error) {
     // A lost or unanswered connection is dropped by the caller (PostgreSQL rolls back then): a ROLLBACK would only
     // wait behind the unanswered statement for another timeout.
-    if (!isTransient(error) && (await rolledBack(client))) cleanAfter.add(error as object);
+    if (refusedByPostgres(error) && (await rolledBack(client))) cleanAfter.add(error as object);
     throw error;
   }
 }
+
+/**
+ * Whether PostgreSQL answered `error` (a refusal of what the batch writes): the connection is then as the statement
+ * left it. An error `pg` throws itself (a batch too large to send: its values' text past what a JavaScript string
+ * holds) leaves it in a state `pg` misreports: it closes the named statement it was preparing, yet remembers it as
+ * sent, and every later batch on that connection failed with 'prepared statement "yparty-fenced-put" does not exist'.
+ */
+const refusedByPostgres = (error: unknown): boolean => error instanceof pg.DatabaseError && !isTransient(error);
 
 /** Ends the failed transaction on `client`; false if even that failed (the connection is then dropped). */
 function rolledBack(client: PoolClient): Promise<boolean> {
