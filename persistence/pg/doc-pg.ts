@@ -70,8 +70,10 @@ export class PgDocStore implements DocStore {
     // merges are spread over turns of the event loop instead of all running in the one that read their rows.
     const merged = await this.#merge(log, entries, keys, mergeLogInTurns);
     if (merged && entries.length > this.options.compactOnLoadAbove && !this.#closed) {
-      // The merge is done already: writing it costs one statement. Appends made since the read have higher keys.
-      this.#chainCompaction(log, Promise.resolve(), keys.at(-1)!, generation, { given: merged, merge: compactLog }).catch((error: unknown) =>
+      // The merge is done already: writing it costs one statement. Appends made since the read have higher keys, and
+      // the entries it replaces are the ones read (not read again: twice the bytes, and the reads other rooms' loads
+      // wait for, log-read.ts).
+      this.#chainCompaction(log, Promise.resolve(), keys.at(-1)!, generation, { given: merged, merge: compactLog }, keys).catch((error: unknown) =>
         this.options.onWarning?.({
           code: error instanceof StorageError ? error.code : "ERR_STORAGE_WRITE",
           doc: log.room,
@@ -147,18 +149,25 @@ export class PgDocStore implements DocStore {
   }
 
   /** Runs a compaction once `ready` resolves, after this document's earlier compactions. */
-  #chainCompaction(log: DocLog, ready: Promise<unknown>, upTo: EntryKey | (() => EntryKey), generation: number, compaction: Compaction): Promise<void> {
-    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "function" ? upTo() : upTo, generation, compaction));
+  #chainCompaction(
+    log: DocLog,
+    ready: Promise<unknown>,
+    upTo: EntryKey | (() => EntryKey),
+    generation: number,
+    compaction: Compaction,
+    read?: readonly EntryKey[],
+  ): Promise<void> {
+    const run = Promise.all([ready, log.compacting]).then(() => this.#compact(log, typeof upTo === "function" ? upTo() : upTo, generation, compaction, read));
     log.compacting = run.catch(() => undefined);
     return this.#hold(log, this.#track(run));
   }
 
-  async #compact(log: DocLog, upTo: EntryKey, generation: number, { given, merge }: Compaction): Promise<void> {
-    const { entries: rows } = await this.options.readLog(docSubject(log.room), log.room);
-    const kept = rows.filter((row) => atOrBelow([row.fence, row.seq], upTo));
-    const keys = kept.map((row): EntryKey => [row.fence, row.seq]);
-    const entries = kept.map((row, clock): LogEntry => ({ clock, update: row.update }));
-    const snapshot = given ?? (await this.#merge(log, entries, keys, (logged) => inHeavyTurn(() => merge(logged))));
+  /**
+   * Writes the merge of the log's entries at or below `upTo` and deletes them. `read`: their keys when the caller read
+   * them and `given` is their merge (a load's); an entry an earlier compaction deleted since is deleted again, a no-op.
+   */
+  async #compact(log: DocLog, upTo: EntryKey, generation: number, { given, merge }: Compaction, read?: readonly EntryKey[]): Promise<void> {
+    const { keys, snapshot } = given && read ? { keys: read, snapshot: given } : await this.#mergedUpTo(log, upTo, given, merge);
     if (!snapshot) return;
     const replaced = keys.filter((key) => !log.corrupt.has(keyText(key))); // corrupt entries are never deleted
     await this.#write(
@@ -175,6 +184,15 @@ export class PgDocStore implements DocStore {
         }),
       true,
     );
+  }
+
+  /** The log's entries at or below `upTo`, read, and their merge (`given`, or merged here). */
+  async #mergedUpTo(log: DocLog, upTo: EntryKey, given: Uint8Array | undefined, merge: Compaction["merge"]) {
+    const { entries: rows } = await this.options.readLog(docSubject(log.room), log.room);
+    const kept = rows.filter((row) => atOrBelow([row.fence, row.seq], upTo));
+    const keys = kept.map((row): EntryKey => [row.fence, row.seq]);
+    const entries = kept.map((row, clock): LogEntry => ({ clock, update: row.update }));
+    return { keys, snapshot: given ?? (await this.#merge(log, entries, keys, (logged) => inHeavyTurn(() => merge(logged)))) };
   }
 
   delete(name: string): Promise<void> {
