@@ -9,11 +9,10 @@ export class HeldMessages {
   #bytes = 0;
   #dropped = 0;
 
-  constructor(private readonly maxBytes: number) {}
-
-  hold(room: string, frame: string): void {
+  /** `maxBytes`: the served `maxReliableBufferBytes`. */
+  hold(room: string, frame: string, maxBytes: number): void {
     const bytes = Buffer.byteLength(frame); // as the socket's buffer counts it (UTF-8), not UTF-16 units
-    if (this.#dropped > 0 || this.#bytes + bytes > this.maxBytes) {
+    if (this.#dropped > 0 || this.#bytes + bytes > maxBytes) {
       this.#dropped++; // none after a dropped one: the client gets a prefix, never one with a hole
       return;
     }

@@ -99,7 +99,7 @@ export class Session {
   #ws: WsSocket | undefined;
   #outbox: Outbox | undefined;
   /** Room messages sent while the session had no socket: delivered on resume. */
-  readonly #held: HeldMessages;
+  readonly #held = new HeldMessages();
   #codec: Codec = "json";
   /** Stops the match notices kept for the player coming to this socket (set while one is attached). */
   #unlisten: (() => void) | undefined;
@@ -112,7 +112,6 @@ export class Session {
     private readonly ctx: SessionContext,
   ) {
     ctx.sessions.set(this.id, this);
-    this.#held = new HeldMessages(this.#code.limits.maxReliableBufferBytes);
   }
 
   /** The served mount's code (a reload with a new mount swaps it under an open session too). */
@@ -420,7 +419,7 @@ export class Session {
     if (!this.#outbox?.open) {
       // Detached (or the socket closing): the room keeps the patches the client has not acked; a room message is held
       // here for the resume.
-      if (ROOM_MESSAGE_FRAME.test(frame)) this.#held.hold(link.room, frame);
+      if (ROOM_MESSAGE_FRAME.test(frame)) this.#held.hold(link.room, frame, this.#code.limits.maxReliableBufferBytes);
       return;
     }
     const unreliable = frame.startsWith(UNRELIABLE_PREFIX) ? splitUnreliable(frame) : undefined;

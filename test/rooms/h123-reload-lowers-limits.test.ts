@@ -1,0 +1,51 @@
+/**
+ * A reload with a new `createRooms` whose limits are lower, the sessions kept (`createRooms({ sessions })`, `serve()`,
+ * as `yparty dev` does at each rebuild): every session uses the served mount's limits from then on (docs/rooms.md),
+ * the bound of the room messages held for a session without a socket too. It was fixed as the session was made: a
+ * session open across the reload held up to the first code's `maxReliableBufferBytes` (8 MiB) for good, whatever the
+ * served mount said.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createRooms, defineRoomType, MatchmakingState, RoomsSessions } from "../../src/rooms/index.js";
+import { cleanupAll, startServer } from "../helpers/server.js";
+import { rawClient } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+/** `say` is broadcast to every member as `said`, reliably. */
+const hall = defineRoomType({
+  onInput({ type, data }) {
+    if (type === "say") this.broadcast("said", data);
+  },
+});
+
+describe("a reload that lowers maxReliableBufferBytes", () => {
+  it("bounds the messages held for a session made before it", async () => {
+    const [matchmaking, sessions] = [new MatchmakingState(), new RoomsSessions()];
+    const first = createRooms({ types: { hall }, matchmaking, sessions });
+    const server = await startServer(first.parties, { storage: "memory", sockets: first.sockets });
+    const [ada, bob] = [rawClient(server), rawClient(server)];
+    const { session_id } = await ada.handshake({ token: "dev:ada" });
+    await bob.handshake({ token: "dev:bob" });
+    for (const client of [ada, bob]) await client.request("room.join_or_create", { room_type: "hall", room: "h" });
+    for (const client of [ada, bob]) await client.expect("state.snapshot");
+
+    const next = createRooms({ types: { hall }, matchmaking, sessions, limits: { maxReliableBufferBytes: 4_000 } });
+    next.serve();
+    await server.server.reload(next.parties);
+    // Both sessions are back in the room by themselves (a snapshot each) before ada's socket goes.
+    for (const client of [ada, bob]) await client.expect("state.snapshot");
+    await ada.client.close();
+    // Each ~1,500 bytes in UTF-8: two fit in 4,000 bytes, not three.
+    for (const n of [1, 2, 3, 4]) {
+      bob.send("room.message", { room: "h", type: "say", data: { n, text: "€".repeat(500) } });
+      await bob.expect("room.message", (p) => p.data?.n === n);
+    }
+
+    const back = rawClient(server);
+    expect(await back.handshake({ token: "dev:ada", session_id })).toMatchObject({ resumed: true });
+    const delivered = [await back.expect("room.message"), await back.expect("room.message")].map((envelope) => envelope.p.data.n);
+    expect(delivered).toEqual([1, 2]);
+    expect((await back.expect("error")).p.reason).toMatch(/^2 room messages sent while the socket was away were dropped/);
+  });
+});
