@@ -95,7 +95,9 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createGame(options: GameOptions): GameMount {
   const limits = resolveGameLimits(options.limits);
-  const shared: GameShared = { limits, logger: silentLogger() };
+  // A player's room of this mount starting while it was never served is a program's mistake, logged (served-sessions.ts).
+  const started = (): void => sessions.started(code, "game.mount_not_served");
+  const shared: GameShared = { limits, logger: silentLogger(), started };
   const modes = new Map(Object.entries(options.modes ?? {}));
   const parties: Record<string, PartyModule> = { [PLAYER_PARTY]: playerParty(shared), [CHAT_PARTY]: chatParty(shared) };
   // Matches are rooms of the rooms protocol's authoritative room party (their own directory: never listed).
@@ -148,11 +150,12 @@ export function createGame(options: GameOptions): GameMount {
       shared.logger = roomShared.logger = host.logger;
     },
   };
+  const path = options.path ?? DEFAULT_GAME_PATH;
   const sessions = options.sessions ?? new GameSessions();
-  if (!sessions.serving) sessions.serve(code);
+  sessions.madeFor(code, path, "createGame");
   // The served mount's code, whichever mount's handler the socket came to (the first's stays a server's, given once).
   const handler: SocketHandler = (ws, request, host) => {
-    const context = sessions.on(host, () => ({
+    const context = sessions.on(host, code, () => ({
       host,
       logger: host.logger,
       sessions: new Map<string, GameSession>(),
@@ -163,7 +166,7 @@ export function createGame(options: GameOptions): GameMount {
   };
   return {
     parties,
-    sockets: { [options.path ?? DEFAULT_GAME_PATH]: handler },
+    sockets: { [path]: handler },
     routes: [gameApi(options.apiPath ?? DEFAULT_API_PATH, verifyToken, limits.maxRequestBytes)],
     serve: () => sessions.serve(code),
   };

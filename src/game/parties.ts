@@ -30,6 +30,8 @@ export interface GameShared {
   limits: GameLimits;
   /** The server's logger (the mount sets it as sockets arrive). */
   logger: Logger;
+  /** A player's room starts (every session has one: its mount checks that it is the one served). */
+  started?: () => void;
 }
 
 /**

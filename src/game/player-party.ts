@@ -88,6 +88,7 @@ export function playerParty(shared: GameShared): Worker {
     constructor(readonly room: Room) {}
 
     async onStart(): Promise<void> {
+      shared.started?.();
       const stored = await this.room.storage.get<Map<string, FriendState> | Record<string, FriendState>>(FRIENDS_KEY);
       // Earlier versions stored a plain object (own keys only).
       this.#friends = stored instanceof Map ? stored : new Map(Object.entries(stored ?? {}));

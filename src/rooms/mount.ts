@@ -73,7 +73,9 @@ export function createRooms(options: RoomsOptions): RoomsMount {
   const { seats, notices, listings, beingMade: matchesBeingMade } = options.matchmaking ?? new MatchmakingState();
   // This code's room types over the listings and the seats held, which outlive the mount.
   const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS, seats, listings);
-  const shared = { directory, notices, limits, matchesBeingMade, logger: silentLogger() };
+  // A room of this mount starting while it was never served is a program's mistake, logged (served-sessions.ts).
+  const started = (): void => sessions.started(code, "rooms.mount_not_served");
+  const shared = { directory, notices, limits, matchesBeingMade, logger: silentLogger(), started };
   const parties: Record<string, PartyModule> = {};
   for (const [name, type] of Object.entries(options.types)) {
     if (!ROOM_TYPE_NAME.test(name)) throw new TypeError(`Room type "${name}": use letters, digits, "_" and "-" (at most 64)`);
@@ -92,14 +94,15 @@ export function createRooms(options: RoomsOptions): RoomsMount {
       shared.logger = host.logger;
     },
   };
+  const path = options.path ?? DEFAULT_ROOMS_PATH;
   const sessions = options.sessions ?? new RoomsSessions();
-  if (!sessions.serving) sessions.serve(code);
+  sessions.madeFor(code, path, "createRooms");
   // The served mount's code, whichever mount's handler the socket came to (the first's stays a server's, given once).
   const handler: SocketHandler = (ws, request, host) => {
-    const context = sessions.on(host, () => ({ host, logger: host.logger, sessions: new Map<string, Session>(), served: sessions }));
+    const context = sessions.on(host, code, () => ({ host, logger: host.logger, sessions: new Map<string, Session>(), served: sessions }));
     acceptRoomsSocket(ws, request, context);
   };
-  return { parties, sockets: { [options.path ?? DEFAULT_ROOMS_PATH]: handler }, serve: () => sessions.serve(code) };
+  return { parties, sockets: { [path]: handler }, serve: () => sessions.serve(code) };
 }
 
 /**

@@ -54,6 +54,8 @@ export interface RoomPartyShared {
   limits: RoomsLimits;
   /** The server's logger (the mount sets it as sockets arrive: rooms only run once a session joined one). */
   logger: Logger;
+  /** A room of the type starts (its mount checks that it is the one served). */
+  started?: () => void;
 }
 
 /** The party name a room type's rooms live under. */
@@ -202,6 +204,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     async onStart(): Promise<void> {
+      shared.started?.();
       const found = await this.room.storage.get([STATE_KEY, ALARM_KEY, RESERVED_KEY]);
       this.#alarm.restore(found.get(ALARM_KEY));
       const stored = found.get(STATE_KEY) as StoredRoom | undefined;

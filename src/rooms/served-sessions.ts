@@ -16,6 +16,12 @@ export interface ServedCode {
 export class ServedSessions<Context, Code extends ServedCode> {
   /** Per server: sessions resume only on their own (a test restarts one; `yparty dev` may make a new one). */
   readonly #contexts = new WeakMap<SocketHost, Context>();
+  /** Every mount's code served so far: a socket reaches the handler of one of them (the first's stays a server's). */
+  readonly #served = new WeakSet<Code>();
+  /** Mounts whose parties ran unserved, told once. */
+  readonly #toldUnserved = new WeakSet<Code>();
+  /** The path of the first mount: the sessions are that socket's (a mount replacing it is at the same path). */
+  #path: string | undefined;
   /** The last server a socket came from: a mount served later logs to it at once (its sessions rejoin its rooms). */
   #host: WeakRef<SocketHost> | undefined;
   #code: Code | undefined;
@@ -30,19 +36,58 @@ export class ServedSessions<Context, Code extends ServedCode> {
     return this.#code !== undefined;
   }
 
+  /**
+   * A mount at `path` is made with these sessions (`what`: its maker, for the error): they are the first mount's, at
+   * its path, which it serves; a mount at another path is another protocol endpoint, not its replacement, and needs
+   * sessions of its own (a client would resume there a session of the other path's, with that mount's room types).
+   */
+  madeFor(code: Code, path: string, what: string): void {
+    this.#path ??= path;
+    if (path !== this.#path)
+      throw new TypeError(
+        `${what}({ sessions }): these sessions are the mount's at ${this.#path}; the mount at "${path}" needs sessions of its own (give sessions only to the mount that replaces one at a reload, at the same path)`,
+      );
+    if (!this.serving) this.serve(code);
+  }
+
   /** `code`'s mount replaces the one served: every session uses it from now on. */
   serve(code: Code): void {
     this.#code = code;
+    this.#served.add(code);
     const host = this.#host?.deref();
     if (host) code.hostedBy(host);
   }
 
-  /** The sessions' context on `host`'s server, made by `make` the first time. */
-  on(host: SocketHost, make: (host: SocketHost) => Context): Context {
+  /**
+   * The sessions' context on `host`'s server, made by `make` the first time, for a socket that came to the handler of
+   * `from`'s mount. One never served is not the mount a reload replaced (its handler would be the first's, kept by the
+   * server, or `yparty dev`'s, which calls the served one): it was given another mount's sessions by mistake (a second
+   * server's), whose code its sockets would silently speak. It throws (the server closes the socket 1011 and logs it).
+   */
+  on(host: SocketHost, from: Code, make: (host: SocketHost) => Context): Context {
+    if (!this.#served.has(from))
+      throw new Error(
+        "This mount was made with another mount's sessions and never served: give each server's mount sessions of its own, or call serve() on the mount that replaces the served one at a reload",
+      );
     if (this.#host?.deref() !== host) this.#host = new WeakRef(host);
     this.code.hostedBy(host);
     let context = this.#contexts.get(host);
     if (!context) this.#contexts.set(host, (context = make(host)));
     return context;
+  }
+
+  /**
+   * A room of `code`'s mount started: its parties run on a server. Never served while another mount is (a program that
+   * reloaded its parties and forgot `serve()`), its sessions keep that mount's room types and limits: logged once, as
+   * `event`, an error saying what to do, to the last server a socket came from.
+   */
+  started(code: Code, event: string): void {
+    if (this.#served.has(code) || this.#toldUnserved.has(code)) return;
+    this.#toldUnserved.add(code);
+    this.#host?.deref()?.logger.error(event, {
+      code: "ERR_NOT_SERVED",
+      message:
+        "A mount made with the sessions of another runs its rooms, but its serve() was not called: the sessions keep the last served mount's code (room types, limits, token check). Call the new mount's serve() as its parties replace the last's (server.reload)",
+    });
   }
 }
