@@ -450,6 +450,9 @@ export class Session {
     // The session closed it (a leave, the session's end): its join, if one was on its way, was settled then.
     if (link.leaving) return;
     const request = link.request;
+    // The server's code was reloaded again under the session's own rejoin after a reload (two rebuilds in a row): the
+    // player is still in the room (its seat kept at the stop), so it joins back in the next instance, as after the first.
+    if (request?.silent && code === CloseCode.ServiceRestart && !this.#ended) return this.#openLink(link.room, link.roomType, request);
     if (request) {
       this.#settled(request, link.roomType);
       // Refused (full, or the room's onJoin): an unnamed join tries other rooms, then makes a new one (once).
