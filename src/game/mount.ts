@@ -167,7 +167,7 @@ export function createGame(options: GameOptions): GameMount {
   return {
     parties,
     sockets: { [path]: handler },
-    routes: [gameApi(options.apiPath ?? DEFAULT_API_PATH, verifyToken, limits.maxRequestBytes)],
+    routes: [gameApi(options.apiPath ?? DEFAULT_API_PATH, () => sessions.code)],
     serve: () => sessions.serve(code),
   };
 }

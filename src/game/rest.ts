@@ -22,7 +22,12 @@ const ENDPOINTS: Array<{ pattern: RegExp; methods: string[] }> = [
   { pattern: /^\/notifications\/[^/]+\/read$/, methods: ["POST"] },
 ];
 
-export function gameApi(apiPath: string, verifyToken: TokenVerifier, maxRequestBytes: number): RouteHandler {
+/**
+ * `served`: the token check and limits of the mount served now (the sessions', src/rooms/served-sessions.ts), read at
+ * each request: a program that reloads a new `createGame` keeps the first mount's routes (given once to
+ * `createServer`), and a token the reload's check refuses must not reach the API where the socket refuses it.
+ */
+export function gameApi(apiPath: string, served: () => { verifyToken: TokenVerifier; limits: { maxRequestBytes: number } }): RouteHandler {
   return async (request: Request, server: YpartyServer, lobby: FetchLobby) => {
     const { pathname } = new URL(request.url);
     if (!pathname.startsWith(`${apiPath}/`)) return undefined;
@@ -32,6 +37,8 @@ export function gameApi(apiPath: string, verifyToken: TokenVerifier, maxRequestB
     if (!endpoint.methods.includes(request.method)) {
       return new HttpError(405, `${request.method} is not allowed here (${endpoint.methods.join(", ")})`).toResponse({ allow: endpoint.methods.join(", ") });
     }
+    const { verifyToken, limits } = served();
+    const { maxRequestBytes } = limits;
     const token = /^Bearer +(\S.*)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
     const verified =
       token === undefined

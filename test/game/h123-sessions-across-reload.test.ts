@@ -1,7 +1,8 @@
 /**
  * `createGame({ sessions })` attacked from the outside (a real server, reloaded with a new `createGame` as `yparty dev`
  * does, raw game clients). A chat rate the reload lowers holds at once for a player who sent more than it allows
- * (held up). Misused, the sessions went silently wrong: a second server's mount given the first's sessions spoke the
+ * (held up). The REST API kept the first mount's token check (and body limit) for good while the socket used the served
+ * mount's: a token the reload revoked still reached the player's friends and notifications. Misused, the sessions went silently wrong: a second server's mount given the first's sessions spoke the
  * first's code (its matches, limits, token check), and a reload that forgot the new mount's `serve()` kept the old
  * code for good, nothing said; now the first fails its sockets (1011, logged) and the second is logged as an error.
  */
@@ -29,6 +30,26 @@ describe("game sessions across a reload", () => {
     await server.server.reload(next.parties);
     const refused = await ada.request("chat.send", { channel_id: "c", content: "m4" });
     expect(refused.payload.reason).toMatch(/at most 2 per 60 s/);
+  });
+
+  it("a token check the reload changes holds for the socket and the REST API alike", async () => {
+    const [matchmaking, sessions] = [new MatchmakingState(), new GameSessions()];
+    const only = (token: string) => (given: string) => (given === token ? "ada" : null);
+    const first = createGame({ matches: { arena }, matchmaking, sessions, verifyToken: only("old") });
+    // The server keeps the first mount's socket handler and routes (given once to createServer).
+    const server = await startServer(first.parties, { storage: "memory", sockets: first.sockets, routes: first.routes });
+    const friends = (token: string) => fetch(`${server.url}/api/friends`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await friends("old")).status).toBe(200);
+
+    const next = createGame({ matches: { arena }, matchmaking, sessions, verifyToken: only("new") });
+    next.serve();
+    await server.server.reload(next.parties);
+    const ada = gameClient(server);
+    expect((await ada.request("session.connect", { token: "old" })).type).toBe("error");
+    expect((await gameClient(server).request("session.connect", { token: "new" })).type).toBe("session.connected");
+    // Before: the first mount's check, for good.
+    expect((await friends("old")).status).toBe(401);
+    expect((await friends("new")).status).toBe(200);
   });
 
   it("a mount on a second server given the first's sessions and never served: its sockets fail, logged", async () => {
