@@ -32,6 +32,23 @@ describe("game sessions across a reload", () => {
     expect(refused.payload.reason).toMatch(/at most 2 per 60 s/);
   });
 
+  it("two reloads in a row keep a player in its match (held up: the seat is taken again after each)", async () => {
+    const [matchmaking, sessions] = [new MatchmakingState(), new GameSessions()];
+    const mount = () => createGame({ matches: { arena }, matchmaking, sessions });
+    const first = mount();
+    const server = await startServer(first.parties, { storage: "memory", sockets: first.sockets, routes: first.routes });
+    const ada = gameClient(server);
+    await ada.connect("ada");
+    expect((await ada.request("match.join", { match_id: "m1.arena" })).type).toBe("match.join");
+    for (let reload = 0; reload < 2; reload++) {
+      const next = mount();
+      next.serve();
+      await server.server.reload(next.parties); // the second before the first's retake is done
+    }
+    expect((await ada.request("match.join", { match_id: "m1.arena" })).type).toBe("match.join"); // in it still
+    expect(ada.received.filter((message) => message.type === "error")).toEqual([]);
+  });
+
   it("a token check the reload changes holds for the socket and the REST API alike", async () => {
     const [matchmaking, sessions] = [new MatchmakingState(), new GameSessions()];
     const only = (token: string) => (given: string) => (given === token ? "ada" : null);

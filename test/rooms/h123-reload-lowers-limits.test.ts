@@ -1,9 +1,11 @@
 /**
- * A reload with a new `createRooms` whose limits are lower, the sessions kept (`createRooms({ sessions })`, `serve()`,
+ * A reload with a new `createRooms` whose limits are lower, or whose token check differs, the sessions kept (`createRooms({ sessions })`, `serve()`,
  * as `yparty dev` does at each rebuild): every session uses the served mount's limits from then on (docs/rooms.md),
  * the bound of the room messages held for a session without a socket too. It was fixed as the session was made: a
  * session open across the reload held up to the first code's `maxReliableBufferBytes` (8 MiB) for good, whatever the
- * served mount said.
+ * served mount said. A changed token check holds for a resume (held up, recorded): a session is resumed only by a
+ * handshake whose token the served check takes, as Nakama checks the session token at every socket (Colyseus's
+ * reconnection token skips onAuth); a socket open across the reload keeps the session it was given, as in both.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createRooms, defineRoomType, MatchmakingState, RoomsSessions } from "../../src/rooms/index.js";
@@ -47,5 +49,25 @@ describe("a reload that lowers maxReliableBufferBytes", () => {
     const delivered = [await back.expect("room.message"), await back.expect("room.message")].map((envelope) => envelope.p.data.n);
     expect(delivered).toEqual([1, 2]);
     expect((await back.expect("error")).p.reason).toMatch(/^2 room messages sent while the socket was away were dropped/);
+  });
+
+  it("a changed token check: a resume with a token it refuses is refused (4401), one it takes resumes", async () => {
+    const [matchmaking, sessions] = [new MatchmakingState(), new RoomsSessions()];
+    const first = createRooms({ types: { hall }, matchmaking, sessions });
+    const server = await startServer(first.parties, { storage: "memory", sockets: first.sockets });
+    const ada = rawClient(server);
+    const { session_id } = await ada.handshake({ token: "dev:ada" });
+    await ada.request("room.join_or_create", { room_type: "hall", room: "h" });
+    await ada.client.close();
+
+    const next = createRooms({ types: { hall }, matchmaking, sessions, verifyToken: (token) => (token === "ada-v2" ? "ada" : null) });
+    next.serve();
+    await server.server.reload(next.parties);
+    const refused = rawClient(server);
+    await refused.client.opened;
+    refused.send("handshake", { v: 1, codecs: ["json"], project_id: "test", token: "dev:ada", session_id });
+    expect((await refused.client.closed).code).toBe(4401);
+    const back = rawClient(server);
+    expect(await back.handshake({ token: "ada-v2", session_id })).toMatchObject({ resumed: true, rooms: [{ room: "h" }] });
   });
 });
