@@ -18,7 +18,8 @@ export class Outbox {
 
   constructor(
     private readonly ws: WsSocket,
-    private readonly limits: RoomsLimits,
+    /** The served mount's limits, read at each send: a reload may change them under an open socket. */
+    private readonly limits: () => RoomsLimits,
   ) {}
 
   /** Whether the socket is open (a closing one takes nothing more). */
@@ -28,7 +29,7 @@ export class Outbox {
 
   reliable(frame: string | Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.limits.maxReliableBufferBytes) {
+    if (this.ws.bufferedAmount > this.limits().maxReliableBufferBytes) {
       this.ws.close(RoomsCloseCode.TooSlow, "Too slow: the client does not read its messages");
       return;
     }
@@ -37,7 +38,7 @@ export class Outbox {
 
   unreliable(key: string, frame: string | Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.#coalesced.size === 0 && this.ws.bufferedAmount <= this.limits.unreliableBufferBytes) {
+    if (this.#coalesced.size === 0 && this.ws.bufferedAmount <= this.limits().unreliableBufferBytes) {
       this.ws.send(frame);
       return;
     }
@@ -48,7 +49,7 @@ export class Outbox {
 
   #drain(): void {
     if (this.ws.readyState !== this.ws.OPEN) return this.close();
-    if (this.ws.bufferedAmount > this.limits.unreliableBufferBytes) return;
+    if (this.ws.bufferedAmount > this.limits().unreliableBufferBytes) return;
     for (const frame of this.#coalesced.values()) this.ws.send(frame);
     this.close();
   }

@@ -130,7 +130,7 @@ export class Session {
     this.#ws = ws;
     this.#codec = codec;
     this.#errors = 0;
-    this.#outbox = new Outbox(ws, this.#code.limits);
+    this.#outbox = new Outbox(ws, () => this.#code.limits);
     ws.on("message", this.#onFrame);
     ws.on("close", this.#onClose);
     // The rooms it is in or joining: back after a reload (a refusal comes as an error with closed: true), or a join the
