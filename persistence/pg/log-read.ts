@@ -14,6 +14,7 @@
 import type { Pool, PoolClient } from "pg";
 import { readError } from "../errors.js";
 import { toText } from "./names.js";
+import { isUnanswered } from "./transient.js";
 
 /** Bytes of entries one statement reads at most (twice that with the entry that crosses it): 0.5–1 MB of text to parse. */
 export const LOG_CHUNK_BYTES = 256 * 1024;
@@ -90,12 +91,6 @@ function chunkOf(rows: Row[]): { entries: Array<StoredEntry | Sliced>; more: boo
 
 const isWhole = (entry: StoredEntry | Sliced): entry is StoredEntry => "update" in entry;
 
-/**
- * `pg`'s errors for a statement or a connection left unanswered (PostgreSQL frozen, a network that drops packets): each
- * costs a whole timeout.
- */
-const unanswered = /Query read timeout|timeout exceeded when trying to connect|connection timeout/i;
-
 export class LogReader {
   /** Reads waiting for a turn to run, first come first served. */
   readonly #waiting: Array<{ start(): void; fail(error: unknown): void }> = [];
@@ -120,10 +115,10 @@ export class LogReader {
     const started = performance.now();
     try {
       const log = await this.#read(toText(room));
-      this.#unansweredSince = undefined;
+      this.answered();
       return log;
     } catch (error) {
-      if (error instanceof Error && unanswered.test(error.message)) this.#unanswered(error, started);
+      if (isUnanswered(error)) this.#unanswered(error as Error, started);
       throw readError(subject, this.location, error);
     } finally {
       this.#done();
@@ -209,8 +204,18 @@ export class LogReader {
    * two slow documents failed with them).
    */
   #unanswered(error: Error, started: number): void {
-    if (this.#unansweredSince !== undefined && started >= this.#unansweredSince) this.#failWaiting(error);
-    else this.#unansweredSince ??= performance.now();
+    const now = performance.now();
+    // An earlier one counts only if it went unanswered at most one timeout (this read's wait) before this read was sent:
+    // one from long ago, nothing answered since, says nothing of PostgreSQL now.
+    const since = this.#unansweredSince;
+    if (since !== undefined && started - since > now - started) this.#unansweredSince = undefined;
+    if (this.#unansweredSince !== undefined && started >= this.#unansweredSince) return this.#failWaiting(error);
+    this.#unansweredSince ??= now;
+  }
+
+  /** PostgreSQL answered a statement of this storage (a read, or a commit): it is not frozen. */
+  answered(): void {
+    this.#unansweredSince = undefined;
   }
 
   #failWaiting(error: Error): void {

@@ -273,6 +273,7 @@ export class PostgresStorage implements Storage, Fencing {
         const refused = await commitBatch(client, ops);
         client.off("error", ignore);
         client.release();
+        this.#logs.answered();
         if (this.#waiting) {
           this.#waiting = false;
           this.options.onWarning?.({ code: "ERR_STORAGE_WRITE", message: `Writing to ${this.location} again after ${attempt - 1} failed attempt(s)` });

@@ -10,9 +10,16 @@
 const retryableCodes = /^(08|57P0[1-4]|53300|40001|40P01)/;
 /** Node's socket errors, and the messages pg gives a connection that ended under it. */
 const socketCodes = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
-/** pg's own `query_timeout` ("Query read timeout"): no answer, so the outcome is unknown. */
-const lostConnection =
-  /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Client was closed|Query read timeout/i;
+/**
+ * `pg`'s errors for a statement or a connection left unanswered (PostgreSQL frozen, a network that drops packets): its
+ * own `query_timeout` ("Query read timeout") and the connection's timeouts. Each costs a whole timeout.
+ */
+const unansweredMessages = /Query read timeout|timeout exceeded when trying to connect|connection timeout/i;
+
+export const isUnanswered = (error: unknown): boolean => error instanceof Error && unansweredMessages.test(error.message);
+
+/** A connection that ended, or a statement left unanswered: the outcome is unknown. */
+const lostConnection = new RegExp(`Connection terminated|Client has encountered a connection error|Client was closed|${unansweredMessages.source}`, "i");
 
 export function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -7,7 +7,7 @@
  * next read runs, and only when a read sent after an unanswered one goes unanswered too do the waiting ones fail; the
  * frozen case stays within a few timeouts (h121-chunked-load-attacks).
  */
-import { afterAll, afterEach, expect, test } from "vitest";
+import { afterAll, afterEach, describe, expect, test } from "vitest";
 import * as Y from "yjs";
 import { openStorage, type Storage, type StorageError } from "../../persistence/index.js";
 import { stopAllEngines } from "../helpers/engines.js";
@@ -21,9 +21,10 @@ afterAll(stopAllEngines);
 
 const QUERY_TIMEOUT_MS = 1_000;
 
-test("two documents whose reads outlast the query timeout, PostgreSQL answering: the 10 loads waiting behind them load", { timeout: 60_000 }, async () => {
+/** `rooms` documents in a fresh database, read by a role whose rows of main/big-0 and -1 cost 1.5 s each to read. */
+async function slowTwo(rooms: number): Promise<{ url: string; texts: string[]; readerUrl: string }> {
   const { url, schema } = await freshDatabase();
-  const texts = await repeatedLogDocuments(url, 12, 1, 100);
+  const texts = await repeatedLogDocuments(url, rooms, 1, 100);
   // A role the tables' row-level policy applies to (it spares their owner), whose rows of main/big-0 and -1 are slow.
   const role = `reader_${schema}`;
   await query(url, `CREATE ROLE ${role} LOGIN`);
@@ -35,11 +36,14 @@ test("two documents whose reads outlast the query timeout, PostgreSQL answering:
   );
   await query(url, "ALTER TABLE doc_updates ENABLE ROW LEVEL SECURITY");
   await query(url, `CREATE POLICY slow ON doc_updates TO ${role} USING (slow_row(doc)) WITH CHECK (true)`);
-  const storage = await openStorage({ url: url.replace("postgres@", `${role}@`), queryTimeoutMs: QUERY_TIMEOUT_MS, onWarning: () => undefined });
-  opened.push(storage);
-  const outcomes = await Promise.all(
-    texts.map((_, i) =>
-      storage.docs.load(`main/big-${i}`).then(
+  return { url, texts, readerUrl: url.replace("postgres@", `${role}@`) };
+}
+
+/** Loads `names` at once: each document's text, or the code its load failed with. */
+function loadAll(storage: Storage, names: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    names.map((name) =>
+      storage.docs.load(name).then(
         (update) => {
           const doc = new Y.Doc();
           if (update) Y.applyUpdate(doc, update);
@@ -49,6 +53,42 @@ test("two documents whose reads outlast the query timeout, PostgreSQL answering:
       ),
     ),
   );
+}
+
+test("two documents whose reads outlast the query timeout, PostgreSQL answering: the 10 loads waiting behind them load", { timeout: 60_000 }, async () => {
+  const { texts, readerUrl } = await slowTwo(12);
+  const storage = await openStorage({ url: readerUrl, queryTimeoutMs: QUERY_TIMEOUT_MS, onWarning: () => undefined });
+  opened.push(storage);
+  const outcomes = await loadAll(
+    storage,
+    texts.map((_, i) => `main/big-${i}`),
+  );
   // The slow two fail (their own timeout); before, the ten behind them failed too.
   expect(outcomes).toEqual(["ERR_STORAGE_READ", "ERR_STORAGE_READ", ...texts.slice(2)]);
+});
+
+/*
+ * One read at a time (a pool of two), so that nothing is read between the two slow ones. A read unanswered earlier
+ * counted against the next, whatever came between: a commit PostgreSQL answered, or a whole timeout with nothing read.
+ * The loads waiting behind the second slow read then failed with it ("another read went unanswered").
+ */
+describe("a read unanswered earlier, then another: the loads waiting behind the second load", () => {
+  const waitingBehindSecond = async (between: (storage: Storage, url: string) => Promise<unknown>) => {
+    const { url, texts, readerUrl } = await slowTwo(8);
+    const storage = await openStorage({ url: readerUrl, poolSize: 2, queryTimeoutMs: QUERY_TIMEOUT_MS, onWarning: () => undefined });
+    opened.push(storage);
+    expect(await loadAll(storage, ["main/big-0"])).toEqual(["ERR_STORAGE_READ"]);
+    await between(storage, url);
+    const names = texts.map((_, i) => `main/big-${i}`).slice(1);
+    expect(await loadAll(storage, names)).toEqual(["ERR_STORAGE_READ", ...texts.slice(2)]);
+  };
+
+  test("a commit answered between them", { timeout: 60_000 }, async () => {
+    await waitingBehindSecond((storage) => storage.docs.append("main/other", Y.encodeStateAsUpdate(new Y.Doc())));
+  });
+
+  test("more than a query timeout between them, nothing read", { timeout: 60_000 }, async () => {
+    // PostgreSQL idle (for this storage) for longer than a query timeout: the condition under test, not a wait for an event.
+    await waitingBehindSecond((_, url) => query(url, `SELECT pg_sleep(${(QUERY_TIMEOUT_MS * 1.2) / 1000})`));
+  });
 });
