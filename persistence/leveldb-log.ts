@@ -84,7 +84,8 @@ const [FULL, FIRST, MIDDLE, LAST] = [1, 2, 3, 4];
 
 /**
  * Whether the first record LevelDB would drop from this log (read as log_reader.cc reads it) was cut short by a later
- * write: a valid record starts inside its span, or a new record starts before its fragments ended. LevelDB writes a
+ * write: a valid record starts inside its span (and its own bytes do not match its checksum at a shorter length: a
+ * damaged length field), or a new record starts before its fragments ended. LevelDB writes a
  * log's records one after another, so the cut one is a write that failed. False when the log has no bad record, or
  * when its first bad one is whole but damaged (a real corruption).
  */
@@ -102,13 +103,13 @@ export async function tornLog(file: string): Promise<boolean> {
     const end = at + HEADER + length;
     if (end > blockEnd) {
       if (blockEnd === log.length) return false; // the file ends inside it: a tail LevelDB drops without a word
-      return validRecordWithin(log, at + 1, blockEnd);
+      return !wholeWithShorterLength(log, at, blockEnd) && validRecordWithin(log, at + 1, blockEnd);
     }
     if (type === 0 && length === 0) {
       at = blockEnd; // preallocated zeros: skipped without a word
       continue;
     }
-    if (!intact(log, at)) return validRecordWithin(log, at + 1, end);
+    if (!intact(log, at)) return !wholeWithShorterLength(log, at, end) && validRecordWithin(log, at + 1, end);
     if (type === FIRST || type === FULL) {
       if (fragmentStart >= 0) return true; // a new record began before the last one's fragments ended
       if (type === FIRST) fragmentStart = at;
@@ -119,6 +120,22 @@ export async function tornLog(file: string): Promise<boolean> {
       return false;
     }
     at = end;
+  }
+  return false;
+}
+
+/**
+ * Whether the record at `at` matches its checksum at a length shorter than its header says (below `to`): its bytes are
+ * whole and its length field was damaged, so the records inside its stated span are acknowledged ones that follow it,
+ * not a later write over a torn one (a torn record's checksum is of bytes that never reached the file).
+ */
+function wholeWithShorterLength(log: Buffer, at: number, to: number): boolean {
+  const expected = unmasked(log.readUInt32LE(at));
+  const stated = at + HEADER + log.readUInt16LE(at + 4);
+  let c = crc32cStep(~0, log[at + 6]!);
+  for (let i = at + HEADER; i < stated && i <= to; i++) {
+    if (~c >>> 0 === expected) return true;
+    if (i < to) c = crc32cStep(c, log[i]!);
   }
   return false;
 }
@@ -137,10 +154,13 @@ function validRecordWithin(log: Buffer, from: number, to: number): boolean {
 
 /** The record at `at` matches its checksum (a masked CRC-32C of its type and data). */
 function intact(log: Buffer, at: number): boolean {
-  const masked = log.readUInt32LE(at);
+  return crc32c(log, at + 6, at + HEADER + log.readUInt16LE(at + 4)) === unmasked(log.readUInt32LE(at));
+}
+
+/** A record's CRC-32C from the masked one its header stores. */
+function unmasked(masked: number): number {
   const rotated = (masked - 0xa282ead8) >>> 0;
-  const expected = ((rotated >>> 17) | (rotated << 15)) >>> 0;
-  return crc32c(log, at + 6, at + HEADER + log.readUInt16LE(at + 4)) === expected;
+  return ((rotated >>> 17) | (rotated << 15)) >>> 0;
 }
 
 const CRC32C_TABLE = (() => {
@@ -155,6 +175,10 @@ const CRC32C_TABLE = (() => {
 
 function crc32c(bytes: Uint8Array, from: number, to: number): number {
   let c = ~0;
-  for (let i = from; i < to; i++) c = CRC32C_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  for (let i = from; i < to; i++) c = crc32cStep(c, bytes[i]!);
   return ~c >>> 0;
+}
+
+function crc32cStep(c: number, byte: number): number {
+  return CRC32C_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
 }
