@@ -43,8 +43,11 @@ export interface KeptLogs {
 
 export async function keepLogs(location: string): Promise<KeptLogs> {
   const names = await fs.readdir(location).catch(() => [] as string[]);
-  // Left by a start that stopped before releasing them.
-  await Promise.all(names.filter((name) => name.startsWith(KEPT_PREFIX)).map((name) => fs.rm(path.join(location, name), { force: true })));
+  // Left by a start that stopped before releasing them. Only a help to the judgement, never a reason for the open to
+  // fail: one that cannot be removed (a folder remounted read-only) is left, and LevelDB's open says what is wrong.
+  await Promise.all(
+    names.filter((name) => name.startsWith(KEPT_PREFIX)).map((name) => fs.rm(path.join(location, name), { force: true }).catch(() => undefined)),
+  );
   const files = new Map<number, string>();
   for (const name of names) {
     const number = LOG_FILE.exec(name)?.[1];
@@ -59,7 +62,9 @@ export async function keepLogs(location: string): Promise<KeptLogs> {
     )
       files.set(Number(number), kept);
   }
-  return { files, release: async () => void (await Promise.all([...files.values()].map((file) => fs.rm(file, { force: true })))) };
+  // (one not removed now is removed by the next start)
+  const release = async () => void (await Promise.all([...files.values()].map((file) => fs.rm(file, { force: true }).catch(() => undefined))));
+  return { files, release };
 }
 
 /**
