@@ -29,6 +29,20 @@ export function readError(subject: string, location: string, cause: unknown): St
   return new StorageError("ERR_STORAGE_READ", `Could not read ${subject} from ${location}: ${reasonOf(cause)}${damaged}`, { cause });
 }
 
+/**
+ * A folder LevelDB could not open for want of space (its open writes the log it replays into a table): said as such,
+ * not as damage, whose advice (`yparty repair`, itself a rewrite of the tables) would be wrong. `undefined` otherwise.
+ */
+export function fullDiskOpenError(location: string, error: unknown): StorageError | undefined {
+  if (!isDiskFull(error)) return undefined;
+  return new StorageError(
+    "ERR_STORAGE_FULL",
+    `${location} cannot be opened (${reasonOf((error as { cause?: unknown }).cause ?? error)}): LevelDB's open writes what its log ` +
+      `holds into a table, and the disk is full. Free space on it and start again; its data was not touched`,
+    { cause: error },
+  );
+}
+
 /** LevelDB reports a full disk as an IO error whose text carries the OS's (ENOSPC). */
 function isDiskFull(cause: unknown): boolean {
   // A reopen that failed for want of space (write-guard.ts) wraps the IO error: look down the causes.

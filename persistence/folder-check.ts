@@ -20,7 +20,7 @@ import { ackedRecordOp, endOf, type Damage, type LogEnd } from "./ack-record.js"
 import type { BatchOp } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import * as keys from "./doc-keys.js";
-import { lockedError, reasonOf } from "./errors.js";
+import { fullDiskOpenError, lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
 import { checkFolderFormat, checkFolderFormatOrClose } from "./folder-format.js";
 import { noteLevelDbRepaired } from "./kv-key-upgrade.js";
@@ -90,7 +90,8 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
   let levelDbRepaired = false;
   let db = await openDb(location, { repairing: true }).catch(async (error: unknown) => {
     const code = (error as StorageError).code;
-    if (code === "ERR_STORAGE_LOCKED" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE") throw error;
+    // (LevelDB's repair rewrites every table: not on a folder it cannot write, nor on a full disk)
+    if (code === "ERR_STORAGE_LOCKED" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE" || code === "ERR_STORAGE_FULL") throw error;
     levelDbRepaired = await repairLevelDb(location);
     return openDb(location, { repairing: true });
   });
@@ -212,7 +213,7 @@ async function openDb(location: string, { repairing = false } = {}): Promise<Db>
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown } }).cause;
     if (cause?.code === "LEVEL_LOCKED") throw lockedError(location, error);
-    throw notWritableError(location, error) ?? error;
+    throw notWritableError(location, error) ?? fullDiskOpenError(location, error) ?? error;
   }
   // A newer yparty's folder is neither checked nor repaired by rules it was not written by. One half-way through its
   // upgrade is repaired: LevelDB's repair and the documents' records do not depend on the room data's key format, and

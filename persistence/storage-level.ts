@@ -7,7 +7,7 @@ import { describeDamage } from "./ack-record.js";
 import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import { LevelDocStore } from "./doc-level.js";
-import { docSubject, lockedError, readError, reasonOf } from "./errors.js";
+import { docSubject, fullDiskOpenError, lockedError, readError, reasonOf } from "./errors.js";
 import { InFlight } from "./in-flight.js";
 import { upgradeKvKeyOrder } from "./kv-key-upgrade.js";
 import { LevelKvBackend, levelKvRooms } from "./kv-level.js";
@@ -202,7 +202,7 @@ async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorage
 function unopenableError(location: string, error: unknown): unknown {
   const cause = (error as { cause?: { code?: unknown } }).cause;
   if (cause?.code === "LEVEL_LOCKED") return error;
-  const notWritable = notWritableError(location, error);
+  const notWritable = notWritableError(location, error) ?? fullDiskOpenError(location, error);
   if (notWritable) return notWritable;
   return needsRepairError(location, `cannot be opened as it is (${reasonOf(cause ?? error)})`, error);
 }

@@ -67,7 +67,8 @@ export async function withFolder<T>(dir: string, work: () => Promise<T>): Promis
       (error.code === "ERR_STORAGE_INVALID_ARGUMENT" ||
         error.code === "ERR_STORAGE_CORRUPT" ||
         error.code === "ERR_STORAGE_FORMAT" ||
-        error.code === "ERR_STORAGE_NOT_WRITABLE")
+        error.code === "ERR_STORAGE_NOT_WRITABLE" ||
+        error.code === "ERR_STORAGE_FULL")
     ) {
       throw new CliError("ERR_STORAGE", error.message, { cause: error });
     }

@@ -1,7 +1,7 @@
 /**
  * The hard links the open keeps to the logs LevelDB replays (`yparty-replayed-<n>.log`, leveldb-log.ts keepLogs),
  * attacked from the outside: left over by a start killed -9 between linking and releasing them, on a file system that
- * was then remounted read-only (as one is after errors) and on one that is full.
+ * was then remounted read-only (as one is after errors) (a full disk: h125-full-disk-open).
  * Needs `mount` (CI runs as root), as test/persistence/disk-full does.
  */
 import { execFileSync } from "node:child_process";
