@@ -8,43 +8,16 @@
  * not yet replayed), then torn or damaged.
  */
 import * as fs from "node:fs/promises";
-import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStorage, type StorageWarning } from "../../persistence/index.js";
-import { makeTempDir, removeDir } from "./helpers.js";
-
-const VALUE = "v".repeat(600);
-const HEADER = 7;
+import { removeDir } from "./helpers.js";
+import { folderWithLog, tearLog } from "./torn-log-support.js";
 
 describe("a write-ahead log LevelDB drops part of while opening", () => {
   const dirs: string[] = [];
   afterEach(async () => {
     await Promise.all(dirs.splice(0).map(removeDir));
   });
-
-  /** A folder with room "r"'s keys k0..k4 written one batch each, still in its log; the log's path and records. */
-  async function folderWithLog() {
-    const [source, copy] = [await makeTempDir(), await makeTempDir()];
-    dirs.push(source, copy);
-    const storage = await openStorage({ dir: source });
-    for (let i = 0; i < 5; i++) await storage.kv("r").put(`k${i}`, VALUE);
-    await fs.cp(source, copy, { recursive: true }); // as a kill -9 leaves it: the log not replayed
-    await storage.close();
-    const name = (await fs.readdir(copy))
-      .filter((file) => /^\d+\.log$/.test(file))
-      .sort()
-      .at(-1)!;
-    const file = path.join(copy, name);
-    const log = await fs.readFile(file);
-    const records: Array<{ at: number; end: number }> = [];
-    for (let at = 0; at + HEADER <= log.length; ) {
-      const end = at + HEADER + log.readUInt16LE(at + 4);
-      records.push({ at, end });
-      at = end;
-    }
-    expect(log.length).toBeLessThan(32 * 1024); // one block: every record below is in it
-    return { dir: copy, file, log, records };
-  }
 
   async function openWarnings(dir: string): Promise<StorageWarning[]> {
     const warnings: StorageWarning[] = [];
@@ -54,13 +27,9 @@ describe("a write-ahead log LevelDB drops part of while opening", () => {
   }
 
   it("tells a torn write followed by a later one as no loss", async () => {
-    const { dir, file, log, records } = await folderWithLog();
-    const last = records.at(-1)!;
-    // A write the disk refused after its header and a few bytes, then the next write, whole, after it.
-    const torn = Buffer.alloc(HEADER + 10, 0x5a);
-    torn.writeUInt16LE(last.end - last.at, 4);
-    torn[6] = 1;
-    await fs.writeFile(file, Buffer.concat([log, torn, log.subarray(last.at, last.end)]));
+    const folder = await folderWithLog(dirs);
+    const { dir } = folder;
+    await tearLog(folder); // a write the disk refused after its header and a few bytes, then the next write, whole
 
     const warnings = await openWarnings(dir);
     expect(warnings.map((w) => w.message).join("\n")).toMatch(/dropping \d+ bytes/);
@@ -73,7 +42,7 @@ describe("a write-ahead log LevelDB drops part of while opening", () => {
   });
 
   it("still reports a record damaged whole as possible loss, at error level", async () => {
-    const { dir, file, log, records } = await folderWithLog();
+    const { dir, file, log, records } = await folderWithLog(dirs);
     const damaged = Buffer.from(log);
     const second = records[1]!;
     damaged[second.end - 3]! ^= 0xff; // an acknowledged batch's bytes, flipped

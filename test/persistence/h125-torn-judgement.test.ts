@@ -5,43 +5,16 @@
  * acknowledged writes is reported at error level.
  */
 import * as fs from "node:fs/promises";
-import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStorage, type StorageWarning } from "../../persistence/index.js";
-import { makeTempDir, removeDir } from "./helpers.js";
-
-const VALUE = "v".repeat(600);
-const HEADER = 7;
+import { removeDir } from "./helpers.js";
+import { folderWithLog, HEADER, tornRecord } from "./torn-log-support.js";
 
 describe("the torn-or-damaged judgement of a dropped log record", () => {
   const dirs: string[] = [];
   afterEach(async () => {
     await Promise.all(dirs.splice(0).map(removeDir));
   });
-
-  /** A folder with room "r"'s keys k0..k(n-1) put one batch each, still in its log; the log's path and records. */
-  async function folderWithLog(n = 5) {
-    const [source, copy] = [await makeTempDir(), await makeTempDir()];
-    dirs.push(source, copy);
-    const storage = await openStorage({ dir: source });
-    for (let i = 0; i < n; i++) await storage.kv("r").put(`k${i}`, VALUE);
-    await fs.cp(source, copy, { recursive: true }); // as a kill -9 leaves it: the log not replayed
-    await storage.close();
-    const name = (await fs.readdir(copy))
-      .filter((file) => /^\d+\.log$/.test(file))
-      .sort()
-      .at(-1)!;
-    const file = path.join(copy, name);
-    const log = await fs.readFile(file);
-    const records: Array<{ at: number; end: number }> = [];
-    for (let at = 0; at + HEADER <= log.length; ) {
-      const end = at + HEADER + log.readUInt16LE(at + 4);
-      records.push({ at, end });
-      at = end;
-    }
-    expect(log.length).toBeLessThan(32 * 1024);
-    return { dir: copy, file, log, records };
-  }
 
   async function openWarnings(dir: string): Promise<{ warnings: StorageWarning[]; keys: number }> {
     const warnings: StorageWarning[] = [];
@@ -53,7 +26,7 @@ describe("the torn-or-damaged judgement of a dropped log record", () => {
   }
 
   it("a record in the middle whose length field was damaged (its bytes whole, acknowledged records after it) is an error", async () => {
-    const { dir, file, log, records } = await folderWithLog();
+    const { dir, file, log, records } = await folderWithLog(dirs);
     const damaged = Buffer.from(log);
     const second = records[1]!;
     // One flipped bit of the length: the record now seems to run over the acknowledged ones that follow it.
@@ -68,7 +41,7 @@ describe("the torn-or-damaged judgement of a dropped log record", () => {
   });
 
   it("a length damaged past the block's end, acknowledged records after it, is an error", async () => {
-    const { dir, file, log, records } = await folderWithLog();
+    const { dir, file, log, records } = await folderWithLog(dirs);
     const damaged = Buffer.from(log);
     damaged.writeUInt16LE(0xf000, records[1]!.at + 4);
     await fs.writeFile(file, Buffer.concat([damaged, Buffer.alloc(32 * 1024 - damaged.length + 100, 0)]));
@@ -80,7 +53,7 @@ describe("the torn-or-damaged judgement of a dropped log record", () => {
   });
 
   it("a torn record at the very end, nothing after it: no warning at all (LevelDB takes it for a crash mid-write)", async () => {
-    const { dir, file, log, records } = await folderWithLog();
+    const { dir, file, log, records } = await folderWithLog(dirs);
     const last = records.at(-1)!;
     await fs.writeFile(file, Buffer.concat([log, log.subarray(last.at, last.at + HEADER + 20)]));
 
@@ -90,14 +63,9 @@ describe("the torn-or-damaged judgement of a dropped log record", () => {
   });
 
   it("two torn writes in one log, each followed by a later one: a warning, every write before the first there", async () => {
-    const { dir, file, log, records } = await folderWithLog();
+    const { dir, file, log, records } = await folderWithLog(dirs);
     const last = records.at(-1)!;
-    const torn = () => {
-      const bytes = Buffer.alloc(HEADER + 10, 0x5a);
-      bytes.writeUInt16LE(last.end - last.at, 4);
-      bytes[6] = 1;
-      return bytes;
-    };
+    const torn = () => tornRecord(last);
     const whole = log.subarray(last.at, last.end);
     await fs.writeFile(file, Buffer.concat([log, torn(), whole, torn(), whole]));
 
