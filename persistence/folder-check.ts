@@ -24,7 +24,7 @@ import { fullDiskOpenError, lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
 import { checkFolderFormat, checkFolderFormatOrClose } from "./folder-format.js";
 import { noteLevelDbRepaired } from "./kv-key-upgrade.js";
-import { droppedOnOpen } from "./leveldb-log.js";
+import { droppedOnOpen, keepLogs, onlyTornWritesDropped } from "./leveldb-log.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
 import { StorageError, type StorageWarning } from "./types.js";
@@ -41,6 +41,11 @@ export interface FolderReport {
   location: string;
   /** What LevelDB said it dropped while opening the folder for this check. */
   dropped: string[];
+  /**
+   * Every drop was the torn end of a write that failed (a full disk) with what followed it in that log, which the
+   * server never acknowledged (leveldb-log.ts), and no document is found short: nothing acknowledged was lost.
+   */
+  onlyTornWrites?: boolean;
   /** Documents checked. */
   documents: number;
   findings: DocumentFinding[];
@@ -74,11 +79,19 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
   const location = path.resolve(dir);
   if ((await mustHoldData(location)) === "no-current") throw noCurrentError(location);
   await warnIfOpenToOthers(location, options.onWarning);
-  const db = await openDb(location);
+  // What the open replays, kept until it is judged, as a server's open does (storage-level.ts).
+  const kept = await keepLogs(location);
   try {
-    return await check(db, location, options);
+    const db = await openDb(location);
+    try {
+      const report = await check(db, location, options);
+      const torn = report.dropped.length > 0 && isClean(report) && (await onlyTornWritesDropped(report.dropped, kept));
+      return torn ? { ...report, onlyTornWrites: true } : report;
+    } finally {
+      await db.close();
+    }
   } finally {
-    await db.close();
+    await kept.release();
   }
 }
 
