@@ -54,7 +54,7 @@ export const defaults = {
   ackJournalMaxBytes: 4 * 1024 * 1024,
   /**
    * After a failed write the database is reopened before the next one (persistence/write-guard.ts), once the disk has
-   * this much free: the reopen replays LevelDB's log into a table.
+   * this much free beyond the size of LevelDB's log: the reopen replays the log into a table.
    */
   reopenMinFreeBytes: 1024 * 1024,
   /** Documents checked at once when the storage opens (the ack journal's) and by `yparty doctor`. */

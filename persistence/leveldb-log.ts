@@ -30,6 +30,22 @@ export async function droppedOnOpen(location: string): Promise<string[]> {
     .map((line) => line.replace(/^\S+ \S+ /, "")); // timestamp and thread id
 }
 
+/** Bytes of the write-ahead logs an open of the folder replays now (0 when it cannot be read). */
+export async function logBytes(location: string): Promise<number> {
+  const names = await fs.readdir(location).catch(() => [] as string[]);
+  const sizes = await Promise.all(
+    names
+      .filter((name) => LOG_FILE.test(name))
+      .map((name) =>
+        fs.stat(path.join(location, name)).then(
+          (stat) => stat.size,
+          () => 0,
+        ),
+      ),
+  );
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
 /** Kept logs' names: a name LevelDB does not take for one of its files (it would delete it). */
 const KEPT_PREFIX = "yparty-replayed-";
 const LOG_FILE = /^(\d+)\.log$/;

@@ -6,8 +6,9 @@
  * opened again before the next write: that replay drops only the failed, unacknowledged bytes, and writing goes on
  * in a fresh log.
  *
- * The reopen is tried by the next write or read, and only once the disk has `defaults.reopenMinFreeBytes` free (the
- * replay writes a table): until then writes fail at once with `ERR_STORAGE_FULL` and reads go on from the open
+ * The reopen is tried by the next write or read, and only once the disk has `defaults.reopenMinFreeBytes` free beyond
+ * the size of the logs it replays (the replay writes them as a table; a reopen that failed for want of it would leave
+ * the database closed, and reads failing): until then writes fail at once with `ERR_STORAGE_FULL` and reads go on from the open
  * database. Operations issued while it reopens wait for it, and it waits for the reads under way (closing the
  * database cut them off: a room's load failed with "Database is not open"). A read waits for it because a batch refused beside a
  * failed one (below) is in LevelDB's memory until then: a room that retried a refused read-modify-write read its own
@@ -28,6 +29,7 @@ import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import { FolderIdentity } from "./folder-identity.js";
 import { InFlight } from "./in-flight.js";
+import { logBytes } from "./leveldb-log.js";
 import { reasonOf, writeError } from "./errors.js";
 import { StorageError } from "./types.js";
 
@@ -133,11 +135,14 @@ export class WriteGuard {
 
   async #reopen(): Promise<void> {
     this.#checkFolder(); // never reopen (an empty database) where the folder was deleted
-    const { bavail, bsize } = await fs.statfs(this.location);
-    if (bavail * bsize < defaults.reopenMinFreeBytes) {
+    // The open replays the log into a table (as large as the log, for data that does not compress): a reopen that
+    // failed for want of space would leave the database closed, and reads, which went on from it, failing too.
+    const [{ bavail, bsize }, replayed] = await Promise.all([fs.statfs(this.location), logBytes(this.location)]);
+    if (bavail * bsize < defaults.reopenMinFreeBytes + replayed) {
       throw new StorageError(
         "ERR_STORAGE_FULL",
-        `The disk of ${this.location} is full (${bavail * bsize} bytes free): free space on it, writes resume once space returns`,
+        `The disk of ${this.location} is full (${bavail * bsize} bytes free, reopening the database after the failed write ` +
+          `takes some ${defaults.reopenMinFreeBytes + replayed}): free space on it, writes resume once space returns`,
       );
     }
     await this.#reads.drain(); // reads begun before the failure was known; later ones wait for this reopen
