@@ -93,7 +93,9 @@ export async function onlyTornWritesDropped(dropped: readonly string[], kept: Ke
     const number = /(\d+)\.log: dropping \d+ bytes/.exec(line)?.[1];
     const file = number === undefined ? undefined : kept.files.get(Number(number));
     if (file === undefined) return false; // not a log's drop (a table's corruption), or a log not kept
-    if (!torn.has(Number(number))) torn.set(Number(number), await tornLog(file));
+    // A kept log gone meanwhile (another start on the folder, not yet refused by LevelDB's lock, removed it as a
+    // leftover) tells nothing: the drop is then told as damage, and the open goes on.
+    if (!torn.has(Number(number))) torn.set(Number(number), await tornLog(file).catch(() => false));
     if (!torn.get(Number(number))) return false;
   }
   return true;
