@@ -24,7 +24,7 @@ import { fullDiskOpenError, lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
 import { checkFolderFormat, checkFolderFormatOrClose } from "./folder-format.js";
 import { noteLevelDbRepaired } from "./kv-key-upgrade.js";
-import { droppedOnOpen, keepLogs, onlyTornWritesDropped } from "./leveldb-log.js";
+import { droppedOnOpen, keepLogs, onlyTornWritesDropped, type KeptLogs } from "./leveldb-log.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
 import { StorageError, type StorageWarning } from "./types.js";
@@ -56,6 +56,13 @@ export interface FolderReport {
 export interface RepairReport {
   /** Whether LevelDB's own repair ran (the folder could not open, or some data could not be read). */
   levelDbRepaired: boolean;
+  /**
+   * What LevelDB said it dropped from its write-ahead log as the repair opened the folder (or as its own repair read
+   * the logs): writes it had acknowledged may be gone with it (room data too, which no record names), unless
+   * `onlyTornWrites` (see FolderReport).
+   */
+  dropped: string[];
+  onlyTornWrites?: boolean;
   /** Documents now served with what is left, and what they had lost (unreadable ones stay in `after`). */
   accepted: DocumentFinding[];
   /** The check after the repair (clean when `findings` is empty and no room data is unreadable). */
@@ -100,15 +107,27 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
   const location = path.resolve(dir);
   await mustHoldData(location); // a folder without its CURRENT is what LevelDB's repair rebuilds
   await warnIfOpenToOthers(location, options.onWarning);
+  const kept = await keepLogs(location); // what the open replays, to judge what LevelDB drops from it (as doctor does)
+  try {
+    return await repairOpened(location, options, kept);
+  } finally {
+    await kept.release();
+  }
+}
+
+async function repairOpened(location: string, options: CheckOptions, kept: KeptLogs): Promise<RepairReport> {
   let levelDbRepaired = false;
+  let dropped: string[] = [];
   let db = await openDb(location, { repairing: true }).catch(async (error: unknown) => {
     const code = (error as StorageError).code;
     // (LevelDB's repair rewrites every table: not on a folder it cannot write, nor on a full disk)
     if (code === "ERR_STORAGE_LOCKED" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE" || code === "ERR_STORAGE_FULL") throw error;
     levelDbRepaired = await repairLevelDb(location);
+    dropped = await droppedOnOpen(location); // its own account of the logs it read (the open below starts LOG afresh)
     return openDb(location, { repairing: true });
   });
   if (levelDbRepaired) await noteLevelDbRepaired(db);
+  else dropped = await droppedOnOpen(location);
   try {
     // A check that cannot even list the documents (a damaged table under the index) needs LevelDB's repair too.
     let report = await check(db, location, options).catch(() => undefined);
@@ -130,7 +149,8 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
       { sync: true },
     );
     await fs.rm(path.join(location, ACK_JOURNAL_FILE), { force: true });
-    return { levelDbRepaired, accepted, after: await check(db, location, options) };
+    const onlyTornWrites = dropped.length > 0 && accepted.length === 0 && (await onlyTornWritesDropped(dropped, kept));
+    return { levelDbRepaired, dropped, ...(onlyTornWrites ? { onlyTornWrites } : {}), accepted, after: await check(db, location, options) };
   } finally {
     await db.close();
   }

@@ -12,13 +12,17 @@ export interface FolderCommandOptions {
   err?: NodeJS.WritableStream;
 }
 
+/** Said after LevelDB's lines when all it dropped was the torn end of a write that failed (leveldb-log.ts). */
+export const TORN_WRITES_ONLY =
+  "LevelDB dropped the torn end of a write that failed (a full disk) with what followed it in its log: nothing acknowledged was lost.\n";
+
 export async function doctorCommand({ dir, out = process.stdout, err = process.stderr }: FolderCommandOptions): Promise<number> {
   err.write(`Checking ${dir} …\n`);
   const report = await withFolder(dir, () => checkFolder(dir, { onProgress: progressTo(err), onWarning: warnTo(err) }));
   out.write(formatReport(report));
   if (isClean(report) && (report.dropped.length === 0 || report.onlyTornWrites)) {
     if (report.onlyTornWrites) {
-      out.write("LevelDB dropped the torn end of a write that failed (a full disk) with what followed it in its log: nothing acknowledged was lost.\n");
+      out.write(TORN_WRITES_ONLY);
     }
     out.write(`${report.documents} document(s) checked: no damage found.\n`);
     return ExitCode.Ok;

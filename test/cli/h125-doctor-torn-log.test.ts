@@ -11,7 +11,7 @@ import { removeDir } from "../persistence/helpers.js";
 import { folderWithLog, tearLog } from "../persistence/torn-log-support.js";
 import { runCli } from "./helpers.js";
 
-describe("yparty doctor on a log LevelDB drops part of", () => {
+describe("yparty doctor and repair on a log LevelDB drops part of", () => {
   const dirs: string[] = [];
   afterEach(async () => {
     await Promise.all(dirs.splice(0).map(removeDir));
@@ -40,5 +40,24 @@ describe("yparty doctor on a log LevelDB drops part of", () => {
     expect(doctor.stdout).not.toContain("nothing acknowledged was lost");
     expect(doctor.stdout).toContain("yparty repair");
     expect(doctor.code).toBe(1);
+  });
+
+  it("yparty repair run straight on such a folder says what LevelDB dropped: no loss for a torn write, possible loss for damage", async () => {
+    const torn = await folderWithLog(dirs);
+    await tearLog(torn);
+    const damaged = await folderWithLog(dirs);
+    const bytes = Buffer.from(damaged.log);
+    bytes[damaged.records.at(-3)!.end - 3]! ^= 0xff;
+    await fs.writeFile(damaged.file, bytes);
+
+    const tornRepair = await runCli(["repair", "--persist", torn.dir], { cwd: "/tmp" });
+    expect(tornRepair.code).toBe(0);
+    expect(tornRepair.stdout).toMatch(/LEVELDB .*dropping \d+ bytes/);
+    expect(tornRepair.stdout).toContain("nothing acknowledged was lost");
+    const damagedRepair = await runCli(["repair", "--persist", damaged.dir], { cwd: "/tmp" });
+    expect(damagedRepair.stdout).toMatch(/LEVELDB .*dropping \d+ bytes/);
+    expect(damagedRepair.stdout).toContain("writes it had acknowledged may be lost");
+    expect(damagedRepair.stdout).not.toContain("nothing acknowledged was lost");
+    for (const dir of [torn.dir, damaged.dir]) expect((await fs.readdir(dir)).filter((name) => name.startsWith("yparty-replayed-"))).toEqual([]);
   });
 });
