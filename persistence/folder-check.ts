@@ -126,9 +126,10 @@ async function repairOpened(location: string, options: CheckOptions, kept: KeptL
     dropped = await droppedOnOpen(location); // its own account of the logs it read (the open below starts LOG afresh)
     return openDb(location, { repairing: true });
   });
-  if (levelDbRepaired) await noteLevelDbRepaired(db);
-  else dropped = await droppedOnOpen(location);
   try {
+    // (inside: the database is closed below whatever throws)
+    if (levelDbRepaired) await noteLevelDbRepaired(db);
+    else dropped = await droppedOnOpen(location);
     // A check that cannot even list the documents (a damaged table under the index) needs LevelDB's repair too.
     let report = await check(db, location, options).catch(() => undefined);
     if (!report || report.unreadableRoomData || report.findings.some((f) => f.unreadable)) {

@@ -180,6 +180,7 @@ async function dropBroughtBack(
 ): Promise<void> {
   const reporting = report(pass, "step 2 of 2, after a repair, dropping old keys brought back beside their new ones");
   let candidates: Array<{ stored: Uint8Array; twin: Uint8Array; value: Uint8Array }> = [];
+  let heldBytes = 0; // the candidates' values, held until settled: bounded as the passes' batches are
   const settle = async () => {
     const twins = await kv.getMany(candidates.map((candidate) => candidate.twin));
     const dropped = candidates.filter(({ value }, i) => twins[i] !== undefined && Buffer.compare(twins[i]!, value) === 0);
@@ -190,6 +191,7 @@ async function dropBroughtBack(
       );
     pass.moved += dropped.length;
     candidates = [];
+    heldBytes = 0;
   };
   for await (const [stored, value] of kv.iterator()) {
     pass.read++;
@@ -199,7 +201,8 @@ async function dropBroughtBack(
     const key = reencodedKey(stored.subarray(roomBytes));
     if (!key) continue;
     candidates.push({ stored, twin: Buffer.concat([stored.subarray(0, roomBytes), key]), value });
-    if (candidates.length >= 1_000) await settle();
+    heldBytes += value.byteLength;
+    if (candidates.length >= 1_000 || heldBytes >= UPGRADE_BATCH_BYTES) await settle();
   }
   await settle();
 }
