@@ -17,20 +17,22 @@ const RECORD_KEY = "alarm";
 /** The store holding one room's alarm record. "__yparty:" starts no party name. */
 export const alarmStoreName = (room: string): string => `${SERVER_STORE_PREFIX}alarm/${room}`;
 
-export function clusterAlarmRecords(storage: Storage, redis: RedisLink): AlarmRecords {
+/**
+ * `retryMs`: how long an index write Redis did not answer waits before it is sent again (the link's reconnect is
+ * quicker).
+ */
+export function clusterAlarmRecords(storage: Storage, redis: RedisLink, retryMs: number): AlarmRecords {
   const store = (room: string) => storage.kv(alarmStoreName(room));
-  // Sent, not waited for: the index is a hint, and a Redis that does not answer (a partition) would hold the room's
-  // setAlarm, and whatever awaits it (a request), until it answers. Sent in order on the one link all the same.
-  const index = (command: "SADD" | "SREM", room: string) => void redis.send([command, INDEX_KEY, room]).catch(() => undefined);
+  const index = alarmIndex(redis, retryMs);
   return {
     get: (room) => store(room).get(RECORD_KEY),
     async put(room, record) {
       await store(room).put(RECORD_KEY, record);
-      index("SADD", room);
+      index.write(room, "SADD");
     },
     async delete(room) {
       const existed = await store(room).delete(RECORD_KEY);
-      index("SREM", room);
+      index.write(room, "SREM");
       return existed;
     },
     async list<T>() {
@@ -41,6 +43,55 @@ export function clusterAlarmRecords(storage: Storage, redis: RedisLink): AlarmRe
         if (record !== undefined) records.set(room, record);
       }
       return records;
+    },
+  };
+}
+
+/** A room's latest index write not answered yet. */
+interface IndexWrite {
+  command: "SADD" | "SREM";
+  /** On the link now (not sent again meanwhile: a partition would pile copies up in it). */
+  sending: boolean;
+}
+
+/**
+ * The index's writes: sent, not waited for (a hint, and a Redis that does not answer, a partition, would hold the
+ * room's setAlarm and whatever awaits it, a request, until it answers), in order on the one link. One Redis did not
+ * answer (the link broke with it in it: a partition ended by a reset) is sent again until it is: a lost SADD left the
+ * alarm out of the index, and once its owner died no leader woke it. A room's later write replaces its earlier one
+ * (a SADD sent again after the room's SREM would list an alarm deleted; listed, it would only be skipped).
+ */
+function alarmIndex(redis: RedisLink, retryMs: number) {
+  const unanswered = new Map<string, IndexWrite>();
+  /** A later pass is due (one for all the writes that failed meanwhile). */
+  let retrying = false;
+  const send = (room: string, write: IndexWrite) => {
+    write.sending = true;
+    redis.send([write.command, INDEX_KEY, room]).then(
+      () => {
+        if (unanswered.get(room) === write) unanswered.delete(room);
+      },
+      () => {
+        write.sending = false;
+        if (unanswered.get(room) !== write) return;
+        // The link closed for good (the node left): nothing to send it on.
+        if (redis.closed) unanswered.delete(room);
+        else if (!retrying) {
+          retrying = true;
+          setTimeout(sendAgain, retryMs).unref();
+        }
+      },
+    );
+  };
+  const sendAgain = () => {
+    retrying = false;
+    for (const [room, write] of unanswered) if (!write.sending) send(room, write);
+  };
+  return {
+    write(room: string, command: IndexWrite["command"]): void {
+      const write: IndexWrite = { command, sending: false };
+      unanswered.set(room, write);
+      send(room, write);
     },
   };
 }

@@ -222,7 +222,7 @@ export class ClusterPlacement implements RoomPlacement {
   }
 
   alarmRecords(storage: Storage): AlarmRecords {
-    return clusterAlarmRecords(storage, this.options.redis);
+    return clusterAlarmRecords(storage, this.options.redis, this.options.leases.ttlMs / 3);
   }
 
   /** This node's writes of the room (and of its alarm) are refused from now on. */

@@ -15,6 +15,8 @@ export interface RedisLink {
   /** Every key matching `pattern` (SCAN, never KEYS). */
   scan(pattern: string): Promise<string[]>;
   close(): Promise<void>;
+  /** Closed by `close` (nothing more can be sent). */
+  readonly closed: boolean;
 }
 
 export interface LuaScript {
@@ -50,8 +52,12 @@ export async function connectRedis(url: string, leaseTtlMs: number, logger: Logg
   });
   await connectWithin(client, FIRST_CONNECT_MS, () => lastError);
   const send = <T>(args: string[]) => client.sendCommand(args) as Promise<T>;
+  let closed = false;
   return {
     send,
+    get closed() {
+      return closed;
+    },
     async evalScript<T>(script: LuaScript, keys: string[], args: string[]): Promise<T> {
       try {
         return await send<T>(["EVALSHA", script.sha, String(keys.length), ...keys, ...args]);
@@ -66,6 +72,7 @@ export async function connectRedis(url: string, leaseTtlMs: number, logger: Logg
       return keys;
     },
     async close(): Promise<void> {
+      closed = true;
       // A graceful close waits for every reply owed: a Redis that does not answer (a partition) would hold it, and the
       // node's shutdown, for as long as that lasts. Past `leavingWaitMs`, the link is cut.
       await answeredWithin(client.close(), leavingWaitMs(leaseTtlMs), "the close of the link").catch(() => client.destroy());
