@@ -55,7 +55,11 @@ export class LeavingCluster extends Error {
   }
 }
 
-export type ClaimResult = { held: true } | { held: false; holder: string; remainingMs: number };
+/**
+ * `remainingMs`: only for a lease this node's address holds (left by its earlier process), how long it runs yet (the
+ * claim waits it out); another node's holder is all a claim needs, in one round trip.
+ */
+export type ClaimResult = { held: true } | { held: false; holder: string; remainingMs?: number };
 
 export interface LeaseEvents {
   /** The lease is no longer this node's (another holds it, or it ran out before a renewal was confirmed). */
@@ -208,8 +212,12 @@ export class Leases {
       this.#held.set(name, { value, validUntil: unanswered.renewedAt + this.#validityMs });
       return { held: true };
     }
+    const holder = previous.split(" ")[0]!;
+    // Asked only when it is waited for: a second round trip for every room served elsewhere (each forwarded request)
+    // halved how far away Redis could be before a claim missed its wait and Redis was taken for silent.
+    if (holder !== this.advertise) return { held: false, holder };
     const remainingMs = Number(await this.#within(this.redis.send<number>(["PTTL", leaseKey(name)]), deadline, "the time left of its lease"));
-    return { held: false, holder: previous.split(" ")[0]!, remainingMs: Math.max(0, Math.min(remainingMs, this.ttlMs)) };
+    return { held: false, holder, remainingMs: Math.max(0, Math.min(remainingMs, this.ttlMs)) };
   }
 
   /** How long a claim or a question waits for Redis's answer: the lease's validity. */

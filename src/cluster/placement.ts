@@ -115,8 +115,9 @@ export class ClusterPlacement implements RoomPlacement {
       }
       // Not our own lease left by an earlier process of this node: the holder serves it.
       if (result.holder !== this.advertise) return result.holder;
-      if (performance.now() + result.remainingMs > deadline) throw unavailable(`${name} is still leased to an earlier process of this node`);
-      await delay(result.remainingMs + 1);
+      const remainingMs = result.remainingMs ?? leases.ttlMs;
+      if (performance.now() + remainingMs > deadline) throw unavailable(`${name} is still leased to an earlier process of this node`);
+      await delay(remainingMs + 1);
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * A Redis slow but answering (a slow script) is not taken for a silent one (h124 probes of h118's rule).
+ * A Redis slow but answering (a slow script, a distant link) is not taken for a silent one (h124, probes of h118's rule).
  */
 import { afterEach, expect, test } from "vitest";
 import { startRedis } from "../helpers/engines.js";
@@ -53,4 +53,18 @@ test("Redis busy past the validity once (a script of 1.2 s): the claim is refuse
   );
   expect(after).toEqual({ held: true });
   expect(performance.now() - answeredAt).toBeLessThan(200);
+});
+
+test("a Redis 250 ms away each way (TTL 1 s): a claim of a room another node holds names it in one round trip, and Redis is not taken for silent", async () => {
+  const redis = await startRedis();
+  const proxy = await startTcpProxy(redis.port);
+  const a = await leaseNode(redis.url, "http://a", TTL_MS);
+  const b = await leaseNode(`redis://127.0.0.1:${proxy.port}`, "http://b", TTL_MS);
+  expect(await a.leases.claim("main/far")).toEqual({ held: true });
+  proxy.slow(250);
+  // Before: the claim asked the time left of a's lease too, a second round trip past the claim's wait (0.9 TTL), and
+  // the node then refused every claim until that answer came.
+  for (let i = 0; i < 3; i++) expect(await b.leases.claim("main/far")).toMatchObject({ held: false, holder: "http://a" });
+  expect(await b.leases.claim("main/near")).toEqual({ held: true });
+  expect(b.lost).toEqual([]);
 });

@@ -10,6 +10,7 @@
  *     heal(): held bytes are delivered in order, new connections are connected, and bytes flow again.
  *     reset(): every open connection is destroyed (both sides see ECONNRESET), as a middlebox or a reboot does.
  *     whenHeld(n): resolves once at least n bytes are held (a request has reached the partition) — no sleeps.
+ *     slow(ms): every byte is delivered `ms` later, each way (a distant or congested link; order kept); slow(0) ends it.
  *   closeAllProxies() — closes every proxy still open (afterEach).
  * Not modelled: a connection one side closes during a partition is closed on the other side at once (engines do not
  * close idle connections by themselves, so the tests do not meet it).
@@ -25,6 +26,7 @@ export interface TcpProxy {
   heal(): void;
   reset(): void;
   whenHeld(bytes: number): Promise<void>;
+  slow(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let partitioned = false;
   let repliesHeld = false;
   let heldBytes = 0;
+  let latencyMs = 0;
 
   const hold = (pipe: Pipe, chunk: Buffer) => {
     pipe.held.push(chunk);
@@ -55,8 +58,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       }
     }
   };
+  // Timers of one duration fire in the order they were set: a slow link keeps the bytes' order.
+  const deliver = (pipe: Pipe, chunk: Buffer) => (latencyMs > 0 ? setTimeout(() => pipe.to.write(chunk), latencyMs) : pipe.to.write(chunk));
   const forward = (from: Socket, pipe: Pipe) =>
-    from.on("data", (chunk: Buffer) => (partitioned || (repliesHeld && pipe.reply) || pipe.held.length > 0 ? hold(pipe, chunk) : pipe.to.write(chunk)));
+    from.on("data", (chunk: Buffer) => (partitioned || (repliesHeld && pipe.reply) || pipe.held.length > 0 ? hold(pipe, chunk) : deliver(pipe, chunk)));
 
   const server: Server = createServer((client) => {
     const connection = {
@@ -126,6 +131,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         upstream?.resetAndDestroy();
       }
       heldBytes = 0;
+    },
+    slow: (ms) => {
+      latencyMs = ms;
     },
     whenHeld: (bytes) => (heldBytes >= bytes ? Promise.resolve() : new Promise((resolve) => heldWaiters.push({ bytes, resolve }))),
     close: async () => {
