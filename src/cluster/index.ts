@@ -65,7 +65,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   return {
     placement,
     list: (local, fetchLive) =>
-      listCluster(redis, advertise, local, fetchLive, leases.answerWithinMs).catch((error: unknown) => {
+      listCluster(redis, advertise, local, fetchLive, (what, ask) => leases.question(what, ask)).catch((error: unknown) => {
         throw unavailable("Redis cannot be reached to list the cluster's rooms", error);
       }),
     ownerOf: (party, roomId) =>

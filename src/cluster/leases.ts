@@ -220,11 +220,6 @@ export class Leases {
     return { held: false, holder, remainingMs: Math.max(0, Math.min(remainingMs, this.ttlMs)) };
   }
 
-  /** How long a claim or a question waits for Redis's answer: the lease's validity. */
-  get answerWithinMs(): number {
-    return this.#validityMs;
-  }
-
   /** Held and valid now (a renewal confirmed within the validity). */
   holds(name: string): boolean {
     const held = this.#held.get(name);
@@ -236,6 +231,16 @@ export class Leases {
     this.#refuseWhileSilent("who holds a room is not asked until it answers");
     const value = await this.#within(this.redis.send<string | null>(["GET", leaseKey(name)]), performance.now() + this.#validityMs, "who holds the room");
     return value === null ? undefined : value.split(" ")[0];
+  }
+
+  /**
+   * What `ask` asks Redis (reads of the admin API: the listing), waited for at most the lease's validity, and refused
+   * without being asked while Redis is silent, as claims are: a dashboard polling it would pile commands up in the
+   * link for as long as a partition lasts.
+   */
+  async question<T>(what: string, ask: () => Promise<T>): Promise<T> {
+    this.#refuseWhileSilent(`${what} are not asked until it answers`);
+    return this.#within(ask(), performance.now() + this.#validityMs, what);
   }
 
   /** Gives the lease up (compare-and-delete: never someone else's). */

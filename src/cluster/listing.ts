@@ -6,7 +6,7 @@
  */
 import { parseStorageName, roomRow, storageName, type RoomListing } from "../runtime/index.js";
 import { KEY_PREFIX } from "./leases.js";
-import { answeredWithin, type RedisLink } from "./redis.js";
+import type { RedisLink } from "./redis.js";
 
 export interface ClusterRoomRow extends Omit<RoomListing, "connections"> {
   /** Open connections now; null when the node serving it did not answer. */
@@ -23,15 +23,24 @@ export interface ClusterListing {
 /** One node's live rooms (its `local` listing); rejects when it does not answer. */
 export type FetchLive = (node: string) => Promise<Array<{ party: string; id: string; connections: number }>>;
 
-/** Redis's reads are waited for at most `waitMs` in all (a partition would hold the listing as long as it lasts). */
-export async function listCluster(redis: RedisLink, self: string, local: RoomListing[], fetchLive: FetchLive, waitMs: number): Promise<ClusterListing> {
+/**
+ * `question` asks Redis's reads (Leases.question: waited for at most the lease's validity, refused at once while Redis
+ * is silent), or a partition would hold the listing as long as it lasts.
+ */
+export async function listCluster(
+  redis: RedisLink,
+  self: string,
+  local: RoomListing[],
+  fetchLive: FetchLive,
+  question: <T>(what: string, ask: () => Promise<T>) => Promise<T>,
+): Promise<ClusterListing> {
   const leasePrefix = `${KEY_PREFIX}lease:`;
   const nodePrefix = `${KEY_PREFIX}node:`;
   const read = async () => {
     const [leaseKeys, nodeKeys] = await Promise.all([redis.scan(`${leasePrefix}*`), redis.scan(`${nodePrefix}*`)]);
     return { nodeKeys, holders: await holdersOf(redis, leaseKeys, leasePrefix) };
   };
-  const { nodeKeys, holders } = await answeredWithin(read(), waitMs, "the listing's reads");
+  const { nodeKeys, holders } = await question("the listing's reads", read);
   const others = nodeKeys.map((key) => key.slice(nodePrefix.length)).filter((node) => node !== self);
   const answers = await Promise.all(
     others.map((node) =>
