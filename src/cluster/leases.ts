@@ -14,6 +14,7 @@
  * client retrying adds nothing to the link's queue of unanswered commands.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { Logger } from "../runtime/index.js";
 import { answeredWithin, leavingWaitMs, type LuaScript, type RedisLink } from "./redis.js";
 
@@ -103,8 +104,11 @@ export class Leases {
   #renewFailing = false;
   /** Commands sent for a claim or a question, past their wait and not answered yet, with when each was sent. */
   readonly #overdue = new Map<Promise<unknown>, number>();
-  /** Aborted by `leave`: what waits for Redis for a claim is given up. */
-  readonly #leaving = new AbortController();
+  /**
+   * Aborted by `leave`: what waits for Redis for a claim is given up. Every wait listens to it, as many as there are
+   * rooms being claimed (a takeover): no listener limit, or Node warns of a leak at the eleventh.
+   */
+  readonly #leaving = withoutListenerLimit(new AbortController());
 
   constructor(
     private readonly redis: RedisLink,
@@ -389,4 +393,9 @@ export class Leases {
       this.events.lost(name);
     }
   }
+}
+
+function withoutListenerLimit(controller: AbortController): AbortController {
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -254,3 +254,20 @@ test("a claim whose answer never came (the link to Redis broke after Redis ran i
   expect(await direct.send(["GET", "yparty:lease:main/r1"])).toBeNull();
   expect(await a.leases.claim("main/r1")).toEqual({ held: true });
 });
+
+test("a takeover of many rooms at once warns of no listener leak (every wait for Redis listens to the one leaving signal)", async () => {
+  const redis = await startRedis();
+  const a = await node(redis.url, "http://a", 2_000);
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  process.on("warning", onWarning);
+  try {
+    const names = Array.from({ length: 30 }, (_, i) => `main/taken-${i}`);
+    expect(await Promise.all(names.map((name) => a.leases.claim(name)))).toEqual(names.map(() => ({ held: true })));
+    // Node emits the warning on a later tick of the claim that crossed the limit.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off("warning", onWarning);
+  }
+  expect(warnings.filter((warning) => warning.startsWith("MaxListenersExceededWarning"))).toEqual([]);
+});
