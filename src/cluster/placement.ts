@@ -91,7 +91,6 @@ export class ClusterPlacement implements RoomPlacement {
     const deadline = performance.now() + leases.ttlMs + WAIT_PAST_TTL_MS;
     for (;;) {
       const result = await leases.claim(name).catch((error: unknown) => {
-        if (error instanceof LeavingCluster) throw new RuntimeError("ERR_SHUTTING_DOWN", "This node is shutting down; try again", 503, { cause: error });
         throw unavailable(`Redis cannot be reached to claim ${name}`, error);
       });
       if (result.held) {
@@ -325,8 +324,12 @@ export class ClusterPlacement implements RoomPlacement {
   }
 }
 
-/** No node can serve the room (or answer about it) now: 503 to retry, saying why. */
+/**
+ * No node can serve the room (or answer about it) now: 503 to retry, saying why. A wait given up as this node leaves
+ * says that instead: Redis was not at fault.
+ */
 export function unavailable(message: string, cause?: unknown): RuntimeError {
+  if (cause instanceof LeavingCluster) return new RuntimeError("ERR_SHUTTING_DOWN", "This node is shutting down; try again", 503, { cause });
   const reason = cause instanceof Error ? `: ${cause.message}` : "";
   return new RuntimeError("ERR_ROOM_UNAVAILABLE", `${message}${reason}; try again`, 503, { cause });
 }

@@ -148,6 +148,20 @@ test("the admin API while Redis does not answer: a listing and a delete answer 5
   expect(await pollUntil("the listing to be answered again", async () => ((await admin("rooms")).status === 200 ? true : undefined))).toBe(true);
 });
 
+test("a SIGTERM while a listing waits for a Redis that does not answer: answered 503 ERR_SHUTTING_DOWN, not as Redis's fault", async () => {
+  const cluster = await startCluster(1, { leaseTtlS: 10 });
+  const [node] = cluster.nodes as [ClusterNode];
+  node.redisLink.partition();
+  const listing = fetch(`${node.url}/_yparty/rooms`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  await waitFor(node.redisLink.whenHeld(1), "the listing's reads to be sent into the partition");
+  node.process!.child.kill("SIGTERM");
+  const answer = await waitFor(listing, "the listing to be answered", 5_000);
+  expect(answer.status).toBe(503);
+  // Before: ERR_ROOM_UNAVAILABLE "Redis cannot be reached to list the cluster's rooms: this node is leaving the cluster".
+  expect(((await answer.json()) as { error: { code: string } }).error.code).toBe("ERR_SHUTTING_DOWN");
+  node.redisLink.heal();
+});
+
 /**
  * A raw connection to `node` kept alive after a first request: an upgrade written on it later is read as soon as the
  * node runs (one on a new connection is read a turn after its accept). `upgrade` then resolves with the server's
