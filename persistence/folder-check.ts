@@ -24,6 +24,7 @@ import { fullDiskOpenError, lockedError, reasonOf } from "./errors.js";
 import { eachLimited } from "./each-limited.js";
 import { checkFolderFormat, checkFolderFormatOrClose } from "./folder-format.js";
 import { noteLevelDbRepaired } from "./kv-key-upgrade.js";
+import { holdFolder } from "./folder-hold.js";
 import { droppedOnOpen, keepLogs, onlyTornWritesDropped, type KeptLogs } from "./leveldb-log.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
@@ -86,19 +87,24 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
   const location = path.resolve(dir);
   if ((await mustHoldData(location)) === "no-current") throw noCurrentError(location);
   await warnIfOpenToOthers(location, options.onWarning);
-  // What the open replays, kept until it is judged, as a server's open does (storage-level.ts).
-  const kept = await keepLogs(location);
+  const hold = await holdFolder(location); // (before any log is linked or swept: folder-hold.ts)
   try {
-    const db = await openDb(location);
+    // What the open replays, kept until it is judged, as a server's open does (storage-level.ts).
+    const kept = await keepLogs(location);
     try {
-      const report = await check(db, location, options);
-      const torn = report.dropped.length > 0 && isClean(report) && (await onlyTornWritesDropped(report.dropped, kept));
-      return torn ? { ...report, onlyTornWrites: true } : report;
+      const db = await openDb(location);
+      try {
+        const report = await check(db, location, options);
+        const torn = report.dropped.length > 0 && isClean(report) && (await onlyTornWritesDropped(report.dropped, kept));
+        return torn ? { ...report, onlyTornWrites: true } : report;
+      } finally {
+        await db.close();
+      }
     } finally {
-      await db.close();
+      await kept.release();
     }
   } finally {
-    await kept.release();
+    await hold.release();
   }
 }
 
@@ -107,11 +113,16 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
   const location = path.resolve(dir);
   await mustHoldData(location); // a folder without its CURRENT is what LevelDB's repair rebuilds
   await warnIfOpenToOthers(location, options.onWarning);
-  const kept = await keepLogs(location); // what the open replays, to judge what LevelDB drops from it (as doctor does)
+  const hold = await holdFolder(location); // (before any log is linked or swept: folder-hold.ts)
   try {
-    return await repairOpened(location, options, kept);
+    const kept = await keepLogs(location); // what the open replays, to judge what LevelDB drops from it (as doctor does)
+    try {
+      return await repairOpened(location, options, kept);
+    } finally {
+      await kept.release();
+    }
   } finally {
-    await kept.release();
+    await hold.release();
   }
 }
 

@@ -50,7 +50,8 @@ export async function logBytes(location: string): Promise<number> {
 const KEPT_PREFIX = "yparty-replayed-";
 const LOG_FILE = /^(\d+)\.log$/;
 
-/** The logs the next open replays, kept (linked) until `release`: LevelDB deletes them once replayed. */
+/** The logs the next open replays, kept (linked) until `release`: LevelDB deletes them once replayed. Only under the
+ * folder's hold (folder-hold.ts): LevelDB's own lock is taken too late, inside the open. */
 export interface KeptLogs {
   /** Log number (as in LevelDB's file name) → kept path. */
   readonly files: ReadonlyMap<number, string>;
@@ -93,8 +94,8 @@ export async function onlyTornWritesDropped(dropped: readonly string[], kept: Ke
     const number = /(\d+)\.log: dropping \d+ bytes/.exec(line)?.[1];
     const file = number === undefined ? undefined : kept.files.get(Number(number));
     if (file === undefined) return false; // not a log's drop (a table's corruption), or a log not kept
-    // A kept log gone meanwhile (another start on the folder, not yet refused by LevelDB's lock, removed it as a
-    // leftover) tells nothing: the drop is then told as damage, and the open goes on.
+    // A kept log gone meanwhile (removed by hand, or by a process that is not yparty's: a yparty opener sweeps only
+    // under the folder's hold, folder-hold.ts) tells nothing: the drop is then told as damage, and the open goes on.
     if (!torn.has(Number(number))) torn.set(Number(number), await tornLog(file).catch(() => false));
     if (!torn.get(Number(number))) return false;
   }

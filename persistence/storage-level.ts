@@ -11,6 +11,7 @@ import { docSubject, fullDiskOpenError, lockedError, readError, reasonOf } from 
 import { InFlight } from "./in-flight.js";
 import { upgradeKvKeyOrder } from "./kv-key-upgrade.js";
 import { LevelKvBackend, levelKvRooms } from "./kv-level.js";
+import { holdFolder, type FolderHold } from "./folder-hold.js";
 import { droppedOnOpen, keepLogs, onlyTornWritesDropped, type KeptLogs } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
@@ -52,6 +53,7 @@ export class LevelStorage implements Storage {
     private readonly db: Level<Uint8Array, Uint8Array>,
     private readonly options: LevelStorageOptions,
     private readonly journal: AckJournal,
+    private readonly hold: FolderHold,
   ) {
     const writes = (this.#writes = new WriteGuard(db, location, () =>
       options.onWarning?.({
@@ -78,6 +80,7 @@ export class LevelStorage implements Storage {
     openFolders.add(location);
     let db: Level<Uint8Array, Uint8Array>;
     let kept: KeptLogs | undefined;
+    let hold: FolderHold | undefined;
     try {
       // Never a new database over tables that lost their CURRENT: LevelDB would delete them. A folder that holds
       // LevelDB files at all is opened as the database it is, or not at all (a CURRENT that is a link to nothing, empty,
@@ -88,6 +91,8 @@ export class LevelStorage implements Storage {
       // and is warned about when every user may read it).
       await makeDataFolder(location);
       await warnIfOpenToOthers(location, options.onWarning);
+      // Before any log is linked or swept: a second start on a folder a server holds is refused here (folder-hold.ts).
+      hold = await holdFolder(location);
       // Made only now: a Level opens itself on the next tick after it is made (abstract-level's deferred open),
       // which would have run before the checks above.
       db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: state !== "database" });
@@ -98,6 +103,7 @@ export class LevelStorage implements Storage {
       });
     } catch (error) {
       await kept?.release();
+      await hold?.release();
       openFolders.delete(location);
       throw openError(location, error);
     }
@@ -107,12 +113,13 @@ export class LevelStorage implements Storage {
       journal = await checkOnOpen(location, db, options.onWarning, kept);
     } catch (error) {
       await db.close();
+      await hold.release();
       openFolders.delete(location);
       throw openError(location, error);
     } finally {
       await kept?.release();
     }
-    return new LevelStorage(location, db, options, journal);
+    return new LevelStorage(location, db, options, journal, hold);
   }
 
   /** Rooms whose key-value store is in memory now. */
@@ -148,6 +155,7 @@ export class LevelStorage implements Storage {
     this.journal.close();
     this.#writes.closed = true;
     await this.db.close();
+    await this.hold.release();
     openFolders.delete(this.location);
   }
 }
