@@ -17,8 +17,11 @@ import { lockedError } from "./errors.js";
 
 const HOLD_FOLDER = "yparty-lock";
 
-/** Folders this process holds: a second open of the hold in the same process would fail, and LevelDB's failing one
- * closes its own descriptor of `LOCK`, which drops every fcntl lock this process has on it, the first hold's too. */
+/**
+ * Folders this process holds, the one record of them: LevelDB's lock does not stop a second open in the same process
+ * (and a failed second open of the hold would close its own descriptor of `LOCK`, which drops every fcntl lock this
+ * process has on it, the first hold's too), so that case is refused here.
+ */
 const held = new Set<string>();
 
 export interface FolderHold {
@@ -37,9 +40,12 @@ export async function holdFolder(location: string): Promise<FolderHold> {
   try {
     await db.open();
   } catch (error) {
-    held.delete(location);
-    if ((error as { cause?: { code?: unknown } }).cause?.code === "LEVEL_LOCKED") throw lockedError(location, error);
-    return { release: async () => undefined };
+    if ((error as { cause?: { code?: unknown } }).cause?.code === "LEVEL_LOCKED") {
+      held.delete(location);
+      throw lockedError(location, error);
+    }
+    // Still held in this process: LevelDB's lock does not stop a second open in the same process.
+    return { release: async () => void held.delete(location) };
   }
   let released = false;
   return {

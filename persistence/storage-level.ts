@@ -34,10 +34,6 @@ export interface LevelStorageOptions {
   commitIntervalMs?: number;
 }
 
-/** Folders this process has open: LevelDB's own lock does not stop a second open in the same process (and a failed
- * second open even releases the first one's lock), so that case is refused here. */
-const openFolders = new Set<string>();
-
 /** Both contracts in one LevelDB folder: documents at the top level in y-leveldb's layout, rooms in the `kv` sublevel. */
 export class LevelStorage implements Storage {
   readonly docs: LevelDocStore;
@@ -76,8 +72,6 @@ export class LevelStorage implements Storage {
 
   static async open(options: LevelStorageOptions): Promise<LevelStorage> {
     const location = path.resolve(options.dir);
-    if (openFolders.has(location)) throw lockedError(location);
-    openFolders.add(location);
     let db: Level<Uint8Array, Uint8Array>;
     let kept: KeptLogs | undefined;
     let hold: FolderHold | undefined;
@@ -104,7 +98,6 @@ export class LevelStorage implements Storage {
     } catch (error) {
       await kept?.release();
       await hold?.release();
-      openFolders.delete(location);
       throw openError(location, error);
     }
     let journal: AckJournal;
@@ -114,7 +107,6 @@ export class LevelStorage implements Storage {
     } catch (error) {
       await db.close();
       await hold.release();
-      openFolders.delete(location);
       throw openError(location, error);
     } finally {
       await kept?.release();
@@ -156,7 +148,6 @@ export class LevelStorage implements Storage {
     this.#writes.closed = true;
     await this.db.close();
     await this.hold.release();
-    openFolders.delete(this.location);
   }
 }
 
