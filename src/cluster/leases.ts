@@ -194,7 +194,19 @@ export class Leases {
     const deadline = performance.now() + this.#validityMs;
     // A claim of this room whose answer was lost may have set the key: released first (this is the connection the
     // claim goes on), or it refuses this claim with this node's own address, waited out as an earlier process's.
-    if ([...this.#unsettled.values()].includes(name)) await this.#within(this.#settle(name), deadline, "the release of an earlier claim");
+    if ([...this.#unsettled.values()].includes(name)) {
+      const releasedAt = performance.now();
+      await this.#within(this.#settle(name), deadline, "the release of an earlier claim");
+      // The claim goes on the same connection, after it: with less time left than that round trip took, it would be
+      // judged overdue unanswered (Redis taken for silent though it answers) and might still take the key.
+      const tookMs = performance.now() - releasedAt;
+      const leftMs = deadline - performance.now();
+      if (leftMs < tookMs) {
+        throw new Error(
+          `the release of an earlier claim of ${name} took ${Math.round(tookMs)} ms, leaving ${Math.max(0, Math.round(leftMs))} ms for the claim; nothing was claimed`,
+        );
+      }
+    }
     const value = `${this.advertise} ${randomBytes(16).toString("hex")}`;
     const unanswered: Unanswered = { value, renewedAt: performance.now() };
     const answer = this.redis.send<string | null>(["SET", leaseKey(name), value, "NX", "PX", String(this.ttlMs), "GET"]);
