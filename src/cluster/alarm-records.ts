@@ -19,9 +19,15 @@ export const alarmStoreName = (room: string): string => `${SERVER_STORE_PREFIX}a
 
 /**
  * `retryMs`: how long an index write Redis did not answer waits before it is sent again (the link's reconnect is
- * quicker).
+ * quicker). `question` asks the index's read (the leader's, once per tick: Leases.question, waited for at most the
+ * lease's validity and refused unsent while Redis is silent; unbounded, a partition piled one up per tick).
  */
-export function clusterAlarmRecords(storage: Storage, redis: RedisLink, retryMs: number): AlarmRecords {
+export function clusterAlarmRecords(
+  storage: Storage,
+  redis: RedisLink,
+  retryMs: number,
+  question: <T>(what: string, ask: () => Promise<T>) => Promise<T>,
+): AlarmRecords {
   const store = (room: string) => storage.kv(alarmStoreName(room));
   const index = alarmIndex(redis, retryMs);
   return {
@@ -36,7 +42,7 @@ export function clusterAlarmRecords(storage: Storage, redis: RedisLink, retryMs:
       return existed;
     },
     async list<T>() {
-      const rooms = await redis.send<string[]>(["SMEMBERS", INDEX_KEY]);
+      const rooms = await question("the rooms with an alarm", () => redis.send<string[]>(["SMEMBERS", INDEX_KEY]));
       const records = new Map<string, T>();
       for (const room of rooms) {
         const record = await store(room).get<T>(RECORD_KEY);

@@ -222,7 +222,12 @@ export class ClusterPlacement implements RoomPlacement {
   }
 
   alarmRecords(storage: Storage): AlarmRecords {
-    return clusterAlarmRecords(storage, this.options.redis, this.options.leases.ttlMs / 3);
+    const { leases, redis } = this.options;
+    return clusterAlarmRecords(storage, redis, leases.ttlMs / 3, (what, ask) =>
+      leases.question(what, ask).catch((error: unknown) => {
+        throw unavailable(`Redis cannot be reached to read ${what}`, error);
+      }),
+    );
   }
 
   /** This node's writes of the room (and of its alarm) are refused from now on. */

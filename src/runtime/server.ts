@@ -303,6 +303,11 @@ class Server implements YpartyServer, ServerCore {
     try {
       return await this.#alarms!.restore();
     } catch (error) {
+      // Cluster: the alarm index in Redis could not be read now (placement.ts); the leader reads it again next tick.
+      if (error instanceof RuntimeError && error.status === 503) {
+        this.logger.warn("alarm.restore_failed", { code: error.code, error, message: `${error.message}: stored alarms are woken at a later try` });
+        return 0;
+      }
       this.logger.error("alarm.restore_failed", {
         code: codeOf(error, "ERR_STORAGE_READ"),
         error,
