@@ -275,6 +275,9 @@ export function unknownParty(party: string): Response {
   return errorResponse("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
 }
 
+/** Why a request (503) or an upgrade (closed 1001) is refused once the server is closing. */
+export const SHUTTING_DOWN_MESSAGE = "The server is shutting down";
+
 export function shuttingDown(): Response {
-  return errorResponse("ERR_SHUTTING_DOWN", "The server is shutting down", 503);
+  return errorResponse("ERR_SHUTTING_DOWN", SHUTTING_DOWN_MESSAGE, 503);
 }

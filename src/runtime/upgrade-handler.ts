@@ -16,7 +16,7 @@ import { callUser, isThenable } from "./guard.js";
 import type { PartyDefinition } from "./party-module.js";
 import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
-import { FORWARD_ATTEMPTS, gateHook, isRouted, ownerUnreachable, routeRequest, shuttingDown, unknownParty, userHook } from "./http-handler.js";
+import { FORWARD_ATTEMPTS, gateHook, isRouted, ownerUnreachable, routeRequest, SHUTTING_DOWN_MESSAGE, unknownParty, userHook } from "./http-handler.js";
 import { ROOM_MOVED_MESSAGE, type RoomPlacement } from "./placement.js";
 import { acceptMountedSocket } from "./socket-mounts.js";
 import { RoomElsewhere } from "./registry.js";
@@ -82,7 +82,7 @@ const isTarget = (value: Target | Response): value is Target => "context" in val
  * has no `onBeforeConnect` makes no promise on its way in.
  */
 function upgrade(core: ServerCore, up: Upgrade): Refusal | Promise<Refusal> {
-  if (!core.accepting()) return shuttingDown();
+  if (!core.accepting()) return closeShuttingDown(core, up);
   const routed = routeRequest(core, up.req);
   if (!isRouted(routed)) return routed;
   const { url, route } = routed;
@@ -114,7 +114,7 @@ function place(core: ServerCore, up: Upgrade, target: Target | Response, epoch?:
     const end = webSocketOf(target);
     return end ? acceptPairedSocket(core, up, end, epoch) : target;
   }
-  if (!core.accepting()) return shuttingDown();
+  if (!core.accepting()) return closeShuttingDown(core, up);
   return core.placement ? placeInCluster(core, core.placement, up, target) : acceptHere(core, up, target);
 }
 
@@ -182,7 +182,9 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
     try {
       owner = await core.registry.locate(target.party, target.roomId);
     } catch (error) {
-      if (error instanceof RuntimeError && error.code === "ERR_ROOM_UNAVAILABLE") return closeToRetry(core, up, error.message);
+      if (error instanceof RuntimeError && error.code === "ERR_ROOM_UNAVAILABLE") return acceptToClose(core, up, CloseCode.TryAgainLater, error.message);
+      // Given up as this node leaves the cluster (its claim was waiting for Redis).
+      if (error instanceof RuntimeError && error.code === "ERR_SHUTTING_DOWN") return acceptToClose(core, up, CloseCode.GoingAway, error.message);
       if (error instanceof RuntimeError && error.status < 600) return runtimeErrorResponse(error);
       throw error;
     }
@@ -195,17 +197,22 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
 }
 
 /**
- * No node can serve the room now (its claim failed: Redis or the storage did not answer): the socket is accepted and
- * closed 1013 with why, as a room that cannot load is on one node. A refused upgrade reaches a browser's page as a
- * bare 1006, with nothing to say it is worth a retry.
+ * An upgrade that cannot be served now, and is worth a retry: the socket is accepted and closed with `code` and why.
+ * No node can serve the room now (its claim failed: Redis or the storage did not answer): 1013, as a room that cannot
+ * load is on one node. The server is shutting down: 1001, as its open sockets are closed. A refused upgrade reaches a
+ * browser's page as a bare 1006, with nothing to say it is worth a retry.
  */
-function closeToRetry(core: ServerCore, { req, socket, head }: Upgrade, message: string): undefined {
+function acceptToClose(core: ServerCore, { req, socket, head }: Upgrade, code: number, message: string): undefined {
   if (socket.destroyed) return undefined;
   core.wss.handleUpgrade(req, socket, head, (ws: WsSocket) => {
     ws.on("error", ignoreError);
-    ws.close(CloseCode.TryAgainLater, fitCloseReason(message));
+    ws.close(code, fitCloseReason(message));
   });
   return undefined;
+}
+
+function closeShuttingDown(core: ServerCore, up: Upgrade): undefined {
+  return acceptToClose(core, up, CloseCode.GoingAway, SHUTTING_DOWN_MESSAGE);
 }
 
 /** A socket to a path outside the parties, without `onSocket`: the main party's `onFetch` may hand it to a room (as on PartyKit). */
@@ -287,7 +294,7 @@ function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unk
   // Paused while it waited for its room: it reads again, or the client's answer to the close would wait unread, and
   // the connection with it, for ws's close timeout (30 s).
   if (ws.isPaused) ws.resume();
-  if (code === "ERR_SHUTTING_DOWN") ws.close(CloseCode.GoingAway);
+  if (code === "ERR_SHUTTING_DOWN") ws.close(CloseCode.GoingAway, fitCloseReason((error as Error).message));
   else if (retry) ws.close(CloseCode.TryAgainLater, fitCloseReason((error as Error).message));
   // Lost to another node between the claim and the accept (cluster): the client's retry reaches the owner.
   else ws.close(error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
