@@ -18,8 +18,16 @@ export interface Claim {
 
 export type RunQuery = (text: string, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
-const claimSql = `INSERT INTO rooms (name, fence, owner) VALUES ($1, 1, $2)
-  ON CONFLICT (name) DO UPDATE SET fence = rooms.fence + 1, owner = EXCLUDED.owner, claimed_at = now()
+/**
+ * A claim's fence is past the room's row and past every fence its document's log and ack record carry: a database
+ * restored in part (the log without `rooms`, or `rooms` from an older backup) would otherwise hand out a fence already
+ * used, whose keys `(doc, fence, seq)` are taken: the inserts under it were skipped (`ON CONFLICT DO NOTHING`), an
+ * append acknowledged yet not stored, a compaction's snapshot lost and the entries it replaced deleted. Two index
+ * lookups; a no-op when the tables agree (the log's fences are never past the row's).
+ */
+const claimSql = `WITH used AS (SELECT GREATEST(0, (SELECT max(fence) FROM doc_updates WHERE doc = $1), (SELECT fence FROM doc_acks WHERE doc = $1)) AS fence)
+  INSERT INTO rooms (name, fence, owner) SELECT $1, used.fence + 1, $2 FROM used
+  ON CONFLICT (name) DO UPDATE SET fence = GREATEST(rooms.fence + 1, EXCLUDED.fence), owner = EXCLUDED.owner, claimed_at = now()
   RETURNING fence`;
 
 export class Claims {

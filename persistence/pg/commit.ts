@@ -15,12 +15,18 @@ import { isTransient } from "./transient.js";
  */
 export type PgOp = { room: string; fence: number } & (
   | { kind: "insert"; seq: number; update: Uint8Array } // a log entry of document `room` (an append or a snapshot)
-  | { kind: "remove"; entryFence: number; seq: number } // a log entry replaced by a snapshot
+  | { kind: "remove"; entryFence: number; seq: number; snapshot: SnapshotKey } // a log entry replaced by a snapshot
   | { kind: "drop" } // the whole document
   | { kind: "put"; key: Buffer; value: Uint8Array }
   | { kind: "del"; key: Buffer }
   | { kind: "clear" } // every key of the room
 );
+/** The snapshot that replaces a removed entry: its key and the md5 of its bytes (hex), as `removeSql` checks it. */
+export interface SnapshotKey {
+  readonly fence: number;
+  readonly seq: number;
+  readonly md5: string;
+}
 type Kind = PgOp["kind"];
 type OfKind<K extends Kind> = Extract<PgOp, { kind: K }>;
 
@@ -155,9 +161,19 @@ const insertColumns = (ops: ReadonlyArray<OfKind<"insert">>): unknown[] => [
   ops.map((op) => bytes(op.update)),
 ];
 
-const removeSql = `WITH del AS (
-    DELETE FROM doc_updates d USING unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(doc, fence, seq)
+/**
+ * Removes entries a snapshot replaces, only where that snapshot is stored (its key holds its bytes): an insert whose key
+ * was taken is skipped (\`ON CONFLICT DO NOTHING\`), and the entries must then stay. Each snapshot is hashed once.
+ */
+const removeSql = `WITH landed AS (
+    SELECT s.doc, s.fence, s.seq FROM doc_updates s
+    JOIN unnest($4::text[], $5::bigint[], $6::bigint[], $7::text[]) AS l(doc, fence, seq, md5)
+      ON s.doc = l.doc AND s.fence = l.fence AND s.seq = l.seq
+    WHERE md5(s.update) = l.md5),
+  del AS (
+    DELETE FROM doc_updates d USING unnest($1::text[], $2::bigint[], $3::bigint[], $8::bigint[], $9::bigint[]) AS k(doc, fence, seq, sfence, sseq)
     WHERE d.doc = k.doc AND d.fence = k.fence AND d.seq = k.seq
+      AND EXISTS (SELECT 1 FROM landed WHERE landed.doc = k.doc AND landed.fence = k.sfence AND landed.seq = k.sseq)
     RETURNING d.doc, length(d.update) AS bytes),
   sums AS (SELECT doc, count(*) AS updates, sum(bytes) AS bytes FROM del GROUP BY doc)
   UPDATE doc_acks a SET updates = a.updates - s.updates, bytes = a.bytes - s.bytes FROM sums s WHERE a.doc = s.doc`;
@@ -196,7 +212,20 @@ function oneStatement(ops: readonly PgOp[], rooms: string[]): { name: string; te
 
 const statements: { [K in Kind]: (client: PoolClient, ops: Array<OfKind<K>>) => Promise<unknown> } = {
   insert: (client, ops) => client.query({ name: "yparty-append", text: insertSql, values: insertColumns(ops) }),
-  remove: (client, ops) => client.query(removeSql, [roomsOf(ops), ops.map((op) => op.entryFence), ops.map((op) => op.seq)]),
+  remove: (client, ops) => {
+    const snapshots = [...new Map(ops.map((op) => [`${op.room}\u0000${op.snapshot.fence}:${op.snapshot.seq}`, op])).values()];
+    return client.query(removeSql, [
+      roomsOf(ops),
+      ops.map((op) => op.entryFence),
+      ops.map((op) => op.seq),
+      roomsOf(snapshots),
+      snapshots.map((op) => op.snapshot.fence),
+      snapshots.map((op) => op.snapshot.seq),
+      snapshots.map((op) => op.snapshot.md5),
+      ops.map((op) => op.snapshot.fence),
+      ops.map((op) => op.snapshot.seq),
+    ]);
+  },
   drop: (client, ops) => {
     const docs = roomsOf(ops);
     return client.query("WITH gone AS (DELETE FROM doc_updates WHERE doc = ANY($1::text[])) DELETE FROM doc_acks WHERE doc = ANY($1::text[])", [docs]);

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { entriesOfRun } from "../append-entries.js";
 import type { Damage } from "../ack-record.js";
 import { closedError, damagedError, docSubject, reasonOf, writeError } from "../errors.js";
@@ -7,7 +8,7 @@ import { inHeavyTurn } from "../heavy-work.js";
 import { compactionOf, compactLog, mergeLogInTurns, type Compaction, type LogEntry, type MergeResult } from "../merge.js";
 import { StorageError, type AppendOptions, type CompactionSource, type DocStats, type DocStore, type StorageWarning } from "../types.js";
 import type { Claims } from "./claims.js";
-import type { PgOp } from "./commit.js";
+import type { PgOp, SnapshotKey } from "./commit.js";
 import type { AckRecord, StoredLog } from "./log-read.js";
 import { fromText, toText } from "./names.js";
 
@@ -177,9 +178,11 @@ export class PgDocStore implements DocStore {
           if (log.generation !== generation) return []; // deleted meanwhile: do not resurrect it
           const claim = await this.options.claims.claimFor(log.room);
           const { fence } = claim;
+          const key: SnapshotKey = { fence, seq: claim.nextSeq++, md5: createHash("md5").update(snapshot).digest("hex") };
           return [
-            { kind: "insert", room: log.room, fence, seq: claim.nextSeq++, update: snapshot },
-            ...replaced.map(([entryFence, seq]): PgOp => ({ kind: "remove", room: log.room, fence, entryFence, seq })),
+            { kind: "insert", room: log.room, fence, seq: key.seq, update: snapshot },
+            // Removed only where the snapshot landed (commit.ts's removeSql): a compaction never deletes what it did not replace.
+            ...replaced.map(([entryFence, seq]): PgOp => ({ kind: "remove", room: log.room, fence, entryFence, seq, snapshot: key })),
           ];
         }),
       true,
