@@ -278,6 +278,7 @@ export function unknownParty(party: string): Response {
 /** Why a request (503) or an upgrade (closed 1001) is refused once the server is closing. */
 export const SHUTTING_DOWN_MESSAGE = "The server is shutting down";
 
+/** With `Retry-After`, as every 503 of a server that cannot serve now (runtimeErrorResponse): another node may serve. */
 export function shuttingDown(): Response {
-  return errorResponse("ERR_SHUTTING_DOWN", SHUTTING_DOWN_MESSAGE, 503);
+  return runtimeErrorResponse(new RuntimeError("ERR_SHUTTING_DOWN", SHUTTING_DOWN_MESSAGE, 503));
 }

@@ -52,6 +52,8 @@ describe("pipelined requests at shutdown", () => {
     expect(received.match(/^HTTP\/1\.1 \d+/gm)).toEqual(["HTTP/1.1 200", "HTTP/1.1 503"]);
     expect(received).toContain("slow");
     expect(received).toContain("ERR_SHUTTING_DOWN");
+    // When to retry, as every other 503 of a server that cannot serve now says (it had none).
+    expect(received.slice(received.indexOf("HTTP/1.1 503"))).toMatch(/\r\nretry-after: 1\r\n/i);
     expect(posted).toBe(0);
   });
 });
