@@ -182,9 +182,9 @@ async function forwardIfElsewhere(core: ServerCore, placement: RoomPlacement, up
     try {
       owner = await core.registry.locate(target.party, target.roomId);
     } catch (error) {
-      if (error instanceof RuntimeError && error.code === "ERR_ROOM_UNAVAILABLE") return acceptToClose(core, up, CloseCode.TryAgainLater, error.message);
-      // Given up as this node leaves the cluster (its claim was waiting for Redis).
-      if (error instanceof RuntimeError && error.code === "ERR_SHUTTING_DOWN") return acceptToClose(core, up, CloseCode.GoingAway, error.message);
+      // (shutting down: given up as this node leaves the cluster, its claim waiting for Redis)
+      const retry = retryCloseCode(error);
+      if (retry !== undefined) return acceptToClose(core, up, retry, (error as Error).message);
       if (error instanceof RuntimeError && error.status < 600) return runtimeErrorResponse(error);
       throw error;
     }
@@ -209,6 +209,15 @@ function acceptToClose(core: ServerCore, { req, socket, head }: Upgrade, code: n
     ws.close(code, fitCloseReason(message));
   });
   return undefined;
+}
+
+/**
+ * The close code of a refusal worth a retry (a 503: no node can serve the room now, or shutting down), or undefined
+ * for any other failure.
+ */
+function retryCloseCode(error: unknown): number | undefined {
+  if (!(error instanceof RuntimeError) || error.status !== 503) return undefined;
+  return error.code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.TryAgainLater;
 }
 
 function closeShuttingDown(core: ServerCore, up: Upgrade): undefined {
@@ -286,16 +295,15 @@ function acceptWhenReady(core: ServerCore, ws: WsSocket, target: Target): void {
 
 function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unknown): void {
   const code = codeOf(error, "ERR_INTERNAL");
-  // A 503: no node can serve the room now (cluster: its claim failed), or shutting down; the client retries.
-  const retry = error instanceof RuntimeError && error.status === 503;
-  core.logger[retry ? "warn" : "error"]("upgrade.accept_failed", { code, party: target.party, room: target.roomId, error });
+  // No node can serve the room now (cluster: its claim failed), or shutting down: the client retries.
+  const retry = retryCloseCode(error);
+  core.logger[retry !== undefined ? "warn" : "error"]("upgrade.accept_failed", { code, party: target.party, room: target.roomId, error });
   if (ws.listenerCount("error") === 0) ws.on("error", ignoreError);
   releaseFirstWrite(); // the close frame goes after the upgrade's answer
   // Paused while it waited for its room: it reads again, or the client's answer to the close would wait unread, and
   // the connection with it, for ws's close timeout (30 s).
   if (ws.isPaused) ws.resume();
-  if (code === "ERR_SHUTTING_DOWN") ws.close(CloseCode.GoingAway, fitCloseReason((error as Error).message));
-  else if (retry) ws.close(CloseCode.TryAgainLater, fitCloseReason((error as Error).message));
+  if (retry !== undefined) ws.close(retry, fitCloseReason((error as Error).message));
   // Lost to another node between the claim and the accept (cluster): the client's retry reaches the owner.
   else ws.close(error instanceof RoomElsewhere ? CloseCode.TryAgainLater : CloseCode.InternalError);
 }
