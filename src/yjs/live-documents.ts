@@ -34,11 +34,16 @@ export function closesDocument({ scope, name }: DocumentKey, session: DocumentSe
   if (byName?.get(name) === session) byName.delete(name);
 }
 
+/** The session last recorded as the document of `key`, whatever its state. */
+export function openedDocument({ scope, name }: DocumentKey): DocumentSession | undefined {
+  return opened.get(scope)?.get(name);
+}
+
 /**
  * The session holding the document of `key` that has read (or is reading) the store: loading or ready. One merely
  * created has read nothing yet, so what is added to the store meanwhile is in what it loads.
  */
-export function liveDocument({ scope, name }: DocumentKey): DocumentSession | undefined {
-  const session = opened.get(scope)?.get(name);
+export function liveDocument(key: DocumentKey): DocumentSession | undefined {
+  const session = openedDocument(key);
   return session?.state === "loading" || session?.state === "ready" ? session : undefined;
 }
