@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/hot-path.ts [relay|memory|leveldb|leveldb-strict|all] [--updates=N] [--rate=N] [--commit-interval-ms=N] [--rounds=N]`: the server's own CPU per
+ * `node --import tsx bench/hot-path.ts [relay|apply|memory|leveldb|leveldb-strict|all, or a,b] [--updates=N] [--rate=N] [--commit-interval-ms=N] [--rounds=N]`: the server's own CPU per
  * fan-out update, without sockets. The fan-out scenario's load (10 rooms × 10 connections, 500 updates/s, each
  * update alone in its turn of the event loop) is fed to `DocumentSession`s whose connections only count what they are sent, so what is
  * measured is decode, check, apply, encode, the store and the bookkeeping: what yparty spends beyond the relay, which
@@ -17,10 +17,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { openStorage, type Storage } from "../persistence/index.js";
-import { encodeUpdate } from "../src/protocol/index.js";
+import { decodeMessage, encodeUpdate } from "../src/protocol/index.js";
 import { createLogger } from "../src/runtime/log.js";
 import { DocumentSession } from "../src/yjs/session.js";
 import { CountingConnection } from "./counting-connection.js";
+import * as Y from "yjs";
 import { AppendTypist } from "./client/append-updates.js";
 import { median, quantile } from "./stats.js";
 
@@ -39,8 +40,12 @@ const UPDATES = updatesArg ? Number(updatesArg.slice("--updates=".length)) : 1_5
 const commitArg = process.argv.find((arg) => arg.startsWith("--commit-interval-ms="));
 const COMMIT_INTERVAL_MS = commitArg ? Number(commitArg.slice("--commit-interval-ms=".length)) : undefined;
 
-/** `relay`: the frame handed to the room's other connections as it came, the floor of this loop. */
-type Variant = "relay" | "memory" | "leveldb" | "leveldb-strict";
+/**
+ * `relay`: the frame handed to the room's other connections as it came, the floor of this loop. `apply`: the same after
+ * it is decoded and applied to a plain `Y.Doc` per room, as the bench's `relay-apply` server does: the least a server
+ * that validates before it relays can do, so `memory` against it is yparty's own work.
+ */
+type Variant = "relay" | "apply" | "memory" | "leveldb" | "leveldb-strict";
 
 /** A connection of the room that never sends: how long after its receipt each update reached it (updates go in order). */
 class ObservingConnection extends CountingConnection {
@@ -50,6 +55,12 @@ class ObservingConnection extends CountingConnection {
     super.send(data);
     if (typeof data !== "string" && data[0] === 0 && data[1] === 2) this.latencies.push(performance.now() - this.receivedAt.shift()!);
   }
+}
+
+function updateOf(frame: Uint8Array): Uint8Array {
+  const message = decodeMessage(frame);
+  if (message.type !== "update") throw new Error("not an update frame");
+  return message.update;
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -82,7 +93,7 @@ async function measure(variant: Variant): Promise<Measured> {
     const observer = new ObservingConnection(`${r}.observer`);
     for (const conn of [...conns, observer]) session.attach(conn);
     const typists = conns.map((_, c) => new AppendTypist(r * CLIENTS_PER_ROOM + c + 1));
-    return { session, conns, observer, typists };
+    return { session, conns, observer, typists, doc: new Y.Doc() };
   });
   await Promise.all(rooms.map((room) => room.session.load()));
   let sent = 0;
@@ -91,7 +102,8 @@ async function measure(variant: Variant): Promise<Measured> {
     const client = Math.floor(sent / ROOMS) % CLIENTS_PER_ROOM;
     const frame = encodeUpdate(room.typists[client]!.next(`~${sent}~`));
     room.observer.receivedAt.push(performance.now());
-    if (variant !== "relay") room.session.receive(room.conns[client]!, frame);
+    if (variant === "apply") Y.applyUpdate(room.doc, updateOf(frame));
+    if (variant !== "relay" && variant !== "apply") room.session.receive(room.conns[client]!, frame);
     else for (const [c, conn] of [...room.conns, room.observer].entries()) if (c !== client) conn.send(frame);
     sent++;
   };
@@ -123,7 +135,7 @@ async function measure(variant: Variant): Promise<Measured> {
 }
 
 const which = process.argv[2] ?? "all";
-const variants: Variant[] = which === "all" ? ["relay", "memory", "leveldb", "leveldb-strict"] : [which as Variant];
+const variants: Variant[] = which === "all" ? ["relay", "apply", "memory", "leveldb", "leveldb-strict"] : (which.split(",") as Variant[]);
 for (const variant of variants) {
   const { cpuUs, minCpuUs, busyUs, visibleMs } = await measure(variant);
   const us = (value: number): string => value.toFixed(1).padStart(7);
