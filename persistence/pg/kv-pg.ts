@@ -3,10 +3,45 @@ import type { GroupCommitter, Writer } from "../group-commit.js";
 import { decodeKey, encodeKey, prefixUpperBound } from "../kv-codec.js";
 import type { KvBackend, KvWrite } from "../kv-store.js";
 import type { ListOptions } from "../types.js";
+import { chunkSql, type Piece, type Range } from "./bounded-read.js";
 import type { Claim, Claims } from "./claims.js";
 import type { PgOp } from "./commit.js";
 import type { ReadQuery } from "./doc-pg.js";
 import { toText } from "./names.js";
+
+/** The entries of `room` (as stored: `toText`) that `options` selects, in their order, a chunk a statement. */
+function kvRange(room: string, options: ListOptions): Range<Buffer> {
+  const values: unknown[] = [room];
+  const where = ["room = $1"];
+  const bound = (op: string, key: Uint8Array) => where.push(`key ${op} $${values.push(key)}`);
+  if (options.prefix !== undefined) {
+    const start = encodeKey(options.prefix);
+    bound(">=", start);
+    const end = prefixUpperBound(start);
+    if (end) bound("<", end);
+  }
+  if (options.start !== undefined) bound(">=", encodeKey(options.start));
+  if (options.startAfter !== undefined) bound(">", encodeKey(options.startAfter));
+  if (options.end !== undefined) bound("<", encodeKey(options.end));
+  const order = options.reverse ? "key DESC" : "key ASC";
+  const past = options.reverse ? "<" : ">";
+  return {
+    chunk: (after, chunkBytes, rows) => {
+      const params = [...values];
+      const cursor = after === undefined ? "" : ` AND key ${past} $${params.push(after)}`;
+      const bytes = `$${params.push(chunkBytes)}::bigint`;
+      // `rows`: a checked non-negative integer (at most the list's limit).
+      const scan = `SELECT key, value FROM room_kv WHERE ${where.join(" AND ")}${cursor} ORDER BY ${order} LIMIT ${rows}`;
+      return { text: chunkSql("key", order, scan, bytes, "length(key)"), values: params };
+    },
+    slice: (key, from, length) => ({
+      text: "SELECT substring(value FROM $3::int FOR $4::int) AS part FROM room_kv WHERE room = $1 AND key = $2",
+      values: [room, key, from, length],
+    }),
+    keyOf: (row) => row.key as Buffer,
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+  };
+}
 
 /** A room's key-value writes in the shared batches (the room's fence is checked with everyone's). */
 class KvWriter implements Writer<PgOp> {
@@ -22,6 +57,8 @@ export interface PgKvOptions {
   committer: GroupCommitter<PgOp, Writer<PgOp> & { room: string }>;
   claims: Claims;
   read: ReadQuery;
+  /** A range of rows, one snapshot read in bounded pieces (bounded-read.ts). */
+  readRange: (subject: string, range: Range<Buffer>) => Promise<Array<Piece<Buffer>>>;
   isClosed: () => boolean;
   /** Lets `close()` wait for this write. */
   track: <T>(write: Promise<T>) => Promise<T>;
@@ -48,27 +85,10 @@ export class PgKvBackend implements KvBackend {
     return rows[0]?.value as Uint8Array | undefined;
   }
 
+  /** One snapshot, read in bounded pieces (bounded-read.ts): a room of many or large entries is not parsed in one turn. */
   async range(options: ListOptions): Promise<Array<[string, Uint8Array]>> {
-    const values: unknown[] = [this.#room];
-    const where = ["room = $1"];
-    const bound = (op: string, key: Uint8Array) => where.push(`key ${op} $${values.push(key)}`);
-    if (options.prefix !== undefined) {
-      const start = encodeKey(options.prefix);
-      bound(">=", start);
-      const end = prefixUpperBound(start);
-      if (end) bound("<", end);
-    }
-    if (options.start !== undefined) bound(">=", encodeKey(options.start));
-    if (options.startAfter !== undefined) bound(">", encodeKey(options.startAfter));
-    if (options.end !== undefined) bound("<", encodeKey(options.end));
-    const limit = options.limit === undefined ? "" : ` LIMIT ${options.limit}`; // a checked non-negative integer
-    const order = options.reverse ? "DESC" : "ASC";
-    const rows = await this.options.read(
-      roomSubject(this.room),
-      `SELECT key, value FROM room_kv WHERE ${where.join(" AND ")} ORDER BY key ${order}${limit}`,
-      values,
-    );
-    return rows.map((row): [string, Uint8Array] => [decodeKey(row.key as Uint8Array), row.value as Uint8Array]);
+    const pieces = await this.options.readRange(roomSubject(this.room), kvRange(this.#room, options));
+    return pieces.map(({ key, value }): [string, Uint8Array] => [decodeKey(key), value]);
   }
 
   /** The claim held as a write is called: the fence it carries, whenever its batch is built. */

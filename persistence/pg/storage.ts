@@ -13,7 +13,8 @@ import { commitBatch, leftConnectionClean, type PgOp } from "./commit.js";
 import { PgDocStore } from "./doc-pg.js";
 import { InstanceLock } from "./instance-lock.js";
 import { PgKvBackend } from "./kv-pg.js";
-import { LOG_READERS_AT_ONCE, LogReader } from "./log-read.js";
+import { BoundedReads, READERS_AT_ONCE } from "./bounded-read.js";
+import { readLog } from "./log-read.js";
 import { fromText } from "./names.js";
 import { refusedWrite } from "./refused-write.js";
 import { migrate } from "./schema.js";
@@ -99,7 +100,8 @@ export class PostgresStorage implements Storage, Fencing {
   /** Each room's store while anything holds it (a live room, a write in flight). */
   readonly #rooms = new WeakRoomStores();
   readonly #kvWrites = new InFlight();
-  readonly #logs: LogReader;
+  /** Loads' reads of logs and `list`s, in bounded pieces, a few at once (bounded-read.ts). */
+  readonly #reads: BoundedReads;
   #closedAt: number | undefined;
   /** Whether the last commit attempt failed for want of PostgreSQL (warned once per outage). */
   #waiting = false;
@@ -126,14 +128,14 @@ export class PostgresStorage implements Storage, Fencing {
       maxItemsPerRun: defaults.maxUpdatesPerEntry,
       commitIntervalMs: options.commitIntervalMs ?? defaults.commitIntervalMs,
     });
-    // A commit always finds a connection: loads hold at most all but one.
-    this.#logs = new LogReader(pool, location, Math.max(1, Math.min(LOG_READERS_AT_ONCE, (options.poolSize ?? POOL_SIZE) - 1)));
+    // A commit always finds a connection: long reads hold at most all but one.
+    this.#reads = new BoundedReads(pool, location, Math.max(1, Math.min(READERS_AT_ONCE, (options.poolSize ?? POOL_SIZE) - 1)));
     this.docs = new PgDocStore({
       location,
       committer: this.#committer,
       claims: this.#claims,
       read: this.#read,
-      readLog: (subject, room) => this.#logs.read(subject, room),
+      readLog: (subject, room) => readLog(this.#reads, subject, room),
       compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
@@ -214,6 +216,7 @@ export class PostgresStorage implements Storage, Fencing {
         committer: this.#committer,
         claims: this.#claims,
         read: this.#read,
+        readRange: (subject, range) => this.#reads.range(subject, range),
         isClosed: () => this.#closedAt !== undefined,
         track: (write) => this.#kvWrites.track(write),
       });
@@ -273,7 +276,7 @@ export class PostgresStorage implements Storage, Fencing {
         const refused = await commitBatch(client, ops);
         client.off("error", ignore);
         client.release();
-        this.#logs.answered();
+        this.#reads.answered();
         if (this.#waiting) {
           this.#waiting = false;
           this.options.onWarning?.({ code: "ERR_STORAGE_WRITE", message: `Writing to ${this.location} again after ${attempt - 1} failed attempt(s)` });

@@ -7,13 +7,12 @@
  * counted here rather than timed: the time of a turn varies too much on a shared machine to tell the two apart
  * (after the fix, 4–60 ms; the rest is the merge's own pieces and the other processes).
  */
-import net from "node:net";
 import { afterAll, afterEach, expect, test, vi } from "vitest";
 import * as Y from "yjs";
 import { openStorage } from "../../persistence/index.js";
-import { LOG_CHUNK_BYTES, LOG_READERS_AT_ONCE } from "../../persistence/pg/log-read.js";
+import { READ_CHUNK_BYTES as LOG_CHUNK_BYTES, READERS_AT_ONCE as LOG_READERS_AT_ONCE } from "../../persistence/pg/bounded-read.js";
 import { stopAllEngines } from "../helpers/engines.js";
-import { freshDatabase, repeatedLogDocuments } from "./postgres-helpers.js";
+import { bytesPerTurn, freshDatabase, repeatedLogDocuments } from "./postgres-helpers.js";
 
 afterAll(stopAllEngines);
 afterEach(() => vi.restoreAllMocks());
@@ -23,32 +22,6 @@ const ENTRIES = 80;
 const ENTRY_BYTES = 25_000;
 /** A turn parses at most this many chunks of hex text (an entry past the chunk's bytes included), and the protocol's framing. */
 const TURN_BOUND = LOG_READERS_AT_ONCE * (LOG_CHUNK_BYTES + ENTRY_BYTES) * 2 * 1.25;
-
-/** Counts the bytes every PostgreSQL connection opened from now on receives in each turn of the event loop. */
-function bytesPerTurn(): { worst(): number; stop(): void } {
-  let turn = 0;
-  let worst = 0;
-  let counting = true;
-  const nextTurn = () => {
-    turn = 0;
-    if (counting) setImmediate(nextTurn);
-  };
-  setImmediate(nextTurn);
-  const connect = net.Socket.prototype.connect;
-  vi.spyOn(net.Socket.prototype, "connect").mockImplementation(function (this: net.Socket, ...args: unknown[]) {
-    this.on("data", (data: Buffer) => {
-      turn += data.byteLength;
-      worst = Math.max(worst, turn);
-    });
-    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-  });
-  return {
-    worst: () => worst,
-    stop: () => {
-      counting = false;
-    },
-  };
-}
 
 /** Loads `main/big-{0…rooms-1}` at once; resolves with the most bytes a turn received from PostgreSQL meanwhile. */
 async function loadAll(url: string, texts: string[]): Promise<number> {

@@ -2,8 +2,10 @@
  * PostgreSQL for the persistence tests: one throwaway server per test file (test/helpers/engines.ts), and a schema per
  * storage under test, so tests start from empty tables without paying for a server or a database each.
  */
+import net from "node:net";
 import { serialize } from "node:v8";
 import pg from "pg";
+import { vi } from "vitest";
 import * as Y from "yjs";
 import { openStorage, type PostgresStorageOptions, type StorageWarning } from "../../persistence/index.js";
 import { encodeString } from "../../persistence/kv-codec.js";
@@ -125,5 +127,31 @@ export async function holdRoomRow(url: string, room: string): Promise<{ waited()
         .query("COMMIT")
         .finally(() => client.end())
         .then(() => undefined),
+  };
+}
+
+/** Counts the bytes every PostgreSQL connection opened from now on receives in each turn of the event loop. */
+export function bytesPerTurn(): { worst(): number; stop(): void } {
+  let turn = 0;
+  let worst = 0;
+  let counting = true;
+  const nextTurn = () => {
+    turn = 0;
+    if (counting) setImmediate(nextTurn);
+  };
+  setImmediate(nextTurn);
+  const connect = net.Socket.prototype.connect;
+  vi.spyOn(net.Socket.prototype, "connect").mockImplementation(function (this: net.Socket, ...args: unknown[]) {
+    this.on("data", (data: Buffer) => {
+      turn += data.byteLength;
+      worst = Math.max(worst, turn);
+    });
+    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+  });
+  return {
+    worst: () => worst,
+    stop: () => {
+      counting = false;
+    },
   };
 }
