@@ -2,7 +2,7 @@
  * One batch of the group committer as one PostgreSQL transaction, fenced: the fences of the batch's rooms are read
  * under `FOR SHARE` (a claim, an UPDATE of the row, waits for this transaction, and every transaction after the claim
  * sees its fence), the operations of rooms whose fence moved are left out and reported, the rest is written with one
- * statement per kind of operation, and COMMIT returns only once it is durable. Every statement is idempotent, so a
+ * statement per kind of operation (several, past `STATEMENT_BYTES`), and COMMIT returns only once it is durable. Every statement is idempotent, so a
  * batch whose outcome is unknown can be committed again as it is.
  */
 import pg, { type PoolClient } from "pg";
@@ -36,7 +36,7 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
   // The usual batches, appends only or key-value puts only, are one statement: one round trip, its own transaction,
   // durable when it returns (a transaction of its four statements made a room.storage.put, and a cron tick's claim,
   // four round trips).
-  const single = oneStatement(ops, rooms);
+  const single = payloadOf(ops) <= STATEMENT_BYTES ? oneStatement(ops, rooms) : undefined;
   if (single) {
     const { rows } = await client.query<{ name: string; fence: string }>(single).catch((error: unknown) => {
       if (refusedByPostgres(error)) cleanAfter.add(error as object); // the statement's own transaction ended with it
@@ -49,7 +49,7 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
     const { rows } = await client.query<{ name: string; fence: string }>({ name: "yparty-fences", text: fencesSql, values: [rooms] });
     const refused = refusedOf(ops, rows);
     for (const layer of layers(ops.filter((op) => !refused.has(op.room)))) {
-      for (const [kind, ofKind] of layer) await statements[kind](client, ofKind as never);
+      for (const [kind, ofKind] of layer) for (const piece of piecesOf(ofKind)) await statements[kind](client, piece as never);
     }
     await client.query("COMMIT");
     return refused;
@@ -86,6 +86,42 @@ const cleanAfter = new WeakSet<object>();
  */
 export function leftConnectionClean(error: unknown): boolean {
   return typeof error === "object" && error !== null && cleanAfter.has(error);
+}
+
+/**
+ * Bytes of keys and values one statement sends at most. `pg` sends an array of `bytea` as hex text, twice the bytes,
+ * built in one JavaScript string, which holds at most 2^29 characters: a batch of some 260 MB of values failed as `pg`
+ * built it (then was committed again in halves, h122), and one room's share, which cannot be split, never landed.
+ * PostgreSQL takes at most 1 GB in a parameter. A larger batch is one transaction of several statements of at most
+ * this: as atomic as one statement, its first attempt lands.
+ */
+export const STATEMENT_BYTES = 16 * 1024 * 1024;
+
+/** The bytes an operation sends: its key and value. */
+function payload(op: PgOp): number {
+  if (op.kind === "insert") return op.update.byteLength;
+  if (op.kind === "put") return op.key.byteLength + op.value.byteLength;
+  if (op.kind === "del") return op.key.byteLength;
+  return 0;
+}
+const payloadOf = (ops: readonly PgOp[]): number => ops.reduce((sum, op) => sum + payload(op), 0);
+
+/** `ops` in order, in consecutive pieces of at most `STATEMENT_BYTES` each (or of one larger operation). */
+function piecesOf<T extends PgOp>(ops: readonly T[]): T[][] {
+  const pieces: T[][] = [];
+  let piece: T[] = [];
+  let bytes = 0;
+  for (const op of ops) {
+    if (piece.length > 0 && bytes + payload(op) > STATEMENT_BYTES) {
+      pieces.push(piece);
+      piece = [];
+      bytes = 0;
+    }
+    piece.push(op);
+    bytes += payload(op);
+  }
+  if (piece.length > 0) pieces.push(piece);
+  return pieces;
 }
 
 /** Locks the batch's rooms' rows (a claim waits for this transaction; this one sees a claim committed before). */
