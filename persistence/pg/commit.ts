@@ -30,8 +30,15 @@ export interface SnapshotKey {
 type Kind = PgOp["kind"];
 type OfKind<K extends Kind> = Extract<PgOp, { kind: K }>;
 
-/** Commits `ops` (retried by the caller when it throws a transient error); returns the refused rooms and their fence. */
-export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Promise<Map<string, number | undefined>> {
+/** What a commit left out: the rooms refused (and their fence now), the compactions stopped (`removeSql`). */
+export interface Committed {
+  refused: Map<string, number | undefined>;
+  /** Snapshots whose key held other bytes: their insert was skipped, and the entries they replace were kept. */
+  stopped: Array<{ room: string; fence: number; seq: number }>;
+}
+
+/** Commits `ops` (retried by the caller when it throws a transient error). */
+export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Promise<Committed> {
   const rooms = [...new Set(ops.map((op) => op.room))].map(toText);
   // The usual batches, appends only or key-value puts only, are one statement: one round trip, its own transaction,
   // durable when it returns (a transaction of its four statements made a room.storage.put, and a cron tick's claim,
@@ -42,17 +49,23 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
       if (refusedByPostgres(error)) cleanAfter.add(error as object); // the statement's own transaction ended with it
       throw error;
     });
-    return refusedOf(ops, rows);
+    return { refused: refusedOf(ops, rows), stopped: [] };
   }
   await client.query("BEGIN");
   try {
     const { rows } = await client.query<{ name: string; fence: string }>({ name: "yparty-fences", text: fencesSql, values: [rooms] });
     const refused = refusedOf(ops, rows);
+    const stopped: Committed["stopped"] = [];
     for (const layer of layers(ops.filter((op) => !refused.has(op.room)))) {
-      for (const [kind, ofKind] of layer) for (const piece of piecesOf(ofKind)) await statements[kind](client, piece as never);
+      for (const [kind, ofKind] of layer) {
+        for (const piece of piecesOf(ofKind)) {
+          const { rows: left } = await statements[kind](client, piece as never);
+          if (kind === "remove") stopped.push(...left.map((row) => ({ room: fromText(row.doc as string), fence: Number(row.fence), seq: Number(row.seq) })));
+        }
+      }
     }
     await client.query("COMMIT");
-    return refused;
+    return { refused, stopped };
   } catch (error) {
     // A lost or unanswered connection is dropped by the caller (PostgreSQL rolls back then): a ROLLBACK would only
     // wait behind the unanswered statement for another timeout.
@@ -200,6 +213,7 @@ const insertColumns = (ops: ReadonlyArray<OfKind<"insert">>): unknown[] => [
 /**
  * Removes entries a snapshot replaces, only where that snapshot is stored (its key holds its bytes): an insert whose key
  * was taken is skipped (\`ON CONFLICT DO NOTHING\`), and the entries must then stay. Each snapshot is hashed once.
+ * Returns the snapshots that did not land (their compaction stopped).
  */
 const removeSql = `WITH landed AS (
     SELECT s.doc, s.fence, s.seq FROM doc_updates s
@@ -211,8 +225,10 @@ const removeSql = `WITH landed AS (
     WHERE d.doc = k.doc AND d.fence = k.fence AND d.seq = k.seq
       AND EXISTS (SELECT 1 FROM landed WHERE landed.doc = k.doc AND landed.fence = k.sfence AND landed.seq = k.sseq)
     RETURNING d.doc, length(d.update) AS bytes),
-  sums AS (SELECT doc, count(*) AS updates, sum(bytes) AS bytes FROM del GROUP BY doc)
-  UPDATE doc_acks a SET updates = a.updates - s.updates, bytes = a.bytes - s.bytes FROM sums s WHERE a.doc = s.doc`;
+  sums AS (SELECT doc, count(*) AS updates, sum(bytes) AS bytes FROM del GROUP BY doc),
+  counted AS (UPDATE doc_acks a SET updates = a.updates - s.updates, bytes = a.bytes - s.bytes FROM sums s WHERE a.doc = s.doc)
+  SELECT l.doc, l.fence, l.seq FROM unnest($4::text[], $5::bigint[], $6::bigint[]) AS l(doc, fence, seq)
+  WHERE NOT EXISTS (SELECT 1 FROM landed WHERE landed.doc = l.doc AND landed.fence = l.fence AND landed.seq = l.seq)`;
 
 /** One statement cannot upsert a row twice: the last put of each key wins, as it would in order. */
 function lastPuts(ops: ReadonlyArray<OfKind<"put">>): Array<OfKind<"put">> {
@@ -246,7 +262,7 @@ function oneStatement(ops: readonly PgOp[], rooms: string[]): { name: string; te
   return undefined;
 }
 
-const statements: { [K in Kind]: (client: PoolClient, ops: Array<OfKind<K>>) => Promise<unknown> } = {
+const statements: { [K in Kind]: (client: PoolClient, ops: Array<OfKind<K>>) => Promise<pg.QueryResult> } = {
   insert: (client, ops) => client.query({ name: "yparty-append", text: insertSql, values: insertColumns(ops) }),
   remove: (client, ops) => {
     const snapshots = [...new Map(ops.map((op) => [`${op.room}\u0000${op.snapshot.fence}:${op.snapshot.seq}`, op])).values()];

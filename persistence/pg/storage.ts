@@ -2,14 +2,14 @@ import { hostname } from "node:os";
 import { WeakRoomStores } from "../weak-room-stores.js";
 import type { Pool, PoolClient } from "pg";
 import { defaults } from "../defaults.js";
-import { readError, reasonOf } from "../errors.js";
+import { docSubject, readError, reasonOf } from "../errors.js";
 import { GroupCommitter, type Refusals, type Writer } from "../group-commit.js";
 import { InFlight } from "../in-flight.js";
 import { RoomKvStore } from "../kv-store.js";
 import type { OnStorageProgress } from "../progress.js";
 import { StorageError, type KvStore, type Storage, type StorageWarning } from "../types.js";
 import { Claims, fencedError } from "./claims.js";
-import { commitBatch, leftConnectionClean, type PgOp } from "./commit.js";
+import { commitBatch, type Committed, leftConnectionClean, type PgOp } from "./commit.js";
 import { PgDocStore } from "./doc-pg.js";
 import { InstanceLock } from "./instance-lock.js";
 import { PgKvBackend } from "./kv-pg.js";
@@ -105,6 +105,8 @@ export class PostgresStorage implements Storage, Fencing {
   #closedAt: number | undefined;
   /** Whether the last commit attempt failed for want of PostgreSQL (warned once per outage). */
   #waiting = false;
+  /** Documents whose stopped compaction was told (`#compactionStopped`). */
+  readonly #stoppedCompactions = new Set<string>();
 
   private constructor(
     readonly location: string,
@@ -247,7 +249,8 @@ export class PostgresStorage implements Storage, Fencing {
   };
 
   async #commit(ops: PgOp[], writers: readonly PgWriter[]): Promise<Refusals<PgWriter> | undefined> {
-    const refused = await this.#commitUntilKnown(ops);
+    const { refused, stopped } = await this.#commitUntilKnown(ops);
+    for (const snapshot of stopped) this.#compactionStopped(snapshot);
     if (refused.size === 0) return undefined;
     const fences = new Map(ops.map((op) => [op.room, op.fence]));
     const refusals = new Map<PgWriter, Error>();
@@ -261,11 +264,32 @@ export class PostgresStorage implements Storage, Fencing {
   }
 
   /**
+   * A compaction of `room` was stopped: its snapshot's key held other bytes, so the entries it replaces were kept (the
+   * log is whole, and longer). Said once per document: each later compaction of it may stop the same way.
+   */
+  #compactionStopped({ room, fence, seq }: Committed["stopped"][number]): void {
+    if (this.#stoppedCompactions.has(room)) return;
+    this.#stoppedCompactions.add(room);
+    this.options.onWarning?.({
+      code: "ERR_STORAGE_WRITE",
+      level: "error",
+      doc: room,
+      message:
+        `Compacting ${docSubject(room)} in ${this.location} was stopped: the key (${fence}:${seq}) its snapshot was to take in ` +
+        "doc_updates already holds another entry, so the entries it replaces were kept (nothing is lost; the log grows, and " +
+        "loads slow down). A writer other than this storage uses the room's fence: rows inserted by hand, or another server " +
+        "writing this database without --cluster or from a restored copy? Stop that writer, then restart this server, or move " +
+        "the room to another node of the cluster: its next claim of the room takes a fence past every stored one, and its " +
+        "compactions run again.",
+    });
+  }
+
+  /**
    * Commits the batch, again and again while PostgreSQL cannot be reached or the outcome is unknown (the batch is
    * idempotent: commit.ts), so its jobs' acks wait rather than fail. Other errors fail the batch (the group committer
    * then splits it to find the writes that fail on their own: `isolates`).
    */
-  async #commitUntilKnown(ops: PgOp[]): Promise<Map<string, number | undefined>> {
+  async #commitUntilKnown(ops: PgOp[]): Promise<Committed> {
     for (let attempt = 1; ; attempt++) {
       let client: PoolClient | undefined;
       try {
@@ -273,7 +297,7 @@ export class PostgresStorage implements Storage, Fencing {
         // A checked-out client that loses its connection emits "error" (the pool listens only to idle ones); the
         // statement under way rejects with it too, which is what is handled here.
         client.on("error", ignore);
-        const refused = await commitBatch(client, ops);
+        const committed = await commitBatch(client, ops);
         client.off("error", ignore);
         client.release();
         this.#reads.answered();
@@ -281,7 +305,7 @@ export class PostgresStorage implements Storage, Fencing {
           this.#waiting = false;
           this.options.onWarning?.({ code: "ERR_STORAGE_WRITE", message: `Writing to ${this.location} again after ${attempt - 1} failed attempt(s)` });
         }
-        return refused;
+        return committed;
       } catch (error) {
         client?.off("error", ignore);
         client?.release(leftConnectionClean(error) ? undefined : (error as Error)); // a failed connection is not reused

@@ -120,7 +120,8 @@ describe("PostgreSQL engine", () => {
     await client.connect();
     try {
       for (const ops of batches) {
-        for (let attempt = 0; attempt < 2; attempt++) expect(await commitBatch(client as unknown as pg.PoolClient, ops)).toEqual(new Map());
+        for (let attempt = 0; attempt < 2; attempt++)
+          expect(await commitBatch(client as unknown as pg.PoolClient, ops)).toEqual({ refused: new Map(), stopped: [] });
       }
     } finally {
       await client.end();
