@@ -84,6 +84,7 @@ export class BoundedReads {
   #running = 0;
   /** When a read went unanswered, none being answered since: PostgreSQL may be frozen, or that read alone slow. */
   #unansweredSince: number | undefined;
+  #closed = false;
 
   constructor(
     readonly pool: Pool,
@@ -110,6 +111,7 @@ export class BoundedReads {
     }
     const started = performance.now();
     try {
+      this.#open();
       const result = await read();
       this.answered();
       return result;
@@ -159,6 +161,7 @@ export class BoundedReads {
     let after: K | undefined;
     for (let more = true; more; ) {
       const left = range.limit === undefined ? undefined : range.limit - pieces.length;
+      this.#open();
       const statement = range.chunk(after, this.chunkBytes, rowsAsked(left));
       const chunk = this.chunkOf((await client.query(statement.text, statement.values)).rows, range, left);
       for (const piece of chunk.pieces) pieces.push(isWhole(piece) ? piece : await this.#readSliced(client, range, piece));
@@ -190,6 +193,7 @@ export class BoundedReads {
     const value = new Uint8Array(bytes);
     const slice = Math.max(this.chunkBytes, Math.ceil(bytes / MAX_SLICES));
     for (let from = 0; from < bytes; from += slice) {
+      this.#open();
       const statement = range.slice(key, from + 1, slice);
       const { rows } = await client.query(statement.text, statement.values);
       const part = rows[0]?.part as Uint8Array | undefined;
@@ -198,6 +202,19 @@ export class BoundedReads {
       value.set(part, from);
     }
     return { key, value };
+  }
+
+  /**
+   * The storage closes: reads under way stop at their next piece, and reads waiting for their turn fail when it comes.
+   * Closing ends the pool, which waits for every connection checked out: it waited for a long read to read all of its
+   * pieces (a large log, one statement and up to a query timeout a piece), and the server's shutdown with it.
+   */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error("the storage is closing");
   }
 
   #turn(): Promise<void> {

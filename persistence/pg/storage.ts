@@ -231,11 +231,17 @@ export class PostgresStorage implements Storage, Fencing {
     return new Map(rows.map((row) => [fromText(row.room as string), row.entries as number]));
   }
 
-  /** Lets the writes under way land (retrying for up to 10 s if PostgreSQL is away), then releases the database. */
+  /**
+   * Lets the writes under way land (retrying for up to 10 s if PostgreSQL is away), stops the long reads under way at
+   * their next piece (they fail with ERR_STORAGE_READ), then releases the database.
+   */
   async close(): Promise<void> {
     if (this.#closedAt !== undefined) return;
     this.#closedAt = performance.now();
     await Promise.all([this.docs.close(), this.#kvWrites.drain()]);
+    // After the writes, whose compactions read logs: the loads and lists under way stop at their next piece, or
+    // `pool.end()` waits for all of their pieces.
+    this.#reads.close();
     await this.lock.release();
     await this.pool.end();
   }
