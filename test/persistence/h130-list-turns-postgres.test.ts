@@ -92,6 +92,13 @@ test("list's answer read in pieces: order, limit, start/end/prefix and reverse a
   expect(await keys({ prefix: "k01", reverse: true, limit: 70 })).toEqual(all.slice(100, 200).reverse().slice(0, 70));
   const values = await store!.list<string>({ start: keyOf(100), limit: 120 });
   expect([...values]).toEqual(all.slice(100, 220).map((key, i) => [key, stored(0, 100 + i)]));
+  // More rows than a statement looks at (1,000), small ones.
+  const many = storage.kv("main/many");
+  const manyKeys = Array.from({ length: 2_500 }, (_, i) => `m${String(i).padStart(5, "0")}`);
+  await many.put(Object.fromEntries(manyKeys.map((key) => [key, 1])));
+  expect([...(await many.list()).keys()]).toEqual(manyKeys);
+  expect([...(await many.list({ reverse: true, limit: 2_200 })).keys()]).toEqual([...manyKeys].reverse().slice(0, 2_200));
+  expect([...(await many.list({ startAfter: manyKeys[999], limit: 1_001 })).keys()]).toEqual(manyKeys.slice(1_000, 2_001));
   // A value larger than a piece comes whole (read in slices).
   const large = "x".repeat(3 * READ_CHUNK_BYTES);
   await store!.put(keyOf(150), large);
