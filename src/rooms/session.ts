@@ -450,9 +450,10 @@ export class Session {
     // The session closed it (a leave, the session's end): its join, if one was on its way, was settled then.
     if (link.leaving) return;
     const request = link.request;
-    // The server's code was reloaded again under the session's own rejoin after a reload (two rebuilds in a row): the
-    // player is still in the room (its seat kept at the stop), so it joins back in the next instance, as after the first.
-    if (request?.silent && code === CloseCode.ServiceRestart && !this.#ended) return this.#openLink(link.room, link.roomType, request);
+    // The server's code was reloaded under a join (the client's, or the session's own rejoin after an earlier reload):
+    // the player may be in the room's logic already (its seat is kept at the stop), so the join goes on in the room's
+    // next instance, on the reloaded code, and is answered once done there: the client does not retry.
+    if (request && code === CloseCode.ServiceRestart && !this.#ended) return this.#joinOnReloadedCode(link, request);
     if (request) {
       this.#settled(request, link.roomType);
       // Refused (full, or the room's onJoin): an unnamed join tries other rooms, then makes a new one (once).
@@ -466,8 +467,15 @@ export class Session {
     if (this.#ended) return;
     // The server's code was reloaded (yparty dev): join again by itself, as Colyseus' devMode does; a snapshot follows.
     if (code === CloseCode.ServiceRestart)
-      return this.#openLink(link.room, link.roomType, { rid: undefined, options: link.options, named: true, tried: new Set(), silent: true });
+      return this.#joinOnReloadedCode(link, { rid: undefined, options: link.options, named: true, tried: new Set(), silent: true });
     this.send(MessageType.Error, { reason: `room "${link.room}" closed the connection (${code} ${reason})`, room: link.room, closed: true });
+  }
+
+  /** `request` joins `link`'s room again in its next instance (a reload cut the link), unless the reload removed its type. */
+  #joinOnReloadedCode(link: RoomLink, request: JoinRequest): void {
+    if (this.#code.roomTypes.has(link.roomType)) return this.#openLink(link.room, link.roomType, request);
+    this.#settled(request, link.roomType);
+    this.#joinFailed(request, link.room, link.roomType, `room type "${link.roomType}" is no longer served: the server's code was reloaded without it`);
   }
 
   #joinFailed(request: JoinRequest, room: string, roomType: string, reason: string): void {
