@@ -22,7 +22,8 @@ import type { ChatRate } from "./chat-rate.js";
 import { cidOf, RoomLink, type RoomLinkOwner } from "./room-link.js";
 import { DeliveredNotifications } from "./delivered-notifications.js";
 import type { MatchNotices } from "../rooms/match-notices.js";
-import type { ServedCode } from "../rooms/served-sessions.js";
+import type { ServedCode, ServedSession } from "../rooms/served-sessions.js";
+import { AwayWindow } from "../rooms/away-window.js";
 import type { TokenVerifier } from "../rooms/tokens.js";
 import { AwayOutcomes } from "./away-outcomes.js";
 import { type ChatMessage, chatMessageIdentity } from "./messages.js";
@@ -72,7 +73,7 @@ export function closedIfTooBig(ws: WsSocket, data: Buffer, limits: GameLimits): 
   return true;
 }
 
-export class GameSession {
+export class GameSession implements ServedSession {
   #ws: WsSocket | undefined;
   #player: RoomLink | undefined;
   /** The last `presence.update`'s payload, told the player room again after a reload. */
@@ -96,7 +97,11 @@ export class GameSession {
   #unlisten: (() => void) | undefined;
   #errors = 0;
   #idle: NodeJS.Timeout | undefined;
-  #expiry: NodeJS.Timeout | undefined;
+  /** While the session has no socket: it ends when the served code's `reconnectWindowMs` since the socket went is up. */
+  readonly #awayWindow = new AwayWindow(
+    () => this.#code.limits.reconnectWindowMs,
+    () => this.end(),
+  );
   #ended = false;
 
   constructor(
@@ -118,7 +123,7 @@ export class GameSession {
       this.#detach();
       previous.close(GameCloseCode.Replaced, "Replaced by a newer session of the same player");
     }
-    clearTimeout(this.#expiry);
+    this.#awayWindow.stop();
     this.#ws = ws;
     this.#errors = 0;
     ws.on("message", this.#onFrame);
@@ -160,9 +165,13 @@ export class GameSession {
     this.#detach();
     this.#ws = undefined;
     if (!this.#match) return this.end();
-    this.#expiry = setTimeout(() => this.end(), this.#code.limits.reconnectWindowMs);
-    this.#expiry.unref(); // a closing server does not wait for it: its rooms close the links
+    this.#awayWindow.start();
   };
+
+  /** Another mount's code is served (a reload): a session away is kept for its `reconnectWindowMs`, not the last one's. */
+  codeServed(): void {
+    this.#awayWindow.retime();
+  }
 
   /** What lives only while a socket is attached: presence, chat channels, matchmaking tickets. */
   #detach(): void {
@@ -201,7 +210,7 @@ export class GameSession {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#expiry);
+    this.#awayWindow.stop();
     if (this.ctx.sessions.get(this.player) === this) this.ctx.sessions.delete(this.player);
     this.#detach();
     this.#match?.leave("Session ended");

@@ -13,9 +13,22 @@ export interface ServedCode {
   hostedBy(host: SocketHost): void;
 }
 
-export class ServedSessions<Context, Code extends ServedCode> {
+/** A session as its owner tells it of the code served. */
+export interface ServedSession {
+  /** Another mount's code is served: what the session timed with the last one's limits is timed again with these. */
+  codeServed(): void;
+}
+
+/** The sessions of one server, as a protocol keeps them. */
+export interface ServedContext {
+  readonly sessions: ReadonlyMap<string, ServedSession>;
+}
+
+export class ServedSessions<Context extends ServedContext, Code extends ServedCode> {
   /** Per server: sessions resume only on their own (a test restarts one; `yparty dev` may make a new one). */
   readonly #contexts = new WeakMap<SocketHost, Context>();
+  /** The same contexts, to tell their sessions of a mount served (not holding a server that is gone). */
+  readonly #live = new Set<WeakRef<Context>>();
   /** Every mount's code served so far: a socket reaches the handler of one of them (the first's stays a server's). */
   readonly #served = new WeakSet<Code>();
   /** Mounts whose parties ran unserved, told once. */
@@ -52,10 +65,24 @@ export class ServedSessions<Context, Code extends ServedCode> {
 
   /** `code`'s mount replaces the one served: every session uses it from now on. */
   serve(code: Code): void {
+    const swapped = this.#code !== undefined && this.#code !== code;
     this.#code = code;
     this.#served.add(code);
     const host = this.#host?.deref();
     if (host) code.hostedBy(host);
+    if (swapped) this.#tellSessions();
+  }
+
+  /** Every session, away ones too, times again what it timed with the last code's limits (its resume window). */
+  #tellSessions(): void {
+    for (const ref of this.#live) {
+      const context = ref.deref();
+      if (!context) {
+        this.#live.delete(ref);
+        continue;
+      }
+      for (const session of [...context.sessions.values()]) session.codeServed();
+    }
   }
 
   /**
@@ -72,7 +99,10 @@ export class ServedSessions<Context, Code extends ServedCode> {
     if (this.#host?.deref() !== host) this.#host = new WeakRef(host);
     this.code.hostedBy(host);
     let context = this.#contexts.get(host);
-    if (!context) this.#contexts.set(host, (context = make(host)));
+    if (!context) {
+      this.#contexts.set(host, (context = make(host)));
+      this.#live.add(new WeakRef(context));
+    }
     return context;
   }
 

@@ -23,12 +23,13 @@ import { DEQUEUED_FRAME, ERROR_FRAME_PREFIX, INTERNAL_FRAME_PREFIX, Link, splitU
 import { newId } from "./ids.js";
 import { Outbox } from "./outbox.js";
 import { HeldMessages } from "./held-messages.js";
+import { AwayWindow } from "./away-window.js";
 import { roomPartyName } from "./room-party.js";
 import { MATCHMAKER_ROOM, matchmakerPartyName } from "./matchmaker-party.js";
 import type { RoomDirectory } from "./directory.js";
 import type { MatchNotice, MatchNotices } from "./match-notices.js";
 import type { RoomsLimits } from "./limits.js";
-import type { ServedCode } from "./served-sessions.js";
+import type { ServedCode, ServedSession } from "./served-sessions.js";
 import type { HandshakeOptions } from "./handshake.js";
 import { CONTROL_CHARACTERS } from "../runtime/index.js";
 
@@ -91,7 +92,7 @@ const MAX_ROOM_NAME_LENGTH = 128;
 /** A room's `room.message` or `room.message.bytes` frame (reliable: unreliable ones come prefixed). */
 const ROOM_MESSAGE_FRAME = /^\{"t":"room\.message(\.bytes)?"/;
 
-export class Session {
+export class Session implements ServedSession {
   readonly id = newId(16);
   readonly #links = new Map<string, RoomLink>();
   /** The matchmakers this session waits in, by room type, and the size of match it waits for (the last enqueue's). */
@@ -104,7 +105,11 @@ export class Session {
   /** Stops the match notices kept for the player coming to this socket (set while one is attached). */
   #unlisten: (() => void) | undefined;
   #errors = 0;
-  #expiry: NodeJS.Timeout | undefined;
+  /** While the session has no socket: it ends when the served code's `resumeWindowMs` since the socket went is up. */
+  readonly #awayWindow = new AwayWindow(
+    () => this.#code.limits.resumeWindowMs,
+    () => this.end(),
+  );
   #ended = false;
 
   constructor(
@@ -126,7 +131,7 @@ export class Session {
       this.#release();
       previous.close(4009, "Replaced by a resumed session");
     }
-    clearTimeout(this.#expiry);
+    this.#awayWindow.stop();
     this.#ws = ws;
     this.#codec = codec;
     this.#errors = 0;
@@ -174,9 +179,13 @@ export class Session {
     this.#ws = undefined;
     this.#dequeue(); // a match found now could not reach the player
     if (this.#links.size === 0) return this.end();
-    this.#expiry = setTimeout(() => this.end(), this.#code.limits.resumeWindowMs);
-    this.#expiry.unref(); // a closing server does not wait for it: its rooms close the links
+    this.#awayWindow.start();
   };
+
+  /** Another mount's code is served (a reload): a session away is kept for its `resumeWindowMs`, not the last one's. */
+  codeServed(): void {
+    this.#awayWindow.retime();
+  }
 
   #release(): void {
     this.#unlisten?.();
@@ -191,7 +200,7 @@ export class Session {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#expiry);
+    this.#awayWindow.stop();
     this.ctx.sessions.delete(this.id);
     this.#dequeue();
     for (const link of this.#links.values()) this.#closeLink(link, "Session ended");
