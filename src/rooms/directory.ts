@@ -32,11 +32,27 @@ export class RoomDirectory {
 
   /**
    * The listings as `room.list` answers them: `clients` counts every seat a join could not take, as Colyseus's listing
-   * does (a reserved seat counts there from its reservation): the players seated (the room's own count) and the seats
-   * a match holds for its participants not in yet. A room it lists full refuses a named join "full", and the reverse.
+   * does (a reserved seat counts there from its reservation): the players seated (the room's own count), the seats a
+   * match holds for its participants not in yet and those promised to joins on their way. A room it lists full refuses
+   * a named join "full", and the reverse. A room still being created for a join (its first `onCreate` running) is
+   * listed too, with those joins, so that a second client does not make another one or wait for nothing.
    */
   list(roomType?: string): RoomListing[] {
-    return [...this.listings.of(roomType)].map((listing) => ({ ...listing, clients: this.#taken(listing) }));
+    const listed = [...this.listings.of(roomType)].map((listing) => ({
+      ...listing,
+      clients: Math.min(listing.max_clients, this.#taken(listing) + (this.listings.promised(listing.room_type).get(listing.room) ?? 0)),
+    }));
+    for (const type of roomType === undefined ? this.listings.promisedTypes() : [roomType]) {
+      const max = this.maxClientsOf(type);
+      for (const [room, seats] of this.listings.promised(type))
+        if (!this.listings.has(type, room)) listed.push({ room, room_type: type, clients: Math.min(max, seats), max_clients: max, metadata: {} });
+    }
+    return listed;
+  }
+
+  /** A join names `room` (its room created for it, if need be): its seat is promised until `release`. */
+  promise(roomType: string, room: string): void {
+    this.listings.promise(roomType, room);
   }
 
   /** The seats of `listing`'s room no join may take: its seated players and those matches hold (held-seats.ts). */

@@ -36,6 +36,11 @@ export class RoomListings {
     return this.#promised.get(roomType) ?? new Map<string, number>();
   }
 
+  /** The room types with seats promised. */
+  promisedTypes(): Iterable<string> {
+    return this.#promised.keys();
+  }
+
   promise(roomType: string, room: string): void {
     let promised = this.#promised.get(roomType);
     if (!promised) this.#promised.set(roomType, (promised = new Map()));
@@ -47,5 +52,6 @@ export class RoomListings {
     const seats = (promised?.get(room) ?? 0) - 1;
     if (seats > 0) promised!.set(room, seats);
     else promised?.delete(room);
+    if (promised?.size === 0) this.#promised.delete(roomType);
   }
 }

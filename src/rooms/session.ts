@@ -60,7 +60,7 @@ interface JoinRequest {
   tried: Set<string>;
   /** A rejoin the session makes by itself (after a reload): no `rpc.response`, the snapshot says it all. */
   silent?: boolean;
-  /** The room whose seat the directory promised this (unnamed) join, until it is done. */
+  /** The room whose seat the directory promised this join, until it is done. */
   promised?: string;
 }
 
@@ -269,7 +269,7 @@ export class Session implements ServedSession {
     if (this.#links.size >= max) return this.respond(rid, { room_type: roomType }, `in ${max} rooms already (maxRoomsPerSession): leave one first`);
     if (room !== undefined && this.#links.has(room)) return this.respond(rid, { room, room_type: roomType }, `already in room "${room}"`);
     const request: JoinRequest = { rid, options, named: room !== undefined, tried: new Set<string>() };
-    this.#openLink((room as string | undefined) ?? this.#seat(roomType, request), roomType, request);
+    this.#openLink(room === undefined ? this.#seat(roomType, request) : this.#promised(roomType, room, request), roomType, request);
   }
 
   /**
@@ -282,6 +282,13 @@ export class Session implements ServedSession {
       (name) => anew || this.#links.has(name) || request.tried.has(name),
       () => newId(9),
     );
+    request.promised = room;
+    return room;
+  }
+
+  /** The room a named join goes to, its seat promised (listed while the room is being created, directory.ts). */
+  #promised(roomType: string, room: string, request: JoinRequest): string {
+    this.#code.directory.promise(roomType, room);
     request.promised = room;
     return room;
   }
