@@ -40,6 +40,21 @@ export interface RoomApi<S = unknown> {
   send(player: string, type: string, data: unknown): void;
   /** What `room.list` shows for this room. */
   setMetadata(metadata: Record<string, unknown>): void;
+  /**
+   * No new player joins from now on (refused `room "…" is locked`), and the room is neither listed by `room.list` nor
+   * picked by an unnamed `room.join_or_create` (Colyseus's `lock()`). Its players stay; those with a seat in it come
+   * back (a seat kept since a stop, one a match holds for them). Stored with the state: a restart keeps it locked.
+   */
+  lock(): void;
+  /** Takes joins again, listed and matched (unless private). */
+  unlock(): void;
+  /** `lock()` was called, and not `unlock()` since. */
+  readonly locked: boolean;
+  /**
+   * Private (default `true`; `false` makes it public again): joined by name only, neither listed nor picked by an
+   * unnamed join (Colyseus's `setPrivate()`). Stored with the state.
+   */
+  setPrivate(value?: boolean): void;
   /** The room's `room.storage`, for anything besides the state (which is stored by itself). */
   readonly partyRoom: PartyRoom;
   /**

@@ -22,8 +22,9 @@ export class RoomDirectory {
     readonly listings: RoomListings = new RoomListings(),
   ) {}
 
-  update(listing: RoomListing): void {
-    this.listings.update(listing);
+  /** `listed` false: the room is known (its seats, its name taken) but neither listed nor matched (locked, private). */
+  update(listing: RoomListing, listed = true): void {
+    this.listings.update(listing, listed);
   }
 
   remove(roomType: string, room: string): void {

@@ -9,26 +9,36 @@ import type { RoomListing } from "./wire/index.js";
 
 export class RoomListings {
   readonly #byType = new Map<string, Map<string, RoomListing>>();
+  /** Per room type, the live rooms neither listed nor matched (locked, private): known, so not "being created". */
+  readonly #unlisted = new Map<string, Set<string>>();
   /** Per room type, per room: seats promised to unnamed joins still on their way. */
   readonly #promised = new Map<string, Map<string, number>>();
 
-  update(listing: RoomListing): void {
-    let rooms = this.#byType.get(listing.room_type);
-    if (!rooms) this.#byType.set(listing.room_type, (rooms = new Map()));
-    rooms.set(listing.room, listing);
+  /** A live room's listing; `listed` false: it is known, but neither listed nor matched. */
+  update(listing: RoomListing, listed = true): void {
+    const { room_type: roomType, room } = listing;
+    // (A listed room keeps its place: unnamed joins fill rooms in the order they were listed.)
+    if (!listed) {
+      this.#byType.get(roomType)?.delete(room);
+      return void mapped(this.#unlisted, roomType, () => new Set()).add(room);
+    }
+    this.#unlisted.get(roomType)?.delete(room);
+    mapped(this.#byType, roomType, () => new Map()).set(room, listing);
   }
 
   remove(roomType: string, room: string): void {
     this.#byType.get(roomType)?.delete(room);
+    this.#unlisted.get(roomType)?.delete(room);
   }
 
-  /** The listings of `roomType` (every type's when undefined), as stored: the caller copies what it hands out. */
+  /** The listed rooms of `roomType` (every type's when undefined), as stored: the caller copies what it hands out. */
   of(roomType?: string): Iterable<RoomListing> {
     return roomType === undefined ? [...this.#byType.values()].flatMap((rooms) => [...rooms.values()]) : (this.#byType.get(roomType)?.values() ?? []);
   }
 
+  /** Whether `room` is live, listed or not (a room promised seats and not live is still being created). */
   has(roomType: string, room: string): boolean {
-    return this.#byType.get(roomType)?.has(room) ?? false;
+    return (this.#byType.get(roomType)?.has(room) ?? false) || (this.#unlisted.get(roomType)?.has(room) ?? false);
   }
 
   /** Per room of `roomType`, the seats promised to joins on their way. */
@@ -42,8 +52,7 @@ export class RoomListings {
   }
 
   promise(roomType: string, room: string): void {
-    let promised = this.#promised.get(roomType);
-    if (!promised) this.#promised.set(roomType, (promised = new Map()));
+    const promised = mapped(this.#promised, roomType, () => new Map<string, number>());
     promised.set(room, (promised.get(room) ?? 0) + 1);
   }
 
@@ -54,4 +63,11 @@ export class RoomListings {
     else promised?.delete(room);
     if (promised?.size === 0) this.#promised.delete(roomType);
   }
+}
+
+/** `map`'s value at `key`, made by `make` the first time. */
+function mapped<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make()));
+  return value;
 }

@@ -27,6 +27,10 @@ interface StoredRoom {
   seatedUntil?: Record<string, number>;
   /** `dispose()` was called: it is forgotten once nobody is in it. */
   disposing?: true;
+  /** `lock()` was called (and not `unlock()`): no new player joins, and it is neither listed nor matched. */
+  locked?: true;
+  /** `setPrivate()`: joined by name only, neither listed nor matched. */
+  private?: true;
   /** Rooms stored before `RESERVED_KEY` (match-seats.ts): the seats held for a match's participants not in yet. */
   reserved?: Reservation;
 }
@@ -94,6 +98,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /** The running `onCreate`, which concurrent first joins share. */
     #creating: Promise<void> | undefined;
     #metadata: Record<string, unknown> = {};
+    /** `lock()` (stored with the state): a new player's join is refused; not listed, not matched. */
+    #locked = false;
+    /** `setPrivate()` (stored with the state): joined by name only; not listed, not matched. */
+    #private = false;
     /** Patch frames not yet acknowledged by every member, oldest first. */
     #kept: Array<{ seq: number; frame: string; checksum: string }> = [];
     /** Bytes of the kept patches' frames. */
@@ -166,6 +174,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
           this.#metadata = { ...metadata };
           this.#list();
         },
+        get locked() {
+          return self.#locked;
+        },
+        lock: () => this.#setListed({ locked: true }),
+        unlock: () => this.#setListed({ locked: false }),
+        setPrivate: (value = true) => this.#setListed({ private: value }),
         // The room with the type's share of the alarm as its storage's (the rest is the room's own).
         partyRoom: Object.create(room, { storage: { value: this.#alarm.typeStorage, enumerable: true } }) as Room,
         dispose: () => {
@@ -189,6 +203,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#seq = 0;
       this.#checksum = stateChecksum({});
       this.#metadata = {};
+      this.#locked = this.#private = false;
       this.#kept = [];
       this.#keptBytes = 0;
       this.#snapshot = undefined;
@@ -217,6 +232,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#sent = clone(stored.state);
       this.#seq = stored.seq;
       this.#metadata = stored.metadata;
+      this.#locked = stored.locked === true;
+      this.#private = stored.private === true;
       this.#disposing = stored.disposing === true;
       this.#checksum = stateChecksum(this.#sent);
       for (const player of stored.seated ?? []) this.#keptSeats.restore(player, stored.seatedUntil?.[player]);
@@ -411,6 +428,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         this.#joining.delete(conn);
         return this.#refuse(conn, `room "${this.room.id}" is full (${maxClients} clients)`);
       }
+      // Locked: only those with a seat in it already (a kept one, one a match holds for them) come in, as Colyseus lets
+      // a reconnection or a seat reserved before the lock in.
+      if (this.#locked && !rejoin && !seatKept && !shared.directory.seats.reservedFor(roomTypeName, this.room.id)?.has(player)) {
+        this.#joining.delete(conn);
+        return this.#refuse(conn, `room "${this.room.id}" is locked: it takes no new players`);
+      }
       this.#keptSeats.take(player);
       if (seatKept) this.#inJoin.add(player); // in the room's logic already
       let held: string[] = [];
@@ -494,6 +517,15 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#checksum = stateChecksum(this.#sent);
       this.#created = true;
       this.#save();
+      this.#list(); // listed (or known unlisted: lock(), setPrivate() in onCreate) before its first join is done
+    }
+
+    /** `lock()`, `unlock()`, `setPrivate()`: stored with the state (no patch: saved by itself), listed or not at once. */
+    #setListed(change: { locked?: boolean; private?: boolean }): void {
+      if (change.locked !== undefined) this.#locked = change.locked;
+      if (change.private !== undefined) this.#private = change.private;
+      this.#list();
+      if (this.#created) this.#scheduleSave();
     }
 
     /**
@@ -707,6 +739,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         seated,
         ...(seatedUntil ? { seatedUntil } : {}),
         ...(this.#disposing ? { disposing: true } : {}),
+        ...(this.#locked ? { locked: true } : {}),
+        ...(this.#private ? { private: true } : {}),
       };
       this.room.storage.put(STATE_KEY, stored).catch((error: unknown) => this.#log("error", "rooms.save_failed", error, {}));
       this.#syncReservation();
@@ -722,7 +756,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // Its seats taken, as a join counts them: the players seated, connected or with a seat kept since a stop (as
       // Colyseus counts a client awaited by allowReconnection); the directory adds those a match holds.
       const clients = this.#seated().length;
-      shared.directory.update({ room: this.room.id, room_type: roomTypeName, clients, max_clients: maxClients, metadata: this.#metadata });
+      const listing = { room: this.room.id, room_type: roomTypeName, clients, max_clients: maxClients, metadata: this.#metadata };
+      shared.directory.update(listing, !this.#locked && !this.#private);
     }
 
     /**

@@ -42,7 +42,8 @@ export interface RoomListing {
   room_type: string;
   /**
    * The seats no join can take: the players in the room, those with a seat kept since it stopped, and (as `room.list`
-   * answers it: directory.ts) those a match holds for its participants not in yet. Below `max_clients`: a join fits.
+   * answers it: directory.ts) those a match holds for its participants not in yet and those promised to joins on their
+   * way. Below `max_clients`: a join fits.
    */
   clients: number;
   max_clients: number;
