@@ -70,7 +70,11 @@ export interface GameOptions {
 }
 
 /** The sessions of the game protocol, for `createGame({ sessions })`: one for every mount that replaces another. */
-export class GameSessions extends ServedSessions<GameContext, GameCode> {}
+export class GameSessions extends ServedSessions<GameContext, GameCode> {
+  constructor() {
+    super("game.mount_not_served");
+  }
+}
 
 export interface GameMount {
   /** Spread into `createServer({ parties })` (and into `server.reload(parties)`). */
@@ -96,7 +100,7 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export function createGame(options: GameOptions): GameMount {
   const limits = resolveGameLimits(options.limits);
   // A player's room of this mount starting while it was never served is a program's mistake, logged (served-sessions.ts).
-  const started = (): void => sessions.started(code, "game.mount_not_served");
+  const started = (): void => sessions.started(code);
   const shared: GameShared = { limits, logger: silentLogger(), started };
   const modes = new Map(Object.entries(options.modes ?? {}));
   const parties: Record<string, PartyModule> = { [PLAYER_PARTY]: playerParty(shared), [CHAT_PARTY]: chatParty(shared) };
@@ -140,6 +144,7 @@ export function createGame(options: GameOptions): GameMount {
   }
   const verifyToken = options.verifyToken ?? devTokenVerifier;
   const code: GameCode = {
+    parties,
     matches: new Set(Object.keys(options.matches)),
     modes,
     limits,

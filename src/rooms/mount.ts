@@ -47,7 +47,11 @@ export interface RoomsOptions {
 }
 
 /** The sessions of the rooms protocol, for `createRooms({ sessions })`: one for every mount that replaces another. */
-export class RoomsSessions extends ServedSessions<SessionContext, RoomsCode> {}
+export class RoomsSessions extends ServedSessions<SessionContext, RoomsCode> {
+  constructor() {
+    super("rooms.mount_not_served");
+  }
+}
 
 export interface RoomsMount {
   /** Spread into `createServer({ parties })` (and into `server.reload(parties)`). */
@@ -74,7 +78,7 @@ export function createRooms(options: RoomsOptions): RoomsMount {
   // This code's room types over the listings and the seats held, which outlive the mount.
   const directory = new RoomDirectory((roomType) => options.types[roomType]?.maxClients ?? DEFAULT_MAX_CLIENTS, seats, listings);
   // A room of this mount starting while it was never served is a program's mistake, logged (served-sessions.ts).
-  const started = (): void => sessions.started(code, "rooms.mount_not_served");
+  const started = (): void => sessions.started(code);
   const shared = { directory, notices, limits, matchesBeingMade, logger: silentLogger(), started };
   const parties: Record<string, PartyModule> = {};
   for (const [name, type] of Object.entries(options.types)) {
@@ -85,6 +89,7 @@ export function createRooms(options: RoomsOptions): RoomsMount {
     parties[matchmakerPartyName(name)] = matchmakerParty(name, shared);
   }
   const code: RoomsCode = {
+    parties,
     roomTypes: new Set(Object.keys(options.types)),
     directory,
     notices,

@@ -8,7 +8,7 @@ import type { Heartbeat } from "./heartbeat.js";
 import type { SendBudget } from "./send-budget.js";
 import type { Limits } from "./limits.js";
 import type { Logger } from "./log.js";
-import type { PartyDefinition } from "./party-module.js";
+import type { PartyDefinition, PartyModule } from "./party-module.js";
 import type { RoomPlacement } from "./placement.js";
 import type { FetchLobby } from "./party-types.js";
 import type { RawSockets } from "./raw-sockets.js";
@@ -20,6 +20,14 @@ import type { SocketHandler } from "./socket-mounts.js";
  * parties' rooms in-process, as `onFetch`'s does (how a protocol's REST API, e.g. the game's `/api`, reaches its rooms).
  */
 export type RouteHandler<S = unknown> = (req: Request, server: S, lobby: FetchLobby) => Response | undefined | Promise<Response | undefined>;
+
+/** A `server.reload(parties)` beginning: the parties served from now on, and its end (the old code's rooms stopped). */
+export interface Reload {
+  readonly parties: Readonly<Record<string, PartyModule>>;
+  readonly done: Promise<void>;
+}
+
+export type ReloadListener = (reload: Reload) => void;
 
 export interface ServerCore {
   readonly limits: Limits;
@@ -47,6 +55,8 @@ export interface ServerCore {
   readonly rawSockets: RawSockets;
   /** `createServer({ sockets })`: exact paths whose WebSockets go to a handler (closed with the server, as above). */
   readonly sockets: ReadonlyMap<string, SocketHandler>;
+  /** Heard at each `server.reload` (mounted protocols learn of a code change there: `SocketHost.onReload`). */
+  readonly reloads: Set<ReloadListener>;
   /** Several nodes: where each room is served (`createServer({ placement })`); absent on one node. */
   readonly placement: RoomPlacement | undefined;
   /** The public server object handed to route handlers. */

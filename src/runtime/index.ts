@@ -9,6 +9,7 @@ export type { TrustProxy } from "./client-address.js";
 export type { AssetHandler } from "./context.js";
 export type { ForwardTarget, PlacementHost, RoomPlacement } from "./placement.js";
 export type { LocalConnection, LocalPeer, SocketHandler, SocketHost } from "./socket-mounts.js";
+export type { Reload, ReloadListener } from "./core.js";
 export { documentStorage, roomOfStorage, type DocumentStorage } from "./document-storage.js";
 export { sameSecret } from "./same-secret.js";
 export { createLogger, silentLogger, type LogEntry, type Logger, type LoggerOptions, type LogLevel } from "./log.js";

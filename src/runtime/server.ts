@@ -15,7 +15,7 @@ import { storageName } from "./room-names.js";
 import { BodyBudget, type BodyLimits } from "./request-body.js";
 import { FrameBudget } from "./frame-budget.js";
 import { PartyContext, type AssetHandler } from "./context.js";
-import type { RouteHandler as CoreRouteHandler, ServerCore } from "./core.js";
+import type { RouteHandler as CoreRouteHandler, Reload, ReloadListener, ServerCore } from "./core.js";
 import { RuntimeError, codeOf } from "./errors.js";
 import { trustedProxyCount, type TrustProxy } from "./client-address.js";
 import { CronScheduler } from "./crons.js";
@@ -162,6 +162,7 @@ class Server implements YpartyServer, ServerCore {
   readonly wss: WebSocketServer;
   readonly routes: CoreRouteHandler[];
   readonly rawSockets = new RawSockets();
+  readonly reloads = new Set<ReloadListener>();
   readonly listsRooms: boolean | undefined;
   readonly durability: Durability;
   readonly documentLimits: Readonly<Record<string, number>>;
@@ -379,15 +380,32 @@ class Server implements YpartyServer, ServerCore {
     // old rooms stop must get fresh rooms running the new code.
     this.#setParties(parties);
     const oldStubSockets = this.partyContext.reloaded();
-    // The old code's sockets outside rooms (onSocket's, WebSocketPair ends) go with it, told as the rooms' are.
-    const reason = "Server code reloaded";
-    await Promise.all([
-      this.rawSockets.close(CloseCode.ServiceRestart, reason, this.limits.shutdownTimeoutMs, "party"),
-      this.registry.unloadAll(CloseCode.ServiceRestart, reason),
-    ]);
-    // What the old code's workers opened (one still connecting too), after the rooms closed theirs past their onStop.
-    oldStubSockets.close(CloseCode.ServiceRestart, reason, true);
-    this.logger.info("server.reloaded", { parties: [...this.parties.keys()] });
+    let ended!: () => void;
+    this.#tellReload({ parties, done: new Promise<void>((resolve) => (ended = resolve)) });
+    try {
+      // The old code's sockets outside rooms (onSocket's, WebSocketPair ends) go with it, told as the rooms' are.
+      const reason = "Server code reloaded";
+      await Promise.all([
+        this.rawSockets.close(CloseCode.ServiceRestart, reason, this.limits.shutdownTimeoutMs, "party"),
+        this.registry.unloadAll(CloseCode.ServiceRestart, reason),
+      ]);
+      // What the old code's workers opened (one still connecting too), after the rooms closed theirs past their onStop.
+      oldStubSockets.close(CloseCode.ServiceRestart, reason, true);
+      this.logger.info("server.reloaded", { parties: [...this.parties.keys()] });
+    } finally {
+      ended();
+    }
+  }
+
+  /** The mounted protocols' listeners (`SocketHost.onReload`); one that throws is logged, the others still hear it. */
+  #tellReload(reload: Reload): void {
+    for (const listener of this.reloads) {
+      try {
+        listener(reload);
+      } catch (error) {
+        this.logger.error("server.reload_listener_failed", { code: "ERR_HOOK_FAILED", error });
+      }
+    }
   }
 
   #setParties(parties: Record<string, PartyModule>): void {

@@ -6,7 +6,7 @@
  * and routes each local connection through the registry like any other.
  */
 import type { WebSocket as WsSocket } from "ws";
-import type { ServerCore } from "./core.js";
+import type { ReloadListener, ServerCore } from "./core.js";
 import type { Upgrade } from "./upgrade.js";
 import { codeOf, RuntimeError } from "./errors.js";
 import { lazyConnectionContext } from "./http-bridge.js";
@@ -29,6 +29,12 @@ export interface SocketHost {
   connect(party: string, roomId: string, id: string, peer: LocalPeer): LocalConnection;
   readonly lobby: FetchLobby;
   readonly logger: Logger;
+  /**
+   * `listener` hears each `server.reload(parties)` as it begins (the runtime's rooms are the new parties' from then on),
+   * with those parties and a promise settled when the reload is done. A handler outlives a reload; what it keeps across
+   * one (a protocol's sessions) learns of the code change here. Returns what stops it.
+   */
+  onReload(listener: ReloadListener): () => void;
 }
 
 /** Called once per socket, synchronously: add the socket's listeners before returning (no frame is lost). */
@@ -63,6 +69,10 @@ function newSocketHost(core: ServerCore): SocketHost {
   return {
     lobby: core.partyContext.fetchLobby(),
     logger: core.logger,
+    onReload(listener) {
+      core.reloads.add(listener);
+      return () => core.reloads.delete(listener);
+    },
     connect(party, roomId, id, peer) {
       if (!core.parties.has(party)) throw new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
       const roomSide = new RoomSideSocket(peer);
