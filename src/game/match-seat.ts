@@ -1,7 +1,8 @@
 /**
  * A session's seat in its match: the in-process connection to the match room (the rooms link: `~join`, then
  * `room.message`s both ways), the answer to its `match.join`, and what the room sends translated to the client's
- * envelope. A reload of the server's code (1012) takes the seat again by itself; any other close by the room ends it.
+ * envelope. A reload of the server's code (1012) takes the seat again by itself (or goes on with its join); any other
+ * close by the room ends it.
  */
 import { CloseCode, type LocalConnection, type SocketHost } from "../runtime/index.js";
 import { Link } from "../rooms/link.js";
@@ -101,9 +102,9 @@ export class MatchSeat {
 
   #closed(conn: LocalConnection, code: number, reason: string): void {
     if (this.#leaving || conn !== this.#conn) return;
-    // The server's code was reloaded (yparty dev): take the seat again; the match goes on.
-    if (this.joined && code === CloseCode.ServiceRestart) {
-      this.#joinAnswered = true;
+    // The server's code was reloaded (yparty dev): take the seat again, or go on with the join under way, in the match's
+    // next instance, on the reloaded code (the join is answered from there); the match goes on.
+    if (code === CloseCode.ServiceRestart) {
       try {
         this.#conn = this.#open();
         return this.owner.retaken(this);
