@@ -44,4 +44,25 @@ describe("a reload that lowers the resume window", () => {
     const back = rawClient(server);
     expect(await back.handshake({ token: "dev:away", session_id })).toMatchObject({ resumed: false, rooms: [] });
   });
+  it("keeps a session away longer when a reload raises the window (the raised one, counted from when it went)", async () => {
+    const left = deferred<string>();
+    const hall = defineRoomType({ onLeave: (player) => left.resolve(player) });
+    const [matchmaking, sessions] = [new MatchmakingState(), new RoomsSessions()];
+    const mount = (resumeWindowMs: number) => createRooms({ types: { hall }, matchmaking, sessions, limits: { resumeWindowMs } });
+    const first = mount(1_000);
+    const server = await startServer(first.parties, { storage: "memory", sockets: first.sockets });
+    const away = rawClient(server);
+    await away.handshake({ token: "dev:away" });
+    await away.request("room.join_or_create", { room_type: "hall", room: "h" });
+    await away.client.close();
+    const wentAt = Date.now();
+    // Raised, then lowered to 2 s: it ends 2 s after it went, not at the first 1 s (nor the 60 s between).
+    for (const resumeWindowMs of [LONG_MS, 2_000]) {
+      const next = mount(resumeWindowMs);
+      next.serve();
+      await server.server.reload(next.parties);
+    }
+    expect(await waitFor(left.promise, "the away player's onLeave", 6_000)).toBe("away");
+    expect(Date.now() - wentAt).toBeGreaterThanOrEqual(2_000 - 50);
+  });
 });
