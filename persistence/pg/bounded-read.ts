@@ -70,6 +70,17 @@ const plain = (bytes: unknown): Uint8Array => {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 };
 
+/**
+ * What a read is for. A closing storage gives no more answers (a load, a list): they stop as the close begins. A write's
+ * own reads (a compaction's, of the log it merges) go on until its writes have landed.
+ */
+export type ReadPurpose = "answer" | "write";
+
+/** A read in its turn: `check` throws once the storage stops reads of its purpose (before each statement). */
+export interface ReadTurn {
+  check(): void;
+}
+
 /** A row whose value is read in slices: its key and size. */
 interface Sliced<K> {
   key: K;
@@ -84,7 +95,8 @@ export class BoundedReads {
   #running = 0;
   /** When a read went unanswered, none being answered since: PostgreSQL may be frozen, or that read alone slow. */
   #unansweredSince: number | undefined;
-  #closed = false;
+  /** Reads stopped by a closing storage: answers first (`stopAnswers`), then all (`close`). */
+  #stopped: ReadPurpose | undefined;
 
   constructor(
     readonly pool: Pool,
@@ -93,26 +105,27 @@ export class BoundedReads {
     readonly chunkBytes = READ_CHUNK_BYTES,
   ) {}
 
-  /** The whole range, one snapshot; rejects with ERR_STORAGE_READ naming `subject`. */
+  /** The whole range, one snapshot, as an answer (`ReadPurpose`); rejects with ERR_STORAGE_READ naming `subject`. */
   range<K>(subject: string, range: Range<K>): Promise<Array<Piece<K>>> {
-    return this.run(subject, async () => {
+    return this.run(subject, "answer", async (turn) => {
       const first = this.firstStatement(range);
       const { rows } = await this.pool.query(first.text, first.values);
-      return this.firstChunk(rows, range) ?? this.inSnapshot((client) => this.all(client, range));
+      return this.firstChunk(rows, range) ?? this.inSnapshot((client) => this.all(client, range, turn));
     });
   }
 
   /** `read` in its turn (at most `readersAtOnce` at once); rejects with ERR_STORAGE_READ naming `subject`. */
-  async run<T>(subject: string, read: () => Promise<T>): Promise<T> {
+  async run<T>(subject: string, purpose: ReadPurpose, read: (turn: ReadTurn) => Promise<T>): Promise<T> {
     try {
       await this.#turn();
     } catch (error) {
       throw readError(subject, this.location, error);
     }
     const started = performance.now();
+    const turn: ReadTurn = { check: () => this.#check(purpose) };
     try {
-      this.#open();
-      const result = await read();
+      turn.check();
+      const result = await read(turn);
       this.answered();
       return result;
     } catch (error) {
@@ -155,16 +168,16 @@ export class BoundedReads {
     }
   }
 
-  /** The whole range on `client` (in a snapshot), a chunk a statement. */
-  async all<K>(client: Querier, range: Range<K>): Promise<Array<Piece<K>>> {
+  /** The whole range on `client` (in a snapshot), a chunk a statement, each after `turn.check()`. */
+  async all<K>(client: Querier, range: Range<K>, turn: ReadTurn): Promise<Array<Piece<K>>> {
     const pieces: Array<Piece<K>> = [];
     let after: K | undefined;
     for (let more = true; more; ) {
       const left = range.limit === undefined ? undefined : range.limit - pieces.length;
-      this.#open();
+      turn.check();
       const statement = range.chunk(after, this.chunkBytes, rowsAsked(left));
       const chunk = this.chunkOf((await client.query(statement.text, statement.values)).rows, range, left);
-      for (const piece of chunk.pieces) pieces.push(isWhole(piece) ? piece : await this.#readSliced(client, range, piece));
+      for (const piece of chunk.pieces) pieces.push(isWhole(piece) ? piece : await this.#readSliced(client, range, piece, turn));
       more = chunk.more;
       const last = chunk.pieces.at(-1);
       if (last) after = last.key;
@@ -189,11 +202,11 @@ export class BoundedReads {
    * `MAX_SLICES` (PostgreSQL decompresses a stored value from its start for every slice: a 256 MB document in slices of
    * 256 KiB would decompress 128 GB).
    */
-  async #readSliced<K>(client: Querier, range: Range<K>, { key, bytes }: Sliced<K>): Promise<Piece<K>> {
+  async #readSliced<K>(client: Querier, range: Range<K>, { key, bytes }: Sliced<K>, turn: ReadTurn): Promise<Piece<K>> {
     const value = new Uint8Array(bytes);
     const slice = Math.max(this.chunkBytes, Math.ceil(bytes / MAX_SLICES));
     for (let from = 0; from < bytes; from += slice) {
-      this.#open();
+      turn.check();
       const statement = range.slice(key, from + 1, slice);
       const { rows } = await client.query(statement.text, statement.values);
       const part = rows[0]?.part as Uint8Array | undefined;
@@ -205,16 +218,23 @@ export class BoundedReads {
   }
 
   /**
-   * The storage closes: reads under way stop at their next piece, and reads waiting for their turn fail when it comes.
-   * Closing ends the pool, which waits for every connection checked out: it waited for a long read to read all of its
-   * pieces (a large log, one statement and up to a query timeout a piece), and the server's shutdown with it.
+   * The storage begins to close: answers (loads, lists) under way stop at their next piece, and those waiting for their
+   * turn fail when it comes; a write's reads go on (`close`). Closing ends the pool, which waits for every connection
+   * checked out: it waited for a long read to read all of its pieces (a large log, one statement and up to a query
+   * timeout a piece), and the server's shutdown with it; and a compaction waiting for its turn behind two long loads,
+   * which the close waits for, waited for every piece of theirs (test/persistence/h133-close-behind-loads.test.ts).
    */
-  close(): void {
-    this.#closed = true;
+  stopAnswers(): void {
+    this.#stopped = "answer";
   }
 
-  #open(): void {
-    if (this.#closed) throw new Error("the storage is closing");
+  /** The storage's writes have landed: every read stops (`stopAnswers`). */
+  close(): void {
+    this.#stopped = "write";
+  }
+
+  #check(purpose: ReadPurpose): void {
+    if (this.#stopped === "write" || this.#stopped === purpose) throw new Error("the storage is closing");
   }
 
   #turn(): Promise<void> {

@@ -8,6 +8,7 @@ import { inHeavyTurn } from "../heavy-work.js";
 import { compactionOf, compactLog, mergeLogInTurns, type Compaction, type LogEntry, type MergeResult } from "../merge.js";
 import { StorageError, type AppendOptions, type CompactionSource, type DocStats, type DocStore, type StorageWarning } from "../types.js";
 import type { Claims } from "./claims.js";
+import type { ReadPurpose } from "./bounded-read.js";
 import type { PgOp, SnapshotKey } from "./commit.js";
 import type { AckRecord, StoredLog } from "./log-read.js";
 import { fromText, toText } from "./names.js";
@@ -42,8 +43,11 @@ export interface PgDocStoreOptions {
   committer: GroupCommitter<PgOp, Writer<PgOp> & { room: string }>;
   claims: Claims;
   read: ReadQuery;
-  /** A document's log and ack record, one snapshot read in bounded pieces (log-read.ts). */
-  readLog: (subject: string, room: string) => Promise<StoredLog>;
+  /**
+   * A document's log and ack record, one snapshot read in bounded pieces (log-read.ts): for a load (an answer, which a
+   * closing storage stops) or for a compaction (a write's read, which the close lets finish).
+   */
+  readLog: (subject: string, room: string, purpose: ReadPurpose) => Promise<StoredLog>;
   compactOnLoadAbove: number;
   onWarning?: (warning: StorageWarning) => void;
 }
@@ -63,7 +67,7 @@ export class PgDocStore implements DocStore {
   async #load(log: DocLog): Promise<Uint8Array | null> {
     const generation = log.generation;
     // One snapshot: the entries and the ack record as the same commit left them, read in bounded pieces (log-read.ts).
-    const { entries: rows, ack } = await this.options.readLog(docSubject(log.room), log.room);
+    const { entries: rows, ack } = await this.options.readLog(docSubject(log.room), log.room, "answer");
     const keys = rows.map((row): EntryKey => [row.fence, row.seq]);
     if (ack) this.#refuseDamaged(log.room, keys, ack);
     const entries = rows.map((row, clock): LogEntry => ({ clock, update: row.update }));
@@ -191,7 +195,7 @@ export class PgDocStore implements DocStore {
 
   /** The log's entries at or below `upTo`, read, and their merge (`given`, or merged here). */
   async #mergedUpTo(log: DocLog, upTo: EntryKey, given: Uint8Array | undefined, merge: Compaction["merge"]) {
-    const { entries: rows } = await this.options.readLog(docSubject(log.room), log.room);
+    const { entries: rows } = await this.options.readLog(docSubject(log.room), log.room, "write");
     const kept = rows.filter((row) => atOrBelow([row.fence, row.seq], upTo));
     const keys = kept.map((row): EntryKey => [row.fence, row.seq]);
     const entries = kept.map((row, clock): LogEntry => ({ clock, update: row.update }));

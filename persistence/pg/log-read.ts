@@ -4,7 +4,7 @@
  * from its start in a read-only REPEATABLE READ transaction: the entries and the ack record as the same commit left
  * them, whatever commits meanwhile.
  */
-import { type BoundedReads, chunkSql as boundedChunkSql, type Range, type Row } from "./bounded-read.js";
+import { type BoundedReads, chunkSql as boundedChunkSql, type Range, type ReadPurpose, type Row } from "./bounded-read.js";
 import { toText } from "./names.js";
 
 export interface StoredEntry {
@@ -59,10 +59,10 @@ const withAck = (chunk: string): string => `SELECT fence, seq, value, bytes, sca
   ORDER BY updates NULLS FIRST, fence, seq`;
 
 /** The document's log and ack record, in `reads`' turn; rejects with ERR_STORAGE_READ naming `subject`. */
-export function readLog(reads: BoundedReads, subject: string, room: string): Promise<StoredLog> {
+export function readLog(reads: BoundedReads, subject: string, room: string, purpose: ReadPurpose): Promise<StoredLog> {
   const doc = toText(room);
   const range = logRange(doc);
-  return reads.run(subject, async () => {
+  return reads.run(subject, purpose, async (turn) => {
     const first = reads.firstStatement(range);
     const { rows } = await reads.pool.query(withAck(first.text), first.values);
     const ackRow = rows.at(-1)?.updates == null ? undefined : rows.pop()!;
@@ -70,7 +70,7 @@ export function readLog(reads: BoundedReads, subject: string, room: string): Pro
     if (whole) return { entries: whole.map(entryOf), ack: ackRow && ackOf(ackRow) };
     return reads.inSnapshot(async (client) => {
       const { rows: acks } = await client.query("SELECT fence, seq, updates FROM doc_acks WHERE doc = $1", [doc]);
-      const entries = (await reads.all(client, range)).map(entryOf);
+      const entries = (await reads.all(client, range, turn)).map(entryOf);
       return { entries, ack: acks[0] && ackOf(acks[0]) };
     });
   });

@@ -137,7 +137,7 @@ export class PostgresStorage implements Storage, Fencing {
       committer: this.#committer,
       claims: this.#claims,
       read: this.#read,
-      readLog: (subject, room) => readLog(this.#reads, subject, room),
+      readLog: (subject, room, purpose) => readLog(this.#reads, subject, room, purpose),
       compactOnLoadAbove: options.compactOnLoadAbove ?? defaults.compactOnLoadAbove,
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
@@ -232,15 +232,16 @@ export class PostgresStorage implements Storage, Fencing {
   }
 
   /**
-   * Lets the writes under way land (retrying for up to 10 s if PostgreSQL is away), stops the long reads under way at
-   * their next piece (they fail with ERR_STORAGE_READ), then releases the database.
+   * Stops the loads and lists under way at their next piece (they fail with ERR_STORAGE_READ: a closing storage takes
+   * no more writes of what they would answer), lets the writes under way land (retrying for up to 10 s if PostgreSQL is
+   * away), then releases the database.
    */
   async close(): Promise<void> {
     if (this.#closedAt !== undefined) return;
     this.#closedAt = performance.now();
+    // At once: a compaction under way (one of the writes) may wait for its turn behind them, or `pool.end()` would.
+    this.#reads.stopAnswers();
     await Promise.all([this.docs.close(), this.#kvWrites.drain()]);
-    // After the writes, whose compactions read logs: the loads and lists under way stop at their next piece, or
-    // `pool.end()` waits for all of their pieces.
     this.#reads.close();
     await this.lock.release();
     await this.pool.end();
