@@ -3,7 +3,8 @@
  * its turn behind them (a room unloading compacts, and a compaction reads its log in the same bounded reads, 2 at once
  * per storage). h130 made close stop the long reads at their next piece, but only once the writes under way landed:
  * the compaction is one of them, and it waited for the loads, which read every piece of their logs, one statement and
- * up to a query timeout each. Loads and lists now stop as the close begins; the compaction still reads and lands.
+ * up to a query timeout each. Loads and lists now stop as the close begins (a list waiting its turn fails when it
+ * comes); the compaction still reads and lands.
  */
 import pg from "pg";
 import { afterAll, afterEach, expect, test, vi } from "vitest";
@@ -29,6 +30,8 @@ test("closing while two long loads read and a compaction waits behind them: the 
   const storage = await openStorage({ url, onWarning: () => undefined });
   const writer = new Y.Doc();
   for (const word of ["one ", "two ", "three"]) await storage.docs.append("main/small", textUpdate(writer, word));
+  const listed = storage.kv("main/listed");
+  await listed.put(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, "v".repeat(ENTRY_BYTES * 10)])));
   let closing: Promise<void> | undefined;
   let compacting: Promise<void> | undefined;
   let pieces = 0;
@@ -46,22 +49,21 @@ test("closing while two long loads read and a compaction waits behind them: the 
       return result;
     });
   } as never);
-  const loads = await Promise.all(
-    ["main/big-0", "main/big-1"].map((name) =>
-      storage.docs.load(name).then(
-        () => undefined,
-        (error: unknown) => error,
-      ),
-    ),
-  );
+  const failure = (error: unknown) => error;
+  const loads = Promise.all(["main/big-0", "main/big-1"].map((name) => storage.docs.load(name).then(() => undefined, failure)));
+  // Third: it waits for its turn behind the loads.
+  const list = listed.list().then(() => undefined, failure);
+  const [loaded, listFailed] = await Promise.all([loads, list]);
   await withTimeout(Promise.all([closing, compacting]), 30_000, "the close and the compaction");
   vi.restoreAllMocks();
   // Before: the loads read all of their pieces (12 after the close began), the close waiting for them.
   expect(piecesAfterClose).toBeLessThanOrEqual(2);
-  for (const load of loads) {
+  for (const load of loaded) {
     expect(load).toBeInstanceOf(StorageError);
     expect((load as Error).message).toMatch(/Could not read document "main\/big-\d" from .*: the storage is closing/);
   }
+  expect(listFailed).toMatchObject({ code: "ERR_STORAGE_READ" });
+  expect((listFailed as Error).message).toMatch(/Could not read room "main\/listed" from .*: the storage is closing/);
   // The compaction read its log and landed: one entry, the whole text.
   const rows = await query(url, "SELECT update FROM doc_updates WHERE doc = 'main/small'");
   expect(rows).toHaveLength(1);
