@@ -105,7 +105,7 @@ export class PostgresStorage implements Storage, Fencing {
   #closedAt: number | undefined;
   /** Whether the last commit attempt failed for want of PostgreSQL (warned once per outage). */
   #waiting = false;
-  /** Documents whose stopped compaction was told (`#compactionStopped`). */
+  /** Documents whose stopped compaction was told under their current claim (`#compactionStopped`). */
   readonly #stoppedCompactions = new Set<string>();
 
   private constructor(
@@ -196,6 +196,8 @@ export class PostgresStorage implements Storage, Fencing {
   }
 
   claim(room: string, owner?: string): Promise<number> {
+    // The remedy a stopped compaction's warning gives: one stopped under this new fence is told again.
+    this.#stoppedCompactions.delete(room);
     return this.#claims.claim(room, owner);
   }
 
@@ -272,7 +274,7 @@ export class PostgresStorage implements Storage, Fencing {
 
   /**
    * A compaction of `room` was stopped: its snapshot's key held other bytes, so the entries it replaces were kept (the
-   * log is whole, and longer). Said once per document: each later compaction of it may stop the same way.
+   * log is whole, and longer). Said once per document and claim: each later compaction under it may stop the same way.
    */
   #compactionStopped({ room, fence, seq }: Committed["stopped"][number]): void {
     if (this.#stoppedCompactions.has(room)) return;
