@@ -39,9 +39,11 @@ const KEYS = [
   "\u{10ffff}",
   "\ud800",
   "\udfff",
+  "\udfff\udfff",
+  "\u00ff\u0100",
   "z\ud800x",
 ];
-const PREFIXES = ["", "a", "b", "\uffff", "\u{1f600}", "\ud83d", "\ud800", "z", "q"];
+const PREFIXES = ["", "a", "b", "\u00ff", "\uffff", "\u{1f600}", "\ud83d", "\ud800", "\udfff", "z", "q"];
 
 /** A Uint8Array whose stored (serialized) bytes are exactly `bytes` (or as near as the header lets). */
 function valueOfStored(bytes: number, fill: number): Uint8Array {
