@@ -43,6 +43,7 @@ export class LevelStorage implements Storage {
   readonly #kvWrites = new InFlight();
   readonly #writes: WriteGuard;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   private constructor(
     readonly location: string,
@@ -140,8 +141,13 @@ export class LevelStorage implements Storage {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** Every call resolves once the folder is released (a second caller may open it again then). */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     await Promise.all([this.docs.close(), this.#kvWrites.drain()]);
     this.journal.close();

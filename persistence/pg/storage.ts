@@ -103,6 +103,7 @@ export class PostgresStorage implements Storage, Fencing {
   /** Loads' reads of logs and `list`s, in bounded pieces, a few at once (bounded-read.ts). */
   readonly #reads: BoundedReads;
   #closedAt: number | undefined;
+  #closing: Promise<void> | undefined;
   /** Whether the last commit attempt failed for want of PostgreSQL (warned once per outage). */
   #waiting = false;
   /** Documents whose stopped compaction was told under their current claim (`#compactionStopped`). */
@@ -238,8 +239,13 @@ export class PostgresStorage implements Storage, Fencing {
    * no more writes of what they would answer), lets the writes under way land (retrying for up to 10 s if PostgreSQL is
    * away), then releases the database.
    */
-  async close(): Promise<void> {
-    if (this.#closedAt !== undefined) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** `close()`'s one run: every call resolves once the database is released. */
+  async #close(): Promise<void> {
     this.#closedAt = performance.now();
     // At once: a compaction under way (one of the writes) may wait for its turn behind them, or `pool.end()` would.
     this.#reads.stopAnswers();
