@@ -292,8 +292,8 @@ export class PostgresStorage implements Storage, Fencing {
       message:
         `Compacting ${docSubject(room)} in ${this.location} was stopped: the key (${fence}:${seq}) its snapshot was to take in ` +
         "doc_updates already holds another entry, so the entries it replaces were kept (nothing is lost; the log grows, and " +
-        "loads slow down). A writer other than this storage uses the room's fence: rows inserted by hand, or another server " +
-        "writing this database without --cluster or from a restored copy? Stop that writer, then restart this server, or move " +
+        "loads slow down). Something other than yparty wrote rows under the room's fence: inserted by hand, or restored from a " +
+        "backup into the running database? Stop that writer, then restart this server, or move " +
         "the room to another node of the cluster: its next claim of the room takes a fence past every stored one, and its " +
         "compactions run again.",
     });
