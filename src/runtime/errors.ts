@@ -64,6 +64,14 @@ export class RuntimeError extends Error {
   ) {
     super(message, options);
   }
+
+  /**
+   * A 503 (the server is shutting down; cluster: no node can serve the room now): the same call may succeed later. As
+   * the `retryable` of Cloudflare's Durable Object errors, which partyserver's `routingRetry` reads.
+   */
+  get retryable(): boolean {
+    return this.status === 503;
+  }
 }
 
 /** The JSON body every runtime error answer carries. */
@@ -99,17 +107,22 @@ export function internalErrorResponse(): Response {
 const ROOM_MOVED_CODES = new Set(["ERR_FENCED", "ERR_ROOM_STOPPED"]);
 
 /**
- * A request whose storage call was refused because the room moved while it ran: another node of a cluster owns it
- * now (`ERR_FENCED`), or this instance stopped (`ERR_ROOM_STOPPED`: its lease was lost, or a reload). Nothing is wrong
- * with the request, found here or as the cause of what user code threw: 503 with `Retry-After`, and the retry reaches
- * the room's current instance.
+ * The answer to a hook's throw that is no fault of its code, only of the moment, found as the error or as a `cause` of
+ * what the hook threw: 503 with `Retry-After`, so that its client retries, not a bare 500.
+ * - A storage call refused because the room moved while the request ran: another node of a cluster owns it now
+ *   (`ERR_FENCED`), or this instance stopped (`ERR_ROOM_STOPPED`: its lease was lost, or a reload): the retry reaches
+ *   the room's current instance (`ERR_ROOM_UNAVAILABLE`).
+ * - A runtime 503 the hook did not catch (`error.retryable`): a `context.parties` stub's `fetch` to a room no node can
+ *   serve now (cluster: Redis or PostgreSQL unreachable), or the server shutting down: answered with its own code and
+ *   message, as a client of that room gets them.
  */
-export function roomMovedResponse(error: unknown): Response | undefined {
+export function retryLaterResponse(error: unknown): { response: Response; code: string } | undefined {
   for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; cause = (cause as Error).cause, depth++) {
+    if (cause instanceof RuntimeError && cause.retryable) return { response: runtimeErrorResponse(cause), code: cause.code };
     if (!ROOM_MOVED_CODES.has(codeOf(cause, ""))) continue;
     const response = errorResponse("ERR_ROOM_UNAVAILABLE", "The room moved while this request ran (its writes were refused); try again", 503);
     response.headers.set("Retry-After", "1");
-    return response;
+    return { response, code: "ERR_ROOM_UNAVAILABLE" };
   }
   return undefined;
 }

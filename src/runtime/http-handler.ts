@@ -8,10 +8,11 @@ import { writeAnswer } from "./after-answer.js";
 import { clientAddress } from "./client-address.js";
 import { isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
-import { RuntimeError, codeOf, errorResponse, roomMovedResponse, internalErrorResponse, methodNotAllowed, runtimeErrorResponse } from "./errors.js";
+import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed, runtimeErrorResponse } from "./errors.js";
+import { hookThrowResponse } from "./hook-throw.js";
 import { callUser } from "./guard.js";
 import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
-import { answerBodyError, continueOnFirstRead } from "./request-body.js";
+import { continueOnFirstRead } from "./request-body.js";
 import { listParty } from "./listing.js";
 import type { PartyDefinition } from "./party-module.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
@@ -53,12 +54,13 @@ async function answerRequest(core: ServerCore, req: IncomingMessage, res: Server
     response = await answer(core, req, res);
     if (isWebSocketHandoff(response)) response = handoffWithoutSocket(core, req);
   } catch (error) {
-    if (error instanceof RuntimeError && (error.status < 500 || error.status === 503)) {
-      // 503s: shutting down, or (cluster) no node can serve the room now; the client retries.
+    if (error instanceof RuntimeError && error.status < 500) {
       response = runtimeErrorResponse(error);
     } else {
-      response = answerBodyError(core.logger, req.url ?? "", error) ?? roomMovedResponse(error) ?? internalErrorResponse();
-      if (response.status === 500) core.logger.error("http.failed", { code: codeOf(error, "ERR_INTERNAL"), url: req.url, error });
+      // 503s (shutting down; cluster: no node can serve the room now) are answered to retry, as hooks' throws are.
+      response = hookThrowResponse(core.logger, req.url ?? "", error, (retryCode) => {
+        if (!retryCode) core.logger.error("http.failed", { code: codeOf(error, "ERR_INTERNAL"), url: req.url, error });
+      });
     }
   }
   try {
@@ -156,13 +158,16 @@ export async function requestRoom(core: ServerCore, party: string, roomId: strin
       if (response) return response;
     }
   }
-  return ownerUnreachable();
+  // Thrown, as every other "cannot be served now" is: a stub's caller gets it as the error a claim refused throws.
+  throw ownerUnreachableError();
+}
+
+function ownerUnreachableError(): RuntimeError {
+  return new RuntimeError("ERR_ROOM_UNAVAILABLE", "The node serving this room cannot be reached; try again", 503);
 }
 
 export function ownerUnreachable(): Response {
-  const response = errorResponse("ERR_ROOM_UNAVAILABLE", "The node serving this room cannot be reached; try again", 503);
-  response.headers.set("retry-after", "1");
-  return response;
+  return runtimeErrorResponse(ownerUnreachableError());
 }
 
 /**
@@ -190,12 +195,11 @@ export function handleConnect(core: ServerCore, req: IncomingMessage, socket: Du
 
 async function answerOther(core: ServerCore, request: Request, scope: RequestScope): Promise<Response> {
   for (const route of core.routes) {
-    const response = await callUser(() => route(request, core.publicServer, scope.fetchLobby())).catch((error) => {
-      const gone = answerBodyError(core.logger, request.url, error);
-      if (gone) return gone;
-      core.logger.error("route.failed", { code: "ERR_INTERNAL", url: request.url, error });
-      return internalErrorResponse();
-    });
+    const response = await callUser(() => route(request, core.publicServer, scope.fetchLobby())).catch((error) =>
+      hookThrowResponse(core.logger, request.url, error, (retryCode) =>
+        core.logger[retryCode ? "warn" : "error"]("route.failed", { code: retryCode ?? "ERR_INTERNAL", url: request.url, error }),
+      ),
+    );
     if (response) return response;
   }
   const onFetch = core.parties.get(MAIN_PARTY)?.onFetch;
@@ -218,10 +222,15 @@ export async function userHook<T>(core: ServerCore, hook: string, where: { party
   try {
     return await callUser(fn);
   } catch (error) {
-    const gone = answerBodyError(core.logger, "", error);
-    if (gone) return gone;
-    core.logger.error("party.hook_failed", { code: "ERR_HOOK_FAILED", hook, party: where.party, room: where.roomId, error });
-    return internalErrorResponse();
+    return hookThrowResponse(core.logger, "", error, (retryCode) =>
+      core.logger[retryCode ? "warn" : "error"]("party.hook_failed", {
+        code: retryCode ?? "ERR_HOOK_FAILED",
+        hook,
+        party: where.party,
+        room: where.roomId,
+        error,
+      }),
+    );
   }
 }
 

@@ -11,7 +11,8 @@ import { RoomConnection, type ConnectionOwner } from "./connection.js";
 import { newConnectionId } from "./connection-id.js";
 import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
-import { asError, codeOf, errorResponse, roomMovedResponse, internalErrorResponse } from "./errors.js";
+import { asError, codeOf, errorResponse } from "./errors.js";
+import { hookThrowResponse } from "./hook-throw.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
 import { closeSocketsWithin } from "./socket-close.js";
 import type { StubSockets } from "./stub-sockets.js";
@@ -24,7 +25,6 @@ import { createPartyRoom } from "./party-room.js";
 import { PendingStorageOps, type RoomAlarm } from "./room-storage.js";
 import { InputGate } from "./input-gate.js";
 import { Inbox, binaryFrame, type Frame } from "./inbox.js";
-import { answerBodyError } from "./request-body.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
 import type { FrameBudget } from "./frame-budget.js";
 import type { SendBudget, SendBufferLimit } from "./send-budget.js";
@@ -181,15 +181,11 @@ export class LiveRoom implements ConnectionOwner {
         if (!(response instanceof Response)) throw new TypeError("onRequest must return a Response");
         return response;
       } catch (error) {
-        const gone = answerBodyError(this.deps.logger, req.url, error);
-        if (gone) return gone;
-        const moved = roomMovedResponse(error);
-        if (moved) {
-          this.#log("warn", "room.request_moved", error, { hook: "onRequest", url: req.url });
-          return moved;
-        }
-        this.#log("error", "room.request_failed", error, { code: "ERR_INTERNAL", hook: "onRequest", url: req.url });
-        return internalErrorResponse();
+        return hookThrowResponse(this.deps.logger, req.url, error, (retryCode) =>
+          retryCode
+            ? this.#log("warn", "room.request_unavailable", error, { code: retryCode, hook: "onRequest", url: req.url })
+            : this.#log("error", "room.request_failed", error, { code: "ERR_INTERNAL", hook: "onRequest", url: req.url }),
+        );
       }
     });
   }
