@@ -42,7 +42,7 @@ export function clusterAlarmRecords(
       return existed;
     },
     async list<T>() {
-      const rooms = await question("the rooms with an alarm", () => redis.send<string[]>(["SMEMBERS", INDEX_KEY]));
+      const rooms = await question("the read of the alarm index", () => redis.send<string[]>(["SMEMBERS", INDEX_KEY]));
       const records = new Map<string, T>();
       for (const room of rooms) {
         const record = await store(room).get<T>(RECORD_KEY);

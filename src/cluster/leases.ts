@@ -190,7 +190,7 @@ export class Leases {
 
   async #claim(name: string): Promise<ClaimResult> {
     if (this.holds(name)) return { held: true };
-    this.#refuseWhileSilent("no room can be claimed until it answers");
+    this.#refuseWhileSilent("the claim");
     const deadline = performance.now() + this.#validityMs;
     // A claim of this room whose answer was lost may have set the key: released first (this is the connection the
     // claim goes on), or it refuses this claim with this node's own address, waited out as an earlier process's.
@@ -244,18 +244,20 @@ export class Leases {
 
   /** Who holds the lease now (its advertise address), or `undefined` when no one does. */
   async holder(name: string): Promise<string | undefined> {
-    this.#refuseWhileSilent("who holds a room is not asked until it answers");
-    const value = await this.#within(this.redis.send<string | null>(["GET", leaseKey(name)]), performance.now() + this.#validityMs, "who holds the room");
+    const what = "the question of who holds the room";
+    this.#refuseWhileSilent(what);
+    const value = await this.#within(this.redis.send<string | null>(["GET", leaseKey(name)]), performance.now() + this.#validityMs, what);
     return value === null ? undefined : value.split(" ")[0];
   }
 
   /**
    * What `ask` asks Redis (reads of the admin API: the listing), waited for at most the lease's validity, and refused
    * without being asked while Redis is silent, as claims are: a dashboard polling it would pile commands up in the
-   * link for as long as a partition lasts.
+   * link for as long as a partition lasts. `what` names the one command or read asked ("the listing's read of the
+   * leases"), as the refusals and the timeout say it.
    */
   async question<T>(what: string, ask: () => Promise<T>): Promise<T> {
-    this.#refuseWhileSilent(`${what} are not asked until it answers`);
+    this.#refuseWhileSilent(what);
     return this.#within(ask(), performance.now() + this.#validityMs, what);
   }
 
@@ -388,11 +390,14 @@ export class Leases {
     if (this.#overdue.size === 0) this.logger.info("cluster.redis_answering", { message: "Redis answers again: rooms are claimed here again" });
   }
 
-  /** While a command is overdue, Redis is silent: asking more would only lengthen the link's queue. */
-  #refuseWhileSilent(consequence: string): void {
+  /**
+   * While a command is overdue, Redis is silent: asking more would only lengthen the link's queue. `what` names the one
+   * command refused ("the claim"); the caller's message says what it was for and what to do.
+   */
+  #refuseWhileSilent(what: string): void {
     if (this.#overdue.size === 0) return;
     const since = Math.min(...this.#overdue.values());
-    throw new Error(`Redis has not answered a command sent ${Math.round(performance.now() - since)} ms ago: ${consequence}`);
+    throw new Error(`Redis has not answered a command sent ${Math.round(performance.now() - since)} ms ago, so ${what} was not sent`);
   }
 
   /** Leases past their validity are lost, whether or not Redis answered. */

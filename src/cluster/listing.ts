@@ -40,7 +40,7 @@ export async function listCluster(
     const [leaseKeys, nodeKeys] = await Promise.all([redis.scan(`${leasePrefix}*`), redis.scan(`${nodePrefix}*`)]);
     return { nodeKeys, holders: await holdersOf(redis, leaseKeys, leasePrefix) };
   };
-  const { nodeKeys, holders } = await question("the listing's reads", read);
+  const { nodeKeys, holders } = await question("the listing's read of the leases", read);
   const others = nodeKeys.map((key) => key.slice(nodePrefix.length)).filter((node) => node !== self);
   const answers = await Promise.all(
     others.map((node) =>

@@ -225,7 +225,7 @@ export class ClusterPlacement implements RoomPlacement {
     const { leases, redis } = this.options;
     return clusterAlarmRecords(storage, redis, leases.ttlMs / 3, (what, ask) =>
       leases.question(what, ask).catch((error: unknown) => {
-        throw unavailable(`Redis cannot be reached to read ${what}`, error);
+        throw unavailable("The stored alarms of rooms no node serves cannot be woken now", error, "the leader tries again at its next tick");
       }),
     );
   }
@@ -330,11 +330,12 @@ export class ClusterPlacement implements RoomPlacement {
 }
 
 /**
- * No node can serve the room (or answer about it) now: 503 to retry, saying why. A wait given up as this node leaves
- * says that instead: Redis was not at fault.
+ * No node can serve the room (or answer about it) now: 503 to retry, saying why (`message`: what could not be done;
+ * the cause: what happened) and what to do (`next`). A wait given up as this node leaves says that instead: Redis was
+ * not at fault.
  */
-export function unavailable(message: string, cause?: unknown): RuntimeError {
+export function unavailable(message: string, cause?: unknown, next = "try again"): RuntimeError {
   if (cause instanceof LeavingCluster) return new RuntimeError("ERR_SHUTTING_DOWN", "This node is shutting down; try again", 503, { cause });
   const reason = cause instanceof Error ? `: ${cause.message}` : "";
-  return new RuntimeError("ERR_ROOM_UNAVAILABLE", `${message}${reason}; try again`, 503, { cause });
+  return new RuntimeError("ERR_ROOM_UNAVAILABLE", `${message}${reason}; ${next}`, 503, { cause });
 }

@@ -41,7 +41,7 @@ test("leader ticks' reads of the alarm index during a partition: the first is gi
   await proxy.whenHeld(1);
   // Before: never answered while the partition lasted.
   await expect(waitFor(first, "the first read to be given up", ttlMs * 3)).rejects.toThrow(
-    /^Redis cannot be reached to read the rooms with an alarm: Redis did not answer the rooms with an alarm within \d+ ms; try again$/,
+    /^The stored alarms of rooms no node serves cannot be woken now: Redis did not answer the read of the alarm index within \d+ ms; the leader tries again at its next tick$/,
   );
   expect(performance.now() - startedAt).toBeLessThan(ttlMs * 1.5);
   // The next ticks' reads: refused at once, nothing more in the link's queue (the renewals in flight are at their
@@ -49,7 +49,7 @@ test("leader ticks' reads of the alarm index during a partition: the first is gi
   const held = proxy.heldBytes;
   for (let tick = 0; tick < 5; tick++) {
     await expect(records.list()).rejects.toThrow(
-      /^Redis cannot be reached to read the rooms with an alarm: Redis has not answered a command sent \d+ ms ago: the rooms with an alarm are not asked until it answers; try again$/,
+      /^The stored alarms of rooms no node serves cannot be woken now: Redis has not answered a command sent \d+ ms ago, so the read of the alarm index was not sent; the leader tries again at its next tick$/,
     );
   }
   expect(proxy.heldBytes).toBe(held);
