@@ -7,15 +7,32 @@
  */
 import type { Storage } from "../../persistence/types.js";
 import type { AlarmRecords } from "../runtime/alarms.js";
+import type { Logger } from "../runtime/index.js";
 import { SERVER_STORE_PREFIX } from "../runtime/index.js";
-import { KEY_PREFIX } from "./leases.js";
+import type { FenceStore } from "./fence.js";
+import { KEY_PREFIX, lua } from "./leases.js";
 import type { RedisLink } from "./redis.js";
 
 const INDEX_KEY = `${KEY_PREFIX}alarms`;
+/** Per room, the fence of the latest index write that ran (an entry removed keeps its fence: what a late add meets). */
+const FENCES_KEY = `${KEY_PREFIX}alarm-fences`;
 const RECORD_KEY = "alarm";
 
 /** The store holding one room's alarm record. "__yparty:" starts no party name. */
 export const alarmStoreName = (room: string): string => `${SERVER_STORE_PREFIX}alarm/${room}`;
+
+/**
+ * A room's index write (SADD or SREM), run only if no write under a later fence of the room's alarm store ran before
+ * it: each claim of the room bumps that fence, so a write sent by an earlier owner (held in a partition and delivered
+ * at its end, or sent again after a reset) cannot undo what a later owner wrote. Writes of one fence (one owner's claim)
+ * run in the order sent, on the one link. Returns 1 when it ran, 0 when a later owner's write had.
+ */
+const WRITE = lua(`
+local last = redis.call("HGET", KEYS[2], ARGV[1])
+if last and tonumber(last) > tonumber(ARGV[2]) then return 0 end
+redis.call("HSET", KEYS[2], ARGV[1], ARGV[2])
+redis.call(ARGV[3], KEYS[1], ARGV[1])
+return 1`);
 
 /**
  * `retryMs`: how long an index write Redis did not answer waits before it is sent again (the link's reconnect is
@@ -27,18 +44,25 @@ export function clusterAlarmRecords(
   redis: RedisLink,
   retryMs: number,
   question: <T>(what: string, ask: () => Promise<T>) => Promise<T>,
+  logger: Logger,
 ): AlarmRecords {
   const store = (room: string) => storage.kv(alarmStoreName(room));
-  const index = alarmIndex(redis, retryMs);
+  // The fence this node's writes of the record carry (0 on a storage without fences: every write runs).
+  const fences = storage as Storage & Partial<FenceStore>;
+  const fenceOf = async (room: string) => (await fences.heldFence?.(alarmStoreName(room))) ?? 0;
+  const index = alarmIndex(redis, retryMs, logger);
   return {
     get: (room) => store(room).get(RECORD_KEY),
     async put(room, record) {
+      // Read before the write: the fence it carries (a claim lost meanwhile refuses the write, and nothing is indexed).
+      const fence = await fenceOf(room);
       await store(room).put(RECORD_KEY, record);
-      index.write(room, "SADD");
+      index.write(room, "SADD", fence);
     },
     async delete(room) {
+      const fence = await fenceOf(room);
       const existed = await store(room).delete(RECORD_KEY);
-      index.write(room, "SREM");
+      index.write(room, "SREM", fence);
       return existed;
     },
     async list<T>() {
@@ -56,6 +80,8 @@ export function clusterAlarmRecords(
 /** A room's latest index write not answered yet. */
 interface IndexWrite {
   command: "SADD" | "SREM";
+  /** The fence of the alarm store the record's write carried. */
+  fence: number;
   /** On the link now (not sent again meanwhile: a partition would pile copies up in it). */
   sending: boolean;
 }
@@ -65,17 +91,23 @@ interface IndexWrite {
  * room's setAlarm and whatever awaits it, a request, until it answers), in order on the one link. One Redis did not
  * answer (the link broke with it in it: a partition ended by a reset) is sent again until it is: a lost SADD left the
  * alarm out of the index, and once its owner died no leader woke it. A room's later write replaces its earlier one
- * (a SADD sent again after the room's SREM would list an alarm deleted; listed, it would only be skipped).
+ * here; one sent late (after the room moved) runs only if no later owner wrote since (WRITE).
  */
-function alarmIndex(redis: RedisLink, retryMs: number) {
+function alarmIndex(redis: RedisLink, retryMs: number, logger: Logger) {
   const unanswered = new Map<string, IndexWrite>();
   /** A later pass is due (one for all the writes that failed meanwhile). */
   let retrying = false;
   const send = (room: string, write: IndexWrite) => {
     write.sending = true;
-    redis.send([write.command, INDEX_KEY, room]).then(
-      () => {
+    redis.evalScript<number>(WRITE, [INDEX_KEY, FENCES_KEY], [room, String(write.fence), write.command]).then(
+      (ran) => {
         if (unanswered.get(room) === write) unanswered.delete(room);
+        if (ran === 0) {
+          logger.info("cluster.alarm_index_superseded", {
+            room,
+            message: `this node's ${write.command} of ${room} in the alarm index (fence ${write.fence}) arrived after a later owner's write, and was dropped`,
+          });
+        }
       },
       () => {
         write.sending = false;
@@ -94,8 +126,8 @@ function alarmIndex(redis: RedisLink, retryMs: number) {
     for (const [room, write] of unanswered) if (!write.sending) send(room, write);
   };
   return {
-    write(room: string, command: IndexWrite["command"]): void {
-      const write: IndexWrite = { command, sending: false };
+    write(room: string, command: IndexWrite["command"], fence: number): void {
+      const write: IndexWrite = { command, fence, sending: false };
       unanswered.set(room, write);
       send(room, write);
     },

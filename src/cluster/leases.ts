@@ -28,7 +28,7 @@ const DRIFT_MS = 2;
 /** Renewals that may be unanswered at once (each is one EVAL of the renew script, which is idempotent). */
 const MAX_RENEWALS_IN_FLIGHT = 2;
 
-function lua(source: string): LuaScript {
+export function lua(source: string): LuaScript {
   return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 

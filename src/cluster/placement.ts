@@ -222,11 +222,16 @@ export class ClusterPlacement implements RoomPlacement {
   }
 
   alarmRecords(storage: Storage): AlarmRecords {
-    const { leases, redis } = this.options;
-    return clusterAlarmRecords(storage, redis, leases.ttlMs / 3, (what, ask) =>
-      leases.question(what, ask).catch((error: unknown) => {
-        throw unavailable("The stored alarms of rooms no node serves cannot be woken now", error, "the leader tries again at its next tick");
-      }),
+    const { leases, redis, logger } = this.options;
+    return clusterAlarmRecords(
+      storage,
+      redis,
+      leases.ttlMs / 3,
+      (what, ask) =>
+        leases.question(what, ask).catch((error: unknown) => {
+          throw unavailable("The stored alarms of rooms no node serves cannot be woken now", error, "the leader tries again at its next tick");
+        }),
+      logger,
     );
   }
 
