@@ -2,6 +2,7 @@
  * Runtime errors with stable codes, and the one place they become HTTP answers.
  * Clients only ever see `{ error: { code, message } }`; stacks go to the log.
  */
+import { CloseCode } from "../protocol/close-codes.js";
 
 export type RuntimeErrorCode =
   /** The request itself is malformed (an invalid Host header). */
@@ -117,14 +118,34 @@ const ROOM_MOVED_CODES = new Set(["ERR_FENCED", "ERR_ROOM_STOPPED"]);
  *   message, as a client of that room gets them.
  */
 export function retryLaterResponse(error: unknown): { response: Response; code: string } | undefined {
+  const retryable = retryableIn(error);
+  if (retryable) return { response: runtimeErrorResponse(retryable), code: retryable.code };
   for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; cause = (cause as Error).cause, depth++) {
-    if (cause instanceof RuntimeError && cause.retryable) return { response: runtimeErrorResponse(cause), code: cause.code };
     if (!ROOM_MOVED_CODES.has(codeOf(cause, ""))) continue;
     const response = errorResponse("ERR_ROOM_UNAVAILABLE", "The room moved while this request ran (its writes were refused); try again", 503);
     response.headers.set("Retry-After", "1");
     return { response, code: "ERR_ROOM_UNAVAILABLE" };
   }
   return undefined;
+}
+
+/** The runtime error worth a retry (`retryable`: a 503) that `error` is, or was caused by. */
+export function retryableIn(error: unknown): RuntimeError | undefined {
+  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; cause = (cause as Error).cause, depth++) {
+    if (cause instanceof RuntimeError && cause.retryable) return cause;
+  }
+  return undefined;
+}
+
+/**
+ * The close code of a socket refused, or whose hook failed, for a reason worth a retry (`retryableIn`): 1001 when the
+ * server shuts down (as its open sockets are closed), 1013 for any other 503 (no node can serve the room now, as a
+ * room that cannot load is on one node); undefined for any other failure.
+ */
+export function retryCloseCode(error: unknown): number | undefined {
+  const retryable = retryableIn(error);
+  if (!retryable) return undefined;
+  return retryable.code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.TryAgainLater;
 }
 
 /** The error's own stable `code` when it has one (RuntimeError, StorageError, ProtocolError, ws errors). */

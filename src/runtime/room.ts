@@ -4,14 +4,14 @@
  * answers one generic 500, and never reaches other connections, rooms or the process.
  */
 import type { WebSocket as WsSocket } from "ws";
-import { CloseCode } from "../protocol/index.js";
+import { CloseCode, fitCloseReason } from "../protocol/index.js";
 import { StorageError } from "../../persistence/types.js";
 import type { Storage as BackingStorage } from "../../persistence/types.js";
 import { RoomConnection, type ConnectionOwner } from "./connection.js";
 import { newConnectionId } from "./connection-id.js";
 import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
-import { asError, codeOf, errorResponse } from "./errors.js";
+import { asError, codeOf, errorResponse, retryableIn, retryCloseCode } from "./errors.js";
 import { hookThrowResponse } from "./hook-throw.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
 import { closeSocketsWithin } from "./socket-close.js";
@@ -430,10 +430,16 @@ export class LiveRoom implements ConnectionOwner {
     this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id, ...(repeated > 0 ? { repeated } : {}) });
   }
 
-  /** A hook threw for this connection: close it with 1011, tell `onError`, log the stack. */
+  /**
+   * A hook threw for this connection: close it with 1011, tell `onError`, log the stack. A failure of the moment the hook
+   * did not catch (a stub's call to a room that cannot be served now, the server shutting down: `retryableIn`) closes
+   * it as a socket to that room would be, 1013 (or 1001) with why: its client retries, where 1011 says the code broke.
+   */
   #fault(connection: RoomConnection, error: unknown, hook: string): void {
-    this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id });
-    connection.close(CloseCode.InternalError, "Internal error");
+    const retry = retryableIn(error);
+    this.#log(retry ? "warn" : "error", "room.hook_failed", error, { code: retry?.code ?? "ERR_HOOK_FAILED", hook, connection: connection.id });
+    if (retry) connection.close(retryCloseCode(retry), fitCloseReason(retry.message));
+    else connection.close(CloseCode.InternalError, "Internal error");
     // Its waiting frames go (a client that had already closed is then closed for the room too).
     this.#inbox.drop(connection);
     this.#reportError(connection, asError(error));

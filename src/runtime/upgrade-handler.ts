@@ -10,7 +10,7 @@ import type { WebSocket as WsSocket } from "ws";
 import { INTERNAL_SOCKET_HEADER, isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
 import { CloseCode, fitCloseReason } from "../protocol/index.js";
-import { RuntimeError, codeOf, errorResponse, internalErrorResponse, runtimeErrorResponse } from "./errors.js";
+import { RuntimeError, codeOf, errorResponse, internalErrorResponse, retryCloseCode, runtimeErrorResponse } from "./errors.js";
 import { lazyConnectionContext, writeRawStatus } from "./http-bridge.js";
 import { callUser, isThenable } from "./guard.js";
 import type { PartyDefinition } from "./party-module.js";
@@ -209,15 +209,6 @@ function acceptToClose(core: ServerCore, { req, socket, head }: Upgrade, code: n
     ws.close(code, fitCloseReason(message));
   });
   return undefined;
-}
-
-/**
- * The close code of a refusal worth a retry (a 503: no node can serve the room now, or shutting down), or undefined
- * for any other failure.
- */
-function retryCloseCode(error: unknown): number | undefined {
-  if (!(error instanceof RuntimeError) || error.status !== 503) return undefined;
-  return error.code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.TryAgainLater;
 }
 
 function closeShuttingDown(core: ServerCore, up: Upgrade): undefined {

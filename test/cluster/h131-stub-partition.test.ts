@@ -34,3 +34,19 @@ test("an uncaught stub fetch to a room no node can claim during a Redis partitio
   expect(node.output).not.toContain('"event":"room.request_failed"');
   node.redisLink.heal();
 });
+
+test("a stub socket() to a room no node can claim during a Redis partition opens, then closes 1013 saying why, as a client's socket to that room does (held up)", async () => {
+  const ttlS = 5;
+  const cluster = await startCluster(1, { leaseTtlS: ttlS });
+  const [node] = cluster.nodes as [ClusterNode];
+  const served = await fetch(`${node.url}/parties/relay/h131-socket?to=h131-served&socket=1`);
+  expect(await served.json()).toEqual({ opened: true, message: "ping" });
+
+  node.redisLink.partition();
+  const answer = await fetch(`${node.url}/parties/relay/h131-socket?to=h131-unclaimed&socket=1`);
+  const outcome = (await answer.json()) as { opened: boolean; close: { code: number; reason: string } };
+  expect(outcome.opened).toBe(true);
+  expect(outcome.close.code).toBe(1013);
+  expect(outcome.close.reason).toMatch(/^Redis cannot be reached to claim counter\/h131-unclaimed: Redis did not answer the claim within \d+ ms; try again$/);
+  node.redisLink.heal();
+});
