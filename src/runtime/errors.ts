@@ -117,14 +117,13 @@ const ROOM_MOVED_CODES = new Set(["ERR_FENCED", "ERR_ROOM_STOPPED"]);
  *   serve now (cluster: Redis or PostgreSQL unreachable), or the server shutting down: answered with its own code and
  *   message, as a client of that room gets them.
  */
-export function retryLaterResponse(error: unknown): { response: Response; code: string } | undefined {
+export function retryLaterResponse(error: unknown): { response: Response; code: string; message: string } | undefined {
   const retryable = retryableIn(error);
-  if (retryable) return { response: runtimeErrorResponse(retryable), code: retryable.code };
+  if (retryable) return { response: runtimeErrorResponse(retryable), code: retryable.code, message: retryable.message };
   for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; cause = (cause as Error).cause, depth++) {
     if (!ROOM_MOVED_CODES.has(codeOf(cause, ""))) continue;
-    const response = errorResponse("ERR_ROOM_UNAVAILABLE", "The room moved while this request ran (its writes were refused); try again", 503);
-    response.headers.set("Retry-After", "1");
-    return { response, code: "ERR_ROOM_UNAVAILABLE" };
+    const message = "The room moved while this request ran (its writes were refused); try again";
+    return { response: runtimeErrorResponse(new RuntimeError("ERR_ROOM_UNAVAILABLE", message, 503)), code: "ERR_ROOM_UNAVAILABLE", message };
   }
   return undefined;
 }
@@ -144,8 +143,12 @@ export function retryableIn(error: unknown): RuntimeError | undefined {
  */
 export function retryCloseCode(error: unknown): number | undefined {
   const retryable = retryableIn(error);
-  if (!retryable) return undefined;
-  return retryable.code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.TryAgainLater;
+  return retryable ? retryCloseCodeOf(retryable.code) : undefined;
+}
+
+/** `retryCloseCode` by the failure's code. */
+export function retryCloseCodeOf(code: string): number {
+  return code === "ERR_SHUTTING_DOWN" ? CloseCode.GoingAway : CloseCode.TryAgainLater;
 }
 
 /** The error's own stable `code` when it has one (RuntimeError, StorageError, ProtocolError, ws errors). */

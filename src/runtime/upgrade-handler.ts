@@ -16,6 +16,7 @@ import { callUser, isThenable } from "./guard.js";
 import type { PartyDefinition } from "./party-module.js";
 import type { ConnectionContext, FetchSocket } from "./party-types.js";
 import { MAIN_PARTY } from "./routing.js";
+import { retryCloseOf } from "./hook-throw.js";
 import { FORWARD_ATTEMPTS, gateHook, isRouted, ownerUnreachable, routeRequest, SHUTTING_DOWN_MESSAGE, unknownParty, userHook } from "./http-handler.js";
 import { ROOM_MOVED_MESSAGE, type RoomPlacement } from "./placement.js";
 import { acceptMountedSocket } from "./socket-mounts.js";
@@ -112,7 +113,10 @@ function place(core: ServerCore, up: Upgrade, target: Target | Response, epoch?:
   if (!isTarget(target)) {
     // A hook's 101 with a WebSocketPair end: the socket is joined to it (a Worker serving it, or refusing with a close).
     const end = webSocketOf(target);
-    return end ? acceptPairedSocket(core, up, end, epoch) : target;
+    if (end) return acceptPairedSocket(core, up, end, epoch);
+    // The hook threw what is worth a retry (a stub's call to a room that cannot be served now): closed as such.
+    const retry = retryCloseOf(target);
+    return retry ? acceptToClose(core, up, retry.code, retry.reason) : target;
   }
   if (!core.accepting()) return closeShuttingDown(core, up);
   return core.placement ? placeInCluster(core, core.placement, up, target) : acceptHere(core, up, target);

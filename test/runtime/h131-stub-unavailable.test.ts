@@ -90,6 +90,23 @@ describe("a stub fetch to a room that cannot be served now, uncaught", () => {
     });
   });
 
+  it("in onBeforeConnect, and in onFetch answering an upgrade: the socket is accepted and closed 1013 with the refusal, not refused HTTP 500 (a bare 1006 to a browser)", async () => {
+    class Guarded extends Target {
+      static async onBeforeConnect(req: Party.Request, lobby: Party.Lobby) {
+        await lobby.parties.target!.get(new URL(req.url).searchParams.get("to") ?? "served").fetch("/");
+        return req;
+      }
+    }
+    const server = await startServer({ main: Asker, target: Target, guarded: Guarded }, { storage: "memory", placement });
+    const guarded = connect(server.wsUrl("/parties/guarded/c?to=refused"));
+    expect(await waitFor(guarded.closed, "the socket whose onBeforeConnect failed to close")).toEqual({ code: 1013, reason: REFUSAL });
+    const fetched = connect(server.wsUrl("/elsewhere?to=refused"));
+    expect(await waitFor(fetched.closed, "the socket whose onFetch failed to close")).toEqual({ code: 1013, reason: REFUSAL });
+    // The same gate lets a socket through when the room it asks is served.
+    const served = connect(server.wsUrl("/parties/guarded/c?to=served"));
+    await served.opened;
+  });
+
   it("in onConnect, and in onMessage of a party that closes on message errors: the socket is closed 1013 with the refusal, not 1011", async () => {
     const server = await startServer({ main: Asker, target: Target }, { storage: "memory", placement });
     const connecting = connect(server.wsUrl("/parties/main/b?to=refused"));
