@@ -427,7 +427,14 @@ export class LiveRoom implements ConnectionOwner {
     // The connection stays open, so a client may repeat what fails at wire speed: repeats are counted, not each logged.
     const { log, repeated } = this.#messageFailures.admit(hook, error);
     if (!log) return;
-    this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook, connection: connection.id, ...(repeated > 0 ? { repeated } : {}) });
+    // A failure of the moment (a stub's call to a room that cannot be served now) is no fault of the code: warn, its code.
+    const retry = retryableIn(error);
+    this.#log(retry ? "warn" : "error", "room.hook_failed", error, {
+      code: retry?.code ?? "ERR_HOOK_FAILED",
+      hook,
+      connection: connection.id,
+      ...(repeated > 0 ? { repeated } : {}),
+    });
   }
 
   /**

@@ -117,4 +117,17 @@ describe("a stub fetch to a room that cannot be served now, uncaught", () => {
     expect(await waitFor(messaging.closed, "the socket whose onMessage failed to close")).toEqual({ code: 1013, reason: REFUSAL });
     expect(server.logs.filter((entry) => entry.level === "error")).toEqual([]);
   });
+
+  it("in onMessage of a party that keeps the socket open (the default): logged at warn with the refusal's code, not as the code's fault", async () => {
+    class Lenient extends Asker {
+      override readonly options = { closeOnMessageError: false };
+    }
+    const server = await startServer({ main: Lenient, target: Target }, { storage: "memory", placement });
+    const client = connect(server.wsUrl("/parties/main/d"));
+    expect(await client.nth(0)).toBe("connected");
+    client.send("refused");
+    const entry = await server.logged("room.hook_failed");
+    expect(entry).toMatchObject({ level: "warn", code: "ERR_ROOM_UNAVAILABLE", hook: "onMessage" });
+    expect(server.logs.filter((logged) => logged.level === "error")).toEqual([]);
+  });
 });
