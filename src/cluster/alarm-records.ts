@@ -50,7 +50,21 @@ export function clusterAlarmRecords(
   // The fence this node's writes of the record carry (0 on a storage without fences: every write runs).
   const fences = storage as Storage & Partial<FenceStore>;
   const fenceOf = async (room: string) => (await fences.heldFence?.(alarmStoreName(room))) ?? 0;
-  const index = alarmIndex(redis, retryMs, logger);
+  const index = alarmIndex(redis, retryMs, async (room, write) => {
+    // Still this node's claim: no later owner can have written. Redis remembers a fence PostgreSQL does not.
+    if ((await fenceOf(room)) === write.fence) {
+      logger.warn("cluster.alarm_index_fence_ahead", {
+        code: "ERR_CLUSTER_REDIS",
+        room,
+        message: `Redis holds a later fence for ${room} in ${FENCES_KEY} than the one PostgreSQL gave this node's claim (${write.fence}): was the database restored from a backup? The alarm is not indexed (it fires when the room is next loaded); delete ${FENCES_KEY} to have index writes run again`,
+      });
+    } else {
+      logger.info("cluster.alarm_index_superseded", {
+        room,
+        message: `this node's ${write.command} of ${room} in the alarm index (fence ${write.fence}) reached Redis after a later owner's write, and was dropped`,
+      });
+    }
+  });
   return {
     get: (room) => store(room).get(RECORD_KEY),
     async put(room, record) {
@@ -93,7 +107,7 @@ interface IndexWrite {
  * alarm out of the index, and once its owner died no leader woke it. A room's later write replaces its earlier one
  * here; one sent late (after the room moved) runs only if no later owner wrote since (WRITE).
  */
-function alarmIndex(redis: RedisLink, retryMs: number, logger: Logger) {
+function alarmIndex(redis: RedisLink, retryMs: number, superseded: (room: string, write: IndexWrite) => Promise<void>) {
   const unanswered = new Map<string, IndexWrite>();
   /** A later pass is due (one for all the writes that failed meanwhile). */
   let retrying = false;
@@ -102,12 +116,7 @@ function alarmIndex(redis: RedisLink, retryMs: number, logger: Logger) {
     redis.evalScript<number>(WRITE, [INDEX_KEY, FENCES_KEY], [room, String(write.fence), write.command]).then(
       (ran) => {
         if (unanswered.get(room) === write) unanswered.delete(room);
-        if (ran === 0) {
-          logger.info("cluster.alarm_index_superseded", {
-            room,
-            message: `this node's ${write.command} of ${room} in the alarm index (fence ${write.fence}) arrived after a later owner's write, and was dropped`,
-          });
-        }
+        if (ran === 0) void superseded(room, write).catch(() => {});
       },
       () => {
         write.sending = false;

@@ -52,3 +52,31 @@ test.each(["delivered", "reset"] as const)(
     }
   },
 );
+
+test("Redis remembering a later fence than PostgreSQL gave (a database restored from a backup): the owner's index write is dropped with a warning that says what to do, and runs again once the key is deleted", async () => {
+  const cluster = await startCluster(1);
+  const [a] = cluster.nodes as [ClusterNode];
+  const room = "counter/h131-restored";
+  const setAlarm = () =>
+    fetch(`${a.url}/parties/${room}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ alarmInMs: 60_000 }) });
+  const redis = createClient({ url: cluster.redis.url });
+  redis.on("error", () => {});
+  await redis.connect();
+  try {
+    expect((await fetch(`${a.url}/parties/${room}`)).status).toBe(200);
+    // What an older database leaves: fences lower than those Redis saw.
+    await redis.hSet("yparty:alarm-fences", room, "1000000");
+    expect((await setAlarm()).status).toBe(200);
+    await until(() => a.output.includes('"event":"cluster.alarm_index_fence_ahead"'), "the warning");
+    const line = a.output.split("\n").find((entry) => entry.includes('"event":"cluster.alarm_index_fence_ahead"'))!;
+    expect(JSON.parse(line)).toMatchObject({ level: "warn", code: "ERR_CLUSTER_REDIS", room });
+    expect(JSON.parse(line).message).toMatch(/was the database restored from a backup\?.*delete yparty:alarm-fences to have index writes run again$/);
+    expect(await redis.sIsMember("yparty:alarms", room)).toBe(0);
+    // As the warning says.
+    await redis.del("yparty:alarm-fences");
+    expect((await setAlarm()).status).toBe(200);
+    await until(async () => (await redis.sIsMember("yparty:alarms", room)) === 1, "the alarm to be indexed");
+  } finally {
+    redis.destroy();
+  }
+});
