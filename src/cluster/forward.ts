@@ -10,6 +10,7 @@ import { Readable, type Duplex } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { errorResponse } from "../runtime/index.js";
 import type { Upgrade } from "../runtime/upgrade.js";
+import { REFUSED_HEADER } from "../runtime/placement.js";
 
 export const CLUSTER_HEADER = "x-yparty-cluster";
 export const HOP_HEADER = "x-yparty-hop";
@@ -171,6 +172,8 @@ function ownerGoneMidRequest(): Response {
     503,
   );
   response.headers.set("retry-after", "1");
+  // Not the room's answer: the entry node's stub call rejects with it (a Durable Object stub throws on a lost connection).
+  response.headers.set(REFUSED_HEADER, "1");
   return response;
 }
 

@@ -8,7 +8,16 @@ import { writeAnswer } from "./after-answer.js";
 import { clientAddress } from "./client-address.js";
 import { isWebSocketHandoff } from "./context.js";
 import type { ServerCore } from "./core.js";
-import { RuntimeError, codeOf, errorResponse, internalErrorResponse, methodNotAllowed, runtimeErrorResponse } from "./errors.js";
+import {
+  type ErrorBody,
+  RuntimeError,
+  type RuntimeErrorCode,
+  codeOf,
+  errorResponse,
+  internalErrorResponse,
+  methodNotAllowed,
+  runtimeErrorResponse,
+} from "./errors.js";
 import { hookThrowResponse } from "./hook-throw.js";
 import { callUser } from "./guard.js";
 import { requestUrl, toWebRequest, writeRawStatus } from "./http-bridge.js";
@@ -16,7 +25,7 @@ import { continueOnFirstRead } from "./request-body.js";
 import { listParty } from "./listing.js";
 import type { PartyDefinition } from "./party-module.js";
 import { MAIN_PARTY, routeOf, type Route } from "./routing.js";
-import { ROOM_MOVED_MESSAGE } from "./placement.js";
+import { REFUSED_HEADER, ROOM_MOVED_MESSAGE } from "./placement.js";
 import { RoomElsewhere } from "./registry.js";
 import { RequestScope } from "./request-scope.js";
 import { takeTurn } from "./socket-turns.js";
@@ -61,6 +70,8 @@ async function answerRequest(core: ServerCore, req: IncomingMessage, res: Server
       response = hookThrowResponse(core.logger, req.url ?? "", error, (retryCode) => {
         if (!retryCode) core.logger.error("http.failed", { code: codeOf(error, "ERR_INTERNAL"), url: req.url, error });
       });
+      // Thrown, not answered by the room (a forwarded request runs no lobby hook): this node's refusal (REFUSED_HEADER).
+      if (response.status === 503 && core.placement?.isForwarded(req)) response.headers.set(REFUSED_HEADER, "1");
     }
   }
   try {
@@ -93,7 +104,7 @@ function requestScope(core: ServerCore, res: ServerResponse): RequestScope {
 }
 
 async function answer(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<Response> {
-  if (!core.accepting()) return shuttingDown();
+  if (!core.accepting()) throw shuttingDownError();
   const routed = routeRequest(core, req);
   if (!isRouted(routed)) return routed;
   const { url, route } = routed;
@@ -153,13 +164,21 @@ export async function requestRoom(core: ServerCore, party: string, roomId: strin
       return await core.registry.withRoom(party, roomId, (room) => room.request(request));
     } catch (error) {
       if (!(error instanceof RoomElsewhere)) throw error;
-      if (viaCluster) return errorResponse("ERR_ROOM_MOVED", ROOM_MOVED_MESSAGE, 503);
+      if (viaCluster) throw new RuntimeError("ERR_ROOM_MOVED", ROOM_MOVED_MESSAGE, 503);
       const response = await core.placement!.forwardRequest(error.owner, { party, roomId, request });
+      if (response?.headers.has(REFUSED_HEADER)) throw await ownerRefusal(response);
       if (response) return response;
     }
   }
   // Thrown, as every other "cannot be served now" is: a stub's caller gets it as the error a claim refused throws.
   throw ownerUnreachableError();
+}
+
+/** The owner node's refusal (REFUSED_HEADER), as the error it was there. */
+async function ownerRefusal(response: Response): Promise<RuntimeError> {
+  const body = (await response.json().catch(() => undefined)) as Partial<ErrorBody> | undefined;
+  const code = (body?.error?.code ?? "ERR_ROOM_UNAVAILABLE") as RuntimeErrorCode;
+  return new RuntimeError(code, body?.error?.message ?? "The node serving this room refused the request; try again", response.status);
 }
 
 function ownerUnreachableError(): RuntimeError {
@@ -287,7 +306,7 @@ export function unknownParty(party: string): Response {
 /** Why a request (503) or an upgrade (closed 1001) is refused once the server is closing. */
 export const SHUTTING_DOWN_MESSAGE = "The server is shutting down";
 
-/** With `Retry-After`, as every 503 of a server that cannot serve now (runtimeErrorResponse): another node may serve. */
-export function shuttingDown(): Response {
-  return runtimeErrorResponse(new RuntimeError("ERR_SHUTTING_DOWN", SHUTTING_DOWN_MESSAGE, 503));
+/** Answered with `Retry-After`, as every 503 of a server that cannot serve now (runtimeErrorResponse): another node may serve. */
+function shuttingDownError(): RuntimeError {
+  return new RuntimeError("ERR_SHUTTING_DOWN", SHUTTING_DOWN_MESSAGE, 503);
 }

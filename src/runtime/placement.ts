@@ -71,5 +71,12 @@ export interface ForwardTarget {
   request: Request;
 }
 
+/**
+ * Marks the answer to a forwarded request as the owner node's own refusal (a 503 of its runtime: the room moved, could
+ * not be claimed, the node shuts down), not the room's answer: the entry node turns it back into the error it was, so
+ * that a `context.parties` stub's fetch rejects with it wherever the room is, and its client gets it as from the entry.
+ */
+export const REFUSED_HEADER = "x-yparty-refused";
+
 /** The owner of a room moved while a forwarded request was on its way (no second hop). */
 export const ROOM_MOVED_MESSAGE = "The room moved to another node while the request was forwarded; try again";
