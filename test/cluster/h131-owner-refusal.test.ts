@@ -47,8 +47,9 @@ class Target implements Party.Server {
   }
 }
 
-/** Asks `target/{?to}` through its stub: `/caught` answers what the stub's rejection was; otherwise nothing is caught. */
+/** Asks `target/{?to}` through its stub (onFetch) and answers how that went: resolved with what, or rejected with what. */
 class Asker {
+  constructor(readonly room: Party.Room) {}
   static async onFetch(req: Party.Request, lobby: Party.FetchLobby) {
     const url = new URL(req.url);
     const stub = lobby.parties.target!.get(url.searchParams.get("to")!);
