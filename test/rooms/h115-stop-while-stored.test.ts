@@ -7,7 +7,7 @@
  * nothing is done or logged for that match after the stop.
  *
  * The store is held from the outside (test/helpers/held-seat-store.ts) and let go after the stop by a timer set after
- * the matchmaker's, with the same wait: the matchmaker's comes first. (The runtime's own room.request_moved, the held
+ * the matchmaker's, with the same wait: the matchmaker's comes first. (The runtime's own room.request_unavailable, the held
  * store's user code running in the stopped room, is the test's doing, not the matchmaker's: only `rooms.` events count.)
  */
 import { setImmediate } from "node:timers/promises";
