@@ -22,9 +22,12 @@ export class RoomDirectory {
     readonly listings: RoomListings = new RoomListings(),
   ) {}
 
-  /** `listed` false: the room is known (its seats, its name taken) but neither listed nor matched (locked, private). */
-  update(listing: RoomListing, listed = true): void {
-    this.listings.update(listing, listed);
+  /**
+   * A live room's listing and its seated players (connected, or with a seat kept since a stop). `listed` false: the
+   * room is known (its seats, its name taken) but neither listed nor matched (locked, private).
+   */
+  update(listing: RoomListing, seated: readonly string[], listed = true): void {
+    this.listings.update(listing, seated, listed);
   }
 
   remove(roomType: string, room: string): void {
@@ -33,65 +36,71 @@ export class RoomDirectory {
 
   /**
    * The listings as `room.list` answers them: `clients` counts every seat a join could not take, as Colyseus's listing
-   * does (a reserved seat counts there from its reservation): the players seated (the room's own count), the seats a
-   * match holds for its participants not in yet and those promised to joins on their way. A room it lists full refuses
-   * a named join "full", and the reverse. A room still being created for a join (its first `onCreate` running) is
-   * listed too, with those joins, so that a second client does not make another one or wait for nothing.
+   * does (a reserved seat counts there from its reservation): the players seated, those a match holds a seat for and
+   * those with a join on its way (#taken). A room it lists full refuses a named join "full", and the reverse. A room
+   * still being created for a join (its first `onCreate` running) is listed too, with those joins, so that a second
+   * client does not make another one or wait for nothing.
    */
   list(roomType?: string): RoomListing[] {
     const listed = [...this.listings.of(roomType)].map((listing) => ({
       ...listing,
-      clients: Math.min(listing.max_clients, this.#taken(listing) + (this.listings.promised(listing.room_type).get(listing.room) ?? 0)),
+      clients: Math.min(listing.max_clients, this.#taken(listing.room_type, listing.room)),
     }));
     for (const type of roomType === undefined ? this.listings.promisedTypes() : [roomType]) {
       const max = this.maxClientsOf(type);
-      for (const [room, seats] of this.listings.promised(type))
-        if (!this.listings.has(type, room)) listed.push({ room, room_type: type, clients: Math.min(max, seats), max_clients: max, metadata: {} });
+      for (const room of this.listings.promisedRooms(type))
+        if (!this.listings.has(type, room))
+          listed.push({ room, room_type: type, clients: Math.min(max, this.#taken(type, room)), max_clients: max, metadata: {} });
     }
     return listed;
   }
 
-  /** A join names `room` (its room created for it, if need be): its seat is promised until `release`. */
-  promise(roomType: string, room: string): void {
-    this.listings.promise(roomType, room);
-  }
-
-  /** The seats of `listing`'s room no join may take: its seated players and those matches hold (held-seats.ts). */
-  #taken(listing: RoomListing): number {
-    return listing.clients + (this.seats.reservedFor(listing.room_type, listing.room)?.size ?? 0);
+  /** `player`'s join names `room` (its room created for it, if need be): its seat is promised until `release`. */
+  promise(roomType: string, room: string, player: string): void {
+    this.listings.promise(roomType, room, player);
   }
 
   /**
-   * The room an unnamed join of `roomType` goes to: one with a free seat, counting the seats promised to joins still
-   * on their way (so players arriving together fill a room, also one still being created, before the next is made),
-   * skipping rooms `skip` names; else a new one (`newName`). Its seat is promised until `release`.
+   * The seats of `room` no join may take: its players seated, those a match holds a seat for (held-seats.ts) and those
+   * whose join is on its way, each player once (as the room counts them): a matched participant's join, or one a reload
+   * cut with its seat kept, is all three at once.
    */
-  seatFor(roomType: string, skip: (room: string) => boolean, newName: () => string): string {
-    const promised = this.listings.promised(roomType);
+  #taken(roomType: string, room: string): number {
+    const players = new Set(this.listings.seated(roomType, room));
+    for (const player of this.seats.reservedFor(roomType, room) ?? []) players.add(player);
+    for (const player of this.listings.promisedTo(roomType, room)) players.add(player);
+    return players.size;
+  }
+
+  /**
+   * The room `player`'s unnamed join of `roomType` goes to: one with a free seat, counting the seats promised to joins
+   * still on their way (so players arriving together fill a room, also one still being created, before the next is
+   * made), skipping rooms `skip` names; else a new one (`newName`). Its seat is promised until `release`.
+   */
+  seatFor(roomType: string, player: string, skip: (room: string) => boolean, newName: () => string): string {
     let chosen: string | undefined;
     for (const listing of this.listings.of(roomType)) {
-      // Seats promised to joins on their way are not free either.
-      if (!skip(listing.room) && this.#taken(listing) + (promised.get(listing.room) ?? 0) < listing.max_clients) {
+      if (!skip(listing.room) && this.#taken(roomType, listing.room) < listing.max_clients) {
         chosen = listing.room;
         break;
       }
     }
     if (chosen === undefined) {
       const max = this.maxClientsOf(roomType);
-      for (const [room, seats] of promised) {
-        if (!this.listings.has(roomType, room) && !skip(room) && seats < max) {
+      for (const room of this.listings.promisedRooms(roomType)) {
+        if (!this.listings.has(roomType, room) && !skip(room) && this.#taken(roomType, room) < max) {
           chosen = room;
           break;
         }
       }
     }
     chosen ??= newName();
-    this.listings.promise(roomType, chosen);
+    this.listings.promise(roomType, chosen, player);
     return chosen;
   }
 
-  /** The join `seatFor` promised a seat of `room` to is done (joined, refused or given up). */
-  release(roomType: string, room: string): void {
-    this.listings.release(roomType, room);
+  /** `player`'s join `seatFor` or `promise` promised a seat of `room` to is done (joined, refused or given up). */
+  release(roomType: string, room: string, player: string): void {
+    this.listings.release(roomType, room, player);
   }
 }

@@ -1,22 +1,28 @@
 /**
- * The live rooms of a protocol, per room type (what `room.list` answers), and the seats promised to unnamed joins
- * still on their way: plain data, kept up to date by the rooms (created, clients changed, unloaded) and by the joins.
- * It outlives the mounts a reload replaces (`yparty dev`: one `MatchmakingState` keeps it), since a session open across
- * a rebuild stays its mount's while the rooms it lists come back as the next mount's instances; each mount's
- * `RoomDirectory` reads it with its code's room types. Process-local: with the cluster it moves behind the registry.
+ * The live rooms of a protocol, per room type (what `room.list` answers, and who holds a seat in each), and the seats
+ * promised to joins still on their way, per player: plain data, kept up to date by the rooms (created, clients
+ * changed, unloaded) and by the joins. It outlives the mounts a reload replaces (`yparty dev`: one `MatchmakingState`
+ * keeps it), since a session open across a rebuild stays its mount's while the rooms it lists come back as the next
+ * mount's instances; each mount's `RoomDirectory` reads it with its code's room types. Process-local: with the cluster
+ * it moves behind the registry.
  */
 import type { RoomListing } from "./wire/index.js";
+
+const NOBODY: ReadonlySet<string> = new Set();
 
 export class RoomListings {
   readonly #byType = new Map<string, Map<string, RoomListing>>();
   /** Per room type, the live rooms neither listed nor matched (locked, private): known, so not "being created". */
   readonly #unlisted = new Map<string, Set<string>>();
-  /** Per room type, per room: seats promised to unnamed joins still on their way. */
-  readonly #promised = new Map<string, Map<string, number>>();
+  /** Per room type, per live room: the players seated (a player joining counts once, seated or promised: directory.ts). */
+  readonly #seated = new Map<string, Map<string, ReadonlySet<string>>>();
+  /** Per room type, per room, per player: seats promised to joins still on their way (a player's joins, counted). */
+  readonly #promised = new Map<string, Map<string, Map<string, number>>>();
 
-  /** A live room's listing; `listed` false: it is known, but neither listed nor matched. */
-  update(listing: RoomListing, listed = true): void {
+  /** A live room's listing and the players seated in it; `listed` false: it is known, but neither listed nor matched. */
+  update(listing: RoomListing, seated: readonly string[], listed = true): void {
     const { room_type: roomType, room } = listing;
+    mapped(this.#seated, roomType, () => new Map()).set(room, new Set(seated));
     // (A listed room keeps its place: unnamed joins fill rooms in the order they were listed.)
     if (!listed) {
       this.#byType.get(roomType)?.delete(room);
@@ -29,6 +35,7 @@ export class RoomListings {
   remove(roomType: string, room: string): void {
     this.#byType.get(roomType)?.delete(room);
     this.#unlisted.get(roomType)?.delete(room);
+    this.#seated.get(roomType)?.delete(room);
   }
 
   /** The listed rooms of `roomType` (every type's when undefined), as stored: the caller copies what it hands out. */
@@ -41,9 +48,19 @@ export class RoomListings {
     return (this.#byType.get(roomType)?.has(room) ?? false) || (this.#unlisted.get(roomType)?.has(room) ?? false);
   }
 
-  /** Per room of `roomType`, the seats promised to joins on their way. */
-  promised(roomType: string): ReadonlyMap<string, number> {
-    return this.#promised.get(roomType) ?? new Map<string, number>();
+  /** The players seated in live room `room` (none for a room not live). */
+  seated(roomType: string, room: string): ReadonlySet<string> {
+    return this.#seated.get(roomType)?.get(room) ?? NOBODY;
+  }
+
+  /** The rooms of `roomType` with seats promised, in the order they were first promised. */
+  promisedRooms(roomType: string): Iterable<string> {
+    return this.#promised.get(roomType)?.keys() ?? [];
+  }
+
+  /** The players whose joins on their way `room` promised a seat. */
+  promisedTo(roomType: string, room: string): Iterable<string> {
+    return this.#promised.get(roomType)?.get(room)?.keys() ?? [];
   }
 
   /** The room types with seats promised. */
@@ -51,17 +68,23 @@ export class RoomListings {
     return this.#promised.keys();
   }
 
-  promise(roomType: string, room: string): void {
-    const promised = mapped(this.#promised, roomType, () => new Map<string, number>());
-    promised.set(room, (promised.get(room) ?? 0) + 1);
+  promise(roomType: string, room: string, player: string): void {
+    const players = mapped(
+      mapped(this.#promised, roomType, () => new Map()),
+      room,
+      () => new Map<string, number>(),
+    );
+    players.set(player, (players.get(player) ?? 0) + 1);
   }
 
-  release(roomType: string, room: string): void {
-    const promised = this.#promised.get(roomType);
-    const seats = (promised?.get(room) ?? 0) - 1;
-    if (seats > 0) promised!.set(room, seats);
-    else promised?.delete(room);
-    if (promised?.size === 0) this.#promised.delete(roomType);
+  release(roomType: string, room: string, player: string): void {
+    const rooms = this.#promised.get(roomType);
+    const players = rooms?.get(room);
+    const joins = (players?.get(player) ?? 0) - 1;
+    if (joins > 0) return void players!.set(player, joins);
+    players?.delete(player);
+    if (players?.size === 0) rooms!.delete(room);
+    if (rooms?.size === 0) this.#promised.delete(roomType);
   }
 }
 

@@ -754,10 +754,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #list(): void {
       if (!this.#created || this.#stopped) return;
       // Its seats taken, as a join counts them: the players seated, connected or with a seat kept since a stop (as
-      // Colyseus counts a client awaited by allowReconnection); the directory adds those a match holds.
-      const clients = this.#seated().length;
-      const listing = { room: this.room.id, room_type: roomTypeName, clients, max_clients: maxClients, metadata: this.#metadata };
-      shared.directory.update(listing, !this.#locked && !this.#private);
+      // Colyseus counts a client awaited by allowReconnection); the directory adds those a match holds and those joining,
+      // each player once.
+      const seated = this.#seated();
+      const listing = { room: this.room.id, room_type: roomTypeName, clients: seated.length, max_clients: maxClients, metadata: this.#metadata };
+      shared.directory.update(listing, seated, !this.#locked && !this.#private);
     }
 
     /**

@@ -279,6 +279,7 @@ export class Session implements ServedSession {
   #seat(roomType: string, request: JoinRequest, anew = false): string {
     const room = this.#code.directory.seatFor(
       roomType,
+      this.player,
       (name) => anew || this.#links.has(name) || request.tried.has(name),
       () => newId(9),
     );
@@ -288,7 +289,7 @@ export class Session implements ServedSession {
 
   /** The room a named join goes to, its seat promised (listed while the room is being created, directory.ts). */
   #promised(roomType: string, room: string, request: JoinRequest): string {
-    this.#code.directory.promise(roomType, room);
+    this.#code.directory.promise(roomType, room, this.player);
     request.promised = room;
     return room;
   }
@@ -306,7 +307,7 @@ export class Session implements ServedSession {
   /** The join is done (joined, refused, given up): the seat it was promised is no longer held for it. */
   #settled(request: JoinRequest, roomType: string): void {
     if (request.promised === undefined) return;
-    this.#code.directory.release(roomType, request.promised);
+    this.#code.directory.release(roomType, request.promised, this.player);
     request.promised = undefined;
   }
 
