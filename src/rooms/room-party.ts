@@ -512,7 +512,14 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /** Runs `onCreate`; the room counts as created only once it succeeded (a throw is retried by the next join). */
     async #create(options: Record<string, unknown>): Promise<void> {
       this.#state = {};
-      await this.#run(() => type.onCreate?.call(this.#api, options));
+      try {
+        await this.#run(() => type.onCreate?.call(this.#api, options));
+      } catch (error) {
+        // Not created: what it set is not the room's (a lock would refuse the next join before its onCreate is tried).
+        this.#metadata = {};
+        this.#locked = this.#private = false;
+        throw error;
+      }
       this.#sent = clone(this.#state);
       this.#checksum = stateChecksum(this.#sent);
       this.#created = true;
