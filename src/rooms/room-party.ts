@@ -518,6 +518,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         // Not created: what it set is not the room's (a lock would refuse the next join before its onCreate is tried).
         this.#metadata = {};
         this.#locked = this.#private = false;
+        this.#list();
         throw error;
       }
       this.#sent = clone(this.#state);
@@ -759,7 +760,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     #list(): void {
-      if (!this.#created || this.#stopped) return;
+      if (this.#stopped) return;
+      // Not created yet: a room its onCreate locks or makes private is known unlisted from then on, so that no unnamed
+      // join is promised a seat in it as in a room being created (and it is forgotten again if it is neither).
+      if (!this.#created && !this.#locked && !this.#private) return shared.directory.remove(roomTypeName, this.room.id);
       // Its seats taken, as a join counts them: the players seated, connected or with a seat kept since a stop (as
       // Colyseus counts a client awaited by allowReconnection); the directory adds those a match holds and those joining,
       // each player once.
