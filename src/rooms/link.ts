@@ -26,6 +26,8 @@ export interface JoinRequest {
   options: Record<string, unknown>;
   /** The room must exist already (a named join of a room someone else created is fine either way). */
   create: boolean;
+  /** An unnamed `room.join_or_create` picked this room: a private room sends it elsewhere (joined by name only). */
+  unnamed?: true;
 }
 
 export function unreliableFrame(key: string, envelopeJson: string): string {

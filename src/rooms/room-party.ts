@@ -440,7 +440,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       let joined = false;
       let fault: unknown;
       try {
+        const creates = !this.#created && this.#creating === undefined; // (its options made the room)
         if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));
+        // Private: joined by name only. An unnamed join sent here before the directory knew it (the room's stored state
+        // loading after a restart, or its onCreate running for another join) goes to another room.
+        if (request.unnamed && this.#private && !creates && !rejoin && !seatKept)
+          throw new RoomError(`room "${this.room.id}" is private: it is joined by name only`);
         if (!rejoin) {
           this.#inJoin.add(player); // in the room's logic from here (its onJoin may write it into the state)
           await this.#run(() => type.onJoin?.call(this.#api, player, request.options));

@@ -332,7 +332,7 @@ export class Session implements ServedSession {
       return this.#joinFailed(request, name, roomType, (error as Error).message);
     }
     this.#links.set(name, link);
-    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: request.options } }));
+    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: request.options, ...(request.named ? {} : { unnamed: true }) } }));
   }
 
   #leave(p: Record<string, unknown>, rid: RequestId | undefined): void {

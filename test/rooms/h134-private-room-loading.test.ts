@@ -1,0 +1,53 @@
+/**
+ * A private room stored and not loaded (after a restart) was joined by a stranger's unnamed `room.join_or_create`: a
+ * named join of it promised its seat while its stored state loaded, so the directory took it for a room being created
+ * for that join, and sent the unnamed join there too. The room now refuses an unnamed join while private (the join
+ * goes to another room), but that of the join whose options made it private.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { defineRoomType } from "../../src/rooms/index.js";
+import { cleanupAll, type TestServer } from "../helpers/server.js";
+import { rawClient, type RawClient, startRooms } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+const table = defineRoomType({
+  maxClients: 4,
+  onCreate(options) {
+    if (options.private === true) this.setPrivate();
+  },
+});
+
+async function player(server: TestServer, name: string): Promise<RawClient> {
+  const client = rawClient(server);
+  await client.handshake({ token: `dev:${name}` });
+  return client;
+}
+
+describe("a private room", () => {
+  it("loading after a restart for a named join: an unnamed join meanwhile goes elsewhere", async () => {
+    const server = await startRooms({ table }, { server: { storage: "leveldb" } });
+    const ada = await player(server, "ada");
+    expect(await ada.request("room.join_or_create", { room_type: "table", room: "p", options: { private: true } })).toMatchObject({ ok: true });
+    await server.stop();
+
+    const again = await startRooms({ table }, { server: { storage: "leveldb", dir: server.dir! } });
+    const [bob, eve] = [await player(again, "bob"), await player(again, "eve")];
+    const bobJoin = bob.request("room.join_or_create", { room_type: "table", room: "p" });
+    const eveJoin = eve.request("room.join_or_create", { room_type: "table" });
+    expect(await bobJoin).toMatchObject({ ok: true, room: "p" });
+    // Before: eve was in "p".
+    const joined = await eveJoin;
+    expect(joined).toMatchObject({ ok: true });
+    expect(joined.room).not.toBe("p");
+  });
+
+  it("made private by the unnamed join that created it: that join is in", async () => {
+    const server = await startRooms({ table });
+    const [ada, bob] = [await player(server, "ada"), await player(server, "bob")];
+    const joined = await ada.request("room.join_or_create", { room_type: "table", options: { private: true } });
+    expect(joined).toMatchObject({ ok: true });
+    expect((await bob.request("room.list", { room_type: "table" })).rooms).toEqual([]);
+    expect((await bob.request("room.join_or_create", { room_type: "table", room: joined.room })).ok).toBe(true);
+  });
+});
