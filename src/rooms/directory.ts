@@ -49,10 +49,19 @@ export class RoomDirectory {
     for (const type of roomType === undefined ? this.listings.promisedTypes() : [roomType]) {
       const max = this.maxClientsOf(type);
       for (const room of this.listings.promisedRooms(type))
-        if (!this.listings.has(type, room))
+        if (this.listings.beingCreated(type, room))
           listed.push({ room, room_type: type, clients: Math.min(max, this.#taken(type, room)), max_clients: max, metadata: {} });
     }
     return listed;
+  }
+
+  /**
+   * `room`'s instance holds nothing stored (it started empty, or was discarded): a join on its way creates it, and it
+   * is listed as being created until it lists itself. (A stored room loading for a named join is not: it may be
+   * private.)
+   */
+  fresh(roomType: string, room: string): void {
+    this.listings.fresh(roomType, room);
   }
 
   /** `player`'s join names `room` (its room created for it, if need be): its seat is promised until `release`. */
@@ -88,13 +97,13 @@ export class RoomDirectory {
     if (chosen === undefined) {
       const max = this.maxClientsOf(roomType);
       for (const room of this.listings.promisedRooms(roomType)) {
-        if (!this.listings.has(roomType, room) && !skip(room) && this.#taken(roomType, room) < max) {
+        if (this.listings.beingCreated(roomType, room) && !skip(room) && this.#taken(roomType, room) < max) {
           chosen = room;
           break;
         }
       }
     }
-    chosen ??= newName();
+    if (chosen === undefined) this.listings.fresh(roomType, (chosen = newName()));
     this.listings.promise(roomType, chosen, player);
     return chosen;
   }

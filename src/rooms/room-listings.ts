@@ -18,10 +18,18 @@ export class RoomListings {
   readonly #seated = new Map<string, Map<string, ReadonlySet<string>>>();
   /** Per room type, per room, per player: seats promised to joins still on their way (a player's joins, counted). */
   readonly #promised = new Map<string, Map<string, Map<string, number>>>();
+  /**
+   * Per room type, the rooms not live known to hold nothing stored (a name an unnamed join made, an instance that
+   * started empty): with seats promised, they are being created. Another room promised a seat may be a stored one
+   * loading, private or locked perhaps: it is not shown until it lists itself. (Forgotten once the room is live or
+   * stops.)
+   */
+  readonly #fresh = new Map<string, Set<string>>();
 
   /** A live room's listing and the players seated in it; `listed` false: it is known, but neither listed nor matched. */
   update(listing: RoomListing, seated: readonly string[], listed = true): void {
     const { room_type: roomType, room } = listing;
+    this.#fresh.get(roomType)?.delete(room); // live: what it is, it says itself
     mapped(this.#seated, roomType, () => new Map()).set(room, new Set(seated));
     // (A listed room keeps its place: unnamed joins fill rooms in the order they were listed.)
     if (!listed) {
@@ -36,6 +44,17 @@ export class RoomListings {
     this.#byType.get(roomType)?.delete(room);
     this.#unlisted.get(roomType)?.delete(room);
     this.#seated.get(roomType)?.delete(room);
+    this.#fresh.get(roomType)?.delete(room);
+  }
+
+  /** `room` holds nothing stored: a join creates it. */
+  fresh(roomType: string, room: string): void {
+    mapped(this.#fresh, roomType, () => new Set()).add(room);
+  }
+
+  /** Whether `room` is being created: not live, known to hold nothing stored, with seats promised. */
+  beingCreated(roomType: string, room: string): boolean {
+    return !this.has(roomType, room) && (this.#fresh.get(roomType)?.has(room) ?? false) && (this.#promised.get(roomType)?.has(room) ?? false);
   }
 
   /** The listed rooms of `roomType` (every type's when undefined), as stored: the caller copies what it hands out. */

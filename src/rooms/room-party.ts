@@ -214,6 +214,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#alarm.forget();
       this.#storedReservation = "";
       shared.directory.remove(roomTypeName, this.room.id);
+      shared.directory.fresh(roomTypeName, this.room.id);
       const storage = this.room.storage;
       Promise.all([storage.deleteAll(), storage.deleteAlarm()]).catch((error: unknown) => this.#log("error", "rooms.dispose_failed", error, {}));
     }
@@ -226,7 +227,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       const reserved = found.get(RESERVED_KEY);
       if (isReservation(reserved)) this.#storedReservation = JSON.stringify(reserved);
       this.#holdStoredSeats(isReservation(reserved) ? reserved : stored?.reserved, stored?.seated ?? []);
-      if (!stored) return;
+      if (!stored) return shared.directory.fresh(roomTypeName, this.room.id); // listed as being created for its joins
       this.#created = true;
       this.#state = stored.state;
       this.#sent = clone(stored.state);

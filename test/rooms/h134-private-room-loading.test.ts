@@ -1,8 +1,10 @@
 /**
- * A private room stored and not loaded (after a restart) was joined by a stranger's unnamed `room.join_or_create`: a
- * named join of it promised its seat while its stored state loaded, so the directory took it for a room being created
- * for that join, and sent the unnamed join there too. The room now refuses an unnamed join while private (the join
- * goes to another room), but that of the join whose options made it private.
+ * A private room stored and not loaded (after a restart) was, while it loaded for a named join, taken for a room being
+ * created for that join (its seat promised): `room.list` showed its name, and a stranger's unnamed
+ * `room.join_or_create` was sent there and joined it. A room promised a seat is now shown and offered only when known
+ * to hold nothing stored (a name an unnamed join made, an instance that started empty); and a private room refuses an
+ * unnamed join that reaches it all the same (one sent there as its `onCreate` ran), but the one whose options made it
+ * private.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType } from "../../src/rooms/index.js";
@@ -40,6 +42,22 @@ describe("a private room", () => {
     const joined = await eveJoin;
     expect(joined).toMatchObject({ ok: true });
     expect(joined.room).not.toBe("p");
+  });
+
+  it("loading after a restart for a named join: room.list meanwhile does not show it", async () => {
+    const server = await startRooms({ table }, { server: { storage: "leveldb" } });
+    const ada = await player(server, "ada");
+    expect(await ada.request("room.join_or_create", { room_type: "table", room: "p", options: { private: true } })).toMatchObject({ ok: true });
+    await server.stop();
+
+    const again = await startRooms({ table }, { server: { storage: "leveldb", dir: server.dir! } });
+    const [bob, eve] = [await player(again, "bob"), await player(again, "eve")];
+    const bobJoin = bob.request("room.join_or_create", { room_type: "table", room: "p" });
+    // Before: [{room: "p", clients: 1, metadata: {}}] (a room being created, as far as the directory knew): the private
+    // room's name, which only those it was given to should know.
+    expect((await eve.request("room.list", {})).rooms).toEqual([]);
+    expect(await bobJoin).toMatchObject({ ok: true, room: "p" });
+    expect((await eve.request("room.list", {})).rooms).toEqual([]);
   });
 
   it("made private by the unnamed join that created it: that join is in", async () => {
