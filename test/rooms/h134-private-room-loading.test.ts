@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { defineRoomType } from "../../src/rooms/index.js";
-import { cleanupAll, type TestServer } from "../helpers/server.js";
+import { cleanupAll, deferred, type TestServer, waitFor } from "../helpers/server.js";
 import { rawClient, type RawClient, startRooms } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -58,6 +58,30 @@ describe("a private room", () => {
     expect((await eve.request("room.list", {})).rooms).toEqual([]);
     expect(await bobJoin).toMatchObject({ ok: true, room: "p" });
     expect((await eve.request("room.list", {})).rooms).toEqual([]);
+  });
+
+  it("made private by an onCreate that awaited first: an unnamed join sent there meanwhile goes elsewhere", async () => {
+    const [creating, loaded] = [deferred(), deferred()];
+    const slowTable = defineRoomType({
+      maxClients: 4,
+      async onCreate(options) {
+        creating.resolve();
+        await loaded.promise;
+        if (options.private === true) this.setPrivate();
+      },
+    });
+    const server = await startRooms({ table: slowTable });
+    const [ada, eve] = [await player(server, "ada"), await player(server, "eve")];
+    const adaJoin = ada.request("room.join_or_create", { room_type: "table", room: "p", options: { private: true } });
+    await waitFor(creating.promise, "p's onCreate");
+    const eveJoin = eve.request("room.join_or_create", { room_type: "table" }); // p, being created, has free seats
+    await eve.request("room.list", {}); // (eve's join is on its way to p)
+    loaded.resolve();
+    expect(await adaJoin).toMatchObject({ ok: true, room: "p" });
+    // Before: eve was in "p".
+    const joined = await eveJoin;
+    expect(joined).toMatchObject({ ok: true });
+    expect(joined.room).not.toBe("p");
   });
 
   it("made private by the unnamed join that created it: that join is in", async () => {
