@@ -56,11 +56,12 @@ export class RoomDirectory {
   }
 
   /**
-   * `room`'s instance holds nothing stored (it started empty, or was discarded): a join on its way creates it, and it
-   * is listed as being created until it lists itself. (A stored room loading for a named join is not: it may be
-   * private.)
+   * `room`'s instance holds nothing stored (it started empty, was discarded, its onCreate failed): not live, a join on
+   * its way creates it, and it is listed as being created until it lists itself. (A stored room loading for a named
+   * join is not: it may be private.)
    */
   fresh(roomType: string, room: string): void {
+    this.listings.remove(roomType, room);
     this.listings.fresh(roomType, room);
   }
 

@@ -213,7 +213,6 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#stopTicking();
       this.#alarm.forget();
       this.#storedReservation = "";
-      shared.directory.remove(roomTypeName, this.room.id);
       shared.directory.fresh(roomTypeName, this.room.id);
       const storage = this.room.storage;
       Promise.all([storage.deleteAll(), storage.deleteAlarm()]).catch((error: unknown) => this.#log("error", "rooms.dispose_failed", error, {}));
@@ -768,8 +767,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #list(): void {
       if (this.#stopped) return;
       // Not created yet: a room its onCreate locks or makes private is known unlisted from then on, so that no unnamed
-      // join is promised a seat in it as in a room being created (and it is forgotten again if it is neither).
-      if (!this.#created && !this.#locked && !this.#private) return shared.directory.remove(roomTypeName, this.room.id);
+      // join is promised a seat in it as in a room being created; else it is one being created for its joins.
+      if (!this.#created && !this.#locked && !this.#private) return shared.directory.fresh(roomTypeName, this.room.id);
       // Its seats taken, as a join counts them: the players seated, connected or with a seat kept since a stop (as
       // Colyseus counts a client awaited by allowReconnection); the directory adds those a match holds and those joining,
       // each player once.

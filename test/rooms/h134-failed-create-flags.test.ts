@@ -8,7 +8,7 @@ import WebSocket from "ws";
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type RoomsClient } from "../../rooms-client/index.js";
 import { defineRoomType, RoomError } from "../../src/rooms/index.js";
-import { cleanupAll, type TestServer } from "../helpers/server.js";
+import { cleanupAll, deferred, type TestServer, waitFor } from "../helpers/server.js";
 import { startRooms } from "./helpers.js";
 
 /** `onCreate` locks or hides the room as its options ask, then refuses options without a `mode`. */
@@ -42,6 +42,27 @@ describe("an onCreate that threw after lock() or setPrivate()", () => {
     // Before: refused 'room "t" is locked', its onCreate not tried again.
     expect((await bob.joinOrCreate("table", { room: "t", options: { mode: "duel" } })).room).toBe("t");
     expect(await ada.list("table")).toEqual([{ room: "t", room_type: "table", clients: 1, max_clients: 4, metadata: { mode: "duel" } }]);
+  });
+
+  it("the next join's onCreate running: the room is listed as being created, with it", async () => {
+    const [creating, created] = [deferred(), deferred()];
+    const slow = defineRoomType({
+      maxClients: 4,
+      async onCreate(options) {
+        if (options.lock === true) this.lock();
+        if (typeof options.mode !== "string") throw new RoomError("pick a mode");
+        creating.resolve();
+        await created.promise;
+      },
+    });
+    const server = await startRooms({ table: slow });
+    const [ada, bob] = [await player(server, "ada"), await player(server, "bob")];
+    await expect(ada.joinOrCreate("table", { room: "t", options: { lock: true } })).rejects.toThrow(/pick a mode/);
+    const bobJoin = bob.joinOrCreate("table", { room: "t", options: { mode: "duel" } });
+    await waitFor(creating.promise, "bob's onCreate");
+    expect(await ada.list("table")).toEqual([{ room: "t", room_type: "table", clients: 1, max_clients: 4, metadata: {} }]);
+    created.resolve();
+    expect((await bobJoin).room).toBe("t");
   });
 
   it("setPrivate(): the room the next join creates is public, listed and matched", async () => {
