@@ -76,10 +76,12 @@ export class RoomDirectory {
    * cut with its seat kept, is all three at once.
    */
   #taken(roomType: string, room: string): number {
-    const players = new Set(this.listings.seated(roomType, room));
-    for (const player of this.seats.reservedFor(roomType, room) ?? []) players.add(player);
-    for (const player of this.listings.promisedTo(roomType, room)) players.add(player);
-    return players.size;
+    const seated = this.listings.seated(roomType, room);
+    const reserved = this.seats.reservedFor(roomType, room);
+    let taken = seated.size;
+    for (const player of reserved ?? []) if (!seated.has(player)) taken++;
+    for (const player of this.listings.promisedTo(roomType, room)) if (!seated.has(player) && !reserved?.has(player)) taken++;
+    return taken;
   }
 
   /**
