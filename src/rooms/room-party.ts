@@ -442,8 +442,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       try {
         const creates = !this.#created && this.#creating === undefined; // (its options made the room)
         if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));
-        // Private: joined by name only. An unnamed join sent here before the directory knew it (the room's stored state
-        // loading after a restart, or its onCreate running for another join) goes to another room.
+        // Private: joined by name only. An unnamed join sent here before the room said so (its onCreate running for
+        // another join, or it went private as the join came) goes to another room.
         if (request.unnamed && this.#private && !creates && !rejoin && !seatKept)
           throw new RoomError(`room "${this.room.id}" is private: it is joined by name only`);
         if (!rejoin) {
