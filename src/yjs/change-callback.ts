@@ -3,6 +3,10 @@
  * chosen root types are POSTed as JSON to `url` (`{ room, data: { [name]: { type, content } } }`, the body
  * y-partykit sends). A failing URL is retried with backoff and every failure is logged. When the room
  * stops, a pending callback runs at once; a retry that is waiting is tried once more right away.
+ *
+ * Runs never overlap, across the room's instances too: a run the stop left behind (still going after `closeWithinMs`)
+ * holds the next instance's first run back until it ends, or for at most the callback's timeout, so that its older
+ * copy of the document does not land after the newer one (a handler that reads the document after an await).
  */
 import * as Y from "yjs";
 import { settleWithin } from "../runtime/guard.js";
@@ -45,6 +49,32 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Where a run was left behind by a stop: the document's store and name (the next instance's key is the same). */
+export interface CallbackLane {
+  scope: object;
+  name: string;
+}
+
+/** Runs left behind by a stop, per lane, until they end. */
+const leftBehind = new WeakMap<object, Map<string, Promise<void>>>();
+
+function leftBehindIn({ scope, name }: CallbackLane): Promise<void> | undefined {
+  return leftBehind.get(scope)?.get(name);
+}
+
+function leaveBehind(lane: CallbackLane, run: Promise<void>): void {
+  let runs = leftBehind.get(lane.scope);
+  if (!runs) leftBehind.set(lane.scope, (runs = new Map()));
+  runs.set(lane.name, run);
+  void run.finally(() => forget(lane, run));
+}
+
+/** Once ended, or once waited for as long as a run may take (one that never ends is waited for once). */
+function forget({ scope, name }: CallbackLane, run: Promise<void>): void {
+  const runs = leftBehind.get(scope);
+  if (runs?.get(name) === run) runs.delete(name);
+}
+
 export interface ChangeCallbackOptions {
   callback: CallbackOptions;
   /** The room's id, sent as `room` in the URL body. */
@@ -53,6 +83,8 @@ export interface ChangeCallbackOptions {
   logger: Pick<Logger, "warn" | "error">;
   /** How long `close` waits for the callback still running (default: the callback's `timeout`, 5 s). */
   closeWithinMs?: number;
+  /** The room's document across instances (absent: a document no later instance loads again, so nothing to order). */
+  lane?: CallbackLane;
 }
 
 export class ChangeCallback {
@@ -79,13 +111,12 @@ export class ChangeCallback {
    */
   async close(): Promise<void> {
     this.#stopping.abort();
-    const { callback, closeWithinMs = callback.timeout || CALLBACK_DEFAULTS.timeout, room, logger } = this.options;
+    const { callback, closeWithinMs = callback.timeout || CALLBACK_DEFAULTS.timeout, room, logger, lane } = this.options;
     let finished = false;
-    await settleWithin(
-      this.#debouncer.flush().finally(() => (finished = true)),
-      closeWithinMs,
-    );
+    const flushed = this.#debouncer.flush().finally(() => (finished = true));
+    await settleWithin(flushed, closeWithinMs);
     if (finished) return;
+    if (lane) leaveBehind(lane, flushed);
     // Left behind: nothing queued after it runs (the next instance's callback owns the document's copy now). With the
     // document's updates off (the session stopped), nothing schedules another.
     this.#debouncer.cancel();
@@ -97,7 +128,12 @@ export class ChangeCallback {
   }
 
   async #run(): Promise<void> {
-    const { callback, doc, room, logger } = this.options;
+    const { callback, doc, room, logger, lane } = this.options;
+    const previous = lane && leftBehindIn(lane);
+    if (previous) {
+      await settleWithin(previous, callback.timeout || CALLBACK_DEFAULTS.timeout);
+      forget(lane, previous);
+    }
     try {
       if (callback.handler) await callback.handler(doc);
       if (callback.url) await this.#post(callback.url, callbackBody(room, doc, callback.objects ?? {}));

@@ -370,7 +370,9 @@ export class DocumentSession {
   #startCallback(): void {
     const callback = this.#callbackOptions;
     const { room, logger } = this.options;
-    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger, closeWithinMs: this.options.callbackCloseMs });
+    const stored = this.options.persistence;
+    const lane = stored && { scope: stored.store, name: stored.name };
+    if (callback) this.#callback = new ChangeCallback({ callback, room, doc: this.#doc, logger, closeWithinMs: this.options.callbackCloseMs, lane });
   }
 
   /**
