@@ -120,18 +120,33 @@ const ROOM_MOVED_CODES = new Set(["ERR_FENCED", "ERR_ROOM_STOPPED"]);
 export function retryLaterResponse(error: unknown): { response: Response; code: string; message: string } | undefined {
   const retryable = retryableIn(error);
   if (retryable) return { response: runtimeErrorResponse(retryable), code: retryable.code, message: retryable.message };
-  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; cause = (cause as Error).cause, depth++) {
-    if (!ROOM_MOVED_CODES.has(codeOf(cause, ""))) continue;
-    const message = "The room moved while this request ran (its writes were refused); try again";
-    return { response: runtimeErrorResponse(new RuntimeError("ERR_ROOM_UNAVAILABLE", message, 503)), code: "ERR_ROOM_UNAVAILABLE", message };
-  }
-  return undefined;
+  if (!findInCauses(error, (cause) => ROOM_MOVED_CODES.has(codeOf(cause, "")) || undefined)) return undefined;
+  const message = "The room moved while this request ran (its writes were refused); try again";
+  return { response: runtimeErrorResponse(new RuntimeError("ERR_ROOM_UNAVAILABLE", message, 503)), code: "ERR_ROOM_UNAVAILABLE", message };
 }
 
 /** The runtime error worth a retry (`retryable`: a 503) that `error` is, or was caused by. */
 export function retryableIn(error: unknown): RuntimeError | undefined {
-  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 8; cause = (cause as Error).cause, depth++) {
-    if (cause instanceof RuntimeError && cause.retryable) return cause;
+  return findInCauses(error, (cause) => (cause instanceof RuntimeError && cause.retryable ? cause : undefined));
+}
+
+/** How many causes deep a failure is looked for: what user code threw may loop (`e.cause = e`). */
+const MAX_CAUSES = 8;
+
+/**
+ * What `pick` finds first in `error` or its causes (outermost first, at most MAX_CAUSES). What user code threw may have
+ * a `cause` chain that loops, or getters that throw (a Proxy): a read that throws ends the search, found nothing.
+ */
+export function findInCauses<T>(error: unknown, pick: (cause: unknown) => T | undefined): T | undefined {
+  let cause = error;
+  for (let depth = 0; depth < MAX_CAUSES && cause !== undefined && cause !== null; depth++) {
+    try {
+      const found = pick(cause);
+      if (found !== undefined) return found;
+      cause = (cause as { cause?: unknown }).cause;
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
  * stops reading; what is left of the body is the runtime's to drain or cut once it answered (after-answer.ts).
  */
 import type { IncomingMessage } from "node:http";
-import { errorResponse } from "./errors.js";
+import { errorResponse, findInCauses } from "./errors.js";
 import type { Logger } from "./log.js";
 
 /**
@@ -33,8 +33,7 @@ export class BodyCutError extends Error {
 
 /** The `ClientGoneError` or `BodyCutError` in `error` (or its causes, as fetch's body readers wrap it). */
 function bodyErrorIn(error: unknown): ClientGoneError | BodyCutError | undefined {
-  for (let found = error; found instanceof Error; found = found.cause) if (found instanceof ClientGoneError || found instanceof BodyCutError) return found;
-  return undefined;
+  return findInCauses(error, (cause) => (cause instanceof ClientGoneError || cause instanceof BodyCutError ? cause : undefined));
 }
 
 /**
