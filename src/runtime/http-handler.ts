@@ -59,6 +59,8 @@ export function handleExpectContinue(core: ServerCore, req: IncomingMessage, res
 
 async function answerRequest(core: ServerCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let response: Response;
+  /** This node's own refusal (a 503 thrown, not answered by the room: a forwarded request runs no lobby hook). */
+  let refused = false;
   try {
     response = await answer(core, req, res);
     if (isWebSocketHandoff(response)) response = handoffWithoutSocket(core, req);
@@ -70,10 +72,10 @@ async function answerRequest(core: ServerCore, req: IncomingMessage, res: Server
       response = hookThrowResponse(core.logger, req.url ?? "", error, (retryCode) => {
         if (!retryCode) core.logger.error("http.failed", { code: codeOf(error, "ERR_INTERNAL"), url: req.url, error });
       });
-      // Thrown, not answered by the room (a forwarded request runs no lobby hook): this node's refusal (REFUSED_HEADER).
-      if (response.status === 503 && core.placement?.isForwarded(req)) response.headers.set(REFUSED_HEADER, "1");
+      refused = response.status === 503;
     }
   }
+  if (core.placement?.isForwarded(req)) response = forwardedAnswer(response, refused);
   try {
     // Answered before the whole body came in (a 413, a refusal): the rest is drained, bounded, then the socket closed.
     const drained = await writeAnswer(req, res, response, { maxBytes: core.limits.maxDrainBytes, ms: core.limits.drainTimeoutMs, stop: core.stopping });
@@ -83,6 +85,23 @@ async function answerRequest(core: ServerCore, req: IncomingMessage, res: Server
     core.logger.debug("http.write_failed", { code: "ERR_SOCKET", url: req.url, error });
     res.destroy();
   }
+}
+
+/**
+ * The answer to a forwarded request: it carries REFUSED_HEADER when, and only when, it is this node's refusal (the entry
+ * node rejects a stub's fetch with the error it was). A room's own answer carrying that header (copied from another
+ * answer, or set by its code) would be taken for one there: a copy without it goes instead.
+ */
+function forwardedAnswer(response: Response, refused: boolean): Response {
+  if (refused) {
+    response.headers.set(REFUSED_HEADER, "1");
+    return response;
+  }
+  if (!response.headers.has(REFUSED_HEADER)) return response;
+  // A copy: the room's headers may be immutable (a Response from fetch()).
+  const own = new Response(response.body, response);
+  own.headers.delete(REFUSED_HEADER);
+  return own;
 }
 
 /** A hook answered a plain request with `stub.fetch` of a request carrying `Upgrade: websocket`: no socket to hand over. */
