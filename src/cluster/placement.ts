@@ -101,7 +101,10 @@ export class ClusterPlacement implements RoomPlacement {
           [fence] = await Promise.all([fences.claim(name, this.advertise), fences.claim(alarmStoreName(name), this.advertise)]);
         } catch (error) {
           await leases.release(name).catch(() => leases.drop(name));
-          throw unavailable(`The storage cannot be reached to claim ${name}`, error);
+          // The driver's words (`connect ECONNREFUSED <the database's address>`, a user name) are the operator's, not
+          // for whoever asked for a room: logged here, left out of the 503.
+          logger.warn("cluster.claim_storage_failed", { code: "ERR_ROOM_UNAVAILABLE", room: name, error });
+          throw unavailable(`The storage cannot be reached to claim ${name} (the node's log says why)`);
         }
         // The lease may have run out while the fences were claimed (a slow database, a stalled process): a room made
         // now would be served here and by another node, its writes refused here, unacknowledged and never closed.
