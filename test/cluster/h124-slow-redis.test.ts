@@ -53,13 +53,16 @@ test("Redis not answering past the validity once (paused 2 s, TTL 1 s): the clai
   expect(await a.leases.claim("main/after")).toEqual({ held: true });
 });
 
-test("a Redis 250 ms away each way (TTL 1 s): a claim of a room another node holds names it in one round trip, and Redis is not taken for silent", async () => {
+test("a Redis 0.25 TTL away each way (750 ms, TTL 3 s): a claim of a room another node holds names it in one round trip, and Redis is not taken for silent", async () => {
+  // One round trip is 0.5 TTL, two (the bug) 1 TTL, past the claim's wait (0.9 TTL). At TTL 3 s the one round trip
+  // leaves 1.2 s for the proxy's and the node's timers, which a loaded machine delays (at TTL 1 s: 400 ms).
+  const ttlMs = 3_000;
   const redis = await startRedis();
   const proxy = await startTcpProxy(redis.port);
-  const a = await leaseNode(redis.url, "http://a", TTL_MS);
-  const b = await leaseNode(`redis://127.0.0.1:${proxy.port}`, "http://b", TTL_MS);
+  const a = await leaseNode(redis.url, "http://a", ttlMs);
+  const b = await leaseNode(`redis://127.0.0.1:${proxy.port}`, "http://b", ttlMs);
   expect(await a.leases.claim("main/far")).toEqual({ held: true });
-  proxy.slow(250);
+  proxy.slow(0.25 * ttlMs);
   // Before: the claim asked the time left of a's lease too, a second round trip past the claim's wait (0.9 TTL), and
   // the node then refused every claim until that answer came.
   for (let i = 0; i < 3; i++) expect(await b.leases.claim("main/far")).toMatchObject({ held: false, holder: "http://a" });
