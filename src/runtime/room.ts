@@ -11,7 +11,7 @@ import { RoomConnection, type ConnectionOwner } from "./connection.js";
 import { newConnectionId } from "./connection-id.js";
 import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
-import { asError, codeOf, errorResponse, retryableIn, retryCloseCode } from "./errors.js";
+import { asError, codeOf, errorResponse, RuntimeError, retryableIn, retryCloseCode, runtimeErrorResponse } from "./errors.js";
 import { hookThrowResponse } from "./hook-throw.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
 import { closeSocketsWithin } from "./socket-close.js";
@@ -174,7 +174,7 @@ export class LiveRoom implements ConnectionOwner {
         if (error instanceof RoomStopped) throw error;
         return undefined;
       });
-      if (!server) return errorResponse("ERR_START_FAILED", "The room could not start; try again", 503);
+      if (!server) return runtimeErrorResponse(new RuntimeError("ERR_START_FAILED", "The room could not start; try again", 503));
       if (!server.onRequest) return errorResponse("ERR_NO_HANDLER", `Party "${this.party}" does not answer HTTP requests`, 404);
       try {
         const response = await callUser(() => server.onRequest!(req));

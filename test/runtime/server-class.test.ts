@@ -107,6 +107,7 @@ describe("routing and the class API", () => {
     const { url, wsUrl, logs } = await startServer({ main: Slow });
     const failed = await fetch(`${url}/party/r`);
     expect(failed.status).toBe(503);
+    expect(failed.headers.get("retry-after")).toBe("1"); // "try again", as every 503 of the runtime says when
     expect((await failed.json()).error.code).toBe("ERR_START_FAILED");
     expect(logs.some((e) => e.event === "room.start_failed" && e.code === "ERR_START_FAILED" && e.party === "main" && e.room === "r")).toBe(true);
 
