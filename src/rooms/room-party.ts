@@ -456,7 +456,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         if (error instanceof RoomError) this.#refuse(conn, error.message);
         else fault = error ?? new Error("onJoin threw");
       } finally {
-        this.#inJoin.delete(player);
+        // Listed as seated while in the logic (#list): a join that made no member frees its seat there.
+        if (this.#inJoin.delete(player) && !joined) this.#list();
         held = this.#joining.get(conn) ?? [];
         this.#joining.delete(conn);
         // A join that held a discard back and did not make a member (refused, thrown, left meanwhile): the room may go.
@@ -770,9 +771,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // join is promised a seat in it as in a room being created; else it is one being created for its joins.
       if (!this.#created && !this.#locked && !this.#private) return shared.directory.fresh(roomTypeName, this.room.id);
       // Its seats taken, as a join counts them: the players seated, connected or with a seat kept since a stop (as
-      // Colyseus counts a client awaited by allowReconnection); the directory adds those a match holds and those joining,
-      // each player once.
-      const seated = this.#seated();
+      // Colyseus counts a client awaited by allowReconnection), or in the room's logic as their join runs (one back
+      // after a reload has its kept seat taken and is promised nothing meanwhile); the directory adds those a match
+      // holds and those joining, each player once.
+      const seated = this.#withJoining(this.#seated());
       const listing = { room: this.room.id, room_type: roomTypeName, clients: seated.length, max_clients: maxClients, metadata: this.#metadata };
       shared.directory.update(listing, seated, !this.#locked && !this.#private);
     }

@@ -1,0 +1,62 @@
+/**
+ * A room back after a reload of the code listed a free seat while a player seated in it was joining back: its kept
+ * seat is taken as its join starts, and the player, in `onJoin`, was neither seated nor promised a seat in the
+ * listing (a session's join back is not a new join). `room.list` showed a full room with a free seat (the room itself
+ * counted the join, so an unnamed join still went elsewhere). Found by the model-based test (h136-listing-model,
+ * seed 55 with its lower bound on `clients` while a batch runs).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createRooms, defineRoomType, MatchmakingState, RoomsSessions, type RoomType } from "../../src/rooms/index.js";
+import { cleanupAll, deferred, startServer, waitFor } from "../helpers/server.js";
+import { rawClient } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+/** Room type `duo` (two seats) whose `onJoin` of each player waits for that player's gate, if it has one. */
+function duo(gates: Record<string, { entered(): void; gate: Promise<void> }> = {}): RoomType<any> {
+  return defineRoomType({
+    maxClients: 2,
+    async onJoin(player) {
+      gates[player]?.entered();
+      await gates[player]?.gate;
+    },
+  });
+}
+
+describe("a room back after a reload", () => {
+  it("counts a seated player joining back in room.list, and an unnamed join goes elsewhere", async () => {
+    const [matchmaking, sessions] = [new MatchmakingState(), new RoomsSessions()];
+    const first = createRooms({ types: { duo: duo() }, matchmaking, sessions });
+    const server = await startServer(first.parties, { storage: "memory", sockets: first.sockets });
+    const [ada, bob, carl] = ["ada", "bob", "carl"].map(() => rawClient(server));
+    for (const [client, name] of [
+      [ada, "ada"],
+      [bob, "bob"],
+      [carl, "carl"],
+    ] as const)
+      await client!.handshake({ token: `dev:${name}` });
+    for (const client of [ada, bob]) expect((await client!.request("room.join_or_create", { room_type: "duo", room: "d" })).ok).toBe(true);
+
+    // On the reloaded code, bob's join back waits in onJoin; ada's is done after bob's started.
+    const [adaIn, adaGate, bobIn, bobGate] = [deferred(), deferred(), deferred(), deferred()];
+    const next = createRooms({
+      types: { duo: duo({ ada: { entered: adaIn.resolve, gate: adaGate.promise }, bob: { entered: bobIn.resolve, gate: bobGate.promise } }) },
+      matchmaking,
+      sessions,
+    });
+    next.serve();
+    await waitFor(server.server.reload(next.parties), "the reload");
+    await waitFor(Promise.all([adaIn.promise, bobIn.promise]), "both joins back in onJoin");
+    adaGate.resolve();
+    await ada!.expect("state.snapshot", (p) => p.room === "d"); // ada is back (the room lists itself)
+
+    // Before: clients 1 (bob, in onJoin, was not counted).
+    const { rooms } = await carl!.request("room.list", { room_type: "duo" });
+    expect(rooms).toEqual([{ room: "d", room_type: "duo", clients: 2, max_clients: 2, metadata: {} }]);
+    const carlJoin = await carl!.request("room.join_or_create", { room_type: "duo" });
+    expect(carlJoin.ok).toBe(true);
+    expect(carlJoin.room).not.toBe("d");
+    bobGate.resolve();
+    await bob!.expect("state.snapshot", (p) => p.room === "d");
+  });
+});
