@@ -317,10 +317,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       try {
         // Replaced by a newer connection of the same player (a second session): its join takes the seat over.
         if (code === CloseCode.Replaced) return;
+        // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state, and kept
+        // before the member goes, so that the room is never listed without it meanwhile.
+        const stopping = code === CloseCode.GoingAway || code === CloseCode.ServiceRestart;
+        if (stopping) this.#keptSeats.keepAtStop(member.player);
         this.#removeMember(member);
-        // The room stopping (shutdown, reload) is not the player leaving: its seat is stored with the state.
-        if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return void this.#keptSeats.keepAtStop(member.player);
-        await this.#leave(member.player);
+        if (!stopping) await this.#leave(member.player);
       } finally {
         member.closeHandled = true;
         member.closeWaiters?.();

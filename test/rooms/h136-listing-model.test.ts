@@ -20,7 +20,7 @@
  * listed with a free seat before it makes one, and fills those it makes before making another.
  *
  * What it found: a room back after a reload listed a free seat while a seated player was joining back (seed 55 of
- * the lower bound: h136-list-join-back). 24 seeds × 30 batches run here (about 30 s); H136_SEEDS / H136_FIRST /
+ * the lower bound: h136-list-across-reload). 24 seeds × 30 batches run here (about 30 s); H136_SEEDS / H136_FIRST /
  * H136_STEPS widen it, H136_SEED=n replays one, H136_TRACE=1 adds the hooks, outcomes and listings to a failure's
  * message (which names the seed and the batches that led to it).
  */
