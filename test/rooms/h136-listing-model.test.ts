@@ -21,7 +21,7 @@
  *
  * What it found: a room back after a reload listed a free seat while a seated player was joining back (seed 55 of
  * the lower bound: h136-list-across-reload). 24 seeds × 30 batches run here (about 30 s); H136_SEEDS / H136_FIRST /
- * H136_STEPS widen it, H136_SEED=n replays one, H136_TRACE=1 adds the hooks, outcomes and listings to a failure's
+ * H136_STEPS / H136_RELOADS widen it, H136_SEED=n replays one, H136_TRACE=1 adds the hooks, outcomes and listings to a failure's
  * message (which names the seed and the batches that led to it).
  */
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,6 +34,8 @@ const MAX = 3;
 const PLAYERS = ["ada", "bob", "carl", "dan", "eve"];
 const NAMES = ["n1", "n2", "n3"];
 const RESUME_MS = 300;
+/** The share of batches with a reload of the code among their steps (H136_RELOADS to stress it). */
+const RELOADS = Number(process.env.H136_RELOADS ?? 0.06);
 
 interface Table {
   locked: boolean;
@@ -197,7 +199,7 @@ class Run {
     const busyRooms = new Set<string>();
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const size = 1 + Math.floor(random() * 4);
-    if (random() < 0.06) steps.push({ op: "reload" });
+    if (random() < RELOADS) steps.push({ op: "reload" });
     for (const player of [...this.players].sort(() => random() - 0.5).slice(0, size)) {
       const name = player.name;
       if (!player.client) {
