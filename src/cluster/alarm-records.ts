@@ -25,14 +25,15 @@ export const alarmStoreName = (room: string): string => `${SERVER_STORE_PREFIX}a
  * A room's index write (SADD or SREM), run only if no write under a later fence of the room's alarm store ran before
  * it: each claim of the room bumps that fence, so a write sent by an earlier owner (held in a partition and delivered
  * at its end, or sent again after a reset) cannot undo what a later owner wrote. Writes of one fence (one owner's claim)
- * run in the order sent, on the one link. Returns 1 when it ran, 0 when a later owner's write had.
+ * run in the order sent, on the one link. Returns -1 when it ran; refused, the later fence Redis remembers (whose it
+ * is, a later owner's or one the database never gave, is for the database to say).
  */
 const WRITE = lua(`
 local last = redis.call("HGET", KEYS[2], ARGV[1])
-if last and tonumber(last) > tonumber(ARGV[2]) then return 0 end
+if last and tonumber(last) > tonumber(ARGV[2]) then return tonumber(last) end
 redis.call("HSET", KEYS[2], ARGV[1], ARGV[2])
 redis.call(ARGV[3], KEYS[1], ARGV[1])
-return 1`);
+return -1`);
 
 /**
  * `retryMs`: how long an index write Redis did not answer waits before it is sent again (the link's reconnect is
@@ -49,14 +50,17 @@ export function clusterAlarmRecords(
   const store = (room: string) => storage.kv(alarmStoreName(room));
   // The fence this node's writes of the record carry (0 on a storage without fences: every write runs).
   const fences = storage as Storage & Partial<FenceStore>;
-  const fenceOf = async (room: string) => (await fences.heldFence?.(alarmStoreName(room))) ?? 0;
-  const index = alarmIndex(redis, retryMs, async (room, write) => {
-    // Still this node's claim: no later owner can have written. Redis remembers a fence PostgreSQL does not.
-    if ((await fenceOf(room)) === write.fence) {
+  const heldFence = async (room: string) => (await fences.heldFence?.(alarmStoreName(room))) ?? 0;
+  const index = alarmIndex(redis, retryMs, async (room, write, remembered) => {
+    // Every fence Redis remembers was given by a claim in the database, whose fence only goes up; one past it now was
+    // never given (a database restored from a backup). The fence this node holds cannot tell: another node may have
+    // claimed the room and written the index before this node learnt it lost the room (Redis restarted empty).
+    const current = (await fences.fenceOf?.(alarmStoreName(room))) ?? 0;
+    if (remembered > current) {
       logger.warn("cluster.alarm_index_fence_ahead", {
         code: "ERR_CLUSTER_REDIS",
         room,
-        message: `Redis holds a later fence for ${room} in ${FENCES_KEY} than the one PostgreSQL gave this node's claim (${write.fence}): was the database restored from a backup? The alarm is not indexed (it fires when the room is next loaded); delete ${FENCES_KEY} to have index writes run again`,
+        message: `Redis holds a later fence for ${room} in ${FENCES_KEY} (${remembered}) than PostgreSQL ever gave (${current}): was the database restored from a backup? The alarm is not indexed (it fires when the room is next loaded); delete ${FENCES_KEY} to have index writes run again`,
       });
     } else {
       logger.info("cluster.alarm_index_superseded", {
@@ -69,12 +73,12 @@ export function clusterAlarmRecords(
     get: (room) => store(room).get(RECORD_KEY),
     async put(room, record) {
       // Read before the write: the fence it carries (a claim lost meanwhile refuses the write, and nothing is indexed).
-      const fence = await fenceOf(room);
+      const fence = await heldFence(room);
       await store(room).put(RECORD_KEY, record);
       index.write(room, "SADD", fence);
     },
     async delete(room) {
-      const fence = await fenceOf(room);
+      const fence = await heldFence(room);
       const existed = await store(room).delete(RECORD_KEY);
       index.write(room, "SREM", fence);
       return existed;
@@ -107,16 +111,16 @@ interface IndexWrite {
  * alarm out of the index, and once its owner died no leader woke it. A room's later write replaces its earlier one
  * here; one sent late (after the room moved) runs only if no later owner wrote since (WRITE).
  */
-function alarmIndex(redis: RedisLink, retryMs: number, superseded: (room: string, write: IndexWrite) => Promise<void>) {
+function alarmIndex(redis: RedisLink, retryMs: number, superseded: (room: string, write: IndexWrite, remembered: number) => Promise<void>) {
   const unanswered = new Map<string, IndexWrite>();
   /** A later pass is due (one for all the writes that failed meanwhile). */
   let retrying = false;
   const send = (room: string, write: IndexWrite) => {
     write.sending = true;
     redis.evalScript<number>(WRITE, [INDEX_KEY, FENCES_KEY], [room, String(write.fence), write.command]).then(
-      (ran) => {
+      (refusedBy) => {
         if (unanswered.get(room) === write) unanswered.delete(room);
-        if (ran === 0) void superseded(room, write).catch(() => {});
+        if (refusedBy !== -1) void superseded(room, write, Number(refusedBy)).catch(() => {});
       },
       () => {
         write.sending = false;
