@@ -18,6 +18,8 @@ const DOCS = 6;
 /** Refusals each writer must have met while the disk is full, and writes landed after space returned. */
 const REFUSED_EACH = 3;
 const LANDED_AFTER = 5;
+/** Longest wait for the writers (they take well under a second here): a wait that hangs says where it stopped. */
+const WAIT_MS = 20_000;
 const storedValue = (i: number): string => `${i}`.padEnd(3000, "v");
 
 describe("a full disk under rooms' and documents' writes at once", () => {
@@ -43,17 +45,30 @@ describe("a full disk under rooms' and documents' writes at once", () => {
       cleanups.push(() => child.kill());
       await child.waitForLine((line) => line === "writing");
       const writers = [...Array.from({ length: ROOMS }, (_, r) => `room-${r}`), ...Array.from({ length: DOCS }, (_, d) => `doc-${d}`)];
-      /** Resolves once every writer has printed `kind` at least `times` times from now on. */
+      /**
+       * Resolves once every writer has printed `kind` at least `times` times from now on. Seen once in a full run (CI,
+       * 2 cores), a wait here never ended: it fails after WAIT_MS saying which writers stopped where, so the next time
+       * tells whether writes were neither refused nor landed while the disk was full, or did not resume after it.
+       */
       const eachWriter = (kind: "ok" | "refused", times: number) => {
         const seen = new Map(writers.map((writer) => [writer, 0]));
         let from = child.lines.length;
-        return child.waitForLine(() => {
+        const waited = child.waitForLine(() => {
           for (; from < child.lines.length; from++) {
             const [said, writer] = child.lines[from]!.split(" ", 2);
             if (said === kind) seen.set(writer!, seen.get(writer!)! + 1);
           }
           return [...seen.values()].every((n) => n >= times);
         });
+        let timer: NodeJS.Timeout | undefined;
+        const overdue = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const behind = [...seen].filter(([, n]) => n < times).map(([writer, n]) => `${writer}: ${n}`);
+            const last = child.lines.slice(-6).map((line) => line.slice(0, 160));
+            reject(new Error(`no ${times} "${kind}" of every writer within ${WAIT_MS} ms; behind: ${behind.join(", ")}; last lines:\n${last.join("\n")}`));
+          }, WAIT_MS);
+        });
+        return Promise.race([waited, overdue]).finally(() => clearTimeout(timer));
       };
 
       for (let episode = 1; episode < episodes; episode++) {
