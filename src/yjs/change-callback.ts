@@ -12,6 +12,7 @@ import * as Y from "yjs";
 import { settleWithin } from "../runtime/guard.js";
 import type { Logger } from "../runtime/log.js";
 import { createDebouncer, type Debouncer } from "./debounce.js";
+import { type DocumentKey, DocumentTable } from "./document-table.js";
 import { CALLBACK_DEFAULTS, CALLBACK_MAX_ATTEMPTS, CALLBACK_RETRY_BASE_MS, CALLBACK_RETRY_MAX_MS } from "./defaults.js";
 import { asError } from "./errors.js";
 import type { CallbackOptions } from "./options.js";
@@ -50,29 +51,19 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Where a run was left behind by a stop: the document's store and name (the next instance's key is the same). */
-export interface CallbackLane {
-  scope: object;
-  name: string;
-}
+export type CallbackLane = DocumentKey;
 
 /** Runs left behind by a stop, per lane, until they end. */
-const leftBehind = new WeakMap<object, Map<string, Promise<void>>>();
-
-function leftBehindIn({ scope, name }: CallbackLane): Promise<void> | undefined {
-  return leftBehind.get(scope)?.get(name);
-}
+const leftBehind = new DocumentTable<Promise<void>>();
 
 function leaveBehind(lane: CallbackLane, run: Promise<void>): void {
-  let runs = leftBehind.get(lane.scope);
-  if (!runs) leftBehind.set(lane.scope, (runs = new Map()));
-  runs.set(lane.name, run);
+  leftBehind.set(lane, run);
   void run.finally(() => forget(lane, run));
 }
 
 /** Once ended, or once waited for as long as a run may take (one that never ends is waited for once). */
-function forget({ scope, name }: CallbackLane, run: Promise<void>): void {
-  const runs = leftBehind.get(scope);
-  if (runs?.get(name) === run) runs.delete(name);
+function forget(lane: CallbackLane, run: Promise<void>): void {
+  leftBehind.deleteIf(lane, run);
 }
 
 export interface ChangeCallbackOptions {
@@ -129,7 +120,7 @@ export class ChangeCallback {
 
   async #run(): Promise<void> {
     const { callback, doc, room, logger, lane } = this.options;
-    const previous = lane && leftBehindIn(lane);
+    const previous = lane && leftBehind.get(lane);
     if (previous) {
       await settleWithin(previous, callback.timeout || CALLBACK_DEFAULTS.timeout);
       forget(lane, previous);

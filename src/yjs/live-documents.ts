@@ -5,16 +5,11 @@
  * the store behind it (where the session's next compaction, writing its state over the log, would erase it).
  */
 import type { Room } from "../runtime/party-types.js";
+import { type DocumentKey, DocumentTable } from "./document-table.js";
 import { tryDocumentStorage } from "./room-context.js";
 import type { DocumentSession } from "./session.js";
 
-/** Where a room's document is named: its store and name, or the room itself when it has no store. */
-export interface DocumentKey {
-  scope: object;
-  name: string;
-}
-
-const opened = new WeakMap<object, Map<string, DocumentSession>>();
+const opened = new DocumentTable<DocumentSession>();
 
 export function documentKey(room: Room): DocumentKey {
   const storage = tryDocumentStorage(room);
@@ -22,21 +17,18 @@ export function documentKey(room: Room): DocumentKey {
 }
 
 /** Records `session` as the document of `key` (replacing one that stopped or failed). */
-export function opensDocument({ scope, name }: DocumentKey, session: DocumentSession): void {
-  let byName = opened.get(scope);
-  if (!byName) opened.set(scope, (byName = new Map()));
-  byName.set(name, session);
+export function opensDocument(key: DocumentKey, session: DocumentSession): void {
+  opened.set(key, session);
 }
 
 /** Forgets `session` as the document of `key`, unless another has taken its place. */
-export function closesDocument({ scope, name }: DocumentKey, session: DocumentSession): void {
-  const byName = opened.get(scope);
-  if (byName?.get(name) === session) byName.delete(name);
+export function closesDocument(key: DocumentKey, session: DocumentSession): void {
+  opened.deleteIf(key, session);
 }
 
 /** The session last recorded as the document of `key`, whatever its state. */
-export function openedDocument({ scope, name }: DocumentKey): DocumentSession | undefined {
-  return opened.get(scope)?.get(name);
+export function openedDocument(key: DocumentKey): DocumentSession | undefined {
+  return opened.get(key);
 }
 
 /**

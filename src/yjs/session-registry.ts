@@ -6,13 +6,14 @@
  * recorded in one place, live-documents (where server code reaching a room's document looks too); this keeps what
  * only the registry needs: the stops under way and the idle timers.
  */
+import { DocumentTable } from "./document-table.js";
 import { closesDocument, openedDocument, opensDocument } from "./live-documents.js";
 import type { DocumentSession } from "./session.js";
 
 const USABLE = new Set(["created", "loading", "ready"]);
 
 export class SessionRegistry {
-  readonly #stopping = new WeakMap<object, Map<string, Promise<void>>>();
+  readonly #stopping = new DocumentTable<Promise<void>>();
   readonly #idleTimers = new Map<DocumentSession, ReturnType<typeof setTimeout>>();
 
   /** The live session for `name` in `scope`, or a new one from `create` (its load starts at once). */
@@ -21,7 +22,7 @@ export class SessionRegistry {
     if (existing && USABLE.has(existing.state)) return { session: existing, created: false };
     const session = create();
     opensDocument({ scope, name }, session);
-    session.load(mapOf(this.#stopping, scope).get(name)).catch(() => closesDocument({ scope, name }, session));
+    session.load(this.#stopping.get({ scope, name })).catch(() => closesDocument({ scope, name }, session));
     return { session, created: true };
   }
 
@@ -40,11 +41,8 @@ export class SessionRegistry {
   release(scope: object, name: string, session: DocumentSession): Promise<void> {
     this.keep(session);
     closesDocument({ scope, name }, session);
-    const stopping = mapOf(this.#stopping, scope);
-    const stopped: Promise<void> = session.stop().finally(() => {
-      if (stopping.get(name) === stopped) stopping.delete(name);
-    });
-    stopping.set(name, stopped);
+    const stopped: Promise<void> = session.stop().finally(() => this.#stopping.deleteIf({ scope, name }, stopped));
+    this.#stopping.set({ scope, name }, stopped);
     return stopped;
   }
 
@@ -64,10 +62,4 @@ export class SessionRegistry {
     clearTimeout(this.#idleTimers.get(session));
     this.#idleTimers.delete(session);
   }
-}
-
-function mapOf<V>(maps: WeakMap<object, Map<string, V>>, scope: object): Map<string, V> {
-  let map = maps.get(scope);
-  if (!map) maps.set(scope, (map = new Map()));
-  return map;
 }
