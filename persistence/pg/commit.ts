@@ -59,7 +59,8 @@ export async function commitBatch(client: PoolClient, ops: readonly PgOp[]): Pro
     for (const layer of layers(ops.filter((op) => !refused.has(op.room)))) {
       for (const [kind, ofKind] of layer) {
         for (const piece of piecesOf(ofKind)) {
-          const { rows: left } = await statements[kind](client, piece as never);
+          const alone = piece.length === 1 ? writtenAlone(client, piece[0]!) : undefined;
+          const { rows: left } = await (alone ?? statements[kind](client, piece as never));
           if (kind === "remove") stopped.push(...left.map((row) => ({ room: fromText(row.doc as string), fence: Number(row.fence), seq: Number(row.seq) })));
         }
       }
@@ -247,6 +248,22 @@ const fencedPutSql = `WITH f AS (${fencesSql}),
     WHERE e.fence < 0 OR EXISTS (SELECT 1 FROM f WHERE f.name = e.room AND f.fence <= e.fence)
     ${upsert})
   SELECT name, fence FROM f`;
+
+/**
+ * A log entry or put past `STATEMENT_BYTES` (a large document's snapshot), written by a statement of its own whose value
+ * is one parameter: `pg` sends a `Buffer` parameter as binary, its bytes as they are, where an array of them is hex text
+ * in one string (more characters than a string holds past ~256 MiB; PostgreSQL takes up to 1 GB). `undefined` for
+ * anything else, written with its kind's statement.
+ */
+function writtenAlone(client: PoolClient, op: PgOp): Promise<pg.QueryResult> | undefined {
+  if (payload(op) <= STATEMENT_BYTES) return undefined;
+  if (op.kind === "insert") return client.query(insertOneSql, [toText(op.room), op.fence, op.seq, bytes(op.update)]);
+  if (op.kind === "put") return client.query(putOneSql, [toText(op.room), op.key, bytes(op.value)]);
+  return undefined;
+}
+
+const insertOneSql = `WITH ${insertCtes("SELECT $1::text, $2::bigint, $3::bigint, $4::bytea")} SELECT count(*) FROM acks`;
+const putOneSql = `INSERT INTO room_kv (room, key, value) VALUES ($1::text, $2::bytea, $3::bytea) ${upsert}`;
 
 /** The batch as one statement, when it is of appends only or of puts only. */
 function oneStatement(ops: readonly PgOp[], rooms: string[]): { name: string; text: string; values: unknown[] } | undefined {

@@ -3,7 +3,7 @@ import type { GroupCommitter, Writer } from "../group-commit.js";
 import { decodeKey, encodeKey, prefixUpperBound } from "../kv-codec.js";
 import type { KvBackend, KvWrite } from "../kv-store.js";
 import type { ListOptions } from "../types.js";
-import { chunkSql, type Piece, type Range } from "./bounded-read.js";
+import { chunkSql, type Piece, READ_CHUNK_BYTES, type Range } from "./bounded-read.js";
 import type { Claim, Claims } from "./claims.js";
 import type { PgOp } from "./commit.js";
 import type { ReadQuery } from "./doc-pg.js";
@@ -43,6 +43,9 @@ function kvRange(room: string, options: ListOptions): Range<Buffer> {
   };
 }
 
+/** A key's value, unless it is larger than a chunk (NULL then: read in slices). */
+const readSql = "SELECT CASE WHEN length(value) <= $3::bigint THEN value END AS value FROM room_kv WHERE room = $1 AND key = $2";
+
 /** A room's key-value writes in the shared batches (the room's fence is checked with everyone's). */
 class KvWriter implements Writer<PgOp> {
   constructor(readonly room: string) {}
@@ -80,9 +83,18 @@ export class PgKvBackend implements KvBackend {
     this.#room = toText(room);
   }
 
+  /**
+   * One statement, unless the value is larger than a read's chunk: it is then read in slices, as lists and loads read
+   * one (`pg` receives a `bytea` as hex text in one string: a value past ~256 MiB could not be got at all).
+   */
   async read(key: string): Promise<Uint8Array | undefined> {
-    const rows = await this.options.read(roomSubject(this.room), "SELECT value FROM room_kv WHERE room = $1 AND key = $2", [this.#room, encodeKey(key)]);
-    return rows[0]?.value as Uint8Array | undefined;
+    const encoded = encodeKey(key);
+    const [row] = await this.options.read(roomSubject(this.room), readSql, [this.#room, encoded, READ_CHUNK_BYTES]);
+    if (!row) return undefined;
+    if (row.value !== null) return row.value as Uint8Array;
+    const [piece] = await this.options.readRange(roomSubject(this.room), kvRange(this.#room, { start: key, limit: 1 }));
+    // Deleted since the first statement: as if read after the delete.
+    return piece && Buffer.compare(piece.key, encoded) === 0 ? piece.value : undefined;
   }
 
   /** One snapshot, read in bounded pieces (bounded-read.ts): a room of many or large entries is not parsed in one turn. */
