@@ -61,14 +61,22 @@ export function damagedError(name: string, location: string, damage: Damage): St
   );
 }
 
-/** The folder is held by another process (or already opened by this one). */
-export function lockedError(location: string, cause?: unknown): StorageError {
-  return new StorageError(
-    "ERR_STORAGE_LOCKED",
-    `${location} is in use by another yparty process (stop that process, or start this one with a different data folder)`,
-    { cause },
-  );
+/**
+ * The folder is held by another process (or already opened by this one). `holder` says who, as folder-holder.ts finds
+ * out (`heldError`), and what to do about a holder that is not a yparty server.
+ */
+export function lockedError(
+  location: string,
+  cause?: unknown,
+  holder = "another yparty process",
+  todo = "stop that process, or start this one with a different data folder",
+): StorageError {
+  return new StorageError("ERR_STORAGE_LOCKED", `${location} is in use by ${holder} (${todo})`, { cause });
 }
+
+/** Whether a refusal of a held folder names a yparty process as its holder (not a program folder-holder.ts named). */
+export const heldByYparty = (error: StorageError): boolean =>
+  error.code === "ERR_STORAGE_LOCKED" && / is in use by another yparty process /.test(error.message);
 
 /** Writes after `close()`. */
 export function closedError(subject: string, location: string): StorageError {

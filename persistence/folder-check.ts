@@ -20,7 +20,8 @@ import { ackedRecordOp, endOf, type Damage, type LogEnd } from "./ack-record.js"
 import type { BatchOp } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import * as keys from "./doc-keys.js";
-import { fullDiskOpenError, lockedError, reasonOf } from "./errors.js";
+import { fullDiskOpenError, reasonOf } from "./errors.js";
+import { heldError } from "./folder-holder.js";
 import { eachLimited } from "./each-limited.js";
 import { checkFolderFormat, checkFolderFormatOrClose } from "./folder-format.js";
 import { noteLevelDbRepaired } from "./kv-key-upgrade.js";
@@ -257,7 +258,7 @@ async function openDb(location: string, { repairing = false } = {}): Promise<Db>
     await db.open();
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown } }).cause;
-    if (cause?.code === "LEVEL_LOCKED") throw lockedError(location, error);
+    if (cause?.code === "LEVEL_LOCKED") throw await heldError(location, error);
     throw notWritableError(location, error) ?? fullDiskOpenError(location, error) ?? error;
   }
   // A newer yparty's folder is neither checked nor repaired by rules it was not written by. One half-way through its

@@ -10,12 +10,15 @@
  * one), released by the system when its process dies. Every yparty opener that links logs (a server's open, doctor,
  * repair) takes it first and a server holds it while open, so only the process that will hold LevelDB's lock links or
  * sweeps logs.
+ *
+ * A program that is not yparty (a backup script using classic-level) takes LevelDB's lock without the hold. So the hold
+ * is also refused while another process holds LevelDB's `LOCK` (as Linux's /proc/locks says; elsewhere LevelDB's open
+ * refuses it later, after the logs were linked and released), naming it (folder-holder.ts).
  */
 import * as path from "node:path";
 import { Level } from "level";
 import { lockedError } from "./errors.js";
-
-const HOLD_FOLDER = "yparty-lock";
+import { foreignHoldError, heldError, holderOf, HOLD_FOLDER } from "./folder-holder.js";
 
 /**
  * Folders this process holds, the one record of them: LevelDB's lock does not stop a second open in the same process
@@ -42,10 +45,16 @@ export async function holdFolder(location: string): Promise<FolderHold> {
   } catch (error) {
     if ((error as { cause?: { code?: unknown } }).cause?.code === "LEVEL_LOCKED") {
       held.delete(location);
-      throw lockedError(location, error);
+      throw await heldError(location, error);
     }
     // Still held in this process: LevelDB's lock does not stop a second open in the same process.
     return { release: async () => void held.delete(location) };
+  }
+  const other = await holderOf(location);
+  if (other) {
+    await db.close();
+    held.delete(location);
+    throw foreignHoldError(location, other);
   }
   let released = false;
   return {

@@ -37,6 +37,7 @@ function warnOnConsole(warning: StorageWarning): void {
 }
 
 export { StorageError } from "./types.js";
+export { heldByYparty } from "./errors.js";
 export type { OnStorageProgress, StorageProgress } from "./progress.js";
 export type {
   AppendOptions,

@@ -8,7 +8,8 @@ import { levelFolderState, noCurrentError } from "./level-folder.js";
 import { defaults } from "./defaults.js";
 import { checkFolderFormatOrClose } from "./folder-format.js";
 import { LevelDocStore } from "./doc-level.js";
-import { lockedError, reasonOf } from "./errors.js";
+import { reasonOf } from "./errors.js";
+import { heldError } from "./folder-holder.js";
 import { decodeKey, decodeString, roomPrefixBytes } from "./kv-codec.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { StorageError, type DocStore, type StorageWarning } from "./types.js";
@@ -43,7 +44,7 @@ export async function readLevelFolder(dir: string, options: { onWarning?: (warni
     await db.open();
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown } }).cause;
-    if (cause?.code === "LEVEL_LOCKED") throw lockedError(dir, error);
+    if (cause?.code === "LEVEL_LOCKED") throw await heldError(dir, error);
     throw new StorageError("ERR_STORAGE_READ", `Could not open ${dir} as a yparty data folder: ${reasonOf(cause ?? error)}`, { cause: error });
   }
   // A format-1 folder (not opened by a newer server since) holds its keys in plain UTF-16 BE.

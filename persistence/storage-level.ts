@@ -7,7 +7,8 @@ import { describeDamage } from "./ack-record.js";
 import type { ByteDb } from "./byte-db.js";
 import { defaults } from "./defaults.js";
 import { LevelDocStore } from "./doc-level.js";
-import { docSubject, fullDiskOpenError, lockedError, readError, reasonOf } from "./errors.js";
+import { docSubject, fullDiskOpenError, readError, reasonOf } from "./errors.js";
+import { heldError } from "./folder-holder.js";
 import { InFlight } from "./in-flight.js";
 import { upgradeKvKeyOrder } from "./kv-key-upgrade.js";
 import { LevelKvBackend, levelKvRooms } from "./kv-level.js";
@@ -99,7 +100,7 @@ export class LevelStorage implements Storage {
     } catch (error) {
       await kept?.release();
       await hold?.release();
-      throw openError(location, error);
+      throw await openError(location, error);
     }
     let journal: AckJournal;
     try {
@@ -108,7 +109,7 @@ export class LevelStorage implements Storage {
     } catch (error) {
       await db.close();
       await hold.release();
-      throw openError(location, error);
+      throw await openError(location, error);
     } finally {
       await kept?.release();
     }
@@ -212,10 +213,10 @@ function unopenableError(location: string, error: unknown): unknown {
   return needsRepairError(location, `cannot be opened as it is (${reasonOf(cause ?? error)})`, error);
 }
 
-function openError(location: string, error: unknown): StorageError {
+async function openError(location: string, error: unknown): Promise<StorageError> {
   if (error instanceof StorageError) return error;
   const cause = (error as { cause?: { code?: unknown } }).cause;
-  if (cause?.code === "LEVEL_LOCKED") return lockedError(location, error);
+  if (cause?.code === "LEVEL_LOCKED") return heldError(location, error); // (named: a backup script, say)
   // A table read as the folder opens (its format upgrade goes through every room's data) found damaged: what
   // `yparty repair` is for, a half-upgraded folder too.
   if ((cause ?? (error as { code?: unknown })).code === "LEVEL_CORRUPTION") {

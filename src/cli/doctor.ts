@@ -2,7 +2,16 @@
  * `yparty doctor`: checks a data folder offline (the server stopped) and lists every document known to miss
  * acknowledged updates or that cannot be read. Exit 0 when clean, 1 when anything is found.
  */
-import { checkFolder, describeDamage, isClean, StorageError, type DocumentFinding, type FolderReport, type StorageWarning } from "../../persistence/index.js";
+import {
+  checkFolder,
+  describeDamage,
+  heldByYparty,
+  isClean,
+  StorageError,
+  type DocumentFinding,
+  type FolderReport,
+  type StorageWarning,
+} from "../../persistence/index.js";
 import { CliError, ExitCode } from "./errors.js";
 
 export interface FolderCommandOptions {
@@ -65,13 +74,14 @@ export async function withFolder<T>(dir: string, work: () => Promise<T>): Promis
   try {
     return await work();
   } catch (error) {
-    if (error instanceof StorageError && error.code === "ERR_STORAGE_LOCKED") {
+    if (error instanceof StorageError && heldByYparty(error)) {
       throw new CliError("ERR_STORAGE", `${dir} is in use by a running server: stop it first (doctor and repair work offline).`, { cause: error });
     }
     // Not a data folder, or one whose error says what to run: said as it is.
     if (
       error instanceof StorageError &&
       (error.code === "ERR_STORAGE_INVALID_ARGUMENT" ||
+        error.code === "ERR_STORAGE_LOCKED" || // by a program that is not yparty, named
         error.code === "ERR_STORAGE_CORRUPT" ||
         error.code === "ERR_STORAGE_FORMAT" ||
         error.code === "ERR_STORAGE_NOT_WRITABLE" ||

@@ -9,7 +9,16 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import * as Y from "yjs";
-import { PostgresStorage, readLevelFolder, redactUrl, StorageError, type LevelFolderReader, type RoomEntries, type Storage } from "../../persistence/index.js";
+import {
+  heldByYparty,
+  PostgresStorage,
+  readLevelFolder,
+  redactUrl,
+  StorageError,
+  type LevelFolderReader,
+  type RoomEntries,
+  type Storage,
+} from "../../persistence/index.js";
 import { eachLimited } from "../../persistence/each-limited.js";
 import { deserializeValue } from "../../persistence/kv-codec.js";
 import { warnTo } from "./doctor.js";
@@ -67,9 +76,11 @@ async function openSource(dir: string, err: NodeJS.WritableStream): Promise<Leve
   try {
     return await readLevelFolder(dir, { onWarning: warnTo(err) });
   } catch (error) {
-    if (error instanceof StorageError && error.code === "ERR_STORAGE_LOCKED") {
+    if (error instanceof StorageError && heldByYparty(error)) {
       throw new CliError("ERR_STORAGE", `${dir} is in use by a running server: stop it first (migrate copies a folder no one writes).`, { cause: error });
     }
+    // (by a program that is not yparty, named)
+    if (error instanceof StorageError && error.code === "ERR_STORAGE_LOCKED") throw new CliError("ERR_STORAGE", error.message, { cause: error });
     throw new CliError("ERR_USAGE", `--from: ${(error as Error).message}`, { cause: error });
   }
 }

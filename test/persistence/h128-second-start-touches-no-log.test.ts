@@ -3,12 +3,13 @@
  * touches any file: it used to link the server's live write-ahead log (`yparty-replayed-<n>.log`, leveldb-log.ts
  * keepLogs) and remove the kept links of a start mid-open, before LevelDB's own lock refused it (folder-hold.ts).
  */
-import { watch, type FSWatcher } from "node:fs";
+import type { FSWatcher } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { checkFolder, openStorage, repairFolder, type Storage } from "../../persistence/index.js";
 import { spawnFixture, type Child } from "./child.js";
+import { namesTouched } from "./folder-watch.js";
 import { makeTempDir, removeDir, withTimeout } from "./helpers.js";
 
 const CHILD_TIMEOUT_MS = 20_000;
@@ -36,25 +37,6 @@ async function heldByAnotherProcess(): Promise<{ dir: string; holder: Child }> {
   return { dir, holder };
 }
 
-/** Every name created, renamed or removed in `dir` while `act` runs (all of them: a marker's event closes the list). */
-async function namesTouched(dir: string, act: () => Promise<void>): Promise<string[]> {
-  const names: string[] = [];
-  const marker = "h128-marker";
-  let seen: () => void = () => undefined;
-  const markerSeen = new Promise<void>((resolve) => (seen = resolve));
-  const watcher = watch(dir, (_event, name) => {
-    if (name === marker) seen();
-    else if (name) names.push(name);
-  });
-  watchers.push(watcher);
-  await act();
-  await fs.writeFile(path.join(dir, marker), "");
-  await withTimeout(markerSeen, CHILD_TIMEOUT_MS, "the marker's event");
-  watcher.close();
-  await fs.rm(path.join(dir, marker));
-  return names;
-}
-
 const code = (promise: Promise<unknown>) =>
   promise.then(
     () => "opened",
@@ -68,11 +50,15 @@ it("a second start, doctor and repair on a folder a server holds: refused, no lo
   const kept = path.join(dir, "yparty-replayed-000001.log");
   await fs.writeFile(kept, "a replayed log's bytes");
 
-  const touched = await namesTouched(dir, async () => {
-    expect(await code(openStorage({ dir }))).toBe("ERR_STORAGE_LOCKED");
-    expect(await code(checkFolder(dir))).toBe("ERR_STORAGE_LOCKED");
-    expect(await code(repairFolder(dir))).toBe("ERR_STORAGE_LOCKED");
-  });
+  const touched = await namesTouched(
+    dir,
+    async () => {
+      expect(await code(openStorage({ dir }))).toBe("ERR_STORAGE_LOCKED");
+      expect(await code(checkFolder(dir))).toBe("ERR_STORAGE_LOCKED");
+      expect(await code(repairFolder(dir))).toBe("ERR_STORAGE_LOCKED");
+    },
+    watchers,
+  );
   expect(touched.filter((name) => name.startsWith("yparty-replayed-"))).toEqual([]);
   expect(await fs.readFile(kept, "utf8")).toBe("a replayed log's bytes");
   for (const log of await liveLogs(dir)) expect((await fs.stat(path.join(dir, log))).nlink).toBe(1);
@@ -92,18 +78,22 @@ it("doctor refused in the server's own process leaves the folder held against ot
   expect(await code(checkFolder(dir))).toBe("ERR_STORAGE_LOCKED");
 
   // (a failed second open of a LevelDB lock in one process drops the process's lock: the other process would link)
-  const touched = await namesTouched(dir, async () => {
-    const other = spawnFixture("hold-folder.ts", [dir, "try"]);
-    children.push(other);
-    const answer = JSON.parse(
-      await withTimeout(
-        other.waitForLine(() => true),
-        CHILD_TIMEOUT_MS,
-        "the other process",
-      ),
-    );
-    expect(answer.code).toBe("ERR_STORAGE_LOCKED");
-  });
+  const touched = await namesTouched(
+    dir,
+    async () => {
+      const other = spawnFixture("hold-folder.ts", [dir, "try"]);
+      children.push(other);
+      const answer = JSON.parse(
+        await withTimeout(
+          other.waitForLine(() => true),
+          CHILD_TIMEOUT_MS,
+          "the other process",
+        ),
+      );
+      expect(answer.code).toBe("ERR_STORAGE_LOCKED");
+    },
+    watchers,
+  );
   expect(touched.filter((name) => name.startsWith("yparty-replayed-"))).toEqual([]);
   expect(await storage.kv("r").get("k")).toBe("v");
 });

@@ -4,6 +4,7 @@ import { adminHandler } from "../admin/handler.js";
 import { generateToken, readAdminFile, removeAdminFile, writeAdminFile } from "../admin/token.js";
 import type { ProjectConfig } from "../config/resolve.js";
 import { CliError } from "../errors.js";
+import { heldByYparty, type StorageError } from "../../../persistence/index.js";
 import { staticFiles } from "../static.js";
 import type { AssetBuilder } from "./assets.js";
 import { banner } from "./banner.js";
@@ -60,7 +61,8 @@ async function startupError(error: unknown, project: ProjectConfig): Promise<unk
   if (code === "ERR_STORAGE_LOCKED") {
     // The storage layer's message already says what to do; the flag is the CLI's part.
     // Most often the same project started twice: its server.json says where the first one already serves.
-    const holder = project.persist ? await readAdminFile(project.persist.dir) : undefined;
+    // (not when the storage named a program that is not yparty: server.json is then a stopped server's)
+    const holder = project.persist && heldByYparty(error as StorageError) ? await readAdminFile(project.persist.dir) : undefined;
     const which = holder ? ` It is pid ${holder.pid}, serving ${holder.url}.` : "";
     return new CliError("ERR_LISTEN", `${(error as Error).message.replace(/\)$/, "")}: --persist <dir>).${which}`);
   }
