@@ -26,7 +26,7 @@ import { eachLimited } from "./each-limited.js";
 import { checkFolderFormat, checkFolderFormatOrClose } from "./folder-format.js";
 import { noteLevelDbRepaired } from "./kv-key-upgrade.js";
 import { holdFolder } from "./folder-hold.js";
-import { droppedOnOpen, keepLogs, onlyTornWritesDropped, type KeptLogs } from "./leveldb-log.js";
+import { droppedOnOpen, keepLogs, onlyTornWritesDropped, silentDrops, type KeptLogs } from "./leveldb-log.js";
 import { warnIfOpenToOthers } from "./make-folder.js";
 import { levelFolderState, noCurrentError, notWritableError, type LevelFolderState } from "./level-folder.js";
 import { StorageError, type StorageWarning } from "./types.js";
@@ -93,9 +93,10 @@ export async function checkFolder(dir: string, options: CheckOptions = {}): Prom
     // What the open replays, kept until it is judged, as a server's open does (storage-level.ts).
     const kept = await keepLogs(location);
     try {
+      const silent = await silentDrops(kept); // (read before the open replays and deletes the logs)
       const db = await openDb(location);
       try {
-        const report = await check(db, location, options);
+        const report = await check(db, location, options, silent);
         const torn = report.dropped.length > 0 && isClean(report) && (await onlyTornWritesDropped(report.dropped, kept));
         return torn ? { ...report, onlyTornWrites: true } : report;
       } finally {
@@ -130,20 +131,21 @@ export async function repairFolder(dir: string, options: CheckOptions = {}): Pro
 async function repairOpened(location: string, options: CheckOptions, kept: KeptLogs): Promise<RepairReport> {
   let levelDbRepaired = false;
   let dropped: string[] = [];
+  const silent = await silentDrops(kept); // (read before the open replays and deletes the logs)
   let db = await openDb(location, { repairing: true }).catch(async (error: unknown) => {
     const code = (error as StorageError).code;
     // (LevelDB's repair rewrites every table: not on a folder it cannot write, nor on a full disk)
     if (code === "ERR_STORAGE_LOCKED" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE" || code === "ERR_STORAGE_FULL") throw error;
     levelDbRepaired = await repairLevelDb(location);
-    dropped = await droppedOnOpen(location); // its own account of the logs it read (the open below starts LOG afresh)
+    dropped = [...(await droppedOnOpen(location)), ...silent]; // its own account of the logs it read (the open below starts LOG afresh)
     return openDb(location, { repairing: true });
   });
   try {
     // (inside: the database is closed below whatever throws)
     if (levelDbRepaired) await noteLevelDbRepaired(db);
-    else dropped = await droppedOnOpen(location);
+    else dropped = [...(await droppedOnOpen(location)), ...silent];
     // A check that cannot even list the documents (a damaged table under the index) needs LevelDB's repair too.
-    let report = await check(db, location, options).catch(() => undefined);
+    let report = await check(db, location, options, silent).catch(() => undefined);
     if (!report || report.unreadableRoomData || report.findings.some((f) => f.unreadable)) {
       if (!levelDbRepaired) {
         await db.close();
@@ -151,7 +153,7 @@ async function repairOpened(location: string, options: CheckOptions, kept: KeptL
         db = await openDb(location, { repairing: true });
         await noteLevelDbRepaired(db);
       }
-      report = await check(db, location, options);
+      report = await check(db, location, options, silent);
     }
     const accepted = report.findings.filter((finding) => finding.damage); // unreadable ones stay reported
     await db.batch(
@@ -163,13 +165,14 @@ async function repairOpened(location: string, options: CheckOptions, kept: KeptL
     );
     await fs.rm(path.join(location, ACK_JOURNAL_FILE), { force: true });
     const onlyTornWrites = dropped.length > 0 && accepted.length === 0 && (await onlyTornWritesDropped(dropped, kept));
-    return { levelDbRepaired, dropped, ...(onlyTornWrites ? { onlyTornWrites } : {}), accepted, after: await check(db, location, options) };
+    return { levelDbRepaired, dropped, ...(onlyTornWrites ? { onlyTornWrites } : {}), accepted, after: await check(db, location, options, silent) };
   } finally {
     await db.close();
   }
 }
 
-async function check(db: Db, location: string, { onProgress }: CheckOptions): Promise<FolderReport> {
+/** `silent`: what the open dropped without a word (leveldb-log.ts silentDrops), told with what LOG says. */
+async function check(db: Db, location: string, { onProgress }: CheckOptions, silent: readonly string[]): Promise<FolderReport> {
   const journaled = await readJournal(location);
   const names = await documentNames(db, journaled);
   const findings: DocumentFinding[] = [];
@@ -188,7 +191,7 @@ async function check(db: Db, location: string, { onProgress }: CheckOptions): Pr
   const unreadableRoomData = await unreadableKv(db);
   return {
     location,
-    dropped: await droppedOnOpen(location),
+    dropped: [...(await droppedOnOpen(location)), ...silent],
     documents: names.length,
     findings,
     ...(unreadableRoomData ? { unreadableRoomData } : {}),

@@ -102,9 +102,43 @@ export async function onlyTornWritesDropped(dropped: readonly string[], kept: Ke
   return true;
 }
 
+/**
+ * What LevelDB's open drops from the kept logs without a word (its LOG says nothing): a record header whose length and
+ * type read 0 makes its reader skip the rest of that 32 KiB block (log_reader.cc takes it for preallocated space,
+ * which LevelDB 1.20 never writes), so a header zeroed on disk (a file system's zeroed page after a crash) hides the
+ * records after it in the block. Told, as `droppedOnOpen`'s lines are, when written data follows the zeros in the log;
+ * zeros to the log's end are a tail never written, like a log cut short.
+ */
+export async function silentDrops(kept: KeptLogs): Promise<string[]> {
+  const lines: string[] = [];
+  for (const [number, file] of kept.files) {
+    const log = await fs.readFile(file).catch(() => undefined);
+    if (!log) continue;
+    for (let at = 0; at < log.length; ) {
+      const blockEnd = Math.min(log.length, (Math.floor(at / BLOCK) + 1) * BLOCK);
+      if (blockEnd - at < HEADER) {
+        at = blockEnd;
+        continue;
+      }
+      const length = log.readUInt16LE(at + 4);
+      const type = log[at + 6]!;
+      if (type === 0 && length === 0 && log.subarray(at + 4).some((byte) => byte !== 0)) {
+        lines.push(
+          `${String(number).padStart(6, "0")}.log: skipping ${blockEnd - at} bytes at offset ${at} without a word; a zeroed record header (length 0, type 0) with written records after it`,
+        );
+      }
+      // (a record that is zeros, bad or cut: LevelDB drops the rest of the block, and says so unless it is zeros)
+      at = type === 0 || at + HEADER + length > blockEnd || !intact(log, at) ? blockEnd : at + HEADER + length;
+    }
+  }
+  return lines;
+}
+
 const BLOCK = 32 * 1024;
 const HEADER = 7;
 const [FULL, FIRST, MIDDLE, LAST] = [1, 2, 3, 4];
+/** A write batch's header: its first sequence number (8 bytes), its count (4), little-endian (write_batch.cc). */
+const BATCH_HEADER = 12;
 
 /**
  * Whether the first record LevelDB would drop from this log (read as log_reader.cc reads it) was cut short by a later
@@ -112,10 +146,19 @@ const [FULL, FIRST, MIDDLE, LAST] = [1, 2, 3, 4];
  * damaged length field), or a new record starts before its fragments ended. LevelDB writes a
  * log's records one after another, so the cut one is a write that failed. False when the log has no bad record, or
  * when its first bad one is whole but damaged (a real corruption).
+ *
+ * A later write is a new batch: its sequence number (the first 8 bytes of a FULL or FIRST record's data, then the
+ * batch's count) is at least the one after the last batch before it in the log, and after the cut batch's own when
+ * its header survived (LevelDB 1.20 counts a failed batch's numbers as used: db_impl.cc). A valid record inside a
+ * damaged one's span with an older number is bytes of that record's data (a stored value that is itself a log record,
+ * a copy of one), not a later write: that drop is damage. A bad record with no batch before it whose own header is
+ * cut too cannot be judged, and is told as damage.
  */
 export async function tornLog(file: string): Promise<boolean> {
   const log = await fs.readFile(file);
   let fragmentStart = -1;
+  /** The sequence number a later batch starts at (at least), from the last batch read; -1 before the first. */
+  let next = -1;
   for (let at = 0; at < log.length; ) {
     const blockEnd = Math.min(log.length, (Math.floor(at / BLOCK) + 1) * BLOCK);
     if (blockEnd - at < HEADER) {
@@ -127,16 +170,19 @@ export async function tornLog(file: string): Promise<boolean> {
     const end = at + HEADER + length;
     if (end > blockEnd) {
       if (blockEnd === log.length) return false; // the file ends inside it: a tail LevelDB drops without a word
-      return !wholeWithShorterLength(log, at, blockEnd) && validRecordWithin(log, at + 1, blockEnd);
+      return !wholeWithShorterLength(log, at, blockEnd) && laterWriteWithin(log, at, blockEnd, next);
     }
     if (type === 0 && length === 0) {
-      at = blockEnd; // preallocated zeros: skipped without a word
+      at = blockEnd; // preallocated zeros: skipped without a word (silentDrops tells when they hid records)
       continue;
     }
-    if (!intact(log, at)) return !wholeWithShorterLength(log, at, end) && validRecordWithin(log, at + 1, end);
+    if (!intact(log, at)) return !wholeWithShorterLength(log, at, end) && laterWriteWithin(log, at, end, next);
     if (type === FIRST || type === FULL) {
-      if (fragmentStart >= 0) return true; // a new record began before the last one's fragments ended
+      // a new record began before the last one's fragments ended: a later write, if numbered after that one
+      if (fragmentStart >= 0) return next >= 0 && (batchAt(log, at)?.seq ?? -1) >= next;
       if (type === FIRST) fragmentStart = at;
+      const batch = batchAt(log, at);
+      if (batch) next = batch.seq + batch.count;
     } else if (type === MIDDLE || type === LAST) {
       if (fragmentStart < 0) return false;
       if (type === LAST) fragmentStart = -1;
@@ -146,6 +192,39 @@ export async function tornLog(file: string): Promise<boolean> {
     at = end;
   }
   return false;
+}
+
+/** The batch header (sequence number, count) a FULL or FIRST record at `at` starts with, if its data holds one. */
+function batchAt(log: Buffer, at: number): { seq: number; count: number } | undefined {
+  const type = log[at + 6]!;
+  if ((type !== FULL && type !== FIRST) || log.readUInt16LE(at + 4) < BATCH_HEADER || at + HEADER + BATCH_HEADER > log.length) return undefined;
+  return { seq: Number(log.readBigUInt64LE(at + HEADER)), count: log.readUInt32LE(at + HEADER + 8) };
+}
+
+/**
+ * Whether a later write begins inside the bad record at `bad` (below `to`): a valid FULL or FIRST record numbered after
+ * the last batch before it (`next`) and after the bad record's own batch when that header was written before it.
+ */
+function laterWriteWithin(log: Buffer, bad: number, to: number, next: number): boolean {
+  for (let at = bad + 1; at < to; at++) {
+    if (!validRecordAt(log, at)) continue;
+    const batch = batchAt(log, at);
+    if (!batch) continue;
+    // (the bad record's header, when its bytes reach that far before this record)
+    const cut = at >= bad + HEADER + BATCH_HEADER ? batchAt(log, bad) : undefined;
+    if (next < 0 && !cut) continue;
+    if (batch.seq >= next && (!cut || batch.seq >= cut.seq + cut.count)) return true;
+  }
+  return false;
+}
+
+/** A record with a valid checksum begins at `at` and ends in its block. */
+function validRecordAt(log: Buffer, at: number): boolean {
+  const blockEnd = Math.min(log.length, (Math.floor(at / BLOCK) + 1) * BLOCK);
+  if (at + HEADER > blockEnd) return false;
+  const type = log[at + 6]!;
+  if (type < FULL || type > LAST || at + HEADER + log.readUInt16LE(at + 4) > blockEnd) return false;
+  return intact(log, at);
 }
 
 /**
@@ -164,21 +243,15 @@ function wholeWithShorterLength(log: Buffer, at: number, to: number): boolean {
   return false;
 }
 
-/** Whether a record with a valid checksum begins at an offset in [from, to) and ends in its block. */
-function validRecordWithin(log: Buffer, from: number, to: number): boolean {
-  for (let at = from; at < to; at++) {
-    const blockEnd = Math.min(log.length, (Math.floor(at / BLOCK) + 1) * BLOCK);
-    if (at + HEADER > blockEnd) continue;
-    const type = log[at + 6]!;
-    if (type < FULL || type > LAST || at + HEADER + log.readUInt16LE(at + 4) > blockEnd) continue;
-    if (intact(log, at)) return true;
-  }
-  return false;
-}
-
 /** The record at `at` matches its checksum (a masked CRC-32C of its type and data). */
 function intact(log: Buffer, at: number): boolean {
   return crc32c(log, at + 6, at + HEADER + log.readUInt16LE(at + 4)) === unmasked(log.readUInt32LE(at));
+}
+
+/** The checksum a record's header stores for the record at `at` (LevelDB's masked CRC-32C of its type and data). */
+export function recordChecksum(log: Uint8Array, at: number): number {
+  const crc = crc32c(log, at + 6, at + HEADER + (log[at + 4]! | (log[at + 5]! << 8)));
+  return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
 }
 
 /** A record's CRC-32C from the masked one its header stores. */

@@ -13,7 +13,7 @@ import { InFlight } from "./in-flight.js";
 import { upgradeKvKeyOrder } from "./kv-key-upgrade.js";
 import { LevelKvBackend, levelKvRooms } from "./kv-level.js";
 import { holdFolder, type FolderHold } from "./folder-hold.js";
-import { droppedOnOpen, keepLogs, onlyTornWritesDropped, type KeptLogs } from "./leveldb-log.js";
+import { droppedOnOpen, keepLogs, onlyTornWritesDropped, silentDrops, type KeptLogs } from "./leveldb-log.js";
 import { WriteGuard } from "./write-guard.js";
 import { RoomKvStore } from "./kv-store.js";
 import { levelFolderState, needsRepairError, noCurrentError, notWritableError } from "./level-folder.js";
@@ -165,7 +165,7 @@ export class LevelStorage implements Storage {
  * witnessed is checked by then.
  */
 async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorageOptions["onWarning"], kept: KeptLogs | undefined): Promise<AckJournal> {
-  const dropped = await droppedOnOpen(location);
+  const dropped = [...(await droppedOnOpen(location)), ...(kept ? await silentDrops(kept) : [])];
   const journaled = await readJournal(location);
   const documents = await checkJournaledDocuments(db, journaled, dropped.length > 0);
   if (dropped.length > 0) {

@@ -8,7 +8,7 @@ import * as fs from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStorage, type StorageWarning } from "../../persistence/index.js";
 import { removeDir } from "./helpers.js";
-import { folderWithLog, HEADER, tornRecord } from "./torn-log-support.js";
+import { batchOf, folderWithLog, HEADER, nextSeq, renumbered, tornRecord } from "./torn-log-support.js";
 
 describe("the torn-or-damaged judgement of a dropped log record", () => {
   const dirs: string[] = [];
@@ -65,9 +65,10 @@ describe("the torn-or-damaged judgement of a dropped log record", () => {
   it("two torn writes in one log, each followed by a later one: a warning, every write before the first there", async () => {
     const { dir, file, log, records } = await folderWithLog(dirs);
     const last = records.at(-1)!;
-    const torn = () => tornRecord(last);
-    const whole = log.subarray(last.at, last.end);
-    await fs.writeFile(file, Buffer.concat([log, torn(), whole, torn(), whole]));
+    const [next, count] = [nextSeq(log, records), batchOf(log, last).count];
+    // each write numbered after the one before it, as LevelDB numbers them (a failed batch's numbers too)
+    const parts = [0, 1, 2, 3].map((i) => (i % 2 === 0 ? tornRecord(log, last, next + i * count) : renumbered(log, last, next + i * count)));
+    await fs.writeFile(file, Buffer.concat([log, ...parts]));
 
     const { warnings, keys } = await openWarnings(dir);
     expect(warnings.filter((w) => w.level === "error")).toEqual([]);

@@ -6,45 +6,91 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { expect } from "vitest";
 import { openStorage } from "../../persistence/index.js";
+import { recordChecksum } from "../../persistence/leveldb-log.js";
 import { makeTempDir } from "./helpers.js";
 
 export const HEADER = 7;
 const VALUE = "v".repeat(600);
 
-/** Room "r"'s keys k0..k4 put one batch each, still in the folder's log (one 32 KiB block): its path and records. */
-export async function folderWithLog(dirs: string[]) {
+/**
+ * Room "r"'s keys k0..k4 put one batch each, still in the folder's log (one 32 KiB block): its path, records (the open's
+ * own writes first) and `puts`, the record of each key's put (`puts[i]` wrote k<i>). `more` puts further keys (k5…)
+ * one batch each, each value made from the log written so far and the puts before it (`record(log, puts, i)`: the
+ * bytes of k<i>'s record, a stored value that is itself a log record).
+ */
+export async function folderWithLog(dirs: string[], more: Array<(log: Buffer, records: LogRecord[]) => unknown> = []) {
   const [source, copy] = [await makeTempDir(), await makeTempDir()];
   dirs.push(source, copy);
   const storage = await openStorage({ dir: source });
   for (let i = 0; i < 5; i++) await storage.kv("r").put(`k${i}`, VALUE);
+  for (const [i, value] of more.entries()) {
+    const log = await fs.readFile(await lastLog(source));
+    await storage.kv("r").put(`k${5 + i}`, value(log, recordsOf(log).slice(-(5 + i))));
+  }
   await fs.cp(source, copy, { recursive: true }); // as a kill -9 leaves it: the log not replayed
   await storage.close();
-  const name = (await fs.readdir(copy))
+  const file = await lastLog(copy);
+  const log = await fs.readFile(file);
+  const records = recordsOf(log);
+  expect(log.length).toBeLessThan(32 * 1024); // one block: every record below is in it
+  const puts = records.slice(-(5 + more.length)); // one record a put, after the open's
+  return { dir: copy, file, log, records, puts };
+}
+
+export interface LogRecord {
+  at: number;
+  end: number;
+}
+
+/** Record `i`'s bytes, as a value to store. */
+export const record = (log: Buffer, records: LogRecord[], i: number): Uint8Array => new Uint8Array(log.subarray(records[i]!.at, records[i]!.end));
+
+async function lastLog(dir: string): Promise<string> {
+  const name = (await fs.readdir(dir))
     .filter((file) => /^\d+\.log$/.test(file))
     .sort()
     .at(-1)!;
-  const file = path.join(copy, name);
-  const log = await fs.readFile(file);
-  const records: Array<{ at: number; end: number }> = [];
+  return path.join(dir, name);
+}
+
+function recordsOf(log: Buffer): LogRecord[] {
+  const records: LogRecord[] = [];
   for (let at = 0; at + HEADER <= log.length; ) {
     const end = at + HEADER + log.readUInt16LE(at + 4);
     records.push({ at, end });
     at = end;
   }
-  expect(log.length).toBeLessThan(32 * 1024); // one block: every record below is in it
-  return { dir: copy, file, log, records };
+  return records;
 }
 
-/** A write the disk refused after its header and a few bytes, of a record as long as `like`. */
-export function tornRecord(like: { at: number; end: number }): Buffer {
-  const torn = Buffer.alloc(HEADER + 10, 0x5a);
-  torn.writeUInt16LE(like.end - like.at, 4);
-  torn[6] = 1;
-  return torn;
+/** A record's batch: its first sequence number and count (the first 12 bytes of its data). */
+export function batchOf(log: Buffer, record: { at: number }): { seq: number; count: number } {
+  return { seq: Number(log.readBigUInt64LE(record.at + HEADER)), count: log.readUInt32LE(record.at + HEADER + 8) };
 }
 
-/** The folder's log with a torn write after its records and the last one written again after it. */
+/** The sequence number LevelDB gives the next batch written after `records`. */
+export function nextSeq(log: Buffer, records: ReadonlyArray<{ at: number }>): number {
+  const last = batchOf(log, records.at(-1)!);
+  return last.seq + last.count;
+}
+
+/** Record `like` as a later write of the same batch would be: numbered `seq`, its checksum made again. */
+export function renumbered(log: Buffer, like: LogRecord, seq: number): Buffer {
+  const record = Buffer.from(log.subarray(like.at, like.end));
+  record.writeBigUInt64LE(BigInt(seq), HEADER);
+  record.writeUInt32LE(recordChecksum(record, 0), 0);
+  return record;
+}
+
+/** A write (numbered `seq`, as long as `like`) the disk refused after its header and its first 20 bytes. */
+export function tornRecord(log: Buffer, like: LogRecord, seq: number): Buffer {
+  return renumbered(log, like, seq).subarray(0, HEADER + 20);
+}
+
+/** The folder's log with a torn write after its records and the next write (the last one's batch again) after it. */
 export async function tearLog({ file, log, records }: Awaited<ReturnType<typeof folderWithLog>>): Promise<void> {
   const last = records.at(-1)!;
-  await fs.writeFile(file, Buffer.concat([log, tornRecord(last), log.subarray(last.at, last.end)]));
+  const next = nextSeq(log, records);
+  const torn = tornRecord(log, last, next);
+  await fs.writeFile(file, Buffer.concat([log, torn, renumbered(log, last, next + batchOf(log, last).count)]));
 }
