@@ -1,4 +1,7 @@
 import { describeDamage, type Damage } from "./ack-record.js";
+import { defaults } from "./defaults.js";
+import { replayRoom } from "./leveldb-log.js";
+import { megabytes } from "./progress.js";
 import { StorageError } from "./types.js";
 
 /** The readable reason of an unknown failure, for messages. */
@@ -31,14 +34,23 @@ export function readError(subject: string, location: string, cause: unknown): St
 
 /**
  * A folder LevelDB could not open for want of space (its open writes the log it replays into a table): said as such,
- * not as damage, whose advice (`yparty repair`, itself a rewrite of the tables) would be wrong. `undefined` otherwise.
+ * not as damage, whose advice (`yparty repair`, itself a rewrite of the tables) would be wrong, with how much room the
+ * open takes and how much there is (the operator frees that much, or moves the folder). `undefined` otherwise.
  */
-export function fullDiskOpenError(location: string, error: unknown): StorageError | undefined {
+export async function fullDiskOpenError(location: string, error: unknown): Promise<StorageError | undefined> {
   if (!isDiskFull(error)) return undefined;
+  const room = await replayRoom(location).catch(() => undefined);
+  const log = room && megabytes(room.needed - defaults.reopenMinFreeBytes);
+  const howMuch = !room
+    ? ""
+    : room.free < room.needed
+      ? `: the open takes some ${megabytes(room.needed)} free (its write-ahead log, ${log}, written as a table, and ` +
+        `${megabytes(defaults.reopenMinFreeBytes)} more), and ${megabytes(room.free)} is free`
+      : `: the open took more than the ${megabytes(room.free)} free (its write-ahead log is ${log})`;
   return new StorageError(
     "ERR_STORAGE_FULL",
     `${location} cannot be opened (${reasonOf((error as { cause?: unknown }).cause ?? error)}): LevelDB's open writes what its log ` +
-      `holds into a table, and the disk is full. Free space on it and start again; its data was not touched`,
+      `holds into a table, and the disk is full${howMuch}. Free space on it and start again; its data was not touched`,
     { cause: error },
   );
 }

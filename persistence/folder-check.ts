@@ -262,7 +262,7 @@ async function openDb(location: string, { repairing = false } = {}): Promise<Db>
   } catch (error) {
     const cause = (error as { cause?: { code?: unknown } }).cause;
     if (cause?.code === "LEVEL_LOCKED") throw await heldError(location, error);
-    throw notWritableError(location, error) ?? fullDiskOpenError(location, error) ?? error;
+    throw notWritableError(location, error) ?? (await fullDiskOpenError(location, error)) ?? error;
   }
   // A newer yparty's folder is neither checked nor repaired by rules it was not written by. One half-way through its
   // upgrade is repaired: LevelDB's repair and the documents' records do not depend on the room data's key format, and

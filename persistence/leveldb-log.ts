@@ -15,6 +15,7 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { defaults } from "./defaults.js";
 
 /** LevelDB's complaints during the open that wrote `LOG` (empty when there were none, or no LOG). */
 export async function droppedOnOpen(location: string): Promise<string[]> {
@@ -44,6 +45,15 @@ export async function logBytes(location: string): Promise<number> {
       ),
   );
   return sizes.reduce((sum, size) => sum + size, 0);
+}
+
+/**
+ * Room on the folder's disk for an open (or a reopen), which replays its logs into a table as large as they are (data
+ * that does not compress): bytes free now, and what the replay takes with `defaults.reopenMinFreeBytes` to spare.
+ */
+export async function replayRoom(location: string): Promise<{ free: number; needed: number }> {
+  const [{ bavail, bsize }, replayed] = await Promise.all([fs.statfs(location), logBytes(location)]);
+  return { free: bavail * bsize, needed: defaults.reopenMinFreeBytes + replayed };
 }
 
 /** Kept logs' names: a name LevelDB does not take for one of its files (it would delete it). */

@@ -94,8 +94,8 @@ export class LevelStorage implements Storage {
       db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: state !== "database" });
       // What the open replays, kept until it is checked: LevelDB deletes its logs once replayed.
       if (state === "database") kept = await keepLogs(location);
-      await db.open().catch((error: unknown) => {
-        throw state === "database" ? unopenableError(location, error) : error;
+      await db.open().catch(async (error: unknown) => {
+        throw state === "database" ? await unopenableError(location, error) : error;
       });
     } catch (error) {
       await kept?.release();
@@ -205,10 +205,10 @@ async function checkOnOpen(location: string, db: ByteDb, onWarning: LevelStorage
 }
 
 /** A database LevelDB cannot open as it is (not held by another process): what to run. */
-function unopenableError(location: string, error: unknown): unknown {
+async function unopenableError(location: string, error: unknown): Promise<unknown> {
   const cause = (error as { cause?: { code?: unknown } }).cause;
   if (cause?.code === "LEVEL_LOCKED") return error;
-  const notWritable = notWritableError(location, error) ?? fullDiskOpenError(location, error);
+  const notWritable = notWritableError(location, error) ?? (await fullDiskOpenError(location, error));
   if (notWritable) return notWritable;
   return needsRepairError(location, `cannot be opened as it is (${reasonOf(cause ?? error)})`, error);
 }

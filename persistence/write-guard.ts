@@ -23,13 +23,11 @@
  * replaced, that batch and every later write fail with ERR_STORAGE_WRITE saying what to do, and nothing is reopened
  * (a reopen would start an empty database where the old one was).
  */
-import * as fs from "node:fs/promises";
 import type { Level } from "level";
 import type { ByteDb } from "./byte-db.js";
-import { defaults } from "./defaults.js";
 import { FolderIdentity } from "./folder-identity.js";
 import { InFlight } from "./in-flight.js";
-import { logBytes } from "./leveldb-log.js";
+import { replayRoom } from "./leveldb-log.js";
 import { reasonOf, writeError } from "./errors.js";
 import { StorageError } from "./types.js";
 
@@ -137,12 +135,12 @@ export class WriteGuard {
     this.#checkFolder(); // never reopen (an empty database) where the folder was deleted
     // The open replays the log into a table (as large as the log, for data that does not compress): a reopen that
     // failed for want of space would leave the database closed, and reads, which went on from it, failing too.
-    const [{ bavail, bsize }, replayed] = await Promise.all([fs.statfs(this.location), logBytes(this.location)]);
-    if (bavail * bsize < defaults.reopenMinFreeBytes + replayed) {
+    const { free, needed } = await replayRoom(this.location);
+    if (free < needed) {
       throw new StorageError(
         "ERR_STORAGE_FULL",
-        `The disk of ${this.location} is full (${bavail * bsize} bytes free, reopening the database after the failed write ` +
-          `takes some ${defaults.reopenMinFreeBytes + replayed}): free space on it, writes resume once space returns`,
+        `The disk of ${this.location} is full (${free} bytes free, reopening the database after the failed write ` +
+          `takes some ${needed}): free space on it, writes resume once space returns`,
       );
     }
     await this.#reads.drain(); // reads begun before the failure was known; later ones wait for this reopen

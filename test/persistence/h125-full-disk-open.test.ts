@@ -10,6 +10,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkFolder, openStorage, repairFolder, type StorageWarning } from "../../persistence/index.js";
+import { runCli } from "../cli/helpers.js";
 import { fillDisk, mountTmpfs, unmount } from "./disk-support.js";
 import { makeTempDir, removeDir } from "./helpers.js";
 
@@ -77,12 +78,27 @@ describe("a start on a full disk whose log is still to be replayed", () => {
         ),
       );
     }
+    const free = await fs.statfs(dir).then(({ bavail, bsize }) => bavail * bsize);
     for (const refusal of refusals) {
       expect(refusal?.code).toBe("ERR_STORAGE_FULL");
       expect(refusal?.message).toContain("Free space on it and start again; its data was not touched");
       expect(refusal?.message).not.toContain("repair");
+      // how much room the open takes, and how much there is (h140: it said "the disk is full" only)
+      const [, needed, log, free_] =
+        /takes some ([\d.]+) MB free \(its write-ahead log, ([\d.]+) MB, written as a table, and 1\.0 MB more\), and ([\d.]+) MB is free/.exec(
+          refusal?.message ?? "",
+        ) ?? [];
+      expect(Number(log)).toBeCloseTo(logBytes / 1e6, 1);
+      expect(Number(needed)).toBeGreaterThan(Number(free_));
+      expect(Number(free_)).toBeCloseTo(free / 1e6, 0);
     }
     expect(await fs.readdir(dir)).not.toContain("lost"); // LevelDB's repair did not run
+    // yparty start says it as it is (h140: "yparty: unexpected failure: … (set YPARTY_DEBUG=1 for the stack)")
+    const started = await runCli(["start", "--port", "0", "--persist", dir], { cwd: path.dirname(dir) });
+    expect(started.code).toBe(1);
+    expect(started.stderr).toMatch(
+      /^yparty: \S+ cannot be opened .*the open takes some [\d.]+ MB free.*Free space on it and start again; its data was not touched\n$/,
+    );
 
     await fs.truncate(filler, 0);
     expect(logBytes).toBeGreaterThan(0);

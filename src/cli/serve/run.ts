@@ -50,8 +50,9 @@ async function startupError(error: unknown, project: ProjectConfig): Promise<unk
     // PostgreSQL: the message names the URL (without its password), why, and what to do; then where the URL was set.
     return new CliError(code === "ERR_STORAGE_LOCKED" ? "ERR_LISTEN" : "ERR_USAGE", `${(error as Error).message} (${project.storeOrigin})`);
   }
-  if (code === "ERR_STORAGE_CORRUPT" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE") {
-    // A data folder LevelDB cannot open as it is, or one a newer yparty wrote: the message says what to do.
+  if (code === "ERR_STORAGE_CORRUPT" || code === "ERR_STORAGE_FORMAT" || code === "ERR_STORAGE_NOT_WRITABLE" || code === "ERR_STORAGE_FULL") {
+    // A data folder LevelDB cannot open as it is (on a full disk: how much room it takes), or one a newer yparty wrote:
+    // the message says what to do.
     return new CliError("ERR_STORAGE", (error as Error).message);
   }
   if (code === "ERR_STORAGE_READ" && !project.store && isFileSystemError((error as Error).cause)) {
