@@ -46,6 +46,9 @@ export class LevelKvBackend implements KvBackend {
     const range = this.#byteRange(options);
     if (!range) return [];
     const entries = await this.db.iterator(range).all();
+    if (range.limit !== undefined && entries.length === range.limit && entries.length > 0) {
+      await this.#checkSpan(entries[0]![0], entries.at(-1)![0]);
+    }
     return entries.map(([key, value]): [string, Uint8Array] => [decodeKey(key.subarray(this.#prefix.length)), value]);
   }
 
@@ -70,6 +73,18 @@ export class LevelKvBackend implements KvBackend {
       }
     }
     if (ops.length > 0) await this.db.batch(ops, { sync: this.options.sync });
+  }
+
+  /**
+   * Throws if LevelDB skipped a damaged block between `a` and `b` (a limited read's first and last keys, either order).
+   * LevelDB's iterator steps over a block it cannot read and keeps the error, and classic-level asks for it only when a
+   * read ends at the range's end, not at its limit: a `list({ limit })` answered without the block's entries and no
+   * error. A read of the keys in the span ends at its end, so its error is asked for: one more read of keys only, and
+   * only when the limit cut the read.
+   */
+  async #checkSpan(a: Uint8Array, b: Uint8Array): Promise<void> {
+    const [gte, lte] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
+    await this.db.keys({ gte, lte }).all();
   }
 
   #key(key: string): Buffer {
