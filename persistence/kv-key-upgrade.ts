@@ -4,12 +4,16 @@
  * Two steps, each batch atomic:
  * 1. every entry whose key holds a unit from U+D800 up leaves `kv` for the `kv-upgrade` sublevel under its new key
  *    (never straight back into `kv`: a lone surrogate's old key can be another key's new one, not yet moved);
- * 2. once `kv` holds no old key (the step is recorded), the entries move back into `kv`.
+ * 2. once `kv` holds no old key (the step is recorded), the entries are copied back into `kv`, then `kv-upgrade` is
+ *    cleared. It is kept until then as the record of which keys of `kv` are new ones (see below); resuming step 2
+ *    copies again what is still there (the same values: nothing else writes during the upgrade).
  * Resuming step 1 scans `kv` again: until step 2 every key there from U+D800 up is an old one.
  * LevelDB's repair (`yparty repair`) of a folder stopped in step 2 may bring back an old key step 1 deleted (the table
  * holding that delete was damaged) beside its new one, which `kv` then held as a key nobody wrote (its bytes read in
  * the new format). The repair notes it in the step (`noteLevelDbRepaired`), and the resumed step 2 ends by deleting
- * every key of `kv` whose new key holds the same value: the new key wins.
+ * every key of `kv` whose new key holds the same value (the new key wins), unless `kv-upgrade` holds it: then it is a
+ * new key, a room's own twin of the other (U+E800 beside U+E000, the new bytes of the one the old bytes of the other),
+ * which the drop took for an old key when both held the same value, until helper 140.
  * A large folder takes seconds (200 MB: some 3.5 s) before the server listens: reported as it goes (progress.ts).
  */
 import type { Level } from "level";
@@ -147,14 +151,12 @@ export async function upgradeKvKeyOrder(
     db,
     back,
     staging.iterator(),
-    (key, value) => [
-      { type: "del", key: Buffer.concat([back.start, key]) },
-      { type: "put", key: Buffer.concat([aside.start, key]), value },
-    ],
+    (key, value) => [{ type: "put", key: Buffer.concat([aside.start, key]), value }],
     progress,
     report(back, "step 2 of 2, putting them back under their new keys"),
   );
-  if (repaired) await dropBroughtBack(db, kv, passOver(kv.prefix), progress, report);
+  if (repaired) await dropBroughtBack(db, kv, staging, passOver(kv.prefix), progress, report);
+  await clearStaging(db, staging, back.start);
   await finish([{ type: "del", key: STEP_KEY }]);
   progress.done(
     (took) =>
@@ -165,15 +167,30 @@ export async function upgradeKvKeyOrder(
   );
 }
 
+/** Deletes the set-aside copies once step 2 has copied them all back, in batches of bounded size. */
+async function clearStaging(db: Db, staging: ReturnType<typeof sublevel>, prefix: Buffer): Promise<void> {
+  let ops: UpgradeOp[] = [];
+  for await (const key of staging.keys()) {
+    ops.push({ type: "del", key: Buffer.concat([prefix, key]) });
+    if (ops.length >= 10_000) {
+      await db.batch(ops, { sync: true });
+      ops = [];
+    }
+  }
+  if (ops.length > 0) await db.batch(ops, { sync: true });
+}
+
 /**
  * After LevelDB's repair rebuilt a folder in step 2: deletes every key of `kv` that is an old key brought back, i.e.
  * whose new key (`reencodedKey`) is there too with the same value (a moved entry's value is moved as it was, and
- * nothing writes during the upgrade). A key and its new-format twin that a room wrote both, with the same value, are
- * told apart by nothing: only after a repair is the one read as old dropped.
+ * nothing writes during the upgrade), and that `staging` does not hold (a key there is a new one: a room's own twin).
+ * A room's twin whose set-aside copy the repair lost too, with the same value as the other, is told apart by nothing
+ * and dropped.
  */
 async function dropBroughtBack(
   db: Db,
   kv: ReturnType<typeof sublevel>,
+  staging: ReturnType<typeof sublevel>,
   pass: Pass,
   progress: Progress,
   report: (pass: Pass, step: string) => (reached: Buffer) => Promise<void>,
@@ -182,8 +199,11 @@ async function dropBroughtBack(
   let candidates: Array<{ stored: Uint8Array; twin: Uint8Array; value: Uint8Array }> = [];
   let heldBytes = 0; // the candidates' values, held until settled: bounded as the passes' batches are
   const settle = async () => {
-    const twins = await kv.getMany(candidates.map((candidate) => candidate.twin));
-    const dropped = candidates.filter(({ value }, i) => twins[i] !== undefined && Buffer.compare(twins[i]!, value) === 0);
+    const [twins, setAside] = await Promise.all([
+      kv.getMany(candidates.map((candidate) => candidate.twin)),
+      staging.getMany(candidates.map((candidate) => candidate.stored)),
+    ]);
+    const dropped = candidates.filter(({ value }, i) => setAside[i] === undefined && twins[i] !== undefined && Buffer.compare(twins[i]!, value) === 0);
     if (dropped.length > 0)
       await db.batch(
         dropped.map(({ stored }) => ({ type: "del" as const, key: Buffer.concat([pass.start, stored]) })),
