@@ -4,7 +4,7 @@
  * down are not made up, as on PartyKit's platform.
  */
 import { InFlight } from "../../persistence/in-flight.js";
-import { codeOf } from "./errors.js";
+import { codeOf, failureOfTheMoment } from "./errors.js";
 import { parseCron, type CronSchedule } from "./cron-expression.js";
 import type { Logger } from "./log.js";
 import type { Cron } from "./party-types.js";
@@ -54,18 +54,34 @@ export class CronScheduler {
     if (this.#stopped) return;
     const timer = runAt(at, () => {
       // The next run is set from the scheduled time, so a slow run never shifts the schedule.
-      this.#arm(entry, entry.schedule.next(new Date(Math.max(at, Date.now()))).getTime());
-      void this.#running.track(this.#fire(entry, at));
+      const next = entry.schedule.next(new Date(Math.max(at, Date.now()))).getTime();
+      this.#arm(entry, next);
+      void this.#running.track(this.#fire(entry, at, next));
     });
     this.#timers.set(entry.name, timer);
   }
 
-  async #fire(entry: { name: string; expression: string }, scheduledTime: number): Promise<void> {
+  /** `next`: the time of the run after this one, which a failure of the moment waits for (a run is never retried). */
+  async #fire(entry: { name: string; expression: string }, scheduledTime: number, next: number): Promise<void> {
     const cron: Cron = { name: entry.name, cron: entry.expression, scheduledTime, noRetry() {} };
     try {
       await this.run(cron);
     } catch (error) {
-      this.logger.error("cron.failed", { code: codeOf(error, "ERR_HOOK_FAILED"), cron: entry.name, error });
+      // A failure of the moment (a room no node can serve now: Redis or PostgreSQL out of reach, the server shutting
+      // down) is no fault of the code, and an error line would page someone for it.
+      const moment = failureOfTheMoment(error);
+      if (!moment) {
+        this.logger.error("cron.failed", { code: codeOf(error, "ERR_HOOK_FAILED"), cron: entry.name, error });
+        return;
+      }
+      this.logger.warn("cron.failed", {
+        code: moment.code,
+        cron: entry.name,
+        scheduledTime,
+        nextRun: new Date(next).toISOString(),
+        error,
+        message: `onCron failed for a reason of the moment, not of its code (${moment.message}); this run is not retried: the cron runs again at its next time`,
+      });
     }
   }
 }

@@ -118,11 +118,19 @@ const ROOM_MOVED_CODES = new Set(["ERR_FENCED", "ERR_ROOM_STOPPED"]);
  *   message, as a client of that room gets them.
  */
 export function retryLaterResponse(error: unknown): { response: Response; code: string; message: string } | undefined {
+  const failure = failureOfTheMoment(error);
+  return failure && { response: runtimeErrorResponse(failure), code: failure.code, message: failure.message };
+}
+
+/**
+ * What `error` (a throw of user code) is, or was caused by, when it is no fault of the code, only of the moment (see
+ * `retryLaterResponse`), as the runtime 503 its client is answered with; undefined for a fault of the code.
+ */
+export function failureOfTheMoment(error: unknown): RuntimeError | undefined {
   const retryable = retryableIn(error);
-  if (retryable) return { response: runtimeErrorResponse(retryable), code: retryable.code, message: retryable.message };
+  if (retryable) return retryable;
   if (!findInCauses(error, (cause) => ROOM_MOVED_CODES.has(codeOf(cause, "")) || undefined)) return undefined;
-  const message = "The room moved while this request ran (its writes were refused); try again";
-  return { response: runtimeErrorResponse(new RuntimeError("ERR_ROOM_UNAVAILABLE", message, 503)), code: "ERR_ROOM_UNAVAILABLE", message };
+  return new RuntimeError("ERR_ROOM_UNAVAILABLE", "The room moved while this request ran (its writes were refused); try again", 503);
 }
 
 /** The runtime error worth a retry (`retryable`: a 503) that `error` is, or was caused by. */
