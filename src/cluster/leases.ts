@@ -16,6 +16,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { Logger } from "../runtime/index.js";
+import { LoopStalls } from "./loop-stalls.js";
 import { answeredWithin, leavingWaitMs, type LuaScript, type RedisLink } from "./redis.js";
 
 export const KEY_PREFIX = "yparty:";
@@ -79,6 +80,8 @@ interface Unanswered {
   value: string;
   /** When the latest renewal that found the key ours was sent (at first, the claim): the lease counts from it. */
   renewedAt: number;
+  /** A renewal sent meanwhile found the key gone and set it for this claim: a claim refused then releases it. */
+  retaken?: boolean;
 }
 
 export class Leases {
@@ -109,6 +112,8 @@ export class Leases {
    * rooms being claimed (a takeover): no listener limit, or Node warns of a leak at the eleventh.
    */
   readonly #leaving = withoutListenerLimit(new AbortController());
+  /** The turns that held the event loop, as the expiry timer saw them: why a lease ran out, when it did. */
+  readonly #stalls: LoopStalls;
 
   constructor(
     private readonly redis: RedisLink,
@@ -119,6 +124,7 @@ export class Leases {
     nodeInfo: Record<string, unknown>,
   ) {
     this.#validityMs = ttlMs * VALIDITY_SHARE - DRIFT_MS;
+    this.#stalls = new LoopStalls(this.#expiryPeriodMs, ttlMs * 2);
     this.#nodeValue = JSON.stringify({ node: advertise, ...nodeInfo });
   }
 
@@ -128,14 +134,23 @@ export class Leases {
    * come first, and a renewal's confirmation that arrived during the turn would be read only after the lease had been
    * judged without it (lost, though Redis had extended it). Read first, it counts: `validUntil` comes from when the
    * renewal was sent, not when its answer is read, so judging later never keeps a lease past what Redis confirmed.
-   * A renewal is sent from its timer (the Redis client writes it at the end of that turn, before the I/O of the next).
+   * A renewal is written to Redis from its timer, before the rest of that turn (redis.ts, writtenNow): its answer
+   * comes during a long turn and is read as it ends, before the leases are judged.
    */
   async start(): Promise<void> {
     await this.#renew();
     this.#renewTimer = setInterval(() => void this.#renew(), this.ttlMs / 3);
-    this.#expiryTimer = setInterval(() => setImmediate(this.#expireAfterIo), Math.max(10, this.ttlMs / 10));
+    this.#stalls.tick(); // from now on
+    this.#expiryTimer = setInterval(() => {
+      this.#stalls.tick();
+      setImmediate(this.#expireAfterIo);
+    }, this.#expiryPeriodMs);
     this.#renewTimer.unref();
     this.#expiryTimer.unref();
+  }
+
+  get #expiryPeriodMs(): number {
+    return Math.max(10, this.ttlMs / 10);
   }
 
   readonly #expireAfterIo = (): void => {
@@ -228,6 +243,9 @@ export class Leases {
       this.#held.set(name, { value, validUntil: unanswered.renewedAt + this.#validityMs });
       return { held: true };
     }
+    // Refused, yet a renewal sent behind it found the other node's key run out and set it for this claim: nobody serves
+    // the room under it, and every node would wait a TTL for it (compare-and-delete: never another's).
+    if (unanswered.retaken) this.redis.evalScript(RELEASE, [leaseKey(name)], [value]).catch(() => {});
     const holder = previous.split(" ")[0]!;
     // Asked only when it is waited for: a second round trip for every room served elsewhere (each forwarded request)
     // halved how far away Redis could be before a claim missed its wait and Redis was taken for silent.
@@ -284,7 +302,6 @@ export class Leases {
     // must not also delay the next renewal. Past that, validUntil decides meanwhile.
     if (this.#renewing >= MAX_RENEWALS_IN_FLIGHT) return;
     this.#renewing++;
-    void this.#settle(); // sent first: Redis runs it before the renewal
     const names = [...this.#held.keys()];
     const values = names.map((name) => this.#held.get(name)!.value);
     // Claims on their way go too: a busy event loop reads a claim's answer late, and a lease left out of the renewals
@@ -298,7 +315,11 @@ export class Leases {
     const sentAt = performance.now();
     try {
       const keys = [...names.map(leaseKey), nodeKey(this.advertise)];
-      const reply = await this.redis.evalScript<number[]>(RENEW, keys, [String(this.ttlMs), ...values, this.#nodeValue]);
+      // Written now, not at the end of this turn: the lease counts from `sentAt` (redis.ts, writtenNow).
+      const reply = await this.redis.writeNow(() => {
+        void this.#settle(); // sent first: Redis runs it before the renewal
+        return this.redis.evalScript<number[]>(RENEW, keys, [String(this.ttlMs), ...values, this.#nodeValue]);
+      });
       const lost = new Set<number>();
       const retaken = new Set<number>();
       for (const index of reply.map(Number)) (index > 0 ? lost : retaken).add(Math.abs(index) - 1);
@@ -306,10 +327,11 @@ export class Leases {
         const held = this.#held.get(name);
         const unanswered = this.#unanswered.get(name);
         if (!held && unanswered?.value === values[i]) {
-          // Its claim's answer is not handled yet: it will count from this. (Not met as things are: Redis answers the
-          // claim first and its handler, one promise hop from the reply, runs before this one; a key this renewal took
-          // for a claim then refused is released below, once the claim's answer was handled: leases.test.ts.)
-          if (!lost.has(i) && !retaken.has(i)) unanswered.renewedAt = Math.max(unanswered.renewedAt, sentAt);
+          // Its claim's answer is not handled yet (both answers read at once: the renewal is written as its timer
+          // fires, right behind the claim): it will count from this, or release the key this renewal took for it
+          // once it was refused (leases.test.ts). Handled before, a key taken for a claim refused is released below.
+          if (retaken.has(i)) unanswered.retaken = true;
+          else if (!lost.has(i)) unanswered.renewedAt = Math.max(unanswered.renewedAt, sentAt);
           return;
         }
         if (held?.value !== values[i]) {
@@ -317,6 +339,14 @@ export class Leases {
           // renewal set or extended the key: nobody serves the room under it, and every node would wait a TTL for it.
           if (!held && !lost.has(i)) this.redis.evalScript(RELEASE, [leaseKey(name)], [values[i]!]).catch(() => {});
           return; // released or claimed anew meanwhile
+        }
+        if (sentAt >= held.validUntil) {
+          // Sent once the lease had run out by this node's clock (a turn longer than its validity, the renewal's timer
+          // firing at its end): lost then, whatever Redis says now. Judged before, it was; its answer, read first now
+          // (the renewal is written as its timer fires), must not bring it back. The key it extended is given up.
+          this.#runOut(name, held);
+          if (!lost.has(i)) this.redis.evalScript(RELEASE, [leaseKey(name)], [values[i]!]).catch(() => {});
+          return;
         }
         if (lost.has(i)) {
           this.#held.delete(name);
@@ -403,12 +433,32 @@ export class Leases {
   /** Leases past their validity are lost, whether or not Redis answered. */
   #expire(): void {
     const now = performance.now();
-    for (const [name, held] of this.#held) {
-      if (now < held.validUntil) continue;
-      this.#held.delete(name);
-      this.logger.warn("cluster.lease_expired", { code: "ERR_LEASE_LOST", room: name, message: "no renewal was confirmed in time" });
-      this.events.lost(name);
+    for (const [name, held] of this.#held) if (now >= held.validUntil) this.#runOut(name, held);
+  }
+
+  #runOut(name: string, held: Held): void {
+    this.#held.delete(name);
+    this.logger.warn("cluster.lease_expired", { code: "ERR_LEASE_LOST", room: name, ...this.#whyExpired(held.validUntil) });
+    this.events.lost(name);
+  }
+
+  /**
+   * Why no renewal was confirmed by `validUntil`: the event loop held at once for longer than renewals every ttl/3
+   * absorb (the validity less one period) since the last renewal confirmed was sent, or else Redis (late or silent).
+   */
+  #whyExpired(validUntil: number): { message: string; longestTurnMs: number } {
+    const longestTurnMs = Math.round(this.#stalls.longestSince(validUntil - this.#validityMs));
+    const absorbedMs = Math.round(this.#validityMs - this.ttlMs / 3);
+    if (longestTurnMs >= absorbedMs) {
+      return {
+        longestTurnMs,
+        message: `no renewal was confirmed in time: this node's event loop was held ${longestTurnMs} ms at once (a long turn of its own work, or the process starved of CPU), and a lease of ${this.ttlMs} ms absorbs ${absorbedMs} ms; give the node more CPU or raise --lease-ttl (docs/cluster.md)`,
+      };
     }
+    return {
+      longestTurnMs,
+      message: `no renewal was confirmed in time: Redis did not answer one within the lease's validity (${Math.round(this.#validityMs)} ms; this node's longest turn meanwhile: ${longestTurnMs} ms); check this node's link to Redis`,
+    };
   }
 }
 

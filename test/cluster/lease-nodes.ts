@@ -5,7 +5,7 @@
  */
 import { Leases } from "../../src/cluster/leases.js";
 import { connectRedis, type RedisLink } from "../../src/cluster/redis.js";
-import { silentLogger } from "../../src/runtime/index.js";
+import { type Logger, silentLogger } from "../../src/runtime/index.js";
 import { stopAllEngines } from "../helpers/engines.js";
 import { closeAllProxies } from "./network.js";
 
@@ -26,8 +26,16 @@ export async function redisLink(url: string, ttlMs: number): Promise<RedisLink> 
   return link;
 }
 
-/** A node's lease table, with the names it lost and got back recorded (`until` waits for one to be). */
-export async function leaseNode(url: string, advertise: string, ttlMs: number) {
+/**
+ * A node's lease table, with the names it lost and got back recorded (`until` waits for one to be). `wrap`: what the
+ * table uses as its link, made from the real one (to watch or time what it sends); `logger`: where its lines go.
+ */
+export async function leaseNode(
+  url: string,
+  advertise: string,
+  ttlMs: number,
+  { wrap = (link) => link, logger = silentLogger() }: { wrap?: (link: RedisLink) => RedisLink; logger?: Logger } = {},
+) {
   const link = await redisLink(url, ttlMs);
   const lost: string[] = [];
   const retaken: string[] = [];
@@ -36,7 +44,7 @@ export async function leaseNode(url: string, advertise: string, ttlMs: number) {
     list.push(name);
     for (const wake of wakers.splice(0)) wake();
   };
-  const leases = new Leases(link, advertise, ttlMs, { lost: note(lost), retaken: note(retaken) }, silentLogger(), {});
+  const leases = new Leases(wrap(link), advertise, ttlMs, { lost: note(lost), retaken: note(retaken) }, logger, {});
   tables.push(leases);
   await leases.start();
   const until = (check: () => boolean) =>
