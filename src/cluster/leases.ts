@@ -457,7 +457,7 @@ export class Leases {
     }
     return {
       longestTurnMs,
-      message: `no renewal was confirmed in time: Redis did not answer one within the lease's validity (${Math.round(this.#validityMs)} ms; this node's longest turn meanwhile: ${longestTurnMs} ms); check this node's link to Redis`,
+      message: `no renewal was confirmed in time: none was answered within the lease's validity (${Math.round(this.#validityMs)} ms), and no turn of this node explains it (the longest: ${longestTurnMs} ms): Redis, or the way to it, was slow or silent; check this node's link to Redis`,
     };
   }
 }

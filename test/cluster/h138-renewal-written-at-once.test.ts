@@ -122,6 +122,8 @@ test("a lease run out says why: a turn longer than the lease absorbs, or Redis s
     5_000,
   );
   expect(cut.leases.holds("main/h138-cut")).toBe(false);
-  expect(expired().find((entry) => entry.room === "main/h138-cut")!.message).toMatch(/Redis did not answer one within the lease's validity/);
+  expect(expired().find((entry) => entry.room === "main/h138-cut")!.message).toMatch(
+    /none was answered within the lease's validity .* Redis, or the way to it, was slow or silent/,
+  );
   proxy.heal();
 });
