@@ -96,7 +96,14 @@ export class GameSession implements ServedSession {
   /** Stops the match notices kept for the player coming to this socket (set while one is attached). */
   #unlisten: (() => void) | undefined;
   #errors = 0;
-  #idle: NodeJS.Timeout | undefined;
+  /**
+   * While a socket is attached: it is closed once the served code's `sessionTimeoutMs` passed since the client's last
+   * frame (a reload that changes it holds for an open socket at once, as the away window does).
+   */
+  readonly #idle = new AwayWindow(
+    () => this.#code.limits.sessionTimeoutMs,
+    () => this.#ws?.close(GameCloseCode.SessionTimeout, "Session timed out (no heartbeat)"),
+  );
   /** While the session has no socket: it ends when the served code's `reconnectWindowMs` since the socket went is up. */
   readonly #awayWindow = new AwayWindow(
     () => this.#code.limits.reconnectWindowMs,
@@ -168,14 +175,18 @@ export class GameSession implements ServedSession {
     this.#awayWindow.start();
   };
 
-  /** Another mount's code is served (a reload): a session away is kept for its `reconnectWindowMs`, not the last one's. */
+  /**
+   * Another mount's code is served (a reload): a session away is kept for its `reconnectWindowMs`, and an open one
+   * timed out by its `sessionTimeoutMs`, not the last one's.
+   */
   codeServed(): void {
     this.#awayWindow.retime();
+    this.#idle.retime();
   }
 
   /** What lives only while a socket is attached: presence, chat channels, matchmaking tickets. */
   #detach(): void {
-    clearTimeout(this.#idle);
+    this.#idle.stop();
     this.#unlisten?.();
     this.#unlisten = undefined;
     this.#ws?.off("message", this.#onFrame);
@@ -220,8 +231,7 @@ export class GameSession implements ServedSession {
 
   /** The session timeout starts again with every frame from the client. */
   #touch(): void {
-    clearTimeout(this.#idle);
-    this.#idle = setTimeout(() => this.#ws?.close(GameCloseCode.SessionTimeout, "Session timed out (no heartbeat)"), this.#code.limits.sessionTimeoutMs);
+    this.#idle.start();
   }
 
   // ---- from the client ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
  * How long a session without a socket is kept for its client's resume: the window of the code served now, from the
  * moment the socket went away. A reload of the code (`yparty dev`) that changes the window changes it for the sessions
  * away already too, as the served limits hold at once for open sessions (served-sessions.ts): a lowered window ends
- * those whose new time is up now, a raised one keeps them longer.
+ * those whose new time is up now, a raised one keeps them longer. (The game's session timeout, `sessionTimeoutMs` since
+ * the client's last frame, is timed the same way: `start` at each frame.)
  */
 export class AwayWindow {
   /** When the socket went away (undefined: one is attached, or the session ended). */
