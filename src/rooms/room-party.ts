@@ -127,6 +127,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #sender = "";
     /** `dispose()` was called (stored with the state): the room's storage goes once nobody is in it (`#discardIfEmpty`). */
     #disposing = false;
+    /**
+     * Created in this instance by a join, and nobody has joined it since: if its joins are all refused (or fail), it goes
+     * as a disposed room does once nobody is in it, as Colyseus disposes a room whose creating join failed. (Else an
+     * unnamed join refused everywhere left the rooms it made, with a random name, listed empty and stored for good.)
+     */
+    #unjoined = false;
     /** Hooks running (an async one until it settles): the room is discarded only between them, after their writes. */
     #running = 0;
     /** Per player, its join running: the next join of the same player waits for it (one at a time). */
@@ -191,13 +197,15 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     /**
-     * A disposed room nobody is in (or joining, or has a seat kept) is forgotten: its storage deleted, nothing stored
+     * A disposed room (or one no join made a member of since it was created: #unjoined) nobody is in (or joining, or
+     * has a seat kept) is forgotten: its storage deleted, nothing stored
      * again (a save waiting is dropped), and the next join creates it anew.
      */
     #discardIfEmpty(): void {
-      if (!this.#disposing || this.#running > 0 || this.#members.size > 0 || this.#joining.size > 0 || this.#keptSeats.size > 0) return;
+      const going = this.#disposing || (this.#unjoined && !shared.directory.seats.reservedFor(roomTypeName, this.room.id)?.size);
+      if (!going || this.#running > 0 || this.#members.size > 0 || this.#joining.size > 0 || this.#keptSeats.size > 0) return;
       // Everything of it goes: the next join starts from nothing, as in a room never created.
-      this.#disposing = false;
+      this.#disposing = this.#unjoined = false;
       this.#created = false;
       this.#state = this.#sent = {};
       this.#seq = 0;
@@ -473,6 +481,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (!joined || conn.readyState !== 1) return this.#notJoined(player, joined || rejoin || seatKept);
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(player, { player, conn, ack: -1, nextSnapshotAt: 0 });
+      this.#unjoined = false;
       shared.directory.seats.arrived(roomTypeName, this.room.id, player);
       this.#syncReservation();
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
@@ -531,7 +540,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       }
       this.#sent = clone(this.#state);
       this.#checksum = stateChecksum(this.#sent);
-      this.#created = true;
+      this.#created = this.#unjoined = true;
       this.#save();
       this.#list(); // listed (or known unlisted: lock(), setPrivate() in onCreate) before its first join is done
     }
