@@ -87,9 +87,11 @@ export class RoomDirectory {
   /**
    * The room `player`'s unnamed join of `roomType` goes to: one with a free seat, counting the seats promised to joins
    * still on their way (so players arriving together fill a room, also one still being created, before the next is
-   * made), skipping rooms `skip` names; else a new one (`newName`). Its seat is promised until `release`.
+   * made), skipping rooms `skip` names; else a new one (`newName`). Its seat is promised until `release`. `listed`: the
+   * room was listed (created, public, unlocked) as it was picked, so the seat is as good as a reservation Colyseus made
+   * there (a `setPrivate()` after it does not send the join elsewhere); else it is being created, or new.
    */
-  seatFor(roomType: string, player: string, skip: (room: string) => boolean, newName: () => string): string {
+  seatFor(roomType: string, player: string, skip: (room: string) => boolean, newName: () => string): { room: string; listed: boolean } {
     let chosen: string | undefined;
     for (const listing of this.listings.of(roomType)) {
       if (!skip(listing.room) && this.#taken(roomType, listing.room) < listing.max_clients) {
@@ -97,6 +99,7 @@ export class RoomDirectory {
         break;
       }
     }
+    const listed = chosen !== undefined;
     if (chosen === undefined) {
       const max = this.maxClientsOf(roomType);
       for (const room of this.listings.promisedRooms(roomType)) {
@@ -108,7 +111,7 @@ export class RoomDirectory {
     }
     if (chosen === undefined) this.listings.fresh(roomType, (chosen = newName()));
     this.listings.promise(roomType, chosen, player);
-    return chosen;
+    return { room: chosen, listed };
   }
 
   /** `player`'s join `seatFor` or `promise` promised a seat of `room` to is done (joined, refused or given up). */

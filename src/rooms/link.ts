@@ -26,7 +26,10 @@ export interface JoinRequest {
   options: Record<string, unknown>;
   /** The room must exist already (a named join of a room someone else created is fine either way). */
   create: boolean;
-  /** An unnamed `room.join_or_create` picked this room: a private room sends it elsewhere (joined by name only). */
+  /**
+   * An unnamed `room.join_or_create` picked this room while it was not listed (being created for another join): a
+   * private room sends it elsewhere (joined by name only). One picked from the listing is taken as a named join is.
+   */
   unnamed?: true;
 }
 

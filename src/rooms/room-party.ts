@@ -453,7 +453,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         const creates = !this.#created && this.#creating === undefined; // (its options made the room)
         if (!this.#created) await (this.#creating ??= this.#create(request.options).finally(() => (this.#creating = undefined)));
         // Private: joined by name only. An unnamed join sent here before the room said so (its onCreate running for
-        // another join, or it went private as the join came) goes to another room.
+        // another join) goes to another room; one that found it listed holds its seat as a reservation (Colyseus lets a
+        // seat reserved before setPrivate() in).
         if (request.unnamed && this.#private && !creates && !rejoin && !seatKept)
           throw new RoomError(`room "${this.room.id}" is private: it is joined by name only`);
         if (!rejoin) {

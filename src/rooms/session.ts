@@ -62,6 +62,11 @@ interface JoinRequest {
   silent?: boolean;
   /** The room whose seat the directory promised this join, until it is done. */
   promised?: string;
+  /**
+   * An unnamed join whose room was picked while not listed (being created, or new): a room private by the time it is
+   * joined sends it elsewhere. One picked from the listing holds its seat as a reservation does.
+   */
+  unlisted?: boolean;
 }
 
 interface RoomLink {
@@ -277,13 +282,14 @@ export class Session implements ServedSession {
    * seat promised.
    */
   #seat(roomType: string, request: JoinRequest, anew = false): string {
-    const room = this.#code.directory.seatFor(
+    const { room, listed } = this.#code.directory.seatFor(
       roomType,
       this.player,
       (name) => anew || this.#links.has(name) || request.tried.has(name),
       () => newId(9),
     );
     request.promised = room;
+    request.unlisted = !listed;
     return room;
   }
 
@@ -332,7 +338,7 @@ export class Session implements ServedSession {
       return this.#joinFailed(request, name, roomType, (error as Error).message);
     }
     this.#links.set(name, link);
-    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: request.options, ...(request.named ? {} : { unnamed: true }) } }));
+    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: request.options, ...(request.unlisted ? { unnamed: true } : {}) } }));
   }
 
   #leave(p: Record<string, unknown>, rid: RequestId | undefined): void {
