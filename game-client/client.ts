@@ -5,7 +5,7 @@
  * chat channels the client was in (and repeats its presence).
  */
 import { backoffDelay } from "../provider/backoff.js";
-import { webSocketConstructor, type WebSocketLike } from "../rooms-client/socket.js";
+import { lostConnectionReason, webSocketConstructor, type WebSocketLike } from "../rooms-client/socket.js";
 import { GameRequestError } from "./errors.js";
 import {
   ClientMessageType as C,
@@ -316,7 +316,8 @@ export class GameClient<State = unknown> {
     this.#ws = undefined;
     this.#ready = false;
     this.#stopHeartbeat();
-    this.#failPending(`the connection was lost (close ${code})`);
+    const reconnects = !this.#closed && this.options.reconnect !== false && !FINAL_CODES.has(code);
+    this.#failPending(lostConnectionReason(code, reconnects));
     if (this.#closed) return;
     if (this.options.reconnect === false || FINAL_CODES.has(code)) return this.#end(ws, code, reason);
     this.#setStatus({ status: "reconnecting", code, reason });

@@ -18,7 +18,7 @@ import {
   type RoomListing,
 } from "../src/rooms/wire/index.js";
 import { StateMirror } from "./mirror.js";
-import { webSocketConstructor, type WebSocketLike } from "./socket.js";
+import { lostConnectionReason, webSocketConstructor, type WebSocketLike } from "./socket.js";
 
 export interface ConnectOptions {
   token: string | (() => string | Promise<string>);
@@ -223,7 +223,8 @@ export class RoomsClient {
     if (this.#ws !== ws) return;
     this.#ws = undefined;
     this.#ready = false;
-    this.#failPending(`the connection was lost (close ${code})`);
+    const reconnects = !this.#closed && this.options.reconnect !== false && !FINAL_CODES.has(code);
+    this.#failPending(lostConnectionReason(code, reconnects));
     if (this.#closed) return;
     if (this.options.reconnect === false || FINAL_CODES.has(code)) {
       this.#closed = true;

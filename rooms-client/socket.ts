@@ -17,3 +17,15 @@ export function webSocketConstructor(given: unknown): WebSocketConstructor {
   if (!Socket) throw new TypeError('No WebSocket: pass one as options.WebSocket (in Node 20: (await import("ws")).WebSocket)');
   return Socket;
 }
+
+/**
+ * What a request still unanswered when the socket closed with `code` tells its caller. A shutdown (1001) is no fault of
+ * the request: it says so, and what to do, since the typed clients reconnect by themselves but do not send it again.
+ */
+export function lostConnectionReason(code: number, reconnects: boolean): string {
+  if (code !== 1001) return `the connection was lost (close ${code})`;
+  const then = reconnects
+    ? "send it again once the client is reconnected (it reconnects by itself, to this server back or another at the same address)"
+    : "connect again later, or to another server, and send it again";
+  return `the server is shutting down (close 1001): ${then}`;
+}
