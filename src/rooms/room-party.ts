@@ -145,6 +145,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     readonly #leaving = new Map<string, Promise<void>>();
     /** Players whose join is not done but who are in the room's logic (its kept seat taken, or its `onJoin` called). */
     readonly #inJoin = new Set<string>();
+    /** Connections the room's stop closed (1001, 1012), before its onStop ran: a join under way on one was cut by it. */
+    readonly #cutByStop = new WeakSet<Connection>();
+    /** Connections whose close `onClose` handled (a join that finds its connection closed waits for it: #closeHandled). */
+    readonly #closesHandled = new WeakSet<Connection>();
+    /** Per connection closed under a join, told when its `onClose` ran (or the room stopped). */
+    readonly #closeWaiters = new Map<Connection, () => void>();
     /** What `RESERVED_KEY` holds (JSON; "" for nothing): it is written again only when the held seats changed. */
     #storedReservation = "";
     readonly #api: RoomApi;
@@ -203,7 +209,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
      */
     #discardIfEmpty(): void {
       const going = this.#disposing || (this.#unjoined && !shared.directory.seats.reservedFor(roomTypeName, this.room.id)?.size);
-      if (!going || this.#running > 0 || this.#members.size > 0 || this.#joining.size > 0 || this.#keptSeats.size > 0) return;
+      if (!going || this.#stopped || this.#running > 0 || this.#members.size > 0 || this.#joining.size > 0 || this.#keptSeats.size > 0) return;
       // Everything of it goes: the next join starts from nothing, as in a room never created.
       this.#disposing = this.#unjoined = false;
       this.#created = false;
@@ -320,6 +326,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     }
 
     async onClose(conn: Connection, code?: number): Promise<void> {
+      // A join under way cut by the room stopping (its connections close before onStop): see #joinInTurn.
+      if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) this.#cutByStop.add(conn);
+      this.#closesHandled.add(conn);
+      this.#closeWaiters.get(conn)?.();
+      this.#closeWaiters.delete(conn);
       const member = this.#members.get(conn.id);
       if (!member || member.conn !== conn) return;
       try {
@@ -372,7 +383,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // that changed no state: its seat would come back with the stored list).
       if (this.#saveTimer || due !== undefined || (this.#created && this.#seated().join("\n") !== this.#savedSeated)) this.#save();
       this.#stopTicking();
-      this.#stopped = true; // a join the stop cut may end here later: it leaves, and the room must not be listed again
+      this.#stopped = true; // a join the stop cut may end here later: the room must not be listed, run onLeave or write again
+      for (const told of this.#closeWaiters.values()) told(); // (a join waiting for its close's reason: the stop)
+      this.#closeWaiters.clear();
       shared.directory.remove(roomTypeName, this.room.id);
       // The room comes back by itself when the seats kept are due, joined again or not, or the held seats are free.
       const at = this.#layerDue(due);
@@ -448,6 +461,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (seatKept) this.#inJoin.add(player); // in the room's logic already
       let held: string[] = [];
       let joined = false;
+      let cut = false;
+      let refused = false;
       let fault: unknown;
       try {
         const creates = !this.#created && this.#creating === undefined; // (its options made the room)
@@ -464,15 +479,30 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         joined = true;
       } catch (error) {
         // A RoomError from onCreate or onJoin refuses the join with its reason (a ban, a password, a locked room).
-        if (error instanceof RoomError) this.#refuse(conn, error.message);
-        else fault = error ?? new Error("onJoin threw");
+        if (error instanceof RoomError) {
+          refused = true;
+          this.#refuse(conn, error.message);
+        } else fault = error ?? new Error("onJoin threw");
       } finally {
+        // A connection closed under the join: why (the room stopping, or the session leaving) is known once its onClose
+        // ran, which comes after the connection reads closed. Cut by the stop (or stopped), a player in the room's logic
+        // keeps its seat for the room's next instance, where the join goes on or the seat expires, as a member's is kept
+        // at the stop (onStop, still to come, stores it; once it ran, nothing here is the room's any more): no onLeave.
+        // (A refused join's connection is the room's own close: no wait.)
+        const inLogic = joined || rejoin || seatKept;
+        if (inLogic && !refused && conn.readyState !== 1 && !this.#closesHandled.has(conn) && !this.#stopped) await this.#closeHandled(conn);
+        cut = this.#cutByStop.has(conn) || this.#stopped;
+        if (cut && !this.#stopped && inLogic && !this.#members.has(player)) this.#keptSeats.keepAtStop(player);
         // Listed as seated while in the logic (#list): a join that made no member frees its seat there.
         if (this.#inJoin.delete(player) && !joined) this.#list();
         held = this.#joining.get(conn) ?? [];
         this.#joining.delete(conn);
         // A join that held a discard back and did not make a member (refused, thrown, left meanwhile): the room may go.
         queueMicrotask(() => this.#discardIfEmpty());
+      }
+      if (cut) {
+        if (fault !== undefined) throw fault;
+        return;
       }
       if (fault !== undefined) {
         // A fault (the runtime closes the connection, 1011): a player who was in the room (a seat kept) leaves it.
@@ -490,6 +520,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#list();
       this.#startTicking();
       for (const frame of held) await this.onMessage(frame, conn);
+    }
+
+    /** Until `conn`'s onClose ran, or the room stopped. */
+    #closeHandled(conn: Connection): Promise<void> {
+      return new Promise((resolve) => this.#closeWaiters.set(conn, resolve));
     }
 
     /**
@@ -737,6 +772,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
 
     /** At most one write per `saveIntervalMs` (0: every patch); the last state is always written at unload. */
     #scheduleSave(): void {
+      // Stopped: the room's storage is its next instance's (a hook of a join the stop cut may settle here later).
+      if (this.#stopped) return;
       const interval = shared.limits.saveIntervalMs;
       if (interval <= 0) return this.#save();
       this.#saveTimer ??= setTimeout(() => this.#save(), interval);
@@ -755,6 +792,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     #save(): void {
       clearTimeout(this.#saveTimer);
       this.#saveTimer = undefined;
+      if (this.#stopped) return; // (as #scheduleSave)
       const seated = this.#seated();
       this.#savedSeated = seated.join("\n");
       const seatedUntil = this.#keptSeats.times();

@@ -47,6 +47,13 @@ interface Table {
 const trace: string[] = [];
 /** Who each room's logic holds (its onJoin done, no onLeave since), whatever the room's flags. */
 const logic = new Map<string, Set<string>>();
+/** Each room instance's number (its `partyRoom`), for the trace. */
+const instances = new WeakMap<object, number>();
+let instanceCount = 0;
+const instanceOf = (partyRoom: object): number => {
+  if (!instances.has(partyRoom)) instances.set(partyRoom, ++instanceCount);
+  return instances.get(partyRoom)!;
+};
 /** Told when a room's dispose() ran. */
 const ends = new Map<string, () => void>();
 
@@ -64,13 +71,13 @@ const table = defineRoomType<Table>({
   },
   async onJoin(player, options) {
     if (options.slow === true) await new Promise((resolve) => setTimeout(resolve, 5));
-    trace.push(`${this.room} onJoin ${player} ${JSON.stringify(options)} locked=${this.locked}`);
+    trace.push(`${this.room}#${instanceOf(this.partyRoom)} onJoin ${player} ${JSON.stringify(options)} locked=${this.locked}`);
     if (options.refuse === true) throw new RoomError("refused by onJoin");
     if (!this.state.players.includes(player)) this.state.players.push(player);
     mapped(logic, this.room).add(player);
   },
   onLeave(player) {
-    trace.push(`${this.room} onLeave ${player}`);
+    trace.push(`${this.room}#${instanceOf(this.partyRoom)} onLeave ${player}`);
     logic.get(this.room)?.delete(player);
     this.state.players = this.state.players.filter((name) => name !== player);
   },
@@ -176,6 +183,10 @@ class Run {
       codecs: ["json"],
       WebSocket: player.tracked.WebSocket,
       backoff: { initialMs: 10, maxMs: 40 },
+    });
+    // What the server told the client by itself (a rejoin refused, a room let go while away), for the trace.
+    player.client.on((event) => {
+      if (event.type === "error" || (event.type === "status" && event.status !== "open")) trace.push(`${player.name} ${JSON.stringify(event)}`);
     });
     opened.push(player.client);
   }
