@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { commands, type CommandName, type CommandSpec } from "./commands.js";
 import { usageError } from "./errors.js";
+import { partykitCommand, partykitFlag } from "./partykit-words.js";
 import { closest } from "./suggest.js";
 
 export type ParsedValues = Record<string, string | boolean | string[] | undefined>;
@@ -15,6 +16,8 @@ function isCommand(name: string): name is CommandName {
 }
 
 function unknownCommand(name: string): Error {
+  const instead = partykitCommand(name);
+  if (instead) return usageError(instead);
   const guess = closest(name, Object.keys(commands));
   return usageError(`Unknown command "${name}".${guess ? ` Did you mean "${guess}"?` : ""}`);
 }
@@ -78,6 +81,8 @@ function parseCommand(spec: CommandSpec, argv: string[]): { positionals: string[
     // node:util reports unknown flags and missing values with a readable message; keep it, add the command.
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, ".") : String(error);
     const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+    const instead = unknown === undefined ? undefined : partykitFlag(unknown);
+    if (instead) throw usageError(`yparty ${spec.name}: ${instead}`);
     throw usageError(`yparty ${spec.name}: ${message}${unknown ? flagGuess(unknown, Object.keys(spec.options)) : ""}`);
   }
 }
