@@ -245,7 +245,16 @@ async function answerOther(core: ServerCore, request: Request, scope: RequestSco
     const response = await userHook(core, "onFetch", { party: MAIN_PARTY }, () => onFetch(request, scope.fetchLobby(), scope.executionContext()));
     if (response instanceof Response) return response;
   }
-  return (await notFoundPage(core, request)) ?? errorResponse("ERR_NOT_FOUND", `Nothing is served at ${new URL(request.url).pathname}`, 404);
+  return (await notFoundPage(core, request)) ?? errorResponse("ERR_NOT_FOUND", nothingServed(core, new URL(request.url).pathname), 404);
+}
+
+/**
+ * The 404 of a path nothing serves, saying where the rooms are: the first thing a new user does is open the
+ * server's URL in a browser, and "Nothing is served at /" alone did not tell them where to go.
+ */
+function nothingServed(core: ServerCore, pathname: string): string {
+  const parties = [...core.parties.keys()].join(", ");
+  return `Nothing is served at ${pathname}. Rooms are at /parties/{party}/{room} (parties here: ${parties}); a folder of static files is served with --serve <dir> or "serve" in the config`;
 }
 
 /** The assets' `/404.html`, as PartyKit answers a page nothing serves (for GET and HEAD: a page is for browsers). */
