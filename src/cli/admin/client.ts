@@ -1,4 +1,5 @@
 import path from "node:path";
+import { blockedPort, blockedPortAdvice } from "../blocked-ports.js";
 import { CliDefaults } from "../defaults.js";
 import { CliError } from "../errors.js";
 import { parseStorageName } from "../../runtime/room-names.js";
@@ -77,6 +78,8 @@ export async function adminFetch(target: AdminTarget, pathAndQuery: string, init
     if (init.signal?.aborted) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    const blocked = blockedPort(target.url);
+    if (blocked !== undefined) throw new CliError("ERR_ADMIN_UNREACHABLE", `Cannot reach the server at ${target.url}: ${blockedPortAdvice(blocked)}.`);
     throw new CliError("ERR_ADMIN_UNREACHABLE", `Cannot reach the server at ${target.url} (${reason}). Is it running?`);
   } finally {
     clearTimeout(timer);

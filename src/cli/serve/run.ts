@@ -1,5 +1,6 @@
 import { createLogger, createServer, type AssetHandler, type LogLevel, type Logger, type YpartyServer } from "../../runtime/index.js";
 import { updateToJson } from "../admin/export.js";
+import { blockedPort, blockedPortAdvice } from "../blocked-ports.js";
 import { adminHandler } from "../admin/handler.js";
 import { generateToken, readAdminFile, removeAdminFile, writeAdminFile } from "../admin/token.js";
 import type { ProjectConfig } from "../config/resolve.js";
@@ -243,5 +244,7 @@ export async function runServer(options: RunOptions): Promise<number> {
       data: project.store ? server.storage.location : project.persist ? project.persist.dir : "memory",
     });
   else process.stdout.write(banner(info));
+  const blocked = blockedPort(server.url);
+  if (blocked !== undefined) logger.warn("server.port_blocked", { port: blocked, message: blockedPortAdvice(blocked) });
   return exitCode;
 }
