@@ -71,7 +71,11 @@ async function exportRoom(server: YpartyServer, name: string, format: string | n
     const code = (error as { code?: unknown }).code === "ERR_DOCUMENT_DAMAGED" ? "ERR_DOCUMENT_DAMAGED" : "ERR_LOAD_FAILED";
     return errorResponse(code, `Could not read ${name}: ${(error as Error).message}`, 503);
   }
-  if (update === null) return errorResponse("ERR_NOT_FOUND", `No stored document for ${name}`, 404);
+  if (update === null) {
+    // A room of a party that keeps no Yjs document (only room.storage) has nothing to export either: say where to look.
+    const message = `No stored document for ${name}: "yparty list" shows the rooms and which hold a Yjs document (STORED above 0 B; KEYS are room.storage, which export does not read)`;
+    return errorResponse("ERR_NOT_FOUND", message, 404);
+  }
   if (format === "binary") {
     return new Response(Buffer.from(update), { headers: { "content-type": "application/octet-stream" } });
   }
