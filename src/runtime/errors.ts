@@ -76,6 +76,14 @@ export class RuntimeError extends Error {
 }
 
 /** The JSON body every runtime error answer carries. */
+/**
+ * A party name that is none of the server's: says which there are, since the usual cause is a typo or a party the
+ * config does not declare (`parties` in partykit.json).
+ */
+export function unknownPartyError(party: string, parties: Iterable<string>): RuntimeError {
+  return new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"; the parties here are: ${[...parties].join(", ")}`, 404);
+}
+
 export interface ErrorBody {
   error: { code: string; message: string };
 }

@@ -17,6 +17,7 @@ import {
   internalErrorResponse,
   methodNotAllowed,
   runtimeErrorResponse,
+  unknownPartyError,
 } from "./errors.js";
 import { hookThrowResponse } from "./hook-throw.js";
 import { callUser } from "./guard.js";
@@ -129,7 +130,7 @@ async function answer(core: ServerCore, req: IncomingMessage, res: ServerRespons
   const { url, route } = routed;
   if (route.kind === "party") {
     const definition = core.parties.get(route.party);
-    if (!definition) return unknownParty(route.party);
+    if (!definition) return unknownParty(core, route.party);
     const unlisted = unlistedBecause(core.listsRooms, definition);
     if (unlisted) return errorResponse("ERR_NOT_FOUND", unlisted, 404);
     if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"], "Only GET (or HEAD) lists a party");
@@ -146,7 +147,7 @@ async function answer(core: ServerCore, req: IncomingMessage, res: ServerRespons
   if (route.kind === "other") return answerOther(core, request, requestScope(core, res));
 
   const definition = core.parties.get(route.party);
-  if (!definition) return unknownParty(route.party);
+  if (!definition) return unknownParty(core, route.party);
   let forwarded = request;
   if (definition.onBeforeRequest && !viaCluster) {
     const scope = requestScope(core, res);
@@ -327,8 +328,8 @@ export function routeRequest(core: ServerCore, req: IncomingMessage): Routed | R
   }
 }
 
-export function unknownParty(party: string): Response {
-  return errorResponse("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
+export function unknownParty(core: ServerCore, party: string): Response {
+  return runtimeErrorResponse(unknownPartyError(party, core.parties.keys()));
 }
 
 /** Why a request (503) or an upgrade (closed 1001) is refused once the server is closing. */

@@ -16,7 +16,7 @@ import { BodyBudget, type BodyLimits } from "./request-body.js";
 import { FrameBudget } from "./frame-budget.js";
 import { PartyContext, type AssetHandler } from "./context.js";
 import type { RouteHandler as CoreRouteHandler, Reload, ReloadListener, ServerCore } from "./core.js";
-import { RuntimeError, codeOf } from "./errors.js";
+import { RuntimeError, codeOf, unknownPartyError } from "./errors.js";
 import { trustedProxyCount, type TrustProxy } from "./client-address.js";
 import { CronScheduler } from "./crons.js";
 import { durabilityOf, type Durability } from "./document-storage.js";
@@ -417,7 +417,7 @@ class Server implements YpartyServer, ServerCore {
 
   #createRoom(party: string, roomId: string): LiveRoom {
     const definition = this.parties.get(party);
-    if (!definition || !this.#storage || !this.#alarms) throw new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
+    if (!definition || !this.#storage || !this.#alarms) throw unknownPartyError(party, this.parties.keys());
     const alarms = this.#alarms;
     // Cluster: the room's alarm is armed by the node that claimed it (alarms fire on a room's current owner).
     if (this.placement) {

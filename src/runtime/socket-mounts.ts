@@ -8,7 +8,7 @@
 import type { WebSocket as WsSocket } from "ws";
 import type { ReloadListener, ServerCore } from "./core.js";
 import type { Upgrade } from "./upgrade.js";
-import { codeOf, RuntimeError } from "./errors.js";
+import { codeOf, unknownPartyError } from "./errors.js";
 import { lazyConnectionContext } from "./http-bridge.js";
 import { adoptRawSocket } from "./raw-sockets.js";
 import { RoomSideSocket, openerEnd, type LocalConnection, type LocalPeer } from "./local-socket.js";
@@ -74,7 +74,7 @@ function newSocketHost(core: ServerCore): SocketHost {
       return () => core.reloads.delete(listener);
     },
     connect(party, roomId, id, peer) {
-      if (!core.parties.has(party)) throw new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"`, 404);
+      if (!core.parties.has(party)) throw unknownPartyError(party, core.parties.keys());
       const roomSide = new RoomSideSocket(peer);
       const url = new URL(`${roomPath(party, roomId)}?_pk=${encodeURIComponent(id)}`, `http://${core.authority()}`);
       core.registry

@@ -148,7 +148,7 @@ function roomTarget(
   route: { party: string; roomId: string },
 ): Target | Response | Promise<Target | Response> {
   const definition = core.parties.get(route.party);
-  if (!definition) return unknownParty(route.party);
+  if (!definition) return unknownParty(core, route.party);
   // Forwarded by another node of the cluster: that node ran onBeforeConnect and wrote the client's address.
   const given = req.headers[INTERNAL_SOCKET_HEADER];
   const internal = (typeof given === "string" && sameSecret(given, core.partyContext.internalToken)) || core.placement?.isForwarded(req) === true;
@@ -246,7 +246,7 @@ function endWithAnswer(scope: RequestScope, answer: unknown): void {
 /** A hook's Response: a hand-off (`stub.fetch` of the upgrade request) names the room to connect to; any other refuses. */
 function handedOff(core: ServerCore, response: Response): Target | Response {
   if (!isWebSocketHandoff(response)) return response;
-  if (!core.parties.has(response.party)) return unknownParty(response.party);
+  if (!core.parties.has(response.party)) return unknownParty(core, response.party);
   return { party: response.party, roomId: response.roomId, url: new URL(response.request.url), context: { request: response.request } };
 }
 
