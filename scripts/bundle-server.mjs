@@ -8,13 +8,14 @@
  * bundle it themselves. Types stay where tsc wrote them (dist/src/…/*.d.ts).
  */
 import * as esbuild from "esbuild";
+import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Entry name (dist/server/<name>.js) → the file tsc emitted. src/cli/bundle/modules.ts and package.json name them too. */
-const SERVER_ENTRIES = {
+export const SERVER_ENTRIES = {
   cli: "dist/src/cli/main.js",
   runtime: "dist/src/runtime/index.js",
   yjs: "dist/src/yjs/index.js",
@@ -25,9 +26,10 @@ const SERVER_ENTRIES = {
 };
 
 export async function bundleServer() {
-  await esbuild.build({
+  const outdir = path.join(root, "dist", "server");
+  const result = await esbuild.build({
     entryPoints: Object.entries(SERVER_ENTRIES).map(([out, file]) => ({ in: path.join(root, file), out })),
-    outdir: path.join(root, "dist", "server"),
+    outdir,
     absWorkingDir: root,
     bundle: true,
     splitting: true,
@@ -38,7 +40,14 @@ export async function bundleServer() {
     packages: "external",
     sourcemap: "linked",
     logLevel: "warning",
+    metafile: true,
   });
+  // Chunks are named by their hash: each build (and each test run's, test/cli/global-setup.ts) wrote a new set beside
+  // the old ones, which piled up by the thousand and were packed. What this build did not write goes, once it is written.
+  const written = new Set(Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file)));
+  for (const file of readdirSync(outdir)) {
+    if (!written.has(path.join(outdir, file))) rmSync(path.join(outdir, file), { force: true });
+  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundleServer();

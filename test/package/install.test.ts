@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import * as esbuild from "esbuild";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
+import { SERVER_ENTRIES } from "../../scripts/bundle-server.mjs";
 import { CliProcess, deferredCleanups, repoRoot, tempDir } from "../cli/helpers.js";
 import { launchChromium } from "../provider/browser-harness.js";
 import { listen } from "../provider/support.js";
@@ -211,20 +212,74 @@ describe("the packed tarball, installed with npm into an empty folder", () => {
     expect(listed).toEqual([...kept, "package.json"].sort());
   });
 
+  it("its type declarations check in a strict project that does not skip them (skipLibCheck off)", async () => {
+    // What a TypeScript user of the server exports has besides yparty and what it installed: Node's types.
+    const project = installed;
+    await mkdir(path.join(project, "node_modules", "@types"), { recursive: true });
+    await symlink(path.join(repoRoot, "node_modules", "@types", "node"), path.join(project, "node_modules", "@types", "node"), "dir").catch(() => {});
+    await writeFile(
+      path.join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          lib: ["ES2023", "DOM"],
+          noEmit: true,
+          skipLibCheck: false,
+          types: ["node"],
+        },
+        files: ["typed-app.ts"],
+      }),
+    );
+    await writeFile(
+      path.join(project, "typed-app.ts"),
+      `import { createServer } from "yparty/server";
+       import type * as Party from "yparty/server";
+       import { openStorage } from "yparty/persistence";
+       import { YServer } from "yparty/yjs";
+       export class Notes extends YServer {
+         override isReadOnly(conn: Party.Connection): boolean { return conn.id === "viewer"; }
+       }
+       export const server = createServer({ parties: { main: Notes }, port: 0 });
+       export const storage = openStorage({ url: "postgres://localhost/yparty" });
+      `,
+    );
+    const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+    const result = await run(process.execPath, [tsc, "-p", project], { cwd: project }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+    // Before: 11 errors TS7016 in node_modules/yparty/dist ("Could not find a declaration file for module 'ws'", 'pg'):
+    // their types were devDependencies of yparty.
+    expect(result).toEqual({ code: 0, stdout: "" });
+  }, 60_000);
+
   it("declares every package that dist/ imports at run time, and each resolves from the installed package", async () => {
-    const installedFiles = packed.files.map((file) => file.path).filter((file) => file.startsWith("dist/") && file.endsWith(".js"));
+    // What runs: the server bundle's entries (the CLI the binary loads, the server exports), the other exports, and all
+    // they import. One entry per file of dist/ (some 1,900) took 30 s on a loaded machine, each bundled on its own.
+    const exported = Object.values(packageJson.exports).flatMap((target) => (typeof target === "string" ? [target] : Object.values(target)));
+    const bundled = Object.keys(SERVER_ENTRIES).map((name) => `dist/server/${name}.js`);
+    const entries = [...new Set([...bundled, ...exported.filter((file) => file.endsWith(".js"))])].map((file) => path.join(installedPackage, file));
+    expect(entries.length).toBeGreaterThan(5);
     // esbuild reads the real import statements (type-only imports are already gone from dist/).
     const result = await esbuild.build({
-      entryPoints: installedFiles.map((file) => path.join(installedPackage, file)),
+      entryPoints: entries,
       bundle: true,
       write: false,
       outdir: path.join(scratch.dir, "scan"),
+      absWorkingDir: installedPackage,
       platform: "node",
       format: "esm",
       packages: "external",
       metafile: true,
       logLevel: "silent",
     });
+    // Every file of the server bundle shipped is one of them (an earlier build's chunks were packed beside them).
+    const reached = new Set(Object.keys(result.metafile.inputs).map((input) => path.resolve(installedPackage, input)));
+    const shippedChunks = packed.files.map((file) => file.path).filter((file) => /^dist\/server\/[^/]+\.js$/.test(file));
+    expect(shippedChunks.filter((file) => !reached.has(path.join(installedPackage, file)))).toEqual([]);
     const specifiers = new Set(
       Object.values(result.metafile.inputs).flatMap((input) => input.imports.filter((entry) => entry.external).map((entry) => entry.path)),
     );
