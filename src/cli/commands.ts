@@ -187,7 +187,7 @@ export const commands: Record<CommandName, CommandSpec> = {
   },
   list: {
     name: "list",
-    summary: "list rooms of a running server: live connections and stored size",
+    summary: "list rooms of a running server: live connections, stored document size and room.storage keys",
     args: "",
     minArgs: 0,
     maxArgs: 0,

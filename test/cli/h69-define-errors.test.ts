@@ -23,4 +23,13 @@ describe("a bad define", () => {
     expect(result.stderr).toContain('Invalid command line:\n  --define FOO: esbuild cannot put "(" in the code:');
     expect(result.stderr).toContain("--define bad-key: esbuild cannot replace the name");
   });
+
+  it("in a project without code of its own (every room a Yjs document) exits 2 all the same, as docs/cli.md says", async () => {
+    const dir = await projectWith(defer, { "yparty.json": JSON.stringify({ define: { MODE: "@@" } }) });
+    // Before: nothing was built, so nothing was checked, and the server started with the mistake unsaid.
+    const result = await runCli(["start", "--port", "0", "--no-persist", "--define", "FOO=("], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("define.MODE: esbuild cannot put");
+    expect(result.stderr).toContain('--define FOO: esbuild cannot put "(" in the code:');
+  });
 });

@@ -52,6 +52,9 @@ export async function createPartySource(project: ProjectConfig, define: Record<s
   const describeEntry = (name: string) => `${name} (${path.relative(process.cwd(), entries[name]!) || entries[name]})`;
   const description = [...(project.main ? [] : ["main (built-in Yjs documents)"]), ...Object.keys(entries).map(describeEntry)];
   if (Object.keys(entries).length === 0) {
+    // Nothing to build, yet a bad define is still the mistake docs/cli.md says stops the start (esbuild is loaded for it
+    // only when there are defines of the user's: the start of a project without code stays as fast).
+    if (Object.keys(project.defineOrigins).length > 0) await throwIfDefinesRefused(project);
     return {
       description,
       sockets: {},
