@@ -203,6 +203,7 @@ export interface VoteVetoed {
 export interface PresenceChanged {
   player_id: string;
   status: string;
+  /** The metadata of the `presence.update` that set `status`, if it had any (never with online or offline). */
   metadata?: Record<string, unknown>;
 }
 export interface Notification {
@@ -263,6 +264,8 @@ export interface Friend {
   state: "friend" | "invite_sent" | "invite_received";
   /** A friend's presence ("offline" when away); only for state `friend`. */
   status?: string;
+  /** The metadata of the friend's last `presence.update`, if it had any; only for state `friend`. */
+  metadata?: Record<string, unknown>;
 }
 
 /** `GET /api/notifications`: every kept notification, read or not. */

@@ -6,10 +6,10 @@
  *
  * Internal HTTP (stubs only: the REST API and other player rooms), JSON bodies:
  *   POST /friends {player_id}      the owner adds a friend (the other room gets POST /invite)
- *   GET  /friends                  → {friends: [{player_id, state, status?}]}
+ *   GET  /friends                  → {friends: [{player_id, state, status?, metadata?}]}
  *   POST /invite {from}            another player added this one → {state}
- *   POST /presence {player_id, status}   a friend's presence changed
- *   GET  /status                   → {status}
+ *   POST /presence {player_id, status, metadata?}   a friend's presence changed
+ *   GET  /status                   → {status, metadata?}
  *   GET  /notifications            → {notifications}
  *   POST /notifications/{id}/read  → {id, read: true} (404 when there is no such notification)
  *   POST /notify {type, subject, content}  → {id}: a notification for this player
@@ -19,6 +19,7 @@ import { newId } from "../rooms/ids.js";
 import { MAX_FRAME_DEPTH, shapeProblemOf } from "../rooms/wire/depth.js";
 import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
 import { closedToClients, OneAtATime, PLAYER_PARTY, type GameShared } from "./parties.js";
+import { OFFLINE, ONLINE, presenceOf, type Presence } from "./presence.js";
 
 export type FriendState = "friend" | "invite_sent" | "invite_received";
 
@@ -34,9 +35,6 @@ export interface StoredNotification {
 
 const FRIENDS_KEY = "game.friends";
 const NOTIFICATIONS_KEY = "game.notifications";
-export const ONLINE = "online";
-export const OFFLINE = "offline";
-const MAX_STATUS_LENGTH = 64;
 
 /** The code of the runtime's error body `{error: {code, message}}` for each status the REST API answers. */
 const CODE_OF_STATUS: Record<number, string> = {
@@ -80,9 +78,9 @@ export function playerParty(shared: GameShared): Worker {
     /** Changes of the friends and notifications (each a read-modify-write of storage across awaits), one at a time. */
     readonly #changes = new OneAtATime();
     /** Set by `presence.update` while online; "online" otherwise. */
-    #status = ONLINE;
-    /** The status friends are told next, and the tell under way (see #tellFriends). */
-    #toTell: string | undefined;
+    #presence: Presence = { status: ONLINE };
+    /** The presence friends are told next, and the tell under way (see #tellFriends). */
+    #toTell: Presence | undefined;
     #telling: Promise<void> | undefined;
 
     constructor(readonly room: Room) {}
@@ -100,8 +98,8 @@ export function playerParty(shared: GameShared): Worker {
       for (const notification of this.#notifications)
         if (!notification.read) conn.send(envelopeJson(GameMessage.NotificationNew, publicNotification(notification)));
       if (this.#online() === 1) {
-        this.#status = ONLINE;
-        await this.#tellFriends(ONLINE);
+        this.#presence = { status: ONLINE };
+        await this.#tellFriends(this.#presence);
       }
     }
 
@@ -109,18 +107,18 @@ export function playerParty(shared: GameShared): Worker {
       // Closed because the server stops or reloads: the friends' rooms are going away too, and one waiting for
       // another's answer held the shutdown until its timeout. Sessions that stay say they are online again after it.
       if (code === CloseCode.GoingAway || code === CloseCode.ServiceRestart) return;
-      if (this.#online() === 0) await this.#tellFriends(OFFLINE);
+      if (this.#online() === 0) await this.#tellFriends({ status: OFFLINE });
     }
 
     async onMessage(message: string | ArrayBuffer | ArrayBufferView, conn: Connection): Promise<void> {
       if (typeof message !== "string") return;
       const { cid, type, payload } = JSON.parse(message) as GameEnvelope; // checked by the session
       if (type !== GameMessage.PresenceUpdate) return;
-      const { status } = payload;
-      if (!isStatus(status)) return conn.send(envelopeJson(GameMessage.Error, { reason: STATUS_RULE }, cid));
-      this.#status = status;
-      conn.send(envelopeJson(GameMessage.PresenceUpdate, { status }, cid));
-      await this.#tellFriends(status);
+      const presence = presenceOf(payload);
+      if ("refused" in presence) return conn.send(envelopeJson(GameMessage.Error, { reason: presence.refused }, cid));
+      this.#presence = presence;
+      conn.send(envelopeJson(GameMessage.PresenceUpdate, { status: presence.status }, cid));
+      await this.#tellFriends(presence);
     }
 
     async onRequest(request: Request): Promise<Response> {
@@ -144,12 +142,13 @@ export function playerParty(shared: GameShared): Worker {
           return { state: await this.#invitedBy(requiredString(body, "from")) };
         case "POST presence": {
           const friend = requiredString(body, "player_id");
+          const metadata = isRecord(body.metadata) ? { metadata: body.metadata } : {};
           if (this.#friends.get(friend) === "friend")
-            this.#send(envelopeJson(GameMessage.PresenceChanged, { player_id: friend, status: requiredString(body, "status") }));
+            this.#send(envelopeJson(GameMessage.PresenceChanged, { player_id: friend, status: requiredString(body, "status"), ...metadata }));
           return {};
         }
         case "GET status":
-          return { status: this.#online() > 0 ? this.#status : OFFLINE };
+          return this.#online() > 0 ? this.#presence : { status: OFFLINE };
         case "GET notifications":
           return { notifications: this.#notifications };
         case "POST notify": {
@@ -231,12 +230,12 @@ export function playerParty(shared: GameShared): Worker {
       await this.room.storage.put(FRIENDS_KEY, this.#friends);
     }
 
-    async #listFriends(): Promise<Array<{ player_id: string; state: FriendState; status?: string }>> {
+    async #listFriends(): Promise<Array<{ player_id: string; state: FriendState } & Partial<Presence>>> {
       return Promise.all(
         [...this.#friends].map(async ([player, state]) => {
           if (state !== "friend") return { player_id: player, state };
           const answer = await this.#playerRoom(player).fetch("/status");
-          return { player_id: player, state, status: ((await answer.json()) as { status: string }).status };
+          return { player_id: player, state, ...((await answer.json()) as Presence) };
         }),
       );
     }
@@ -267,11 +266,11 @@ export function playerParty(shared: GameShared): Worker {
     }
 
     /**
-     * Tells the friends `status`. One tell at a time (each is a request to every friend's room): statuses that come
+     * Tells the friends `presence`. One tell at a time (each is a request to every friend's room): statuses that come
      * meanwhile wait, and only the latest of them is told next — presence is a state, so friends see the newest.
      */
-    #tellFriends(status: string): Promise<void> {
-      this.#toTell = status;
+    #tellFriends(presence: Presence): Promise<void> {
+      this.#toTell = presence;
       this.#telling ??= (async () => {
         try {
           for (let next = this.#toTell; next !== undefined; next = this.#toTell) {
@@ -285,8 +284,8 @@ export function playerParty(shared: GameShared): Worker {
       return this.#telling;
     }
 
-    async #tellFriendsNow(status: string): Promise<void> {
-      const body = JSON.stringify({ player_id: this.room.id, status });
+    async #tellFriendsNow(presence: Presence): Promise<void> {
+      const body = JSON.stringify({ player_id: this.room.id, ...presence });
       const friends = [...this.#friends].filter(([, state]) => state === "friend").map(([player]) => player);
       await Promise.all(
         friends.map((friend) =>
@@ -312,12 +311,6 @@ export function playerParty(shared: GameShared): Worker {
     }
   };
 }
-
-/** What a `presence.update`'s status must be (the session keeps the last one that is, to announce after a reload). */
-export function isStatus(status: unknown): status is string {
-  return typeof status === "string" && status !== "" && status.length <= MAX_STATUS_LENGTH && status !== OFFLINE;
-}
-const STATUS_RULE = `payload.status must be a non-empty string of at most ${MAX_STATUS_LENGTH} characters, not "offline"`;
 
 function publicNotification({ id, type, subject, content }: StoredNotification): Record<string, unknown> {
   return { id, type, subject, content };

@@ -27,7 +27,7 @@ import { AwayWindow } from "../rooms/away-window.js";
 import type { TokenVerifier } from "../rooms/tokens.js";
 import { AwayOutcomes } from "./away-outcomes.js";
 import { type ChatMessage, chatMessageIdentity } from "./messages.js";
-import { isStatus } from "./player-party.js";
+import { presenceOf } from "./presence.js";
 
 /** A mount's code as its sessions use it: that of the mount served now (src/rooms/served-sessions.ts), read each time. */
 export interface GameCode extends ServedCode {
@@ -272,7 +272,7 @@ export class GameSession implements ServedSession {
       case GameMessage.ChatSend:
         return this.#sendChat(payload, cid);
       case GameMessage.PresenceUpdate:
-        if (isStatus(payload.status)) this.#presence = payload; // one the player room refuses is not the player's status
+        if (!("refused" in presenceOf(payload))) this.#presence = payload; // one the player room refuses is not the player's presence
         return this.#player?.request(frame, cid);
       default:
         return this.#bad(cid, `unknown message type "${envelope.type}" (the client sends ${CLIENT_TYPES.join(", ")})`);

@@ -129,7 +129,7 @@ describe("friends, presence and notifications", () => {
       type: "presence.update",
       payload: { status: "in_game" },
     });
-    expect((await ada.expect("presence.changed")).payload).toEqual({ player_id: "bob", status: "in_game" });
+    expect((await ada.expect("presence.changed")).payload).toEqual({ player_id: "bob", status: "in_game", metadata: { match_id: "m1" } });
 
     await bob.client.close();
     expect((await ada.expect("presence.changed")).payload).toEqual({ player_id: "bob", status: "offline" });
