@@ -369,8 +369,10 @@ export class GameClient<State = unknown> {
     if (pending) {
       this.#pending.delete(frame.cid!);
       clearTimeout(pending.timer);
-      if (frame.type === S.Error) pending.reject(new GameRequestError("refused", String(frame.payload?.reason ?? "refused"), pending.type));
-      else pending.resolve(frame.payload ?? {});
+      if (frame.type === S.Error) {
+        const { reason, code } = frame.payload ?? {};
+        pending.reject(new GameRequestError("refused", String(reason ?? "refused"), pending.type, undefined, typeof code === "number" ? code : undefined));
+      } else pending.resolve(frame.payload ?? {});
       return;
     }
     if (frame.type === S.MatchFinished && frame.payload?.match_id === this.matchId) {

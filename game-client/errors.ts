@@ -16,6 +16,8 @@ export class GameRequestError extends Error {
     readonly request?: string,
     /** The HTTP status of a refused REST call. */
     readonly status?: number,
+    /** The `code` of the server's `error` (`GameErrorCode`, Nakama's codes: 4 no such match, 5 the join refused, …). */
+    readonly code?: number,
   ) {
     super(message);
   }

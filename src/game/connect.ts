@@ -7,7 +7,7 @@
  */
 import type { WebSocket as WsSocket } from "ws";
 import { verifyPlayer } from "../rooms/tokens.js";
-import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
+import { GameCloseCode, GameMessage, type GameWireError, errorJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { closedIfTooBig, GameSession, type GameContext } from "./session.js";
 
 export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContext): void {
@@ -16,7 +16,7 @@ export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContex
   let stage: "waiting" | "verifying" | "done" = "waiting";
   let errors = 0;
   const bad = (cid: string | undefined, reason: string): void => {
-    ws.send(envelopeJson(GameMessage.Error, { reason }, cid));
+    ws.send(errorJson(reason, cid));
     if (++errors >= limits.maxProtocolErrors) finish(GameCloseCode.BadRequest, `Too many bad frames (${limits.maxProtocolErrors})`);
   };
   const finish = (code?: number, reason?: string): void => {
@@ -51,7 +51,7 @@ export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContex
     const verified = await verifyPlayer(verifyToken, token, { projectId: "", request }, ctx.logger);
     if (stage !== "verifying") return; // closed meanwhile
     if ("refused" in verified) {
-      ws.send(envelopeJson(GameMessage.Error, { reason: verified.refused }, cid));
+      ws.send(errorJson(verified.refused, cid));
       return finish(GameCloseCode.Unauthorized, "Unauthorized");
     }
     const session = ctx.sessions.get(verified.player) ?? new GameSession(verified.player, ctx);

@@ -15,7 +15,8 @@
  */
 import type { RoomApi, RoomType } from "../rooms/define.js";
 import { defineRoomType, RoomError } from "../rooms/define.js";
-import { GameMessage, isRecord } from "./wire.js";
+import { GameErrorCode, GameMessage, isRecord } from "./wire.js";
+import type { GameErrorCodeValue } from "./messages.js";
 import { DEFAULT_MAX_PLAYERS, MatchError, type Match, type MatchContext } from "./define-match.js";
 import { VoteBook } from "./vote-book.js";
 import { checkBallot, tally, voteResult, type VoteRecord } from "./votes.js";
@@ -83,13 +84,16 @@ export function matchRoomType(
 
   const reply = (api: Api, player: string, type: string, payload: unknown, cid?: string) =>
     api.send(player, type, cid === undefined ? { payload } : { cid, payload });
+  /** A bad input, ballot or veto (a `MatchError`, a rate): an `error` the session counts toward `maxProtocolErrors`. */
+  const refuse = (api: Api, player: string, reason: string, cid?: string) =>
+    reply(api, player, GameMessage.Error, { code: GameErrorCode.BadInput, reason }, cid);
   /**
    * An input refused for the match's state, not for being bad (not started yet, finished), or for a fault of the
    * game's logic: an `error` the session does not count toward `maxProtocolErrors` (a client's game loop may run a
    * little ahead of `match.started`; a client that hit a bug of the game did nothing wrong).
    */
-  const refuseUncounted = (api: Api, player: string, reason: string, cid?: string) =>
-    api.send(player, GameMessage.Error, { ...(cid === undefined ? {} : { cid }), payload: { reason }, counts: false });
+  const refuseUncounted = (api: Api, player: string, reason: string, cid?: string, code: GameErrorCodeValue = GameErrorCode.BadInput) =>
+    api.send(player, GameMessage.Error, { ...(cid === undefined ? {} : { cid }), payload: { code, reason }, counts: false });
   const broadcast = (api: Api, type: string, payload: unknown) => api.broadcast(type, { payload });
 
   function matchContext(api: Api): MatchContext {
@@ -223,10 +227,10 @@ export function matchRoomType(
       try {
         match.onInput?.(api.state.game, { player: input.player, payload: input.payload }, mem.ctx);
       } catch (error) {
-        if (error instanceof MatchError) reply(api, input.player, GameMessage.Error, { reason: error.message }, input.cid);
+        if (error instanceof MatchError) refuse(api, input.player, error.message, input.cid);
         else {
           fault(api, "onInput", error);
-          refuseUncounted(api, input.player, "the match could not apply this input", input.cid);
+          refuseUncounted(api, input.player, "the match could not apply this input", input.cid, GameErrorCode.RuntimeException);
         }
       } finally {
         mem.applying = undefined;
@@ -284,13 +288,7 @@ export function matchRoomType(
           const mem = memory(this);
           const queued = mem.queued.get(sender) ?? 0;
           if (queued >= limits.maxInputsPerTick)
-            return reply(
-              this,
-              sender,
-              GameMessage.Error,
-              { reason: `too many inputs: at most ${limits.maxInputsPerTick} per player per tick (maxInputsPerTick)` },
-              message.cid,
-            );
+            return refuse(this, sender, `too many inputs: at most ${limits.maxInputsPerTick} per player per tick (maxInputsPerTick)`, message.cid);
           mem.queued.set(sender, queued + 1);
           mem.inputs.push({ player: sender, payload: message.payload, ...(message.cid === undefined ? {} : { cid: message.cid }) });
           return;
@@ -304,7 +302,7 @@ export function matchRoomType(
           if (this.state.finished) return refuseUncounted(this, sender, "the match is finished: its votes take no more ballots or vetoes", message.cid);
           return (type === MatchLink.Cast ? cast : veto)(this, sender, message).catch((error: unknown) => {
             if (!(error instanceof MatchError)) throw error;
-            reply(this, sender, GameMessage.Error, { reason: error.message }, message.cid);
+            refuse(this, sender, error.message, message.cid);
           });
         default:
           throw new RoomError(`unknown link message "${type}"`);

@@ -6,7 +6,7 @@
  */
 import { CloseCode, type LocalConnection, type SocketHost } from "../runtime/index.js";
 import { Link } from "../rooms/link.js";
-import { GameMessage, envelopeJson } from "./wire.js";
+import { GameErrorCode, GameMessage, envelopeJson, errorJson } from "./wire.js";
 import { matchPartyName } from "./parties.js";
 import { matchNameOf } from "./matchmaker-party.js";
 import { MatchLink } from "./match-room.js";
@@ -71,7 +71,7 @@ export class MatchSeat {
   leave(reason: string): void {
     this.#leaving = true;
     this.#conn.close(1000, reason);
-    this.#answerJoin(envelopeJson(GameMessage.Error, { reason: `left match "${this.matchId}" before the join was done` }, this.#joinCid));
+    this.#answerJoin(errorJson(`left match "${this.matchId}" before the join was done`, this.#joinCid, GameErrorCode.RuntimeException));
   }
 
   #fromRoom(frame: string | Uint8Array): void {
@@ -83,14 +83,14 @@ export class MatchSeat {
         this.joined = true;
         return this.#answerJoin(envelopeJson(GameMessage.MatchJoin, { match_id: this.matchId }, this.#joinCid));
       case Link.Refused:
-        return this.#answerJoin(envelopeJson(GameMessage.Error, { reason: p.reason }, this.#joinCid));
+        return this.#answerJoin(errorJson(p.reason, this.#joinCid, GameErrorCode.MatchJoinRejected));
       case "room.message": {
         const out = matchFrame(frame, p.type, p.data);
         if (p.type === GameMessage.Error && p.data?.counts !== false) return this.owner.refused(out);
         return this.owner.send(out, p.type);
       }
       case "error":
-        return this.owner.send(envelopeJson(GameMessage.Error, { reason: p.reason }));
+        return this.owner.send(errorJson(p.reason, undefined, GameErrorCode.RuntimeException));
     }
   }
 
@@ -114,8 +114,8 @@ export class MatchSeat {
     }
     this.owner.lost(this);
     if (!this.joined)
-      return this.#answerJoin(envelopeJson(GameMessage.Error, { reason: `match "${this.matchId}" could not be joined (${code} ${reason})` }, this.#joinCid));
-    this.owner.send(envelopeJson(GameMessage.Error, { reason: `match "${this.matchId}" closed the connection (${code} ${reason})` }));
+      return this.#answerJoin(errorJson(`match "${this.matchId}" could not be joined (${code} ${reason})`, this.#joinCid, GameErrorCode.RuntimeException));
+    this.owner.send(errorJson(`match "${this.matchId}" closed the connection (${code} ${reason})`, undefined, GameErrorCode.RuntimeException));
   }
 }
 

@@ -17,7 +17,7 @@ import { formGroup, SearchPass } from "../rooms/matchmaking.js";
 import { newId } from "../rooms/ids.js";
 import type { MatchNotices } from "../rooms/match-notices.js";
 import type { MatchesBeingMade } from "../rooms/matches-being-made.js";
-import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
+import { GameMessage, envelopeJson, errorJson, type GameEnvelope } from "./wire.js";
 import { closedToClients } from "./parties.js";
 import { DEFAULT_RECHECK_MS, type ModeDefinition, type Ticket, type TicketProperties } from "./modes.js";
 
@@ -81,7 +81,7 @@ export function matchmakerParty(
           conn.send(envelopeJson(GameMessage.MatchmakerRemove, { ticket_id: payload.ticket_id }, cid));
         } else {
           const reason = `ticket "${payload.ticket_id}" is not waiting: it was matched (matchmaker.matched follows)`;
-          conn.send(envelopeJson(GameMessage.Error, { reason }, cid));
+          conn.send(errorJson(reason, cid));
         }
       }
       this.#schedule();

@@ -60,6 +60,24 @@ export const GameCloseCode = {
   Replaced: 4009,
 } as const;
 
+/**
+ * The `code` of every `error` (seed 002 names none; these are Nakama's realtime error codes, `rtapi.Error.Code`, so a
+ * client tells a missing match from a bad payload without reading the reason).
+ */
+export const GameErrorCode = {
+  /** The server could not do it now (a room closed or restarted before answering, a match's logic failed): send it again. */
+  RuntimeException: 0,
+  /** An unknown message type. */
+  UnrecognizedPayload: 1,
+  /** A frame that breaks the protocol or a rule: not JSON, a wrong payload, a vote after its window, a rate exceeded. */
+  BadInput: 3,
+  /** `match.join` of a match id no match of the server's runs. */
+  MatchNotFound: 4,
+  /** `match.join` refused by the match (full, or its `init`/`onJoin` threw `MatchError`). */
+  MatchJoinRejected: 5,
+} as const;
+export type GameErrorCodeValue = (typeof GameErrorCode)[keyof typeof GameErrorCode];
+
 /** Both directions in one table, for code that handles either. */
 export const GameMessage = { ...ClientMessageType, ...ServerMessageType } as const;
 
@@ -131,6 +149,8 @@ export interface SessionConnected {
   match_id?: string;
 }
 export interface ErrorPayload {
+  /** One of `GameErrorCode` (Nakama's). */
+  code: GameErrorCodeValue;
   reason: string;
 }
 export interface MatchStarted {

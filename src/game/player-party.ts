@@ -17,7 +17,7 @@
 import { CloseCode, CONTROL_CHARACTERS, errorResponse, type Connection, type ErrorBody, type Room, type Server, type Worker } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
 import { MAX_FRAME_DEPTH, shapeProblemOf } from "../rooms/wire/depth.js";
-import { GameMessage, envelopeJson, isRecord, type GameEnvelope } from "./wire.js";
+import { GameMessage, envelopeJson, errorJson, isRecord, type GameEnvelope } from "./wire.js";
 import { closedToClients, OneAtATime, PLAYER_PARTY, type GameShared } from "./parties.js";
 import { OFFLINE, ONLINE, presenceOf, type Presence } from "./presence.js";
 
@@ -115,7 +115,7 @@ export function playerParty(shared: GameShared): Worker {
       const { cid, type, payload } = JSON.parse(message) as GameEnvelope; // checked by the session
       if (type !== GameMessage.PresenceUpdate) return;
       const presence = presenceOf(payload);
-      if ("refused" in presence) return conn.send(envelopeJson(GameMessage.Error, { reason: presence.refused }, cid));
+      if ("refused" in presence) return conn.send(errorJson(presence.refused, cid));
       this.#presence = presence;
       conn.send(envelopeJson(GameMessage.PresenceUpdate, { status: presence.status }, cid));
       await this.#tellFriends(presence);

@@ -12,7 +12,7 @@
  */
 import { CloseCode, type LocalConnection, type SocketHost } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
-import { GameMessage, envelopeJson } from "./wire.js";
+import { GameErrorCode, envelopeJson, errorJson } from "./wire.js";
 
 export interface RoomLinkOwner {
   /** A frame of the room for the client (answers and the room's own messages). */
@@ -58,7 +58,7 @@ export class RoomLink {
 
   /** A client's request: its answer is owed. `retry`: the room answers it sent twice as sent once. */
   request(frame: string, cid: string | undefined, retry = false): void {
-    if (!this.#conn.open) return this.owner.answer(envelopeJson(GameMessage.Error, { reason: "the room is not reachable (closed): try again" }, cid));
+    if (!this.#conn.open) return this.owner.answer(errorJson("the room is not reachable (closed): try again", cid, GameErrorCode.RuntimeException));
     if (cid !== undefined) this.#waiting.push(retry ? { cid, frame } : { cid });
     this.#conn.send(frame);
   }
@@ -119,7 +119,7 @@ export class RoomLink {
     const again = reopening ? cutOff.filter((request) => request.frame !== undefined) : [];
     // What the room had not answered is lost with the connection (but for what is sent again).
     const lost = (request: { cid: string }) =>
-      this.owner.answer(envelopeJson(GameMessage.Error, { reason: `the room closed before answering (${code} ${reason}): try again` }, request.cid));
+      this.owner.answer(errorJson(`the room closed before answering (${code} ${reason}): try again`, request.cid, GameErrorCode.RuntimeException));
     for (const request of cutOff) if (!again.includes(request)) lost(request);
     // A leaving link comes back only for what it sends again, and leaves once that is answered. It announces itself
     // as any link does: a join that keeps it (`stay`) is then answered by the room as a join again, whole.

@@ -11,7 +11,7 @@
 import type { WebSocket as WsSocket } from "ws";
 import { CloseCode, type Logger, type SocketHost } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
-import { GameCloseCode, GameMessage, type GameWireError, envelopeJson, parseEnvelope, type GameEnvelope } from "./wire.js";
+import { GameCloseCode, GameErrorCode, GameMessage, type GameWireError, envelopeJson, errorJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { CHAT_PARTY, MATCHMAKER_ROOM, matchmakerPartyName, PLAYER_PARTY } from "./parties.js";
 import { MatchSeat, type SeatOwner } from "./match-seat.js";
 import { matchNameOf } from "./matchmaker-party.js";
@@ -26,7 +26,7 @@ import type { ServedCode, ServedSession } from "../rooms/served-sessions.js";
 import { AwayWindow } from "../rooms/away-window.js";
 import type { TokenVerifier } from "../rooms/tokens.js";
 import { AwayOutcomes } from "./away-outcomes.js";
-import { type ChatMessage, chatMessageIdentity } from "./messages.js";
+import { type ChatMessage, chatMessageIdentity, type GameErrorCodeValue } from "./messages.js";
 import { presenceOf } from "./presence.js";
 
 /** A mount's code as its sessions use it: that of the mount served now (src/rooms/served-sessions.ts), read each time. */
@@ -275,7 +275,7 @@ export class GameSession implements ServedSession {
         if (!("refused" in presenceOf(payload))) this.#presence = payload; // one the player room refuses is not the player's presence
         return this.#player?.request(frame, cid);
       default:
-        return this.#bad(cid, `unknown message type "${envelope.type}" (the client sends ${CLIENT_TYPES.join(", ")})`);
+        return this.#bad(cid, `unknown message type "${envelope.type}" (the client sends ${CLIENT_TYPES.join(", ")})`, GameErrorCode.UnrecognizedPayload);
     }
   }
 
@@ -286,12 +286,16 @@ export class GameSession implements ServedSession {
     if (current?.matchId === matchId) return current.joined ? current.joinedAgain(cid) : this.#bad(cid, `joining match "${matchId}" already`);
     if (current) return this.#bad(cid, `in match "${current.matchId}" already: leave it first (match.leave)`);
     if (!this.#code.matches.has(matchNameOf(matchId)))
-      return this.#bad(cid, `no match "${matchId}": a match id ends with the name of a match (${[...this.#code.matches].join(", ")})`);
+      return this.#bad(
+        cid,
+        `no match "${matchId}": a match id ends with the name of a match (${[...this.#code.matches].join(", ")})`,
+        GameErrorCode.MatchNotFound,
+      );
     this.#owed.length = 0;
     try {
       this.#match = new MatchSeat(matchId, cid, this.ctx.host, this.player, this.#seatOwner);
     } catch (error) {
-      return this.#bad(cid, (error as Error).message); // the match is gone (a reload removed it) or the server is closing
+      return this.#bad(cid, (error as Error).message, GameErrorCode.RuntimeException); // the match is gone (a reload removed it) or the server is closing
     }
   }
 
@@ -347,7 +351,7 @@ export class GameSession implements ServedSession {
   #unanswered(seat: MatchSeat, why: string): void {
     for (const { cid, type } of this.#owed.splice(0)) {
       if (seat.joined && type === MatchLink.Input) continue;
-      this.#send(envelopeJson(GameMessage.Error, { reason: `match "${seat.matchId}" ${why} (${type === MatchLink.Input ? "match.input" : type})` }, cid));
+      this.#send(errorJson(`match "${seat.matchId}" ${why} (${type === MatchLink.Input ? "match.input" : type})`, cid, GameErrorCode.RuntimeException));
     }
   }
 
@@ -365,7 +369,7 @@ export class GameSession implements ServedSession {
     const late = this.#code.notices.toldLate(this.player, mode);
     if (late) {
       const reason = `matched already while the connection was away (matchmaker.matched, match "${late.room}"): join it; add a ticket again once it is joined or its seat has expired`;
-      return this.#send(envelopeJson(GameMessage.Error, { reason }, cid));
+      return this.#send(errorJson(reason, cid));
     }
     // maxPerSession counts modes with a ticket: a removed or matched one frees its place (its link may stay open).
     const modes = new Set([...this.#tickets.values()].map((ticket) => ticket.mode));
@@ -377,7 +381,7 @@ export class GameSession implements ServedSession {
         queue = this.#matchmakerLink(mode);
       } catch (error) {
         // The mode is gone from the server's code (a `dev` reload removed it): the server's doing, not a bad frame.
-        return this.#send(envelopeJson(GameMessage.Error, { reason: `matchmaker of mode "${mode}" unavailable: ${(error as Error).message}` }, cid));
+        return this.#send(errorJson(`matchmaker of mode "${mode}" unavailable: ${(error as Error).message}`, cid, GameErrorCode.RuntimeException));
       }
       this.#matchmakers.set(mode, queue);
     }
@@ -406,7 +410,7 @@ export class GameSession implements ServedSession {
         for (const [ticketId, ticket] of this.#tickets) {
           if (ticket.mode !== mode) continue;
           this.#tickets.delete(ticketId);
-          this.#send(envelopeJson(GameMessage.Error, { reason: `ticket "${ticketId}" no longer waits: the matchmaker of mode "${mode}" closed` }));
+          this.#send(errorJson(`ticket "${ticketId}" no longer waits: the matchmaker of mode "${mode}" closed`, undefined, GameErrorCode.RuntimeException));
         }
       },
     });
@@ -520,7 +524,7 @@ export class GameSession implements ServedSession {
 
   /** A good frame refused (a rule of the game, a rate): an answer, not a protocol error (not counted toward `maxProtocolErrors`). */
   #decline(cid: string | undefined, reason: string): void {
-    this.#send(envelopeJson(GameMessage.Error, { reason }, cid));
+    this.#send(errorJson(reason, cid));
   }
 
   #leaveChat(payload: Record<string, unknown>, cid: string | undefined): void {
@@ -537,7 +541,7 @@ export class GameSession implements ServedSession {
     if (joining) {
       // The join still waited for canJoinChannel: it is answered, and does not happen.
       this.#chatJoins.delete(channel);
-      this.#send(envelopeJson(GameMessage.Error, { reason: `left channel "${channel}" before the join was decided` }, joining.cid));
+      this.#send(errorJson(`left channel "${channel}" before the join was decided`, joining.cid, GameErrorCode.RuntimeException));
     }
     this.#send(envelopeJson(GameMessage.ChatLeave, { channel_id: channel }, cid));
   }
@@ -610,8 +614,8 @@ export class GameSession implements ServedSession {
   }
 
   /** A bad frame: `error {reason}` with its `cid`; the `maxProtocolErrors`th closes the socket 4400. */
-  #bad(cid: string | undefined, reason: string): void {
-    this.#refused(envelopeJson(GameMessage.Error, { reason }, cid));
+  #bad(cid: string | undefined, reason: string, code: GameErrorCodeValue = GameErrorCode.BadInput): void {
+    this.#refused(errorJson(reason, cid, code));
   }
 
   /** An `error` answering a bad frame, written by the session or by a room it passed the frame to. */

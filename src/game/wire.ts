@@ -3,6 +3,7 @@
  * echoes it. Browser-safe (its one import, the depth check, is too), so a client may share it.
  */
 import { MAX_FRAME_DEPTH, shapeProblemOf } from "../rooms/wire/depth.js";
+import { GameErrorCode, GameMessage, type GameErrorCodeValue } from "./messages.js";
 
 export interface GameEnvelope<P = Record<string, unknown>> {
   cid?: string;
@@ -10,7 +11,7 @@ export interface GameEnvelope<P = Record<string, unknown>> {
   payload: P;
 }
 
-export { GameCloseCode, GameMessage } from "./messages.js";
+export { GameCloseCode, GameErrorCode, GameMessage } from "./messages.js";
 
 export class GameWireError extends Error {
   override readonly name = "GameWireError";
@@ -57,4 +58,9 @@ export function parseEnvelope(text: string): GameEnvelope {
 
 export function envelopeJson(type: string, payload: unknown, cid?: string): string {
   return JSON.stringify(cid === undefined ? { type, payload } : { cid, type, payload });
+}
+
+/** An `error {code, reason}`, answering the request `cid` if given. */
+export function errorJson(reason: string, cid: string | undefined, code: GameErrorCodeValue = GameErrorCode.BadInput): string {
+  return envelopeJson(GameMessage.Error, { code, reason }, cid);
 }

@@ -54,7 +54,7 @@ describe("frames right behind a match.join that is refused", () => {
     expect(await bob.until("the answer to match.join", (message) => message.cid === "join")).toEqual({
       cid: "join",
       type: "error",
-      payload: { reason: "bob is banned from this match" },
+      payload: { code: 5, reason: "bob is banned from this match" },
     });
     expect(await bob.until("an answer to the vote.cast", (message) => message.cid === "cast", 2_000)).toMatchObject({ type: "error" });
     expect(await bob.until("an answer to the refused match.input", (message) => message.cid === "input", 2_000)).toMatchObject({ type: "error" });

@@ -17,7 +17,11 @@ const OPTIONS = [
 
 async function refused(client: GameClient, type: string, payload: Record<string, unknown>, reason: RegExp): Promise<void> {
   const answer = await client.request(type, payload);
-  expect(answer, `${type} ${JSON.stringify(payload)}`).toEqual({ cid: expect.any(String), type: "error", payload: { reason: expect.stringMatching(reason) } });
+  expect(answer, `${type} ${JSON.stringify(payload)}`).toEqual({
+    cid: expect.any(String),
+    type: "error",
+    payload: { code: expect.any(Number), reason: expect.stringMatching(reason) },
+  });
 }
 
 describe("bad input", () => {
@@ -46,7 +50,11 @@ describe("bad input", () => {
     ada.client.send("[1, 2]");
     expect((await ada.expect("error")).payload.reason).toMatch(/a frame is a JSON object/);
     ada.client.send(JSON.stringify({ cid: "p1", type: "chat.join", payload: "lobby" }));
-    expect(await ada.expect("error", (_p, m) => m.cid === "p1")).toEqual({ cid: "p1", type: "error", payload: { reason: "payload must be an object" } });
+    expect(await ada.expect("error", (_p, m) => m.cid === "p1")).toEqual({
+      cid: "p1",
+      type: "error",
+      payload: { code: 3, reason: "payload must be an object" },
+    });
     await refused(ada, "match.join", {}, /payload.match_id must be a match id/);
     await refused(ada, "match.join", { match_id: "abc.nomatch" }, /no match "abc.nomatch"/);
     await refused(ada, "match.leave", {}, /not in a match/);
@@ -112,7 +120,7 @@ describe("bad input", () => {
       expect(await ada.expect("error", (_p, m) => m.cid === `d-${type}`)).toEqual({
         cid: `d-${type}`,
         type: "error",
-        payload: { reason: "the frame nests deeper than 64 levels of arrays and objects" },
+        payload: { code: 3, reason: "the frame nests deeper than 64 levels of arrays and objects" },
       });
     }
     ada.client.send('{"cid":"p","type":"match.input","payload":{"action":"move","__proto__":{"x":1}}}');
