@@ -128,6 +128,10 @@ export function matchRoomType(
         if (voters.length === 0) voters = [...(api.state.expected ?? [])];
         if (voters.length === 0)
           throw new MatchError("vote: the match has no players yet (joined by id, before its first join): start it once one has joined (onJoin, onTick)");
+        // Seed 002: a veto "requires veto_tokens_per_player > 0 and veto_enabled on the vote". A veto_enabled vote in
+        // a match that gives no tokens would show every client a veto it can never use.
+        if (isRecord(spec) && spec.veto_enabled === true && !(match.vetoTokensPerPlayer ?? 0))
+          throw new MatchError("vote: veto_enabled needs vetoTokensPerPlayer > 0 in defineMatch (no player of this match has a veto token)");
         let started: ReturnType<VoteBook["start"]>;
         try {
           started = votes.start(spec, voters, Date.now(), applying);
