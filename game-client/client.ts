@@ -133,8 +133,9 @@ export class GameClient<State = unknown> {
   };
   readonly presence = {
     /** Friends get `presence.changed`; repeated after a reconnect. */
-    update: (status: string, metadata: Record<string, unknown> = {}) => {
-      this.#presence = { status, metadata };
+    update: (status: string, metadata?: Record<string, unknown>) => {
+      // Friends get the metadata with the status: none given, none told (not an empty object).
+      this.#presence = metadata === undefined ? { status } : { status, metadata };
       return this.request(C.PresenceUpdate, this.#presence);
     },
   };

@@ -6,6 +6,8 @@
 import { afterEach, expect, it } from "vitest";
 import { cleanupAll } from "../helpers/server.js";
 import { defineMatch } from "../../src/game/index.js";
+import WebSocket from "ws";
+import { connect } from "../../game-client/index.js";
 import { api, players, startGame } from "./helpers.js";
 
 afterEach(cleanupAll);
@@ -37,4 +39,24 @@ it("presence.update's metadata reaches friends with the status, is listed, and g
 
   await bob.client.close();
   expect((await ada.expect("presence.changed", (p) => p.status === "offline")).payload).toEqual({ player_id: "bob", status: "offline" });
+});
+
+it("the typed client's presence.update without metadata tells friends none (not an empty object)", async () => {
+  const server = await startGame({ matches: { plain } });
+  const [ada] = await players(server, "ada");
+  for (const [from, to] of [
+    ["ada", "bob"],
+    ["bob", "ada"],
+  ] as const)
+    await api(server, "/api/friends", from, { method: "POST", body: JSON.stringify({ player_id: to }) });
+  const bob = await connect(server.wsUrl("/ws"), { token: "dev:bob", WebSocket, reconnect: false });
+  await bob.presence.update("away");
+  expect((await ada.expect("presence.changed", (p) => p.status === "away")).payload).toEqual({ player_id: "bob", status: "away" });
+  await bob.presence.update("in_game", { match_id: "m1.plain" });
+  expect((await ada.expect("presence.changed", (p) => p.status === "in_game")).payload).toEqual({
+    player_id: "bob",
+    status: "in_game",
+    metadata: { match_id: "m1.plain" },
+  });
+  bob.close();
 });
