@@ -132,13 +132,21 @@ export async function silentDrops(kept: KeptLogs): Promise<string[]> {
       }
       const length = log.readUInt16LE(at + 4);
       const type = log[at + 6]!;
-      if (type === 0 && length === 0 && log.subarray(at + 4).some((byte) => byte !== 0)) {
-        lines.push(
-          `${String(number).padStart(6, "0")}.log: skipping ${blockEnd - at} bytes at offset ${at} without a word; a zeroed record header (length 0, type 0) with written records after it`,
-        );
+      if (type === 0 && length === 0) {
+        if (log.subarray(at + 4).some((byte) => byte !== 0)) {
+          lines.push(
+            `${String(number).padStart(6, "0")}.log: skipping ${blockEnd - at} bytes at offset ${at} without a word; a zeroed record header (length 0, type 0) with written records after it`,
+          );
+        }
+        at = blockEnd; // (LevelDB drops the rest of the block without a word)
+        continue;
       }
-      // (a record that is zeros, bad or cut: LevelDB drops the rest of the block, and says so unless it is zeros)
-      at = type === 0 || at + HEADER + length > blockEnd || !intact(log, at) ? blockEnd : at + HEADER + length;
+      // A record LevelDB reports (its "dropping" line), or the log's cut end: read no further. Past a write the disk
+      // refused part of, the writer's blocks no longer start where the reader's do, so the reader's next block may
+      // start inside a later write's data, zeros there reading as a zeroed header: that log is judged by `tornLog`,
+      // from its first bad record on (a silent line would make it damage). A log damaged there is told as such already.
+      if (at + HEADER + length > blockEnd || !intact(log, at)) break;
+      at += HEADER + length;
     }
   }
   return lines;

@@ -94,3 +94,52 @@ export async function tearLog({ file, log, records }: Awaited<ReturnType<typeof 
   const torn = tornRecord(log, last, next);
   await fs.writeFile(file, Buffer.concat([log, torn, renumbered(log, last, next + batchOf(log, last).count)]));
 }
+
+const BLOCK = 32 * 1024;
+
+/**
+ * The bytes LevelDB's log writer (log_writer.cc) appends for `batches` (each a batch's bytes) when it believes itself
+ * at `offset` of the log: past a write the disk refused part of, it counts that write whole, so its 32 KiB blocks no
+ * longer start where the reader's do. A block's last few bytes too few for a header are zeros; a batch longer than
+ * its block's room is cut into FIRST, MIDDLE and LAST records.
+ */
+export function writtenFrom(offset: number, batches: Buffer[]): Buffer {
+  const out: Buffer[] = [];
+  let inBlock = offset % BLOCK;
+  for (const batch of batches) {
+    let left = batch;
+    let begin = true;
+    do {
+      if (BLOCK - inBlock < HEADER) {
+        out.push(Buffer.alloc(BLOCK - inBlock));
+        inBlock = 0;
+      }
+      const n = Math.min(left.length, BLOCK - inBlock - HEADER);
+      const end = n === left.length;
+      const record = Buffer.alloc(HEADER + n);
+      record.writeUInt16LE(n, 4);
+      record[6] = begin && end ? 1 : begin ? 2 : end ? 4 : 3; // FULL, FIRST, LAST, MIDDLE
+      left.copy(record, HEADER, 0, n);
+      record.writeUInt32LE(recordChecksum(record, 0), 0);
+      out.push(record);
+      inBlock += record.length;
+      left = left.subarray(n);
+      begin = false;
+    } while (left.length > 0);
+  }
+  return Buffer.concat(out);
+}
+
+/** A write batch's bytes (write_batch.cc): numbered `seq`, one put of `key` to `value`. */
+export function putBatch(seq: number, key: string, value: Buffer): Buffer {
+  const head = Buffer.alloc(12);
+  head.writeBigUInt64LE(BigInt(seq), 0);
+  head.writeUInt32LE(1, 8);
+  const varint = (n: number) => {
+    const bytes: number[] = [];
+    for (; n >= 0x80; n >>>= 7) bytes.push((n & 0x7f) | 0x80);
+    bytes.push(n);
+    return Buffer.from(bytes);
+  };
+  return Buffer.concat([head, Buffer.from([1]), varint(key.length), Buffer.from(key), varint(value.length), value]);
+}
