@@ -66,7 +66,9 @@ async function startupError(error: unknown, project: ProjectConfig): Promise<unk
     // (not when the storage named a program that is not yparty: server.json is then a stopped server's)
     const holder = project.persist && heldByYparty(error as StorageError) ? await readAdminFile(project.persist.dir) : undefined;
     const which = holder ? ` It is pid ${holder.pid}, serving ${holder.url}.` : "";
-    return new CliError("ERR_LISTEN", `${(error as Error).message.replace(/\)$/, "")}: --persist <dir>).${which}`);
+    // The flag goes with the advice it serves, which is not always the message's last (a backup's advice follows it).
+    const advice = (error as Error).message.replace("with a different data folder", "with a different data folder: --persist <dir>");
+    return new CliError("ERR_LISTEN", `${advice}.${which}`);
   }
   return error;
 }
