@@ -61,6 +61,16 @@ export async function heldError(location: string, cause?: unknown): Promise<Stor
 
 /** LevelDB's lock held by a process that does not hold yparty's: not a yparty server of this version. */
 export function foreignHoldError(location: string, holder: Holder, cause?: unknown): StorageError {
+  if (holder.pid === process.pid) {
+    // (an embedder's own `level` of the folder, left open: there is no other program to stop)
+    return lockedError(
+      location,
+      cause,
+      `${describeHolder(holder)}, which opened its LevelDB database without yparty (a level or classic-level database ` +
+        "of it still open), and LevelDB lets one open of a folder at a time",
+      "close that database first, or give this storage a different data folder",
+    );
+  }
   return lockedError(
     location,
     cause,
