@@ -10,7 +10,7 @@ import * as Y from "yjs";
 
 const { running, tempDir } = damageWorkspace();
 const ROOMS = ["a", "b", "c"];
-const KILLS = 6;
+const KILLS = 4;
 
 /** POSTs updates to `room` until the server stops answering; `acked` counts the ones answered 200, told to `onAck`. */
 async function writeUntilKilled(url: string, room: string, first: number, acked: Map<string, number>, onAck: () => void): Promise<void> {
