@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { InFlight } from "../../persistence/in-flight.js";
-import { codeOf } from "./errors.js";
+import { codeOf, failureOfTheMoment } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { RoomAlarm } from "./room-storage.js";
 import { SERVER_STORE_PREFIX, storageName } from "./room-names.js";
@@ -200,13 +200,40 @@ export class AlarmScheduler {
         // An alarm the handler set (or its deleteAlarm) wins over this one.
         if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), running)) return;
         if (failure === undefined) return void (await this.kv.delete(key));
-        await this.#retryLater(key, record);
+        // No fault of the handler (this node lost the room, or no node can serve it now): not counted as a retry.
+        const moment = failureOfTheMoment(failure);
+        if (moment) await this.#putBack(key, record, moment.message);
+        else await this.#retryLater(key, record);
       });
     } catch (error) {
+      if (isRoomMoved(error)) {
+        // This node may no longer write the room's alarm (a cluster: another node claimed the room, or this one lost
+        // it): the record stays as it was stored, and the room's owner runs it, its retries as they were.
+        this.logger.info("alarm.left_to_owner", { party, room: roomId, message: "this node lost the room while its alarm ran; the room's owner runs it" });
+        return;
+      }
       // Left marked running: fire it again later (at least once), as a restart would.
       this.logger.error("alarm.settle_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error });
       if (!this.#timers.has(key)) this.#arm(key, running, Date.now() + this.retry.baseMs); // unless the handler set one
     }
+  }
+
+  /**
+   * `onAlarm` failed for a reason of the moment, not of its code: the alarm is stored as it was before it fired, its
+   * retries unused (on Durable Objects, only a throw of the handler counts), and fired again after `baseMs` — by this
+   * node if it still serves the room, else by the room's owner (mayFire).
+   */
+  async #putBack(key: string, record: AlarmRecord, why: string): Promise<void> {
+    await this.kv.put<AlarmRecord>(key, record);
+    const at = Date.now() + this.retry.baseMs;
+    this.#arm(key, record, at);
+    this.logger.warn("alarm.deferred", {
+      code: "ERR_ROOM_UNAVAILABLE",
+      party: record.party,
+      room: record.roomId,
+      at: new Date(at).toISOString(),
+      message: `onAlarm failed for a reason of the moment, not of its code (${why}); not counted as a retry: it runs again at ${new Date(at).toISOString()}`,
+    });
   }
 
   async #retryLater(key: string, record: AlarmRecord): Promise<void> {
@@ -239,3 +266,6 @@ function chainOn<T>(chains: Map<string, Promise<unknown>>, key: string, step: ()
 }
 
 const ignore = (): void => {};
+
+/** A write refused because this node may not write the room (a cluster: another owner claimed it, or this one lost it). */
+const isRoomMoved = (error: unknown): boolean => codeOf(error, "") === "ERR_FENCED";

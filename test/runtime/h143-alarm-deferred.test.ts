@@ -1,0 +1,79 @@
+/**
+ * An onAlarm that fails for a reason of the moment, not of its code (h143): here a `context.parties` stub's fetch to a
+ * room whose claim is refused as a cluster refuses it while Redis cannot be reached (a retryable 503, staged with a
+ * placement as in h131-stub-unavailable). Before, each such failure used up one of the alarm's retries, and with them
+ * gone (here `alarmRetries: 0`) the alarm was dropped (`alarm.gave_up`, an error) though its code never failed. Now the
+ * alarm is stored back unchanged (`alarm.deferred`, a warning) and runs again after `alarmRetryBaseMs`, its retries
+ * intact; a throw of the code itself still counts.
+ */
+import { afterEach, expect, it } from "vitest";
+import type * as Party from "../../src/runtime/index.js";
+import { RuntimeError } from "../../src/runtime/index.js";
+import { cleanupAll, startServer } from "../helpers/server.js";
+
+afterEach(cleanupAll);
+
+let refusing = true;
+/** Every room is served here; `target/t`'s claim is refused while `refusing`, as in a partition. */
+const placement: Party.RoomPlacement = {
+  attach: () => {},
+  claim: async (party) => {
+    if (party === "target" && refusing) throw new RuntimeError("ERR_ROOM_UNAVAILABLE", "Redis cannot be reached to claim target/t; try again", 503);
+    return undefined;
+  },
+  holds: () => true,
+  released: async () => {},
+  isForwarded: () => false,
+  forwardUpgrade: async () => false,
+  forwardRequest: async () => undefined,
+  claimCronTick: async () => true,
+  alarmRecords: (storage) => storage.kv("__yparty:alarms"),
+};
+
+class Target implements Party.Server {
+  onRequest() {
+    return new Response("target");
+  }
+}
+
+/** Sets an alarm on POST; its onAlarm asks `target/t` (catching nothing), or throws when told to. */
+class Alarmed implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+  async onRequest(req: Party.Request) {
+    if (req.method === "POST") {
+      await this.room.storage.put("throws", new URL(req.url).searchParams.has("throws"));
+      await this.room.storage.setAlarm(Date.now());
+    }
+    return Response.json({ runs: (await this.room.storage.get<number>("runs")) ?? 0, alarm: await this.room.storage.getAlarm() });
+  }
+  async onAlarm() {
+    if (await this.room.storage.get<boolean>("throws")) throw new Error("a fault of the code");
+    await this.room.context.parties.target!.get("t").fetch("/");
+    await this.room.storage.put("runs", ((await this.room.storage.get<number>("runs")) ?? 0) + 1);
+  }
+}
+
+const limits = { alarmRetries: 0, alarmRetryBaseMs: 200 };
+
+it("an onAlarm failing for a reason of the moment is stored back, not counted as a retry, and runs once the moment passed", async () => {
+  refusing = true;
+  const server = await startServer({ main: Alarmed, target: Target }, { storage: "memory", placement, limits });
+  expect((await fetch(`${server.url}/parties/main/a`, { method: "POST" })).status).toBe(200);
+  const deferred = await server.logged("alarm.deferred");
+  expect(deferred).toMatchObject({ level: "warn", code: "ERR_ROOM_UNAVAILABLE", party: "main", room: "a" });
+  expect(String(deferred.message)).toMatch(
+    /reason of the moment, not of its code \(Redis cannot be reached to claim target\/t; try again\); not counted as a retry/,
+  );
+  refusing = false;
+  const state = async () => (await (await fetch(`${server.url}/parties/main/a`)).json()) as { runs: number; alarm: number | null };
+  await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
+  expect(server.logs.filter((entry) => entry.event === "alarm.gave_up" || entry.event === "alarm.retry_scheduled")).toEqual([]);
+});
+
+it("a throw of the code itself still counts: with no retries left, the alarm is dropped with an error", async () => {
+  refusing = false;
+  const server = await startServer({ main: Alarmed, target: Target }, { storage: "memory", placement, limits });
+  expect((await fetch(`${server.url}/parties/main/b?throws`, { method: "POST" })).status).toBe(200);
+  expect(await server.logged("alarm.gave_up")).toMatchObject({ level: "error", code: "ERR_ALARM_FAILED" });
+  expect(server.logs.some((entry) => entry.event === "alarm.deferred")).toBe(false);
+});
