@@ -94,13 +94,16 @@ export async function connectRedis(url: string, leaseTtlMs: number, logger: Logg
  * 450-475 ms for the turn to end before they were written, their answers came after the leases' validity, and every
  * lease of the node was lost at once; written now, Redis extends the lease while the turn goes on, and its answer is
  * read as the turn ends, before the leases are judged. Nothing is taken when a write was already scheduled this turn
- * (another command sent before): the commands then leave together at the turn's end, as before.
+ * (another command sent before): the commands then leave together at the turn's end, as before. Only the client's own
+ * write is taken (isClientsWrite): another module's `setImmediate` during the send is left alone.
  */
 export function writtenNow<T>(send: () => T): T {
   const later = globalThis.setImmediate;
   let write: (() => void) | undefined;
   globalThis.setImmediate = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
-    if (write) return later(callback, ...args);
+    // Only the client's write is taken: another module's callback scheduled meanwhile (a tracer subscribed to the
+    // client's tracing channel, which runs as the command starts) runs when it asked to, not inside this send.
+    if (write || !isClientsWrite(callback)) return later(callback, ...args);
     write = () => callback(...args);
     return later(() => {}); // the client keeps it as its scheduled write; the write it stands for runs below
   }) as typeof setImmediate;
@@ -110,6 +113,15 @@ export function writtenNow<T>(send: () => T): T {
     globalThis.setImmediate = later;
     write?.();
   }
+}
+
+/**
+ * The callback @redis/client (6.x, client/index.js `#scheduleWrite`) schedules to write its queue: `() => {
+ * this.#write(); this.#scheduledWrite = undefined; }`. A client whose write looks otherwise is never hurried: its
+ * commands leave at the end of the turn, as they did before writtenNow.
+ */
+function isClientsWrite(callback: unknown): boolean {
+  return typeof callback === "function" && /this\.#write\(\)/.test(Function.prototype.toString.call(callback));
 }
 
 /**
