@@ -34,6 +34,9 @@ export interface AlarmRetryPolicy {
 }
 
 /** The same alarm at the same stage: the handler did not set or delete one meanwhile. */
+/** The longest wait between tries of an alarm deferred for a reason of the moment (`#putBack`). */
+const MAX_DEFER_MS = 60_000;
+
 const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): boolean =>
   stored !== undefined &&
   stored.id === record.id &&
@@ -71,6 +74,8 @@ export class AlarmScheduler {
   readonly #handlers = new Map<string, Promise<unknown>>();
   /** Per room with a firing under way, how many times its alarm was deleted since: it does not run after a delete. */
   readonly #deletes = new Map<string, number>();
+  /** Deferrals in a row per alarm (`#putBack`): each waits twice as long as the last, up to `MAX_DEFER_MS`. */
+  readonly #deferrals = new Map<string, number>();
 
   #serial<T>(key: string, step: () => Promise<T>): Promise<T> {
     return chainOn(this.#steps, key, step);
@@ -199,16 +204,21 @@ export class AlarmScheduler {
       await this.#serial(key, async () => {
         // An alarm the handler set (or its deleteAlarm) wins over this one.
         if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), running)) return;
-        if (failure === undefined) return void (await this.kv.delete(key));
+        if (failure === undefined) {
+          this.#deferrals.delete(key);
+          return void (await this.kv.delete(key));
+        }
         // No fault of the handler (this node lost the room, or no node can serve it now): not counted as a retry.
         const moment = failureOfTheMoment(failure);
-        if (moment) await this.#putBack(key, record, moment.message);
-        else await this.#retryLater(key, record);
+        if (moment) return void (await this.#putBack(key, record, moment.message));
+        this.#deferrals.delete(key);
+        await this.#retryLater(key, record);
       });
     } catch (error) {
       if (isRoomMoved(error)) {
         // This node may no longer write the room's alarm (a cluster: another node claimed the room, or this one lost
         // it): the record stays as it was stored, and the room's owner runs it, its retries as they were.
+        this.#deferrals.delete(key);
         this.logger.info("alarm.left_to_owner", { party, room: roomId, message: "this node lost the room while its alarm ran; the room's owner runs it" });
         return;
       }
@@ -220,12 +230,15 @@ export class AlarmScheduler {
 
   /**
    * `onAlarm` failed for a reason of the moment, not of its code: the alarm is stored as it was before it fired, its
-   * retries unused (on Durable Objects, only a throw of the handler counts), and fired again after `baseMs` — by this
-   * node if it still serves the room, else by the room's owner (mayFire).
+   * retries unused (on Durable Objects, only a throw of the handler counts), and fired again after `baseMs`, doubled
+   * with each deferral in a row up to `MAX_DEFER_MS` (an outage of an hour is some 60 tries and warnings an alarm, not
+   * 1,800) — by this node if it still serves the room, else by the room's owner (mayFire).
    */
   async #putBack(key: string, record: AlarmRecord, why: string): Promise<void> {
     await this.kv.put<AlarmRecord>(key, record);
-    const at = Date.now() + this.retry.baseMs;
+    const inARow = this.#deferrals.get(key) ?? 0;
+    this.#deferrals.set(key, inARow + 1);
+    const at = Date.now() + Math.min(this.retry.baseMs * 2 ** inARow, Math.max(this.retry.baseMs, MAX_DEFER_MS));
     this.#arm(key, record, at);
     this.logger.warn("alarm.deferred", {
       code: "ERR_ROOM_UNAVAILABLE",

@@ -77,3 +77,18 @@ it("a throw of the code itself still counts: with no retries left, the alarm is 
   expect(await server.logged("alarm.gave_up")).toMatchObject({ level: "error", code: "ERR_ALARM_FAILED" });
   expect(server.logs.some((entry) => entry.event === "alarm.deferred")).toBe(false);
 });
+
+it("deferrals in a row wait twice as long each time: an outage is not a try and a warning every alarmRetryBaseMs", async () => {
+  refusing = true;
+  const server = await startServer({ main: Alarmed, target: Target }, { storage: "memory", placement, limits });
+  expect((await fetch(`${server.url}/parties/main/c`, { method: "POST" })).status).toBe(200);
+  const deferrals = () => server.logs.filter((entry) => entry.event === "alarm.deferred" && entry.room === "c");
+  await expect.poll(() => deferrals().length, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(3);
+  const at = deferrals().map((entry) => Date.parse(String(entry.at)));
+  // Each next try is set at least 200 ms × 2^n after the one before ran (before: 200 ms every time).
+  expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(400);
+  expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(800);
+  refusing = false;
+  const state = async () => (await (await fetch(`${server.url}/parties/main/c`)).json()) as { runs: number; alarm: number | null };
+  await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
+});
