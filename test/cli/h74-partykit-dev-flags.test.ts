@@ -53,9 +53,12 @@ describe("partykit dev's flags", () => {
     const dir = await projectWith(defer, { "server.js": server, "partykit.json": config });
     const refused = await runCli(["dev", "--https"], { cwd: dir });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("Unknown option '--https'");
+    // Refused with what to do instead (h141: a TLS proxy in front, and --trust-proxy).
+    expect(refused.stderr).toContain("--https is not supported: yparty serves plain HTTP");
+    expect(refused.stderr).toContain("--trust-proxy");
     const help = await runCli(["dev", "--help"], { cwd: dir });
     expect(help.stdout).toContain("--minify");
     expect(help.stdout).not.toMatch(/^\s+--live/m);
+    expect(help.stdout).not.toMatch(/^\s+--https/m);
   });
 });
