@@ -33,6 +33,8 @@ export interface GameLimits {
   maxNotifications: number;
   /** Friends (and pending invites) per player. */
   maxFriends: number;
+  /** Bytes of the JSON of one `presence.update`'s metadata (sent to every friend, listed by each friend's GET /api/friends). */
+  maxPresenceMetadataBytes: number;
   /** Votes open at once in one match (`ctx.startVote` throws `MatchError` past it). */
   maxOpenVotes: number;
   /** Of those, votes started while applying one player's inputs. */
@@ -65,6 +67,7 @@ export const DEFAULT_GAME_LIMITS: Readonly<GameLimits> = Object.freeze({
   maxPerSession: 16,
   maxNotifications: 200,
   maxFriends: 500,
+  maxPresenceMetadataBytes: 1024,
   maxOpenVotes: 16,
   maxOpenVotesPerPlayer: 4,
   maxInputsPerTick: 32,
@@ -85,6 +88,7 @@ const GAME_LIMIT_RULES: Readonly<Record<keyof GameLimits, LimitRule>> = {
   maxPerSession: COUNT,
   maxNotifications: COUNT_OR_NONE,
   maxFriends: COUNT_OR_NONE,
+  maxPresenceMetadataBytes: COUNT,
   maxOpenVotes: COUNT_OR_NONE,
   maxOpenVotesPerPlayer: COUNT_OR_NONE,
   maxInputsPerTick: COUNT,

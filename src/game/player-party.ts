@@ -114,7 +114,7 @@ export function playerParty(shared: GameShared): Worker {
       if (typeof message !== "string") return;
       const { cid, type, payload } = JSON.parse(message) as GameEnvelope; // checked by the session
       if (type !== GameMessage.PresenceUpdate) return;
-      const presence = presenceOf(payload);
+      const presence = presenceOf(payload, shared.limits.maxPresenceMetadataBytes);
       if ("refused" in presence) return conn.send(errorJson(presence.refused, cid));
       this.#presence = presence;
       conn.send(envelopeJson(GameMessage.PresenceUpdate, { status: presence.status }, cid));

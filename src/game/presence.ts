@@ -14,12 +14,21 @@ export interface Presence {
   metadata?: Record<string, unknown>;
 }
 
-/** The presence a `presence.update` payload sets, or why it is refused (the answer's `error` reason). */
-export function presenceOf(payload: Record<string, unknown>): Presence | { refused: string } {
+/**
+ * The presence a `presence.update` payload sets, or why it is refused (the answer's `error` reason). Its metadata is
+ * at most `maxMetadataBytes` of JSON: it goes to every friend on every update and into each friend's GET /api/friends
+ * (500 friends × a 64 KiB frame's worth was 32 MiB a list, and as much sent per update).
+ */
+export function presenceOf(payload: Record<string, unknown>, maxMetadataBytes: number): Presence | { refused: string } {
   const { status, metadata } = payload;
   if (typeof status !== "string" || status === "" || status.length > MAX_STATUS_LENGTH || status === OFFLINE)
     return { refused: `payload.status must be a non-empty string of at most ${MAX_STATUS_LENGTH} characters, not "${OFFLINE}"` };
   if (metadata === undefined) return { status };
   if (!isRecord(metadata)) return { refused: "payload.metadata, when given, must be an object (e.g. {match_id})" };
+  const bytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (bytes > maxMetadataBytes)
+    return {
+      refused: `payload.metadata is ${bytes} bytes of JSON, more than maxPresenceMetadataBytes (${maxMetadataBytes}): send what a friend needs, e.g. {match_id}`,
+    };
   return { status, metadata };
 }

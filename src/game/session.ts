@@ -27,7 +27,7 @@ import { AwayWindow } from "../rooms/away-window.js";
 import type { TokenVerifier } from "../rooms/tokens.js";
 import { AwayOutcomes } from "./away-outcomes.js";
 import { type ChatMessage, chatMessageIdentity, type GameErrorCodeValue } from "./messages.js";
-import { presenceOf } from "./presence.js";
+import { presenceOf, type Presence } from "./presence.js";
 
 /** A mount's code as its sessions use it: that of the mount served now (src/rooms/served-sessions.ts), read each time. */
 export interface GameCode extends ServedCode {
@@ -76,8 +76,8 @@ export function closedIfTooBig(ws: WsSocket, data: Buffer, limits: GameLimits): 
 export class GameSession implements ServedSession {
   #ws: WsSocket | undefined;
   #player: RoomLink | undefined;
-  /** The last `presence.update`'s payload, told the player room again after a reload. */
-  #presence: Record<string, unknown> | undefined;
+  /** The last accepted `presence.update`'s presence, told the player room again after a reload. */
+  #presence: Presence | undefined;
   #match: MatchSeat | undefined;
   /** How the match's votes ended while no socket was attached: sent to the next one (away-outcomes.ts). */
   readonly #away = new AwayOutcomes();
@@ -271,9 +271,12 @@ export class GameSession implements ServedSession {
         return this.#leaveChat(payload, cid);
       case GameMessage.ChatSend:
         return this.#sendChat(payload, cid);
-      case GameMessage.PresenceUpdate:
-        if (!("refused" in presenceOf(payload))) this.#presence = payload; // one the player room refuses is not the player's presence
+      case GameMessage.PresenceUpdate: {
+        // One the player room refuses is not the player's presence (and what else the payload held is not kept).
+        const presence = presenceOf(payload, this.#code.limits.maxPresenceMetadataBytes);
+        if (!("refused" in presence)) this.#presence = presence;
         return this.#player?.request(frame, cid);
+      }
       default:
         return this.#bad(cid, `unknown message type "${envelope.type}" (the client sends ${CLIENT_TYPES.join(", ")})`, GameErrorCode.UnrecognizedPayload);
     }
