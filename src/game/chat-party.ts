@@ -2,13 +2,14 @@
  * One room per chat channel (party `game-chat`, room = channel id). Its members are the sessions connected to it
  * (one in-process connection each, id = player id); the last `chatHistory` messages are kept in `room.storage`,
  * written before the message goes out, and sent to a joiner in the answer to its `chat.join` (a message reaches a
- * member once: there or live). The session checks lengths and rates before a message gets here, and gives each a key
+ * member once: there or live). Each message gets a `message_id` as it is stored. The session checks lengths and rates before a message gets here, and gives each a key
  * (kept with it, never sent out): one sent again after a reload cut off its answer is answered, not stored twice.
  */
 import type { Connection, Room, Server, Worker } from "../runtime/index.js";
 import { GameMessage, envelopeJson, type GameEnvelope } from "./wire.js";
 import { closedToClients, OneAtATime, type GameShared } from "./parties.js";
 import type { ChatMessage } from "./messages.js";
+import { newId } from "../rooms/ids.js";
 
 const HISTORY_KEY = "game.chat.history";
 
@@ -19,6 +20,11 @@ interface StoredChatMessage extends ChatMessage {
 
 function publicMessage({ key: _, ...message }: StoredChatMessage): ChatMessage {
   return message;
+}
+
+/** The answer to the `chat.send` of `message` (Nakama's ChannelMessageAck): which message it became. */
+function sendAnswer({ channel_id, message_id, sent_at }: ChatMessage): Record<string, string> {
+  return { channel_id, message_id, sent_at };
 }
 
 /** The set of message keys `map` holds for `conn`, made empty the first time. */
@@ -52,7 +58,12 @@ export function chatParty(shared: GameShared): Worker {
     constructor(readonly room: Room) {}
 
     async onStart(): Promise<void> {
-      this.#history = (await this.room.storage.get<StoredChatMessage[]>(HISTORY_KEY)) ?? [];
+      const history = (await this.room.storage.get<StoredChatMessage[]>(HISTORY_KEY)) ?? [];
+      // Stored before messages had ids: given theirs now, kept, so a reload does not change them.
+      const unnamed = history.filter((message) => typeof message.message_id !== "string");
+      for (const message of unnamed) message.message_id = newId(12);
+      if (unnamed.length > 0) await this.room.storage.put(HISTORY_KEY, history);
+      this.#history = history;
     }
 
     onConnect(conn: Connection): void {
@@ -88,6 +99,7 @@ export function chatParty(shared: GameShared): Worker {
       if (type !== GameMessage.ChatSend) return;
       const key = typeof payload.key === "string" ? payload.key : undefined;
       const chat: StoredChatMessage = {
+        message_id: newId(12),
         channel_id: this.room.id,
         sender_id: conn.id,
         content: payload.content as string,
@@ -107,7 +119,7 @@ export function chatParty(shared: GameShared): Worker {
             if (!this.#liveFrom.has(member)) continue; // joined already: its later joins get the whole history, as asked
             keysOf(this.#resentTo, member).add(key!);
           }
-          return conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: stored.sent_at }, cid));
+          return conn.send(envelopeJson(GameMessage.ChatSend, sendAnswer(stored), cid));
         }
         const history = [...this.#history, chat];
         history.splice(0, history.length - shared.limits.chatHistory);
@@ -116,7 +128,7 @@ export function chatParty(shared: GameShared): Worker {
         this.#history = history;
         this.#sentOut++;
         this.room.broadcast(envelopeJson(GameMessage.ChatMessage, publicMessage(chat)));
-        conn.send(envelopeJson(GameMessage.ChatSend, { channel_id: this.room.id, sent_at: chat.sent_at }, cid));
+        conn.send(envelopeJson(GameMessage.ChatSend, sendAnswer(chat), cid));
       });
     }
   };

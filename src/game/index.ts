@@ -9,7 +9,7 @@
  *   `match.join` → `match.join {match_id}` (then `match.started` at the next tick once every matched player is in);
  *   `match.leave` → `match.leave {match_id}`; `matchmaker.add` → `{ticket_id}`; `matchmaker.remove` → `{ticket_id}`;
  *   `chat.join` → `chat.join {channel_id, history: [chat.message payloads, oldest first]}`; `chat.leave` →
- *   `{channel_id}`; `chat.send` → `chat.send {channel_id, sent_at}` (after the `chat.message` to every member);
+ *   `{channel_id}`; `chat.send` → `chat.send {channel_id, message_id, sent_at}` (after the `chat.message` to every member);
  *   `vote.cast` → `vote.cast {vote_id}`; `vote.veto` → `vote.veto {vote_id, veto_tokens_left}`;
  *   `presence.update` → `presence.update {status}`.
  * - Before `session.connect`, other frames get `error` and the socket stays open; a refused token: `error`, close 4401;

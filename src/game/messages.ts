@@ -168,6 +168,8 @@ export interface MatchmakerMatched {
   players: string[];
 }
 export interface ChatMessage {
+  /** The channel's id for this message (Nakama's ChannelMessage.message_id): two alike messages have two. */
+  message_id: string;
   channel_id: string;
   sender_id: string;
   content: string;
@@ -175,11 +177,11 @@ export interface ChatMessage {
   sent_at: string;
 }
 /**
- * What tells one chat message from another (they carry no id): its sender, time and content. The same message, met in
- * a `chat.join` history and live, has the same one.
+ * What tells one chat message from another: its `message_id`; from a server that gives none (older than it), its
+ * sender, time and content. The same message, met in a `chat.join` history and live, has the same one.
  */
-export function chatMessageIdentity({ sender_id, sent_at, content }: ChatMessage): string {
-  return `${sender_id}\n${sent_at}\n${content}`;
+export function chatMessageIdentity({ message_id, sender_id, sent_at, content }: ChatMessage): string {
+  return typeof message_id === "string" ? message_id : `${sender_id}\n${sent_at}\n${content}`;
 }
 export type VoteMethod = "plurality" | "approval" | "ranked" | "weighted";
 export type VoteVisibility = "live" | "hidden";
@@ -268,7 +270,7 @@ export interface RequestResults {
   /** The channel's recent history, oldest first. */
   "chat.join": { channel_id: string; history: ChatMessage[] };
   "chat.leave": { channel_id: string };
-  "chat.send": { channel_id: string; sent_at: string };
+  "chat.send": { channel_id: string; message_id: string; sent_at: string };
   "vote.cast": { vote_id: string };
   "vote.veto": { vote_id: string; veto_tokens_left: number };
   "presence.update": { status: string };

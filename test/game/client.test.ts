@@ -117,7 +117,7 @@ describe("yparty/game-client against the game server", () => {
     const sent = await ada.chat.send("lobby", "hello");
     expect(sent.sent_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     const { history } = await alan.chat.join("lobby");
-    expect(history).toEqual([{ channel_id: "lobby", sender_id: "ada", content: "hello", sent_at: sent.sent_at }]);
+    expect(history).toEqual([{ message_id: sent.message_id, channel_id: "lobby", sender_id: "ada", content: "hello", sent_at: sent.sent_at }]);
     const heard = ada.next("chat.message");
     await alan.chat.send("lobby", "hi ada");
     expect(await heard).toMatchObject({ channel_id: "lobby", sender_id: "alan", content: "hi ada" });

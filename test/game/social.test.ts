@@ -28,7 +28,13 @@ describe("chat", () => {
     await bob.request("chat.send", { channel_id: "lobby", content: "Hello!" });
     for (const client of [ada, bob]) {
       const message = await client.expect("chat.message", (p) => p.content === "Hello!");
-      expect(message.payload).toEqual({ channel_id: "lobby", sender_id: "bob", content: "Hello!", sent_at: expect.any(String) });
+      expect(message.payload).toEqual({
+        message_id: expect.any(String),
+        channel_id: "lobby",
+        sender_id: "bob",
+        content: "Hello!",
+        sent_at: expect.any(String),
+      });
       expect(new Date(message.payload.sent_at).toISOString()).toBe(message.payload.sent_at);
     }
     // After leaving, no more messages; sending there is an error.
