@@ -7,7 +7,7 @@
  */
 import type { WebSocket as WsSocket } from "ws";
 import { verifyPlayer } from "../rooms/tokens.js";
-import { GameCloseCode, GameMessage, type GameWireError, errorJson, parseEnvelope, type GameEnvelope } from "./wire.js";
+import { type EchoedCid, GameCloseCode, GameMessage, type GameWireError, errorJson, parseEnvelope, type GameEnvelope } from "./wire.js";
 import { closedIfTooBig, GameSession, type GameContext } from "./session.js";
 
 export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContext): void {
@@ -15,7 +15,7 @@ export function acceptGameSocket(ws: WsSocket, request: Request, ctx: GameContex
   const early: Array<string | null> = []; // null: a binary frame
   let stage: "waiting" | "verifying" | "done" = "waiting";
   let errors = 0;
-  const bad = (cid: string | undefined, reason: string): void => {
+  const bad = (cid: EchoedCid | undefined, reason: string): void => {
     ws.send(errorJson(reason, cid));
     if (++errors >= limits.maxProtocolErrors) finish(GameCloseCode.BadRequest, `Too many bad frames (${limits.maxProtocolErrors})`);
   };

@@ -11,7 +11,17 @@
 import type { WebSocket as WsSocket } from "ws";
 import { CloseCode, type Logger, type SocketHost } from "../runtime/index.js";
 import { newId } from "../rooms/ids.js";
-import { GameCloseCode, GameErrorCode, GameMessage, type GameWireError, envelopeJson, errorJson, parseEnvelope, type GameEnvelope } from "./wire.js";
+import {
+  type EchoedCid,
+  GameCloseCode,
+  GameErrorCode,
+  GameMessage,
+  type GameWireError,
+  envelopeJson,
+  errorJson,
+  parseEnvelope,
+  type GameEnvelope,
+} from "./wire.js";
 import { CHAT_PARTY, MATCHMAKER_ROOM, matchmakerPartyName, PLAYER_PARTY } from "./parties.js";
 import { MatchSeat, type SeatOwner } from "./match-seat.js";
 import { matchNameOf } from "./matchmaker-party.js";
@@ -617,7 +627,7 @@ export class GameSession implements ServedSession {
   }
 
   /** A bad frame: `error {reason}` with its `cid`; the `maxProtocolErrors`th closes the socket 4400. */
-  #bad(cid: string | undefined, reason: string, code: GameErrorCodeValue = GameErrorCode.BadInput): void {
+  #bad(cid: EchoedCid | undefined, reason: string, code: GameErrorCodeValue = GameErrorCode.BadInput): void {
     this.#refused(errorJson(reason, cid, code));
   }
 
