@@ -51,8 +51,18 @@ export interface StatusEvent {
   reason?: string;
 }
 
+/**
+ * An `error` event: an `error` of the server that answers no request (its `code` one of `GameErrorCode`; none from a
+ * server older than error codes), or the client's own: a restore after a reconnect that failed (the server's `code`
+ * when it refused), a frame it could not read, a token function that threw (no `code`).
+ */
+export interface GameErrorEvent {
+  code?: number;
+  reason: string;
+}
+
 /** What `on` listens to: every server message type by its payload, and the client's own `status`. */
-export type GameClientEvents<State = unknown> = ServerMessages<State> & { status: StatusEvent };
+export type GameClientEvents<State = unknown> = Omit<ServerMessages<State>, "error"> & { error: GameErrorEvent; status: StatusEvent };
 
 /** Close codes after which reconnecting cannot help (or would fight the socket that replaced this one). */
 const FINAL_CODES = new Set<number>([GameCloseCode.BadRequest, GameCloseCode.Unauthorized, GameCloseCode.Replaced]);
@@ -277,7 +287,9 @@ export class GameClient<State = unknown> {
   #restore(): void {
     // Lost again before the answer: the next reconnect restores it all again.
     const failed = (what: string) => (error: GameRequestError) => {
-      if (error.kind !== "disconnected") this.#emit(S.Error, { reason: `could not ${what} again: ${error.message}` });
+      if (error.kind === "disconnected") return;
+      const event: GameErrorEvent = { reason: `could not ${what} again: ${error.message}` };
+      this.#emit(S.Error, error.code === undefined ? event : { code: error.code, ...event });
     };
     if (this.matchId !== undefined) this.#request(C.MatchJoin, { match_id: this.matchId }, undefined, false).catch(failed(`join match ${this.matchId}`));
     for (const channel of this.channels) {
