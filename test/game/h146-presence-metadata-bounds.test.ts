@@ -6,7 +6,7 @@
  */
 import { afterEach, expect, it } from "vitest";
 import { cleanupAll } from "../helpers/server.js";
-import { defineMatch, GameErrorCode } from "../../src/game/index.js";
+import { createGame, defineMatch, GameErrorCode } from "../../src/game/index.js";
 import { api, type GameClient, players, startGame } from "./helpers.js";
 import type { TestServer } from "../helpers/server.js";
 
@@ -65,4 +65,21 @@ it("maxPresenceMetadataBytes is a limit of createGame, checked as the others", a
   expect((await bob.request("presence.update", { status: "in_game", metadata: { match_id: "m1.plain" } })).type).toBe("presence.update");
   expect(await refused(bob, { match_id: "m1.plain", x: "yyyyyyyyyy" })).toMatchObject({ code: GameErrorCode.BadInput });
   await expect(startGame({ matches: { plain }, limits: { maxPresenceMetadataBytes: 0 } })).rejects.toThrow(/maxPresenceMetadataBytes/);
+});
+
+it("the metadata stays the player's across a reload of the server's code (the session tells it again), and goes offline with it", async () => {
+  const options = { matches: { plain } };
+  const server = await startGame(options);
+  const [ada, bob] = await players(server, "ada", "bob");
+  await friends(server, "ada", "bob");
+  const metadata = { match_id: "m1.plain" };
+  await bob!.request("presence.update", { status: "in_game", metadata, extra: "not kept" });
+  await ada!.expect("presence.changed", (p) => p.status === "in_game");
+  await server.server.reload(createGame(options).parties);
+  // The reloaded player room hears the session again: friends are told the presence anew, metadata and all.
+  expect((await ada!.expect("presence.changed", (p) => p.status === "in_game")).payload).toEqual({ player_id: "bob", status: "in_game", metadata });
+  expect(await listedBy(server, "ada")).toEqual({ player_id: "bob", state: "friend", status: "in_game", metadata });
+  await bob!.client.close();
+  await ada!.expect("presence.changed", (p) => p.status === "offline");
+  expect(await listedBy(server, "ada")).toEqual({ player_id: "bob", state: "friend", status: "offline" });
 });
