@@ -78,6 +78,18 @@ export function defineMatch<S>(definition: MatchDefinition<S>): Match<S> {
   const { maxPlayers } = definition;
   if (maxPlayers !== undefined && !(Number.isInteger(maxPlayers) && maxPlayers >= 1))
     throw new TypeError(`defineMatch: maxPlayers must be an integer of at least 1, got ${String(maxPlayers)}`);
+  // Checked here, as tickRate is: a token count of -1 let a vote offer a veto no player could use (past the check of
+  // startVote), 0.5 gave one veto; a startTimeoutMs of NaN or "30000" never started a match short of a player.
+  const { vetoTokensPerPlayer } = definition;
+  if (vetoTokensPerPlayer !== undefined && !(Number.isInteger(vetoTokensPerPlayer) && vetoTokensPerPlayer >= 0))
+    throw new TypeError(
+      `defineMatch: vetoTokensPerPlayer must be an integer of at least 0, got ${JSON.stringify(vetoTokensPerPlayer) ?? String(vetoTokensPerPlayer)}`,
+    );
+  const { startTimeoutMs } = definition;
+  if (startTimeoutMs !== undefined && !(typeof startTimeoutMs === "number" && startTimeoutMs >= 0))
+    throw new TypeError(
+      `defineMatch: startTimeoutMs must be milliseconds, 0 or more (Infinity: wait for every matched player), got ${JSON.stringify(startTimeoutMs) ?? String(startTimeoutMs)}`,
+    );
   return { ...definition, kind: "yparty.match" };
 }
 
