@@ -142,11 +142,19 @@ export class GameClient<State = unknown> {
     veto: (voteId: string) => this.request(C.VoteVeto, { vote_id: voteId }),
   };
   readonly presence = {
-    /** Friends get `presence.changed`; repeated after a reconnect. */
+    /** Friends get `presence.changed`; repeated after a reconnect (unless the server refused it). */
     update: (status: string, metadata?: Record<string, unknown>) => {
       // Friends get the metadata with the status: none given, none told (not an empty object).
-      this.#presence = metadata === undefined ? { status } : { status, metadata };
-      return this.request(C.PresenceUpdate, this.#presence);
+      const presence: PresenceUpdate = metadata === undefined ? { status } : { status, metadata };
+      const before = this.#presence;
+      this.#presence = presence;
+      const answered = this.request(C.PresenceUpdate, presence);
+      // Refused, it is not the player's presence (the server keeps the one before): not repeated after a reconnect,
+      // where it would be refused again, as an error event, each time.
+      answered.catch((error: GameRequestError) => {
+        if (error.kind === "refused" && this.#presence === presence) this.#presence = before;
+      });
+      return answered;
     },
   };
 
