@@ -75,15 +75,17 @@ export class RuntimeError extends Error {
   }
 }
 
-/** The JSON body every runtime error answer carries. */
 /**
- * A party name that is none of the server's: says which there are, since the usual cause is a typo or a party the
- * config does not declare (`parties` in partykit.json).
+ * A party name that is none of the server's: names `parties` (those the asker may be told of), since the usual cause
+ * is a typo or a party the config does not declare (`parties` in partykit.json).
  */
 export function unknownPartyError(party: string, parties: Iterable<string>): RuntimeError {
-  return new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"; the parties here are: ${[...parties].join(", ")}`, 404);
+  const names = [...parties];
+  const here = names.length > 0 ? `; the parties here are: ${names.join(", ")}` : "";
+  return new RuntimeError("ERR_UNKNOWN_PARTY", `There is no party named "${party}"${here}`, 404);
 }
 
+/** The JSON body every runtime error answer carries. */
 export interface ErrorBody {
   error: { code: string; message: string };
 }

@@ -254,8 +254,9 @@ async function answerOther(core: ServerCore, request: Request, scope: RequestSco
  * server's URL in a browser, and "Nothing is served at /" alone did not tell them where to go.
  */
 function nothingServed(core: ServerCore, pathname: string): string {
-  const parties = [...core.parties.keys()].join(", ");
-  return `Nothing is served at ${pathname}. Rooms are at /parties/{party}/{room} (parties here: ${parties}); a folder of static files is served with --serve <dir> or "serve" in the config`;
+  const parties = namedParties(core);
+  const here = parties.length > 0 ? ` (parties here: ${parties.join(", ")})` : "";
+  return `Nothing is served at ${pathname}. Rooms are at /parties/{party}/{room}${here}; a folder of static files is served with --serve <dir> or "serve" in the config`;
 }
 
 /** The assets' `/404.html`, as PartyKit answers a page nothing serves (for GET and HEAD: a page is for browsers). */
@@ -329,7 +330,17 @@ export function routeRequest(core: ServerCore, req: IncomingMessage): Routed | R
 }
 
 export function unknownParty(core: ServerCore, party: string): Response {
-  return runtimeErrorResponse(unknownPartyError(party, core.parties.keys()));
+  return runtimeErrorResponse(unknownPartyError(party, namedParties(core)));
+}
+
+/**
+ * The parties a client who asks is told of (an unknown party's 404, the 404 of a path nothing serves): those whose
+ * rooms `GET /parties/{party}` lists, by the same rule. A guarded party is not named: a project's own (an admin
+ * party behind a token), or a mount's (the rooms and game parties, which answer clients 404 themselves since only
+ * their sockets reach them).
+ */
+function namedParties(core: ServerCore): string[] {
+  return [...core.parties].filter(([, definition]) => unlistedBecause(core.listsRooms, definition) === undefined).map(([name]) => name);
 }
 
 /** Why a request (503) or an upgrade (closed 1001) is refused once the server is closing. */
