@@ -48,6 +48,8 @@ export interface ServerCore {
   readonly trustedProxies: number;
   /** `GET /parties/{party}` answers the party's rooms (`createServer({ listRooms })`; undefined: unguarded parties). */
   readonly listsRooms: boolean | undefined;
+  /** Whether static assets are served (`createServer({ assets })`, the CLI's `serve` folder): the 404 of a path says so. */
+  readonly servesAssets: boolean;
   /**
    * Sockets handed out as they are (the main party's `onSocket`, `WebSocketPair` ends, mounted sockets; outside any
    * room): closed with the server (party code's also at a reload), and pinged by the heartbeat.

@@ -256,7 +256,12 @@ async function answerOther(core: ServerCore, request: Request, scope: RequestSco
 function nothingServed(core: ServerCore, pathname: string): string {
   const parties = namedParties(core);
   const here = parties.length > 0 ? ` (parties here: ${parties.join(", ")})` : "";
-  return `Nothing is served at ${pathname}. Rooms are at /parties/{party}/{room}${here}; a folder of static files is served with --serve <dir> or "serve" in the config`;
+  // With a static folder served, the path is not one of its files: telling them to serve a folder would send them
+  // looking for a setting they have (a folder without index.html, or `serve` pointing at the wrong one).
+  const files = core.servesAssets
+    ? "the static folder served has no file at this path"
+    : 'a folder of static files is served with --serve <dir> or "serve" in the config';
+  return `Nothing is served at ${pathname}. Rooms are at /parties/{party}/{room}${here}; ${files}`;
 }
 
 /** The assets' `/404.html`, as PartyKit answers a page nothing serves (for GET and HEAD: a page is for browsers). */

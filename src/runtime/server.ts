@@ -164,6 +164,7 @@ class Server implements YpartyServer, ServerCore {
   readonly rawSockets = new RawSockets();
   readonly reloads = new Set<ReloadListener>();
   readonly listsRooms: boolean | undefined;
+  readonly servesAssets: boolean;
   readonly durability: Durability;
   readonly documentLimits: Readonly<Record<string, number>>;
   readonly trustedProxies: number;
@@ -195,6 +196,7 @@ class Server implements YpartyServer, ServerCore {
     this.#ownsStorage = !options.storage;
     this.routes = [...(options.routes ?? []), ...(options.assets ? [options.assets] : [])] as CoreRouteHandler[];
     this.listsRooms = options.listRooms;
+    this.servesAssets = options.assets !== undefined;
     this.durability = durabilityOf(options.durability);
     this.documentLimits = Object.freeze({ ...options.documentLimits });
     this.trustedProxies = trustedProxyCount(options.trustProxy);
