@@ -23,6 +23,29 @@ import { listen } from "../provider/support.js";
 import { destroyProviders, makeProvider, until, whenSynced } from "../yjs/support/providers.js";
 
 const run = promisify(execFile);
+
+/**
+ * `tsc` on a strict NodeNext project in `dir` (its tsconfig.json written here) of one file, `source`; the exit code
+ * and what tsc printed.
+ */
+async function typeCheck(dir: string, options: { skipLibCheck: boolean; types: string[] }, source: string): Promise<{ code: number; stdout: string }> {
+  const compilerOptions = {
+    strict: true,
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    target: "ES2022",
+    lib: ["ES2023", "DOM"],
+    noEmit: true,
+    ...options,
+  };
+  await writeFile(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["typed-app.ts"] }));
+  await writeFile(path.join(dir, "typed-app.ts"), source);
+  const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+  return run(process.execPath, [tsc, "-p", dir], { cwd: dir }).then(
+    ({ stdout }) => ({ code: 0, stdout }),
+    (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+  );
+}
 const defer = deferredCleanups(afterEach);
 let consumer: string;
 
@@ -56,24 +79,11 @@ describe("the installed package", () => {
   });
 
   it("type-checks a strict NodeNext project that uses the server, Yjs and provider exports", async () => {
-    await writeFile(
-      path.join(consumer, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          target: "ES2022",
-          lib: ["ES2023", "DOM"],
-          noEmit: true,
-          skipLibCheck: true,
-          types: [],
-        },
-        files: ["app.ts"],
-      }),
-    );
-    await writeFile(
-      path.join(consumer, "app.ts"),
+    // The consumer has no yjs of its own: let it resolve yparty's, as a real install's dependency would.
+    await symlink(path.join(repoRoot, "node_modules", "yjs"), path.join(consumer, "node_modules", "yjs"), "dir");
+    const result = await typeCheck(
+      consumer,
+      { skipLibCheck: true, types: [] },
       `import { createServer } from "yparty/server";
        import type * as Party from "yparty/server";
        import { YServer } from "yparty/yjs";
@@ -86,13 +96,6 @@ describe("the installed package", () => {
        export const provider: YPartyKitProvider = new YPartyKitProvider("localhost:1999", "room", new Y.Doc(), { connect: false });
        export const saved: number = provider.unsyncedChanges;
       `,
-    );
-    // The consumer has no yjs of its own: let it resolve yparty's, as a real install's dependency would.
-    await symlink(path.join(repoRoot, "node_modules", "yjs"), path.join(consumer, "node_modules", "yjs"), "dir");
-    const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
-    const result = await run(process.execPath, [tsc, "-p", consumer], { cwd: consumer }).then(
-      ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );
     expect(result).toEqual({ code: 0, stdout: "" });
   }, 60_000);
@@ -217,24 +220,9 @@ describe("the packed tarball, installed with npm into an empty folder", () => {
     const project = installed;
     await mkdir(path.join(project, "node_modules", "@types"), { recursive: true });
     await symlink(path.join(repoRoot, "node_modules", "@types", "node"), path.join(project, "node_modules", "@types", "node"), "dir").catch(() => {});
-    await writeFile(
-      path.join(project, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          target: "ES2022",
-          lib: ["ES2023", "DOM"],
-          noEmit: true,
-          skipLibCheck: false,
-          types: ["node"],
-        },
-        files: ["typed-app.ts"],
-      }),
-    );
-    await writeFile(
-      path.join(project, "typed-app.ts"),
+    const result = await typeCheck(
+      project,
+      { skipLibCheck: false, types: ["node"] },
       `import { createServer } from "yparty/server";
        import type * as Party from "yparty/server";
        import { openStorage } from "yparty/persistence";
@@ -245,11 +233,6 @@ describe("the packed tarball, installed with npm into an empty folder", () => {
        export const server = createServer({ parties: { main: Notes }, port: 0 });
        export const storage = openStorage({ url: "postgres://localhost/yparty" });
       `,
-    );
-    const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
-    const result = await run(process.execPath, [tsc, "-p", project], { cwd: project }).then(
-      ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );
     // Before: 11 errors TS7016 in node_modules/yparty/dist ("Could not find a declaration file for module 'ws'", 'pg'):
     // their types were devDependencies of yparty.
