@@ -376,7 +376,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       // A join under way is cut by the stop: its player may be in the state already (stored with it: its onJoin ran
       // part-way, its kept seat was taken), so its seat is kept like a member's, to expire (onLeave) unless it comes
       // back. (An onJoin that had not written it yet makes that onLeave one for a player the state does not hold.)
-      for (const player of this.#inJoin) if (!this.#members.has(player)) this.#keptSeats.keepAtStop(player);
+      // (Not one whose player closed its connection first: it left, and its join ends in onLeave here.)
+      for (const conn of this.#joining.keys())
+        if (this.#inJoin.has(conn.id) && !this.#members.has(conn.id) && !this.#leftFirst(conn)) this.#keptSeats.keepAtStop(conn.id);
       const due = this.#keptSeats.stop();
       this.#flush();
       // What the interval held back; the seats' times; who is seated, when that changed since the last save (a leave
@@ -472,11 +474,14 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         // seat reserved before setPrivate() in).
         if (request.unnamed && this.#private && !creates && !rejoin && !seatKept)
           throw new RoomError(`room "${this.room.id}" is private: it is joined by name only`);
-        if (!rejoin) {
+        // Stopped as its onCreate ran: the player never came into this instance's logic, and no longer comes (the
+        // join goes on in the next instance, or its player left): no onJoin here, which no onLeave would follow.
+        const enters = !rejoin && !this.#stopped;
+        if (enters) {
           this.#inJoin.add(player); // in the room's logic from here (its onJoin may write it into the state)
           await this.#run(() => type.onJoin?.call(this.#api, player, request.options));
         }
-        joined = true;
+        joined = rejoin || enters;
       } catch (error) {
         // A RoomError from onCreate or onJoin refuses the join with its reason (a ban, a password, a locked room).
         if (error instanceof RoomError) {
@@ -491,7 +496,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         // (A refused join's connection is the room's own close: no wait.)
         const inLogic = joined || rejoin || seatKept;
         if (inLogic && !refused && conn.readyState !== 1 && !this.#closesHandled.has(conn) && !this.#stopped) await this.#closeHandled(conn);
-        cut = this.#cutByStop.has(conn) || this.#stopped;
+        // (Its player closed it before the stop: it left, as before any stop. Else, stopped, the reason is the stop.)
+        cut = this.#cutByStop.has(conn) || (this.#stopped && !this.#leftFirst(conn));
         if (cut && !this.#stopped && inLogic && !this.#members.has(player)) this.#keptSeats.keepAtStop(player);
         // Listed as seated while in the logic (#list): a join that made no member frees its seat there.
         if (this.#inJoin.delete(player) && !joined) this.#list();
@@ -520,6 +526,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#list();
       this.#startTicking();
       for (const frame of held) await this.onMessage(frame, conn);
+    }
+
+    /** `conn`'s player closed it (a leave, its session's end) before the room's stop could: its join is given up. */
+    #leftFirst(conn: Connection): boolean {
+      return this.#closesHandled.has(conn) && !this.#cutByStop.has(conn);
     }
 
     /** Until `conn`'s onClose ran, or the room stopped. */

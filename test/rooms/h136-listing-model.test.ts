@@ -45,8 +45,12 @@ interface Table {
 
 /** What the rooms' hooks did, and each step's outcome (in a failure's message with H136_TRACE=1). */
 const trace: string[] = [];
-/** Who each room's logic holds (its onJoin done, no onLeave since), whatever the room's flags. */
-const logic = new Map<string, Set<string>>();
+/**
+ * Who each room's logic holds (its onJoin done, no onLeave since), whatever the room's flags: per run (its server's
+ * rooms write into it), as a hook of a join a seed's last reload left under way settles after its server stopped,
+ * once the next seed runs (its rooms of the same names held players unknown to that seed's model).
+ */
+type Logic = Map<string, Set<string>>;
 /** Each room instance's number (its `partyRoom`), for the trace. */
 const instances = new WeakMap<object, number>();
 let instanceCount = 0;
@@ -61,39 +65,40 @@ const ends = new Map<string, () => void>();
  * Takes `options.private` (its creation), `options.refuse` (its onJoin refuses), `options.slow` (its onCreate and
  * onJoin wait); inputs `lock`, `unlock`, `private`, `public`, and `end` (dispose: it goes once empty).
  */
-const table = defineRoomType<Table>({
-  maxClients: MAX,
-  async onCreate(options) {
-    this.state = { locked: false, private: options.private === true, players: [] };
-    if (options.private === true) this.setPrivate();
-    // (Slow: the room is being created, private already, while other joins come.)
-    if (options.slow === true) await new Promise((resolve) => setTimeout(resolve, 5));
-  },
-  async onJoin(player, options) {
-    if (options.slow === true) await new Promise((resolve) => setTimeout(resolve, 5));
-    trace.push(`${this.room}#${instanceOf(this.partyRoom)} onJoin ${player} ${JSON.stringify(options)} locked=${this.locked}`);
-    if (options.refuse === true) throw new RoomError("refused by onJoin");
-    if (!this.state.players.includes(player)) this.state.players.push(player);
-    mapped(logic, this.room).add(player);
-  },
-  onLeave(player) {
-    trace.push(`${this.room}#${instanceOf(this.partyRoom)} onLeave ${player}`);
-    logic.get(this.room)?.delete(player);
-    this.state.players = this.state.players.filter((name) => name !== player);
-  },
-  onInput({ type }) {
-    trace.push(`${this.room} onInput ${type}`);
-    if (type === "lock") this.lock();
-    if (type === "unlock") this.unlock();
-    if (type === "private" || type === "public") this.setPrivate(type === "private");
-    if (type === "end") {
-      this.dispose();
-      ends.get(this.room)?.();
-    }
-    this.state.locked = this.locked;
-    if (type === "private" || type === "public") this.state.private = type === "private";
-  },
-});
+const tableType = (logic: Logic) =>
+  defineRoomType<Table>({
+    maxClients: MAX,
+    async onCreate(options) {
+      this.state = { locked: false, private: options.private === true, players: [] };
+      if (options.private === true) this.setPrivate();
+      // (Slow: the room is being created, private already, while other joins come.)
+      if (options.slow === true) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+    async onJoin(player, options) {
+      if (options.slow === true) await new Promise((resolve) => setTimeout(resolve, 5));
+      trace.push(`${this.room}#${instanceOf(this.partyRoom)} onJoin ${player} ${JSON.stringify(options)} locked=${this.locked}`);
+      if (options.refuse === true) throw new RoomError("refused by onJoin");
+      if (!this.state.players.includes(player)) this.state.players.push(player);
+      mapped(logic, this.room).add(player);
+    },
+    onLeave(player) {
+      trace.push(`${this.room}#${instanceOf(this.partyRoom)} onLeave ${player}`);
+      logic.get(this.room)?.delete(player);
+      this.state.players = this.state.players.filter((name) => name !== player);
+    },
+    onInput({ type }) {
+      trace.push(`${this.room} onInput ${type}`);
+      if (type === "lock") this.lock();
+      if (type === "unlock") this.unlock();
+      if (type === "private" || type === "public") this.setPrivate(type === "private");
+      if (type === "end") {
+        this.dispose();
+        ends.get(this.room)?.();
+      }
+      this.state.locked = this.locked;
+      if (type === "private" || type === "public") this.state.private = type === "private";
+    },
+  });
 
 function mapped(map: Map<string, Set<string>>, key: string): Set<string> {
   let value = map.get(key);
@@ -155,6 +160,9 @@ class Run {
   readonly log: string[] = [];
   readonly matchmaking = new MatchmakingState();
   readonly sessions = new RoomsSessions();
+  readonly logic: Logic = new Map();
+  /** The room type, writing into this run's `logic` (each mount has it, as a reload serves the code's anew). */
+  readonly table = tableType(this.logic);
   server!: TestServer;
   /** A reload ran: a room made by a refused join and stored across it is a room like any other. */
   reloaded = false;
@@ -164,11 +172,10 @@ class Run {
   constructor(readonly seed: number) {}
 
   mount(): RoomsMount {
-    return createRooms({ types: { table }, matchmaking: this.matchmaking, sessions: this.sessions, limits: { resumeWindowMs: RESUME_MS } });
+    return createRooms({ types: { table: this.table }, matchmaking: this.matchmaking, sessions: this.sessions, limits: { resumeWindowMs: RESUME_MS } });
   }
 
   async start(): Promise<void> {
-    logic.clear();
     trace.length = 0;
     const rooms = this.mount();
     this.server = await startServer(rooms.parties, { storage: "memory", sockets: rooms.sockets });
@@ -498,13 +505,13 @@ class Run {
         if (listing.clients !== (room?.players.size ?? 0))
           found.push(`${listing.room} listed with ${listing.clients} clients, ${room?.players.size ?? 0} in it`);
       }
-      for (const [id, held] of logic) if (!this.rooms.has(id) && held.size > 0) found.push(`${id}'s logic holds [${[...held]}], unknown to the model`);
+      for (const [id, held] of this.logic) if (!this.rooms.has(id) && held.size > 0) found.push(`${id}'s logic holds [${[...held]}], unknown to the model`);
       // A room no join ever got into (its onJoin never done: its joins refused or cut) goes as Colyseus disposes it,
       // not left listed empty (h139-refused-join-room-goes). (A reload keeps it: stored, it is a room like any other.)
       for (const listing of listed)
-        if (!logic.has(listing.room) && !this.reloaded && listing.clients === 0) found.push(`${listing.room} listed empty, never joined`);
+        if (!this.logic.has(listing.room) && !this.reloaded && listing.clients === 0) found.push(`${listing.room} listed empty, never joined`);
       for (const [id, room] of this.rooms) {
-        const held = [...(logic.get(id) ?? [])].sort().join();
+        const held = [...(this.logic.get(id) ?? [])].sort().join();
         if (held !== [...room.players].sort().join()) found.push(`${id}'s logic holds [${held}], the model [${[...room.players]}]`);
       }
       for (const [id, room] of this.rooms)
