@@ -139,8 +139,11 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     readonly #joinTurns = new Map<string, Promise<void>>();
     /** Per player, its joins waiting for their turn. */
     readonly #joinsWaiting = new Map<string, number>();
-    /** Players in the logic whose join ended without a member while a later join of theirs waited: it takes them over. */
-    readonly #handedOver = new Set<string>();
+    /**
+     * Players in the logic whose join ended without a member while a later join of theirs waited, with that join's
+     * options (canonical JSON): the later join takes them over if it asks the same, else they leave first.
+     */
+    readonly #handedOver = new Map<string, string>();
     /** Per player, its `onLeave` running: a join of the same player waits for it. */
     readonly #leaving = new Map<string, Promise<void>>();
     /** Players whose join is not done but who are in the room's logic (its kept seat taken, or its `onJoin` called). */
@@ -445,8 +448,14 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       await this.#leaving.get(player);
       // In the room already: a member through another connection (a second session takes the seat over), or through
       // an earlier join whose connection closed meanwhile.
-      const handedOver = this.#handedOver.delete(player); // (taken either way: it is for this join only)
-      const rejoin = this.#members.has(player) || handedOver;
+      const handedOver = this.#handedOver.get(player);
+      this.#handedOver.delete(player); // (taken either way: it is for this join only)
+      // Asking otherwise than the join it would take over (another password, an unnamed join that picked this room): its
+      // onJoin judges it, as any join's, once the player left (else a join onJoin refuses was let in unjudged, and the
+      // session's rejoin after a reload, with its options, threw the player out).
+      const takesOver = handedOver !== undefined && handedOver === canonicalJson(request.options);
+      if (handedOver !== undefined && !takesOver) await this.#leaveLogic(player);
+      const rejoin = this.#members.has(player) || takesOver;
       // A player back after the room stopped with it seated has its seat kept (and joins like any other)
       const seatKept = this.#keptSeats.has(player);
       if (!rejoin && !seatKept && this.#seatsTaken(player) >= maxClients) {
@@ -512,10 +521,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       }
       if (fault !== undefined) {
         // A fault (the runtime closes the connection, 1011): a player who was in the room (a seat kept) leaves it.
-        await this.#notJoined(player, rejoin || seatKept);
+        await this.#notJoined(request, rejoin || seatKept);
         throw fault;
       }
-      if (!joined || conn.readyState !== 1) return this.#notJoined(player, joined || rejoin || seatKept);
+      if (!joined || conn.readyState !== 1) return this.#notJoined(request, joined || rejoin || seatKept);
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(player, { player, conn, ack: -1, nextSnapshotAt: 0 });
       this.#unjoined = false;
@@ -541,11 +550,16 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /**
      * A join that made no member (refused, or its session left while it ran). A player who is in the room's logic
      * (its `onJoin` ran, now or for the connection it took over, or its seat was kept) leaves it, unless a later join
-     * of the same player waits: that one takes it over.
+     * of the same player waits: that one takes it over (asking the same).
      */
-    async #notJoined(player: string, inLogic: boolean): Promise<void> {
+    async #notJoined({ player, options }: JoinRequest, inLogic: boolean): Promise<void> {
       if (!inLogic) return;
-      if (this.#joinsWaiting.has(player)) return void this.#handedOver.add(player);
+      if (this.#joinsWaiting.has(player)) return void this.#handedOver.set(player, canonicalJson(options));
+      await this.#leaveLogic(player);
+    }
+
+    /** A player in the room's logic whose join made no member leaves it (onLeave). */
+    async #leaveLogic(player: string): Promise<void> {
       const replaced = this.#members.get(player); // the closed connection it took the seat over from
       if (replaced) this.#removeMember(replaced);
       await this.#leave(player);
