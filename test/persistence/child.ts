@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { fileURLToPath } from "node:url";
+import { withTimeout } from "./helpers.js";
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
 
@@ -51,4 +52,19 @@ export function spawnFixture(name: string, args: string[]): Child {
       await exited;
     },
   };
+}
+
+/**
+ * A fixture that prints "ready" once it holds what it was started for (a folder open), added to `children` (the test's
+ * to kill) before the wait; `what` names the wait in the timeout's message.
+ */
+export async function spawnReady(name: string, args: string[], children: Child[], what: string, timeoutMs = 20_000): Promise<Child> {
+  const child = spawnFixture(name, args);
+  children.push(child);
+  await withTimeout(
+    child.waitForLine((line) => line === "ready"),
+    timeoutMs,
+    what,
+  );
+  return child;
 }

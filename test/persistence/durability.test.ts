@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { openStorage, StorageError, type Storage } from "../../persistence/index.js";
-import { spawnFixture, type Child } from "./child.js";
+import { spawnFixture, spawnReady, type Child } from "./child.js";
 import { makeTempDir, removeDir, textOf, textUpdate, withTimeout } from "./helpers.js";
 
 const WRITES_BEFORE_KILL = 300;
@@ -66,13 +66,7 @@ describe("LevelDB storage across processes", () => {
 
   it("refuses a folder another process holds, with a clear ERR_STORAGE_LOCKED", async () => {
     const dir = await tempDir();
-    const holder = spawnFixture("hold-folder.ts", [dir, "hold"]);
-    children.push(holder);
-    await withTimeout(
-      holder.waitForLine((line) => line === "ready"),
-      CHILD_TIMEOUT_MS,
-      "the holder to open",
-    );
+    const holder = await spawnReady("hold-folder.ts", [dir, "hold"], children, "the holder to open");
 
     const error = await openStorage({ dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);

@@ -8,7 +8,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { checkFolder, openStorage, repairFolder, type Storage } from "../../persistence/index.js";
-import { spawnFixture, type Child } from "./child.js";
+import { spawnFixture, spawnReady, type Child } from "./child.js";
 import { namesTouched } from "./folder-watch.js";
 import { makeTempDir, removeDir, withTimeout } from "./helpers.js";
 
@@ -27,13 +27,7 @@ afterEach(async () => {
 async function heldByAnotherProcess(): Promise<{ dir: string; holder: Child }> {
   const dir = await makeTempDir();
   dirs.push(dir);
-  const holder = spawnFixture("hold-folder.ts", [dir, "hold"]);
-  children.push(holder);
-  await withTimeout(
-    holder.waitForLine((line) => line === "ready"),
-    CHILD_TIMEOUT_MS,
-    "the holder to open",
-  );
+  const holder = await spawnReady("hold-folder.ts", [dir, "hold"], children, "the holder to open");
   return { dir, holder };
 }
 

@@ -12,11 +12,10 @@ import * as path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { checkFolder, openStorage, repairFolder, type Storage } from "../../persistence/index.js";
 import { runCli } from "../cli/helpers.js";
-import { spawnFixture, type Child } from "./child.js";
+import { spawnReady, type Child } from "./child.js";
 import { namesTouched } from "./folder-watch.js";
-import { makeTempDir, removeDir, withTimeout } from "./helpers.js";
+import { makeTempDir, removeDir } from "./helpers.js";
 
-const CHILD_TIMEOUT_MS = 20_000;
 const children: Child[] = [];
 const storages: Storage[] = [];
 const watchers: FSWatcher[] = [];
@@ -35,13 +34,7 @@ async function heldByABackupScript(): Promise<{ dir: string; holder: Child }> {
   const storage = await openStorage({ dir });
   await storage.kv("main/r").put("k", "v");
   await storage.close();
-  const holder = spawnFixture("h140-level-holder.ts", [dir]);
-  children.push(holder);
-  await withTimeout(
-    holder.waitForLine((line) => line === "ready"),
-    CHILD_TIMEOUT_MS,
-    "the backup script to open the folder",
-  );
+  const holder = await spawnReady("h140-level-holder.ts", [dir], children, "the backup script to open the folder");
   return { dir, holder };
 }
 

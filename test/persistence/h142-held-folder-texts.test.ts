@@ -8,9 +8,8 @@
 import { afterEach, expect, it } from "vitest";
 import { openStorage } from "../../persistence/index.js";
 import { runCli } from "../cli/helpers.js";
-import { spawnFixture, type Child } from "./child.js";
+import { spawnReady, type Child } from "./child.js";
 import { damageWorkspace, startServer } from "./damage-support.js";
-import { withTimeout } from "./helpers.js";
 
 const { running, tempDir } = damageWorkspace();
 const children: Child[] = [];
@@ -23,13 +22,7 @@ it("held by a program that is not yparty: the flag follows 'a different data fol
   const storage = await openStorage({ dir });
   await storage.kv("main/r").put("k", "v");
   await storage.close();
-  const holder = spawnFixture("h140-level-holder.ts", [dir]);
-  children.push(holder);
-  await withTimeout(
-    holder.waitForLine((line) => line === "ready"),
-    20_000,
-    "the backup script to open the folder",
-  );
+  await spawnReady("h140-level-holder.ts", [dir], children, "the backup script to open the folder");
 
   const started = await runCli(["start", "--port", "0", "--persist", dir], { cwd: dir });
   expect(started.code).toBe(1);
