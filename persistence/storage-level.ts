@@ -89,11 +89,14 @@ export class LevelStorage implements Storage {
       await warnIfOpenToOthers(location, options.onWarning);
       // Before any log is linked or swept: a second start on a folder a server holds is refused here (folder-hold.ts).
       hold = await holdFolder(location);
+      // What the open replays, kept until it is checked: LevelDB deletes its logs once replayed. Kept before the Level
+      // is made: it opens itself on the next tick (abstract-level's deferred open), and kept after, a log could be
+      // replayed and deleted before it was linked, its torn end then told as damage (h140-log-damage-oracle, once in a
+      // full CI run).
+      if (state === "database") kept = await keepLogs(location);
       // Made only now: a Level opens itself on the next tick after it is made (abstract-level's deferred open),
       // which would have run before the checks above.
       db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: "view", valueEncoding: "view", createIfMissing: state !== "database" });
-      // What the open replays, kept until it is checked: LevelDB deletes its logs once replayed.
-      if (state === "database") kept = await keepLogs(location);
       await db.open().catch(async (error: unknown) => {
         throw state === "database" ? await unopenableError(location, error) : error;
       });
