@@ -186,8 +186,11 @@ export class AlarmScheduler {
       });
       if (!started) return;
     } catch (error) {
-      // Stored as it was: try again later rather than leave it stuck until the next start.
-      this.logger.error("alarm.start_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error });
+      // Stored as it was: try again later rather than leave it stuck until the next start. A failure of the moment (the
+      // room's claim refused while Redis or PostgreSQL is out of reach) is a warning: it pages no one for a partition.
+      const fields = { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error };
+      if (failureOfTheMoment(error)) this.logger.warn("alarm.start_failed", fields);
+      else this.logger.error("alarm.start_failed", fields);
       if (!this.#timers.has(key)) this.#arm(key, record, Date.now() + this.retry.baseMs);
       return;
     }

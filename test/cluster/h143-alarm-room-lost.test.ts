@@ -37,9 +37,10 @@ test("an onAlarm that fails because its node lost the room (a partition) is run 
   await until(() => alarmLines(a).some((line) => line.event !== "alarm.restore_failed"), "a to end its firing", 30_000);
   a.redisLink.heal();
 
-  expect(alarmLines(a).filter((line) => line.event !== "alarm.restore_failed")).toEqual([
-    expect.objectContaining({ level: "info", event: "alarm.left_to_owner" }),
-  ]);
+  expect(alarmLines(a).filter((line) => line.event === "alarm.left_to_owner")).toEqual([expect.objectContaining({ level: "info" })]);
+  // No error: a try of a's alarm timer while it was cut off (its claim refused, Redis out of reach) is a warning, as is
+  // every failure of the moment (in a full CI run it came once, as alarm.start_failed at error).
+  expect(alarmLines(a).filter((line) => line.level === "error" && line.event !== "alarm.restore_failed")).toEqual([]);
   expect(alarmLines(b).filter((line) => line.level !== "info" && line.event !== "alarm.restore_failed")).toEqual([]);
   expect((await state(b)).alarmPids).toEqual([b.pid]);
 });
