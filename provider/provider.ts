@@ -75,6 +75,8 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   /** Bumped by every new attempt and by `disconnect()`, so a stale async attempt knows to give up. */
   #generation = 0;
   #attemptPending = false;
+  /** The browser came back online while an attempt was under way: if that attempt fails, the next starts at once. */
+  #retryAtOnce = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   /** Gives up the socket being opened (`connectTimeout`). */
   #openTimer: ReturnType<typeof setTimeout> | undefined;
@@ -195,6 +197,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   #cancelAttempts(): void {
     this.#generation++;
     this.#attemptPending = false;
+    this.#retryAtOnce = false;
     this.wsconnecting = false;
     clearTimeout(this.#reconnectTimer);
   }
@@ -270,6 +273,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     opened: (connection) => {
       if (connection !== this.#connection) return;
       clearTimeout(this.#openTimer);
+      this.#retryAtOnce = false;
       this.wsconnecting = false;
       this.wsconnected = true;
       this.#save.connectionOpened();
@@ -366,6 +370,12 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   #scheduleReconnect(afterHealthyConnection: boolean): void {
     if (!this.shouldConnect || this.#destroyed || this.#suspended) return;
+    if (this.#retryAtOnce) {
+      this.#retryAtOnce = false;
+      this.wsUnsuccessfulReconnects = 0;
+      clearTimeout(this.#reconnectTimer);
+      return void this.#attempt();
+    }
     const attempt = afterHealthyConnection ? 0 : this.wsUnsuccessfulReconnects;
     this.wsUnsuccessfulReconnects = attempt + 1;
     const delay = backoffDelay(attempt, { initialMs: ProviderDefaults.initialBackoffMs, maxMs: this.maxBackoffTime });
@@ -420,13 +430,20 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   /**
    * The browser went offline or came back: an open socket may be stalled (offline, nothing passes) or dead (a new
    * network), so it must answer a probe within seconds instead of the silence timeout; without a socket, a retry waiting
-   * out its backoff starts now, and the backoff starts over (the failures before said nothing about this network).
+   * out its backoff starts now, and the backoff starts over (the failures before said nothing about this network); an
+   * attempt under way when the browser comes back online goes on, and if it fails, the next starts at once.
    * Attempts are not held back while offline: a server on this machine or network is still reachable then.
    */
   #networkChanged(reason: string): void {
     if (!this.shouldConnect || this.#destroyed || this.#suspended) return;
-    if (this.#connection) return this.#watchdog.checkSoon(ProviderDefaults.networkChangeAnswerMs, reason);
-    if (this.#attemptPending || globalThis.navigator?.onLine === false) return;
+    if (this.#connection?.openedAt) return this.#watchdog.checkSoon(ProviderDefaults.networkChangeAnswerMs, reason);
+    const online = globalThis.navigator?.onLine !== false;
+    // An attempt under way was started on the network before: if it fails, that says nothing of this one.
+    if (this.#connection || this.#attemptPending) {
+      this.#retryAtOnce = online;
+      return;
+    }
+    if (!online) return;
     clearTimeout(this.#reconnectTimer);
     this.wsUnsuccessfulReconnects = 0;
     void this.#attempt();

@@ -7,6 +7,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startTcpProxy, type TcpProxy } from "../cluster/network.js";
 import { startBackend, type Backend } from "./backend.js";
 import { bundlePage, launchChromium, openPage, pageErrors, servePage } from "./browser-harness.js";
 import { awarenessChanges, destroyProviders, makeProvider, synced, type TestHttpServer, waitUntil } from "./support.js";
@@ -19,7 +20,11 @@ beforeAll(async () => {
   [browser, page, backend] = await Promise.all([launchChromium({ backForwardCache: true }), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
 });
 
-afterEach(destroyProviders);
+const proxies: TcpProxy[] = [];
+afterEach(async () => {
+  destroyProviders();
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -38,7 +43,7 @@ const inTab = <T>(tab: Page, f: (win: Win) => T) => tab.evaluate(`(${f.toString(
 const waitInTab = (tab: Page, f: (win: Win) => boolean) => tab.waitForFunction(`(${f.toString()})(window)`, null, { timeout: 10_000 });
 
 /** A tab with a synced provider on `room`, recording its statuses and the page events it saw (after the provider). */
-async function openTab(room: string, options: { fakeClock?: boolean; name?: string } = {}): Promise<Page> {
+async function openTab(room: string, options: { fakeClock?: boolean; name?: string; host?: string } = {}): Promise<Page> {
   const context = await browser.newContext();
   if (options.fakeClock) await context.clock.install();
   const tab = await openPage(context, page.url);
@@ -55,7 +60,7 @@ async function openTab(room: string, options: { fakeClock?: boolean; name?: stri
       addEventListener("online", () => Object.assign(window, { onlineAt: Date.now() }));
       Object.assign(window, { provider, statuses, seen });
     },
-    { host: backend.host, room, name: options.name },
+    { host: options.host ?? backend.host, room, name: options.name },
   );
   await waitInTab(tab, (win) => win.provider.synced);
   return tab;
@@ -100,6 +105,23 @@ describe("the provider and the browser's offline/online events", () => {
     await synced(other);
     expect(other.doc.getText("t").toString()).toBe("saved. typed offline.");
     expect(pageErrors(tab)).toEqual([]);
+  });
+
+  it("back online while a handshake started before is under way: if it fails, the next attempt starts at once", async () => {
+    // The handshake is held in a proxy, so the page's `online` comes while it is under way, as it may on a loaded
+    // machine: the socket opened offline has not failed yet (CI saw the provider wait out its backoff then).
+    const proxy = await startTcpProxy(backend.port);
+    proxies.push(proxy);
+    const tab = await openTab("h84-online-mid-handshake", { fakeClock: true, host: `127.0.0.1:${proxy.port}` });
+    proxy.partition();
+    proxy.reset();
+    await proxy.whenHeld(1); // the next attempt's upgrade request, held
+    await pauseSoon(tab);
+    await inTab(tab, () => dispatchEvent(new Event("online")));
+    proxy.reset(); // the handshake fails
+    proxy.heal();
+    await waitInTab(tab, (win) => win.provider.synced);
+    expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected", "disconnected", "connecting", "connecting", "connected"]);
   });
 
   it("keeps a socket that answers: offline and back online within the deadline is no reconnect", async () => {
