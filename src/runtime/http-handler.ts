@@ -260,7 +260,7 @@ function nothingServed(core: ServerCore, pathname: string): string {
   // looking for a setting they have (a folder without index.html, or `serve` pointing at the wrong one).
   const files = core.servesAssets
     ? "the static folder served has no file at this path"
-    : 'a folder of static files is served with --serve <dir> or "serve" in the config';
+    : 'a folder of static files is served with --serve <dir> or "serve" in the config (createServer: its assets option)';
   return `Nothing is served at ${pathname}. Rooms are at /parties/{party}/{room}${here}; ${files}`;
 }
 

@@ -17,7 +17,7 @@ describe("the 404 of a path nothing serves says where the rooms are", () => {
     const body = (await response.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("ERR_NOT_FOUND");
     expect(body.error.message).toBe(
-      'Nothing is served at /. Rooms are at /parties/{party}/{room} (parties here: main); a folder of static files is served with --serve <dir> or "serve" in the config',
+      'Nothing is served at /. Rooms are at /parties/{party}/{room} (parties here: main); a folder of static files is served with --serve <dir> or "serve" in the config (createServer: its assets option)',
     );
   });
 });
