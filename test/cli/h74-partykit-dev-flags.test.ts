@@ -49,6 +49,12 @@ describe("partykit dev's flags", () => {
     expect(source).not.toContain("someLongLocalName");
   });
 
+  it("says --minify and --with-env change nothing in a project without server code of its own", async () => {
+    const dir = await projectWith(defer, { "partykit.json": JSON.stringify({ name: "docs-only" }), ".env": "SECRET=1\n" });
+    const { cli } = await serveIn(defer, "start", dir, ["--minify", "--with-env"]);
+    expect(cli.output).toContain("Ignoring --minify, --with-env: this project has no server code of its own to bundle (its rooms are Yjs documents)");
+  });
+
   it("leaves the HTTPS flags refused (yparty serves plain HTTP), and them out of --help", async () => {
     const dir = await projectWith(defer, { "server.js": server, "partykit.json": config });
     const refused = await runCli(["dev", "--https"], { cwd: dir });

@@ -323,6 +323,11 @@ export function resolveProject(flags: ProjectFlags): ProjectConfig {
         `the ${field} protocol runs on one node for now (its room directory and matchmaking are in the process): run it on a node started without --cluster`,
       );
   }
+  // A project whose rooms are all the built-in Yjs documents bundles nothing: these would change nothing, silently.
+  if (main === undefined && Object.keys(parties).length === 0 && !rooms && !game) {
+    const idle = [flags.minify && "--minify", !flags.minify && file.minify && `minify in ${configFile}`, flags.withEnv && "--with-env"].filter(Boolean);
+    if (idle.length > 0) notes.push(`Ignoring ${idle.join(", ")}: this project has no server code of its own to bundle (its rooms are Yjs documents)`);
+  }
   const limits = checkedLimits("limits", file.limits ?? {}, resolveLimits, "docs/runtime.md#limits", fromFile) as Partial<Limits>;
   const documentLimits = checkedLimits("documentLimits", file.documentLimits ?? {}, resolveYjsLimits, "docs/yjs.md#limits-and-defaults", fromFile);
   problems.throwIfAny();
