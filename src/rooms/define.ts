@@ -43,7 +43,8 @@ export interface RoomApi<S = unknown> {
   /**
    * No new player joins from now on (refused `room "…" is locked`), and the room is neither listed by `room.list` nor
    * picked by an unnamed `room.join_or_create` (Colyseus's `lock()`). Its players stay; those with a seat in it come
-   * back (a seat kept since a stop, one a match holds for them). Stored with the state: a restart keeps it locked.
+   * back (a seat kept since a stop, one a match holds for them, one an unnamed join found listed just before the lock:
+   * a seat Colyseus would have reserved). Stored with the state: a restart keeps it locked.
    */
   lock(): void;
   /** Takes joins again, listed and matched (unless private). */

@@ -31,6 +31,11 @@ export interface JoinRequest {
    * private room sends it elsewhere (joined by name only). One picked from the listing is taken as a named join is.
    */
   unnamed?: true;
+  /**
+   * An unnamed `room.join_or_create` found this room listed (public, unlocked) with a free seat: its seat is as good as
+   * a reservation Colyseus made there, and a `lock()` or `setPrivate()` after the pick lets it in.
+   */
+  listed?: true;
 }
 
 export function unreliableFrame(key: string, envelopeJson: string): string {

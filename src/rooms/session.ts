@@ -91,6 +91,10 @@ interface Queue {
   answer?: (left: boolean) => void;
 }
 
+/** How an unnamed join picked its room, for the room to judge it by (link.ts); nothing for a named join. */
+const pickedHow = ({ unlisted }: JoinRequest): { unnamed?: true; listed?: true } =>
+  unlisted === undefined ? {} : unlisted ? { unnamed: true } : { listed: true };
+
 /** How many rooms that refuse it (full, or their onJoin) an unnamed join tries before it creates one (then fails). */
 const FREE_ROOM_ATTEMPTS = 3;
 const MAX_ROOM_NAME_LENGTH = 128;
@@ -338,7 +342,7 @@ export class Session implements ServedSession {
       return this.#joinFailed(request, name, roomType, (error as Error).message);
     }
     this.#links.set(name, link);
-    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: request.options, ...(request.unlisted ? { unnamed: true } : {}) } }));
+    link.conn.send(JSON.stringify({ t: Link.Join, p: { player: this.player, options: request.options, ...pickedHow(request) } }));
   }
 
   #leave(p: Record<string, unknown>, rid: RequestId | undefined): void {
