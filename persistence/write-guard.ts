@@ -28,6 +28,7 @@ import type { ByteDb } from "./byte-db.js";
 import { FolderIdentity } from "./folder-identity.js";
 import { InFlight } from "./in-flight.js";
 import { replayRoom } from "./leveldb-log.js";
+import { megabytes } from "./progress.js";
 import { reasonOf, writeError } from "./errors.js";
 import { StorageError } from "./types.js";
 
@@ -139,8 +140,8 @@ export class WriteGuard {
     if (free < needed) {
       throw new StorageError(
         "ERR_STORAGE_FULL",
-        `The disk of ${this.location} is full (${free} bytes free, reopening the database after the failed write ` +
-          `takes some ${needed}): free space on it, writes resume once space returns`,
+        `The disk of ${this.location} is full (${megabytes(free)} free, reopening the database after the failed write ` +
+          `takes some ${megabytes(needed)}): free space on it, writes resume once space returns`,
       );
     }
     await this.#reads.drain(); // reads begun before the failure was known; later ones wait for this reopen

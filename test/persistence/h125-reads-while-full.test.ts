@@ -42,6 +42,10 @@ describe("room reads after a write failed on a full disk", () => {
   it("the disk staying full: every room's read answers from the open database, round after round", async () => {
     const { storage, values } = await storageWithRooms();
     for (let round = 0; round < 5; round++) await readAll(storage, values);
+    // The next write finds the disk too full to reopen after the failed one, and says so in MB, as the open does.
+    await expect(storage.kv("r0").put("refused again", "x")).rejects.toThrow(
+      /is full \(\d+\.\d MB free, reopening the database after the failed write takes some \d+\.\d MB\): free space on it/,
+    );
   });
 
   it("room for the reopen's check but not for its replay's table: reads still answer", async () => {
