@@ -248,5 +248,12 @@ export async function runServer(options: RunOptions): Promise<number> {
   else process.stdout.write(banner(info));
   const blocked = blockedPort(server.url);
   if (blocked !== undefined) logger.warn("server.port_blocked", { port: blocked, message: blockedPortAdvice(blocked) });
+  // The other nodes forward rooms over plain TCP, but ask this one for `yparty list` and the admin commands with fetch().
+  const advertised = project.cluster && blockedPort(project.cluster.advertise);
+  if (advertised)
+    logger.warn("cluster.advertise_port_blocked", {
+      port: advertised,
+      message: `--advertise ${project.cluster!.advertise}: port ${advertised} is one fetch() refuses to connect to (a "bad port" of the Fetch standard), so the other nodes cannot ask this one for yparty list, tail, delete or export (its rooms are still served through them). Advertise another port`,
+    });
   return exitCode;
 }
