@@ -1,12 +1,15 @@
 /**
  * Reads a LevelDB data folder to copy it elsewhere (`yparty migrate`): its documents through the LevelDB DocStore
  * (so a damaged one is refused as a server would refuse it) and every room's key-value entries, room by room. Opening
- * takes LevelDB's lock, so a folder a server holds is refused (ERR_STORAGE_LOCKED); nothing is written to it.
+ * takes yparty's hold and LevelDB's lock, so a folder a server holds is refused (ERR_STORAGE_LOCKED), and a server
+ * started meanwhile is told another yparty process holds it; nothing is written to it but the hold (yparty-lock/).
  */
+import * as path from "node:path";
 import { Level } from "level";
 import { levelFolderState, noCurrentError } from "./level-folder.js";
 import { defaults } from "./defaults.js";
 import { checkFolderFormatOrClose } from "./folder-format.js";
+import { holdFolder } from "./folder-hold.js";
 import { LevelDocStore } from "./doc-level.js";
 import { reasonOf } from "./errors.js";
 import { heldError } from "./folder-holder.js";
@@ -39,16 +42,21 @@ export async function readLevelFolder(dir: string, options: { onWarning?: (warni
   if (state === "no-current") throw noCurrentError(dir);
   // The folder every user of the machine may read is told of here too, as by a server's open, doctor and repair.
   await warnIfOpenToOthers(dir, options.onWarning);
+  // yparty's hold, as a server, doctor and repair take: a start meanwhile is told a yparty process holds the folder.
+  const hold = await holdFolder(path.resolve(dir));
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view", createIfMissing: false });
+  let decodeStoredKey: (bytes: Uint8Array) => string;
   try {
     await db.open();
+    // A format-1 folder (not opened by a newer server since) holds its keys in plain UTF-16 BE.
+    decodeStoredKey = (await checkFolderFormatOrClose(db, dir)) < 2 ? decodeString : decodeKey;
   } catch (error) {
+    await hold.release();
     const cause = (error as { cause?: { code?: unknown } }).cause;
+    if (error instanceof StorageError) throw error;
     if (cause?.code === "LEVEL_LOCKED") throw await heldError(dir, error);
     throw new StorageError("ERR_STORAGE_READ", `Could not open ${dir} as a yparty data folder: ${reasonOf(cause ?? error)}`, { cause: error });
   }
-  // A format-1 folder (not opened by a newer server since) holds its keys in plain UTF-16 BE.
-  const decodeStoredKey = (await checkFolderFormatOrClose(db, dir)) < 2 ? decodeString : decodeKey;
   const docs = new LevelDocStore(db, { location: dir, compactOnLoadAbove: Number.POSITIVE_INFINITY });
   const kv = db.sublevel<Uint8Array, Uint8Array>(defaults.kvSublevel, { keyEncoding: "view", valueEncoding: "view" });
   return {
@@ -72,6 +80,7 @@ export async function readLevelFolder(dir: string, options: { onWarning?: (warni
     async close() {
       await docs.close();
       await db.close();
+      await hold.release();
     },
   };
 }

@@ -1,0 +1,43 @@
+/**
+ * `yparty migrate` reads a data folder with LevelDB's lock but did not take yparty's hold (folder-hold.ts): a server
+ * started on the folder meanwhile was refused as held by "a program that opened its LevelDB database without yparty's
+ * hold: not a yparty server", telling the operator to look for a backup script. The read now takes the hold, as a
+ * server, doctor and repair do: the start is refused as held by another yparty process.
+ */
+import { afterEach, expect, it } from "vitest";
+import { checkFolder, openStorage } from "../../persistence/index.js";
+import { spawnReady, type Child } from "./child.js";
+import { makeTempDir, removeDir } from "./helpers.js";
+
+const children: Child[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((child) => child.kill()));
+  await Promise.all(dirs.splice(0).map(removeDir));
+});
+
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => ({ code: "opened", message: "" }),
+    (error: { code?: string; message: string }) => ({ code: error.code, message: error.message }),
+  );
+
+it("a start and a doctor on a folder migrate is reading: refused as held by another yparty process", async () => {
+  const dir = await makeTempDir();
+  dirs.push(dir);
+  const storage = await openStorage({ dir });
+  await storage.kv("main/r").put("k", "v");
+  await storage.close();
+  const reader = await spawnReady("migrate-reader.ts", [dir], children, "the migrate reader to open the folder");
+
+  for (const attempt of [openStorage({ dir }), checkFolder(dir)]) {
+    const answer = await refusal(attempt);
+    expect(answer.code).toBe("ERR_STORAGE_LOCKED");
+    expect(answer.message).toContain("is in use by another yparty process");
+    expect(answer.message).not.toContain("not a yparty server");
+  }
+  await reader.kill();
+  const after = await openStorage({ dir });
+  expect(await after.kv("main/r").get("k")).toBe("v");
+  await after.close();
+});
