@@ -1,3 +1,7 @@
+/**
+ * The one rule by which a run of appended updates becomes log entries, shared by the LevelDB, PostgreSQL and memory
+ * document stores so that each stores a run as the others do.
+ */
 import * as Y from "yjs";
 import { concatUpdates } from "../src/protocol/update-concat.js";
 

@@ -1,3 +1,9 @@
+/**
+ * The LevelDB engine's document store: each document's log in y-leveldb's layout (doc-keys.ts), written through the
+ * group committer with its acked record in every batch (ack-record.ts), loaded only when no acknowledged entry is
+ * missing, compacted when long. Each log's end (last clock, entries, bytes) is read once and then kept, so appends do
+ * not read the log.
+ */
 import { findDamage, logEntryOf, readDocument, readMeta, type DocMeta } from "./ack-check.js";
 import { encodeLogEnd, type LogEnd } from "./ack-record.js";
 import { entriesOfRun } from "./append-entries.js";

@@ -1,3 +1,7 @@
+/**
+ * The memory engine's document store (`--no-persist`, tests): each document's log as an array of entries, under the
+ * LevelDB engine's contract with nothing to wait for.
+ */
 import { entriesOfRun } from "./append-entries.js";
 import { defaults } from "./defaults.js";
 import { closedError, docSubject } from "./errors.js";

@@ -1,3 +1,8 @@
+/**
+ * The storage errors the engines share, worded in one place: what failed, on what (`docSubject`, `roomSubject`), in
+ * which folder or database, and what the operator does about it (free space, stop the other process, `yparty doctor`,
+ * `yparty repair`).
+ */
 import { describeDamage, type Damage } from "./ack-record.js";
 import { defaults } from "./defaults.js";
 import { replayRoom } from "./leveldb-log.js";

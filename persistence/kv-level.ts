@@ -1,3 +1,8 @@
+/**
+ * The LevelDB engine's key-value backend: one room's entries in the `kv` sublevel behind its room prefix (kv-codec.ts),
+ * `list` options turned into one byte range, a clear listed as deletes in the same batch as the room's other writes;
+ * and the rooms that hold data, with their counts (`levelKvRooms`, for `Storage.kvRooms`).
+ */
 import type { BatchOp, ByteDb, ByteRange } from "./byte-db.js";
 import { closedError, roomSubject } from "./errors.js";
 import { decodeKey, encodeKey, prefixUpperBound, roomOfKey, roomPrefix } from "./kv-codec.js";

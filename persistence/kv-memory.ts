@@ -1,3 +1,7 @@
+/**
+ * The memory engine's key-value backend: one room's entries in a Map, sorted for `list` only when asked (kv-range.ts).
+ * `RoomKvStore` (kv-store.ts) does the checks, the ordering of reads and writes, and the transactions above it.
+ */
 import { closedError, roomSubject } from "./errors.js";
 import { compareKeys, selectRange } from "./kv-range.js";
 import type { KvBackend, KvWrite } from "./kv-store.js";

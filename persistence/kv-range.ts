@@ -1,3 +1,8 @@
+/**
+ * The parts of room.storage's `list` that need no engine: its options checked (for every engine, before a read), and
+ * sorted entries filtered, ordered and limited in Durable Objects' key order (for the memory backend, and for a
+ * transaction, which merges its staged writes into what the room holds).
+ */
 import { invalidArgument } from "./errors.js";
 import { orderOfUnit } from "./kv-codec.js";
 import type { ListOptions } from "./types.js";

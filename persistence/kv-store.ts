@@ -1,3 +1,8 @@
+/**
+ * room.storage's behaviour over any engine: `RoomKvStore` gives one room's `KvBackend` (LevelDB, PostgreSQL, memory)
+ * Durable Objects' semantics (argument checks, serialization, writes in call order, reads that see every write called
+ * before them, transactions), so that an engine only reads and writes a room's bytes.
+ */
 import { invalidArgument, readError, roomSubject, writeError } from "./errors.js";
 import { assertKey, deserializeValue, serializeValue } from "./kv-codec.js";
 import { compareKeys, selectRange, validateListOptions } from "./kv-range.js";

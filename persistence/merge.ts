@@ -1,3 +1,8 @@
+/**
+ * A document's stored log made one update, by every engine: for a load (losing nothing, spread over turns of the event
+ * loop: heavy-work.ts) and for a compaction (garbage-collected unless the room keeps deleted content), the entries that
+ * cannot be decoded left out and named.
+ */
 import * as Y from "yjs";
 import { readUpdateShape, updateFormatError } from "../src/protocol/update-format.js";
 import { defaults } from "./defaults.js";

@@ -1,3 +1,8 @@
+/**
+ * The LevelDB engine's `Storage`: opening a data folder (refusing one it must not open, holding it, upgrading its
+ * format, checking what the last run acknowledged against what LevelDB kept), serving documents and rooms' key-value
+ * stores from it, and releasing it on `close()`.
+ */
 import { WeakRoomStores } from "./weak-room-stores.js";
 import * as path from "node:path";
 import { Level } from "level";

@@ -1,3 +1,7 @@
+/**
+ * The memory engine's `Storage`: documents (doc-memory.ts) and each room's key-value store (kv-memory.ts under
+ * kv-store.ts's `RoomKvStore`), nothing on disk. What `--no-persist` and the tests run on.
+ */
 import { MemoryDocStore } from "./doc-memory.js";
 import { MemoryKvBackend } from "./kv-memory.js";
 import { RoomKvStore } from "./kv-store.js";

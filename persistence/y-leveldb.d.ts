@@ -1,5 +1,8 @@
-// y-leveldb ships types, but its `exports` map has no "types" condition, so NodeNext resolution cannot find them.
-// The parts yparty uses:
+/**
+ * Types for the parts of y-leveldb that yparty's tests use (they check that a yparty folder and y-leveldb read each
+ * other's documents). y-leveldb ships types, but its `exports` map has no "types" condition, so NodeNext resolution
+ * cannot find them.
+ */
 declare module "y-leveldb" {
   import type * as Y from "yjs";
   /** y-leveldb's key encoding: strings as `0, varString`, numbers as `1, uint32 big-endian`. */

@@ -1,3 +1,8 @@
+/**
+ * The command line read into what to do (help, version, or a command with its flags and arguments) against the
+ * command table (commands.ts), with `node:util`'s `parseArgs`. Mistakes are usage errors (exit 2) that suggest the
+ * word meant, or what to use instead of a PartyKit word.
+ */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { commands, type CommandName, type CommandSpec } from "./commands.js";
 import { usageError } from "./errors.js";

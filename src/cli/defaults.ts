@@ -1,3 +1,7 @@
+/**
+ * The CLI's defaults and limits in one place (config file names, the admin API's path, token and timeouts, shutdown
+ * timing); the server's own (port, host, data folder) come from the runtime, so both agree.
+ */
 import { DEFAULT_HOST, DEFAULT_PERSIST_DIR, DEFAULT_PORT } from "../runtime/defaults.js";
 
 /** Every default and limit of the CLI, in one place; the server's own (port, host, data folder) are the runtime's. */

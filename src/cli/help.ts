@@ -1,3 +1,7 @@
+/**
+ * The text of `yparty --help` and `yparty <command> --help`, written from the command table (commands.ts), so help
+ * lists exactly the flags the parser takes.
+ */
 import { commands, type CommandSpec, type OptionSpec } from "./commands.js";
 import { CliDefaults } from "./defaults.js";
 

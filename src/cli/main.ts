@@ -1,3 +1,8 @@
+/**
+ * The `yparty` command: reads the command line and hands it to the command that runs it (serve, doctor/repair,
+ * migrate, the admin commands), each loaded only when used so `--help` and usage errors start fast; turns errors meant
+ * for the user into a message and an exit code.
+ */
 import type { LogLevel } from "../runtime/index.js";
 import { parseInvocation, parseKeyValues, parsePort, type ParsedValues } from "./args.js";
 import { commands, IGNORED_PARTYKIT_FLAGS, type CommandName } from "./commands.js";

@@ -1,3 +1,8 @@
+/**
+ * Static files for `yparty dev|start` (the config's `serve`): GET and HEAD from one folder, never a dotfile nor the
+ * data folder (through a symlink either), with an `index.html` fallback for single-page apps; anything it has not
+ * got falls through to the next handler.
+ */
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { AssetHandler } from "../runtime/index.js";

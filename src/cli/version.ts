@@ -1,3 +1,6 @@
+/**
+ * yparty's version, read from its own package.json (for `--version`, the first line of help, and a cluster node's key).
+ */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

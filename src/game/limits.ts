@@ -1,3 +1,8 @@
+/**
+ * Every limit of the game protocol with its default and its rule, checked as the rooms protocol's are, and the default
+ * paths of its socket and REST API. A module of its own, so that the CLI resolves a config's `game` (its default
+ * paths) without loading the protocol.
+ */
 import { checkedLimits, COUNT, COUNT_OR_NONE, type LimitRule, SEAT_STORE_WAIT_MS, WAIT_MS, WAIT_OR_NONE_MS } from "../rooms/limits.js";
 
 /** Where the game's socket and REST API are mounted unless told otherwise (the config's `game.path`, `game.apiPath`). */

@@ -1,3 +1,7 @@
+/**
+ * The error the wire decoder throws for a frame it refuses (`ProtocolError`): a stable code, and the close code its
+ * connection gets (1009 for a batch over the size limit, 1007 for a frame that does not follow the protocol).
+ */
 import { CloseCode } from "./close-codes.js";
 
 /** Stable codes for frames the protocol decoder refuses. */

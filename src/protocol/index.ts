@@ -1,3 +1,8 @@
+/**
+ * What the server, the provider, the clients and the tests import of the wire protocol: close codes, the decoder's
+ * errors, the messages' codec, custom messages, y-partykit's chunking and wake-up calls. The update walkers
+ * (update-format, update-slices, update-concat) are imported by path where they are used.
+ */
 export * from "./close-codes.js";
 export * from "./errors.js";
 export * from "./messages.js";

@@ -1,3 +1,8 @@
+/**
+ * Every limit of the rooms protocol with its default, the rules a limit's value must keep (the game protocol's are
+ * checked by them too: `checkedLimits`), and the default path of its socket. A module of its own, so that the CLI
+ * resolves a config's `rooms` (its default path) without loading the protocol.
+ */
 /** Where `createServer({ sockets })` mounts the rooms protocol unless told otherwise (the config's `rooms.path`). */
 export const DEFAULT_ROOMS_PATH = "/rooms";
 

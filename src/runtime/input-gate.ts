@@ -1,3 +1,7 @@
+/**
+ * A room's input gate, Durable Objects' rule of when a room may receive its next event: once it has started, and
+ * never while a `blockConcurrencyWhile` callback or a storage read is in flight (details on `InputGate`).
+ */
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /**

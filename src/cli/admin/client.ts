@@ -1,3 +1,8 @@
+/**
+ * The admin commands' side of the admin API: which server to ask and with which token (flags, then
+ * `$YPARTY_URL` / `$YPARTY_ADMIN_TOKEN`, then the admin file a running server left: discover.ts), and one authorized
+ * request whose failures read as `CliError`s that say what to do.
+ */
 import path from "node:path";
 import { blockedPort, blockedPortAdvice } from "../blocked-ports.js";
 import { CliDefaults } from "../defaults.js";

@@ -1,3 +1,7 @@
+/**
+ * `yparty list`, `tail`, `delete` and `export`: each one request to a running server's admin API (client.ts), its
+ * answer printed for a terminal (a table, log lines) or as JSON, or written to a file. `delete` asks first (unless `--yes`).
+ */
 import { writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
 import { CliError } from "../errors.js";

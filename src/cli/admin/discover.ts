@@ -1,3 +1,9 @@
+/**
+ * Finding a running server nobody named: the data folders a server started here would use (`--persist`, the config's,
+ * those of package.json's `yparty dev|start` scripts, `.yparty` here, above and one level down), searched for the admin
+ * file a server leaves in its folder (token.ts). `doctor`, `repair` and a start whose port is taken use the same
+ * search.
+ */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { findConfigFile, readConfigFile } from "../config/read.js";

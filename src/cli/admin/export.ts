@@ -1,3 +1,7 @@
+/**
+ * A stored Yjs update as the document's JSON, for `yparty export`. The admin handler is given it
+ * (`AdminOptions.updateToJson`) rather than importing Yjs itself.
+ */
 import * as Y from "yjs";
 import { docToJson } from "../../yjs/json-export.js";
 

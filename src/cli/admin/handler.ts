@@ -1,3 +1,7 @@
+/**
+ * The server's side of the admin API under `/_yparty/`: list the rooms (every node's, in a cluster), tail the log as
+ * server-sent events, export or delete a room's stored data; every request needs the admin token.
+ */
 import { storageName, type LiveRoomInfo, type LogEntry, type RoomListing, type RouteHandler, type YpartyServer } from "../../runtime/index.js";
 import { RuntimeError, errorResponse, methodNotAllowed, runtimeErrorResponse } from "../../runtime/errors.js";
 import { CliDefaults } from "../defaults.js";

@@ -1,3 +1,8 @@
+/**
+ * The admin token and the admin file: a running server writes its URL, token and pid into its data folder (mode
+ * 0600), so that `yparty list/tail/delete/export` run beside it find it without flags; requests are checked against
+ * the token in constant time.
+ */
 import { randomBytes } from "node:crypto";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { makeDataFolder } from "../../../persistence/make-folder.js";

@@ -1,3 +1,7 @@
+/**
+ * `.wasm` and `.bin` imports in server code, given what PartyKit (workerd) gives them: a `WebAssembly.Module` and an
+ * ArrayBuffer, the bytes inlined so the bundle stays one file.
+ */
 import type { Plugin } from "esbuild";
 import path from "node:path";
 

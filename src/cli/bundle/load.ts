@@ -1,3 +1,7 @@
+/**
+ * A built server bundle imported and checked: each party's default export must be a Party.Server class or a
+ * PartyKit object with hooks, and code that throws while loading is an `ERR_BAD_ENTRY` naming the entry file.
+ */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CliError } from "../errors.js";

@@ -1,3 +1,8 @@
+/**
+ * Where yparty's own modules are (the built server bundle, tsc's output, or the sources under tsx), and which import
+ * names map to them: PartyKit's (`partykit/server`, `y-partykit`, …) and yparty's package names. Both bundlers use it,
+ * so a project's code imports the very files the CLI runs.
+ */
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";

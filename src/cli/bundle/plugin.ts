@@ -1,3 +1,8 @@
+/**
+ * The esbuild plugins that resolve yparty's and PartyKit's import names (modules.ts): server bundles import yparty's
+ * files and its one copy of yjs / y-protocols / lib0 from outside the bundle; browser bundles bundle yparty's sources,
+ * with the page's singletons (yjs, react, …) resolved from the project first.
+ */
 import type { Plugin } from "esbuild";
 import path from "node:path";
 import { pathToFileURL } from "node:url";

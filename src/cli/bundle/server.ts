@@ -1,3 +1,8 @@
+/**
+ * The server build: every party entry bundled by esbuild into one ESM file per build (a reload imports fresh code),
+ * with PartyKit's Workers globals and import names; its inputs are reported so `yparty dev` watches them, a failed
+ * build's too (the files esbuild blamed, a missing import's folder, a missing package's install).
+ */
 import type { BuildContext, BuildFailure, Message, Metafile } from "esbuild";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";

@@ -1,3 +1,7 @@
+/**
+ * Every mistake of a project's config and command line, collected before anything starts and reported in one
+ * `CliError` (grouped by file, then the command line), so one run names them all instead of one per attempt.
+ */
 import { CliError } from "../errors.js";
 
 /** One mistake in the config file or on the command line: where, which field, what is wrong. */

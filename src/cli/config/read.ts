@@ -1,3 +1,8 @@
+/**
+ * A config file found and read: `--config`, else the first of yparty.json, partykit.json, .jsonc, .json5 in the
+ * folder, parsed as JSON with comments or as JSON5, and checked against the schema (schema.ts) and PartyKit's naming
+ * rules; also the `.env` files. Problems are returned, all at once, for resolve.ts to report.
+ */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { CliDefaults } from "../defaults.js";

@@ -1,3 +1,8 @@
+/**
+ * The project a server command runs: the config file, `.env` files and flags resolved into one `ProjectConfig` with
+ * absolute paths (flags win), every value checked now, before anything starts (entries and folders that must exist,
+ * the store, crons, limits, mounts, the cluster), and notes for what is ignored.
+ */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { isPostgresUrl } from "../../../persistence/pg/url.js";

@@ -1,3 +1,8 @@
+/**
+ * The fields a config file may hold and their types: every field of PartyKit 0.0.115's `partykit.json` schema (so one
+ * works unchanged; the hosted platform's fields are accepted and ignored) plus yparty's own, as shapes for shape.ts to
+ * check.
+ */
 import { any, arrayOf, bool, enumOf, looseObject, nul, num, object, oneOf, recordOf, str, type Shape } from "./shape.js";
 
 /** Field types of `yparty.json`: the same fields `partykit.json` accepts (PartyKit 0.0.115's schema). */

@@ -1,3 +1,8 @@
+/**
+ * The client build of the config's `serve.build`: the browser entry bundled by esbuild with yparty's browser-side
+ * import names (bundle/plugin.ts), once for `yparty start`, watched and rebuilt for `yparty dev`, where a failed build
+ * is reported and the last files keep being served.
+ */
 import type { BuildContext, BuildOptions, Plugin } from "esbuild";
 import { adviseInstall } from "../bundle/missing-package.js";
 import { browserModulesPlugin } from "../bundle/plugin.js";

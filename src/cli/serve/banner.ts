@@ -1,3 +1,8 @@
+/**
+ * The lines `yparty dev|start` prints once it listens (`start` off a terminal logs `yparty.ready` in JSON instead):
+ * where to go, which parties run, where the data lives, and how the admin commands reach the server. `start` names
+ * the token's file, not the token, so it stays out of log files.
+ */
 import path from "node:path";
 
 export interface BannerInfo {

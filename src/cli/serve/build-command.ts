@@ -1,3 +1,7 @@
+/**
+ * The config's `build.command`, run in a shell in its own process group (before the server starts, and in `yparty dev`
+ * on changes to `build.watch`), so that a shutdown stops what the shell started too, not the shell alone.
+ */
 import { spawn } from "node:child_process";
 import { CliError } from "../errors.js";
 

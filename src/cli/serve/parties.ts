@@ -1,3 +1,7 @@
+/**
+ * The parties a project serves: its entries (and the protocol mounts' modules) built into one bundle and loaded,
+ * rebuilt on demand for `yparty dev`; without code of its own, the built-in Yjs party, with no bundler loaded.
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";

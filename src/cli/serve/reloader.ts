@@ -1,3 +1,7 @@
+/**
+ * `yparty dev`'s reload loop: a change to a file the server bundle read rebuilds it and swaps the parties, a failed
+ * build keeps the running code, and rebuilds never overlap.
+ */
 import type { Logger, YpartyServer } from "../../runtime/index.js";
 import type { ProjectConfig } from "../config/resolve.js";
 import { runBuildCommand } from "./build-command.js";

@@ -1,3 +1,8 @@
+/**
+ * `yparty dev` / `yparty start` from start to exit: the startup in order (secrets withdrawn, port claimed, builds,
+ * cluster joined, server created and listening, admin file written), each step undone if a later one fails or a
+ * signal comes, then the graceful shutdown's exit code.
+ */
 import { createLogger, createServer, type AssetHandler, type LogLevel, type Logger, type YpartyServer } from "../../runtime/index.js";
 import { updateToJson } from "../admin/export.js";
 import { blockedPort, blockedPortAdvice } from "../blocked-ports.js";

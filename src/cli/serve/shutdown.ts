@@ -1,3 +1,7 @@
+/**
+ * The graceful shutdown on SIGINT/SIGTERM: every step runs whatever the others did, and the exit code says whether all
+ * succeeded; a second signal (not npm's repeat of the first) or a shutdown past its timeout exits at once.
+ */
 import type { Logger } from "../../runtime/index.js";
 import { CliDefaults } from "../defaults.js";
 import { ExitCode } from "../errors.js";

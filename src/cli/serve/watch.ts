@@ -1,3 +1,8 @@
+/**
+ * The file watching behind `yparty dev`: the server bundle's inputs (their folders watched, since editors save by
+ * rename; other files there ignored, except new sources after a failed build) and the trees of `build.watch`, each
+ * burst of changes debounced into one call.
+ */
 import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import { CliDefaults } from "../defaults.js";
