@@ -14,7 +14,7 @@ import { checkFolder, openStorage, repairFolder, type Storage } from "../../pers
 import { runCli } from "../cli/helpers.js";
 import { spawnReady, type Child } from "./child.js";
 import { namesTouched } from "./folder-watch.js";
-import { makeTempDir, removeDir } from "./helpers.js";
+import { folderWithAKey, refusalOf, removeDir } from "./helpers.js";
 
 const children: Child[] = [];
 const storages: Storage[] = [];
@@ -29,20 +29,10 @@ afterEach(async () => {
 
 /** A yparty folder with a room's data, then held by a plain LevelDB program. */
 async function heldByABackupScript(): Promise<{ dir: string; holder: Child }> {
-  const dir = await makeTempDir();
-  dirs.push(dir);
-  const storage = await openStorage({ dir });
-  await storage.kv("main/r").put("k", "v");
-  await storage.close();
+  const dir = await folderWithAKey(dirs);
   const holder = await spawnReady("h140-level-holder.ts", [dir], children, "the backup script to open the folder");
   return { dir, holder };
 }
-
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => ({ code: "opened", message: "" }),
-    (error: { code?: string; message: string }) => ({ code: error.code, message: error.message }),
-  );
 
 it("a start, doctor and repair on it: ERR_STORAGE_LOCKED naming the process, not a yparty server, no log linked", async () => {
   const { dir, holder } = await heldByABackupScript();
@@ -51,7 +41,7 @@ it("a start, doctor and repair on it: ERR_STORAGE_LOCKED naming the process, not
   const touched = await namesTouched(
     dir,
     async () => {
-      answers.push(await refusal(openStorage({ dir })), await refusal(checkFolder(dir)), await refusal(repairFolder(dir)));
+      answers.push(await refusalOf(openStorage({ dir })), await refusalOf(checkFolder(dir)), await refusalOf(repairFolder(dir)));
     },
     watchers,
   );

@@ -113,3 +113,20 @@ export async function writeFormatOneKeys(dir: string, count: number, valueBytes:
     await db.put(new TextEncoder().encode("yparty:format"), new TextEncoder().encode("1"));
   });
 }
+
+/** How an open (or check) ended: `{ code: "opened" }` when it succeeded, else the refusal's code and message. */
+export const refusalOf = (promise: Promise<unknown>): Promise<{ code?: string; message: string }> =>
+  promise.then(
+    () => ({ code: "opened", message: "" }),
+    (error: { code?: string; message: string }) => ({ code: error.code, message: error.message }),
+  );
+
+/** A new data folder (added to `dirs`, the test's to remove) holding one room's key `k` = "v", closed again. */
+export async function folderWithAKey(dirs: string[]): Promise<string> {
+  const dir = await makeTempDir();
+  dirs.push(dir);
+  const storage = await openStorage({ dir });
+  await storage.kv("main/r").put("k", "v");
+  await storage.close();
+  return dir;
+}

@@ -7,7 +7,7 @@
 import { afterEach, expect, it } from "vitest";
 import { checkFolder, openStorage } from "../../persistence/index.js";
 import { spawnReady, type Child } from "./child.js";
-import { makeTempDir, removeDir } from "./helpers.js";
+import { folderWithAKey, refusalOf, removeDir } from "./helpers.js";
 
 const children: Child[] = [];
 const dirs: string[] = [];
@@ -16,22 +16,12 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map(removeDir));
 });
 
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => ({ code: "opened", message: "" }),
-    (error: { code?: string; message: string }) => ({ code: error.code, message: error.message }),
-  );
-
 it("a start and a doctor on a folder migrate is reading: refused as held by another yparty process", async () => {
-  const dir = await makeTempDir();
-  dirs.push(dir);
-  const storage = await openStorage({ dir });
-  await storage.kv("main/r").put("k", "v");
-  await storage.close();
+  const dir = await folderWithAKey(dirs);
   const reader = await spawnReady("migrate-reader.ts", [dir], children, "the migrate reader to open the folder");
 
   for (const attempt of [openStorage({ dir }), checkFolder(dir)]) {
-    const answer = await refusal(attempt);
+    const answer = await refusalOf(attempt);
     expect(answer.code).toBe("ERR_STORAGE_LOCKED");
     expect(answer.message).toContain("is in use by another yparty process");
     expect(answer.message).not.toContain("not a yparty server");
