@@ -33,10 +33,10 @@ export interface AlarmRetryPolicy {
   baseMs: number;
 }
 
-/** The same alarm at the same stage: the handler did not set or delete one meanwhile. */
 /** The longest wait between tries of an alarm deferred for a reason of the moment (`#putBack`). */
 const MAX_DEFER_MS = 60_000;
 
+/** The same alarm at the same stage: the handler did not set or delete one meanwhile. */
 const isSameAlarm = (stored: AlarmRecord | undefined, record: AlarmRecord): boolean =>
   stored !== undefined &&
   stored.id === record.id &&
@@ -74,8 +74,11 @@ export class AlarmScheduler {
   readonly #handlers = new Map<string, Promise<unknown>>();
   /** Per room with a firing under way, how many times its alarm was deleted since: it does not run after a delete. */
   readonly #deletes = new Map<string, number>();
-  /** Deferrals in a row per alarm (`#putBack`): each waits twice as long as the last, up to `MAX_DEFER_MS`. */
-  readonly #deferrals = new Map<string, number>();
+  /**
+   * Per room, the alarm deferred (`#putBack`) and how many times in a row: each waits twice as long as the last, up to
+   * `MAX_DEFER_MS`. The count is that alarm's: another one (set in its place, or after a delete) starts from none.
+   */
+  readonly #deferrals = new Map<string, { record: AlarmRecord; inARow: number }>();
 
   #serial<T>(key: string, step: () => Promise<T>): Promise<T> {
     return chainOn(this.#steps, key, step);
@@ -102,6 +105,7 @@ export class AlarmScheduler {
         this.#serial(key, async () => {
           const record: AlarmRecord = { party, roomId, time, id: randomUUID() };
           await this.kv.put<AlarmRecord>(key, record);
+          this.#deferrals.delete(key);
           this.#arm(key, record);
         }),
       delete: () => {
@@ -109,6 +113,7 @@ export class AlarmScheduler {
         return this.#serial(key, async () => {
           this.#disarm(key);
           await this.kv.delete(key);
+          this.#deferrals.delete(key);
         });
       },
     };
@@ -239,8 +244,10 @@ export class AlarmScheduler {
    */
   async #putBack(key: string, record: AlarmRecord, why: string): Promise<void> {
     await this.kv.put<AlarmRecord>(key, record);
-    const inARow = this.#deferrals.get(key) ?? 0;
-    this.#deferrals.set(key, inARow + 1);
+    const last = this.#deferrals.get(key);
+    // Another alarm's count (one this node deferred, then the room's owner replaced: a cluster) is not this one's.
+    const inARow = last && isSameAlarm(last.record, record) ? last.inARow : 0;
+    this.#deferrals.set(key, { record, inARow: inARow + 1 });
     const at = Date.now() + Math.min(this.retry.baseMs * 2 ** inARow, Math.max(this.retry.baseMs, MAX_DEFER_MS));
     this.#arm(key, record, at);
     this.logger.warn("alarm.deferred", {

@@ -11,7 +11,7 @@ import { RoomConnection, type ConnectionOwner } from "./connection.js";
 import { newConnectionId } from "./connection-id.js";
 import { closeEvent, errorEvent, messageEvent } from "./connection-events.js";
 import { ConnectionSet, prepareTags } from "./connections.js";
-import { asError, codeOf, errorResponse, RuntimeError, retryableIn, retryCloseCode, runtimeErrorResponse } from "./errors.js";
+import { asError, codeOf, errorResponse, failureOfTheMoment, RuntimeError, retryableIn, retryCloseCode, runtimeErrorResponse } from "./errors.js";
 import { hookThrowResponse } from "./hook-throw.js";
 import { callUser, isThenable, settleWithin } from "./guard.js";
 import { closeSocketsWithin } from "./socket-close.js";
@@ -515,7 +515,10 @@ export class LiveRoom implements ConnectionOwner {
       await callUser(() => server.onAlarm?.()).catch((error) => {
         // Cut off by the stop (its storage refused): run again by the next instance, not counted as a failure.
         if (this.#stopped && error instanceof StorageError && error.code === "ERR_ROOM_STOPPED") throw new RoomStopped();
-        this.#log("error", "room.hook_failed", error, { code: "ERR_HOOK_FAILED", hook: "onAlarm" });
+        // A failure of the moment (a stub's call to a room no node can serve now) is no fault of the code: a warning with
+        // its code, as the scheduler judges it (alarms.ts defers the alarm, its retries intact), not a page every try.
+        const moment = failureOfTheMoment(error);
+        this.#log(moment ? "warn" : "error", "room.hook_failed", error, { code: moment?.code ?? "ERR_HOOK_FAILED", hook: "onAlarm" });
         throw error;
       });
     });
