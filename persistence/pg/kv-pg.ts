@@ -3,7 +3,7 @@ import type { GroupCommitter, Writer } from "../group-commit.js";
 import { decodeKey, encodeKey, prefixUpperBound } from "../kv-codec.js";
 import type { KvBackend, KvWrite } from "../kv-store.js";
 import type { ListOptions } from "../types.js";
-import { chunkSql, type Piece, READ_CHUNK_BYTES, type Range } from "./bounded-read.js";
+import { chunkSql, type Piece, type Range } from "./bounded-read.js";
 import type { Claim, Claims } from "./claims.js";
 import type { PgOp } from "./commit.js";
 import type { ReadQuery } from "./doc-pg.js";
@@ -62,6 +62,8 @@ export interface PgKvOptions {
   read: ReadQuery;
   /** A range of rows, one snapshot read in bounded pieces (bounded-read.ts). */
   readRange: (subject: string, range: Range<Buffer>) => Promise<Array<Piece<Buffer>>>;
+  /** Bytes of a value one statement reads at most: `readRange`'s chunk (`BoundedReads.chunkBytes`), its one owner. */
+  chunkBytes: number;
   isClosed: () => boolean;
   /** Lets `close()` wait for this write. */
   track: <T>(write: Promise<T>) => Promise<T>;
@@ -89,7 +91,7 @@ export class PgKvBackend implements KvBackend {
    */
   async read(key: string): Promise<Uint8Array | undefined> {
     const encoded = encodeKey(key);
-    const [row] = await this.options.read(roomSubject(this.room), readSql, [this.#room, encoded, READ_CHUNK_BYTES]);
+    const [row] = await this.options.read(roomSubject(this.room), readSql, [this.#room, encoded, this.options.chunkBytes]);
     if (!row) return undefined;
     if (row.value !== null) return row.value as Uint8Array;
     const [piece] = await this.options.readRange(roomSubject(this.room), kvRange(this.#room, { start: key, limit: 1 }));

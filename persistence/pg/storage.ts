@@ -222,6 +222,7 @@ export class PostgresStorage implements Storage, Fencing {
         claims: this.#claims,
         read: this.#read,
         readRange: (subject, range) => this.#reads.range(subject, range),
+        chunkBytes: this.#reads.chunkBytes,
         isClosed: () => this.#closedAt !== undefined,
         track: (write) => this.#kvWrites.track(write),
       });
