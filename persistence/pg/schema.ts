@@ -59,7 +59,7 @@ interface StepDone {
 
 /** Rows of `room_kv` one statement of the re-keying goes through at most (key-ordered: an index range). */
 const REENCODE_SCAN = 2_000;
-/** Rows one statement of the re-keying puts back at most (values can be 128 KiB: memory stays within some 64 MB). */
+/** Rows one statement of the re-keying puts back at most (their keys only pass through JavaScript: at most ~4 MB). */
 const REENCODE_BATCH = 500;
 
 /** The keys to re-key: those holding a UTF-16 unit from U+D800 up (a 4-hex-digit unit starting d8–ff). */
@@ -68,9 +68,12 @@ const OLD_KEY = "encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)'";
 /**
  * Rewrites the `room_kv` keys holding a UTF-16 unit from U+D800 up under `encodeKey`'s bytes. The rows are first
  * moved aside (a lone surrogate's old key can be another's new one, and a re-keyed row matches the same pattern), a
- * key range of at most REENCODE_SCAN rows per statement, then read back through a cursor and inserted a batch per
- * statement: each statement stays well within the query timeout and memory stays bounded however many rows there
- * are (the whole step holds every other node's start; they wait on the lock, not on a statement: `takeMigrationLock`).
+ * key range of at most REENCODE_SCAN rows per statement, then their keys read back through a cursor and the rows
+ * inserted a batch per statement, their values copied within PostgreSQL (through JavaScript, a batch's values were one
+ * string of hex text, past what a string holds with 500 values of 600 KB: the migration failed at every start). Each
+ * statement stays well within the query timeout and memory stays bounded however many rows there are, however large
+ * their values (the whole step holds every other node's start; they wait on the lock, not on a statement:
+ * `takeMigrationLock`).
  */
 async function reencodeKvKeys(client: PoolClient, { location, onProgress }: StepContext): Promise<StepDone | undefined> {
   const { rows: sizes } = await client.query<{ stored: boolean; estimate: string }>(
@@ -116,16 +119,17 @@ async function reencodeKvKeys(client: PoolClient, { location, onProgress }: Step
     if (Number(last.rows) < REENCODE_SCAN) break;
   }
 
-  await client.query("DECLARE yparty_kv_reencode_rows NO SCROLL CURSOR FOR SELECT room, key, value FROM yparty_kv_reencode");
+  // Each row by its place in the table (ctid, unchanged: the table is only inserted into), found by a TID scan.
+  await client.query("DECLARE yparty_kv_reencode_rows NO SCROLL CURSOR FOR SELECT ctid::text AS row, key FROM yparty_kv_reencode");
   let back = 0;
   for (;;) {
-    const { rows } = await client.query<{ room: string; key: Buffer; value: Buffer }>(`FETCH ${REENCODE_BATCH} FROM yparty_kv_reencode_rows`);
+    const { rows } = await client.query<{ row: string; key: Buffer }>(`FETCH ${REENCODE_BATCH} FROM yparty_kv_reencode_rows`);
     if (rows.length === 0) break;
-    await client.query("INSERT INTO room_kv (room, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])", [
-      rows.map((row) => row.room),
-      rows.map((row) => reencodedKey(row.key) ?? row.key),
-      rows.map((row) => row.value),
-    ]);
+    await client.query(
+      "INSERT INTO room_kv (room, key, value) SELECT r.room, m.key, r.value FROM yparty_kv_reencode r " +
+        "JOIN unnest($1::tid[], $2::bytea[]) AS m(row, key) ON r.ctid = m.row WHERE r.ctid = ANY($1::tid[])",
+      [rows.map((row) => row.row), rows.map((row) => reencodedKey(row.key) ?? row.key)],
+    );
     back += rows.length;
     if (progress.due()) report(`step 2 of 2, ${counted(back)} of ${counted(moved)} rows put back under their new keys`, percentOf(back, moved));
   }

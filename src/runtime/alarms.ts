@@ -181,8 +181,8 @@ export class AlarmScheduler {
     const running: AlarmRecord = { ...record, running: true };
     const deletes = this.#deletes.get(key); // before any await: a delete from here on cancels this firing
     try {
-      // Served by another node: its owner fires it (the record is left as it is).
-      if (this.mayFire && !(await this.mayFire(party, roomId))) return;
+      // Served by another node: its owner fires it (the record is left as it is), its deferrals counted there.
+      if (this.mayFire && !(await this.mayFire(party, roomId))) return void this.#deferrals.delete(key);
       const started = await this.#serial(key, async () => {
         // Still this alarm (one a crash cut off is restored already running): anything else replaced it.
         if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), record)) return false;
