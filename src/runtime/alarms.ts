@@ -65,7 +65,8 @@ export interface AlarmRecords {
 export type MayFire = (party: string, roomId: string) => Promise<boolean>;
 
 export class AlarmScheduler {
-  readonly #timers = new Map<string, TimerAt>();
+  /** Per room, the alarm armed in this process and its timer. */
+  readonly #timers = new Map<string, { record: AlarmRecord; timer: TimerAt }>();
   readonly #firing = new InFlight();
   #stopped = false;
   /** Per room, the read-then-write steps on its record, one after another (kv.get does not wait for queued writes). */
@@ -127,7 +128,9 @@ export class AlarmScheduler {
   /** Arms every stored alarm; returns how many. */
   async restore(): Promise<number> {
     const records = await this.kv.list<AlarmRecord>();
-    for (const [key, record] of records) this.#arm(key, record);
+    // One armed already stays as it is: a deferred alarm's backoff (armed later than its time, long past) holds, however
+    // often a cluster's leader wakes the stored alarms (once per lease TTL).
+    for (const [key, record] of records) if (!isSameAlarm(this.#timers.get(key)?.record, record)) this.#arm(key, record);
     return records.size;
   }
 
@@ -150,14 +153,14 @@ export class AlarmScheduler {
     if (this.#stopped) return;
     this.#disarm(key);
     const timer = runAt(at, () => {
-      if (this.#timers.get(key) === timer) this.#timers.delete(key);
+      if (this.#timers.get(key)?.timer === timer) this.#timers.delete(key);
       void this.#firing.track(this.#fireAfterRunning(key, record));
     });
-    this.#timers.set(key, timer);
+    this.#timers.set(key, { record, timer });
   }
 
   #disarm(key: string): void {
-    this.#timers.get(key)?.cancel();
+    this.#timers.get(key)?.timer.cancel();
     this.#timers.delete(key);
   }
 
@@ -192,11 +195,15 @@ export class AlarmScheduler {
       if (!started) return;
     } catch (error) {
       // Stored as it was: try again later rather than leave it stuck until the next start. A failure of the moment (the
-      // room's claim refused while Redis or PostgreSQL is out of reach) is a warning: it pages no one for a partition.
-      const fields = { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error };
-      if (failureOfTheMoment(error)) this.logger.warn("alarm.start_failed", fields);
+      // room's claim refused while Redis or PostgreSQL is out of reach) is a warning: it pages no one for a partition,
+      // and is a deferral: tries in a row back off, not one every baseMs for as long as the outage lasts.
+      const moment = failureOfTheMoment(error) !== undefined;
+      // Unless armed meanwhile (set anew, or armed by the room's claim: restoreRoom).
+      const at = this.#timers.has(key) ? undefined : moment ? this.#deferredUntil(key, record) : Date.now() + this.retry.baseMs;
+      if (at !== undefined) this.#arm(key, record, at);
+      const fields = { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, ...(at === undefined ? {} : { at: new Date(at).toISOString() }), error };
+      if (moment) this.logger.warn("alarm.start_failed", fields);
       else this.logger.error("alarm.start_failed", fields);
-      if (!this.#timers.has(key)) this.#arm(key, record, Date.now() + this.retry.baseMs);
       return;
     }
     let failure: unknown;
@@ -244,11 +251,7 @@ export class AlarmScheduler {
    */
   async #putBack(key: string, record: AlarmRecord, why: string): Promise<void> {
     await this.kv.put<AlarmRecord>(key, record);
-    const last = this.#deferrals.get(key);
-    // Another alarm's count (one this node deferred, then the room's owner replaced: a cluster) is not this one's.
-    const inARow = last && isSameAlarm(last.record, record) ? last.inARow : 0;
-    this.#deferrals.set(key, { record, inARow: inARow + 1 });
-    const at = Date.now() + Math.min(this.retry.baseMs * 2 ** inARow, Math.max(this.retry.baseMs, MAX_DEFER_MS));
+    const at = this.#deferredUntil(key, record);
     this.#arm(key, record, at);
     this.logger.warn("alarm.deferred", {
       code: "ERR_ROOM_UNAVAILABLE",
@@ -257,6 +260,18 @@ export class AlarmScheduler {
       at: new Date(at).toISOString(),
       message: `onAlarm failed for a reason of the moment, not of its code (${why}); not counted as a retry: it runs again at ${new Date(at).toISOString()}`,
     });
+  }
+
+  /**
+   * When `record`, deferred once more for a reason of the moment (it could not start, or its `onAlarm` failed so), is
+   * tried again: after `baseMs`, doubled with each deferral in a row, up to `MAX_DEFER_MS`.
+   */
+  #deferredUntil(key: string, record: AlarmRecord): number {
+    const last = this.#deferrals.get(key);
+    // Another alarm's count (one this node deferred, then the room's owner replaced: a cluster) is not this one's.
+    const inARow = last && isSameAlarm(last.record, record) ? last.inARow : 0;
+    this.#deferrals.set(key, { record, inARow: inARow + 1 });
+    return Date.now() + Math.min(this.retry.baseMs * 2 ** inARow, Math.max(this.retry.baseMs, MAX_DEFER_MS));
   }
 
   async #retryLater(key: string, record: AlarmRecord): Promise<void> {

@@ -20,12 +20,17 @@ import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
 afterEach(cleanupAll);
 
 let refusing = true;
+/** The server's side of the placement: `wakeAlarms()` is what the cluster's leader calls once per lease TTL. */
+let host: Party.PlacementHost | undefined;
 /**
  * Every room is served here; `target/t`'s claim is refused while `refusing`, as in a partition (h143-alarm-deferred).
  * Stored alarms are woken at the start, as the node a cluster picks wakes them.
  */
 const placement: Party.RoomPlacement = {
-  attach: (host) => void host.wakeAlarms(),
+  attach: (attached) => {
+    host = attached;
+    void attached.wakeAlarms();
+  },
   claim: async (party) => {
     if (party === "target" && refusing) throw new RuntimeError("ERR_ROOM_UNAVAILABLE", "Redis cannot be reached to claim target/t; try again", 503);
     return undefined;
@@ -69,7 +74,7 @@ const deferrals = (server: TestServer, room: string) => server.logs.filter((entr
  * time it was logged (a few ms after that try was set).
  */
 const doublings = (server: TestServer, room: string) =>
-  deferrals(server, room).map((entry) => Math.round(Math.log2((Date.parse(String(entry.at)) - Date.parse(entry.time)) / BASE_MS)));
+  deferrals(server, room).map((entry) => Math.abs(Math.round(Math.log2((Date.parse(String(entry.at)) - Date.parse(entry.time)) / BASE_MS))));
 const request = async (server: TestServer, room: string, method = "GET") => {
   const response = await fetch(`${server.url}/parties/main/${room}`, { method });
   expect(response.status).toBe(200);
@@ -110,6 +115,19 @@ it("an onAlarm failing for a reason of the moment logs no error: room.hook_faile
   // Before: an error (ERR_HOOK_FAILED) each try, paging an operator for a partition the alarm waits out.
   expect(await server.logged("room.hook_failed")).toMatchObject({ level: "warn", code: "ERR_ROOM_UNAVAILABLE", hook: "onAlarm", room: "paged" });
   expect(server.logs.filter((entry) => entry.level === "error")).toEqual([]);
+});
+
+it("a wake of the stored alarms (the cluster leader's, once per TTL) leaves a deferred alarm to its backoff", async () => {
+  refusing = true;
+  const server = await startServer(parties, { storage: "memory", placement, limits });
+  await deferredThrice(server, "woken");
+  // The third deferral set the next try 4 × BASE_MS off; the wake comes before it.
+  await host!.wakeAlarms();
+  await expect.poll(() => deferrals(server, "woken").length, { timeout: 10_000, interval: 20 }).toBe(4);
+  const [, , third, fourth] = deferrals(server, "woken");
+  // Before: re-armed at its stored time, long past, it was tried at once: a backoff capped at the lease TTL (10 s).
+  expect(Date.parse(fourth!.time)).toBeGreaterThanOrEqual(Date.parse(String(third!.at)));
+  expect(doublings(server, "woken")).toEqual([0, 1, 2, 3]);
 });
 
 it("held: an alarm set in the place of a deferred one runs at its own time, not at the backoff's", async () => {
