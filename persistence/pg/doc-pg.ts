@@ -1,3 +1,9 @@
+/**
+ * Documents on PostgreSQL: each room's update log in `doc_updates` (rows keyed by the writer's fence and a sequence
+ * number, so two claims never collide) and its ack record in `doc_acks`. Appends go through the storage's group
+ * committer, fenced; a load reads the log in one snapshot in bounded pieces (log-read.ts) and merges it in turns; a
+ * compaction replaces what it merged with one snapshot entry, never an entry it could not decode.
+ */
 import { createHash } from "node:crypto";
 import { entriesOfRun } from "../append-entries.js";
 import type { Damage } from "../ack-record.js";

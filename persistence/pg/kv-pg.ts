@@ -1,3 +1,8 @@
+/**
+ * `room.storage` on PostgreSQL: one room's entries in `room_kv`, keys as kv-codec's bytes so that `bytea` order is
+ * Durable Objects' key order whatever the collation. Writes go through the storage's group committer, fenced like
+ * appends; lists and large values are read in bounded pieces (bounded-read.ts), so no answer arrives in one turn.
+ */
 import { closedError, roomSubject } from "../errors.js";
 import type { GroupCommitter, Writer } from "../group-commit.js";
 import { decodeKey, encodeKey, prefixUpperBound } from "../kv-codec.js";

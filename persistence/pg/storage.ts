@@ -1,3 +1,9 @@
+/**
+ * The PostgreSQL engine (`openStorage({ url })`, `--store postgres://…`): opens the pool, migrates the schema, takes
+ * the instance lock (exclusive standalone, shared in a cluster) and owns the one group committer that writes every
+ * room's documents and key-value entries in fenced transactions, committed again after an interruption until they
+ * land. docs/persistence.md, "PostgreSQL".
+ */
 import { hostname } from "node:os";
 import { WeakRoomStores } from "../weak-room-stores.js";
 import type { Pool, PoolClient } from "pg";
