@@ -29,7 +29,7 @@ export async function doctorCommand({ dir, out = process.stdout, err = process.s
   err.write(`Checking ${dir} …\n`);
   const report = await withFolder(dir, () => checkFolder(dir, { onProgress: progressTo(err), onWarning: warnTo(err) }));
   out.write(formatReport(report));
-  if (isClean(report) && (report.dropped.length === 0 || report.onlyTornWrites)) {
+  if (foundNothing(report)) {
     if (report.onlyTornWrites) {
       out.write(TORN_WRITES_ONLY);
     }
@@ -43,6 +43,9 @@ export async function doctorCommand({ dir, out = process.stdout, err = process.s
   );
   return ExitCode.Failure;
 }
+
+/** Nothing damaged or unreadable, and LevelDB dropped nothing from its log but the torn end of a write that failed. */
+export const foundNothing = (report: FolderReport): boolean => isClean(report) && (report.dropped.length === 0 || report.onlyTornWrites === true);
 
 /** One line per finding, and what LevelDB said it dropped. */
 export function formatReport(report: FolderReport): string {

@@ -10,6 +10,7 @@
 import { isDeepStrictEqual } from "node:util";
 import * as Y from "yjs";
 import {
+  checkFolder,
   heldByYparty,
   PostgresStorage,
   readLevelFolder,
@@ -21,7 +22,7 @@ import {
 } from "../../persistence/index.js";
 import { eachLimited } from "../../persistence/each-limited.js";
 import { deserializeValue } from "../../persistence/kv-codec.js";
-import { warnTo } from "./doctor.js";
+import { formatReport, foundNothing, progressTo, warnTo } from "./doctor.js";
 import { CliError, ExitCode } from "./errors.js";
 
 export interface MigrateOptions {
@@ -48,7 +49,7 @@ interface Tally {
 export async function migrateCommand({ from, to, out = process.stdout, err = process.stderr }: MigrateOptions): Promise<number> {
   const target = redactUrl(to);
   err.write(`Copying ${from} to ${target} …\n`);
-  const source = await openSource(from, err);
+  const source = await openSource(from, out, err);
   try {
     const storage = await openTarget(to, err);
     try {
@@ -72,10 +73,25 @@ export async function migrateCommand({ from, to, out = process.stdout, err = pro
   }
 }
 
-async function openSource(dir: string, err: NodeJS.WritableStream): Promise<LevelFolderReader> {
+/**
+ * The folder, checked first as `yparty doctor` checks it: the open that reads it replays LevelDB's write-ahead log, and
+ * one that drops acknowledged writes from it (a damaged log) or a document the ack journal shows short would be copied
+ * as if whole, without a word, the evidence gone with the replayed log.
+ */
+async function openSource(dir: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<LevelFolderReader> {
   try {
-    return await readLevelFolder(dir, { onWarning: warnTo(err) });
+    const report = await checkFolder(dir, { onProgress: progressTo(err), onWarning: warnTo(err) });
+    if (!foundNothing(report)) {
+      out.write(formatReport(report));
+      throw new CliError(
+        "ERR_STORAGE",
+        `${dir} is damaged (above): writes it acknowledged may be missing, and nothing was copied. Keep a copy of the folder, ` +
+          `run "yparty repair --persist ${dir}" to keep what is left, then migrate again`,
+      );
+    }
+    return await readLevelFolder(dir);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     if (error instanceof StorageError && heldByYparty(error)) {
       throw new CliError("ERR_STORAGE", `${dir} is in use by a running server: stop it first (migrate copies a folder no one writes).`, { cause: error });
     }

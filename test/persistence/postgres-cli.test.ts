@@ -8,6 +8,7 @@ import { openStorage, PostgresStorage } from "../../persistence/index.js";
 import { ALARMS_KV_NAME } from "../../src/runtime/alarms.js";
 import { stopAllEngines } from "../helpers/engines.js";
 import { CliProcess, closedPort, deferredCleanups, runCli, tempDir } from "../cli/helpers.js";
+import { flipBytes, largestFile } from "./damage-support.js";
 import { textOf, textUpdate } from "./helpers.js";
 import { freshDatabase, query } from "./postgres-helpers.js";
 
@@ -144,6 +145,21 @@ describe("yparty migrate --from <folder> --to postgres://…", () => {
     expect(conflict.stdout).toContain("1 item(s) not copied");
   });
 
+  it("refuses a folder whose log lost acknowledged writes, saying what doctor finds, and copies nothing", async () => {
+    const dir = await levelFolder();
+    // 16 bytes flipped in the middle of the write-ahead log (the folder was closed, not compacted: its writes are there)
+    await flipBytes(await largestFile(dir, "log"), 0.5);
+    const { url } = await freshDatabase();
+    const refused = await runCli(["migrate", "--from", dir, "--to", url]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^LEVELDB {5}/m);
+    expect(refused.stderr).toContain(`${dir} is damaged (above): writes it acknowledged may be missing, and nothing was copied`);
+    expect(refused.stderr).toContain(`run "yparty repair --persist ${dir}"`);
+    const target = await PostgresStorage.open({ url, onWarning: () => undefined });
+    defer(() => target.close());
+    expect(await target.docs.names()).toEqual([]);
+  });
+
   it("refuses a folder a server holds, a database a server uses, and a folder that is not a data folder", async () => {
     const dir = await levelFolder();
     const { url } = await freshDatabase();
@@ -163,7 +179,7 @@ describe("yparty migrate --from <folder> --to postgres://…", () => {
     defer(empty.remove);
     const notData = await runCli(["migrate", "--from", `${empty.dir}/missing`, "--to", url]);
     expect(notData.code).toBe(2);
-    expect(notData.stderr).toContain(`--from: Could not open ${empty.dir}/missing as a yparty data folder`);
+    expect(notData.stderr).toContain(`--from: ${empty.dir}/missing is not a data folder (it does not exist or is not a folder)`);
     const usage = await runCli(["migrate", "--from", dir]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("yparty migrate needs --from <leveldb folder> and --to postgres://…");
