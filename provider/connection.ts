@@ -31,6 +31,8 @@ export class SocketConnection {
   /** When the socket opened (0 before). */
   openedAt = 0;
   lastReceivedAt = 0;
+  /** Frames (or parts of chunked ones) received: what answers a probe (watchdog.ts). */
+  framesReceived = 0;
   /**
    * When everything sent so far is through even on the slowest uplink we allow for: the server answers a frame only
    * after reading all that came before it, so an upload in progress is silence that says nothing of the link.
@@ -113,6 +115,7 @@ export class SocketConnection {
 
   #received(data: unknown): void {
     this.lastReceivedAt = Date.now();
+    this.framesReceived++;
     try {
       const frame = typeof data === "string" ? this.#text(data) : this.#frames.binary(toBytes(data));
       if (frame) this.handlers.message(this, decodeMessage(frame));

@@ -31,8 +31,9 @@ export const ProviderDefaults = {
    */
   slowestUplinkBytesPerSecond: 32 * 1024,
   /**
-   * The browser went offline or came back online: an open socket must answer a probe this soon or it is given up. When
-   * the browser is offline only a server on this machine or network can still answer, and such a one answers in ms.
+   * The browser went offline or came back online: an open socket must answer a probe this soon, and an attempt under
+   * way get its params and its socket open, or it is given up. When the browser is offline only a server on this
+   * machine or network can still answer, and such a one answers in ms.
    */
   networkChangeAnswerMs: 2_000,
   /**

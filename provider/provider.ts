@@ -12,6 +12,7 @@ import { CloseCode, encodeQueryAwareness, encodeUpdate, isWakeFrame, type Messag
 import { backoffDelay, wasHealthy } from "./backoff.js";
 import { SocketConnection, type ConnectionHandlers } from "./connection.js";
 import { CrossTabChannel } from "./cross-tab.js";
+import { Deadline } from "./deadline.js";
 import { ProviderDefaults } from "./defaults.js";
 import { ProviderError } from "./errors.js";
 import { pageIsHidden, watchPage } from "./page-events.js";
@@ -75,11 +76,16 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   /** Bumped by every new attempt and by `disconnect()`, so a stale async attempt knows to give up. */
   #generation = 0;
   #attemptPending = false;
-  /** The browser came back online while an attempt was under way: if that attempt fails, the next starts at once. */
+  /** Ends the pending attempt's wait for its `params()` with an error (its deadline passed, or it was cancelled). */
+  #stopWaitingForParams: ((error: ProviderError) => void) | undefined;
+  /**
+   * The browser came back online while a connection or an attempt was under way, and it has not shown since that it
+   * works on this network (a frame, a socket that opened): if it fails, the next attempt starts at once.
+   */
   #retryAtOnce = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Gives up the socket being opened (`connectTimeout`). */
-  #openTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Gives up the attempt under way: its `params()`, then its socket, `connectTimeout` each (sooner after a network change). */
+  readonly #attemptDeadline = new Deadline((reason) => this.#attemptExpired(reason));
   readonly #connectTimeout: number;
   #resyncTimer: ReturnType<typeof setInterval> | undefined;
   #reportedUnsynced = 0;
@@ -119,6 +125,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.#crossTab = new CrossTabChannel(this.bcChannel, { doc: this.doc, awareness: this.awareness, origin: FROM_OTHER_TAB });
     this.#watchdog = new Watchdog({
       lastReceived: () => this.wsLastMessageReceived,
+      framesReceived: () => this.#connection?.framesReceived ?? 0,
       slowestUploadDoneAt: () => this.#connection?.slowestUploadDoneAt ?? 0,
       probe: () => this.#connection?.send(localSyncStep1(this.doc)),
       dead: (reason) => this.#connection?.close(reason, false),
@@ -130,8 +137,8 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this.doc.on("update", this.#onDocUpdate);
     this.awareness.on("update", this.#onAwarenessUpdate);
     this.#unwatchPage = watchPage({
-      offline: () => this.#networkChanged("no answer after the browser went offline"),
-      online: () => this.#networkChanged("no answer after the browser came back online"),
+      offline: () => this.#networkChanged("went offline"),
+      online: () => this.#networkChanged("came back online"),
       hidden: (persisted) => this.#pageHidden(persisted),
       restored: () => this.#pageRestored(),
       visibilityChanged: () => this.#visibilityChanged(),
@@ -196,9 +203,11 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   /** A pending attempt gives up, and a scheduled one never starts. */
   #cancelAttempts(): void {
     this.#generation++;
+    this.#stopWaitingForParams?.(new ProviderError("ERR_PARAMS", "the attempt was cancelled")); // ignored: not its generation
     this.#attemptPending = false;
     this.#retryAtOnce = false;
     this.wsconnecting = false;
+    this.#attemptDeadline.clear();
     clearTimeout(this.#reconnectTimer);
   }
 
@@ -224,9 +233,11 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     const generation = ++this.#generation;
     this.#attemptPending = true;
     this.wsconnecting = true;
+    this.#attemptDeadline.set(this.#connectTimeout, `params() did not settle within ${this.#connectTimeout} ms`);
+    const stopped = new Promise<never>((_, reject) => (this.#stopWaitingForParams = reject));
     let params;
     try {
-      params = await within(resolveParams(this.#params), this.#connectTimeout, "params() did not settle");
+      params = await Promise.race([resolveParams(this.#params), stopped]);
     } catch (error) {
       if (generation !== this.#generation) return;
       this.#attemptPending = false;
@@ -245,24 +256,27 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       const error = new ProviderError("ERR_NO_WEBSOCKET", "No WebSocket implementation: pass options.WebSocketPolyfill");
       return this.#failedBeforeSocket(error, false);
     }
-    let connection: SocketConnection;
     try {
-      connection = this.#connection = new SocketConnection(this._WS, this.url, this.#socketEvents);
+      this.#connection = new SocketConnection(this._WS, this.url, this.#socketEvents);
     } catch (cause) {
       return this.#failedBeforeSocket(new ProviderError("ERR_SOCKET_CREATE", String(cause), cause), true);
     }
     // A handshake nobody answers is given up (the close reconnects with backoff)
-    clearTimeout(this.#openTimer);
-    this.#openTimer = setTimeout(() => {
-      if (this.#connection === connection && connection.openedAt === 0) connection.close("the socket did not open in time", false);
-    }, this.#connectTimeout);
+    this.#attemptDeadline.set(this.#connectTimeout, "the socket did not open in time");
     this.wsconnecting = true;
     this.wsconnected = false;
     this.synced = false;
     this.emit("status", [{ status: "connecting" }]);
   }
 
+  /** The attempt under way did not get its params, or its socket open, by its deadline: given up, and retried. */
+  #attemptExpired(reason: string): void {
+    if (this.#attemptPending) return this.#stopWaitingForParams?.(new ProviderError("ERR_PARAMS", reason));
+    if (this.#connection?.openedAt === 0) this.#connection.close(reason, false);
+  }
+
   #failedBeforeSocket(error: ProviderError, retry: boolean): void {
+    this.#attemptDeadline.clear();
     this.wsconnecting = false;
     this.emit("connection-error", [error, this]);
     if (retry) this.#scheduleReconnect(false);
@@ -272,7 +286,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   readonly #socketEvents: ConnectionHandlers = {
     opened: (connection) => {
       if (connection !== this.#connection) return;
-      clearTimeout(this.#openTimer);
+      this.#attemptDeadline.clear();
       this.#retryAtOnce = false;
       this.wsconnecting = false;
       this.wsconnected = true;
@@ -330,12 +344,14 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   }
 
   /**
-   * Network events are not throttled in a hidden page, its timers are: a frame renews our presence when Awareness's
-   * timer may be too late to, and a wake-up call is kept waiting so that the next frame comes in time even when no
-   * one else sends anything (presence-renewal.ts). Before the frame is handled, whose listeners may disconnect; a
-   * "gone" for us in it then carries an older clock than the renewal and is ignored.
+   * A frame came: the connection works on the network now in use. Network events are not throttled in a hidden page,
+   * its timers are: a frame renews our presence when Awareness's timer may be too late to, and a wake-up call is kept
+   * waiting so that the next frame comes in time even when no one else sends anything (presence-renewal.ts). Before the
+   * frame is handled, whose listeners may disconnect; a "gone" for us in it then carries an older clock than the
+   * renewal and is ignored.
    */
   #frameArrived(connection: SocketConnection): void {
+    this.#retryAtOnce = false; // its failure now says something of this network
     if (!pageIsHidden()) return;
     renewPresenceIfDue(this.awareness, ProviderDefaults.presenceRenewOnFrameMs);
     callForWake(this.awareness, connection, ProviderDefaults.presenceWakeCallMs);
@@ -343,7 +359,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   /** A socket ended, whoever ended it: report, then back off or stop. */
   #closed(connection: SocketConnection, event: CloseInfo, local: boolean): void {
-    clearTimeout(this.#openTimer);
+    this.#attemptDeadline.clear();
     const wasConnected = this.wsconnected;
     this.#connection = null;
     this.wsconnecting = false;
@@ -428,20 +444,23 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   };
 
   /**
-   * The browser went offline or came back: an open socket may be stalled (offline, nothing passes) or dead (a new
-   * network), so it must answer a probe within seconds instead of the silence timeout; without a socket, a retry waiting
-   * out its backoff starts now, and the backoff starts over (the failures before said nothing about this network); an
-   * attempt under way when the browser comes back online goes on, and if it fails, the next starts at once.
-   * Attempts are not held back while offline: a server on this machine or network is still reachable then.
+   * The browser went offline or came back. What is under way was started on the network before, and may be stalled
+   * (offline, nothing passes) or dead (a new network): an open socket must answer a probe, an attempt must get its
+   * params and its socket open, within seconds instead of the silence or connect timeout. Back online, until it shows
+   * it works on this network (a frame, a socket that opens), its failure says nothing of this network: the next
+   * attempt starts at once. Without one, a retry waiting out its backoff starts now, and the backoff starts over (the
+   * failures before said nothing about this network). Attempts are not held back while offline: a server on this
+   * machine or network is still reachable then.
    */
-  #networkChanged(reason: string): void {
+  #networkChanged(change: "went offline" | "came back online"): void {
     if (!this.shouldConnect || this.#destroyed || this.#suspended) return;
-    if (this.#connection?.openedAt) return this.#watchdog.checkSoon(ProviderDefaults.networkChangeAnswerMs, reason);
     const online = globalThis.navigator?.onLine !== false;
-    // An attempt under way was started on the network before: if it fails, that says nothing of this one.
+    const within = ProviderDefaults.networkChangeAnswerMs;
     if (this.#connection || this.#attemptPending) {
       this.#retryAtOnce = online;
-      return;
+      if (this.#connection?.openedAt) return this.#watchdog.checkSoon(within, `no answer after the browser ${change}`);
+      const stage = this.#attemptPending ? "params() did not settle" : "the socket did not open";
+      return this.#attemptDeadline.bringForward(within, `${stage} within ${within} ms after the browser ${change}`);
     }
     if (!online) return;
     clearTimeout(this.#reconnectTimer);
@@ -485,12 +504,3 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
 /** The origin of changes and awareness applied from other tabs (BroadcastChannel). */
 const FROM_OTHER_TAB = Symbol("yparty.provider.otherTab");
-
-/** `promise`, or an `ERR_PARAMS` (retried with backoff) once `ms` passed without it settling. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProviderError("ERR_PARAMS", `${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

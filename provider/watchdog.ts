@@ -12,6 +12,12 @@ import { ProviderDefaults } from "./defaults.js";
 
 export interface WatchdogHooks {
   lastReceived(): number;
+  /**
+   * How many frames arrived so far: a probe is answered by a frame after it. Not by time: a frame that came in the
+   * millisecond the probe went out (as a frame does just before the network drops) would answer it, and the socket
+   * would be kept, stalled, for the silence timeout.
+   */
+  framesReceived(): number;
   /** When everything sent so far would be through on the slowest uplink allowed for (SocketConnection). */
   slowestUploadDoneAt(): number;
   probe(): void;
@@ -39,7 +45,7 @@ export class Watchdog {
    * probeAfterMs` from then, or from when what was sent before it would be through on the slowest uplink, if later
    * (what is sent after it does not delay it).
    */
-  #probe: { at: number; deadline: number; reason: string } | undefined;
+  #probe: { framesBefore: number; deadline: number; reason: string } | undefined;
 
   constructor(
     private readonly hooks: WatchdogHooks,
@@ -64,8 +70,10 @@ export class Watchdog {
    */
   checkSoon(answerWithinMs: number, reason: string, now = Date.now()): void {
     if (this.#timer === undefined) return;
+    this.#forgetAnsweredProbe();
+    // An unanswered probe's deadline stands: network changes in a row do not keep a stalled socket alive.
     const deadline = Math.min(now + answerWithinMs, this.#probe?.deadline ?? Number.POSITIVE_INFINITY);
-    this.#probe = { at: now, deadline, reason };
+    this.#probe = { framesBefore: this.hooks.framesReceived(), deadline, reason };
     this.hooks.probe();
     clearTimeout(this.#soon);
     this.#soon = setTimeout(() => this.check(Date.now()), deadline - now);
@@ -73,9 +81,7 @@ export class Watchdog {
 
   /** One look at the silence; public so tests can drive it with a chosen clock. */
   check(now: number): void {
-    const lastReceived = this.hooks.lastReceived();
-    // A frame since the probe answered it.
-    if (this.#probe && lastReceived >= this.#probe.at) this.#probe = undefined;
+    this.#forgetAnsweredProbe();
     if (this.#probe) {
       if (now < this.#probe.deadline) return;
       const { reason } = this.#probe;
@@ -83,9 +89,18 @@ export class Watchdog {
       this.hooks.dead(reason);
       return;
     }
-    if (now - lastReceived < this.timing.probeAfterMs) return;
+    if (now - this.hooks.lastReceived() < this.timing.probeAfterMs) return;
     const waitFrom = Math.max(now, this.hooks.slowestUploadDoneAt());
-    this.#probe = { at: now, deadline: waitFrom + this.timing.deadAfterMs - this.timing.probeAfterMs, reason: "no frame from the server" };
+    this.#probe = {
+      framesBefore: this.hooks.framesReceived(),
+      deadline: waitFrom + this.timing.deadAfterMs - this.timing.probeAfterMs,
+      reason: "no frame from the server",
+    };
     this.hooks.probe();
+  }
+
+  /** A frame since the probe went out answered it. */
+  #forgetAnsweredProbe(): void {
+    if (this.#probe && this.hooks.framesReceived() > this.#probe.framesBefore) this.#probe = undefined;
   }
 }

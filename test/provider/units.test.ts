@@ -85,9 +85,16 @@ describe("save tracker", () => {
 describe("watchdog", () => {
   it("probes once after the probe silence and declares the socket dead once the probe went unanswered for the rest of the dead silence", () => {
     let last = 0;
+    let frames = 0;
     const calls: string[] = [];
     const dog = new Watchdog(
-      { lastReceived: () => last, slowestUploadDoneAt: () => 0, probe: () => calls.push("probe"), dead: () => calls.push("dead") },
+      {
+        lastReceived: () => last,
+        framesReceived: () => frames,
+        slowestUploadDoneAt: () => 0,
+        probe: () => calls.push("probe"),
+        dead: () => calls.push("dead"),
+      },
       { probeAfterMs: 10, deadAfterMs: 30, intervalMs: 1_000_000 },
     );
     dog.check(5);
@@ -95,6 +102,7 @@ describe("watchdog", () => {
     dog.check(20);
     expect(calls).toEqual(["probe"]);
     last = 20; // the server answered
+    frames++;
     dog.check(25);
     dog.check(35);
     expect(calls).toEqual(["probe", "probe"]);
@@ -108,7 +116,13 @@ describe("watchdog", () => {
     const calls: string[] = [];
     let uploadDoneAt = 25;
     const dog = new Watchdog(
-      { lastReceived: () => 0, slowestUploadDoneAt: () => uploadDoneAt, probe: () => calls.push("probe"), dead: () => calls.push("dead") },
+      {
+        lastReceived: () => 0,
+        framesReceived: () => 0,
+        slowestUploadDoneAt: () => uploadDoneAt,
+        probe: () => calls.push("probe"),
+        dead: () => calls.push("dead"),
+      },
       { probeAfterMs: 10, deadAfterMs: 30, intervalMs: 1_000_000 },
     );
     dog.check(10);
@@ -122,8 +136,15 @@ describe("watchdog", () => {
   it("checkSoon (the network changed) probes at once, whatever the silence and the upload, and gives the answer its deadline", () => {
     const calls: string[] = [];
     let last = 100;
+    let frames = 0;
     const dog = new Watchdog(
-      { lastReceived: () => last, slowestUploadDoneAt: () => 1e9, probe: () => calls.push("probe"), dead: (reason) => calls.push(`dead: ${reason}`) },
+      {
+        lastReceived: () => last,
+        framesReceived: () => frames,
+        slowestUploadDoneAt: () => 1e9,
+        probe: () => calls.push("probe"),
+        dead: (reason) => calls.push(`dead: ${reason}`),
+      },
       { probeAfterMs: 10, deadAfterMs: 30, intervalMs: 1_000_000 },
     );
     dog.checkSoon(5, "offline", 100); // not started: no socket
@@ -133,6 +154,7 @@ describe("watchdog", () => {
     dog.check(105);
     expect(calls).toEqual(["probe"]);
     last = 105; // answered
+    frames++;
     dog.check(200);
     expect(calls).toEqual(["probe", "probe"]); // now a silence probe, which waits for the upload
     dog.checkSoon(5, "online", 201);

@@ -1,0 +1,103 @@
+/**
+ * A Chromium tab with a provider on a room, for the network-change tests (h148): the tab's clock is playwright's,
+ * the provider's statuses are recorded, and `goOffline`/`goOnline` fire the browser's events with `navigator.onLine`
+ * to match while the network itself stays up (a server on this machine is still reachable offline), so a TCP proxy
+ * decides what passes.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { openPage } from "./browser-harness.js";
+
+export type Win = {
+  provider: import("../../provider/index.js").YPartyKitProvider;
+  statuses: string[];
+  unsynced: number[];
+  /** `connection-error` messages. */
+  errors: string[];
+  /** Frames the provider's sockets received. */
+  frames: number;
+  /** `params()` calls; while `hangParams` is set, they settle only when `failHangingParams()` fails them. */
+  paramsCalls: number;
+  hangParams: boolean;
+  failHangingParams(): void;
+};
+
+export const inTab = <T>(tab: Page, f: (win: Win) => T) => tab.evaluate(`(${f.toString()})(window)`) as Promise<Awaited<T>>;
+export const waitInTab = (tab: Page, f: (win: Win) => boolean, timeout = 10_000) => tab.waitForFunction(`(${f.toString()})(window)`, null, { timeout });
+
+/** A browser context whose tabs' clocks are playwright's. */
+export async function fakeClockContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await context.clock.install();
+  return context;
+}
+
+/**
+ * A tab whose provider (params from a function the test steers) has synced on `room` at `host`, its connection quiet; with `viaPort`, its
+ * sockets go to that port (a proxy to `host`) while its room and cross-tab channel stay those of `host`.
+ */
+export async function openTab(context: BrowserContext, pageUrl: string, host: string, room: string, viaPort?: number): Promise<Page> {
+  const tab = await openPage(context, pageUrl);
+  await tab.evaluate(
+    ({ host, room, viaPort }) => {
+      let online = true;
+      Object.defineProperty(navigator, "onLine", { configurable: true, get: () => online });
+      Object.assign(window, {
+        setOnline(value: boolean) {
+          online = value;
+          dispatchEvent(new Event(value ? "online" : "offline"));
+        },
+      });
+      const { Y, YPartyKitProvider } = window.yparty;
+      const win = window as unknown as Win;
+      Object.assign(win, { statuses: [], unsynced: [], errors: [], frames: 0, paramsCalls: 0, hangParams: false });
+      const hanging: Array<(error: Error) => void> = [];
+      win.failHangingParams = () => {
+        for (const reject of hanging.splice(0)) reject(new Error("token fetch failed"));
+      };
+      const params = () => {
+        win.paramsCalls++;
+        if (!win.hangParams) return Promise.resolve({ token: "t" });
+        return new Promise<Record<string, string>>((_, reject) => hanging.push(reject));
+      };
+      class ViaWebSocket extends WebSocket {
+        constructor(url: string | URL) {
+          const target = new URL(url);
+          if (viaPort !== undefined) target.port = String(viaPort);
+          super(target);
+          this.addEventListener("message", () => win.frames++);
+        }
+      }
+      const provider = new YPartyKitProvider(host, room, new Y.Doc(), { params, WebSocketPolyfill: ViaWebSocket });
+      provider.on("status", ({ status }) => win.statuses.push(status));
+      provider.on("unsynced-changes", (count) => win.unsynced.push(count));
+      provider.on("connection-error", (error) => win.errors.push((error as Error).message ?? String(error)));
+      win.provider = provider;
+    },
+    { host, room, viaPort },
+  );
+  await waitInTab(tab, (win) => win.provider.synced);
+  // A change saved: its ack is the last frame the opening brings (none is on its way when a test cuts the network).
+  await inTab(tab, (win) => win.provider.doc.getMap("tab").set("opened", true));
+  await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
+  await inTab(tab, (win) => win.unsynced.splice(0));
+  return tab;
+}
+
+/** The browser's `offline`/`online` event, `navigator.onLine` to match. */
+export const setOnline = (tab: Page, online: boolean) =>
+  tab.evaluate((value) => (window as unknown as { setOnline(v: boolean): void }).setOnline(value), online);
+
+/**
+ * Stops the tab's clock 50 ms from now. `pauseAt` refuses a time the running clock passed meanwhile (a loaded
+ * machine): asked again then.
+ */
+export async function pauseSoon(tab: Page): Promise<void> {
+  for (;;) {
+    const now = await tab.evaluate(() => Date.now());
+    try {
+      return await tab.clock.pauseAt(now + 50);
+    } catch (error) {
+      if (!String(error).includes("to the past")) throw error;
+    }
+  }
+}
