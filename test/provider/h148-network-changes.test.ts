@@ -13,7 +13,7 @@ import { startTcpProxy, type TcpProxy } from "../cluster/network.js";
 import { startBackend, type Backend } from "./backend.js";
 import { bundlePage, launchChromium, openPage, pageErrors, servePage } from "./browser-harness.js";
 import { fakeClockContext, inTab, openTab, pauseSoon, setOnline, waitInTab, type Win } from "./h148-tab.js";
-import { converged, destroyProviders, makeProvider, synced, type TestHttpServer } from "./support.js";
+import { awarenessChanges, converged, destroyProviders, makeProvider, synced, type TestHttpServer, waitUntil } from "./support.js";
 
 let browser: Browser;
 let page: TestHttpServer & { url: string };
@@ -271,5 +271,61 @@ describe("the network changes during an attempt", () => {
     const closed = new Promise((resolve) => socket.on("close", resolve));
     await inTab(tab, (win) => win.provider.destroy());
     await closed;
+  });
+});
+
+describe("other tabs, hidden pages and the back/forward cache", () => {
+  it("holds: two tabs of a room, one offline: its edit reaches the server through the other, and it says saved only once it reconnects", async () => {
+    const via = await proxy();
+    const offlineTab = await tabThrough(via, "h148-two-tabs");
+    const onlineTab = await openTab(offlineTab.context(), page.url, backend.host, "h148-two-tabs");
+    // The second tab's opening change came to the first over the cross-tab channel, which sent and saved it too.
+    await waitInTab(offlineTab, (win) => win.provider.doc.getMap("tab").size === 1 && win.provider.unsyncedChanges === 0);
+    await inTab(offlineTab, (win) => win.unsynced.splice(0));
+    await pauseSoon(offlineTab); // one clock for the context's tabs
+    via.partition();
+    await setOnline(offlineTab, false);
+    await offlineTab.clock.runFor(2_000);
+    await waitInTab(offlineTab, (win) => win.statuses.includes("disconnected"));
+    await type(offlineTab, "typed offline.");
+    await waitInTab(onlineTab, (win) => win.provider.doc.getText("t").toString() === "typed offline." && win.provider.unsyncedChanges === 0);
+    await serverHas("h148-two-tabs", "typed offline.");
+    expect(await inTab(offlineTab, (win) => win.provider.unsyncedChanges)).toBe(1); // its own server has not said so
+    via.heal();
+    await setOnline(offlineTab, true);
+    await waitInTab(offlineTab, (win) => win.provider.unsyncedChanges === 0);
+    expect(await inTab(offlineTab, (win) => [win.statuses, win.unsynced])).toEqual([
+      ["connecting", "connected", "disconnected", "connecting", "connected"],
+      [1, 0],
+    ]);
+  });
+
+  it("holds: hidden while offline, the page reconnects at once when back online and keeps its presence", async () => {
+    const via = await proxy();
+    const tab = await tabThrough(via, "h148-hidden-offline");
+    await inTab(tab, (win) => win.provider.awareness.setLocalStateField("user", "ada"));
+    await pauseSoon(tab);
+    via.partition();
+    await setOnline(tab, false);
+    await tab.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+    await type(tab, "typed hidden.");
+    await tab.clock.runFor(2_000);
+    await waitInTab(tab, (win) => win.statuses.includes("disconnected"));
+    via.heal();
+    await setOnline(tab, true);
+    await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
+    await serverHas("h148-hidden-offline", "typed hidden.");
+    const observer = makeProvider(backend.host, "h148-hidden-offline");
+    await synced(observer);
+    const tabId = await inTab(tab, (win) => win.provider.awareness.clientID);
+    await waitUntil(
+      "the hidden tab's presence",
+      () => (observer.awareness.getStates().get(tabId) as { user?: string } | undefined)?.user === "ada",
+      awarenessChanges(observer.awareness),
+    );
+    expect(pageErrors(tab)).toEqual([]);
   });
 });

@@ -39,12 +39,10 @@ export async function openTab(context: BrowserContext, pageUrl: string, host: st
   const tab = await openPage(context, pageUrl);
   await tab.evaluate(
     ({ host, room, viaPort }) => {
-      let online = true;
-      Object.defineProperty(navigator, "onLine", { configurable: true, get: () => online });
       Object.assign(window, {
-        setOnline(value: boolean) {
-          online = value;
-          dispatchEvent(new Event(value ? "online" : "offline"));
+        setOnline(online: boolean) {
+          Object.defineProperty(navigator, "onLine", { configurable: true, get: () => online });
+          dispatchEvent(new Event(online ? "online" : "offline"));
         },
       });
       const { Y, YPartyKitProvider } = window.yparty;
@@ -83,7 +81,7 @@ export async function openTab(context: BrowserContext, pageUrl: string, host: st
   return tab;
 }
 
-/** The browser's `offline`/`online` event, `navigator.onLine` to match. */
+/** The browser's `offline`/`online` event, `navigator.onLine` to match from then on; the network stays as it is. */
 export const setOnline = (tab: Page, online: boolean) =>
   tab.evaluate((value) => (window as unknown as { setOnline(v: boolean): void }).setOnline(value), online);
 
