@@ -86,7 +86,7 @@ export const setOnline = (tab: Page, online: boolean) =>
   tab.evaluate((value) => (window as unknown as { setOnline(v: boolean): void }).setOnline(value), online);
 
 /**
- * Stops the tab's clock 50 ms from now. `pauseAt` refuses a time the running clock passed meanwhile (a loaded
+ * Stops the tab's clock 50 ms from now, far less than any reconnect backoff left after seconds of failed attempts. `pauseAt` refuses a time the running clock passed meanwhile (a loaded
  * machine): asked again then.
  */
 export async function pauseSoon(tab: Page): Promise<void> {

@@ -9,6 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTcpProxy, type TcpProxy } from "../cluster/network.js";
 import { startBackend, type Backend } from "./backend.js";
+import { pauseSoon } from "./h148-tab.js";
 import { bundlePage, launchChromium, openPage, pageErrors, servePage } from "./browser-harness.js";
 import { awarenessChanges, destroyProviders, makeProvider, synced, type TestHttpServer, waitUntil } from "./support.js";
 
@@ -64,21 +65,6 @@ async function openTab(room: string, options: { fakeClock?: boolean; name?: stri
   );
   await waitInTab(tab, (win) => win.provider.synced);
   return tab;
-}
-
-/**
- * Stops the tab's clock 50 ms from now, far less than any reconnect backoff left after seconds of failed attempts.
- * `pauseAt` refuses a time the running clock passed meanwhile (a loaded machine): asked again then.
- */
-async function pauseSoon(tab: Page): Promise<void> {
-  for (;;) {
-    const now = await tab.evaluate(() => Date.now());
-    try {
-      return await tab.clock.pauseAt(now + 50);
-    } catch (error) {
-      if (!String(error).includes("to the past")) throw error;
-    }
-  }
 }
 
 describe("the provider and the browser's offline/online events", () => {
