@@ -67,6 +67,11 @@ export type MayFire = (party: string, roomId: string) => Promise<boolean>;
 export class AlarmScheduler {
   /** Per room, the alarm armed in this process and its timer. */
   readonly #timers = new Map<string, { record: AlarmRecord; timer: TimerAt }>();
+  /**
+   * Per room, the alarm whose timer fired and whose firing has not settled yet (its claim, its onAlarm): no longer armed,
+   * but not to be armed again by a wake (`restore`, `restoreRoom`): the firing arms it itself if it must run again.
+   */
+  readonly #inHand = new Map<string, AlarmRecord>();
   readonly #firing = new InFlight();
   #stopped = false;
   /** Per room, the read-then-write steps on its record, one after another (kv.get does not wait for queued writes). */
@@ -130,7 +135,7 @@ export class AlarmScheduler {
     const records = await this.kv.list<AlarmRecord>();
     // One armed already stays as it is: a deferred alarm's backoff (armed later than its time, long past) holds, however
     // often a cluster's leader wakes the stored alarms (once per lease TTL).
-    for (const [key, record] of records) if (!isSameAlarm(this.#timers.get(key)?.record, record)) this.#arm(key, record);
+    for (const [key, record] of records) if (!isSameAlarm(this.#timers.get(key)?.record, record) && !this.#isInHand(key, record)) this.#arm(key, record);
     return records.size;
   }
 
@@ -138,7 +143,16 @@ export class AlarmScheduler {
   async restoreRoom(party: string, roomId: string): Promise<void> {
     const key = storageName(party, roomId);
     const record = await this.#serial(key, () => this.kv.get<AlarmRecord>(key));
-    if (record && !this.#timers.has(key)) this.#arm(key, record);
+    if (record && !this.#timers.has(key) && !this.#isInHand(key, record)) this.#arm(key, record);
+  }
+
+  /**
+   * Whether `stored` is the alarm in hand (its running form too, stored while its onAlarm runs). Armed again, it was tried
+   * at its stored time, long past, once its try was deferred: the backoff undone by a wake landing during a try.
+   */
+  #isInHand(key: string, stored: AlarmRecord): boolean {
+    const inHand = this.#inHand.get(key);
+    return inHand !== undefined && (isSameAlarm(inHand, stored) || isSameAlarm({ ...inHand, running: true }, stored));
   }
 
   /** Disarms every timer and waits for alarms already firing. Stored alarms stay for the next start. */
@@ -154,6 +168,7 @@ export class AlarmScheduler {
     this.#disarm(key);
     const timer = runAt(at, () => {
       if (this.#timers.get(key)?.timer === timer) this.#timers.delete(key);
+      this.#inHand.set(key, record);
       void this.#firing.track(this.#fireAfterRunning(key, record));
     });
     this.#timers.set(key, { record, timer });
@@ -176,6 +191,7 @@ export class AlarmScheduler {
       await this.#fireOnce(key, record);
     } finally {
       this.#deletes.delete(key); // counted for this firing only (firings of a room run one after another)
+      if (this.#inHand.get(key) === record) this.#inHand.delete(key);
     }
   }
 
