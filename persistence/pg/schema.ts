@@ -45,10 +45,11 @@ const migrations: ReadonlyArray<string | ((client: PoolClient, context: StepCont
   reencodeKvKeys,
 ];
 
-/** What a migration step is given: where it runs, and where its long work is reported. */
+/** What a migration step is given: where it runs, where its long work is reported, and its statements' timeout. */
 interface StepContext {
   location: string;
   onProgress: OnStorageProgress | undefined;
+  queryTimeoutMs: number;
 }
 
 /** A step that had work to do: its reporter, and its last line (said once the migration committed). */
@@ -61,6 +62,14 @@ interface StepDone {
 const REENCODE_SCAN = 2_000;
 /** Rows one statement of the re-keying puts back at most (their keys only pass through JavaScript: at most ~4 MB). */
 const REENCODE_BATCH = 500;
+/**
+ * Bytes of values one statement of the re-keying may copy per ms of the query timeout: a tenth of the timeout on a disk
+ * that copies 100 MB/s. Bounded by rows alone, 2,000 values of 2 MB (or of 512 KB under a 1.5 s timeout) were one
+ * statement past the timeout: the migration failed at every start ("Query read timeout").
+ */
+const REENCODE_BYTES_PER_MS = 10_000;
+/** The bytes one statement of the re-keying copies at most under `queryTimeoutMs` (at least one row each, whatever its size). */
+const reencodeBytes = (queryTimeoutMs: number): number => Math.min(64 * 2 ** 20, Math.max(2 ** 16, queryTimeoutMs * REENCODE_BYTES_PER_MS));
 
 /** The keys to re-key: those holding a UTF-16 unit from U+D800 up (a 4-hex-digit unit starting d8–ff). */
 const OLD_KEY = "encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)'";
@@ -71,11 +80,12 @@ const OLD_KEY = "encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)'";
  * key range of at most REENCODE_SCAN rows per statement, then their keys read back through a cursor and the rows
  * inserted a batch per statement, their values copied within PostgreSQL (through JavaScript, a batch's values were one
  * string of hex text, past what a string holds with 500 values of 600 KB: the migration failed at every start). Each
- * statement stays well within the query timeout and memory stays bounded however many rows there are, however large
- * their values (the whole step holds every other node's start; they wait on the lock, not on a statement:
+ * statement moves at most `reencodeBytes` of values too (their sizes read from PostgreSQL's TOAST headers, not the
+ * values), so it stays well within the query timeout, and memory stays bounded, however many rows there are, however
+ * large their values (the whole step holds every other node's start; they wait on the lock, not on a statement:
  * `takeMigrationLock`).
  */
-async function reencodeKvKeys(client: PoolClient, { location, onProgress }: StepContext): Promise<StepDone | undefined> {
+async function reencodeKvKeys(client: PoolClient, { location, onProgress, queryTimeoutMs }: StepContext): Promise<StepDone | undefined> {
   const { rows: sizes } = await client.query<{ stored: boolean; estimate: string }>(
     "SELECT EXISTS (SELECT 1 FROM room_kv) AS stored, (SELECT reltuples FROM pg_class WHERE oid = 'room_kv'::regclass)::bigint AS estimate",
   );
@@ -98,12 +108,17 @@ async function reencodeKvKeys(client: PoolClient, { location, onProgress }: Step
   let moved = 0;
   // Key-ordered chunks: the first from the lowest possible key, each next one after the last key of the one before.
   let after: [string, Buffer] = ["", Buffer.alloc(0)];
+  const budget = reencodeBytes(queryTimeoutMs);
   for (let first = true; ; first = false) {
     const from = `(room, key) ${first ? ">=" : ">"} ($1, $2)`;
-    const { rows } = await client.query<{ room: string; key: Buffer; rows: string }>(
-      `SELECT room, key, count(*) OVER () AS rows FROM (SELECT room, key FROM room_kv WHERE ${from} ORDER BY room, key LIMIT ${REENCODE_SCAN}) chunk ` +
-        "ORDER BY room DESC, key DESC LIMIT 1",
-      after,
+    // The chunk: the first REENCODE_SCAN rows from `after` on, cut where the values it moves pass `budget` (its first
+    // row whatever its size); `scanned` says whether the range ends there.
+    const { rows } = await client.query<{ room: string; key: Buffer; rows: string; scanned: string }>(
+      "SELECT room, key, rows, scanned FROM (SELECT room, key, row_number() OVER w AS rows, count(*) OVER () AS scanned, " +
+        `sum(CASE WHEN ${OLD_KEY} THEN octet_length(value) ELSE 0 END) OVER w AS bytes ` +
+        `FROM (SELECT room, key, value FROM room_kv WHERE ${from} ORDER BY room, key LIMIT ${REENCODE_SCAN}) scan ` +
+        "WINDOW w AS (ORDER BY room, key ROWS UNBOUNDED PRECEDING)) chunk WHERE bytes <= $3 OR rows = 1 ORDER BY room DESC, key DESC LIMIT 1",
+      [...after, budget],
     );
     const last = rows[0];
     if (!last) break;
@@ -116,25 +131,44 @@ async function reencodeKvKeys(client: PoolClient, { location, onProgress }: Step
     moved += movedNow.rowCount ?? 0;
     after = [last.room, last.key];
     if (progress.due()) report(`step 1 of 2, ${counted(read)} rows read, ${counted(moved)} set aside`, percentOf(read, estimate));
-    if (Number(last.rows) < REENCODE_SCAN) break;
+    if (Number(last.scanned) < REENCODE_SCAN && last.rows === last.scanned) break;
   }
 
   // Each row by its place in the table (ctid, unchanged: the table is only inserted into), found by a TID scan.
-  await client.query("DECLARE yparty_kv_reencode_rows NO SCROLL CURSOR FOR SELECT ctid::text AS row, key FROM yparty_kv_reencode");
+  await client.query(
+    "DECLARE yparty_kv_reencode_rows NO SCROLL CURSOR FOR SELECT ctid::text AS row, key, octet_length(value) AS bytes FROM yparty_kv_reencode",
+  );
   let back = 0;
   for (;;) {
-    const { rows } = await client.query<{ row: string; key: Buffer }>(`FETCH ${REENCODE_BATCH} FROM yparty_kv_reencode_rows`);
+    const { rows } = await client.query<{ row: string; key: Buffer; bytes: number }>(`FETCH ${REENCODE_BATCH} FROM yparty_kv_reencode_rows`);
     if (rows.length === 0) break;
-    await client.query(
-      "INSERT INTO room_kv (room, key, value) SELECT r.room, m.key, r.value FROM yparty_kv_reencode r " +
-        "JOIN unnest($1::tid[], $2::bytea[]) AS m(row, key) ON r.ctid = m.row WHERE r.ctid = ANY($1::tid[])",
-      [rows.map((row) => row.row), rows.map((row) => reencodedKey(row.key) ?? row.key)],
-    );
-    back += rows.length;
-    if (progress.due()) report(`step 2 of 2, ${counted(back)} of ${counted(moved)} rows put back under their new keys`, percentOf(back, moved));
+    for (const batch of withinBytes(rows, budget)) {
+      await client.query(
+        "INSERT INTO room_kv (room, key, value) SELECT r.room, m.key, r.value FROM yparty_kv_reencode r " +
+          "JOIN unnest($1::tid[], $2::bytea[]) AS m(row, key) ON r.ctid = m.row WHERE r.ctid = ANY($1::tid[])",
+        [batch.map((row) => row.row), batch.map((row) => reencodedKey(row.key) ?? row.key)],
+      );
+      back += batch.length;
+      if (progress.due()) report(`step 2 of 2, ${counted(back)} of ${counted(moved)} rows put back under their new keys`, percentOf(back, moved));
+    }
   }
   await client.query("CLOSE yparty_kv_reencode_rows");
   return { progress, summary: (took) => `Migrated ${location} to yparty schema 2 in ${took}: ${counted(read)} rows read, ${counted(moved)} re-keyed` };
+}
+
+/** `rows` cut, in order, into runs whose `bytes` add up to at most `budget` (a row larger alone is a run of its own). */
+function withinBytes<T extends { bytes: number }>(rows: T[], budget: number): T[][] {
+  const runs: T[][] = [];
+  let bytes = Number.POSITIVE_INFINITY;
+  for (const row of rows) {
+    if (bytes + row.bytes > budget) {
+      runs.push([]);
+      bytes = 0;
+    }
+    runs.at(-1)!.push(row);
+    bytes += row.bytes;
+  }
+  return runs;
 }
 
 /** The version this code writes. */
@@ -168,7 +202,7 @@ export async function migrate(client: PoolClient, location: string, { queryTimeo
       const migration = migrations[version - 1]!;
       if (typeof migration === "string") await client.query(migration);
       else {
-        const step = await migration(client, { location, onProgress });
+        const step = await migration(client, { location, onProgress, queryTimeoutMs });
         if (step) done.push(step);
       }
     }

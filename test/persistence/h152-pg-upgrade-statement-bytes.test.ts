@@ -1,0 +1,61 @@
+/**
+ * Schema migration 2 (room.storage keys into Durable Objects' order) under a query timeout its statements' bytes pass.
+ * Each statement was bounded by rows only (2,000 set aside, 500 put back), however large their values: 2,000 values of
+ * 2 MB under the default 30 s, or 1,000 of 512 KB under a 1.5 s `queryTimeoutMs`, made one statement longer than the
+ * timeout, and the migration failed at every start ("Query read timeout"), its message sending the operator after a
+ * PostgreSQL restart or a missing permission. Each statement now also copies at most a tenth of the timeout's worth of
+ * bytes (at 100 MB/s).
+ *
+ * A disk that copies 64 MB/s is played by triggers: each statement that deletes or inserts rows of room_kv sleeps 1 ms
+ * per 64 KiB of their values (the values, repeated characters, are quick to set up otherwise).
+ */
+import { afterAll, expect, test } from "vitest";
+import { openStorage, type StorageProgress } from "../../persistence/index.js";
+import { serializeValue } from "../../persistence/kv-codec.js";
+import { stopAllEngines } from "../helpers/engines.js";
+import { query, schemaOneDatabase } from "./postgres-helpers.js";
+
+afterAll(stopAllEngines);
+
+const ROWS = 100;
+const CHARS = 1_000_000;
+const BYTES_PER_MS = 65_536;
+const QUERY_TIMEOUT_MS = 1_000;
+
+test(`${ROWS} rows to re-key of ${CHARS / 1e6} MB each, on a disk of 64 MB/s, under a ${QUERY_TIMEOUT_MS} ms query timeout: the migration completes`, {
+  timeout: 120_000,
+}, async () => {
+  const keys = Array.from({ length: ROWS }, (_, i) => `\uE000${i}`);
+  const url = await schemaOneDatabase(keys.map((key) => ({ room: "main/big", key })));
+  const whole = serializeValue("k", "x".repeat(CHARS));
+  const header = Buffer.from(whole.subarray(0, whole.byteLength - CHARS));
+  await query(url, "UPDATE room_kv SET value = $1::bytea || convert_to(repeat('x', $2::int), 'SQL_ASCII')", [header, CHARS]);
+  for (const [event, table] of [
+    ["DELETE", "OLD TABLE AS rows"],
+    ["INSERT", "NEW TABLE AS rows"],
+  ] as const) {
+    const slow = `slow_${event.toLowerCase()}s`;
+    await query(
+      url,
+      `CREATE FUNCTION ${slow}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ` +
+        `PERFORM pg_sleep(coalesce((SELECT sum(octet_length(value)) FROM rows), 0) / ${BYTES_PER_MS * 1000}.0); RETURN NULL; END $$`,
+    );
+    await query(url, `CREATE TRIGGER ${slow} AFTER ${event} ON room_kv REFERENCING ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${slow}()`);
+  }
+
+  const lines: StorageProgress[] = [];
+  // Before: ERR_STORAGE_READ, 'its schema migration failed (Query read timeout)', at every start (one statement set
+  // aside all 100 MB: 1.5 s).
+  const storage = await openStorage({ url, queryTimeoutMs: QUERY_TIMEOUT_MS, onWarning: () => undefined, onProgress: (line) => lines.push(line) });
+  try {
+    expect(await query(url, "SELECT version FROM yparty_schema")).toEqual([{ version: 2 }]);
+    const store = storage.kv("main/big");
+    for (const key of [keys[0]!, keys[ROWS - 1]!]) expect(await store.get<string>(key)).toBe("x".repeat(CHARS));
+    expect(await query(url, "SELECT count(*)::int AS n, min(length(value))::int AS least FROM room_kv")).toEqual([{ n: ROWS, least: whole.byteLength }]);
+  } finally {
+    await storage.close();
+  }
+  // Still reported while it runs (some 3 s), then done with every row.
+  expect(lines.filter((line) => line.stage === "progress").length).toBeGreaterThan(0);
+  expect(lines.at(-1)).toMatchObject({ stage: "done", message: expect.stringContaining(`${ROWS} rows read, ${ROWS} re-keyed`) });
+});
