@@ -56,8 +56,13 @@ function unitOfOrder(rank: number): number {
   return rank < 0xd800 ? rank : rank >= 0xf800 ? rank - 0x2000 : rank + 0x800;
 }
 
-/** The stored bytes of a key format 1 stored as `legacy` (plain UTF-16 BE), or `undefined` when they are the same. */
+/**
+ * The stored bytes of a key format 1 stored as `legacy` (plain UTF-16 BE), or `undefined` when they are the same. Bytes
+ * of an odd length are no string's (not a key yparty wrote: damage, another tool): left as they are, rather than fail
+ * every start of the upgrade that met them (decodeString threw "Buffer size must be a multiple of 16-bits").
+ */
 export function reencodedKey(legacy: Uint8Array): Buffer | undefined {
+  if (legacy.length % 2 !== 0) return undefined;
   for (let i = 0; i < legacy.length; i += 2) if (legacy[i]! >= 0xd8) return encodeKey(decodeString(legacy));
   return undefined;
 }
