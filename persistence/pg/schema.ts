@@ -62,6 +62,35 @@ interface StepDone {
 const REENCODE_SCAN = 2_000;
 /** Rows one statement of the re-keying puts back at most (their keys only pass through JavaScript: at most ~4 MB). */
 const REENCODE_BATCH = 500;
+/** Rows the first statement of each step of the re-keying takes, before `Pace` knows what a row costs. */
+const FIRST_ROWS = 100;
+
+/**
+ * How many rows the next statement of a step takes: as many as the last ones suggest fit in a tenth of the query
+ * timeout (at most twice as many as the last), from FIRST_ROWS up to `most`. What a row costs is the database's: its
+ * table's size and indexes, its disk. A fixed count (2,000 rows) was one statement past a short timeout on a table whose
+ * deletes cost 0.1 ms a row, and the migration failed at every start ("Query read timeout").
+ */
+class Pace {
+  #rows: number;
+  constructor(
+    private readonly targetMs: number,
+    private readonly most: number,
+  ) {
+    this.#rows = Math.min(most, FIRST_ROWS);
+  }
+  get rows(): number {
+    return this.#rows;
+  }
+  /** Runs `statements`, which go through the rows it resolves with, and sizes the next run by how long they took. */
+  async run<T>(statements: () => Promise<{ rows: number; result: T }>): Promise<T> {
+    const started = performance.now();
+    const { rows, result } = await statements();
+    const fitting = (rows * this.targetMs) / Math.max(1, performance.now() - started);
+    this.#rows = Math.max(1, Math.min(this.most, this.#rows * 2, Math.floor(fitting)));
+    return result;
+  }
+}
 /**
  * Bytes of values one statement of the re-keying may copy per ms of the query timeout: a tenth of the timeout on a disk
  * that copies 100 MB/s. Bounded by rows alone, 2,000 values of 2 MB (or of 512 KB under a 1.5 s timeout) were one
@@ -77,12 +106,12 @@ const OLD_KEY = "encode(key, 'hex') ~ '^(....)*(d[89a-f]|[ef].)'";
 /**
  * Rewrites the `room_kv` keys holding a UTF-16 unit from U+D800 up under `encodeKey`'s bytes. The rows are first
  * moved aside (a lone surrogate's old key can be another's new one, and a re-keyed row matches the same pattern), a
- * key range of at most REENCODE_SCAN rows per statement, then their keys read back through a cursor and the rows
- * inserted a batch per statement, their values copied within PostgreSQL (through JavaScript, a batch's values were one
- * string of hex text, past what a string holds with 500 values of 600 KB: the migration failed at every start). Each
- * statement moves at most `reencodeBytes` of values too (their sizes read from PostgreSQL's TOAST headers, not the
- * values), so it stays well within the query timeout, and memory stays bounded, however many rows there are, however
- * large their values (the whole step holds every other node's start; they wait on the lock, not on a statement:
+ * key range per statement, then their keys read back through a cursor and the rows inserted a batch per statement,
+ * their values copied within PostgreSQL (through JavaScript, a batch's values were one string of hex text, past what a
+ * string holds with 500 values of 600 KB: the migration failed at every start). Each statement takes as many rows as
+ * fit a tenth of the query timeout (`Pace`) and at most `reencodeBytes` of values (their sizes read from PostgreSQL's
+ * TOAST headers, not the values), so it stays well within the timeout, and memory stays bounded, however many rows
+ * there are, however large their values (the whole step holds every other node's start; they wait on the lock, not on a statement:
  * `takeMigrationLock`).
  */
 async function reencodeKvKeys(client: PoolClient, { location, onProgress, queryTimeoutMs }: StepContext): Promise<StepDone | undefined> {
@@ -109,29 +138,36 @@ async function reencodeKvKeys(client: PoolClient, { location, onProgress, queryT
   // Key-ordered chunks: the first from the lowest possible key, each next one after the last key of the one before.
   let after: [string, Buffer] = ["", Buffer.alloc(0)];
   const budget = reencodeBytes(queryTimeoutMs);
+  const targetMs = queryTimeoutMs / 10;
+  const aside = new Pace(targetMs, REENCODE_SCAN);
   for (let first = true; ; first = false) {
     const from = `(room, key) ${first ? ">=" : ">"} ($1, $2)`;
-    // The chunk: the first REENCODE_SCAN rows from `after` on, cut where the values it moves pass `budget` (its first
-    // row whatever its size); `scanned` says whether the range ends there.
-    const { rows } = await client.query<{ room: string; key: Buffer; rows: string; scanned: string }>(
-      "SELECT room, key, rows, scanned FROM (SELECT room, key, row_number() OVER w AS rows, count(*) OVER () AS scanned, " +
-        `sum(CASE WHEN ${OLD_KEY} THEN octet_length(value) ELSE 0 END) OVER w AS bytes ` +
-        `FROM (SELECT room, key, value FROM room_kv WHERE ${from} ORDER BY room, key LIMIT ${REENCODE_SCAN}) scan ` +
-        "WINDOW w AS (ORDER BY room, key ROWS UNBOUNDED PRECEDING)) chunk WHERE bytes <= $3 OR rows = 1 ORDER BY room DESC, key DESC LIMIT 1",
-      [...after, budget],
-    );
-    const last = rows[0];
+    const limit = aside.rows;
+    const last = await aside.run(async () => {
+      // The chunk: the first `limit` rows from `after` on, cut where the values it moves pass `budget` (its first row
+      // whatever its size); `scanned` says whether the range ends there.
+      const { rows } = await client.query<{ room: string; key: Buffer; rows: string; scanned: string }>(
+        "SELECT room, key, rows, scanned FROM (SELECT room, key, row_number() OVER w AS rows, count(*) OVER () AS scanned, " +
+          `sum(CASE WHEN ${OLD_KEY} THEN octet_length(value) ELSE 0 END) OVER w AS bytes ` +
+          `FROM (SELECT room, key, value FROM room_kv WHERE ${from} ORDER BY room, key LIMIT ${limit}) scan ` +
+          "WINDOW w AS (ORDER BY room, key ROWS UNBOUNDED PRECEDING)) chunk WHERE bytes <= $3 OR rows = 1 ORDER BY room DESC, key DESC LIMIT 1",
+        [...after, budget],
+      );
+      const chunk = rows[0];
+      if (!chunk) return { rows: 0, result: undefined };
+      const movedNow = await client.query(
+        `WITH moved AS (DELETE FROM room_kv WHERE ${from} AND (room, key) <= ($3, $4) AND ${OLD_KEY} RETURNING room, key, value) ` +
+          "INSERT INTO yparty_kv_reencode SELECT room, key, value FROM moved",
+        [...after, chunk.room, chunk.key],
+      );
+      moved += movedNow.rowCount ?? 0;
+      return { rows: Number(chunk.rows), result: chunk };
+    });
     if (!last) break;
-    const movedNow = await client.query(
-      `WITH moved AS (DELETE FROM room_kv WHERE ${from} AND (room, key) <= ($3, $4) AND ${OLD_KEY} RETURNING room, key, value) ` +
-        "INSERT INTO yparty_kv_reencode SELECT room, key, value FROM moved",
-      [...after, last.room, last.key],
-    );
     read += Number(last.rows);
-    moved += movedNow.rowCount ?? 0;
     after = [last.room, last.key];
     if (progress.due()) report(`step 1 of 2, ${counted(read)} rows read, ${counted(moved)} set aside`, percentOf(read, estimate));
-    if (Number(last.scanned) < REENCODE_SCAN && last.rows === last.scanned) break;
+    if (Number(last.scanned) < limit && last.rows === last.scanned) break;
   }
 
   // Each row by its place in the table (ctid, unchanged: the table is only inserted into), found by a TID scan.
@@ -139,18 +175,22 @@ async function reencodeKvKeys(client: PoolClient, { location, onProgress, queryT
     "DECLARE yparty_kv_reencode_rows NO SCROLL CURSOR FOR SELECT ctid::text AS row, key, octet_length(value) AS bytes FROM yparty_kv_reencode",
   );
   let back = 0;
-  for (;;) {
-    const { rows } = await client.query<{ row: string; key: Buffer; bytes: number }>(`FETCH ${REENCODE_BATCH} FROM yparty_kv_reencode_rows`);
-    if (rows.length === 0) break;
-    for (const batch of withinBytes(rows, budget)) {
-      await client.query(
-        "INSERT INTO room_kv (room, key, value) SELECT r.room, m.key, r.value FROM yparty_kv_reencode r " +
-          "JOIN unnest($1::tid[], $2::bytea[]) AS m(row, key) ON r.ctid = m.row WHERE r.ctid = ANY($1::tid[])",
-        [batch.map((row) => row.row), batch.map((row) => reencodedKey(row.key) ?? row.key)],
-      );
-      back += batch.length;
-      if (progress.due()) report(`step 2 of 2, ${counted(back)} of ${counted(moved)} rows put back under their new keys`, percentOf(back, moved));
-    }
+  const putBack = new Pace(targetMs, REENCODE_BATCH);
+  for (let done = false; !done; ) {
+    await putBack.run(async () => {
+      const { rows } = await client.query<{ row: string; key: Buffer; bytes: number }>(`FETCH ${putBack.rows} FROM yparty_kv_reencode_rows`);
+      done = rows.length === 0;
+      for (const batch of withinBytes(rows, budget)) {
+        await client.query(
+          "INSERT INTO room_kv (room, key, value) SELECT r.room, m.key, r.value FROM yparty_kv_reencode r " +
+            "JOIN unnest($1::tid[], $2::bytea[]) AS m(row, key) ON r.ctid = m.row WHERE r.ctid = ANY($1::tid[])",
+          [batch.map((row) => row.row), batch.map((row) => reencodedKey(row.key) ?? row.key)],
+        );
+        back += batch.length;
+        if (progress.due()) report(`step 2 of 2, ${counted(back)} of ${counted(moved)} rows put back under their new keys`, percentOf(back, moved));
+      }
+      return { rows: rows.length, result: undefined };
+    });
   }
   await client.query("CLOSE yparty_kv_reencode_rows");
   return { progress, summary: (took) => `Migrated ${location} to yparty schema 2 in ${took}: ${counted(read)} rows read, ${counted(moved)} re-keyed` };
