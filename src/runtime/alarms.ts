@@ -210,12 +210,13 @@ export class AlarmScheduler {
       });
       if (!started) return;
     } catch (error) {
-      // Stored as it was: try again later rather than leave it stuck until the next start. A failure of the moment (the
-      // room's claim refused while Redis or PostgreSQL is out of reach) is a warning: it pages no one for a partition,
-      // and is a deferral: tries in a row back off, not one every baseMs for as long as the outage lasts.
+      // Stored as it was: try again later rather than leave it stuck until the next start. Tries in a row back off, not
+      // one every baseMs for as long as the fault lasts (a full disk, a damaged table: an error every 2 s per alarm,
+      // forever). A failure of the moment (the room's claim refused while Redis or PostgreSQL is out of reach) is a
+      // warning: it pages no one for a partition.
       const moment = failureOfTheMoment(error) !== undefined;
-      // Unless armed meanwhile (set anew, or armed by the room's claim: restoreRoom).
-      const at = this.#timers.has(key) ? undefined : moment ? this.#deferredUntil(key, record) : Date.now() + this.retry.baseMs;
+      // Unless armed meanwhile (set anew).
+      const at = this.#timers.has(key) ? undefined : this.#deferredUntil(key, record);
       if (at !== undefined) this.#arm(key, record, at);
       const fields = { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, ...(at === undefined ? {} : { at: new Date(at).toISOString() }), error };
       if (moment) this.logger.warn("alarm.start_failed", fields);
@@ -235,15 +236,16 @@ export class AlarmScheduler {
       await this.#serial(key, async () => {
         // An alarm the handler set (or its deleteAlarm) wins over this one.
         if (!isSameAlarm(await this.kv.get<AlarmRecord>(key), running)) return;
+        // Its deferrals are forgotten once it settled: a settle refused is one more in a row (below).
         if (failure === undefined) {
-          this.#deferrals.delete(key);
-          return void (await this.kv.delete(key));
+          await this.kv.delete(key);
+          return void this.#deferrals.delete(key);
         }
         // No fault of the handler (this node lost the room, or no node can serve it now): not counted as a retry.
         const moment = failureOfTheMoment(failure);
         if (moment) return void (await this.#putBack(key, record, moment.message));
-        this.#deferrals.delete(key);
         await this.#retryLater(key, record);
+        this.#deferrals.delete(key);
       });
     } catch (error) {
       if (isRoomMoved(error)) {
@@ -253,9 +255,16 @@ export class AlarmScheduler {
         this.logger.info("alarm.left_to_owner", { party, room: roomId, message: "this node lost the room while its alarm ran; the room's owner runs it" });
         return;
       }
-      // Left marked running: fire it again later (at least once), as a restart would.
-      this.logger.error("alarm.settle_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, error });
-      if (!this.#timers.has(key)) this.#arm(key, running, Date.now() + this.retry.baseMs); // unless the handler set one
+      // Left marked running: fire it again later (at least once), as a restart would; tries in a row back off, as above.
+      const at = this.#timers.has(key) ? undefined : this.#deferredUntil(key, running); // unless the handler set one
+      if (at !== undefined) this.#arm(key, running, at);
+      this.logger.error("alarm.settle_failed", {
+        code: codeOf(error, "ERR_STORAGE_WRITE"),
+        party,
+        room: roomId,
+        ...(at === undefined ? {} : { at: new Date(at).toISOString() }),
+        error,
+      });
     }
   }
 
@@ -279,8 +288,8 @@ export class AlarmScheduler {
   }
 
   /**
-   * When `record`, deferred once more for a reason of the moment (it could not start, or its `onAlarm` failed so), is
-   * tried again: after `baseMs`, doubled with each deferral in a row, up to `MAX_DEFER_MS`.
+   * When `record`, deferred once more (it could not start or settle, or its `onAlarm` failed for a reason of the
+   * moment), is tried again: after `baseMs`, doubled with each deferral in a row, up to `MAX_DEFER_MS`.
    */
   #deferredUntil(key: string, record: AlarmRecord): number {
     const last = this.#deferrals.get(key);
