@@ -33,7 +33,7 @@ export interface AlarmRetryPolicy {
   baseMs: number;
 }
 
-/** The longest wait between tries of an alarm deferred for a reason of the moment (`#putBack`). */
+/** The longest wait between tries of an alarm deferred: for a reason of the moment (`#putBack`), or its start or end refused. */
 const MAX_DEFER_MS = 60_000;
 
 /** The same alarm at the same stage: the handler did not set or delete one meanwhile. */
