@@ -228,6 +228,9 @@ export async function migrate(client: PoolClient, location: string, { queryTimeo
   const done: StepDone[] = [];
   await client.query("BEGIN");
   try {
+    // The server gives up a statement when the client does: pg's query_timeout only stops waiting, and a statement
+    // left running held the migration lock (and its rows) after the start had failed, until it ended by itself.
+    await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(queryTimeoutMs))}`);
     await takeMigrationLock(client, location, queryTimeoutMs, onProgress);
     await client.query("CREATE TABLE IF NOT EXISTS yparty_schema (version integer NOT NULL)");
     const { rows } = await client.query<{ version: number }>("SELECT version FROM yparty_schema");
