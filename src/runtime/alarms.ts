@@ -274,7 +274,10 @@ export class AlarmScheduler {
    * with each deferral in a row up to `MAX_DEFER_MS` (an outage of an hour is some 60 tries and warnings an alarm, not
    * 1,800) — by this node if it still serves the room, else by the room's owner (mayFire).
    */
-  async #putBack(key: string, record: AlarmRecord, why: string): Promise<void> {
+  async #putBack(key: string, fired: AlarmRecord, why: string): Promise<void> {
+    // Not marked running, also when it was restored so (a crash cut its last firing off): `getAlarm` shows a waiting
+    // alarm, which a running one hides.
+    const { running: _, ...record } = fired;
     await this.kv.put<AlarmRecord>(key, record);
     const at = this.#deferredUntil(key, record);
     this.#arm(key, record, at);

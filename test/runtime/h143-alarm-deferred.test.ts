@@ -9,6 +9,11 @@
 import { afterEach, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openStorage } from "../../persistence/index.js";
+import { storageName } from "../../src/runtime/room-names.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
 
 afterEach(cleanupAll);
@@ -90,5 +95,23 @@ it("deferrals in a row wait twice as long each time: an outage is not a try and 
   expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(800);
   refusing = false;
   const state = async () => (await (await fetch(`${server.url}/parties/main/c`)).json()) as { runs: number; alarm: number | null };
+  await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
+});
+
+it("one a crash cut off (stored running), deferred: getAlarm still shows it while it waits, as for any deferred alarm", async () => {
+  refusing = true;
+  const dir = await mkdtemp(join(tmpdir(), "yparty-test-"));
+  const storage = await openStorage({ dir });
+  const record = { party: "main", roomId: "c", time: Date.now(), id: "cut-off", running: true };
+  await storage.kv("__yparty:alarms").put(storageName("main", "c"), record);
+  await storage.close();
+  // (the placement wakes the stored alarms as a cluster's leader does)
+  const waking: Party.RoomPlacement = { ...placement, attach: (host) => void host.wakeAlarms() };
+  const server = await startServer({ main: Alarmed, target: Target }, { dir, placement: waking, limits });
+  expect(await server.logged("alarm.deferred")).toMatchObject({ party: "main", room: "c" });
+  const state = async () => (await (await fetch(`${server.url}/parties/main/c`)).json()) as { runs: number; alarm: number | null };
+  // Before: {alarm: null}: stored back marked running, so the room's code saw no alarm while it waited.
+  expect(await state()).toEqual({ runs: 0, alarm: record.time });
+  refusing = false;
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
 });
