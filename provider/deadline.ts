@@ -2,8 +2,17 @@
  * The deadline of one connection attempt (its `params()`, then its handshake): one timer, set anew for each stage,
  * that a network change can bring forward but never push back.
  */
+
+/**
+ * Timers take at most 2^31 - 1 ms (24.8 days): beyond that, or for Infinity, browsers and Node fire them at once, and
+ * `connectTimeout: Infinity` gave up every attempt within a millisecond (the provider never connected). A deadline
+ * that far is never: no timer, though a network change still brings it forward.
+ */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 export class Deadline {
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When it expires; 0 when not set. */
   #at = 0;
 
   constructor(private readonly expired: (reason: string) => void) {}
@@ -12,19 +21,22 @@ export class Deadline {
   set(ms: number, reason: string, now = Date.now()): void {
     this.clear();
     this.#at = now + ms;
+    if (ms > LONGEST_TIMER_MS) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      this.#at = 0;
       this.expired(reason);
     }, ms);
   }
 
   /** Expires in `ms` if that is sooner than set; no-op when not set. */
   bringForward(ms: number, reason: string, now = Date.now()): void {
-    if (this.#timer !== undefined && now + ms < this.#at) this.set(ms, reason, now);
+    if (this.#at !== 0 && now + ms < this.#at) this.set(ms, reason, now);
   }
 
   clear(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#at = 0;
   }
 }

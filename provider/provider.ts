@@ -121,6 +121,9 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     this._WS = options.WebSocketPolyfill === undefined ? DefaultWebSocket : options.WebSocketPolyfill;
     this.maxBackoffTime = options.maxBackoffTime ?? ProviderDefaults.maxBackoffMs;
     this.#connectTimeout = options.connectTimeout ?? ProviderDefaults.attemptTimeoutMs;
+    // 0, a negative number or NaN would give up every attempt at once: the provider would never connect, silently
+    if (!(this.#connectTimeout > 0))
+      throw new TypeError(`YPartyKitProvider: connectTimeout must be a positive number of ms (Infinity: no limit), got ${this.#connectTimeout}`);
     this.disableBc = options.disableBc ?? typeof window === "undefined";
     this.#crossTab = new CrossTabChannel(this.bcChannel, { doc: this.doc, awareness: this.awareness, origin: FROM_OTHER_TAB });
     this.#watchdog = new Watchdog({
@@ -184,9 +187,14 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     if (this.#destroyed) return;
     this.shouldConnect = true;
     this.#joinCrossTab();
-    if (this.#connection !== null || this.#attemptPending) return;
+    if (this.#underWay) return;
     clearTimeout(this.#reconnectTimer);
     await this.#attempt();
+  }
+
+  /** A socket or an attempt is under way: whatever would start another waits for it to end instead. */
+  get #underWay(): boolean {
+    return this.#connection !== null || this.#attemptPending;
   }
 
   /** Closes the connection and stops reconnecting, announcing our awareness as gone. */
@@ -232,6 +240,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   async #attempt(): Promise<void> {
     const generation = ++this.#generation;
     this.#attemptPending = true;
+    this.#retryAtOnce = false; // it was about what was under way before; this attempt starts on the network now in use
     this.wsconnecting = true;
     this.#attemptDeadline.set(this.#connectTimeout, `params() did not settle within ${this.#connectTimeout} ms`);
     const stopped = new Promise<never>((_, reject) => (this.#stopWaitingForParams = reject));
@@ -385,9 +394,10 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
   }
 
   #scheduleReconnect(afterHealthyConnection: boolean): void {
-    if (!this.shouldConnect || this.#destroyed || this.#suspended) return;
+    // Under way already: a listener of the events just emitted called connect(). That attempt is the retry; another
+    // would overwrite its deadline and its way out of params(), and it (and its connect() promise) would never end.
+    if (!this.shouldConnect || this.#destroyed || this.#suspended || this.#underWay) return;
     if (this.#retryAtOnce) {
-      this.#retryAtOnce = false;
       this.wsUnsuccessfulReconnects = 0;
       clearTimeout(this.#reconnectTimer);
       return void this.#attempt();
@@ -397,7 +407,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     const delay = backoffDelay(attempt, { initialMs: ProviderDefaults.initialBackoffMs, maxMs: this.maxBackoffTime });
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = setTimeout(() => {
-      if (this.shouldConnect && this.#connection === null && !this.#attemptPending) void this.#attempt();
+      if (this.shouldConnect && !this.#underWay) void this.#attempt();
     }, delay);
   }
 
@@ -456,7 +466,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     if (!this.shouldConnect || this.#destroyed || this.#suspended) return;
     const online = globalThis.navigator?.onLine !== false;
     const within = ProviderDefaults.networkChangeAnswerMs;
-    if (this.#connection || this.#attemptPending) {
+    if (this.#underWay) {
       this.#retryAtOnce = online;
       if (this.#connection?.openedAt) return this.#watchdog.checkSoon(within, `no answer after the browser ${change}`);
       const stage = this.#attemptPending ? "params() did not settle" : "the socket did not open";
@@ -496,7 +506,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     const presence = this.#presenceBeforeHide;
     this.#presenceBeforeHide = null;
     if (presence !== null && this.awareness.getLocalState() === null) this.awareness.setLocalState(presence);
-    if (!this.shouldConnect || this.#destroyed || this.#connection || this.#attemptPending) return;
+    if (!this.shouldConnect || this.#destroyed || this.#underWay) return;
     this.wsUnsuccessfulReconnects = 0;
     void this.#attempt();
   }

@@ -18,6 +18,7 @@ export interface YPartyKitProviderOptions extends EndpointOptions {
   /**
    * An attempt whose `params()` has not settled, or whose socket has not opened, within this many ms is given up and
    * retried with backoff (default 10000); within 2 s of the browser going offline or coming back online, at most.
+   * `Infinity`: no limit but that 2 s. Must be above 0.
    */
   connectTimeout?: number;
   /** No cross-tab sync (default: on in browsers, off elsewhere). */

@@ -1,0 +1,144 @@
+/**
+ * Every attempt of the provider ends, and never overlaps the next (h153, in Node with `ws`: no browser event matters
+ * here): `connectTimeout` at its extremes, disconnect()/destroy() during `params()`, connect()'s promise, and servers
+ * that always fail (accept then close with any code, refuse the upgrade) met with a growing backoff, never a storm.
+ */
+import http from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import type { YPartyKitProvider } from "../../provider/index.js";
+import { DocumentParty } from "../../src/yjs/index.js";
+import { cleanupAll, startServer } from "../helpers/server.js";
+import { destroyProviders, listen, makeProvider, nextEvent, scriptedWsServer, type TestHttpServer, waitUntil } from "./support.js";
+
+const servers: TestHttpServer[] = [];
+const rejections: unknown[] = [];
+const onRejection = (reason: unknown) => rejections.push(reason);
+process.on("unhandledRejection", onRejection);
+afterEach(async () => {
+  destroyProviders();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+  await cleanupAll();
+  expect(rejections.splice(0)).toEqual([]);
+});
+
+const connected = (provider: YPartyKitProvider) => nextEvent(provider, "status", (event: { status: string }) => event.status === "connected");
+
+/** `waitUntil`'s subscription to the upgrade requests of a server (after its own listener recorded them). */
+const upgrades = (server: http.Server) => (recheck: () => void) => {
+  server.on("upgrade", recheck);
+  return () => server.off("upgrade", recheck);
+};
+
+/** A `params` whose calls settle only when the test says so. */
+function heldParams() {
+  const calls: Array<(params: Record<string, string>) => void> = [];
+  const called = new EventTarget();
+  return {
+    params: () =>
+      new Promise<Record<string, string>>((resolve) => {
+        calls.push(resolve);
+        called.dispatchEvent(new Event("call"));
+      }),
+    calls,
+    called: (n: number) =>
+      waitUntil(
+        `params() called ${n} times`,
+        () => calls.length >= n,
+        (recheck) => {
+          called.addEventListener("call", recheck);
+          return () => called.removeEventListener("call", recheck);
+        },
+      ),
+  };
+}
+
+describe("connectTimeout", () => {
+  it("Infinity is no limit: the provider connects (every attempt was given up within a millisecond)", async () => {
+    const server = await startServer({ main: DocumentParty }, { storage: "memory" });
+    const provider = makeProvider(server.url.replace("http://", ""), "h153-infinite", { connectTimeout: Number.POSITIVE_INFINITY });
+    const closes: string[] = [];
+    provider.on("connection-close", (event) => closes.push(event.reason));
+    await connected(provider);
+    expect(closes).toEqual([]);
+  });
+
+  it("0, negative or NaN is refused with what to pass (every attempt would be given up at once)", () => {
+    for (const connectTimeout of [0, -1, Number.NaN]) {
+      expect(() => makeProvider("127.0.0.1:1", "h153-zero", { connectTimeout, connect: false })).toThrow(
+        /connectTimeout must be a positive number of ms \(Infinity: no limit\)/,
+      );
+    }
+  });
+});
+
+describe("holds: params() outlived by its attempt", () => {
+  it("destroy() during params(): no socket is opened when they resolve, connect() resolves", async () => {
+    const server = await scriptedWsServer(() => {});
+    servers.push(server);
+    const held = heldParams();
+    const provider = makeProvider(server.host, "h153-destroy-params", { params: held.params, connect: false });
+    const connecting = provider.connect();
+    await held.called(1);
+    provider.destroy();
+    await connecting;
+    held.calls[0]?.({ token: "late" });
+    // One more round trip to the server: an upgrade the late params caused would be there by then.
+    const probe = makeProvider(server.host, "h153-destroy-params-probe");
+    await waitUntil("the probe's upgrade", () => server.urls.length >= 1, upgrades(server.server));
+    await connected(probe);
+    expect(server.urls.every((url) => !url.includes("late"))).toBe(true);
+    expect(provider.ws).toBe(null);
+  });
+
+  it("disconnect() then connect() during params(): the late params open nothing, the new attempt's one socket", async () => {
+    const server = await scriptedWsServer(() => {});
+    servers.push(server);
+    const held = heldParams();
+    const provider = makeProvider(server.host, "h153-reconnect-params", { params: held.params, connect: false });
+    const first = provider.connect();
+    await held.called(1);
+    provider.disconnect();
+    const second = provider.connect();
+    await first;
+    await held.called(2);
+    held.calls[1]?.({ token: "second" });
+    await second;
+    await connected(provider);
+    held.calls[0]?.({ token: "first" });
+    await provider.connect(); // a no-op: connected
+    provider.sendMessage("after"); // the server has the socket by then, and any other opened before it
+    await waitUntil("its upgrade", () => server.urls.length >= 1, upgrades(server.server));
+    expect(server.urls.map((url) => new URL(url, "http://x").searchParams.get("token"))).toEqual(["second"]);
+  });
+});
+
+describe("holds: a server that always fails is retried with a growing backoff", () => {
+  /** Waits for `n` upgrades; each gap is at least half its backoff ceiling (100 ms doubled, equal jitter). */
+  async function gapsGrow(server: http.Server, times: number[], n: number): Promise<void> {
+    await waitUntil(`${n} attempts`, () => times.length >= n, upgrades(server), 20_000);
+    const gaps = times.slice(1, n).map((time, i) => time - (times[i] as number));
+    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(Math.min(2_500, 100 * 2 ** i) / 2 - 5));
+  }
+
+  for (const code of [1000, 1008, 4001, 4003]) {
+    it(`accepts, then closes with ${code} at once`, async () => {
+      const server = await scriptedWsServer((socket) => socket.close(code, "no"));
+      servers.push(server);
+      makeProvider(server.host, `h153-close-${code}`);
+      await gapsGrow(server.server, server.times, 6);
+    });
+  }
+
+  it("refuses the upgrade (HTTP 403)", async () => {
+    const times: number[] = [];
+    const refusing = http.createServer((_req, res) => res.writeHead(404).end());
+    refusing.on("upgrade", (_req, socket) => {
+      times.push(Date.now());
+      socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+    });
+    const listening = await listen(refusing);
+    servers.push(listening);
+    makeProvider(listening.host, "h153-refused");
+    await gapsGrow(refusing, times, 6);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * The provider in Chromium where the network changes (h153, after h148): the attempts that follow a network change
+ * start once, end, and do not storm. The tab's clock stands still unless a test moves it; a TCP proxy decides what
+ * passes; `params()` is the test's (h148-tab).
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startTcpProxy, type TcpProxy } from "../cluster/network.js";
+import { startBackend, type Backend } from "./backend.js";
+import { bundlePage, launchChromium, pageErrors, servePage } from "./browser-harness.js";
+import { fakeClockContext, inTab, openTab, pauseSoon, setOnline, waitInTab, type Win } from "./h148-tab.js";
+import { converged, destroyProviders, makeProvider, synced, type TestHttpServer } from "./support.js";
+
+let browser: Browser;
+let page: TestHttpServer & { url: string };
+let backend: Backend;
+beforeAll(async () => {
+  [browser, page, backend] = await Promise.all([launchChromium(), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
+});
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  destroyProviders();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  await browser?.close();
+  await page?.close();
+  await backend?.close();
+});
+
+/** A synced tab on `room` whose sockets go through a proxy of its own. */
+async function tabThroughProxy(room: string): Promise<{ tab: Page; via: TcpProxy }> {
+  const via = await startTcpProxy(backend.port);
+  cleanups.push(() => via.close());
+  const context = await fakeClockContext(browser);
+  cleanups.push(() => context.close());
+  return { tab: await openTab(context, page.url, backend.host, room, via.port), via };
+}
+
+async function serverHas(room: string, text: string): Promise<void> {
+  const reader = makeProvider(backend.host, room);
+  await synced(reader);
+  await converged([reader.doc], (doc) => doc.getText("t").toString(), text);
+}
+
+const type = (tab: Page, text: string) =>
+  tab.evaluate((text) => {
+    const t = (window as unknown as Win).provider.doc.getText("t");
+    t.insert(t.length, text);
+  }, text);
+
+describe("an attempt started by a listener of the close", () => {
+  it("connect() in a connection-close listener after online is the one next attempt, and its promise resolves", async () => {
+    const { tab, via } = await tabThroughProxy("h153-listener-connect");
+    await pauseSoon(tab);
+    await inTab(tab, (win) => {
+      const w = win as Win & { connectSettled: boolean };
+      w.connectSettled = false;
+      // An app reconnecting by itself (y-websocket habits): once, on the first close.
+      const reconnect = () => {
+        win.provider.off("connection-close", reconnect);
+        void win.provider.connect().then(() => (w.connectSettled = true));
+      };
+      win.provider.on("connection-close", reconnect);
+    });
+    via.partition(); // the old connection is dead on the new network
+    await setOnline(tab, false);
+    await setOnline(tab, true);
+    await type(tab, "typed online.");
+    await inTab(tab, (win) => (win.hangParams = true)); // a token fetch that hangs
+    await tab.clock.runFor(2_000); // the probe goes unanswered: closed
+    await waitInTab(tab, (win) => win.statuses.includes("disconnected"));
+    // One attempt: the listener's. A second one took its deadline and its way out of params(): the listener's never ended.
+    expect(await inTab(tab, (win) => win.paramsCalls)).toBe(2);
+    await tab.clock.runFor(10_000); // connectTimeout: the hanging params() are given up
+    await waitInTab(tab, (win) => (win as Win & { connectSettled: boolean }).connectSettled);
+    await inTab(tab, (win) => (win.hangParams = false));
+    via.heal();
+    await tab.clock.runFor(2_500); // the backoff
+    await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
+    await serverHas("h153-listener-connect", "typed online.");
+    expect(await inTab(tab, (win) => [win.paramsCalls, win.errors])).toEqual([3, ["params() did not settle within 10000 ms"]]);
+    expect(pageErrors(tab)).toEqual([]);
+  });
+});
