@@ -52,6 +52,31 @@ function heldParams() {
   };
 }
 
+/** The timers the provider's own modules set (not `ws`'s, not the test's) that have neither fired nor been cleared. */
+function providerTimers() {
+  const original = { setTimeout, setInterval, clearTimeout, clearInterval };
+  const live = new Set<unknown>();
+  // The frame that called the timer function (0: "Error", 1: fromProvider, 2: the stand-in, 3: its caller).
+  const fromProvider = () => /(?<!test)\/provider\/[\w-]+\.ts:/.test(new Error().stack?.split("\n")[3] ?? "");
+  const g = globalThis as unknown as Record<string, unknown>;
+  g.setTimeout = (f: () => void, ms?: number) => {
+    if (!fromProvider()) return original.setTimeout(f, ms);
+    const timer = original.setTimeout(() => (live.delete(timer), f()), ms);
+    live.add(timer);
+    return timer;
+  };
+  g.setInterval = (f: () => void, ms?: number) => {
+    const timer = original.setInterval(f, ms);
+    if (fromProvider()) live.add(timer);
+    return timer;
+  };
+  g.clearTimeout = g.clearInterval = (timer: NodeJS.Timeout | undefined) => {
+    live.delete(timer);
+    original.clearTimeout(timer);
+  };
+  return { live, restore: () => Object.assign(globalThis, original) };
+}
+
 describe("connectTimeout", () => {
   it("Infinity is no limit: the provider connects (every attempt was given up within a millisecond)", async () => {
     const server = await startServer({ main: DocumentParty }, { storage: "memory" });
@@ -71,7 +96,7 @@ describe("connectTimeout", () => {
   });
 });
 
-describe("holds: params() outlived by its attempt", () => {
+describe("holds: what params() outlives, and what destroy() leaves", () => {
   it("destroy() during params(): no socket is opened when they resolve, connect() resolves", async () => {
     const server = await scriptedWsServer(() => {});
     servers.push(server);
@@ -88,6 +113,27 @@ describe("holds: params() outlived by its attempt", () => {
     await connected(probe);
     expect(server.urls.every((url) => !url.includes("late"))).toBe(true);
     expect(provider.ws).toBe(null);
+  });
+
+  it("destroy() leaves no timer: during params(), during a handshake, connected (its watchdog) and backing off", async () => {
+    const server = await startServer({ main: DocumentParty }, { storage: "memory" });
+    const host = server.url.replace("http://", "");
+    const timers = providerTimers();
+    try {
+      const held = heldParams();
+      const inParams = makeProvider(host, "h153-timers", { params: held.params });
+      await held.called(1);
+      const inHandshake = makeProvider(host, "h153-timers");
+      const open = makeProvider(host, "h153-timers", { resyncInterval: 60_000 });
+      await connected(open);
+      const backingOff = makeProvider("127.0.0.1:1", "h153-timers"); // refused: a retry waits
+      await nextEvent(backingOff, "connection-close");
+      expect(timers.live.size).toBeGreaterThanOrEqual(4);
+      for (const provider of [inParams, inHandshake, open, backingOff]) provider.destroy();
+      expect(timers.live.size).toBe(0);
+    } finally {
+      timers.restore();
+    }
   });
 
   it("disconnect() then connect() during params(): the late params open nothing, the new attempt's one socket", async () => {

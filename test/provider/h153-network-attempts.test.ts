@@ -84,3 +84,38 @@ describe("an attempt started by a listener of the close", () => {
     expect(pageErrors(tab)).toEqual([]);
   });
 });
+
+describe("holds: a server that always fails, and the network that keeps changing", () => {
+  it("each offline/online flap starts one attempt (two when one was under way), never a run of them", async () => {
+    const { tab, via } = await tabThroughProxy("h153-flapping-refused");
+    await pauseSoon(tab); // backoff timers never run: every attempt below is one the events started
+    await via.close(); // the server is gone: connections are refused at once
+    // The `calls`-th attempt failed, and nothing else is under way.
+    const ended = (calls: number) =>
+      tab.waitForFunction(
+        (calls) => {
+          const win = window as unknown as Win;
+          return win.paramsCalls === calls && win.provider.ws === null && !win.provider.wsconnecting;
+        },
+        calls,
+        { timeout: 10_000 },
+      );
+    await ended(1);
+    for (let flap = 1; flap <= 10; flap++) {
+      await setOnline(tab, false);
+      await setOnline(tab, true);
+      await ended(1 + flap);
+    }
+    // Back online while an attempt waits for its params: it fails, and one more follows at once.
+    await inTab(tab, (win) => (win.hangParams = true));
+    await setOnline(tab, false);
+    await setOnline(tab, true);
+    await waitInTab(tab, (win) => win.paramsCalls === 12);
+    await setOnline(tab, false);
+    await setOnline(tab, true);
+    await inTab(tab, (win) => ((win.hangParams = false), win.failHangingParams()));
+    await ended(13);
+    expect(await inTab(tab, (win) => [win.paramsCalls, win.statuses.filter((status) => status === "connecting").length])).toEqual([13, 12]);
+    expect(pageErrors(tab)).toEqual([]);
+  });
+});
