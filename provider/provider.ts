@@ -232,6 +232,24 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
     super.destroy();
   }
 
+  /**
+   * Each listener is called apart: one that throws does not keep the others from hearing the event, nor the provider
+   * from going on (a throw in a `connection-close` listener left it "connected" on a dead socket, and never
+   * reconnecting; in an attempt, an unhandled rejection and a `connect()` that rejected). What it threw is reported as
+   * an uncaught error, as a throwing event listener's is in a browser.
+   */
+  override emit<N extends keyof YPartyKitProviderEvents & string>(name: N, args: Parameters<YPartyKitProviderEvents[N]>): void {
+    for (const listener of [...(this._observers.get(name) ?? [])]) {
+      try {
+        listener(...args);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
   /** Sends a custom string message (`__YPS:` text frame). Returns false when not connected. */
   sendMessage(message: string): boolean {
     return this.#connection?.sendCustom(message) ?? false;

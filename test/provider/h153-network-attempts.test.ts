@@ -85,6 +85,28 @@ describe("an attempt started by a listener of the close", () => {
   });
 });
 
+describe("a listener that throws", () => {
+  it("in connection-close: the provider still says disconnected and reconnects; the error is reported, uncaught", async () => {
+    const { tab, via } = await tabThroughProxy("h153-throwing-listener");
+    await inTab(tab, (win) => {
+      const once = () => {
+        win.provider.off("connection-close", once);
+        throw new Error("the app's listener failed");
+      };
+      win.provider.on("connection-close", once);
+    });
+    await pauseSoon(tab);
+    via.reset();
+    await waitInTab(tab, (win) => win.statuses.includes("disconnected"));
+    await type(tab, "typed after.");
+    await tab.clock.runFor(2_500); // the backoff
+    await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
+    await serverHas("h153-throwing-listener", "typed after.");
+    expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected", "disconnected", "connecting", "connected"]);
+    expect(pageErrors(tab)).toEqual([expect.stringContaining("the app's listener failed")]);
+  });
+});
+
 describe("holds: a server that always fails, and the network that keeps changing", () => {
   it("each offline/online flap starts one attempt (two when one was under way), never a run of them", async () => {
     const { tab, via } = await tabThroughProxy("h153-flapping-refused");
