@@ -4,7 +4,8 @@
  * that always fail (accept then close with any code, refuse the upgrade) met with a growing backoff, never a storm.
  */
 import http from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Deadline } from "../../provider/deadline.js";
 import type { YPartyKitProvider } from "../../provider/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
@@ -85,6 +86,28 @@ describe("connectTimeout", () => {
     provider.on("connection-close", (event) => closes.push(event.reason));
     await connected(provider);
     expect(closes).toEqual([]);
+  });
+
+  it("Infinity: a network change still brings the deadline forward (Deadline, on vitest's clock)", () => {
+    vi.useFakeTimers();
+    try {
+      const expired: string[] = [];
+      const deadline = new Deadline((reason) => expired.push(reason));
+      deadline.set(Number.POSITIVE_INFINITY, "never");
+      expect(vi.getTimerCount()).toBe(0);
+      deadline.bringForward(2_000, "network changed");
+      vi.advanceTimersByTime(2_000);
+      expect(expired).toEqual(["network changed"]);
+      deadline.bringForward(1_000, "expired: nothing to bring forward");
+      deadline.set(500, "set");
+      deadline.bringForward(1_000, "later: never pushed back");
+      deadline.clear();
+      deadline.bringForward(100, "cleared: nothing to bring forward");
+      vi.advanceTimersByTime(10_000);
+      expect(expired).toEqual(["network changed"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("0, negative or NaN is refused with what to pass (every attempt would be given up at once)", () => {
