@@ -199,13 +199,21 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
 
   /** Closes the connection and stops reconnecting, announcing our awareness as gone. */
   disconnect(): void {
-    this.shouldConnect = false;
-    this.#cancelAttempts();
+    this.#stopReconnecting();
     const gone = localAwarenessGone(this.awareness);
     this.#connection?.send(gone);
     this.#crossTab.publish(gone);
     this.#crossTab.leave();
     this.#connection?.close("disconnect");
+  }
+
+  /**
+   * No more attempts until `connect()`: the one under way ends too (one a listener of the close started, before an auth
+   * close stopped us, was left pending for good, and every `connect()` after it returned without connecting).
+   */
+  #stopReconnecting(): void {
+    this.shouldConnect = false;
+    this.#cancelAttempts();
   }
 
   /** A pending attempt gives up, and a scheduled one never starts. */
@@ -271,8 +279,10 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       this.#failedBeforeSocket(error as ProviderError, true);
       return;
     }
-    // disconnect(), destroy() or a newer attempt happened while params were resolving.
-    if (generation !== this.#generation || !this.shouldConnect) return;
+    // disconnect(), destroy(), an auth close or a newer attempt happened while params were resolving (each ended this one).
+    if (generation !== this.#generation) return;
+    // `shouldConnect` set to false by hand meanwhile (a y-websocket habit): the attempt ends here, nothing opens.
+    if (!this.shouldConnect) return this.#cancelAttempts();
     this.#attemptPending = false;
     this.url = connectionUrl(this.#base, this.id, params, this.#durableAcks);
     this.#openSocket();
@@ -399,7 +409,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       this.emit("status", [{ status: "disconnected" }]);
     }
     if (!local && isAuthClose(event.code)) {
-      this.shouldConnect = false;
+      this.#stopReconnecting();
       this.emit("auth-error", [{ code: event.code, reason: event.reason }, this]);
       return;
     }

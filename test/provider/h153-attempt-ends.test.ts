@@ -181,6 +181,48 @@ describe("holds: what params() outlives, and what destroy() leaves", () => {
   });
 });
 
+describe("an auth close", () => {
+  it("after a listener's connect(): the attempt it started ends, and connect() after a token refresh connects", async () => {
+    let upgrades = 0;
+    const server = await scriptedWsServer((socket) => {
+      if (++upgrades === 1) socket.close(4401, "token expired");
+    });
+    servers.push(server);
+    const provider = makeProvider(server.host, "h153-auth-listener");
+    // An app reconnecting by itself on every close, once.
+    const reconnect = () => {
+      provider.off("connection-close", reconnect);
+      void provider.connect();
+    };
+    provider.on("connection-close", reconnect);
+    await nextEvent(provider, "auth-error");
+    await new Promise((turn) => setImmediate(turn)); // the token refresh: the listener's attempt got its params meanwhile
+    expect([provider.shouldConnect, provider.wsconnecting]).toEqual([false, false]);
+    void provider.connect();
+    await connected(provider);
+    expect(upgrades).toBe(2);
+  });
+});
+
+describe("shouldConnect set to false by hand during params() (a y-websocket habit)", () => {
+  it("the attempt ends when they resolve, nothing opens, and connect() then connects", async () => {
+    const server = await scriptedWsServer(() => {});
+    servers.push(server);
+    const held = heldParams();
+    const provider = makeProvider(server.host, "h153-should-connect", { params: held.params });
+    await held.called(1);
+    provider.shouldConnect = false;
+    held.calls[0]?.({ token: "first" });
+    await new Promise((turn) => setImmediate(turn)); // the params' resolution is handled
+    expect([provider.wsconnecting, provider.ws]).toEqual([false, null]);
+    void provider.connect();
+    await held.called(2);
+    held.calls[1]?.({ token: "second" });
+    await connected(provider);
+    expect(server.urls.map((url) => new URL(url, "http://x").searchParams.get("token"))).toEqual(["second"]);
+  });
+});
+
 describe("holds: a server that always fails is retried with a growing backoff", () => {
   /** Waits for `n` upgrades; each gap is at least half its backoff ceiling (100 ms doubled, equal jitter). */
   async function gapsGrow(server: http.Server, times: number[], n: number): Promise<void> {
