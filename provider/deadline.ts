@@ -1,14 +1,9 @@
 /**
  * The deadline of one connection attempt (its `params()`, then its handshake): one timer, set anew for each stage,
- * that a network change can bring forward but never push back.
+ * that a network change can bring forward but never push back. One beyond what timers take (`connectTimeout: Infinity`,
+ * which gave up every attempt within a millisecond) sets no timer, though a network change still brings it forward.
  */
-
-/**
- * Timers take at most 2^31 - 1 ms (24.8 days): beyond that, or for Infinity, browsers and Node fire them at once, and
- * `connectTimeout: Infinity` gave up every attempt within a millisecond (the provider never connected). A deadline
- * that far is never: no timer, though a network change still brings it forward.
- */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
+import { LONGEST_TIMER_MS } from "./backoff.js";
 
 export class Deadline {
   #timer: ReturnType<typeof setTimeout> | undefined;

@@ -5,6 +5,7 @@
  */
 import http from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { backoffDelay } from "../../provider/backoff.js";
 import { Deadline } from "../../provider/deadline.js";
 import type { YPartyKitProvider } from "../../provider/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
@@ -220,6 +221,16 @@ describe("shouldConnect set to false by hand during params() (a y-websocket habi
     held.calls[1]?.({ token: "second" });
     await connected(provider);
     expect(server.urls.map((url) => new URL(url, "http://x").searchParams.get("token"))).toEqual(["second"]);
+  });
+});
+
+describe("maxBackoffTime: Infinity", () => {
+  it("a backoff never outgrows what timers take (past it, the retry fired at once: a storm after ~25 failures)", () => {
+    for (const random of [() => 0, () => 0.999999]) {
+      const delays = [24, 25, 30, 60].map((attempt) => backoffDelay(attempt, { initialMs: 100, maxMs: Number.POSITIVE_INFINITY, random }));
+      for (const delay of delays) expect(delay).toBeLessThanOrEqual(2 ** 31 - 1);
+      expect(delays.at(-1)).toBeGreaterThanOrEqual((2 ** 31 - 1) / 2);
+    }
   });
 });
 
