@@ -10,26 +10,19 @@ import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
 import { cleanupAll, connect, startServer, waitFor } from "../helpers/server.js";
+import { stagedPlacement } from "../helpers/staged-placement.js";
 
 afterEach(cleanupAll);
 
 const REFUSAL = "Redis cannot be reached to claim target/refused: Redis did not answer the claim within 898 ms; try again";
 
 /** Every room is served here, but `target/refused`, whose claim is refused as a cluster refuses it in a partition. */
-const placement: Party.RoomPlacement = {
-  attach: () => {},
+const placement = stagedPlacement({
   claim: async (party, roomId) => {
     if (party === "target" && roomId === "refused") throw new RuntimeError("ERR_ROOM_UNAVAILABLE", REFUSAL, 503);
     return undefined;
   },
-  holds: () => true,
-  released: async () => {},
-  isForwarded: () => false,
-  forwardUpgrade: async () => false,
-  forwardRequest: async () => undefined,
-  claimCronTick: async () => true,
-  alarmRecords: (storage) => storage.kv("__yparty:alarms"),
-};
+});
 
 class Target implements Party.Server {
   constructor(readonly room: Party.Room) {}

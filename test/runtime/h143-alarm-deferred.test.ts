@@ -15,25 +15,18 @@ import { join } from "node:path";
 import { openStorage } from "../../persistence/index.js";
 import { storageName } from "../../src/runtime/room-names.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
+import { stagedPlacement } from "../helpers/staged-placement.js";
 
 afterEach(cleanupAll);
 
 let refusing = true;
 /** Every room is served here; `target/t`'s claim is refused while `refusing`, as in a partition. */
-const placement: Party.RoomPlacement = {
-  attach: () => {},
+const placement = stagedPlacement({
   claim: async (party) => {
     if (party === "target" && refusing) throw new RuntimeError("ERR_ROOM_UNAVAILABLE", "Redis cannot be reached to claim target/t; try again", 503);
     return undefined;
   },
-  holds: () => true,
-  released: async () => {},
-  isForwarded: () => false,
-  forwardUpgrade: async () => false,
-  forwardRequest: async () => undefined,
-  claimCronTick: async () => true,
-  alarmRecords: (storage) => storage.kv("__yparty:alarms"),
-};
+});
 
 class Target implements Party.Server {
   onRequest() {

@@ -16,6 +16,7 @@ import { afterEach, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
+import { stagedPlacement } from "../helpers/staged-placement.js";
 
 afterEach(cleanupAll);
 
@@ -26,7 +27,7 @@ let host: Party.PlacementHost | undefined;
  * Every room is served here; `target/t`'s claim is refused while `refusing`, as in a partition (h143-alarm-deferred).
  * Stored alarms are woken at the start, as the node a cluster picks wakes them.
  */
-const placement: Party.RoomPlacement = {
+const placement = stagedPlacement({
   attach: (attached) => {
     host = attached;
     void attached.wakeAlarms();
@@ -35,14 +36,7 @@ const placement: Party.RoomPlacement = {
     if (party === "target" && refusing) throw new RuntimeError("ERR_ROOM_UNAVAILABLE", "Redis cannot be reached to claim target/t; try again", 503);
     return undefined;
   },
-  holds: () => true,
-  released: async () => {},
-  isForwarded: () => false,
-  forwardUpgrade: async () => false,
-  forwardRequest: async () => undefined,
-  claimCronTick: async () => true,
-  alarmRecords: (storage) => storage.kv("__yparty:alarms"),
-};
+});
 
 class Target implements Party.Server {
   onRequest() {

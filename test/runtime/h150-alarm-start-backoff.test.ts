@@ -9,26 +9,20 @@ import { afterEach, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
+import { stagedPlacement } from "../helpers/staged-placement.js";
 
 afterEach(cleanupAll);
 
 /** The room whose claim is refused, as in a partition; none while undefined. */
 let refused: string | undefined;
 /** Every room is served here but `refused`; stored alarms are woken at the start, as the node a cluster picks does. */
-const placement: Party.RoomPlacement = {
+const placement = stagedPlacement({
   attach: (host) => void host.wakeAlarms(),
   claim: async (party, roomId) => {
     if (`${party}/${roomId}` === refused) throw new RuntimeError("ERR_ROOM_UNAVAILABLE", `Redis cannot be reached to claim ${refused}; try again`, 503);
     return undefined;
   },
-  holds: () => true,
-  released: async () => {},
-  isForwarded: () => false,
-  forwardUpgrade: async () => false,
-  forwardRequest: async () => undefined,
-  claimCronTick: async () => true,
-  alarmRecords: (storage) => storage.kv("__yparty:alarms"),
-};
+});
 
 /** POST ?in=ms sets an alarm that far off; onAlarm counts its runs. */
 class Alarmed implements Party.Server {

@@ -10,21 +10,15 @@ import { afterEach, expect, it } from "vitest";
 import { StorageError } from "../../persistence/index.js";
 import type * as Party from "../../src/runtime/index.js";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
+import { stagedPlacement } from "../helpers/staged-placement.js";
 
 afterEach(cleanupAll);
 
 /** While true, every write of an alarm record is refused, as a full disk refuses it; "deletes": only its deletes. */
 let refusing: boolean | "deletes" = false;
 const refused = () => new StorageError("ERR_STORAGE_FULL", "Could not write the alarm: the disk is full; free some space");
-const placement: Party.RoomPlacement = {
+const placement = stagedPlacement({
   attach: (host) => void host.wakeAlarms(),
-  claim: async () => undefined,
-  holds: () => true,
-  released: async () => {},
-  isForwarded: () => false,
-  forwardUpgrade: async () => false,
-  forwardRequest: async () => undefined,
-  claimCronTick: async () => true,
   alarmRecords: (storage) => {
     const kv = storage.kv("__yparty:alarms");
     return {
@@ -40,7 +34,7 @@ const placement: Party.RoomPlacement = {
       list: () => kv.list(),
     };
   },
-};
+});
 
 /** POST ?in=ms sets an alarm that far off; onAlarm counts its runs. */
 class Alarmed implements Party.Server {

@@ -11,6 +11,7 @@ import { afterEach, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
+import { stagedPlacement } from "../helpers/staged-placement.js";
 
 afterEach(cleanupAll);
 
@@ -20,7 +21,7 @@ let held: string | undefined;
 let refused: string | undefined;
 let claimsHeld: Array<(refuse: boolean) => void> = [];
 let host: Party.PlacementHost | undefined;
-const placement: Party.RoomPlacement = {
+const placement = stagedPlacement({
   attach: (attached) => {
     host = attached;
     void attached.wakeAlarms();
@@ -35,14 +36,7 @@ const placement: Party.RoomPlacement = {
       ),
     );
   },
-  holds: () => true,
-  released: async () => {},
-  isForwarded: () => false,
-  forwardUpgrade: async () => false,
-  forwardRequest: async () => undefined,
-  claimCronTick: async () => true,
-  alarmRecords: (storage) => storage.kv("__yparty:alarms"),
-};
+});
 
 class Target implements Party.Server {
   onRequest() {
