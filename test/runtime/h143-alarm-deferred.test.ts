@@ -16,6 +16,7 @@ import { openStorage } from "../../persistence/index.js";
 import { storageName } from "../../src/runtime/room-names.js";
 import { cleanupAll, startServer } from "../helpers/server.js";
 import { stagedPlacement } from "../helpers/staged-placement.js";
+import { alarmedParty, alarmState, Target } from "./alarm-fixtures.js";
 
 afterEach(cleanupAll);
 
@@ -28,30 +29,9 @@ const placement = stagedPlacement({
   },
 });
 
-class Target implements Party.Server {
-  onRequest() {
-    return new Response("target");
-  }
-}
-
-/** Sets an alarm on POST; its onAlarm asks `target/t` (catching nothing), or throws when told to. */
-class Alarmed implements Party.Server {
-  constructor(readonly room: Party.Room) {}
-  async onRequest(req: Party.Request) {
-    if (req.method === "POST") {
-      await this.room.storage.put("throws", new URL(req.url).searchParams.has("throws"));
-      await this.room.storage.setAlarm(Date.now());
-    }
-    return Response.json({ runs: (await this.room.storage.get<number>("runs")) ?? 0, alarm: await this.room.storage.getAlarm() });
-  }
-  async onAlarm() {
-    if (await this.room.storage.get<boolean>("throws")) throw new Error("a fault of the code");
-    await this.room.context.parties.target!.get("t").fetch("/");
-    await this.room.storage.put("runs", ((await this.room.storage.get<number>("runs")) ?? 0) + 1);
-  }
-}
-
 const limits = { alarmRetries: 0, alarmRetryBaseMs: 200 };
+
+const Alarmed = alarmedParty({ asksTarget: true });
 
 it("an onAlarm failing for a reason of the moment is stored back, not counted as a retry, and runs once the moment passed", async () => {
   refusing = true;
@@ -63,7 +43,7 @@ it("an onAlarm failing for a reason of the moment is stored back, not counted as
     /reason of the moment, not of its code \(Redis cannot be reached to claim target\/t; try again\); not counted as a retry/,
   );
   refusing = false;
-  const state = async () => (await (await fetch(`${server.url}/parties/main/a`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "a");
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
   expect(server.logs.filter((entry) => entry.event === "alarm.gave_up" || entry.event === "alarm.retry_scheduled")).toEqual([]);
 });
@@ -87,7 +67,7 @@ it("deferrals in a row wait twice as long each time: an outage is not a try and 
   expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(400);
   expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(800);
   refusing = false;
-  const state = async () => (await (await fetch(`${server.url}/parties/main/c`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "c");
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
 });
 
@@ -102,7 +82,7 @@ it("one a crash cut off (stored running), deferred: getAlarm still shows it whil
   const waking: Party.RoomPlacement = { ...placement, attach: (host) => void host.wakeAlarms() };
   const server = await startServer({ main: Alarmed, target: Target }, { dir, placement: waking, limits });
   expect(await server.logged("alarm.deferred")).toMatchObject({ party: "main", room: "c" });
-  const state = async () => (await (await fetch(`${server.url}/parties/main/c`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "c");
   // Before: {alarm: null}: stored back marked running, so the room's code saw no alarm while it waited.
   expect(await state()).toEqual({ runs: 0, alarm: record.time });
   refusing = false;

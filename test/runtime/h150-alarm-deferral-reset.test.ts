@@ -17,6 +17,7 @@ import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
 import { stagedPlacement } from "../helpers/staged-placement.js";
+import { type AlarmState, alarmedParty, Target } from "./alarm-fixtures.js";
 
 afterEach(cleanupAll);
 
@@ -38,29 +39,9 @@ const placement = stagedPlacement({
   },
 });
 
-class Target implements Party.Server {
-  onRequest() {
-    return new Response("target");
-  }
-}
-
-/** POST sets an alarm due now, DELETE deletes it; onAlarm asks `target/t` (catching nothing), then counts a run. */
-class Alarmed implements Party.Server {
-  constructor(readonly room: Party.Room) {}
-  async onRequest(req: Party.Request) {
-    if (req.method === "POST") await this.room.storage.setAlarm(Date.now());
-    if (req.method === "DELETE") await this.room.storage.deleteAlarm();
-    return Response.json({ runs: (await this.room.storage.get<number>("runs")) ?? 0, alarm: await this.room.storage.getAlarm() });
-  }
-  async onAlarm() {
-    await this.room.context.parties.target!.get("t").fetch("/");
-    await this.room.storage.put("runs", ((await this.room.storage.get<number>("runs")) ?? 0) + 1);
-  }
-}
-
 const BASE_MS = 200;
 const limits = { alarmRetries: 0, alarmRetryBaseMs: BASE_MS };
-const parties = { main: Alarmed, target: Target };
+const parties = { main: alarmedParty({ asksTarget: true }), target: Target };
 
 const deferrals = (server: TestServer, room: string) => server.logs.filter((entry) => entry.event === "alarm.deferred" && entry.room === room);
 /**
@@ -72,7 +53,7 @@ const doublings = (server: TestServer, room: string) =>
 const request = async (server: TestServer, room: string, method = "GET") => {
   const response = await fetch(`${server.url}/parties/main/${room}`, { method });
   expect(response.status).toBe(200);
-  return (await response.json()) as { runs: number; alarm: number | null };
+  return (await response.json()) as AlarmState;
 };
 
 /** An alarm of `room` deferred three times in a row: its next deferral would wait 8 × BASE_MS. */

@@ -6,10 +6,10 @@
  * alarm's deferrals: twice as long each time, up to 60 s), and the warning says when the next one is.
  */
 import { afterEach, expect, it } from "vitest";
-import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
 import { stagedPlacement } from "../helpers/staged-placement.js";
+import { alarmedParty, alarmState } from "./alarm-fixtures.js";
 
 afterEach(cleanupAll);
 
@@ -24,22 +24,12 @@ const placement = stagedPlacement({
   },
 });
 
-/** POST ?in=ms sets an alarm that far off; onAlarm counts its runs. */
-class Alarmed implements Party.Server {
-  constructor(readonly room: Party.Room) {}
-  async onRequest(req: Party.Request) {
-    if (req.method === "POST") await this.room.storage.setAlarm(Date.now() + Number(new URL(req.url).searchParams.get("in")));
-    return Response.json({ runs: (await this.room.storage.get<number>("runs")) ?? 0, alarm: await this.room.storage.getAlarm() });
-  }
-  async onAlarm() {
-    await this.room.storage.put("runs", ((await this.room.storage.get<number>("runs")) ?? 0) + 1);
-  }
-}
-
 const BASE_MS = 200;
 const limits = { alarmRetries: 0, alarmRetryBaseMs: BASE_MS };
 
 const startFailures = (server: TestServer) => server.logs.filter((entry) => entry.event === "alarm.start_failed");
+
+const Alarmed = alarmedParty();
 
 it("an alarm whose room cannot be claimed now is tried again later and later, not every alarmRetryBaseMs; it runs once the claim is", async () => {
   refused = undefined;
@@ -55,7 +45,7 @@ it("an alarm whose room cannot be claimed now is tried again later and later, no
   const waits = failures.map((entry) => Math.abs(Math.round(Math.log2((Date.parse(String(entry.at)) - Date.parse(entry.time)) / BASE_MS))));
   expect(waits).toEqual([0, 1, 2]);
   refused = undefined;
-  const state = async () => (await (await fetch(`${server.url}/parties/main/s`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "s");
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
   expect(server.logs.filter((entry) => entry.level === "error")).toEqual([]);
 });

@@ -8,9 +8,9 @@
  */
 import { afterEach, expect, it } from "vitest";
 import { StorageError } from "../../persistence/index.js";
-import type * as Party from "../../src/runtime/index.js";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
 import { stagedPlacement } from "../helpers/staged-placement.js";
+import { alarmedParty, alarmState } from "./alarm-fixtures.js";
 
 afterEach(cleanupAll);
 
@@ -36,23 +36,13 @@ const placement = stagedPlacement({
   },
 });
 
-/** POST ?in=ms sets an alarm that far off; onAlarm counts its runs. */
-class Alarmed implements Party.Server {
-  constructor(readonly room: Party.Room) {}
-  async onRequest(req: Party.Request) {
-    if (req.method === "POST") await this.room.storage.setAlarm(Date.now() + Number(new URL(req.url).searchParams.get("in")));
-    return Response.json({ runs: (await this.room.storage.get<number>("runs")) ?? 0, alarm: await this.room.storage.getAlarm() });
-  }
-  async onAlarm() {
-    await this.room.storage.put("runs", ((await this.room.storage.get<number>("runs")) ?? 0) + 1);
-  }
-}
-
 const BASE_MS = 150;
 const failures = (server: TestServer, event: string) => server.logs.filter((entry) => entry.event === event);
 /** How many doublings of BASE_MS each logged try waits (its next try's time less the time it was logged). */
 const doublings = (entries: TestServer["logs"]) =>
   entries.map((entry) => Math.abs(Math.round(Math.log2((Date.parse(String(entry.at)) - Date.parse(entry.time)) / BASE_MS))));
+
+const Alarmed = alarmedParty();
 
 it("an alarm whose start the storage refuses is tried again later and later, not every alarmRetryBaseMs; it runs once the storage writes", async () => {
   refusing = false;
@@ -65,7 +55,7 @@ it("an alarm whose start the storage refuses is tried again later and later, not
   // Each next try is set twice as far off as the one before (before: BASE_MS each time).
   expect(doublings(logged)).toEqual([0, 1, 2, 3]);
   refusing = false;
-  const state = async () => (await (await fetch(`${server.url}/parties/main/full`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "full");
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
 });
 
@@ -80,7 +70,7 @@ it("an alarm whose end the storage refuses to write runs again later and later, 
   // Before: BASE_MS each time, and no `at` (its onAlarm run again each time).
   expect(doublings(logged)).toEqual([0, 1, 2, 3]);
   refusing = false;
-  const state = async () => (await (await fetch(`${server.url}/parties/main/ends`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "ends");
   // Run once more (at least once: its end was not written), and settled.
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 5, alarm: null });
   await expect

@@ -12,6 +12,7 @@ import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
 import { cleanupAll, startServer, type TestServer } from "../helpers/server.js";
 import { stagedPlacement } from "../helpers/staged-placement.js";
+import { alarmedParty, alarmState, Target } from "./alarm-fixtures.js";
 
 afterEach(cleanupAll);
 
@@ -38,25 +39,6 @@ const placement = stagedPlacement({
   },
 });
 
-class Target implements Party.Server {
-  onRequest() {
-    return new Response("target");
-  }
-}
-
-/** POST ?in=ms sets an alarm that far off; onAlarm asks `target/t` (catching nothing), then counts its runs. */
-class Alarmed implements Party.Server {
-  constructor(readonly room: Party.Room) {}
-  async onRequest(req: Party.Request) {
-    if (req.method === "POST") await this.room.storage.setAlarm(Date.now() + Number(new URL(req.url).searchParams.get("in")));
-    return Response.json({ runs: (await this.room.storage.get<number>("runs")) ?? 0, alarm: await this.room.storage.getAlarm() });
-  }
-  async onAlarm() {
-    await this.room.context.parties.target!.get("t").fetch("/");
-    await this.room.storage.put("runs", ((await this.room.storage.get<number>("runs")) ?? 0) + 1);
-  }
-}
-
 const BASE_MS = 300;
 const limits = { alarmRetries: 0, alarmRetryBaseMs: BASE_MS };
 
@@ -77,6 +59,8 @@ async function alarmInHand(): Promise<TestServer> {
   return server;
 }
 
+const Alarmed = alarmedParty({ asksTarget: true });
+
 it("a wake while an alarm's claim is under way leaves it to its try: refused, it waits out its backoff, not tried again at once", async () => {
   const server = await alarmInHand();
   // The leader's wake, while the try waits for the claim.
@@ -89,7 +73,7 @@ it("a wake while an alarm's claim is under way leaves it to its try: refused, it
   expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(String(first!.at)));
   held = undefined;
   claimsHeld.shift()!(false);
-  const state = async () => (await (await fetch(`${server.url}/parties/main/s`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "s");
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
   expect(startFailures(server)).toHaveLength(1);
 });
@@ -99,7 +83,7 @@ it("held: a wake while an alarm's claim is under way, the claim granted: it runs
   await host!.wakeAlarms();
   held = undefined;
   claimsHeld.shift()!(false);
-  const state = async () => (await (await fetch(`${server.url}/parties/main/s`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "s");
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
   // Another wake once it ran: nothing left to run.
   await host!.wakeAlarms();
@@ -118,6 +102,6 @@ it("an alarm of a room not loaded: the room its firing loads (and claims) leaves
   // Before: armed again at its stored time as the room loaded, it was tried again at once after its first deferral.
   expect(Date.parse(second!.time)).toBeGreaterThanOrEqual(Date.parse(String(first!.at)));
   refused = undefined;
-  const state = async () => (await (await fetch(`${server.url}/parties/main/s`)).json()) as { runs: number; alarm: number | null };
+  const state = alarmState(server, "s");
   await expect.poll(state, { timeout: 10_000, interval: 50 }).toEqual({ runs: 1, alarm: null });
 });
