@@ -7,50 +7,22 @@
  * statuses the provider told.
  */
 import net from "node:net";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTcpProxy, type TcpProxy } from "../cluster/network.js";
-import { startBackend, type Backend } from "./backend.js";
-import { bundlePage, launchChromium, openPage, pageErrors, servePage } from "./browser-harness.js";
-import { fakeClockContext, inTab, openTab, pauseSoon, setOnline, waitInTab, type Win } from "./h148-tab.js";
-import { awarenessChanges, converged, destroyProviders, makeProvider, synced, type TestHttpServer, waitUntil } from "./support.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { TcpProxy } from "../cluster/network.js";
+import { openPage, pageErrors } from "./browser-harness.js";
+import { fakeClockContext, inTab, openTab, pauseSoon, setOnline, waitInTab, type Win, networkSuite } from "./network-tab.js";
+import { awarenessChanges, makeProvider, synced, waitUntil } from "./support.js";
 
-let browser: Browser;
-let page: TestHttpServer & { url: string };
-let backend: Backend;
-beforeAll(async () => {
-  [browser, page, backend] = await Promise.all([launchChromium(), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
-});
+const suite = networkSuite();
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  destroyProviders();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await browser?.close();
-  await page?.close();
-  await backend?.close();
-});
-
-async function proxy(): Promise<TcpProxy> {
-  const started = await startTcpProxy(backend.port);
-  cleanups.push(() => started.close());
-  return started;
-}
+const proxy = () => suite.proxy();
 
 /** A synced tab on `room` whose sockets go through `via`. */
 async function tabThrough(via: TcpProxy, room: string) {
-  const context = await fakeClockContext(browser);
-  cleanups.push(() => context.close());
-  return openTab(context, page.url, backend.host, room, via.port);
-}
-
-/** The room's text, as another client reads it from the server. */
-async function serverHas(room: string, text: string): Promise<void> {
-  const reader = makeProvider(backend.host, room);
-  await synced(reader);
-  await converged([reader.doc], (doc) => doc.getText("t").toString(), text);
+  const context = await fakeClockContext(suite.browser);
+  suite.defer(() => context.close());
+  return openTab(context, suite.page.url, suite.backend.host, room, via.port);
 }
 
 /** `promise`, or an error naming `what` after `ms`. */
@@ -88,7 +60,7 @@ describe("the network changes under an open socket", () => {
     via.heal();
     await setOnline(tab, true);
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h148-same-ms", "saved. typed offline.");
+    await suite.serverHas("h148-same-ms", "saved. typed offline.");
     expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected", "disconnected", "connecting", "connected"]);
   });
 
@@ -106,7 +78,7 @@ describe("the network changes under an open socket", () => {
     via.heal();
     // The clock stands still: a next attempt waiting out a backoff never comes.
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h148-online-dead", "typed offline. typed online.");
+    await suite.serverHas("h148-online-dead", "typed offline. typed online.");
     expect(await inTab(tab, (win) => [win.statuses, win.unsynced])).toEqual([
       ["connecting", "connected", "disconnected", "connecting", "connected"],
       [1, 2, 0],
@@ -129,7 +101,7 @@ describe("the network changes under an open socket", () => {
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
     await tab.clock.runFor(3_000);
     expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected"]);
-    await serverHas("h148-answered-probe", "kept.");
+    await suite.serverHas("h148-answered-probe", "kept.");
   });
 
   it("holds: offline/online flaps within a second with a socket that stalls and comes back keep it, and lose nothing", async () => {
@@ -147,7 +119,7 @@ describe("the network changes under an open socket", () => {
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
     await tab.clock.runFor(3_000);
     expect(await inTab(tab, (win) => [win.statuses, win.provider.synced])).toEqual([["connecting", "connected"], true]);
-    await serverHas("h148-flaps", "abc");
+    await suite.serverHas("h148-flaps", "abc");
   });
 
   it("holds: disconnect() and connect() during a flap open one socket, and what was typed around them is stored", async () => {
@@ -166,7 +138,7 @@ describe("the network changes under an open socket", () => {
     await setOnline(tab, true);
     via.heal();
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h148-disconnect-flap", "abc");
+    await suite.serverHas("h148-disconnect-flap", "abc");
     expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected", "disconnected", "connecting", "connected"]);
   });
 });
@@ -193,7 +165,7 @@ describe("the network changes during an attempt", () => {
     await setOnline(tab, true);
     await tab.clock.runFor(2_000); // not the 10 s of connectTimeout
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h148-online-hanging-params", "typed offline.");
+    await suite.serverHas("h148-online-hanging-params", "typed offline.");
     expect(await inTab(tab, (win) => win.errors.filter((error) => error.startsWith("params")))).toEqual([
       "params() did not settle within 2000 ms after the browser came back online",
     ]);
@@ -205,7 +177,7 @@ describe("the network changes during an attempt", () => {
     await setOnline(tab, true);
     await inTab(tab, (win) => win.failHangingParams());
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h148-online-failing-params", "typed offline.");
+    await suite.serverHas("h148-online-failing-params", "typed offline.");
     expect(await inTab(tab, (win) => win.errors.filter((error) => error.startsWith("params")))).toEqual(["params() failed: token fetch failed"]);
   });
 
@@ -224,7 +196,7 @@ describe("the network changes during an attempt", () => {
     await within(5_000, "the next attempt's upgrade request", via.whenHeld(firstRequest + 1));
     via.heal();
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h148-online-hanging-handshake", "typed offline.");
+    await suite.serverHas("h148-online-hanging-handshake", "typed offline.");
     expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected", "disconnected", "connecting", "connecting", "connected"]);
   });
 
@@ -239,7 +211,7 @@ describe("the network changes during an attempt", () => {
     await type(tab, "typed offline.");
     via.heal();
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h148-handshake-offline", "typed offline.");
+    await suite.serverHas("h148-handshake-offline", "typed offline.");
     expect(await inTab(tab, (win) => [win.statuses, win.unsynced])).toEqual([
       ["connecting", "connected", "disconnected", "connecting", "connected"],
       [1, 0],
@@ -258,10 +230,10 @@ describe("the network changes during an attempt", () => {
       socket.once("data", () => request(socket));
     });
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    cleanups.push(() => new Promise((resolve) => (connections.forEach((socket) => socket.destroy()), silent.close(resolve))));
-    const context = await fakeClockContext(browser);
-    cleanups.push(() => context.close());
-    const tab = await openPage(context, page.url);
+    suite.defer(() => new Promise((resolve) => (connections.forEach((socket) => socket.destroy()), silent.close(resolve))));
+    const context = await fakeClockContext(suite.browser);
+    suite.defer(() => context.close());
+    const tab = await openPage(context, suite.page.url);
     const port = (silent.address() as net.AddressInfo).port;
     await tab.evaluate((host) => {
       const { Y, YPartyKitProvider } = window.yparty;
@@ -278,7 +250,7 @@ describe("other tabs, hidden pages and the back/forward cache", () => {
   it("holds: two tabs of a room, one offline: its edit reaches the server through the other, and it says saved only once it reconnects", async () => {
     const via = await proxy();
     const offlineTab = await tabThrough(via, "h148-two-tabs");
-    const onlineTab = await openTab(offlineTab.context(), page.url, backend.host, "h148-two-tabs");
+    const onlineTab = await openTab(offlineTab.context(), suite.page.url, suite.backend.host, "h148-two-tabs");
     // The second tab's opening change came to the first over the cross-tab channel, which sent and saved it too.
     await waitInTab(offlineTab, (win) => win.provider.doc.getMap("tab").size === 1 && win.provider.unsyncedChanges === 0);
     await inTab(offlineTab, (win) => win.unsynced.splice(0));
@@ -289,7 +261,7 @@ describe("other tabs, hidden pages and the back/forward cache", () => {
     await waitInTab(offlineTab, (win) => win.statuses.includes("disconnected"));
     await type(offlineTab, "typed offline.");
     await waitInTab(onlineTab, (win) => win.provider.doc.getText("t").toString() === "typed offline." && win.provider.unsyncedChanges === 0);
-    await serverHas("h148-two-tabs", "typed offline.");
+    await suite.serverHas("h148-two-tabs", "typed offline.");
     expect(await inTab(offlineTab, (win) => win.provider.unsyncedChanges)).toBe(1); // its own server has not said so
     via.heal();
     await setOnline(offlineTab, true);
@@ -317,8 +289,8 @@ describe("other tabs, hidden pages and the back/forward cache", () => {
     via.heal();
     await setOnline(tab, true);
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h148-hidden-offline", "typed hidden.");
-    const observer = makeProvider(backend.host, "h148-hidden-offline");
+    await suite.serverHas("h148-hidden-offline", "typed hidden.");
+    const observer = makeProvider(suite.backend.host, "h148-hidden-offline");
     await synced(observer);
     const tabId = await inTab(tab, (win) => win.provider.awareness.clientID);
     await waitUntil(

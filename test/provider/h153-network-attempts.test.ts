@@ -1,47 +1,22 @@
 /**
  * The provider in Chromium where the network changes (h153, after h148): the attempts that follow a network change
  * start once, end, and do not storm. The tab's clock stands still unless a test moves it; a TCP proxy decides what
- * passes; `params()` is the test's (h148-tab).
+ * passes; `params()` is the test's (network-tab.ts).
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startTcpProxy, type TcpProxy } from "../cluster/network.js";
-import { startBackend, type Backend } from "./backend.js";
-import { bundlePage, launchChromium, pageErrors, servePage } from "./browser-harness.js";
-import { fakeClockContext, inTab, openTab, pauseSoon, setOnline, waitInTab, type Win } from "./h148-tab.js";
-import { converged, destroyProviders, makeProvider, synced, type TestHttpServer } from "./support.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import type { TcpProxy } from "../cluster/network.js";
+import { pageErrors } from "./browser-harness.js";
+import { fakeClockContext, inTab, openTab, pauseSoon, setOnline, waitInTab, type Win, networkSuite } from "./network-tab.js";
 
-let browser: Browser;
-let page: TestHttpServer & { url: string };
-let backend: Backend;
-beforeAll(async () => {
-  [browser, page, backend] = await Promise.all([launchChromium(), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
-});
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  destroyProviders();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await browser?.close();
-  await page?.close();
-  await backend?.close();
-});
+const suite = networkSuite();
 
 /** A synced tab on `room` whose sockets go through a proxy of its own. */
 async function tabThroughProxy(room: string): Promise<{ tab: Page; via: TcpProxy }> {
-  const via = await startTcpProxy(backend.port);
-  cleanups.push(() => via.close());
-  const context = await fakeClockContext(browser);
-  cleanups.push(() => context.close());
-  return { tab: await openTab(context, page.url, backend.host, room, via.port), via };
-}
-
-async function serverHas(room: string, text: string): Promise<void> {
-  const reader = makeProvider(backend.host, room);
-  await synced(reader);
-  await converged([reader.doc], (doc) => doc.getText("t").toString(), text);
+  const via = await suite.proxy();
+  const context = await fakeClockContext(suite.browser);
+  suite.defer(() => context.close());
+  return { tab: await openTab(context, suite.page.url, suite.backend.host, room, via.port), via };
 }
 
 const type = (tab: Page, text: string) =>
@@ -79,7 +54,7 @@ describe("an attempt started by a listener of the close", () => {
     via.heal();
     await tab.clock.runFor(2_500); // the backoff
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h153-listener-connect", "typed online.");
+    await suite.serverHas("h153-listener-connect", "typed online.");
     expect(await inTab(tab, (win) => [win.paramsCalls, win.errors])).toEqual([3, ["params() did not settle within 10000 ms"]]);
     expect(pageErrors(tab)).toEqual([]);
   });
@@ -101,7 +76,7 @@ describe("a listener that throws", () => {
     await type(tab, "typed after.");
     await tab.clock.runFor(2_500); // the backoff
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0);
-    await serverHas("h153-throwing-listener", "typed after.");
+    await suite.serverHas("h153-throwing-listener", "typed after.");
     expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected", "disconnected", "connecting", "connected"]);
     expect(pageErrors(tab)).toEqual([expect.stringContaining("the app's listener failed")]);
   });

@@ -9,7 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTcpProxy, type TcpProxy } from "../cluster/network.js";
 import { startBackend, type Backend } from "./backend.js";
-import { pauseSoon } from "./h148-tab.js";
+import { pauseSoon } from "./network-tab.js";
 import { bundlePage, launchChromium, openPage, pageErrors, servePage } from "./browser-harness.js";
 import { awarenessChanges, destroyProviders, makeProvider, synced, type TestHttpServer, waitUntil } from "./support.js";
 

@@ -1,11 +1,69 @@
 /**
- * A Chromium tab with a provider on a room, for the network-change tests (h148): the tab's clock is playwright's,
+ * A Chromium tab with a provider on a room, for the network-change tests (h148, h153): the tab's clock is playwright's,
  * the provider's statuses are recorded, and `goOffline`/`goOnline` fire the browser's events with `navigator.onLine`
  * to match while the network itself stays up (a server on this machine is still reachable offline), so a TCP proxy
  * decides what passes.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { openPage } from "./browser-harness.js";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { startTcpProxy, type TcpProxy } from "../cluster/network.js";
+import { startBackend, type Backend } from "./backend.js";
+import { bundlePage, launchChromium, openPage, servePage } from "./browser-harness.js";
+import { converged, destroyProviders, makeProvider, synced, type TestHttpServer } from "./support.js";
+
+/** What a network-change test file shares: Chromium, the test page, a yparty backend, and cleanups after each test. */
+export interface NetworkSuite {
+  readonly browser: Browser;
+  readonly page: TestHttpServer & { url: string };
+  readonly backend: Backend;
+  /** Run after the test, the last added first. */
+  defer(cleanup: () => Promise<unknown> | unknown): void;
+  /** A TCP proxy to the backend, closed after the test. */
+  proxy(): Promise<TcpProxy>;
+  /** Resolves once another client reads `text` as the room's text "t" from the server. */
+  serverHas(room: string, text: string): Promise<void>;
+}
+
+/** Starts the suite's browser, page and backend before its tests, and closes them after (vitest hooks of the file). */
+export function networkSuite(): NetworkSuite {
+  const started = {} as { browser: Browser; page: TestHttpServer & { url: string }; backend: Backend };
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  beforeAll(async () => {
+    [started.browser, started.page, started.backend] = await Promise.all([launchChromium(), bundlePage("yjs-page.ts").then(servePage), startBackend()]);
+  });
+  afterEach(async () => {
+    destroyProviders();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await started.browser?.close();
+    await started.page?.close();
+    await started.backend?.close();
+  });
+  const suite: NetworkSuite = {
+    get browser() {
+      return started.browser;
+    },
+    get page() {
+      return started.page;
+    },
+    get backend() {
+      return started.backend;
+    },
+    defer: (cleanup) => void cleanups.push(cleanup),
+    proxy: async () => {
+      const proxy = await startTcpProxy(started.backend.port);
+      cleanups.push(() => proxy.close());
+      return proxy;
+    },
+    serverHas: async (room, text) => {
+      const reader = makeProvider(started.backend.host, room);
+      await synced(reader);
+      await converged([reader.doc], (doc) => doc.getText("t").toString(), text);
+    },
+  };
+  return suite;
+}
 
 export type Win = {
   provider: import("../../provider/index.js").YPartyKitProvider;
