@@ -7,11 +7,10 @@
  * start on that database, however often it was started. The values now stay in PostgreSQL: only the keys go through
  * JavaScript (memory too stays bounded whatever the values' size).
  */
-import { afterAll, expect, test } from "vitest";
+import { afterAll, test } from "vitest";
 import { openStorage } from "../../persistence/index.js";
-import { serializeValue } from "../../persistence/kv-codec.js";
 import { stopAllEngines } from "../helpers/engines.js";
-import { query, schemaOneDatabase } from "./postgres-helpers.js";
+import { largeValuesToRekey } from "./postgres-helpers.js";
 
 afterAll(stopAllEngines);
 
@@ -20,20 +19,12 @@ const ROWS = 500;
 const CHARS = 600_000;
 
 test(`an older yparty's ${ROWS} rows to re-key of ${CHARS / 1000} KB each migrate, and the server starts`, { timeout: 180_000 }, async () => {
-  // Keys from U+E000 up move; each value is a string of CHARS "x" (PostgreSQL stores it compressed: quick to set up).
-  const keys = Array.from({ length: ROWS }, (_, i) => `\uE000${i}`);
-  const url = await schemaOneDatabase(keys.map((key) => ({ room: "main/big", key })));
-  const whole = serializeValue("k", "x".repeat(CHARS));
-  const header = Buffer.from(whole.subarray(0, whole.byteLength - CHARS));
-  await query(url, "UPDATE room_kv SET value = $1::bytea || convert_to(repeat('x', $2::int), 'SQL_ASCII')", [header, CHARS]);
+  const { url, check } = await largeValuesToRekey(ROWS, CHARS);
 
   // Before: ERR_STORAGE_READ, 'its schema migration failed (Invalid string length)', at every start.
   const storage = await openStorage({ url, onWarning: () => undefined });
   try {
-    expect(await query(url, "SELECT version FROM yparty_schema")).toEqual([{ version: 2 }]);
-    const store = storage.kv("main/big");
-    for (const key of [keys[0]!, keys[ROWS - 1]!]) expect(await store.get<string>(key)).toBe("x".repeat(CHARS));
-    expect(await query(url, "SELECT count(*)::int AS n, min(length(value))::int AS least FROM room_kv")).toEqual([{ n: ROWS, least: whole.byteLength }]);
+    await check(storage);
   } finally {
     await storage.close();
   }

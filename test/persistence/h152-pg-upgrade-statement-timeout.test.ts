@@ -12,9 +12,8 @@
  */
 import { afterAll, expect, test } from "vitest";
 import { openStorage, type StorageProgress } from "../../persistence/index.js";
-import { serializeValue } from "../../persistence/kv-codec.js";
 import { stopAllEngines } from "../helpers/engines.js";
-import { query, schemaOneDatabase } from "./postgres-helpers.js";
+import { largeValuesToRekey, query, schemaOneDatabase } from "./postgres-helpers.js";
 
 afterAll(stopAllEngines);
 
@@ -26,11 +25,7 @@ const QUERY_TIMEOUT_MS = 1_000;
 test(`${ROWS} rows to re-key of ${CHARS / 1e6} MB each, on a disk of 64 MB/s, under a ${QUERY_TIMEOUT_MS} ms query timeout: the migration completes`, {
   timeout: 120_000,
 }, async () => {
-  const keys = Array.from({ length: ROWS }, (_, i) => `\uE000${i}`);
-  const url = await schemaOneDatabase(keys.map((key) => ({ room: "main/big", key })));
-  const whole = serializeValue("k", "x".repeat(CHARS));
-  const header = Buffer.from(whole.subarray(0, whole.byteLength - CHARS));
-  await query(url, "UPDATE room_kv SET value = $1::bytea || convert_to(repeat('x', $2::int), 'SQL_ASCII')", [header, CHARS]);
+  const { url, check } = await largeValuesToRekey(ROWS, CHARS);
   for (const [event, table] of [
     ["DELETE", "OLD TABLE AS rows"],
     ["INSERT", "NEW TABLE AS rows"],
@@ -49,10 +44,7 @@ test(`${ROWS} rows to re-key of ${CHARS / 1e6} MB each, on a disk of 64 MB/s, un
   // aside all 100 MB: 1.5 s).
   const storage = await openStorage({ url, queryTimeoutMs: QUERY_TIMEOUT_MS, onWarning: () => undefined, onProgress: (line) => lines.push(line) });
   try {
-    expect(await query(url, "SELECT version FROM yparty_schema")).toEqual([{ version: 2 }]);
-    const store = storage.kv("main/big");
-    for (const key of [keys[0]!, keys[ROWS - 1]!]) expect(await store.get<string>(key)).toBe("x".repeat(CHARS));
-    expect(await query(url, "SELECT count(*)::int AS n, min(length(value))::int AS least FROM room_kv")).toEqual([{ n: ROWS, least: whole.byteLength }]);
+    await check(storage);
   } finally {
     await storage.close();
   }

@@ -5,10 +5,10 @@
 import net from "node:net";
 import { serialize } from "node:v8";
 import pg from "pg";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import * as Y from "yjs";
-import { openStorage, type PostgresStorageOptions, type StorageWarning } from "../../persistence/index.js";
-import { encodeString } from "../../persistence/kv-codec.js";
+import { openStorage, type PostgresStorageOptions, type Storage, type StorageWarning } from "../../persistence/index.js";
+import { encodeString, serializeValue } from "../../persistence/kv-codec.js";
 import { startPostgres, type Engine } from "../helpers/engines.js";
 import type { StorageFactory } from "./helpers.js";
 
@@ -152,6 +152,27 @@ export function bytesPerTurn(): { worst(): number; stop(): void } {
     worst: () => worst,
     stop: () => {
       counting = false;
+    },
+  };
+}
+
+/**
+ * A schema-1 database whose room `main/big` holds `rows` keys to re-key (from U+E000 up), each value a string of `chars`
+ * "x" (PostgreSQL stores it compressed: quick to set up); `check(storage)` asserts, once migrated, that they are all there whole.
+ */
+export async function largeValuesToRekey(rows: number, chars: number): Promise<{ url: string; check(storage: Storage): Promise<void> }> {
+  const keys = Array.from({ length: rows }, (_, i) => `\uE000${i}`);
+  const url = await schemaOneDatabase(keys.map((key) => ({ room: "main/big", key })));
+  const whole = serializeValue("k", "x".repeat(chars));
+  const header = Buffer.from(whole.subarray(0, whole.byteLength - chars));
+  await query(url, "UPDATE room_kv SET value = $1::bytea || convert_to(repeat('x', $2::int), 'SQL_ASCII')", [header, chars]);
+  return {
+    url,
+    check: async (storage) => {
+      expect(await query(url, "SELECT version FROM yparty_schema")).toEqual([{ version: 2 }]);
+      const store = storage.kv("main/big");
+      for (const key of [keys[0]!, keys[rows - 1]!]) expect(await store.get<string>(key)).toBe("x".repeat(chars));
+      expect(await query(url, "SELECT count(*)::int AS n, min(length(value))::int AS least FROM room_kv")).toEqual([{ n: rows, least: whole.byteLength }]);
     },
   };
 }
