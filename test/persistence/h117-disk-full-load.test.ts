@@ -20,6 +20,15 @@ const REFUSED_EACH = 3;
 const LANDED_AFTER = 5;
 /** Longest wait for the writers (they take well under a second here): a wait that hangs says where it stopped. */
 const WAIT_MS = 20_000;
+/**
+ * The disk: room for the writers' own data while the test catches up with them, so that the filler, not the writers,
+ * fills it. The writers run free in their child (the documents' appends carry their whole state): on 8 MiB, a test
+ * process lagging 1-3 s behind (a loaded machine; a 3 s wait before the fill shows it) let them fill most of the disk
+ * themselves, and once the filler went the space free was less than their log plus 1 MiB, what a reopen after a failed
+ * write needs to replay it (write-guard.ts): writes stayed refused, as they should, and the wait for them failed in a
+ * full CI run. 32 MiB held with a 6 s wait before the fill.
+ */
+const DISK_SIZE = "32m";
 const storedValue = (i: number): string => `${i}`.padEnd(3000, "v");
 
 describe("a full disk under rooms' and documents' writes at once", () => {
@@ -38,7 +47,7 @@ describe("a full disk under rooms' and documents' writes at once", () => {
     async (_when, freeFirst, episodes) => {
       const mountPoint = await makeTempDir();
       cleanups.push(() => removeDir(mountPoint));
-      mountTmpfs(mountPoint);
+      mountTmpfs(mountPoint, DISK_SIZE);
       cleanups.push(async () => unmount(mountPoint));
       const dir = path.join(mountPoint, "data");
       const child: Child = spawnFixture("h117-mixed-writers.ts", [dir, String(ROOMS), String(DOCS)]);
