@@ -6,11 +6,17 @@
 import type * as Party from "../../src/runtime/index.js";
 import { deferred } from "./server.js";
 
-/** A party whose first request sets an alarm; every start after that resolves `started`, then awaits `startWaits`. */
+/**
+ * A party whose first request sets an alarm; every start after that resolves `started`, then awaits `startWaits`.
+ * The instance that set it sets it again when it fires there: the tests unload it (a reload, or `idleUnloadMs: 1`) for
+ * the alarm to start the next instance, and on a loaded machine the 20 ms ran out first (the alarm ran on it, nothing
+ * started, and the test waited for `started` to its timeout).
+ */
 export function armedRoom(startWaits: Promise<unknown>) {
   const started = deferred<void>();
   let armed = false;
   class Armed implements Party.Server {
+    #armedHere = false;
     constructor(readonly room: Party.Room) {}
     async onStart() {
       if (!armed) return;
@@ -21,9 +27,12 @@ export function armedRoom(startWaits: Promise<unknown>) {
     async onRequest() {
       await this.room.storage.setAlarm(Date.now() + 20);
       armed = true;
+      this.#armedHere = true;
       return new Response("armed");
     }
-    onAlarm() {}
+    async onAlarm() {
+      if (this.#armedHere) await this.room.storage.setAlarm(Date.now() + 20);
+    }
   }
   return { Armed, started: started.promise };
 }
