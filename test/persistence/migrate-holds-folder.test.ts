@@ -20,8 +20,9 @@ it("a start and a doctor on a folder migrate is reading: refused as held by anot
   const dir = await folderWithAKey(dirs);
   const reader = await spawnReady("migrate-reader.ts", [dir], children, "the migrate reader to open the folder");
 
-  for (const attempt of [openStorage({ dir }), checkFolder(dir)]) {
-    const answer = await refusalOf(attempt);
+  // One after the other: made together, the second's refusal would come before anything awaited it.
+  for (const attempt of [() => openStorage({ dir }), () => checkFolder(dir)]) {
+    const answer = await refusalOf(attempt());
     expect(answer.code).toBe("ERR_STORAGE_LOCKED");
     expect(answer.message).toContain("is in use by another yparty process");
     expect(answer.message).not.toContain("not a yparty server");
