@@ -24,7 +24,7 @@ import { readLog } from "./log-read.js";
 import { fromText } from "./names.js";
 import { refusedWrite } from "./refused-write.js";
 import { migrate } from "./schema.js";
-import { backoffMs, isTransient, mayBeOneWrites } from "./transient.js";
+import { backoffMs, isTimedOut, isTransient, mayBeOneWrites } from "./transient.js";
 import { redactUrl, withPassword } from "./url.js";
 
 export interface PostgresStorageOptions {
@@ -179,7 +179,7 @@ export class PostgresStorage implements Storage, Fencing {
         failed = error as Error;
         if (error instanceof StorageError) throw error;
         // Connected, then cut (or refused) half-way: not a wrong URL, as the catch below would guess.
-        const cause = timedOut(error)
+        const cause = isTimedOut(error)
           ? `: one of its statements took longer than the query timeout (${queryTimeout} ms). Start again with a longer one (--query-timeout <ms>, or "queryTimeoutMs" in the config's store)`
           : ". Start again once that is fixed (PostgreSQL restarted or stopped, the connection cut, or a user not allowed to create tables?)";
         throw new StorageError(
@@ -350,10 +350,6 @@ export class PostgresStorage implements Storage, Fencing {
 }
 
 /** Whether `storage` can be fenced (the PostgreSQL engine): what a cluster needs of its storage. */
-/** A statement given up for the query timeout: by pg (the client stopped waiting) or by PostgreSQL (statement_timeout). */
-const timedOut = (error: unknown): boolean =>
-  (error as { message?: unknown }).message === "Query read timeout" || (error as { code?: unknown }).code === "57014";
-
 export function hasFencing(storage: Storage): storage is Storage & Fencing {
   return storage instanceof PostgresStorage;
 }

@@ -18,6 +18,9 @@ const unansweredMessages = /Query read timeout|timeout exceeded when trying to c
 
 export const isUnanswered = (error: unknown): boolean => error instanceof Error && unansweredMessages.test(error.message);
 
+/** A statement given up for the query timeout: left unanswered by pg's clock, or cancelled by PostgreSQL's (57014, statement_timeout). */
+export const isTimedOut = (error: unknown): boolean => isUnanswered(error) || (error as { code?: unknown } | null)?.code === "57014";
+
 /** A connection that ended, or a statement left unanswered: the outcome is unknown. */
 const lostConnection = new RegExp(`Connection terminated|Client has encountered a connection error|Client was closed|${unansweredMessages.source}`, "i");
 
