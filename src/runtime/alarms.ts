@@ -214,13 +214,9 @@ export class AlarmScheduler {
       // one every baseMs for as long as the fault lasts (a full disk, a damaged table: an error every 2 s per alarm,
       // forever). A failure of the moment (the room's claim refused while Redis or PostgreSQL is out of reach) is a
       // warning: it pages no one for a partition.
-      const moment = failureOfTheMoment(error) !== undefined;
-      // Unless armed meanwhile (set anew).
-      const at = this.#timers.has(key) ? undefined : this.#deferredUntil(key, record);
-      if (at !== undefined) this.#arm(key, record, at);
-      const fields = { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, ...(at === undefined ? {} : { at: new Date(at).toISOString() }), error };
-      if (moment) this.logger.warn("alarm.start_failed", fields);
-      else this.logger.error("alarm.start_failed", fields);
+      const level = failureOfTheMoment(error) !== undefined ? "warn" : "error";
+      const at = this.#deferUnlessArmed(key, record);
+      this.logger[level]("alarm.start_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, ...nextTry(at), error });
       return;
     }
     let failure: unknown;
@@ -256,15 +252,8 @@ export class AlarmScheduler {
         return;
       }
       // Left marked running: fire it again later (at least once), as a restart would; tries in a row back off, as above.
-      const at = this.#timers.has(key) ? undefined : this.#deferredUntil(key, running); // unless the handler set one
-      if (at !== undefined) this.#arm(key, running, at);
-      this.logger.error("alarm.settle_failed", {
-        code: codeOf(error, "ERR_STORAGE_WRITE"),
-        party,
-        room: roomId,
-        ...(at === undefined ? {} : { at: new Date(at).toISOString() }),
-        error,
-      });
+      const at = this.#deferUnlessArmed(key, running);
+      this.logger.error("alarm.settle_failed", { code: codeOf(error, "ERR_STORAGE_WRITE"), party, room: roomId, ...nextTry(at), error });
     }
   }
 
@@ -285,9 +274,17 @@ export class AlarmScheduler {
       code: "ERR_ROOM_UNAVAILABLE",
       party: record.party,
       room: record.roomId,
-      at: new Date(at).toISOString(),
+      ...nextTry(at),
       message: `onAlarm failed for a reason of the moment, not of its code (${why}); not counted as a retry: it runs again at ${new Date(at).toISOString()}`,
     });
+  }
+
+  /** Arms `record` again after its backoff, unless an alarm was armed meanwhile (one the handler set): when, if so. */
+  #deferUnlessArmed(key: string, record: AlarmRecord): number | undefined {
+    if (this.#timers.has(key)) return undefined;
+    const at = this.#deferredUntil(key, record);
+    this.#arm(key, record, at);
+    return at;
   }
 
   /**
@@ -321,6 +318,9 @@ export class AlarmScheduler {
     this.logger.warn("alarm.retry_scheduled", { code: "ERR_ALARM_FAILED", party, room: roomId, retry: retries, at: new Date(next.time).toISOString() });
   }
 }
+
+/** A log entry's `at`: when a deferred alarm is tried next (nothing when another alarm was armed in its place). */
+const nextTry = (at: number | undefined): { at?: string } => (at === undefined ? {} : { at: new Date(at).toISOString() });
 
 /** Runs `step` once the last one chained on `key` has settled (either way); the map forgets a key with nothing left. */
 function chainOn<T>(chains: Map<string, Promise<unknown>>, key: string, step: () => Promise<T>): Promise<T> {
