@@ -464,8 +464,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       }
       // Locked: only those with a seat in it already (a kept one, one a match holds for them, one an unnamed join was
       // promised as it found the room listed) come in, as Colyseus lets a reconnection or a seat reserved before the lock in.
-      const reserved = request.listed || shared.directory.seats.reservedFor(roomTypeName, this.room.id)?.has(player);
-      if (this.#locked && !rejoin && !seatKept && !reserved) {
+      const reserved = () => request.listed || shared.directory.seats.reservedFor(roomTypeName, this.room.id)?.has(player);
+      if (this.#locked && !rejoin && !seatKept && !reserved()) {
         this.#joining.delete(conn);
         return this.#refuse(conn, `room "${this.room.id}" is locked: it takes no new players`);
       }
