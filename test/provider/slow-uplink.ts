@@ -1,0 +1,72 @@
+/**
+ * A TCP relay that models a slow uplink: what the client sends passes at `bytesPerSecond`, and the relay reads no
+ * faster than it passes, so the client's OS buffer and then its browser's send queue (`bufferedAmount`) fill, as on a
+ * real slow link. Answers pass at full speed. `stall()` stops the client's bytes altogether with that backpressure kept
+ * (a link that died under the socket: nothing drains), `resume()` lets them go on.
+ */
+import net from "node:net";
+
+export interface SlowUplink {
+  readonly port: number;
+  /** Connections the relay accepted. */
+  readonly connections: number;
+  /** Bytes of the clients' that reached the server. */
+  readonly passed: number;
+  stall(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+export async function startSlowUplink(targetPort: number, bytesPerSecond: number): Promise<SlowUplink> {
+  const sockets = new Set<net.Socket>();
+  const stalledSteps: Array<() => void> = [];
+  let stalled = false;
+  let connections = 0;
+  let passed = 0;
+  // One slice every 100 ms; a stalled relay keeps its next step (and the client paused) until resume().
+  const slice = Math.ceil(bytesPerSecond / 10);
+  const later = (step: () => void) => setTimeout(() => (stalled ? stalledSteps.push(step) : step()), 100);
+  const relay = net.createServer((client) => {
+    connections++;
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => socket.destroy());
+      socket.on("close", () => (sockets.delete(socket), client.destroy(), upstream.destroy()));
+    }
+    upstream.pipe(client);
+    client.on("data", (chunk: Buffer) => {
+      client.pause();
+      const pass = (from: number) => {
+        if (upstream.destroyed) return;
+        const part = chunk.subarray(from, from + slice);
+        upstream.write(part);
+        passed += part.length;
+        later(from + slice < chunk.length ? () => pass(from + slice) : () => client.resume());
+      };
+      pass(0);
+    });
+  });
+  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (relay.address() as net.AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    get passed() {
+      return passed;
+    },
+    stall: () => {
+      stalled = true;
+    },
+    resume: () => {
+      stalled = false;
+      for (const step of stalledSteps.splice(0)) step();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        relay.close(() => resolve());
+      }),
+  };
+}
