@@ -15,6 +15,7 @@ import {
 } from "../src/protocol/index.js";
 import { LOCAL_CLOSE_CODE, ProviderDefaults } from "./defaults.js";
 import { ProviderError } from "./errors.js";
+import { SendLog, type SendQueueState } from "./send-queue.js";
 import type { CloseInfo } from "./types.js";
 
 export interface ConnectionHandlers {
@@ -49,6 +50,7 @@ export class SocketConnection {
    * y-partykit's own server logs an error for the text, y-partyserver a warning.
    */
   answersWakeCalls = false;
+  readonly #sendLog = new SendLog(ProviderDefaults.sendQueueSettleMs);
   readonly #frames = new ChunkedFrameReader(ProviderDefaults.maxIncomingFrameBytes, "ProviderDefaults.maxIncomingFrameBytes");
   #ended = false;
 
@@ -74,10 +76,18 @@ export class SocketConnection {
     return !this.#ended && this.openedAt > 0 && this.ws.readyState === this.ws.OPEN;
   }
 
+  /** What is still on its way out of the browser (send-queue.ts). */
+  get sendQueue(): SendQueueState {
+    return this.#sendLog.state(Number(this.ws.bufferedAmount) || 0); // a polyfill may not have it: nothing seen queued
+  }
+
   /** Sends a binary frame, chunked when over 1 MB. False when the socket is not open. */
   send(frame: Uint8Array): boolean {
     if (!this.isOpen) return false;
-    for (const part of splitIntoChunks(frame)) this.ws.send(part);
+    for (const part of splitIntoChunks(frame)) {
+      this.ws.send(part);
+      this.#sendLog.record(part);
+    }
     this.#sent(frame.byteLength);
     return true;
   }
@@ -90,6 +100,7 @@ export class SocketConnection {
   sendText(text: string): boolean {
     if (!this.isOpen) return false;
     this.ws.send(text);
+    this.#sendLog.record(text);
     this.#sent(text.length);
     return true;
   }

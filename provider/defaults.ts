@@ -37,6 +37,12 @@ export const ProviderDefaults = {
    */
   networkChangeAnswerMs: 2_000,
   /**
+   * Bytes still in the browser's send queue (`bufferedAmount`) this long after they were sent are held back by a full
+   * OS buffer: when some of them leave after a network change, the server's side acknowledged bytes on the network now
+   * in use. Bytes sent just before may be in the queue only until the browser hands them to a buffer with room.
+   */
+  sendQueueSettleMs: 250,
+  /**
    * While the page is hidden (its timers throttled), a frame from the server renews our awareness state this old
    * (presence-renewal.ts), within the 30 s after which peers and the server drop it; what makes frames come is the
    * wake-up call below (and, from any server, the other clients' own renewals: every 15–18 s).

@@ -130,6 +130,7 @@ export class YPartyKitProvider extends ObservableV2<YPartyKitProviderEvents> {
       lastReceived: () => this.wsLastMessageReceived,
       framesReceived: () => this.#connection?.framesReceived ?? 0,
       slowestUploadDoneAt: () => this.#connection?.slowestUploadDoneAt ?? 0,
+      sendQueue: () => this.#connection?.sendQueue ?? { sent: 0, queued: 0, held: 0 },
       probe: () => this.#connection?.send(localSyncStep1(this.doc)),
       dead: (reason) => this.#connection?.close(reason, false),
     });

@@ -6,9 +6,13 @@
  * dropped for mere silence, also when the check itself runs late: a hidden tab's repeating timers run once a minute
  * in Chrome, so the first look may see a minute of silence on a healthy socket. Silence alone never kills it.
  * When the network under the socket changed (the browser went offline or came back), `checkSoon` probes at once and
- * gives the answer a short while: a stalled socket is then noticed in seconds, not after the silence timeout.
+ * gives the answer a short while: a stalled socket is then noticed in seconds, not after the silence timeout. A socket
+ * with an upload going out shows it is alive sooner than the server can answer (it reads the whole upload first): bytes
+ * its send queue held back at the change leave after it (send-queue.ts). Such a socket keeps its upload, and from then
+ * on its probe waits as a silence probe does; one where nothing leaves is given up all the same.
  */
 import { ProviderDefaults } from "./defaults.js";
+import type { SendQueueState } from "./send-queue.js";
 
 export interface WatchdogHooks {
   lastReceived(): number;
@@ -20,8 +24,16 @@ export interface WatchdogHooks {
   framesReceived(): number;
   /** When everything sent so far would be through on the slowest uplink allowed for (SocketConnection). */
   slowestUploadDoneAt(): number;
+  /** The socket's send queue: what it held back at a network change must leave for the socket to show it is alive. */
+  sendQueue(): SendQueueState;
   probe(): void;
   dead(reason: string): void;
+}
+
+/** The send queue when the network changed, some of it held back (at its head): how much it held, and had sent. */
+interface Backlog {
+  queued: number;
+  sentBefore: number;
 }
 
 export interface WatchdogTiming {
@@ -45,7 +57,7 @@ export class Watchdog {
    * probeAfterMs` from then, or from when what was sent before it would be through on the slowest uplink, if later
    * (what is sent after it does not delay it).
    */
-  #probe: { framesBefore: number; deadline: number; reason: string } | undefined;
+  #probe: { framesBefore: number; deadline: number; reason: string; backlog?: Backlog } | undefined;
 
   constructor(
     private readonly hooks: WatchdogHooks,
@@ -65,15 +77,19 @@ export class Watchdog {
   }
 
   /**
-   * Probes now and gives the socket `answerWithinMs` to answer, however recent its last frame and whatever is being
-   * uploaded: the network under it changed, so what it did before says nothing. No-op when not started (no socket).
+   * Probes now and gives the socket `answerWithinMs` to answer, however recent its last frame: the network under it
+   * changed, so what it did before says nothing. Bytes its send queue holds back now that leave by then answer too: the
+   * server's side acknowledged them on the network now in use, while the server may answer the probe only once it has
+   * read a whole upload. No-op when not started (no socket).
    */
   checkSoon(answerWithinMs: number, reason: string, now = Date.now()): void {
     if (this.#timer === undefined) return;
     this.#forgetAnsweredProbe();
-    // An unanswered probe's deadline stands: network changes in a row do not keep a stalled socket alive.
+    // An unanswered probe's deadline stands: network changes in a row do not keep a stalled socket alive. So does its
+    // backlog, which leaves before anything held back after it.
     const deadline = Math.min(now + answerWithinMs, this.#probe?.deadline ?? Number.POSITIVE_INFINITY);
-    this.#probe = { framesBefore: this.hooks.framesReceived(), deadline, reason };
+    const backlog = this.#probe?.backlog ?? backlogOf(this.hooks.sendQueue()); // before the probe, which is not held back
+    this.#probe = { framesBefore: this.hooks.framesReceived(), deadline, reason, backlog };
     this.hooks.probe();
     clearTimeout(this.#soon);
     this.#soon = setTimeout(() => this.check(Date.now()), deadline - now);
@@ -84,23 +100,40 @@ export class Watchdog {
     this.#forgetAnsweredProbe();
     if (this.#probe) {
       if (now < this.#probe.deadline) return;
-      const { reason } = this.#probe;
+      const { reason, backlog, framesBefore } = this.#probe;
+      // Alive on the new network, its upload still going out: the answer waits as a silence probe's does.
+      if (backlog && this.#leftSince(backlog)) return void (this.#probe = this.#silenceProbe(now, framesBefore));
       this.stop();
       this.hooks.dead(reason);
       return;
     }
     if (now - this.hooks.lastReceived() < this.timing.probeAfterMs) return;
-    const waitFrom = Math.max(now, this.hooks.slowestUploadDoneAt());
-    this.#probe = {
-      framesBefore: this.hooks.framesReceived(),
-      deadline: waitFrom + this.timing.deadAfterMs - this.timing.probeAfterMs,
-      reason: "no frame from the server",
-    };
+    this.#probe = this.#silenceProbe(now, this.hooks.framesReceived());
     this.hooks.probe();
+  }
+
+  /** A silence probe's wait: from now, or from when what was sent before it would be through on the slowest uplink. */
+  #silenceProbe(now: number, framesBefore: number): { framesBefore: number; deadline: number; reason: string } {
+    const waitFrom = Math.max(now, this.hooks.slowestUploadDoneAt());
+    return { framesBefore, deadline: waitFrom + this.timing.deadAfterMs - this.timing.probeAfterMs, reason: "no frame from the server" };
+  }
+
+  /**
+   * Some of the backlog left the browser since the network changed: what was sent after it is behind it in the queue,
+   * and what left came from its head, held back by a full OS buffer.
+   */
+  #leftSince(backlog: Backlog): boolean {
+    const { sent, queued } = this.hooks.sendQueue();
+    return Math.max(0, queued - (sent - backlog.sentBefore)) < backlog.queued;
   }
 
   /** A frame since the probe went out answered it. */
   #forgetAnsweredProbe(): void {
     if (this.#probe && this.hooks.framesReceived() > this.#probe.framesBefore) this.#probe = undefined;
   }
+}
+
+/** The backlog to watch after a network change; none when nothing is held back (only an answer can tell then). */
+function backlogOf(queue: SendQueueState): Backlog | undefined {
+  return queue.held > 0 ? { queued: queue.queued, sentBefore: queue.sent } : undefined;
 }

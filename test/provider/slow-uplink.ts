@@ -12,6 +12,8 @@ export interface SlowUplink {
   readonly connections: number;
   /** Bytes of the clients' that reached the server. */
   readonly passed: number;
+  /** Resolves once `passed` reaches `bytes`. */
+  whenPassed(bytes: number): Promise<void>;
   stall(): void;
   resume(): void;
   close(): Promise<void>;
@@ -20,6 +22,7 @@ export interface SlowUplink {
 export async function startSlowUplink(targetPort: number, bytesPerSecond: number): Promise<SlowUplink> {
   const sockets = new Set<net.Socket>();
   const stalledSteps: Array<() => void> = [];
+  const passedWaiters: Array<{ bytes: number; resolve(): void }> = [];
   let stalled = false;
   let connections = 0;
   let passed = 0;
@@ -42,6 +45,10 @@ export async function startSlowUplink(targetPort: number, bytesPerSecond: number
         const part = chunk.subarray(from, from + slice);
         upstream.write(part);
         passed += part.length;
+        for (const waiter of passedWaiters.filter((waiter) => passed >= waiter.bytes)) {
+          passedWaiters.splice(passedWaiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
         later(from + slice < chunk.length ? () => pass(from + slice) : () => client.resume());
       };
       pass(0);
@@ -56,6 +63,7 @@ export async function startSlowUplink(targetPort: number, bytesPerSecond: number
     get passed() {
       return passed;
     },
+    whenPassed: (bytes) => (passed >= bytes ? Promise.resolve() : new Promise((resolve) => passedWaiters.push({ bytes, resolve }))),
     stall: () => {
       stalled = true;
     },

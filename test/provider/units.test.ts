@@ -4,6 +4,7 @@ import * as Y from "yjs";
 import { backoffDelay, wasHealthy } from "../../provider/backoff.js";
 import { renewPresenceIfDue } from "../../provider/presence-renewal.js";
 import { SaveTracker } from "../../provider/save-status.js";
+import { SendLog } from "../../provider/send-queue.js";
 import { Watchdog } from "../../provider/watchdog.js";
 
 describe("backoff", () => {
@@ -82,6 +83,9 @@ describe("save tracker", () => {
   });
 });
 
+/** A send queue with nothing in it. */
+const nothingQueued = { sent: 0, queued: 0, held: 0 };
+
 describe("watchdog", () => {
   it("probes once after the probe silence and declares the socket dead once the probe went unanswered for the rest of the dead silence", () => {
     let last = 0;
@@ -92,6 +96,7 @@ describe("watchdog", () => {
         lastReceived: () => last,
         framesReceived: () => frames,
         slowestUploadDoneAt: () => 0,
+        sendQueue: () => nothingQueued,
         probe: () => calls.push("probe"),
         dead: () => calls.push("dead"),
       },
@@ -120,6 +125,7 @@ describe("watchdog", () => {
         lastReceived: () => 0,
         framesReceived: () => 0,
         slowestUploadDoneAt: () => uploadDoneAt,
+        sendQueue: () => nothingQueued,
         probe: () => calls.push("probe"),
         dead: () => calls.push("dead"),
       },
@@ -142,6 +148,7 @@ describe("watchdog", () => {
         lastReceived: () => last,
         framesReceived: () => frames,
         slowestUploadDoneAt: () => 1e9,
+        sendQueue: () => nothingQueued,
         probe: () => calls.push("probe"),
         dead: (reason) => calls.push(`dead: ${reason}`),
       },
@@ -161,6 +168,65 @@ describe("watchdog", () => {
     dog.check(206);
     expect(calls).toEqual(["probe", "probe", "probe", "dead: online"]);
     dog.stop();
+  });
+
+  it("checkSoon: bytes held back at the change that leave by the deadline keep the socket; the probe, later sends and nothing leaving do not", () => {
+    const calls: string[] = [];
+    let queue = { sent: 1_000, queued: 600, held: 600 }; // an upload: 600 bytes held back by a full OS buffer
+    const dog = new Watchdog(
+      {
+        lastReceived: () => 0,
+        framesReceived: () => 0,
+        slowestUploadDoneAt: () => 500,
+        sendQueue: () => queue,
+        probe: () => (calls.push("probe"), (queue = { ...queue, sent: queue.sent + 10, queued: queue.queued + 10 })),
+        dead: (reason) => calls.push(`dead: ${reason}`),
+      },
+      { probeAfterMs: 10, deadAfterMs: 30, intervalMs: 1_000_000 },
+    );
+    dog.start();
+    dog.checkSoon(5, "offline", 100);
+    queue = { sent: 1_110, queued: 710, held: 710 }; // typed 100 bytes after: queued behind the backlog, nothing left
+    dog.check(105);
+    expect(calls).toEqual(["probe", "dead: offline"]);
+
+    queue = { sent: 1_000, queued: 600, held: 600 };
+    dog.start();
+    dog.checkSoon(5, "offline", 200);
+    queue = { sent: 1_110, queued: 709, held: 709 }; // one byte of the backlog left: the server's side took it
+    dog.check(205);
+    expect(calls).toEqual(["probe", "dead: offline", "probe"]);
+    dog.check(514); // now a silence probe: its 20 from 500, when the upload would be through on the slowest uplink
+    expect(calls).toEqual(["probe", "dead: offline", "probe"]);
+    dog.check(520);
+    expect(calls).toEqual(["probe", "dead: offline", "probe", "dead: no frame from the server"]);
+
+    queue = { sent: 1_000, queued: 600, held: 100 }; // its head held back, the rest sent just now
+    dog.start();
+    dog.checkSoon(5, "offline", 300);
+    queue = { sent: 1_010, queued: 609, held: 609 }; // one byte left: from the head, so acknowledged
+    dog.check(305);
+    expect(calls.at(-1)).toBe("probe");
+
+    queue = { sent: 1_000, queued: 600, held: 0 }; // all of it sent just now: maybe only on its way to the OS buffer
+    dog.start();
+    dog.checkSoon(5, "online", 600);
+    queue = { sent: 1_010, queued: 0, held: 0 };
+    dog.check(605);
+    expect(calls.at(-1)).toBe("dead: online");
+    dog.stop();
+  });
+});
+
+describe("send log", () => {
+  it("counts queued bytes as held back only once they were sent over the settle time ago; text as UTF-8", () => {
+    const log = new SendLog(250);
+    log.record(new Uint8Array(1_000), 0);
+    log.record("é!", 100); // 3 bytes
+    expect(log.state(1_003, 200)).toEqual({ sent: 1_003, queued: 1_003, held: 0 });
+    expect(log.state(1_003, 300)).toEqual({ sent: 1_003, queued: 1_003, held: 1_000 });
+    expect(log.state(500, 300)).toEqual({ sent: 1_003, queued: 500, held: 497 });
+    expect(log.state(500, 400)).toEqual({ sent: 1_003, queued: 500, held: 500 });
   });
 });
 
