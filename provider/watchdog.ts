@@ -85,10 +85,10 @@ export class Watchdog {
   checkSoon(answerWithinMs: number, reason: string, now = Date.now()): void {
     if (this.#timer === undefined) return;
     this.#forgetAnsweredProbe();
-    // An unanswered probe's deadline stands: network changes in a row do not keep a stalled socket alive. So does its
-    // backlog, which leaves before anything held back after it.
+    // An unanswered probe's deadline stands: network changes in a row do not keep a stalled socket alive. Its backlog
+    // does not: what left before this change was acknowledged on the network before it, which may be gone now.
     const deadline = Math.min(now + answerWithinMs, this.#probe?.deadline ?? Number.POSITIVE_INFINITY);
-    const backlog = this.#probe?.backlog ?? backlogOf(this.hooks.sendQueue()); // before the probe, which is not held back
+    const backlog = backlogOf(this.hooks.sendQueue()); // before the probe, which is not held back
     this.#probe = { framesBefore: this.hooks.framesReceived(), deadline, reason, backlog };
     this.hooks.probe();
     clearTimeout(this.#soon);

@@ -36,16 +36,33 @@ async function paste(tab: Page): Promise<void> {
 
 const queued = (tab: Page) => inTab(tab, (win) => win.provider.ws?.bufferedAmount ?? 0);
 
+/** Resolves once the tab's send queue holds `below` bytes or fewer: some of what it held left the tab. */
+const queueBelow = (tab: Page, below: number) =>
+  tab.waitForFunction((below) => ((window as unknown as Win).provider.ws?.bufferedAmount ?? 0) < below, below, { timeout: 20_000 });
+
+/** Resolves once nothing leaves the tab's send queue between two looks 300 ms apart (a stalled link's buffers are full). */
+const queueStill = (tab: Page) =>
+  tab.waitForFunction(
+    () => {
+      const win = window as unknown as Win & { lastQueued?: number };
+      const now = win.provider.ws?.bufferedAmount ?? 0;
+      const still = now === win.lastQueued;
+      win.lastQueued = now;
+      return still;
+    },
+    null,
+    { polling: 300, timeout: 10_000 },
+  );
+
 describe("a network change during a big upload on a slow link", () => {
   it("three offline/online flaps while it drains keep the socket, and the paste goes out once and is saved", async () => {
     const { tab, uplink } = await tabOnSlowUplink("h157-flaps");
     await paste(tab);
     for (let flap = 0; flap < 3; flap++) {
-      const before = await queued(tab);
       await setOnline(tab, false);
       await setOnline(tab, true);
       // Bytes queued before the change leave the tab after it (the server's side acknowledged them): not a probe answer.
-      await tab.waitForFunction((before) => ((window as unknown as Win).provider.ws?.bufferedAmount ?? 0) < before, before, { timeout: 20_000 });
+      await queueBelow(tab, await queued(tab));
       await tab.clock.runFor(2_000); // the probe's deadline: the server has not read the paste yet, so no frame came
       expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected"]);
       if (flap < 2) await waitInTab(tab, (win) => (win.provider.ws?.bufferedAmount ?? 0) > 0, 20_000);
@@ -72,6 +89,23 @@ describe("a network change during a big upload on a slow link", () => {
     uplink.resume(); // the network works again: the paste goes out on the next socket
     await waitInTab(tab, (win) => win.provider.unsyncedChanges === 0, 60_000);
     await suite.serverHas("h157-stalled", pasted);
+    expect(uplink.connections).toBe(2);
+  }, 120_000);
+
+  it("bytes that left after a first change, then the link dies and the network changes again: given up by the first change's 2 s", async () => {
+    const { tab, uplink } = await tabOnSlowUplink("h158-second-change");
+    await paste(tab);
+    await setOnline(tab, false); // the link still works for a moment: some of the paste leaves
+    await queueBelow(tab, await queued(tab));
+    uplink.stall(); // then it dies, and the browser is back online on another network
+    await queueStill(tab);
+    await setOnline(tab, true);
+    await tab.clock.runFor(2_000);
+    // What left before the latest change says nothing of the network after it: kept, the socket waited out a silence
+    // probe's minutes (the paste at 32 KiB/s), saying "connected" and "Saving…" on a dead link.
+    expect(await inTab(tab, (win) => [win.statuses.slice(0, 3), win.provider.synced])).toEqual([["connecting", "connected", "disconnected"], false]);
+    uplink.resume();
+    await waitInTab(tab, (win) => win.statuses.length === 5, 20_000); // reconnected at once: no backoff waits on the paused clock
     expect(uplink.connections).toBe(2);
   }, 120_000);
 });

@@ -170,7 +170,7 @@ describe("watchdog", () => {
     dog.stop();
   });
 
-  it("checkSoon: bytes held back at the change that leave by the deadline keep the socket; the probe, later sends and nothing leaving do not", () => {
+  it("checkSoon: bytes held back at the change that leave by the deadline keep the socket; the probe, later sends, nothing leaving and bytes that left before a later change do not", () => {
     const calls: string[] = [];
     let queue = { sent: 1_000, queued: 600, held: 600 }; // an upload: 600 bytes held back by a full OS buffer
     const dog = new Watchdog(
@@ -213,6 +213,14 @@ describe("watchdog", () => {
     dog.checkSoon(5, "online", 600);
     queue = { sent: 1_010, queued: 0, held: 0 };
     dog.check(605);
+    expect(calls.at(-1)).toBe("dead: online");
+
+    queue = { sent: 1_000, queued: 600, held: 600 };
+    dog.start();
+    dog.checkSoon(5, "offline", 700);
+    queue = { sent: 1_010, queued: 500, held: 500 }; // 110 left after the first change, on the network then in use
+    dog.checkSoon(5, "online", 702); // another network: what left before says nothing of it, and nothing leaves now
+    dog.check(705);
     expect(calls.at(-1)).toBe("dead: online");
     dog.stop();
   });
