@@ -92,6 +92,25 @@ describe("a network change during a big upload on a slow link", () => {
     expect(uplink.connections).toBe(2);
   }, 120_000);
 
+  it("kept by what left after a change, then the link dies: given up when a silence probe is (the paste through at 32 KiB/s, and 15 s), not kept for good", async () => {
+    const { tab, uplink } = await tabOnSlowUplink("h158-kept-then-dies");
+    await paste(tab);
+    await setOnline(tab, false);
+    await setOnline(tab, true);
+    await queueBelow(tab, await queued(tab));
+    await tab.clock.runFor(2_000);
+    uplink.stall();
+    // When the paste (and what went before it) would be through on the slowest uplink allowed for: the bound docs/provider.md gives.
+    const [now, uploadDoneAt] = await inTab(tab, (win) => {
+      const bytes = window.yparty.Y.encodeStateAsUpdate(win.provider.doc).byteLength;
+      return [Date.now(), Date.now() - 2_500 + (bytes * 1000) / (32 * 1024)];
+    });
+    await tab.clock.runFor(uploadDoneAt + 15_000 - 4_000 - now);
+    expect(await inTab(tab, (win) => win.statuses)).toEqual(["connecting", "connected"]);
+    await tab.clock.runFor(7_000); // past the bound, and the watchdog's next look (every 3 s)
+    expect(await inTab(tab, (win) => [win.statuses.slice(0, 3), win.provider.synced])).toEqual([["connecting", "connected", "disconnected"], false]);
+  }, 120_000);
+
   it("bytes that left after a first change, then the link dies and the network changes again: given up by the first change's 2 s", async () => {
     const { tab, uplink } = await tabOnSlowUplink("h158-second-change");
     await paste(tab);
