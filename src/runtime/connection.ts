@@ -24,8 +24,8 @@ export interface ConnectionOwner {
   socketClosed(connection: RoomConnection, code: number, reason: Buffer): void;
   /** Its socket failed (the close follows). */
   socketFailed(connection: RoomConnection, error: Error): void;
-  /** After a send: the runtime judges the connection's unsent bytes (it closes a connection that never reads). */
-  afterSend(connection: RoomConnection): void;
+  /** After a send, `unsent` bytes left: the runtime judges the connection's unsent bytes (it closes one that never reads). */
+  afterSend(connection: RoomConnection, unsent: number): void;
   /** Its unsent bytes passed `limit`: close it with 4008. */
   sendBufferFull(connection: RoomConnection, limit: SendBufferLimit): void;
   /** A message listener threw. */
@@ -280,7 +280,7 @@ export class RoomConnection implements BufferHolder {
     }
     // While nothing is left unwritten after a send, no frame is in flight: the tracking starts with the first that is.
     if (buffered > 0 || this.#largestFrame) (this.#largestFrame ??= new LargestFrame()).counted(bytes, buffered);
-    this.owner.afterSend(this);
+    this.owner.afterSend(this, buffered);
   }
 
   /**
@@ -291,7 +291,7 @@ export class RoomConnection implements BufferHolder {
     const buffered = this.bufferedAmount;
     if (buffered === 0) return;
     (this.#largestFrame ??= new LargestFrame()).counted(buffered, buffered);
-    this.owner.afterSend(this);
+    this.owner.afterSend(this, buffered);
   }
 
   /** The server (a hook, the room, a fault, a shutdown) closed it: frames still queued from it are not delivered. */

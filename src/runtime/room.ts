@@ -485,8 +485,8 @@ export class LiveRoom implements ConnectionOwner {
   socketFailed(connection: RoomConnection, error: Error): void {
     this.#socketError(connection, error);
   }
-  afterSend(connection: RoomConnection): void {
-    this.deps.sendBudget.afterSend(connection);
+  afterSend(connection: RoomConnection, unsent: number): void {
+    this.deps.sendBudget.afterSend(connection, unsent);
   }
   sendBufferFull(connection: RoomConnection, limit: SendBufferLimit): void {
     const bufferedAmount = connection.bufferedAmount;

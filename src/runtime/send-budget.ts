@@ -46,8 +46,11 @@ export class SendBudget {
     return this.#total;
   }
 
-  afterSend(holder: BufferHolder): void {
-    this.#set(holder, holder.bufferedAmount);
+  /** `unsent`: its unsent bytes right after the send, if the caller has read them already. */
+  afterSend(holder: BufferHolder, unsent = holder.bufferedAmount): void {
+    // Most sends are written at once: with nothing unsent anywhere there is nothing to count or judge.
+    if (unsent === 0 && this.#held.size === 0) return;
+    this.#set(holder, unsent);
     // Closed, it stays counted until its socket is gone: its close frame waits behind what it has not read.
     if (holder.unsentBeyondLargestFrame > this.limits.maxSendBufferBytes) holder.sendBufferFull("maxSendBufferBytes");
     if (this.#total > this.limits.maxBufferedBytes) this.#shed();
