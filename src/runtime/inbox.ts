@@ -82,6 +82,8 @@ export class Inbox {
 
   receive(connection: RoomConnection, frame: Frame): void {
     if (connection.closedByServer) return; // dropped, as #drain drops its queued frames (and it must not restart the room)
+    // The usual frame: nothing waits, of any connection, and the room is open.
+    if (this.#queued.size === 0 && this.gate.open) return this.deliver(connection, frame);
     const queue = this.#queued.get(connection);
     if (!queue && this.gate.open) return this.deliver(connection, frame);
     if (queue) queue.push(frame);
