@@ -4,6 +4,9 @@
  * payload apart (a `writev`). Most frames a room sends are small (sync answers, updates, awareness), and every
  * connect sends two of them.
  *
+ * A payload sent to several connections in one go (`sendingToMany`: a room's broadcast, a document change sent to
+ * every other connection) is framed once, and that one frame is written to each of their sockets.
+ *
  * Only while the `Sender` has nothing of its own in progress — no queue (it queues while compressing or reading a
  * Blob), no fragmented message begun, no permessage-deflate (yparty never negotiates it) — so the bytes on the wire
  * are the ones `ws` would have written, in the same order. Otherwise, or when `ws`'s fields are not where this
@@ -43,6 +46,28 @@ function senderIsIdle(ws: WsSocket): boolean {
   );
 }
 
+/** The payload `sendingToMany` is sending, and its frame once the first send built it. */
+let sharedPayload: string | ArrayBuffer | ArrayBufferView | null = null;
+let sharedFrame: Buffer | null = null;
+
+/**
+ * Calls `sendAll`, during which every direct frame of `payload` is the frame built for its first send: a message sent
+ * to many connections is framed (allocated and copied) once, not once per connection. `payload` must not change
+ * while `sendAll` runs (what it is when first framed is what every connection gets).
+ */
+export function sendingToMany(payload: string | ArrayBuffer | ArrayBufferView, sendAll: () => void): void {
+  const outerPayload = sharedPayload;
+  const outerFrame = sharedFrame;
+  sharedPayload = payload;
+  sharedFrame = null;
+  try {
+    sendAll();
+  } finally {
+    sharedPayload = outerPayload;
+    sharedFrame = outerFrame;
+  }
+}
+
 /**
  * Writes `data` (`bytes` long, at most `DIRECT_FRAME_MAX_BYTES`) as one unmasked, final frame, text for a string,
  * binary otherwise, if nothing in `ws` is in the way; false when the caller must send it through `ws.send`.
@@ -51,6 +76,13 @@ function senderIsIdle(ws: WsSocket): boolean {
 export function writeDirectFrame(ws: WsSocket, data: string | ArrayBuffer | ArrayBufferView, bytes: number): boolean {
   const socket = tcpSocketOf(ws);
   if (socket === null || !senderIsIdle(ws)) return false;
+  const frame = data !== sharedPayload ? frameOf(data, bytes) : (sharedFrame ??= frameOf(data, bytes));
+  if (!addToFirstWrite(socket, frame)) socket.write(frame);
+  return true;
+}
+
+/** `data` (`bytes` long) as one unmasked, final frame. Written once, never changed after: several sockets may write it. */
+function frameOf(data: string | ArrayBuffer | ArrayBufferView, bytes: number): Buffer {
   const header = bytes <= SHORT_PAYLOAD ? 2 : 4;
   const frame = Buffer.allocUnsafe(header + bytes);
   frame[0] = FIN | (typeof data === "string" ? OPCODE_TEXT : OPCODE_BINARY);
@@ -60,9 +92,10 @@ export function writeDirectFrame(ws: WsSocket, data: string | ArrayBuffer | Arra
     frame[1] = TWO_BYTE_LENGTH;
     frame.writeUInt16BE(bytes, 2);
   }
+  // Most payloads are Uint8Arrays: copied as they are, without a view made of them.
   if (typeof data === "string") frame.write(data, header, "utf8");
+  else if (data instanceof Uint8Array) frame.set(data, header);
   else if (ArrayBuffer.isView(data)) frame.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header);
   else frame.set(new Uint8Array(data), header);
-  if (!addToFirstWrite(socket, frame)) socket.write(frame);
-  return true;
+  return frame;
 }

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { Storage as BackingStorage } from "../../persistence/types.js";
 import type { ConnectionSet } from "./connections.js";
 import type { Logger } from "./log.js";
+import { sendingToMany } from "./direct-frame.js";
 import { registerDocumentStorage, type Durability } from "./document-storage.js";
 import type { Limits } from "./limits.js";
 import type { Context, Room } from "./party-types.js";
@@ -54,7 +55,9 @@ export function createPartyRoom(parts: PartyRoomParts): Room {
     },
     parties: context.parties,
     broadcast: (message, without) => {
-      for (const connection of connections.open()) if (!without?.includes(connection.id)) connection.send(message);
+      sendingToMany(message, () => {
+        for (const connection of connections.open()) if (!without?.includes(connection.id)) connection.send(message);
+      });
     },
     getConnection: <T>(id: string) => connections.get(id)?.asParty<T>(),
     getConnections: <T>(tag?: string) => [...connections.open(tag)].map((c) => c.asParty<T>()),

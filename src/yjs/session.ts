@@ -51,6 +51,7 @@ import { HTTP_ORIGIN, LOAD_ORIGIN, SharedDoc, type DocConnections } from "./shar
 import { settlePending } from "./pending.js";
 import { type CheckedWhole, checkForSlices, cutIntoSlices, nextTurn, skipFormattingCleanup } from "./slicing.js";
 import { inHeavyTurn } from "../runtime/heavy-work.js";
+import { sendingToMany } from "../runtime/direct-frame.js";
 import { SyncAnswers } from "./sync-answers.js";
 import { UpdateLog } from "./update-log.js";
 import { newBytes } from "./new-parts.js";
@@ -761,8 +762,11 @@ export class DocumentSession {
     return this.#strict && this.#log ? this.#log.whenDurable() : SETTLED;
   }
 
+  /** The same frame to every connection but `without`, framed for the wire once (the frame is not changed meanwhile). */
   #broadcast(frame: Uint8Array | string, without: Peer | null): void {
-    for (const peer of this.#peers.values()) if (peer !== without) peer.send(frame);
+    sendingToMany(frame, () => {
+      for (const peer of this.#peers.values()) if (peer !== without) peer.send(frame);
+    });
   }
 
   /** Every document change: encoded once, the same frame to every connection (not back to a sole sender), then the store. */
