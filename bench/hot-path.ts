@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/hot-path.ts [relay|apply|memory|leveldb|leveldb-strict|all, or a,b] [--updates=N] [--rate=N] [--commit-interval-ms=N] [--rounds=N]`: the server's own CPU per
+ * `node --import tsx bench/hot-path.ts [relay|apply|memory|leveldb|leveldb-strict|all, or a,b] [--updates=N] [--rate=N] [--commit-interval-ms=N] [--rounds=N] [--framed]`: the server's own CPU per
  * fan-out update, without sockets. The fan-out scenario's load (10 rooms × 10 connections, 500 updates/s, each
  * update alone in its turn of the event loop) is fed to `DocumentSession`s whose connections only count what they are sent, so what is
  * measured is decode, check, apply, encode, the store and the bookkeeping: what yparty spends beyond the relay, which
@@ -10,7 +10,8 @@
  * Prints µs of process CPU per update (all threads: LevelDB's writes and fsyncs included), of the main thread's
  * event-loop busy time, and how long after its receipt an update was handed to the other connections (a connection
  * of each room that never sends watches: with strict durability, the wait for the store), medians (and the least, the figure other work on the machine disturbs least) of 3 rounds of
- * 1,500 updates (3 s each) after one to warm up.
+ * 1,500 updates (3 s each) after one to warm up. `--framed`: the room's connections are the runtime's, over sockets that
+ * take every write (framed-connection.ts), so the runtime's send path (the frame, the write, the send budget) counts too.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,6 +22,7 @@ import { decodeMessage, encodeUpdate } from "../src/protocol/index.js";
 import { createLogger } from "../src/runtime/log.js";
 import { DocumentSession } from "../src/yjs/session.js";
 import { CountingConnection } from "./counting-connection.js";
+import { framedConnection } from "./framed-connection.js";
 import * as Y from "yjs";
 import { AppendTypist } from "./client/append-updates.js";
 import { median, quantile } from "./stats.js";
@@ -39,6 +41,7 @@ const updatesArg = process.argv.find((arg) => arg.startsWith("--updates="));
 const UPDATES = updatesArg ? Number(updatesArg.slice("--updates=".length)) : 1_500;
 const commitArg = process.argv.find((arg) => arg.startsWith("--commit-interval-ms="));
 const COMMIT_INTERVAL_MS = commitArg ? Number(commitArg.slice("--commit-interval-ms=".length)) : undefined;
+const FRAMED = process.argv.includes("--framed");
 
 /**
  * `relay`: the frame handed to the room's other connections as it came, the floor of this loop. `apply`: the same after
@@ -89,7 +92,7 @@ async function measure(variant: Variant): Promise<Measured> {
       persistence: { store: storage.docs, name: `main/room-${r}`, policy: { mode: "snapshot" } },
       logger,
     });
-    const conns = Array.from({ length: CLIENTS_PER_ROOM }, (_, c) => new CountingConnection(`${r}.${c}`));
+    const conns = Array.from({ length: CLIENTS_PER_ROOM }, (_, c) => (FRAMED ? framedConnection(`${r}.${c}`) : new CountingConnection(`${r}.${c}`)));
     const observer = new ObservingConnection(`${r}.observer`);
     for (const conn of [...conns, observer]) session.attach(conn);
     const typists = conns.map((_, c) => new AppendTypist(r * CLIENTS_PER_ROOM + c + 1));
