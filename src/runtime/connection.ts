@@ -80,6 +80,17 @@ function corkedSocket(ws: WsSocket): Duplex | undefined {
 }
 /** The most a corked first write holds back (the upgrade's answer and a greeting are a few hundred bytes). */
 const MAX_CORKED_BYTES = 64 * 1024;
+/**
+ * The longest the upgrade's answer waits for an `onConnect` to settle (see `holdFirstWrite`): a room's start and a
+ * document's load take a few ms (more on a loaded machine); past this the client gets its 101 and the rest as it comes.
+ */
+export const FIRST_WRITE_WAIT_MS = 1_000;
+
+/** A socket corked since its upgrade, its 101 in it, until `onConnect` settles; and the timer that bounds the wait. */
+interface HeldFirstWrite {
+  socket: Duplex;
+  timer: NodeJS.Timeout;
+}
 
 const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
   ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
@@ -113,6 +124,8 @@ export class RoomConnection implements BufferHolder {
   #paced: PacedSender | undefined;
   /** Holders that stopped reading its socket (the room's inbox, a party holding frames): it reads again once none do. */
   #readPauses = 0;
+  /** Undefined until `onConnect` has settled (or the room gave up on it), then null; its held first write meanwhile. */
+  #firstWrite: HeldFirstWrite | null | undefined;
 
   constructor(
     readonly id: string,
@@ -137,6 +150,37 @@ export class RoomConnection implements BufferHolder {
   connect(tags: readonly string[] | undefined): void {
     this.#tags = tags ?? ID_ONLY;
     this.connected = true;
+  }
+
+  /** @internal Whether `onConnect` has yet to run or settle for it: its first frames are still to come. */
+  get awaitsConnect(): boolean {
+    return this.#firstWrite === undefined;
+  }
+
+  /**
+   * @internal Keeps its socket, corked since the upgrade with the 101 in it, corked until `onConnect` settles (at most
+   * `FIRST_WRITE_WAIT_MS`): a connection that waited for its room's start, or whose `onConnect` awaited (a Yjs room
+   * loading its document), gets the 101 and its first frames in one write, as one that joined a running room does.
+   * A client sends nothing before the 101, so nothing it sends waits on this.
+   */
+  holdFirstWrite(socket: Duplex): void {
+    const timer = setTimeout(() => this.#releaseFirstWrite(), FIRST_WRITE_WAIT_MS);
+    timer.unref();
+    this.#firstWrite = { socket, timer };
+  }
+
+  /** @internal `onConnect` returned without a promise, its promise settled, or it threw: what is held goes. */
+  connectSettled(): void {
+    this.#releaseFirstWrite();
+  }
+
+  #releaseFirstWrite(): void {
+    const held = this.#firstWrite;
+    this.#firstWrite = null;
+    if (!held) return;
+    clearTimeout(held.timer);
+    held.socket.uncork();
+    this.uncorked();
   }
 
   /** Reports its socket's frames, close and errors to its owner from now on. */
@@ -306,13 +350,14 @@ export class RoomConnection implements BufferHolder {
     // The server or the room going away: what it sent is still applied.
     if (code !== CloseCode.GoingAway && code !== CloseCode.ServiceRestart) this.#closedForGood();
     // Closing already: its client closed it (what it sent before is still delivered), or the server did before.
-    if (this.ws.readyState >= READY_STATE.CLOSING) return;
+    if (this.ws.readyState >= READY_STATE.CLOSING) return this.#releaseFirstWrite();
     this.closedByServer = true;
     // Whoever stopped reading it: it reads the client's answer to the close. The pauses stay counted: each holder
     // still hands over (or drops) what it holds, and the frame budget counts that until then.
     if (this.#readPauses > 0) this.ws.resume();
     releaseFirstWrite(); // the close frame goes after the upgrade's answer
     this.ws.close(code, reason);
+    this.#releaseFirstWrite(); // with it, if its first write was held for onConnect
   }
 
   #closedForGood(): void {

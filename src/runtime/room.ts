@@ -299,20 +299,23 @@ export class LiveRoom implements ConnectionOwner {
     try {
       connecting = server.onConnect?.(connection.asParty(), ctx);
     } catch (error) {
+      connection.connectSettled();
       return this.#fault(connection, error, "onConnect");
     }
     const holdsItself = server.options?.holdMessagesUntilConnected === false;
     if (!isThenable(connecting) || holdsItself) this.#inbox.release(connection);
-    if (!isThenable(connecting)) return;
+    if (!isThenable(connecting)) return connection.connectSettled();
     // No frame can have arrived since the call began: holding from here holds them all.
     if (!holdsItself && !this.#inbox.has(connection)) this.#inbox.hold(connection);
     this.#busy++;
     Promise.resolve(connecting).then(
       () => {
+        connection.connectSettled(); // its first write (the 101 and what onConnect sent), if held, goes
         if (!holdsItself) this.#inbox.release(connection);
         this.#idleAgain();
       },
       (error: unknown) => {
+        connection.connectSettled();
         this.#fault(connection, error, "onConnect");
         this.#idleAgain();
       },
