@@ -60,7 +60,11 @@ const roomByStorage = new WeakMap<object, Room>();
 
 export function registerDocumentStorage(room: Room, storage: DocumentStorage): void {
   byRoom.set(room, storage);
-  roomByStorage.set(room.storage, room);
+}
+
+/** Says whose `room.storage` this is (made when the room first uses it). */
+export function registerRoomStorage(storage: Storage, room: Room): void {
+  roomByStorage.set(storage, room);
 }
 
 /** The room whose `room.storage` this is. */

@@ -4,7 +4,7 @@ import type { Storage as BackingStorage } from "../../persistence/types.js";
 import type { ConnectionSet } from "./connections.js";
 import type { Logger } from "./log.js";
 import { sendingToMany } from "./direct-frame.js";
-import { registerDocumentStorage, type Durability } from "./document-storage.js";
+import { registerDocumentStorage, registerRoomStorage, type Durability } from "./document-storage.js";
 import type { Limits } from "./limits.js";
 import type { Context, Room } from "./party-types.js";
 import { createRoomStorage, type PendingStorageOps, type RoomAlarm } from "./room-storage.js";
@@ -41,13 +41,25 @@ export interface PartyRoomParts {
 export function createPartyRoom(parts: PartyRoomParts): Room {
   const { party, roomId, env, storage, alarm, context, connections, storageOps } = parts;
   const name = storageName(party, roomId);
+  let internalID: string | undefined;
+  let roomStorage: Room["storage"] | undefined;
   const room: Room = {
     id: roomId,
-    // Stable across restarts (Durable Objects give a hex id; nothing should depend on its form).
-    internalID: createHash("sha256").update(name).digest("hex"),
+    // Stable across restarts (Durable Objects give a hex id; nothing should depend on its form). Made when first read.
+    get internalID() {
+      return (internalID ??= createHash("sha256").update(name).digest("hex"));
+    },
     name: party,
     env,
-    storage: createRoomStorage(storage.kv(name), alarm, storageOps, parts.inputGate, parts.storageLimits),
+    // Made on first use: a Yjs room never uses it (its document has a store of its own), and it is some thirty closures
+    // over a KvStore the engine keeps for the room, made for every room's start.
+    get storage() {
+      if (roomStorage === undefined) {
+        roomStorage = createRoomStorage(storage.kv(name), alarm, storageOps, parts.inputGate, parts.storageLimits);
+        registerRoomStorage(roomStorage, room);
+      }
+      return roomStorage;
+    },
     blockConcurrencyWhile: (fn) => parts.blockConcurrencyWhile(fn),
     context,
     get connections() {
