@@ -10,20 +10,27 @@ import * as path from "node:path";
 import { StorageError } from "./types.js";
 
 export class FolderIdentity {
-  #identity: string;
+  readonly #lockFile: string;
+  /** The LOCK file's device and inode when the database was opened (undefined: there was none). */
+  #identity: { dev: bigint; ino: bigint } | undefined;
 
   constructor(private readonly location: string) {
-    this.#identity = this.#read() ?? "";
+    this.#lockFile = path.join(location, "LOCK");
+    this.#identity = this.#read();
   }
 
   /** Takes the folder as it is now as the one written to (after LevelDB reopened it). */
   renew(): void {
-    this.#identity = this.#read() ?? "";
+    this.#identity = this.#read();
   }
 
-  /** Throws `ERR_STORAGE_WRITE` when the folder is not the one opened any more. A stat: a few µs, on the event loop. */
+  /**
+   * Throws `ERR_STORAGE_WRITE` when the folder is not the one opened any more. A stat after every batch, on the event
+   * loop: the path is joined once and the numbers compared as they come (no string per check).
+   */
   check(): void {
-    if (this.#read() === this.#identity) return;
+    const now = this.#read();
+    if (now !== undefined && now.dev === this.#identity?.dev && now.ino === this.#identity.ino) return;
     throw new StorageError(
       "ERR_STORAGE_WRITE",
       `${this.location} was deleted, emptied or replaced while the server ran: LevelDB's LOCK file in it is not the one ` +
@@ -32,9 +39,8 @@ export class FolderIdentity {
     );
   }
 
-  #read(): string | undefined {
+  #read(): { dev: bigint; ino: bigint } | undefined {
     // bigint: inode numbers may pass 2^53 (btrfs, network file systems).
-    const stats = statSync(path.join(this.location, "LOCK"), { bigint: true, throwIfNoEntry: false });
-    return stats ? `${stats.dev}:${stats.ino}` : undefined;
+    return statSync(this.#lockFile, { bigint: true, throwIfNoEntry: false });
   }
 }
