@@ -35,11 +35,11 @@ export interface LevelDocStoreOptions {
   /** Told, after each batch lands, the log's end of every document in it (`null`: deleted), for the ack journal. */
   onCommitted?: (landed: ReadonlyArray<readonly [name: string, end: LogEnd | null]>) => void;
   /**
-   * Resolves once the database takes writes (reopened after a failed one: write-guard.ts), with how many times it was
-   * reopened: a reopen's replay may have dropped what was read of a document before it (a batch refused beside a
+   * How many times the database was reopened, once it takes writes (reopened after a failed one: write-guard.ts; a
+   * promise while it must be waited for): a reopen's replay may have dropped what was read of a document before it (a batch refused beside a
    * failed one), so each batch is built after this, and what was read is forgotten when the count changed.
    */
-  whenWritable?: () => Promise<number>;
+  whenWritable?: () => number | Promise<number>;
   /**
    * How many times the database was reopened so far, without waiting: a compaction built on a read of the log lands
    * only if the count is the same when its batch is built (see `#compact`).
@@ -66,6 +66,8 @@ class DocLog implements Writer<BatchOp> {
   generation = 0;
   readonly corruptClocks = new Set<number>();
   #state: Promise<LogState> | null = null;
+  /** What `#state` resolved with (the same object, which builds advance), until it is dropped. */
+  #known: LogState | undefined;
   /** Bumped whenever the known state is dropped (a failed read or batch), so a read begun before is not trusted. */
   #version = 0;
   /**
@@ -107,8 +109,12 @@ class DocLog implements Writer<BatchOp> {
    * This batch's builds of the document have run and the next batch's have not: the state is the log's end after it.
    * Recorded in the same batch, so a load can tell a log that lost acknowledged entries (ack-record.ts).
    */
-  async seal(): Promise<BatchOp[]> {
-    const { lastClock, updates } = await this.state();
+  seal(): BatchOp[] | Promise<BatchOp[]> {
+    const known = this.known;
+    return known ? this.#sealAt(known) : this.state().then((state) => this.#sealAt(state));
+  }
+
+  #sealAt({ lastClock, updates }: LogState): BatchOp[] {
     this.sealed = lastClock < 0 ? null : { clock: lastClock, updates };
     return this.sealed ? [{ type: "put", key: this.#ackedKey, value: encodeLogEnd(this.sealed) }] : [];
   }
@@ -123,7 +129,13 @@ class DocLog implements Writer<BatchOp> {
   failed(): void {
     this.checkedUndamaged = false;
     this.#state = null;
+    this.#known = undefined;
     this.#version++;
+  }
+
+  /** The state `state()` resolves with, once it has: builds that find it need not wait a turn for it. */
+  get known(): LogState | undefined {
+    return this.#known;
   }
 
   /** Identifies what is known now; `knowFrom` takes a read only if nothing was learnt or dropped since. */
@@ -138,14 +150,23 @@ class DocLog implements Writer<BatchOp> {
   knowFrom(entries: readonly LogEntry[], version: number): void {
     if (this.#state || version !== this.#version) return;
     this.checkedUndamaged = true;
-    this.#state = Promise.resolve(this.#stateOf(entries));
+    this.#known = this.#stateOf(entries);
+    this.#state = Promise.resolve(this.#known);
   }
 
   state(): Promise<LogState> {
-    this.#state ??= this.#read().catch((error: unknown) => {
-      this.failed();
-      throw error;
-    });
+    if (this.#state) return this.#state;
+    const version = this.#version;
+    this.#state = this.#read().then(
+      (state) => {
+        if (version === this.#version) this.#known = state;
+        return state;
+      },
+      (error: unknown) => {
+        if (version === this.#version) this.failed();
+        throw error;
+      },
+    );
     return this.#state;
   }
 
@@ -389,9 +410,18 @@ export class LevelDocStore implements DocStore {
     this.#dropIdleLogs();
   }
 
-  /** Before a batch's builds: once the database was reopened since the last batch, what was read of it is forgotten. */
-  async #whenWritable(whenWritable: () => Promise<number>): Promise<void> {
-    const reopens = await whenWritable();
+  /**
+   * Before a batch's builds: once the database was reopened since the last batch, what was read of it is forgotten.
+   * Synchronous while nothing is to wait for (the usual batch: no promise for it).
+   */
+  #whenWritable(whenWritable: () => number | Promise<number>): Promise<void> | undefined {
+    const reopens = whenWritable();
+    if (typeof reopens !== "number") return reopens.then((count) => this.#noteReopens(count));
+    this.#noteReopens(reopens);
+    return undefined;
+  }
+
+  #noteReopens(reopens: number): void {
     if (reopens === this.#reopensSeen) return;
     this.#reopensSeen = reopens;
     for (const log of this.#logs.values()) log.failed();
@@ -501,8 +531,12 @@ export class LevelDocStore implements DocStore {
 }
 
 /** A run of appends as log entries (merged: append-entries.ts), each under the next clock. */
-async function appendOps(log: DocLog, run: Uint8Array[]): Promise<BatchOp[]> {
-  const state = await log.state();
+function appendOps(log: DocLog, run: Uint8Array[]): BatchOp[] | Promise<BatchOp[]> {
+  const known = log.known;
+  return known ? appendOpsAt(log, known, run) : log.state().then((state) => appendOpsAt(log, state, run));
+}
+
+function appendOpsAt(log: DocLog, state: LogState, run: Uint8Array[]): BatchOp[] {
   const ops: BatchOp[] = [];
   for (const entry of entriesOfRun(run)) {
     const clock = log.handOut(state.lastClock + 1);

@@ -42,11 +42,12 @@ export interface GroupCommitOptions<Op, W extends Writer<Op>> {
    */
   isolates?(error: unknown): boolean;
   /**
-   * Resolves once the engine can take a commit; awaited before each batch's builds, which read what they build on
-   * (a document's log end): never from a database about to change under them (LevelDB reopened after a failed write,
-   * whose replay may drop what it held in memory). Rejecting fails the batch's jobs with its error. Default: ready.
+   * Resolves once the engine can take a commit (undefined: it can now); awaited before each batch's builds, which
+   * read what they build on (a document's log end): never from a database about to change under them (LevelDB reopened
+   * after a failed write, whose replay may drop what it held in memory). Rejecting (or throwing) fails the batch's
+   * jobs with its error. Default: ready.
    */
-  ready?(): Promise<void>;
+  ready?(): Promise<void> | undefined;
   /** Most jobs (runs count as one) in one batch; the rest go in the next. */
   maxJobsPerBatch: number;
   /** Most items one run takes (merging grows worse than linearly with the items merged). */
@@ -244,7 +245,8 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     // Until the commit settles (before its jobs resolve, so a writer awaiting each write is never taken for a stream).
     this.#committing = true;
     try {
-      await this.options.ready?.();
+      const ready = this.options.ready?.(); // undefined: ready now, no turn of the microtask queue spent on it
+      if (ready) await ready;
     } catch (error) {
       this.#committing = false;
       for (const jobs of batch.values()) for (const job of jobs) rejectJob(job, error);
@@ -301,7 +303,8 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     const parts: Array<{ job: Job<Op>; ops: Op[] }> = [];
     for (const job of jobs) {
       try {
-        parts.push({ job, ops: await job.build() });
+        const built = job.build(); // a build that needs no read returns its operations: no turn spent awaiting them
+        parts.push({ job, ops: Array.isArray(built) ? built : await built });
       } catch (error) {
         rejectJob(job, error);
       }
@@ -309,7 +312,8 @@ export class GroupCommitter<Op, W extends Writer<Op>> {
     const hasOps = parts.some((part) => part.ops.length > 0);
     if (!hasOps) return { writer, parts, seal: [], hasOps };
     try {
-      return { writer, parts, seal: await writer.seal(), hasOps };
+      const seal = writer.seal();
+      return { writer, parts, seal: Array.isArray(seal) ? seal : await seal, hasOps };
     } catch (error) {
       writer.failed();
       for (const { job } of parts) rejectJob(job, error);

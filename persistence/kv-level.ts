@@ -33,7 +33,7 @@ export class LevelKvBackend implements KvBackend {
        * it deletes only then: before, a delete refused beside the failed write looks done, and the reopen's replay
        * may bring its key back.
        */
-      whenWritable?: () => Promise<unknown>;
+      whenWritable?: () => unknown;
     },
   ) {
     this.#prefix = roomPrefix(room);

@@ -71,7 +71,7 @@ export class WriteGuard {
     };
     return {
       batch: async (ops, options) => {
-        await this.#ready();
+        if (this.#mustWait) await this.#ready();
         const failuresBefore = this.#failures;
         const earlier = this.#issued;
         const written = target.batch(ops, options).catch((error: unknown) => {
@@ -112,12 +112,18 @@ export class WriteGuard {
   }
 
   /**
-   * Resolves once writes may go on (after a reopen a failed write calls for), with how many times the database was
-   * reopened so far: what was read before a reopen may be gone after it. Rejects as a write would.
+   * How many times the database was reopened so far once writes may go on (after a reopen a failed write calls for):
+   * what was read before a reopen may be gone after it. At once while nothing is to wait for (every batch asks);
+   * otherwise a promise, which rejects as a write would.
    */
-  async ready(): Promise<number> {
-    await this.#ready();
-    return this.#reopens;
+  ready(): number | Promise<number> {
+    if (!this.#mustWait) return this.#reopens;
+    return this.#ready().then(() => this.#reopens);
+  }
+
+  /** A reopen is due (or the folder is gone): writes wait for `#ready`. */
+  get #mustWait(): boolean {
+    return this.#gone !== undefined || (this.#broken && !this.closed);
   }
 
   /** How many times the database was reopened so far (what `ready` resolves with), without waiting for a reopen. */
