@@ -37,8 +37,34 @@ export function ackedRecordOp(name: string, end: LogEnd): BatchOp {
   return { type: "put", key: ackedKey(name), value: encodeLogEnd(end) };
 }
 
-/** The record's value (`ackedRecordOp` writes it under the document's `ackedKey`). */
-export const encodeLogEnd = (end: LogEnd): Uint8Array => buffer.encodeAny({ clock: end.clock, updates: end.updates });
+/**
+ * The record's value (`ackedRecordOp` writes it under the document's `ackedKey`): lib0's `encodeAny({ clock, updates })`,
+ * written out for counts up to 2^31 (every batch writes one per document; a lib0 encoder starts with a 100-byte buffer
+ * outside V8's heap, where these ~20 bytes fit in one small array), byte for byte what `encodeAny` writes.
+ */
+export function encodeLogEnd({ clock, updates }: LogEnd): Uint8Array {
+  if (!isSmallCount(clock) || !isSmallCount(updates)) return buffer.encodeAny({ clock, updates });
+  const bytes = new Uint8Array(CLOCK_PART.length + varIntSize(clock) + UPDATES_PART.length + varIntSize(updates));
+  bytes.set(CLOCK_PART);
+  const at = writeVarInt(bytes, CLOCK_PART.length, clock);
+  bytes.set(UPDATES_PART, at);
+  writeVarInt(bytes, at + UPDATES_PART.length, updates);
+  return bytes;
+}
+
+/** `encodeAny`'s bytes before the clock: an object (118) of 2 keys, the key "clock" (a varString), an integer (125). */
+const CLOCK_PART = Uint8Array.of(118, 2, 5, ...new TextEncoder().encode("clock"), 125);
+/** Before the count: the key "updates", an integer. */
+const UPDATES_PART = Uint8Array.of(7, ...new TextEncoder().encode("updates"), 125);
+/** `encodeAny` writes an integer up to 2^31 as type 125 and lib0's varInt; larger ones as floats. */
+const isSmallCount = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0x7fff_ffff;
+/** lib0's varInt of a non-negative integer: 6 bits in its first byte (after the continue and sign bits), 7 in each next. */
+const varIntSize = (n: number): number => (n < 2 ** 6 ? 1 : n < 2 ** 13 ? 2 : n < 2 ** 20 ? 3 : n < 2 ** 27 ? 4 : 5);
+function writeVarInt(bytes: Uint8Array, at: number, n: number): number {
+  bytes[at++] = (n > 0x3f ? 0x80 : 0) | (n & 0x3f);
+  for (let rest = Math.floor(n / 64); rest > 0; rest = Math.floor(rest / 128)) bytes[at++] = (rest > 0x7f ? 0x80 : 0) | (rest & 0x7f);
+  return at;
+}
 
 export function damageMarkOp(name: string, damage: Damage): BatchOp {
   return { type: "put", key: damageKey(name), value: buffer.encodeAny({ ...damage }) };
