@@ -49,11 +49,16 @@ export const updateKey = (name: string, clock: number): Uint8Array => encode(["v
  */
 export function updateKeyOf(name: string): (clock: number) => Uint8Array {
   const prefix = encode(["v1", name, "update"]);
+  const at = prefix.length;
   return (clock) => {
-    const key = new Uint8Array(prefix.length + 5);
+    const key = new Uint8Array(at + 5);
     key.set(prefix);
-    key[prefix.length] = NUMBER_PART;
-    new DataView(key.buffer).setUint32(prefix.length + 1, clock);
+    key[at] = NUMBER_PART;
+    // Byte by byte, big-endian: a DataView over `key.buffer` would move the small array out of V8's heap first.
+    key[at + 1] = clock >>> 24;
+    key[at + 2] = (clock >>> 16) & 0xff;
+    key[at + 3] = (clock >>> 8) & 0xff;
+    key[at + 4] = clock & 0xff;
     return key;
   };
 }
