@@ -159,8 +159,8 @@ export class RoomConnection implements BufferHolder {
 
   /**
    * @internal Keeps its socket, corked since the upgrade with the 101 in it, corked until `onConnect` settles (at most
-   * `FIRST_WRITE_WAIT_MS`): a connection that waited for its room's start, or whose `onConnect` awaited (a Yjs room
-   * loading its document), gets the 101 and its first frames in one write, as one that joined a running room does.
+   * `FIRST_WRITE_WAIT_MS`): a connection that waited for its room's start, or whose `onConnect` awaited, gets the
+   * 101 and its first frames in one write, as one that joined a running room does.
    * A client sends nothing before the 101, so nothing it sends waits on this.
    */
   holdFirstWrite(socket: Duplex): void {

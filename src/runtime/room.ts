@@ -303,8 +303,14 @@ export class LiveRoom implements ConnectionOwner {
       return this.#fault(connection, error, "onConnect");
     }
     const holdsItself = server.options?.holdMessagesUntilConnected === false;
-    if (!isThenable(connecting) || holdsItself) this.#inbox.release(connection);
-    if (!isThenable(connecting)) return connection.connectSettled();
+    if (!isThenable(connecting) || holdsItself) {
+      this.#inbox.release(connection);
+      // A server that takes frames while its onConnect runs may be waiting for them (a token sent first; the Yjs party
+      // answers a client's sync step 1 from the stored bytes while its document loads): its client gets the 101 now,
+      // as it can send nothing before.
+      connection.connectSettled();
+    }
+    if (!isThenable(connecting)) return;
     // No frame can have arrived since the call began: holding from here holds them all.
     if (!holdsItself && !this.#inbox.has(connection)) this.#inbox.hold(connection);
     this.#busy++;

@@ -255,9 +255,10 @@ function handedOff(core: ServerCore, response: Response): Target | Response {
  * room's `onConnect` up to its first await: for a Yjs room, sync step 1 and the awareness states — leave in one
  * write: a plain upgrade's 101 is held (first-write.ts) and the small frames sent meanwhile join it; what `ws` writes
  * itself meanwhile (a close, a large frame) releases them first, into the socket, corked until the accept is over.
- * A connection whose `onConnect` has not settled by then (it waits for the room's start, or awaits: a Yjs room
- * loading its document) keeps the socket corked until it has (RoomConnection.holdFirstWrite), as partyserver answers
- * the upgrade once `onConnect` has settled: its 101, greeting and first answers leave in one write, not three.
+ * A connection whose `onConnect` has not settled by then (it waits for the room's start, or awaits) keeps the socket
+ * corked until it has (RoomConnection.holdFirstWrite), as partyserver answers the upgrade once `onConnect` has
+ * settled: its 101, greeting and first answers leave in one write, not three (unless its server takes frames while
+ * `onConnect` runs: room.ts lets it in at once).
  * A room that is not ready (its previous instance is unloading; in a cluster, its claim) gets the socket once it
  * is, paused until then.
  */
@@ -277,7 +278,7 @@ function acceptIntoRoom(core: ServerCore, { req, socket, head }: Upgrade, target
     });
   } finally {
     if (connection?.awaitsConnect && !socket.destroyed) {
-      // It joins in the room's turn (the room is starting), or its onConnect awaits (a document loading): the 101 goes
+      // It joins in the room's turn (the room is starting), or its onConnect awaits: the 101 goes
       // into the corked socket, and leaves with what onConnect sends once it has settled.
       releaseFirstWrite();
       connection.holdFirstWrite(socket);
