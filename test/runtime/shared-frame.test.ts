@@ -4,30 +4,15 @@
  * gets the message whole, and a payload changed after a broadcast goes out changed in the next one (the shared
  * frame lives only as long as the broadcast).
  */
-import type { Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { decodeMessage, encodeUpdate } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/index.js";
 import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer, type TestClient } from "../helpers/server.js";
+import { recordWrites, type Writes } from "../helpers/socket-writes.js";
 
 afterEach(cleanupAll);
-
-/** The server's writes to the TCP socket of each connection, newest last, as the connections join. */
-type Writes = Buffer[][];
-
-/** Records what is written to a connection's TCP socket from now on (its `ws` socket holds it as `_socket`). */
-function recordWrites(connection: Party.Connection, writes: Writes): void {
-  const socket = (connection as unknown as { ws: { _socket: Socket } }).ws._socket;
-  const written: Buffer[] = [];
-  writes.push(written);
-  const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
-  socket.write = ((chunk: Buffer) => {
-    written.push(chunk);
-    return write(chunk);
-  }) as Socket["write"];
-}
 
 const CLIENTS = 4;
 const PAYLOAD = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff);
