@@ -12,7 +12,7 @@ import { LargestFrame } from "./largest-frame.js";
 import { FRAGMENT_BYTES, PacedSender } from "./paced-sender.js";
 import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
-import { DIRECT_FRAME_MAX_BYTES, writeDirectFrame } from "./direct-frame.js";
+import { DIRECT_FRAME_MAX_BYTES, keptPayload, writeDirectFrame } from "./direct-frame.js";
 import { releaseFirstWrite } from "./first-write.js";
 import type { FrameBudget, RefuseSocket } from "./frame-budget.js";
 
@@ -306,12 +306,13 @@ export class RoomConnection implements BufferHolder {
     // A Workers WebSocket sends anything but a string or bytes as its string (`send(5)` sends "5"), as browsers do.
     if (typeof data !== "string" && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) data = String(data);
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+    // Bytes not framed here (which copies them) are held by reference until written: handed over as `keptPayload`.
     if (this.#paced?.busy || (typeof data !== "string" && bytes > FRAGMENT_BYTES)) {
       releaseFirstWrite(); // what `ws` writes goes after the upgrade's answer
-      (this.#paced ??= new PacedSender(this.ws)).send(typeof data === "string" ? data : toBytes(data), bytes);
+      (this.#paced ??= new PacedSender(this.ws)).send(typeof data === "string" ? data : toBytes(keptPayload(data)), bytes);
     } else if (bytes > DIRECT_FRAME_MAX_BYTES || !writeDirectFrame(this.ws, data, bytes)) {
       releaseFirstWrite();
-      this.ws.send(data);
+      this.ws.send(typeof data === "string" ? data : keptPayload(data));
     }
     let buffered = this.bufferedAmount;
     const corked = buffered > 0 ? corkedSocket(this.ws) : undefined;

@@ -7,6 +7,11 @@
  * A payload sent to several connections in one go (`sendingToMany`: a room's broadcast, a document change sent to
  * every other connection) is framed once, and that one frame is written to each of their sockets.
  *
+ * Bytes handed to `ws` instead (a larger payload, one sent while `ws` or the paced sender is busy) are held by
+ * reference until written, so `keptPayload` copies them first (once per `sendingToMany`): code that refills its buffer
+ * once `send` returned — legal on Workers, whose send copies — must not change a message a slow client has not read.
+ * A sender whose payloads never change after sending says so (`neverChanged`) and skips the copy.
+ *
  * Only while the `Sender` has nothing of its own in progress — no queue (it queues while compressing or reading a
  * Blob), no fragmented message begun, no permessage-deflate (yparty never negotiates it) — so the bytes on the wire
  * are the ones `ws` would have written, in the same order. Otherwise, or when `ws`'s fields are not where this
@@ -46,9 +51,12 @@ function senderIsIdle(ws: WsSocket): boolean {
   );
 }
 
-/** The payload `sendingToMany` is sending, and its frame once the first send built it. */
+/** The payload `sendingToMany` is sending, its frame once the first send built it, its copy once one was made. */
 let sharedPayload: string | ArrayBuffer | ArrayBufferView | null = null;
 let sharedFrame: Buffer | null = null;
+let sharedCopy: Uint8Array | null = null;
+/** Payloads their sender never changes once sent (`neverChanged`): handed over without a copy. */
+const unchanging = new WeakSet<ArrayBuffer | ArrayBufferView>();
 
 /**
  * Calls `sendAll`, during which every direct frame of `payload` is the frame built for its first send: a message sent
@@ -58,14 +66,33 @@ let sharedFrame: Buffer | null = null;
 export function sendingToMany(payload: string | ArrayBuffer | ArrayBufferView, sendAll: () => void): void {
   const outerPayload = sharedPayload;
   const outerFrame = sharedFrame;
+  const outerCopy = sharedCopy;
   sharedPayload = payload;
   sharedFrame = null;
+  sharedCopy = null;
   try {
     sendAll();
   } finally {
     sharedPayload = outerPayload;
     sharedFrame = outerFrame;
+    sharedCopy = outerCopy;
   }
+}
+
+/** Declares that `bytes` never changes once sent (a Yjs frame is encoded for its send): `keptPayload` skips its copy. */
+export function neverChanged(bytes: ArrayBuffer | ArrayBufferView): void {
+  unchanging.add(bytes);
+}
+
+/** `data` as `ws` or the paced sender may hold it until written: a copy, unless its sender said it never changes. */
+export function keptPayload(data: ArrayBuffer | ArrayBufferView): ArrayBuffer | ArrayBufferView {
+  if (unchanging.has(data)) return data;
+  if (data !== sharedPayload) return copyOf(data);
+  return (sharedCopy ??= copyOf(data));
+}
+
+function copyOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return data instanceof ArrayBuffer ? new Uint8Array(data.slice(0)) : new Uint8Array(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
 /**

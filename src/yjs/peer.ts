@@ -3,6 +3,7 @@
  */
 import { ChunkedFrameReader, encodeDurableAck } from "../protocol/index.js";
 import { partsOf } from "./answer-parts.js";
+import { DIRECT_FRAME_MAX_BYTES, neverChanged } from "../runtime/direct-frame.js";
 
 /** The least a connection must offer: a Party.Connection, a `ws` socket wrapper, or a test double. */
 export interface SessionConnection {
@@ -217,6 +218,9 @@ export class Peer {
 
 /** A socket that is already gone is not an error here (its close event detaches it). */
 function sendNow(conn: SessionConnection, data: Uint8Array | string): void {
+  // Frames are encoded for their send and never changed: the runtime need not copy a large one it holds (N clients
+  // joining an unchanged document share one step 2).
+  if (typeof data !== "string" && data.byteLength > DIRECT_FRAME_MAX_BYTES) neverChanged(data);
   try {
     conn.send(data);
   } catch {
