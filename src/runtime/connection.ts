@@ -14,6 +14,7 @@ import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
 import { DIRECT_FRAME_MAX_BYTES, keptPayload, writeDirectFrame } from "./direct-frame.js";
 import { releaseFirstWrite } from "./first-write.js";
+import { RoomSideSocket } from "./local-socket.js";
 import type { FrameBudget, RefuseSocket } from "./frame-budget.js";
 
 /** What a connection reports to the runtime. */
@@ -312,7 +313,8 @@ export class RoomConnection implements BufferHolder {
       (this.#paced ??= new PacedSender(this.ws)).send(typeof data === "string" ? data : toBytes(keptPayload(data)), bytes);
     } else if (bytes > DIRECT_FRAME_MAX_BYTES || !writeDirectFrame(this.ws, data, bytes)) {
       releaseFirstWrite();
-      this.ws.send(typeof data === "string" ? data : keptPayload(data));
+      // An in-process connection hands the bytes to its peer at once (a paced message's it holds: copied above).
+      this.ws.send(typeof data === "string" || this.ws instanceof RoomSideSocket ? data : keptPayload(data));
     }
     let buffered = this.bufferedAmount;
     const corked = buffered > 0 ? corkedSocket(this.ws) : undefined;
