@@ -95,7 +95,7 @@ describe("the LevelDB write path against what was acknowledged", () => {
     cleanup = undefined;
   });
 
-  for (const seed of Array.from({ length: Number(process.env.H161_SEEDS ?? 6) }, (_, i) => i + 1)) {
+  for (const seed of (process.env.H161_SEED_LIST ?? "").split(",").filter(Boolean).map(Number).concat(Array.from({ length: Number(process.env.H161_SEEDS ?? 6) }, (_, i) => i + 1))) {
     it(`seed ${seed}: loads and acked records match the acknowledged appends`, async () => {
       const random = seededRandom(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
