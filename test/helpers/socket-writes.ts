@@ -4,6 +4,7 @@
  */
 import type { Socket } from "node:net";
 import type * as Party from "../../src/runtime/index.js";
+import { DocumentParty } from "../../src/yjs/index.js";
 
 /** The server's writes to the TCP socket of each connection, newest last, as the connections join. */
 export type Writes = Buffer[][];
@@ -19,4 +20,14 @@ export function recordWrites(connection: Party.Connection, writes: Writes): void
     written.push(chunk);
     return write(chunk, ...rest);
   }) as Socket["write"];
+}
+
+/** The built-in Yjs party, recording what it writes to each connection's socket into `writes` as they join. */
+export function documentPartyRecording(writes: Writes): typeof DocumentParty {
+  return class extends DocumentParty {
+    override onConnect(connection: Party.Connection, ctx: Party.ConnectionContext) {
+      recordWrites(connection, writes);
+      return super.onConnect(connection, ctx);
+    }
+  };
 }

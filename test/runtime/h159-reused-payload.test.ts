@@ -10,11 +10,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { decodeMessage, encodeSyncStep1, encodeUpdate } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/index.js";
-import { DocumentParty } from "../../src/yjs/index.js";
 import { DIRECT_FRAME_MAX_BYTES } from "../../src/runtime/direct-frame.js";
 import { FRAGMENT_BYTES } from "../../src/runtime/paced-sender.js";
 import { cleanupAll, connect, startServer, type TestClient } from "../helpers/server.js";
-import { recordWrites, type Writes } from "../helpers/socket-writes.js";
+import { documentPartyRecording, recordWrites, type Writes } from "../helpers/socket-writes.js";
 
 afterEach(cleanupAll);
 
@@ -100,12 +99,7 @@ describe("a payload reused after it was sent", () => {
 describe("a Yjs room's large frames", () => {
   it("go out without a copy: two clients joining an unchanged document are written its one step 2", async () => {
     const writes: Writes = [];
-    class SpiedDocuments extends DocumentParty {
-      override onConnect(connection: Party.Connection, ctx: Party.ConnectionContext) {
-        recordWrites(connection, writes);
-        return super.onConnect(connection, ctx);
-      }
-    }
+    const SpiedDocuments = documentPartyRecording(writes);
     const { wsUrl } = await startServer({ main: SpiedDocuments }, { storage: "memory" });
     const url = wsUrl("/parties/main/large");
     const writer = connect(url);

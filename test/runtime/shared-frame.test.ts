@@ -8,9 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { decodeMessage, encodeUpdate } from "../../src/protocol/index.js";
 import type * as Party from "../../src/runtime/index.js";
-import { DocumentParty } from "../../src/yjs/index.js";
 import { cleanupAll, connect, startServer, type TestClient } from "../helpers/server.js";
-import { recordWrites, type Writes } from "../helpers/socket-writes.js";
+import { documentPartyRecording, recordWrites, type Writes } from "../helpers/socket-writes.js";
 
 afterEach(cleanupAll);
 
@@ -78,12 +77,7 @@ describe("a message sent to many connections", () => {
 
   it("a document change goes to the room's other connections as one frame object", async () => {
     const writes: Writes = [];
-    class SpiedDocuments extends DocumentParty {
-      override onConnect(connection: Party.Connection, ctx: Party.ConnectionContext) {
-        recordWrites(connection, writes);
-        return super.onConnect(connection, ctx);
-      }
-    }
+    const SpiedDocuments = documentPartyRecording(writes);
     const { wsUrl } = await startServer({ main: SpiedDocuments }, { storage: "memory" });
     const clients = await connectAll(wsUrl("/parties/main/doc"));
     for (const client of clients) await client.nth(0); // greeted
