@@ -363,10 +363,14 @@ export class LevelDocStore implements DocStore {
     return this.#write(name, (log) =>
       this.#committer.enqueue(log, async () => {
         const stored = await this.db.keys(keys.documentRange(name)).all();
-        const ops: BatchOp[] = [...stored, keys.indexKey(name)].map((key) => ({ type: "del", key }));
+        const state = await log.state();
+        // What this batch's earlier jobs put (appends, a compaction queued before the delete) is not stored yet, so
+        // the read above leaves it out: deleted too, after them in the batch, with the seal a first entry puts.
+        const unstored = [...unstoredEntryKeys(log, state.lastClock, stored), keys.sealKey(name)];
+        const ops: BatchOp[] = [...stored, ...unstored, keys.indexKey(name)].map((key) => ({ type: "del", key }));
         log.generation += 1;
         log.corruptClocks.clear();
-        Object.assign(await log.state(), { lastClock: -1, updates: 0, bytes: 0 });
+        Object.assign(state, { lastClock: -1, updates: 0, bytes: 0 });
         return ops;
       }),
     );
@@ -528,6 +532,21 @@ export class LevelDocStore implements DocStore {
       throw readError(docSubject(name), this.options.location, error);
     }
   }
+}
+
+/**
+ * The keys of `log`'s entries handed out but not among `stored` (a read of the database before this batch): the clocks
+ * from `lastClock` down to the last one stored, which earlier jobs of the batch being built put.
+ */
+function unstoredEntryKeys(log: DocLog, lastClock: number, stored: readonly Uint8Array[]): Uint8Array[] {
+  const storedKeys = new Set(stored.map((key) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1")));
+  const unstored: Uint8Array[] = [];
+  for (let clock = lastClock; clock >= 0; clock--) {
+    const key = log.updateKey(clock);
+    if (storedKeys.has(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1"))) break;
+    unstored.push(key);
+  }
+  return unstored;
 }
 
 /** A run of appends as log entries (merged: append-entries.ts), each under the next clock. */

@@ -95,10 +95,9 @@ describe("the LevelDB write path against what was acknowledged", () => {
     cleanup = undefined;
   });
 
-  // H161_SEEDS="5,5,5" replays chosen seeds. Seed 5 is left out by default: about one run in three ends with a log
-  // whose acked record counts fewer entries than it holds, before and after the synchronous builds (9a86d5d) alike,
-  // not explained yet (see helper 161's report).
-  const seeds = (process.env.H161_SEEDS ?? "1,2,3,4,6,7").split(",").map(Number);
+  // H161_SEEDS="5,5,5" replays chosen seeds. Seed 5 found a delete that left the appends built before it in its batch
+  // (about one run in ten under load): test/persistence/delete-in-same-batch.
+  const seeds = (process.env.H161_SEEDS ?? "1,2,3,4,5,6,7").split(",").map(Number);
   for (const seed of seeds) {
     it(`seed ${seed}: loads and acked records match the acknowledged appends`, async () => {
       const random = seededRandom(seed);
