@@ -6,40 +6,26 @@
  */
 import type { Level } from "level";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import * as Y from "yjs";
 import { readDocument } from "../../persistence/ack-check.js";
 import { LevelDocStore } from "../../persistence/doc-level.js";
-import { closeTempLevel, openTempLevel } from "./helpers.js";
+import { closeTempLevel, mapKeysOf, openTempLevel, updateSettingKey } from "./helpers.js";
 
 let dir: string;
 let level: Level<Uint8Array, Uint8Array>;
 beforeEach(async () => ({ dir, level } = await openTempLevel()));
 afterEach(() => closeTempLevel(level, dir));
 
-/** An update setting `key` in map "m", from a client of its own. */
-function updateSetting(key: string): Uint8Array {
-  const doc = new Y.Doc();
-  doc.getMap("m").set(key, 1);
-  return Y.encodeStateAsUpdate(doc);
-}
-
-const keysOf = (state: Uint8Array | null): string[] => {
-  const doc = new Y.Doc();
-  if (state) Y.applyUpdate(doc, state);
-  return Object.keys(doc.getMap("m").toJSON()).sort();
-};
-
 it("a delete queued after appends in the same batch leaves nothing of them, and the log starts over whole", async () => {
   // A batch waits a moment for more jobs: the appends and the delete below are built into one.
   const docs = new LevelDocStore(level, { location: dir, commitIntervalMs: 20 });
-  await docs.append("d", updateSetting("before"));
-  const appended = [docs.append("d", updateSetting("a")), docs.append("d", updateSetting("b"))];
+  await docs.append("d", updateSettingKey("before"));
+  const appended = [docs.append("d", updateSettingKey("a")), docs.append("d", updateSettingKey("b"))];
   const deleted = docs.delete("d");
   await Promise.all([...appended, deleted]);
-  expect(keysOf(await docs.load("d")), "what the delete left").toEqual([]);
-  await docs.append("d", updateSetting("after"));
+  expect(mapKeysOf(await docs.load("d")), "what the delete left").toEqual([]);
+  await docs.append("d", updateSettingKey("after"));
   const { entries, meta } = await readDocument(level, "d");
-  expect(keysOf(await docs.load("d"))).toEqual(["after"]);
+  expect(mapKeysOf(await docs.load("d"))).toEqual(["after"]);
   expect(meta.acked, "the acked record counts the log's entries").toEqual({ clock: entries.at(-1)!.clock, updates: entries.length });
   await docs.close();
 });

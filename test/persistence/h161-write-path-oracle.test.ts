@@ -7,30 +7,16 @@
  */
 import type { Level } from "level";
 import { afterEach, describe, expect, it } from "vitest";
-import * as Y from "yjs";
 import { readDocument } from "../../persistence/ack-check.js";
 import type { BatchOp, ByteDb } from "../../persistence/byte-db.js";
 import { LevelDocStore } from "../../persistence/doc-level.js";
 import { WriteGuard } from "../../persistence/write-guard.js";
 import { seededRandom } from "../helpers/seeded-random.js";
 import { gatedDb, touches } from "./gated-db.js";
-import { closeTempLevel, openTempLevel } from "./helpers.js";
+import { closeTempLevel, mapKeysOf, openTempLevel, updateSettingKey } from "./helpers.js";
 
 const DOCS = ["d0", "d1", "d2"];
 const SIMULATED = () => new Error("IO error: No space left on device (simulated)");
-
-/** One key of map "m", set by a client of its own: any subset of these updates merges to exactly its keys. */
-function updateSetting(key: string): Uint8Array {
-  const doc = new Y.Doc();
-  doc.getMap("m").set(key, 1);
-  return Y.encodeStateAsUpdate(doc);
-}
-
-const keysOf = (state: Uint8Array | null): string[] => {
-  const doc = new Y.Doc();
-  if (state) Y.applyUpdate(doc, state);
-  return Object.keys(doc.getMap("m").toJSON()).sort();
-};
 
 /**
  * The store on `level` behind a write guard whose reopen drops every batch refused beside a failed write (LevelDB
@@ -115,7 +101,7 @@ describe("the LevelDB write path against what was acknowledged", () => {
       const append = (name: string, key: string) => {
         pending.push(
           docs
-            .append(name, updateSetting(key))
+            .append(name, updateSettingKey(key))
             .then(
               () => acked.get(name)!.add(key),
               () => toRetry.push([name, key]), // a room writes a refused update again
@@ -127,7 +113,7 @@ describe("the LevelDB write path against what was acknowledged", () => {
         const before = [...acked.get(name)!];
         const loaded = docs.load(name).then(
           (state) => {
-            const found = new Set(keysOf(state));
+            const found = new Set(mapKeysOf(state));
             const missing = before.filter((key) => !found.has(key));
             if (missing.length > 0) problems.push(`load of ${name} lacks acknowledged ${missing.join(",")}`);
           },
@@ -158,7 +144,7 @@ describe("the LevelDB write path against what was acknowledged", () => {
           const { entries, meta } = await readDocument(level, name);
           const end = entries.at(-1);
           if (end) expect(meta.acked, `acked record of ${name}`).toEqual({ clock: end.clock, updates: entries.length });
-          expect(keysOf(await docs.load(name)), `content of ${name}`).toEqual([...acked.get(name)!].sort());
+          expect(mapKeysOf(await docs.load(name)), `content of ${name}`).toEqual([...acked.get(name)!].sort());
         }
       };
 
@@ -207,7 +193,7 @@ describe("the LevelDB write path against what was acknowledged", () => {
       await docs.close();
       // A store opened afresh finds every document whole (no acknowledged entry missing).
       const fresh = new LevelDocStore(level, { location: dir });
-      for (const name of DOCS) expect(keysOf(await fresh.load(name))).toEqual([...acked.get(name)!].sort());
+      for (const name of DOCS) expect(mapKeysOf(await fresh.load(name))).toEqual([...acked.get(name)!].sort());
       await fresh.close();
     });
   }

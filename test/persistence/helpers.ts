@@ -61,6 +61,20 @@ export function textOf(state: Uint8Array | null): string {
   return doc.getText("t").toString();
 }
 
+/** An update setting `key` in map "m", from a client of its own: any subset of such updates merges to exactly its keys. */
+export function updateSettingKey(key: string): Uint8Array {
+  const doc = new Y.Doc();
+  doc.getMap("m").set(key, 1);
+  return Y.encodeStateAsUpdate(doc);
+}
+
+/** The keys of map "m" in `state` (none for no state), sorted. */
+export function mapKeysOf(state: Uint8Array | null): string[] {
+  const doc = new Y.Doc();
+  if (state) Y.applyUpdate(doc, state);
+  return Object.keys(doc.getMap("m").toJSON()).sort();
+}
+
 /** Resolves with the value, or rejects after `ms` naming what it waited for (no test waits forever). */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
