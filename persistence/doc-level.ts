@@ -539,11 +539,12 @@ export class LevelDocStore implements DocStore {
  * from `lastClock` down to the last one stored, which earlier jobs of the batch being built put.
  */
 function unstoredEntryKeys(log: DocLog, lastClock: number, stored: readonly Uint8Array[]): Uint8Array[] {
-  const storedKeys = new Set(stored.map((key) => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1")));
+  const asText = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+  const storedKeys = new Set(stored.map(asText));
   const unstored: Uint8Array[] = [];
   for (let clock = lastClock; clock >= 0; clock--) {
     const key = log.updateKey(clock);
-    if (storedKeys.has(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1"))) break;
+    if (storedKeys.has(asText(key))) break;
     unstored.push(key);
   }
   return unstored;
