@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { GroupCommitter, type Writer } from "../../persistence/group-commit.js";
 import { withTimeout } from "./helpers.js";
 
@@ -55,8 +55,14 @@ class UnsealedWriter extends NamedWriter {
 }
 
 const job = (op: string) => () => [op];
+/** The interval is judged on a clock only the test moves: a loaded machine's late turn cannot end it early. */
+const testClock = () => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
 const LAZY = { lazy: true };
 const joined = (items: string[]) => [items.join("+")];
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("GroupCommitter (cross-document group commit)", () => {
   it("commits the jobs of every writer waiting together as one batch, each writer's share sealed", async () => {
@@ -185,13 +191,16 @@ describe("GroupCommitter (cross-document group commit)", () => {
   });
 
   it("while several writers write, holds lazy jobs arriving within commitIntervalMs of the last commit for one batch", async () => {
+    testClock();
     const { committer, commits } = recording({ commitIntervalMs: 50 });
     const a = new NamedWriter("a");
     const b = new NamedWriter("b");
     await Promise.all([committer.enqueue(a, job("a1"), LAZY), committer.enqueue(b, job("b1"), LAZY)]);
     const later = [committer.add(a, "a2", joined, LAZY)]; // b wrote in the last batch: a2 waits for it
-    await new Promise((resolve) => setImmediate(resolve));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(commits).toHaveLength(1);
     later.push(committer.add(b, "b2", joined, LAZY));
+    await vi.advanceTimersByTimeAsync(1);
     await Promise.all(later);
     expect(commits.map((c) => c.ops)).toEqual([
       ["a1", "a:sealed", "b1", "b:sealed"],
@@ -236,12 +245,18 @@ describe("GroupCommitter (cross-document group commit)", () => {
   });
 
   it("makes a lone writer that queues while its commit is in flight (it streams) wait for commitIntervalMs", async () => {
+    testClock();
     const commits: string[][] = [];
     let releaseFirst!: () => void;
+    let firstInFlight!: () => void;
+    const firstStarted = new Promise<void>((resolve) => (firstInFlight = resolve));
     const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
     const committer = new GroupCommitter<string, NamedWriter>({
       async commit(ops) {
-        if (commits.length === 0) await firstHeld;
+        if (commits.length === 0) {
+          firstInFlight();
+          await firstHeld;
+        }
         commits.push(ops);
       },
       maxJobsPerBatch: 512,
@@ -250,12 +265,14 @@ describe("GroupCommitter (cross-document group commit)", () => {
     });
     const a = new NamedWriter("a");
     const first = committer.add(a, "a1", joined, LAZY);
-    await new Promise((resolve) => setTimeout(resolve, 5)); // a1's commit is in flight
+    await firstStarted;
     const pending = [first, committer.add(a, "a2", joined, LAZY)];
     releaseFirst();
     await first;
-    await new Promise((resolve) => setTimeout(resolve, 5)); // a3 comes after a1 landed, within the interval
+    await vi.advanceTimersByTimeAsync(49); // a3 comes after a1 landed, within the interval
+    expect(commits).toHaveLength(1);
     pending.push(committer.add(a, "a3", joined, LAZY));
+    await vi.advanceTimersByTimeAsync(1);
     await Promise.all(pending);
     expect(commits).toEqual([
       ["a1", "a:sealed"],
