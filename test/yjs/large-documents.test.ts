@@ -126,7 +126,9 @@ describe("large documents", () => {
     await waitFor(Promise.all([hasKey(clients[1]!.doc, "after"), hasKey(clients[2]!.doc, "after")]), "the change after the sync");
     for (const client of clients) client.ws.terminate();
 
-    // Right after a restart, the stored bytes were sent whole to the first fresh clients, before the load's apply.
+    // Right after a restart it still opens. Past MAX_ANSWER_MESSAGE_BYTES, its answer is cut from the loaded document
+    // (answer-parts.ts); a smaller one is answered from the stored bytes before the load's apply, which
+    // h163-cold-load-stored-answer.test.ts checks.
     const restarted = await server.restart();
     const cold = cappedYWebsocket(restarted.wsUrl("/parties/main"), "big", MAX_ANSWER_MESSAGE_BYTES);
     await waitFor(cold.synced, "the first sync after a restart", 45_000);
