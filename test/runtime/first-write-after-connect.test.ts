@@ -4,51 +4,13 @@
  * for an `onConnect` that returns at once; an `onConnect` that never settles still lets the client open within
  * `FIRST_WRITE_WAIT_MS`; a close sent meanwhile comes after the 101.
  */
-import { connect as tcpConnect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type * as Party from "../../src/runtime/index.js";
+import { HEAD_END, pollTwice, rawUpgrade, textFrame } from "../helpers/raw-upgrade.js";
 import { cleanupAll, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
-
-const HEAD_END = "\r\n\r\n";
-/** A text frame of `text` as a server sends it (final, unmasked, under 126 bytes). */
-const textFrame = (text: string): string => String.fromCharCode(0x81, text.length) + text;
-
-/** A raw TCP client that sent a plain upgrade to `path`; `chunks` holds each read as it came (latin1). */
-function rawUpgrade(port: number, path: string): { socket: Socket; chunks: string[]; received: (done: (all: string) => boolean) => Promise<void> } {
-  const socket = tcpConnect(port, "127.0.0.1");
-  const chunks: string[] = [];
-  const waiters = new Set<() => void>();
-  socket.on("data", (chunk: Buffer) => {
-    chunks.push(chunk.toString("latin1"));
-    for (const waiter of waiters) waiter();
-  });
-  socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-  );
-  onCleanup(() => socket.destroy());
-  const received = (done: (all: string) => boolean): Promise<void> =>
-    waitFor(
-      new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (!done(chunks.join(""))) return;
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-        check();
-      }),
-      "the server's answer",
-    );
-  return { socket, chunks, received };
-}
-
-/** Two turns of the event loop, each with its poll for I/O: whatever the server has written by now has been read. */
-const pollTwice = async (): Promise<void> => {
-  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
-};
 
 describe("the first write of a connection whose onConnect awaits", () => {
   it("holds the 101 until onConnect settles, then sends it with the frames onConnect sent, in one write", async () => {
