@@ -14,6 +14,7 @@ import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
 import { DIRECT_FRAME_MAX_BYTES, keptPayload, writeDirectFrame } from "./direct-frame.js";
 import { releaseFirstWrite } from "./first-write.js";
+import type { CorkedFirstWrite } from "./corked-first-write.js";
 import { RoomSideSocket } from "./local-socket.js";
 import type { FrameBudget, RefuseSocket } from "./frame-budget.js";
 
@@ -81,17 +82,6 @@ function corkedSocket(ws: WsSocket): Duplex | undefined {
 }
 /** The most a corked first write holds back (the upgrade's answer and a greeting are a few hundred bytes). */
 const MAX_CORKED_BYTES = 64 * 1024;
-/**
- * The longest the upgrade's answer waits for an `onConnect` to settle (see `holdFirstWrite`): a room's start and a
- * document's load take a few ms (more on a loaded machine); past this the client gets its 101 and the rest as it comes.
- */
-export const FIRST_WRITE_WAIT_MS = 1_000;
-
-/** A socket corked since its upgrade, its 101 in it, until `onConnect` settles; and the timer that bounds the wait. */
-interface HeldFirstWrite {
-  socket: Duplex;
-  timer: NodeJS.Timeout;
-}
 
 const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
   ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
@@ -126,7 +116,7 @@ export class RoomConnection implements BufferHolder {
   /** Holders that stopped reading its socket (the room's inbox, a party holding frames): it reads again once none do. */
   #readPauses = 0;
   /** Undefined until `onConnect` has settled (or the room gave up on it), then null; its held first write meanwhile. */
-  #firstWrite: HeldFirstWrite | null | undefined;
+  #firstWrite: CorkedFirstWrite | null | undefined;
 
   constructor(
     readonly id: string,
@@ -160,14 +150,13 @@ export class RoomConnection implements BufferHolder {
 
   /**
    * @internal Keeps its socket, corked since the upgrade with the 101 in it, corked until `onConnect` settles (at most
-   * `FIRST_WRITE_WAIT_MS`): a connection that waited for its room's start, or whose `onConnect` awaited, gets the
-   * 101 and its first frames in one write, as one that joined a running room does.
+   * `FIRST_WRITE_WAIT_MS` since the upgrade): a connection that waited for its room's start, or whose `onConnect`
+   * awaited, gets the 101 and its first frames in one write, as one that joined a running room does.
    * A client sends nothing before the 101, so nothing it sends waits on this.
    */
-  holdFirstWrite(socket: Duplex): void {
-    const timer = setTimeout(() => this.#releaseFirstWrite(), FIRST_WRITE_WAIT_MS);
-    timer.unref();
-    this.#firstWrite = { socket, timer };
+  holdFirstWrite(held: CorkedFirstWrite): void {
+    this.#firstWrite = held;
+    held.keptBy(this);
   }
 
   /** @internal `onConnect` returned without a promise, its promise settled, or it threw: what is held goes. */
@@ -178,10 +167,7 @@ export class RoomConnection implements BufferHolder {
   #releaseFirstWrite(): void {
     const held = this.#firstWrite;
     this.#firstWrite = null;
-    if (!held) return;
-    clearTimeout(held.timer);
-    held.socket.uncork();
-    this.uncorked();
+    held?.release();
   }
 
   /** Reports its socket's frames, close and errors to its owner from now on. */

@@ -26,6 +26,7 @@ import { refuseRoomSocket, type RoomConnection } from "./connection.js";
 import { ignoreError } from "./ws.js";
 import { upgradeSocket } from "./handshake.js";
 import { releaseFirstWrite } from "./first-write.js";
+import { CorkedFirstWrite } from "./corked-first-write.js";
 import { sameSecret } from "./same-secret.js";
 import type { Upgrade } from "./upgrade.js";
 import { joinPairedSocket } from "./paired-socket.js";
@@ -256,14 +257,15 @@ function handedOff(core: ServerCore, response: Response): Target | Response {
  * write: a plain upgrade's 101 is held (first-write.ts) and the small frames sent meanwhile join it; what `ws` writes
  * itself meanwhile (a close, a large frame) releases them first, into the socket, corked until the accept is over.
  * A connection whose `onConnect` has not settled by then (it waits for the room's start, or awaits) keeps the socket
- * corked until it has (RoomConnection.holdFirstWrite), as partyserver answers the upgrade once `onConnect` has
- * settled: its 101, greeting and first answers leave in one write, not three (unless its server takes frames while
- * `onConnect` runs: room.ts lets it in at once).
+ * corked until it has (corked-first-write.ts), as partyserver answers the upgrade once `onConnect` has settled: its
+ * 101, greeting and first answers leave in one write, not three (unless its server takes frames while `onConnect`
+ * runs: room.ts lets it in at once).
  * A room that is not ready (its previous instance is unloading; in a cluster, its claim) gets the socket once it
- * is, paused until then.
+ * is, paused until then, and corked the same way: its connection takes the hold over (or it goes, with a refusal's close).
  */
 function acceptIntoRoom(core: ServerCore, { req, socket, head }: Upgrade, target: Target): void {
   let connection: RoomConnection | undefined;
+  let waiting: WsSocket | undefined;
   socket.cork();
   try {
     upgradeSocket(core.wss, req, socket, head, (ws: WsSocket) => {
@@ -271,32 +273,44 @@ function acceptIntoRoom(core: ServerCore, { req, socket, head }: Upgrade, target
       try {
         const room = core.registry.roomNow(target.party, target.roomId);
         if (room) connection = room.accept(ws, target.url, target.context);
-        else acceptWhenReady(core, ws, target);
+        else waiting = ws;
       } catch (error) {
         acceptFailed(core, ws, target, error);
       }
     });
   } finally {
-    if (connection?.awaitsConnect && !socket.destroyed) {
-      // It joins in the room's turn (the room is starting), or its onConnect awaits: the 101 goes
-      // into the corked socket, and leaves with what onConnect sends once it has settled.
+    let held: CorkedFirstWrite | undefined;
+    if ((waiting || connection?.awaitsConnect) && !socket.destroyed) {
+      // It waits for its room, joins in the room's turn (the room is starting), or its onConnect awaits: the 101
+      // goes into the corked socket, and leaves with what onConnect sends once it has settled.
       releaseFirstWrite();
-      connection.holdFirstWrite(socket);
+      held = new CorkedFirstWrite(socket);
+      connection?.holdFirstWrite(held);
     } else {
       socket.uncork(); // what was written meanwhile (a release came first) goes
       releaseFirstWrite(); // else the 101 and the frames, as one buffer
       connection?.uncorked();
     }
+    if (waiting) acceptWhenReady(core, waiting, target, held);
   }
 }
 
-function acceptWhenReady(core: ServerCore, ws: WsSocket, target: Target): void {
+/** `held`: its 101, corked in its socket until its connection's `onConnect` has settled (if it was not destroyed). */
+function acceptWhenReady(core: ServerCore, ws: WsSocket, target: Target, held: CorkedFirstWrite | undefined): void {
   // Frames and errors wait until the room listens.
   ws.pause();
   ws.on("error", ignoreError);
   core.registry
-    .withRoom(target.party, target.roomId, (room) => room.accept(ws, target.url, target.context))
-    .catch((error) => acceptFailed(core, ws, target, error));
+    .withRoom(target.party, target.roomId, (room) => {
+      const connection = room.accept(ws, target.url, target.context);
+      if (connection?.awaitsConnect && held) return connection.holdFirstWrite(held);
+      held?.release(); // its onConnect settled in the accept, or the room refused it (full): the 101, then the rest
+      connection?.uncorked();
+    })
+    .catch((error) => {
+      acceptFailed(core, ws, target, error);
+      held?.release(); // the 101, then the close
+    });
 }
 
 function acceptFailed(core: ServerCore, ws: WsSocket, target: Target, error: unknown): void {

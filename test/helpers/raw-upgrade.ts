@@ -6,6 +6,7 @@
  *     `received(done)` waits until what came so far satisfies `done`. The socket is destroyed at cleanup.
  *   textFrame(text) — a text frame as a server sends it (final, unmasked, under 126 bytes), latin1.
  *   HEAD_END — the end of the 101's head.
+ *   closeCodeAfterHead(all) — the code of a close frame that follows the 101 in what came.
  *   pollTwice() — two turns of the event loop, each with its poll for I/O: what the server has written by now has been read.
  */
 import { connect as tcpConnect, type Socket } from "node:net";
@@ -53,3 +54,10 @@ export function rawUpgrade(port: number, path: string): RawUpgrade {
 export const pollTwice = async (): Promise<void> => {
   for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
 };
+
+/** The close code of the first frame after the 101 in `all` (what `rawUpgrade` received), if that frame is a close. */
+export function closeCodeAfterHead(all: string): number | undefined {
+  const frames = all.split(HEAD_END)[1] ?? "";
+  if (frames.charCodeAt(0) !== 0x88 || frames.length < 4) return undefined;
+  return (frames.charCodeAt(2) << 8) | frames.charCodeAt(3);
+}
