@@ -302,6 +302,9 @@ function acceptWhenReady(core: ServerCore, ws: WsSocket, target: Target, held: C
   ws.on("error", ignoreError);
   core.registry
     .withRoom(target.party, target.roomId, (room) => {
+      // Its client went away meanwhile (a reset; paused, it read nothing more): `ws` closed with no one listening, and
+      // a connection made of it would never close, keeping the room from unloading.
+      if (ws.readyState === ws.CLOSED) return held?.release();
       const connection = room.accept(ws, target.url, target.context);
       if (connection?.awaitsConnect && held) return connection.holdFirstWrite(held);
       held?.release(); // its onConnect settled in the accept, or the room refused it (full): the 101, then the rest

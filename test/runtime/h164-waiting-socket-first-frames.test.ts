@@ -3,12 +3,13 @@
  * held (corked-first-write.ts): frames it sends at once after a 101 the wait's bound released still reach the room
  * after its async `onConnect` and in order; a room full when the socket reaches it answers 101 and 1013 in one write;
  * and a server that takes frames while its `onConnect` runs (`holdMessagesUntilConnected: false`, as the Yjs party)
- * gets the client in at once when the room is ready, not at the bound.
+ * gets the client in at once when the room is ready, not at the bound. A reload meanwhile answers with the new code's
+ * greeting in one write; a client reset meanwhile leaves no connection in the room (it was accepted closed: never left).
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { closeCodeAfterHead, HEAD_END, pollTwice, rawUpgrade, textFrame } from "../helpers/raw-upgrade.js";
-import { cleanupAll, connect, type Deferred, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, connect, type Deferred, deferred, onCleanup, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(async () => {
   vi.useRealTimers();
@@ -153,6 +154,21 @@ describe("a socket that waits for its room, when", () => {
     expect(client.chunks[0]?.split(HEAD_END)[1]).toBe(textFrame("v2"));
   });
 
+  it("its client went away meanwhile (a reset): no connection is left of it, and the room unloads again", async () => {
+    const { server, port, unloads } = await unloadingRoom({ onConnect: (conn) => conn.send("hello") });
+    const client = rawUpgrade(port, "/party/r?_pk=waiting");
+    await pollTwice();
+    await pollTwice();
+    client.socket.resetAndDestroy();
+    await pollTwice();
+    unloads.resolve();
+    // Served after the waiting socket (in order), by the room's next instance: once it leaves, nothing holds the room.
+    const later = connect(server.wsUrl("/party/r?_pk=later"));
+    expect(await later.next()).toBe("hello");
+    expect(server.server.rooms()).toEqual([{ party: "main", id: "r", connections: 1 }]);
+    await later.close();
+    await pollUntil("the room to unload, no connection left in it", async () => (server.server.rooms().length === 0 ? true : undefined));
+  });
 });
 
 /** A client's text frame (masked, under 126 bytes), as a browser sends it. */
