@@ -214,6 +214,13 @@ export function onCleanup(step: () => void): void {
   lastSteps.push(step);
 }
 
+/** A deferred the test resolves, and the next `cleanupAll` too: no party is left waiting on it. */
+export function gate(): Deferred<void> {
+  const opened = deferred();
+  onCleanup(() => opened.resolve());
+  return opened;
+}
+
 export async function cleanupAll(): Promise<void> {
   for (const step of lastSteps.splice(0)) step();
   for (const client of clients) client.ws.terminate();

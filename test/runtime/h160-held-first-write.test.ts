@@ -5,16 +5,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { RuntimeError } from "../../src/runtime/index.js";
-import { cleanupAll, connect, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, gate, connect, deferred, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(cleanupAll);
-
-/** A gate the test opens (opened at cleanup too, so no onConnect is left waiting). */
-function gate() {
-  const opened = deferred();
-  onCleanup(() => opened.resolve());
-  return opened;
-}
 
 describe("a connection whose 101 waits for onConnect", () => {
   it("gets what onConnect sent, many and large (past the held bytes and a paced fragment), whole and in order", async () => {

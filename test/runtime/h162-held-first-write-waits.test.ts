@@ -8,19 +8,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { closeCodeAfterHead, HEAD_END, pollTwice, rawUpgrade, textFrame } from "../helpers/raw-upgrade.js";
-import { cleanupAll, connect, type Deferred, deferred, onCleanup, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, gate, connect, deferred, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(async () => {
   vi.useRealTimers();
   await cleanupAll();
 });
-
-/** A gate the test opens (opened at cleanup too, so nothing is left waiting). */
-function gate(): Deferred<void> {
-  const opened = deferred();
-  onCleanup(() => opened.resolve());
-  return opened;
-}
 
 /**
  * A party whose instances' `onStop` waits for `unloads`, whose `onConnect` greets with "hello", and whose lobby

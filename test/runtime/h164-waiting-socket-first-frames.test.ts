@@ -9,19 +9,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import { closeCodeAfterHead, HEAD_END, pollTwice, rawUpgrade, textFrame } from "../helpers/raw-upgrade.js";
-import { cleanupAll, connect, type Deferred, deferred, onCleanup, pollUntil, startServer, waitFor } from "../helpers/server.js";
+import { cleanupAll, gate, connect, type Deferred, deferred, pollUntil, startServer, waitFor } from "../helpers/server.js";
 
 afterEach(async () => {
   vi.useRealTimers();
   await cleanupAll();
 });
-
-/** A gate the test opens (opened at cleanup too, so nothing is left waiting). */
-function gate(): Deferred<void> {
-  const opened = deferred();
-  onCleanup(() => opened.resolve());
-  return opened;
-}
 
 /** Hooks of the party under test; the client "first" only loads the room (its onConnect sends "loaded"). */
 interface Hooks {
