@@ -4,6 +4,6 @@
  */
 import { openStorage } from "../../persistence/index.js";
 
-await openStorage({ url: process.argv[2]!, mode: "cluster", onWarning: () => undefined, onProgress: (line) => console.log(line.stage) });
+const storage = await openStorage({ url: process.argv[2]!, mode: "cluster", onWarning: () => undefined, onProgress: (line) => console.log(line.stage) });
 console.log("ready");
-setInterval(() => undefined, 60_000);
+setInterval(() => storage, 60_000); // keeps `storage` reachable until the parent kills us
