@@ -2,7 +2,7 @@
  * A TCP relay that models a slow uplink: what the client sends passes at `bytesPerSecond`, and the relay reads no
  * faster than it passes, so the client's OS buffer and then its browser's send queue (`bufferedAmount`) fill, as on a
  * real slow link. Answers pass at full speed. `stall()` stops the client's bytes altogether with that backpressure kept
- * (a link that died under the socket: nothing drains), `resume()` lets them go on.
+ * (a link that died under the socket: nothing drains, and a new connection gets nowhere), `resume()` lets them go on.
  */
 import net from "node:net";
 
@@ -29,14 +29,13 @@ export async function startSlowUplink(targetPort: number, bytesPerSecond: number
   // One slice every 100 ms; a stalled relay keeps its next step (and the client paused) until resume().
   const slice = Math.ceil(bytesPerSecond / 10);
   const later = (step: () => void) => setTimeout(() => (stalled ? stalledSteps.push(step) : step()), 100);
-  const relay = net.createServer((client) => {
-    connections++;
+  const bridge = (client: net.Socket) => {
+    if (client.destroyed) return;
     const upstream = net.connect(targetPort, "127.0.0.1");
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => socket.destroy());
-      socket.on("close", () => (sockets.delete(socket), client.destroy(), upstream.destroy()));
-    }
+    sockets.add(upstream);
+    upstream.on("error", () => upstream.destroy());
+    upstream.on("close", () => (sockets.delete(upstream), client.destroy()));
+    client.on("close", () => upstream.destroy());
     upstream.pipe(client);
     client.on("data", (chunk: Buffer) => {
       client.pause();
@@ -53,6 +52,16 @@ export async function startSlowUplink(targetPort: number, bytesPerSecond: number
       };
       pass(0);
     });
+  };
+  const relay = net.createServer((client) => {
+    connections++;
+    sockets.add(client);
+    client.on("error", () => client.destroy());
+    client.on("close", () => sockets.delete(client));
+    // A dead link passes no new connection's bytes either (a reconnect's upgrade request among them): it reaches the
+    // server once the link works again. Until then what the client sends waits in the relay's read buffer.
+    if (stalled) stalledSteps.push(() => bridge(client));
+    else bridge(client);
   });
   await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
   return {
