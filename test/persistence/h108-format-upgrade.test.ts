@@ -97,16 +97,18 @@ describe("upgrading a format-1 folder", () => {
     });
 
     // Kill points: one start at its spawn, then each from the upgrade's start on (its storage.upgrade_started line,
-    // printed once the folder is marked "1>2"; a start resumes where the last one was killed), 30 ms later each time,
-    // until a start got through the upgrade. Counted from the spawn, most points fell in each start's own set-up
-    // (0.8 s on a loaded machine: 56 starts, past the test's timeout).
+    // printed once the folder is marked "1>2"; a start resumes where the last one was killed) at 0, 7.5, 17, 29, 43 …
+    // ms, each gap a quarter longer than the last, until a start got through the upgrade. Counted from the spawn, most
+    // points fell in each start's own set-up (0.8 s on a loaded machine: 56 starts, past the test's timeout). Spaced
+    // 30 ms apart, the number of starts grew with how slow the machine was, each start slower too (past 120 s beside
+    // two CPU hogs); spaced so, it grows with the logarithm.
     const marks: string[] = [];
     for (let start = 0; (marks.at(-1) ?? "1") !== "2"; start++) {
       const cli = new CliProcess(["start", "--port", "0", "--persist", dir], { cwd: project });
       const exited = new Promise((resolve) => cli.child.once("exit", resolve));
       if (start > 0) {
         await cli.waitFor(/"event":"storage\.upgrade_started"/, 30_000);
-        await new Promise((resolve) => setTimeout(resolve, (start - 1) * 30));
+        await new Promise((resolve) => setTimeout(resolve, 30 * (1.25 ** (start - 1) - 1)));
       }
       cli.child.kill("SIGKILL");
       await exited;
