@@ -9,10 +9,10 @@ import { CloseCode } from "../protocol/index.js";
 import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
 import type { Connection } from "./party-types.js";
 import { LargestFrame } from "./largest-frame.js";
-import { FRAGMENT_BYTES, PacedSender } from "./paced-sender.js";
+import { FRAGMENT_BYTES, PacedSender, Text } from "./paced-sender.js";
 import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
-import { DIRECT_FRAME_MAX_BYTES, keptPayload, writeDirectFrame } from "./direct-frame.js";
+import { DIRECT_FRAME_MAX_BYTES, keptPayload, utf8Of, writeDirectFrame } from "./direct-frame.js";
 import { releaseFirstWrite } from "./first-write.js";
 import type { CorkedFirstWrite } from "./corked-first-write.js";
 import { RoomSideSocket } from "./local-socket.js";
@@ -111,7 +111,7 @@ export class RoomConnection implements BufferHolder {
   #attachment: unknown = null;
   /** Made by the first send the socket could not write at once (until then every frame sent was written). */
   #largestFrame: LargestFrame | undefined;
-  /** Made for the first binary message over `FRAGMENT_BYTES`. */
+  /** Made for the first message over `FRAGMENT_BYTES` (but a text to a socket in this process). */
   #paced: PacedSender | undefined;
   /** Holders that stopped reading its socket (the room's inbox, a party holding frames): it reads again once none do. */
   #readPauses = 0;
@@ -293,10 +293,13 @@ export class RoomConnection implements BufferHolder {
     // A Workers WebSocket sends anything but a string or bytes as its string (`send(5)` sends "5"), as browsers do.
     if (typeof data !== "string" && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) data = String(data);
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+    // A large message is paced, text as binary, but for a text to a socket in this process, handed over whole at once.
+    const paced = bytes > FRAGMENT_BYTES && (typeof data !== "string" || !(this.ws instanceof RoomSideSocket));
     // Bytes not framed here (which copies them) are held by reference until written: handed over as `keptPayload`.
-    if (this.#paced?.busy || (typeof data !== "string" && bytes > FRAGMENT_BYTES)) {
+    if (this.#paced?.busy || paced) {
       releaseFirstWrite(); // what `ws` writes goes after the upgrade's answer
-      (this.#paced ??= new PacedSender(this.ws)).send(typeof data === "string" ? data : toBytes(keptPayload(data)), bytes);
+      const payload = typeof data !== "string" ? toBytes(keptPayload(data)) : paced ? new Text(utf8Of(data)) : data;
+      (this.#paced ??= new PacedSender(this.ws)).send(payload, bytes);
     } else if (bytes > DIRECT_FRAME_MAX_BYTES || !writeDirectFrame(this.ws, data, bytes)) {
       releaseFirstWrite();
       // An in-process connection hands the bytes to its peer at once (a paced message's it holds: copied above).

@@ -7,6 +7,8 @@
  * A payload sent to several connections in one go (`sendingToMany`: a room's broadcast, a document change sent to
  * every other connection) is framed once, and that one frame is written to each of their sockets.
  *
+ * A large text paced in fragments is encoded once too (`utf8Of`).
+ *
  * Bytes handed to `ws` instead (a larger payload, one sent while `ws` or the paced sender is busy) are held by
  * reference until written, so `keptPayload` copies them first (once per `sendingToMany`): code that refills its buffer
  * once `send` returned — legal on Workers, whose send copies — must not change a message a slow client has not read.
@@ -55,6 +57,8 @@ function senderIsIdle(ws: WsSocket): boolean {
 let sharedPayload: string | ArrayBuffer | ArrayBufferView | null = null;
 let sharedFrame: Buffer | null = null;
 let sharedCopy: Uint8Array | null = null;
+/** The UTF-8 bytes of a text payload, once a send that paces it made them. */
+let sharedText: Buffer | null = null;
 /** Payloads their sender never changes once sent (`neverChanged`): handed over without a copy. */
 const unchanging = new WeakSet<ArrayBuffer | ArrayBufferView>();
 
@@ -67,15 +71,18 @@ export function sendingToMany(payload: string | ArrayBuffer | ArrayBufferView, s
   const outerPayload = sharedPayload;
   const outerFrame = sharedFrame;
   const outerCopy = sharedCopy;
+  const outerText = sharedText;
   sharedPayload = payload;
   sharedFrame = null;
   sharedCopy = null;
+  sharedText = null;
   try {
     sendAll();
   } finally {
     sharedPayload = outerPayload;
     sharedFrame = outerFrame;
     sharedCopy = outerCopy;
+    sharedText = outerText;
   }
 }
 
@@ -89,6 +96,12 @@ export function keptPayload(data: ArrayBuffer | ArrayBufferView): ArrayBuffer | 
   if (unchanging.has(data)) return data;
   if (data !== sharedPayload) return copyOf(data);
   return (sharedCopy ??= copyOf(data));
+}
+
+/** `text`'s UTF-8 bytes, for a send that paces it: made once for every connection of a `sendingToMany`. */
+export function utf8Of(text: string): Buffer {
+  if (text !== sharedPayload) return Buffer.from(text);
+  return (sharedText ??= Buffer.from(text));
 }
 
 function copyOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {

@@ -1,19 +1,32 @@
 /**
- * Writes a connection's large binary messages in fragments, one at a time: the next once the socket has written
- * the last (the client still receives one message). A ping then reaches a client that is reading a large
- * document's first sync after one fragment, not after the whole document, and the bytes not handed to the socket
+ * Writes a connection's large messages in fragments, one at a time: the next once the socket has written the last
+ * (the client still receives one message). A ping then reaches a client that is reading a large document's first
+ * sync, or a large JSON text, after one fragment, not after the whole message, and the bytes not handed to the socket
  * yet stay counted as unsent. Frames sent meanwhile wait here, in order, behind the message.
+ *
+ * A text message is paced as its UTF-8 bytes (`Text`): fragments may split a character, which RFC 6455 allows (the
+ * message as a whole is what must be valid UTF-8).
  */
 import type { WebSocket as WsSocket } from "ws";
 
-/** Binary messages larger than this are paced, in fragments of this size. */
+/** Messages larger than this are paced, in fragments of this size. */
 export const FRAGMENT_BYTES = 256 * 1024;
 
 const OPEN = 1;
 
+/** A text message's UTF-8 bytes, sent as text. */
+export class Text {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** What waits to be sent: bytes (binary), a text's bytes, or a string as it was given (a socket in this process). */
+export type PacedPayload = Uint8Array | Text | string;
+
+const AS_TEXT = { binary: false } as const;
+
 export class PacedSender {
-  #message: { bytes: Uint8Array; written: number } | undefined;
-  readonly #waiting: Array<{ data: string | Uint8Array; bytes: number }> = [];
+  #message: { bytes: Uint8Array; binary: boolean; written: number } | undefined;
+  readonly #waiting: Array<{ data: PacedPayload; bytes: number }> = [];
   #waitingBytes = 0;
 
   constructor(private readonly ws: WsSocket) {}
@@ -29,7 +42,7 @@ export class PacedSender {
     return this.#waitingBytes + (message ? message.bytes.byteLength - message.written : 0);
   }
 
-  send(data: string | Uint8Array, bytes: number): void {
+  send(data: PacedPayload, bytes: number): void {
     if (this.#message) {
       this.#waiting.push({ data, bytes });
       this.#waitingBytes += bytes;
@@ -38,9 +51,12 @@ export class PacedSender {
     }
   }
 
-  #write(data: string | Uint8Array): void {
-    if (typeof data === "string" || data.byteLength <= FRAGMENT_BYTES) return this.ws.send(data);
-    this.#message = { bytes: data, written: 0 };
+  #write(data: PacedPayload): void {
+    if (typeof data === "string") return this.ws.send(data);
+    const text = data instanceof Text;
+    const bytes = text ? data.bytes : data;
+    if (bytes.byteLength <= FRAGMENT_BYTES) return text ? this.ws.send(bytes, AS_TEXT) : this.ws.send(bytes);
+    this.#message = { bytes, binary: !text, written: 0 };
     this.#nextFragment();
   }
 
@@ -56,7 +72,7 @@ export class PacedSender {
     const end = Math.min(message.written + FRAGMENT_BYTES, length);
     const fragment = message.bytes.subarray(message.written, end);
     message.written = end;
-    this.ws.send(fragment, { binary: true, fin: end === length }, this.#nextFragment);
+    this.ws.send(fragment, { binary: message.binary, fin: end === length }, this.#nextFragment);
   };
 
   #sendWaiting(): void {

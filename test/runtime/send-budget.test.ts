@@ -14,6 +14,9 @@ const MiB = 1024 * 1024;
 /** One buffer for every frame: `ws` queues it without copying, so the floods cost the test no memory. */
 const chunk = new Uint8Array(64 * 1024);
 
+/** What "text N" sends N bytes of: a character of three bytes in UTF-8. */
+const TEXT_CHARACTER = "€";
+
 /** What "shared N" sends (its first N bytes): queued without a copy. */
 const shared = new Uint8Array(48 * MiB);
 
@@ -25,7 +28,7 @@ function resumeReading(client: TestClient): void {
   (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();
 }
 
-/** "big N": one frame of N bytes; "flood N": N bytes in 64 KiB frames (while the connection stays open). */
+/** "big N": one frame of N bytes; "text N": a text of N bytes; "flood N": N bytes in 64 KiB frames (while the connection stays open). */
 class Sender implements Party.Server {
   static readonly connections: Party.Connection[] = [];
   static readonly floods = new Map<string, number>();
@@ -41,6 +44,7 @@ class Sender implements Party.Server {
     const [command, size] = String(message).split(" ");
     const bytes = Number(size);
     if (command === "big") return sender.send(new Uint8Array(bytes));
+    if (command === "text") return sender.send(TEXT_CHARACTER.repeat(bytes / 3));
     if (command === "shared") {
       sender.send(shared.subarray(0, bytes));
       return void Sender.floods.set(sender.id, bytes);
@@ -150,6 +154,26 @@ describe("send buffers", () => {
       "the stalled client to be terminated",
     );
     expect(Sender.closed).not.toContain("slow");
+    proxy.close();
+  });
+
+  it("gives a client still reading a large text more than the heartbeat timeout too: the text arrives whole", async () => {
+    const limits = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_500 };
+    const { wsUrl } = await startServer({ main: Sender }, { storage: "memory", limits });
+    // 24 MiB of a three-byte character through the slow link: fragments of the text split characters.
+    const proxy = await throttlingProxy(new URL(wsUrl("/")).port, 10);
+    const slow = connect(`ws://127.0.0.1:${proxy.port}/party/one?_pk=slow-text`);
+    await slow.opened;
+    const started = performance.now();
+    slow.send(`text ${24 * MiB}`);
+    const cut = slow.closed.then(({ code }) => `closed (${code}) while it read the text`);
+    const received = await Promise.race([slow.next(20_000), cut]);
+    expect(typeof received === "string" && received.length, String(received).slice(0, 60)).toBe(8 * MiB);
+    expect(performance.now() - started).toBeGreaterThan(limits.heartbeatIntervalMs + limits.heartbeatTimeoutMs);
+    expect(received === TEXT_CHARACTER.repeat(8 * MiB), "the text as sent").toBe(true);
+    slow.send("echo still here");
+    expect(await slow.next()).toBe("echo still here");
+    expect(Sender.closed).not.toContain("slow-text");
     proxy.close();
   });
 
