@@ -9,7 +9,7 @@ import { CloseCode } from "../protocol/index.js";
 import { ConnectionEvents, type ConnectionEvent } from "./connection-events.js";
 import type { Connection } from "./party-types.js";
 import { LargestFrame } from "./largest-frame.js";
-import { FRAGMENT_BYTES, PacedSender, Text } from "./paced-sender.js";
+import { bytesOf, FRAGMENT_BYTES, PacedSender, Text } from "./paced-sender.js";
 import type { BufferHolder, SendBufferLimit } from "./send-budget.js";
 import { tcpSocketOf } from "./ws.js";
 import { DIRECT_FRAME_MAX_BYTES, keptPayload, utf8Of, writeDirectFrame } from "./direct-frame.js";
@@ -83,9 +83,6 @@ function corkedSocket(ws: WsSocket): Duplex | undefined {
 /** The most a corked first write holds back (the upgrade's answer and a greeting are a few hundred bytes). */
 const MAX_CORKED_BYTES = 64 * 1024;
 
-const toBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
-  ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-
 export class RoomConnection implements BufferHolder {
   static readonly CONNECTING = READY_STATE.CONNECTING;
   static readonly OPEN = READY_STATE.OPEN;
@@ -113,6 +110,8 @@ export class RoomConnection implements BufferHolder {
   #largestFrame: LargestFrame | undefined;
   /** Made for the first message over `FRAGMENT_BYTES` (but a text to a socket in this process). */
   #paced: PacedSender | undefined;
+  /** `close` was called while a paced message was being written: the socket closes once it is (its state: closing). */
+  #closeWaits = false;
   /** Holders that stopped reading its socket (the room's inbox, a party holding frames): it reads again once none do. */
   #readPauses = 0;
   /** Undefined until `onConnect` has settled (or the room gave up on it), then null; its held first write meanwhile. */
@@ -193,7 +192,7 @@ export class RoomConnection implements BufferHolder {
   }
 
   get readyState(): number {
-    return this.ws.readyState;
+    return this.#closeWaits ? READY_STATE.CLOSING : this.ws.readyState;
   }
   get url(): string {
     return this.uri;
@@ -289,16 +288,16 @@ export class RoomConnection implements BufferHolder {
 
   /** Sends a text (string) or binary frame; a no-op once the connection is closing or closed. */
   send(data: string | ArrayBuffer | ArrayBufferView): void {
-    if (this.ws.readyState !== READY_STATE.OPEN) return;
+    if (this.ws.readyState !== READY_STATE.OPEN || this.#closeWaits) return;
     // A Workers WebSocket sends anything but a string or bytes as its string (`send(5)` sends "5"), as browsers do.
     if (typeof data !== "string" && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) data = String(data);
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
-    // A large message is paced, text as binary, but for a text to a socket in this process, handed over whole at once.
+    // A large message is paced (a text as its UTF-8 bytes), but a text to a socket in this process goes whole at once.
     const paced = bytes > FRAGMENT_BYTES && (typeof data !== "string" || !(this.ws instanceof RoomSideSocket));
     // Bytes not framed here (which copies them) are held by reference until written: handed over as `keptPayload`.
     if (this.#paced?.busy || paced) {
       releaseFirstWrite(); // what `ws` writes goes after the upgrade's answer
-      const payload = typeof data !== "string" ? toBytes(keptPayload(data)) : paced ? new Text(utf8Of(data)) : data;
+      const payload = typeof data !== "string" ? bytesOf(keptPayload(data)) : paced ? new Text(utf8Of(data)) : data;
       (this.#paced ??= new PacedSender(this.ws)).send(payload, bytes);
     } else if (bytes > DIRECT_FRAME_MAX_BYTES || !writeDirectFrame(this.ws, data, bytes)) {
       releaseFirstWrite();
@@ -343,13 +342,31 @@ export class RoomConnection implements BufferHolder {
     if (code !== CloseCode.GoingAway && code !== CloseCode.ServiceRestart) this.#closedForGood();
     // Closing already: its client closed it (what it sent before is still delivered), or the server did before.
     if (this.ws.readyState >= READY_STATE.CLOSING) return this.#releaseFirstWrite();
+    // A second close while the first waits for a large message (the send budget's 4008, a shutdown's deadline): now.
+    if (this.#closeWaits) this.#paced!.abandon();
     this.closedByServer = true;
     // Whoever stopped reading it: it reads the client's answer to the close. The pauses stay counted: each holder
     // still hands over (or drops) what it holds, and the frame budget counts that until then.
     if (this.#readPauses > 0) this.ws.resume();
     releaseFirstWrite(); // the close frame goes after the upgrade's answer
-    this.ws.close(code, reason);
+    // Behind a large message still being written, as a browser's close goes behind what it sent.
+    this.#closeWaits = this.#paced?.busy === true;
+    if (!this.#closeWaits) this.ws.close(code, reason);
+    else
+      this.#paced!.afterWritten(() => {
+        this.#closeWaits = false;
+        this.ws.close(code, reason);
+      });
     this.#releaseFirstWrite(); // with it, if its first write was held for onConnect
+  }
+
+  /**
+   * @internal Closes it without waiting for a large message still being written: the runtime's closes for what the
+   * client did (not reading, sending too much), which must not wait for it to read.
+   */
+  closeAtOnce(code: number, reason: string): void {
+    this.#paced?.abandon();
+    this.close(code, reason);
   }
 
   #closedForGood(): void {

@@ -16,20 +16,58 @@ const OPEN = 1;
 
 /** A text message's UTF-8 bytes, sent as text. */
 export class Text {
-  constructor(readonly bytes: Buffer) {}
+  constructor(readonly bytes: Uint8Array) {}
 }
 
 /** What waits to be sent: bytes (binary), a text's bytes, or a string as it was given (a socket in this process). */
 export type PacedPayload = Uint8Array | Text | string;
 
-const AS_TEXT = { binary: false } as const;
+/** `ws.send`'s options, as a raw socket's caller may give them with a message that is not paced. */
+export interface SendOptions {
+  binary?: boolean;
+  compress?: boolean;
+  fin?: boolean;
+  mask?: boolean;
+}
+/** `ws.send`'s callback: once the message was written, or with the error that kept it from the socket. */
+export type SendCallback = (error?: Error) => void;
+
+/** A socket's `send`, as `ws` has it. */
+export type SocketSend = (data: unknown, options?: SendOptions, done?: SendCallback) => void;
+
+/** `data`'s bytes, without a copy. */
+export const bytesOf = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
+  ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+
+/** Something sent while a paced message was being written, waiting for it. */
+interface Waiting {
+  readonly data: unknown;
+  readonly bytes: number;
+  /** Handed to `ws` as it came, with its options (`sendAsIs`), or paced if large (`send`). */
+  readonly asIs: boolean;
+  readonly options: SendOptions | undefined;
+  readonly done: SendCallback | undefined;
+}
+
+interface Message {
+  readonly bytes: Uint8Array;
+  readonly binary: boolean;
+  readonly done: SendCallback | undefined;
+  written: number;
+}
 
 export class PacedSender {
-  #message: { bytes: Uint8Array; binary: boolean; written: number } | undefined;
-  readonly #waiting: Array<{ data: PacedPayload; bytes: number }> = [];
+  #message: Message | undefined;
+  readonly #waiting: Waiting[] = [];
   #waitingBytes = 0;
+  /** What runs once nothing is left to write (`afterWritten`). */
+  #afterWritten: (() => void) | undefined;
 
-  constructor(private readonly ws: WsSocket) {}
+  /** `write` is the socket's own `send` (a raw socket's `ws.send` is replaced by one that sends through here). */
+  constructor(
+    private readonly ws: WsSocket,
+    private readonly write: SocketSend = ws.send.bind(ws) as SocketSend,
+  ) {}
 
   /** Whether a paced message is still being written (anything sent now must wait behind it). */
   get busy(): boolean {
@@ -42,50 +80,88 @@ export class PacedSender {
     return this.#waitingBytes + (message ? message.bytes.byteLength - message.written : 0);
   }
 
-  send(data: PacedPayload, bytes: number): void {
+  /** Sends `data` (`bytes` long) now or behind the paced message; paced itself if it is bytes over `FRAGMENT_BYTES`. */
+  send(data: PacedPayload, bytes: number, done?: SendCallback): void {
+    this.#sendOrWait({ data, bytes, asIs: false, options: undefined, done });
+  }
+
+  /** Hands `data` to `ws.send` with its options, never paced: now, or behind the paced message (a raw socket's frames). */
+  sendAsIs(data: unknown, bytes: number, options: SendOptions | undefined, done: SendCallback | undefined): void {
+    this.#sendOrWait({ data, bytes, asIs: true, options, done });
+  }
+
+  /**
+   * Runs `action` (a close) once everything sent so far was handed to the socket, at once if nothing is paced, or once
+   * the socket is gone: a close right after a large message goes behind the message, as a browser's does.
+   */
+  afterWritten(action: () => void): void {
+    if (!this.#message) return action();
+    this.#afterWritten = action;
+  }
+
+  /** Forgets the message being written and what waits, and the action waiting for them, without running it. */
+  abandon(): void {
+    this.#afterWritten = undefined;
+    this.#drop(new Error("WebSocket is not open"));
+  }
+
+  #sendOrWait(item: Waiting): void {
     if (this.#message) {
-      this.#waiting.push({ data, bytes });
-      this.#waitingBytes += bytes;
+      this.#waiting.push(item);
+      this.#waitingBytes += item.bytes;
     } else {
-      this.#write(data);
+      this.#handOn(item);
     }
   }
 
-  #write(data: PacedPayload): void {
-    if (typeof data === "string") return this.ws.send(data);
+  #handOn({ data, asIs, options, done }: Waiting): void {
+    if (asIs || typeof data === "string") return this.write(data, options ?? {}, done);
     const text = data instanceof Text;
-    const bytes = text ? data.bytes : data;
-    if (bytes.byteLength <= FRAGMENT_BYTES) return text ? this.ws.send(bytes, AS_TEXT) : this.ws.send(bytes);
-    this.#message = { bytes, binary: !text, written: 0 };
+    const bytes = text ? data.bytes : (data as Uint8Array);
+    if (bytes.byteLength <= FRAGMENT_BYTES) return this.write(bytes, { binary: !text }, done);
+    this.#message = { bytes, binary: !text, done, written: 0 };
     this.#nextFragment();
   }
 
   /** Also the write callback of every fragment: `error` when the socket is gone (what waits is dropped). */
   readonly #nextFragment = (error?: Error | null): void => {
     const message = this.#message!;
-    if (error || this.ws.readyState !== OPEN) return this.#drop();
+    if (error || this.ws.readyState !== OPEN) return this.#drop(error ?? new Error("WebSocket is not open"));
     const length = message.bytes.byteLength;
     if (message.written === length) {
       this.#message = undefined;
-      return this.#sendWaiting();
+      this.#sendWaiting();
+      // After what waited was handed on: what the callback sends goes behind it.
+      return message.done?.();
     }
     const end = Math.min(message.written + FRAGMENT_BYTES, length);
     const fragment = message.bytes.subarray(message.written, end);
     message.written = end;
-    this.ws.send(fragment, { binary: message.binary, fin: end === length }, this.#nextFragment);
+    this.write(fragment, { binary: message.binary, fin: end === length }, this.#nextFragment);
   };
 
   #sendWaiting(): void {
     while (!this.#message && this.#waiting.length > 0) {
-      const { data, bytes } = this.#waiting.shift()!;
-      this.#waitingBytes -= bytes;
-      this.#write(data);
+      const waiting = this.#waiting.shift()!;
+      this.#waitingBytes -= waiting.bytes;
+      this.#handOn(waiting);
     }
+    if (!this.#message) this.#runAfterWritten();
   }
 
-  #drop(): void {
+  #runAfterWritten(): void {
+    const action = this.#afterWritten;
+    this.#afterWritten = undefined;
+    action?.();
+  }
+
+  /** The socket is gone: what was not written never will be, and the senders that asked are told so, as `ws` tells them. */
+  #drop(error: Error): void {
+    const dropped = [this.#message?.done, ...this.#waiting.map((waiting) => waiting.done)];
     this.#message = undefined;
     this.#waiting.length = 0;
     this.#waitingBytes = 0;
+    for (const done of dropped) done?.(error);
+    this.#runAfterWritten();
   }
 }

@@ -4,14 +4,13 @@
  * `dev` reload, pinged by the heartbeat, and under the same send budget as room connections: each send is counted
  * toward `limits.maxBufferedBytes`, and a socket whose unsent bytes pass `limits.maxSendBufferBytes` beyond its
  * largest frame is closed with 4008, as a room connection would be. Their handlers send with `ws.send` directly, so
- * it is that method that counts.
+ * it is that method that counts (raw-socket-sends.ts), and paces a large message as a room connection's is.
  */
 import type { WebSocket as WsSocket } from "ws";
 import { CloseCode } from "../protocol/index.js";
-import { LargestFrame } from "./largest-frame.js";
 import type { ServerCore } from "./core.js";
 import { heartbeatTimeoutLog } from "./heartbeat.js";
-import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js";
+import { underSendBudget } from "./raw-socket-sends.js";
 import { closeSocketsWithin } from "./socket-close.js";
 import { ignoreError } from "./ws.js";
 
@@ -77,51 +76,15 @@ export class RawSockets {
 export function adoptRawSocket(core: ServerCore, ws: WsSocket, path: string, servedBy: RawSocketServer, epoch?: number): void {
   ws.on("error", ignoreError);
   core.rawSockets.add(ws, { servedBy, onTimeout: heartbeatTimeoutLog(core.logger, { path }) }, epoch);
-  core.frameBudget.watch(ws, (socket, code, reason) => {
+  const { closeAtOnce } = underSendBudget(ws, core.sendBudget, (limit) =>
+    core.logger.warn("socket.send_buffer_full", { code: "ERR_SEND_BUFFER_FULL", path, bufferedAmount: ws.bufferedAmount, limit }),
+  );
+  core.frameBudget.watch(ws, (_socket, code, reason) => {
     core.logger.warn("socket.incoming_refused", {
       code: code === CloseCode.MessageTooBig ? "ERR_MESSAGE_TOO_BIG" : "ERR_SERVER_BUSY",
       path,
       limit: core.limits.maxFrameBytesInFlight,
     });
-    socket.close(code, reason);
+    closeAtOnce(code, reason);
   });
-  underSendBudget(ws, core.sendBudget, (limit) =>
-    core.logger.warn("socket.send_buffer_full", { code: "ERR_SEND_BUFFER_FULL", path, bufferedAmount: ws.bufferedAmount, limit }),
-  );
-}
-
-function underSendBudget(ws: WsSocket, budget: SendBudget, onFull: (limit: SendBufferLimit) => void): void {
-  const largestFrame = new LargestFrame();
-  const holder: BufferHolder = {
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-    get unsentBeyondLargestFrame() {
-      const buffered = ws.bufferedAmount;
-      return buffered - largestFrame.unsent(buffered);
-    },
-    get readyState() {
-      return ws.readyState;
-    },
-    onceClosed: (listener) => void ws.once("close", listener),
-    sendBufferFull: (limit) => {
-      if (ws.readyState !== ws.OPEN) return;
-      onFull(limit);
-      ws.close(CloseCode.SendBufferFull, "Send buffer full");
-    },
-    terminate: () => ws.terminate(),
-  };
-  const send = ws.send.bind(ws) as (data: unknown, ...rest: unknown[]) => void;
-  ws.send = ((data: unknown, ...rest: unknown[]) => {
-    send(data, ...rest);
-    largestFrame.counted(byteLength(data), ws.bufferedAmount);
-    budget.afterSend(holder);
-  }) as WsSocket["send"];
-}
-
-function byteLength(data: unknown): number {
-  if (typeof data === "string") return Buffer.byteLength(data);
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
-  if (Array.isArray(data)) return data.reduce((sum: number, part: unknown) => sum + byteLength(part), 0);
-  return 0;
 }

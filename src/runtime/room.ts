@@ -501,7 +501,7 @@ export class LiveRoom implements ConnectionOwner {
     const bufferedAmount = connection.bufferedAmount;
     this.#log("warn", "connection.send_buffer_full", undefined, { code: "ERR_SEND_BUFFER_FULL", connection: connection.id, bufferedAmount, limit });
     // The close frame queues behind the unread data; `ws` destroys the socket if the client never reads it.
-    connection.close(CloseCode.SendBufferFull, "Send buffer full");
+    connection.closeAtOnce(CloseCode.SendBufferFull, "Send buffer full");
   }
   get frameBudget(): FrameBudget {
     return this.deps.frameBudget;
@@ -512,7 +512,7 @@ export class LiveRoom implements ConnectionOwner {
   incomingRefused(connection: RoomConnection, code: number, reason: string): void {
     const errorCode = code === CloseCode.MessageTooBig ? "ERR_MESSAGE_TOO_BIG" : "ERR_SERVER_BUSY";
     this.#log("warn", "connection.incoming_refused", undefined, { code: errorCode, connection: connection.id, limit: this.deps.limits.maxFrameBytesInFlight });
-    connection.close(code, reason);
+    connection.closeAtOnce(code, reason);
     this.#inbox.drop(connection); // what it sent is not delivered: its client was told to send it again
   }
 

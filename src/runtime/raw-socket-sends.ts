@@ -1,0 +1,102 @@
+/**
+ * The sends of a socket handed out as it is (raw-sockets.ts): its `send` counts each message toward the server's send
+ * budget, and paces one over 256 KiB in fragments as a room connection's is (paced-sender.ts), so a ping reaches a
+ * client reading a large rooms snapshot after one fragment and the heartbeat does not cut it; its `close` goes behind
+ * such a message, and its `bufferedAmount` counts what waits. Its handler (a mounted protocol's session) uses them.
+ */
+import type { WebSocket as WsSocket } from "ws";
+import { CloseCode } from "../protocol/index.js";
+import { LargestFrame } from "./largest-frame.js";
+import { bytesOf, FRAGMENT_BYTES, PacedSender, Text, type PacedPayload, type SendCallback, type SendOptions, type SocketSend } from "./paced-sender.js";
+import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js";
+
+/**
+ * Counts the socket's sends toward the budget, and paces its large messages (its `send`, `close` and `bufferedAmount`
+ * are replaced on the socket: its handler uses them). `closeAtOnce` closes it without waiting for a paced message:
+ * the runtime's closes for what the client did (not reading, sending too much) do not wait for it to read.
+ */
+export function underSendBudget(
+  ws: WsSocket,
+  budget: SendBudget,
+  onFull: (limit: SendBufferLimit) => void,
+): { closeAtOnce(code: number, reason: string): void } {
+  const largestFrame = new LargestFrame();
+  /** Made for the first message over `FRAGMENT_BYTES`, as a room connection's (paced-sender.ts). */
+  let paced: PacedSender | undefined;
+  const socketBuffered = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(ws), "bufferedAmount")?.get;
+  const buffered = (): number => (socketBuffered?.call(ws) ?? 0) + (paced?.heldBytes ?? 0);
+  // Its handler reads `ws.bufferedAmount` (a rooms session judges a slow client by it): what waits behind a paced
+  // message counts there too.
+  Object.defineProperty(ws, "bufferedAmount", { get: buffered, configurable: true });
+  const holder: BufferHolder = {
+    get bufferedAmount() {
+      return buffered();
+    },
+    get unsentBeyondLargestFrame() {
+      const unsent = buffered();
+      return unsent - largestFrame.unsent(unsent);
+    },
+    get readyState() {
+      return ws.readyState;
+    },
+    onceClosed: (listener) => void ws.once("close", listener),
+    sendBufferFull: (limit) => {
+      if (ws.readyState !== ws.OPEN) return;
+      onFull(limit);
+      closeAtOnce(CloseCode.SendBufferFull, "Send buffer full");
+    },
+    terminate: () => ws.terminate(),
+  };
+  const send = ws.send.bind(ws) as SocketSend;
+  const close = ws.close.bind(ws);
+  /** The handler is sending a message of its own in fragments (`fin: false`): its next frames continue it as they are. */
+  let ownFragments = false;
+  /** The handler closed it while a paced message was being written: it closes once the message is. */
+  let closeWaits = false;
+  ws.send = ((data: unknown, optionsOrDone?: SendOptions | SendCallback, callback?: SendCallback) => {
+    const [options, done] = typeof optionsOrDone === "function" ? [undefined, optionsOrDone] : [optionsOrDone, callback];
+    // Closed already, for its handler: dropped, as `ws` drops a send after its close.
+    if (closeWaits) return void (done && process.nextTick(done, new Error("WebSocket is not open: readyState 2 (CLOSING)")));
+    const bytes = byteLength(data);
+    const pace = bytes > FRAGMENT_BYTES && !ownFragments && options?.fin !== false && isMessage(data);
+    if (pace) (paced ??= new PacedSender(ws, send)).send(pacedPayload(data, options), bytes, done);
+    else if (paced?.busy) paced.sendAsIs(data, bytes, options, done);
+    else send(data, options, done);
+    ownFragments = options?.fin === false;
+    largestFrame.counted(bytes, buffered());
+    budget.afterSend(holder);
+  }) as WsSocket["send"];
+  // Behind a large message still being written, as its send came first; a second close goes now.
+  ws.close = ((code?: number, reason?: string | Buffer) => {
+    if (closeWaits) paced!.abandon();
+    closeWaits = paced?.busy === true;
+    if (!closeWaits) return close(code, reason);
+    paced!.afterWritten(() => {
+      closeWaits = false;
+      close(code, reason);
+    });
+  }) as WsSocket["close"];
+  const closeAtOnce = (code: number, reason: string): void => {
+    paced?.abandon();
+    closeWaits = false;
+    close(code, reason);
+  };
+  return { closeAtOnce };
+}
+
+function isMessage(data: unknown): data is string | ArrayBuffer | ArrayBufferView {
+  return typeof data === "string" || data instanceof ArrayBuffer || ArrayBuffer.isView(data);
+}
+
+/** A large message as the paced sender writes it: text or binary as `ws` would send it (`options.binary` decides). */
+function pacedPayload(data: string | ArrayBuffer | ArrayBufferView, options: SendOptions | undefined): PacedPayload {
+  const bytes = typeof data === "string" ? Buffer.from(data) : bytesOf(data);
+  return (options?.binary ?? typeof data !== "string") ? bytes : new Text(bytes);
+}
+
+function byteLength(data: unknown): number {
+  if (typeof data === "string") return Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  if (Array.isArray(data)) return data.reduce((sum: number, part: unknown) => sum + byteLength(part), 0);
+  return 0;
+}

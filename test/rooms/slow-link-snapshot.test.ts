@@ -1,0 +1,41 @@
+/**
+ * A rooms client on a slow link reading a large state snapshot is not cut by the heartbeat: the session's socket
+ * paces the snapshot as a room connection paces a large message, so the server's ping reaches the client after one
+ * fragment, not after the whole snapshot.
+ */
+import { afterEach, expect, it } from "vitest";
+import { defineRoomType } from "../../src/rooms/index.js";
+import { cleanupAll } from "../helpers/server.js";
+import { throttlingProxy } from "../helpers/throttling-proxy.js";
+import { Mirror, rawClient, startRooms } from "./helpers.js";
+
+afterEach(cleanupAll);
+
+/** 24 MiB: through the proxy's 6.4 MB/s, about 4 s of reading, past the heartbeat's 1.7 s. */
+const STATE_BYTES = 24 * 1024 * 1024;
+const big = defineRoomType<{ blob: string }>({
+  onCreate() {
+    this.state = { blob: "x".repeat(STATE_BYTES) };
+  },
+});
+
+it("a client reading a 24 MiB snapshot through a slow link gets it whole and stays connected", async () => {
+  const limits = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_500 };
+  const server = await startRooms({ big }, { server: { limits } });
+  const proxy = await throttlingProxy(new URL(server.wsUrl("/")).port, 10);
+  const client = rawClient({ ...server, wsUrl: (path: string) => `ws://127.0.0.1:${proxy.port}${path}` });
+  await client.handshake({ token: "dev:a" });
+  const started = performance.now();
+  await client.request("room.join_or_create", { room_type: "big", room: "b" });
+  const cut = client.client.closed.then(({ code }) => `closed (${code}) while it read`);
+  const snapshot = await Promise.race([client.expect("state.snapshot", undefined, 30_000), cut]);
+  expect(typeof snapshot, String(snapshot)).toBe("object");
+  expect(performance.now() - started, "read for longer than the heartbeat gives").toBeGreaterThan(limits.heartbeatIntervalMs + limits.heartbeatTimeoutMs);
+  const mirror = new Mirror();
+  mirror.apply(snapshot as Exclude<typeof snapshot, string>);
+  expect((mirror.state as { blob: string }).blob).toHaveLength(STATE_BYTES);
+  const listed = await Promise.race([client.request("room.list", { room_type: "big" }), cut]);
+  expect(listed, "answered after the snapshot").toMatchObject({ ok: true });
+  expect(server.logs.filter((entry) => entry.event === "connection.heartbeat_timeout")).toEqual([]);
+  proxy.close();
+}, 60_000);
