@@ -353,10 +353,16 @@ export class RoomConnection implements BufferHolder {
     this.#closeWaits = this.#paced?.busy === true;
     if (!this.#closeWaits) this.ws.close(code, reason);
     else
-      this.#paced!.afterWritten(() => {
-        this.#closeWaits = false;
-        this.ws.close(code, reason);
-      });
+      this.#paced!.afterWritten(
+        () => {
+          this.#closeWaits = false;
+          this.ws.close(code, reason);
+        },
+        () => {
+          this.#closeWaits = false;
+          this.ws.terminate(); // its client has not read the message in the time `ws` gives a close
+        },
+      );
     this.#releaseFirstWrite(); // with it, if its first write was held for onConnect
   }
 

@@ -12,6 +12,12 @@ import type { WebSocket as WsSocket } from "ws";
 /** Messages larger than this are paced, in fragments of this size. */
 export const FRAGMENT_BYTES = 256 * 1024;
 
+/**
+ * How long a close waits for the message before the socket is cut: `ws`'s own close timer (30 s), which the close
+ * would have started had it not waited. A client that stopped reading but still sends is alive for the heartbeat.
+ */
+export const CLOSE_WAIT_MS = 30_000;
+
 const OPEN = 1;
 
 /** A text message's UTF-8 bytes, sent as text. */
@@ -62,6 +68,8 @@ export class PacedSender {
   #waitingBytes = 0;
   /** What runs once nothing is left to write (`afterWritten`). */
   #afterWritten: (() => void) | undefined;
+  /** Cuts the socket if that takes longer than `CLOSE_WAIT_MS`. */
+  #cutTimer: NodeJS.Timeout | undefined;
 
   /** `write` is the socket's own `send` (a raw socket's `ws.send` is replaced by one that sends through here). */
   constructor(
@@ -92,11 +100,17 @@ export class PacedSender {
 
   /**
    * Runs `action` (a close) once everything sent so far was handed to the socket, at once if nothing is paced, or once
-   * the socket is gone: a close right after a large message goes behind the message, as a browser's does.
+   * the socket is gone: a close right after a large message goes behind the message, as a browser's does. Not written
+   * within `CLOSE_WAIT_MS`, it is abandoned and `cut` runs instead (it terminates the socket).
    */
-  afterWritten(action: () => void): void {
+  afterWritten(action: () => void, cut: () => void): void {
     if (!this.#message) return action();
     this.#afterWritten = action;
+    this.#cutTimer = setTimeout(() => {
+      this.abandon();
+      cut();
+    }, CLOSE_WAIT_MS);
+    this.#cutTimer.unref();
   }
 
   /** Forgets the message being written and what waits, and the action waiting for them, without running it. */
@@ -150,6 +164,8 @@ export class PacedSender {
   }
 
   #runAfterWritten(): void {
+    clearTimeout(this.#cutTimer);
+    this.#cutTimer = undefined;
     const action = this.#afterWritten;
     this.#afterWritten = undefined;
     action?.();

@@ -71,10 +71,16 @@ export function underSendBudget(
     if (closeWaits) paced!.abandon();
     closeWaits = paced?.busy === true;
     if (!closeWaits) return close(code, reason);
-    paced!.afterWritten(() => {
-      closeWaits = false;
-      close(code, reason);
-    });
+    paced!.afterWritten(
+      () => {
+        closeWaits = false;
+        close(code, reason);
+      },
+      () => {
+        closeWaits = false;
+        ws.terminate(); // its client has not read the message in the time `ws` gives a close
+      },
+    );
   }) as WsSocket["close"];
   const closeAtOnce = (code: number, reason: string): void => {
     paced?.abandon();
