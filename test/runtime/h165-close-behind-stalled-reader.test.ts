@@ -15,6 +15,8 @@ const HUGE = 48 * 1024 * 1024;
 const CLOSE_ENDS_WITHIN_MS = 45_000;
 
 let roomClosed = deferred<number>();
+/** The party sent the message and closed: the close waits. */
+let closeWaits = deferred<number>();
 
 class SendThenClose implements Party.Server {
   constructor(readonly room: Party.Room) {}
@@ -22,6 +24,7 @@ class SendThenClose implements Party.Server {
     if (message !== "go") return;
     conn.send(new Uint8Array(HUGE));
     conn.close(4000, "done");
+    closeWaits.resolve(conn.readyState);
   }
   onClose(_conn: Party.Connection) {
     roomClosed.resolve(Date.now());
@@ -49,6 +52,7 @@ function stopReadingButKeepSending(client: TestClient): void {
 describe("a close behind a large message its client never reads", () => {
   afterEach(() => {
     roomClosed = deferred<number>();
+    closeWaits = deferred<number>();
     socketClosed = deferred<number>();
   });
   const limits = { heartbeatIntervalMs: 100, heartbeatTimeoutMs: 300 };
@@ -71,5 +75,16 @@ describe("a close behind a large message its client never reads", () => {
     stopReadingButKeepSending(client);
     client.send("go");
     await waitFor(socketClosed.promise, "the handler's socket to close", CLOSE_ENDS_WITHIN_MS);
+  });
+
+  it("the server's stop is not held by such a close: the socket is cut at its shutdown deadline", { timeout: 60_000 }, async () => {
+    const server = await startServer({ main: SendThenClose }, { storage: "memory", limits: { ...limits, shutdownTimeoutMs: 1_000 } });
+    const client = connect(server.wsUrl("/party/stopping"));
+    await client.opened;
+    stopReadingButKeepSending(client);
+    client.send("go");
+    expect(await waitFor(closeWaits.promise, "the party's close")).toBe(2);
+    await waitFor(server.stop(), "the server's stop", 10_000);
+    expect(await waitFor(roomClosed.promise, "the room's onClose", 1_000)).toBeGreaterThan(0);
   });
 });
