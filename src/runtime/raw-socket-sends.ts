@@ -58,7 +58,8 @@ export function underSendBudget(
     // Closed already, for its handler: dropped, as `ws` drops a send after its close.
     if (closeWaits) return void (done && process.nextTick(done, new Error("WebSocket is not open: readyState 2 (CLOSING)")));
     const bytes = byteLength(data);
-    const pace = bytes > FRAGMENT_BYTES && !ownFragments && options?.fin !== false && isMessage(data);
+    // Not open any more: `ws` fails it, its callback after `send` returned, as for any message.
+    const pace = bytes > FRAGMENT_BYTES && ws.readyState === ws.OPEN && !ownFragments && options?.fin !== false && isMessage(data);
     if (pace) (paced ??= new PacedSender(ws, send)).send(pacedPayload(data, options), bytes, done);
     else if (paced?.busy) paced.sendAsIs(data, bytes, options, done);
     else send(data, options, done);
