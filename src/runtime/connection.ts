@@ -342,8 +342,9 @@ export class RoomConnection implements BufferHolder {
     if (code !== CloseCode.GoingAway && code !== CloseCode.ServiceRestart) this.#closedForGood();
     // Closing already: its client closed it (what it sent before is still delivered), or the server did before.
     if (this.ws.readyState >= READY_STATE.CLOSING) return this.#releaseFirstWrite();
-    // A second close while the first waits for a large message (the send budget's 4008, a shutdown's deadline): now.
-    if (this.#closeWaits) this.#paced!.abandon();
+    // Closing already, behind a large message: a second close changes nothing, as a DOM socket's while it closes (the
+    // runtime's closes that must not wait use `closeAtOnce`; a shutdown's deadline terminates it).
+    if (this.#closeWaits) return;
     this.closedByServer = true;
     // Whoever stopped reading it: it reads the client's answer to the close. The pauses stay counted: each holder
     // still hands over (or drops) what it holds, and the frame budget counts that until then.
@@ -372,6 +373,7 @@ export class RoomConnection implements BufferHolder {
    */
   closeAtOnce(code: number, reason: string): void {
     this.#paced?.abandon();
+    this.#closeWaits = false;
     this.close(code, reason);
   }
 

@@ -67,9 +67,10 @@ export function underSendBudget(
     largestFrame.counted(bytes, buffered());
     budget.afterSend(holder);
   }) as WsSocket["send"];
-  // Behind a large message still being written, as its send came first; a second close goes now.
+  // Behind a large message still being written, as its send came first; a second close meanwhile changes nothing, as
+  // `ws`'s own while it closes (`closeAtOnce` does not wait; a shutdown's deadline terminates it).
   ws.close = ((code?: number, reason?: string | Buffer) => {
-    if (closeWaits) paced!.abandon();
+    if (closeWaits) return;
     closeWaits = paced?.busy === true;
     if (!closeWaits) return close(code, reason);
     paced!.afterWritten(
