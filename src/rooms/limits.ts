@@ -21,7 +21,10 @@ export interface RoomsLimits {
   maxKeptPatches: number;
   /** Unsent bytes on a socket above which unreliable messages are coalesced (newest per sender and type) instead of sent. */
   unreliableBufferBytes: number;
-  /** Unsent bytes on a socket above which the client is closed 4008: too slow for reliable messages. */
+  /**
+   * Unsent bytes on a socket, beyond the largest message it is still reading (a large snapshot), above which the client
+   * is closed 4008: too slow for reliable messages.
+   */
   maxReliableBufferBytes: number;
   /** Time to wait for `handshake` before closing 4400. */
   handshakeTimeoutMs: number;

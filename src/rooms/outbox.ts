@@ -1,10 +1,11 @@
 /**
  * What a session sends its client, with the two channel intents: reliable frames are always sent (a client whose
- * unsent bytes pass `maxReliableBufferBytes` is closed 4008, too slow), unreliable ones are sent only while the
+ * unsent bytes beyond the largest message it is reading pass `maxReliableBufferBytes` is closed 4008, too slow), unreliable ones are sent only while the
  * socket keeps up; under backpressure they wait in a map keyed by sender and type, so the newest of each replaces
  * the older, and the map is flushed when the socket drains. Nothing unreliable queues without bound.
  */
 import type { WebSocket as WsSocket } from "ws";
+import { unsentBeyondLargestMessage } from "../runtime/index.js";
 import { RoomsCloseCode } from "./wire/index.js";
 import type { RoomsLimits } from "./limits.js";
 
@@ -29,7 +30,8 @@ export class Outbox {
 
   reliable(frame: string | Uint8Array): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.limits().maxReliableBufferBytes) {
+    // Beyond the largest message it is still reading: a large snapshot is not the client being slow.
+    if (unsentBeyondLargestMessage(this.ws) > this.limits().maxReliableBufferBytes) {
       this.ws.close(RoomsCloseCode.TooSlow, "Too slow: the client does not read its messages");
       return;
     }

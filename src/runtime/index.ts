@@ -12,6 +12,7 @@ export type { LocalConnection, LocalPeer, SocketHandler, SocketHost } from "./so
 export type { Reload, ReloadListener } from "./core.js";
 export { documentStorage, roomOfStorage, type DocumentStorage } from "./document-storage.js";
 export { sameSecret } from "./same-secret.js";
+export { unsentBeyondLargestMessage } from "./raw-socket-sends.js";
 export { createLogger, silentLogger, type LogEntry, type Logger, type LoggerOptions, type LogLevel } from "./log.js";
 export { DEFAULT_LIMITS, MAX_CONNECTION_TAGS, MAX_TAG_LENGTH, type Limits } from "./limits.js";
 export { errorResponse, RuntimeError, type ErrorBody, type RuntimeErrorCode } from "./errors.js";

@@ -15,6 +15,18 @@ import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js
  * are replaced on the socket: its handler uses them). `closeAtOnce` closes it without waiting for a paced message:
  * the runtime's closes for what the client did (not reading, sending too much) do not wait for it to read.
  */
+/** Each handed-out socket's holder, for `unsentBeyondLargestMessage`. */
+const holders = new WeakMap<WsSocket, BufferHolder>();
+
+/**
+ * A handed-out socket's unsent bytes beyond the largest message it is still writing: what a handler that judges its
+ * client's speed compares with its limit, as the runtime's own cap does (a large message's own bytes, a rooms snapshot,
+ * are not the client being slow). Any other socket: its `bufferedAmount`.
+ */
+export function unsentBeyondLargestMessage(ws: WsSocket): number {
+  return holders.get(ws)?.unsentBeyondLargestFrame ?? ws.bufferedAmount;
+}
+
 export function underSendBudget(
   ws: WsSocket,
   budget: SendBudget,
@@ -47,6 +59,7 @@ export function underSendBudget(
     },
     terminate: () => ws.terminate(),
   };
+  holders.set(ws, holder);
   const send = ws.send.bind(ws) as SocketSend;
   const close = ws.close.bind(ws);
   /** The handler is sending a message of its own in fragments (`fin: false`): its next frames continue it as they are. */
