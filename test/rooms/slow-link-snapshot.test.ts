@@ -24,8 +24,7 @@ const big = defineRoomType<{ blob: string; inputs: number }>({
 });
 
 /** A rooms client whose socket goes through `proxy` (a slow link). */
-const throughProxy = (server: TestServer, proxy: { port: number }) =>
-  rawClient({ ...server, wsUrl: (path: string) => `ws://127.0.0.1:${proxy.port}${path}` });
+const throughProxy = (server: TestServer, proxy: { port: number }) => rawClient({ ...server, wsUrl: (path: string) => `ws://127.0.0.1:${proxy.port}${path}` });
 
 it("a client reading a 24 MiB snapshot through a slow link gets it whole and stays connected", async () => {
   // The client and the server share this process, and the pong goes through the proxy: 2.5 s for it to come back.
