@@ -1,8 +1,9 @@
 /**
  * What a session sends its client, with the two channel intents: reliable frames are always sent (a client whose
- * unsent bytes beyond the largest message it is reading pass `maxReliableBufferBytes` is closed 4008, too slow), unreliable ones are sent only while the
- * socket keeps up; under backpressure they wait in a map keyed by sender and type, so the newest of each replaces
- * the older, and the map is flushed when the socket drains. Nothing unreliable queues without bound.
+ * unsent bytes beyond the largest message it is reading pass `maxReliableBufferBytes` is closed 4008, too slow),
+ * unreliable ones are sent only while the socket keeps up; under backpressure they wait in a map keyed by sender and
+ * type, so the newest of each replaces the older, and the map is flushed when the socket drains. Nothing unreliable
+ * queues without bound.
  */
 import type { WebSocket as WsSocket } from "ws";
 import { unsentBeyondLargestMessage } from "../runtime/index.js";

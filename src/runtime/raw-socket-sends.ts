@@ -10,11 +10,6 @@ import { LargestFrame } from "./largest-frame.js";
 import { bytesOf, FRAGMENT_BYTES, PacedSender, Text, type PacedPayload, type SendCallback, type SendOptions, type SocketSend } from "./paced-sender.js";
 import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js";
 
-/**
- * Counts the socket's sends toward the budget, and paces its large messages (its `send`, `close` and `bufferedAmount`
- * are replaced on the socket: its handler uses them). `closeAtOnce` closes it without waiting for a paced message:
- * the runtime's closes for what the client did (not reading, sending too much) do not wait for it to read.
- */
 /** Each handed-out socket's holder, for `unsentBeyondLargestMessage`. */
 const holders = new WeakMap<WsSocket, BufferHolder>();
 
@@ -27,6 +22,11 @@ export function unsentBeyondLargestMessage(ws: WsSocket): number {
   return holders.get(ws)?.unsentBeyondLargestFrame ?? ws.bufferedAmount;
 }
 
+/**
+ * Counts the socket's sends toward the budget, and paces its large messages (its `send`, `close` and `bufferedAmount`
+ * are replaced on the socket: its handler uses them). `closeAtOnce` closes it without waiting for a paced message:
+ * the runtime's closes for what the client did (not reading, sending too much) do not wait for it to read.
+ */
 export function underSendBudget(
   ws: WsSocket,
   budget: SendBudget,
