@@ -74,6 +74,13 @@ function buffered(which: "open" | "held"): number {
   return Sender.connections.filter(counted).reduce((sum, c) => sum + c.bufferedAmount, 0);
 }
 
+/**
+ * The heartbeat for a client reading 24 MiB at 6.4 MB/s (≥ 3.9 s): paced, a ping waits behind one fragment and what the
+ * loopback's socket buffers hold (up to ~10 MB, ~1.6 s at that rate), so the timeout is 2.5 s; a ping behind the whole
+ * message would still come ~1.2 s too late.
+ */
+const HEARTBEAT_UNDER_A_SLOW_READ = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 2_500 };
+
 describe("send buffers", () => {
   afterEach(() => {
     Sender.connections.length = 0;
@@ -93,7 +100,7 @@ describe("send buffers", () => {
   });
 
   it("gives a client still reading a large frame more than the heartbeat timeout; one that stopped is terminated", async () => {
-    const limits = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_500 };
+    const limits = HEARTBEAT_UNDER_A_SLOW_READ;
     const { wsUrl } = await startServer({ main: Sender }, { storage: "memory", limits });
     // The slow one reads through a proxy that passes 64 KiB every 10 ms: the whole frame takes ~4 s, far longer than
     // the heartbeat gives; a ping written behind all of it would be answered too late.
@@ -121,7 +128,7 @@ describe("send buffers", () => {
   });
 
   it("gives a client still reading a large text more than the heartbeat timeout too: the text arrives whole", async () => {
-    const limits = { heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_500 };
+    const limits = HEARTBEAT_UNDER_A_SLOW_READ;
     const { wsUrl } = await startServer({ main: Sender }, { storage: "memory", limits });
     // 24 MiB of a three-byte character through the slow link: fragments of the text split characters.
     const proxy = await throttlingProxy(new URL(wsUrl("/")).port, 10);
