@@ -70,11 +70,16 @@ export class RoomAlarm {
     return { typeDue, written: left || this.#stored ? this.#write() : Promise.resolve() };
   }
 
-  /** The room is discarded: no alarm of either is left (its storage is deleted with it). */
-  forget(): void {
+  /**
+   * The room is discarded: no alarm of either is left, nor `ALARM_KEY`. Written after the writes before it, as every
+   * write is: one still on its way (the alarm that brought the room back arming the type's next) would otherwise arm
+   * the alarm again after this deleted it, and the empty room would come back for it.
+   */
+  forget(): Promise<void> {
     this.#typeAt = null;
     this.#layerAt = null;
-    this.#stored = false;
+    this.#stored = true; // whatever a write before this stored, the key goes
+    return this.#write();
   }
 
   #setType(at: number | null): Promise<void> {

@@ -228,11 +228,9 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#saveTimer = undefined;
       this.#dirty = false;
       this.#stopTicking();
-      this.#alarm.forget();
       this.#storedReservation = "";
       shared.directory.fresh(roomTypeName, this.room.id);
-      const storage = this.room.storage;
-      Promise.all([storage.deleteAll(), storage.deleteAlarm()]).catch((error: unknown) => this.#log("error", "rooms.dispose_failed", error, {}));
+      Promise.all([this.room.storage.deleteAll(), this.#alarm.forget()]).catch((error: unknown) => this.#log("error", "rooms.dispose_failed", error, {}));
     }
 
     async onStart(): Promise<void> {
