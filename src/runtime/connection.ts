@@ -110,8 +110,6 @@ export class RoomConnection implements BufferHolder {
   #largestFrame: LargestFrame | undefined;
   /** Made for the first message over `FRAGMENT_BYTES` (but a text to a socket in this process). */
   #paced: PacedSender | undefined;
-  /** `close` was called while a paced message was being written: the socket closes once it is (its state: closing). */
-  #closeWaits = false;
   /** Holders that stopped reading its socket (the room's inbox, a party holding frames): it reads again once none do. */
   #readPauses = 0;
   /** Undefined until `onConnect` has settled (or the room gave up on it), then null; its held first write meanwhile. */
@@ -192,7 +190,7 @@ export class RoomConnection implements BufferHolder {
   }
 
   get readyState(): number {
-    return this.#closeWaits ? READY_STATE.CLOSING : this.ws.readyState;
+    return this.#paced?.closing ? READY_STATE.CLOSING : this.ws.readyState;
   }
   get url(): string {
     return this.uri;
@@ -288,7 +286,7 @@ export class RoomConnection implements BufferHolder {
 
   /** Sends a text (string) or binary frame; a no-op once the connection is closing or closed. */
   send(data: string | ArrayBuffer | ArrayBufferView): void {
-    if (this.ws.readyState !== READY_STATE.OPEN || this.#closeWaits) return;
+    if (this.ws.readyState !== READY_STATE.OPEN || this.#paced?.closing) return;
     // A Workers WebSocket sends anything but a string or bytes as its string (`send(5)` sends "5"), as browsers do.
     if (typeof data !== "string" && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) data = String(data);
     const bytes = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
@@ -342,28 +340,18 @@ export class RoomConnection implements BufferHolder {
     if (code !== CloseCode.GoingAway && code !== CloseCode.ServiceRestart) this.#closedForGood();
     // Closing already: its client closed it (what it sent before is still delivered), or the server did before.
     if (this.ws.readyState >= READY_STATE.CLOSING) return this.#releaseFirstWrite();
-    // Closing already, behind a large message: a second close changes nothing, as a DOM socket's while it closes (the
-    // runtime's closes that must not wait use `closeAtOnce`; a shutdown's deadline terminates it).
-    if (this.#closeWaits) return;
+    // Closing already, behind a large message: a second close changes nothing (the runtime's closes that must not wait
+    // use `closeAtOnce`; a shutdown's deadline terminates it).
+    if (this.#paced?.closing) return;
     this.closedByServer = true;
     // Whoever stopped reading it: it reads the client's answer to the close. The pauses stay counted: each holder
     // still hands over (or drops) what it holds, and the frame budget counts that until then.
     if (this.#readPauses > 0) this.ws.resume();
     releaseFirstWrite(); // the close frame goes after the upgrade's answer
     // Behind a large message still being written, as a browser's close goes behind what it sent.
-    this.#closeWaits = this.#paced?.busy === true;
-    if (!this.#closeWaits) this.ws.close(code, reason);
-    else
-      this.#paced!.afterWritten(
-        () => {
-          this.#closeWaits = false;
-          this.ws.close(code, reason);
-        },
-        () => {
-          this.#closeWaits = false;
-          this.ws.terminate(); // its client has not read the message in the time `ws` gives a close
-        },
-      );
+    const close = () => this.ws.close(code, reason);
+    if (this.#paced) this.#paced.closeBehind(close);
+    else close();
     this.#releaseFirstWrite(); // with it, if its first write was held for onConnect
   }
 
@@ -373,7 +361,6 @@ export class RoomConnection implements BufferHolder {
    */
   closeAtOnce(code: number, reason: string): void {
     this.#paced?.abandon();
-    this.#closeWaits = false;
     this.close(code, reason);
   }
 

@@ -66,7 +66,7 @@ export class PacedSender {
   #message: Message | undefined;
   readonly #waiting: Waiting[] = [];
   #waitingBytes = 0;
-  /** What runs once nothing is left to write (`afterWritten`). */
+  /** The close that runs once nothing is left to write (`closeBehind`). */
   #afterWritten: (() => void) | undefined;
   /** Cuts the socket if that takes longer than `CLOSE_WAIT_MS`. */
   #cutTimer: NodeJS.Timeout | undefined;
@@ -98,22 +98,29 @@ export class PacedSender {
     this.#sendOrWait({ data, bytes, asIs: true, options, done });
   }
 
+  /** Whether a close waits behind the message (`closeBehind`): the socket is closing and takes no more sends. */
+  get closing(): boolean {
+    return this.#afterWritten !== undefined;
+  }
+
   /**
-   * Runs `action` (a close) once everything sent so far was handed to the socket, at once if nothing is paced, or once
-   * the socket is gone: a close right after a large message goes behind the message, as a browser's does. Not written
-   * within `CLOSE_WAIT_MS`, it is abandoned and `cut` runs instead (it terminates the socket).
+   * Runs `close` once everything sent so far was handed to the socket, at once if nothing is paced, or once the socket
+   * is gone: a close right after a large message goes behind the message, as a browser's does. A second close
+   * meanwhile changes nothing, as a DOM socket's while it closes. Not written within `CLOSE_WAIT_MS`, the message is
+   * abandoned and the socket terminated: its client has not read it in the time `ws` gives a close.
    */
-  afterWritten(action: () => void, cut: () => void): void {
-    if (!this.#message) return action();
-    this.#afterWritten = action;
+  closeBehind(close: () => void): void {
+    if (this.closing) return;
+    if (!this.#message) return close();
+    this.#afterWritten = close;
     this.#cutTimer = setTimeout(() => {
       this.abandon();
-      cut();
+      this.ws.terminate();
     }, CLOSE_WAIT_MS);
     this.#cutTimer.unref();
   }
 
-  /** Forgets the message being written and what waits, and the action waiting for them, without running it. */
+  /** Forgets the message being written and what waits, and the close waiting for them, without running it. */
   abandon(): void {
     this.#afterWritten = undefined;
     this.#drop(new Error("WebSocket is not open"));
@@ -134,25 +141,30 @@ export class PacedSender {
     const bytes = text ? data.bytes : (data as Uint8Array);
     if (bytes.byteLength <= FRAGMENT_BYTES) return this.write(bytes, { binary: !text }, done);
     this.#message = { bytes, binary: !text, done, written: 0 };
-    this.#nextFragment();
+    this.#nextFragment(this.#message);
   }
 
-  /** Also the write callback of every fragment: `error` when the socket is gone (what waits is dropped). */
-  readonly #nextFragment = (error?: Error | null): void => {
-    const message = this.#message!;
-    if (error || this.ws.readyState !== OPEN) return this.#drop(error ?? new Error("WebSocket is not open"));
+  /**
+   * Writes `message`'s next fragment; also each fragment's write callback (`error` when the socket is gone: what waits
+   * is dropped). A callback of a message given up meanwhile (`abandon`) does nothing.
+   */
+  #nextFragment(message: Message, error?: Error | null): void {
+    if (message !== this.#message) return;
     const length = message.bytes.byteLength;
-    if (message.written === length) {
+    // Written whole: sent, though its client's close may have come meanwhile (what waits then fails in `ws`, as sent
+    // after a close).
+    if (!error && message.written === length) {
       this.#message = undefined;
       this.#sendWaiting();
       // After what waited was handed on: what the callback sends goes behind it.
       return message.done?.();
     }
+    if (error || this.ws.readyState !== OPEN) return this.#drop(error ?? new Error("WebSocket is not open"));
     const end = Math.min(message.written + FRAGMENT_BYTES, length);
     const fragment = message.bytes.subarray(message.written, end);
     message.written = end;
-    this.write(fragment, { binary: message.binary, fin: end === length }, this.#nextFragment);
-  };
+    this.write(fragment, { binary: message.binary, fin: end === length }, (error?: Error | null) => this.#nextFragment(message, error));
+  }
 
   #sendWaiting(): void {
     while (!this.#message && this.#waiting.length > 0) {

@@ -9,6 +9,7 @@ import { CloseCode } from "../protocol/index.js";
 import { LargestFrame } from "./largest-frame.js";
 import { bytesOf, FRAGMENT_BYTES, PacedSender, Text, type PacedPayload, type SendCallback, type SendOptions, type SocketSend } from "./paced-sender.js";
 import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js";
+import { closeFrameReceived } from "./ws.js";
 
 /** Each handed-out socket's holder, for `unsentBeyondLargestMessage`. */
 const holders = new WeakMap<WsSocket, BufferHolder>();
@@ -64,12 +65,10 @@ export function underSendBudget(
   const close = ws.close.bind(ws);
   /** The handler is sending a message of its own in fragments (`fin: false`): its next frames continue it as they are. */
   let ownFragments = false;
-  /** The handler closed it while a paced message was being written: it closes once the message is. */
-  let closeWaits = false;
   ws.send = ((data: unknown, optionsOrDone?: SendOptions | SendCallback, callback?: SendCallback) => {
     const [options, done] = typeof optionsOrDone === "function" ? [undefined, optionsOrDone] : [optionsOrDone, callback];
     // Closed already, for its handler: dropped, as `ws` drops a send after its close.
-    if (closeWaits) return void (done && process.nextTick(done, new Error("WebSocket is not open: readyState 2 (CLOSING)")));
+    if (paced?.closing) return void (done && process.nextTick(done, new Error("WebSocket is not open: readyState 2 (CLOSING)")));
     const bytes = byteLength(data);
     // Not open any more: `ws` fails it, its callback after `send` returned, as for any message.
     const pace = bytes > FRAGMENT_BYTES && ws.readyState === ws.OPEN && !ownFragments && options?.fin !== false && isMessage(data);
@@ -83,23 +82,13 @@ export function underSendBudget(
   // Behind a large message still being written, as its send came first; a second close meanwhile changes nothing, as
   // `ws`'s own while it closes (`closeAtOnce` does not wait; a shutdown's deadline terminates it).
   ws.close = ((code?: number, reason?: string | Buffer) => {
-    if (closeWaits) return;
-    closeWaits = paced?.busy === true;
-    if (!closeWaits) return close(code, reason);
-    paced!.afterWritten(
-      () => {
-        closeWaits = false;
-        close(code, reason);
-      },
-      () => {
-        closeWaits = false;
-        ws.terminate(); // its client has not read the message in the time `ws` gives a close
-      },
-    );
+    // `ws` answering its client's close: at once, as for a room's connection (the rest of the message goes unread).
+    if (closeFrameReceived(ws)) paced?.abandon();
+    if (paced) paced.closeBehind(() => close(code, reason));
+    else close(code, reason);
   }) as WsSocket["close"];
   const closeAtOnce = (code: number, reason: string): void => {
     paced?.abandon();
-    closeWaits = false;
     close(code, reason);
   };
   return { closeAtOnce };

@@ -19,6 +19,15 @@ export function tcpSocketOf(ws: Ws.WebSocket): Socket | null {
 }
 
 /**
+ * Whether its client's close frame has come (`ws` keeps it as `_closeFrameReceived`): `ws` answers it by calling the
+ * socket's `close`, which for a handed-out socket must then not wait behind a message its client will not read.
+ * test/runtime/large-message-close.test.ts fails if it moves.
+ */
+export function closeFrameReceived(ws: Ws.WebSocket): boolean {
+  return (ws as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true;
+}
+
+/**
  * The 'error' listener of a socket whose errors its close already reports (or that nothing listens to yet).
  * Module-level, and one for every socket: no listener kept per socket holds its caller's scope.
  */

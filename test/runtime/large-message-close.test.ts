@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type * as Party from "../../src/runtime/index.js";
 import type { SocketHandler } from "../../src/runtime/index.js";
 import { FRAGMENT_BYTES } from "../../src/runtime/paced-sender.js";
-import { cleanupAll, connect, startServer, type TestClient } from "../helpers/server.js";
+import { cleanupAll, connect, pollUntil, startServer, type TestClient } from "../helpers/server.js";
 
 afterEach(cleanupAll);
 
@@ -38,6 +38,10 @@ const handler: SocketHandler = (ws) => {
       ws.send(bigBinary(), { fin: false });
       ws.send(bigBinary(), { fin: true });
       return ws.send("after the fragments");
+    }
+    if (command === "unread") {
+      ws.send(new Uint8Array(32 * MiB), (error) => seen.push(`unread sent: ${error?.message ?? "ok"}`));
+      return void seen.push("unread sending");
     }
     if (command === "in order") {
       ws.send(BIG_TEXT, (error) => seen.push(`big sent ${error?.message ?? "ok"}`));
@@ -101,6 +105,21 @@ describe("a mounted handler's large messages", () => {
     expect(await client.next()).toBe("after the big one");
     await client.close();
     expect(seen).toEqual(["bufferedAmount counts what waits: true", "big sent ok", "small sent ok"]);
+  });
+
+  it("its client's close is answered at once, not behind a message the client stopped reading", async () => {
+    const { wsUrl } = await startServer({}, { storage: "memory", sockets: { "/raw": handler } });
+    const client = connect(wsUrl("/raw"));
+    await client.opened;
+    (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    client.send("unread");
+    await pollUntil("the handler's send", async () => seen.includes("unread sending") || undefined);
+    client.ws.close(1000);
+    // `ws` answers the close through the handed-out socket's `close`: before, it waited behind the 32 MiB (30 s, then
+    // cut), the handler's socket still open all the while.
+    await pollUntil("the large message to be given up", async () => seen.length > 1 || undefined);
+    expect(seen).toEqual(["unread sending", "unread sent: WebSocket is not open"]);
+    client.ws.terminate();
   });
 
   it("a message it sends in fragments of its own goes as it is: one message of both", async () => {
