@@ -210,17 +210,21 @@ test("a lease claimed while a renewal is on its way is kept as long as the lease
 
 test("a claim refused (another node's lease) while a renewal sent after it takes the key once that lease expired: the key is released", async () => {
   const redis = await startRedis();
-  const a = await node(redis.url, "http://a");
+  // TTL 1 s (renewals every 333 ms, a claim waited for 898 ms): room for Redis, another process, to run the claim
+  // before b's lease runs out, on a loaded machine (at 300 ms and a lease of 40 ms, a full run saw it run after).
+  const ttlMs = 1_000;
+  const a = await node(redis.url, "http://a", ttlMs);
   // A room released before: Redis has the release script cached (a NOSCRIPT would reorder the commands below).
   await a.leases.claim("main/r0");
   await a.leases.release("main/r0");
-  // Another node's lease, running out in 40 ms.
-  await a.link.send(["SET", "yparty:lease:main/r1", "http://b nonce", "PX", "40"]);
+  // Another node's lease, running out in 250 ms.
+  await a.link.send(["SET", "yparty:lease:main/r1", "http://b nonce", "PX", "250"]);
   const claim = a.leases.claim("main/r1");
-  // The claim is written and answered ("http://b"); its answer is read only after one long turn, and a renewal is
-  // sent from the timers before it, listing the claim: it runs once b's lease is gone, and takes the key for a.
+  // The claim is written and answered ("http://b"); its answer is read only after one long turn (past b's lease, and
+  // past a renewal's time), and a renewal is sent from the timers before it, listing the claim: it runs once b's lease
+  // is gone, and takes the key for a.
   await new Promise((resolve) => setImmediate(resolve));
-  const turnEnd = performance.now() + TTL_MS / 3 + 60;
+  const turnEnd = performance.now() + ttlMs / 3 + 150;
   while (performance.now() < turnEnd) {
     // a turn of work
   }
