@@ -120,7 +120,10 @@ export class PacedSender {
     this.#cutTimer.unref();
   }
 
-  /** Forgets the message being written and what waits, and the close waiting for them, without running it. */
+  /**
+   * Forgets the message being written and what waits, and the close waiting for them, without running it: for the
+   * close that follows at once (the senders are told after it).
+   */
   abandon(): void {
     this.#afterWritten = undefined;
     this.#drop(new Error("WebSocket is not open"));
@@ -183,13 +186,18 @@ export class PacedSender {
     action?.();
   }
 
-  /** The socket is gone: what was not written never will be, and the senders that asked are told so, as `ws` tells them. */
+  /**
+   * The socket is gone: what was not written never will be, and the senders that asked are told so, as `ws` tells
+   * them: after this turn, once the close that gave the message up (`abandon`) has made the socket closing. A send from
+   * a callback told while it was still open would go behind the message cut short, as its continuation (`ws` frames it
+   * so), and its client would get the message's first fragments and that send as one message.
+   */
   #drop(error: Error): void {
-    const dropped = [this.#message?.done, ...this.#waiting.map((waiting) => waiting.done)];
+    const dropped = [this.#message?.done, ...this.#waiting.map((waiting) => waiting.done)].filter((done) => done !== undefined);
     this.#message = undefined;
     this.#waiting.length = 0;
     this.#waitingBytes = 0;
-    for (const done of dropped) done?.(error);
+    if (dropped.length > 0) process.nextTick(() => dropped.forEach((done) => done(error)));
     this.#runAfterWritten();
   }
 }
