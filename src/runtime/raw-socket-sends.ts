@@ -9,7 +9,7 @@ import { CloseCode } from "../protocol/index.js";
 import { LargestFrame } from "./largest-frame.js";
 import { bytesOf, FRAGMENT_BYTES, PacedSender, Text, type PacedPayload, type SendCallback, type SendOptions, type SocketSend } from "./paced-sender.js";
 import type { BufferHolder, SendBudget, SendBufferLimit } from "./send-budget.js";
-import { closeFrameReceived } from "./ws.js";
+import { closeFrameReceived, receiverFailed } from "./ws.js";
 
 /** Each handed-out socket's holder, for `unsentBeyondLargestMessage`. */
 const holders = new WeakMap<WsSocket, BufferHolder>();
@@ -82,8 +82,9 @@ export function underSendBudget(
   // Behind a large message still being written, as its send came first; a second close meanwhile changes nothing, as
   // `ws`'s own while it closes (`closeAtOnce` does not wait; a shutdown's deadline terminates it).
   ws.close = ((code?: number, reason?: string | Buffer) => {
-    // `ws` answering its client's close: at once, as for a room's connection (the rest of the message goes unread).
-    if (closeFrameReceived(ws)) paced?.abandon();
+    // `ws` answering its client's close, or what its client broke (1009 past `maxPayload`): at once, as for a room's
+    // connection (the rest of the message goes unread).
+    if (closeFrameReceived(ws) || receiverFailed(ws)) paced?.abandon();
     if (paced) paced.closeBehind(() => close(code, reason));
     else close(code, reason);
   }) as WsSocket["close"];

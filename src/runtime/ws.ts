@@ -28,6 +28,17 @@ export function closeFrameReceived(ws: Ws.WebSocket): boolean {
 }
 
 /**
+ * Whether it stopped reading its client for what the client sent (a frame past `maxPayload`, a protocol error): its
+ * receiver failed (`_receiver._writableState.errorEmitted`, as `ws` itself reads it), and `ws` answers that with a close
+ * (1009, 1002, 1007) through the socket's `close`, as its client's close. test/runtime/h167-client-fault-close.test.ts
+ * fails if it moves.
+ */
+export function receiverFailed(ws: Ws.WebSocket): boolean {
+  const receiver = (ws as unknown as { _receiver?: { _writableState?: { errorEmitted?: boolean } } })._receiver;
+  return receiver?._writableState?.errorEmitted === true;
+}
+
+/**
  * The 'error' listener of a socket whose errors its close already reports (or that nothing listens to yet).
  * Module-level, and one for every socket: no listener kept per socket holds its caller's scope.
  */
