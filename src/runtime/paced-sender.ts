@@ -71,10 +71,14 @@ export class PacedSender {
   /** Cuts the socket if that takes longer than `CLOSE_WAIT_MS`. */
   #cutTimer: NodeJS.Timeout | undefined;
 
-  /** `write` is the socket's own `send` (a raw socket's `ws.send` is replaced by one that sends through here). */
+  /**
+   * `write` is the socket's own `send` (a raw socket's `ws.send` is replaced by one that sends through here), `isOpen`
+   * its own state (a raw socket's `readyState` says `CLOSING` while a close waits here).
+   */
   constructor(
     private readonly ws: WsSocket,
     private readonly write: SocketSend = ws.send.bind(ws) as SocketSend,
+    private readonly isOpen: () => boolean = () => ws.readyState === OPEN,
   ) {}
 
   /** Whether a paced message is still being written (anything sent now must wait behind it). */
@@ -162,7 +166,7 @@ export class PacedSender {
       // After what waited was handed on: what the callback sends goes behind it.
       return message.done?.();
     }
-    if (error || this.ws.readyState !== OPEN) return this.#drop(error ?? new Error("WebSocket is not open"));
+    if (error || !this.isOpen()) return this.#drop(error ?? new Error("WebSocket is not open"));
     const end = Math.min(message.written + FRAGMENT_BYTES, length);
     const fragment = message.bytes.subarray(message.written, end);
     message.written = end;

@@ -37,6 +37,28 @@ export function underSendBudget(
   /** Made for the first message over `FRAGMENT_BYTES`, as a room connection's (paced-sender.ts). */
   let paced: PacedSender | undefined;
   const socketBuffered = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(ws), "bufferedAmount")?.get;
+  const socketState = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(ws), "readyState")!.get!;
+  /** While its own `send` or `close` runs (the paced message's fragments, the close behind it): `ws` reads its state there. */
+  let ownCall = false;
+  const asSocket = <T>(call: () => T): T => {
+    const outer = ownCall;
+    ownCall = true;
+    try {
+      return call();
+    } finally {
+      ownCall = outer;
+    }
+  };
+  // Closing from its `close` on, also while the close waits behind a paced message, as `ws` says for a close that does
+  // not wait: its handler, the send budget and the heartbeat read it (a handler that holds what it cannot deliver once
+  // the socket is not open, as the rooms protocol does, would else hand it to a socket that drops it).
+  Object.defineProperty(ws, "readyState", {
+    get: () => {
+      const state = socketState.call(ws);
+      return state === ws.OPEN && paced?.closing && !ownCall ? ws.CLOSING : state;
+    },
+    configurable: true,
+  });
   const buffered = (): number => (socketBuffered?.call(ws) ?? 0) + (paced?.heldBytes ?? 0);
   // Its handler reads `ws.bufferedAmount` (a rooms session judges a slow client by it): what waits behind a paced
   // message counts there too.
@@ -61,8 +83,11 @@ export function underSendBudget(
     terminate: () => ws.terminate(),
   };
   holders.set(ws, holder);
-  const send = ws.send.bind(ws) as SocketSend;
-  const close = ws.close.bind(ws);
+  const socketSend = ws.send.bind(ws) as SocketSend;
+  const send: SocketSend = (data, options, done) => asSocket(() => socketSend(data, options, done));
+  const socketClose = ws.close.bind(ws);
+  const close = (code?: number, reason?: string | Buffer): void => asSocket(() => socketClose(code, reason));
+  const isOpen = (): boolean => socketState.call(ws) === ws.OPEN;
   /** The handler is sending a message of its own in fragments (`fin: false`): its next frames continue it as they are. */
   let ownFragments = false;
   ws.send = ((data: unknown, optionsOrDone?: SendOptions | SendCallback, callback?: SendCallback) => {
@@ -72,7 +97,7 @@ export function underSendBudget(
     const bytes = byteLength(data);
     // Not open any more: `ws` fails it, its callback after `send` returned, as for any message.
     const pace = bytes > FRAGMENT_BYTES && ws.readyState === ws.OPEN && !ownFragments && options?.fin !== false && isMessage(data);
-    if (pace) (paced ??= new PacedSender(ws, send)).send(pacedPayload(data, options), bytes, done);
+    if (pace) (paced ??= new PacedSender(ws, send, isOpen)).send(pacedPayload(data, options), bytes, done);
     else if (paced?.busy) paced.sendAsIs(data, bytes, options, done);
     else send(data, options, done);
     ownFragments = options?.fin === false;
