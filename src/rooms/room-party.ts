@@ -398,10 +398,12 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /**
      * When the rooms layer needs the room back: the earlier of `keptDue` (the seats kept) and the time a match's held
      * seats are free (to forget them). Armed for one only, the other would wait for the next load: seats kept due first
-     * bring the room back, their alarm is spent, and an idle unload then leaves the held seats stored.
+     * bring the room back, their alarm is spent, and an idle unload then leaves the held seats stored. Held seats not
+     * stored (a disposed room's discard deleted them, the match's participants still awaited) need no alarm: there is
+     * nothing to delete, and the room would come back for nothing, its alarm and `ALARM_KEY` stored after its discard.
      */
     #layerDue(keptDue: number | undefined): number | undefined {
-      const heldUntil = shared.directory.seats.reservation(roomTypeName, this.room.id)?.until;
+      const heldUntil = this.#storedReservation === "" ? undefined : shared.directory.seats.reservation(roomTypeName, this.room.id)?.until;
       return keptDue === undefined || heldUntil === undefined ? (keptDue ?? heldUntil) : Math.min(keptDue, heldUntil);
     }
 
