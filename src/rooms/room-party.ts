@@ -27,6 +27,8 @@ interface StoredRoom {
   seatedUntil?: Record<string, number>;
   /** `dispose()` was called: it is forgotten once nobody is in it. */
   disposing?: true;
+  /** Created for a join none got into since (a match's seats hold it back): it goes as a disposed one once they are free. */
+  unjoined?: true;
   /** `lock()` was called (and not `unlock()`): no new player joins, and it is neither listed nor matched. */
   locked?: true;
   /** `setPrivate()`: joined by name only, neither listed nor matched. */
@@ -128,7 +130,8 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
     /** `dispose()` was called (stored with the state): the room's storage goes once nobody is in it (`#discardIfEmpty`). */
     #disposing = false;
     /**
-     * Created in this instance by a join, and nobody has joined it since: if its joins are all refused (or fail), it goes
+     * Created by a join, and nobody has joined it since (stored with the state: a match's held seats may keep it past a
+     * restart): if its joins are all refused (or fail), it goes
      * as a disposed room does once nobody is in it, as Colyseus disposes a room whose creating join failed. (Else an
      * unnamed join refused everywhere left the rooms it made, with a random name, listed empty and stored for good.)
      */
@@ -250,6 +253,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#locked = stored.locked === true;
       this.#private = stored.private === true;
       this.#disposing = stored.disposing === true;
+      this.#unjoined = stored.unjoined === true;
       this.#checksum = stateChecksum(this.#sent);
       for (const player of stored.seated ?? []) this.#keptSeats.restore(player, stored.seatedUntil?.[player]);
       this.#savedSeated = (stored.seated ?? []).join("\n");
@@ -371,6 +375,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       this.#syncReservation(); // held seats whose time is up are forgotten
 
       if (typeDue) return this.#run(() => type.onAlarm?.call(this.#api));
+      this.#discardIfEmpty(); // a room no join got into goes once the seats a match held in it are free
     }
 
     async onStop(): Promise<void> {
@@ -528,7 +533,10 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       if (!joined || conn.readyState !== 1) return this.#notJoined(request, joined || rejoin || seatKept);
       this.#flush(); // the join's own changes reach the others as a patch, and the joiner in its snapshot
       this.#members.set(player, { player, conn, ack: -1, nextSnapshotAt: 0 });
-      this.#unjoined = false;
+      if (this.#unjoined) {
+        this.#unjoined = false;
+        this.#scheduleSave(); // (stored: a restart must not take it for a room none got into)
+      }
       shared.directory.seats.arrived(roomTypeName, this.room.id, player);
       this.#syncReservation();
       conn.send(JSON.stringify({ t: Link.Joined, p: { room: this.room.id, room_type: roomTypeName, seq: this.#seq } }));
@@ -829,6 +837,7 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
         seated,
         ...(seatedUntil ? { seatedUntil } : {}),
         ...(this.#disposing ? { disposing: true } : {}),
+        ...(this.#unjoined ? { unjoined: true } : {}),
         ...(this.#locked ? { locked: true } : {}),
         ...(this.#private ? { private: true } : {}),
       };

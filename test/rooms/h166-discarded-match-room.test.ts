@@ -70,3 +70,23 @@ describe("a match's room discarded while a seat is still held", () => {
     });
   }
 });
+
+describe("a match's room whose creating join was refused", () => {
+  // Before: held back by bob's held seat as it was refused, the room stayed once that seat was free: its alarm brought it
+  // back then (or found it loaded), forgot the held seats, and discarded nothing: listed empty while loaded, and
+  // `yparty.rooms.state` stored for good, as a room created for a join none got into is not (rooms/h139-refused-join-room-goes).
+  // Restarted in between, the room is back by its alarm and must still know that no join got into it.
+  for (const restarted of [false, true]) {
+    it(`goes once the seats the match held are free, nobody having joined${restarted ? " (a restart in between)" : ""}`, async () => {
+      const options = { limits: { seatReservationMs: 400 }, server: { storage: "leveldb" as const } };
+      let server = await startRooms({ pair }, options);
+      const { ada, room } = await matched(server);
+      expect((await ada.request("room.join_or_create", { room_type: "pair", room, options: { refuse: true } })).ok).toBe(false);
+      if (restarted) server = await server.restart();
+      await storageEmptied(server, `${party}/${room}`);
+      await pollUntil("the room to unload", async () => ((await server.server.unloadIfIdle(party, room)) ? true : undefined));
+      expect([...(await server.server.storage.kv(`${party}/${room}`).list()).keys()]).toEqual([]);
+      expect(await storedAlarm(server, room)).toBeUndefined();
+    });
+  }
+});
