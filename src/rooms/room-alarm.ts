@@ -71,6 +71,15 @@ export class RoomAlarm {
   }
 
   /**
+   * The type's `onAlarm` threw: unless the hook armed another, the type's alarm is the storage's again (not known
+   * here), so that the runtime's retry of the firing (its backoff, its retries counted) runs it again instead of
+   * finding nothing of the type's due, and `getAlarm` reads that retry. Nothing is written: the retry is armed already.
+   */
+  typeFailed(): void {
+    if (this.#typeAt === null) this.#typeAt = undefined;
+  }
+
+  /**
    * The room is discarded: no alarm of either is left, nor `ALARM_KEY`. Written after the writes before it, as every
    * write is: one still on its way (the alarm that brought the room back arming the type's next) would otherwise arm
    * the alarm again after this deleted it, and the empty room would come back for it.

@@ -374,8 +374,18 @@ export function roomParty(roomTypeName: string, type: RoomType<any>, shared: Roo
       written.catch((error: unknown) => this.#log("error", "rooms.alarm_failed", error, {}));
       this.#syncReservation(); // held seats whose time is up are forgotten
 
-      if (typeDue) return this.#run(() => type.onAlarm?.call(this.#api));
-      this.#discardIfEmpty(); // a room no join got into goes once the seats a match held in it are free
+      if (!typeDue) return this.#discardIfEmpty(); // a room no join got into goes once the seats a match held in it are free
+      // A throw is retried by the runtime: the type's alarm is due again for it (not in a room discarded meanwhile).
+      const failed = (error: unknown): never => {
+        if (this.#created) this.#alarm.typeFailed();
+        throw error;
+      };
+      try {
+        const ran = this.#run(() => type.onAlarm?.call(this.#api));
+        return ran instanceof Promise ? ran.catch(failed) : ran;
+      } catch (error) {
+        failed(error);
+      }
     }
 
     async onStop(): Promise<void> {
