@@ -29,14 +29,16 @@ export class Outbox {
     return this.ws.readyState === this.ws.OPEN;
   }
 
-  reliable(frame: string | Uint8Array): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
+  /** Sends `frame`; false if it was not sent: the socket is closing, or is closed now (4008) for a client too slow. */
+  reliable(frame: string | Uint8Array): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return false;
     // Beyond the largest message it is still reading: a large snapshot is not the client being slow.
     if (unsentBeyondLargestMessage(this.ws) > this.limits().maxReliableBufferBytes) {
       this.ws.close(RoomsCloseCode.TooSlow, "Too slow: the client does not read its messages");
-      return;
+      return false;
     }
     this.ws.send(frame);
+    return true;
   }
 
   unreliable(key: string, frame: string | Uint8Array): void {

@@ -443,17 +443,16 @@ export class Session implements ServedSession {
       }
       return;
     }
-    if (!this.#outbox?.open) {
-      // Detached (or the socket closing): the room keeps the patches the client has not acked; a room message is held
-      // here for the resume.
-      if (ROOM_MESSAGE_FRAME.test(frame)) this.#held.hold(link.room, frame, this.#code.limits.maxReliableBufferBytes);
-      return;
-    }
+    // Detached (or the socket closing): the room keeps the patches the client has not acked; a room message is held
+    // here for the resume.
+    const holdForResume = () => ROOM_MESSAGE_FRAME.test(frame) && this.#held.hold(link.room, frame, this.#code.limits.maxReliableBufferBytes);
+    if (!this.#outbox?.open) return void holdForResume();
     const unreliable = frame.startsWith(UNRELIABLE_PREFIX) ? splitUnreliable(frame) : undefined;
     const wired = this.#wireOrClose(unreliable?.[1] ?? frame, link.room);
     if (wired === undefined) return;
     if (unreliable) return this.#outbox.unreliable(`${link.room}\n${unreliable[0]}`, wired);
-    this.#outbox.reliable(wired);
+    // The one that finds the client too slow closes it, and is held as those after it.
+    if (!this.#outbox.reliable(wired)) return void holdForResume();
     if (frame.startsWith(ERROR_FRAME_PREFIX)) this.#countError();
   }
 
