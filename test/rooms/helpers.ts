@@ -28,8 +28,8 @@ export interface RawClient {
   sendRaw(frame: string | Uint8Array): void;
   /** The next envelope (after those already taken by next/expect) that matches. */
   expect(t: string, where?: (p: P, envelope: Envelope<P>) => boolean, ms?: number): Promise<Envelope<P>>;
-  /** Sends a request with a fresh rid and waits for its rpc.response payload. */
-  request(t: string, p?: P): Promise<P>;
+  /** Sends a request with a fresh rid and waits for its rpc.response payload (`ms`: how long, 5 s unless told). */
+  request(t: string, p?: P, ms?: number): Promise<P>;
   handshake(p?: P): Promise<P>;
 }
 
@@ -72,10 +72,10 @@ export function rawClient(server: TestServer, codec: Codec = "json", path = "/ro
         });
       }
     },
-    async request(t, p = {}) {
+    async request(t, p = {}, ms) {
       const rid = `r${++rids}`;
       raw.send(t, p, rid);
-      return (await raw.expect("rpc.response", (_p, envelope) => envelope.rid === rid)).p;
+      return (await raw.expect("rpc.response", (_p, envelope) => envelope.rid === rid, ms)).p;
     },
     async handshake(p = {}) {
       await client.opened;

@@ -34,7 +34,8 @@ it("a client reading a 24 MiB snapshot through a slow link gets it whole and sta
   const client = throughProxy(server, proxy);
   await client.handshake({ token: "dev:a" });
   const started = performance.now();
-  await client.request("room.join_or_create", { room_type: "big", room: "b" });
+  // The room's first join builds, checks and encodes 24 MiB before it answers: seconds on a loaded machine.
+  await client.request("room.join_or_create", { room_type: "big", room: "b" }, 30_000);
   const cut = client.client.closed.then(({ code }) => `closed (${code}) while it read`);
   const snapshot = await Promise.race([client.expect("state.snapshot", undefined, 30_000), cut]);
   expect(typeof snapshot, String(snapshot)).toBe("object");
@@ -53,14 +54,14 @@ it("a client still reading a 24 MiB snapshot gets the change made meanwhile afte
   const server = await startRooms({ big });
   const fast = rawClient(server);
   await fast.handshake({ token: "dev:fast" });
-  await fast.request("room.join_or_create", { room_type: "big", room: "b" });
+  await fast.request("room.join_or_create", { room_type: "big", room: "b" }, 30_000);
   await fast.expect("state.snapshot", undefined, 30_000);
   // The change comes while the slow client reads, with more than maxReliableBufferBytes (8 MiB) of the snapshot unsent.
   const proxy = await throttlingProxy(new URL(server.wsUrl("/")).port, 10);
   const slow = throughProxy(server, proxy);
   await slow.handshake({ token: "dev:slow" });
   const cut = slow.client.closed.then(({ code, reason }) => `closed (${code} ${reason})`);
-  await slow.request("room.join_or_create", { room_type: "big", room: "b" });
+  await slow.request("room.join_or_create", { room_type: "big", room: "b" }, 30_000);
   fast.send("room.message", { room: "b", type: "input", data: null });
   expect(typeof (await Promise.race([slow.expect("state.snapshot", undefined, 30_000), cut]))).toBe("object");
   const patch = await Promise.race([slow.expect("state.patch", undefined, 30_000), cut]);
