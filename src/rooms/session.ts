@@ -443,17 +443,19 @@ export class Session implements ServedSession {
       }
       return;
     }
-    // Detached (or the socket closing): the room keeps the patches the client has not acked; a room message is held
-    // here for the resume.
-    const holdForResume = () => ROOM_MESSAGE_FRAME.test(frame) && this.#held.hold(link.room, frame, this.#code.limits.maxReliableBufferBytes);
-    if (!this.#outbox?.open) return void holdForResume();
+    if (!this.#outbox?.open) return this.#holdForResume(link.room, frame); // detached, or the socket closing
     const unreliable = frame.startsWith(UNRELIABLE_PREFIX) ? splitUnreliable(frame) : undefined;
     const wired = this.#wireOrClose(unreliable?.[1] ?? frame, link.room);
     if (wired === undefined) return;
     if (unreliable) return this.#outbox.unreliable(`${link.room}\n${unreliable[0]}`, wired);
     // The one that finds the client too slow closes it, and is held as those after it.
-    if (!this.#outbox.reliable(wired)) return void holdForResume();
+    if (!this.#outbox.reliable(wired)) return this.#holdForResume(link.room, frame);
     if (frame.startsWith(ERROR_FRAME_PREFIX)) this.#countError();
+  }
+
+  /** What the client did not get: the room keeps the patches it has not acked; a room message is held here. */
+  #holdForResume(room: string, frame: string): void {
+    if (ROOM_MESSAGE_FRAME.test(frame)) this.#held.hold(room, frame, this.#code.limits.maxReliableBufferBytes);
   }
 
   /**
